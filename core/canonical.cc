@@ -1,0 +1,82 @@
+#include "core/canonical.h"
+
+namespace custodian {
+namespace {
+
+void PutU8(std::string* out, uint8_t v) { out->push_back(static_cast<char>(v)); }
+
+void PutU32(std::string* out, uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>(v >> shift));
+}
+
+void PutU64(std::string* out, uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>(v >> shift));
+}
+
+void PutString(std::string* out, std::string_view s) {
+  PutU32(out, static_cast<uint32_t>(s.size()));
+  out->append(s);
+}
+
+void PutHash(std::string* out, const Hash256& h) {
+  out->append(reinterpret_cast<const char*>(h.data()), h.size());
+}
+
+void AppendContent(std::string* out, const Event& e) {
+  out->append(e.id.AsBytes());
+  PutString(out, e.stream);
+  PutString(out, e.type);
+  PutU32(out, e.schema);
+  PutString(out, e.actor);
+  PutU64(out, static_cast<uint64_t>(e.occurred_at.value()));
+  PutString(out, e.source);
+  PutString(out, e.correlation_id);
+  PutString(out, e.causation_id);
+  PutHash(out, Sha256(e.data));
+  PutHash(out, PersonalHash(e.personal));
+}
+
+}  // namespace
+
+std::string CanonicalContent(const Event& e) {
+  std::string out;
+  out.reserve(160 + e.stream.size() + e.type.size() + e.actor.size());
+  AppendContent(&out, e);
+  return out;
+}
+
+std::string CanonicalBytes(const Event& e) {
+  std::string out;
+  out.reserve(192 + e.stream.size() + e.type.size() + e.actor.size());
+  PutU8(&out, kCanonicalFormat);
+  PutU64(&out, e.position.value());
+  PutU64(&out, e.version.value());
+  PutU64(&out, static_cast<uint64_t>(e.recorded_at.value()));
+  AppendContent(&out, e);
+  return out;
+}
+
+Hash256 ContentHash(const Event& e) {
+  std::string bytes;
+  bytes.reserve(160 + e.stream.size() + e.type.size() + e.actor.size());
+  PutU8(&bytes, kCanonicalFormat);
+  AppendContent(&bytes, e);
+  return Sha256(bytes);
+}
+
+Hash256 PersonalHash(const PersonalSection& p) {
+  std::string bytes;
+  PutU8(&bytes, static_cast<uint8_t>(p.scheme));
+  PutString(&bytes, p.subject);
+  PutString(&bytes, p.nonce);
+  PutString(&bytes, p.ciphertext);
+  return Sha256(bytes);
+}
+
+Hash256 LeafHash(const Event& e) {
+  std::string bytes(1, '\0');
+  bytes += CanonicalBytes(e);
+  return Sha256(bytes);
+}
+
+}  // namespace custodian

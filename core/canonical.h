@@ -1,0 +1,37 @@
+// The canonical bytes of an event: what the idempotency check compares and
+// what the Merkle tree will hash. The grammar, with a worked example, is in
+// docs/event-format.md ("Canonical bytes"); tests/core/canonical_test.cc pins it.
+//
+// Changing anything here changes every leaf hash: it needs a new
+// kCanonicalFormat, never an edit of format 1.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/event.h"
+#include "core/sha256.h"
+
+namespace custodian {
+
+constexpr uint8_t kCanonicalFormat = 1;
+
+// The producer's part of the event: id, stream, type, schema, actor,
+// occurred_at, source, correlation_id, causation_id, SHA-256(data),
+// SHA-256(personal section). Log-assigned fields are not included.
+std::string CanonicalContent(const Event& e);
+
+// kCanonicalFormat ‖ position ‖ version ‖ recorded_at ‖ CanonicalContent(e).
+std::string CanonicalBytes(const Event& e);
+
+// SHA-256(kCanonicalFormat ‖ CanonicalContent(e)): two events with the same id
+// are the same event exactly when their content hashes are equal.
+Hash256 ContentHash(const Event& e);
+
+// SHA-256 of the personal section's encoding (scheme, subject, nonce, ciphertext).
+Hash256 PersonalHash(const PersonalSection& p);
+
+// RFC 6962 leaf hash: SHA-256(0x00 ‖ CanonicalBytes(e)).
+Hash256 LeafHash(const Event& e);
+
+}  // namespace custodian

@@ -1,0 +1,62 @@
+// The event envelope (DESIGN.md, Event model; docs/event-format.md).
+//
+// An Event is a plain value. Fields before `position` are chosen by the
+// producer; `position`, `version` and `recorded_at` are assigned by the log
+// when the event is appended and are zero until then.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/types.h"
+
+namespace custodian {
+
+// Personal data about a subject, sealed with that subject's key
+// (DESIGN.md, Personal data and erasure). Present in the record from format
+// version 1; until sealing is built every event carries Scheme::kNone and the
+// log refuses events that bring personal data.
+struct PersonalSection {
+  enum class Scheme : uint8_t {
+    kNone = 0,       // no personal data
+    kAes256Gcm = 1,  // reserved: ciphertext sealed with the subject's key
+  };
+  Scheme scheme = Scheme::kNone;
+  std::string subject;     // whose key seals it, e.g. "customer-42"
+  std::string nonce;       // AES-GCM nonce
+  std::string ciphertext;  // AES-GCM ciphertext followed by its tag
+
+  bool empty() const { return scheme == Scheme::kNone; }
+  bool operator==(const PersonalSection&) const = default;
+};
+
+struct Event {
+  EventId id;                  // UUID chosen by the producer; idempotency key
+  std::string stream;          // "customer-42", "staff-7", "alerts", ...
+  std::string type;            // "interaction.logged"
+  uint32_t schema = 1;         // version of this type's payload
+  std::string actor;           // "staff-7", "system", "system:crm-sync"
+  Timestamp occurred_at;       // business time, given by the producer
+  std::string source;          // optional: where it came from ("crm")
+  std::string correlation_id;  // optional
+  std::string causation_id;    // optional
+  std::string data = "{}";     // the payload: a serialized JSON object
+  PersonalSection personal;
+
+  // Assigned by the log.
+  Position position;
+  StreamVersion version;
+  Timestamp recorded_at;
+
+  bool operator==(const Event&) const = default;
+};
+
+// Limits enforced by ValidateEvent (core/validation.h).
+constexpr size_t kMaxDataBytes = 1 << 20;    // serialized `data`
+constexpr size_t kMaxStreamBytes = 200;
+constexpr size_t kMaxTypeBytes = 100;
+constexpr size_t kMaxActorBytes = 200;
+constexpr size_t kMaxOptionalFieldBytes = 200;  // source, correlation_id, causation_id
+constexpr int64_t kMaxFutureSkewMicros = 5 * 60 * 1'000'000LL;  // occurred_at vs now
+
+}  // namespace custodian

@@ -1,0 +1,43 @@
+// The JSON form of an event (DESIGN.md, Interfaces): one object per event,
+// the same for import files, `custodian append`, the HTTP API and reads.
+//
+//   {"id": "7f0c1a9e-2b8d-4c1e-9a57-3d2f6b1c0e44", "stream": "customer-42",
+//    "type": "interaction.logged", "actor": "staff-7",
+//    "occurred_at": "2026-03-01T10:15:00Z", "source": "crm",
+//    "data": {"channel": "call", "direction": "outbound"}}
+//
+// Reads add "position", "version" and "recorded_at". Boost.JSON stays inside
+// json.cc.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/event.h"
+#include "core/status.h"
+
+namespace custodian {
+
+// Parses one event. Required: id, stream, type, actor, occurred_at. Optional:
+// schema (default 1), source, correlation_id, causation_id, data (default {}),
+// personal (must be empty for now). "position", "version" and "recorded_at"
+// are assigned by the log and ignored on input, so a read's output can be
+// imported again. Unknown fields are refused. Errors name the field; a syntax
+// error names its byte offset. Does not apply ValidateEvent's grammar rules.
+Result<Event> ParseEventJson(std::string_view text);
+
+enum class JsonFields {
+  kProducer,     // only what a producer sends
+  kWithLogFields,  // plus position, version and recorded_at
+};
+
+// One line of compact JSON, with no trailing newline.
+std::string EventToJson(const Event& e, JsonFields fields);
+
+// Ok when `text` is a single JSON object; otherwise says why and where.
+Status CheckJsonObject(std::string_view text);
+
+// `s` as a JSON string literal, quotes included. `s` must be valid UTF-8.
+std::string JsonQuote(std::string_view s);
+
+}  // namespace custodian

@@ -1,0 +1,117 @@
+#include "core/record.h"
+
+#include <cereal/archives/portable_binary.hpp>
+#include <cereal/types/array.hpp>
+#include <cereal/types/string.hpp>
+
+#include <streambuf>
+
+namespace custodian {
+namespace {
+
+// The persisted form. Field order is the format: never reorder, only append
+// fields under a new version (docs/event-format.md).
+struct RecordV {
+  Event* e;
+
+  template <class Archive>
+  void save(Archive& ar, const uint32_t /*version*/) const {
+    int64_t occurred = e->occurred_at.value(), recorded = e->recorded_at.value();
+    uint64_t position = e->position.value(), version = e->version.value();
+    uint8_t scheme = static_cast<uint8_t>(e->personal.scheme);
+    ar(position, version, recorded, e->id.bytes(), e->stream, e->type, e->schema, e->actor, occurred,
+       e->source, e->correlation_id, e->causation_id, e->data, scheme, e->personal.subject,
+       e->personal.nonce, e->personal.ciphertext);
+  }
+
+  template <class Archive>
+  void load(Archive& ar, const uint32_t version) {
+    if (version > kRecordVersion) throw std::runtime_error("newer");
+    int64_t occurred, recorded;
+    uint64_t position, stream_version;
+    uint8_t scheme;
+    std::array<uint8_t, EventId::kSize> id;
+    ar(position, stream_version, recorded, id, e->stream, e->type, e->schema, e->actor, occurred,
+       e->source, e->correlation_id, e->causation_id, e->data, scheme, e->personal.subject,
+       e->personal.nonce, e->personal.ciphertext);
+    e->id = EventId(id);
+    e->position = Position(position);
+    e->version = StreamVersion(stream_version);
+    e->recorded_at = Timestamp(recorded);
+    e->occurred_at = Timestamp(occurred);
+    if (scheme > static_cast<uint8_t>(PersonalSection::Scheme::kAes256Gcm)) {
+      throw std::runtime_error("unknown personal scheme");
+    }
+    e->personal.scheme = static_cast<PersonalSection::Scheme>(scheme);
+  }
+};
+
+// Reads a record in place, with no copy.
+class ViewBuf : public std::streambuf {
+ public:
+  explicit ViewBuf(std::string_view bytes) {
+    char* p = const_cast<char*>(bytes.data());
+    setg(p, p, p + bytes.size());
+  }
+};
+
+class StringBuf : public std::streambuf {
+ public:
+  explicit StringBuf(std::string* out) : out_(out) {}
+
+ protected:
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    out_->append(s, static_cast<size_t>(n));
+    return n;
+  }
+  int_type overflow(int_type c) override {
+    if (c != traits_type::eof()) out_->push_back(static_cast<char>(c));
+    return c;
+  }
+
+ private:
+  std::string* out_;
+};
+
+}  // namespace
+}  // namespace custodian
+
+CEREAL_CLASS_VERSION(custodian::RecordV, 1);
+
+namespace custodian {
+
+static_assert(kRecordVersion == 1, "update CEREAL_CLASS_VERSION with kRecordVersion");
+
+std::string EncodeRecord(const Event& e) {
+  std::string out;
+  out.reserve(e.data.size() + e.stream.size() + e.type.size() + e.actor.size() + 128);
+  StringBuf buf(&out);
+  std::ostream os(&buf);
+  {
+    cereal::PortableBinaryOutputArchive ar(os);
+    ar(RecordV{const_cast<Event*>(&e)});
+  }
+  return out;
+}
+
+Status DecodeRecord(std::string_view bytes, Event* out) {
+  ViewBuf buf(bytes);
+  std::istream is(&buf);
+  try {
+    cereal::PortableBinaryInputArchive ar(is);
+    RecordV r{out};
+    ar(r);
+  } catch (const std::exception& ex) {
+    if (std::string_view(ex.what()) == "newer") {
+      return Status::Unsupported("record written by a newer format than this build reads (record version " +
+                                 std::to_string(kRecordVersion) + ")");
+    }
+    return Status::Corruption("record of " + std::to_string(bytes.size()) + " bytes does not decode: " + ex.what());
+  }
+  if (is.peek() != std::char_traits<char>::eof()) {
+    return Status::Corruption("record of " + std::to_string(bytes.size()) + " bytes has trailing bytes");
+  }
+  return Status::Ok();
+}
+
+}  // namespace custodian

@@ -1,0 +1,28 @@
+// The stored record of an event: the value in the `events` column family
+// (docs/event-format.md, "Record"). Encoded with cereal's portable binary
+// archive and versioned with CEREAL_CLASS_VERSION; cereal stays in record.cc.
+//
+// Old records must always decode: tests/golden/ holds version-1 records that
+// are never edited, and tests/core/record_test.cc decodes them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/event.h"
+#include "core/status.h"
+
+namespace custodian {
+
+// The version new records are written with.
+constexpr uint32_t kRecordVersion = 1;
+
+// Every field of the event, including position, version and recorded_at.
+std::string EncodeRecord(const Event& e);
+
+// Decodes any version up to kRecordVersion into *out. Corruption when the
+// bytes are truncated or malformed; Unsupported when written by a newer format.
+Status DecodeRecord(std::string_view bytes, Event* out);
+
+}  // namespace custodian

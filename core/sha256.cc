@@ -1,0 +1,48 @@
+#include "core/sha256.h"
+
+#include <openssl/evp.h>
+
+#include <cstdlib>
+
+namespace custodian {
+
+Hash256 Sha256(std::string_view bytes) {
+  Hash256 out;
+  unsigned int len = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), out.data(), &len, EVP_sha256(), nullptr) != 1) {
+    std::abort();  // only fails when OpenSSL itself is broken
+  }
+  return out;
+}
+
+std::string HexOf(const Hash256& h) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string s;
+  s.reserve(64);
+  for (uint8_t b : h) {
+    s.push_back(kHex[b >> 4]);
+    s.push_back(kHex[b & 0xf]);
+  }
+  return s;
+}
+
+Sha256Hasher::Sha256Hasher() : ctx_(EVP_MD_CTX_new()) {
+  if (ctx_ == nullptr || EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr) != 1) {
+    std::abort();
+  }
+}
+
+Sha256Hasher::~Sha256Hasher() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+
+void Sha256Hasher::Update(std::string_view bytes) {
+  EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), bytes.data(), bytes.size());
+}
+
+Hash256 Sha256Hasher::Finish() {
+  Hash256 out;
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), out.data(), &len);
+  return out;
+}
+
+}  // namespace custodian

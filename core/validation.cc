@@ -1,0 +1,181 @@
+#include "core/validation.h"
+
+#include "core/json.h"
+#include "core/time.h"
+
+namespace custodian {
+namespace {
+
+bool IsLowerAlpha(char c) { return c >= 'a' && c <= 'z'; }
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsAlnum(char c) { return IsLowerAlpha(c) || IsDigit(c) || (c >= 'A' && c <= 'Z'); }
+
+// [a-z][a-z0-9_]*
+bool IsWord(std::string_view s) {
+  if (s.empty() || !IsLowerAlpha(s[0])) return false;
+  for (char c : s) {
+    if (!IsLowerAlpha(c) && !IsDigit(c) && c != '_') return false;
+  }
+  return true;
+}
+
+// [A-Za-z0-9][A-Za-z0-9._-]*
+bool IsIdPart(std::string_view s) {
+  if (s.empty() || !IsAlnum(s[0])) return false;
+  for (char c : s) {
+    if (!IsAlnum(c) && c != '.' && c != '_' && c != '-') return false;
+  }
+  return true;
+}
+
+std::string Quoted(std::string_view s) {
+  std::string shown(s.substr(0, 80));
+  for (char& c : shown) {
+    if (static_cast<unsigned char>(c) < 0x20) c = '?';
+  }
+  return "\"" + shown + (s.size() > 80 ? "...\"" : "\"");
+}
+
+Status Field(std::string_view name, const std::string& message) {
+  return Status::InvalidArgument("field '" + std::string(name) + "': " + message);
+}
+
+Status ValidateOptional(std::string_view name, std::string_view value) {
+  if (value.size() > kMaxOptionalFieldBytes) {
+    return Field(name, "is " + std::to_string(value.size()) + " bytes; at most " +
+                           std::to_string(kMaxOptionalFieldBytes) + " are allowed");
+  }
+  if (!IsValidUtf8(value)) return Field(name, "is not valid UTF-8");
+  for (char c : value) {
+    if (static_cast<unsigned char>(c) < 0x20) return Field(name, "contains a control character");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+bool IsValidUtf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* end = p + s.size();
+  while (p < end) {
+    unsigned char c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    int n;
+    uint32_t cp;
+    if ((c & 0xE0) == 0xC0) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (end - p <= n) return false;
+    for (int i = 1; i <= n; ++i) {
+      if ((p[i] & 0xC0) != 0x80) return false;
+      cp = cp << 6 | (p[i] & 0x3F);
+    }
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000)) return false;
+    if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    p += n + 1;
+  }
+  return true;
+}
+
+Status ValidateStreamName(std::string_view stream) {
+  auto bad = [&](const std::string& why) {
+    return Field("stream", Quoted(stream) + " is not a stream name (" + why +
+                               "); expected <category>-<id> such as customer-42, or alerts or system");
+  };
+  if (stream.empty()) return bad("it is empty");
+  if (stream.size() > kMaxStreamBytes) {
+    return bad(std::to_string(stream.size()) + " bytes, at most " + std::to_string(kMaxStreamBytes));
+  }
+  if (stream == "alerts" || stream == "system") return Status::Ok();
+  size_t dash = stream.find('-');
+  if (dash == std::string_view::npos) return bad("no '-' between category and id");
+  if (!IsWord(stream.substr(0, dash))) {
+    return bad("the category must be lower-case letters, digits or '_', starting with a letter");
+  }
+  if (!IsIdPart(stream.substr(dash + 1))) {
+    return bad("the id must be letters, digits, '.', '_' or '-', starting with a letter or digit");
+  }
+  return Status::Ok();
+}
+
+Status ValidateEventType(std::string_view type) {
+  auto bad = [&](const std::string& why) {
+    return Field("type", Quoted(type) + " is not an event type (" + why +
+                             "); expected <noun>.<verb> in lower case, such as interaction.logged");
+  };
+  if (type.empty()) return bad("it is empty");
+  if (type.size() > kMaxTypeBytes) {
+    return bad(std::to_string(type.size()) + " bytes, at most " + std::to_string(kMaxTypeBytes));
+  }
+  size_t start = 0;
+  int parts = 0;
+  while (true) {
+    size_t dot = type.find('.', start);
+    std::string_view part = type.substr(start, dot == std::string_view::npos ? dot : dot - start);
+    if (!IsWord(part)) return bad("each part must be lower-case letters, digits or '_'");
+    ++parts;
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  if (parts < 2) return bad("no '.' between noun and verb");
+  return Status::Ok();
+}
+
+Status ValidateActor(std::string_view actor) {
+  if (actor.empty()) {
+    return Status::InvalidArgument(
+        "field 'actor' is missing; every event names who caused it: staff-<id>, system or system:<name>");
+  }
+  auto bad = [&] {
+    return Field("actor", Quoted(actor) +
+                              " is not an actor; expected staff-<id> (such as staff-7), system or system:<name>");
+  };
+  if (actor.size() > kMaxActorBytes) return bad();
+  if (actor == "system") return Status::Ok();
+  if (actor.starts_with("system:")) {
+    return IsIdPart(actor.substr(7)) ? Status::Ok() : bad();
+  }
+  if (actor.starts_with("staff-") && IsIdPart(actor.substr(6))) return Status::Ok();
+  return bad();
+}
+
+Status ValidateEvent(const Event& e, Timestamp now) {
+  if (e.id.IsNil()) return Field("id", "is missing or the nil UUID; every event needs a UUID chosen by its producer");
+  CUSTODIAN_RETURN_IF_ERROR(ValidateStreamName(e.stream));
+  CUSTODIAN_RETURN_IF_ERROR(ValidateEventType(e.type));
+  if (e.schema < 1) return Field("schema", "must be 1 or more, got " + std::to_string(e.schema));
+  CUSTODIAN_RETURN_IF_ERROR(ValidateActor(e.actor));
+  if (e.occurred_at.value() > now.value() + kMaxFutureSkewMicros) {
+    return Field("occurred_at", FormatRfc3339(e.occurred_at) + " is more than 5 minutes after now (" +
+                                    FormatRfc3339(now) + ")");
+  }
+  CUSTODIAN_RETURN_IF_ERROR(ValidateOptional("source", e.source));
+  CUSTODIAN_RETURN_IF_ERROR(ValidateOptional("correlation_id", e.correlation_id));
+  CUSTODIAN_RETURN_IF_ERROR(ValidateOptional("causation_id", e.causation_id));
+  if (e.data.size() > kMaxDataBytes) {
+    return Field("data", "is " + std::to_string(e.data.size()) + " bytes; at most " +
+                             std::to_string(kMaxDataBytes) + " (1 MiB) are allowed");
+  }
+  if (!IsValidUtf8(e.data)) return Field("data", "is not valid UTF-8");
+  if (Status s = CheckJsonObject(e.data); !s.ok()) return s.WithContext("field 'data'");
+  if (!e.personal.empty()) {
+    return Field("personal",
+                 "sealing of personal data is not available in this version; keep names, e-mail "
+                 "addresses and phone numbers out of events for now");
+  }
+  return Status::Ok();
+}
+
+}  // namespace custodian

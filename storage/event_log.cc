@@ -1,0 +1,497 @@
+// EventLog: opening a store, reads, stats and subscriptions.
+// The write path is in event_log_write.cc.
+#include "storage/event_log.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <rocksdb/cache.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/record.h"
+#include "storage/event_log_internal.h"
+#include "storage/keys.h"
+
+namespace fs = std::filesystem;
+
+namespace custodian {
+
+Status FromRocks(const rocksdb::Status& s, const std::string& context) {
+  if (s.ok()) return Status::Ok();
+  std::string m = "RocksDB: " + context + ": " + s.ToString();
+  if (s.IsCorruption()) return Status::Corruption(m);
+  if (s.IsNotFound()) return Status::NotFound(m);
+  return Status::IoError(m);
+}
+
+std::string ExpectedVersion::ToString() const {
+  switch (kind_) {
+    case Kind::kAny: return "any";
+    case Kind::kNoStream: return "no stream";
+    case Kind::kExactly: return "version " + std::to_string(version_);
+  }
+  return "?";
+}
+
+namespace {
+
+constexpr char kMarkerPrefix[] = "Custodian store, format ";
+
+Status WriteFileDurably(const fs::path& path, const std::string& contents) {
+  fs::path tmp = path;
+  tmp += ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) return Status::IoError("cannot create " + tmp.string() + ": " + std::strerror(errno));
+  bool ok = ::write(fd, contents.data(), contents.size()) == static_cast<ssize_t>(contents.size()) &&
+            ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    return Status::IoError("cannot write " + path.string() + ": " + std::strerror(errno));
+  }
+  int dfd = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return Status::Ok();
+}
+
+// Decides whether `dir` may be opened, before RocksDB touches anything.
+// Sets *create when a new store is to be made there.
+Status CheckStoreDirectory(const fs::path& dir, CreateIfMissing create_if_missing, bool* create) {
+  *create = false;
+  std::error_code ec;
+  const bool may_create = create_if_missing == CreateIfMissing::kYes;
+  fs::path marker = dir / keys::kMarkerFile;
+  if (!fs::exists(dir, ec)) {
+    if (!may_create) {
+      return Status::NotFound("no Custodian store at " + dir.string() + "; create one with `custodian init`");
+    }
+    fs::create_directories(dir, ec);
+    if (ec) return Status::IoError("cannot create " + dir.string() + ": " + ec.message());
+    *create = true;
+    return Status::Ok();
+  }
+  if (!fs::is_directory(dir, ec)) {
+    return Status::Unsupported(dir.string() + " is not a directory, so not a Custodian store");
+  }
+  if (!fs::exists(marker, ec)) {
+    if (fs::is_empty(dir, ec)) {
+      if (may_create) {
+        *create = true;
+        return Status::Ok();
+      }
+      return Status::NotFound("no Custodian store at " + dir.string() +
+                              " (the directory is empty); create one with `custodian init`");
+    }
+    return Status::Unsupported(dir.string() + " is not a Custodian store: it holds files but no " +
+                               keys::kMarkerFile + " file; refusing to touch it");
+  }
+  std::ifstream in(marker);
+  std::string line;
+  std::getline(in, line);
+  if (!line.starts_with(kMarkerPrefix)) {
+    return Status::Unsupported(marker.string() + " does not describe a Custodian store (first line \"" +
+                               line.substr(0, 60) + "\"); refusing to touch it");
+  }
+  uint64_t format = std::strtoull(line.c_str() + sizeof(kMarkerPrefix) - 1, nullptr, 10);
+  if (format == 0) return Status::Unsupported(marker.string() + " names no format version");
+  if (format > keys::kStoreFormat) {
+    return Status::Unsupported("the store at " + dir.string() + " was written by a newer Custodian (format " +
+                               std::to_string(format) + "; this build reads up to format " +
+                               std::to_string(keys::kStoreFormat) + "); it was left untouched");
+  }
+  return Status::Ok();
+}
+
+rocksdb::ColumnFamilyOptions FamilyOptions(const std::string& name, const std::shared_ptr<rocksdb::Cache>& cache) {
+  rocksdb::ColumnFamilyOptions cf;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  if (name == keys::kIdsFamily) {
+    // Nearly every id lookup is for a new id: a bloom filter answers it.
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    cf.compression = rocksdb::kNoCompression;  // ids and hashes do not compress
+  } else if (name == keys::kStreamsFamily) {
+    // Stream-index keys arrive in random order; a small memtable roughly
+    // doubled import speed (DESIGN.md, Storage).
+    cf.write_buffer_size = 4 << 20;
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  } else if (name == keys::kEventsFamily) {
+    cf.compression = rocksdb::kLZ4Compression;
+  }
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return cf;
+}
+
+}  // namespace
+
+EventLog::EventLog(std::string dir, const EventLogOptions& options)
+    : dir_(std::move(dir)), options_(options), clock_(options.clock ? options.clock : &SystemClock()) {}
+
+Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir, const EventLogOptions& options) {
+  std::unique_ptr<EventLog> log(new EventLog(dir, options));
+  CUSTODIAN_RETURN_IF_ERROR(log->OpenDb());
+  CUSTODIAN_RETURN_IF_ERROR(log->LoadTail());
+  if (!log->read_only()) {
+    log->writer_ = std::make_unique<std::thread>([l = log.get()] { l->WriterLoop(); });
+  }
+  return log;
+}
+
+Status EventLog::OpenDb() {
+  bool create = false;
+  const bool read_only = options_.mode == EventLogOptions::Mode::kReadOnly;
+  CUSTODIAN_RETURN_IF_ERROR(CheckStoreDirectory(dir_, read_only ? CreateIfMissing::kNo : options_.create, &create));
+  if (create) {
+    CUSTODIAN_RETURN_IF_ERROR(WriteFileDurably(fs::path(dir_) / keys::kMarkerFile,
+                                               std::string(kMarkerPrefix) + std::to_string(keys::kStoreFormat) +
+                                                   "\nDo not edit or delete this file.\n"));
+  }
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = create;
+  db_options.create_missing_column_families = !read_only;
+  db_options.max_background_jobs = 2;
+  db_options.keep_log_file_num = 3;
+  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  if (options_.env != nullptr) db_options.env = options_.env;
+  if (read_only) db_options.max_open_files = -1;  // required by secondary instances
+
+  auto cache = rocksdb::NewLRUCache(64 << 20);
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  families.emplace_back(rocksdb::kDefaultColumnFamilyName, FamilyOptions("default", cache));
+  for (const char* name : {keys::kEventsFamily, keys::kStreamsFamily, keys::kIdsFamily, keys::kMetaFamily}) {
+    families.emplace_back(name, FamilyOptions(name, cache));
+  }
+
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s;
+  if (read_only) {
+    char tmpl[] = "/tmp/custodian-reader-XXXXXX";
+    if (::mkdtemp(tmpl) == nullptr) return Status::IoError(std::string("cannot make a scratch directory: ") + std::strerror(errno));
+    secondary_dir_ = tmpl;
+    if (!fs::exists(fs::path(dir_) / "CURRENT")) {
+      return Status::NotFound("the store at " + dir_ + " has no RocksDB database yet");
+    }
+    s = rocksdb::DB::OpenAsSecondary(rocksdb::Options(db_options, rocksdb::ColumnFamilyOptions()), dir_,
+                                     secondary_dir_, families, &handles_, &raw);
+  } else {
+    s = rocksdb::DB::Open(db_options, dir_, families, &handles_, &raw);
+  }
+  if (!s.ok()) {
+    if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+      return Status::FailedPrecondition("the store at " + dir_ +
+                                        " is in use by another process that writes to it; stop that process "
+                                        "(or use a read-only command) and try again");
+    }
+    return FromRocks(s, "open " + dir_);
+  }
+  db_.reset(raw);
+  events_cf_ = handles_[1];
+  streams_cf_ = handles_[2];
+  ids_cf_ = handles_[3];
+  meta_cf_ = handles_[4];
+
+  std::string format;
+  s = db_->Get(rocksdb::ReadOptions(), meta_cf_, keys::kMetaFormatKey, &format);
+  if (s.IsNotFound()) {
+    if (read_only) return Status::Ok();
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    return FromRocks(db_->Put(wo, meta_cf_, keys::kMetaFormatKey,
+                              keys::EncodeU64(keys::kStoreFormat)),
+                     "write the format version");
+  }
+  CUSTODIAN_RETURN_IF_ERROR(FromRocks(s, "read the format version"));
+  uint64_t stored_format = 0;
+  if (!keys::DecodeU64(format, &stored_format)) {
+    return Status::Corruption("meta[format] is " + std::to_string(format.size()) + " bytes, expected 8");
+  }
+  if (stored_format > keys::kStoreFormat) {
+    return Status::Unsupported("the store at " + dir_ + " was written by a newer Custodian (format " +
+                               std::to_string(stored_format) + ")");
+  }
+  return Status::Ok();
+}
+
+Status EventLog::LoadTail() {
+  if (!writer_state_) writer_state_ = std::make_unique<WriterState>();
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events_cf_));
+  it->SeekToLast();
+  CUSTODIAN_RETURN_IF_ERROR(FromRocks(it->status(), "find the last event"));
+  uint64_t end = 0;
+  if (it->Valid()) {
+    Position last;
+    if (!keys::ParseEventKey(it->key().ToStringView(), &last)) {
+      return Status::Corruption("the last key of the events family is " + std::to_string(it->key().size()) +
+                                " bytes, expected 8");
+    }
+    Event e;
+    CUSTODIAN_RETURN_IF_ERROR(DecodeRecord(it->value().ToStringView(), &e).WithContext(
+        "event at position " + std::to_string(last.value())));
+    writer_state_->last_recorded_at = e.recorded_at;
+    end = last.value() + 1;
+  }
+  std::string count;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_cf_, keys::kMetaStreamCountKey, &count);
+  if (s.ok()) {
+    (void)keys::DecodeU64(count, &writer_state_->stream_count);
+  } else if (!s.IsNotFound()) {
+    return FromRocks(s, "read the stream count");
+  }
+  PublishEnd(end);
+  return Status::Ok();
+}
+
+EventLog::~EventLog() {
+  {
+    std::lock_guard lk(queue_mu_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (writer_) writer_->join();
+  if (db_) {
+    for (auto* h : handles_) (void)db_->DestroyColumnFamilyHandle(h);
+    (void)db_->Close();
+    db_.reset();
+  }
+  if (!secondary_dir_.empty()) {
+    std::error_code ec;
+    fs::remove_all(secondary_dir_, ec);
+  }
+}
+
+Status EventLog::CatchUp() {
+  if (!read_only()) return Status::Ok();
+  std::lock_guard lk(catch_up_mu_);
+  CUSTODIAN_RETURN_IF_ERROR(FromRocks(db_->TryCatchUpWithPrimary(), "catch up with the writer"));
+  return LoadTail();
+}
+
+void EventLog::PublishEnd(uint64_t end) {
+  {
+    std::lock_guard lk(end_mu_);
+    end_.store(end, std::memory_order_release);
+  }
+  end_cv_.notify_all();
+}
+
+void EventLog::WaitForEnd(uint64_t past, std::chrono::milliseconds timeout, const std::atomic<bool>& cancelled) {
+  std::unique_lock lk(end_mu_);
+  end_cv_.wait_for(lk, timeout, [&] { return end_.load() > past || cancelled.load(); });
+}
+
+Status EventLog::ReadPositions(const std::vector<uint64_t>& positions, std::vector<Event>* out) const {
+  std::vector<std::string> key_bytes;
+  key_bytes.reserve(positions.size());
+  for (uint64_t p : positions) key_bytes.push_back(keys::EventKey(Position(p)));
+  std::vector<rocksdb::Slice> slices(key_bytes.begin(), key_bytes.end());
+  std::vector<rocksdb::PinnableSlice> values(slices.size());
+  std::vector<rocksdb::Status> statuses(slices.size());
+  db_->MultiGet(rocksdb::ReadOptions(), events_cf_, slices.size(), slices.data(), values.data(), statuses.data());
+  out->reserve(out->size() + positions.size());
+  for (size_t i = 0; i < positions.size(); ++i) {
+    if (statuses[i].IsNotFound()) {
+      return Status::Corruption("the stream index points at position " + std::to_string(positions[i]) +
+                                ", which holds no event");
+    }
+    CUSTODIAN_RETURN_IF_ERROR(FromRocks(statuses[i], "read event " + std::to_string(positions[i])));
+    Event e;
+    CUSTODIAN_RETURN_IF_ERROR(DecodeRecord(values[i].ToStringView(), &e).WithContext(
+        "event at position " + std::to_string(positions[i])));
+    out->push_back(std::move(e));
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<Event>> EventLog::ReadStream(std::string_view stream, StreamVersion from, Direction direction,
+                                                size_t limit) const {
+  std::vector<uint64_t> positions;
+  const std::string prefix = keys::StreamPrefix(stream);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
+  if (direction == Direction::kForward) {
+    it->Seek(keys::StreamKey(stream, from));
+  } else {
+    it->SeekForPrev(keys::StreamKey(stream, from));
+  }
+  for (; it->Valid() && positions.size() < limit; direction == Direction::kForward ? it->Next() : it->Prev()) {
+    std::string_view key = it->key().ToStringView();
+    if (!key.starts_with(prefix) || key.size() != prefix.size() + 8) break;
+    uint64_t p;
+    if (!keys::DecodeU64(it->value().ToStringView(), &p)) {
+      return Status::Corruption("stream index entry of " + std::string(stream) + " has a " +
+                                std::to_string(it->value().size()) + "-byte value, expected 8");
+    }
+    positions.push_back(p);
+  }
+  CUSTODIAN_RETURN_IF_ERROR(FromRocks(it->status(), "read stream " + std::string(stream)));
+  std::vector<Event> events;
+  CUSTODIAN_RETURN_IF_ERROR(ReadPositions(positions, &events));
+  return events;
+}
+
+Result<std::vector<Event>> EventLog::ReadAll(Position from, size_t limit) const {
+  std::vector<Event> events;
+  const uint64_t end = end_.load(std::memory_order_acquire);
+  if (from.value() >= end) return events;
+  limit = std::min<uint64_t>(limit, end - from.value());
+  events.reserve(std::min<size_t>(limit, 4096));
+  Status s = ScanAll(from, [&](const Event& e) {
+    events.push_back(e);
+    return events.size() < limit;
+  });
+  if (!s.ok()) return s;
+  return events;
+}
+
+Status EventLog::ScanAll(Position from, const std::function<bool(const Event&)>& visit) const {
+  const uint64_t end = end_.load(std::memory_order_acquire);
+  if (from.value() >= end) return Status::Ok();
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  ro.readahead_size = 2 << 20;
+  const std::string upper = keys::EventKey(Position(end));
+  rocksdb::Slice upper_slice(upper);
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_cf_));
+  uint64_t expected = from.value();
+  Event e;
+  for (it->Seek(keys::EventKey(from)); it->Valid(); it->Next(), ++expected) {
+    Position p;
+    if (!keys::ParseEventKey(it->key().ToStringView(), &p) || p.value() != expected) {
+      return Status::Corruption("expected the event at position " + std::to_string(expected) +
+                                " but found key " + std::to_string(p.value()) + " in the events family");
+    }
+    CUSTODIAN_RETURN_IF_ERROR(
+        DecodeRecord(it->value().ToStringView(), &e).WithContext("event at position " + std::to_string(expected)));
+    if (!visit(e)) return Status::Ok();
+  }
+  CUSTODIAN_RETURN_IF_ERROR(FromRocks(it->status(), "scan the events"));
+  if (expected < end) {
+    return Status::Corruption("the log ends at position " + std::to_string(expected) + " but " +
+                              std::to_string(end) + " events were committed");
+  }
+  return Status::Ok();
+}
+
+Result<StreamInfo> EventLog::GetStreamInfo(std::string_view stream) const {
+  Result<std::vector<Event>> first = ReadStream(stream, StreamVersion(0), Direction::kForward, 1);
+  if (!first.ok()) return first.status();
+  if (first->empty()) return Status::NotFound("stream " + std::string(stream) + " has no events");
+  Result<std::vector<Event>> last = ReadStream(stream, StreamVersion(UINT64_MAX), Direction::kBackward, 1);
+  if (!last.ok()) return last.status();
+  const Event& f = first->front();
+  const Event& l = last->front();
+  StreamInfo info;
+  info.stream = std::string(stream);
+  info.event_count = l.version.value() + 1;
+  info.last_version = l.version;
+  info.first_position = f.position;
+  info.last_position = l.position;
+  info.first_recorded_at = f.recorded_at;
+  info.last_recorded_at = l.recorded_at;
+  info.first_occurred_at = f.occurred_at;
+  info.last_occurred_at = l.occurred_at;
+  return info;
+}
+
+Result<LogStats> EventLog::Stats() const {
+  LogStats stats;
+  stats.event_count = end_.load(std::memory_order_acquire);
+  std::string count;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_cf_, keys::kMetaStreamCountKey, &count);
+  if (s.ok()) {
+    (void)keys::DecodeU64(count, &stats.stream_count);
+  } else if (!s.IsNotFound()) {
+    return FromRocks(s, "read the stream count");
+  }
+  if (stats.event_count > 0) {
+    Result<std::vector<Event>> first = ReadAll(Position(0), 1);
+    Result<std::vector<Event>> last = ReadAll(Position(stats.event_count - 1), 1);
+    if (!first.ok()) return first.status();
+    if (!last.ok()) return last.status();
+    if (!first->empty()) stats.first_recorded_at = first->front().recorded_at;
+    if (!last->empty()) stats.last_recorded_at = last->front().recorded_at;
+  }
+  std::error_code ec;
+  for (const auto& entry : fs::recursive_directory_iterator(dir_, ec)) {
+    if (entry.is_regular_file(ec)) stats.disk_bytes += entry.file_size(ec);
+  }
+  return stats;
+}
+
+std::unique_ptr<Subscription> EventLog::Subscribe(Position from, std::optional<std::string> stream) {
+  return std::unique_ptr<Subscription>(new Subscription(this, from, std::move(stream)));
+}
+
+// --- Subscription ---
+
+Subscription::Subscription(EventLog* log, Position from, std::optional<std::string> stream)
+    : log_(log), cursor_(from), stream_(std::move(stream)) {}
+
+Subscription::~Subscription() = default;
+
+void Subscription::Cancel() {
+  {
+    std::lock_guard lk(log_->end_mu_);
+    cancelled_.store(true);
+  }
+  log_->end_cv_.notify_all();
+}
+
+Result<std::vector<Event>> Subscription::Next(std::chrono::milliseconds timeout, size_t max_events) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + timeout;
+  // A read-only log learns of new events only by polling the writer's files.
+  constexpr std::chrono::milliseconds kPollInterval(100);
+  while (!cancelled_.load()) {
+    if (log_->read_only()) CUSTODIAN_RETURN_IF_ERROR(log_->CatchUp());
+    const uint64_t end = log_->end_.load(std::memory_order_acquire);
+    std::vector<Event> events;
+    if (!stream_) {
+      if (cursor_.value() < end) {
+        Result<std::vector<Event>> r = log_->ReadAll(cursor_, max_events);
+        if (!r.ok()) return r.status();
+        events = std::move(*r);
+      }
+    } else {
+      if (!stream_next_) {
+        // Locate the first version at or after the cursor's position.
+        uint64_t v = 0;
+        while (true) {
+          Result<std::vector<Event>> r = log_->ReadStream(*stream_, StreamVersion(v), Direction::kForward, 256);
+          if (!r.ok()) return r.status();
+          auto it = std::find_if(r->begin(), r->end(), [&](const Event& e) { return e.position >= cursor_; });
+          if (it != r->end()) {
+            v = it->version.value();
+            break;
+          }
+          v += r->size();
+          if (r->size() < 256) break;
+        }
+        stream_next_ = StreamVersion(v);
+      }
+      Result<std::vector<Event>> r = log_->ReadStream(*stream_, *stream_next_, Direction::kForward, max_events);
+      if (!r.ok()) return r.status();
+      events = std::move(*r);
+      if (!events.empty()) stream_next_ = StreamVersion(events.back().version.value() + 1);
+    }
+    if (!events.empty()) {
+      cursor_ = Position(events.back().position.value() + 1);
+      return events;
+    }
+    const auto now = Clock::now();
+    if (now >= deadline) break;
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+    if (log_->read_only()) wait = std::min(wait, kPollInterval);
+    log_->WaitForEnd(end, wait, cancelled_);
+  }
+  return std::vector<Event>{};
+}
+
+}  // namespace custodian

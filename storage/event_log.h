@@ -1,0 +1,260 @@
+// EventLog: the append-only event log on RocksDB (DESIGN.md, Storage).
+//
+// Durability. With Sync::kYes (the default) an Append that returns success has
+// been written to RocksDB's write-ahead log and fsynced: it survives kill -9
+// and power loss. Appends from all threads go to one writer thread, which
+// takes everything queued (up to max_batch_bytes / max_batch_events), checks
+// it, and writes it as one RocksDB WriteBatch with one fsync (group commit).
+// If a write or sync fails, the log stops accepting appends until it is
+// reopened: a write that may or may not be on disk is reported as an
+// IoError, never as success, and nothing after it is accepted.
+//
+// Atomicity. The events of one Append (or of all requests of one
+// AppendBatch) are written together or not at all.
+//
+// Idempotency. An event id seen before with the same content (core/canonical.h)
+// is the same event: it is not written again and its original position is
+// returned. The same id with other content is a Conflict. A batch that repeats
+// an id within itself is InvalidArgument.
+//
+// Threading. Every method is thread-safe. Reads see every append that has
+// returned success; they never see part of a batch.
+//
+// Modes. One process opens a store read-write (RocksDB's lock). Any number of
+// processes may open it read-only at the same time, as RocksDB secondary
+// instances; a read-only log sees new appends after CatchUp().
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "core/event.h"
+#include "core/status.h"
+#include "core/time.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+class Env;
+}  // namespace rocksdb
+
+namespace custodian {
+
+// What the appender expects the stream to look like before its events land.
+class ExpectedVersion {
+ public:
+  enum class Kind { kAny, kNoStream, kExactly };
+
+  static ExpectedVersion Any() { return ExpectedVersion(Kind::kAny, 0); }
+  // The stream must not exist yet.
+  static ExpectedVersion NoStream() { return ExpectedVersion(Kind::kNoStream, 0); }
+  // The stream's last event must have version `v`.
+  static ExpectedVersion Exactly(StreamVersion v) { return ExpectedVersion(Kind::kExactly, v.value()); }
+
+  Kind kind() const { return kind_; }
+  StreamVersion version() const { return StreamVersion(version_); }
+  std::string ToString() const;  // "any", "no stream", "version 7"
+
+ private:
+  ExpectedVersion(Kind k, uint64_t v) : kind_(k), version_(v) {}
+  Kind kind_;
+  uint64_t version_;
+};
+
+// Events for one stream; every event's `stream` must equal `stream`.
+struct AppendRequest {
+  std::string stream;
+  ExpectedVersion expected = ExpectedVersion::Any();
+  std::vector<Event> events;
+};
+
+struct AppendResult {
+  // One entry per event of the request, in order. For an event that was
+  // already in the log, its original position and version.
+  std::vector<Position> positions;
+  std::vector<StreamVersion> versions;
+  size_t written = 0;  // events newly written; the rest were already present
+};
+
+enum class Sync { kYes, kNo };
+enum class CreateIfMissing { kYes, kNo };
+enum class Direction { kForward, kBackward };
+
+struct EventLogOptions {
+  enum class Mode { kReadWrite, kReadOnly };
+  Mode mode = Mode::kReadWrite;
+  CreateIfMissing create = CreateIfMissing::kNo;
+  Sync sync = Sync::kYes;                 // kNo only for benchmarks and tests
+  Clock* clock = nullptr;                 // recorded_at source; SystemClock() when null
+  rocksdb::Env* env = nullptr;            // for fault injection; RocksDB's default when null
+  size_t max_batch_bytes = 4 << 20;       // one group commit takes at most this much
+  size_t max_batch_events = 20'000;       // ... and at most this many events
+};
+
+struct StreamInfo {
+  std::string stream;
+  uint64_t event_count = 0;
+  StreamVersion last_version;  // meaningful when event_count > 0
+  Position first_position, last_position;
+  Timestamp first_recorded_at, last_recorded_at;
+  Timestamp first_occurred_at, last_occurred_at;
+};
+
+struct LogStats {
+  uint64_t event_count = 0;   // == next position to be assigned
+  uint64_t stream_count = 0;
+  Timestamp first_recorded_at, last_recorded_at;  // meaningful when event_count > 0
+  uint64_t disk_bytes = 0;    // everything under the store's directory
+};
+
+class EventLog;
+
+// A cursor over the log that first catches up over stored events and then
+// follows new appends, with no gap and no duplicate at the switch: it reads
+// only stored events, in position order, and waits for the log's end to move.
+// A slow subscriber never blocks writers. Must be destroyed before its log.
+// Not thread-safe, except Cancel().
+class Subscription {
+ public:
+  ~Subscription();
+
+  // Returns the next events in log order (at most `max_events`), waiting up to
+  // `timeout` for one to arrive. Empty on timeout or after Cancel().
+  Result<std::vector<Event>> Next(std::chrono::milliseconds timeout, size_t max_events = 512);
+
+  // The position the next delivered event will have at least.
+  Position cursor() const { return cursor_; }
+
+  // Wakes a waiting Next(); later calls return empty at once. Thread-safe.
+  void Cancel();
+
+ private:
+  friend class EventLog;
+  Subscription(EventLog* log, Position from, std::optional<std::string> stream);
+
+  EventLog* log_;
+  Position cursor_;
+  std::optional<std::string> stream_;
+  std::optional<StreamVersion> stream_next_;  // next version to read, once located
+  std::atomic<bool> cancelled_{false};
+};
+
+class EventLog {
+ public:
+  // Opens the store in `dir`, creating it when options.create is kYes and the
+  // directory is missing or empty. A directory that is not a Custodian store,
+  // or one written by a newer format, is refused (Unsupported) and left
+  // untouched. A store that another process holds read-write is refused with
+  // FailedPrecondition.
+  static Result<std::unique_ptr<EventLog>> Open(const std::string& dir, const EventLogOptions& options);
+
+  // Finishes every queued append, then closes the store.
+  ~EventLog();
+  EventLog(const EventLog&) = delete;
+  EventLog& operator=(const EventLog&) = delete;
+
+  // Appends `events` to `stream` atomically when the stream is as `expected`.
+  // Errors: InvalidArgument (an event fails ValidateEvent, names another
+  // stream, or an id repeats in the batch; nothing written), Conflict (stale
+  // expected version, naming the current one; or an id already used with
+  // other content), FailedPrecondition (read-only, or stopped after a failed
+  // write), IoError (the write failed: the log stops).
+  Result<AppendResult> Append(std::string stream, std::vector<Event> events,
+                              ExpectedVersion expected = ExpectedVersion::Any());
+
+  // Appends several requests, possibly to different streams, as one atomic
+  // batch: all succeed or none is written. Results are in request order.
+  Result<std::vector<AppendResult>> AppendBatch(std::vector<AppendRequest> requests);
+
+  // Up to `limit` events of `stream`, starting at version `from` and going
+  // forwards or backwards. Empty when the stream does not exist or `from` is
+  // past its end.
+  Result<std::vector<Event>> ReadStream(std::string_view stream, StreamVersion from, Direction direction,
+                                        size_t limit) const;
+
+  // Up to `limit` events from position `from` on, in log order.
+  Result<std::vector<Event>> ReadAll(Position from, size_t limit) const;
+
+  // Calls `visit` for every event from `from` to the end as of the call, in
+  // order, until it returns false. Reads without filling the block cache.
+  Status ScanAll(Position from, const std::function<bool(const Event&)>& visit) const;
+
+  // NotFound when the stream has no events.
+  Result<StreamInfo> GetStreamInfo(std::string_view stream) const;
+
+  Result<LogStats> Stats() const;
+
+  // The position the next appended event will get: the number of events.
+  Position end() const { return Position(end_.load(std::memory_order_acquire)); }
+
+  // Events from `from` on, of all streams or only `stream`.
+  std::unique_ptr<Subscription> Subscribe(Position from, std::optional<std::string> stream = std::nullopt);
+
+  // Read-only logs: picks up what the writer process has committed since.
+  // A no-op for a read-write log.
+  Status CatchUp();
+
+  const std::string& dir() const { return dir_; }
+  bool read_only() const { return options_.mode == EventLogOptions::Mode::kReadOnly; }
+
+ private:
+  struct PendingWrite;
+  struct RoundState;
+  friend class Subscription;
+
+  EventLog(std::string dir, const EventLogOptions& options);
+  Status OpenDb();
+  Status LoadTail();
+  Result<std::vector<AppendResult>> Submit(std::vector<AppendRequest> requests);
+  void WriterLoop();
+  void ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& round);
+  Status StageWrite(PendingWrite& op, RoundState& round, std::vector<AppendResult>* results);
+  Result<uint64_t> LoadStreamNext(const std::string& stream);
+  Status ReadPositions(const std::vector<uint64_t>& positions, std::vector<Event>* out) const;
+  void PublishEnd(uint64_t end);
+  // Waits until end() > `past` or the timeout passes or `cancelled` is set.
+  void WaitForEnd(uint64_t past, std::chrono::milliseconds timeout, const std::atomic<bool>& cancelled);
+
+  const std::string dir_;
+  const EventLogOptions options_;
+  Clock* clock_;
+  std::string secondary_dir_;  // read-only mode's scratch directory
+  std::mutex catch_up_mu_;     // read-only mode: one CatchUp at a time
+
+  std::unique_ptr<rocksdb::DB> db_;
+  rocksdb::ColumnFamilyHandle* events_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* streams_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* ids_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+
+  // Published end of the log; waiters block on end_cv_.
+  std::atomic<uint64_t> end_{0};
+  std::mutex end_mu_;
+  std::condition_variable end_cv_;
+
+  // The queue between appenders and the writer thread.
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::vector<std::unique_ptr<PendingWrite>> queue_;
+  bool stopping_ = false;
+  std::atomic<bool> failed_{false};  // a write failed: refuse appends until reopened
+  std::string failure_;              // why, guarded by queue_mu_
+
+  // Writer thread only.
+  struct WriterState;
+  std::unique_ptr<WriterState> writer_state_;
+  std::unique_ptr<std::thread> writer_;
+};
+
+}  // namespace custodian

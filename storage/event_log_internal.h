@@ -1,0 +1,35 @@
+// Shared between event_log.cc and event_log_write.cc; not part of the API.
+#pragma once
+
+#include <rocksdb/db.h>
+
+#include <future>
+#include <string>
+#include <unordered_map>
+
+#include "core/sha256.h"
+#include "core/status.h"
+#include "storage/event_log.h"
+
+namespace custodian {
+
+// "RocksDB: <what>" with our Status code chosen from RocksDB's.
+Status FromRocks(const rocksdb::Status& s, const std::string& context);
+
+// One caller's Append or AppendBatch, queued for the writer thread.
+struct EventLog::PendingWrite {
+  std::vector<AppendRequest> requests;
+  std::vector<Hash256> content_hashes;  // one per event, in request order
+  size_t bytes = 0;
+  size_t events = 0;
+  std::promise<Result<std::vector<AppendResult>>> done;
+};
+
+struct EventLog::WriterState {
+  // Next version of each stream seen so far (0 = no events). Filled lazily.
+  std::unordered_map<std::string, uint64_t> stream_next;
+  Timestamp last_recorded_at;
+  uint64_t stream_count = 0;
+};
+
+}  // namespace custodian

@@ -1,0 +1,351 @@
+// EventLog's write path: validation in the caller's thread, then one writer
+// thread with group commit (DESIGN.md, Storage, "Write path").
+#include <rocksdb/write_batch.h>
+
+#include <future>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "core/canonical.h"
+#include "core/record.h"
+#include "core/validation.h"
+#include "storage/event_log.h"
+#include "storage/event_log_internal.h"
+#include "storage/keys.h"
+
+namespace custodian {
+
+namespace {
+// The writer forgets cached stream heads past this many streams (memory bound).
+constexpr size_t kMaxCachedStreams = 1'000'000;
+}  // namespace
+
+// Everything one group commit adds, before it is known to be on disk.
+struct EventLog::RoundState {
+  rocksdb::WriteBatch batch;
+  uint64_t next_position = 0;
+  Timestamp recorded_at;
+  uint64_t new_streams = 0;
+  std::unordered_map<std::string, uint64_t> stream_next;
+  struct Written {
+    Position position;
+    StreamVersion version;
+    Hash256 content_hash;
+  };
+  std::unordered_map<EventId, Written, EventIdHash> ids;
+};
+
+Result<AppendResult> EventLog::Append(std::string stream, std::vector<Event> events, ExpectedVersion expected) {
+  std::vector<AppendRequest> requests(1);
+  requests[0].stream = std::move(stream);
+  requests[0].expected = expected;
+  requests[0].events = std::move(events);
+  Result<std::vector<AppendResult>> r = Submit(std::move(requests));
+  if (!r.ok()) return r.status();
+  return std::move(r->front());
+}
+
+Result<std::vector<AppendResult>> EventLog::AppendBatch(std::vector<AppendRequest> requests) {
+  return Submit(std::move(requests));
+}
+
+Result<std::vector<AppendResult>> EventLog::Submit(std::vector<AppendRequest> requests) {
+  if (read_only()) {
+    return Status::FailedPrecondition("the store at " + dir_ + " is open read-only; appends need a read-write open");
+  }
+  if (failed_.load()) {
+    std::lock_guard lk(queue_mu_);
+    return Status::FailedPrecondition("the log stopped accepting appends after a failed write (" + failure_ +
+                                      "); reopen the store");
+  }
+  auto op = std::make_unique<PendingWrite>();
+  const Timestamp now = clock_->Now();
+  std::unordered_map<EventId, size_t, EventIdHash> seen;
+  size_t index = 0;
+  for (const AppendRequest& r : requests) {
+    CUSTODIAN_RETURN_IF_ERROR(ValidateStreamName(r.stream));
+    for (const Event& e : r.events) {
+      ++index;
+      if (e.stream != r.stream) {
+        return Status::InvalidArgument("event #" + std::to_string(index) + " (" + e.id.ToString() +
+                                       ") names stream " + e.stream + " but is appended to " + r.stream);
+      }
+      if (Status s = ValidateEvent(e, now); !s.ok()) {
+        return s.WithContext("event #" + std::to_string(index) + " (" + e.id.ToString() + ")");
+      }
+      auto [it, inserted] = seen.emplace(e.id, index);
+      if (!inserted) {
+        return Status::InvalidArgument("event id " + e.id.ToString() + " appears twice in this batch (events #" +
+                                       std::to_string(it->second) + " and #" + std::to_string(index) +
+                                       "); an id names one event");
+      }
+      op->content_hashes.push_back(ContentHash(e));
+      op->bytes += e.data.size() + e.stream.size() + e.type.size() + e.actor.size() + 96;
+    }
+  }
+  op->events = index;
+  if (index == 0) return std::vector<AppendResult>(requests.size());
+  op->requests = std::move(requests);
+  auto future = op->done.get_future();
+  {
+    std::lock_guard lk(queue_mu_);
+    if (stopping_) return Status::FailedPrecondition("the log is closing");
+    queue_.push_back(std::move(op));
+  }
+  queue_cv_.notify_one();
+  return future.get();
+}
+
+void EventLog::WriterLoop() {
+  std::vector<std::unique_ptr<PendingWrite>> round;
+  while (true) {
+    {
+      std::unique_lock lk(queue_mu_);
+      queue_cv_.wait(lk, [&] { return !queue_.empty() || stopping_; });
+      if (queue_.empty()) return;  // stopping, and everything queued is done
+      // Take as much as one round may carry, and always at least one write.
+      size_t bytes = 0, events = 0, n = 0;
+      while (n < queue_.size() &&
+             (n == 0 || (bytes + queue_[n]->bytes <= options_.max_batch_bytes &&
+                         events + queue_[n]->events <= options_.max_batch_events))) {
+        bytes += queue_[n]->bytes;
+        events += queue_[n]->events;
+        ++n;
+      }
+      round.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.begin() + n));
+      queue_.erase(queue_.begin(), queue_.begin() + n);
+    }
+    ProcessRound(round);
+    round.clear();
+  }
+}
+
+void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops) {
+  WriterState& ws = *writer_state_;
+  if (failed_.load()) {
+    std::string why;
+    {
+      std::lock_guard lk(queue_mu_);
+      why = failure_;
+    }
+    for (auto& op : ops) {
+      op->done.set_value(Status::FailedPrecondition("the log stopped accepting appends after a failed write (" +
+                                                    why + "); reopen the store"));
+    }
+    return;
+  }
+  RoundState round;
+  round.next_position = end_.load(std::memory_order_relaxed);
+  round.recorded_at = std::max(clock_->Now(), ws.last_recorded_at);  // never decreasing
+
+  std::vector<Result<std::vector<AppendResult>>> outcomes;
+  std::vector<bool> wrote(ops.size(), false);
+  outcomes.reserve(ops.size());
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const uint32_t before = round.batch.Count();
+    std::vector<AppendResult> results;
+    Status s = StageWrite(*ops[i], round, &results);
+    wrote[i] = round.batch.Count() != before;
+    if (s.ok()) {
+      outcomes.emplace_back(std::move(results));
+    } else {
+      outcomes.emplace_back(s);
+    }
+  }
+
+  if (round.batch.Count() > 0) {
+    if (round.new_streams > 0) {
+      (void)round.batch.Put(meta_cf_, keys::kMetaStreamCountKey, keys::EncodeU64(ws.stream_count + round.new_streams));
+    }
+    rocksdb::WriteOptions wo;
+    wo.sync = options_.sync == Sync::kYes;
+    rocksdb::Status s = db_->Write(wo, &round.batch);
+    if (!s.ok()) {
+      const std::string why = "RocksDB write of positions " + std::to_string(end_.load()) + ".." +
+                              std::to_string(round.next_position - 1) + " failed: " + s.ToString();
+      {
+        std::lock_guard lk(queue_mu_);
+        failure_ = why;
+      }
+      failed_.store(true);
+      for (size_t i = 0; i < ops.size(); ++i) {
+        if (wrote[i]) {
+          outcomes[i] = Status::IoError(why + "; these events may or may not be on disk, and the log refuses "
+                                              "appends until it is reopened");
+        }
+      }
+    } else {
+      if (ws.stream_next.size() + round.stream_next.size() > kMaxCachedStreams) ws.stream_next.clear();
+      for (auto& [stream, next] : round.stream_next) ws.stream_next[stream] = next;
+      ws.stream_count += round.new_streams;
+      ws.last_recorded_at = round.recorded_at;
+      PublishEnd(round.next_position);
+    }
+  }
+  for (size_t i = 0; i < ops.size(); ++i) ops[i]->done.set_value(std::move(outcomes[i]));
+}
+
+Result<uint64_t> EventLog::LoadStreamNext(const std::string& stream) {
+  WriterState& ws = *writer_state_;
+  if (auto it = ws.stream_next.find(stream); it != ws.stream_next.end()) return it->second;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
+  it->SeekForPrev(keys::StreamKey(stream, StreamVersion(UINT64_MAX)));
+  CUSTODIAN_RETURN_IF_ERROR(FromRocks(it->status(), "find the head of stream " + stream));
+  uint64_t next = 0;
+  if (it->Valid()) {
+    std::string_view name;
+    StreamVersion v;
+    if (keys::ParseStreamKey(it->key().ToStringView(), &name, &v) && name == stream) next = v.value() + 1;
+  }
+  ws.stream_next.emplace(stream, next);
+  return next;
+}
+
+// Checks one caller's write against the log and the rest of the round, and
+// adds it to the round's batch only when every request of it is accepted.
+Status EventLog::StageWrite(PendingWrite& op, RoundState& round, std::vector<AppendResult>* results) {
+  // 1. Which events are already in the log (or earlier in this round)?
+  struct Known {
+    bool present = false;
+    Position position;
+    std::optional<StreamVersion> version;
+    Hash256 content_hash;
+  };
+  std::vector<Known> known(op.events);
+  std::vector<size_t> lookup;  // indexes to look up in RocksDB
+  std::vector<std::string> lookup_keys;
+  {
+    size_t k = 0;
+    for (const AppendRequest& r : op.requests) {
+      for (const Event& e : r.events) {
+        if (auto it = round.ids.find(e.id); it != round.ids.end()) {
+          known[k] = {true, it->second.position, it->second.version, it->second.content_hash};
+        } else {
+          lookup.push_back(k);
+          lookup_keys.push_back(keys::IdKey(e.id));
+        }
+        ++k;
+      }
+    }
+  }
+  if (!lookup.empty()) {
+    std::vector<rocksdb::Slice> slices(lookup_keys.begin(), lookup_keys.end());
+    std::vector<rocksdb::PinnableSlice> values(slices.size());
+    std::vector<rocksdb::Status> statuses(slices.size());
+    db_->MultiGet(rocksdb::ReadOptions(), ids_cf_, slices.size(), slices.data(), values.data(), statuses.data());
+    for (size_t i = 0; i < lookup.size(); ++i) {
+      if (statuses[i].IsNotFound()) continue;
+      CUSTODIAN_RETURN_IF_ERROR(FromRocks(statuses[i], "look up event ids"));
+      Known& kn = known[lookup[i]];
+      if (!keys::ParseIdValue(values[i].ToStringView(), &kn.position, &kn.content_hash)) {
+        return Status::Corruption("the ids family holds a " + std::to_string(values[i].size()) +
+                                  "-byte value, expected 40");
+      }
+      kn.present = true;
+    }
+  }
+
+  // 2. Check each request and assign positions and versions, tentatively.
+  uint64_t next_position = round.next_position;
+  std::unordered_map<std::string, uint64_t> stream_next;  // this write's view
+  results->clear();
+  size_t k = 0;
+  for (AppendRequest& r : op.requests) {
+    AppendResult result;
+    size_t present = 0;
+    const Known* first_present = nullptr;
+    for (size_t i = 0; i < r.events.size(); ++i) {
+      const Known& kn = known[k + i];
+      if (!kn.present) continue;
+      if (kn.content_hash != op.content_hashes[k + i]) {
+        return Status::Conflict("event id " + r.events[i].id.ToString() + " is already in the log at position " +
+                                std::to_string(kn.position.value()) +
+                                " with other content; an id names one event forever, so give a new event a new id");
+      }
+      ++present;
+      if (first_present == nullptr) first_present = &kn;
+    }
+    if (present > 0 && present < r.events.size() && r.expected.kind() != ExpectedVersion::Kind::kAny) {
+      return Status::Conflict(std::to_string(present) + " of the " + std::to_string(r.events.size()) +
+                              " events for " + r.stream + " are already in the log (the first at position " +
+                              std::to_string(first_present->position.value()) +
+                              ") and the others are not; resend the original batch unchanged, or drop those events");
+    }
+    uint64_t next;
+    if (auto it = stream_next.find(r.stream); it != stream_next.end()) {
+      next = it->second;
+    } else if (auto rit = round.stream_next.find(r.stream); rit != round.stream_next.end()) {
+      next = rit->second;
+    } else {
+      Result<uint64_t> loaded = LoadStreamNext(r.stream);
+      if (!loaded.ok()) return loaded.status();
+      next = *loaded;
+    }
+    if (present < r.events.size()) {  // a retry of a whole batch skips the expected-version check
+      switch (r.expected.kind()) {
+        case ExpectedVersion::Kind::kAny:
+          break;
+        case ExpectedVersion::Kind::kNoStream:
+          if (next != 0) {
+            return Status::Conflict("stream " + r.stream + " already exists (its last version is " +
+                                    std::to_string(next - 1) + "); expected no stream");
+          }
+          break;
+        case ExpectedVersion::Kind::kExactly:
+          if (next == 0) {
+            return Status::Conflict("stream " + r.stream + " does not exist yet; expected " + r.expected.ToString());
+          }
+          if (next - 1 != r.expected.version().value()) {
+            return Status::Conflict("stream " + r.stream + " is at version " + std::to_string(next - 1) +
+                                    "; expected " + r.expected.ToString());
+          }
+          break;
+      }
+    }
+    for (size_t i = 0; i < r.events.size(); ++i) {
+      Event& e = r.events[i];
+      const Known& kn = known[k + i];
+      if (kn.present) {
+        StreamVersion v;
+        if (kn.version) {
+          v = *kn.version;
+        } else {
+          std::vector<Event> original;
+          CUSTODIAN_RETURN_IF_ERROR(ReadPositions({kn.position.value()}, &original));
+          v = original.front().version;
+        }
+        result.positions.push_back(kn.position);
+        result.versions.push_back(v);
+        continue;
+      }
+      e.position = Position(next_position++);
+      e.version = StreamVersion(next++);
+      e.recorded_at = round.recorded_at;
+      result.positions.push_back(e.position);
+      result.versions.push_back(e.version);
+      ++result.written;
+    }
+    stream_next[r.stream] = next;
+    results->push_back(std::move(result));
+    k += r.events.size();
+  }
+
+  // 3. Accepted: add to the round.
+  k = 0;
+  for (const AppendRequest& r : op.requests) {
+    for (const Event& e : r.events) {
+      const size_t idx = k++;
+      if (known[idx].present) continue;
+      (void)round.batch.Put(events_cf_, keys::EventKey(e.position), EncodeRecord(e));
+      (void)round.batch.Put(streams_cf_, keys::StreamKey(e.stream, e.version), keys::EncodeU64(e.position.value()));
+      (void)round.batch.Put(ids_cf_, keys::IdKey(e.id), keys::IdValue(e.position, op.content_hashes[idx]));
+      round.ids[e.id] = {e.position, e.version, op.content_hashes[idx]};
+      if (e.version.value() == 0) ++round.new_streams;
+    }
+  }
+  for (auto& [stream, next] : stream_next) round.stream_next[stream] = next;
+  round.next_position = next_position;
+  return Status::Ok();
+}
+
+}  // namespace custodian

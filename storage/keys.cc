@@ -1,0 +1,70 @@
+#include "storage/keys.h"
+
+#include <cstring>
+
+namespace custodian::keys {
+
+std::string EncodeU64(uint64_t v) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    out[static_cast<size_t>(i)] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  return out;
+}
+
+bool DecodeU64(std::string_view bytes, uint64_t* v) {
+  if (bytes.size() != 8) return false;
+  uint64_t r = 0;
+  for (char c : bytes) r = r << 8 | static_cast<unsigned char>(c);
+  *v = r;
+  return true;
+}
+
+std::string EventKey(Position p) { return EncodeU64(p.value()); }
+
+bool ParseEventKey(std::string_view key, Position* p) {
+  uint64_t v;
+  if (!DecodeU64(key, &v)) return false;
+  *p = Position(v);
+  return true;
+}
+
+std::string StreamPrefix(std::string_view stream) {
+  std::string k(stream);
+  k.push_back('\0');
+  return k;
+}
+
+std::string StreamKey(std::string_view stream, StreamVersion v) {
+  std::string k = StreamPrefix(stream);
+  k += EncodeU64(v.value());
+  return k;
+}
+
+bool ParseStreamKey(std::string_view key, std::string_view* stream, StreamVersion* v) {
+  if (key.size() < 10 || key[key.size() - 9] != '\0') return false;
+  uint64_t version;
+  if (!DecodeU64(key.substr(key.size() - 8), &version)) return false;
+  *stream = key.substr(0, key.size() - 9);
+  *v = StreamVersion(version);
+  return true;
+}
+
+std::string IdKey(const EventId& id) { return std::string(id.AsBytes()); }
+
+std::string IdValue(Position p, const Hash256& content_hash) {
+  std::string v = EncodeU64(p.value());
+  v.append(reinterpret_cast<const char*>(content_hash.data()), content_hash.size());
+  return v;
+}
+
+bool ParseIdValue(std::string_view value, Position* p, Hash256* content_hash) {
+  uint64_t pos;
+  if (value.size() != 40 || !DecodeU64(value.substr(0, 8), &pos)) return false;
+  *p = Position(pos);
+  std::memcpy(content_hash->data(), value.data() + 8, 32);
+  return true;
+}
+
+}  // namespace custodian::keys

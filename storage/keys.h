@@ -1,0 +1,44 @@
+// Keys and values of the RocksDB column families (docs/event-format.md,
+// "Column families"). tests/storage/keys_test.cc pins these bytes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/sha256.h"
+#include "core/types.h"
+
+namespace custodian::keys {
+
+inline constexpr char kEventsFamily[] = "events";
+inline constexpr char kStreamsFamily[] = "streams";
+inline constexpr char kIdsFamily[] = "ids";
+inline constexpr char kMetaFamily[] = "meta";
+// Reserved for later: "merkle", "keys", "projections".
+
+// The store's format, in meta["format"] and in the CUSTODIAN marker file.
+inline constexpr uint32_t kStoreFormat = 1;
+inline constexpr char kMarkerFile[] = "CUSTODIAN";
+inline constexpr char kMetaFormatKey[] = "format";
+inline constexpr char kMetaStreamCountKey[] = "stream_count";
+
+// events: position as 8 bytes big-endian.
+std::string EventKey(Position p);
+bool ParseEventKey(std::string_view key, Position* p);
+
+// streams: stream name, 0x00, version as 8 bytes big-endian -> position (8 bytes BE).
+std::string StreamKey(std::string_view stream, StreamVersion v);
+// The prefix shared by every key of one stream: name and 0x00.
+std::string StreamPrefix(std::string_view stream);
+bool ParseStreamKey(std::string_view key, std::string_view* stream, StreamVersion* v);
+
+// ids: the 16 bytes of the event id -> position (8 bytes BE) and content hash (32 bytes).
+std::string IdKey(const EventId& id);
+std::string IdValue(Position p, const Hash256& content_hash);
+bool ParseIdValue(std::string_view value, Position* p, Hash256* content_hash);
+
+std::string EncodeU64(uint64_t v);
+bool DecodeU64(std::string_view bytes, uint64_t* v);
+
+}  // namespace custodian::keys

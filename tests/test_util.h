@@ -1,0 +1,81 @@
+// Helpers shared by the tests: temporary directories, fixed clocks, events.
+#pragma once
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <string>
+
+#include "core/event.h"
+#include "core/time.h"
+#include "core/types.h"
+
+namespace custodian::testing {
+
+// A fresh directory under $TMPDIR (or /tmp), removed with everything in it.
+class TempDir {
+ public:
+  TempDir() {
+    const char* base = std::getenv("TMPDIR");
+    std::string tmpl = std::string(base ? base : "/tmp") + "/custodian-test-XXXXXX";
+    if (::mkdtemp(tmpl.data()) == nullptr) std::abort();
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::string& path() const { return path_; }
+  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// A clock that only moves when told to.
+class FixedClock final : public Clock {
+ public:
+  explicit FixedClock(Timestamp t) : now_(t.value()) {}
+  Timestamp Now() override { return Timestamp(now_.load()); }
+  void Set(Timestamp t) { now_.store(t.value()); }
+  void Advance(int64_t micros) { now_.fetch_add(micros); }
+
+ private:
+  std::atomic<int64_t> now_;
+};
+
+// A random version-4 UUID.
+inline EventId RandomId() {
+  static thread_local std::mt19937_64 rng(std::random_device{}());
+  std::array<uint8_t, 16> b;
+  uint64_t a = rng(), c = rng();
+  for (int i = 0; i < 8; ++i) {
+    b[static_cast<size_t>(i)] = static_cast<uint8_t>(a >> (8 * i));
+    b[static_cast<size_t>(8 + i)] = static_cast<uint8_t>(c >> (8 * i));
+  }
+  b[6] = static_cast<uint8_t>((b[6] & 0x0f) | 0x40);
+  b[8] = static_cast<uint8_t>((b[8] & 0x3f) | 0x80);
+  return EventId(b);
+}
+
+// A valid event for `stream`, occurring at 2026-03-01T10:15:00Z.
+inline Event MakeEvent(const std::string& stream, const std::string& type = "note.added",
+                       const std::string& data = R"({"text":"called about the renewal"})") {
+  Event e;
+  e.id = RandomId();
+  e.stream = stream;
+  e.type = type;
+  e.actor = "staff-7";
+  e.occurred_at = Timestamp(1772360100LL * 1'000'000);
+  e.source = "crm";
+  e.data = data;
+  return e;
+}
+
+}  // namespace custodian::testing

@@ -1,0 +1,299 @@
+// End-to-end tests of the `custodian` command line: the real binary, a real
+// store in a temporary directory, exit codes and messages as a user sees them.
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/json.h"
+#include "tests/test_util.h"
+
+namespace custodian {
+namespace {
+
+using testing::TempDir;
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Runs `custodian --data <dir> args...` with `input` on standard input.
+CliResult Run(const TempDir& tmp, const std::string& data_dir, std::vector<std::string> args,
+              const std::string& input = "") {
+  const std::string in_path = tmp.Sub("stdin"), out_path = tmp.Sub("stdout"), err_path = tmp.Sub("stderr");
+  std::ofstream(in_path, std::ios::binary) << input;
+  std::vector<std::string> argv_s = {CUSTODIAN_CLI};
+  if (!data_dir.empty()) {
+    argv_s.push_back("--data");
+    argv_s.push_back(data_dir);
+  }
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int in = ::open(in_path.c_str(), O_RDONLY);
+    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(in, 0);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  CliResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = Slurp(out_path);
+  r.err = Slurp(err_path);
+  return r;
+}
+
+std::string EventJson(const std::string& id, const std::string& stream = "customer-42",
+                      const std::string& data = R"({"channel":"call","direction":"outbound"})") {
+  return R"({"id":")" + id + R"(","stream":")" + stream +
+         R"(","type":"interaction.logged","actor":"staff-7","occurred_at":"2026-03-01T10:15:00Z","data":)" + data +
+         "}";
+}
+
+constexpr char kId1[] = "7f0c1a9e-2b8d-4c1e-9a57-3d2f6b1c0e41";
+constexpr char kId2[] = "7f0c1a9e-2b8d-4c1e-9a57-3d2f6b1c0e42";
+constexpr char kId3[] = "7f0c1a9e-2b8d-4c1e-9a57-3d2f6b1c0e43";
+constexpr char kId4[] = "7f0c1a9e-2b8d-4c1e-9a57-3d2f6b1c0e44";
+
+// A store with one event in it, and a way to see everything it holds.
+struct Store {
+  TempDir tmp;
+  std::string dir = tmp.Sub("store");
+
+  Store() {
+    REQUIRE(Run(tmp, dir, {"init"}).exit_code == 0);
+    REQUIRE(Run(tmp, dir, {"append", EventJson(kId1)}).exit_code == 0);
+  }
+  CliResult Cli(std::vector<std::string> args, const std::string& input = "") {
+    return Run(tmp, dir, std::move(args), input);
+  }
+  std::string Everything() {
+    CliResult r = Cli({"read-all", "--json"});
+    REQUIRE(r.exit_code == 0);
+    return r.out;
+  }
+};
+
+size_t Lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
+
+TEST_CASE("append prints the position and version, and read shows the event", "[cli]") {
+  Store store;
+  CliResult r = store.Cli({"append", "--json", EventJson(kId2)});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out == std::string(R"({"id":")") + kId2 + R"(","stream":"customer-42","position":1,"version":1,"written":true})" + "\n");
+
+  CliResult read = store.Cli({"read", "customer-42", "--json"});
+  REQUIRE(read.exit_code == 0);
+  REQUIRE(Lines(read.out) == 2);
+  Result<Event> second = ParseEventJson(read.out.substr(read.out.find('\n') + 1));
+  REQUIRE(second.ok());
+  CHECK(second->id.ToString() == kId2);
+  CHECK(read.out.find(R"("position":1,"version":1,"recorded_at":")") != std::string::npos);
+}
+
+TEST_CASE("append reads the event from standard input with - or no argument", "[cli]") {
+  Store store;
+  CHECK(store.Cli({"append", "-"}, EventJson(kId2)).exit_code == 0);
+  CHECK(store.Cli({"append"}, EventJson(kId3)).exit_code == 0);
+  CHECK(Lines(store.Everything()) == 3);
+}
+
+TEST_CASE("appending the same event twice writes it once and reports the original position", "[cli]") {
+  Store store;
+  CliResult r = store.Cli({"append", "--json", EventJson(kId1)});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find(R"("position":0,"version":0,"written":false)") != std::string::npos);
+  CHECK(Lines(store.Everything()) == 1);
+}
+
+TEST_CASE("bad input through the CLI gets its exit code and message and leaves the store unchanged", "[cli]") {
+  Store store;
+  const std::string before = store.Everything();
+  struct Case {
+    std::string name;
+    std::vector<std::string> args;
+    std::string input;
+    int exit_code;
+    std::string message;
+  };
+  std::string oversized = R"({"blob":")" + std::string((1 << 20) + 10, 'x') + R"("})";
+  std::string bad_utf8 = EventJson(kId2, "customer-42", "{\"text\":\"caf\xC3\x28\"}");
+  std::vector<Case> cases = {
+      {"malformed JSON", {"append", R"({"id": )"}, "", 2, "invalid JSON at byte"},
+      {"missing actor", {"append", R"({"id":")" + std::string(kId2) +
+                                        R"(","stream":"customer-42","type":"note.added","occurred_at":"2026-03-01T10:15:00Z"})"},
+       "", 2, "field 'actor'"},
+      {"bad stream name", {"append", EventJson(kId2, "Customer 42")}, "", 2, "field 'stream'"},
+      {"bad id", {"append", EventJson("not-a-uuid")}, "", 2, "field 'id'"},
+      {"oversized data", {"append", "-"}, EventJson(kId2, "customer-42", oversized), 2, "1 MiB"},
+      {"invalid UTF-8", {"append", "-"}, bad_utf8, 2, "UTF-8"},
+      {"wrong expected version", {"append", "--expected-version", "5", EventJson(kId2)}, "", 3,
+       "customer-42 is at version 0; expected version 5"},
+      {"expected no stream", {"append", "--expected-version", "none", EventJson(kId2)}, "", 3, "already exists"},
+      {"same id, other content", {"append", EventJson(kId1, "customer-42", R"({"channel":"email"})")}, "", 3,
+       "with other content"},
+      {"duplicate ids in one batch", {"import", "-"}, EventJson(kId2) + "\n" + EventJson(kId2, "customer-7") + "\n",
+       2, "line 2: event id " + std::string(kId2) + " was already used on line 1"},
+      {"unknown command", {"frobnicate"}, "", 1, ""},
+      {"bad expected version", {"append", "--expected-version", "soon", EventJson(kId2)}, "", 1, "--expected-version"},
+  };
+  for (const Case& c : cases) {
+    SECTION(c.name) {
+      CliResult r = store.Cli(c.args, c.input);
+      CHECK(r.exit_code == c.exit_code);
+      CHECK_THAT(r.err, Catch::Contains(c.message));
+      CHECK(store.Everything() == before);
+    }
+  }
+}
+
+TEST_CASE("a command on a directory that is not a store fails with exit 4 and touches nothing", "[cli]") {
+  TempDir tmp;
+  CliResult missing = Run(tmp, tmp.Sub("nowhere"), {"stats"});
+  CHECK(missing.exit_code == 4);
+  CHECK_THAT(missing.err, Catch::Contains("custodian init"));
+
+  const std::string other = tmp.Sub("other");
+  std::filesystem::create_directories(other);
+  std::ofstream(other + "/notes.txt") << "not a store";
+  CliResult refused = Run(tmp, other, {"append", EventJson(kId1)});
+  CHECK(refused.exit_code == 4);
+  CHECK_THAT(refused.err, Catch::Contains("not a Custodian store"));
+  CHECK(std::distance(std::filesystem::directory_iterator(other), std::filesystem::directory_iterator()) == 1);
+  CHECK(Slurp(other + "/notes.txt") == "not a store");
+}
+
+TEST_CASE("a bad line stops the import with its line number and nothing of its batch is written", "[cli]") {
+  Store store;
+  std::string file = EventJson(kId2) + "\n" + EventJson(kId3) + "\n" + EventJson(kId4) + "\n" +
+                     R"({"id":"7f0c1a9e-2b8d-4c1e-9a57-3d2f6b1c0e45","stream":"customer-42"})" + "\n";
+  CliResult r = store.Cli({"import", "--batch", "2", "-"}, file);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("line 4: field 'type' is missing"));
+  const std::string all = store.Everything();
+  CHECK(Lines(all) == 3);  // the first event, then lines 1 and 2; line 3 shared the bad line's batch
+  CHECK(all.find(kId3) != std::string::npos);
+  CHECK(all.find(kId4) == std::string::npos);
+}
+
+TEST_CASE("import --skip-invalid writes the valid lines and lists the bad ones", "[cli]") {
+  Store store;
+  std::string file = EventJson(kId2) + "\n" + "{broken\n" + "\n" + EventJson(kId3, "Bad Stream") + "\n" +
+                     EventJson(kId4) + "\n" + EventJson(kId1, "customer-42", R"({"other":true})") + "\n";
+  CliResult r = store.Cli({"import", "--skip-invalid", "--json", "-"}, file);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains(R"("lines":6,"written":2,"already_present":0)"));
+  CHECK_THAT(r.out, Catch::Contains(R"({"line":2,"error":"invalid JSON)"));
+  CHECK_THAT(r.out, Catch::Contains(R"({"line":4,"error":"field 'stream')"));
+  CHECK_THAT(r.out, Catch::Contains(R"({"line":6,"error":"event id )"));
+  CHECK(Lines(store.Everything()) == 3);
+}
+
+TEST_CASE("importing the same file twice writes its events once", "[cli]") {
+  TempDir tmp;
+  const std::string dir = tmp.Sub("store");
+  const std::string sample = std::string(CUSTODIAN_SOURCE_DIR) + "/docs/examples/sample-events.jsonl";
+  const size_t lines = Lines(Slurp(sample));
+  REQUIRE(lines > 10);
+  REQUIRE(Run(tmp, dir, {"init"}).exit_code == 0);
+  CliResult first = Run(tmp, dir, {"import", "--json", sample});
+  CHECK(first.exit_code == 0);
+  CHECK_THAT(first.out, Catch::Contains("\"written\":" + std::to_string(lines) + ",\"already_present\":0"));
+  CliResult second = Run(tmp, dir, {"import", "--json", sample});
+  CHECK(second.exit_code == 0);
+  CHECK_THAT(second.out, Catch::Contains("\"written\":0,\"already_present\":" + std::to_string(lines)));
+  CliResult stats = Run(tmp, dir, {"stats", "--json"});
+  CHECK_THAT(stats.out, Catch::Contains("\"events\":" + std::to_string(lines) + ","));
+}
+
+TEST_CASE("read goes backwards with a limit and read-all starts from a position", "[cli]") {
+  Store store;
+  REQUIRE(store.Cli({"append", EventJson(kId2)}).exit_code == 0);
+  REQUIRE(store.Cli({"append", EventJson(kId3)}).exit_code == 0);
+  CliResult back = store.Cli({"read", "customer-42", "--backwards", "--limit", "2", "--json"});
+  REQUIRE(Lines(back.out) == 2);
+  CHECK(back.out.find(kId3) < back.out.find(kId2));
+  CHECK(back.out.find(kId1) == std::string::npos);
+
+  CliResult from = store.Cli({"read-all", "--from", "2", "--json"});
+  REQUIRE(Lines(from.out) == 1);
+  CHECK_THAT(from.out, Catch::Contains(kId3));
+
+  CliResult human = store.Cli({"read", "customer-42"});
+  CHECK_THAT(human.out, Catch::Contains("POSITION"));
+  CHECK_THAT(human.out, Catch::Contains("interaction.logged"));
+}
+
+TEST_CASE("stats describes the store and one stream", "[cli]") {
+  Store store;
+  REQUIRE(store.Cli({"append", EventJson(kId2, "customer-7")}).exit_code == 0);
+  CliResult all = store.Cli({"stats", "--json"});
+  CHECK_THAT(all.out, Catch::Contains(R"("events":2,"streams":2,)"));
+  CliResult one = store.Cli({"stats", "--stream", "customer-7", "--json"});
+  CHECK_THAT(one.out, Catch::Contains(R"("stream":"customer-7","events":1,"version":0,"first_position":1)"));
+  CliResult none = store.Cli({"stats", "--stream", "customer-999"});
+  CHECK(none.exit_code == 2);
+  CHECK_THAT(none.err, Catch::Contains("customer-999 has no events"));
+}
+
+TEST_CASE("tail follows appends made by another process", "[cli]") {
+  Store store;
+  // The tail runs in a child process while this process appends through the CLI.
+  const std::string out_path = store.tmp.Sub("tail.out");
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(out, 1);
+    int devnull = ::open("/dev/null", O_WRONLY);
+    ::dup2(devnull, 2);
+    ::execl(CUSTODIAN_CLI, CUSTODIAN_CLI, "--data", store.dir.c_str(), "tail", "--from", "0", "--count", "3",
+            "--json", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  REQUIRE(store.Cli({"append", EventJson(kId2)}).exit_code == 0);
+  REQUIRE(store.Cli({"append", EventJson(kId3, "customer-7")}).exit_code == 0);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  const std::string out = Slurp(out_path);
+  REQUIRE(Lines(out) == 3);
+  CHECK(out.find(kId1) < out.find(kId2));
+  CHECK(out.find(kId2) < out.find(kId3));
+}
+
+TEST_CASE("help explains every command and exits 0", "[cli]") {
+  TempDir tmp;
+  CliResult r = Run(tmp, "", {"--help"});
+  CHECK(r.exit_code == 0);
+  for (const char* command : {"init", "append", "import", "read", "read-all", "tail", "stats", "Exit codes"}) {
+    CHECK_THAT(r.out, Catch::Contains(command));
+  }
+  CliResult import_help = Run(tmp, "", {"import", "--help"});
+  CHECK(import_help.exit_code == 0);
+  CHECK_THAT(import_help.out, Catch::Contains("--skip-invalid"));
+}
+
+}  // namespace
+}  // namespace custodian
