@@ -33,7 +33,12 @@ void AppendContent(std::string* out, const Event& e) {
   PutString(out, e.correlation_id);
   PutString(out, e.causation_id);
   PutHash(out, Sha256(e.data));
-  PutHash(out, PersonalHash(e.personal));
+  if (e.personal == PersonalSection{}) {
+    static const Hash256 kEmptyPersonalHash = PersonalHash(PersonalSection{});
+    PutHash(out, kEmptyPersonalHash);
+  } else {
+    PutHash(out, PersonalHash(e.personal));
+  }
 }
 
 }  // namespace

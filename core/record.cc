@@ -9,10 +9,25 @@
 namespace custodian {
 namespace {
 
+// Reads a string exactly as cereal writes it (u64 length, then the bytes),
+// but refuses a length longer than the whole record: a corrupt length must
+// give Corruption, not an allocation of gigabytes before the read fails.
+template <class Archive>
+void LoadString(Archive& ar, size_t max_bytes, std::string* s) {
+  cereal::size_type size;
+  ar(cereal::make_size_tag(size));
+  if (size > max_bytes) {
+    throw std::runtime_error("a string length of " + std::to_string(size) + " bytes runs past the record's end");
+  }
+  s->resize(static_cast<size_t>(size));
+  ar(cereal::binary_data(s->data(), static_cast<size_t>(size)));
+}
+
 // The persisted form. Field order is the format: never reorder, only append
 // fields under a new version (docs/event-format.md).
 struct RecordV {
   Event* e;
+  size_t max_string_bytes = 0;  // for load: the size of the whole record
 
   template <class Archive>
   void save(Archive& ar, const uint32_t /*version*/) const {
@@ -31,9 +46,21 @@ struct RecordV {
     uint64_t position, stream_version;
     uint8_t scheme;
     std::array<uint8_t, EventId::kSize> id;
-    ar(position, stream_version, recorded, id, e->stream, e->type, e->schema, e->actor, occurred,
-       e->source, e->correlation_id, e->causation_id, e->data, scheme, e->personal.subject,
-       e->personal.nonce, e->personal.ciphertext);
+    auto str = [&](std::string* s) { LoadString(ar, max_string_bytes, s); };
+    ar(position, stream_version, recorded, id);
+    str(&e->stream);
+    str(&e->type);
+    ar(e->schema);
+    str(&e->actor);
+    ar(occurred);
+    str(&e->source);
+    str(&e->correlation_id);
+    str(&e->causation_id);
+    str(&e->data);
+    ar(scheme);
+    str(&e->personal.subject);
+    str(&e->personal.nonce);
+    str(&e->personal.ciphertext);
     e->id = EventId(id);
     e->position = Position(position);
     e->version = StreamVersion(stream_version);
@@ -88,7 +115,9 @@ std::string EncodeRecord(const Event& e) {
   StringBuf buf(&out);
   std::ostream os(&buf);
   {
-    cereal::PortableBinaryOutputArchive ar(os);
+    // Little-endian on every host, as docs/event-format.md defines the record
+    // (cereal's default is the host's order).
+    cereal::PortableBinaryOutputArchive ar(os, cereal::PortableBinaryOutputArchive::Options::LittleEndian());
     ar(RecordV{const_cast<Event*>(&e)});
   }
   return out;
@@ -99,7 +128,7 @@ Status DecodeRecord(std::string_view bytes, Event* out) {
   std::istream is(&buf);
   try {
     cereal::PortableBinaryInputArchive ar(is);
-    RecordV r{out};
+    RecordV r{out, bytes.size()};
     ar(r);
   } catch (const std::exception& ex) {
     if (std::string_view(ex.what()) == "newer") {

@@ -6,10 +6,28 @@
 
 namespace custodian {
 
+namespace {
+
+// OpenSSL 3 looks an algorithm up on every EVP_Digest call unless it is
+// fetched once; a per-thread context saves an allocation per hash too.
+struct ThreadDigest {
+  EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  ~ThreadDigest() {
+    EVP_MD_CTX_free(ctx);
+    EVP_MD_free(md);
+  }
+};
+
+}  // namespace
+
 Hash256 Sha256(std::string_view bytes) {
+  static thread_local ThreadDigest digest;
   Hash256 out;
   unsigned int len = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), out.data(), &len, EVP_sha256(), nullptr) != 1) {
+  if (digest.md == nullptr || digest.ctx == nullptr || EVP_DigestInit_ex2(digest.ctx, digest.md, nullptr) != 1 ||
+      EVP_DigestUpdate(digest.ctx, bytes.data(), bytes.size()) != 1 ||
+      EVP_DigestFinal_ex(digest.ctx, out.data(), &len) != 1) {
     std::abort();  // only fails when OpenSSL itself is broken
   }
   return out;

@@ -1,0 +1,81 @@
+// C2SP signed notes with Ed25519 keys, and C2SP tlog-checkpoint bodies.
+//
+//   signed-note: https://c2sp.org/signed-note
+//     <text, ending in a newline>
+//     <blank line>
+//     — <key name> <base64(4-byte key id ‖ 64-byte Ed25519 signature)>
+//   key id    = first 4 bytes of SHA-256(name ‖ 0x0A ‖ 0x01 ‖ public key)
+//   vkey      = <name>+<key id, 8 hex digits>+<base64(0x01 ‖ public key)>
+//   signer    = PRIVATE+KEY+<name>+<key id>+<base64(0x01 ‖ 32-byte seed)>
+//   tlog-checkpoint: https://c2sp.org/tlog-checkpoint
+//     <origin>\n<tree size>\n<base64 root hash>\n
+//
+// Ed25519 is deterministic: the same key and text give the same signature,
+// which tests/core/note_test.cc checks against the Go reference's vectors.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/sha256.h"
+#include "core/status.h"
+
+namespace custodian::note {
+
+uint32_t KeyId(std::string_view name, std::string_view public_key);
+
+class VerifierKey {
+ public:
+  // Parses "<name>+<hex id>+<base64(0x01 ‖ key)>"; checks the id matches.
+  static Result<VerifierKey> Parse(std::string_view vkey);
+
+  std::string ToString() const;
+  const std::string& name() const { return name_; }
+  uint32_t key_id() const { return key_id_; }
+  const std::string& public_key() const { return public_key_; }
+
+  // Checks that `signed_note` carries a valid signature by this key and
+  // returns its text. Signatures by other keys are ignored.
+  Result<std::string> Open(std::string_view signed_note) const;
+
+ private:
+  friend class SigningKey;
+  std::string name_;
+  uint32_t key_id_ = 0;
+  std::string public_key_;  // 32 bytes
+};
+
+class SigningKey {
+ public:
+  // A new random key. `name` must be non-empty, without spaces or '+'.
+  static Result<SigningKey> Generate(std::string_view name);
+
+  // Parses "PRIVATE+KEY+<name>+<hex id>+<base64(0x01 ‖ seed)>".
+  static Result<SigningKey> Parse(std::string_view text);
+
+  std::string ToString() const;  // the PRIVATE+KEY form: keep it secret
+  const VerifierKey& verifier() const { return verifier_; }
+
+  // `text` + "\n" + "— <name> <signature>\n". `text` must end in a newline.
+  Result<std::string> Sign(std::string_view text) const;
+
+ private:
+  std::string seed_;  // 32 bytes
+  VerifierKey verifier_;
+};
+
+struct Checkpoint {
+  std::string origin;
+  uint64_t size = 0;
+  Hash256 root{};
+};
+
+std::string CheckpointBody(const Checkpoint& c);
+
+// Parses the first three lines of a checkpoint body; extension lines after
+// them are allowed and ignored.
+Result<Checkpoint> ParseCheckpoint(std::string_view body);
+
+}  // namespace custodian::note

@@ -1,0 +1,110 @@
+#include "core/note.h"
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include "core/base64.h"
+
+namespace custodian::note {
+namespace {
+
+namespace json = boost::json;
+
+json::object GoVectors() {
+  std::ifstream in(std::string(CUSTODIAN_SHARED_DIR) + "/testdata/signed-note/go-vectors.json");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return json::parse(text).as_object();
+}
+
+std::string Str(const json::value& v) { return std::string(v.as_string()); }
+
+TEST_CASE("the Go reference key parses, with the same key id and verifier key", "[note]") {
+  json::object v = GoVectors();
+  Result<SigningKey> signer = SigningKey::Parse(Str(v["signer_key"]));
+  INFO(signer.status().ToString());
+  REQUIRE(signer.ok());
+  CHECK(signer->verifier().ToString() == Str(v["verifier_key"]));
+  char id[9];
+  std::snprintf(id, sizeof id, "%08x", signer->verifier().key_id());
+  CHECK(std::string(id) == Str(v["key_id_hex"]));
+  CHECK(Base64Encode(signer->verifier().public_key()) == Str(v["public_key_base64"]));
+  CHECK(signer->ToString() == Str(v["signer_key"]));
+  Result<VerifierKey> verifier = VerifierKey::Parse(Str(v["verifier_key"]));
+  REQUIRE(verifier.ok());
+  CHECK(verifier->public_key() == signer->verifier().public_key());
+}
+
+TEST_CASE("signing reproduces the Go reference signatures byte for byte and verification agrees", "[note]") {
+  json::object v = GoVectors();
+  Result<SigningKey> signer = SigningKey::Parse(Str(v["signer_key"]));
+  REQUIRE(signer.ok());
+  Result<VerifierKey> verifier = VerifierKey::Parse(Str(v["verifier_key"]));
+  REQUIRE(verifier.ok());
+  int valid = 0, invalid = 0;
+  for (const auto& c : v["cases"].as_array()) {
+    const json::object& tc = c.as_object();
+    INFO(Str(tc.at("desc")));
+    const std::string text = Str(tc.at("text"));
+    const std::string signed_note = Str(tc.at("signed_note"));
+    Result<std::string> opened = verifier->Open(signed_note);
+    if (tc.at("want_valid").as_bool()) {
+      ++valid;
+      Result<std::string> signed_now = signer->Sign(text);
+      REQUIRE(signed_now.ok());
+      CHECK(*signed_now == signed_note);
+      REQUIRE(opened.ok());
+      CHECK(*opened == text);
+    } else {
+      ++invalid;
+      CHECK_FALSE(opened.ok());
+    }
+  }
+  CHECK(valid >= 2);
+  CHECK(invalid >= 1);
+}
+
+TEST_CASE("the reference checkpoint parses into origin, size and root", "[note]") {
+  json::object v = GoVectors();
+  const json::object& tc = v["cases"].as_array()[2].as_object();
+  Result<Checkpoint> c = ParseCheckpoint(Str(tc.at("text")));
+  REQUIRE(c.ok());
+  CHECK(c->origin == "PeterNeumann");
+  CHECK(c->size == 8);
+  CHECK(Base64Encode(std::string(reinterpret_cast<const char*>(c->root.data()), 32)) ==
+        "XcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=");
+  CHECK(CheckpointBody(*c) == Str(tc.at("text")));
+}
+
+TEST_CASE("a generated key signs notes that only its own verifier accepts", "[note]") {
+  Result<SigningKey> a = SigningKey::Generate("crm.example.com/audit");
+  Result<SigningKey> b = SigningKey::Generate("crm.example.com/audit");
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  Result<std::string> note = a->Sign("crm.example.com/audit\n3\nq6yroAAAAAAAAAAAAAAAAAAAAAAAAAAAAGAGHgASNFY=\n");
+  REQUIRE(note.ok());
+  CHECK(a->verifier().Open(*note).ok());
+  Result<std::string> other = b->verifier().Open(*note);
+  CHECK_FALSE(other.ok());
+  Result<SigningKey> reparsed = SigningKey::Parse(a->ToString());
+  REQUIRE(reparsed.ok());
+  CHECK(reparsed->verifier().ToString() == a->verifier().ToString());
+}
+
+TEST_CASE("malformed keys, notes and checkpoints are refused with a reason", "[note]") {
+  CHECK_FALSE(VerifierKey::Parse("nameonly").ok());
+  CHECK_FALSE(VerifierKey::Parse("PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW").ok());
+  CHECK_FALSE(SigningKey::Generate("has space").ok());
+  Result<SigningKey> k = SigningKey::Generate("origin");
+  REQUIRE(k.ok());
+  CHECK_FALSE(k->Sign("no newline").ok());
+  Status no_sig = k->verifier().Open("text\n").status();
+  CHECK_THAT(no_sig.message(), Catch::Contains("blank line"));
+  CHECK_FALSE(ParseCheckpoint("origin\n08\nXcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=\n").ok());
+  CHECK_FALSE(ParseCheckpoint("origin\n8\nnot-base64\n").ok());
+  CHECK_FALSE(ParseCheckpoint("origin\n8\n").ok());
+}
+
+}  // namespace
+}  // namespace custodian::note

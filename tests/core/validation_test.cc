@@ -1,0 +1,315 @@
+#include "core/validation.h"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "core/time.h"
+#include "tests/test_util.h"
+
+namespace custodian {
+namespace {
+
+using testing::MakeEvent;
+
+// MakeEvent's occurred_at: 2026-03-01T10:15:00Z.
+const Timestamp kNow(1772360100LL * kMicrosPerSecond);
+
+// Checks that `s` is InvalidArgument and that its message names `field`.
+void CheckFieldError(const Status& s, const std::string& field, const std::string& detail = "") {
+  INFO(s.ToString());
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.code() == StatusCode::kInvalidArgument);
+  CHECK_THAT(s.message(), Catch::StartsWith("field '" + field + "'"));
+  if (!detail.empty()) CHECK_THAT(s.message(), Catch::Contains(detail));
+}
+
+TEST_CASE("A well-formed event passes validation", "[validation]") {
+  Event e = MakeEvent("customer-42");
+  CHECK(ValidateEvent(e, kNow).ok());
+}
+
+TEST_CASE("A nil event id is rejected and the message names the field", "[validation]") {
+  Event e = MakeEvent("customer-42");
+  e.id = EventId();
+  CheckFieldError(ValidateEvent(e, kNow), "id", "nil UUID");
+}
+
+TEST_CASE("Well-formed stream names are accepted, including the reserved alerts and system", "[validation]") {
+  for (const char* stream : {"customer-42", "staff-7", "access-staff-7", "customer-ABC.def_1-2", "my_category-x",
+                             "c1-0", "alerts", "system"}) {
+    INFO(stream);
+    CHECK(ValidateStreamName(stream).ok());
+    Event e = MakeEvent(stream);
+    CHECK(ValidateEvent(e, kNow).ok());
+  }
+  CHECK(ValidateStreamName(std::string(kMaxStreamBytes - 2, 'a') + "-1").ok());
+}
+
+TEST_CASE("Each malformed stream name is rejected and the message names the field and the problem",
+          "[validation]") {
+  struct Case {
+    std::string stream;
+    const char* problem;
+  };
+  const Case cases[] = {
+      {"", "it is empty"},
+      {"customer42", "no '-' between category and id"},
+      {"Alerts", "no '-' between category and id"},
+      {"-42", "the category must be lower-case letters"},
+      {"Customer-42", "the category must be lower-case letters"},
+      {"1customer-42", "the category must be lower-case letters"},
+      {"cust omer-42", "the category must be lower-case letters"},
+      {"customer-", "the id must be letters, digits"},
+      {"customer--42", "the id must be letters, digits"},
+      {"customer-.42", "the id must be letters, digits"},
+      {"customer-4 2", "the id must be letters, digits"},
+      {"customer-42/x", "the id must be letters, digits"},
+      {"customer-\xc3\xa9", "the id must be letters, digits"},
+      {std::string(kMaxStreamBytes - 1, 'a') + "-1", "201 bytes, at most 200"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.stream);
+    CheckFieldError(ValidateStreamName(c.stream), "stream", c.problem);
+    CHECK_THAT(ValidateStreamName(c.stream).message(), Catch::Contains("expected <category>-<id>"));
+    Event e = MakeEvent("customer-1");
+    e.stream = c.stream;
+    CheckFieldError(ValidateEvent(e, kNow), "stream", c.problem);
+  }
+}
+
+TEST_CASE("A stream name with a control character is shown without it in the message", "[validation]") {
+  Status s = ValidateStreamName("customer-4\n2");
+  CheckFieldError(s, "stream");
+  CHECK(s.message().find('\n') == std::string::npos);
+  CHECK_THAT(s.message(), Catch::Contains("\"customer-4?2\""));
+}
+
+TEST_CASE("Well-formed event types are accepted", "[validation]") {
+  for (const char* type : {"interaction.logged", "deal.stage_changed", "customer.owner_assigned", "a.b.c",
+                           "v2.x1"}) {
+    INFO(type);
+    CHECK(ValidateEventType(type).ok());
+  }
+}
+
+TEST_CASE("Each malformed event type is rejected and the message names the field and the problem",
+          "[validation]") {
+  struct Case {
+    std::string type;
+    const char* problem;
+  };
+  const Case cases[] = {
+      {"", "it is empty"},
+      {"interaction", "no '.' between noun and verb"},
+      {"Interaction.logged", "each part must be lower-case letters"},
+      {"interaction.Logged", "each part must be lower-case letters"},
+      {"interaction..logged", "each part must be lower-case letters"},
+      {".logged", "each part must be lower-case letters"},
+      {"interaction.", "each part must be lower-case letters"},
+      {"interaction.logged-x", "each part must be lower-case letters"},
+      {"1interaction.logged", "each part must be lower-case letters"},
+      {"interaction logged", "each part must be lower-case letters"},
+      {std::string(60, 'a') + "." + std::string(40, 'b'), "101 bytes, at most 100"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.type);
+    CheckFieldError(ValidateEventType(c.type), "type", c.problem);
+    CHECK_THAT(ValidateEventType(c.type).message(), Catch::Contains("expected <noun>.<verb>"));
+    Event e = MakeEvent("customer-1");
+    e.type = c.type;
+    CheckFieldError(ValidateEvent(e, kNow), "type", c.problem);
+  }
+  CHECK(ValidateEventType(std::string(59, 'a') + "." + std::string(40, 'b')).ok());
+}
+
+TEST_CASE("Well-formed actors are accepted", "[validation]") {
+  for (const char* actor : {"staff-7", "staff-A.b_c-9", "system", "system:crm-sync", "system:x"}) {
+    INFO(actor);
+    CHECK(ValidateActor(actor).ok());
+  }
+}
+
+TEST_CASE("A missing actor is rejected and the message says it is missing", "[validation]") {
+  CheckFieldError(ValidateActor(""), "actor", "is missing");
+  Event e = MakeEvent("customer-1");
+  e.actor.clear();
+  CheckFieldError(ValidateEvent(e, kNow), "actor", "is missing");
+}
+
+TEST_CASE("Each malformed actor is rejected and the message names the field", "[validation]") {
+  for (const std::string& actor :
+       {std::string("staff-"), std::string("staff"), std::string("staff-.7"), std::string("customer-7"),
+        std::string("System"), std::string("system:"), std::string("system:-x"), std::string("systemx"),
+        std::string("system-crm"), std::string("staff-7 "), std::string("staff-" + std::string(195, '7'))}) {
+    INFO(actor);
+    CheckFieldError(ValidateActor(actor), "actor", "is not an actor");
+    Event e = MakeEvent("customer-1");
+    e.actor = actor;
+    CheckFieldError(ValidateEvent(e, kNow), "actor", "expected staff-<id>");
+  }
+  CHECK(ValidateActor("staff-" + std::string(194, '7')).ok());  // exactly 200 bytes
+}
+
+TEST_CASE("Schema 0 is rejected and the message names the field", "[validation]") {
+  Event e = MakeEvent("customer-1");
+  e.schema = 0;
+  CheckFieldError(ValidateEvent(e, kNow), "schema", "must be 1 or more, got 0");
+  e.schema = 1;
+  CHECK(ValidateEvent(e, kNow).ok());
+  e.schema = UINT32_MAX;
+  CHECK(ValidateEvent(e, kNow).ok());
+}
+
+TEST_CASE("occurred_at up to 5 minutes after now is accepted and later is rejected", "[validation]") {
+  constexpr int64_t kMinute = 60 * kMicrosPerSecond;
+  Event e = MakeEvent("customer-1");
+  e.occurred_at = Timestamp(kNow.value() + 4 * kMinute);
+  CHECK(ValidateEvent(e, kNow).ok());
+  e.occurred_at = Timestamp(kNow.value() + 5 * kMinute);
+  CHECK(ValidateEvent(e, kNow).ok());
+  e.occurred_at = Timestamp(kNow.value() + 5 * kMinute + 1);
+  CheckFieldError(ValidateEvent(e, kNow), "occurred_at", "is more than 5 minutes after now");
+  e.occurred_at = Timestamp(kNow.value() + 6 * kMinute);
+  Status s = ValidateEvent(e, kNow);
+  CheckFieldError(s, "occurred_at", "2026-03-01T10:21:00Z");
+  CHECK_THAT(s.message(), Catch::Contains("(2026-03-01T10:15:00Z)"));
+  // The past has no limit: events before 1970 are allowed.
+  e.occurred_at = Timestamp(-14182940LL * kMicrosPerSecond);
+  CHECK(ValidateEvent(e, kNow).ok());
+}
+
+TEST_CASE("Optional fields that are too long, hold control characters or are not UTF-8 are rejected",
+          "[validation]") {
+  for (const char* field : {"source", "correlation_id", "causation_id"}) {
+    INFO(field);
+    auto with = [&](const std::string& value) {
+      Event e = MakeEvent("customer-1");
+      std::string* target = std::string(field) == "source"           ? &e.source
+                            : std::string(field) == "correlation_id" ? &e.correlation_id
+                                                                     : &e.causation_id;
+      *target = value;
+      return ValidateEvent(e, kNow);
+    };
+    CHECK(with("").ok());
+    CHECK(with(std::string(kMaxOptionalFieldBytes, 'x')).ok());
+    CHECK(with("Köln \xe6\x9d\xb1\xe4\xba\xac \xf0\x9f\x9a\x80").ok());
+    CHECK(with("tab\x7f").ok());  // DEL is not a C0 control character
+    CheckFieldError(with(std::string(kMaxOptionalFieldBytes + 1, 'x')), field, "is 201 bytes; at most 200");
+    CheckFieldError(with("crm\n"), field, "contains a control character");
+    CheckFieldError(with(std::string("a\0b", 3)), field, "contains a control character");
+    CheckFieldError(with("a\tb"), field, "contains a control character");
+    CheckFieldError(with("caf\xe9"), field, "is not valid UTF-8");
+    CheckFieldError(with("\xc0\xaf"), field, "is not valid UTF-8");
+  }
+}
+
+TEST_CASE("Data over 1 MiB is rejected and data of exactly 1 MiB is accepted", "[validation]") {
+  // {"x":"aaa...a"} with the string filling the object to exactly kMaxDataBytes.
+  const std::string prefix = R"({"x":")", suffix = R"("})";
+  std::string data = prefix + std::string(kMaxDataBytes - prefix.size() - suffix.size(), 'a') + suffix;
+  REQUIRE(data.size() == kMaxDataBytes);
+  Event e = MakeEvent("customer-1");
+  e.data = data;
+  CHECK(ValidateEvent(e, kNow).ok());
+
+  e.data = prefix + std::string(kMaxDataBytes + 1 - prefix.size() - suffix.size(), 'a') + suffix;
+  REQUIRE(e.data.size() == kMaxDataBytes + 1);
+  CheckFieldError(ValidateEvent(e, kNow), "data", "is 1048577 bytes; at most 1048576 (1 MiB)");
+}
+
+TEST_CASE("Data that is not a JSON object is rejected and the message names the field", "[validation]") {
+  for (const char* data : {"[]", "\"text\"", "42", "null", "true"}) {
+    INFO(data);
+    Event e = MakeEvent("customer-1");
+    e.data = data;
+    CheckFieldError(ValidateEvent(e, kNow), "data", "expected a JSON object");
+  }
+  for (const char* data : {"", "{", "{\"a\":}", "{} {}", "{\"a\":1,}"}) {
+    INFO(data);
+    Event e = MakeEvent("customer-1");
+    e.data = data;
+    CheckFieldError(ValidateEvent(e, kNow), "data", "invalid JSON at byte");
+  }
+  Event e = MakeEvent("customer-1");
+  e.data = "{\"a\":\"caf\xe9\"}";
+  CheckFieldError(ValidateEvent(e, kNow), "data", "is not valid UTF-8");
+  e.data = R"({"nested":{"list":[1,2.5,"x",null,true]}})";
+  CHECK(ValidateEvent(e, kNow).ok());
+}
+
+TEST_CASE("A personal section that is not empty is rejected and the message names the field",
+          "[validation]") {
+  Event e = MakeEvent("customer-1");
+  e.personal.scheme = PersonalSection::Scheme::kAes256Gcm;
+  e.personal.subject = "customer-1";
+  e.personal.nonce = std::string(12, '\1');
+  e.personal.ciphertext = "sealed";
+  CheckFieldError(ValidateEvent(e, kNow), "personal", "sealing of personal data is not available");
+}
+
+TEST_CASE("Validation reports the first bad field in envelope order", "[validation]") {
+  Event e = MakeEvent("Bad Stream");
+  e.type = "BadType";
+  e.actor = "";
+  CheckFieldError(ValidateEvent(e, kNow), "stream");
+  e.stream = "customer-1";
+  CheckFieldError(ValidateEvent(e, kNow), "type");
+  e.type = "note.added";
+  CheckFieldError(ValidateEvent(e, kNow), "actor");
+}
+
+TEST_CASE("IsValidUtf8 accepts well-formed UTF-8 of every length", "[validation][utf8]") {
+  CHECK(IsValidUtf8(""));
+  CHECK(IsValidUtf8("plain ASCII"));
+  CHECK(IsValidUtf8(std::string("\0", 1)));
+  CHECK(IsValidUtf8("\xc2\x80"));              // U+0080, smallest 2-byte
+  CHECK(IsValidUtf8("\xdf\xbf"));              // U+07FF
+  CHECK(IsValidUtf8("\xe0\xa0\x80"));          // U+0800, smallest 3-byte
+  CHECK(IsValidUtf8("\xed\x9f\xbf"));          // U+D7FF, just below the surrogates
+  CHECK(IsValidUtf8("\xee\x80\x80"));          // U+E000, just above the surrogates
+  CHECK(IsValidUtf8("\xef\xbf\xbf"));          // U+FFFF
+  CHECK(IsValidUtf8("\xf0\x90\x80\x80"));      // U+10000, smallest 4-byte
+  CHECK(IsValidUtf8("\xf4\x8f\xbf\xbf"));      // U+10FFFF, the largest code point
+  CHECK(IsValidUtf8("Gr\xc3\xbc\xc3\x9f" "e \xe6\x9d\xb1\xe4\xba\xac \xf0\x9f\x9a\x80"));
+}
+
+TEST_CASE("IsValidUtf8 rejects overlong encodings", "[validation][utf8]") {
+  CHECK_FALSE(IsValidUtf8("\xc0\x80"));          // U+0000 in 2 bytes
+  CHECK_FALSE(IsValidUtf8("\xc1\xbf"));          // U+007F in 2 bytes
+  CHECK_FALSE(IsValidUtf8("\xe0\x80\x80"));      // U+0000 in 3 bytes
+  CHECK_FALSE(IsValidUtf8("\xe0\x9f\xbf"));      // U+07FF in 3 bytes
+  CHECK_FALSE(IsValidUtf8("\xf0\x80\x80\x80"));  // U+0000 in 4 bytes
+  CHECK_FALSE(IsValidUtf8("\xf0\x8f\xbf\xbf"));  // U+FFFF in 4 bytes
+}
+
+TEST_CASE("IsValidUtf8 rejects UTF-16 surrogates", "[validation][utf8]") {
+  CHECK_FALSE(IsValidUtf8("\xed\xa0\x80"));  // U+D800
+  CHECK_FALSE(IsValidUtf8("\xed\xbf\xbf"));  // U+DFFF
+  CHECK_FALSE(IsValidUtf8("\xed\xa0\xbd\xed\xb8\x80"));  // a CESU-8 surrogate pair
+}
+
+TEST_CASE("IsValidUtf8 rejects code points above U+10FFFF and invalid lead bytes", "[validation][utf8]") {
+  CHECK_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));          // U+110000
+  CHECK_FALSE(IsValidUtf8("\xf7\xbf\xbf\xbf"));          // U+1FFFFF
+  CHECK_FALSE(IsValidUtf8("\xf8\x88\x80\x80\x80"));      // 5-byte form
+  CHECK_FALSE(IsValidUtf8("\xfc\x84\x80\x80\x80\x80"));  // 6-byte form
+  CHECK_FALSE(IsValidUtf8("\xfe"));
+  CHECK_FALSE(IsValidUtf8("\xff"));
+  CHECK_FALSE(IsValidUtf8("\x80"));  // a lone continuation byte
+  CHECK_FALSE(IsValidUtf8("a\xbf" "b"));
+}
+
+TEST_CASE("IsValidUtf8 rejects truncated sequences and bad continuation bytes", "[validation][utf8]") {
+  CHECK_FALSE(IsValidUtf8("\xc3"));
+  CHECK_FALSE(IsValidUtf8("\xe6\x9d"));
+  CHECK_FALSE(IsValidUtf8("\xf0\x9f\x9a"));
+  CHECK_FALSE(IsValidUtf8("ok \xf0\x9f"));
+  CHECK_FALSE(IsValidUtf8("\xc3("));
+  CHECK_FALSE(IsValidUtf8("\xe6\x9d" "a"));
+  CHECK_FALSE(IsValidUtf8("\xf0\x9f\x9a" "a"));
+  CHECK_FALSE(IsValidUtf8("\xe6\xc3\xbc"));
+}
+
+}  // namespace
+}  // namespace custodian
