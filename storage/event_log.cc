@@ -91,6 +91,19 @@ Status CheckStoreDirectory(const fs::path& dir, CreateIfMissing create_if_missin
     return Status::Unsupported(dir.string() + " is not a Custodian store: it holds files but no " +
                                keys::kMarkerFile + " file; refusing to touch it");
   }
+  if (!fs::exists(dir / "CURRENT", ec)) {
+    // The marker is written before RocksDB's files: a store whose creation was
+    // cut short holds only the marker. Anything more means a damaged store,
+    // which must not be silently re-created over its data.
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (name.ends_with(".sst") || name.ends_with(".log") || name.starts_with("MANIFEST")) {
+        return Status::Corruption("the store at " + dir.string() + " has lost its CURRENT file but still holds " +
+                                  name + "; restore it from a backup (nothing was changed)");
+      }
+    }
+    *create = may_create;
+  }
   std::ifstream in(marker);
   std::string line;
   std::getline(in, line);
@@ -172,8 +185,9 @@ Status EventLog::OpenDb() {
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
   if (read_only) {
-    char tmpl[] = "/tmp/custodian-reader-XXXXXX";
-    if (::mkdtemp(tmpl) == nullptr) return Status::IoError(std::string("cannot make a scratch directory: ") + std::strerror(errno));
+    const char* tmp = std::getenv("TMPDIR");
+    std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/custodian-reader-XXXXXX";
+    if (::mkdtemp(tmpl.data()) == nullptr) return Status::IoError(std::string("cannot make a scratch directory: ") + std::strerror(errno));
     secondary_dir_ = tmpl;
     if (!fs::exists(fs::path(dir_) / "CURRENT")) {
       return Status::NotFound("the store at " + dir_ + " has no RocksDB database yet");
@@ -338,7 +352,7 @@ Result<std::vector<Event>> EventLog::ReadStream(std::string_view stream, StreamV
 Result<std::vector<Event>> EventLog::ReadAll(Position from, size_t limit) const {
   std::vector<Event> events;
   const uint64_t end = end_.load(std::memory_order_acquire);
-  if (from.value() >= end) return events;
+  if (from.value() >= end || limit == 0) return events;
   limit = std::min<uint64_t>(limit, end - from.value());
   events.reserve(std::min<size_t>(limit, 4096));
   Status s = ScanAll(from, [&](const Event& e) {

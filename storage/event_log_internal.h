@@ -22,6 +22,9 @@ struct EventLog::PendingWrite {
   std::vector<Hash256> content_hashes;  // one per event, in request order
   size_t bytes = 0;
   size_t events = 0;
+  // Set by the writer when an event of this write repeats one staged earlier in
+  // the same round: its fate is that round's.
+  bool depends_on_round = false;
   std::promise<Result<std::vector<AppendResult>>> done;
 };
 

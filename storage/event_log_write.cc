@@ -145,7 +145,9 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops) {
     const uint32_t before = round.batch.Count();
     std::vector<AppendResult> results;
     Status s = StageWrite(*ops[i], round, &results);
-    wrote[i] = round.batch.Count() != before;
+    // An op that only repeats events staged earlier in this round wrote nothing
+    // itself, but is no safer than they are if the round's write fails.
+    wrote[i] = round.batch.Count() != before || ops[i]->depends_on_round;
     if (s.ok()) {
       outcomes.emplace_back(std::move(results));
     } else {
@@ -220,6 +222,7 @@ Status EventLog::StageWrite(PendingWrite& op, RoundState& round, std::vector<App
       for (const Event& e : r.events) {
         if (auto it = round.ids.find(e.id); it != round.ids.end()) {
           known[k] = {true, it->second.position, it->second.version, it->second.content_hash};
+          op.depends_on_round = true;
         } else {
           lookup.push_back(k);
           lookup_keys.push_back(keys::IdKey(e.id));

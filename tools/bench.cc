@@ -1,0 +1,1025 @@
+// custodian-bench: write and read throughput of the EventLog, measured next
+// to a raw-RocksDB peer doing the same work in the same run (STYLE.md,
+// Benchmarks; figures quoted in docs/performance.md).
+//
+// Workloads (--workloads a,b,c; default all, always run in this order):
+//   fdatasync               context: 512-byte appends to a plain file, each
+//                           followed by fdatasync (the disk's durable-commit
+//                           limit). No peer.
+//   append_sync_single      one appender, one event per Append, sync on.
+//                           Peer: one synced WriteBatch (record + stream-index
+//                           key) per event.
+//   append_sync_concurrent  --threads (32) appenders, one event per Append
+//                           each, sync on; the EventLog's writer thread does
+//                           group commit. Peer: the same clients enqueue to ONE
+//                           writer thread that drains the queue into one
+//                           synced WriteBatch per round and then wakes them.
+//   import_batched          AppendBatch of --batch (1,000) events spread over
+//                           the streams, sync on. Peer: one synced WriteBatch
+//                           per 1,000 events. Also reports peak resident
+//                           memory (VmHWM); the memory target is for
+//                           --events 10000000.
+//   read_all                full scan with decoding (ScanAll) of the imported
+//                           store. Peer: iterate the events family and
+//                           DecodeRecord each value.
+//   read_stream             all events of one random customer stream
+//                           (ReadStream forward; ~100 events per stream at the
+//                           default size); p50 / p99 latency over --samples
+//                           reads. Peer: prefix scan of the stream index, then
+//                           MultiGet and DecodeRecord.
+//
+// Events are ~400 bytes (a ~300-byte JSON payload plus the envelope) with
+// random UUID ids, spread over min(10,000, events / 100) `customer-<n>`
+// streams, so a default run has 10,000 streams of 100 events. The sync
+// workloads run for --seconds each (or until --events). The peer uses the same
+// column-family tuning as the EventLog (LZ4 events, 4 MiB stream-index
+// memtable, bloom filters, a 64 MiB block cache) but has no ids family, no
+// validation and no content hashes: it is the floor Custodian is built on.
+//
+// --sides custodian|peer runs one side only (to profile it with perf).
+//
+// The tool measures and reports; it never asserts a time. "met" columns say
+// whether each target of the issue was reached on this run.
+#include <fcntl.h>
+#include <malloc.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/version.h>
+#include <rocksdb/write_batch.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <fmt/core.h>
+
+#include "core/event.h"
+#include "core/record.h"
+#include "core/status.h"
+#include "core/time.h"
+#include "storage/event_log.h"
+#include "storage/keys.h"
+
+namespace custodian {
+namespace {
+
+namespace fs = std::filesystem;
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr uint64_t kDefaultEvents = 1'000'000;
+constexpr double kDefaultSeconds = 5.0;
+constexpr int kDefaultThreads = 32;
+constexpr size_t kDefaultBatch = 1'000;
+constexpr size_t kDefaultSamples = 2'000;
+constexpr int kDefaultRepeats = 3;
+constexpr uint64_t kMaxStreams = 10'000;
+constexpr uint64_t kEventsPerStream = 100;
+constexpr size_t kFsyncWriteBytes = 512;
+constexpr size_t kBlockCacheBytes = 64 << 20;
+constexpr size_t kStreamIndexWriteBuffer = 4 << 20;
+constexpr int kBloomBitsPerKey = 10;
+constexpr size_t kScanReadahead = 2 << 20;
+constexpr size_t kMaxStreamRead = 1'000'000;
+constexpr uint64_t kQuickEvents = 500;
+constexpr double kQuickSeconds = 0.5;
+constexpr size_t kQuickSamples = 50;
+constexpr uint64_t kBytesPerMiB = 1 << 20;
+
+// Targets from the issue.
+constexpr double kConcurrentVsPeer = 0.8;
+constexpr double kConcurrentVsSingle = 4.0;
+constexpr double kImportVsPeer = 0.7;
+constexpr double kReadAllEventsPerSecond = 500'000;
+constexpr double kReadStreamP99Millis = 1.0;
+constexpr uint64_t kImportMemoryEvents = 10'000'000;
+constexpr uint64_t kImportMemoryLimitMiB = 512;
+
+const std::vector<std::string> kAllWorkloads = {"fdatasync",     "append_sync_single", "append_sync_concurrent",
+                                                "import_batched", "read_all",           "read_stream"};
+
+[[noreturn]] void Die(const std::string& what) {
+  fmt::print(stderr, "custodian-bench: {}\n", what);
+  std::exit(1);
+}
+
+void Check(const Status& s, const std::string& context) {
+  if (!s.ok()) Die(context + ": " + s.ToString());
+}
+
+void CheckRocks(const rocksdb::Status& s, const std::string& context) {
+  if (!s.ok()) Die(context + ": RocksDB: " + s.ToString());
+}
+
+double SecondsSince(SteadyClock::time_point start) {
+  return std::chrono::duration<double>(SteadyClock::now() - start).count();
+}
+
+// "1,234,567".
+std::string Grouped(double value) {
+  std::string digits = fmt::format("{:.0f}", value);
+  std::string out;
+  const size_t lead = digits.size() % 3 == 0 ? 3 : digits.size() % 3;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i != 0 && (i - lead) % 3 == 0 && i >= lead) out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  return out;
+}
+
+// Nearest-rank percentile of `sorted` (ascending), q in (0, 1].
+double Percentile(const std::vector<double>& sorted, double q) {
+  if (sorted.empty()) return 0;
+  size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(sorted.size())));
+  return sorted[std::clamp<size_t>(rank, 1, sorted.size()) - 1];
+}
+
+// --- Resident memory ---
+
+// Returns freed heap to the OS and restarts the VmHWM peak from the current
+// resident size (Linux >= 4.0), so each measured phase has its own peak.
+void ResetPeakRss() {
+  ::malloc_trim(0);
+  std::ofstream clear("/proc/self/clear_refs");
+  clear << "5";
+}
+
+// Peak resident set size since the last reset, in bytes (0 when unknown).
+uint64_t PeakRssBytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.starts_with("VmHWM:")) return std::strtoull(line.c_str() + 6, nullptr, 10) * 1024;
+  }
+  return 0;
+}
+
+// --- Events ---
+
+constexpr const char* kChannels[] = {"call", "email", "chat", "visit", "letter"};
+constexpr const char* kTopics[] = {"billing.dispute", "contract.renewal", "delivery.delay", "account.access",
+                                   "product.question"};
+constexpr const char* kNotes[] = {
+    "Customer asked about the March invoice; explained the prorated charge and agreed on a follow-up call.",
+    "Renewal discussed: customer wants the same tier for two more years if the support SLA stays as it is.",
+    "Parcel held at the depot since Tuesday; rebooked delivery for Friday morning and waived the fee.",
+    "Password reset link expired twice; verified identity by phone and re-sent it with a longer validity.",
+};
+
+// Deterministic events: the same seed gives the same sequence, so the
+// EventLog and its peer store identical data.
+class EventFactory {
+ public:
+  EventFactory(uint64_t seed, uint64_t streams) : rng_(seed), streams_(streams) {}
+
+  // An event for a random stream.
+  Event Next() { return Make(rng_() % streams_); }
+
+  // Events for streams drawn from a shuffled deck of all streams, so that
+  // every stream gets the same number of events: the import's dataset.
+  Event NextFromDeck() {
+    if (deck_pos_ == deck_.size()) {
+      deck_.resize(streams_);
+      for (uint64_t i = 0; i < streams_; ++i) deck_[i] = i;
+      std::shuffle(deck_.begin(), deck_.end(), rng_);
+      deck_pos_ = 0;
+    }
+    return Make(deck_[deck_pos_++]);
+  }
+
+ private:
+  Event Make(uint64_t stream) {
+    std::array<uint8_t, EventId::kSize> id;
+    for (size_t i = 0; i < id.size(); i += 8) {
+      const uint64_t r = rng_();
+      std::memcpy(id.data() + i, &r, 8);
+    }
+    id[6] = static_cast<uint8_t>((id[6] & 0x0f) | 0x40);  // version 4
+    id[8] = static_cast<uint8_t>((id[8] & 0x3f) | 0x80);  // RFC 4122 variant
+    Event e;
+    e.id = EventId(id);
+    e.stream = "customer-" + std::to_string(stream);
+    e.type = "interaction.logged";
+    e.actor = "staff-" + std::to_string(rng_() % 200);
+    constexpr int64_t kWeekMicros = 7LL * 24 * 3600 * kMicrosPerSecond;
+    e.occurred_at = Timestamp(now_.value() - static_cast<int64_t>(rng_() % kWeekMicros));
+    e.source = "crm";
+    e.correlation_id = fmt::format("req-{:016x}", rng_());
+    e.data = fmt::format(
+        R"({{"channel":"{}","direction":"{}","duration_s":{},"team":"retention","topic":"{}",)"
+        R"("notes":"{}","tags":["follow-up","priority-{}"],"sentiment":{:.2f},"ticket":{}}})",
+        kChannels[rng_() % std::size(kChannels)], rng_() % 2 ? "inbound" : "outbound", rng_() % 3600,
+        kTopics[rng_() % std::size(kTopics)], kNotes[rng_() % std::size(kNotes)], rng_() % 4,
+        static_cast<double>(rng_() % 200) / 100.0 - 1.0, rng_() % 10'000'000);
+    return e;
+  }
+
+  std::mt19937_64 rng_;
+  uint64_t streams_;
+  std::vector<uint64_t> deck_;
+  size_t deck_pos_ = 0;
+  Timestamp now_ = SystemClock().Now();
+};
+
+// --- The raw-RocksDB peer ---
+
+// The same writes as the EventLog minus its checks: a record in `events`
+// keyed by position and a stream-index key in `streams`.
+class PeerStore {
+ public:
+  explicit PeerStore(const std::string& dir) {
+    rocksdb::DBOptions db_options;
+    db_options.create_if_missing = true;
+    db_options.create_missing_column_families = true;
+    db_options.max_background_jobs = 2;
+    db_options.keep_log_file_num = 3;
+    db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+    auto cache = rocksdb::NewLRUCache(kBlockCacheBytes);
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const char* name : {rocksdb::kDefaultColumnFamilyName.c_str(), keys::kEventsFamily, keys::kStreamsFamily}) {
+      rocksdb::ColumnFamilyOptions cf;
+      rocksdb::BlockBasedTableOptions table;
+      table.block_cache = cache;
+      if (std::string_view(name) == keys::kEventsFamily) cf.compression = rocksdb::kLZ4Compression;
+      if (std::string_view(name) == keys::kStreamsFamily) {
+        cf.write_buffer_size = kStreamIndexWriteBuffer;
+        table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(kBloomBitsPerKey));
+      }
+      cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+      families.emplace_back(name, cf);
+    }
+    rocksdb::DB* raw = nullptr;
+    CheckRocks(rocksdb::DB::Open(db_options, dir, families, &handles_, &raw), "open the peer at " + dir);
+    db_.reset(raw);
+    events_cf_ = handles_[1];
+    streams_cf_ = handles_[2];
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events_cf_));
+    it->SeekToLast();
+    if (it->Valid()) {
+      Position last;
+      if (keys::ParseEventKey(it->key().ToStringView(), &last)) next_position_ = last.value() + 1;
+    }
+  }
+
+  ~PeerStore() {
+    for (auto* h : handles_) (void)db_->DestroyColumnFamilyHandle(h);
+    (void)db_->Close();
+  }
+
+  uint64_t size() const { return next_position_; }
+
+  // Assigns position, version and recorded_at (as the EventLog's writer
+  // does) and adds the event's two keys to `batch`. Not thread-safe.
+  void Stage(Event& e, rocksdb::WriteBatch* batch) {
+    uint64_t& next_version = stream_next_[e.stream];
+    e.position = Position(next_position_++);
+    e.version = StreamVersion(next_version++);
+    e.recorded_at = SystemClock().Now();
+    (void)batch->Put(events_cf_, keys::EventKey(e.position), EncodeRecord(e));
+    (void)batch->Put(streams_cf_, keys::StreamKey(e.stream, e.version), keys::EncodeU64(e.position.value()));
+  }
+
+  void Write(rocksdb::WriteBatch* batch, Sync sync) {
+    rocksdb::WriteOptions wo;
+    wo.sync = sync == Sync::kYes;
+    CheckRocks(db_->Write(wo, batch), "peer write");
+  }
+
+  // Visits every event in position order, decoded.
+  uint64_t ScanAll(const std::function<void(const Event&)>& visit) const {
+    rocksdb::ReadOptions ro;
+    ro.fill_cache = false;
+    ro.readahead_size = kScanReadahead;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_cf_));
+    Event e;
+    uint64_t n = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next(), ++n) {
+      Check(DecodeRecord(it->value().ToStringView(), &e), "peer decode");
+      visit(e);
+    }
+    CheckRocks(it->status(), "peer scan");
+    return n;
+  }
+
+  std::vector<Event> ReadStream(const std::string& stream) const {
+    const std::string prefix = keys::StreamPrefix(stream);
+    std::vector<std::string> event_keys;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      uint64_t p = 0;
+      if (!keys::DecodeU64(it->value().ToStringView(), &p)) Die("peer: bad stream index value");
+      event_keys.push_back(keys::EventKey(Position(p)));
+    }
+    CheckRocks(it->status(), "peer stream scan");
+    std::vector<rocksdb::Slice> slices(event_keys.begin(), event_keys.end());
+    std::vector<rocksdb::PinnableSlice> values(slices.size());
+    std::vector<rocksdb::Status> statuses(slices.size());
+    db_->MultiGet(rocksdb::ReadOptions(), events_cf_, slices.size(), slices.data(), values.data(), statuses.data());
+    std::vector<Event> events(slices.size());
+    for (size_t i = 0; i < slices.size(); ++i) {
+      CheckRocks(statuses[i], "peer MultiGet");
+      Check(DecodeRecord(values[i].ToStringView(), &events[i]), "peer decode");
+    }
+    return events;
+  }
+
+ private:
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::ColumnFamilyHandle* events_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* streams_cf_ = nullptr;
+  uint64_t next_position_ = 0;
+  std::unordered_map<std::string, uint64_t> stream_next_;
+};
+
+// The peer's group commit: clients enqueue, one writer thread drains the
+// queue into one synced WriteBatch per round and then wakes each client.
+class PeerGroupCommit {
+ public:
+  explicit PeerGroupCommit(PeerStore* store) : store_(store), writer_([this] { WriterLoop(); }) {}
+
+  ~PeerGroupCommit() {
+    {
+      std::lock_guard lk(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_one();
+    writer_.join();
+  }
+
+  // Returns once the event is durable.
+  void Append(Event e) {
+    Request request{std::move(e), {}};
+    std::future<void> done = request.done.get_future();
+    {
+      std::lock_guard lk(mu_);
+      queue_.push_back(&request);
+    }
+    cv_.notify_one();
+    done.get();
+  }
+
+ private:
+  struct Request {
+    Event event;
+    std::promise<void> done;
+  };
+
+  void WriterLoop() {
+    std::vector<Request*> round;
+    while (true) {
+      {
+        std::unique_lock lk(mu_);
+        cv_.wait(lk, [&] { return !queue_.empty() || stopping_; });
+        if (queue_.empty()) return;
+        round.swap(queue_);
+      }
+      rocksdb::WriteBatch batch;
+      for (Request* r : round) store_->Stage(r->event, &batch);
+      store_->Write(&batch, Sync::kYes);
+      for (Request* r : round) r->done.set_value();
+      round.clear();
+    }
+  }
+
+  PeerStore* store_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Request*> queue_;
+  bool stopping_ = false;
+  std::thread writer_;
+};
+
+// --- Results ---
+
+struct Side {
+  bool ran = false;
+  double value = 0;      // events/s, or p99 latency in ms for read_stream
+  std::string shown;     // how the value is printed
+  std::string detail;    // latencies, counts
+  uint64_t peak_rss = 0;
+};
+
+struct Row {
+  std::string workload;
+  Side custodian, peer;
+  std::string ratio = "—";
+  std::string target = "—";
+  std::string met = "—";
+};
+
+std::string Mib(uint64_t bytes) { return fmt::format("{:.0f} MiB", static_cast<double>(bytes) / kBytesPerMiB); }
+
+std::string Rate(double per_second) { return Grouped(per_second) + "/s"; }
+
+std::string YesNo(bool b) { return b ? "yes" : "**no**"; }
+
+struct Options {
+  uint64_t events = kDefaultEvents;
+  double seconds = kDefaultSeconds;
+  int threads = kDefaultThreads;
+  size_t batch = kDefaultBatch;
+  size_t samples = kDefaultSamples;
+  int repeats = kDefaultRepeats;
+  uint64_t seed = 42;
+  uint64_t streams = kMaxStreams;
+};
+
+std::unique_ptr<EventLog> OpenLog(const std::string& dir, Sync sync) {
+  EventLogOptions options;
+  options.create = CreateIfMissing::kYes;
+  options.sync = sync;
+  Result<std::unique_ptr<EventLog>> log = EventLog::Open(dir, options);
+  Check(log.status(), "open the EventLog at " + dir);
+  return std::move(*log);
+}
+
+std::string LatencySummary(std::vector<double> millis) {
+  std::sort(millis.begin(), millis.end());
+  return fmt::format("p50 {:.2f} ms, p99 {:.2f} ms", Percentile(millis, 0.5), Percentile(millis, 0.99));
+}
+
+// --- Workloads ---
+
+Row RunFdatasync(const Options& opt, const fs::path& scratch) {
+  Row row{"fdatasync"};
+  row.target = "context: the disk's durable-commit limit";
+  const fs::path path = scratch / "fdatasync.dat";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_TRUNC, 0644);
+  if (fd < 0) Die("cannot create " + path.string() + ": " + std::strerror(errno));
+  const std::string block(kFsyncWriteBytes, 'x');
+  uint64_t n = 0;
+  const auto start = SteadyClock::now();
+  while (SecondsSince(start) < opt.seconds && n < opt.events) {
+    if (::write(fd, block.data(), block.size()) != static_cast<ssize_t>(block.size()) || ::fdatasync(fd) != 0) {
+      Die("write or fdatasync of " + path.string() + " failed: " + std::strerror(errno));
+    }
+    ++n;
+  }
+  const double elapsed = SecondsSince(start);
+  ::close(fd);
+  fs::remove(path);
+  row.custodian = {true, n / elapsed, Rate(n / elapsed), fmt::format("{} appends of {} B", n, kFsyncWriteBytes), 0};
+  return row;
+}
+
+Side SingleCustodian(const Options& opt, const fs::path& dir) {
+  auto log = OpenLog(dir, Sync::kYes);
+  EventFactory factory(opt.seed, opt.streams);
+  std::vector<double> latencies;
+  ResetPeakRss();
+  const auto start = SteadyClock::now();
+  while (SecondsSince(start) < opt.seconds && latencies.size() < opt.events) {
+    Event e = factory.Next();
+    std::string stream = e.stream;
+    const auto t0 = SteadyClock::now();
+    Result<AppendResult> r = log->Append(std::move(stream), {std::move(e)});
+    latencies.push_back(SecondsSince(t0) * 1e3);
+    Check(r.status(), "append");
+  }
+  const double rate = latencies.size() / SecondsSince(start);
+  return {true, rate, Rate(rate), LatencySummary(latencies), PeakRssBytes()};
+}
+
+Side SinglePeer(const Options& opt, const fs::path& dir) {
+  PeerStore peer(dir);
+  EventFactory factory(opt.seed, opt.streams);
+  std::vector<double> latencies;
+  ResetPeakRss();
+  const auto start = SteadyClock::now();
+  while (SecondsSince(start) < opt.seconds && latencies.size() < opt.events) {
+    Event e = factory.Next();
+    const auto t0 = SteadyClock::now();
+    rocksdb::WriteBatch batch;
+    peer.Stage(e, &batch);
+    peer.Write(&batch, Sync::kYes);
+    latencies.push_back(SecondsSince(t0) * 1e3);
+  }
+  const double rate = latencies.size() / SecondsSince(start);
+  return {true, rate, Rate(rate), LatencySummary(latencies), PeakRssBytes()};
+}
+
+// Runs `append(thread, event)` from opt.threads threads until the time or
+// event budget is spent.
+Side RunConcurrent(const Options& opt, const std::function<void(const Event&)>& append) {
+  std::atomic<uint64_t> claimed{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::vector<double>> latencies(opt.threads);
+  std::vector<std::thread> threads;
+  ResetPeakRss();
+  const auto start = SteadyClock::now();
+  for (int t = 0; t < opt.threads; ++t) {
+    threads.emplace_back([&, t] {
+      EventFactory factory(opt.seed + 1 + t, opt.streams);
+      while (!stop.load(std::memory_order_relaxed) && claimed.fetch_add(1) < opt.events) {
+        Event e = factory.Next();
+        const auto t0 = SteadyClock::now();
+        append(e);
+        latencies[t].push_back(SecondsSince(t0) * 1e3);
+      }
+    });
+  }
+  while (SecondsSince(start) < opt.seconds && claimed.load() < opt.events) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  stop.store(true);
+  for (auto& th : threads) th.join();
+  const double elapsed = SecondsSince(start);
+  std::vector<double> all;
+  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+  const double rate = all.size() / elapsed;
+  return {true, rate, Rate(rate), LatencySummary(all), PeakRssBytes()};
+}
+
+// Loads `opt.events` events into an EventLog with AppendBatch, timing only the
+// AppendBatch calls (event generation is excluded on both sides).
+Side ImportCustodian(const Options& opt, const fs::path& dir, Sync sync) {
+  auto log = OpenLog(dir, sync);
+  EventFactory factory(opt.seed, opt.streams);
+  ResetPeakRss();
+  double busy = 0;
+  uint64_t done = 0, next_progress = opt.events / 10;
+  while (done < opt.events) {
+    const size_t n = std::min<uint64_t>(opt.batch, opt.events - done);
+    std::vector<AppendRequest> requests;
+    std::unordered_map<std::string, size_t> index;
+    for (size_t i = 0; i < n; ++i) {
+      Event e = factory.NextFromDeck();
+      auto [it, inserted] = index.emplace(e.stream, requests.size());
+      if (inserted) requests.push_back({e.stream, ExpectedVersion::Any(), {}});
+      requests[it->second].events.push_back(std::move(e));
+    }
+    const auto t0 = SteadyClock::now();
+    Result<std::vector<AppendResult>> r = log->AppendBatch(std::move(requests));
+    busy += SecondsSince(t0);
+    Check(r.status(), "append batch");
+    done += n;
+    if (done >= next_progress && opt.events >= 100'000) {
+      fmt::print(stderr, "  custodian import: {} / {} events\n", Grouped(done), Grouped(opt.events));
+      next_progress += opt.events / 10;
+    }
+  }
+  const double rate = done / busy;
+  return {true, rate, Rate(rate), fmt::format("{} events in {:.2f} s", Grouped(done), busy), PeakRssBytes()};
+}
+
+Side ImportPeer(const Options& opt, const fs::path& dir, Sync sync) {
+  PeerStore peer(dir);
+  EventFactory factory(opt.seed, opt.streams);
+  ResetPeakRss();
+  double busy = 0;
+  uint64_t done = 0, next_progress = opt.events / 10;
+  while (done < opt.events) {
+    const size_t n = std::min<uint64_t>(opt.batch, opt.events - done);
+    std::vector<Event> events;
+    for (size_t i = 0; i < n; ++i) events.push_back(factory.NextFromDeck());
+    const auto t0 = SteadyClock::now();
+    rocksdb::WriteBatch batch;
+    for (Event& e : events) peer.Stage(e, &batch);
+    peer.Write(&batch, sync);
+    busy += SecondsSince(t0);
+    done += n;
+    if (done >= next_progress && opt.events >= 100'000) {
+      fmt::print(stderr, "  peer import: {} / {} events\n", Grouped(done), Grouped(opt.events));
+      next_progress += opt.events / 10;
+    }
+  }
+  const double rate = done / busy;
+  return {true, rate, Rate(rate), fmt::format("{} events in {:.2f} s", Grouped(done), busy), PeakRssBytes()};
+}
+
+Side ReadAllCustodian(const fs::path& dir) {
+  auto log = OpenLog(dir, Sync::kYes);
+  ResetPeakRss();
+  uint64_t n = 0, bytes = 0;
+  const auto start = SteadyClock::now();
+  Check(log->ScanAll(Position(0),
+                     [&](const Event& e) {
+                       ++n;
+                       bytes += e.data.size();
+                       return true;
+                     }),
+        "scan");
+  const double rate = n / SecondsSince(start);
+  return {true, rate, Rate(rate), fmt::format("{} events", Grouped(n)), PeakRssBytes()};
+}
+
+Side ReadAllPeer(const fs::path& dir) {
+  PeerStore peer(dir);
+  ResetPeakRss();
+  uint64_t bytes = 0;
+  const auto start = SteadyClock::now();
+  const uint64_t n = peer.ScanAll([&](const Event& e) { bytes += e.data.size(); });
+  const double rate = n / SecondsSince(start);
+  return {true, rate, Rate(rate), fmt::format("{} events", Grouped(n)), PeakRssBytes()};
+}
+
+// Reads whole streams chosen at random (a warm-up of a tenth of the samples
+// first, not counted); value is the p99 in milliseconds.
+Side ReadStreams(const Options& opt, const std::function<size_t(const std::string&)>& read) {
+  std::mt19937_64 rng(opt.seed);
+  std::vector<double> latencies;
+  uint64_t events = 0;
+  ResetPeakRss();
+  const size_t warmup = opt.samples / 10;
+  for (size_t i = 0; i < warmup + opt.samples; ++i) {
+    const std::string stream = "customer-" + std::to_string(rng() % opt.streams);
+    const auto t0 = SteadyClock::now();
+    const size_t n = read(stream);
+    const double ms = SecondsSince(t0) * 1e3;
+    if (i < warmup) continue;
+    latencies.push_back(ms);
+    events += n;
+  }
+  std::sort(latencies.begin(), latencies.end());
+  const double p50 = Percentile(latencies, 0.5), p99 = Percentile(latencies, 0.99);
+  return {true, p99, fmt::format("p50 {:.3f} ms, p99 {:.3f} ms", p50, p99),
+          fmt::format("{} reads, {:.1f} events per stream", latencies.size(),
+                      static_cast<double>(events) / std::max<size_t>(1, latencies.size())),
+          PeakRssBytes()};
+}
+
+// --- The run ---
+
+class Bench {
+ public:
+  Bench(Options opt, fs::path scratch, const std::string& sides)
+      : opt_(opt), scratch_(std::move(scratch)), custodian_(sides != "peer"), peer_(sides != "custodian") {}
+
+  std::vector<Row> Run(const std::vector<std::string>& workloads) {
+    auto wants = [&](const char* w) { return std::find(workloads.begin(), workloads.end(), w) != workloads.end(); };
+    std::vector<Row> rows;
+    std::optional<double> single_rate;
+    if (wants("fdatasync")) {
+      Progress("fdatasync");
+      rows.push_back(RunFdatasync(opt_, scratch_));
+    }
+    if (wants("append_sync_single")) {
+      Progress("append_sync_single");
+      Row row{"append_sync_single"};
+      Measure(
+          &row, [&](int rep) { return SingleCustodian(opt_, Fresh("single-custodian", rep)); },
+          [&](int rep) { return SinglePeer(opt_, Fresh("single-peer", rep)); });
+      row.target = "context: the one-fsync-per-event rate";
+      if (custodian_) single_rate = row.custodian.value;
+      rows.push_back(row);
+    }
+    if (wants("append_sync_concurrent")) {
+      Progress("append_sync_concurrent");
+      rows.push_back(Concurrent(single_rate));
+    }
+    if (wants("import_batched")) {
+      Progress("import_batched");
+      Row row{"import_batched"};
+      Measure(
+          &row, [&](int rep) { return ImportCustodian(opt_, ImportStore("import-custodian", rep), Sync::kYes); },
+          [&](int rep) { return ImportPeer(opt_, ImportStore("import-peer", rep), Sync::kYes); });
+      imported_ = true;
+      row.target = fmt::format(">= {:.1f}x peer", kImportVsPeer);
+      if (custodian_ && peer_) row.met = YesNo(row.custodian.value >= kImportVsPeer * row.peer.value);
+      rows.push_back(row);
+      rows.push_back(MemoryRow(row.custodian.peak_rss, row.peer.peak_rss));
+    }
+    if (wants("read_all")) {
+      EnsureImported();
+      Progress("read_all");
+      Row row{"read_all"};
+      Measure(
+          &row, [&](int) { return ReadAllCustodian(CustodianStore()); },
+          [&](int) { return ReadAllPeer(PeerStorePath()); });
+      row.target = fmt::format(">= {} events/s", Grouped(kReadAllEventsPerSecond));
+      if (custodian_) row.met = YesNo(row.custodian.value >= kReadAllEventsPerSecond);
+      rows.push_back(row);
+    }
+    if (wants("read_stream")) {
+      EnsureImported();
+      Progress("read_stream");
+      Row row{"read_stream"};
+      Measure(
+          &row,
+          [&](int) {
+            auto log = OpenLog(CustodianStore(), Sync::kYes);
+            return ReadStreams(opt_, [&](const std::string& stream) {
+              Result<std::vector<Event>> r =
+                  log->ReadStream(stream, StreamVersion(0), Direction::kForward, kMaxStreamRead);
+              Check(r.status(), "read stream " + stream);
+              return r->size();
+            });
+          },
+          [&](int) {
+            PeerStore peer(PeerStorePath());
+            return ReadStreams(opt_, [&](const std::string& stream) { return peer.ReadStream(stream).size(); });
+          },
+          Better::kLower);
+      row.target = fmt::format("p99 < {:.0f} ms", kReadStreamP99Millis);
+      if (custodian_) row.met = YesNo(row.custodian.value < kReadStreamP99Millis);
+      rows.push_back(row);
+    }
+    return rows;
+  }
+
+ private:
+  enum class Better { kHigher, kLower };
+
+  static void Progress(const char* workload) { fmt::print(stderr, "custodian-bench: running {}\n", workload); }
+
+  // Runs both sides opt_.repeats times, alternating which goes first so that
+  // drift on a shared machine hits both alike, and keeps the median run of
+  // each side. The ratio is custodian / peer (peer / custodian for latencies).
+  void Measure(Row* row, const std::function<Side(int)>& custodian, const std::function<Side(int)>& peer,
+               Better better = Better::kHigher) {
+    std::vector<Side> ours, theirs;
+    for (int rep = 0; rep < opt_.repeats; ++rep) {
+      if (opt_.repeats > 1) fmt::print(stderr, "  repeat {} of {}\n", rep + 1, opt_.repeats);
+      if (rep % 2 == 0) {
+        if (custodian_) ours.push_back(custodian(rep));
+        if (peer_) theirs.push_back(peer(rep));
+      } else {
+        if (peer_) theirs.push_back(peer(rep));
+        if (custodian_) ours.push_back(custodian(rep));
+      }
+    }
+    if (custodian_) row->custodian = Median(std::move(ours));
+    if (peer_) row->peer = Median(std::move(theirs));
+    if (custodian_ && peer_ && row->custodian.value > 0 && row->peer.value > 0) {
+      const double ratio = better == Better::kHigher ? row->custodian.value / row->peer.value
+                                                     : row->peer.value / row->custodian.value;
+      row->ratio = fmt::format("{:.2f}x", ratio);
+    }
+  }
+
+  // The median run (by value), with the spread of all runs and the largest
+  // peak RSS.
+  static Side Median(std::vector<Side> runs) {
+    std::sort(runs.begin(), runs.end(), [](const Side& a, const Side& b) { return a.value < b.value; });
+    Side median = runs[(runs.size() - 1) / 2];
+    for (const Side& r : runs) median.peak_rss = std::max(median.peak_rss, r.peak_rss);
+    if (runs.size() > 1) {
+      std::vector<std::string> all;
+      for (const Side& r : runs) all.push_back(r.shown);
+      median.detail = fmt::format("median of {}: {}; runs: {}", runs.size(), median.detail, Join(all, " / "));
+    }
+    return median;
+  }
+
+  static std::string Join(const std::vector<std::string>& parts, const char* sep) {
+    std::string out;
+    for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
+    return out;
+  }
+
+  // A new, empty store directory for one repeat; the previous repeat's is removed.
+  fs::path Fresh(const std::string& name, int rep) const {
+    std::error_code ec;
+    if (rep > 0) fs::remove_all(scratch_ / fmt::format("{}-{}", name, rep - 1), ec);
+    return scratch_ / fmt::format("{}-{}", name, rep);
+  }
+
+  // Like Fresh; the last repeat's stores are the ones the read workloads use.
+  fs::path ImportStore(const std::string& name, int rep) {
+    import_rep_ = rep;
+    return Fresh(name, rep);
+  }
+  fs::path CustodianStore() const { return scratch_ / fmt::format("import-custodian-{}", import_rep_); }
+  fs::path PeerStorePath() const { return scratch_ / fmt::format("import-peer-{}", import_rep_); }
+
+  Row Concurrent(std::optional<double> single_rate) {
+    Row row{"append_sync_concurrent"};
+    Measure(
+        &row,
+        [&](int rep) {
+          auto log = OpenLog(Fresh("concurrent-custodian", rep), Sync::kYes);
+          return RunConcurrent(opt_, [&](const Event& e) { Check(log->Append(e.stream, {e}).status(), "append"); });
+        },
+        [&](int rep) {
+          PeerStore peer(Fresh("concurrent-peer", rep));
+          PeerGroupCommit group(&peer);
+          return RunConcurrent(opt_, [&](const Event& e) { group.Append(e); });
+        });
+    row.target = fmt::format(">= {:.1f}x peer; >= {:.0f}x single", kConcurrentVsPeer, kConcurrentVsSingle);
+    if (!custodian_ || !peer_) return row;
+    const double vs_peer = row.custodian.value / row.peer.value;
+    if (single_rate) {
+      const double vs_single = row.custodian.value / *single_rate;
+      row.target += fmt::format(" (is {:.1f}x)", vs_single);
+      row.met = YesNo(vs_peer >= kConcurrentVsPeer && vs_single >= kConcurrentVsSingle);
+      if ((vs_peer >= kConcurrentVsPeer) != (vs_single >= kConcurrentVsSingle)) {
+        row.met += vs_peer >= kConcurrentVsPeer ? " (peer: yes, single: no)" : " (peer: no, single: yes)";
+      }
+    } else {
+      row.target += " (single not run)";
+      row.met = YesNo(vs_peer >= kConcurrentVsPeer) + " (peer only)";
+    }
+    return row;
+  }
+
+  Row MemoryRow(uint64_t custodian_rss, uint64_t peer_rss) const {
+    Row row{"import_memory"};
+    row.custodian = {true, static_cast<double>(custodian_rss), "peak " + Mib(custodian_rss),
+                     fmt::format("VmHWM while importing {} events", Grouped(opt_.events)), custodian_rss};
+    row.peer = {true, static_cast<double>(peer_rss), "peak " + Mib(peer_rss), "", peer_rss};
+    row.custodian.ran = custodian_;
+    row.peer.ran = peer_;
+    row.target = fmt::format("< {} MiB importing {} events", kImportMemoryLimitMiB, Grouped(kImportMemoryEvents));
+    const bool under = custodian_rss < kImportMemoryLimitMiB * kBytesPerMiB;
+    row.met = opt_.events >= kImportMemoryEvents
+                  ? YesNo(under)
+                  : fmt::format("not measured at 10M ({} at {} events)", under ? "under" : "over", Grouped(opt_.events));
+    return row;
+  }
+
+  // The read workloads use the import's stores; load them (untimed, without
+  // sync) when import_batched was not run.
+  void EnsureImported() {
+    if (imported_) return;
+    fmt::print(stderr, "custodian-bench: loading {} events for the read workloads\n", Grouped(opt_.events));
+    if (custodian_) (void)ImportCustodian(opt_, ImportStore("import-custodian", 0), Sync::kNo);
+    if (peer_) (void)ImportPeer(opt_, ImportStore("import-peer", 0), Sync::kNo);
+    imported_ = true;
+  }
+
+  Options opt_;
+  fs::path scratch_;
+  bool imported_ = false;
+  int import_rep_ = 0;
+  const bool custodian_, peer_;  // which sides to run
+};
+
+// --- Output ---
+
+std::string FirstLine(const std::string& path, const std::string& prefix) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with(prefix)) {
+      auto colon = line.find(':');
+      return colon == std::string::npos ? line : line.substr(line.find_first_not_of(" \t", colon + 1));
+    }
+  }
+  return "unknown";
+}
+
+std::string MachineDescription(const fs::path& scratch) {
+  struct utsname u;
+  ::uname(&u);
+  return fmt::format("{} cores ({}), {} MiB RAM, Linux {}, RocksDB {}.{}.{}, scratch directory {}",
+                     std::thread::hardware_concurrency(), FirstLine("/proc/cpuinfo", "model name"),
+                     std::strtoull(FirstLine("/proc/meminfo", "MemTotal").c_str(), nullptr, 10) / 1024, u.release,
+                     ROCKSDB_MAJOR, ROCKSDB_MINOR, ROCKSDB_PATCH, scratch.parent_path().string());
+}
+
+double MeanRecordBytes(const Options& opt) {
+  EventFactory factory(opt.seed, opt.streams);
+  constexpr int kSample = 1'000;
+  size_t total = 0;
+  for (int i = 0; i < kSample; ++i) {
+    Event e = factory.Next();
+    e.position = Position(1'000'000 + i);
+    e.version = StreamVersion(i);
+    e.recorded_at = SystemClock().Now();
+    total += EncodeRecord(e).size();
+  }
+  return static_cast<double>(total) / kSample;
+}
+
+std::string Table(const std::vector<Row>& rows) {
+  std::string out =
+      "| workload | custodian | peer | vs peer | target | met | peak RSS custodian / peer | detail (custodian; peer) "
+      "|\n| --- | --- | --- | --- | --- | --- | --- | --- |\n";
+  for (const Row& r : rows) {
+    const std::string rss = r.workload == "fdatasync"
+                                ? "—"
+                                : (r.custodian.ran ? Mib(r.custodian.peak_rss) : std::string("—")) + " / " +
+                                      (r.peer.ran ? Mib(r.peer.peak_rss) : std::string("—"));
+    std::string detail = r.custodian.ran ? r.custodian.detail : "—";
+    if (r.peer.ran && !r.peer.detail.empty()) detail += " || peer: " + r.peer.detail;
+    out += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} |\n", r.workload,
+                       r.custodian.ran ? r.custodian.shown : "—",
+                       r.peer.ran ? r.peer.shown : "—", r.ratio, r.target, r.met, rss, detail);
+  }
+  return out;
+}
+
+std::vector<std::string> SplitWorkloads(const std::string& list) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t comma = list.find(',', start);
+    if (comma == std::string::npos) comma = list.size();
+    std::string w = list.substr(start, comma - start);
+    if (!w.empty()) {
+      if (w == "all") return kAllWorkloads;
+      if (std::find(kAllWorkloads.begin(), kAllWorkloads.end(), w) == kAllWorkloads.end()) {
+        Die("unknown workload \"" + w + "\"; the workloads are listed at the top of tools/bench.cc");
+      }
+      out.push_back(w);
+    }
+    start = comma + 1;
+  }
+  return out;
+}
+
+int Main(int argc, char** argv) {
+  CLI::App app{"custodian-bench: EventLog throughput and latency next to a raw-RocksDB peer"};
+  Options opt;
+  std::string workloads = "all", dir, markdown, sides = "both";
+  bool quick = false, keep = false;
+  app.add_option("--workloads", workloads,
+                 "comma-separated: fdatasync, append_sync_single, append_sync_concurrent, import_batched, "
+                 "read_all, read_stream (default all)");
+  app.add_option("--events", opt.events, "events per write workload (sync workloads stop earlier at --seconds)");
+  app.add_option("--seconds", opt.seconds, "duration of each sync workload");
+  app.add_option("--threads", opt.threads, "appender threads of append_sync_concurrent");
+  app.add_option("--batch", opt.batch, "events per AppendBatch in import_batched");
+  app.add_option("--samples", opt.samples, "streams read by read_stream");
+  app.add_option("--repeats", opt.repeats, "runs of each side per workload; the median is reported");
+  app.add_option("--seed", opt.seed, "seed of the event generator");
+  app.add_option("--dir", dir, "scratch directory (a fresh subdirectory is made in it and removed after)");
+  app.add_option("--markdown", markdown, "append the results as a markdown section to this file");
+  app.add_option("--sides", sides, "both (default), custodian or peer: run one side only, e.g. to profile it")
+      ->check(CLI::IsMember({"both", "custodian", "peer"}));
+  app.add_flag("--quick", quick, "a tiny run (a few hundred events) that finishes in seconds");
+  app.add_flag("--keep", keep, "keep the scratch stores");
+  CLI11_PARSE(app, argc, argv);
+
+  if (quick) {
+    opt.events = std::min(opt.events, kQuickEvents);
+    opt.seconds = std::min(opt.seconds, kQuickSeconds);
+    opt.samples = std::min(opt.samples, kQuickSamples);
+    opt.repeats = 1;
+  }
+  if (opt.events == 0 || opt.threads <= 0 || opt.batch == 0 || opt.samples == 0 || opt.seconds <= 0 ||
+      opt.repeats <= 0) {
+    Die("--events, --threads, --batch, --samples, --seconds and --repeats must be positive");
+  }
+  opt.streams = std::clamp<uint64_t>(opt.events / kEventsPerStream, 1, kMaxStreams);
+  const std::vector<std::string> selected = SplitWorkloads(workloads);
+
+  std::string command;
+  for (int i = 0; i < argc; ++i) command += (i ? " " : "") + std::string(argv[i]);
+
+  const fs::path base = dir.empty() ? fs::temp_directory_path() : fs::path(dir);
+  std::error_code ec;
+  fs::create_directories(base, ec);
+  std::string tmpl = (base / "custodian-bench-XXXXXX").string();
+  if (::mkdtemp(tmpl.data()) == nullptr) Die("cannot make a scratch directory in " + base.string());
+  const fs::path scratch = tmpl;
+
+  const double record_bytes = MeanRecordBytes(opt);
+  fmt::print(stderr, "custodian-bench: scratch {}, {} events over {} streams, ~{:.0f}-byte records\n",
+             scratch.string(), Grouped(opt.events), Grouped(opt.streams), record_bytes);
+  const auto start = SteadyClock::now();
+  std::vector<Row> rows = Bench(opt, scratch, sides).Run(selected);
+  const double total = SecondsSince(start);
+  if (!keep) fs::remove_all(scratch, ec);
+
+  std::time_t now = std::time(nullptr);
+  char date[64];
+  std::strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&now));
+  const std::string machine = MachineDescription(scratch);
+  const std::string table = Table(rows);
+  const std::string about = fmt::format(
+      "{} events for import/reads over {} `customer-<n>` streams; records of ~{:.0f} bytes; sync workloads run "
+      "{:g} s each; {} appender threads; batches of {}; {} stream reads; median of {} runs per side, alternating "
+      "which side goes first.",
+      Grouped(opt.events), Grouped(opt.streams), record_bytes, opt.seconds, opt.threads, opt.batch, opt.samples,
+      opt.repeats);
+  fmt::print("{}\n\n{}\n{}\nTotal {:.0f} s.\n", machine, about, table, total);
+
+  if (!markdown.empty()) {
+    std::ofstream out(markdown, std::ios::app);
+    out << fmt::format(
+        "### Run of {}\n\nCommand: `{}`\n\nMachine: {}.\n\n{}\n\n{}\nPeers: the raw-RocksDB peer writes the same "
+        "events (EncodeRecord into `events` keyed by position, plus the stream-index key) with the same sync "
+        "setting and column-family tuning, without validation, content hashes or the `ids` family; for "
+        "append_sync_concurrent it uses one writer thread doing group commit. Ratios are custodian / peer "
+        "(read_stream: peer p99 / custodian p99). Total run time {:.0f} s.\n\n",
+        date, command, machine, about, table, total);
+    if (!out) Die("cannot write " + markdown);
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace custodian
+
+int main(int argc, char** argv) { return custodian::Main(argc, argv); }
