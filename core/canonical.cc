@@ -22,7 +22,7 @@ void PutHash(std::string* out, const Hash256& h) {
   out->append(reinterpret_cast<const char*>(h.data()), h.size());
 }
 
-void AppendContent(std::string* out, const Event& e) {
+void AppendContent(std::string* out, const Event& e, const Hash256* personal_hash) {
   out->append(e.id.AsBytes());
   PutString(out, e.stream);
   PutString(out, e.type);
@@ -33,7 +33,9 @@ void AppendContent(std::string* out, const Event& e) {
   PutString(out, e.correlation_id);
   PutString(out, e.causation_id);
   PutHash(out, Sha256(e.data));
-  if (e.personal == PersonalSection{}) {
+  if (personal_hash != nullptr) {
+    PutHash(out, *personal_hash);
+  } else if (e.personal == PersonalSection{}) {
     static const Hash256 kEmptyPersonalHash = PersonalHash(PersonalSection{});
     PutHash(out, kEmptyPersonalHash);
   } else {
@@ -46,7 +48,14 @@ void AppendContent(std::string* out, const Event& e) {
 std::string CanonicalContent(const Event& e) {
   std::string out;
   out.reserve(160 + e.stream.size() + e.type.size() + e.actor.size());
-  AppendContent(&out, e);
+  AppendContent(&out, e, nullptr);
+  return out;
+}
+
+std::string CanonicalContent(const Event& e, const Hash256& personal_hash) {
+  std::string out;
+  out.reserve(160 + e.stream.size() + e.type.size() + e.actor.size());
+  AppendContent(&out, e, &personal_hash);
   return out;
 }
 
@@ -57,16 +66,18 @@ std::string CanonicalBytes(const Event& e) {
   PutU64(&out, e.position.value());
   PutU64(&out, e.version.value());
   PutU64(&out, static_cast<uint64_t>(e.recorded_at.value()));
-  AppendContent(&out, e);
+  AppendContent(&out, e, nullptr);
   return out;
 }
 
-Hash256 ContentHash(const Event& e) {
-  std::string bytes;
-  bytes.reserve(160 + e.stream.size() + e.type.size() + e.actor.size());
-  PutU8(&bytes, kCanonicalFormat);
-  AppendContent(&bytes, e);
-  return Sha256(bytes);
+Hash256 ContentHash(const Event& e) { return ContentHashOfContent(CanonicalContent(e)); }
+
+Hash256 ContentHashOfContent(std::string_view content) {
+  Sha256Hasher h;
+  const char format = static_cast<char>(kCanonicalFormat);
+  h.Update(std::string_view(&format, 1));
+  h.Update(content);
+  return h.Finish();
 }
 
 Hash256 PersonalHash(const PersonalSection& p) {
@@ -79,9 +90,22 @@ Hash256 PersonalHash(const PersonalSection& p) {
 }
 
 Hash256 LeafHash(const Event& e) {
-  std::string bytes(1, '\0');
-  bytes += CanonicalBytes(e);
-  return Sha256(bytes);
+  return LeafHashOfContent(e.position, e.version, e.recorded_at, CanonicalContent(e));
+}
+
+Hash256 LeafHashOfContent(Position position, StreamVersion version, Timestamp recorded_at,
+                          std::string_view content) {
+  std::string prefix;
+  prefix.reserve(26);
+  PutU8(&prefix, 0x00);  // RFC 6962 leaf prefix
+  PutU8(&prefix, kCanonicalFormat);
+  PutU64(&prefix, position.value());
+  PutU64(&prefix, version.value());
+  PutU64(&prefix, static_cast<uint64_t>(recorded_at.value()));
+  Sha256Hasher h;
+  h.Update(prefix);
+  h.Update(content);
+  return h.Finish();
 }
 
 }  // namespace custodian

@@ -21,6 +21,10 @@ constexpr uint8_t kCanonicalFormat = 1;
 // SHA-256(personal section). Log-assigned fields are not included.
 std::string CanonicalContent(const Event& e);
 
+// The same, with the personal section's hash given: for a verifier that holds
+// the hash but not the sealed bytes (an evidence bundle).
+std::string CanonicalContent(const Event& e, const Hash256& personal_hash);
+
 // kCanonicalFormat ‖ position ‖ version ‖ recorded_at ‖ CanonicalContent(e).
 std::string CanonicalBytes(const Event& e);
 
@@ -33,5 +37,13 @@ Hash256 PersonalHash(const PersonalSection& p);
 
 // RFC 6962 leaf hash: SHA-256(0x00 ‖ CanonicalBytes(e)).
 Hash256 LeafHash(const Event& e);
+
+// The same leaf hash from the log-assigned fields and CanonicalContent(e),
+// for a writer that computed the content once.
+Hash256 LeafHashOfContent(Position position, StreamVersion version, Timestamp recorded_at,
+                          std::string_view content);
+
+// SHA-256(kCanonicalFormat ‖ content): ContentHash from CanonicalContent(e).
+Hash256 ContentHashOfContent(std::string_view content);
 
 }  // namespace custodian

@@ -45,7 +45,8 @@ std::string HexOf(const Hash256& h) {
 }
 
 Sha256Hasher::Sha256Hasher() : ctx_(EVP_MD_CTX_new()) {
-  if (ctx_ == nullptr || EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr) != 1) {
+  static thread_local ThreadDigest digest;  // only for its fetched algorithm
+  if (ctx_ == nullptr || EVP_DigestInit_ex2(static_cast<EVP_MD_CTX*>(ctx_), digest.md, nullptr) != 1) {
     std::abort();
   }
 }

@@ -9,12 +9,14 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include "core/record.h"
 #include "storage/event_log_internal.h"
 #include "storage/keys.h"
+#include "storage/merkle_tree.h"
 
 namespace fs = std::filesystem;
 
@@ -41,10 +43,10 @@ namespace {
 
 constexpr char kMarkerPrefix[] = "Custodian store, format ";
 
-Status WriteFileDurably(const fs::path& path, const std::string& contents) {
+Status WriteFileDurably(const fs::path& path, const std::string& contents, mode_t mode = 0644) {
   fs::path tmp = path;
   tmp += ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, mode);
   if (fd < 0) return Status::IoError("cannot create " + tmp.string() + ": " + std::strerror(errno));
   bool ok = ::write(fd, contents.data(), contents.size()) == static_cast<ssize_t>(contents.size()) &&
             ::fsync(fd) == 0;
@@ -136,6 +138,8 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const std::string& name, const std::s
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   } else if (name == keys::kEventsFamily) {
     cf.compression = rocksdb::kLZ4Compression;
+  } else if (name == keys::kMerkleFamily) {
+    cf.compression = rocksdb::kNoCompression;  // hashes do not compress
   }
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   return cf;
@@ -178,7 +182,8 @@ Status EventLog::OpenDb() {
   auto cache = rocksdb::NewLRUCache(64 << 20);
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   families.emplace_back(rocksdb::kDefaultColumnFamilyName, FamilyOptions("default", cache));
-  for (const char* name : {keys::kEventsFamily, keys::kStreamsFamily, keys::kIdsFamily, keys::kMetaFamily}) {
+  for (const char* name :
+       {keys::kEventsFamily, keys::kStreamsFamily, keys::kIdsFamily, keys::kMetaFamily, keys::kMerkleFamily}) {
     families.emplace_back(name, FamilyOptions(name, cache));
   }
 
@@ -210,6 +215,8 @@ Status EventLog::OpenDb() {
   streams_cf_ = handles_[2];
   ids_cf_ = handles_[3];
   meta_cf_ = handles_[4];
+  merkle_cf_ = handles_[5];
+  CUSTODIAN_RETURN_IF_ERROR(LoadOrCreateKeys(create));
 
   std::string format;
   s = db_->Get(rocksdb::ReadOptions(), meta_cf_, keys::kMetaFormatKey, &format);
@@ -250,6 +257,12 @@ Status EventLog::LoadTail() {
         "event at position " + std::to_string(last.value())));
     writer_state_->last_recorded_at = e.recorded_at;
     end = last.value() + 1;
+  }
+  if (!read_only()) {
+    Result<MerkleFrontier> frontier =
+        MerkleFrontier::Load(end, [this](uint8_t level, uint64_t index) { return ReadNode(level, index); });
+    if (!frontier.ok()) return frontier.status().WithContext("the Merkle tree does not match the log");
+    writer_state_->frontier = std::move(*frontier);
   }
   std::string count;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_cf_, keys::kMetaStreamCountKey, &count);
@@ -437,6 +450,114 @@ Result<LogStats> EventLog::Stats() const {
     if (entry.is_regular_file(ec)) stats.disk_bytes += entry.file_size(ec);
   }
   return stats;
+}
+
+Status EventLog::LoadOrCreateKeys(bool creating) {
+  const fs::path key_path = fs::path(dir_) / keys::kSignerKeyFile;
+  const fs::path vkey_path = fs::path(dir_) / keys::kVerifierKeyFile;
+  std::error_code ec;
+  if (creating && !fs::exists(key_path, ec)) {
+    Result<note::SigningKey> key = note::SigningKey::Generate(options_.origin);
+    if (!key.ok()) return key.status().WithContext("origin");
+    CUSTODIAN_RETURN_IF_ERROR(WriteFileDurably(key_path, key->ToString() + "\n", 0600));
+    CUSTODIAN_RETURN_IF_ERROR(WriteFileDurably(vkey_path, key->verifier().ToString() + "\n"));
+  }
+  auto read_line = [](const fs::path& p) {
+    std::ifstream in(p);
+    std::string line;
+    std::getline(in, line);
+    return line;
+  };
+  if (!read_only() && fs::exists(key_path, ec)) {
+    Result<note::SigningKey> key = note::SigningKey::Parse(read_line(key_path));
+    if (!key.ok()) return key.status().WithContext(key_path.string());
+    signer_ = std::make_unique<note::SigningKey>(std::move(*key));
+    verifier_ = std::make_unique<note::VerifierKey>(signer_->verifier());
+  } else if (fs::exists(vkey_path, ec)) {
+    Result<note::VerifierKey> vkey = note::VerifierKey::Parse(read_line(vkey_path));
+    if (!vkey.ok()) return vkey.status().WithContext(vkey_path.string());
+    verifier_ = std::make_unique<note::VerifierKey>(std::move(*vkey));
+  }
+  return Status::Ok();
+}
+
+Result<Hash256> EventLog::ReadNode(uint8_t level, uint64_t index) const {
+  rocksdb::PinnableSlice value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), merkle_cf_, keys::MerkleKey(level, index), &value);
+  const std::string where = "Merkle node (level " + std::to_string(level) + ", index " + std::to_string(index) + ")";
+  if (s.IsNotFound()) return Status::NotFound(where + " is missing");
+  CUSTODIAN_RETURN_IF_ERROR(FromRocks(s, "read " + where));
+  if (value.size() != 32) {
+    return Status::Corruption(where + " is " + std::to_string(value.size()) + " bytes, not 32");
+  }
+  Hash256 h;
+  std::memcpy(h.data(), value.data(), 32);
+  return h;
+}
+
+Result<Hash256> EventLog::RootAt(uint64_t size) const {
+  if (size > end().value()) {
+    return Status::InvalidArgument("tree size " + std::to_string(size) + " is beyond the log's " +
+                                   std::to_string(end().value()) + " events");
+  }
+  MerkleProver prover([this](uint8_t level, uint64_t index) { return ReadNode(level, index); });
+  return prover.RootAt(size);
+}
+
+Result<TreeHead> EventLog::Head() const {
+  TreeHead head;
+  head.size = end().value();
+  Result<Hash256> root = RootAt(head.size);
+  if (!root.ok()) return root.status();
+  head.root = *root;
+  return head;
+}
+
+Result<std::vector<Hash256>> EventLog::InclusionProof(Position position, uint64_t tree_size) const {
+  if (tree_size > end().value()) {
+    return Status::InvalidArgument("tree size " + std::to_string(tree_size) + " is beyond the log's " +
+                                   std::to_string(end().value()) + " events");
+  }
+  MerkleProver prover([this](uint8_t level, uint64_t index) { return ReadNode(level, index); });
+  return prover.InclusionProof(position.value(), tree_size);
+}
+
+Result<std::vector<Hash256>> EventLog::ConsistencyProof(uint64_t from, uint64_t to) const {
+  if (to > end().value()) {
+    return Status::InvalidArgument("tree size " + std::to_string(to) + " is beyond the log's " +
+                                   std::to_string(end().value()) + " events");
+  }
+  MerkleProver prover([this](uint8_t level, uint64_t index) { return ReadNode(level, index); });
+  return prover.ConsistencyProof(from, to);
+}
+
+Result<std::string> EventLog::SignCheckpoint() {
+  if (read_only()) return Status::FailedPrecondition("the store is open read-only; signing stores a checkpoint");
+  if (signer_ == nullptr) {
+    return Status::FailedPrecondition("the store at " + dir_ + " has no checkpoint key (" + keys::kSignerKeyFile +
+                                      ")");
+  }
+  Result<TreeHead> head = Head();
+  if (!head.ok()) return head.status();
+  note::Checkpoint c{signer_->verifier().name(), head->size, head->root};
+  Result<std::string> signed_note = signer_->Sign(note::CheckpointBody(c));
+  if (!signed_note.ok()) return signed_note;
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  CUSTODIAN_RETURN_IF_ERROR(
+      FromRocks(db_->Put(wo, meta_cf_, keys::CheckpointKey(head->size), *signed_note), "store a checkpoint"));
+  return signed_note;
+}
+
+Result<std::vector<std::string>> EventLog::Checkpoints() const {
+  std::vector<std::string> notes;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_cf_));
+  for (it->Seek(keys::kMetaCheckpointPrefix); it->Valid() && it->key().starts_with(keys::kMetaCheckpointPrefix);
+       it->Next()) {
+    notes.push_back(it->value().ToString());
+  }
+  CUSTODIAN_RETURN_IF_ERROR(FromRocks(it->status(), "list checkpoints"));
+  return notes;
 }
 
 std::unique_ptr<Subscription> EventLog::Subscribe(Position from, std::optional<std::string> stream) {

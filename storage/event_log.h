@@ -39,6 +39,8 @@
 #include <vector>
 
 #include "core/event.h"
+#include "core/note.h"
+#include "core/sha256.h"
 #include "core/status.h"
 #include "core/time.h"
 
@@ -99,7 +101,33 @@ struct EventLogOptions {
   rocksdb::Env* env = nullptr;            // for fault injection; RocksDB's default when null
   size_t max_batch_bytes = 4 << 20;       // one group commit takes at most this much
   size_t max_batch_events = 20'000;       // ... and at most this many events
+
+  // When a new store is created: the origin line of its checkpoints and the
+  // name of its Ed25519 checkpoint key, e.g. "crm.example.com/audit".
+  std::string origin = "custodian.local/log";
+  // Sign a checkpoint this often while the log grows (0: only on demand).
+  std::chrono::milliseconds checkpoint_interval{0};
 };
+
+// The Merkle tree over the first `size` events (DESIGN.md, Tamper evidence).
+struct TreeHead {
+  uint64_t size = 0;
+  Hash256 root{};
+};
+
+// What Verify found. `ok` is false at the first disagreement, which
+// `problem` names with its evidence (position, expected and found hash).
+struct VerifyReport {
+  bool ok = true;
+  std::string problem;
+  uint64_t events = 0;               // events checked
+  uint64_t streams = 0;              // distinct streams seen
+  uint64_t checkpoints = 0;          // stored checkpoints checked
+  TreeHead head;                     // the recomputed tree
+};
+
+// Called now and then during long work with (done, total).
+using ProgressFn = std::function<void(uint64_t done, uint64_t total)>;
 
 struct StreamInfo {
   std::string stream;
@@ -204,6 +232,37 @@ class EventLog {
   // A no-op for a read-write log.
   Status CatchUp();
 
+  // --- Tamper evidence (DESIGN.md; docs/event-format.md, "merkle") ---
+  //
+  // The writer extends the Merkle tree in the same WriteBatch as the events,
+  // storing every complete subtree hash, so each call below reads O(log n)
+  // nodes. Leaf i is LeafHash of the event at position i (core/canonical.h).
+
+  // The tree over every event committed so far.
+  Result<TreeHead> Head() const;
+  // The root of the first `size` events; InvalidArgument past the end.
+  Result<Hash256> RootAt(uint64_t size) const;
+  // Proof that the event at `position` is leaf `position` of the tree of
+  // `tree_size` events (RFC 9162 2.1.3).
+  Result<std::vector<Hash256>> InclusionProof(Position position, uint64_t tree_size) const;
+  // Proof that the tree of `from` events is a prefix of the tree of `to`.
+  Result<std::vector<Hash256>> ConsistencyProof(uint64_t from, uint64_t to) const;
+
+  // The checkpoint key's public half; null for a store that has none.
+  const note::VerifierKey* verifier() const { return verifier_.get(); }
+  // Signs the current head as a C2SP checkpoint, stores it and returns the
+  // signed note. FailedPrecondition when read-only or without a signing key.
+  Result<std::string> SignCheckpoint();
+  // Every stored checkpoint note, by tree size, oldest first.
+  Result<std::vector<std::string>> Checkpoints() const;
+
+  // Recomputes every leaf from the stored records and checks them against
+  // the stored tree, every stored checkpoint's root and signature, and the
+  // streams and ids indexes against the events. Reads without filling the
+  // cache. An error Status means verification could not run; a found
+  // disagreement is a report with ok == false.
+  Result<VerifyReport> Verify(const ProgressFn& progress = nullptr) const;
+
   const std::string& dir() const { return dir_; }
   bool read_only() const { return options_.mode == EventLogOptions::Mode::kReadOnly; }
 
@@ -222,6 +281,11 @@ class EventLog {
   Result<uint64_t> LoadStreamNext(const std::string& stream);
   Status ReadPositions(const std::vector<uint64_t>& positions, std::vector<Event>* out) const;
   void PublishEnd(uint64_t end);
+  void MaybeSignCheckpoint();
+  Status LoadOrCreateKeys(bool creating);
+  Result<Hash256> ReadNode(uint8_t level, uint64_t index) const;
+  std::optional<std::string> FindStreamIndexProblem() const;
+  std::optional<std::string> FindIdIndexProblem() const;
   // Waits until end() > `past` or the timeout passes or `cancelled` is set.
   void WaitForEnd(uint64_t past, std::chrono::milliseconds timeout, const std::atomic<bool>& cancelled);
 
@@ -236,6 +300,9 @@ class EventLog {
   rocksdb::ColumnFamilyHandle* streams_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* ids_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* merkle_cf_ = nullptr;
+  std::unique_ptr<note::SigningKey> signer_;
+  std::unique_ptr<note::VerifierKey> verifier_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
 
   // Published end of the log; waiters block on end_cv_.

@@ -10,6 +10,7 @@
 #include "core/sha256.h"
 #include "core/status.h"
 #include "storage/event_log.h"
+#include "storage/merkle_tree.h"
 
 namespace custodian {
 
@@ -19,7 +20,8 @@ Status FromRocks(const rocksdb::Status& s, const std::string& context);
 // One caller's Append or AppendBatch, queued for the writer thread.
 struct EventLog::PendingWrite {
   std::vector<AppendRequest> requests;
-  std::vector<Hash256> content_hashes;  // one per event, in request order
+  std::vector<std::string> contents;     // CanonicalContent, one per event, in request order
+  std::vector<Hash256> content_hashes;   // ContentHash, likewise
   size_t bytes = 0;
   size_t events = 0;
   // Set by the writer when an event of this write repeats one staged earlier in
@@ -33,6 +35,9 @@ struct EventLog::WriterState {
   std::unordered_map<std::string, uint64_t> stream_next;
   Timestamp last_recorded_at;
   uint64_t stream_count = 0;
+  MerkleFrontier frontier;  // the tree over every committed event
+  std::chrono::steady_clock::time_point last_checkpoint_time;
+  uint64_t last_checkpoint_size = 0;
 };
 
 }  // namespace custodian

@@ -26,6 +26,7 @@ struct EventLog::RoundState {
   uint64_t next_position = 0;
   Timestamp recorded_at;
   uint64_t new_streams = 0;
+  MerkleFrontier frontier;  // the committed tree plus this round's leaves
   std::unordered_map<std::string, uint64_t> stream_next;
   struct Written {
     Position position;
@@ -79,7 +80,8 @@ Result<std::vector<AppendResult>> EventLog::Submit(std::vector<AppendRequest> re
                                        std::to_string(it->second) + " and #" + std::to_string(index) +
                                        "); an id names one event");
       }
-      op->content_hashes.push_back(ContentHash(e));
+      op->contents.push_back(CanonicalContent(e));
+      op->content_hashes.push_back(ContentHashOfContent(op->contents.back()));
       op->bytes += e.data.size() + e.stream.size() + e.type.size() + e.actor.size() + 96;
     }
   }
@@ -98,11 +100,23 @@ Result<std::vector<AppendResult>> EventLog::Submit(std::vector<AppendRequest> re
 
 void EventLog::WriterLoop() {
   std::vector<std::unique_ptr<PendingWrite>> round;
+  const bool periodic = options_.checkpoint_interval.count() > 0 && signer_ != nullptr;
+  writer_state_->last_checkpoint_time = std::chrono::steady_clock::now();
   while (true) {
     {
       std::unique_lock lk(queue_mu_);
-      queue_cv_.wait(lk, [&] { return !queue_.empty() || stopping_; });
-      if (queue_.empty()) return;  // stopping, and everything queued is done
+      auto ready = [&] { return !queue_.empty() || stopping_; };
+      if (periodic) {
+        queue_cv_.wait_for(lk, options_.checkpoint_interval, ready);
+      } else {
+        queue_cv_.wait(lk, ready);
+      }
+      if (queue_.empty() && stopping_) return;  // everything queued is done
+      if (queue_.empty()) {  // the periodic timer fired
+        lk.unlock();
+        MaybeSignCheckpoint();
+        continue;
+      }
       // Take as much as one round may carry, and always at least one write.
       size_t bytes = 0, events = 0, n = 0;
       while (n < queue_.size() &&
@@ -117,7 +131,21 @@ void EventLog::WriterLoop() {
     }
     ProcessRound(round);
     round.clear();
+    if (periodic) MaybeSignCheckpoint();
   }
+}
+
+void EventLog::MaybeSignCheckpoint() {
+  WriterState& ws = *writer_state_;
+  const auto now = std::chrono::steady_clock::now();
+  if (failed_.load() || end().value() <= ws.last_checkpoint_size ||
+      now - ws.last_checkpoint_time < options_.checkpoint_interval) {
+    return;
+  }
+  ws.last_checkpoint_time = now;
+  // A failure here leaves the log as it was; the next interval tries again.
+  Result<std::string> signed_note = SignCheckpoint();
+  if (signed_note.ok()) ws.last_checkpoint_size = end().value();
 }
 
 void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops) {
@@ -137,6 +165,7 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops) {
   RoundState round;
   round.next_position = end_.load(std::memory_order_relaxed);
   round.recorded_at = std::max(clock_->Now(), ws.last_recorded_at);  // never decreasing
+  round.frontier = ws.frontier;
 
   std::vector<Result<std::vector<AppendResult>>> outcomes;
   std::vector<bool> wrote(ops.size(), false);
@@ -181,6 +210,7 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops) {
       for (auto& [stream, next] : round.stream_next) ws.stream_next[stream] = next;
       ws.stream_count += round.new_streams;
       ws.last_recorded_at = round.recorded_at;
+      ws.frontier = std::move(round.frontier);
       PublishEnd(round.next_position);
     }
   }
@@ -344,6 +374,12 @@ Status EventLog::StageWrite(PendingWrite& op, RoundState& round, std::vector<App
       (void)round.batch.Put(ids_cf_, keys::IdKey(e.id), keys::IdValue(e.position, op.content_hashes[idx]));
       round.ids[e.id] = {e.position, e.version, op.content_hashes[idx]};
       if (e.version.value() == 0) ++round.new_streams;
+      // The tree grows in the same batch as the events (docs/event-format.md).
+      round.frontier.Append(LeafHashOfContent(e.position, e.version, e.recorded_at, op.contents[idx]),
+                            [&](uint8_t level, uint64_t index, const Hash256& h) {
+                              (void)round.batch.Put(merkle_cf_, keys::MerkleKey(level, index),
+                                                    rocksdb::Slice(reinterpret_cast<const char*>(h.data()), h.size()));
+                            });
     }
   }
   for (auto& [stream, next] : stream_next) round.stream_next[stream] = next;

@@ -67,4 +67,18 @@ bool ParseIdValue(std::string_view value, Position* p, Hash256* content_hash) {
   return true;
 }
 
+std::string MerkleKey(uint8_t level, uint64_t index) {
+  std::string k(1, static_cast<char>(level));
+  k += EncodeU64(index);
+  return k;
+}
+
+bool ParseMerkleKey(std::string_view key, uint8_t* level, uint64_t* index) {
+  if (key.size() != 9) return false;
+  *level = static_cast<uint8_t>(key[0]);
+  return DecodeU64(key.substr(1), index);
+}
+
+std::string CheckpointKey(uint64_t size) { return kMetaCheckpointPrefix + EncodeU64(size); }
+
 }  // namespace custodian::keys

@@ -15,13 +15,20 @@ inline constexpr char kEventsFamily[] = "events";
 inline constexpr char kStreamsFamily[] = "streams";
 inline constexpr char kIdsFamily[] = "ids";
 inline constexpr char kMetaFamily[] = "meta";
-// Reserved for later: "merkle", "keys", "projections".
+inline constexpr char kMerkleFamily[] = "merkle";
+// Reserved for later: "keys", "projections".
 
 // The store's format, in meta["format"] and in the CUSTODIAN marker file.
 inline constexpr uint32_t kStoreFormat = 1;
 inline constexpr char kMarkerFile[] = "CUSTODIAN";
 inline constexpr char kMetaFormatKey[] = "format";
 inline constexpr char kMetaStreamCountKey[] = "stream_count";
+// meta["checkpoint/" ‖ size as 8 bytes BE] -> the signed checkpoint note.
+inline constexpr char kMetaCheckpointPrefix[] = "checkpoint/";
+
+// Files of the store's directory that hold the checkpoint signing key.
+inline constexpr char kSignerKeyFile[] = "log.key";     // PRIVATE+KEY+..., mode 0600
+inline constexpr char kVerifierKeyFile[] = "log.vkey";  // the public verifier key
 
 // events: position as 8 bytes big-endian.
 std::string EventKey(Position p);
@@ -37,6 +44,12 @@ bool ParseStreamKey(std::string_view key, std::string_view* stream, StreamVersio
 std::string IdKey(const EventId& id);
 std::string IdValue(Position p, const Hash256& content_hash);
 bool ParseIdValue(std::string_view value, Position* p, Hash256* content_hash);
+
+// merkle: level (u8), index (8 bytes BE) -> the 32-byte hash of that complete subtree.
+std::string MerkleKey(uint8_t level, uint64_t index);
+bool ParseMerkleKey(std::string_view key, uint8_t* level, uint64_t* index);
+
+std::string CheckpointKey(uint64_t size);
 
 std::string EncodeU64(uint64_t v);
 bool DecodeU64(std::string_view bytes, uint64_t* v);

@@ -36,6 +36,8 @@
 // memtable, bloom filters, a 64 MiB block cache) but has no ids family, no
 // validation and no content hashes: it is the floor Custodian is built on.
 //
+// Each side of each workload runs --repeats (3) times, alternating which side
+// goes first, and the median run is reported with the spread of all runs.
 // --sides custodian|peer runs one side only (to profile it with perf).
 //
 // The tool measures and reports; it never asserts a time. "met" columns say
@@ -903,7 +905,7 @@ double MeanRecordBytes(const Options& opt) {
 
 std::string Table(const std::vector<Row>& rows) {
   std::string out =
-      "| workload | custodian | peer | vs peer | target | met | peak RSS custodian / peer | detail (custodian; peer) "
+      "| workload | custodian | peer | vs peer | target | met | peak RSS custodian / peer | detail "
       "|\n| --- | --- | --- | --- | --- | --- | --- | --- |\n";
   for (const Row& r : rows) {
     const std::string rss = r.workload == "fdatasync"
@@ -999,7 +1001,7 @@ int Main(int argc, char** argv) {
   const std::string table = Table(rows);
   const std::string about = fmt::format(
       "{} events for import/reads over {} `customer-<n>` streams; records of ~{:.0f} bytes; sync workloads run "
-      "{:g} s each; {} appender threads; batches of {}; {} stream reads; median of {} runs per side, alternating "
+      "{:g} s each; {} appender threads; batches of {}; {} stream reads; median of {} run(s) per side, alternating "
       "which side goes first.",
       Grouped(opt.events), Grouped(opt.streams), record_bytes, opt.seconds, opt.threads, opt.batch, opt.samples,
       opt.repeats);

@@ -1,482 +1,58 @@
 // custodian: the command line of Custodian.
 //
-//   custodian [--data DIR] init
+//   custodian [--data DIR] init [--origin NAME]
 //   custodian [--data DIR] append [--expected-version V] [JSON|-]
 //   custodian [--data DIR] import FILE|- [--skip-invalid] [--batch N]
 //   custodian [--data DIR] read STREAM [--from V] [--backwards] [--limit N]
 //   custodian [--data DIR] read-all [--from P] [--limit N]
 //   custodian [--data DIR] tail [--from P] [--stream S] [--count N]
 //   custodian [--data DIR] stats [--stream S]
+//   custodian [--data DIR] key show
+//   custodian [--data DIR] checkpoint [--list]
+//   custodian [--data DIR] prove inclusion --position P [--size N]
+//   custodian [--data DIR] prove consistency --from M [--to N]
+//   custodian [--data DIR] verify [--against CHECKPOINT_FILE [--key VKEY]]
+//   custodian [--data DIR] bundle --stream S [--from T] [--to T] --out FILE
+//   custodian verify-bundle FILE [--key VKEY]
 //
 // Every query takes --json: listings print JSON Lines, single answers one
 // JSON document. Exit codes: 0 ok, 1 usage, 2 rejected input, 3 conflict,
-// 4 storage error. Commands that only read open the store read-only, so they
-// work while another process writes to it.
+// 4 storage error, 5 verification failed. Commands that only read open the
+// store read-only, so they work while another process writes to it.
+// The commands themselves are in cli_log.cc and cli_evidence.cc.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <fmt/core.h>
 
-#include <atomic>
-#include <chrono>
-#include <csignal>
-#include <cstdio>
-#include <fstream>
-#include <iostream>
-#include <unordered_map>
+#include <cstdlib>
+#include <optional>
+#include <string>
 
-#include "core/json.h"
-#include "core/time.h"
-#include "core/validation.h"
-#include "storage/event_log.h"
+#include "tools/cli.h"
 
-namespace custodian {
 namespace {
 
-enum ExitCode : int {
-  kExitOk = 0,
-  kExitUsage = 1,
-  kExitRejected = 2,
-  kExitConflict = 3,
-  kExitStorage = 4,
-};
-
-int ExitCodeFor(const Status& s) {
-  switch (s.code()) {
-    case StatusCode::kOk: return kExitOk;
-    case StatusCode::kInvalidArgument: return kExitRejected;
-    case StatusCode::kConflict: return kExitConflict;
-    default: return kExitStorage;
+// "<host>/custodian": a name for the log until the company chooses one.
+std::string DefaultOrigin() {
+  char host[256] = {0};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == 0) return "custodian.local/log";
+  std::string name(host);
+  for (char& c : name) {
+    if (c <= ' ' || c == '+') c = '-';
   }
-}
-
-int Fail(const Status& s) {
-  fmt::print(stderr, "custodian: {}\n", s.message());
-  return ExitCodeFor(s);
-}
-
-std::string Thousands(uint64_t n) {
-  std::string digits = std::to_string(n), out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
-    out.push_back(digits[i]);
-  }
-  return out;
-}
-
-std::atomic<bool> g_interrupted{false};
-void OnSignal(int) { g_interrupted.store(true); }
-
-struct Globals {
-  std::string data_dir;
-};
-
-Result<std::unique_ptr<EventLog>> OpenStore(const Globals& g, EventLogOptions::Mode mode,
-                                            CreateIfMissing create = CreateIfMissing::kNo) {
-  EventLogOptions options;
-  options.mode = mode;
-  options.create = create;
-  return EventLog::Open(g.data_dir, options);
-}
-
-// --- printing events ---
-
-// At most `max` bytes of `s` on one line, cut at a character boundary.
-std::string OneLine(std::string_view s, size_t max) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const bool continuation = (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80;
-    if (out.size() >= max && !continuation) {
-      out += "...";
-      break;
-    }
-    out.push_back(s[i] == '\n' || s[i] == '\t' ? ' ' : s[i]);
-  }
-  return out;
-}
-
-// "2026-03-01 10:15" (UTC), for aligned listings.
-std::string Minutes(Timestamp t) {
-  std::string s = FormatRfc3339(t).substr(0, 16);
-  s[10] = ' ';
-  return s;
-}
-
-constexpr char kRowFormat[] = "{:>9} {:>5}  {:<16}  {:<16}  {:<16} {:<24} {:<15} {}\n";
-
-void PrintHeader() {
-  fmt::print(kRowFormat, "POSITION", "VER", "OCCURRED (UTC)", "RECORDED (UTC)", "STREAM", "TYPE", "ACTOR", "DATA");
-}
-
-void PrintEvent(const Event& e, bool json) {
-  if (json) {
-    std::string line = EventToJson(e, JsonFields::kWithLogFields);
-    line.push_back('\n');
-    std::fwrite(line.data(), 1, line.size(), stdout);
-    return;
-  }
-  fmt::print(kRowFormat, e.position.value(), e.version.value(), Minutes(e.occurred_at), Minutes(e.recorded_at),
-             e.stream, e.type, e.actor, OneLine(e.data, 60));
-}
-
-// --- init ---
-
-int RunInit(const Globals& g) {
-  Result<std::unique_ptr<EventLog>> existing = OpenStore(g, EventLogOptions::Mode::kReadOnly);
-  if (existing.ok()) {
-    fmt::print("a Custodian store already exists at {} ({} events); nothing changed\n", g.data_dir,
-               Thousands((*existing)->end().value()));
-    return kExitOk;
-  }
-  if (existing.status().code() != StatusCode::kNotFound) return Fail(existing.status());
-  Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadWrite, CreateIfMissing::kYes);
-  if (!log.ok()) return Fail(log.status());
-  fmt::print("created an empty Custodian store at {}\n", g.data_dir);
-  return kExitOk;
-}
-
-// --- append ---
-
-Result<ExpectedVersion> ParseExpected(const std::string& text) {
-  if (text.empty() || text == "any") return ExpectedVersion::Any();
-  if (text == "none" || text == "no-stream") return ExpectedVersion::NoStream();
-  char* end = nullptr;
-  errno = 0;
-  unsigned long long v = std::strtoull(text.c_str(), &end, 10);
-  if (errno != 0 || end == text.c_str() || *end != '\0' || text[0] == '-') {
-    return Status::InvalidArgument("--expected-version: \"" + text +
-                                   "\" is not a version; expected a number, 'any' or 'none'");
-  }
-  return ExpectedVersion::Exactly(StreamVersion(v));
-}
-
-std::string ReadAllInput(std::istream& in) {
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-int RunAppend(const Globals& g, const std::string& json_arg, const std::string& expected_text, bool json) {
-  Result<ExpectedVersion> expected = ParseExpected(expected_text);
-  if (!expected.ok()) {
-    fmt::print(stderr, "custodian: {}\n", expected.status().message());
-    return kExitUsage;
-  }
-  std::string text = json_arg.empty() || json_arg == "-" ? ReadAllInput(std::cin) : json_arg;
-  Result<Event> event = ParseEventJson(text);
-  if (!event.ok()) return Fail(event.status());
-  if (Status s = ValidateEvent(*event, SystemClock().Now()); !s.ok()) return Fail(s);
-  Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadWrite);
-  if (!log.ok()) return Fail(log.status());
-  const std::string stream = event->stream;
-  const std::string id = event->id.ToString();
-  Result<AppendResult> r = (*log)->Append(stream, {std::move(*event)}, *expected);
-  if (!r.ok()) return Fail(r.status());
-  const bool written = r->written == 1;
-  if (json) {
-    fmt::print("{{\"id\":\"{}\",\"stream\":{},\"position\":{},\"version\":{},\"written\":{}}}\n", id,
-               JsonQuote(stream), r->positions[0].value(), r->versions[0].value(), written);
-  } else if (written) {
-    fmt::print("appended {} to {} at version {} (position {})\n", id, stream, r->versions[0].value(),
-               r->positions[0].value());
-  } else {
-    fmt::print("{} was already in the log: {} version {} (position {}); nothing written\n", id, stream,
-               r->versions[0].value(), r->positions[0].value());
-  }
-  return kExitOk;
-}
-
-// --- import ---
-
-struct ImportLine {
-  uint64_t number;
-  Event event;
-};
-
-struct ImportCounts {
-  uint64_t lines = 0;
-  uint64_t written = 0;
-  uint64_t already_present = 0;
-  std::vector<std::pair<uint64_t, std::string>> skipped;  // line, reason
-};
-
-class Progress {
- public:
-  explicit Progress(bool enabled) : enabled_(enabled), start_(std::chrono::steady_clock::now()), last_(start_) {}
-  void Update(const ImportCounts& c) {
-    if (!enabled_) return;
-    auto now = std::chrono::steady_clock::now();
-    if (now - last_ < std::chrono::milliseconds(500)) return;
-    last_ = now;
-    double secs = std::chrono::duration<double>(now - start_).count();
-    fmt::print(stderr, "\rimporting: line {}, {} events written ({:.0f}/s)   ", Thousands(c.lines),
-               Thousands(c.written), static_cast<double>(c.written) / std::max(secs, 1e-9));
-  }
-  void Clear() {
-    if (enabled_) fmt::print(stderr, "\r{:<70}\r", "");
-  }
-  double Seconds() const {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  }
-
- private:
-  bool enabled_;
-  std::chrono::steady_clock::time_point start_, last_;
-};
-
-// Groups consecutive lines of the same stream, keeping file order.
-std::vector<AppendRequest> ToRequests(const std::vector<ImportLine>& batch) {
-  std::vector<AppendRequest> requests;
-  for (const ImportLine& l : batch) {
-    if (requests.empty() || requests.back().stream != l.event.stream) {
-      requests.emplace_back();
-      requests.back().stream = l.event.stream;
-    }
-    requests.back().events.push_back(l.event);
-  }
-  return requests;
-}
-
-void Count(const std::vector<AppendResult>& results, ImportCounts* c) {
-  for (const AppendResult& r : results) {
-    c->written += r.written;
-    c->already_present += r.positions.size() - r.written;
-  }
-}
-
-// Writes one batch. In skip mode a batch that conflicts is retried line by
-// line so that only the conflicting lines are skipped.
-Status WriteBatch(EventLog& log, const std::vector<ImportLine>& batch, bool skip_invalid, ImportCounts* c) {
-  if (batch.empty()) return Status::Ok();
-  Result<std::vector<AppendResult>> r = log.AppendBatch(ToRequests(batch));
-  if (r.ok()) {
-    Count(*r, c);
-    return Status::Ok();
-  }
-  if (!skip_invalid || r.status().code() != StatusCode::kConflict) {
-    return r.status().WithContext("lines " + std::to_string(batch.front().number) + "-" +
-                                  std::to_string(batch.back().number));
-  }
-  for (const ImportLine& l : batch) {
-    Result<std::vector<AppendResult>> one = log.AppendBatch(ToRequests({l}));
-    if (one.ok()) {
-      Count(*one, c);
-    } else if (one.status().code() == StatusCode::kConflict) {
-      c->skipped.emplace_back(l.number, one.status().message());
-    } else {
-      return one.status().WithContext("line " + std::to_string(l.number));
-    }
-  }
-  return Status::Ok();
-}
-
-int RunImport(const Globals& g, const std::string& file, bool skip_invalid, size_t batch_size, bool json) {
-  std::ifstream file_in;
-  std::istream* in = &std::cin;
-  if (file != "-") {
-    file_in.open(file, std::ios::binary);
-    if (!file_in) {
-      fmt::print(stderr, "custodian: cannot open {}: {}\n", file, std::strerror(errno));
-      return kExitUsage;
-    }
-    in = &file_in;
-  }
-  Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadWrite);
-  if (!log.ok()) return Fail(log.status());
-
-  ImportCounts counts;
-  Progress progress(::isatty(STDERR_FILENO) && !json);
-  std::vector<ImportLine> batch;
-  std::unordered_map<EventId, uint64_t, EventIdHash> batch_ids;
-  size_t batch_bytes = 0;
-  constexpr size_t kMaxBatchBytes = 4 << 20;
-  auto flush = [&]() -> Status {
-    Status s = WriteBatch(**log, batch, skip_invalid, &counts);
-    batch.clear();
-    batch_ids.clear();
-    batch_bytes = 0;
-    progress.Update(counts);
-    return s;
-  };
-  auto stop = [&](const Status& s) {
-    progress.Clear();
-    fmt::print(stderr, "custodian: {}\n", s.message());
-    fmt::print(stderr, "import stopped: {} events written before it, {} lines read; nothing of the failing "
-                       "batch was written\n", Thousands(counts.written), Thousands(counts.lines));
-    return ExitCodeFor(s);
-  };
-
-  std::string line;
-  while (std::getline(*in, line)) {
-    const uint64_t number = ++counts.lines;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    Result<Event> e = ParseEventJson(line);
-    Status s = e.ok() ? ValidateEvent(*e, SystemClock().Now()) : e.status();
-    if (s.ok()) {
-      auto [it, inserted] = batch_ids.emplace(e->id, number);
-      if (!inserted) {
-        s = Status::InvalidArgument("event id " + e->id.ToString() + " was already used on line " +
-                                    std::to_string(it->second) + "; an id names one event");
-      }
-    }
-    if (!s.ok()) {
-      if (!skip_invalid) {
-        return stop(s.WithContext("line " + std::to_string(number)));
-      }
-      counts.skipped.emplace_back(number, s.message());
-      continue;
-    }
-    batch_bytes += line.size();
-    batch.push_back({number, std::move(*e)});
-    if (batch.size() >= batch_size || batch_bytes >= kMaxBatchBytes) {
-      if (Status fs = flush(); !fs.ok()) return stop(fs);
-    }
-  }
-  if (in->bad()) return stop(Status::IoError("reading " + file + " failed"));
-  if (Status fs = flush(); !fs.ok()) return stop(fs);
-  progress.Clear();
-
-  const double secs = progress.Seconds();
-  if (json) {
-    std::string skipped = "[";
-    for (size_t i = 0; i < counts.skipped.size(); ++i) {
-      if (i) skipped += ",";
-      skipped += fmt::format("{{\"line\":{},\"error\":{}}}", counts.skipped[i].first,
-                             JsonQuote(counts.skipped[i].second));
-    }
-    skipped += "]";
-    fmt::print("{{\"lines\":{},\"written\":{},\"already_present\":{},\"skipped\":{},\"seconds\":{:.3f}}}\n",
-               counts.lines, counts.written, counts.already_present, skipped, secs);
-  } else {
-    for (const auto& [number, why] : counts.skipped) fmt::print(stderr, "skipped line {}: {}\n", number, why);
-    fmt::print("imported {} events from {} lines in {:.1f}s ({:.0f} events/s); {} already present, {} skipped\n",
-               Thousands(counts.written), Thousands(counts.lines), secs,
-               static_cast<double>(counts.written) / std::max(secs, 1e-9), Thousands(counts.already_present),
-               Thousands(counts.skipped.size()));
-  }
-  return kExitOk;
-}
-
-// --- queries ---
-
-int RunRead(const Globals& g, const std::string& stream, uint64_t from, bool backwards, uint64_t limit, bool json) {
-  if (Status s = ValidateStreamName(stream); !s.ok()) return Fail(s);
-  Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadOnly);
-  if (!log.ok()) return Fail(log.status());
-  if (backwards && from == 0) from = UINT64_MAX;  // from the end
-  Result<std::vector<Event>> events = (*log)->ReadStream(
-      stream, StreamVersion(from), backwards ? Direction::kBackward : Direction::kForward, limit);
-  if (!events.ok()) return Fail(events.status());
-  if (events->empty()) {
-    if (!json) fmt::print(stderr, "stream {} has no events{}\n", stream, from > 0 && !backwards ? " from there" : "");
-    return kExitOk;
-  }
-  if (!json) PrintHeader();
-  for (const Event& e : *events) PrintEvent(e, json);
-  return kExitOk;
-}
-
-int RunReadAll(const Globals& g, uint64_t from, uint64_t limit, bool json) {
-  Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadOnly);
-  if (!log.ok()) return Fail(log.status());
-  if (!json) PrintHeader();
-  uint64_t printed = 0;
-  Status s = (*log)->ScanAll(Position(from), [&](const Event& e) {
-    PrintEvent(e, json);
-    return ++printed < limit;
-  });
-  if (!s.ok()) return Fail(s);
-  return kExitOk;
-}
-
-int RunTail(const Globals& g, std::optional<uint64_t> from, const std::string& stream, uint64_t count, bool json) {
-  if (!stream.empty()) {
-    if (Status s = ValidateStreamName(stream); !s.ok()) return Fail(s);
-  }
-  Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadOnly);
-  if (!log.ok()) return Fail(log.status());
-  std::signal(SIGINT, OnSignal);
-  std::signal(SIGTERM, OnSignal);
-  auto sub = (*log)->Subscribe(Position(from.value_or((*log)->end().value())),
-                               stream.empty() ? std::nullopt : std::optional<std::string>(stream));
-  if (!json) {
-    fmt::print(stderr, "following {} from position {} (Ctrl-C to stop)\n", stream.empty() ? "the log" : stream,
-               sub->cursor().value());
-    PrintHeader();
-  }
-  std::fflush(stdout);
-  uint64_t printed = 0;
-  while (!g_interrupted.load() && printed < count) {
-    Result<std::vector<Event>> events = sub->Next(std::chrono::milliseconds(250), count - printed);
-    if (!events.ok()) return Fail(events.status());
-    for (const Event& e : *events) PrintEvent(e, json);
-    printed += events->size();
-    std::fflush(stdout);
-  }
-  return kExitOk;
-}
-
-int RunStats(const Globals& g, const std::string& stream, bool json) {
-  Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadOnly);
-  if (!log.ok()) return Fail(log.status());
-  if (!stream.empty()) {
-    if (Status s = ValidateStreamName(stream); !s.ok()) return Fail(s);
-    Result<StreamInfo> info = (*log)->GetStreamInfo(stream);
-    if (!info.ok()) {
-      if (info.status().code() == StatusCode::kNotFound) {
-        fmt::print(stderr, "custodian: {}\n", info.status().message());
-        return kExitRejected;
-      }
-      return Fail(info.status());
-    }
-    if (json) {
-      fmt::print("{{\"stream\":{},\"events\":{},\"version\":{},\"first_position\":{},\"last_position\":{},"
-                 "\"first_recorded_at\":\"{}\",\"last_recorded_at\":\"{}\",\"first_occurred_at\":\"{}\","
-                 "\"last_occurred_at\":\"{}\"}}\n",
-                 JsonQuote(info->stream), info->event_count, info->last_version.value(),
-                 info->first_position.value(), info->last_position.value(), FormatRfc3339(info->first_recorded_at),
-                 FormatRfc3339(info->last_recorded_at), FormatRfc3339(info->first_occurred_at),
-                 FormatRfc3339(info->last_occurred_at));
-    } else {
-      fmt::print("stream            {}\nevents            {}\ncurrent version   {}\npositions         {} .. {}\n"
-                 "recorded          {} .. {}\noccurred          {} .. {}\n",
-                 info->stream, Thousands(info->event_count), info->last_version.value(), info->first_position.value(),
-                 info->last_position.value(), FormatRfc3339(info->first_recorded_at),
-                 FormatRfc3339(info->last_recorded_at), FormatRfc3339(info->first_occurred_at),
-                 FormatRfc3339(info->last_occurred_at));
-    }
-    return kExitOk;
-  }
-  Result<LogStats> stats = (*log)->Stats();
-  if (!stats.ok()) return Fail(stats.status());
-  const bool any = stats->event_count > 0;
-  if (json) {
-    fmt::print("{{\"store\":{},\"events\":{},\"streams\":{},\"first_recorded_at\":{},\"last_recorded_at\":{},"
-               "\"disk_bytes\":{}}}\n",
-               JsonQuote(g.data_dir), stats->event_count, stats->stream_count,
-               any ? "\"" + FormatRfc3339(stats->first_recorded_at) + "\"" : "null",
-               any ? "\"" + FormatRfc3339(stats->last_recorded_at) + "\"" : "null", stats->disk_bytes);
-  } else {
-    fmt::print("store             {}\nevents            {}\nstreams           {}\n", g.data_dir,
-               Thousands(stats->event_count), Thousands(stats->stream_count));
-    if (any) {
-      fmt::print("recorded          {} .. {}\n", FormatRfc3339(stats->first_recorded_at),
-                 FormatRfc3339(stats->last_recorded_at));
-    }
-    fmt::print("on disk           {:.1f} MiB\n", static_cast<double>(stats->disk_bytes) / (1 << 20));
-  }
-  return kExitOk;
+  return name + "/custodian";
 }
 
 }  // namespace
-}  // namespace custodian
 
 int main(int argc, char** argv) {
-  using namespace custodian;
+  using namespace custodian::cli;
   CLI::App app{
       "Custodian keeps a company's customer relationships as company assets: every interaction, commitment,\n"
       "ownership change and read of customer data is an event in an append-only, durable log."};
   app.require_subcommand(1);
   app.footer(
-      "Exit codes: 0 ok, 1 usage, 2 rejected input, 3 conflict, 4 storage error.\n"
+      "Exit codes: 0 ok, 1 usage, 2 rejected input, 3 conflict, 4 storage error, 5 verification failed.\n"
       "Run `custodian COMMAND --help` for the options of each command.");
 
   Globals g;
@@ -485,7 +61,13 @@ int main(int argc, char** argv) {
   app.add_option("--data", g.data_dir, "The store's directory (default ./custodian-data, or $CUSTODIAN_DATA)");
 
   bool json = false;
-  auto* init = app.add_subcommand("init", "Create an empty store in the --data directory");
+  std::string origin = DefaultOrigin();
+  auto* init = app.add_subcommand(
+      "init", "Create an empty store in the --data directory, with its Ed25519 checkpoint key (log.key, readable only "
+              "by its owner) and the public verifier key to give auditors (log.vkey)");
+  init->add_option("--origin", origin,
+                   "The log's name on its signed checkpoints, e.g. crm.example.com/audit (default: " + origin + ")");
+  init->add_flag("--json", json, "Print the result as JSON");
 
   std::string append_json, expected;
   auto* append = app.add_subcommand(
@@ -540,6 +122,58 @@ int main(int argc, char** argv) {
   stats->add_option("--stream", stream, "Describe this stream: events, current version, first and last times");
   stats->add_flag("--json", json, "Print as JSON");
 
+  // --- tamper evidence ---
+  auto* key = app.add_subcommand("key", "The log's checkpoint key");
+  key->require_subcommand(1);
+  auto* key_show = key->add_subcommand("show", "Print the public verifier key in C2SP vkey form (give it to auditors)");
+  key_show->add_flag("--json", json, "Print as JSON");
+
+  bool list = false;
+  auto* checkpoint = app.add_subcommand(
+      "checkpoint", "Sign the log's current size and Merkle root as a C2SP checkpoint, store it and print it");
+  checkpoint->add_flag("--list", list, "Print every stored checkpoint instead");
+  checkpoint->add_flag("--json", json, "Print as JSON");
+
+  uint64_t position = 0, from_size = 0;
+  std::optional<uint64_t> tree_size, to_size;
+  auto* prove = app.add_subcommand("prove", "Print a Merkle proof as JSON (hashes in base64)");
+  prove->require_subcommand(1);
+  auto* prove_inclusion = prove->add_subcommand("inclusion", "Prove that the event at a position is in the log");
+  prove_inclusion->add_option("--position", position, "The event's position")->required();
+  prove_inclusion->add_option("--size", tree_size, "Against the tree of this many events (default: the whole log)");
+  auto* prove_consistency =
+      prove->add_subcommand("consistency", "Prove that the log of --from events is a prefix of the log of --to");
+  prove_consistency->add_option("--from", from_size, "The older size")->required();
+  prove_consistency->add_option("--to", to_size, "The newer size (default: the whole log)");
+
+  std::string against, key_text;
+  auto* verify = app.add_subcommand(
+      "verify",
+      "Recompute every leaf from the stored records and check the stored Merkle tree, every signed checkpoint and "
+      "the indexes; name the first disagreement and exit 5 if there is one");
+  verify->add_option("--against", against,
+                     "Also prove the log extends this checkpoint (a signed note an auditor kept)");
+  verify->add_option("--key", key_text, "Check --against with this verifier key (text or file) instead of the store's");
+  verify->add_flag("--json", json, "Print the report as JSON");
+
+  std::string bundle_stream, bundle_from, bundle_to, bundle_out;
+  auto* bundle = app.add_subcommand(
+      "bundle", "Write a self-contained evidence file: a stream's events, a signed checkpoint, an inclusion proof for "
+                "each event, the verifier key and a summary. It verifies offline with verify-bundle");
+  bundle->add_option("--stream", bundle_stream, "The stream, e.g. customer-42")->required();
+  bundle->add_option("--from", bundle_from, "Only events that occurred at or after this RFC 3339 time");
+  bundle->add_option("--to", bundle_to, "Only events that occurred at or before this RFC 3339 time");
+  bundle->add_option("--out", bundle_out, "The file to write")->required();
+  bundle->add_flag("--json", json, "Print the result as JSON");
+
+  std::string bundle_file;
+  auto* verify_bundle = app.add_subcommand(
+      "verify-bundle", "Check an evidence bundle offline, with no store; say which event fails and why; exit 5 if one does");
+  verify_bundle->add_option("file", bundle_file, "The bundle")->required();
+  verify_bundle->add_option("--key", key_text,
+                            "The verifier key to trust (text or file); without it, the key in the bundle is used");
+  verify_bundle->add_flag("--json", json, "Print the verdict as JSON");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -547,12 +181,19 @@ int main(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitUsage;
   }
 
-  if (init->parsed()) return RunInit(g);
+  if (init->parsed()) return RunInit(g, origin, json);
   if (append->parsed()) return RunAppend(g, append_json, expected, json);
   if (import->parsed()) return RunImport(g, import_file, skip_invalid, batch_size, json);
   if (read->parsed()) return RunRead(g, stream, from, backwards, limit, json);
   if (read_all->parsed()) return RunReadAll(g, from, limit, json);
   if (tail->parsed()) return RunTail(g, tail_from, stream, count, json);
   if (stats->parsed()) return RunStats(g, stream, json);
+  if (key_show->parsed()) return RunKeyShow(g, json);
+  if (checkpoint->parsed()) return RunCheckpoint(g, list, json);
+  if (prove_inclusion->parsed()) return RunProveInclusion(g, position, tree_size);
+  if (prove_consistency->parsed()) return RunProveConsistency(g, from_size, to_size);
+  if (verify->parsed()) return RunVerify(g, against, key_text, json);
+  if (bundle->parsed()) return RunBundle(g, bundle_stream, bundle_from, bundle_to, bundle_out, json);
+  if (verify_bundle->parsed()) return RunVerifyBundle(bundle_file, key_text, json);
   return kExitUsage;
 }

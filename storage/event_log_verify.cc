@@ -1,0 +1,312 @@
+// EventLog::Verify: recompute the tree from the records and check everything
+// stored against it (DESIGN.md, Tamper evidence, "verify").
+#include <rocksdb/db.h>
+
+#include <map>
+#include <unordered_map>
+
+#include "core/canonical.h"
+#include "core/record.h"
+#include "storage/event_log.h"
+#include "storage/event_log_internal.h"
+#include "storage/keys.h"
+#include "storage/merkle_tree.h"
+
+namespace custodian {
+namespace {
+
+// An order-independent digest of a set of index entries: the sum, lane by
+// lane, of a 128-bit hash of each entry. Indexes are checked against the
+// events by comparing digests, with an exact search only when they differ.
+// This catches damage and careless edits of an index; the events themselves
+// are protected by the Merkle tree and checkpoints.
+class SetDigest {
+ public:
+  void Add(std::string_view bytes) {
+    uint64_t a = 0x9E3779B97F4A7C15ULL, b = 0xC2B2AE3D27D4EB4FULL;
+    for (unsigned char c : bytes) {
+      a = (a ^ c) * 0x100000001B3ULL;
+      b = (b + c) * 0xFF51AFD7ED558CCDULL;
+      b ^= b >> 29;
+    }
+    sum_a_ += a ^ (b >> 17);
+    sum_b_ += b ^ (a << 13);
+    ++count_;
+  }
+  bool operator==(const SetDigest&) const = default;
+  uint64_t count() const { return count_; }
+
+ private:
+  uint64_t sum_a_ = 0, sum_b_ = 0, count_ = 0;
+};
+
+std::string StreamEntry(std::string_view stream, uint64_t version, uint64_t position) {
+  return keys::StreamKey(stream, StreamVersion(version)) + keys::EncodeU64(position);
+}
+
+// Reads one level of the stored tree in index order.
+class LevelCursor {
+ public:
+  LevelCursor(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, uint8_t level) : level_(level) {
+    rocksdb::ReadOptions ro;
+    ro.fill_cache = false;
+    upper_ = std::string(1, static_cast<char>(level + 1));
+    upper_slice_ = rocksdb::Slice(upper_);
+    if (level < 255) ro.iterate_upper_bound = &upper_slice_;
+    it_.reset(db->NewIterator(ro, cf));
+    it_->Seek(keys::MerkleKey(level, 0));
+  }
+  // The stored hash of node `index`, which must be the next one in order.
+  Result<Hash256> Expect(uint64_t index) {
+    const std::string where =
+        "Merkle node (level " + std::to_string(level_) + ", index " + std::to_string(index) + ")";
+    if (!it_->Valid()) {
+      CUSTODIAN_RETURN_IF_ERROR(FromRocks(it_->status(), "read " + where));
+      return Status::NotFound(where + " is missing from the stored tree");
+    }
+    uint8_t level;
+    uint64_t found;
+    if (!keys::ParseMerkleKey(it_->key().ToStringView(), &level, &found) || level != level_) {
+      return Status::Corruption("the merkle family holds a malformed key where " + where + " should be");
+    }
+    if (found != index) {
+      return Status::NotFound(where + " is missing from the stored tree (the next stored node is index " +
+                              std::to_string(found) + ")");
+    }
+    if (it_->value().size() != 32) return Status::Corruption(where + " is not 32 bytes");
+    Hash256 h;
+    std::memcpy(h.data(), it_->value().data(), 32);
+    it_->Next();
+    return h;
+  }
+  // The index of a stored node past the tree's end, if any.
+  std::optional<uint64_t> Extra() {
+    uint8_t level;
+    uint64_t index;
+    if (it_->Valid() && keys::ParseMerkleKey(it_->key().ToStringView(), &level, &index) && level == level_) {
+      return index;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  uint8_t level_;
+  std::string upper_;
+  rocksdb::Slice upper_slice_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+}  // namespace
+
+Result<VerifyReport> EventLog::Verify(const ProgressFn& progress) const {
+  VerifyReport report;
+  auto fail = [&](const std::string& problem) {
+    report.ok = false;
+    report.problem = problem;
+    return report;
+  };
+
+  // Stored checkpoints, by size: checked when the recomputed tree reaches them.
+  std::map<uint64_t, note::Checkpoint> checkpoints;
+  {
+    Result<std::vector<std::string>> notes = Checkpoints();
+    if (!notes.ok()) return notes.status();
+    for (const std::string& text : *notes) {
+      if (verifier_ == nullptr) return fail("the store holds checkpoints but no verifier key to check them");
+      Result<std::string> body = verifier_->Open(text);
+      if (!body.ok()) return fail("a stored checkpoint does not verify: " + body.status().message());
+      Result<note::Checkpoint> c = note::ParseCheckpoint(*body);
+      if (!c.ok()) return fail("a stored checkpoint does not parse: " + c.status().message());
+      if (c->origin != verifier_->name()) {
+        return fail("the stored checkpoint of size " + std::to_string(c->size) + " names origin " + c->origin +
+                    ", not " + verifier_->name());
+      }
+      checkpoints[c->size] = *c;
+    }
+  }
+
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  ro.readahead_size = 2 << 20;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_cf_));
+  std::vector<std::unique_ptr<LevelCursor>> levels;
+  MerkleFrontier frontier;
+  std::unordered_map<std::string, uint64_t> stream_next;
+  SetDigest streams_expected, ids_expected;
+  const uint64_t committed = end().value();
+  auto check_checkpoint = [&]() -> std::optional<std::string> {
+    auto c = checkpoints.find(frontier.size());
+    if (c == checkpoints.end()) return std::nullopt;
+    ++report.checkpoints;
+    const Hash256 root = frontier.Root();
+    if (root != c->second.root) {
+      return "the signed checkpoint of size " + std::to_string(c->first) + " has root " + HexOf(c->second.root) +
+             " but the events recompute to " + HexOf(root) + ": the log was altered after it was signed";
+    }
+    return std::nullopt;
+  };
+  if (auto problem = check_checkpoint()) return fail(*problem);
+
+  Event e;
+  uint64_t position = 0;
+  std::string problem;
+  for (it->SeekToFirst(); it->Valid(); it->Next(), ++position) {
+    Position key_position;
+    if (!keys::ParseEventKey(it->key().ToStringView(), &key_position)) {
+      return fail("the events family holds a " + std::to_string(it->key().size()) + "-byte key after position " +
+                  std::to_string(position));
+    }
+    if (key_position.value() != position) {
+      return fail("position " + std::to_string(position) + " is missing: the next stored event is at " +
+                  std::to_string(key_position.value()));
+    }
+    Status decoded = DecodeRecord(it->value().ToStringView(), &e);
+    if (!decoded.ok()) return fail("event at position " + std::to_string(position) + ": " + decoded.message());
+    if (e.position.value() != position) {
+      return fail("the record stored at position " + std::to_string(position) + " says it is at position " +
+                  std::to_string(e.position.value()) + ": records were moved");
+    }
+    uint64_t& next = stream_next[e.stream];
+    if (e.version.value() != next) {
+      return fail("event at position " + std::to_string(position) + " is version " +
+                  std::to_string(e.version.value()) + " of " + e.stream + ", expected version " +
+                  std::to_string(next));
+    }
+    ++next;
+    const std::string content = CanonicalContent(e);
+    const Hash256 leaf = LeafHashOfContent(e.position, e.version, e.recorded_at, content);
+    std::string mismatch;
+    frontier.Append(leaf, [&](uint8_t level, uint64_t index, const Hash256& h) {
+      if (!mismatch.empty()) return;
+      while (levels.size() <= level) {
+        levels.push_back(std::make_unique<LevelCursor>(db_.get(), merkle_cf_, static_cast<uint8_t>(levels.size())));
+      }
+      Result<Hash256> stored = levels[level]->Expect(index);
+      if (!stored.ok()) {
+        mismatch = "event at position " + std::to_string(position) + ": " + stored.status().message();
+      } else if (*stored != h) {
+        mismatch = level == 0 ? "event at position " + std::to_string(position) + ": its leaf hash " + HexOf(h) +
+                                    " does not match the stored tree's leaf " + HexOf(*stored) +
+                                    ": the record was changed after it was written"
+                              : "Merkle node (level " + std::to_string(level) + ", index " + std::to_string(index) +
+                                    ") recomputes to " + HexOf(h) + " but the stored tree has " + HexOf(*stored) +
+                                    " (found after position " + std::to_string(position) + ")";
+      }
+    });
+    if (!mismatch.empty()) return fail(mismatch);
+    if (auto cp = check_checkpoint()) return fail(*cp);
+    streams_expected.Add(StreamEntry(e.stream, e.version.value(), position));
+    ids_expected.Add(keys::IdKey(e.id) + keys::IdValue(e.position, ContentHashOfContent(content)));
+    if (progress && position % 65536 == 0) progress(position, committed);
+  }
+  CUSTODIAN_RETURN_IF_ERROR(FromRocks(it->status(), "scan the events"));
+  report.events = position;
+  report.streams = stream_next.size();
+  report.head = {position, frontier.Root()};
+  if (progress) progress(position, committed);
+
+  if (position < committed) {
+    return fail("the log ends at position " + std::to_string(position) + " but " + std::to_string(committed) +
+                " events were committed");
+  }
+  for (size_t level = 0; level < levels.size() || level == 0; ++level) {
+    if (level >= levels.size()) {
+      levels.push_back(std::make_unique<LevelCursor>(db_.get(), merkle_cf_, static_cast<uint8_t>(level)));
+    }
+    if (auto extra = levels[level]->Extra()) {
+      return fail("the stored tree has a node (level " + std::to_string(level) + ", index " +
+                  std::to_string(*extra) + ") beyond the log's " + std::to_string(position) +
+                  " events: events were removed from the end (the log was rolled back)");
+    }
+  }
+  if (!checkpoints.empty() && checkpoints.rbegin()->first > position) {
+    return fail("a signed checkpoint covers " + std::to_string(checkpoints.rbegin()->first) +
+                " events but the log holds " + std::to_string(position) +
+                ": events were removed from the end (the log was rolled back)");
+  }
+
+  // The indexes, as sets, against what the events say they must hold.
+  SetDigest streams_found, ids_found;
+  std::unique_ptr<rocksdb::Iterator> sit(db_->NewIterator(ro, streams_cf_));
+  for (sit->SeekToFirst(); sit->Valid(); sit->Next()) {
+    streams_found.Add(sit->key().ToString() + sit->value().ToString());
+  }
+  CUSTODIAN_RETURN_IF_ERROR(FromRocks(sit->status(), "scan the stream index"));
+  std::unique_ptr<rocksdb::Iterator> iit(db_->NewIterator(ro, ids_cf_));
+  for (iit->SeekToFirst(); iit->Valid(); iit->Next()) ids_found.Add(iit->key().ToString() + iit->value().ToString());
+  CUSTODIAN_RETURN_IF_ERROR(FromRocks(iit->status(), "scan the id index"));
+  if (!(streams_found == streams_expected)) {
+    return fail(FindStreamIndexProblem().value_or("the stream index does not agree with the events (" +
+                                                  std::to_string(streams_found.count()) + " entries, expected " +
+                                                  std::to_string(streams_expected.count()) + ")"));
+  }
+  if (!(ids_found == ids_expected)) {
+    return fail(FindIdIndexProblem().value_or("the id index does not agree with the events (" +
+                                              std::to_string(ids_found.count()) + " entries, expected " +
+                                              std::to_string(ids_expected.count()) + ")"));
+  }
+  return report;
+}
+
+// The slow, exact search, run only when the digests differ.
+std::optional<std::string> EventLog::FindStreamIndexProblem() const {
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_cf_));
+  Event e;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (!DecodeRecord(it->value().ToStringView(), &e).ok()) continue;
+    std::string value;
+    rocksdb::Status s = db_->Get(ro, streams_cf_, keys::StreamKey(e.stream, e.version), &value);
+    uint64_t p = 0;
+    if (!s.ok() || !keys::DecodeU64(value, &p) || p != e.position.value()) {
+      return "the stream index entry for " + e.stream + " version " + std::to_string(e.version.value()) +
+             (s.ok() ? " points at position " + std::to_string(p) : std::string(" is missing")) +
+             ", but the event is at position " + std::to_string(e.position.value());
+    }
+  }
+  std::unique_ptr<rocksdb::Iterator> sit(db_->NewIterator(ro, streams_cf_));
+  for (sit->SeekToFirst(); sit->Valid(); sit->Next()) {
+    std::string_view stream;
+    StreamVersion v;
+    uint64_t p = 0;
+    if (!keys::ParseStreamKey(sit->key().ToStringView(), &stream, &v) || !keys::DecodeU64(sit->value().ToStringView(), &p)) {
+      return "the stream index holds a malformed entry";
+    }
+    std::string record;
+    if (!db_->Get(ro, events_cf_, keys::EventKey(Position(p)), &record).ok() ||
+        !DecodeRecord(record, &e).ok() || e.stream != stream || e.version != v) {
+      return "the stream index says " + std::string(stream) + " version " + std::to_string(v.value()) +
+             " is at position " + std::to_string(p) + ", but that event is not it";
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> EventLog::FindIdIndexProblem() const {
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_cf_));
+  Event e;
+  uint64_t count = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next(), ++count) {
+    if (!DecodeRecord(it->value().ToStringView(), &e).ok()) continue;
+    std::string value;
+    Position p;
+    Hash256 hash;
+    rocksdb::Status s = db_->Get(ro, ids_cf_, keys::IdKey(e.id), &value);
+    if (!s.ok() || !keys::ParseIdValue(value, &p, &hash) || p != e.position || hash != ContentHash(e)) {
+      return "the id index entry for event " + e.id.ToString() + " (position " + std::to_string(e.position.value()) +
+             ") is " + (s.ok() ? "wrong" : "missing");
+    }
+  }
+  uint64_t entries = 0;
+  std::unique_ptr<rocksdb::Iterator> iit(db_->NewIterator(ro, ids_cf_));
+  for (iit->SeekToFirst(); iit->Valid(); iit->Next()) ++entries;
+  if (entries != count) {
+    return "the id index has " + std::to_string(entries) + " entries for " + std::to_string(count) + " events";
+  }
+  return std::nullopt;
+}
+
+}  // namespace custodian

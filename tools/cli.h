@@ -1,0 +1,66 @@
+// Shared by the `custodian` command's files: exit codes, the store, printing.
+// Each command is a function from its parsed options to an exit code;
+// custodian.cc holds the CLI11 definitions and calls them.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/event.h"
+#include "core/status.h"
+#include "storage/event_log.h"
+
+namespace custodian::cli {
+
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitUsage = 1,
+  kExitRejected = 2,
+  kExitConflict = 3,
+  kExitStorage = 4,
+  kExitVerifyFailed = 5,  // verify / verify-bundle found a disagreement
+};
+
+struct Globals {
+  std::string data_dir;
+};
+
+int ExitCodeFor(const Status& s);
+// Prints "custodian: <message>" to stderr and returns its exit code.
+int Fail(const Status& s);
+std::string Thousands(uint64_t n);
+
+Result<std::unique_ptr<EventLog>> OpenStore(const Globals& g, EventLogOptions::Mode mode,
+                                            CreateIfMissing create = CreateIfMissing::kNo,
+                                            const std::string& origin = "");
+
+// Event listings: aligned text with a header, or JSON Lines.
+void PrintHeader();
+void PrintEvent(const Event& e, bool json);
+
+// Set by SIGINT and SIGTERM once InstallSignalHandlers ran.
+bool Interrupted();
+void InstallSignalHandlers();
+
+// The event log (cli_log.cc).
+int RunInit(const Globals& g, const std::string& origin, bool json);
+int RunAppend(const Globals& g, const std::string& json_arg, const std::string& expected_text, bool json);
+int RunImport(const Globals& g, const std::string& file, bool skip_invalid, size_t batch_size, bool json);
+int RunRead(const Globals& g, const std::string& stream, uint64_t from, bool backwards, uint64_t limit, bool json);
+int RunReadAll(const Globals& g, uint64_t from, uint64_t limit, bool json);
+int RunTail(const Globals& g, std::optional<uint64_t> from, const std::string& stream, uint64_t count, bool json);
+int RunStats(const Globals& g, const std::string& stream, bool json);
+
+// Tamper evidence (cli_evidence.cc).
+int RunKeyShow(const Globals& g, bool json);
+int RunCheckpoint(const Globals& g, bool list, bool json);
+int RunProveInclusion(const Globals& g, uint64_t position, std::optional<uint64_t> size);
+int RunProveConsistency(const Globals& g, uint64_t from, std::optional<uint64_t> to);
+int RunVerify(const Globals& g, const std::string& against, const std::string& key, bool json);
+int RunBundle(const Globals& g, const std::string& stream, const std::string& from, const std::string& to,
+              const std::string& out, bool json);
+int RunVerifyBundle(const std::string& file, const std::string& key, bool json);
+
+}  // namespace custodian::cli

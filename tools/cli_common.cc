@@ -1,0 +1,101 @@
+#include <fmt/core.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+
+#include "core/json.h"
+#include "core/time.h"
+#include "tools/cli.h"
+
+namespace custodian::cli {
+
+int ExitCodeFor(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kOk: return kExitOk;
+    case StatusCode::kInvalidArgument: return kExitRejected;
+    case StatusCode::kConflict: return kExitConflict;
+    default: return kExitStorage;
+  }
+}
+
+int Fail(const Status& s) {
+  fmt::print(stderr, "custodian: {}\n", s.message());
+  return ExitCodeFor(s);
+}
+
+std::string Thousands(uint64_t n) {
+  std::string digits = std::to_string(n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  return out;
+}
+
+namespace {
+std::atomic<bool> g_interrupted{false};
+void OnSignal(int) { g_interrupted.store(true); }
+}  // namespace
+
+bool Interrupted() { return g_interrupted.load(); }
+
+void InstallSignalHandlers() {
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+}
+
+Result<std::unique_ptr<EventLog>> OpenStore(const Globals& g, EventLogOptions::Mode mode, CreateIfMissing create,
+                                            const std::string& origin) {
+  EventLogOptions options;
+  options.mode = mode;
+  options.create = create;
+  if (!origin.empty()) options.origin = origin;
+  return EventLog::Open(g.data_dir, options);
+}
+
+// --- printing events ---
+
+namespace {
+
+// At most `max` bytes of `s` on one line, cut at a character boundary.
+std::string OneLine(std::string_view s, size_t max) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const bool continuation = (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80;
+    if (out.size() >= max && !continuation) {
+      out += "...";
+      break;
+    }
+    out.push_back(s[i] == '\n' || s[i] == '\t' ? ' ' : s[i]);
+  }
+  return out;
+}
+
+// "2026-03-01 10:15" (UTC), for aligned listings.
+std::string Minutes(Timestamp t) {
+  std::string s = FormatRfc3339(t).substr(0, 16);
+  s[10] = ' ';
+  return s;
+}
+
+constexpr char kRowFormat[] = "{:>9} {:>5}  {:<16}  {:<16}  {:<16} {:<24} {:<15} {}\n";
+
+}  // namespace
+
+void PrintHeader() {
+  fmt::print(kRowFormat, "POSITION", "VER", "OCCURRED (UTC)", "RECORDED (UTC)", "STREAM", "TYPE", "ACTOR", "DATA");
+}
+
+void PrintEvent(const Event& e, bool json) {
+  if (json) {
+    std::string line = EventToJson(e, JsonFields::kWithLogFields);
+    line.push_back('\n');
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    return;
+  }
+  fmt::print(kRowFormat, e.position.value(), e.version.value(), Minutes(e.occurred_at), Minutes(e.recorded_at),
+             e.stream, e.type, e.actor, OneLine(e.data, 60));
+}
+
+}  // namespace custodian::cli

@@ -1,0 +1,267 @@
+// Tamper evidence commands: key show, checkpoint, prove, verify, bundle,
+// verify-bundle (DESIGN.md, Tamper evidence).
+#include <unistd.h>
+
+#include <fmt/core.h>
+
+#include <fstream>
+
+#include "core/base64.h"
+#include "core/bundle.h"
+#include "core/canonical.h"
+#include "core/json.h"
+#include "core/merkle.h"
+#include "core/note.h"
+#include "core/time.h"
+#include "replay/evidence.h"
+#include "tools/cli.h"
+
+namespace custodian::cli {
+namespace {
+
+std::string B64(const Hash256& h) { return Base64Encode(merkle::ToBytes(h)); }
+
+std::string B64List(const std::vector<Hash256>& hashes) {
+  std::string out = "[";
+  for (size_t i = 0; i < hashes.size(); ++i) out += (i ? ",\"" : "\"") + B64(hashes[i]) + "\"";
+  return out + "]";
+}
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::InvalidArgument("cannot read " + path + ": " + std::strerror(errno));
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// The key to check signatures with: --key (text or a file holding it), else the store's.
+Result<note::VerifierKey> ChooseKey(const std::string& key, const EventLog* log) {
+  if (!key.empty()) {
+    std::string text = key;
+    if (key.find('+') == std::string::npos) {
+      Result<std::string> file = ReadFile(key);
+      if (!file.ok()) return file.status();
+      text = file->substr(0, file->find('\n'));
+    }
+    return note::VerifierKey::Parse(text);
+  }
+  if (log != nullptr && log->verifier() != nullptr) return *log->verifier();
+  return Status::InvalidArgument("no verifier key: pass --key");
+}
+
+}  // namespace
+
+int RunKeyShow(const Globals& g, bool json) {
+  Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadOnly);
+  if (!log.ok()) return Fail(log.status());
+  const note::VerifierKey* key = (*log)->verifier();
+  if (key == nullptr) return Fail(Status::NotFound("the store at " + g.data_dir + " has no checkpoint key"));
+  if (json) {
+    fmt::print("{{\"verifier_key\":{},\"origin\":{},\"key_id\":\"{:08x}\"}}\n", JsonQuote(key->ToString()),
+               JsonQuote(key->name()), key->key_id());
+  } else {
+    fmt::print("{}\n", key->ToString());
+  }
+  return kExitOk;
+}
+
+int RunCheckpoint(const Globals& g, bool list, bool json) {
+  if (list) {
+    Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadOnly);
+    if (!log.ok()) return Fail(log.status());
+    Result<std::vector<std::string>> notes = (*log)->Checkpoints();
+    if (!notes.ok()) return Fail(notes.status());
+    for (const std::string& n : *notes) {
+      if (json) {
+        fmt::print("{{\"checkpoint\":{}}}\n", JsonQuote(n));
+      } else {
+        fmt::print("{}\n", n);
+      }
+    }
+    return kExitOk;
+  }
+  Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadWrite);
+  if (!log.ok()) return Fail(log.status());
+  Result<std::string> signed_note = (*log)->SignCheckpoint();
+  if (!signed_note.ok()) return Fail(signed_note.status());
+  if (json) {
+    Result<TreeHead> head = (*log)->Head();
+    if (!head.ok()) return Fail(head.status());
+    fmt::print("{{\"origin\":{},\"size\":{},\"root\":\"{}\",\"checkpoint\":{}}}\n",
+               JsonQuote((*log)->verifier()->name()), head->size, B64(head->root), JsonQuote(*signed_note));
+  } else {
+    fmt::print("{}", *signed_note);
+  }
+  return kExitOk;
+}
+
+int RunProveInclusion(const Globals& g, uint64_t position, std::optional<uint64_t> size) {
+  Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadOnly);
+  if (!log.ok()) return Fail(log.status());
+  const uint64_t tree_size = size.value_or((*log)->end().value());
+  if (position >= tree_size) {
+    return Fail(Status::InvalidArgument("position " + std::to_string(position) + " is not in a tree of " +
+                                        std::to_string(tree_size) + " events"));
+  }
+  Result<std::vector<Hash256>> proof = (*log)->InclusionProof(Position(position), tree_size);
+  if (!proof.ok()) return Fail(proof.status());
+  Result<Hash256> root = (*log)->RootAt(tree_size);
+  if (!root.ok()) return Fail(root.status());
+  Result<std::vector<Event>> event = (*log)->ReadAll(Position(position), 1);
+  if (!event.ok()) return Fail(event.status());
+  if (event->empty()) return Fail(Status::NotFound("no event at position " + std::to_string(position)));
+  fmt::print("{{\"position\":{},\"tree_size\":{},\"leaf_hash\":\"{}\",\"root\":\"{}\",\"proof\":{}}}\n", position,
+             tree_size, B64(LeafHash(event->front())), B64(*root), B64List(*proof));
+  return kExitOk;
+}
+
+int RunProveConsistency(const Globals& g, uint64_t from, std::optional<uint64_t> to) {
+  Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadOnly);
+  if (!log.ok()) return Fail(log.status());
+  const uint64_t to_size = to.value_or((*log)->end().value());
+  Result<std::vector<Hash256>> proof = (*log)->ConsistencyProof(from, to_size);
+  if (!proof.ok()) return Fail(proof.status());
+  Result<Hash256> root1 = (*log)->RootAt(from);
+  Result<Hash256> root2 = (*log)->RootAt(to_size);
+  if (!root1.ok()) return Fail(root1.status());
+  if (!root2.ok()) return Fail(root2.status());
+  fmt::print("{{\"from\":{},\"to\":{},\"root_from\":\"{}\",\"root_to\":\"{}\",\"proof\":{}}}\n", from, to_size,
+             B64(*root1), B64(*root2), B64List(*proof));
+  return kExitOk;
+}
+
+int RunVerify(const Globals& g, const std::string& against, const std::string& key, bool json) {
+  Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadOnly);
+  if (!log.ok()) return Fail(log.status());
+  const bool show_progress = ::isatty(STDERR_FILENO) && !json;
+  const auto start = std::chrono::steady_clock::now();
+  Result<VerifyReport> report = (*log)->Verify([&](uint64_t done, uint64_t total) {
+    if (show_progress) fmt::print(stderr, "\rverifying: {} of {} events", Thousands(done), Thousands(total));
+  });
+  if (show_progress) fmt::print(stderr, "\r{:<60}\r", "");
+  if (!report.ok()) return Fail(report.status());
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  // --against: the auditor's checkpoint must be a prefix of the recomputed log.
+  std::string against_problem, against_summary;
+  if (report->ok && !against.empty()) {
+    Result<std::string> text = ReadFile(against);
+    if (!text.ok()) return Fail(text.status());
+    Result<note::VerifierKey> vkey = ChooseKey(key, log->get());
+    if (!vkey.ok()) return Fail(vkey.status());
+    Result<std::string> body = vkey->Open(*text);
+    Result<note::Checkpoint> kept = body.ok() ? note::ParseCheckpoint(*body) : Result<note::Checkpoint>(body.status());
+    if (!kept.ok()) {
+      against_problem = "the kept checkpoint " + against + " is not valid: " + kept.status().message();
+    } else if (kept->size > report->head.size) {
+      against_problem = "the kept checkpoint covers " + std::to_string(kept->size) + " events but the log now holds " +
+                        std::to_string(report->head.size) + ": events were removed (the log was rolled back)";
+    } else if (kept->size == 0) {
+      against_summary = "the kept checkpoint is of the empty log";
+    } else {
+      Result<std::vector<Hash256>> proof = (*log)->ConsistencyProof(kept->size, report->head.size);
+      if (!proof.ok()) return Fail(proof.status());
+      merkle::Proof bytes;
+      for (const Hash256& h : *proof) bytes.push_back(merkle::ToBytes(h));
+      Status s = merkle::VerifyConsistency(kept->size, report->head.size, bytes, merkle::ToBytes(kept->root),
+                                           merkle::ToBytes(report->head.root));
+      if (!s.ok()) {
+        against_problem = "the log is not an extension of the kept checkpoint of size " + std::to_string(kept->size) +
+                          " (root " + B64(kept->root) + "): " + s.message() +
+                          "; history before that checkpoint was rewritten";
+      } else {
+        against_summary = "the log extends the kept checkpoint of size " + std::to_string(kept->size) + " (root " +
+                          B64(kept->root) + ") with a verified consistency proof";
+      }
+    }
+  }
+  const bool ok = report->ok && against_problem.empty();
+  const std::string problem = report->ok ? against_problem : report->problem;
+  if (json) {
+    fmt::print("{{\"ok\":{},\"events\":{},\"streams\":{},\"checkpoints_checked\":{},\"size\":{},\"root\":\"{}\","
+               "\"problem\":{},\"against\":{},\"seconds\":{:.3f}}}\n",
+               ok, report->events, report->streams, report->checkpoints, report->head.size, B64(report->head.root),
+               ok ? "null" : JsonQuote(problem), against_summary.empty() ? "null" : JsonQuote(against_summary),
+               secs);
+  } else if (ok) {
+    fmt::print("verified {} events in {} streams ({:.1f}s): every leaf, every stored tree node, {} signed "
+               "checkpoints and both indexes agree\nroot at size {}: {}\n",
+               Thousands(report->events), Thousands(report->streams), secs, report->checkpoints, report->head.size,
+               B64(report->head.root));
+    if (!against_summary.empty()) fmt::print("{}\n", against_summary);
+  } else {
+    fmt::print(stderr, "VERIFICATION FAILED: {}\n", problem);
+  }
+  return ok ? kExitOk : kExitVerifyFailed;
+}
+
+int RunBundle(const Globals& g, const std::string& stream, const std::string& from, const std::string& to,
+              const std::string& out, bool json) {
+  BundleRequest request;
+  request.stream = stream;
+  for (auto [text, field, name] : {std::tuple{&from, &request.from, "--from"}, std::tuple{&to, &request.to, "--to"}}) {
+    if (text->empty()) continue;
+    Result<Timestamp> t = ParseRfc3339(*text);
+    if (!t.ok()) {
+      fmt::print(stderr, "custodian: {}: {}\n", name, t.status().message());
+      return kExitUsage;
+    }
+    *field = *t;
+  }
+  // Signing a fresh checkpoint needs the store read-write; while another
+  // process holds it, a stored checkpoint that covers the events will do.
+  Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadWrite);
+  if (!log.ok() && log.status().code() == StatusCode::kFailedPrecondition) {
+    log = OpenStore(g, EventLogOptions::Mode::kReadOnly);
+  }
+  if (!log.ok()) return Fail(log.status());
+  Result<Bundle> bundle = BuildEvidenceBundle(**log, request);
+  if (!bundle.ok()) {
+    if (bundle.status().code() == StatusCode::kNotFound) {
+      fmt::print(stderr, "custodian: {}\n", bundle.status().message());
+      return kExitRejected;
+    }
+    return Fail(bundle.status());
+  }
+  std::ofstream file(out, std::ios::binary | std::ios::trunc);
+  file << bundle->json;
+  file.close();
+  if (!file) return Fail(Status::IoError("cannot write " + out + ": " + std::strerror(errno)));
+  if (json) {
+    fmt::print("{{\"file\":{},\"events\":{},\"summary\":{}}}\n", JsonQuote(out), bundle->events,
+               JsonQuote(bundle->summary));
+  } else {
+    fmt::print("wrote {}\n{}\n", out, bundle->summary);
+  }
+  return kExitOk;
+}
+
+int RunVerifyBundle(const std::string& file, const std::string& key, bool json) {
+  Result<std::string> text = ReadFile(file);
+  if (!text.ok()) return Fail(text.status());
+  std::optional<std::string> vkey;
+  if (!key.empty()) {
+    Result<note::VerifierKey> parsed = ChooseKey(key, nullptr);
+    if (!parsed.ok()) return Fail(parsed.status().WithContext("--key"));
+    vkey = parsed->ToString();
+  }
+  BundleVerdict v = VerifyBundle(*text, vkey ? std::optional<std::string_view>(*vkey) : std::nullopt);
+  if (json) {
+    fmt::print("{{\"ok\":{},\"stream\":{},\"events\":{},\"first_version\":{},\"last_version\":{},\"tree_size\":{},"
+               "\"root\":\"{}\",\"verifier_key\":{},\"key_from_bundle\":{},\"problem\":{}}}\n",
+               v.ok, JsonQuote(v.stream), v.events, v.first_version, v.last_version, v.tree_size, v.root_base64,
+               JsonQuote(v.verifier_key), v.key_from_bundle, v.ok ? "null" : JsonQuote(v.problem));
+  } else if (v.ok) {
+    fmt::print("bundle verified: {} events of {} (versions {} to {}) are in the log signed at size {} (root {}) by "
+               "{}\n",
+               v.events, v.stream, v.first_version, v.last_version, v.tree_size, v.root_base64, v.verifier_key);
+    if (v.key_from_bundle) {
+      fmt::print("note: checked with the key inside the bundle; pass --key with the company's published key to "
+                 "rule out a forged bundle\n");
+    }
+  } else {
+    fmt::print(stderr, "BUNDLE VERIFICATION FAILED: {}\n", v.problem);
+  }
+  return v.ok ? kExitOk : kExitVerifyFailed;
+}
+
+}  // namespace custodian::cli
