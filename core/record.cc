@@ -123,6 +123,17 @@ std::string EncodeRecord(const Event& e) {
   return out;
 }
 
+void SetRecordLogFields(std::string* record, Position position, StreamVersion version, Timestamp recorded_at) {
+  // endianness flag (1) and class version (4), then the three fields.
+  constexpr size_t kPositionOffset = 5;
+  auto put = [&](size_t offset, uint64_t v) {
+    for (size_t i = 0; i < 8; ++i) (*record)[offset + i] = static_cast<char>(v >> (8 * i));
+  };
+  put(kPositionOffset, position.value());
+  put(kPositionOffset + 8, version.value());
+  put(kPositionOffset + 16, static_cast<uint64_t>(recorded_at.value()));
+}
+
 Status DecodeRecord(std::string_view bytes, Event* out) {
   ViewBuf buf(bytes);
   std::istream is(&buf);

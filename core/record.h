@@ -21,6 +21,11 @@ constexpr uint32_t kRecordVersion = 1;
 // Every field of the event, including position, version and recorded_at.
 std::string EncodeRecord(const Event& e);
 
+// Sets position, version and recorded_at in a record EncodeRecord made: they
+// sit at fixed offsets (5, 13, 21, little-endian; docs/event-format.md), so a
+// writer can encode a record before it knows them.
+void SetRecordLogFields(std::string* record, Position position, StreamVersion version, Timestamp recorded_at);
+
 // Decodes any version up to kRecordVersion into *out. Corruption when the
 // bytes are truncated or malformed; Unsupported when written by a newer format.
 Status DecodeRecord(std::string_view bytes, Event* out);

@@ -7,7 +7,10 @@
 
 #include <rocksdb/cache.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/memtablerep.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
+#include <rocksdb/write_buffer_manager.h>
 
 #include <cstring>
 #include <filesystem>
@@ -42,6 +45,8 @@ std::string ExpectedVersion::ToString() const {
 namespace {
 
 constexpr char kMarkerPrefix[] = "Custodian store, format ";
+constexpr size_t kBlockCacheBytes = 128 << 20;
+constexpr size_t kMemtableBytes = 192 << 20;
 
 Status WriteFileDurably(const fs::path& path, const std::string& contents, mode_t mode = 0644) {
   fs::path tmp = path;
@@ -123,21 +128,45 @@ Status CheckStoreDirectory(const fs::path& dir, CreateIfMissing create_if_missin
   return Status::Ok();
 }
 
+// The stream-index prefix of a key: the stream name and its 0x00. Used only
+// for memtable insert hints: a stream's keys arrive in version order, so each
+// insert starts where that stream's previous one ended.
+class StreamKeyPrefix final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "custodian.StreamKeyPrefix"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    const void* zero = std::memchr(key.data(), 0, key.size());
+    return rocksdb::Slice(key.data(), static_cast<const char*>(zero) - key.data() + 1);
+  }
+  bool InDomain(const rocksdb::Slice& key) const override { return std::memchr(key.data(), 0, key.size()) != nullptr; }
+};
+
 rocksdb::ColumnFamilyOptions FamilyOptions(const std::string& name, const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::ColumnFamilyOptions cf;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
+  // Index and filter blocks live in the (bounded) block cache rather than
+  // beside it, so memory does not grow with the store; L0's stay pinned.
+  table.cache_index_and_filter_blocks = true;
+  table.cache_index_and_filter_blocks_with_high_priority = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
   if (name == keys::kIdsFamily) {
     // Nearly every id lookup is for a new id: a bloom filter answers it.
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     cf.compression = rocksdb::kNoCompression;  // ids and hashes do not compress
+    // Ids are random: a hash memtable inserts and finds them in O(1) where a
+    // skiplist pays a cache miss per level. Its prefix is the whole id, so
+    // scans of this family need ReadOptions::total_order_seek.
+    cf.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(16));
+    cf.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory(1 << 20, 2, 4));
   } else if (name == keys::kStreamsFamily) {
     // Stream-index keys arrive in random order; a small memtable roughly
     // doubled import speed (DESIGN.md, Storage).
     cf.write_buffer_size = 4 << 20;
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<StreamKeyPrefix>();
   } else if (name == keys::kEventsFamily) {
-    cf.compression = rocksdb::kLZ4Compression;
+    cf.compression = rocksdb::kNoCompression;
   } else if (name == keys::kMerkleFamily) {
     cf.compression = rocksdb::kNoCompression;  // hashes do not compress
   }
@@ -174,12 +203,19 @@ Status EventLog::OpenDb() {
   db_options.create_if_missing = create;
   db_options.create_missing_column_families = !read_only;
   db_options.max_background_jobs = 2;
+  // One writer thread writes every batch, so RocksDB's parallel memtable
+  // inserts never apply; turning them off permits the ids family's hash
+  // memtable and the stream index's insert hints.
+  db_options.allow_concurrent_memtable_write = false;
   db_options.keep_log_file_num = 3;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   if (options_.env != nullptr) db_options.env = options_.env;
   if (read_only) db_options.max_open_files = -1;  // required by secondary instances
 
-  auto cache = rocksdb::NewLRUCache(64 << 20);
+  // Memory is bounded by these two: the block cache (data, index and filter
+  // blocks) and the memtables of all families together.
+  auto cache = rocksdb::NewLRUCache(kBlockCacheBytes);
+  db_options.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(kMemtableBytes);
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   families.emplace_back(rocksdb::kDefaultColumnFamilyName, FamilyOptions("default", cache));
   for (const char* name :

@@ -30,6 +30,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -204,6 +205,12 @@ class EventLog {
   // batch: all succeed or none is written. Results are in request order.
   Result<std::vector<AppendResult>> AppendBatch(std::vector<AppendRequest> requests);
 
+  // As AppendBatch, but returns at once: the future holds the result once
+  // the batch is on disk (or refused). Batches one thread submits are
+  // written in submission order, so an importer can check the next batch
+  // while the log writes this one.
+  std::future<Result<std::vector<AppendResult>>> AppendBatchAsync(std::vector<AppendRequest> requests);
+
   // Up to `limit` events of `stream`, starting at version `from` and going
   // forwards or backwards. Empty when the stream does not exist or `from` is
   // past its end.
@@ -275,6 +282,8 @@ class EventLog {
   Status OpenDb();
   Status LoadTail();
   Result<std::vector<AppendResult>> Submit(std::vector<AppendRequest> requests);
+  std::future<Result<std::vector<AppendResult>>> SubmitAsync(std::vector<AppendRequest> requests);
+  Status LookUpIds(std::vector<std::unique_ptr<PendingWrite>>& ops);
   void WriterLoop();
   void ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& round);
   Status StageWrite(PendingWrite& op, RoundState& round, std::vector<AppendResult>* results);

@@ -22,6 +22,14 @@ struct EventLog::PendingWrite {
   std::vector<AppendRequest> requests;
   std::vector<std::string> contents;     // CanonicalContent, one per event, in request order
   std::vector<Hash256> content_hashes;   // ContentHash, likewise
+  std::vector<std::string> records;      // EncodeRecord, log fields still zero
+  // Set by the writer: what the ids family held for each event at the round's start.
+  struct Stored {
+    bool present = false;
+    Position position;
+    Hash256 content_hash{};
+  };
+  std::vector<Stored> stored;
   size_t bytes = 0;
   size_t events = 0;
   // Set by the writer when an event of this write repeats one staged earlier in

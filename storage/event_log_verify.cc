@@ -44,34 +44,33 @@ std::string StreamEntry(std::string_view stream, uint64_t version, uint64_t posi
   return keys::StreamKey(stream, StreamVersion(version)) + keys::EncodeU64(position);
 }
 
-// Reads one level of the stored tree in index order.
-class LevelCursor {
+// Reads the stored tree in key order, which is the order in which appending
+// the leaves completes its nodes (docs/event-format.md, "merkle").
+class NodeCursor {
  public:
-  LevelCursor(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, uint8_t level) : level_(level) {
+  NodeCursor(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
     rocksdb::ReadOptions ro;
     ro.fill_cache = false;
-    upper_ = std::string(1, static_cast<char>(level + 1));
-    upper_slice_ = rocksdb::Slice(upper_);
-    if (level < 255) ro.iterate_upper_bound = &upper_slice_;
+    ro.readahead_size = 2 << 20;
     it_.reset(db->NewIterator(ro, cf));
-    it_->Seek(keys::MerkleKey(level, 0));
+    it_->SeekToFirst();
   }
-  // The stored hash of node `index`, which must be the next one in order.
-  Result<Hash256> Expect(uint64_t index) {
+  // The stored hash of node (level, index), which must be the next stored node.
+  Result<Hash256> Expect(uint8_t level, uint64_t index) {
     const std::string where =
-        "Merkle node (level " + std::to_string(level_) + ", index " + std::to_string(index) + ")";
+        "Merkle node (level " + std::to_string(level) + ", index " + std::to_string(index) + ")";
     if (!it_->Valid()) {
       CUSTODIAN_RETURN_IF_ERROR(FromRocks(it_->status(), "read " + where));
       return Status::NotFound(where + " is missing from the stored tree");
     }
-    uint8_t level;
-    uint64_t found;
-    if (!keys::ParseMerkleKey(it_->key().ToStringView(), &level, &found) || level != level_) {
-      return Status::Corruption("the merkle family holds a malformed key where " + where + " should be");
-    }
-    if (found != index) {
-      return Status::NotFound(where + " is missing from the stored tree (the next stored node is index " +
-                              std::to_string(found) + ")");
+    if (it_->key().ToStringView() != keys::MerkleKey(level, index)) {
+      uint8_t found_level;
+      uint64_t found_index;
+      if (!keys::ParseMerkleKey(it_->key().ToStringView(), &found_level, &found_index)) {
+        return Status::Corruption("the merkle family holds a malformed key where " + where + " should be");
+      }
+      return Status::NotFound(where + " is missing from the stored tree (the next stored node is level " +
+                              std::to_string(found_level) + ", index " + std::to_string(found_index) + ")");
     }
     if (it_->value().size() != 32) return Status::Corruption(where + " is not 32 bytes");
     Hash256 h;
@@ -79,20 +78,17 @@ class LevelCursor {
     it_->Next();
     return h;
   }
-  // The index of a stored node past the tree's end, if any.
-  std::optional<uint64_t> Extra() {
+  // A stored node after the last one expected, if any.
+  std::optional<std::pair<uint8_t, uint64_t>> Extra() {
     uint8_t level;
     uint64_t index;
-    if (it_->Valid() && keys::ParseMerkleKey(it_->key().ToStringView(), &level, &index) && level == level_) {
-      return index;
+    if (it_->Valid() && keys::ParseMerkleKey(it_->key().ToStringView(), &level, &index)) {
+      return std::make_pair(level, index);
     }
     return std::nullopt;
   }
 
  private:
-  uint8_t level_;
-  std::string upper_;
-  rocksdb::Slice upper_slice_;
   std::unique_ptr<rocksdb::Iterator> it_;
 };
 
@@ -128,8 +124,9 @@ Result<VerifyReport> EventLog::Verify(const ProgressFn& progress) const {
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
   ro.readahead_size = 2 << 20;
+  ro.total_order_seek = true;  // the ids family has a prefix extractor
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_cf_));
-  std::vector<std::unique_ptr<LevelCursor>> levels;
+  NodeCursor nodes(db_.get(), merkle_cf_);
   MerkleFrontier frontier;
   std::unordered_map<std::string, uint64_t> stream_next;
   SetDigest streams_expected, ids_expected;
@@ -178,10 +175,7 @@ Result<VerifyReport> EventLog::Verify(const ProgressFn& progress) const {
     std::string mismatch;
     frontier.Append(leaf, [&](uint8_t level, uint64_t index, const Hash256& h) {
       if (!mismatch.empty()) return;
-      while (levels.size() <= level) {
-        levels.push_back(std::make_unique<LevelCursor>(db_.get(), merkle_cf_, static_cast<uint8_t>(levels.size())));
-      }
-      Result<Hash256> stored = levels[level]->Expect(index);
+      Result<Hash256> stored = nodes.Expect(level, index);
       if (!stored.ok()) {
         mismatch = "event at position " + std::to_string(position) + ": " + stored.status().message();
       } else if (*stored != h) {
@@ -209,15 +203,10 @@ Result<VerifyReport> EventLog::Verify(const ProgressFn& progress) const {
     return fail("the log ends at position " + std::to_string(position) + " but " + std::to_string(committed) +
                 " events were committed");
   }
-  for (size_t level = 0; level < levels.size() || level == 0; ++level) {
-    if (level >= levels.size()) {
-      levels.push_back(std::make_unique<LevelCursor>(db_.get(), merkle_cf_, static_cast<uint8_t>(level)));
-    }
-    if (auto extra = levels[level]->Extra()) {
-      return fail("the stored tree has a node (level " + std::to_string(level) + ", index " +
-                  std::to_string(*extra) + ") beyond the log's " + std::to_string(position) +
-                  " events: events were removed from the end (the log was rolled back)");
-    }
+  if (auto extra = nodes.Extra()) {
+    return fail("the stored tree has a node (level " + std::to_string(extra->first) + ", index " +
+                std::to_string(extra->second) + ") beyond the log's " + std::to_string(position) +
+                " events: events were removed from the end (the log was rolled back)");
   }
   if (!checkpoints.empty() && checkpoints.rbegin()->first > position) {
     return fail("a signed checkpoint covers " + std::to_string(checkpoints.rbegin()->first) +
@@ -286,6 +275,7 @@ std::optional<std::string> EventLog::FindStreamIndexProblem() const {
 std::optional<std::string> EventLog::FindIdIndexProblem() const {
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
+  ro.total_order_seek = true;  // the ids family has a prefix extractor
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_cf_));
   Event e;
   uint64_t count = 0;

@@ -50,52 +50,67 @@ Result<std::vector<AppendResult>> EventLog::AppendBatch(std::vector<AppendReques
   return Submit(std::move(requests));
 }
 
+std::future<Result<std::vector<AppendResult>>> EventLog::AppendBatchAsync(std::vector<AppendRequest> requests) {
+  return SubmitAsync(std::move(requests));
+}
+
 Result<std::vector<AppendResult>> EventLog::Submit(std::vector<AppendRequest> requests) {
+  return SubmitAsync(std::move(requests)).get();
+}
+
+std::future<Result<std::vector<AppendResult>>> EventLog::SubmitAsync(std::vector<AppendRequest> requests) {
+  auto ready = [](Result<std::vector<AppendResult>> r) {
+    std::promise<Result<std::vector<AppendResult>>> p;
+    p.set_value(std::move(r));
+    return p.get_future();
+  };
   if (read_only()) {
-    return Status::FailedPrecondition("the store at " + dir_ + " is open read-only; appends need a read-write open");
+    return ready(
+        Status::FailedPrecondition("the store at " + dir_ + " is open read-only; appends need a read-write open"));
   }
   if (failed_.load()) {
     std::lock_guard lk(queue_mu_);
-    return Status::FailedPrecondition("the log stopped accepting appends after a failed write (" + failure_ +
-                                      "); reopen the store");
+    return ready(Status::FailedPrecondition("the log stopped accepting appends after a failed write (" + failure_ +
+                                            "); reopen the store"));
   }
   auto op = std::make_unique<PendingWrite>();
   const Timestamp now = clock_->Now();
   std::unordered_map<EventId, size_t, EventIdHash> seen;
   size_t index = 0;
   for (const AppendRequest& r : requests) {
-    CUSTODIAN_RETURN_IF_ERROR(ValidateStreamName(r.stream));
+    if (Status s = ValidateStreamName(r.stream); !s.ok()) return ready(s);
     for (const Event& e : r.events) {
       ++index;
       if (e.stream != r.stream) {
-        return Status::InvalidArgument("event #" + std::to_string(index) + " (" + e.id.ToString() +
-                                       ") names stream " + e.stream + " but is appended to " + r.stream);
+        return ready(Status::InvalidArgument("event #" + std::to_string(index) + " (" + e.id.ToString() +
+                                             ") names stream " + e.stream + " but is appended to " + r.stream));
       }
       if (Status s = ValidateEvent(e, now); !s.ok()) {
-        return s.WithContext("event #" + std::to_string(index) + " (" + e.id.ToString() + ")");
+        return ready(s.WithContext("event #" + std::to_string(index) + " (" + e.id.ToString() + ")"));
       }
       auto [it, inserted] = seen.emplace(e.id, index);
       if (!inserted) {
-        return Status::InvalidArgument("event id " + e.id.ToString() + " appears twice in this batch (events #" +
-                                       std::to_string(it->second) + " and #" + std::to_string(index) +
-                                       "); an id names one event");
+        return ready(Status::InvalidArgument("event id " + e.id.ToString() + " appears twice in this batch (events #" +
+                                             std::to_string(it->second) + " and #" + std::to_string(index) +
+                                             "); an id names one event"));
       }
       op->contents.push_back(CanonicalContent(e));
+      op->records.push_back(EncodeRecord(e));
       op->content_hashes.push_back(ContentHashOfContent(op->contents.back()));
       op->bytes += e.data.size() + e.stream.size() + e.type.size() + e.actor.size() + 96;
     }
   }
   op->events = index;
-  if (index == 0) return std::vector<AppendResult>(requests.size());
+  if (index == 0) return ready(std::vector<AppendResult>(requests.size()));
   op->requests = std::move(requests);
   auto future = op->done.get_future();
   {
     std::lock_guard lk(queue_mu_);
-    if (stopping_) return Status::FailedPrecondition("the log is closing");
+    if (stopping_) return ready(Status::FailedPrecondition("the log is closing"));
     queue_.push_back(std::move(op));
   }
   queue_cv_.notify_one();
-  return future.get();
+  return future;
 }
 
 void EventLog::WriterLoop() {
@@ -166,6 +181,10 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops) {
   round.next_position = end_.load(std::memory_order_relaxed);
   round.recorded_at = std::max(clock_->Now(), ws.last_recorded_at);  // never decreasing
   round.frontier = ws.frontier;
+  if (Status s = LookUpIds(ops); !s.ok()) {
+    for (auto& op : ops) op->done.set_value(s);
+    return;
+  }
 
   std::vector<Result<std::vector<AppendResult>>> outcomes;
   std::vector<bool> wrote(ops.size(), false);
@@ -217,6 +236,36 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops) {
   for (size_t i = 0; i < ops.size(); ++i) ops[i]->done.set_value(std::move(outcomes[i]));
 }
 
+// One MultiGet for every id of the round: nearly all are new, and RocksDB
+// answers a batch of misses far faster than one lookup at a time.
+Status EventLog::LookUpIds(std::vector<std::unique_ptr<PendingWrite>>& ops) {
+  std::vector<std::string> key_bytes;
+  for (auto& op : ops) {
+    op->stored.assign(op->events, {});
+    for (const AppendRequest& r : op->requests) {
+      for (const Event& e : r.events) key_bytes.push_back(keys::IdKey(e.id));
+    }
+  }
+  std::vector<rocksdb::Slice> slices(key_bytes.begin(), key_bytes.end());
+  std::vector<rocksdb::PinnableSlice> values(slices.size());
+  std::vector<rocksdb::Status> statuses(slices.size());
+  db_->MultiGet(rocksdb::ReadOptions(), ids_cf_, slices.size(), slices.data(), values.data(), statuses.data());
+  size_t i = 0;
+  for (auto& op : ops) {
+    for (auto& stored : op->stored) {
+      const size_t n = i++;
+      if (statuses[n].IsNotFound()) continue;
+      CUSTODIAN_RETURN_IF_ERROR(FromRocks(statuses[n], "look up event ids"));
+      if (!keys::ParseIdValue(values[n].ToStringView(), &stored.position, &stored.content_hash)) {
+        return Status::Corruption("the ids family holds a " + std::to_string(values[n].size()) +
+                                  "-byte value, expected 40");
+      }
+      stored.present = true;
+    }
+  }
+  return Status::Ok();
+}
+
 Result<uint64_t> EventLog::LoadStreamNext(const std::string& stream) {
   WriterState& ws = *writer_state_;
   if (auto it = ws.stream_next.find(stream); it != ws.stream_next.end()) return it->second;
@@ -244,8 +293,6 @@ Status EventLog::StageWrite(PendingWrite& op, RoundState& round, std::vector<App
     Hash256 content_hash;
   };
   std::vector<Known> known(op.events);
-  std::vector<size_t> lookup;  // indexes to look up in RocksDB
-  std::vector<std::string> lookup_keys;
   {
     size_t k = 0;
     for (const AppendRequest& r : op.requests) {
@@ -253,28 +300,11 @@ Status EventLog::StageWrite(PendingWrite& op, RoundState& round, std::vector<App
         if (auto it = round.ids.find(e.id); it != round.ids.end()) {
           known[k] = {true, it->second.position, it->second.version, it->second.content_hash};
           op.depends_on_round = true;
-        } else {
-          lookup.push_back(k);
-          lookup_keys.push_back(keys::IdKey(e.id));
+        } else if (op.stored[k].present) {
+          known[k] = {true, op.stored[k].position, std::nullopt, op.stored[k].content_hash};
         }
         ++k;
       }
-    }
-  }
-  if (!lookup.empty()) {
-    std::vector<rocksdb::Slice> slices(lookup_keys.begin(), lookup_keys.end());
-    std::vector<rocksdb::PinnableSlice> values(slices.size());
-    std::vector<rocksdb::Status> statuses(slices.size());
-    db_->MultiGet(rocksdb::ReadOptions(), ids_cf_, slices.size(), slices.data(), values.data(), statuses.data());
-    for (size_t i = 0; i < lookup.size(); ++i) {
-      if (statuses[i].IsNotFound()) continue;
-      CUSTODIAN_RETURN_IF_ERROR(FromRocks(statuses[i], "look up event ids"));
-      Known& kn = known[lookup[i]];
-      if (!keys::ParseIdValue(values[i].ToStringView(), &kn.position, &kn.content_hash)) {
-        return Status::Corruption("the ids family holds a " + std::to_string(values[i].size()) +
-                                  "-byte value, expected 40");
-      }
-      kn.present = true;
     }
   }
 
@@ -369,7 +399,9 @@ Status EventLog::StageWrite(PendingWrite& op, RoundState& round, std::vector<App
     for (const Event& e : r.events) {
       const size_t idx = k++;
       if (known[idx].present) continue;
-      (void)round.batch.Put(events_cf_, keys::EventKey(e.position), EncodeRecord(e));
+      std::string& record = op.records[idx];
+      SetRecordLogFields(&record, e.position, e.version, e.recorded_at);
+      (void)round.batch.Put(events_cf_, keys::EventKey(e.position), record);
       (void)round.batch.Put(streams_cf_, keys::StreamKey(e.stream, e.version), keys::EncodeU64(e.position.value()));
       (void)round.batch.Put(ids_cf_, keys::IdKey(e.id), keys::IdValue(e.position, op.content_hashes[idx]));
       round.ids[e.id] = {e.position, e.version, op.content_hashes[idx]};

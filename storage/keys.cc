@@ -68,15 +68,18 @@ bool ParseIdValue(std::string_view value, Position* p, Hash256* content_hash) {
 }
 
 std::string MerkleKey(uint8_t level, uint64_t index) {
-  std::string k(1, static_cast<char>(level));
-  k += EncodeU64(index);
+  std::string k = EncodeU64(((index + 1) << level) - 1);
+  k.push_back(static_cast<char>(level));
   return k;
 }
 
 bool ParseMerkleKey(std::string_view key, uint8_t* level, uint64_t* index) {
-  if (key.size() != 9) return false;
-  *level = static_cast<uint8_t>(key[0]);
-  return DecodeU64(key.substr(1), index);
+  uint64_t last_leaf;
+  if (key.size() != 9 || !DecodeU64(key.substr(0, 8), &last_leaf)) return false;
+  *level = static_cast<uint8_t>(key[8]);
+  if (*level >= 64 || ((last_leaf + 1) & ((uint64_t{1} << *level) - 1)) != 0) return false;
+  *index = ((last_leaf + 1) >> *level) - 1;
+  return true;
 }
 
 std::string CheckpointKey(uint64_t size) { return kMetaCheckpointPrefix + EncodeU64(size); }

@@ -45,7 +45,10 @@ std::string IdKey(const EventId& id);
 std::string IdValue(Position p, const Hash256& content_hash);
 bool ParseIdValue(std::string_view value, Position* p, Hash256* content_hash);
 
-// merkle: level (u8), index (8 bytes BE) -> the 32-byte hash of that complete subtree.
+// merkle: the node's last leaf (8 bytes BE), level (u8) -> the 32-byte hash of
+// that complete subtree. Node (level l, index i) covers leaves
+// [i·2^l, (i+1)·2^l), so its last leaf is (i+1)·2^l - 1. Keyed this way, the
+// writer's keys only increase.
 std::string MerkleKey(uint8_t level, uint64_t index);
 bool ParseMerkleKey(std::string_view key, uint8_t* level, uint64_t* index);
 

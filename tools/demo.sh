@@ -13,7 +13,7 @@ rm -rf "$CUSTODIAN_DATA"
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 run() { step "$*"; "$@"; }
 
-run $bin init
+run $bin init --origin crm.example.com/audit
 run $bin import docs/examples/sample-events.jsonl
 run $bin stats
 run $bin read customer-1001
@@ -36,6 +36,22 @@ $bin append --expected-version 2 '{"id":"9d4f2a61-3b7c-4e8d-8f1a-2c6b5e4d3a21","
 step "bad input is refused (exit 2) with the reason"
 $bin append '{"id":"not-a-uuid","stream":"Customer 1001","type":"note.added","actor":"staff-12","occurred_at":"2026-03-04T10:00:00Z"}' || echo "exit code $?"
 
+step "tamper evidence: sign a checkpoint an auditor keeps, then verify everything"
+$bin checkpoint > /tmp/custodian-demo-kept.note
+cat /tmp/custodian-demo-kept.note
+$bin append '{"id":"5c1d7e90-8a2b-4f3c-b6d1-0e9f8a7b6c5d","stream":"customer-1002","type":"interaction.logged","actor":"staff-7","occurred_at":"2026-03-05T14:00:00Z","source":"crm","data":{"channel":"meeting","direction":"outbound","summary":"quarterly service review held"}}' > /dev/null
+run $bin verify --against /tmp/custodian-demo-kept.note
+run $bin prove inclusion --position 3
+
+step "an evidence bundle for a dispute, checked offline with the published key"
+run $bin bundle --stream customer-1001 --out /tmp/custodian-demo-bundle.json
+vkey=$($bin key show)
+run $bin verify-bundle /tmp/custodian-demo-bundle.json --key "$vkey"
+
+step "someone edits the bundle: the altered event is named (exit 5)"
+sed 's/renewal reminder sent/no reminder was ever sent/' /tmp/custodian-demo-bundle.json > /tmp/custodian-demo-forged.json
+$bin verify-bundle /tmp/custodian-demo-forged.json --key "$vkey" || echo "exit code $?"
+
 run build/tools/custodian-bench --quick
 
 cat <<MSG
@@ -44,5 +60,6 @@ The demo store is in $CUSTODIAN_DATA. Try:
   $bin --data $CUSTODIAN_DATA read-all
   $bin --data $CUSTODIAN_DATA stats --stream customer-1002
   $bin --data $CUSTODIAN_DATA tail        # then append from another terminal
+  $bin --data $CUSTODIAN_DATA verify --json
   build/tools/custodian-bench             # the full benchmark (a few minutes)
 MSG

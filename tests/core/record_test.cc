@@ -257,5 +257,24 @@ TEST_CASE("An empty record is reported as corruption", "[record][corruption]") {
   CHECK_THAT(s.message(), Catch::Contains("record of 0 bytes"));
 }
 
+TEST_CASE("Setting the log fields of an encoded record equals encoding them in the first place", "[record]") {
+  Event e;
+  e.id = *EventId::Parse("7f0c1a9e-2b8d-4c1e-9a57-3d2f6b1c0e44");
+  e.stream = "customer-42";
+  e.type = "note.added";
+  e.actor = "staff-7";
+  e.occurred_at = Timestamp(1772360100000000);
+  e.data = R"({"text":"x"})";
+  std::string early = EncodeRecord(e);
+  e.position = Position(0x0102030405060708ULL);
+  e.version = StreamVersion(77);
+  e.recorded_at = Timestamp(-5);
+  SetRecordLogFields(&early, e.position, e.version, e.recorded_at);
+  CHECK(early == EncodeRecord(e));
+  Event back;
+  REQUIRE(DecodeRecord(early, &back).ok());
+  CHECK(back == e);
+}
+
 }  // namespace
 }  // namespace custodian

@@ -120,5 +120,34 @@ TEST_CASE("An id key is the 16 bytes of the id and its value the position and co
   CHECK_FALSE(keys::ParseIdValue(value + 'x', &p, &back));
 }
 
+TEST_CASE("A Merkle key is the node's last leaf as 8 big-endian bytes, then its level", "[keys]") {
+  // Node (level 1, index 3) covers leaves 6 and 7.
+  CHECK(keys::MerkleKey(1, 3) == Bytes({0, 0, 0, 0, 0, 0, 0, 7, 1}));
+  CHECK(keys::MerkleKey(0, 41) == Bytes({0, 0, 0, 0, 0, 0, 0, 0x29, 0}));
+  CHECK(keys::MerkleKey(3, 0) == Bytes({0, 0, 0, 0, 0, 0, 0, 7, 3}));
+  uint8_t level = 0;
+  uint64_t index = 0;
+  REQUIRE(keys::ParseMerkleKey(keys::MerkleKey(5, 12345), &level, &index));
+  CHECK(level == 5);
+  CHECK(index == 12345);
+  // Leaf 6 ends no node of level 1: not a key the tree can hold.
+  CHECK_FALSE(keys::ParseMerkleKey(Bytes({0, 0, 0, 0, 0, 0, 0, 6, 1}), &level, &index));
+  CHECK_FALSE(keys::ParseMerkleKey(Bytes({0, 0, 0, 0, 0, 0, 0, 7}), &level, &index));
+}
+
+TEST_CASE("Appending leaves writes Merkle keys in increasing order", "[keys]") {
+  // The nodes leaf n completes: (0, n), then (l, n >> l) while the index stays odd.
+  std::vector<std::string> written;
+  for (uint64_t n = 0; n < 64; ++n) {
+    written.push_back(keys::MerkleKey(0, n));
+    for (uint8_t l = 1; l < 64 && ((n + 1) & ((uint64_t{1} << l) - 1)) == 0; ++l) {
+      written.push_back(keys::MerkleKey(l, n >> l));
+    }
+  }
+  CHECK(written.size() == 127);  // 64 leaves and 63 interior nodes
+  CHECK(std::is_sorted(written.begin(), written.end()));
+  CHECK(std::adjacent_find(written.begin(), written.end()) == written.end());
+}
+
 }  // namespace
 }  // namespace custodian
