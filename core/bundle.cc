@@ -120,6 +120,11 @@ BundleVerdict VerifyBundle(std::string_view bundle, std::optional<std::string_vi
     ++verdict.events;
   }
   verdict.last_version = *previous_version;
+  const json::value* from = Field(b, "from");
+  if ((from == nullptr || from->is_null()) && verdict.first_version != 0) {
+    return fail("the bundle claims the whole of " + verdict.stream + " but starts at version " +
+                std::to_string(verdict.first_version) + ": events are missing from the start");
+  }
   verdict.ok = true;
   return verdict;
 }

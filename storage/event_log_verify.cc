@@ -1,8 +1,10 @@
 // EventLog::Verify: recompute the tree from the records and check everything
 // stored against it (DESIGN.md, Tamper evidence, "verify").
 #include <rocksdb/db.h>
+#include <rocksdb/snapshot.h>
 
 #include <map>
+#include <optional>
 #include <unordered_map>
 
 #include "core/canonical.h"
@@ -48,10 +50,11 @@ std::string StreamEntry(std::string_view stream, uint64_t version, uint64_t posi
 // the leaves completes its nodes (docs/event-format.md, "merkle").
 class NodeCursor {
  public:
-  NodeCursor(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
+  NodeCursor(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const rocksdb::Snapshot* snapshot) {
     rocksdb::ReadOptions ro;
     ro.fill_cache = false;
     ro.readahead_size = 2 << 20;
+    ro.snapshot = snapshot;
     it_.reset(db->NewIterator(ro, cf));
     it_->SeekToFirst();
   }
@@ -121,16 +124,24 @@ Result<VerifyReport> EventLog::Verify(const ProgressFn& progress) const {
     }
   }
 
+  // Every read below sees one state of the store: a read-write log may take
+  // appends meanwhile (each one WriteBatch), and events, tree and indexes read
+  // at different moments would disagree. The end is read first, so the
+  // snapshot holds at least that many events. (Secondary instances have no
+  // snapshots; their view only moves on CatchUp.)
+  const uint64_t committed = end().value();
+  std::optional<rocksdb::ManagedSnapshot> snapshot;
+  if (!read_only()) snapshot.emplace(db_.get());
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
   ro.readahead_size = 2 << 20;
   ro.total_order_seek = true;  // the ids family has a prefix extractor
+  ro.snapshot = snapshot ? snapshot->snapshot() : nullptr;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_cf_));
-  NodeCursor nodes(db_.get(), merkle_cf_);
+  NodeCursor nodes(db_.get(), merkle_cf_, ro.snapshot);
   MerkleFrontier frontier;
   std::unordered_map<std::string, uint64_t> stream_next;
   SetDigest streams_expected, ids_expected;
-  const uint64_t committed = end().value();
   auto check_checkpoint = [&]() -> std::optional<std::string> {
     auto c = checkpoints.find(frontier.size());
     if (c == checkpoints.end()) return std::nullopt;

@@ -1,0 +1,671 @@
+// End-to-end tests of the tamper evidence commands of `custodian` (DESIGN.md,
+// Tamper evidence): init's keys, key show, checkpoint, prove, verify [--against],
+// bundle and verify-bundle. The real binary on a real store in a temporary
+// directory; proofs are checked with core/merkle.h, signatures with core/note.h.
+// Tampering goes through RocksDB directly, behind the log's back.
+#include <fcntl.h>
+#include <rocksdb/db.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/base64.h"
+#include "core/canonical.h"
+#include "core/json.h"
+#include "core/merkle.h"
+#include "core/note.h"
+#include "core/time.h"
+#include "storage/keys.h"
+#include "tests/test_util.h"
+
+namespace custodian {
+namespace {
+
+namespace json = boost::json;
+using testing::TempDir;
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+void WriteFile(const std::string& path, const std::string& contents) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << contents;
+  REQUIRE(out.good());
+}
+
+// Runs `custodian --data <dir> args...` (no --data when `data_dir` is empty).
+CliResult Run(const TempDir& tmp, const std::string& data_dir, std::vector<std::string> args) {
+  const std::string in_path = tmp.Sub("stdin"), out_path = tmp.Sub("stdout"), err_path = tmp.Sub("stderr");
+  std::ofstream(in_path, std::ios::binary) << "";
+  std::vector<std::string> argv_s = {CUSTODIAN_CLI};
+  if (!data_dir.empty()) {
+    argv_s.push_back("--data");
+    argv_s.push_back(data_dir);
+  }
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int in = ::open(in_path.c_str(), O_RDONLY);
+    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(in, 0);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  CliResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = Slurp(out_path);
+  r.err = Slurp(err_path);
+  return r;
+}
+
+// The one JSON object `text` holds.
+json::object ParseObject(const std::string& text) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  INFO(text);
+  REQUIRE(!ec);
+  REQUIRE(v.is_object());
+  return v.as_object();
+}
+
+std::string Str(const json::object& o, const char* key) {
+  INFO(key);
+  REQUIRE(o.contains(key));
+  REQUIRE(o.at(key).is_string());
+  return std::string(o.at(key).as_string());
+}
+
+uint64_t Num(const json::object& o, const char* key) {
+  INFO(key);
+  REQUIRE(o.contains(key));
+  REQUIRE(o.at(key).is_number());
+  return o.at(key).to_number<uint64_t>();
+}
+
+std::string Unbase64(const std::string& text) {
+  Result<std::string> bytes = Base64Decode(text);
+  INFO(text);
+  REQUIRE(bytes.ok());
+  return *bytes;
+}
+
+merkle::Proof ProofOf(const json::object& o) {
+  REQUIRE(o.contains("proof"));
+  REQUIRE(o.at("proof").is_array());
+  merkle::Proof proof;
+  for (const json::value& h : o.at("proof").as_array()) {
+    REQUIRE(h.is_string());
+    proof.push_back(Unbase64(std::string(h.as_string())));
+  }
+  return proof;
+}
+
+std::string FirstLine(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+constexpr char kOrigin[] = "crm.example.com/audit";
+
+// Event i of the test log: even ones belong to customer-42 (version i/2) and
+// occurred on 2026-02-(10+i); odd ones to customer-7.
+std::string StreamOf(int i) { return i % 2 == 0 ? "customer-42" : "customer-7"; }
+
+std::string EventLine(int i, const std::string& stream) {
+  char id[40];
+  std::snprintf(id, sizeof id, "7f0c1a9e-2b8d-4c1e-9a57-%012d", i);
+  char day[32];
+  std::snprintf(day, sizeof day, "2026-02-%02dT09:00:00Z", 10 + i % 18);
+  return R"({"id":")" + std::string(id) + R"(","stream":")" + stream +
+         R"(","type":"interaction.logged","actor":"staff-7","occurred_at":")" + day +
+         R"(","data":{"channel":"visit","direction":"outbound","summary":"visit )" + std::to_string(i) + R"("}})";
+}
+
+// A store made with init --origin, holding `events` events imported in one go.
+struct Store {
+  TempDir tmp;
+  std::string dir;
+  int next = 0;
+
+  explicit Store(int events = 12, const std::string& name = "store") : dir(tmp.Sub(name)) {
+    CliResult init = Cli({"init", "--origin", kOrigin});
+    INFO(init.err);
+    REQUIRE(init.exit_code == 0);
+    Add(events);
+  }
+  CliResult Cli(std::vector<std::string> args) { return Run(tmp, dir, std::move(args)); }
+  // Appends `n` more events, with fresh ids.
+  void Add(int n, int id_base = 0) {
+    std::string lines;
+    for (int i = next; i < next + n; ++i) lines += EventLine(id_base + i, StreamOf(i)) + "\n";
+    next += n;
+    WriteFile(tmp.Sub("import.jsonl"), lines);
+    CliResult r = Cli({"import", tmp.Sub("import.jsonl")});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+  }
+  std::string VerifierKey() {
+    CliResult r = Cli({"key", "show"});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    return FirstLine(r.out);
+  }
+  // Signs a checkpoint and returns the signed note.
+  std::string Checkpoint() {
+    CliResult r = Cli({"checkpoint"});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    return r.out;
+  }
+  // The event at `position` with its log fields, as read-all prints it.
+  Event Read(uint64_t position) {
+    CliResult r = Cli({"read-all", "--from", std::to_string(position), "--limit", "1", "--json"});
+    REQUIRE(r.exit_code == 0);
+    Result<Event> e = ParseEventJson(r.out);
+    INFO(r.out);
+    REQUIRE(e.ok());
+    json::object o = ParseObject(r.out);
+    e->position = Position(Num(o, "position"));
+    e->version = StreamVersion(Num(o, "version"));
+    Result<Timestamp> recorded = ParseRfc3339(Str(o, "recorded_at"));
+    REQUIRE(recorded.ok());
+    e->recorded_at = *recorded;
+    REQUIRE(e->position.value() == position);
+    return *e;
+  }
+};
+
+note::VerifierKey ParseKey(const std::string& text) {
+  Result<note::VerifierKey> key = note::VerifierKey::Parse(text);
+  INFO(text);
+  REQUIRE(key.ok());
+  return *key;
+}
+
+// The store opened with raw RocksDB, for tampering behind the log's back.
+class RawStore {
+ public:
+  explicit RawStore(const std::string& dir) {
+    std::vector<std::string> names;
+    REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const std::string& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    rocksdb::DB* raw = nullptr;
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::Status s = rocksdb::DB::Open(rocksdb::DBOptions(), dir, families, &handles, &raw);
+    INFO(s.ToString());
+    REQUIRE(s.ok());
+    db_.reset(raw);
+    for (size_t i = 0; i < names.size(); ++i) families_[names[i]] = handles[i];
+  }
+  ~RawStore() {
+    for (auto& [name, h] : families_) (void)db_->DestroyColumnFamilyHandle(h);
+    (void)db_->Close();
+  }
+  RawStore(const RawStore&) = delete;
+  RawStore& operator=(const RawStore&) = delete;
+
+  rocksdb::ColumnFamilyHandle* Family(const char* name) {
+    INFO(name);
+    REQUIRE(families_.count(name) == 1);
+    return families_.at(name);
+  }
+  std::string Get(const char* family, const std::string& key) {
+    std::string value;
+    REQUIRE(db_->Get(rocksdb::ReadOptions(), Family(family), key, &value).ok());
+    return value;
+  }
+  void Put(const char* family, const std::string& key, const std::string& value) {
+    REQUIRE(db_->Put(rocksdb::WriteOptions(), Family(family), key, value).ok());
+  }
+  void Delete(const char* family, const std::string& key) {
+    std::string value;
+    REQUIRE(db_->Get(rocksdb::ReadOptions(), Family(family), key, &value).ok());
+    REQUIRE(db_->Delete(rocksdb::WriteOptions(), Family(family), key).ok());
+  }
+  std::vector<std::string> Keys(const char* family) {
+    rocksdb::ReadOptions ro;
+    ro.total_order_seek = true;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, Family(family)));
+    std::vector<std::string> out;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) out.push_back(it->key().ToString());
+    REQUIRE(it->status().ok());
+    return out;
+  }
+
+ private:
+  std::unique_ptr<rocksdb::DB> db_;
+  std::map<std::string, rocksdb::ColumnFamilyHandle*> families_;
+};
+
+// --- Keys ---
+
+TEST_CASE("init --origin writes a signing key only its owner can read and a verifier key named by the origin",
+          "[cli][evidence]") {
+  Store store(0);
+  struct stat st {};
+  REQUIRE(::stat((store.dir + "/log.key").c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0600);
+  CHECK(Slurp(store.dir + "/log.key").starts_with(std::string("PRIVATE+KEY+") + kOrigin + "+"));
+
+  const std::string vkey = store.VerifierKey();
+  CHECK(vkey == FirstLine(Slurp(store.dir + "/log.vkey")));
+  const note::VerifierKey key = ParseKey(vkey);
+  CHECK(key.name() == kOrigin);
+  CHECK(key.public_key().size() == 32);
+
+  CliResult j = store.Cli({"key", "show", "--json"});
+  REQUIRE(j.exit_code == 0);
+  json::object o = ParseObject(j.out);
+  CHECK(Str(o, "verifier_key") == vkey);
+  CHECK(Str(o, "origin") == kOrigin);
+}
+
+TEST_CASE("Two stores made with the same origin get different keys", "[cli][evidence]") {
+  Store a(0, "a"), b(0, "b");
+  CHECK(a.VerifierKey() != b.VerifierKey());
+  CHECK(ParseKey(a.VerifierKey()).name() == ParseKey(b.VerifierKey()).name());
+}
+
+// --- Checkpoints and proofs ---
+
+TEST_CASE("checkpoint --json prints the size and root it signed, and the note opens with the published key",
+          "[cli][evidence]") {
+  Store store;
+  CliResult r = store.Cli({"checkpoint", "--json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  json::object o = ParseObject(r.out);
+  CHECK(Num(o, "size") == 12);
+  CHECK(Str(o, "origin") == kOrigin);
+  const std::string root = Unbase64(Str(o, "root"));
+  CHECK(root.size() == 32);
+
+  const note::VerifierKey key = ParseKey(store.VerifierKey());
+  Result<std::string> body = key.Open(Str(o, "checkpoint"));
+  INFO(body.status().ToString());
+  REQUIRE(body.ok());
+  Result<note::Checkpoint> c = note::ParseCheckpoint(*body);
+  REQUIRE(c.ok());
+  CHECK(c->origin == kOrigin);
+  CHECK(c->size == 12);
+  CHECK(merkle::ToBytes(c->root) == root);
+
+  // The stored list holds it, and verify recomputes the same root from the events.
+  CliResult list = store.Cli({"checkpoint", "--list"});
+  REQUIRE(list.exit_code == 0);
+  CHECK(list.out.find(Str(o, "checkpoint")) != std::string::npos);
+  CliResult v = store.Cli({"verify", "--json"});
+  REQUIRE(v.exit_code == 0);
+  CHECK(Unbase64(Str(ParseObject(v.out), "root")) == root);
+}
+
+TEST_CASE("prove inclusion prints a proof that verifies for the leaf hash of the event read back",
+          "[cli][evidence]") {
+  Store store;
+  const std::string full_root = Unbase64(Str(ParseObject(store.Cli({"checkpoint", "--json"}).out), "root"));
+  struct Case {
+    uint64_t position;
+    std::optional<uint64_t> size;
+  };
+  for (Case c : {Case{0, std::nullopt}, Case{5, std::nullopt}, Case{11, std::nullopt}, Case{5, 7}, Case{6, 7}}) {
+    std::vector<std::string> args = {"prove", "inclusion", "--position", std::to_string(c.position)};
+    if (c.size) args.insert(args.end(), {"--size", std::to_string(*c.size)});
+    CliResult r = store.Cli(args);
+    INFO("position " << c.position << " size " << c.size.value_or(0) << ": " << r.err);
+    REQUIRE(r.exit_code == 0);
+    json::object o = ParseObject(r.out);
+    const uint64_t size = c.size.value_or(12);
+    CHECK(Num(o, "position") == c.position);
+    CHECK(Num(o, "tree_size") == size);
+    const Event e = store.Read(c.position);
+    const std::string leaf = merkle::ToBytes(LeafHash(e));
+    CHECK(Unbase64(Str(o, "leaf_hash")) == leaf);
+    const std::string root = Unbase64(Str(o, "root"));
+    if (size == 12) CHECK(root == full_root);
+    const merkle::Proof proof = ProofOf(o);
+    Status s = merkle::VerifyInclusion(c.position, size, leaf, proof, root);
+    INFO(s.ToString());
+    CHECK(s.ok());
+    // The same proof does not vouch for another event.
+    const std::string other = merkle::ToBytes(LeafHash(store.Read((c.position + 1) % size)));
+    CHECK_FALSE(merkle::VerifyInclusion(c.position, size, other, proof, root).ok());
+  }
+}
+
+TEST_CASE("prove inclusion refuses a position outside the tree", "[cli][evidence]") {
+  Store store;
+  CliResult r = store.Cli({"prove", "inclusion", "--position", "7", "--size", "7"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("position 7 is not in a tree of 7 events") != std::string::npos);
+}
+
+TEST_CASE("prove consistency prints a proof that verifies between the two roots", "[cli][evidence]") {
+  Store store;
+  for (auto [from, to] : {std::pair<uint64_t, uint64_t>{5, 12}, {3, 8}, {8, 8}, {1, 12}}) {
+    CliResult r = store.Cli({"prove", "consistency", "--from", std::to_string(from), "--to", std::to_string(to)});
+    INFO(from << " -> " << to << ": " << r.err);
+    REQUIRE(r.exit_code == 0);
+    json::object o = ParseObject(r.out);
+    CHECK(Num(o, "from") == from);
+    CHECK(Num(o, "to") == to);
+    const std::string root_from = Unbase64(Str(o, "root_from")), root_to = Unbase64(Str(o, "root_to"));
+    // The roots are those inclusion proofs give for the same sizes.
+    CHECK(root_from ==
+          Unbase64(Str(ParseObject(store.Cli({"prove", "inclusion", "--position", "0", "--size", std::to_string(from)}).out),
+                       "root")));
+    CHECK(root_to ==
+          Unbase64(Str(ParseObject(store.Cli({"prove", "inclusion", "--position", "0", "--size", std::to_string(to)}).out),
+                       "root")));
+    const merkle::Proof proof = ProofOf(o);
+    Status s = merkle::VerifyConsistency(from, to, proof, root_from, root_to);
+    INFO(s.ToString());
+    CHECK(s.ok());
+    if (from != to) CHECK_FALSE(merkle::VerifyConsistency(from, to, proof, root_to, root_from).ok());
+  }
+}
+
+// --- verify ---
+
+TEST_CASE("verify exits 0 on an intact store and 5 naming the position once a record is changed in RocksDB",
+          "[cli][evidence]") {
+  Store store;
+  store.Checkpoint();
+  CliResult ok = store.Cli({"verify"});
+  INFO(ok.err);
+  CHECK(ok.exit_code == 0);
+  CHECK(ok.out.find("verified 12 events in 2 streams") != std::string::npos);
+  json::object report = ParseObject(store.Cli({"verify", "--json"}).out);
+  CHECK(report.at("ok").as_bool());
+  CHECK(Num(report, "events") == 12);
+  CHECK(Num(report, "checkpoints_checked") == 1);
+  CHECK(report.at("problem").is_null());
+
+  const Event original = store.Read(4);
+  {
+    RawStore raw(store.dir);
+    std::string record = raw.Get(keys::kEventsFamily, keys::EventKey(Position(4)));
+    const size_t at = record.find("visit 4");
+    REQUIRE(at != std::string::npos);
+    record[at + 6] = '5';  // "visit 4" -> "visit 5"
+    raw.Put(keys::kEventsFamily, keys::EventKey(Position(4)), record);
+  }
+  CliResult bad = store.Cli({"verify"});
+  CHECK(bad.exit_code == 5);
+  CHECK(bad.err.find("VERIFICATION FAILED: event at position 4:") != std::string::npos);
+  CHECK(bad.err.find(HexOf(LeafHash(original))) != std::string::npos);  // the stored leaf, as evidence
+
+  CliResult bad_json = store.Cli({"verify", "--json"});
+  CHECK(bad_json.exit_code == 5);
+  json::object o = ParseObject(bad_json.out);
+  CHECK_FALSE(o.at("ok").as_bool());
+  CHECK(Str(o, "problem").find("event at position 4:") != std::string::npos);
+}
+
+TEST_CASE("verify --against accepts a kept checkpoint that the log has since grown from", "[cli][evidence]") {
+  Store store;
+  WriteFile(store.tmp.Sub("kept"), store.Checkpoint());
+  store.Add(7);
+  CliResult r = store.Cli({"verify", "--against", store.tmp.Sub("kept")});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("verified 19 events") != std::string::npos);
+  CHECK(r.out.find("extends the kept checkpoint of size 12") != std::string::npos);
+
+  // With the key given explicitly, as a file, too.
+  WriteFile(store.tmp.Sub("vkey"), store.VerifierKey() + "\n");
+  CliResult with_key = store.Cli({"verify", "--against", store.tmp.Sub("kept"), "--key", store.tmp.Sub("vkey")});
+  CHECK(with_key.exit_code == 0);
+  json::object o = ParseObject(store.Cli({"verify", "--json", "--against", store.tmp.Sub("kept")}).out);
+  CHECK(o.at("ok").as_bool());
+  CHECK(Str(o, "against").find("size 12") != std::string::npos);
+}
+
+TEST_CASE("verify --against refuses a kept checkpoint whose text was edited, because its signature fails",
+          "[cli][evidence]") {
+  Store store;
+  std::string note = store.Checkpoint();
+  const size_t at = note.find("\n12\n");
+  REQUIRE(at != std::string::npos);
+  note.replace(at, 4, "\n11\n");
+  WriteFile(store.tmp.Sub("kept"), note);
+  CliResult r = store.Cli({"verify", "--against", store.tmp.Sub("kept")});
+  CHECK(r.exit_code == 5);
+  CHECK(r.err.find("VERIFICATION FAILED: the kept checkpoint") != std::string::npos);
+  CHECK(r.err.find("is not valid") != std::string::npos);
+  CHECK(r.err.find("signature") != std::string::npos);
+}
+
+TEST_CASE("verify --against a checkpoint of another store with the same origin fails: wrong key, or not a prefix",
+          "[cli][evidence]") {
+  Store store;
+  Store other(0, "other");  // same origin, its own key and its own events
+  other.Add(6, 500);
+  WriteFile(store.tmp.Sub("foreign"), other.Checkpoint());
+
+  // Checked with this store's key: the signature is not by it.
+  CliResult r = store.Cli({"verify", "--against", store.tmp.Sub("foreign")});
+  CHECK(r.exit_code == 5);
+  CHECK(r.err.find("is not valid") != std::string::npos);
+
+  // Checked with the other store's key: signed, but this log does not extend it.
+  CliResult k = store.Cli({"verify", "--against", store.tmp.Sub("foreign"), "--key", other.VerifierKey()});
+  CHECK(k.exit_code == 5);
+  CHECK(k.err.find("is not an extension of the kept checkpoint of size 6") != std::string::npos);
+}
+
+TEST_CASE("verify --against detects a rollback that also removed the stored checkpoints", "[cli][evidence]") {
+  Store store;
+  const std::string note = store.Checkpoint();
+  WriteFile(store.tmp.Sub("kept"), note);
+  std::vector<Event> removed;
+  for (uint64_t p = 9; p < 12; ++p) removed.push_back(store.Read(p));
+  {
+    RawStore raw(store.dir);
+    for (const Event& e : removed) {
+      raw.Delete(keys::kEventsFamily, keys::EventKey(e.position));
+      raw.Delete(keys::kStreamsFamily, keys::StreamKey(e.stream, e.version));
+      raw.Delete(keys::kIdsFamily, keys::IdKey(e.id));
+    }
+    for (const std::string& key : raw.Keys(keys::kMerkleFamily)) {
+      uint8_t level;
+      uint64_t index;
+      REQUIRE(keys::ParseMerkleKey(key, &level, &index));
+      if (((index + 1) << level) - 1 >= 9) raw.Delete(keys::kMerkleFamily, key);
+    }
+    raw.Delete(keys::kMetaFamily, keys::CheckpointKey(12));
+  }
+  CliResult alone = store.Cli({"verify"});
+  INFO(alone.err);
+  CHECK(alone.exit_code == 0);  // the store alone cannot tell
+  CHECK(alone.out.find("verified 9 events") != std::string::npos);
+
+  CliResult r = store.Cli({"verify", "--against", store.tmp.Sub("kept")});
+  CHECK(r.exit_code == 5);
+  CHECK(r.err.find("the kept checkpoint covers 12 events but the log now holds 9") != std::string::npos);
+  CHECK(r.err.find("rolled back") != std::string::npos);
+}
+
+// --- Evidence bundles ---
+
+struct BundleFixture {
+  Store store;
+  std::string file = store.tmp.Sub("customer-42.json");
+  std::string vkey = store.VerifierKey();
+
+  BundleFixture() {
+    CliResult r = store.Cli({"bundle", "--stream", "customer-42", "--out", file});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    REQUIRE(r.out.find("6 events") != std::string::npos);
+  }
+  CliResult Check(const std::string& path, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"verify-bundle", path};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Run(store.tmp, store.tmp.Sub("no-store-here"), args);
+  }
+  std::string Edited(const std::string& from, const std::string& to) {
+    std::string text = Slurp(file);
+    const size_t at = text.find(from);
+    REQUIRE(at != std::string::npos);
+    REQUIRE(text.find(from, at + 1) == std::string::npos);
+    text.replace(at, from.size(), to);
+    const std::string path = store.tmp.Sub("edited.json");
+    WriteFile(path, text);
+    return path;
+  }
+};
+
+TEST_CASE("A bundle of a stream verifies offline with the published key", "[cli][evidence]") {
+  BundleFixture f;
+  CliResult r = f.Check(f.file, {"--key", f.vkey});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("bundle verified: 6 events of customer-42 (versions 0 to 5)") != std::string::npos);
+  CHECK(r.out.find("checked with the key inside the bundle") == std::string::npos);
+
+  CliResult j = f.Check(f.file, {"--key", f.store.dir + "/log.vkey", "--json"});
+  REQUIRE(j.exit_code == 0);
+  json::object o = ParseObject(j.out);
+  CHECK(o.at("ok").as_bool());
+  CHECK(Str(o, "stream") == "customer-42");
+  CHECK(Num(o, "events") == 6);
+  CHECK(Num(o, "first_version") == 0);
+  CHECK(Num(o, "last_version") == 5);
+  CHECK(Num(o, "tree_size") == 12);  // bundle signed a checkpoint of the whole log
+  CHECK(Str(o, "verifier_key") == f.vkey);
+  CHECK_FALSE(o.at("key_from_bundle").as_bool());
+}
+
+TEST_CASE("verify-bundle needs no store: it works after the store is deleted", "[cli][evidence]") {
+  BundleFixture f;
+  std::filesystem::remove_all(f.store.dir);
+  REQUIRE_FALSE(std::filesystem::exists(f.store.dir));
+  CliResult with_key = f.Check(f.file, {"--key", f.vkey});
+  INFO(with_key.err);
+  CHECK(with_key.exit_code == 0);
+  CliResult without = Run(f.store.tmp, "", {"verify-bundle", f.file});
+  CHECK(without.exit_code == 0);
+  CHECK(without.out.find("checked with the key inside the bundle") != std::string::npos);
+}
+
+TEST_CASE("verify-bundle names the event whose data was edited inside the bundle", "[cli][evidence]") {
+  BundleFixture f;
+  const std::string edited = f.Edited(R"("visit 4")", R"("visit 40")");  // position 4, version 2
+  CliResult r = f.Check(edited, {"--key", f.vkey});
+  CHECK(r.exit_code == 5);
+  CHECK(r.err.find("BUNDLE VERIFICATION FAILED: event at position 4 (7f0c1a9e-2b8d-4c1e-9a57-000000000004)") !=
+        std::string::npos);
+  CHECK(r.err.find("is not in the signed log") != std::string::npos);
+  json::object o = ParseObject(f.Check(edited, {"--key", f.vkey, "--json"}).out);
+  CHECK_FALSE(o.at("ok").as_bool());
+  CHECK(Str(o, "problem").find("event at position 4") != std::string::npos);
+}
+
+TEST_CASE("verify-bundle detects an event removed from the middle of the bundle", "[cli][evidence]") {
+  BundleFixture f;
+  std::string text = Slurp(f.file);
+  // Each event is one line: drop the one of version 2 (position 4).
+  const size_t at = text.find("{\"event\":{\"id\":\"7f0c1a9e-2b8d-4c1e-9a57-000000000004\"");
+  REQUIRE(at != std::string::npos);
+  const size_t end = text.find('\n', at);
+  REQUIRE(text.compare(end - 3, 3, "]},") == 0);  // not the last event
+  text.erase(at, end + 1 - at);
+  const std::string path = f.store.tmp.Sub("shortened.json");
+  WriteFile(path, text);
+  CliResult r = f.Check(path, {"--key", f.vkey});
+  CHECK(r.exit_code == 5);
+  CHECK(r.err.find("event at position 6") != std::string::npos);
+  CHECK(r.err.find("is version 3 after version 1") != std::string::npos);
+  CHECK(r.err.find("missing from the bundle") != std::string::npos);
+}
+
+TEST_CASE("verify-bundle detects the first event removed from a bundle of the whole stream", "[cli][evidence]") {
+  BundleFixture f;
+  std::string text = Slurp(f.file);
+  const size_t at = text.find("{\"event\":");
+  REQUIRE(at != std::string::npos);
+  const size_t end = text.find('\n', at);
+  text.erase(at, end + 1 - at);
+  const std::string path = f.store.tmp.Sub("headless.json");
+  WriteFile(path, text);
+  CliResult r = f.Check(path, {"--key", f.vkey});
+  CHECK(r.exit_code == 5);
+  CHECK(r.err.find("starts at version 1: events are missing from the start") != std::string::npos);
+}
+
+TEST_CASE("verify-bundle refuses a bundle checked with another key, even one with the same name",
+          "[cli][evidence]") {
+  BundleFixture f;
+  Store other(0, "other");
+  const std::string other_key = other.VerifierKey();
+  REQUIRE(ParseKey(other_key).name() == ParseKey(f.vkey).name());
+  CliResult r = f.Check(f.file, {"--key", other_key});
+  CHECK(r.exit_code == 5);
+  CHECK(r.err.find("BUNDLE VERIFICATION FAILED: the checkpoint") != std::string::npos);
+}
+
+TEST_CASE("verify-bundle without --key refuses a bundle whose own key was swapped for another", "[cli][evidence]") {
+  BundleFixture f;
+  Store other(0, "other");
+  const std::string edited =
+      f.Edited("\"verifier_key\":\"" + f.vkey + "\"", "\"verifier_key\":\"" + other.VerifierKey() + "\"");
+  CliResult r = f.Check(edited);
+  CHECK(r.exit_code == 5);  // the checkpoint is not signed by the swapped-in key
+  CHECK(r.err.find("BUNDLE VERIFICATION FAILED: the checkpoint") != std::string::npos);
+  CliResult with_key = f.Check(edited, {"--key", f.vkey});
+  CHECK(with_key.exit_code == 0);  // the published key still vouches for the unchanged events
+}
+
+TEST_CASE("bundle --from and --to keep only the events that occurred in the window", "[cli][evidence]") {
+  Store store;
+  const std::string file = store.tmp.Sub("window.json");
+  // customer-42's events occurred on Feb 10, 12, 14, 16, 18 and 20: the window holds 14 and 16.
+  CliResult r = store.Cli({"bundle", "--stream", "customer-42", "--from", "2026-02-13T00:00:00Z", "--to",
+                           "2026-02-17T00:00:00Z", "--out", file, "--json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(Num(ParseObject(r.out), "events") == 2);
+  const std::string text = Slurp(file);
+  CHECK(text.find("\"visit 4\"") != std::string::npos);
+  CHECK(text.find("\"visit 6\"") != std::string::npos);
+  CHECK(text.find("\"visit 2\"") == std::string::npos);
+  CHECK(text.find("\"visit 8\"") == std::string::npos);
+
+  CliResult v = Run(store.tmp, "", {"verify-bundle", file, "--key", store.VerifierKey(), "--json"});
+  REQUIRE(v.exit_code == 0);
+  json::object o = ParseObject(v.out);
+  CHECK(Num(o, "events") == 2);
+  CHECK(Num(o, "first_version") == 2);
+  CHECK(Num(o, "last_version") == 3);
+
+  CliResult empty = store.Cli({"bundle", "--stream", "customer-42", "--from", "2026-03-01T00:00:00Z", "--out", file});
+  CHECK(empty.exit_code == 2);
+  CHECK(empty.err.find("no events in that time window") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace custodian
