@@ -22,6 +22,11 @@
 //   read_all                full scan with decoding (ScanAll) of the imported
 //                           store. Peer: iterate the events family and
 //                           DecodeRecord each value.
+//   verify                  EventLog::Verify of the imported store: recompute
+//                           every leaf from the records and check the stored
+//                           Merkle tree and both indexes. Peer: the same
+//                           scan with decoding and one SHA-256 per record
+//                           (what any recomputation must at least do).
 //   read_stream             all events of one random customer stream
 //                           (ReadStream forward; ~100 events per stream at the
 //                           default size); p50 / p99 latency over --samples
@@ -78,6 +83,7 @@
 #include <fmt/core.h>
 
 #include "core/event.h"
+#include "core/sha256.h"
 #include "core/record.h"
 #include "core/status.h"
 #include "core/time.h"
@@ -118,8 +124,10 @@ constexpr double kReadStreamP99Millis = 1.0;
 constexpr uint64_t kImportMemoryEvents = 10'000'000;
 constexpr uint64_t kImportMemoryLimitMiB = 512;
 
-const std::vector<std::string> kAllWorkloads = {"fdatasync",     "append_sync_single", "append_sync_concurrent",
-                                                "import_batched", "read_all",           "read_stream"};
+const std::vector<std::string> kAllWorkloads = {"fdatasync",      "append_sync_single", "append_sync_concurrent",
+                                                "import_batched", "read_all",           "verify",
+                                                "read_stream"};
+constexpr double kVerifyEventsPerSecond = 300'000;
 
 [[noreturn]] void Die(const std::string& what) {
   fmt::print(stderr, "custodian-bench: {}\n", what);
@@ -179,7 +187,7 @@ uint64_t PeakRssBytes() {
 
 // --- Events ---
 
-constexpr const char* kChannels[] = {"call", "email", "chat", "visit", "letter"};
+constexpr const char* kChannels[] = {"call", "email", "chat", "visit", "meeting"};  // docs/events.md
 constexpr const char* kTopics[] = {"billing.dispute", "contract.renewal", "delivery.delay", "account.access",
                                    "product.question"};
 constexpr const char* kNotes[] = {
@@ -230,7 +238,7 @@ class EventFactory {
     e.correlation_id = fmt::format("req-{:016x}", rng_());
     e.data = fmt::format(
         R"({{"channel":"{}","direction":"{}","duration_s":{},"team":"retention","topic":"{}",)"
-        R"("notes":"{}","tags":["follow-up","priority-{}"],"sentiment":{:.2f},"ticket":{}}})",
+        R"("summary":"{}","tags":["follow-up","priority-{}"],"sentiment":{:.2f},"ticket":{}}})",
         kChannels[rng_() % std::size(kChannels)], rng_() % 2 ? "inbound" : "outbound", rng_() % 3600,
         kTopics[rng_() % std::size(kTopics)], kNotes[rng_() % std::size(kNotes)], rng_() % 4,
         static_cast<double>(rng_() % 200) / 100.0 - 1.0, rng_() % 10'000'000);
@@ -752,6 +760,37 @@ class Bench {
       if (custodian_) row.met = YesNo(row.custodian.value >= kReadAllEventsPerSecond);
       rows.push_back(row);
     }
+    if (wants("verify")) {
+      EnsureImported();
+      Progress("verify");
+      Row row{"verify"};
+      Measure(
+          &row,
+          [&](int) {
+            auto log = OpenLog(CustodianStore(), Sync::kYes);
+            ResetPeakRss();
+            const auto start = SteadyClock::now();
+            Result<VerifyReport> report = log->Verify();
+            const double secs = SecondsSince(start);
+            Check(report.status(), "verify");
+            if (!report->ok) Die("verify found a problem in the benchmark's own store: " + report->problem);
+            const double rate = report->events / secs;
+            return Side{true, rate, Rate(rate), fmt::format("{} events", Grouped(report->events)), PeakRssBytes()};
+          },
+          [&](int) {
+            PeerStore peer(PeerStorePath());
+            ResetPeakRss();
+            const auto start = SteadyClock::now();
+            uint64_t sink = 0;
+            const uint64_t n = peer.ScanAll([&](const Event& e) { sink += Sha256(e.data)[0]; });
+            const double rate = n / SecondsSince(start);
+            return Side{true, rate, Rate(rate), fmt::format("{} events (checksum {})", Grouped(n), sink % 10),
+                        PeakRssBytes()};
+          });
+      row.target = fmt::format(">= {} events/s", Grouped(kVerifyEventsPerSecond));
+      if (custodian_) row.met = YesNo(row.custodian.value >= kVerifyEventsPerSecond);
+      rows.push_back(row);
+    }
     if (wants("read_stream")) {
       EnsureImported();
       Progress("read_stream");
@@ -987,7 +1026,7 @@ int Main(int argc, char** argv) {
   bool quick = false, keep = false;
   app.add_option("--workloads", workloads,
                  "comma-separated: fdatasync, append_sync_single, append_sync_concurrent, import_batched, "
-                 "read_all, read_stream (default all)");
+                 "read_all, verify, read_stream (default all)");
   app.add_option("--events", opt.events, "events per write workload (sync workloads stop earlier at --seconds)");
   app.add_option("--seconds", opt.seconds, "duration of each sync workload");
   app.add_option("--threads", opt.threads, "appender threads of append_sync_concurrent");
