@@ -16,9 +16,11 @@ namespace custodian {
 // Checks everything a producer chooses: id is a non-nil UUID; stream is
 // "<category>-<id>" (or one of the single-word streams "alerts", "system");
 // type is "<noun>.<verb>"; schema >= 1; actor is "staff-<id>", "system" or
-// "system:<name>"; optional fields are short valid UTF-8; data is a JSON
-// object of at most kMaxDataBytes; occurred_at is at most 5 minutes after
-// `now`; the personal section is empty (sealing is not built yet).
+// "system:<name>"; optional fields are short valid UTF-8; data is at most
+// kMaxDataBytes; occurred_at is at most 5 minutes after `now`; the personal
+// section is empty (sealing is not built yet); then the type, schema, stream
+// and data against the event catalogue (core/catalogue.h, ValidatePayload),
+// which parses data once.
 Status ValidateEvent(const Event& e, Timestamp now);
 
 Status ValidateStreamName(std::string_view stream);

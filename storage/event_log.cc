@@ -219,7 +219,8 @@ Status EventLog::OpenDb() {
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   families.emplace_back(rocksdb::kDefaultColumnFamilyName, FamilyOptions("default", cache));
   for (const char* name :
-       {keys::kEventsFamily, keys::kStreamsFamily, keys::kIdsFamily, keys::kMetaFamily, keys::kMerkleFamily}) {
+       {keys::kEventsFamily, keys::kStreamsFamily, keys::kIdsFamily, keys::kMetaFamily, keys::kMerkleFamily,
+        keys::kProjectionsFamily}) {
     families.emplace_back(name, FamilyOptions(name, cache));
   }
 
@@ -252,6 +253,7 @@ Status EventLog::OpenDb() {
   ids_cf_ = handles_[3];
   meta_cf_ = handles_[4];
   merkle_cf_ = handles_[5];
+  projections_cf_ = handles_[6];
   CUSTODIAN_RETURN_IF_ERROR(LoadOrCreateKeys(create));
 
   std::string format;

@@ -270,6 +270,28 @@ class EventLog {
   // disagreement is a report with ok == false.
   Result<VerifyReport> Verify(const ProgressFn& progress = nullptr) const;
 
+  // --- Projection state (replay/projection.h drives these) ---
+  //
+  // Each projection owns the keys under its name in the `projections` family
+  // and a checkpoint: the position it has folded up to. A commit writes state
+  // changes and the new checkpoint in one WriteBatch, so after a crash the two
+  // always agree and no event is folded twice or lost (exactly once). Commits
+  // are not synced: projections can be rebuilt from the log.
+
+  // A change to one key: a value to put, or nullopt to delete.
+  using ProjectionChanges = std::vector<std::pair<std::string, std::optional<std::string>>>;
+
+  Result<std::optional<std::string>> ProjectionGet(std::string_view projection, std::string_view key) const;
+  // Calls `visit(key, value)` for the projection's keys starting with
+  // `prefix`, in key order, until it returns false.
+  Status ProjectionScan(std::string_view projection, std::string_view prefix,
+                        const std::function<bool(std::string_view, std::string_view)>& visit) const;
+  // The position the projection has folded up to (0 when never run).
+  Result<Position> ProjectionCheckpoint(std::string_view projection) const;
+  Status ProjectionCommit(std::string_view projection, const ProjectionChanges& changes, Position checkpoint);
+  // Deletes the projection's state and checkpoint, for a rebuild.
+  Status ProjectionDrop(std::string_view projection);
+
   const std::string& dir() const { return dir_; }
   bool read_only() const { return options_.mode == EventLogOptions::Mode::kReadOnly; }
 
@@ -310,6 +332,7 @@ class EventLog {
   rocksdb::ColumnFamilyHandle* ids_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* merkle_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* projections_cf_ = nullptr;
   std::unique_ptr<note::SigningKey> signer_;
   std::unique_ptr<note::VerifierKey> verifier_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;

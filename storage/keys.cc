@@ -84,4 +84,15 @@ bool ParseMerkleKey(std::string_view key, uint8_t* level, uint64_t* index) {
 
 std::string CheckpointKey(uint64_t size) { return kMetaCheckpointPrefix + EncodeU64(size); }
 
+std::string ProjectionKey(std::string_view projection, std::string_view key) {
+  std::string k(projection);
+  k.push_back('\0');
+  k.append(key);
+  return k;
+}
+
+std::string ProjectionCheckpointKey(std::string_view projection) {
+  return "projection/" + std::string(projection);
+}
+
 }  // namespace custodian::keys

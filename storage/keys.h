@@ -16,7 +16,8 @@ inline constexpr char kStreamsFamily[] = "streams";
 inline constexpr char kIdsFamily[] = "ids";
 inline constexpr char kMetaFamily[] = "meta";
 inline constexpr char kMerkleFamily[] = "merkle";
-// Reserved for later: "keys", "projections".
+inline constexpr char kProjectionsFamily[] = "projections";
+// Reserved for later: "keys".
 
 // The store's format, in meta["format"] and in the CUSTODIAN marker file.
 inline constexpr uint32_t kStoreFormat = 1;
@@ -53,6 +54,11 @@ std::string MerkleKey(uint8_t level, uint64_t index);
 bool ParseMerkleKey(std::string_view key, uint8_t* level, uint64_t* index);
 
 std::string CheckpointKey(uint64_t size);
+
+// projections: projection name, 0x00, the projection's own key -> its state.
+std::string ProjectionKey(std::string_view projection, std::string_view key);
+// meta["projection/" ‖ name] -> the position the projection has folded up to (u64 BE).
+std::string ProjectionCheckpointKey(std::string_view projection);
 
 std::string EncodeU64(uint64_t v);
 bool DecodeU64(std::string_view bytes, uint64_t* v);

@@ -64,9 +64,9 @@ inline EventId RandomId() {
   return EventId(b);
 }
 
-// A valid event for `stream`, occurring at 2026-03-01T10:15:00Z.
-inline Event MakeEvent(const std::string& stream, const std::string& type = "note.added",
-                       const std::string& data = R"({"text":"called about the renewal"})") {
+// An event of `type` with payload `data` for `stream`, occurring at
+// 2026-03-01T10:15:00Z.
+inline Event MakeEvent(const std::string& stream, const std::string& type, const std::string& data) {
   Event e;
   e.id = RandomId();
   e.stream = stream;
@@ -76,6 +76,25 @@ inline Event MakeEvent(const std::string& stream, const std::string& type = "not
   e.source = "crm";
   e.data = data;
   return e;
+}
+
+// A valid event for `stream`, occurring at 2026-03-01T10:15:00Z: a note on a
+// customer stream, otherwise a catalogue type that belongs on that kind of
+// stream (docs/events.md). On a stream of no catalogue category it is a note,
+// which validation refuses.
+inline Event MakeEvent(const std::string& stream) {
+  if (stream.starts_with("staff-")) return MakeEvent(stream, "staff.role_changed", R"({"role":"account_manager"})");
+  if (stream.starts_with("access-")) {
+    return MakeEvent(stream, "data.viewed", R"({"customers":["customer-42"],"view":"customer_profile"})");
+  }
+  if (stream == "alerts") {
+    return MakeEvent(stream, "alert.raised", R"({"alert_id":"alert-1","rule":"mass_export","severity":"warning"})");
+  }
+  if (stream == "system") {
+    return MakeEvent(stream, "handover.planned",
+                     R"({"handover_id":"ho-1","from":"staff-12","assignments":[{"customer":"customer-42","to":"staff-7"}]})");
+  }
+  return MakeEvent(stream, "note.added", R"({"text":"called about the renewal"})");
 }
 
 }  // namespace custodian::testing

@@ -53,6 +53,16 @@ int RunReadAll(const Globals& g, uint64_t from, uint64_t limit, bool json);
 int RunTail(const Globals& g, std::optional<uint64_t> from, const std::string& stream, uint64_t count, bool json);
 int RunStats(const Globals& g, const std::string& stream, bool json);
 
+// At most `max` bytes of `s` on one line, cut at a character boundary.
+std::string OneLineText(std::string_view s, size_t max);
+
+// Customers and projections (cli_customer.cc).
+int RunCustomerShow(const Globals& g, const std::string& id, const std::string& as_of,
+                    const std::string& as_of_business, bool json);
+int RunCustomerTimeline(const Globals& g, const std::string& id, bool json);
+int RunCustomerCustody(const Globals& g, const std::string& id, const std::string& at, bool json);
+int RunRebuild(const Globals& g, const std::string& name, bool json);
+
 // Tamper evidence (cli_evidence.cc).
 int RunKeyShow(const Globals& g, bool json);
 int RunCheckpoint(const Globals& g, bool list, bool json);

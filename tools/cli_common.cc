@@ -56,10 +56,7 @@ Result<std::unique_ptr<EventLog>> OpenStore(const Globals& g, EventLogOptions::M
 
 // --- printing events ---
 
-namespace {
-
-// At most `max` bytes of `s` on one line, cut at a character boundary.
-std::string OneLine(std::string_view s, size_t max) {
+std::string OneLineText(std::string_view s, size_t max) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
     const bool continuation = (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80;
@@ -71,6 +68,8 @@ std::string OneLine(std::string_view s, size_t max) {
   }
   return out;
 }
+
+namespace {
 
 // "2026-03-01 10:15" (UTC), for aligned listings.
 std::string Minutes(Timestamp t) {
@@ -95,7 +94,7 @@ void PrintEvent(const Event& e, bool json) {
     return;
   }
   fmt::print(kRowFormat, e.position.value(), e.version.value(), Minutes(e.occurred_at), Minutes(e.recorded_at),
-             e.stream, e.type, e.actor, OneLine(e.data, 60));
+             e.stream, e.type, e.actor, OneLineText(e.data, 60));
 }
 
 }  // namespace custodian::cli

@@ -14,12 +14,16 @@
 //   custodian [--data DIR] verify [--against CHECKPOINT_FILE [--key VKEY]]
 //   custodian [--data DIR] bundle --stream S [--from T] [--to T] --out FILE
 //   custodian verify-bundle FILE [--key VKEY]
+//   custodian [--data DIR] customer show ID [--as-of T | --as-of-business T]
+//   custodian [--data DIR] customer timeline ID
+//   custodian [--data DIR] customer custody ID [--at T]
+//   custodian [--data DIR] rebuild [NAME]
 //
 // Every query takes --json: listings print JSON Lines, single answers one
 // JSON document. Exit codes: 0 ok, 1 usage, 2 rejected input, 3 conflict,
 // 4 storage error, 5 verification failed. Commands that only read open the
 // store read-only, so they work while another process writes to it.
-// The commands themselves are in cli_log.cc and cli_evidence.cc.
+// The commands themselves are in cli_log.cc, cli_evidence.cc and cli_customer.cc.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -174,6 +178,33 @@ int main(int argc, char** argv) {
                             "The verifier key to trust (text or file); without it, the key in the bundle is used");
   verify_bundle->add_flag("--json", json, "Print the verdict as JSON");
 
+  // --- customers and projections ---
+  std::string customer_id, as_of, as_of_business, at;
+  auto* customer = app.add_subcommand("customer", "One customer: its picture, history and chain of custody");
+  customer->require_subcommand(1);
+  auto* customer_show = customer->add_subcommand(
+      "show", "Profile, owner, contacts, open deals, requests and commitments, last contact, orders; with --as-of "
+              "or --as-of-business, the customer as it stood then, replayed from its events");
+  customer_show->add_option("id", customer_id, "The customer: 42 or customer-42")->required();
+  customer_show->add_option("--as-of", as_of, "What we knew at this RFC 3339 time (events recorded by then)");
+  customer_show->add_option("--as-of-business", as_of_business,
+                            "What had happened by this time (events that occurred by then); flags late entries");
+  customer_show->add_flag("--json", json, "Print as JSON");
+  auto* customer_timeline = customer->add_subcommand(
+      "timeline", "Every event of the customer in plain words, corrections next to what they fix");
+  customer_timeline->add_option("id", customer_id, "The customer")->required();
+  customer_timeline->add_flag("--json", json, "One event per line, as JSON");
+  auto* customer_custody =
+      customer->add_subcommand("custody", "Who owned the customer when, and why it changed hands");
+  customer_custody->add_option("id", customer_id, "The customer")->required();
+  customer_custody->add_option("--at", at, "Only: who owned it at this RFC 3339 time");
+  customer_custody->add_flag("--json", json, "Print as JSON");
+
+  std::string projection;
+  auto* rebuild = app.add_subcommand("rebuild", "Fold a projection (or all) again from the first event, with progress");
+  rebuild->add_option("name", projection, "The projection, e.g. customer (default: all)");
+  rebuild->add_flag("--json", json, "Print the result as JSON");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -195,5 +226,9 @@ int main(int argc, char** argv) {
   if (verify->parsed()) return RunVerify(g, against, key_text, json);
   if (bundle->parsed()) return RunBundle(g, bundle_stream, bundle_from, bundle_to, bundle_out, json);
   if (verify_bundle->parsed()) return RunVerifyBundle(bundle_file, key_text, json);
+  if (customer_show->parsed()) return RunCustomerShow(g, customer_id, as_of, as_of_business, json);
+  if (customer_timeline->parsed()) return RunCustomerTimeline(g, customer_id, json);
+  if (customer_custody->parsed()) return RunCustomerCustody(g, customer_id, at, json);
+  if (rebuild->parsed()) return RunRebuild(g, projection, json);
   return kExitUsage;
 }

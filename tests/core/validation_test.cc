@@ -40,9 +40,16 @@ TEST_CASE("Well-formed stream names are accepted, including the reserved alerts 
                              "c1-0", "alerts", "system"}) {
     INFO(stream);
     CHECK(ValidateStreamName(stream).ok());
-    Event e = MakeEvent(stream);
-    CHECK(ValidateEvent(e, kNow).ok());
   }
+  // Whole events: MakeEvent picks a catalogue type that belongs on the stream.
+  for (const char* stream : {"customer-42", "staff-7", "access-staff-7", "customer-ABC.def_1-2", "alerts", "system"}) {
+    INFO(stream);
+    CHECK(ValidateEvent(MakeEvent(stream), kNow).ok());
+  }
+  // A well-formed name of a category no catalogue type belongs on passes the
+  // grammar but not the catalogue.
+  Status s = ValidateEvent(MakeEvent("my_category-x"), kNow);
+  CHECK(s.message() == "type 'note.added' belongs on a customer-<id> stream, not my_category-x");
   CHECK(ValidateStreamName(std::string(kMaxStreamBytes - 2, 'a') + "-1").ok());
 }
 
@@ -157,8 +164,10 @@ TEST_CASE("Schema 0 is rejected and the message names the field", "[validation]"
   CheckFieldError(ValidateEvent(e, kNow), "schema", "must be 1 or more, got 0");
   e.schema = 1;
   CHECK(ValidateEvent(e, kNow).ok());
+  // Schemas above 1 pass the envelope; the catalogue (v1) knows only schema 1.
   e.schema = UINT32_MAX;
-  CHECK(ValidateEvent(e, kNow).ok());
+  CHECK(ValidateEvent(e, kNow).message() ==
+        "type 'note.added' has no schema 4294967295 in the event catalogue (v1); known schemas: 1");
 }
 
 TEST_CASE("occurred_at up to 5 minutes after now is accepted and later is rejected", "[validation]") {
@@ -205,8 +214,9 @@ TEST_CASE("Optional fields that are too long, hold control characters or are not
 }
 
 TEST_CASE("Data over 1 MiB is rejected and data of exactly 1 MiB is accepted", "[validation]") {
-  // {"x":"aaa...a"} with the string filling the object to exactly kMaxDataBytes.
-  const std::string prefix = R"({"x":")", suffix = R"("})";
+  // A note with an extension field "x" whose string fills the object to
+  // exactly kMaxDataBytes.
+  const std::string prefix = R"({"text":"long","x":")", suffix = R"("})";
   std::string data = prefix + std::string(kMaxDataBytes - prefix.size() - suffix.size(), 'a') + suffix;
   REQUIRE(data.size() == kMaxDataBytes);
   Event e = MakeEvent("customer-1");
@@ -234,7 +244,7 @@ TEST_CASE("Data that is not a JSON object is rejected and the message names the 
   Event e = MakeEvent("customer-1");
   e.data = "{\"a\":\"caf\xe9\"}";
   CheckFieldError(ValidateEvent(e, kNow), "data", "is not valid UTF-8");
-  e.data = R"({"nested":{"list":[1,2.5,"x",null,true]}})";
+  e.data = R"({"text":"x","nested":{"list":[1,2.5,"x",null,true]}})";
   CHECK(ValidateEvent(e, kNow).ok());
 }
 

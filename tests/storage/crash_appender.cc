@@ -51,7 +51,8 @@ bool Report(const std::vector<Event>& events, const AppendResult& result) {
 Event NewEvent(const std::string& stream, const std::string& tag, int thread, uint64_t seq) {
   Event e = testing::MakeEvent(
       stream, "note.added",
-      R"({"tag":")" + tag + R"(","thread":)" + std::to_string(thread) + R"(,"seq":)" + std::to_string(seq) + "}");
+      R"({"text":"crash-test","tag":")" + tag + R"(","thread":)" + std::to_string(thread) + R"(,"seq":)" +
+          std::to_string(seq) + "}");  // no spaces: crash_test reads the data as one word
   e.occurred_at = SystemClock().Now();
   return e;
 }

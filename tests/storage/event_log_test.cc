@@ -429,6 +429,8 @@ TEST_CASE("An invalid event is rejected with InvalidArgument and nothing of its 
   SECTION("no actor") { bad.actor.clear(); }
   SECTION("the nil id") { bad.id = EventId(); }
   SECTION("data that is not a JSON object") { bad.data = "[1,2"; }
+  SECTION("a type that is not in the catalogue") { bad.type = "note.deleted"; }
+  SECTION("a payload the catalogue refuses") { bad.data = R"({"txt":"the required text field is misspelt"})"; }
   SECTION("occurred_at an hour after the clock") { bad.occurred_at = Timestamp(kTestNow.value() + 3'600'000'000LL); }
   SECTION("personal data, which cannot be sealed yet") {
     bad.personal.scheme = PersonalSection::Scheme::kAes256Gcm;
@@ -495,7 +497,7 @@ TEST_CASE("ReadStream reads forwards and backwards from a version, up to a limit
   auto log = OpenTestLog(tmp.path(), &clock);
   std::vector<Event> appended;
   for (int i = 0; i < 6; ++i) {
-    Event e = MakeEvent("customer-1", "note.added", R"({"n":)" + std::to_string(i) + "}");
+    Event e = MakeEvent("customer-1", "note.added", R"({"text":"note )" + std::to_string(i) + R"("})");
     appended.push_back(e);
     REQUIRE(log->Append("customer-1", {e}).ok());
     AppendOne(*log, "customer-2");  // interleaved, so versions and positions differ

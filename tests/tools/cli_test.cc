@@ -148,10 +148,14 @@ TEST_CASE("bad input through the CLI gets its exit code and message and leaves t
       {"bad id", {"append", EventJson("not-a-uuid")}, "", 2, "field 'id'"},
       {"oversized data", {"append", "-"}, EventJson(kId2, "customer-42", oversized), 2, "1 MiB"},
       {"invalid UTF-8", {"append", "-"}, bad_utf8, 2, "UTF-8"},
+      {"a payload the catalogue refuses", {"append", EventJson(kId2, "customer-42", R"({"channel":"fax","direction":"inbound"})")},
+       "", 2, "field 'data.channel': expected one of call, email, meeting, visit, chat; got \"fax\""},
+      {"a type on the wrong stream", {"append", EventJson(kId2, "staff-7")}, "", 2,
+       "type 'interaction.logged' belongs on a customer-<id> stream, not staff-7"},
       {"wrong expected version", {"append", "--expected-version", "5", EventJson(kId2)}, "", 3,
        "customer-42 is at version 0; expected version 5"},
       {"expected no stream", {"append", "--expected-version", "none", EventJson(kId2)}, "", 3, "already exists"},
-      {"same id, other content", {"append", EventJson(kId1, "customer-42", R"({"channel":"email"})")}, "", 3,
+      {"same id, other content", {"append", EventJson(kId1, "customer-42", R"({"channel":"email","direction":"inbound"})")}, "", 3,
        "with other content"},
       {"duplicate ids in one batch", {"import", "-"}, EventJson(kId2) + "\n" + EventJson(kId2, "customer-7") + "\n",
        2, "line 2: event id " + std::string(kId2) + " was already used on line 1"},
@@ -200,7 +204,7 @@ TEST_CASE("a bad line stops the import with its line number and nothing of its b
 TEST_CASE("import --skip-invalid writes the valid lines and lists the bad ones", "[cli]") {
   Store store;
   std::string file = EventJson(kId2) + "\n" + "{broken\n" + "\n" + EventJson(kId3, "Bad Stream") + "\n" +
-                     EventJson(kId4) + "\n" + EventJson(kId1, "customer-42", R"({"other":true})") + "\n";
+                     EventJson(kId4) + "\n" + EventJson(kId1, "customer-42", R"({"channel":"chat","direction":"inbound"})") + "\n";
   CliResult r = store.Cli({"import", "--skip-invalid", "--json", "-"}, file);
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::Contains(R"("lines":6,"written":2,"already_present":0)"));

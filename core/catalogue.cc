@@ -1,0 +1,523 @@
+#include "core/catalogue.h"
+
+#include <boost/json.hpp>
+
+#include <array>
+#include <charconv>
+#include <string>
+#include <unordered_map>
+
+#include "core/event.h"
+#include "core/time.h"
+#include "core/types.h"
+#include "core/validation.h"
+
+namespace json = boost::json;
+
+namespace custodian {
+namespace {
+
+using FT = FieldType;
+
+struct Index {
+  std::unordered_map<std::string_view, const EventTypeSpec*> by_type;
+  std::string known_types;  // "customer.registered, customer.updated, ..."
+};
+
+const Index& GetIndex() {
+  static const Index index = [] {
+    Index i;
+    for (const EventTypeSpec& spec : Catalogue()) {
+      i.by_type.emplace(spec.type, &spec);  // one schema per type in v1
+      if (!i.known_types.empty()) i.known_types += ", ";
+      i.known_types += spec.type;
+    }
+    return i;
+  }();
+  return index;
+}
+
+// --- Values and messages ---
+
+constexpr size_t kMaxStringBytes = 200;
+constexpr size_t kMaxTextBytes = 65536;
+constexpr size_t kMaxRecordIdBytes = 100;
+constexpr size_t kMaxShownBytes = 80;
+
+bool IsAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+bool IsUpper(char c) { return c >= 'A' && c <= 'Z'; }
+
+// [A-Za-z0-9][A-Za-z0-9._-]*, plus ':' when `colon` is set.
+bool IsIdText(std::string_view s, bool colon) {
+  if (s.empty() || !IsAlnum(s[0])) return false;
+  for (char c : s) {
+    if (!IsAlnum(c) && c != '.' && c != '_' && c != '-' && !(colon && c == ':')) return false;
+  }
+  return true;
+}
+
+bool IsPrefixedId(std::string_view s, std::string_view prefix) {
+  return s.size() <= kMaxStreamBytes && s.starts_with(prefix) && IsIdText(s.substr(prefix.size()), false);
+}
+
+std::string Shown(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::string: {
+      std::string_view s = v.get_string();
+      if (s.size() <= kMaxShownBytes) return json::serialize(s);
+      size_t cut = kMaxShownBytes;
+      while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // keep UTF-8 whole
+      return json::serialize(s.substr(0, cut)) + "... (" + std::to_string(s.size()) + " bytes)";
+    }
+    case json::kind::array:
+      return "an array";
+    case json::kind::object:
+      return "an object";
+    case json::kind::double_: {
+      std::array<char, 32> buffer;  // shortest form: 2.5, not boost's 2.5E0
+      auto [end, ec] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), v.get_double());
+      return ec == std::errc() ? std::string(buffer.data(), end) : json::serialize(v);
+    }
+    default:
+      return json::serialize(v);
+  }
+}
+
+Status FieldError(std::string_view path, const std::string& message) {
+  return Status::InvalidArgument("field '" + std::string(path) + "': " + message);
+}
+
+Status Expected(std::string_view path, std::string_view what, const json::value& got) {
+  return FieldError(path, "expected " + std::string(what) + "; got " + Shown(got));
+}
+
+std::string Joined(const std::vector<std::string_view>& values) {
+  std::string out;
+  for (std::string_view v : values) {
+    if (!out.empty()) out += ", ";
+    out += v;
+  }
+  return out;
+}
+
+bool IsLabel(std::string_view s, size_t max_bytes, bool allow_breaks) {
+  if (s.empty() || s.size() > max_bytes) return false;
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) < 0x20 && !(allow_breaks && (c == '\n' || c == '\r' || c == '\t'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool IsNumber(const json::value& v) { return v.is_int64() || v.is_uint64() || v.is_double(); }
+double AsDouble(const json::value& v) {
+  return v.is_int64()    ? static_cast<double>(v.get_int64())
+         : v.is_uint64() ? static_cast<double>(v.get_uint64())
+                         : v.get_double();
+}
+
+// True when `v` is a value of the scalar type `t`.
+bool MatchesScalar(FieldType t, const json::value& v) {
+  switch (t) {
+    case FT::kBoolean:
+      return v.is_bool();
+    case FT::kAmount:
+      return IsNumber(v) && AsDouble(v) >= 0;
+    case FT::kPercent:
+      return IsNumber(v) && AsDouble(v) >= 0 && AsDouble(v) <= 100;
+    case FT::kCount:
+      return v.is_uint64() || (v.is_int64() && v.get_int64() >= 0);
+    case FT::kObject:
+      return v.is_object();
+    default:
+      break;
+  }
+  if (!v.is_string()) return false;
+  std::string_view s = v.get_string();
+  switch (t) {
+    case FT::kString:
+      return IsLabel(s, kMaxStringBytes, /*allow_breaks=*/false);
+    case FT::kText:
+      return IsLabel(s, kMaxTextBytes, /*allow_breaks=*/true);
+    case FT::kTime:
+      return ParseRfc3339(s).ok();
+    case FT::kRecordId:
+      return s.size() <= kMaxRecordIdBytes && IsIdText(s, true);
+    case FT::kStaffId:
+      return IsPrefixedId(s, "staff-");
+    case FT::kCustomerId:
+      return IsPrefixedId(s, "customer-");
+    case FT::kSubjectId:
+      return IsPrefixedId(s, "customer-") || IsPrefixedId(s, "contact-") || IsPrefixedId(s, "staff-");
+    case FT::kEventId:
+      return EventId::Parse(s).ok();
+    case FT::kCurrency:
+      return s.size() == 3 && IsUpper(s[0]) && IsUpper(s[1]) && IsUpper(s[2]);
+    case FT::kCountry:
+      return s.size() == 2 && IsUpper(s[0]) && IsUpper(s[1]);
+    default:
+      return false;
+  }
+}
+
+// The element type of an array type (kObject for kAssignments).
+FieldType ElementType(FieldType t) {
+  switch (t) {
+    case FT::kStringArray:
+      return FT::kString;
+    case FT::kStaffIdArray:
+      return FT::kStaffId;
+    case FT::kCustomerIdArray:
+      return FT::kCustomerId;
+    case FT::kEventIdArray:
+      return FT::kEventId;
+    default:
+      return FT::kObject;
+  }
+}
+
+bool IsArrayType(FieldType t) {
+  return t == FT::kStringArray || t == FT::kStaffIdArray || t == FT::kCustomerIdArray || t == FT::kEventIdArray ||
+         t == FT::kAssignments;
+}
+
+Status CheckAssignment(const std::string& path, const json::value& v) {
+  if (!v.is_object()) return Expected(path, "an object {\"customer\": customer id, \"to\": staff id}", v);
+  const json::object& o = v.get_object();
+  for (const auto& [key, type] : {std::pair<std::string_view, FieldType>{"customer", FT::kCustomerId},
+                                  std::pair<std::string_view, FieldType>{"to", FT::kStaffId}}) {
+    const json::value* member = o.if_contains(key);
+    std::string member_path = path + "." + std::string(key);
+    if (member == nullptr || member->is_null())
+      return Status::InvalidArgument("field '" + member_path + "' is missing");
+    if (!MatchesScalar(type, *member)) return Expected(member_path, FieldTypeText(type), *member);
+  }
+  return Status::Ok();
+}
+
+Status CheckField(const FieldSpec& f, const json::value& v) {
+  if (f.type == FT::kEnum) {
+    if (v.is_string()) {
+      std::string_view s = v.get_string();
+      for (std::string_view allowed : f.values) {
+        if (s == allowed) return Status::Ok();
+      }
+    }
+    return Expected("data." + std::string(f.name), "one of " + Joined(f.values), v);
+  }
+  if (!IsArrayType(f.type)) {
+    if (MatchesScalar(f.type, v)) return Status::Ok();
+    return Expected("data." + std::string(f.name), FieldTypeText(f.type), v);
+  }
+  if (!v.is_array()) return Expected("data." + std::string(f.name), FieldTypeText(f.type), v);
+  const json::array& items = v.get_array();
+  const FieldType element = ElementType(f.type);
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (f.type == FT::kAssignments) {
+      CUSTODIAN_RETURN_IF_ERROR(
+          CheckAssignment("data." + std::string(f.name) + "[" + std::to_string(i) + "]", items[i]));
+    } else if (!MatchesScalar(element, items[i])) {
+      return Expected("data." + std::string(f.name) + "[" + std::to_string(i) + "]", FieldTypeText(element), items[i]);
+    }
+  }
+  return Status::Ok();
+}
+
+// --- Streams ---
+
+bool StreamFits(StreamRule rule, std::string_view stream) {
+  switch (rule) {
+    case StreamRule::kCustomer:
+      return IsPrefixedId(stream, "customer-");
+    case StreamRule::kStaff:
+      return IsPrefixedId(stream, "staff-");
+    case StreamRule::kAccess:
+      return stream.starts_with("access-") && IsPrefixedId(stream.substr(7), "staff-");
+    case StreamRule::kAlerts:
+      return stream == "alerts";
+    case StreamRule::kSystemOrCustomer:
+      return stream == "system" || IsPrefixedId(stream, "customer-");
+    case StreamRule::kSubject:
+      return IsPrefixedId(stream, "customer-") || IsPrefixedId(stream, "staff-");
+    case StreamRule::kFixedEvent:
+      return stream == "alerts" || stream == "system" || IsPrefixedId(stream, "customer-") ||
+             IsPrefixedId(stream, "staff-") ||
+             (stream.starts_with("access-") && IsPrefixedId(stream.substr(7), "staff-"));
+  }
+  return false;
+}
+
+// --- Cross-field rules (EventTypeSpec::rules) ---
+
+const json::value* Present(const json::object& data, std::string_view name) {
+  const json::value* v = data.if_contains(name);
+  return v == nullptr || v->is_null() ? nullptr : v;
+}
+
+std::string_view StringOf(const json::value* v) { return v ? std::string_view(v->get_string()) : std::string_view(); }
+
+Status CheckRules(const EventTypeSpec& spec, const json::object& data, std::string_view stream) {
+  const std::string_view type = spec.type;
+  if (type == "customer.registered") {
+    const bool individual = StringOf(Present(data, "kind")) == "individual";
+    const bool has_name = Present(data, "name") != nullptr;
+    if (individual && has_name) {
+      return FieldError("data.name",
+                        "an individual customer's name is personal data; it goes in the sealed personal section, "
+                        "which is not available in this version");
+    }
+    if (!individual && !has_name) {
+      return Status::InvalidArgument(
+          "field 'data.name' is missing; customer.registered requires it for an organization (kind is "
+          "organization when absent)");
+    }
+  } else if (type == "deal.stage_changed") {
+    std::string_view stage = StringOf(Present(data, "stage"));
+    if (const json::value* previous = Present(data, "previous_stage"); previous && previous->get_string() == stage) {
+      return FieldError("data.stage",
+                        "is the same as previous_stage (" + Shown(*previous) + "); a stage change needs a new stage");
+    }
+  } else if (type == "customer.owner_assigned") {
+    std::string_view reason = StringOf(Present(data, "reason"));
+    const json::value* previous = Present(data, "previous_owner");
+    if (reason == "initial" && previous) {
+      return FieldError("data.previous_owner",
+                        "must be absent or null when reason is \"initial\"; got " + Shown(*previous));
+    }
+    if (reason != "initial" && !previous) {
+      return Status::InvalidArgument(
+          "field 'data.previous_owner' is missing; customer.owner_assigned requires it "
+          "when reason is \"" +
+          std::string(reason) + "\"");
+    }
+    if (previous && previous->get_string() == StringOf(Present(data, "owner"))) {
+      return FieldError("data.owner", "is the same as previous_owner (" + Shown(*previous) + ")");
+    }
+    if (reason == "handover" && !Present(data, "handover_id")) {
+      return Status::InvalidArgument(
+          "field 'data.handover_id' is missing; customer.owner_assigned requires it when reason is \"handover\"");
+    }
+  } else if (type == "handover.planned") {
+    std::string_view from = StringOf(Present(data, "from"));
+    const json::array& assignments = data.at("assignments").get_array();
+    for (size_t i = 0; i < assignments.size(); ++i) {
+      if (assignments[i].get_object().at("to").get_string() == from) {
+        return FieldError("data.assignments[" + std::to_string(i) + "].to",
+                          "is " + std::string(from) + ", who hands over; a successor must be someone else");
+      }
+    }
+  } else if (type == "alert.raised") {
+    const json::value* from = Present(data, "window_from");
+    const json::value* to = Present(data, "window_to");
+    if (from && to && ParseRfc3339(from->get_string())->value() > ParseRfc3339(to->get_string())->value()) {
+      return FieldError("data.window_from", Shown(*from) + " is after window_to " + Shown(*to));
+    }
+  } else if (type == "subject.erased") {
+    std::string_view subject = StringOf(Present(data, "subject"));
+    const bool fits = subject.starts_with("contact-") ? IsPrefixedId(stream, "customer-") : stream == subject;
+    if (!fits) {
+      return FieldError("data.subject",
+                        Shown(*Present(data, "subject")) + " is erased on " +
+                            (subject.starts_with("contact-") ? std::string("its customer's customer-<id> stream")
+                                                             : "its own stream " + std::string(subject)) +
+                            ", not " + std::string(stream));
+    }
+  }
+  return Status::Ok();
+}
+
+// Parses `data` on a stack arena: no heap allocation for payloads that fit,
+// which is all of them at the sizes CRMs send (DESIGN.md, Storage: ~300 bytes).
+class PayloadParser {
+ public:
+  PayloadParser()
+      : resource_(arena_.data(), arena_.size()),
+        parser_(json::storage_ptr(&resource_), json::parse_options(), temp_.data(), temp_.size()) {}
+
+  Result<json::value> Parse(std::string_view text) {
+    boost::system::error_code ec;
+    size_t n = parser_.write(text.data(), text.size(), ec);
+    if (ec) {
+      std::string why = ec.message();
+      if (!IsValidUtf8(text)) why = "the text is not valid UTF-8";
+      return Status::InvalidArgument("field 'data': invalid JSON at byte " + std::to_string(n) + ": " + why);
+    }
+    return parser_.release();
+  }
+
+ private:
+  alignas(std::max_align_t) std::array<unsigned char, 4096> arena_;
+  alignas(std::max_align_t) std::array<unsigned char, 1024> temp_;
+  json::monotonic_resource resource_;
+  json::parser parser_;
+};
+
+const char* KindName(json::kind k) {
+  switch (k) {
+    case json::kind::null:
+      return "null";
+    case json::kind::bool_:
+      return "a boolean";
+    case json::kind::int64:
+    case json::kind::uint64:
+    case json::kind::double_:
+      return "a number";
+    case json::kind::string:
+      return "a string";
+    case json::kind::array:
+      return "an array";
+    case json::kind::object:
+      return "an object";
+  }
+  return "something else";
+}
+
+}  // namespace
+
+const EventTypeSpec* FindEventType(std::string_view type, uint32_t schema) {
+  const Index& index = GetIndex();
+  auto it = index.by_type.find(type);
+  if (it == index.by_type.end() || it->second->schema != schema) return nullptr;
+  return it->second;
+}
+
+std::string_view StreamRuleText(StreamRule rule) {
+  switch (rule) {
+    case StreamRule::kCustomer:
+      return "a customer-<id> stream";
+    case StreamRule::kStaff:
+      return "a staff-<id> stream";
+    case StreamRule::kAccess:
+      return "an access-<staff id> stream (such as access-staff-7)";
+    case StreamRule::kAlerts:
+      return "the alerts stream";
+    case StreamRule::kSystemOrCustomer:
+      return "the system stream or a customer-<id> stream";
+    case StreamRule::kSubject:
+      return "the subject's stream (customer-<id> or staff-<id>; a contact's on its customer's stream)";
+    case StreamRule::kFixedEvent:
+      return "the stream of the event it fixes (customer-<id>, staff-<id>, access-<staff id>, alerts or system)";
+  }
+  return "?";
+}
+
+std::string_view FieldTypeText(FieldType type) {
+  switch (type) {
+    case FT::kString:
+      return "a string of 1-200 bytes without control characters";
+    case FT::kText:
+      return "a string of 1-65536 bytes";
+    case FT::kEnum:
+      return "one of the listed values";
+    case FT::kTime:
+      return "an RFC 3339 time such as 2026-03-01T10:15:00Z";
+    case FT::kRecordId:
+      return "a record id such as deal-5001 (1-100 bytes: letters, digits, '.', '_', ':' or '-', starting with a "
+             "letter or digit)";
+    case FT::kStaffId:
+      return "a staff id such as staff-7";
+    case FT::kCustomerId:
+      return "a customer id such as customer-42";
+    case FT::kSubjectId:
+      return "a subject id: customer-<id>, contact-<id> or staff-<id>";
+    case FT::kEventId:
+      return "an event id (a UUID such as 7f0c1a9e-2b8d-4c1e-9a57-3d2f6b1c0e44)";
+    case FT::kAmount:
+      return "a number of 0 or more";
+    case FT::kCount:
+      return "a whole number of 0 or more";
+    case FT::kPercent:
+      return "a number from 0 to 100";
+    case FT::kCurrency:
+      return "an ISO 4217 currency code such as EUR";
+    case FT::kCountry:
+      return "an ISO 3166-1 alpha-2 country code such as DE";
+    case FT::kBoolean:
+      return "true or false";
+    case FT::kStringArray:
+      return "an array of strings of 1-200 bytes";
+    case FT::kStaffIdArray:
+      return "an array of staff ids";
+    case FT::kCustomerIdArray:
+      return "an array of customer ids";
+    case FT::kEventIdArray:
+      return "an array of event ids";
+    case FT::kAssignments:
+      return "an array of {\"customer\": customer id, \"to\": staff id} objects";
+    case FT::kObject:
+      return "a JSON object";
+  }
+  return "?";
+}
+
+Status ValidatePayload(std::string_view type, uint32_t schema, std::string_view stream, std::string_view data_json) {
+  const Index& index = GetIndex();
+  auto it = index.by_type.find(type);
+  if (it == index.by_type.end()) {
+    return Status::InvalidArgument("type '" + std::string(type.substr(0, kMaxShownBytes)) +
+                                   "' is not in the event catalogue (v" + std::to_string(kCatalogueVersion) +
+                                   "); known types: " + index.known_types);
+  }
+  const EventTypeSpec& spec = *it->second;
+  if (spec.schema != schema) {
+    return Status::InvalidArgument("type '" + std::string(type) + "' has no schema " + std::to_string(schema) +
+                                   " in the event catalogue (v" + std::to_string(kCatalogueVersion) +
+                                   "); known schemas: " + std::to_string(spec.schema));
+  }
+  if (!StreamFits(spec.stream, stream)) {
+    return Status::InvalidArgument("type '" + std::string(type) + "' belongs on " +
+                                   std::string(StreamRuleText(spec.stream)) + ", not " +
+                                   std::string(stream.substr(0, kMaxShownBytes)));
+  }
+
+  PayloadParser parser;
+  Result<json::value> parsed = parser.Parse(data_json);
+  if (!parsed.ok()) return parsed.status();
+  if (!parsed->is_object()) {
+    return Status::InvalidArgument(std::string("field 'data': expected a JSON object, got ") +
+                                   KindName(parsed->kind()));
+  }
+  const json::object& data = parsed->get_object();
+
+  const bool is_contact = type.starts_with("contact.");
+  for (const auto& member : data) {
+    std::string_view key = member.key();
+    bool personal = is_contact && key == "name";
+    for (std::string_view p : kPersonalKeys) personal = personal || key == p;
+    if (personal) {
+      return FieldError("data." + std::string(key),
+                        "personal data (names, e-mail addresses, phone numbers) does not belong in data; it goes in "
+                        "the sealed personal section, which is not available in this version");
+    }
+  }
+
+  for (const FieldSpec& f : spec.fields) {
+    const json::value* v = Present(data, f.name);
+    if (v == nullptr) {
+      if (f.presence == Presence::kRequired) {
+        return Status::InvalidArgument(
+            "field 'data." + std::string(f.name) + "' is missing; " + std::string(type) + " requires it (" +
+            (f.type == FT::kEnum ? "one of " + Joined(f.values) : std::string(FieldTypeText(f.type))) + ")");
+      }
+      continue;
+    }
+    CUSTODIAN_RETURN_IF_ERROR(CheckField(f, *v));
+    if (!f.needs.empty() && Present(data, f.needs) == nullptr) {
+      return Status::InvalidArgument("field 'data." + std::string(f.needs) + "' is missing; " + std::string(type) +
+                                     " requires it when " + std::string(f.name) + " is given");
+    }
+  }
+  if (!spec.at_least_one_of.empty()) {
+    bool any = false;
+    for (std::string_view name : spec.at_least_one_of) any = any || Present(data, name) != nullptr;
+    if (!any) {
+      return Status::InvalidArgument("field 'data': " + std::string(type) + " needs at least one of " +
+                                     Joined(spec.at_least_one_of) + "; got none");
+    }
+  }
+  if (!spec.rules.empty()) CUSTODIAN_RETURN_IF_ERROR(CheckRules(spec, data, stream));
+  return Status::Ok();
+}
+
+}  // namespace custodian

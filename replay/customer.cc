@@ -1,0 +1,424 @@
+#include "replay/customer.h"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+
+#include "core/time.h"
+
+namespace json = boost::json;
+
+namespace custodian {
+namespace {
+
+std::string Str(const json::object& o, std::string_view k) {
+  auto it = o.find(k);
+  return it != o.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
+}
+
+std::optional<double> Num(const json::object& o, std::string_view k) {
+  auto it = o.find(k);
+  if (it == o.end() || !it->value().is_number()) return std::nullopt;
+  return it->value().to_number<double>();
+}
+
+std::optional<bool> Bool(const json::object& o, std::string_view k) {
+  auto it = o.find(k);
+  if (it == o.end() || !it->value().is_bool()) return std::nullopt;
+  return it->value().get_bool();
+}
+
+std::optional<Timestamp> Time(const json::object& o, std::string_view k) {
+  std::string s = Str(o, k);
+  if (s.empty()) return std::nullopt;
+  Result<Timestamp> t = ParseRfc3339(s);
+  return t.ok() ? std::optional<Timestamp>(*t) : std::nullopt;
+}
+
+void SetIfPresent(const json::object& o, std::string_view k, std::string* field) {
+  if (auto it = o.find(k); it != o.end() && it->value().is_string()) *field = std::string(it->value().get_string());
+}
+
+}  // namespace
+
+Status ApplyToCustomer(CustomerState& s, const Event& e) {
+  boost::system::error_code ec;
+  json::value parsed = json::parse(e.data, ec);
+  if (ec || !parsed.is_object()) {
+    return Status::Corruption("event at position " + std::to_string(e.position.value()) + " has data that is not a "
+                              "JSON object");
+  }
+  const json::object& d = parsed.get_object();
+  if (s.id.empty()) s.id = e.stream;
+  ++s.events;
+  s.last_position = e.position.value();
+  s.last_recorded_at = e.recorded_at;
+  if (e.recorded_at.value() - e.occurred_at.value() > kLateAfterMicros) ++s.late_events;
+  const std::string& t = e.type;
+
+  if (t == "customer.registered" || t == "customer.updated") {
+    s.registered = true;
+    for (auto [key, field] : {std::pair{"name", &s.name}, {"kind", &s.kind}, {"status", &s.status},
+                              {"segment", &s.segment}, {"industry", &s.industry}, {"country", &s.country},
+                              {"group", &s.group}, {"external_id", &s.external_id}}) {
+      SetIfPresent(d, key, field);
+    }
+  } else if (t == "customer.owner_assigned") {
+    if (!s.custody.empty() && !s.custody.back().to) s.custody.back().to = e.occurred_at;
+    CustomerState::Custody c;
+    c.owner = Str(d, "owner");
+    c.previous_owner = Str(d, "previous_owner");
+    c.reason = Str(d, "reason");
+    c.handover_id = Str(d, "handover_id");
+    c.assigned_by = e.actor;
+    c.from = e.occurred_at;
+    c.position = e.position.value();
+    s.owner = c.owner;
+    s.custody.push_back(std::move(c));
+  } else if (t == "customer.team_changed") {
+    s.team = Str(d, "team");
+  } else if (t == "contact.added" || t == "contact.updated") {
+    CustomerState::Contact& c = s.contacts[Str(d, "contact_id")];
+    SetIfPresent(d, "role", &c.role);
+    SetIfPresent(d, "department", &c.department);
+    SetIfPresent(d, "preferred_channel", &c.preferred_channel);
+    if (auto k = Bool(d, "key_contact")) c.key_contact = *k;
+  } else if (t == "contact.removed") {
+    s.contacts.erase(Str(d, "contact_id"));
+  } else if (t == "interaction.logged") {
+    if (!s.last_contact || e.occurred_at >= s.last_contact->at) {
+      s.last_contact = CustomerState::LastContact{e.occurred_at, Str(d, "channel"), Str(d, "direction"), e.actor};
+    }
+  } else if (t == "deal.opened") {
+    CustomerState::Deal& deal = s.open_deals[Str(d, "deal_id")];
+    deal.title = Str(d, "title");
+    deal.stage = Str(d, "stage");
+    deal.currency = Str(d, "currency");
+    deal.value = Num(d, "value").value_or(0);
+    deal.probability = Num(d, "probability");
+    deal.owner = Str(d, "owner").empty() ? e.actor : Str(d, "owner");
+    deal.opened_at = e.occurred_at;
+    deal.expected_close_at = Time(d, "expected_close_at");
+  } else if (t == "deal.stage_changed") {
+    if (auto it = s.open_deals.find(Str(d, "deal_id")); it != s.open_deals.end()) {
+      it->second.stage = Str(d, "stage");
+      if (auto v = Num(d, "value")) it->second.value = *v;
+      if (auto p = Num(d, "probability")) it->second.probability = p;
+      if (auto c = Time(d, "expected_close_at")) it->second.expected_close_at = c;
+    }
+  } else if (t == "deal.won" || t == "deal.lost") {
+    s.open_deals.erase(Str(d, "deal_id"));
+    ++(t == "deal.won" ? s.deals_won : s.deals_lost);
+  } else if (t == "order.placed") {
+    ++s.orders;
+    s.order_value[Str(d, "currency")] += Num(d, "value").value_or(0);
+  } else if (t == "request.opened" || t == "request.reopened") {
+    CustomerState::Request& r = s.open_requests[Str(d, "request_id")];
+    if (t == "request.opened") {
+      r.title = Str(d, "title");
+      SetIfPresent(d, "priority", &r.priority);
+      r.category = Str(d, "category");
+      r.opened_at = e.occurred_at;
+      r.opened_by = e.actor;
+      r.due_at = Time(d, "due_at");
+    } else {
+      r.reopened = true;
+    }
+  } else if (t == "request.assigned") {
+    if (auto it = s.open_requests.find(Str(d, "request_id")); it != s.open_requests.end()) {
+      it->second.assignee = Str(d, "assignee");
+    }
+  } else if (t == "request.responded") {
+    if (auto it = s.open_requests.find(Str(d, "request_id")); it != s.open_requests.end()) {
+      if (!it->second.first_response_at) it->second.first_response_at = e.occurred_at;
+    }
+  } else if (t == "request.resolved") {
+    s.open_requests.erase(Str(d, "request_id"));
+  } else if (t == "commitment.made") {
+    CustomerState::Commitment& c = s.open_commitments[Str(d, "commitment_id")];
+    c.promise = Str(d, "promise");
+    c.owner = Str(d, "owner").empty() ? e.actor : Str(d, "owner");
+    c.request_id = Str(d, "request_id");
+    c.deal_id = Str(d, "deal_id");
+    c.made_at = e.occurred_at;
+    c.due_at = Time(d, "due_at").value_or(e.occurred_at);
+  } else if (t == "commitment.fulfilled" || t == "commitment.cancelled") {
+    auto it = s.open_commitments.find(Str(d, "commitment_id"));
+    if (it != s.open_commitments.end()) {
+      if (t == "commitment.cancelled") {
+        ++s.commitments_cancelled;
+      } else {
+        ++(e.occurred_at <= it->second.due_at ? s.commitments_kept : s.commitments_late);
+      }
+      s.open_commitments.erase(it);
+    }
+  } else if (t == "event.corrected") {
+    ++s.corrections;
+  } else if (t == "event.retracted") {
+    ++s.retractions;
+  }
+  return Status::Ok();
+}
+
+std::optional<CustomerState::Custody> OwnerAt(const CustomerState& state, Timestamp t) {
+  for (auto it = state.custody.rbegin(); it != state.custody.rend(); ++it) {
+    if (it->from <= t) return *it;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+json::value TimeJson(Timestamp t) { return json::value(FormatRfc3339(t)); }
+json::value TimeJson(const std::optional<Timestamp>& t) { return t ? TimeJson(*t) : json::value(nullptr); }
+
+std::optional<Timestamp> TimeFrom(const json::object& o, std::string_view k) { return Time(o, k); }
+
+}  // namespace
+
+std::string CustomerToJson(const CustomerState& s) {
+  json::object o;
+  o["id"] = s.id;
+  o["registered"] = s.registered;
+  for (auto [key, field] : {std::pair{"name", &s.name}, {"kind", &s.kind}, {"status", &s.status},
+                            {"segment", &s.segment}, {"industry", &s.industry}, {"country", &s.country},
+                            {"group", &s.group}, {"external_id", &s.external_id}, {"team", &s.team},
+                            {"owner", &s.owner}}) {
+    o[key] = *field;
+  }
+  json::array custody;
+  for (const auto& c : s.custody) {
+    custody.push_back(json::object{{"owner", c.owner}, {"previous_owner", c.previous_owner}, {"reason", c.reason},
+                                   {"handover_id", c.handover_id}, {"assigned_by", c.assigned_by},
+                                   {"from", TimeJson(c.from)}, {"to", TimeJson(c.to)}, {"position", c.position}});
+  }
+  o["custody"] = std::move(custody);
+  json::object contacts;
+  for (const auto& [id, c] : s.contacts) {
+    contacts[id] = json::object{{"role", c.role}, {"department", c.department},
+                                {"preferred_channel", c.preferred_channel}, {"key_contact", c.key_contact}};
+  }
+  o["contacts"] = std::move(contacts);
+  json::object deals;
+  for (const auto& [id, d] : s.open_deals) {
+    deals[id] = json::object{{"title", d.title}, {"stage", d.stage}, {"value", d.value}, {"currency", d.currency},
+                             {"owner", d.owner}, {"opened_at", TimeJson(d.opened_at)},
+                             {"probability", d.probability ? json::value(*d.probability) : json::value(nullptr)},
+                             {"expected_close_at", TimeJson(d.expected_close_at)}};
+  }
+  o["open_deals"] = std::move(deals);
+  o["deals_won"] = s.deals_won;
+  o["deals_lost"] = s.deals_lost;
+  json::object requests;
+  for (const auto& [id, r] : s.open_requests) {
+    requests[id] = json::object{{"title", r.title}, {"priority", r.priority}, {"category", r.category},
+                                {"assignee", r.assignee}, {"opened_by", r.opened_by},
+                                {"opened_at", TimeJson(r.opened_at)}, {"due_at", TimeJson(r.due_at)},
+                                {"first_response_at", TimeJson(r.first_response_at)}, {"reopened", r.reopened}};
+  }
+  o["open_requests"] = std::move(requests);
+  json::object commitments;
+  for (const auto& [id, c] : s.open_commitments) {
+    commitments[id] = json::object{{"promise", c.promise}, {"owner", c.owner}, {"request_id", c.request_id},
+                                   {"deal_id", c.deal_id}, {"made_at", TimeJson(c.made_at)},
+                                   {"due_at", TimeJson(c.due_at)}};
+  }
+  o["open_commitments"] = std::move(commitments);
+  o["commitments_kept"] = s.commitments_kept;
+  o["commitments_late"] = s.commitments_late;
+  o["commitments_cancelled"] = s.commitments_cancelled;
+  o["last_contact"] = s.last_contact ? json::value(json::object{{"at", TimeJson(s.last_contact->at)},
+                                                                {"channel", s.last_contact->channel},
+                                                                {"direction", s.last_contact->direction},
+                                                                {"by", s.last_contact->by}})
+                                     : json::value(nullptr);
+  o["orders"] = s.orders;
+  json::object value;
+  for (const auto& [currency, v] : s.order_value) value[currency] = v;
+  o["order_value"] = std::move(value);
+  o["events"] = s.events;
+  o["last_position"] = s.last_position;
+  o["last_recorded_at"] = TimeJson(s.last_recorded_at);
+  o["late_events"] = s.late_events;
+  o["corrections"] = s.corrections;
+  o["retractions"] = s.retractions;
+  return json::serialize(o);
+}
+
+Result<CustomerState> CustomerFromJson(std::string_view text) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) return Status::Corruption("stored customer state is not a JSON object");
+  const json::object& o = v.get_object();
+  auto u64 = [&](std::string_view k) {
+    auto it = o.find(k);
+    return it != o.end() && it->value().is_number() ? it->value().to_number<uint64_t>() : uint64_t{0};
+  };
+  CustomerState s;
+  s.id = Str(o, "id");
+  s.registered = Bool(o, "registered").value_or(false);
+  for (auto [key, field] : {std::pair{"name", &s.name}, {"kind", &s.kind}, {"status", &s.status},
+                            {"segment", &s.segment}, {"industry", &s.industry}, {"country", &s.country},
+                            {"group", &s.group}, {"external_id", &s.external_id}, {"team", &s.team},
+                            {"owner", &s.owner}}) {
+    *field = Str(o, key);
+  }
+  if (auto it = o.find("custody"); it != o.end() && it->value().is_array()) {
+    for (const auto& cv : it->value().get_array()) {
+      const json::object& c = cv.get_object();
+      CustomerState::Custody x;
+      x.owner = Str(c, "owner");
+      x.previous_owner = Str(c, "previous_owner");
+      x.reason = Str(c, "reason");
+      x.handover_id = Str(c, "handover_id");
+      x.assigned_by = Str(c, "assigned_by");
+      x.from = TimeFrom(c, "from").value_or(Timestamp(0));
+      x.to = TimeFrom(c, "to");
+      x.position = c.contains("position") ? c.at("position").to_number<uint64_t>() : 0;
+      s.custody.push_back(std::move(x));
+    }
+  }
+  auto each = [&](std::string_view k, auto&& fn) {
+    if (auto it = o.find(k); it != o.end() && it->value().is_object()) {
+      for (const auto& [id, item] : it->value().get_object()) fn(std::string(id), item.get_object());
+    }
+  };
+  each("contacts", [&](std::string id, const json::object& c) {
+    s.contacts[id] = {Str(c, "role"), Str(c, "department"), Str(c, "preferred_channel"),
+                      Bool(c, "key_contact").value_or(false)};
+  });
+  each("open_deals", [&](std::string id, const json::object& d) {
+    CustomerState::Deal& x = s.open_deals[id];
+    x.title = Str(d, "title");
+    x.stage = Str(d, "stage");
+    x.currency = Str(d, "currency");
+    x.owner = Str(d, "owner");
+    x.value = Num(d, "value").value_or(0);
+    x.probability = Num(d, "probability");
+    x.opened_at = TimeFrom(d, "opened_at").value_or(Timestamp(0));
+    x.expected_close_at = TimeFrom(d, "expected_close_at");
+  });
+  each("open_requests", [&](std::string id, const json::object& r) {
+    CustomerState::Request& x = s.open_requests[id];
+    x.title = Str(r, "title");
+    x.priority = Str(r, "priority");
+    x.category = Str(r, "category");
+    x.assignee = Str(r, "assignee");
+    x.opened_by = Str(r, "opened_by");
+    x.opened_at = TimeFrom(r, "opened_at").value_or(Timestamp(0));
+    x.due_at = TimeFrom(r, "due_at");
+    x.first_response_at = TimeFrom(r, "first_response_at");
+    x.reopened = Bool(r, "reopened").value_or(false);
+  });
+  each("open_commitments", [&](std::string id, const json::object& c) {
+    CustomerState::Commitment& x = s.open_commitments[id];
+    x.promise = Str(c, "promise");
+    x.owner = Str(c, "owner");
+    x.request_id = Str(c, "request_id");
+    x.deal_id = Str(c, "deal_id");
+    x.made_at = TimeFrom(c, "made_at").value_or(Timestamp(0));
+    x.due_at = TimeFrom(c, "due_at").value_or(Timestamp(0));
+  });
+  s.deals_won = u64("deals_won");
+  s.deals_lost = u64("deals_lost");
+  s.commitments_kept = u64("commitments_kept");
+  s.commitments_late = u64("commitments_late");
+  s.commitments_cancelled = u64("commitments_cancelled");
+  if (auto it = o.find("last_contact"); it != o.end() && it->value().is_object()) {
+    const json::object& l = it->value().get_object();
+    s.last_contact = CustomerState::LastContact{TimeFrom(l, "at").value_or(Timestamp(0)), Str(l, "channel"),
+                                                Str(l, "direction"), Str(l, "by")};
+  }
+  s.orders = u64("orders");
+  if (auto it = o.find("order_value"); it != o.end() && it->value().is_object()) {
+    for (const auto& [currency, v] : it->value().get_object()) s.order_value[std::string(currency)] = v.to_number<double>();
+  }
+  s.events = u64("events");
+  s.last_position = u64("last_position");
+  s.last_recorded_at = TimeFrom(o, "last_recorded_at").value_or(Timestamp(0));
+  s.late_events = u64("late_events");
+  s.corrections = u64("corrections");
+  s.retractions = u64("retractions");
+  return s;
+}
+
+namespace {
+
+class CustomerProjection final : public Projection {
+ public:
+  std::string_view name() const override { return kCustomerProjection; }
+
+  Status Apply(std::span<const Event> events, StateView& state) const override {
+    // Group by customer, keeping each customer's order: its state is read
+    // and written once per chunk.
+    std::map<std::string_view, std::vector<const Event*>> by_customer;
+    for (const Event& e : events) {
+      if (e.stream.starts_with("customer-")) by_customer[e.stream].push_back(&e);
+    }
+    for (const auto& [customer, list] : by_customer) {
+      Result<std::optional<std::string>> stored = state.Get(customer);
+      if (!stored.ok()) return stored.status();
+      CustomerState s;
+      if (*stored) {
+        Result<CustomerState> decoded = CustomerFromJson(**stored);
+        if (!decoded.ok()) return decoded.status().WithContext(std::string(customer));
+        s = std::move(*decoded);
+      }
+      for (const Event* e : list) CUSTODIAN_RETURN_IF_ERROR(ApplyToCustomer(s, *e));
+      state.Put(std::string(customer), CustomerToJson(s));
+    }
+    return Status::Ok();
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Projection> MakeCustomerProjection() { return std::make_unique<CustomerProjection>(); }
+
+Result<CustomerState> LoadCustomer(const EventLog& log, const std::string& customer) {
+  Result<std::optional<std::string>> stored = log.ProjectionGet(kCustomerProjection, customer);
+  if (!stored.ok()) return stored.status();
+  if (!*stored) return Status::NotFound(customer + " has no events in the customer projection");
+  return CustomerFromJson(**stored);
+}
+
+Result<Replay> ReplayCustomer(const EventLog& log, const std::string& customer, std::optional<Timestamp> t,
+                              AsOf as_of) {
+  Replay r;
+  for (uint64_t from = 0;;) {
+    Result<std::vector<Event>> page = log.ReadStream(customer, StreamVersion(from), Direction::kForward, 1024);
+    if (!page.ok()) return page.status();
+    for (Event& e : *page) {
+      const bool known = !t || e.recorded_at <= *t;
+      const bool happened = !t || e.occurred_at <= *t;
+      if (as_of == AsOf::kKnowledge ? known : happened) {
+        r.events.push_back(std::move(e));
+      } else if (as_of == AsOf::kBusiness && happened && !known) {
+        r.not_yet_known.push_back(std::move(e));
+      }
+    }
+    if (page->size() < 1024) break;
+    from += page->size();
+  }
+  if (as_of == AsOf::kBusiness) {
+    // What had happened by T, in the order it happened (stream order breaks ties).
+    std::stable_sort(r.events.begin(), r.events.end(),
+                     [](const Event& a, const Event& b) { return a.occurred_at < b.occurred_at; });
+  }
+  // The same fold as the stored projection, on memory.
+  MemoryState memory;
+  CUSTODIAN_RETURN_IF_ERROR(MakeCustomerProjection()->Apply(r.events, memory));
+  if (auto stored = memory.Get(customer); stored.ok() && *stored) {
+    Result<CustomerState> s = CustomerFromJson(**stored);
+    if (!s.ok()) return s.status();
+    r.state = std::move(*s);
+  } else {
+    r.state.id = customer;
+  }
+  for (const Event& e : r.events) {
+    if (e.recorded_at.value() - e.occurred_at.value() > kLateAfterMicros) r.late.push_back(e);
+  }
+  return r;
+}
+
+}  // namespace custodian

@@ -1,0 +1,118 @@
+// The customer projection (DESIGN.md, Projections): one customer's profile,
+// contacts, owner and custody chain, team, open deals, requests and
+// commitments, last contact and lifetime orders, folded from the events of
+// its customer-<id> stream. The stored projection and the as-of replays use
+// the same fold, ApplyToCustomer.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/event.h"
+#include "core/status.h"
+#include "replay/projection.h"
+#include "storage/event_log.h"
+
+namespace custodian {
+
+struct CustomerState {
+  std::string id;  // "customer-42"
+  bool registered = false;
+  std::string name, kind, status = "active", segment, industry, country, group, external_id, team;
+  std::string owner;  // staff id; empty when nobody owns it
+
+  // One stretch of ownership: the custody chain is the list of them.
+  struct Custody {
+    std::string owner, previous_owner, reason, handover_id, assigned_by;
+    Timestamp from;                // occurred_at of the assignment
+    std::optional<Timestamp> to;   // when the next assignment took over
+    uint64_t position = 0;
+  };
+  std::vector<Custody> custody;
+
+  struct Contact {
+    std::string role, department, preferred_channel;
+    bool key_contact = false;
+  };
+  std::map<std::string, Contact> contacts;  // by contact id
+
+  struct Deal {
+    std::string title, stage, currency, owner;
+    double value = 0;
+    std::optional<double> probability;
+    Timestamp opened_at;
+    std::optional<Timestamp> expected_close_at;
+  };
+  std::map<std::string, Deal> open_deals;
+  uint64_t deals_won = 0, deals_lost = 0;
+
+  struct Request {
+    std::string title, priority = "normal", category, assignee, opened_by;
+    Timestamp opened_at;
+    std::optional<Timestamp> due_at, first_response_at;
+    bool reopened = false;
+  };
+  std::map<std::string, Request> open_requests;
+
+  struct Commitment {
+    std::string promise, owner, request_id, deal_id;
+    Timestamp made_at, due_at;
+  };
+  std::map<std::string, Commitment> open_commitments;
+  uint64_t commitments_kept = 0, commitments_late = 0, commitments_cancelled = 0;
+
+  struct LastContact {
+    Timestamp at;
+    std::string channel, direction, by;
+  };
+  std::optional<LastContact> last_contact;
+
+  uint64_t orders = 0;
+  std::map<std::string, double> order_value;  // by currency
+
+  uint64_t events = 0;
+  uint64_t last_position = 0;
+  Timestamp last_recorded_at;
+  uint64_t late_events = 0;  // recorded long after they occurred (kLateAfter)
+  uint64_t corrections = 0, retractions = 0;
+};
+
+// An event is "late" when it was recorded this long after it occurred.
+constexpr int64_t kLateAfterMicros = int64_t{7} * 24 * 3600 * 1'000'000;
+
+// The fold: applies one event of the customer's stream. Events of other
+// types are counted and otherwise ignored.
+Status ApplyToCustomer(CustomerState& state, const Event& e);
+
+// The owner at business time `t` (from the custody chain), if any.
+std::optional<CustomerState::Custody> OwnerAt(const CustomerState& state, Timestamp t);
+
+// JSON for people and machines (the CLI's --json), and the stored encoding.
+std::string CustomerToJson(const CustomerState& state);
+Result<CustomerState> CustomerFromJson(std::string_view json);
+
+// The stored projection "customer": key = customer id, value = CustomerToJson.
+std::unique_ptr<Projection> MakeCustomerProjection();
+inline constexpr char kCustomerProjection[] = "customer";
+
+// Reads the stored state (NotFound when the customer has no events).
+Result<CustomerState> LoadCustomer(const EventLog& log, const std::string& customer);
+
+// Replays a customer's stream through the same fold.
+enum class AsOf {
+  kKnowledge,  // what we knew at T: events recorded at or before T
+  kBusiness,   // what had happened by T: events that occurred at or before T
+};
+struct Replay {
+  CustomerState state;
+  std::vector<Event> events;      // the events folded, in the order folded
+  std::vector<Event> late;        // of those, the ones recorded long after they occurred
+  std::vector<Event> not_yet_known;  // kBusiness only: occurred by T but recorded after T
+};
+Result<Replay> ReplayCustomer(const EventLog& log, const std::string& customer, std::optional<Timestamp> t,
+                              AsOf as_of);
+
+}  // namespace custodian

@@ -1,0 +1,178 @@
+#include "replay/projection.h"
+
+#include "core/sha256.h"
+
+namespace custodian {
+namespace {
+
+// The stored state seen through one fold: writes are kept here until the
+// engine commits them with the checkpoint.
+class BufferedState final : public StateView {
+ public:
+  BufferedState(const EventLog& log, std::string_view projection) : log_(log), projection_(projection) {}
+
+  Result<std::optional<std::string>> Get(std::string_view key) override {
+    if (auto it = changes_.find(key); it != changes_.end()) return it->second;
+    return log_.ProjectionGet(projection_, key);
+  }
+  void Put(std::string key, std::string value) override { changes_[std::move(key)] = std::move(value); }
+  void Delete(std::string key) override { changes_[std::move(key)] = std::nullopt; }
+
+  EventLog::ProjectionChanges TakeChanges() {
+    EventLog::ProjectionChanges out(std::make_move_iterator(changes_.begin()), std::make_move_iterator(changes_.end()));
+    changes_.clear();
+    return out;
+  }
+
+ private:
+  const EventLog& log_;
+  std::string projection_;
+  std::map<std::string, std::optional<std::string>, std::less<>> changes_;
+};
+
+}  // namespace
+
+Result<std::optional<std::string>> MemoryState::Get(std::string_view key) {
+  if (auto it = kv_.find(key); it != kv_.end()) return std::optional<std::string>(it->second);
+  return std::optional<std::string>();
+}
+
+std::string StateDigest(const std::map<std::string, std::string, std::less<>>& kv) {
+  Sha256Hasher h;
+  for (const auto& [k, v] : kv) {
+    const std::string sizes = std::to_string(k.size()) + ":" + std::to_string(v.size()) + ":";
+    h.Update(sizes);
+    h.Update(k);
+    h.Update(v);
+  }
+  return HexOf(h.Finish());
+}
+
+ProjectionEngine::ProjectionEngine(EventLog& log) : log_(log) {}
+
+ProjectionEngine::~ProjectionEngine() { Stop(); }
+
+void ProjectionEngine::Add(std::unique_ptr<Projection> projection) {
+  std::lock_guard lk(mu_);
+  projections_.push_back(std::move(projection));
+}
+
+const Projection* ProjectionEngine::Find(std::string_view name) const {
+  for (const auto& p : projections_) {
+    if (p->name() == name) return p.get();
+  }
+  return nullptr;
+}
+
+std::vector<std::string> ProjectionEngine::Names() const {
+  std::vector<std::string> names;
+  for (const auto& p : projections_) names.emplace_back(p->name());
+  return names;
+}
+
+Status ProjectionEngine::CatchUpOne(const Projection& p, const ProgressFn& progress) {
+  Result<Position> checkpoint = log_.ProjectionCheckpoint(p.name());
+  if (!checkpoint.ok()) return checkpoint.status();
+  const uint64_t end = log_.end().value();
+  uint64_t next = checkpoint->value();
+  BufferedState state(log_, p.name());
+  std::vector<Event> chunk;
+  chunk.reserve(kChunkEvents);
+  auto commit = [&]() -> Status {
+    CUSTODIAN_RETURN_IF_ERROR(p.Apply(chunk, state).WithContext("projection " + std::string(p.name())));
+    next = chunk.back().position.value() + 1;
+    chunk.clear();
+    CUSTODIAN_RETURN_IF_ERROR(log_.ProjectionCommit(p.name(), state.TakeChanges(), Position(next)));
+    {
+      std::lock_guard lk(mu_);
+      checkpoints_[std::string(p.name())] = next;
+    }
+    folded_.notify_all();
+    if (progress) progress(next, end);
+    return Status::Ok();
+  };
+  Status scan_status = Status::Ok();
+  Status s = log_.ScanAll(Position(next), [&](const Event& e) {
+    if (e.position.value() >= end) return false;
+    chunk.push_back(e);
+    if (chunk.size() == kChunkEvents) {
+      scan_status = commit();
+      if (!scan_status.ok()) return false;
+    }
+    return true;
+  });
+  CUSTODIAN_RETURN_IF_ERROR(s);
+  CUSTODIAN_RETURN_IF_ERROR(scan_status);
+  if (!chunk.empty()) CUSTODIAN_RETURN_IF_ERROR(commit());
+  std::lock_guard lk(mu_);
+  checkpoints_[std::string(p.name())] = std::max<uint64_t>(next, checkpoints_[std::string(p.name())]);
+  return Status::Ok();
+}
+
+Status ProjectionEngine::CatchUp(const ProgressFn& progress) {
+  for (const auto& p : projections_) CUSTODIAN_RETURN_IF_ERROR(CatchUpOne(*p, progress));
+  return Status::Ok();
+}
+
+Status ProjectionEngine::Rebuild(std::string_view name, const ProgressFn& progress) {
+  const Projection* p = Find(name);
+  if (p == nullptr) return Status::InvalidArgument("no projection named " + std::string(name));
+  CUSTODIAN_RETURN_IF_ERROR(log_.ProjectionDrop(name));
+  {
+    std::lock_guard lk(mu_);
+    checkpoints_[std::string(name)] = 0;
+  }
+  return CatchUpOne(*p, progress);
+}
+
+Position ProjectionEngine::MinCheckpoint() const {
+  uint64_t min = UINT64_MAX;
+  for (const auto& p : projections_) {
+    auto it = checkpoints_.find(p->name());
+    min = std::min<uint64_t>(min, it == checkpoints_.end() ? 0 : it->second);
+  }
+  return Position(projections_.empty() ? 0 : min);
+}
+
+void ProjectionEngine::Start() {
+  if (thread_) return;
+  stop_.store(false);
+  waiter_ = log_.Subscribe(log_.end());
+  thread_ = std::make_unique<std::thread>([this] {
+    while (!stop_.load()) {
+      (void)CatchUp();
+      // Wait for new events; the subscription only serves as a wake-up.
+      Result<std::vector<Event>> next = waiter_->Next(std::chrono::milliseconds(200), 4096);
+      if (!next.ok()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  });
+}
+
+void ProjectionEngine::Stop() {
+  if (!thread_) return;
+  stop_.store(true);
+  waiter_->Cancel();
+  thread_->join();
+  thread_.reset();
+  waiter_.reset();
+}
+
+Status ProjectionEngine::WaitFor(Position position, std::chrono::milliseconds timeout) {
+  std::unique_lock lk(mu_);
+  if (!folded_.wait_for(lk, timeout, [&] { return MinCheckpoint() >= position; })) {
+    return Status::FailedPrecondition("projections have not reached position " + std::to_string(position.value()) +
+                                      " within " + std::to_string(timeout.count()) + " ms");
+  }
+  return Status::Ok();
+}
+
+Result<std::string> ProjectionEngine::Digest(std::string_view name) const {
+  std::map<std::string, std::string, std::less<>> kv;
+  CUSTODIAN_RETURN_IF_ERROR(log_.ProjectionScan(name, "", [&](std::string_view k, std::string_view v) {
+    kv.emplace(std::string(k), std::string(v));
+    return true;
+  }));
+  return StateDigest(kv);
+}
+
+}  // namespace custodian

@@ -1,0 +1,110 @@
+// Projections: folds over the log (DESIGN.md, Projections and replay).
+//
+// A projection is a fold, state + events -> state, where the state is a set
+// of key/value pairs in the projection's own encoding. The ProjectionEngine
+// runs each projection from its checkpoint and commits the changed keys
+// together with the new checkpoint in one WriteBatch (exactly once across
+// crashes: storage/event_log.h, "Projection state"). The same Apply code folds
+// an in-memory MemoryState for as-of replays, so a replay can never disagree
+// with the stored projection.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "core/event.h"
+#include "core/status.h"
+#include "storage/event_log.h"
+
+namespace custodian {
+
+// What a projection reads and writes while it folds. Reads see the writes
+// made earlier in the same fold.
+class StateView {
+ public:
+  virtual ~StateView() = default;
+  virtual Result<std::optional<std::string>> Get(std::string_view key) = 0;
+  virtual void Put(std::string key, std::string value) = 0;
+  virtual void Delete(std::string key) = 0;
+};
+
+// State held in memory: for replays and tests.
+class MemoryState final : public StateView {
+ public:
+  Result<std::optional<std::string>> Get(std::string_view key) override;
+  void Put(std::string key, std::string value) override { kv_[std::move(key)] = std::move(value); }
+  void Delete(std::string key) override { kv_.erase(key); }
+  const std::map<std::string, std::string, std::less<>>& contents() const { return kv_; }
+
+ private:
+  std::map<std::string, std::string, std::less<>> kv_;
+};
+
+class Projection {
+ public:
+  virtual ~Projection() = default;
+  virtual std::string_view name() const = 0;
+  // Folds `events`, which are in log order, into `state`. Pure apart from
+  // `state`: the same events on the same state always give the same result.
+  virtual Status Apply(std::span<const Event> events, StateView& state) const = 0;
+};
+
+// SHA-256 (hex) of a projection's state, key by key in order: two builds of
+// a projection agree exactly when their digests do.
+std::string StateDigest(const std::map<std::string, std::string, std::less<>>& kv);
+
+class ProjectionEngine {
+ public:
+  explicit ProjectionEngine(EventLog& log);
+  ~ProjectionEngine();  // stops the background thread
+  ProjectionEngine(const ProjectionEngine&) = delete;
+  ProjectionEngine& operator=(const ProjectionEngine&) = delete;
+
+  void Add(std::unique_ptr<Projection> projection);
+  const Projection* Find(std::string_view name) const;
+  std::vector<std::string> Names() const;
+
+  // Folds every projection from its checkpoint to the log's end, committing
+  // every `kChunkEvents` events. Calls `progress(done, total)` now and then.
+  Status CatchUp(const ProgressFn& progress = nullptr);
+
+  // Drops the projection's state and folds it again from position 0.
+  Status Rebuild(std::string_view name, const ProgressFn& progress = nullptr);
+
+  // Follows the log in a background thread, folding new events as they come.
+  void Start();
+  void Stop();
+
+  // Waits until every projection has folded every event before `position`
+  // (read your own writes). DeadlineExceeded-like FailedPrecondition on timeout.
+  Status WaitFor(Position position, std::chrono::milliseconds timeout);
+
+  // The digest of a projection's stored state (StateDigest).
+  Result<std::string> Digest(std::string_view name) const;
+
+  static constexpr size_t kChunkEvents = 8192;
+
+ private:
+  Status CatchUpOne(const Projection& p, const ProgressFn& progress);
+  Position MinCheckpoint() const;
+
+  EventLog& log_;
+  std::vector<std::unique_ptr<Projection>> projections_;
+  std::mutex mu_;  // serializes folding; guards checkpoints_
+  std::condition_variable folded_;
+  std::map<std::string, uint64_t, std::less<>> checkpoints_;
+  std::unique_ptr<std::thread> thread_;
+  std::unique_ptr<Subscription> waiter_;
+  std::atomic<bool> stop_{false};
+};
+
+}  // namespace custodian

@@ -1,0 +1,207 @@
+#include "replay/customer.h"
+
+#include <catch2/catch.hpp>
+
+#include "core/time.h"
+#include "replay/projection.h"
+#include "storage/event_log.h"
+#include "tests/test_util.h"
+
+namespace custodian {
+namespace {
+
+using testing::FixedClock;
+using testing::RandomId;
+using testing::TempDir;
+
+Timestamp T(const char* text) { return *ParseRfc3339(text); }
+
+Event Ev(const std::string& stream, const std::string& type, const std::string& actor, const char* occurred,
+         const std::string& data) {
+  Event e;
+  e.id = RandomId();
+  e.stream = stream;
+  e.type = type;
+  e.actor = actor;
+  e.occurred_at = T(occurred);
+  e.data = data;
+  return e;
+}
+
+// A log whose clock the test moves, so recorded_at is known exactly.
+struct Fixture {
+  TempDir tmp;
+  FixedClock clock{T("2026-01-01T00:00:00Z")};
+  std::unique_ptr<EventLog> log;
+  Fixture() { Open(); }
+  void Open() {
+    EventLogOptions options;
+    options.create = CreateIfMissing::kYes;
+    options.clock = &clock;
+    Result<std::unique_ptr<EventLog>> r = EventLog::Open(tmp.path(), options);
+    INFO(r.status().ToString());
+    REQUIRE(r.ok());
+    log = std::move(*r);
+  }
+  // Appends at the clock's time `recorded`.
+  Position Add(const char* recorded, Event e) {
+    clock.Set(T(recorded));
+    const std::string stream = e.stream;
+    Result<AppendResult> r = log->Append(stream, {std::move(e)});
+    INFO(r.status().ToString());
+    REQUIRE(r.ok());
+    return r->positions[0];
+  }
+};
+
+// The history of customer-1, recorded a day after each thing happened.
+void AddHistory(Fixture& f) {
+  const std::string c = "customer-1";
+  f.Add("2025-01-02T00:00:00Z", Ev(c, "customer.registered", "staff-1", "2025-01-01T09:00:00Z",
+                                   R"({"name":"Acme GmbH","segment":"mid-market","country":"DE"})"));
+  f.Add("2025-01-02T00:00:01Z", Ev(c, "customer.owner_assigned", "staff-9", "2025-01-01T10:00:00Z",
+                                   R"({"owner":"staff-1","reason":"initial"})"));
+  f.Add("2025-01-06T00:00:00Z", Ev(c, "deal.opened", "staff-1", "2025-01-05T10:00:00Z",
+                                   R"({"deal_id":"d1","title":"Fleet","value":1000,"currency":"EUR","stage":"qualification"})"));
+  f.Add("2025-01-06T00:00:01Z", Ev(c, "deal.opened", "staff-1", "2025-01-05T11:00:00Z",
+                                   R"({"deal_id":"d2","title":"Spares","value":50,"currency":"EUR","stage":"proposal"})"));
+  f.Add("2025-01-08T00:00:00Z", Ev(c, "request.opened", "staff-1", "2025-01-07T08:00:00Z",
+                                   R"({"request_id":"r1","title":"Price list","priority":"high"})"));
+  f.Add("2025-01-08T00:00:01Z", Ev(c, "request.responded", "staff-1", "2025-01-07T09:30:00Z",
+                                   R"({"request_id":"r1","channel":"email"})"));
+  f.Add("2025-01-08T00:00:02Z", Ev(c, "commitment.made", "staff-1", "2025-01-07T10:00:00Z",
+                                   R"({"commitment_id":"c1","promise":"Demo","due_at":"2025-01-20T00:00:00Z"})"));
+  f.Add("2025-01-08T00:00:03Z", Ev(c, "commitment.made", "staff-1", "2025-01-07T10:01:00Z",
+                                   R"({"commitment_id":"c2","promise":"Quote","due_at":"2025-01-10T00:00:00Z"})"));
+  f.Add("2025-01-16T00:00:00Z", Ev(c, "commitment.fulfilled", "staff-1", "2025-01-15T00:00:00Z",
+                                   R"({"commitment_id":"c1"})"));
+  f.Add("2025-01-16T00:00:01Z", Ev(c, "commitment.fulfilled", "staff-1", "2025-01-15T00:00:00Z",
+                                   R"({"commitment_id":"c2"})"));
+  f.Add("2025-02-02T00:00:00Z", Ev(c, "deal.won", "staff-1", "2025-02-01T00:00:00Z", R"({"deal_id":"d1","value":900,"currency":"EUR"})"));
+  f.Add("2025-02-02T00:00:01Z", Ev(c, "order.placed", "staff-1", "2025-02-01T01:00:00Z",
+                                   R"({"order_id":"o1","value":900,"currency":"EUR","deal_id":"d1"})"));
+  f.Add("2025-03-02T00:00:00Z", Ev(c, "interaction.logged", "staff-1", "2025-03-01T00:00:00Z",
+                                   R"({"channel":"call","direction":"outbound"})"));
+  f.Add("2025-06-02T00:00:00Z", Ev(c, "customer.owner_assigned", "staff-9", "2025-06-01T00:00:00Z",
+                                   R"({"owner":"staff-2","previous_owner":"staff-1","reason":"handover","handover_id":"h1"})"));
+}
+
+TEST_CASE("the customer fold gives the hand-checked picture of a customer", "[replay]") {
+  Fixture f;
+  AddHistory(f);
+  Result<Replay> r = ReplayCustomer(*f.log, "customer-1", std::nullopt, AsOf::kKnowledge);
+  REQUIRE(r.ok());
+  const CustomerState& s = r->state;
+  CHECK(s.name == "Acme GmbH");
+  CHECK(s.country == "DE");
+  CHECK(s.owner == "staff-2");
+  REQUIRE(s.custody.size() == 2);
+  CHECK(s.custody[0].owner == "staff-1");
+  CHECK(s.custody[0].reason == "initial");
+  CHECK(s.custody[0].to == T("2025-06-01T00:00:00Z"));
+  CHECK(s.custody[1].owner == "staff-2");
+  CHECK(s.custody[1].handover_id == "h1");
+  CHECK_FALSE(s.custody[1].to.has_value());
+  REQUIRE(s.open_deals.size() == 1);
+  CHECK(s.open_deals.count("d2") == 1);
+  CHECK(s.deals_won == 1);
+  REQUIRE(s.open_requests.size() == 1);
+  CHECK(s.open_requests.at("r1").priority == "high");
+  CHECK(s.open_requests.at("r1").first_response_at == T("2025-01-07T09:30:00Z"));
+  CHECK(s.open_commitments.empty());
+  CHECK(s.commitments_kept == 1);  // c1 due the 20th, kept the 15th
+  CHECK(s.commitments_late == 1);  // c2 due the 10th, kept the 15th
+  CHECK(s.orders == 1);
+  CHECK(s.order_value.at("EUR") == 900);
+  REQUIRE(s.last_contact.has_value());
+  CHECK(s.last_contact->channel == "call");
+  CHECK(s.last_contact->by == "staff-1");
+  CHECK(s.events == 14);
+}
+
+TEST_CASE("as of knowledge time includes the event recorded at that instant and none after", "[replay]") {
+  Fixture f;
+  AddHistory(f);
+  // The won deal was recorded at exactly 2025-02-02T00:00:00Z.
+  Result<Replay> at = ReplayCustomer(*f.log, "customer-1", T("2025-02-02T00:00:00Z"), AsOf::kKnowledge);
+  REQUIRE(at.ok());
+  CHECK(at->state.deals_won == 1);
+  CHECK(at->state.orders == 0);  // recorded one second later
+  Result<Replay> before = ReplayCustomer(*f.log, "customer-1", T("2025-02-01T23:59:59Z"), AsOf::kKnowledge);
+  REQUIRE(before.ok());
+  CHECK(before->state.deals_won == 0);
+  CHECK(before->state.open_deals.size() == 2);
+
+  Result<Replay> first = ReplayCustomer(*f.log, "customer-1", T("2025-01-01T00:00:00Z"), AsOf::kKnowledge);
+  REQUIRE(first.ok());
+  CHECK(first->events.empty());
+  CHECK(first->state.events == 0);
+  CHECK(first->state.owner.empty());
+
+  Result<Replay> after = ReplayCustomer(*f.log, "customer-1", T("2030-01-01T00:00:00Z"), AsOf::kKnowledge);
+  REQUIRE(after.ok());
+  Result<Replay> now = ReplayCustomer(*f.log, "customer-1", std::nullopt, AsOf::kKnowledge);
+  CHECK(CustomerToJson(after->state) == CustomerToJson(now->state));
+}
+
+TEST_CASE("as of business time folds what had happened and names what was not yet known", "[replay]") {
+  Fixture f;
+  AddHistory(f);
+  // A call that happened in February but was only entered in May: a late entry.
+  f.Add("2025-05-10T00:00:00Z", Ev("customer-1", "interaction.logged", "staff-1", "2025-02-10T00:00:00Z",
+                                   R"({"channel":"visit","direction":"outbound"})"));
+  Result<Replay> business = ReplayCustomer(*f.log, "customer-1", T("2025-02-15T00:00:00Z"), AsOf::kBusiness);
+  REQUIRE(business.ok());
+  REQUIRE(business->state.last_contact.has_value());
+  CHECK(business->state.last_contact->channel == "visit");
+  REQUIRE(business->late.size() == 1);
+  CHECK(business->late[0].occurred_at == T("2025-02-10T00:00:00Z"));
+  // By knowledge at the same instant, the visit was unknown.
+  Result<Replay> knowledge = ReplayCustomer(*f.log, "customer-1", T("2025-02-15T00:00:00Z"), AsOf::kKnowledge);
+  REQUIRE(knowledge.ok());
+  CHECK_FALSE(knowledge->state.last_contact.has_value());
+  // The business view with an earlier cut-off knows nothing of it yet either.
+  Result<Replay> early = ReplayCustomer(*f.log, "customer-1", T("2025-02-09T00:00:00Z"), AsOf::kBusiness);
+  REQUIRE(early.ok());
+  CHECK_FALSE(early->state.last_contact.has_value());
+}
+
+TEST_CASE("who owned the customer at T comes from the custody chain, boundaries included", "[replay]") {
+  Fixture f;
+  AddHistory(f);
+  Result<Replay> r = ReplayCustomer(*f.log, "customer-1", std::nullopt, AsOf::kKnowledge);
+  REQUIRE(r.ok());
+  CHECK_FALSE(OwnerAt(r->state, T("2025-01-01T09:59:59Z")).has_value());
+  CHECK(OwnerAt(r->state, T("2025-01-01T10:00:00Z"))->owner == "staff-1");
+  CHECK(OwnerAt(r->state, T("2025-05-31T23:59:59Z"))->owner == "staff-1");
+  CHECK(OwnerAt(r->state, T("2025-06-01T00:00:00Z"))->owner == "staff-2");
+  CHECK(OwnerAt(r->state, T("2030-01-01T00:00:00Z"))->reason == "handover");
+}
+
+TEST_CASE("the stored projection equals the replay of the same events", "[replay]") {
+  Fixture f;
+  AddHistory(f);
+  ProjectionEngine engine(*f.log);
+  engine.Add(MakeCustomerProjection());
+  REQUIRE(engine.CatchUp().ok());
+  Result<CustomerState> stored = LoadCustomer(*f.log, "customer-1");
+  REQUIRE(stored.ok());
+  Result<Replay> replayed = ReplayCustomer(*f.log, "customer-1", std::nullopt, AsOf::kKnowledge);
+  REQUIRE(replayed.ok());
+  CHECK(CustomerToJson(*stored) == CustomerToJson(replayed->state));
+  CHECK(LoadCustomer(*f.log, "customer-2").status().code() == StatusCode::kNotFound);
+}
+
+TEST_CASE("the stored state survives a JSON round trip unchanged", "[replay]") {
+  Fixture f;
+  AddHistory(f);
+  Result<Replay> r = ReplayCustomer(*f.log, "customer-1", std::nullopt, AsOf::kKnowledge);
+  REQUIRE(r.ok());
+  const std::string json = CustomerToJson(r->state);
+  Result<CustomerState> back = CustomerFromJson(json);
+  REQUIRE(back.ok());
+  CHECK(CustomerToJson(*back) == json);
+}
+
+}  // namespace
+}  // namespace custodian
