@@ -12,6 +12,7 @@ const char* StatusCodeName(StatusCode code) {
     case StatusCode::kUnsupported: return "unsupported";
     case StatusCode::kIoError: return "I/O error";
     case StatusCode::kCorruption: return "corruption";
+    case StatusCode::kRuleViolation: return "rule violation";
   }
   return "unknown";
 }

@@ -26,6 +26,7 @@ enum class StatusCode {
   kUnsupported,         // written by a newer format, or not a Custodian store
   kIoError,             // the disk or RocksDB failed
   kCorruption,          // stored bytes do not decode or do not agree
+  kRuleViolation,       // an event breaks a rule of the log's state (core/rules.h)
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -44,6 +45,7 @@ class [[nodiscard]] Status {
   static Status Unsupported(std::string m) { return {StatusCode::kUnsupported, std::move(m)}; }
   static Status IoError(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
   static Status Corruption(std::string m) { return {StatusCode::kCorruption, std::move(m)}; }
+  static Status RuleViolation(std::string m) { return {StatusCode::kRuleViolation, std::move(m)}; }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }

@@ -41,6 +41,7 @@
 
 #include "core/event.h"
 #include "core/note.h"
+#include "core/rules.h"
 #include "core/sha256.h"
 #include "core/status.h"
 #include "core/time.h"
@@ -108,6 +109,12 @@ struct EventLogOptions {
   std::string origin = "custodian.local/log";
   // Sign a checkpoint this often while the log grows (0: only on demand).
   std::chrono::milliseconds checkpoint_interval{0};
+
+  // The append rules (core/rules.h: CheckRules), checked by the writer for
+  // each new event in log order; a write with an event that breaks one is
+  // refused whole (RuleViolation). Storage knows nothing of what they
+  // mean; the command line and the server always set CheckRules. Null: none.
+  std::function<Status(const Event&, RuleState&)> rules;
 };
 
 // The Merkle tree over the first `size` events (DESIGN.md, Tamper evidence).

@@ -44,6 +44,8 @@ struct EventLog::WriterState {
   Timestamp last_recorded_at;
   uint64_t stream_count = 0;
   MerkleFrontier frontier;  // the tree over every committed event
+  // Rule state read or written so far (nullopt: known to be absent).
+  std::unordered_map<std::string, std::optional<std::string>> rule_cache;
   std::chrono::steady_clock::time_point last_checkpoint_time;
   uint64_t last_checkpoint_size = 0;
 };

@@ -8,6 +8,7 @@
 
 #include "core/canonical.h"
 #include "core/record.h"
+#include "core/rules.h"
 #include "core/validation.h"
 #include "storage/event_log.h"
 #include "storage/event_log_internal.h"
@@ -18,6 +19,10 @@ namespace custodian {
 namespace {
 // The writer forgets cached stream heads past this many streams (memory bound).
 constexpr size_t kMaxCachedStreams = 1'000'000;
+// ... and cached rule state past this many records.
+constexpr size_t kMaxCachedRules = 1'000'000;
+// Rule state lives in the meta family under this prefix (docs/event-format.md).
+const std::string kRulePrefix = "rule/";
 }  // namespace
 
 // Everything one group commit adds, before it is known to be on disk.
@@ -34,6 +39,7 @@ struct EventLog::RoundState {
     Hash256 content_hash;
   };
   std::unordered_map<EventId, Written, EventIdHash> ids;
+  std::unordered_map<std::string, std::string> rules;  // rule state written this round
 };
 
 Result<AppendResult> EventLog::Append(std::string stream, std::vector<Event> events, ExpectedVersion expected) {
@@ -230,6 +236,8 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops) {
       ws.stream_count += round.new_streams;
       ws.last_recorded_at = round.recorded_at;
       ws.frontier = std::move(round.frontier);
+      if (ws.rule_cache.size() + round.rules.size() > kMaxCachedRules) ws.rule_cache.clear();
+      for (auto& [key, value] : round.rules) ws.rule_cache[key] = std::move(value);
       PublishEnd(round.next_position);
     }
   }
@@ -308,6 +316,50 @@ Status EventLog::StageWrite(PendingWrite& op, RoundState& round, std::vector<App
     }
   }
 
+  // The state the append rules see: the store's, then this round's, then
+  // this write's own changes (core/rules.h). Nothing reaches the round
+  // unless the whole write is accepted.
+  class RuleView final : public RuleState {
+   public:
+    RuleView(EventLog* log, RoundState& round) : log_(log), round_(round) {}
+    Result<std::optional<std::string>> Get(std::string_view key) override {
+      const std::string k(key);
+      if (auto it = mine_.find(k); it != mine_.end()) return std::optional<std::string>(it->second);
+      if (auto it = round_.rules.find(k); it != round_.rules.end()) return std::optional<std::string>(it->second);
+      auto& cache = log_->writer_state_->rule_cache;
+      if (auto it = cache.find(k); it != cache.end()) return it->second;
+      std::string value;
+      rocksdb::Status s = log_->db_->Get(rocksdb::ReadOptions(), log_->meta_cf_, kRulePrefix + k, &value);
+      std::optional<std::string> found;
+      if (s.ok()) {
+        found = std::move(value);
+      } else if (!s.IsNotFound()) {
+        return FromRocks(s, "read rule state " + k);
+      }
+      if (cache.size() >= kMaxCachedRules) cache.clear();
+      cache.emplace(k, found);
+      return found;
+    }
+    void Put(std::string key, std::string value) override { mine_[std::move(key)] = std::move(value); }
+    Result<bool> EventExists(const EventId& id) override {
+      if (mine_ids_.count(id) || round_.ids.count(id)) return true;
+      std::string value;
+      rocksdb::Status s = log_->db_->Get(rocksdb::ReadOptions(), log_->ids_cf_, keys::IdKey(id), &value);
+      if (s.IsNotFound()) return false;
+      CUSTODIAN_RETURN_IF_ERROR(FromRocks(s, "look up event " + id.ToString()));
+      return true;
+    }
+    void Staged(const EventId& id) { mine_ids_.insert(id); }
+    const std::map<std::string, std::string>& changes() const { return mine_; }
+
+   private:
+    EventLog* log_;
+    RoundState& round_;
+    std::map<std::string, std::string> mine_;
+    std::unordered_set<EventId, EventIdHash> mine_ids_;
+  };
+  RuleView rules(this, round);
+
   // 2. Check each request and assign positions and versions, tentatively.
   uint64_t next_position = round.next_position;
   std::unordered_map<std::string, uint64_t> stream_next;  // this write's view
@@ -384,6 +436,11 @@ Status EventLog::StageWrite(PendingWrite& op, RoundState& round, std::vector<App
       e.position = Position(next_position++);
       e.version = StreamVersion(next++);
       e.recorded_at = round.recorded_at;
+      if (options_.rules) {
+        // In log order, against the state as of this position.
+        CUSTODIAN_RETURN_IF_ERROR(options_.rules(e, rules));
+        rules.Staged(e.id);
+      }
       result.positions.push_back(e.position);
       result.versions.push_back(e.version);
       ++result.written;
@@ -415,6 +472,10 @@ Status EventLog::StageWrite(PendingWrite& op, RoundState& round, std::vector<App
     }
   }
   for (auto& [stream, next] : stream_next) round.stream_next[stream] = next;
+  for (const auto& [key, value] : rules.changes()) {
+    (void)round.batch.Put(meta_cf_, kRulePrefix + key, value);
+    round.rules[key] = value;
+  }
   round.next_position = next_position;
   return Status::Ok();
 }

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "core/json.h"
+#include "core/rules.h"
 #include "core/time.h"
 #include "tools/cli.h"
 
@@ -13,7 +14,8 @@ namespace custodian::cli {
 int ExitCodeFor(const Status& s) {
   switch (s.code()) {
     case StatusCode::kOk: return kExitOk;
-    case StatusCode::kInvalidArgument: return kExitRejected;
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kRuleViolation: return kExitRejected;
     case StatusCode::kConflict: return kExitConflict;
     default: return kExitStorage;
   }
@@ -51,6 +53,7 @@ Result<std::unique_ptr<EventLog>> OpenStore(const Globals& g, EventLogOptions::M
   options.mode = mode;
   options.create = create;
   if (!origin.empty()) options.origin = origin;
+  options.rules = CheckRules;  // the log's rules hold for every write made here
   return EventLog::Open(g.data_dir, options);
 }
 

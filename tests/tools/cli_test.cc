@@ -67,7 +67,7 @@ CliResult Run(const TempDir& tmp, const std::string& data_dir, std::vector<std::
 std::string EventJson(const std::string& id, const std::string& stream = "customer-42",
                       const std::string& data = R"({"channel":"call","direction":"outbound"})") {
   return R"({"id":")" + id + R"(","stream":")" + stream +
-         R"(","type":"interaction.logged","actor":"staff-7","occurred_at":"2026-03-01T10:15:00Z","data":)" + data +
+         R"(","type":"interaction.logged","actor":"system:crm-sync","occurred_at":"2026-03-01T10:15:00Z","data":)" + data +
          "}";
 }
 
@@ -150,6 +150,12 @@ TEST_CASE("bad input through the CLI gets its exit code and message and leaves t
       {"invalid UTF-8", {"append", "-"}, bad_utf8, 2, "UTF-8"},
       {"a payload the catalogue refuses", {"append", EventJson(kId2, "customer-42", R"({"channel":"fax","direction":"inbound"})")},
        "", 2, "field 'data.channel': expected one of call, email, meeting, visit, chat; got \"fax\""},
+      {"an actor who never joined", {"append", R"({"id":")" + std::string(kId2) +
+                                                  R"(","stream":"customer-42","type":"note.added","actor":"staff-99","occurred_at":"2026-03-01T10:15:00Z","data":{"text":"x"}})"},
+       "", 2, "rule 'actor': note.added " + std::string(kId2) + " on customer-42: actor staff-99 has never joined"},
+      {"an answer to a request never opened", {"append", R"({"id":")" + std::string(kId2) +
+                                                          R"(","stream":"customer-42","type":"request.responded","actor":"system","occurred_at":"2026-03-01T10:15:00Z","data":{"request_id":"req-1"}})"},
+       "", 2, "rule 'order'"},
       {"a type on the wrong stream", {"append", EventJson(kId2, "staff-7")}, "", 2,
        "type 'interaction.logged' belongs on a customer-<id> stream, not staff-7"},
       {"wrong expected version", {"append", "--expected-version", "5", EventJson(kId2)}, "", 3,

@@ -140,7 +140,7 @@ std::string EventLine(int i, const std::string& stream) {
   char day[32];
   std::snprintf(day, sizeof day, "2026-02-%02dT09:00:00Z", 10 + i % 18);
   return R"({"id":")" + std::string(id) + R"(","stream":")" + stream +
-         R"(","type":"interaction.logged","actor":"staff-7","occurred_at":")" + day +
+         R"(","type":"interaction.logged","actor":"system:crm-sync","occurred_at":")" + day +
          R"(","data":{"channel":"visit","direction":"outbound","summary":"visit )" + std::to_string(i) + R"("}})";
 }
 

@@ -1,0 +1,194 @@
+#include "core/rules.h"
+
+#include <boost/json.hpp>
+
+#include "core/time.h"
+
+namespace json = boost::json;
+
+namespace custodian {
+namespace {
+
+// staff/<id> -> "joined <position>" or "left <position> <occurred_at micros>"
+struct StaffRecord {
+  bool joined = false;
+  bool left = false;
+  uint64_t position = 0;
+  Timestamp left_at;
+};
+
+Result<StaffRecord> LoadStaff(RuleState& state, std::string_view staff) {
+  Result<std::optional<std::string>> v = state.Get("staff/" + std::string(staff));
+  if (!v.ok()) return v.status();
+  StaffRecord r;
+  if (!*v) return r;
+  const std::string& s = **v;
+  unsigned long long position = 0;
+  long long at = 0;
+  if (s.starts_with("joined ")) {
+    r.joined = true;
+    std::sscanf(s.c_str() + 7, "%llu", &position);
+  } else if (s.starts_with("left ")) {
+    r.joined = true;
+    r.left = true;
+    std::sscanf(s.c_str() + 5, "%llu %lld", &position, &at);
+    r.left_at = Timestamp(at);
+  }
+  r.position = position;
+  return r;
+}
+
+Status Broken(const char* rule, const Event& e, const std::string& why) {
+  return Status::RuleViolation(std::string("rule '") + rule + "': " + e.type + " " + e.id.ToString() +
+                                    " on " + e.stream + ": " + why);
+}
+
+// The staff member must be employed: joined and not left.
+Status CheckEmployed(const char* rule, const Event& e, RuleState& state, const std::string& staff,
+                     const char* role) {
+  Result<StaffRecord> r = LoadStaff(state, staff);
+  if (!r.ok()) return r.status();
+  if (!r->joined) {
+    return Broken(rule, e, std::string(role) + " " + staff + " has never joined (no staff.joined on " + staff + ")");
+  }
+  if (r->left) {
+    return Broken(rule, e, std::string(role) + " " + staff + " left on " + FormatRfc3339(r->left_at) +
+                               " (position " + std::to_string(r->position) + ")" +
+                               (std::string_view(rule) == "actor" ? " and can no longer act"
+                                                                  : "; nothing can be assigned to them"));
+  }
+  return Status::Ok();
+}
+
+std::string Str(const json::object& o, std::string_view k) {
+  auto it = o.find(k);
+  return it != o.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
+}
+
+std::string RefKey(const Event& e, std::string_view kind, std::string_view id) {
+  return "ref/" + e.stream + "/" + std::string(kind) + "/" + std::string(id);
+}
+
+// The referenced deal, request or commitment was created earlier on this stream.
+Result<std::optional<Timestamp>> LoadRef(RuleState& state, const Event& e, std::string_view kind,
+                                         std::string_view id) {
+  Result<std::optional<std::string>> v = state.Get(RefKey(e, kind, id));
+  if (!v.ok()) return v.status();
+  if (!*v) return std::optional<Timestamp>();
+  return std::optional<Timestamp>(Timestamp(std::stoll(**v)));
+}
+
+Status RequireRef(const Event& e, RuleState& state, std::string_view kind, std::string_view id,
+                  const char* created_by, std::optional<Timestamp>* opened_at = nullptr) {
+  Result<std::optional<Timestamp>> r = LoadRef(state, e, kind, id);
+  if (!r.ok()) return r.status();
+  if (!*r) {
+    return Broken("reference", e,
+                  std::string(kind) + " " + std::string(id) + " does not exist on " + e.stream + " (no " + created_by +
+                      " for it)");
+  }
+  if (opened_at) *opened_at = *r;
+  return Status::Ok();
+}
+
+Status CreateRef(const Event& e, RuleState& state, std::string_view kind, std::string_view id) {
+  Result<std::optional<Timestamp>> r = LoadRef(state, e, kind, id);
+  if (!r.ok()) return r.status();
+  if (*r) {
+    return Broken("reference", e, std::string(kind) + " " + std::string(id) + " already exists on " + e.stream +
+                                      "; give a new one a new id");
+  }
+  state.Put(RefKey(e, kind, id), std::to_string(e.occurred_at.value()));
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status CheckRules(const Event& e, RuleState& state) {
+  boost::system::error_code ec;
+  json::value parsed = json::parse(e.data, ec);
+  if (ec || !parsed.is_object()) return Status::InvalidArgument("field 'data': not a JSON object");
+  const json::object& d = parsed.get_object();
+  const std::string& t = e.type;
+
+  // The staff member an event on their own staff stream is about.
+  const std::string subject = e.stream.starts_with("staff-") ? e.stream : std::string();
+
+  // actor: a staff actor is employed. (Joining makes the staff member exist;
+  // it is recorded by someone else, e.g. system:hr-sync.)
+  if (e.actor.starts_with("staff-")) {
+    if (t == "staff.joined" && e.actor == subject) {
+      return Broken("actor", e, e.actor + " cannot record their own joining");
+    }
+    CUSTODIAN_RETURN_IF_ERROR(CheckEmployed("actor", e, state, e.actor, "actor"));
+  }
+
+  // assignment: whoever work goes to is employed.
+  auto assigned = [&](std::string_view field, const char* role) -> Status {
+    const std::string staff = Str(d, field);
+    if (staff.empty()) return Status::Ok();
+    return CheckEmployed("assignment", e, state, staff, role);
+  };
+  if (t == "customer.owner_assigned") CUSTODIAN_RETURN_IF_ERROR(assigned("owner", "new owner"));
+  if (t == "request.assigned") CUSTODIAN_RETURN_IF_ERROR(assigned("assignee", "assignee"));
+  if (t == "commitment.made" || t == "deal.opened") CUSTODIAN_RETURN_IF_ERROR(assigned("owner", "owner"));
+  if (t == "staff.departure_announced") CUSTODIAN_RETURN_IF_ERROR(assigned("successor", "successor"));
+  if (t == "handover.planned") {
+    if (auto it = d.find("assignments"); it != d.end() && it->value().is_array()) {
+      for (const json::value& a : it->value().get_array()) {
+        if (!a.is_object()) continue;
+        const std::string to = Str(a.get_object(), "to");
+        if (!to.empty()) CUSTODIAN_RETURN_IF_ERROR(CheckEmployed("assignment", e, state, to, "successor"));
+      }
+    }
+  }
+
+  // Staff lifecycle, on the staff member's own stream.
+  if (t == "staff.joined") {
+    Result<StaffRecord> r = LoadStaff(state, subject);
+    if (!r.ok()) return r.status();
+    if (r->joined && !r->left) return Broken("actor", e, subject + " has already joined and not left");
+    state.Put("staff/" + subject, "joined " + std::to_string(e.position.value()));
+  } else if (t == "staff.role_changed" || t == "staff.departure_announced") {
+    CUSTODIAN_RETURN_IF_ERROR(CheckEmployed("actor", e, state, subject, "staff member"));
+  } else if (t == "staff.departed") {
+    CUSTODIAN_RETURN_IF_ERROR(CheckEmployed("actor", e, state, subject, "staff member"));
+    state.Put("staff/" + subject,
+              "left " + std::to_string(e.position.value()) + " " + std::to_string(e.occurred_at.value()));
+  }
+
+  // order and reference: follow-ups name something created earlier.
+  if (t == "deal.opened") return CreateRef(e, state, "deal", Str(d, "deal_id"));
+  if (t == "deal.stage_changed" || t == "deal.won" || t == "deal.lost") {
+    return RequireRef(e, state, "deal", Str(d, "deal_id"), "deal.opened");
+  }
+  if (t == "request.opened") return CreateRef(e, state, "request", Str(d, "request_id"));
+  if (t == "request.assigned" || t == "request.responded" || t == "request.resolved" || t == "request.reopened") {
+    std::optional<Timestamp> opened_at;
+    Status s = RequireRef(e, state, "request", Str(d, "request_id"), "request.opened", &opened_at);
+    if (!s.ok()) {
+      return t == "request.responded" ? Broken("order", e, "request " + Str(d, "request_id") +
+                                                               " is answered but was never opened on " + e.stream)
+                                      : s;
+    }
+    if (opened_at && e.occurred_at < *opened_at) {
+      return Broken("order", e, "request " + Str(d, "request_id") + " was opened at " + FormatRfc3339(*opened_at) +
+                                    ", after this event's " + FormatRfc3339(e.occurred_at));
+    }
+    return Status::Ok();
+  }
+  if (t == "commitment.made") return CreateRef(e, state, "commitment", Str(d, "commitment_id"));
+  if (t == "commitment.fulfilled" || t == "commitment.cancelled") {
+    return RequireRef(e, state, "commitment", Str(d, "commitment_id"), "commitment.made");
+  }
+  if (t == "event.corrected" || t == "event.retracted") {
+    Result<EventId> target = EventId::Parse(Str(d, "event_id"));
+    if (!target.ok()) return target.status().WithContext("field 'data.event_id'");
+    Result<bool> exists = state.EventExists(*target);
+    if (!exists.ok()) return exists.status();
+    if (!*exists) return Broken("reference", e, "the event it fixes, " + target->ToString() + ", is not in the log");
+  }
+  return Status::Ok();
+}
+
+}  // namespace custodian

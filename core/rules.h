@@ -1,0 +1,47 @@
+// The rules enforced at append (DESIGN.md, Event model, "Rules enforced at
+// append"), as a pure function of an event and the state the log has built
+// from every earlier event. Each rule has its own error:
+//
+//   actor        a staff actor has joined and has not left
+//   assignment   nothing is assigned to someone who has left or never joined
+//                (owners, request assignees, commitment and deal owners,
+//                handover successors)
+//   order        a request is answered, assigned, resolved or reopened only
+//                after it was opened, and not before it was opened in
+//                business time
+//   reference    deals, requests, commitments and corrected or retracted
+//                events that an event names exist
+//
+// The writer (storage/event_log_write.cc) calls CheckRules for each event in
+// log order with a RuleState that sees the state as of that event's position,
+// including events earlier in the same batch; the state CheckRules writes is
+// stored in the same WriteBatch as the event, so it is never out of date.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/event.h"
+#include "core/status.h"
+
+namespace custodian {
+
+// The state the rules read and write: small records keyed by name
+// ("staff/staff-7", "ref/customer-42/request/r1").
+class RuleState {
+ public:
+  virtual ~RuleState() = default;
+  virtual Result<std::optional<std::string>> Get(std::string_view key) = 0;
+  virtual void Put(std::string key, std::string value) = 0;
+  // Whether an event with this id is in the log (or earlier in the batch).
+  virtual Result<bool> EventExists(const EventId& id) = 0;
+};
+
+// Ok, or RuleViolation naming the rule, the event and the evidence, e.g.
+// "rule 'actor': staff-12 left on 2026-03-31T00:00:00Z (position 88) and can
+// no longer act". On success, records the event's effect in `state`.
+// Expects an event that passed ValidateEvent.
+Status CheckRules(const Event& e, RuleState& state);
+
+}  // namespace custodian

@@ -1,0 +1,181 @@
+#include "core/rules.h"
+
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <set>
+
+#include "core/time.h"
+#include "core/validation.h"
+#include "tests/test_util.h"
+
+namespace custodian {
+namespace {
+
+// The rule state in memory, with the log's positions assigned in order.
+class Log final : public RuleState {
+ public:
+  Result<std::optional<std::string>> Get(std::string_view key) override {
+    auto it = kv_.find(std::string(key));
+    if (it == kv_.end()) return std::optional<std::string>();
+    return std::optional<std::string>(it->second);
+  }
+  void Put(std::string key, std::string value) override { kv_[std::move(key)] = std::move(value); }
+  Result<bool> EventExists(const EventId& id) override { return ids_.count(id.ToString()) > 0; }
+
+  // Checks and, when accepted, "appends" the event.
+  Status Append(const std::string& stream, const std::string& type, const std::string& actor, const char* occurred,
+                const std::string& data, EventId* id_out = nullptr) {
+    Event e;
+    e.id = testing::RandomId();
+    e.stream = stream;
+    e.type = type;
+    e.actor = actor;
+    e.occurred_at = *ParseRfc3339(occurred);
+    e.data = data;
+    e.position = Position(next_++);
+    Status valid = ValidateEvent(e, *ParseRfc3339("2027-01-01T00:00:00Z"));
+    REQUIRE(valid.ok());  // the rules see only valid events
+    std::map<std::string, std::string> before = kv_;
+    Status s = CheckRules(e, *this);
+    if (!s.ok()) {
+      CHECK(kv_ == before);  // a refused event changes no state
+      --next_;
+      return s;
+    }
+    ids_.insert(e.id.ToString());
+    if (id_out) *id_out = e.id;
+    return s;
+  }
+
+ private:
+  std::map<std::string, std::string> kv_;
+  std::set<std::string> ids_;
+  uint64_t next_ = 0;
+};
+
+constexpr char kHr[] = "system:hr-sync";
+
+void Join(Log& log, const std::string& staff, const char* at = "2025-01-01T00:00:00Z") {
+  REQUIRE(log.Append(staff, "staff.joined", kHr, at, R"({"role":"account_executive","team":"north"})").ok());
+}
+
+void Leave(Log& log, const std::string& staff, const char* at = "2025-06-30T00:00:00Z") {
+  REQUIRE(log.Append(staff, "staff.departed", kHr, at, R"({})").ok());
+}
+
+TEST_CASE("a staff actor must have joined", "[rules]") {
+  Log log;
+  Status s = log.Append("customer-1", "note.added", "staff-7", "2025-02-01T00:00:00Z", R"({"text":"hi"})");
+  CHECK(s.code() == StatusCode::kRuleViolation);
+  CHECK_THAT(s.message(), Catch::Contains("rule 'actor'"));
+  CHECK_THAT(s.message(), Catch::Contains("staff-7 has never joined"));
+  Join(log, "staff-7");
+  CHECK(log.Append("customer-1", "note.added", "staff-7", "2025-02-01T00:00:00Z", R"({"text":"hi"})").ok());
+  // System actors are not staff.
+  CHECK(log.Append("customer-1", "note.added", "system:crm-sync", "2025-02-01T00:00:00Z", R"({"text":"x"})").ok());
+}
+
+TEST_CASE("a staff member who left can no longer act, and the message says when they left", "[rules]") {
+  Log log;
+  Join(log, "staff-7");
+  Leave(log, "staff-7", "2025-06-30T00:00:00Z");
+  Status s = log.Append("customer-1", "note.added", "staff-7", "2025-07-01T00:00:00Z", R"({"text":"hi"})");
+  CHECK(s.code() == StatusCode::kRuleViolation);
+  CHECK_THAT(s.message(), Catch::Contains("left on 2025-06-30T00:00:00Z"));
+  CHECK_THAT(s.message(), Catch::Contains("can no longer act"));
+  // Rehired: may act again.
+  Join(log, "staff-7", "2026-01-01T00:00:00Z");
+  CHECK(log.Append("customer-1", "note.added", "staff-7", "2026-01-02T00:00:00Z", R"({"text":"back"})").ok());
+}
+
+TEST_CASE("joining twice without leaving, and leaving without joining, are refused", "[rules]") {
+  Log log;
+  CHECK(log.Append("staff-8", "staff.departed", kHr, "2025-01-01T00:00:00Z", R"({})").code() ==
+        StatusCode::kRuleViolation);
+  Join(log, "staff-8");
+  Status twice = log.Append("staff-8", "staff.joined", kHr, "2025-01-02T00:00:00Z", R"({"role":"x"})");
+  CHECK_THAT(twice.message(), Catch::Contains("already joined"));
+}
+
+TEST_CASE("nothing is assigned to someone who left or never joined", "[rules]") {
+  Log log;
+  Join(log, "staff-1");
+  Join(log, "staff-2");
+  Leave(log, "staff-2");
+  const char* at = "2025-08-01T00:00:00Z";
+  struct Case {
+    std::string type, data, who;
+  };
+  std::vector<Case> cases = {
+      {"customer.owner_assigned", R"({"owner":"staff-2","reason":"initial"})", "new owner staff-2"},
+      {"customer.owner_assigned", R"({"owner":"staff-9","reason":"initial"})", "new owner staff-9"},
+      {"commitment.made", R"({"commitment_id":"c1","promise":"p","due_at":"2025-09-01T00:00:00Z","owner":"staff-2"})",
+       "owner staff-2"},
+      {"deal.opened", R"({"deal_id":"d1","title":"t","value":1,"currency":"EUR","stage":"s","owner":"staff-9"})",
+       "owner staff-9"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.type << " " << c.data);
+    Status s = log.Append("customer-1", c.type, "staff-1", at, c.data);
+    CHECK(s.code() == StatusCode::kRuleViolation);
+    CHECK_THAT(s.message(), Catch::Contains("rule 'assignment'"));
+    CHECK_THAT(s.message(), Catch::Contains(c.who));
+  }
+  REQUIRE(log.Append("customer-1", "request.opened", "staff-1", at, R"({"request_id":"r1","title":"q"})").ok());
+  Status assignee = log.Append("customer-1", "request.assigned", "staff-1", at, R"({"request_id":"r1","assignee":"staff-2"})");
+  CHECK_THAT(assignee.message(), Catch::Contains("assignee staff-2 left"));
+  CHECK(log.Append("customer-1", "request.assigned", "staff-1", at, R"({"request_id":"r1","assignee":"staff-1"})").ok());
+  Status successor = log.Append("staff-1", "staff.departure_announced", kHr, at,
+                                R"({"effective_at":"2025-09-30T00:00:00Z","successor":"staff-2"})");
+  CHECK_THAT(successor.message(), Catch::Contains("successor staff-2"));
+}
+
+TEST_CASE("a request is answered only after it was opened, in the log and in business time", "[rules]") {
+  Log log;
+  Join(log, "staff-1");
+  Status never = log.Append("customer-1", "request.responded", "staff-1", "2025-03-01T00:00:00Z", R"({"request_id":"r1"})");
+  CHECK(never.code() == StatusCode::kRuleViolation);
+  CHECK_THAT(never.message(), Catch::Contains("rule 'order'"));
+  CHECK_THAT(never.message(), Catch::Contains("never opened"));
+  REQUIRE(log.Append("customer-1", "request.opened", "staff-1", "2025-03-01T10:00:00Z",
+                     R"({"request_id":"r1","title":"q"})")
+              .ok());
+  Status early = log.Append("customer-1", "request.responded", "staff-1", "2025-03-01T09:59:59Z", R"({"request_id":"r1"})");
+  CHECK_THAT(early.message(), Catch::Contains("was opened at 2025-03-01T10:00:00Z"));
+  CHECK(log.Append("customer-1", "request.responded", "staff-1", "2025-03-01T10:00:00Z", R"({"request_id":"r1"})").ok());
+  // The same request id on another customer is another request.
+  CHECK_FALSE(log.Append("customer-2", "request.resolved", "staff-1", "2025-03-02T00:00:00Z", R"({"request_id":"r1"})").ok());
+  Status again = log.Append("customer-1", "request.opened", "staff-1", "2025-03-03T00:00:00Z",
+                            R"({"request_id":"r1","title":"q"})");
+  CHECK_THAT(again.message(), Catch::Contains("already exists"));
+}
+
+TEST_CASE("deals, commitments and corrected events that an event names must exist", "[rules]") {
+  Log log;
+  Join(log, "staff-1");
+  const char* at = "2025-03-01T00:00:00Z";
+  Status deal = log.Append("customer-1", "deal.won", "staff-1", at, R"({"deal_id":"d1"})");
+  CHECK_THAT(deal.message(), Catch::Contains("rule 'reference'"));
+  CHECK_THAT(deal.message(), Catch::Contains("deal d1 does not exist on customer-1 (no deal.opened for it)"));
+  REQUIRE(log.Append("customer-1", "deal.opened", "staff-1", at,
+                     R"({"deal_id":"d1","title":"t","value":1,"currency":"EUR","stage":"s"})")
+              .ok());
+  CHECK(log.Append("customer-1", "deal.won", "staff-1", at, R"({"deal_id":"d1"})").ok());
+
+  Status kept = log.Append("customer-1", "commitment.fulfilled", "staff-1", at, R"({"commitment_id":"c1"})");
+  CHECK_THAT(kept.message(), Catch::Contains("commitment c1 does not exist"));
+
+  EventId note;
+  REQUIRE(log.Append("customer-1", "note.added", "staff-1", at, R"({"text":"typo"})", &note).ok());
+  const std::string missing = testing::RandomId().ToString();
+  Status bad = log.Append("customer-1", "event.retracted", "staff-1", at,
+                          R"({"event_id":")" + missing + R"(","reason":"wrong customer"})");
+  CHECK_THAT(bad.message(), Catch::Contains(missing + ", is not in the log"));
+  CHECK(log.Append("customer-1", "event.retracted", "staff-1", at,
+                   R"({"event_id":")" + note.ToString() + R"(","reason":"wrong customer"})")
+            .ok());
+}
+
+}  // namespace
+}  // namespace custodian
