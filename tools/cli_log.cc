@@ -161,7 +161,15 @@ Status WriteBatch(EventLog& log, const std::vector<ImportLine>& batch, bool skip
     Count(*r, c);
     return Status::Ok();
   }
-  if (!skip_invalid || r.status().code() != StatusCode::kConflict) {
+  const bool per_event = r.status().code() == StatusCode::kConflict ||
+                         r.status().code() == StatusCode::kRuleViolation;
+  if (!skip_invalid || !per_event) {
+    // Name the line when the message names one of its events.
+    for (const ImportLine& l : batch) {
+      if (r.status().message().find(l.event.id.ToString()) != std::string::npos) {
+        return r.status().WithContext("line " + std::to_string(l.number));
+      }
+    }
     return r.status().WithContext("lines " + std::to_string(batch.front().number) + "-" +
                                   std::to_string(batch.back().number));
   }
@@ -169,7 +177,7 @@ Status WriteBatch(EventLog& log, const std::vector<ImportLine>& batch, bool skip
     Result<std::vector<AppendResult>> one = log.AppendBatch(ToRequests({l}));
     if (one.ok()) {
       Count(*one, c);
-    } else if (one.status().code() == StatusCode::kConflict) {
+    } else if (one.status().code() == StatusCode::kConflict || one.status().code() == StatusCode::kRuleViolation) {
       c->skipped.emplace_back(l.number, one.status().message());
     } else {
       return one.status().WithContext("line " + std::to_string(l.number));

@@ -220,6 +220,21 @@ TEST_CASE("import --skip-invalid writes the valid lines and lists the bad ones",
   CHECK(Lines(store.Everything()) == 3);
 }
 
+TEST_CASE("an import line that breaks a rule is named, and --skip-invalid skips it", "[cli]") {
+  Store store;
+  const std::string stranger = R"({"id":")" + std::string(kId3) +
+                               R"(","stream":"customer-42","type":"note.added","actor":"staff-99","occurred_at":"2026-03-01T10:15:00Z","data":{"text":"x"}})";
+  const std::string file = EventJson(kId2) + "\n" + stranger + "\n" + EventJson(kId4) + "\n";
+  CliResult stopped = store.Cli({"import", "-"}, file);
+  CHECK(stopped.exit_code == 2);
+  CHECK_THAT(stopped.err, Catch::Contains("line 2: rule 'actor'"));
+  CHECK(Lines(store.Everything()) == 1);  // the batch held all three lines: none written
+  CliResult skipped = store.Cli({"import", "--skip-invalid", "--json", "-"}, file);
+  CHECK(skipped.exit_code == 0);
+  CHECK_THAT(skipped.out, Catch::Contains(R"("written":2)"));
+  CHECK_THAT(skipped.out, Catch::Contains(R"({"line":2,"error":"rule 'actor')"));
+}
+
 TEST_CASE("importing the same file twice writes its events once", "[cli]") {
   TempDir tmp;
   const std::string dir = tmp.Sub("store");
