@@ -121,19 +121,25 @@ Status ApplyToCustomer(CustomerState& s, const Event& e) {
       r.opened_at = e.occurred_at;
       r.opened_by = e.actor;
       r.due_at = Time(d, "due_at");
+      CustomerState::RequestHistory& h = s.request_history[Str(d, "request_id")];
+      h.opened_at = e.occurred_at;
+      h.assignments.push_back({e.actor, e.occurred_at});
     } else {
       r.reopened = true;
+      s.request_history[Str(d, "request_id")].resolved_at.reset();
     }
   } else if (t == "request.assigned") {
     if (auto it = s.open_requests.find(Str(d, "request_id")); it != s.open_requests.end()) {
       it->second.assignee = Str(d, "assignee");
     }
+    s.request_history[Str(d, "request_id")].assignments.push_back({Str(d, "assignee"), e.occurred_at});
   } else if (t == "request.responded") {
     if (auto it = s.open_requests.find(Str(d, "request_id")); it != s.open_requests.end()) {
       if (!it->second.first_response_at) it->second.first_response_at = e.occurred_at;
     }
   } else if (t == "request.resolved") {
     s.open_requests.erase(Str(d, "request_id"));
+    s.request_history[Str(d, "request_id")].resolved_at = e.occurred_at;
   } else if (t == "commitment.made") {
     CustomerState::Commitment& c = s.open_commitments[Str(d, "commitment_id")];
     c.promise = Str(d, "promise");
@@ -165,6 +171,17 @@ std::optional<CustomerState::Custody> OwnerAt(const CustomerState& state, Timest
     if (it->from <= t) return *it;
   }
   return std::nullopt;
+}
+
+std::optional<std::string> ResponsibleAt(const CustomerState& state, const std::string& request, Timestamp t) {
+  auto it = state.request_history.find(request);
+  if (it == state.request_history.end() || t < it->second.opened_at) return std::nullopt;
+  if (it->second.resolved_at && *it->second.resolved_at <= t) return std::nullopt;
+  std::optional<std::string> who;
+  for (const auto& a : it->second.assignments) {
+    if (a.from <= t) who = a.staff;
+  }
+  return who;
 }
 
 namespace {
@@ -217,6 +234,14 @@ std::string CustomerToJson(const CustomerState& s) {
                                 {"first_response_at", TimeJson(r.first_response_at)}, {"reopened", r.reopened}};
   }
   o["open_requests"] = std::move(requests);
+  json::object history;
+  for (const auto& [id, h] : s.request_history) {
+    json::array assignments;
+    for (const auto& a : h.assignments) assignments.push_back(json::object{{"staff", a.staff}, {"from", TimeJson(a.from)}});
+    history[id] = json::object{{"opened_at", TimeJson(h.opened_at)}, {"resolved_at", TimeJson(h.resolved_at)},
+                               {"assignments", std::move(assignments)}};
+  }
+  o["request_history"] = std::move(history);
   json::object commitments;
   for (const auto& [id, c] : s.open_commitments) {
     commitments[id] = json::object{{"promise", c.promise}, {"owner", c.owner}, {"request_id", c.request_id},
@@ -309,6 +334,16 @@ Result<CustomerState> CustomerFromJson(std::string_view text) {
     x.due_at = TimeFrom(r, "due_at");
     x.first_response_at = TimeFrom(r, "first_response_at");
     x.reopened = Bool(r, "reopened").value_or(false);
+  });
+  each("request_history", [&](std::string id, const json::object& h) {
+    CustomerState::RequestHistory& x = s.request_history[id];
+    x.opened_at = TimeFrom(h, "opened_at").value_or(Timestamp(0));
+    x.resolved_at = TimeFrom(h, "resolved_at");
+    if (auto it = h.find("assignments"); it != h.end() && it->value().is_array()) {
+      for (const auto& a : it->value().get_array()) {
+        x.assignments.push_back({Str(a.get_object(), "staff"), TimeFrom(a.get_object(), "from").value_or(Timestamp(0))});
+      }
+    }
   });
   each("open_commitments", [&](std::string id, const json::object& c) {
     CustomerState::Commitment& x = s.open_commitments[id];

@@ -57,6 +57,18 @@ struct CustomerState {
   };
   std::map<std::string, Request> open_requests;
 
+  // Who was responsible for each request, open or closed, and when.
+  struct Responsibility {
+    std::string staff;
+    Timestamp from;
+  };
+  struct RequestHistory {
+    Timestamp opened_at;
+    std::optional<Timestamp> resolved_at;
+    std::vector<Responsibility> assignments;  // in business-time order of the events
+  };
+  std::map<std::string, RequestHistory> request_history;
+
   struct Commitment {
     std::string promise, owner, request_id, deal_id;
     Timestamp made_at, due_at;
@@ -89,6 +101,11 @@ Status ApplyToCustomer(CustomerState& state, const Event& e);
 
 // The owner at business time `t` (from the custody chain), if any.
 std::optional<CustomerState::Custody> OwnerAt(const CustomerState& state, Timestamp t);
+
+// Who was responsible for request `request` at business time `t`: its
+// assignee then, or, before any assignment, whoever opened it. Nullopt
+// when the request did not exist yet or was resolved by then.
+std::optional<std::string> ResponsibleAt(const CustomerState& state, const std::string& request, Timestamp t);
 
 // JSON for people and machines (the CLI's --json), and the stored encoding.
 std::string CustomerToJson(const CustomerState& state);

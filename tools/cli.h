@@ -12,6 +12,10 @@
 #include "core/status.h"
 #include "storage/event_log.h"
 
+namespace custodian {
+class ProjectionEngine;
+}  // namespace custodian
+
 namespace custodian::cli {
 
 enum ExitCode : int {
@@ -57,10 +61,17 @@ int RunStats(const Globals& g, const std::string& stream, bool json);
 std::string OneLineText(std::string_view s, size_t max);
 
 // Customers and projections (cli_customer.cc).
+// Registers every projection the commands query (rebuild and catch-up use it).
+void AddProjections(ProjectionEngine& engine);
+// Opens the store read-write and brings the projections up to date; when
+// another process holds it (it runs the projections itself), opens it
+// read-only and sets *caught_up to false.
+Result<std::unique_ptr<EventLog>> OpenForQuery(const Globals& g, bool* caught_up);
 int RunCustomerShow(const Globals& g, const std::string& id, const std::string& as_of,
                     const std::string& as_of_business, bool json);
 int RunCustomerTimeline(const Globals& g, const std::string& id, bool json);
-int RunCustomerCustody(const Globals& g, const std::string& id, const std::string& at, bool json);
+int RunCustomerCustody(const Globals& g, const std::string& id, const std::string& at, const std::string& request,
+                       bool json);
 int RunRebuild(const Globals& g, const std::string& name, bool json);
 
 // Tamper evidence (cli_evidence.cc).
@@ -72,5 +83,21 @@ int RunVerify(const Globals& g, const std::string& against, const std::string& k
 int RunBundle(const Globals& g, const std::string& stream, const std::string& from, const std::string& to,
               const std::string& out, bool json);
 int RunVerifyBundle(const std::string& file, const std::string& key, bool json);
+
+// A generated company loaded into an empty store (cli_demo.cc, tools/demo_data.h).
+struct DemoOptions {
+  uint64_t seed = 1;
+  int staff = 40;
+  int customers = 5'000;
+  int years = 3;
+  std::string origin;  // of a store it creates
+};
+int RunDemo(const Globals& g, const DemoOptions& options, bool json);
+
+// Staff portfolio, accountability and silent customers (cli_staff.cc).
+int RunStaffPortfolio(const Globals& g, const std::string& id, const std::string& as_of, bool json);
+int RunAccountability(const Globals& g, const std::string& staff, const std::string& team, const std::string& from,
+                      const std::string& to, bool json);
+int RunSilent(const Globals& g, int days, const std::string& as_of, bool json);
 
 }  // namespace custodian::cli

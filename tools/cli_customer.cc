@@ -9,8 +9,11 @@
 #include "core/json.h"
 #include "core/time.h"
 #include "core/validation.h"
+#include "replay/accountability.h"
 #include "replay/customer.h"
+#include "replay/portfolio.h"
 #include "replay/projection.h"
+#include "replay/silent.h"
 #include "tools/cli.h"
 
 namespace custodian::cli {
@@ -37,24 +40,6 @@ std::string Minute(Timestamp t) {
   std::string s = FormatRfc3339(t).substr(0, 16);
   s[10] = ' ';
   return s;
-}
-
-void AddProjections(ProjectionEngine& engine) { engine.Add(MakeCustomerProjection()); }
-
-// Opens the store read-write to bring the projections up to date; when
-// another process holds it (it runs the projections itself), read-only.
-Result<std::unique_ptr<EventLog>> OpenForQuery(const Globals& g, bool* caught_up) {
-  Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadWrite);
-  *caught_up = false;
-  if (log.ok()) {
-    ProjectionEngine engine(**log);
-    AddProjections(engine);
-    CUSTODIAN_RETURN_IF_ERROR(engine.CatchUp());
-    *caught_up = true;
-    return log;
-  }
-  if (log.status().code() != StatusCode::kFailedPrecondition) return log.status();
-  return OpenStore(g, EventLogOptions::Mode::kReadOnly);
 }
 
 void PrintCustomer(const CustomerState& s, Timestamp now) {
@@ -151,6 +136,27 @@ std::string Describe(const Event& e) {
 }
 
 }  // namespace
+
+void AddProjections(ProjectionEngine& engine) {
+  engine.Add(MakeCustomerProjection());
+  engine.Add(MakePortfolioProjection());
+  engine.Add(MakeAccountabilityProjection());
+  engine.Add(MakeSilentProjection());
+}
+
+Result<std::unique_ptr<EventLog>> OpenForQuery(const Globals& g, bool* caught_up) {
+  Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadWrite);
+  *caught_up = false;
+  if (log.ok()) {
+    ProjectionEngine engine(**log);
+    AddProjections(engine);
+    CUSTODIAN_RETURN_IF_ERROR(engine.CatchUp());
+    *caught_up = true;
+    return log;
+  }
+  if (log.status().code() != StatusCode::kFailedPrecondition) return log.status();
+  return OpenStore(g, EventLogOptions::Mode::kReadOnly);
+}
 
 int RunCustomerShow(const Globals& g, const std::string& id, const std::string& as_of,
                     const std::string& as_of_business, bool json) {
@@ -271,7 +277,8 @@ int RunCustomerTimeline(const Globals& g, const std::string& id, bool json) {
   return kExitOk;
 }
 
-int RunCustomerCustody(const Globals& g, const std::string& id, const std::string& at, bool json) {
+int RunCustomerCustody(const Globals& g, const std::string& id, const std::string& at, const std::string& request,
+                       bool json) {
   Result<std::string> stream = CustomerStream(id);
   if (!stream.ok()) return Fail(stream.status());
   Result<std::optional<Timestamp>> when = OptionalTime(at, "--at");
@@ -285,6 +292,26 @@ int RunCustomerCustody(const Globals& g, const std::string& id, const std::strin
     return kExitRejected;
   }
   const CustomerState& s = r->state;
+  if (!request.empty()) {
+    if (!*when) {
+      fmt::print(stderr, "custodian: --request needs --at: who was responsible for it when?\n");
+      return kExitUsage;
+    }
+    if (!s.request_history.count(request)) {
+      fmt::print(stderr, "custodian: {} has no request {}\n", s.id, request);
+      return kExitRejected;
+    }
+    std::optional<std::string> who = ResponsibleAt(s, request, **when);
+    if (json) {
+      fmt::print("{{\"customer\":{},\"request\":{},\"at\":\"{}\",\"responsible\":{}}}\n", JsonQuote(s.id),
+                 JsonQuote(request), FormatRfc3339(**when), who ? JsonQuote(*who) : "null");
+    } else if (who) {
+      fmt::print("request {} of {} was with {} at {}\n", request, s.id, *who, FormatRfc3339(**when));
+    } else {
+      fmt::print("request {} of {} was not open at {}\n", request, s.id, FormatRfc3339(**when));
+    }
+    return kExitOk;
+  }
   if (*when) {
     std::optional<CustomerState::Custody> c = OwnerAt(s, **when);
     if (json) {

@@ -16,14 +16,18 @@
 //   custodian verify-bundle FILE [--key VKEY]
 //   custodian [--data DIR] customer show ID [--as-of T | --as-of-business T]
 //   custodian [--data DIR] customer timeline ID
-//   custodian [--data DIR] customer custody ID [--at T]
+//   custodian [--data DIR] customer custody ID [--at T [--request R]]
+//   custodian [--data DIR] staff portfolio ID [--as-of T]
+//   custodian [--data DIR] accountability [--staff ID | --team NAME] [--from T] [--to T]
+//   custodian [--data DIR] silent [--days N] [--as-of T]
 //   custodian [--data DIR] rebuild [NAME]
+//   custodian [--data DIR] demo [--seed N] [--staff N] [--customers N] [--years N]
 //
 // Every query takes --json: listings print JSON Lines, single answers one
 // JSON document. Exit codes: 0 ok, 1 usage, 2 rejected input, 3 conflict,
 // 4 storage error, 5 verification failed. Commands that only read open the
 // store read-only, so they work while another process writes to it.
-// The commands themselves are in cli_log.cc, cli_evidence.cc and cli_customer.cc.
+// The commands themselves are in cli_log.cc, cli_evidence.cc, cli_customer.cc and cli_staff.cc.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -198,12 +202,61 @@ int main(int argc, char** argv) {
       customer->add_subcommand("custody", "Who owned the customer when, and why it changed hands");
   customer_custody->add_option("id", customer_id, "The customer")->required();
   customer_custody->add_option("--at", at, "Only: who owned it at this RFC 3339 time");
+  std::string request_id;
+  customer_custody->add_option("--request", request_id,
+                               "With --at: who was responsible for this request (e.g. req-9001) at that time");
   customer_custody->add_flag("--json", json, "Print as JSON");
+
+  // --- across customers: staff portfolio, accountability, silent customers ---
+  std::string staff_id, portfolio_as_of;
+  auto* staff = app.add_subcommand("staff", "Members of staff and what they hold");
+  staff->require_subcommand(1);
+  auto* staff_portfolio = staff->add_subcommand(
+      "portfolio", "The customers a member of staff owns, with the open deals, requests and commitments they hold and "
+                   "their last activity on each; also open work on customers others own");
+  staff_portfolio->add_option("id", staff_id, "The member of staff: 7 or staff-7")->required();
+  staff_portfolio->add_option("--as-of", portfolio_as_of,
+                              "What we knew at this RFC 3339 time: replays the log recorded by then (reads the log "
+                              "from the start, like a rebuild)");
+  staff_portfolio->add_flag("--json", json, "One customer per line, as JSON");
+
+  std::string acc_staff, acc_team, acc_from, acc_to;
+  auto* accountability = app.add_subcommand(
+      "accountability", "First-response times (median, 90th percentile), unanswered requests, overdue and kept "
+                        "commitments, per member of staff and team; with --staff or --team, every request and "
+                        "commitment too. Overdue is judged against the wall clock");
+  auto* acc_staff_opt = accountability->add_option("--staff", acc_staff, "Only this member of staff: 7 or staff-7");
+  accountability->add_option("--team", acc_team, "Only this team")->excludes(acc_staff_opt);
+  accountability->add_option("--from", acc_from, "Requests opened / commitments due at or after this RFC 3339 time");
+  accountability->add_option("--to", acc_to, "Requests opened / commitments due before this RFC 3339 time");
+  accountability->add_flag("--json", json, "One JSON object per line, each with a \"kind\"");
+
+  int silent_days = 60;
+  std::string silent_as_of;
+  auto* silent = app.add_subcommand(
+      "silent", "Owned customers with no logged contact for more than N days, and deals won or orders placed with no "
+                "logged contact in the N days before them");
+  silent->add_option("--days", silent_days, "The window N, in days (default 60)")->check(CLI::NonNegativeNumber);
+  silent->add_option("--as-of", silent_as_of,
+                     "Judge at this RFC 3339 time with what was recorded by then (default: now, by the wall clock)");
+  silent->add_flag("--json", json, "One JSON object per line, each with a \"kind\"");
 
   std::string projection;
   auto* rebuild = app.add_subcommand("rebuild", "Fold a projection (or all) again from the first event, with progress");
   rebuild->add_option("name", projection, "The projection, e.g. customer (default: all)");
   rebuild->add_flag("--json", json, "Print the result as JSON");
+
+  DemoOptions demo_options;
+  auto* demo = app.add_subcommand(
+      "demo", "Generate a company from a seed (staff joining and leaving, customers won and lost, requests, "
+              "commitments, reads and exports, one leaver exporting far too much), load it into an empty store "
+              "(created if missing) and print a tour of what to look at");
+  demo->add_option("--seed", demo_options.seed, "The same seed gives the same company, event for event (default 1)");
+  demo->add_option("--staff", demo_options.staff, "Staff at the start, in teams of about 8 (default 40)");
+  demo->add_option("--customers", demo_options.customers, "Customers over the whole history (default 5000)");
+  demo->add_option("--years", demo_options.years, "Years of history, ending 2026-09-30 (default 3)");
+  demo->add_option("--origin", origin, "The log's name on its checkpoints, when the store is created");
+  demo->add_flag("--json", json, "Print the summary and the tour's picks as JSON");
 
   try {
     app.parse(argc, argv);
@@ -228,7 +281,14 @@ int main(int argc, char** argv) {
   if (verify_bundle->parsed()) return RunVerifyBundle(bundle_file, key_text, json);
   if (customer_show->parsed()) return RunCustomerShow(g, customer_id, as_of, as_of_business, json);
   if (customer_timeline->parsed()) return RunCustomerTimeline(g, customer_id, json);
-  if (customer_custody->parsed()) return RunCustomerCustody(g, customer_id, at, json);
+  if (customer_custody->parsed()) return RunCustomerCustody(g, customer_id, at, request_id, json);
+  if (staff_portfolio->parsed()) return RunStaffPortfolio(g, staff_id, portfolio_as_of, json);
+  if (accountability->parsed()) return RunAccountability(g, acc_staff, acc_team, acc_from, acc_to, json);
+  if (silent->parsed()) return RunSilent(g, silent_days, silent_as_of, json);
   if (rebuild->parsed()) return RunRebuild(g, projection, json);
+  if (demo->parsed()) {
+    demo_options.origin = origin;
+    return RunDemo(g, demo_options, json);
+  }
   return kExitUsage;
 }

@@ -178,6 +178,23 @@ TEST_CASE("who owned the customer at T comes from the custody chain, boundaries 
   CHECK(OwnerAt(r->state, T("2030-01-01T00:00:00Z"))->reason == "handover");
 }
 
+TEST_CASE("who was responsible for a request at T: its opener, then each assignee, until resolved", "[replay]") {
+  Fixture f;
+  AddHistory(f);  // r1 opened by staff-1 on 2025-01-07T08:00
+  const std::string c = "customer-1";
+  f.Add("2025-01-09T00:00:00Z", Ev(c, "request.assigned", "staff-9", "2025-01-08T12:00:00Z",
+                                   R"({"request_id":"r1","assignee":"staff-2"})"));
+  f.Add("2025-01-11T00:00:00Z", Ev(c, "request.resolved", "staff-2", "2025-01-10T12:00:00Z", R"({"request_id":"r1"})"));
+  Result<Replay> r = ReplayCustomer(*f.log, c, std::nullopt, AsOf::kKnowledge);
+  REQUIRE(r.ok());
+  CHECK_FALSE(ResponsibleAt(r->state, "r1", T("2025-01-07T07:59:59Z")).has_value());
+  CHECK(ResponsibleAt(r->state, "r1", T("2025-01-07T08:00:00Z")) == "staff-1");
+  CHECK(ResponsibleAt(r->state, "r1", T("2025-01-08T11:59:59Z")) == "staff-1");
+  CHECK(ResponsibleAt(r->state, "r1", T("2025-01-08T12:00:00Z")) == "staff-2");
+  CHECK_FALSE(ResponsibleAt(r->state, "r1", T("2025-01-10T12:00:00Z")).has_value());
+  CHECK_FALSE(ResponsibleAt(r->state, "r9", T("2025-01-09T00:00:00Z")).has_value());
+}
+
 TEST_CASE("the stored projection equals the replay of the same events", "[replay]") {
   Fixture f;
   AddHistory(f);
