@@ -42,8 +42,11 @@ void SetIfPresent(const json::object& o, std::string_view k, std::string* field)
 }  // namespace
 
 Status ApplyToCustomer(CustomerState& s, const Event& e) {
+  // Payloads are small: parse into a stack arena, not the heap.
+  unsigned char arena[4096];
+  json::monotonic_resource resource(arena, sizeof arena);
   boost::system::error_code ec;
-  json::value parsed = json::parse(e.data, ec);
+  json::value parsed = json::parse(e.data, ec, &resource);
   if (ec || !parsed.is_object()) {
     return Status::Corruption("event at position " + std::to_string(e.position.value()) + " has data that is not a "
                               "JSON object");

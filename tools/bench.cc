@@ -27,6 +27,10 @@
 //                           Merkle tree and both indexes. Peer: the same
 //                           scan with decoding and one SHA-256 per record
 //                           (what any recomputation must at least do).
+//   as_of                   a customer with 1,000 events replayed as of a
+//                           random business time (ReplayCustomer: read the
+//                           stream, fold the events up to T), in the imported
+//                           store; p50 / p99 latency over 500 replays. No peer.
 //   read_stream             all events of one random customer stream
 //                           (ReadStream forward; ~100 events per stream at the
 //                           default size); p50 / p99 latency over --samples
@@ -83,6 +87,7 @@
 #include <fmt/core.h>
 
 #include "core/event.h"
+#include "replay/customer.h"
 #include "core/sha256.h"
 #include "core/record.h"
 #include "core/status.h"
@@ -126,7 +131,9 @@ constexpr uint64_t kImportMemoryLimitMiB = 512;
 
 const std::vector<std::string> kAllWorkloads = {"fdatasync",      "append_sync_single", "append_sync_concurrent",
                                                 "import_batched", "read_all",           "verify",
-                                                "read_stream"};
+                                                "read_stream",    "as_of"};
+constexpr double kAsOfP99Millis = 5;
+constexpr int kAsOfEvents = 1000;
 constexpr double kVerifyEventsPerSecond = 300'000;
 
 [[noreturn]] void Die(const std::string& what) {
@@ -815,11 +822,70 @@ class Bench {
       if (custodian_) row.met = YesNo(row.custodian.value < kReadStreamP99Millis);
       rows.push_back(row);
     }
+    if (wants("as_of") && custodian_) {
+      EnsureImported();
+      Progress("as_of");
+      Row row{"as_of"};
+      std::vector<Side> runs;
+      for (int rep = 0; rep < opt_.repeats; ++rep) runs.push_back(AsOf());
+      std::sort(runs.begin(), runs.end(), [](const Side& a, const Side& b) { return a.value < b.value; });
+      row.custodian = runs[runs.size() / 2];
+      row.target = fmt::format("p99 < {:.0f} ms for {} events", kAsOfP99Millis, kAsOfEvents);
+      row.met = YesNo(row.custodian.value < kAsOfP99Millis);
+      rows.push_back(row);
+    }
     return rows;
   }
 
  private:
   enum class Better { kHigher, kLower };
+
+  // Adds a customer of kAsOfEvents events to the imported store (once), then
+  // replays it as of random business times through the customer fold.
+  Side AsOf() {
+    auto log = OpenLog(CustodianStore(), Sync::kNo);
+    const std::string stream = "customer-as-of";
+    if (!log->GetStreamInfo(stream).ok()) {
+      EventFactory factory(opt_.seed + 1, 1);
+      std::vector<Event> events;
+      for (int i = 0; i < kAsOfEvents; ++i) {
+        Event e = factory.Next();
+        e.stream = stream;
+        events.push_back(std::move(e));
+        if (events.size() == 100) {
+          Check(log->Append(stream, std::exchange(events, {})).status(), "append as-of customer");
+        }
+      }
+    }
+    Result<std::vector<Event>> all = log->ReadStream(stream, StreamVersion(0), Direction::kForward, kAsOfEvents);
+    Check(all.status(), "read the as-of customer");
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    for (const Event& e : *all) {
+      lo = std::min(lo, e.occurred_at.value());
+      hi = std::max(hi, e.occurred_at.value());
+    }
+    std::mt19937_64 rng(opt_.seed);
+    std::vector<double> latencies;
+    uint64_t folded = 0;
+    ResetPeakRss();
+    for (int i = 0; i < 550; ++i) {
+      const Timestamp t(lo + static_cast<int64_t>(rng() % static_cast<uint64_t>(hi - lo + 1)));
+      const auto t0 = SteadyClock::now();
+      Result<Replay> r = ReplayCustomer(*log, stream, t, AsOf::kBusiness);
+      const double ms = SecondsSince(t0) * 1e3;
+      Check(r.status(), "replay");
+      if (i < 50) continue;  // warm-up
+      latencies.push_back(ms);
+      folded += r->events.size();
+    }
+    std::sort(latencies.begin(), latencies.end());
+    const double p99 = Percentile(latencies, 0.99);
+    return {true, p99, fmt::format("p50 {:.3f} ms, p99 {:.3f} ms", Percentile(latencies, 0.5), p99),
+            fmt::format("{} replays of a {}-event customer in a {}-event store, {:.0f} events folded on average",
+                        latencies.size(), all->size(), Grouped(log->end().value()),
+                        static_cast<double>(folded) / latencies.size()),
+            PeakRssBytes()};
+  }
 
   static void Progress(const char* workload) { fmt::print(stderr, "custodian-bench: running {}\n", workload); }
 
@@ -1026,7 +1092,7 @@ int Main(int argc, char** argv) {
   bool quick = false, keep = false;
   app.add_option("--workloads", workloads,
                  "comma-separated: fdatasync, append_sync_single, append_sync_concurrent, import_batched, "
-                 "read_all, verify, read_stream (default all)");
+                 "read_all, verify, read_stream, as_of (default all)");
   app.add_option("--events", opt.events, "events per write workload (sync workloads stop earlier at --seconds)");
   app.add_option("--seconds", opt.seconds, "duration of each sync workload");
   app.add_option("--threads", opt.threads, "appender threads of append_sync_concurrent");
