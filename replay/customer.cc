@@ -3,6 +3,8 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <mutex>
+#include <unordered_map>
 
 #include "core/time.h"
 
@@ -387,26 +389,42 @@ class CustomerProjection final : public Projection {
   std::string_view name() const override { return kCustomerProjection; }
 
   Status Apply(std::span<const Event> events, StateView& state) const override {
-    // Group by customer, keeping each customer's order: its state is read
-    // and written once per chunk.
+    // Group by customer, keeping each customer's order: its state is decoded
+    // once (then cached) and encoded once per chunk.
     std::map<std::string_view, std::vector<const Event*>> by_customer;
     for (const Event& e : events) {
       if (e.stream.starts_with("customer-")) by_customer[e.stream].push_back(&e);
     }
+    std::lock_guard lk(mu_);
+    if (cache_.size() > kMaxCached) cache_.clear();
     for (const auto& [customer, list] : by_customer) {
-      Result<std::optional<std::string>> stored = state.Get(customer);
-      if (!stored.ok()) return stored.status();
-      CustomerState s;
-      if (*stored) {
-        Result<CustomerState> decoded = CustomerFromJson(**stored);
-        if (!decoded.ok()) return decoded.status().WithContext(std::string(customer));
-        s = std::move(*decoded);
+      auto it = cache_.find(std::string(customer));
+      if (it == cache_.end()) {
+        Result<std::optional<std::string>> stored = state.Get(customer);
+        if (!stored.ok()) return stored.status();
+        CustomerState s;
+        if (*stored) {
+          Result<CustomerState> decoded = CustomerFromJson(**stored);
+          if (!decoded.ok()) return decoded.status().WithContext(std::string(customer));
+          s = std::move(*decoded);
+        }
+        it = cache_.emplace(std::string(customer), std::move(s)).first;
       }
-      for (const Event* e : list) CUSTODIAN_RETURN_IF_ERROR(ApplyToCustomer(s, *e));
-      state.Put(std::string(customer), CustomerToJson(s));
+      for (const Event* e : list) CUSTODIAN_RETURN_IF_ERROR(ApplyToCustomer(it->second, *e));
+      state.Put(std::string(customer), CustomerToJson(it->second));
     }
     return Status::Ok();
   }
+
+  void Forget() const override {
+    std::lock_guard lk(mu_);
+    cache_.clear();
+  }
+
+ private:
+  static constexpr size_t kMaxCached = 50'000;
+  mutable std::mutex mu_;
+  mutable std::unordered_map<std::string, CustomerState> cache_;
 };
 
 }  // namespace

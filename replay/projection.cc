@@ -48,7 +48,8 @@ std::string StateDigest(const std::map<std::string, std::string, std::less<>>& k
   return HexOf(h.Finish());
 }
 
-ProjectionEngine::ProjectionEngine(EventLog& log) : log_(log) {}
+ProjectionEngine::ProjectionEngine(EventLog& log, size_t chunk_events)
+    : log_(log), chunk_events_(std::max<size_t>(1, chunk_events)) {}
 
 ProjectionEngine::~ProjectionEngine() { Stop(); }
 
@@ -77,12 +78,21 @@ Status ProjectionEngine::CatchUpOne(const Projection& p, const ProgressFn& progr
   uint64_t next = checkpoint->value();
   BufferedState state(log_, p.name());
   std::vector<Event> chunk;
-  chunk.reserve(kChunkEvents);
+  chunk.reserve(std::min<size_t>(chunk_events_, 65536));
   auto commit = [&]() -> Status {
-    CUSTODIAN_RETURN_IF_ERROR(p.Apply(chunk, state).WithContext("projection " + std::string(p.name())));
-    next = chunk.back().position.value() + 1;
+    Status applied = p.Apply(chunk, state);
+    if (!applied.ok()) {
+      p.Forget();
+      return applied.WithContext("projection " + std::string(p.name()));
+    }
+    const uint64_t chunk_end = chunk.back().position.value() + 1;
     chunk.clear();
-    CUSTODIAN_RETURN_IF_ERROR(log_.ProjectionCommit(p.name(), state.TakeChanges(), Position(next)));
+    Status committed = log_.ProjectionCommit(p.name(), state.TakeChanges(), Position(chunk_end));
+    if (!committed.ok()) {
+      p.Forget();  // its cache is ahead of the stored state
+      return committed;
+    }
+    next = chunk_end;
     {
       std::lock_guard lk(mu_);
       checkpoints_[std::string(p.name())] = next;
@@ -95,7 +105,7 @@ Status ProjectionEngine::CatchUpOne(const Projection& p, const ProgressFn& progr
   Status s = log_.ScanAll(Position(next), [&](const Event& e) {
     if (e.position.value() >= end) return false;
     chunk.push_back(e);
-    if (chunk.size() == kChunkEvents) {
+    if (chunk.size() == chunk_events_) {
       scan_status = commit();
       if (!scan_status.ok()) return false;
     }
@@ -117,6 +127,7 @@ Status ProjectionEngine::CatchUp(const ProgressFn& progress) {
 Status ProjectionEngine::Rebuild(std::string_view name, const ProgressFn& progress) {
   const Projection* p = Find(name);
   if (p == nullptr) return Status::InvalidArgument("no projection named " + std::string(name));
+  p->Forget();
   CUSTODIAN_RETURN_IF_ERROR(log_.ProjectionDrop(name));
   {
     std::lock_guard lk(mu_);

@@ -53,9 +53,14 @@ class Projection {
  public:
   virtual ~Projection() = default;
   virtual std::string_view name() const = 0;
-  // Folds `events`, which are in log order, into `state`. Pure apart from
-  // `state`: the same events on the same state always give the same result.
+  // Folds `events`, which are in log order, into `state`. The same events on
+  // the same state always give the same result. A projection may cache
+  // decoded state between calls, as long as Forget() drops it.
   virtual Status Apply(std::span<const Event> events, StateView& state) const = 0;
+
+  // Drops any cached state: the stored state is the truth again. The engine
+  // calls it when a commit fails and before a rebuild.
+  virtual void Forget() const {}
 };
 
 // SHA-256 (hex) of a projection's state, key by key in order: two builds of
@@ -64,7 +69,8 @@ std::string StateDigest(const std::map<std::string, std::string, std::less<>>& k
 
 class ProjectionEngine {
  public:
-  explicit ProjectionEngine(EventLog& log);
+  // Commits every `chunk_events` events (larger chunks: fewer state writes).
+  explicit ProjectionEngine(EventLog& log, size_t chunk_events = kDefaultChunkEvents);
   ~ProjectionEngine();  // stops the background thread
   ProjectionEngine(const ProjectionEngine&) = delete;
   ProjectionEngine& operator=(const ProjectionEngine&) = delete;
@@ -74,7 +80,7 @@ class ProjectionEngine {
   std::vector<std::string> Names() const;
 
   // Folds every projection from its checkpoint to the log's end, committing
-  // every `kChunkEvents` events. Calls `progress(done, total)` now and then.
+  // every chunk. Calls `progress(done, total)` after each commit.
   Status CatchUp(const ProgressFn& progress = nullptr);
 
   // Drops the projection's state and folds it again from position 0.
@@ -91,13 +97,16 @@ class ProjectionEngine {
   // The digest of a projection's stored state (StateDigest).
   Result<std::string> Digest(std::string_view name) const;
 
-  static constexpr size_t kChunkEvents = 8192;
+  static constexpr size_t kDefaultChunkEvents = 65536;
+  static constexpr size_t kChunkEvents = kDefaultChunkEvents;  // for replays that fold in the engine's steps
+  size_t chunk_events() const { return chunk_events_; }
 
  private:
   Status CatchUpOne(const Projection& p, const ProgressFn& progress);
   Position MinCheckpoint() const;
 
   EventLog& log_;
+  const size_t chunk_events_;
   std::vector<std::unique_ptr<Projection>> projections_;
   std::mutex mu_;  // serializes folding; guards checkpoints_
   std::condition_variable folded_;

@@ -1,17 +1,31 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds in Release, and shows Custodian at work on
-# a fresh store in ./custodian-demo: import, reads, a live tail, durability
-# checks, and a short benchmark against a raw-RocksDB peer.
+# Installs what is missing, builds in Release, and shows Custodian at work:
+# a generated company (`custodian demo`, about a million events) in a fresh
+# ./custodian-demo and a few queries of its tour; then, on a small store in
+# ./custodian-demo-evidence: import, reads, a live tail, durability checks,
+# tamper evidence, and a short benchmark against a raw-RocksDB peer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install-deps.sh
 bash tools/build.sh
 
 bin=build/tools/custodian
-export CUSTODIAN_DATA="$PWD/custodian-demo"
-rm -rf "$CUSTODIAN_DATA"
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 run() { step "$*"; "$@"; }
+
+company="$PWD/custodian-demo"
+rm -rf "$company"
+step "$bin --data $company demo"
+$bin --data "$company" demo | tee /tmp/custodian-demo-tour.txt
+handed_over=$(grep -o 'customer custody customer-[0-9]*' /tmp/custodian-demo-tour.txt | head -1 | cut -d' ' -f3)
+leaver=$(grep -o 'read access-staff-[0-9]*' /tmp/custodian-demo-tour.txt | head -1 | cut -d' ' -f2)
+run $bin --data "$company" customer custody "$handed_over"
+run $bin --data "$company" read "$leaver" --backwards --limit 3
+run $bin --data "$company" read "${leaver#access-}"
+run $bin --data "$company" verify
+
+export CUSTODIAN_DATA="$PWD/custodian-demo-evidence"
+rm -rf "$CUSTODIAN_DATA"
 
 run $bin init --origin crm.example.com/audit
 run $bin import docs/examples/sample-events.jsonl
@@ -56,7 +70,8 @@ run build/tools/custodian-bench --quick
 
 cat <<MSG
 
-The demo store is in $CUSTODIAN_DATA. Try:
+The generated company is in $company: try the tour printed above.
+The small evidence store is in $CUSTODIAN_DATA. Try:
   $bin --data $CUSTODIAN_DATA read-all
   $bin --data $CUSTODIAN_DATA stats --stream customer-1002
   $bin --data $CUSTODIAN_DATA tail        # then append from another terminal

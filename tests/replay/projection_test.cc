@@ -71,7 +71,7 @@ TEST_CASE("a rebuilt projection is identical to the incrementally built one afte
     TempDir tmp;
     FixedClock clock(*ParseRfc3339("2026-01-01T00:00:00Z"));
     auto log = OpenLog(tmp.path(), &clock);
-    ProjectionEngine engine(*log);
+    ProjectionEngine engine(*log, 97);  // many chunks: the cache carries state between them
     engine.Add(MakeCustomerProjection());
     std::mt19937_64 rng(seed);
     for (int round = 0; round < 6; ++round) {
@@ -95,14 +95,15 @@ TEST_CASE("a rebuilt projection is identical to the incrementally built one afte
 }
 
 TEST_CASE("a restart in the middle of projecting loses and doubles nothing", "[replay]") {
+  constexpr size_t kChunk = 1000;
   TempDir tmp;
   FixedClock clock(*ParseRfc3339("2026-01-01T00:00:00Z"));
   std::mt19937_64 rng(42);
   std::string digest_after_restart;
   {
     auto log = OpenLog(tmp.path(), &clock);
-    REQUIRE(log->AppendBatch(RandomBatch(rng, 3 * ProjectionEngine::kChunkEvents + 100)).ok());
-    ProjectionEngine engine(*log);
+    REQUIRE(log->AppendBatch(RandomBatch(rng, 3 * kChunk + 100)).ok());
+    ProjectionEngine engine(*log, kChunk);
     engine.Add(MakeCustomerProjection());
     // Stop after the first committed chunk, as if the process died there.
     // (Progress is reported after each commit: throwing from it stops the
@@ -116,9 +117,9 @@ TEST_CASE("a restart in the middle of projecting loses and doubles nothing", "[r
   auto log = OpenLog(tmp.path(), &clock);
   Result<Position> checkpoint = log->ProjectionCheckpoint(kCustomerProjection);
   REQUIRE(checkpoint.ok());
-  CHECK(checkpoint->value() == ProjectionEngine::kChunkEvents);
+  CHECK(checkpoint->value() == kChunk);
   REQUIRE(log->AppendBatch(RandomBatch(rng, 50)).ok());
-  ProjectionEngine engine(*log);
+  ProjectionEngine engine(*log, kChunk);
   engine.Add(MakeCustomerProjection());
   REQUIRE(engine.CatchUp().ok());
   digest_after_restart = *engine.Digest(kCustomerProjection);

@@ -1,0 +1,478 @@
+#include "replay/accountability.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <tuple>
+
+#include "replay/payload_fields.h"
+
+namespace json = boost::json;
+
+namespace custodian {
+namespace {
+
+using payload::IsStaff;
+using payload::Str;
+
+struct RequestRecord {
+  Timestamp opened_at;
+  std::string opened_by;
+  std::optional<Timestamp> assigned_at;
+  std::string assignee;
+  std::optional<Timestamp> first_response_at;
+  std::string responded_by, responsible;
+  std::optional<Timestamp> resolved_at;
+  uint32_t reopened = 0;
+};
+
+enum class CommitmentState : int { kOpen = 0, kFulfilled = 1, kCancelled = 2 };
+
+struct CommitmentRecord {
+  std::string owner;
+  Timestamp made_at, due_at;
+  CommitmentState state = CommitmentState::kOpen;
+  std::optional<Timestamp> closed_at;
+};
+
+struct CustomerRecord {
+  std::string owner;
+  std::map<std::string, RequestRecord> requests;
+  std::map<std::string, CommitmentRecord> commitments;
+};
+
+// A member of staff's teams: (from, team), by from.
+using TeamIntervals = std::vector<std::pair<Timestamp, std::string>>;
+
+// Stored as arrays to stay small:
+//   request    [opened_at, opened_by, assigned_at|null, assignee, first_response_at|null,
+//               responded_by, responsible, resolved_at|null, reopened]
+//   commitment [owner, made_at, due_at, state (0 open, 1 fulfilled, 2 cancelled), closed_at|null]
+json::value OptMicros(const std::optional<Timestamp>& t) { return payload::MicrosJson(t); }
+std::optional<Timestamp> OptMicros(const json::value& v) {
+  return v.is_null() ? std::nullopt : std::optional<Timestamp>(Timestamp(v.to_number<int64_t>()));
+}
+
+std::string Encode(const CustomerRecord& c) {
+  json::object o;
+  o["o"] = c.owner;
+  json::object requests;
+  for (const auto& [id, r] : c.requests) {
+    requests[id] = json::array{r.opened_at.value(), json::value(r.opened_by), OptMicros(r.assigned_at),
+                               json::value(r.assignee), OptMicros(r.first_response_at), json::value(r.responded_by),
+                               json::value(r.responsible), OptMicros(r.resolved_at), r.reopened};
+  }
+  o["r"] = std::move(requests);
+  json::object commitments;
+  for (const auto& [id, m] : c.commitments) {
+    commitments[id] = json::array{json::value(m.owner), m.made_at.value(), m.due_at.value(),
+                                  static_cast<int>(m.state), OptMicros(m.closed_at)};
+  }
+  o["m"] = std::move(commitments);
+  return json::serialize(o);
+}
+
+Result<CustomerRecord> DecodeCustomer(std::string_view text, std::string_view key) {
+  Result<json::object> parsed = payload::ParseState(text, key);
+  if (!parsed.ok()) return parsed.status();
+  const json::object& o = *parsed;
+  CustomerRecord c;
+  c.owner = Str(o, "o");
+  try {
+    for (const auto& [id, v] : o.at("r").as_object()) {
+      const json::array& a = v.as_array();
+      RequestRecord& r = c.requests[std::string(id)];
+      r.opened_at = Timestamp(a.at(0).to_number<int64_t>());
+      r.opened_by = a.at(1).as_string();
+      r.assigned_at = OptMicros(a.at(2));
+      r.assignee = a.at(3).as_string();
+      r.first_response_at = OptMicros(a.at(4));
+      r.responded_by = a.at(5).as_string();
+      r.responsible = a.at(6).as_string();
+      r.resolved_at = OptMicros(a.at(7));
+      r.reopened = a.at(8).to_number<uint32_t>();
+    }
+    for (const auto& [id, v] : o.at("m").as_object()) {
+      const json::array& a = v.as_array();
+      CommitmentRecord& m = c.commitments[std::string(id)];
+      m.owner = a.at(0).as_string();
+      m.made_at = Timestamp(a.at(1).to_number<int64_t>());
+      m.due_at = Timestamp(a.at(2).to_number<int64_t>());
+      m.state = static_cast<CommitmentState>(a.at(3).to_number<int>());
+      m.closed_at = OptMicros(a.at(4));
+    }
+  } catch (const std::exception& e) {
+    return Status::Corruption("stored state of " + std::string(key) + " is malformed: " + e.what());
+  }
+  return c;
+}
+
+std::string Encode(const TeamIntervals& teams) {
+  json::array t;
+  for (const auto& [from, team] : teams) t.push_back(json::array{from.value(), json::value(team)});
+  return json::serialize(json::object{{"t", std::move(t)}});
+}
+
+Result<TeamIntervals> DecodeTeams(std::string_view text, std::string_view key) {
+  Result<json::object> parsed = payload::ParseState(text, key);
+  if (!parsed.ok()) return parsed.status();
+  TeamIntervals teams;
+  try {
+    for (const auto& v : parsed->at("t").as_array()) {
+      const json::array& a = v.as_array();
+      teams.emplace_back(Timestamp(a.at(0).to_number<int64_t>()), std::string(a.at(1).as_string()));
+    }
+  } catch (const std::exception& e) {
+    return Status::Corruption("stored state of " + std::string(key) + " is malformed: " + e.what());
+  }
+  return teams;
+}
+
+// The team at `t`: the interval that began last at or before t; before the
+// first one, the first team known.
+std::string TeamAt(const TeamIntervals& teams, Timestamp t) {
+  if (teams.empty()) return "";
+  auto it = std::upper_bound(teams.begin(), teams.end(), t,
+                             [](Timestamp x, const std::pair<Timestamp, std::string>& i) { return x < i.first; });
+  return it == teams.begin() ? teams.front().second : std::prev(it)->second;
+}
+
+Status ApplyToCustomer(CustomerRecord& c, const Event& e) {
+  const std::string& t = e.type;
+  const bool relevant = t == "customer.owner_assigned" || t.starts_with("request.") || t.starts_with("commitment.");
+  if (!relevant) return Status::Ok();
+  Result<json::object> parsed = payload::ParseData(e);
+  if (!parsed.ok()) return parsed.status();
+  const json::object& d = *parsed;
+  if (t == "customer.owner_assigned") {
+    c.owner = Str(d, "owner");
+  } else if (t == "request.opened") {
+    RequestRecord& r = c.requests[Str(d, "request_id")];
+    r = RequestRecord{};
+    r.opened_at = e.occurred_at;
+    r.opened_by = e.actor;
+  } else if (t.starts_with("request.")) {
+    auto it = c.requests.find(Str(d, "request_id"));
+    if (it == c.requests.end()) return Status::Ok();
+    RequestRecord& r = it->second;
+    if (t == "request.assigned") {
+      r.assignee = Str(d, "assignee");
+      if (!r.assigned_at) r.assigned_at = e.occurred_at;
+    } else if (t == "request.responded") {
+      if (!r.first_response_at) {
+        r.first_response_at = e.occurred_at;
+        r.responded_by = e.actor;
+        r.responsible = IsStaff(r.assignee) ? r.assignee : IsStaff(c.owner) ? c.owner
+                                                        : IsStaff(r.opened_by) ? r.opened_by
+                                                                               : std::string();
+      }
+    } else if (t == "request.resolved") {
+      r.resolved_at = e.occurred_at;
+    } else if (t == "request.reopened") {
+      r.resolved_at.reset();
+      ++r.reopened;
+    }
+  } else if (t == "commitment.made") {
+    CommitmentRecord& m = c.commitments[Str(d, "commitment_id")];
+    m = CommitmentRecord{};
+    const std::string owner = Str(d, "owner");
+    m.owner = owner.empty() ? e.actor : owner;
+    m.made_at = e.occurred_at;
+    m.due_at = payload::Time(d, "due_at").value_or(e.occurred_at);
+  } else if (t == "commitment.fulfilled" || t == "commitment.cancelled") {
+    auto it = c.commitments.find(Str(d, "commitment_id"));
+    if (it == c.commitments.end() || it->second.state != CommitmentState::kOpen) return Status::Ok();
+    it->second.state = t == "commitment.fulfilled" ? CommitmentState::kFulfilled : CommitmentState::kCancelled;
+    it->second.closed_at = e.occurred_at;
+  }
+  return Status::Ok();
+}
+
+Status ApplyToStaff(TeamIntervals& teams, const Event& e) {
+  if (e.type != "staff.joined" && e.type != "staff.role_changed") return Status::Ok();
+  Result<json::object> parsed = payload::ParseData(e);
+  if (!parsed.ok()) return parsed.status();
+  const std::string team = Str(*parsed, "team");
+  if (team.empty() && e.type == "staff.role_changed") return Status::Ok();  // role or manager only
+  // Keep the intervals ordered by business time, so a late entry lands in place.
+  auto it = std::upper_bound(teams.begin(), teams.end(), e.occurred_at,
+                             [](Timestamp x, const std::pair<Timestamp, std::string>& i) { return x < i.first; });
+  teams.insert(it, {e.occurred_at, team});
+  return Status::Ok();
+}
+
+template <typename Record>
+Result<Record> Load(StateView& state, const std::string& key,
+                    Result<Record> (*decode)(std::string_view, std::string_view)) {
+  Result<std::optional<std::string>> stored = state.Get(key);
+  if (!stored.ok()) return stored.status();
+  if (!*stored) return Record{};
+  return decode(**stored, key);
+}
+
+class AccountabilityProjection final : public Projection {
+ public:
+  std::string_view name() const override { return kAccountabilityProjection; }
+
+  Status Apply(std::span<const Event> events, StateView& state) const override {
+    // Group by stream, keeping each stream's order: each touched key is read
+    // and written once per chunk.
+    std::map<std::string_view, std::vector<const Event*>> by_stream;
+    for (const Event& e : events) {
+      if (e.stream.starts_with("customer-") || e.stream.starts_with("staff-")) by_stream[e.stream].push_back(&e);
+    }
+    for (const auto& [stream, list] : by_stream) {
+      const std::string key = (stream.starts_with("staff-") ? "s/" : "c/") + std::string(stream);
+      if (stream.starts_with("staff-")) {
+        Result<TeamIntervals> teams = Load<TeamIntervals>(state, key, DecodeTeams);
+        if (!teams.ok()) return teams.status();
+        for (const Event* e : list) CUSTODIAN_RETURN_IF_ERROR(ApplyToStaff(*teams, *e));
+        if (!teams->empty()) state.Put(key, Encode(*teams));
+        continue;
+      }
+      Result<CustomerRecord> c = Load<CustomerRecord>(state, key, DecodeCustomer);
+      if (!c.ok()) return c.status();
+      for (const Event* e : list) CUSTODIAN_RETURN_IF_ERROR(ApplyToCustomer(*c, *e));
+      if (!c->owner.empty() || !c->requests.empty() || !c->commitments.empty()) state.Put(key, Encode(*c));
+    }
+    return Status::Ok();
+  }
+};
+
+bool InPeriod(const AccountabilityFilter& f, Timestamp t) { return (!f.from || t >= *f.from) && (!f.to || t < *f.to); }
+
+void Summarize(std::map<std::string, AccountabilitySummary>& out, std::map<std::string, std::vector<int64_t>>& times,
+               const std::string& who, const RequestAccount& r) {
+  AccountabilitySummary& s = out[who];
+  s.who = who;
+  ++s.requests;
+  if (auto d = r.TimeToFirstResponse()) {
+    ++s.answered;
+    times[who].push_back(*d);
+  }
+  if (r.Unanswered()) ++s.unanswered;
+}
+
+void Summarize(std::map<std::string, AccountabilitySummary>& out, const std::string& who, const CommitmentAccount& c) {
+  AccountabilitySummary& s = out[who];
+  s.who = who;
+  ++s.commitments;
+  switch (c.outcome) {
+    case CommitmentOutcome::kPending: ++s.pending; break;
+    case CommitmentOutcome::kOverdue: ++s.overdue; break;
+    case CommitmentOutcome::kKeptOnTime: ++s.kept_on_time; break;
+    case CommitmentOutcome::kKeptLate: ++s.kept_late; break;
+    case CommitmentOutcome::kCancelled: ++s.cancelled; break;
+  }
+}
+
+std::vector<AccountabilitySummary> Finish(std::map<std::string, AccountabilitySummary>& out,
+                                          std::map<std::string, std::vector<int64_t>>& times) {
+  std::vector<AccountabilitySummary> v;
+  for (auto& [who, s] : out) {
+    s.median_first_response = Percentile(times[who], 0.5);
+    s.p90_first_response = Percentile(times[who], 0.9);
+    v.push_back(std::move(s));
+  }
+  return v;
+}
+
+json::value Seconds(const std::optional<int64_t>& micros) {
+  return micros ? json::value(static_cast<double>(*micros) / 1e6) : json::value(nullptr);
+}
+json::value OrNull(const std::string& s) { return s.empty() ? json::value(nullptr) : json::value(s); }
+
+}  // namespace
+
+std::unique_ptr<Projection> MakeAccountabilityProjection() { return std::make_unique<AccountabilityProjection>(); }
+
+std::optional<int64_t> RequestAccount::TimeToAssign() const {
+  return assigned_at ? std::optional<int64_t>(assigned_at->value() - opened_at.value()) : std::nullopt;
+}
+std::optional<int64_t> RequestAccount::TimeToFirstResponse() const {
+  return first_response_at ? std::optional<int64_t>(first_response_at->value() - opened_at.value()) : std::nullopt;
+}
+std::optional<int64_t> RequestAccount::TimeToResolve() const {
+  return resolved_at ? std::optional<int64_t>(resolved_at->value() - opened_at.value()) : std::nullopt;
+}
+
+std::string_view CommitmentOutcomeName(CommitmentOutcome outcome) {
+  switch (outcome) {
+    case CommitmentOutcome::kPending: return "pending";
+    case CommitmentOutcome::kOverdue: return "overdue";
+    case CommitmentOutcome::kKeptOnTime: return "kept_on_time";
+    case CommitmentOutcome::kKeptLate: return "kept_late";
+    case CommitmentOutcome::kCancelled: return "cancelled";
+  }
+  return "pending";
+}
+
+std::optional<int64_t> Percentile(std::vector<int64_t> values, double p) {
+  if (values.empty()) return std::nullopt;
+  std::sort(values.begin(), values.end());
+  const double rank = p * static_cast<double>(values.size() - 1);
+  const size_t lo = static_cast<size_t>(std::floor(rank));
+  const size_t hi = std::min(lo + 1, values.size() - 1);
+  const double frac = rank - static_cast<double>(lo);
+  const double v = static_cast<double>(values[lo]) + frac * static_cast<double>(values[hi] - values[lo]);
+  return static_cast<int64_t>(std::llround(v));
+}
+
+Result<AccountabilityReport> BuildAccountabilityReport(const StateReader& state, const AccountabilityFilter& filter,
+                                                       Timestamp now) {
+  std::map<std::string, TeamIntervals, std::less<>> teams;
+  Status failed = Status::Ok();
+  CUSTODIAN_RETURN_IF_ERROR(state.Scan("s/", [&](std::string_view key, std::string_view value) {
+    Result<TeamIntervals> t = DecodeTeams(value, key);
+    if (!t.ok()) {
+      failed = t.status();
+      return false;
+    }
+    teams.emplace(std::string(key.substr(2)), std::move(*t));
+    return true;
+  }));
+  CUSTODIAN_RETURN_IF_ERROR(failed);
+  auto team_of = [&](const std::string& staff, Timestamp t) {
+    auto it = teams.find(staff);
+    return it == teams.end() ? std::string() : TeamAt(it->second, t);
+  };
+  auto wanted = [&](const std::string& staff, const std::string& team) {
+    return (filter.staff.empty() || staff == filter.staff) && (filter.team.empty() || team == filter.team);
+  };
+
+  AccountabilityReport report;
+  report.now = now;
+  CUSTODIAN_RETURN_IF_ERROR(state.Scan("c/", [&](std::string_view key, std::string_view value) {
+    Result<CustomerRecord> c = DecodeCustomer(value, key);
+    if (!c.ok()) {
+      failed = c.status();
+      return false;
+    }
+    const std::string customer(key.substr(2));
+    for (const auto& [id, r] : c->requests) {
+      if (!InPeriod(filter, r.opened_at)) continue;
+      RequestAccount a;
+      a.customer = customer;
+      a.request_id = id;
+      a.opened_at = r.opened_at;
+      a.opened_by = r.opened_by;
+      a.assigned_at = r.assigned_at;
+      a.assignee = r.assignee;
+      a.first_response_at = r.first_response_at;
+      a.responded_by = r.responded_by;
+      a.resolved_at = r.resolved_at;
+      a.reopened = r.reopened;
+      if (r.first_response_at) {
+        a.responsible = r.responsible;
+      } else {
+        a.responsible = IsStaff(r.assignee) ? r.assignee : IsStaff(c->owner) ? c->owner
+                                                         : IsStaff(r.opened_by) ? r.opened_by
+                                                                                : std::string();
+      }
+      a.team = team_of(a.responsible, r.opened_at);
+      if (wanted(a.responsible, a.team)) report.requests.push_back(std::move(a));
+    }
+    for (const auto& [id, m] : c->commitments) {
+      if (!InPeriod(filter, m.due_at)) continue;
+      CommitmentAccount a;
+      a.customer = customer;
+      a.commitment_id = id;
+      a.owner = m.owner;
+      a.team = team_of(m.owner, m.due_at);
+      a.made_at = m.made_at;
+      a.due_at = m.due_at;
+      a.closed_at = m.closed_at;
+      switch (m.state) {
+        case CommitmentState::kOpen:
+          a.outcome = m.due_at < now ? CommitmentOutcome::kOverdue : CommitmentOutcome::kPending;
+          break;
+        case CommitmentState::kFulfilled:
+          a.outcome = *m.closed_at <= m.due_at ? CommitmentOutcome::kKeptOnTime : CommitmentOutcome::kKeptLate;
+          break;
+        case CommitmentState::kCancelled:
+          a.outcome = CommitmentOutcome::kCancelled;
+          break;
+      }
+      if (wanted(a.owner, a.team)) report.commitments.push_back(std::move(a));
+    }
+    return true;
+  }));
+  CUSTODIAN_RETURN_IF_ERROR(failed);
+
+  std::sort(report.requests.begin(), report.requests.end(), [](const RequestAccount& a, const RequestAccount& b) {
+    return std::tie(a.opened_at, a.customer, a.request_id) < std::tie(b.opened_at, b.customer, b.request_id);
+  });
+  std::sort(report.commitments.begin(), report.commitments.end(),
+            [](const CommitmentAccount& a, const CommitmentAccount& b) {
+              return std::tie(a.due_at, a.customer, a.commitment_id) < std::tie(b.due_at, b.customer, b.commitment_id);
+            });
+  std::map<std::string, AccountabilitySummary> staff, team;
+  std::map<std::string, std::vector<int64_t>> staff_times, team_times;
+  for (const RequestAccount& r : report.requests) {
+    Summarize(staff, staff_times, r.responsible, r);
+    if (!r.team.empty()) Summarize(team, team_times, r.team, r);
+  }
+  for (const CommitmentAccount& c : report.commitments) {
+    Summarize(staff, c.owner, c);
+    if (!c.team.empty()) Summarize(team, c.team, c);
+  }
+  report.by_staff = Finish(staff, staff_times);
+  report.by_team = Finish(team, team_times);
+  return report;
+}
+
+std::string RequestAccountToJson(const RequestAccount& r) {
+  json::object o;
+  o["kind"] = "request";
+  o["customer"] = r.customer;
+  o["request_id"] = r.request_id;
+  o["opened_at"] = FormatRfc3339(r.opened_at);
+  o["opened_by"] = r.opened_by;
+  o["assignee"] = OrNull(r.assignee);
+  o["assigned_at"] = payload::TimeJson(r.assigned_at);
+  o["first_response_at"] = payload::TimeJson(r.first_response_at);
+  o["responded_by"] = OrNull(r.responded_by);
+  o["resolved_at"] = payload::TimeJson(r.resolved_at);
+  o["reopened"] = r.reopened;
+  o["responsible"] = OrNull(r.responsible);
+  o["team"] = OrNull(r.team);
+  o["seconds_to_assign"] = Seconds(r.TimeToAssign());
+  o["seconds_to_first_response"] = Seconds(r.TimeToFirstResponse());
+  o["seconds_to_resolve"] = Seconds(r.TimeToResolve());
+  o["unanswered"] = r.Unanswered();
+  return json::serialize(o);
+}
+
+std::string CommitmentAccountToJson(const CommitmentAccount& c) {
+  json::object o;
+  o["kind"] = "commitment";
+  o["customer"] = c.customer;
+  o["commitment_id"] = c.commitment_id;
+  o["owner"] = c.owner;
+  o["team"] = OrNull(c.team);
+  o["made_at"] = FormatRfc3339(c.made_at);
+  o["due_at"] = FormatRfc3339(c.due_at);
+  o["closed_at"] = payload::TimeJson(c.closed_at);
+  o["outcome"] = CommitmentOutcomeName(c.outcome);
+  return json::serialize(o);
+}
+
+std::string SummaryToJson(std::string_view kind, const AccountabilitySummary& s) {
+  json::object o;
+  o["kind"] = kind;
+  o[kind == "team" ? "team" : "staff"] = OrNull(s.who);
+  o["requests"] = s.requests;
+  o["answered"] = s.answered;
+  o["unanswered"] = s.unanswered;
+  o["median_first_response_seconds"] = Seconds(s.median_first_response);
+  o["p90_first_response_seconds"] = Seconds(s.p90_first_response);
+  o["commitments"] = s.commitments;
+  o["overdue"] = s.overdue;
+  o["kept_on_time"] = s.kept_on_time;
+  o["kept_late"] = s.kept_late;
+  o["cancelled"] = s.cancelled;
+  o["pending"] = s.pending;
+  return json::serialize(o);
+}
+
+}  // namespace custodian

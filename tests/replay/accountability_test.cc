@@ -1,0 +1,210 @@
+#include "replay/accountability.h"
+
+#include <catch2/catch.hpp>
+
+#include <fmt/core.h>
+
+#include "tests/replay/crm_test_util.h"
+
+namespace custodian {
+namespace {
+
+using testing::CrmFixture;
+using testing::T;
+
+constexpr int64_t kHour = int64_t{3600} * kMicrosPerSecond;
+constexpr char kNow[] = "2025-09-01T00:00:00Z";
+
+// customer-1 (owner staff-1): ten requests, opened on 1..10 January at 08:00,
+// assigned to staff-1 ten minutes later and answered after 1..10 hours; the
+// first three are resolved a day after opening.
+// customer-2 (owner staff-2): r11 assigned to staff-2 and r12 never assigned,
+// both unanswered.
+// customer-3 (owner staff-3, team north until 2025-06-01, then south): one
+// request in May, one in July, each answered after 2 hours.
+// Promises of staff-1 on customer-1 around the boundaries: m1 kept exactly at
+// its due time, m2 one second late, m3 due exactly at kNow and open, m4 due
+// one second before kNow and open, m5 cancelled.
+void AddHistory(CrmFixture& f) {
+  f.Join("staff-1", "north", "2024-12-01T08:00:00Z");
+  f.Join("staff-2", "south", "2024-12-01T08:00:00Z");
+  f.Join("staff-3", "north", "2024-12-01T08:00:00Z");
+  f.Join("staff-9", "management", "2024-12-01T08:00:00Z");
+  for (auto [c, owner] : {std::pair{"customer-1", "staff-1"}, {"customer-2", "staff-2"}, {"customer-3", "staff-3"}}) {
+    f.Add(c, "customer.registered", "staff-9", "2024-12-02T09:00:00Z", R"({"name":"Org"})");
+    f.Add(c, "customer.owner_assigned", "staff-9", "2024-12-02T10:00:00Z",
+          std::string(R"({"owner":")") + owner + R"(","reason":"initial"})");
+  }
+  for (int k = 1; k <= 10; ++k) {
+    const std::string id = fmt::format("r{}", k);
+    const std::string opened = fmt::format("2025-01-{:02}T08:00:00Z", k);
+    const std::string assigned = fmt::format("2025-01-{:02}T08:10:00Z", k);
+    const std::string answered = fmt::format("2025-01-{:02}T{:02}:00:00Z", k, 8 + k);
+    f.Add("customer-1", "request.opened", "staff-9", opened.c_str(), R"({"request_id":")" + id + R"(","title":"Q"})");
+    f.Add("customer-1", "request.assigned", "staff-9", assigned.c_str(),
+          R"({"request_id":")" + id + R"(","assignee":"staff-1"})");
+    f.Add("customer-1", "request.responded", "staff-1", answered.c_str(), R"({"request_id":")" + id + R"("})");
+    if (k <= 3) {
+      const std::string resolved = fmt::format("2025-01-{:02}T08:00:00Z", k + 1);
+      f.Add("customer-1", "request.resolved", "staff-1", resolved.c_str(), R"({"request_id":")" + id + R"("})");
+    }
+  }
+  f.Add("customer-2", "request.opened", "staff-9", "2025-02-01T08:00:00Z", R"({"request_id":"r11","title":"Q"})");
+  f.Add("customer-2", "request.assigned", "staff-9", "2025-02-01T09:00:00Z",
+        R"({"request_id":"r11","assignee":"staff-2"})");
+  f.Add("customer-2", "request.opened", "staff-9", "2025-02-02T08:00:00Z", R"({"request_id":"r12","title":"Q"})");
+
+  f.Add("staff-3", "staff.role_changed", "system:hr-sync", "2025-06-01T00:00:00Z",
+        R"({"team":"south","previous_team":"north"})");
+  f.Add("customer-3", "request.opened", "staff-9", "2025-05-01T08:00:00Z", R"({"request_id":"r31","title":"Q"})");
+  f.Add("customer-3", "request.responded", "staff-3", "2025-05-01T10:00:00Z", R"({"request_id":"r31"})");
+  f.Add("customer-3", "request.opened", "staff-9", "2025-07-01T08:00:00Z", R"({"request_id":"r32","title":"Q"})");
+  f.Add("customer-3", "request.responded", "staff-3", "2025-07-01T10:00:00Z", R"({"request_id":"r32"})");
+
+  auto promise = [&](const char* id, const char* due) {
+    f.Add("customer-1", "commitment.made", "staff-1", "2025-02-01T00:00:00Z",
+          std::string(R"({"commitment_id":")") + id + R"(","promise":"P","due_at":")" + due + R"("})");
+  };
+  promise("m1", "2025-03-01T00:00:00Z");
+  promise("m2", "2025-03-01T00:00:00Z");
+  promise("m3", kNow);
+  promise("m4", "2025-08-31T23:59:59Z");
+  promise("m5", "2025-04-01T00:00:00Z");
+  f.Add("customer-1", "commitment.fulfilled", "staff-1", "2025-03-01T00:00:00Z", R"({"commitment_id":"m1"})");
+  f.Add("customer-1", "commitment.fulfilled", "staff-1", "2025-03-01T00:00:01Z", R"({"commitment_id":"m2"})");
+  f.Add("customer-1", "commitment.cancelled", "staff-1", "2025-03-02T00:00:00Z",
+        R"({"commitment_id":"m5","reason":"customer postponed"})");
+}
+
+AccountabilityReport Report(const MemoryState& state, const AccountabilityFilter& filter = {}) {
+  Result<AccountabilityReport> r = BuildAccountabilityReport(StateReader::Memory(state), filter, T(kNow));
+  INFO(r.status().ToString());
+  REQUIRE(r.ok());
+  return *r;
+}
+
+const AccountabilitySummary& Of(const std::vector<AccountabilitySummary>& rows, const std::string& who) {
+  for (const auto& s : rows) {
+    if (s.who == who) return s;
+  }
+  FAIL("no summary for " << who);
+  return rows.front();
+}
+
+TEST_CASE("percentiles interpolate linearly between ranks", "[replay][accountability]") {
+  CHECK_FALSE(Percentile({}, 0.5).has_value());
+  CHECK(Percentile({7}, 0.9) == 7);
+  CHECK(Percentile({4, 1, 3, 2}, 0.5) == 3);  // 2.5 rounds to 3
+  CHECK(Percentile({10, 40, 20, 30}, 0.5) == 25);
+  CHECK(Percentile({10, 20, 30, 40, 50, 60, 70, 80, 90, 100}, 0.9) == 91);
+  CHECK(Percentile({10, 20, 30, 40, 50, 60, 70, 80, 90, 100}, 1.0) == 100);
+}
+
+TEST_CASE("first-response median and 90th percentile per member of staff on a known set", "[replay][accountability]") {
+  CrmFixture f;
+  AddHistory(f);
+  AccountabilityReport r = Report(f.ReplayAll(*MakeAccountabilityProjection()));
+  const AccountabilitySummary& s1 = Of(r.by_staff, "staff-1");
+  CHECK(s1.requests == 10);
+  CHECK(s1.answered == 10);
+  CHECK(s1.unanswered == 0);
+  CHECK(s1.median_first_response == 11 * kHour / 2);  // 5.5 hours
+  CHECK(s1.p90_first_response == 91 * kHour / 10);    // 9.1 hours
+
+  const AccountabilitySummary& s2 = Of(r.by_staff, "staff-2");
+  CHECK(s2.requests == 2);
+  CHECK(s2.answered == 0);
+  CHECK(s2.unanswered == 2);  // r11 assigned to them, r12 unassigned on their customer
+  CHECK_FALSE(s2.median_first_response.has_value());
+}
+
+TEST_CASE("each request says when it was opened, assigned, answered and resolved and how long each took",
+          "[replay][accountability]") {
+  CrmFixture f;
+  AddHistory(f);
+  AccountabilityFilter only_staff_1;
+  only_staff_1.staff = "staff-1";
+  AccountabilityReport r = Report(f.ReplayAll(*MakeAccountabilityProjection()), only_staff_1);
+  REQUIRE(r.requests.size() == 10);
+  const RequestAccount& r3 = r.requests[2];
+  CHECK(r3.request_id == "r3");
+  CHECK(r3.customer == "customer-1");
+  CHECK(r3.opened_at == T("2025-01-03T08:00:00Z"));
+  CHECK(r3.assignee == "staff-1");
+  CHECK(r3.TimeToAssign() == 10 * 60 * kMicrosPerSecond);
+  CHECK(r3.TimeToFirstResponse() == 3 * kHour);
+  CHECK(r3.TimeToResolve() == 24 * kHour);
+  CHECK(r3.responded_by == "staff-1");
+  CHECK_FALSE(r.requests[3].resolved_at.has_value());
+  CHECK(RequestAccountToJson(r3).find(R"("responsible":"staff-1")") != std::string::npos);
+}
+
+TEST_CASE("a commitment kept exactly at its due time is on time, one second later is late; overdue starts after now",
+          "[replay][accountability]") {
+  CrmFixture f;
+  AddHistory(f);
+  AccountabilityReport r = Report(f.ReplayAll(*MakeAccountabilityProjection()));
+  std::map<std::string, CommitmentOutcome> outcome;
+  for (const auto& c : r.commitments) outcome[c.commitment_id] = c.outcome;
+  CHECK(outcome.at("m1") == CommitmentOutcome::kKeptOnTime);
+  CHECK(outcome.at("m2") == CommitmentOutcome::kKeptLate);
+  CHECK(outcome.at("m3") == CommitmentOutcome::kPending);  // due exactly now
+  CHECK(outcome.at("m4") == CommitmentOutcome::kOverdue);  // due a second ago
+  CHECK(outcome.at("m5") == CommitmentOutcome::kCancelled);
+  const AccountabilitySummary& s1 = Of(r.by_staff, "staff-1");
+  CHECK(s1.commitments == 5);
+  CHECK(s1.kept_on_time == 1);
+  CHECK(s1.kept_late == 1);
+  CHECK(s1.overdue == 1);
+  CHECK(s1.pending == 1);
+  CHECK(s1.cancelled == 1);
+}
+
+TEST_CASE("items count for the team their member of staff was in at the time", "[replay][accountability]") {
+  CrmFixture f;
+  AddHistory(f);
+  MemoryState state = f.ReplayAll(*MakeAccountabilityProjection());
+  AccountabilityReport r = Report(state);
+  const AccountabilitySummary& north = Of(r.by_team, "north");
+  CHECK(north.requests == 11);  // staff-1's ten and staff-3's May request
+  CHECK(north.commitments == 5);
+  const AccountabilitySummary& south = Of(r.by_team, "south");
+  CHECK(south.requests == 3);  // staff-2's two and staff-3's July request
+  CHECK(south.unanswered == 2);
+  CHECK(south.median_first_response == 2 * kHour);
+
+  AccountabilityFilter team;
+  team.team = "south";
+  AccountabilityReport only_south = Report(state, team);
+  CHECK(only_south.requests.size() == 3);
+  CHECK(only_south.commitments.empty());
+  CHECK(Of(only_south.by_staff, "staff-3").requests == 1);
+}
+
+TEST_CASE("the period keeps requests opened and commitments due within [from, to)", "[replay][accountability]") {
+  CrmFixture f;
+  AddHistory(f);
+  AccountabilityFilter period;
+  period.from = T("2025-01-05T08:00:00Z");  // r5 opened exactly then: in
+  period.to = T("2025-01-08T08:00:00Z");    // r8 opened exactly then: out
+  AccountabilityReport r = Report(f.ReplayAll(*MakeAccountabilityProjection()), period);
+  REQUIRE(r.requests.size() == 3);
+  CHECK(r.requests.front().request_id == "r5");
+  CHECK(r.requests.back().request_id == "r7");
+  CHECK(r.commitments.empty());
+  CHECK(Of(r.by_staff, "staff-1").median_first_response == 6 * kHour);
+}
+
+TEST_CASE("a rebuild of the accountability projection equals the incremental build", "[replay][accountability]") {
+  CrmFixture f;
+  f.FoldEachAppend(MakeAccountabilityProjection());
+  AddHistory(f);
+  f.CheckRebuildEqualsIncremental(*MakeAccountabilityProjection());
+  Result<AccountabilityReport> stored =
+      BuildAccountabilityReport(StateReader::Stored(*f.log, kAccountabilityProjection), {}, T(kNow));
+  REQUIRE(stored.ok());
+  CHECK(Of(stored->by_staff, "staff-1").p90_first_response == 91 * kHour / 10);
+}
+
+}  // namespace
+}  // namespace custodian

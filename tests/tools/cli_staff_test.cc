@@ -1,0 +1,176 @@
+// End-to-end tests of `custodian staff portfolio`, `accountability` and
+// `silent`: the real binary on a real store filled by `import`.
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "core/time.h"
+#include "tests/test_util.h"
+
+namespace custodian {
+namespace {
+
+using testing::TempDir;
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Runs `custodian --data <dir> args...`.
+CliResult Run(const TempDir& tmp, const std::string& data_dir, std::vector<std::string> args) {
+  const std::string out_path = tmp.Sub("stdout"), err_path = tmp.Sub("stderr");
+  std::vector<std::string> argv_s = {CUSTODIAN_CLI, "--data", data_dir};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int in = ::open("/dev/null", O_RDONLY);
+    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(in, 0);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  CliResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = Slurp(out_path);
+  r.err = Slurp(err_path);
+  return r;
+}
+
+size_t Lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
+
+// `days_ago` days before the wall clock, in RFC 3339.
+std::string DaysAgo(int days_ago, int hours = 0) {
+  const int64_t now = SystemClock().Now().value() / kMicrosPerSecond * kMicrosPerSecond;
+  return FormatRfc3339(Timestamp(now - (int64_t{days_ago} * 86400 - hours * 3600) * kMicrosPerSecond));
+}
+
+std::string Line(const std::string& stream, const std::string& type, const std::string& actor, const std::string& at,
+                 const std::string& data) {
+  return R"({"id":")" + testing::RandomId().ToString() + R"(","stream":")" + stream + R"(","type":")" + type +
+         R"(","actor":")" + actor + R"(","occurred_at":")" + at + R"(","data":)" + data + "}\n";
+}
+
+// staff-1 owned customer-1 and customer-2; 30 days ago customer-1 was handed
+// over to staff-2. customer-1's last contact was 100 days ago (a request on
+// it was answered after 2 hours), customer-2's 10 days ago.
+struct Company {
+  TempDir tmp;
+  std::string dir = tmp.Sub("store");
+  Company() {
+    std::string lines;
+    for (const char* s : {"staff-1", "staff-2", "staff-9"}) {
+      lines += Line(s, "staff.joined", "system:hr-sync", DaysAgo(400), R"({"role":"account_executive","team":"north"})");
+    }
+    lines += Line("customer-1", "customer.registered", "staff-9", DaysAgo(300), R"({"name":"Acme GmbH"})");
+    lines += Line("customer-1", "customer.owner_assigned", "staff-9", DaysAgo(300), R"({"owner":"staff-1","reason":"initial"})");
+    lines += Line("customer-2", "customer.registered", "staff-9", DaysAgo(300), R"({"name":"Bolt AG"})");
+    lines += Line("customer-2", "customer.owner_assigned", "staff-9", DaysAgo(300), R"({"owner":"staff-1","reason":"initial"})");
+    lines += Line("customer-1", "request.opened", "staff-9", DaysAgo(100), R"({"request_id":"r1","title":"Price list"})");
+    lines += Line("customer-1", "request.assigned", "staff-9", DaysAgo(100), R"({"request_id":"r1","assignee":"staff-1"})");
+    lines += Line("customer-1", "interaction.logged", "staff-1", DaysAgo(100, 2), R"({"channel":"call","direction":"outbound"})");
+    lines += Line("customer-1", "request.responded", "staff-1", DaysAgo(100, 2), R"({"request_id":"r1"})");
+    lines += Line("customer-2", "interaction.logged", "staff-1", DaysAgo(10), R"({"channel":"email","direction":"outbound"})");
+    lines += Line("customer-1", "customer.owner_assigned", "staff-9", DaysAgo(30),
+                  R"({"owner":"staff-2","previous_owner":"staff-1","reason":"handover","handover_id":"h1"})");
+    std::ofstream(tmp.Sub("company.jsonl")) << lines;
+    REQUIRE(Cli({"init"}).exit_code == 0);
+    CliResult imported = Cli({"import", tmp.Sub("company.jsonl")});
+    INFO(imported.err);
+    REQUIRE(imported.exit_code == 0);
+  }
+  CliResult Cli(std::vector<std::string> args) { return Run(tmp, dir, std::move(args)); }
+};
+
+TEST_CASE("staff portfolio shows the handover in text and JSON Lines, and refuses bad ids", "[cli][staff]") {
+  Company company;
+  CliResult old_owner = company.Cli({"staff", "portfolio", "1"});
+  INFO(old_owner.err);
+  REQUIRE(old_owner.exit_code == 0);
+  CHECK(old_owner.out.find("staff-1  account_executive, team north") != std::string::npos);
+  // customer-2 stays; customer-1 moved, but its request r1 is still assigned to staff-1.
+  CHECK(old_owner.out.find("owns 1 customer; open work on 1 customer owned by others") != std::string::npos);
+  const size_t others = old_owner.out.find("OPEN WORK ON CUSTOMERS OWNED BY OTHERS");
+  REQUIRE(others != std::string::npos);
+  CHECK(old_owner.out.find("customer-2") < others);
+  CHECK(old_owner.out.find("customer-1") > others);
+  CHECK(old_owner.out.find("staff-2", others) != std::string::npos);
+
+  CliResult new_owner = company.Cli({"staff", "portfolio", "staff-2", "--json"});
+  REQUIRE(new_owner.exit_code == 0);
+  REQUIRE(Lines(new_owner.out) == 1);
+  CHECK(new_owner.out.find(R"("customer":"customer-1")") != std::string::npos);
+  CHECK(new_owner.out.find(R"("owned":true)") != std::string::npos);
+  CHECK(new_owner.out.find(R"("name":"Acme GmbH")") != std::string::npos);
+
+  // As of an hour from now, the replay through the same fold gives the same lines.
+  const std::string later = FormatRfc3339(Timestamp(SystemClock().Now().value() + int64_t{3600} * kMicrosPerSecond));
+  CHECK(company.Cli({"staff", "portfolio", "2", "--json", "--as-of", later}).out == new_owner.out);
+  // As of before anything was recorded, staff-2 is unknown.
+  CliResult before = company.Cli({"staff", "portfolio", "2", "--as-of", "2020-01-01T00:00:00Z"});
+  CHECK(before.exit_code == 2);
+  CHECK(before.err.find("staff-2") != std::string::npos);
+
+  CliResult bad = company.Cli({"staff", "portfolio", "seven!"});
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("is not a staff id") != std::string::npos);
+  CHECK(company.Cli({"staff", "portfolio", "404"}).exit_code == 2);
+}
+
+TEST_CASE("silent, accountability and rebuild work on the same store", "[cli][staff]") {
+  Company company;
+  CliResult silent = company.Cli({"silent", "--json"});
+  INFO(silent.err);
+  REQUIRE(silent.exit_code == 0);
+  REQUIRE(Lines(silent.out) == 1);
+  CHECK(silent.out.find(R"("kind":"silent","customer":"customer-1")") != std::string::npos);
+  CHECK(silent.out.find(R"("owner":"staff-2")") != std::string::npos);
+  CHECK(company.Cli({"silent", "--days", "120", "--json"}).out.empty());
+  CliResult text = company.Cli({"silent", "--days", "5"});
+  CHECK(text.out.find("customer-1") != std::string::npos);
+  CHECK(text.out.find("customer-2") != std::string::npos);
+  CHECK(company.Cli({"silent", "--days", "-3"}).exit_code == 1);
+
+  CliResult acc = company.Cli({"accountability", "--staff", "1", "--json"});
+  INFO(acc.err);
+  REQUIRE(acc.exit_code == 0);
+  CHECK(acc.out.find(R"("kind":"request","customer":"customer-1","request_id":"r1")") != std::string::npos);
+  CHECK(acc.out.find(R"("kind":"staff","staff":"staff-1","requests":1,"answered":1,"unanswered":0)") !=
+        std::string::npos);
+  CHECK(acc.out.find(R"("kind":"team","team":"north")") != std::string::npos);
+  CliResult acc_text = company.Cli({"accountability"});
+  CHECK(acc_text.out.find("staff-1") != std::string::npos);
+  CHECK(acc_text.out.find("2h00m") != std::string::npos);
+  CHECK(company.Cli({"accountability", "--from", "2026-02-01T00:00:00Z", "--to", "2026-01-01T00:00:00Z"}).exit_code ==
+        2);
+
+  CliResult rebuild = company.Cli({"rebuild", "--json"});
+  REQUIRE(rebuild.exit_code == 0);
+  for (const char* name : {"customer", "portfolio", "accountability", "silent"}) {
+    CHECK(rebuild.out.find(std::string(R"("projection":")") + name + "\"") != std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace custodian

@@ -1,0 +1,198 @@
+// The demo command: generate a company (tools/demo_data.h), load it into an
+// empty store, print a tour of what to look at.
+#include <unistd.h>
+
+#include <fmt/core.h>
+
+#include <chrono>
+#include <deque>
+#include <future>
+
+#include "core/json.h"
+#include "core/time.h"
+#include "replay/projection.h"
+#include "tools/cli.h"
+#include "tools/demo_data.h"
+
+namespace custodian::cli {
+namespace {
+
+constexpr size_t kBatchEvents = 2'000;  // events per atomic batch, across streams
+constexpr size_t kBatchesInFlight = 2;  // the log writes one while the next is generated
+
+using BatchFuture = std::future<Result<std::vector<AppendResult>>>;
+
+class LoadProgress {
+ public:
+  explicit LoadProgress(bool enabled) : enabled_(enabled), start_(std::chrono::steady_clock::now()), last_(start_) {}
+  void Update(const demo::DemoCompany& company, uint64_t written, Timestamp start, Timestamp end) {
+    if (!enabled_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_ < std::chrono::milliseconds(500)) return;
+    last_ = now;
+    const double p = company.progress();
+    const int64_t at = start.value() + static_cast<int64_t>(p * static_cast<double>(end.value() - start.value()));
+    fmt::print(stderr, "\rloading the demo company: {} ({:.0f}%), {} events written ({:.0f}/s)   ",
+               FormatRfc3339(Timestamp(at)).substr(0, 10), p * 100, Thousands(written),
+               static_cast<double>(written) / std::max(Seconds(), 1e-9));
+  }
+  void Clear() {
+    if (enabled_) fmt::print(stderr, "\r{:<90}\r", "");
+  }
+  double Seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+ private:
+  bool enabled_;
+  std::chrono::steady_clock::time_point start_, last_;
+};
+
+std::string Day(Timestamp t) { return FormatRfc3339(t).substr(0, 10); }
+
+void PrintTour(const Globals& g, const demo::DemoTour& t) {
+  const std::string c = "custodian --data " + g.data_dir;
+  auto line = [&](const std::string& command, const std::string& why) {
+    fmt::print("  {:<72}  # {}\n", c + " " + command, why);
+  };
+  fmt::print("\nA tour of the company:\n");
+  if (!t.handed_over_customer.empty()) {
+    line("customer show " + t.handed_over_customer,
+         "handed over from the leaver " + t.leaver + " in " + t.handover_id);
+    line("customer custody " + t.handed_over_customer, "its chain of custody: who owned it when, and why");
+  }
+  if (!t.overdue_customer.empty()) {
+    line("customer timeline " + t.overdue_customer, "a commitment past its due date, still open");
+  }
+  if (!t.silent_customer.empty()) {
+    line("customer show " + t.silent_customer, "silent: owned, but no contact logged for months");
+  }
+  if (!t.churned_customer.empty()) line("customer show " + t.churned_customer, "won, then lost (churned)");
+  line("read access-" + t.leaver + " --backwards --limit 5",
+       fmt::format("the leaver: after announcing departure exported {} records (baseline {} per 30 days)",
+                   Thousands(t.leaver_after_exported), Thousands(t.leaver_baseline_exported)));
+  line("read " + t.leaver, "the leaver's departure: announced, successor " + t.leaver_successor + ", departed");
+  if (!t.slow_responder.empty()) line("read-all --limit 20", "the log in order; " + t.slow_responder + " answers slowly, " + t.quiet_logger + " logs little");
+  line("stats", "the size of the store");
+  line("verify", "recompute every leaf, tree node, checkpoint and index");
+  const std::string bundle_stream = t.handed_over_customer.empty() ? "access-" + t.leaver : t.handed_over_customer;
+  line("bundle --stream " + bundle_stream + " --out evidence.json", "evidence that verifies offline");
+}
+
+}  // namespace
+
+int RunDemo(const Globals& g, const DemoOptions& o, bool json) {
+  demo::DemoConfig config;
+  config.seed = o.seed;
+  config.staff = o.staff;
+  config.customers = o.customers;
+  config.years = o.years;
+  if (Status s = demo::CheckDemoConfig(config); !s.ok()) {
+    fmt::print(stderr, "custodian: {}\n", s.message());
+    return kExitUsage;
+  }
+  Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadWrite, CreateIfMissing::kYes, o.origin);
+  if (!log.ok()) return Fail(log.status());
+  if (const uint64_t held = (*log)->end().value(); held > 0) {
+    fmt::print(stderr,
+               "custodian: the store at {} already holds {} events; demo loads its company only into an empty store "
+               "(nothing changed). Choose another --data directory, or remove this one.\n",
+               g.data_dir, Thousands(held));
+    return kExitUsage;
+  }
+  InstallSignalHandlers();
+
+  demo::DemoCompany company(config);
+  LoadProgress progress(::isatty(STDERR_FILENO) && !json);
+  std::deque<BatchFuture> in_flight;
+  std::vector<AppendRequest> batch;
+  size_t batch_events = 0;
+  uint64_t written = 0;
+  auto wait_oldest = [&]() -> Status {
+    Result<std::vector<AppendResult>> r = in_flight.front().get();
+    in_flight.pop_front();
+    if (!r.ok()) return r.status();
+    for (const AppendResult& a : *r) written += a.written;
+    return Status::Ok();
+  };
+  auto submit = [&]() -> Status {
+    if (batch.empty()) return Status::Ok();
+    if (in_flight.size() >= kBatchesInFlight) CUSTODIAN_RETURN_IF_ERROR(wait_oldest());
+    in_flight.push_back((*log)->AppendBatchAsync(std::move(batch)));
+    batch.clear();
+    batch_events = 0;
+    return Status::Ok();
+  };
+  Status status = Status::Ok();
+  Event e;
+  while (status.ok() && !Interrupted() && company.Next(&e)) {
+    if (batch.empty() || batch.back().stream != e.stream) {
+      batch.emplace_back();
+      batch.back().stream = e.stream;
+    }
+    batch.back().events.push_back(std::move(e));
+    if (++batch_events >= kBatchEvents) {
+      status = submit();
+      progress.Update(company, written, company.start(), config.end);
+    }
+  }
+  if (status.ok() && !Interrupted()) status = submit();
+  while (!in_flight.empty()) {
+    Status s = wait_oldest();
+    if (status.ok()) status = s;
+  }
+  progress.Clear();
+  if (!status.ok() || Interrupted()) {
+    if (!status.ok()) fmt::print(stderr, "custodian: {}\n", status.message());
+    fmt::print(stderr, "demo stopped{}: {} events written; the store holds part of the company\n",
+               status.ok() ? " (interrupted)" : "", Thousands(written));
+    return status.ok() ? kExitUsage : ExitCodeFor(status);
+  }
+  const double secs = progress.Seconds();
+
+  // Fold the projections now, so that the tour's queries answer at once.
+  const auto fold_start = std::chrono::steady_clock::now();
+  {
+    ProjectionEngine engine(**log);
+    AddProjections(engine);
+    const bool show = ::isatty(STDERR_FILENO) && !json;
+    auto last = fold_start;
+    Status s = engine.CatchUp([&](uint64_t done, uint64_t total) {
+      const auto now = std::chrono::steady_clock::now();
+      if (!show || now - last < std::chrono::milliseconds(500)) return;
+      last = now;
+      fmt::print(stderr, "\rbuilding the projections: {} of {} events   ", Thousands(done), Thousands(total));
+    });
+    if (show) fmt::print(stderr, "\r{:<90}\r", "");
+    if (!s.ok()) return Fail(s.WithContext("the company is loaded, but building its projections failed"));
+  }
+  const double fold_secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - fold_start).count();
+  const demo::DemoTour& t = company.tour();
+  const double rate = static_cast<double>(written) / std::max(secs, 1e-9);
+  if (json) {
+    fmt::print(
+        "{{\"store\":{},\"events\":{},\"seconds\":{:.2f},\"events_per_second\":{:.0f},\"projection_seconds\":{:.2f},\"seed\":{},\"staff\":{},"
+        "\"customers\":{},\"years\":{},\"from\":\"{}\",\"to\":\"{}\",\"staff_joined\":{},\"staff_departed\":{},"
+        "\"customers_churned\":{},\"leaver\":{},\"leaver_successor\":{},\"handover_id\":{},"
+        "\"leaver_baseline_exported_per_30_days\":{},\"leaver_exported_after_announcing\":{},"
+        "\"handed_over_customer\":{},\"overdue_customer\":{},\"silent_customer\":{},\"churned_customer\":{},"
+        "\"slow_responder\":{},\"quiet_logger\":{}}}\n",
+        JsonQuote(g.data_dir), written, secs, rate, fold_secs, config.seed, config.staff, config.customers, config.years,
+        FormatRfc3339(company.start()), FormatRfc3339(config.end), t.staff_joined, t.staff_departed,
+        t.customers_churned, JsonQuote(t.leaver), JsonQuote(t.leaver_successor), JsonQuote(t.handover_id),
+        t.leaver_baseline_exported, t.leaver_after_exported, JsonQuote(t.handed_over_customer),
+        JsonQuote(t.overdue_customer), JsonQuote(t.silent_customer), JsonQuote(t.churned_customer),
+        JsonQuote(t.slow_responder), JsonQuote(t.quiet_logger));
+    return kExitOk;
+  }
+  fmt::print("loaded a demo company into {}: {} events in {:.1f} s ({:.0f} events/s)\n", g.data_dir, Thousands(written),
+             secs, rate);
+  fmt::print("  projections built in {:.1f} s\n", fold_secs);
+  fmt::print("  seed {}, {} to {}: {} staff joined, {} departed; {} customers registered, {} churned\n", config.seed,
+             Day(company.start()), Day(config.end), t.staff_joined, t.staff_departed, Thousands(t.customers_registered),
+             t.customers_churned);
+  PrintTour(g, t);
+  return kExitOk;
+}
+
+}  // namespace custodian::cli
