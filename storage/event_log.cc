@@ -320,6 +320,11 @@ EventLog::~EventLog() {
   }
   queue_cv_.notify_all();
   if (writer_) writer_->join();
+  // With periodic checkpoints, the last events also get one before closing.
+  if (writer_ && options_.checkpoint_interval.count() > 0 && signer_ != nullptr && !failed_.load() &&
+      end().value() > writer_state_->last_checkpoint_size) {
+    (void)SignCheckpoint();
+  }
   if (db_) {
     for (auto* h : handles_) (void)db_->DestroyColumnFamilyHandle(h);
     (void)db_->Close();

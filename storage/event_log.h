@@ -107,7 +107,8 @@ struct EventLogOptions {
   // When a new store is created: the origin line of its checkpoints and the
   // name of its Ed25519 checkpoint key, e.g. "crm.example.com/audit".
   std::string origin = "custodian.local/log";
-  // Sign a checkpoint this often while the log grows (0: only on demand).
+  // Sign a checkpoint this often while the log grows, and once more on
+  // closing if events came after the last one (0: only on demand).
   std::chrono::milliseconds checkpoint_interval{0};
 
   // The append rules (core/rules.h: CheckRules), checked by the writer for

@@ -29,6 +29,7 @@ enum ExitCode : int {
 
 struct Globals {
   std::string data_dir;
+  double checkpoint_every_seconds = 0;  // sign checkpoints while writing (0: only `checkpoint`)
 };
 
 int ExitCodeFor(const Status& s);

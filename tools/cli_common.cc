@@ -1,6 +1,7 @@
 #include <fmt/core.h>
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 
@@ -54,6 +55,8 @@ Result<std::unique_ptr<EventLog>> OpenStore(const Globals& g, EventLogOptions::M
   options.create = create;
   if (!origin.empty()) options.origin = origin;
   options.rules = CheckRules;  // the log's rules hold for every write made here
+  options.checkpoint_interval =
+      std::chrono::milliseconds(static_cast<int64_t>(g.checkpoint_every_seconds * 1000));
   return EventLog::Open(g.data_dir, options);
 }
 

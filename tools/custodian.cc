@@ -67,6 +67,13 @@ int main(int argc, char** argv) {
   const char* env_dir = std::getenv("CUSTODIAN_DATA");
   g.data_dir = env_dir && *env_dir ? env_dir : "./custodian-data";
   app.add_option("--data", g.data_dir, "The store's directory (default ./custodian-data, or $CUSTODIAN_DATA)");
+  if (const char* every = std::getenv("CUSTODIAN_CHECKPOINT_EVERY"); every && *every) {
+    g.checkpoint_every_seconds = std::atof(every);
+  }
+  app.add_option("--checkpoint-every", g.checkpoint_every_seconds,
+                 "While a command writes, sign a checkpoint every this many seconds, and one at the end if events "
+                 "came after it (default: only `custodian checkpoint`; or $CUSTODIAN_CHECKPOINT_EVERY)")
+      ->check(CLI::NonNegativeNumber);
 
   bool json = false;
   std::string origin = DefaultOrigin();

@@ -130,5 +130,23 @@ TEST_CASE("a periodic checkpoint is signed while the log grows", "[verify]") {
   CHECK(c->size == 5);
 }
 
+TEST_CASE("with periodic checkpoints, closing signs one for events that came after the last", "[verify]") {
+  TempDir tmp;
+  FixedClock clock(kTestNow);
+  EventLogOptions options = TestOptions(&clock);
+  options.checkpoint_interval = std::chrono::hours(1);  // never fires during the test
+  {
+    Result<std::unique_ptr<EventLog>> log = EventLog::Open(tmp.path(), options);
+    REQUIRE(log.ok());
+    AppendMany(**log, 7, 2);
+    CHECK((*log)->Checkpoints()->empty());
+  }
+  Result<std::unique_ptr<EventLog>> log = EventLog::Open(tmp.path(), options);
+  REQUIRE(log.ok());
+  std::vector<std::string> notes = *(*log)->Checkpoints();
+  REQUIRE(notes.size() == 1);
+  CHECK(note::ParseCheckpoint(*(*log)->verifier()->Open(notes[0]))->size == 7);
+}
+
 }  // namespace
 }  // namespace custodian

@@ -308,6 +308,16 @@ TEST_CASE("tail follows appends made by another process", "[cli]") {
   CHECK(out.find(kId2) < out.find(kId3));
 }
 
+TEST_CASE("--checkpoint-every signs a checkpoint when a writing command ends", "[cli]") {
+  Store store;  // one event, no checkpoint
+  CHECK(store.Cli({"checkpoint", "--list"}).out.empty());
+  REQUIRE(store.Cli({"--checkpoint-every", "3600", "append", EventJson(kId2)}).exit_code == 0);
+  CliResult list = store.Cli({"checkpoint", "--list", "--json"});
+  REQUIRE(Lines(list.out) == 1);
+  CHECK_THAT(list.out, Catch::Contains("\\n2\\n"));  // the checkpoint covers both events
+  CHECK(store.Cli({"--checkpoint-every", "-1", "stats"}).exit_code == 1);
+}
+
 TEST_CASE("help explains every command and exits 0", "[cli]") {
   TempDir tmp;
   CliResult r = Run(tmp, "", {"--help"});
