@@ -89,7 +89,7 @@ int main(int argc, char** argv) {
       "append",
       "Append one event given in its JSON form, as an argument or on standard input; exits 0 only once it is on "
       "disk. Example:\n  custodian append '{\"id\":\"7f0c1a9e-2b8d-4c1e-9a57-3d2f6b1c0e44\",\"stream\":\"customer-42\","
-      "\"type\":\"interaction.logged\",\"actor\":\"staff-7\",\"occurred_at\":\"2026-03-01T10:15:00Z\","
+      "\"type\":\"interaction.logged\",\"actor\":\"system:crm-sync\",\"occurred_at\":\"2026-03-01T10:15:00Z\","
       "\"data\":{\"channel\":\"call\",\"direction\":\"outbound\"}}'");
   append->add_option("event", append_json, "The event as JSON, or - (the default) to read it from standard input");
   append->add_option("--expected-version", expected,

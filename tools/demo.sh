@@ -37,15 +37,18 @@ step "a live tail in the background, then an append from another process"
 $bin tail --count 1 --json > /tmp/custodian-demo-tail.txt &
 tail_pid=$!
 sleep 1
-run $bin append '{"id":"0b7e3c52-61f4-4c3a-9a0e-5d7c1e2f9a10","stream":"customer-1001","type":"interaction.logged","actor":"staff-12","occurred_at":"2026-03-04T09:30:00Z","source":"crm","data":{"channel":"call","direction":"inbound","summary":"asked about the delayed delivery"}}'
+run $bin append '{"id":"0b7e3c52-61f4-4c3a-9a0e-5d7c1e2f9a10","stream":"customer-1001","type":"interaction.logged","actor":"staff-7","occurred_at":"2026-03-04T09:30:00Z","source":"crm","data":{"channel":"call","direction":"inbound","summary":"asked about the delayed delivery"}}'
 wait $tail_pid
 echo "the tail saw: $(cat /tmp/custodian-demo-tail.txt)"
 
 step "the same append again is idempotent"
-$bin append '{"id":"0b7e3c52-61f4-4c3a-9a0e-5d7c1e2f9a10","stream":"customer-1001","type":"interaction.logged","actor":"staff-12","occurred_at":"2026-03-04T09:30:00Z","source":"crm","data":{"channel":"call","direction":"inbound","summary":"asked about the delayed delivery"}}'
+$bin append '{"id":"0b7e3c52-61f4-4c3a-9a0e-5d7c1e2f9a10","stream":"customer-1001","type":"interaction.logged","actor":"staff-7","occurred_at":"2026-03-04T09:30:00Z","source":"crm","data":{"channel":"call","direction":"inbound","summary":"asked about the delayed delivery"}}'
 
 step "a stale expected version is refused (exit 3) and writes nothing"
-$bin append --expected-version 2 '{"id":"9d4f2a61-3b7c-4e8d-8f1a-2c6b5e4d3a21","stream":"customer-1001","type":"note.added","actor":"staff-12","occurred_at":"2026-03-04T10:00:00Z","data":{"text":"late note"}}' || echo "exit code $?"
+$bin append --expected-version 2 '{"id":"9d4f2a61-3b7c-4e8d-8f1a-2c6b5e4d3a21","stream":"customer-1001","type":"note.added","actor":"staff-7","occurred_at":"2026-03-04T10:00:00Z","data":{"text":"late note"}}' || echo "exit code $?"
+
+step "the log's rules: staff-12 left the company, so an event by them is refused (exit 2)"
+$bin append '{"id":"9d4f2a61-3b7c-4e8d-8f1a-2c6b5e4d3a22","stream":"customer-1001","type":"note.added","actor":"staff-12","occurred_at":"2026-04-04T10:00:00Z","data":{"text":"one more thing"}}' || echo "exit code $?"
 
 step "bad input is refused (exit 2) with the reason"
 $bin append '{"id":"not-a-uuid","stream":"Customer 1001","type":"note.added","actor":"staff-12","occurred_at":"2026-03-04T10:00:00Z"}' || echo "exit code $?"

@@ -13,50 +13,16 @@
 
 #include "core/time.h"
 #include "tests/test_util.h"
+#include "tests/tools/cli_runner.h"
 
 namespace custodian {
 namespace {
 
+using testing::CliResult;
+using testing::RunCli;
+using testing::Slurp;
 using testing::TempDir;
-
-struct CliResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-// Runs `custodian --data <dir> args...`.
-CliResult Run(const TempDir& tmp, const std::string& data_dir, std::vector<std::string> args) {
-  const std::string out_path = tmp.Sub("stdout"), err_path = tmp.Sub("stderr");
-  std::vector<std::string> argv_s = {CUSTODIAN_CLI, "--data", data_dir};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int in = ::open("/dev/null", O_RDONLY);
-    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(in, 0);
-    ::dup2(out, 1);
-    ::dup2(err, 2);
-    std::vector<char*> argv;
-    for (auto& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  CliResult r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = Slurp(out_path);
-  r.err = Slurp(err_path);
-  return r;
-}
+using testing::WriteFile;
 
 size_t Lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
 
@@ -100,7 +66,7 @@ struct Company {
     INFO(imported.err);
     REQUIRE(imported.exit_code == 0);
   }
-  CliResult Cli(std::vector<std::string> args) { return Run(tmp, dir, std::move(args)); }
+  CliResult Cli(std::vector<std::string> args) { return RunCli(tmp, dir, std::move(args)); }
 };
 
 TEST_CASE("staff portfolio shows the handover in text and JSON Lines, and refuses bad ids", "[cli][staff]") {

@@ -13,56 +13,16 @@
 
 #include "core/json.h"
 #include "tests/test_util.h"
+#include "tests/tools/cli_runner.h"
 
 namespace custodian {
 namespace {
 
+using testing::CliResult;
+using testing::RunCli;
+using testing::Slurp;
 using testing::TempDir;
-
-struct CliResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-// Runs `custodian --data <dir> args...` with `input` on standard input.
-CliResult Run(const TempDir& tmp, const std::string& data_dir, std::vector<std::string> args,
-              const std::string& input = "") {
-  const std::string in_path = tmp.Sub("stdin"), out_path = tmp.Sub("stdout"), err_path = tmp.Sub("stderr");
-  std::ofstream(in_path, std::ios::binary) << input;
-  std::vector<std::string> argv_s = {CUSTODIAN_CLI};
-  if (!data_dir.empty()) {
-    argv_s.push_back("--data");
-    argv_s.push_back(data_dir);
-  }
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int in = ::open(in_path.c_str(), O_RDONLY);
-    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(in, 0);
-    ::dup2(out, 1);
-    ::dup2(err, 2);
-    std::vector<char*> argv;
-    for (auto& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  CliResult r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = Slurp(out_path);
-  r.err = Slurp(err_path);
-  return r;
-}
+using testing::WriteFile;
 
 std::string EventJson(const std::string& id, const std::string& stream = "customer-42",
                       const std::string& data = R"({"channel":"call","direction":"outbound"})") {
@@ -82,11 +42,11 @@ struct Store {
   std::string dir = tmp.Sub("store");
 
   Store() {
-    REQUIRE(Run(tmp, dir, {"init"}).exit_code == 0);
-    REQUIRE(Run(tmp, dir, {"append", EventJson(kId1)}).exit_code == 0);
+    REQUIRE(RunCli(tmp, dir, {"init"}).exit_code == 0);
+    REQUIRE(RunCli(tmp, dir, {"append", EventJson(kId1)}).exit_code == 0);
   }
   CliResult Cli(std::vector<std::string> args, const std::string& input = "") {
-    return Run(tmp, dir, std::move(args), input);
+    return RunCli(tmp, dir, std::move(args), input);
   }
   std::string Everything() {
     CliResult r = Cli({"read-all", "--json"});
@@ -180,14 +140,14 @@ TEST_CASE("bad input through the CLI gets its exit code and message and leaves t
 
 TEST_CASE("a command on a directory that is not a store fails with exit 4 and touches nothing", "[cli]") {
   TempDir tmp;
-  CliResult missing = Run(tmp, tmp.Sub("nowhere"), {"stats"});
+  CliResult missing = RunCli(tmp, tmp.Sub("nowhere"), {"stats"});
   CHECK(missing.exit_code == 4);
   CHECK_THAT(missing.err, Catch::Contains("custodian init"));
 
   const std::string other = tmp.Sub("other");
   std::filesystem::create_directories(other);
   std::ofstream(other + "/notes.txt") << "not a store";
-  CliResult refused = Run(tmp, other, {"append", EventJson(kId1)});
+  CliResult refused = RunCli(tmp, other, {"append", EventJson(kId1)});
   CHECK(refused.exit_code == 4);
   CHECK_THAT(refused.err, Catch::Contains("not a Custodian store"));
   CHECK(std::distance(std::filesystem::directory_iterator(other), std::filesystem::directory_iterator()) == 1);
@@ -241,14 +201,14 @@ TEST_CASE("importing the same file twice writes its events once", "[cli]") {
   const std::string sample = std::string(CUSTODIAN_SOURCE_DIR) + "/docs/examples/sample-events.jsonl";
   const size_t lines = Lines(Slurp(sample));
   REQUIRE(lines > 10);
-  REQUIRE(Run(tmp, dir, {"init"}).exit_code == 0);
-  CliResult first = Run(tmp, dir, {"import", "--json", sample});
+  REQUIRE(RunCli(tmp, dir, {"init"}).exit_code == 0);
+  CliResult first = RunCli(tmp, dir, {"import", "--json", sample});
   CHECK(first.exit_code == 0);
   CHECK_THAT(first.out, Catch::Contains("\"written\":" + std::to_string(lines) + ",\"already_present\":0"));
-  CliResult second = Run(tmp, dir, {"import", "--json", sample});
+  CliResult second = RunCli(tmp, dir, {"import", "--json", sample});
   CHECK(second.exit_code == 0);
   CHECK_THAT(second.out, Catch::Contains("\"written\":0,\"already_present\":" + std::to_string(lines)));
-  CliResult stats = Run(tmp, dir, {"stats", "--json"});
+  CliResult stats = RunCli(tmp, dir, {"stats", "--json"});
   CHECK_THAT(stats.out, Catch::Contains("\"events\":" + std::to_string(lines) + ","));
 }
 
@@ -308,7 +268,7 @@ TEST_CASE("tail follows appends made by another process", "[cli]") {
   CHECK(out.find(kId2) < out.find(kId3));
 }
 
-TEST_CASE("--checkpoint-every signs a checkpoint when a writing command ends", "[cli]") {
+TEST_CASE("a writing command given --checkpoint-every signs a checkpoint when it ends", "[cli]") {
   Store store;  // one event, no checkpoint
   CHECK(store.Cli({"checkpoint", "--list"}).out.empty());
   REQUIRE(store.Cli({"--checkpoint-every", "3600", "append", EventJson(kId2)}).exit_code == 0);
@@ -320,12 +280,12 @@ TEST_CASE("--checkpoint-every signs a checkpoint when a writing command ends", "
 
 TEST_CASE("help explains every command and exits 0", "[cli]") {
   TempDir tmp;
-  CliResult r = Run(tmp, "", {"--help"});
+  CliResult r = RunCli(tmp, "", {"--help"});
   CHECK(r.exit_code == 0);
   for (const char* command : {"init", "append", "import", "read", "read-all", "tail", "stats", "Exit codes"}) {
     CHECK_THAT(r.out, Catch::Contains(command));
   }
-  CliResult import_help = Run(tmp, "", {"import", "--help"});
+  CliResult import_help = RunCli(tmp, "", {"import", "--help"});
   CHECK(import_help.exit_code == 0);
   CHECK_THAT(import_help.out, Catch::Contains("--skip-invalid"));
 }

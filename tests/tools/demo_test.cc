@@ -18,11 +18,16 @@
 #include "core/time.h"
 #include "core/validation.h"
 #include "tests/test_util.h"
+#include "tests/tools/cli_runner.h"
 
 namespace custodian {
 namespace {
 
+using testing::CliResult;
+using testing::RunCli;
+using testing::Slurp;
 using testing::TempDir;
+using testing::WriteFile;
 
 std::vector<Event> Generate(const demo::DemoConfig& config, demo::DemoTour* tour = nullptr) {
   demo::DemoCompany company(config);
@@ -183,45 +188,10 @@ TEST_CASE("The leaver exports far more after announcing departure than their own
 
 // --- the command, through the real binary ---
 
-struct CliResult {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-CliResult Run(const TempDir& tmp, const std::string& data_dir, std::vector<std::string> args) {
-  const std::string out_path = tmp.Sub("stdout"), err_path = tmp.Sub("stderr");
-  std::vector<std::string> argv_s = {CUSTODIAN_CLI, "--data", data_dir};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(out, 1);
-    ::dup2(err, 2);
-    std::vector<char*> argv;
-    for (auto& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  CliResult r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = Slurp(out_path);
-  r.err = Slurp(err_path);
-  return r;
-}
-
 TEST_CASE("custodian demo loads a small company that verifies, and refuses a store that holds events", "[demo]") {
   TempDir tmp;
   const std::string data = tmp.Sub("store");
-  CliResult r = Run(tmp, data, {"demo", "--staff", "8", "--customers", "50", "--years", "1", "--json"});
+  CliResult r = RunCli(tmp, data, {"demo", "--staff", "8", "--customers", "50", "--years", "1", "--json"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   const boost::json::object summary = boost::json::parse(r.out).as_object();
@@ -234,16 +204,16 @@ TEST_CASE("custodian demo loads a small company that verifies, and refuses a sto
   config.years = 1;
   CHECK(events == Generate(config).size());
 
-  CliResult verify = Run(tmp, data, {"verify", "--json"});
+  CliResult verify = RunCli(tmp, data, {"verify", "--json"});
   INFO(verify.out << verify.err);
   CHECK(verify.exit_code == 0);
   CHECK(boost::json::parse(verify.out).as_object().at("events").to_number<uint64_t>() == events);
 
-  CliResult again = Run(tmp, data, {"demo", "--staff", "8", "--customers", "50", "--years", "1"});
+  CliResult again = RunCli(tmp, data, {"demo", "--staff", "8", "--customers", "50", "--years", "1"});
   CHECK(again.exit_code == 1);
   CHECK(again.err.find("already holds") != std::string::npos);
 
-  CliResult bad = Run(tmp, tmp.Sub("other"), {"demo", "--staff", "2"});
+  CliResult bad = RunCli(tmp, tmp.Sub("other"), {"demo", "--staff", "2"});
   CHECK(bad.exit_code == 1);
   CHECK(bad.err.find("--staff") != std::string::npos);
 }

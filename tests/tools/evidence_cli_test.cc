@@ -27,62 +27,17 @@
 #include "core/time.h"
 #include "storage/keys.h"
 #include "tests/test_util.h"
+#include "tests/tools/cli_runner.h"
 
 namespace custodian {
 namespace {
 
 namespace json = boost::json;
+using testing::CliResult;
+using testing::RunCli;
+using testing::Slurp;
 using testing::TempDir;
-
-struct CliResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-void WriteFile(const std::string& path, const std::string& contents) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << contents;
-  REQUIRE(out.good());
-}
-
-// Runs `custodian --data <dir> args...` (no --data when `data_dir` is empty).
-CliResult Run(const TempDir& tmp, const std::string& data_dir, std::vector<std::string> args) {
-  const std::string in_path = tmp.Sub("stdin"), out_path = tmp.Sub("stdout"), err_path = tmp.Sub("stderr");
-  std::ofstream(in_path, std::ios::binary) << "";
-  std::vector<std::string> argv_s = {CUSTODIAN_CLI};
-  if (!data_dir.empty()) {
-    argv_s.push_back("--data");
-    argv_s.push_back(data_dir);
-  }
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int in = ::open(in_path.c_str(), O_RDONLY);
-    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(in, 0);
-    ::dup2(out, 1);
-    ::dup2(err, 2);
-    std::vector<char*> argv;
-    for (auto& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  CliResult r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = Slurp(out_path);
-  r.err = Slurp(err_path);
-  return r;
-}
+using testing::WriteFile;
 
 // The one JSON object `text` holds.
 json::object ParseObject(const std::string& text) {
@@ -156,7 +111,7 @@ struct Store {
     REQUIRE(init.exit_code == 0);
     Add(events);
   }
-  CliResult Cli(std::vector<std::string> args) { return Run(tmp, dir, std::move(args)); }
+  CliResult Cli(std::vector<std::string> args) { return RunCli(tmp, dir, std::move(args)); }
   // Appends `n` more events, with fresh ids.
   void Add(int n, int id_base = 0) {
     std::string lines;
@@ -525,7 +480,7 @@ struct BundleFixture {
   CliResult Check(const std::string& path, std::vector<std::string> extra = {}) {
     std::vector<std::string> args = {"verify-bundle", path};
     args.insert(args.end(), extra.begin(), extra.end());
-    return Run(store.tmp, store.tmp.Sub("no-store-here"), args);
+    return RunCli(store.tmp, store.tmp.Sub("no-store-here"), args);
   }
   std::string Edited(const std::string& from, const std::string& to) {
     std::string text = Slurp(file);
@@ -567,7 +522,7 @@ TEST_CASE("verify-bundle needs no store: it works after the store is deleted", "
   CliResult with_key = f.Check(f.file, {"--key", f.vkey});
   INFO(with_key.err);
   CHECK(with_key.exit_code == 0);
-  CliResult without = Run(f.store.tmp, "", {"verify-bundle", f.file});
+  CliResult without = RunCli(f.store.tmp, "", {"verify-bundle", f.file});
   CHECK(without.exit_code == 0);
   CHECK(without.out.find("checked with the key inside the bundle") != std::string::npos);
 }
@@ -655,7 +610,7 @@ TEST_CASE("bundle --from and --to keep only the events that occurred in the wind
   CHECK(text.find("\"visit 2\"") == std::string::npos);
   CHECK(text.find("\"visit 8\"") == std::string::npos);
 
-  CliResult v = Run(store.tmp, "", {"verify-bundle", file, "--key", store.VerifierKey(), "--json"});
+  CliResult v = RunCli(store.tmp, "", {"verify-bundle", file, "--key", store.VerifierKey(), "--json"});
   REQUIRE(v.exit_code == 0);
   json::object o = ParseObject(v.out);
   CHECK(Num(o, "events") == 2);

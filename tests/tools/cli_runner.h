@@ -1,0 +1,71 @@
+// Runs the real `custodian` binary for end-to-end tests (CUSTODIAN_CLI is its
+// path, set by tests/CMakeLists.txt).
+#pragma once
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "tests/test_util.h"
+
+namespace custodian::testing {
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+inline std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+inline void WriteFile(const std::string& path, const std::string& contents) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << contents;
+  REQUIRE(out.good());
+}
+
+// Runs `custodian --data <data_dir> args...` (no --data when `data_dir` is
+// empty) with `input` on standard input; collects exit code and output.
+inline CliResult RunCli(const TempDir& tmp, const std::string& data_dir, std::vector<std::string> args,
+                        const std::string& input = "") {
+  const std::string in_path = tmp.Sub("stdin"), out_path = tmp.Sub("stdout"), err_path = tmp.Sub("stderr");
+  std::ofstream(in_path, std::ios::binary) << input;
+  std::vector<std::string> argv_s = {CUSTODIAN_CLI};
+  if (!data_dir.empty()) {
+    argv_s.push_back("--data");
+    argv_s.push_back(data_dir);
+  }
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int in = ::open(in_path.c_str(), O_RDONLY);
+    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(in, 0);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  CliResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = Slurp(out_path);
+  r.err = Slurp(err_path);
+  return r;
+}
+
+}  // namespace custodian::testing
