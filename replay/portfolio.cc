@@ -48,6 +48,8 @@ struct StaffRecord {
   bool joined = false;
   std::string role, team;
   std::optional<Timestamp> departed_at;
+  std::optional<Timestamp> announced_at, effective_at;  // staff.departure_announced
+  std::string successor;
   std::set<std::string> customers;  // owned or holding open work
 };
 
@@ -102,6 +104,9 @@ std::string Encode(const StaffRecord& s) {
   o["role"] = s.role;
   o["team"] = s.team;
   o["dep"] = payload::MicrosJson(s.departed_at);
+  o["ann"] = payload::MicrosJson(s.announced_at);
+  o["eff"] = payload::MicrosJson(s.effective_at);
+  o["succ"] = s.successor;
   json::array customers;
   for (const auto& c : s.customers) customers.emplace_back(c);
   o["c"] = std::move(customers);
@@ -117,6 +122,9 @@ Result<StaffRecord> DecodeStaff(std::string_view text, std::string_view key) {
   s.role = Str(o, "role");
   s.team = Str(o, "team");
   s.departed_at = payload::Micros(o, "dep");
+  s.announced_at = payload::Micros(o, "ann");
+  s.effective_at = payload::Micros(o, "eff");
+  s.successor = Str(o, "succ");
   if (auto it = o.find("c"); it != o.end() && it->value().is_array()) {
     for (const auto& c : it->value().get_array()) {
       if (!c.is_string()) return Status::Corruption("stored state of " + std::string(key) + " is malformed");
@@ -164,7 +172,10 @@ Status ApplyToCustomer(CustomerRecord& c, const Event& e) {
 
 Status ApplyToStaff(StaffRecord& s, const Event& e) {
   const std::string& t = e.type;
-  if (t != "staff.joined" && t != "staff.role_changed" && t != "staff.departed") return Status::Ok();
+  if (t != "staff.joined" && t != "staff.role_changed" && t != "staff.departed" &&
+      t != "staff.departure_announced") {
+    return Status::Ok();
+  }
   Result<json::object> parsed = payload::ParseData(e);
   if (!parsed.ok()) return parsed.status();
   const json::object& d = *parsed;
@@ -172,9 +183,18 @@ Status ApplyToStaff(StaffRecord& s, const Event& e) {
     s.departed_at = e.occurred_at;
     return Status::Ok();
   }
+  if (t == "staff.departure_announced") {
+    s.announced_at = e.occurred_at;
+    s.effective_at = payload::Time(d, "effective_at");
+    s.successor = Str(d, "successor");
+    return Status::Ok();
+  }
   if (t == "staff.joined") {
     s.joined = true;
     s.departed_at.reset();
+    s.announced_at.reset();
+    s.effective_at.reset();
+    s.successor.clear();
   }
   if (std::string role = Str(d, "role"); !role.empty()) s.role = std::move(role);
   if (std::string team = Str(d, "team"); !team.empty()) s.team = std::move(team);
@@ -249,6 +269,15 @@ class PortfolioProjection final : public Projection {
 
 std::unique_ptr<Projection> MakePortfolioProjection() { return std::make_unique<PortfolioProjection>(); }
 
+Result<std::vector<std::string>> ListStaff(const StateReader& state) {
+  std::vector<std::string> staff;
+  CUSTODIAN_RETURN_IF_ERROR(state.Scan("s/", [&](std::string_view key, std::string_view) {
+    staff.emplace_back(key.substr(2));
+    return true;
+  }));
+  return staff;
+}
+
 Result<Portfolio> ReadPortfolio(const StateReader& state, const std::string& staff) {
   Result<std::optional<std::string>> stored = state.Get(StaffKey(staff));
   if (!stored.ok()) return stored.status();
@@ -261,6 +290,9 @@ Result<Portfolio> ReadPortfolio(const StateReader& state, const std::string& sta
   p.role = s->role;
   p.team = s->team;
   p.departed_at = s->departed_at;
+  p.announced_at = s->announced_at;
+  p.effective_at = s->effective_at;
+  p.successor = s->successor;
   for (const std::string& customer : s->customers) {
     const std::string key = CustomerKey(customer);
     Result<std::optional<std::string>> value = state.Get(key);

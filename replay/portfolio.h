@@ -66,12 +66,17 @@ struct Portfolio {
   bool joined = false;
   std::string role, team;
   std::optional<Timestamp> departed_at;
+  std::optional<Timestamp> announced_at, effective_at;  // a departure announced
+  std::string successor;                                 // named in the announcement, if any
   std::vector<PortfolioEntry> customers;  // owned ones first, then the others; each by customer id
 };
 
 // The portfolio of `staff` ("staff-7") from the projection's state, stored or
 // replayed. NotFound when the state knows nothing of that member of staff.
 Result<Portfolio> ReadPortfolio(const StateReader& state, const std::string& staff);
+
+// Every member of staff the projection knows, by id.
+Result<std::vector<std::string>> ListStaff(const StateReader& state);
 
 // One JSON object per entry (the CLI's JSON Lines), times in RFC 3339.
 std::string PortfolioEntryToJson(const std::string& staff, const PortfolioEntry& entry);

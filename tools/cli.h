@@ -100,5 +100,9 @@ int RunStaffPortfolio(const Globals& g, const std::string& id, const std::string
 int RunAccountability(const Globals& g, const std::string& staff, const std::string& team, const std::string& from,
                       const std::string& to, bool json);
 int RunSilent(const Globals& g, int days, const std::string& as_of, bool json);
+// Open departures and what is still left with each leaver; orphans: what
+// people who have left still hold (cli_staff.cc).
+int RunDepartures(const Globals& g, bool all, bool json);
+int RunOrphans(const Globals& g, bool json);
 
 }  // namespace custodian::cli

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "core/json.h"
 #include "core/time.h"
 #include "core/validation.h"
 #include "replay/accountability.h"
@@ -264,6 +265,105 @@ int RunSilent(const Globals& g, int days, const std::string& as_of_text, bool js
     }
   }
   if (!*as_of) NoteIfBehind(*q->log, kSilentProjection, q->caught_up, json);
+  return kExitOk;
+}
+
+// --- departures and orphans (issue: departure and handover) ---
+
+namespace {
+
+struct LeftWith {
+  uint64_t customers = 0, requests = 0, commitments = 0;
+  bool nothing() const { return customers == 0 && requests == 0 && commitments == 0; }
+};
+
+LeftWith Count(const Portfolio& p) {
+  LeftWith left;
+  for (const PortfolioEntry& e : p.customers) {
+    left.customers += e.owned ? 1 : 0;
+    left.requests += e.open_requests;
+    left.commitments += e.open_commitments;
+  }
+  return left;
+}
+
+std::string TimeOrNull(const std::optional<Timestamp>& t) {
+  return t ? "\"" + FormatRfc3339(*t) + "\"" : std::string("null");
+}
+
+}  // namespace
+
+int RunDepartures(const Globals& g, bool all, bool json) {
+  Result<QueryState> q = OpenQueryState(g, *MakePortfolioProjection(), std::nullopt);
+  if (!q.ok()) return Fail(q.status());
+  const StateReader reader = q->Reader(kPortfolioProjection);
+  Result<std::vector<std::string>> staff = ListStaff(reader);
+  if (!staff.ok()) return Fail(staff.status());
+  if (!json) {
+    fmt::print("{:<12} {:<11} {:<11} {:<11} {:<10} {:>9} {:>8} {:>11}  {}\n", "STAFF", "ANNOUNCED", "EFFECTIVE",
+               "DEPARTED", "SUCCESSOR", "CUSTOMERS", "REQUESTS", "COMMITMENTS", "STATUS");
+  }
+  size_t shown = 0;
+  for (const std::string& id : *staff) {
+    Result<Portfolio> p = ReadPortfolio(reader, id);
+    if (!p.ok()) return Fail(p.status());
+    if (!p->announced_at && !p->departed_at) continue;
+    const LeftWith left = Count(*p);
+    // A departure is complete only when nothing is left with the leaver.
+    const bool complete = p->departed_at && left.nothing();
+    if (complete && !all) continue;
+    const std::string status = complete ? "complete"
+                               : left.nothing() ? "nothing left; not yet departed"
+                               : p->departed_at ? "INCOMPLETE: left after departure"
+                                                : "open: work still with the leaver";
+    ++shown;
+    if (json) {
+      fmt::print("{{\"staff\":{},\"announced_at\":{},\"effective_at\":{},\"departed_at\":{},\"successor\":{},"
+                 "\"customers\":{},\"requests\":{},\"commitments\":{},\"complete\":{}}}\n",
+                 JsonQuote(id), TimeOrNull(p->announced_at), TimeOrNull(p->effective_at), TimeOrNull(p->departed_at),
+                 p->successor.empty() ? "null" : JsonQuote(p->successor), left.customers, left.requests,
+                 left.commitments, complete);
+    } else {
+      fmt::print("{:<12} {:<11} {:<11} {:<11} {:<10} {:>9} {:>8} {:>11}  {}\n", id, Day(p->announced_at),
+                 Day(p->effective_at), Day(p->departed_at), OrDash(p->successor), left.customers, left.requests,
+                 left.commitments, status);
+    }
+  }
+  if (!json && shown == 0) fmt::print("no open departures{}\n", all ? "" : " (--all lists completed ones too)");
+  return kExitOk;
+}
+
+int RunOrphans(const Globals& g, bool json) {
+  Result<QueryState> q = OpenQueryState(g, *MakePortfolioProjection(), std::nullopt);
+  if (!q.ok()) return Fail(q.status());
+  const StateReader reader = q->Reader(kPortfolioProjection);
+  Result<std::vector<std::string>> staff = ListStaff(reader);
+  if (!staff.ok()) return Fail(staff.status());
+  if (!json) {
+    fmt::print("Customers, requests and commitments still held by people who have left\n\n");
+    fmt::print("{:<16} {:<28} {:<12} {:<11} {:>5} {:>8} {:>11}\n", "CUSTOMER", "NAME", "HELD BY", "LEFT ON", "OWNED",
+               "REQUESTS", "COMMITMENTS");
+  }
+  size_t shown = 0;
+  for (const std::string& id : *staff) {
+    Result<Portfolio> p = ReadPortfolio(reader, id);
+    if (!p.ok()) return Fail(p.status());
+    if (!p->departed_at) continue;
+    for (const PortfolioEntry& e : p->customers) {
+      if (!e.owned && e.open_requests == 0 && e.open_commitments == 0) continue;
+      ++shown;
+      if (json) {
+        fmt::print("{{\"customer\":{},\"held_by\":{},\"departed_at\":{},\"owned\":{},\"requests\":{},"
+                   "\"commitments\":{}}}\n",
+                   JsonQuote(e.customer), JsonQuote(id), TimeOrNull(p->departed_at), e.owned, e.open_requests,
+                   e.open_commitments);
+      } else {
+        fmt::print("{:<16} {:<28} {:<12} {:<11} {:>5} {:>8} {:>11}\n", e.customer, OneLineText(OrDash(e.name), 28),
+                   id, Day(p->departed_at), e.owned ? "yes" : "no", e.open_requests, e.open_commitments);
+      }
+    }
+  }
+  if (!json && shown == 0) fmt::print("none: nothing is held by anyone who has left\n");
   return kExitOk;
 }
 

@@ -21,6 +21,8 @@
 //   custodian [--data DIR] accountability [--staff ID | --team NAME] [--from T] [--to T]
 //   custodian [--data DIR] silent [--days N] [--as-of T]
 //   custodian [--data DIR] rebuild [NAME]
+//   custodian [--data DIR] departures [--all]
+//   custodian [--data DIR] orphans
 //   custodian [--data DIR] demo [--seed N] [--staff N] [--customers N] [--years N]
 //
 // Every query takes --json: listings print JSON Lines, single answers one
@@ -265,6 +267,16 @@ int main(int argc, char** argv) {
   demo->add_option("--origin", origin, "The log's name on its checkpoints, when the store is created");
   demo->add_flag("--json", json, "Print the summary and the tour's picks as JSON");
 
+  bool all_departures = false;
+  auto* departures = app.add_subcommand(
+      "departures", "Departures announced or made, and what is still left with each leaver: a departure is complete "
+                    "only when nothing is");
+  departures->add_flag("--all", all_departures, "Also list completed departures");
+  departures->add_flag("--json", json, "One JSON object per leaver");
+  auto* orphans = app.add_subcommand(
+      "orphans", "Customers, open requests and open commitments still held by people who have left");
+  orphans->add_flag("--json", json, "One JSON object per customer");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -293,6 +305,8 @@ int main(int argc, char** argv) {
   if (accountability->parsed()) return RunAccountability(g, acc_staff, acc_team, acc_from, acc_to, json);
   if (silent->parsed()) return RunSilent(g, silent_days, silent_as_of, json);
   if (rebuild->parsed()) return RunRebuild(g, projection, json);
+  if (departures->parsed()) return RunDepartures(g, all_departures, json);
+  if (orphans->parsed()) return RunOrphans(g, json);
   if (demo->parsed()) {
     demo_options.origin = origin;
     return RunDemo(g, demo_options, json);
