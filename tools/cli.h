@@ -104,5 +104,8 @@ int RunSilent(const Globals& g, int days, const std::string& as_of, bool json);
 // people who have left still hold (cli_staff.cc).
 int RunDepartures(const Globals& g, bool all, bool json);
 int RunOrphans(const Globals& g, bool json);
+// Plans the handover of everything a leaver holds and records handover.planned (cli_handover.cc).
+int RunHandoverPlan(const Globals& g, const std::string& from, const std::string& to, const std::string& team,
+                    bool json);
 
 }  // namespace custodian::cli

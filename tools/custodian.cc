@@ -23,6 +23,7 @@
 //   custodian [--data DIR] rebuild [NAME]
 //   custodian [--data DIR] departures [--all]
 //   custodian [--data DIR] orphans
+//   custodian [--data DIR] handover plan --from STAFF (--to STAFF | --balance-team TEAM)
 //   custodian [--data DIR] demo [--seed N] [--staff N] [--customers N] [--years N]
 //
 // Every query takes --json: listings print JSON Lines, single answers one
@@ -277,6 +278,21 @@ int main(int argc, char** argv) {
       "orphans", "Customers, open requests and open commitments still held by people who have left");
   orphans->add_flag("--json", json, "One JSON object per customer");
 
+  std::string handover_from, handover_to, handover_team;
+  auto* handover = app.add_subcommand("handover", "Hand a leaver's customers and open work over to successors");
+  handover->require_subcommand(1);
+  auto* handover_plan = handover->add_subcommand(
+      "plan", "List everything the leaver holds, customer by customer (open deals, requests and promises, key "
+              "contacts, last contact, risks), propose a successor for each, and record the plan (handover.planned); "
+              "changes nothing else");
+  handover_plan->add_option("--from", handover_from, "The leaver: 12 or staff-12")->required();
+  auto* to_option = handover_plan->add_option("--to", handover_to, "One successor for everything");
+  auto* team_option = handover_plan->add_option(
+      "--balance-team", handover_team,
+      "Spread the customers over this team by open workload, keeping related customers (same group) together");
+  to_option->excludes(team_option);
+  handover_plan->add_flag("--json", json, "Print the plan as one JSON document");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -307,6 +323,7 @@ int main(int argc, char** argv) {
   if (rebuild->parsed()) return RunRebuild(g, projection, json);
   if (departures->parsed()) return RunDepartures(g, all_departures, json);
   if (orphans->parsed()) return RunOrphans(g, json);
+  if (handover_plan->parsed()) return RunHandoverPlan(g, handover_from, handover_to, handover_team, json);
   if (demo->parsed()) {
     demo_options.origin = origin;
     return RunDemo(g, demo_options, json);

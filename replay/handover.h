@@ -1,0 +1,66 @@
+// Handover planning (DESIGN.md, Departure and handover): everything a leaver
+// holds, customer by customer, with the open work, the people to call, the
+// last conversations, the risks and a proposed successor for each.
+//
+// The planner reads the customer and portfolio projections (both must have
+// folded the log up to `planned_at`); it changes nothing. The command line
+// records the plan as a handover.planned event, whose extension fields keep
+// what execution needs to refuse a stale plan: each customer's stream version
+// at planning time.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/types.h"
+#include "replay/customer.h"
+#include "replay/state_reader.h"
+#include "storage/event_log.h"
+
+namespace custodian {
+
+struct HandoverRequest {
+  std::string from;          // the leaver, "staff-12"
+  std::string to;            // one successor for everything, or
+  std::string balance_team;  // spread over this team by open workload
+  Timestamp now;             // for ages, overdue commitments and risks
+};
+
+struct HandoverItem {
+  std::string customer, name, group;
+  bool owned = false;        // false: the leaver only holds open work there
+  std::string successor;
+  uint64_t stream_version = 0;  // the customer's last version when planned
+  CustomerState state;          // the customer as planned
+  std::vector<std::string> requests_held;     // open requests assigned to the leaver
+  std::vector<std::string> commitments_held;  // open commitments the leaver owns
+  std::vector<std::string> risks;
+};
+
+struct HandoverPlan {
+  std::string id;  // "ho-" and 8 hex digits
+  std::string from, mode;  // mode: "to staff-7" or "balanced over team north"
+  Position planned_at;
+  std::vector<HandoverItem> items;
+  uint64_t open_deals = 0, open_requests = 0, open_commitments = 0;
+  std::map<std::string, uint64_t> customers_per_successor;
+};
+
+// Risks the planner names (DESIGN.md): no contact for this long, an open
+// complaint, a commitment due within this long (or overdue).
+constexpr int64_t kRiskSilentDays = 60;
+constexpr int64_t kRiskDueWithinDays = 7;
+
+// Plans the handover of everything `request.from` holds. InvalidArgument for a
+// leaver or successor who is unknown, has left, or is the leaver; NotFound
+// when the leaver holds nothing.
+Result<HandoverPlan> PlanHandover(const EventLog& log, const StateReader& portfolio, const HandoverRequest& request);
+
+// The handover.planned event's data (catalogue fields plus the extension
+// fields "stream_versions" and "planned_at").
+std::string HandoverPlannedData(const HandoverPlan& plan);
+
+}  // namespace custodian

@@ -1,0 +1,106 @@
+// handover plan on the sample company (docs/examples/sample-events.jsonl):
+// staff-7 owns four customers; staff-12 left holding request req-9001.
+#include <catch2/catch.hpp>
+
+#include "tests/test_util.h"
+#include "tests/tools/cli_runner.h"
+
+namespace custodian {
+namespace {
+
+using testing::CliResult;
+using testing::RunCli;
+using testing::TempDir;
+
+struct SampleCompany {
+  TempDir tmp;
+  std::string dir = tmp.Sub("store");
+  SampleCompany() {
+    REQUIRE(RunCli(tmp, dir, {"init"}).exit_code == 0);
+    REQUIRE(RunCli(tmp, dir, {"import", std::string(CUSTODIAN_SOURCE_DIR) + "/docs/examples/sample-events.jsonl"})
+                .exit_code == 0);
+  }
+  CliResult Cli(std::vector<std::string> args, const std::string& input = "") {
+    return RunCli(tmp, dir, std::move(args), input);
+  }
+};
+
+size_t Count(const std::string& s, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST_CASE("a plan lists what the leaver still holds and records handover.planned", "[cli][handover]") {
+  SampleCompany c;
+  CliResult plan = c.Cli({"handover", "plan", "--from", "12", "--to", "staff-3", "--json"});
+  INFO(plan.err);
+  REQUIRE(plan.exit_code == 0);
+  CHECK_THAT(plan.out, Catch::Contains(R"("from":"staff-12","mode":"to staff-3")"));
+  CHECK_THAT(plan.out, Catch::Contains(R"("customer":"customer-1001","name":"Hartmann Logistik GmbH","group":"hartmann","owned":false,"successor":"staff-3")"));
+  CHECK_THAT(plan.out, Catch::Contains(R"("requests_held":["req-9001"])"));
+  CHECK(Count(plan.out, R"("customer":")") == 1);
+  // The plan is in the log, with what execution needs to refuse a stale plan.
+  const size_t id_at = plan.out.find(R"("handover_id":")") + 15;
+  const std::string id = plan.out.substr(id_at, plan.out.find('"', id_at) - id_at);
+  CliResult system = c.Cli({"read", "system", "--backwards", "--limit", "1", "--json"});
+  CHECK_THAT(system.out, Catch::Contains(R"("type":"handover.planned")"));
+  CHECK_THAT(system.out, Catch::Contains(R"("handover_id":")" + id + "\""));
+  CHECK_THAT(system.out, Catch::Contains(R"("stream_versions":{"customer-1001":)"));
+  // Planning moved nothing.
+  CHECK_THAT(c.Cli({"orphans", "--json"}).out, Catch::Contains(R"("held_by":"staff-12")"));
+}
+
+// The successor the plan gives `customer`.
+std::string SuccessorOf(const std::string& plan, const std::string& customer) {
+  const size_t at = plan.find(R"("customer":")" + customer + "\"");
+  REQUIRE(at != std::string::npos);
+  const size_t s = plan.find(R"("successor":")", at) + 13;
+  return plan.substr(s, plan.find('"', s) - s);
+}
+
+TEST_CASE("balancing spreads the customers over the team by open workload and keeps groups together",
+          "[cli][handover]") {
+  SampleCompany c;
+  REQUIRE(c.Cli({"append", R"({"id":"6a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c40","stream":"staff-20","type":"staff.joined","actor":"system:hr-sync","occurred_at":"2026-04-01T08:00:00Z","data":{"role":"account_executive","team":"north"}})"})
+              .exit_code == 0);
+  CliResult plan = c.Cli({"handover", "plan", "--from", "7", "--balance-team", "north", "--json"});
+  INFO(plan.err);
+  REQUIRE(plan.exit_code == 0);
+  CHECK(Count(plan.out, R"("customer":")") == 4);
+  // staff-3 and staff-20 start with nothing: both get work, nobody else does.
+  const size_t to_3 = Count(plan.out, R"("successor":"staff-3")"), to_20 = Count(plan.out, R"("successor":"staff-20")");
+  CHECK(to_3 >= 1);
+  CHECK(to_20 >= 1);
+  CHECK(to_3 + to_20 == 4);
+  // customer-1002 carries the most work (a customer and an open promise): it
+  // goes to whoever ends with fewer customers.
+  CHECK(SuccessorOf(plan.out, "customer-1002") == (to_3 < to_20 ? "staff-3" : "staff-20"));
+
+  // Put customer-1004 in customer-1001's group: they now go to the same successor.
+  REQUIRE(c.Cli({"append", R"({"id":"6a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c41","stream":"customer-1004","type":"customer.updated","actor":"staff-7","occurred_at":"2026-04-02T08:00:00Z","data":{"group":"hartmann"}})"})
+              .exit_code == 0);
+  CliResult grouped = c.Cli({"handover", "plan", "--from", "7", "--balance-team", "north", "--json"});
+  REQUIRE(grouped.exit_code == 0);
+  CHECK(SuccessorOf(grouped.out, "customer-1004") == SuccessorOf(grouped.out, "customer-1001"));
+}
+
+TEST_CASE("a plan is refused for a successor who left, the leaver themselves, or a leaver holding nothing",
+          "[cli][handover]") {
+  SampleCompany c;
+  CliResult gone = c.Cli({"handover", "plan", "--from", "7", "--to", "12"});
+  CHECK(gone.exit_code == 2);
+  CHECK_THAT(gone.err, Catch::Contains("staff-12 cannot take over: not a current member of staff"));
+  CHECK_THAT(c.Cli({"handover", "plan", "--from", "7", "--to", "7"}).err,
+             Catch::Contains("the successor cannot be the leaver"));
+  CliResult nothing = c.Cli({"handover", "plan", "--from", "3", "--to", "7"});
+  CHECK(nothing.exit_code == 2);
+  CHECK_THAT(nothing.err, Catch::Contains("staff-3 holds no customers and no open work"));
+  CHECK(c.Cli({"handover", "plan", "--from", "7", "--to", "3", "--balance-team", "north"}).exit_code == 1);
+  // Nothing was recorded by the refused plans.
+  CHECK_THAT(c.Cli({"read", "system", "--backwards", "--limit", "1", "--json"}).out,
+             Catch::Contains(R"("type":"handover.completed")"));
+}
+
+}  // namespace
+}  // namespace custodian
