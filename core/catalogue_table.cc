@@ -258,6 +258,17 @@ std::vector<EventTypeSpec> BuildCatalogue() {
            {"commitment_id", FT::kRecordId, kReq, "The commitment."},
            {"reason", FT::kText, kReq, "Why: a cancelled promise must say why."},
        }},
+      {"commitment.reassigned",
+       1,
+       StreamRule::kCustomer,
+       "A commitment passes to another member of staff, who answers for it from now on.",
+       {
+           {"commitment_id", FT::kRecordId, kReq, "The commitment."},
+           {"owner", FT::kStaffId, kReq, "Who answers for it from now on."},
+           {"previous_owner", FT::kStaffId, kOpt, "Who answered for it until now."},
+           {"reason", FT::kText, kOpt, "Why it moves."},
+           {"handover_id", FT::kRecordId, kOpt, "The handover that moves it."},
+       }},
       // --- ownership ---
       {"customer.owner_assigned",
        1,

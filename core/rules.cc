@@ -131,7 +131,9 @@ Status CheckRules(const Event& e, RuleState& state) {
   };
   if (t == "customer.owner_assigned") CUSTODIAN_RETURN_IF_ERROR(assigned("owner", "new owner"));
   if (t == "request.assigned") CUSTODIAN_RETURN_IF_ERROR(assigned("assignee", "assignee"));
-  if (t == "commitment.made" || t == "deal.opened") CUSTODIAN_RETURN_IF_ERROR(assigned("owner", "owner"));
+  if (t == "commitment.made" || t == "deal.opened" || t == "commitment.reassigned") {
+    CUSTODIAN_RETURN_IF_ERROR(assigned("owner", "owner"));
+  }
   if (t == "staff.departure_announced") CUSTODIAN_RETURN_IF_ERROR(assigned("successor", "successor"));
   if (t == "handover.planned") {
     if (auto it = d.find("assignments"); it != d.end() && it->value().is_array()) {
@@ -178,7 +180,7 @@ Status CheckRules(const Event& e, RuleState& state) {
     return Status::Ok();
   }
   if (t == "commitment.made") return CreateRef(e, state, "commitment", Str(d, "commitment_id"));
-  if (t == "commitment.fulfilled" || t == "commitment.cancelled") {
+  if (t == "commitment.fulfilled" || t == "commitment.cancelled" || t == "commitment.reassigned") {
     return RequireRef(e, state, "commitment", Str(d, "commitment_id"), "commitment.made");
   }
   if (t == "event.corrected" || t == "event.retracted") {

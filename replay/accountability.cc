@@ -179,6 +179,10 @@ Status ApplyToCustomer(CustomerRecord& c, const Event& e) {
     m.owner = owner.empty() ? e.actor : owner;
     m.made_at = e.occurred_at;
     m.due_at = payload::Time(d, "due_at").value_or(e.occurred_at);
+  } else if (t == "commitment.reassigned") {
+    // Whoever holds it answers for keeping it.
+    auto it = c.commitments.find(Str(d, "commitment_id"));
+    if (it != c.commitments.end() && it->second.state == CommitmentState::kOpen) it->second.owner = Str(d, "owner");
   } else if (t == "commitment.fulfilled" || t == "commitment.cancelled") {
     auto it = c.commitments.find(Str(d, "commitment_id"));
     if (it == c.commitments.end() || it->second.state != CommitmentState::kOpen) return Status::Ok();

@@ -163,6 +163,10 @@ Status ApplyToCustomer(CustomerState& s, const Event& e) {
       }
       s.open_commitments.erase(it);
     }
+  } else if (t == "commitment.reassigned") {
+    if (auto it = s.open_commitments.find(Str(d, "commitment_id")); it != s.open_commitments.end()) {
+      it->second.owner = Str(d, "owner");
+    }
   } else if (t == "event.corrected") {
     ++s.corrections;
   } else if (t == "event.retracted") {

@@ -176,3 +176,147 @@ std::string HandoverPlannedData(const HandoverPlan& plan) {
 }
 
 }  // namespace custodian
+
+namespace custodian {
+namespace {
+
+// A version-4 UUID derived from `seed`: the same handover step has the same id.
+EventId StepId(const std::string& seed) {
+  const Hash256 h = Sha256("custodian handover|" + seed);
+  std::array<uint8_t, EventId::kSize> b;
+  std::copy(h.begin(), h.begin() + EventId::kSize, b.begin());
+  b[6] = static_cast<uint8_t>((b[6] & 0x0f) | 0x40);
+  b[8] = static_cast<uint8_t>((b[8] & 0x3f) | 0x80);
+  return EventId(b);
+}
+
+Event Step(const std::string& handover_id, const std::string& stream, const std::string& type,
+           const std::string& item, const std::string& actor, Timestamp now, json::object data) {
+  Event e;
+  e.id = StepId(handover_id + "|" + stream + "|" + type + "|" + item);
+  e.stream = stream;
+  e.type = type;
+  e.actor = actor;
+  e.occurred_at = now;
+  e.source = "custodian handover execute";
+  e.data = json::serialize(data);
+  return e;
+}
+
+std::string DataString(const json::object& d, std::string_view k) {
+  auto it = d.find(k);
+  return it != d.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
+}
+
+}  // namespace
+
+Result<HandoverExecution> ExecuteHandover(EventLog& log, const std::string& handover_id, const std::string& actor,
+                                          Timestamp now, const std::function<Status()>& refresh,
+                                          const StateReader& portfolio) {
+  // The plan, and whether it was completed before.
+  Result<std::vector<Event>> system = log.ReadStream("system", StreamVersion(0), Direction::kForward, SIZE_MAX);
+  if (!system.ok()) return system.status();
+  std::optional<json::object> plan;
+  bool completed = false;
+  for (const Event& e : *system) {
+    if (e.type != "handover.planned" && e.type != "handover.completed") continue;
+    json::value v = json::parse(e.data);
+    if (!v.is_object() || DataString(v.get_object(), "handover_id") != handover_id) continue;
+    if (e.type == "handover.planned") plan = v.get_object();
+    if (e.type == "handover.completed") completed = true;
+  }
+  if (!plan) return Status::NotFound("no handover.planned with handover_id " + handover_id);
+  HandoverExecution run;
+  run.id = handover_id;
+  run.from = DataString(*plan, "from");
+  if (completed) {
+    run.already_done = true;
+    return run;
+  }
+  const json::object versions =
+      plan->contains("stream_versions") && plan->at("stream_versions").is_object() ? plan->at("stream_versions").get_object()
+                                                                                    : json::object();
+  CUSTODIAN_RETURN_IF_ERROR(refresh());
+
+  // First check every customer, so that a stale plan moves nothing.
+  struct Move {
+    std::string customer, to;
+    uint64_t planned_version;
+    bool done = false;  // this handover's own events are already there
+  };
+  std::vector<Move> moves;
+  for (const json::value& a : plan->at("assignments").get_array()) {
+    Move m{DataString(a.get_object(), "customer"), DataString(a.get_object(), "to"), 0};
+    if (!versions.contains(m.customer)) {
+      return Status::InvalidArgument("the plan names " + m.customer + " but not its version; make a new plan");
+    }
+    m.planned_version = versions.at(m.customer).to_number<uint64_t>();
+    Result<std::vector<Event>> since =
+        log.ReadStream(m.customer, StreamVersion(m.planned_version + 1), Direction::kForward, SIZE_MAX);
+    if (!since.ok()) return since.status();
+    std::string changed;
+    for (const Event& e : *since) {
+      json::value v = json::parse(e.data);
+      const bool ours = v.is_object() && DataString(v.get_object(), "handover_id") == handover_id;
+      if (ours) {
+        m.done = true;
+      } else if (changed.size() < 300) {
+        changed += (changed.empty() ? "" : ", ") + e.type + " at position " + std::to_string(e.position.value());
+      }
+    }
+    if (!changed.empty()) {
+      return Status::Conflict("the plan " + handover_id + " is stale: " + m.customer + " changed after it was planned (" +
+                              changed + "); make a new plan");
+    }
+    moves.push_back(std::move(m));
+  }
+
+  for (const Move& m : moves) {
+    ++run.customers;
+    if (m.done) continue;  // a run cut short already moved this customer
+    Result<CustomerState> s = LoadCustomer(log, m.customer);
+    if (!s.ok()) return s.status().WithContext(m.customer);
+    std::vector<Event> events;
+    if (s->owner == run.from) {
+      events.push_back(Step(handover_id, m.customer, "customer.owner_assigned", "", actor, now,
+                            {{"owner", m.to}, {"previous_owner", run.from}, {"reason", "handover"},
+                             {"handover_id", handover_id}}));
+      ++run.owners_changed;
+    }
+    for (const auto& [id, r] : s->open_requests) {
+      if (r.assignee != run.from) continue;
+      events.push_back(Step(handover_id, m.customer, "request.assigned", id, actor, now,
+                            {{"request_id", id}, {"assignee", m.to}, {"previous_assignee", run.from},
+                             {"reason", "handover " + handover_id}, {"handover_id", handover_id}}));
+      ++run.requests_moved;
+    }
+    for (const auto& [id, c] : s->open_commitments) {
+      if (c.owner != run.from) continue;
+      events.push_back(Step(handover_id, m.customer, "commitment.reassigned", id, actor, now,
+                            {{"commitment_id", id}, {"owner", m.to}, {"previous_owner", run.from},
+                             {"reason", "handover"}, {"handover_id", handover_id}}));
+      ++run.commitments_moved;
+    }
+    if (events.empty()) continue;
+    Result<AppendResult> r = log.Append(m.customer, std::move(events), ExpectedVersion::Exactly(StreamVersion(m.planned_version)));
+    if (!r.ok()) return r.status().WithContext(m.customer);
+  }
+
+  // What the leaver still holds afterwards is orphaned: say so.
+  CUSTODIAN_RETURN_IF_ERROR(refresh());
+  Result<Portfolio> left = ReadPortfolio(portfolio, run.from);
+  if (left.ok()) {
+    for (const PortfolioEntry& e : left->customers) {
+      if (e.owned || e.open_requests > 0 || e.open_commitments > 0) run.orphans.push_back(e.customer);
+    }
+  }
+  json::array orphans;
+  for (const std::string& o : run.orphans) orphans.push_back(json::value(o));
+  Event done = Step(handover_id, "system", "handover.completed", "", actor, now,
+                    {{"handover_id", handover_id}, {"transferred", run.customers}, {"orphans", std::move(orphans)}});
+  Result<AppendResult> r = log.Append("system", {std::move(done)});
+  if (!r.ok()) return r.status().WithContext("recording handover.completed");
+  return run;
+}
+
+}  // namespace custodian

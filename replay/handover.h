@@ -9,6 +9,7 @@
 // at planning time.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -62,5 +63,24 @@ Result<HandoverPlan> PlanHandover(const EventLog& log, const StateReader& portfo
 // The handover.planned event's data (catalogue fields plus the extension
 // fields "stream_versions" and "planned_at").
 std::string HandoverPlannedData(const HandoverPlan& plan);
+
+struct HandoverExecution {
+  std::string id, from;
+  bool already_done = false;  // handover.completed was recorded before: nothing changed
+  uint64_t customers = 0, owners_changed = 0, requests_moved = 0, commitments_moved = 0;
+  std::vector<std::string> orphans;  // customers the leaver still holds afterwards
+};
+
+// Executes a recorded plan: for each customer, in one atomic append checked
+// against the stream version the plan saw, the ownership change (reason
+// handover, with the handover id) and the reassignment of every open request
+// and commitment the leaver holds; then handover.completed. Refuses a plan
+// made stale by later events (Conflict, naming what changed). Events carry
+// ids derived from the handover, so a run cut short resumes where it stopped
+// and a finished one changes nothing. `refresh` must bring the projections up
+// to date (it is called before planning the moves and before listing orphans).
+Result<HandoverExecution> ExecuteHandover(EventLog& log, const std::string& handover_id, const std::string& actor,
+                                          Timestamp now, const std::function<Status()>& refresh,
+                                          const StateReader& portfolio);
 
 }  // namespace custodian

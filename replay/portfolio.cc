@@ -166,6 +166,8 @@ Status ApplyToCustomer(CustomerRecord& c, const Event& e) {
     c.commitments[Str(d, "commitment_id")] = owner.empty() ? e.actor : owner;
   } else if (t == "commitment.fulfilled" || t == "commitment.cancelled") {
     c.commitments.erase(Str(d, "commitment_id"));
+  } else if (t == "commitment.reassigned") {
+    if (auto it = c.commitments.find(Str(d, "commitment_id")); it != c.commitments.end()) it->second = Str(d, "owner");
   }
   return Status::Ok();
 }

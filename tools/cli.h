@@ -107,5 +107,6 @@ int RunOrphans(const Globals& g, bool json);
 // Plans the handover of everything a leaver holds and records handover.planned (cli_handover.cc).
 int RunHandoverPlan(const Globals& g, const std::string& from, const std::string& to, const std::string& team,
                     bool json);
+int RunHandoverExecute(const Globals& g, const std::string& handover_id, bool json);
 
 }  // namespace custodian::cli

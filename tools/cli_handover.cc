@@ -133,4 +133,43 @@ int RunHandoverPlan(const Globals& g, const std::string& from, const std::string
   return kExitOk;
 }
 
+int RunHandoverExecute(const Globals& g, const std::string& handover_id, bool json) {
+  Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadWrite);
+  if (!log.ok()) return Fail(log.status());
+  ProjectionEngine engine(**log);
+  AddProjections(engine);
+  Result<HandoverExecution> run =
+      ExecuteHandover(**log, handover_id, "system:custodian", SystemClock().Now(), [&] { return engine.CatchUp(); },
+                      StateReader::Stored(**log, kPortfolioProjection));
+  if (!run.ok()) {
+    if (run.status().code() == StatusCode::kNotFound) {
+      fmt::print(stderr, "custodian: {}\n", run.status().message());
+      return kExitRejected;
+    }
+    return Fail(run.status());
+  }
+  if (json) {
+    std::string orphans = "[";
+    for (size_t i = 0; i < run->orphans.size(); ++i) orphans += (i ? "," : "") + JsonQuote(run->orphans[i]);
+    fmt::print("{{\"handover_id\":{},\"from\":{},\"already_done\":{},\"customers\":{},\"owners_changed\":{},"
+               "\"requests_moved\":{},\"commitments_moved\":{},\"orphans\":{}]}}\n",
+               JsonQuote(run->id), JsonQuote(run->from), run->already_done, run->customers, run->owners_changed,
+               run->requests_moved, run->commitments_moved, orphans);
+  } else if (run->already_done) {
+    fmt::print("handover {} was already executed; nothing changed\n", run->id);
+  } else {
+    fmt::print("handover {} executed: {} customers of {}, {} ownership changes, {} requests and {} commitments "
+               "moved\n",
+               run->id, run->customers, run->from, run->owners_changed, run->requests_moved, run->commitments_moved);
+    if (run->orphans.empty()) {
+      fmt::print("nothing is left with {}\n", run->from);
+    } else {
+      fmt::print("still with {} (see custodian orphans):", run->from);
+      for (const std::string& o : run->orphans) fmt::print(" {}", o);
+      fmt::print("\n");
+    }
+  }
+  return kExitOk;
+}
+
 }  // namespace custodian::cli

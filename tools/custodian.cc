@@ -24,6 +24,7 @@
 //   custodian [--data DIR] departures [--all]
 //   custodian [--data DIR] orphans
 //   custodian [--data DIR] handover plan --from STAFF (--to STAFF | --balance-team TEAM)
+//   custodian [--data DIR] handover execute HANDOVER_ID
 //   custodian [--data DIR] demo [--seed N] [--staff N] [--customers N] [--years N]
 //
 // Every query takes --json: listings print JSON Lines, single answers one
@@ -292,6 +293,13 @@ int main(int argc, char** argv) {
       "Spread the customers over this team by open workload, keeping related customers (same group) together");
   to_option->excludes(team_option);
   handover_plan->add_flag("--json", json, "Print the plan as one JSON document");
+  std::string handover_id;
+  auto* handover_execute = handover->add_subcommand(
+      "execute", "Carry out a recorded plan: per customer, atomically, the ownership change and the reassignment of "
+                 "each open request and commitment, then handover.completed. A plan made stale by later events is "
+                 "refused with what changed; running an executed plan again changes nothing");
+  handover_execute->add_option("handover_id", handover_id, "The plan's id, e.g. ho-304a97a4")->required();
+  handover_execute->add_flag("--json", json, "Print the result as JSON");
 
   try {
     app.parse(argc, argv);
@@ -324,6 +332,7 @@ int main(int argc, char** argv) {
   if (departures->parsed()) return RunDepartures(g, all_departures, json);
   if (orphans->parsed()) return RunOrphans(g, json);
   if (handover_plan->parsed()) return RunHandoverPlan(g, handover_from, handover_to, handover_team, json);
+  if (handover_execute->parsed()) return RunHandoverExecute(g, handover_id, json);
   if (demo->parsed()) {
     demo_options.origin = origin;
     return RunDemo(g, demo_options, json);

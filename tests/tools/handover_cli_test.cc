@@ -102,5 +102,69 @@ TEST_CASE("a plan is refused for a successor who left, the leaver themselves, or
              Catch::Contains(R"("type":"handover.completed")"));
 }
 
+std::string PlanId(const std::string& plan_json) {
+  const size_t at = plan_json.find(R"("handover_id":")") + 15;
+  return plan_json.substr(at, plan_json.find('"', at) - at);
+}
+
+TEST_CASE("executing a plan moves every customer, request and promise and leaves nothing with the leaver",
+          "[cli][handover]") {
+  SampleCompany c;
+  CliResult plan = c.Cli({"handover", "plan", "--from", "7", "--to", "3", "--json"});
+  REQUIRE(plan.exit_code == 0);
+  const std::string id = PlanId(plan.out);
+  const std::string events_before = c.Cli({"read-all", "--json"}).out;
+  CliResult run = c.Cli({"handover", "execute", id, "--json"});
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  CHECK_THAT(run.out, Catch::Contains(R"("already_done":false,"customers":4,"owners_changed":4,"requests_moved":0,"commitments_moved":1,"orphans":[])"));
+  // The promise moved with its customer; the custody chain names the handover.
+  CHECK_THAT(c.Cli({"customer", "show", "1002", "--json"}).out,
+             Catch::Contains(R"("com-3002":{"promise":"quarterly service review","owner":"staff-3")"));
+  CHECK_THAT(c.Cli({"customer", "custody", "1001", "--json"}).out,
+             Catch::Contains(R"("owner":"staff-3")"));
+  CHECK_THAT(c.Cli({"customer", "custody", "1001", "--json"}).out, Catch::Contains(R"("handover_id":")" + id + "\""));
+  // Credit is not rewritten: who owned the customer then still answers the same.
+  CHECK_THAT(c.Cli({"customer", "custody", "1001", "--at", "2025-06-01T00:00:00Z"}).out,
+             Catch::Contains("was owned by staff-12"));
+  CHECK_THAT(c.Cli({"staff", "portfolio", "7", "--json"}).out, !Catch::Contains(R"("owned":true)"));
+  // Running it again changes nothing.
+  const std::string events_after = c.Cli({"read-all", "--json"}).out;
+  CliResult again = c.Cli({"handover", "execute", id});
+  CHECK(again.exit_code == 0);
+  CHECK_THAT(again.out, Catch::Contains("was already executed; nothing changed"));
+  CHECK(c.Cli({"read-all", "--json"}).out == events_after);
+  CHECK(events_after != events_before);
+  CHECK(c.Cli({"verify"}).exit_code == 0);
+}
+
+TEST_CASE("a plan made stale by a later event is refused, says what changed, and moves nothing", "[cli][handover]") {
+  SampleCompany c;
+  CliResult plan = c.Cli({"handover", "plan", "--from", "7", "--to", "3", "--json"});
+  REQUIRE(plan.exit_code == 0);
+  REQUIRE(c.Cli({"append", R"({"id":"6a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c50","stream":"customer-1003","type":"interaction.logged","actor":"staff-7","occurred_at":"2026-04-03T08:00:00Z","data":{"channel":"call","direction":"inbound"}})"})
+              .exit_code == 0);
+  const std::string before = c.Cli({"read-all", "--json"}).out;
+  CliResult run = c.Cli({"handover", "execute", PlanId(plan.out)});
+  CHECK(run.exit_code == 3);
+  CHECK_THAT(run.err, Catch::Contains("is stale: customer-1003 changed after it was planned (interaction.logged at position"));
+  CHECK(c.Cli({"read-all", "--json"}).out == before);
+  CHECK(c.Cli({"handover", "execute", "ho-00000000"}).exit_code == 2);
+}
+
+TEST_CASE("executing towards a successor who has since left is refused by the rules", "[cli][handover]") {
+  SampleCompany c;
+  REQUIRE(c.Cli({"append", R"({"id":"6a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c60","stream":"staff-20","type":"staff.joined","actor":"system:hr-sync","occurred_at":"2026-04-01T08:00:00Z","data":{"role":"account_executive","team":"north"}})"})
+              .exit_code == 0);
+  CliResult plan = c.Cli({"handover", "plan", "--from", "7", "--to", "20", "--json"});
+  REQUIRE(plan.exit_code == 0);
+  REQUIRE(c.Cli({"append", R"({"id":"6a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c61","stream":"staff-20","type":"staff.departed","actor":"system:hr-sync","occurred_at":"2026-04-02T08:00:00Z","data":{}})"})
+              .exit_code == 0);
+  CliResult run = c.Cli({"handover", "execute", PlanId(plan.out)});
+  CHECK(run.exit_code == 2);
+  CHECK_THAT(run.err, Catch::Contains("rule 'assignment'"));
+  CHECK_THAT(c.Cli({"customer", "show", "1001", "--json"}).out, Catch::Contains(R"("owner":"staff-7")"));
+}
+
 }  // namespace
 }  // namespace custodian
