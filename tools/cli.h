@@ -108,5 +108,7 @@ int RunOrphans(const Globals& g, bool json);
 int RunHandoverPlan(const Globals& g, const std::string& from, const std::string& to, const std::string& team,
                     bool json);
 int RunHandoverExecute(const Globals& g, const std::string& handover_id, bool json);
+int RunHandoverReport(const Globals& g, const std::string& handover_id, const std::string& format,
+                      const std::string& for_staff, const std::string& out_path);
 
 }  // namespace custodian::cli

@@ -1,5 +1,8 @@
 // handover plan: what a leaver holds and who takes it over (replay/handover.h).
+#include <boost/json.hpp>
 #include <fmt/core.h>
+
+#include <cstdio>
 
 #include "core/json.h"
 #include "core/sha256.h"
@@ -169,6 +172,201 @@ int RunHandoverExecute(const Globals& g, const std::string& handover_id, bool js
       fmt::print("\n");
     }
   }
+  return kExitOk;
+}
+
+// --- handover report: the successor's briefing ---
+
+namespace {
+
+struct Briefing {
+  std::string customer, successor;
+  CustomerState state;
+  std::vector<Event> conversations;  // the last logged interactions, newest first
+  uint64_t events = 0;
+  std::optional<Timestamp> first_at;
+};
+
+std::string Escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string Summary(const Event& e) {
+  boost::json::error_code ec;
+  boost::json::value v = boost::json::parse(e.data, ec);
+  if (ec || !v.is_object()) return "";
+  const auto& d = v.get_object();
+  auto s = [&](const char* k) {
+    auto it = d.find(k);
+    return it != d.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
+  };
+  return s("direction") + " " + s("channel") + (s("summary").empty() ? "" : ": " + s("summary"));
+}
+
+// Sections of one customer, as (heading, lines) pairs, shared by every format.
+std::vector<std::pair<std::string, std::vector<std::string>>> Sections(const Briefing& b, Timestamp now) {
+  const CustomerState& s = b.state;
+  std::vector<std::pair<std::string, std::vector<std::string>>> out;
+  out.push_back({"Who they are",
+                 {(s.name.empty() ? b.customer : s.name) + " (" + b.customer + ")" +
+                      (s.segment.empty() ? "" : ", " + s.segment) + (s.country.empty() ? "" : ", " + s.country) +
+                      (s.group.empty() ? "" : ", group " + s.group) + ", status " + s.status}});
+  std::vector<std::string> history = {
+      std::to_string(b.events) + " events since " + (b.first_at ? Day(*b.first_at) : std::string("-")),
+      std::to_string(s.orders) + " orders; " + std::to_string(s.deals_won) + " deals won, " +
+          std::to_string(s.deals_lost) + " lost",
+      "owners: "};
+  for (size_t i = 0; i < s.custody.size(); ++i) {
+    history.back() += (i ? ", " : "") + s.custody[i].owner + " from " + Day(s.custody[i].from) + " (" +
+                      s.custody[i].reason + ")";
+  }
+  out.push_back({"History in brief", history});
+  std::vector<std::string> work;
+  for (const auto& [id, d] : s.open_deals) {
+    work.push_back(fmt::format("deal {} \"{}\": {:.2f} {}, stage {}{}", id, d.title, d.value, d.currency, d.stage,
+                               d.expected_close_at ? ", expected to close " + Day(*d.expected_close_at) : ""));
+  }
+  for (const auto& [id, r] : s.open_requests) {
+    work.push_back("request " + id + " \"" + r.title + "\", " + r.priority + ", opened " + Day(r.opened_at) +
+                   (r.due_at ? ", due " + Day(*r.due_at) : "") +
+                   (r.first_response_at ? ", answered " + Day(*r.first_response_at) : ", NOT YET ANSWERED"));
+  }
+  if (work.empty()) work.push_back("none");
+  out.push_back({"Open work", work});
+  std::vector<std::string> promises;
+  for (const auto& [id, c] : s.open_commitments) {
+    promises.push_back(id + ": " + c.promise + ", due " + Day(c.due_at) + (c.due_at < now ? " (OVERDUE)" : "") +
+                       ", promised " + Day(c.made_at));
+  }
+  if (promises.empty()) promises.push_back("none open");
+  out.push_back({"Promises made on the company's behalf", promises});
+  std::vector<std::string> people;
+  for (const auto& [id, c] : s.contacts) {
+    people.push_back(id + (c.key_contact ? " (key contact)" : "") + ": " + (c.role.empty() ? "-" : c.role) +
+                     (c.department.empty() ? "" : ", " + c.department) +
+                     (c.preferred_channel.empty() ? "" : ", prefers " + c.preferred_channel));
+  }
+  if (people.empty()) people.push_back("no contacts recorded");
+  out.push_back({"People to call", people});
+  std::vector<std::string> talks;
+  for (const Event& e : b.conversations) talks.push_back(Day(e.occurred_at) + " " + e.actor + ": " + Summary(e));
+  if (talks.empty()) talks.push_back("no logged conversations");
+  out.push_back({"Last conversations", talks});
+  return out;
+}
+
+}  // namespace
+
+int RunHandoverReport(const Globals& g, const std::string& handover_id, const std::string& format,
+                      const std::string& for_staff, const std::string& out_path) {
+  if (format != "md" && format != "html" && format != "json") {
+    fmt::print(stderr, "custodian: --format must be md, html or json\n");
+    return kExitUsage;
+  }
+  Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadOnly);
+  if (!log.ok()) return Fail(log.status());
+  Result<std::vector<Event>> system = (*log)->ReadStream("system", StreamVersion(0), Direction::kForward, SIZE_MAX);
+  if (!system.ok()) return Fail(system.status());
+  std::string from;
+  std::vector<std::pair<std::string, std::string>> assignments;  // customer, successor
+  for (const Event& e : *system) {
+    if (e.type != "handover.planned") continue;
+    boost::json::value v = boost::json::parse(e.data);
+    const auto& d = v.get_object();
+    if (d.at("handover_id").get_string() != handover_id) continue;
+    from = std::string(d.at("from").get_string());
+    for (const auto& a : d.at("assignments").get_array()) {
+      assignments.emplace_back(std::string(a.at("customer").get_string()), std::string(a.at("to").get_string()));
+    }
+  }
+  if (from.empty()) {
+    fmt::print(stderr, "custodian: no handover.planned with handover_id {}\n", handover_id);
+    return kExitRejected;
+  }
+  const std::string successor = StaffArg(for_staff);
+  const Timestamp now = SystemClock().Now();
+  std::vector<Briefing> briefings;
+  for (const auto& [customer, to] : assignments) {
+    if (!successor.empty() && to != successor) continue;
+    Result<Replay> r = ReplayCustomer(**log, customer, std::nullopt, AsOf::kKnowledge);
+    if (!r.ok()) return Fail(r.status());
+    Briefing b{customer, to, r->state, {}, r->events.size(), std::nullopt};
+    if (!r->events.empty()) b.first_at = r->events.front().occurred_at;
+    for (auto it = r->events.rbegin(); it != r->events.rend() && b.conversations.size() < 5; ++it) {
+      if (it->type == "interaction.logged") b.conversations.push_back(*it);
+    }
+    briefings.push_back(std::move(b));
+  }
+  if (briefings.empty()) {
+    fmt::print(stderr, "custodian: handover {} gives {} nothing\n", handover_id, successor);
+    return kExitRejected;
+  }
+
+  const std::string title = "Handover " + handover_id + ": customers of " + from +
+                            (successor.empty() ? "" : ", briefing for " + successor);
+  std::string doc;
+  if (format == "json") {
+    for (const Briefing& b : briefings) {
+      doc += fmt::format("{{\"handover_id\":{},\"from\":{},\"customer\":{},\"successor\":{},\"state\":{},"
+                         "\"last_conversations\":[",
+                         JsonQuote(handover_id), JsonQuote(from), JsonQuote(b.customer), JsonQuote(b.successor),
+                         CustomerToJson(b.state));
+      for (size_t i = 0; i < b.conversations.size(); ++i) {
+        doc += (i ? "," : "") + EventToJson(b.conversations[i], JsonFields::kWithLogFields);
+      }
+      doc += "]}\n";
+    }
+  } else if (format == "md") {
+    doc = "# " + title + "\n\nPrepared " + FormatRfc3339(now) + " from the Custodian log. " +
+          std::to_string(briefings.size()) + " customers.\n";
+    for (const Briefing& b : briefings) {
+      doc += "\n## " + (b.state.name.empty() ? b.customer : b.state.name) + " (" + b.customer + ") -> " +
+             b.successor + "\n";
+      for (const auto& [heading, lines] : Sections(b, now)) {
+        doc += "\n### " + heading + "\n\n";
+        for (const std::string& l : lines) doc += "- " + l + "\n";
+      }
+    }
+  } else {
+    doc = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + Escape(title) +
+          "</title>\n<style>body{font:11pt/1.45 system-ui,sans-serif;max-width:46em;margin:2em auto;color:#222}"
+          "h1{font-size:1.5em}h2{font-size:1.2em;border-bottom:1px solid #999;margin-top:2em}"
+          "h3{font-size:1em;margin:1em 0 .3em}ul{margin:0;padding-left:1.2em}"
+          "@media print{body{margin:0}h2{break-before:page}h2:first-of-type{break-before:auto}}</style>"
+          "</head>\n<body>\n<h1>" +
+          Escape(title) + "</h1>\n<p>Prepared " + Escape(FormatRfc3339(now)) + " from the Custodian log. " +
+          std::to_string(briefings.size()) + " customers.</p>\n";
+    for (const Briefing& b : briefings) {
+      doc += "<section>\n<h2>" + Escape(b.state.name.empty() ? b.customer : b.state.name) + " (" +
+             Escape(b.customer) + ") &rarr; " + Escape(b.successor) + "</h2>\n";
+      for (const auto& [heading, lines] : Sections(b, now)) {
+        doc += "<h3>" + Escape(heading) + "</h3>\n<ul>\n";
+        for (const std::string& l : lines) doc += "<li>" + Escape(l) + "</li>\n";
+        doc += "</ul>\n";
+      }
+      doc += "</section>\n";
+    }
+    doc += "</body></html>\n";
+  }
+  if (out_path.empty()) {
+    std::fwrite(doc.data(), 1, doc.size(), stdout);
+    return kExitOk;
+  }
+  std::FILE* f = std::fopen(out_path.c_str(), "wb");
+  if (f == nullptr || std::fwrite(doc.data(), 1, doc.size(), f) != doc.size() || std::fclose(f) != 0) {
+    return Fail(Status::IoError("cannot write " + out_path));
+  }
+  fmt::print("wrote {} ({} customers)\n", out_path, briefings.size());
   return kExitOk;
 }
 

@@ -25,6 +25,7 @@
 //   custodian [--data DIR] orphans
 //   custodian [--data DIR] handover plan --from STAFF (--to STAFF | --balance-team TEAM)
 //   custodian [--data DIR] handover execute HANDOVER_ID
+//   custodian [--data DIR] handover report HANDOVER_ID [--format md|html|json] [--for STAFF] [--out FILE]
 //   custodian [--data DIR] demo [--seed N] [--staff N] [--customers N] [--years N]
 //
 // Every query takes --json: listings print JSON Lines, single answers one
@@ -300,6 +301,15 @@ int main(int argc, char** argv) {
                  "refused with what changed; running an executed plan again changes nothing");
   handover_execute->add_option("handover_id", handover_id, "The plan's id, e.g. ho-304a97a4")->required();
   handover_execute->add_flag("--json", json, "Print the result as JSON");
+  std::string report_format = "md", report_for, report_out;
+  auto* handover_report = handover->add_subcommand(
+      "report", "The successor's briefing, customer by customer: who they are, history in brief, open work, promises "
+                "made on the company's behalf, the people to call, the last conversations");
+  handover_report->add_option("handover_id", handover_id, "The handover's id")->required();
+  handover_report->add_option("--format", report_format,
+                              "md (default), html (one self-contained file that prints well) or json (JSON Lines)");
+  handover_report->add_option("--for", report_for, "Only the customers going to this successor");
+  handover_report->add_option("--out", report_out, "Write to this file instead of standard output");
 
   try {
     app.parse(argc, argv);
@@ -333,6 +343,7 @@ int main(int argc, char** argv) {
   if (orphans->parsed()) return RunOrphans(g, json);
   if (handover_plan->parsed()) return RunHandoverPlan(g, handover_from, handover_to, handover_team, json);
   if (handover_execute->parsed()) return RunHandoverExecute(g, handover_id, json);
+  if (handover_report->parsed()) return RunHandoverReport(g, handover_id, report_format, report_for, report_out);
   if (demo->parsed()) {
     demo_options.origin = origin;
     return RunDemo(g, demo_options, json);

@@ -166,5 +166,38 @@ TEST_CASE("executing towards a successor who has since left is refused by the ru
   CHECK_THAT(c.Cli({"customer", "show", "1001", "--json"}).out, Catch::Contains(R"("owner":"staff-7")"));
 }
 
+TEST_CASE("the handover report briefs the successor customer by customer, in md, html and json", "[cli][handover]") {
+  SampleCompany c;  // the sample's handover ho-1 gave customer-1001 and customer-1003 to staff-7
+  CliResult md = c.Cli({"handover", "report", "ho-1"});
+  REQUIRE(md.exit_code == 0);
+  CHECK_THAT(md.out, Catch::StartsWith("# Handover ho-1: customers of staff-12"));
+  CHECK_THAT(md.out, Catch::Contains("## Hartmann Logistik GmbH (customer-1001) -> staff-7"));
+  CHECK_THAT(md.out, Catch::Contains("- owners: staff-12 from 2025-03-10 (initial), staff-7 from 2026-03-02 (handover)"));
+  CHECK_THAT(md.out, Catch::Contains("- con-2001 (key contact): head of fleet operations"));
+  CHECK_THAT(md.out, Catch::Contains("deal deal-5002 \"Telematics for 12 excavators\": 19800.00 EUR"));
+  // The last conversations come newest first.
+  const size_t newest = md.out.find("introduced as new account owner");
+  const size_t older = md.out.find("renewal reminder sent");
+  REQUIRE(newest != std::string::npos);
+  REQUIRE(older != std::string::npos);
+  CHECK(newest < older);
+
+  CliResult html = c.Cli({"handover", "report", "ho-1", "--format", "html"});
+  REQUIRE(html.exit_code == 0);
+  CHECK_THAT(html.out, Catch::StartsWith("<!DOCTYPE html>"));
+  CHECK_THAT(html.out, Catch::Contains("Brandt &amp; Söhne Bau KG"));  // escaped
+  CHECK_THAT(html.out, Catch::Contains("@media print"));
+  CHECK_THAT(html.out, !Catch::Contains("<script"));  // one self-contained file
+  CHECK_THAT(html.out, !Catch::Contains("<link"));
+
+  CliResult json = c.Cli({"handover", "report", "ho-1", "--format", "json", "--for", "7"});
+  REQUIRE(json.exit_code == 0);
+  CHECK(Count(json.out, "\n") == 2);
+  CHECK_THAT(json.out, Catch::Contains(R"("customer":"customer-1003","successor":"staff-7")"));
+  CHECK(c.Cli({"handover", "report", "ho-1", "--for", "9"}).exit_code == 2);
+  CHECK(c.Cli({"handover", "report", "ho-404"}).exit_code == 2);
+  CHECK(c.Cli({"handover", "report", "ho-1", "--format", "pdf"}).exit_code == 1);
+}
+
 }  // namespace
 }  // namespace custodian
