@@ -68,4 +68,18 @@ inline CliResult RunCli(const TempDir& tmp, const std::string& data_dir, std::ve
   return r;
 }
 
+// A store holding the sample company (docs/examples/sample-events.jsonl).
+struct SampleCompany {
+  TempDir tmp;
+  std::string dir = tmp.Sub("store");
+  SampleCompany() {
+    REQUIRE(RunCli(tmp, dir, {"init"}).exit_code == 0);
+    REQUIRE(RunCli(tmp, dir, {"import", std::string(CUSTODIAN_SOURCE_DIR) + "/docs/examples/sample-events.jsonl"})
+                .exit_code == 0);
+  }
+  CliResult Cli(std::vector<std::string> args, const std::string& input = "") {
+    return RunCli(tmp, dir, std::move(args), input);
+  }
+};
+
 }  // namespace custodian::testing

@@ -17,19 +17,10 @@ namespace {
 
 using testing::CliResult;
 using testing::RunCli;
+using testing::SampleCompany;
 using testing::Slurp;
 using testing::TempDir;
 using testing::WriteFile;
-
-struct SampleCompany {
-  TempDir tmp;
-  SampleCompany() {
-    REQUIRE(RunCli(tmp, tmp.Sub("store"), {"init"}).exit_code == 0);
-    CliResult r = RunCli(tmp, tmp.Sub("store"), {"import", std::string(CUSTODIAN_SOURCE_DIR) + "/docs/examples/sample-events.jsonl"});
-    INFO(r.err);
-    REQUIRE(r.exit_code == 0);
-  }
-};
 
 TEST_CASE("customer show gives the current owner, open work and orders of a sample customer", "[cli][customer]") {
   SampleCompany c;

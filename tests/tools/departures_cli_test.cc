@@ -10,18 +10,8 @@ namespace {
 
 using testing::CliResult;
 using testing::RunCli;
+using testing::SampleCompany;
 using testing::TempDir;
-
-struct SampleCompany {
-  TempDir tmp;
-  std::string dir = tmp.Sub("store");
-  SampleCompany() {
-    REQUIRE(RunCli(tmp, dir, {"init"}).exit_code == 0);
-    REQUIRE(RunCli(tmp, dir, {"import", std::string(CUSTODIAN_SOURCE_DIR) + "/docs/examples/sample-events.jsonl"})
-                .exit_code == 0);
-  }
-  CliResult Cli(std::vector<std::string> args) { return RunCli(tmp, dir, std::move(args)); }
-};
 
 TEST_CASE("a departure is incomplete while the leaver still holds work, and the orphan is named", "[cli][departure]") {
   SampleCompany c;

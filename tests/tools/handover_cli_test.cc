@@ -10,20 +10,8 @@ namespace {
 
 using testing::CliResult;
 using testing::RunCli;
+using testing::SampleCompany;
 using testing::TempDir;
-
-struct SampleCompany {
-  TempDir tmp;
-  std::string dir = tmp.Sub("store");
-  SampleCompany() {
-    REQUIRE(RunCli(tmp, dir, {"init"}).exit_code == 0);
-    REQUIRE(RunCli(tmp, dir, {"import", std::string(CUSTODIAN_SOURCE_DIR) + "/docs/examples/sample-events.jsonl"})
-                .exit_code == 0);
-  }
-  CliResult Cli(std::vector<std::string> args, const std::string& input = "") {
-    return RunCli(tmp, dir, std::move(args), input);
-  }
-};
 
 size_t Count(const std::string& s, const std::string& what) {
   size_t n = 0;
