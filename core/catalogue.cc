@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "core/event.h"
+#include "core/json_arena.h"
 #include "core/time.h"
 #include "core/types.h"
 #include "core/validation.h"
@@ -327,51 +328,7 @@ Status CheckRules(const EventTypeSpec& spec, const json::object& data, std::stri
   return Status::Ok();
 }
 
-// Parses `data` on a stack arena: no heap allocation for payloads that fit,
-// which is all of them at the sizes CRMs send (DESIGN.md, Storage: ~300 bytes).
-class PayloadParser {
- public:
-  PayloadParser()
-      : resource_(arena_.data(), arena_.size()),
-        parser_(json::storage_ptr(&resource_), json::parse_options(), temp_.data(), temp_.size()) {}
-
-  Result<json::value> Parse(std::string_view text) {
-    boost::system::error_code ec;
-    size_t n = parser_.write(text.data(), text.size(), ec);
-    if (ec) {
-      std::string why = ec.message();
-      if (!IsValidUtf8(text)) why = "the text is not valid UTF-8";
-      return Status::InvalidArgument("field 'data': invalid JSON at byte " + std::to_string(n) + ": " + why);
-    }
-    return parser_.release();
-  }
-
- private:
-  alignas(std::max_align_t) std::array<unsigned char, 4096> arena_;
-  alignas(std::max_align_t) std::array<unsigned char, 1024> temp_;
-  json::monotonic_resource resource_;
-  json::parser parser_;
-};
-
-const char* KindName(json::kind k) {
-  switch (k) {
-    case json::kind::null:
-      return "null";
-    case json::kind::bool_:
-      return "a boolean";
-    case json::kind::int64:
-    case json::kind::uint64:
-    case json::kind::double_:
-      return "a number";
-    case json::kind::string:
-      return "a string";
-    case json::kind::array:
-      return "an array";
-    case json::kind::object:
-      return "an object";
-  }
-  return "something else";
-}
+using internal::KindName;
 
 }  // namespace
 
@@ -471,8 +428,8 @@ Status ValidatePayload(std::string_view type, uint32_t schema, std::string_view 
                                    std::string(stream.substr(0, kMaxShownBytes)));
   }
 
-  PayloadParser parser;
-  Result<json::value> parsed = parser.Parse(data_json);
+  internal::ArenaJsonParser parser;
+  Result<json::value> parsed = parser.Parse(data_json, "field 'data': ");
   if (!parsed.ok()) return parsed.status();
   if (!parsed->is_object()) {
     return Status::InvalidArgument(std::string("field 'data': expected a JSON object, got ") +

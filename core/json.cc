@@ -4,6 +4,7 @@
 
 #include <array>
 
+#include "core/json_arena.h"
 #include "core/time.h"
 #include "core/validation.h"
 
@@ -12,43 +13,8 @@ namespace json = boost::json;
 namespace custodian {
 namespace {
 
-// Parses with a stack-backed arena; the value lives as long as the parser's
-// resource, so callers copy out what they keep.
-class ArenaParser {
- public:
-  ArenaParser() : resource_(buffer_.data(), buffer_.size()), parser_(json::storage_ptr(&resource_)) {}
-
-  // On failure says where: "invalid JSON at byte 17: syntax error".
-  Result<json::value> Parse(std::string_view text) {
-    boost::system::error_code ec;
-    size_t n = parser_.write(text.data(), text.size(), ec);
-    if (ec) {
-      std::string why = ec.message();
-      if (!IsValidUtf8(text)) why = "the text is not valid UTF-8";
-      return Status::InvalidArgument("invalid JSON at byte " + std::to_string(n) + ": " + why);
-    }
-    return parser_.release();
-  }
-
- private:
-  std::array<unsigned char, 4096> buffer_;
-  json::monotonic_resource resource_;
-  json::parser parser_;
-};
-
-const char* KindName(json::kind k) {
-  switch (k) {
-    case json::kind::null: return "null";
-    case json::kind::bool_: return "a boolean";
-    case json::kind::int64:
-    case json::kind::uint64:
-    case json::kind::double_: return "a number";
-    case json::kind::string: return "a string";
-    case json::kind::array: return "an array";
-    case json::kind::object: return "an object";
-  }
-  return "something else";
-}
+using internal::KindName;
+using ArenaParser = internal::ArenaJsonParser;
 
 Status FieldError(std::string_view field, const std::string& message) {
   return Status::InvalidArgument("field '" + std::string(field) + "': " + message);

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "core/json_arena.h"
 #include "core/time.h"
 
 namespace json = boost::json;
@@ -105,10 +106,12 @@ Status CreateRef(const Event& e, RuleState& state, std::string_view kind, std::s
 }  // namespace
 
 Status CheckRules(const Event& e, RuleState& state) {
-  boost::system::error_code ec;
-  json::value parsed = json::parse(e.data, ec);
-  if (ec || !parsed.is_object()) return Status::InvalidArgument("field 'data': not a JSON object");
-  const json::object& d = parsed.get_object();
+  // The writer thread runs this for every event: parse on the stack.
+  internal::ArenaJsonParser parser;
+  Result<json::value> parsed = parser.Parse(e.data, "field 'data': ");
+  if (!parsed.ok()) return parsed.status();
+  if (!parsed->is_object()) return Status::InvalidArgument("field 'data': not a JSON object");
+  const json::object& d = parsed->get_object();
   const std::string& t = e.type;
 
   // The staff member an event on their own staff stream is about.

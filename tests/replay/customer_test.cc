@@ -5,53 +5,17 @@
 #include "core/time.h"
 #include "replay/projection.h"
 #include "storage/event_log.h"
-#include "tests/test_util.h"
+#include "tests/replay/crm_test_util.h"
 
 namespace custodian {
 namespace {
 
-using testing::FixedClock;
-using testing::RandomId;
-using testing::TempDir;
+using testing::Ev;
+using testing::T;
 
-Timestamp T(const char* text) { return *ParseRfc3339(text); }
-
-Event Ev(const std::string& stream, const std::string& type, const std::string& actor, const char* occurred,
-         const std::string& data) {
-  Event e;
-  e.id = RandomId();
-  e.stream = stream;
-  e.type = type;
-  e.actor = actor;
-  e.occurred_at = T(occurred);
-  e.data = data;
-  return e;
-}
-
-// A log whose clock the test moves, so recorded_at is known exactly.
-struct Fixture {
-  TempDir tmp;
-  FixedClock clock{T("2026-01-01T00:00:00Z")};
-  std::unique_ptr<EventLog> log;
-  Fixture() { Open(); }
-  void Open() {
-    EventLogOptions options;
-    options.create = CreateIfMissing::kYes;
-    options.clock = &clock;
-    Result<std::unique_ptr<EventLog>> r = EventLog::Open(tmp.path(), options);
-    INFO(r.status().ToString());
-    REQUIRE(r.ok());
-    log = std::move(*r);
-  }
-  // Appends at the clock's time `recorded`.
-  Position Add(const char* recorded, Event e) {
-    clock.Set(T(recorded));
-    const std::string stream = e.stream;
-    Result<AppendResult> r = log->Append(stream, {std::move(e)});
-    INFO(r.status().ToString());
-    REQUIRE(r.ok());
-    return r->positions[0];
-  }
+// The shared CRM fixture, with the time an event is recorded given first.
+struct Fixture : testing::CrmFixture {
+  Position Add(const char* recorded, Event e) { return CrmFixture::Add(std::move(e), recorded); }
 };
 
 // The history of customer-1, recorded a day after each thing happened.
