@@ -89,6 +89,17 @@ Result<QueryState> OpenQueryState(const Globals& g, const Projection& projection
   Result<std::unique_ptr<EventLog>> log = OpenForQuery(g, &q.caught_up);
   if (!log.ok()) return log.status();
   q.log = std::move(*log);
+  if (!q.caught_up) {
+    // Another process holds the store and the stored state may lag behind
+    // the log: fold the whole log in memory instead, with the same code.
+    Result<Position> folded = q.log->ProjectionCheckpoint(projection.name());
+    if (!folded.ok()) return folded.status();
+    if (folded->value() < q.log->end().value()) {
+      Result<MemoryState> state = ReplayLogAsOf(*q.log, projection, Timestamp(INT64_MAX));
+      if (!state.ok()) return state.status();
+      q.replayed = std::move(*state);
+    }
+  }
   return q;
 }
 

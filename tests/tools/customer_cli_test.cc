@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "storage/event_log.h"
 #include "tests/test_util.h"
 #include "tests/tools/cli_runner.h"
 
@@ -94,6 +95,25 @@ TEST_CASE("rebuild prints the same digest twice and a rule-breaking append chang
   CHECK(gone.exit_code == 2);
   CHECK_THAT(gone.err, Catch::Contains("staff-12 left on"));
   CHECK(RunCli(c.tmp, c.tmp.Sub("store"), {"rebuild", "unknown"}).exit_code == 2);
+}
+
+TEST_CASE("queries answer in full while another process holds the store; writes say it is in use",
+          "[cli][customer]") {
+  SampleCompany c;  // its projections were never built: nothing has queried it yet
+  EventLogOptions options;
+  Result<std::unique_ptr<EventLog>> holder = EventLog::Open(c.dir, options);  // as a server would
+  REQUIRE(holder.ok());
+  CliResult show = c.Cli({"customer", "show", "1001", "--json"});
+  INFO(show.err);
+  REQUIRE(show.exit_code == 0);
+  CHECK_THAT(show.out, Catch::Contains(R"("owner":"staff-7")"));
+  CliResult portfolio = c.Cli({"staff", "portfolio", "7", "--json"});
+  REQUIRE(portfolio.exit_code == 0);
+  CHECK_THAT(portfolio.out, Catch::Contains(R"("customer":"customer-1001")"));
+  CHECK_THAT(c.Cli({"departures", "--json"}).out, Catch::Contains(R"("staff":"staff-12")"));
+  CliResult append = c.Cli({"append", R"({"id":"5e0f6a1b-7c2d-4e3f-8a9b-0c1d2e3f4a70","stream":"customer-1001","type":"note.added","actor":"staff-7","occurred_at":"2026-04-05T10:00:00Z","data":{"text":"x"}})"});
+  CHECK(append.exit_code == 4);
+  CHECK_THAT(append.err, Catch::Contains("is in use by another process"));
 }
 
 }  // namespace
