@@ -1,6 +1,11 @@
 #include "core/types.h"
 
+#include <openssl/rand.h>
+
+#include "core/sha256.h"
+
 #include <algorithm>
+#include <stdexcept>
 
 namespace custodian {
 namespace {
@@ -13,6 +18,27 @@ int HexValue(char c) {
 }
 
 }  // namespace
+
+namespace {
+EventId Version4(std::array<uint8_t, EventId::kSize> b) {
+  b[6] = static_cast<uint8_t>((b[6] & 0x0f) | 0x40);
+  b[8] = static_cast<uint8_t>((b[8] & 0x3f) | 0x80);
+  return EventId(b);
+}
+}  // namespace
+
+EventId EventId::Random() {
+  std::array<uint8_t, kSize> b;
+  if (RAND_bytes(b.data(), static_cast<int>(b.size())) != 1) throw std::runtime_error("RAND_bytes failed");
+  return Version4(b);
+}
+
+EventId EventId::FromSeed(std::string_view seed) {
+  const Hash256 h = Sha256(seed);
+  std::array<uint8_t, kSize> b;
+  std::copy(h.begin(), h.begin() + kSize, b.begin());
+  return Version4(b);
+}
 
 Result<EventId> EventId::Parse(std::string_view text) {
   static constexpr size_t kDashes[] = {8, 13, 18, 23};

@@ -46,6 +46,11 @@ class EventId {
 
   // Accepts the 8-4-4-4-12 hexadecimal form, either case. Rejects the nil UUID.
   static Result<EventId> Parse(std::string_view text);
+  // A random version-4 UUID (OpenSSL's RAND_bytes).
+  static EventId Random();
+  // A version-4-shaped UUID derived from `seed` by SHA-256: the same seed
+  // always gives the same id, so an event made again is a duplicate.
+  static EventId FromSeed(std::string_view seed);
 
   // Lower-case 8-4-4-4-12 form.
   std::string ToString() const;

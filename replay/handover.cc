@@ -180,15 +180,8 @@ std::string HandoverPlannedData(const HandoverPlan& plan) {
 namespace custodian {
 namespace {
 
-// A version-4 UUID derived from `seed`: the same handover step has the same id.
-EventId StepId(const std::string& seed) {
-  const Hash256 h = Sha256("custodian handover|" + seed);
-  std::array<uint8_t, EventId::kSize> b;
-  std::copy(h.begin(), h.begin() + EventId::kSize, b.begin());
-  b[6] = static_cast<uint8_t>((b[6] & 0x0f) | 0x40);
-  b[8] = static_cast<uint8_t>((b[8] & 0x3f) | 0x80);
-  return EventId(b);
-}
+// The same handover step always has the same id.
+EventId StepId(const std::string& seed) { return EventId::FromSeed("custodian handover|" + seed); }
 
 Event Step(const std::string& handover_id, const std::string& stream, const std::string& type,
            const std::string& item, const std::string& actor, Timestamp now, json::object data) {

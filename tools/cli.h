@@ -10,11 +10,10 @@
 
 #include "core/event.h"
 #include "core/status.h"
+#include "replay/access.h"
+#include "replay/projection.h"
+#include "replay/state_reader.h"
 #include "storage/event_log.h"
-
-namespace custodian {
-class ProjectionEngine;
-}  // namespace custodian
 
 namespace custodian::cli {
 
@@ -30,16 +29,35 @@ enum ExitCode : int {
 struct Globals {
   std::string data_dir;
   double checkpoint_every_seconds = 0;  // sign checkpoints while writing (0: only `checkpoint`)
+  std::string as;  // who reads (--as, $CUSTODIAN_AS): every read of customer data is recorded
 };
 
 int ExitCodeFor(const Status& s);
 // Prints "custodian: <message>" to stderr and returns its exit code.
 int Fail(const Status& s);
+// Prints it the same way and returns kExitUsage.
+int UsageError(const Status& s);
 std::string Thousands(uint64_t n);
 
 Result<std::unique_ptr<EventLog>> OpenStore(const Globals& g, EventLogOptions::Mode mode,
                                             CreateIfMissing create = CreateIfMissing::kNo,
                                             const std::string& origin = "");
+
+// "7" or "staff-7" -> "staff-7"; "42" or "customer-42" -> "customer-42";
+// InvalidArgument for anything else.
+Result<std::string> StaffId(const std::string& id);
+Result<std::string> CustomerStream(const std::string& id);
+// An RFC 3339 option's value; nothing when empty; the error names `option`.
+Result<std::optional<Timestamp>> OptionalTime(const std::string& text, const char* option);
+
+// Who reads, as "staff-<id>", from --as or $CUSTODIAN_AS: InvalidArgument
+// naming `command` when nobody was named. Commands that show customer data
+// call it before anything else.
+Result<std::string> Reader(const Globals& g, std::string_view command);
+// Records a read of customer data before it is shown: appended and synced
+// when `log` is writable, else written to the spool (replay/access.h) for the
+// next writer to append. A command shows nothing when this fails.
+Status RecordAccess(const Globals& g, EventLog& log, const Access& a);
 
 // Event listings: aligned text with a header, or JSON Lines.
 void PrintHeader();
@@ -68,6 +86,19 @@ void AddProjections(ProjectionEngine& engine);
 // another process holds it (it runs the projections itself), opens it
 // read-only and sets *caught_up to false.
 Result<std::unique_ptr<EventLog>> OpenForQuery(const Globals& g, bool* caught_up);
+
+// The state to query: the stored projection, or a replay of the log as of
+// `as_of` (knowledge time) through the same fold; also when another process
+// holds the store and the stored state lags behind the log (cli_staff.cc).
+struct QueryState {
+  std::unique_ptr<EventLog> log;
+  bool caught_up = false;
+  std::optional<MemoryState> replayed;
+  StateReader Reader(std::string_view projection) const {
+    return replayed ? StateReader::Memory(*replayed) : StateReader::Stored(*log, projection);
+  }
+};
+Result<QueryState> OpenQueryState(const Globals& g, const Projection& projection, std::optional<Timestamp> as_of);
 int RunCustomerShow(const Globals& g, const std::string& id, const std::string& as_of,
                     const std::string& as_of_business, bool json);
 int RunCustomerTimeline(const Globals& g, const std::string& id, bool json);
@@ -110,5 +141,17 @@ int RunHandoverPlan(const Globals& g, const std::string& from, const std::string
 int RunHandoverExecute(const Globals& g, const std::string& handover_id, bool json);
 int RunHandoverReport(const Globals& g, const std::string& handover_id, const std::string& format,
                       const std::string& for_staff, const std::string& out_path);
+
+// Access auditing and exfiltration alerts (cli_access.cc).
+int RunAccess(const Globals& g, const std::string& staff, const std::string& customer, const std::string& from,
+              const std::string& to, bool json);
+int RunAlerts(const Globals& g, const std::string& staff, bool json);
+int RunAlertsConfig(const Globals& g, const std::vector<std::string>& settings, bool json);
+// Raises the alerts the alerts projection found (replay/alerts.h: RaiseAlerts)
+// and calls the configured webhook for each new one; warnings go to stderr.
+// Expects a writable log whose projections caught up.
+Result<std::vector<Event>> RaiseAndNotify(EventLog& log, bool quiet);
+// POSTs `body` (JSON) to an http:// URL; Ok on a 2xx answer (webhook.cc).
+Status PostJson(const std::string& url, const std::string& body);
 
 }  // namespace custodian::cli

@@ -8,6 +8,8 @@
 #include "core/json.h"
 #include "core/rules.h"
 #include "core/time.h"
+#include "core/validation.h"
+#include "replay/access.h"
 #include "tools/cli.h"
 
 namespace custodian::cli {
@@ -25,6 +27,11 @@ int ExitCodeFor(const Status& s) {
 int Fail(const Status& s) {
   fmt::print(stderr, "custodian: {}\n", s.message());
   return ExitCodeFor(s);
+}
+
+int UsageError(const Status& s) {
+  fmt::print(stderr, "custodian: {}\n", s.message());
+  return kExitUsage;
 }
 
 std::string Thousands(uint64_t n) {
@@ -57,7 +64,15 @@ Result<std::unique_ptr<EventLog>> OpenStore(const Globals& g, EventLogOptions::M
   options.rules = CheckRules;  // the log's rules hold for every write made here
   options.checkpoint_interval =
       std::chrono::milliseconds(static_cast<int64_t>(g.checkpoint_every_seconds * 1000));
-  return EventLog::Open(g.data_dir, options);
+  Result<std::unique_ptr<EventLog>> log = EventLog::Open(g.data_dir, options);
+  if (!log.ok() || mode != EventLogOptions::Mode::kReadWrite) return log;
+  // Reads recorded while another process held the store come in first.
+  Result<SpoolDrain> drained = DrainAccessSpool(**log, g.data_dir);
+  if (!drained.ok()) return drained.status();
+  for (const std::string& p : drained->problems) {
+    fmt::print(stderr, "custodian: warning: a spooled access record was refused and kept aside: {}\n", p);
+  }
+  return log;
 }
 
 // --- printing events ---
@@ -101,6 +116,49 @@ void PrintEvent(const Event& e, bool json) {
   }
   fmt::print(kRowFormat, e.position.value(), e.version.value(), Minutes(e.occurred_at), Minutes(e.recorded_at),
              e.stream, e.type, e.actor, OneLineText(e.data, 60));
+}
+
+Result<std::string> StaffId(const std::string& id) {
+  std::string staff = id.starts_with("staff-") ? id : "staff-" + id;
+  if (staff.size() == 6 || !ValidateStreamName(staff).ok()) {
+    return Status::InvalidArgument("\"" + id + "\" is not a staff id; expected e.g. 7 or staff-7");
+  }
+  return staff;
+}
+
+Result<std::string> CustomerStream(const std::string& id) {
+  std::string stream = id.starts_with("customer-") ? id : "customer-" + id;
+  if (Status s = ValidateStreamName(stream); !s.ok()) {
+    return Status::InvalidArgument("\"" + id + "\" is not a customer id; expected e.g. 42 or customer-42");
+  }
+  return stream;
+}
+
+Result<std::optional<Timestamp>> OptionalTime(const std::string& text, const char* option) {
+  if (text.empty()) return std::optional<Timestamp>();
+  Result<Timestamp> t = ParseRfc3339(text);
+  if (!t.ok()) return t.status().WithContext(option);
+  return std::optional<Timestamp>(*t);
+}
+
+Result<std::string> Reader(const Globals& g, std::string_view command) {
+  if (g.as.empty()) {
+    return Status::InvalidArgument(std::string(command) +
+                                   " shows customer data, and every read of customer data is recorded: say who "
+                                   "reads with --as STAFF (e.g. --as staff-7) or $CUSTODIAN_AS");
+  }
+  Result<std::string> id = StaffId(g.as);
+  if (!id.ok()) return id.status().WithContext("--as");
+  return id;
+}
+
+Status RecordAccess(const Globals& g, EventLog& log, const Access& a) {
+  Result<std::vector<Event>> events = AccessEvents(a, SystemClock().Now());
+  if (!events.ok()) return events.status();
+  if (log.read_only()) return SpoolAccess(g.data_dir, *events);
+  std::vector<AppendRequest> request{AppendRequest{events->front().stream, ExpectedVersion::Any(), std::move(*events)}};
+  Result<std::vector<AppendResult>> r = log.AppendBatch(std::move(request));
+  return r.ok() ? Status::Ok() : r.status();
 }
 
 }  // namespace custodian::cli

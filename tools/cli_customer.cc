@@ -9,7 +9,9 @@
 #include "core/json.h"
 #include "core/time.h"
 #include "core/validation.h"
+#include "replay/access.h"
 #include "replay/accountability.h"
+#include "replay/alerts.h"
 #include "replay/customer.h"
 #include "replay/portfolio.h"
 #include "replay/projection.h"
@@ -18,22 +20,6 @@
 
 namespace custodian::cli {
 namespace {
-
-// "42" or "customer-42" -> "customer-42".
-Result<std::string> CustomerStream(const std::string& id) {
-  std::string stream = id.starts_with("customer-") ? id : "customer-" + id;
-  if (Status s = ValidateStreamName(stream); !s.ok()) {
-    return Status::InvalidArgument("\"" + id + "\" is not a customer id; expected e.g. 42 or customer-42");
-  }
-  return stream;
-}
-
-Result<std::optional<Timestamp>> OptionalTime(const std::string& text, const char* option) {
-  if (text.empty()) return std::optional<Timestamp>();
-  Result<Timestamp> t = ParseRfc3339(text);
-  if (!t.ok()) return t.status().WithContext(option);
-  return std::optional<Timestamp>(*t);
-}
 
 std::string Day(std::optional<Timestamp> t) { return t ? FormatRfc3339(*t).substr(0, 10) : "-"; }
 std::string Minute(Timestamp t) {
@@ -142,6 +128,8 @@ void AddProjections(ProjectionEngine& engine) {
   engine.Add(MakePortfolioProjection());
   engine.Add(MakeAccountabilityProjection());
   engine.Add(MakeSilentProjection());
+  engine.Add(MakeAccessProjection());
+  engine.Add(MakeAlertsProjection());
 }
 
 Result<std::unique_ptr<EventLog>> OpenForQuery(const Globals& g, bool* caught_up) {
@@ -152,6 +140,8 @@ Result<std::unique_ptr<EventLog>> OpenForQuery(const Globals& g, bool* caught_up
     AddProjections(engine);
     CUSTODIAN_RETURN_IF_ERROR(engine.CatchUp());
     *caught_up = true;
+    Result<std::vector<Event>> raised = RaiseAndNotify(**log, /*quiet=*/false);
+    if (!raised.ok()) return raised.status();
     return log;
   }
   if (log.status().code() != StatusCode::kFailedPrecondition) return log.status();
@@ -162,6 +152,8 @@ int RunCustomerShow(const Globals& g, const std::string& id, const std::string& 
                     const std::string& as_of_business, bool json) {
   Result<std::string> stream = CustomerStream(id);
   if (!stream.ok()) return Fail(stream.status());
+  Result<std::string> reader = Reader(g, "customer show");
+  if (!reader.ok()) return UsageError(reader.status());
   if (!as_of.empty() && !as_of_business.empty()) {
     fmt::print(stderr, "custodian: give --as-of or --as-of-business, not both\n");
     return kExitUsage;
@@ -179,6 +171,8 @@ int RunCustomerShow(const Globals& g, const std::string& id, const std::string& 
     const Timestamp at = *knowledge ? **knowledge : **business;
     Result<Replay> r = ReplayCustomer(**log, *stream, at, mode);
     if (!r.ok()) return Fail(r.status());
+    const Access read{*reader, false, "customer_as_of", {*stream}, r->events.size(), "", "cli"};
+    if (Status recorded = RecordAccess(g, **log, read); !recorded.ok()) return Fail(recorded);
     if (json) {
       std::string late = "[";
       for (size_t i = 0; i < r->late.size(); ++i) late += (i ? "," : "") + std::to_string(r->late[i].position.value());
@@ -226,6 +220,10 @@ int RunCustomerShow(const Globals& g, const std::string& id, const std::string& 
     }
     return Fail(s.status());
   }
+  if (Status recorded = RecordAccess(g, **log, Access{*reader, false, "customer_profile", {*stream}, 1, "", "cli"});
+      !recorded.ok()) {
+    return Fail(recorded);
+  }
   if (json) {
     fmt::print("{}\n", CustomerToJson(*s));
   } else {
@@ -237,6 +235,8 @@ int RunCustomerShow(const Globals& g, const std::string& id, const std::string& 
 int RunCustomerTimeline(const Globals& g, const std::string& id, bool json) {
   Result<std::string> stream = CustomerStream(id);
   if (!stream.ok()) return Fail(stream.status());
+  Result<std::string> reader = Reader(g, "customer timeline");
+  if (!reader.ok()) return UsageError(reader.status());
   Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadOnly);
   if (!log.ok()) return Fail(log.status());
   Result<Replay> r = ReplayCustomer(**log, *stream, std::nullopt, AsOf::kKnowledge);
@@ -244,6 +244,10 @@ int RunCustomerTimeline(const Globals& g, const std::string& id, bool json) {
   if (r->events.empty()) {
     fmt::print(stderr, "custodian: {} has no events\n", *stream);
     return kExitRejected;
+  }
+  if (Status recorded = RecordAccess(g, **log, Access{*reader, false, "timeline", {*stream}, r->events.size(), "", "cli"});
+      !recorded.ok()) {
+    return Fail(recorded);
   }
   // Corrections and retractions name the event they fix by id: show both.
   std::map<std::string, const Event*> by_id;
@@ -281,6 +285,8 @@ int RunCustomerCustody(const Globals& g, const std::string& id, const std::strin
                        bool json) {
   Result<std::string> stream = CustomerStream(id);
   if (!stream.ok()) return Fail(stream.status());
+  Result<std::string> reader = Reader(g, "customer custody");
+  if (!reader.ok()) return UsageError(reader.status());
   Result<std::optional<Timestamp>> when = OptionalTime(at, "--at");
   if (!when.ok()) return Fail(when.status());
   Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadOnly);
@@ -292,6 +298,10 @@ int RunCustomerCustody(const Globals& g, const std::string& id, const std::strin
     return kExitRejected;
   }
   const CustomerState& s = r->state;
+  if (Status recorded = RecordAccess(g, **log, Access{*reader, false, "custody", {*stream}, s.custody.size(), "", "cli"});
+      !recorded.ok()) {
+    return Fail(recorded);
+  }
   if (!request.empty()) {
     if (!*when) {
       fmt::print(stderr, "custodian: --request needs --at: who was responsible for it when?\n");

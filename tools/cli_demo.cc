@@ -7,9 +7,11 @@
 #include <chrono>
 #include <deque>
 #include <future>
+#include <map>
 
 #include "core/json.h"
 #include "core/time.h"
+#include "replay/alerts.h"
 #include "replay/projection.h"
 #include "tools/cli.h"
 #include "tools/demo_data.h"
@@ -51,7 +53,7 @@ class LoadProgress {
 std::string Day(Timestamp t) { return FormatRfc3339(t).substr(0, 10); }
 
 void PrintTour(const Globals& g, const demo::DemoTour& t) {
-  const std::string c = "custodian --data " + g.data_dir;
+  const std::string c = "custodian --data " + g.data_dir + " --as " + t.reader;
   auto line = [&](const std::string& command, const std::string& why) {
     fmt::print("  {:<72}  # {}\n", c + " " + command, why);
   };
@@ -72,6 +74,10 @@ void PrintTour(const Globals& g, const demo::DemoTour& t) {
        fmt::format("the leaver: after announcing departure exported {} records (baseline {} per 30 days)",
                    Thousands(t.leaver_after_exported), Thousands(t.leaver_baseline_exported)));
   line("read " + t.leaver, "the leaver's departure: announced, successor " + t.leaver_successor + ", departed");
+  line("alerts --staff " + t.leaver, "what the exfiltration rules raised about the leaver (and nobody else)");
+  line("access --staff " + t.leaver + " --from " + FormatRfc3339(t.leaver_announced_at).substr(0, 10) + "T00:00:00Z",
+       "everything the leaver read and exported after announcing");
+  line("alerts config", "the rules' thresholds; change them with --set (recorded as an event)");
   if (!t.slow_responder.empty()) line("read-all --limit 20", "the log in order; " + t.slow_responder + " answers slowly, " + t.quiet_logger + " logs little");
   line("stats", "the size of the store");
   line("verify", "recompute every leaf, tree node, checkpoint and index");
@@ -166,6 +172,17 @@ int RunDemo(const Globals& g, const DemoOptions& o, bool json) {
     if (show) fmt::print(stderr, "\r{:<90}\r", "");
     if (!s.ok()) return Fail(s.WithContext("the company is loaded, but building its projections failed"));
   }
+  // What the exfiltration rules found becomes alert.raised events.
+  if (Result<std::vector<Event>> raised = RaiseAndNotify(**log, /*quiet=*/true); !raised.ok()) {
+    return Fail(raised.status().WithContext("raising the alerts the rules found"));
+  }
+  Result<std::vector<Alert>> alerts = ListAlerts(**log);
+  if (!alerts.ok()) return Fail(alerts.status());
+  std::map<std::string, size_t> alerted;  // staff -> alerts about them
+  for (const Alert& a : *alerts) ++alerted[a.staff];
+  std::string alerted_json = "{";
+  for (const auto& [staff, n] : alerted) alerted_json += (alerted_json.size() > 1 ? "," : "") + JsonQuote(staff) + ":" + std::to_string(n);
+  alerted_json += "}";
   const double fold_secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - fold_start).count();
   const demo::DemoTour& t = company.tour();
   const double rate = static_cast<double>(written) / std::max(secs, 1e-9);
@@ -176,13 +193,13 @@ int RunDemo(const Globals& g, const DemoOptions& o, bool json) {
         "\"customers_churned\":{},\"leaver\":{},\"leaver_successor\":{},\"handover_id\":{},"
         "\"leaver_baseline_exported_per_30_days\":{},\"leaver_exported_after_announcing\":{},"
         "\"handed_over_customer\":{},\"overdue_customer\":{},\"silent_customer\":{},\"churned_customer\":{},"
-        "\"slow_responder\":{},\"quiet_logger\":{}}}\n",
+        "\"slow_responder\":{},\"quiet_logger\":{},\"reader\":{},\"alerts\":{},\"alerts_by_staff\":{}}}\n",
         JsonQuote(g.data_dir), written, secs, rate, fold_secs, config.seed, config.staff, config.customers, config.years,
         FormatRfc3339(company.start()), FormatRfc3339(config.end), t.staff_joined, t.staff_departed,
         t.customers_churned, JsonQuote(t.leaver), JsonQuote(t.leaver_successor), JsonQuote(t.handover_id),
         t.leaver_baseline_exported, t.leaver_after_exported, JsonQuote(t.handed_over_customer),
         JsonQuote(t.overdue_customer), JsonQuote(t.silent_customer), JsonQuote(t.churned_customer),
-        JsonQuote(t.slow_responder), JsonQuote(t.quiet_logger));
+        JsonQuote(t.slow_responder), JsonQuote(t.quiet_logger), JsonQuote(t.reader), alerts->size(), alerted_json);
     return kExitOk;
   }
   fmt::print("loaded a demo company into {}: {} events in {:.1f} s ({:.0f} events/s)\n", g.data_dir, Thousands(written),
@@ -191,6 +208,9 @@ int RunDemo(const Globals& g, const DemoOptions& o, bool json) {
   fmt::print("  seed {}, {} to {}: {} staff joined, {} departed; {} customers registered, {} churned\n", config.seed,
              Day(company.start()), Day(config.end), t.staff_joined, t.staff_departed, Thousands(t.customers_registered),
              t.customers_churned);
+  std::string who;
+  for (const auto& [staff, n] : alerted) who += fmt::format("{}{} about {}", who.empty() ? "" : ", ", n, staff);
+  fmt::print("  exfiltration alerts raised: {}{}\n", alerts->size(), who.empty() ? "" : " (" + who + ")");
   PrintTour(g, t);
   return kExitOk;
 }

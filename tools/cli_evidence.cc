@@ -196,6 +196,8 @@ int RunVerify(const Globals& g, const std::string& against, const std::string& k
 
 int RunBundle(const Globals& g, const std::string& stream, const std::string& from, const std::string& to,
               const std::string& out, bool json) {
+  Result<std::string> reader = Reader(g, "bundle");
+  if (!reader.ok()) return UsageError(reader.status());
   BundleRequest request;
   request.stream = stream;
   for (auto [text, field, name] : {std::tuple{&from, &request.from, "--from"}, std::tuple{&to, &request.to, "--to"}}) {
@@ -221,6 +223,12 @@ int RunBundle(const Globals& g, const std::string& stream, const std::string& fr
       return kExitRejected;
     }
     return Fail(bundle.status());
+  }
+  std::vector<std::string> customers;
+  if (stream.starts_with("customer-")) customers.push_back(stream);
+  if (Status recorded = RecordAccess(g, **log, Access{*reader, true, "evidence", customers, bundle->events, "bundle", "cli"});
+      !recorded.ok()) {
+    return Fail(recorded);
   }
   std::ofstream file(out, std::ios::binary | std::ios::trunc);
   file << bundle->json;

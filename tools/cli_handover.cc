@@ -21,14 +21,7 @@ std::string StaffArg(const std::string& id) {
 }
 
 // A version-4 UUID derived from `seed`, so that the same plan has the same id.
-EventId DerivedId(const std::string& seed) {
-  const Hash256 h = Sha256(seed);
-  std::array<uint8_t, EventId::kSize> b;
-  std::copy(h.begin(), h.begin() + EventId::kSize, b.begin());
-  b[6] = static_cast<uint8_t>((b[6] & 0x0f) | 0x40);
-  b[8] = static_cast<uint8_t>((b[8] & 0x3f) | 0x80);
-  return EventId(b);
-}
+EventId DerivedId(const std::string& seed) { return EventId::FromSeed(seed); }
 
 std::string Day(Timestamp t) { return FormatRfc3339(t).substr(0, 10); }
 
@@ -92,6 +85,8 @@ std::string PlanJson(const HandoverPlan& plan, uint64_t event_position) {
 
 int RunHandoverPlan(const Globals& g, const std::string& from, const std::string& to, const std::string& team,
                     bool json) {
+  Result<std::string> reader = Reader(g, "handover plan");
+  if (!reader.ok()) return UsageError(reader.status());
   // Planning records a handover.planned event, so it needs the store read-write.
   Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadWrite);
   if (!log.ok()) return Fail(log.status());
@@ -120,6 +115,12 @@ int RunHandoverPlan(const Globals& g, const std::string& from, const std::string
   Result<AppendResult> appended = (*log)->Append("system", {std::move(e)});
   if (!appended.ok()) return Fail(appended.status().WithContext("recording the plan"));
   const uint64_t position = appended->positions[0].value();
+  std::vector<std::string> shown;
+  for (const HandoverItem& item : plan->items) shown.push_back(item.customer);
+  if (Status recorded = RecordAccess(g, **log, Access{*reader, false, "handover_plan", shown, shown.size(), "", "cli"});
+      !recorded.ok()) {
+    return Fail(recorded);
+  }
 
   if (json) {
     fmt::print("{}\n", PlanJson(*plan, position));
@@ -273,6 +274,8 @@ int RunHandoverReport(const Globals& g, const std::string& handover_id, const st
     fmt::print(stderr, "custodian: --format must be md, html or json\n");
     return kExitUsage;
   }
+  Result<std::string> reader = Reader(g, "handover report");
+  if (!reader.ok()) return UsageError(reader.status());
   Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadOnly);
   if (!log.ok()) return Fail(log.status());
   Result<std::vector<Event>> system = (*log)->ReadStream("system", StreamVersion(0), Direction::kForward, SIZE_MAX);
@@ -312,6 +315,18 @@ int RunHandoverReport(const Globals& g, const std::string& handover_id, const st
     return kExitRejected;
   }
 
+  {
+    // A briefing written to a file leaves the system: an export.
+    std::vector<std::string> shown;
+    uint64_t records = 0;
+    for (const Briefing& b : briefings) {
+      shown.push_back(b.customer);
+      records += b.events;
+    }
+    const Access read{*reader, !out_path.empty(), "handover_report", shown, records,
+                      out_path.empty() ? "" : (format == "json" ? "jsonl" : format), "cli"};
+    if (Status recorded = RecordAccess(g, **log, read); !recorded.ok()) return Fail(recorded);
+  }
   const std::string title = "Handover " + handover_id + ": customers of " + from +
                             (successor.empty() ? "" : ", briefing for " + successor);
   std::string doc;

@@ -17,22 +17,6 @@
 namespace custodian::cli {
 namespace {
 
-// "7" or "staff-7" -> "staff-7".
-Result<std::string> StaffId(const std::string& id) {
-  std::string staff = id.starts_with("staff-") ? id : "staff-" + id;
-  if (staff.size() == 6 || !ValidateStreamName(staff).ok()) {
-    return Status::InvalidArgument("\"" + id + "\" is not a staff id; expected e.g. 7 or staff-7");
-  }
-  return staff;
-}
-
-Result<std::optional<Timestamp>> OptionalTime(const std::string& text, const char* option) {
-  if (text.empty()) return std::optional<Timestamp>();
-  Result<Timestamp> t = ParseRfc3339(text);
-  if (!t.ok()) return t.status().WithContext(option);
-  return std::optional<Timestamp>(*t);
-}
-
 std::string Day(std::optional<Timestamp> t) { return t ? FormatRfc3339(*t).substr(0, 10) : "-"; }
 std::string Minute(std::optional<Timestamp> t) {
   if (!t) return "-";
@@ -64,16 +48,7 @@ void NoteIfBehind(const EventLog& log, std::string_view projection, bool caught_
   }
 }
 
-// The state to query: the stored projection, or a replay of the log as of
-// `as_of` (knowledge time) through the same fold.
-struct QueryState {
-  std::unique_ptr<EventLog> log;
-  bool caught_up = false;
-  std::optional<MemoryState> replayed;
-  StateReader Reader(std::string_view projection) const {
-    return replayed ? StateReader::Memory(*replayed) : StateReader::Stored(*log, projection);
-  }
-};
+}  // namespace
 
 Result<QueryState> OpenQueryState(const Globals& g, const Projection& projection, std::optional<Timestamp> as_of) {
   QueryState q;
@@ -103,11 +78,11 @@ Result<QueryState> OpenQueryState(const Globals& g, const Projection& projection
   return q;
 }
 
-}  // namespace
-
 int RunStaffPortfolio(const Globals& g, const std::string& id, const std::string& as_of_text, bool json) {
   Result<std::string> staff = StaffId(id);
   if (!staff.ok()) return Fail(staff.status());
+  Result<std::string> reader = Reader(g, "staff portfolio");
+  if (!reader.ok()) return UsageError(reader.status());
   Result<std::optional<Timestamp>> as_of = OptionalTime(as_of_text, "--as-of");
   if (!as_of.ok()) return Fail(as_of.status());
   Result<QueryState> q = OpenQueryState(g, *MakePortfolioProjection(), *as_of);
@@ -121,6 +96,10 @@ int RunStaffPortfolio(const Globals& g, const std::string& id, const std::string
     }
     return Fail(p.status());
   }
+  std::vector<std::string> shown;
+  for (const PortfolioEntry& e : p->customers) shown.push_back(e.customer);
+  const Access read{*reader, false, *as_of ? "portfolio_as_of" : "portfolio", shown, shown.size(), "", "cli"};
+  if (Status recorded = RecordAccess(g, *q->log, read); !recorded.ok()) return Fail(recorded);
   if (json) {
     for (const PortfolioEntry& e : p->customers) fmt::print("{}\n", PortfolioEntryToJson(p->staff, e));
     return kExitOk;
@@ -175,6 +154,10 @@ int RunAccountability(const Globals& g, const std::string& staff_id, const std::
   if (filter.from && filter.to && *filter.to <= *filter.from) {
     return Fail(Status::InvalidArgument("--to " + to_text + " is not after --from " + from_text));
   }
+  // Only --staff and --team list requests and commitments customer by customer.
+  const bool detail = !filter.staff.empty() || !filter.team.empty();
+  Result<std::string> reader = detail ? Reader(g, "accountability --staff/--team") : Result<std::string>(std::string());
+  if (!reader.ok()) return UsageError(reader.status());
   // Overdue is judged against the wall clock: a quiet log must not hide what
   // fell due since its last event.
   const Timestamp now = SystemClock().Now();
@@ -182,7 +165,13 @@ int RunAccountability(const Globals& g, const std::string& staff_id, const std::
   if (!q.ok()) return Fail(q.status());
   Result<AccountabilityReport> r = BuildAccountabilityReport(q->Reader(kAccountabilityProjection), filter, now);
   if (!r.ok()) return Fail(r.status());
-  const bool detail = !filter.staff.empty() || !filter.team.empty();
+  if (detail) {
+    std::vector<std::string> shown;
+    for (const RequestAccount& a : r->requests) shown.push_back(a.customer);
+    for (const CommitmentAccount& c : r->commitments) shown.push_back(c.customer);
+    const Access read{*reader, false, "accountability", shown, r->requests.size() + r->commitments.size(), "", "cli"};
+    if (Status recorded = RecordAccess(g, *q->log, read); !recorded.ok()) return Fail(recorded);
+  }
   if (json) {
     if (detail) {
       for (const RequestAccount& a : r->requests) fmt::print("{}\n", RequestAccountToJson(a));
@@ -238,6 +227,8 @@ int RunAccountability(const Globals& g, const std::string& staff_id, const std::
 }
 
 int RunSilent(const Globals& g, int days, const std::string& as_of_text, bool json) {
+  Result<std::string> reader = Reader(g, "silent");
+  if (!reader.ok()) return UsageError(reader.status());
   Result<std::optional<Timestamp>> as_of = OptionalTime(as_of_text, "--as-of");
   if (!as_of.ok()) return Fail(as_of.status());
   const Timestamp now = *as_of ? **as_of : SystemClock().Now();
@@ -245,6 +236,13 @@ int RunSilent(const Globals& g, int days, const std::string& as_of_text, bool js
   if (!q.ok()) return Fail(q.status());
   Result<SilentReport> r = FindSilentCustomers(q->Reader(kSilentProjection), days, now);
   if (!r.ok()) return Fail(r.status());
+  {
+    std::vector<std::string> shown;
+    for (const SilentCustomer& c : r->silent) shown.push_back(c.customer);
+    for (const UncontactedWin& w : r->wins) shown.push_back(w.customer);
+    const Access read{*reader, false, "silent", shown, r->silent.size() + r->wins.size(), "", "cli"};
+    if (Status recorded = RecordAccess(g, *q->log, read); !recorded.ok()) return Fail(recorded);
+  }
   if (json) {
     for (const SilentCustomer& s : r->silent) fmt::print("{}\n", SilentCustomerToJson(s));
     for (const UncontactedWin& w : r->wins) fmt::print("{}\n", UncontactedWinToJson(w));
@@ -304,6 +302,7 @@ std::string TimeOrNull(const std::optional<Timestamp>& t) {
 
 }  // namespace
 
+
 int RunDepartures(const Globals& g, bool all, bool json) {
   Result<QueryState> q = OpenQueryState(g, *MakePortfolioProjection(), std::nullopt);
   if (!q.ok()) return Fail(q.status());
@@ -345,36 +344,52 @@ int RunDepartures(const Globals& g, bool all, bool json) {
 }
 
 int RunOrphans(const Globals& g, bool json) {
+  Result<std::string> who = Reader(g, "orphans");
+  if (!who.ok()) return UsageError(who.status());
   Result<QueryState> q = OpenQueryState(g, *MakePortfolioProjection(), std::nullopt);
   if (!q.ok()) return Fail(q.status());
   const StateReader reader = q->Reader(kPortfolioProjection);
   Result<std::vector<std::string>> staff = ListStaff(reader);
   if (!staff.ok()) return Fail(staff.status());
+  struct Orphan {
+    std::string held_by;
+    std::optional<Timestamp> departed_at;
+    PortfolioEntry entry;
+  };
+  std::vector<Orphan> orphans;
+  for (const std::string& id : *staff) {
+    Result<Portfolio> p = ReadPortfolio(reader, id);
+    if (!p.ok()) return Fail(p.status());
+    if (!p->departed_at) continue;
+    for (PortfolioEntry& e : p->customers) {
+      if (!e.owned && e.open_requests == 0 && e.open_commitments == 0) continue;
+      orphans.push_back(Orphan{id, p->departed_at, std::move(e)});
+    }
+  }
+  std::vector<std::string> shown;
+  for (const Orphan& o : orphans) shown.push_back(o.entry.customer);
+  if (Status recorded = RecordAccess(g, *q->log, Access{*who, false, "orphans", shown, shown.size(), "", "cli"});
+      !recorded.ok()) {
+    return Fail(recorded);
+  }
   if (!json) {
     fmt::print("Customers, requests and commitments still held by people who have left\n\n");
     fmt::print("{:<16} {:<28} {:<12} {:<11} {:>5} {:>8} {:>11}\n", "CUSTOMER", "NAME", "HELD BY", "LEFT ON", "OWNED",
                "REQUESTS", "COMMITMENTS");
   }
-  size_t shown = 0;
-  for (const std::string& id : *staff) {
-    Result<Portfolio> p = ReadPortfolio(reader, id);
-    if (!p.ok()) return Fail(p.status());
-    if (!p->departed_at) continue;
-    for (const PortfolioEntry& e : p->customers) {
-      if (!e.owned && e.open_requests == 0 && e.open_commitments == 0) continue;
-      ++shown;
-      if (json) {
-        fmt::print("{{\"customer\":{},\"held_by\":{},\"departed_at\":{},\"owned\":{},\"requests\":{},"
-                   "\"commitments\":{}}}\n",
-                   JsonQuote(e.customer), JsonQuote(id), TimeOrNull(p->departed_at), e.owned, e.open_requests,
-                   e.open_commitments);
-      } else {
-        fmt::print("{:<16} {:<28} {:<12} {:<11} {:>5} {:>8} {:>11}\n", e.customer, OneLineText(OrDash(e.name), 28),
-                   id, Day(p->departed_at), e.owned ? "yes" : "no", e.open_requests, e.open_commitments);
-      }
+  for (const Orphan& o : orphans) {
+    const PortfolioEntry& e = o.entry;
+    if (json) {
+      fmt::print("{{\"customer\":{},\"held_by\":{},\"departed_at\":{},\"owned\":{},\"requests\":{},"
+                 "\"commitments\":{}}}\n",
+                 JsonQuote(e.customer), JsonQuote(o.held_by), TimeOrNull(o.departed_at), e.owned, e.open_requests,
+                 e.open_commitments);
+    } else {
+      fmt::print("{:<16} {:<28} {:<12} {:<11} {:>5} {:>8} {:>11}\n", e.customer, OneLineText(OrDash(e.name), 28),
+                 o.held_by, Day(o.departed_at), e.owned ? "yes" : "no", e.open_requests, e.open_commitments);
     }
   }
-  if (!json && shown == 0) fmt::print("none: nothing is held by anyone who has left\n");
+  if (!json && orphans.empty()) fmt::print("none: nothing is held by anyone who has left\n");
   return kExitOk;
 }
 

@@ -40,6 +40,7 @@
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "tools/cli.h"
 
@@ -79,6 +80,11 @@ int main(int argc, char** argv) {
                  "While a command writes, sign a checkpoint every this many seconds, and one at the end if events "
                  "came after it (default: only `custodian checkpoint`; or $CUSTODIAN_CHECKPOINT_EVERY)")
       ->check(CLI::NonNegativeNumber);
+
+  if (const char* as = std::getenv("CUSTODIAN_AS"); as && *as) g.as = as;
+  app.add_option("--as", g.as,
+                 "Who is reading: the member of staff (7 or staff-7) to whom commands that show customer data "
+                 "record the read, as data.viewed / data.exported on access-<staff> (or $CUSTODIAN_AS)");
 
   bool json = false;
   std::string origin = DefaultOrigin();
@@ -311,6 +317,33 @@ int main(int argc, char** argv) {
   handover_report->add_option("--for", report_for, "Only the customers going to this successor");
   handover_report->add_option("--out", report_out, "Write to this file instead of standard output");
 
+  std::string access_staff, access_customer, access_from, access_to;
+  auto* access = app.add_subcommand(
+      "access", "Who read or exported what: every read of one member of staff (--staff), or everyone who read one "
+                "customer (--customer)");
+  auto* access_staff_opt = access->add_option("--staff", access_staff, "What this member of staff read: 7 or staff-7");
+  access->add_option("--customer", access_customer, "Who read this customer: 42 or customer-42")
+      ->excludes(access_staff_opt);
+  access->add_option("--from", access_from, "Only reads at or after this RFC 3339 time");
+  access->add_option("--to", access_to, "Only reads before this RFC 3339 time");
+  access->add_flag("--json", json, "One JSON object per line");
+
+  std::string alerts_staff;
+  std::vector<std::string> alert_settings;
+  auto* alerts = app.add_subcommand(
+      "alerts", "Exfiltration alerts: reads and exports above a person's own 30-day baseline (stricter once their "
+                "departure is announced), mass exports, reads of customers they neither own nor serve. Raises what "
+                "the rules found first (alert.raised in the alerts stream, and the webhook if one is set)");
+  alerts->add_option("--staff", alerts_staff, "Only alerts about this member of staff");
+  alerts->add_flag("--json", json, "One JSON object per alert");
+  auto* alerts_config = alerts->add_subcommand(
+      "config", "Print the rules' settings, or change them with --set (recorded as alerts.configured; applies from "
+                "then on)");
+  alerts_config->add_option("--set", alert_settings,
+                            "KEY=VALUE, repeatable: e.g. mass_export_customers=150, webhook=http://host:8080/hook or "
+                            "webhook=off");
+  alerts_config->add_flag("--json", json, "Print the settings as JSON");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -344,6 +377,9 @@ int main(int argc, char** argv) {
   if (handover_plan->parsed()) return RunHandoverPlan(g, handover_from, handover_to, handover_team, json);
   if (handover_execute->parsed()) return RunHandoverExecute(g, handover_id, json);
   if (handover_report->parsed()) return RunHandoverReport(g, handover_id, report_format, report_for, report_out);
+  if (alerts_config->parsed()) return RunAlertsConfig(g, alert_settings, json);
+  if (alerts->parsed()) return RunAlerts(g, alerts_staff, json);
+  if (access->parsed()) return RunAccess(g, access_staff, access_customer, access_from, access_to, json);
   if (demo->parsed()) {
     demo_options.origin = origin;
     return RunDemo(g, demo_options, json);

@@ -238,6 +238,9 @@ struct DemoCompany::Impl {
   // An active account executive who is not leaving, preferably in `team`,
   // with the fewest customers; -1 if there is none.
   int PickOwner(int team, int except = -1);
+  // A customer `s` serves: one of theirs or, for a manager, of their team's;
+  // -1 if there is none.
+  int PickServed(int s);
   int ManagerOf(int team) const;
   std::string ActorFor(int s) const { return Active(s) ? StaffId(staff_[s]) : "system:crm-sync"; }
   void SetOwner(int c, int s, std::string_view reason, const std::string& handover_id, const std::string& actor);
@@ -267,6 +270,7 @@ struct DemoCompany::Impl {
   std::vector<Commitment> commitments_;
   int teams_ = 1;
   int leaver_ = -1;
+  int head_ = -1;  // the head of sales
   int next_handover_ = 1, next_export_ = 1, next_order_ = 1, next_interaction_ = 1;
   DemoTour tour_;
 };
@@ -291,6 +295,20 @@ DemoCompany::Impl::Impl(const DemoConfig& c)
     s.response_hours = u < 0.3 ? 3 : (u < 0.85 ? 20 : 96);
     staff_.push_back(s);
     Schedule(start_ + 5 * kHour + i * kMinute, TaskKind::kStaffJoin, i);
+  }
+  // The head of sales: in no team, owns nothing, reads across the company
+  // (the tour's queries run as them). Added without drawing on the random
+  // sequence, so the rest of the company is as before.
+  {
+    Staff head;
+    head.number = c.staff + 1;
+    head.team = -1;
+    head.manager = true;
+    head.role = "head_of_sales";
+    staff_.push_back(head);
+    head_ = static_cast<int>(staff_.size()) - 1;
+    tour_.reader = StaffId(head);
+    Schedule(start_ + 5 * kHour + c.staff * kMinute, TaskKind::kStaffJoin, head_);
   }
   // The leaver: an account executive of the first team who logs diligently.
   leaver_ = teams_;
@@ -339,6 +357,20 @@ int DemoCompany::Impl::ManagerOf(int team) const {
     if (staff_[i].manager && staff_[i].team == team && Active(i)) return i;
   }
   return -1;
+}
+
+int DemoCompany::Impl::PickServed(int s) {
+  const Staff& st = staff_[s];
+  if (!st.portfolio.empty()) return st.portfolio[rng_.Below(st.portfolio.size())];
+  if (!st.manager || st.team < 0) return -1;
+  // A manager reads their team's customers.
+  std::vector<int> members;
+  for (int i = 0; i < static_cast<int>(staff_.size()); ++i) {
+    if (i != s && staff_[i].team == st.team && !staff_[i].portfolio.empty()) members.push_back(i);
+  }
+  if (members.empty()) return -1;
+  const Staff& m = staff_[members[rng_.Below(members.size())]];
+  return m.portfolio[rng_.Below(m.portfolio.size())];
 }
 
 int DemoCompany::Impl::PickOwner(int team, int except) {
@@ -481,7 +513,10 @@ void DemoCompany::Impl::Announce(int s) {
   JsonObject d;
   d.Time("effective_at", effective).Str("reason", reason).Str("successor", StaffId(staff_[successor]));
   Emit(StaffId(st), "staff.departure_announced", "system:hr-sync", d.Done());
-  if (leaver) tour_.leaver_successor = StaffId(staff_[successor]);
+  if (leaver) {
+    tour_.leaver_successor = StaffId(staff_[successor]);
+    tour_.leaver_announced_at = Timestamp(now_);
+  }
   st.direct_departure = !leaver && rng_.Chance(0.3);
 
   // A replacement joins the team during the notice period.
@@ -589,12 +624,8 @@ void DemoCompany::Impl::Export(int s) {
   } else {
     const size_t want = 3 + rng_.Below(10);
     for (size_t i = 0; i < want; ++i) {
-      if (!st.portfolio.empty()) {
-        chosen.push_back(st.portfolio[rng_.Below(st.portfolio.size())]);
-      } else {
-        const int c = static_cast<int>(rng_.Below(customers_.size()));
-        if (customers_[c].registered) chosen.push_back(c);
-      }
+      const int c = PickServed(s);
+      if (c >= 0 && customers_[c].registered) chosen.push_back(c);
     }
     std::sort(chosen.begin(), chosen.end());
     chosen.erase(std::unique(chosen.begin(), chosen.end()), chosen.end());
@@ -625,7 +656,7 @@ void DemoCompany::Impl::PlanDay(int64_t day) {
   const double turnover = kTurnoverPerYear / kWorkdaysPerYear;
   for (int i = 0; i < static_cast<int>(staff_.size()); ++i) {
     const Staff& s = staff_[i];
-    if (!Active(i)) continue;
+    if (!Active(i) || i == head_) continue;
     for (int v = rng_.Poisson(s.manager ? kViewsPerDay * 1.5 : kViewsPerDay); v > 0; --v) {
       Schedule(WorkTimeOnDay(day), TaskKind::kView, i);
     }
@@ -667,7 +698,8 @@ void DemoCompany::Impl::Run(const Task& t) {
       Staff& s = staff_[t.a];
       const int manager = ManagerOf(s.team);
       JsonObject d;
-      d.Str("role", s.role).Str("team", kTeams[s.team]);
+      d.Str("role", s.role);
+      if (s.team >= 0) d.Str("team", kTeams[s.team]);
       if (manager >= 0 && !s.manager) d.Str("manager", StaffId(staff_[manager]));
       Emit(StaffId(s), "staff.joined", "system:hr-sync", d.Done());
       s.joined = true;
@@ -692,9 +724,8 @@ void DemoCompany::Impl::Run(const Task& t) {
       if (!Active(t.a)) return;
       std::vector<std::string> ids;
       for (int n = static_cast<int>(1 + rng_.Below(3)); n > 0; --n) {
-        const int c = s.portfolio.empty() ? static_cast<int>(rng_.Below(customers_.size()))
-                                          : s.portfolio[rng_.Below(s.portfolio.size())];
-        if (customers_[c].registered) ids.push_back(CustomerId(customers_[c]));
+        const int c = PickServed(t.a);
+        if (c >= 0 && customers_[c].registered) ids.push_back(CustomerId(customers_[c]));
       }
       if (ids.empty()) return;
       std::string list = "[";

@@ -51,8 +51,10 @@ Status CheckDemoConfig(const DemoConfig& config);
 
 // What the generator picked for the tour; complete once Next returned false.
 struct DemoTour {
+  std::string reader;                 // the head of sales: reads across the company (the tour runs as them)
   std::string leaver;                 // announced departure, exported a lot, then left
   std::string leaver_successor;       // proposed successor in the announcement
+  Timestamp leaver_announced_at;      // when the leaver announced their departure
   std::string handover_id;            // the leaver's handover
   std::string handed_over_customer;   // one of the leaver's customers, handed over
   std::string overdue_customer;       // has a commitment past due and still open

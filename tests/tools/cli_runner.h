@@ -77,9 +77,27 @@ struct SampleCompany {
     REQUIRE(RunCli(tmp, dir, {"import", std::string(CUSTODIAN_SOURCE_DIR) + "/docs/examples/sample-events.jsonl"})
                 .exit_code == 0);
   }
+  // Who reads (--as): staff-3, the north team's sales manager. Commands that
+  // show customer data record the read on access-staff-3.
+  std::string reader = "staff-3";
   CliResult Cli(std::vector<std::string> args, const std::string& input = "") {
+    if (!reader.empty()) args.insert(args.begin(), {"--as", reader});
     return RunCli(tmp, dir, std::move(args), input);
   }
 };
+
+// `text` without the lines that record reads (access-<staff> streams):
+// for comparing what a command changed apart from recording that it read.
+inline std::string WithoutAccess(const std::string& text) {
+  std::string out, line;
+  for (size_t at = 0; at < text.size();) {
+    size_t end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    line = text.substr(at, end - at);
+    if (line.find("\"access-staff-") == std::string::npos) out += line + "\n";
+    at = end + 1;
+  }
+  return out;
+}
 
 }  // namespace custodian::testing

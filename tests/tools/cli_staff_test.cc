@@ -66,7 +66,10 @@ struct Company {
     INFO(imported.err);
     REQUIRE(imported.exit_code == 0);
   }
-  CliResult Cli(std::vector<std::string> args) { return RunCli(tmp, dir, std::move(args)); }
+  CliResult Cli(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--as", "staff-9"});
+    return RunCli(tmp, dir, std::move(args));
+  }
 };
 
 TEST_CASE("staff portfolio shows the handover in text and JSON Lines, and refuses bad ids", "[cli][staff]") {

@@ -25,26 +25,26 @@ using testing::WriteFile;
 
 TEST_CASE("customer show gives the current owner, open work and orders of a sample customer", "[cli][customer]") {
   SampleCompany c;
-  CliResult r = RunCli(c.tmp, c.tmp.Sub("store"), {"customer", "show", "1001", "--json"});
+  CliResult r = c.Cli({"customer", "show", "1001", "--json"});
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::Contains(R"("name":"Hartmann Logistik GmbH")"));
   CHECK_THAT(r.out, Catch::Contains(R"("owner":"staff-7")"));
   CHECK_THAT(r.out, Catch::Contains(R"("orders":1)"));
-  CliResult human = RunCli(c.tmp, c.tmp.Sub("store"), {"customer", "show", "customer-1001"});
+  CliResult human = c.Cli({"customer", "show", "customer-1001"});
   CHECK_THAT(human.out, Catch::Contains("owner staff-7 since 2026-03-02 (handover)"));
-  CliResult none = RunCli(c.tmp, c.tmp.Sub("store"), {"customer", "show", "424242"});
+  CliResult none = c.Cli({"customer", "show", "424242"});
   CHECK(none.exit_code == 2);
   CHECK_THAT(none.err, Catch::Contains("customer-424242 has no events"));
 }
 
 TEST_CASE("as of a date before the handover, the customer was still the leaver's", "[cli][customer]") {
   SampleCompany c;
-  CliResult before = RunCli(c.tmp, c.tmp.Sub("store"), {"customer", "show", "1001", "--as-of-business", "2026-01-01T00:00:00Z", "--json"});
+  CliResult before = c.Cli({"customer", "show", "1001", "--as-of-business", "2026-01-01T00:00:00Z", "--json"});
   REQUIRE(before.exit_code == 0);
   CHECK_THAT(before.out, Catch::Contains(R"("owner":"staff-12")"));
   CHECK_THAT(before.out, Catch::Contains(R"("by":"business")"));
   // Everything was imported today: by knowledge time, nothing was known a year ago.
-  CliResult known = RunCli(c.tmp, c.tmp.Sub("store"), {"customer", "show", "1001", "--as-of", "2025-01-01T00:00:00Z", "--json"});
+  CliResult known = c.Cli({"customer", "show", "1001", "--as-of", "2025-01-01T00:00:00Z", "--json"});
   REQUIRE(known.exit_code == 0);
   CHECK_THAT(known.out, Catch::Contains(R"("events_folded":0)"));
 }
@@ -52,13 +52,13 @@ TEST_CASE("as of a date before the handover, the customer was still the leaver's
 TEST_CASE("custody lists the owners with reasons and answers who owned it and who had a request at T",
           "[cli][customer]") {
   SampleCompany c;
-  CliResult chain = RunCli(c.tmp, c.tmp.Sub("store"), {"customer", "custody", "1001", "--json"});
+  CliResult chain = c.Cli({"customer", "custody", "1001", "--json"});
   REQUIRE(chain.exit_code == 0);
   CHECK_THAT(chain.out, Catch::Contains(R"("owner":"staff-12","from":"2025-03-10T09:15:00Z","to":"2026-03-02T09:00:00Z","reason":"initial")"));
   CHECK_THAT(chain.out, Catch::Contains(R"("owner":"staff-7","from":"2026-03-02T09:00:00Z","to":null,"reason":"handover")"));
-  CliResult at = RunCli(c.tmp, c.tmp.Sub("store"), {"customer", "custody", "1001", "--at", "2025-12-31T00:00:00Z"});
+  CliResult at = c.Cli({"customer", "custody", "1001", "--at", "2025-12-31T00:00:00Z"});
   CHECK_THAT(at.out, Catch::Contains("was owned by staff-12"));
-  CliResult request = RunCli(c.tmp, c.tmp.Sub("store"), {"customer", "custody", "1001", "--at", "2025-03-20T08:45:00Z", "--request",
+  CliResult request = c.Cli({"customer", "custody", "1001", "--at", "2025-03-20T08:45:00Z", "--request",
                                   "req-9001", "--json"});
   CHECK_THAT(request.out, Catch::Contains(R"("responsible":"staff-12")"));
 }
@@ -66,13 +66,13 @@ TEST_CASE("custody lists the owners with reasons and answers who owned it and wh
 TEST_CASE("the timeline shows a retraction next to the event it retracts", "[cli][customer]") {
   SampleCompany c;
   const std::string note_id = "5e0f6a1b-7c2d-4e3f-8a9b-0c1d2e3f4a5b";
-  REQUIRE(RunCli(c.tmp, c.tmp.Sub("store"), {"append", R"({"id":")" + note_id +
+  REQUIRE(c.Cli({"append", R"({"id":")" + note_id +
                                     R"(","stream":"customer-1001","type":"note.added","actor":"staff-7","occurred_at":"2026-03-05T10:00:00Z","data":{"text":"wrong customer, sorry"}})"})
               .exit_code == 0);
-  REQUIRE(RunCli(c.tmp, c.tmp.Sub("store"), {"append", R"({"id":"5e0f6a1b-7c2d-4e3f-8a9b-0c1d2e3f4a5c","stream":"customer-1001","type":"event.retracted","actor":"staff-7","occurred_at":"2026-03-05T10:05:00Z","data":{"event_id":")" +
+  REQUIRE(c.Cli({"append", R"({"id":"5e0f6a1b-7c2d-4e3f-8a9b-0c1d2e3f4a5c","stream":"customer-1001","type":"event.retracted","actor":"staff-7","occurred_at":"2026-03-05T10:05:00Z","data":{"event_id":")" +
                                     note_id + R"(","reason":"logged on the wrong customer"}})"})
               .exit_code == 0);
-  CliResult t = RunCli(c.tmp, c.tmp.Sub("store"), {"customer", "timeline", "1001"});
+  CliResult t = c.Cli({"customer", "timeline", "1001"});
   REQUIRE(t.exit_code == 0);
   const size_t note = t.out.find("note: wrong customer, sorry");
   REQUIRE(note != std::string::npos);
@@ -84,17 +84,17 @@ TEST_CASE("the timeline shows a retraction next to the event it retracts", "[cli
 
 TEST_CASE("rebuild prints the same digest twice and a rule-breaking append changes nothing", "[cli][customer]") {
   SampleCompany c;
-  CliResult first = RunCli(c.tmp, c.tmp.Sub("store"), {"rebuild", "--json"});
-  CliResult second = RunCli(c.tmp, c.tmp.Sub("store"), {"rebuild", "customer", "--json"});
+  CliResult first = c.Cli({"rebuild", "--json"});
+  CliResult second = c.Cli({"rebuild", "customer", "--json"});
   REQUIRE(first.exit_code == 0);
   const size_t at = first.out.find("\"digest\":\"");
   REQUIRE(at != std::string::npos);
   CHECK_THAT(second.out, Catch::Contains(first.out.substr(at, 75)));
   // staff-12 left in the sample: they can no longer act.
-  CliResult gone = RunCli(c.tmp, c.tmp.Sub("store"), {"append", R"({"id":"5e0f6a1b-7c2d-4e3f-8a9b-0c1d2e3f4a5d","stream":"customer-1001","type":"note.added","actor":"staff-12","occurred_at":"2026-04-05T10:00:00Z","data":{"text":"still here"}})"});
+  CliResult gone = c.Cli({"append", R"({"id":"5e0f6a1b-7c2d-4e3f-8a9b-0c1d2e3f4a5d","stream":"customer-1001","type":"note.added","actor":"staff-12","occurred_at":"2026-04-05T10:00:00Z","data":{"text":"still here"}})"});
   CHECK(gone.exit_code == 2);
   CHECK_THAT(gone.err, Catch::Contains("staff-12 left on"));
-  CHECK(RunCli(c.tmp, c.tmp.Sub("store"), {"rebuild", "unknown"}).exit_code == 2);
+  CHECK(c.Cli({"rebuild", "unknown"}).exit_code == 2);
 }
 
 TEST_CASE("queries answer in full while another process holds the store; writes say it is in use",

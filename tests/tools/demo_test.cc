@@ -207,7 +207,13 @@ TEST_CASE("custodian demo loads a small company that verifies, and refuses a sto
   CliResult verify = RunCli(tmp, data, {"verify", "--json"});
   INFO(verify.out << verify.err);
   CHECK(verify.exit_code == 0);
-  CHECK(boost::json::parse(verify.out).as_object().at("events").to_number<uint64_t>() == events);
+  // The log holds the company and the alerts its rules raised.
+  const uint64_t alerts = summary.at("alerts").to_number<uint64_t>();
+  CHECK(boost::json::parse(verify.out).as_object().at("events").to_number<uint64_t>() == events + alerts);
+  for (const auto& [staff, n] : summary.at("alerts_by_staff").as_object()) {
+    INFO(staff << " has " << n << " alerts");
+    CHECK(std::string(staff) == Str(summary, "leaver"));  // no false alarms on anyone else
+  }
 
   CliResult again = RunCli(tmp, data, {"demo", "--staff", "8", "--customers", "50", "--years", "1"});
   CHECK(again.exit_code == 1);

@@ -111,7 +111,18 @@ struct Store {
     REQUIRE(init.exit_code == 0);
     Add(events);
   }
-  CliResult Cli(std::vector<std::string> args) { return RunCli(tmp, dir, std::move(args)); }
+  std::string reader;  // --as, once JoinReader ran
+  CliResult Cli(std::vector<std::string> args) {
+    if (!reader.empty()) args.insert(args.begin(), {"--as", reader});
+    return RunCli(tmp, dir, std::move(args));
+  }
+  // staff-900 joins, and reads from now on (bundles record who exported them).
+  void JoinReader() {
+    CliResult r = Cli({"append", R"({"id":"0d6f4f1e-8c2b-4e7a-9f3d-2a1b0c9d8e70","stream":"staff-900","type":"staff.joined","actor":"system:hr-sync","occurred_at":"2026-01-05T08:00:00Z","data":{"role":"compliance_officer"}})"});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    reader = "staff-900";
+  }
   // Appends `n` more events, with fresh ids.
   void Add(int n, int id_base = 0) {
     std::string lines;
@@ -472,6 +483,7 @@ struct BundleFixture {
   std::string vkey = store.VerifierKey();
 
   BundleFixture() {
+    store.JoinReader();
     CliResult r = store.Cli({"bundle", "--stream", "customer-42", "--out", file});
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
@@ -510,7 +522,7 @@ TEST_CASE("A bundle of a stream verifies offline with the published key", "[cli]
   CHECK(Num(o, "events") == 6);
   CHECK(Num(o, "first_version") == 0);
   CHECK(Num(o, "last_version") == 5);
-  CHECK(Num(o, "tree_size") == 12);  // bundle signed a checkpoint of the whole log
+  CHECK(Num(o, "tree_size") == 13);  // bundle signed a checkpoint of the whole log: 12 events and staff-900 joining
   CHECK(Str(o, "verifier_key") == f.vkey);
   CHECK_FALSE(o.at("key_from_bundle").as_bool());
 }
@@ -597,6 +609,7 @@ TEST_CASE("verify-bundle without --key refuses a bundle whose own key was swappe
 
 TEST_CASE("bundle --from and --to keep only the events that occurred in the window", "[cli][evidence]") {
   Store store;
+  store.JoinReader();
   const std::string file = store.tmp.Sub("window.json");
   // customer-42's events occurred on Feb 10, 12, 14, 16, 18 and 20: the window holds 14 and 16.
   CliResult r = store.Cli({"bundle", "--stream", "customer-42", "--from", "2026-02-13T00:00:00Z", "--to",

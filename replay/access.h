@@ -1,0 +1,117 @@
+// Access auditing (DESIGN.md, Departure and handover; docs/access-and-alerts.md):
+// every read or export of customer data becomes a data.viewed or
+// data.exported event on the reader's access-<staff> stream.
+//
+//   - Access and AccessEvents: one read, as the events that record it.
+//   - AccessRecorder: records reads in batches, so auditing costs one synced
+//     append per batch rather than per read (the server's path; the CLI
+//     records once per command).
+//   - The spool: a reader that holds the store read-only (another process
+//     writes) cannot append, so it writes its events to a synced file under
+//     <data>/access-spool/ before showing anything; the next process that
+//     opens the store read-write appends them (ids make that idempotent).
+//   - The access projection: who read which customer, for
+//     `custodian access --customer`. Reads by staff need no projection: they
+//     are the access-<staff> stream itself.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/event.h"
+#include "core/status.h"
+#include "core/types.h"
+#include "replay/projection.h"
+#include "replay/state_reader.h"
+#include "storage/event_log.h"
+
+namespace custodian {
+
+// One read (data.viewed) or export (data.exported) of customer data.
+struct Access {
+  std::string staff;                   // who read: "staff-7"
+  bool exported = false;               // data.exported, else data.viewed
+  std::string view;                    // viewed: what was read (customer_profile, portfolio, ...); exported: scope
+  std::vector<std::string> customers;  // whose data: "customer-42"; may be empty
+  uint64_t records = 0;                // records shown or exported
+  std::string format;                  // exported only: csv, json, jsonl, xlsx, pdf, bundle (empty: unsaid)
+  std::string interface = "cli";       // web, api or cli
+};
+
+// At most this many customers in one event (an event's data is at most 1 MiB):
+// a larger read is recorded as several events.
+inline constexpr size_t kMaxCustomersPerAccessEvent = 10'000;
+
+// The events that record `a`, on access-<staff>, with random ids, occurring
+// at `now`. The customers are sorted and deduplicated. InvalidArgument when
+// the staff id is not "staff-<id>" or a customer id is malformed.
+Result<std::vector<Event>> AccessEvents(const Access& a, Timestamp now);
+
+// Records reads with a synced append per batch of `batch_accesses` reads
+// (and on Flush). Thread-safe. Record returns once the read is queued;
+// callers that must not show data before it is on disk call Flush.
+class AccessRecorder {
+ public:
+  explicit AccessRecorder(EventLog& log, size_t batch_accesses = 256, Clock* clock = nullptr);
+  ~AccessRecorder();  // flushes; errors are lost, so call Flush first
+  AccessRecorder(const AccessRecorder&) = delete;
+  AccessRecorder& operator=(const AccessRecorder&) = delete;
+
+  Status Record(const Access& a);
+  Status Flush();
+
+ private:
+  Status FlushLocked();
+  EventLog& log_;
+  const size_t batch_;
+  Clock* clock_;
+  std::mutex mu_;
+  std::vector<Event> pending_;
+  size_t pending_accesses_ = 0;
+};
+
+// Writes `events` to a new file <data_dir>/access-spool/<first id>.jsonl and
+// syncs the file and the directory: once it returns Ok, the record survives
+// a crash.
+Status SpoolAccess(const std::string& data_dir, std::span<const Event> events);
+
+struct SpoolDrain {
+  size_t files = 0, events = 0;        // appended (already-present events count as appended)
+  std::vector<std::string> problems;   // files the log refused, renamed to *.rejected, with why
+};
+// Appends the events of every spooled file, oldest file first, and removes
+// each file once its events are on disk. A file the log refuses (e.g. its
+// reader has left) is renamed <name>.rejected and named in `problems`.
+Result<SpoolDrain> DrainAccessSpool(EventLog& log, const std::string& data_dir);
+
+// --- The access projection ---
+//
+// Stored state, keys under the projection "access":
+//   c/<customer>/<position, 20 digits>  one read of that customer's data:
+//                                       {"s": staff, "t": 0 viewed | 1 exported,
+//                                        "v": view or scope, "a": occurred_at,
+//                                        "r": records, "n": customers in the read}
+inline constexpr char kAccessProjection[] = "access";
+std::unique_ptr<Projection> MakeAccessProjection();
+
+struct AccessEntry {
+  Position position;
+  Timestamp at;
+  std::string staff, view;
+  bool exported = false;
+  uint64_t records = 0;
+  uint64_t customers = 0;  // how many customers that read covered
+};
+
+// Reads of `customer`'s data, oldest first, occurring in [from, to).
+Result<std::vector<AccessEntry>> AccessesToCustomer(const StateReader& state, std::string_view customer,
+                                                   std::optional<Timestamp> from, std::optional<Timestamp> to);
+std::string AccessEntryToJson(std::string_view customer, const AccessEntry& e);
+
+}  // namespace custodian

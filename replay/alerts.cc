@@ -1,0 +1,629 @@
+#include "replay/alerts.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "core/json.h"
+#include "core/sha256.h"
+#include "core/time.h"
+#include "replay/payload_fields.h"
+
+namespace json = boost::json;
+
+namespace custodian {
+namespace {
+
+using payload::Int;
+using payload::Str;
+
+constexpr int64_t kMicrosPerDay = int64_t{86400} * kMicrosPerSecond;
+constexpr size_t kEvidencePerDay = 20;      // event ids kept per day and metric
+constexpr size_t kUnservedKept = 1'000;     // distinct unserved customers kept per day
+constexpr int kDaysKept = kBaselineDays + 1;
+
+int64_t DayOf(Timestamp t) {
+  const int64_t v = t.value();
+  return v >= 0 ? v / kMicrosPerDay : (v - kMicrosPerDay + 1) / kMicrosPerDay;
+}
+std::string DayText(int64_t day) { return FormatRfc3339(Timestamp(day * kMicrosPerDay)).substr(0, 10); }
+
+bool Contains(std::string_view s, std::string_view part) { return s.find(part) != std::string_view::npos; }
+bool CompanyWide(std::string_view role) {
+  return Contains(role, "director") || Contains(role, "head_of") || Contains(role, "compliance") ||
+         Contains(role, "auditor");
+}
+
+// --- Stored records ---
+
+struct Day {
+  int64_t day = 0;
+  uint64_t views = 0, exported = 0;
+  std::vector<std::string> unserved;  // distinct, at most kUnservedKept
+  std::vector<std::string> view_ids, export_ids;
+};
+
+struct StaffRec {
+  std::string role, team;
+  std::optional<Timestamp> announced, departed;
+  std::optional<int64_t> first_day;
+  std::vector<Day> days;         // ascending, the last kDaysKept days
+  std::set<std::string> fired;   // "<rule>/<day>"
+};
+
+struct CustomerRec {
+  std::string owner, team;
+  std::map<std::string, int64_t> workers;  // staff -> last time they worked on it (micros)
+};
+
+json::array Strings(const std::vector<std::string>& v) {
+  json::array a;
+  for (const std::string& s : v) a.emplace_back(s);
+  return a;
+}
+std::vector<std::string> StringsOf(const json::value& v) {
+  std::vector<std::string> out;
+  if (!v.is_array()) return out;
+  for (const json::value& s : v.get_array()) {
+    if (s.is_string()) out.emplace_back(s.get_string());
+  }
+  return out;
+}
+
+std::string Encode(const StaffRec& s) {
+  json::object o;
+  o["r"] = s.role;
+  o["t"] = s.team;
+  o["an"] = payload::MicrosJson(s.announced);
+  o["dp"] = payload::MicrosJson(s.departed);
+  o["f"] = s.first_day ? json::value(*s.first_day) : json::value(nullptr);
+  json::array days;
+  for (const Day& d : s.days) {
+    days.push_back(json::array{d.day, d.views, d.exported, Strings(d.unserved), Strings(d.view_ids), Strings(d.export_ids)});
+  }
+  o["d"] = std::move(days);
+  json::array fired;
+  for (const std::string& f : s.fired) fired.emplace_back(f);
+  o["x"] = std::move(fired);
+  return json::serialize(o);
+}
+
+Result<StaffRec> DecodeStaff(std::string_view text, std::string_view key) {
+  Result<json::object> parsed = payload::ParseState(text, key);
+  if (!parsed.ok()) return parsed.status();
+  const json::object& o = *parsed;
+  StaffRec s;
+  s.role = Str(o, "r");
+  s.team = Str(o, "t");
+  s.announced = payload::Micros(o, "an");
+  s.departed = payload::Micros(o, "dp");
+  s.first_day = Int(o, "f");
+  try {
+    for (const json::value& v : o.at("d").as_array()) {
+      const json::array& a = v.as_array();
+      s.days.push_back(Day{a.at(0).to_number<int64_t>(), a.at(1).to_number<uint64_t>(), a.at(2).to_number<uint64_t>(),
+                           StringsOf(a.at(3)), StringsOf(a.at(4)), StringsOf(a.at(5))});
+    }
+    for (std::string& f : StringsOf(o.at("x"))) s.fired.insert(std::move(f));
+  } catch (const std::exception& e) {
+    return Status::Corruption("stored state of " + std::string(key) + " is malformed: " + e.what());
+  }
+  return s;
+}
+
+std::string Encode(const CustomerRec& c) {
+  json::object o;
+  o["o"] = c.owner;
+  o["t"] = c.team;
+  json::object w;
+  for (const auto& [staff, at] : c.workers) w[staff] = at;
+  o["w"] = std::move(w);
+  return json::serialize(o);
+}
+
+Result<CustomerRec> DecodeCustomer(std::string_view text, std::string_view key) {
+  Result<json::object> parsed = payload::ParseState(text, key);
+  if (!parsed.ok()) return parsed.status();
+  const json::object& o = *parsed;
+  CustomerRec c;
+  c.owner = Str(o, "o");
+  c.team = Str(o, "t");
+  if (auto it = o.find("w"); it != o.end() && it->value().is_object()) {
+    for (const auto& kv : it->value().get_object()) {
+      if (kv.value().is_number()) c.workers[std::string(kv.key())] = kv.value().to_number<int64_t>();
+    }
+  }
+  return c;
+}
+
+// --- Settings ---
+
+void ApplyConfig(AlertConfig& c, const json::object& d) {
+  auto count = [&](const char* k, uint64_t& field) {
+    if (auto v = Int(d, k)) field = static_cast<uint64_t>(*v);
+  };
+  auto amount = [&](const char* k, double& field) {
+    if (auto it = d.find(k); it != d.end() && it->value().is_number()) field = it->value().to_number<double>();
+  };
+  count("export_records_per_day", c.export_records_per_day);
+  count("export_records_per_day_leaving", c.export_records_per_day_leaving);
+  count("views_per_day", c.views_per_day);
+  count("views_per_day_leaving", c.views_per_day_leaving);
+  amount("baseline_factor", c.baseline_factor);
+  amount("baseline_factor_leaving", c.baseline_factor_leaving);
+  count("mass_export_customers", c.mass_export_customers);
+  count("mass_export_customers_leaving", c.mass_export_customers_leaving);
+  count("unserved_customers_per_day", c.unserved_customers_per_day);
+  count("unserved_customers_per_day_leaving", c.unserved_customers_per_day_leaving);
+  if (d.contains("webhook")) {
+    const std::string w = Str(d, "webhook");
+    c.webhook = w == "off" ? std::string() : w;
+  }
+}
+
+AlertConfig DecodeConfig(std::string_view text) {
+  AlertConfig c;
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (!ec && v.is_object()) ApplyConfig(c, v.get_object());
+  return c;
+}
+
+// --- The fold ---
+
+// The records a chunk touches, read once and written back at its end.
+class Records {
+ public:
+  explicit Records(StateView& state) : state_(state) {}
+
+  Result<StaffRec*> Staff(const std::string& id) { return Load(staff_, "s/" + id, DecodeStaff); }
+  Result<CustomerRec*> Customer(const std::string& id) { return Load(customers_, "c/" + id, DecodeCustomer); }
+  Result<AlertConfig*> Config() {
+    if (!config_) {
+      Result<std::optional<std::string>> stored = state_.Get("config");
+      if (!stored.ok()) return stored.status();
+      config_ = *stored ? DecodeConfig(**stored) : AlertConfig{};
+    }
+    return &*config_;
+  }
+  void ConfigChanged() { config_dirty_ = true; }
+  void Found(const std::string& alert_id, std::string value) { alerts_.emplace_back("a/" + alert_id, std::move(value)); }
+
+  void WriteBack() {
+    for (auto& [key, s] : staff_) state_.Put(key, Encode(s));
+    for (auto& [key, c] : customers_) state_.Put(key, Encode(c));
+    if (config_dirty_) state_.Put("config", AlertConfigToJson(*config_));
+    for (auto& [key, value] : alerts_) state_.Put(key, std::move(value));
+  }
+
+ private:
+  template <typename Rec, typename DecodeFn>
+  Result<Rec*> Load(std::map<std::string, Rec>& cache, std::string key, DecodeFn decode) {
+    auto it = cache.find(key);
+    if (it != cache.end()) return &it->second;
+    Result<std::optional<std::string>> stored = state_.Get(key);
+    if (!stored.ok()) return stored.status();
+    Rec rec;
+    if (*stored) {
+      Result<Rec> decoded = decode(**stored, key);
+      if (!decoded.ok()) return decoded.status();
+      rec = std::move(*decoded);
+    }
+    return &cache.emplace(std::move(key), std::move(rec)).first->second;
+  }
+
+  StateView& state_;
+  std::map<std::string, StaffRec> staff_;
+  std::map<std::string, CustomerRec> customers_;
+  std::optional<AlertConfig> config_;
+  bool config_dirty_ = false;
+  std::vector<std::pair<std::string, std::string>> alerts_;
+};
+
+Day& DayEntry(StaffRec& s, int64_t day) {
+  auto it = std::lower_bound(s.days.begin(), s.days.end(), day, [](const Day& d, int64_t v) { return d.day < v; });
+  if (it == s.days.end() || it->day != day) it = s.days.insert(it, Day{day, 0, 0, {}, {}, {}});
+  Day& d = *it;
+  // Keep the days a baseline can still use, counted back from the newest.
+  const int64_t oldest = s.days.back().day - kDaysKept + 1;
+  const int64_t at = d.day;
+  s.days.erase(s.days.begin(), std::lower_bound(s.days.begin(), s.days.end(), oldest,
+                                                [](const Day& x, int64_t v) { return x.day < v; }));
+  auto again = std::lower_bound(s.days.begin(), s.days.end(), at, [](const Day& x, int64_t v) { return x.day < v; });
+  if (again == s.days.end() || again->day != at) again = s.days.insert(again, Day{at, 0, 0, {}, {}, {}});
+  return *again;
+}
+
+// The median daily total of the kBaselineDays days before `day` (days before
+// the person's first day are left out; a day without accesses counts 0).
+double Median(const StaffRec& s, int64_t day, uint64_t Day::*metric) {
+  const int64_t from = std::max(day - kBaselineDays, s.first_day.value_or(day));
+  if (from >= day) return 0;
+  std::vector<uint64_t> totals(static_cast<size_t>(day - from), 0);
+  for (const Day& d : s.days) {
+    if (d.day >= from && d.day < day) totals[static_cast<size_t>(d.day - from)] = d.*metric;
+  }
+  std::sort(totals.begin(), totals.end());
+  const size_t n = totals.size();
+  return n % 2 ? static_cast<double>(totals[n / 2])
+               : (static_cast<double>(totals[n / 2 - 1]) + static_cast<double>(totals[n / 2])) / 2;
+}
+
+std::string AlertId(std::string_view rule, std::string_view staff, std::string_view day) {
+  return "alert-" + HexOf(Sha256(fmt::format("{}|{}|{}", rule, staff, day))).substr(0, 16);
+}
+
+struct Finding {
+  std::string rule, staff, summary;
+  bool leaving = false;
+  int64_t day = 0;
+  std::vector<std::string> customers, evidence;
+  std::optional<Timestamp> window_from, window_to;
+  uint64_t count = 0;
+  double threshold = 0;
+  Timestamp at;
+};
+
+// Whole numbers print as integers ("5", not "5E0").
+json::value Number(double v) {
+  if (v >= 0 && v == std::floor(v) && v < 9e15) return json::value(static_cast<uint64_t>(v));
+  return json::value(v);
+}
+
+std::string FormatNumber(double v) {
+  return v == std::floor(v) ? fmt::format("{}", static_cast<int64_t>(v)) : fmt::format("{:.1f}", v);
+}
+
+class AlertsProjection final : public Projection {
+ public:
+  std::string_view name() const override { return kAlertsProjection; }
+
+  Status Apply(std::span<const Event> events, StateView& state) const override {
+    Records r(state);
+    for (const Event& e : events) {
+      if (e.stream.starts_with("customer-")) {
+        CUSTODIAN_RETURN_IF_ERROR(OnCustomer(r, e));
+      } else if (e.stream.starts_with("staff-")) {
+        CUSTODIAN_RETURN_IF_ERROR(OnStaff(r, e));
+      } else if (e.stream.starts_with("access-")) {
+        CUSTODIAN_RETURN_IF_ERROR(OnAccess(r, e));
+      } else if (e.type == "alerts.configured") {
+        Result<json::object> d = payload::ParseData(e);
+        if (!d.ok()) return d.status();
+        Result<AlertConfig*> c = r.Config();
+        if (!c.ok()) return c.status();
+        ApplyConfig(**c, *d);
+        r.ConfigChanged();
+      }
+    }
+    r.WriteBack();
+    return Status::Ok();
+  }
+
+ private:
+  static Status OnCustomer(Records& r, const Event& e) {
+    Result<CustomerRec*> c = r.Customer(e.stream);
+    if (!c.ok()) return c.status();
+    CustomerRec& rec = **c;
+    if (payload::IsStaff(e.actor)) rec.workers[e.actor] = std::max(rec.workers[e.actor], e.occurred_at.value());
+    const std::string& t = e.type;
+    if (t != "customer.owner_assigned" && t != "customer.team_changed" && t != "request.assigned" &&
+        t != "commitment.made" && t != "commitment.reassigned") {
+      return Status::Ok();
+    }
+    Result<json::object> parsed = payload::ParseData(e);
+    if (!parsed.ok()) return parsed.status();
+    const json::object& d = *parsed;
+    std::string worker;
+    if (t == "customer.owner_assigned") {
+      rec.owner = Str(d, "owner");
+    } else if (t == "customer.team_changed") {
+      rec.team = Str(d, "team");
+    } else if (t == "request.assigned") {
+      worker = Str(d, "assignee");
+    } else if (t == "commitment.made") {
+      worker = Str(d, "owner");
+    } else {
+      worker = Str(d, "to");
+    }
+    if (payload::IsStaff(worker)) rec.workers[worker] = std::max(rec.workers[worker], e.occurred_at.value());
+    return Status::Ok();
+  }
+
+  static Status OnStaff(Records& r, const Event& e) {
+    const std::string& t = e.type;
+    if (t != "staff.joined" && t != "staff.role_changed" && t != "staff.departure_announced" && t != "staff.departed") {
+      return Status::Ok();
+    }
+    Result<StaffRec*> s = r.Staff(e.stream);
+    if (!s.ok()) return s.status();
+    StaffRec& rec = **s;
+    if (t == "staff.departed") {
+      rec.departed = e.occurred_at;
+      return Status::Ok();
+    }
+    if (t == "staff.departure_announced") {
+      rec.announced = e.occurred_at;
+      return Status::Ok();
+    }
+    Result<json::object> d = payload::ParseData(e);
+    if (!d.ok()) return d.status();
+    if (std::string role = Str(*d, "role"); !role.empty()) rec.role = std::move(role);
+    if (std::string team = Str(*d, "team"); !team.empty()) rec.team = std::move(team);
+    if (t == "staff.joined") {
+      if (!rec.first_day) rec.first_day = DayOf(e.occurred_at);
+      rec.departed.reset();
+      rec.announced.reset();
+    }
+    return Status::Ok();
+  }
+
+  static Result<bool> Serves(Records& r, const std::string& staff, const StaffRec& s, const std::string& customer,
+                             Timestamp at) {
+    if (CompanyWide(s.role)) return true;
+    Result<CustomerRec*> c = r.Customer(customer);
+    if (!c.ok()) return c.status();
+    const CustomerRec& rec = **c;
+    if (rec.owner == staff) return true;
+    if (!s.team.empty() && rec.team == s.team) return true;
+    if (auto it = rec.workers.find(staff); it != rec.workers.end() &&
+                                           at.value() - it->second <= int64_t{kServeDays} * kMicrosPerDay) {
+      return true;
+    }
+    if (Contains(s.role, "manager") && !s.team.empty() && payload::IsStaff(rec.owner)) {
+      Result<StaffRec*> owner = r.Staff(rec.owner);
+      if (!owner.ok()) return owner.status();
+      if ((*owner)->team == s.team) return true;
+    }
+    return false;
+  }
+
+  static Status OnAccess(Records& r, const Event& e) {
+    const bool exported = e.type == "data.exported";
+    if (!exported && e.type != "data.viewed") return Status::Ok();
+    const std::string staff = e.stream.substr(7);
+    Result<json::object> parsed = payload::ParseData(e);
+    if (!parsed.ok()) return parsed.status();
+    const json::object& d = *parsed;
+    std::vector<std::string> customers;
+    if (auto it = d.find("customers"); it != d.end()) customers = StringsOf(it->value());
+    Result<AlertConfig*> config = r.Config();
+    if (!config.ok()) return config.status();
+    const AlertConfig& c = **config;
+    Result<StaffRec*> found = r.Staff(staff);
+    if (!found.ok()) return found.status();
+    StaffRec& s = **found;
+
+    const int64_t day = DayOf(e.occurred_at);
+    if (!s.first_day || day < *s.first_day) s.first_day = day;
+    Day& today = DayEntry(s, day);
+    const bool leaving = s.announced && !(e.occurred_at < *s.announced);
+    std::vector<Finding> findings;
+    auto base = [&](const char* rule) {
+      Finding f;
+      f.rule = rule;
+      f.staff = staff;
+      f.leaving = leaving;
+      f.day = day;
+      f.at = e.occurred_at;
+      f.window_from = Timestamp(day * kMicrosPerDay);
+      f.window_to = Timestamp((day + 1) * kMicrosPerDay - 1);
+      return f;
+    };
+    const std::string departure =
+        leaving ? fmt::format("; departure announced {}", FormatRfc3339(*s.announced).substr(0, 10)) : std::string();
+
+    // Volume against the person's own baseline.
+    auto volume = [&](const char* rule, uint64_t Day::*metric, std::vector<std::string> Day::*ids, uint64_t floor,
+                      const char* verb, const char* unit) {
+      if ((today.*ids).size() < kEvidencePerDay) (today.*ids).push_back(e.id.ToString());
+      const double median = Median(s, day, metric);
+      const double threshold = std::max(static_cast<double>(floor), (leaving ? c.baseline_factor_leaving : c.baseline_factor) * median);
+      const uint64_t total = today.*metric;
+      if (static_cast<double>(total) <= threshold) return;
+      Finding f = base(rule);
+      f.count = total;
+      f.threshold = threshold;
+      f.evidence = today.*ids;
+      f.summary = fmt::format("{} {} {} {} on {}, above the limit of {} (their 30-day median: {} a day{})", staff, verb,
+                              total, unit, DayText(day), FormatNumber(threshold), FormatNumber(median), departure);
+      findings.push_back(std::move(f));
+    };
+    if (exported) {
+      today.exported += static_cast<uint64_t>(Int(d, "records").value_or(0));
+      volume("export_volume", &Day::exported, &Day::export_ids,
+             leaving ? c.export_records_per_day_leaving : c.export_records_per_day, "exported", "records");
+      const uint64_t limit = leaving ? c.mass_export_customers_leaving : c.mass_export_customers;
+      if (customers.size() > limit) {
+        Finding f = base("mass_export");
+        f.count = customers.size();
+        f.threshold = static_cast<double>(limit);
+        f.customers = customers;
+        f.evidence = {e.id.ToString()};
+        f.window_from = f.window_to = e.occurred_at;
+        f.summary = fmt::format("{} exported {} customers in one export on {}, above the limit of {}{}", staff,
+                                customers.size(), DayText(day), limit, departure);
+        findings.push_back(std::move(f));
+      }
+    } else {
+      today.views += 1;
+      volume("view_volume", &Day::views, &Day::view_ids, leaving ? c.views_per_day_leaving : c.views_per_day,
+             "read customer data", "times");
+    }
+
+    // Customers they neither own nor serve.
+    for (const std::string& customer : customers) {
+      if (today.unserved.size() >= kUnservedKept) break;
+      if (std::find(today.unserved.begin(), today.unserved.end(), customer) != today.unserved.end()) continue;
+      Result<bool> serves = Serves(r, staff, s, customer, e.occurred_at);
+      if (!serves.ok()) return serves.status();
+      if (!*serves) today.unserved.push_back(customer);
+    }
+    const uint64_t unserved_limit = leaving ? c.unserved_customers_per_day_leaving : c.unserved_customers_per_day;
+    if (today.unserved.size() > unserved_limit) {
+      Finding f = base("unserved_access");
+      f.count = today.unserved.size();
+      f.threshold = static_cast<double>(unserved_limit);
+      f.customers = today.unserved;
+      f.evidence = {e.id.ToString()};
+      f.summary = fmt::format("{} read {} customers on {} that they neither own nor serve, above the limit of {}{}",
+                              staff, today.unserved.size(), DayText(day), unserved_limit, departure);
+      findings.push_back(std::move(f));
+    }
+
+    for (Finding& f : findings) {
+      const std::string day_text = DayText(f.day);
+      if (!s.fired.insert(f.rule + "/" + day_text).second) continue;  // once per person, rule and day
+      const std::string id = AlertId(f.rule, f.staff, day_text);
+      json::object data;
+      data["alert_id"] = id;
+      data["rule"] = f.rule;
+      data["severity"] = f.leaving ? "critical" : "warning";
+      data["staff"] = f.staff;
+      if (!f.customers.empty()) data["customers"] = Strings(f.customers);
+      data["evidence"] = Strings(f.evidence);
+      if (f.window_from) data["window_from"] = FormatRfc3339(*f.window_from);
+      if (f.window_to) data["window_to"] = FormatRfc3339(*f.window_to);
+      data["count"] = f.count;
+      data["threshold"] = Number(f.threshold);
+      data["summary"] = f.summary;
+      json::object stored;
+      stored["at"] = f.at.value();
+      stored["data"] = std::move(data);
+      r.Found(id, json::serialize(stored));
+    }
+    // Forget which rules fired on days that left the window.
+    const std::string oldest = DayText(s.days.front().day);
+    for (auto it = s.fired.begin(); it != s.fired.end();) {
+      it = it->substr(it->find('/') + 1) < oldest ? s.fired.erase(it) : std::next(it);
+    }
+    return Status::Ok();
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Projection> MakeAlertsProjection() { return std::make_unique<AlertsProjection>(); }
+
+std::string AlertConfigToJson(const AlertConfig& c) {
+  json::object o;
+  o["export_records_per_day"] = c.export_records_per_day;
+  o["export_records_per_day_leaving"] = c.export_records_per_day_leaving;
+  o["views_per_day"] = c.views_per_day;
+  o["views_per_day_leaving"] = c.views_per_day_leaving;
+  o["baseline_factor"] = Number(c.baseline_factor);
+  o["baseline_factor_leaving"] = Number(c.baseline_factor_leaving);
+  o["mass_export_customers"] = c.mass_export_customers;
+  o["mass_export_customers_leaving"] = c.mass_export_customers_leaving;
+  o["unserved_customers_per_day"] = c.unserved_customers_per_day;
+  o["unserved_customers_per_day_leaving"] = c.unserved_customers_per_day_leaving;
+  o["webhook"] = c.webhook.empty() ? "off" : c.webhook;
+  return json::serialize(o);
+}
+
+Result<AlertConfig> CurrentAlertConfig(const StateReader& state) {
+  Result<std::optional<std::string>> stored = state.Get("config");
+  if (!stored.ok()) return stored.status();
+  return *stored ? DecodeConfig(**stored) : AlertConfig{};
+}
+
+Result<std::vector<Event>> RaiseAlerts(EventLog& log) {
+  std::set<std::string> held;
+  Result<std::vector<Event>> stream = log.ReadStream("alerts", StreamVersion(0), Direction::kForward, SIZE_MAX);
+  if (!stream.ok()) return stream.status();
+  for (const Event& e : *stream) held.insert(e.id.ToString());
+
+  std::vector<Event> fresh;
+  Status inner = Status::Ok();
+  Status s = log.ProjectionScan(kAlertsProjection, "a/", [&](std::string_view key, std::string_view value) {
+    Result<json::object> o = payload::ParseState(value, key);
+    if (!o.ok()) {
+      inner = o.status();
+      return false;
+    }
+    Event e;
+    e.id = EventId::FromSeed("custodian alert|" + std::string(key.substr(2)));
+    if (held.count(e.id.ToString())) return true;
+    e.stream = "alerts";
+    e.type = "alert.raised";
+    e.actor = "system:alerts";
+    e.occurred_at = Timestamp(Int(*o, "at").value_or(0));
+    e.data = json::serialize(o->at("data"));
+    fresh.push_back(std::move(e));
+    return true;
+  });
+  if (!inner.ok()) return inner;
+  if (!s.ok()) return s;
+  if (fresh.empty()) return fresh;
+  std::sort(fresh.begin(), fresh.end(), [](const Event& a, const Event& b) {
+    return a.occurred_at != b.occurred_at ? a.occurred_at < b.occurred_at : a.id < b.id;
+  });
+  std::vector<AppendRequest> requests;
+  for (const Event& e : fresh) requests.push_back(AppendRequest{"alerts", ExpectedVersion::Any(), {e}});
+  Result<std::vector<AppendResult>> r = log.AppendBatch(std::move(requests));
+  if (!r.ok()) return r.status();
+  std::vector<Event> added;
+  for (size_t i = 0; i < fresh.size(); ++i) {
+    if ((*r)[i].written == 0) continue;  // another process raised it first
+    fresh[i].position = (*r)[i].positions.front();
+    added.push_back(std::move(fresh[i]));
+  }
+  return added;
+}
+
+Result<Alert> AlertFromEvent(const Event& e) {
+  Result<json::object> parsed = payload::ParseData(e);
+  if (!parsed.ok()) return parsed.status();
+  const json::object& d = *parsed;
+  Alert a;
+  a.alert_id = Str(d, "alert_id");
+  a.rule = Str(d, "rule");
+  a.severity = Str(d, "severity");
+  a.staff = Str(d, "staff");
+  a.summary = Str(d, "summary");
+  if (auto it = d.find("customers"); it != d.end()) a.customers = StringsOf(it->value());
+  if (auto it = d.find("evidence"); it != d.end()) a.evidence = StringsOf(it->value());
+  a.window_from = payload::Time(d, "window_from");
+  a.window_to = payload::Time(d, "window_to");
+  a.count = static_cast<uint64_t>(Int(d, "count").value_or(0));
+  if (auto it = d.find("threshold"); it != d.end() && it->value().is_number()) a.threshold = it->value().to_number<double>();
+  a.at = e.occurred_at;
+  a.position = e.position;
+  return a;
+}
+
+Result<std::vector<Alert>> ListAlerts(const EventLog& log) {
+  Result<std::vector<Event>> stream = log.ReadStream("alerts", StreamVersion(0), Direction::kForward, SIZE_MAX);
+  if (!stream.ok()) return stream.status();
+  std::vector<Alert> out;
+  for (const Event& e : *stream) {
+    if (e.type != "alert.raised") continue;
+    Result<Alert> a = AlertFromEvent(e);
+    if (!a.ok()) return a.status();
+    out.push_back(std::move(*a));
+  }
+  return out;
+}
+
+std::string AlertToJson(const Alert& a) {
+  json::object o;
+  o["position"] = a.position.value();
+  o["at"] = FormatRfc3339(a.at);
+  o["alert_id"] = a.alert_id;
+  o["rule"] = a.rule;
+  o["severity"] = a.severity;
+  o["staff"] = a.staff;
+  o["customers"] = Strings(a.customers);
+  o["evidence"] = Strings(a.evidence);
+  o["window_from"] = payload::TimeJson(a.window_from);
+  o["window_to"] = payload::TimeJson(a.window_to);
+  o["count"] = a.count;
+  o["threshold"] = Number(a.threshold);
+  o["summary"] = a.summary;
+  return json::serialize(o);
+}
+
+}  // namespace custodian

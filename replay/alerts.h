@@ -1,0 +1,96 @@
+// Exfiltration alerts (DESIGN.md, Departure and handover;
+// docs/access-and-alerts.md): rules over the access streams, evaluated by a
+// projection as the log grows.
+//
+// The rules, per member of staff and UTC day (the day an access occurred):
+//   export_volume    records exported that day > max(floor, factor x median),
+//                    the median of their own daily totals over the previous
+//                    30 days (days before their first event don't count)
+//   view_volume      reads (data.viewed events) that day, likewise
+//   mass_export      one export naming more than N customers
+//   unserved_access  more than N distinct customers read that day that they
+//                    neither own nor serve
+// Each has a stricter setting once the person's departure is announced
+// (staff.departure_announced occurred at or before the access), and then
+// its alerts are critical rather than warnings. Each rule fires at most once
+// per person and day, at the access that crossed the limit: a day exactly
+// at the limit raises nothing.
+//
+// "Serve": the customer's owner; staff of the customer's team; a sales
+// manager (role containing "manager") of the owner's team; anyone assigned
+// one of its requests or promises, or who recorded an event on it, within
+// the last 90 days; and company-wide roles (role containing "director",
+// "head_of", "compliance" or "auditor"), who serve every customer.
+//
+// The settings are alerts.configured events on the `alerts` stream (folded
+// in log order, so a change applies from then on and is on the record).
+//
+// The projection only finds alerts; RaiseAlerts turns each found alert into
+// an alert.raised event whose id and content derive from the alert, so
+// raising twice, from two processes or after a rebuild, adds nothing.
+//
+// Stored state, keys under the projection "alerts":
+//   config           the settings in force (AlertConfig)
+//   s/<staff>        role, team, announced and departed times, first day,
+//                    the last 31 days' totals and which rules fired
+//   c/<customer>     owner, team, and who worked on it last when
+//   a/<alert id>     a found alert: the alert.raised data and its time
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/event.h"
+#include "core/status.h"
+#include "core/types.h"
+#include "replay/projection.h"
+#include "replay/state_reader.h"
+#include "storage/event_log.h"
+
+namespace custodian {
+
+struct AlertConfig {
+  uint64_t export_records_per_day = 1'000, export_records_per_day_leaving = 500;
+  uint64_t views_per_day = 100, views_per_day_leaving = 40;
+  double baseline_factor = 5, baseline_factor_leaving = 2;
+  uint64_t mass_export_customers = 100, mass_export_customers_leaving = 25;
+  uint64_t unserved_customers_per_day = 20, unserved_customers_per_day_leaving = 5;
+  std::string webhook;  // http:// URL; empty: none
+};
+
+inline constexpr int kBaselineDays = 30;
+inline constexpr int kServeDays = 90;
+
+inline constexpr char kAlertsProjection[] = "alerts";
+std::unique_ptr<Projection> MakeAlertsProjection();
+
+struct Alert {
+  std::string alert_id, rule, severity, staff, summary;
+  std::vector<std::string> customers, evidence;  // evidence: event ids
+  std::optional<Timestamp> window_from, window_to;
+  uint64_t count = 0;
+  double threshold = 0;
+  Timestamp at;        // when the access that fired it occurred
+  Position position;   // of the alert.raised event, once raised
+};
+
+// The settings in force at the projection's checkpoint (the defaults when
+// none were configured).
+Result<AlertConfig> CurrentAlertConfig(const StateReader& state);
+// The alerts.configured data that sets `c` (every field).
+std::string AlertConfigToJson(const AlertConfig& c);
+
+// Appends alert.raised for every alert the stored projection found that the
+// `alerts` stream does not hold yet; returns the events it added, in time
+// order. Run it after the projection caught up.
+Result<std::vector<Event>> RaiseAlerts(EventLog& log);
+
+// Every alert.raised in the `alerts` stream, oldest first.
+Result<std::vector<Alert>> ListAlerts(const EventLog& log);
+Result<Alert> AlertFromEvent(const Event& e);
+std::string AlertToJson(const Alert& a);
+
+}  // namespace custodian

@@ -1,0 +1,294 @@
+// Who read what (custodian access) and exfiltration alerts (custodian alerts):
+// replay/access.h and replay/alerts.h; docs/access-and-alerts.md.
+#include <boost/json.hpp>
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <set>
+
+#include "core/json.h"
+#include "core/time.h"
+#include "replay/access.h"
+#include "replay/alerts.h"
+#include "replay/payload_fields.h"
+#include "tools/cli.h"
+
+namespace json = boost::json;
+
+namespace custodian::cli {
+namespace {
+
+std::string Minute(Timestamp t) {
+  std::string s = FormatRfc3339(t).substr(0, 16);
+  s[10] = ' ';
+  return s;
+}
+
+// "customer-1, customer-2, customer-3 and 12 more"
+std::string Some(const std::vector<std::string>& items, size_t shown = 3) {
+  std::string out;
+  for (size_t i = 0; i < items.size() && i < shown; ++i) out += (i ? ", " : "") + items[i];
+  if (items.size() > shown) out += fmt::format(" and {} more", items.size() - shown);
+  return out.empty() ? "-" : out;
+}
+
+std::vector<std::string> CustomersOf(const json::object& d) {
+  std::vector<std::string> out;
+  if (auto it = d.find("customers"); it != d.end() && it->value().is_array()) {
+    for (const json::value& v : it->value().get_array()) {
+      if (v.is_string()) out.emplace_back(v.get_string());
+    }
+  }
+  return out;
+}
+
+int AccessByStaff(const Globals& g, const std::string& reader, const std::string& staff,
+                  std::optional<Timestamp> from, std::optional<Timestamp> to, bool json) {
+  bool caught_up = false;
+  Result<std::unique_ptr<EventLog>> log = OpenForQuery(g, &caught_up);
+  if (!log.ok()) return Fail(log.status());
+  Result<std::vector<Event>> events =
+      (*log)->ReadStream("access-" + staff, StreamVersion(0), Direction::kForward, SIZE_MAX);
+  if (!events.ok()) return Fail(events.status());
+  struct Row {
+    const Event* e;
+    json::object d;
+  };
+  std::vector<Row> rows;
+  std::set<std::string> customers;
+  uint64_t views = 0, exports = 0, exported_records = 0;
+  for (const Event& e : *events) {
+    if ((from && e.occurred_at < *from) || (to && !(e.occurred_at < *to))) continue;
+    Result<json::object> d = payload::ParseData(e);
+    if (!d.ok()) return Fail(d.status());
+    for (std::string& c : CustomersOf(*d)) customers.insert(std::move(c));
+    if (e.type == "data.exported") {
+      ++exports;
+      exported_records += static_cast<uint64_t>(payload::Int(*d, "records").value_or(0));
+    } else {
+      ++views;
+    }
+    rows.push_back(Row{&e, std::move(*d)});
+  }
+  // This listing names customers: it is a read too.
+  Access a{reader, false, "access_log", {customers.begin(), customers.end()}, rows.size(), "", "cli"};
+  if (Status s = RecordAccess(g, **log, a); !s.ok()) return Fail(s);
+  if (json) {
+    for (const Row& r : rows) fmt::print("{}\n", EventToJson(*r.e, JsonFields::kWithLogFields));
+    return kExitOk;
+  }
+  fmt::print("{}: {} reads and {} exports ({} records) of {} customers{}{}\n", staff, Thousands(views),
+             Thousands(exports), Thousands(exported_records), Thousands(customers.size()),
+             from ? ", from " + FormatRfc3339(*from) : "", to ? ", before " + FormatRfc3339(*to) : "");
+  if (rows.empty()) return kExitOk;
+  fmt::print("\n{:<16}  {:<9} {:<18} {:>8}  {:<6} {}\n", "WHEN (UTC)", "WHAT", "VIEW / SCOPE", "RECORDS", "FORMAT",
+             "CUSTOMERS");
+  for (const Row& r : rows) {
+    const bool exported = r.e->type == "data.exported";
+    fmt::print("{:<16}  {:<9} {:<18} {:>8}  {:<6} {}\n", Minute(r.e->occurred_at), exported ? "exported" : "viewed",
+               payload::Str(r.d, exported ? "scope" : "view"),
+               Thousands(static_cast<uint64_t>(payload::Int(r.d, exported ? "records" : "count").value_or(0))),
+               exported ? payload::Str(r.d, "format") : "", Some(CustomersOf(r.d)));
+  }
+  return kExitOk;
+}
+
+int AccessToCustomer(const Globals& g, const std::string& reader, const std::string& customer,
+                     std::optional<Timestamp> from, std::optional<Timestamp> to, bool json) {
+  Result<QueryState> q = OpenQueryState(g, *MakeAccessProjection(), std::nullopt);
+  if (!q.ok()) return Fail(q.status());
+  Result<std::vector<AccessEntry>> entries = AccessesToCustomer(q->Reader(kAccessProjection), customer, from, to);
+  if (!entries.ok()) return Fail(entries.status());
+  Access a{reader, false, "access_log", {customer}, entries->size(), "", "cli"};
+  if (Status s = RecordAccess(g, *q->log, a); !s.ok()) return Fail(s);
+  if (json) {
+    for (const AccessEntry& e : *entries) fmt::print("{}\n", AccessEntryToJson(customer, e));
+    return kExitOk;
+  }
+  std::set<std::string> who;
+  for (const AccessEntry& e : *entries) who.insert(e.staff);
+  fmt::print("{}: read {} times by {} people{}{}\n", customer, Thousands(entries->size()), who.size(),
+             from ? ", from " + FormatRfc3339(*from) : "", to ? ", before " + FormatRfc3339(*to) : "");
+  if (entries->empty()) return kExitOk;
+  fmt::print("\n{:<16}  {:<10} {:<9} {:<18} {:>8}  {}\n", "WHEN (UTC)", "WHO", "WHAT", "VIEW / SCOPE", "RECORDS",
+             "IN THE SAME READ");
+  for (const AccessEntry& e : *entries) {
+    fmt::print("{:<16}  {:<10} {:<9} {:<18} {:>8}  {}\n", Minute(e.at), e.staff, e.exported ? "exported" : "viewed",
+               e.view, Thousands(e.records),
+               e.customers > 1 ? fmt::format("{} customers", Thousands(e.customers)) : std::string("this one"));
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int RunAccess(const Globals& g, const std::string& staff_id, const std::string& customer_id, const std::string& from,
+              const std::string& to, bool json) {
+  Result<std::string> reader = Reader(g, "access");
+  if (!reader.ok()) return UsageError(reader.status());
+  if (staff_id.empty() == customer_id.empty()) {
+    fmt::print(stderr, "custodian: give --staff (what one person read) or --customer (who read one customer)\n");
+    return kExitUsage;
+  }
+  Result<std::optional<Timestamp>> t_from = OptionalTime(from, "--from");
+  Result<std::optional<Timestamp>> t_to = OptionalTime(to, "--to");
+  if (!t_from.ok()) return Fail(t_from.status());
+  if (!t_to.ok()) return Fail(t_to.status());
+  if (!staff_id.empty()) {
+    Result<std::string> staff = StaffId(staff_id);
+    if (!staff.ok()) return Fail(staff.status());
+    return AccessByStaff(g, *reader, *staff, *t_from, *t_to, json);
+  }
+  Result<std::string> customer = CustomerStream(customer_id);
+  if (!customer.ok()) return Fail(customer.status());
+  return AccessToCustomer(g, *reader, *customer, *t_from, *t_to, json);
+}
+
+Result<std::vector<Event>> RaiseAndNotify(EventLog& log, bool quiet) {
+  Result<std::vector<Event>> raised = RaiseAlerts(log);
+  if (!raised.ok() || raised->empty()) return raised;
+  Result<AlertConfig> config = CurrentAlertConfig(StateReader::Stored(log, kAlertsProjection));
+  if (!config.ok()) return config.status();
+  for (const Event& e : *raised) {
+    if (!quiet) {
+      Result<Alert> a = AlertFromEvent(e);
+      if (a.ok()) fmt::print(stderr, "custodian: ALERT {} ({}): {}\n", a->alert_id, a->severity, a->summary);
+    }
+    if (config->webhook.empty()) continue;
+    if (Status s = PostJson(config->webhook, EventToJson(e, JsonFields::kWithLogFields)); !s.ok()) {
+      fmt::print(stderr, "custodian: warning: the alert webhook {} was not reached for position {}: {}\n",
+                 config->webhook, e.position.value(), s.message());
+    }
+  }
+  return raised;
+}
+
+int RunAlerts(const Globals& g, const std::string& staff_id, bool json) {
+  Result<std::string> reader = Reader(g, "alerts");
+  if (!reader.ok()) return UsageError(reader.status());
+  std::string staff;
+  if (!staff_id.empty()) {
+    Result<std::string> s = StaffId(staff_id);
+    if (!s.ok()) return Fail(s.status());
+    staff = *s;
+  }
+  bool caught_up = false;
+  Result<std::unique_ptr<EventLog>> log = OpenForQuery(g, &caught_up);  // raises what the rules found
+  if (!log.ok()) return Fail(log.status());
+  Result<std::vector<Alert>> alerts = ListAlerts(**log);
+  if (!alerts.ok()) return Fail(alerts.status());
+  std::erase_if(*alerts, [&](const Alert& a) { return !staff.empty() && a.staff != staff; });
+  std::set<std::string> customers;
+  for (const Alert& a : *alerts) customers.insert(a.customers.begin(), a.customers.end());
+  Access access{*reader, false, "alerts", {customers.begin(), customers.end()}, alerts->size(), "", "cli"};
+  if (Status s = RecordAccess(g, **log, access); !s.ok()) return Fail(s);
+  if (json) {
+    for (const Alert& a : *alerts) fmt::print("{}\n", AlertToJson(a));
+    return kExitOk;
+  }
+  if (alerts->empty()) {
+    fmt::print("no alerts{}\n", staff.empty() ? "" : " about " + staff);
+  } else {
+    fmt::print("{:<16}  {:<8} {:<16} {:<10} {}\n", "WHEN (UTC)", "SEVERITY", "RULE", "STAFF", "WHAT");
+    for (const Alert& a : *alerts) {
+      fmt::print("{:<16}  {:<8} {:<16} {:<10} {}\n", Minute(a.at), a.severity, a.rule, a.staff, a.summary);
+    }
+    fmt::print("\n{} alerts; each is an alert.raised event in the alerts stream (custodian read alerts --json)\n",
+               alerts->size());
+  }
+  if (!caught_up) {
+    fmt::print("(another process holds the store: it raises what the rules find since it last did)\n");
+  }
+  return kExitOk;
+}
+
+int RunAlertsConfig(const Globals& g, const std::vector<std::string>& settings, bool json) {
+  // The settings, as the data of an alerts.configured event.
+  json::object data;
+  static const std::set<std::string> kNumbers = {
+      "export_records_per_day", "export_records_per_day_leaving", "views_per_day",
+      "views_per_day_leaving", "baseline_factor", "baseline_factor_leaving",
+      "mass_export_customers", "mass_export_customers_leaving", "unserved_customers_per_day",
+      "unserved_customers_per_day_leaving"};
+  for (const std::string& kv : settings) {
+    const size_t eq = kv.find('=');
+    const std::string key = kv.substr(0, eq), value = eq == std::string::npos ? "" : kv.substr(eq + 1);
+    if (eq == std::string::npos || value.empty()) {
+      fmt::print(stderr, "custodian: --set {}: expected KEY=VALUE, e.g. mass_export_customers=150\n", kv);
+      return kExitUsage;
+    }
+    if (key == "webhook") {
+      if (value != "off" && !value.starts_with("http://")) {
+        fmt::print(stderr, "custodian: --set webhook={}: expected an http:// URL, or off\n", value);
+        return kExitUsage;
+      }
+      data["webhook"] = value;
+      continue;
+    }
+    if (!kNumbers.count(key)) {
+      std::string known = "webhook";
+      for (const std::string& k : kNumbers) known += ", " + k;
+      fmt::print(stderr, "custodian: --set {}: unknown setting; the settings are {}\n", key, known);
+      return kExitUsage;
+    }
+    char* end = nullptr;
+    const double v = std::strtod(value.c_str(), &end);
+    const bool whole = key.find("factor") == std::string::npos;
+    if (*end != 0 || v < 0 || (whole && v != static_cast<double>(static_cast<uint64_t>(v)))) {
+      fmt::print(stderr, "custodian: --set {}={}: expected {} number >= 0\n", key, value, whole ? "a whole" : "a");
+      return kExitUsage;
+    }
+    if (whole) {
+      data[key] = static_cast<uint64_t>(v);
+    } else {
+      data[key] = v;
+    }
+  }
+  std::string actor;
+  if (!settings.empty()) {
+    Result<std::string> who = Reader(g, "alerts config --set");
+    if (!who.ok()) return UsageError(who.status());
+    actor = *who;
+  }
+  bool caught_up = false;
+  Result<std::unique_ptr<EventLog>> log = OpenForQuery(g, &caught_up);
+  if (!log.ok()) return Fail(log.status());
+  if (!settings.empty()) {
+    if ((*log)->read_only()) {
+      fmt::print(stderr, "custodian: another process holds the store; change the settings through it\n");
+      return kExitStorage;
+    }
+    Event e;
+    e.id = EventId::Random();
+    e.stream = "alerts";
+    e.type = "alerts.configured";
+    e.actor = actor;
+    e.occurred_at = SystemClock().Now();
+    e.data = json::serialize(data);
+    Result<AppendResult> r = (*log)->Append("alerts", {e});
+    if (!r.ok()) return Fail(r.status());
+    ProjectionEngine engine(**log);
+    AddProjections(engine);
+    if (Status s = engine.CatchUp(); !s.ok()) return Fail(s);
+    caught_up = true;
+  }
+  Result<AlertConfig> config = caught_up ? CurrentAlertConfig(StateReader::Stored(**log, kAlertsProjection))
+                                         : Result<AlertConfig>(Status::FailedPrecondition(""));
+  if (!config.ok()) {
+    Result<MemoryState> state = ReplayLogAsOf(**log, *MakeAlertsProjection(), Timestamp(INT64_MAX));
+    if (!state.ok()) return Fail(state.status());
+    config = CurrentAlertConfig(StateReader::Memory(*state));
+    if (!config.ok()) return Fail(config.status());
+  }
+  const std::string text = AlertConfigToJson(*config);
+  if (json) {
+    fmt::print("{}\n", text);
+    return kExitOk;
+  }
+  if (!settings.empty()) fmt::print("recorded as alerts.configured by {}; the rules apply from now on\n\n", actor);
+  json::object o = json::parse(text).as_object();
+  for (const auto& kv : o) fmt::print("{:<36} {}\n", std::string(kv.key()), json::serialize(kv.value()));
+  return kExitOk;
+}
+
+}  // namespace custodian::cli
