@@ -88,16 +88,25 @@ Status AccessRecorder::Record(const Access& a) {
   if (!events.ok()) return events.status();
   std::lock_guard lock(mu_);
   for (Event& e : *events) pending_.push_back(std::move(e));
-  if (++pending_accesses_ >= batch_) return FlushLocked();
+  if (++pending_accesses_ >= batch_) return SubmitLocked();
   return Status::Ok();
 }
 
 Status AccessRecorder::Flush() {
   std::lock_guard lock(mu_);
-  return FlushLocked();
+  CUSTODIAN_RETURN_IF_ERROR(SubmitLocked());
+  return WaitLocked();
 }
 
-Status AccessRecorder::FlushLocked() {
+Status AccessRecorder::WaitLocked() {
+  if (!in_flight_.valid()) return Status::Ok();
+  Result<std::vector<AppendResult>> r = in_flight_.get();
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+Status AccessRecorder::SubmitLocked() {
+  // One batch in flight at a time: its error surfaces here, and memory stays bounded.
+  CUSTODIAN_RETURN_IF_ERROR(WaitLocked());
   if (pending_.empty()) return Status::Ok();
   // One request per stream, in the order the streams first appear.
   std::vector<AppendRequest> requests;
@@ -109,8 +118,8 @@ Status AccessRecorder::FlushLocked() {
   }
   pending_.clear();
   pending_accesses_ = 0;
-  Result<std::vector<AppendResult>> r = log_.AppendBatch(std::move(requests));
-  return r.ok() ? Status::Ok() : r.status();
+  in_flight_ = log_.AppendBatchAsync(std::move(requests));
+  return Status::Ok();
 }
 
 // --- The spool ---

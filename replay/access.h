@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -54,8 +55,11 @@ inline constexpr size_t kMaxCustomersPerAccessEvent = 10'000;
 Result<std::vector<Event>> AccessEvents(const Access& a, Timestamp now);
 
 // Records reads with a synced append per batch of `batch_accesses` reads
-// (and on Flush). Thread-safe. Record returns once the read is queued;
-// callers that must not show data before it is on disk call Flush.
+// (and on Flush). Thread-safe. A full batch is handed to the log's writer
+// without waiting (the next batch waits for it), so readers do not stall on
+// the sync. Record returns once the read is queued, with the error of an
+// earlier batch if one failed; callers that must not show data before its
+// record is on disk call Flush.
 class AccessRecorder {
  public:
   explicit AccessRecorder(EventLog& log, size_t batch_accesses = 256, Clock* clock = nullptr);
@@ -67,16 +71,20 @@ class AccessRecorder {
   Status Flush();
 
  private:
-  Status FlushLocked();
+  Status SubmitLocked();  // hands the pending batch to the log
+  Status WaitLocked();    // waits for the batch in flight
   EventLog& log_;
   const size_t batch_;
   Clock* clock_;
   std::mutex mu_;
   std::vector<Event> pending_;
   size_t pending_accesses_ = 0;
+  std::future<Result<std::vector<AppendResult>>> in_flight_;
 };
 
-// Writes `events` to a new file <data_dir>/access-spool/<first id>.jsonl and
+// Writes `events` to a new file <data_dir>/access-spool/<time>-<first id>.jsonl
+// (the first event's occurred_at in microseconds, 20 digits, so names sort
+// oldest first) and
 // syncs the file and the directory: once it returns Ok, the record survives
 // a crash.
 Status SpoolAccess(const std::string& data_dir, std::span<const Event> events);

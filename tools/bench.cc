@@ -31,6 +31,12 @@
 //                           random business time (ReplayCustomer: read the
 //                           stream, fold the events up to T), in the imported
 //                           store; p50 / p99 latency over 500 replays. No peer.
+//   audited_read            the read_stream reads (10 x --samples), each
+//                           recorded as a data.viewed event through an
+//                           AccessRecorder (replay/access.h: one synced
+//                           append per 256 reads). The "peer" column is the
+//                           same reads without recording: the bound
+//                           is a slowdown of at most 10%.
 //   read_stream             all events of one random customer stream
 //                           (ReadStream forward; ~100 events per stream at the
 //                           default size); p50 / p99 latency over --samples
@@ -87,6 +93,7 @@
 #include <fmt/core.h>
 
 #include "core/event.h"
+#include "replay/access.h"
 #include "replay/customer.h"
 #include "core/sha256.h"
 #include "core/record.h"
@@ -131,10 +138,12 @@ constexpr uint64_t kImportMemoryLimitMiB = 512;
 
 const std::vector<std::string> kAllWorkloads = {"fdatasync",      "append_sync_single", "append_sync_concurrent",
                                                 "import_batched", "read_all",           "verify",
-                                                "read_stream",    "as_of"};
+                                                "read_stream",    "audited_read",       "as_of"};
 constexpr double kAsOfP99Millis = 5;
 constexpr int kAsOfEvents = 1000;
 constexpr double kVerifyEventsPerSecond = 300'000;
+constexpr double kAuditedVsUnaudited = 0.9;
+constexpr size_t kAuditBatch = 256;
 
 [[noreturn]] void Die(const std::string& what) {
   fmt::print(stderr, "custodian-bench: {}\n", what);
@@ -822,6 +831,16 @@ class Bench {
       if (custodian_) row.met = YesNo(row.custodian.value < kReadStreamP99Millis);
       rows.push_back(row);
     }
+    if (wants("audited_read")) {
+      EnsureImported();
+      Progress("audited_read");
+      Row row{"audited_read"};
+      Measure(
+          &row, [&](int) { return AuditedReads(true); }, [&](int) { return AuditedReads(false); });
+      row.target = fmt::format(">= {:.1f}x the same reads unaudited (peer column)", kAuditedVsUnaudited);
+      if (custodian_ && peer_) row.met = YesNo(row.custodian.value >= kAuditedVsUnaudited * row.peer.value);
+      rows.push_back(row);
+    }
     if (wants("as_of") && custodian_) {
       EnsureImported();
       Progress("as_of");
@@ -839,6 +858,36 @@ class Bench {
 
  private:
   enum class Better { kHigher, kLower };
+
+  // Reads random customer streams; with `audit`, records each read as a
+  // data.viewed of that customer by one of 40 readers, in batches.
+  Side AuditedReads(bool audit) {
+    auto log = OpenLog(CustodianStore(), Sync::kYes);
+    std::optional<AccessRecorder> recorder;
+    if (audit) recorder.emplace(*log, kAuditBatch);
+    std::mt19937_64 rng(opt_.seed);
+    const size_t n = 10 * opt_.samples;
+    uint64_t events = 0;
+    ResetPeakRss();
+    const auto start = SteadyClock::now();
+    for (size_t i = 0; i < n; ++i) {
+      const std::string stream = "customer-" + std::to_string(rng() % opt_.streams);
+      Result<std::vector<Event>> r = log->ReadStream(stream, StreamVersion(0), Direction::kForward, kMaxStreamRead);
+      Check(r.status(), "read stream " + stream);
+      events += r->size();
+      if (recorder) {
+        const Access a{"staff-" + std::to_string(1 + i % 40), false, "timeline", {stream}, r->size(), "", "api"};
+        Check(recorder->Record(a), "record the read");
+      }
+    }
+    if (recorder) Check(recorder->Flush(), "flush the access records");
+    const double rate = static_cast<double>(n) / SecondsSince(start);
+    return {true, rate, Rate(rate),
+            fmt::format("{} reads of {:.0f} events{}", Grouped(n), static_cast<double>(events) / n,
+                        audit ? fmt::format(", each recorded (one synced append per {})", kAuditBatch)
+                              : ", not recorded"),
+            PeakRssBytes()};
+  }
 
   // Adds a customer of kAsOfEvents events to the imported store (once), then
   // replays it as of random business times through the customer fold.

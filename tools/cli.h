@@ -50,6 +50,10 @@ Result<std::string> CustomerStream(const std::string& id);
 // An RFC 3339 option's value; nothing when empty; the error names `option`.
 Result<std::optional<Timestamp>> OptionalTime(const std::string& text, const char* option);
 
+// Opens the store read-write, or read-only when another process holds it:
+// for commands that only read but record who read.
+Result<std::unique_ptr<EventLog>> OpenForReading(const Globals& g);
+
 // Who reads, as "staff-<id>", from --as or $CUSTODIAN_AS: InvalidArgument
 // naming `command` when nobody was named. Commands that show customer data
 // call it before anything else.

@@ -152,10 +152,49 @@ Result<std::string> Reader(const Globals& g, std::string_view command) {
   return id;
 }
 
+Result<std::unique_ptr<EventLog>> OpenForReading(const Globals& g) {
+  Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadWrite);
+  if (log.ok() || log.status().code() != StatusCode::kFailedPrecondition) return log;
+  return OpenStore(g, EventLogOptions::Mode::kReadOnly);
+}
+
+namespace {
+
+// The log's actor rule for a reader whose read is spooled (the writer checks
+// it again when the spool is appended): they have joined and not left.
+Status CheckReaderEmployed(const EventLog& log, const std::string& staff) {
+  Result<std::vector<Event>> events = log.ReadStream(staff, StreamVersion(0), Direction::kForward, SIZE_MAX);
+  if (!events.ok()) return events.status();
+  bool joined = false;
+  const Event* left = nullptr;
+  for (const Event& e : *events) {
+    if (e.type == "staff.joined") {
+      joined = true;
+      left = nullptr;
+    } else if (e.type == "staff.departed") {
+      left = &e;
+    }
+  }
+  if (!joined) {
+    return Status::RuleViolation("rule 'actor': reader " + staff + " has never joined (no staff.joined on " + staff +
+                                 ")");
+  }
+  if (left) {
+    return Status::RuleViolation("rule 'actor': reader " + staff + " left on " + FormatRfc3339(left->occurred_at) +
+                                 " (position " + std::to_string(left->position.value()) + ") and can no longer act");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status RecordAccess(const Globals& g, EventLog& log, const Access& a) {
   Result<std::vector<Event>> events = AccessEvents(a, SystemClock().Now());
   if (!events.ok()) return events.status();
-  if (log.read_only()) return SpoolAccess(g.data_dir, *events);
+  if (log.read_only()) {
+    CUSTODIAN_RETURN_IF_ERROR(CheckReaderEmployed(log, a.staff));
+    return SpoolAccess(g.data_dir, *events);
+  }
   std::vector<AppendRequest> request{AppendRequest{events->front().stream, ExpectedVersion::Any(), std::move(*events)}};
   Result<std::vector<AppendResult>> r = log.AppendBatch(std::move(request));
   return r.ok() ? Status::Ok() : r.status();

@@ -165,7 +165,7 @@ int RunCustomerShow(const Globals& g, const std::string& id, const std::string& 
   const Timestamp now = SystemClock().Now();
 
   if (*knowledge || *business) {
-    Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadOnly);
+    Result<std::unique_ptr<EventLog>> log = OpenForReading(g);
     if (!log.ok()) return Fail(log.status());
     const AsOf mode = *knowledge ? AsOf::kKnowledge : AsOf::kBusiness;
     const Timestamp at = *knowledge ? **knowledge : **business;
@@ -237,7 +237,7 @@ int RunCustomerTimeline(const Globals& g, const std::string& id, bool json) {
   if (!stream.ok()) return Fail(stream.status());
   Result<std::string> reader = Reader(g, "customer timeline");
   if (!reader.ok()) return UsageError(reader.status());
-  Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadOnly);
+  Result<std::unique_ptr<EventLog>> log = OpenForReading(g);
   if (!log.ok()) return Fail(log.status());
   Result<Replay> r = ReplayCustomer(**log, *stream, std::nullopt, AsOf::kKnowledge);
   if (!r.ok()) return Fail(r.status());
@@ -289,7 +289,7 @@ int RunCustomerCustody(const Globals& g, const std::string& id, const std::strin
   if (!reader.ok()) return UsageError(reader.status());
   Result<std::optional<Timestamp>> when = OptionalTime(at, "--at");
   if (!when.ok()) return Fail(when.status());
-  Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadOnly);
+  Result<std::unique_ptr<EventLog>> log = OpenForReading(g);
   if (!log.ok()) return Fail(log.status());
   Result<Replay> r = ReplayCustomer(**log, *stream, std::nullopt, AsOf::kKnowledge);
   if (!r.ok()) return Fail(r.status());

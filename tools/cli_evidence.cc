@@ -211,10 +211,7 @@ int RunBundle(const Globals& g, const std::string& stream, const std::string& fr
   }
   // Signing a fresh checkpoint needs the store read-write; while another
   // process holds it, a stored checkpoint that covers the events will do.
-  Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadWrite);
-  if (!log.ok() && log.status().code() == StatusCode::kFailedPrecondition) {
-    log = OpenStore(g, EventLogOptions::Mode::kReadOnly);
-  }
+  Result<std::unique_ptr<EventLog>> log = OpenForReading(g);
   if (!log.ok()) return Fail(log.status());
   Result<Bundle> bundle = BuildEvidenceBundle(**log, request);
   if (!bundle.ok()) {

@@ -112,15 +112,19 @@ int RunHandoverPlan(const Globals& g, const std::string& from, const std::string
   e.source = "custodian handover plan";
   e.occurred_at = request.now;
   e.data = HandoverPlannedData(*plan);
-  Result<AppendResult> appended = (*log)->Append("system", {std::move(e)});
-  if (!appended.ok()) return Fail(appended.status().WithContext("recording the plan"));
-  const uint64_t position = appended->positions[0].value();
+  // The plan and the record that its author read the customers in it go in
+  // one atomic batch: a reader the rules refuse records no plan either.
   std::vector<std::string> shown;
   for (const HandoverItem& item : plan->items) shown.push_back(item.customer);
-  if (Status recorded = RecordAccess(g, **log, Access{*reader, false, "handover_plan", shown, shown.size(), "", "cli"});
-      !recorded.ok()) {
-    return Fail(recorded);
-  }
+  Result<std::vector<Event>> read =
+      AccessEvents(Access{*reader, false, "handover_plan", shown, shown.size(), "", "cli"}, request.now);
+  if (!read.ok()) return Fail(read.status());
+  std::vector<AppendRequest> batch;
+  batch.push_back(AppendRequest{"system", ExpectedVersion::Any(), {std::move(e)}});
+  batch.push_back(AppendRequest{read->front().stream, ExpectedVersion::Any(), std::move(*read)});
+  Result<std::vector<AppendResult>> appended = (*log)->AppendBatch(std::move(batch));
+  if (!appended.ok()) return Fail(appended.status().WithContext("recording the plan"));
+  const uint64_t position = (*appended)[0].positions[0].value();
 
   if (json) {
     fmt::print("{}\n", PlanJson(*plan, position));
@@ -276,7 +280,7 @@ int RunHandoverReport(const Globals& g, const std::string& handover_id, const st
   }
   Result<std::string> reader = Reader(g, "handover report");
   if (!reader.ok()) return UsageError(reader.status());
-  Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadOnly);
+  Result<std::unique_ptr<EventLog>> log = OpenForReading(g);
   if (!log.ok()) return Fail(log.status());
   Result<std::vector<Event>> system = (*log)->ReadStream("system", StreamVersion(0), Direction::kForward, SIZE_MAX);
   if (!system.ok()) return Fail(system.status());

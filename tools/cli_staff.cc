@@ -53,7 +53,7 @@ void NoteIfBehind(const EventLog& log, std::string_view projection, bool caught_
 Result<QueryState> OpenQueryState(const Globals& g, const Projection& projection, std::optional<Timestamp> as_of) {
   QueryState q;
   if (as_of) {
-    Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadOnly);
+    Result<std::unique_ptr<EventLog>> log = OpenForReading(g);
     if (!log.ok()) return log.status();
     q.log = std::move(*log);
     Result<MemoryState> state = ReplayLogAsOf(*q.log, projection, *as_of);

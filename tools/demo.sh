@@ -19,12 +19,17 @@ step "$bin --data $company demo"
 $bin --data "$company" demo | tee /tmp/custodian-demo-tour.txt
 handed_over=$(grep -o 'customer custody customer-[0-9]*' /tmp/custodian-demo-tour.txt | head -1 | cut -d' ' -f3)
 leaver=$(grep -o 'read access-staff-[0-9]*' /tmp/custodian-demo-tour.txt | head -1 | cut -d' ' -f2)
-run $bin --data "$company" customer custody "$handed_over"
+reader=$(grep -o -- '--as staff-[0-9]*' /tmp/custodian-demo-tour.txt | head -1 | cut -d' ' -f2)
+run $bin --data "$company" --as "$reader" customer custody "$handed_over"
 run $bin --data "$company" read "$leaver" --backwards --limit 3
 run $bin --data "$company" read "${leaver#access-}"
+step "the exfiltration rules: the leaver's exports raised alerts, nobody else's did"
+$bin --data "$company" --as "$reader" alerts | tail -6
+run $bin --data "$company" --as "$reader" access --customer "$handed_over" --from 2026-08-01T00:00:00Z
 run $bin --data "$company" verify
 
 export CUSTODIAN_DATA="$PWD/custodian-demo-evidence"
+export CUSTODIAN_AS=staff-3  # who reads: the sample company's sales manager
 rm -rf "$CUSTODIAN_DATA"
 
 run $bin init --origin crm.example.com/audit
