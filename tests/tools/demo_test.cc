@@ -10,6 +10,7 @@
 
 #include <fstream>
 #include <map>
+#include <span>
 #include <set>
 #include <string>
 #include <vector>
@@ -17,6 +18,8 @@
 #include "core/json.h"
 #include "core/time.h"
 #include "core/validation.h"
+#include "replay/alerts.h"
+#include "replay/projection.h"
 #include "tests/test_util.h"
 #include "tests/tools/cli_runner.h"
 
@@ -184,6 +187,39 @@ TEST_CASE("The leaver exports far more after announcing departure than their own
   const double baseline_per_30_days = static_cast<double>(before) * 30 / days;
   CHECK(static_cast<double>(after) > 20 * baseline_per_30_days);
   CHECK(tour.leaver_after_exported == after);
+}
+
+// The alerts the exfiltration rules find in a generated company, folded in
+// memory in the engine's chunks: staff -> alerts about them.
+std::map<std::string, int> AlertsByStaff(const std::vector<Event>& events) {
+  std::unique_ptr<Projection> alerts = MakeAlertsProjection();
+  MemoryState state;
+  for (size_t at = 0; at < events.size(); at += ProjectionEngine::kChunkEvents) {
+    const size_t n = std::min(ProjectionEngine::kChunkEvents, events.size() - at);
+    REQUIRE(alerts->Apply(std::span<const Event>(events.data() + at, n), state).ok());
+  }
+  std::map<std::string, int> by_staff;
+  for (const auto& [key, value] : state.contents()) {
+    if (!key.starts_with("a/")) continue;
+    ++by_staff[Str(boost::json::parse(value).as_object().at("data").as_object(), "staff")];
+  }
+  return by_staff;
+}
+
+TEST_CASE("The exfiltration rules raise alerts about the demo's leaver and about nobody else", "[demo][alerts]") {
+  // The default company (what `custodian demo` loads), and small ones of other seeds.
+  std::vector<demo::DemoConfig> configs = {demo::DemoConfig{}, Small(5), Small(7), Small(11)};
+  for (const demo::DemoConfig& config : configs) {
+    demo::DemoTour tour;
+    const std::vector<Event> events = Generate(config, &tour);
+    const std::map<std::string, int> alerts = AlertsByStaff(events);
+    INFO("seed " << config.seed << ", " << config.staff << " staff, " << events.size() << " events");
+    for (const auto& [staff, n] : alerts) {
+      INFO(staff << " has " << n << " alerts");
+      CHECK(staff == tour.leaver);
+    }
+    CHECK(alerts.count(tour.leaver) == 1);
+  }
 }
 
 // --- the command, through the real binary ---
