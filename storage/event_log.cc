@@ -141,6 +141,16 @@ class StreamKeyPrefix final : public rocksdb::SliceTransform {
   bool InDomain(const rocksdb::Slice& key) const override { return std::memchr(key.data(), 0, key.size()) != nullptr; }
 };
 
+// One prefix for every key: in a family whose keys only ever grow (events by
+// position, Merkle nodes by last leaf), each memtable insert then starts
+// where the previous one ended instead of at the skiplist's head.
+class WholeFamilyPrefix final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "custodian.WholeFamilyPrefix"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override { return rocksdb::Slice(key.data(), 0); }
+  bool InDomain(const rocksdb::Slice&) const override { return true; }
+};
+
 rocksdb::ColumnFamilyOptions FamilyOptions(const std::string& name, const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::ColumnFamilyOptions cf;
   rocksdb::BlockBasedTableOptions table;
@@ -167,8 +177,10 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const std::string& name, const std::s
     cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<StreamKeyPrefix>();
   } else if (name == keys::kEventsFamily) {
     cf.compression = rocksdb::kNoCompression;
+    cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<WholeFamilyPrefix>();
   } else if (name == keys::kMerkleFamily) {
     cf.compression = rocksdb::kNoCompression;  // hashes do not compress
+    cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<WholeFamilyPrefix>();
   }
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   return cf;

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build pkg-config
   librocksdb-dev libboost1.81-dev libboost-json1.81-dev libcereal-dev
-  catch2 libssl-dev libfmt-dev libcli11-dev
+  catch2 libssl-dev libfmt-dev libcli11-dev libjemalloc-dev
 )
 
 missing=()
