@@ -70,7 +70,6 @@ Result<std::vector<Event>> AccessEvents(const Access& a, Timestamp now) {
     e.actor = a.staff;
     e.occurred_at = now;
     e.data = json::serialize(d);
-    CUSTODIAN_RETURN_IF_ERROR(ValidateEvent(e, now));
     events.push_back(std::move(e));
   }
   return events;
@@ -126,6 +125,9 @@ Status AccessRecorder::SubmitLocked() {
 
 Status SpoolAccess(const std::string& data_dir, std::span<const Event> events) {
   if (events.empty()) return Status::Ok();
+  // The log validates what is appended to it; the spool must not keep what
+  // it would refuse later.
+  for (const Event& e : events) CUSTODIAN_RETURN_IF_ERROR(ValidateEvent(e, e.occurred_at));
   const std::string dir = data_dir + "/" + kSpoolDir;
   std::error_code ec;
   fs::create_directories(dir, ec);

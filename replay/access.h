@@ -51,7 +51,8 @@ inline constexpr size_t kMaxCustomersPerAccessEvent = 10'000;
 
 // The events that record `a`, on access-<staff>, with random ids, occurring
 // at `now`. The customers are sorted and deduplicated. InvalidArgument when
-// the staff id is not "staff-<id>" or a customer id is malformed.
+// the staff id is not "staff-<id>"; the rest is validated where the events
+// go (the log's append, or SpoolAccess).
 Result<std::vector<Event>> AccessEvents(const Access& a, Timestamp now);
 
 // Records reads with a synced append per batch of `batch_accesses` reads
@@ -83,10 +84,10 @@ class AccessRecorder {
 };
 
 // Writes `events` to a new file <data_dir>/access-spool/<time>-<first id>.jsonl
-// (the first event's occurred_at in microseconds, 20 digits, so names sort
-// oldest first) and
-// syncs the file and the directory: once it returns Ok, the record survives
-// a crash.
+// (time: the first event's occurred_at in microseconds, 20 digits, so names
+// sort oldest first) and syncs the file and the directory: once it returns
+// Ok, the record survives a crash. InvalidArgument, writing nothing, for an
+// event ValidateEvent refuses.
 Status SpoolAccess(const std::string& data_dir, std::span<const Event> events);
 
 struct SpoolDrain {

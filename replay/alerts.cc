@@ -174,6 +174,10 @@ AlertConfig DecodeConfig(std::string_view text) {
 
 // --- The fold ---
 
+// The key of the n-th alert found (from 0): in the order found.
+std::string AlertKey(uint64_t n) { return fmt::format("a/{:020}", n); }
+
+
 // The records a chunk touches, read once and written back at its end.
 class Records {
  public:
@@ -190,13 +194,30 @@ class Records {
     return &*config_;
   }
   void ConfigChanged() { config_dirty_ = true; }
-  void Found(const std::string& alert_id, std::string value) { alerts_.emplace_back("a/" + alert_id, std::move(value)); }
+  // Numbers a newly found alert; one found before (same rule, person and
+  // day) is not found again.
+  Status Found(const std::string& alert_id, std::string value) {
+    if (found_ids_.count(alert_id)) return Status::Ok();
+    Result<std::optional<std::string>> known = state_.Get("i/" + alert_id);
+    if (!known.ok()) return known.status();
+    if (*known) return Status::Ok();
+    if (!found_) {
+      Result<std::optional<std::string>> n = state_.Get("n");
+      if (!n.ok()) return n.status();
+      found_ = *n ? std::stoull(**n) : 0;
+    }
+    found_ids_.insert(alert_id);
+    alerts_.emplace_back(AlertKey((*found_)++), std::move(value));
+    return Status::Ok();
+  }
 
   void WriteBack() {
     for (auto& [key, s] : staff_) state_.Put(key, Encode(s));
     for (auto& [key, c] : customers_) state_.Put(key, Encode(c));
     if (config_dirty_) state_.Put("config", AlertConfigToJson(*config_));
     for (auto& [key, value] : alerts_) state_.Put(key, std::move(value));
+    for (const std::string& id : found_ids_) state_.Put("i/" + id, "");
+    if (!alerts_.empty()) state_.Put("n", std::to_string(*found_));
   }
 
  private:
@@ -221,6 +242,8 @@ class Records {
   std::optional<AlertConfig> config_;
   bool config_dirty_ = false;
   std::vector<std::pair<std::string, std::string>> alerts_;
+  std::set<std::string> found_ids_;   // alert ids found in this chunk
+  std::optional<uint64_t> found_;     // alerts found so far, all chunks
 };
 
 Day& DayEntry(StaffRec& s, int64_t day) {
@@ -493,7 +516,7 @@ class AlertsProjection final : public Projection {
       json::object stored;
       stored["at"] = f.at.value();
       stored["data"] = std::move(data);
-      r.Found(id, json::serialize(stored));
+      CUSTODIAN_RETURN_IF_ERROR(r.Found(id, json::serialize(stored)));
     }
     // Forget which rules fired on days that left the window.
     const std::string oldest = DayText(s.days.front().day);
@@ -531,36 +554,37 @@ Result<AlertConfig> CurrentAlertConfig(const StateReader& state) {
 }
 
 Result<std::vector<Event>> RaiseAlerts(EventLog& log) {
-  std::set<std::string> held;
-  Result<std::vector<Event>> stream = log.ReadStream("alerts", StreamVersion(0), Direction::kForward, SIZE_MAX);
-  if (!stream.ok()) return stream.status();
-  for (const Event& e : *stream) held.insert(e.id.ToString());
-
+  Result<std::optional<std::string>> count = log.ProjectionGet(kAlertsProjection, "n");
+  if (!count.ok()) return count.status();
+  const uint64_t found = *count ? std::stoull(**count) : 0;
+  // Raising appends every alert not yet raised, in the order found, in one
+  // atomic batch: when alert k is in the log, so is every alert before it.
+  // So walk back from the newest only until one is there (usually at once).
   std::vector<Event> fresh;
-  Status inner = Status::Ok();
-  Status s = log.ProjectionScan(kAlertsProjection, "a/", [&](std::string_view key, std::string_view value) {
-    Result<json::object> o = payload::ParseState(value, key);
-    if (!o.ok()) {
-      inner = o.status();
-      return false;
-    }
+  for (uint64_t k = found; k > 0; --k) {
+    const std::string key = AlertKey(k - 1);
+    Result<std::optional<std::string>> stored = log.ProjectionGet(kAlertsProjection, key);
+    if (!stored.ok()) return stored.status();
+    if (!*stored) return Status::Corruption("the alerts projection counts " + std::to_string(found) +
+                                            " alerts but holds no " + key);
+    Result<json::object> o = payload::ParseState(**stored, key);
+    if (!o.ok()) return o.status();
+    const json::value* data = o->if_contains("data");
+    if (!data || !data->is_object()) return Status::Corruption("stored state of " + key + " has no alert data");
     Event e;
-    e.id = EventId::FromSeed("custodian alert|" + std::string(key.substr(2)));
-    if (held.count(e.id.ToString())) return true;
+    e.id = EventId::FromSeed("custodian alert|" + Str(data->get_object(), "alert_id"));
+    Result<bool> raised = log.Contains(e.id);
+    if (!raised.ok()) return raised.status();
+    if (*raised) break;
     e.stream = "alerts";
     e.type = "alert.raised";
     e.actor = "system:alerts";
     e.occurred_at = Timestamp(Int(*o, "at").value_or(0));
-    e.data = json::serialize(o->at("data"));
+    e.data = json::serialize(*data);
     fresh.push_back(std::move(e));
-    return true;
-  });
-  if (!inner.ok()) return inner;
-  if (!s.ok()) return s;
+  }
   if (fresh.empty()) return fresh;
-  std::sort(fresh.begin(), fresh.end(), [](const Event& a, const Event& b) {
-    return a.occurred_at != b.occurred_at ? a.occurred_at < b.occurred_at : a.id < b.id;
-  });
+  std::reverse(fresh.begin(), fresh.end());  // in the order found
   std::vector<AppendRequest> requests;
   for (const Event& e : fresh) requests.push_back(AppendRequest{"alerts", ExpectedVersion::Any(), {e}});
   Result<std::vector<AppendResult>> r = log.AppendBatch(std::move(requests));

@@ -34,7 +34,10 @@
 //   s/<staff>        role, team, announced and departed times, first day,
 //                    the last 31 days' totals and which rules fired
 //   c/<customer>     owner, team, and who worked on it last when
-//   a/<alert id>     a found alert: the alert.raised data and its time
+//   n                how many alerts were found
+//   a/<n, 20 digits> the n-th alert found (from 0): the alert.raised data and
+//                    the time of the access that fired it
+//   i/<alert id>     marks an alert id as found, so it is never found twice
 #pragma once
 
 #include <cstdint>
@@ -84,8 +87,9 @@ Result<AlertConfig> CurrentAlertConfig(const StateReader& state);
 std::string AlertConfigToJson(const AlertConfig& c);
 
 // Appends alert.raised for every alert the stored projection found that the
-// `alerts` stream does not hold yet; returns the events it added, in time
-// order. Run it after the projection caught up.
+// log does not hold yet, in the order found, in one atomic batch; returns the
+// events it added. Usually one lookup: the newest found alert is raised.
+// Run it after the projection caught up.
 Result<std::vector<Event>> RaiseAlerts(EventLog& log);
 
 // Every alert.raised in the `alerts` stream, oldest first.

@@ -34,6 +34,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -234,6 +235,14 @@ class EventLog {
 
   // NotFound when the stream has no events.
   Result<StreamInfo> GetStreamInfo(std::string_view stream) const;
+
+  // Whether an event with this id is in the log.
+  Result<bool> Contains(const EventId& id) const;
+
+  // What the append rules (EventLogOptions::rules) would say of `events`,
+  // in order, against the state committed so far; writes nothing. For a
+  // caller that holds the store read-only and keeps events to append later.
+  Status CheckRules(std::span<const Event> events) const;
 
   Result<LogStats> Stats() const;
 

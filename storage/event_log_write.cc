@@ -4,6 +4,7 @@
 
 #include <future>
 #include <unordered_map>
+#include <map>
 #include <unordered_set>
 
 #include "core/canonical.h"
@@ -343,11 +344,7 @@ Status EventLog::StageWrite(PendingWrite& op, RoundState& round, std::vector<App
     void Put(std::string key, std::string value) override { mine_[std::move(key)] = std::move(value); }
     Result<bool> EventExists(const EventId& id) override {
       if (mine_ids_.count(id) || round_.ids.count(id)) return true;
-      std::string value;
-      rocksdb::Status s = log_->db_->Get(rocksdb::ReadOptions(), log_->ids_cf_, keys::IdKey(id), &value);
-      if (s.IsNotFound()) return false;
-      CUSTODIAN_RETURN_IF_ERROR(FromRocks(s, "look up event " + id.ToString()));
-      return true;
+      return log_->Contains(id);
     }
     void Staged(const EventId& id) { mine_ids_.insert(id); }
     const std::map<std::string, std::string>& changes() const { return mine_; }
@@ -477,6 +474,49 @@ Status EventLog::StageWrite(PendingWrite& op, RoundState& round, std::vector<App
     round.rules[key] = value;
   }
   round.next_position = next_position;
+  return Status::Ok();
+}
+
+Result<bool> EventLog::Contains(const EventId& id) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), ids_cf_, keys::IdKey(id), &value);
+  if (s.IsNotFound()) return false;
+  CUSTODIAN_RETURN_IF_ERROR(FromRocks(s, "look up event " + id.ToString()));
+  return true;
+}
+
+Status EventLog::CheckRules(std::span<const Event> events) const {
+  if (!options_.rules) return Status::Ok();
+  // The committed rule state, with the changes of the events checked so far.
+  class CommittedRules final : public RuleState {
+   public:
+    explicit CommittedRules(const EventLog& log) : log_(log) {}
+    Result<std::optional<std::string>> Get(std::string_view key) override {
+      const std::string k(key);
+      if (auto it = mine_.find(k); it != mine_.end()) return std::optional<std::string>(it->second);
+      std::string value;
+      rocksdb::Status s = log_.db_->Get(rocksdb::ReadOptions(), log_.meta_cf_, kRulePrefix + k, &value);
+      if (s.IsNotFound()) return std::optional<std::string>();
+      CUSTODIAN_RETURN_IF_ERROR(FromRocks(s, "read rule state " + k));
+      return std::optional<std::string>(std::move(value));
+    }
+    void Put(std::string key, std::string value) override { mine_[std::move(key)] = std::move(value); }
+    Result<bool> EventExists(const EventId& id) override {
+      if (mine_ids_.count(id)) return true;
+      return log_.Contains(id);
+    }
+    void Staged(const EventId& id) { mine_ids_.insert(id); }
+
+   private:
+    const EventLog& log_;
+    std::map<std::string, std::string> mine_;
+    std::unordered_set<EventId, EventIdHash> mine_ids_;
+  };
+  CommittedRules state(*this);
+  for (const Event& e : events) {
+    CUSTODIAN_RETURN_IF_ERROR(options_.rules(e, state));
+    state.Staged(e.id);
+  }
   return Status::Ok();
 }
 

@@ -63,6 +63,11 @@ Result<std::string> Reader(const Globals& g, std::string_view command);
 // next writer to append. A command shows nothing when this fails.
 Status RecordAccess(const Globals& g, EventLog& log, const Access& a);
 
+// Times for aligned listings, in UTC: "2026-03-01" and "2026-03-01 10:15";
+// "-" when absent.
+std::string Day(std::optional<Timestamp> t);
+std::string Minute(std::optional<Timestamp> t);
+
 // Event listings: aligned text with a header, or JSON Lines.
 void PrintHeader();
 void PrintEvent(const Event& e, bool json);

@@ -18,12 +18,6 @@ namespace json = boost::json;
 namespace custodian::cli {
 namespace {
 
-std::string Minute(Timestamp t) {
-  std::string s = FormatRfc3339(t).substr(0, 16);
-  s[10] = ' ';
-  return s;
-}
-
 // "customer-1, customer-2, customer-3 and 12 more"
 std::string Some(const std::vector<std::string>& items, size_t shown = 3) {
   std::string out;
@@ -44,8 +38,7 @@ std::vector<std::string> CustomersOf(const json::object& d) {
 
 int AccessByStaff(const Globals& g, const std::string& reader, const std::string& staff,
                   std::optional<Timestamp> from, std::optional<Timestamp> to, bool json) {
-  bool caught_up = false;
-  Result<std::unique_ptr<EventLog>> log = OpenForQuery(g, &caught_up);
+  Result<std::unique_ptr<EventLog>> log = OpenForReading(g);  // one stream: no projection needed
   if (!log.ok()) return Fail(log.status());
   Result<std::vector<Event>> events =
       (*log)->ReadStream("access-" + staff, StreamVersion(0), Direction::kForward, SIZE_MAX);
@@ -250,14 +243,11 @@ int RunAlertsConfig(const Globals& g, const std::vector<std::string>& settings, 
     if (!who.ok()) return UsageError(who.status());
     actor = *who;
   }
-  bool caught_up = false;
-  Result<std::unique_ptr<EventLog>> log = OpenForQuery(g, &caught_up);
-  if (!log.ok()) return Fail(log.status());
   if (!settings.empty()) {
-    if ((*log)->read_only()) {
-      fmt::print(stderr, "custodian: another process holds the store; change the settings through it\n");
-      return kExitStorage;
-    }
+    // A change needs the store read-write (OpenStore says so when another
+    // process holds it).
+    Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadWrite);
+    if (!log.ok()) return Fail(log.status());
     Event e;
     e.id = EventId::Random();
     e.stream = "alerts";
@@ -267,19 +257,11 @@ int RunAlertsConfig(const Globals& g, const std::vector<std::string>& settings, 
     e.data = json::serialize(data);
     Result<AppendResult> r = (*log)->Append("alerts", {e});
     if (!r.ok()) return Fail(r.status());
-    ProjectionEngine engine(**log);
-    AddProjections(engine);
-    if (Status s = engine.CatchUp(); !s.ok()) return Fail(s);
-    caught_up = true;
   }
-  Result<AlertConfig> config = caught_up ? CurrentAlertConfig(StateReader::Stored(**log, kAlertsProjection))
-                                         : Result<AlertConfig>(Status::FailedPrecondition(""));
-  if (!config.ok()) {
-    Result<MemoryState> state = ReplayLogAsOf(**log, *MakeAlertsProjection(), Timestamp(INT64_MAX));
-    if (!state.ok()) return Fail(state.status());
-    config = CurrentAlertConfig(StateReader::Memory(*state));
-    if (!config.ok()) return Fail(config.status());
-  }
+  Result<QueryState> q = OpenQueryState(g, *MakeAlertsProjection(), std::nullopt);
+  if (!q.ok()) return Fail(q.status());
+  Result<AlertConfig> config = CurrentAlertConfig(q->Reader(kAlertsProjection));
+  if (!config.ok()) return Fail(config.status());
   const std::string text = AlertConfigToJson(*config);
   if (json) {
     fmt::print("{}\n", text);

@@ -21,12 +21,6 @@
 namespace custodian::cli {
 namespace {
 
-std::string Day(std::optional<Timestamp> t) { return t ? FormatRfc3339(*t).substr(0, 10) : "-"; }
-std::string Minute(Timestamp t) {
-  std::string s = FormatRfc3339(t).substr(0, 16);
-  s[10] = ' ';
-  return s;
-}
 
 void PrintCustomer(const CustomerState& s, Timestamp now) {
   fmt::print("{}  {}\n", s.id, s.name.empty() ? "(no name registered)" : s.name);

@@ -50,7 +50,6 @@ class LoadProgress {
   std::chrono::steady_clock::time_point start_, last_;
 };
 
-std::string Day(Timestamp t) { return FormatRfc3339(t).substr(0, 10); }
 
 void PrintTour(const Globals& g, const demo::DemoTour& t) {
   const std::string c = "custodian --data " + g.data_dir + " --as " + t.reader;

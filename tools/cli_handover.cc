@@ -20,10 +20,7 @@ std::string StaffArg(const std::string& id) {
   return "staff-" + id;
 }
 
-// A version-4 UUID derived from `seed`, so that the same plan has the same id.
-EventId DerivedId(const std::string& seed) { return EventId::FromSeed(seed); }
 
-std::string Day(Timestamp t) { return FormatRfc3339(t).substr(0, 10); }
 
 void PrintItem(const HandoverItem& item, const std::string& leaver, Timestamp now) {
   const CustomerState& s = item.state;
@@ -105,7 +102,7 @@ int RunHandoverPlan(const Globals& g, const std::string& from, const std::string
   }
 
   Event e;
-  e.id = DerivedId("handover.planned|" + plan->id);
+  e.id = EventId::FromSeed("handover.planned|" + plan->id);  // the same plan, the same id
   e.stream = "system";
   e.type = "handover.planned";
   e.actor = "system:custodian";

@@ -17,13 +17,6 @@
 namespace custodian::cli {
 namespace {
 
-std::string Day(std::optional<Timestamp> t) { return t ? FormatRfc3339(*t).substr(0, 10) : "-"; }
-std::string Minute(std::optional<Timestamp> t) {
-  if (!t) return "-";
-  std::string s = FormatRfc3339(*t).substr(0, 16);
-  s[10] = ' ';
-  return s;
-}
 std::string OrDash(const std::string& s) { return s.empty() ? "-" : s; }
 
 // A duration for people: "45s", "12m", "3h05m", "2d04h".

@@ -93,7 +93,7 @@ TEST_CASE("The worked example's hashes are those of docs/event-format.md", "[can
   CHECK(HexOf(LeafHash(e)) == kExampleLeafHash);
 }
 
-TEST_CASE("The content hash is SHA-256 of the format byte and the content; the leaf hash of 0x00 and the bytes",
+TEST_CASE("The content hash is SHA-256 of the format byte and the content, the leaf hash of 0x00 and the bytes",
           "[canonical]") {
   const Event e = ExampleEvent();
   CHECK(ContentHash(e) == Sha256(std::string(1, '\x01') + CanonicalContent(e)));

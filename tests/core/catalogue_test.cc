@@ -329,7 +329,7 @@ TEST_CASE("The minimal form of each common event is accepted", "[catalogue]") {
   CHECK(Check("data.viewed", "access-staff-7", R"({"customers":[],"view":"search"})").ok());
 }
 
-TEST_CASE("Unknown extension fields are accepted; an optional field that is null counts as absent", "[catalogue]") {
+TEST_CASE("Unknown extension fields are accepted, an optional field that is null counts as absent", "[catalogue]") {
   CHECK(Check("interaction.logged", "customer-42",
               R"({"channel":"call","direction":"outbound","x_sentiment":0.4,"tags":["a"],"custom":{"n":[1,null]}})")
             .ok());

@@ -139,7 +139,7 @@ TEST_CASE("each request says when it was opened, assigned, answered and resolved
   CHECK(RequestAccountToJson(r3).find(R"("responsible":"staff-1")") != std::string::npos);
 }
 
-TEST_CASE("a commitment kept exactly at its due time is on time, one second later is late; overdue starts after now",
+TEST_CASE("a commitment kept exactly at its due time is on time, one second later is late, overdue starts after now",
           "[replay][accountability]") {
   CrmFixture f;
   AddHistory(f);
@@ -181,7 +181,7 @@ TEST_CASE("items count for the team their member of staff was in at the time", "
   CHECK(Of(only_south.by_staff, "staff-3").requests == 1);
 }
 
-TEST_CASE("the period keeps requests opened and commitments due within [from, to)", "[replay][accountability]") {
+TEST_CASE("the period keeps requests opened and commitments due from --from up to, not including, --to", "[replay][accountability]") {
   CrmFixture f;
   AddHistory(f);
   AccountabilityFilter period;

@@ -132,6 +132,28 @@ TEST_CASE("export_volume: a day at the floor raises nothing, one record more rai
   CHECK(f.Raise().empty());
 }
 
+TEST_CASE("alerts found since the last raise are all raised, in the order found, and only once", "[replay][alerts]") {
+  AlertsFixture f;
+  f.Export("staff-1", "2026-03-02T10:00:00Z", 1, 101, 101);   // mass_export
+  f.Export("staff-1", "2026-03-03T10:00:00Z", 1, 2, 1001);    // export_volume
+  f.Export("staff-2", "2026-03-04T10:00:00Z", 201, 202, 1001);  // export_volume by someone else
+  std::vector<Alert> alerts = f.Raise();
+  REQUIRE(alerts.size() == 3);
+  CHECK(alerts[0].rule == "mass_export");
+  CHECK(alerts[1].rule == "export_volume");
+  CHECK(alerts[2].staff == "staff-2");
+  CHECK(alerts[0].position.value() < alerts[1].position.value());
+  CHECK(alerts[1].position.value() < alerts[2].position.value());
+  CHECK(f.Raise().empty());
+  f.Export("staff-2", "2026-03-05T10:00:00Z", 201, 202, 1001);
+  alerts = f.Raise();
+  REQUIRE(alerts.size() == 1);
+  CHECK(alerts[0].window_from == T("2026-03-05T00:00:00Z"));
+  Result<std::vector<Alert>> all = ListAlerts(*f.log);
+  REQUIRE(all.ok());
+  CHECK(all->size() == 4);
+}
+
 TEST_CASE("the limit is the person's own 30-day median times the factor when that is above the floor",
           "[replay][alerts]") {
   AlertsFixture f;
@@ -168,7 +190,7 @@ TEST_CASE("after a departure is announced the limits are stricter and the alerts
   CHECK_THAT(alerts[0].summary, Catch::Contains("departure announced 2026-03-01"));
 }
 
-TEST_CASE("mass_export: more than N customers in one export; N is smaller for someone leaving", "[replay][alerts]") {
+TEST_CASE("mass_export: more than N customers in one export, N is smaller for someone leaving", "[replay][alerts]") {
   AlertsFixture f;
   f.Export("staff-1", "2026-03-02T10:00:00Z", 1, 100, 100);
   CHECK(f.Raise().empty());
@@ -206,7 +228,7 @@ TEST_CASE("view_volume: reads per day against the floor", "[replay][alerts]") {
   CHECK(alerts[0].evidence.size() == 20);  // the first 20 reads of the day
 }
 
-TEST_CASE("unserved_access: customers neither owned nor served, counted once a day; owners, managers and workers "
+TEST_CASE("unserved_access: customers neither owned nor served, counted once a day, owners, managers and workers "
           "serve",
           "[replay][alerts]") {
   AlertsFixture f;

@@ -43,7 +43,7 @@ bool Lists(const SilentReport& r, const std::string& customer) {
   return false;
 }
 
-TEST_CASE("a customer contacted exactly N days ago is not silent; N days and a second, or N+1 days, is",
+TEST_CASE("a customer contacted exactly N days ago is not silent, N days and a second, or N+1 days, is",
           "[replay][silent]") {
   CrmFixture f;
   AddHistory(f);

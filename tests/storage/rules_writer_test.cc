@@ -94,6 +94,37 @@ TEST_CASE("rule state survives a reopen, and a departure made earlier can't be r
   CHECK_THAT(assign.status().message(), Catch::Contains("rule 'assignment'"));
 }
 
+TEST_CASE("CheckRules judges events against the committed state, from a read-only open too, and writes nothing",
+          "[rules]") {
+  TempDir tmp;
+  FixedClock clock(*ParseRfc3339("2026-02-01T00:00:00Z"));
+  auto log = OpenWithRules(tmp.path(), &clock);
+  const Event joined = Joined("staff-7");
+  REQUIRE(log->Append("staff-7", {joined}).ok());
+  REQUIRE(log->Append("staff-8", {Joined("staff-8")}).ok());
+  REQUIRE(log->Append("staff-8", {Ev("staff-8", "staff.departed", "system:hr-sync", R"({})")}).ok());
+  CHECK(*log->Contains(joined.id));
+  CHECK_FALSE(*log->Contains(RandomId()));
+
+  EventLogOptions ro;
+  ro.mode = EventLogOptions::Mode::kReadOnly;
+  ro.rules = CheckRules;
+  Result<std::unique_ptr<EventLog>> reader = EventLog::Open(tmp.path(), ro);
+  REQUIRE(reader.ok());
+  for (EventLog* l : {log.get(), reader->get()}) {
+    const Event by_7 = Ev("customer-1", "note.added", "staff-7", R"({"text":"x"})");
+    CHECK(l->CheckRules(std::vector<Event>{by_7}).ok());
+    Status gone = l->CheckRules(std::vector<Event>{Ev("customer-1", "note.added", "staff-8", R"({"text":"x"})")});
+    CHECK(gone.code() == StatusCode::kRuleViolation);
+    CHECK_THAT(gone.message(), Catch::Contains("staff-8 left"));
+    // Earlier events of the same call count: staff-9 joins, then acts.
+    CHECK(l->CheckRules(std::vector<Event>{Joined("staff-9"), Ev("customer-1", "note.added", "staff-9", R"({"text":"x"})")})
+              .ok());
+    CHECK_FALSE(l->CheckRules(std::vector<Event>{Ev("customer-1", "note.added", "staff-9", R"({"text":"x"})")}).ok());
+  }
+  CHECK(log->end().value() == 3);  // nothing was written
+}
+
 TEST_CASE("appenders racing a departure: after it is acknowledged, nothing by the leaver is accepted", "[rules]") {
   TempDir tmp;
   FixedClock clock(*ParseRfc3339("2026-02-01T00:00:00Z"));

@@ -180,7 +180,7 @@ class ScopedEnv {
 
 // --- 1. who reads ---
 
-TEST_CASE("customer show without --as is refused and records nothing; with --as it records one data.viewed",
+TEST_CASE("customer show without --as is refused and records nothing, with --as it records one data.viewed",
           "[cli][access]") {
   SampleCompany c;
   c.reader = "";
@@ -339,7 +339,7 @@ TEST_CASE("each query records its own view: timeline, custody, portfolio, silent
   CHECK(Int(Data(orphans), "count") == 1);
 }
 
-TEST_CASE("bundle and handover report --out record data.exported; a report on screen records data.viewed",
+TEST_CASE("bundle and handover report --out record data.exported, a report on screen records data.viewed",
           "[cli][access]") {
   SampleCompany c;
   const std::string bundle_file = c.tmp.Sub("bundle.json");
@@ -470,7 +470,7 @@ TEST_CASE("a reader who has left is shown nothing by queries that open the store
 
 // --- 4. custodian access ---
 
-TEST_CASE("access --customer lists who read a customer; access --staff lists what one person read",
+TEST_CASE("access --customer lists who read a customer, access --staff lists what one person read",
           "[cli][access]") {
   SampleCompany c;
   REQUIRE(c.Cli({"customer", "show", "1001"}).exit_code == 0);

@@ -97,7 +97,7 @@ TEST_CASE("rebuild prints the same digest twice and a rule-breaking append chang
   CHECK(c.Cli({"rebuild", "unknown"}).exit_code == 2);
 }
 
-TEST_CASE("queries answer in full while another process holds the store; writes say it is in use",
+TEST_CASE("queries answer in full while another process holds the store, writes say it is in use",
           "[cli][customer]") {
   SampleCompany c;  // its projections were never built: nothing has queried it yet
   EventLogOptions options;
