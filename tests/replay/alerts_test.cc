@@ -107,7 +107,7 @@ TEST_CASE("export_volume: a day at the floor raises nothing, one record more rai
   const std::string second = f.Export("staff-1", "2026-03-02T11:00:00Z", 6, 6, 1);
   std::vector<Alert> alerts = f.Raise();
   REQUIRE(alerts.size() == 1);
-  const Alert& a = alerts[0];
+  const Alert a = alerts[0];  // a copy: `alerts` is assigned again below
   CHECK(a.rule == "export_volume");
   CHECK(a.staff == "staff-1");
   CHECK(a.severity == "warning");
