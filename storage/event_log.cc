@@ -7,7 +7,6 @@
 
 #include <rocksdb/cache.h>
 #include <rocksdb/filter_policy.h>
-#include <rocksdb/memtablerep.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_buffer_manager.h>
@@ -16,8 +15,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/canonical.h"
 #include "core/record.h"
 #include "storage/event_log_internal.h"
+#include "storage/id_index.h"
 #include "storage/keys.h"
 #include "storage/merkle_tree.h"
 
@@ -162,13 +163,10 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const std::string& name, const std::s
   table.pin_l0_filter_and_index_blocks_in_cache = true;
   if (name == keys::kIdsFamily) {
     // Nearly every id lookup is for a new id: a bloom filter answers it.
+    // The family is written behind the log, mostly as ingested table files
+    // (storage/id_index.h), so its memtable stays nearly empty.
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     cf.compression = rocksdb::kNoCompression;  // ids and hashes do not compress
-    // Ids are random: a hash memtable inserts and finds them in O(1) where a
-    // skiplist pays a cache miss per level. Its prefix is the whole id, so
-    // scans of this family need ReadOptions::total_order_seek.
-    cf.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(16));
-    cf.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory(1 << 20, 2, 4));
   } else if (name == keys::kStreamsFamily) {
     // Stream-index keys arrive in random order; a small memtable roughly
     // doubled import speed (DESIGN.md, Storage).
@@ -322,7 +320,23 @@ Status EventLog::LoadTail() {
     return FromRocks(s, "read the stream count");
   }
   PublishEnd(end);
-  return Status::Ok();
+
+  // The ids of the events the ids family does not hold yet, from the events.
+  if (!id_index_) {
+    id_index_ = std::make_unique<IdIndex>(
+        db_.get(), ids_cf_, meta_cf_, dir_, options_.id_spill_at, read_only(),
+        [this](uint64_t from, const IdIndex::Visit& visit) {
+          return ScanAll(Position(from), [&](const Event& e) {
+            visit(e.id, {e.position, ContentHash(e)});
+            return true;
+          });
+        });
+  }
+  if (read_only()) {
+    id_index_->Invalidate();  // loaded again on the next lookup
+    return Status::Ok();
+  }
+  return id_index_->Load();
 }
 
 EventLog::~EventLog() {
@@ -337,6 +351,10 @@ EventLog::~EventLog() {
       end().value() > writer_state_->last_checkpoint_size) {
     (void)SignCheckpoint();
   }
+  // What the ids family does not hold yet, so that the next open need not
+  // rebuild it. A failure here loses nothing: the events hold the ids.
+  if (id_index_) (void)id_index_->Close();
+  id_index_.reset();
   if (db_) {
     for (auto* h : handles_) (void)db_->DestroyColumnFamilyHandle(h);
     (void)db_->Close();

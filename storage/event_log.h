@@ -104,6 +104,9 @@ struct EventLogOptions {
   rocksdb::Env* env = nullptr;            // for fault injection; RocksDB's default when null
   size_t max_batch_bytes = 4 << 20;       // one group commit takes at most this much
   size_t max_batch_events = 20'000;       // ... and at most this many events
+  // The ids of this many events are held in memory before they are written
+  // to the ids family as one table file (storage/id_index.h).
+  size_t id_spill_at = 1 << 18;
 
   // When a new store is created: the origin line of its checkpoints and the
   // name of its Ed25519 checkpoint key, e.g. "crm.example.com/audit".
@@ -156,6 +159,7 @@ struct LogStats {
 };
 
 class EventLog;
+class IdIndex;
 
 // A cursor over the log that first catches up over stored events and then
 // follows new appends, with no gap and no duplicate at the switch: it reads
@@ -333,7 +337,7 @@ class EventLog {
   Status LoadOrCreateKeys(bool creating);
   Result<Hash256> ReadNode(uint8_t level, uint64_t index) const;
   std::optional<std::string> FindStreamIndexProblem() const;
-  std::optional<std::string> FindIdIndexProblem() const;
+  std::optional<std::string> FindIdIndexProblem(uint64_t indexed_to) const;
   // Waits until end() > `past` or the timeout passes or `cancelled` is set.
   void WaitForEnd(uint64_t past, std::chrono::milliseconds timeout, const std::atomic<bool>& cancelled);
 
@@ -366,6 +370,9 @@ class EventLog {
   bool stopping_ = false;
   std::atomic<bool> failed_{false};  // a write failed: refuse appends until reopened
   std::string failure_;              // why, guarded by queue_mu_
+
+  // The ids family, written behind the log (storage/id_index.h).
+  std::unique_ptr<IdIndex> id_index_;
 
   // Writer thread only.
   struct WriterState;

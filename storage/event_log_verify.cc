@@ -12,6 +12,7 @@
 #include "core/record.h"
 #include "storage/event_log.h"
 #include "storage/event_log_internal.h"
+#include "storage/id_index.h"
 #include "storage/keys.h"
 #include "storage/merkle_tree.h"
 
@@ -147,8 +148,11 @@ Result<VerifyReport> EventLog::Verify(const ProgressFn& progress) const {
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
   ro.readahead_size = 2 << 20;
-  ro.total_order_seek = true;  // the ids family has a prefix extractor
   ro.snapshot = snapshot ? snapshot->snapshot() : nullptr;
+  // The ids family holds the events below its watermark; the later ones it
+  // may hold already (storage/id_index.h).
+  Result<uint64_t> indexed_to = IdIndex::ReadWatermark(db_.get(), meta_cf_, ro);
+  if (!indexed_to.ok()) return indexed_to.status();
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_cf_));
   NodeCursor nodes(db_.get(), merkle_cf_, ro.snapshot);
   MerkleFrontier frontier;
@@ -246,8 +250,10 @@ Result<VerifyReport> EventLog::Verify(const ProgressFn& progress) const {
       const std::string version_bytes = keys::EncodeU64(e.version.value());
       const std::string position_bytes = keys::EncodeU64(position);
       streams_expected.Add({e.stream, std::string_view("\0", 1), version_bytes, position_bytes});
-      ids_expected.Add({e.id.AsBytes(), position_bytes,
-                        std::string_view(reinterpret_cast<const char*>(item.content_hash.data()), 32)});
+      if (position < *indexed_to) {
+        ids_expected.Add({e.id.AsBytes(), position_bytes,
+                          std::string_view(reinterpret_cast<const char*>(item.content_hash.data()), 32)});
+      }
       if (progress && position % 65536 == 0) progress(position, committed);
     }
   }
@@ -271,6 +277,10 @@ Result<VerifyReport> EventLog::Verify(const ProgressFn& progress) const {
                 " events but the log holds " + std::to_string(position) +
                 ": events were removed from the end (the log was rolled back)");
   }
+  if (*indexed_to > position) {
+    return fail("the id index holds the ids of " + std::to_string(*indexed_to) + " events but the log holds " +
+                std::to_string(position) + ": events were removed from the end (the log was rolled back)");
+  }
 
   // The indexes, as sets, against what the events say they must hold.
   SetDigest streams_found, ids_found;
@@ -280,7 +290,23 @@ Result<VerifyReport> EventLog::Verify(const ProgressFn& progress) const {
   }
   CUSTODIAN_RETURN_IF_ERROR(FromRocks(sit->status(), "scan the stream index"));
   std::unique_ptr<rocksdb::Iterator> iit(db_->NewIterator(ro, ids_cf_));
-  for (iit->SeekToFirst(); iit->Valid(); iit->Next()) ids_found.Add({iit->key().ToStringView(), iit->value().ToStringView()});
+  for (iit->SeekToFirst(); iit->Valid(); iit->Next()) {
+    Position p;
+    Hash256 hash;
+    if (keys::ParseIdValue(iit->value().ToStringView(), &p, &hash) && p.value() >= *indexed_to) {
+      // Written ahead of the watermark (a crash between the two): must be right.
+      std::string record;
+      Event e;
+      const bool right = db_->Get(ro, events_cf_, keys::EventKey(p), &record).ok() && DecodeRecord(record, &e).ok() &&
+                         e.id.AsBytes() == iit->key().ToStringView() && ContentHash(e) == hash;
+      if (!right) {
+        return fail("an id index entry past the index's watermark says position " + std::to_string(p.value()) +
+                    ", which holds another event");
+      }
+      continue;
+    }
+    ids_found.Add({iit->key().ToStringView(), iit->value().ToStringView()});
+  }
   CUSTODIAN_RETURN_IF_ERROR(FromRocks(iit->status(), "scan the id index"));
   if (!(streams_found == streams_expected)) {
     return fail(FindStreamIndexProblem().value_or("the stream index does not agree with the events (" +
@@ -288,7 +314,7 @@ Result<VerifyReport> EventLog::Verify(const ProgressFn& progress) const {
                                                   std::to_string(streams_expected.count()) + ")"));
   }
   if (!(ids_found == ids_expected)) {
-    return fail(FindIdIndexProblem().value_or("the id index does not agree with the events (" +
+    return fail(FindIdIndexProblem(*indexed_to).value_or("the id index does not agree with the events (" +
                                               std::to_string(ids_found.count()) + " entries, expected " +
                                               std::to_string(ids_expected.count()) + ")"));
   }
@@ -330,14 +356,13 @@ std::optional<std::string> EventLog::FindStreamIndexProblem() const {
   return std::nullopt;
 }
 
-std::optional<std::string> EventLog::FindIdIndexProblem() const {
+std::optional<std::string> EventLog::FindIdIndexProblem(uint64_t indexed_to) const {
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
-  ro.total_order_seek = true;  // the ids family has a prefix extractor
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_cf_));
   Event e;
   uint64_t count = 0;
-  for (it->SeekToFirst(); it->Valid(); it->Next(), ++count) {
+  for (it->SeekToFirst(); it->Valid() && count < indexed_to; it->Next(), ++count) {
     if (!DecodeRecord(it->value().ToStringView(), &e).ok()) continue;
     std::string value;
     Position p;
@@ -350,7 +375,11 @@ std::optional<std::string> EventLog::FindIdIndexProblem() const {
   }
   uint64_t entries = 0;
   std::unique_ptr<rocksdb::Iterator> iit(db_->NewIterator(ro, ids_cf_));
-  for (iit->SeekToFirst(); iit->Valid(); iit->Next()) ++entries;
+  for (iit->SeekToFirst(); iit->Valid(); iit->Next()) {
+    Position p;
+    Hash256 hash;
+    if (!keys::ParseIdValue(iit->value().ToStringView(), &p, &hash) || p.value() < indexed_to) ++entries;
+  }
   if (entries != count) {
     return "the id index has " + std::to_string(entries) + " entries for " + std::to_string(count) + " events";
   }

@@ -13,6 +13,7 @@
 #include "core/validation.h"
 #include "storage/event_log.h"
 #include "storage/event_log_internal.h"
+#include "storage/id_index.h"
 #include "storage/keys.h"
 
 namespace custodian {
@@ -239,37 +240,37 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops) {
       ws.frontier = std::move(round.frontier);
       if (ws.rule_cache.size() + round.rules.size() > kMaxCachedRules) ws.rule_cache.clear();
       for (auto& [key, value] : round.rules) ws.rule_cache[key] = std::move(value);
+      // The round's ids, before any caller hears of it, so that a retry or
+      // Contains finds them (they are durable already, in the events).
+      std::vector<std::pair<EventId, IdIndex::Entry>> ids;
+      ids.reserve(round.ids.size());
+      for (const auto& [id, w] : round.ids) ids.push_back({id, {w.position, w.content_hash}});
+      if (Status indexed = id_index_->Add(ids, round.next_position); !indexed.ok()) {
+        std::lock_guard lk(queue_mu_);
+        failure_ = indexed.message();
+        failed_.store(true);  // this round is on disk; the next ones are refused
+      }
       PublishEnd(round.next_position);
     }
   }
   for (size_t i = 0; i < ops.size(); ++i) ops[i]->done.set_value(std::move(outcomes[i]));
 }
 
-// One MultiGet for every id of the round: nearly all are new, and RocksDB
-// answers a batch of misses far faster than one lookup at a time.
+// Every id of the round looked up at once (storage/id_index.h).
 Status EventLog::LookUpIds(std::vector<std::unique_ptr<PendingWrite>>& ops) {
-  std::vector<std::string> key_bytes;
+  std::vector<EventId> ids;
   for (auto& op : ops) {
-    op->stored.assign(op->events, {});
     for (const AppendRequest& r : op->requests) {
-      for (const Event& e : r.events) key_bytes.push_back(keys::IdKey(e.id));
+      for (const Event& e : r.events) ids.push_back(e.id);
     }
   }
-  std::vector<rocksdb::Slice> slices(key_bytes.begin(), key_bytes.end());
-  std::vector<rocksdb::PinnableSlice> values(slices.size());
-  std::vector<rocksdb::Status> statuses(slices.size());
-  db_->MultiGet(rocksdb::ReadOptions(), ids_cf_, slices.size(), slices.data(), values.data(), statuses.data());
+  std::vector<std::optional<IdIndex::Entry>> found;
+  CUSTODIAN_RETURN_IF_ERROR(id_index_->Find(ids, &found));
   size_t i = 0;
   for (auto& op : ops) {
+    op->stored.assign(op->events, {});
     for (auto& stored : op->stored) {
-      const size_t n = i++;
-      if (statuses[n].IsNotFound()) continue;
-      CUSTODIAN_RETURN_IF_ERROR(FromRocks(statuses[n], "look up event ids"));
-      if (!keys::ParseIdValue(values[n].ToStringView(), &stored.position, &stored.content_hash)) {
-        return Status::Corruption("the ids family holds a " + std::to_string(values[n].size()) +
-                                  "-byte value, expected 40");
-      }
-      stored.present = true;
+      if (const auto& f = found[i++]) stored = {true, f->position, f->content_hash};
     }
   }
   return Status::Ok();
@@ -457,7 +458,6 @@ Status EventLog::StageWrite(PendingWrite& op, RoundState& round, std::vector<App
       SetRecordLogFields(&record, e.position, e.version, e.recorded_at);
       (void)round.batch.Put(events_cf_, keys::EventKey(e.position), record);
       (void)round.batch.Put(streams_cf_, keys::StreamKey(e.stream, e.version), keys::EncodeU64(e.position.value()));
-      (void)round.batch.Put(ids_cf_, keys::IdKey(e.id), keys::IdValue(e.position, op.content_hashes[idx]));
       round.ids[e.id] = {e.position, e.version, op.content_hashes[idx]};
       if (e.version.value() == 0) ++round.new_streams;
       // The tree grows in the same batch as the events (docs/event-format.md).
@@ -478,11 +478,9 @@ Status EventLog::StageWrite(PendingWrite& op, RoundState& round, std::vector<App
 }
 
 Result<bool> EventLog::Contains(const EventId& id) const {
-  std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), ids_cf_, keys::IdKey(id), &value);
-  if (s.IsNotFound()) return false;
-  CUSTODIAN_RETURN_IF_ERROR(FromRocks(s, "look up event " + id.ToString()));
-  return true;
+  Result<std::optional<IdIndex::Entry>> found = id_index_->Find(id);
+  if (!found.ok()) return found.status();
+  return found->has_value();
 }
 
 Status EventLog::CheckRules(std::span<const Event> events) const {

@@ -24,6 +24,8 @@ inline constexpr uint32_t kStoreFormat = 1;
 inline constexpr char kMarkerFile[] = "CUSTODIAN";
 inline constexpr char kMetaFormatKey[] = "format";
 inline constexpr char kMetaStreamCountKey[] = "stream_count";
+// meta["ids_indexed_to"] -> u64 BE: the ids family holds every event below it.
+inline constexpr char kMetaIdsIndexedToKey[] = "ids_indexed_to";
 // meta["checkpoint/" ‖ size as 8 bytes BE] -> the signed checkpoint note.
 inline constexpr char kMetaCheckpointPrefix[] = "checkpoint/";
 

@@ -211,6 +211,7 @@ void RollBack(RawStore& raw, const std::vector<Event>& events, uint64_t new_size
     raw.Delete(keys::kStreamsFamily, keys::StreamKey(e.stream, e.version));
     raw.Delete(keys::kIdsFamily, keys::IdKey(e.id));
   }
+  raw.Put(keys::kMetaFamily, keys::kMetaIdsIndexedToKey, keys::EncodeU64(new_size));
   size_t removed = 0;
   for (const std::string& key : raw.Keys(keys::kMerkleFamily)) {
     uint8_t level;

@@ -456,6 +456,7 @@ TEST_CASE("verify --against detects a rollback that also removed the stored chec
       raw.Delete(keys::kStreamsFamily, keys::StreamKey(e.stream, e.version));
       raw.Delete(keys::kIdsFamily, keys::IdKey(e.id));
     }
+    raw.Put(keys::kMetaFamily, keys::kMetaIdsIndexedToKey, keys::EncodeU64(9));
     for (const std::string& key : raw.Keys(keys::kMerkleFamily)) {
       uint8_t level;
       uint64_t index;
