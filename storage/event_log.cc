@@ -554,17 +554,25 @@ Status EventLog::LoadOrCreateKeys(bool creating) {
   return Status::Ok();
 }
 
+// The node lives in the segment holding its last leaf: the first segment
+// that ends after that leaf (docs/event-format.md, "merkle").
 Result<Hash256> EventLog::ReadNode(uint8_t level, uint64_t index) const {
-  rocksdb::PinnableSlice value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), merkle_cf_, keys::MerkleKey(level, index), &value);
   const std::string where = "Merkle node (level " + std::to_string(level) + ", index " + std::to_string(index) + ")";
-  if (s.IsNotFound()) return Status::NotFound(where + " is missing");
-  CUSTODIAN_RETURN_IF_ERROR(FromRocks(s, "read " + where));
-  if (value.size() != 32) {
-    return Status::Corruption(where + " is " + std::to_string(value.size()) + " bytes, not 32");
+  if (level >= 64 || index >= (uint64_t{1} << (63 - level))) return Status::NotFound(where + " cannot exist");
+  const uint64_t leaf = keys::MerkleLastLeaf(level, index);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), merkle_cf_));
+  it->Seek(keys::MerkleSegmentKey(leaf + 1));
+  CUSTODIAN_RETURN_IF_ERROR(FromRocks(it->status(), "read " + where));
+  uint64_t to = 0, from = 0;
+  std::string_view hashes;
+  if (!it->Valid()) return Status::NotFound(where + " is missing");
+  if (!keys::ParseMerkleSegmentKey(it->key().ToStringView(), &to) ||
+      !keys::ParseMerkleSegmentValue(it->value().ToStringView(), to, &from, &hashes)) {
+    return Status::Corruption("the merkle segment holding " + where + " is malformed");
   }
+  if (from > leaf) return Status::NotFound(where + " is missing");
   Hash256 h;
-  std::memcpy(h.data(), value.data(), 32);
+  std::memcpy(h.data(), hashes.data() + 32 * keys::MerkleSlot(level, index, from), 32);
   return h;
 }
 

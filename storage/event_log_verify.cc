@@ -75,37 +75,61 @@ class NodeCursor {
   Result<Hash256> Expect(uint8_t level, uint64_t index) {
     const std::string where =
         "Merkle node (level " + std::to_string(level) + ", index " + std::to_string(index) + ")";
-    if (!it_->Valid()) {
-      CUSTODIAN_RETURN_IF_ERROR(FromRocks(it_->status(), "read " + where));
-      return Status::NotFound(where + " is missing from the stored tree");
-    }
-    if (it_->key().ToStringView() != keys::MerkleKey(level, index)) {
-      uint8_t found_level;
-      uint64_t found_index;
-      if (!keys::ParseMerkleKey(it_->key().ToStringView(), &found_level, &found_index)) {
-        return Status::Corruption("the merkle family holds a malformed key where " + where + " should be");
+    if (next_ == count_) {  // on to the next segment, which must begin where this one ended
+      if (!it_->Valid()) {
+        CUSTODIAN_RETURN_IF_ERROR(FromRocks(it_->status(), "read " + where));
+        return Status::NotFound(where + " is missing from the stored tree");
       }
-      return Status::NotFound(where + " is missing from the stored tree (the next stored node is level " +
-                              std::to_string(found_level) + ", index " + std::to_string(found_index) + ")");
+      uint64_t to = 0, from = 0;
+      std::string_view hashes;
+      if (!keys::ParseMerkleSegmentKey(it_->key().ToStringView(), &to) ||
+          !keys::ParseMerkleSegmentValue(it_->value().ToStringView(), to, &from, &hashes)) {
+        return Status::Corruption("the merkle family holds a malformed segment where " + where + " should be");
+      }
+      if (from != to_) {
+        return Status::NotFound(where + " is missing from the stored tree (the next stored segment covers leaves " +
+                                std::to_string(from) + " to " + std::to_string(to - 1) + ")");
+      }
+      from_ = from;
+      to_ = to;
+      segment_.assign(hashes);
+      next_ = 0;
+      count_ = segment_.size() / 32;
+      it_->Next();
     }
-    if (it_->value().size() != 32) return Status::Corruption(where + " is not 32 bytes");
+    if (keys::MerkleSlot(level, index, from_) != next_) {
+      return Status::Corruption(where + " is not where the stored tree's segment of leaves " + std::to_string(from_) +
+                                " to " + std::to_string(to_ - 1) + " has it");
+    }
     Hash256 h;
-    std::memcpy(h.data(), it_->value().data(), 32);
-    it_->Next();
+    std::memcpy(h.data(), segment_.data() + 32 * next_++, 32);
     return h;
   }
   // A stored node after the last one expected, if any.
   std::optional<std::pair<uint8_t, uint64_t>> Extra() {
-    uint8_t level;
-    uint64_t index;
-    if (it_->Valid() && keys::ParseMerkleKey(it_->key().ToStringView(), &level, &index)) {
-      return std::make_pair(level, index);
+    if (next_ < count_) {
+      // Walk the segment's leaves to name the node at slot next_.
+      uint64_t slot = 0;
+      for (uint64_t leaf = from_; leaf < to_; ++leaf) {
+        for (uint8_t l = 0; l < 64 && ((leaf + 1) & ((uint64_t{1} << l) - 1)) == 0; ++l, ++slot) {
+          if (slot == next_) return std::make_pair(l, ((leaf + 1) >> l) - 1);
+        }
+      }
+    }
+    uint64_t to = 0, from = 0;
+    std::string_view hashes;
+    if (it_->Valid() && keys::ParseMerkleSegmentKey(it_->key().ToStringView(), &to) &&
+        keys::ParseMerkleSegmentValue(it_->value().ToStringView(), to, &from, &hashes)) {
+      return std::make_pair(uint8_t{0}, from);  // a segment begins with its first leaf
     }
     return std::nullopt;
   }
 
  private:
   std::unique_ptr<rocksdb::Iterator> it_;
+  uint64_t from_ = 0, to_ = 0;  // the current segment's leaves
+  std::string segment_;         // its hashes
+  uint64_t next_ = 0, count_ = 0;
 };
 
 }  // namespace

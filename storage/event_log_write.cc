@@ -34,6 +34,7 @@ struct EventLog::RoundState {
   Timestamp recorded_at;
   uint64_t new_streams = 0;
   MerkleFrontier frontier;  // the committed tree plus this round's leaves
+  std::string merkle_hashes;  // the subtrees this round completes, in order
   std::unordered_map<std::string, uint64_t> stream_next;
   struct Written {
     Position position;
@@ -187,6 +188,7 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops) {
   }
   RoundState round;
   round.next_position = end_.load(std::memory_order_relaxed);
+  const uint64_t round_start = round.next_position;
   round.recorded_at = std::max(clock_->Now(), ws.last_recorded_at);  // never decreasing
   round.frontier = ws.frontier;
   if (Status s = LookUpIds(ops); !s.ok()) {
@@ -212,6 +214,12 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops) {
   }
 
   if (round.batch.Count() > 0) {
+    if (round.next_position > round_start) {
+      // The tree grows in the same batch as the events: one segment per
+      // round (docs/event-format.md, "merkle").
+      (void)round.batch.Put(merkle_cf_, keys::MerkleSegmentKey(round.next_position),
+                            keys::MerkleSegmentValue(round_start, round.merkle_hashes));
+    }
     if (round.new_streams > 0) {
       (void)round.batch.Put(meta_cf_, keys::kMetaStreamCountKey, keys::EncodeU64(ws.stream_count + round.new_streams));
     }
@@ -460,11 +468,9 @@ Status EventLog::StageWrite(PendingWrite& op, RoundState& round, std::vector<App
       (void)round.batch.Put(streams_cf_, keys::StreamKey(e.stream, e.version), keys::EncodeU64(e.position.value()));
       round.ids[e.id] = {e.position, e.version, op.content_hashes[idx]};
       if (e.version.value() == 0) ++round.new_streams;
-      // The tree grows in the same batch as the events (docs/event-format.md).
       round.frontier.Append(LeafHashOfContent(e.position, e.version, e.recorded_at, op.contents[idx]),
-                            [&](uint8_t level, uint64_t index, const Hash256& h) {
-                              (void)round.batch.Put(merkle_cf_, keys::MerkleKey(level, index),
-                                                    rocksdb::Slice(reinterpret_cast<const char*>(h.data()), h.size()));
+                            [&](uint8_t, uint64_t, const Hash256& h) {
+                              round.merkle_hashes.append(reinterpret_cast<const char*>(h.data()), h.size());
                             });
     }
   }

@@ -1,5 +1,6 @@
 #include "storage/keys.h"
 
+#include <bit>
 #include <cstring>
 
 namespace custodian::keys {
@@ -67,19 +68,28 @@ bool ParseIdValue(std::string_view value, Position* p, Hash256* content_hash) {
   return true;
 }
 
-std::string MerkleKey(uint8_t level, uint64_t index) {
-  std::string k = EncodeU64(((index + 1) << level) - 1);
-  k.push_back(static_cast<char>(level));
-  return k;
+std::string MerkleSegmentKey(uint64_t to) { return EncodeU64(to); }
+
+bool ParseMerkleSegmentKey(std::string_view key, uint64_t* to) { return DecodeU64(key, to); }
+
+std::string MerkleSegmentValue(uint64_t from, std::string_view hashes) {
+  std::string v = EncodeU64(from);
+  v.append(hashes);
+  return v;
 }
 
-bool ParseMerkleKey(std::string_view key, uint8_t* level, uint64_t* index) {
-  uint64_t last_leaf;
-  if (key.size() != 9 || !DecodeU64(key.substr(0, 8), &last_leaf)) return false;
-  *level = static_cast<uint8_t>(key[8]);
-  if (*level >= 64 || ((last_leaf + 1) & ((uint64_t{1} << *level) - 1)) != 0) return false;
-  *index = ((last_leaf + 1) >> *level) - 1;
-  return true;
+bool ParseMerkleSegmentValue(std::string_view value, uint64_t to, uint64_t* from, std::string_view* hashes) {
+  if (value.size() < 8 || !DecodeU64(value.substr(0, 8), from) || *from >= to) return false;
+  *hashes = value.substr(8);
+  return hashes->size() == 32 * (MerkleNodesBefore(to) - MerkleNodesBefore(*from));
+}
+
+uint64_t MerkleNodesBefore(uint64_t n) { return 2 * n - static_cast<uint64_t>(std::popcount(n)); }
+
+uint64_t MerkleLastLeaf(uint8_t level, uint64_t index) { return ((index + 1) << level) - 1; }
+
+uint64_t MerkleSlot(uint8_t level, uint64_t index, uint64_t from) {
+  return MerkleNodesBefore(MerkleLastLeaf(level, index)) - MerkleNodesBefore(from) + level;
 }
 
 std::string CheckpointKey(uint64_t size) { return kMetaCheckpointPrefix + EncodeU64(size); }

@@ -48,12 +48,25 @@ std::string IdKey(const EventId& id);
 std::string IdValue(Position p, const Hash256& content_hash);
 bool ParseIdValue(std::string_view value, Position* p, Hash256* content_hash);
 
-// merkle: the node's last leaf (8 bytes BE), level (u8) -> the 32-byte hash of
-// that complete subtree. Node (level l, index i) covers leaves
-// [i·2^l, (i+1)·2^l), so its last leaf is (i+1)·2^l - 1. Keyed this way, the
-// writer's keys only increase.
-std::string MerkleKey(uint8_t level, uint64_t index);
-bool ParseMerkleKey(std::string_view key, uint8_t* level, uint64_t* index);
+// merkle: one segment per group commit. Key: the tree's size after it (8
+// bytes BE). Value: the size before it (8 bytes BE), then the 32-byte hash of
+// every complete subtree its leaves completed, in the order they completed:
+// for each leaf, the leaf, then each subtree it closes, smallest first. Node
+// (level l, index i) covers leaves [i·2^l, (i+1)·2^l), so it completes with
+// leaf (i+1)·2^l - 1 and lives in the segment that holds that leaf.
+std::string MerkleSegmentKey(uint64_t to);
+bool ParseMerkleSegmentKey(std::string_view key, uint64_t* to);
+std::string MerkleSegmentValue(uint64_t from, std::string_view hashes);
+// The size before the segment and its hashes; false unless the value is 8
+// bytes and exactly the hashes the leaves [from, to) complete.
+bool ParseMerkleSegmentValue(std::string_view value, uint64_t to, uint64_t* from, std::string_view* hashes);
+// How many subtrees the first n leaves complete: 2n - popcount(n).
+uint64_t MerkleNodesBefore(uint64_t n);
+// The last leaf of node (level, index): the leaf that completes it.
+uint64_t MerkleLastLeaf(uint8_t level, uint64_t index);
+// Where node (level, index) is among the hashes of the segment beginning at
+// leaf `from` (which must not be past the node's last leaf).
+uint64_t MerkleSlot(uint8_t level, uint64_t index, uint64_t from);
 
 std::string CheckpointKey(uint64_t size);
 

@@ -1,5 +1,5 @@
 // The log's Merkle tree as stored in the `merkle` column family: every
-// complete subtree hash, keyed by level and index (docs/event-format.md).
+// complete subtree hash, one segment per group commit (docs/event-format.md).
 // Node (level l, index i) covers leaves [i·2^l, (i+1)·2^l). With every such
 // node stored, the root of any size and any inclusion or consistency proof
 // take O(log n) node reads. Hashing and verification are in core/merkle.h.

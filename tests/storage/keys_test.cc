@@ -120,33 +120,51 @@ TEST_CASE("An id key is the 16 bytes of the id and its value the position and co
   CHECK_FALSE(keys::ParseIdValue(value + 'x', &p, &back));
 }
 
-TEST_CASE("A Merkle key is the node's last leaf as 8 big-endian bytes, then its level", "[keys]") {
-  // Node (level 1, index 3) covers leaves 6 and 7.
-  CHECK(keys::MerkleKey(1, 3) == Bytes({0, 0, 0, 0, 0, 0, 0, 7, 1}));
-  CHECK(keys::MerkleKey(0, 41) == Bytes({0, 0, 0, 0, 0, 0, 0, 0x29, 0}));
-  CHECK(keys::MerkleKey(3, 0) == Bytes({0, 0, 0, 0, 0, 0, 0, 7, 3}));
-  uint8_t level = 0;
-  uint64_t index = 0;
-  REQUIRE(keys::ParseMerkleKey(keys::MerkleKey(5, 12345), &level, &index));
-  CHECK(level == 5);
-  CHECK(index == 12345);
-  // Leaf 6 ends no node of level 1: not a key the tree can hold.
-  CHECK_FALSE(keys::ParseMerkleKey(Bytes({0, 0, 0, 0, 0, 0, 0, 6, 1}), &level, &index));
-  CHECK_FALSE(keys::ParseMerkleKey(Bytes({0, 0, 0, 0, 0, 0, 0, 7}), &level, &index));
+TEST_CASE("A Merkle segment is keyed by the tree size after it and starts with the size before it", "[keys]") {
+  CHECK(keys::MerkleSegmentKey(0x29) == Bytes({0, 0, 0, 0, 0, 0, 0, 0x29}));
+  uint64_t to = 0;
+  REQUIRE(keys::ParseMerkleSegmentKey(keys::MerkleSegmentKey(12345), &to));
+  CHECK(to == 12345);
+  CHECK_FALSE(keys::ParseMerkleSegmentKey(Bytes({0, 0, 0, 7}), &to));
+  // Leaves 6 and 7 complete (0,6); then (0,7), (1,3), (2,1), (3,0): five hashes.
+  const std::string hashes(5 * 32, 'h');
+  const std::string value = keys::MerkleSegmentValue(6, hashes);
+  CHECK(value.substr(0, 8) == Bytes({0, 0, 0, 0, 0, 0, 0, 6}));
+  uint64_t from = 0;
+  std::string_view parsed;
+  REQUIRE(keys::ParseMerkleSegmentValue(value, 8, &from, &parsed));
+  CHECK(from == 6);
+  CHECK(parsed == hashes);
+  CHECK_FALSE(keys::ParseMerkleSegmentValue(value, 9, &from, &parsed));  // leaf 8 would add one more
+  CHECK_FALSE(keys::ParseMerkleSegmentValue(value.substr(0, value.size() - 1), 8, &from, &parsed));
+  CHECK_FALSE(keys::ParseMerkleSegmentValue(keys::MerkleSegmentValue(8, ""), 8, &from, &parsed));  // empty range
 }
 
-TEST_CASE("Appending leaves writes Merkle keys in increasing order", "[keys]") {
+TEST_CASE("Merkle slots follow the order in which appending leaves completes the nodes", "[keys]") {
   // The nodes leaf n completes: (0, n), then (l, n >> l) while the index stays odd.
-  std::vector<std::string> written;
+  std::vector<std::pair<uint8_t, uint64_t>> completed;
   for (uint64_t n = 0; n < 64; ++n) {
-    written.push_back(keys::MerkleKey(0, n));
-    for (uint8_t l = 1; l < 64 && ((n + 1) & ((uint64_t{1} << l) - 1)) == 0; ++l) {
-      written.push_back(keys::MerkleKey(l, n >> l));
+    completed.emplace_back(0, n);
+    for (uint8_t l = 1; l < 64 && ((n + 1) & ((uint64_t{1} << l) - 1)) == 0; ++l) completed.emplace_back(l, n >> l);
+  }
+  CHECK(completed.size() == 127);  // 64 leaves and 63 interior nodes
+  for (uint64_t n = 0; n <= 64; ++n) {
+    uint64_t before = 0;
+    for (const auto& [l, i] : completed) before += keys::MerkleLastLeaf(l, i) < n ? 1 : 0;
+    INFO("n = " << n);
+    CHECK(keys::MerkleNodesBefore(n) == before);
+  }
+  // From any segment start, each node's slot is its place in that order.
+  for (uint64_t from : {0, 1, 5, 8, 13}) {
+    uint64_t slot = 0;
+    for (const auto& [l, i] : completed) {
+      if (keys::MerkleLastLeaf(l, i) < from) continue;
+      INFO("from " << from << ", node (" << int(l) << ", " << i << ")");
+      CHECK(keys::MerkleSlot(l, i, from) == slot++);
     }
   }
-  CHECK(written.size() == 127);  // 64 leaves and 63 interior nodes
-  CHECK(std::is_sorted(written.begin(), written.end()));
-  CHECK(std::adjacent_find(written.begin(), written.end()) == written.end());
+  CHECK(keys::MerkleLastLeaf(1, 3) == 7);
+  CHECK(keys::MerkleLastLeaf(0, 41) == 41);
 }
 
 }  // namespace

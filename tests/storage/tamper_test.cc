@@ -23,6 +23,7 @@
 #include "core/record.h"
 #include "storage/keys.h"
 #include "storage/merkle_tree.h"
+#include "tests/raw_store.h"
 #include "tests/storage/event_log_test_util.h"
 #include "tests/test_util.h"
 
@@ -34,6 +35,7 @@ using testing::kTestNow;
 using testing::MakeEvent;
 using testing::OpenTestLog;
 using testing::ReadEverything;
+using testing::RawStore;
 using testing::TempDir;
 
 constexpr uint64_t kEvents = 60;
@@ -52,75 +54,6 @@ std::string DataOf(uint64_t i) { return R"({"text":"note )" + std::to_string(100
 
 // The store opened with raw RocksDB: every column family the directory holds,
 // with default options, for editing behind the log's back.
-class RawStore {
- public:
-  explicit RawStore(const std::string& dir) {
-    std::vector<std::string> names;
-    rocksdb::Status s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names);
-    INFO(s.ToString());
-    REQUIRE(s.ok());
-    std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (const std::string& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
-    rocksdb::DB* raw = nullptr;
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    s = rocksdb::DB::Open(rocksdb::DBOptions(), dir, families, &handles, &raw);
-    INFO(s.ToString());
-    REQUIRE(s.ok());
-    db_.reset(raw);
-    for (size_t i = 0; i < names.size(); ++i) families_[names[i]] = handles[i];
-    for (const char* name : {keys::kEventsFamily, keys::kStreamsFamily, keys::kIdsFamily, keys::kMetaFamily,
-                             keys::kMerkleFamily}) {
-      INFO(name);
-      REQUIRE(families_.count(name) == 1);
-    }
-  }
-  ~RawStore() {
-    for (auto& [name, h] : families_) (void)db_->DestroyColumnFamilyHandle(h);
-    (void)db_->Close();
-  }
-  RawStore(const RawStore&) = delete;
-  RawStore& operator=(const RawStore&) = delete;
-
-  std::string Get(const char* family, const std::string& key) {
-    std::string value;
-    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), families_.at(family), key, &value);
-    INFO(std::string(family) + ": " + s.ToString());
-    REQUIRE(s.ok());
-    return value;
-  }
-  void Put(const char* family, const std::string& key, const std::string& value) {
-    rocksdb::Status s = db_->Put(Sync(), families_.at(family), key, value);
-    INFO(s.ToString());
-    REQUIRE(s.ok());
-  }
-  void Delete(const char* family, const std::string& key) {
-    REQUIRE(db_->Get(rocksdb::ReadOptions(), families_.at(family), key, &scratch_).ok());  // it was there
-    rocksdb::Status s = db_->Delete(Sync(), families_.at(family), key);
-    INFO(s.ToString());
-    REQUIRE(s.ok());
-  }
-  // Every key of a family, in order.
-  std::vector<std::string> Keys(const char* family) {
-    rocksdb::ReadOptions ro;
-    ro.total_order_seek = true;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, families_.at(family)));
-    std::vector<std::string> out;
-    for (it->SeekToFirst(); it->Valid(); it->Next()) out.push_back(it->key().ToString());
-    REQUIRE(it->status().ok());
-    return out;
-  }
-
- private:
-  static rocksdb::WriteOptions Sync() {
-    rocksdb::WriteOptions wo;
-    wo.sync = true;
-    return wo;
-  }
-  std::unique_ptr<rocksdb::DB> db_;
-  std::map<std::string, rocksdb::ColumnFamilyHandle*> families_;
-  std::string scratch_;
-};
-
 Event DecodeOrFail(const std::string& record) {
   Event e;
   Status s = DecodeRecord(record, &e);
@@ -129,12 +62,6 @@ Event DecodeOrFail(const std::string& record) {
   return e;
 }
 
-Hash256 HashOf(const std::string& bytes) {
-  REQUIRE(bytes.size() == 32);
-  Hash256 h;
-  std::memcpy(h.data(), bytes.data(), 32);
-  return h;
-}
 
 // A store of kEvents events over kStreams streams, with checkpoints signed at
 // kEarlyCheckpoint and kEvents events, closed; and what it held when closed.
@@ -212,17 +139,7 @@ void RollBack(RawStore& raw, const std::vector<Event>& events, uint64_t new_size
     raw.Delete(keys::kIdsFamily, keys::IdKey(e.id));
   }
   raw.Put(keys::kMetaFamily, keys::kMetaIdsIndexedToKey, keys::EncodeU64(new_size));
-  size_t removed = 0;
-  for (const std::string& key : raw.Keys(keys::kMerkleFamily)) {
-    uint8_t level;
-    uint64_t index;
-    REQUIRE(keys::ParseMerkleKey(key, &level, &index));
-    const uint64_t last_leaf = ((index + 1) << level) - 1;
-    if (last_leaf >= new_size) {
-      raw.Delete(keys::kMerkleFamily, key);
-      ++removed;
-    }
-  }
+  const size_t removed = raw.TruncateTree(new_size);
   REQUIRE(removed >= events.size() - new_size);  // at least the leaves
 }
 
@@ -272,7 +189,7 @@ TEST_CASE("Verify names the position and both leaf hashes when one byte of one r
     raw.Put(keys::kEventsFamily, keys::EventKey(Position(p)), record);
     tampered = DecodeOrFail(record);
     REQUIRE(tampered.data != store.events[p].data);
-    CHECK(HashOf(raw.Get(keys::kMerkleFamily, keys::MerkleKey(0, p))) == stored_leaf);
+    CHECK(raw.Node(0, p) == stored_leaf);
   }
   VerifyReport report = store.Verify();
   INFO(report.problem);
@@ -319,8 +236,8 @@ TEST_CASE("Verify names the tree node above a record that was rewritten together
   {
     RawStore raw(store.dir);
     raw.Put(keys::kEventsFamily, keys::EventKey(Position(p)), EncodeRecord(rewritten));
-    raw.Put(keys::kMerkleFamily, keys::MerkleKey(0, p), merkle::ToBytes(LeafHash(rewritten)));
-    stored_parent = HashOf(raw.Get(keys::kMerkleFamily, keys::MerkleKey(1, p / 2)));
+    raw.PutNode(0, p, LeafHash(rewritten));
+    stored_parent = raw.Node(1, p / 2);
   }
   const Hash256 recomputed_parent = merkle::HashChildren(LeafHash(rewritten), LeafHash(store.events[p + 1]));
   REQUIRE(recomputed_parent != stored_parent);
@@ -343,15 +260,9 @@ TEST_CASE("Verify catches a record rewritten with the whole tree and its id entr
     RawStore raw(store.dir);
     raw.Put(keys::kEventsFamily, keys::EventKey(Position(p)), EncodeRecord(events[p]));
     raw.Put(keys::kIdsFamily, keys::IdKey(events[p].id), keys::IdValue(events[p].position, ContentHash(events[p])));
-    size_t written = 0;
-    MerkleFrontier frontier;
-    for (const Event& e : events) {
-      frontier.Append(LeafHash(e), [&](uint8_t level, uint64_t index, const Hash256& h) {
-        raw.Put(keys::kMerkleFamily, keys::MerkleKey(level, index), merkle::ToBytes(h));
-        ++written;
-      });
-    }
-    REQUIRE(written == raw.Keys(keys::kMerkleFamily).size());  // every stored node was rewritten
+    std::vector<Hash256> leaves;
+    for (const Event& e : events) leaves.push_back(LeafHash(e));
+    raw.RewriteTree(leaves);  // every stored node rewritten
   }
   MerkleFrontier early;
   for (uint64_t i = 0; i < kEarlyCheckpoint; ++i) early.Append(LeafHash(events[i]), [](uint8_t, uint64_t, const Hash256&) {});

@@ -26,6 +26,7 @@
 #include "core/note.h"
 #include "core/time.h"
 #include "storage/keys.h"
+#include "tests/raw_store.h"
 #include "tests/test_util.h"
 #include "tests/tools/cli_runner.h"
 
@@ -171,61 +172,7 @@ note::VerifierKey ParseKey(const std::string& text) {
   return *key;
 }
 
-// The store opened with raw RocksDB, for tampering behind the log's back.
-class RawStore {
- public:
-  explicit RawStore(const std::string& dir) {
-    std::vector<std::string> names;
-    REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok());
-    std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (const std::string& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
-    rocksdb::DB* raw = nullptr;
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::Status s = rocksdb::DB::Open(rocksdb::DBOptions(), dir, families, &handles, &raw);
-    INFO(s.ToString());
-    REQUIRE(s.ok());
-    db_.reset(raw);
-    for (size_t i = 0; i < names.size(); ++i) families_[names[i]] = handles[i];
-  }
-  ~RawStore() {
-    for (auto& [name, h] : families_) (void)db_->DestroyColumnFamilyHandle(h);
-    (void)db_->Close();
-  }
-  RawStore(const RawStore&) = delete;
-  RawStore& operator=(const RawStore&) = delete;
-
-  rocksdb::ColumnFamilyHandle* Family(const char* name) {
-    INFO(name);
-    REQUIRE(families_.count(name) == 1);
-    return families_.at(name);
-  }
-  std::string Get(const char* family, const std::string& key) {
-    std::string value;
-    REQUIRE(db_->Get(rocksdb::ReadOptions(), Family(family), key, &value).ok());
-    return value;
-  }
-  void Put(const char* family, const std::string& key, const std::string& value) {
-    REQUIRE(db_->Put(rocksdb::WriteOptions(), Family(family), key, value).ok());
-  }
-  void Delete(const char* family, const std::string& key) {
-    std::string value;
-    REQUIRE(db_->Get(rocksdb::ReadOptions(), Family(family), key, &value).ok());
-    REQUIRE(db_->Delete(rocksdb::WriteOptions(), Family(family), key).ok());
-  }
-  std::vector<std::string> Keys(const char* family) {
-    rocksdb::ReadOptions ro;
-    ro.total_order_seek = true;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, Family(family)));
-    std::vector<std::string> out;
-    for (it->SeekToFirst(); it->Valid(); it->Next()) out.push_back(it->key().ToString());
-    REQUIRE(it->status().ok());
-    return out;
-  }
-
- private:
-  std::unique_ptr<rocksdb::DB> db_;
-  std::map<std::string, rocksdb::ColumnFamilyHandle*> families_;
-};
+using testing::RawStore;
 
 // --- Keys ---
 
@@ -457,12 +404,7 @@ TEST_CASE("verify --against detects a rollback that also removed the stored chec
       raw.Delete(keys::kIdsFamily, keys::IdKey(e.id));
     }
     raw.Put(keys::kMetaFamily, keys::kMetaIdsIndexedToKey, keys::EncodeU64(9));
-    for (const std::string& key : raw.Keys(keys::kMerkleFamily)) {
-      uint8_t level;
-      uint64_t index;
-      REQUIRE(keys::ParseMerkleKey(key, &level, &index));
-      if (((index + 1) << level) - 1 >= 9) raw.Delete(keys::kMerkleFamily, key);
-    }
+    REQUIRE(raw.TruncateTree(9) > 0);
     raw.Delete(keys::kMetaFamily, keys::CheckpointKey(12));
   }
   CliResult alone = store.Cli({"verify"});
