@@ -106,6 +106,7 @@ int Run(int argc, char** argv) {
   const std::string tag = argc > 2 ? argv[2] : "run";
   EventLogOptions options;
   options.create = CreateIfMissing::kYes;
+  options.id_spill_at = 97;  // the id index spills many times before the kill
   Result<std::unique_ptr<EventLog>> log = EventLog::Open(argv[1], options);
   if (!log.ok()) {
     std::fprintf(stderr, "crash_appender: %s\n", log.status().ToString().c_str());

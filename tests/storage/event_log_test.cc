@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "storage/keys.h"
+#include "tests/raw_store.h"
 #include "tests/storage/event_log_test_util.h"
 #include "tests/test_util.h"
 
@@ -726,6 +728,111 @@ TEST_CASE("A second read-write open of a store in use is refused, saying it is i
   first.reset();
   auto again = OpenTestLog(tmp.path(), &clock);
   CHECK(again->end() == Position(2));
+}
+
+
+// --- The id index behind the log (storage/id_index.h) ---
+
+TEST_CASE("Ids spilled to the ids family, held in memory or rebuilt on open all keep appends idempotent",
+          "[event_log][idempotency]") {
+  testing::TempDir tmp;
+  testing::FixedClock clock(kTestNow);
+  EventLogOptions options;
+  options.id_spill_at = 16;  // many spills as ingested table files
+  auto log = OpenTestLog(tmp.path(), &clock, options);
+  std::vector<Event> events;
+  for (int batch = 0; batch < 25; ++batch) {
+    std::vector<AppendRequest> requests;
+    for (int i = 0; i < 1 + batch % 7; ++i) {
+      const std::string stream = "customer-" + std::to_string((batch + i) % 5);
+      requests.push_back({stream, ExpectedVersion::Any(), {MakeEvent(stream)}});
+      events.push_back(requests.back().events.back());
+    }
+    REQUIRE(log->AppendBatch(std::move(requests)).ok());
+  }
+  REQUIRE(events.size() > 64);
+  auto check = [&](EventLog& l, const std::string& when) {
+    INFO(when);
+    for (size_t p : {size_t{0}, size_t{17}, events.size() / 2, events.size() - 1}) {
+      INFO("event at position " << p);
+      Result<bool> has = l.Contains(events[p].id);
+      REQUIRE(has.ok());
+      CHECK(*has);
+      Result<AppendResult> again = l.Append(events[p].stream, {events[p]});
+      REQUIRE(again.ok());
+      CHECK(again->written == 0);
+      CHECK(again->positions == std::vector<Position>{Position(p)});
+      Event changed = events[p];
+      changed.data = R"({"text":"something else"})";
+      Result<AppendResult> conflict = l.Append(changed.stream, {changed});
+      REQUIRE_FALSE(conflict.ok());
+      CHECK(conflict.status().code() == StatusCode::kConflict);
+      CHECK(Contains(conflict.status().message(), "position " + std::to_string(p)));
+    }
+    Result<bool> unknown = l.Contains(MakeEvent("customer-1").id);
+    REQUIRE(unknown.ok());
+    CHECK_FALSE(*unknown);
+    CHECK(l.end() == Position(events.size()));
+    Result<VerifyReport> report = l.Verify();
+    REQUIRE(report.ok());
+    INFO(report->problem);
+    CHECK(report->ok);
+  };
+  check(*log, "while open");
+  log.reset();
+  {
+    // Closing wrote everything: the watermark covers the whole log.
+    testing::RawStore raw(tmp.path());
+    uint64_t indexed_to = 0;
+    REQUIRE(keys::DecodeU64(raw.Get(keys::kMetaFamily, keys::kMetaIdsIndexedToKey), &indexed_to));
+    CHECK(indexed_to == events.size());
+    CHECK(raw.Keys(keys::kIdsFamily).size() == events.size());
+  }
+  log = OpenTestLog(tmp.path(), &clock, options);
+  check(*log, "after a reopen");
+  log.reset();
+  {
+    // As after a crash: the family behind by 40 events, which the open rebuilds from the events.
+    testing::RawStore raw(tmp.path());
+    for (size_t p = events.size() - 40; p < events.size(); ++p) raw.Delete(keys::kIdsFamily, keys::IdKey(events[p].id));
+    raw.Put(keys::kMetaFamily, keys::kMetaIdsIndexedToKey, keys::EncodeU64(events.size() - 40));
+  }
+  log = OpenTestLog(tmp.path(), &clock, options);
+  check(*log, "after the family fell behind");
+  EventLogOptions read_only;
+  read_only.mode = EventLogOptions::Mode::kReadOnly;
+  Result<std::unique_ptr<EventLog>> reader = EventLog::Open(tmp.path(), read_only);
+  REQUIRE(reader.ok());
+  for (const Event& e : events) {
+    Result<bool> has = (*reader)->Contains(e.id);
+    REQUIRE(has.ok());
+    CHECK(*has);
+  }
+}
+
+TEST_CASE("Verify names a rollback that kept the id index's watermark", "[event_log][tamper]") {
+  testing::TempDir tmp;
+  testing::FixedClock clock(kTestNow);
+  std::vector<Event> events;
+  {
+    auto log = OpenTestLog(tmp.path(), &clock);
+    for (int i = 0; i < 10; ++i) events.push_back(MakeEvent("customer-1"));
+    REQUIRE(log->Append("customer-1", events).ok());
+  }
+  {
+    testing::RawStore raw(tmp.path());
+    const Event last = events.back();
+    raw.Delete(keys::kEventsFamily, keys::EventKey(Position(9)));
+    raw.Delete(keys::kStreamsFamily, keys::StreamKey("customer-1", StreamVersion(9)));
+    raw.Delete(keys::kIdsFamily, keys::IdKey(last.id));
+    raw.TruncateTree(9);
+  }
+  auto log = OpenTestLog(tmp.path(), &clock);
+  Result<VerifyReport> report = log->Verify();
+  REQUIRE(report.ok());
+  INFO(report->problem);
+  CHECK_FALSE(report->ok);
+  CHECK(Contains(report->problem, "the id index holds the ids of 10 events but the log holds 9"));
 }
 
 }  // namespace
