@@ -10,6 +10,7 @@
 #include "core/sha256.h"
 #include "core/status.h"
 #include "storage/event_log.h"
+#include "storage/id_index.h"
 #include "storage/merkle_tree.h"
 
 namespace custodian {
@@ -23,13 +24,10 @@ struct EventLog::PendingWrite {
   std::vector<std::string> contents;     // CanonicalContent, one per event, in request order
   std::vector<Hash256> content_hashes;   // ContentHash, likewise
   std::vector<std::string> records;      // EncodeRecord, log fields still zero
-  // Set by the writer: what the ids family held for each event at the round's start.
-  struct Stored {
-    bool present = false;
-    Position position;
-    Hash256 content_hash{};
-  };
-  std::vector<Stored> stored;
+  // What the log held for each event's id: looked up by the caller, brought
+  // up to date by the writer (IdIndex::Refresh).
+  std::vector<std::optional<IdIndex::Entry>> stored;
+  uint64_t ids_generation = 0;
   size_t bytes = 0;
   size_t events = 0;
   // Set by the writer when an event of this write repeats one staged earlier in

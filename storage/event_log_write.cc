@@ -111,6 +111,16 @@ std::future<Result<std::vector<AppendResult>>> EventLog::SubmitAsync(std::vector
   }
   op->events = index;
   if (index == 0) return ready(std::vector<AppendResult>(requests.size()));
+  {
+    // Looked up here, in the caller's thread; the writer only adds what
+    // committed since.
+    std::vector<EventId> ids;
+    ids.reserve(index);
+    for (const AppendRequest& r : requests) {
+      for (const Event& e : r.events) ids.push_back(e.id);
+    }
+    if (Status s = id_index_->Find(ids, &op->stored, &op->ids_generation); !s.ok()) return ready(s);
+  }
   op->requests = std::move(requests);
   auto future = op->done.get_future();
   {
@@ -264,22 +274,16 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops) {
   for (size_t i = 0; i < ops.size(); ++i) ops[i]->done.set_value(std::move(outcomes[i]));
 }
 
-// Every id of the round looked up at once (storage/id_index.h).
+// The callers looked their ids up (off the writer's thread); what rounds
+// committed since then added is in memory (storage/id_index.h).
 Status EventLog::LookUpIds(std::vector<std::unique_ptr<PendingWrite>>& ops) {
   std::vector<EventId> ids;
   for (auto& op : ops) {
+    ids.clear();
     for (const AppendRequest& r : op->requests) {
       for (const Event& e : r.events) ids.push_back(e.id);
     }
-  }
-  std::vector<std::optional<IdIndex::Entry>> found;
-  CUSTODIAN_RETURN_IF_ERROR(id_index_->Find(ids, &found));
-  size_t i = 0;
-  for (auto& op : ops) {
-    op->stored.assign(op->events, {});
-    for (auto& stored : op->stored) {
-      if (const auto& f = found[i++]) stored = {true, f->position, f->content_hash};
-    }
+    CUSTODIAN_RETURN_IF_ERROR(id_index_->Refresh(ids, op->ids_generation, &op->stored));
   }
   return Status::Ok();
 }
@@ -318,8 +322,8 @@ Status EventLog::StageWrite(PendingWrite& op, RoundState& round, std::vector<App
         if (auto it = round.ids.find(e.id); it != round.ids.end()) {
           known[k] = {true, it->second.position, it->second.version, it->second.content_hash};
           op.depends_on_round = true;
-        } else if (op.stored[k].present) {
-          known[k] = {true, op.stored[k].position, std::nullopt, op.stored[k].content_hash};
+        } else if (op.stored[k]) {
+          known[k] = {true, op.stored[k]->position, std::nullopt, op.stored[k]->content_hash};
         }
         ++k;
       }

@@ -88,7 +88,8 @@ Status IdIndex::EnsureLoaded() {
   return loaded_ ? Status::Ok() : LoadLocked();
 }
 
-Status IdIndex::Find(std::span<const EventId> ids, std::vector<std::optional<Entry>>* found) {
+Status IdIndex::Find(std::span<const EventId> ids, std::vector<std::optional<Entry>>* found,
+                     uint64_t* generation) {
   CUSTODIAN_RETURN_IF_ERROR(EnsureLoaded());
   found->assign(ids.size(), std::nullopt);
   std::vector<size_t> misses;
@@ -96,6 +97,7 @@ Status IdIndex::Find(std::span<const EventId> ids, std::vector<std::optional<Ent
     // The background thread empties `spilling_` only once the family holds
     // its entries, so an id is always in one of the three places.
     std::shared_lock lk(mu_);
+    if (generation != nullptr) *generation = generation_;
     for (size_t i = 0; i < ids.size(); ++i) {
       if (auto it = recent_.find(ids[i]); it != recent_.end()) {
         (*found)[i] = it->second;
@@ -127,6 +129,26 @@ Status IdIndex::Find(std::span<const EventId> ids, std::vector<std::optional<Ent
     (*found)[misses[n]] = e;
   }
   return Status::Ok();
+}
+
+Status IdIndex::Refresh(std::span<const EventId> ids, uint64_t generation,
+                        std::vector<std::optional<Entry>>* found) {
+  {
+    std::shared_lock lk(mu_);
+    if (generation == generation_ && found->size() == ids.size()) {
+      // Anything added since the Find is still in memory.
+      for (size_t i = 0; i < ids.size(); ++i) {
+        if ((*found)[i]) continue;
+        if (auto it = recent_.find(ids[i]); it != recent_.end()) {
+          (*found)[i] = it->second;
+        } else if (auto sit = spilling_.find(ids[i]); sit != spilling_.end()) {
+          (*found)[i] = sit->second;
+        }
+      }
+      return Status::Ok();
+    }
+  }
+  return Find(ids, found);
 }
 
 Result<std::optional<IdIndex::Entry>> IdIndex::Find(const EventId& id) {
@@ -172,6 +194,7 @@ void IdIndex::SpillLoop() {
       return;
     }
     spilling_ = Map();
+    ++generation_;
     cv_.notify_all();
   }
 }

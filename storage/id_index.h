@@ -68,8 +68,14 @@ class IdIndex {
   // lookup loads it again.
   void Invalidate();
 
-  // For each id, its entry when the log holds it.
-  Status Find(std::span<const EventId> ids, std::vector<std::optional<Entry>>* found);
+  // For each id, its entry when the log holds it. `generation`, when given,
+  // receives the state of the in-memory part that was looked at.
+  Status Find(std::span<const EventId> ids, std::vector<std::optional<Entry>>* found,
+              uint64_t* generation = nullptr);
+  // Brings an earlier Find of the same ids up to date with what was added
+  // since: the writer thread checks only memory, unless a spill finished
+  // since `generation` (then it looks everything up again).
+  Status Refresh(std::span<const EventId> ids, uint64_t generation, std::vector<std::optional<Entry>>* found);
   Result<std::optional<Entry>> Find(const EventId& id);
 
   // The writer thread, once a round is on disk: its ids, and the log's new
@@ -107,6 +113,7 @@ class IdIndex {
   Map spilling_;        // being written by the background thread
   uint64_t spilling_to_ = 0;
   uint64_t recent_to_ = 0;
+  uint64_t generation_ = 0;  // finished spills
   bool stopping_ = false;
   Status failure_;      // a failed spill
   std::thread spiller_;

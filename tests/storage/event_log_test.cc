@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <string>
+#include <thread>
+#include <atomic>
 #include <vector>
 
 #include "storage/keys.h"
@@ -833,6 +835,44 @@ TEST_CASE("Verify names a rollback that kept the id index's watermark", "[event_
   INFO(report->problem);
   CHECK_FALSE(report->ok);
   CHECK(Contains(report->problem, "the id index holds the ids of 10 events but the log holds 9"));
+}
+
+
+TEST_CASE("The same event sent by several threads at once is written once, and all get its position",
+          "[event_log][idempotency]") {
+  testing::TempDir tmp;
+  testing::FixedClock clock(kTestNow);
+  EventLogOptions options;
+  options.id_spill_at = 8;  // spills finish while lookups made by callers are in flight
+  auto log = OpenTestLog(tmp.path(), &clock, options);
+  constexpr int kEvents = 200, kThreads = 4;
+  std::vector<Event> events;
+  for (int i = 0; i < kEvents; ++i) events.push_back(MakeEvent("customer-" + std::to_string(i % 7)));
+  std::vector<std::vector<Position>> got(kThreads, std::vector<Position>(kEvents));
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEvents; ++i) {
+        Result<AppendResult> r = log->Append(events[i].stream, {events[i]});
+        if (!r.ok() || r->positions.size() != 1) {
+          ++failures;
+          continue;
+        }
+        got[t][i] = r->positions[0];
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(failures.load() == 0);
+  CHECK(log->end() == Position(kEvents));  // each written once
+  const std::vector<Event> stored = ReadEverything(*log);
+  REQUIRE(stored.size() == kEvents);
+  for (int i = 0; i < kEvents; ++i) {
+    INFO("event " << i);
+    for (int t = 0; t < kThreads; ++t) CHECK(got[t][i] == got[0][i]);
+    CHECK(stored[got[0][i].value()].id == events[i].id);
+  }
 }
 
 }  // namespace
