@@ -28,6 +28,7 @@ struct EventLog::PendingWrite {
   // up to date by the writer (IdIndex::Refresh).
   std::vector<std::optional<IdIndex::Entry>> stored;
   uint64_t ids_generation = 0;
+  bool looked_up = false;  // by the caller; else the writer looks them up
   size_t bytes = 0;
   size_t events = 0;
   // Set by the writer when an event of this write repeats one staged earlier in

@@ -21,6 +21,8 @@ namespace custodian {
 namespace {
 // The writer forgets cached stream heads past this many streams (memory bound).
 constexpr size_t kMaxCachedStreams = 1'000'000;
+// Writes of at least this many events look their ids up in the caller's thread.
+constexpr size_t kCallerLookupAtLeast = 32;
 // ... and cached rule state past this many records.
 constexpr size_t kMaxCachedRules = 1'000'000;
 // Rule state lives in the meta family under this prefix (docs/event-format.md).
@@ -111,9 +113,11 @@ std::future<Result<std::vector<AppendResult>>> EventLog::SubmitAsync(std::vector
   }
   op->events = index;
   if (index == 0) return ready(std::vector<AppendResult>(requests.size()));
-  {
+  if (index >= kCallerLookupAtLeast) {
     // Looked up here, in the caller's thread; the writer only adds what
-    // committed since.
+    // committed since. (Small writes are looked up by the writer, one
+    // MultiGet per round, which costs less than one lookup per caller.)
+    op->looked_up = true;
     std::vector<EventId> ids;
     ids.reserve(index);
     for (const AppendRequest& r : requests) {
@@ -277,13 +281,22 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops) {
 // The callers looked their ids up (off the writer's thread); what rounds
 // committed since then added is in memory (storage/id_index.h).
 Status EventLog::LookUpIds(std::vector<std::unique_ptr<PendingWrite>>& ops) {
-  std::vector<EventId> ids;
+  std::vector<EventId> ids, small;
   for (auto& op : ops) {
     ids.clear();
     for (const AppendRequest& r : op->requests) {
-      for (const Event& e : r.events) ids.push_back(e.id);
+      for (const Event& e : r.events) (op->looked_up ? ids : small).push_back(e.id);
     }
-    CUSTODIAN_RETURN_IF_ERROR(id_index_->Refresh(ids, op->ids_generation, &op->stored));
+    if (op->looked_up) CUSTODIAN_RETURN_IF_ERROR(id_index_->Refresh(ids, op->ids_generation, &op->stored));
+  }
+  if (small.empty()) return Status::Ok();
+  std::vector<std::optional<IdIndex::Entry>> found;
+  CUSTODIAN_RETURN_IF_ERROR(id_index_->Find(small, &found));
+  size_t i = 0;
+  for (auto& op : ops) {
+    if (op->looked_up) continue;
+    op->stored.assign(found.begin() + i, found.begin() + i + op->events);
+    i += op->events;
   }
   return Status::Ok();
 }
