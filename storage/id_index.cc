@@ -56,7 +56,14 @@ Result<uint64_t> IdIndex::ReadWatermark(rocksdb::DB* db, rocksdb::ColumnFamilyHa
 Status IdIndex::Load() {
   std::unique_lock lk(mu_);
   CUSTODIAN_RETURN_IF_ERROR(LoadLocked());
-  if (!read_only_ && !spiller_.joinable()) spiller_ = std::thread([this] { SpillLoop(); });
+  if (read_only_) return Status::Ok();
+  // A table file a crash left before RocksDB took it in: its ids are rebuilt.
+  std::error_code ec;
+  for (const auto& f : std::filesystem::directory_iterator(dir_, ec)) {
+    const std::string name = f.path().filename().string();
+    if (name.starts_with("ids-") && name.ends_with(".sst")) std::filesystem::remove(f.path(), ec);
+  }
+  if (!spiller_.joinable()) spiller_ = std::thread([this] { SpillLoop(); });
   return Status::Ok();
 }
 

@@ -121,12 +121,14 @@ class RawStore {
     for (const Segment& s : Segments()) {
       if (s.to <= size) continue;
       Delete(keys::kMerkleFamily, s.key);
-      if (s.from < size) {  // keep what the leaves before `size` completed
-        const uint64_t keep = keys::MerkleNodesBefore(size) - keys::MerkleNodesBefore(s.from);
+      // Keep what the leaves before `size` completed.
+      const uint64_t keep =
+          s.from < size ? keys::MerkleNodesBefore(size) - keys::MerkleNodesBefore(s.from) : 0;
+      if (keep > 0) {
         Put(keys::kMerkleFamily, keys::MerkleSegmentKey(size),
             keys::MerkleSegmentValue(s.from, s.hashes.substr(0, 32 * keep)));
       }
-      removed += s.hashes.size() / 32 - (s.from < size ? keys::MerkleNodesBefore(size) - keys::MerkleNodesBefore(s.from) : 0);
+      removed += s.hashes.size() / 32 - keep;
     }
     return removed;
   }
