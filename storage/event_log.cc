@@ -48,6 +48,12 @@ namespace {
 constexpr char kMarkerPrefix[] = "Custodian store, format ";
 constexpr size_t kBlockCacheBytes = 128 << 20;
 constexpr size_t kMemtableBytes = 192 << 20;
+// Four shards of 32 MiB. By default RocksDB cuts 128 MiB into 64 shards of
+// 2 MiB, and the `ids` family's filter blocks (about 1.2 MiB for each 64 MiB
+// table file) then push each other out: past 4M events, a third of an
+// import's lookups went to reading filters from disk (docs/performance.md).
+constexpr int kBlockCacheShardBits = 2;
+constexpr uint64_t kMaxWalBytes = 256 << 20;
 
 Status WriteFileDurably(const fs::path& path, const std::string& contents, mode_t mode = 0644) {
   fs::path tmp = path;
@@ -168,9 +174,11 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const std::string& name, const std::s
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     cf.compression = rocksdb::kNoCompression;  // ids and hashes do not compress
   } else if (name == keys::kStreamsFamily) {
-    // Stream-index keys arrive in random order; a small memtable roughly
-    // doubled import speed (DESIGN.md, Storage).
-    cf.write_buffer_size = 4 << 20;
+    // Stream-index keys arrive in random order, so every table file flushed
+    // overlaps the whole of L1, and each compaction rewrites it: with 4 MiB
+    // memtables that was 28 bytes written per byte at 10M events. The insert
+    // hints below keep a large memtable's inserts cheap (docs/performance.md).
+    cf.write_buffer_size = 32 << 20;
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<StreamKeyPrefix>();
   } else if (name == keys::kEventsFamily) {
@@ -218,13 +226,24 @@ Status EventLog::OpenDb() {
   // memtable and the stream index's insert hints.
   db_options.allow_concurrent_memtable_write = false;
   db_options.keep_log_file_num = 3;
+  // The meta family's memtable seldom fills, so without a bound every WAL
+  // file after its first write is kept (gigabytes in a large import, all
+  // replayed on the next open); past this size, RocksDB flushes what holds
+  // the oldest one.
+  db_options.max_total_wal_size = kMaxWalBytes;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  if (const char* log = std::getenv("CUSTODIAN_ROCKSDB_LOG"); log != nullptr && std::string_view(log) == "info") {
+    // For performance work: RocksDB's own log, with compaction statistics of
+    // every family every 15 s, in the store's LOG file (storage/README.md).
+    db_options.info_log_level = rocksdb::InfoLogLevel::INFO_LEVEL;
+    db_options.stats_dump_period_sec = 15;
+  }
   if (options_.env != nullptr) db_options.env = options_.env;
   if (read_only) db_options.max_open_files = -1;  // required by secondary instances
 
   // Memory is bounded by these two: the block cache (data, index and filter
   // blocks) and the memtables of all families together.
-  auto cache = rocksdb::NewLRUCache(kBlockCacheBytes);
+  auto cache = rocksdb::NewLRUCache(kBlockCacheBytes, kBlockCacheShardBits);
   db_options.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(kMemtableBytes);
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   families.emplace_back(rocksdb::kDefaultColumnFamilyName, FamilyOptions("default", cache));
