@@ -6,10 +6,6 @@
 #include <unistd.h>
 
 #include <rocksdb/cache.h>
-#include <rocksdb/filter_policy.h>
-#include <rocksdb/slice_transform.h>
-#include <rocksdb/table.h>
-#include <rocksdb/write_buffer_manager.h>
 
 #include <cstring>
 #include <filesystem>
@@ -21,6 +17,7 @@
 #include "storage/id_index.h"
 #include "storage/keys.h"
 #include "storage/merkle_tree.h"
+#include "storage/tuning.h"
 
 namespace fs = std::filesystem;
 
@@ -46,14 +43,6 @@ std::string ExpectedVersion::ToString() const {
 namespace {
 
 constexpr char kMarkerPrefix[] = "Custodian store, format ";
-constexpr size_t kBlockCacheBytes = 128 << 20;
-constexpr size_t kMemtableBytes = 192 << 20;
-// Four shards of 32 MiB. By default RocksDB cuts 128 MiB into 64 shards of
-// 2 MiB, and the `ids` family's filter blocks (about 1.2 MiB for each 64 MiB
-// table file) then push each other out: past 4M events, a third of an
-// import's lookups went to reading filters from disk (docs/performance.md).
-constexpr int kBlockCacheShardBits = 2;
-constexpr uint64_t kMaxWalBytes = 256 << 20;
 
 Status WriteFileDurably(const fs::path& path, const std::string& contents, mode_t mode = 0644) {
   fs::path tmp = path;
@@ -135,63 +124,6 @@ Status CheckStoreDirectory(const fs::path& dir, CreateIfMissing create_if_missin
   return Status::Ok();
 }
 
-// The stream-index prefix of a key: the stream name and its 0x00. Used only
-// for memtable insert hints: a stream's keys arrive in version order, so each
-// insert starts where that stream's previous one ended.
-class StreamKeyPrefix final : public rocksdb::SliceTransform {
- public:
-  const char* Name() const override { return "custodian.StreamKeyPrefix"; }
-  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
-    const void* zero = std::memchr(key.data(), 0, key.size());
-    return rocksdb::Slice(key.data(), static_cast<const char*>(zero) - key.data() + 1);
-  }
-  bool InDomain(const rocksdb::Slice& key) const override { return std::memchr(key.data(), 0, key.size()) != nullptr; }
-};
-
-// One prefix for every key: in a family whose keys only ever grow (events by
-// position, Merkle nodes by last leaf), each memtable insert then starts
-// where the previous one ended instead of at the skiplist's head.
-class WholeFamilyPrefix final : public rocksdb::SliceTransform {
- public:
-  const char* Name() const override { return "custodian.WholeFamilyPrefix"; }
-  rocksdb::Slice Transform(const rocksdb::Slice& key) const override { return rocksdb::Slice(key.data(), 0); }
-  bool InDomain(const rocksdb::Slice&) const override { return true; }
-};
-
-rocksdb::ColumnFamilyOptions FamilyOptions(const std::string& name, const std::shared_ptr<rocksdb::Cache>& cache) {
-  rocksdb::ColumnFamilyOptions cf;
-  rocksdb::BlockBasedTableOptions table;
-  table.block_cache = cache;
-  // Index and filter blocks live in the (bounded) block cache rather than
-  // beside it, so memory does not grow with the store; L0's stay pinned.
-  table.cache_index_and_filter_blocks = true;
-  table.cache_index_and_filter_blocks_with_high_priority = true;
-  table.pin_l0_filter_and_index_blocks_in_cache = true;
-  if (name == keys::kIdsFamily) {
-    // Nearly every id lookup is for a new id: a bloom filter answers it.
-    // The family is written behind the log, mostly as ingested table files
-    // (storage/id_index.h), so its memtable stays nearly empty.
-    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-    cf.compression = rocksdb::kNoCompression;  // ids and hashes do not compress
-  } else if (name == keys::kStreamsFamily) {
-    // Stream-index keys arrive in random order, so every table file flushed
-    // overlaps the whole of L1, and each compaction rewrites it: with 4 MiB
-    // memtables that was 28 bytes written per byte at 10M events. The insert
-    // hints below keep a large memtable's inserts cheap (docs/performance.md).
-    cf.write_buffer_size = 32 << 20;
-    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-    cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<StreamKeyPrefix>();
-  } else if (name == keys::kEventsFamily) {
-    cf.compression = rocksdb::kNoCompression;
-    cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<WholeFamilyPrefix>();
-  } else if (name == keys::kMerkleFamily) {
-    cf.compression = rocksdb::kNoCompression;  // hashes do not compress
-    cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<WholeFamilyPrefix>();
-  }
-  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  return cf;
-}
-
 }  // namespace
 
 EventLog::EventLog(std::string dir, const EventLogOptions& options)
@@ -217,40 +149,18 @@ Status EventLog::OpenDb() {
                                                    "\nDo not edit or delete this file.\n"));
   }
 
-  rocksdb::DBOptions db_options;
+  rocksdb::DBOptions db_options = StoreDbOptions();
   db_options.create_if_missing = create;
   db_options.create_missing_column_families = !read_only;
-  db_options.max_background_jobs = 2;
-  // One writer thread writes every batch, so RocksDB's parallel memtable
-  // inserts never apply; turning them off permits the ids family's hash
-  // memtable and the stream index's insert hints.
-  db_options.allow_concurrent_memtable_write = false;
-  db_options.keep_log_file_num = 3;
-  // The meta family's memtable seldom fills, so without a bound every WAL
-  // file after its first write is kept (gigabytes in a large import, all
-  // replayed on the next open); past this size, RocksDB flushes what holds
-  // the oldest one.
-  db_options.max_total_wal_size = kMaxWalBytes;
-  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
-  if (const char* log = std::getenv("CUSTODIAN_ROCKSDB_LOG"); log != nullptr && std::string_view(log) == "info") {
-    // For performance work: RocksDB's own log, with compaction statistics of
-    // every family every 15 s, in the store's LOG file (storage/README.md).
-    db_options.info_log_level = rocksdb::InfoLogLevel::INFO_LEVEL;
-    db_options.stats_dump_period_sec = 15;
-  }
   if (options_.env != nullptr) db_options.env = options_.env;
   if (read_only) db_options.max_open_files = -1;  // required by secondary instances
-
-  // Memory is bounded by these two: the block cache (data, index and filter
-  // blocks) and the memtables of all families together.
-  auto cache = rocksdb::NewLRUCache(kBlockCacheBytes, kBlockCacheShardBits);
-  db_options.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(kMemtableBytes);
+  std::shared_ptr<rocksdb::Cache> cache = NewStoreBlockCache();
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  families.emplace_back(rocksdb::kDefaultColumnFamilyName, FamilyOptions("default", cache));
+  families.emplace_back(rocksdb::kDefaultColumnFamilyName, StoreFamilyOptions(rocksdb::kDefaultColumnFamilyName, cache));
   for (const char* name :
        {keys::kEventsFamily, keys::kStreamsFamily, keys::kIdsFamily, keys::kMetaFamily, keys::kMerkleFamily,
         keys::kProjectionsFamily}) {
-    families.emplace_back(name, FamilyOptions(name, cache));
+    families.emplace_back(name, StoreFamilyOptions(name, cache));
   }
 
   rocksdb::DB* raw = nullptr;

@@ -46,10 +46,11 @@
 // Events are ~400 bytes (a ~300-byte JSON payload plus the envelope) with
 // random UUID ids, spread over min(10,000, events / 100) `customer-<n>`
 // streams, so a default run has 10,000 streams of 100 events. The sync
-// workloads run for --seconds each (or until --events). The peer uses the same
-// column-family tuning as the EventLog (LZ4 events, 4 MiB stream-index
-// memtable, bloom filters, a 64 MiB block cache) but has no ids family, no
-// validation and no content hashes: it is the floor Custodian is built on.
+// workloads run for --seconds each (or until --events). The peer opens its
+// store with the EventLog's own RocksDB settings (storage/tuning.h: the block
+// cache, memtable budget, and each family's options, memtable insert hints
+// included) but has no ids family, no Merkle tree, no validation and no
+// content hashes: it is the floor Custodian is built on.
 //
 // Each side of each workload runs --repeats (3) times, alternating which side
 // goes first, and the median run is reported with the spread of all runs.
@@ -64,8 +65,6 @@
 
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
-#include <rocksdb/filter_policy.h>
-#include <rocksdb/table.h>
 #include <rocksdb/version.h>
 #include <rocksdb/write_batch.h>
 
@@ -101,6 +100,7 @@
 #include "core/time.h"
 #include "storage/event_log.h"
 #include "storage/keys.h"
+#include "storage/tuning.h"
 
 namespace custodian {
 namespace {
@@ -117,9 +117,6 @@ constexpr int kDefaultRepeats = 3;
 constexpr uint64_t kMaxStreams = 10'000;
 constexpr uint64_t kEventsPerStream = 100;
 constexpr size_t kFsyncWriteBytes = 512;
-constexpr size_t kBlockCacheBytes = 64 << 20;
-constexpr size_t kStreamIndexWriteBuffer = 4 << 20;
-constexpr int kBloomBitsPerKey = 10;
 constexpr size_t kScanReadahead = 2 << 20;
 constexpr size_t kMaxStreamRead = 1'000'000;
 constexpr uint64_t kQuickEvents = 500;
@@ -275,25 +272,14 @@ class EventFactory {
 class PeerStore {
  public:
   explicit PeerStore(const std::string& dir) {
-    rocksdb::DBOptions db_options;
+    // The EventLog's own RocksDB settings (storage/tuning.h).
+    rocksdb::DBOptions db_options = StoreDbOptions();
     db_options.create_if_missing = true;
     db_options.create_missing_column_families = true;
-    db_options.max_background_jobs = 2;
-    db_options.keep_log_file_num = 3;
-    db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
-    auto cache = rocksdb::NewLRUCache(kBlockCacheBytes);
+    std::shared_ptr<rocksdb::Cache> cache = NewStoreBlockCache();
     std::vector<rocksdb::ColumnFamilyDescriptor> families;
     for (const char* name : {rocksdb::kDefaultColumnFamilyName.c_str(), keys::kEventsFamily, keys::kStreamsFamily}) {
-      rocksdb::ColumnFamilyOptions cf;
-      rocksdb::BlockBasedTableOptions table;
-      table.block_cache = cache;
-      if (std::string_view(name) == keys::kEventsFamily) cf.compression = rocksdb::kNoCompression;
-      if (std::string_view(name) == keys::kStreamsFamily) {
-        cf.write_buffer_size = kStreamIndexWriteBuffer;
-        table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(kBloomBitsPerKey));
-      }
-      cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-      families.emplace_back(name, cf);
+      families.emplace_back(name, StoreFamilyOptions(name, cache));
     }
     rocksdb::DB* raw = nullptr;
     CheckRocks(rocksdb::DB::Open(db_options, dir, families, &handles_, &raw), "open the peer at " + dir);
@@ -1206,7 +1192,7 @@ int Main(int argc, char** argv) {
     out << fmt::format(
         "### Run of {}\n\nCommand: `{}`\n\nMachine: {}.\n\n{}\n\n{}\nPeers: the raw-RocksDB peer writes the same "
         "events (EncodeRecord into `events` keyed by position, plus the stream-index key) with the same sync "
-        "setting and column-family tuning, without validation, content hashes or the `ids` family; for "
+        "setting and the EventLog's RocksDB settings (storage/tuning.h), without validation, content hashes or the `ids` family; for "
         "append_sync_concurrent it uses one writer thread doing group commit. Ratios are custodian / peer "
         "(read_stream: peer p99 / custodian p99). Total run time {:.0f} s.\n\n",
         date, command, machine, about, table, total);
