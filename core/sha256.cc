@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <cstdlib>
+#include <vector>
 
 namespace custodian {
 
@@ -44,14 +45,41 @@ std::string HexOf(const Hash256& h) {
   return s;
 }
 
-Sha256Hasher::Sha256Hasher() : ctx_(EVP_MD_CTX_new()) {
+namespace {
+// Contexts of finished hashers, kept for the next one on this thread: a
+// hasher per event would otherwise allocate and free a context each time.
+struct SpareContexts {
+  std::vector<EVP_MD_CTX*> spare;
+  ~SpareContexts() {
+    for (EVP_MD_CTX* ctx : spare) EVP_MD_CTX_free(ctx);
+  }
+};
+thread_local SpareContexts spare_contexts;
+constexpr size_t kMaxSpareContexts = 4;
+}  // namespace
+
+Sha256Hasher::Sha256Hasher() {
   static thread_local ThreadDigest digest;  // only for its fetched algorithm
+  std::vector<EVP_MD_CTX*>& spare = spare_contexts.spare;
+  if (spare.empty()) {
+    ctx_ = EVP_MD_CTX_new();
+  } else {
+    ctx_ = spare.back();
+    spare.pop_back();
+  }
   if (ctx_ == nullptr || EVP_DigestInit_ex2(static_cast<EVP_MD_CTX*>(ctx_), digest.md, nullptr) != 1) {
     std::abort();
   }
 }
 
-Sha256Hasher::~Sha256Hasher() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+Sha256Hasher::~Sha256Hasher() {
+  std::vector<EVP_MD_CTX*>& spare = spare_contexts.spare;
+  if (spare.size() < kMaxSpareContexts) {
+    spare.push_back(static_cast<EVP_MD_CTX*>(ctx_));
+  } else {
+    EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_));
+  }
+}
 
 void Sha256Hasher::Update(std::string_view bytes) {
   EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), bytes.data(), bytes.size());

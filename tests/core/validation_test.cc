@@ -284,6 +284,23 @@ TEST_CASE("IsValidUtf8 accepts well-formed UTF-8 of every length", "[validation]
   CHECK(IsValidUtf8("Gr\xc3\xbc\xc3\x9f" "e \xe6\x9d\xb1\xe4\xba\xac \xf0\x9f\x9a\x80"));
 }
 
+TEST_CASE("IsValidUtf8 finds a bad byte at any offset of a long ASCII run", "[validation][utf8]") {
+  // ASCII is checked eight bytes at a time: a bad byte must be found at every
+  // position of a word and in the tail after the last whole word.
+  for (size_t at = 0; at < 27; ++at) {
+    std::string s(27, 'a');
+    s[at] = '\xff';
+    INFO("bad byte at offset " << at);
+    CHECK_FALSE(IsValidUtf8(s));
+    s[at] = '\xc3';  // a lead byte whose continuation is missing or plain ASCII
+    CHECK_FALSE(IsValidUtf8(s));
+    if (at + 1 < s.size()) {
+      s[at + 1] = '\xa9';  // U+00E9, well formed
+      CHECK(IsValidUtf8(s));
+    }
+  }
+}
+
 TEST_CASE("IsValidUtf8 rejects overlong encodings", "[validation][utf8]") {
   CHECK_FALSE(IsValidUtf8("\xc0\x80"));          // U+0000 in 2 bytes
   CHECK_FALSE(IsValidUtf8("\xc1\xbf"));          // U+007F in 2 bytes
