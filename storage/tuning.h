@@ -20,8 +20,9 @@ rocksdb::DBOptions StoreDbOptions();
 // The block cache to hand to every family of one database: 128 MiB.
 std::shared_ptr<rocksdb::Cache> NewStoreBlockCache();
 
-// Options of the column family `family` (keys::kEventsFamily, ...; any other
-// name gets RocksDB's defaults on `cache`).
+// Options of the column family `family` (keys::kEventsFamily, ...). Every
+// family keeps its index and filter blocks in `cache`; a name with no tuning
+// of its own (the default family, meta, projections) gets only that.
 rocksdb::ColumnFamilyOptions StoreFamilyOptions(std::string_view family, const std::shared_ptr<rocksdb::Cache>& cache);
 
 }  // namespace custodian
