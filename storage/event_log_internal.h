@@ -3,8 +3,12 @@
 
 #include <rocksdb/db.h>
 
+#include <boost/unordered/unordered_flat_map.hpp>
+
+#include <functional>
 #include <future>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "core/sha256.h"
@@ -37,9 +41,21 @@ struct EventLog::PendingWrite {
   std::promise<Result<std::vector<AppendResult>>> done;
 };
 
+// Hashes std::string and std::string_view alike, so that maps keyed by
+// std::string are searched with a view and nothing is copied.
+struct StreamNameHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+};
+
+// Next version of each stream. The writer's maps of one round are keyed by
+// views of the requests' stream names, which outlive the round.
+using StreamNextMap = boost::unordered_flat_map<std::string, uint64_t, StreamNameHash, std::equal_to<>>;
+using StreamNextViews = boost::unordered_flat_map<std::string_view, uint64_t, StreamNameHash>;
+
 struct EventLog::WriterState {
   // Next version of each stream seen so far (0 = no events). Filled lazily.
-  std::unordered_map<std::string, uint64_t> stream_next;
+  StreamNextMap stream_next;
   Timestamp last_recorded_at;
   uint64_t stream_count = 0;
   MerkleFrontier frontier;  // the tree over every committed event

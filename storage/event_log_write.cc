@@ -37,13 +37,13 @@ struct EventLog::RoundState {
   uint64_t new_streams = 0;
   MerkleFrontier frontier;  // the committed tree plus this round's leaves
   std::string merkle_hashes;  // the subtrees this round completes, in order
-  std::unordered_map<std::string, uint64_t> stream_next;
+  StreamNextViews stream_next;  // what this round's writes staged
   struct Written {
     Position position;
     StreamVersion version;
     Hash256 content_hash;
   };
-  std::unordered_map<EventId, Written, EventIdHash> ids;
+  boost::unordered_flat_map<EventId, Written, EventIdHash> ids;
   std::unordered_map<std::string, std::string> rules;  // rule state written this round
 };
 
@@ -86,7 +86,7 @@ std::future<Result<std::vector<AppendResult>>> EventLog::SubmitAsync(std::vector
   }
   auto op = std::make_unique<PendingWrite>();
   const Timestamp now = clock_->Now();
-  std::unordered_map<EventId, size_t, EventIdHash> seen;
+  boost::unordered_flat_map<EventId, size_t, EventIdHash> seen;
   size_t index = 0;
   for (const AppendRequest& r : requests) {
     if (Status s = ValidateStreamName(r.stream); !s.ok()) return ready(s);
@@ -256,7 +256,13 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops) {
       }
     } else {
       if (ws.stream_next.size() + round.stream_next.size() > kMaxCachedStreams) ws.stream_next.clear();
-      for (auto& [stream, next] : round.stream_next) ws.stream_next[stream] = next;
+      for (const auto& [stream, next] : round.stream_next) {
+        if (auto it = ws.stream_next.find(stream); it != ws.stream_next.end()) {
+          it->second = next;
+        } else {
+          ws.stream_next.emplace(std::string(stream), next);
+        }
+      }
       ws.stream_count += round.new_streams;
       ws.last_recorded_at = round.recorded_at;
       ws.frontier = std::move(round.frontier);
@@ -385,7 +391,7 @@ Status EventLog::StageWrite(PendingWrite& op, RoundState& round, std::vector<App
 
   // 2. Check each request and assign positions and versions, tentatively.
   uint64_t next_position = round.next_position;
-  std::unordered_map<std::string, uint64_t> stream_next;  // this write's view
+  StreamNextViews stream_next;  // this write's view
   results->clear();
   size_t k = 0;
   for (AppendRequest& r : op.requests) {
@@ -491,7 +497,7 @@ Status EventLog::StageWrite(PendingWrite& op, RoundState& round, std::vector<App
                             });
     }
   }
-  for (auto& [stream, next] : stream_next) round.stream_next[stream] = next;
+  for (const auto& [stream, next] : stream_next) round.stream_next[stream] = next;
   for (const auto& [key, value] : rules.changes()) {
     (void)round.batch.Put(meta_cf_, kRulePrefix + key, value);
     round.rules[key] = value;
