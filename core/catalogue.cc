@@ -1,6 +1,7 @@
 #include "core/catalogue.h"
 
 #include <boost/json.hpp>
+#include <boost/unordered/unordered_flat_map.hpp>
 
 #include <array>
 #include <charconv>
@@ -20,8 +21,19 @@ namespace {
 
 using FT = FieldType;
 
+// What a payload's keys mean to one type: a key names one of its fields
+// (the index in spec.fields) or is a personal key it refuses. One lookup
+// per key of the payload, instead of a search of the payload per field.
+struct TypeIndex {
+  const EventTypeSpec* spec = nullptr;
+  static constexpr size_t kPersonal = SIZE_MAX;
+  static constexpr size_t kMaxFields = 32;  // per type; GetIndex checks
+  boost::unordered_flat_map<std::string_view, size_t> keys;
+  std::vector<size_t> needs;  // per field: the index of the field it needs, or SIZE_MAX
+};
+
 struct Index {
-  std::unordered_map<std::string_view, const EventTypeSpec*> by_type;
+  boost::unordered_flat_map<std::string_view, TypeIndex> by_type;
   std::string known_types;  // "customer.registered, customer.updated, ..."
 };
 
@@ -29,7 +41,16 @@ const Index& GetIndex() {
   static const Index index = [] {
     Index i;
     for (const EventTypeSpec& spec : Catalogue()) {
-      i.by_type.emplace(spec.type, &spec);  // one schema per type in v1
+      TypeIndex& t = i.by_type[spec.type];  // one schema per type in v1
+      t.spec = &spec;
+      if (spec.fields.size() > TypeIndex::kMaxFields) std::abort();  // raise kMaxFields
+      for (std::string_view p : kPersonalKeys) t.keys.emplace(p, TypeIndex::kPersonal);
+      if (spec.type.starts_with("contact.")) t.keys.emplace("name", TypeIndex::kPersonal);
+      for (size_t f = 0; f < spec.fields.size(); ++f) t.keys.emplace(spec.fields[f].name, f);
+      for (const FieldSpec& f : spec.fields) {
+        auto needed = f.needs.empty() ? t.keys.end() : t.keys.find(f.needs);
+        t.needs.push_back(needed == t.keys.end() ? SIZE_MAX : needed->second);
+      }
       if (!i.known_types.empty()) i.known_types += ", ";
       i.known_types += spec.type;
     }
@@ -335,8 +356,8 @@ using internal::KindName;
 const EventTypeSpec* FindEventType(std::string_view type, uint32_t schema) {
   const Index& index = GetIndex();
   auto it = index.by_type.find(type);
-  if (it == index.by_type.end() || it->second->schema != schema) return nullptr;
-  return it->second;
+  if (it == index.by_type.end() || it->second.spec->schema != schema) return nullptr;
+  return it->second.spec;
 }
 
 std::string_view StreamRuleText(StreamRule rule) {
@@ -416,7 +437,8 @@ Status ValidatePayload(std::string_view type, uint32_t schema, std::string_view 
                                    "' is not in the event catalogue (v" + std::to_string(kCatalogueVersion) +
                                    "); known types: " + index.known_types);
   }
-  const EventTypeSpec& spec = *it->second;
+  const TypeIndex& type_index = it->second;
+  const EventTypeSpec& spec = *type_index.spec;
   if (spec.schema != schema) {
     return Status::InvalidArgument("type '" + std::string(type) + "' has no schema " + std::to_string(schema) +
                                    " in the event catalogue (v" + std::to_string(kCatalogueVersion) +
@@ -437,20 +459,24 @@ Status ValidatePayload(std::string_view type, uint32_t schema, std::string_view 
   }
   const json::object& data = parsed->get_object();
 
-  const bool is_contact = type.starts_with("contact.");
+  // One pass over the payload: personal keys are refused, and each field of
+  // the type is found (null counts as absent).
+  std::array<const json::value*, TypeIndex::kMaxFields> present{};
   for (const auto& member : data) {
     std::string_view key = member.key();
-    bool personal = is_contact && key == "name";
-    for (std::string_view p : kPersonalKeys) personal = personal || key == p;
-    if (personal) {
+    auto found = type_index.keys.find(key);
+    if (found == type_index.keys.end()) continue;
+    if (found->second == TypeIndex::kPersonal) {
       return FieldError("data." + std::string(key),
                         "personal data (names, e-mail addresses, phone numbers) does not belong in data; it goes in "
                         "the sealed personal section, which is not available in this version");
     }
+    present[found->second] = member.value().is_null() ? nullptr : &member.value();
   }
 
-  for (const FieldSpec& f : spec.fields) {
-    const json::value* v = Present(data, f.name);
+  for (size_t i = 0; i < spec.fields.size(); ++i) {
+    const FieldSpec& f = spec.fields[i];
+    const json::value* v = present[i];
     if (v == nullptr) {
       if (f.presence == Presence::kRequired) {
         return Status::InvalidArgument(
@@ -460,7 +486,9 @@ Status ValidatePayload(std::string_view type, uint32_t schema, std::string_view 
       continue;
     }
     CUSTODIAN_RETURN_IF_ERROR(CheckField(f, *v));
-    if (!f.needs.empty() && Present(data, f.needs) == nullptr) {
+    if (f.needs.empty()) continue;
+    const size_t needed = type_index.needs[i];
+    if ((needed != SIZE_MAX ? present[needed] : Present(data, f.needs)) == nullptr) {
       return Status::InvalidArgument("field 'data." + std::string(f.needs) + "' is missing; " + std::string(type) +
                                      " requires it when " + std::string(f.name) + " is given");
     }
