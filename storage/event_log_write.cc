@@ -37,7 +37,7 @@ struct EventLog::RoundState {
   uint64_t new_streams = 0;
   MerkleFrontier frontier;  // the committed tree plus this round's leaves
   std::string merkle_hashes;  // the subtrees this round completes, in order
-  StreamNextViews stream_next;  // what this round's writes staged
+  StreamNextViews stream_next;  // the streams this round's writes looked at, and their next versions
   struct Written {
     Position position;
     StreamVersion version;
@@ -389,59 +389,77 @@ Status EventLog::StageWrite(PendingWrite& op, RoundState& round, std::vector<App
   };
   RuleView rules(this, round);
 
-  // 2. Check each request and assign positions and versions, tentatively.
+  // 2. Check each request and assign positions and versions, tentatively:
+  // in the round's map of stream versions, with what it held before, so
+  // that a rejected write leaves the round as it found it.
   uint64_t next_position = round.next_position;
-  StreamNextViews stream_next;  // this write's view
+  struct Undo {
+    std::string_view stream;
+    std::optional<uint64_t> before;  // nullopt: the round had no entry
+  };
+  std::vector<Undo> undo;
+  auto rejected = [&](Status s) {
+    for (auto it = undo.rbegin(); it != undo.rend(); ++it) {
+      if (it->before) {
+        round.stream_next[it->stream] = *it->before;
+      } else {
+        round.stream_next.erase(it->stream);
+      }
+    }
+    return s;
+  };
   results->clear();
+  results->reserve(op.requests.size());
   size_t k = 0;
   for (AppendRequest& r : op.requests) {
     AppendResult result;
+    result.positions.reserve(r.events.size());
+    result.versions.reserve(r.events.size());
     size_t present = 0;
     const Known* first_present = nullptr;
     for (size_t i = 0; i < r.events.size(); ++i) {
       const Known& kn = known[k + i];
       if (!kn.present) continue;
       if (kn.content_hash != op.content_hashes[k + i]) {
-        return Status::Conflict("event id " + r.events[i].id.ToString() + " is already in the log at position " +
+        return rejected(Status::Conflict("event id " + r.events[i].id.ToString() + " is already in the log at position " +
                                 std::to_string(kn.position.value()) +
-                                " with other content; an id names one event forever, so give a new event a new id");
+                                " with other content; an id names one event forever, so give a new event a new id"));
       }
       ++present;
       if (first_present == nullptr) first_present = &kn;
     }
     if (present > 0 && present < r.events.size() && r.expected.kind() != ExpectedVersion::Kind::kAny) {
-      return Status::Conflict(std::to_string(present) + " of the " + std::to_string(r.events.size()) +
-                              " events for " + r.stream + " are already in the log (the first at position " +
-                              std::to_string(first_present->position.value()) +
-                              ") and the others are not; resend the original batch unchanged, or drop those events");
+      return rejected(Status::Conflict(
+          std::to_string(present) + " of the " + std::to_string(r.events.size()) + " events for " + r.stream +
+          " are already in the log (the first at position " + std::to_string(first_present->position.value()) +
+          ") and the others are not; resend the original batch unchanged, or drop those events"));
     }
-    uint64_t next;
-    if (auto it = stream_next.find(r.stream); it != stream_next.end()) {
-      next = it->second;
-    } else if (auto rit = round.stream_next.find(r.stream); rit != round.stream_next.end()) {
-      next = rit->second;
-    } else {
+    auto [slot, fresh] = round.stream_next.try_emplace(r.stream, 0);
+    undo.push_back({r.stream, fresh ? std::nullopt : std::optional<uint64_t>(slot->second)});
+    if (fresh) {
       Result<uint64_t> loaded = LoadStreamNext(r.stream);
-      if (!loaded.ok()) return loaded.status();
-      next = *loaded;
+      if (!loaded.ok()) return rejected(loaded.status());
+      slot->second = *loaded;  // nothing below inserts into the round's map, so `slot` stays valid
     }
+    uint64_t next = slot->second;
     if (present < r.events.size()) {  // a retry of a whole batch skips the expected-version check
       switch (r.expected.kind()) {
         case ExpectedVersion::Kind::kAny:
           break;
         case ExpectedVersion::Kind::kNoStream:
           if (next != 0) {
-            return Status::Conflict("stream " + r.stream + " already exists (its last version is " +
-                                    std::to_string(next - 1) + "); expected no stream");
+            return rejected(Status::Conflict("stream " + r.stream + " already exists (its last version is " +
+                                             std::to_string(next - 1) + "); expected no stream"));
           }
           break;
         case ExpectedVersion::Kind::kExactly:
           if (next == 0) {
-            return Status::Conflict("stream " + r.stream + " does not exist yet; expected " + r.expected.ToString());
+            return rejected(
+                Status::Conflict("stream " + r.stream + " does not exist yet; expected " + r.expected.ToString()));
           }
           if (next - 1 != r.expected.version().value()) {
-            return Status::Conflict("stream " + r.stream + " is at version " + std::to_string(next - 1) +
-                                    "; expected " + r.expected.ToString());
+            return rejected(Status::Conflict("stream " + r.stream + " is at version " + std::to_string(next - 1) +
+                                             "; expected " + r.expected.ToString()));
           }
           break;
       }
@@ -455,7 +473,7 @@ Status EventLog::StageWrite(PendingWrite& op, RoundState& round, std::vector<App
           v = *kn.version;
         } else {
           std::vector<Event> original;
-          CUSTODIAN_RETURN_IF_ERROR(ReadPositions({kn.position.value()}, &original));
+          if (Status read = ReadPositions({kn.position.value()}, &original); !read.ok()) return rejected(read);
           v = original.front().version;
         }
         result.positions.push_back(kn.position);
@@ -467,14 +485,14 @@ Status EventLog::StageWrite(PendingWrite& op, RoundState& round, std::vector<App
       e.recorded_at = round.recorded_at;
       if (options_.rules) {
         // In log order, against the state as of this position.
-        CUSTODIAN_RETURN_IF_ERROR(options_.rules(e, rules));
+        if (Status allowed = options_.rules(e, rules); !allowed.ok()) return rejected(allowed);
         rules.Staged(e.id);
       }
       result.positions.push_back(e.position);
       result.versions.push_back(e.version);
       ++result.written;
     }
-    stream_next[r.stream] = next;
+    slot->second = next;
     results->push_back(std::move(result));
     k += r.events.size();
   }
@@ -497,7 +515,6 @@ Status EventLog::StageWrite(PendingWrite& op, RoundState& round, std::vector<App
                             });
     }
   }
-  for (const auto& [stream, next] : stream_next) round.stream_next[stream] = next;
   for (const auto& [key, value] : rules.changes()) {
     (void)round.batch.Put(meta_cf_, kRulePrefix + key, value);
     round.rules[key] = value;

@@ -38,8 +38,11 @@ std::string StreamPrefix(std::string_view stream) {
 }
 
 std::string StreamKey(std::string_view stream, StreamVersion v) {
-  std::string k = StreamPrefix(stream);
-  k += EncodeU64(v.value());
+  std::string k;
+  k.reserve(stream.size() + 9);  // one allocation per key: the writer makes one per event
+  k.append(stream);
+  k.push_back('\0');
+  for (int shift = 56; shift >= 0; shift -= 8) k.push_back(static_cast<char>(v.value() >> shift));
   return k;
 }
 

@@ -1,10 +1,12 @@
 #include "storage/event_log.h"
 
 #include <catch2/catch.hpp>
+
+#include <atomic>
 #include <filesystem>
+#include <future>
 #include <string>
 #include <thread>
-#include <atomic>
 #include <vector>
 
 #include "storage/keys.h"
@@ -301,6 +303,46 @@ TEST_CASE("An AppendBatch may append to one stream twice, the second request see
   REQUIRE(r.ok());
   CHECK(Values((*r)[1].versions) == std::vector<uint64_t>{1});
   CHECK(VersionsOf(ReadWholeStream(*log, "customer-1")) == std::vector<uint64_t>{0, 1});
+}
+
+TEST_CASE("A rejected write leaves no trace in its group commit: the next write in the same round sees the stream as it was",
+          "[event_log][append]") {
+  testing::TempDir tmp;
+  testing::FixedClock clock(kTestNow);
+  // The rule hook holds the writer on the first event of customer-9, so
+  // that the two writes queued meanwhile are staged in one round.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  EventLogOptions options;
+  options.rules = [released](const Event& e, RuleState&) {
+    if (e.stream == "customer-9") released.wait();
+    return Status::Ok();
+  };
+  auto log = OpenTestLog(tmp.path(), &clock, options);
+  AppendOne(*log, "customer-1");  // version 0
+
+  auto blocker = log->AppendBatchAsync({{"customer-9", ExpectedVersion::Any(), {MakeEvent("customer-9")}}});
+  // Stages customer-1 (as version 1), then fails on its stale second request.
+  std::vector<AppendRequest> stale(2);
+  stale[0] = {"customer-1", ExpectedVersion::Any(), {MakeEvent("customer-1")}};
+  stale[1] = {"customer-2", ExpectedVersion::Exactly(StreamVersion(5)), {MakeEvent("customer-2")}};
+  auto rejected = log->AppendBatchAsync(std::move(stale));
+  auto next = log->AppendBatchAsync(
+      {{"customer-1", ExpectedVersion::Exactly(StreamVersion(0)), {MakeEvent("customer-1")}}});
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // both queued behind the blocker
+  release.set_value();
+
+  REQUIRE(blocker.get().ok());
+  Result<std::vector<AppendResult>> r = rejected.get();
+  CHECK(r.status().code() == StatusCode::kConflict);
+  Result<std::vector<AppendResult>> n = next.get();
+  INFO(n.status().ToString());
+  REQUIRE(n.ok());
+  CHECK(Values((*n)[0].versions) == std::vector<uint64_t>{1});
+  CHECK(VersionsOf(ReadWholeStream(*log, "customer-1")) == std::vector<uint64_t>{0, 1});
+  CHECK(ReadWholeStream(*log, "customer-2").empty());
+  // And the writer's memory of the stream agrees with the log.
+  CHECK(log->Append("customer-1", {MakeEvent("customer-1")}, ExpectedVersion::Exactly(StreamVersion(1))).ok());
 }
 
 // --- Idempotency ---
