@@ -27,9 +27,9 @@ using FT = FieldType;
 struct TypeIndex {
   const EventTypeSpec* spec = nullptr;
   static constexpr size_t kPersonal = SIZE_MAX;
-  static constexpr size_t kMaxFields = 32;  // per type; GetIndex checks
+  static constexpr size_t kMaxFields = 32;  // per type; GetIndex checks, and that `needs` names a field
   boost::unordered_flat_map<std::string_view, size_t> keys;
-  std::vector<size_t> needs;  // per field: the index of the field it needs, or SIZE_MAX
+  std::vector<size_t> needs;  // per field: the index of the field it needs (SIZE_MAX: none)
 };
 
 struct Index {
@@ -48,8 +48,13 @@ const Index& GetIndex() {
       if (spec.type.starts_with("contact.")) t.keys.emplace("name", TypeIndex::kPersonal);
       for (size_t f = 0; f < spec.fields.size(); ++f) t.keys.emplace(spec.fields[f].name, f);
       for (const FieldSpec& f : spec.fields) {
-        auto needed = f.needs.empty() ? t.keys.end() : t.keys.find(f.needs);
-        t.needs.push_back(needed == t.keys.end() ? SIZE_MAX : needed->second);
+        if (f.needs.empty()) {
+          t.needs.push_back(SIZE_MAX);
+          continue;
+        }
+        auto needed = t.keys.find(f.needs);
+        if (needed == t.keys.end() || needed->second == TypeIndex::kPersonal) std::abort();  // not a field of the type
+        t.needs.push_back(needed->second);
       }
       if (!i.known_types.empty()) i.known_types += ", ";
       i.known_types += spec.type;
@@ -486,9 +491,7 @@ Status ValidatePayload(std::string_view type, uint32_t schema, std::string_view 
       continue;
     }
     CUSTODIAN_RETURN_IF_ERROR(CheckField(f, *v));
-    if (f.needs.empty()) continue;
-    const size_t needed = type_index.needs[i];
-    if ((needed != SIZE_MAX ? present[needed] : Present(data, f.needs)) == nullptr) {
+    if (!f.needs.empty() && present[type_index.needs[i]] == nullptr) {
       return Status::InvalidArgument("field 'data." + std::string(f.needs) + "' is missing; " + std::string(type) +
                                      " requires it when " + std::string(f.name) + " is given");
     }

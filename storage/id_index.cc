@@ -278,7 +278,7 @@ Status IdIndex::Write(const Map& entries, uint64_t to, bool ingest) {
   for (const IdOrder& o : sorted) {
     const auto& [id, e] = *slots[o.index];
     CUSTODIAN_RETURN_IF_ERROR(
-        FromRocks(writer.Put(keys::IdKey(id), keys::IdValue(e.position, e.content_hash)), "write " + path));
+        FromRocks(writer.Put(id.AsBytes(), keys::IdValue(e.position, e.content_hash)), "write " + path));
   }
   CUSTODIAN_RETURN_IF_ERROR(FromRocks(writer.Finish(), "finish " + path));
   rocksdb::IngestExternalFileOptions ingest_options;

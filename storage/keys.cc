@@ -42,7 +42,7 @@ std::string StreamKey(std::string_view stream, StreamVersion v) {
   k.reserve(stream.size() + 9);  // one allocation per key: the writer makes one per event
   k.append(stream);
   k.push_back('\0');
-  for (int shift = 56; shift >= 0; shift -= 8) k.push_back(static_cast<char>(v.value() >> shift));
+  k += EncodeU64(v.value());  // eight bytes: no allocation of its own
   return k;
 }
 
