@@ -1,8 +1,10 @@
 #include "core/catalogue.h"
 
 #include <boost/json.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 #include <boost/unordered/unordered_flat_map.hpp>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <string>
@@ -28,12 +30,18 @@ struct TypeIndex {
   const EventTypeSpec* spec = nullptr;
   static constexpr size_t kPersonal = SIZE_MAX;
   static constexpr size_t kMaxFields = 32;  // per type; GetIndex checks, and that `needs` names a field
-  boost::unordered_flat_map<std::string_view, size_t> keys;
+  boost::unordered_flat_map<std::string_view, size_t, std::hash<std::string_view>> keys;
   std::vector<size_t> needs;  // per field: the index of the field it needs (SIZE_MAX: none)
+  // For FastPayloadCheck: set when the type has no cross-field rules, every
+  // field it `needs` is required, and its at_least_one_of names fields. Bit
+  // i of a mask is field i.
+  bool fast = false;
+  uint32_t required = 0;
+  uint32_t any_of = 0;  // at_least_one_of; 0 when the type has none
 };
 
 struct Index {
-  boost::unordered_flat_map<std::string_view, TypeIndex> by_type;
+  boost::unordered_flat_map<std::string_view, TypeIndex, std::hash<std::string_view>> by_type;
   std::string known_types;  // "customer.registered, customer.updated, ..."
 };
 
@@ -55,6 +63,21 @@ const Index& GetIndex() {
         auto needed = t.keys.find(f.needs);
         if (needed == t.keys.end() || needed->second == TypeIndex::kPersonal) std::abort();  // not a field of the type
         t.needs.push_back(needed->second);
+      }
+      // The fast path leaves cross-field rules, and a field that needs an
+      // optional one, to the DOM path.
+      t.fast = spec.rules.empty();
+      for (size_t f = 0; f < spec.fields.size(); ++f) {
+        if (spec.fields[f].presence == Presence::kRequired) t.required |= uint32_t{1} << f;
+        if (t.needs[f] != SIZE_MAX && spec.fields[t.needs[f]].presence != Presence::kRequired) t.fast = false;
+      }
+      for (std::string_view name : spec.at_least_one_of) {
+        auto field = t.keys.find(name);
+        if (field == t.keys.end() || field->second == TypeIndex::kPersonal) {
+          t.fast = false;  // the DOM path answers
+        } else {
+          t.any_of |= uint32_t{1} << field->second;
+        }
       }
       if (!i.known_types.empty()) i.known_types += ", ";
       i.known_types += spec.type;
@@ -144,24 +167,23 @@ double AsDouble(const json::value& v) {
                          : v.get_double();
 }
 
-// True when `v` is a value of the scalar type `t`.
-bool MatchesScalar(FieldType t, const json::value& v) {
+// True when the number `d` is a value of the scalar type `t` (`whole`: the
+// JSON text was an integer of 0 or more).
+bool MatchesNumber(FieldType t, double d, bool whole) {
   switch (t) {
-    case FT::kBoolean:
-      return v.is_bool();
     case FT::kAmount:
-      return IsNumber(v) && AsDouble(v) >= 0;
+      return d >= 0;
     case FT::kPercent:
-      return IsNumber(v) && AsDouble(v) >= 0 && AsDouble(v) <= 100;
+      return d >= 0 && d <= 100;
     case FT::kCount:
-      return v.is_uint64() || (v.is_int64() && v.get_int64() >= 0);
-    case FT::kObject:
-      return v.is_object();
+      return whole;
     default:
-      break;
+      return false;
   }
-  if (!v.is_string()) return false;
-  std::string_view s = v.get_string();
+}
+
+// True when the string `s` is a value of the scalar type `t`.
+bool MatchesString(FieldType t, std::string_view s) {
   switch (t) {
     case FT::kString:
       return IsLabel(s, kMaxStringBytes, /*allow_breaks=*/false);
@@ -185,6 +207,22 @@ bool MatchesScalar(FieldType t, const json::value& v) {
       return s.size() == 2 && IsUpper(s[0]) && IsUpper(s[1]);
     default:
       return false;
+  }
+}
+
+// True when `v` is a value of the scalar type `t`.
+bool MatchesScalar(FieldType t, const json::value& v) {
+  switch (t) {
+    case FT::kBoolean:
+      return v.is_bool();
+    case FT::kAmount:
+    case FT::kPercent:
+    case FT::kCount:
+      return IsNumber(v) && MatchesNumber(t, AsDouble(v), v.is_uint64() || (v.is_int64() && v.get_int64() >= 0));
+    case FT::kObject:
+      return v.is_object();
+    default:
+      return v.is_string() && MatchesString(t, v.get_string());
   }
 }
 
@@ -249,6 +287,170 @@ Status CheckField(const FieldSpec& f, const json::value& v) {
     }
   }
   return Status::Ok();
+}
+
+// --- The fast path ---
+
+// Checks a payload against its type in one pass of Boost.JSON's push parser,
+// without building the document. It only answers "valid" or "not sure":
+// whatever it does not settle (any failure, a personal key, a key given
+// twice, an assignments field, a type with cross-field rules) is left to the
+// DOM path, which words the message. So the two agree on what is valid, and
+// the messages have one source.
+class FastPayloadCheck {
+ public:
+  // The DOM parser's own limits, so that the fast path accepts no more.
+  static constexpr std::size_t max_object_size = json::object::max_size();
+  static constexpr std::size_t max_array_size = json::array::max_size();
+  static constexpr std::size_t max_key_size = json::string::max_size();
+  static constexpr std::size_t max_string_size = json::string::max_size();
+
+  explicit FastPayloadCheck(const TypeIndex& type) : type_(type) {}
+
+  // True when every field found has its type, and the required and
+  // at-least-one-of fields are present (null counts as absent). A field's
+  // `needs` names a required field in every type the fast path checks.
+  bool Settled() const {
+    if (unsure_ || (present_ & type_.required) != type_.required) return false;
+    return type_.any_of == 0 || (present_ & type_.any_of) != 0;
+  }
+
+  bool on_document_begin(boost::system::error_code&) { return true; }
+  bool on_document_end(boost::system::error_code&) { return true; }
+
+  bool on_object_begin(boost::system::error_code& ec) {
+    if (depth_ == 1 && field_ != kIgnored) {  // a field's value
+      if (Spec(field_).type != FT::kObject) return Unsure(ec);
+      Present(field_);
+    } else if (depth_ == 2 && array_ != kIgnored) {  // an assignment, or an object among strings
+      return Unsure(ec);
+    }
+    ++depth_;
+    return true;
+  }
+  bool on_object_end(std::size_t, boost::system::error_code&) {
+    --depth_;
+    return true;
+  }
+  bool on_array_begin(boost::system::error_code& ec) {
+    if (depth_ == 0) return Unsure(ec);  // data must be an object
+    if (depth_ == 1 && field_ != kIgnored) {
+      const FieldType t = Spec(field_).type;
+      if (!IsArrayType(t)) return Unsure(ec);
+      Present(field_);
+      array_ = field_;
+    } else if (depth_ == 2 && array_ != kIgnored) {
+      return Unsure(ec);  // an array in an array of strings
+    }
+    ++depth_;
+    return true;
+  }
+  bool on_array_end(std::size_t, boost::system::error_code&) {
+    if (--depth_ == 1) array_ = kIgnored;
+    return true;
+  }
+
+  bool on_key_part(json::string_view part, std::size_t, boost::system::error_code&) {
+    if (depth_ == 1) text_.append(part.data(), part.size());
+    return true;
+  }
+  bool on_key(json::string_view part, std::size_t, boost::system::error_code& ec) {
+    if (depth_ != 1) return true;
+    const std::string_view key = Whole(part);
+    auto found = type_.keys.find(key);
+    text_.clear();
+    field_ = kIgnored;
+    if (found == type_.keys.end()) return true;
+    if (found->second == TypeIndex::kPersonal) return Unsure(ec);
+    const uint32_t bit = uint32_t{1} << found->second;
+    if (seen_ & bit) return Unsure(ec);  // the DOM keeps the last of two; let it judge
+    seen_ |= bit;
+    field_ = found->second;
+    return true;
+  }
+
+  bool on_string_part(json::string_view part, std::size_t, boost::system::error_code&) {
+    if (Checked()) text_.append(part.data(), part.size());
+    return true;
+  }
+  bool on_string(json::string_view part, std::size_t, boost::system::error_code& ec) {
+    if (depth_ == 0) return Unsure(ec);  // data must be an object
+    if (!Checked()) return true;
+    const std::string_view value = Whole(part);
+    bool ok;
+    if (depth_ == 2) {
+      ok = MatchesString(ElementType(Spec(array_).type), value);
+    } else {
+      const FieldSpec& f = Spec(field_);
+      ok = f.type == FT::kEnum ? std::find(f.values.begin(), f.values.end(), value) != f.values.end()
+                               : MatchesString(f.type, value);
+    }
+    text_.clear();
+    return ok ? Accept(ec) : Unsure(ec);
+  }
+  bool on_number_part(json::string_view, boost::system::error_code&) { return true; }
+  bool on_int64(std::int64_t v, json::string_view, boost::system::error_code& ec) {
+    return Number(static_cast<double>(v), v >= 0, ec);
+  }
+  bool on_uint64(std::uint64_t v, json::string_view, boost::system::error_code& ec) {
+    return Number(static_cast<double>(v), true, ec);
+  }
+  bool on_double(double v, json::string_view, boost::system::error_code& ec) { return Number(v, false, ec); }
+  bool on_bool(bool, boost::system::error_code& ec) {
+    if (depth_ == 0) return Unsure(ec);
+    if (!Checked()) return true;
+    return depth_ == 1 && Spec(field_).type == FT::kBoolean ? Accept(ec) : Unsure(ec);
+  }
+  bool on_null(boost::system::error_code& ec) {
+    if (depth_ == 0) return Unsure(ec);
+    if (!Checked()) return true;
+    return depth_ == 1 ? true : Unsure(ec);  // a null field is an absent one
+  }
+  bool on_comment_part(json::string_view, boost::system::error_code&) { return true; }
+  bool on_comment(json::string_view, boost::system::error_code&) { return true; }
+
+ private:
+  static constexpr size_t kIgnored = SIZE_MAX;
+
+  const FieldSpec& Spec(size_t field) const { return type_.spec->fields[field]; }
+  // A value the checks look at: a field's own, or an element of its array.
+  bool Checked() const { return (depth_ == 1 && field_ != kIgnored) || (depth_ == 2 && array_ != kIgnored); }
+  std::string_view Whole(json::string_view last) {
+    if (text_.empty()) return std::string_view(last.data(), last.size());
+    text_.append(last.data(), last.size());
+    return text_;
+  }
+  void Present(size_t field) { present_ |= uint32_t{1} << field; }
+  bool Accept(boost::system::error_code&) {
+    if (depth_ == 1) Present(field_);
+    return true;
+  }
+  bool Unsure(boost::system::error_code& ec) {
+    unsure_ = true;
+    ec = json::error::extra_data;  // any error: it stops the parser
+    return false;
+  }
+  bool Number(double v, bool whole, boost::system::error_code& ec) {
+    if (depth_ == 0) return Unsure(ec);
+    if (!Checked()) return true;
+    return depth_ == 1 && MatchesNumber(Spec(field_).type, v, whole) ? Accept(ec) : Unsure(ec);
+  }
+
+  const TypeIndex& type_;
+  size_t depth_ = 0;         // containers open: 1 inside the payload object
+  size_t field_ = kIgnored;  // the field whose value comes next, at depth 1
+  size_t array_ = kIgnored;  // the array field being read, at depth 2
+  uint32_t present_ = 0;
+  uint32_t seen_ = 0;
+  bool unsure_ = false;
+  std::string text_;  // a key or string delivered in parts
+};
+
+bool FastPayloadValid(const TypeIndex& type, std::string_view data_json) {
+  json::basic_parser<FastPayloadCheck> parser(json::parse_options(), type);
+  boost::system::error_code ec;
+  const size_t n = parser.write_some(false, data_json.data(), data_json.size(), ec);
+  return !ec && n == data_json.size() && parser.handler().Settled();  // n < size: text after the object
 }
 
 // --- Streams ---
@@ -434,7 +636,10 @@ std::string_view FieldTypeText(FieldType type) {
   return "?";
 }
 
-Status ValidatePayload(std::string_view type, uint32_t schema, std::string_view stream, std::string_view data_json) {
+namespace {
+
+Status CheckPayload(std::string_view type, uint32_t schema, std::string_view stream, std::string_view data_json,
+                    bool fast_path) {
   const Index& index = GetIndex();
   auto it = index.by_type.find(type);
   if (it == index.by_type.end()) {
@@ -455,6 +660,9 @@ Status ValidatePayload(std::string_view type, uint32_t schema, std::string_view 
                                    std::string(stream.substr(0, kMaxShownBytes)));
   }
 
+  if (fast_path && type_index.fast && FastPayloadValid(type_index, data_json)) return Status::Ok();
+
+  // The DOM path: the fast path's "not sure", and every message.
   internal::ArenaJsonParser parser;
   Result<json::value> parsed = parser.Parse(data_json, "field 'data': ");
   if (!parsed.ok()) return parsed.status();
@@ -506,6 +714,17 @@ Status ValidatePayload(std::string_view type, uint32_t schema, std::string_view 
   }
   if (!spec.rules.empty()) CUSTODIAN_RETURN_IF_ERROR(CheckRules(spec, data, stream));
   return Status::Ok();
+}
+
+}  // namespace
+
+Status ValidatePayload(std::string_view type, uint32_t schema, std::string_view stream, std::string_view data_json) {
+  return CheckPayload(type, schema, stream, data_json, /*fast_path=*/true);
+}
+
+Status internal::ValidatePayloadThroughDom(std::string_view type, uint32_t schema, std::string_view stream,
+                                           std::string_view data_json) {
+  return CheckPayload(type, schema, stream, data_json, /*fast_path=*/false);
 }
 
 }  // namespace custodian

@@ -111,8 +111,11 @@ std::string_view FieldTypeText(FieldType type);
 // Checks an event's payload against the catalogue: the type and schema are
 // known, the stream is of the type's category, `data_json` is one JSON
 // object, every required field is present, every named field has its type
-// and constraints, and the type's cross-field rules hold. Parses `data_json`
-// once, on a stack arena; does not check the envelope (ValidateEvent does).
+// and constraints, and the type's cross-field rules hold. Does not check the
+// envelope (ValidateEvent does). A payload of a type without cross-field
+// rules is checked as it is parsed, without building a document; what that
+// does not settle (every failure, and a few rare forms) is parsed into a
+// document on a stack arena, which gives the message.
 //
 // Every failure is InvalidArgument naming what, where and what was expected:
 //   type 'foo.bar' is not in the event catalogue (v1); known types: ...
@@ -121,5 +124,12 @@ std::string_view FieldTypeText(FieldType type);
 //   field 'data.request_id' is missing; request.assigned requires it (record id ...)
 //   field 'data.channel': expected one of call, email, meeting, visit, chat; got "fax"
 Status ValidatePayload(std::string_view type, uint32_t schema, std::string_view stream, std::string_view data_json);
+
+namespace internal {
+// ValidatePayload with every payload parsed into a document: the test that
+// holds the fast path to the same answers compares the two.
+Status ValidatePayloadThroughDom(std::string_view type, uint32_t schema, std::string_view stream,
+                                 std::string_view data_json);
+}  // namespace internal
 
 }  // namespace custodian

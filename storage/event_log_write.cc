@@ -21,16 +21,21 @@ namespace custodian {
 namespace {
 // The writer forgets cached stream heads past this many streams (memory bound).
 constexpr size_t kMaxCachedStreams = 1'000'000;
-// Writes of at least this many events look their ids up in the caller's thread.
-constexpr size_t kCallerLookupAtLeast = 32;
 // ... and cached rule state past this many records.
 constexpr size_t kMaxCachedRules = 1'000'000;
+// Writes of at least this many events look their ids up in the caller's thread.
+constexpr size_t kCallerLookupAtLeast = 32;
 // Rule state lives in the meta family under this prefix (docs/event-format.md).
 const std::string kRulePrefix = "rule/";
+// What a round's batch holds per event besides its record: the event and
+// stream-index entries' framing, keys and value, and the event's ~2 Merkle
+// hashes (a generous estimate for stream names of up to ~40 bytes).
+constexpr size_t kBatchBytesPerEvent = 160;
 }  // namespace
 
 // Everything one group commit adds, before it is known to be on disk.
 struct EventLog::RoundState {
+  explicit RoundState(size_t reserved_bytes) : batch(reserved_bytes) {}
   rocksdb::WriteBatch batch;
   uint64_t next_position = 0;
   Timestamp recorded_at;
@@ -200,7 +205,18 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops) {
     }
     return;
   }
-  RoundState round;
+  // Sized up front: growing the batch would copy every record again, and
+  // growing the maps would rehash them.
+  size_t events = 0, requests = 0, record_bytes = 0;
+  for (const auto& op : ops) {
+    events += op->events;
+    requests += op->requests.size();
+    for (const std::string& record : op->records) record_bytes += record.size();
+  }
+  RoundState round(record_bytes + events * kBatchBytesPerEvent);
+  round.ids.reserve(events);
+  round.stream_next.reserve(requests);
+  round.merkle_hashes.reserve(2 * events * sizeof(Hash256));
   round.next_position = end_.load(std::memory_order_relaxed);
   const uint64_t round_start = round.next_position;
   round.recorded_at = std::max(clock_->Now(), ws.last_recorded_at);  // never decreasing

@@ -1,6 +1,8 @@
 #include "core/catalogue.h"
 
+#include <boost/json.hpp>
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <fstream>
 #include <map>
 #include <set>
@@ -426,6 +428,103 @@ TEST_CASE("ValidateEvent applies the catalogue after the envelope", "[catalogue]
   CheckRefusedStartingWith(ValidateEvent(*e, kNow), "type 'foo.bar' is not in the event catalogue (v1)");
   e->actor = "nobody";  // envelope errors come first
   CheckRefusedStartingWith(ValidateEvent(*e, kNow), "field 'actor'");
+}
+
+// The fast path (FastPayloadCheck) must accept exactly what the DOM path
+// accepts. Every example of docs/events.md, and for each field of its type
+// the payload without it, with it null, given twice, and with each of a set
+// of values of every kind; plus personal keys, escapes, nesting and text
+// that is not one object. Both paths must give the same answer.
+TEST_CASE("Payloads checked as they are parsed get the same answers as through a document", "[catalogue]") {
+  using Members = std::vector<std::pair<std::string, std::string>>;  // key and value as JSON text
+  auto text_of = [](const Members& members) {
+    std::string out = "{";
+    for (const auto& [key, value] : members) {
+      if (out.size() > 1) out += ",";
+      out += boost::json::serialize(boost::json::string_view(key)) + ":" + value;
+    }
+    return out + "}";
+  };
+  const std::vector<std::string> probes = {
+      R"("")", R"("x")", R"("a\nb")", R"("\u0041BC")", "\"" + std::string(201, 'x') + "\"",
+      "\"" + std::string(300, 'y') + "\"", R"("staff-7")", R"("customer-42")", R"("contact-1")",
+      R"("7f0c1a9e-2b8d-4c1e-9a57-3d2f6b1c0e44")", R"("2026-03-01T10:15:00Z")", R"("EUR")", R"("DE")", R"("call")",
+      R"("deal-5001")", R"("st\u0061ff-7")", "0", "-1", "2.5", "101", "1e2", "18446744073709551615", "-0", "true",
+      "false", "[]", R"(["x"])", R"(["staff-7","staff-8"])", R"(["customer-1"])",
+      R"(["7f0c1a9e-2b8d-4c1e-9a57-3d2f6b1c0e44"])", "[1]", "[null]", R"([["a"]])", "[{}]", "{}", R"({"a":[1]})",
+      R"([{"customer":"customer-1","to":"staff-2"}])"};
+  size_t compared = 0, accepted = 0;
+  auto compare = [&](std::string_view type, std::string_view stream, const std::string& data) {
+    const Status fast = ValidatePayload(type, 1, stream, data);
+    const Status dom = internal::ValidatePayloadThroughDom(type, 1, stream, data);
+    INFO(type << " on " << stream << ": " << data);
+    CHECK(fast.ok() == dom.ok());
+    CHECK(fast.message() == dom.message());
+    ++compared;
+    if (dom.ok()) ++accepted;
+  };
+  for (const auto& [type, section] : DocSections()) {
+    Result<Event> e = ParseEventJson(section.examples.at(0));
+    REQUIRE(e.ok());
+    const EventTypeSpec* spec = FindEventType(type, 1);
+    REQUIRE(spec != nullptr);
+    Members base;
+    const boost::json::value data = boost::json::parse(e->data);
+    for (const auto& member : data.as_object()) {
+      base.emplace_back(std::string(member.key()), boost::json::serialize(member.value()));
+    }
+    compare(type, e->stream, text_of(base));
+    for (const FieldSpec& f : spec->fields) {
+      const std::string name(f.name);
+      Members without;
+      std::string own;  // the example's value of the field, if it has one
+      for (const auto& member : base) {
+        if (member.first == name) {
+          own = member.second;
+        } else {
+          without.push_back(member);
+        }
+      }
+      compare(type, e->stream, text_of(without));
+      std::vector<std::string> values = probes;
+      values.push_back("null");
+      for (std::string_view v : f.values) values.push_back("\"" + std::string(v) + "\"");
+      for (const std::string& value : values) {
+        Members with = without;
+        with.emplace_back(name, value);
+        compare(type, e->stream, text_of(with));
+      }
+      if (!own.empty()) {
+        for (const std::string& again : {own, std::string("null"), std::string("[7]")}) {
+          Members twice = base;  // the document keeps the last
+          twice.emplace_back(name, again);
+          compare(type, e->stream, text_of(twice));
+        }
+        std::string escaped_key = text_of(base);  // the field's key written with an escape
+        const size_t at = escaped_key.find("\"" + name + "\":");
+        REQUIRE(at != std::string::npos);
+        escaped_key.replace(at + 1, 1, "\\u00" + fmt::format("{:02x}", static_cast<unsigned char>(name[0])));
+        compare(type, e->stream, escaped_key);
+      }
+    }
+    for (std::string_view personal : kPersonalKeys) {
+      Members with = base;
+      with.emplace_back(std::string(personal), R"("x")");
+      compare(type, e->stream, text_of(with));
+    }
+    Members extended = base;
+    extended.emplace_back("x_ext", R"([{"a":[1,null,{"b":"c"}]},[["d"]]])");
+    extended.emplace_back("x_obj", R"({"channel":5,"email":"nested keys are not fields"})");
+    compare(type, e->stream, text_of(extended));
+    const std::string whole = text_of(base);
+    for (const std::string& other : {std::string(" ") + whole + "\n", whole + " x", whole + whole,
+                                     whole.substr(0, whole.size() - 1), std::string("[") + whole + "]",
+                                     std::string("null"), std::string("\"x\""), std::string("7"), std::string()}) {
+      compare(type, e->stream, other);
+    }
+  }
+  CHECK(compared > 5000);
+  CHECK(accepted > 500);  // the fast path had valid payloads to settle, not only failures
 }
 
 }  // namespace
