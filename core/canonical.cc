@@ -95,15 +95,15 @@ Hash256 LeafHash(const Event& e) {
 
 Hash256 LeafHashOfContent(Position position, StreamVersion version, Timestamp recorded_at,
                           std::string_view content) {
-  std::string prefix;
-  prefix.reserve(26);
-  PutU8(&prefix, 0x00);  // RFC 6962 leaf prefix
-  PutU8(&prefix, kCanonicalFormat);
-  PutU64(&prefix, position.value());
-  PutU64(&prefix, version.value());
-  PutU64(&prefix, static_cast<uint64_t>(recorded_at.value()));
+  char prefix[26];  // on the stack: the writer hashes a leaf per event
+  prefix[0] = 0x00;   // RFC 6962 leaf prefix
+  prefix[1] = static_cast<char>(kCanonicalFormat);
+  const uint64_t fields[] = {position.value(), version.value(), static_cast<uint64_t>(recorded_at.value())};
+  for (size_t f = 0; f < 3; ++f) {
+    for (int byte = 0; byte < 8; ++byte) prefix[2 + 8 * f + byte] = static_cast<char>(fields[f] >> (56 - 8 * byte));
+  }
   Sha256Hasher h;
-  h.Update(prefix);
+  h.Update(std::string_view(prefix, sizeof prefix));
   h.Update(content);
   return h.Finish();
 }

@@ -277,8 +277,9 @@ Status IdIndex::Write(const Map& entries, uint64_t to, bool ingest) {
   CUSTODIAN_RETURN_IF_ERROR(FromRocks(writer.Open(path), "create " + path));
   for (const IdOrder& o : sorted) {
     const auto& [id, e] = *slots[o.index];
-    CUSTODIAN_RETURN_IF_ERROR(
-        FromRocks(writer.Put(id.AsBytes(), keys::IdValue(e.position, e.content_hash)), "write " + path));
+    if (rocksdb::Status put = writer.Put(id.AsBytes(), keys::IdValue(e.position, e.content_hash)); !put.ok()) {
+      return FromRocks(put, "write " + path);
+    }
   }
   CUSTODIAN_RETURN_IF_ERROR(FromRocks(writer.Finish(), "finish " + path));
   rocksdb::IngestExternalFileOptions ingest_options;
