@@ -93,6 +93,14 @@ rocksdb::ColumnFamilyOptions StoreFamilyOptions(std::string_view name, const std
     // (storage/id_index.h), so its memtable stays nearly empty.
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(16));
     cf.compression = rocksdb::kNoCompression;  // ids and hashes do not compress
+    // Each spill's random ids overlap the whole of L1, so every L0->L1
+    // compaction rewrites L1: letting 16 spills gather first cut the family's
+    // compaction CPU at 10M events from ~10.7 s to ~5.4 s (write
+    // amplification 2.4 -> 1.1). A lookup checks each L0 file's filter,
+    // which stays pinned in the cache.
+    cf.level0_file_num_compaction_trigger = 16;
+    cf.level0_slowdown_writes_trigger = 40;
+    cf.level0_stop_writes_trigger = 64;
   } else if (name == keys::kStreamsFamily) {
     // Stream-index keys arrive in random order, so every table file flushed
     // overlaps the whole of L1, and each compaction rewrites it: with 4 MiB
