@@ -326,6 +326,13 @@ class EventLog {
   Status LoadTail();
   Result<std::vector<AppendResult>> Submit(std::vector<AppendRequest> requests);
   std::future<Result<std::vector<AppendResult>>> SubmitAsync(std::vector<AppendRequest> requests);
+  // Validates and queues `op` for the writer; returns the outcome instead
+  // when nothing was queued (bad input, a closed or failed log, no events).
+  std::optional<Result<std::vector<AppendResult>>> Enqueue(std::vector<AppendRequest> requests,
+                                                           std::unique_ptr<PendingWrite> op);
+  // Hands each op its outcome: Submit's waiters with one wake-up, the rest
+  // through their promises.
+  void Complete(std::vector<std::unique_ptr<PendingWrite>>& ops, std::vector<Result<std::vector<AppendResult>>>& outcomes);
   Status LookUpIds(std::vector<std::unique_ptr<PendingWrite>>& ops);
   void WriterLoop();
   void ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& round);
@@ -368,6 +375,9 @@ class EventLog {
   std::condition_variable queue_cv_;
   std::vector<std::unique_ptr<PendingWrite>> queue_;
   bool stopping_ = false;
+  // Where Submit's callers wait for the writer (PendingWrite::waiter).
+  std::mutex done_mu_;
+  std::condition_variable done_cv_;
   std::atomic<bool> failed_{false};  // a write failed: refuse appends until reopened
   std::string failure_;              // why, guarded by queue_mu_
 

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <future>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -38,6 +39,13 @@ struct EventLog::PendingWrite {
   // Set by the writer when an event of this write repeats one staged earlier in
   // the same round: its fate is that round's.
   bool depends_on_round = false;
+  // How the writer hands the outcome back: to a Submit waiting on the log's
+  // completion condition (`waiter`, guarded by done_mu_), else the promise.
+  struct Waiter {
+    std::optional<Result<std::vector<AppendResult>>> outcome;  // set when finished
+    bool finished = false;
+  };
+  Waiter* waiter = nullptr;
   std::promise<Result<std::vector<AppendResult>>> done;
 };
 

@@ -348,6 +348,65 @@ TEST_CASE("A rejected write leaves no trace in its group commit: the next write 
   CHECK(log->Append("customer-1", {MakeEvent("customer-1")}, ExpectedVersion::Exactly(StreamVersion(1))).ok());
 }
 
+TEST_CASE("Appends completed in one group commit each get their own outcome, whether they wait on the log or on a future",
+          "[event_log][append]") {
+  testing::TempDir tmp;
+  testing::FixedClock clock(kTestNow);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  EventLogOptions options;
+  options.rules = [released](const Event& e, RuleState&) {
+    if (e.stream == "customer-9") released.wait();  // holds the writer
+    return Status::Ok();
+  };
+  auto log = OpenTestLog(tmp.path(), &clock, options);
+  AppendOne(*log, "customer-1");  // version 0
+
+  auto blocker = log->AppendBatchAsync({{"customer-9", ExpectedVersion::Any(), {MakeEvent("customer-9")}}});
+  // While the writer is held, synchronous appenders (one of them stale) and
+  // asynchronous ones queue up, to be completed together.
+  constexpr int kThreads = 8;
+  std::vector<Result<AppendResult>> sync_results(kThreads, Status::FailedPrecondition("not run"));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string stream = "customer-" + std::to_string(100 + t);
+      const ExpectedVersion expected = t == 3 ? ExpectedVersion::Exactly(StreamVersion(7)) : ExpectedVersion::NoStream();
+      std::vector<Event> events;
+      for (int i = 0; i <= t % 3; ++i) events.push_back(MakeEvent(stream));
+      sync_results[t] = log->Append(stream, std::move(events), expected);
+    });
+  }
+  auto async_ok = log->AppendBatchAsync({{"customer-1", ExpectedVersion::Exactly(StreamVersion(0)), {MakeEvent("customer-1")}}});
+  auto async_stale = log->AppendBatchAsync({{"customer-1", ExpectedVersion::Exactly(StreamVersion(0)), {MakeEvent("customer-1")}}});
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let the threads queue; the checks hold however they group
+  release.set_value();
+  for (std::thread& t : threads) t.join();
+
+  REQUIRE(blocker.get().ok());
+  for (int t = 0; t < kThreads; ++t) {
+    INFO("appender " << t << ": " << sync_results[t].status().ToString());
+    if (t == 3) {
+      CHECK(sync_results[t].status().code() == StatusCode::kConflict);
+      CHECK(ReadWholeStream(*log, "customer-103").empty());
+      continue;
+    }
+    REQUIRE(sync_results[t].ok());
+    const std::string stream = "customer-" + std::to_string(100 + t);
+    const std::vector<Event> stored = ReadWholeStream(*log, stream);
+    REQUIRE(stored.size() == static_cast<size_t>(t % 3 + 1));
+    CHECK(sync_results[t]->written == stored.size());
+    std::vector<uint64_t> positions;
+    for (const Event& e : stored) positions.push_back(e.position.value());
+    CHECK(Values(sync_results[t]->positions) == positions);  // its own events, not another appender's
+    CHECK(Values(sync_results[t]->versions) == VersionsOf(stored));
+  }
+  Result<std::vector<AppendResult>> ok = async_ok.get();
+  REQUIRE(ok.ok());
+  CHECK(Values((*ok)[0].versions) == std::vector<uint64_t>{1});
+  CHECK(async_stale.get().status().code() == StatusCode::kConflict);
+}
+
 // --- Idempotency ---
 
 TEST_CASE("Appending an event again with the same id and content returns its original position and writes nothing",
