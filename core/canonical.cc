@@ -9,8 +9,14 @@ void PutU32(std::string* out, uint32_t v) {
   for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>(v >> shift));
 }
 
+void StoreU64(char* out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(v >> (56 - 8 * i));
+}
+
 void PutU64(std::string* out, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>(v >> shift));
+  char bytes[8];
+  StoreU64(bytes, v);
+  out->append(bytes, sizeof bytes);
 }
 
 void PutString(std::string* out, std::string_view s) {
@@ -98,10 +104,9 @@ Hash256 LeafHashOfContent(Position position, StreamVersion version, Timestamp re
   char prefix[26];  // on the stack: the writer hashes a leaf per event
   prefix[0] = 0x00;   // RFC 6962 leaf prefix
   prefix[1] = static_cast<char>(kCanonicalFormat);
-  const uint64_t fields[] = {position.value(), version.value(), static_cast<uint64_t>(recorded_at.value())};
-  for (size_t f = 0; f < 3; ++f) {
-    for (int byte = 0; byte < 8; ++byte) prefix[2 + 8 * f + byte] = static_cast<char>(fields[f] >> (56 - 8 * byte));
-  }
+  StoreU64(prefix + 2, position.value());
+  StoreU64(prefix + 10, version.value());
+  StoreU64(prefix + 18, static_cast<uint64_t>(recorded_at.value()));
   Sha256Hasher h;
   h.Update(std::string_view(prefix, sizeof prefix));
   h.Update(content);

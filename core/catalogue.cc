@@ -210,6 +210,11 @@ bool MatchesString(FieldType t, std::string_view s) {
   }
 }
 
+// True when `s` is one of an enum field's values.
+bool IsOneOf(const FieldSpec& f, std::string_view s) {
+  return std::find(f.values.begin(), f.values.end(), s) != f.values.end();
+}
+
 // True when `v` is a value of the scalar type `t`.
 bool MatchesScalar(FieldType t, const json::value& v) {
   switch (t) {
@@ -263,12 +268,7 @@ Status CheckAssignment(const std::string& path, const json::value& v) {
 
 Status CheckField(const FieldSpec& f, const json::value& v) {
   if (f.type == FT::kEnum) {
-    if (v.is_string()) {
-      std::string_view s = v.get_string();
-      for (std::string_view allowed : f.values) {
-        if (s == allowed) return Status::Ok();
-      }
-    }
+    if (v.is_string() && IsOneOf(f, v.get_string())) return Status::Ok();
     return Expected("data." + std::string(f.name), "one of " + Joined(f.values), v);
   }
   if (!IsArrayType(f.type)) {
@@ -382,8 +382,7 @@ class FastPayloadCheck {
       ok = MatchesString(ElementType(Spec(array_).type), value);
     } else {
       const FieldSpec& f = Spec(field_);
-      ok = f.type == FT::kEnum ? std::find(f.values.begin(), f.values.end(), value) != f.values.end()
-                               : MatchesString(f.type, value);
+      ok = f.type == FT::kEnum ? IsOneOf(f, value) : MatchesString(f.type, value);
     }
     text_.clear();
     return ok ? Accept(ec) : Unsure(ec);

@@ -219,11 +219,9 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops) {
       std::lock_guard lk(queue_mu_);
       why = failure_;
     }
-    std::vector<Result<std::vector<AppendResult>>> refused;
-    for (size_t i = 0; i < ops.size(); ++i) {
-      refused.push_back(Status::FailedPrecondition("the log stopped accepting appends after a failed write (" + why +
-                                                   "); reopen the store"));
-    }
+    std::vector<Result<std::vector<AppendResult>>> refused(
+        ops.size(),
+        Status::FailedPrecondition("the log stopped accepting appends after a failed write (" + why + "); reopen the store"));
     Complete(ops, refused);
     return;
   }

@@ -305,23 +305,38 @@ TEST_CASE("An AppendBatch may append to one stream twice, the second request see
   CHECK(VersionsOf(ReadWholeStream(*log, "customer-1")) == std::vector<uint64_t>{0, 1});
 }
 
+// Holds the writer thread inside a round, so that writes queued meanwhile
+// are staged together in the next one: Start appends to customer-9, whose
+// rule hook waits until Release.
+class WriterHold {
+ public:
+  EventLogOptions options() const {
+    EventLogOptions options;
+    options.rules = [released = released_](const Event& e, RuleState&) {
+      if (e.stream == "customer-9") released.wait();
+      return Status::Ok();
+    };
+    return options;
+  }
+  std::future<Result<std::vector<AppendResult>>> Start(EventLog& log) {
+    return log.AppendBatchAsync({{"customer-9", ExpectedVersion::Any(), {MakeEvent("customer-9")}}});
+  }
+  void Release() { release_.set_value(); }
+
+ private:
+  std::promise<void> release_;
+  std::shared_future<void> released_ = release_.get_future().share();
+};
+
 TEST_CASE("A rejected write leaves no trace in its group commit: the next write in the same round sees the stream as it was",
           "[event_log][append]") {
   testing::TempDir tmp;
   testing::FixedClock clock(kTestNow);
-  // The rule hook holds the writer on the first event of customer-9, so
-  // that the two writes queued meanwhile are staged in one round.
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  EventLogOptions options;
-  options.rules = [released](const Event& e, RuleState&) {
-    if (e.stream == "customer-9") released.wait();
-    return Status::Ok();
-  };
-  auto log = OpenTestLog(tmp.path(), &clock, options);
+  WriterHold hold;  // so that the two writes queued meanwhile are staged in one round
+  auto log = OpenTestLog(tmp.path(), &clock, hold.options());
   AppendOne(*log, "customer-1");  // version 0
 
-  auto blocker = log->AppendBatchAsync({{"customer-9", ExpectedVersion::Any(), {MakeEvent("customer-9")}}});
+  auto blocker = hold.Start(*log);
   // Stages customer-1 (as version 1), then fails on its stale second request.
   std::vector<AppendRequest> stale(2);
   stale[0] = {"customer-1", ExpectedVersion::Any(), {MakeEvent("customer-1")}};
@@ -333,7 +348,7 @@ TEST_CASE("A rejected write leaves no trace in its group commit: the next write 
   // writer grouped the three, the rejected write shares a round with an
   // accepted one, so a version it left behind would reach the next write,
   // through the round or through the writer's memory after the commit.
-  release.set_value();
+  hold.Release();
 
   REQUIRE(blocker.get().ok());
   Result<std::vector<AppendResult>> r = rejected.get();
@@ -352,17 +367,11 @@ TEST_CASE("Appends completed in one group commit each get their own outcome, whe
           "[event_log][append]") {
   testing::TempDir tmp;
   testing::FixedClock clock(kTestNow);
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  EventLogOptions options;
-  options.rules = [released](const Event& e, RuleState&) {
-    if (e.stream == "customer-9") released.wait();  // holds the writer
-    return Status::Ok();
-  };
-  auto log = OpenTestLog(tmp.path(), &clock, options);
+  WriterHold hold;
+  auto log = OpenTestLog(tmp.path(), &clock, hold.options());
   AppendOne(*log, "customer-1");  // version 0
 
-  auto blocker = log->AppendBatchAsync({{"customer-9", ExpectedVersion::Any(), {MakeEvent("customer-9")}}});
+  auto blocker = hold.Start(*log);
   // While the writer is held, synchronous appenders (one of them stale) and
   // asynchronous ones queue up, to be completed together.
   constexpr int kThreads = 8;
@@ -380,7 +389,7 @@ TEST_CASE("Appends completed in one group commit each get their own outcome, whe
   auto async_ok = log->AppendBatchAsync({{"customer-1", ExpectedVersion::Exactly(StreamVersion(0)), {MakeEvent("customer-1")}}});
   auto async_stale = log->AppendBatchAsync({{"customer-1", ExpectedVersion::Exactly(StreamVersion(0)), {MakeEvent("customer-1")}}});
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let the threads queue; the checks hold however they group
-  release.set_value();
+  hold.Release();
   for (std::thread& t : threads) t.join();
 
   REQUIRE(blocker.get().ok());
