@@ -135,6 +135,7 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir, const E
   CUSTODIAN_RETURN_IF_ERROR(log->LoadTail());
   if (!log->read_only()) {
     log->writer_ = std::make_unique<std::thread>([l = log.get()] { l->WriterLoop(); });
+    if (options.sync == Sync::kYes) log->syncer_ = std::make_unique<std::thread>([l = log.get()] { l->SyncerLoop(); });
   }
   return log;
 }
@@ -235,6 +236,8 @@ Status EventLog::LoadTail() {
     writer_state_->last_recorded_at = e.recorded_at;
     end = last.value() + 1;
   }
+  writer_state_->written_end = end;
+  synced_end_ = end;
   if (!read_only()) {
     Result<MerkleFrontier> frontier =
         MerkleFrontier::Load(end, [this](uint8_t level, uint64_t index) { return ReadNode(level, index); });
@@ -275,14 +278,23 @@ EventLog::~EventLog() {
   }
   queue_cv_.notify_all();
   if (writer_) writer_->join();
+  if (syncer_) {  // after the writer: it answers the writer's last rounds
+    {
+      std::lock_guard lk(sync_mu_);
+      syncer_stopping_ = true;
+    }
+    sync_cv_.notify_all();
+    syncer_->join();
+  }
   // With periodic checkpoints, the last events also get one before closing.
   if (writer_ && options_.checkpoint_interval.count() > 0 && signer_ != nullptr && !failed_.load() &&
       end().value() > writer_state_->last_checkpoint_size) {
     (void)SignCheckpoint();
   }
   // What the ids family does not hold yet, so that the next open need not
-  // rebuild it. A failure here loses nothing: the events hold the ids.
-  if (id_index_) (void)id_index_->Close();
+  // rebuild it. A failure here loses nothing: the events hold the ids. After
+  // a failed write the memory may hold ids of events that are not on disk.
+  if (id_index_ && !failed_.load()) (void)id_index_->Close();
   id_index_.reset();
   if (db_) {
     for (auto* h : handles_) (void)db_->DestroyColumnFamilyHandle(h);
@@ -342,6 +354,9 @@ Result<std::vector<Event>> EventLog::ReadStream(std::string_view stream, StreamV
                                                 size_t limit) const {
   std::vector<uint64_t> positions;
   const std::string prefix = keys::StreamPrefix(stream);
+  // Only what is on disk: the index may already hold the entries of a round
+  // the syncer has not synced yet. A stream's positions grow with its versions.
+  const uint64_t end = end_.load(std::memory_order_acquire);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
   if (direction == Direction::kForward) {
     it->Seek(keys::StreamKey(stream, from));
@@ -355,6 +370,10 @@ Result<std::vector<Event>> EventLog::ReadStream(std::string_view stream, StreamV
     if (!keys::DecodeU64(it->value().ToStringView(), &p)) {
       return Status::Corruption("stream index entry of " + std::string(stream) + " has a " +
                                 std::to_string(it->value().size()) + "-byte value, expected 8");
+    }
+    if (p >= end) {
+      if (direction == Direction::kForward) break;
+      continue;
     }
     positions.push_back(p);
   }

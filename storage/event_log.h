@@ -4,7 +4,12 @@
 // been written to RocksDB's write-ahead log and fsynced: it survives kill -9
 // and power loss. Appends from all threads go to one writer thread, which
 // takes everything queued (up to max_batch_bytes / max_batch_events), checks
-// it, and writes it as one RocksDB WriteBatch with one fsync (group commit).
+// it, and writes it as one RocksDB WriteBatch (group commit). A second
+// thread, the syncer, fsyncs the write-ahead log once for every round
+// written since its last sync, and only then publishes the new end and
+// answers those rounds' callers; meanwhile the writer goes on with the next
+// round. Reads stop at the published end, so they never see an event that
+// is not on disk yet.
 // If a write or sync fails, the log stops accepting appends until it is
 // reopened: a write that may or may not be on disk is reported as an
 // IoError, never as success, and nothing after it is accepted.
@@ -319,6 +324,7 @@ class EventLog {
  private:
   struct PendingWrite;
   struct RoundState;
+  struct WrittenRound;
   friend class Subscription;
 
   EventLog(std::string dir, const EventLogOptions& options);
@@ -336,6 +342,11 @@ class EventLog {
   Status LookUpIds(std::vector<std::unique_ptr<PendingWrite>>& ops);
   void WriterLoop();
   void ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& round);
+  // Hands a written round to the syncer, or completes it now without sync.
+  void FinishRound(std::vector<std::unique_ptr<PendingWrite>>& ops,
+                   std::vector<Result<std::vector<AppendResult>>>& outcomes, uint64_t end);
+  void SyncerLoop();
+  void SyncRounds(std::vector<WrittenRound>& rounds);
   Status StageWrite(PendingWrite& op, RoundState& round, std::vector<AppendResult>* results);
   Result<uint64_t> LoadStreamNext(const std::string& stream);
   Status ReadPositions(const std::vector<uint64_t>& positions, std::vector<Event>* out) const;
@@ -380,6 +391,17 @@ class EventLog {
   std::condition_variable done_cv_;
   std::atomic<bool> failed_{false};  // a write failed: refuse appends until reopened
   std::string failure_;              // why, guarded by queue_mu_
+
+  // Rounds the writer has written but not synced (Sync::kYes), oldest first.
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  std::vector<WrittenRound> unsynced_;
+  bool syncing_ = false;  // a SyncRounds is running, in the syncer or the writer
+  bool syncer_stopping_ = false;
+  // Only for the thread running SyncRounds.
+  uint64_t synced_end_ = 0;
+  std::string sync_failure_;  // once a sync failed, nothing written later is reported on disk
+  std::unique_ptr<std::thread> syncer_;
 
   // The ids family, written behind the log (storage/id_index.h).
   std::unique_ptr<IdIndex> id_index_;

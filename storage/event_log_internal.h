@@ -61,7 +61,18 @@ struct StreamNameHash {
 using StreamNextMap = boost::unordered_flat_map<std::string, uint64_t, StreamNameHash, std::equal_to<>>;
 using StreamNextViews = boost::unordered_flat_map<std::string_view, uint64_t, StreamNameHash>;
 
+// A round written to RocksDB, waiting for the syncer: its callers, their
+// outcomes, and the log's end once it is on disk.
+struct EventLog::WrittenRound {
+  std::vector<std::unique_ptr<PendingWrite>> ops;
+  std::vector<Result<std::vector<AppendResult>>> outcomes;
+  uint64_t end = 0;
+};
+
 struct EventLog::WriterState {
+  // The end of what the writer has written: ahead of end() by the rounds
+  // the syncer has not synced yet.
+  uint64_t written_end = 0;
   // Next version of each stream seen so far (0 = no events). Filled lazily.
   StreamNextMap stream_next;
   Timestamp last_recorded_at;

@@ -166,6 +166,13 @@ void EventLog::WriterLoop() {
   const bool periodic = options_.checkpoint_interval.count() > 0 && signer_ != nullptr;
   writer_state_->last_checkpoint_time = std::chrono::steady_clock::now();
   while (true) {
+    if (syncer_) {
+      // At most one written round waits for the syncer: running further ahead
+      // would take the queue before it has filled, and many small rounds cost
+      // more than the fsyncs they share.
+      std::unique_lock lk(sync_mu_);
+      sync_cv_.wait(lk, [&] { return unsynced_.empty(); });
+    }
     {
       std::unique_lock lk(queue_mu_);
       auto ready = [&] { return !queue_.empty() || stopping_; };
@@ -237,7 +244,7 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops) {
   round.ids.reserve(events);
   round.stream_next.reserve(requests);
   round.merkle_hashes.reserve(2 * events * sizeof(Hash256));
-  round.next_position = end_.load(std::memory_order_relaxed);
+  round.next_position = ws.written_end;
   const uint64_t round_start = round.next_position;
   round.recorded_at = std::max(clock_->Now(), ws.last_recorded_at);  // never decreasing
   round.frontier = ws.frontier;
@@ -274,11 +281,11 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops) {
     if (round.new_streams > 0) {
       (void)round.batch.Put(meta_cf_, keys::kMetaStreamCountKey, keys::EncodeU64(ws.stream_count + round.new_streams));
     }
-    rocksdb::WriteOptions wo;
-    wo.sync = options_.sync == Sync::kYes;
-    rocksdb::Status s = db_->Write(wo, &round.batch);
+    // Not synced here: the syncer thread syncs the write-ahead log for this
+    // round and any written meanwhile (FinishRound).
+    rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &round.batch);
     if (!s.ok()) {
-      const std::string why = "RocksDB write of positions " + std::to_string(end_.load()) + ".." +
+      const std::string why = "RocksDB write of positions " + std::to_string(ws.written_end) + ".." +
                               std::to_string(round.next_position - 1) + " failed: " + s.ToString();
       {
         std::lock_guard lk(queue_mu_);
@@ -313,12 +320,100 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops) {
       if (Status indexed = id_index_->Add(ids, round.next_position); !indexed.ok()) {
         std::lock_guard lk(queue_mu_);
         failure_ = indexed.message();
-        failed_.store(true);  // this round is on disk; the next ones are refused
+        failed_.store(true);  // this round is written; the next ones are refused
       }
-      PublishEnd(round.next_position);
+      ws.written_end = round.next_position;
     }
   }
-  Complete(ops, outcomes);
+  FinishRound(ops, outcomes, ws.written_end);
+}
+
+void EventLog::FinishRound(std::vector<std::unique_ptr<PendingWrite>>& ops,
+                           std::vector<Result<std::vector<AppendResult>>>& outcomes, uint64_t end) {
+  if (!syncer_) {  // Sync::kNo
+    if (end > end_.load(std::memory_order_relaxed)) PublishEnd(end);
+    Complete(ops, outcomes);
+    return;
+  }
+  // With nothing else queued there is nothing to overlap the fsync with: the
+  // writer syncs itself (when the syncer is idle), so that a lone append
+  // waits for no hand-off between threads.
+  bool queued;
+  {
+    std::lock_guard lk(queue_mu_);
+    queued = !queue_.empty();
+  }
+  std::vector<WrittenRound> mine;
+  {
+    std::lock_guard lk(sync_mu_);
+    unsynced_.push_back(WrittenRound{std::move(ops), std::move(outcomes), end});
+    if (!queued && !syncing_) {
+      syncing_ = true;
+      mine.swap(unsynced_);
+    }
+  }
+  if (mine.empty()) {
+    sync_cv_.notify_all();  // the syncer's turn
+    return;
+  }
+  SyncRounds(mine);
+  {
+    std::lock_guard lk(sync_mu_);
+    syncing_ = false;
+  }
+}
+
+// While the syncer syncs, the writer stages and writes the next round.
+void EventLog::SyncerLoop() {
+  std::vector<WrittenRound> rounds;
+  while (true) {
+    {
+      std::unique_lock lk(sync_mu_);
+      sync_cv_.wait(lk, [&] { return (!unsynced_.empty() && !syncing_) || syncer_stopping_; });
+      if (unsynced_.empty()) return;  // stopping, and every round is answered
+      syncing_ = true;
+      rounds.swap(unsynced_);
+    }
+    sync_cv_.notify_all();  // the writer may go on
+    SyncRounds(rounds);
+    rounds.clear();
+    {
+      std::lock_guard lk(sync_mu_);
+      syncing_ = false;
+    }
+  }
+}
+
+// One fsync of the write-ahead log for all `rounds`; only then are their
+// events readable (the published end) and their callers told.
+void EventLog::SyncRounds(std::vector<WrittenRound>& rounds) {
+  const uint64_t end = rounds.back().end;
+  if (end > synced_end_ && sync_failure_.empty()) {
+    if (Status s = FromRocks(db_->SyncWAL(), "sync the write-ahead log"); s.ok()) {
+      synced_end_ = end;
+      PublishEnd(end);
+    } else {
+      sync_failure_ = "the fsync of positions " + std::to_string(synced_end_) + ".." + std::to_string(end - 1) +
+                      " failed: " + s.message();
+      {
+        std::lock_guard lk(queue_mu_);
+        failure_ = sync_failure_;
+      }
+      failed_.store(true);
+    }
+  }
+  for (WrittenRound& r : rounds) {
+    // Every position a round's outcomes name is below its end.
+    if (r.end > synced_end_) {
+      for (auto& outcome : r.outcomes) {
+        if (outcome.ok()) {
+          outcome = Status::IoError(sync_failure_ + "; these events may or may not be on disk, and the log refuses "
+                                                    "appends until it is reopened");
+        }
+      }
+    }
+    Complete(r.ops, r.outcomes);
+  }
 }
 
 void EventLog::Complete(std::vector<std::unique_ptr<PendingWrite>>& ops,

@@ -261,6 +261,10 @@ Status IdIndex::Write(const Map& entries, uint64_t to, bool ingest) {
     (void)batch.Put(meta_, keys::kMetaIdsIndexedToKey, watermark);
     return FromRocks(db_->Write(synced, &batch), "write the id index");
   }
+  // The events these ids name may not be synced yet (the log's syncer runs
+  // behind its writer); a table file of ids whose events a power loss then
+  // took would name positions that later events reuse.
+  CUSTODIAN_RETURN_IF_ERROR(FromRocks(db_->SyncWAL(), "sync the write-ahead log before writing the id index"));
   // A table file needs its keys in order: sorting a vector is far cheaper
   // than the skiplist a memtable flush would build.
   std::vector<const std::pair<const EventId, Entry>*> slots;

@@ -134,8 +134,8 @@ struct FaultyDisk {
       rocksdb::NewCompositeEnv(std::make_shared<FaultyWalFileSystem>(rocksdb::FileSystem::Default(), &faults));
 };
 
-std::unique_ptr<EventLog> OpenOnDisk(const std::string& dir, FaultyDisk& disk, Clock* clock) {
-  EventLogOptions options;
+std::unique_ptr<EventLog> OpenOnDisk(const std::string& dir, FaultyDisk& disk, Clock* clock,
+                                     EventLogOptions options = {}) {
   options.env = disk.env.get();
   return testing::OpenTestLog(dir, clock, options);
 }
@@ -143,6 +143,17 @@ std::unique_ptr<EventLog> OpenOnDisk(const std::string& dir, FaultyDisk& disk, C
 bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
+
+// Waits (up to 10 s) until the write-ahead log has been synced, or is being
+// synced, `n` times in all.
+bool WaitForSyncs(const FaultSwitch& faults, int n) {
+  for (int i = 0; i < 10'000 && faults.syncs.load() < n; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return faults.syncs.load() >= n;
+}
+
+AppendRequest RequestOf(const Event& e) { return {e.stream, ExpectedVersion::Any(), {e}}; }
 
 TEST_CASE(
     "After a failed write the log reports IoError, then refuses appends until reopened, losing nothing "
@@ -263,6 +274,91 @@ TEST_CASE("Appenders caught in a failing group commit are never told their event
       CHECK((r.status().code() == StatusCode::kIoError || r.status().code() == StatusCode::kFailedPrecondition));
     }
   }
+  disk.faults.sync_delay_ms.store(0);
+  disk.faults.fail_syncs_after.store(-1);
+  log.reset();
+  log = OpenOnDisk(tmp.path(), disk, &clock);
+  std::vector<Event> all = testing::ReadEverything(*log);
+  REQUIRE(all.size() >= 2);
+  for (size_t i = 0; i < all.size(); ++i) CHECK(all[i].position == Position(i));
+}
+
+TEST_CASE("An appended event is readable only once its fsync has returned", "[fault]") {
+  testing::TempDir tmp;
+  testing::FixedClock clock(kTestNow);
+  FaultyDisk disk;
+  auto log = OpenOnDisk(tmp.path(), disk, &clock);
+  REQUIRE(log->Append("customer-1", {MakeEvent("customer-1")}).ok());
+
+  disk.faults.sync_delay_ms.store(300);
+  const int before = disk.faults.syncs.load();
+  auto pending = log->AppendBatchAsync({RequestOf(MakeEvent("customer-1"))});
+  REQUIRE(WaitForSyncs(disk.faults, before + 1));
+  // The event is in RocksDB now, but its sync has not returned: no read may
+  // show it, since a power loss now would take it.
+  CHECK(log->end() == Position(1));
+  CHECK(testing::ReadWholeStream(*log, "customer-1").size() == 1);
+  Result<std::vector<Event>> newest = log->ReadStream("customer-1", StreamVersion(UINT64_MAX), Direction::kBackward, 5);
+  REQUIRE(newest.ok());
+  CHECK(newest->size() == 1);
+  Result<StreamInfo> info = log->GetStreamInfo("customer-1");
+  REQUIRE(info.ok());
+  CHECK(info->event_count == 1);
+  CHECK(testing::ReadEverything(*log).size() == 1);
+
+  Result<std::vector<AppendResult>> done = pending.get();
+  INFO(done.status().ToString());
+  REQUIRE(done.ok());
+  CHECK(log->end() == Position(2));
+  CHECK(testing::ReadWholeStream(*log, "customer-1").size() == 2);
+}
+
+TEST_CASE("While a round's fsync runs the writer goes on, and what it answers from that round fails with its fsync",
+          "[fault]") {
+  testing::TempDir tmp;
+  testing::FixedClock clock(kTestNow);
+  FaultyDisk disk;
+  // A rule that holds the writer inside a round of customer-9 until released.
+  std::promise<void> entered, release;
+  std::shared_future<void> released = release.get_future().share();
+  EventLogOptions options;
+  options.rules = [&entered, released](const Event& e, RuleState&) {
+    if (e.stream == "customer-9") {
+      entered.set_value();
+      released.wait();
+    }
+    return Status::Ok();
+  };
+  auto log = OpenOnDisk(tmp.path(), disk, &clock, options);
+  REQUIRE(log->Append("customer-1", {MakeEvent("customer-1")}).ok());
+
+  disk.faults.sync_delay_ms.store(300);
+  const int before = disk.faults.syncs.load();
+  disk.faults.fail_syncs_after.store(before + 1);  // the next sync is good (but slow), the later ones fail
+  auto held = log->AppendBatchAsync({RequestOf(MakeEvent("customer-9"))});
+  entered.get_future().wait();
+  const Event x = MakeEvent("customer-2");
+  auto first = log->AppendBatchAsync({RequestOf(x)});  // queued behind the held round
+  release.set_value();
+  // The held round goes to the syncer, since x waits; the writer writes x's
+  // round meanwhile, which the syncer syncs next, and that sync fails.
+  REQUIRE(WaitForSyncs(disk.faults, before + 2));
+  // A retry of x now finds it written, in a round whose sync has not returned.
+  auto retry = log->AppendBatchAsync({RequestOf(x)});
+
+  Result<std::vector<AppendResult>> held_result = held.get();
+  INFO(held_result.status().ToString());
+  CHECK(held_result.ok());
+  Result<std::vector<AppendResult>> first_result = first.get();
+  INFO(first_result.status().ToString());
+  REQUIRE_FALSE(first_result.ok());
+  CHECK(first_result.status().code() == StatusCode::kIoError);
+  Result<std::vector<AppendResult>> retry_result = retry.get();
+  INFO("the retry got: " << (retry_result.ok() ? "success" : retry_result.status().ToString()));
+  REQUIRE_FALSE(retry_result.ok());
+  CHECK(retry_result.status().code() == StatusCode::kIoError);
+  CHECK(log->end() == Position(2));  // only what was synced is readable
+
   disk.faults.sync_delay_ms.store(0);
   disk.faults.fail_syncs_after.store(-1);
   log.reset();
