@@ -259,7 +259,7 @@ Status EventLog::LoadTail() {
         db_.get(), ids_cf_, meta_cf_, dir_, options_.id_spill_at, read_only(),
         [this](uint64_t from, const IdIndex::Visit& visit) {
           return ScanAll(Position(from), [&](const Event& e) {
-            visit(e.id, {e.position, ContentHash(e)});
+            visit(e.id, {e.position});
             return true;
           });
         });

@@ -27,7 +27,6 @@ Status FromRocks(const rocksdb::Status& s, const std::string& context);
 struct EventLog::PendingWrite {
   std::vector<AppendRequest> requests;
   std::vector<std::string> contents;     // CanonicalContent, one per event, in request order
-  std::vector<Hash256> content_hashes;   // ContentHash, likewise
   std::vector<std::string> records;      // EncodeRecord, log fields still zero
   // What the log held for each event's id: looked up by the caller, brought
   // up to date by the writer (IdIndex::Refresh).

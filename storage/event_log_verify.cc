@@ -202,15 +202,13 @@ Result<VerifyReport> EventLog::Verify(const ProgressFn& progress) const {
     std::string key, value;
     Event e;
     Status decoded;
-    Hash256 leaf{}, content_hash{};
+    Hash256 leaf{};
   };
   auto compute = [](Item* begin, Item* end) {
     for (Item* item = begin; item != end; ++item) {
       item->decoded = DecodeRecord(item->value, &item->e);
       if (!item->decoded.ok()) continue;
-      const std::string content = CanonicalContent(item->e);
-      item->leaf = LeafHashOfContent(item->e.position, item->e.version, item->e.recorded_at, content);
-      item->content_hash = ContentHashOfContent(content);
+      item->leaf = LeafHash(item->e);
     }
   };
   constexpr size_t kChunk = 4096;
@@ -275,8 +273,7 @@ Result<VerifyReport> EventLog::Verify(const ProgressFn& progress) const {
       const std::string position_bytes = keys::EncodeU64(position);
       streams_expected.Add({e.stream, std::string_view("\0", 1), version_bytes, position_bytes});
       if (position < *indexed_to) {
-        ids_expected.Add({e.id.AsBytes(), position_bytes,
-                          std::string_view(reinterpret_cast<const char*>(item.content_hash.data()), 32)});
+        ids_expected.Add({e.id.AsBytes(), position_bytes});
       }
       if (progress && position % 65536 == 0) progress(position, committed);
     }
@@ -316,20 +313,23 @@ Result<VerifyReport> EventLog::Verify(const ProgressFn& progress) const {
   std::unique_ptr<rocksdb::Iterator> iit(db_->NewIterator(ro, ids_cf_));
   for (iit->SeekToFirst(); iit->Valid(); iit->Next()) {
     Position p;
-    Hash256 hash;
-    if (keys::ParseIdValue(iit->value().ToStringView(), &p, &hash) && p.value() >= *indexed_to) {
+    const bool parsed = keys::ParseIdValue(iit->value().ToStringView(), &p);
+    if (parsed && p.value() >= *indexed_to) {
       // Written ahead of the watermark (a crash between the two): must be right.
       std::string record;
       Event e;
       const bool right = db_->Get(ro, events_cf_, keys::EventKey(p), &record).ok() && DecodeRecord(record, &e).ok() &&
-                         e.id.AsBytes() == iit->key().ToStringView() && ContentHash(e) == hash;
+                         e.id.AsBytes() == iit->key().ToStringView();
       if (!right) {
         return fail("an id index entry past the index's watermark says position " + std::to_string(p.value()) +
                     ", which holds another event");
       }
       continue;
     }
-    ids_found.Add({iit->key().ToStringView(), iit->value().ToStringView()});
+    // A store written before 2026-11-23 has a content hash after the
+    // position; the position is what the entry says.
+    const std::string position_bytes = parsed ? keys::EncodeU64(p.value()) : iit->value().ToString();
+    ids_found.Add({iit->key().ToStringView(), position_bytes});
   }
   CUSTODIAN_RETURN_IF_ERROR(FromRocks(iit->status(), "scan the id index"));
   if (!(streams_found == streams_expected)) {
@@ -390,9 +390,8 @@ std::optional<std::string> EventLog::FindIdIndexProblem(uint64_t indexed_to) con
     if (!DecodeRecord(it->value().ToStringView(), &e).ok()) continue;
     std::string value;
     Position p;
-    Hash256 hash;
     rocksdb::Status s = db_->Get(ro, ids_cf_, keys::IdKey(e.id), &value);
-    if (!s.ok() || !keys::ParseIdValue(value, &p, &hash) || p != e.position || hash != ContentHash(e)) {
+    if (!s.ok() || !keys::ParseIdValue(value, &p) || p != e.position) {
       return "the id index entry for event " + e.id.ToString() + " (position " + std::to_string(e.position.value()) +
              ") is " + (s.ok() ? "wrong" : "missing");
     }
@@ -401,8 +400,7 @@ std::optional<std::string> EventLog::FindIdIndexProblem(uint64_t indexed_to) con
   std::unique_ptr<rocksdb::Iterator> iit(db_->NewIterator(ro, ids_cf_));
   for (iit->SeekToFirst(); iit->Valid(); iit->Next()) {
     Position p;
-    Hash256 hash;
-    if (!keys::ParseIdValue(iit->value().ToStringView(), &p, &hash) || p.value() < indexed_to) ++entries;
+    if (!keys::ParseIdValue(iit->value().ToStringView(), &p) || p.value() < indexed_to) ++entries;
   }
   if (entries != count) {
     return "the id index has " + std::to_string(entries) + " entries for " + std::to_string(count) + " events";

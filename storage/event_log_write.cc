@@ -47,7 +47,7 @@ struct EventLog::RoundState {
   struct Written {
     Position position;
     StreamVersion version;
-    Hash256 content_hash;
+    std::string_view content;  // CanonicalContent, in its op (alive all round)
   };
   boost::unordered_flat_map<EventId, Written, EventIdHash> ids;
   std::unordered_map<std::string, std::string> rules;  // rule state written this round
@@ -112,7 +112,12 @@ std::optional<Result<std::vector<AppendResult>>> EventLog::Enqueue(std::vector<A
                                             "); reopen the store"));
   }
   const Timestamp now = clock_->Now();
+  size_t count = 0;
+  for (const AppendRequest& r : requests) count += r.events.size();
+  op->contents.reserve(count);
+  op->records.reserve(count);
   boost::unordered_flat_map<EventId, size_t, EventIdHash> seen;
+  seen.reserve(count);
   size_t index = 0;
   for (const AppendRequest& r : requests) {
     if (Status s = ValidateStreamName(r.stream); !s.ok()) return ready(s);
@@ -133,7 +138,6 @@ std::optional<Result<std::vector<AppendResult>>> EventLog::Enqueue(std::vector<A
       }
       op->contents.push_back(CanonicalContent(e));
       op->records.push_back(EncodeRecord(e));
-      op->content_hashes.push_back(ContentHashOfContent(op->contents.back()));
       op->bytes += e.data.size() + e.stream.size() + e.type.size() + e.actor.size() + 96;
     }
   }
@@ -316,7 +320,7 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops) {
       // Contains finds them (they are durable already, in the events).
       std::vector<std::pair<EventId, IdIndex::Entry>> ids;
       ids.reserve(round.ids.size());
-      for (const auto& [id, w] : round.ids) ids.push_back({id, {w.position, w.content_hash}});
+      for (const auto& [id, w] : round.ids) ids.push_back({id, {w.position}});
       if (Status indexed = id_index_->Add(ids, round.next_position); !indexed.ok()) {
         std::lock_guard lk(queue_mu_);
         failure_ = indexed.message();
@@ -477,26 +481,40 @@ Result<uint64_t> EventLog::LoadStreamNext(const std::string& stream) {
 // Checks one caller's write against the log and the rest of the round, and
 // adds it to the round's batch only when every request of it is accepted.
 Status EventLog::StageWrite(PendingWrite& op, RoundState& round, std::vector<AppendResult>* results) {
-  // 1. Which events are already in the log (or earlier in this round)?
+  // 1. Which events are already in the log (or earlier in this round), and
+  // are they the same events? (An id names one event: same id, same content.)
   struct Known {
     bool present = false;
+    bool same = true;  // its content is this event's
     Position position;
-    std::optional<StreamVersion> version;
-    Hash256 content_hash;
+    StreamVersion version;
   };
   std::vector<Known> known(op.events);
+  std::vector<uint64_t> stored_positions;  // of the events known from the log, read to compare
+  std::vector<size_t> stored_indexes;
   {
     size_t k = 0;
     for (const AppendRequest& r : op.requests) {
       for (const Event& e : r.events) {
         if (auto it = round.ids.find(e.id); it != round.ids.end()) {
-          known[k] = {true, it->second.position, it->second.version, it->second.content_hash};
+          known[k] = {true, it->second.content == op.contents[k], it->second.position, it->second.version};
           op.depends_on_round = true;
         } else if (op.stored[k]) {
-          known[k] = {true, op.stored[k]->position, std::nullopt, op.stored[k]->content_hash};
+          known[k] = {true, true, op.stored[k]->position, StreamVersion()};
+          stored_positions.push_back(op.stored[k]->position.value());
+          stored_indexes.push_back(k);
         }
         ++k;
       }
+    }
+  }
+  if (!stored_positions.empty()) {  // retries: rare
+    std::vector<Event> originals;
+    CUSTODIAN_RETURN_IF_ERROR(ReadPositions(stored_positions, &originals));
+    for (size_t i = 0; i < originals.size(); ++i) {
+      Known& kn = known[stored_indexes[i]];
+      kn.version = originals[i].version;
+      kn.same = CanonicalContent(originals[i]) == op.contents[stored_indexes[i]];
     }
   }
 
@@ -571,7 +589,7 @@ Status EventLog::StageWrite(PendingWrite& op, RoundState& round, std::vector<App
     for (size_t i = 0; i < r.events.size(); ++i) {
       const Known& kn = known[k + i];
       if (!kn.present) continue;
-      if (kn.content_hash != op.content_hashes[k + i]) {
+      if (!kn.same) {
         return rejected(Status::Conflict("event id " + r.events[i].id.ToString() + " is already in the log at position " +
                                 std::to_string(kn.position.value()) +
                                 " with other content; an id names one event forever, so give a new event a new id"));
@@ -619,16 +637,8 @@ Status EventLog::StageWrite(PendingWrite& op, RoundState& round, std::vector<App
       Event& e = r.events[i];
       const Known& kn = known[k + i];
       if (kn.present) {
-        StreamVersion v;
-        if (kn.version) {
-          v = *kn.version;
-        } else {
-          std::vector<Event> original;
-          if (Status read = ReadPositions({kn.position.value()}, &original); !read.ok()) return rejected(read);
-          v = original.front().version;
-        }
         result.positions.push_back(kn.position);
-        result.versions.push_back(v);
+        result.versions.push_back(kn.version);
         continue;
       }
       e.position = Position(next_position++);
@@ -658,7 +668,7 @@ Status EventLog::StageWrite(PendingWrite& op, RoundState& round, std::vector<App
       SetRecordLogFields(&record, e.position, e.version, e.recorded_at);
       (void)round.batch.Put(events_cf_, keys::EventKey(e.position), record);
       (void)round.batch.Put(streams_cf_, keys::StreamKey(e.stream, e.version), keys::EncodeU64(e.position.value()));
-      round.ids[e.id] = {e.position, e.version, op.content_hashes[idx]};
+      round.ids[e.id] = {e.position, e.version, op.contents[idx]};
       if (e.version.value() == 0) ++round.new_streams;
       round.frontier.Append(LeafHashOfContent(e.position, e.version, e.recorded_at, op.contents[idx]),
                             [&](uint8_t, uint64_t, const Hash256& h) {

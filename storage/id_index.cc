@@ -155,9 +155,9 @@ Status IdIndex::Find(std::span<const EventId> ids, std::vector<std::optional<Ent
     if (statuses[n].IsNotFound()) continue;
     CUSTODIAN_RETURN_IF_ERROR(FromRocks(statuses[n], "look up event ids"));
     Entry e;
-    if (!keys::ParseIdValue(values[n].ToStringView(), &e.position, &e.content_hash)) {
+    if (!keys::ParseIdValue(values[n].ToStringView(), &e.position)) {
       return Status::Corruption("the ids family holds a " + std::to_string(values[n].size()) +
-                                "-byte value, expected 40");
+                                "-byte value, expected 8");
     }
     (*found)[order[n].index] = e;
   }
@@ -256,7 +256,7 @@ Status IdIndex::Write(const Map& entries, uint64_t to, bool ingest) {
     // Entries and watermark in one atomic batch.
     rocksdb::WriteBatch batch;
     for (const auto& [id, e] : entries) {
-      (void)batch.Put(ids_, keys::IdKey(id), keys::IdValue(e.position, e.content_hash));
+      (void)batch.Put(ids_, keys::IdKey(id), keys::IdValue(e.position));
     }
     (void)batch.Put(meta_, keys::kMetaIdsIndexedToKey, watermark);
     return FromRocks(db_->Write(synced, &batch), "write the id index");
@@ -281,7 +281,7 @@ Status IdIndex::Write(const Map& entries, uint64_t to, bool ingest) {
   CUSTODIAN_RETURN_IF_ERROR(FromRocks(writer.Open(path), "create " + path));
   for (const IdOrder& o : sorted) {
     const auto& [id, e] = *slots[o.index];
-    if (rocksdb::Status put = writer.Put(id.AsBytes(), keys::IdValue(e.position, e.content_hash)); !put.ok()) {
+    if (rocksdb::Status put = writer.Put(id.AsBytes(), keys::IdValue(e.position)); !put.ok()) {
       return FromRocks(put, "write " + path);
     }
   }

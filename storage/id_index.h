@@ -1,10 +1,11 @@
 // The `ids` family, written behind the log (docs/event-format.md, "ids").
 //
-// Every event id maps to its position and content hash, so that an append
-// can be retried (same id, same content: the original position) and an id
-// never names two events. Ids are random: written in each group commit they
-// were a memtable of random keys, which a flush must sort, and which took a
-// fifth of an import's time on two cores. So the writer does not put them in
+// Every event id maps to its position, so that an append can be retried
+// (same id, same content: the original position) and an id never names two
+// events; the writer compares a retry's content with the event stored there.
+// Ids are random: written in each group commit they were a memtable of random
+// keys, which a flush must sort, and which took a fifth of an import's time
+// on two cores. So the writer does not put them in
 // its WriteBatch. The ids of the events from indexed_to() on are held here,
 // in memory; when there are `spill_at` of them, a background thread writes
 // them sorted into one table file that RocksDB ingests into the family, and
@@ -47,7 +48,6 @@ class IdIndex {
  public:
   struct Entry {
     Position position;
-    Hash256 content_hash{};
   };
   using Visit = std::function<void(const EventId&, const Entry&)>;
   // Calls `visit` for every event from position `from` to the log's end.

@@ -57,17 +57,12 @@ bool ParseStreamKey(std::string_view key, std::string_view* stream, StreamVersio
 
 std::string IdKey(const EventId& id) { return std::string(id.AsBytes()); }
 
-std::string IdValue(Position p, const Hash256& content_hash) {
-  std::string v = EncodeU64(p.value());
-  v.append(reinterpret_cast<const char*>(content_hash.data()), content_hash.size());
-  return v;
-}
+std::string IdValue(Position p) { return EncodeU64(p.value()); }
 
-bool ParseIdValue(std::string_view value, Position* p, Hash256* content_hash) {
+bool ParseIdValue(std::string_view value, Position* p) {
   uint64_t pos;
-  if (value.size() != 40 || !DecodeU64(value.substr(0, 8), &pos)) return false;
+  if ((value.size() != 8 && value.size() != kLegacyIdValueSize) || !DecodeU64(value.substr(0, 8), &pos)) return false;
   *p = Position(pos);
-  std::memcpy(content_hash->data(), value.data() + 8, 32);
   return true;
 }
 

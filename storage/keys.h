@@ -43,10 +43,13 @@ std::string StreamKey(std::string_view stream, StreamVersion v);
 std::string StreamPrefix(std::string_view stream);
 bool ParseStreamKey(std::string_view key, std::string_view* stream, StreamVersion* v);
 
-// ids: the 16 bytes of the event id -> position (8 bytes BE) and content hash (32 bytes).
+// ids: the 16 bytes of the event id -> position (8 bytes BE). Stores written
+// before 2026-11-23 have the event's content hash (32 bytes) after the
+// position; it is read past.
 std::string IdKey(const EventId& id);
-std::string IdValue(Position p, const Hash256& content_hash);
-bool ParseIdValue(std::string_view value, Position* p, Hash256* content_hash);
+std::string IdValue(Position p);
+inline constexpr size_t kLegacyIdValueSize = 40;
+bool ParseIdValue(std::string_view value, Position* p);
 
 // merkle: one segment per group commit. Key: the tree's size after it (8
 // bytes BE). Value: the size before it (8 bytes BE), then the 32-byte hash of

@@ -416,6 +416,39 @@ TEST_CASE("Appends completed in one group commit each get their own outcome, whe
   CHECK(async_stale.get().status().code() == StatusCode::kConflict);
 }
 
+TEST_CASE("An id repeated by another write of the same group commit is the same event only with the same content",
+          "[event_log][append]") {
+  testing::TempDir tmp;
+  testing::FixedClock clock(kTestNow);
+  WriterHold hold;
+  auto log = OpenTestLog(tmp.path(), &clock, hold.options());
+  auto blocker = hold.Start(*log);
+  // Queued while the writer is held: staged together in its next round.
+  const Event x = MakeEvent("customer-5");
+  Event other = x;
+  other.data = R"({"text":"not what was first sent"})";
+  auto first = log->AppendBatchAsync({{"customer-5", ExpectedVersion::Any(), {x}}});
+  auto changed = log->AppendBatchAsync({{"customer-5", ExpectedVersion::Any(), {other}}});
+  auto again = log->AppendBatchAsync({{"customer-5", ExpectedVersion::Any(), {x}}});
+  hold.Release();
+
+  REQUIRE(blocker.get().ok());
+  Result<std::vector<AppendResult>> a = first.get();
+  INFO(a.status().ToString());
+  REQUIRE(a.ok());
+  CHECK((*a)[0].written == 1);
+  Result<std::vector<AppendResult>> b = changed.get();
+  CHECK(b.status().code() == StatusCode::kConflict);
+  Result<std::vector<AppendResult>> c = again.get();
+  INFO(c.status().ToString());
+  REQUIRE(c.ok());
+  CHECK((*c)[0].written == 0);
+  CHECK((*c)[0].positions == (*a)[0].positions);
+  const std::vector<Event> stored = ReadWholeStream(*log, "customer-5");
+  REQUIRE(stored.size() == 1);
+  CHECK(stored[0].data == x.data);
+}
+
 // --- Idempotency ---
 
 TEST_CASE("Appending an event again with the same id and content returns its original position and writes nothing",

@@ -98,26 +98,29 @@ TEST_CASE("Stream keys group each stream and sort its versions in order", "[keys
   CHECK_FALSE(keys::StreamKey("customer-42", StreamVersion(0)).starts_with(keys::StreamPrefix("customer-4")));
 }
 
-TEST_CASE("An id key is the 16 bytes of the id and its value the position and content hash", "[keys]") {
+TEST_CASE("An id key is the 16 bytes of the id and its value the position", "[keys]") {
   const EventId id = *EventId::Parse("7f0c1a9e-2b8d-4c1e-9a57-3d2f6b1c0e44");
   CHECK(keys::IdKey(id) == Bytes({0x7f, 0x0c, 0x1a, 0x9e, 0x2b, 0x8d, 0x4c, 0x1e, 0x9a, 0x57, 0x3d, 0x2f, 0x6b,
                                   0x1c, 0x0e, 0x44}));
-  Hash256 hash;
-  for (size_t i = 0; i < hash.size(); ++i) hash[i] = static_cast<uint8_t>(0xa0 + i);
-  const std::string value = keys::IdValue(Position(0x0102030405060708ULL), hash);
-  REQUIRE(value.size() == 40);
-  CHECK(value.substr(0, 8) == Bytes({1, 2, 3, 4, 5, 6, 7, 8}));
-  CHECK(value.substr(8) == std::string(reinterpret_cast<const char*>(hash.data()), 32));
-  CHECK(static_cast<uint8_t>(value[8]) == 0xa0);
-  CHECK(static_cast<uint8_t>(value[39]) == 0xbf);
+  const std::string value = keys::IdValue(Position(0x0102030405060708ULL));
+  CHECK(value == Bytes({1, 2, 3, 4, 5, 6, 7, 8}));
 
   Position p;
-  Hash256 back{};
-  REQUIRE(keys::ParseIdValue(value, &p, &back));
+  REQUIRE(keys::ParseIdValue(value, &p));
   CHECK(p == Position(0x0102030405060708ULL));
-  CHECK(back == hash);
-  CHECK_FALSE(keys::ParseIdValue(value.substr(0, 39), &p, &back));
-  CHECK_FALSE(keys::ParseIdValue(value + 'x', &p, &back));
+  CHECK_FALSE(keys::ParseIdValue(value.substr(0, 7), &p));
+  CHECK_FALSE(keys::ParseIdValue(value + 'x', &p));
+}
+
+TEST_CASE("An id value of a store written before 2026-11-23 (position and a 32-byte content hash) still reads",
+          "[keys]") {
+  const std::string legacy = Bytes({0, 0, 0, 0, 0, 0, 0x01, 0x2c}) + std::string(32, '\xa0');
+  REQUIRE(legacy.size() == keys::kLegacyIdValueSize);
+  Position p;
+  REQUIRE(keys::ParseIdValue(legacy, &p));
+  CHECK(p == Position(300));
+  CHECK_FALSE(keys::ParseIdValue(legacy.substr(0, 39), &p));
+  CHECK_FALSE(keys::ParseIdValue(legacy + 'x', &p));
 }
 
 TEST_CASE("A Merkle segment is keyed by the tree size after it and starts with the size before it", "[keys]") {
