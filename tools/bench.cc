@@ -1192,8 +1192,9 @@ int Main(int argc, char** argv) {
     out << fmt::format(
         "### Run of {}\n\nCommand: `{}`\n\nMachine: {}.\n\n{}\n\n{}\nPeers: the raw-RocksDB peer writes the same "
         "events (EncodeRecord into `events` keyed by position, plus the stream-index key) with the same sync "
-        "setting and the EventLog's RocksDB settings (storage/tuning.h), without validation, content hashes or the `ids` family; for "
-        "append_sync_concurrent it uses one writer thread doing group commit. Ratios are custodian / peer "
+        "setting and the EventLog's RocksDB settings (storage/tuning.h), without validation, hashing, the Merkle "
+        "tree or the `ids` family; for append_sync_concurrent it uses one writer thread doing group commit. "
+        "Ratios are custodian / peer "
         "(read_stream: peer p99 / custodian p99). Total run time {:.0f} s.\n\n",
         date, command, machine, about, table, total);
     if (!out) Die("cannot write " + markdown);
