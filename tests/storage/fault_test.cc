@@ -283,20 +283,53 @@ TEST_CASE("Appenders caught in a failing group commit are never told their event
   for (size_t i = 0; i < all.size(); ++i) CHECK(all[i].position == Position(i));
 }
 
+// Holds the writer inside a round of customer-9 until released, so that
+// appends queue behind it: the held round then goes to the syncer, and the
+// writer writes the next round while the syncer syncs.
+class RoundHold {
+ public:
+  EventLogOptions options() {
+    EventLogOptions options;
+    options.rules = [this, released = released_](const Event& e, RuleState&) {
+      if (e.stream == "customer-9") {
+        entered_.set_value();
+        released.wait();
+      }
+      return Status::Ok();
+    };
+    return options;
+  }
+  // Starts the held round and returns once the writer is inside it.
+  std::future<Result<std::vector<AppendResult>>> Start(EventLog& log) {
+    auto held = log.AppendBatchAsync({RequestOf(MakeEvent("customer-9"))});
+    entered_.get_future().wait();
+    return held;
+  }
+  void Release() { release_.set_value(); }
+
+ private:
+  std::promise<void> entered_, release_;
+  std::shared_future<void> released_ = release_.get_future().share();
+};
+
 TEST_CASE("An appended event is readable only once its fsync has returned", "[fault]") {
   testing::TempDir tmp;
   testing::FixedClock clock(kTestNow);
   FaultyDisk disk;
-  auto log = OpenOnDisk(tmp.path(), disk, &clock);
+  RoundHold hold;
+  auto log = OpenOnDisk(tmp.path(), disk, &clock, hold.options());
   REQUIRE(log->Append("customer-1", {MakeEvent("customer-1")}).ok());
 
   disk.faults.sync_delay_ms.store(300);
   const int before = disk.faults.syncs.load();
+  auto held = hold.Start(*log);
   auto pending = log->AppendBatchAsync({RequestOf(MakeEvent("customer-1"))});
-  REQUIRE(WaitForSyncs(disk.faults, before + 1));
+  hold.Release();
+  // The held round's sync, then the pending round's: by then it is written.
+  REQUIRE(WaitForSyncs(disk.faults, before + 2));
   // The event is in RocksDB now, but its sync has not returned: no read may
   // show it, since a power loss now would take it.
-  CHECK(log->end() == Position(1));
+  CHECK(log->end() == Position(2));
   CHECK(testing::ReadWholeStream(*log, "customer-1").size() == 1);
   Result<std::vector<Event>> newest = log->ReadStream("customer-1", StreamVersion(UINT64_MAX), Direction::kBackward, 5);
   REQUIRE(newest.ok());
@@ -304,12 +337,13 @@ TEST_CASE("An appended event is readable only once its fsync has returned", "[fa
   Result<StreamInfo> info = log->GetStreamInfo("customer-1");
   REQUIRE(info.ok());
   CHECK(info->event_count == 1);
-  CHECK(testing::ReadEverything(*log).size() == 1);
+  CHECK(testing::ReadEverything(*log).size() == 2);
 
+  REQUIRE(held.get().ok());
   Result<std::vector<AppendResult>> done = pending.get();
   INFO(done.status().ToString());
   REQUIRE(done.ok());
-  CHECK(log->end() == Position(2));
+  CHECK(log->end() == Position(3));
   CHECK(testing::ReadWholeStream(*log, "customer-1").size() == 2);
 }
 
@@ -318,30 +352,19 @@ TEST_CASE("While a round's fsync runs the writer goes on, and what it answers fr
   testing::TempDir tmp;
   testing::FixedClock clock(kTestNow);
   FaultyDisk disk;
-  // A rule that holds the writer inside a round of customer-9 until released.
-  std::promise<void> entered, release;
-  std::shared_future<void> released = release.get_future().share();
-  EventLogOptions options;
-  options.rules = [&entered, released](const Event& e, RuleState&) {
-    if (e.stream == "customer-9") {
-      entered.set_value();
-      released.wait();
-    }
-    return Status::Ok();
-  };
-  auto log = OpenOnDisk(tmp.path(), disk, &clock, options);
+  RoundHold hold;
+  auto log = OpenOnDisk(tmp.path(), disk, &clock, hold.options());
   REQUIRE(log->Append("customer-1", {MakeEvent("customer-1")}).ok());
 
   disk.faults.sync_delay_ms.store(300);
   const int before = disk.faults.syncs.load();
   disk.faults.fail_syncs_after.store(before + 1);  // the next sync is good (but slow), the later ones fail
-  auto held = log->AppendBatchAsync({RequestOf(MakeEvent("customer-9"))});
-  entered.get_future().wait();
+  auto held = hold.Start(*log);
   const Event x = MakeEvent("customer-2");
-  auto first = log->AppendBatchAsync({RequestOf(x)});  // queued behind the held round
-  release.set_value();
-  // The held round goes to the syncer, since x waits; the writer writes x's
-  // round meanwhile, which the syncer syncs next, and that sync fails.
+  auto first = log->AppendBatchAsync({RequestOf(x)});
+  hold.Release();
+  // The writer writes x's round while the syncer syncs the held one; x's
+  // round is synced next, and that sync fails.
   REQUIRE(WaitForSyncs(disk.faults, before + 2));
   // A retry of x now finds it written, in a round whose sync has not returned.
   auto retry = log->AppendBatchAsync({RequestOf(x)});
