@@ -285,8 +285,9 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops) {
     if (round.new_streams > 0) {
       (void)round.batch.Put(meta_cf_, keys::kMetaStreamCountKey, keys::EncodeU64(ws.stream_count + round.new_streams));
     }
-    // Not synced here: the syncer thread syncs the write-ahead log for this
-    // round and any written meanwhile (FinishRound).
+    // Not synced here: FinishRound has the write-ahead log synced for this
+    // round and any written meanwhile, by the syncer thread (or by this one
+    // when nothing else is queued).
     rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &round.batch);
     if (!s.ok()) {
       const std::string why = "RocksDB write of positions " + std::to_string(ws.written_end) + ".." +
@@ -317,7 +318,8 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops) {
       if (ws.rule_cache.size() + round.rules.size() > kMaxCachedRules) ws.rule_cache.clear();
       for (auto& [key, value] : round.rules) ws.rule_cache[key] = std::move(value);
       // The round's ids, before any caller hears of it, so that a retry or
-      // Contains finds them (they are durable already, in the events).
+      // Contains finds them. They are in the events already; a spill of them
+      // to the ids family syncs the write-ahead log first.
       std::vector<std::pair<EventId, IdIndex::Entry>> ids;
       ids.reserve(round.ids.size());
       for (const auto& [id, w] : round.ids) ids.push_back({id, {w.position}});

@@ -79,8 +79,9 @@ class IdIndex {
   Status Refresh(std::span<const EventId> ids, uint64_t generation, std::vector<std::optional<Entry>>* found);
   Result<std::optional<Entry>> Find(const EventId& id);
 
-  // The writer thread, once a round is on disk: its ids, and the log's new
-  // end. Waits for the background thread only when it is a whole spill
+  // The writer thread, once a round is written (perhaps not yet synced: a
+  // spill syncs the write-ahead log before it writes): its ids, and the log's
+  // new end. Waits for the background thread only when it is a whole spill
   // behind. An error means an earlier spill failed: the log must stop.
   Status Add(const std::vector<std::pair<EventId, Entry>>& ids, uint64_t end);
 
