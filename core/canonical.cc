@@ -76,13 +76,11 @@ std::string CanonicalBytes(const Event& e) {
   return out;
 }
 
-Hash256 ContentHash(const Event& e) { return ContentHashOfContent(CanonicalContent(e)); }
-
-Hash256 ContentHashOfContent(std::string_view content) {
+Hash256 ContentHash(const Event& e) {
   Sha256Hasher h;
   const char format = static_cast<char>(kCanonicalFormat);
   h.Update(std::string_view(&format, 1));
-  h.Update(content);
+  h.Update(CanonicalContent(e));
   return h.Finish();
 }
 

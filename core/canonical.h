@@ -29,7 +29,9 @@ std::string CanonicalContent(const Event& e, const Hash256& personal_hash);
 std::string CanonicalBytes(const Event& e);
 
 // SHA-256(kCanonicalFormat ‖ CanonicalContent(e)): two events with the same id
-// are the same event exactly when their content hashes are equal.
+// are the same event exactly when their content hashes are equal. (The writer
+// compares CanonicalContent itself; the ids family of stores written before
+// 2026-11-23 holds this hash.)
 Hash256 ContentHash(const Event& e);
 
 // SHA-256 of the personal section's encoding (scheme, subject, nonce, ciphertext).
@@ -42,8 +44,5 @@ Hash256 LeafHash(const Event& e);
 // for a writer that computed the content once.
 Hash256 LeafHashOfContent(Position position, StreamVersion version, Timestamp recorded_at,
                           std::string_view content);
-
-// SHA-256(kCanonicalFormat ‖ content): ContentHash from CanonicalContent(e).
-Hash256 ContentHashOfContent(std::string_view content);
 
 }  // namespace custodian

@@ -313,7 +313,8 @@ Result<VerifyReport> EventLog::Verify(const ProgressFn& progress) const {
   std::unique_ptr<rocksdb::Iterator> iit(db_->NewIterator(ro, ids_cf_));
   for (iit->SeekToFirst(); iit->Valid(); iit->Next()) {
     Position p;
-    const bool parsed = keys::ParseIdValue(iit->value().ToStringView(), &p);
+    const std::string_view value = iit->value().ToStringView();
+    const bool parsed = keys::ParseIdValue(value, &p);
     if (parsed && p.value() >= *indexed_to) {
       // Written ahead of the watermark (a crash between the two): must be right.
       std::string record;
@@ -328,8 +329,7 @@ Result<VerifyReport> EventLog::Verify(const ProgressFn& progress) const {
     }
     // A store written before 2026-11-23 has a content hash after the
     // position; the position is what the entry says.
-    const std::string position_bytes = parsed ? keys::EncodeU64(p.value()) : iit->value().ToString();
-    ids_found.Add({iit->key().ToStringView(), position_bytes});
+    ids_found.Add({iit->key().ToStringView(), parsed ? value.substr(0, 8) : value});
   }
   CUSTODIAN_RETURN_IF_ERROR(FromRocks(iit->status(), "scan the id index"));
   if (!(streams_found == streams_expected)) {

@@ -328,12 +328,19 @@ class WriterHold {
   std::shared_future<void> released_ = release_.get_future().share();
 };
 
-TEST_CASE("A rejected write leaves no trace in its group commit: the next write in the same round sees the stream as it was",
-          "[event_log][append]") {
+// A log whose writer a WriterHold can hold, so that the writes queued
+// meanwhile are staged in one round.
+struct HeldWriterLog {
   testing::TempDir tmp;
-  testing::FixedClock clock(kTestNow);
-  WriterHold hold;  // so that the two writes queued meanwhile are staged in one round
-  auto log = OpenTestLog(tmp.path(), &clock, hold.options());
+  testing::FixedClock clock{kTestNow};
+  WriterHold hold;
+  std::unique_ptr<EventLog> log = OpenTestLog(tmp.path(), &clock, hold.options());
+};
+
+TEST_CASE_METHOD(HeldWriterLog,
+                 "A rejected write leaves no trace in its group commit: the next write in the same round sees the "
+                 "stream as it was",
+                 "[event_log][append]") {
   AppendOne(*log, "customer-1");  // version 0
 
   auto blocker = hold.Start(*log);
@@ -363,12 +370,10 @@ TEST_CASE("A rejected write leaves no trace in its group commit: the next write 
   CHECK(log->Append("customer-1", {MakeEvent("customer-1")}, ExpectedVersion::Exactly(StreamVersion(1))).ok());
 }
 
-TEST_CASE("Appends completed in one group commit each get their own outcome, whether they wait on the log or on a future",
-          "[event_log][append]") {
-  testing::TempDir tmp;
-  testing::FixedClock clock(kTestNow);
-  WriterHold hold;
-  auto log = OpenTestLog(tmp.path(), &clock, hold.options());
+TEST_CASE_METHOD(HeldWriterLog,
+                 "Appends completed in one group commit each get their own outcome, whether they wait on the log or "
+                 "on a future",
+                 "[event_log][append]") {
   AppendOne(*log, "customer-1");  // version 0
 
   auto blocker = hold.Start(*log);
@@ -416,12 +421,10 @@ TEST_CASE("Appends completed in one group commit each get their own outcome, whe
   CHECK(async_stale.get().status().code() == StatusCode::kConflict);
 }
 
-TEST_CASE("An id repeated by another write of the same group commit is the same event only with the same content",
-          "[event_log][append]") {
-  testing::TempDir tmp;
-  testing::FixedClock clock(kTestNow);
-  WriterHold hold;
-  auto log = OpenTestLog(tmp.path(), &clock, hold.options());
+TEST_CASE_METHOD(HeldWriterLog,
+                 "An id repeated by another write of the same group commit is the same event only with the same "
+                 "content",
+                 "[event_log][append]") {
   auto blocker = hold.Start(*log);
   // Queued while the writer is held: staged together in its next round.
   const Event x = MakeEvent("customer-5");

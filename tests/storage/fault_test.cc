@@ -312,16 +312,23 @@ class RoundHold {
   std::shared_future<void> released_ = release_.get_future().share();
 };
 
-TEST_CASE("An appended event is readable only once its fsync has returned", "[fault]") {
+// A log with one event, whose syncs from here on each take 300 ms.
+struct SlowSyncs {
   testing::TempDir tmp;
-  testing::FixedClock clock(kTestNow);
+  testing::FixedClock clock{kTestNow};
   FaultyDisk disk;
   RoundHold hold;
-  auto log = OpenOnDisk(tmp.path(), disk, &clock, hold.options());
-  REQUIRE(log->Append("customer-1", {MakeEvent("customer-1")}).ok());
+  std::unique_ptr<EventLog> log = OpenOnDisk(tmp.path(), disk, &clock, hold.options());
+  int before = 0;  // syncs before the slow ones
 
-  disk.faults.sync_delay_ms.store(300);
-  const int before = disk.faults.syncs.load();
+  SlowSyncs() {
+    REQUIRE(log->Append("customer-1", {MakeEvent("customer-1")}).ok());
+    disk.faults.sync_delay_ms.store(300);
+    before = disk.faults.syncs.load();
+  }
+};
+
+TEST_CASE_METHOD(SlowSyncs, "An appended event is readable only once its fsync has returned", "[fault]") {
   auto held = hold.Start(*log);
   auto pending = log->AppendBatchAsync({RequestOf(MakeEvent("customer-1"))});
   hold.Release();
@@ -347,17 +354,10 @@ TEST_CASE("An appended event is readable only once its fsync has returned", "[fa
   CHECK(testing::ReadWholeStream(*log, "customer-1").size() == 2);
 }
 
-TEST_CASE("While a round's fsync runs the writer goes on, and what it answers from that round fails with its fsync",
-          "[fault]") {
-  testing::TempDir tmp;
-  testing::FixedClock clock(kTestNow);
-  FaultyDisk disk;
-  RoundHold hold;
-  auto log = OpenOnDisk(tmp.path(), disk, &clock, hold.options());
-  REQUIRE(log->Append("customer-1", {MakeEvent("customer-1")}).ok());
-
-  disk.faults.sync_delay_ms.store(300);
-  const int before = disk.faults.syncs.load();
+TEST_CASE_METHOD(SlowSyncs,
+                 "While a round's fsync runs the writer goes on, and what it answers from that round fails with its "
+                 "fsync",
+                 "[fault]") {
   disk.faults.fail_syncs_after.store(before + 1);  // the next sync is good (but slow), the later ones fail
   auto held = hold.Start(*log);
   const Event x = MakeEvent("customer-2");
