@@ -1,17 +1,21 @@
 #include "core/catalogue.h"
 
 #include <boost/json.hpp>
+#include <fmt/format.h>
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/unordered/unordered_flat_map.hpp>
 
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cmath>
 #include <string>
 #include <unordered_map>
 
 #include "core/event.h"
+#include "core/json.h"
 #include "core/json_arena.h"
+#include "core/money.h"
 #include "core/time.h"
 #include "core/types.h"
 #include "core/validation.h"
@@ -24,11 +28,11 @@ namespace {
 using FT = FieldType;
 
 // What a payload's keys mean to one type: a key names one of its fields
-// (the index in spec.fields) or is a personal key it refuses. One lookup
+// (the index in spec.fields). One lookup
 // per key of the payload, instead of a search of the payload per field.
 struct TypeIndex {
   const EventTypeSpec* spec = nullptr;
-  static constexpr size_t kPersonal = SIZE_MAX;
+  bool name_is_personal = false;  // contact.* events: a `name` key is a person's name
   static constexpr size_t kMaxFields = 32;  // per type; GetIndex checks, and that `needs` names a field
   boost::unordered_flat_map<std::string_view, size_t, std::hash<std::string_view>> keys;
   std::vector<size_t> needs;  // per field: the index of the field it needs (SIZE_MAX: none)
@@ -52,8 +56,7 @@ const Index& GetIndex() {
       TypeIndex& t = i.by_type[spec.type];  // one schema per type in v1
       t.spec = &spec;
       if (spec.fields.size() > TypeIndex::kMaxFields) std::abort();  // raise kMaxFields
-      for (std::string_view p : kPersonalKeys) t.keys.emplace(p, TypeIndex::kPersonal);
-      if (spec.type.starts_with("contact.")) t.keys.emplace("name", TypeIndex::kPersonal);
+      t.name_is_personal = spec.type.starts_with("contact.");
       for (size_t f = 0; f < spec.fields.size(); ++f) t.keys.emplace(spec.fields[f].name, f);
       for (const FieldSpec& f : spec.fields) {
         if (f.needs.empty()) {
@@ -61,7 +64,7 @@ const Index& GetIndex() {
           continue;
         }
         auto needed = t.keys.find(f.needs);
-        if (needed == t.keys.end() || needed->second == TypeIndex::kPersonal) std::abort();  // not a field of the type
+        if (needed == t.keys.end()) std::abort();  // not a field of the type
         t.needs.push_back(needed->second);
       }
       // The fast path leaves cross-field rules, and a field that needs an
@@ -73,7 +76,7 @@ const Index& GetIndex() {
       }
       for (std::string_view name : spec.at_least_one_of) {
         auto field = t.keys.find(name);
-        if (field == t.keys.end() || field->second == TypeIndex::kPersonal) {
+        if (field == t.keys.end()) {
           t.fast = false;  // the DOM path answers
         } else {
           t.any_of |= uint32_t{1} << field->second;
@@ -88,6 +91,22 @@ const Index& GetIndex() {
 }
 
 // --- Values and messages ---
+
+// Lower case, without '_', '-', '.' and spaces: "E_Mail" and "e-mail" are "email".
+std::string NormalisedKey(std::string_view key) {
+  std::string out;
+  out.reserve(key.size());
+  for (char c : key) {
+    if (c == '_' || c == '-' || c == '.' || c == ' ') continue;
+    out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+  }
+  return out;
+}
+
+// A personal key for this type (IsPersonalKey, or `name` on contact events).
+bool IsPersonalFor(const TypeIndex& type, std::string_view key) {
+  return IsPersonalKey(key) || (type.name_is_personal && NormalisedKey(key) == "name");
+}
 
 constexpr size_t kMaxStringBytes = 200;
 constexpr size_t kMaxTextBytes = 65536;
@@ -150,14 +169,29 @@ std::string Joined(const std::vector<std::string_view>& values) {
   return out;
 }
 
-bool IsLabel(std::string_view s, size_t max_bytes, bool allow_breaks) {
-  if (s.empty() || s.size() > max_bytes) return false;
-  for (char c : s) {
-    if (static_cast<unsigned char>(c) < 0x20 && !(allow_breaks && (c == '\n' || c == '\r' || c == '\t'))) {
-      return false;
-    }
+// The byte offset of the first control character of `s` (C0 but the line
+// breaks and tabs `allow_breaks` allows, DEL, or C1 U+0080..U+009F), or npos.
+size_t FindControl(std::string_view s, bool allow_breaks) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if ((c < 0x20 && !(allow_breaks && (c == '\n' || c == '\r' || c == '\t'))) || c == 0x7f) return i;
+    if (c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) <= 0x9f) return i;
   }
-  return true;
+  return std::string_view::npos;
+}
+
+bool IsLabel(std::string_view s, size_t max_bytes, bool allow_breaks) {
+  return !s.empty() && s.size() <= max_bytes && FindControl(s, allow_breaks) == std::string_view::npos;
+}
+
+// Which control character makes a string not a label or text, for the
+// message (its length shows in the value shown); empty when none does.
+std::string LabelProblem(std::string_view s, bool allow_breaks) {
+  const size_t at = FindControl(s, allow_breaks);
+  if (at == std::string_view::npos) return "";
+  const unsigned char c = static_cast<unsigned char>(s[at]);
+  const unsigned code = c == 0xc2 ? static_cast<unsigned char>(s[at + 1]) : c;
+  return fmt::format("it holds the control character U+{:04X} at byte {}", code, at);
 }
 
 bool IsNumber(const json::value& v) { return v.is_int64() || v.is_uint64() || v.is_double(); }
@@ -170,8 +204,9 @@ double AsDouble(const json::value& v) {
 // True when the number `d` is a value of the scalar type `t` (`whole`: the
 // JSON text was an integer of 0 or more).
 bool MatchesNumber(FieldType t, double d, bool whole) {
+  if (!std::isfinite(d)) return false;
   switch (t) {
-    case FT::kAmount:
+    case FT::kNumber:
       return d >= 0;
     case FT::kPercent:
       return d >= 0 && d <= 100;
@@ -221,6 +256,8 @@ bool MatchesScalar(FieldType t, const json::value& v) {
     case FT::kBoolean:
       return v.is_bool();
     case FT::kAmount:
+      return false;  // judged on its text: CheckField's `text`
+    case FT::kNumber:
     case FT::kPercent:
     case FT::kCount:
       return IsNumber(v) && MatchesNumber(t, AsDouble(v), v.is_uint64() || (v.is_int64() && v.get_int64() >= 0));
@@ -266,13 +303,28 @@ Status CheckAssignment(const std::string& path, const json::value& v) {
   return Status::Ok();
 }
 
-Status CheckField(const FieldSpec& f, const json::value& v) {
+// `text` is the value as written in the payload (amounts are judged on it:
+// a parsed number has already lost what makes an amount exact or not).
+Status CheckField(const FieldSpec& f, const json::value& v, std::optional<std::string_view> text) {
+  if (f.type == FT::kAmount) {
+    if (!v.is_number()) return Expected("data." + std::string(f.name), FieldTypeText(f.type), v);
+    std::string written = text ? std::string(*text) : json::serialize(v);
+    Result<Amount> amount = Amount::Parse(written);
+    if (amount.ok()) return Status::Ok();
+    return FieldError("data." + std::string(f.name), amount.status().message());
+  }
   if (f.type == FT::kEnum) {
     if (v.is_string() && IsOneOf(f, v.get_string())) return Status::Ok();
     return Expected("data." + std::string(f.name), "one of " + Joined(f.values), v);
   }
   if (!IsArrayType(f.type)) {
     if (MatchesScalar(f.type, v)) return Status::Ok();
+    if ((f.type == FT::kString || f.type == FT::kText) && v.is_string()) {
+      const bool text = f.type == FT::kText;
+      const std::string why = LabelProblem(v.get_string(), text);
+      return FieldError("data." + std::string(f.name), "expected " + std::string(FieldTypeText(f.type)) + "; got " +
+                                                           Shown(v) + (why.empty() ? "" : ": " + why));
+    }
     return Expected("data." + std::string(f.name), FieldTypeText(f.type), v);
   }
   if (!v.is_array()) return Expected("data." + std::string(f.name), FieldTypeText(f.type), v);
@@ -351,17 +403,20 @@ class FastPayloadCheck {
   }
 
   bool on_key_part(json::string_view part, std::size_t, boost::system::error_code&) {
-    if (depth_ == 1) text_.append(part.data(), part.size());
+    text_.append(part.data(), part.size());
     return true;
   }
   bool on_key(json::string_view part, std::size_t, boost::system::error_code& ec) {
-    if (depth_ != 1) return true;
     const std::string_view key = Whole(part);
+    if (IsPersonalFor(type_, key)) return Unsure(ec);  // at any depth
+    if (depth_ != 1) {
+      text_.clear();
+      return true;
+    }
     auto found = type_.keys.find(key);
     text_.clear();
     field_ = kIgnored;
     if (found == type_.keys.end()) return true;
-    if (found->second == TypeIndex::kPersonal) return Unsure(ec);
     const uint32_t bit = uint32_t{1} << found->second;
     if (seen_ & bit) return Unsure(ec);  // the DOM keeps the last of two; let it judge
     seen_ |= bit;
@@ -387,14 +442,17 @@ class FastPayloadCheck {
     text_.clear();
     return ok ? Accept(ec) : Unsure(ec);
   }
-  bool on_number_part(json::string_view, boost::system::error_code&) { return true; }
-  bool on_int64(std::int64_t v, json::string_view, boost::system::error_code& ec) {
-    return Number(static_cast<double>(v), v >= 0, ec);
+  bool on_number_part(json::string_view part, boost::system::error_code&) {
+    if (Checked()) text_.append(part.data(), part.size());
+    return true;
   }
-  bool on_uint64(std::uint64_t v, json::string_view, boost::system::error_code& ec) {
-    return Number(static_cast<double>(v), true, ec);
+  bool on_int64(std::int64_t v, json::string_view s, boost::system::error_code& ec) {
+    return Number(static_cast<double>(v), v >= 0, s, ec);
   }
-  bool on_double(double v, json::string_view, boost::system::error_code& ec) { return Number(v, false, ec); }
+  bool on_uint64(std::uint64_t v, json::string_view s, boost::system::error_code& ec) {
+    return Number(static_cast<double>(v), true, s, ec);
+  }
+  bool on_double(double v, json::string_view s, boost::system::error_code& ec) { return Number(v, false, s, ec); }
   bool on_bool(bool, boost::system::error_code& ec) {
     if (depth_ == 0) return Unsure(ec);
     if (!Checked()) return true;
@@ -429,10 +487,19 @@ class FastPayloadCheck {
     ec = json::error::extra_data;  // any error: it stops the parser
     return false;
   }
-  bool Number(double v, bool whole, boost::system::error_code& ec) {
+  bool Number(double v, bool whole, json::string_view last, boost::system::error_code& ec) {
     if (depth_ == 0) return Unsure(ec);
     if (!Checked()) return true;
-    return depth_ == 1 && MatchesNumber(Spec(field_).type, v, whole) ? Accept(ec) : Unsure(ec);
+    if (depth_ != 1) return Unsure(ec);
+    const FieldType t = Spec(field_).type;
+    if (t == FT::kAmount) {  // judged on the text as written
+      const std::string_view written = Whole(last);
+      const bool ok = Amount::Parse(written).ok();
+      text_.clear();
+      return ok ? Accept(ec) : Unsure(ec);
+    }
+    text_.clear();
+    return MatchesNumber(t, v, whole) ? Accept(ec) : Unsure(ec);
   }
 
   const TypeIndex& type_;
@@ -559,6 +626,12 @@ using internal::KindName;
 
 }  // namespace
 
+bool IsPersonalKey(std::string_view key) {
+  const std::string k = NormalisedKey(key);
+  if (k.find("email") != std::string::npos || k.find("phone") != std::string::npos) return true;
+  return std::find(kPersonalKeys.begin(), kPersonalKeys.end(), k) != kPersonalKeys.end();
+}
+
 const EventTypeSpec* FindEventType(std::string_view type, uint32_t schema) {
   const Index& index = GetIndex();
   auto it = index.by_type.find(type);
@@ -591,7 +664,7 @@ std::string_view FieldTypeText(FieldType type) {
     case FT::kString:
       return "a string of 1-200 bytes without control characters";
     case FT::kText:
-      return "a string of 1-65536 bytes";
+      return "a string of 1-65536 bytes without control characters other than line breaks and tabs";
     case FT::kEnum:
       return "one of the listed values";
     case FT::kTime:
@@ -608,6 +681,8 @@ std::string_view FieldTypeText(FieldType type) {
     case FT::kEventId:
       return "an event id (a UUID such as 7f0c1a9e-2b8d-4c1e-9a57-3d2f6b1c0e44)";
     case FT::kAmount:
+      return "an amount of money written as a plain decimal such as 1250.50";
+    case FT::kNumber:
       return "a number of 0 or more";
     case FT::kCount:
       return "a whole number of 0 or more";
@@ -636,6 +711,25 @@ std::string_view FieldTypeText(FieldType type) {
 }
 
 namespace {
+
+// The path of the first personal key in `v` ("data.x_meta.email",
+// "data.people[1].Phone"), if any.
+std::optional<std::string> FindPersonalKey(const TypeIndex& type, const json::value& v, const std::string& path) {
+  if (v.is_object()) {
+    for (const auto& member : v.get_object()) {
+      const std::string_view key = member.key();
+      const std::string inner = path + "." + std::string(key);
+      if (IsPersonalFor(type, key)) return inner;
+      if (auto found = FindPersonalKey(type, member.value(), inner)) return found;
+    }
+  } else if (v.is_array()) {
+    const json::array& items = v.get_array();
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (auto found = FindPersonalKey(type, items[i], path + "[" + std::to_string(i) + "]")) return found;
+    }
+  }
+  return std::nullopt;
+}
 
 Status CheckPayload(std::string_view type, uint32_t schema, std::string_view stream, std::string_view data_json,
                     bool fast_path) {
@@ -671,18 +765,18 @@ Status CheckPayload(std::string_view type, uint32_t schema, std::string_view str
   }
   const json::object& data = parsed->get_object();
 
-  // One pass over the payload: personal keys are refused, and each field of
-  // the type is found (null counts as absent).
+  // Personal keys are refused at any depth.
+  if (std::optional<std::string> path = FindPersonalKey(type_index, *parsed, "data")) {
+    return FieldError(*path,
+                      "personal data (names, e-mail addresses, phone numbers) does not belong in data; it goes in "
+                      "the sealed personal section, which is not available in this version");
+  }
+  // One pass over the payload: each field of the type is found (null counts
+  // as absent).
   std::array<const json::value*, TypeIndex::kMaxFields> present{};
   for (const auto& member : data) {
-    std::string_view key = member.key();
-    auto found = type_index.keys.find(key);
+    auto found = type_index.keys.find(std::string_view(member.key()));
     if (found == type_index.keys.end()) continue;
-    if (found->second == TypeIndex::kPersonal) {
-      return FieldError("data." + std::string(key),
-                        "personal data (names, e-mail addresses, phone numbers) does not belong in data; it goes in "
-                        "the sealed personal section, which is not available in this version");
-    }
     present[found->second] = member.value().is_null() ? nullptr : &member.value();
   }
 
@@ -697,7 +791,8 @@ Status CheckPayload(std::string_view type, uint32_t schema, std::string_view str
       }
       continue;
     }
-    CUSTODIAN_RETURN_IF_ERROR(CheckField(f, *v));
+    CUSTODIAN_RETURN_IF_ERROR(
+        CheckField(f, *v, f.type == FT::kAmount ? JsonMemberText(data_json, f.name) : std::nullopt));
     if (!f.needs.empty() && present[type_index.needs[i]] == nullptr) {
       return Status::InvalidArgument("field 'data." + std::string(f.needs) + "' is missing; " + std::string(type) +
                                      " requires it when " + std::string(f.name) + " is given");

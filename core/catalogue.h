@@ -13,8 +13,10 @@
 //   - Personal data (names of people, e-mail addresses, phone numbers) is not
 //     `data`: it belongs in the sealed `personal` section, which is not
 //     available yet. Contact events therefore carry a contact_id and a role,
-//     never a name. The well-known personal keys (kPersonalKeys, and `name` on
-//     contact.* events) are refused even as extension fields.
+//     never a name. The well-known personal keys (IsPersonalKey, and `name`
+//     on contact.* events) are refused even as extension fields, at any depth
+//     (inside objects and arrays) and in any case or spelling ("Email",
+//     "e-mail", "work_phone").
 //   - Corrections and retractions name the event they fix by data.event_id;
 //     the original stays in the log and both are visible.
 //
@@ -45,7 +47,9 @@ enum class FieldType {
   kCustomerId,       // "customer-<id>", e.g. "customer-42"
   kSubjectId,        // whose personal data: "customer-<id>", "contact-<id>" or "staff-<id>"
   kEventId,          // an event's UUID, e.g. "7f0c1a9e-2b8d-4c1e-9a57-3d2f6b1c0e44"
-  kAmount,           // number >= 0 (money, in units of `currency`)
+  kAmount,           // money, in units of `currency`: a plain decimal number such as 1250.50, exact
+                     // (core/money.h: at most 14 digits before the point and 4 after, no sign, no exponent)
+  kNumber,           // a finite number >= 0 (a factor or a threshold, not money)
   kCount,            // whole number >= 0
   kPercent,          // number from 0 to 100
   kCurrency,         // ISO 4217 code: three upper-case letters, e.g. "EUR"
@@ -92,8 +96,14 @@ struct EventTypeSpec {
 };
 
 // Keys refused in every payload because they hold personal data, which goes
-// in `personal` (DESIGN.md, Personal data and erasure).
+// in `personal` (DESIGN.md, Personal data and erasure), as IsPersonalKey
+// normalises them: lower case, without '_', '-', '.' or spaces.
 extern const std::vector<std::string_view> kPersonalKeys;
+
+// True when a payload key names personal data: after normalising (lower
+// case; '_', '-', '.' and spaces dropped) it is one of kPersonalKeys, or it
+// contains "email" or "phone" ("work_phone", "EmailAddress").
+bool IsPersonalKey(std::string_view key);
 
 // Every type of the catalogue, in the order of docs/events.md.
 const std::vector<EventTypeSpec>& Catalogue();

@@ -6,7 +6,8 @@
 namespace custodian {
 
 const std::vector<std::string_view> kPersonalKeys = {
-    "email", "e_mail", "phone", "mobile", "first_name", "last_name", "full_name", "contact_name", "date_of_birth",
+    "email",    "phone",      "mobile",    "firstname",   "lastname",  "fullname", "contactname",
+    "surname",  "givenname",  "birthdate", "dateofbirth", "birthday",  "linkedin", "homeaddress",
 };
 
 namespace {
@@ -399,7 +400,7 @@ std::vector<EventTypeSpec> BuildCatalogue() {
            {"window_from", FT::kTime, kOpt, "Start of the time window the rule looked at."},
            {"window_to", FT::kTime, kOpt, "End of that window."},
            {"count", FT::kCount, kOpt, "What the rule counted in the window."},
-           {"threshold", FT::kAmount, kOpt, "The limit it was compared with."},
+           {"threshold", FT::kNumber, kOpt, "The limit it was compared with."},
            {"summary", FT::kText, kOpt, "The alert in words."},
        },
        {},
@@ -414,8 +415,8 @@ std::vector<EventTypeSpec> BuildCatalogue() {
            {"export_records_per_day_leaving", FT::kCount, kOpt, "The same, once their departure is announced."},
            {"views_per_day", FT::kCount, kOpt, "Customer records one person may view in a day before an alert."},
            {"views_per_day_leaving", FT::kCount, kOpt, "The same, once their departure is announced."},
-           {"baseline_factor", FT::kAmount, kOpt, "A day above this many times the person's own 30-day median alerts."},
-           {"baseline_factor_leaving", FT::kAmount, kOpt, "The same, once their departure is announced."},
+           {"baseline_factor", FT::kNumber, kOpt, "A day above this many times the person's own 30-day median alerts."},
+           {"baseline_factor_leaving", FT::kNumber, kOpt, "The same, once their departure is announced."},
            {"mass_export_customers", FT::kCount, kOpt, "Customers in one export above which it is a mass export."},
            {"mass_export_customers_leaving", FT::kCount, kOpt, "The same, once their departure is announced."},
            {"unserved_customers_per_day", FT::kCount, kOpt,

@@ -1,8 +1,11 @@
 #include "core/json.h"
 
 #include <boost/json.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 
+#include <algorithm>
 #include <array>
+#include <vector>
 
 #include "core/json_arena.h"
 #include "core/time.h"
@@ -26,11 +29,261 @@ Status ExpectString(std::string_view field, const json::value& v, std::string* o
   return Status::Ok();
 }
 
+// --- Compact JSON, exactly as given ---
+
+// Appends `s` as a JSON string literal, escaped exactly as Boost.JSON's
+// serializer escapes (so data stored before this writer existed compares
+// equal): \" \\ \b \f \n \r \t, other control characters as \u00XX.
+void AppendQuoted(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  size_t run = 0;  // start of the bytes not yet copied
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    out.push_back('\\');
+    switch (c) {
+      case '"': out.push_back('"'); break;
+      case '\\': out.push_back('\\'); break;
+      case '\b': out.push_back('b'); break;
+      case '\f': out.push_back('f'); break;
+      case '\n': out.push_back('n'); break;
+      case '\r': out.push_back('r'); break;
+      case '\t': out.push_back('t'); break;
+      default:
+        out += "u00";
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 0xf]);
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+  out.push_back('"');
+}
+
+// A Boost.JSON push-parser handler that writes the document back compactly:
+// no whitespace, strings re-escaped (AppendQuoted), numbers copied character
+// for character, so 1.10 stays 1.10 and 12345678901234567890123 keeps every
+// digit. A key given twice in one object stops the parse; `duplicate` then
+// names its path ("x_meta.email", "items[2].id").
+class CompactWriter {
+ public:
+  static constexpr std::size_t max_object_size = json::object::max_size();
+  static constexpr std::size_t max_array_size = json::array::max_size();
+  static constexpr std::size_t max_key_size = json::string::max_size();
+  static constexpr std::size_t max_string_size = json::string::max_size();
+
+  explicit CompactWriter(std::string* out) : out_(*out) {}
+
+  const std::string& duplicate() const { return duplicate_; }
+
+  bool on_document_begin(boost::system::error_code&) { return true; }
+  bool on_document_end(boost::system::error_code&) { return true; }
+  bool on_object_begin(boost::system::error_code&) {
+    BeforeValue();
+    out_.push_back('{');
+    frames_.push_back(Frame{true});
+    return true;
+  }
+  bool on_object_end(std::size_t, boost::system::error_code&) {
+    out_.push_back('}');
+    frames_.pop_back();
+    return true;
+  }
+  bool on_array_begin(boost::system::error_code&) {
+    BeforeValue();
+    out_.push_back('[');
+    frames_.push_back(Frame{false});
+    return true;
+  }
+  bool on_array_end(std::size_t, boost::system::error_code&) {
+    out_.push_back(']');
+    frames_.pop_back();
+    return true;
+  }
+  bool on_key_part(json::string_view part, std::size_t, boost::system::error_code&) {
+    text_.append(part.data(), part.size());
+    return true;
+  }
+  bool on_key(json::string_view part, std::size_t, boost::system::error_code& ec) {
+    text_.append(part.data(), part.size());
+    Frame& f = frames_.back();
+    if (std::find(f.keys.begin(), f.keys.end(), text_) != f.keys.end()) {
+      duplicate_ = Path(text_);
+      ec = json::error::extra_data;  // any error: it stops the parser
+      return false;
+    }
+    if (f.count++ > 0) out_.push_back(',');
+    AppendQuoted(out_, text_);
+    out_.push_back(':');
+    f.keys.push_back(std::move(text_));
+    text_.clear();
+    after_key_ = true;
+    return true;
+  }
+  bool on_string_part(json::string_view part, std::size_t, boost::system::error_code&) {
+    text_.append(part.data(), part.size());
+    return true;
+  }
+  bool on_string(json::string_view part, std::size_t, boost::system::error_code&) {
+    BeforeValue();
+    if (text_.empty()) {
+      AppendQuoted(out_, std::string_view(part.data(), part.size()));
+    } else {
+      text_.append(part.data(), part.size());
+      AppendQuoted(out_, text_);
+      text_.clear();
+    }
+    return true;
+  }
+  bool on_number_part(json::string_view part, boost::system::error_code&) {
+    if (!in_number_) {
+      BeforeValue();
+      in_number_ = true;
+    }
+    out_.append(part.data(), part.size());
+    return true;
+  }
+  bool on_int64(std::int64_t, json::string_view s, boost::system::error_code&) { return Number(s); }
+  bool on_uint64(std::uint64_t, json::string_view s, boost::system::error_code&) { return Number(s); }
+  bool on_double(double, json::string_view s, boost::system::error_code&) { return Number(s); }
+  bool on_bool(bool b, boost::system::error_code&) {
+    BeforeValue();
+    out_ += b ? "true" : "false";
+    return true;
+  }
+  bool on_null(boost::system::error_code&) {
+    BeforeValue();
+    out_ += "null";
+    return true;
+  }
+  bool on_comment_part(json::string_view, boost::system::error_code&) { return true; }
+  bool on_comment(json::string_view, boost::system::error_code&) { return true; }
+
+ private:
+  struct Frame {
+    bool object;
+    size_t count = 0;               // members or elements so far
+    std::vector<std::string> keys;  // objects: the keys so far (payloads are small; a scan is cheapest)
+  };
+
+  // Inside an array a value after the first needs a comma; inside an object
+  // the key wrote it.
+  void BeforeValue() {
+    if (after_key_) {
+      after_key_ = false;
+      return;
+    }
+    if (!frames_.empty() && !frames_.back().object && frames_.back().count++ > 0) out_.push_back(',');
+  }
+  bool Number(json::string_view last) {
+    if (!in_number_) BeforeValue();
+    in_number_ = false;
+    out_.append(last.data(), last.size());
+    return true;
+  }
+  // The path of `key` in the object being read, for messages.
+  std::string Path(const std::string& key) const {
+    std::string path;
+    for (size_t i = 0; i + 1 < frames_.size(); ++i) {
+      const Frame& f = frames_[i];
+      if (f.object) {
+        if (!path.empty()) path.push_back('.');
+        path += f.keys.back();
+      } else {
+        path += "[" + std::to_string(f.count - 1) + "]";
+      }
+    }
+    if (!path.empty()) path.push_back('.');
+    return path + key;
+  }
+
+  std::string& out_;
+  std::vector<Frame> frames_;
+  std::string text_;  // a key or string delivered in parts
+  std::string duplicate_;
+  bool after_key_ = false;
+  bool in_number_ = false;
+};
+
+bool IsJsonSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// Skips the JSON value of valid JSON text that starts at `i`; returns the
+// index just past it.
+size_t SkipValue(std::string_view t, size_t i) {
+  if (i >= t.size()) return i;
+  if (t[i] == '"') {
+    for (++i; i < t.size() && t[i] != '"'; ++i) {
+      if (t[i] == '\\') ++i;
+    }
+    return i + 1;
+  }
+  if (t[i] == '{' || t[i] == '[') {
+    int depth = 0;
+    for (; i < t.size(); ++i) {
+      const char c = t[i];
+      if (c == '"') {
+        i = SkipValue(t, i) - 1;
+      } else if (c == '{' || c == '[') {
+        ++depth;
+      } else if ((c == '}' || c == ']') && --depth == 0) {
+        return i + 1;
+      }
+    }
+    return i;
+  }
+  while (i < t.size() && t[i] != ',' && t[i] != '}' && t[i] != ']' && !IsJsonSpace(t[i])) ++i;
+  return i;
+}
+
 }  // namespace
 
+Result<std::string> CompactJson(std::string_view text, std::string_view what) {
+  std::string out;
+  out.reserve(text.size());
+  json::basic_parser<CompactWriter> parser(json::parse_options(), &out);
+  boost::system::error_code ec;
+  const size_t n = parser.write_some(false, text.data(), text.size(), ec);
+  if (!parser.handler().duplicate().empty()) {
+    return Status::InvalidArgument(std::string(what) + "key '" + parser.handler().duplicate() +
+                                   "' is given twice; a key may appear once in an object");
+  }
+  if (ec || n < text.size()) {
+    std::string why = ec ? ec.message() : "text after the JSON value";
+    if (!IsValidUtf8(text)) why = "the text is not valid UTF-8";
+    return Status::InvalidArgument(std::string(what) + "invalid JSON at byte " + std::to_string(n) + ": " + why);
+  }
+  return out;
+}
+
+std::optional<std::string_view> JsonMemberText(std::string_view object, std::string_view key) {
+  size_t i = object.find('{');
+  if (i == std::string_view::npos) return std::nullopt;
+  ++i;
+  while (i < object.size()) {
+    while (i < object.size() && object[i] != '"' && object[i] != '}') ++i;  // whitespace and commas
+    if (i >= object.size() || object[i] == '}') return std::nullopt;
+    const size_t key_end = SkipValue(object, i);
+    const std::string_view raw_key = object.substr(i + 1, key_end - i - 2);
+    i = object.find(':', key_end);
+    if (i == std::string_view::npos) return std::nullopt;
+    size_t start = i + 1;
+    while (start < object.size() && IsJsonSpace(object[start])) ++start;
+    const size_t end = SkipValue(object, start);
+    if (raw_key == key) return object.substr(start, end - start);
+    i = end;
+  }
+  return std::nullopt;
+}
+
 Result<Event> ParseEventJson(std::string_view text) {
+  // Numbers and keys exactly as given: the compact text keeps every digit
+  // and refuses a key given twice; `data` is cut from it, not re-serialized.
+  Result<std::string> compact = CompactJson(text);
+  if (!compact.ok()) return compact.status();
   ArenaParser parser;
-  Result<json::value> parsed = parser.Parse(text);
+  Result<json::value> parsed = parser.Parse(*compact);
   if (!parsed.ok()) return parsed.status();
   if (!parsed->is_object()) {
     return Status::InvalidArgument(std::string("an event must be a JSON object, got ") + KindName(parsed->kind()));
@@ -78,7 +331,7 @@ Result<Event> ParseEventJson(std::string_view text) {
       if (!v.is_null()) CUSTODIAN_RETURN_IF_ERROR(ExpectString(k, v, out));
     } else if (k == "data") {
       if (!v.is_object()) return FieldError(k, std::string("expected a JSON object, got ") + KindName(v.kind()));
-      e.data = json::serialize(v);
+      e.data = std::string(JsonMemberText(*compact, "data").value_or("{}"));
     } else if (k == "personal") {
       if (v.is_null() || (v.is_object() && v.get_object().empty())) continue;
       if (!v.is_object()) return FieldError(k, std::string("expected a JSON object, got ") + KindName(v.kind()));

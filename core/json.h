@@ -10,6 +10,7 @@
 // json.cc.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,7 +19,10 @@
 
 namespace custodian {
 
-// Parses one event. Required: id, stream, type, actor, occurred_at. Optional:
+// Parses one event. Values are kept as given: `data` is the compact form of
+// the producer's object (CompactJson), so numbers keep every digit, and a key
+// given twice anywhere in the event is refused with its path named.
+// Required: id, stream, type, actor, occurred_at. Optional:
 // schema (default 1), source, correlation_id, causation_id, data (default {}),
 // personal (must be empty for now). "position", "version" and "recorded_at"
 // are assigned by the log and ignored on input, so a read's output can be
@@ -33,6 +37,20 @@ enum class JsonFields {
 
 // One line of compact JSON, with no trailing newline.
 std::string EventToJson(const Event& e, JsonFields fields);
+
+// One JSON value as compact text, exactly as given: whitespace dropped,
+// strings escaped the way Boost.JSON's serializer escapes them, and numbers
+// copied character for character (1.10 stays 1.10; 12345678901234567890123
+// keeps every digit; 1e-400 is not rounded to 0). InvalidArgument, prefixed
+// with `what`, for a syntax error (with its byte offset), text after the
+// value, or a key given twice in one object ("key 'x_meta.email' is given
+// twice; ...").
+Result<std::string> CompactJson(std::string_view text, std::string_view what = "");
+
+// The text of the value of member `key` of the JSON object `object`, which
+// must be valid JSON (such as CompactJson's output); nullopt when the object
+// has no such member. For reading a number exactly as it was written.
+std::optional<std::string_view> JsonMemberText(std::string_view object, std::string_view key);
 
 // Ok when `text` is a single JSON object; otherwise says why and where.
 Status CheckJsonObject(std::string_view text);

@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <mutex>
+#include <stdexcept>
 #include <unordered_map>
 
+#include "core/json.h"
 #include "core/time.h"
 
 namespace json = boost::json;
@@ -22,6 +24,19 @@ std::optional<double> Num(const json::object& o, std::string_view k) {
   auto it = o.find(k);
   if (it == o.end() || !it->value().is_number()) return std::nullopt;
   return it->value().to_number<double>();
+}
+
+// An amount of the event's data, exactly as written (core/money.h); nullopt
+// when absent, and also, noting the event in `s`, when it is not an exact
+// decimal (only events stored before amounts had to be can hold one).
+std::optional<Amount> AmountOf(CustomerState& s, const Event& e, const json::object& d, std::string_view k) {
+  auto it = d.find(k);
+  if (it == d.end() || !it->value().is_number()) return std::nullopt;
+  std::optional<std::string_view> text = JsonMemberText(e.data, k);
+  Result<Amount> a = text ? Amount::Parse(*text) : Result<Amount>(Status::InvalidArgument("not found"));
+  if (a.ok()) return *a;
+  if (s.inexact_amounts.size() < kMaxInexactKept) s.inexact_amounts.push_back(e.position.value());
+  return std::nullopt;
 }
 
 std::optional<bool> Bool(const json::object& o, std::string_view k) {
@@ -99,7 +114,7 @@ Status ApplyToCustomer(CustomerState& s, const Event& e) {
     deal.title = Str(d, "title");
     deal.stage = Str(d, "stage");
     deal.currency = Str(d, "currency");
-    deal.value = Num(d, "value").value_or(0);
+    deal.value = AmountOf(s, e, d, "value").value_or(Amount());
     deal.probability = Num(d, "probability");
     deal.owner = Str(d, "owner").empty() ? e.actor : Str(d, "owner");
     deal.opened_at = e.occurred_at;
@@ -107,7 +122,7 @@ Status ApplyToCustomer(CustomerState& s, const Event& e) {
   } else if (t == "deal.stage_changed") {
     if (auto it = s.open_deals.find(Str(d, "deal_id")); it != s.open_deals.end()) {
       it->second.stage = Str(d, "stage");
-      if (auto v = Num(d, "value")) it->second.value = *v;
+      if (auto v = AmountOf(s, e, d, "value")) it->second.value = *v;
       if (auto p = Num(d, "probability")) it->second.probability = p;
       if (auto c = Time(d, "expected_close_at")) it->second.expected_close_at = c;
     }
@@ -116,7 +131,7 @@ Status ApplyToCustomer(CustomerState& s, const Event& e) {
     ++(t == "deal.won" ? s.deals_won : s.deals_lost);
   } else if (t == "order.placed") {
     ++s.orders;
-    s.order_value[Str(d, "currency")] += Num(d, "value").value_or(0);
+    if (std::optional<Amount> v = AmountOf(s, e, d, "value")) s.order_value[Str(d, "currency")].Add(*v);
   } else if (t == "request.opened" || t == "request.reopened") {
     CustomerState::Request& r = s.open_requests[Str(d, "request_id")];
     if (t == "request.opened") {
@@ -200,6 +215,15 @@ json::value TimeJson(const std::optional<Timestamp>& t) { return t ? TimeJson(*t
 
 std::optional<Timestamp> TimeFrom(const json::object& o, std::string_view k) { return Time(o, k); }
 
+CustomerState DecodeCustomer(const json::object& o);  // throws on what CustomerToJson did not write
+
+// "customer-42 (customer projection, at position 1041): <why>; ... rebuild".
+Status StateProblem(std::string_view customer, uint64_t position, const Status& why) {
+  return Status::Corruption(std::string(customer) + " (" + kCustomerProjection + " projection, at position " +
+                            std::to_string(position) + "): " + why.message() +
+                            "; `custodian rebuild customer` folds it again from the log");
+}
+
 }  // namespace
 
 std::string CustomerToJson(const CustomerState& s) {
@@ -227,7 +251,7 @@ std::string CustomerToJson(const CustomerState& s) {
   o["contacts"] = std::move(contacts);
   json::object deals;
   for (const auto& [id, d] : s.open_deals) {
-    deals[id] = json::object{{"title", d.title}, {"stage", d.stage}, {"value", d.value}, {"currency", d.currency},
+    deals[id] = json::object{{"title", d.title}, {"stage", d.stage}, {"value", d.value.ToString()}, {"currency", d.currency},
                              {"owner", d.owner}, {"opened_at", TimeJson(d.opened_at)},
                              {"probability", d.probability ? json::value(*d.probability) : json::value(nullptr)},
                              {"expected_close_at", TimeJson(d.expected_close_at)}};
@@ -268,8 +292,13 @@ std::string CustomerToJson(const CustomerState& s) {
                                      : json::value(nullptr);
   o["orders"] = s.orders;
   json::object value;
-  for (const auto& [currency, v] : s.order_value) value[currency] = v;
+  for (const auto& [currency, v] : s.order_value) value[currency] = v.ToString();
   o["order_value"] = std::move(value);
+  if (!s.inexact_amounts.empty()) {
+    json::array inexact;
+    for (uint64_t p : s.inexact_amounts) inexact.push_back(p);
+    o["inexact_amounts"] = std::move(inexact);
+  }
   o["events"] = s.events;
   o["last_position"] = s.last_position;
   o["last_recorded_at"] = TimeJson(s.last_recorded_at);
@@ -282,8 +311,19 @@ std::string CustomerToJson(const CustomerState& s) {
 Result<CustomerState> CustomerFromJson(std::string_view text) {
   boost::system::error_code ec;
   json::value v = json::parse(text, ec);
-  if (ec || !v.is_object()) return Status::Corruption("stored customer state is not a JSON object");
-  const json::object& o = v.get_object();
+  if (ec || !v.is_object()) return Status::Corruption("the stored customer state is not a JSON object");
+  // Boost.JSON's checked accessors (as_object, at, to_number) throw on
+  // anything CustomerToJson did not write; that is corruption, not a crash.
+  try {
+    return DecodeCustomer(v.as_object());
+  } catch (const std::exception& e) {
+    return Status::Corruption(std::string("the stored customer state does not decode: ") + e.what());
+  }
+}
+
+namespace {
+
+CustomerState DecodeCustomer(const json::object& o) {
   auto u64 = [&](std::string_view k) {
     auto it = o.find(k);
     return it != o.end() && it->value().is_number() ? it->value().to_number<uint64_t>() : uint64_t{0};
@@ -299,7 +339,7 @@ Result<CustomerState> CustomerFromJson(std::string_view text) {
   }
   if (auto it = o.find("custody"); it != o.end() && it->value().is_array()) {
     for (const auto& cv : it->value().get_array()) {
-      const json::object& c = cv.get_object();
+      const json::object& c = cv.as_object();
       CustomerState::Custody x;
       x.owner = Str(c, "owner");
       x.previous_owner = Str(c, "previous_owner");
@@ -314,7 +354,7 @@ Result<CustomerState> CustomerFromJson(std::string_view text) {
   }
   auto each = [&](std::string_view k, auto&& fn) {
     if (auto it = o.find(k); it != o.end() && it->value().is_object()) {
-      for (const auto& [id, item] : it->value().get_object()) fn(std::string(id), item.get_object());
+      for (const auto& [id, item] : it->value().get_object()) fn(std::string(id), item.as_object());
     }
   };
   each("contacts", [&](std::string id, const json::object& c) {
@@ -327,7 +367,9 @@ Result<CustomerState> CustomerFromJson(std::string_view text) {
     x.stage = Str(d, "stage");
     x.currency = Str(d, "currency");
     x.owner = Str(d, "owner");
-    x.value = Num(d, "value").value_or(0);
+    Result<Amount> value = Amount::Parse(d.at("value").as_string());
+    if (!value.ok()) throw std::invalid_argument("open_deals." + id + ".value: " + value.status().message());
+    x.value = *value;
     x.probability = Num(d, "probability");
     x.opened_at = TimeFrom(d, "opened_at").value_or(Timestamp(0));
     x.expected_close_at = TimeFrom(d, "expected_close_at");
@@ -350,7 +392,7 @@ Result<CustomerState> CustomerFromJson(std::string_view text) {
     x.resolved_at = TimeFrom(h, "resolved_at");
     if (auto it = h.find("assignments"); it != h.end() && it->value().is_array()) {
       for (const auto& a : it->value().get_array()) {
-        x.assignments.push_back({Str(a.get_object(), "staff"), TimeFrom(a.get_object(), "from").value_or(Timestamp(0))});
+        x.assignments.push_back({Str(a.as_object(), "staff"), TimeFrom(a.as_object(), "from").value_or(Timestamp(0))});
       }
     }
   });
@@ -369,13 +411,20 @@ Result<CustomerState> CustomerFromJson(std::string_view text) {
   s.commitments_late = u64("commitments_late");
   s.commitments_cancelled = u64("commitments_cancelled");
   if (auto it = o.find("last_contact"); it != o.end() && it->value().is_object()) {
-    const json::object& l = it->value().get_object();
+    const json::object& l = it->value().as_object();
     s.last_contact = CustomerState::LastContact{TimeFrom(l, "at").value_or(Timestamp(0)), Str(l, "channel"),
                                                 Str(l, "direction"), Str(l, "by")};
   }
   s.orders = u64("orders");
   if (auto it = o.find("order_value"); it != o.end() && it->value().is_object()) {
-    for (const auto& [currency, v] : it->value().get_object()) s.order_value[std::string(currency)] = v.to_number<double>();
+    for (const auto& [currency, sum] : it->value().as_object()) {
+      Result<MoneySum> parsed = MoneySum::Parse(sum.as_string());
+      if (!parsed.ok()) throw std::invalid_argument("order_value." + std::string(currency) + ": " + parsed.status().message());
+      s.order_value[std::string(currency)] = *parsed;
+    }
+  }
+  if (auto it = o.find("inexact_amounts"); it != o.end()) {
+    for (const auto& p : it->value().as_array()) s.inexact_amounts.push_back(p.to_number<uint64_t>());
   }
   s.events = u64("events");
   s.last_position = u64("last_position");
@@ -385,6 +434,8 @@ Result<CustomerState> CustomerFromJson(std::string_view text) {
   s.retractions = u64("retractions");
   return s;
 }
+
+}  // namespace
 
 namespace {
 
@@ -409,7 +460,7 @@ class CustomerProjection final : public Projection {
         CustomerState s;
         if (*stored) {
           Result<CustomerState> decoded = CustomerFromJson(**stored);
-          if (!decoded.ok()) return decoded.status().WithContext(std::string(customer));
+          if (!decoded.ok()) return StateProblem(customer, list.front()->position.value(), decoded.status());
           s = std::move(*decoded);
         }
         it = cache_.emplace(std::string(customer), std::move(s)).first;
@@ -439,7 +490,10 @@ Result<CustomerState> LoadCustomer(const EventLog& log, const std::string& custo
   Result<std::optional<std::string>> stored = log.ProjectionGet(kCustomerProjection, customer);
   if (!stored.ok()) return stored.status();
   if (!*stored) return Status::NotFound(customer + " has no events in the customer projection");
-  return CustomerFromJson(**stored);
+  Result<CustomerState> decoded = CustomerFromJson(**stored);
+  if (decoded.ok()) return decoded;
+  Result<Position> at = log.ProjectionCheckpoint(kCustomerProjection);
+  return StateProblem(customer, at.ok() ? at->value() : 0, decoded.status());
 }
 
 Result<Replay> ReplayCustomer(const EventLog& log, const std::string& customer, std::optional<Timestamp> t,

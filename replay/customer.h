@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/event.h"
+#include "core/money.h"
 #include "core/status.h"
 #include "replay/projection.h"
 #include "storage/event_log.h"
@@ -41,7 +42,7 @@ struct CustomerState {
 
   struct Deal {
     std::string title, stage, currency, owner;
-    double value = 0;
+    Amount value;  // exact (core/money.h)
     std::optional<double> probability;
     Timestamp opened_at;
     std::optional<Timestamp> expected_close_at;
@@ -83,7 +84,10 @@ struct CustomerState {
   std::optional<LastContact> last_contact;
 
   uint64_t orders = 0;
-  std::map<std::string, double> order_value;  // by currency
+  std::map<std::string, MoneySum> order_value;  // by currency, exact
+  // Events whose amount is not an exact decimal (written before amounts had
+  // to be, e.g. 1e308): not counted in any sum; at most kMaxInexactKept kept.
+  std::vector<uint64_t> inexact_amounts;
 
   uint64_t events = 0;
   uint64_t last_position = 0;
@@ -107,15 +111,23 @@ std::optional<CustomerState::Custody> OwnerAt(const CustomerState& state, Timest
 // when the request did not exist yet or was resolved by then.
 std::optional<std::string> ResponsibleAt(const CustomerState& state, const std::string& request, Timestamp t);
 
+// At most this many positions are kept in CustomerState::inexact_amounts.
+inline constexpr size_t kMaxInexactKept = 100;
+
 // JSON for people and machines (the CLI's --json), and the stored encoding.
+// Amounts and sums are exact decimal strings ("81500.5").
 std::string CustomerToJson(const CustomerState& state);
+// Corruption, saying what does not decode, for anything CustomerToJson did
+// not write; never throws.
 Result<CustomerState> CustomerFromJson(std::string_view json);
 
 // The stored projection "customer": key = customer id, value = CustomerToJson.
 std::unique_ptr<Projection> MakeCustomerProjection();
 inline constexpr char kCustomerProjection[] = "customer";
 
-// Reads the stored state (NotFound when the customer has no events).
+// Reads the stored state (NotFound when the customer has no events). Stored
+// state that does not decode is Corruption naming the customer, the
+// projection's position and the cure (`custodian rebuild customer`).
 Result<CustomerState> LoadCustomer(const EventLog& log, const std::string& customer);
 
 // Replays a customer's stream through the same fold.

@@ -85,8 +85,14 @@ int RunReadAll(const Globals& g, uint64_t from, uint64_t limit, bool json);
 int RunTail(const Globals& g, std::optional<uint64_t> from, const std::string& stream, uint64_t count, bool json);
 int RunStats(const Globals& g, const std::string& stream, bool json);
 
-// At most `max` bytes of `s` on one line, cut at a character boundary.
+// At most `max` bytes of `s` on one line, cut at a character boundary, with
+// everything a terminal would act on shown instead: line breaks and tabs as
+// \n \r \t, other control characters (C0, DEL, C1) and the Unicode
+// bidirectional overrides as \xNN or \uNNNN, so event data can never forge
+// a line of output or rewrite what is on the screen.
 std::string OneLineText(std::string_view s, size_t max);
+// OneLineText without a length limit.
+std::string TerminalText(std::string_view s);
 
 // Customers and projections (cli_customer.cc).
 // Registers every projection the commands query (rebuild and catch-up use it).

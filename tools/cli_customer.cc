@@ -39,7 +39,7 @@ void PrintCustomer(const CustomerState& s, Timestamp now) {
     fmt::print("none logged\n");
   }
   fmt::print("  orders: {}", s.orders);
-  for (const auto& [currency, v] : s.order_value) fmt::print("  {:.2f} {}", v, currency);
+  for (const auto& [currency, v] : s.order_value) fmt::print("  {} {}", v.ToString(2), currency);
   fmt::print("   deals won {} lost {}   commitments kept {} late {} cancelled {}\n", s.deals_won, s.deals_lost,
              s.commitments_kept, s.commitments_late, s.commitments_cancelled);
   if (!s.contacts.empty()) {
@@ -52,7 +52,7 @@ void PrintCustomer(const CustomerState& s, Timestamp now) {
   if (!s.open_deals.empty()) {
     fmt::print("\n  OPEN DEALS\n");
     for (const auto& [id, d] : s.open_deals) {
-      fmt::print("  {:<12} {:<34} {:>12.2f} {:<4} {:<14} opened {} by {}\n", id, OneLineText(d.title, 34), d.value,
+      fmt::print("  {:<12} {:<34} {:>12} {:<4} {:<14} opened {} by {}\n", id, OneLineText(d.title, 34), d.value.ToString(2),
                  d.currency, d.stage, Day(d.opened_at), d.owner);
     }
   }
@@ -82,7 +82,9 @@ std::string Describe(const Event& e) {
   auto s = [&](std::string_view k) {
     auto it = d.find(k);
     if (it == d.end() || it->value().is_null()) return std::string();
-    return it->value().is_string() ? std::string(it->value().get_string()) : boost::json::serialize(it->value());
+    if (it->value().is_string()) return std::string(it->value().get_string());
+    // Numbers as written (an amount keeps its digits), not as Boost re-prints them.
+    return std::string(JsonMemberText(e.data, k).value_or(""));
   };
   const std::string& t = e.type;
   if (t == "customer.registered") return "registered as " + s("name");
@@ -262,7 +264,7 @@ int RunCustomerTimeline(const Globals& g, const std::string& id, bool json) {
       continue;
     }
     const bool late = e.recorded_at.value() - e.occurred_at.value() > kLateAfterMicros;
-    fmt::print("{}  {:<10} {:<24} {}{}\n", Minute(e.occurred_at), e.actor, e.type, Describe(e),
+    fmt::print("{}  {:<10} {:<24} {}{}\n", Minute(e.occurred_at), e.actor, e.type, TerminalText(Describe(e)),
                late ? "  [LATE: recorded " + Minute(e.recorded_at) + "]" : "");
     if (auto it = fixes.find(e.id.ToString()); it != fixes.end()) {
       for (const Event* f : it->second) {

@@ -29,7 +29,7 @@ void PrintItem(const HandoverItem& item, const std::string& leaver, Timestamp no
              item.owned ? "" : "   (owned by " + (s.owner.empty() ? std::string("nobody") : s.owner) + ")");
   if (item.owned) {
     for (const auto& [id, d] : s.open_deals) {
-      fmt::print("  deal        {} {}: {:.2f} {}, stage {}\n", id, OneLineText(d.title, 40), d.value, d.currency,
+      fmt::print("  deal        {} {}: {} {}, stage {}\n", id, OneLineText(d.title, 40), d.value.ToString(2), d.currency,
                  d.stage);
     }
   }
@@ -203,6 +203,23 @@ std::string Escape(std::string_view s) {
   return out;
 }
 
+// For Markdown, inside a list item or heading: the characters that start
+// emphasis, code, links, images, raw HTML or entities are escaped, so event
+// data shows as text and can never become a link or markup (`<script>` and
+// `[x](javascript:...)` print as written); line breaks and control
+// characters are shown as OneLineText shows them, so no line can start a
+// heading or a list of its own.
+std::string MarkdownText(std::string_view s) {
+  const std::string line = OneLineText(s, SIZE_MAX);
+  std::string out;
+  out.reserve(line.size() + 16);
+  for (char c : line) {
+    if (std::string_view("\\`*_[]<>&~").find(c) != std::string_view::npos) out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
 std::string Summary(const Event& e) {
   boost::json::error_code ec;
   boost::json::value v = boost::json::parse(e.data, ec);
@@ -235,7 +252,7 @@ std::vector<std::pair<std::string, std::vector<std::string>>> Sections(const Bri
   out.push_back({"History in brief", history});
   std::vector<std::string> work;
   for (const auto& [id, d] : s.open_deals) {
-    work.push_back(fmt::format("deal {} \"{}\": {:.2f} {}, stage {}{}", id, d.title, d.value, d.currency, d.stage,
+    work.push_back(fmt::format("deal {} \"{}\": {} {}, stage {}{}", id, d.title, d.value.ToString(2), d.currency, d.stage,
                                d.expected_close_at ? ", expected to close " + Day(*d.expected_close_at) : ""));
   }
   for (const auto& [id, r] : s.open_requests) {
@@ -343,14 +360,14 @@ int RunHandoverReport(const Globals& g, const std::string& handover_id, const st
       doc += "]}\n";
     }
   } else if (format == "md") {
-    doc = "# " + title + "\n\nPrepared " + FormatRfc3339(now) + " from the Custodian log. " +
+    doc = "# " + MarkdownText(title) + "\n\nPrepared " + FormatRfc3339(now) + " from the Custodian log. " +
           std::to_string(briefings.size()) + " customers.\n";
     for (const Briefing& b : briefings) {
-      doc += "\n## " + (b.state.name.empty() ? b.customer : b.state.name) + " (" + b.customer + ") -> " +
-             b.successor + "\n";
+      doc += "\n## " + MarkdownText(b.state.name.empty() ? b.customer : b.state.name) + " (" + b.customer +
+             ") -> " + b.successor + "\n";
       for (const auto& [heading, lines] : Sections(b, now)) {
         doc += "\n### " + heading + "\n\n";
-        for (const std::string& l : lines) doc += "- " + l + "\n";
+        for (const std::string& l : lines) doc += "- " + MarkdownText(l) + "\n";
       }
     }
   } else {

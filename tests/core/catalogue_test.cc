@@ -266,11 +266,23 @@ TEST_CASE("Each field type refuses what is not of it and says what it expected",
       {"staff.joined", "staff-1", R"({"role":""})",
        "field 'data.role': expected a string of 1-200 bytes without control characters; got \"\""},
       {"staff.joined", "staff-1", R"({"role":"a\nb"})",
-       "field 'data.role': expected a string of 1-200 bytes without control characters; got \"a\\nb\""},
+       "field 'data.role': expected a string of 1-200 bytes without control characters; got \"a\\nb\": it holds "
+       "the control character U+000A at byte 1"},
       {"staff.joined", "staff-1", R"({"role":")" + long_label + R"("})",
        "field 'data.role': expected a string of 1-200 bytes without control characters; got \"" + std::string(80, 'x') +
            "\"... (201 bytes)"},
-      {"note.added", "customer-1", R"({"text":42})", "field 'data.text': expected a string of 1-65536 bytes; got 42"},
+      {"note.added", "customer-1", R"({"text":42})",
+       "field 'data.text': expected a string of 1-65536 bytes without control characters other than line breaks and "
+       "tabs; got 42"},
+      {"note.added", "customer-1", R"({"text":"ring\u0007ring"})",
+       "field 'data.text': expected a string of 1-65536 bytes without control characters other than line breaks and "
+       "tabs; got \"ring\\u0007ring\": it holds the control character U+0007 at byte 4"},
+      {"note.added", "customer-1", R"({"text":"a\u009bb"})",
+       "field 'data.text': expected a string of 1-65536 bytes without control characters other than line breaks and "
+       "tabs; got \"a\u009bb\": it holds the control character U+009B at byte 1"},
+      {"staff.joined", "staff-1", R"({"role":"a\u007fb"})",
+       "field 'data.role': expected a string of 1-200 bytes without control characters; got \"a\u007fb\": it holds "
+       "the control character U+007F at byte 1"},
       {"commitment.made", "customer-1", R"({"commitment_id":"c-1","promise":"demo","due_at":"next week"})",
        "field 'data.due_at': expected an RFC 3339 time such as 2026-03-01T10:15:00Z; got \"next week\""},
       {"note.added", "customer-1", R"({"text":"x","deal_id":"deal 5001"})",
@@ -288,9 +300,12 @@ TEST_CASE("Each field type refuses what is not of it and says what it expected",
        "field 'data.event_id': expected an event id (a UUID such as 7f0c1a9e-2b8d-4c1e-9a57-3d2f6b1c0e44); got "
        "\"00000000-0000-0000-0000-000000000000\""},
       {"order.placed", "customer-1", R"({"order_id":"o-1","value":-1,"currency":"EUR"})",
-       "field 'data.value': expected a number of 0 or more; got -1"},
+       "field 'data.value': expected an amount of money written as a plain decimal such as 1250.50 (at most 14 digits "
+       "before the point and 4 after, no sign, no exponent); got -1, which is negative"},
       {"order.placed", "customer-1", R"({"order_id":"o-1","value":"81500","currency":"EUR"})",
-       "field 'data.value': expected a number of 0 or more; got \"81500\""},
+       "field 'data.value': expected an amount of money written as a plain decimal such as 1250.50; got \"81500\""},
+      {"alert.raised", "alerts", R"({"alert_id":"a-1","rule":"r","severity":"info","threshold":-2})",
+       "field 'data.threshold': expected a number of 0 or more; got -2"},
       {"data.exported", "access-staff-1", R"({"customers":[],"records":2.5})",
        "field 'data.records': expected a whole number of 0 or more; got 2.5"},
       {"data.exported", "access-staff-1", R"({"customers":[],"records":-3})",
@@ -352,6 +367,68 @@ TEST_CASE("Personal data keys are refused in data, even as extension fields", "[
     INFO(key);
     CHECK_FALSE(Check("note.added", "customer-1", R"({"text":"x",")" + std::string(key) + R"(":"v"})").ok());
   }
+}
+
+TEST_CASE("Personal keys are refused at any depth and in any case or spelling, with their path", "[catalogue]") {
+  const std::string why = "personal data (names, e-mail addresses, phone numbers) does not belong in data";
+  struct Case {
+    const char* type;
+    std::string data;
+    const char* path;
+  };
+  const Case cases[] = {
+      {"note.added", R"({"text":"x","x_meta":{"email":"a@b.example"}})", "data.x_meta.email"},
+      {"note.added", R"({"text":"x","people":[{"role":"buyer"},{"phone":"+49 30 1234"}]})", "data.people[1].phone"},
+      {"note.added", R"({"text":"x","Email":"a@b.example"})", "data.Email"},
+      {"note.added", R"({"text":"x","E-Mail":"a@b.example"})", "data.E-Mail"},
+      {"note.added", R"({"text":"x","x_work_phone":"+49"})", "data.x_work_phone"},
+      {"note.added", R"({"text":"x","x":{"y":{"EmailAddress":"a@b.example"}}})", "data.x.y.EmailAddress"},
+      {"note.added", R"({"text":"x","First_Name":"Ada"})", "data.First_Name"},
+      {"contact.added", R"({"contact_id":"c-1","x_person":{"Name":"Anna Berg"}})", "data.x_person.Name"},
+      {"interaction.logged", R"({"channel":"call","direction":"inbound","x":[[{"MOBILE":"+49"}]]})",
+       "data.x[0][0].MOBILE"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.data);
+    for (bool dom : {false, true}) {
+      Status s = dom ? internal::ValidatePayloadThroughDom(c.type, 1, "customer-1", c.data)
+                     : ValidatePayload(c.type, 1, "customer-1", c.data);
+      CheckRefused(s, "field '" + std::string(c.path) + "': " + why +
+                          "; it goes in the sealed personal section, which is not available in this version");
+    }
+  }
+  // A name is personal on contact events only; an organization's name is not.
+  CHECK(Check("note.added", "customer-1", R"({"text":"x","x_product":{"name":"Fleet tracker"}})").ok());
+  CHECK(Check("customer.registered", "customer-1", R"({"name":"Acme GmbH"})").ok());
+  CHECK(IsPersonalKey("e_mail"));
+  CHECK(IsPersonalKey("Date-Of-Birth"));
+  CHECK_FALSE(IsPersonalKey("channel"));
+  CHECK_FALSE(IsPersonalKey("name"));
+}
+
+TEST_CASE("Amounts of money are exact decimals, and anything a double would round is refused", "[catalogue]") {
+  for (const char* value : {"0", "81500", "1250.5", "1250.50", "0.0001", "99999999999999.9999"}) {
+    INFO(value);
+    const std::string data = std::string(R"({"order_id":"o-1","currency":"EUR","value":)") + value + "}";
+    CHECK(ValidatePayload("order.placed", 1, "customer-1", data).ok());
+    CHECK(internal::ValidatePayloadThroughDom("order.placed", 1, "customer-1", data).ok());
+  }
+  for (const char* value : {"1e308", "1.7e308", "1e400", "2.5E3", "1.23456", "123456789012345", "-0"}) {
+    INFO(value);
+    const std::string data = std::string(R"({"order_id":"o-1","currency":"EUR","value":)") + value + "}";
+    for (bool dom : {false, true}) {
+      Status s = dom ? internal::ValidatePayloadThroughDom("order.placed", 1, "customer-1", data)
+                     : ValidatePayload("order.placed", 1, "customer-1", data);
+      CheckRefusedStartingWith(s, std::string("field 'data.value': expected an amount of money written as a plain decimal such "
+                                  "as 1250.50 (at most 14 digits before the point and 4 after, no sign, no exponent); "
+                                  "got ") +
+                          value);
+    }
+  }
+  // A number that is not money must still be finite.
+  CHECK_FALSE(Check("alert.raised", "alerts", R"({"alert_id":"a-1","rule":"r","severity":"info","threshold":1e400})")
+                  .ok());
+  CHECK(Check("alert.raised", "alerts", R"({"alert_id":"a-1","rule":"r","severity":"info","threshold":7.5})").ok());
 }
 
 TEST_CASE("A field that needs another is refused without it", "[catalogue]") {

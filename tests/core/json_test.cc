@@ -2,7 +2,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <boost/json.hpp>
+
+#include <optional>
+#include <random>
 #include <string>
+#include <vector>
 
 #include "core/time.h"
 
@@ -208,6 +213,65 @@ TEST_CASE("Null optional fields and an empty personal object are accepted as abs
 TEST_CASE("A personal object with content is refused because sealing is not built", "[json]") {
   CheckInvalid(ParseEventJson(Minimal(R"(,"personal":{"contact_name":"Ada"})")),
                "field 'personal': sealing of personal data is not available");
+}
+
+TEST_CASE("Numbers in data are kept exactly as written, every digit and its form", "[json]") {
+  // The forms a float round trip used to change: a CRM id must never lose a digit.
+  for (const std::string number : {"12345678901234567890123", "18446744073709551617", "1.10", "1e-400", "-0",
+                                   "1E2", "0.1000000000000000055511151231257827", "-9223372036854775809"}) {
+    INFO(number);
+    Result<Event> r = ParseEventJson(Minimal(R"(,"data":{"x_crm_id": )" + number + R"(, "n":[ )" + number + " ]}"));
+    REQUIRE(r.ok());
+    CHECK(r->data == R"({"x_crm_id":)" + number + R"(,"n":[)" + number + "]}");
+  }
+}
+
+TEST_CASE("Data is stored compact, with strings escaped as Boost.JSON's serializer escapes them", "[json]") {
+  // Stores written before data was kept as given hold Boost's serialization:
+  // the same input must give the same bytes, so a retry stays idempotent.
+  std::mt19937 rng(7);
+  const std::vector<std::string> pieces = {"a",  "b",  " ",    "\"",   "\\",   "/",   "\b",          "\f",
+                                           "\n", "\r", "\t", "\x01", "\x1f", "\x7f", "\xc3\xa9", "\xe2\x80\xae"};
+  for (int round = 0; round < 2000; ++round) {
+    std::string s;
+    for (size_t n = rng() % 12; n > 0; --n) s += pieces[rng() % pieces.size()];
+    boost::json::object o;
+    o["k"] = s;
+    o["a"] = boost::json::array{s, 1, true, nullptr};
+    const std::string serialized = boost::json::serialize(o);
+    Result<std::string> compact = CompactJson(serialized);
+    REQUIRE(compact.ok());
+    CHECK(*compact == serialized);
+  }
+  Result<std::string> spaced = CompactJson(" { \"a\" : [ 1 , { \"b\" : null } ] , \"c\" : \"\\u0041\" } ");
+  REQUIRE(spaced.ok());
+  CHECK(*spaced == R"({"a":[1,{"b":null}],"c":"A"})");
+}
+
+TEST_CASE("A key given twice anywhere in an event is refused and the message names its path", "[json]") {
+  CheckInvalid(ParseEventJson(Minimal(R"(,"data":{"text":"a","text":"b"})")),
+               "key 'data.text' is given twice; a key may appear once in an object");
+  CheckInvalid(ParseEventJson(Minimal(R"(,"data":{"x_meta":{"source":"a","other":1,"source":"b"}})")),
+               "key 'data.x_meta.source' is given twice");
+  CheckInvalid(ParseEventJson(Minimal(R"(,"data":{"items":[{"id":1},{"id":2,"id":3}]})")),
+               "key 'data.items[1].id' is given twice");
+  CheckInvalid(ParseEventJson(Minimal(R"(,"stream":"customer-43")")), "key 'stream' is given twice");
+  // The same key in sibling objects is fine, and so are escapes that spell another key.
+  Result<Event> r = ParseEventJson(Minimal(R"(,"data":{"a":{"k":1},"b":{"k":2},"k\u0031":3,"k":4})"));
+  REQUIRE(r.ok());
+  CHECK(r->data == R"({"a":{"k":1},"b":{"k":2},"k1":3,"k":4})");
+  // An escaped spelling of the same key is the same key.
+  CheckInvalid(ParseEventJson(Minimal(R"(,"data":{"text":"a","t\u0065xt":"b"})")), "key 'data.text' is given twice");
+}
+
+TEST_CASE("JsonMemberText finds a member's text as written, at the top level only", "[json]") {
+  const std::string text = R"( { "a" : {"value": 1}, "s":"x\"}value", "value" : 1250.50 , "z":[1,{"value":2}]} )";
+  CHECK(JsonMemberText(text, "value") == std::optional<std::string_view>("1250.50"));
+  CHECK(JsonMemberText(text, "a") == std::optional<std::string_view>(R"({"value": 1})"));
+  CHECK(JsonMemberText(text, "s") == std::optional<std::string_view>(R"("x\"}value")"));
+  CHECK(JsonMemberText(text, "z") == std::optional<std::string_view>(R"([1,{"value":2}])"));
+  CHECK_FALSE(JsonMemberText(text, "missing").has_value());
+  CHECK_FALSE(JsonMemberText("{}", "value").has_value());
 }
 
 Event FullEvent() {
