@@ -64,6 +64,13 @@ BundleVerdict VerifyBundle(std::string_view bundle, std::optional<std::string_vi
   if (events == nullptr || !events->is_array() || events->get_array().empty()) {
     return fail("the bundle holds no events");
   }
+  // Each event's text as written: its data is hashed byte for byte, and a
+  // number must not be re-printed by the parser (1.10 is not 1.1E0).
+  Result<std::string> compact = CompactJson(bundle);
+  if (!compact.ok()) return fail("the file is not a JSON evidence bundle (" + compact.status().message() + ")");
+  const std::vector<std::string_view> event_texts =
+      JsonArrayItems(JsonMemberText(*compact, "events").value_or("[]"));
+  if (event_texts.size() != events->get_array().size()) return fail("the bundle's events do not read back");
   std::optional<uint64_t> previous_version;
   for (const json::value& item : events->get_array()) {
     const size_t n = verdict.events + 1;
@@ -72,7 +79,7 @@ BundleVerdict VerifyBundle(std::string_view bundle, std::optional<std::string_vi
     const json::object& entry = item.get_object();
     const json::value* ev = Field(entry, "event");
     if (ev == nullptr || !ev->is_object()) return fail(where + " has no \"event\" object");
-    Result<Event> parsed = ParseEventJson(json::serialize(*ev));
+    Result<Event> parsed = ParseEventJson(JsonMemberText(event_texts[n - 1], "event").value_or(""));
     if (!parsed.ok()) return fail(where + ": " + parsed.status().message());
     Event e = std::move(*parsed);
     const json::object& eo = ev->get_object();

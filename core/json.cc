@@ -277,6 +277,22 @@ std::optional<std::string_view> JsonMemberText(std::string_view object, std::str
   return std::nullopt;
 }
 
+std::vector<std::string_view> JsonArrayItems(std::string_view array) {
+  std::vector<std::string_view> items;
+  size_t i = 0;
+  while (i < array.size() && IsJsonSpace(array[i])) ++i;
+  if (i >= array.size() || array[i] != '[') return items;
+  ++i;
+  while (i < array.size()) {
+    while (i < array.size() && (IsJsonSpace(array[i]) || array[i] == ',')) ++i;
+    if (i >= array.size() || array[i] == ']') break;
+    const size_t end = SkipValue(array, i);
+    items.push_back(array.substr(i, end - i));
+    i = end;
+  }
+  return items;
+}
+
 Result<Event> ParseEventJson(std::string_view text) {
   // Numbers and keys exactly as given: the compact text keeps every digit
   // and refuses a key given twice; `data` is cut from it, not re-serialized.

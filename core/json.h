@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/event.h"
 #include "core/status.h"
@@ -51,6 +52,10 @@ Result<std::string> CompactJson(std::string_view text, std::string_view what = "
 // must be valid JSON (such as CompactJson's output); nullopt when the object
 // has no such member. For reading a number exactly as it was written.
 std::optional<std::string_view> JsonMemberText(std::string_view object, std::string_view key);
+
+// The texts of the elements of the JSON array `array`, which must be valid
+// JSON; empty when it is not an array.
+std::vector<std::string_view> JsonArrayItems(std::string_view array);
 
 // Ok when `text` is a single JSON object; otherwise says why and where.
 Status CheckJsonObject(std::string_view text);

@@ -166,6 +166,33 @@ struct LogStats {
 class EventLog;
 class IdIndex;
 
+// The append rules (EventLogOptions::rules) applied to events one after
+// another from the state committed when the dry run began, writing nothing:
+// for an importer that checks a whole file, as the writer would apply it,
+// before its first write. Check either accepts an event, and later events
+// see its effect, or refuses it and changes nothing. Events must come in the
+// order they would be written, with the position the writer would give them
+// (messages name it). Meaningful while nothing else writes: the caller holds
+// the store read-write. Not thread-safe; must not outlive its log.
+class RuleDryRun {
+ public:
+  // `checked_before(id)`: whether an event with this id was accepted earlier
+  // in this run (for the rules that ask whether a corrected event exists);
+  // the caller usually knows already. Null: the dry run keeps the ids itself.
+  RuleDryRun(const EventLog& log, std::function<bool(const EventId&)> checked_before);
+  ~RuleDryRun();
+  RuleDryRun(const RuleDryRun&) = delete;
+  RuleDryRun& operator=(const RuleDryRun&) = delete;
+
+  // Ok, or what the writer would refuse the event with (RuleViolation,
+  // InvalidArgument) or a storage error.
+  Status Check(const Event& e);
+
+ private:
+  class State;
+  std::unique_ptr<State> state_;
+};
+
 // A cursor over the log that first catches up over stored events and then
 // follows new appends, with no gap and no duplicate at the switch: it reads
 // only stored events, in position order, and waits for the log's end to move.
@@ -247,6 +274,10 @@ class EventLog {
 
   // Whether an event with this id is in the log.
   Result<bool> Contains(const EventId& id) const;
+  // Where the event with this id is, if it is in the log.
+  Result<std::optional<Position>> PositionOf(const EventId& id) const;
+  // The same for many ids at once (one batched lookup), in the order given.
+  Result<std::vector<std::optional<Position>>> PositionsOf(std::span<const EventId> ids) const;
 
   // What the append rules (EventLogOptions::rules) would say of `events`,
   // in order, against the state committed so far; writes nothing. For a
@@ -326,6 +357,9 @@ class EventLog {
   struct RoundState;
   struct WrittenRound;
   friend class Subscription;
+  friend class RuleDryRun;
+  // The committed rule state of `key` (nullopt: absent).
+  Result<std::optional<std::string>> CommittedRule(std::string_view key) const;
 
   EventLog(std::string dir, const EventLogOptions& options);
   Status OpenDb();

@@ -692,38 +692,79 @@ Result<bool> EventLog::Contains(const EventId& id) const {
   return found->has_value();
 }
 
-Status EventLog::CheckRules(std::span<const Event> events) const {
-  if (!options_.rules) return Status::Ok();
-  // The committed rule state, with the changes of the events checked so far.
-  class CommittedRules final : public RuleState {
-   public:
-    explicit CommittedRules(const EventLog& log) : log_(log) {}
-    Result<std::optional<std::string>> Get(std::string_view key) override {
-      const std::string k(key);
-      if (auto it = mine_.find(k); it != mine_.end()) return std::optional<std::string>(it->second);
-      std::string value;
-      rocksdb::Status s = log_.db_->Get(rocksdb::ReadOptions(), log_.meta_cf_, kRulePrefix + k, &value);
-      if (s.IsNotFound()) return std::optional<std::string>();
-      CUSTODIAN_RETURN_IF_ERROR(FromRocks(s, "read rule state " + k));
-      return std::optional<std::string>(std::move(value));
-    }
-    void Put(std::string key, std::string value) override { mine_[std::move(key)] = std::move(value); }
-    Result<bool> EventExists(const EventId& id) override {
-      if (mine_ids_.count(id)) return true;
-      return log_.Contains(id);
-    }
-    void Staged(const EventId& id) { mine_ids_.insert(id); }
+Result<std::optional<Position>> EventLog::PositionOf(const EventId& id) const {
+  Result<std::optional<IdIndex::Entry>> found = id_index_->Find(id);
+  if (!found.ok()) return found.status();
+  if (!found->has_value()) return std::optional<Position>();
+  return std::optional<Position>((*found)->position);
+}
 
-   private:
-    const EventLog& log_;
-    std::map<std::string, std::string> mine_;
-    std::unordered_set<EventId, EventIdHash> mine_ids_;
-  };
-  CommittedRules state(*this);
-  for (const Event& e : events) {
-    CUSTODIAN_RETURN_IF_ERROR(options_.rules(e, state));
-    state.Staged(e.id);
+Result<std::vector<std::optional<Position>>> EventLog::PositionsOf(std::span<const EventId> ids) const {
+  std::vector<std::optional<IdIndex::Entry>> found;
+  CUSTODIAN_RETURN_IF_ERROR(id_index_->Find(ids, &found));
+  std::vector<std::optional<Position>> out;
+  out.reserve(found.size());
+  for (const auto& f : found) out.push_back(f ? std::optional<Position>(f->position) : std::nullopt);
+  return out;
+}
+
+Result<std::optional<std::string>> EventLog::CommittedRule(std::string_view key) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_cf_, kRulePrefix + std::string(key), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  CUSTODIAN_RETURN_IF_ERROR(FromRocks(s, "read rule state " + std::string(key)));
+  return std::optional<std::string>(std::move(value));
+}
+
+// The committed rule state, with the changes of the events accepted so far;
+// an event's own changes are kept apart until it is accepted.
+class RuleDryRun::State final : public RuleState {
+ public:
+  State(const EventLog& log, std::function<bool(const EventId&)> checked_before)
+      : log_(log), checked_before_(std::move(checked_before)) {}
+
+  Result<std::optional<std::string>> Get(std::string_view key) override {
+    const std::string k(key);
+    for (auto it = pending_.rbegin(); it != pending_.rend(); ++it) {
+      if (it->first == k) return std::optional<std::string>(it->second);
+    }
+    if (auto it = accepted_.find(k); it != accepted_.end()) return std::optional<std::string>(it->second);
+    return log_.CommittedRule(k);
   }
+  void Put(std::string key, std::string value) override { pending_.emplace_back(std::move(key), std::move(value)); }
+  Result<bool> EventExists(const EventId& id) override {
+    if (checked_before_ ? checked_before_(id) : ids_.count(id) > 0) return true;
+    return log_.Contains(id);
+  }
+
+  Status Check(const Event& e) {
+    if (!log_.options_.rules) return Status::Ok();
+    pending_.clear();
+    Status s = log_.options_.rules(e, *this);
+    if (s.ok()) {
+      for (auto& [key, value] : pending_) accepted_[std::move(key)] = std::move(value);
+      if (!checked_before_) ids_.insert(e.id);
+    }
+    pending_.clear();
+    return s;
+  }
+
+ private:
+  const EventLog& log_;
+  std::function<bool(const EventId&)> checked_before_;
+  std::vector<std::pair<std::string, std::string>> pending_;  // the event being checked
+  std::unordered_map<std::string, std::string> accepted_;
+  std::unordered_set<EventId, EventIdHash> ids_;  // when the caller keeps none
+};
+
+RuleDryRun::RuleDryRun(const EventLog& log, std::function<bool(const EventId&)> checked_before)
+    : state_(std::make_unique<State>(log, std::move(checked_before))) {}
+RuleDryRun::~RuleDryRun() = default;
+Status RuleDryRun::Check(const Event& e) { return state_->Check(e); }
+
+Status EventLog::CheckRules(std::span<const Event> events) const {
+  RuleDryRun run(*this, nullptr);
+  for (const Event& e : events) CUSTODIAN_RETURN_IF_ERROR(run.Check(e));
   return Status::Ok();
 }
 

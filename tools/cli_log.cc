@@ -1,4 +1,5 @@
 // The event log's commands: init, append, import, read, read-all, tail, stats.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/core.h>
@@ -12,6 +13,7 @@
 #include "core/json.h"
 #include "core/time.h"
 #include "core/validation.h"
+#include "service/import.h"
 #include "tools/cli.h"
 
 namespace custodian::cli {
@@ -94,185 +96,55 @@ int RunAppend(const Globals& g, const std::string& json_arg, const std::string& 
 
 // --- import ---
 
-namespace {
-
-struct ImportLine {
-  uint64_t number;
-  Event event;
-};
-
-struct ImportCounts {
-  uint64_t lines = 0;
-  uint64_t written = 0;
-  uint64_t already_present = 0;
-  std::vector<std::pair<uint64_t, std::string>> skipped;  // line, reason
-};
-
-class Progress {
- public:
-  explicit Progress(bool enabled) : enabled_(enabled), start_(std::chrono::steady_clock::now()), last_(start_) {}
-  void Update(const ImportCounts& c) {
-    if (!enabled_) return;
-    auto now = std::chrono::steady_clock::now();
-    if (now - last_ < std::chrono::milliseconds(500)) return;
-    last_ = now;
-    double secs = std::chrono::duration<double>(now - start_).count();
-    fmt::print(stderr, "\rimporting: line {}, {} events written ({:.0f}/s)   ", Thousands(c.lines),
-               Thousands(c.written), static_cast<double>(c.written) / std::max(secs, 1e-9));
-  }
-  void Clear() {
-    if (enabled_) fmt::print(stderr, "\r{:<70}\r", "");
-  }
-  double Seconds() const {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  }
-
- private:
-  bool enabled_;
-  std::chrono::steady_clock::time_point start_, last_;
-};
-
-// Groups consecutive lines of the same stream, keeping file order.
-std::vector<AppendRequest> ToRequests(const std::vector<ImportLine>& batch) {
-  std::vector<AppendRequest> requests;
-  for (const ImportLine& l : batch) {
-    if (requests.empty() || requests.back().stream != l.event.stream) {
-      requests.emplace_back();
-      requests.back().stream = l.event.stream;
-    }
-    requests.back().events.push_back(l.event);
-  }
-  return requests;
-}
-
-void Count(const std::vector<AppendResult>& results, ImportCounts* c) {
-  for (const AppendResult& r : results) {
-    c->written += r.written;
-    c->already_present += r.positions.size() - r.written;
-  }
-}
-
-// Writes one batch. In skip mode a batch that conflicts is retried line by
-// line so that only the conflicting lines are skipped.
-Status WriteBatch(EventLog& log, const std::vector<ImportLine>& batch, bool skip_invalid, ImportCounts* c) {
-  if (batch.empty()) return Status::Ok();
-  Result<std::vector<AppendResult>> r = log.AppendBatch(ToRequests(batch));
-  if (r.ok()) {
-    Count(*r, c);
-    return Status::Ok();
-  }
-  const bool per_event = r.status().code() == StatusCode::kConflict ||
-                         r.status().code() == StatusCode::kRuleViolation;
-  if (!skip_invalid || !per_event) {
-    // Name the line when the message names one of its events.
-    for (const ImportLine& l : batch) {
-      if (r.status().message().find(l.event.id.ToString()) != std::string::npos) {
-        return r.status().WithContext("line " + std::to_string(l.number));
-      }
-    }
-    return r.status().WithContext("lines " + std::to_string(batch.front().number) + "-" +
-                                  std::to_string(batch.back().number));
-  }
-  for (const ImportLine& l : batch) {
-    Result<std::vector<AppendResult>> one = log.AppendBatch(ToRequests({l}));
-    if (one.ok()) {
-      Count(*one, c);
-    } else if (one.status().code() == StatusCode::kConflict || one.status().code() == StatusCode::kRuleViolation) {
-      c->skipped.emplace_back(l.number, one.status().message());
-    } else {
-      return one.status().WithContext("line " + std::to_string(l.number));
-    }
-  }
-  return Status::Ok();
-}
-
-}  // namespace
-
 int RunImport(const Globals& g, const std::string& file, bool skip_invalid, size_t batch_size, bool json) {
-  std::ifstream file_in;
-  std::istream* in = &std::cin;
   if (file != "-") {
-    file_in.open(file, std::ios::binary);
-    if (!file_in) {
-      fmt::print(stderr, "custodian: cannot open {}: {}\n", file, std::strerror(errno));
-      return kExitUsage;
+    // What is not a file to read is a usage error, before the store is opened.
+    struct stat st;
+    if (::stat(file.c_str(), &st) != 0) {
+      return UsageError(Status::InvalidArgument("cannot open " + file + ": " + std::strerror(errno)));
     }
-    in = &file_in;
+    if (S_ISDIR(st.st_mode)) {
+      return UsageError(Status::InvalidArgument(file + " is a directory; give a JSON Lines file (one event per "
+                                                       "line), or - for standard input"));
+    }
   }
   Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadWrite);
   if (!log.ok()) return Fail(log.status());
 
-  ImportCounts counts;
-  Progress progress(::isatty(STDERR_FILENO) && !json);
-  std::vector<ImportLine> batch;
-  std::unordered_map<EventId, uint64_t, EventIdHash> batch_ids;
-  size_t batch_bytes = 0;
-  constexpr size_t kMaxBatchBytes = 4 << 20;
-  auto flush = [&]() -> Status {
-    Status s = WriteBatch(**log, batch, skip_invalid, &counts);
-    batch.clear();
-    batch_ids.clear();
-    batch_bytes = 0;
-    progress.Update(counts);
-    return s;
+  const bool show_progress = ::isatty(STDERR_FILENO) && !json;
+  auto last = std::chrono::steady_clock::now();
+  ImportOptions options;
+  options.skip_invalid = skip_invalid;
+  options.batch_events = batch_size;
+  options.progress = [&](std::string_view phase, uint64_t lines) {
+    if (!show_progress) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last < std::chrono::milliseconds(500)) return;
+    last = now;
+    fmt::print(stderr, "\r{}: line {}   ", phase, Thousands(lines));
   };
-  auto stop = [&](const Status& s) {
-    progress.Clear();
-    fmt::print(stderr, "custodian: {}\n", s.message());
-    fmt::print(stderr, "import stopped: {} events written before it, {} lines read; nothing of the failing "
-                       "batch was written\n", Thousands(counts.written), Thousands(counts.lines));
-    return ExitCodeFor(s);
-  };
-
-  std::string line;
-  while (std::getline(*in, line)) {
-    const uint64_t number = ++counts.lines;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    Result<Event> e = ParseEventJson(line);
-    Status s = e.ok() ? ValidateEvent(*e, SystemClock().Now()) : e.status();
-    if (s.ok()) {
-      auto [it, inserted] = batch_ids.emplace(e->id, number);
-      if (!inserted) {
-        s = Status::InvalidArgument("event id " + e->id.ToString() + " was already used on line " +
-                                    std::to_string(it->second) + "; an id names one event");
-      }
+  Result<ImportReport> r = ImportJsonLines(**log, file, options);
+  if (show_progress) fmt::print(stderr, "\r{:<60}\r", "");
+  if (!r.ok()) {
+    const int code = Fail(r.status());
+    if (r.status().code() != StatusCode::kIoError) {
+      fmt::print(stderr, "import refused: nothing was written (the whole input is checked before the first "
+                         "write)\n");
     }
-    if (!s.ok()) {
-      if (!skip_invalid) {
-        return stop(s.WithContext("line " + std::to_string(number)));
-      }
-      counts.skipped.emplace_back(number, s.message());
-      continue;
-    }
-    batch_bytes += line.size();
-    batch.push_back({number, std::move(*e)});
-    if (batch.size() >= batch_size || batch_bytes >= kMaxBatchBytes) {
-      if (Status fs = flush(); !fs.ok()) return stop(fs);
-    }
+    return code;
   }
-  if (in->bad()) return stop(Status::IoError("reading " + file + " failed"));
-  if (Status fs = flush(); !fs.ok()) return stop(fs);
-  progress.Clear();
-
-  const double secs = progress.Seconds();
   if (json) {
-    std::string skipped = "[";
-    for (size_t i = 0; i < counts.skipped.size(); ++i) {
-      if (i) skipped += ",";
-      skipped += fmt::format("{{\"line\":{},\"error\":{}}}", counts.skipped[i].first,
-                             JsonQuote(counts.skipped[i].second));
-    }
-    skipped += "]";
-    fmt::print("{{\"lines\":{},\"written\":{},\"already_present\":{},\"skipped\":{},\"seconds\":{:.3f}}}\n",
-               counts.lines, counts.written, counts.already_present, skipped, secs);
+    fmt::print("{}\n", ImportReportToJson(*r));
   } else {
-    for (const auto& [number, why] : counts.skipped) fmt::print(stderr, "skipped line {}: {}\n", number, why);
-    fmt::print("imported {} events from {} lines in {:.1f}s ({:.0f} events/s); {} already present, {} skipped\n",
-               Thousands(counts.written), Thousands(counts.lines), secs,
-               static_cast<double>(counts.written) / std::max(secs, 1e-9), Thousands(counts.already_present),
-               Thousands(counts.skipped.size()));
+    for (const auto& [number, why] : r->skipped) fmt::print(stderr, "skipped line {}: {}\n", number, TerminalText(why));
+    fmt::print("imported {} events from {} lines in {:.1f}s ({:.0f} events/s); {} already present, {} repeated in "
+               "the input, {} skipped\n",
+               Thousands(r->written), Thousands(r->lines), r->seconds,
+               static_cast<double>(r->written) / std::max(r->seconds, 1e-9), Thousands(r->already_present),
+               Thousands(r->repeated), Thousands(r->skipped.size()));
   }
-  return kExitOk;
+  // Lines left out are input refused: the import did not do all it was asked.
+  return r->skipped.empty() ? kExitOk : kExitRejected;
 }
 
 // --- queries ---

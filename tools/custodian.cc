@@ -113,10 +113,15 @@ int main(int argc, char** argv) {
   size_t batch_size = 1000;
   auto* import = app.add_subcommand(
       "import",
-      "Import events from a JSON Lines file (one event per line), in batches. A bad line stops the import with its "
-      "line number and reason, and nothing of its batch is written; batches before it stay written.");
+      "Import events from a JSON Lines file (one event per line). All or nothing: the whole file is checked first "
+      "(JSON, envelope, payload, ids, and the log's rules as the file would apply them), and a bad line refuses the "
+      "import with its line number before anything is written. The same event twice is written once; an event "
+      "already in the log is skipped. Only a storage failure while writing can leave an import part-written, and "
+      "running it again completes it. A line may hold at most 4 MiB.");
   import->add_option("file", import_file, "The file, or - for standard input")->required();
-  import->add_flag("--skip-invalid", skip_invalid, "Write the valid lines and list the bad ones instead of stopping");
+  import->add_flag("--skip-invalid", skip_invalid,
+                   "Write the valid lines and list the bad ones instead of refusing the file; exits 2 when it skipped "
+                   "any");
   import->add_option("--batch", batch_size, "Events per atomic batch (default 1000)")->check(CLI::Range(1, 100000));
   import->add_flag("--json", json, "Print the summary as JSON");
 

@@ -1,0 +1,424 @@
+#include "service/import.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/unordered/unordered_flat_map.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <future>
+#include <memory>
+
+#include "core/canonical.h"
+#include "core/json.h"
+#include "core/sha256.h"
+#include "core/time.h"
+#include "core/validation.h"
+
+namespace custodian {
+namespace {
+
+// A file descriptor, closed when it goes.
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  Fd& operator=(Fd&& o) noexcept {
+    std::swap(fd_, o.fd_);
+    return *this;
+  }
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+std::string Errno(int err) { return std::strerror(err); }
+
+// Reads lines from a descriptor, refusing a line as soon as it passes
+// kMaxLineBytes: a 300 MB line or /dev/zero costs 4 MiB of memory, not more.
+// Strips a UTF-8 byte-order mark at the very start and a '\r' before '\n'.
+class LineReader {
+ public:
+  explicit LineReader(int fd, std::string name) : fd_(fd), name_(std::move(name)) { buffer_.resize(1 << 20); }
+
+  // The next line in *line (its number in *number); false at the end.
+  Result<bool> Next(std::string* line, uint64_t* number) {
+    line->clear();
+    for (;;) {
+      if (pos_ == len_) {
+        if (eof_) {
+          if (line->empty() && !partial_) return false;
+          partial_ = false;
+          return Finish(line, number);
+        }
+        const ssize_t n = ::read(fd_, buffer_.data(), buffer_.size());
+        if (n < 0) {
+          if (errno == EINTR) continue;
+          return Status::IoError("reading " + name_ + " failed at line " + std::to_string(line_ + 1) + ": " +
+                                 Errno(errno));
+        }
+        if (n == 0) {
+          eof_ = true;
+          continue;
+        }
+        pos_ = 0;
+        len_ = static_cast<size_t>(n);
+      }
+      const char* begin = buffer_.data() + pos_;
+      const void* nl = std::memchr(begin, '\n', len_ - pos_);
+      const size_t take = nl ? static_cast<size_t>(static_cast<const char*>(nl) - begin) : len_ - pos_;
+      if (line->size() + take > kMaxLineBytes) {
+        return Status::InvalidArgument("line " + std::to_string(line_ + 1) + " of " + name_ + " is longer than " +
+                                       std::to_string(kMaxLineBytes) +
+                                       " bytes, the most an event's JSON may take; nothing was written");
+      }
+      line->append(begin, take);
+      partial_ = true;
+      pos_ += take;
+      if (nl) {
+        ++pos_;  // the '\n'
+        partial_ = false;
+        return Finish(line, number);
+      }
+    }
+  }
+
+  uint64_t lines() const { return line_; }
+
+ private:
+  Result<bool> Finish(std::string* line, uint64_t* number) {
+    *number = ++line_;
+    if (line_ == 1 && line->starts_with("\xEF\xBB\xBF")) line->erase(0, 3);
+    if (!line->empty() && line->back() == '\r') line->pop_back();
+    return true;
+  }
+
+  int fd_;
+  std::string name_;
+  std::vector<char> buffer_;
+  size_t pos_ = 0, len_ = 0;
+  bool eof_ = false, partial_ = false;
+  uint64_t line_ = 0;
+};
+
+bool IsBlank(std::string_view line) { return line.find_first_not_of(" \t") == std::string_view::npos; }
+
+// An unnamed, owner-only file in $TMPDIR (or /tmp): gone when closed.
+Result<Fd> AnonymousFile() {
+  const char* tmp = std::getenv("TMPDIR");
+  const std::string dir = tmp && *tmp ? tmp : "/tmp";
+  Fd fd(::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+  if (fd.get() >= 0) return fd;
+  std::string path = dir + "/custodian-import-XXXXXX";
+  Fd named(::mkstemp(path.data()));
+  if (named.get() < 0) return Status::IoError("cannot make a temporary file in " + dir + ": " + Errno(errno));
+  ::unlink(path.c_str());
+  return named;
+}
+
+// The input, readable twice: a regular file as it is, anything else first
+// copied (line by line, with the limit) to an anonymous file.
+Result<Fd> OpenInput(const std::string& path, std::string* name) {
+  *name = path == "-" ? "standard input" : path;
+  Fd in(path == "-" ? ::dup(STDIN_FILENO) : ::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (in.get() < 0) return Status::InvalidArgument("cannot open " + *name + ": " + Errno(errno));
+  struct stat st;
+  if (::fstat(in.get(), &st) != 0) return Status::IoError("cannot stat " + *name + ": " + Errno(errno));
+  if (S_ISDIR(st.st_mode)) {
+    return Status::InvalidArgument(*name + " is a directory; give a JSON Lines file (one event per line), or - for "
+                                           "standard input");
+  }
+  if (S_ISREG(st.st_mode)) return in;
+  Result<Fd> copy = AnonymousFile();
+  if (!copy.ok()) return copy.status();
+  LineReader reader(in.get(), *name);
+  std::string line, out;
+  uint64_t number = 0;
+  for (;;) {
+    Result<bool> more = reader.Next(&line, &number);
+    if (!more.ok()) return more.status();
+    if (!*more || !out.empty()) {
+      if (!out.empty() && ::write(copy->get(), out.data(), out.size()) != static_cast<ssize_t>(out.size())) {
+        return Status::IoError("cannot copy " + *name + " to a temporary file: " + Errno(errno));
+      }
+      out.clear();
+    }
+    if (!*more) break;
+    out += line;
+    out.push_back('\n');
+  }
+  if (::lseek(copy->get(), 0, SEEK_SET) != 0) return Status::IoError("cannot rewind the copy of " + *name);
+  return std::move(*copy);
+}
+
+// Lines are taken in chunks: at most `events` non-blank lines and about
+// kChunkBytes. The first pass hashes each chunk; the second checks a chunk's
+// hash before writing any of it, so a file changed between the passes is
+// refused, never written unchecked. A chunk is one atomic batch.
+constexpr size_t kChunkBytes = 4 << 20;
+
+class ChunkHasher {
+ public:
+  void Line(uint64_t number, std::string_view line) {
+    hasher_->Update(std::string_view(reinterpret_cast<const char*>(&number), sizeof number));
+    const uint64_t size = line.size();
+    hasher_->Update(std::string_view(reinterpret_cast<const char*>(&size), sizeof size));
+    hasher_->Update(line);
+  }
+  Hash256 Finish() {
+    Hash256 h = hasher_->Finish();
+    hasher_ = std::make_unique<Sha256Hasher>();
+    return h;
+  }
+
+ private:
+  std::unique_ptr<Sha256Hasher> hasher_ = std::make_unique<Sha256Hasher>();
+};
+
+struct Seen {
+  uint64_t content;  // the first 8 bytes of its ContentHash
+  uint64_t line;
+};
+
+uint64_t ContentKey(const Event& e) {
+  const Hash256 h = ContentHash(e);
+  uint64_t k;
+  std::memcpy(&k, h.data(), sizeof k);
+  return k;
+}
+
+bool Skippable(const Status& s) {
+  return s.code() == StatusCode::kInvalidArgument || s.code() == StatusCode::kConflict ||
+         s.code() == StatusCode::kRuleViolation;
+}
+
+// One line read and parsed in the first pass, waiting for its id lookup.
+struct Pending {
+  uint64_t line;
+  Event event;
+};
+
+}  // namespace
+
+Result<ImportReport> ImportJsonLines(EventLog& log, const std::string& path, const ImportOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  if (options.batch_events == 0 || options.batch_events > 100'000) {
+    return Status::InvalidArgument("the batch size must be from 1 to 100000 events, not " +
+                                   std::to_string(options.batch_events));
+  }
+  if (log.read_only()) return Status::FailedPrecondition("an import needs the store open read-write");
+  std::string name;
+  Result<Fd> input = OpenInput(path, &name);
+  if (!input.ok()) return input.status();
+  ImportReport report;
+  auto progress = [&](std::string_view phase, uint64_t lines) {
+    if (options.progress) options.progress(phase, lines);
+  };
+
+  // --- Pass 1: check everything, write nothing ---
+  boost::unordered_flat_map<EventId, Seen, EventIdHash> seen;  // accepted or already in the log
+  std::vector<uint64_t> leave_out;                             // lines not to write: repeats, skipped
+  std::vector<Hash256> chunk_hashes;
+  RuleDryRun rules(log, [&](const EventId& id) { return seen.contains(id); });
+  uint64_t next_position = log.end().value();
+  const Timestamp now = SystemClock().Now();  // later than now in pass 2: what is not in the future stays so
+
+  std::vector<Pending> pending;
+  auto refuse = [&](uint64_t line, const Status& s) -> Status {
+    Status named = s.WithContext("line " + std::to_string(line));
+    if (!options.skip_invalid || !Skippable(s)) return named;
+    report.skipped.emplace_back(line, s.message());
+    leave_out.push_back(line);
+    return Status::Ok();
+  };
+  // Looks up the ids of the pending lines at once, then checks each in order.
+  auto check_pending = [&]() -> Status {
+    std::vector<EventId> ids;
+    ids.reserve(pending.size());
+    for (const Pending& p : pending) ids.push_back(p.event.id);
+    Result<std::vector<std::optional<Position>>> stored = log.PositionsOf(ids);
+    if (!stored.ok()) return stored.status();
+    for (size_t i = 0; i < pending.size(); ++i) {
+      Event& e = pending[i].event;
+      const uint64_t line = pending[i].line;
+      const uint64_t content = ContentKey(e);
+      if (auto it = seen.find(e.id); it != seen.end()) {
+        if (it->second.content == content) {
+          ++report.repeated;
+          leave_out.push_back(line);
+          continue;
+        }
+        CUSTODIAN_RETURN_IF_ERROR(refuse(line, Status::Conflict("event id " + e.id.ToString() +
+                                                                " is already used on line " +
+                                                                std::to_string(it->second.line) +
+                                                                " with other content; an id names one event")));
+        continue;
+      }
+      if (std::optional<Position> at = (*stored)[i]) {
+        // The same id in the log: the same event, or a conflict.
+        Result<std::vector<Event>> original = log.ReadAll(*at, 1);
+        if (!original.ok()) return original.status();
+        if (original->empty() || ContentKey(original->front()) != content) {
+          CUSTODIAN_RETURN_IF_ERROR(refuse(
+              line, Status::Conflict("event id " + e.id.ToString() + " is already in the log at position " +
+                                     std::to_string(at->value()) +
+                                     " with other content; an id names one event forever, so give a new event a "
+                                     "new id")));
+          continue;
+        }
+        ++report.already_present;
+        seen.emplace(e.id, Seen{content, line});
+        continue;
+      }
+      e.position = Position(next_position);  // as the writer would number it
+      if (Status s = rules.Check(e); !s.ok()) {
+        CUSTODIAN_RETURN_IF_ERROR(refuse(line, s));
+        continue;
+      }
+      ++next_position;
+      seen.emplace(e.id, Seen{content, line});
+    }
+    pending.clear();
+    return Status::Ok();
+  };
+
+  {
+    LineReader reader(input->get(), name);
+    ChunkHasher hasher;
+    size_t chunk_events = 0, chunk_bytes = 0;
+    std::string text;
+    uint64_t number = 0;
+    for (;;) {
+      Result<bool> more = reader.Next(&text, &number);
+      if (!more.ok()) return more.status();
+      if (!*more) break;
+      if (number % 4096 == 0) progress("checking", number);
+      if (IsBlank(text)) continue;
+      ++report.events;
+      hasher.Line(number, text);
+      chunk_bytes += text.size();
+      if (++chunk_events >= options.batch_events || chunk_bytes >= kChunkBytes) {
+        chunk_hashes.push_back(hasher.Finish());
+        chunk_events = chunk_bytes = 0;
+      }
+      Result<Event> e = ParseEventJson(text);
+      Status s = e.ok() ? ValidateEvent(*e, now) : e.status();
+      if (!s.ok()) {
+        CUSTODIAN_RETURN_IF_ERROR(refuse(number, s));
+        continue;
+      }
+      pending.push_back({number, std::move(*e)});
+      if (pending.size() >= 1024) CUSTODIAN_RETURN_IF_ERROR(check_pending());
+    }
+    CUSTODIAN_RETURN_IF_ERROR(check_pending());
+    if (chunk_events > 0) chunk_hashes.push_back(hasher.Finish());
+    report.lines = reader.lines();
+  }
+  std::sort(leave_out.begin(), leave_out.end());
+  seen = {};
+  progress("checked", report.lines);
+
+  // --- Pass 2: write, chunk by chunk ---
+  if (::lseek(input->get(), 0, SEEK_SET) != 0) return Status::IoError("cannot read " + name + " a second time");
+  LineReader reader(input->get(), name);
+  ChunkHasher hasher;
+  size_t chunk = 0, chunk_events = 0, chunk_bytes = 0;
+  std::vector<AppendRequest> batch;
+  std::vector<uint64_t> batch_lines;
+  auto leave = leave_out.begin();
+  std::future<Result<std::vector<AppendResult>>> in_flight;
+  std::pair<uint64_t, uint64_t> in_flight_lines{0, 0};
+  auto wait = [&]() -> Status {
+    if (!in_flight.valid()) return Status::Ok();
+    Result<std::vector<AppendResult>> r = in_flight.get();
+    if (!r.ok()) {
+      return r.status().WithContext(fmt::format(
+          "writing lines {}-{} failed after {} events were written; nothing of those lines was written, and "
+          "running the import again completes it (event ids are idempotent)",
+          in_flight_lines.first, in_flight_lines.second, report.written));
+    }
+    for (const AppendResult& a : *r) report.written += a.written;
+    return Status::Ok();
+  };
+  // The input changed since it was checked: what was written stays (it was
+  // checked), nothing after it is written.
+  auto changed = [&](const std::string& where) {
+    Status w = wait();
+    return Status::FailedPrecondition(
+        name + " changed while it was imported: " + where + " differs from what was checked; the " +
+        std::to_string(report.written) + " checked events before it were written and nothing from there on" +
+        (w.ok() ? "" : " (" + w.message() + ")") + "; check the input and import it again");
+  };
+  auto submit = [&]() -> Status {
+    // The chunk read must be the chunk checked.
+    if (chunk >= chunk_hashes.size() || hasher.Finish() != chunk_hashes[chunk]) {
+      return changed("the part that ends at line " + std::to_string(reader.lines()));
+    }
+    ++chunk;
+    chunk_events = chunk_bytes = 0;
+    CUSTODIAN_RETURN_IF_ERROR(wait());  // one batch in flight while the next is read
+    if (batch.empty()) return Status::Ok();
+    in_flight_lines = {batch_lines.front(), batch_lines.back()};
+    in_flight = log.AppendBatchAsync(std::move(batch));
+    batch.clear();
+    batch_lines.clear();
+    progress("writing", reader.lines());
+    return Status::Ok();
+  };
+  std::string text;
+  uint64_t number = 0;
+  for (;;) {
+    Result<bool> more = reader.Next(&text, &number);
+    if (!more.ok()) {
+      Status w = wait();
+      return more.status();
+    }
+    if (!*more) break;
+    if (IsBlank(text)) continue;
+    hasher.Line(number, text);
+    chunk_bytes += text.size();
+    const bool ends_chunk = ++chunk_events >= options.batch_events || chunk_bytes >= kChunkBytes;
+    while (leave != leave_out.end() && *leave < number) ++leave;
+    if (leave == leave_out.end() || *leave != number) {
+      Result<Event> e = ParseEventJson(text);
+      if (!e.ok()) return changed("line " + std::to_string(number));
+      if (batch.empty() || batch.back().stream != e->stream) {
+        batch.emplace_back();
+        batch.back().stream = e->stream;
+      }
+      batch.back().events.push_back(std::move(*e));
+      batch_lines.push_back(number);
+    }
+    if (ends_chunk) CUSTODIAN_RETURN_IF_ERROR(submit());
+  }
+  if (chunk_events > 0) CUSTODIAN_RETURN_IF_ERROR(submit());
+  CUSTODIAN_RETURN_IF_ERROR(wait());
+  report.already_present = report.events - report.skipped.size() - report.repeated - report.written;
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+std::string ImportReportToJson(const ImportReport& r) {
+  std::string skipped = "[";
+  for (size_t i = 0; i < r.skipped.size(); ++i) {
+    if (i) skipped += ",";
+    skipped += fmt::format("{{\"line\":{},\"error\":{}}}", r.skipped[i].first, JsonQuote(r.skipped[i].second));
+  }
+  skipped += "]";
+  return fmt::format(
+      "{{\"lines\":{},\"events\":{},\"written\":{},\"already_present\":{},\"repeated\":{},\"skipped\":{},"
+      "\"seconds\":{:.3f}}}",
+      r.lines, r.events, r.written, r.already_present, r.repeated, skipped, r.seconds);
+}
+
+}  // namespace custodian
