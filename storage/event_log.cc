@@ -44,7 +44,8 @@ namespace {
 
 constexpr char kMarkerPrefix[] = "Custodian store, format ";
 
-Status WriteFileDurably(const fs::path& path, const std::string& contents, mode_t mode = 0644) {
+// Store files are owner-only (storage/permissions.h).
+Status WriteFileDurably(const fs::path& path, const std::string& contents, mode_t mode = 0600) {
   fs::path tmp = path;
   tmp += ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, mode);
@@ -63,6 +64,15 @@ Status WriteFileDurably(const fs::path& path, const std::string& contents, mode_
   return Status::Ok();
 }
 
+// A new store's directory is the owner's alone: whatever RocksDB later
+// creates in it is out of other accounts' reach, whatever the umask.
+Status OwnerOnly(const fs::path& dir) {
+  std::error_code ec;
+  fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  if (ec) return Status::IoError("cannot make " + dir.string() + " owner-only: " + ec.message());
+  return Status::Ok();
+}
+
 // Decides whether `dir` may be opened, before RocksDB touches anything.
 // Sets *create when a new store is to be made there.
 Status CheckStoreDirectory(const fs::path& dir, CreateIfMissing create_if_missing, bool* create) {
@@ -77,7 +87,7 @@ Status CheckStoreDirectory(const fs::path& dir, CreateIfMissing create_if_missin
     fs::create_directories(dir, ec);
     if (ec) return Status::IoError("cannot create " + dir.string() + ": " + ec.message());
     *create = true;
-    return Status::Ok();
+    return OwnerOnly(dir);
   }
   if (!fs::is_directory(dir, ec)) {
     return Status::Unsupported(dir.string() + " is not a directory, so not a Custodian store");
@@ -86,7 +96,7 @@ Status CheckStoreDirectory(const fs::path& dir, CreateIfMissing create_if_missin
     if (fs::is_empty(dir, ec)) {
       if (may_create) {
         *create = true;
-        return Status::Ok();
+        return OwnerOnly(dir);
       }
       return Status::NotFound("no Custodian store at " + dir.string() +
                               " (the directory is empty); create one with `custodian init`");

@@ -84,6 +84,8 @@ int RunRead(const Globals& g, const std::string& stream, uint64_t from, bool bac
 int RunReadAll(const Globals& g, uint64_t from, uint64_t limit, bool json);
 int RunTail(const Globals& g, std::optional<uint64_t> from, const std::string& stream, uint64_t count, bool json);
 int RunStats(const Globals& g, const std::string& stream, bool json);
+// Lists what in the store other accounts can read; --fix makes it owner-only.
+int RunPermissions(const Globals& g, bool fix, bool json);
 
 // At most `max` bytes of `s` on one line, cut at a character boundary, with
 // everything a terminal would act on shown instead: line breaks and tabs as

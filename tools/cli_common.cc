@@ -1,3 +1,5 @@
+#include <sys/stat.h>
+
 #include <fmt/core.h>
 
 #include <atomic>
@@ -10,6 +12,7 @@
 #include "core/time.h"
 #include "core/validation.h"
 #include "replay/access.h"
+#include "storage/permissions.h"
 #include "tools/cli.h"
 
 namespace custodian::cli {
@@ -56,6 +59,29 @@ void InstallSignalHandlers() {
   std::signal(SIGTERM, OnSignal);
 }
 
+namespace {
+
+// Says once per process, on standard error, when other accounts can reach
+// the store. Only the directory is looked at for that: while it is
+// owner-only, nothing in it can be reached by another account, whatever its
+// own mode (`permissions` lists every path).
+void WarnIfLoose(const std::string& dir) {
+  static bool warned = false;
+  if (warned) return;
+  warned = true;
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0 || (st.st_mode & 077) == 0) return;
+  Result<std::vector<LoosePath>> loose = FindLooseStorePaths(dir);
+  if (!loose.ok() || loose->empty()) return;
+  fmt::print(stderr,
+             "custodian: warning: other accounts on this machine can read this store: {} is mode {:04o}{}; run "
+             "`custodian --data {} permissions --fix` to make it owner-only\n",
+             loose->front().path, loose->front().mode,
+             loose->size() > 1 ? fmt::format(" (and {} more)", loose->size() - 1) : std::string(), dir);
+}
+
+}  // namespace
+
 Result<std::unique_ptr<EventLog>> OpenStore(const Globals& g, EventLogOptions::Mode mode, CreateIfMissing create,
                                             const std::string& origin) {
   EventLogOptions options;
@@ -66,6 +92,7 @@ Result<std::unique_ptr<EventLog>> OpenStore(const Globals& g, EventLogOptions::M
   options.checkpoint_interval =
       std::chrono::milliseconds(static_cast<int64_t>(g.checkpoint_every_seconds * 1000));
   Result<std::unique_ptr<EventLog>> log = EventLog::Open(g.data_dir, options);
+  if (log.ok()) WarnIfLoose(g.data_dir);
   if (!log.ok() || mode != EventLogOptions::Mode::kReadWrite) return log;
   // Reads recorded while another process held the store come in first.
   Result<SpoolDrain> drained = DrainAccessSpool(**log, g.data_dir);

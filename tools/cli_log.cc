@@ -14,6 +14,7 @@
 #include "core/time.h"
 #include "core/validation.h"
 #include "service/import.h"
+#include "storage/permissions.h"
 #include "tools/cli.h"
 
 namespace custodian::cli {
@@ -255,6 +256,34 @@ int RunStats(const Globals& g, const std::string& stream, bool json) {
     fmt::print("on disk           {:.1f} MiB\n", static_cast<double>(stats->disk_bytes) / (1 << 20));
   }
   return kExitOk;
+}
+
+// --- permissions ---
+
+int RunPermissions(const Globals& g, bool fix, bool json) {
+  Result<std::vector<LoosePath>> loose = fix ? TightenStorePermissions(g.data_dir) : FindLooseStorePaths(g.data_dir);
+  if (!loose.ok()) return Fail(loose.status());
+  if (json) {
+    std::string paths = "[";
+    for (size_t i = 0; i < loose->size(); ++i) {
+      paths += fmt::format("{}{{\"path\":{},\"mode\":\"{:04o}\"}}", i ? "," : "", JsonQuote((*loose)[i].path),
+                           (*loose)[i].mode);
+    }
+    fmt::print("{{\"store\":{},\"owner_only\":{},\"{}\":{}]}}\n", JsonQuote(g.data_dir), fix || loose->empty(),
+               fix ? "fixed" : "loose", paths);
+  } else if (loose->empty()) {
+    fmt::print("{} is owner-only: no other account on this machine can read it\n", g.data_dir);
+  } else {
+    for (const LoosePath& p : *loose) fmt::print("{:04o}  {}\n", p.mode, TerminalText(p.path));
+    if (fix) {
+      fmt::print("made {} paths owner-only (directories 0700, files 0600)\n", loose->size());
+    } else {
+      fmt::print("other accounts can read or enter these {} paths; `custodian permissions --fix` makes them "
+                 "owner-only\n",
+                 loose->size());
+    }
+  }
+  return fix || loose->empty() ? kExitOk : kExitVerifyFailed;
 }
 
 }  // namespace custodian::cli

@@ -7,6 +7,7 @@
 //   custodian [--data DIR] read-all [--from P] [--limit N]
 //   custodian [--data DIR] tail [--from P] [--stream S] [--count N]
 //   custodian [--data DIR] stats [--stream S]
+//   custodian [--data DIR] permissions [--fix]
 //   custodian [--data DIR] key show
 //   custodian [--data DIR] checkpoint [--list]
 //   custodian [--data DIR] prove inclusion --position P [--size N]
@@ -33,6 +34,7 @@
 // 4 storage error, 5 verification failed. Commands that only read open the
 // store read-only, so they work while another process writes to it.
 // The commands themselves are in cli_log.cc, cli_evidence.cc, cli_customer.cc and cli_staff.cc.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -61,6 +63,9 @@ std::string DefaultOrigin() {
 
 int main(int argc, char** argv) {
   using namespace custodian::cli;
+  // Whatever this process creates (store files, reports, bundles, spooled
+  // reads) is its owner's alone; a store's directory is made 0700 as well.
+  ::umask(077);
   CLI::App app{
       "Custodian keeps a company's customer relationships as company assets: every interaction, commitment,\n"
       "ownership change and read of customer data is an event in an append-only, durable log."};
@@ -124,6 +129,13 @@ int main(int argc, char** argv) {
                    "any");
   import->add_option("--batch", batch_size, "Events per atomic batch (default 1000)")->check(CLI::Range(1, 100000));
   import->add_flag("--json", json, "Print the summary as JSON");
+
+  bool fix_permissions = false;
+  auto* permissions = app.add_subcommand(
+      "permissions", "List what in the store other accounts on this machine can read or enter (a store must be "
+                     "owner-only: directories 0700, files 0600); exits 5 when there is any");
+  permissions->add_flag("--fix", fix_permissions, "Make every path of the store owner-only");
+  permissions->add_flag("--json", json, "Print the result as JSON");
 
   std::string stream;
   uint64_t from = 0, limit = UINT64_MAX;
@@ -358,6 +370,7 @@ int main(int argc, char** argv) {
 
   if (init->parsed()) return RunInit(g, origin, json);
   if (append->parsed()) return RunAppend(g, append_json, expected, json);
+  if (permissions->parsed()) return RunPermissions(g, fix_permissions, json);
   if (import->parsed()) return RunImport(g, import_file, skip_invalid, batch_size, json);
   if (read->parsed()) return RunRead(g, stream, from, backwards, limit, json);
   if (read_all->parsed()) return RunReadAll(g, from, limit, json);
