@@ -43,7 +43,8 @@ Result<std::unique_ptr<EventLog>> OpenStore(const Globals& g, EventLogOptions::M
                                             CreateIfMissing create = CreateIfMissing::kNo,
                                             const std::string& origin = "");
 
-// "7" or "staff-7" -> "staff-7"; "42" or "customer-42" -> "customer-42";
+// "7", "staff-7" or "STAFF-7" -> "staff-7"; "42", "customer-42" or
+// "Customer-42" -> "customer-42" (the category in any case, the id as given);
 // InvalidArgument for anything else.
 Result<std::string> StaffId(const std::string& id);
 Result<std::string> CustomerStream(const std::string& id);

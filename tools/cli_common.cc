@@ -2,7 +2,9 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -183,20 +185,29 @@ void PrintEvent(const Event& e, bool json) {
              e.stream, e.type, e.actor, OneLineText(e.data, 60));
 }
 
-Result<std::string> StaffId(const std::string& id) {
-  std::string staff = id.starts_with("staff-") ? id : "staff-" + id;
-  if (staff.size() == 6 || !ValidateStreamName(staff).ok()) {
-    return Status::InvalidArgument("\"" + id + "\" is not a staff id; expected e.g. 7 or staff-7");
+namespace {
+
+// "7", "staff-7" or "STAFF-7" -> "staff-7" for prefix "staff-": the category
+// is matched in any case (people type it so), the id kept as given.
+Result<std::string> PrefixedId(const std::string& id, std::string_view prefix, std::string_view what,
+                               std::string_view examples) {
+  std::string lowered = id.substr(0, std::min(id.size(), prefix.size()));
+  for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string rest = lowered == prefix ? id.substr(prefix.size()) : id;
+  const std::string full = std::string(prefix) + rest;
+  if (rest.empty() || !ValidateStreamName(full).ok()) {
+    return Status::InvalidArgument("\"" + TerminalText(id) + "\" is not " + std::string(what) + "; expected e.g. " +
+                                   std::string(examples));
   }
-  return staff;
+  return full;
 }
 
+}  // namespace
+
+Result<std::string> StaffId(const std::string& id) { return PrefixedId(id, "staff-", "a staff id", "7 or staff-7"); }
+
 Result<std::string> CustomerStream(const std::string& id) {
-  std::string stream = id.starts_with("customer-") ? id : "customer-" + id;
-  if (Status s = ValidateStreamName(stream); !s.ok()) {
-    return Status::InvalidArgument("\"" + id + "\" is not a customer id; expected e.g. 42 or customer-42");
-  }
-  return stream;
+  return PrefixedId(id, "customer-", "a customer id", "42 or customer-42");
 }
 
 Result<std::optional<Timestamp>> OptionalTime(const std::string& text, const char* option) {

@@ -162,5 +162,22 @@ TEST_CASE("The Markdown briefing shows markup in event data as text", "[cli][inp
   CHECK_THAT(md.out, Catch::Contains(R"(see \[x\](javascript:alert(1))\\n# Heading)"));
 }
 
+TEST_CASE("Staff and customer ids are taken in any case of their category, and a bad one is named", "[cli][input]") {
+  SampleCompany company;
+  company.reader = "";
+  CliResult upper = company.Cli({"--as", "STAFF-3", "customer", "show", "Customer-1001", "--json"});
+  INFO(upper.err);
+  CHECK(upper.exit_code == 0);
+  CHECK_THAT(upper.out, Catch::Contains(R"("id":"customer-1001")"));
+  CHECK_THAT(company.Cli({"read", "access-staff-3", "--backwards", "--limit", "1", "--json"}).out,
+             Catch::Contains(R"("actor":"staff-3")"));
+  CliResult bad = company.Cli({"--as", "staff-", "customer", "show", "1001"});
+  CHECK(bad.exit_code == 1);
+  CHECK_THAT(bad.err, Catch::Contains("--as: \"staff-\" is not a staff id; expected e.g. 7 or staff-7"));
+  CliResult nobody = company.Cli({"--as", "3 4", "customer", "show", "1001"});
+  CHECK(nobody.exit_code == 1);
+  CHECK_THAT(nobody.err, Catch::Contains("is not a staff id"));
+}
+
 }  // namespace
 }  // namespace custodian
