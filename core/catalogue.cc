@@ -57,6 +57,10 @@ const Index& GetIndex() {
       t.spec = &spec;
       if (spec.fields.size() > TypeIndex::kMaxFields) std::abort();  // raise kMaxFields
       t.name_is_personal = spec.type.starts_with("contact.");
+      for (const FieldSpec& f : spec.fields) {
+        // The fast path takes a type's own fields as not personal.
+        if (IsPersonalKey(f.name) || (t.name_is_personal && f.name == "name")) std::abort();
+      }
       for (size_t f = 0; f < spec.fields.size(); ++f) t.keys.emplace(spec.fields[f].name, f);
       for (const FieldSpec& f : spec.fields) {
         if (f.needs.empty()) {
@@ -104,8 +108,29 @@ std::string NormalisedKey(std::string_view key) {
 }
 
 // A personal key for this type (IsPersonalKey, or `name` on contact events).
+// What a key is, normalised: kPersonalBit when IsPersonalKey, kNameBit when
+// it spells "name". Payloads repeat the same few keys, so each thread keeps
+// the answers (bounded) and a key costs one hash lookup on the write path.
+constexpr uint8_t kPersonalBit = 1, kNameBit = 2;
+uint8_t KeyKind(std::string_view key) {
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  thread_local boost::unordered_flat_map<std::string, uint8_t, Hash, std::equal_to<>> cache;
+  if (auto it = cache.find(key); it != cache.end()) return it->second;
+  const uint8_t kind = static_cast<uint8_t>((IsPersonalKey(key) ? kPersonalBit : 0) |
+                                            (NormalisedKey(key) == "name" ? kNameBit : 0));
+  if (key.size() <= 64) {
+    if (cache.size() >= 4096) cache.clear();
+    cache.emplace(std::string(key), kind);
+  }
+  return kind;
+}
+
 bool IsPersonalFor(const TypeIndex& type, std::string_view key) {
-  return IsPersonalKey(key) || (type.name_is_personal && NormalisedKey(key) == "name");
+  const uint8_t kind = KeyKind(key);
+  return (kind & kPersonalBit) != 0 || (type.name_is_personal && (kind & kNameBit) != 0);
 }
 
 constexpr size_t kMaxStringBytes = 200;
@@ -408,13 +433,11 @@ class FastPayloadCheck {
   }
   bool on_key(json::string_view part, std::size_t, boost::system::error_code& ec) {
     const std::string_view key = Whole(part);
-    if (IsPersonalFor(type_, key)) return Unsure(ec);  // at any depth
-    if (depth_ != 1) {
-      text_.clear();
-      return true;
-    }
-    auto found = type_.keys.find(key);
+    // A field of the type is never personal; any other key, at any depth, may be.
+    auto found = depth_ == 1 ? type_.keys.find(key) : type_.keys.end();
+    if (found == type_.keys.end() && IsPersonalFor(type_, key)) return Unsure(ec);
     text_.clear();
+    if (depth_ != 1) return true;
     field_ = kIgnored;
     if (found == type_.keys.end()) return true;
     const uint32_t bit = uint32_t{1} << found->second;
