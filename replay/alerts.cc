@@ -109,7 +109,7 @@ Result<StaffRec> DecodeStaff(std::string_view text, std::string_view key) {
     }
     for (std::string& f : StringsOf(o.at("x"))) s.fired.insert(std::move(f));
   } catch (const std::exception& e) {
-    return Status::Corruption("stored state of " + std::string(key) + " is malformed: " + e.what());
+    return Status::Corruption("stored state of " + std::string(key) + " in the " + std::string(kAlertsProjection) + " projection is malformed: " + e.what() + "; `custodian rebuild " + std::string(kAlertsProjection) + "` folds it again from the log");
   }
   return s;
 }

@@ -93,7 +93,7 @@ Result<CustomerRecord> DecodeCustomer(std::string_view text, std::string_view ke
       c.activity[std::string(staff)] = {Timestamp(a.at(0).to_number<int64_t>()), std::string(a.at(1).as_string())};
     }
   } catch (const std::exception& e) {
-    return Status::Corruption("stored state of " + std::string(key) + " is malformed: " + e.what());
+    return Status::Corruption("stored state of " + std::string(key) + " in the " + std::string(kPortfolioProjection) + " projection is malformed: " + e.what() + "; `custodian rebuild " + std::string(kPortfolioProjection) + "` folds it again from the log");
   }
   return c;
 }

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "storage/keys.h"
+#include "tests/raw_store.h"
 #include "tests/test_util.h"
 #include "tests/tools/cli_runner.h"
 
@@ -177,6 +179,28 @@ TEST_CASE("Staff and customer ids are taken in any case of their category, and a
   CliResult nobody = company.Cli({"--as", "3 4", "customer", "show", "1001"});
   CHECK(nobody.exit_code == 1);
   CHECK_THAT(nobody.err, Catch::Contains("is not a staff id"));
+}
+
+TEST_CASE("A customer whose stored state does not decode is named with the cure, and rebuild heals it", "[cli][input]") {
+  SampleCompany company;
+  REQUIRE(company.Cli({"customer", "show", "1001"}).exit_code == 0);  // folds the projections
+  const std::string good = company.Cli({"customer", "show", "1001", "--json"}).out;
+  {
+    // What the fold of two huge orders once stored, before amounts were exact.
+    testing::RawStore raw(company.dir);
+    raw.Put(keys::kProjectionsFamily, keys::ProjectionKey("customer", "customer-1001"),
+            R"({"id":"customer-1001","order_value":{"EUR":Infinity}})");
+  }
+  CliResult broken = company.Cli({"customer", "show", "1001"});
+  CHECK(broken.exit_code == 4);
+  CHECK_THAT(broken.err, Catch::Contains("customer-1001 (customer projection, at position "));
+  CHECK_THAT(broken.err, Catch::Contains("`custodian rebuild customer` folds it again from the log"));
+  CliResult rebuilt = company.Cli({"rebuild", "customer"});
+  INFO(rebuilt.err);
+  CHECK(rebuilt.exit_code == 0);
+  CliResult healed = company.Cli({"customer", "show", "1001", "--json"});
+  CHECK(healed.exit_code == 0);
+  CHECK(healed.out == good);
 }
 
 }  // namespace
