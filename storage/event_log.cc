@@ -3,6 +3,7 @@
 #include "storage/event_log.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <rocksdb/cache.h>
@@ -124,7 +125,63 @@ Status CheckStoreDirectory(const fs::path& dir, CreateIfMissing create_if_missin
   return Status::Ok();
 }
 
+std::string ReadFirstLine(const fs::path& p) {
+  std::ifstream in(p);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+// The published verifier key (log.vkey); nothing when the store has none.
+Result<std::optional<note::VerifierKey>> ReadVerifierKeyFile(const fs::path& dir) {
+  const fs::path path = dir / keys::kVerifierKeyFile;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return std::optional<note::VerifierKey>();
+  Result<note::VerifierKey> key = note::VerifierKey::Parse(ReadFirstLine(path));
+  if (!key.ok()) return key.status().WithContext(path.string());
+  return std::optional<note::VerifierKey>(std::move(*key));
+}
+
+// The signing key (log.key), when it may sign: readable by its owner only and
+// the private half of `published` (log.vkey) when there is one. NotFound
+// without a key file; FailedPrecondition, naming the files and the fix, when
+// it may not sign; InvalidArgument when it does not parse.
+Result<note::SigningKey> ReadSigningKeyFile(const fs::path& dir, const std::optional<note::VerifierKey>& published) {
+  const fs::path path = dir / keys::kSignerKeyFile;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) {
+      return Status::NotFound("the store at " + dir.string() + " has no checkpoint signing key (" + path.string() +
+                              ")");
+    }
+    return Status::IoError("cannot read " + path.string() + ": " + std::strerror(errno));
+  }
+  if ((st.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return Status::FailedPrecondition("the checkpoint signing key " + path.string() + " can be read by others (mode " +
+                                      mode + "); refusing to sign with it. Make it readable by its owner only: chmod "
+                                      "600 " + path.string());
+  }
+  Result<note::SigningKey> key = note::SigningKey::Parse(ReadFirstLine(path));
+  if (!key.ok()) return key.status().WithContext(path.string());
+  if (published && key->verifier().ToString() != published->ToString()) {
+    const fs::path vkey_path = dir / keys::kVerifierKeyFile;
+    return Status::FailedPrecondition(
+        "the checkpoint signing key " + path.string() + " (verifier key " + key->verifier().ToString() +
+        ") does not match the published verifier key " + vkey_path.string() + " (" + published->ToString() +
+        "); refusing to sign: its checkpoints would never verify. Put back the log.key that belongs to log.vkey");
+  }
+  return key;
+}
+
 }  // namespace
+
+Status EventLog::CheckSigningKey(const std::string& dir) {
+  Result<std::optional<note::VerifierKey>> published = ReadVerifierKeyFile(dir);
+  if (!published.ok()) return published.status();
+  return ReadSigningKeyFile(dir, *published).status();
+}
 
 EventLog::EventLog(std::string dir, const EventLogOptions& options)
     : dir_(std::move(dir)), options_(options), clock_(options.clock ? options.clock : &SystemClock()) {}
@@ -132,6 +189,9 @@ EventLog::EventLog(std::string dir, const EventLogOptions& options)
 Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir, const EventLogOptions& options) {
   std::unique_ptr<EventLog> log(new EventLog(dir, options));
   CUSTODIAN_RETURN_IF_ERROR(log->OpenDb());
+  if (!log->read_only() && options.checkpoint_interval.count() > 0 && log->signer_ == nullptr) {
+    return log->signer_problem_.WithContext("periodic checkpoints");
+  }
   CUSTODIAN_RETURN_IF_ERROR(log->LoadTail());
   if (!log->read_only()) {
     log->writer_ = std::make_unique<std::thread>([l = log.get()] { l->WriterLoop(); });
@@ -483,22 +543,23 @@ Status EventLog::LoadOrCreateKeys(bool creating) {
     CUSTODIAN_RETURN_IF_ERROR(WriteFileDurably(key_path, key->ToString() + "\n", 0600));
     CUSTODIAN_RETURN_IF_ERROR(WriteFileDurably(vkey_path, key->verifier().ToString() + "\n"));
   }
-  auto read_line = [](const fs::path& p) {
-    std::ifstream in(p);
-    std::string line;
-    std::getline(in, line);
-    return line;
-  };
-  if (!read_only() && fs::exists(key_path, ec)) {
-    Result<note::SigningKey> key = note::SigningKey::Parse(read_line(key_path));
-    if (!key.ok()) return key.status().WithContext(key_path.string());
+  // Checkpoints are checked with the published key, so they are signed only
+  // with its private half.
+  Result<std::optional<note::VerifierKey>> published = ReadVerifierKeyFile(dir_);
+  if (!published.ok()) return published.status();
+  if (*published) verifier_ = std::make_unique<note::VerifierKey>(std::move(**published));
+  if (read_only()) return Status::Ok();
+  Result<note::SigningKey> key =
+      ReadSigningKeyFile(dir_, verifier_ ? std::optional<note::VerifierKey>(*verifier_) : std::nullopt);
+  if (key.ok()) {
     signer_ = std::make_unique<note::SigningKey>(std::move(*key));
-    verifier_ = std::make_unique<note::VerifierKey>(signer_->verifier());
-  } else if (fs::exists(vkey_path, ec)) {
-    Result<note::VerifierKey> vkey = note::VerifierKey::Parse(read_line(vkey_path));
-    if (!vkey.ok()) return vkey.status().WithContext(vkey_path.string());
-    verifier_ = std::make_unique<note::VerifierKey>(std::move(*vkey));
+    if (!verifier_) verifier_ = std::make_unique<note::VerifierKey>(signer_->verifier());
+    return Status::Ok();
   }
+  if (key.status().code() != StatusCode::kNotFound && key.status().code() != StatusCode::kFailedPrecondition) {
+    return key.status();  // a key file that does not parse
+  }
+  signer_problem_ = Status::FailedPrecondition(key.status().message());  // appends work; signing does not
   return Status::Ok();
 }
 
@@ -560,12 +621,13 @@ Result<std::vector<Hash256>> EventLog::ConsistencyProof(uint64_t from, uint64_t 
   return prover.ConsistencyProof(from, to);
 }
 
-Result<std::string> EventLog::SignCheckpoint() {
+Status EventLog::CanSign() const {
   if (read_only()) return Status::FailedPrecondition("the store is open read-only; signing stores a checkpoint");
-  if (signer_ == nullptr) {
-    return Status::FailedPrecondition("the store at " + dir_ + " has no checkpoint key (" + keys::kSignerKeyFile +
-                                      ")");
-  }
+  return signer_ != nullptr ? Status::Ok() : signer_problem_;
+}
+
+Result<std::string> EventLog::SignCheckpoint() {
+  CUSTODIAN_RETURN_IF_ERROR(CanSign());
   Result<TreeHead> head = Head();
   if (!head.ok()) return head.status();
   note::Checkpoint c{signer_->verifier().name(), head->size, head->root};

@@ -117,7 +117,9 @@ struct EventLogOptions {
   // name of its Ed25519 checkpoint key, e.g. "crm.example.com/audit".
   std::string origin = "custodian.local/log";
   // Sign a checkpoint this often while the log grows, and once more on
-  // closing if events came after the last one (0: only on demand).
+  // closing if events came after the last one (0: only on demand). A
+  // read-write Open with an interval fails (FailedPrecondition) when the
+  // store cannot sign (SignCheckpoint says when).
   std::chrono::milliseconds checkpoint_interval{0};
 
   // The append rules (core/rules.h: CheckRules), checked by the writer for
@@ -281,11 +283,20 @@ class EventLog {
   // Proof that the tree of `from` events is a prefix of the tree of `to`.
   Result<std::vector<Hash256>> ConsistencyProof(uint64_t from, uint64_t to) const;
 
-  // The checkpoint key's public half; null for a store that has none.
+  // The checkpoint key's public half: the published log.vkey (or, in a
+  // store without one, log.key's public half); null for a store that has none.
   const note::VerifierKey* verifier() const { return verifier_.get(); }
   // Signs the current head as a C2SP checkpoint, stores it and returns the
-  // signed note. FailedPrecondition when read-only or without a signing key.
+  // signed note. FailedPrecondition, with nothing written, when read-only,
+  // without a signing key (log.key), with a key file others may read, or
+  // with a key that is not the private half of the published log.vkey (its
+  // checkpoints would never verify); the message names the file and the fix.
   Result<std::string> SignCheckpoint();
+  // Ok when SignCheckpoint can sign; else why not, as it would say.
+  Status CanSign() const;
+  // Whether the store in `dir` could sign checkpoints, by the rules above;
+  // reads only its key files. NotFound when it has no log.key.
+  static Status CheckSigningKey(const std::string& dir);
   // Every stored checkpoint note, by tree size, oldest first.
   Result<std::vector<std::string>> Checkpoints() const;
 
@@ -373,6 +384,7 @@ class EventLog {
   rocksdb::ColumnFamilyHandle* merkle_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* projections_cf_ = nullptr;
   std::unique_ptr<note::SigningKey> signer_;
+  Status signer_problem_;  // why signer_ is null, in a read-write log
   std::unique_ptr<note::VerifierKey> verifier_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
 

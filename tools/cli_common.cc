@@ -1,15 +1,19 @@
 #include <fmt/core.h>
 
 #include <atomic>
+#include <charconv>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 
 #include "core/json.h"
 #include "core/rules.h"
 #include "core/time.h"
 #include "core/validation.h"
 #include "replay/access.h"
+#include "storage/keys.h"
 #include "tools/cli.h"
 
 namespace custodian::cli {
@@ -55,8 +59,29 @@ void InstallSignalHandlers() {
   std::signal(SIGTERM, OnSignal);
 }
 
+Result<double> ParseCheckpointEvery(std::string_view text, std::string_view source) {
+  double seconds = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(seconds) ||
+      seconds < kMinCheckpointEverySeconds || seconds > kMaxCheckpointEverySeconds) {
+    return Status::InvalidArgument(fmt::format(
+        "{}: \"{}\" is not a number of seconds from {} to {} (a year); for example 60", source,
+        OneLineText(text, 40), kMinCheckpointEverySeconds, kMaxCheckpointEverySeconds));
+  }
+  return seconds;
+}
+
+Status CheckCheckpointSigning(const Globals& g) {
+  if (g.checkpoint_every_seconds <= 0) return Status::Ok();
+  std::error_code ec;
+  if (!std::filesystem::exists(std::filesystem::path(g.data_dir) / keys::kMarkerFile, ec)) return Status::Ok();
+  Status s = EventLog::CheckSigningKey(g.data_dir);
+  if (s.ok()) return s;
+  return Status::InvalidArgument("--checkpoint-every signs checkpoints, but " + s.message());
+}
+
 Result<std::unique_ptr<EventLog>> OpenStore(const Globals& g, EventLogOptions::Mode mode, CreateIfMissing create,
-                                            const std::string& origin) {
+                                            const std::string& origin, Signs signs) {
   EventLogOptions options;
   options.mode = mode;
   options.create = create;
@@ -66,6 +91,7 @@ Result<std::unique_ptr<EventLog>> OpenStore(const Globals& g, EventLogOptions::M
       std::chrono::milliseconds(static_cast<int64_t>(g.checkpoint_every_seconds * 1000));
   Result<std::unique_ptr<EventLog>> log = EventLog::Open(g.data_dir, options);
   if (!log.ok() || mode != EventLogOptions::Mode::kReadWrite) return log;
+  if (signs == Signs::kYes) CUSTODIAN_RETURN_IF_ERROR((*log)->CanSign());
   // Reads recorded while another process held the store come in first.
   Result<SpoolDrain> drained = DrainAccessSpool(**log, g.data_dir);
   if (!drained.ok()) return drained.status();

@@ -79,7 +79,8 @@ int RunCheckpoint(const Globals& g, bool list, bool json) {
     }
     return kExitOk;
   }
-  Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadWrite);
+  Result<std::unique_ptr<EventLog>> log =
+      OpenStore(g, EventLogOptions::Mode::kReadWrite, CreateIfMissing::kNo, "", Signs::kYes);
   if (!log.ok()) return Fail(log.status());
   Result<std::string> signed_note = (*log)->SignCheckpoint();
   if (!signed_note.ok()) return Fail(signed_note.status());

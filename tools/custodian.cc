@@ -73,13 +73,12 @@ int main(int argc, char** argv) {
   const char* env_dir = std::getenv("CUSTODIAN_DATA");
   g.data_dir = env_dir && *env_dir ? env_dir : "./custodian-data";
   app.add_option("--data", g.data_dir, "The store's directory (default ./custodian-data, or $CUSTODIAN_DATA)");
-  if (const char* every = std::getenv("CUSTODIAN_CHECKPOINT_EVERY"); every && *every) {
-    g.checkpoint_every_seconds = std::atof(every);
-  }
-  app.add_option("--checkpoint-every", g.checkpoint_every_seconds,
-                 "While a command writes, sign a checkpoint every this many seconds, and one at the end if events "
-                 "came after it (default: only `custodian checkpoint`; or $CUSTODIAN_CHECKPOINT_EVERY)")
-      ->check(CLI::NonNegativeNumber);
+  std::string checkpoint_every;
+  auto* checkpoint_every_option = app.add_option(
+      "--checkpoint-every", checkpoint_every,
+      "While a command writes, sign a checkpoint every this many seconds (0.001 to a year), and one at the end if "
+      "events came after it; needs the store's signing key (default: only `custodian checkpoint`; or "
+      "$CUSTODIAN_CHECKPOINT_EVERY)");
 
   if (const char* as = std::getenv("CUSTODIAN_AS"); as && *as) g.as = as;
   app.add_option("--as", g.as,
@@ -349,6 +348,17 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? kExitOk : kExitUsage;
+  }
+  {
+    const char* env_every = std::getenv("CUSTODIAN_CHECKPOINT_EVERY");
+    const bool from_option = checkpoint_every_option->count() > 0;
+    if (from_option || (env_every && *env_every)) {
+      custodian::Result<double> seconds = ParseCheckpointEvery(from_option ? checkpoint_every : std::string(env_every),
+                                                    from_option ? "--checkpoint-every" : "$CUSTODIAN_CHECKPOINT_EVERY");
+      if (!seconds.ok()) return UsageError(seconds.status());
+      g.checkpoint_every_seconds = *seconds;
+      if (custodian::Status s = CheckCheckpointSigning(g); !s.ok()) return UsageError(s);
+    }
   }
 
   if (init->parsed()) return RunInit(g, origin, json);

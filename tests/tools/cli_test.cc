@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -276,6 +277,59 @@ TEST_CASE("a writing command given --checkpoint-every signs a checkpoint when it
   REQUIRE(Lines(list.out) == 1);
   CHECK_THAT(list.out, Catch::Contains("\\n2\\n"));  // the checkpoint covers both events
   CHECK(store.Cli({"--checkpoint-every", "-1", "stats"}).exit_code == 1);
+}
+
+// Sets an environment variable for the commands run while it lives.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) { ::setenv(name, value, 1); }
+  ~ScopedEnv() { ::unsetenv(name_); }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+};
+
+TEST_CASE("a --checkpoint-every that is not a positive number of seconds is a usage error that names it", "[cli]") {
+  Store store;
+  const std::string before = store.Everything();
+  for (const char* value : {"0", "-1", "nan", "inf", "-inf", "soon", "1e400", "10s", ""}) {
+    INFO("--checkpoint-every " << value);
+    CliResult r = store.Cli({"--checkpoint-every", value, "append", EventJson(kId2)});
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("--checkpoint-every: \"" + std::string(value) +
+                                      "\" is not a number of seconds from 0.001 to"));
+    CHECK(r.err.size() < 200);  // no 309-digit bound
+  }
+  {
+    ScopedEnv env("CUSTODIAN_CHECKPOINT_EVERY", "-1");
+    CliResult r = store.Cli({"append", EventJson(kId2)});
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("$CUSTODIAN_CHECKPOINT_EVERY: \"-1\" is not a number of seconds"));
+  }
+  CHECK(store.Everything() == before);
+  {
+    ScopedEnv env("CUSTODIAN_CHECKPOINT_EVERY", "garbage");  // the option, when given, wins
+    CHECK(store.Cli({"--checkpoint-every", "0.5", "append", EventJson(kId2)}).exit_code == 0);
+  }
+  CHECK(Lines(store.Cli({"checkpoint", "--list", "--json"}).out) == 1);
+}
+
+TEST_CASE("a --checkpoint-every on a store without its signing key is a usage error and writes nothing", "[cli]") {
+  Store store;
+  const std::string before = store.Everything();
+  std::filesystem::rename(store.dir + "/log.key", store.tmp.Sub("log.key.offline"));
+  CliResult r = store.Cli({"--checkpoint-every", "60", "append", EventJson(kId2)});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("--checkpoint-every signs checkpoints, but the store at " + store.dir +
+                                    " has no checkpoint signing key (" + store.dir + "/log.key)"));
+  {
+    ScopedEnv env("CUSTODIAN_CHECKPOINT_EVERY", "60");
+    CHECK(store.Cli({"append", EventJson(kId2)}).exit_code == 1);
+  }
+  CHECK(store.Everything() == before);
+  CHECK(store.Cli({"append", EventJson(kId2)}).exit_code == 0);  // without the option, appends need no key
 }
 
 TEST_CASE("help explains every command and exits 0", "[cli]") {

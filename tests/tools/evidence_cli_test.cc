@@ -203,6 +203,50 @@ TEST_CASE("Two stores made with the same origin get different keys", "[cli][evid
   CHECK(ParseKey(a.VerifierKey()).name() == ParseKey(b.VerifierKey()).name());
 }
 
+TEST_CASE("checkpoint refuses a log.key that does not match log.vkey, names both files and stores nothing",
+          "[cli][evidence]") {
+  Store store;
+  Store other(0, "other");  // same origin, another key
+  std::filesystem::copy_file(other.dir + "/log.key", store.dir + "/log.key",
+                             std::filesystem::copy_options::overwrite_existing);
+  REQUIRE(Slurp(store.dir + "/log.key") == Slurp(other.dir + "/log.key"));
+  const std::string events = store.Cli({"read-all", "--json"}).out;
+
+  CliResult r = store.Cli({"checkpoint"});
+  CHECK(r.exit_code == 4);
+  CHECK_THAT(r.err, Catch::Contains("the checkpoint signing key " + store.dir + "/log.key"));
+  CHECK_THAT(r.err, Catch::Contains("does not match the published verifier key " + store.dir + "/log.vkey (" +
+                                    store.VerifierKey() + ")"));
+  CHECK(r.out.empty());
+  CHECK(store.Cli({"checkpoint", "--list"}).out.empty());
+  CliResult periodic = store.Cli({"--checkpoint-every", "60", "append", EventLine(100, "customer-42")});
+  CHECK(periodic.exit_code == 1);
+  CHECK_THAT(periodic.err, Catch::Contains("does not match the published verifier key"));
+  CHECK(store.Cli({"read-all", "--json"}).out == events);
+  CliResult v = store.Cli({"verify"});  // nothing was signed that would fail it
+  INFO(v.err);
+  CHECK(v.exit_code == 0);
+}
+
+TEST_CASE("checkpoint refuses a signing key that others can read and says how to fix it", "[cli][evidence]") {
+  Store store;
+  const std::string key = store.dir + "/log.key";
+  for (mode_t mode : {0644, 0640, 0604}) {
+    REQUIRE(::chmod(key.c_str(), mode) == 0);
+    CliResult r = store.Cli({"checkpoint"});
+    INFO("mode " << std::oct << mode << ": " << r.err);
+    CHECK(r.exit_code == 4);
+    CHECK_THAT(r.err, Catch::Contains("the checkpoint signing key " + key + " can be read by others"));
+    CHECK_THAT(r.err, Catch::Contains("chmod 600 " + key));
+  }
+  CHECK(store.Cli({"checkpoint", "--list"}).out.empty());
+  REQUIRE(::chmod(key.c_str(), 0400) == 0);  // owner read-only is fine
+  CliResult r = store.Cli({"checkpoint"});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(ParseKey(store.VerifierKey()).Open(r.out).ok());
+}
+
 // --- Checkpoints and proofs ---
 
 TEST_CASE("checkpoint --json prints the size and root it signed, and the note opens with the published key",
