@@ -18,6 +18,7 @@
 #include "storage/id_index.h"
 #include "storage/keys.h"
 #include "storage/merkle_tree.h"
+#include "storage/store_files.h"
 #include "storage/tuning.h"
 
 namespace fs = std::filesystem;
@@ -41,146 +42,10 @@ std::string ExpectedVersion::ToString() const {
   return "?";
 }
 
-namespace {
-
-constexpr char kMarkerPrefix[] = "Custodian store, format ";
-
-Status WriteFileDurably(const fs::path& path, const std::string& contents, mode_t mode = 0644) {
-  fs::path tmp = path;
-  tmp += ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, mode);
-  if (fd < 0) return Status::IoError("cannot create " + tmp.string() + ": " + std::strerror(errno));
-  bool ok = ::write(fd, contents.data(), contents.size()) == static_cast<ssize_t>(contents.size()) &&
-            ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    return Status::IoError("cannot write " + path.string() + ": " + std::strerror(errno));
-  }
-  int dfd = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return Status::Ok();
-}
-
-// Decides whether `dir` may be opened, before RocksDB touches anything.
-// Sets *create when a new store is to be made there.
-Status CheckStoreDirectory(const fs::path& dir, CreateIfMissing create_if_missing, bool* create) {
-  *create = false;
-  std::error_code ec;
-  const bool may_create = create_if_missing == CreateIfMissing::kYes;
-  fs::path marker = dir / keys::kMarkerFile;
-  if (!fs::exists(dir, ec)) {
-    if (!may_create) {
-      return Status::NotFound("no Custodian store at " + dir.string() + "; create one with `custodian init`");
-    }
-    fs::create_directories(dir, ec);
-    if (ec) return Status::IoError("cannot create " + dir.string() + ": " + ec.message());
-    *create = true;
-    return Status::Ok();
-  }
-  if (!fs::is_directory(dir, ec)) {
-    return Status::Unsupported(dir.string() + " is not a directory, so not a Custodian store");
-  }
-  if (!fs::exists(marker, ec)) {
-    if (fs::is_empty(dir, ec)) {
-      if (may_create) {
-        *create = true;
-        return Status::Ok();
-      }
-      return Status::NotFound("no Custodian store at " + dir.string() +
-                              " (the directory is empty); create one with `custodian init`");
-    }
-    return Status::Unsupported(dir.string() + " is not a Custodian store: it holds files but no " +
-                               keys::kMarkerFile + " file; refusing to touch it");
-  }
-  if (!fs::exists(dir / "CURRENT", ec)) {
-    // The marker is written before RocksDB's files: a store whose creation was
-    // cut short holds only the marker. Anything more means a damaged store,
-    // which must not be silently re-created over its data.
-    for (const auto& entry : fs::directory_iterator(dir, ec)) {
-      const std::string name = entry.path().filename().string();
-      if (name.ends_with(".sst") || name.ends_with(".log") || name.starts_with("MANIFEST")) {
-        return Status::Corruption("the store at " + dir.string() + " has lost its CURRENT file but still holds " +
-                                  name + "; restore it from a backup (nothing was changed)");
-      }
-    }
-    *create = may_create;
-  }
-  std::ifstream in(marker);
-  std::string line;
-  std::getline(in, line);
-  if (!line.starts_with(kMarkerPrefix)) {
-    return Status::Unsupported(marker.string() + " does not describe a Custodian store (first line \"" +
-                               line.substr(0, 60) + "\"); refusing to touch it");
-  }
-  uint64_t format = std::strtoull(line.c_str() + sizeof(kMarkerPrefix) - 1, nullptr, 10);
-  if (format == 0) return Status::Unsupported(marker.string() + " names no format version");
-  if (format > keys::kStoreFormat) {
-    return Status::Unsupported("the store at " + dir.string() + " was written by a newer Custodian (format " +
-                               std::to_string(format) + "; this build reads up to format " +
-                               std::to_string(keys::kStoreFormat) + "); it was left untouched");
-  }
-  return Status::Ok();
-}
-
-std::string ReadFirstLine(const fs::path& p) {
-  std::ifstream in(p);
-  std::string line;
-  std::getline(in, line);
-  return line;
-}
-
-// The published verifier key (log.vkey); nothing when the store has none.
-Result<std::optional<note::VerifierKey>> ReadVerifierKeyFile(const fs::path& dir) {
-  const fs::path path = dir / keys::kVerifierKeyFile;
-  std::error_code ec;
-  if (!fs::exists(path, ec)) return std::optional<note::VerifierKey>();
-  Result<note::VerifierKey> key = note::VerifierKey::Parse(ReadFirstLine(path));
-  if (!key.ok()) return key.status().WithContext(path.string());
-  return std::optional<note::VerifierKey>(std::move(*key));
-}
-
-// The signing key (log.key), when it may sign: readable by its owner only and
-// the private half of `published` (log.vkey) when there is one. NotFound
-// without a key file; FailedPrecondition, naming the files and the fix, when
-// it may not sign; InvalidArgument when it does not parse.
-Result<note::SigningKey> ReadSigningKeyFile(const fs::path& dir, const std::optional<note::VerifierKey>& published) {
-  const fs::path path = dir / keys::kSignerKeyFile;
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) {
-      return Status::NotFound("the store at " + dir.string() + " has no checkpoint signing key (" + path.string() +
-                              ")");
-    }
-    return Status::IoError("cannot read " + path.string() + ": " + std::strerror(errno));
-  }
-  if ((st.st_mode & 077) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return Status::FailedPrecondition("the checkpoint signing key " + path.string() + " can be read by others (mode " +
-                                      mode + "); refusing to sign with it. Make it readable by its owner only: chmod "
-                                      "600 " + path.string());
-  }
-  Result<note::SigningKey> key = note::SigningKey::Parse(ReadFirstLine(path));
-  if (!key.ok()) return key.status().WithContext(path.string());
-  if (published && key->verifier().ToString() != published->ToString()) {
-    const fs::path vkey_path = dir / keys::kVerifierKeyFile;
-    return Status::FailedPrecondition(
-        "the checkpoint signing key " + path.string() + " (verifier key " + key->verifier().ToString() +
-        ") does not match the published verifier key " + vkey_path.string() + " (" + published->ToString() +
-        "); refusing to sign: its checkpoints would never verify. Put back the log.key that belongs to log.vkey");
-  }
-  return key;
-}
-
-}  // namespace
-
 Status EventLog::CheckSigningKey(const std::string& dir) {
-  Result<std::optional<note::VerifierKey>> published = ReadVerifierKeyFile(dir);
+  Result<std::optional<note::VerifierKey>> published = store_files::ReadVerifierKeyFile(dir);
   if (!published.ok()) return published.status();
-  return ReadSigningKeyFile(dir, *published).status();
+  return store_files::ReadSigningKeyFile(dir, *published).status();
 }
 
 EventLog::EventLog(std::string dir, const EventLogOptions& options)
@@ -203,11 +68,15 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir, const E
 Status EventLog::OpenDb() {
   bool create = false;
   const bool read_only = options_.mode == EventLogOptions::Mode::kReadOnly;
-  CUSTODIAN_RETURN_IF_ERROR(CheckStoreDirectory(dir_, read_only ? CreateIfMissing::kNo : options_.create, &create));
+  CUSTODIAN_RETURN_IF_ERROR(
+      store_files::CheckStoreDirectory(dir_, read_only ? CreateIfMissing::kNo : options_.create, &create));
   if (create) {
-    CUSTODIAN_RETURN_IF_ERROR(WriteFileDurably(fs::path(dir_) / keys::kMarkerFile,
-                                               std::string(kMarkerPrefix) + std::to_string(keys::kStoreFormat) +
-                                                   "\nDo not edit or delete this file.\n"));
+    CUSTODIAN_RETURN_IF_ERROR(
+        store_files::WriteFileDurably(fs::path(dir_) / keys::kMarkerFile, store_files::MarkerContents()));
+  } else {
+    // Damage that RocksDB would pass over, or word in its own terms.
+    CUSTODIAN_RETURN_IF_ERROR(store_files::CheckCleanClose(dir_));
+    if (!read_only) CUSTODIAN_RETURN_IF_ERROR(store_files::ForgetCleanClose(dir_));
   }
 
   rocksdb::DBOptions db_options = StoreDbOptions();
@@ -244,6 +113,10 @@ Status EventLog::OpenDb() {
       return Status::FailedPrecondition("the store at " + dir_ +
                                         " is in use by another process that writes to it; stop that process "
                                         "(or use a read-only command) and try again");
+    }
+    if (s.IsCorruption() || s.ToString().find("No such file or directory") != std::string::npos) {
+      return Status::Corruption("the store at " + dir_ + " is damaged: a file it needs is missing or unreadable (" +
+                                s.ToString() + "); restore it from a backup");
     }
     return FromRocks(s, "open " + dir_);
   }
@@ -356,6 +229,9 @@ EventLog::~EventLog() {
   // a failed write the memory may hold ids of events that are not on disk.
   if (id_index_ && !failed_.load()) (void)id_index_->Close();
   id_index_.reset();
+  // Nothing is written after this: what the next open must find. Without the
+  // record (a failure here, or a crash) the next open checks less, no more.
+  if (db_ && writer_ && !failed_.load()) (void)store_files::RecordCleanClose(db_.get(), dir_);
   if (db_) {
     for (auto* h : handles_) (void)db_->DestroyColumnFamilyHandle(h);
     (void)db_->Close();
@@ -540,17 +416,17 @@ Status EventLog::LoadOrCreateKeys(bool creating) {
   if (creating && !fs::exists(key_path, ec)) {
     Result<note::SigningKey> key = note::SigningKey::Generate(options_.origin);
     if (!key.ok()) return key.status().WithContext("origin");
-    CUSTODIAN_RETURN_IF_ERROR(WriteFileDurably(key_path, key->ToString() + "\n", 0600));
-    CUSTODIAN_RETURN_IF_ERROR(WriteFileDurably(vkey_path, key->verifier().ToString() + "\n"));
+    CUSTODIAN_RETURN_IF_ERROR(store_files::WriteFileDurably(key_path, key->ToString() + "\n", 0600));
+    CUSTODIAN_RETURN_IF_ERROR(store_files::WriteFileDurably(vkey_path, key->verifier().ToString() + "\n"));
   }
   // Checkpoints are checked with the published key, so they are signed only
   // with its private half.
-  Result<std::optional<note::VerifierKey>> published = ReadVerifierKeyFile(dir_);
+  Result<std::optional<note::VerifierKey>> published = store_files::ReadVerifierKeyFile(dir_);
   if (!published.ok()) return published.status();
   if (*published) verifier_ = std::make_unique<note::VerifierKey>(std::move(**published));
   if (read_only()) return Status::Ok();
   Result<note::SigningKey> key =
-      ReadSigningKeyFile(dir_, verifier_ ? std::optional<note::VerifierKey>(*verifier_) : std::nullopt);
+      store_files::ReadSigningKeyFile(dir_, verifier_ ? std::optional<note::VerifierKey>(*verifier_) : std::nullopt);
   if (key.ok()) {
     signer_ = std::make_unique<note::SigningKey>(std::move(*key));
     if (!verifier_) verifier_ = std::make_unique<note::VerifierKey>(signer_->verifier());

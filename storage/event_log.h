@@ -136,14 +136,19 @@ struct TreeHead {
 };
 
 // What Verify found. `ok` is false at the first disagreement, which
-// `problem` names with its evidence (position, expected and found hash).
+// `problem` names with its evidence (position, expected and found hash), or
+// when RocksDB could not read what is stored: then `error` holds why
+// (IoError, Corruption) and `problem` its message. Either way the counts
+// say how far verification got.
 struct VerifyReport {
   bool ok = true;
   std::string problem;
-  uint64_t events = 0;               // events checked
-  uint64_t streams = 0;              // distinct streams seen
+  Status error;                      // a storage error stopped verification
+  uint64_t events = 0;               // events checked (that agreed)
+  uint64_t streams = 0;              // distinct streams of those events
   uint64_t checkpoints = 0;          // stored checkpoints checked
-  TreeHead head;                     // the recomputed tree
+  bool read_all = false;             // every event was read and hashed, so `head` is known
+  TreeHead head;                     // the recomputed tree, once read_all
 };
 
 // Called now and then during long work with (done, total).
@@ -303,9 +308,9 @@ class EventLog {
   // Recomputes every leaf from the stored records and checks them against
   // the stored tree, every stored checkpoint's root and signature, and the
   // streams and ids indexes against the events. Reads without filling the
-  // cache. An error Status means verification could not run; a found
-  // disagreement is a report with ok == false.
-  Result<VerifyReport> Verify(const ProgressFn& progress = nullptr) const;
+  // cache. Always a report: a found disagreement, or a storage error that
+  // stopped it (VerifyReport::error), is a report with ok == false.
+  [[nodiscard]] VerifyReport Verify(const ProgressFn& progress = nullptr) const;
 
   // --- Projection state (replay/projection.h drives these) ---
   //

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/json.h"
+#include "tests/raw_store.h"
 #include "tests/test_util.h"
 #include "tests/tools/cli_runner.h"
 
@@ -241,6 +242,74 @@ TEST_CASE("stats describes the store and one stream", "[cli]") {
   CliResult none = store.Cli({"stats", "--stream", "customer-999"});
   CHECK(none.exit_code == 2);
   CHECK_THAT(none.err, Catch::Contains("customer-999 has no events"));
+}
+
+// The store's write-ahead log that holds the most.
+std::string LargestWal(const std::string& dir) {
+  std::string largest;
+  uintmax_t size = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() == ".log" && entry.file_size() > size) {
+      largest = entry.path().string();
+      size = entry.file_size();
+    }
+  }
+  REQUIRE(size > 0);
+  return largest;
+}
+
+TEST_CASE("stats on a store whose table file was deleted says the store is damaged and prints no figures",
+          "[cli][damage]") {
+  Store store;
+  REQUIRE(store.Cli({"append", EventJson(kId2)}).exit_code == 0);  // opening again flushed the first event
+  std::string events_table;
+  for (const testing::TableFile& f : testing::LiveTableFiles(store.dir)) {
+    if (f.family == "events") events_table = f.name;
+  }
+  REQUIRE(!events_table.empty());
+  REQUIRE(std::filesystem::remove(store.dir + "/" + events_table));
+
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"stats"}, {"stats", "--json"}}) {
+    CliResult r = store.Cli(args);
+    INFO(r.out);
+    CHECK(r.exit_code == 4);
+    CHECK(r.out.empty());
+    CHECK_THAT(r.err, Catch::Contains("the store at " + store.dir + " is damaged: its table file " + events_table +
+                                      " (events family) is missing"));
+    CHECK_THAT(r.err, Catch::Contains("restore it from a backup"));
+  }
+  CliResult read = store.Cli({"read-all"});
+  CHECK(read.exit_code == 4);
+  CHECK(read.out.empty());
+  CliResult append = store.Cli({"append", EventJson(kId3)});  // RocksDB's own open finds it too
+  CHECK(append.exit_code == 4);
+  CHECK_THAT(append.err, Catch::Contains("the store at " + store.dir + " is damaged"));
+  CHECK(store.Cli({"stats"}).exit_code == 4);  // the refused open changed nothing
+}
+
+TEST_CASE("stats on a store whose write-ahead log was cut short says the store is damaged and a writer changes nothing",
+          "[cli][damage]") {
+  Store store;
+  REQUIRE(store.Cli({"append", EventJson(kId2)}).exit_code == 0);
+  REQUIRE(store.Cli({"append", EventJson(kId3, "customer-7")}).exit_code == 0);
+  const std::string wal = LargestWal(store.dir);
+  const uintmax_t full = std::filesystem::file_size(wal);
+  std::filesystem::resize_file(wal, full / 2);
+  const std::string name = std::filesystem::path(wal).filename().string();
+  const std::string damaged = "the store at " + store.dir + " is damaged: its write-ahead log " + name +
+                              " is cut short to " + std::to_string(full / 2) + " bytes, but held " +
+                              std::to_string(full) + " bytes when the store was last closed";
+  CliResult stats = store.Cli({"stats", "--json"});
+  INFO(stats.out);
+  CHECK(stats.exit_code == 4);
+  CHECK(stats.out.empty());
+  CHECK_THAT(stats.err, Catch::Contains(damaged));
+  CliResult append = store.Cli({"append", EventJson(kId4)});
+  CHECK(append.exit_code == 4);
+  CHECK_THAT(append.err, Catch::Contains(damaged));
+  // RocksDB did not replay the short log and move on without the lost events.
+  CHECK(std::filesystem::file_size(wal) == full / 2);
+  CHECK(store.Cli({"stats"}).exit_code == 4);
 }
 
 TEST_CASE("tail follows appends made by another process", "[cli]") {

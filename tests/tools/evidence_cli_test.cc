@@ -5,6 +5,7 @@
 // Tampering goes through RocksDB directly, behind the log's back.
 #include <fcntl.h>
 #include <rocksdb/db.h>
+#include <rocksdb/sst_file_reader.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -380,6 +381,87 @@ TEST_CASE("verify exits 0 on an intact store and 5 naming the position once a re
   json::object o = ParseObject(bad_json.out);
   CHECK_FALSE(o.at("ok").as_bool());
   CHECK(Str(o, "problem").find("event at position 4:") != std::string::npos);
+  CHECK(o.at("error").is_null());  // a disagreement, not a storage error
+  // The counts are of what was checked before position 4; the whole tree was not recomputed.
+  CHECK(Num(o, "events") == 4);
+  CHECK(Num(o, "streams") == 2);
+  CHECK(Num(o, "checkpoints_checked") == 0);  // the one at 12 was not reached
+  CHECK(o.at("size").is_null());
+  CHECK(o.at("root").is_null());
+}
+
+// Reads the events table `file` key by key, as verify would, until RocksDB
+// finds a damaged block: how many keys it read.
+size_t ReadableKeys(const std::string& file) {
+  rocksdb::Options options;
+  rocksdb::SstFileReader reader(options);
+  REQUIRE(reader.Open(file).ok());
+  std::unique_ptr<rocksdb::Iterator> it(reader.NewIterator(rocksdb::ReadOptions()));
+  size_t n = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+  REQUIRE_FALSE(it->status().ok());
+  CHECK(it->status().IsCorruption());
+  return n;
+}
+
+TEST_CASE("verify --json prints one document with the counts so far and exits 4 when a table file is damaged",
+          "[cli][evidence][damage]") {
+  Store store;       // 12 events
+  store.Checkpoint();  // at 12; opening again put the 12 events in a table file
+  store.Add(60);
+  store.Checkpoint();  // at 72; the 60 events went to a second table file
+  std::vector<testing::TableFile> tables;
+  for (const testing::TableFile& f : testing::LiveTableFiles(store.dir)) {
+    if (f.family == "events") tables.push_back(f);
+  }
+  REQUIRE(tables.size() == 2);
+  const testing::TableFile& newer = tables[0].smallest_seqno > tables[1].smallest_seqno ? tables[0] : tables[1];
+  const std::string path = store.dir + "/" + newer.name;
+  REQUIRE(newer.size > 3 * 4096);  // several data blocks: damage the second
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(4096 + 1000);
+    f.write(std::string(64, '\x5a').data(), 64);
+    REQUIRE(f.good());
+  }
+  const size_t readable = ReadableKeys(path);
+  REQUIRE(readable > 0);
+  REQUIRE(readable < 60);
+
+  CliResult r = store.Cli({"verify", "--json"});
+  INFO(r.err);
+  CHECK(r.exit_code == 4);
+  CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 1);
+  json::object o = ParseObject(r.out);
+  CHECK_FALSE(o.at("ok").as_bool());
+  CHECK_THAT(Str(o, "error"), Catch::Contains("Corruption"));
+  CHECK_THAT(Str(o, "error"), Catch::Contains(newer.name));
+  CHECK(Str(o, "problem") == Str(o, "error"));
+  CHECK(Num(o, "events") == 12 + readable);  // every event RocksDB could still read was checked
+  CHECK(Num(o, "streams") == 2);
+  CHECK(Num(o, "checkpoints_checked") == 1);  // the one at 12; the one at 72 was not reached
+  CHECK(o.at("size").is_null());
+
+  CliResult text = store.Cli({"verify"});
+  CHECK(text.exit_code == 4);
+  CHECK_THAT(text.err, Catch::Contains("verification stopped after " + std::to_string(12 + readable) + " events"));
+}
+
+TEST_CASE("verify --json prints one document and exits 4 when the store cannot be opened", "[cli][evidence][damage]") {
+  Store store;
+  store.Checkpoint();  // the events are in table files now
+  for (const testing::TableFile& f : testing::LiveTableFiles(store.dir)) {
+    if (f.family == "merkle") REQUIRE(std::filesystem::remove(store.dir + "/" + f.name));
+  }
+  CliResult r = store.Cli({"verify", "--json"});
+  CHECK(r.exit_code == 4);
+  CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 1);
+  json::object o = ParseObject(r.out);
+  CHECK_FALSE(o.at("ok").as_bool());
+  CHECK_THAT(Str(o, "error"), Catch::Contains("is damaged: its table file"));
+  CHECK(Num(o, "events") == 0);  // nothing could be checked
+  CHECK(o.at("size").is_null());
+  CHECK(o.at("root").is_null());
 }
 
 TEST_CASE("verify --against accepts a kept checkpoint that the log has since grown from", "[cli][evidence]") {
