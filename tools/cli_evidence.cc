@@ -275,10 +275,34 @@ int RunBundle(const Globals& g, const std::string& stream, const std::string& fr
       !recorded.ok()) {
     return Fail(recorded);
   }
-  std::ofstream file(out, std::ios::binary | std::ios::trunc);
-  file << bundle->json;
-  file.close();
-  if (!file) return Fail(Status::IoError("cannot write " + out + ": " + std::strerror(errno)));
+  // Written beside `out` and checked from the disk as verify-bundle would
+  // check it, with the store's key; only a bundle that verifies takes `out`'s
+  // place, and a file that does not verify is removed.
+  const std::string written = out + ".tmp";
+  {
+    std::ofstream file(written, std::ios::binary | std::ios::trunc);
+    file << bundle->json;
+    file.close();
+    if (!file) {
+      std::remove(written.c_str());
+      return Fail(Status::IoError("cannot write " + written + ": " + std::strerror(errno)));
+    }
+  }
+  Result<std::string> reread = ReadFile(written);
+  const BundleVerdict check = reread.ok() ? VerifyBundle(*reread, (*log)->verifier()->ToString())
+                                          : BundleVerdict{false, reread.status().message()};
+  if (!check.ok) {
+    std::remove(written.c_str());
+    fmt::print(stderr, "custodian: the bundle of {} does not verify as written, so it was removed and {} was not "
+               "written: {}\nrun `custodian verify` to find what in the store disagrees\n", stream, out,
+               check.problem);
+    return kExitVerifyFailed;
+  }
+  if (std::rename(written.c_str(), out.c_str()) != 0) {
+    const std::string why = std::strerror(errno);
+    std::remove(written.c_str());
+    return Fail(Status::IoError("cannot write " + out + ": " + why));
+  }
   if (json) {
     fmt::print("{{\"file\":{},\"events\":{},\"summary\":{}}}\n", JsonQuote(out), bundle->events,
                JsonQuote(bundle->summary));
@@ -298,15 +322,27 @@ int RunVerifyBundle(const std::string& file, const std::string& key, bool json) 
     vkey = parsed->ToString();
   }
   BundleVerdict v = VerifyBundle(*text, vkey ? std::optional<std::string_view>(*vkey) : std::nullopt);
+  std::string unchecked = "[";
+  for (size_t i = 0; i < v.unchecked.size(); ++i) unchecked += (i ? "," : "") + JsonQuote(v.unchecked[i]);
+  unchecked += "]";
   if (json) {
-    fmt::print("{{\"ok\":{},\"stream\":{},\"events\":{},\"first_version\":{},\"last_version\":{},\"tree_size\":{},"
-               "\"root\":\"{}\",\"verifier_key\":{},\"key_from_bundle\":{},\"problem\":{}}}\n",
-               v.ok, JsonQuote(v.stream), v.events, v.first_version, v.last_version, v.tree_size, v.root_base64,
-               JsonQuote(v.verifier_key), v.key_from_bundle, v.ok ? "null" : JsonQuote(v.problem));
+    fmt::print("{{\"ok\":{},\"stream\":{},\"events\":{},\"first_version\":{},\"last_version\":{},\"from\":{},"
+               "\"to\":{},\"tree_size\":{},\"root\":\"{}\",\"verifier_key\":{},\"key_from_bundle\":{},"
+               "\"unchecked\":{},\"problem\":{}}}\n",
+               v.ok, JsonQuote(v.stream), v.events, v.first_version, v.last_version,
+               v.from.empty() ? "null" : JsonQuote(v.from), v.to.empty() ? "null" : JsonQuote(v.to), v.tree_size,
+               v.root_base64, JsonQuote(v.verifier_key), v.key_from_bundle, unchecked,
+               v.ok ? "null" : JsonQuote(v.problem));
   } else if (v.ok) {
-    fmt::print("bundle verified: {} events of {} (versions {} to {}) are in the log signed at size {} (root {}) by "
-               "{}\n",
-               v.events, v.stream, v.first_version, v.last_version, v.tree_size, v.root_base64, v.verifier_key);
+    fmt::print("bundle verified: {} events of {} (versions {} to {}, occurred {} to {}) are in the log signed at "
+               "size {} (root {}) by {}\n",
+               v.events, v.stream, v.first_version, v.last_version, v.from, v.to, v.tree_size, v.root_base64,
+               v.verifier_key);
+    if (!v.unchecked.empty()) {
+      fmt::print("note: a {} bundle: its {} are not checked (written by an older Custodian); only its events, "
+                 "proofs and checkpoint are\n",
+                 v.format, unchecked);
+    }
     if (v.key_from_bundle) {
       fmt::print("note: checked with the key inside the bundle; pass --key with the company's published key to "
                  "rule out a forged bundle\n");

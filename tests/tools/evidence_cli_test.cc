@@ -12,6 +12,7 @@
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "core/base64.h"
+#include "core/bundle.h"
 #include "core/canonical.h"
 #include "core/json.h"
 #include "core/merkle.h"
@@ -580,7 +582,8 @@ TEST_CASE("A bundle of a stream verifies offline with the published key", "[cli]
   CliResult r = f.Check(f.file, {"--key", f.vkey});
   INFO(r.err);
   CHECK(r.exit_code == 0);
-  CHECK(r.out.find("bundle verified: 6 events of customer-42 (versions 0 to 5)") != std::string::npos);
+  CHECK(r.out.find("bundle verified: 6 events of customer-42 (versions 0 to 5, occurred 2026-02-10T09:00:00Z to "
+                   "2026-02-20T09:00:00Z)") != std::string::npos);
   CHECK(r.out.find("checked with the key inside the bundle") == std::string::npos);
 
   CliResult j = f.Check(f.file, {"--key", f.store.dir + "/log.vkey", "--json"});
@@ -591,6 +594,9 @@ TEST_CASE("A bundle of a stream verifies offline with the published key", "[cli]
   CHECK(Num(o, "events") == 6);
   CHECK(Num(o, "first_version") == 0);
   CHECK(Num(o, "last_version") == 5);
+  CHECK(Str(o, "from") == "2026-02-10T09:00:00Z");
+  CHECK(Str(o, "to") == "2026-02-20T09:00:00Z");
+  CHECK(o.at("unchecked").as_array().empty());
   CHECK(Num(o, "tree_size") == 13);  // bundle signed a checkpoint of the whole log: 12 events and staff-900 joining
   CHECK(Str(o, "verifier_key") == f.vkey);
   CHECK_FALSE(o.at("key_from_bundle").as_bool());
@@ -650,7 +656,90 @@ TEST_CASE("verify-bundle detects the first event removed from a bundle of the wh
   WriteFile(path, text);
   CliResult r = f.Check(path, {"--key", f.vkey});
   CHECK(r.exit_code == 5);
-  CHECK(r.err.find("starts at version 1: events are missing from the start") != std::string::npos);
+  CHECK_THAT(r.err, Catch::Contains("the bundle's \"from\" is \"2026-02-10T09:00:00Z\" but its events occurred from "
+                                    "2026-02-12T09:00:00Z"));
+
+  // A format 1 bundle claimed the whole stream with a null "from", and still must start at version 0.
+  const size_t format = text.find(kBundleFormat);
+  REQUIRE(format != std::string::npos);
+  text.replace(format, std::strlen(kBundleFormat), kBundleFormatV1);
+  const size_t from = text.find("\"from\":\"2026-02-10T09:00:00Z\"");
+  REQUIRE(from != std::string::npos);
+  text.replace(from, std::strlen("\"from\":\"2026-02-10T09:00:00Z\""), "\"from\":null");
+  WriteFile(path, text);
+  CliResult v1 = f.Check(path, {"--key", f.vkey});
+  CHECK(v1.exit_code == 5);
+  CHECK_THAT(v1.err, Catch::Contains("starts at version 1: events are missing from the start"));
+}
+
+TEST_CASE("verify-bundle refuses a bundle whose summary, from or to was edited and names the field",
+          "[cli][evidence]") {
+  BundleFixture f;
+  struct Edit {
+    std::string field, from, to;
+  };
+  const std::vector<Edit> edits = {
+      {"from", R"("from":"2026-02-10T09:00:00Z")", R"("from":"2026-01-01T00:00:00Z")"},  // claims an empty January
+      {"from", R"("from":"2026-02-10T09:00:00Z")", R"("from":null)"},
+      {"to", R"("to":"2026-02-20T09:00:00Z")", R"("to":"2026-12-31T00:00:00Z")"},
+      {"to", R"("to":"2026-02-20T09:00:00Z")", R"("to":"2026-02-20T09:00:01Z")"},
+      {"summary", "Evidence bundle for customer-42: 6 events", "Evidence bundle for customer-42: 60 events"},
+      {"summary", "which occurred between 2026-02-10T09:00:00Z", "which occurred between 2025-02-10T09:00:00Z"},
+      {"summary", "not the one inside the file.", "not the one inside the file. Nothing was left out."},
+  };
+  for (const Edit& e : edits) {
+    INFO(e.to);
+    const std::string edited = f.Edited(e.from, e.to);
+    CliResult r = f.Check(edited, {"--key", f.vkey});
+    CHECK(r.exit_code == 5);
+    CHECK_THAT(r.err, Catch::Contains("BUNDLE VERIFICATION FAILED: the bundle's \"" + e.field + "\""));
+    json::object o = ParseObject(f.Check(edited, {"--key", f.vkey, "--json"}).out);
+    CHECK_FALSE(o.at("ok").as_bool());
+    CHECK_THAT(Str(o, "problem"), Catch::Contains("the bundle's \"" + e.field + "\""));
+  }
+  // The same instant written otherwise is the same statement.
+  CHECK(f.Check(f.Edited(R"("to":"2026-02-20T09:00:00Z")", R"("to":"2026-02-20T10:00:00+01:00")"), {"--key", f.vkey})
+            .exit_code == 0);
+}
+
+TEST_CASE("verify-bundle still verifies a format 1 bundle and says its summary, from and to were not checked",
+          "[cli][evidence]") {
+  BundleFixture f;
+  const std::string v1 =
+      f.Edited(std::string("\"format\":\"") + kBundleFormat, std::string("\"format\":\"") + kBundleFormatV1);
+  CliResult r = f.Check(v1, {"--key", f.vkey});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("its [\"summary\",\"from\",\"to\"] are not checked"));
+  json::object o = ParseObject(f.Check(v1, {"--key", f.vkey, "--json"}).out);
+  CHECK(json::serialize(o.at("unchecked")) == R"(["summary","from","to"])");
+}
+
+TEST_CASE("bundle checks the file it wrote and removes it when it does not verify", "[cli][evidence]") {
+  Store store;
+  store.JoinReader();
+  {
+    RawStore raw(store.dir);
+    std::string record = raw.Get(keys::kEventsFamily, keys::EventKey(Position(4)));
+    const size_t at = record.find("visit 4");
+    REQUIRE(at != std::string::npos);
+    record[at + 6] = '5';  // changed behind the log's back: the stored tree still has the old leaf
+    raw.Put(keys::kEventsFamily, keys::EventKey(Position(4)), record);
+  }
+  const std::string file = store.tmp.Sub("customer-42.json");
+  CliResult r = store.Cli({"bundle", "--stream", "customer-42", "--out", file});
+  CHECK(r.exit_code == 5);
+  CHECK_THAT(r.err, Catch::Contains("the bundle of customer-42 does not verify as written, so it was removed"));
+  CHECK_THAT(r.err, Catch::Contains("event at position 4"));
+  CHECK(r.out.empty());
+  CHECK_FALSE(std::filesystem::exists(file));
+  CHECK_FALSE(std::filesystem::exists(file + ".tmp"));
+
+  // Another stream's events are intact: its bundle is written and verifies.
+  CliResult other = store.Cli({"bundle", "--stream", "customer-7", "--out", file});
+  INFO(other.err);
+  CHECK(other.exit_code == 0);
+  CHECK(RunCli(store.tmp, "", {"verify-bundle", file, "--key", store.VerifierKey()}).exit_code == 0);
 }
 
 TEST_CASE("verify-bundle refuses a bundle checked with another key, even one with the same name",
@@ -698,6 +787,8 @@ TEST_CASE("bundle --from and --to keep only the events that occurred in the wind
   CHECK(Num(o, "events") == 2);
   CHECK(Num(o, "first_version") == 2);
   CHECK(Num(o, "last_version") == 3);
+  CHECK(Str(o, "from") == "2026-02-14T09:00:00Z");  // when its events occurred, not the window asked for
+  CHECK(Str(o, "to") == "2026-02-16T09:00:00Z");
 
   CliResult empty = store.Cli({"bundle", "--stream", "customer-42", "--from", "2026-03-01T00:00:00Z", "--out", file});
   CHECK(empty.exit_code == 2);
