@@ -75,8 +75,12 @@ Status EventLog::OpenDb() {
         store_files::WriteFileDurably(fs::path(dir_) / keys::kMarkerFile, store_files::MarkerContents()));
   } else {
     // Damage that RocksDB would pass over, or word in its own terms.
+    CUSTODIAN_RETURN_IF_ERROR(store_files::CheckManifest(dir_));
     CUSTODIAN_RETURN_IF_ERROR(store_files::CheckCleanClose(dir_));
-    if (!read_only) CUSTODIAN_RETURN_IF_ERROR(store_files::ForgetCleanClose(dir_));
+    if (!read_only) {
+      CUSTODIAN_RETURN_IF_ERROR(store_files::CheckWritable(dir_));
+      CUSTODIAN_RETURN_IF_ERROR(store_files::ForgetCleanClose(dir_));
+    }
   }
 
   rocksdb::DBOptions db_options = StoreDbOptions();
@@ -113,6 +117,11 @@ Status EventLog::OpenDb() {
       return Status::FailedPrecondition("the store at " + dir_ +
                                         " is in use by another process that writes to it; stop that process "
                                         "(or use a read-only command) and try again");
+    }
+    for (const char* why : {"Permission denied", "Read-only file system"}) {
+      if (!read_only && s.ToString().find(why) != std::string::npos) {
+        return store_files::NotWritable(dir_, "RocksDB: " + s.ToString());
+      }
     }
     if (s.IsCorruption() || s.ToString().find("No such file or directory") != std::string::npos) {
       return Status::Corruption("the store at " + dir_ + " is damaged: a file it needs is missing or unreadable (" +

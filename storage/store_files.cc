@@ -170,6 +170,23 @@ int64_t FileSize(const fs::path& path) {
 
 }  // namespace
 
+Status CheckManifest(const fs::path& dir) {
+  // A writer may switch to a new MANIFEST (and delete the old one) meanwhile:
+  // a missing one counts only if CURRENT still names it afterwards.
+  std::string manifest = CurrentManifest(dir);
+  for (int attempt = 0; attempt < 3 && !manifest.empty(); ++attempt) {
+    if (FileSize(dir / manifest) >= 0) return Status::Ok();
+    const std::string again = CurrentManifest(dir);
+    if (again == manifest) {
+      return Status::Corruption(Damaged(dir, "its MANIFEST (" + manifest + ", the list of its table files that " +
+                                                 "CURRENT names) is missing") +
+                                " (nothing was changed)");
+    }
+    manifest = again;
+  }
+  return Status::Ok();
+}
+
 // CUSTODIAN-CLOSED, plain text (docs/event-format.md, "Store directory"):
 //   Custodian clean close, format 1
 //   manifest <MANIFEST file name> <size>
@@ -225,6 +242,18 @@ Status CheckCleanClose(const fs::path& dir) {
                               " (nothing was changed)");
   }
   return Status::Ok();
+}
+
+Status CheckWritable(const fs::path& dir) {
+  if (::access(dir.c_str(), W_OK) == 0 || (errno != EACCES && errno != EROFS && errno != EPERM)) return Status::Ok();
+  return NotWritable(dir, std::strerror(errno));
+}
+
+Status NotWritable(const fs::path& dir, const std::string& why) {
+  return Status::IoError("the store directory " + dir.string() + " is not writable (" + why +
+                         "), so commands that write cannot open it; commands that only read still work (read, "
+                         "read-all, tail, stats, verify, prove, key show, checkpoint --list). Make it writable "
+                         "(or run as its owner) to write, or to show customer data, whose every read is recorded");
 }
 
 Status ForgetCleanClose(const fs::path& dir) {

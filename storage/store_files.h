@@ -46,7 +46,16 @@ Result<std::optional<note::VerifierKey>> ReadVerifierKeyFile(const std::filesyst
 Result<note::SigningKey> ReadSigningKeyFile(const std::filesystem::path& dir,
                                             const std::optional<note::VerifierKey>& published);
 
+// A read-write open needs the directory writable: IoError (NotWritable)
+// when the user may not write there or the file system is read-only.
+Status CheckWritable(const std::filesystem::path& dir);
+// What to say when writing in `dir` was refused (`why`: the system's reason).
+Status NotWritable(const std::filesystem::path& dir, const std::string& why);
+
 // --- Damage (Corruption, naming the file and saying to restore a backup) ---
+
+// CURRENT names a MANIFEST that exists. A store without CURRENT passes.
+Status CheckManifest(const std::filesystem::path& dir);
 
 // The clean-close record (kCleanCloseFile): when a read-write log closes
 // after its last write, the MANIFEST it leaves, the size of each

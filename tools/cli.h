@@ -93,8 +93,14 @@ void PrintEvent(const Event& e, bool json);
 bool Interrupted();
 void InstallSignalHandlers();
 
+// "<host>/custodian": a name for a new log until the company chooses one.
+std::string DefaultOrigin();
+
 // The event log (cli_log.cc).
-int RunInit(const Globals& g, const std::string& origin, bool json);
+// Creates a store with `origin` (DefaultOrigin() when not given). On an
+// existing store it changes nothing: exit 0, unless `origin` was given and
+// is not the store's (exit 2, naming both).
+int RunInit(const Globals& g, const std::optional<std::string>& origin, bool json);
 int RunAppend(const Globals& g, const std::string& json_arg, const std::string& expected_text, bool json);
 int RunImport(const Globals& g, const std::string& file, bool skip_invalid, size_t batch_size, bool json);
 int RunRead(const Globals& g, const std::string& stream, uint64_t from, bool backwards, uint64_t limit, bool json);

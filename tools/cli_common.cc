@@ -1,4 +1,5 @@
 #include <fmt/core.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <charconv>
@@ -17,6 +18,16 @@
 #include "tools/cli.h"
 
 namespace custodian::cli {
+
+std::string DefaultOrigin() {
+  char host[256] = {0};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == 0) return "custodian.local/log";
+  std::string name(host);
+  for (char& c : name) {
+    if (c <= ' ' || c == '+') c = '-';
+  }
+  return name + "/custodian";
+}
 
 int ExitCodeFor(const Status& s) {
   switch (s.code()) {

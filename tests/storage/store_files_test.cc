@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -90,6 +91,21 @@ TEST_CASE("Open refuses a store whose table file is missing or changed in size a
     Status s = OpenRefusal(store.dir, mode);
     CHECK(s.code() == StatusCode::kCorruption);
     CHECK_THAT(s.message(), Catch::Contains("its table file " + events->name + " (events family) is missing"));
+  }
+}
+
+TEST_CASE("Open refuses a store whose MANIFEST is missing, saying so", "[store_files][damage]") {
+  ClosedStore store;
+  std::ifstream current(store.dir + "/CURRENT");
+  std::string manifest;
+  std::getline(current, manifest);
+  REQUIRE(manifest.starts_with("MANIFEST-"));
+  fs::remove(store.dir + "/" + manifest);
+  for (auto mode : {EventLogOptions::Mode::kReadOnly, EventLogOptions::Mode::kReadWrite}) {
+    Status s = OpenRefusal(store.dir, mode);
+    CHECK(s.code() == StatusCode::kCorruption);
+    CHECK_THAT(s.message(), Catch::Contains("the store at " + store.dir + " is damaged: its MANIFEST (" + manifest));
+    CHECK_THAT(s.message(), Catch::Contains("is missing; restore it from a backup"));
   }
 }
 

@@ -312,6 +312,113 @@ TEST_CASE("stats on a store whose write-ahead log was cut short says the store i
   CHECK(store.Cli({"stats"}).exit_code == 4);
 }
 
+TEST_CASE("a store whose MANIFEST was deleted is named damaged, with the file and what to do", "[cli][damage]") {
+  Store store;
+  std::ifstream current(store.dir + "/CURRENT");
+  std::string manifest;
+  std::getline(current, manifest);
+  REQUIRE(manifest.starts_with("MANIFEST-"));
+  REQUIRE(std::filesystem::remove(store.dir + "/" + manifest));
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"stats"}, {"read-all"}, {"append", EventJson(kId2)}, {"verify"}}) {
+    CliResult r = store.Cli(args);
+    INFO(args.front());
+    CHECK(r.exit_code == 4);
+    CHECK_THAT(r.err, Catch::Contains("the store at " + store.dir + " is damaged: its MANIFEST (" + manifest +
+                                      ", the list of its table files that CURRENT names) is missing; restore it "
+                                      "from a backup"));
+    CHECK_THAT(r.err, !Catch::Contains("primary may have switched"));
+  }
+}
+
+TEST_CASE("a store in a directory that is not writable refuses writers clearly and still serves reads",
+          "[cli][damage]") {
+  Store store;
+  const std::string before = store.Everything();
+  // The command runs as an unprivileged user when this is root, for whom no mode makes a directory read-only.
+  std::filesystem::permissions(store.tmp.path(), std::filesystem::perms::owner_all |
+                                                     std::filesystem::perms::group_read |
+                                                     std::filesystem::perms::group_exec |
+                                                     std::filesystem::perms::others_read |
+                                                     std::filesystem::perms::others_exec);
+  for (const auto& entry : std::filesystem::directory_iterator(store.dir)) {
+    if (entry.path().filename() != "log.key") {
+      std::filesystem::permissions(entry.path(),
+                                   std::filesystem::perms::others_read | std::filesystem::perms::group_read,
+                                   std::filesystem::perm_options::add);
+    }
+  }
+  std::filesystem::permissions(store.dir, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec |
+                                              std::filesystem::perms::group_read | std::filesystem::perms::group_exec |
+                                              std::filesystem::perms::others_read |
+                                              std::filesystem::perms::others_exec);
+  auto as_reader = [&](std::vector<std::string> args) {
+    return RunCli(store.tmp, store.dir, std::move(args), "", testing::RunAs::kUnprivileged);
+  };
+  CliResult append = as_reader({"append", EventJson(kId2)});
+  CHECK(append.exit_code == 4);
+  CHECK_THAT(append.err, Catch::Contains("the store directory " + store.dir + " is not writable ("));
+  CHECK_THAT(append.err, Catch::Contains("commands that only read still work"));
+  CHECK_THAT(append.err, !Catch::Contains("rename"));
+  CliResult stats = as_reader({"stats", "--json"});
+  INFO(stats.err);
+  CHECK(stats.exit_code == 0);
+  CHECK_THAT(stats.out, Catch::Contains(R"("events":1,)"));
+  CliResult read = as_reader({"read-all", "--json"});
+  CHECK(read.exit_code == 0);
+  CHECK(read.out == before);
+  std::filesystem::permissions(store.dir, std::filesystem::perms::owner_write, std::filesystem::perm_options::add);
+  CHECK(store.Everything() == before);
+}
+
+TEST_CASE("init --origin on an existing store of another origin is refused naming both and the same origin is fine",
+          "[cli]") {
+  TempDir tmp;
+  const std::string dir = tmp.Sub("store");
+  REQUIRE(RunCli(tmp, dir, {"init", "--origin", "crm.example.com/audit"}).exit_code == 0);
+  const std::string vkey = Slurp(dir + "/log.vkey");
+  CliResult other = RunCli(tmp, dir, {"init", "--origin", "crm.example.org/other"});
+  CHECK(other.exit_code == 2);
+  CHECK_THAT(other.err, Catch::Contains("a Custodian store already exists at " + dir +
+                                        " with origin crm.example.com/audit, not crm.example.org/other; nothing "
+                                        "changed"));
+  CHECK(Slurp(dir + "/log.vkey") == vkey);
+  CliResult same = RunCli(tmp, dir, {"init", "--origin", "crm.example.com/audit"});
+  CHECK(same.exit_code == 0);
+  CHECK_THAT(same.out, Catch::Contains("already exists"));
+  CHECK(RunCli(tmp, dir, {"init"}).exit_code == 0);  // no --origin: nothing asked that the store contradicts
+  CHECK(Slurp(dir + "/log.vkey") == vkey);
+}
+
+TEST_CASE("negative counts, positions and days are usage errors that name the option", "[cli]") {
+  Store store;
+  struct Case {
+    std::vector<std::string> args;
+    std::string option, value;
+  };
+  const std::vector<Case> cases = {
+      {{"read", "customer-42", "--limit", "-1"}, "--limit", "-1"},
+      {{"read", "customer-42", "--from", "-3"}, "--from", "-3"},
+      {{"read-all", "--from", "-5"}, "--from", "-5"},
+      {{"read-all", "--limit", "-1"}, "--limit", "-1"},
+      {{"tail", "--count", "-1"}, "--count", "-1"},
+      {{"tail", "--from", "-2"}, "--from", "-2"},
+      {{"prove", "inclusion", "--position", "-1"}, "--position", "-1"},
+      {{"prove", "consistency", "--from", "-1"}, "--from", "-1"},
+      {{"--as", "staff-3", "silent", "--days", "-5"}, "--days", "-5"},
+      {{"read-all", "--limit", "ten"}, "--limit", "ten"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.args.front() << " " << c.option << " " << c.value);
+    CliResult r = store.Cli(c.args);
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.empty());
+    CHECK_THAT(r.err, Catch::Contains(c.option + ": \"" + c.value + "\" is not a whole number of 0 or more"));
+    CHECK(r.err.size() < 200);
+  }
+  CHECK(store.Cli({"read-all", "--from", "0", "--limit", "0"}).exit_code == 0);
+}
+
 TEST_CASE("tail follows appends made by another process", "[cli]") {
   Store store;
   // The tail runs in a child process while this process appends through the CLI.
