@@ -1,7 +1,9 @@
 #include "core/bundle.h"
 
 #include <boost/json.hpp>
+#include <fmt/core.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/base64.h"
@@ -26,7 +28,26 @@ std::string StringField(const json::object& o, std::string_view name) {
   return v && v->is_string() ? std::string(v->get_string()) : std::string();
 }
 
+// Where two texts first differ, with a little of each from there.
+std::string FirstDifference(std::string_view found, std::string_view expected) {
+  size_t at = 0;
+  while (at < found.size() && at < expected.size() && found[at] == expected[at]) ++at;
+  return "from character " + std::to_string(at + 1) + " it says \"" + std::string(found.substr(at, 60)) +
+         "\" where the verified contents give \"" + std::string(expected.substr(at, 60)) + "\"";
+}
+
 }  // namespace
+
+std::string BundleSummary(const BundleFacts& f) {
+  return fmt::format(
+      "Evidence bundle for {}: {} events (stream versions {} to {}, log positions {} to {}), which occurred "
+      "between {} and {}. Each event carries a Merkle inclusion proof against the signed checkpoint of the log "
+      "{} at size {} (root {}), signed with the key {}. Check it offline with: custodian verify-bundle FILE "
+      "--key '{}' — using the key published by the company, not the one inside the file.",
+      f.stream, f.events, f.first_version, f.last_version, f.first_position, f.last_position,
+      FormatRfc3339(f.from), FormatRfc3339(f.to), f.origin, f.tree_size, Base64Encode(merkle::ToBytes(f.root)),
+      f.verifier_key, f.verifier_key);
+}
 
 BundleVerdict VerifyBundle(std::string_view bundle, std::optional<std::string_view> verifier_key) {
   BundleVerdict verdict;
@@ -39,9 +60,11 @@ BundleVerdict VerifyBundle(std::string_view bundle, std::optional<std::string_vi
   json::value root = json::parse(bundle, ec);
   if (ec || !root.is_object()) return fail("the file is not a JSON evidence bundle (" + ec.message() + ")");
   const json::object& b = root.get_object();
-  if (StringField(b, "format") != kBundleFormat) {
-    return fail("the file is not a Custodian evidence bundle (format \"" + StringField(b, "format") +
-                "\", expected " + kBundleFormat + ")");
+  verdict.format = StringField(b, "format");
+  const bool v1 = verdict.format == kBundleFormatV1;
+  if (verdict.format != kBundleFormat && !v1) {
+    return fail("the file is not a Custodian evidence bundle (format \"" + verdict.format + "\", expected " +
+                kBundleFormat + ")");
   }
   verdict.stream = StringField(b, "stream");
 
@@ -72,6 +95,7 @@ BundleVerdict VerifyBundle(std::string_view bundle, std::optional<std::string_vi
       JsonArrayItems(JsonMemberText(*compact, "events").value_or("[]"));
   if (event_texts.size() != events->get_array().size()) return fail("the bundle's events do not read back");
   std::optional<uint64_t> previous_version;
+  BundleFacts facts;
   for (const json::value& item : events->get_array()) {
     const size_t n = verdict.events + 1;
     const std::string where = "event #" + std::to_string(n);
@@ -100,8 +124,15 @@ BundleVerdict VerifyBundle(std::string_view bundle, std::optional<std::string_vi
       return fail(at + " is version " + std::to_string(e.version.value()) + " after version " +
                   std::to_string(*previous_version) + ": events of the stream are missing from the bundle");
     }
-    if (!previous_version) verdict.first_version = e.version.value();
+    if (!previous_version) {
+      verdict.first_version = e.version.value();
+      facts.first_position = e.position.value();
+      facts.from = facts.to = e.occurred_at;
+    }
     previous_version = e.version.value();
+    facts.last_position = e.position.value();
+    facts.from = std::min(facts.from, e.occurred_at);
+    facts.to = std::max(facts.to, e.occurred_at);
 
     Result<std::string> personal = Base64Decode(StringField(entry, "personal_sha256"));
     if (!personal.ok() || personal->size() != 32) return fail(at + ": personal_sha256 is not a base64 SHA-256");
@@ -127,10 +158,48 @@ BundleVerdict VerifyBundle(std::string_view bundle, std::optional<std::string_vi
     ++verdict.events;
   }
   verdict.last_version = *previous_version;
+  verdict.from = FormatRfc3339(facts.from);
+  verdict.to = FormatRfc3339(facts.to);
   const json::value* from = Field(b, "from");
-  if ((from == nullptr || from->is_null()) && verdict.first_version != 0) {
-    return fail("the bundle claims the whole of " + verdict.stream + " but starts at version " +
-                std::to_string(verdict.first_version) + ": events are missing from the start");
+  if (v1) {
+    // Format 1 stated the window asked for, which the events cannot confirm.
+    if ((from == nullptr || from->is_null()) && verdict.first_version != 0) {
+      return fail("the bundle claims the whole of " + verdict.stream + " but starts at version " +
+                  std::to_string(verdict.first_version) + ": events are missing from the start");
+    }
+    verdict.unchecked = {"summary", "from", "to"};
+    verdict.ok = true;
+    return verdict;
+  }
+
+  // What the file states besides the events, derived again from them.
+  for (auto [name, derived] : {std::pair<const char*, Timestamp>{"from", facts.from}, {"to", facts.to}}) {
+    const json::value* stated = Field(b, name);
+    const std::string shown = stated == nullptr ? "missing" : json::serialize(*stated);
+    Result<Timestamp> t = stated != nullptr && stated->is_string() ? ParseRfc3339(stated->get_string())
+                                                                    : Result<Timestamp>(Status::InvalidArgument(""));
+    if (!t.ok() || *t != derived) {
+      return fail(std::string("the bundle's \"") + name + "\" is " + shown + " but its events occurred " +
+                  (name == std::string("from") ? "from " : "up to ") + FormatRfc3339(derived) +
+                  " (the " + (name == std::string("from") ? "earliest" : "latest") +
+                  " occurred_at of its verified events): the field was altered");
+    }
+  }
+  facts.stream = verdict.stream;
+  facts.events = verdict.events;
+  facts.first_version = verdict.first_version;
+  facts.last_version = verdict.last_version;
+  facts.origin = checkpoint->origin;
+  facts.tree_size = checkpoint->size;
+  facts.root = checkpoint->root;
+  facts.verifier_key = key->ToString();
+  const std::string expected = BundleSummary(facts);
+  const json::value* summary = Field(b, "summary");
+  if (summary == nullptr || !summary->is_string() || summary->get_string() != expected) {
+    const std::string found = summary != nullptr && summary->is_string() ? std::string(summary->get_string()) : "";
+    return fail("the bundle's \"summary\" does not say what its verified events and checkpoint say: " +
+                (summary == nullptr || !summary->is_string() ? std::string("it is missing or not a string")
+                                                             : FirstDifference(found, expected)));
   }
   verdict.ok = true;
   return verdict;

@@ -2,9 +2,11 @@
 //
 // A bundle is one JSON document written by replay/evidence.h:
 //
-//   {"format": "custodian-evidence/1",
-//    "summary": "<human-readable description>",
-//    "stream": "customer-42", "from": <RFC 3339 or null>, "to": <... or null>,
+//   {"format": "custodian-evidence/2",
+//    "summary": "<human-readable description: BundleSummary of its facts>",
+//    "stream": "customer-42",
+//    "from": "<RFC 3339: when the earliest of its events occurred>",
+//    "to": "<RFC 3339: when the latest of its events occurred>",
 //    "verifier_key": "<origin>+<key id>+<base64 key>",
 //    "checkpoint": "<C2SP signed checkpoint note>",
 //    "events": [{"event": <the event's JSON form with position, version and
@@ -15,29 +17,61 @@
 // Verification needs no store: it recomputes each event's leaf hash from its
 // fields (core/canonical.h), checks its inclusion proof against the signed
 // checkpoint's root, the checkpoint's signature against the verifier key, and
-// that the events are consecutive versions of the one stream.
+// that the events are consecutive versions of the one stream. Then every
+// other statement the file makes is derived again from what was verified:
+// "from" and "to" from the events' times, "summary" with BundleSummary; a
+// stated value that differs fails verification, naming the field.
+//
+// Format 1 (custodian-evidence/1) bundles, written before 2026-12, state
+// "from" and "to" as the time window asked for (null: none) and a summary
+// that was not checked. They still verify as they did (a null "from" must
+// start at version 0); the verdict lists those fields as unchecked.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "core/sha256.h"
 #include "core/status.h"
+#include "core/types.h"
 
 namespace custodian {
 
-inline constexpr char kBundleFormat[] = "custodian-evidence/1";
+inline constexpr char kBundleFormat[] = "custodian-evidence/2";
+inline constexpr char kBundleFormatV1[] = "custodian-evidence/1";
+
+// What a bundle's events and checkpoint establish; its summary says exactly this.
+struct BundleFacts {
+  std::string stream;
+  uint64_t events = 0;
+  uint64_t first_version = 0, last_version = 0;
+  uint64_t first_position = 0, last_position = 0;
+  Timestamp from, to;  // earliest and latest occurred_at of the events
+  std::string origin;  // the checkpoint's
+  uint64_t tree_size = 0;
+  Hash256 root{};
+  std::string verifier_key;  // the key that signed the checkpoint
+};
+
+// The "summary" of a bundle with these facts: the builder writes it, the
+// verifier derives it again and compares.
+std::string BundleSummary(const BundleFacts& facts);
 
 struct BundleVerdict {
   bool ok = false;
-  std::string problem;       // when !ok: which event fails and why
+  std::string problem;       // when !ok: which event or field fails and why
   std::string stream;
   uint64_t events = 0;
   uint64_t first_version = 0, last_version = 0;
   uint64_t tree_size = 0;    // of the signed checkpoint
   std::string root_base64;
+  std::string from, to;      // RFC 3339, derived from the events' times
   std::string verifier_key;  // the key the checkpoint was checked with
   bool key_from_bundle = false;  // true when no key was given: trust it only if it matches the published one
+  std::string format;        // as the bundle states it
+  std::vector<std::string> unchecked;  // fields stated but not checked (format 1: summary, from, to)
 };
 
 // Checks `bundle`. With `verifier_key` the checkpoint must be signed by that

@@ -72,7 +72,10 @@ std::vector<std::string_view> Split(std::string_view s, char sep, size_t max_par
   return parts;
 }
 
-bool Ed25519Verify(const std::string& public_key, std::string_view message, std::string_view signature) {
+}  // namespace
+
+bool Ed25519Verify(std::string_view public_key, std::string_view message, std::string_view signature) {
+  if (public_key.size() != kEd25519PublicKeyBytes || signature.size() != kEd25519SignatureBytes) return false;
   PkeyPtr pkey(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr,
                                            reinterpret_cast<const unsigned char*>(public_key.data()),
                                            public_key.size()));
@@ -81,8 +84,6 @@ bool Ed25519Verify(const std::string& public_key, std::string_view message, std:
   return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
                           reinterpret_cast<const unsigned char*>(message.data()), message.size()) == 1;
 }
-
-}  // namespace
 
 uint32_t KeyId(std::string_view name, std::string_view public_key) {
   std::string buf(name);

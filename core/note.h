@@ -26,6 +26,17 @@ namespace custodian::note {
 
 uint32_t KeyId(std::string_view name, std::string_view public_key);
 
+inline constexpr size_t kEd25519PublicKeyBytes = 32;
+inline constexpr size_t kEd25519SignatureBytes = 64;
+
+// Whether `signature` is a valid Ed25519 signature (RFC 8032, 5.1.7) of
+// `message` by `public_key`. Anything but a 32-byte key and a 64-byte
+// signature is refused before OpenSSL sees it; OpenSSL (3.0) refuses
+// S >= L, so a signature cannot be made into a second valid one
+// (malleability). tests/core/note_test.cc runs every Wycheproof Ed25519
+// vector through it. VerifierKey::Open checks each signature with it.
+bool Ed25519Verify(std::string_view public_key, std::string_view message, std::string_view signature);
+
 class VerifierKey {
  public:
   // Parses "<name>+<hex id>+<base64(0x01 ‖ key)>"; checks the id matches.

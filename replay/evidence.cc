@@ -1,6 +1,6 @@
 #include "replay/evidence.h"
 
-#include <fmt/core.h>
+#include <algorithm>
 
 #include "core/base64.h"
 #include "core/bundle.h"
@@ -76,24 +76,33 @@ Result<Bundle> BuildEvidenceBundle(EventLog& log, const BundleRequest& request) 
   if (!checkpoint.ok()) return checkpoint.status();
   const auto& [signed_note, cp] = *checkpoint;
 
+  BundleFacts facts;
+  facts.stream = request.stream;
+  facts.events = events.size();
+  facts.first_version = events.front().version.value();
+  facts.last_version = events.back().version.value();
+  facts.first_position = events.front().position.value();
+  facts.last_position = events.back().position.value();
+  facts.from = facts.to = events.front().occurred_at;
+  for (const Event& e : events) {
+    facts.from = std::min(facts.from, e.occurred_at);
+    facts.to = std::max(facts.to, e.occurred_at);
+  }
+  facts.origin = cp.origin;
+  facts.tree_size = cp.size;
+  facts.root = cp.root;
+  facts.verifier_key = log.verifier()->ToString();
+
   Bundle bundle;
   bundle.events = events.size();
-  bundle.summary = fmt::format(
-      "Evidence bundle for {}: {} events (stream versions {} to {}, log positions {} to {}), which occurred "
-      "between {} and {}. Each event carries a Merkle inclusion proof against the signed checkpoint of the log "
-      "{} at size {} (root {}), signed with the key {}. Check it offline with: custodian verify-bundle FILE "
-      "--key '{}' — using the key published by the company, not the one inside the file.",
-      request.stream, events.size(), events.front().version.value(), events.back().version.value(),
-      events.front().position.value(), events.back().position.value(), FormatRfc3339(events.front().occurred_at),
-      FormatRfc3339(events.back().occurred_at), cp.origin, cp.size, B64(cp.root), log.verifier()->ToString(),
-      log.verifier()->ToString());
+  bundle.summary = BundleSummary(facts);
 
   std::string out;
   out += "{\"format\":\"" + std::string(kBundleFormat) + "\",\n";
   out += "\"summary\":" + JsonQuote(bundle.summary) + ",\n";
   out += "\"stream\":" + JsonQuote(request.stream) + ",\n";
-  out += "\"from\":" + (request.from ? "\"" + FormatRfc3339(*request.from) + "\"" : std::string("null")) + ",\n";
-  out += "\"to\":" + (request.to ? "\"" + FormatRfc3339(*request.to) + "\"" : std::string("null")) + ",\n";
+  out += "\"from\":\"" + FormatRfc3339(facts.from) + "\",\n";
+  out += "\"to\":\"" + FormatRfc3339(facts.to) + "\",\n";
   out += "\"verifier_key\":" + JsonQuote(log.verifier()->ToString()) + ",\n";
   out += "\"checkpoint\":" + JsonQuote(signed_note) + ",\n";
   out += "\"events\":[\n";

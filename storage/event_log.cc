@@ -3,6 +3,7 @@
 #include "storage/event_log.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <rocksdb/cache.h>
@@ -17,6 +18,7 @@
 #include "storage/id_index.h"
 #include "storage/keys.h"
 #include "storage/merkle_tree.h"
+#include "storage/store_files.h"
 #include "storage/tuning.h"
 
 namespace fs = std::filesystem;
@@ -40,101 +42,11 @@ std::string ExpectedVersion::ToString() const {
   return "?";
 }
 
-namespace {
-
-constexpr char kMarkerPrefix[] = "Custodian store, format ";
-
-// Store files are owner-only (storage/permissions.h).
-Status WriteFileDurably(const fs::path& path, const std::string& contents, mode_t mode = 0600) {
-  fs::path tmp = path;
-  tmp += ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, mode);
-  if (fd < 0) return Status::IoError("cannot create " + tmp.string() + ": " + std::strerror(errno));
-  bool ok = ::write(fd, contents.data(), contents.size()) == static_cast<ssize_t>(contents.size()) &&
-            ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    return Status::IoError("cannot write " + path.string() + ": " + std::strerror(errno));
-  }
-  int dfd = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return Status::Ok();
+Status EventLog::CheckSigningKey(const std::string& dir) {
+  Result<std::optional<note::VerifierKey>> published = store_files::ReadVerifierKeyFile(dir);
+  if (!published.ok()) return published.status();
+  return store_files::ReadSigningKeyFile(dir, *published).status();
 }
-
-// A new store's directory is the owner's alone: whatever RocksDB later
-// creates in it is out of other accounts' reach, whatever the umask.
-Status OwnerOnly(const fs::path& dir) {
-  std::error_code ec;
-  fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
-  if (ec) return Status::IoError("cannot make " + dir.string() + " owner-only: " + ec.message());
-  return Status::Ok();
-}
-
-// Decides whether `dir` may be opened, before RocksDB touches anything.
-// Sets *create when a new store is to be made there.
-Status CheckStoreDirectory(const fs::path& dir, CreateIfMissing create_if_missing, bool* create) {
-  *create = false;
-  std::error_code ec;
-  const bool may_create = create_if_missing == CreateIfMissing::kYes;
-  fs::path marker = dir / keys::kMarkerFile;
-  if (!fs::exists(dir, ec)) {
-    if (!may_create) {
-      return Status::NotFound("no Custodian store at " + dir.string() + "; create one with `custodian init`");
-    }
-    fs::create_directories(dir, ec);
-    if (ec) return Status::IoError("cannot create " + dir.string() + ": " + ec.message());
-    *create = true;
-    return OwnerOnly(dir);
-  }
-  if (!fs::is_directory(dir, ec)) {
-    return Status::Unsupported(dir.string() + " is not a directory, so not a Custodian store");
-  }
-  if (!fs::exists(marker, ec)) {
-    if (fs::is_empty(dir, ec)) {
-      if (may_create) {
-        *create = true;
-        return OwnerOnly(dir);
-      }
-      return Status::NotFound("no Custodian store at " + dir.string() +
-                              " (the directory is empty); create one with `custodian init`");
-    }
-    return Status::Unsupported(dir.string() + " is not a Custodian store: it holds files but no " +
-                               keys::kMarkerFile + " file; refusing to touch it");
-  }
-  if (!fs::exists(dir / "CURRENT", ec)) {
-    // The marker is written before RocksDB's files: a store whose creation was
-    // cut short holds only the marker. Anything more means a damaged store,
-    // which must not be silently re-created over its data.
-    for (const auto& entry : fs::directory_iterator(dir, ec)) {
-      const std::string name = entry.path().filename().string();
-      if (name.ends_with(".sst") || name.ends_with(".log") || name.starts_with("MANIFEST")) {
-        return Status::Corruption("the store at " + dir.string() + " has lost its CURRENT file but still holds " +
-                                  name + "; restore it from a backup (nothing was changed)");
-      }
-    }
-    *create = may_create;
-  }
-  std::ifstream in(marker);
-  std::string line;
-  std::getline(in, line);
-  if (!line.starts_with(kMarkerPrefix)) {
-    return Status::Unsupported(marker.string() + " does not describe a Custodian store (first line \"" +
-                               line.substr(0, 60) + "\"); refusing to touch it");
-  }
-  uint64_t format = std::strtoull(line.c_str() + sizeof(kMarkerPrefix) - 1, nullptr, 10);
-  if (format == 0) return Status::Unsupported(marker.string() + " names no format version");
-  if (format > keys::kStoreFormat) {
-    return Status::Unsupported("the store at " + dir.string() + " was written by a newer Custodian (format " +
-                               std::to_string(format) + "; this build reads up to format " +
-                               std::to_string(keys::kStoreFormat) + "); it was left untouched");
-  }
-  return Status::Ok();
-}
-
-}  // namespace
 
 EventLog::EventLog(std::string dir, const EventLogOptions& options)
     : dir_(std::move(dir)), options_(options), clock_(options.clock ? options.clock : &SystemClock()) {}
@@ -142,6 +54,9 @@ EventLog::EventLog(std::string dir, const EventLogOptions& options)
 Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir, const EventLogOptions& options) {
   std::unique_ptr<EventLog> log(new EventLog(dir, options));
   CUSTODIAN_RETURN_IF_ERROR(log->OpenDb());
+  if (!log->read_only() && options.checkpoint_interval.count() > 0 && log->signer_ == nullptr) {
+    return log->signer_problem_.WithContext("periodic checkpoints");
+  }
   CUSTODIAN_RETURN_IF_ERROR(log->LoadTail());
   if (!log->read_only()) {
     log->writer_ = std::make_unique<std::thread>([l = log.get()] { l->WriterLoop(); });
@@ -153,11 +68,19 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir, const E
 Status EventLog::OpenDb() {
   bool create = false;
   const bool read_only = options_.mode == EventLogOptions::Mode::kReadOnly;
-  CUSTODIAN_RETURN_IF_ERROR(CheckStoreDirectory(dir_, read_only ? CreateIfMissing::kNo : options_.create, &create));
+  CUSTODIAN_RETURN_IF_ERROR(
+      store_files::CheckStoreDirectory(dir_, read_only ? CreateIfMissing::kNo : options_.create, &create));
   if (create) {
-    CUSTODIAN_RETURN_IF_ERROR(WriteFileDurably(fs::path(dir_) / keys::kMarkerFile,
-                                               std::string(kMarkerPrefix) + std::to_string(keys::kStoreFormat) +
-                                                   "\nDo not edit or delete this file.\n"));
+    CUSTODIAN_RETURN_IF_ERROR(
+        store_files::WriteFileDurably(fs::path(dir_) / keys::kMarkerFile, store_files::MarkerContents()));
+  } else {
+    // Damage that RocksDB would pass over, or word in its own terms.
+    CUSTODIAN_RETURN_IF_ERROR(store_files::CheckManifest(dir_));
+    CUSTODIAN_RETURN_IF_ERROR(store_files::CheckCleanClose(dir_));
+    if (!read_only) {
+      CUSTODIAN_RETURN_IF_ERROR(store_files::CheckWritable(dir_));
+      CUSTODIAN_RETURN_IF_ERROR(store_files::ForgetCleanClose(dir_));
+    }
   }
 
   rocksdb::DBOptions db_options = StoreDbOptions();
@@ -194,6 +117,15 @@ Status EventLog::OpenDb() {
       return Status::FailedPrecondition("the store at " + dir_ +
                                         " is in use by another process that writes to it; stop that process "
                                         "(or use a read-only command) and try again");
+    }
+    for (const char* why : {"Permission denied", "Read-only file system"}) {
+      if (!read_only && s.ToString().find(why) != std::string::npos) {
+        return store_files::NotWritable(dir_, "RocksDB: " + s.ToString());
+      }
+    }
+    if (s.IsCorruption() || s.ToString().find("No such file or directory") != std::string::npos) {
+      return Status::Corruption("the store at " + dir_ + " is damaged: a file it needs is missing or unreadable (" +
+                                s.ToString() + "); restore it from a backup");
     }
     return FromRocks(s, "open " + dir_);
   }
@@ -306,6 +238,9 @@ EventLog::~EventLog() {
   // a failed write the memory may hold ids of events that are not on disk.
   if (id_index_ && !failed_.load()) (void)id_index_->Close();
   id_index_.reset();
+  // Nothing is written after this: what the next open must find. Without the
+  // record (a failure here, or a crash) the next open checks less, no more.
+  if (db_ && writer_ && !failed_.load()) (void)store_files::RecordCleanClose(db_.get(), dir_);
   if (db_) {
     for (auto* h : handles_) (void)db_->DestroyColumnFamilyHandle(h);
     (void)db_->Close();
@@ -490,25 +425,26 @@ Status EventLog::LoadOrCreateKeys(bool creating) {
   if (creating && !fs::exists(key_path, ec)) {
     Result<note::SigningKey> key = note::SigningKey::Generate(options_.origin);
     if (!key.ok()) return key.status().WithContext("origin");
-    CUSTODIAN_RETURN_IF_ERROR(WriteFileDurably(key_path, key->ToString() + "\n", 0600));
-    CUSTODIAN_RETURN_IF_ERROR(WriteFileDurably(vkey_path, key->verifier().ToString() + "\n"));
+    CUSTODIAN_RETURN_IF_ERROR(store_files::WriteFileDurably(key_path, key->ToString() + "\n", 0600));
+    CUSTODIAN_RETURN_IF_ERROR(store_files::WriteFileDurably(vkey_path, key->verifier().ToString() + "\n"));
   }
-  auto read_line = [](const fs::path& p) {
-    std::ifstream in(p);
-    std::string line;
-    std::getline(in, line);
-    return line;
-  };
-  if (!read_only() && fs::exists(key_path, ec)) {
-    Result<note::SigningKey> key = note::SigningKey::Parse(read_line(key_path));
-    if (!key.ok()) return key.status().WithContext(key_path.string());
+  // Checkpoints are checked with the published key, so they are signed only
+  // with its private half.
+  Result<std::optional<note::VerifierKey>> published = store_files::ReadVerifierKeyFile(dir_);
+  if (!published.ok()) return published.status();
+  if (*published) verifier_ = std::make_unique<note::VerifierKey>(std::move(**published));
+  if (read_only()) return Status::Ok();
+  Result<note::SigningKey> key =
+      store_files::ReadSigningKeyFile(dir_, verifier_ ? std::optional<note::VerifierKey>(*verifier_) : std::nullopt);
+  if (key.ok()) {
     signer_ = std::make_unique<note::SigningKey>(std::move(*key));
-    verifier_ = std::make_unique<note::VerifierKey>(signer_->verifier());
-  } else if (fs::exists(vkey_path, ec)) {
-    Result<note::VerifierKey> vkey = note::VerifierKey::Parse(read_line(vkey_path));
-    if (!vkey.ok()) return vkey.status().WithContext(vkey_path.string());
-    verifier_ = std::make_unique<note::VerifierKey>(std::move(*vkey));
+    if (!verifier_) verifier_ = std::make_unique<note::VerifierKey>(signer_->verifier());
+    return Status::Ok();
   }
+  if (key.status().code() != StatusCode::kNotFound && key.status().code() != StatusCode::kFailedPrecondition) {
+    return key.status();  // a key file that does not parse
+  }
+  signer_problem_ = Status::FailedPrecondition(key.status().message());  // appends work; signing does not
   return Status::Ok();
 }
 
@@ -570,12 +506,13 @@ Result<std::vector<Hash256>> EventLog::ConsistencyProof(uint64_t from, uint64_t 
   return prover.ConsistencyProof(from, to);
 }
 
-Result<std::string> EventLog::SignCheckpoint() {
+Status EventLog::CanSign() const {
   if (read_only()) return Status::FailedPrecondition("the store is open read-only; signing stores a checkpoint");
-  if (signer_ == nullptr) {
-    return Status::FailedPrecondition("the store at " + dir_ + " has no checkpoint key (" + keys::kSignerKeyFile +
-                                      ")");
-  }
+  return signer_ != nullptr ? Status::Ok() : signer_problem_;
+}
+
+Result<std::string> EventLog::SignCheckpoint() {
+  CUSTODIAN_RETURN_IF_ERROR(CanSign());
   Result<TreeHead> head = Head();
   if (!head.ok()) return head.status();
   note::Checkpoint c{signer_->verifier().name(), head->size, head->root};

@@ -117,7 +117,9 @@ struct EventLogOptions {
   // name of its Ed25519 checkpoint key, e.g. "crm.example.com/audit".
   std::string origin = "custodian.local/log";
   // Sign a checkpoint this often while the log grows, and once more on
-  // closing if events came after the last one (0: only on demand).
+  // closing if events came after the last one (0: only on demand). A
+  // read-write Open with an interval fails (FailedPrecondition) when the
+  // store cannot sign (SignCheckpoint says when).
   std::chrono::milliseconds checkpoint_interval{0};
 
   // The append rules (core/rules.h: CheckRules), checked by the writer for
@@ -134,14 +136,19 @@ struct TreeHead {
 };
 
 // What Verify found. `ok` is false at the first disagreement, which
-// `problem` names with its evidence (position, expected and found hash).
+// `problem` names with its evidence (position, expected and found hash), or
+// when RocksDB could not read what is stored: then `error` holds why
+// (IoError, Corruption) and `problem` its message. Either way the counts
+// say how far verification got.
 struct VerifyReport {
   bool ok = true;
   std::string problem;
-  uint64_t events = 0;               // events checked
-  uint64_t streams = 0;              // distinct streams seen
+  Status error;                      // a storage error stopped verification
+  uint64_t events = 0;               // events checked (that agreed)
+  uint64_t streams = 0;              // distinct streams of those events
   uint64_t checkpoints = 0;          // stored checkpoints checked
-  TreeHead head;                     // the recomputed tree
+  bool read_all = false;             // every event was read and hashed, so `head` is known
+  TreeHead head;                     // the recomputed tree, once read_all
 };
 
 // Called now and then during long work with (done, total).
@@ -312,20 +319,29 @@ class EventLog {
   // Proof that the tree of `from` events is a prefix of the tree of `to`.
   Result<std::vector<Hash256>> ConsistencyProof(uint64_t from, uint64_t to) const;
 
-  // The checkpoint key's public half; null for a store that has none.
+  // The checkpoint key's public half: the published log.vkey (or, in a
+  // store without one, log.key's public half); null for a store that has none.
   const note::VerifierKey* verifier() const { return verifier_.get(); }
   // Signs the current head as a C2SP checkpoint, stores it and returns the
-  // signed note. FailedPrecondition when read-only or without a signing key.
+  // signed note. FailedPrecondition, with nothing written, when read-only,
+  // without a signing key (log.key), with a key file others may read, or
+  // with a key that is not the private half of the published log.vkey (its
+  // checkpoints would never verify); the message names the file and the fix.
   Result<std::string> SignCheckpoint();
+  // Ok when SignCheckpoint can sign; else why not, as it would say.
+  Status CanSign() const;
+  // Whether the store in `dir` could sign checkpoints, by the rules above;
+  // reads only its key files. NotFound when it has no log.key.
+  static Status CheckSigningKey(const std::string& dir);
   // Every stored checkpoint note, by tree size, oldest first.
   Result<std::vector<std::string>> Checkpoints() const;
 
   // Recomputes every leaf from the stored records and checks them against
   // the stored tree, every stored checkpoint's root and signature, and the
   // streams and ids indexes against the events. Reads without filling the
-  // cache. An error Status means verification could not run; a found
-  // disagreement is a report with ok == false.
-  Result<VerifyReport> Verify(const ProgressFn& progress = nullptr) const;
+  // cache. Always a report: a found disagreement, or a storage error that
+  // stopped it (VerifyReport::error), is a report with ok == false.
+  [[nodiscard]] VerifyReport Verify(const ProgressFn& progress = nullptr) const;
 
   // --- Projection state (replay/projection.h drives these) ---
   //
@@ -407,6 +423,7 @@ class EventLog {
   rocksdb::ColumnFamilyHandle* merkle_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* projections_cf_ = nullptr;
   std::unique_ptr<note::SigningKey> signer_;
+  Status signer_problem_;  // why signer_ is null, in a read-write log
   std::unique_ptr<note::VerifierKey> verifier_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
 

@@ -3,6 +3,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/snapshot.h>
 
+#include <algorithm>
 #include <future>
 #include <map>
 #include <optional>
@@ -105,6 +106,9 @@ class NodeCursor {
     std::memcpy(h.data(), segment_.data() + 32 * next_++, 32);
     return h;
   }
+  // Not ok when RocksDB could not read the stored tree (rather than finding
+  // it different from the events).
+  Status status() const { return FromRocks(it_->status(), "read the stored tree"); }
   // A stored node after the last one expected, if any.
   std::optional<std::pair<uint8_t, uint64_t>> Extra() {
     if (next_ < count_) {
@@ -134,19 +138,32 @@ class NodeCursor {
 
 }  // namespace
 
-Result<VerifyReport> EventLog::Verify(const ProgressFn& progress) const {
+VerifyReport EventLog::Verify(const ProgressFn& progress) const {
   VerifyReport report;
+  uint64_t position = 0;  // events checked so far
+  std::unordered_map<std::string, uint64_t> stream_next;
+  MerkleFrontier frontier;
+  // A report stopped early still says how far it got: the events checked
+  // and their streams (a failing event may have added its stream at 0).
   auto fail = [&](const std::string& problem) {
     report.ok = false;
     report.problem = problem;
+    report.events = position;
+    report.streams = static_cast<uint64_t>(
+        std::count_if(stream_next.begin(), stream_next.end(), [](const auto& s) { return s.second > 0; }));
     return report;
+  };
+  // RocksDB could not read what is stored (physical damage, a failing disk).
+  auto stop = [&](const Status& error) {
+    report.error = error;
+    return fail(error.message());
   };
 
   // Stored checkpoints, by size: checked when the recomputed tree reaches them.
   std::map<uint64_t, note::Checkpoint> checkpoints;
   {
     Result<std::vector<std::string>> notes = Checkpoints();
-    if (!notes.ok()) return notes.status();
+    if (!notes.ok()) return stop(notes.status());
     for (const std::string& text : *notes) {
       if (verifier_ == nullptr) return fail("the store holds checkpoints but no verifier key to check them");
       Result<std::string> body = verifier_->Open(text);
@@ -176,11 +193,9 @@ Result<VerifyReport> EventLog::Verify(const ProgressFn& progress) const {
   // The ids family holds the events below its watermark; the later ones it
   // may hold already (storage/id_index.h).
   Result<uint64_t> indexed_to = IdIndex::ReadWatermark(db_.get(), meta_cf_, ro);
-  if (!indexed_to.ok()) return indexed_to.status();
+  if (!indexed_to.ok()) return stop(indexed_to.status());
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_cf_));
   NodeCursor nodes(db_.get(), merkle_cf_, ro.snapshot);
-  MerkleFrontier frontier;
-  std::unordered_map<std::string, uint64_t> stream_next;
   SetDigest streams_expected, ids_expected;
   auto check_checkpoint = [&]() -> std::optional<std::string> {
     auto c = checkpoints.find(frontier.size());
@@ -213,7 +228,6 @@ Result<VerifyReport> EventLog::Verify(const ProgressFn& progress) const {
   };
   constexpr size_t kChunk = 4096;
   std::vector<Item> chunk(kChunk);
-  uint64_t position = 0;
   it->SeekToFirst();
   while (it->Valid()) {
     size_t n = 0;
@@ -251,10 +265,13 @@ Result<VerifyReport> EventLog::Verify(const ProgressFn& progress) const {
       }
       ++next;
       std::string mismatch;
+      Status unreadable;
       frontier.Append(item.leaf, [&](uint8_t level, uint64_t index, const Hash256& h) {
-        if (!mismatch.empty()) return;
+        if (!mismatch.empty() || !unreadable.ok()) return;
         Result<Hash256> stored = nodes.Expect(level, index);
-        if (!stored.ok()) {
+        if (!stored.ok() && !nodes.status().ok()) {
+          unreadable = nodes.status();
+        } else if (!stored.ok()) {
           mismatch = "event at position " + std::to_string(position) + ": " + stored.status().message();
         } else if (*stored != h) {
           mismatch = level == 0 ? "event at position " + std::to_string(position) + ": its leaf hash " + HexOf(h) +
@@ -266,6 +283,7 @@ Result<VerifyReport> EventLog::Verify(const ProgressFn& progress) const {
                                       std::to_string(position) + ")";
         }
       });
+      if (!unreadable.ok()) return stop(unreadable.WithContext("event at position " + std::to_string(position)));
       if (!mismatch.empty()) return fail(mismatch);
       if (auto cp = check_checkpoint()) return fail(*cp);
       // The index entries this event implies: key and value, as stored.
@@ -278,10 +296,13 @@ Result<VerifyReport> EventLog::Verify(const ProgressFn& progress) const {
       if (progress && position % 65536 == 0) progress(position, committed);
     }
   }
-  CUSTODIAN_RETURN_IF_ERROR(FromRocks(it->status(), "scan the events"));
+  if (!it->status().ok()) {
+    return stop(FromRocks(it->status(), "read the events from position " + std::to_string(position) + " on"));
+  }
   report.events = position;
   report.streams = stream_next.size();
   report.head = {position, frontier.Root()};
+  report.read_all = true;
   if (progress) progress(position, committed);
 
   if (position < committed) {
@@ -309,7 +330,7 @@ Result<VerifyReport> EventLog::Verify(const ProgressFn& progress) const {
   for (sit->SeekToFirst(); sit->Valid(); sit->Next()) {
     streams_found.Add({sit->key().ToStringView(), sit->value().ToStringView()});
   }
-  CUSTODIAN_RETURN_IF_ERROR(FromRocks(sit->status(), "scan the stream index"));
+  if (!sit->status().ok()) return stop(FromRocks(sit->status(), "scan the stream index"));
   std::unique_ptr<rocksdb::Iterator> iit(db_->NewIterator(ro, ids_cf_));
   for (iit->SeekToFirst(); iit->Valid(); iit->Next()) {
     Position p;
@@ -331,7 +352,7 @@ Result<VerifyReport> EventLog::Verify(const ProgressFn& progress) const {
     // position; the position is what the entry says.
     ids_found.Add({iit->key().ToStringView(), parsed ? value.substr(0, 8) : value});
   }
-  CUSTODIAN_RETURN_IF_ERROR(FromRocks(iit->status(), "scan the id index"));
+  if (!iit->status().ok()) return stop(FromRocks(iit->status(), "scan the id index"));
   if (!(streams_found == streams_expected)) {
     return fail(FindStreamIndexProblem().value_or("the stream index does not agree with the events (" +
                                                   std::to_string(streams_found.count()) + " entries, expected " +

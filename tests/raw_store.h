@@ -155,4 +155,36 @@ class RawStore {
   std::map<std::string, rocksdb::ColumnFamilyHandle*> families_;
 };
 
+// The table files RocksDB lists as live in the store at `dir`, by family:
+// read from a read-only instance, which leaves every file as it was.
+struct TableFile {
+  std::string name;  // e.g. "000025.sst"
+  std::string family;
+  uint64_t size = 0;
+  uint64_t smallest_seqno = 0;
+};
+inline std::vector<TableFile> LiveTableFiles(const std::string& dir) {
+  std::vector<std::string> names;
+  rocksdb::Status s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names);
+  INFO(s.ToString());
+  REQUIRE(s.ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const std::string& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  rocksdb::DB* raw = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  s = rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), dir, families, &handles, &raw);
+  INFO(s.ToString());
+  REQUIRE(s.ok());
+  std::vector<rocksdb::LiveFileMetaData> live;
+  raw->GetLiveFilesMetaData(&live);
+  for (auto* h : handles) (void)raw->DestroyColumnFamilyHandle(h);
+  (void)raw->Close();
+  delete raw;
+  std::vector<TableFile> out;
+  for (const rocksdb::LiveFileMetaData& f : live) {
+    out.push_back({f.name.substr(f.name.rfind('/') + 1), f.column_family_name, f.size, f.smallest_seqno});
+  }
+  return out;
+}
+
 }  // namespace custodian::testing

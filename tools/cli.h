@@ -39,9 +39,26 @@ int Fail(const Status& s);
 int UsageError(const Status& s);
 std::string Thousands(uint64_t n);
 
+// Whether a command signs a checkpoint itself.
+enum class Signs { kNo, kYes };
+
+// Opens the store in g.data_dir. Read-write, it first appends the reads
+// spooled while another process held the store; with Signs::kYes it refuses
+// (SignCheckpoint's reasons) before writing anything when the store cannot sign.
 Result<std::unique_ptr<EventLog>> OpenStore(const Globals& g, EventLogOptions::Mode mode,
                                             CreateIfMissing create = CreateIfMissing::kNo,
-                                            const std::string& origin = "");
+                                            const std::string& origin = "", Signs signs = Signs::kNo);
+
+// The value of --checkpoint-every or $CUSTODIAN_CHECKPOINT_EVERY (named by
+// `source`): a finite number of seconds from kMinCheckpointEverySeconds to
+// kMaxCheckpointEverySeconds; InvalidArgument for anything else.
+inline constexpr double kMinCheckpointEverySeconds = 0.001;
+inline constexpr double kMaxCheckpointEverySeconds = 366 * 24 * 3600;
+Result<double> ParseCheckpointEvery(std::string_view text, std::string_view source);
+// With g.checkpoint_every_seconds set, whether the store can sign
+// (EventLog::CheckSigningKey); Ok when there is no store yet (the command
+// that creates one makes its key).
+Status CheckCheckpointSigning(const Globals& g);
 
 // "7", "staff-7" or "STAFF-7" -> "staff-7"; "42", "customer-42" or
 // "Customer-42" -> "customer-42" (the category in any case, the id as given);
@@ -77,8 +94,14 @@ void PrintEvent(const Event& e, bool json);
 bool Interrupted();
 void InstallSignalHandlers();
 
+// "<host>/custodian": a name for a new log until the company chooses one.
+std::string DefaultOrigin();
+
 // The event log (cli_log.cc).
-int RunInit(const Globals& g, const std::string& origin, bool json);
+// Creates a store with `origin` (DefaultOrigin() when not given). On an
+// existing store it changes nothing: exit 0, unless `origin` was given and
+// is not the store's (exit 2, naming both).
+int RunInit(const Globals& g, const std::optional<std::string>& origin, bool json);
 int RunAppend(const Globals& g, const std::string& json_arg, const std::string& expected_text, bool json);
 int RunImport(const Globals& g, const std::string& file, bool skip_invalid, size_t batch_size, bool json);
 int RunRead(const Globals& g, const std::string& stream, uint64_t from, bool backwards, uint64_t limit, bool json);

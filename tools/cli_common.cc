@@ -1,23 +1,38 @@
 #include <sys/stat.h>
 
 #include <fmt/core.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <charconv>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 
 #include "core/json.h"
 #include "core/rules.h"
 #include "core/time.h"
 #include "core/validation.h"
 #include "replay/access.h"
+#include "storage/keys.h"
 #include "storage/permissions.h"
 #include "tools/cli.h"
 
 namespace custodian::cli {
+
+std::string DefaultOrigin() {
+  char host[256] = {0};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == 0) return "custodian.local/log";
+  std::string name(host);
+  for (char& c : name) {
+    if (c <= ' ' || c == '+') c = '-';
+  }
+  return name + "/custodian";
+}
 
 int ExitCodeFor(const Status& s) {
   switch (s.code()) {
@@ -84,8 +99,29 @@ void WarnIfLoose(const std::string& dir) {
 
 }  // namespace
 
+Result<double> ParseCheckpointEvery(std::string_view text, std::string_view source) {
+  double seconds = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(seconds) ||
+      seconds < kMinCheckpointEverySeconds || seconds > kMaxCheckpointEverySeconds) {
+    return Status::InvalidArgument(fmt::format(
+        "{}: \"{}\" is not a number of seconds from {} to {} (a year); for example 60", source,
+        OneLineText(text, 40), kMinCheckpointEverySeconds, kMaxCheckpointEverySeconds));
+  }
+  return seconds;
+}
+
+Status CheckCheckpointSigning(const Globals& g) {
+  if (g.checkpoint_every_seconds <= 0) return Status::Ok();
+  std::error_code ec;
+  if (!std::filesystem::exists(std::filesystem::path(g.data_dir) / keys::kMarkerFile, ec)) return Status::Ok();
+  Status s = EventLog::CheckSigningKey(g.data_dir);
+  if (s.ok()) return s;
+  return Status::InvalidArgument("--checkpoint-every signs checkpoints, but " + s.message());
+}
+
 Result<std::unique_ptr<EventLog>> OpenStore(const Globals& g, EventLogOptions::Mode mode, CreateIfMissing create,
-                                            const std::string& origin) {
+                                            const std::string& origin, Signs signs) {
   EventLogOptions options;
   options.mode = mode;
   options.create = create;
@@ -96,6 +132,7 @@ Result<std::unique_ptr<EventLog>> OpenStore(const Globals& g, EventLogOptions::M
   Result<std::unique_ptr<EventLog>> log = EventLog::Open(g.data_dir, options);
   if (log.ok()) WarnIfLoose(g.data_dir);
   if (!log.ok() || mode != EventLogOptions::Mode::kReadWrite) return log;
+  if (signs == Signs::kYes) CUSTODIAN_RETURN_IF_ERROR((*log)->CanSign());
   // Reads recorded while another process held the store come in first.
   Result<SpoolDrain> drained = DrainAccessSpool(**log, g.data_dir);
   if (!drained.ok()) return drained.status();

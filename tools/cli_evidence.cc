@@ -79,7 +79,8 @@ int RunCheckpoint(const Globals& g, bool list, bool json) {
     }
     return kExitOk;
   }
-  Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadWrite);
+  Result<std::unique_ptr<EventLog>> log =
+      OpenStore(g, EventLogOptions::Mode::kReadWrite, CreateIfMissing::kNo, "", Signs::kYes);
   if (!log.ok()) return Fail(log.status());
   Result<std::string> signed_note = (*log)->SignCheckpoint();
   if (!signed_note.ok()) return Fail(signed_note.status());
@@ -129,69 +130,116 @@ int RunProveConsistency(const Globals& g, uint64_t from, std::optional<uint64_t>
   return kExitOk;
 }
 
+namespace {
+
+// What verify says, in one place: --json prints exactly one document for
+// every outcome, with the counts as far as verification got.
+struct VerifyOutcome {
+  VerifyReport report;
+  std::string against_summary;
+  Status error;  // verification could not run to its end (exit 4), or bad --against input
+  double seconds = 0;
+};
+
+int PrintVerify(const VerifyOutcome& v, bool json) {
+  const VerifyReport& r = v.report;
+  const bool ok = r.ok && v.error.ok();
+  const int exit_code = ok ? kExitOk : !v.error.ok() ? ExitCodeFor(v.error) : kExitVerifyFailed;
+  if (json) {
+    const std::string problem = !v.error.ok() ? v.error.message() : r.problem;
+    fmt::print("{{\"ok\":{},\"events\":{},\"streams\":{},\"checkpoints_checked\":{},\"size\":{},\"root\":{},"
+               "\"problem\":{},\"error\":{},\"against\":{},\"seconds\":{:.3f}}}\n",
+               ok, r.events, r.streams, r.checkpoints, r.read_all ? std::to_string(r.head.size) : "null",
+               r.read_all ? "\"" + B64(r.head.root) + "\"" : "null", ok ? "null" : JsonQuote(problem),
+               v.error.ok() ? "null" : JsonQuote(v.error.message()),
+               v.against_summary.empty() ? "null" : JsonQuote(v.against_summary), v.seconds);
+  } else if (ok) {
+    fmt::print("verified {} events in {} streams ({:.1f}s): every leaf, every stored tree node, {} signed "
+               "checkpoints and both indexes agree\nroot at size {}: {}\n",
+               Thousands(r.events), Thousands(r.streams), v.seconds, r.checkpoints, r.head.size, B64(r.head.root));
+    if (!v.against_summary.empty()) fmt::print("{}\n", v.against_summary);
+  } else if (!v.error.ok()) {
+    fmt::print(stderr, "custodian: {}\nverification stopped after {} events in {} streams and {} signed checkpoints\n",
+               v.error.message(), Thousands(r.events), Thousands(r.streams), r.checkpoints);
+  } else {
+    fmt::print(stderr, "VERIFICATION FAILED: {}\n", r.problem);
+  }
+  return exit_code;
+}
+
+}  // namespace
+
 int RunVerify(const Globals& g, const std::string& against, const std::string& key, bool json) {
-  Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadOnly);
-  if (!log.ok()) return Fail(log.status());
-  const bool show_progress = ::isatty(STDERR_FILENO) && !json;
+  VerifyOutcome v;
   const auto start = std::chrono::steady_clock::now();
-  Result<VerifyReport> report = (*log)->Verify([&](uint64_t done, uint64_t total) {
+  auto finish = [&]() {
+    v.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return PrintVerify(v, json);
+  };
+  Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadOnly);
+  if (!log.ok()) {
+    v.report.ok = false;
+    v.error = log.status();
+    return finish();
+  }
+  const bool show_progress = ::isatty(STDERR_FILENO) && !json;
+  v.report = (*log)->Verify([&](uint64_t done, uint64_t total) {
     if (show_progress) fmt::print(stderr, "\rverifying: {} of {} events", Thousands(done), Thousands(total));
   });
   if (show_progress) fmt::print(stderr, "\r{:<60}\r", "");
-  if (!report.ok()) return Fail(report.status());
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!v.report.error.ok()) {
+    v.error = v.report.error;  // RocksDB could not read the store: a storage error, not a disagreement
+    return finish();
+  }
 
   // --against: the auditor's checkpoint must be a prefix of the recomputed log.
-  std::string against_problem, against_summary;
-  if (report->ok && !against.empty()) {
+  VerifyReport& report = v.report;
+  if (report.ok && !against.empty()) {
     Result<std::string> text = ReadFile(against);
-    if (!text.ok()) return Fail(text.status());
+    if (!text.ok()) {
+      v.error = text.status();
+      return finish();
+    }
     Result<note::VerifierKey> vkey = ChooseKey(key, log->get());
-    if (!vkey.ok()) return Fail(vkey.status());
+    if (!vkey.ok()) {
+      v.error = vkey.status();
+      return finish();
+    }
     Result<std::string> body = vkey->Open(*text);
     Result<note::Checkpoint> kept = body.ok() ? note::ParseCheckpoint(*body) : Result<note::Checkpoint>(body.status());
+    std::string against_problem;
     if (!kept.ok()) {
       against_problem = "the kept checkpoint " + against + " is not valid: " + kept.status().message();
-    } else if (kept->size > report->head.size) {
+    } else if (kept->size > report.head.size) {
       against_problem = "the kept checkpoint covers " + std::to_string(kept->size) + " events but the log now holds " +
-                        std::to_string(report->head.size) + ": events were removed (the log was rolled back)";
+                        std::to_string(report.head.size) + ": events were removed (the log was rolled back)";
     } else if (kept->size == 0) {
-      against_summary = "the kept checkpoint is of the empty log";
+      v.against_summary = "the kept checkpoint is of the empty log";
     } else {
-      Result<std::vector<Hash256>> proof = (*log)->ConsistencyProof(kept->size, report->head.size);
-      if (!proof.ok()) return Fail(proof.status());
+      Result<std::vector<Hash256>> proof = (*log)->ConsistencyProof(kept->size, report.head.size);
+      if (!proof.ok()) {
+        v.error = proof.status();
+        return finish();
+      }
       merkle::Proof bytes;
       for (const Hash256& h : *proof) bytes.push_back(merkle::ToBytes(h));
-      Status s = merkle::VerifyConsistency(kept->size, report->head.size, bytes, merkle::ToBytes(kept->root),
-                                           merkle::ToBytes(report->head.root));
+      Status s = merkle::VerifyConsistency(kept->size, report.head.size, bytes, merkle::ToBytes(kept->root),
+                                           merkle::ToBytes(report.head.root));
       if (!s.ok()) {
         against_problem = "the log is not an extension of the kept checkpoint of size " + std::to_string(kept->size) +
                           " (root " + B64(kept->root) + "): " + s.message() +
                           "; history before that checkpoint was rewritten";
       } else {
-        against_summary = "the log extends the kept checkpoint of size " + std::to_string(kept->size) + " (root " +
-                          B64(kept->root) + ") with a verified consistency proof";
+        v.against_summary = "the log extends the kept checkpoint of size " + std::to_string(kept->size) + " (root " +
+                            B64(kept->root) + ") with a verified consistency proof";
       }
     }
+    if (!against_problem.empty()) {
+      report.ok = false;
+      report.problem = against_problem;
+    }
   }
-  const bool ok = report->ok && against_problem.empty();
-  const std::string problem = report->ok ? against_problem : report->problem;
-  if (json) {
-    fmt::print("{{\"ok\":{},\"events\":{},\"streams\":{},\"checkpoints_checked\":{},\"size\":{},\"root\":\"{}\","
-               "\"problem\":{},\"against\":{},\"seconds\":{:.3f}}}\n",
-               ok, report->events, report->streams, report->checkpoints, report->head.size, B64(report->head.root),
-               ok ? "null" : JsonQuote(problem), against_summary.empty() ? "null" : JsonQuote(against_summary),
-               secs);
-  } else if (ok) {
-    fmt::print("verified {} events in {} streams ({:.1f}s): every leaf, every stored tree node, {} signed "
-               "checkpoints and both indexes agree\nroot at size {}: {}\n",
-               Thousands(report->events), Thousands(report->streams), secs, report->checkpoints, report->head.size,
-               B64(report->head.root));
-    if (!against_summary.empty()) fmt::print("{}\n", against_summary);
-  } else {
-    fmt::print(stderr, "VERIFICATION FAILED: {}\n", problem);
-  }
-  return ok ? kExitOk : kExitVerifyFailed;
+  return finish();
 }
 
 int RunBundle(const Globals& g, const std::string& stream, const std::string& from, const std::string& to,
@@ -227,10 +275,34 @@ int RunBundle(const Globals& g, const std::string& stream, const std::string& fr
       !recorded.ok()) {
     return Fail(recorded);
   }
-  std::ofstream file(out, std::ios::binary | std::ios::trunc);
-  file << bundle->json;
-  file.close();
-  if (!file) return Fail(Status::IoError("cannot write " + out + ": " + std::strerror(errno)));
+  // Written beside `out` and checked from the disk as verify-bundle would
+  // check it, with the store's key; only a bundle that verifies takes `out`'s
+  // place, and a file that does not verify is removed.
+  const std::string written = out + ".tmp";
+  {
+    std::ofstream file(written, std::ios::binary | std::ios::trunc);
+    file << bundle->json;
+    file.close();
+    if (!file) {
+      std::remove(written.c_str());
+      return Fail(Status::IoError("cannot write " + written + ": " + std::strerror(errno)));
+    }
+  }
+  Result<std::string> reread = ReadFile(written);
+  const BundleVerdict check = reread.ok() ? VerifyBundle(*reread, (*log)->verifier()->ToString())
+                                          : BundleVerdict{false, reread.status().message()};
+  if (!check.ok) {
+    std::remove(written.c_str());
+    fmt::print(stderr, "custodian: the bundle of {} does not verify as written, so it was removed and {} was not "
+               "written: {}\nrun `custodian verify` to find what in the store disagrees\n", stream, out,
+               check.problem);
+    return kExitVerifyFailed;
+  }
+  if (std::rename(written.c_str(), out.c_str()) != 0) {
+    const std::string why = std::strerror(errno);
+    std::remove(written.c_str());
+    return Fail(Status::IoError("cannot write " + out + ": " + why));
+  }
   if (json) {
     fmt::print("{{\"file\":{},\"events\":{},\"summary\":{}}}\n", JsonQuote(out), bundle->events,
                JsonQuote(bundle->summary));
@@ -250,15 +322,27 @@ int RunVerifyBundle(const std::string& file, const std::string& key, bool json) 
     vkey = parsed->ToString();
   }
   BundleVerdict v = VerifyBundle(*text, vkey ? std::optional<std::string_view>(*vkey) : std::nullopt);
+  std::string unchecked = "[";
+  for (size_t i = 0; i < v.unchecked.size(); ++i) unchecked += (i ? "," : "") + JsonQuote(v.unchecked[i]);
+  unchecked += "]";
   if (json) {
-    fmt::print("{{\"ok\":{},\"stream\":{},\"events\":{},\"first_version\":{},\"last_version\":{},\"tree_size\":{},"
-               "\"root\":\"{}\",\"verifier_key\":{},\"key_from_bundle\":{},\"problem\":{}}}\n",
-               v.ok, JsonQuote(v.stream), v.events, v.first_version, v.last_version, v.tree_size, v.root_base64,
-               JsonQuote(v.verifier_key), v.key_from_bundle, v.ok ? "null" : JsonQuote(v.problem));
+    fmt::print("{{\"ok\":{},\"stream\":{},\"events\":{},\"first_version\":{},\"last_version\":{},\"from\":{},"
+               "\"to\":{},\"tree_size\":{},\"root\":\"{}\",\"verifier_key\":{},\"key_from_bundle\":{},"
+               "\"unchecked\":{},\"problem\":{}}}\n",
+               v.ok, JsonQuote(v.stream), v.events, v.first_version, v.last_version,
+               v.from.empty() ? "null" : JsonQuote(v.from), v.to.empty() ? "null" : JsonQuote(v.to), v.tree_size,
+               v.root_base64, JsonQuote(v.verifier_key), v.key_from_bundle, unchecked,
+               v.ok ? "null" : JsonQuote(v.problem));
   } else if (v.ok) {
-    fmt::print("bundle verified: {} events of {} (versions {} to {}) are in the log signed at size {} (root {}) by "
-               "{}\n",
-               v.events, v.stream, v.first_version, v.last_version, v.tree_size, v.root_base64, v.verifier_key);
+    fmt::print("bundle verified: {} events of {} (versions {} to {}, occurred {} to {}) are in the log signed at "
+               "size {} (root {}) by {}\n",
+               v.events, v.stream, v.first_version, v.last_version, v.from, v.to, v.tree_size, v.root_base64,
+               v.verifier_key);
+    if (!v.unchecked.empty()) {
+      fmt::print("note: a {} bundle: its {} are not checked (written by an older Custodian); only its events, "
+                 "proofs and checkpoint are\n",
+                 v.format, unchecked);
+    }
     if (v.key_from_bundle) {
       fmt::print("note: checked with the key inside the bundle; pass --key with the company's published key to "
                  "rule out a forged bundle\n");

@@ -21,16 +21,25 @@ namespace custodian::cli {
 
 // --- init ---
 
-int RunInit(const Globals& g, const std::string& origin, bool json) {
+int RunInit(const Globals& g, const std::optional<std::string>& origin, bool json) {
   Result<std::unique_ptr<EventLog>> existing = OpenStore(g, EventLogOptions::Mode::kReadOnly);
   if (existing.ok()) {
-    fmt::print("a Custodian store already exists at {} ({} events); nothing changed\n", g.data_dir,
-               Thousands((*existing)->end().value()));
+    // A store's origin names it on every checkpoint it signed: it is fixed when the store is made.
+    const note::VerifierKey* key = (*existing)->verifier();
+    if (origin && key != nullptr && key->name() != *origin) {
+      return Fail(Status::InvalidArgument("a Custodian store already exists at " + g.data_dir + " with origin " +
+                                          key->name() + ", not " + *origin +
+                                          "; nothing changed (a store's origin is fixed when it is created): run "
+                                          "init with --origin " + key->name() +
+                                          ", or with another --data directory for a new log"));
+    }
+    fmt::print("a Custodian store already exists at {} ({} events{}); nothing changed\n", g.data_dir,
+               Thousands((*existing)->end().value()), key != nullptr ? ", origin " + key->name() : "");
     return kExitOk;
   }
   if (existing.status().code() != StatusCode::kNotFound) return Fail(existing.status());
-  Result<std::unique_ptr<EventLog>> log =
-      OpenStore(g, EventLogOptions::Mode::kReadWrite, CreateIfMissing::kYes, origin);
+  Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadWrite, CreateIfMissing::kYes,
+                                                    origin.value_or(DefaultOrigin()));
   if (!log.ok()) return Fail(log.status());
   const std::string vkey = (*log)->verifier() ? (*log)->verifier()->ToString() : "";
   if (json) {

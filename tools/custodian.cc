@@ -48,16 +48,14 @@
 
 namespace {
 
-// "<host>/custodian": a name for the log until the company chooses one.
-std::string DefaultOrigin() {
-  char host[256] = {0};
-  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == 0) return "custodian.local/log";
-  std::string name(host);
-  for (char& c : name) {
-    if (c <= ' ' || c == '+') c = '-';
-  }
-  return name + "/custodian";
-}
+// For counts, positions, sizes and versions: a whole number of 0 or more.
+// CLI11 would read "-1" into an unsigned option as 2^64-1.
+const CLI::Validator kWholeNumber(
+    [](std::string& text) -> std::string {
+      if (!text.empty() && text.size() <= 20 && text.find_first_not_of("0123456789") == std::string::npos) return "";
+      return "\"" + text + "\" is not a whole number of 0 or more";
+    },
+    "N", "whole number");
 
 }  // namespace
 
@@ -78,13 +76,12 @@ int main(int argc, char** argv) {
   const char* env_dir = std::getenv("CUSTODIAN_DATA");
   g.data_dir = env_dir && *env_dir ? env_dir : "./custodian-data";
   app.add_option("--data", g.data_dir, "The store's directory (default ./custodian-data, or $CUSTODIAN_DATA)");
-  if (const char* every = std::getenv("CUSTODIAN_CHECKPOINT_EVERY"); every && *every) {
-    g.checkpoint_every_seconds = std::atof(every);
-  }
-  app.add_option("--checkpoint-every", g.checkpoint_every_seconds,
-                 "While a command writes, sign a checkpoint every this many seconds, and one at the end if events "
-                 "came after it (default: only `custodian checkpoint`; or $CUSTODIAN_CHECKPOINT_EVERY)")
-      ->check(CLI::NonNegativeNumber);
+  std::string checkpoint_every;
+  auto* checkpoint_every_option = app.add_option(
+      "--checkpoint-every", checkpoint_every,
+      "While a command writes, sign a checkpoint every this many seconds (0.001 to a year), and one at the end if "
+      "events came after it; needs the store's signing key (default: only `custodian checkpoint`; or "
+      "$CUSTODIAN_CHECKPOINT_EVERY)");
 
   if (const char* as = std::getenv("CUSTODIAN_AS"); as && *as) g.as = as;
   app.add_option("--as", g.as,
@@ -92,11 +89,11 @@ int main(int argc, char** argv) {
                  "record the read, as data.viewed / data.exported on access-<staff> (or $CUSTODIAN_AS)");
 
   bool json = false;
-  std::string origin = DefaultOrigin();
+  std::string origin = DefaultOrigin();  // init sees whether --origin was given
   auto* init = app.add_subcommand(
       "init", "Create an empty store in the --data directory, with its Ed25519 checkpoint key (log.key, readable only "
               "by its owner) and the public verifier key to give auditors (log.vkey)");
-  init->add_option("--origin", origin,
+  auto* init_origin = init->add_option("--origin", origin,
                    "The log's name on its signed checkpoints, e.g. crm.example.com/audit (default: " + origin + ")");
   init->add_flag("--json", json, "Print the result as JSON");
 
@@ -142,23 +139,25 @@ int main(int argc, char** argv) {
   bool backwards = false;
   auto* read = app.add_subcommand("read", "Print the events of one stream, in stream order");
   read->add_option("stream", stream, "The stream, e.g. customer-42")->required();
-  read->add_option("--from", from, "First version to print (default: the first, or the last with --backwards)");
+  read->add_option("--from", from, "First version to print (default: the first, or the last with --backwards)")
+      ->check(kWholeNumber);
   read->add_flag("--backwards", backwards, "Newest first");
-  read->add_option("--limit", limit, "Print at most this many events");
+  read->add_option("--limit", limit, "Print at most this many events")->check(kWholeNumber);
   read->add_flag("--json", json, "One JSON object per line");
 
   auto* read_all = app.add_subcommand("read-all", "Print every event of the log, in log order");
-  read_all->add_option("--from", from, "First position to print (default 0)");
-  read_all->add_option("--limit", limit, "Print at most this many events");
+  read_all->add_option("--from", from, "First position to print (default 0)")->check(kWholeNumber);
+  read_all->add_option("--limit", limit, "Print at most this many events")->check(kWholeNumber);
   read_all->add_flag("--json", json, "One JSON object per line");
 
   std::optional<uint64_t> tail_from;
   uint64_t count = UINT64_MAX;
   auto* tail = app.add_subcommand(
       "tail", "Follow the log live: print new events as they are appended (by any process), until Ctrl-C");
-  tail->add_option("--from", tail_from, "Start at this position, catching up first (default: the current end)");
+  tail->add_option("--from", tail_from, "Start at this position, catching up first (default: the current end)")
+      ->check(kWholeNumber);
   tail->add_option("--stream", stream, "Only this stream");
-  tail->add_option("--count", count, "Stop after this many events");
+  tail->add_option("--count", count, "Stop after this many events")->check(kWholeNumber);
   tail->add_flag("--json", json, "One JSON object per line");
 
   auto* stats = app.add_subcommand("stats", "Print the size of the store, or of one stream with --stream");
@@ -182,12 +181,13 @@ int main(int argc, char** argv) {
   auto* prove = app.add_subcommand("prove", "Print a Merkle proof as JSON (hashes in base64)");
   prove->require_subcommand(1);
   auto* prove_inclusion = prove->add_subcommand("inclusion", "Prove that the event at a position is in the log");
-  prove_inclusion->add_option("--position", position, "The event's position")->required();
-  prove_inclusion->add_option("--size", tree_size, "Against the tree of this many events (default: the whole log)");
+  prove_inclusion->add_option("--position", position, "The event's position")->required()->check(kWholeNumber);
+  prove_inclusion->add_option("--size", tree_size, "Against the tree of this many events (default: the whole log)")
+      ->check(kWholeNumber);
   auto* prove_consistency =
       prove->add_subcommand("consistency", "Prove that the log of --from events is a prefix of the log of --to");
-  prove_consistency->add_option("--from", from_size, "The older size")->required();
-  prove_consistency->add_option("--to", to_size, "The newer size (default: the whole log)");
+  prove_consistency->add_option("--from", from_size, "The older size")->required()->check(kWholeNumber);
+  prove_consistency->add_option("--to", to_size, "The newer size (default: the whole log)")->check(kWholeNumber);
 
   std::string against, key_text;
   auto* verify = app.add_subcommand(
@@ -271,7 +271,7 @@ int main(int argc, char** argv) {
   auto* silent = app.add_subcommand(
       "silent", "Owned customers with no logged contact for more than N days, and deals won or orders placed with no "
                 "logged contact in the N days before them");
-  silent->add_option("--days", silent_days, "The window N, in days (default 60)")->check(CLI::NonNegativeNumber);
+  silent->add_option("--days", silent_days, "The window N, in days (default 60)")->check(kWholeNumber);
   silent->add_option("--as-of", silent_as_of,
                      "Judge at this RFC 3339 time with what was recorded by then (default: now, by the wall clock)");
   silent->add_flag("--json", json, "One JSON object per line, each with a \"kind\"");
@@ -286,7 +286,8 @@ int main(int argc, char** argv) {
       "demo", "Generate a company from a seed (staff joining and leaving, customers won and lost, requests, "
               "commitments, reads and exports, one leaver exporting far too much), load it into an empty store "
               "(created if missing) and print a tour of what to look at");
-  demo->add_option("--seed", demo_options.seed, "The same seed gives the same company, event for event (default 1)");
+  demo->add_option("--seed", demo_options.seed, "The same seed gives the same company, event for event (default 1)")
+      ->check(kWholeNumber);
   demo->add_option("--staff", demo_options.staff, "Staff at the start, in teams of about 8 (default 40)");
   demo->add_option("--customers", demo_options.customers, "Customers over the whole history (default 5000)");
   demo->add_option("--years", demo_options.years, "Years of history, ending 2026-09-30 (default 3)");
@@ -367,8 +368,19 @@ int main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? kExitOk : kExitUsage;
   }
+  {
+    const char* env_every = std::getenv("CUSTODIAN_CHECKPOINT_EVERY");
+    const bool from_option = checkpoint_every_option->count() > 0;
+    if (from_option || (env_every && *env_every)) {
+      custodian::Result<double> seconds = ParseCheckpointEvery(from_option ? checkpoint_every : std::string(env_every),
+                                                    from_option ? "--checkpoint-every" : "$CUSTODIAN_CHECKPOINT_EVERY");
+      if (!seconds.ok()) return UsageError(seconds.status());
+      g.checkpoint_every_seconds = *seconds;
+      if (custodian::Status s = CheckCheckpointSigning(g); !s.ok()) return UsageError(s);
+    }
+  }
 
-  if (init->parsed()) return RunInit(g, origin, json);
+  if (init->parsed()) return RunInit(g, init_origin->count() > 0 ? std::optional(origin) : std::nullopt, json);
   if (append->parsed()) return RunAppend(g, append_json, expected, json);
   if (permissions->parsed()) return RunPermissions(g, fix_permissions, json);
   if (import->parsed()) return RunImport(g, import_file, skip_invalid, batch_size, json);

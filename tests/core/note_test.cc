@@ -65,6 +65,71 @@ TEST_CASE("signing reproduces the Go reference signatures byte for byte and veri
   CHECK(invalid >= 1);
 }
 
+// Hex as Wycheproof writes it: two lower-case digits a byte.
+std::string Unhex(std::string_view hex) {
+  REQUIRE(hex.size() % 2 == 0);
+  std::string out;
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+  }
+  return out;
+}
+
+TEST_CASE("Ed25519 verification accepts every valid and refuses every invalid Wycheproof signature", "[note]") {
+  std::ifstream in(std::string(CUSTODIAN_SHARED_DIR) + "/testdata/wycheproof/ed25519_test.json");
+  REQUIRE(in.good());
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const json::object file = json::parse(text).as_object();
+  REQUIRE(file.at("algorithm").as_string() == "EDDSA");
+  int valid = 0, invalid = 0, malleable = 0, wrong_length = 0;
+  for (const json::value& g : file.at("testGroups").as_array()) {
+    const json::object& group = g.as_object();
+    const std::string public_key = Unhex(group.at("publicKey").as_object().at("pk").as_string());
+    for (const json::value& t : group.at("tests").as_array()) {
+      const json::object& tc = t.as_object();
+      const std::string result(tc.at("result").as_string());
+      const std::string signature = Unhex(tc.at("sig").as_string());
+      INFO("tcId " << tc.at("tcId").as_int64() << " (" << Str(tc.at("comment")) << "): expected " << result);
+      REQUIRE((result == "valid" || result == "invalid"));  // the file has no "acceptable" Ed25519 cases
+      const bool accepted = Ed25519Verify(public_key, Unhex(tc.at("msg").as_string()), signature);
+      if (result == "valid") {
+        ++valid;
+        CHECK(accepted);
+      } else {
+        ++invalid;
+        for (const json::value& flag : tc.at("flags").as_array()) malleable += flag.as_string() == "SignatureMalleability";
+        wrong_length += signature.size() != kEd25519SignatureBytes;
+        CHECK_FALSE(accepted);
+      }
+    }
+  }
+  // The whole file ran: its count, and the kinds of forgery the verifier must refuse.
+  CHECK(valid + invalid == file.at("numberOfTests").as_int64());
+  CHECK(valid == 88);
+  CHECK(invalid == 62);
+  CHECK(malleable == 8);
+  CHECK(wrong_length == 12);
+}
+
+TEST_CASE("Ed25519 verification refuses a key or signature of the wrong length, even with a valid prefix", "[note]") {
+  Result<SigningKey> key = SigningKey::Generate("origin");
+  REQUIRE(key.ok());
+  Result<std::string> signed_note = key->Sign("text\n");
+  REQUIRE(signed_note.ok());
+  const std::string prefix = "\xE2\x80\x94 origin ";  // the signature line: em dash, key name, base64
+  const std::string line = signed_note->substr(signed_note->rfind(prefix) + prefix.size());
+  Result<std::string> raw = Base64Decode(line.substr(0, line.size() - 1));
+  REQUIRE(raw.ok());
+  const std::string signature = raw->substr(4);
+  const std::string& public_key = key->verifier().public_key();
+  REQUIRE(Ed25519Verify(public_key, "text\n", signature));
+  CHECK_FALSE(Ed25519Verify(public_key, "text\n", signature + std::string(1, '\0')));
+  CHECK_FALSE(Ed25519Verify(public_key, "text\n", signature.substr(0, 63)));
+  CHECK_FALSE(Ed25519Verify(public_key + std::string(1, '\0'), "text\n", signature));
+  CHECK_FALSE(Ed25519Verify(public_key.substr(0, 31), "text\n", signature));
+  CHECK_FALSE(Ed25519Verify(public_key, "text\n", ""));
+}
+
 TEST_CASE("the reference checkpoint parses into origin, size and root", "[note]") {
   json::object v = GoVectors();
   const json::object& tc = v["cases"].as_array()[2].as_object();

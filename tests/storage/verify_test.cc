@@ -2,7 +2,11 @@
 // (tamper_test.cc covers damaged ones).
 #include "storage/event_log.h"
 
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
 
 #include "core/canonical.h"
 #include "core/merkle.h"
@@ -146,6 +150,57 @@ TEST_CASE("with periodic checkpoints, closing signs one for events that came aft
   std::vector<std::string> notes = *(*log)->Checkpoints();
   REQUIRE(notes.size() == 1);
   CHECK(note::ParseCheckpoint(*(*log)->verifier()->Open(notes[0]))->size == 7);
+}
+
+TEST_CASE("a log refuses to sign with a log.key that is not log.vkey's or that others can read, and stores nothing",
+          "[verify]") {
+  TempDir tmp, other;
+  FixedClock clock(kTestNow);
+  const std::string dir = tmp.Sub("store");
+  { auto log = OpenTestLog(dir, &clock); }
+  { auto foreign = OpenTestLog(other.path(), &clock); }  // same default origin, another key
+  std::ifstream vkey_file(dir + "/log.vkey");
+  const std::string published((std::istreambuf_iterator<char>(vkey_file)), std::istreambuf_iterator<char>());
+  std::filesystem::copy_file(other.path() + "/log.key", dir + "/log.key",
+                             std::filesystem::copy_options::overwrite_existing);
+  {
+    auto log = OpenTestLog(dir, &clock);  // appends need no signer
+    AppendMany(*log, 3, 2);
+    REQUIRE(log->verifier() != nullptr);
+    CHECK(log->verifier()->ToString() + "\n" == published);  // checked with the published key
+    Result<std::string> signed_note = log->SignCheckpoint();
+    REQUIRE_FALSE(signed_note.ok());
+    CHECK(signed_note.status().code() == StatusCode::kFailedPrecondition);
+    CHECK_THAT(signed_note.status().message(),
+               Catch::Contains("does not match the published verifier key " + dir + "/log.vkey"));
+    CHECK(log->Checkpoints()->empty());
+    CHECK(EventLog::CheckSigningKey(dir).code() == StatusCode::kFailedPrecondition);
+  }
+  EventLogOptions periodic = TestOptions(&clock);
+  periodic.checkpoint_interval = std::chrono::seconds(60);
+  Result<std::unique_ptr<EventLog>> refused = EventLog::Open(dir, periodic);
+  REQUIRE_FALSE(refused.ok());
+  CHECK_THAT(refused.status().message(), Catch::Contains("periodic checkpoints: the checkpoint signing key"));
+
+  std::filesystem::remove(dir + "/log.key");
+  CHECK(EventLog::CheckSigningKey(dir).code() == StatusCode::kNotFound);
+  CHECK_THAT(EventLog::Open(dir, periodic).status().message(), Catch::Contains("has no checkpoint signing key"));
+
+  // The right key, readable by others: refused until it is owner-only again.
+  TempDir fresh;
+  { auto log = OpenTestLog(fresh.path(), &clock); }
+  const std::string key = fresh.path() + "/log.key";
+  REQUIRE(::chmod(key.c_str(), 0644) == 0);
+  {
+    auto log = OpenTestLog(fresh.path(), &clock);
+    Result<std::string> signed_note = log->SignCheckpoint();
+    REQUIRE_FALSE(signed_note.ok());
+    CHECK_THAT(signed_note.status().message(), Catch::Contains("chmod 600 " + key));
+  }
+  REQUIRE(::chmod(key.c_str(), 0600) == 0);
+  auto log = OpenTestLog(fresh.path(), &clock);
+  CHECK(log->SignCheckpoint().ok());
+  CHECK(EventLog::CheckSigningKey(fresh.path()).ok());
 }
 
 }  // namespace

@@ -35,8 +35,13 @@ inline void WriteFile(const std::string& path, const std::string& contents) {
 
 // Runs `custodian --data <data_dir> args...` (no --data when `data_dir` is
 // empty) with `input` on standard input; collects exit code and output.
+// Who runs the command: this process's user, or (for a directory that
+// must not be writable even to root) the unprivileged user 65534 when this
+// process is root.
+enum class RunAs { kSelf, kUnprivileged };
+
 inline CliResult RunCli(const TempDir& tmp, const std::string& data_dir, std::vector<std::string> args,
-                        const std::string& input = "") {
+                        const std::string& input = "", RunAs run_as = RunAs::kSelf) {
   const std::string in_path = tmp.Sub("stdin"), out_path = tmp.Sub("stdout"), err_path = tmp.Sub("stderr");
   std::ofstream(in_path, std::ios::binary) << input;
   std::vector<std::string> argv_s = {CUSTODIAN_CLI};
@@ -53,6 +58,9 @@ inline CliResult RunCli(const TempDir& tmp, const std::string& data_dir, std::ve
     ::dup2(in, 0);
     ::dup2(out, 1);
     ::dup2(err, 2);
+    if (run_as == RunAs::kUnprivileged && ::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) {
+      ::_exit(126);
+    }
     std::vector<char*> argv;
     for (auto& a : argv_s) argv.push_back(a.data());
     argv.push_back(nullptr);

@@ -6,12 +6,14 @@
 
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "core/json.h"
+#include "tests/raw_store.h"
 #include "tests/test_util.h"
 #include "tests/tools/cli_runner.h"
 
@@ -241,6 +243,181 @@ TEST_CASE("stats describes the store and one stream", "[cli]") {
   CHECK_THAT(none.err, Catch::Contains("customer-999 has no events"));
 }
 
+// The store's write-ahead log that holds the most.
+std::string LargestWal(const std::string& dir) {
+  std::string largest;
+  uintmax_t size = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() == ".log" && entry.file_size() > size) {
+      largest = entry.path().string();
+      size = entry.file_size();
+    }
+  }
+  REQUIRE(size > 0);
+  return largest;
+}
+
+TEST_CASE("stats on a store whose table file was deleted says the store is damaged and prints no figures",
+          "[cli][damage]") {
+  Store store;
+  REQUIRE(store.Cli({"append", EventJson(kId2)}).exit_code == 0);  // opening again flushed the first event
+  std::string events_table;
+  for (const testing::TableFile& f : testing::LiveTableFiles(store.dir)) {
+    if (f.family == "events") events_table = f.name;
+  }
+  REQUIRE(!events_table.empty());
+  REQUIRE(std::filesystem::remove(store.dir + "/" + events_table));
+
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"stats"}, {"stats", "--json"}}) {
+    CliResult r = store.Cli(args);
+    INFO(r.out);
+    CHECK(r.exit_code == 4);
+    CHECK(r.out.empty());
+    CHECK_THAT(r.err, Catch::Contains("the store at " + store.dir + " is damaged: its table file " + events_table +
+                                      " (events family) is missing"));
+    CHECK_THAT(r.err, Catch::Contains("restore it from a backup"));
+  }
+  CliResult read = store.Cli({"read-all"});
+  CHECK(read.exit_code == 4);
+  CHECK(read.out.empty());
+  CliResult append = store.Cli({"append", EventJson(kId3)});  // RocksDB's own open finds it too
+  CHECK(append.exit_code == 4);
+  CHECK_THAT(append.err, Catch::Contains("the store at " + store.dir + " is damaged"));
+  CHECK(store.Cli({"stats"}).exit_code == 4);  // the refused open changed nothing
+}
+
+TEST_CASE("stats on a store whose write-ahead log was cut short says the store is damaged and a writer changes nothing",
+          "[cli][damage]") {
+  Store store;
+  REQUIRE(store.Cli({"append", EventJson(kId2)}).exit_code == 0);
+  REQUIRE(store.Cli({"append", EventJson(kId3, "customer-7")}).exit_code == 0);
+  const std::string wal = LargestWal(store.dir);
+  const uintmax_t full = std::filesystem::file_size(wal);
+  std::filesystem::resize_file(wal, full / 2);
+  const std::string name = std::filesystem::path(wal).filename().string();
+  const std::string damaged = "the store at " + store.dir + " is damaged: its write-ahead log " + name +
+                              " is cut short to " + std::to_string(full / 2) + " bytes, but held " +
+                              std::to_string(full) + " bytes when the store was last closed";
+  CliResult stats = store.Cli({"stats", "--json"});
+  INFO(stats.out);
+  CHECK(stats.exit_code == 4);
+  CHECK(stats.out.empty());
+  CHECK_THAT(stats.err, Catch::Contains(damaged));
+  CliResult append = store.Cli({"append", EventJson(kId4)});
+  CHECK(append.exit_code == 4);
+  CHECK_THAT(append.err, Catch::Contains(damaged));
+  // RocksDB did not replay the short log and move on without the lost events.
+  CHECK(std::filesystem::file_size(wal) == full / 2);
+  CHECK(store.Cli({"stats"}).exit_code == 4);
+}
+
+TEST_CASE("a store whose MANIFEST was deleted is named damaged, with the file and what to do", "[cli][damage]") {
+  Store store;
+  std::ifstream current(store.dir + "/CURRENT");
+  std::string manifest;
+  std::getline(current, manifest);
+  REQUIRE(manifest.starts_with("MANIFEST-"));
+  REQUIRE(std::filesystem::remove(store.dir + "/" + manifest));
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"stats"}, {"read-all"}, {"append", EventJson(kId2)}, {"verify"}}) {
+    CliResult r = store.Cli(args);
+    INFO(args.front());
+    CHECK(r.exit_code == 4);
+    CHECK_THAT(r.err, Catch::Contains("the store at " + store.dir + " is damaged: its MANIFEST (" + manifest +
+                                      ", the list of its table files that CURRENT names) is missing; restore it "
+                                      "from a backup"));
+    CHECK_THAT(r.err, !Catch::Contains("primary may have switched"));
+  }
+}
+
+TEST_CASE("a store in a directory that is not writable refuses writers clearly and still serves reads",
+          "[cli][damage]") {
+  Store store;
+  const std::string before = store.Everything();
+  // The command runs as an unprivileged user when this is root, for whom no mode makes a directory read-only.
+  std::filesystem::permissions(store.tmp.path(), std::filesystem::perms::owner_all |
+                                                     std::filesystem::perms::group_read |
+                                                     std::filesystem::perms::group_exec |
+                                                     std::filesystem::perms::others_read |
+                                                     std::filesystem::perms::others_exec);
+  for (const auto& entry : std::filesystem::directory_iterator(store.dir)) {
+    if (entry.path().filename() != "log.key") {
+      std::filesystem::permissions(entry.path(),
+                                   std::filesystem::perms::others_read | std::filesystem::perms::group_read,
+                                   std::filesystem::perm_options::add);
+    }
+  }
+  std::filesystem::permissions(store.dir, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec |
+                                              std::filesystem::perms::group_read | std::filesystem::perms::group_exec |
+                                              std::filesystem::perms::others_read |
+                                              std::filesystem::perms::others_exec);
+  auto as_reader = [&](std::vector<std::string> args) {
+    return RunCli(store.tmp, store.dir, std::move(args), "", testing::RunAs::kUnprivileged);
+  };
+  CliResult append = as_reader({"append", EventJson(kId2)});
+  CHECK(append.exit_code == 4);
+  CHECK_THAT(append.err, Catch::Contains("the store directory " + store.dir + " is not writable ("));
+  CHECK_THAT(append.err, Catch::Contains("commands that only read still work"));
+  CHECK_THAT(append.err, !Catch::Contains("rename"));
+  CliResult stats = as_reader({"stats", "--json"});
+  INFO(stats.err);
+  CHECK(stats.exit_code == 0);
+  CHECK_THAT(stats.out, Catch::Contains(R"("events":1,)"));
+  CliResult read = as_reader({"read-all", "--json"});
+  CHECK(read.exit_code == 0);
+  CHECK(read.out == before);
+  std::filesystem::permissions(store.dir, std::filesystem::perms::owner_write, std::filesystem::perm_options::add);
+  CHECK(store.Everything() == before);
+}
+
+TEST_CASE("init --origin on an existing store of another origin is refused naming both and the same origin is fine",
+          "[cli]") {
+  TempDir tmp;
+  const std::string dir = tmp.Sub("store");
+  REQUIRE(RunCli(tmp, dir, {"init", "--origin", "crm.example.com/audit"}).exit_code == 0);
+  const std::string vkey = Slurp(dir + "/log.vkey");
+  CliResult other = RunCli(tmp, dir, {"init", "--origin", "crm.example.org/other"});
+  CHECK(other.exit_code == 2);
+  CHECK_THAT(other.err, Catch::Contains("a Custodian store already exists at " + dir +
+                                        " with origin crm.example.com/audit, not crm.example.org/other; nothing "
+                                        "changed"));
+  CHECK(Slurp(dir + "/log.vkey") == vkey);
+  CliResult same = RunCli(tmp, dir, {"init", "--origin", "crm.example.com/audit"});
+  CHECK(same.exit_code == 0);
+  CHECK_THAT(same.out, Catch::Contains("already exists"));
+  CHECK(RunCli(tmp, dir, {"init"}).exit_code == 0);  // no --origin: nothing asked that the store contradicts
+  CHECK(Slurp(dir + "/log.vkey") == vkey);
+}
+
+TEST_CASE("negative counts, positions and days are usage errors that name the option", "[cli]") {
+  Store store;
+  struct Case {
+    std::vector<std::string> args;
+    std::string option, value;
+  };
+  const std::vector<Case> cases = {
+      {{"read", "customer-42", "--limit", "-1"}, "--limit", "-1"},
+      {{"read", "customer-42", "--from", "-3"}, "--from", "-3"},
+      {{"read-all", "--from", "-5"}, "--from", "-5"},
+      {{"read-all", "--limit", "-1"}, "--limit", "-1"},
+      {{"tail", "--count", "-1"}, "--count", "-1"},
+      {{"tail", "--from", "-2"}, "--from", "-2"},
+      {{"prove", "inclusion", "--position", "-1"}, "--position", "-1"},
+      {{"prove", "consistency", "--from", "-1"}, "--from", "-1"},
+      {{"--as", "staff-3", "silent", "--days", "-5"}, "--days", "-5"},
+      {{"read-all", "--limit", "ten"}, "--limit", "ten"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.args.front() << " " << c.option << " " << c.value);
+    CliResult r = store.Cli(c.args);
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.empty());
+    CHECK_THAT(r.err, Catch::Contains(c.option + ": \"" + c.value + "\" is not a whole number of 0 or more"));
+    CHECK(r.err.size() < 200);
+  }
+  CHECK(store.Cli({"read-all", "--from", "0", "--limit", "0"}).exit_code == 0);
+}
+
 TEST_CASE("tail follows appends made by another process", "[cli]") {
   Store store;
   // The tail runs in a child process while this process appends through the CLI.
@@ -275,6 +452,59 @@ TEST_CASE("a writing command given --checkpoint-every signs a checkpoint when it
   REQUIRE(Lines(list.out) == 1);
   CHECK_THAT(list.out, Catch::Contains("\\n2\\n"));  // the checkpoint covers both events
   CHECK(store.Cli({"--checkpoint-every", "-1", "stats"}).exit_code == 1);
+}
+
+// Sets an environment variable for the commands run while it lives.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) { ::setenv(name, value, 1); }
+  ~ScopedEnv() { ::unsetenv(name_); }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+};
+
+TEST_CASE("a --checkpoint-every that is not a positive number of seconds is a usage error that names it", "[cli]") {
+  Store store;
+  const std::string before = store.Everything();
+  for (const char* value : {"0", "-1", "nan", "inf", "-inf", "soon", "1e400", "10s", ""}) {
+    INFO("--checkpoint-every " << value);
+    CliResult r = store.Cli({"--checkpoint-every", value, "append", EventJson(kId2)});
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("--checkpoint-every: \"" + std::string(value) +
+                                      "\" is not a number of seconds from 0.001 to"));
+    CHECK(r.err.size() < 200);  // no 309-digit bound
+  }
+  {
+    ScopedEnv env("CUSTODIAN_CHECKPOINT_EVERY", "-1");
+    CliResult r = store.Cli({"append", EventJson(kId2)});
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("$CUSTODIAN_CHECKPOINT_EVERY: \"-1\" is not a number of seconds"));
+  }
+  CHECK(store.Everything() == before);
+  {
+    ScopedEnv env("CUSTODIAN_CHECKPOINT_EVERY", "garbage");  // the option, when given, wins
+    CHECK(store.Cli({"--checkpoint-every", "0.5", "append", EventJson(kId2)}).exit_code == 0);
+  }
+  CHECK(Lines(store.Cli({"checkpoint", "--list", "--json"}).out) == 1);
+}
+
+TEST_CASE("a --checkpoint-every on a store without its signing key is a usage error and writes nothing", "[cli]") {
+  Store store;
+  const std::string before = store.Everything();
+  std::filesystem::rename(store.dir + "/log.key", store.tmp.Sub("log.key.offline"));
+  CliResult r = store.Cli({"--checkpoint-every", "60", "append", EventJson(kId2)});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("--checkpoint-every signs checkpoints, but the store at " + store.dir +
+                                    " has no checkpoint signing key (" + store.dir + "/log.key)"));
+  {
+    ScopedEnv env("CUSTODIAN_CHECKPOINT_EVERY", "60");
+    CHECK(store.Cli({"append", EventJson(kId2)}).exit_code == 1);
+  }
+  CHECK(store.Everything() == before);
+  CHECK(store.Cli({"append", EventJson(kId2)}).exit_code == 0);  // without the option, appends need no key
 }
 
 TEST_CASE("help explains every command and exits 0", "[cli]") {

@@ -5,12 +5,14 @@
 // Tampering goes through RocksDB directly, behind the log's back.
 #include <fcntl.h>
 #include <rocksdb/db.h>
+#include <rocksdb/sst_file_reader.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -20,6 +22,7 @@
 #include <vector>
 
 #include "core/base64.h"
+#include "core/bundle.h"
 #include "core/canonical.h"
 #include "core/json.h"
 #include "core/merkle.h"
@@ -203,6 +206,50 @@ TEST_CASE("Two stores made with the same origin get different keys", "[cli][evid
   CHECK(ParseKey(a.VerifierKey()).name() == ParseKey(b.VerifierKey()).name());
 }
 
+TEST_CASE("checkpoint refuses a log.key that does not match log.vkey, names both files and stores nothing",
+          "[cli][evidence]") {
+  Store store;
+  Store other(0, "other");  // same origin, another key
+  std::filesystem::copy_file(other.dir + "/log.key", store.dir + "/log.key",
+                             std::filesystem::copy_options::overwrite_existing);
+  REQUIRE(Slurp(store.dir + "/log.key") == Slurp(other.dir + "/log.key"));
+  const std::string events = store.Cli({"read-all", "--json"}).out;
+
+  CliResult r = store.Cli({"checkpoint"});
+  CHECK(r.exit_code == 4);
+  CHECK_THAT(r.err, Catch::Contains("the checkpoint signing key " + store.dir + "/log.key"));
+  CHECK_THAT(r.err, Catch::Contains("does not match the published verifier key " + store.dir + "/log.vkey (" +
+                                    store.VerifierKey() + ")"));
+  CHECK(r.out.empty());
+  CHECK(store.Cli({"checkpoint", "--list"}).out.empty());
+  CliResult periodic = store.Cli({"--checkpoint-every", "60", "append", EventLine(100, "customer-42")});
+  CHECK(periodic.exit_code == 1);
+  CHECK_THAT(periodic.err, Catch::Contains("does not match the published verifier key"));
+  CHECK(store.Cli({"read-all", "--json"}).out == events);
+  CliResult v = store.Cli({"verify"});  // nothing was signed that would fail it
+  INFO(v.err);
+  CHECK(v.exit_code == 0);
+}
+
+TEST_CASE("checkpoint refuses a signing key that others can read and says how to fix it", "[cli][evidence]") {
+  Store store;
+  const std::string key = store.dir + "/log.key";
+  for (mode_t mode : {0644, 0640, 0604}) {
+    REQUIRE(::chmod(key.c_str(), mode) == 0);
+    CliResult r = store.Cli({"checkpoint"});
+    INFO("mode " << std::oct << mode << ": " << r.err);
+    CHECK(r.exit_code == 4);
+    CHECK_THAT(r.err, Catch::Contains("the checkpoint signing key " + key + " can be read by others"));
+    CHECK_THAT(r.err, Catch::Contains("chmod 600 " + key));
+  }
+  CHECK(store.Cli({"checkpoint", "--list"}).out.empty());
+  REQUIRE(::chmod(key.c_str(), 0400) == 0);  // owner read-only is fine
+  CliResult r = store.Cli({"checkpoint"});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(ParseKey(store.VerifierKey()).Open(r.out).ok());
+}
+
 // --- Checkpoints and proofs ---
 
 TEST_CASE("checkpoint --json prints the size and root it signed, and the note opens with the published key",
@@ -336,6 +383,87 @@ TEST_CASE("verify exits 0 on an intact store and 5 naming the position once a re
   json::object o = ParseObject(bad_json.out);
   CHECK_FALSE(o.at("ok").as_bool());
   CHECK(Str(o, "problem").find("event at position 4:") != std::string::npos);
+  CHECK(o.at("error").is_null());  // a disagreement, not a storage error
+  // The counts are of what was checked before position 4; the whole tree was not recomputed.
+  CHECK(Num(o, "events") == 4);
+  CHECK(Num(o, "streams") == 2);
+  CHECK(Num(o, "checkpoints_checked") == 0);  // the one at 12 was not reached
+  CHECK(o.at("size").is_null());
+  CHECK(o.at("root").is_null());
+}
+
+// Reads the events table `file` key by key, as verify would, until RocksDB
+// finds a damaged block: how many keys it read.
+size_t ReadableKeys(const std::string& file) {
+  rocksdb::Options options;
+  rocksdb::SstFileReader reader(options);
+  REQUIRE(reader.Open(file).ok());
+  std::unique_ptr<rocksdb::Iterator> it(reader.NewIterator(rocksdb::ReadOptions()));
+  size_t n = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+  REQUIRE_FALSE(it->status().ok());
+  CHECK(it->status().IsCorruption());
+  return n;
+}
+
+TEST_CASE("verify --json prints one document with the counts so far and exits 4 when a table file is damaged",
+          "[cli][evidence][damage]") {
+  Store store;       // 12 events
+  store.Checkpoint();  // at 12; opening again put the 12 events in a table file
+  store.Add(60);
+  store.Checkpoint();  // at 72; the 60 events went to a second table file
+  std::vector<testing::TableFile> tables;
+  for (const testing::TableFile& f : testing::LiveTableFiles(store.dir)) {
+    if (f.family == "events") tables.push_back(f);
+  }
+  REQUIRE(tables.size() == 2);
+  const testing::TableFile& newer = tables[0].smallest_seqno > tables[1].smallest_seqno ? tables[0] : tables[1];
+  const std::string path = store.dir + "/" + newer.name;
+  REQUIRE(newer.size > 3 * 4096);  // several data blocks: damage the second
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(4096 + 1000);
+    f.write(std::string(64, '\x5a').data(), 64);
+    REQUIRE(f.good());
+  }
+  const size_t readable = ReadableKeys(path);
+  REQUIRE(readable > 0);
+  REQUIRE(readable < 60);
+
+  CliResult r = store.Cli({"verify", "--json"});
+  INFO(r.err);
+  CHECK(r.exit_code == 4);
+  CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 1);
+  json::object o = ParseObject(r.out);
+  CHECK_FALSE(o.at("ok").as_bool());
+  CHECK_THAT(Str(o, "error"), Catch::Contains("Corruption"));
+  CHECK_THAT(Str(o, "error"), Catch::Contains(newer.name));
+  CHECK(Str(o, "problem") == Str(o, "error"));
+  CHECK(Num(o, "events") == 12 + readable);  // every event RocksDB could still read was checked
+  CHECK(Num(o, "streams") == 2);
+  CHECK(Num(o, "checkpoints_checked") == 1);  // the one at 12; the one at 72 was not reached
+  CHECK(o.at("size").is_null());
+
+  CliResult text = store.Cli({"verify"});
+  CHECK(text.exit_code == 4);
+  CHECK_THAT(text.err, Catch::Contains("verification stopped after " + std::to_string(12 + readable) + " events"));
+}
+
+TEST_CASE("verify --json prints one document and exits 4 when the store cannot be opened", "[cli][evidence][damage]") {
+  Store store;
+  store.Checkpoint();  // the events are in table files now
+  for (const testing::TableFile& f : testing::LiveTableFiles(store.dir)) {
+    if (f.family == "merkle") REQUIRE(std::filesystem::remove(store.dir + "/" + f.name));
+  }
+  CliResult r = store.Cli({"verify", "--json"});
+  CHECK(r.exit_code == 4);
+  CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 1);
+  json::object o = ParseObject(r.out);
+  CHECK_FALSE(o.at("ok").as_bool());
+  CHECK_THAT(Str(o, "error"), Catch::Contains("is damaged: its table file"));
+  CHECK(Num(o, "events") == 0);  // nothing could be checked
+  CHECK(o.at("size").is_null());
+  CHECK(o.at("root").is_null());
 }
 
 TEST_CASE("verify --against accepts a kept checkpoint that the log has since grown from", "[cli][evidence]") {
@@ -454,7 +582,8 @@ TEST_CASE("A bundle of a stream verifies offline with the published key", "[cli]
   CliResult r = f.Check(f.file, {"--key", f.vkey});
   INFO(r.err);
   CHECK(r.exit_code == 0);
-  CHECK(r.out.find("bundle verified: 6 events of customer-42 (versions 0 to 5)") != std::string::npos);
+  CHECK(r.out.find("bundle verified: 6 events of customer-42 (versions 0 to 5, occurred 2026-02-10T09:00:00Z to "
+                   "2026-02-20T09:00:00Z)") != std::string::npos);
   CHECK(r.out.find("checked with the key inside the bundle") == std::string::npos);
 
   CliResult j = f.Check(f.file, {"--key", f.store.dir + "/log.vkey", "--json"});
@@ -465,6 +594,9 @@ TEST_CASE("A bundle of a stream verifies offline with the published key", "[cli]
   CHECK(Num(o, "events") == 6);
   CHECK(Num(o, "first_version") == 0);
   CHECK(Num(o, "last_version") == 5);
+  CHECK(Str(o, "from") == "2026-02-10T09:00:00Z");
+  CHECK(Str(o, "to") == "2026-02-20T09:00:00Z");
+  CHECK(o.at("unchecked").as_array().empty());
   CHECK(Num(o, "tree_size") == 13);  // bundle signed a checkpoint of the whole log: 12 events and staff-900 joining
   CHECK(Str(o, "verifier_key") == f.vkey);
   CHECK_FALSE(o.at("key_from_bundle").as_bool());
@@ -524,7 +656,90 @@ TEST_CASE("verify-bundle detects the first event removed from a bundle of the wh
   WriteFile(path, text);
   CliResult r = f.Check(path, {"--key", f.vkey});
   CHECK(r.exit_code == 5);
-  CHECK(r.err.find("starts at version 1: events are missing from the start") != std::string::npos);
+  CHECK_THAT(r.err, Catch::Contains("the bundle's \"from\" is \"2026-02-10T09:00:00Z\" but its events occurred from "
+                                    "2026-02-12T09:00:00Z"));
+
+  // A format 1 bundle claimed the whole stream with a null "from", and still must start at version 0.
+  const size_t format = text.find(kBundleFormat);
+  REQUIRE(format != std::string::npos);
+  text.replace(format, std::strlen(kBundleFormat), kBundleFormatV1);
+  const size_t from = text.find("\"from\":\"2026-02-10T09:00:00Z\"");
+  REQUIRE(from != std::string::npos);
+  text.replace(from, std::strlen("\"from\":\"2026-02-10T09:00:00Z\""), "\"from\":null");
+  WriteFile(path, text);
+  CliResult v1 = f.Check(path, {"--key", f.vkey});
+  CHECK(v1.exit_code == 5);
+  CHECK_THAT(v1.err, Catch::Contains("starts at version 1: events are missing from the start"));
+}
+
+TEST_CASE("verify-bundle refuses a bundle whose summary, from or to was edited and names the field",
+          "[cli][evidence]") {
+  BundleFixture f;
+  struct Edit {
+    std::string field, from, to;
+  };
+  const std::vector<Edit> edits = {
+      {"from", R"("from":"2026-02-10T09:00:00Z")", R"("from":"2026-01-01T00:00:00Z")"},  // claims an empty January
+      {"from", R"("from":"2026-02-10T09:00:00Z")", R"("from":null)"},
+      {"to", R"("to":"2026-02-20T09:00:00Z")", R"("to":"2026-12-31T00:00:00Z")"},
+      {"to", R"("to":"2026-02-20T09:00:00Z")", R"("to":"2026-02-20T09:00:01Z")"},
+      {"summary", "Evidence bundle for customer-42: 6 events", "Evidence bundle for customer-42: 60 events"},
+      {"summary", "which occurred between 2026-02-10T09:00:00Z", "which occurred between 2025-02-10T09:00:00Z"},
+      {"summary", "not the one inside the file.", "not the one inside the file. Nothing was left out."},
+  };
+  for (const Edit& e : edits) {
+    INFO(e.to);
+    const std::string edited = f.Edited(e.from, e.to);
+    CliResult r = f.Check(edited, {"--key", f.vkey});
+    CHECK(r.exit_code == 5);
+    CHECK_THAT(r.err, Catch::Contains("BUNDLE VERIFICATION FAILED: the bundle's \"" + e.field + "\""));
+    json::object o = ParseObject(f.Check(edited, {"--key", f.vkey, "--json"}).out);
+    CHECK_FALSE(o.at("ok").as_bool());
+    CHECK_THAT(Str(o, "problem"), Catch::Contains("the bundle's \"" + e.field + "\""));
+  }
+  // The same instant written otherwise is the same statement.
+  CHECK(f.Check(f.Edited(R"("to":"2026-02-20T09:00:00Z")", R"("to":"2026-02-20T10:00:00+01:00")"), {"--key", f.vkey})
+            .exit_code == 0);
+}
+
+TEST_CASE("verify-bundle still verifies a format 1 bundle and says its summary, from and to were not checked",
+          "[cli][evidence]") {
+  BundleFixture f;
+  const std::string v1 =
+      f.Edited(std::string("\"format\":\"") + kBundleFormat, std::string("\"format\":\"") + kBundleFormatV1);
+  CliResult r = f.Check(v1, {"--key", f.vkey});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("its [\"summary\",\"from\",\"to\"] are not checked"));
+  json::object o = ParseObject(f.Check(v1, {"--key", f.vkey, "--json"}).out);
+  CHECK(json::serialize(o.at("unchecked")) == R"(["summary","from","to"])");
+}
+
+TEST_CASE("bundle checks the file it wrote and removes it when it does not verify", "[cli][evidence]") {
+  Store store;
+  store.JoinReader();
+  {
+    RawStore raw(store.dir);
+    std::string record = raw.Get(keys::kEventsFamily, keys::EventKey(Position(4)));
+    const size_t at = record.find("visit 4");
+    REQUIRE(at != std::string::npos);
+    record[at + 6] = '5';  // changed behind the log's back: the stored tree still has the old leaf
+    raw.Put(keys::kEventsFamily, keys::EventKey(Position(4)), record);
+  }
+  const std::string file = store.tmp.Sub("customer-42.json");
+  CliResult r = store.Cli({"bundle", "--stream", "customer-42", "--out", file});
+  CHECK(r.exit_code == 5);
+  CHECK_THAT(r.err, Catch::Contains("the bundle of customer-42 does not verify as written, so it was removed"));
+  CHECK_THAT(r.err, Catch::Contains("event at position 4"));
+  CHECK(r.out.empty());
+  CHECK_FALSE(std::filesystem::exists(file));
+  CHECK_FALSE(std::filesystem::exists(file + ".tmp"));
+
+  // Another stream's events are intact: its bundle is written and verifies.
+  CliResult other = store.Cli({"bundle", "--stream", "customer-7", "--out", file});
+  INFO(other.err);
+  CHECK(other.exit_code == 0);
+  CHECK(RunCli(store.tmp, "", {"verify-bundle", file, "--key", store.VerifierKey()}).exit_code == 0);
 }
 
 TEST_CASE("verify-bundle refuses a bundle checked with another key, even one with the same name",
@@ -572,6 +787,8 @@ TEST_CASE("bundle --from and --to keep only the events that occurred in the wind
   CHECK(Num(o, "events") == 2);
   CHECK(Num(o, "first_version") == 2);
   CHECK(Num(o, "last_version") == 3);
+  CHECK(Str(o, "from") == "2026-02-14T09:00:00Z");  // when its events occurred, not the window asked for
+  CHECK(Str(o, "to") == "2026-02-16T09:00:00Z");
 
   CliResult empty = store.Cli({"bundle", "--stream", "customer-42", "--from", "2026-03-01T00:00:00Z", "--out", file});
   CHECK(empty.exit_code == 2);
