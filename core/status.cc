@@ -13,6 +13,7 @@ const char* StatusCodeName(StatusCode code) {
     case StatusCode::kIoError: return "I/O error";
     case StatusCode::kCorruption: return "corruption";
     case StatusCode::kRuleViolation: return "rule violation";
+    case StatusCode::kUnavailable: return "unavailable";
   }
   return "unknown";
 }

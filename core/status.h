@@ -22,11 +22,12 @@ enum class StatusCode {
   kInvalidArgument,     // bad input: malformed, missing or out-of-range values
   kConflict,            // wrong expected version, same id with other content
   kNotFound,            // no such store, stream or event
-  kFailedPrecondition,  // store in use, log stopped after a failed write
+  kFailedPrecondition,  // read-only or stopped log, no signing key, ...
   kUnsupported,         // written by a newer format, or not a Custodian store
   kIoError,             // the disk or RocksDB failed
   kCorruption,          // stored bytes do not decode or do not agree
   kRuleViolation,       // an event breaks a rule of the log's state (core/rules.h)
+  kUnavailable,         // another process holds the store read-write: may succeed later
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -46,6 +47,7 @@ class [[nodiscard]] Status {
   static Status IoError(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
   static Status Corruption(std::string m) { return {StatusCode::kCorruption, std::move(m)}; }
   static Status RuleViolation(std::string m) { return {StatusCode::kRuleViolation, std::move(m)}; }
+  static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }

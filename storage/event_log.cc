@@ -42,6 +42,8 @@ std::string ExpectedVersion::ToString() const {
   return "?";
 }
 
+bool EventLog::HeldByAnotherProcess(const std::string& dir) { return store_files::LockHeldElsewhere(dir); }
+
 Status EventLog::CheckSigningKey(const std::string& dir) {
   Result<std::optional<note::VerifierKey>> published = store_files::ReadVerifierKeyFile(dir);
   if (!published.ok()) return published.status();
@@ -114,9 +116,9 @@ Status EventLog::OpenDb() {
   }
   if (!s.ok()) {
     if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
-      return Status::FailedPrecondition("the store at " + dir_ +
-                                        " is in use by another process that writes to it; stop that process "
-                                        "(or use a read-only command) and try again");
+      return Status::Unavailable("another process holds the store at " + dir_ +
+                                 " read-write (it is in use by a writer); stop that process (or use a read-only "
+                                 "command) and try again");
     }
     for (const char* why : {"Permission denied", "Read-only file system"}) {
       if (!read_only && s.ToString().find(why) != std::string::npos) {

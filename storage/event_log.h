@@ -236,8 +236,12 @@ class EventLog {
   // directory is missing or empty. A directory that is not a Custodian store,
   // or one written by a newer format, is refused (Unsupported) and left
   // untouched. A store that another process holds read-write is refused with
-  // FailedPrecondition.
+  // Unavailable (it may open later).
   static Result<std::unique_ptr<EventLog>> Open(const std::string& dir, const EventLogOptions& options);
+  // Whether another process holds the store in `dir` read-write right now
+  // (RocksDB's lock on its LOCK file), without trying to take it: for a
+  // caller that waits for the writer to finish. Not this process's own logs.
+  static bool HeldByAnotherProcess(const std::string& dir);
 
   // Finishes every queued append, then closes the store.
   ~EventLog();

@@ -253,6 +253,18 @@ Status CheckCleanClose(const fs::path& dir) {
   return Status::Ok();
 }
 
+bool LockHeldElsewhere(const fs::path& dir) {
+  const fs::path path = dir / "LOCK";
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return false;  // no store yet, or none RocksDB made
+  struct flock lock {};
+  lock.l_type = F_WRLCK;
+  lock.l_whence = SEEK_SET;
+  const bool held = ::fcntl(fd, F_GETLK, &lock) == 0 && lock.l_type != F_UNLCK;
+  ::close(fd);
+  return held;
+}
+
 Status CheckWritable(const fs::path& dir) {
   if (::access(dir.c_str(), W_OK) == 0 || (errno != EACCES && errno != EROFS && errno != EPERM)) return Status::Ok();
   return NotWritable(dir, std::strerror(errno));

@@ -52,6 +52,10 @@ Status CheckWritable(const std::filesystem::path& dir);
 // What to say when writing in `dir` was refused (`why`: the system's reason).
 Status NotWritable(const std::filesystem::path& dir, const std::string& why);
 
+// Whether a process other than this one holds the lock RocksDB takes on
+// `dir`/LOCK when it opens the store read-write (an fcntl write lock).
+bool LockHeldElsewhere(const std::filesystem::path& dir);
+
 // --- Damage (Corruption, naming the file and saying to restore a backup) ---
 
 // CURRENT names a MANIFEST that exists. A store without CURRENT passes.

@@ -26,10 +26,16 @@ enum ExitCode : int {
   kExitVerifyFailed = 5,  // verify / verify-bundle found a disagreement
 };
 
+inline constexpr double kDefaultWaitSeconds = 10;
+inline constexpr double kMaxWaitSeconds = 24 * 3600;
+
 struct Globals {
   std::string data_dir;
   double checkpoint_every_seconds = 0;  // sign checkpoints while writing (0: only `checkpoint`)
   std::string as;  // who reads (--as, $CUSTODIAN_AS): every read of customer data is recorded
+  // How long a command that writes waits for another process that holds the
+  // store read-write to let go (--wait; 0: fail at once).
+  double wait_seconds = kDefaultWaitSeconds;
 };
 
 int ExitCodeFor(const Status& s);
@@ -41,13 +47,24 @@ std::string Thousands(uint64_t n);
 
 // Whether a command signs a checkpoint itself.
 enum class Signs { kNo, kYes };
+// Whether a read-write open waits for another process that holds the store
+// read-write: commands that write do; those that can do with a read-only
+// store instead do not.
+enum class WaitForWriter { kYes, kNo };
 
-// Opens the store in g.data_dir. Read-write, it first appends the reads
-// spooled while another process held the store; with Signs::kYes it refuses
-// (SignCheckpoint's reasons) before writing anything when the store cannot sign.
+// Opens the store in g.data_dir. Read-write, while another process holds the
+// store it retries until that process lets go or g.wait_seconds have passed
+// (then Unavailable: "another process holds the store at D read-write;
+// waited 10 s ..."), and it first appends the reads spooled while another
+// process held the store; with Signs::kYes it refuses (SignCheckpoint's
+// reasons) before writing anything when the store cannot sign.
 Result<std::unique_ptr<EventLog>> OpenStore(const Globals& g, EventLogOptions::Mode mode,
                                             CreateIfMissing create = CreateIfMissing::kNo,
-                                            const std::string& origin = "", Signs signs = Signs::kNo);
+                                            const std::string& origin = "", Signs signs = Signs::kNo,
+                                            WaitForWriter wait = WaitForWriter::kYes);
+// The value of --wait: seconds from 0 to kMaxWaitSeconds; InvalidArgument
+// naming the option for anything else.
+Result<double> ParseWaitSeconds(std::string_view text);
 
 // The value of --checkpoint-every or $CUSTODIAN_CHECKPOINT_EVERY (named by
 // `source`): a finite number of seconds from kMinCheckpointEverySeconds to

@@ -12,6 +12,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <thread>
 
 #include "core/json.h"
 #include "core/rules.h"
@@ -120,8 +121,48 @@ Status CheckCheckpointSigning(const Globals& g) {
   return Status::InvalidArgument("--checkpoint-every signs checkpoints, but " + s.message());
 }
 
+Result<double> ParseWaitSeconds(std::string_view text) {
+  double seconds = -1;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(seconds) || seconds < 0 ||
+      seconds > kMaxWaitSeconds) {
+    return Status::InvalidArgument(fmt::format("--wait: \"{}\" is not a number of seconds from 0 to {} (a day)",
+                                               OneLineText(text, 40), kMaxWaitSeconds));
+  }
+  return seconds;
+}
+
+namespace {
+
+// EventLog::Open, retried while another process holds the store read-write,
+// until it lets go or `wait_seconds` have passed. The retries only look at
+// RocksDB's lock until it is free: a refused RocksDB open is not free (it
+// starts a new info log each time).
+Result<std::unique_ptr<EventLog>> OpenWaitingForWriter(const std::string& dir, const EventLogOptions& options,
+                                                       double wait_seconds) {
+  using Clock = std::chrono::steady_clock;
+  constexpr auto kPoll = std::chrono::milliseconds(100);
+  const auto deadline =
+      Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(wait_seconds));
+  while (true) {
+    const bool late = Clock::now() >= deadline;
+    if (late || !EventLog::HeldByAnotherProcess(dir)) {
+      Result<std::unique_ptr<EventLog>> log = EventLog::Open(dir, options);
+      if (log.ok() || log.status().code() != StatusCode::kUnavailable) return log;
+      if (late) break;
+    }
+    std::this_thread::sleep_for(std::min<Clock::duration>(kPoll, deadline - Clock::now()));
+  }
+  return Status::Unavailable(fmt::format(
+      "another process holds the store at {} read-write; waited {:g} s for it to finish (--wait SECONDS sets how "
+      "long, 0 not at all). Stop that process or try again later; read-only commands work meanwhile",
+      dir, wait_seconds));
+}
+
+}  // namespace
+
 Result<std::unique_ptr<EventLog>> OpenStore(const Globals& g, EventLogOptions::Mode mode, CreateIfMissing create,
-                                            const std::string& origin, Signs signs) {
+                                            const std::string& origin, Signs signs, WaitForWriter wait) {
   EventLogOptions options;
   options.mode = mode;
   options.create = create;
@@ -129,7 +170,10 @@ Result<std::unique_ptr<EventLog>> OpenStore(const Globals& g, EventLogOptions::M
   options.rules = CheckRules;  // the log's rules hold for every write made here
   options.checkpoint_interval =
       std::chrono::milliseconds(static_cast<int64_t>(g.checkpoint_every_seconds * 1000));
-  Result<std::unique_ptr<EventLog>> log = EventLog::Open(g.data_dir, options);
+  Result<std::unique_ptr<EventLog>> log =
+      mode == EventLogOptions::Mode::kReadWrite && wait == WaitForWriter::kYes
+          ? OpenWaitingForWriter(g.data_dir, options, g.wait_seconds)
+          : EventLog::Open(g.data_dir, options);
   if (log.ok()) WarnIfLoose(g.data_dir);
   if (!log.ok() || mode != EventLogOptions::Mode::kReadWrite) return log;
   if (signs == Signs::kYes) CUSTODIAN_RETURN_IF_ERROR((*log)->CanSign());
@@ -266,8 +310,9 @@ Result<std::string> Reader(const Globals& g, std::string_view command) {
 }
 
 Result<std::unique_ptr<EventLog>> OpenForReading(const Globals& g) {
-  Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadWrite);
-  if (log.ok() || log.status().code() != StatusCode::kFailedPrecondition) return log;
+  Result<std::unique_ptr<EventLog>> log =
+      OpenStore(g, EventLogOptions::Mode::kReadWrite, CreateIfMissing::kNo, "", Signs::kNo, WaitForWriter::kNo);
+  if (log.ok() || log.status().code() != StatusCode::kUnavailable) return log;
   return OpenStore(g, EventLogOptions::Mode::kReadOnly);
 }
 

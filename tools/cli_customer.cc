@@ -129,7 +129,8 @@ void AddProjections(ProjectionEngine& engine) {
 }
 
 Result<std::unique_ptr<EventLog>> OpenForQuery(const Globals& g, bool* caught_up) {
-  Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadWrite);
+  Result<std::unique_ptr<EventLog>> log =
+      OpenStore(g, EventLogOptions::Mode::kReadWrite, CreateIfMissing::kNo, "", Signs::kNo, WaitForWriter::kNo);
   *caught_up = false;
   if (log.ok()) {
     ProjectionEngine engine(**log);
@@ -140,7 +141,7 @@ Result<std::unique_ptr<EventLog>> OpenForQuery(const Globals& g, bool* caught_up
     if (!raised.ok()) return raised.status();
     return log;
   }
-  if (log.status().code() != StatusCode::kFailedPrecondition) return log.status();
+  if (log.status().code() != StatusCode::kUnavailable) return log.status();
   return OpenStore(g, EventLogOptions::Mode::kReadOnly);
 }
 

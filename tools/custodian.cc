@@ -32,7 +32,9 @@
 // Every query takes --json: listings print JSON Lines, single answers one
 // JSON document. Exit codes: 0 ok, 1 usage, 2 rejected input, 3 conflict,
 // 4 storage error, 5 verification failed. Commands that only read open the
-// store read-only, so they work while another process writes to it.
+// store read-only, so they work while another process writes to it; commands
+// that write wait up to --wait SECONDS (default 10) for such a process to
+// finish (cli_common.cc, OpenStore).
 // The commands themselves are in cli_log.cc, cli_evidence.cc, cli_customer.cc and cli_staff.cc.
 #include <sys/stat.h>
 #include <unistd.h>
@@ -82,6 +84,11 @@ int main(int argc, char** argv) {
       "While a command writes, sign a checkpoint every this many seconds (0.001 to a year), and one at the end if "
       "events came after it; needs the store's signing key (default: only `custodian checkpoint`; or "
       "$CUSTODIAN_CHECKPOINT_EVERY)");
+
+  std::string wait;
+  auto* wait_option = app.add_option("--wait", wait,
+                 "Commands that write: while another process holds the store read-write, wait up to this many "
+                 "seconds for it to finish before giving up (default 10; 0: give up at once)");
 
   if (const char* as = std::getenv("CUSTODIAN_AS"); as && *as) g.as = as;
   app.add_option("--as", g.as,
@@ -367,6 +374,11 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? kExitOk : kExitUsage;
+  }
+  if (wait_option->count() > 0) {
+    custodian::Result<double> seconds = ParseWaitSeconds(wait);
+    if (!seconds.ok()) return UsageError(seconds.status());
+    g.wait_seconds = *seconds;
   }
   {
     const char* env_every = std::getenv("CUSTODIAN_CHECKPOINT_EVERY");

@@ -31,6 +31,8 @@ TEST_CASE("Each Status factory sets its own code and keeps the message", "[statu
       {Status::Unsupported("m5"), StatusCode::kUnsupported, "unsupported"},
       {Status::IoError("m6"), StatusCode::kIoError, "I/O error"},
       {Status::Corruption("m7"), StatusCode::kCorruption, "corruption"},
+      {Status::RuleViolation("m8"), StatusCode::kRuleViolation, "rule violation"},
+      {Status::Unavailable("m9"), StatusCode::kUnavailable, "unavailable"},
   };
   int i = 1;
   for (const Case& c : cases) {

@@ -871,8 +871,8 @@ TEST_CASE("A second read-write open of a store in use is refused, saying it is i
   options.clock = &clock;
   Result<std::unique_ptr<EventLog>> second = EventLog::Open(tmp.path(), options);
   REQUIRE_FALSE(second.ok());
-  CHECK(second.status().code() == StatusCode::kFailedPrecondition);
-  CHECK(Contains(second.status().message(), "in use"));
+  CHECK(second.status().code() == StatusCode::kUnavailable);
+  CHECK(Contains(second.status().message(), "another process holds the store at " + tmp.path() + " read-write"));
 
   // The first is unharmed and the store opens again once it is closed.
   AppendOne(*first, "customer-1");

@@ -10,9 +10,11 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/json.h"
+#include "storage/event_log.h"
 #include "tests/raw_store.h"
 #include "tests/test_util.h"
 #include "tests/tools/cli_runner.h"
@@ -416,6 +418,48 @@ TEST_CASE("negative counts, positions and days are usage errors that name the op
     CHECK(r.err.size() < 200);
   }
   CHECK(store.Cli({"read-all", "--from", "0", "--limit", "0"}).exit_code == 0);
+}
+
+// The store held read-write by this process, as a server would hold it.
+std::unique_ptr<EventLog> HoldStore(const std::string& dir) {
+  Result<std::unique_ptr<EventLog>> holder = EventLog::Open(dir, EventLogOptions());
+  INFO(holder.status().ToString());
+  REQUIRE(holder.ok());
+  return std::move(*holder);
+}
+
+TEST_CASE("a writer gives up after --wait seconds while another process holds the store and says so", "[cli][wait]") {
+  Store store;
+  const std::string before = store.Everything();
+  std::unique_ptr<EventLog> holder = HoldStore(store.dir);
+  for (const char* wait : {"1", "0"}) {
+    INFO("--wait " << wait);
+    CliResult r = store.Cli({"--wait", wait, "append", EventJson(kId2)});
+    CHECK(r.exit_code == 4);
+    CHECK_THAT(r.err, Catch::Contains("another process holds the store at " + store.dir + " read-write; waited " +
+                                      wait + " s for it to finish"));
+  }
+  CHECK(store.Everything() == before);  // readers are not kept waiting
+  holder.reset();
+  CHECK(store.Everything() == before);
+  CliResult bad = store.Cli({"--wait", "-1", "append", EventJson(kId2)});
+  CHECK(bad.exit_code == 1);
+  CHECK_THAT(bad.err, Catch::Contains("--wait: \"-1\" is not a number of seconds"));
+}
+
+TEST_CASE("a writer waiting for the store appends once the process holding it lets go", "[cli][wait]") {
+  Store store;
+  std::unique_ptr<EventLog> holder = HoldStore(store.dir);
+  std::thread release([&holder] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    holder.reset();
+  });
+  CliResult r = store.Cli({"append", "--json", EventJson(kId2)});  // the default wait is long enough
+  release.join();
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains(R"("position":1,"version":1,"written":true)"));
+  CHECK(Lines(store.Everything()) == 2);
 }
 
 TEST_CASE("tail follows appends made by another process", "[cli]") {

@@ -111,9 +111,9 @@ TEST_CASE("queries answer in full while another process holds the store, writes 
   REQUIRE(portfolio.exit_code == 0);
   CHECK_THAT(portfolio.out, Catch::Contains(R"("customer":"customer-1001")"));
   CHECK_THAT(c.Cli({"departures", "--json"}).out, Catch::Contains(R"("staff":"staff-12")"));
-  CliResult append = c.Cli({"append", R"({"id":"5e0f6a1b-7c2d-4e3f-8a9b-0c1d2e3f4a70","stream":"customer-1001","type":"note.added","actor":"staff-7","occurred_at":"2026-04-05T10:00:00Z","data":{"text":"x"}})"});
+  CliResult append = c.Cli({"--wait", "0", "append", R"({"id":"5e0f6a1b-7c2d-4e3f-8a9b-0c1d2e3f4a70","stream":"customer-1001","type":"note.added","actor":"staff-7","occurred_at":"2026-04-05T10:00:00Z","data":{"text":"x"}})"});
   CHECK(append.exit_code == 4);
-  CHECK_THAT(append.err, Catch::Contains("is in use by another process"));
+  CHECK_THAT(append.err, Catch::Contains("another process holds the store at " + c.dir + " read-write"));
 }
 
 }  // namespace
