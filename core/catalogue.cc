@@ -199,6 +199,7 @@ std::string Joined(const std::vector<std::string_view>& values) {
 size_t FindControl(std::string_view s, bool allow_breaks) {
   for (size_t i = 0; i < s.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (static_cast<unsigned char>(c - 0x20) < 0x5f) continue;  // printable ASCII: one compare
     if ((c < 0x20 && !(allow_breaks && (c == '\n' || c == '\r' || c == '\t'))) || c == 0x7f) return i;
     if (c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) <= 0x9f) return i;
   }
