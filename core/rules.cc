@@ -10,6 +10,8 @@ namespace json = boost::json;
 namespace custodian {
 namespace {
 
+constexpr std::string_view kAccessPrefix = "access-";
+
 // staff/<id> -> "joined <position>" or "left <position> <occurred_at micros>"
 struct StaffRecord {
   bool joined = false;
@@ -124,6 +126,19 @@ Status CheckRules(const Event& e, RuleState& state) {
       return Broken("actor", e, e.actor + " cannot record their own joining");
     }
     CUSTODIAN_RETURN_IF_ERROR(CheckEmployed("actor", e, state, e.actor, "actor"));
+  }
+
+  // reader: an access stream holds its reader's own records. Whoever could
+  // write access-staff-7 as someone else could make the alerts blame staff-7,
+  // or correct or retract staff-7's reads.
+  if (e.stream.starts_with(kAccessPrefix)) {
+    const std::string_view reader = std::string_view(e.stream).substr(kAccessPrefix.size());
+    if (e.actor != reader) {
+      return Broken("reader", e,
+                    "actor " + e.actor + " is not " + std::string(reader) + ": " + e.stream + " holds only " +
+                        std::string(reader) + "'s own reads and exports, recorded by " + std::string(reader) +
+                        " (a read is recorded on its reader's own access-<staff> stream)");
+    }
   }
 
   // assignment: whoever work goes to is employed.

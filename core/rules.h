@@ -3,6 +3,9 @@
 // from every earlier event. Each rule has its own error:
 //
 //   actor        a staff actor has joined and has not left
+//   reader       an event on an access-<staff> stream (data.viewed,
+//                data.exported, or a fix of one) is made by that staff member
+//                and nobody else: access records are the reader's own
 //   assignment   nothing is assigned to someone who has left or never joined
 //                (owners, request assignees, commitment and deal owners,
 //                handover successors)

@@ -177,5 +177,50 @@ TEST_CASE("deals, commitments and corrected events that an event names must exis
             .ok());
 }
 
+TEST_CASE("only the reader records on their own access stream: reads, exports and their fixes by anyone else are "
+          "refused",
+          "[rules]") {
+  Log log;
+  Join(log, "staff-3");
+  Join(log, "staff-7");
+  const char* at = "2025-03-01T00:00:00Z";
+  const std::string exported = R"({"customers":["customer-1"],"records":500,"format":"csv"})";
+  const std::string viewed = R"({"customers":["customer-1"],"view":"portfolio","count":1})";
+  // staff-3 records an export as if staff-7 had made it: the alerts would blame staff-7.
+  for (const auto& [type, data] : {std::pair{"data.exported", exported}, std::pair{"data.viewed", viewed}}) {
+    INFO(type);
+    Status forged = log.Append("access-staff-7", type, "staff-3", at, data);
+    CHECK(forged.code() == StatusCode::kRuleViolation);
+    CHECK_THAT(forged.message(), Catch::Contains("rule 'reader'"));
+    CHECK_THAT(forged.message(), Catch::Contains("on access-staff-7"));
+    CHECK_THAT(forged.message(), Catch::Contains("actor staff-3 is not staff-7"));
+    // Nor may a system actor speak for a reader.
+    Status system = log.Append("access-staff-7", type, "system:crm-sync", at, data);
+    CHECK_THAT(system.message(), Catch::Contains("rule 'reader'"));
+    CHECK_THAT(system.message(), Catch::Contains("actor system:crm-sync is not staff-7"));
+  }
+  // staff-7's own records go in.
+  EventId own;
+  REQUIRE(log.Append("access-staff-7", "data.exported", "staff-7", at, exported, &own).ok());
+  CHECK(log.Append("access-staff-3", "data.viewed", "staff-3", at, viewed).ok());
+
+  // The other events an access stream takes, the fixes of a record, are the reader's own too:
+  // nobody else corrects or retracts what staff-7 read.
+  const std::string retract = R"({"event_id":")" + own.ToString() + R"(","reason":"never happened"})";
+  const std::string correct = R"({"event_id":")" + own.ToString() + R"(","reason":"fewer","corrected":{"records":5}})";
+  for (const auto& [type, data] : {std::pair{"event.retracted", retract}, std::pair{"event.corrected", correct}}) {
+    INFO(type);
+    Status forged = log.Append("access-staff-7", type, "staff-3", at, data);
+    CHECK(forged.code() == StatusCode::kRuleViolation);
+    CHECK_THAT(forged.message(), Catch::Contains("rule 'reader'"));
+    CHECK_THAT(forged.message(), Catch::Contains("actor staff-3 is not staff-7"));
+  }
+  CHECK(log.Append("access-staff-7", "event.corrected", "staff-7", at, correct).ok());
+  // A reader who left records nothing, on their own stream either.
+  Leave(log, "staff-7", "2025-06-30T00:00:00Z");
+  CHECK_THAT(log.Append("access-staff-7", "data.viewed", "staff-7", "2025-07-01T00:00:00Z", viewed).message(),
+             Catch::Contains("rule 'actor'"));
+}
+
 }  // namespace
 }  // namespace custodian

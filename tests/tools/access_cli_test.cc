@@ -468,6 +468,38 @@ TEST_CASE("a reader who has left is shown nothing by queries that open the store
   CHECK(ReadStream(c, "access-staff-12").size() == 2);
 }
 
+// The log's 'reader' rule (core/rules.h): access records are the reader's own.
+TEST_CASE("an export appended to another reader's access stream is refused by the log and writes nothing",
+          "[cli][access]") {
+  SampleCompany c;
+  const std::string at = FormatRfc3339(Timestamp(SystemClock().Now().value() - 3'600'000'000LL));
+  auto export_by = [&](const char* id, const char* actor) {
+    return std::string(R"({"id":")") + id + R"(","stream":"access-staff-7","type":"data.exported","actor":")" + actor +
+           R"(","occurred_at":")" + at +
+           R"(","data":{"customers":["customer-1001","customer-1002"],"records":900,"format":"csv"}})";
+  };
+  // staff-3 records a mass export in staff-7's name.
+  CliResult forged = RunCli(c.tmp, c.dir, {"append", export_by("7e0f6a1b-7c2d-4e3f-8a9b-0c1d2e3f4a51", "staff-3")});
+  CHECK(forged.exit_code == 2);
+  CHECK_THAT(forged.err, Catch::Contains("rule 'reader'"));
+  CHECK_THAT(forged.err, Catch::Contains("actor staff-3 is not staff-7"));
+  CHECK(forged.out.empty());
+  // So does an import, whole.
+  const std::string file = c.tmp.Sub("forged.jsonl");
+  testing::WriteFile(file, export_by("7e0f6a1b-7c2d-4e3f-8a9b-0c1d2e3f4a52", "system:crm-sync") + "\n");
+  CliResult imported = RunCli(c.tmp, c.dir, {"import", file});
+  CHECK(imported.exit_code == 2);
+  CHECK_THAT(imported.err, Catch::Contains("rule 'reader'"));
+  CHECK(ReadStream(c, "access-staff-7").empty());
+  // staff-7's own record of the same export goes in.
+  CliResult own = RunCli(c.tmp, c.dir, {"append", export_by("7e0f6a1b-7c2d-4e3f-8a9b-0c1d2e3f4a53", "staff-7")});
+  INFO(own.err);
+  CHECK(own.exit_code == 0);
+  const std::vector<json::object> stream = ReadStream(c, "access-staff-7");
+  REQUIRE(stream.size() == 1);
+  CHECK(Str(stream[0], "actor") == "staff-7");
+}
+
 // --- 4. custodian access ---
 
 TEST_CASE("access --customer lists who read a customer, access --staff lists what one person read",
