@@ -70,7 +70,7 @@ Result<std::unique_ptr<EventLog>> OpenStore(const Globals& g, EventLogOptions::M
   Result<SpoolDrain> drained = DrainAccessSpool(**log, g.data_dir);
   if (!drained.ok()) return drained.status();
   for (const std::string& p : drained->problems) {
-    fmt::print(stderr, "custodian: warning: a spooled access record was refused and kept aside: {}\n", p);
+    fmt::print(stderr, "custodian: warning: refused from the access spool: {}\n", p);
   }
   return log;
 }

@@ -636,6 +636,44 @@ TEST_CASE("reads made while another process holds the store are spooled and appe
   CHECK(ReadsByStaff3(c).size() == 2);
 }
 
+TEST_CASE("a file put in the spool that holds anything but reads is refused with a warning and never appended",
+          "[cli][access]") {
+  SampleCompany c;
+  // What a process holding the store read-only writes: an owner-only spool.
+  {
+    Result<std::unique_ptr<EventLog>> holder = EventLog::Open(c.dir, EventLogOptions{});
+    REQUIRE(holder.ok());
+    REQUIRE(c.Cli({"customer", "timeline", "1001"}).exit_code == 0);
+  }
+  REQUIRE(SpoolFiles(c.dir).size() == 1);
+  // Someone adds a file of their own: staff-3 takes over customer-1002.
+  const std::string name = "00000000000000000001-0b7e3c52-61f4-4c3a-9a0e-5d7c1e2f9a77.jsonl";
+  const std::string path = c.dir + "/access-spool/" + name;
+  testing::WriteFile(path,
+                     R"({"id":"0b7e3c52-61f4-4c3a-9a0e-5d7c1e2f9a77","stream":"customer-1002","type":"customer.owner_assigned",)"
+                     R"("actor":"staff-3","occurred_at":"2026-03-04T09:30:00Z","source":"crm",)"
+                     R"("data":{"owner":"staff-3","previous_owner":"staff-7","reason":"rebalance"}})"
+                     "\n");
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
+  const size_t customer_events = ReadStream(c, "customer-1002").size();
+
+  CliResult show = c.Cli({"customer", "show", "1001"});  // read-write: drains the spool first
+  INFO(show.err);
+  REQUIRE(show.exit_code == 0);
+  CHECK_THAT(show.err, Catch::Contains("warning"));
+  CHECK_THAT(show.err, Catch::Contains(path));
+  CHECK_THAT(show.err, Catch::Contains("type customer.owner_assigned is not a record of a read"));
+  CHECK_THAT(show.err, Catch::Contains(name + ".rejected"));
+  CHECK(ReadStream(c, "customer-1002").size() == customer_events);  // never appended
+  CHECK(SpoolFiles(c.dir).empty());
+  CHECK(SpoolFiles(c.dir, ".rejected") == std::vector<std::string>{name + ".rejected"});
+  // The real spooled read went in; the next command has nothing to say.
+  CHECK(ReadsByStaff3(c).size() == 2);
+  CliResult again = c.Cli({"customer", "show", "1001"});
+  CHECK(again.exit_code == 0);
+  CHECK(again.err.empty());
+}
+
 // --- 6. alerts and the webhook ---
 
 // One request the hook server received.
