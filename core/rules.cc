@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "core/json_arena.h"
+#include "core/roles.h"
 #include "core/time.h"
 
 namespace json = boost::json;
@@ -39,6 +40,29 @@ Result<StaffRecord> LoadStaff(RuleState& state, std::string_view staff) {
   }
   r.position = position;
   return r;
+}
+
+// role/<id> -> the role staff.joined or the latest staff.role_changed gave.
+Result<std::string> LoadRole(RuleState& state, std::string_view staff) {
+  Result<std::optional<std::string>> v = state.Get("role/" + std::string(staff));
+  if (!v.ok()) return v.status();
+  return *v ? **v : std::string();
+}
+
+// leaving/<id> -> "<position> <occurred_at micros>" of their departure's
+// announcement, or "" (or absent) when none is in force.
+struct Announcement {
+  uint64_t position = 0;
+  Timestamp at;
+};
+Result<std::optional<Announcement>> LoadAnnouncement(RuleState& state, std::string_view staff) {
+  Result<std::optional<std::string>> v = state.Get("leaving/" + std::string(staff));
+  if (!v.ok()) return v.status();
+  if (!*v || (*v)->empty()) return std::optional<Announcement>();
+  unsigned long long position = 0;
+  long long at = 0;
+  std::sscanf((*v)->c_str(), "%llu %lld", &position, &at);
+  return std::optional<Announcement>(Announcement{position, Timestamp(at)});
 }
 
 Status Broken(const char* rule, const Event& e, const std::string& why) {
@@ -141,6 +165,31 @@ Status CheckRules(const Event& e, RuleState& state) {
     }
   }
 
+  // settings: the alert rules' settings are changed only by a member of
+  // staff whose role carries that duty, and never by a leaver (who would
+  // switch off the watch on their own exports).
+  if (t == "alerts.configured") {
+    if (!e.actor.starts_with("staff-")) {
+      return Broken("settings", e,
+                    "alert settings are changed by a named member of staff whose role is " +
+                        AlertSettingsRolesText() + ", not by " + e.actor);
+    }
+    Result<std::string> role = LoadRole(state, e.actor);
+    if (!role.ok()) return role.status();
+    if (!ChangesAlertSettings(*role)) {
+      return Broken("settings", e,
+                    e.actor + "'s role is " + (role->empty() ? std::string("not known to the log") : *role) +
+                        "; alert settings are changed only by " + AlertSettingsRolesText());
+    }
+    Result<std::optional<Announcement>> leaving = LoadAnnouncement(state, e.actor);
+    if (!leaving.ok()) return leaving.status();
+    if (*leaving) {
+      return Broken("settings", e,
+                    e.actor + " announced their departure on " + FormatRfc3339((*leaving)->at) + " (position " +
+                        std::to_string((*leaving)->position) + ") and can no longer change alert settings");
+    }
+  }
+
   // assignment: whoever work goes to is employed.
   auto assigned = [&](std::string_view field, const char* role) -> Status {
     const std::string staff = Str(d, field);
@@ -169,8 +218,15 @@ Status CheckRules(const Event& e, RuleState& state) {
     if (!r.ok()) return r.status();
     if (r->joined && !r->left) return Broken("actor", e, subject + " has already joined and not left");
     state.Put("staff/" + subject, "joined " + std::to_string(e.position.value()));
-  } else if (t == "staff.role_changed" || t == "staff.departure_announced") {
+    state.Put("role/" + subject, Str(d, "role"));
+    state.Put("leaving/" + subject, "");  // rehired: no longer leaving
+  } else if (t == "staff.role_changed") {
     CUSTODIAN_RETURN_IF_ERROR(CheckEmployed("actor", e, state, subject, "staff member"));
+    if (std::string role = Str(d, "role"); !role.empty()) state.Put("role/" + subject, std::move(role));
+  } else if (t == "staff.departure_announced") {
+    CUSTODIAN_RETURN_IF_ERROR(CheckEmployed("actor", e, state, subject, "staff member"));
+    state.Put("leaving/" + subject,
+              std::to_string(e.position.value()) + " " + std::to_string(e.occurred_at.value()));
   } else if (t == "staff.departed") {
     CUSTODIAN_RETURN_IF_ERROR(CheckEmployed("actor", e, state, subject, "staff member"));
     state.Put("staff/" + subject,

@@ -222,5 +222,61 @@ TEST_CASE("only the reader records on their own access stream: reads, exports an
              Catch::Contains("rule 'actor'"));
 }
 
+TEST_CASE("only a role with that duty changes the alert settings, and never someone who announced their departure",
+          "[rules]") {
+  Log log;
+  auto join = [&](const std::string& staff, const std::string& role, const char* at = "2025-01-01T00:00:00Z") {
+    REQUIRE(log.Append(staff, "staff.joined", kHr, at, R"({"role":")" + role + R"(","team":"north"})").ok());
+  };
+  join("staff-1", "account_executive");
+  join("staff-3", "sales_manager");
+  join("staff-20", "compliance_officer");
+  join("staff-21", "head_of_sales");
+  const char* at = "2025-03-01T00:00:00Z";
+  const std::string looser = R"({"mass_export_customers":5000,"webhook":"off"})";
+  auto configure = [&](const std::string& actor, const char* when = "2025-03-01T00:00:00Z") {
+    return log.Append("alerts", "alerts.configured", actor, when, looser);
+  };
+  for (const char* staff : {"staff-1", "staff-3"}) {
+    INFO(staff);
+    Status s = configure(staff);
+    CHECK(s.code() == StatusCode::kRuleViolation);
+    CHECK_THAT(s.message(), Catch::Contains("rule 'settings'"));
+    CHECK_THAT(s.message(), Catch::Contains(std::string(staff) + "'s role is "));
+    CHECK_THAT(s.message(),
+               Catch::Contains("alert settings are changed only by admin, compliance_officer, head_of_sales or "
+                               "sales_director"));
+  }
+  CHECK_THAT(configure("staff-3").message(), Catch::Contains("role is sales_manager"));
+  Status system = configure("system:crm-sync");
+  CHECK_THAT(system.message(), Catch::Contains("rule 'settings'"));
+  CHECK_THAT(system.message(), Catch::Contains("not by system:crm-sync"));
+  CHECK(configure("staff-20").ok());
+  CHECK(configure("staff-21").ok());
+
+  // The duty follows the role.
+  REQUIRE(log.Append("staff-3", "staff.role_changed", kHr, at, R"({"role":"sales_director"})").ok());
+  CHECK(configure("staff-3").ok());
+  REQUIRE(log.Append("staff-20", "staff.role_changed", kHr, at, R"({"role":"account_executive"})").ok());
+  CHECK_THAT(configure("staff-20").message(), Catch::Contains("role is account_executive"));
+  REQUIRE(log.Append("staff-20", "staff.role_changed", kHr, at, R"({"team":"south"})").ok());  // no role: unchanged
+  CHECK_THAT(configure("staff-20").message(), Catch::Contains("role is account_executive"));
+
+  // A head of sales who announces their departure can no longer touch the settings.
+  REQUIRE(log.Append("staff-21", "staff.departure_announced", kHr, "2025-04-01T09:00:00Z",
+                     R"({"effective_at":"2025-04-30T00:00:00Z"})")
+              .ok());
+  Status leaver = configure("staff-21", "2025-04-02T00:00:00Z");
+  CHECK(leaver.code() == StatusCode::kRuleViolation);
+  CHECK_THAT(leaver.message(), Catch::Contains("rule 'settings'"));
+  CHECK_THAT(leaver.message(), Catch::Contains("staff-21 announced their departure on 2025-04-01T09:00:00Z"));
+  // Nor after leaving.
+  REQUIRE(log.Append("staff-21", "staff.departed", kHr, "2025-04-30T00:00:00Z", R"({})").ok());
+  CHECK_THAT(configure("staff-21", "2025-05-01T00:00:00Z").message(), Catch::Contains("rule 'actor'"));
+  // Rehired, as admin: no longer leaving.
+  join("staff-21", "admin", "2026-01-01T00:00:00Z");
+  CHECK(configure("staff-21", "2026-01-02T00:00:00Z").ok());
+}
+
 }  // namespace
 }  // namespace custodian

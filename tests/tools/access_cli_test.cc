@@ -796,13 +796,74 @@ class HookServer {
   std::vector<HookRequest> requests_;
 };
 
+// Appends an HR event about `staff` (staff.joined, staff.departure_announced, ...) through the CLI.
+void Hr(SampleCompany& c, const std::string& staff, const std::string& type, const std::string& data,
+        const std::string& at = "2026-01-05T08:00:00Z") {
+  CliResult r = RunCli(c.tmp, c.dir,
+                       {"append", R"({"id":")" + testing::RandomId().ToString() + R"(","stream":")" + staff +
+                                      R"(","type":")" + type + R"(","actor":"system:hr-sync","occurred_at":")" + at +
+                                      R"(","data":)" + data + "}"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+}
+
+// The sample company's compliance officer, staff-20, who may change the alert settings.
+void JoinComplianceOfficer(SampleCompany& c) {
+  Hr(c, "staff-20", "staff.joined", R"({"role":"compliance_officer"})");
+}
+
+TEST_CASE("alert settings are changed only by a role with that duty, never by a leaver, whatever the entry point",
+          "[cli][access]") {
+  SampleCompany c;
+  JoinComplianceOfficer(c);
+  Hr(c, "staff-21", "staff.joined", R"({"role":"head_of_sales"})");
+  const size_t alerts_stream = ReadStream(c, "alerts").size();
+  // staff-3, the sales manager, and staff-7, an account executive.
+  for (const char* who : {"staff-3", "staff-7"}) {
+    INFO(who);
+    c.reader = who;
+    CliResult r = c.Cli({"alerts", "config", "--set", "webhook=off", "--set", "export_records_per_day=100000"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("rule 'settings'"));
+    CHECK_THAT(r.err, Catch::Contains(std::string(who) + "'s role is"));
+    CHECK(r.out.empty());
+  }
+  // Appending the event directly is refused the same way.
+  CliResult direct = RunCli(
+      c.tmp, c.dir,
+      {"append", R"({"id":"5b0e9a52-7c1d-4f3e-8a26-0d9c4e1b7a99","stream":"alerts","type":"alerts.configured",)"
+                 R"("actor":"staff-7","occurred_at":"2026-03-01T08:00:00Z","data":{"webhook":"off"}})"});
+  CHECK(direct.exit_code == 2);
+  CHECK_THAT(direct.err, Catch::Contains("rule 'settings'"));
+  CHECK(ReadStream(c, "alerts").size() == alerts_stream);
+
+  // The head of sales may, until they announce their departure.
+  c.reader = "staff-21";
+  CliResult head = c.Cli({"alerts", "config", "--set", "mass_export_customers=150", "--json"});
+  INFO(head.err);
+  CHECK(head.exit_code == 0);
+  CHECK(Int(JsonObject(head.out), "mass_export_customers") == 150);
+  Hr(c, "staff-21", "staff.departure_announced", R"({"effective_at":"2026-12-31T00:00:00Z"})", "2026-02-01T08:00:00Z");
+  CliResult leaver = c.Cli({"alerts", "config", "--set", "webhook=off", "--set", "mass_export_customers_leaving=100000"});
+  CHECK(leaver.exit_code == 2);
+  CHECK_THAT(leaver.err, Catch::Contains("staff-21 announced their departure on 2026-02-01T08:00:00Z"));
+  CHECK(JsonObject(c.Cli({"alerts", "config", "--json"}).out).at("mass_export_customers_leaving").to_number<int64_t>() ==
+        25);
+  // The compliance officer may.
+  c.reader = "staff-20";
+  CHECK(c.Cli({"alerts", "config", "--set", "mass_export_customers=120"}).exit_code == 0);
+}
+
 TEST_CASE("a mass export raises one alert, posts it once to the webhook, and raising again adds nothing",
           "[cli][access]") {
   SampleCompany c;
+  JoinComplianceOfficer(c);
   HookServer hook;
   const std::string url = "http://127.0.0.1:" + std::to_string(hook.port()) + "/hook";
 
+  c.reader = "staff-20";
   CliResult config = c.Cli({"alerts", "config", "--set", "webhook=" + url, "--set", "mass_export_customers=2", "--json"});
+  c.reader = "staff-3";
   INFO(config.err);
   REQUIRE(config.exit_code == 0);
   const json::object settings = JsonObject(config.out);
@@ -814,7 +875,7 @@ TEST_CASE("a mass export raises one alert, posts it once to the webhook, and rai
   std::vector<json::object> last = JsonLines(RunCli(c.tmp, c.dir, {"read", "alerts", "--backwards", "--limit", "1", "--json"}).out);
   REQUIRE(last.size() == 1);
   CHECK(Str(last[0], "type") == "alerts.configured");
-  CHECK(Str(last[0], "actor") == "staff-3");
+  CHECK(Str(last[0], "actor") == "staff-20");
   CHECK(Str(Data(last[0]), "webhook") == url);
   CHECK(Int(Data(last[0]), "mass_export_customers") == 2);
   // Printing the settings again shows the same.
