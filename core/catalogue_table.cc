@@ -401,6 +401,8 @@ std::vector<EventTypeSpec> BuildCatalogue() {
            {"count", FT::kCount, kOpt, "What the rule counted in the window."},
            {"threshold", FT::kAmount, kOpt, "The limit it was compared with."},
            {"summary", FT::kText, kOpt, "The alert in words."},
+           {"changes", FT::kObject, kOpt,
+            "settings_changed: each setting changed, as {\"from\": old, \"to\": new} in words."},
        },
        {},
        "window_from is not after window_to."},

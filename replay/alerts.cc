@@ -139,39 +139,6 @@ Result<CustomerRec> DecodeCustomer(std::string_view text, std::string_view key) 
   return c;
 }
 
-// --- Settings ---
-
-void ApplyConfig(AlertConfig& c, const json::object& d) {
-  auto count = [&](const char* k, uint64_t& field) {
-    if (auto v = Int(d, k)) field = static_cast<uint64_t>(*v);
-  };
-  auto amount = [&](const char* k, double& field) {
-    if (auto it = d.find(k); it != d.end() && it->value().is_number()) field = it->value().to_number<double>();
-  };
-  count("export_records_per_day", c.export_records_per_day);
-  count("export_records_per_day_leaving", c.export_records_per_day_leaving);
-  count("views_per_day", c.views_per_day);
-  count("views_per_day_leaving", c.views_per_day_leaving);
-  amount("baseline_factor", c.baseline_factor);
-  amount("baseline_factor_leaving", c.baseline_factor_leaving);
-  count("mass_export_customers", c.mass_export_customers);
-  count("mass_export_customers_leaving", c.mass_export_customers_leaving);
-  count("unserved_customers_per_day", c.unserved_customers_per_day);
-  count("unserved_customers_per_day_leaving", c.unserved_customers_per_day_leaving);
-  if (d.contains("webhook")) {
-    const std::string w = Str(d, "webhook");
-    c.webhook = w == "off" ? std::string() : w;
-  }
-}
-
-AlertConfig DecodeConfig(std::string_view text) {
-  AlertConfig c;
-  boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
-  if (!ec && v.is_object()) ApplyConfig(c, v.get_object());
-  return c;
-}
-
 // --- The fold ---
 
 // The key of the n-th alert found (from 0): in the order found.
@@ -189,7 +156,7 @@ class Records {
     if (!config_) {
       Result<std::optional<std::string>> stored = state_.Get("config");
       if (!stored.ok()) return stored.status();
-      config_ = *stored ? DecodeConfig(**stored) : AlertConfig{};
+      config_ = *stored ? AlertConfigFromJson(**stored) : AlertConfig{};
     }
     return &*config_;
   }
@@ -314,12 +281,7 @@ class AlertsProjection final : public Projection {
       } else if (e.stream.starts_with("access-")) {
         CUSTODIAN_RETURN_IF_ERROR(OnAccess(r, e));
       } else if (e.type == "alerts.configured") {
-        Result<json::object> d = payload::ParseData(e);
-        if (!d.ok()) return d.status();
-        Result<AlertConfig*> c = r.Config();
-        if (!c.ok()) return c.status();
-        ApplyConfig(**c, *d);
-        r.ConfigChanged();
+        CUSTODIAN_RETURN_IF_ERROR(OnSettings(r, e));
       }
     }
     r.WriteBack();
@@ -327,6 +289,41 @@ class AlertsProjection final : public Projection {
   }
 
  private:
+  // A change of the settings applies from here on and raises an alert of its
+  // own, found once per alerts.configured event.
+  static Status OnSettings(Records& r, const Event& e) {
+    Result<AlertConfig*> c = r.Config();
+    if (!c.ok()) return c.status();
+    Result<std::vector<SettingChange>> changes = ApplyAlertSettings(**c, e.data);
+    if (!changes.ok()) return changes.status().WithContext("event at position " + std::to_string(e.position.value()));
+    r.ConfigChanged();
+    bool loosens = false;
+    std::string what;
+    json::object changed;
+    for (const SettingChange& ch : *changes) {
+      loosens = loosens || ch.loosens;
+      what += fmt::format("{}{} {} -> {}", what.empty() ? "" : ", ", ch.setting, ch.from, ch.to);
+      changed[ch.setting] = json::object{{"from", ch.from}, {"to", ch.to}};
+    }
+    const std::string id = AlertId("settings_changed", e.actor, e.id.ToString());
+    json::object data;
+    data["alert_id"] = id;
+    data["rule"] = "settings_changed";
+    data["severity"] = loosens ? "critical" : "warning";
+    if (payload::IsStaff(e.actor)) data["staff"] = e.actor;
+    data["evidence"] = json::array{json::value(e.id.ToString())};
+    data["window_from"] = FormatRfc3339(e.occurred_at);
+    data["window_to"] = FormatRfc3339(e.occurred_at);
+    data["count"] = changes->size();
+    data["changes"] = std::move(changed);
+    data["summary"] = what.empty() ? fmt::format("{} set the alert settings to the values already in force", e.actor)
+                                   : fmt::format("{} changed the alert settings: {}", e.actor, what);
+    json::object stored;
+    stored["at"] = e.occurred_at.value();
+    stored["data"] = std::move(data);
+    return r.Found(id, json::serialize(stored));
+  }
+
   static Status OnCustomer(Records& r, const Event& e) {
     Result<CustomerRec*> c = r.Customer(e.stream);
     if (!c.ok()) return c.status();
@@ -531,26 +528,10 @@ class AlertsProjection final : public Projection {
 
 std::unique_ptr<Projection> MakeAlertsProjection() { return std::make_unique<AlertsProjection>(); }
 
-std::string AlertConfigToJson(const AlertConfig& c) {
-  json::object o;
-  o["export_records_per_day"] = c.export_records_per_day;
-  o["export_records_per_day_leaving"] = c.export_records_per_day_leaving;
-  o["views_per_day"] = c.views_per_day;
-  o["views_per_day_leaving"] = c.views_per_day_leaving;
-  o["baseline_factor"] = Number(c.baseline_factor);
-  o["baseline_factor_leaving"] = Number(c.baseline_factor_leaving);
-  o["mass_export_customers"] = c.mass_export_customers;
-  o["mass_export_customers_leaving"] = c.mass_export_customers_leaving;
-  o["unserved_customers_per_day"] = c.unserved_customers_per_day;
-  o["unserved_customers_per_day_leaving"] = c.unserved_customers_per_day_leaving;
-  o["webhook"] = c.webhook.empty() ? "off" : c.webhook;
-  return json::serialize(o);
-}
-
 Result<AlertConfig> CurrentAlertConfig(const StateReader& state) {
   Result<std::optional<std::string>> stored = state.Get("config");
   if (!stored.ok()) return stored.status();
-  return *stored ? DecodeConfig(**stored) : AlertConfig{};
+  return *stored ? AlertConfigFromJson(**stored) : AlertConfig{};
 }
 
 Result<std::vector<Event>> RaiseAlerts(EventLog& log) {

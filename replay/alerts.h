@@ -23,7 +23,11 @@
 // "head_of", "compliance" or "auditor"), who serve every customer.
 //
 // The settings are alerts.configured events on the `alerts` stream (folded
-// in log order, so a change applies from then on and is on the record).
+// in log order, so a change applies from then on and is on the record;
+// replay/alert_settings.h). Each one also raises an alert of its own:
+//   settings_changed  who changed which settings, from what to what; critical
+//                     when it loosens the watch (a limit or factor raised, the
+//                     webhook moved or turned off), else a warning
 //
 // The projection only finds alerts; RaiseAlerts turns each found alert into
 // an alert.raised event whose id and content derive from the alert, so
@@ -49,20 +53,12 @@
 #include "core/event.h"
 #include "core/status.h"
 #include "core/types.h"
+#include "replay/alert_settings.h"
 #include "replay/projection.h"
 #include "replay/state_reader.h"
 #include "storage/event_log.h"
 
 namespace custodian {
-
-struct AlertConfig {
-  uint64_t export_records_per_day = 1'000, export_records_per_day_leaving = 500;
-  uint64_t views_per_day = 100, views_per_day_leaving = 40;
-  double baseline_factor = 5, baseline_factor_leaving = 2;
-  uint64_t mass_export_customers = 100, mass_export_customers_leaving = 25;
-  uint64_t unserved_customers_per_day = 20, unserved_customers_per_day_leaving = 5;
-  std::string webhook;  // http:// URL; empty: none
-};
 
 inline constexpr int kBaselineDays = 30;
 inline constexpr int kServeDays = 90;
@@ -83,8 +79,6 @@ struct Alert {
 // The settings in force at the projection's checkpoint (the defaults when
 // none were configured).
 Result<AlertConfig> CurrentAlertConfig(const StateReader& state);
-// The alerts.configured data that sets `c` (every field).
-std::string AlertConfigToJson(const AlertConfig& c);
 
 // Appends alert.raised for every alert the stored projection found that the
 // log does not hold yet, in the order found, in one atomic batch; returns the

@@ -24,7 +24,7 @@ std::string List(int first, int last) {
 }
 
 // staff-1 (north) owns customer-1..150; staff-2 (south) owns customer-201..260;
-// staff-5 manages the south team. Everyone joined on 2026-01-01, so a baseline
+// staff-5 manages the south team; staff-9 is the compliance officer. Everyone joined on 2026-01-01, so a baseline
 // in March covers 30 days.
 struct AlertsFixture : CrmFixture {
   AlertsFixture() {
@@ -36,6 +36,7 @@ struct AlertsFixture : CrmFixture {
     join("staff-1", "account_executive", "north");
     join("staff-2", "account_executive", "south");
     join("staff-5", "sales_manager", "south");
+    join("staff-9", "compliance_officer", "compliance");
     auto own = [&](int first, int last, const char* owner) {
       for (int n = first; n <= last; ++n) {
         setup.push_back(Ev(Customer(n), "customer.owner_assigned", "system:crm-sync", "2026-01-02T08:00:00Z",
@@ -260,7 +261,7 @@ TEST_CASE("alerts.configured changes the limits from its position on, and raisin
   AlertsFixture f;
   f.Export("staff-1", "2026-03-02T10:00:00Z", 1, 11, 11);
   CHECK(f.Raise().empty());
-  f.AddAll({Ev("alerts", "alerts.configured", "staff-5", "2026-03-02T12:00:00Z",
+  f.AddAll({Ev("alerts", "alerts.configured", "staff-9", "2026-03-02T12:00:00Z",
                R"({"mass_export_customers":10,"webhook":"http://127.0.0.1:9/hook"})")});
   REQUIRE(f.engine->CatchUp().ok());
   Result<AlertConfig> config = CurrentAlertConfig(StateReader::Stored(*f.log, kAlertsProjection));
@@ -268,30 +269,92 @@ TEST_CASE("alerts.configured changes the limits from its position on, and raisin
   CHECK(config->mass_export_customers == 10);
   CHECK(config->webhook == "http://127.0.0.1:9/hook");
   CHECK(config->export_records_per_day == AlertConfig{}.export_records_per_day);
-  CHECK(f.Raise().empty());  // the earlier export is not judged again
+  // The earlier export is not judged again; the change itself is an alert.
+  std::vector<Alert> raised = f.Raise();
+  REQUIRE(raised.size() == 1);
+  CHECK(raised[0].rule == "settings_changed");
   f.Export("staff-1", "2026-03-03T10:00:00Z", 1, 11, 11);
-  REQUIRE(f.Raise().size() == 1);
+  raised = f.Raise();
+  REQUIRE(raised.size() == 1);
+  CHECK(raised[0].rule == "mass_export");
 
-  // Raised once: a rebuild finds the same alert, and raising adds nothing.
+  // Raised once: a rebuild finds the same alerts, and raising adds nothing.
   Result<std::vector<Alert>> before = ListAlerts(*f.log);
   REQUIRE(before.ok());
-  REQUIRE(before->size() == 1);
+  REQUIRE(before->size() == 2);
   REQUIRE(f.engine->Rebuild(kAlertsProjection).ok());
   CHECK(f.Raise().empty());
   Result<std::vector<Alert>> after = ListAlerts(*f.log);
   REQUIRE(after.ok());
-  CHECK(after->size() == 1);
+  CHECK(after->size() == 2);
   // The stored fold and a replay in memory agree.
   Result<std::string> stored = f.engine->Digest(kAlertsProjection);
   REQUIRE(stored.ok());
   CHECK(StateDigest(f.ReplayAll(*MakeAlertsProjection()).contents()) == *stored);
 
-  f.AddAll({Ev("alerts", "alerts.configured", "staff-5", "2026-03-04T12:00:00Z", R"({"webhook":"off"})")});
+  f.AddAll({Ev("alerts", "alerts.configured", "staff-9", "2026-03-04T12:00:00Z", R"({"webhook":"off"})")});
   REQUIRE(f.engine->CatchUp().ok());
   config = CurrentAlertConfig(StateReader::Stored(*f.log, kAlertsProjection));
   REQUIRE(config.ok());
   CHECK(config->webhook.empty());
   CHECK(config->mass_export_customers == 10);
+}
+
+TEST_CASE("every change of the settings raises an alert naming who changed what from what to what, critical when "
+          "it loosens the watch",
+          "[replay][alerts]") {
+  AlertsFixture f;
+  const Event loosen = Ev("alerts", "alerts.configured", "staff-9", "2026-03-02T12:00:00Z",
+                          R"({"mass_export_customers":150,"views_per_day":100,"baseline_factor":2.5,)"
+                          R"("webhook":"http://127.0.0.1:9/hook"})");
+  f.AddAll({loosen});
+  std::vector<Alert> raised = f.Raise();
+  REQUIRE(raised.size() == 1);
+  const Alert& a = raised[0];
+  CHECK(a.rule == "settings_changed");
+  CHECK(a.severity == "critical");  // a limit went up and the webhook moved
+  CHECK(a.staff == "staff-9");
+  CHECK(a.evidence == std::vector<std::string>{loosen.id.ToString()});
+  CHECK(a.at == loosen.occurred_at);
+  CHECK(a.count == 3);  // views_per_day was already 100
+  CHECK(a.summary ==
+        "staff-9 changed the alert settings: baseline_factor 5 -> 2.5, mass_export_customers 100 -> 150, "
+        "webhook off -> http://127.0.0.1:9/hook");
+  // The stored event carries each change, old and new.
+  Result<std::vector<Event>> stream = f.log->ReadStream("alerts", StreamVersion(1), Direction::kForward, 1);
+  REQUIRE(stream.ok());
+  REQUIRE(stream->size() == 1);
+  const boost::json::object changes = boost::json::parse(stream->front().data).as_object().at("changes").as_object();
+  CHECK(changes.size() == 3);
+  CHECK(changes.at("mass_export_customers").as_object().at("from").as_string() == "100");
+  CHECK(changes.at("mass_export_customers").as_object().at("to").as_string() == "150");
+  CHECK(changes.at("webhook").as_object().at("from").as_string() == "off");
+  CHECK(changes.at("webhook").as_object().at("to").as_string() == "http://127.0.0.1:9/hook");
+
+  // Tightening only is a warning; each event is its own alert, even with the same content.
+  const std::string tighter = R"({"mass_export_customers":50})";
+  f.AddAll({Ev("alerts", "alerts.configured", "staff-9", "2026-03-03T12:00:00Z", tighter)});
+  raised = f.Raise();
+  REQUIRE(raised.size() == 1);
+  CHECK(raised[0].severity == "warning");
+  CHECK(raised[0].summary == "staff-9 changed the alert settings: mass_export_customers 150 -> 50");
+  f.AddAll({Ev("alerts", "alerts.configured", "staff-9", "2026-03-03T13:00:00Z", tighter)});
+  raised = f.Raise();
+  REQUIRE(raised.size() == 1);
+  CHECK(raised[0].count == 0);
+  CHECK(raised[0].summary == "staff-9 set the alert settings to the values already in force");
+  // Turning the webhook off is critical.
+  f.AddAll({Ev("alerts", "alerts.configured", "staff-9", "2026-03-04T12:00:00Z", R"({"webhook":"off"})")});
+  raised = f.Raise();
+  REQUIRE(raised.size() == 1);
+  CHECK(raised[0].severity == "critical");
+  CHECK(raised[0].summary == "staff-9 changed the alert settings: webhook http://127.0.0.1:9/hook -> off");
+  // Found once: a rebuild raises nothing again.
+  REQUIRE(f.engine->Rebuild(kAlertsProjection).ok());
+  CHECK(f.Raise().empty());
+  Result<std::vector<Alert>> all = ListAlerts(*f.log);
+  REQUIRE(all.ok());
+  CHECK(all->size() == 4);
 }
 
 }  // namespace

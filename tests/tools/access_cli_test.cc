@@ -871,16 +871,30 @@ TEST_CASE("a mass export raises one alert, posts it once to the webhook, and rai
   CHECK(Int(settings, "mass_export_customers") == 2);
   CHECK(Int(settings, "mass_export_customers_leaving") == 25);  // unchanged default
   CHECK(Int(settings, "export_records_per_day") == 1000);
-  // On the record, by who set it.
-  std::vector<json::object> last = JsonLines(RunCli(c.tmp, c.dir, {"read", "alerts", "--backwards", "--limit", "1", "--json"}).out);
-  REQUIRE(last.size() == 1);
-  CHECK(Str(last[0], "type") == "alerts.configured");
-  CHECK(Str(last[0], "actor") == "staff-20");
-  CHECK(Str(Data(last[0]), "webhook") == url);
-  CHECK(Int(Data(last[0]), "mass_export_customers") == 2);
+  // On the record, by who set it, and raised as an alert of its own, which
+  // goes to the webhook now in force.
+  std::vector<json::object> last =
+      JsonLines(RunCli(c.tmp, c.dir, {"read", "alerts", "--backwards", "--limit", "2", "--json"}).out);
+  REQUIRE(last.size() == 2);
+  const json::object& change = last[0];
+  CHECK(Str(change, "type") == "alert.raised");
+  CHECK(Str(Data(change), "rule") == "settings_changed");
+  CHECK(Str(Data(change), "severity") == "critical");
+  CHECK(Str(Data(change), "staff") == "staff-20");
+  CHECK(Str(Data(change), "summary") ==
+        "staff-20 changed the alert settings: mass_export_customers 100 -> 2, webhook off -> " + url);
+  CHECK_THAT(config.err, Catch::Contains("ALERT " + Str(Data(change), "alert_id")));
+  const json::object& configured = last[1];
+  CHECK(Str(configured, "type") == "alerts.configured");
+  CHECK(Str(configured, "actor") == "staff-20");
+  CHECK(Str(Data(configured), "webhook") == url);
+  CHECK(Int(Data(configured), "mass_export_customers") == 2);
+  CHECK(Strings(Data(change), "evidence") == std::vector<std::string>{Str(configured, "id")});
   // Printing the settings again shows the same.
   CHECK(JsonObject(c.Cli({"alerts", "config", "--json"}).out) == settings);
-  CHECK(hook.Requests().empty());
+  std::vector<HookRequest> posted = hook.Requests();
+  REQUIRE(posted.size() == 1);
+  CHECK(Str(Data(JsonObject(posted[0].body)), "rule") == "settings_changed");
 
   // staff-7 exports three of their customers, an hour ago.
   const std::string an_hour_ago = FormatRfc3339(Timestamp(SystemClock().Now().value() - 3'600'000'000LL));
@@ -909,14 +923,14 @@ TEST_CASE("a mass export raises one alert, posts it once to the webhook, and rai
   CHECK(Strings(alert, "customers") == std::vector<std::string>{"customer-1001", "customer-1002", "customer-1004"});
   CHECK(Strings(alert, "evidence") == std::vector<std::string>{export_id});
   CHECK_THAT(alerts.err, Catch::Contains("ALERT " + alert_id));
-  CHECK(JsonLines(alerts.out).size() == 2);  // with the sample's alert-501 about staff-12
+  CHECK(JsonLines(alerts.out).size() == 3);  // with the sample's alert-501 about staff-12 and the settings change
 
-  std::vector<HookRequest> posted = hook.Requests();
-  REQUIRE(posted.size() == 1);
-  CHECK(posted[0].complete);
-  CHECK(posted[0].method == "POST");
-  CHECK(posted[0].target == "/hook");
-  const json::object body = JsonObject(posted[0].body);
+  posted = hook.Requests();
+  REQUIRE(posted.size() == 2);
+  CHECK(posted[1].complete);
+  CHECK(posted[1].method == "POST");
+  CHECK(posted[1].target == "/hook");
+  const json::object body = JsonObject(posted[1].body);
   CHECK(Str(body, "type") == "alert.raised");
   CHECK(Str(body, "stream") == "alerts");
   CHECK(Str(Data(body), "alert_id") == alert_id);
@@ -929,11 +943,11 @@ TEST_CASE("a mass export raises one alert, posts it once to the webhook, and rai
   CliResult again = c.Cli({"alerts", "--json"});
   INFO(again.err);
   REQUIRE(again.exit_code == 0);
-  CHECK(JsonLines(again.out).size() == 2);
+  CHECK(JsonLines(again.out).size() == 3);
   CHECK_THAT(again.err, !Catch::Contains("ALERT"));
   REQUIRE(c.Cli({"customer", "show", "1001"}).exit_code == 0);
   CHECK(ReadStream(c, "alerts").size() == alerts_stream);
-  CHECK(hook.Requests().size() == 1);
+  CHECK(hook.Requests().size() == 2);
 
   // Bad settings are refused and recorded nothing.
   CliResult nonsense = c.Cli({"alerts", "config", "--set", "nonsense=1"});
@@ -946,7 +960,7 @@ TEST_CASE("a mass export raises one alert, posts it once to the webhook, and rai
   CHECK(JsonObject(c.Cli({"alerts", "config", "--json"}).out) == settings);
 
   hook.Stop();
-  CHECK(hook.Requests().size() == 1);
+  CHECK(hook.Requests().size() == 2);
 }
 
 }  // namespace
