@@ -570,11 +570,20 @@ Result<std::vector<Event>> RaiseAlerts(EventLog& log) {
   for (const Event& e : fresh) requests.push_back(AppendRequest{"alerts", ExpectedVersion::Any(), {e}});
   Result<std::vector<AppendResult>> r = log.AppendBatch(std::move(requests));
   if (!r.ok()) return r.status();
+  // What the log holds, read back: with the position, version and
+  // recorded_at the log gave it (the webhook sends these bytes).
   std::vector<Event> added;
   for (size_t i = 0; i < fresh.size(); ++i) {
     if ((*r)[i].written == 0) continue;  // another process raised it first
-    fresh[i].position = (*r)[i].positions.front();
-    added.push_back(std::move(fresh[i]));
+    const Position at = (*r)[i].positions.front();
+    Result<std::vector<Event>> stored = log.ReadAll(at, 1);
+    if (!stored.ok()) return stored.status();
+    if (stored->empty() || stored->front().id != fresh[i].id) {
+      return Status::Corruption(fmt::format("alert.raised {} was appended at position {}, but the log holds {} there",
+                                            fresh[i].id.ToString(), at.value(),
+                                            stored->empty() ? std::string("nothing") : stored->front().id.ToString()));
+    }
+    added.push_back(std::move(stored->front()));
   }
   return added;
 }

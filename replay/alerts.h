@@ -82,7 +82,9 @@ Result<AlertConfig> CurrentAlertConfig(const StateReader& state);
 
 // Appends alert.raised for every alert the stored projection found that the
 // log does not hold yet, in the order found, in one atomic batch; returns the
-// events it added. Usually one lookup: the newest found alert is raised.
+// events it added as the log stores them (read back: position, version and
+// recorded_at are the log's). Usually one lookup: the newest found alert is
+// raised.
 // Run it after the projection caught up.
 Result<std::vector<Event>> RaiseAlerts(EventLog& log);
 

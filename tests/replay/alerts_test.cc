@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "core/json.h"
 #include "replay/alerts.h"
 #include "tests/replay/crm_test_util.h"
 
@@ -355,6 +356,28 @@ TEST_CASE("every change of the settings raises an alert naming who changed what 
   Result<std::vector<Alert>> all = ListAlerts(*f.log);
   REQUIRE(all.ok());
   CHECK(all->size() == 4);
+}
+
+TEST_CASE("raised alerts come back as the log stores them, with its position, version and recorded_at",
+          "[replay][alerts]") {
+  AlertsFixture f;
+  f.Export("staff-1", "2026-03-02T10:00:00Z", 1, 101, 101);  // a mass export
+  f.Export("staff-2", "2026-03-02T11:00:00Z", 201, 260, 1'200);  // over the daily volume
+  REQUIRE(f.engine->CatchUp().ok());
+  f.clock.Set(T("2026-06-02T09:30:00Z"));  // raised later than the accesses occurred
+  Result<std::vector<Event>> raised = RaiseAlerts(*f.log);
+  REQUIRE(raised.ok());
+  REQUIRE(raised->size() == 2);
+  for (size_t i = 0; i < raised->size(); ++i) {
+    const Event& e = (*raised)[i];
+    Result<std::vector<Event>> stored = f.log->ReadAll(e.position, 1);
+    REQUIRE(stored.ok());
+    REQUIRE(stored->size() == 1);
+    CHECK(EventToJson(e, JsonFields::kWithLogFields) == EventToJson(stored->front(), JsonFields::kWithLogFields));
+    CHECK(e.recorded_at == T("2026-06-02T09:30:00Z"));
+    CHECK(e.version == StreamVersion(i));  // the first and second events of the alerts stream
+  }
+  CHECK((*raised)[0].position.value() + 1 == (*raised)[1].position.value());
 }
 
 }  // namespace

@@ -937,6 +937,16 @@ TEST_CASE("a mass export raises one alert, posts it once to the webhook, and rai
   CHECK(Str(Data(body), "rule") == "mass_export");
   CHECK(Str(Data(body), "staff") == "staff-7");
   CHECK(Int(body, "position") == Int(alert, "position"));
+  // The stored event, as the log holds it: its version and real recorded_at.
+  const std::vector<json::object> stored = ReadStream(c, "alerts");
+  const auto it = std::find_if(stored.begin(), stored.end(),
+                               [&](const json::object& e) { return Int(e, "position") == Int(body, "position"); });
+  REQUIRE(it != stored.end());
+  CHECK(body == *it);
+  CHECK(Int(body, "version") == static_cast<int64_t>(it - stored.begin()));
+  CHECK(Int(body, "version") > 0);
+  CHECK(Str(body, "recorded_at") != "1970-01-01T00:00:00Z");
+  CHECK(Str(body, "recorded_at").substr(0, 4) >= "2025");
 
   // Raising again, by alerts or by any other query, adds and posts nothing.
   const size_t alerts_stream = ReadStream(c, "alerts").size();
