@@ -5,6 +5,7 @@
 #include "core/json_arena.h"
 #include "core/roles.h"
 #include "core/time.h"
+#include "core/webhook_url.h"
 
 namespace json = boost::json;
 
@@ -70,6 +71,42 @@ Status Broken(const char* rule, const Event& e, const std::string& why) {
                                     " on " + e.stream + ": " + why);
 }
 
+std::string Str(const json::object& o, std::string_view k) {
+  auto it = o.find(k);
+  return it != o.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
+}
+
+
+// An alerts.configured's webhook is "off" or a valid URL whose credential,
+// if any, is redacted and identified by its fingerprint: no credential is
+// ever written to the log (core/webhook_url.h).
+Status CheckWebhookSetting(const Event& e, const json::object& d) {
+  const std::string webhook = Str(d, "webhook"), fingerprint = Str(d, "webhook_fingerprint");
+  if (webhook.empty() || webhook == "off") {
+    if (!fingerprint.empty()) return Broken("settings", e, "webhook_fingerprint is given without a webhook URL");
+    return Status::Ok();
+  }
+  Result<WebhookUrl> url = ParseWebhookUrl(webhook);
+  if (!url.ok()) return Broken("settings", e, "field 'data.webhook': " + url.status().message());
+  if (!url->IsRedacted()) {
+    return Broken("settings", e,
+                  "the webhook URL carries a credential (a user and password, or a query value): the log keeps "
+                  "only the URL with each replaced by *** and a webhook_fingerprint, the full URL stays in the "
+                  "store's secrets file (custodian alerts config --set webhook=URL does both)");
+  }
+  const bool hex = fingerprint.size() == 39 && fingerprint.starts_with("sha256:") &&
+                   fingerprint.find_first_not_of("0123456789abcdef", 7) == std::string::npos;
+  if (url->HasCredential() && !hex) {
+    return Broken("settings", e,
+                  "a webhook URL with a redacted credential needs its webhook_fingerprint (sha256: and 32 hex "
+                  "digits), got '" + fingerprint + "'");
+  }
+  if (!url->HasCredential() && !fingerprint.empty()) {
+    return Broken("settings", e, "webhook_fingerprint is given for a webhook URL without a credential");
+  }
+  return Status::Ok();
+}
+
 // The staff member must be employed: joined and not left.
 Status CheckEmployed(const char* rule, const Event& e, RuleState& state, const std::string& staff,
                      const char* role) {
@@ -85,11 +122,6 @@ Status CheckEmployed(const char* rule, const Event& e, RuleState& state, const s
                                                                   : "; nothing can be assigned to them"));
   }
   return Status::Ok();
-}
-
-std::string Str(const json::object& o, std::string_view k) {
-  auto it = o.find(k);
-  return it != o.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
 }
 
 std::string RefKey(const Event& e, std::string_view kind, std::string_view id) {
@@ -188,6 +220,7 @@ Status CheckRules(const Event& e, RuleState& state) {
                     e.actor + " announced their departure on " + FormatRfc3339((*leaving)->at) + " (position " +
                         std::to_string((*leaving)->position) + ") and can no longer change alert settings");
     }
+    CUSTODIAN_RETURN_IF_ERROR(CheckWebhookSetting(e, d));
   }
 
   // assignment: whoever work goes to is employed.

@@ -160,7 +160,11 @@ int RunAlertsConfig(const Globals& g, const std::vector<std::string>& settings, 
 // and calls the configured webhook for each new one; warnings go to stderr.
 // Expects a writable log whose projections caught up.
 Result<std::vector<Event>> RaiseAndNotify(EventLog& log, bool quiet);
-// POSTs `body` (JSON) to an http:// URL; Ok on a 2xx answer (webhook.cc).
+// POSTs `body` (JSON) to an http:// or https:// URL (core/webhook_url.h);
+// Ok on a 2xx answer. https verifies the server's certificate against the
+// system's CA store, or only against the PEM file $CUSTODIAN_WEBHOOK_CA_FILE
+// names, and the URL's host; a user and password in the URL go as HTTP Basic
+// authentication. Errors name the URL with its credential redacted (webhook.cc).
 Status PostJson(const std::string& url, const std::string& body);
 
 }  // namespace custodian::cli

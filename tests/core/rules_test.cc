@@ -278,5 +278,42 @@ TEST_CASE("only a role with that duty changes the alert settings, and never some
   CHECK(configure("staff-21", "2026-01-02T00:00:00Z").ok());
 }
 
+TEST_CASE("alert settings never write a credential to the log: a webhook URL is valid, and redacted with a "
+          "fingerprint",
+          "[rules]") {
+  Log log;
+  REQUIRE(log.Append("staff-20", "staff.joined", kHr, "2025-01-01T00:00:00Z", R"({"role":"compliance_officer"})").ok());
+  const char* at = "2025-03-01T00:00:00Z";
+  auto configure = [&](const std::string& data) {
+    return log.Append("alerts", "alerts.configured", "staff-20", at, data);
+  };
+  const std::string fp = "sha256:0123456789abcdef0123456789abcdef";
+  for (const std::string& url : {std::string("https://bot:secret@soc.example.com/hook"),
+                                 std::string("https://soc.example.com/hook?token=secret"),
+                                 std::string("https://***@soc.example.com/hook?token=secret")}) {
+    INFO(url);
+    Status s = configure(R"({"webhook":")" + url + R"(","webhook_fingerprint":")" + fp + R"("})");
+    CHECK(s.code() == StatusCode::kRuleViolation);
+    CHECK_THAT(s.message(), Catch::Contains("rule 'settings'"));
+    CHECK_THAT(s.message(), Catch::Contains("the webhook URL carries a credential"));
+    CHECK_THAT(s.message(), !Catch::Contains("secret@"));
+    CHECK_THAT(s.message(), !Catch::Contains("token=secret"));
+  }
+  Status bad = configure(R"({"webhook":"https://soc.example.com:70000/hook"})");
+  CHECK_THAT(bad.message(), Catch::Contains("field 'data.webhook': webhook URL: the port '70000' is not a number"));
+  CHECK_THAT(configure(R"({"webhook":"ftp://soc.example.com/"})").message(), Catch::Contains("scheme 'ftp'"));
+  Status no_fp = configure(R"({"webhook":"https://***@soc.example.com/hook"})");
+  CHECK_THAT(no_fp.message(), Catch::Contains("needs its webhook_fingerprint"));
+  CHECK_THAT(configure(R"({"webhook":"https://soc.example.com/hook","webhook_fingerprint":")" + fp + R"("})").message(),
+             Catch::Contains("without a credential"));
+  CHECK_THAT(configure(R"({"webhook":"off","webhook_fingerprint":")" + fp + R"("})").message(),
+             Catch::Contains("without a webhook URL"));
+
+  CHECK(configure(R"({"webhook":"https://***@soc.example.com/hook?token=***","webhook_fingerprint":")" + fp + R"("})")
+            .ok());
+  CHECK(configure(R"({"webhook":"http://soc.example.com:8080/hook"})").ok());
+  CHECK(configure(R"({"webhook":"off"})").ok());
+}
+
 }  // namespace
 }  // namespace custodian
