@@ -24,5 +24,7 @@ std::string Text(const std::array<std::string_view, N>& roles) {
 
 bool ChangesAlertSettings(std::string_view role) { return Listed(kAlertSettingsRoles, role); }
 std::string AlertSettingsRolesText() { return Text(kAlertSettingsRoles); }
+bool ServesEveryCustomer(std::string_view role) { return Listed(kCompanyWideRoles, role); }
+std::string CompanyWideRolesText() { return Text(kCompanyWideRoles); }
 
 }  // namespace custodian

@@ -20,6 +20,15 @@ inline constexpr std::array<std::string_view, 4> kAlertSettingsRoles = {"admin",
 
 bool ChangesAlertSettings(std::string_view role);
 
+// The roles whose duty spans the company: they serve every customer
+// (docs/access-and-alerts.md, "Who serves a customer"), so their reads are
+// never unserved and listings across the company show them everything.
+inline constexpr std::array<std::string_view, 5> kCompanyWideRoles = {"admin", "auditor", "compliance_officer",
+                                                                      "head_of_sales", "sales_director"};
+
+bool ServesEveryCustomer(std::string_view role);
+std::string CompanyWideRolesText();
+
 // "admin, compliance_officer, head_of_sales or sales_director", for messages.
 std::string AlertSettingsRolesText();
 

@@ -16,11 +16,14 @@
 // per person and day, at the access that crossed the limit: a day exactly
 // at the limit raises nothing.
 //
-// "Serve": the customer's owner; staff of the customer's team; a sales
-// manager (role containing "manager") of the owner's team; anyone assigned
-// one of its requests or promises, or who recorded an event on it, within
-// the last 90 days; and company-wide roles (role containing "director",
-// "head_of", "compliance" or "auditor"), who serve every customer.
+// "Serve" (ServiceScope below; replay/alert_state.h: Serves): roles with a
+// company-wide duty (core/roles.h: head_of_sales, sales_director,
+// compliance_officer, auditor, admin) serve every customer; anyone else the
+// customers they own, those of their team (the customer's recorded team, and
+// its owner's team: so a team's manager serves the team's customers), those
+// whose owner they manage (staff.joined/role_changed `manager`), and those
+// they were assigned a request or promise of, or recorded an event on,
+// within the last 90 days.
 //
 // The settings are alerts.configured events on the `alerts` stream (folded
 // in log order, so a change applies from then on and is on the record;
@@ -79,6 +82,39 @@ struct Alert {
 // The settings in force at the projection's checkpoint (the defaults when
 // none were configured).
 Result<AlertConfig> CurrentAlertConfig(const StateReader& state);
+
+// Whom a member of staff serves, read from the alerts projection's state,
+// with the one definition the unserved_access rule uses
+// (docs/access-and-alerts.md, "Who serves a customer"): a role with a
+// company-wide duty (core/roles.h) serves every customer; anyone else a
+// customer they own, one of their team (the customer's team, or its owner's),
+// one whose owner they manage, and one they worked on in the last kServeDays.
+// Listings that span the company (silent, orphans, alerts) show a reader
+// only what they serve, so normal work never reads outside it.
+class ServiceScope {
+ public:
+  // The scope of `staff` (e.g. "staff-7") in `alerts`, the alerts
+  // projection's state; a member of staff it knows nothing of serves only
+  // what they own or worked on.
+  static Result<ServiceScope> Of(const StateReader& alerts, std::string_view staff);
+
+  const std::string& staff() const { return staff_; }
+  const std::string& role() const { return role_; }
+  const std::string& team() const { return team_; }
+  bool company_wide() const;
+
+  // Whether they serve `customer` (e.g. "customer-42") at `at`.
+  Result<bool> Serves(std::string_view customer, Timestamp at) const;
+  // Whether alerts about `other` are theirs to see: every alert for a
+  // company-wide role; else those about themselves, staff of their team and
+  // staff they manage.
+  Result<bool> Oversees(std::string_view other) const;
+
+ private:
+  ServiceScope(const StateReader& alerts, std::string staff) : state_(alerts), staff_(std::move(staff)) {}
+  StateReader state_;
+  std::string staff_, role_, team_;
+};
 
 // Appends alert.raised for every alert the stored projection found that the
 // log does not hold yet, in the order found, in one atomic batch; returns the

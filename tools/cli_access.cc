@@ -176,6 +176,19 @@ int RunAlerts(const Globals& g, const std::string& staff_id, bool json) {
   Result<std::vector<Alert>> alerts = ListAlerts(**log);
   if (!alerts.ok()) return Fail(alerts.status());
   std::erase_if(*alerts, [&](const Alert& a) { return !staff.empty() && a.staff != staff; });
+  // A reader without a company-wide role sees the alerts about themselves,
+  // their team and the staff they manage.
+  Result<ServiceScope> scope = ReaderScope(**log, *reader);
+  if (!scope.ok()) return Fail(scope.status());
+  size_t left_out = 0;
+  Status scoped = Status::Ok();
+  std::erase_if(*alerts, [&](const Alert& a) {
+    Result<bool> sees = a.staff.empty() ? Result<bool>(scope->company_wide()) : scope->Oversees(a.staff);
+    if (!sees.ok()) scoped = sees.status();
+    left_out += sees.ok() && !*sees ? 1 : 0;
+    return sees.ok() && !*sees;
+  });
+  if (!scoped.ok()) return Fail(scoped);
   std::set<std::string> customers;
   for (const Alert& a : *alerts) customers.insert(a.customers.begin(), a.customers.end());
   Access access{*reader, false, "alerts", {customers.begin(), customers.end()}, alerts->size(), "", "cli"};
@@ -194,6 +207,7 @@ int RunAlerts(const Globals& g, const std::string& staff_id, bool json) {
     fmt::print("\n{} alerts; each is an alert.raised event in the alerts stream (custodian read alerts --json)\n",
                alerts->size());
   }
+  PrintScopeNote(*scope, left_out, "alerts", "the alerts about themselves, their team and the staff they manage");
   if (!caught_up) {
     fmt::print("(another process holds the store: it raises what the rules find since it last did)\n");
   }

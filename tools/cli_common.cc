@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "core/json.h"
+#include "core/roles.h"
 #include "core/rules.h"
 #include "core/time.h"
 #include "core/validation.h"
@@ -73,6 +74,17 @@ Result<std::unique_ptr<EventLog>> OpenStore(const Globals& g, EventLogOptions::M
     fmt::print(stderr, "custodian: warning: refused from the access spool: {}\n", p);
   }
   return log;
+}
+
+Result<ServiceScope> ReaderScope(const EventLog& log, const std::string& reader) {
+  return ServiceScope::Of(StateReader::Stored(log, kAlertsProjection), reader);
+}
+
+void PrintScopeNote(const ServiceScope& scope, size_t left_out, std::string_view what, std::string_view sees) {
+  if (scope.company_wide() || left_out == 0) return;
+  fmt::print("\n({} {} left out: {} ({}{}) sees {}; {} see everything)\n", Thousands(left_out), what, scope.staff(),
+             scope.role().empty() ? "role unknown" : scope.role(), scope.team().empty() ? "" : ", team " + scope.team(),
+             sees, CompanyWideRolesText());
 }
 
 // --- printing events ---

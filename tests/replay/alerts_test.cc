@@ -380,5 +380,87 @@ TEST_CASE("raised alerts come back as the log stores them, with its position, ve
   CHECK((*raised)[0].position.value() + 1 == (*raised)[1].position.value());
 }
 
+TEST_CASE("who serves a customer: company-wide roles by exact name, its team and its owner's, the owner's manager, and "
+          "the fold and ServiceScope agree",
+          "[replay][alerts]") {
+  AlertsFixture f;
+  auto join = [&](const char* staff, const char* role, const char* team) {
+    f.AddAll({Ev(staff, "staff.joined", "system:hr-sync", "2026-01-01T08:00:00Z",
+                 fmt::format(R"({{"role":"{}","team":"{}"}})", role, team))});
+  };
+  join("staff-30", "admin", "it");
+  join("staff-31", "regional_sales_director", "west");  // not a company-wide role: roles match exactly
+  join("staff-33", "team_lead", "east");
+  // staff-2 (south) reports to staff-33; customer-1..30, owned by staff-1 (north), move to the south team.
+  f.AddAll({Ev("staff-2", "staff.role_changed", "system:hr-sync", "2026-01-02T08:00:00Z", R"({"manager":"staff-33"})")});
+  std::vector<Event> moves;
+  for (int n = 1; n <= 30; ++n) {
+    moves.push_back(Ev(Customer(n), "customer.team_changed", "system:crm-sync", "2026-01-02T09:00:00Z",
+                       R"({"team":"south"})"));
+  }
+  f.AddAll(std::move(moves));
+
+  f.ViewRange("staff-30", "2026-03-02T10:00:00Z", 201, 260);  // admin: every customer
+  f.ViewRange("staff-9", "2026-03-02T10:00:00Z", 1, 150);     // compliance officer: every customer
+  f.ViewRange("staff-33", "2026-03-02T10:00:00Z", 201, 260);  // manages staff-2, their owner
+  f.ViewRange("staff-5", "2026-03-02T10:00:00Z", 1, 30);      // south manager: the customers now in south
+  f.ViewRange("staff-5", "2026-03-02T10:01:00Z", 201, 260);   // ... and those whose owner is in south
+  f.ViewRange("staff-2", "2026-03-02T10:00:00Z", 1, 30);      // a south colleague, likewise
+  f.ViewRange("staff-1", "2026-03-02T10:00:00Z", 1, 150);     // the owner
+  CHECK(f.Raise().empty());
+
+  f.ViewRange("staff-31", "2026-03-02T10:00:00Z", 201, 230);
+  f.ViewRange("staff-5", "2026-03-02T11:00:00Z", 31, 51);  // north's customers: 21, one above the limit
+  std::vector<Alert> alerts = f.Raise();
+  REQUIRE(alerts.size() == 2);
+  CHECK(alerts[0].rule == "unserved_access");
+  CHECK(alerts[0].staff == "staff-31");
+  CHECK(alerts[0].count == 30);
+  CHECK(alerts[1].staff == "staff-5");
+  CHECK(alerts[1].count == 21);
+
+  // ServiceScope answers as the fold judged.
+  const StateReader state = StateReader::Stored(*f.log, kAlertsProjection);
+  const Timestamp at = T("2026-03-02T12:00:00Z");
+  struct Case {
+    const char* staff;
+    int customer;
+    bool serves;
+  };
+  for (const Case& c : std::vector<Case>{{"staff-30", 201, true},
+                                         {"staff-9", 1, true},
+                                         {"staff-33", 201, true},
+                                         {"staff-33", 1, false},
+                                         {"staff-5", 1, true},
+                                         {"staff-5", 201, true},
+                                         {"staff-5", 31, false},
+                                         {"staff-31", 201, false},
+                                         {"staff-1", 150, true},
+                                         {"staff-2", 151, false}}) {
+    INFO(c.staff << " " << Customer(c.customer));
+    Result<ServiceScope> scope = ServiceScope::Of(state, c.staff);
+    REQUIRE(scope.ok());
+    Result<bool> serves = scope->Serves(Customer(c.customer), at);
+    REQUIRE(serves.ok());
+    CHECK(*serves == c.serves);
+  }
+  Result<ServiceScope> admin = ServiceScope::Of(state, "staff-30");
+  REQUIRE(admin.ok());
+  CHECK(admin->company_wide());
+  Result<ServiceScope> director = ServiceScope::Of(state, "staff-31");
+  REQUIRE(director.ok());
+  CHECK_FALSE(director->company_wide());
+  CHECK(director->role() == "regional_sales_director");
+  // Alerts to see: one's own, one's team's, those one manages; everyone's for a company-wide role.
+  Result<ServiceScope> south = ServiceScope::Of(state, "staff-5");
+  REQUIRE(south.ok());
+  CHECK(*south->Oversees("staff-2"));
+  CHECK(*south->Oversees("staff-5"));
+  CHECK_FALSE(*south->Oversees("staff-1"));
+  CHECK(*ServiceScope::Of(state, "staff-33")->Oversees("staff-2"));
+  CHECK_FALSE(*ServiceScope::Of(state, "staff-33")->Oversees("staff-1"));
+  CHECK(*admin->Oversees("staff-1"));
+}
+
 }  // namespace
 }  // namespace custodian
