@@ -402,6 +402,8 @@ std::vector<EventTypeSpec> BuildCatalogue() {
            {"count", FT::kCount, kOpt, "What the rule counted in the window."},
            {"threshold", FT::kNumber, kOpt, "The limit it was compared with."},
            {"summary", FT::kText, kOpt, "The alert in words."},
+           {"changes", FT::kObject, kOpt,
+            "settings_changed: each setting changed, as {\"from\": old, \"to\": new} in words."},
        },
        {},
        "window_from is not after window_to."},
@@ -422,7 +424,11 @@ std::vector<EventTypeSpec> BuildCatalogue() {
            {"unserved_customers_per_day", FT::kCount, kOpt,
             "Customers one person may read in a day that they neither own nor serve before an alert."},
            {"unserved_customers_per_day_leaving", FT::kCount, kOpt, "The same, once their departure is announced."},
-           {"webhook", FT::kString, kOpt, "http:// URL to POST each new alert to; \"off\" for none."},
+           {"webhook", FT::kString, kOpt,
+            "http:// or https:// URL to POST each new alert to, any credential in it replaced by ***; "
+            "\"off\" for none."},
+           {"webhook_fingerprint", FT::kString, kOpt,
+            "With a redacted webhook: which secret URL it stands for (sha256: and 32 hex digits)."},
        }},
       // --- erasure and fixes ---
       {"subject.erased",

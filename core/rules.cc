@@ -3,12 +3,16 @@
 #include <boost/json.hpp>
 
 #include "core/json_arena.h"
+#include "core/roles.h"
 #include "core/time.h"
+#include "core/webhook_url.h"
 
 namespace json = boost::json;
 
 namespace custodian {
 namespace {
+
+constexpr std::string_view kAccessPrefix = "access-";
 
 // staff/<id> -> "joined <position>" or "left <position> <occurred_at micros>"
 struct StaffRecord {
@@ -39,9 +43,68 @@ Result<StaffRecord> LoadStaff(RuleState& state, std::string_view staff) {
   return r;
 }
 
+// role/<id> -> the role staff.joined or the latest staff.role_changed gave.
+Result<std::string> LoadRole(RuleState& state, std::string_view staff) {
+  Result<std::optional<std::string>> v = state.Get("role/" + std::string(staff));
+  if (!v.ok()) return v.status();
+  return *v ? **v : std::string();
+}
+
+// leaving/<id> -> "<position> <occurred_at micros>" of their departure's
+// announcement, or "" (or absent) when none is in force.
+struct Announcement {
+  uint64_t position = 0;
+  Timestamp at;
+};
+Result<std::optional<Announcement>> LoadAnnouncement(RuleState& state, std::string_view staff) {
+  Result<std::optional<std::string>> v = state.Get("leaving/" + std::string(staff));
+  if (!v.ok()) return v.status();
+  if (!*v || (*v)->empty()) return std::optional<Announcement>();
+  unsigned long long position = 0;
+  long long at = 0;
+  std::sscanf((*v)->c_str(), "%llu %lld", &position, &at);
+  return std::optional<Announcement>(Announcement{position, Timestamp(at)});
+}
+
 Status Broken(const char* rule, const Event& e, const std::string& why) {
   return Status::RuleViolation(std::string("rule '") + rule + "': " + e.type + " " + e.id.ToString() +
                                     " on " + e.stream + ": " + why);
+}
+
+std::string Str(const json::object& o, std::string_view k) {
+  auto it = o.find(k);
+  return it != o.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
+}
+
+
+// An alerts.configured's webhook is "off" or a valid URL whose credential,
+// if any, is redacted and identified by its fingerprint: no credential is
+// ever written to the log (core/webhook_url.h).
+Status CheckWebhookSetting(const Event& e, const json::object& d) {
+  const std::string webhook = Str(d, "webhook"), fingerprint = Str(d, "webhook_fingerprint");
+  if (webhook.empty() || webhook == "off") {
+    if (!fingerprint.empty()) return Broken("settings", e, "webhook_fingerprint is given without a webhook URL");
+    return Status::Ok();
+  }
+  Result<WebhookUrl> url = ParseWebhookUrl(webhook);
+  if (!url.ok()) return Broken("settings", e, "field 'data.webhook': " + url.status().message());
+  if (!url->IsRedacted()) {
+    return Broken("settings", e,
+                  "the webhook URL carries a credential (a user and password, or a query value): the log keeps "
+                  "only the URL with each replaced by *** and a webhook_fingerprint, the full URL stays in the "
+                  "store's secrets file (custodian alerts config --set webhook=URL does both)");
+  }
+  const bool hex = fingerprint.size() == 39 && fingerprint.starts_with("sha256:") &&
+                   fingerprint.find_first_not_of("0123456789abcdef", 7) == std::string::npos;
+  if (url->HasCredential() && !hex) {
+    return Broken("settings", e,
+                  "a webhook URL with a redacted credential needs its webhook_fingerprint (sha256: and 32 hex "
+                  "digits), got '" + fingerprint + "'");
+  }
+  if (!url->HasCredential() && !fingerprint.empty()) {
+    return Broken("settings", e, "webhook_fingerprint is given for a webhook URL without a credential");
+  }
+  return Status::Ok();
 }
 
 // The staff member must be employed: joined and not left.
@@ -59,11 +122,6 @@ Status CheckEmployed(const char* rule, const Event& e, RuleState& state, const s
                                                                   : "; nothing can be assigned to them"));
   }
   return Status::Ok();
-}
-
-std::string Str(const json::object& o, std::string_view k) {
-  auto it = o.find(k);
-  return it != o.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
 }
 
 std::string RefKey(const Event& e, std::string_view kind, std::string_view id) {
@@ -126,6 +184,45 @@ Status CheckRules(const Event& e, RuleState& state) {
     CUSTODIAN_RETURN_IF_ERROR(CheckEmployed("actor", e, state, e.actor, "actor"));
   }
 
+  // reader: an access stream holds its reader's own records. Whoever could
+  // write access-staff-7 as someone else could make the alerts blame staff-7,
+  // or correct or retract staff-7's reads.
+  if (e.stream.starts_with(kAccessPrefix)) {
+    const std::string_view reader = std::string_view(e.stream).substr(kAccessPrefix.size());
+    if (e.actor != reader) {
+      return Broken("reader", e,
+                    "actor " + e.actor + " is not " + std::string(reader) + ": " + e.stream + " holds only " +
+                        std::string(reader) + "'s own reads and exports, recorded by " + std::string(reader) +
+                        " (a read is recorded on its reader's own access-<staff> stream)");
+    }
+  }
+
+  // settings: the alert rules' settings are changed only by a member of
+  // staff whose role carries that duty, and never by a leaver (who would
+  // switch off the watch on their own exports).
+  if (t == "alerts.configured") {
+    if (!e.actor.starts_with("staff-")) {
+      return Broken("settings", e,
+                    "alert settings are changed by a named member of staff whose role is " +
+                        AlertSettingsRolesText() + ", not by " + e.actor);
+    }
+    Result<std::string> role = LoadRole(state, e.actor);
+    if (!role.ok()) return role.status();
+    if (!ChangesAlertSettings(*role)) {
+      return Broken("settings", e,
+                    e.actor + "'s role is " + (role->empty() ? std::string("not known to the log") : *role) +
+                        "; alert settings are changed only by " + AlertSettingsRolesText());
+    }
+    Result<std::optional<Announcement>> leaving = LoadAnnouncement(state, e.actor);
+    if (!leaving.ok()) return leaving.status();
+    if (*leaving) {
+      return Broken("settings", e,
+                    e.actor + " announced their departure on " + FormatRfc3339((*leaving)->at) + " (position " +
+                        std::to_string((*leaving)->position) + ") and can no longer change alert settings");
+    }
+    CUSTODIAN_RETURN_IF_ERROR(CheckWebhookSetting(e, d));
+  }
+
   // assignment: whoever work goes to is employed.
   auto assigned = [&](std::string_view field, const char* role) -> Status {
     const std::string staff = Str(d, field);
@@ -154,8 +251,15 @@ Status CheckRules(const Event& e, RuleState& state) {
     if (!r.ok()) return r.status();
     if (r->joined && !r->left) return Broken("actor", e, subject + " has already joined and not left");
     state.Put("staff/" + subject, "joined " + std::to_string(e.position.value()));
-  } else if (t == "staff.role_changed" || t == "staff.departure_announced") {
+    state.Put("role/" + subject, Str(d, "role"));
+    state.Put("leaving/" + subject, "");  // rehired: no longer leaving
+  } else if (t == "staff.role_changed") {
     CUSTODIAN_RETURN_IF_ERROR(CheckEmployed("actor", e, state, subject, "staff member"));
+    if (std::string role = Str(d, "role"); !role.empty()) state.Put("role/" + subject, std::move(role));
+  } else if (t == "staff.departure_announced") {
+    CUSTODIAN_RETURN_IF_ERROR(CheckEmployed("actor", e, state, subject, "staff member"));
+    state.Put("leaving/" + subject,
+              std::to_string(e.position.value()) + " " + std::to_string(e.occurred_at.value()));
   } else if (t == "staff.departed") {
     CUSTODIAN_RETURN_IF_ERROR(CheckEmployed("actor", e, state, subject, "staff member"));
     state.Put("staff/" + subject,

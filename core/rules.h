@@ -3,6 +3,12 @@
 // from every earlier event. Each rule has its own error:
 //
 //   actor        a staff actor has joined and has not left
+//   reader       an event on an access-<staff> stream (data.viewed,
+//                data.exported, or a fix of one) is made by that staff member
+//                and nobody else: access records are the reader's own
+//   settings     alerts.configured is made by a member of staff whose role
+//                changes alert settings (core/roles.h) and who has not
+//                announced their departure
 //   assignment   nothing is assigned to someone who has left or never joined
 //                (owners, request assignees, commitment and deal owners,
 //                handover successors)
@@ -28,7 +34,8 @@
 namespace custodian {
 
 // The state the rules read and write: small records keyed by name
-// ("staff/staff-7", "ref/customer-42/request/r1").
+// ("staff/staff-7", "role/staff-7", "leaving/staff-7",
+// "ref/customer-42/request/r1"; docs/event-format.md, `meta`).
 class RuleState {
  public:
   virtual ~RuleState() = default;

@@ -1,6 +1,7 @@
 #include "core/sha256.h"
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include <cstdlib>
 #include <vector>
@@ -43,6 +44,12 @@ std::string HexOf(const Hash256& h) {
     s.push_back(kHex[b & 0xf]);
   }
   return s;
+}
+
+Hash256 RandomKey256() {
+  Hash256 key;
+  if (RAND_bytes(key.data(), static_cast<int>(key.size())) != 1) std::abort();  // no entropy: nothing safe to do
+  return key;
 }
 
 namespace {

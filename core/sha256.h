@@ -15,6 +15,9 @@ Hash256 Sha256(std::string_view bytes);
 // Lower-case hex of a hash, for messages and JSON.
 std::string HexOf(const Hash256& h);
 
+// 32 bytes from OpenSSL's random generator, for keys.
+Hash256 RandomKey256();
+
 // An incremental SHA-256. Not thread-safe.
 class Sha256Hasher {
  public:

@@ -1,13 +1,13 @@
 #include "replay/access.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <map>
 
 #include <fmt/format.h>
@@ -17,21 +17,62 @@
 #include "replay/payload_fields.h"
 
 namespace json = boost::json;
-namespace fs = std::filesystem;
 
 namespace custodian {
 namespace {
 
 constexpr char kSpoolDir[] = "access-spool";
+constexpr char kRejectedSuffix[] = ".rejected";
+constexpr mode_t kSpoolDirMode = 0700;
+constexpr mode_t kSpoolFileMode = 0600;
 
 Status Errno(const std::string& what) { return Status::IoError(what + ": " + std::strerror(errno)); }
 
-Status SyncPath(const std::string& path, int flags) {
-  const int fd = ::open(path.c_str(), flags);
-  if (fd < 0) return Errno("open " + path);
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  return rc == 0 ? Status::Ok() : Errno("fsync " + path);
+// Closes a file descriptor when it goes out of scope.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+std::string Mode(mode_t mode) { return fmt::format("{:04o}", mode & 07777); }
+
+// Why `st` (of `what`) is not owner-only with exactly `mode`, or "" when it is.
+std::string NotOwnerOnly(const struct stat& st, mode_t mode, bool directory) {
+  if (directory ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) {
+    return directory ? "not a directory" : "not a regular file";
+  }
+  if (st.st_uid != ::geteuid()) {
+    return fmt::format("owned by uid {}, not by uid {} (the user running custodian)", st.st_uid, ::geteuid());
+  }
+  if ((st.st_mode & 07777) != mode) {
+    return fmt::format("mode {}, expected {} (readable and writable by its owner only)", Mode(st.st_mode), Mode(mode));
+  }
+  return "";
+}
+
+// Why `e` is not a record of a read (docs/access-and-alerts.md, "While another
+// process holds the store"), or "" when it is: a data.viewed or data.exported
+// on an access-<staff> stream, made by that staff member.
+std::string NotAnAccessRecord(const Event& e) {
+  if (e.type != "data.viewed" && e.type != "data.exported") {
+    return "type " + e.type + " is not a record of a read (expected data.viewed or data.exported)";
+  }
+  if (!e.stream.starts_with("access-staff-")) {
+    return "stream " + e.stream + " is not an access stream (expected access-<staff>, e.g. access-staff-7)";
+  }
+  if (e.actor != std::string_view(e.stream).substr(7)) {
+    return "actor " + e.actor + " is not " + e.stream.substr(7) + ", whose reads " + e.stream + " holds";
+  }
+  return "";
 }
 
 }  // namespace
@@ -126,87 +167,181 @@ Status AccessRecorder::SubmitLocked() {
 Status SpoolAccess(const std::string& data_dir, std::span<const Event> events) {
   if (events.empty()) return Status::Ok();
   // The log validates what is appended to it; the spool must not keep what
-  // it would refuse later.
-  for (const Event& e : events) CUSTODIAN_RETURN_IF_ERROR(ValidateEvent(e, e.occurred_at));
+  // it would refuse later, nor anything but reads.
+  for (const Event& e : events) {
+    CUSTODIAN_RETURN_IF_ERROR(ValidateEvent(e, e.occurred_at));
+    if (std::string why = NotAnAccessRecord(e); !why.empty()) {
+      return Status::InvalidArgument("the access spool takes records of reads only: event " + e.id.ToString() +
+                                     ": " + why);
+    }
+  }
   const std::string dir = data_dir + "/" + kSpoolDir;
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return Status::IoError("cannot create " + dir + ": " + ec.message());
+  if (::mkdir(dir.c_str(), kSpoolDirMode) != 0 && errno != EEXIST) return Errno("cannot create " + dir);
+  const Fd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (dir_fd.get() < 0) return Errno("open " + dir + " (the access spool must be a directory, not a symbolic link)");
+  struct stat st;
+  if (::fstat(dir_fd.get(), &st) != 0) return Errno("stat " + dir);
+  if (std::string why = NotOwnerOnly(st, kSpoolDirMode, true); !why.empty()) {
+    return Status::FailedPrecondition("the access spool " + dir + " is " + why + ": nothing was spooled");
+  }
   const std::string name = fmt::format("{:020}-{}.jsonl", events.front().occurred_at.value(), events.front().id.ToString());
-  const std::string tmp = dir + "/." + name + ".tmp", path = dir + "/" + name;
+  const std::string tmp_name = "." + name + ".tmp";
+  const std::string tmp = dir + "/" + tmp_name;
   std::string text;
   for (const Event& e : events) text += EventToJson(e, JsonFields::kProducer) + "\n";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  const int fd = ::openat(dir_fd.get(), tmp_name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                          kSpoolFileMode);
   if (fd < 0) return Errno("open " + tmp);
+  const Fd file(fd);
+  if (::fchmod(fd, kSpoolFileMode) != 0) return Errno("chmod " + tmp);  // whatever the umask
   size_t done = 0;
   while (done < text.size()) {
     const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      ::close(fd);
       return Errno("write " + tmp);
     }
     done += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0) {
-    ::close(fd);
-    return Errno("fsync " + tmp);
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return Errno("rename " + tmp);
-  return SyncPath(dir, O_RDONLY | O_DIRECTORY);
+  if (::fsync(fd) != 0) return Errno("fsync " + tmp);
+  if (::renameat(dir_fd.get(), tmp_name.c_str(), dir_fd.get(), name.c_str()) != 0) return Errno("rename " + tmp);
+  return ::fsync(dir_fd.get()) == 0 ? Status::Ok() : Errno("fsync " + dir);
 }
+
+namespace {
+
+// The events of one spooled file, read through `dir_fd`, grouped by stream;
+// or why the file is refused.
+struct SpooledFile {
+  std::vector<AppendRequest> requests;
+  size_t events = 0;
+  std::string problem;
+};
+
+SpooledFile ReadSpooledFile(int dir_fd, const std::string& name) {
+  SpooledFile f;
+  if (!name.ends_with(".jsonl")) {
+    f.problem = "not a spooled access file (expected <time>-<event id>.jsonl)";
+    return f;
+  }
+  // O_NOFOLLOW: a symbolic link is refused, not followed to whatever it names.
+  const Fd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (fd.get() < 0) {
+    f.problem = errno == ELOOP ? std::string("a symbolic link, not a regular file")
+                               : std::string("cannot be opened: ") + std::strerror(errno);
+    return f;
+  }
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) {
+    f.problem = std::string("cannot be read: ") + std::strerror(errno);
+    return f;
+  }
+  f.problem = NotOwnerOnly(st, kSpoolFileMode, false);
+  if (!f.problem.empty()) return f;
+  std::string text;
+  char buf[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      f.problem = std::string("cannot be read: ") + std::strerror(errno);
+      return f;
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  // One bad line refuses the whole file.
+  size_t line_no = 0;
+  for (size_t at = 0; at < text.size();) {
+    size_t end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    const std::string_view line(text.data() + at, end - at);
+    at = end + 1;
+    ++line_no;
+    if (line.empty()) continue;
+    Result<Event> e = ParseEventJson(line);
+    if (!e.ok()) {
+      f.problem = fmt::format("line {}: {}", line_no, e.status().message());
+      return f;
+    }
+    if (std::string why = NotAnAccessRecord(*e); !why.empty()) {
+      f.problem = fmt::format("line {}: event {}: {}", line_no, e->id.ToString(), why);
+      return f;
+    }
+    if (f.requests.empty() || f.requests.back().stream != e->stream) {
+      f.requests.push_back(AppendRequest{e->stream, ExpectedVersion::Any(), {}});
+    }
+    f.requests.back().events.push_back(std::move(*e));
+    ++f.events;
+  }
+  return f;
+}
+
+}  // namespace
 
 Result<SpoolDrain> DrainAccessSpool(EventLog& log, const std::string& data_dir) {
   SpoolDrain drain;
   const std::string dir = data_dir + "/" + kSpoolDir;
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return drain;
-  std::vector<std::string> names;
-  for (const fs::directory_entry& entry : fs::directory_iterator(dir, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.ends_with(".jsonl") && !name.starts_with(".")) names.push_back(name);
+  struct stat st;
+  if (::lstat(dir.c_str(), &st) != 0) {
+    if (errno == ENOENT) return drain;
+    return Errno("stat " + dir);
   }
-  if (ec) return Status::IoError("cannot list " + dir + ": " + ec.message());
-  std::sort(names.begin(), names.end());  // named by time: oldest first
-  for (const std::string& name : names) {
-    const std::string path = dir + "/" + name;
-    std::ifstream in(path, std::ios::binary);
-    std::vector<AppendRequest> requests;
-    std::string line, problem;
-    for (size_t n = 1; problem.empty() && std::getline(in, line); ++n) {
-      if (line.empty()) continue;
-      Result<Event> e = ParseEventJson(line);
-      if (!e.ok()) {
-        problem = fmt::format("line {}: {}", n, e.status().message());
-        break;
-      }
-      if (requests.empty() || requests.back().stream != e->stream) {
-        requests.push_back(AppendRequest{e->stream, ExpectedVersion::Any(), {}});
-      }
-      requests.back().events.push_back(std::move(*e));
+  // The spool itself must be owner-only; otherwise none of it is trusted, and
+  // the whole directory is moved aside where nothing reads it.
+  std::string unsafe = S_ISLNK(st.st_mode) ? std::string("a symbolic link, not a directory")
+                                           : NotOwnerOnly(st, kSpoolDirMode, true);
+  const Fd dir_fd(unsafe.empty() ? ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1);
+  if (unsafe.empty() && dir_fd.get() < 0) unsafe = std::string("cannot be opened: ") + std::strerror(errno);
+  if (unsafe.empty() && ::fstat(dir_fd.get(), &st) == 0) unsafe = NotOwnerOnly(st, kSpoolDirMode, true);
+  if (!unsafe.empty()) {
+    const std::string aside = fmt::format("{}.rejected-{}", dir, SystemClock().Now().value());
+    const bool moved = ::rename(dir.c_str(), aside.c_str()) == 0;
+    drain.problems.push_back(fmt::format("{}: the access spool is {}: none of its files was appended{}", dir, unsafe,
+                                         moved ? "; the directory was moved to " + aside
+                                               : std::string("; it could not be moved aside: ") + std::strerror(errno)));
+    return drain;
+  }
+  std::vector<std::string> names;
+  {
+    DIR* listing = ::fdopendir(::dup(dir_fd.get()));
+    if (listing == nullptr) return Errno("list " + dir);
+    while (const dirent* entry = ::readdir(listing)) {
+      const std::string name = entry->d_name;
+      // Dot names: ".", "..", and files SpoolAccess is still writing.
+      if (name.starts_with(".") || name.ends_with(kRejectedSuffix)) continue;
+      names.push_back(name);
     }
-    size_t events = 0;
-    for (const AppendRequest& r : requests) events += r.events.size();
-    if (problem.empty()) {
-      Result<std::vector<AppendResult>> r = log.AppendBatch(std::move(requests));
+    ::closedir(listing);
+  }
+  std::sort(names.begin(), names.end());  // named by time: oldest first
+  bool changed = false;
+  for (const std::string& name : names) {
+    SpooledFile f = ReadSpooledFile(dir_fd.get(), name);
+    if (f.problem.empty()) {
+      Result<std::vector<AppendResult>> r = log.AppendBatch(std::move(f.requests));
       if (!r.ok()) {
         if (r.status().code() == StatusCode::kIoError || r.status().code() == StatusCode::kFailedPrecondition) {
           return r.status();  // the log cannot write: keep the file for the next time
         }
-        problem = r.status().message();
+        f.problem = r.status().message();
       }
     }
-    if (!problem.empty()) {
-      drain.problems.push_back(name + ": " + problem);
-      if (::rename(path.c_str(), (path + ".rejected").c_str()) != 0) return Errno("rename " + path);
+    changed = true;
+    if (!f.problem.empty()) {
+      const std::string aside = name + kRejectedSuffix;
+      if (::renameat(dir_fd.get(), name.c_str(), dir_fd.get(), aside.c_str()) != 0) {
+        return Errno("rename " + dir + "/" + name + " to " + aside);
+      }
+      drain.problems.push_back(dir + "/" + name + ": " + f.problem + "; nothing of it was appended, moved aside to " +
+                               aside);
       continue;
     }
-    if (::unlink(path.c_str()) != 0) return Errno("unlink " + path);
+    if (::unlinkat(dir_fd.get(), name.c_str(), 0) != 0) return Errno("unlink " + dir + "/" + name);
     ++drain.files;
-    drain.events += events;
+    drain.events += f.events;
   }
-  if (drain.files || !drain.problems.empty()) CUSTODIAN_RETURN_IF_ERROR(SyncPath(dir, O_RDONLY | O_DIRECTORY));
+  if (changed && ::fsync(dir_fd.get()) != 0) return Errno("fsync " + dir);
   return drain;
 }
 

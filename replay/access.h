@@ -83,20 +83,35 @@ class AccessRecorder {
   std::future<Result<std::vector<AppendResult>>> in_flight_;
 };
 
+// The spool, <data_dir>/access-spool/, is owner-only: a directory of mode
+// 0700 and files of mode 0600, owned by the user running custodian, holding
+// nothing but records of reads (data.viewed or data.exported on an
+// access-<staff> stream whose actor is that staff member). Whatever else is
+// found there is never appended (docs/access-and-alerts.md).
+//
 // Writes `events` to a new file <data_dir>/access-spool/<time>-<first id>.jsonl
 // (time: the first event's occurred_at in microseconds, 20 digits, so names
-// sort oldest first) and syncs the file and the directory: once it returns
-// Ok, the record survives a crash. InvalidArgument, writing nothing, for an
-// event ValidateEvent refuses.
+// sort oldest first), creating the spool (mode 0700) if needed, and syncs the
+// file and the directory: once it returns Ok, the record survives a crash.
+// InvalidArgument, writing nothing, for an event ValidateEvent refuses or one
+// that is not a record of a read; FailedPrecondition, writing nothing, when
+// the spool is not an owner-only directory (e.g. mode 0755, a symbolic link).
 Status SpoolAccess(const std::string& data_dir, std::span<const Event> events);
 
 struct SpoolDrain {
   size_t files = 0, events = 0;        // appended (already-present events count as appended)
-  std::vector<std::string> problems;   // files the log refused, renamed to *.rejected, with why
+  std::vector<std::string> problems;   // what was refused and moved aside: path, why, and where it went
 };
 // Appends the events of every spooled file, oldest file first, and removes
-// each file once its events are on disk. A file the log refuses (e.g. its
-// reader has left) is renamed <name>.rejected and named in `problems`.
+// each file once its events are on disk. A file is refused whole, appended
+// not at all, renamed <name>.rejected and named with the reason in
+// `problems`, when it is not a regular file of mode 0600 owned by this user
+// (a symbolic link, a directory, mode 0644, another owner), is not named
+// *.jsonl, has a line that is not an event or not a record of a read of its
+// stream's reader, or the log refuses it (e.g. its reader has left). A spool
+// that is not an owner-only directory is not read at all: it is renamed
+// access-spool.rejected-<micros> and named in `problems`. Errors only when the
+// log or the disk cannot write (the file stays for the next time).
 Result<SpoolDrain> DrainAccessSpool(EventLog& log, const std::string& data_dir);
 
 // --- The access projection ---

@@ -102,7 +102,7 @@ Result<CustomerRecord> DecodeCustomer(std::string_view text, std::string_view ke
       m.closed_at = OptMicros(a.at(4));
     }
   } catch (const std::exception& e) {
-    return Status::Corruption("stored state of " + std::string(key) + " in the " + std::string(kAccountabilityProjection) + " projection is malformed: " + e.what() + "; `custodian rebuild " + std::string(kAccountabilityProjection) + "` folds it again from the log");
+    return payload::StateMalformed(key, kAccountabilityProjection, e.what());
   }
   return c;
 }
@@ -123,7 +123,7 @@ Result<TeamIntervals> DecodeTeams(std::string_view text, std::string_view key) {
       teams.emplace_back(Timestamp(a.at(0).to_number<int64_t>()), std::string(a.at(1).as_string()));
     }
   } catch (const std::exception& e) {
-    return Status::Corruption("stored state of " + std::string(key) + " in the " + std::string(kAccountabilityProjection) + " projection is malformed: " + e.what() + "; `custodian rebuild " + std::string(kAccountabilityProjection) + "` folds it again from the log");
+    return payload::StateMalformed(key, kAccountabilityProjection, e.what());
   }
   return teams;
 }

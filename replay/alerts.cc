@@ -8,8 +8,10 @@
 #include <fmt/format.h>
 
 #include "core/json.h"
+#include "core/roles.h"
 #include "core/sha256.h"
 #include "core/time.h"
+#include "replay/alert_state.h"
 #include "replay/payload_fields.h"
 
 namespace json = boost::json;
@@ -17,12 +19,19 @@ namespace json = boost::json;
 namespace custodian {
 namespace {
 
+using alert_state::CustomerRec;
+using alert_state::Day;
+using alert_state::DecodeCustomer;
+using alert_state::DecodeStaff;
+using alert_state::kUnservedKept;
+using alert_state::StaffRec;
+using alert_state::Strings;
+using alert_state::StringsOf;
 using payload::Int;
 using payload::Str;
 
 constexpr int64_t kMicrosPerDay = int64_t{86400} * kMicrosPerSecond;
 constexpr size_t kEvidencePerDay = 20;      // event ids kept per day and metric
-constexpr size_t kUnservedKept = 1'000;     // distinct unserved customers kept per day
 constexpr int kDaysKept = kBaselineDays + 1;
 
 int64_t DayOf(Timestamp t) {
@@ -31,146 +40,7 @@ int64_t DayOf(Timestamp t) {
 }
 std::string DayText(int64_t day) { return FormatRfc3339(Timestamp(day * kMicrosPerDay)).substr(0, 10); }
 
-bool Contains(std::string_view s, std::string_view part) { return s.find(part) != std::string_view::npos; }
-bool CompanyWide(std::string_view role) {
-  return Contains(role, "director") || Contains(role, "head_of") || Contains(role, "compliance") ||
-         Contains(role, "auditor");
-}
-
-// --- Stored records ---
-
-struct Day {
-  int64_t day = 0;
-  uint64_t views = 0, exported = 0;
-  std::vector<std::string> unserved;  // distinct, at most kUnservedKept
-  std::vector<std::string> view_ids, export_ids;
-};
-
-struct StaffRec {
-  std::string role, team;
-  std::optional<Timestamp> announced, departed;
-  std::optional<int64_t> first_day;
-  std::vector<Day> days;         // ascending, the last kDaysKept days
-  std::set<std::string> fired;   // "<rule>/<day>"
-};
-
-struct CustomerRec {
-  std::string owner, team;
-  std::map<std::string, int64_t> workers;  // staff -> last time they worked on it (micros)
-};
-
-json::array Strings(const std::vector<std::string>& v) {
-  json::array a;
-  for (const std::string& s : v) a.emplace_back(s);
-  return a;
-}
-std::vector<std::string> StringsOf(const json::value& v) {
-  std::vector<std::string> out;
-  if (!v.is_array()) return out;
-  for (const json::value& s : v.get_array()) {
-    if (s.is_string()) out.emplace_back(s.get_string());
-  }
-  return out;
-}
-
-std::string Encode(const StaffRec& s) {
-  json::object o;
-  o["r"] = s.role;
-  o["t"] = s.team;
-  o["an"] = payload::MicrosJson(s.announced);
-  o["dp"] = payload::MicrosJson(s.departed);
-  o["f"] = s.first_day ? json::value(*s.first_day) : json::value(nullptr);
-  json::array days;
-  for (const Day& d : s.days) {
-    days.push_back(json::array{d.day, d.views, d.exported, Strings(d.unserved), Strings(d.view_ids), Strings(d.export_ids)});
-  }
-  o["d"] = std::move(days);
-  json::array fired;
-  for (const std::string& f : s.fired) fired.emplace_back(f);
-  o["x"] = std::move(fired);
-  return json::serialize(o);
-}
-
-Result<StaffRec> DecodeStaff(std::string_view text, std::string_view key) {
-  Result<json::object> parsed = payload::ParseState(text, key);
-  if (!parsed.ok()) return parsed.status();
-  const json::object& o = *parsed;
-  StaffRec s;
-  s.role = Str(o, "r");
-  s.team = Str(o, "t");
-  s.announced = payload::Micros(o, "an");
-  s.departed = payload::Micros(o, "dp");
-  s.first_day = Int(o, "f");
-  try {
-    for (const json::value& v : o.at("d").as_array()) {
-      const json::array& a = v.as_array();
-      s.days.push_back(Day{a.at(0).to_number<int64_t>(), a.at(1).to_number<uint64_t>(), a.at(2).to_number<uint64_t>(),
-                           StringsOf(a.at(3)), StringsOf(a.at(4)), StringsOf(a.at(5))});
-    }
-    for (std::string& f : StringsOf(o.at("x"))) s.fired.insert(std::move(f));
-  } catch (const std::exception& e) {
-    return Status::Corruption("stored state of " + std::string(key) + " in the " + std::string(kAlertsProjection) + " projection is malformed: " + e.what() + "; `custodian rebuild " + std::string(kAlertsProjection) + "` folds it again from the log");
-  }
-  return s;
-}
-
-std::string Encode(const CustomerRec& c) {
-  json::object o;
-  o["o"] = c.owner;
-  o["t"] = c.team;
-  json::object w;
-  for (const auto& [staff, at] : c.workers) w[staff] = at;
-  o["w"] = std::move(w);
-  return json::serialize(o);
-}
-
-Result<CustomerRec> DecodeCustomer(std::string_view text, std::string_view key) {
-  Result<json::object> parsed = payload::ParseState(text, key);
-  if (!parsed.ok()) return parsed.status();
-  const json::object& o = *parsed;
-  CustomerRec c;
-  c.owner = Str(o, "o");
-  c.team = Str(o, "t");
-  if (auto it = o.find("w"); it != o.end() && it->value().is_object()) {
-    for (const auto& kv : it->value().get_object()) {
-      if (kv.value().is_number()) c.workers[std::string(kv.key())] = kv.value().to_number<int64_t>();
-    }
-  }
-  return c;
-}
-
-// --- Settings ---
-
-void ApplyConfig(AlertConfig& c, const json::object& d) {
-  auto count = [&](const char* k, uint64_t& field) {
-    if (auto v = Int(d, k)) field = static_cast<uint64_t>(*v);
-  };
-  auto amount = [&](const char* k, double& field) {
-    if (auto it = d.find(k); it != d.end() && it->value().is_number()) field = it->value().to_number<double>();
-  };
-  count("export_records_per_day", c.export_records_per_day);
-  count("export_records_per_day_leaving", c.export_records_per_day_leaving);
-  count("views_per_day", c.views_per_day);
-  count("views_per_day_leaving", c.views_per_day_leaving);
-  amount("baseline_factor", c.baseline_factor);
-  amount("baseline_factor_leaving", c.baseline_factor_leaving);
-  count("mass_export_customers", c.mass_export_customers);
-  count("mass_export_customers_leaving", c.mass_export_customers_leaving);
-  count("unserved_customers_per_day", c.unserved_customers_per_day);
-  count("unserved_customers_per_day_leaving", c.unserved_customers_per_day_leaving);
-  if (d.contains("webhook")) {
-    const std::string w = Str(d, "webhook");
-    c.webhook = w == "off" ? std::string() : w;
-  }
-}
-
-AlertConfig DecodeConfig(std::string_view text) {
-  AlertConfig c;
-  boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
-  if (!ec && v.is_object()) ApplyConfig(c, v.get_object());
-  return c;
-}
+// --- Stored records: replay/alert_state.h ---
 
 // --- The fold ---
 
@@ -189,7 +59,7 @@ class Records {
     if (!config_) {
       Result<std::optional<std::string>> stored = state_.Get("config");
       if (!stored.ok()) return stored.status();
-      config_ = *stored ? DecodeConfig(**stored) : AlertConfig{};
+      config_ = *stored ? AlertConfigFromJson(**stored) : AlertConfig{};
     }
     return &*config_;
   }
@@ -212,8 +82,8 @@ class Records {
   }
 
   void WriteBack() {
-    for (auto& [key, s] : staff_) state_.Put(key, Encode(s));
-    for (auto& [key, c] : customers_) state_.Put(key, Encode(c));
+    for (auto& [key, s] : staff_) state_.Put(key, alert_state::Encode(s));
+    for (auto& [key, c] : customers_) state_.Put(key, alert_state::Encode(c));
     if (config_dirty_) state_.Put("config", AlertConfigToJson(*config_));
     for (auto& [key, value] : alerts_) state_.Put(key, std::move(value));
     for (const std::string& id : found_ids_) state_.Put("i/" + id, "");
@@ -314,12 +184,7 @@ class AlertsProjection final : public Projection {
       } else if (e.stream.starts_with("access-")) {
         CUSTODIAN_RETURN_IF_ERROR(OnAccess(r, e));
       } else if (e.type == "alerts.configured") {
-        Result<json::object> d = payload::ParseData(e);
-        if (!d.ok()) return d.status();
-        Result<AlertConfig*> c = r.Config();
-        if (!c.ok()) return c.status();
-        ApplyConfig(**c, *d);
-        r.ConfigChanged();
+        CUSTODIAN_RETURN_IF_ERROR(OnSettings(r, e));
       }
     }
     r.WriteBack();
@@ -327,6 +192,41 @@ class AlertsProjection final : public Projection {
   }
 
  private:
+  // A change of the settings applies from here on and raises an alert of its
+  // own, found once per alerts.configured event.
+  static Status OnSettings(Records& r, const Event& e) {
+    Result<AlertConfig*> c = r.Config();
+    if (!c.ok()) return c.status();
+    Result<std::vector<SettingChange>> changes = ApplyAlertSettings(**c, e.data);
+    if (!changes.ok()) return changes.status().WithContext("event at position " + std::to_string(e.position.value()));
+    r.ConfigChanged();
+    bool loosens = false;
+    std::string what;
+    json::object changed;
+    for (const SettingChange& ch : *changes) {
+      loosens = loosens || ch.loosens;
+      what += fmt::format("{}{} {} -> {}", what.empty() ? "" : ", ", ch.setting, ch.from, ch.to);
+      changed[ch.setting] = json::object{{"from", ch.from}, {"to", ch.to}};
+    }
+    const std::string id = AlertId("settings_changed", e.actor, e.id.ToString());
+    json::object data;
+    data["alert_id"] = id;
+    data["rule"] = "settings_changed";
+    data["severity"] = loosens ? "critical" : "warning";
+    if (payload::IsStaff(e.actor)) data["staff"] = e.actor;
+    data["evidence"] = json::array{json::value(e.id.ToString())};
+    data["window_from"] = FormatRfc3339(e.occurred_at);
+    data["window_to"] = FormatRfc3339(e.occurred_at);
+    data["count"] = changes->size();
+    data["changes"] = std::move(changed);
+    data["summary"] = what.empty() ? fmt::format("{} set the alert settings to the values already in force", e.actor)
+                                   : fmt::format("{} changed the alert settings: {}", e.actor, what);
+    json::object stored;
+    stored["at"] = e.occurred_at.value();
+    stored["data"] = std::move(data);
+    return r.Found(id, json::serialize(stored));
+  }
+
   static Status OnCustomer(Records& r, const Event& e) {
     Result<CustomerRec*> c = r.Customer(e.stream);
     if (!c.ok()) return c.status();
@@ -376,6 +276,7 @@ class AlertsProjection final : public Projection {
     if (!d.ok()) return d.status();
     if (std::string role = Str(*d, "role"); !role.empty()) rec.role = std::move(role);
     if (std::string team = Str(*d, "team"); !team.empty()) rec.team = std::move(team);
+    if (std::string manager = Str(*d, "manager"); !manager.empty()) rec.manager = std::move(manager);
     if (t == "staff.joined") {
       if (!rec.first_day) rec.first_day = DayOf(e.occurred_at);
       rec.departed.reset();
@@ -386,22 +287,15 @@ class AlertsProjection final : public Projection {
 
   static Result<bool> Serves(Records& r, const std::string& staff, const StaffRec& s, const std::string& customer,
                              Timestamp at) {
-    if (CompanyWide(s.role)) return true;
     Result<CustomerRec*> c = r.Customer(customer);
     if (!c.ok()) return c.status();
-    const CustomerRec& rec = **c;
-    if (rec.owner == staff) return true;
-    if (!s.team.empty() && rec.team == s.team) return true;
-    if (auto it = rec.workers.find(staff); it != rec.workers.end() &&
-                                           at.value() - it->second <= int64_t{kServeDays} * kMicrosPerDay) {
-      return true;
+    const StaffRec* owner = nullptr;
+    if (payload::IsStaff((*c)->owner)) {
+      Result<StaffRec*> o = r.Staff((*c)->owner);
+      if (!o.ok()) return o.status();
+      owner = *o;
     }
-    if (Contains(s.role, "manager") && !s.team.empty() && payload::IsStaff(rec.owner)) {
-      Result<StaffRec*> owner = r.Staff(rec.owner);
-      if (!owner.ok()) return owner.status();
-      if ((*owner)->team == s.team) return true;
-    }
-    return false;
+    return alert_state::Serves(staff, s, **c, owner, at);
   }
 
   static Status OnAccess(Records& r, const Event& e) {
@@ -531,26 +425,59 @@ class AlertsProjection final : public Projection {
 
 std::unique_ptr<Projection> MakeAlertsProjection() { return std::make_unique<AlertsProjection>(); }
 
-std::string AlertConfigToJson(const AlertConfig& c) {
-  json::object o;
-  o["export_records_per_day"] = c.export_records_per_day;
-  o["export_records_per_day_leaving"] = c.export_records_per_day_leaving;
-  o["views_per_day"] = c.views_per_day;
-  o["views_per_day_leaving"] = c.views_per_day_leaving;
-  o["baseline_factor"] = Number(c.baseline_factor);
-  o["baseline_factor_leaving"] = Number(c.baseline_factor_leaving);
-  o["mass_export_customers"] = c.mass_export_customers;
-  o["mass_export_customers_leaving"] = c.mass_export_customers_leaving;
-  o["unserved_customers_per_day"] = c.unserved_customers_per_day;
-  o["unserved_customers_per_day_leaving"] = c.unserved_customers_per_day_leaving;
-  o["webhook"] = c.webhook.empty() ? "off" : c.webhook;
-  return json::serialize(o);
-}
-
 Result<AlertConfig> CurrentAlertConfig(const StateReader& state) {
   Result<std::optional<std::string>> stored = state.Get("config");
   if (!stored.ok()) return stored.status();
-  return *stored ? DecodeConfig(**stored) : AlertConfig{};
+  return *stored ? AlertConfigFromJson(**stored) : AlertConfig{};
+}
+
+// --- ServiceScope ---
+
+namespace {
+
+// The stored record of `key` ("s/<staff>", "c/<customer>"), empty when none.
+template <typename Rec, typename DecodeFn>
+Result<Rec> LoadRecord(const StateReader& state, const std::string& key, DecodeFn decode) {
+  Result<std::optional<std::string>> stored = state.Get(key);
+  if (!stored.ok()) return stored.status();
+  if (!*stored) return Rec{};
+  return decode(**stored, key);
+}
+
+}  // namespace
+
+Result<ServiceScope> ServiceScope::Of(const StateReader& alerts, std::string_view staff) {
+  ServiceScope scope(alerts, std::string(staff));
+  Result<StaffRec> s = LoadRecord<StaffRec>(alerts, "s/" + scope.staff_, DecodeStaff);
+  if (!s.ok()) return s.status();
+  scope.role_ = s->role;
+  scope.team_ = s->team;
+  return scope;
+}
+
+bool ServiceScope::company_wide() const { return ServesEveryCustomer(role_); }
+
+Result<bool> ServiceScope::Serves(std::string_view customer, Timestamp at) const {
+  if (company_wide()) return true;
+  Result<CustomerRec> c = LoadRecord<CustomerRec>(state_, "c/" + std::string(customer), DecodeCustomer);
+  if (!c.ok()) return c.status();
+  std::optional<StaffRec> owner;
+  if (payload::IsStaff(c->owner)) {
+    Result<StaffRec> o = LoadRecord<StaffRec>(state_, "s/" + c->owner, DecodeStaff);
+    if (!o.ok()) return o.status();
+    owner = std::move(*o);
+  }
+  StaffRec self;
+  self.role = role_;
+  self.team = team_;
+  return alert_state::Serves(staff_, self, *c, owner ? &*owner : nullptr, at);
+}
+
+Result<bool> ServiceScope::Oversees(std::string_view other) const {
+  if (company_wide() || other == staff_) return true;
+  Result<StaffRec> o = LoadRecord<StaffRec>(state_, "s/" + std::string(other), DecodeStaff);
+  if (!o.ok()) return o.status();
+  return (!team_.empty() && o->team == team_) || o->manager == staff_;
 }
 
 Result<std::vector<Event>> RaiseAlerts(EventLog& log) {
@@ -589,11 +516,20 @@ Result<std::vector<Event>> RaiseAlerts(EventLog& log) {
   for (const Event& e : fresh) requests.push_back(AppendRequest{"alerts", ExpectedVersion::Any(), {e}});
   Result<std::vector<AppendResult>> r = log.AppendBatch(std::move(requests));
   if (!r.ok()) return r.status();
+  // What the log holds, read back: with the position, version and
+  // recorded_at the log gave it (the webhook sends these bytes).
   std::vector<Event> added;
   for (size_t i = 0; i < fresh.size(); ++i) {
     if ((*r)[i].written == 0) continue;  // another process raised it first
-    fresh[i].position = (*r)[i].positions.front();
-    added.push_back(std::move(fresh[i]));
+    const Position at = (*r)[i].positions.front();
+    Result<std::vector<Event>> stored = log.ReadAll(at, 1);
+    if (!stored.ok()) return stored.status();
+    if (stored->empty() || stored->front().id != fresh[i].id) {
+      return Status::Corruption(fmt::format("alert.raised {} was appended at position {}, but the log holds {} there",
+                                            fresh[i].id.ToString(), at.value(),
+                                            stored->empty() ? std::string("nothing") : stored->front().id.ToString()));
+    }
+    added.push_back(std::move(stored->front()));
   }
   return added;
 }

@@ -16,14 +16,21 @@
 // per person and day, at the access that crossed the limit: a day exactly
 // at the limit raises nothing.
 //
-// "Serve": the customer's owner; staff of the customer's team; a sales
-// manager (role containing "manager") of the owner's team; anyone assigned
-// one of its requests or promises, or who recorded an event on it, within
-// the last 90 days; and company-wide roles (role containing "director",
-// "head_of", "compliance" or "auditor"), who serve every customer.
+// "Serve" (ServiceScope below; replay/alert_state.h: Serves): roles with a
+// company-wide duty (core/roles.h: head_of_sales, sales_director,
+// compliance_officer, auditor, admin) serve every customer; anyone else the
+// customers they own, those of their team (the customer's recorded team, and
+// its owner's team: so a team's manager serves the team's customers), those
+// whose owner they manage (staff.joined/role_changed `manager`), and those
+// they were assigned a request or promise of, or recorded an event on,
+// within the last 90 days.
 //
 // The settings are alerts.configured events on the `alerts` stream (folded
-// in log order, so a change applies from then on and is on the record).
+// in log order, so a change applies from then on and is on the record;
+// replay/alert_settings.h). Each one also raises an alert of its own:
+//   settings_changed  who changed which settings, from what to what; critical
+//                     when it loosens the watch (a limit or factor raised, the
+//                     webhook moved or turned off), else a warning
 //
 // The projection only finds alerts; RaiseAlerts turns each found alert into
 // an alert.raised event whose id and content derive from the alert, so
@@ -49,20 +56,12 @@
 #include "core/event.h"
 #include "core/status.h"
 #include "core/types.h"
+#include "replay/alert_settings.h"
 #include "replay/projection.h"
 #include "replay/state_reader.h"
 #include "storage/event_log.h"
 
 namespace custodian {
-
-struct AlertConfig {
-  uint64_t export_records_per_day = 1'000, export_records_per_day_leaving = 500;
-  uint64_t views_per_day = 100, views_per_day_leaving = 40;
-  double baseline_factor = 5, baseline_factor_leaving = 2;
-  uint64_t mass_export_customers = 100, mass_export_customers_leaving = 25;
-  uint64_t unserved_customers_per_day = 20, unserved_customers_per_day_leaving = 5;
-  std::string webhook;  // http:// URL; empty: none
-};
 
 inline constexpr int kBaselineDays = 30;
 inline constexpr int kServeDays = 90;
@@ -83,12 +82,45 @@ struct Alert {
 // The settings in force at the projection's checkpoint (the defaults when
 // none were configured).
 Result<AlertConfig> CurrentAlertConfig(const StateReader& state);
-// The alerts.configured data that sets `c` (every field).
-std::string AlertConfigToJson(const AlertConfig& c);
+
+// Whom a member of staff serves, read from the alerts projection's state,
+// with the one definition the unserved_access rule uses
+// (docs/access-and-alerts.md, "Who serves a customer"): a role with a
+// company-wide duty (core/roles.h) serves every customer; anyone else a
+// customer they own, one of their team (the customer's team, or its owner's),
+// one whose owner they manage, and one they worked on in the last kServeDays.
+// Listings that span the company (silent, orphans, alerts) show a reader
+// only what they serve, so normal work never reads outside it.
+class ServiceScope {
+ public:
+  // The scope of `staff` (e.g. "staff-7") in `alerts`, the alerts
+  // projection's state; a member of staff it knows nothing of serves only
+  // what they own or worked on.
+  static Result<ServiceScope> Of(const StateReader& alerts, std::string_view staff);
+
+  const std::string& staff() const { return staff_; }
+  const std::string& role() const { return role_; }
+  const std::string& team() const { return team_; }
+  bool company_wide() const;
+
+  // Whether they serve `customer` (e.g. "customer-42") at `at`.
+  Result<bool> Serves(std::string_view customer, Timestamp at) const;
+  // Whether alerts about `other` are theirs to see: every alert for a
+  // company-wide role; else those about themselves, staff of their team and
+  // staff they manage.
+  Result<bool> Oversees(std::string_view other) const;
+
+ private:
+  ServiceScope(const StateReader& alerts, std::string staff) : state_(alerts), staff_(std::move(staff)) {}
+  StateReader state_;
+  std::string staff_, role_, team_;
+};
 
 // Appends alert.raised for every alert the stored projection found that the
 // log does not hold yet, in the order found, in one atomic batch; returns the
-// events it added. Usually one lookup: the newest found alert is raised.
+// events it added as the log stores them (read back: position, version and
+// recorded_at are the log's). Usually one lookup: the newest found alert is
+// raised.
 // Run it after the projection caught up.
 Result<std::vector<Event>> RaiseAlerts(EventLog& log);
 

@@ -37,6 +37,14 @@ inline Result<boost::json::object> ParseState(std::string_view text, std::string
   return std::move(v.get_object());
 }
 
+// Stored state of `key` in `projection` that does not decode: Corruption
+// with the cure, since a projection can always be folded again.
+inline Status StateMalformed(std::string_view key, std::string_view projection, std::string_view why) {
+  return Status::Corruption("stored state of " + std::string(key) + " in the " + std::string(projection) +
+                            " projection is malformed: " + std::string(why) + "; `custodian rebuild " +
+                            std::string(projection) + "` folds it again from the log");
+}
+
 inline std::string Str(const boost::json::object& o, std::string_view k) {
   auto it = o.find(k);
   return it != o.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();

@@ -93,7 +93,7 @@ Result<CustomerRecord> DecodeCustomer(std::string_view text, std::string_view ke
       c.activity[std::string(staff)] = {Timestamp(a.at(0).to_number<int64_t>()), std::string(a.at(1).as_string())};
     }
   } catch (const std::exception& e) {
-    return Status::Corruption("stored state of " + std::string(key) + " in the " + std::string(kPortfolioProjection) + " projection is malformed: " + e.what() + "; `custodian rebuild " + std::string(kPortfolioProjection) + "` folds it again from the log");
+    return payload::StateMalformed(key, kPortfolioProjection, e.what());
   }
   return c;
 }
@@ -127,7 +127,7 @@ Result<StaffRecord> DecodeStaff(std::string_view text, std::string_view key) {
   s.successor = Str(o, "succ");
   if (auto it = o.find("c"); it != o.end() && it->value().is_array()) {
     for (const auto& c : it->value().get_array()) {
-      if (!c.is_string()) return Status::Corruption("stored state of " + std::string(key) + " is malformed");
+      if (!c.is_string()) return payload::StateMalformed(key, kPortfolioProjection, "a customer is not a string");
       s.customers.emplace(c.get_string());
     }
   }

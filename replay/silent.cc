@@ -70,7 +70,7 @@ Result<CustomerRecord> Decode(std::string_view text, std::string_view key) {
                            Timestamp(a.at(2).to_number<int64_t>()), std::string(a.at(3).as_string())});
     }
   } catch (const std::exception& e) {
-    return Status::Corruption("stored state of " + std::string(key) + " in the " + std::string(kSilentProjection) + " projection is malformed: " + e.what() + "; `custodian rebuild " + std::string(kSilentProjection) + "` folds it again from the log");
+    return payload::StateMalformed(key, kSilentProjection, e.what());
   }
   return c;
 }

@@ -11,6 +11,7 @@
 #include "core/event.h"
 #include "core/status.h"
 #include "replay/access.h"
+#include "replay/alerts.h"
 #include "replay/projection.h"
 #include "replay/state_reader.h"
 #include "storage/event_log.h"
@@ -97,6 +98,15 @@ Result<std::string> Reader(const Globals& g, std::string_view command);
 // when `log` is writable, else written to the spool (replay/access.h) for the
 // next writer to append. A command shows nothing when this fails.
 Status RecordAccess(const Globals& g, EventLog& log, const Access& a);
+
+// Whom `reader` serves (replay/alerts.h: ServiceScope), from `log`'s stored
+// alerts projection. Listings that span the company (silent, orphans,
+// alerts) show a reader without a company-wide role only what they serve.
+Result<ServiceScope> ReaderScope(const EventLog& log, const std::string& reader);
+// Under a listing cut to `scope` (text output only): how many `what` were
+// left out, and what the reader `sees`.
+void PrintScopeNote(const ServiceScope& scope, size_t left_out, std::string_view what, std::string_view sees);
+inline constexpr std::string_view kSeesServed = "the customers they serve: their own, their team's, and those they work on";
 
 // Times for aligned listings, in UTC: "2026-03-01" and "2026-03-01 10:15";
 // "-" when absent.
@@ -209,7 +219,11 @@ int RunAlertsConfig(const Globals& g, const std::vector<std::string>& settings, 
 // and calls the configured webhook for each new one; warnings go to stderr.
 // Expects a writable log whose projections caught up.
 Result<std::vector<Event>> RaiseAndNotify(EventLog& log, bool quiet);
-// POSTs `body` (JSON) to an http:// URL; Ok on a 2xx answer (webhook.cc).
+// POSTs `body` (JSON) to an http:// or https:// URL (core/webhook_url.h);
+// Ok on a 2xx answer. https verifies the server's certificate against the
+// system's CA store, or only against the PEM file $CUSTODIAN_WEBHOOK_CA_FILE
+// names, and the URL's host; a user and password in the URL go as HTTP Basic
+// authentication. Errors name the URL with its credential redacted (webhook.cc).
 Status PostJson(const std::string& url, const std::string& body);
 
 }  // namespace custodian::cli

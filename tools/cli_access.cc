@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <set>
+#include <span>
 
 #include "core/json.h"
 #include "core/time.h"
@@ -142,13 +143,17 @@ Result<std::vector<Event>> RaiseAndNotify(EventLog& log, bool quiet) {
   if (!raised.ok() || raised->empty()) return raised;
   Result<AlertConfig> config = CurrentAlertConfig(StateReader::Stored(log, kAlertsProjection));
   if (!config.ok()) return config.status();
+  // The full URL, with its credential from the secrets file; messages name
+  // only the redacted one the log holds.
+  Result<std::string> url = WebhookUrlInForce(log.dir(), *config);
   for (const Event& e : *raised) {
     if (!quiet) {
       Result<Alert> a = AlertFromEvent(e);
       if (a.ok()) fmt::print(stderr, "custodian: ALERT {} ({}): {}\n", a->alert_id, a->severity, a->summary);
     }
     if (config->webhook.empty()) continue;
-    if (Status s = PostJson(config->webhook, EventToJson(e, JsonFields::kWithLogFields)); !s.ok()) {
+    Status s = url.ok() ? PostJson(*url, EventToJson(e, JsonFields::kWithLogFields)) : url.status();
+    if (!s.ok()) {
       fmt::print(stderr, "custodian: warning: the alert webhook {} was not reached for position {}: {}\n",
                  config->webhook, e.position.value(), s.message());
     }
@@ -171,6 +176,19 @@ int RunAlerts(const Globals& g, const std::string& staff_id, bool json) {
   Result<std::vector<Alert>> alerts = ListAlerts(**log);
   if (!alerts.ok()) return Fail(alerts.status());
   std::erase_if(*alerts, [&](const Alert& a) { return !staff.empty() && a.staff != staff; });
+  // A reader without a company-wide role sees the alerts about themselves,
+  // their team and the staff they manage.
+  Result<ServiceScope> scope = ReaderScope(**log, *reader);
+  if (!scope.ok()) return Fail(scope.status());
+  size_t left_out = 0;
+  Status scoped = Status::Ok();
+  std::erase_if(*alerts, [&](const Alert& a) {
+    Result<bool> sees = a.staff.empty() ? Result<bool>(scope->company_wide()) : scope->Oversees(a.staff);
+    if (!sees.ok()) scoped = sees.status();
+    left_out += sees.ok() && !*sees ? 1 : 0;
+    return sees.ok() && !*sees;
+  });
+  if (!scoped.ok()) return Fail(scoped);
   std::set<std::string> customers;
   for (const Alert& a : *alerts) customers.insert(a.customers.begin(), a.customers.end());
   Access access{*reader, false, "alerts", {customers.begin(), customers.end()}, alerts->size(), "", "cli"};
@@ -189,6 +207,7 @@ int RunAlerts(const Globals& g, const std::string& staff_id, bool json) {
     fmt::print("\n{} alerts; each is an alert.raised event in the alerts stream (custodian read alerts --json)\n",
                alerts->size());
   }
+  PrintScopeNote(*scope, left_out, "alerts", "the alerts about themselves, their team and the staff they manage");
   if (!caught_up) {
     fmt::print("(another process holds the store: it raises what the rules find since it last did)\n");
   }
@@ -196,54 +215,13 @@ int RunAlerts(const Globals& g, const std::string& staff_id, bool json) {
 }
 
 int RunAlertsConfig(const Globals& g, const std::vector<std::string>& settings, bool json) {
-  // The settings, as the data of an alerts.configured event.
-  json::object data;
-  static const std::set<std::string> kNumbers = {
-      "export_records_per_day", "export_records_per_day_leaving", "views_per_day",
-      "views_per_day_leaving", "baseline_factor", "baseline_factor_leaving",
-      "mass_export_customers", "mass_export_customers_leaving", "unserved_customers_per_day",
-      "unserved_customers_per_day_leaving"};
-  for (const std::string& kv : settings) {
-    const size_t eq = kv.find('=');
-    const std::string key = kv.substr(0, eq), value = eq == std::string::npos ? "" : kv.substr(eq + 1);
-    if (eq == std::string::npos || value.empty()) {
-      fmt::print(stderr, "custodian: --set {}: expected KEY=VALUE, e.g. mass_export_customers=150\n", kv);
-      return kExitUsage;
-    }
-    if (key == "webhook") {
-      if (value != "off" && !value.starts_with("http://")) {
-        fmt::print(stderr, "custodian: --set webhook={}: expected an http:// URL, or off\n", value);
-        return kExitUsage;
-      }
-      data["webhook"] = value;
-      continue;
-    }
-    if (!kNumbers.count(key)) {
-      std::string known = "webhook";
-      for (const std::string& k : kNumbers) known += ", " + k;
-      fmt::print(stderr, "custodian: --set {}: unknown setting; the settings are {}\n", key, known);
-      return kExitUsage;
-    }
-    char* end = nullptr;
-    const double v = std::strtod(value.c_str(), &end);
-    const bool whole = key.find("factor") == std::string::npos;
-    if (*end != 0 || v < 0 || (whole && v != static_cast<double>(static_cast<uint64_t>(v)))) {
-      fmt::print(stderr, "custodian: --set {}={}: expected {} number >= 0\n", key, value, whole ? "a whole" : "a");
-      return kExitUsage;
-    }
-    if (whole) {
-      data[key] = static_cast<uint64_t>(v);
-    } else {
-      data[key] = v;
-    }
-  }
-  std::string actor;
+  std::string who;
   if (!settings.empty()) {
-    Result<std::string> who = Reader(g, "alerts config --set");
-    if (!who.ok()) return UsageError(who.status());
-    actor = *who;
-  }
-  if (!settings.empty()) {
+    Result<AlertSettingsChange> change = ParseAlertSettings(settings);
+    if (!change.ok()) return UsageError(change.status());
+    Result<std::string> actor = Reader(g, "alerts config --set");
+    if (!actor.ok()) return UsageError(actor.status());
+    who = *actor;
     // A change needs the store read-write (OpenStore says so when another
     // process holds it).
     Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadWrite);
@@ -252,9 +230,22 @@ int RunAlertsConfig(const Globals& g, const std::vector<std::string>& settings, 
     e.id = EventId::Random();
     e.stream = "alerts";
     e.type = "alerts.configured";
-    e.actor = actor;
+    e.actor = *actor;
     e.occurred_at = SystemClock().Now();
-    e.data = json::serialize(data);
+    e.data = change->data;
+    // The log's rules judge the change before its secret is kept, so a
+    // refused change leaves the secrets file as it was.
+    if (Status allowed = (*log)->CheckRules(std::span<const Event>(&e, 1)); !allowed.ok()) return Fail(allowed);
+    if (!change->secret.url.empty()) {
+      ProjectionEngine engine(**log);  // the settings in force: their secret stays until the change is in
+      engine.Add(MakeAlertsProjection());
+      if (Status s = engine.CatchUp(); !s.ok()) return Fail(s);
+      Result<AlertConfig> in_force = CurrentAlertConfig(StateReader::Stored(**log, kAlertsProjection));
+      if (!in_force.ok()) return Fail(in_force.status());
+      if (Status s = KeepWebhookSecret(g.data_dir, change->secret, in_force->webhook_fingerprint); !s.ok()) {
+        return Fail(s);
+      }
+    }
     Result<AppendResult> r = (*log)->Append("alerts", {e});
     if (!r.ok()) return Fail(r.status());
   }
@@ -267,7 +258,13 @@ int RunAlertsConfig(const Globals& g, const std::vector<std::string>& settings, 
     fmt::print("{}\n", text);
     return kExitOk;
   }
-  if (!settings.empty()) fmt::print("recorded as alerts.configured by {}; the rules apply from now on\n\n", actor);
+  if (!settings.empty()) {
+    fmt::print("recorded as alerts.configured by {}; the rules apply from now on{}\n\n", who,
+               config->webhook_fingerprint.empty()
+                   ? ""
+                   : fmt::format("; the webhook's credential is kept in {}/{}, the log names it by its fingerprint",
+                                 g.data_dir, kWebhookSecretFile));
+  }
   json::object o = json::parse(text).as_object();
   for (const auto& kv : o) fmt::print("{:<36} {}\n", std::string(kv.key()), json::serialize(kv.value()));
   return kExitOk;

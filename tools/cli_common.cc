@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "core/json.h"
+#include "core/roles.h"
 #include "core/rules.h"
 #include "core/time.h"
 #include "core/validation.h"
@@ -181,9 +182,20 @@ Result<std::unique_ptr<EventLog>> OpenStore(const Globals& g, EventLogOptions::M
   Result<SpoolDrain> drained = DrainAccessSpool(**log, g.data_dir);
   if (!drained.ok()) return drained.status();
   for (const std::string& p : drained->problems) {
-    fmt::print(stderr, "custodian: warning: a spooled access record was refused and kept aside: {}\n", p);
+    fmt::print(stderr, "custodian: warning: refused from the access spool: {}\n", p);
   }
   return log;
+}
+
+Result<ServiceScope> ReaderScope(const EventLog& log, const std::string& reader) {
+  return ServiceScope::Of(StateReader::Stored(log, kAlertsProjection), reader);
+}
+
+void PrintScopeNote(const ServiceScope& scope, size_t left_out, std::string_view what, std::string_view sees) {
+  if (scope.company_wide() || left_out == 0) return;
+  fmt::print("\n({} {} left out: {} ({}{}) sees {}; {} see everything)\n", Thousands(left_out), what, scope.staff(),
+             scope.role().empty() ? "role unknown" : scope.role(), scope.team().empty() ? "" : ", team " + scope.team(),
+             sees, CompanyWideRolesText());
 }
 
 // --- printing events ---

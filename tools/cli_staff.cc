@@ -229,6 +229,20 @@ int RunSilent(const Globals& g, int days, const std::string& as_of_text, bool js
   if (!q.ok()) return Fail(q.status());
   Result<SilentReport> r = FindSilentCustomers(q->Reader(kSilentProjection), days, now);
   if (!r.ok()) return Fail(r.status());
+  // A reader without a company-wide role sees the customers they serve.
+  Result<ServiceScope> scope = ReaderScope(*q->log, *reader);
+  if (!scope.ok()) return Fail(scope.status());
+  size_t left_out = 0;
+  Status scoped = Status::Ok();
+  auto outside = [&](const std::string& customer) {
+    Result<bool> serves = scope->Serves(customer, SystemClock().Now());
+    if (!serves.ok()) scoped = serves.status();
+    left_out += serves.ok() && !*serves ? 1 : 0;
+    return serves.ok() && !*serves;
+  };
+  std::erase_if(r->silent, [&](const SilentCustomer& c) { return outside(c.customer); });
+  std::erase_if(r->wins, [&](const UncontactedWin& w) { return outside(w.customer); });
+  if (!scoped.ok()) return Fail(scoped);
   {
     std::vector<std::string> shown;
     for (const SilentCustomer& c : r->silent) shown.push_back(c.customer);
@@ -266,6 +280,7 @@ int RunSilent(const Globals& g, int days, const std::string& as_of_text, bool js
                  w.last_contact_before ? Day(w.last_contact_before) : std::string("never"));
     }
   }
+  if (!json) PrintScopeNote(*scope, left_out, "silent customers and wins", kSeesServed);
   if (!*as_of) NoteIfBehind(*q->log, kSilentProjection, q->caught_up, json);
   return kExitOk;
 }
@@ -359,6 +374,19 @@ int RunOrphans(const Globals& g, bool json) {
       orphans.push_back(Orphan{id, p->departed_at, std::move(e)});
     }
   }
+  // A reader without a company-wide role sees the customers they serve.
+  Result<ServiceScope> scope = ReaderScope(*q->log, *who);
+  if (!scope.ok()) return Fail(scope.status());
+  const Timestamp now = SystemClock().Now();
+  size_t left_out = 0;
+  Status scoped = Status::Ok();
+  std::erase_if(orphans, [&](const Orphan& o) {
+    Result<bool> serves = scope->Serves(o.entry.customer, now);
+    if (!serves.ok()) scoped = serves.status();
+    left_out += serves.ok() && !*serves ? 1 : 0;
+    return serves.ok() && !*serves;
+  });
+  if (!scoped.ok()) return Fail(scoped);
   std::vector<std::string> shown;
   for (const Orphan& o : orphans) shown.push_back(o.entry.customer);
   if (Status recorded = RecordAccess(g, *q->log, Access{*who, false, "orphans", shown, shown.size(), "", "cli"});
@@ -383,6 +411,7 @@ int RunOrphans(const Globals& g, bool json) {
     }
   }
   if (!json && orphans.empty()) fmt::print("none: nothing is held by anyone who has left\n");
+  if (!json) PrintScopeNote(*scope, left_out, "customers held by leavers", kSeesServed);
   return kExitOk;
 }
 

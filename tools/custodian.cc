@@ -363,10 +363,11 @@ int main(int argc, char** argv) {
   alerts->add_flag("--json", json, "One JSON object per alert");
   auto* alerts_config = alerts->add_subcommand(
       "config", "Print the rules' settings, or change them with --set (recorded as alerts.configured; applies from "
-                "then on)");
+                "then on; only a head of sales, sales director, compliance officer or admin who is not leaving)");
   alerts_config->add_option("--set", alert_settings,
-                            "KEY=VALUE, repeatable: e.g. mass_export_customers=150, webhook=http://host:8080/hook or "
-                            "webhook=off");
+                            "KEY=VALUE, repeatable: e.g. mass_export_customers=150, "
+                            "webhook=https://user:password@host:8443/hook (the credential is kept in <data>/webhook.url, "
+                            "never in the log; $CUSTODIAN_WEBHOOK_CA_FILE: trust only this CA) or webhook=off");
   alerts_config->add_flag("--json", json, "Print the settings as JSON");
 
   try {

@@ -177,5 +177,143 @@ TEST_CASE("deals, commitments and corrected events that an event names must exis
             .ok());
 }
 
+TEST_CASE("only the reader records on their own access stream: reads, exports and their fixes by anyone else are "
+          "refused",
+          "[rules]") {
+  Log log;
+  Join(log, "staff-3");
+  Join(log, "staff-7");
+  const char* at = "2025-03-01T00:00:00Z";
+  const std::string exported = R"({"customers":["customer-1"],"records":500,"format":"csv"})";
+  const std::string viewed = R"({"customers":["customer-1"],"view":"portfolio","count":1})";
+  // staff-3 records an export as if staff-7 had made it: the alerts would blame staff-7.
+  for (const auto& [type, data] : {std::pair{"data.exported", exported}, std::pair{"data.viewed", viewed}}) {
+    INFO(type);
+    Status forged = log.Append("access-staff-7", type, "staff-3", at, data);
+    CHECK(forged.code() == StatusCode::kRuleViolation);
+    CHECK_THAT(forged.message(), Catch::Contains("rule 'reader'"));
+    CHECK_THAT(forged.message(), Catch::Contains("on access-staff-7"));
+    CHECK_THAT(forged.message(), Catch::Contains("actor staff-3 is not staff-7"));
+    // Nor may a system actor speak for a reader.
+    Status system = log.Append("access-staff-7", type, "system:crm-sync", at, data);
+    CHECK_THAT(system.message(), Catch::Contains("rule 'reader'"));
+    CHECK_THAT(system.message(), Catch::Contains("actor system:crm-sync is not staff-7"));
+  }
+  // staff-7's own records go in.
+  EventId own;
+  REQUIRE(log.Append("access-staff-7", "data.exported", "staff-7", at, exported, &own).ok());
+  CHECK(log.Append("access-staff-3", "data.viewed", "staff-3", at, viewed).ok());
+
+  // The other events an access stream takes, the fixes of a record, are the reader's own too:
+  // nobody else corrects or retracts what staff-7 read.
+  const std::string retract = R"({"event_id":")" + own.ToString() + R"(","reason":"never happened"})";
+  const std::string correct = R"({"event_id":")" + own.ToString() + R"(","reason":"fewer","corrected":{"records":5}})";
+  for (const auto& [type, data] : {std::pair{"event.retracted", retract}, std::pair{"event.corrected", correct}}) {
+    INFO(type);
+    Status forged = log.Append("access-staff-7", type, "staff-3", at, data);
+    CHECK(forged.code() == StatusCode::kRuleViolation);
+    CHECK_THAT(forged.message(), Catch::Contains("rule 'reader'"));
+    CHECK_THAT(forged.message(), Catch::Contains("actor staff-3 is not staff-7"));
+  }
+  CHECK(log.Append("access-staff-7", "event.corrected", "staff-7", at, correct).ok());
+  // A reader who left records nothing, on their own stream either.
+  Leave(log, "staff-7", "2025-06-30T00:00:00Z");
+  CHECK_THAT(log.Append("access-staff-7", "data.viewed", "staff-7", "2025-07-01T00:00:00Z", viewed).message(),
+             Catch::Contains("rule 'actor'"));
+}
+
+TEST_CASE("only a role with that duty changes the alert settings, and never someone who announced their departure",
+          "[rules]") {
+  Log log;
+  auto join = [&](const std::string& staff, const std::string& role, const char* at = "2025-01-01T00:00:00Z") {
+    REQUIRE(log.Append(staff, "staff.joined", kHr, at, R"({"role":")" + role + R"(","team":"north"})").ok());
+  };
+  join("staff-1", "account_executive");
+  join("staff-3", "sales_manager");
+  join("staff-20", "compliance_officer");
+  join("staff-21", "head_of_sales");
+  const char* at = "2025-03-01T00:00:00Z";
+  const std::string looser = R"({"mass_export_customers":5000,"webhook":"off"})";
+  auto configure = [&](const std::string& actor, const char* when = "2025-03-01T00:00:00Z") {
+    return log.Append("alerts", "alerts.configured", actor, when, looser);
+  };
+  for (const char* staff : {"staff-1", "staff-3"}) {
+    INFO(staff);
+    Status s = configure(staff);
+    CHECK(s.code() == StatusCode::kRuleViolation);
+    CHECK_THAT(s.message(), Catch::Contains("rule 'settings'"));
+    CHECK_THAT(s.message(), Catch::Contains(std::string(staff) + "'s role is "));
+    CHECK_THAT(s.message(),
+               Catch::Contains("alert settings are changed only by admin, compliance_officer, head_of_sales or "
+                               "sales_director"));
+  }
+  CHECK_THAT(configure("staff-3").message(), Catch::Contains("role is sales_manager"));
+  Status system = configure("system:crm-sync");
+  CHECK_THAT(system.message(), Catch::Contains("rule 'settings'"));
+  CHECK_THAT(system.message(), Catch::Contains("not by system:crm-sync"));
+  CHECK(configure("staff-20").ok());
+  CHECK(configure("staff-21").ok());
+
+  // The duty follows the role.
+  REQUIRE(log.Append("staff-3", "staff.role_changed", kHr, at, R"({"role":"sales_director"})").ok());
+  CHECK(configure("staff-3").ok());
+  REQUIRE(log.Append("staff-20", "staff.role_changed", kHr, at, R"({"role":"account_executive"})").ok());
+  CHECK_THAT(configure("staff-20").message(), Catch::Contains("role is account_executive"));
+  REQUIRE(log.Append("staff-20", "staff.role_changed", kHr, at, R"({"team":"south"})").ok());  // no role: unchanged
+  CHECK_THAT(configure("staff-20").message(), Catch::Contains("role is account_executive"));
+
+  // A head of sales who announces their departure can no longer touch the settings.
+  REQUIRE(log.Append("staff-21", "staff.departure_announced", kHr, "2025-04-01T09:00:00Z",
+                     R"({"effective_at":"2025-04-30T00:00:00Z"})")
+              .ok());
+  Status leaver = configure("staff-21", "2025-04-02T00:00:00Z");
+  CHECK(leaver.code() == StatusCode::kRuleViolation);
+  CHECK_THAT(leaver.message(), Catch::Contains("rule 'settings'"));
+  CHECK_THAT(leaver.message(), Catch::Contains("staff-21 announced their departure on 2025-04-01T09:00:00Z"));
+  // Nor after leaving.
+  REQUIRE(log.Append("staff-21", "staff.departed", kHr, "2025-04-30T00:00:00Z", R"({})").ok());
+  CHECK_THAT(configure("staff-21", "2025-05-01T00:00:00Z").message(), Catch::Contains("rule 'actor'"));
+  // Rehired, as admin: no longer leaving.
+  join("staff-21", "admin", "2026-01-01T00:00:00Z");
+  CHECK(configure("staff-21", "2026-01-02T00:00:00Z").ok());
+}
+
+TEST_CASE("alert settings never write a credential to the log: a webhook URL is valid, and redacted with a "
+          "fingerprint",
+          "[rules]") {
+  Log log;
+  REQUIRE(log.Append("staff-20", "staff.joined", kHr, "2025-01-01T00:00:00Z", R"({"role":"compliance_officer"})").ok());
+  const char* at = "2025-03-01T00:00:00Z";
+  auto configure = [&](const std::string& data) {
+    return log.Append("alerts", "alerts.configured", "staff-20", at, data);
+  };
+  const std::string fp = "sha256:0123456789abcdef0123456789abcdef";
+  for (const std::string& url : {std::string("https://bot:secret@soc.example.com/hook"),
+                                 std::string("https://soc.example.com/hook?token=secret"),
+                                 std::string("https://***@soc.example.com/hook?token=secret")}) {
+    INFO(url);
+    Status s = configure(R"({"webhook":")" + url + R"(","webhook_fingerprint":")" + fp + R"("})");
+    CHECK(s.code() == StatusCode::kRuleViolation);
+    CHECK_THAT(s.message(), Catch::Contains("rule 'settings'"));
+    CHECK_THAT(s.message(), Catch::Contains("the webhook URL carries a credential"));
+    CHECK_THAT(s.message(), !Catch::Contains("secret@"));
+    CHECK_THAT(s.message(), !Catch::Contains("token=secret"));
+  }
+  Status bad = configure(R"({"webhook":"https://soc.example.com:70000/hook"})");
+  CHECK_THAT(bad.message(), Catch::Contains("field 'data.webhook': webhook URL: the port '70000' is not a number"));
+  CHECK_THAT(configure(R"({"webhook":"ftp://soc.example.com/"})").message(), Catch::Contains("scheme 'ftp'"));
+  Status no_fp = configure(R"({"webhook":"https://***@soc.example.com/hook"})");
+  CHECK_THAT(no_fp.message(), Catch::Contains("needs its webhook_fingerprint"));
+  CHECK_THAT(configure(R"({"webhook":"https://soc.example.com/hook","webhook_fingerprint":")" + fp + R"("})").message(),
+             Catch::Contains("without a credential"));
+  CHECK_THAT(configure(R"({"webhook":"off","webhook_fingerprint":")" + fp + R"("})").message(),
+             Catch::Contains("without a webhook URL"));
+
+  CHECK(configure(R"({"webhook":"https://***@soc.example.com/hook?token=***","webhook_fingerprint":")" + fp + R"("})")
+            .ok());
+  CHECK(configure(R"({"webhook":"http://soc.example.com:8080/hook"})").ok());
+  CHECK(configure(R"({"webhook":"off"})").ok());
+}
+
 }  // namespace
 }  // namespace custodian

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "core/json.h"
 #include "replay/alerts.h"
 #include "tests/replay/crm_test_util.h"
 
@@ -24,7 +25,7 @@ std::string List(int first, int last) {
 }
 
 // staff-1 (north) owns customer-1..150; staff-2 (south) owns customer-201..260;
-// staff-5 manages the south team. Everyone joined on 2026-01-01, so a baseline
+// staff-5 manages the south team; staff-9 is the compliance officer. Everyone joined on 2026-01-01, so a baseline
 // in March covers 30 days.
 struct AlertsFixture : CrmFixture {
   AlertsFixture() {
@@ -36,6 +37,7 @@ struct AlertsFixture : CrmFixture {
     join("staff-1", "account_executive", "north");
     join("staff-2", "account_executive", "south");
     join("staff-5", "sales_manager", "south");
+    join("staff-9", "compliance_officer", "compliance");
     auto own = [&](int first, int last, const char* owner) {
       for (int n = first; n <= last; ++n) {
         setup.push_back(Ev(Customer(n), "customer.owner_assigned", "system:crm-sync", "2026-01-02T08:00:00Z",
@@ -260,7 +262,7 @@ TEST_CASE("alerts.configured changes the limits from its position on, and raisin
   AlertsFixture f;
   f.Export("staff-1", "2026-03-02T10:00:00Z", 1, 11, 11);
   CHECK(f.Raise().empty());
-  f.AddAll({Ev("alerts", "alerts.configured", "staff-5", "2026-03-02T12:00:00Z",
+  f.AddAll({Ev("alerts", "alerts.configured", "staff-9", "2026-03-02T12:00:00Z",
                R"({"mass_export_customers":10,"webhook":"http://127.0.0.1:9/hook"})")});
   REQUIRE(f.engine->CatchUp().ok());
   Result<AlertConfig> config = CurrentAlertConfig(StateReader::Stored(*f.log, kAlertsProjection));
@@ -268,30 +270,196 @@ TEST_CASE("alerts.configured changes the limits from its position on, and raisin
   CHECK(config->mass_export_customers == 10);
   CHECK(config->webhook == "http://127.0.0.1:9/hook");
   CHECK(config->export_records_per_day == AlertConfig{}.export_records_per_day);
-  CHECK(f.Raise().empty());  // the earlier export is not judged again
+  // The earlier export is not judged again; the change itself is an alert.
+  std::vector<Alert> raised = f.Raise();
+  REQUIRE(raised.size() == 1);
+  CHECK(raised[0].rule == "settings_changed");
   f.Export("staff-1", "2026-03-03T10:00:00Z", 1, 11, 11);
-  REQUIRE(f.Raise().size() == 1);
+  raised = f.Raise();
+  REQUIRE(raised.size() == 1);
+  CHECK(raised[0].rule == "mass_export");
 
-  // Raised once: a rebuild finds the same alert, and raising adds nothing.
+  // Raised once: a rebuild finds the same alerts, and raising adds nothing.
   Result<std::vector<Alert>> before = ListAlerts(*f.log);
   REQUIRE(before.ok());
-  REQUIRE(before->size() == 1);
+  REQUIRE(before->size() == 2);
   REQUIRE(f.engine->Rebuild(kAlertsProjection).ok());
   CHECK(f.Raise().empty());
   Result<std::vector<Alert>> after = ListAlerts(*f.log);
   REQUIRE(after.ok());
-  CHECK(after->size() == 1);
+  CHECK(after->size() == 2);
   // The stored fold and a replay in memory agree.
   Result<std::string> stored = f.engine->Digest(kAlertsProjection);
   REQUIRE(stored.ok());
   CHECK(StateDigest(f.ReplayAll(*MakeAlertsProjection()).contents()) == *stored);
 
-  f.AddAll({Ev("alerts", "alerts.configured", "staff-5", "2026-03-04T12:00:00Z", R"({"webhook":"off"})")});
+  f.AddAll({Ev("alerts", "alerts.configured", "staff-9", "2026-03-04T12:00:00Z", R"({"webhook":"off"})")});
   REQUIRE(f.engine->CatchUp().ok());
   config = CurrentAlertConfig(StateReader::Stored(*f.log, kAlertsProjection));
   REQUIRE(config.ok());
   CHECK(config->webhook.empty());
   CHECK(config->mass_export_customers == 10);
+}
+
+TEST_CASE("every change of the settings raises an alert naming who changed what from what to what, critical when "
+          "it loosens the watch",
+          "[replay][alerts]") {
+  AlertsFixture f;
+  const Event loosen = Ev("alerts", "alerts.configured", "staff-9", "2026-03-02T12:00:00Z",
+                          R"({"mass_export_customers":150,"views_per_day":100,"baseline_factor":2.5,)"
+                          R"("webhook":"http://127.0.0.1:9/hook"})");
+  f.AddAll({loosen});
+  std::vector<Alert> raised = f.Raise();
+  REQUIRE(raised.size() == 1);
+  const Alert& a = raised[0];
+  CHECK(a.rule == "settings_changed");
+  CHECK(a.severity == "critical");  // a limit went up and the webhook moved
+  CHECK(a.staff == "staff-9");
+  CHECK(a.evidence == std::vector<std::string>{loosen.id.ToString()});
+  CHECK(a.at == loosen.occurred_at);
+  CHECK(a.count == 3);  // views_per_day was already 100
+  CHECK(a.summary ==
+        "staff-9 changed the alert settings: baseline_factor 5 -> 2.5, mass_export_customers 100 -> 150, "
+        "webhook off -> http://127.0.0.1:9/hook");
+  // The stored event carries each change, old and new.
+  Result<std::vector<Event>> stream = f.log->ReadStream("alerts", StreamVersion(1), Direction::kForward, 1);
+  REQUIRE(stream.ok());
+  REQUIRE(stream->size() == 1);
+  const boost::json::object changes = boost::json::parse(stream->front().data).as_object().at("changes").as_object();
+  CHECK(changes.size() == 3);
+  CHECK(changes.at("mass_export_customers").as_object().at("from").as_string() == "100");
+  CHECK(changes.at("mass_export_customers").as_object().at("to").as_string() == "150");
+  CHECK(changes.at("webhook").as_object().at("from").as_string() == "off");
+  CHECK(changes.at("webhook").as_object().at("to").as_string() == "http://127.0.0.1:9/hook");
+
+  // Tightening only is a warning; each event is its own alert, even with the same content.
+  const std::string tighter = R"({"mass_export_customers":50})";
+  f.AddAll({Ev("alerts", "alerts.configured", "staff-9", "2026-03-03T12:00:00Z", tighter)});
+  raised = f.Raise();
+  REQUIRE(raised.size() == 1);
+  CHECK(raised[0].severity == "warning");
+  CHECK(raised[0].summary == "staff-9 changed the alert settings: mass_export_customers 150 -> 50");
+  f.AddAll({Ev("alerts", "alerts.configured", "staff-9", "2026-03-03T13:00:00Z", tighter)});
+  raised = f.Raise();
+  REQUIRE(raised.size() == 1);
+  CHECK(raised[0].count == 0);
+  CHECK(raised[0].summary == "staff-9 set the alert settings to the values already in force");
+  // Turning the webhook off is critical.
+  f.AddAll({Ev("alerts", "alerts.configured", "staff-9", "2026-03-04T12:00:00Z", R"({"webhook":"off"})")});
+  raised = f.Raise();
+  REQUIRE(raised.size() == 1);
+  CHECK(raised[0].severity == "critical");
+  CHECK(raised[0].summary == "staff-9 changed the alert settings: webhook http://127.0.0.1:9/hook -> off");
+  // Found once: a rebuild raises nothing again.
+  REQUIRE(f.engine->Rebuild(kAlertsProjection).ok());
+  CHECK(f.Raise().empty());
+  Result<std::vector<Alert>> all = ListAlerts(*f.log);
+  REQUIRE(all.ok());
+  CHECK(all->size() == 4);
+}
+
+TEST_CASE("raised alerts come back as the log stores them, with its position, version and recorded_at",
+          "[replay][alerts]") {
+  AlertsFixture f;
+  f.Export("staff-1", "2026-03-02T10:00:00Z", 1, 101, 101);  // a mass export
+  f.Export("staff-2", "2026-03-02T11:00:00Z", 201, 260, 1'200);  // over the daily volume
+  REQUIRE(f.engine->CatchUp().ok());
+  f.clock.Set(T("2026-06-02T09:30:00Z"));  // raised later than the accesses occurred
+  Result<std::vector<Event>> raised = RaiseAlerts(*f.log);
+  REQUIRE(raised.ok());
+  REQUIRE(raised->size() == 2);
+  for (size_t i = 0; i < raised->size(); ++i) {
+    const Event& e = (*raised)[i];
+    Result<std::vector<Event>> stored = f.log->ReadAll(e.position, 1);
+    REQUIRE(stored.ok());
+    REQUIRE(stored->size() == 1);
+    CHECK(EventToJson(e, JsonFields::kWithLogFields) == EventToJson(stored->front(), JsonFields::kWithLogFields));
+    CHECK(e.recorded_at == T("2026-06-02T09:30:00Z"));
+    CHECK(e.version == StreamVersion(i));  // the first and second events of the alerts stream
+  }
+  CHECK((*raised)[0].position.value() + 1 == (*raised)[1].position.value());
+}
+
+TEST_CASE("who serves a customer: company-wide roles by exact name, its team and its owner's, the owner's manager, and "
+          "the fold and ServiceScope agree",
+          "[replay][alerts]") {
+  AlertsFixture f;
+  auto join = [&](const char* staff, const char* role, const char* team) {
+    f.AddAll({Ev(staff, "staff.joined", "system:hr-sync", "2026-01-01T08:00:00Z",
+                 fmt::format(R"({{"role":"{}","team":"{}"}})", role, team))});
+  };
+  join("staff-30", "admin", "it");
+  join("staff-31", "regional_sales_director", "west");  // not a company-wide role: roles match exactly
+  join("staff-33", "team_lead", "east");
+  // staff-2 (south) reports to staff-33; customer-1..30, owned by staff-1 (north), move to the south team.
+  f.AddAll({Ev("staff-2", "staff.role_changed", "system:hr-sync", "2026-01-02T08:00:00Z", R"({"manager":"staff-33"})")});
+  std::vector<Event> moves;
+  for (int n = 1; n <= 30; ++n) {
+    moves.push_back(Ev(Customer(n), "customer.team_changed", "system:crm-sync", "2026-01-02T09:00:00Z",
+                       R"({"team":"south"})"));
+  }
+  f.AddAll(std::move(moves));
+
+  f.ViewRange("staff-30", "2026-03-02T10:00:00Z", 201, 260);  // admin: every customer
+  f.ViewRange("staff-9", "2026-03-02T10:00:00Z", 1, 150);     // compliance officer: every customer
+  f.ViewRange("staff-33", "2026-03-02T10:00:00Z", 201, 260);  // manages staff-2, their owner
+  f.ViewRange("staff-5", "2026-03-02T10:00:00Z", 1, 30);      // south manager: the customers now in south
+  f.ViewRange("staff-5", "2026-03-02T10:01:00Z", 201, 260);   // ... and those whose owner is in south
+  f.ViewRange("staff-2", "2026-03-02T10:00:00Z", 1, 30);      // a south colleague, likewise
+  f.ViewRange("staff-1", "2026-03-02T10:00:00Z", 1, 150);     // the owner
+  CHECK(f.Raise().empty());
+
+  f.ViewRange("staff-31", "2026-03-02T10:00:00Z", 201, 230);
+  f.ViewRange("staff-5", "2026-03-02T11:00:00Z", 31, 51);  // north's customers: 21, one above the limit
+  std::vector<Alert> alerts = f.Raise();
+  REQUIRE(alerts.size() == 2);
+  CHECK(alerts[0].rule == "unserved_access");
+  CHECK(alerts[0].staff == "staff-31");
+  CHECK(alerts[0].count == 30);
+  CHECK(alerts[1].staff == "staff-5");
+  CHECK(alerts[1].count == 21);
+
+  // ServiceScope answers as the fold judged.
+  const StateReader state = StateReader::Stored(*f.log, kAlertsProjection);
+  const Timestamp at = T("2026-03-02T12:00:00Z");
+  struct Case {
+    const char* staff;
+    int customer;
+    bool serves;
+  };
+  for (const Case& c : std::vector<Case>{{"staff-30", 201, true},
+                                         {"staff-9", 1, true},
+                                         {"staff-33", 201, true},
+                                         {"staff-33", 1, false},
+                                         {"staff-5", 1, true},
+                                         {"staff-5", 201, true},
+                                         {"staff-5", 31, false},
+                                         {"staff-31", 201, false},
+                                         {"staff-1", 150, true},
+                                         {"staff-2", 151, false}}) {
+    INFO(c.staff << " " << Customer(c.customer));
+    Result<ServiceScope> scope = ServiceScope::Of(state, c.staff);
+    REQUIRE(scope.ok());
+    Result<bool> serves = scope->Serves(Customer(c.customer), at);
+    REQUIRE(serves.ok());
+    CHECK(*serves == c.serves);
+  }
+  Result<ServiceScope> admin = ServiceScope::Of(state, "staff-30");
+  REQUIRE(admin.ok());
+  CHECK(admin->company_wide());
+  Result<ServiceScope> director = ServiceScope::Of(state, "staff-31");
+  REQUIRE(director.ok());
+  CHECK_FALSE(director->company_wide());
+  CHECK(director->role() == "regional_sales_director");
+  // Alerts to see: one's own, one's team's, those one manages; everyone's for a company-wide role.
+  Result<ServiceScope> south = ServiceScope::Of(state, "staff-5");
+  REQUIRE(south.ok());
+  CHECK(*south->Oversees("staff-2"));
+  CHECK(*south->Oversees("staff-5"));
+  CHECK_FALSE(*south->Oversees("staff-1"));
+  CHECK(*ServiceScope::Of(state, "staff-33")->Oversees("staff-2"));
+  CHECK_FALSE(*ServiceScope::Of(state, "staff-33")->Oversees("staff-1"));
+  CHECK(*admin->Oversees("staff-1"));
 }
 
 }  // namespace

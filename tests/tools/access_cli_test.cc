@@ -5,8 +5,13 @@
 // webhook (replay/access.h, replay/alerts.h, tools/cli_access.cc).
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
@@ -24,6 +29,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/base64.h"
 #include "core/time.h"
 #include "storage/event_log.h"
 #include "tests/test_util.h"
@@ -39,6 +45,11 @@ using testing::CliResult;
 using testing::RunCli;
 using testing::SampleCompany;
 using testing::Slurp;
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  return s;
+}
 
 // --- reading the CLI's JSON output ---
 
@@ -468,6 +479,38 @@ TEST_CASE("a reader who has left is shown nothing by queries that open the store
   CHECK(ReadStream(c, "access-staff-12").size() == 2);
 }
 
+// The log's 'reader' rule (core/rules.h): access records are the reader's own.
+TEST_CASE("an export appended to another reader's access stream is refused by the log and writes nothing",
+          "[cli][access]") {
+  SampleCompany c;
+  const std::string at = FormatRfc3339(Timestamp(SystemClock().Now().value() - 3'600'000'000LL));
+  auto export_by = [&](const char* id, const char* actor) {
+    return std::string(R"({"id":")") + id + R"(","stream":"access-staff-7","type":"data.exported","actor":")" + actor +
+           R"(","occurred_at":")" + at +
+           R"(","data":{"customers":["customer-1001","customer-1002"],"records":900,"format":"csv"}})";
+  };
+  // staff-3 records a mass export in staff-7's name.
+  CliResult forged = RunCli(c.tmp, c.dir, {"append", export_by("7e0f6a1b-7c2d-4e3f-8a9b-0c1d2e3f4a51", "staff-3")});
+  CHECK(forged.exit_code == 2);
+  CHECK_THAT(forged.err, Catch::Contains("rule 'reader'"));
+  CHECK_THAT(forged.err, Catch::Contains("actor staff-3 is not staff-7"));
+  CHECK(forged.out.empty());
+  // So does an import, whole.
+  const std::string file = c.tmp.Sub("forged.jsonl");
+  testing::WriteFile(file, export_by("7e0f6a1b-7c2d-4e3f-8a9b-0c1d2e3f4a52", "system:crm-sync") + "\n");
+  CliResult imported = RunCli(c.tmp, c.dir, {"import", file});
+  CHECK(imported.exit_code == 2);
+  CHECK_THAT(imported.err, Catch::Contains("rule 'reader'"));
+  CHECK(ReadStream(c, "access-staff-7").empty());
+  // staff-7's own record of the same export goes in.
+  CliResult own = RunCli(c.tmp, c.dir, {"append", export_by("7e0f6a1b-7c2d-4e3f-8a9b-0c1d2e3f4a53", "staff-7")});
+  INFO(own.err);
+  CHECK(own.exit_code == 0);
+  const std::vector<json::object> stream = ReadStream(c, "access-staff-7");
+  REQUIRE(stream.size() == 1);
+  CHECK(Str(stream[0], "actor") == "staff-7");
+}
+
 // --- 4. custodian access ---
 
 TEST_CASE("access --customer lists who read a customer, access --staff lists what one person read",
@@ -604,21 +647,60 @@ TEST_CASE("reads made while another process holds the store are spooled and appe
   CHECK(ReadsByStaff3(c).size() == 2);
 }
 
+TEST_CASE("a file put in the spool that holds anything but reads is refused with a warning and never appended",
+          "[cli][access]") {
+  SampleCompany c;
+  // What a process holding the store read-only writes: an owner-only spool.
+  {
+    Result<std::unique_ptr<EventLog>> holder = EventLog::Open(c.dir, EventLogOptions{});
+    REQUIRE(holder.ok());
+    REQUIRE(c.Cli({"customer", "timeline", "1001"}).exit_code == 0);
+  }
+  REQUIRE(SpoolFiles(c.dir).size() == 1);
+  // Someone adds a file of their own: staff-3 takes over customer-1002.
+  const std::string name = "00000000000000000001-0b7e3c52-61f4-4c3a-9a0e-5d7c1e2f9a77.jsonl";
+  const std::string path = c.dir + "/access-spool/" + name;
+  testing::WriteFile(path,
+                     R"({"id":"0b7e3c52-61f4-4c3a-9a0e-5d7c1e2f9a77","stream":"customer-1002","type":"customer.owner_assigned",)"
+                     R"("actor":"staff-3","occurred_at":"2026-03-04T09:30:00Z","source":"crm",)"
+                     R"("data":{"owner":"staff-3","previous_owner":"staff-7","reason":"rebalance"}})"
+                     "\n");
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
+  const size_t customer_events = ReadStream(c, "customer-1002").size();
+
+  CliResult show = c.Cli({"customer", "show", "1001"});  // read-write: drains the spool first
+  INFO(show.err);
+  REQUIRE(show.exit_code == 0);
+  CHECK_THAT(show.err, Catch::Contains("warning"));
+  CHECK_THAT(show.err, Catch::Contains(path));
+  CHECK_THAT(show.err, Catch::Contains("type customer.owner_assigned is not a record of a read"));
+  CHECK_THAT(show.err, Catch::Contains(name + ".rejected"));
+  CHECK(ReadStream(c, "customer-1002").size() == customer_events);  // never appended
+  CHECK(SpoolFiles(c.dir).empty());
+  CHECK(SpoolFiles(c.dir, ".rejected") == std::vector<std::string>{name + ".rejected"});
+  // The real spooled read went in; the next command has nothing to say.
+  CHECK(ReadsByStaff3(c).size() == 2);
+  CliResult again = c.Cli({"customer", "show", "1001"});
+  CHECK(again.exit_code == 0);
+  CHECK(again.err.empty());
+}
+
 // --- 6. alerts and the webhook ---
 
 // One request the hook server received.
 struct HookRequest {
-  std::string method, target, body;
-  bool complete = false;  // the whole Content-Length body arrived
+  std::string method, target, head, body;  // head: the request line and headers, lower-cased
+  bool complete = false;                   // the whole Content-Length body arrived
+  bool handshake_failed = false;           // TLS: the client gave up during the handshake
 };
 
 // A minimal HTTP server on 127.0.0.1 (any free port) that answers every
-// request with 204 and keeps what it received. Every wait is bounded by
-// poll(), so a client that never comes or never finishes fails the test
-// rather than hanging it.
+// request with 204 and keeps what it received; with a TLS context, an HTTPS
+// server. Every wait is bounded (poll(), socket timeouts), so a client that
+// never comes or never finishes fails the test rather than hanging it.
 class HookServer {
  public:
-  HookServer() {
+  explicit HookServer(SSL_CTX* tls = nullptr) : tls_(tls) {
     listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     REQUIRE(listen_fd_ >= 0);
     const int one = 1;
@@ -671,31 +753,55 @@ class HookServer {
       if ((fds[0].revents & POLLIN) == 0) continue;
       const int conn = ::accept(listen_fd_, nullptr, nullptr);
       if (conn < 0) continue;
+      timeval limit{kReadLimitMs / 1000, 0};
+      ::setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
+      ::setsockopt(conn, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof(limit));
       Handle(conn);
       ::close(conn);
     }
   }
 
+  void Keep(HookRequest req) {
+    // Kept before answering: once the client has its answer, Requests() has it.
+    std::lock_guard lock(mu_);
+    requests_.push_back(std::move(req));
+  }
+
   void Handle(int conn) {
+    SSL* ssl = nullptr;
+    if (tls_) {
+      ssl = SSL_new(tls_);
+      SSL_set_fd(ssl, conn);
+      if (SSL_accept(ssl) <= 0) {
+        HookRequest failed;
+        failed.handshake_failed = true;
+        Keep(failed);
+        SSL_free(ssl);
+        return;
+      }
+    }
+    auto read_some = [&](char* buf, size_t size) -> ssize_t {
+      if (ssl) return SSL_read(ssl, buf, static_cast<int>(size));
+      pollfd p{conn, POLLIN, 0};
+      if (::poll(&p, 1, kReadLimitMs) <= 0) return -1;
+      return ::recv(conn, buf, size, 0);
+    };
     HookRequest req;
     std::string raw;
     size_t header_end = std::string::npos, content_length = 0;
     char buf[4096];
     for (;;) {
-      pollfd p{conn, POLLIN, 0};
-      const int n = ::poll(&p, 1, kReadLimitMs);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      const ssize_t got = ::recv(conn, buf, sizeof(buf), 0);
+      const ssize_t got = read_some(buf, sizeof(buf));
       if (got <= 0) break;
       raw.append(buf, static_cast<size_t>(got));
       if (header_end == std::string::npos) {
         header_end = raw.find("\r\n\r\n");
         if (header_end == std::string::npos) continue;
-        std::string head = raw.substr(0, header_end);
-        std::transform(head.begin(), head.end(), head.begin(), [](unsigned char ch) { return std::tolower(ch); });
-        if (const size_t at = head.find("\r\ncontent-length:"); at != std::string::npos) {
-          content_length = std::strtoull(head.c_str() + at + 17, nullptr, 10);
+        req.head = raw.substr(0, header_end);
+        std::transform(req.head.begin(), req.head.end(), req.head.begin(),
+                       [](unsigned char ch) { return std::tolower(ch); });
+        if (const size_t at = req.head.find("\r\ncontent-length:"); at != std::string::npos) {
+          content_length = std::strtoull(req.head.c_str() + at + 17, nullptr, 10);
         }
       }
       if (raw.size() >= header_end + 4 + content_length) {
@@ -710,15 +816,18 @@ class HookServer {
       if (sp1 != std::string::npos) req.target = request_line.substr(sp1 + 1, sp2 - sp1 - 1);
       req.body = raw.substr(header_end + 4, content_length);
     }
-    {
-      // Kept before answering: once the client has its answer, Requests() has it.
-      std::lock_guard lock(mu_);
-      requests_.push_back(req);
-    }
+    Keep(req);
     static constexpr char kReply[] = "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-    (void)::send(conn, kReply, sizeof(kReply) - 1, MSG_NOSIGNAL);
+    if (ssl) {
+      SSL_write(ssl, kReply, sizeof(kReply) - 1);
+      SSL_shutdown(ssl);
+      SSL_free(ssl);
+    } else {
+      (void)::send(conn, kReply, sizeof(kReply) - 1, MSG_NOSIGNAL);
+    }
   }
 
+  SSL_CTX* tls_;
   int listen_fd_ = -1, port_ = 0;
   int stop_[2] = {-1, -1};
   std::thread thread_;
@@ -726,13 +835,137 @@ class HookServer {
   std::vector<HookRequest> requests_;
 };
 
+// A self-signed certificate and its key, made with the OpenSSL API for the
+// names in `san` (e.g. "IP:127.0.0.1,DNS:localhost"), and a server context
+// that presents them.
+class TestCertificate {
+ public:
+  explicit TestCertificate(const std::string& san) {
+    key_ = EVP_EC_gen("P-256");
+    REQUIRE(key_ != nullptr);
+    cert_ = X509_new();
+    REQUIRE(cert_ != nullptr);
+    X509_set_version(cert_, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(cert_), 1);
+    X509_gmtime_adj(X509_getm_notBefore(cert_), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(cert_), 86400);
+    REQUIRE(X509_set_pubkey(cert_, key_) == 1);
+    X509_NAME* name = X509_get_subject_name(cert_);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("custodian test hook"),
+                               -1, -1, 0);
+    X509_set_issuer_name(cert_, name);
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, cert_, cert_, nullptr, nullptr, 0);
+    for (const auto& [nid, value] : {std::pair{NID_subject_alt_name, san}, std::pair{NID_basic_constraints,
+                                                                                     std::string("critical,CA:TRUE")},
+                                     std::pair{NID_key_usage, std::string("critical,digitalSignature,keyCertSign")},
+                                     std::pair{NID_ext_key_usage, std::string("serverAuth")}}) {
+      X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str());
+      REQUIRE(ext != nullptr);
+      X509_add_ext(cert_, ext, -1);
+      X509_EXTENSION_free(ext);
+    }
+    REQUIRE(X509_sign(cert_, key_, EVP_sha256()) > 0);
+    server_ = SSL_CTX_new(TLS_server_method());
+    REQUIRE(server_ != nullptr);
+    REQUIRE(SSL_CTX_use_certificate(server_, cert_) == 1);
+    REQUIRE(SSL_CTX_use_PrivateKey(server_, key_) == 1);
+  }
+  ~TestCertificate() {
+    SSL_CTX_free(server_);
+    X509_free(cert_);
+    EVP_PKEY_free(key_);
+  }
+  TestCertificate(const TestCertificate&) = delete;
+  TestCertificate& operator=(const TestCertificate&) = delete;
+
+  SSL_CTX* server() const { return server_; }
+
+  // Writes the certificate as PEM to `path`, for CUSTODIAN_WEBHOOK_CA_FILE.
+  void WritePem(const std::string& path) const {
+    BIO* bio = BIO_new(BIO_s_mem());
+    REQUIRE(PEM_write_bio_X509(bio, cert_) == 1);
+    char* data = nullptr;
+    const long n = BIO_get_mem_data(bio, &data);
+    testing::WriteFile(path, std::string(data, static_cast<size_t>(n)));
+    BIO_free(bio);
+  }
+
+ private:
+  EVP_PKEY* key_ = nullptr;
+  X509* cert_ = nullptr;
+  SSL_CTX* server_ = nullptr;
+};
+
+// Appends an HR event about `staff` (staff.joined, staff.departure_announced, ...) through the CLI.
+void Hr(SampleCompany& c, const std::string& staff, const std::string& type, const std::string& data,
+        const std::string& at = "2026-01-05T08:00:00Z") {
+  CliResult r = RunCli(c.tmp, c.dir,
+                       {"append", R"({"id":")" + testing::RandomId().ToString() + R"(","stream":")" + staff +
+                                      R"(","type":")" + type + R"(","actor":"system:hr-sync","occurred_at":")" + at +
+                                      R"(","data":)" + data + "}"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+}
+
+// The sample company's compliance officer, staff-20, who may change the alert settings.
+void JoinComplianceOfficer(SampleCompany& c) {
+  Hr(c, "staff-20", "staff.joined", R"({"role":"compliance_officer"})");
+}
+
+TEST_CASE("alert settings are changed only by a role with that duty, never by a leaver, whatever the entry point",
+          "[cli][access]") {
+  SampleCompany c;
+  JoinComplianceOfficer(c);
+  Hr(c, "staff-21", "staff.joined", R"({"role":"head_of_sales"})");
+  const size_t alerts_stream = ReadStream(c, "alerts").size();
+  // staff-3, the sales manager, and staff-7, an account executive.
+  for (const char* who : {"staff-3", "staff-7"}) {
+    INFO(who);
+    c.reader = who;
+    CliResult r = c.Cli({"alerts", "config", "--set", "webhook=off", "--set", "export_records_per_day=100000"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("rule 'settings'"));
+    CHECK_THAT(r.err, Catch::Contains(std::string(who) + "'s role is"));
+    CHECK(r.out.empty());
+  }
+  // Appending the event directly is refused the same way.
+  CliResult direct = RunCli(
+      c.tmp, c.dir,
+      {"append", R"({"id":"5b0e9a52-7c1d-4f3e-8a26-0d9c4e1b7a99","stream":"alerts","type":"alerts.configured",)"
+                 R"("actor":"staff-7","occurred_at":"2026-03-01T08:00:00Z","data":{"webhook":"off"}})"});
+  CHECK(direct.exit_code == 2);
+  CHECK_THAT(direct.err, Catch::Contains("rule 'settings'"));
+  CHECK(ReadStream(c, "alerts").size() == alerts_stream);
+
+  // The head of sales may, until they announce their departure.
+  c.reader = "staff-21";
+  CliResult head = c.Cli({"alerts", "config", "--set", "mass_export_customers=150", "--json"});
+  INFO(head.err);
+  CHECK(head.exit_code == 0);
+  CHECK(Int(JsonObject(head.out), "mass_export_customers") == 150);
+  Hr(c, "staff-21", "staff.departure_announced", R"({"effective_at":"2026-12-31T00:00:00Z"})", "2026-02-01T08:00:00Z");
+  CliResult leaver = c.Cli({"alerts", "config", "--set", "webhook=off", "--set", "mass_export_customers_leaving=100000"});
+  CHECK(leaver.exit_code == 2);
+  CHECK_THAT(leaver.err, Catch::Contains("staff-21 announced their departure on 2026-02-01T08:00:00Z"));
+  CHECK(JsonObject(c.Cli({"alerts", "config", "--json"}).out).at("mass_export_customers_leaving").to_number<int64_t>() ==
+        25);
+  // The compliance officer may.
+  c.reader = "staff-20";
+  CHECK(c.Cli({"alerts", "config", "--set", "mass_export_customers=120"}).exit_code == 0);
+}
+
 TEST_CASE("a mass export raises one alert, posts it once to the webhook, and raising again adds nothing",
           "[cli][access]") {
   SampleCompany c;
+  JoinComplianceOfficer(c);
   HookServer hook;
   const std::string url = "http://127.0.0.1:" + std::to_string(hook.port()) + "/hook";
 
+  c.reader = "staff-20";
   CliResult config = c.Cli({"alerts", "config", "--set", "webhook=" + url, "--set", "mass_export_customers=2", "--json"});
+  c.reader = "staff-3";
   INFO(config.err);
   REQUIRE(config.exit_code == 0);
   const json::object settings = JsonObject(config.out);
@@ -740,16 +973,30 @@ TEST_CASE("a mass export raises one alert, posts it once to the webhook, and rai
   CHECK(Int(settings, "mass_export_customers") == 2);
   CHECK(Int(settings, "mass_export_customers_leaving") == 25);  // unchanged default
   CHECK(Int(settings, "export_records_per_day") == 1000);
-  // On the record, by who set it.
-  std::vector<json::object> last = JsonLines(RunCli(c.tmp, c.dir, {"read", "alerts", "--backwards", "--limit", "1", "--json"}).out);
-  REQUIRE(last.size() == 1);
-  CHECK(Str(last[0], "type") == "alerts.configured");
-  CHECK(Str(last[0], "actor") == "staff-3");
-  CHECK(Str(Data(last[0]), "webhook") == url);
-  CHECK(Int(Data(last[0]), "mass_export_customers") == 2);
+  // On the record, by who set it, and raised as an alert of its own, which
+  // goes to the webhook now in force.
+  std::vector<json::object> last =
+      JsonLines(RunCli(c.tmp, c.dir, {"read", "alerts", "--backwards", "--limit", "2", "--json"}).out);
+  REQUIRE(last.size() == 2);
+  const json::object& change = last[0];
+  CHECK(Str(change, "type") == "alert.raised");
+  CHECK(Str(Data(change), "rule") == "settings_changed");
+  CHECK(Str(Data(change), "severity") == "critical");
+  CHECK(Str(Data(change), "staff") == "staff-20");
+  CHECK(Str(Data(change), "summary") ==
+        "staff-20 changed the alert settings: mass_export_customers 100 -> 2, webhook off -> " + url);
+  CHECK_THAT(config.err, Catch::Contains("ALERT " + Str(Data(change), "alert_id")));
+  const json::object& configured = last[1];
+  CHECK(Str(configured, "type") == "alerts.configured");
+  CHECK(Str(configured, "actor") == "staff-20");
+  CHECK(Str(Data(configured), "webhook") == url);
+  CHECK(Int(Data(configured), "mass_export_customers") == 2);
+  CHECK(Strings(Data(change), "evidence") == std::vector<std::string>{Str(configured, "id")});
   // Printing the settings again shows the same.
   CHECK(JsonObject(c.Cli({"alerts", "config", "--json"}).out) == settings);
-  CHECK(hook.Requests().empty());
+  std::vector<HookRequest> posted = hook.Requests();
+  REQUIRE(posted.size() == 1);
+  CHECK(Str(Data(JsonObject(posted[0].body)), "rule") == "settings_changed");
 
   // staff-7 exports three of their customers, an hour ago.
   const std::string an_hour_ago = FormatRfc3339(Timestamp(SystemClock().Now().value() - 3'600'000'000LL));
@@ -778,20 +1025,35 @@ TEST_CASE("a mass export raises one alert, posts it once to the webhook, and rai
   CHECK(Strings(alert, "customers") == std::vector<std::string>{"customer-1001", "customer-1002", "customer-1004"});
   CHECK(Strings(alert, "evidence") == std::vector<std::string>{export_id});
   CHECK_THAT(alerts.err, Catch::Contains("ALERT " + alert_id));
-  CHECK(JsonLines(alerts.out).size() == 2);  // with the sample's alert-501 about staff-12
+  // With the sample's alert-501 about staff-12; the settings change, about staff-20 (compliance, no team), is not
+  // staff-3's to see, but the compliance officer's.
+  CHECK(JsonLines(alerts.out).size() == 2);
+  c.reader = "staff-20";
+  CHECK(JsonLines(c.Cli({"alerts", "--json"}).out).size() == 3);
+  c.reader = "staff-3";
 
-  std::vector<HookRequest> posted = hook.Requests();
-  REQUIRE(posted.size() == 1);
-  CHECK(posted[0].complete);
-  CHECK(posted[0].method == "POST");
-  CHECK(posted[0].target == "/hook");
-  const json::object body = JsonObject(posted[0].body);
+  posted = hook.Requests();
+  REQUIRE(posted.size() == 2);
+  CHECK(posted[1].complete);
+  CHECK(posted[1].method == "POST");
+  CHECK(posted[1].target == "/hook");
+  const json::object body = JsonObject(posted[1].body);
   CHECK(Str(body, "type") == "alert.raised");
   CHECK(Str(body, "stream") == "alerts");
   CHECK(Str(Data(body), "alert_id") == alert_id);
   CHECK(Str(Data(body), "rule") == "mass_export");
   CHECK(Str(Data(body), "staff") == "staff-7");
   CHECK(Int(body, "position") == Int(alert, "position"));
+  // The stored event, as the log holds it: its version and real recorded_at.
+  const std::vector<json::object> stored = ReadStream(c, "alerts");
+  const auto it = std::find_if(stored.begin(), stored.end(),
+                               [&](const json::object& e) { return Int(e, "position") == Int(body, "position"); });
+  REQUIRE(it != stored.end());
+  CHECK(body == *it);
+  CHECK(Int(body, "version") == static_cast<int64_t>(it - stored.begin()));
+  CHECK(Int(body, "version") > 0);
+  CHECK(Str(body, "recorded_at") != "1970-01-01T00:00:00Z");
+  CHECK(Str(body, "recorded_at").substr(0, 4) >= "2025");
 
   // Raising again, by alerts or by any other query, adds and posts nothing.
   const size_t alerts_stream = ReadStream(c, "alerts").size();
@@ -802,7 +1064,7 @@ TEST_CASE("a mass export raises one alert, posts it once to the webhook, and rai
   CHECK_THAT(again.err, !Catch::Contains("ALERT"));
   REQUIRE(c.Cli({"customer", "show", "1001"}).exit_code == 0);
   CHECK(ReadStream(c, "alerts").size() == alerts_stream);
-  CHECK(hook.Requests().size() == 1);
+  CHECK(hook.Requests().size() == 2);
 
   // Bad settings are refused and recorded nothing.
   CliResult nonsense = c.Cli({"alerts", "config", "--set", "nonsense=1"});
@@ -815,7 +1077,158 @@ TEST_CASE("a mass export raises one alert, posts it once to the webhook, and rai
   CHECK(JsonObject(c.Cli({"alerts", "config", "--json"}).out) == settings);
 
   hook.Stop();
-  CHECK(hook.Requests().size() == 1);
+  CHECK(hook.Requests().size() == 2);
+}
+
+// Every file under `dir` (but `except`) whose bytes contain `needle`.
+std::vector<std::string> FilesContaining(const std::string& dir, const std::string& needle, const std::string& except) {
+  std::vector<std::string> found;
+  for (const fs::directory_entry& e : fs::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file() || e.path().filename() == except) continue;
+    if (Slurp(e.path().string()).find(needle) != std::string::npos) found.push_back(e.path().string());
+  }
+  return found;
+}
+
+// staff-7 exports three customers an hour ago: with mass_export_customers=2, an alert.
+void MassExportBy7(SampleCompany& c) {
+  const std::string an_hour_ago = FormatRfc3339(Timestamp(SystemClock().Now().value() - 3'600'000'000LL));
+  CliResult r = RunCli(c.tmp, c.dir,
+                       {"append", R"({"id":")" + testing::RandomId().ToString() +
+                                      R"(","stream":"access-staff-7","type":"data.exported","actor":"staff-7",)"
+                                      R"("occurred_at":")" + an_hour_ago +
+                                      R"(","data":{"customers":["customer-1001","customer-1002","customer-1004"],)"
+                                      R"("records":30,"format":"csv"}})"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+}
+
+TEST_CASE("an https webhook gets each alert over verified TLS, and its credential reaches no output and no file of "
+          "the store but the secrets file",
+          "[cli][access][webhook]") {
+  SampleCompany c;
+  JoinComplianceOfficer(c);
+  TestCertificate cert("IP:127.0.0.1,DNS:localhost");
+  const std::string ca = c.tmp.Sub("hook-ca.pem");
+  cert.WritePem(ca);
+  ScopedEnv trust("CUSTODIAN_WEBHOOK_CA_FILE", ca.c_str());
+  HookServer hook(cert.server());
+  const std::string port = std::to_string(hook.port());
+  const std::string url = "https://user:secret@127.0.0.1:" + port + "/hook?token=secret-token";
+  std::string outputs;  // everything the commands printed
+
+  c.reader = "staff-20";
+  CliResult config = c.Cli({"alerts", "config", "--set", "webhook=" + url, "--set", "mass_export_customers=2"});
+  outputs += config.out + config.err;
+  INFO(config.err);
+  REQUIRE(config.exit_code == 0);
+  const std::string redacted = "https://***@127.0.0.1:" + port + "/hook?token=***";
+  CHECK_THAT(config.out, Catch::Contains(redacted));
+  CHECK_THAT(config.out, Catch::Contains("webhook.url"));
+  CliResult json_config = c.Cli({"alerts", "config", "--json"});
+  outputs += json_config.out + json_config.err;
+  const json::object settings = JsonObject(json_config.out);
+  CHECK(Str(settings, "webhook") == redacted);
+  CHECK(Str(settings, "webhook_fingerprint").starts_with("sha256:"));
+
+  // The settings_changed alert went out at once, over TLS, with the
+  // credential as Basic authentication and the token in the query.
+  std::vector<HookRequest> posted = hook.Requests();
+  REQUIRE(posted.size() == 1);
+  CHECK_FALSE(posted[0].handshake_failed);
+  CHECK(posted[0].complete);
+  CHECK(posted[0].method == "POST");
+  CHECK(posted[0].target == "/hook?token=secret-token");
+  CHECK_THAT(posted[0].head, Catch::Contains("\r\nauthorization: basic " + Lower(Base64Encode("user:secret")) + "\r\n"));
+  CHECK_THAT(posted[0].head, Catch::Contains("\r\nhost: 127.0.0.1:" + port + "\r\n"));
+  const json::object change = JsonObject(posted[0].body);
+  CHECK(Str(Data(change), "rule") == "settings_changed");
+  CHECK_THAT(Str(Data(change), "summary"), Catch::Contains("webhook off -> " + redacted));
+  CHECK(posted[0].body.find("secret") == std::string::npos);
+
+  MassExportBy7(c);
+  c.reader = "staff-3";
+  CliResult alerts = c.Cli({"alerts", "--json"});
+  outputs += alerts.out + alerts.err;
+  INFO(alerts.err);
+  REQUIRE(alerts.exit_code == 0);
+  posted = hook.Requests();
+  REQUIRE(posted.size() == 2);
+  CHECK(Str(Data(JsonObject(posted[1].body)), "rule") == "mass_export");
+  CliResult read = RunCli(c.tmp, c.dir, {"read-all", "--json"});
+  outputs += read.out + read.err;
+  CHECK_THAT(read.out, Catch::Contains(redacted));
+
+  // The credential: in the secrets file (owner-only), nowhere else.
+  hook.Stop();
+  c.Cli({"stats"});  // and after the store is closed, in whatever RocksDB flushed
+  const std::string secrets = c.dir + "/webhook.url";
+  struct stat st;
+  REQUIRE(::lstat(secrets.c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0600);
+  CHECK_THAT(Slurp(secrets), Catch::Contains(url));
+  CHECK(FilesContaining(c.dir, "secret", "webhook.url").empty());
+  CHECK(outputs.find("secret") == std::string::npos);
+}
+
+TEST_CASE("an https webhook whose certificate does not verify gets nothing, and the warning says why",
+          "[cli][access][webhook]") {
+  SampleCompany c;
+  JoinComplianceOfficer(c);
+  c.reader = "staff-20";
+  for (const bool trusted : {false, true}) {
+    // Self-signed and not trusted; then trusted, but made for another host.
+    TestCertificate cert(trusted ? "DNS:soc.example.com" : "IP:127.0.0.1");
+    const std::string ca = c.tmp.Sub("hook-ca.pem");
+    cert.WritePem(ca);
+    std::unique_ptr<ScopedEnv> trust = trusted ? std::make_unique<ScopedEnv>("CUSTODIAN_WEBHOOK_CA_FILE", ca.c_str())
+                                               : nullptr;
+    HookServer hook(cert.server());
+    const std::string url = "https://user:secret@127.0.0.1:" + std::to_string(hook.port()) + "/hook";
+    CliResult config = c.Cli({"alerts", "config", "--set", "webhook=" + url});
+    INFO(config.err);
+    CHECK(config.exit_code == 0);  // the change is made and its alert raised
+    CHECK_THAT(config.err, Catch::Contains("ALERT"));
+    CHECK_THAT(config.err, Catch::Contains("warning: the alert webhook https://***@127.0.0.1:"));
+    CHECK_THAT(config.err, Catch::Contains("certificate verify failed"));
+    CHECK(config.err.find("secret") == std::string::npos);
+    hook.Stop();
+    for (const HookRequest& r : hook.Requests()) {
+      CHECK(r.handshake_failed);
+      CHECK(r.body.empty());
+    }
+  }
+}
+
+TEST_CASE("alerts config refuses a bad webhook URL, saying what is wrong, and records nothing",
+          "[cli][access][webhook]") {
+  SampleCompany c;
+  JoinComplianceOfficer(c);
+  c.reader = "staff-20";
+  const size_t alerts_stream = ReadStream(c, "alerts").size();
+  struct Case {
+    std::string url, message;
+  };
+  for (const Case& bad : std::vector<Case>{
+           {"ftp://soc.example.com/hook", "the scheme 'ftp' is not supported (only http and https"},
+           {"https://user:secret@soc.example.com:0/hook", "the port '0' is not a number from 1 to 65535"},
+           {"https://user:secret@soc.example.com:65536/hook", "the port '65536' is not a number from 1 to 65535"},
+           {"https://soc.example.com:http/hook", "the port 'http' is not a number"},
+           {"https://soc_example.com/hook", "the host 'soc_example.com' has the character '_'"},
+           {"https://soc.example.com/a hook", "byte 26 is a space"},
+           {"https://soc.example.com/hook\r\nX-Injected: 1", "byte 29 is a control character (0x0d)"},
+           {"https://user:secret@/hook", "there is no host"},
+           {"soc.example.com/hook", "there is no scheme"},
+       }) {
+    INFO(bad.url);
+    CliResult r = c.Cli({"alerts", "config", "--set", "webhook=" + bad.url});
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("--set webhook: webhook URL: " + bad.message));
+    CHECK(r.err.find("secret") == std::string::npos);
+    CHECK(r.out.empty());
+  }
+  CHECK(ReadStream(c, "alerts").size() == alerts_stream);
+  CHECK_FALSE(fs::exists(c.dir + "/webhook.url"));
 }
 
 }  // namespace

@@ -1,0 +1,30 @@
+#include "core/roles.h"
+
+#include <algorithm>
+
+namespace custodian {
+namespace {
+
+template <size_t N>
+bool Listed(const std::array<std::string_view, N>& roles, std::string_view role) {
+  return std::find(roles.begin(), roles.end(), role) != roles.end();
+}
+
+template <size_t N>
+std::string Text(const std::array<std::string_view, N>& roles) {
+  std::string out;
+  for (size_t i = 0; i < N; ++i) {
+    if (i > 0) out += i + 1 == N ? " or " : ", ";
+    out += roles[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+bool ChangesAlertSettings(std::string_view role) { return Listed(kAlertSettingsRoles, role); }
+std::string AlertSettingsRolesText() { return Text(kAlertSettingsRoles); }
+bool ServesEveryCustomer(std::string_view role) { return Listed(kCompanyWideRoles, role); }
+std::string CompanyWideRolesText() { return Text(kCompanyWideRoles); }
+
+}  // namespace custodian

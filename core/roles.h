@@ -1,0 +1,35 @@
+// What the roles of staff carry (DESIGN.md, Identity and roles;
+// docs/access-and-alerts.md, "Roles and duties"). A role is the label that
+// staff.joined and staff.role_changed give a member of staff ("role":
+// "account_executive"); the HR system chooses the labels. Only the roles
+// listed here carry a duty beyond the person's own customers and team; any
+// other label (account_executive, sales_manager, ...) carries none. Roles
+// match exactly: "sales_director" is listed, "regional_sales_director" is not.
+#pragma once
+
+#include <array>
+#include <string>
+#include <string_view>
+
+namespace custodian {
+
+// The roles whose duty includes the exfiltration rules' settings and the
+// alert webhook (alerts.configured; core/rules.h, rule 'settings').
+inline constexpr std::array<std::string_view, 4> kAlertSettingsRoles = {"admin", "compliance_officer",
+                                                                        "head_of_sales", "sales_director"};
+
+bool ChangesAlertSettings(std::string_view role);
+
+// The roles whose duty spans the company: they serve every customer
+// (docs/access-and-alerts.md, "Who serves a customer"), so their reads are
+// never unserved and listings across the company show them everything.
+inline constexpr std::array<std::string_view, 5> kCompanyWideRoles = {"admin", "auditor", "compliance_officer",
+                                                                      "head_of_sales", "sales_director"};
+
+bool ServesEveryCustomer(std::string_view role);
+std::string CompanyWideRolesText();
+
+// "admin, compliance_officer, head_of_sales or sales_director", for messages.
+std::string AlertSettingsRolesText();
+
+}  // namespace custodian
