@@ -16,7 +16,7 @@ namespace custodian::crypto {
 inline constexpr size_t kGcmTagBytes = 16;
 
 // AES-GCM encryption with a 16-byte tag. `key` is 16, 24 or 32 bytes (AES-128,
-// -192, -256); `iv` at least 1 byte (12 is the standard size). Returns the
+// -192, -256); `iv` 1 to 65536 bytes (12 is the standard size). Returns the
 // ciphertext followed by the tag. InvalidArgument for a bad key or IV size.
 Result<std::string> AesGcmSeal(std::string_view key, std::string_view iv, std::string_view aad,
                                std::string_view plaintext);

@@ -52,7 +52,7 @@ TEST_CASE("AES-GCM gives every valid Wycheproof vector's bytes and refuses every
       }
     }
   }
-  CHECK(valid + invalid == doc.at("numberOfTests").as_int64());
+  CHECK(valid + invalid == static_cast<size_t>(doc.at("numberOfTests").as_int64()));
   CHECK(invalid > 0);
 }
 
