@@ -33,8 +33,9 @@ Status Begin(EVP_CIPHER_CTX* ctx, std::string_view key, std::string_view iv, int
   if (cipher == nullptr) {
     return Status::InvalidArgument("an AES-GCM key has 16, 24 or 32 bytes, not " + std::to_string(key.size()));
   }
-  if (iv.empty() || iv.size() > 65536) {
-    return Status::InvalidArgument("an AES-GCM IV has 1 to 65536 bytes, not " + std::to_string(iv.size()));
+  if (iv.empty() || iv.size() > kMaxGcmIvBytes) {
+    return Status::InvalidArgument("an AES-GCM IV has 1 to " + std::to_string(kMaxGcmIvBytes) + " bytes, not " +
+                                   std::to_string(iv.size()));
   }
   if (ctx == nullptr || EVP_CipherInit_ex(ctx, cipher, nullptr, nullptr, nullptr, encrypt) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(iv.size()), nullptr) != 1 ||

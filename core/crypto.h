@@ -14,9 +14,11 @@
 namespace custodian::crypto {
 
 inline constexpr size_t kGcmTagBytes = 16;
+// OpenSSL 3 takes GCM IVs of at most 128 bytes; Custodian seals with 12.
+inline constexpr size_t kMaxGcmIvBytes = 128;
 
 // AES-GCM encryption with a 16-byte tag. `key` is 16, 24 or 32 bytes (AES-128,
-// -192, -256); `iv` 1 to 65536 bytes (12 is the standard size). Returns the
+// -192, -256); `iv` 1 to kMaxGcmIvBytes bytes (12 is the standard size). Returns the
 // ciphertext followed by the tag. InvalidArgument for a bad key or IV size.
 Result<std::string> AesGcmSeal(std::string_view key, std::string_view iv, std::string_view aad,
                                std::string_view plaintext);

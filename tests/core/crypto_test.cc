@@ -30,7 +30,7 @@ std::string Field(const json::object& t, const char* name) { return Unhex(t.at(n
 
 TEST_CASE("AES-GCM gives every valid Wycheproof vector's bytes and refuses every invalid one", "[crypto]") {
   const json::value doc = Vectors("aes_gcm_test.json");
-  size_t valid = 0, invalid = 0;
+  size_t valid = 0, invalid = 0, beyond = 0;
   for (const json::value& group : doc.at("testGroups").as_array()) {
     for (const json::value& tv : group.at("tests").as_array()) {
       const json::object& t = tv.as_object();
@@ -39,6 +39,13 @@ TEST_CASE("AES-GCM gives every valid Wycheproof vector's bytes and refuses every
       const std::string result(t.at("result").as_string());
       INFO("tcId " << t.at("tcId").as_int64() << " " << result);
       Result<std::string> opened = crypto::AesGcmOpen(key, iv, aad, sealed);
+      if (iv.size() > crypto::kMaxGcmIvBytes) {
+        // Beyond what OpenSSL 3 takes: refused as such, never answered wrongly.
+        ++beyond;
+        CHECK(crypto::AesGcmSeal(key, iv, aad, msg).status().code() == StatusCode::kInvalidArgument);
+        CHECK(opened.status().code() == StatusCode::kInvalidArgument);
+        continue;
+      }
       if (result == "valid") {
         ++valid;
         Result<std::string> made = crypto::AesGcmSeal(key, iv, aad, msg);
@@ -52,7 +59,8 @@ TEST_CASE("AES-GCM gives every valid Wycheproof vector's bytes and refuses every
       }
     }
   }
-  CHECK(valid + invalid == static_cast<size_t>(doc.at("numberOfTests").as_int64()));
+  CHECK(valid + invalid + beyond == static_cast<size_t>(doc.at("numberOfTests").as_int64()));
+  CHECK(beyond <= 3);  // the 2056-bit IVs; every other vector is checked
   CHECK(invalid > 0);
 }
 
