@@ -16,6 +16,7 @@
 #include "core/json.h"
 #include "core/json_arena.h"
 #include "core/money.h"
+#include "core/personal.h"
 #include "core/time.h"
 #include "core/types.h"
 #include "core/validation.h"
@@ -32,7 +33,10 @@ using FT = FieldType;
 // per key of the payload, instead of a search of the payload per field.
 struct TypeIndex {
   const EventTypeSpec* spec = nullptr;
-  bool name_is_personal = false;  // contact.* events: a `name` key is a person's name
+  // KeyKind bits, beyond kPersonalBit, that are personal on this type: `name`
+  // on contact events, and the type's personal fields (core/personal.h) that
+  // are not fields of its data (`title`, `notes`).
+  uint8_t personal_bits = 0;
   static constexpr size_t kMaxFields = 32;  // per type; GetIndex checks, and that `needs` names a field
   boost::unordered_flat_map<std::string_view, size_t, std::hash<std::string_view>> keys;
   std::vector<size_t> needs;  // per field: the index of the field it needs (SIZE_MAX: none)
@@ -43,6 +47,62 @@ struct TypeIndex {
   uint32_t required = 0;
   uint32_t any_of = 0;  // at_least_one_of; 0 when the type has none
 };
+
+// Lower case, without '_', '-', '.' and spaces: "E_Mail" and "e-mail" are "email".
+std::string NormalisedKey(std::string_view key) {
+  std::string out;
+  out.reserve(key.size());
+  for (char c : key) {
+    if (c == '_' || c == '-' || c == '.' || c == ' ') continue;
+    out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+  }
+  return out;
+}
+
+// What a key is, normalised: kPersonalBit when IsPersonalKey, else the bit of
+// a word that is personal on some types only. Payloads repeat the same few
+// keys, so each thread keeps the answers (bounded) and a key costs one hash
+// lookup on the write path.
+constexpr uint8_t kPersonalBit = 1, kNameBit = 2, kTitleBit = 4, kNotesBit = 8;
+
+uint8_t WordBit(std::string_view normalised) {
+  if (normalised == "name") return kNameBit;
+  if (normalised == "title") return kTitleBit;
+  if (normalised == "notes") return kNotesBit;
+  return 0;
+}
+uint8_t KeyKind(std::string_view key) {
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  thread_local boost::unordered_flat_map<std::string, uint8_t, Hash, std::equal_to<>> cache;
+  if (auto it = cache.find(key); it != cache.end()) return it->second;
+  const uint8_t kind = static_cast<uint8_t>((IsPersonalKey(key) ? kPersonalBit : 0) | WordBit(NormalisedKey(key)));
+  if (key.size() <= 64) {
+    if (cache.size() >= 4096) cache.clear();
+    cache.emplace(std::string(key), kind);
+  }
+  return kind;
+}
+
+// The type's personal words: `name` on contact events, and each personal
+// field of the type that its data does not also have.
+uint8_t PersonalBitsOf(const EventTypeSpec& spec) {
+  uint8_t bits = spec.type.starts_with("contact.") ? kNameBit : 0;
+  for (const PersonalFieldSpec& p : PersonalFieldsOf(spec.type)) {
+    const bool in_data =
+        std::any_of(spec.fields.begin(), spec.fields.end(), [&](const FieldSpec& f) { return f.name == p.name; });
+    if (!in_data) bits |= WordBit(p.name);
+  }
+  return bits;
+}
+
+// A personal key for this type.
+bool IsPersonalFor(const TypeIndex& type, std::string_view key) {
+  const uint8_t kind = KeyKind(key);
+  return (kind & (kPersonalBit | type.personal_bits)) != 0;
+}
 
 struct Index {
   boost::unordered_flat_map<std::string_view, TypeIndex, std::hash<std::string_view>> by_type;
@@ -56,10 +116,10 @@ const Index& GetIndex() {
       TypeIndex& t = i.by_type[spec.type];  // one schema per type in v1
       t.spec = &spec;
       if (spec.fields.size() > TypeIndex::kMaxFields) std::abort();  // raise kMaxFields
-      t.name_is_personal = spec.type.starts_with("contact.");
+      t.personal_bits = PersonalBitsOf(spec);
       for (const FieldSpec& f : spec.fields) {
         // The fast path takes a type's own fields as not personal.
-        if (IsPersonalKey(f.name) || (t.name_is_personal && f.name == "name")) std::abort();
+        if (IsPersonalKey(f.name) || (KeyKind(f.name) & t.personal_bits) != 0) std::abort();
       }
       for (size_t f = 0; f < spec.fields.size(); ++f) t.keys.emplace(spec.fields[f].name, f);
       for (const FieldSpec& f : spec.fields) {
@@ -95,43 +155,6 @@ const Index& GetIndex() {
 }
 
 // --- Values and messages ---
-
-// Lower case, without '_', '-', '.' and spaces: "E_Mail" and "e-mail" are "email".
-std::string NormalisedKey(std::string_view key) {
-  std::string out;
-  out.reserve(key.size());
-  for (char c : key) {
-    if (c == '_' || c == '-' || c == '.' || c == ' ') continue;
-    out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
-  }
-  return out;
-}
-
-// A personal key for this type (IsPersonalKey, or `name` on contact events).
-// What a key is, normalised: kPersonalBit when IsPersonalKey, kNameBit when
-// it spells "name". Payloads repeat the same few keys, so each thread keeps
-// the answers (bounded) and a key costs one hash lookup on the write path.
-constexpr uint8_t kPersonalBit = 1, kNameBit = 2;
-uint8_t KeyKind(std::string_view key) {
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
-  };
-  thread_local boost::unordered_flat_map<std::string, uint8_t, Hash, std::equal_to<>> cache;
-  if (auto it = cache.find(key); it != cache.end()) return it->second;
-  const uint8_t kind = static_cast<uint8_t>((IsPersonalKey(key) ? kPersonalBit : 0) |
-                                            (NormalisedKey(key) == "name" ? kNameBit : 0));
-  if (key.size() <= 64) {
-    if (cache.size() >= 4096) cache.clear();
-    cache.emplace(std::string(key), kind);
-  }
-  return kind;
-}
-
-bool IsPersonalFor(const TypeIndex& type, std::string_view key) {
-  const uint8_t kind = KeyKind(key);
-  return (kind & kPersonalBit) != 0 || (type.name_is_personal && (kind & kNameBit) != 0);
-}
 
 constexpr size_t kMaxStringBytes = 200;
 constexpr size_t kMaxTextBytes = 65536;
@@ -583,8 +606,13 @@ Status CheckRules(const EventTypeSpec& spec, const json::object& data, std::stri
     const bool has_name = Present(data, "name") != nullptr;
     if (individual && has_name) {
       return FieldError("data.name",
-                        "an individual customer's name is personal data; it goes in the sealed personal section, "
-                        "which is not available in this version");
+                        "an individual customer's name is personal data; it goes in the event's personal part "
+                        "(personal.name), which the log seals");
+    }
+    if (individual && Present(data, "address") != nullptr) {
+      return FieldError("data.address",
+                        "an individual customer's address is personal data; it goes in the event's personal part "
+                        "(personal.address), which the log seals");
     }
     if (!individual && !has_name) {
       return Status::InvalidArgument(
@@ -631,6 +659,12 @@ Status CheckRules(const EventTypeSpec& spec, const json::object& data, std::stri
     const json::value* to = Present(data, "window_to");
     if (from && to && ParseRfc3339(from->get_string())->value() > ParseRfc3339(to->get_string())->value()) {
       return FieldError("data.window_from", Shown(*from) + " is after window_to " + Shown(*to));
+    }
+  } else if (type == "subject.hold_placed") {
+    std::string_view subject = StringOf(Present(data, "subject"));
+    if (subject != stream && !subject.starts_with("contact-")) {
+      return FieldError("data.subject", Shown(*Present(data, "subject")) + " is neither this stream's customer (" +
+                                            std::string(stream) + ") nor one of its contacts (contact-<id>)");
     }
   } else if (type == "subject.erased") {
     std::string_view subject = StringOf(Present(data, "subject"));
@@ -792,8 +826,9 @@ Status CheckPayload(std::string_view type, uint32_t schema, std::string_view str
   // Personal keys are refused at any depth.
   if (std::optional<std::string> path = FindPersonalKey(type_index, *parsed, "data")) {
     return FieldError(*path,
-                      "personal data (names, e-mail addresses, phone numbers) does not belong in data; it goes in "
-                      "the sealed personal section, which is not available in this version");
+                      "personal data (names, e-mail addresses, phone numbers, remarks about a person) does not "
+                      "belong in data; it goes in the event's personal part, which the log seals (docs/events.md, "
+                      "Personal data)");
   }
   // One pass over the payload: each field of the type is found (null counts
   // as absent).

@@ -13,17 +13,17 @@
 namespace custodian {
 
 // Personal data about a subject, sealed with that subject's key
-// (DESIGN.md, Personal data and erasure). Present in the record from format
-// version 1; until sealing is built every event carries Scheme::kNone and the
-// log refuses events that bring personal data.
+// (DESIGN.md, Personal data and erasure; core/personal.h). Present in the
+// record from format version 1. The log seals an event's `personal_plain`
+// into it when the event is appended; events read back carry it sealed.
 struct PersonalSection {
   enum class Scheme : uint8_t {
     kNone = 0,       // no personal data
-    kAes256Gcm = 1,  // reserved: ciphertext sealed with the subject's key
+    kAes256Gcm = 1,  // ciphertext sealed with the subject's key (core/personal.h)
   };
   Scheme scheme = Scheme::kNone;
-  std::string subject;     // whose key seals it, e.g. "customer-42"
-  std::string nonce;       // AES-GCM nonce
+  std::string subject;     // whose key seals it: "customer-42" or "customer-42/contact-c-7"
+  std::string nonce;       // AES-GCM nonce (12 bytes)
   std::string ciphertext;  // AES-GCM ciphertext followed by its tag
 
   bool empty() const { return scheme == Scheme::kNone; }
@@ -41,7 +41,10 @@ struct Event {
   std::string correlation_id;  // optional
   std::string causation_id;    // optional
   std::string data = "{}";     // the payload: a serialized JSON object
-  PersonalSection personal;
+  PersonalSection personal;    // sealed personal data (set by the log)
+  // The producer's personal part, a compact JSON object, before the log
+  // seals it into `personal` (never stored, never hashed). Empty: none.
+  std::string personal_plain;
 
   // Assigned by the log.
   Position position;

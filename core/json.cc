@@ -351,9 +351,16 @@ Result<Event> ParseEventJson(std::string_view text) {
     } else if (k == "personal") {
       if (v.is_null() || (v.is_object() && v.get_object().empty())) continue;
       if (!v.is_object()) return FieldError(k, std::string("expected a JSON object, got ") + KindName(v.kind()));
-      return FieldError(k,
-                        "sealing of personal data is not available in this version; keep names, e-mail "
-                        "addresses and phone numbers out of events for now");
+      const json::object& p = v.get_object();
+      if (const json::value* sealed = p.if_contains("sealed_for"); sealed && p.size() == 1) {
+        // How a read prints a sealed part: kept as a marker (its bytes are
+        // not in the text), which an append refuses and a bundle ignores.
+        if (!sealed->is_string()) return FieldError("personal.sealed_for", "expected a subject id");
+        e.personal.scheme = PersonalSection::Scheme::kAes256Gcm;
+        e.personal.subject = std::string(sealed->get_string());
+        continue;
+      }
+      e.personal_plain = std::string(JsonMemberText(*compact, "personal").value_or("{}"));
     } else if (k == "position" || k == "version" || k == "recorded_at") {
       continue;  // assigned by the log
     } else {
@@ -412,6 +419,12 @@ std::string EventToJson(const Event& e, JsonFields fields) {
   if (!e.causation_id.empty()) out += ",\"causation_id\":" + JsonQuote(e.causation_id);
   out += ",\"data\":";
   out += e.data;
+  if (!e.personal_plain.empty()) {
+    out += ",\"personal\":";
+    out += e.personal_plain;
+  } else if (!e.personal.empty()) {
+    out += ",\"personal\":{\"sealed_for\":" + JsonQuote(e.personal.subject) + "}";
+  }
   if (fields == JsonFields::kWithLogFields) {
     out += ",\"position\":" + std::to_string(e.position.value());
     out += ",\"version\":" + std::to_string(e.version.value());

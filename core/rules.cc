@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "core/json_arena.h"
+#include "core/personal.h"
 #include "core/roles.h"
 #include "core/time.h"
 #include "core/webhook_url.h"
@@ -242,6 +243,70 @@ Status CheckRules(const Event& e, RuleState& state) {
         const std::string to = Str(a.get_object(), "to");
         if (!to.empty()) CUSTODIAN_RETURN_IF_ERROR(CheckEmployed("assignment", e, state, to, "successor"));
       }
+    }
+  }
+
+  // subject: a customer's own personal data (no contact named) is kept only
+  // for a customer who is a natural person.
+  if (t == "customer.registered") state.Put("kind/" + e.stream, Str(d, "kind").empty() ? "organization" : Str(d, "kind"));
+  if (t == "customer.updated" && (!Str(d, "name").empty() || !Str(d, "address").empty())) {
+    Result<std::optional<std::string>> kind = state.Get("kind/" + e.stream);
+    if (!kind.ok()) return kind.status();
+    if (kind->value_or("") == "individual") {
+      const std::string field = Str(d, "name").empty() ? "address" : "name";
+      return Broken("subject", e,
+                    e.stream + " is a person: their " + field + " is personal data and goes in the event's personal "
+                    "part (personal." + field + "), which the log seals, not in data." + field);
+    }
+  }
+  if (!e.personal.empty() || !e.personal_plain.empty()) {
+    Result<std::string> whose = e.personal.empty() ? PersonalSubject(e) : Result<std::string>(e.personal.subject);
+    if (!whose.ok()) return whose.status();
+    if (*whose == e.stream) {
+      Result<std::optional<std::string>> kind = state.Get("kind/" + e.stream);
+      if (!kind.ok()) return kind.status();
+      const std::string k = t == "customer.registered" ? (Str(d, "kind").empty() ? "organization" : Str(d, "kind"))
+                                                        : kind->value_or("");
+      if (k != "individual") {
+        return Broken("subject", e,
+                      "its personal part names no contact (data.contact_id), so it would be about " + e.stream +
+                          " itself, which is " + (k.empty() ? "not registered" : "an " + k) +
+                          ", not a person; name the contact it is about");
+      }
+    }
+  }
+
+  // hold: a legal hold keeps a subject's personal data; no erasure while one is in force.
+  if (t == "subject.hold_placed" || t == "subject.hold_released" || t == "subject.erased") {
+    const std::string key = "holds/" + e.stream + "/" + Str(d, "subject");
+    Result<std::optional<std::string>> stored = state.Get(key);
+    if (!stored.ok()) return stored.status();
+    json::object holds;
+    if (*stored) {
+      boost::system::error_code ec;
+      json::value v = json::parse(**stored, ec);
+      if (!ec && v.is_object()) holds = v.as_object();
+    }
+    const std::string hold_id = Str(d, "hold_id");
+    if (t == "subject.hold_placed") {
+      if (holds.contains(hold_id)) {
+        return Broken("hold", e, "hold " + hold_id + " is already in force on " + Str(d, "subject") + " of " + e.stream);
+      }
+      holds[hold_id] = Str(d, "reason");
+      state.Put(key, json::serialize(holds));
+    } else if (t == "subject.hold_released") {
+      if (!holds.contains(hold_id)) {
+        return Broken("hold", e, "hold " + hold_id + " is not in force on " + Str(d, "subject") + " of " + e.stream);
+      }
+      holds.erase(hold_id);
+      state.Put(key, json::serialize(holds));
+    } else if (!holds.empty()) {
+      const auto& first = *holds.begin();
+      return Broken("hold", e,
+                    Str(d, "subject") + " of " + e.stream + " is under legal hold " + std::string(first.key()) + " (" +
+                        (first.value().is_string() ? std::string(first.value().get_string()) : std::string()) + ")" +
+                        (holds.size() > 1 ? " and " + std::to_string(holds.size() - 1) + " more" : "") +
+                        "; its personal data must be kept until the hold is released");
     }
   }
 

@@ -17,6 +17,10 @@
 //                business time
 //   reference    deals, requests, commitments and corrected or retracted
 //                events that an event names exist
+//   subject      a personal part that names no contact is about the customer
+//                itself, which must be a natural person (kind individual)
+//   hold         no erasure of a subject while a legal hold is in force on it;
+//                a hold is placed once and released only while in force
 //
 // The writer (storage/event_log_write.cc) calls CheckRules for each event in
 // log order with a RuleState that sees the state as of that event's position,

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "core/catalogue.h"
+#include "core/personal.h"
 #include "core/time.h"
 
 namespace custodian {
@@ -181,9 +182,11 @@ Status ValidateEvent(const Event& e, Timestamp now) {
   }
   if (!IsValidUtf8(e.data)) return Field("data", "is not valid UTF-8");
   if (!e.personal.empty()) {
-    return Field("personal",
-                 "sealing of personal data is not available in this version; keep names, e-mail "
-                 "addresses and phone numbers out of events for now");
+    return Field("personal", "is sealed already; the log seals a personal part itself, from its plain JSON");
+  }
+  if (!e.personal_plain.empty()) {
+    CUSTODIAN_RETURN_IF_ERROR(CheckPersonalPart(e.type, e.personal_plain).status());
+    CUSTODIAN_RETURN_IF_ERROR(PersonalSubject(e).status());
   }
   // The catalogue parses `data` (once per event) and checks it.
   return ValidatePayload(e.type, e.schema, e.stream, e.data);

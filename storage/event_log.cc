@@ -15,6 +15,7 @@
 #include "core/canonical.h"
 #include "core/record.h"
 #include "storage/event_log_internal.h"
+#include "storage/key_vault.h"
 #include "storage/id_index.h"
 #include "storage/keys.h"
 #include "storage/merkle_tree.h"
@@ -98,6 +99,16 @@ Status EventLog::OpenDb() {
         keys::kProjectionsFamily}) {
     families.emplace_back(name, StoreFamilyOptions(name, cache));
   }
+  // The keys family came with sealing: a read-only open of an older store,
+  // which cannot create it, goes without.
+  bool has_keys = !read_only;
+  if (read_only) {
+    std::vector<std::string> names;
+    if (rocksdb::DB::ListColumnFamilies(db_options, dir_, &names).ok()) {
+      has_keys = std::find(names.begin(), names.end(), keys::kKeysFamily) != names.end();
+    }
+  }
+  if (has_keys) families.emplace_back(keys::kKeysFamily, StoreFamilyOptions(keys::kKeysFamily, cache));
 
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
@@ -138,7 +149,9 @@ Status EventLog::OpenDb() {
   meta_cf_ = handles_[4];
   merkle_cf_ = handles_[5];
   projections_cf_ = handles_[6];
+  if (has_keys) keys_cf_ = handles_[7];
   CUSTODIAN_RETURN_IF_ERROR(LoadOrCreateKeys(create));
+  CUSTODIAN_RETURN_IF_ERROR(OpenVault());
 
   std::string format;
   s = db_->Get(rocksdb::ReadOptions(), meta_cf_, keys::kMetaFormatKey, &format);
@@ -243,6 +256,7 @@ EventLog::~EventLog() {
   // Nothing is written after this: what the next open must find. Without the
   // record (a failure here, or a crash) the next open checks less, no more.
   if (db_ && writer_ && !failed_.load()) (void)store_files::RecordCleanClose(db_.get(), dir_);
+  vault_.reset();
   if (db_) {
     for (auto* h : handles_) (void)db_->DestroyColumnFamilyHandle(h);
     (void)db_->Close();

@@ -47,6 +47,7 @@
 
 #include "core/event.h"
 #include "core/note.h"
+#include "core/personal.h"
 #include "core/rules.h"
 #include "core/sha256.h"
 #include "core/status.h"
@@ -122,6 +123,13 @@ struct EventLogOptions {
   // store cannot sign (SignCheckpoint says when).
   std::chrono::milliseconds checkpoint_interval{0};
 
+  // The master key file, kept outside the store; beside it the blind
+  // index's key and the list of erasures (storage/key_vault.h). Empty: no
+  // personal data can be sealed or opened; everything else works. A store
+  // opened read-write where there is no such file gets one made, unless the
+  // store already names a master key (then it is missing, not new).
+  std::string master_key_file;
+
   // The append rules (core/rules.h: CheckRules), checked by the writer for
   // each new event in log order; a write with an event that breaks one is
   // refused whole (RuleViolation). Storage knows nothing of what they
@@ -172,6 +180,7 @@ struct LogStats {
 
 class EventLog;
 class IdIndex;
+class KeyVault;
 
 // The append rules (EventLogOptions::rules) applied to events one after
 // another from the state committed when the dry run began, writing nothing:
@@ -323,6 +332,50 @@ class EventLog {
   // Proof that the tree of `from` events is a prefix of the tree of `to`.
   Result<std::vector<Hash256>> ConsistencyProof(uint64_t from, uint64_t to) const;
 
+  // --- Personal data (DESIGN.md, Personal data and erasure; core/personal.h) ---
+  //
+  // An appended event's personal_plain is sealed under its subject's key
+  // before it is written; the record holds only the sealed part.
+
+  // What a read of an event's personal part gives.
+  struct PersonalView {
+    enum class State {
+      kNone,         // the event has no personal part
+      kOpen,         // opened: `json` holds it
+      kErased,       // its subject was erased: `erased_position`, `erased_reason`
+      kUnavailable,  // no master key: `why`
+    };
+    State state = State::kNone;
+    std::string json;
+    std::optional<uint64_t> erased_position;
+    std::string erased_reason;
+    std::string why;
+  };
+  // Opens `e`'s personal part. An error only for a part that does not open
+  // (altered, or moved from another event) or a storage failure.
+  Result<PersonalView> OpenPersonal(const Event& e) const;
+  // Ok when personal data can be sealed and opened; otherwise says why (no
+  // master key, a wrong one).
+  Status PersonalStatus() const;
+  // The subjects whose email, phone or name normalises as `value` does.
+  Result<std::vector<std::string>> FindSubjects(BlindKind kind, std::string_view value) const;
+  // Destroys `subject`'s data key and blind-index entries (recording the
+  // erasure beside the master key first), then removes every copy from the
+  // store's files: all families flushed (the write-ahead logs that held the
+  // key become obsolete and are deleted), the keys family compacted to its
+  // last level. `position` is that of the subject.erased event that
+  // records it. Read-write only.
+  Status DestroySubjectKey(const std::string& subject, uint64_t position, const std::string& reason);
+  // Re-wraps every data key under a new master key: (1) the new key written
+  // to master.key.new; (2) one synced batch wraps every key under both keys;
+  // (3) master.key becomes master.key.old and master.key.new master.key;
+  // (4) one batch keeps only the new wrappings, the old key file is deleted,
+  // the old wrappings purged. Cut short anywhere, every key opens with the
+  // old key (before 2) or with either (after 2), and running it again
+  // finishes it. `pause(step)` is called after steps 1-3 (tests kill there).
+  // Returns how many keys it re-wrapped.
+  Result<size_t> RotateMasterKey(const std::function<void(std::string_view step)>& pause = nullptr);
+
   // The checkpoint key's public half: the published log.vkey (or, in a
   // store without one, log.key's public half); null for a store that has none.
   const note::VerifierKey* verifier() const { return verifier_.get(); }
@@ -407,6 +460,10 @@ class EventLog {
   void PublishEnd(uint64_t end);
   void MaybeSignCheckpoint();
   Status LoadOrCreateKeys(bool creating);
+  // Loads the key vault (options_.master_key_file), or notes in vault_problem_ why not;
+  // re-applies the erasures listed beside the master key. Errors only for
+  // storage failures.
+  Status OpenVault();
   Result<Hash256> ReadNode(uint8_t level, uint64_t index) const;
   std::optional<std::string> FindStreamIndexProblem() const;
   std::optional<std::string> FindIdIndexProblem(uint64_t indexed_to) const;
@@ -426,6 +483,9 @@ class EventLog {
   rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* merkle_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* projections_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* keys_cf_ = nullptr;  // null on a read-only open of a store that has none
+  std::unique_ptr<KeyVault> vault_;
+  Status vault_problem_;  // why vault_ is null
   std::unique_ptr<note::SigningKey> signer_;
   Status signer_problem_;  // why signer_ is null, in a read-write log
   std::unique_ptr<note::VerifierKey> verifier_;

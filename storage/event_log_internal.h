@@ -28,6 +28,9 @@ struct EventLog::PendingWrite {
   std::vector<AppendRequest> requests;
   std::vector<std::string> contents;     // CanonicalContent, one per event, in request order
   std::vector<std::string> records;      // EncodeRecord, log fields still zero
+  // Per event, the keys-family keys of its blind-index entries (events with a
+  // personal part; empty when none has one).
+  std::vector<std::vector<std::string>> blind;
   // What the log held for each event's id: looked up by the caller, brought
   // up to date by the writer (IdIndex::Refresh).
   std::vector<std::optional<IdIndex::Entry>> stored;

@@ -15,6 +15,7 @@
 #include "storage/event_log.h"
 #include "storage/event_log_internal.h"
 #include "storage/id_index.h"
+#include "storage/key_vault.h"
 #include "storage/keys.h"
 
 namespace custodian {
@@ -119,9 +120,9 @@ std::optional<Result<std::vector<AppendResult>>> EventLog::Enqueue(std::vector<A
   boost::unordered_flat_map<EventId, size_t, EventIdHash> seen;
   seen.reserve(count);
   size_t index = 0;
-  for (const AppendRequest& r : requests) {
+  for (AppendRequest& r : requests) {
     if (Status s = ValidateStreamName(r.stream); !s.ok()) return ready(s);
-    for (const Event& e : r.events) {
+    for (Event& e : r.events) {
       ++index;
       if (e.stream != r.stream) {
         return ready(Status::InvalidArgument("event #" + std::to_string(index) + " (" + e.id.ToString() +
@@ -135,6 +136,20 @@ std::optional<Result<std::vector<AppendResult>>> EventLog::Enqueue(std::vector<A
         return ready(Status::InvalidArgument("event id " + e.id.ToString() + " appears twice in this batch (events #" +
                                              std::to_string(it->second) + " and #" + std::to_string(index) +
                                              "); an id names one event"));
+      }
+      if (!e.personal_plain.empty()) {
+        // Sealed here, in the caller's thread: only the sealed part is ever
+        // written, hashed or compared.
+        if (!vault_) {
+          return ready(vault_problem_.WithContext("event #" + std::to_string(index) + " (" + e.id.ToString() +
+                                                  ") has a personal part, which cannot be sealed"));
+        }
+        Result<std::vector<std::string>> entries = vault_->Seal(e);
+        if (!entries.ok()) {
+          return ready(entries.status().WithContext("event #" + std::to_string(index) + " (" + e.id.ToString() + ")"));
+        }
+        op->blind.resize(count);
+        op->blind[index - 1] = std::move(*entries);
       }
       op->contents.push_back(CanonicalContent(e));
       op->records.push_back(EncodeRecord(e));
@@ -668,6 +683,9 @@ Status EventLog::StageWrite(PendingWrite& op, RoundState& round, std::vector<App
       if (known[idx].present) continue;
       std::string& record = op.records[idx];
       SetRecordLogFields(&record, e.position, e.version, e.recorded_at);
+      if (!op.blind.empty() && !op.blind[idx].empty() && !vault_->IsErased(e.personal.subject)) {
+        for (const std::string& key : op.blind[idx]) (void)round.batch.Put(keys_cf_, key, "");
+      }
       (void)round.batch.Put(events_cf_, keys::EventKey(e.position), record);
       (void)round.batch.Put(streams_cf_, keys::StreamKey(e.stream, e.version), keys::EncodeU64(e.position.value()));
       round.ids[e.id] = {e.position, e.version, op.contents[idx]};

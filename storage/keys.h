@@ -17,7 +17,8 @@ inline constexpr char kIdsFamily[] = "ids";
 inline constexpr char kMetaFamily[] = "meta";
 inline constexpr char kMerkleFamily[] = "merkle";
 inline constexpr char kProjectionsFamily[] = "projections";
-// Reserved for later: "keys".
+// Data keys (wrapped), erased subjects and the blind index: storage/key_vault.h.
+inline constexpr char kKeysFamily[] = "keys";
 
 // The store's format, in meta["format"] and in the CUSTODIAN marker file.
 inline constexpr uint32_t kStoreFormat = 1;

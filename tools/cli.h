@@ -37,7 +37,13 @@ struct Globals {
   // How long a command that writes waits for another process that holds the
   // store read-write to let go (--wait; 0: fail at once).
   double wait_seconds = kDefaultWaitSeconds;
+  // The master key file (--master-key, $CUSTODIAN_MASTER_KEY_FILE); empty:
+  // <data>.keys/master.key (MasterKeyFile).
+  std::string master_key;
 };
+
+// Where the master key of the store is: --master-key, else <data>.keys/master.key.
+std::string MasterKeyFile(const Globals& g);
 
 int ExitCodeFor(const Status& s);
 // Prints "custodian: <message>" to stderr and returns its exit code.

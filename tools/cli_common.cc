@@ -162,6 +162,13 @@ Result<std::unique_ptr<EventLog>> OpenWaitingForWriter(const std::string& dir, c
 
 }  // namespace
 
+std::string MasterKeyFile(const Globals& g) {
+  if (!g.master_key.empty()) return g.master_key;
+  std::string dir = g.data_dir;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return dir + ".keys/master.key";
+}
+
 Result<std::unique_ptr<EventLog>> OpenStore(const Globals& g, EventLogOptions::Mode mode, CreateIfMissing create,
                                             const std::string& origin, Signs signs, WaitForWriter wait) {
   EventLogOptions options;
@@ -169,6 +176,7 @@ Result<std::unique_ptr<EventLog>> OpenStore(const Globals& g, EventLogOptions::M
   options.create = create;
   if (!origin.empty()) options.origin = origin;
   options.rules = CheckRules;  // the log's rules hold for every write made here
+  options.master_key_file = MasterKeyFile(g);
   options.checkpoint_interval =
       std::chrono::milliseconds(static_cast<int64_t>(g.checkpoint_every_seconds * 1000));
   Result<std::unique_ptr<EventLog>> log =

@@ -90,6 +90,11 @@ int main(int argc, char** argv) {
                  "Commands that write: while another process holds the store read-write, wait up to this many "
                  "seconds for it to finish before giving up (default 10; 0: give up at once)");
 
+  if (const char* key = std::getenv("CUSTODIAN_MASTER_KEY_FILE"); key && *key) g.master_key = key;
+  app.add_option("--master-key", g.master_key,
+                 "The master key file that wraps every person's data key; kept outside the store (default "
+                 "<data>.keys/master.key, made by init; or $CUSTODIAN_MASTER_KEY_FILE). Without it the store serves "
+                 "everything but personal data");
   if (const char* as = std::getenv("CUSTODIAN_AS"); as && *as) g.as = as;
   app.add_option("--as", g.as,
                  "Who is reading: the member of staff (7 or staff-7) to whom commands that show customer data "

@@ -210,9 +210,27 @@ TEST_CASE("Null optional fields and an empty personal object are accepted as abs
   CHECK(r->personal.empty());
 }
 
-TEST_CASE("A personal object with content is refused because sealing is not built", "[json]") {
-  CheckInvalid(ParseEventJson(Minimal(R"(,"personal":{"contact_name":"Ada"})")),
-               "field 'personal': sealing of personal data is not available");
+TEST_CASE("A personal object is kept as the producer's plain part, compact, for the log to seal", "[json]") {
+  Result<Event> r = ParseEventJson(Minimal(R"(,"data":{"contact_id":"c-1"},"personal":{ "name" : "Ada Lovelace", "email":"ada@example.org" })"));
+  REQUIRE(r.ok());
+  CHECK(r->personal_plain == R"({"name":"Ada Lovelace","email":"ada@example.org"})");
+  CHECK(r->personal.empty());
+  // Printed back as given, so a producer sees what it sent.
+  CHECK_THAT(EventToJson(*r, JsonFields::kProducer), Catch::Contains(R"("personal":{"name":"Ada Lovelace","email":"ada@example.org"})"));
+  CheckInvalid(ParseEventJson(Minimal(R"(,"personal":["Ada"])")), "field 'personal': expected a JSON object, got an array");
+  CheckInvalid(ParseEventJson(Minimal(R"(,"personal":{"name":"A","name":"B"})")), "'personal.name' is given twice");
+}
+
+TEST_CASE("A read's sealed marker parses back as a sealed part with no bytes, which the log refuses to append",
+          "[json]") {
+  Result<Event> r = ParseEventJson(Minimal(R"(,"personal":{"sealed_for":"customer-42/contact-c-1"})"));
+  REQUIRE(r.ok());
+  CHECK(r->personal.scheme == PersonalSection::Scheme::kAes256Gcm);
+  CHECK(r->personal.subject == "customer-42/contact-c-1");
+  CHECK(r->personal.ciphertext.empty());
+  CHECK(r->personal_plain.empty());
+  CHECK_THAT(EventToJson(*r, JsonFields::kProducer), Catch::Contains(R"("personal":{"sealed_for":"customer-42/contact-c-1"})"));
+  CheckInvalid(ParseEventJson(Minimal(R"(,"personal":{"sealed_for":7})")), "field 'personal.sealed_for'");
 }
 
 TEST_CASE("Numbers in data are kept exactly as written, every digit and its form", "[json]") {

@@ -248,14 +248,32 @@ TEST_CASE("Data that is not a JSON object is rejected and the message names the 
   CHECK(ValidateEvent(e, kNow).ok());
 }
 
-TEST_CASE("A personal section that is not empty is rejected and the message names the field",
-          "[validation]") {
+TEST_CASE("A personal part that arrives sealed is refused: only the log seals", "[validation]") {
   Event e = MakeEvent("customer-1");
   e.personal.scheme = PersonalSection::Scheme::kAes256Gcm;
   e.personal.subject = "customer-1";
   e.personal.nonce = std::string(12, '\1');
   e.personal.ciphertext = "sealed";
-  CheckFieldError(ValidateEvent(e, kNow), "personal", "sealing of personal data is not available");
+  CheckFieldError(ValidateEvent(e, kNow), "personal", "is sealed already");
+}
+
+TEST_CASE("A plain personal part is checked field by field, and its subject must follow from the event",
+          "[validation][personal]") {
+  Event e = MakeEvent("customer-1", "contact.added", R"({"contact_id":"c-1","role":"buyer"})");
+  e.personal_plain = R"({"name":"Ada Lovelace","email":"ada@example.org","mobile":"+44 20 7946 0000"})";
+  CHECK(ValidateEvent(e, kNow).ok());
+  e.personal_plain = R"({"name":"Ada","fax":"+44 20 7946 0001"})";
+  CheckFieldError(ValidateEvent(e, kNow), "personal.fax", "is not a personal field of contact.added");
+  e.personal_plain = R"({"name":""})";
+  CheckFieldError(ValidateEvent(e, kNow), "personal.name");
+  e.personal_plain = R"({"name":7})";
+  CheckFieldError(ValidateEvent(e, kNow), "personal.name");
+  e.personal_plain = R"({"name":"Ada\nLovelace"})";
+  CheckFieldError(ValidateEvent(e, kNow), "personal.name");
+  // A type that carries no personal data.
+  Event deal = MakeEvent("customer-1", "deal.opened", R"({"deal_id":"d-1","title":"fleet"})");
+  deal.personal_plain = R"({"notes":"x"})";
+  CheckFieldError(ValidateEvent(deal, kNow), "personal.notes", "deal.opened; it carries no personal data");
 }
 
 TEST_CASE("Validation reports the first bad field in envelope order", "[validation]") {

@@ -1,0 +1,310 @@
+#include "core/personal.h"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+
+#include "core/crypto.h"
+#include "core/json.h"
+#include "core/json_arena.h"
+
+namespace json = boost::json;
+
+namespace custodian {
+namespace {
+
+constexpr size_t kLabel = 200;
+constexpr size_t kAddress = 1000;
+constexpr size_t kFreeText = 65536;
+
+const std::map<std::string_view, std::vector<PersonalFieldSpec>>& Table() {
+  static const auto* table = [] {
+    const std::vector<PersonalFieldSpec> person_customer = {
+        {"name", kLabel, false, "The person's full name."},
+        {"address", kAddress, true, "Postal address."},
+        {"email", kLabel, false, "E-mail address."},
+        {"phone", kLabel, false, "Phone number."},
+    };
+    const std::vector<PersonalFieldSpec> contact = {
+        {"name", kLabel, false, "The contact's full name."},
+        {"email", kLabel, false, "E-mail address."},
+        {"phone", kLabel, false, "Office phone number."},
+        {"mobile", kLabel, false, "Mobile phone number."},
+        {"title", kLabel, false, "Form of address or title, e.g. Dr."},
+        {"linkedin", kLabel, false, "Profile address on LinkedIn."},
+        {"notes", kFreeText, true, "Remarks about the person."},
+    };
+    const std::vector<PersonalFieldSpec> notes = {
+        {"notes", kFreeText, true, "What was said by or about the person."},
+    };
+    auto* t = new std::map<std::string_view, std::vector<PersonalFieldSpec>>{
+        {"customer.registered", person_customer},
+        {"customer.updated", person_customer},
+        {"contact.added", contact},
+        {"contact.updated", contact},
+        {"contact.removed", {{"notes", kFreeText, true, "Remarks about the person's leaving."}}},
+        {"interaction.logged", notes},
+        {"note.added", {{"notes", kFreeText, true, "Remarks about the person the note is about."}}},
+        {"request.opened", notes},
+        {"commitment.made", notes},
+    };
+    return t;
+  }();
+  return *table;
+}
+
+std::string IdBytes(const EventId& id) {
+  const auto& b = id.bytes();
+  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
+}
+
+std::string PersonalAad(const EventId& id) { return std::string("custodian personal v1", 21) + '\0' + IdBytes(id); }
+
+std::string KeyAad(std::string_view subject) { return std::string("custodian key v1", 16) + '\0' + std::string(subject); }
+
+bool HasControl(std::string_view s, bool multiline) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if ((c < 0x20 && !(multiline && (c == '\n' || c == '\r' || c == '\t'))) || c == 0x7f) return true;
+    if (c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) <= 0x9f) return true;
+  }
+  return false;
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+const std::vector<PersonalFieldSpec>& PersonalFieldsOf(std::string_view type) {
+  static const std::vector<PersonalFieldSpec> kNone;
+  auto it = Table().find(type);
+  return it == Table().end() ? kNone : it->second;
+}
+
+Result<std::string> PersonalSubject(const Event& e) {
+  if (PersonalFieldsOf(e.type).empty()) {
+    return Status::InvalidArgument("field 'personal': " + e.type + " carries no personal data");
+  }
+  if (!e.stream.starts_with("customer-")) {
+    return Status::InvalidArgument("field 'personal': personal data goes on a customer-<id> stream, not " + e.stream);
+  }
+  internal::ArenaJsonParser parser;
+  Result<json::value> data = parser.Parse(e.data, "field 'data': ");
+  if (!data.ok()) return data.status();
+  if (const json::object* o = data->if_object()) {
+    if (const json::value* c = o->if_contains("contact_id"); c && c->is_string()) {
+      return e.stream + "/contact-" + std::string(c->get_string());
+    }
+  }
+  return e.stream;
+}
+
+Result<SubjectRef> ParseSubjectId(std::string_view id) {
+  auto bad = [&] {
+    return Status::InvalidArgument("\"" + std::string(id.substr(0, 120)) +
+                                   "\" is not a subject; expected a contact as customer-<id>/contact-<contact id> "
+                                   "(e.g. customer-1001/contact-con-2001) or a customer who is a person, customer-<id>");
+  };
+  auto valid_part = [](std::string_view s) {
+    return !s.empty() && s.size() <= 100 &&
+           std::all_of(s.begin(), s.end(), [](char c) {
+             return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                    c == '_' || c == '-' || c == ':';
+           });
+  };
+  const size_t slash = id.find('/');
+  const std::string_view stream = id.substr(0, slash);
+  if (!stream.starts_with("customer-") || !valid_part(stream.substr(9)) || stream.find(':') != std::string_view::npos) {
+    return bad();
+  }
+  if (slash == std::string_view::npos) return SubjectRef{std::string(stream), std::string(stream)};
+  const std::string_view rest = id.substr(slash + 1);
+  if (!rest.starts_with("contact-") || !valid_part(rest.substr(8))) return bad();
+  return SubjectRef{std::string(stream), std::string(rest)};
+}
+
+std::string SubjectIdOf(std::string_view stream, std::string_view subject) {
+  if (subject == stream) return std::string(stream);
+  return std::string(stream) + "/" + std::string(subject);
+}
+
+Result<std::string> CheckPersonalPart(std::string_view type, std::string_view personal_json) {
+  const std::vector<PersonalFieldSpec>& fields = PersonalFieldsOf(type);
+  Result<std::string> compact = CompactJson(personal_json, "field 'personal': ");
+  if (!compact.ok()) return compact.status();
+  internal::ArenaJsonParser parser;
+  Result<json::value> parsed = parser.Parse(*compact);
+  if (!parsed.ok()) return parsed.status();
+  if (!parsed->is_object()) {
+    return Status::InvalidArgument(std::string("field 'personal': expected a JSON object, got ") +
+                                   internal::KindName(parsed->kind()));
+  }
+  std::string names;
+  for (const PersonalFieldSpec& f : fields) names += (names.empty() ? "" : ", ") + std::string(f.name);
+  for (const auto& member : parsed->get_object()) {
+    const std::string_view key = member.key();
+    const std::string path = "field 'personal." + std::string(key.substr(0, 80)) + "'";
+    auto spec = std::find_if(fields.begin(), fields.end(), [&](const PersonalFieldSpec& f) { return f.name == key; });
+    if (spec == fields.end()) {
+      return Status::InvalidArgument(path + ": is not a personal field of " + std::string(type) +
+                                     (fields.empty() ? "; it carries no personal data" : "; the fields are " + names));
+    }
+    const json::value& v = member.value();
+    if (!v.is_string() || v.get_string().empty() || v.get_string().size() > spec->max_bytes ||
+        HasControl(v.get_string(), spec->multiline)) {
+      return Status::InvalidArgument(path + ": expected a string of 1-" + std::to_string(spec->max_bytes) +
+                                     " bytes without control characters" +
+                                     (spec->multiline ? " other than line breaks and tabs" : "") + "; got " +
+                                     (v.is_string() ? std::to_string(v.get_string().size()) + " bytes"
+                                                    : std::string(internal::KindName(v.kind()))));
+    }
+  }
+  return compact;
+}
+
+Result<PersonalSection> SealPersonal(const EventId& id, std::string_view subject, std::string_view data_key,
+                                     std::string_view plaintext) {
+  if (data_key.size() != kDataKeyBytes) return Status::InvalidArgument("a data key has 32 bytes");
+  const std::string nonce =
+      crypto::HmacSha256(data_key, std::string("nonce", 5) + '\0' + IdBytes(id) + std::string(plaintext))
+          .substr(0, kSealNonceBytes);
+  Result<std::string> sealed = crypto::AesGcmSeal(data_key, nonce, PersonalAad(id), plaintext);
+  if (!sealed.ok()) return sealed.status();
+  PersonalSection p;
+  p.scheme = PersonalSection::Scheme::kAes256Gcm;
+  p.subject = std::string(subject);
+  p.nonce = nonce;
+  p.ciphertext = std::move(*sealed);
+  return p;
+}
+
+Result<std::string> OpenPersonal(const EventId& id, const PersonalSection& sealed, std::string_view data_key) {
+  if (sealed.scheme != PersonalSection::Scheme::kAes256Gcm) {
+    return Status::InvalidArgument("the event has no sealed personal part");
+  }
+  Result<std::string> opened = crypto::AesGcmOpen(data_key, sealed.nonce, PersonalAad(id), sealed.ciphertext);
+  if (!opened.ok()) {
+    return Status::Corruption("the personal part of event " + id.ToString() + " (subject " + sealed.subject +
+                              ") does not open with its subject's key: it was altered or belongs to another event");
+  }
+  return opened;
+}
+
+Result<std::string> WrapKey(std::string_view master_key, std::string_view subject, std::string_view data_key) {
+  if (master_key.size() != kMasterKeyBytes) return Status::InvalidArgument("a master key has 32 bytes");
+  const std::string nonce = crypto::RandomBytes(kSealNonceBytes);
+  Result<std::string> sealed = crypto::AesGcmSeal(master_key, nonce, KeyAad(subject), data_key);
+  if (!sealed.ok()) return sealed.status();
+  return nonce + *sealed;
+}
+
+Result<std::string> UnwrapKey(std::string_view master_key, std::string_view subject, std::string_view wrapped) {
+  if (master_key.size() != kMasterKeyBytes) return Status::InvalidArgument("a master key has 32 bytes");
+  if (wrapped.size() != kSealNonceBytes + kDataKeyBytes + crypto::kGcmTagBytes) {
+    return Status::Corruption("the wrapped key of " + std::string(subject) + " has " + std::to_string(wrapped.size()) +
+                              " bytes, not 60");
+  }
+  Result<std::string> key = crypto::AesGcmOpen(master_key, wrapped.substr(0, kSealNonceBytes), KeyAad(subject),
+                                               wrapped.substr(kSealNonceBytes));
+  if (!key.ok()) {
+    return Status::Corruption("the key of " + std::string(subject) +
+                              " does not unwrap with this master key (another store's key, or altered)");
+  }
+  return key;
+}
+
+std::string MasterKeyFingerprint(std::string_view master_key) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const std::string mac = crypto::HmacSha256(master_key, "custodian master key fingerprint");
+  std::string out;
+  for (size_t i = 0; i < 8; ++i) {
+    out.push_back(kHex[static_cast<unsigned char>(mac[i]) >> 4]);
+    out.push_back(kHex[static_cast<unsigned char>(mac[i]) & 0xf]);
+  }
+  return out;
+}
+
+std::vector<std::string> BlindTerms(BlindKind kind, std::string_view value) {
+  std::vector<std::string> terms;
+  switch (kind) {
+    case BlindKind::kEmail: {
+      const std::string v = Lower(Trim(value));
+      if (v.find('@') != std::string::npos) terms.push_back(v);
+      break;
+    }
+    case BlindKind::kPhone: {
+      std::string digits;
+      for (char c : Trim(value)) {
+        if (c >= '0' && c <= '9') digits.push_back(c);
+      }
+      if (!digits.empty() && Trim(value).starts_with('+')) digits.insert(digits.begin(), '+');
+      if (digits.size() >= 5) terms.push_back(digits);
+      break;
+    }
+    case BlindKind::kName: {
+      std::string word;
+      auto flush = [&] {
+        if (word.size() >= 2 && std::find(terms.begin(), terms.end(), word) == terms.end()) terms.push_back(word);
+        word.clear();
+      };
+      for (char c : Lower(value)) {
+        if (c == ' ' || c == '\t' || c == '\n' || c == ',' || c == '.' || c == '-' || c == '\'' || c == '(' ||
+            c == ')') {
+          flush();
+        } else {
+          word.push_back(c);
+        }
+      }
+      flush();
+      break;
+    }
+  }
+  return terms;
+}
+
+std::string BlindToken(std::string_view blind_key, BlindKind kind, std::string_view term) {
+  return crypto::HmacSha256(blind_key, std::string(1, static_cast<char>('0' + static_cast<int>(kind))) + '\0' +
+                                           std::string(term));
+}
+
+std::vector<std::string> BlindTokensOf(std::string_view blind_key, std::string_view plaintext) {
+  std::vector<std::string> tokens;
+  boost::system::error_code ec;
+  json::value v = json::parse(plaintext, ec);
+  if (ec || !v.is_object()) return tokens;
+  for (const auto& member : v.get_object()) {
+    if (!member.value().is_string()) continue;
+    const std::string_view key = member.key();
+    BlindKind kind;
+    if (key == "email") {
+      kind = BlindKind::kEmail;
+    } else if (key == "phone" || key == "mobile") {
+      kind = BlindKind::kPhone;
+    } else if (key == "name") {
+      kind = BlindKind::kName;
+    } else {
+      continue;
+    }
+    for (const std::string& term : BlindTerms(kind, std::string_view(member.value().get_string()))) {
+      std::string token = BlindToken(blind_key, kind, term);
+      if (std::find(tokens.begin(), tokens.end(), token) == tokens.end()) tokens.push_back(std::move(token));
+    }
+  }
+  return tokens;
+}
+
+}  // namespace custodian

@@ -1,0 +1,85 @@
+// EventLog: personal data (event_log.h, "Personal data"): the key vault
+// behind the log, opening sealed parts, finding people, erasure, rotation.
+#include <algorithm>
+
+#include "storage/event_log.h"
+#include "storage/event_log_internal.h"
+#include "storage/key_vault.h"
+#include "storage/keys.h"
+
+namespace custodian {
+
+Status EventLog::OpenVault() {
+  if (options_.master_key_file.empty()) {
+    vault_problem_ = Status::FailedPrecondition("the store was opened without a master key");
+    return Status::Ok();
+  }
+  if (keys_cf_ == nullptr) {
+    vault_problem_ = Status::FailedPrecondition("the store holds no personal data yet (it has no keys family)");
+    return Status::Ok();
+  }
+  Result<std::unique_ptr<KeyVault>> vault = KeyVault::Open(db_.get(), keys_cf_, options_.master_key_file,
+                                                           /*create=*/!read_only(), read_only());
+  if (!vault.ok()) {
+    // Storage failures stop the open; a missing or wrong key leaves the store
+    // serving what is not personal.
+    if (vault.status().code() == StatusCode::kIoError) return vault.status();
+    vault_problem_ = vault.status();
+    return Status::Ok();
+  }
+  vault_ = std::move(*vault);
+  if (!read_only()) {
+    // Erasures made after the backup this store was restored from, or cut
+    // short by a crash: made again, and purged.
+    Result<size_t> again = vault_->ReapplyErasures();
+    if (!again.ok()) return again.status();
+    if (*again > 0) CUSTODIAN_RETURN_IF_ERROR(vault_->Purge(handles_));
+  }
+  return Status::Ok();
+}
+
+Status EventLog::PersonalStatus() const { return vault_ ? Status::Ok() : vault_problem_; }
+
+Result<EventLog::PersonalView> EventLog::OpenPersonal(const Event& e) const {
+  PersonalView view;
+  if (e.personal.empty()) return view;
+  if (!vault_) {
+    view.state = PersonalView::State::kUnavailable;
+    view.why = vault_problem_.message();
+    return view;
+  }
+  Result<KeyVault::Opened> opened = vault_->Open(e);
+  if (!opened.ok()) return opened.status();
+  if (opened->state == KeyVault::Opened::State::kErased) {
+    view.state = PersonalView::State::kErased;
+    view.erased_position = opened->erased_position;
+    view.erased_reason = opened->erased_reason;
+    return view;
+  }
+  view.state = PersonalView::State::kOpen;
+  view.json = std::move(opened->json);
+  return view;
+}
+
+Result<std::vector<std::string>> EventLog::FindSubjects(BlindKind kind, std::string_view value) const {
+  if (!vault_) return vault_problem_;
+  return vault_->Subjects(kind, value);
+}
+
+Status EventLog::DestroySubjectKey(const std::string& subject, uint64_t position, const std::string& reason) {
+  if (read_only()) return Status::FailedPrecondition("erasure needs the store open read-write");
+  if (!vault_) return vault_problem_;
+  CUSTODIAN_RETURN_IF_ERROR(vault_->Erase(subject, position, reason));
+  return vault_->Purge(handles_);
+}
+
+Result<size_t> EventLog::RotateMasterKey(const std::function<void(std::string_view)>& pause) {
+  if (read_only()) return Status::FailedPrecondition("a rotation needs the store open read-write");
+  if (!vault_) return vault_problem_;
+  Result<size_t> n = vault_->RotateMaster(pause);
+  if (!n.ok()) return n;
+  CUSTODIAN_RETURN_IF_ERROR(vault_->Purge(handles_));  // the old wrappings leave the files too
+  return n;
+}
+
+}  // namespace custodian

@@ -1,0 +1,499 @@
+#include "storage/key_vault.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <rocksdb/write_batch.h>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/base64.h"
+#include "core/crypto.h"
+#include "core/time.h"
+#include "storage/event_log_internal.h"
+#include "storage/store_files.h"
+
+namespace custodian {
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+namespace {
+
+constexpr char kBlindFile[] = "blind.key";
+constexpr char kErasedFile[] = "erased.jsonl";
+constexpr char kKeyHeader[] = "CUSTODIAN KEY v1";
+constexpr char kMastersKey[] = "m";
+constexpr uint8_t kRecordVersion = 1;
+constexpr size_t kFingerprintChars = 16;
+constexpr size_t kWrappedBytes = kSealNonceBytes + kDataKeyBytes + crypto::kGcmTagBytes;
+constexpr size_t kMaxCachedKeys = 100'000;
+
+std::string KeyRecordKey(std::string_view subject) { return "k/" + std::string(subject); }
+std::string ErasedKey(std::string_view subject) { return "e/" + std::string(subject); }
+std::string BlindKey(std::string_view token, std::string_view subject) {
+  return "b/" + std::string(token) + std::string(subject);
+}
+std::string ReverseKey(std::string_view subject, std::string_view token) {
+  return "s/" + std::string(subject) + '\0' + std::string(token);
+}
+
+// A key file: a header line, then the key in base64. Refused when others can
+// read it, so a key never lies open by mistake.
+Result<std::string> ReadKeyFile(const fs::path& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return Status::NotFound("no key file at " + path.string());
+  if ((st.st_mode & 077) != 0) {
+    return Status::FailedPrecondition("the key file " + path.string() + " can be read by other accounts (mode " +
+                                      fmt::format("{:04o}", st.st_mode & 07777) + "); make it owner-only with chmod 600 " +
+                                      path.string());
+  }
+  std::ifstream in(path);
+  std::string header, body;
+  std::getline(in, header);
+  std::getline(in, body);
+  if (header != kKeyHeader) return Status::Corruption(path.string() + " is not a Custodian key file");
+  Result<std::string> key = Base64Decode(body);
+  if (!key.ok() || key->size() != kMasterKeyBytes) {
+    return Status::Corruption(path.string() + " does not hold a 32-byte key");
+  }
+  return key;
+}
+
+Status WriteKeyFile(const fs::path& path, std::string_view key) {
+  return store_files::WriteFileDurably(path, std::string(kKeyHeader) + "\n" + Base64Encode(key) + "\n", 0600);
+}
+
+Status SyncDir(const fs::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return Status::IoError("cannot open " + dir.string() + ": " + std::strerror(errno));
+  const bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  return ok ? Status::Ok() : Status::IoError("cannot sync " + dir.string());
+}
+
+// The record of a data key: version, then (fingerprint, wrapped key) pairs.
+std::string EncodeRecord(const std::vector<std::pair<std::string, std::string>>& wraps) {
+  std::string out(1, static_cast<char>(kRecordVersion));
+  for (const auto& [fingerprint, wrapped] : wraps) out += fingerprint + wrapped;
+  return out;
+}
+Result<std::vector<std::pair<std::string, std::string>>> DecodeRecord(std::string_view subject,
+                                                                         std::string_view record) {
+  const size_t entry = kFingerprintChars + kWrappedBytes;
+  if (record.empty() || static_cast<uint8_t>(record[0]) != kRecordVersion || (record.size() - 1) % entry != 0) {
+    return Status::Corruption("the key record of " + std::string(subject) + " is malformed (" +
+                              std::to_string(record.size()) + " bytes)");
+  }
+  std::vector<std::pair<std::string, std::string>> wraps;
+  for (size_t at = 1; at < record.size(); at += entry) {
+    wraps.emplace_back(std::string(record.substr(at, kFingerprintChars)),
+                       std::string(record.substr(at + kFingerprintChars, kWrappedBytes)));
+  }
+  return wraps;
+}
+
+// "<file>.new" beside "<file>".
+fs::path Sibling(const fs::path& file, const char* suffix) { return fs::path(file.string() + suffix); }
+
+rocksdb::WriteOptions Synced() {
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return wo;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<KeyVault>> KeyVault::Open(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* keys_cf,
+                                                 const std::string& master_key_file, bool create, bool read_only) {
+  std::unique_ptr<KeyVault> vault(new KeyVault(db, keys_cf, master_key_file));
+  const fs::path master(master_key_file);
+  const fs::path dir = master.parent_path().empty() ? fs::path(".") : master.parent_path();
+  vault->key_dir_ = dir.string();
+  std::string in_force;
+  Status s = vault->Get(kMastersKey).status();
+  if (!s.ok()) return s;
+  if (Result<std::optional<std::string>> m = vault->Get(kMastersKey); m.ok() && *m) in_force = **m;
+
+  std::error_code ec;
+  if (!fs::exists(master, ec) && !fs::exists(Sibling(master, ".new"), ec)) {
+    if (!create || read_only || !in_force.empty()) {
+      return Status::FailedPrecondition(
+          in_force.empty() ? "no master key at " + master.string()
+                           : "the master key of this store (fingerprint " + in_force.substr(0, kFingerprintChars) +
+                                 ") is not at " + master.string() +
+                                 "; give it with --master-key FILE or $CUSTODIAN_MASTER_KEY_FILE");
+    }
+    fs::create_directories(dir, ec);
+    if (ec) return Status::IoError("cannot create the key directory " + dir.string() + ": " + ec.message());
+    fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+    CUSTODIAN_RETURN_IF_ERROR(WriteKeyFile(master, crypto::RandomBytes(kMasterKeyBytes)));
+    if (!fs::exists(dir / kBlindFile, ec)) {
+      CUSTODIAN_RETURN_IF_ERROR(WriteKeyFile(dir / kBlindFile, crypto::RandomBytes(kMasterKeyBytes)));
+    }
+    CUSTODIAN_RETURN_IF_ERROR(SyncDir(dir));
+  }
+  // The key in force first; during a rotation the other one too.
+  for (const fs::path& path : {master, Sibling(master, ".new"), Sibling(master, ".old")}) {
+    if (!fs::exists(path, ec)) continue;
+    Result<std::string> key = ReadKeyFile(path);
+    if (!key.ok()) return key.status();
+    vault->masters_.push_back(std::move(*key));
+  }
+  Result<std::string> blind = ReadKeyFile(dir / kBlindFile);
+  if (!blind.ok()) return blind.status();
+  vault->blind_key_ = std::move(*blind);
+
+  if (in_force.empty()) {
+    if (read_only) return vault;  // a store that never sealed anything
+    Status put = FromRocks(db->Put(Synced(), keys_cf, kMastersKey, MasterKeyFingerprint(vault->masters_.front())),
+                           "record the master key's fingerprint");
+    if (!put.ok()) return put;
+    return vault;
+  }
+  // One of the keys loaded must be one the store's keys are wrapped with.
+  bool known = false;
+  for (const std::string& m : vault->masters_) {
+    known = known || in_force.find(MasterKeyFingerprint(m)) != std::string::npos;
+  }
+  if (!known) {
+    return Status::FailedPrecondition("the master key at " + master.string() + " (fingerprint " +
+                               MasterKeyFingerprint(vault->masters_.front()) +
+                               ") is not this store's (its keys are wrapped with " +
+                               in_force.substr(0, kFingerprintChars) + ")");
+  }
+  return vault;
+}
+
+std::string KeyVault::fingerprint() const { return masters_.empty() ? "" : MasterKeyFingerprint(masters_.front()); }
+
+Result<std::optional<std::string>> KeyVault::Get(const std::string& key) {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), keys_cf_, key, &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  CUSTODIAN_RETURN_IF_ERROR(FromRocks(s, "read the keys family"));
+  return std::optional<std::string>(std::move(value));
+}
+
+Result<std::string> KeyVault::Unwrap(const std::string& subject, std::string_view record) {
+  Result<std::vector<std::pair<std::string, std::string>>> wraps = DecodeRecord(subject, record);
+  if (!wraps.ok()) return wraps.status();
+  for (const std::string& master : masters_) {
+    const std::string fp = MasterKeyFingerprint(master);
+    for (const auto& [fingerprint, wrapped] : *wraps) {
+      if (fingerprint == fp) return UnwrapKey(master, subject, wrapped);
+    }
+  }
+  return Status::FailedPrecondition("the key of " + subject + " is wrapped with a master key that is not loaded");
+}
+
+Result<std::string> KeyVault::DataKey(const std::string& subject, bool create) {
+  // Under mu_.
+  if (auto it = cache_.find(subject); it != cache_.end()) return it->second;
+  if (erased_.count(subject)) return Status::NotFound("erased");
+  Result<std::optional<std::string>> record = Get(KeyRecordKey(subject));
+  if (!record.ok()) return record.status();
+  if (!*record) {
+    Result<std::optional<std::string>> erased = Get(ErasedKey(subject));
+    if (!erased.ok()) return erased.status();
+    if (*erased) {
+      erased_.insert(subject);
+      return Status::NotFound("erased");
+    }
+    if (!create) return Status::NotFound("no key");
+    // A new subject: its key is on disk before anything is sealed with it.
+    std::string key = crypto::RandomBytes(kDataKeyBytes);
+    Result<std::string> wrapped = WrapKey(masters_.front(), subject, key);
+    if (!wrapped.ok()) return wrapped.status();
+    CUSTODIAN_RETURN_IF_ERROR(FromRocks(
+        db_->Put(Synced(), keys_cf_, KeyRecordKey(subject),
+                 EncodeRecord({{MasterKeyFingerprint(masters_.front()), *wrapped}})),
+        "store the key of " + subject));
+    if (cache_.size() >= kMaxCachedKeys) cache_.clear();
+    return cache_.emplace(subject, std::move(key)).first->second;
+  }
+  Result<std::string> key = Unwrap(subject, **record);
+  if (!key.ok()) return key.status();
+  if (cache_.size() >= kMaxCachedKeys) cache_.clear();
+  return cache_.emplace(subject, std::move(*key)).first->second;
+}
+
+Result<std::vector<std::string>> KeyVault::Seal(Event& e) {
+  Result<std::string> plain = CheckPersonalPart(e.type, e.personal_plain);
+  if (!plain.ok()) return plain.status();
+  Result<std::string> subject = PersonalSubject(e);
+  if (!subject.ok()) return subject.status();
+  std::string key;
+  {
+    std::lock_guard lk(mu_);
+    Result<std::string> k = DataKey(*subject, /*create=*/true);
+    if (!k.ok()) {
+      if (k.status().code() == StatusCode::kNotFound) {
+        return Status::RuleViolation("rule 'erased': " + e.type + " " + e.id.ToString() + " on " + e.stream +
+                                     ": the personal data of " + *subject +
+                                     " was erased; nothing personal about them is kept again");
+      }
+      return k.status();
+    }
+    key = *k;
+  }
+  Result<PersonalSection> sealed = SealPersonal(e.id, *subject, key, *plain);
+  if (!sealed.ok()) return sealed.status();
+  std::vector<std::string> entries;
+  for (const std::string& token : BlindTokensOf(blind_key_, *plain)) {
+    entries.push_back(BlindKey(token, *subject));
+    entries.push_back(ReverseKey(*subject, token));
+  }
+  e.personal = std::move(*sealed);
+  e.personal_plain.clear();
+  return entries;
+}
+
+Result<KeyVault::Opened> KeyVault::Open(const Event& e) {
+  const std::string& subject = e.personal.subject;
+  std::string key;
+  {
+    std::lock_guard lk(mu_);
+    Result<std::string> k = DataKey(subject, /*create=*/false);
+    if (!k.ok()) {
+      if (k.status().code() != StatusCode::kNotFound) return k.status();
+      Opened erased;
+      erased.state = Opened::State::kErased;
+      Result<std::optional<std::string>> marker = Get(ErasedKey(subject));
+      if (marker.ok() && *marker) {
+        boost::system::error_code ec;
+        json::value v = json::parse(**marker, ec);
+        if (!ec && v.is_object()) {
+          if (auto* p = v.as_object().if_contains("position"); p && p->is_uint64()) erased.erased_position = p->as_uint64();
+          if (auto* p = v.as_object().if_contains("position"); p && p->is_int64()) {
+            erased.erased_position = static_cast<uint64_t>(p->as_int64());
+          }
+          if (auto* r = v.as_object().if_contains("reason"); r && r->is_string()) erased.erased_reason = r->as_string();
+        }
+      } else if (marker.ok()) {
+        return Status::Corruption("event " + e.id.ToString() + " is sealed for " + subject +
+                                  ", whose key the store does not hold and who was never erased");
+      }
+      return erased;
+    }
+    key = *k;
+  }
+  Result<std::string> json_text = OpenPersonal(e.id, e.personal, key);
+  if (!json_text.ok()) return json_text.status();
+  Opened o;
+  o.json = std::move(*json_text);
+  return o;
+}
+
+bool KeyVault::IsErased(const std::string& subject) {
+  std::lock_guard lk(mu_);
+  return erased_.count(subject) > 0;
+}
+
+Result<std::vector<std::string>> KeyVault::Subjects(BlindKind kind, std::string_view value) {
+  std::vector<std::string> terms = BlindTerms(kind, value);
+  if (terms.empty()) return Status::InvalidArgument("\"" + std::string(value.substr(0, 80)) + "\" gives nothing to search for");
+  // Every term must match (a name of two words finds who has both).
+  std::vector<std::string> found;
+  for (size_t i = 0; i < terms.size(); ++i) {
+    const std::string prefix = "b/" + BlindToken(blind_key_, kind, terms[i]);
+    std::vector<std::string> these;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), keys_cf_));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      these.emplace_back(it->key().ToStringView().substr(prefix.size()));
+    }
+    CUSTODIAN_RETURN_IF_ERROR(FromRocks(it->status(), "search the blind index"));
+    if (i == 0) {
+      found = std::move(these);
+    } else {
+      std::vector<std::string> both;
+      for (const std::string& s : found) {
+        if (std::find(these.begin(), these.end(), s) != these.end()) both.push_back(s);
+      }
+      found = std::move(both);
+    }
+  }
+  return found;
+}
+
+Status KeyVault::Erase(const std::string& subject, uint64_t position, const std::string& reason) {
+  // 1. Listed beside the master key first, so a restore of an older backup,
+  // or an open after a crash in the middle, erases it again.
+  json::object line{{"subject", subject}, {"position", position}, {"reason", reason},
+                    {"erased_at", FormatRfc3339(SystemClock().Now())}};
+  {
+    const std::string path = (fs::path(key_dir_) / kErasedFile).string();
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (fd < 0) return Status::IoError("cannot open " + path + ": " + std::strerror(errno));
+    const std::string text = json::serialize(line) + "\n";
+    const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+    ::close(fd);
+    if (!ok) return Status::IoError("cannot write " + path);
+  }
+  // 2. The key, its blind-index entries, and the marker that says why.
+  std::lock_guard lk(mu_);
+  erased_.insert(subject);
+  cache_.erase(subject);
+  rocksdb::WriteBatch batch;
+  (void)batch.Delete(keys_cf_, KeyRecordKey(subject));
+  const std::string reverse = "s/" + subject + '\0';
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), keys_cf_));
+  for (it->Seek(reverse); it->Valid() && it->key().starts_with(reverse); it->Next()) {
+    const std::string_view token = it->key().ToStringView().substr(reverse.size());
+    (void)batch.Delete(keys_cf_, BlindKey(token, subject));
+    (void)batch.Delete(keys_cf_, it->key());
+  }
+  CUSTODIAN_RETURN_IF_ERROR(FromRocks(it->status(), "list the blind-index entries of " + subject));
+  (void)batch.Put(keys_cf_, ErasedKey(subject), json::serialize(json::object{{"position", position}, {"reason", reason}}));
+  return FromRocks(db_->Write(Synced(), &batch), "erase the key of " + subject);
+}
+
+Status KeyVault::Purge(const std::vector<rocksdb::ColumnFamilyHandle*>& families) {
+  // Every family flushed: the write-ahead logs that held the key are obsolete.
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  CUSTODIAN_RETURN_IF_ERROR(FromRocks(db_->Flush(flush, families), "flush before purging erased keys"));
+  rocksdb::CompactRangeOptions compact;
+  compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  compact.exclusive_manual_compaction = true;
+  CUSTODIAN_RETURN_IF_ERROR(FromRocks(db_->CompactRange(compact, keys_cf_, nullptr, nullptr),
+                                      "compact the keys family"));
+  // RocksDB deletes obsolete files after a flush or compaction; make sure
+  // nothing holds them (file deletions are on) and the WAL moved on.
+  CUSTODIAN_RETURN_IF_ERROR(FromRocks(db_->EnableFileDeletions(/*force=*/false), "enable file deletions"));
+  CUSTODIAN_RETURN_IF_ERROR(FromRocks(db_->FlushWAL(/*sync=*/true), "sync the write-ahead log"));
+  return Status::Ok();
+}
+
+Result<size_t> KeyVault::ReapplyErasures() {
+  std::ifstream in(fs::path(key_dir_) / kErasedFile);
+  size_t done = 0;
+  std::string line;
+  while (std::getline(in, line)) {
+    boost::system::error_code ec;
+    json::value v = json::parse(line, ec);
+    if (ec || !v.is_object()) continue;  // a line cut short by a crash
+    const json::object& o = v.as_object();
+    const json::value* subject = o.if_contains("subject");
+    if (subject == nullptr || !subject->is_string()) continue;
+    const std::string s(subject->as_string());
+    Result<std::optional<std::string>> record = Get(KeyRecordKey(s));
+    if (!record.ok()) return record.status();
+    Result<std::optional<std::string>> marker = Get(ErasedKey(s));
+    if (!marker.ok()) return marker.status();
+    if (!*record && *marker) continue;  // erased in this store already
+    const json::value* position = o.if_contains("position");
+    const json::value* reason = o.if_contains("reason");
+    CUSTODIAN_RETURN_IF_ERROR(Erase(s, position && position->is_number() ? position->to_number<uint64_t>() : 0,
+                                    reason && reason->is_string() ? std::string(reason->as_string()) : ""));
+    ++done;
+  }
+  return done;
+}
+
+Result<size_t> KeyVault::RotateMaster(const std::function<void(std::string_view)>& pause) {
+  std::lock_guard lk(mu_);
+  const fs::path dir(key_dir_);
+  const fs::path master(master_file_), fresh = Sibling(master, ".new"), old = Sibling(master, ".old");
+  std::error_code ec;
+  if (!fs::exists(master, ec) && fs::exists(fresh, ec)) {
+    // Cut short between the two renames of step 3: finish them.
+    fs::rename(fresh, master, ec);
+    if (ec) return Status::IoError("cannot put the new master key in force: " + ec.message());
+    CUSTODIAN_RETURN_IF_ERROR(SyncDir(dir));
+  }
+  const bool renamed = fs::exists(old, ec) && !fs::exists(fresh, ec);
+  std::string new_key;
+  if (!renamed) {
+    // 1. The new key, on disk before anything is wrapped with it (an
+    // interrupted rotation goes on with the key it had made).
+    if (fs::exists(fresh, ec)) {
+      Result<std::string> k = ReadKeyFile(fresh);
+      if (!k.ok()) return k.status();
+      new_key = *k;
+    } else {
+      new_key = crypto::RandomBytes(kMasterKeyBytes);
+      CUSTODIAN_RETURN_IF_ERROR(WriteKeyFile(fresh, new_key));
+      CUSTODIAN_RETURN_IF_ERROR(SyncDir(dir));
+      masters_.push_back(new_key);
+    }
+    if (pause) pause("new key written");
+    const std::string old_fp = MasterKeyFingerprint(masters_.front());
+    const std::string new_fp = MasterKeyFingerprint(new_key);
+    if (old_fp == new_fp) return Status::FailedPrecondition("the new master key is the one in force");
+
+    // 2. One atomic, synced batch: every key wrapped under both masters.
+    // Before it the old key opens everything; after it either key does.
+    rocksdb::WriteBatch both;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), keys_cf_));
+    for (it->Seek("k/"); it->Valid() && it->key().starts_with("k/"); it->Next()) {
+      const std::string subject(it->key().ToStringView().substr(2));
+      Result<std::string> data_key = Unwrap(subject, it->value().ToStringView());
+      if (!data_key.ok()) return data_key.status();
+      Result<std::string> wrapped = WrapKey(new_key, subject, *data_key);
+      if (!wrapped.ok()) return wrapped.status();
+      Result<std::vector<std::pair<std::string, std::string>>> wraps =
+          DecodeRecord(subject, it->value().ToStringView());
+      if (!wraps.ok()) return wraps.status();
+      std::vector<std::pair<std::string, std::string>> kept;
+      for (auto& w : *wraps) {
+        if (w.first != new_fp) kept.push_back(w);
+      }
+      kept.emplace_back(new_fp, *wrapped);
+      (void)both.Put(keys_cf_, it->key(), EncodeRecord(kept));
+    }
+    CUSTODIAN_RETURN_IF_ERROR(FromRocks(it->status(), "read the keys family"));
+    (void)both.Put(keys_cf_, kMastersKey, old_fp + new_fp);
+    CUSTODIAN_RETURN_IF_ERROR(FromRocks(db_->Write(Synced(), &both), "wrap every key under both master keys"));
+    if (pause) pause("keys wrapped under both");
+
+    // 3. The new key in force: master.key -> master.key.old, .new -> master.key.
+    fs::rename(master, old, ec);
+    if (ec) return Status::IoError("cannot keep the old master key aside: " + ec.message());
+    fs::rename(fresh, master, ec);
+    if (ec) return Status::IoError("cannot put the new master key in force: " + ec.message());
+    CUSTODIAN_RETURN_IF_ERROR(SyncDir(dir));
+    if (pause) pause("new key in force");
+  } else {
+    Result<std::string> k = ReadKeyFile(master);
+    if (!k.ok()) return k.status();
+    new_key = *k;
+  }
+
+  // 4. Only the new wrappings kept; the old key deleted.
+  const std::string new_fp = MasterKeyFingerprint(new_key);
+  rocksdb::WriteBatch only_new;
+  size_t count = 0;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), keys_cf_));
+  for (it->Seek("k/"); it->Valid() && it->key().starts_with("k/"); it->Next()) {
+    const std::string subject(it->key().ToStringView().substr(2));
+    Result<std::vector<std::pair<std::string, std::string>>> wraps = DecodeRecord(subject, it->value().ToStringView());
+    if (!wraps.ok()) return wraps.status();
+    auto mine = std::find_if(wraps->begin(), wraps->end(), [&](const auto& w) { return w.first == new_fp; });
+    if (mine == wraps->end()) {
+      return Status::Corruption("the key of " + subject + " has no wrapping under the new master key");
+    }
+    (void)only_new.Put(keys_cf_, it->key(), EncodeRecord({*mine}));
+    ++count;
+  }
+  CUSTODIAN_RETURN_IF_ERROR(FromRocks(it->status(), "read the keys family"));
+  (void)only_new.Put(keys_cf_, kMastersKey, new_fp);
+  CUSTODIAN_RETURN_IF_ERROR(FromRocks(db_->Write(Synced(), &only_new), "drop the old wrappings"));
+  fs::remove(old, ec);
+  CUSTODIAN_RETURN_IF_ERROR(SyncDir(dir));
+  masters_ = {new_key};
+  cache_.clear();
+  return count;
+}
+
+}  // namespace custodian

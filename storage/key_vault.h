@@ -1,0 +1,115 @@
+// The key vault: each subject's data key, wrapped by the master key, in the
+// `keys` family, and the blind index that finds people (DESIGN.md, Personal
+// data and erasure; docs/event-format.md, "keys"). Internal to storage/: the
+// EventLog owns one and exposes what callers need.
+//
+// The master key file lives outside the store (by default
+// <store>.keys/master.key), so that a copy of the store's files alone opens
+// no personal data. Its directory, the key directory, holds:
+//   master.key     the master key, 32 bytes in base64 (mode 0600; any name)
+//   master.key.new during a rotation: the key being rotated to
+//   master.key.old during a rotation: the key being rotated from
+//   blind.key      the blind index's HMAC key (mode 0600)
+//   erased.jsonl   every erasure, one JSON object per line, so that restoring a
+//                  backup taken before an erasure re-applies it
+//
+// The keys family:
+//   "m"                       the fingerprints of the master keys in force
+//   "k/" subject              1 (version), then per wrapping: the master key's
+//                             fingerprint (16 hex) and the wrapped key (60 bytes)
+//   "e/" subject              an erased subject: {"position":P,"reason":"..."}
+//   "b/" token(32) subject    the blind index: the subject has a value whose
+//                             token is `token`
+//   "s/" subject 0x00 token   the same entry, for removal at erasure
+//
+// Thread-safe.
+#pragma once
+
+#include <rocksdb/db.h>
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "core/event.h"
+#include "core/personal.h"
+#include "core/status.h"
+
+namespace custodian {
+
+class KeyVault {
+ public:
+  // Loads the master key `master_key_file` and the keys beside it. When there
+  // is none: with `create`, makes the key directory (0700) and its keys,
+  // unless the store already names a master key (then it is missing, not
+  // new). FailedPrecondition, saying why, when the vault cannot be used (no
+  // key, a key others can read, another store's key); the log then serves
+  // everything that is not personal.
+  static Result<std::unique_ptr<KeyVault>> Open(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* keys_cf,
+                                                const std::string& master_key_file, bool create, bool read_only);
+
+  // Seals e.personal_plain into e.personal under the subject's key, made on
+  // first use (and synced before it is used). Returns the keys-family keys of
+  // the subject's blind-index entries, to write with the event. Refused for a
+  // subject that was erased.
+  Result<std::vector<std::string>> Seal(Event& e);
+
+  struct Opened {
+    enum class State { kOpen, kErased };
+    State state = State::kOpen;
+    std::string json;  // kOpen: the personal part
+    std::optional<uint64_t> erased_position;
+    std::string erased_reason;
+  };
+  Result<Opened> Open(const Event& e);
+
+  // Whether the subject was erased: the writer asks before it writes the
+  // blind-index entries of an event sealed just before an erasure.
+  bool IsErased(const std::string& subject);
+  // The subjects with a value that normalises as `value` does (find).
+  Result<std::vector<std::string>> Subjects(BlindKind kind, std::string_view value);
+
+  // Erasure: records it in erased.jsonl (synced), then deletes the subject's
+  // key and blind-index entries and writes its erased marker. The bytes are
+  // gone from the files only after Purge.
+  Status Erase(const std::string& subject, uint64_t position, const std::string& reason);
+  // Flushes every family (so no write-ahead log holds a deleted key), compacts
+  // the keys family to its last level (tombstones and what they hide dropped)
+  // and lets RocksDB delete the obsolete files.
+  Status Purge(const std::vector<rocksdb::ColumnFamilyHandle*>& families);
+  // Erasures listed in erased.jsonl whose keys the store still holds (a
+  // backup restored, a crash mid-erasure): erased again. Returns how many.
+  Result<size_t> ReapplyErasures();
+
+  // Re-wraps every data key under a new master key (see RotateMaster in
+  // event_log.h for the steps). `pause` is called between steps (tests kill
+  // the process there).
+  Result<size_t> RotateMaster(const std::function<void(std::string_view step)>& pause);
+
+  const std::string& key_dir() const { return key_dir_; }
+  std::string fingerprint() const;
+
+ private:
+  KeyVault(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* keys_cf, std::string master_file)
+      : db_(db), keys_cf_(keys_cf), master_file_(std::move(master_file)) {}
+  Result<std::string> DataKey(const std::string& subject, bool create);
+  Result<std::optional<std::string>> Get(const std::string& key);
+  Result<std::string> Unwrap(const std::string& subject, std::string_view record);
+
+  rocksdb::DB* db_;
+  rocksdb::ColumnFamilyHandle* keys_cf_;
+  const std::string master_file_;
+  std::string key_dir_;
+  std::vector<std::string> masters_;  // master keys loaded: the one in force first
+  std::string blind_key_;
+  std::mutex mu_;
+  std::unordered_map<std::string, std::string> cache_;  // subject -> data key
+  std::unordered_set<std::string> erased_;              // erased in this process or found erased
+};
+
+}  // namespace custodian
