@@ -354,6 +354,13 @@ class EventLog {
   // Opens `e`'s personal part. An error only for a part that does not open
   // (altered, or moved from another event) or a storage failure.
   Result<PersonalView> OpenPersonal(const Event& e) const;
+  // The personal part as a reader sees it, a JSON object: the opened fields;
+  // {"erased":{"position":P,"reason":"..."}} after erasure;
+  // {"sealed_for":"<subject>","unavailable":"<why>"} without the master key.
+  // Empty when the event has none. Errors as OpenPersonal.
+  Result<std::string> PersonalJson(const Event& e) const;
+  // `e` with PersonalJson in its personal_plain, for printing (EventToJson).
+  Status ShowPersonal(Event& e) const;
   // Ok when personal data can be sealed and opened; otherwise says why (no
   // master key, a wrong one).
   Status PersonalStatus() const;

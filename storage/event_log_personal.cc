@@ -2,6 +2,7 @@
 // behind the log, opening sealed parts, finding people, erasure, rotation.
 #include <algorithm>
 
+#include "core/json.h"
 #include "storage/event_log.h"
 #include "storage/event_log_internal.h"
 #include "storage/key_vault.h"
@@ -59,6 +60,31 @@ Result<EventLog::PersonalView> EventLog::OpenPersonal(const Event& e) const {
   view.state = PersonalView::State::kOpen;
   view.json = std::move(opened->json);
   return view;
+}
+
+Result<std::string> EventLog::PersonalJson(const Event& e) const {
+  Result<PersonalView> view = OpenPersonal(e);
+  if (!view.ok()) return view.status();
+  switch (view->state) {
+    case PersonalView::State::kNone:
+      return std::string();
+    case PersonalView::State::kOpen:
+      return std::move(view->json);
+    case PersonalView::State::kErased:
+      return "{\"erased\":{\"position\":" +
+             (view->erased_position ? std::to_string(*view->erased_position) : std::string("null")) +
+             ",\"reason\":" + JsonQuote(view->erased_reason) + "}}";
+    case PersonalView::State::kUnavailable:
+      return "{\"sealed_for\":" + JsonQuote(e.personal.subject) + ",\"unavailable\":" + JsonQuote(view->why) + "}";
+  }
+  return std::string();
+}
+
+Status EventLog::ShowPersonal(Event& e) const {
+  Result<std::string> json = PersonalJson(e);
+  if (!json.ok()) return json.status();
+  e.personal_plain = std::move(*json);
+  return Status::Ok();
 }
 
 Result<std::vector<std::string>> EventLog::FindSubjects(BlindKind kind, std::string_view value) const {

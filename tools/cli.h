@@ -119,9 +119,16 @@ inline constexpr std::string_view kSeesServed = "the customers they serve: their
 std::string Day(std::optional<Timestamp> t);
 std::string Minute(std::optional<Timestamp> t);
 
-// Event listings: aligned text with a header, or JSON Lines.
+// Event listings: aligned text with a header, or JSON Lines. With `opener`,
+// personal parts are printed opened (EventLog::PersonalJson: the fields, or
+// erased with the erasure's position and reason); without, sealed
+// ({"sealed_for": subject}).
 void PrintHeader();
-void PrintEvent(const Event& e, bool json);
+void PrintEvent(const Event& e, bool json, const EventLog* opener = nullptr);
+// `e` with its personal part opened for display (EventLog::ShowPersonal).
+// When personal data cannot be opened (no master key), says why on stderr,
+// once per command, and shows the part sealed.
+Result<Event> OpenedForDisplay(const EventLog& log, const Event& e);
 
 // Set by SIGINT and SIGTERM once InstallSignalHandlers ran.
 bool Interrupted();

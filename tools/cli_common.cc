@@ -275,7 +275,31 @@ void PrintHeader() {
   fmt::print(kRowFormat, "POSITION", "VER", "OCCURRED (UTC)", "RECORDED (UTC)", "STREAM", "TYPE", "ACTOR", "DATA");
 }
 
-void PrintEvent(const Event& e, bool json) {
+Result<Event> OpenedForDisplay(const EventLog& log, const Event& e) {
+  Event shown = e;
+  if (e.personal.empty()) return shown;
+  if (Status s = log.PersonalStatus(); !s.ok()) {
+    static bool said = false;
+    if (!said) {
+      said = true;
+      fmt::print(stderr, "custodian: personal fields are shown sealed, because {}; everything else is complete\n",
+                 TerminalText(s.message()));
+    }
+    return shown;
+  }
+  CUSTODIAN_RETURN_IF_ERROR(log.ShowPersonal(shown));
+  return shown;
+}
+
+void PrintEvent(const Event& original, bool json, const EventLog* opener) {
+  Event opened;
+  if (opener != nullptr && !original.personal.empty()) {
+    Result<Event> o = OpenedForDisplay(*opener, original);
+    // A part that does not open (altered, moved) is shown sealed, and said.
+    if (!o.ok()) fmt::print(stderr, "custodian: event {}: {}\n", original.position.value(), TerminalText(o.status().message()));
+    opened = o.ok() ? std::move(*o) : original;
+  }
+  const Event& e = opener != nullptr && !original.personal.empty() ? opened : original;
   if (json) {
     std::string line = EventToJson(e, JsonFields::kWithLogFields);
     line.push_back('\n');
@@ -283,7 +307,8 @@ void PrintEvent(const Event& e, bool json) {
     return;
   }
   fmt::print(kRowFormat, e.position.value(), e.version.value(), Minute(e.occurred_at), Minute(e.recorded_at),
-             e.stream, e.type, e.actor, OneLineText(e.data, 60));
+             e.stream, e.type, e.actor,
+             OneLineText(e.personal_plain.empty() ? e.data : e.data + " personal " + e.personal_plain, 60));
 }
 
 namespace {

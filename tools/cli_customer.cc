@@ -259,7 +259,10 @@ int RunCustomerTimeline(const Globals& g, const std::string& id, bool json) {
       }
     }
   }
-  for (const Event& e : r->events) {
+  for (const Event& original : r->events) {
+    Result<Event> opened = OpenedForDisplay(**log, original);
+    if (!opened.ok()) return Fail(opened.status());
+    const Event& e = *opened;
     if (json) {
       fmt::print("{}\n", EventToJson(e, JsonFields::kWithLogFields));
       continue;
@@ -267,6 +270,7 @@ int RunCustomerTimeline(const Globals& g, const std::string& id, bool json) {
     const bool late = e.recorded_at.value() - e.occurred_at.value() > kLateAfterMicros;
     fmt::print("{}  {:<10} {:<24} {}{}\n", Minute(e.occurred_at), e.actor, e.type, TerminalText(Describe(e)),
                late ? "  [LATE: recorded " + Minute(e.recorded_at) + "]" : "");
+    if (!e.personal_plain.empty()) fmt::print("{:18}{:<36}personal: {}\n", "", "", TerminalText(e.personal_plain));
     if (auto it = fixes.find(e.id.ToString()); it != fixes.end()) {
       for (const Event* f : it->second) {
         fmt::print("{:18}  ^ {} by {} at position {}: {}\n", "",

@@ -4,6 +4,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -171,8 +172,22 @@ int RunRead(const Globals& g, const std::string& stream, uint64_t from, bool bac
     if (!json) fmt::print(stderr, "stream {} has no events{}\n", stream, from > 0 && !backwards ? " from there" : "");
     return kExitOk;
   }
+  // Personal parts are opened for a named reader, and the read recorded.
+  const bool open = !g.as.empty() && stream.starts_with("customer-") &&
+                    std::any_of(events->begin(), events->end(), [](const Event& e) { return !e.personal.empty(); });
+  if (open) {
+    Result<std::string> reader = Reader(g, "read");
+    if (!reader.ok()) return UsageError(reader.status());
+    if (Status recorded = RecordAccess(g, **log, Access{*reader, false, "event_log", {stream}, events->size(), "", "cli"});
+        !recorded.ok()) {
+      return Fail(recorded);
+    }
+  } else if (std::any_of(events->begin(), events->end(), [](const Event& e) { return !e.personal.empty(); })) {
+    fmt::print(stderr, "custodian: personal parts are shown sealed; name yourself with --as STAFF to open them (the read "
+                       "is recorded)\n");
+  }
   if (!json) PrintHeader();
-  for (const Event& e : *events) PrintEvent(e, json);
+  for (const Event& e : *events) PrintEvent(e, json, open ? log->get() : nullptr);
   return kExitOk;
 }
 
