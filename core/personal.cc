@@ -142,6 +142,27 @@ std::string SubjectIdOf(std::string_view stream, std::string_view subject) {
   return std::string(stream) + "/" + std::string(subject);
 }
 
+Result<ErasureOf> ErasureIn(const Event& e) {
+  if (e.type != "subject.erased") return Status::InvalidArgument(e.type + " erases nothing");
+  internal::ArenaJsonParser parser;
+  Result<json::value> data = parser.Parse(e.data, "field 'data': ");
+  if (!data.ok()) return data.status();
+  const json::object* o = data->if_object();
+  const json::value* subject = o ? o->if_contains("subject") : nullptr;
+  if (subject == nullptr || !subject->is_string() || subject->get_string().empty()) {
+    return Status::InvalidArgument("field 'data.subject': required");
+  }
+  ErasureOf out;
+  out.subject_id = SubjectIdOf(e.stream, std::string_view(subject->get_string()));
+  for (const char* field : {"details", "reason"}) {
+    if (const json::value* v = o->if_contains(field); v && v->is_string() && !v->get_string().empty()) {
+      out.reason = std::string(v->get_string());
+      break;
+    }
+  }
+  return out;
+}
+
 Result<std::string> CheckPersonalPart(std::string_view type, std::string_view personal_json) {
   const std::vector<PersonalFieldSpec>& fields = PersonalFieldsOf(type);
   Result<std::string> compact = CompactJson(personal_json, "field 'personal': ");

@@ -69,6 +69,15 @@ Result<SubjectRef> ParseSubjectId(std::string_view subject_id);
 // The subject id of (stream, data.subject): the inverse of ParseSubjectId.
 std::string SubjectIdOf(std::string_view stream, std::string_view subject);
 
+// What a subject.erased event erases: the subject id (SubjectIdOf its
+// stream and data.subject) and the reason in words (data.details, else
+// data.reason). InvalidArgument for another type or data without a subject.
+struct ErasureOf {
+  std::string subject_id;
+  std::string reason;
+};
+Result<ErasureOf> ErasureIn(const Event& e);
+
 // Checks a personal part before it is sealed: a JSON object whose every key is
 // a personal field of the type, with a non-empty string value within its
 // size and without control characters (line breaks and tabs in free text).

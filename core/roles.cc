@@ -26,5 +26,7 @@ bool ChangesAlertSettings(std::string_view role) { return Listed(kAlertSettingsR
 std::string AlertSettingsRolesText() { return Text(kAlertSettingsRoles); }
 bool ServesEveryCustomer(std::string_view role) { return Listed(kCompanyWideRoles, role); }
 std::string CompanyWideRolesText() { return Text(kCompanyWideRoles); }
+bool HandlesPersonalData(std::string_view role) { return Listed(kPrivacyRoles, role); }
+std::string PrivacyRolesText() { return Text(kPrivacyRoles); }
 
 }  // namespace custodian

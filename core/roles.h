@@ -32,4 +32,12 @@ std::string CompanyWideRolesText();
 // "admin, compliance_officer, head_of_sales or sales_director", for messages.
 std::string AlertSettingsRolesText();
 
+// The roles whose duty is people's personal data: erasing a subject and
+// placing or releasing a legal hold (subject.erased, subject.hold_placed,
+// subject.hold_released; core/rules.h, rule 'privacy').
+inline constexpr std::array<std::string_view, 4> kPrivacyRoles = {"admin", "compliance_officer",
+                                                                  "data_protection_officer", "legal_counsel"};
+bool HandlesPersonalData(std::string_view role);
+std::string PrivacyRolesText();
+
 }  // namespace custodian

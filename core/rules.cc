@@ -276,6 +276,46 @@ Status CheckRules(const Event& e, RuleState& state) {
     }
   }
 
+  // privacy: erasures and legal holds are made by a named member of staff
+  // whose role carries that duty, and never by a leaver.
+  if (t == "subject.hold_placed" || t == "subject.hold_released" || t == "subject.erased") {
+    const std::string what = t == "subject.erased" ? "personal data is erased" : "legal holds are placed and released";
+    if (!e.actor.starts_with("staff-")) {
+      return Broken("privacy", e, what + " by a named member of staff whose role is " + PrivacyRolesText() + ", not by " +
+                                      e.actor);
+    }
+    Result<std::string> role = LoadRole(state, e.actor);
+    if (!role.ok()) return role.status();
+    if (!HandlesPersonalData(*role)) {
+      return Broken("privacy", e,
+                    e.actor + "'s role is " + (role->empty() ? std::string("not known to the log") : *role) + "; " +
+                        what + " only by " + PrivacyRolesText());
+    }
+    Result<std::optional<Announcement>> leaving = LoadAnnouncement(state, e.actor);
+    if (!leaving.ok()) return leaving.status();
+    if (*leaving) {
+      return Broken("privacy", e,
+                    e.actor + " announced their departure on " + FormatRfc3339((*leaving)->at) + " (position " +
+                        std::to_string((*leaving)->position) + ") and can no longer erase data or change holds");
+    }
+  }
+
+  // erased: a subject is erased once; the log keeps who and why
+  // ("erased/<subject id>"), and the store destroys the key when it commits
+  // the event (storage/event_log.h, "Personal data").
+  if (t == "subject.erased") {
+    Result<ErasureOf> erasure = ErasureIn(e);
+    if (!erasure.ok()) return erasure.status();
+    const std::string key = "erased/" + erasure->subject_id;
+    Result<std::optional<std::string>> before = state.Get(key);
+    if (!before.ok()) return before.status();
+    if (*before) {
+      return Broken("erased", e, Str(d, "subject") + " of " + e.stream + " was erased already (" + **before + ")");
+    }
+    state.Put(key, "position " + std::to_string(e.position.value()) +
+                       (erasure->reason.empty() ? std::string() : ": " + erasure->reason));
+  }
+
   // hold: a legal hold keeps a subject's personal data; no erasure while one is in force.
   if (t == "subject.hold_placed" || t == "subject.hold_released" || t == "subject.erased") {
     const std::string key = "holds/" + e.stream + "/" + Str(d, "subject");

@@ -19,6 +19,11 @@
 //                events that an event names exist
 //   subject      a personal part that names no contact is about the customer
 //                itself, which must be a natural person (kind individual)
+//   privacy      subject.erased and legal holds are made by a member of staff
+//                whose role handles personal data (core/roles.h) and who has
+//                not announced their departure
+//   erased       a subject is erased once ("erased/<subject id>" keeps where
+//                and why; the store destroys the key as it commits the event)
 //   hold         no erasure of a subject while a legal hold is in force on it;
 //                a hold is placed once and released only while in force
 //

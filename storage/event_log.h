@@ -383,6 +383,25 @@ class EventLog {
   // Returns how many keys it re-wrapped.
   Result<size_t> RotateMasterKey(const std::function<void(std::string_view step)>& pause = nullptr);
 
+  // Erasures the last read-write open made again: listed beside the master
+  // key (a backup taken before them was restored) or committed by the log
+  // but not finished (a crash between the event and the key's destruction).
+  size_t erasures_reapplied() const { return erasures_reapplied_; }
+
+  // The rule state records whose names start with `prefix` ("holds/",
+  // "erased/"; core/rules.h), as committed: (name without the prefix, value).
+  Result<std::vector<std::pair<std::string, std::string>>> RuleRecords(std::string_view prefix) const;
+
+  // --- Backup (storage/event_log_backup.cc) ---
+  //
+  // Writes a consistent copy of the store to `dir`, which must not exist:
+  // RocksDB's checkpoint of every family (table files hard-linked when on the
+  // same file system, the write-ahead log copied) and the store's own files
+  // (the marker, the checkpoint key, the secrets file, the access spool),
+  // owner-only. The master key and the key directory are not copied: a backup
+  // alone opens no personal data. Returns the number of events it holds.
+  Result<uint64_t> CopyTo(const std::string& dir) const;
+
   // The checkpoint key's public half: the published log.vkey (or, in a
   // store without one, log.key's public half); null for a store that has none.
   const note::VerifierKey* verifier() const { return verifier_.get(); }
@@ -459,6 +478,8 @@ class EventLog {
   // Hands a written round to the syncer, or completes it now without sync.
   void FinishRound(std::vector<std::unique_ptr<PendingWrite>>& ops,
                    std::vector<Result<std::vector<AppendResult>>>& outcomes, uint64_t end);
+  void DestroyErasedKeys(const RoundState& round, const std::vector<size_t>& erasures_of,
+                         std::vector<Result<std::vector<AppendResult>>>& outcomes);
   void SyncerLoop();
   void SyncRounds(std::vector<WrittenRound>& rounds);
   Status StageWrite(PendingWrite& op, RoundState& round, std::vector<AppendResult>* results);
@@ -492,6 +513,7 @@ class EventLog {
   rocksdb::ColumnFamilyHandle* projections_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* keys_cf_ = nullptr;  // null on a read-only open of a store that has none
   std::unique_ptr<KeyVault> vault_;
+  size_t erasures_reapplied_ = 0;
   Status vault_problem_;  // why vault_ is null
   std::unique_ptr<note::SigningKey> signer_;
   Status signer_problem_;  // why signer_ is null, in a read-write log

@@ -1,6 +1,8 @@
 // EventLog: personal data (event_log.h, "Personal data"): the key vault
 // behind the log, opening sealed parts, finding people, erasure, rotation.
 #include <algorithm>
+#include <cstdlib>
+#include <memory>
 
 #include "core/json.h"
 #include "storage/event_log.h"
@@ -34,9 +36,42 @@ Status EventLog::OpenVault() {
     // short by a crash: made again, and purged.
     Result<size_t> again = vault_->ReapplyErasures();
     if (!again.ok()) return again.status();
-    if (*again > 0) CUSTODIAN_RETURN_IF_ERROR(vault_->Purge(handles_));
+    // Erasures the log committed whose keys were not destroyed (the process
+    // died in between, or the destruction failed): the rules keep every one
+    // under "erased/<subject id>" (core/rules.h, rule 'erased').
+    size_t unfinished = 0;
+    const std::string prefix = "rule/erased/";
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_cf_));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      const std::string subject(it->key().ToStringView().substr(prefix.size()));
+      if (vault_->IsErased(subject)) continue;
+      // "position P" or "position P: reason" (rule 'erased').
+      const std::string value = it->value().ToString();
+      uint64_t position = 0;
+      std::string reason;
+      if (value.starts_with("position ")) {
+        position = std::strtoull(value.c_str() + 9, nullptr, 10);
+        if (size_t colon = value.find(": "); colon != std::string::npos) reason = value.substr(colon + 2);
+      }
+      CUSTODIAN_RETURN_IF_ERROR(vault_->Erase(subject, position, reason));
+      ++unfinished;
+    }
+    CUSTODIAN_RETURN_IF_ERROR(FromRocks(it->status(), "list the erased subjects"));
+    erasures_reapplied_ = *again + unfinished;
+    if (erasures_reapplied_ > 0) CUSTODIAN_RETURN_IF_ERROR(vault_->Purge(handles_));
   }
   return Status::Ok();
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> EventLog::RuleRecords(std::string_view prefix) const {
+  const std::string start = "rule/" + std::string(prefix);
+  std::vector<std::pair<std::string, std::string>> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_cf_));
+  for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
+    out.emplace_back(it->key().ToString().substr(start.size()), it->value().ToString());
+  }
+  CUSTODIAN_RETURN_IF_ERROR(FromRocks(it->status(), "read the rule state"));
+  return out;
 }
 
 Status EventLog::PersonalStatus() const { return vault_ ? Status::Ok() : vault_problem_; }
@@ -95,6 +130,7 @@ Result<std::vector<std::string>> EventLog::FindSubjects(BlindKind kind, std::str
 Status EventLog::DestroySubjectKey(const std::string& subject, uint64_t position, const std::string& reason) {
   if (read_only()) return Status::FailedPrecondition("erasure needs the store open read-write");
   if (!vault_) return vault_problem_;
+  if (vault_->IsErased(subject)) return Status::Ok();  // the log destroyed it as it wrote subject.erased
   CUSTODIAN_RETURN_IF_ERROR(vault_->Erase(subject, position, reason));
   return vault_->Purge(handles_);
 }

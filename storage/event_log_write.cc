@@ -9,9 +9,11 @@
 #include <unordered_set>
 
 #include "core/canonical.h"
+#include "core/personal.h"
 #include "core/record.h"
 #include "core/rules.h"
 #include "core/validation.h"
+#include "core/personal.h"
 #include "storage/event_log.h"
 #include "storage/event_log_internal.h"
 #include "storage/id_index.h"
@@ -52,6 +54,11 @@ struct EventLog::RoundState {
   };
   boost::unordered_flat_map<EventId, Written, EventIdHash> ids;
   std::unordered_map<std::string, std::string> rules;  // rule state written this round
+  struct Erasure {
+    ErasureOf what;
+    uint64_t position;
+  };
+  std::vector<Erasure> erasures;  // subject.erased accepted this round: keys to destroy once written
 };
 
 Result<AppendResult> EventLog::Append(std::string stream, std::vector<Event> events, ExpectedVersion expected) {
@@ -136,6 +143,10 @@ std::optional<Result<std::vector<AppendResult>>> EventLog::Enqueue(std::vector<A
         return ready(Status::InvalidArgument("event id " + e.id.ToString() + " appears twice in this batch (events #" +
                                              std::to_string(it->second) + " and #" + std::to_string(index) +
                                              "); an id names one event"));
+      }
+      if (e.type == "subject.erased" && !vault_) {
+        return ready(vault_problem_.WithContext("event #" + std::to_string(index) + " (" + e.id.ToString() +
+                                                ") erases a subject, whose key cannot be destroyed"));
       }
       if (!e.personal_plain.empty()) {
         // Sealed here, in the caller's thread: only the sealed part is ever
@@ -276,10 +287,13 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops) {
   std::vector<Result<std::vector<AppendResult>>> outcomes;
   std::vector<bool> wrote(ops.size(), false);
   outcomes.reserve(ops.size());
+  std::vector<size_t> erasures_of(ops.size(), 0);  // how many of round.erasures each op staged
   for (size_t i = 0; i < ops.size(); ++i) {
     const uint32_t before = round.batch.Count();
+    const size_t erasures_before = round.erasures.size();
     std::vector<AppendResult> results;
     Status s = StageWrite(*ops[i], round, &results);
+    erasures_of[i] = round.erasures.size() - erasures_before;
     // An op that only repeats events staged earlier in this round wrote nothing
     // itself, but is no safer than they are if the round's write fails.
     wrote[i] = round.batch.Count() != before || ops[i]->depends_on_round;
@@ -344,9 +358,39 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops) {
         failed_.store(true);  // this round is written; the next ones are refused
       }
       ws.written_end = round.next_position;
+      if (!round.erasures.empty()) DestroyErasedKeys(round, erasures_of, outcomes);
     }
   }
   FinishRound(ops, outcomes, ws.written_end);
+}
+
+// A round that erased subjects is written: their keys are destroyed, and
+// removed from the files, before any caller hears of it. Should this fail
+// (or the process die first), the next read-write open finishes it from the
+// rules' "erased/" records (OpenVault).
+void EventLog::DestroyErasedKeys(const RoundState& round, const std::vector<size_t>& erasures_of,
+                                 std::vector<Result<std::vector<AppendResult>>>& outcomes) {
+  const auto& erasures = round.erasures;
+  size_t k = 0;
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    Status failed;
+    for (size_t n = 0; n < erasures_of[i]; ++n, ++k) {
+      const RoundState::Erasure& r = erasures[k];
+      if (Status s = vault_->Erase(r.what.subject_id, r.position, r.what.reason); !s.ok() && failed.ok()) failed = s;
+    }
+    if (!failed.ok() && outcomes[i].ok()) {
+      outcomes[i] = failed.WithContext("the erasure is recorded but the key is not yet destroyed; reopening the store "
+                                       "read-write finishes it");
+    }
+  }
+  if (Status s = vault_->Purge(handles_); !s.ok()) {
+    for (size_t i = 0; i < outcomes.size(); ++i) {
+      if (erasures_of[i] > 0 && outcomes[i].ok()) {
+        outcomes[i] = s.WithContext("the key is destroyed but may remain in the store's files until it is reopened "
+                                    "read-write");
+      }
+    }
+  }
 }
 
 void EventLog::FinishRound(std::vector<std::unique_ptr<PendingWrite>>& ops,
@@ -685,6 +729,10 @@ Status EventLog::StageWrite(PendingWrite& op, RoundState& round, std::vector<App
       SetRecordLogFields(&record, e.position, e.version, e.recorded_at);
       if (!op.blind.empty() && !op.blind[idx].empty() && !vault_->IsErased(e.personal.subject)) {
         for (const std::string& key : op.blind[idx]) (void)round.batch.Put(keys_cf_, key, "");
+      }
+      if (e.type == "subject.erased") {
+        Result<ErasureOf> what = ErasureIn(e);  // the rules read it already
+        if (what.ok()) round.erasures.push_back({std::move(*what), e.position.value()});
       }
       (void)round.batch.Put(events_cf_, keys::EventKey(e.position), record);
       (void)round.batch.Put(streams_cf_, keys::StreamKey(e.stream, e.version), keys::EncodeU64(e.position.value()));

@@ -297,7 +297,11 @@ Result<KeyVault::Opened> KeyVault::Open(const Event& e) {
 
 bool KeyVault::IsErased(const std::string& subject) {
   std::lock_guard lk(mu_);
-  return erased_.count(subject) > 0;
+  if (erased_.count(subject) > 0) return true;
+  Result<std::optional<std::string>> marker = Get(ErasedKey(subject));
+  if (!marker.ok() || !marker->has_value()) return false;
+  erased_.insert(subject);
+  return true;
 }
 
 Result<std::vector<std::string>> KeyVault::Subjects(BlindKind kind, std::string_view value) {

@@ -68,8 +68,9 @@ class KeyVault {
   };
   Result<Opened> Open(const Event& e);
 
-  // Whether the subject was erased: the writer asks before it writes the
-  // blind-index entries of an event sealed just before an erasure.
+  // Whether the subject was erased (its marker is in the keys family): the
+  // writer asks before it writes the blind-index entries of an event sealed
+  // just before an erasure.
   bool IsErased(const std::string& subject);
   // The subjects with a value that normalises as `value` does (find).
   Result<std::vector<std::string>> Subjects(BlindKind kind, std::string_view value);

@@ -197,6 +197,19 @@ int RunBundle(const Globals& g, const std::string& stream, const std::string& fr
               const std::string& out, bool json);
 int RunVerifyBundle(const std::string& file, const std::string& key, bool json);
 
+// The people behind the customers (cli_people.cc; service/personal.h).
+int RunFind(const Globals& g, const std::string& email, const std::string& phone, const std::string& name, bool json);
+int RunExportSubject(const Globals& g, const std::string& subject, const std::string& out, const std::string& format,
+                     bool json);
+int RunErase(const Globals& g, const std::string& subject, const std::string& reason, const std::string& code,
+             const std::string& request_ref, bool json);
+// action: add, remove or list.
+int RunHold(const Globals& g, const std::string& action, const std::string& subject, const std::string& hold_id,
+            const std::string& reason, bool json);
+int RunBackup(const Globals& g, const std::string& to, bool json);
+int RunRestore(const Globals& g, const std::string& from, const std::string& to, bool json);
+int RunRotateMaster(const Globals& g, bool json);
+
 // A generated company loaded into an empty store (cli_demo.cc, tools/demo_data.h).
 struct DemoOptions {
   uint64_t seed = 1;

@@ -375,6 +375,77 @@ int main(int argc, char** argv) {
                             "never in the log; $CUSTODIAN_WEBHOOK_CA_FILE: trust only this CA) or webhook=off");
   alerts_config->add_flag("--json", json, "Print the settings as JSON");
 
+  // --- people (service/personal.h) ---
+  std::string find_email, find_phone, find_name;
+  auto* find = app.add_subcommand(
+      "find", "Find the people at customers by e-mail, phone or name, through the blind index (the store holds no "
+              "plaintext index); the read is recorded, so name yourself with --as");
+  find->add_option("--email", find_email, "An e-mail address (any case)");
+  find->add_option("--phone", find_phone, "A phone number (spaces, dashes and brackets are ignored)");
+  find->add_option("--name", find_name, "A name, or any of its words; several words must all match");
+  find->add_flag("--json", json, "Print as JSON");
+
+  std::string subject, subject_out, subject_format = "json";
+  auto* export_subject = app.add_subcommand(
+      "export-subject", "Subject-access export: everything held about one person (every event that names them, "
+                        "opened) and who read or exported their customer's data; recorded as an export");
+  export_subject->add_option("subject", subject,
+                             "customer-<id>/contact-<contact id> (or customer-<id>/<contact id>), or customer-<id> "
+                             "for a customer who is a person")
+      ->required();
+  export_subject->add_option("--out", subject_out, "The file to write (owner-only)")->required();
+  export_subject->add_option("--format", subject_format, "json (default) or html (one printable page)");
+  export_subject->add_flag("--json", json, "Print the summary as JSON");
+
+  std::string erase_reason, erase_code = "data_subject_request", erase_ref;
+  auto* erase = app.add_subcommand(
+      "erase", "Erase a person: their key is destroyed and removed from every file of the store, subject.erased is "
+               "appended; events, proofs and bundles stay valid and show the fields as erased. Refused under a "
+               "legal hold; only an admin, compliance officer, data protection officer or legal counsel (--as)");
+  erase->add_option("--subject", subject, "customer-<id>/contact-<contact id>, or customer-<id>")->required();
+  erase->add_option("--reason", erase_reason, "Why, in words (e.g. the person's request of 3 March)")->required();
+  erase->add_option("--code", erase_code, "data_subject_request (default), retention_expired or legal_order");
+  erase->add_option("--ref", erase_ref, "The data-protection request's reference");
+  erase->add_flag("--json", json, "Print as JSON");
+
+  std::string hold_id;
+  auto* hold = app.add_subcommand("hold", "Legal holds: a person's data is kept, and erasure refused, while one is "
+                                          "in force");
+  hold->require_subcommand(1);
+  auto* hold_add = hold->add_subcommand("add", "Place a hold (subject.hold_placed)");
+  hold_add->add_option("--subject", subject, "customer-<id>/contact-<contact id>, or customer-<id>")->required();
+  hold_add->add_option("--reason", erase_reason, "Why the data must be kept")->required();
+  hold_add->add_option("--id", hold_id, "The hold's id (default: hold-<date>-<time>)");
+  hold_add->add_flag("--json", json, "Print as JSON");
+  auto* hold_remove = hold->add_subcommand("remove", "Release a hold (subject.hold_released)");
+  hold_remove->add_option("--subject", subject, "customer-<id>/contact-<contact id>, or customer-<id>")->required();
+  hold_remove->add_option("--id", hold_id, "The hold's id (hold list)")->required();
+  hold_remove->add_option("--reason", erase_reason, "Why it ends");
+  hold_remove->add_flag("--json", json, "Print as JSON");
+  auto* hold_list = hold->add_subcommand("list", "The holds in force");
+  hold_list->add_option("--subject", subject, "Only this subject's");
+  hold_list->add_flag("--json", json, "Print as JSON");
+
+  std::string backup_to, restore_from, restore_to;
+  auto* backup = app.add_subcommand(
+      "backup", "A consistent, verified copy of the store in a new directory (RocksDB checkpoint); the master key "
+                "stays out of it");
+  backup->add_option("--to", backup_to, "The new directory")->required();
+  backup->add_flag("--json", json, "Print as JSON");
+  auto* restore = app.add_subcommand(
+      "restore", "Restore a backup into a new store directory, verify it, and erase again everyone erased since the "
+                 "backup (the list is kept beside the master key; give it with --master-key)");
+  restore->add_option("--from", restore_from, "The backup's directory")->required();
+  restore->add_option("--to", restore_to, "The new store directory (absent or empty)")->required();
+  restore->add_flag("--json", json, "Print as JSON");
+
+  auto* keys = app.add_subcommand("keys", "The master key that wraps every person's data key");
+  keys->require_subcommand(1);
+  auto* rotate_master = keys->add_subcommand(
+      "rotate-master", "Re-wrap every data key under a new master key; cut short anywhere, every key still opens with "
+                       "the old key or the new one, and running it again finishes it");
+  rotate_master->add_flag("--json", json, "Print as JSON");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -428,6 +499,15 @@ int main(int argc, char** argv) {
   if (alerts_config->parsed()) return RunAlertsConfig(g, alert_settings, json);
   if (alerts->parsed()) return RunAlerts(g, alerts_staff, json);
   if (access->parsed()) return RunAccess(g, access_staff, access_customer, access_from, access_to, json);
+  if (find->parsed()) return RunFind(g, find_email, find_phone, find_name, json);
+  if (export_subject->parsed()) return RunExportSubject(g, subject, subject_out, subject_format, json);
+  if (erase->parsed()) return RunErase(g, subject, erase_reason, erase_code, erase_ref, json);
+  if (hold_add->parsed()) return RunHold(g, "add", subject, hold_id, erase_reason, json);
+  if (hold_remove->parsed()) return RunHold(g, "remove", subject, hold_id, erase_reason, json);
+  if (hold_list->parsed()) return RunHold(g, "list", subject, hold_id, erase_reason, json);
+  if (backup->parsed()) return RunBackup(g, backup_to, json);
+  if (restore->parsed()) return RunRestore(g, restore_from, restore_to, json);
+  if (rotate_master->parsed()) return RunRotateMaster(g, json);
   if (demo->parsed()) {
     demo_options.origin = origin;
     return RunDemo(g, demo_options, json);

@@ -1,0 +1,589 @@
+#include "service/personal.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "core/json.h"
+#include "core/sha256.h"
+#include "core/time.h"
+
+namespace custodian {
+namespace json = boost::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr size_t kReadBatch = 1000;
+
+// Calls `visit` for every event of `stream`, in stream order.
+Status ForEachInStream(const EventLog& log, std::string_view stream, const std::function<Status(Event&)>& visit) {
+  uint64_t from = 0;
+  while (true) {
+    Result<std::vector<Event>> batch = log.ReadStream(stream, StreamVersion(from), Direction::kForward, kReadBatch);
+    if (!batch.ok()) return batch.status();
+    for (Event& e : *batch) CUSTODIAN_RETURN_IF_ERROR(visit(e));
+    if (batch->size() < kReadBatch) return Status::Ok();
+    from = batch->back().version.value() + 1;
+  }
+}
+
+json::object DataOf(const Event& e) {
+  boost::system::error_code ec;
+  json::value v = json::parse(e.data, ec);
+  if (ec || !v.is_object()) return {};
+  return std::move(v.as_object());
+}
+
+std::string Str(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+bool Describes(std::string_view type) {
+  return type == "contact.added" || type == "contact.updated" || type == "customer.registered" ||
+         type == "customer.updated";
+}
+
+// Whether `e` (with data `d`) names the subject.
+bool Names(const SubjectRef& s, const Event& e, const json::object& d) {
+  if (s.subject == s.stream) return true;  // a person-customer: every event of its stream is about them
+  const std::string contact = s.subject.substr(8);  // "contact-" stripped
+  if (Str(d, "contact_id") == contact) return true;
+  if (Str(d, "subject") == s.subject) return true;
+  return !e.personal.empty() && e.personal.subject == SubjectIdOf(s.stream, s.subject);
+}
+
+Status Write(const std::string& path, const std::string& text) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::IoError("cannot write " + path + ": " + std::strerror(errno));
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return Status::IoError("cannot write " + path + ": " + std::strerror(errno));
+  return Status::Ok();
+}
+
+std::string Html(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+json::value PersonValue(const Person& p) {
+  json::object o{{"subject", p.subject}, {"customer", p.customer}};
+  if (!p.contact_id.empty()) o["contact_id"] = p.contact_id;
+  if (!p.role.empty()) o["role"] = p.role;
+  if (p.removed) o["removed"] = true;
+  switch (p.state) {
+    case Person::State::kNone:
+      o["personal"] = nullptr;
+      break;
+    case Person::State::kOpen: {
+      json::object f;
+      for (const auto& [k, v] : p.fields) f[k] = v;
+      o["personal"] = std::move(f);
+      break;
+    }
+    case Person::State::kErased:
+      o["personal"] = json::object{{"erased", json::object{{"position", p.erased_position ? json::value(*p.erased_position)
+                                                                                          : json::value(nullptr)},
+                                                           {"reason", p.erased_reason}}}};
+      break;
+    case Person::State::kUnavailable:
+      o["personal"] = json::object{{"unavailable", p.why}};
+      break;
+  }
+  return o;
+}
+
+}  // namespace
+
+std::string Person::Field(std::string_view name) const {
+  for (const auto& [k, v] : fields) {
+    if (k == name) return v;
+  }
+  return {};
+}
+
+Result<SubjectRef> ParseSubjectArg(std::string_view text) {
+  const size_t slash = text.find('/');
+  if (slash != std::string_view::npos && !text.substr(slash + 1).starts_with("contact-")) {
+    return ParseSubjectId(std::string(text.substr(0, slash)) + "/contact-" + std::string(text.substr(slash + 1)));
+  }
+  return ParseSubjectId(text);
+}
+
+Result<Person> LookUpPerson(const EventLog& log, const SubjectRef& subject) {
+  Person p;
+  p.subject = SubjectIdOf(subject.stream, subject.subject);
+  p.customer = subject.stream;
+  const bool contact = subject.subject != subject.stream;
+  if (contact) p.contact_id = subject.subject.substr(8);
+  bool known = false;
+  Status s = ForEachInStream(log, subject.stream, [&](Event& e) -> Status {
+    if (!Describes(e.type) && e.type != "contact.removed") return Status::Ok();
+    const json::object d = DataOf(e);
+    if (contact != (d.if_contains("contact_id") != nullptr)) return Status::Ok();
+    if (contact && Str(d, "contact_id") != p.contact_id) return Status::Ok();
+    if (e.type == "contact.removed") {
+      p.removed = true;
+      return Status::Ok();
+    }
+    known = true;
+    if (e.type == "contact.added") p.removed = false;
+    if (std::string role = Str(d, "role"); !role.empty()) p.role = std::move(role);
+    if (e.personal.empty() || p.state == Person::State::kErased) return Status::Ok();
+    Result<EventLog::PersonalView> view = log.OpenPersonal(e);
+    if (!view.ok()) return view.status().WithContext("event at position " + std::to_string(e.position.value()));
+    switch (view->state) {
+      case EventLog::PersonalView::State::kNone:
+        break;
+      case EventLog::PersonalView::State::kErased:
+        p.state = Person::State::kErased;
+        p.fields.clear();
+        p.erased_position = view->erased_position;
+        p.erased_reason = view->erased_reason;
+        break;
+      case EventLog::PersonalView::State::kUnavailable:
+        p.state = Person::State::kUnavailable;
+        p.why = view->why;
+        break;
+      case EventLog::PersonalView::State::kOpen: {
+        if (p.state == Person::State::kUnavailable) break;
+        p.state = Person::State::kOpen;
+        boost::system::error_code ec;
+        json::value v = json::parse(view->json, ec);
+        if (ec || !v.is_object()) break;
+        for (const auto& [k, val] : v.as_object()) {
+          if (!val.is_string()) continue;
+          auto it = std::find_if(p.fields.begin(), p.fields.end(), [&](const auto& f) { return f.first == k; });
+          if (it != p.fields.end()) {
+            it->second = std::string(val.get_string());
+          } else {
+            p.fields.emplace_back(std::string(k), std::string(val.get_string()));
+          }
+        }
+        break;
+      }
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  if (!known) {
+    return Status::NotFound(contact ? subject.stream + " has no contact " + p.contact_id
+                                    : subject.stream + " is not registered");
+  }
+  return p;
+}
+
+std::string PersonToJson(const Person& p) { return json::serialize(PersonValue(p)); }
+
+std::vector<std::string> FindResult::customers() const {
+  std::set<std::string> all;
+  for (const Person& p : people) all.insert(p.customer);
+  return {all.begin(), all.end()};
+}
+
+Result<FindResult> FindPeople(const EventLog& log, BlindKind kind, std::string_view value) {
+  FindResult r;
+  r.by = kind == BlindKind::kEmail ? "email" : kind == BlindKind::kPhone ? "phone" : "name";
+  r.value = std::string(value);
+  Result<std::vector<std::string>> subjects = log.FindSubjects(kind, value);
+  if (!subjects.ok()) return subjects.status();
+  for (const std::string& id : *subjects) {
+    Result<SubjectRef> ref = ParseSubjectId(id);
+    if (!ref.ok()) continue;  // never written by the log
+    Result<Person> p = LookUpPerson(log, *ref);
+    if (p.status().code() == StatusCode::kNotFound) continue;
+    if (!p.ok()) return p.status();
+    r.people.push_back(std::move(*p));
+  }
+  return r;
+}
+
+std::string FindResultToJson(const FindResult& r) {
+  json::array people;
+  for (const Person& p : r.people) people.push_back(PersonValue(p));
+  return json::serialize(json::object{{"by", r.by}, {"value", r.value}, {"people", std::move(people)}});
+}
+
+// --- export ---
+
+Result<SubjectExport> ExportSubject(const EventLog& log, const StateReader& access, const SubjectRef& subject,
+                                    const std::string& reader, Timestamp now) {
+  SubjectExport x;
+  Result<Person> person = LookUpPerson(log, subject);
+  if (!person.ok()) return person.status();
+  x.person = std::move(*person);
+  x.generated_at = now;
+  x.generated_by = reader;
+  Status s = ForEachInStream(log, subject.stream, [&](Event& e) -> Status {
+    if (!Names(subject, e, DataOf(e))) return Status::Ok();
+    CUSTODIAN_RETURN_IF_ERROR(log.ShowPersonal(e));
+    x.events.push_back({std::move(e)});
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  Result<std::vector<AccessEntry>> reads = AccessesToCustomer(access, subject.stream, std::nullopt, std::nullopt);
+  if (!reads.ok()) return reads.status();
+  x.accesses = std::move(*reads);
+  Result<std::vector<Hold>> holds = ListHolds(log, subject);
+  if (!holds.ok()) return holds.status();
+  for (const Hold& h : *holds) x.holds.emplace_back(h.hold_id, h.reason);
+  return x;
+}
+
+std::string SubjectExportToJson(const SubjectExport& x) {
+  json::array events;
+  for (const auto& item : x.events) {
+    boost::system::error_code ec;
+    events.push_back(json::parse(EventToJson(item.event, JsonFields::kWithLogFields), ec));
+  }
+  json::array accesses;
+  for (const AccessEntry& a : x.accesses) {
+    boost::system::error_code ec;
+    accesses.push_back(json::parse(AccessEntryToJson(x.person.customer, a), ec));
+  }
+  json::array holds;
+  for (const auto& [id, reason] : x.holds) holds.push_back(json::object{{"hold_id", id}, {"reason", reason}});
+  return json::serialize(json::object{{"format", "custodian-subject-access/1"},
+                                      {"generated_at", FormatRfc3339(x.generated_at)},
+                                      {"generated_by", x.generated_by},
+                                      {"person", PersonValue(x.person)},
+                                      {"holds", std::move(holds)},
+                                      {"events", std::move(events)},
+                                      {"accesses", std::move(accesses)}}) +
+         "\n";
+}
+
+std::string SubjectExportToHtml(const SubjectExport& x) {
+  const Person& p = x.person;
+  const std::string title = p.state == Person::State::kOpen && !p.Field("name").empty() ? p.Field("name") : p.subject;
+  std::string h;
+  h += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n";
+  h += "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n";
+  h += "<title>Subject access: " + Html(title) + "</title>\n<style>\n"
+       "body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#222}h1{font-size:1.5em}"
+       "table{border-collapse:collapse;width:100%;margin:.5em 0 1.5em}th,td{border:1px solid #ccc;padding:4px 6px;"
+       "text-align:left;vertical-align:top}th{background:#f3f3f3}.muted{color:#666}code{font-size:12px}"
+       "@media print{body{margin:0}a{color:inherit}}\n</style></head><body>\n";
+  h += "<h1>Everything held about " + Html(title) + "</h1>\n";
+  h += "<p class=\"muted\">Subject " + Html(p.subject) + " of " + Html(p.customer) + ". Generated " +
+       Html(FormatRfc3339(x.generated_at)) + " for " + Html(x.generated_by) + ".</p>\n";
+  h += "<h2>Personal data</h2>\n";
+  switch (p.state) {
+    case Person::State::kNone:
+      h += "<p>No personal data was recorded.</p>\n";
+      break;
+    case Person::State::kErased:
+      h += "<p>Erased at position " + (p.erased_position ? std::to_string(*p.erased_position) : std::string("?")) +
+           ": " + Html(p.erased_reason) + ".</p>\n";
+      break;
+    case Person::State::kUnavailable:
+      h += "<p>Sealed and not available here: " + Html(p.why) + ".</p>\n";
+      break;
+    case Person::State::kOpen:
+      h += "<table><tr><th>field</th><th>value</th></tr>\n";
+      for (const auto& [k, v] : p.fields) h += "<tr><td>" + Html(k) + "</td><td>" + Html(v) + "</td></tr>\n";
+      h += "</table>\n";
+      break;
+  }
+  if (!p.role.empty()) h += "<p>Role: " + Html(p.role) + (p.removed ? " (no longer a contact)" : "") + "</p>\n";
+  if (!x.holds.empty()) {
+    h += "<h2>Legal holds in force</h2>\n<ul>\n";
+    for (const auto& [id, reason] : x.holds) h += "<li>" + Html(id) + ": " + Html(reason) + "</li>\n";
+    h += "</ul>\n";
+  }
+  h += "<h2>Events that name them (" + std::to_string(x.events.size()) + ")</h2>\n";
+  h += "<table><tr><th>position</th><th>occurred</th><th>type</th><th>by</th><th>data</th><th>personal</th></tr>\n";
+  for (const auto& item : x.events) {
+    const Event& e = item.event;
+    h += "<tr><td>" + std::to_string(e.position.value()) + "</td><td>" + Html(FormatRfc3339(e.occurred_at)) +
+         "</td><td>" + Html(e.type) + "</td><td>" + Html(e.actor) + "</td><td><code>" + Html(e.data) +
+         "</code></td><td><code>" + Html(e.personal_plain) + "</code></td></tr>\n";
+  }
+  h += "</table>\n";
+  h += "<h2>Who read or exported their customer's data (" + std::to_string(x.accesses.size()) + ")</h2>\n";
+  h += "<table><tr><th>when</th><th>who</th><th>what</th><th>view or scope</th><th>records</th></tr>\n";
+  for (const AccessEntry& a : x.accesses) {
+    h += "<tr><td>" + Html(FormatRfc3339(a.at)) + "</td><td>" + Html(a.staff) + "</td><td>" +
+         (a.exported ? "exported" : "viewed") + "</td><td>" + Html(a.view) + "</td><td>" + std::to_string(a.records) +
+         "</td></tr>\n";
+  }
+  h += "</table>\n</body></html>\n";
+  return h;
+}
+
+// --- erasure and holds ---
+
+namespace {
+
+Result<uint64_t> AppendOne(EventLog& log, Event e) {
+  std::string stream = e.stream;
+  std::vector<Event> events;
+  events.push_back(std::move(e));
+  Result<AppendResult> r = log.Append(std::move(stream), std::move(events), ExpectedVersion::Any());
+  if (!r.ok()) return r.status();
+  return r->positions.front().value();
+}
+
+}  // namespace
+
+Result<ErasureResult> EraseSubject(EventLog& log, const ErasureRequest& request) {
+  ErasureResult r;
+  r.subject = SubjectIdOf(request.subject.stream, request.subject.subject);
+  if (request.details.empty()) return Status::InvalidArgument("--reason: say why the data is erased");
+  const std::string code = request.reason_code.empty() ? "data_subject_request" : request.reason_code;
+  Result<std::vector<std::pair<std::string, std::string>>> before = log.RuleRecords("erased/" + r.subject);
+  if (!before.ok()) return before.status();
+  for (const auto& [key, value] : *before) {
+    if (!key.empty()) continue;  // another subject whose id starts with this one
+    // "position P" or "position P: reason" (core/rules.cc, rule 'erased').
+    r.already = true;
+    r.position = std::strtoull(value.c_str() + std::min<size_t>(9, value.size()), nullptr, 10);
+    if (size_t colon = value.find(": "); colon != std::string::npos) r.reason = value.substr(colon + 2);
+    return r;
+  }
+  Event e;
+  // The same request made again is the same event (the log's ids are idempotent).
+  e.id = EventId::FromSeed("subject.erased\n" + r.subject);
+  e.stream = request.subject.stream;
+  e.type = "subject.erased";
+  e.actor = request.actor;
+  e.occurred_at = request.now;
+  e.source = "custodian";
+  json::object d{{"subject", request.subject.subject}, {"reason", code}, {"details", request.details}};
+  if (!request.request_ref.empty()) d["request_ref"] = request.request_ref;
+  e.data = json::serialize(d);
+  Result<uint64_t> position = AppendOne(log, std::move(e));
+  if (!position.ok()) return position.status();
+  r.position = *position;
+  r.reason = request.details;
+  Status s = ForEachInStream(log, request.subject.stream, [&](Event& ev) -> Status {
+    if (!ev.personal.empty() && ev.personal.subject == r.subject) ++r.events_sealed;
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return r;
+}
+
+std::string ErasureResultToJson(const ErasureResult& r) {
+  return json::serialize(json::object{{"subject", r.subject},
+                                      {"position", r.position},
+                                      {"already_erased", r.already},
+                                      {"reason", r.reason},
+                                      {"events_sealed", r.events_sealed}});
+}
+
+namespace {
+
+Result<std::pair<Hold, uint64_t>> HoldEvent(EventLog& log, const HoldRequest& request, bool place) {
+  Hold h;
+  h.subject = SubjectIdOf(request.subject.stream, request.subject.subject);
+  h.hold_id = request.hold_id;
+  h.reason = request.reason;
+  if (place && h.reason.empty()) return Status::InvalidArgument("--reason: say why the data must be kept");
+  if (!place && h.hold_id.empty()) return Status::InvalidArgument("--id: name the hold to release (hold list shows them)");
+  if (h.hold_id.empty()) {
+    std::string t = FormatRfc3339(request.now);  // 2026-04-01T09:00:00Z
+    t.erase(std::remove_if(t.begin(), t.end(), [](char c) { return c == '-' || c == ':'; }), t.end());
+    h.hold_id = "hold-" + t.substr(0, 8) + "-" + t.substr(9, 6);
+  }
+  Event e;
+  e.id = EventId::Random();
+  e.stream = request.subject.stream;
+  e.type = place ? "subject.hold_placed" : "subject.hold_released";
+  e.actor = request.actor;
+  e.occurred_at = request.now;
+  e.source = "custodian";
+  json::object d{{"subject", request.subject.subject}, {"hold_id", h.hold_id}};
+  if (!h.reason.empty()) d["reason"] = h.reason;
+  e.data = json::serialize(d);
+  Result<uint64_t> position = AppendOne(log, std::move(e));
+  if (!position.ok()) return position.status();
+  return std::make_pair(std::move(h), *position);
+}
+
+}  // namespace
+
+Result<std::pair<Hold, uint64_t>> PlaceHold(EventLog& log, const HoldRequest& request) {
+  return HoldEvent(log, request, true);
+}
+Result<std::pair<Hold, uint64_t>> ReleaseHold(EventLog& log, const HoldRequest& request) {
+  return HoldEvent(log, request, false);
+}
+
+Result<std::vector<Hold>> ListHolds(const EventLog& log, const std::optional<SubjectRef>& subject) {
+  // "holds/<stream>/<data.subject>" -> {"<hold id>": "<reason>", ...} (core/rules.cc, rule 'hold').
+  const std::string prefix = subject ? "holds/" + subject->stream + "/" + subject->subject : "holds/";
+  Result<std::vector<std::pair<std::string, std::string>>> records = log.RuleRecords(prefix);
+  if (!records.ok()) return records.status();
+  std::vector<Hold> out;
+  for (const auto& [rest, value] : *records) {
+    if (subject && !rest.empty()) continue;
+    std::string stream, who;
+    if (subject) {
+      stream = subject->stream;
+      who = subject->subject;
+    } else {
+      const size_t slash = rest.find('/');
+      if (slash == std::string::npos) continue;
+      stream = rest.substr(0, slash);
+      who = rest.substr(slash + 1);
+    }
+    boost::system::error_code ec;
+    json::value v = json::parse(value, ec);
+    if (ec || !v.is_object()) continue;
+    for (const auto& [id, reason] : v.as_object()) {
+      out.push_back({SubjectIdOf(stream, who), std::string(id), reason.is_string() ? std::string(reason.get_string()) : ""});
+    }
+  }
+  return out;
+}
+
+std::string HoldsToJson(const std::vector<Hold>& holds) {
+  json::array a;
+  for (const Hold& h : holds) a.push_back(json::object{{"subject", h.subject}, {"hold_id", h.hold_id}, {"reason", h.reason}});
+  return json::serialize(json::object{{"holds", std::move(a)}});
+}
+
+// --- backup and restore ---
+
+namespace {
+
+constexpr char kBackupFormat[] = "custodian-backup/1";
+constexpr char kBackupManifest[] = "backup.json";
+
+struct Verified {
+  uint64_t events = 0;
+  std::string root;
+};
+
+Result<Verified> VerifyStore(const EventLog& log) {
+  VerifyReport report = log.Verify();
+  if (!report.error.ok()) return report.error;
+  if (!report.ok) return Status::Corruption("the copy does not verify: " + report.problem);
+  Result<TreeHead> head = log.Head();
+  if (!head.ok()) return head.status();
+  return Verified{head->size, HexOf(head->root)};
+}
+
+void CountFiles(const fs::path& root, uint64_t* files, uint64_t* bytes) {
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (it->is_regular_file(ec)) {
+      ++*files;
+      *bytes += it->file_size(ec);
+    }
+  }
+}
+
+}  // namespace
+
+Result<BackupResult> BackupStore(EventLog& log, const std::string& dir) {
+  BackupResult r;
+  r.dir = dir;
+  std::error_code ec;
+  if (fs::exists(fs::symlink_status(dir, ec))) {
+    return Status::Conflict(dir + " exists; a backup goes to a new directory");
+  }
+  if (!fs::create_directories(dir, ec) || ec) {
+    return Status::IoError("cannot create " + dir + (ec ? ": " + ec.message() : std::string()));
+  }
+  fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  const std::string store = (fs::path(dir) / "store").string();
+  Result<uint64_t> copied = log.CopyTo(store);
+  if (!copied.ok()) return copied.status();
+  {
+    EventLogOptions options;
+    options.mode = EventLogOptions::Mode::kReadOnly;
+    Result<std::unique_ptr<EventLog>> copy = EventLog::Open(store, options);
+    if (!copy.ok()) return copy.status().WithContext("the copy in " + store + " does not open");
+    Result<Verified> v = VerifyStore(**copy);
+    if (!v.ok()) return v.status();
+    r.events = v->events;
+    r.root = v->root;
+  }
+  json::object manifest{{"format", kBackupFormat},
+                        {"created_at", FormatRfc3339(SystemClock().Now())},
+                        {"events", r.events},
+                        {"root", r.root},
+                        {"from", log.dir()}};
+  CUSTODIAN_RETURN_IF_ERROR(Write((fs::path(dir) / kBackupManifest).string(), json::serialize(manifest) + "\n"));
+  CountFiles(dir, &r.files, &r.bytes);
+  return r;
+}
+
+std::string BackupResultToJson(const BackupResult& r) {
+  return json::serialize(
+      json::object{{"backup", r.dir}, {"events", r.events}, {"root", r.root}, {"files", r.files}, {"bytes", r.bytes}});
+}
+
+Result<RestoreResult> RestoreStore(const std::string& from, const std::string& data_dir,
+                                   const EventLogOptions& options) {
+  RestoreResult r;
+  r.data_dir = data_dir;
+  std::error_code ec;
+  const fs::path manifest = fs::path(from) / kBackupManifest, store = fs::path(from) / "store";
+  std::ifstream in(manifest);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  boost::system::error_code jec;
+  json::value m = json::parse(text, jec);
+  if (!in || jec || !m.is_object() || !m.as_object().contains("format") ||
+      m.as_object().at("format") != json::value(kBackupFormat) || !fs::is_directory(store, ec)) {
+    return Status::InvalidArgument(from + " is not a backup made by `custodian backup` (no " + manifest.string() +
+                                   " of format " + kBackupFormat + " beside a store/ directory)");
+  }
+  if (fs::exists(fs::symlink_status(data_dir, ec)) && !fs::is_empty(data_dir, ec)) {
+    return Status::Conflict(data_dir + " exists and is not empty; restore into a new directory (and move it in place "
+                            "once it is checked)");
+  }
+  fs::create_directories(data_dir, ec);
+  fs::copy(store, data_dir, fs::copy_options::recursive | fs::copy_options::overwrite_existing, ec);
+  if (ec) return Status::IoError("cannot copy " + store.string() + " to " + data_dir + ": " + ec.message());
+  fs::permissions(data_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  for (auto it = fs::recursive_directory_iterator(data_dir, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    fs::permissions(it->path(), it->is_directory() ? fs::perms::owner_all : fs::perms::owner_read | fs::perms::owner_write,
+                    fs::perm_options::replace, ec);
+  }
+  EventLogOptions open = options;
+  open.mode = EventLogOptions::Mode::kReadWrite;
+  open.create = CreateIfMissing::kNo;
+  Result<std::unique_ptr<EventLog>> log = EventLog::Open(data_dir, open);
+  if (!log.ok()) return log.status().WithContext("the restored store in " + data_dir + " does not open");
+  r.erasures_reapplied = (*log)->erasures_reapplied();
+  if (Status p = (*log)->PersonalStatus(); !p.ok()) r.personal = p.message();
+  Result<Verified> v = VerifyStore(**log);
+  if (!v.ok()) return v.status();
+  r.events = v->events;
+  r.root = v->root;
+  return r;
+}
+
+std::string RestoreResultToJson(const RestoreResult& r) {
+  json::object o{{"data", r.data_dir},
+                 {"events", r.events},
+                 {"root", r.root},
+                 {"erasures_reapplied", r.erasures_reapplied}};
+  o["personal_data"] = r.personal.empty() ? json::value("available") : json::value(r.personal);
+  return json::serialize(o);
+}
+
+}  // namespace custodian
