@@ -316,6 +316,19 @@ Status CheckRules(const Event& e, RuleState& state) {
                        (erasure->reason.empty() ? std::string() : ": " + erasure->reason));
   }
 
+  // erased: nothing personal is recorded again about an erased subject.
+  if (!e.personal_plain.empty() || !e.personal.empty()) {
+    Result<std::string> whose = PersonalSubject(e);
+    if (!whose.ok()) return whose.status();
+    Result<std::optional<std::string>> erased = state.Get("erased/" + *whose);
+    if (!erased.ok()) return erased.status();
+    if (*erased) {
+      return Broken("erased", e,
+                    "the personal data of " + *whose + " was erased (" + **erased +
+                        "); nothing personal about them is recorded again (record the event without its personal part)");
+    }
+  }
+
   // hold: a legal hold keeps a subject's personal data; no erasure while one is in force.
   if (t == "subject.hold_placed" || t == "subject.hold_released" || t == "subject.erased") {
     const std::string key = "holds/" + e.stream + "/" + Str(d, "subject");

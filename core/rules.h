@@ -23,7 +23,8 @@
 //                whose role handles personal data (core/roles.h) and who has
 //                not announced their departure
 //   erased       a subject is erased once ("erased/<subject id>" keeps where
-//                and why; the store destroys the key as it commits the event)
+//                and why; the store destroys the key as it commits the event),
+//                and no later event carries a personal part about them
 //   hold         no erasure of a subject while a legal hold is in force on it;
 //                a hold is placed once and released only while in force
 //

@@ -68,9 +68,9 @@ class KeyVault {
   };
   Result<Opened> Open(const Event& e);
 
-  // Whether the subject was erased (its marker is in the keys family): the
-  // writer asks before it writes the blind-index entries of an event sealed
-  // just before an erasure.
+  // Whether the subject was erased (its marker is in the keys family; all
+  // are loaded on open): the writer asks before it writes the blind-index
+  // entries of an event sealed just before an erasure.
   bool IsErased(const std::string& subject);
   // The subjects with a value that normalises as `value` does (find).
   Result<std::vector<std::string>> Subjects(BlindKind kind, std::string_view value);
@@ -110,7 +110,7 @@ class KeyVault {
   std::string blind_key_;
   std::mutex mu_;
   std::unordered_map<std::string, std::string> cache_;  // subject -> data key
-  std::unordered_set<std::string> erased_;              // erased in this process or found erased
+  std::unordered_set<std::string> erased_;              // every erased subject (loaded on open, then kept)
 };
 
 }  // namespace custodian
