@@ -43,11 +43,18 @@ int RunInit(const Globals& g, const std::optional<std::string>& origin, bool jso
                                                     origin.value_or(DefaultOrigin()));
   if (!log.ok()) return Fail(log.status());
   const std::string vkey = (*log)->verifier() ? (*log)->verifier()->ToString() : "";
+  const Status personal = (*log)->PersonalStatus();
   if (json) {
-    fmt::print("{{\"store\":{},\"verifier_key\":{}}}\n", JsonQuote(g.data_dir), JsonQuote(vkey));
+    fmt::print("{{\"store\":{},\"verifier_key\":{},\"master_key\":{}}}\n", JsonQuote(g.data_dir), JsonQuote(vkey),
+               JsonQuote(personal.ok() ? MasterKeyFile(g) : ""));
   } else {
     fmt::print("created an empty Custodian store at {}\ncheckpoint verifier key (publish it to auditors): {}\n",
                g.data_dir, vkey);
+    if (personal.ok()) {
+      fmt::print("master key for personal data (keep it apart from the store and its backups): {}\n", MasterKeyFile(g));
+    } else {
+      fmt::print("personal data cannot be recorded yet: {}\n", personal.message());
+    }
   }
   return kExitOk;
 }
