@@ -253,7 +253,7 @@ TEST_CASE("Stored customer state that does not decode names the customer and pos
         std::string(R"({"id":"customer-1","custody":[7]})"), std::string(R"({"id":"customer-1","open_deals":{"d":{}}})"),
         std::string("not json"), std::string(R"({"id":"customer-1","events":-1})")}) {
     INFO(bad);
-    REQUIRE(f.log->ProjectionCommit(kCustomerProjection, {{"customer-1", bad}}, at).ok());
+    REQUIRE(f.log->ProjectionCommit(kCustomerProjection, {{"customer-1", bad}}, at, 1).ok());
     Result<CustomerState> s = LoadCustomer(*f.log, "customer-1");
     REQUIRE_FALSE(s.ok());
     CHECK(s.status().code() == StatusCode::kCorruption);
