@@ -31,7 +31,7 @@ std::string PersonalText(const OpenedPersonal& p, std::string_view field, std::s
 }
 
 // The contacts, their personal fields opened at read time (replay/people.h):
-// name, role, e-mail and phone; the erasure's position and reason for an
+// name, role, phone and e-mail; the erasure's position and reason for an
 // erased person; "sealed" and why when they cannot be opened.
 void PrintContacts(const std::vector<ContactView>& people) {
   if (people.empty()) return;
@@ -45,8 +45,8 @@ void PrintContacts(const std::vector<ContactView>& people) {
     switch (v.personal.state) {
       case OpenedPersonal::State::kOpen:
       case OpenedPersonal::State::kNone:
-        fmt::print("  {:<16} {:<24} {:<26} {:<32} {:<18} {}\n", v.contact_id, PersonalText(v.personal, "name", "", 24),
-                   role, PersonalText(v.personal, "email", "", 32), PersonalText(v.personal, "phone", "mobile", 18),
+        fmt::print("  {:<16} {:<24} {:<26} {:<18} {:<44} {}\n", v.contact_id, PersonalText(v.personal, "name", "", 24),
+                   role, PersonalText(v.personal, "phone", "mobile", 18), PersonalText(v.personal, "email", "", 44),
                    about);
         break;
       case OpenedPersonal::State::kErased:

@@ -49,8 +49,8 @@ TEST_CASE("customer show lists each contact's name, role, e-mail and phone, open
   INFO(text.err);
   REQUIRE(text.exit_code == 0);
   CHECK_THAT(text.out, Catch::Contains("  CONTACTS\n  con-2001         Petra Hartmann           managing director          "
-                                       "p.hartmann@hartmann-logistik.de  +49 40 5550 1234   operations, prefers call, "
-                                       "key contact\n"));
+                                       "+49 40 5550 1234   p.hartmann@hartmann-logistik.de              operations, "
+                                       "prefers call, key contact\n"));
   CliResult json = c.Cli({"customer", "show", "1001", "--json"});
   REQUIRE(json.exit_code == 0);
   CHECK_THAT(json.out, Catch::Contains(R"("people":[{"contact_id":"con-2001","role":"managing director","department":"operations","preferred_channel":"call","key_contact":true,"personal":{"name":"Petra Hartmann","email":"p.hartmann@hartmann-logistik.de","phone":"+49 40 5550 1234"},"last_conversation":{"position":)"));
