@@ -1,8 +1,7 @@
 #include "replay/people.h"
 
-#include <boost/json.hpp>
-
 #include <algorithm>
+#include <boost/json.hpp>
 
 #include "core/time.h"
 
@@ -105,22 +104,22 @@ json::value PersonalValue(const OpenedPersonal& p) {
 
 json::value ContactValue(const ContactView& v) {
   const CustomerState::Contact& c = v.contact;
-  json::object o{{"contact_id", v.contact_id},
-                 {"role", c.role},
-                 {"department", c.department},
-                 {"preferred_channel", c.preferred_channel},
-                 {"key_contact", c.key_contact},
-                 {"personal", PersonalValue(v.personal)}};
+  json::object o{{"contact_id", v.contact_id},   {"role", c.role},
+                 {"department", c.department},   {"preferred_channel", c.preferred_channel},
+                 {"key_contact", c.key_contact}, {"personal", PersonalValue(v.personal)}};
   if (c.last_conversation) {
     const CustomerState::Conversation& l = *c.last_conversation;
     // The notes themselves when open; otherwise what the part says (erased, unavailable) or null.
-    json::value notes = v.last_notes.state == OpenedPersonal::State::kOpen
-                            ? (v.last_notes.Field("notes").empty() ? json::value(nullptr)
-                                                                   : json::value(v.last_notes.Field("notes")))
-                            : PersonalValue(v.last_notes);
-    o["last_conversation"] = json::object{{"position", l.position}, {"at", FormatRfc3339(l.at)},
-                                          {"channel", l.channel},   {"direction", l.direction},
-                                          {"by", l.by},             {"notes", std::move(notes)}};
+    json::value notes =
+        v.last_notes.state == OpenedPersonal::State::kOpen
+            ? (v.last_notes.Field("notes").empty() ? json::value(nullptr) : json::value(v.last_notes.Field("notes")))
+            : PersonalValue(v.last_notes);
+    o["last_conversation"] = json::object{{"position", l.position},
+                                          {"at", FormatRfc3339(l.at)},
+                                          {"channel", l.channel},
+                                          {"direction", l.direction},
+                                          {"by", l.by},
+                                          {"notes", std::move(notes)}};
   } else {
     o["last_conversation"] = nullptr;
   }

@@ -16,17 +16,16 @@ __extension__ typedef unsigned __int128 Uint128;
 constexpr uint64_t kPeopleStream = 0x70656f706c652d31ULL;  // "people-1"
 
 constexpr std::array<const char*, 40> kFirstNames = {
-    "Anna",     "Petra",   "Jürgen",  "Thomas",  "Sabine",  "Katrin",    "Stefan", "Andreas",
-    "Claudia",  "Markus",  "Julia",   "Lukas",   "Sophie",  "Maximilian", "Lena",  "Felix",
-    "Monika",   "Tobias",  "Eva",     "Martin",  "Sanne",   "Joost",     "Marieke", "Pieter",
-    "Camille",  "Étienne", "Chloé",   "Julien",  "Agnieszka", "Piotr",   "Katarzyna", "Tomasz",
-    "Mette",    "Søren",   "Ingrid",  "Lars",    "Astrid",  "Henrik",    "Björn",  "Elin"};
+    "Anna",      "Petra",  "Jürgen",  "Thomas",     "Sabine",  "Katrin",  "Stefan", "Andreas", "Claudia",   "Markus",
+    "Julia",     "Lukas",  "Sophie",  "Maximilian", "Lena",    "Felix",   "Monika", "Tobias",  "Eva",       "Martin",
+    "Sanne",     "Joost",  "Marieke", "Pieter",     "Camille", "Étienne", "Chloé",  "Julien",  "Agnieszka", "Piotr",
+    "Katarzyna", "Tomasz", "Mette",   "Søren",      "Ingrid",  "Lars",    "Astrid", "Henrik",  "Björn",     "Elin"};
 constexpr std::array<const char*, 40> kLastNames = {
-    "Hartmann", "Müller",  "Schneider", "Fischer", "Weber",   "Becker",   "Hoffmann", "Schäfer",
-    "Koch",     "Richter", "Wagner",    "Zimmermann", "Brandt", "Krüger", "Vogel",    "Huber",
-    "Gruber",   "Steiner", "Meier",     "Keller",  "de Vries", "Jansen",  "Bakker",   "Visser",
-    "Bernard",  "Dubois",  "Lefèvre",   "Moreau",  "Nowak",   "Kaczmarek", "Mazur",   "Wójcik",
-    "Nielsen",  "Jørgensen", "Andersson", "Lindqvist", "Berg", "Johansson", "Dahl",    "Holm"};
+    "Hartmann", "Müller",    "Schneider", "Fischer",    "Weber",    "Becker",    "Hoffmann", "Schäfer",
+    "Koch",     "Richter",   "Wagner",    "Zimmermann", "Brandt",   "Krüger",    "Vogel",    "Huber",
+    "Gruber",   "Steiner",   "Meier",     "Keller",     "de Vries", "Jansen",    "Bakker",   "Visser",
+    "Bernard",  "Dubois",    "Lefèvre",   "Moreau",     "Nowak",    "Kaczmarek", "Mazur",    "Wójcik",
+    "Nielsen",  "Jørgensen", "Andersson", "Lindqvist",  "Berg",     "Johansson", "Dahl",     "Holm"};
 constexpr std::array<const char*, 3> kMailProviders = {"mailbox.example", "webpost.example", "inbox.example"};
 
 struct CountryPhone {
@@ -48,28 +47,36 @@ constexpr std::array<CountryPhone, 8> kPhones = {{
 
 // Remarks about a person that a salesperson notes after a conversation:
 // personal, so they go in the sealed part, never in data.summary.
-constexpr std::array<const char*, 14> kRemarks = {
-    "asked us to call after 3pm, kids' school run",
-    "back from parental leave in May; wants a catch-up call then",
-    "prefers e-mail to calls on Fridays",
-    "on holiday until the 20th; urgent orders go to the deputy",
-    "moving to the Hamburg office in the spring",
-    "wants a short written summary after every call",
-    "asked not to be called on Mondays",
-    "likes to have the quote a day before we meet",
-    "gets a new direct line next month and will send it",
-    "prefers meetings early in the morning",
-    "ran a marathon in October: ask how it went",
-    "works part-time from autumn, Tuesdays to Thursdays",
-    "prefers English in writing, German on the phone",
-    "asked to be copied on invoices from now on"};
+constexpr std::array<const char*, 14> kRemarks = {"asked us to call after 3pm, kids' school run",
+                                                  "back from parental leave in May; wants a catch-up call then",
+                                                  "prefers e-mail to calls on Fridays",
+                                                  "on holiday until the 20th; urgent orders go to the deputy",
+                                                  "moving to the Hamburg office in the spring",
+                                                  "wants a short written summary after every call",
+                                                  "asked not to be called on Mondays",
+                                                  "likes to have the quote a day before we meet",
+                                                  "gets a new direct line next month and will send it",
+                                                  "prefers meetings early in the morning",
+                                                  "ran a marathon in October: ask how it went",
+                                                  "works part-time from autumn, Tuesdays to Thursdays",
+                                                  "prefers English in writing, German on the phone",
+                                                  "asked to be copied on invoices from now on"};
 
 // Lower-case ASCII for an e-mail address: umlauts and accents folded
 // (ü -> ue, é -> e, ø -> oe, ...), spaces and other characters dropped.
 std::string MailPart(std::string_view name) {
-  static constexpr std::array<std::pair<std::string_view, std::string_view>, 12> kFold = {{
-      {"ä", "ae"}, {"ö", "oe"}, {"ü", "ue"}, {"ß", "ss"}, {"é", "e"}, {"è", "e"},
-      {"É", "e"},  {"ø", "oe"}, {"å", "aa"}, {"ń", "n"},  {"ś", "s"}, {"ó", "o"}}};
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 12> kFold = {{{"ä", "ae"},
+                                                                                           {"ö", "oe"},
+                                                                                           {"ü", "ue"},
+                                                                                           {"ß", "ss"},
+                                                                                           {"é", "e"},
+                                                                                           {"è", "e"},
+                                                                                           {"É", "e"},
+                                                                                           {"ø", "oe"},
+                                                                                           {"å", "aa"},
+                                                                                           {"ń", "n"},
+                                                                                           {"ś", "s"},
+                                                                                           {"ó", "o"}}};
   std::string out;
   for (size_t i = 0; i < name.size();) {
     bool folded = false;
@@ -133,7 +140,8 @@ std::string DemoPeople::NewContact(std::string_view domain, std::string_view cou
   const bool mobile = Below(10) < 4;
   std::string personal = "{\"name\":" + JsonQuote(first + " " + last) + ",\"email\":" + JsonQuote(local + "@" + host) +
                          ",\"phone\":" + JsonQuote(fmt::format("+{} {} 555 {:04}", phone->code, area, line));
-  if (mobile) personal += ",\"mobile\":" + JsonQuote(fmt::format("+{} {} 555 {:04}", phone->code, phone->mobile, Below(10'000)));
+  if (mobile)
+    personal += ",\"mobile\":" + JsonQuote(fmt::format("+{} {} 555 {:04}", phone->code, phone->mobile, Below(10'000)));
   return personal + "}";
 }
 

@@ -1,7 +1,6 @@
 #include "replay/people.h"
 
 #include <catch2/catch.hpp>
-
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,7 +26,7 @@ using testing::TempDir;
 
 // What the log holds about con-1 of customer-1, and what must never be found
 // in a projection's stored state.
-constexpr const char* kPlaintext[] = {"Petra", "Hartmann", "p.hartmann@hartmann-logistik.de", "petra@example.org",
+constexpr const char* kPlaintext[] = {"Petra",     "Hartmann",  "p.hartmann@hartmann-logistik.de", "petra@example.org",
                                       "5550 1234", "school run"};
 
 // A log with a master key (kept outside the store, as in production) and
@@ -118,7 +117,8 @@ TEST_CASE("The stored projections hold no plaintext of a contact, only positions
   REQUIRE(v->last_notes.state == OpenedPersonal::State::kOpen);
   CHECK(v->last_notes.Field("notes") == "asked us to call after 3pm, kids' school run");
   CHECK_THAT(ContactViewToJson(*v),
-             Catch::Contains(R"("personal":{"name":"Petra Hartmann","email":"petra@example.org","phone":"+49 40 5550 1234"})"));
+             Catch::Contains(
+                 R"("personal":{"name":"Petra Hartmann","email":"petra@example.org","phone":"+49 40 5550 1234"})"));
   CHECK_THAT(ContactViewToJson(*v), Catch::Contains(R"("notes":"asked us to call after 3pm, kids' school run"})"));
 
   Result<std::vector<ContactView>> all = OpenContacts(*f.log, *LoadCustomer(*f.log, "customer-1"));
@@ -156,8 +156,9 @@ TEST_CASE("After erasure a contact and the notes of the last conversation open a
           "[replay][people]") {
   PeopleFixture f;
   f.AddPeople();
-  const Position erased = f.Add("subject.erased", "2026-04-15T12:00:00Z",
-                                R"({"subject":"contact-con-1","reason":"data_subject_request","details":"her request of 3 March"})");
+  const Position erased =
+      f.Add("subject.erased", "2026-04-15T12:00:00Z",
+            R"({"subject":"contact-con-1","reason":"data_subject_request","details":"her request of 3 March"})");
   // The log destroyed the key as it committed the event; destroying it again changes nothing.
   REQUIRE(f.log->DestroySubjectKey("customer-1/contact-con-1", erased.value(), "her request of 3 March").ok());
   REQUIRE(f.engine->CatchUp().ok());
