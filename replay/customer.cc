@@ -56,6 +56,10 @@ void SetIfPresent(const json::object& o, std::string_view k, std::string* field)
   if (auto it = o.find(k); it != o.end() && it->value().is_string()) *field = std::string(it->value().get_string());
 }
 
+// Whether the event has a personal part: sealed (read from the log) or still
+// plain (an event folded before it was appended).
+bool CarriesPersonal(const Event& e) { return !e.personal.empty() || !e.personal_plain.empty(); }
+
 }  // namespace
 
 Status ApplyToCustomer(CustomerState& s, const Event& e) {
@@ -83,6 +87,10 @@ Status ApplyToCustomer(CustomerState& s, const Event& e) {
                               {"group", &s.group}, {"external_id", &s.external_id}}) {
       SetIfPresent(d, key, field);
     }
+    // A personal part about one of its contacts (docs/events.md, Personal data).
+    if (auto it = s.contacts.find(Str(d, "contact_id")); it != s.contacts.end() && CarriesPersonal(e)) {
+      it->second.personal_positions.push_back(e.position.value());
+    }
   } else if (t == "customer.owner_assigned") {
     if (!s.custody.empty() && !s.custody.back().to) s.custody.back().to = e.occurred_at;
     CustomerState::Custody c;
@@ -103,11 +111,20 @@ Status ApplyToCustomer(CustomerState& s, const Event& e) {
     SetIfPresent(d, "department", &c.department);
     SetIfPresent(d, "preferred_channel", &c.preferred_channel);
     if (auto k = Bool(d, "key_contact")) c.key_contact = *k;
+    if (CarriesPersonal(e)) c.personal_positions.push_back(e.position.value());
   } else if (t == "contact.removed") {
     s.contacts.erase(Str(d, "contact_id"));
   } else if (t == "interaction.logged") {
     if (!s.last_contact || e.occurred_at >= s.last_contact->at) {
       s.last_contact = CustomerState::LastContact{e.occurred_at, Str(d, "channel"), Str(d, "direction"), e.actor};
+    }
+    // With a contact the customer has (one never added, or removed, is not listed).
+    if (auto it = s.contacts.find(Str(d, "contact_id")); it != s.contacts.end()) {
+      std::optional<CustomerState::Conversation>& last = it->second.last_conversation;
+      if (!last || e.occurred_at >= last->at) {
+        last = CustomerState::Conversation{e.position.value(), e.occurred_at, Str(d, "channel"), Str(d, "direction"),
+                                           e.actor};
+      }
     }
   } else if (t == "deal.opened") {
     CustomerState::Deal& deal = s.open_deals[Str(d, "deal_id")];
@@ -245,8 +262,20 @@ std::string CustomerToJson(const CustomerState& s) {
   o["custody"] = std::move(custody);
   json::object contacts;
   for (const auto& [id, c] : s.contacts) {
-    contacts[id] = json::object{{"role", c.role}, {"department", c.department},
-                                {"preferred_channel", c.preferred_channel}, {"key_contact", c.key_contact}};
+    json::array positions;
+    for (uint64_t p : c.personal_positions) positions.push_back(p);
+    json::value last = nullptr;
+    if (c.last_conversation) {
+      const CustomerState::Conversation& l = *c.last_conversation;
+      last = json::object{{"position", l.position}, {"at", TimeJson(l.at)}, {"channel", l.channel},
+                          {"direction", l.direction}, {"by", l.by}};
+    }
+    contacts[id] = json::object{{"role", c.role},
+                                {"department", c.department},
+                                {"preferred_channel", c.preferred_channel},
+                                {"key_contact", c.key_contact},
+                                {"personal_positions", std::move(positions)},
+                                {"last_conversation", std::move(last)}};
   }
   o["contacts"] = std::move(contacts);
   json::object deals;
@@ -358,8 +387,20 @@ CustomerState DecodeCustomer(const json::object& o) {
     }
   };
   each("contacts", [&](std::string id, const json::object& c) {
-    s.contacts[id] = {Str(c, "role"), Str(c, "department"), Str(c, "preferred_channel"),
-                      Bool(c, "key_contact").value_or(false)};
+    CustomerState::Contact& x = s.contacts[id];
+    x.role = Str(c, "role");
+    x.department = Str(c, "department");
+    x.preferred_channel = Str(c, "preferred_channel");
+    x.key_contact = Bool(c, "key_contact").value_or(false);
+    if (auto it = c.find("personal_positions"); it != c.end()) {
+      for (const auto& p : it->value().as_array()) x.personal_positions.push_back(p.to_number<uint64_t>());
+    }
+    if (auto it = c.find("last_conversation"); it != c.end() && !it->value().is_null()) {
+      const json::object& l = it->value().as_object();
+      x.last_conversation = CustomerState::Conversation{l.at("position").to_number<uint64_t>(),
+                                                        TimeFrom(l, "at").value_or(Timestamp(0)), Str(l, "channel"),
+                                                        Str(l, "direction"), Str(l, "by")};
+    }
   });
   each("open_deals", [&](std::string id, const json::object& d) {
     CustomerState::Deal& x = s.open_deals[id];
@@ -476,6 +517,8 @@ class CustomerProjection final : public Projection {
     cache_.clear();
   }
 
+  uint32_t state_version() const override { return kCustomerStateVersion; }
+
  private:
   static constexpr size_t kMaxCached = 50'000;
   mutable std::mutex mu_;
@@ -490,6 +533,15 @@ Result<CustomerState> LoadCustomer(const EventLog& log, const std::string& custo
   Result<std::optional<std::string>> stored = log.ProjectionGet(kCustomerProjection, customer);
   if (!stored.ok()) return stored.status();
   if (!*stored) return Status::NotFound(customer + " has no events in the customer projection");
+  Result<uint32_t> version = log.ProjectionStateVersion(kCustomerProjection);
+  if (!version.ok()) return version.status();
+  if (*version != kCustomerStateVersion) {
+    return Status::FailedPrecondition(
+        customer + " (" + kCustomerProjection + " projection): its stored state is in version " +
+        std::to_string(*version) + " of the encoding, and this program reads version " +
+        std::to_string(kCustomerStateVersion) +
+        "; the next command that opens the store read-write folds it again (or `custodian rebuild customer`)");
+  }
   Result<CustomerState> decoded = CustomerFromJson(**stored);
   if (decoded.ok()) return decoded;
   Result<Position> at = log.ProjectionCheckpoint(kCustomerProjection);

@@ -34,9 +34,30 @@ struct CustomerState {
   };
   std::vector<Custody> custody;
 
+  // A conversation logged with a contact (interaction.logged naming it in
+  // data.contact_id). Its personal notes, if any, stay in the event at
+  // `position`, opened at read time.
+  struct Conversation {
+    uint64_t position = 0;
+    Timestamp at;  // occurred_at
+    std::string channel, direction, by;
+  };
+  // A contact person. Projections never hold personal plaintext (DESIGN.md,
+  // Personal data and erasure): the contact's name, e-mail, phone, ... stay
+  // sealed in the events that carry them, and the state keeps where those
+  // are, for replay/people.h to open at read time.
   struct Contact {
     std::string role, department, preferred_channel;
     bool key_contact = false;
+    // The positions of the events that carry this contact's personal part
+    // (contact.added, contact.updated; customer.registered or .updated
+    // naming it in data.contact_id), in the order folded: an update may
+    // carry only some fields, so all of them are opened and merged, later
+    // over earlier.
+    std::vector<uint64_t> personal_positions;
+    // The latest conversation with them by business time (a tie goes to the
+    // later event).
+    std::optional<Conversation> last_conversation;
   };
   std::map<std::string, Contact> contacts;  // by contact id
 
@@ -115,7 +136,9 @@ std::optional<std::string> ResponsibleAt(const CustomerState& state, const std::
 inline constexpr size_t kMaxInexactKept = 100;
 
 // JSON for people and machines (the CLI's --json), and the stored encoding.
-// Amounts and sums are exact decimal strings ("81500.5").
+// Amounts and sums are exact decimal strings ("81500.5"). It holds no
+// personal plaintext: contacts carry "personal_positions" and
+// "last_conversation" (with its event's position) instead.
 std::string CustomerToJson(const CustomerState& state);
 // Corruption, saying what does not decode, for anything CustomerToJson did
 // not write; never throws.
@@ -124,10 +147,17 @@ Result<CustomerState> CustomerFromJson(std::string_view json);
 // The stored projection "customer": key = customer id, value = CustomerToJson.
 std::unique_ptr<Projection> MakeCustomerProjection();
 inline constexpr char kCustomerProjection[] = "customer";
+// Its state's encoding (Projection::state_version). 2: contacts keep the
+// positions of their personal parts and their last conversation; state of
+// version 1 lacks them (every contact would read as having no personal data),
+// so the engine rebuilds it.
+inline constexpr uint32_t kCustomerStateVersion = 2;
 
 // Reads the stored state (NotFound when the customer has no events). Stored
 // state that does not decode is Corruption naming the customer, the
-// projection's position and the cure (`custodian rebuild customer`).
+// projection's position and the cure (`custodian rebuild customer`); state in
+// another version of the encoding (not yet rebuilt: the store is held by a
+// process that has not caught up) is FailedPrecondition, saying so.
 Result<CustomerState> LoadCustomer(const EventLog& log, const std::string& customer);
 
 // Replays a customer's stream through the same fold.

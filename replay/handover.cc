@@ -150,6 +150,15 @@ Result<HandoverPlan> PlanHandover(const EventLog& log, const StateReader& portfo
   return plan;
 }
 
+Status OpenPeopleToCall(const EventLog& log, HandoverPlan& plan) {
+  for (HandoverItem& item : plan.items) {
+    Result<std::vector<ContactView>> people = OpenContacts(log, item.state);
+    if (!people.ok()) return people.status();
+    item.people = std::move(*people);
+  }
+  return Status::Ok();
+}
+
 std::string HandoverPlannedData(const HandoverPlan& plan) {
   json::object d;
   d["handover_id"] = plan.id;

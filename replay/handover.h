@@ -6,7 +6,10 @@
 // folded the log up to `planned_at`); it changes nothing. The command line
 // records the plan as a handover.planned event, whose extension fields keep
 // what execution needs to refuse a stale plan: each customer's stream version
-// at planning time.
+// at planning time. The people to call are personal data: the planner leaves
+// them out, and OpenPeopleToCall opens them (replay/people.h) once the
+// caller has recorded that its reader read the plan's customers; nothing
+// personal goes into handover.planned.
 #pragma once
 
 #include <functional>
@@ -18,6 +21,7 @@
 #include "core/status.h"
 #include "core/types.h"
 #include "replay/customer.h"
+#include "replay/people.h"
 #include "replay/state_reader.h"
 #include "storage/event_log.h"
 
@@ -39,6 +43,9 @@ struct HandoverItem {
   std::vector<std::string> requests_held;     // open requests assigned to the leaver
   std::vector<std::string> commitments_held;  // open commitments the leaver owns
   std::vector<std::string> risks;
+  // The people to call, key contacts first, with the last conversation with
+  // each (OpenPeopleToCall; empty until then).
+  std::vector<ContactView> people;
 };
 
 struct HandoverPlan {
@@ -61,8 +68,12 @@ constexpr int64_t kRiskDueWithinDays = 7;
 Result<HandoverPlan> PlanHandover(const EventLog& log, const StateReader& portfolio, const HandoverRequest& request);
 
 // The handover.planned event's data (catalogue fields plus the extension
-// fields "stream_versions" and "planned_at").
+// fields "stream_versions" and "planned_at"). Nothing personal.
 std::string HandoverPlannedData(const HandoverPlan& plan);
+
+// Fills every item's `people` from its customer's contacts as planned,
+// opening their personal fields and last conversations' notes at read time.
+Status OpenPeopleToCall(const EventLog& log, HandoverPlan& plan);
 
 struct HandoverExecution {
   std::string id, from;

@@ -74,6 +74,15 @@ std::vector<std::string> ProjectionEngine::Names() const {
 Status ProjectionEngine::CatchUpOne(const Projection& p, const ProgressFn& progress) {
   Result<Position> checkpoint = log_.ProjectionCheckpoint(p.name());
   if (!checkpoint.ok()) return checkpoint.status();
+  Result<uint32_t> version = log_.ProjectionStateVersion(p.name());
+  if (!version.ok()) return version.status();
+  if (checkpoint->value() > 0 && *version != p.state_version()) {
+    // State in another encoding is never folded on nor read: it is dropped
+    // and folded again from position 0, in this one.
+    p.Forget();
+    CUSTODIAN_RETURN_IF_ERROR(log_.ProjectionDrop(p.name()));
+    checkpoint = Position(0);
+  }
   const uint64_t end = log_.end().value();
   uint64_t next = checkpoint->value();
   BufferedState state(log_, p.name());
@@ -87,7 +96,7 @@ Status ProjectionEngine::CatchUpOne(const Projection& p, const ProgressFn& progr
     }
     const uint64_t chunk_end = chunk.back().position.value() + 1;
     chunk.clear();
-    Status committed = log_.ProjectionCommit(p.name(), state.TakeChanges(), Position(chunk_end));
+    Status committed = log_.ProjectionCommit(p.name(), state.TakeChanges(), Position(chunk_end), p.state_version());
     if (!committed.ok()) {
       p.Forget();  // its cache is ahead of the stored state
       return committed;

@@ -61,6 +61,13 @@ class Projection {
   // Drops any cached state: the stored state is the truth again. The engine
   // calls it when a commit fails and before a rebuild.
   virtual void Forget() const {}
+
+  // The version of the state's encoding, stored with every commit. A
+  // projection raises it when state written by the code before could be
+  // misread (a field it now needs would read as absent); the engine then
+  // rebuilds it from position 0 at its next catch-up rather than fold on
+  // that state.
+  virtual uint32_t state_version() const { return 1; }
 };
 
 // SHA-256 (hex) of a projection's state, key by key in order: two builds of
@@ -80,7 +87,9 @@ class ProjectionEngine {
   std::vector<std::string> Names() const;
 
   // Folds every projection from its checkpoint to the log's end, committing
-  // every chunk. Calls `progress(done, total)` after each commit.
+  // every chunk. Calls `progress(done, total)` after each commit. A
+  // projection whose stored state is in another version of its encoding
+  // (Projection::state_version) is rebuilt from position 0 first.
   Status CatchUp(const ProgressFn& progress = nullptr);
 
   // Drops the projection's state and folds it again from position 0.

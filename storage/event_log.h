@@ -444,7 +444,14 @@ class EventLog {
                         const std::function<bool(std::string_view, std::string_view)>& visit) const;
   // The position the projection has folded up to (0 when never run).
   Result<Position> ProjectionCheckpoint(std::string_view projection) const;
-  Status ProjectionCommit(std::string_view projection, const ProjectionChanges& changes, Position checkpoint);
+  // The version of the encoding the projection's stored state is in, as its
+  // last commit said (replay/projection.h: Projection::state_version): 1 for
+  // state committed before versions were kept, and when never run.
+  Result<uint32_t> ProjectionStateVersion(std::string_view projection) const;
+  // Writes `changes`, the new checkpoint and the state's encoding version in
+  // one WriteBatch.
+  Status ProjectionCommit(std::string_view projection, const ProjectionChanges& changes, Position checkpoint,
+                          uint32_t state_version);
   // Deletes the projection's state and checkpoint, for a rebuild.
   Status ProjectionDrop(std::string_view projection);
 

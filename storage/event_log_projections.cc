@@ -27,26 +27,52 @@ Status EventLog::ProjectionScan(std::string_view projection, std::string_view pr
   return FromRocks(it->status(), "scan projection " + std::string(projection));
 }
 
-Result<Position> EventLog::ProjectionCheckpoint(std::string_view projection) const {
+namespace {
+
+struct StoredCheckpoint {
+  uint64_t position = 0;
+  uint32_t state_version = 1;
+};
+
+Result<StoredCheckpoint> ReadCheckpoint(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta, std::string_view projection) {
   std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_cf_, keys::ProjectionCheckpointKey(projection), &value);
-  if (s.IsNotFound()) return Position(0);
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), meta, keys::ProjectionCheckpointKey(projection), &value);
+  if (s.IsNotFound()) return StoredCheckpoint{};
   CUSTODIAN_RETURN_IF_ERROR(FromRocks(s, "read the checkpoint of projection " + std::string(projection)));
-  uint64_t p = 0;
-  if (!keys::DecodeU64(value, &p)) {
-    return Status::Corruption("the checkpoint of projection " + std::string(projection) + " is not 8 bytes");
+  StoredCheckpoint c;
+  if (!keys::ParseProjectionCheckpointValue(value, &c.position, &c.state_version)) {
+    return Status::Corruption("the checkpoint of projection " + std::string(projection) + " is " +
+                              std::to_string(value.size()) +
+                              " bytes, not a position (8 bytes) or a position and a state version (12 bytes)");
   }
-  return Position(p);
+  return c;
 }
 
-Status EventLog::ProjectionCommit(std::string_view projection, const ProjectionChanges& changes, Position checkpoint) {
+}  // namespace
+
+Result<Position> EventLog::ProjectionCheckpoint(std::string_view projection) const {
+  Result<StoredCheckpoint> c = ReadCheckpoint(db_.get(), meta_cf_, projection);
+  if (!c.ok()) return c.status();
+  return Position(c->position);
+}
+
+Result<uint32_t> EventLog::ProjectionStateVersion(std::string_view projection) const {
+  Result<StoredCheckpoint> c = ReadCheckpoint(db_.get(), meta_cf_, projection);
+  if (!c.ok()) return c.status();
+  return c->state_version;
+}
+
+Status EventLog::ProjectionCommit(std::string_view projection, const ProjectionChanges& changes, Position checkpoint,
+                                  uint32_t state_version) {
   if (read_only()) return Status::FailedPrecondition("the store is open read-only; projections cannot advance");
+  if (state_version == 0) return Status::InvalidArgument("projection state versions start at 1");
   rocksdb::WriteBatch batch;
   for (const auto& [key, value] : changes) {
     const std::string k = keys::ProjectionKey(projection, key);
     (void)(value ? batch.Put(projections_cf_, k, *value) : batch.Delete(projections_cf_, k));
   }
-  (void)batch.Put(meta_cf_, keys::ProjectionCheckpointKey(projection), keys::EncodeU64(checkpoint.value()));
+  (void)batch.Put(meta_cf_, keys::ProjectionCheckpointKey(projection),
+                  keys::ProjectionCheckpointValue(checkpoint.value(), state_version));
   return FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "commit projection " + std::string(projection));
 }
 

@@ -103,4 +103,24 @@ std::string ProjectionCheckpointKey(std::string_view projection) {
   return "projection/" + std::string(projection);
 }
 
+std::string ProjectionCheckpointValue(uint64_t checkpoint, uint32_t state_version) {
+  std::string v = EncodeU64(checkpoint);
+  if (state_version != 1) {
+    for (int shift = 24; shift >= 0; shift -= 8) v.push_back(static_cast<char>((state_version >> shift) & 0xFF));
+  }
+  return v;
+}
+
+bool ParseProjectionCheckpointValue(std::string_view value, uint64_t* checkpoint, uint32_t* state_version) {
+  if ((value.size() != 8 && value.size() != 12) || !DecodeU64(value.substr(0, 8), checkpoint)) return false;
+  *state_version = 1;
+  if (value.size() == 12) {
+    uint32_t v = 0;
+    for (size_t i = 8; i < 12; ++i) v = (v << 8) | static_cast<uint8_t>(value[i]);
+    if (v == 1) return false;  // version 1 is written as 8 bytes: one encoding per state
+    *state_version = v;
+  }
+  return true;
+}
+
 }  // namespace custodian::keys

@@ -76,8 +76,13 @@ std::string CheckpointKey(uint64_t size);
 
 // projections: projection name, 0x00, the projection's own key -> its state.
 std::string ProjectionKey(std::string_view projection, std::string_view key);
-// meta["projection/" ‖ name] -> the position the projection has folded up to (u64 BE).
+// meta["projection/" ‖ name] -> the position the projection has folded up to
+// (u64 BE), then, when its state's encoding version is not 1, that version
+// (u32 BE).
 std::string ProjectionCheckpointKey(std::string_view projection);
+std::string ProjectionCheckpointValue(uint64_t checkpoint, uint32_t state_version);
+// False unless the value is 8 bytes (version 1) or 12 bytes with a version other than 1.
+bool ParseProjectionCheckpointValue(std::string_view value, uint64_t* checkpoint, uint32_t* state_version);
 
 std::string EncodeU64(uint64_t v);
 bool DecodeU64(std::string_view bytes, uint64_t* v);

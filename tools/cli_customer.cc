@@ -13,6 +13,7 @@
 #include "replay/accountability.h"
 #include "replay/alerts.h"
 #include "replay/customer.h"
+#include "replay/people.h"
 #include "replay/portfolio.h"
 #include "replay/projection.h"
 #include "replay/silent.h"
@@ -21,8 +22,47 @@
 namespace custodian::cli {
 namespace {
 
+// What a contact's personal fields say in a listing: the value of `field`
+// (or of `fallback` when it is absent), at most `max` bytes on one line.
+std::string PersonalText(const OpenedPersonal& p, std::string_view field, std::string_view fallback, size_t max) {
+  std::string v = p.Field(field);
+  if (v.empty() && !fallback.empty()) v = p.Field(fallback);
+  return v.empty() ? "-" : OneLineText(v, max);
+}
 
-void PrintCustomer(const CustomerState& s, Timestamp now) {
+// The contacts, their personal fields opened at read time (replay/people.h):
+// name, role, phone and e-mail; the erasure's position and reason for an
+// erased person; "sealed" and why when they cannot be opened.
+void PrintContacts(const std::vector<ContactView>& people) {
+  if (people.empty()) return;
+  fmt::print("\n  CONTACTS\n");
+  for (const ContactView& v : people) {
+    const CustomerState::Contact& c = v.contact;
+    std::string about = c.department;
+    if (!c.preferred_channel.empty()) about += (about.empty() ? "" : ", ") + ("prefers " + c.preferred_channel);
+    if (c.key_contact) about += (about.empty() ? "" : ", ") + std::string("key contact");
+    const std::string role = c.role.empty() ? "-" : OneLineText(c.role, 26);
+    switch (v.personal.state) {
+      case OpenedPersonal::State::kOpen:
+      case OpenedPersonal::State::kNone:
+        fmt::print("  {:<16} {:<24} {:<26} {:<18} {:<44} {}\n", v.contact_id, PersonalText(v.personal, "name", "", 24),
+                   role, PersonalText(v.personal, "phone", "mobile", 18), PersonalText(v.personal, "email", "", 44),
+                   about);
+        break;
+      case OpenedPersonal::State::kErased:
+        fmt::print("  {:<16} {:<24} {:<26} erased at position {}: {}{}\n", v.contact_id, "(erased)", role,
+                   v.personal.erased_position ? std::to_string(*v.personal.erased_position) : std::string("?"),
+                   TerminalText(v.personal.erased_reason), about.empty() ? "" : "   " + about);
+        break;
+      case OpenedPersonal::State::kUnavailable:
+        fmt::print("  {:<16} {:<24} {:<26} sealed: {}{}\n", v.contact_id, "(sealed)", role, TerminalText(v.personal.why),
+                   about.empty() ? "" : "   " + about);
+        break;
+    }
+  }
+}
+
+void PrintCustomer(const CustomerState& s, const std::vector<ContactView>& people, Timestamp now) {
   fmt::print("{}  {}\n", s.id, s.name.empty() ? "(no name registered)" : s.name);
   fmt::print("  status {}   segment {}   country {}   group {}   team {}\n", s.status, s.segment.empty() ? "-" : s.segment,
              s.country.empty() ? "-" : s.country, s.group.empty() ? "-" : s.group, s.team.empty() ? "-" : s.team);
@@ -42,13 +82,7 @@ void PrintCustomer(const CustomerState& s, Timestamp now) {
   for (const auto& [currency, v] : s.order_value) fmt::print("  {} {}", v.ToString(2), currency);
   fmt::print("   deals won {} lost {}   commitments kept {} late {} cancelled {}\n", s.deals_won, s.deals_lost,
              s.commitments_kept, s.commitments_late, s.commitments_cancelled);
-  if (!s.contacts.empty()) {
-    fmt::print("\n  CONTACTS\n");
-    for (const auto& [id, c] : s.contacts) {
-      fmt::print("  {:<16} {:<24} {:<16} {}{}\n", id, c.role.empty() ? "-" : c.role,
-                 c.department.empty() ? "-" : c.department, c.preferred_channel, c.key_contact ? "  key contact" : "");
-    }
-  }
+  PrintContacts(people);
   if (!s.open_deals.empty()) {
     fmt::print("\n  OPEN DEALS\n");
     for (const auto& [id, d] : s.open_deals) {
@@ -170,6 +204,9 @@ int RunCustomerShow(const Globals& g, const std::string& id, const std::string& 
     if (!r.ok()) return Fail(r.status());
     const Access read{*reader, false, "customer_as_of", {*stream}, r->events.size(), "", "cli"};
     if (Status recorded = RecordAccess(g, **log, read); !recorded.ok()) return Fail(recorded);
+    // The read is recorded: the contacts' personal fields are opened for it.
+    Result<std::vector<ContactView>> people = OpenContacts(**log, r->state);
+    if (!people.ok()) return Fail(people.status());
     if (json) {
       std::string late = "[";
       for (size_t i = 0; i < r->late.size(); ++i) late += (i ? "," : "") + std::to_string(r->late[i].position.value());
@@ -179,7 +216,8 @@ int RunCustomerShow(const Globals& g, const std::string& id, const std::string& 
       }
       fmt::print("{{\"as_of\":\"{}\",\"by\":\"{}\",\"customer\":{},\"events_folded\":{},\"late_positions\":{}],"
                  "\"not_known_then_positions\":{}]}}\n",
-                 FormatRfc3339(at), mode == AsOf::kKnowledge ? "knowledge" : "business", CustomerToJson(r->state),
+                 FormatRfc3339(at), mode == AsOf::kKnowledge ? "knowledge" : "business",
+                 CustomerWithPeopleToJson(r->state, *people),
                  r->events.size(), late, unknown);
       return kExitOk;
     }
@@ -195,7 +233,7 @@ int RunCustomerShow(const Globals& g, const std::string& id, const std::string& 
                  e.type, Minute(e.occurred_at), Minute(e.recorded_at));
     }
     fmt::print("\n");
-    PrintCustomer(r->state, at);
+    PrintCustomer(r->state, *people, at);
     return kExitOk;
   }
 
@@ -221,10 +259,13 @@ int RunCustomerShow(const Globals& g, const std::string& id, const std::string& 
       !recorded.ok()) {
     return Fail(recorded);
   }
+  // The read is recorded: the contacts' personal fields are opened for it.
+  Result<std::vector<ContactView>> people = OpenContacts(**log, *s);
+  if (!people.ok()) return Fail(people.status());
   if (json) {
-    fmt::print("{}\n", CustomerToJson(*s));
+    fmt::print("{}\n", CustomerWithPeopleToJson(*s, *people));
   } else {
-    PrintCustomer(*s, now);
+    PrintCustomer(*s, *people, now);
   }
   return kExitOk;
 }

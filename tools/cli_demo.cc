@@ -62,6 +62,9 @@ void PrintTour(const Globals& g, const demo::DemoTour& t) {
          "handed over from the leaver " + t.leaver + " in " + t.handover_id);
     line("customer custody " + t.handed_over_customer, "its chain of custody: who owned it when, and why");
   }
+  if (!t.handover_id.empty()) {
+    line("handover report " + t.handover_id, "the successor's briefing: the people to call, the last talk with each");
+  }
   if (!t.overdue_customer.empty()) {
     line("customer timeline " + t.overdue_customer, "a commitment past its due date, still open");
   }

@@ -8,6 +8,7 @@
 #include "core/sha256.h"
 #include "core/time.h"
 #include "replay/handover.h"
+#include "replay/people.h"
 #include "replay/portfolio.h"
 #include "replay/projection.h"
 #include "tools/cli.h"
@@ -20,7 +21,72 @@ std::string StaffArg(const std::string& id) {
   return "staff-" + id;
 }
 
+// A person to call, on one line: "Petra Hartmann, head of fleet operations in
+// operations (key contact, prefers call): phone +49 40 5550 1234, e-mail
+// p.h@example.com";
+// an erased person as "con-2002 (erased at position 41: reason), ...", one
+// whose data cannot be opened as "con-2001 (sealed: why), ...". Personal
+// values are cut to one line (OneLineText).
+std::string PersonLine(const ContactView& v) {
+  const CustomerState::Contact& c = v.contact;
+  const OpenedPersonal& p = v.personal;
+  std::string who;
+  switch (p.state) {
+    case OpenedPersonal::State::kOpen:
+      who = p.Field("name").empty() ? v.contact_id : OneLineText(p.Field("name"), 80);
+      break;
+    case OpenedPersonal::State::kNone:
+      who = v.contact_id + " (no name recorded)";
+      break;
+    case OpenedPersonal::State::kErased:
+      who = v.contact_id + " (erased at position " +
+            (p.erased_position ? std::to_string(*p.erased_position) : std::string("?")) + ": " +
+            OneLineText(p.erased_reason, 120) + ")";
+      break;
+    case OpenedPersonal::State::kUnavailable:
+      who = v.contact_id + " (sealed: " + OneLineText(p.why, 160) + ")";
+      break;
+  }
+  std::string line = who + ", " + (c.role.empty() ? "role unknown" : OneLineText(c.role, 80)) +
+                     (c.department.empty() ? "" : " in " + OneLineText(c.department, 80));
+  std::string about = c.key_contact ? "key contact" : "";
+  if (!c.preferred_channel.empty()) about += (about.empty() ? "" : ", ") + ("prefers " + c.preferred_channel);
+  if (!about.empty()) line += " (" + about + ")";
+  if (p.state == OpenedPersonal::State::kOpen) {
+    std::string reach;
+    const std::string phone = p.Field("phone").empty() ? p.Field("mobile") : p.Field("phone");
+    if (!phone.empty()) reach += "phone " + OneLineText(phone, 40);
+    if (!p.Field("mobile").empty() && !p.Field("phone").empty()) reach += ", mobile " + OneLineText(p.Field("mobile"), 40);
+    if (!p.Field("email").empty()) reach += (reach.empty() ? "" : ", ") + ("e-mail " + OneLineText(p.Field("email"), 80));
+    line += ": " + (reach.empty() ? std::string("no phone or e-mail recorded") : reach);
+  }
+  return line;
+}
 
+// The last conversation with a person: "last conversation 2026-03-01 call
+// (outbound) by staff-7: <its personal notes, at most `max_notes` bytes>".
+std::string ConversationLine(const ContactView& v, size_t max_notes) {
+  const std::optional<CustomerState::Conversation>& l = v.contact.last_conversation;
+  if (!l) return "no conversation logged with them";
+  std::string line = "last conversation " + Day(l->at) + " " + l->channel +
+                     (l->direction.empty() ? "" : " (" + l->direction + ")") + " by " + l->by;
+  const OpenedPersonal& n = v.last_notes;
+  switch (n.state) {
+    case OpenedPersonal::State::kOpen:
+      if (!n.Field("notes").empty()) line += ": \"" + OneLineText(n.Field("notes"), max_notes) + "\"";
+      break;
+    case OpenedPersonal::State::kNone:
+      break;
+    case OpenedPersonal::State::kErased:
+      line += " (its notes were erased at position " +
+              (n.erased_position ? std::to_string(*n.erased_position) : std::string("?")) + ")";
+      break;
+    case OpenedPersonal::State::kUnavailable:
+      line += " (its notes are sealed: " + OneLineText(n.why, 160) + ")";
+      break;
+  }
+  return line;
+}
 
 void PrintItem(const HandoverItem& item, const std::string& leaver, Timestamp now) {
   const CustomerState& s = item.state;
@@ -44,8 +110,9 @@ void PrintItem(const HandoverItem& item, const std::string& leaver, Timestamp no
     fmt::print("  promise     {} {} due {}{}\n", id, OneLineText(c.promise, 40), Day(c.due_at),
                c.due_at < now ? " OVERDUE" : "");
   }
-  for (const auto& [id, c] : s.contacts) {
-    if (c.key_contact) fmt::print("  call        {} {} ({})\n", id, c.role.empty() ? "-" : c.role, c.preferred_channel);
+  for (const ContactView& v : item.people) {
+    fmt::print("  call        {}\n", TerminalText(PersonLine(v)));
+    fmt::print("              {}\n", TerminalText(ConversationLine(v, 200)));
   }
   if (s.last_contact) {
     fmt::print("  last        {} {} {} by {}\n", Day(s.last_contact->at), s.last_contact->direction,
@@ -68,11 +135,13 @@ std::string PlanJson(const HandoverPlan& plan, uint64_t event_position) {
       commitments += (j ? "," : "") + JsonQuote(item.commitments_held[j]);
     }
     for (size_t j = 0; j < item.risks.size(); ++j) risks += (j ? "," : "") + JsonQuote(item.risks[j]);
+    std::string people = "[";
+    for (size_t j = 0; j < item.people.size(); ++j) people += (j ? "," : "") + ContactViewToJson(item.people[j]);
     out += fmt::format(
         "{}{{\"customer\":{},\"name\":{},\"group\":{},\"owned\":{},\"successor\":{},\"open_deals\":{},"
-        "\"requests_held\":{}],\"commitments_held\":{}],\"risks\":{}],\"stream_version\":{}}}",
+        "\"requests_held\":{}],\"commitments_held\":{}],\"risks\":{}],\"people\":{}],\"stream_version\":{}}}",
         i ? "," : "", JsonQuote(item.customer), JsonQuote(item.name), JsonQuote(item.group), item.owned,
-        JsonQuote(item.successor), item.owned ? item.state.open_deals.size() : 0, requests, commitments, risks,
+        JsonQuote(item.successor), item.owned ? item.state.open_deals.size() : 0, requests, commitments, risks, people,
         item.stream_version);
   }
   return out + "]}";
@@ -122,6 +191,8 @@ int RunHandoverPlan(const Globals& g, const std::string& from, const std::string
   Result<std::vector<AppendResult>> appended = (*log)->AppendBatch(std::move(batch));
   if (!appended.ok()) return Fail(appended.status().WithContext("recording the plan"));
   const uint64_t position = (*appended)[0].positions[0].value();
+  // The read is recorded: the people to call are opened for it.
+  if (Status s = OpenPeopleToCall(**log, *plan); !s.ok()) return Fail(s);
 
   if (json) {
     fmt::print("{}\n", PlanJson(*plan, position));
@@ -187,6 +258,7 @@ struct Briefing {
   std::vector<Event> conversations;  // the last logged interactions, newest first
   uint64_t events = 0;
   std::optional<Timestamp> first_at;
+  std::vector<ContactView> people;  // opened once the read is recorded
 };
 
 std::string Escape(std::string_view s) {
@@ -270,10 +342,8 @@ std::vector<std::pair<std::string, std::vector<std::string>>> Sections(const Bri
   if (promises.empty()) promises.push_back("none open");
   out.push_back({"Promises made on the company's behalf", promises});
   std::vector<std::string> people;
-  for (const auto& [id, c] : s.contacts) {
-    people.push_back(id + (c.key_contact ? " (key contact)" : "") + ": " + (c.role.empty() ? "-" : c.role) +
-                     (c.department.empty() ? "" : ", " + c.department) +
-                     (c.preferred_channel.empty() ? "" : ", prefers " + c.preferred_channel));
+  for (const ContactView& v : b.people) {
+    people.push_back(PersonLine(v) + "; " + ConversationLine(v, 1000));
   }
   if (people.empty()) people.push_back("no contacts recorded");
   out.push_back({"People to call", people});
@@ -321,7 +391,7 @@ int RunHandoverReport(const Globals& g, const std::string& handover_id, const st
     if (!successor.empty() && to != successor) continue;
     Result<Replay> r = ReplayCustomer(**log, customer, std::nullopt, AsOf::kKnowledge);
     if (!r.ok()) return Fail(r.status());
-    Briefing b{customer, to, r->state, {}, r->events.size(), std::nullopt};
+    Briefing b{customer, to, r->state, {}, r->events.size(), std::nullopt, {}};
     if (!r->events.empty()) b.first_at = r->events.front().occurred_at;
     for (auto it = r->events.rbegin(); it != r->events.rend() && b.conversations.size() < 5; ++it) {
       if (it->type == "interaction.logged") b.conversations.push_back(*it);
@@ -345,15 +415,28 @@ int RunHandoverReport(const Globals& g, const std::string& handover_id, const st
                       out_path.empty() ? "" : (format == "json" ? "jsonl" : format), "cli"};
     if (Status recorded = RecordAccess(g, **log, read); !recorded.ok()) return Fail(recorded);
   }
+  // The read is recorded: the people and the conversations' personal notes are opened for it.
+  for (Briefing& b : briefings) {
+    Result<std::vector<ContactView>> people = OpenContacts(**log, b.state);
+    if (!people.ok()) return Fail(people.status());
+    b.people = std::move(*people);
+    for (Event& e : b.conversations) {
+      Result<Event> opened = OpenedForDisplay(**log, e);
+      if (!opened.ok()) return Fail(opened.status().WithContext("event at position " + std::to_string(e.position.value())));
+      e = std::move(*opened);
+    }
+  }
   const std::string title = "Handover " + handover_id + ": customers of " + from +
                             (successor.empty() ? "" : ", briefing for " + successor);
   std::string doc;
   if (format == "json") {
     for (const Briefing& b : briefings) {
+      std::string people = "[";
+      for (size_t i = 0; i < b.people.size(); ++i) people += (i ? "," : "") + ContactViewToJson(b.people[i]);
       doc += fmt::format("{{\"handover_id\":{},\"from\":{},\"customer\":{},\"successor\":{},\"state\":{},"
-                         "\"last_conversations\":[",
+                         "\"people\":{}],\"last_conversations\":[",
                          JsonQuote(handover_id), JsonQuote(from), JsonQuote(b.customer), JsonQuote(b.successor),
-                         CustomerToJson(b.state));
+                         CustomerToJson(b.state), people);
       for (size_t i = 0; i < b.conversations.size(); ++i) {
         doc += (i ? "," : "") + EventToJson(b.conversations[i], JsonFields::kWithLogFields);
       }

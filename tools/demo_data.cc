@@ -19,6 +19,7 @@
 #include "core/json.h"
 #include "core/sha256.h"
 #include "core/time.h"
+#include "tools/demo_people.h"
 
 namespace custodian::demo {
 namespace {
@@ -47,6 +48,9 @@ constexpr double kOrderPerDay = 0.008;
 constexpr double kContactPerDay = 0.002;
 constexpr double kChurnPerYear = 0.04;
 constexpr double kSilentShare = 0.03;
+
+// The share of conversations with a named contact whose notes hold a personal remark.
+constexpr double kPersonalNotesShare = 0.15;
 
 // Access: views per working day (Poisson mean) and the chance of an export.
 constexpr double kViewsPerDay = 2.5;
@@ -162,6 +166,8 @@ struct Customer {
   int64_t last_contact = 0;
   int next_contact = 0;
   int contacts = 0;
+  std::string country;  // ISO code, for its people's phone numbers
+  std::string domain;   // its people's e-mail domain; empty: a person (their contacts use mail providers)
 };
 
 struct Request {
@@ -228,7 +234,9 @@ struct DemoCompany::Impl {
     queue_.push(Task{at, seq_++, kind, a});
   }
   void Run(const Task& t);
-  void Emit(std::string stream, std::string_view type, std::string actor, std::string data);
+  // `personal`: the event's personal part (compact JSON), for the log to seal.
+  void Emit(std::string stream, std::string_view type, std::string actor, std::string data,
+            std::string personal = "");
 
   // A moment during working hours on the working day at or after `t`.
   int64_t WorkTime(int64_t t);
@@ -256,6 +264,7 @@ struct DemoCompany::Impl {
 
   DemoConfig config_;
   Random rng_;
+  DemoPeople people_;  // names, e-mails, phones, remarks: their own randomness (tools/demo_people.h)
   int64_t start_, end_, now_ = 0;
   uint64_t seq_ = 0;
   uint64_t emitted_ = 0;
@@ -276,7 +285,7 @@ struct DemoCompany::Impl {
 };
 
 DemoCompany::Impl::Impl(const DemoConfig& c)
-    : config_(c), rng_(c.seed), start_(c.end.value() - static_cast<int64_t>(c.years) * kDaysPerYear * kDay),
+    : config_(c), rng_(c.seed), people_(c.seed), start_(c.end.value() - static_cast<int64_t>(c.years) * kDaysPerYear * kDay),
       end_(c.end.value()) {
   start_ -= start_ % kDay;
   now_ = start_;
@@ -386,7 +395,8 @@ int DemoCompany::Impl::PickOwner(int team, int except) {
   return best;
 }
 
-void DemoCompany::Impl::Emit(std::string stream, std::string_view type, std::string actor, std::string data) {
+void DemoCompany::Impl::Emit(std::string stream, std::string_view type, std::string actor, std::string data,
+                             std::string personal) {
   Event e;
   // The id: SHA-256("custodian-demo" | seed | counter), as a version-4 UUID.
   std::string key = "custodian-demo";
@@ -405,6 +415,7 @@ void DemoCompany::Impl::Emit(std::string stream, std::string_view type, std::str
   e.occurred_at = Timestamp(now_);
   e.source = "crm";
   e.data = std::move(data);
+  e.personal_plain = std::move(personal);
   ready_.push_back(std::move(e));
 }
 
@@ -476,13 +487,15 @@ void DemoCompany::Impl::Register(int c) {
     d.Str("kind", "individual");
   } else {
     const char* stem = rng_.Pick(kNameStems);  // one draw per statement: argument order is unspecified
-    d.Str("name", fmt::format("{} {} {}", stem, rng_.Pick(kNameKinds), cu.number));
+    const std::string name = fmt::format("{} {} {}", stem, rng_.Pick(kNameKinds), cu.number);
+    cu.domain = DemoPeople::CompanyDomain(name);
+    d.Str("name", name);
   }
   d.Str("status", cu.prospect ? "prospect" : "active")
       .Str("segment", rng_.Pick(kSegments))
-      .Str("industry", rng_.Pick(kIndustries))
-      .Str("country", rng_.Pick(kCountries))
-      .Str("external_id", fmt::format("0015g{:08X}", rng_.Below(1ULL << 32)));
+      .Str("industry", rng_.Pick(kIndustries));
+  cu.country = rng_.Pick(kCountries);  // drawn where it always was: after the industry, before the external id
+  d.Str("country", cu.country).Str("external_id", fmt::format("0015g{:08X}", rng_.Below(1ULL << 32)));
   Emit(CustomerId(cu), "customer.registered", actor, d.Done());
   SetOwner(c, owner, "initial", "", actor);
   Emit(CustomerId(cu), "customer.team_changed", actor, JsonObject().Str("team", kTeams[staff_[owner].team]).Done());
@@ -494,7 +507,8 @@ void DemoCompany::Impl::Register(int c) {
              .Str("role", rng_.Pick(kContactRoles))
              .Bool("key_contact", i == 0)
              .Str("preferred_channel", rng_.Pick(kChannels))
-             .Done());
+             .Done(),
+         people_.NewContact(cu.domain, cu.country));
   }
   if (cu.prospect) Schedule(now_ + rng_.Between(1, 10) * kDay, TaskKind::kDealOpen, c);
   ++tour_.customers_registered;
@@ -759,11 +773,15 @@ void DemoCompany::Impl::Run(const Task& t) {
       JsonObject d;
       d.Str("channel", channel).Str("direction", inbound ? "inbound" : "outbound").Str("summary", rng_.Pick(kInteractionSummaries));
       d.Str("interaction_id", "int-" + std::to_string(next_interaction_++));
-      if (cu.next_contact > 0) d.Str("contact_id", fmt::format("con-{}-{}", cu.number, 1 + rng_.Below(cu.next_contact)));
+      std::string notes;  // about the person spoken with, so only when one is named
+      if (cu.next_contact > 0) {
+        d.Str("contact_id", fmt::format("con-{}-{}", cu.number, 1 + rng_.Below(cu.next_contact)));
+        notes = people_.ConversationNotes(kPersonalNotesShare);
+      }
       if (std::string_view(channel) != "email" && std::string_view(channel) != "chat") {
         d.Num("duration_s", 300 + static_cast<int64_t>(rng_.Below(3300)));
       }
-      Emit(stream, "interaction.logged", owner, d.Done());
+      Emit(stream, "interaction.logged", owner, d.Done(), std::move(notes));
       cu.last_contact = now_;
       return;
     }
@@ -776,7 +794,8 @@ void DemoCompany::Impl::Run(const Task& t) {
                .Str("contact_id", fmt::format("con-{}-{}", cu.number, ++cu.next_contact))
                .Str("role", rng_.Pick(kContactRoles))
                .Str("preferred_channel", rng_.Pick(kChannels))
-               .Done());
+               .Done(),
+           people_.NewContact(cu.domain, cu.country));
       return;
     case TaskKind::kChurn:
       if (cu.churned) return;

@@ -238,6 +238,109 @@ TEST_CASE("An amount a store holds from before amounts were exact is left out of
   CHECK(back->inexact_amounts == s.inexact_amounts);
 }
 
+// An event of customer-1 at `position`, as the fold meets it after it was appended.
+Event At(uint64_t position, const std::string& type, const char* occurred, const std::string& data,
+         const std::string& personal = "") {
+  Event e = Ev("customer-1", type, "staff-1", occurred, data);
+  e.position = Position(position);
+  e.personal_plain = personal;
+  return e;
+}
+
+TEST_CASE("A contact keeps the positions of the events carrying its personal part and its last conversation, "
+          "not the fields",
+          "[replay]") {
+  CustomerState s;
+  const std::string name = R"({"name":"Petra Hartmann","email":"p.hartmann@example.com"})";
+  REQUIRE(ApplyToCustomer(s, At(3, "contact.added", "2025-01-01T09:00:00Z", R"({"contact_id":"con-1","role":"buyer"})", name)).ok());
+  REQUIRE(ApplyToCustomer(s, At(4, "contact.added", "2025-01-01T09:01:00Z", R"({"contact_id":"con-2","role":"cfo"})")).ok());
+  // An update without a personal part changes the role only.
+  REQUIRE(ApplyToCustomer(s, At(5, "contact.updated", "2025-01-02T09:00:00Z", R"({"contact_id":"con-1","role":"head of purchasing"})")).ok());
+  REQUIRE(ApplyToCustomer(s, At(6, "contact.updated", "2025-01-03T09:00:00Z", R"({"contact_id":"con-1"})",
+                                R"({"phone":"+49 40 5550 1234"})")).ok());
+  REQUIRE(ApplyToCustomer(s, At(7, "customer.updated", "2025-01-03T10:00:00Z", R"({"contact_id":"con-1","segment":"smb"})",
+                                R"({"email":"petra@example.com"})")).ok());
+  // Conversations: the latest by business time counts, whatever the order they were recorded in.
+  REQUIRE(ApplyToCustomer(s, At(8, "interaction.logged", "2025-02-01T10:00:00Z",
+                                R"({"channel":"call","direction":"outbound","contact_id":"con-1"})",
+                                R"({"notes":"call after 3pm"})")).ok());
+  REQUIRE(ApplyToCustomer(s, At(9, "interaction.logged", "2025-01-15T10:00:00Z",
+                                R"({"channel":"visit","direction":"outbound","contact_id":"con-1"})")).ok());
+  // One with nobody named, and one with a contact the customer does not have.
+  REQUIRE(ApplyToCustomer(s, At(10, "interaction.logged", "2025-03-01T10:00:00Z", R"({"channel":"email","direction":"inbound"})")).ok());
+  REQUIRE(ApplyToCustomer(s, At(11, "interaction.logged", "2025-03-02T10:00:00Z",
+                                R"({"channel":"chat","direction":"inbound","contact_id":"con-9"})")).ok());
+  REQUIRE(s.contacts.size() == 2);
+  const CustomerState::Contact& c1 = s.contacts.at("con-1");
+  CHECK(c1.role == "head of purchasing");
+  CHECK(c1.personal_positions == std::vector<uint64_t>{3, 6, 7});
+  REQUIRE(c1.last_conversation.has_value());
+  CHECK(c1.last_conversation->position == 8);
+  CHECK(c1.last_conversation->at == T("2025-02-01T10:00:00Z"));
+  CHECK(c1.last_conversation->channel == "call");
+  CHECK(c1.last_conversation->by == "staff-1");
+  CHECK(s.contacts.at("con-2").personal_positions.empty());
+  CHECK_FALSE(s.contacts.at("con-2").last_conversation.has_value());
+  CHECK(s.last_contact->channel == "chat");
+
+  // The stored encoding keeps the positions, round trips, and holds none of the fields.
+  const std::string json = CustomerToJson(s);
+  CHECK_THAT(json, Catch::Contains(R"("personal_positions":[3,6,7],"last_conversation":{"position":8,)"));
+  for (const char* plain : {"Petra", "Hartmann", "example.com", "5550", "3pm"}) {
+    INFO(plain);
+    CHECK(json.find(plain) == std::string::npos);
+  }
+  Result<CustomerState> back = CustomerFromJson(json);
+  REQUIRE(back.ok());
+  CHECK(CustomerToJson(*back) == json);
+  CHECK(back->contacts.at("con-1").personal_positions == c1.personal_positions);
+
+  // A removed contact takes its positions with it; added again, it starts afresh.
+  REQUIRE(ApplyToCustomer(s, At(12, "contact.removed", "2025-04-01T10:00:00Z", R"({"contact_id":"con-1"})")).ok());
+  REQUIRE(ApplyToCustomer(s, At(13, "contact.added", "2025-04-02T10:00:00Z", R"({"contact_id":"con-1"})", name)).ok());
+  CHECK(s.contacts.at("con-1").personal_positions == std::vector<uint64_t>{13});
+  CHECK_FALSE(s.contacts.at("con-1").last_conversation.has_value());
+}
+
+TEST_CASE("Customer state stored in encoding version 1 is refused by LoadCustomer and rebuilt by the engine, never "
+          "misread",
+          "[replay]") {
+  Fixture f;
+  AddHistory(f);
+  const std::string c = "customer-1";
+  f.Add("2025-03-03T00:00:00Z", Ev(c, "contact.added", "staff-1", "2025-03-02T00:00:00Z", R"({"contact_id":"con-1"})"));
+  const Position talk = f.Add("2025-03-04T00:00:00Z", Ev(c, "interaction.logged", "staff-1", "2025-03-03T00:00:00Z",
+                                                         R"({"channel":"call","direction":"outbound","contact_id":"con-1"})"));
+  ProjectionEngine engine(*f.log);
+  engine.Add(MakeCustomerProjection());
+  REQUIRE(engine.CatchUp().ok());
+  CHECK(*f.log->ProjectionStateVersion(kCustomerProjection) == kCustomerStateVersion);
+  Result<CustomerState> current = LoadCustomer(*f.log, c);
+  REQUIRE(current.ok());
+  REQUIRE(current->contacts.at("con-1").last_conversation.has_value());
+  CHECK(current->contacts.at("con-1").last_conversation->position == talk.value());
+  const std::string good = CustomerToJson(*current);
+
+  // What a program of version 1 stored: the contact without its conversation.
+  CustomerState old = *current;
+  old.contacts.at("con-1").last_conversation.reset();
+  const Position at = *f.log->ProjectionCheckpoint(kCustomerProjection);
+  REQUIRE(f.log->ProjectionCommit(kCustomerProjection, {{c, CustomerToJson(old)}}, at, 1).ok());
+  CHECK(*f.log->ProjectionStateVersion(kCustomerProjection) == 1);
+  Result<CustomerState> refused = LoadCustomer(*f.log, c);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().code() == StatusCode::kFailedPrecondition);
+  CHECK_THAT(refused.status().message(), Catch::Contains("in version 1 of the encoding, and this program reads version 2"));
+
+  // The next catch-up folds it again from position 0, though nothing new was appended.
+  REQUIRE(engine.CatchUp().ok());
+  CHECK(*f.log->ProjectionStateVersion(kCustomerProjection) == kCustomerStateVersion);
+  CHECK(f.log->ProjectionCheckpoint(kCustomerProjection)->value() == f.log->end().value());
+  Result<CustomerState> rebuilt = LoadCustomer(*f.log, c);
+  REQUIRE(rebuilt.ok());
+  CHECK(CustomerToJson(*rebuilt) == good);
+}
+
 TEST_CASE("Stored customer state that does not decode names the customer and position, and a rebuild heals it",
           "[replay]") {
   Fixture f;
@@ -253,7 +356,7 @@ TEST_CASE("Stored customer state that does not decode names the customer and pos
         std::string(R"({"id":"customer-1","custody":[7]})"), std::string(R"({"id":"customer-1","open_deals":{"d":{}}})"),
         std::string("not json"), std::string(R"({"id":"customer-1","events":-1})")}) {
     INFO(bad);
-    REQUIRE(f.log->ProjectionCommit(kCustomerProjection, {{"customer-1", bad}}, at).ok());
+    REQUIRE(f.log->ProjectionCommit(kCustomerProjection, {{"customer-1", bad}}, at, kCustomerStateVersion).ok());
     Result<CustomerState> s = LoadCustomer(*f.log, "customer-1");
     REQUIRE_FALSE(s.ok());
     CHECK(s.status().code() == StatusCode::kCorruption);

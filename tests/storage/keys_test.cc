@@ -170,5 +170,24 @@ TEST_CASE("Merkle slots follow the order in which appending leaves completes the
   CHECK(keys::MerkleLastLeaf(0, 41) == 41);
 }
 
+TEST_CASE("A projection's checkpoint is its position as 8 bytes, and 4 more bytes when its state version is not 1",
+          "[keys]") {
+  CHECK(keys::ProjectionCheckpointKey("customer") == "projection/customer");
+  CHECK(keys::ProjectionCheckpointValue(0x0102, 1) == Bytes({0, 0, 0, 0, 0, 0, 1, 2}));
+  CHECK(keys::ProjectionCheckpointValue(0x0102, 2) == Bytes({0, 0, 0, 0, 0, 0, 1, 2, 0, 0, 0, 2}));
+  uint64_t at = 0;
+  uint32_t version = 0;
+  REQUIRE(keys::ParseProjectionCheckpointValue(Bytes({0, 0, 0, 0, 0, 0, 1, 2}), &at, &version));
+  CHECK(at == 0x0102);
+  CHECK(version == 1);  // every store before versions were kept
+  REQUIRE(keys::ParseProjectionCheckpointValue(Bytes({0, 0, 0, 0, 0, 0, 0, 9, 1, 0, 0, 3}), &at, &version));
+  CHECK(at == 9);
+  CHECK(version == 0x01000003);
+  // One encoding per state: version 1 in 12 bytes, and other sizes, are not a checkpoint.
+  CHECK_FALSE(keys::ParseProjectionCheckpointValue(Bytes({0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 1}), &at, &version));
+  CHECK_FALSE(keys::ParseProjectionCheckpointValue(Bytes({0, 0, 0, 0, 0, 0, 0, 9, 0}), &at, &version));
+  CHECK_FALSE(keys::ParseProjectionCheckpointValue(Bytes({0, 0, 0, 0, 0, 0, 9}), &at, &version));
+}
+
 }  // namespace
 }  // namespace custodian

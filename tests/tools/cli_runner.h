@@ -94,6 +94,24 @@ struct SampleCompany {
   }
 };
 
+// Personal data in the sample company: con-2001 of customer-1001 (owned by
+// staff-7 since handover ho-1) becomes Petra Hartmann, managing director,
+// with an e-mail and a phone, and staff-7's last call with her carries
+// personal notes; staff-40 joins as the data-protection officer, who may
+// erase. The people commands need the master key the first append makes.
+inline constexpr char kPetraNotes[] = "asked us to call after 3pm, kids' school run";
+inline void AddSamplePeople(SampleCompany& c) {
+  for (const char* event : {
+           R"({"id":"7b1c2d3e-4f50-4a61-8c7d-8e9f0a1b2c01","stream":"staff-40","type":"staff.joined","actor":"system:hr-sync","occurred_at":"2026-04-01T08:00:00Z","data":{"role":"data_protection_officer"}})",
+           R"({"id":"7b1c2d3e-4f50-4a61-8c7d-8e9f0a1b2c02","stream":"customer-1001","type":"contact.updated","actor":"staff-7","occurred_at":"2026-04-01T09:00:00Z","data":{"contact_id":"con-2001","role":"managing director"},"personal":{"name":"Petra Hartmann","email":"p.hartmann@hartmann-logistik.de","phone":"+49 40 5550 1234"}})",
+           R"({"id":"7b1c2d3e-4f50-4a61-8c7d-8e9f0a1b2c03","stream":"customer-1001","type":"interaction.logged","actor":"staff-7","occurred_at":"2026-04-02T15:30:00Z","data":{"channel":"call","direction":"outbound","contact_id":"con-2001"},"personal":{"notes":"asked us to call after 3pm, kids' school run"}})",
+       }) {
+    CliResult r = c.Cli({"append", event});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+  }
+}
+
 // `text` without the lines that record reads (access-<staff> streams):
 // for comparing what a command changed apart from recording that it read.
 inline std::string WithoutAccess(const std::string& text) {

@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -35,6 +36,80 @@ TEST_CASE("customer show gives the current owner, open work and orders of a samp
   CliResult none = c.Cli({"customer", "show", "424242"});
   CHECK(none.exit_code == 2);
   CHECK_THAT(none.err, Catch::Contains("customer-424242 has no events"));
+}
+
+size_t Lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
+
+TEST_CASE("customer show lists each contact's name, role, e-mail and phone, opened for the reader whose read it records",
+          "[cli][customer][people]") {
+  SampleCompany c;
+  testing::AddSamplePeople(c);
+  const size_t reads_before = Lines(c.Cli({"read", "access-staff-3", "--json"}).out);
+  CliResult text = c.Cli({"customer", "show", "1001"});
+  INFO(text.err);
+  REQUIRE(text.exit_code == 0);
+  CHECK_THAT(text.out, Catch::Contains("  CONTACTS\n  con-2001         Petra Hartmann           managing director          "
+                                       "+49 40 5550 1234   p.hartmann@hartmann-logistik.de              operations, "
+                                       "prefers call, key contact\n"));
+  CliResult json = c.Cli({"customer", "show", "1001", "--json"});
+  REQUIRE(json.exit_code == 0);
+  CHECK_THAT(json.out, Catch::Contains(R"("people":[{"contact_id":"con-2001","role":"managing director","department":"operations","preferred_channel":"call","key_contact":true,"personal":{"name":"Petra Hartmann","email":"p.hartmann@hartmann-logistik.de","phone":"+49 40 5550 1234"},"last_conversation":{"position":)"));
+  CHECK_THAT(json.out, Catch::Contains(R"("by":"staff-7","notes":"asked us to call after 3pm, kids' school run"}}])"));
+  // The customer's own fields keep where the person's are, not what they say.
+  CHECK_THAT(json.out, Catch::Contains(R"("personal_positions":[)"));
+  // Each show was recorded as a read before it showed anything.
+  const std::string reads = c.Cli({"read", "access-staff-3", "--json"}).out;
+  CHECK(Lines(reads) == reads_before + 2);
+  CHECK_THAT(reads, Catch::Contains(R"("view":"customer_profile")"));
+  // As of a date, the same people are opened from the replayed state.
+  CliResult as_of = c.Cli({"customer", "show", "1001", "--as-of-business", "2026-04-01T12:00:00Z"});
+  REQUIRE(as_of.exit_code == 0);
+  CHECK_THAT(as_of.out, Catch::Contains("Petra Hartmann"));
+  CliResult before = c.Cli({"customer", "show", "1001", "--as-of-business", "2026-03-01T00:00:00Z"});
+  REQUIRE(before.exit_code == 0);
+  CHECK_THAT(before.out, !Catch::Contains("Petra Hartmann"));
+  CHECK_THAT(before.out, Catch::Contains("  con-2001         -                        head of fleet operations"));
+}
+
+TEST_CASE("after erasure customer show prints the contact as erased at its position with the reason",
+          "[cli][customer][people]") {
+  SampleCompany c;
+  testing::AddSamplePeople(c);
+  c.reader = "staff-40";
+  CliResult erase = c.Cli({"erase", "--subject", "customer-1001/con-2001", "--reason", "her request of 3 March", "--json"});
+  INFO(erase.err);
+  REQUIRE(erase.exit_code == 0);
+  const size_t at = erase.out.find(R"("position":)") + 11;
+  const std::string position = erase.out.substr(at, erase.out.find(',', at) - at);
+  c.reader = "staff-3";
+  CliResult text = c.Cli({"customer", "show", "1001"});
+  REQUIRE(text.exit_code == 0);
+  CHECK_THAT(text.out, Catch::Contains("  con-2001         (erased)                 managing director          erased at "
+                                       "position " + position + ": her request of 3 March"));
+  CliResult json = c.Cli({"customer", "show", "1001", "--json"});
+  REQUIRE(json.exit_code == 0);
+  CHECK_THAT(json.out, Catch::Contains(R"("personal":{"erased":{"position":)" + position +
+                                       R"(,"reason":"her request of 3 March"}})"));
+  for (const std::string& out : {text.out, json.out}) {
+    CHECK_THAT(out, !Catch::Contains("Petra"));
+    CHECK_THAT(out, !Catch::Contains("school run"));
+  }
+}
+
+TEST_CASE("without the master key customer show prints the contacts sealed, saying why, and everything else",
+          "[cli][customer][people]") {
+  SampleCompany c;
+  testing::AddSamplePeople(c);
+  CliResult text = c.Cli({"--master-key", c.tmp.Sub("elsewhere/master.key"), "customer", "show", "1001"});
+  INFO(text.err);
+  REQUIRE(text.exit_code == 0);
+  CHECK_THAT(text.out, Catch::Contains("Hartmann Logistik GmbH"));
+  CHECK_THAT(text.out, Catch::Contains("  con-2001         (sealed)                 managing director          sealed: "
+                                       "the master key of this store"));
+  CHECK_THAT(text.out, !Catch::Contains("Petra"));
+  CliResult json = c.Cli({"--master-key", c.tmp.Sub("elsewhere/master.key"), "customer", "show", "1001", "--json"});
+  REQUIRE(json.exit_code == 0);
+  CHECK_THAT(json.out, Catch::Contains(R"("personal":{"unavailable":"the master key of this store)"));
 }
 
 TEST_CASE("as of a date before the handover, the customer was still the leaver's", "[cli][customer]") {

@@ -23,6 +23,7 @@
 #include "replay/projection.h"
 #include "tests/test_util.h"
 #include "tests/tools/cli_runner.h"
+#include "tools/demo_people.h"
 
 namespace custodian {
 namespace {
@@ -156,6 +157,68 @@ TEST_CASE("Every generated event passes ValidateEvent and the history obeys the 
   CHECK(!tour.overdue_customer.empty());
 }
 
+// The personal part of an event as an object (empty when it has none).
+boost::json::object Personal(const Event& e) {
+  return e.personal_plain.empty() ? boost::json::object() : boost::json::parse(e.personal_plain).as_object();
+}
+
+TEST_CASE("Every demo contact gets a name, an e-mail at its customer's domain and a phone, and some conversations "
+          "personal notes, the same for the same seed",
+          "[demo][people]") {
+  const std::vector<Event> events = Generate(Small(7));
+  std::map<std::string, std::string> domain;  // customer -> its people's e-mail domain
+  std::vector<std::string> names;
+  size_t contacts = 0, named_talks = 0, notes = 0;
+  for (const Event& e : events) {
+    const boost::json::object d = boost::json::parse(e.data).as_object();
+    const boost::json::object p = Personal(e);
+    INFO(EventToJson(e, JsonFields::kProducer));
+    if (e.type == "customer.registered" && !Str(d, "name").empty()) {
+      domain[e.stream] = demo::DemoPeople::CompanyDomain(Str(d, "name"));
+    } else if (e.type == "contact.added") {
+      ++contacts;
+      const std::string name = Str(p, "name"), email = Str(p, "email"), phone = Str(p, "phone");
+      CHECK(name.find(' ') != std::string::npos);
+      REQUIRE(email.find('@') != std::string::npos);
+      CHECK(email.ends_with(".example"));
+      // A company's people write from its domain; a person's contacts from a mail provider.
+      if (domain.count(e.stream)) CHECK(email.substr(email.find('@') + 1) == domain[e.stream]);
+      CHECK(phone.starts_with("+"));
+      CHECK(phone.find(" 555 ") != std::string::npos);
+      names.push_back(name);
+    } else if (e.type == "interaction.logged") {
+      if (!Str(d, "contact_id").empty()) ++named_talks;
+      if (!p.empty()) {
+        ++notes;
+        CHECK(!Str(d, "contact_id").empty());  // notes are about the person spoken with
+        CHECK(!Str(p, "notes").empty());
+      }
+    } else {
+      CHECK(p.empty());
+    }
+  }
+  REQUIRE(contacts > 500);
+  CHECK(names.size() == contacts);
+  CHECK(std::set<std::string>(names.begin(), names.end()).size() > 300);  // a crowd, not one name
+  CHECK(notes > named_talks / 20);
+  CHECK(notes < named_talks / 4);
+  CHECK(demo::DemoPeople::CompanyDomain("Hartmann Logistik GmbH 1001") == "hartmann-logistik-1001.example");
+  CHECK(demo::DemoPeople::CompanyDomain("Brightwater Maschinenbau 1002") == "brightwater-maschinenbau-1002.example");
+
+  // The same seed, the same people; another seed, other people.
+  auto people_of = [](const std::vector<Event>& list) {
+    std::vector<std::string> out;
+    for (const Event& e : list) {
+      if (!e.personal_plain.empty()) out.push_back(e.stream + " " + e.personal_plain);
+    }
+    return out;
+  };
+  CHECK(people_of(Generate(Small(7))) == people_of(events));
+  const std::vector<std::string> other = people_of(Generate(Small(8)));
+  REQUIRE(!other.empty());
+  CHECK(other != people_of(events));
+}
+
 TEST_CASE("A rule checker that cannot fail proves nothing: it catches an actor acting after departure", "[demo]") {
   std::vector<Event> events = Generate(Small(3));
   size_t departed = 0;
@@ -259,6 +322,58 @@ TEST_CASE("custodian demo loads a small company that verifies, and refuses a sto
   CliResult bad = RunCli(tmp, tmp.Sub("other"), {"demo", "--staff", "2"});
   CHECK(bad.exit_code == 1);
   CHECK(bad.err.find("--staff") != std::string::npos);
+}
+
+TEST_CASE("The demo's people appear by name in customer show and the handover report, the same in every load",
+          "[demo][people]") {
+  TempDir tmp;
+  const std::vector<std::string> load = {"demo", "--staff", "8", "--customers", "50", "--years", "1", "--json"};
+  CliResult r = RunCli(tmp, tmp.Sub("store"), load);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const boost::json::object summary = boost::json::parse(r.out).as_object();
+  const std::string customer = Str(summary, "handed_over_customer"), handover = Str(summary, "handover_id");
+  const std::string reader = Str(summary, "reader");
+  REQUIRE(!customer.empty());
+  REQUIRE(!handover.empty());
+
+  // Who the generator made that customer's people.
+  demo::DemoConfig config;
+  config.staff = 8;
+  config.customers = 50;
+  config.years = 1;
+  std::vector<std::string> names;
+  for (const Event& e : Generate(config)) {
+    if (e.stream == customer && e.type == "contact.added") names.push_back(Str(Personal(e), "name"));
+  }
+  REQUIRE(!names.empty());
+
+  CliResult show = RunCli(tmp, tmp.Sub("store"), {"--as", reader, "customer", "show", customer});
+  INFO(show.err);
+  REQUIRE(show.exit_code == 0);
+  CliResult report = RunCli(tmp, tmp.Sub("store"), {"--as", reader, "handover", "report", handover});
+  INFO(report.err);
+  REQUIRE(report.exit_code == 0);
+  for (const std::string& name : names) {
+    INFO(name);
+    CHECK_THAT(show.out, Catch::Contains(name));
+    CHECK_THAT(report.out, Catch::Contains("- " + name + ", "));
+  }
+  // Stored as positions in the log, opened when read: the stored projection names nobody.
+  CliResult json = RunCli(tmp, tmp.Sub("store"), {"--as", reader, "customer", "show", customer, "--json"});
+  REQUIRE(json.exit_code == 0);
+  const boost::json::object shown = boost::json::parse(json.out).as_object();
+  const std::string stored = boost::json::serialize(shown.at("contacts"));
+  CHECK_THAT(stored, Catch::Contains("personal_positions"));
+  for (const std::string& name : names) CHECK(stored.find(name) == std::string::npos);
+
+  // Another load of the same seed into another store: the same people, in the same places.
+  CliResult again = RunCli(tmp, tmp.Sub("again"), load);
+  REQUIRE(again.exit_code == 0);
+  CliResult json_again = RunCli(tmp, tmp.Sub("again"), {"--as", reader, "customer", "show", customer, "--json"});
+  REQUIRE(json_again.exit_code == 0);
+  CHECK(boost::json::serialize(boost::json::parse(json_again.out).as_object().at("people")) ==
+        boost::json::serialize(shown.at("people")));
 }
 
 // Staff of a loaded demo store, from their staff streams (custodian read).

@@ -162,7 +162,8 @@ TEST_CASE("the handover report briefs the successor customer by customer, in md,
   CHECK_THAT(md.out, Catch::StartsWith("# Handover ho-1: customers of staff-12"));
   CHECK_THAT(md.out, Catch::Contains("## Hartmann Logistik GmbH (customer-1001) -> staff-7"));
   CHECK_THAT(md.out, Catch::Contains("- owners: staff-12 from 2025-03-10 (initial), staff-7 from 2026-03-02 (handover)"));
-  CHECK_THAT(md.out, Catch::Contains("- con-2001 (key contact): head of fleet operations"));
+  CHECK_THAT(md.out, Catch::Contains("- con-2001 (no name recorded), head of fleet operations in operations (key contact, "
+                                     "prefers call); no conversation logged with them"));
   CHECK_THAT(md.out, Catch::Contains("deal deal-5002 \"Telematics for 12 excavators\": 19800.00 EUR"));
   // The last conversations come newest first.
   const size_t newest = md.out.find("introduced as new account owner");
@@ -186,6 +187,88 @@ TEST_CASE("the handover report briefs the successor customer by customer, in md,
   CHECK(c.Cli({"handover", "report", "ho-1", "--for", "9"}).exit_code == 2);
   CHECK(c.Cli({"handover", "report", "ho-404"}).exit_code == 2);
   CHECK(c.Cli({"handover", "report", "ho-1", "--format", "pdf"}).exit_code == 1);
+}
+
+TEST_CASE("a plan lists the people to call with name, role, phone, e-mail and the last conversation, and records "
+          "nothing personal",
+          "[cli][handover][people]") {
+  SampleCompany c;
+  testing::AddSamplePeople(c);
+  CliResult text = c.Cli({"handover", "plan", "--from", "7", "--to", "3"});
+  INFO(text.err);
+  REQUIRE(text.exit_code == 0);
+  CHECK_THAT(text.out, Catch::Contains(
+                           "\n  call        Petra Hartmann, managing director in operations (key contact, prefers call): "
+                           "phone +49 40 5550 1234, e-mail p.hartmann@hartmann-logistik.de\n"
+                           "              last conversation 2026-04-02 call (outbound) by staff-7: \"asked us to call "
+                           "after 3pm, kids' school run\"\n"));
+  // A contact with nothing personal recorded is listed too.
+  CHECK_THAT(text.out, Catch::Contains("\n  call        con-2101 (no name recorded), procurement lead (key contact, "
+                                       "prefers email)\n              no conversation logged with them\n"));
+
+  CliResult json = c.Cli({"handover", "plan", "--from", "7", "--to", "3", "--json"});
+  REQUIRE(json.exit_code == 0);
+  CHECK_THAT(json.out, Catch::Contains(R"("people":[{"contact_id":"con-2001","role":"managing director","department":"operations","preferred_channel":"call","key_contact":true,"personal":{"name":"Petra Hartmann","email":"p.hartmann@hartmann-logistik.de","phone":"+49 40 5550 1234"},"last_conversation":{"position":)"));
+  CHECK_THAT(json.out, Catch::Contains(R"(,"at":"2026-04-02T15:30:00Z","channel":"call","direction":"outbound","by":"staff-7","notes":"asked us to call after 3pm, kids' school run"}})"));
+  // The plan in the log names the customers, never the people.
+  CliResult system = c.Cli({"read", "system", "--json"});
+  CHECK_THAT(system.out, Catch::Contains(R"("type":"handover.planned")"));
+  CHECK_THAT(system.out, !Catch::Contains("Petra"));
+  CHECK_THAT(system.out, !Catch::Contains("5550"));
+}
+
+TEST_CASE("after erasure the handover plan and report name the contact as erased with position and reason",
+          "[cli][handover][people]") {
+  SampleCompany c;
+  testing::AddSamplePeople(c);
+  c.reader = "staff-40";
+  CliResult erase = c.Cli({"erase", "--subject", "customer-1001/con-2001", "--reason", "her request of 3 March", "--json"});
+  INFO(erase.err);
+  REQUIRE(erase.exit_code == 0);
+  const size_t at = erase.out.find(R"("position":)") + 11;
+  const std::string position = erase.out.substr(at, erase.out.find(',', at) - at);
+  c.reader = "staff-3";
+  const std::string erased = "con-2001 (erased at position " + position + ": her request of 3 March), managing director";
+
+  // The sample's handover ho-1 gave customer-1001 to staff-7: the successor's briefing.
+  CliResult md = c.Cli({"handover", "report", "ho-1"});
+  INFO(md.err);
+  REQUIRE(md.exit_code == 0);
+  CHECK_THAT(md.out, Catch::Contains("### People to call\n\n- " + erased));
+  CHECK_THAT(md.out, Catch::Contains("last conversation 2026-04-02 call (outbound) by staff-7 (its notes were erased at "
+                                     "position " + position + ")"));
+  CliResult json = c.Cli({"handover", "report", "ho-1", "--format", "json"});
+  REQUIRE(json.exit_code == 0);
+  CHECK_THAT(json.out, Catch::Contains(R"("personal":{"erased":{"position":)" + position +
+                                       R"(,"reason":"her request of 3 March"}})"));
+  CliResult plan = c.Cli({"handover", "plan", "--from", "7", "--to", "3"});
+  REQUIRE(plan.exit_code == 0);
+  CHECK_THAT(plan.out, Catch::Contains("  call        " + erased));
+  for (const std::string& out : {md.out, json.out, plan.out}) {
+    CHECK_THAT(out, !Catch::Contains("Petra"));
+    CHECK_THAT(out, !Catch::Contains("school run"));
+  }
+}
+
+TEST_CASE("the handover report lists the people to call with their last conversation's notes, in md and json",
+          "[cli][handover][people]") {
+  SampleCompany c;
+  testing::AddSamplePeople(c);
+  CliResult md = c.Cli({"handover", "report", "ho-1"});
+  INFO(md.err);
+  REQUIRE(md.exit_code == 0);
+  // Markdown: the apostrophe is text; nothing in it is markup.
+  CHECK_THAT(md.out, Catch::Contains("### People to call\n\n- Petra Hartmann, managing director in operations (key "
+                                     "contact, prefers call): phone +49 40 5550 1234, e-mail "
+                                     "p.hartmann@hartmann-logistik.de; last conversation 2026-04-02 call (outbound) by "
+                                     "staff-7: \"asked us to call after 3pm, kids' school run\"\n"));
+  CliResult json = c.Cli({"handover", "report", "ho-1", "--format", "json"});
+  REQUIRE(json.exit_code == 0);
+  CHECK_THAT(json.out, Catch::Contains(R"("people":[{"contact_id":"con-2001")"));
+  CHECK_THAT(json.out, Catch::Contains(R"("notes":"asked us to call after 3pm, kids' school run"}})"));
+  // The last conversations come opened for the reader too, not sealed.
+  CHECK_THAT(json.out, Catch::Contains(R"("personal":{"notes":"asked us to call after 3pm, kids' school run"})"));
+  CHECK_THAT(json.out, !Catch::Contains("sealed_for"));
 }
 
 }  // namespace
