@@ -13,6 +13,7 @@
 #include "core/time.h"
 #include "replay/alerts.h"
 #include "replay/projection.h"
+#include "service/personal.h"
 #include "tools/cli.h"
 #include "tools/demo_data.h"
 
@@ -51,7 +52,14 @@ class LoadProgress {
 };
 
 
-void PrintTour(const Globals& g, const demo::DemoTour& t) {
+// What the demo showed of the people: a name to find, and the erasure that a
+// legal hold refused.
+struct PeopleTour {
+  std::string find_name;  // a word of the held person's name
+  std::string refused;    // why the erasure of the held person was refused
+};
+
+void PrintTour(const Globals& g, const demo::DemoTour& t, const PeopleTour& p) {
   const std::string c = "custodian --data " + g.data_dir + " --as " + t.reader;
   auto line = [&](const std::string& command, const std::string& why) {
     fmt::print("  {:<72}  # {}\n", c + " " + command, why);
@@ -81,6 +89,19 @@ void PrintTour(const Globals& g, const demo::DemoTour& t) {
        "everything the leaver read and exported after announcing");
   line("alerts config", "the rules' thresholds; change them with --set (recorded as an event)");
   if (!t.slow_responder.empty()) line("read-all --limit 20", "the log in order; " + t.slow_responder + " answers slowly, " + t.quiet_logger + " logs little");
+  if (!p.find_name.empty()) line("find --name " + p.find_name, "people found through the blind index (the read is recorded)");
+  if (!t.held_subject.empty()) {
+    line("hold list", "the legal hold " + t.hold_id + " keeps " + t.held_subject + "'s data");
+    const std::string dpo = "custodian --data " + g.data_dir + " --as " + t.dpo;
+    fmt::print("  {:<72}  # {}\n", dpo + " export-subject " + t.held_subject + " --out subject.html --format html",
+               "everything held about one person, and who read it");
+    fmt::print("  {:<72}  # {}\n", dpo + " erase --subject " + t.held_subject + " --reason \"asked\"",
+               "refused while the hold is in force");
+  }
+  if (!t.erased_subjects.empty()) {
+    const std::string customer = t.erased_subjects.front().substr(0, t.erased_subjects.front().find('/'));
+    line("customer show " + customer, t.erased_subjects.front() + " asked to be erased: shown as erased, with where and why");
+  }
   line("stats", "the size of the store");
   line("verify", "recompute every leaf, tree node, checkpoint and index");
   const std::string bundle_stream = t.handed_over_customer.empty() ? "access-" + t.leaver : t.handed_over_customer;
@@ -187,7 +208,29 @@ int RunDemo(const Globals& g, const DemoOptions& o, bool json) {
   alerted_json += "}";
   const double fold_secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - fold_start).count();
   const demo::DemoTour& t = company.tour();
+  // The person under legal hold asks to be erased too: the log refuses it,
+  // naming the hold (nothing is written).
+  PeopleTour people;
+  if (!t.held_subject.empty()) {
+    Result<SubjectRef> held = ParseSubjectId(t.held_subject);
+    if (!held.ok()) return Fail(held.status());
+    ErasureRequest request{*held, t.dpo, "data_subject_request", "the person asked to be erased", "",
+                           SystemClock().Now()};
+    Result<ErasureResult> refused = EraseSubject(**log, request);
+    if (refused.ok()) {
+      return Fail(Status::FailedPrecondition("the demo's erasure of " + t.held_subject + " under legal hold " +
+                                             t.hold_id + " was not refused"));
+    }
+    people.refused = refused.status().message();
+    if (Result<Person> p = LookUpPerson(**log, *held); p.ok()) {
+      const std::string name = p->Field("name");
+      people.find_name = name.substr(name.rfind(' ') + 1);
+    }
+  }
   const double rate = static_cast<double>(written) / std::max(secs, 1e-9);
+  std::string erased_json = "[";
+  for (const std::string& e : t.erased_subjects) erased_json += (erased_json.size() > 1 ? "," : "") + JsonQuote(e);
+  erased_json += "]";
   if (json) {
     fmt::print(
         "{{\"store\":{},\"events\":{},\"seconds\":{:.2f},\"events_per_second\":{:.0f},\"projection_seconds\":{:.2f},\"seed\":{},\"staff\":{},"
@@ -195,13 +238,15 @@ int RunDemo(const Globals& g, const DemoOptions& o, bool json) {
         "\"customers_churned\":{},\"leaver\":{},\"leaver_successor\":{},\"handover_id\":{},"
         "\"leaver_baseline_exported_per_30_days\":{},\"leaver_exported_after_announcing\":{},"
         "\"handed_over_customer\":{},\"overdue_customer\":{},\"silent_customer\":{},\"churned_customer\":{},"
-        "\"slow_responder\":{},\"quiet_logger\":{},\"reader\":{},\"alerts\":{},\"alerts_by_staff\":{}}}\n",
+        "\"slow_responder\":{},\"quiet_logger\":{},\"reader\":{},\"alerts\":{},\"alerts_by_staff\":{},"
+        "\"dpo\":{},\"erased_subjects\":{},\"held_subject\":{},\"hold_id\":{},\"erasure_refused\":{}}}\n",
         JsonQuote(g.data_dir), written, secs, rate, fold_secs, config.seed, config.staff, config.customers, config.years,
         FormatRfc3339(company.start()), FormatRfc3339(config.end), t.staff_joined, t.staff_departed,
         t.customers_churned, JsonQuote(t.leaver), JsonQuote(t.leaver_successor), JsonQuote(t.handover_id),
         t.leaver_baseline_exported, t.leaver_after_exported, JsonQuote(t.handed_over_customer),
         JsonQuote(t.overdue_customer), JsonQuote(t.silent_customer), JsonQuote(t.churned_customer),
-        JsonQuote(t.slow_responder), JsonQuote(t.quiet_logger), JsonQuote(t.reader), alerts->size(), alerted_json);
+        JsonQuote(t.slow_responder), JsonQuote(t.quiet_logger), JsonQuote(t.reader), alerts->size(), alerted_json,
+        JsonQuote(t.dpo), erased_json, JsonQuote(t.held_subject), JsonQuote(t.hold_id), JsonQuote(people.refused));
     return kExitOk;
   }
   fmt::print("loaded a demo company into {}: {} events in {:.1f} s ({:.0f} events/s)\n", g.data_dir, Thousands(written),
@@ -213,7 +258,10 @@ int RunDemo(const Globals& g, const DemoOptions& o, bool json) {
   std::string who;
   for (const auto& [staff, n] : alerted) who += fmt::format("{}{} about {}", who.empty() ? "" : ", ", n, staff);
   fmt::print("  exfiltration alerts raised: {}{}\n", alerts->size(), who.empty() ? "" : " (" + who + ")");
-  PrintTour(g, t);
+  fmt::print("  people: every contact named, with e-mail and phone, sealed per person; {} erased at their request by {}\n",
+             t.erased_subjects.size(), t.dpo);
+  if (!people.refused.empty()) fmt::print("  an erasure refused: {}\n", people.refused);
+  PrintTour(g, t, people);
   return kExitOk;
 }
 

@@ -15,6 +15,7 @@
 #include <deque>
 #include <queue>
 #include <random>
+#include <set>
 
 #include "core/json.h"
 #include "core/sha256.h"
@@ -51,6 +52,8 @@ constexpr double kSilentShare = 0.03;
 
 // The share of conversations with a named contact whose notes hold a personal remark.
 constexpr double kPersonalNotesShare = 0.15;
+// People who ask to be erased over the years (one more is under a legal hold).
+constexpr int kErasures = 4;
 
 // Access: views per working day (Poisson mean) and the chance of an export.
 constexpr double kViewsPerDay = 2.5;
@@ -132,6 +135,7 @@ enum class TaskKind : uint8_t {
   kRequestOpen, kRequestAssign, kRequestRespond, kRequestResolve, kRequestReopen,
   kDealOpen, kDealStage, kOrder, kCommitmentMake, kCommitmentClose,
   kView, kExport,
+  kErase, kHold,  // a person asks to be erased; a legal hold is placed (a = which of them)
 };
 
 struct Task {
@@ -166,6 +170,7 @@ struct Customer {
   int64_t last_contact = 0;
   int next_contact = 0;
   int contacts = 0;
+  std::set<int> erased_contacts;  // contact numbers whose personal data was erased: nothing personal again
   std::string country;  // ISO code, for its people's phone numbers
   std::string domain;   // its people's e-mail domain; empty: a person (their contacts use mail providers)
 };
@@ -260,6 +265,7 @@ struct DemoCompany::Impl {
   void Handover(int s);
   void Depart(int s);
   void Export(int s);
+  void Privacy(TaskKind kind, int which);
   void FinishTour();
 
   DemoConfig config_;
@@ -280,6 +286,8 @@ struct DemoCompany::Impl {
   int teams_ = 1;
   int leaver_ = -1;
   int head_ = -1;  // the head of sales
+  int dpo_ = -1;   // the data protection officer: erasures and legal holds
+  std::set<std::string> privacy_subjects_;  // "<customer index>" already erased or held
   int next_handover_ = 1, next_export_ = 1, next_order_ = 1, next_interaction_ = 1;
   DemoTour tour_;
 };
@@ -318,6 +326,26 @@ DemoCompany::Impl::Impl(const DemoConfig& c)
     head_ = static_cast<int>(staff_.size()) - 1;
     tour_.reader = StaffId(head);
     Schedule(start_ + 5 * kHour + c.staff * kMinute, TaskKind::kStaffJoin, head_);
+  }
+  // The data protection officer, likewise outside the random sequence: they
+  // erase the people who ask (kErasures of them, spread over the years) and
+  // place one legal hold, which later blocks an erasure (cli_demo.cc).
+  {
+    Staff dpo;
+    dpo.number = c.staff + 2;
+    dpo.team = -1;
+    dpo.manager = true;
+    dpo.role = "data_protection_officer";
+    staff_.push_back(dpo);
+    dpo_ = static_cast<int>(staff_.size()) - 1;
+    tour_.dpo = StaffId(dpo);
+    Schedule(start_ + 5 * kHour + (c.staff + 1) * kMinute, TaskKind::kStaffJoin, dpo_);
+    const int64_t span = end_ - start_;
+    Schedule(WorkTimeOnDay(start_ + span / 2 - (span / 2) % kDay), TaskKind::kHold, 0);
+    for (int i = 0; i < kErasures; ++i) {
+      const int64_t at = start_ + span * (3 + 2 * i) / (2 * kErasures + 3);
+      Schedule(WorkTimeOnDay(at - at % kDay), TaskKind::kErase, i);
+    }
   }
   // The leaver: an account executive of the first team who logs diligently.
   leaver_ = teams_;
@@ -359,6 +387,43 @@ int64_t DemoCompany::Impl::WorkTime(int64_t t) {
   while (Weekday(day) >= 5) day += kDay;
   if (day != t - t % kDay || in_day < 8 * kHour) return WorkTimeOnDay(day);
   return t;
+}
+
+// An erasure or a legal hold by the data protection officer, on the first
+// contact of a customer picked without the random sequence (so the rest of
+// the company is as it would be without them).
+void DemoCompany::Impl::Privacy(TaskKind kind, int which) {
+  if (!Active(dpo_) || customers_.empty()) return;
+  const size_t n = customers_.size();
+  for (size_t k = 0; k < n; ++k) {
+    const size_t c = (static_cast<size_t>(which + 1) * 7919 + (kind == TaskKind::kHold ? 4241 : 0) + k * 104729) % n;
+    Customer& cu = customers_[c];
+    if (!cu.registered || cu.next_contact < 1 || !privacy_subjects_.insert(std::to_string(c)).second) continue;
+    const std::string stream = CustomerId(cu);
+    const std::string contact = fmt::format("contact-con-{}-1", cu.number);
+    const std::string year = FormatRfc3339(Timestamp(now_)).substr(0, 4);
+    if (kind == TaskKind::kHold) {
+      tour_.hold_id = "hold-" + year + "-001";
+      tour_.held_subject = stream + "/" + contact;
+      Emit(stream, "subject.hold_placed", StaffId(staff_[dpo_]),
+           JsonObject()
+               .Str("subject", contact)
+               .Str("hold_id", tour_.hold_id)
+               .Str("reason", "dispute over the service contract: their correspondence is evidence")
+               .Done());
+      return;
+    }
+    cu.erased_contacts.insert(1);
+    tour_.erased_subjects.push_back(stream + "/" + contact);
+    Emit(stream, "subject.erased", StaffId(staff_[dpo_]),
+         JsonObject()
+             .Str("subject", contact)
+             .Str("reason", "data_subject_request")
+             .Str("request_ref", fmt::format("DSR-{}-{:03}", year, which + 1))
+             .Str("details", "the person asked to be erased")
+             .Done());
+    return;
+  }
 }
 
 int DemoCompany::Impl::ManagerOf(int team) const {
@@ -670,7 +735,7 @@ void DemoCompany::Impl::PlanDay(int64_t day) {
   const double turnover = kTurnoverPerYear / kWorkdaysPerYear;
   for (int i = 0; i < static_cast<int>(staff_.size()); ++i) {
     const Staff& s = staff_[i];
-    if (!Active(i) || i == head_) continue;
+    if (!Active(i) || i == head_ || i == dpo_) continue;
     for (int v = rng_.Poisson(s.manager ? kViewsPerDay * 1.5 : kViewsPerDay); v > 0; --v) {
       Schedule(WorkTimeOnDay(day), TaskKind::kView, i);
     }
@@ -749,6 +814,7 @@ void DemoCompany::Impl::Run(const Task& t) {
       return;
     }
     case TaskKind::kExport: return Export(t.a);
+    case TaskKind::kErase: case TaskKind::kHold: return Privacy(t.kind, t.a);
     default: break;
   }
 
@@ -775,8 +841,10 @@ void DemoCompany::Impl::Run(const Task& t) {
       d.Str("interaction_id", "int-" + std::to_string(next_interaction_++));
       std::string notes;  // about the person spoken with, so only when one is named
       if (cu.next_contact > 0) {
-        d.Str("contact_id", fmt::format("con-{}-{}", cu.number, 1 + rng_.Below(cu.next_contact)));
+        const int contact = static_cast<int>(1 + rng_.Below(cu.next_contact));
+        d.Str("contact_id", fmt::format("con-{}-{}", cu.number, contact));
         notes = people_.ConversationNotes(kPersonalNotesShare);
+        if (cu.erased_contacts.count(contact)) notes.clear();  // nothing personal about an erased person
       }
       if (std::string_view(channel) != "email" && std::string_view(channel) != "chat") {
         d.Num("duration_s", 300 + static_cast<int64_t>(rng_.Below(3300)));

@@ -62,6 +62,9 @@ struct DemoTour {
   std::string churned_customer;       // was won, then lost
   std::string slow_responder;         // staff with the slowest answers
   std::string quiet_logger;           // staff who log little of what they do
+  std::string dpo;                       // the data protection officer: erasures and holds
+  std::vector<std::string> erased_subjects;  // people erased at their request (subject ids)
+  std::string held_subject, hold_id;     // a person under legal hold (an erasure of them is refused)
   uint64_t leaver_baseline_exported = 0;  // records exported per 30 days before announcing
   uint64_t leaver_after_exported = 0;     // records exported after announcing
   int staff_joined = 0;
