@@ -248,7 +248,6 @@ Status CheckRules(const Event& e, RuleState& state) {
 
   // subject: a customer's own personal data (no contact named) is kept only
   // for a customer who is a natural person.
-  if (t == "customer.registered") state.Put("kind/" + e.stream, Str(d, "kind").empty() ? "organization" : Str(d, "kind"));
   if (t == "customer.updated" && (!Str(d, "name").empty() || !Str(d, "address").empty())) {
     Result<std::optional<std::string>> kind = state.Get("kind/" + e.stream);
     if (!kind.ok()) return kind.status();
@@ -274,6 +273,10 @@ Status CheckRules(const Event& e, RuleState& state) {
                           ", not a person; name the contact it is about");
       }
     }
+  }
+  // Recorded once accepted (a refused event changes no state).
+  if (t == "customer.registered") {
+    state.Put("kind/" + e.stream, Str(d, "kind").empty() ? "organization" : Str(d, "kind"));
   }
 
   // privacy: erasures and legal holds are made by a named member of staff
@@ -303,6 +306,9 @@ Status CheckRules(const Event& e, RuleState& state) {
   // erased: a subject is erased once; the log keeps who and why
   // ("erased/<subject id>"), and the store destroys the key when it commits
   // the event (storage/event_log.h, "Personal data").
+  // Recorded once rule 'hold' below has let the erasure through: a refused
+  // event changes no state.
+  std::optional<std::pair<std::string, std::string>> erased_record;
   if (t == "subject.erased") {
     Result<ErasureOf> erasure = ErasureIn(e);
     if (!erasure.ok()) return erasure.status();
@@ -312,8 +318,8 @@ Status CheckRules(const Event& e, RuleState& state) {
     if (*before) {
       return Broken("erased", e, Str(d, "subject") + " of " + e.stream + " was erased already (" + **before + ")");
     }
-    state.Put(key, "position " + std::to_string(e.position.value()) +
-                       (erasure->reason.empty() ? std::string() : ": " + erasure->reason));
+    erased_record.emplace(key, "position " + std::to_string(e.position.value()) +
+                                   (erasure->reason.empty() ? std::string() : ": " + erasure->reason));
   }
 
   // erased: nothing personal is recorded again about an erased subject.
@@ -362,6 +368,7 @@ Status CheckRules(const Event& e, RuleState& state) {
                         "; its personal data must be kept until the hold is released");
     }
   }
+  if (erased_record) state.Put(std::move(erased_record->first), std::move(erased_record->second));
 
   // Staff lifecycle, on the staff member's own stream.
   if (t == "staff.joined") {

@@ -59,6 +59,40 @@ bool Names(const SubjectRef& s, const Event& e, const json::object& d) {
   return !e.personal.empty() && e.personal.subject == SubjectIdOf(s.stream, s.subject);
 }
 
+std::string NotAPerson(const std::string& stream) {
+  return stream + " is an organization, not a person: its people are its contacts (" + stream +
+         "/contact-<contact id>)";
+}
+
+// Ok when the log knows the subject: a contact that the customer added (or
+// updated), removed since or not; or a customer registered as a person
+// (kind individual). NotFound, saying which, otherwise: an erasure or a hold
+// of a subject nobody recorded (a mistyped id) would change nothing about the
+// person meant and block that id for good.
+Status SubjectKnown(const EventLog& log, const SubjectRef& subject) {
+  const bool contact = subject.subject != subject.stream;
+  const std::string contact_id = contact ? subject.subject.substr(8) : std::string();
+  bool known = false;
+  std::string kind;
+  CUSTODIAN_RETURN_IF_ERROR(ForEachInStream(log, subject.stream, [&](Event& e) -> Status {
+    if (!Describes(e.type)) return Status::Ok();
+    const json::object d = DataOf(e);
+    if (contact) {
+      if (Str(d, "contact_id") == contact_id) known = true;
+    } else if (e.type == "customer.registered" && d.if_contains("contact_id") == nullptr) {
+      known = true;
+      kind = Str(d, "kind");
+    }
+    return Status::Ok();
+  }));
+  if (!known) {
+    return Status::NotFound(contact ? subject.stream + " has no contact " + contact_id
+                                    : subject.stream + " is not registered");
+  }
+  if (!contact && kind != "individual") return Status::NotFound(NotAPerson(subject.stream));
+  return Status::Ok();
+}
+
 Status Write(const std::string& path, const std::string& text) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Status::IoError("cannot write " + path + ": " + std::strerror(errno));
@@ -135,11 +169,13 @@ Result<Person> LookUpPerson(const EventLog& log, const SubjectRef& subject) {
   const bool contact = subject.subject != subject.stream;
   if (contact) p.contact_id = subject.subject.substr(8);
   bool known = false;
+  std::string kind;  // of a customer registered as a person
   Status s = ForEachInStream(log, subject.stream, [&](Event& e) -> Status {
     if (!Describes(e.type) && e.type != "contact.removed") return Status::Ok();
     const json::object d = DataOf(e);
     if (contact != (d.if_contains("contact_id") != nullptr)) return Status::Ok();
     if (contact && Str(d, "contact_id") != p.contact_id) return Status::Ok();
+    if (e.type == "customer.registered") kind = Str(d, "kind");
     if (e.type == "contact.removed") {
       p.removed = true;
       return Status::Ok();
@@ -188,6 +224,7 @@ Result<Person> LookUpPerson(const EventLog& log, const SubjectRef& subject) {
     return Status::NotFound(contact ? subject.stream + " has no contact " + p.contact_id
                                     : subject.stream + " is not registered");
   }
+  if (!contact && kind != "individual") return Status::NotFound(NotAPerson(subject.stream));
   return p;
 }
 
@@ -359,6 +396,7 @@ Result<ErasureResult> EraseSubject(EventLog& log, const ErasureRequest& request)
     if (size_t colon = value.find(": "); colon != std::string::npos) r.reason = value.substr(colon + 2);
     return r;
   }
+  CUSTODIAN_RETURN_IF_ERROR(SubjectKnown(log, request.subject));
   Event e;
   // The same request made again is the same event (the log's ids are idempotent).
   e.id = EventId::FromSeed("subject.erased\n" + r.subject);
@@ -399,10 +437,19 @@ Result<std::pair<Hold, uint64_t>> HoldEvent(EventLog& log, const HoldRequest& re
   h.reason = request.reason;
   if (place && h.reason.empty()) return Status::InvalidArgument("--reason: say why the data must be kept");
   if (!place && h.hold_id.empty()) return Status::InvalidArgument("--id: name the hold to release (hold list shows them)");
+  if (place) CUSTODIAN_RETURN_IF_ERROR(SubjectKnown(log, request.subject));
   if (h.hold_id.empty()) {
     std::string t = FormatRfc3339(request.now);  // 2026-04-01T09:00:00Z
     t.erase(std::remove_if(t.begin(), t.end(), [](char c) { return c == '-' || c == ':'; }), t.end());
-    h.hold_id = "hold-" + t.substr(0, 8) + "-" + t.substr(9, 6);
+    const std::string base = "hold-" + t.substr(0, 8) + "-" + t.substr(9, 6);
+    // Two holds placed on the subject in the same second: -2, -3, ...
+    Result<std::vector<Hold>> in_force = ListHolds(log, request.subject);
+    if (!in_force.ok()) return in_force.status();
+    h.hold_id = base;
+    auto taken = [&](const std::string& id) {
+      return std::any_of(in_force->begin(), in_force->end(), [&](const Hold& o) { return o.hold_id == id; });
+    };
+    for (int n = 2; taken(h.hold_id); ++n) h.hold_id = base + "-" + std::to_string(n);
   }
   Event e;
   e.id = EventId::Random();

@@ -50,8 +50,8 @@ struct Person {
   std::string why;                                           // kUnavailable
   std::string Field(std::string_view name) const;
 };
-// NotFound when the customer has no such contact (or, for a person, does
-// not exist). Reads the customer's stream.
+// NotFound when the customer has no such contact (or, for a person, is not
+// registered, or is an organization). Reads the customer's stream.
 Result<Person> LookUpPerson(const EventLog& log, const SubjectRef& subject);
 std::string PersonToJson(const Person& p);
 
@@ -113,7 +113,9 @@ struct ErasureResult {
 // Appends subject.erased; the log destroys the subject's key and blind-index
 // entries as it commits it and removes them from the store's files
 // (storage/event_log.h). RuleViolation naming the hold while one is in force
-// (rule 'hold'), or naming the actor's role (rule 'privacy').
+// (rule 'hold'), or naming the actor's role (rule 'privacy'). NotFound, and
+// nothing appended, for a subject the log does not know (LookUpPerson's
+// reasons): a mistyped id would erase nobody and block that id for good.
 Result<ErasureResult> EraseSubject(EventLog& log, const ErasureRequest& request);
 std::string ErasureResultToJson(const ErasureResult& r);
 
@@ -124,11 +126,12 @@ struct Hold {
 struct HoldRequest {
   SubjectRef subject;
   std::string actor;
-  std::string hold_id;  // empty: made from the time (hold-YYYYMMDD-HHMMSS)
+  std::string hold_id;  // empty: made from the time (hold-YYYYMMDD-HHMMSS, then -2, -3... if in force)
   std::string reason;   // required to place one
   Timestamp now;
 };
 // subject.hold_placed / subject.hold_released; returns the hold and the position.
+// A hold is placed only on a subject the log knows (NotFound, as EraseSubject).
 Result<std::pair<Hold, uint64_t>> PlaceHold(EventLog& log, const HoldRequest& request);
 Result<std::pair<Hold, uint64_t>> ReleaseHold(EventLog& log, const HoldRequest& request);
 // The holds in force, by subject; only `subject`'s when given.

@@ -37,14 +37,17 @@ Status EventLog::OpenVault() {
     Result<size_t> again = vault_->ReapplyErasures();
     if (!again.ok()) return again.status();
     // Erasures the log committed whose keys were not destroyed (the process
-    // died in between, or the destruction failed): the rules keep every one
-    // under "erased/<subject id>" (core/rules.h, rule 'erased').
+    // died in between, or the destruction failed), or are back in the store
+    // (files copied back in): the rules keep every one under
+    // "erased/<subject id>" (core/rules.h, rule 'erased').
     size_t unfinished = 0;
     const std::string prefix = "rule/erased/";
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_cf_));
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
       const std::string subject(it->key().ToStringView().substr(prefix.size()));
-      if (vault_->IsErased(subject)) continue;
+      Result<bool> holds_key = vault_->HoldsKey(subject);
+      if (!holds_key.ok()) return holds_key.status();
+      if (vault_->IsErased(subject) && !*holds_key) continue;  // marker written and key gone: done
       // "position P" or "position P: reason" (rule 'erased').
       const std::string value = it->value().ToString();
       uint64_t position = 0;

@@ -307,6 +307,12 @@ bool KeyVault::IsErased(const std::string& subject) {
   return erased_.count(subject) > 0;
 }
 
+Result<bool> KeyVault::HoldsKey(const std::string& subject) {
+  Result<std::optional<std::string>> record = Get(KeyRecordKey(subject));
+  if (!record.ok()) return record.status();
+  return record->has_value();
+}
+
 Result<std::vector<std::string>> KeyVault::Subjects(BlindKind kind, std::string_view value) {
   std::vector<std::string> terms = BlindTerms(kind, value);
   if (terms.empty()) return Status::InvalidArgument("\"" + std::string(value.substr(0, 80)) + "\" gives nothing to search for");

@@ -72,6 +72,10 @@ class KeyVault {
   // are loaded on open): the writer asks before it writes the blind-index
   // entries of an event sealed just before an erasure.
   bool IsErased(const std::string& subject);
+  // Whether the store holds the subject's data key ("k/" subject). An erased
+  // subject whose key is there again (a copy of the files put back) is not
+  // finished: the next read-write open destroys it again.
+  Result<bool> HoldsKey(const std::string& subject);
   // The subjects with a value that normalises as `value` does (find).
   Result<std::vector<std::string>> Subjects(BlindKind kind, std::string_view value);
 

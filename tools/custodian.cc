@@ -415,7 +415,8 @@ int main(int argc, char** argv) {
   auto* hold_add = hold->add_subcommand("add", "Place a hold (subject.hold_placed)");
   hold_add->add_option("--subject", subject, "customer-<id>/contact-<contact id>, or customer-<id>")->required();
   hold_add->add_option("--reason", erase_reason, "Why the data must be kept")->required();
-  hold_add->add_option("--id", hold_id, "The hold's id (default: hold-<date>-<time>)");
+  hold_add->add_option("--id", hold_id,
+                       "The hold's id (default: hold-<date>-<time>, then -2, -3... for another that second)");
   hold_add->add_flag("--json", json, "Print as JSON");
   auto* hold_remove = hold->add_subcommand("remove", "Release a hold (subject.hold_released)");
   hold_remove->add_option("--subject", subject, "customer-<id>/contact-<contact id>, or customer-<id>")->required();

@@ -25,7 +25,7 @@ class Log final : public RuleState {
 
   // Checks and, when accepted, "appends" the event.
   Status Append(const std::string& stream, const std::string& type, const std::string& actor, const char* occurred,
-                const std::string& data, EventId* id_out = nullptr) {
+                const std::string& data, EventId* id_out = nullptr, const std::string& personal = "") {
     Event e;
     e.id = testing::RandomId();
     e.stream = stream;
@@ -33,6 +33,7 @@ class Log final : public RuleState {
     e.actor = actor;
     e.occurred_at = *ParseRfc3339(occurred);
     e.data = data;
+    e.personal_plain = personal;
     e.position = Position(next_++);
     Status valid = ValidateEvent(e, *ParseRfc3339("2027-01-01T00:00:00Z"));
     REQUIRE(valid.ok());  // the rules see only valid events
@@ -313,6 +314,166 @@ TEST_CASE("alert settings never write a credential to the log: a webhook URL is 
             .ok());
   CHECK(configure(R"({"webhook":"http://soc.example.com:8080/hook"})").ok());
   CHECK(configure(R"({"webhook":"off"})").ok());
+}
+
+TEST_CASE("only a role whose duty is personal data erases or places and releases legal holds, never a system actor "
+          "or someone who announced their departure",
+          "[rules]") {
+  Log log;
+  auto join = [&](const std::string& staff, const std::string& role) {
+    REQUIRE(log.Append(staff, "staff.joined", kHr, "2025-01-01T00:00:00Z", R"({"role":")" + role + R"("})").ok());
+  };
+  const char* at = "2025-03-01T00:00:00Z";
+  auto hold = [&](const std::string& actor, const std::string& type, const std::string& id) {
+    return log.Append("customer-1", type, actor, at,
+                      R"({"subject":"contact-c-1","hold_id":")" + id + R"(","reason":"litigation"})");
+  };
+  auto erase = [&](const std::string& actor, const std::string& contact) {
+    return log.Append("customer-1", "subject.erased", actor, at,
+                      R"({"subject":"contact-)" + contact + R"(","details":"asked"})");
+  };
+  const std::string roles = "admin, compliance_officer, data_protection_officer or legal_counsel";
+
+  int n = 10;
+  for (const char* role : {"admin", "compliance_officer", "data_protection_officer", "legal_counsel"}) {
+    INFO(role);
+    const std::string staff = "staff-" + std::to_string(n++);
+    join(staff, role);
+    CHECK(hold(staff, "subject.hold_placed", "h-" + staff).ok());
+    CHECK(hold(staff, "subject.hold_released", "h-" + staff).ok());
+    CHECK(erase(staff, "by-" + staff).ok());
+  }
+  for (const char* role : {"account_executive", "sales_manager", "head_of_sales", "sales_director"}) {
+    INFO(role);
+    const std::string staff = "staff-" + std::to_string(n++);
+    join(staff, role);
+    const std::string said = staff + "'s role is " + role;
+    Status placed = hold(staff, "subject.hold_placed", "h-" + staff);
+    CHECK(placed.code() == StatusCode::kRuleViolation);
+    CHECK_THAT(placed.message(), Catch::Contains("rule 'privacy'"));
+    CHECK_THAT(placed.message(), Catch::Contains(said + "; legal holds are placed and released only by " + roles));
+    Status erased = erase(staff, "by-" + staff);
+    CHECK(erased.code() == StatusCode::kRuleViolation);
+    CHECK_THAT(erased.message(), Catch::Contains("rule 'privacy'"));
+    CHECK_THAT(erased.message(), Catch::Contains(said + "; personal data is erased only by " + roles));
+  }
+  // A hold placed by one who may is not released by one who may not.
+  REQUIRE(hold("staff-10", "subject.hold_placed", "h-kept").ok());
+  CHECK_THAT(hold("staff-14", "subject.hold_released", "h-kept").message(), Catch::Contains("rule 'privacy'"));
+  CHECK(hold("staff-11", "subject.hold_released", "h-kept").ok());
+
+  for (const char* system : {"system:crm-sync", "system:hr-sync"}) {
+    INFO(system);
+    Status s = erase(system, "by-system");
+    CHECK(s.code() == StatusCode::kRuleViolation);
+    CHECK_THAT(s.message(), Catch::Contains("rule 'privacy'"));
+    CHECK_THAT(s.message(), Catch::Contains("personal data is erased by a named member of staff whose role is " +
+                                            roles + ", not by " + system));
+    CHECK_THAT(hold(system, "subject.hold_placed", "h-system").message(),
+               Catch::Contains("legal holds are placed and released by a named member of staff"));
+  }
+
+  // The duty follows the role.
+  REQUIRE(log.Append("staff-14", "staff.role_changed", kHr, at, R"({"role":"legal_counsel"})").ok());
+  CHECK(erase("staff-14", "after-promotion").ok());
+  REQUIRE(log.Append("staff-12", "staff.role_changed", kHr, at, R"({"role":"account_executive"})").ok());
+  CHECK_THAT(erase("staff-12", "after-demotion").message(), Catch::Contains("staff-12's role is account_executive"));
+
+  // A legal counsel who announced their departure no longer erases, nor
+  // changes holds; once gone, the actor rule speaks.
+  REQUIRE(log.Append("staff-13", "staff.departure_announced", kHr, "2025-02-01T09:00:00Z",
+                     R"({"effective_at":"2025-04-30T00:00:00Z"})")
+              .ok());
+  Status leaving = erase("staff-13", "by-leaver");
+  CHECK(leaving.code() == StatusCode::kRuleViolation);
+  CHECK_THAT(leaving.message(), Catch::Contains("rule 'privacy'"));
+  CHECK_THAT(leaving.message(), Catch::Contains("staff-13 announced their departure on 2025-02-01T09:00:00Z"));
+  CHECK_THAT(leaving.message(), Catch::Contains("can no longer erase data or change holds"));
+  CHECK_THAT(hold("staff-13", "subject.hold_placed", "h-leaver").message(),
+             Catch::Contains("announced their departure"));
+  REQUIRE(log.Append("staff-13", "staff.departed", kHr, "2025-04-30T00:00:00Z", R"({})").ok());
+  CHECK_THAT(log.Append("customer-1", "subject.erased", "staff-13", "2025-05-01T00:00:00Z",
+                        R"({"subject":"contact-gone","details":"asked"})")
+                 .message(),
+             Catch::Contains("rule 'actor'"));
+}
+
+TEST_CASE("a customer's own personal part is kept only for a person, and a refused registration records no kind",
+          "[rules]") {
+  Log log;
+  const char* at = "2025-03-01T00:00:00Z";
+  Status company = log.Append("customer-5", "customer.registered", kHr, at, R"({"name":"Eva Lda"})", nullptr,
+                              R"({"email":"eva@example.com"})");
+  CHECK(company.code() == StatusCode::kRuleViolation);
+  CHECK_THAT(company.message(), Catch::Contains("rule 'subject'"));
+  CHECK_THAT(company.message(), Catch::Contains("which is an organization, not a person"));
+  // The refused registration left nothing: customer-5 registers as a person.
+  REQUIRE(log.Append("customer-5", "customer.registered", kHr, at, R"({"kind":"individual"})", nullptr,
+                     R"({"name":"Eva Sousa"})")
+              .ok());
+  CHECK(log.Append("customer-5", "note.added", kHr, at, R"({"text":"called"})", nullptr, R"({"notes":"prefers email"})")
+            .ok());
+  CHECK_THAT(log.Append("customer-5", "customer.updated", kHr, at, R"({"name":"Eva S."})").message(),
+             Catch::Contains("customer-5 is a person: their name is personal data"));
+}
+
+TEST_CASE("a subject is erased once: a second erasure is refused naming the position and reason of the first",
+          "[rules]") {
+  Log log;
+  REQUIRE(log.Append("staff-1", "staff.joined", kHr, "2025-01-01T00:00:00Z", R"({"role":"data_protection_officer"})")
+              .ok());  // position 0
+  const char* at = "2025-03-01T00:00:00Z";
+  REQUIRE(log.Append("customer-1", "subject.erased", "staff-1", at,
+                     R"({"subject":"contact-c-1","reason":"data_subject_request","details":"she asked on 3 March"})")
+              .ok());  // position 1
+  Status again = log.Append("customer-1", "subject.erased", "staff-1", at,
+                            R"({"subject":"contact-c-1","reason":"retention_expired"})");
+  CHECK(again.code() == StatusCode::kRuleViolation);
+  CHECK_THAT(again.message(), Catch::Contains("rule 'erased'"));
+  CHECK_THAT(again.message(),
+             Catch::Contains("contact-c-1 of customer-1 was erased already (position 1: she asked on 3 March)"));
+
+  // Without details the reason code is the reason.
+  REQUIRE(log.Append("customer-1", "subject.erased", "staff-1", at,
+                     R"({"subject":"contact-c-2","reason":"retention_expired"})")
+              .ok());  // position 2
+  CHECK_THAT(log.Append("customer-1", "subject.erased", "staff-1", at, R"({"subject":"contact-c-2"})").message(),
+             Catch::Contains("contact-c-2 of customer-1 was erased already (position 2: retention_expired)"));
+
+  // Another subject, or the same contact id at another customer, is another person.
+  CHECK(log.Append("customer-2", "subject.erased", "staff-1", at, R"({"subject":"contact-c-1"})").ok());
+  CHECK(log.Append("customer-1", "subject.erased", "staff-1", at, R"({"subject":"contact-c-10"})").ok());
+}
+
+TEST_CASE("an erasure is refused while a legal hold is in force and allowed once every hold is released", "[rules]") {
+  Log log;
+  REQUIRE(log.Append("staff-1", "staff.joined", kHr, "2025-01-01T00:00:00Z", R"({"role":"legal_counsel"})").ok());
+  const char* at = "2025-03-01T00:00:00Z";
+  auto hold = [&](const std::string& type, const std::string& id) {
+    return log.Append("customer-1", type, "staff-1", at,
+                      R"({"subject":"contact-c-1","hold_id":")" + id + R"(","reason":"litigation )" + id + R"("})");
+  };
+  auto erase = [&] {
+    return log.Append("customer-1", "subject.erased", "staff-1", at, R"({"subject":"contact-c-1","details":"asked"})");
+  };
+  REQUIRE(hold("subject.hold_placed", "h1").ok());
+  REQUIRE(hold("subject.hold_placed", "h2").ok());
+  Status held = erase();
+  CHECK(held.code() == StatusCode::kRuleViolation);
+  CHECK_THAT(held.message(), Catch::Contains("rule 'hold'"));
+  CHECK_THAT(held.message(),
+             Catch::Contains("contact-c-1 of customer-1 is under legal hold h1 (litigation h1) and 1 more"));
+  CHECK_THAT(hold("subject.hold_placed", "h1").message(), Catch::Contains("hold h1 is already in force"));
+  REQUIRE(hold("subject.hold_released", "h1").ok());
+  CHECK_THAT(hold("subject.hold_released", "h1").message(),
+             Catch::Contains("hold h1 is not in force on contact-c-1 of customer-1"));
+  CHECK_THAT(erase().message(), Catch::Contains("under legal hold h2"));
+  // A hold on another contact does not keep this one.
+  REQUIRE(log.Append("customer-1", "subject.hold_placed", "staff-1", at,
+                     R"({"subject":"contact-c-2","hold_id":"h3","reason":"x"})")
+              .ok());
+  REQUIRE(hold("subject.hold_released", "h2").ok());
+  CHECK(erase().ok());
 }
 
 }  // namespace
