@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
+#include <tuple>
 
 #include "core/json.h"
 #include "storage/event_log.h"
@@ -31,24 +32,16 @@ Status EventLog::OpenVault() {
     return Status::Ok();
   }
   vault_ = std::move(*vault);
-  if (!read_only()) {
-    // Erasures made after the backup this store was restored from, or cut
-    // short by a crash: made again, and purged.
-    Result<size_t> again = vault_->ReapplyErasures();
-    if (!again.ok()) return again.status();
-    // Erasures the log committed whose keys were not destroyed (the process
-    // died in between, or the destruction failed), or are back in the store
-    // (files copied back in): the rules keep every one under
-    // "erased/<subject id>" (core/rules.h, rule 'erased').
-    size_t unfinished = 0;
+  // Erasures the log committed (the rules keep every one under
+  // "erased/<subject id>", core/rules.h, rule 'erased'): whatever the keys
+  // family still says, their parts open as erased and nobody finds them, in
+  // this process and in a read-only one.
+  std::vector<std::tuple<std::string, uint64_t, std::string>> committed;
+  {
     const std::string prefix = "rule/erased/";
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_cf_));
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      const std::string subject(it->key().ToStringView().substr(prefix.size()));
-      Result<bool> holds_key = vault_->HoldsKey(subject);
-      if (!holds_key.ok()) return holds_key.status();
-      if (vault_->IsErased(subject) && !*holds_key) continue;  // marker written and key gone: done
-      // "position P" or "position P: reason" (rule 'erased').
+      // "position P" or "position P: reason".
       const std::string value = it->value().ToString();
       uint64_t position = 0;
       std::string reason;
@@ -56,10 +49,29 @@ Status EventLog::OpenVault() {
         position = std::strtoull(value.c_str() + 9, nullptr, 10);
         if (size_t colon = value.find(": "); colon != std::string::npos) reason = value.substr(colon + 2);
       }
+      committed.emplace_back(std::string(it->key().ToStringView().substr(prefix.size())), position, std::move(reason));
+    }
+    CUSTODIAN_RETURN_IF_ERROR(FromRocks(it->status(), "list the erased subjects"));
+  }
+  for (const auto& [subject, position, reason] : committed) vault_->NoteErased(subject, position, reason);
+  if (!read_only()) {
+    // Erasures made after the backup this store was restored from, or cut
+    // short by a crash: made again, and purged.
+    Result<size_t> again = vault_->ReapplyErasures();
+    if (!again.ok()) return again.status();
+    // Committed erasures whose keys were not destroyed (the process died in
+    // between, or the destruction failed), or are back in the store (files
+    // copied back in).
+    size_t unfinished = 0;
+    for (const auto& [subject, position, reason] : committed) {
+      Result<bool> holds_key = vault_->HoldsKey(subject);
+      if (!holds_key.ok()) return holds_key.status();
+      Result<bool> marked = vault_->HasErasedMarker(subject);
+      if (!marked.ok()) return marked.status();
+      if (*marked && !*holds_key) continue;  // marker written and key gone: done
       CUSTODIAN_RETURN_IF_ERROR(vault_->Erase(subject, position, reason));
       ++unfinished;
     }
-    CUSTODIAN_RETURN_IF_ERROR(FromRocks(it->status(), "list the erased subjects"));
     erasures_reapplied_ = *again + unfinished;
     if (erasures_reapplied_ > 0) CUSTODIAN_RETURN_IF_ERROR(vault_->Purge(handles_));
   }

@@ -376,6 +376,7 @@ void EventLog::DestroyErasedKeys(const RoundState& round, const std::vector<size
     Status failed;
     for (size_t n = 0; n < erasures_of[i]; ++n, ++k) {
       const RoundState::Erasure& r = erasures[k];
+      vault_->NoteErased(r.what.subject_id, r.position, r.what.reason);  // erased for readers, come what may
       if (Status s = vault_->Erase(r.what.subject_id, r.position, r.what.reason); !s.ok() && failed.ok()) failed = s;
     }
     if (!failed.ok() && outcomes[i].ok()) {

@@ -266,11 +266,30 @@ Result<std::vector<std::string>> KeyVault::Seal(Event& e) {
   return entries;
 }
 
+void KeyVault::NoteErased(const std::string& subject, uint64_t position, const std::string& reason) {
+  std::lock_guard lk(mu_);
+  committed_[subject] = Committed{position, reason};
+  cache_.erase(subject);
+}
+
+Result<bool> KeyVault::HasErasedMarker(const std::string& subject) {
+  Result<std::optional<std::string>> marker = Get(ErasedKey(subject));
+  if (!marker.ok()) return marker.status();
+  return marker->has_value();
+}
+
 Result<KeyVault::Opened> KeyVault::Open(const Event& e) {
   const std::string& subject = e.personal.subject;
   std::string key;
   {
     std::lock_guard lk(mu_);
+    if (auto it = committed_.find(subject); it != committed_.end()) {
+      Opened erased;
+      erased.state = Opened::State::kErased;
+      erased.erased_position = it->second.position;
+      erased.erased_reason = it->second.reason;
+      return erased;
+    }
     Result<std::string> k = DataKey(subject, /*create=*/false);
     if (!k.ok()) {
       if (k.status().code() != StatusCode::kNotFound) return k.status();
@@ -336,6 +355,8 @@ Result<std::vector<std::string>> KeyVault::Subjects(BlindKind kind, std::string_
       found = std::move(both);
     }
   }
+  std::lock_guard lk(mu_);  // erased, whatever entries a crash left behind
+  std::erase_if(found, [&](const std::string& s) { return committed_.count(s) > 0 || erased_.count(s) > 0; });
   return found;
 }
 

@@ -76,6 +76,13 @@ class KeyVault {
   // subject whose key is there again (a copy of the files put back) is not
   // finished: the next read-write open destroys it again.
   Result<bool> HoldsKey(const std::string& subject);
+  // The log committed the subject's erasure (rule 'erased'): from now on its
+  // parts open as erased with this position and reason, and nobody finds it,
+  // even while its key is still in the store (a read-only open after a
+  // crash, or a destruction that failed).
+  void NoteErased(const std::string& subject, uint64_t position, const std::string& reason);
+  // Whether the keys family holds the subject's erased marker.
+  Result<bool> HasErasedMarker(const std::string& subject);
   // The subjects with a value that normalises as `value` does (find).
   Result<std::vector<std::string>> Subjects(BlindKind kind, std::string_view value);
 
@@ -115,6 +122,11 @@ class KeyVault {
   std::mutex mu_;
   std::unordered_map<std::string, std::string> cache_;  // subject -> data key
   std::unordered_set<std::string> erased_;              // every erased subject (loaded on open, then kept)
+  struct Committed {
+    uint64_t position;
+    std::string reason;
+  };
+  std::unordered_map<std::string, Committed> committed_;  // erasures the log committed (NoteErased)
 };
 
 }  // namespace custodian
