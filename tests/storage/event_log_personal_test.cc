@@ -155,9 +155,15 @@ TEST_CASE("an erasure the log committed whose key was not destroyed is finished 
   REQUIRE(c.HasKey());
 
   {
-    // Read-only, nothing is finished (nothing can be written).
+    // Read-only, nothing is finished (nothing can be written), but the
+    // person is erased for this reader all the same: the parts open as
+    // erased and the blind index finds nobody, though the key is there.
     auto reader = c.Open(EventLogOptions::Mode::kReadOnly);
     CHECK(reader->erasures_reapplied() == 0);
+    c.CheckErased(*reader);
+    Result<std::vector<std::string>> found = reader->FindSubjects(BlindKind::kName, "lima");
+    REQUIRE(found.ok());
+    CHECK(found->empty());
   }
   REQUIRE(c.HasKey());
 
