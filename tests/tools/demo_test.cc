@@ -324,6 +324,62 @@ TEST_CASE("custodian demo loads a small company that verifies, and refuses a sto
   CHECK(bad.err.find("--staff") != std::string::npos);
 }
 
+TEST_CASE("The demo erases the people who asked, keeps the one under legal hold, and its erasure of them is refused",
+          "[demo][people]") {
+  TempDir tmp;
+  const std::string data = tmp.Sub("store");
+  CliResult r = RunCli(tmp, data, {"demo", "--staff", "8", "--customers", "80", "--years", "1", "--json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const boost::json::object summary = boost::json::parse(r.out).as_object();
+  const std::string dpo = Str(summary, "dpo"), held = Str(summary, "held_subject"), hold = Str(summary, "hold_id");
+  REQUIRE(dpo.starts_with("staff-"));
+  REQUIRE(held.find("/contact-") != std::string::npos);
+  const boost::json::array& erased = summary.at("erased_subjects").as_array();
+  REQUIRE(erased.size() == 4);
+  // The refusal names the hold, and nothing was written for it.
+  CHECK(Str(summary, "erasure_refused").find("rule 'hold'") != std::string::npos);
+  CHECK(Str(summary, "erasure_refused").find(hold) != std::string::npos);
+
+  CliResult holds = RunCli(tmp, data, {"hold", "list", "--json"});
+  INFO(holds.err);
+  REQUIRE(holds.exit_code == 0);
+  const boost::json::value holds_doc = boost::json::parse(holds.out);
+  const boost::json::array& in_force = holds_doc.as_object().at("holds").as_array();
+  REQUIRE(in_force.size() == 1);
+  CHECK(Str(in_force[0].as_object(), "subject") == held);
+
+  // Each erased person is erased in the log and in what a reader sees; the
+  // held one is not.
+  for (const auto& subject : erased) {
+    const std::string id(subject.as_string());
+    CHECK(id != held);
+    CliResult again = RunCli(tmp, data, {"--as", dpo, "erase", "--subject", id, "--reason", "again", "--json"});
+    INFO(id << ": " << again.out << again.err);
+    REQUIRE(again.exit_code == 0);
+    CHECK(boost::json::parse(again.out).as_object().at("already_erased").as_bool());
+    const std::string customer = id.substr(0, id.find('/'));
+    CliResult show = RunCli(tmp, data, {"--as", dpo, "customer", "show", customer, "--json"});
+    INFO(show.err);
+    REQUIRE(show.exit_code == 0);
+    CHECK(show.out.find("\"erased\"") != std::string::npos);
+  }
+  CliResult refused = RunCli(tmp, data, {"--as", dpo, "erase", "--subject", held, "--reason", "asked"});
+  CHECK(refused.exit_code == 2);
+  CHECK(refused.err.find(hold) != std::string::npos);
+  CliResult exported = RunCli(tmp, data, {"--as", dpo, "export-subject", held, "--out", tmp.Sub("held.json")});
+  INFO(exported.err);
+  REQUIRE(exported.exit_code == 0);
+  std::ifstream in(tmp.Sub("held.json"));
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const boost::json::object doc = boost::json::parse(text).as_object();
+  CHECK(doc.at("person").as_object().at("personal").as_object().contains("name"));
+  CHECK(doc.at("holds").as_array().size() == 1);
+
+  CliResult verify = RunCli(tmp, data, {"verify"});
+  CHECK(verify.exit_code == 0);
+}
+
 TEST_CASE("The demo's people appear by name in customer show and the handover report, the same in every load",
           "[demo][people]") {
   TempDir tmp;
