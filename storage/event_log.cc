@@ -272,6 +272,8 @@ Status EventLog::CatchUp() {
   if (!read_only()) return Status::Ok();
   std::lock_guard lk(catch_up_mu_);
   CUSTODIAN_RETURN_IF_ERROR(FromRocks(db_->TryCatchUpWithPrimary(), "catch up with the writer"));
+  // The writer may have erased a subject whose key this process holds.
+  if (vault_) vault_->ForgetCachedKeys();
   return LoadTail();
 }
 

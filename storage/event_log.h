@@ -352,7 +352,11 @@ class EventLog {
     std::string why;
   };
   // Opens `e`'s personal part. An error only for a part that does not open
-  // (altered, or moved from another event) or a storage failure.
+  // (altered, or moved from another event) or a storage failure. A read-only
+  // log sees erasures the writer made once it has caught up (CatchUp), and
+  // treats the erasures listed beside the master key as made even where the
+  // store has not made them yet (a restored backup: the next read-write open
+  // makes them).
   Result<PersonalView> OpenPersonal(const Event& e) const;
   // The personal part as a reader sees it, a JSON object: the opened fields;
   // {"erased":{"position":P,"reason":"..."}} after erasure;

@@ -106,6 +106,33 @@ Result<std::vector<std::pair<std::string, std::string>>> DecodeRecord(std::strin
 // "<file>.new" beside "<file>".
 fs::path Sibling(const fs::path& file, const char* suffix) { return fs::path(file.string() + suffix); }
 
+// One line of erased.jsonl.
+struct ListedErasure {
+  std::string subject;
+  uint64_t position = 0;
+  std::string reason;
+};
+// Every erasure listed in erased.jsonl, in order (none when it is absent).
+std::vector<ListedErasure> ReadErasureList(const fs::path& file) {
+  std::vector<ListedErasure> out;
+  std::ifstream in(file);
+  std::string line;
+  while (std::getline(in, line)) {
+    boost::system::error_code ec;
+    json::value v = json::parse(line, ec);
+    if (ec || !v.is_object()) continue;  // a line cut short by a crash
+    const json::object& o = v.as_object();
+    const json::value* subject = o.if_contains("subject");
+    if (subject == nullptr || !subject->is_string()) continue;
+    const json::value* position = o.if_contains("position");
+    const json::value* reason = o.if_contains("reason");
+    out.push_back({std::string(subject->as_string()),
+                   position && position->is_number() ? position->to_number<uint64_t>() : 0,
+                   reason && reason->is_string() ? std::string(reason->as_string()) : ""});
+  }
+  return out;
+}
+
 rocksdb::WriteOptions Synced() {
   rocksdb::WriteOptions wo;
   wo.sync = true;
@@ -179,6 +206,15 @@ Result<std::unique_ptr<KeyVault>> KeyVault::Open(rocksdb::DB* db, rocksdb::Colum
     vault->erased_.emplace(it->key().ToStringView().substr(2));
   }
   if (Status s = FromRocks(it->status(), "list the erased subjects"); !s.ok()) return s;
+  if (read_only) {
+    // A read-write open makes the erasures listed beside the master key that
+    // the store has not made (ReapplyErasures); a read-only one cannot, so it
+    // shows those subjects as erased all the same.
+    for (ListedErasure& listed : ReadErasureList(dir / kErasedFile)) {
+      if (vault->erased_.count(listed.subject)) continue;  // made in this store: its marker says where and why
+      vault->committed_[listed.subject] = Committed{listed.position, std::move(listed.reason)};
+    }
+  }
   return vault;
 }
 
@@ -206,8 +242,8 @@ Result<std::string> KeyVault::Unwrap(const std::string& subject, std::string_vie
 
 Result<std::string> KeyVault::DataKey(const std::string& subject, bool create) {
   // Under mu_.
-  if (auto it = cache_.find(subject); it != cache_.end()) return it->second;
   if (erased_.count(subject)) return Status::NotFound("erased");
+  if (auto it = cache_.find(subject); it != cache_.end()) return it->second;
   Result<std::optional<std::string>> record = Get(KeyRecordKey(subject));
   if (!record.ok()) return record.status();
   if (!*record) {
@@ -332,6 +368,11 @@ Result<bool> KeyVault::HoldsKey(const std::string& subject) {
   return record->has_value();
 }
 
+void KeyVault::ForgetCachedKeys() {
+  std::lock_guard lk(mu_);
+  cache_.clear();
+}
+
 Result<std::vector<std::string>> KeyVault::Subjects(BlindKind kind, std::string_view value) {
   std::vector<std::string> terms = BlindTerms(kind, value);
   if (terms.empty()) return Status::InvalidArgument("\"" + std::string(value.substr(0, 80)) + "\" gives nothing to search for");
@@ -410,26 +451,14 @@ Status KeyVault::Purge(const std::vector<rocksdb::ColumnFamilyHandle*>& families
 }
 
 Result<size_t> KeyVault::ReapplyErasures() {
-  std::ifstream in(fs::path(key_dir_) / kErasedFile);
   size_t done = 0;
-  std::string line;
-  while (std::getline(in, line)) {
-    boost::system::error_code ec;
-    json::value v = json::parse(line, ec);
-    if (ec || !v.is_object()) continue;  // a line cut short by a crash
-    const json::object& o = v.as_object();
-    const json::value* subject = o.if_contains("subject");
-    if (subject == nullptr || !subject->is_string()) continue;
-    const std::string s(subject->as_string());
-    Result<std::optional<std::string>> record = Get(KeyRecordKey(s));
+  for (const ListedErasure& listed : ReadErasureList(fs::path(key_dir_) / kErasedFile)) {
+    Result<std::optional<std::string>> record = Get(KeyRecordKey(listed.subject));
     if (!record.ok()) return record.status();
-    Result<std::optional<std::string>> marker = Get(ErasedKey(s));
+    Result<std::optional<std::string>> marker = Get(ErasedKey(listed.subject));
     if (!marker.ok()) return marker.status();
     if (!*record && *marker) continue;  // erased in this store already
-    const json::value* position = o.if_contains("position");
-    const json::value* reason = o.if_contains("reason");
-    CUSTODIAN_RETURN_IF_ERROR(Erase(s, position && position->is_number() ? position->to_number<uint64_t>() : 0,
-                                    reason && reason->is_string() ? std::string(reason->as_string()) : ""));
+    CUSTODIAN_RETURN_IF_ERROR(Erase(listed.subject, listed.position, listed.reason));
     ++done;
   }
   return done;

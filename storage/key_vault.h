@@ -11,7 +11,8 @@
 //   master.key.old during a rotation: the key being rotated from
 //   blind.key      the blind index's HMAC key (mode 0600)
 //   erased.jsonl   every erasure, one JSON object per line, so that restoring a
-//                  backup taken before an erasure re-applies it
+//                  backup taken before an erasure re-applies it (at the next
+//                  read-write open; a read-only open shows those subjects erased)
 //
 // The keys family:
 //   "m"                       the fingerprints of the master keys in force
@@ -83,6 +84,10 @@ class KeyVault {
   void NoteErased(const std::string& subject, uint64_t position, const std::string& reason);
   // Whether the keys family holds the subject's erased marker.
   Result<bool> HasErasedMarker(const std::string& subject);
+  // Drops the data keys held in memory, so that the next Open reads the
+  // keys family again: a read-only log calls it when it catches up with the
+  // writer, which may have erased a subject whose key this process holds.
+  void ForgetCachedKeys();
   // The subjects with a value that normalises as `value` does (find).
   Result<std::vector<std::string>> Subjects(BlindKind kind, std::string_view value);
 
@@ -126,7 +131,9 @@ class KeyVault {
     uint64_t position;
     std::string reason;
   };
-  std::unordered_map<std::string, Committed> committed_;  // erasures the log committed (NoteErased)
+  // Erasures the log committed (NoteErased); in a read-only open also those
+  // listed in erased.jsonl that the store has not made (a backup taken before them).
+  std::unordered_map<std::string, Committed> committed_;
 };
 
 }  // namespace custodian

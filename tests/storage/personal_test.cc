@@ -57,13 +57,14 @@ struct Contact {
   std::string subject() const { return std::string(kCustomer) + "/contact-" + id; }
 };
 
-const Contact kPetra{"con-2001",
-                     R"({"name":"Petra Hartmann","email":"p.hartmann@hartmann-logistik.de","phone":"+49 40 5550 1234"})"};
+const Contact kPetra{
+    "con-2001", R"({"name":"Petra Hartmann","email":"p.hartmann@hartmann-logistik.de","phone":"+49 40 5550 1234"})"};
 const Contact kJonas{"con-2002",
                      R"({"name":"Jonas Hartmann","email":"jonas@hartmann-logistik.de","phone":"+49 40 5550 7777"})"};
 
 Event ContactAdded(const Contact& c) {
-  Event e = MakeEvent(kCustomer, "contact.added", R"({"contact_id":")" + c.id + R"(","role":"head of fleet operations"})");
+  Event e =
+      MakeEvent(kCustomer, "contact.added", R"({"contact_id":")" + c.id + R"(","role":"head of fleet operations"})");
   e.personal_plain = c.personal;
   return e;
 }
@@ -83,7 +84,8 @@ Event ErasureOf(const Contact& c, const std::string& extra = "") {
 
 Event Hold(const std::string& type, const Contact& c, const std::string& hold_id) {
   return MakeEvent(kCustomer, type,
-                   R"({"subject":"contact-)" + c.id + R"(","hold_id":")" + hold_id + R"(","reason":"dispute over the 2025 fleet contract"})");
+                   R"({"subject":"contact-)" + c.id + R"(","hold_id":")" + hold_id +
+                       R"(","reason":"dispute over the 2025 fleet contract"})");
 }
 
 // --- Results ---
@@ -157,10 +159,12 @@ merkle::Proof ProofBytes(const std::vector<Hash256>& proof) {
   return out;
 }
 
-// --- Files ---
+// --- Stores and files ---
+
+// Whether the log checks the append rules (core/rules.h), as the command line does.
+enum class Rules { kNone, kChecked };
 
 // A store in <tmp>/store whose master key is <tmp>/keys/master.key, on a fixed clock.
-enum class Rules { kNone, kChecked };
 struct Store {
   TempDir tmp;
   FixedClock clock{kTestNow};
@@ -260,7 +264,8 @@ std::string WrappedKeyOf(const std::map<std::string, std::string>& keys_family, 
 }
 
 // Every entry of the keys family that names `subject`.
-std::vector<std::string> EntriesNaming(const std::map<std::string, std::string>& keys_family, const std::string& subject) {
+std::vector<std::string> EntriesNaming(const std::map<std::string, std::string>& keys_family,
+                                       const std::string& subject) {
   std::vector<std::string> out;
   for (const auto& [key, value] : keys_family) {
     if (key.find(subject) != std::string::npos) out.push_back(key.substr(0, 2));
@@ -282,7 +287,7 @@ void RewriteRecord(const std::string& dir, Position p, Change change) {
   raw.Put(keys::kEventsFamily, key, EncodeRecord(e));
 }
 
-// --- 1. Sealing ---
+// --- Sealing ---
 
 TEST_CASE("A personal part is sealed on append, stored without its plaintext and opened again after reopening",
           "[personal]") {
@@ -333,11 +338,12 @@ TEST_CASE("A personal part is sealed on append, stored without its plaintext and
   CHECK(record.find("head of fleet operations") != std::string::npos);  // the data is stored as given
 }
 
-// --- 2. Without the master key ---
+// --- Without the master key ---
 
-TEST_CASE("Without its master key a store serves every event, shows personal parts sealed and says why, and refuses "
-          "new personal data",
-          "[personal]") {
+TEST_CASE(
+    "Without its master key a store serves every event, shows personal parts sealed and says why, and refuses "
+    "new personal data",
+    "[personal]") {
   Store store;
   TempDir other;
   const std::string other_master = other.Sub("keys") + "/master.key";
@@ -359,7 +365,9 @@ TEST_CASE("Without its master key a store serves every event, shows personal par
 
   std::string master_key_file;
   SECTION("opened without a master key") { master_key_file = ""; }
-  SECTION("opened with a master key file that is not there") { master_key_file = store.tmp.Sub("elsewhere/master.key"); }
+  SECTION("opened with a master key file that is not there") {
+    master_key_file = store.tmp.Sub("elsewhere/master.key");
+  }
   SECTION("opened with another store's master key") { master_key_file = other_master; }
 
   const std::string key_files_before = ReadBytes(store.master) + ReadBytes(store.key_dir + "/blind.key");
@@ -419,9 +427,10 @@ TEST_CASE("Without its master key a store serves every event, shows personal par
   CheckEveryPartOpens(*log, plain);
 }
 
-// --- 3, 4. Altered and moved sealed parts ---
+// --- Altered and moved sealed parts ---
 
-TEST_CASE("A sealed part altered in the stored record does not open, and Verify names the event", "[personal][tamper]") {
+TEST_CASE("A sealed part altered in the stored record does not open, and Verify names the event",
+          "[personal][tamper]") {
   Store store;
   Position petra, jonas;
   {
@@ -492,17 +501,25 @@ TEST_CASE("A sealed part copied into another event of the same subject does not 
   CHECK(report.events == note.value());
 }
 
-// --- 5. Plaintext in the files ---
+// --- Plaintext in the files ---
 
 TEST_CASE("No file of the store holds the plaintext of a personal part, in any form the log uses", "[personal]") {
   Store store;
   const Contact quirinus{
       "con-7001",
       R"({"name":"Quirinus Zabelberg","email":"Q.Zabelberg@Wolkenstein-Fahrzeuge.example","phone":"+49 30 9182 7364"})"};
-  const std::vector<std::string> plaintexts = {
-      "Quirinus", "Zabelberg", "zabelberg", "quirinus",  // as given, and as the blind index normalises names
-      "Q.Zabelberg@Wolkenstein-Fahrzeuge.example", "q.zabelberg@wolkenstein-fahrzeuge.example", "Wolkenstein",
-      "9182 7364", "+493091827364", "4930918", "hazelnut allergy", "Hazelnut"};
+  const std::vector<std::string> plaintexts = {"Quirinus",
+                                               "Zabelberg",
+                                               "zabelberg",
+                                               "quirinus",  // as given, and as the blind index normalises names
+                                               "Q.Zabelberg@Wolkenstein-Fahrzeuge.example",
+                                               "q.zabelberg@wolkenstein-fahrzeuge.example",
+                                               "Wolkenstein",
+                                               "9182 7364",
+                                               "+493091827364",
+                                               "4930918",
+                                               "hazelnut allergy",
+                                               "Hazelnut"};
   const std::string marker = "fleet-marker-4711";  // in data: the scan must find it
   auto check_files = [&](const char* when) {
     INFO(when);
@@ -538,7 +555,7 @@ TEST_CASE("No file of the store holds the plaintext of a personal part, in any f
   CHECK_FALSE(fs::path(store.master).string().starts_with(store.dir + "/"));
 }
 
-// --- 6, 7. Erasure and the blind index ---
+// --- Erasure and the blind index ---
 
 // A store with Petra and Jonas, their key records read before anything is erased.
 struct TwoPeople : Store {
@@ -574,9 +591,10 @@ void CheckPetraGoneFromFiles(const TwoPeople& s, const char* when) {
   CHECK(!FilesHolding(s.dir, s.jonas_wrapped).empty());  // the scan does see key records
 }
 
-TEST_CASE("Erasing a subject destroys its key in every file and its blind-index entries, while the log still verifies "
-          "and other subjects still open",
-          "[personal][erasure]") {
+TEST_CASE(
+    "Erasing a subject destroys its key in every file and its blind-index entries, while the log still verifies "
+    "and other subjects still open",
+    "[personal][erasure]") {
   TwoPeople s;
   // Before: the scan finds the key record in the files.
   REQUIRE(!FilesHolding(s.dir, s.petra_wrapped).empty());
@@ -699,7 +717,29 @@ TEST_CASE("The blind index finds a subject by normalised email, phone and name u
   after_erasure("after reopening");
 }
 
-// --- 8. Rotation ---
+TEST_CASE("A read-only log that opened a subject's part shows it erased once it catches up with the erasure",
+          "[personal][erasure]") {
+  TwoPeople s;
+  std::unique_ptr<EventLog> writer = s.Open();
+  EventLogOptions options;
+  options.mode = EventLogOptions::Mode::kReadOnly;
+  options.master_key_file = s.master;
+  std::unique_ptr<EventLog> reader = Must(EventLog::Open(s.dir, options));
+  CHECK(Must(reader->PersonalJson(At(*reader, s.petra))) == kPetra.personal);  // her key is now in its memory
+
+  const Position erased = AppendOne(*writer, ErasureOf(kPetra));
+  REQUIRE(reader->CatchUp().ok());
+  REQUIRE(reader->end() == Position(erased.value() + 1));
+  for (Position p : {s.petra, s.petra_note}) {
+    EventLog::PersonalView view = Must(reader->OpenPersonal(At(*reader, p)));
+    CHECK(view.state == EventLog::PersonalView::State::kErased);
+    CHECK(view.erased_position == erased.value());
+  }
+  CHECK(Must(reader->FindSubjects(BlindKind::kName, "Petra")).empty());
+  CheckEveryPartOpens(*reader, s.jonas_plain, kPetra.subject());
+}
+
+// --- Rotation ---
 
 constexpr const char* kRotationSteps[] = {"new key written", "keys wrapped under both", "new key in force"};
 
@@ -775,9 +815,10 @@ void RotateAndDieAt(const Store& s, const std::string& step) {
   REQUIRE(WTERMSIG(status) == SIGKILL);
 }
 
-TEST_CASE("A rotation killed at any step leaves every key opening with the key the design promises, and running it "
-          "again finishes it",
-          "[personal][rotation][crash]") {
+TEST_CASE(
+    "A rotation killed at any step leaves every key opening with the key the design promises, and running it "
+    "again finishes it",
+    "[personal][rotation][crash]") {
   for (const char* step : kRotationSteps) {
     DYNAMIC_SECTION("killed after: " << step) {
       ThreeSubjects s;
@@ -831,7 +872,7 @@ TEST_CASE("A rotation killed at any step leaves every key opening with the key t
   }
 }
 
-// --- 9. Legal holds ---
+// --- Legal holds ---
 
 TEST_CASE("A legal hold refuses the subject's erasure, naming the hold, until every hold on it is released",
           "[personal][erasure][rules]") {
@@ -871,9 +912,10 @@ TEST_CASE("A legal hold refuses the subject's erasure, naming the hold, until ev
   CHECK_THAT(twice.status().message(), Catch::Contains("erased already"));
 }
 
-// --- 10. A restored backup ---
+// --- A restored backup ---
 
-TEST_CASE("A copy of the store taken before an erasure and put back is erased again when it is opened", "[personal][erasure]") {
+TEST_CASE("A copy of the store taken before an erasure and put back is erased again when it is opened",
+          "[personal][erasure]") {
   TwoPeople s;
   const std::string copy = s.tmp.Sub("copy");
   fs::copy(s.dir, copy, fs::copy_options::recursive);
@@ -891,7 +933,7 @@ TEST_CASE("A copy of the store taken before an erasure and put back is erased ag
   {
     std::unique_ptr<EventLog> log = s.Open();
     CHECK(log->erasures_reapplied() == 1);
-    CHECK(log->end() == erased);  // the erasure's event is not in the old copy ...
+    CHECK(log->end() == erased);                  // the erasure's event is not in the old copy ...
     for (Position p : {s.petra, s.petra_note}) {  // ... but the erasure holds
       json::object shown = PersonalObject(*log, At(*log, p));
       REQUIRE(shown.contains("erased"));
@@ -911,6 +953,42 @@ TEST_CASE("A copy of the store taken before an erasure and put back is erased ag
   std::unique_ptr<EventLog> log = s.Open();
   CHECK(log->erasures_reapplied() == 0);  // done once, for good
   CHECK(Must(log->OpenPersonal(At(*log, s.petra))).state == EventLog::PersonalView::State::kErased);
+}
+TEST_CASE("A copy of the store taken before an erasure, put back and opened read-only, shows the subject erased",
+          "[personal][erasure]") {
+  TwoPeople s;
+  const std::string copy = s.tmp.Sub("copy");
+  fs::copy(s.dir, copy, fs::copy_options::recursive);
+  Position erased;
+  {
+    std::unique_ptr<EventLog> log = s.Open();
+    erased = AppendOne(*log, ErasureOf(kPetra));
+  }
+  fs::remove_all(s.dir);
+  fs::rename(copy, s.dir);
+
+  // A read-only open cannot destroy her key, which the copy still holds, but shows her erased all the same.
+  EventLogOptions options;
+  options.mode = EventLogOptions::Mode::kReadOnly;
+  options.master_key_file = s.master;
+  std::unique_ptr<EventLog> reader = Must(EventLog::Open(s.dir, options));
+  CHECK(reader->end() == erased);
+  for (Position p : {s.petra, s.petra_note}) {
+    json::object shown = PersonalObject(*reader, At(*reader, p));
+    REQUIRE(shown.contains("erased"));
+    CHECK(Num(shown["erased"].as_object()["position"]) == erased.value());
+    CHECK(Str(shown["erased"].as_object()["reason"]) == "data_subject_request");
+  }
+  CHECK(Must(reader->FindSubjects(BlindKind::kEmail, "p.hartmann@hartmann-logistik.de")).empty());
+  CHECK(Must(reader->FindSubjects(BlindKind::kName, "Hartmann")) == std::vector<std::string>{kJonas.subject()});
+  CheckEveryPartOpens(*reader, s.jonas_plain, kPetra.subject());
+  reader.reset();
+  CHECK(!FilesHolding(s.dir, s.petra_wrapped).empty());  // left as it was
+
+  // The next read-write open makes the erasure.
+  std::unique_ptr<EventLog> log = s.Open();
+  CHECK(log->erasures_reapplied() == 1);
+  CheckPetraGoneFromFiles(s, "the copy opened read-write");
 }
 
 }  // namespace
