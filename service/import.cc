@@ -12,10 +12,12 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <future>
 #include <memory>
 
 #include "core/canonical.h"
+#include "core/personal.h"
 #include "core/json.h"
 #include "core/sha256.h"
 #include "core/time.h"
@@ -194,7 +196,28 @@ uint64_t ContentKey(const Event& e) {
   const Hash256 h = ContentHash(e);
   uint64_t k;
   std::memcpy(&k, h.data(), sizeof k);
+  // The producer's personal part, not yet sealed, is not in the content hash.
+  if (!e.personal_plain.empty()) k ^= std::hash<std::string>{}(e.personal_plain) * 0x9e3779b97f4a7c15ULL;
   return k;
+}
+
+// Whether `e`, read from the input, is `stored`, the event the log holds
+// under its id: the same content, with the personal part compared opened
+// (the log holds it sealed). A part that cannot be opened any more (its
+// subject was erased) or here (no master key) cannot differ in anything
+// that still exists: the retry is the same event.
+Result<bool> SameAsStored(const EventLog& log, const Event& e, const Event& stored) {
+  if (e.personal_plain.empty() != stored.personal.empty()) return false;
+  Event probe = e;
+  probe.personal = stored.personal;
+  probe.personal_plain.clear();
+  if (ContentHash(probe) != ContentHash(stored)) return false;
+  if (e.personal_plain.empty()) return true;
+  Result<EventLog::PersonalView> view = log.OpenPersonal(stored);
+  if (!view.ok()) return view.status();
+  if (view->state != EventLog::PersonalView::State::kOpen) return true;
+  Result<std::string> plain = CheckPersonalPart(e.type, e.personal_plain);
+  return plain.ok() && *plain == view->json;
 }
 
 bool Skippable(const Status& s) {
@@ -227,7 +250,7 @@ Result<ImportReport> ImportJsonLines(EventLog& log, const std::string& path, con
 
   // --- Pass 1: check everything, write nothing ---
   boost::unordered_flat_map<EventId, Seen, EventIdHash> seen;  // accepted or already in the log
-  std::vector<uint64_t> leave_out;                             // lines not to write: repeats, skipped
+  std::vector<uint64_t> leave_out;  // lines not to write: repeats, events already in the log, skipped
   std::vector<Hash256> chunk_hashes;
   RuleDryRun rules(log, [&](const EventId& id) { return seen.contains(id); });
   uint64_t next_position = log.end().value();
@@ -268,7 +291,9 @@ Result<ImportReport> ImportJsonLines(EventLog& log, const std::string& path, con
         // The same id in the log: the same event, or a conflict.
         Result<std::vector<Event>> original = log.ReadAll(*at, 1);
         if (!original.ok()) return original.status();
-        if (original->empty() || ContentKey(original->front()) != content) {
+        Result<bool> same = original->empty() ? Result<bool>(false) : SameAsStored(log, e, original->front());
+        if (!same.ok()) return same.status();
+        if (!*same) {
           CUSTODIAN_RETURN_IF_ERROR(refuse(
               line, Status::Conflict("event id " + e.id.ToString() + " is already in the log at position " +
                                      std::to_string(at->value()) +
@@ -277,6 +302,7 @@ Result<ImportReport> ImportJsonLines(EventLog& log, const std::string& path, con
           continue;
         }
         ++report.already_present;
+        leave_out.push_back(line);  // nothing to write (and a part of an erased person could not be sealed again)
         seen.emplace(e.id, Seen{content, line});
         continue;
       }

@@ -394,6 +394,38 @@ TEST_CASE("a second erase says the subject was erased already, with the first po
   CHECK(p.Events() == events);
 }
 
+TEST_CASE("importing the same file again finds every event already there, personal parts included, before and after "
+          "an erasure, and a changed personal part is a conflict",
+          "[cli][people]") {
+  People p;
+  const uint64_t events = p.Events();
+  auto import_json = [&]() {
+    CliResult r = p.As("", {"import", p.tmp.Sub("events.jsonl"), "--json"});
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    return Object(r.out);
+  };
+  json::object again = import_json();
+  CHECK(Num(again, "written") == 0);
+  CHECK(Num(again, "already_present") == Num(again, "events"));
+  p.EraseAna();
+  json::object after = import_json();  // Ana's parts no longer open: the rest of each event still matches
+  CHECK(Num(after, "written") == 0);
+  CHECK(Num(after, "already_present") == Num(after, "events"));
+  CHECK(p.Events() == events + 1);  // only the erasure
+
+  // The same id with another name for Bo is another event: refused.
+  std::string changed = kEvents;
+  const size_t at = changed.find("O'Neil");
+  REQUIRE(at != std::string::npos);
+  changed.replace(at, 6, "O'Nail");
+  WriteFile(p.tmp.Sub("changed.jsonl"), changed);
+  CliResult conflict = p.As("", {"import", p.tmp.Sub("changed.jsonl")});
+  CHECK(conflict.exit_code == 3);
+  CHECK_THAT(conflict.err, Catch::Contains("with other content"));
+  CHECK(p.Events() == events + 1);
+}
+
 TEST_CASE("after erasure timeline and read --as show the personal parts as erased with position and reason, and "
           "nobody finds the person",
           "[cli][people]") {
