@@ -54,9 +54,11 @@ class KeyVault {
                                                 const std::string& master_key_file, bool create, bool read_only);
 
   // Seals e.personal_plain into e.personal under the subject's key, made on
-  // first use (and synced before it is used). Returns the keys-family keys of
-  // the subject's blind-index entries, to write with the event. Refused for a
-  // subject that was erased.
+  // first use: written to the keys family before it is used, not synced on
+  // its own (it is in the write-ahead log before any event sealed with it,
+  // so it is durable before any such event is). Returns the keys-family keys
+  // of the subject's blind-index entries, to write with the event. Refused
+  // for a subject that was erased.
   Result<std::vector<std::string>> Seal(Event& e);
 
   struct Opened {
