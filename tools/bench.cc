@@ -64,9 +64,10 @@
 //                           subjects one after another, the median reported.
 //                           No peer.
 //
-// Events are ~400 bytes (a ~300-byte JSON payload plus the envelope) with
-// random UUID ids, spread over min(10,000, events / 100) `customer-<n>`
-// streams, so a default run has 10,000 streams of 100 events. The sync
+// Events (tools/bench_events.h) are ~485-byte records (a ~280-byte JSON
+// payload plus the envelope) with random UUID ids, spread over
+// min(10,000, events / 100) `customer-<n>` streams, so a default run has
+// 10,000 streams of 100 events. The sync
 // workloads run for --seconds each (or until --events). The peer opens its
 // store with the EventLog's own RocksDB settings (storage/tuning.h: the block
 // cache, memtable budget, and each family's options, memtable insert hints
