@@ -314,6 +314,8 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops) {
     if (round.new_streams > 0) {
       (void)round.batch.Put(meta_cf_, keys::kMetaStreamCountKey, keys::EncodeU64(ws.stream_count + round.new_streams));
     }
+    // The data keys sealed with since the last round, with the events.
+    if (vault_) vault_->TakeNewKeys(round.batch);
     // Not synced here: FinishRound has the write-ahead log synced for this
     // round and any written meanwhile, by the syncer thread (or by this one
     // when nothing else is queued).

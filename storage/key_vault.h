@@ -27,6 +27,7 @@
 #pragma once
 
 #include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
 
 #include <functional>
 #include <memory>
@@ -55,10 +56,16 @@ class KeyVault {
                                                 const std::string& master_key_file, bool create, bool read_only);
 
   // Seals e.personal_plain into e.personal under the subject's key, made on
-  // first use (and synced before it is used). Returns the keys-family keys of
-  // the subject's blind-index entries, to write with the event. Refused for a
-  // subject that was erased.
+  // first use and written in the writer's round that holds the first event
+  // sealed with it, or an earlier one (TakeNewKeys). Returns the keys-family
+  // keys of the subject's blind-index entries, to write with the event.
+  // Refused for a subject that was erased.
   Result<std::vector<std::string>> Seal(Event& e);
+
+  // Puts the records of the data keys made since the last call in `batch`:
+  // the writer calls it for each round it writes, so that a key is written
+  // with (or before) the first event sealed with it.
+  void TakeNewKeys(rocksdb::WriteBatch& batch);
 
   struct Opened {
     enum class State { kOpen, kErased };
@@ -125,7 +132,12 @@ class KeyVault {
   std::vector<std::string> masters_;  // master keys loaded: the one in force first
   std::string blind_key_;
   std::mutex mu_;
+  Status WriteNewKeysLocked();  // new_keys_ written on their own, synced (before a rotation)
   std::unordered_map<std::string, std::string> cache_;  // subject -> data key
+  struct NewKey {
+    std::string key, record;
+  };
+  std::unordered_map<std::string, NewKey> new_keys_;  // made, not yet in a written round (TakeNewKeys)
   std::unordered_set<std::string> erased_;              // every erased subject (loaded on open, then kept)
   struct Committed {
     uint64_t position;

@@ -14,11 +14,21 @@
 //                           group commit. Peer: the same clients enqueue to ONE
 //                           writer thread that drains the queue into one
 //                           synced WriteBatch per round and then wakes them.
+//   append_sync_concurrent_personal
+//                           append_sync_concurrent with personal parts on a
+//                           third of the events (tools/bench_events.h, mix
+//                           kPersonal: each sealed under its contact's key).
+//                           Peer: the same workload on the same events
+//                           without their personal parts (personal-free).
 //   import_batched          AppendBatch of --batch (1,000) events spread over
 //                           the streams, sync on. Peer: one synced WriteBatch
 //                           per 1,000 events. Also reports peak resident
 //                           memory (VmHWM); the memory target is for
 //                           --events 10000000.
+//   import_batched_personal import_batched with personal parts on a third of
+//                           the events. Peer: personal-free, as above. Its
+//                           stores are the ones read_stream_personal and
+//                           erase use.
 //   read_all                full scan with decoding (ScanAll) of the imported
 //                           store. Peer: iterate the events family and
 //                           DecodeRecord each value.
@@ -27,25 +37,37 @@
 //                           Merkle tree and both indexes. Peer: the same
 //                           scan with decoding and one SHA-256 per record
 //                           (what any recomputation must at least do).
-//   as_of                   a customer with 1,000 events replayed as of a
-//                           random business time (ReplayCustomer: read the
-//                           stream, fold the events up to T), in the imported
-//                           store; p50 / p99 latency over 500 replays. No peer.
+//   read_stream             all events of one random customer stream
+//                           (ReadStream forward; ~100 events per stream at the
+//                           default size); p50 / p99 latency over --samples
+//                           reads. Peer: prefix scan of the stream index, then
+//                           MultiGet and DecodeRecord.
+//   read_stream_personal    read_stream in import_batched_personal's store,
+//                           opening every personal part read
+//                           (EventLog::OpenPersonal). Peer: the same reads in
+//                           its personal-free store.
 //   audited_read            the read_stream reads (10 x --samples), each
 //                           recorded as a data.viewed event through an
 //                           AccessRecorder (replay/access.h: one synced
 //                           append per 256 reads). The "peer" column is the
 //                           same reads without recording: the issue's bound
 //                           is a slowdown of at most 10%.
-//   read_stream             all events of one random customer stream
-//                           (ReadStream forward; ~100 events per stream at the
-//                           default size); p50 / p99 latency over --samples
-//                           reads. Peer: prefix scan of the stream index, then
-//                           MultiGet and DecodeRecord.
+//   as_of                   a customer with 1,000 events replayed as of a
+//                           random business time (ReplayCustomer: read the
+//                           stream, fold the events up to T), in the imported
+//                           store; p50 / p99 latency over 500 replays. No peer.
+//   erase                   in import_batched_personal's store (--events),
+//                           the time to erase one subject with its physical
+//                           removal: append subject.erased (the log destroys
+//                           the key, flushes every family and compacts the
+//                           keys family) and call DestroySubjectKey; --repeats
+//                           subjects one after another, the median reported.
+//                           No peer.
 //
-// Events are ~400 bytes (a ~300-byte JSON payload plus the envelope) with
-// random UUID ids, spread over min(10,000, events / 100) `customer-<n>`
-// streams, so a default run has 10,000 streams of 100 events. The sync
+// Events (tools/bench_events.h) are ~485-byte records (a ~280-byte JSON
+// payload plus the envelope) with random UUID ids, spread over
+// min(10,000, events / 100) `customer-<n>` streams, so a default run has
+// 10,000 streams of 100 events. The sync
 // workloads run for --seconds each (or until --events). The peer opens its
 // store with the EventLog's own RocksDB settings (storage/tuning.h: the block
 // cache, memtable budget, and each family's options, memtable insert hints
@@ -92,20 +114,24 @@
 #include <fmt/core.h>
 
 #include "core/event.h"
-#include "replay/access.h"
-#include "replay/customer.h"
-#include "core/sha256.h"
+#include "core/personal.h"
 #include "core/record.h"
+#include "core/sha256.h"
 #include "core/status.h"
 #include "core/time.h"
+#include "replay/access.h"
+#include "replay/customer.h"
 #include "storage/event_log.h"
 #include "storage/keys.h"
 #include "storage/tuning.h"
+#include "tools/bench_events.h"
 
 namespace custodian {
 namespace {
 
 namespace fs = std::filesystem;
+using bench::EventFactory;
+using bench::Mix;
 using SteadyClock = std::chrono::steady_clock;
 
 constexpr uint64_t kDefaultEvents = 1'000'000;
@@ -133,14 +159,20 @@ constexpr double kReadStreamP99Millis = 1.0;
 constexpr uint64_t kImportMemoryEvents = 10'000'000;
 constexpr uint64_t kImportMemoryLimitMiB = 512;
 
-const std::vector<std::string> kAllWorkloads = {"fdatasync",      "append_sync_single", "append_sync_concurrent",
-                                                "import_batched", "read_all",           "verify",
-                                                "read_stream",    "audited_read",       "as_of"};
+const std::vector<std::string> kAllWorkloads = {
+    "fdatasync",   "append_sync_single",   "append_sync_concurrent", "append_sync_concurrent_personal",
+    "import_batched", "import_batched_personal", "read_all",          "verify",
+    "read_stream", "read_stream_personal", "audited_read",           "as_of",
+    "erase"};
 constexpr double kAsOfP99Millis = 5;
 constexpr int kAsOfEvents = 1000;
 constexpr double kVerifyEventsPerSecond = 300'000;
 constexpr double kAuditedVsUnaudited = 0.9;
 constexpr size_t kAuditBatch = 256;
+// Personal data (issue 15): what sealing may cost the writes, and opening the
+// reads, against the same workload without personal parts.
+constexpr double kSealedVsPersonalFree = 0.85;
+constexpr double kOpenedReadSlowdown = 1.10;
 
 [[noreturn]] void Die(const std::string& what) {
   fmt::print(stderr, "custodian-bench: {}\n", what);
@@ -197,73 +229,6 @@ uint64_t PeakRssBytes() {
   }
   return 0;
 }
-
-// --- Events ---
-
-constexpr const char* kChannels[] = {"call", "email", "chat", "visit", "meeting"};  // docs/events.md
-constexpr const char* kTopics[] = {"billing.dispute", "contract.renewal", "delivery.delay", "account.access",
-                                   "product.question"};
-constexpr const char* kNotes[] = {
-    "Customer asked about the March invoice; explained the prorated charge and agreed on a follow-up call.",
-    "Renewal discussed: customer wants the same tier for two more years if the support SLA stays as it is.",
-    "Parcel held at the depot since Tuesday; rebooked delivery for Friday morning and waived the fee.",
-    "Password reset link expired twice; verified identity by phone and re-sent it with a longer validity.",
-};
-
-// Deterministic events: the same seed gives the same sequence, so the
-// EventLog and its peer store identical data.
-class EventFactory {
- public:
-  EventFactory(uint64_t seed, uint64_t streams) : rng_(seed), streams_(streams) {}
-
-  // An event for a random stream.
-  Event Next() { return Make(rng_() % streams_); }
-
-  // Events for streams drawn from a shuffled deck of all streams, so that
-  // every stream gets the same number of events: the import's dataset.
-  Event NextFromDeck() {
-    if (deck_pos_ == deck_.size()) {
-      deck_.resize(streams_);
-      for (uint64_t i = 0; i < streams_; ++i) deck_[i] = i;
-      std::shuffle(deck_.begin(), deck_.end(), rng_);
-      deck_pos_ = 0;
-    }
-    return Make(deck_[deck_pos_++]);
-  }
-
- private:
-  Event Make(uint64_t stream) {
-    std::array<uint8_t, EventId::kSize> id;
-    for (size_t i = 0; i < id.size(); i += 8) {
-      const uint64_t r = rng_();
-      std::memcpy(id.data() + i, &r, 8);
-    }
-    id[6] = static_cast<uint8_t>((id[6] & 0x0f) | 0x40);  // version 4
-    id[8] = static_cast<uint8_t>((id[8] & 0x3f) | 0x80);  // RFC 4122 variant
-    Event e;
-    e.id = EventId(id);
-    e.stream = "customer-" + std::to_string(stream);
-    e.type = "interaction.logged";
-    e.actor = "staff-" + std::to_string(rng_() % 200);
-    constexpr int64_t kWeekMicros = 7LL * 24 * 3600 * kMicrosPerSecond;
-    e.occurred_at = Timestamp(now_.value() - static_cast<int64_t>(rng_() % kWeekMicros));
-    e.source = "crm";
-    e.correlation_id = fmt::format("req-{:016x}", rng_());
-    e.data = fmt::format(
-        R"({{"channel":"{}","direction":"{}","duration_s":{},"team":"retention","topic":"{}",)"
-        R"("summary":"{}","tags":["follow-up","priority-{}"],"sentiment":{:.2f},"ticket":{}}})",
-        kChannels[rng_() % std::size(kChannels)], rng_() % 2 ? "inbound" : "outbound", rng_() % 3600,
-        kTopics[rng_() % std::size(kTopics)], kNotes[rng_() % std::size(kNotes)], rng_() % 4,
-        static_cast<double>(rng_() % 200) / 100.0 - 1.0, rng_() % 10'000'000);
-    return e;
-  }
-
-  std::mt19937_64 rng_;
-  uint64_t streams_;
-  std::vector<uint64_t> deck_;
-  size_t deck_pos_ = 0;
-  Timestamp now_ = SystemClock().Now();
-};
 
 // --- The raw-RocksDB peer ---
 
@@ -458,10 +423,21 @@ struct Options {
   uint64_t streams = kMaxStreams;
 };
 
-std::unique_ptr<EventLog> OpenLog(const std::string& dir, Sync sync) {
+// Whether a store is opened with a master key, so that personal parts are
+// sealed and opened. The key lives beside the store in <dir>.keys/, where
+// the command line keeps it by default (a fresh one is made there for a new
+// store).
+enum class MasterKey { kNone, kBeside };
+
+std::string MasterKeyFileOf(const std::string& dir) { return dir + ".keys/master.key"; }
+
+MasterKey KeyFor(Mix mix) { return mix == Mix::kInteractions ? MasterKey::kNone : MasterKey::kBeside; }
+
+std::unique_ptr<EventLog> OpenLog(const std::string& dir, Sync sync, MasterKey key = MasterKey::kNone) {
   EventLogOptions options;
   options.create = CreateIfMissing::kYes;
   options.sync = sync;
+  if (key == MasterKey::kBeside) options.master_key_file = MasterKeyFileOf(dir);
   Result<std::unique_ptr<EventLog>> log = EventLog::Open(dir, options);
   Check(log.status(), "open the EventLog at " + dir);
   return std::move(*log);
@@ -532,9 +508,9 @@ Side SinglePeer(const Options& opt, const fs::path& dir) {
   return {true, rate, Rate(rate), LatencySummary(latencies), PeakRssBytes()};
 }
 
-// Runs `append(thread, event)` from opt.threads threads until the time or
-// event budget is spent.
-Side RunConcurrent(const Options& opt, const std::function<void(const Event&)>& append) {
+// Runs `append(event)` from opt.threads threads, each with its own factory
+// of `mix`, until the time or event budget is spent.
+Side RunConcurrent(const Options& opt, Mix mix, const std::function<void(const Event&)>& append) {
   std::atomic<uint64_t> claimed{0};
   std::atomic<bool> stop{false};
   std::vector<std::vector<double>> latencies(opt.threads);
@@ -543,7 +519,7 @@ Side RunConcurrent(const Options& opt, const std::function<void(const Event&)>& 
   const auto start = SteadyClock::now();
   for (int t = 0; t < opt.threads; ++t) {
     threads.emplace_back([&, t] {
-      EventFactory factory(opt.seed + 1 + t, opt.streams);
+      EventFactory factory(opt.seed + 1 + t, opt.streams, mix);
       while (!stop.load(std::memory_order_relaxed) && claimed.fetch_add(1) < opt.events) {
         Event e = factory.Next();
         const auto t0 = SteadyClock::now();
@@ -570,9 +546,9 @@ Side RunConcurrent(const Options& opt, const std::function<void(const Event&)>& 
 // time is wall-clock from the first event made to the last batch on disk.
 constexpr size_t kImportDepth = 2;
 
-Side ImportCustodian(const Options& opt, const fs::path& dir, Sync sync) {
-  auto log = OpenLog(dir, sync);
-  EventFactory factory(opt.seed, opt.streams);
+Side ImportCustodian(const Options& opt, const fs::path& dir, Sync sync, Mix mix = Mix::kInteractions) {
+  auto log = OpenLog(dir, sync, KeyFor(mix));
+  EventFactory factory(opt.seed, opt.streams, mix);
   ResetPeakRss();
   uint64_t done = 0, next_progress = opt.events / 10;
   std::deque<std::future<Result<std::vector<AppendResult>>>> in_flight;
@@ -739,6 +715,15 @@ class Bench {
       Progress("append_sync_concurrent");
       rows.push_back(Concurrent(single_rate));
     }
+    if (wants("append_sync_concurrent_personal")) {
+      Progress("append_sync_concurrent_personal");
+      Row row{"append_sync_concurrent_personal"};
+      Measure(
+          &row, [&](int rep) { return ConcurrentCustodian("concurrent-personal", rep, Mix::kPersonal); },
+          [&](int rep) { return ConcurrentCustodian("concurrent-personal-free", rep, Mix::kPersonalFree); });
+      SealingTarget(&row);
+      rows.push_back(row);
+    }
     if (wants("import_batched")) {
       Progress("import_batched");
       Row row{"import_batched"};
@@ -750,6 +735,21 @@ class Bench {
       if (custodian_ && peer_) row.met = YesNo(row.custodian.value >= kImportVsPeer * row.peer.value);
       rows.push_back(row);
       rows.push_back(MemoryRow(row.custodian.peak_rss, row.peer.peak_rss));
+    }
+    if (wants("import_batched_personal")) {
+      Progress("import_batched_personal");
+      Row row{"import_batched_personal"};
+      Measure(
+          &row,
+          [&](int rep) {
+            return ImportCustodian(opt_, ImportStore("import-personal", rep), Sync::kYes, Mix::kPersonal);
+          },
+          [&](int rep) {
+            return ImportCustodian(opt_, ImportStore("import-personal-free", rep), Sync::kYes, Mix::kPersonalFree);
+          });
+      personal_imported_ = true;
+      SealingTarget(&row);
+      rows.push_back(row);
     }
     if (wants("read_all")) {
       EnsureImported();
@@ -799,15 +799,7 @@ class Bench {
       Row row{"read_stream"};
       Measure(
           &row,
-          [&](int) {
-            auto log = OpenLog(CustodianStore(), Sync::kYes);
-            return ReadStreams(opt_, [&](const std::string& stream) {
-              Result<std::vector<Event>> r =
-                  log->ReadStream(stream, StreamVersion(0), Direction::kForward, kMaxStreamRead);
-              Check(r.status(), "read stream " + stream);
-              return r->size();
-            });
-          },
+          [&](int) { return ReadStreamsCustodian(CustodianStore(), MasterKey::kNone); },
           [&](int) {
             PeerStore peer(PeerStorePath());
             return ReadStreams(opt_, [&](const std::string& stream) { return peer.ReadStream(stream).size(); });
@@ -815,6 +807,18 @@ class Bench {
           Better::kLower);
       row.target = fmt::format("p99 < {:.0f} ms", kReadStreamP99Millis);
       if (custodian_) row.met = YesNo(row.custodian.value < kReadStreamP99Millis);
+      rows.push_back(row);
+    }
+    if (wants("read_stream_personal")) {
+      EnsurePersonalImported();
+      Progress("read_stream_personal");
+      Row row{"read_stream_personal"};
+      Measure(
+          &row, [&](int) { return ReadStreamsCustodian(PersonalStore(), MasterKey::kBeside); },
+          [&](int) { return ReadStreamsCustodian(PersonalFreeStore(), MasterKey::kBeside); }, Better::kLower);
+      row.target = fmt::format("opening adds < {:.0f}% to the p99 (>= {:.2f}x personal-free, peer column)",
+                               (kOpenedReadSlowdown - 1) * 100, 1 / kOpenedReadSlowdown);
+      if (custodian_ && peer_) row.met = YesNo(row.custodian.value <= kOpenedReadSlowdown * row.peer.value);
       rows.push_back(row);
     }
     if (wants("audited_read")) {
@@ -839,11 +843,119 @@ class Bench {
       row.met = YesNo(row.custodian.value < kAsOfP99Millis);
       rows.push_back(row);
     }
+    if (wants("erase") && custodian_) {
+      EnsurePersonalImported();
+      Progress("erase");
+      rows.push_back(Erase());
+    }
     return rows;
   }
 
  private:
   enum class Better { kHigher, kLower };
+
+  // The personal-data workloads' target: the workload with personal parts
+  // (custodian column) against the same one without (peer column).
+  void SealingTarget(Row* row) const {
+    row->target = fmt::format(">= {:.2f}x personal-free (peer column): sealing costs < {:.0f}%",
+                              kSealedVsPersonalFree, (1 - kSealedVsPersonalFree) * 100);
+    if (custodian_ && peer_) row->met = YesNo(row->custodian.value >= kSealedVsPersonalFree * row->peer.value);
+  }
+
+  // read_stream on an EventLog store; every personal part met is opened
+  // (none are met in a store without them), and the share of the reads'
+  // time spent opening is reported.
+  Side ReadStreamsCustodian(const fs::path& store, MasterKey key) {
+    auto log = OpenLog(store, Sync::kYes, key);
+    uint64_t opened = 0;
+    double opening = 0, reading = 0;
+    Side side = ReadStreams(opt_, [&](const std::string& stream) {
+      const auto t0 = SteadyClock::now();
+      Result<std::vector<Event>> r = log->ReadStream(stream, StreamVersion(0), Direction::kForward, kMaxStreamRead);
+      Check(r.status(), "read stream " + stream);
+      const auto t1 = SteadyClock::now();
+      for (const Event& e : *r) {
+        if (e.personal.empty()) continue;
+        Result<EventLog::PersonalView> view = log->OpenPersonal(e);
+        Check(view.status(), "open the personal part of " + e.id.ToString());
+        if (view->state != EventLog::PersonalView::State::kOpen) {
+          Die("the personal part of " + e.id.ToString() + " (" + e.personal.subject + ") did not open");
+        }
+        ++opened;
+      }
+      opening += SecondsSince(t1);
+      reading += std::chrono::duration<double>(t1 - t0).count();
+      return r->size();
+    });
+    if (opened > 0) {
+      side.detail += fmt::format(", {} personal parts opened ({:.1f} per read, {:.0f}% of the time)", Grouped(opened),
+                                 static_cast<double>(opened) / (opt_.samples + opt_.samples / 10),
+                                 100 * opening / (opening + reading));
+    }
+    return side;
+  }
+
+  // Erases opt_.repeats subjects of the personal store one after another, as
+  // `custodian people erase` does: subject.erased appended (the log destroys
+  // the key and purges it from the files as it commits the event), then
+  // DestroySubjectKey (which finds it done). Each subject is the first
+  // contact with sealed events in a random customer's stream; afterwards its
+  // events must read as erased. Value: the median time in ms.
+  Row Erase() {
+    Row row{"erase"};
+    row.target = "context: one subject, its key gone from the store's files";
+    auto log = OpenLog(PersonalStore(), Sync::kYes, MasterKey::kBeside);
+    std::mt19937_64 rng(opt_.seed + 15);
+    std::vector<Side> runs;
+    ResetPeakRss();
+    while (runs.size() < static_cast<size_t>(opt_.repeats)) {
+      const std::string stream = "customer-" + std::to_string(rng() % opt_.streams);
+      Result<std::vector<Event>> events = log->ReadStream(stream, StreamVersion(0), Direction::kForward, kMaxStreamRead);
+      Check(events.status(), "read stream " + stream);
+      auto sealed = std::find_if(events->begin(), events->end(), [&](const Event& e) {
+        if (e.personal.empty()) return false;
+        Result<EventLog::PersonalView> view = log->OpenPersonal(e);
+        return view.ok() && view->state == EventLog::PersonalView::State::kOpen;
+      });
+      if (sealed == events->end()) continue;  // nobody left to erase there
+      const std::string subject = sealed->personal.subject;
+      Result<SubjectRef> ref = ParseSubjectId(subject);
+      Check(ref.status(), "the subject of " + sealed->id.ToString());
+      const size_t sealed_events = std::count_if(events->begin(), events->end(), [&](const Event& e) {
+        return e.personal.subject == subject;
+      });
+      constexpr char kReason[] = "benchmark: the person asked to be forgotten";
+      Event erased;
+      erased.id = EventId::Random();
+      erased.stream = ref->stream;
+      erased.type = "subject.erased";
+      erased.actor = "staff-1";
+      erased.occurred_at = SystemClock().Now();
+      erased.source = "bench";
+      erased.data = fmt::format(R"({{"subject":"{}","reason":"data_subject_request","details":"{}"}})", ref->subject,
+                                kReason);
+      const auto t0 = SteadyClock::now();
+      Result<AppendResult> appended = log->Append(std::string(ref->stream), {std::move(erased)});
+      Check(appended.status(), "append subject.erased for " + subject);
+      const double append_ms = SecondsSince(t0) * 1e3;
+      const auto t1 = SteadyClock::now();
+      Check(log->DestroySubjectKey(subject, appended->positions.front().value(), kReason),
+            "destroy the key of " + subject);
+      const double destroy_ms = SecondsSince(t1) * 1e3;
+      const double ms = SecondsSince(t0) * 1e3;
+      Result<EventLog::PersonalView> after = log->OpenPersonal(*sealed);
+      Check(after.status(), "open " + sealed->id.ToString() + " after the erasure");
+      if (after->state != EventLog::PersonalView::State::kErased) Die("erased " + subject + " but it still opens");
+      runs.push_back({true, ms, fmt::format("{:.0f} ms", ms),
+                      fmt::format("{} ({} sealed events in its stream): append {:.1f} ms (key destroyed, families "
+                                  "flushed, keys family compacted), DestroySubjectKey {:.2f} ms",
+                                  subject, sealed_events, append_ms, destroy_ms),
+                      PeakRssBytes()});
+    }
+    row.custodian = Median(std::move(runs));
+    row.custodian.detail += fmt::format("; store of {} events", Grouped(log->end().value()));
+    return row;
+  }
 
   // Reads random customer streams; with `audit`, records each read as a
   // data.viewed of that customer by one of 40 readers, in batches.
@@ -970,32 +1082,48 @@ class Bench {
   }
 
   // A new, empty store directory for one repeat; the previous repeat's is removed.
+  // (Its master key directory, <store>.keys, goes with it.)
   fs::path Fresh(const std::string& name, int rep) const {
     std::error_code ec;
-    if (rep > 0) fs::remove_all(scratch_ / fmt::format("{}-{}", name, rep - 1), ec);
+    if (rep > 0) {
+      const fs::path previous = scratch_ / fmt::format("{}-{}", name, rep - 1);
+      fs::remove_all(previous, ec);
+      fs::remove_all(previous.string() + ".keys", ec);
+    }
     return scratch_ / fmt::format("{}-{}", name, rep);
   }
 
   // Like Fresh; the last repeat's stores are the ones the read workloads use.
   fs::path ImportStore(const std::string& name, int rep) {
-    import_rep_ = rep;
+    import_rep_[name] = rep;
     return Fresh(name, rep);
   }
-  fs::path CustodianStore() const { return scratch_ / fmt::format("import-custodian-{}", import_rep_); }
-  fs::path PeerStorePath() const { return scratch_ / fmt::format("import-peer-{}", import_rep_); }
+  fs::path Imported(const std::string& name) const {
+    auto it = import_rep_.find(name);
+    return scratch_ / fmt::format("{}-{}", name, it == import_rep_.end() ? 0 : it->second);
+  }
+  fs::path CustodianStore() const { return Imported("import-custodian"); }
+  fs::path PeerStorePath() const { return Imported("import-peer"); }
+  // The stores of import_batched_personal: its events with their personal
+  // parts, and the same events without (both EventLogs with a master key).
+  fs::path PersonalStore() const { return Imported("import-personal"); }
+  fs::path PersonalFreeStore() const { return Imported("import-personal-free"); }
+
+  // The EventLog's side of append_sync_concurrent: one event per Append from
+  // each thread, into a fresh store.
+  Side ConcurrentCustodian(const std::string& name, int rep, Mix mix) {
+    auto log = OpenLog(Fresh(name, rep), Sync::kYes, KeyFor(mix));
+    return RunConcurrent(opt_, mix, [&](const Event& e) { Check(log->Append(e.stream, {e}).status(), "append"); });
+  }
 
   Row Concurrent(std::optional<double> single_rate) {
     Row row{"append_sync_concurrent"};
     Measure(
-        &row,
-        [&](int rep) {
-          auto log = OpenLog(Fresh("concurrent-custodian", rep), Sync::kYes);
-          return RunConcurrent(opt_, [&](const Event& e) { Check(log->Append(e.stream, {e}).status(), "append"); });
-        },
+        &row, [&](int rep) { return ConcurrentCustodian("concurrent-custodian", rep, Mix::kInteractions); },
         [&](int rep) {
           PeerStore peer(Fresh("concurrent-peer", rep));
           PeerGroupCommit group(&peer);
-          return RunConcurrent(opt_, [&](const Event& e) { group.Append(e); });
+          return RunConcurrent(opt_, Mix::kInteractions, [&](const Event& e) { group.Append(e); });
         });
     row.target = fmt::format(">= {:.1f}x peer; >= {:.0f}x single", kConcurrentVsPeer, kConcurrentVsSingle);
     if (!custodian_ || !peer_) return row;
@@ -1039,10 +1167,21 @@ class Bench {
     imported_ = true;
   }
 
+  // The same for the personal-data workloads: import_batched_personal's stores.
+  void EnsurePersonalImported() {
+    if (personal_imported_) return;
+    fmt::print(stderr, "custodian-bench: loading {} events with personal parts (and without) for the read workloads\n",
+               Grouped(opt_.events));
+    if (custodian_) (void)ImportCustodian(opt_, ImportStore("import-personal", 0), Sync::kNo, Mix::kPersonal);
+    if (peer_) (void)ImportCustodian(opt_, ImportStore("import-personal-free", 0), Sync::kNo, Mix::kPersonalFree);
+    personal_imported_ = true;
+  }
+
   Options opt_;
   fs::path scratch_;
   bool imported_ = false;
-  int import_rep_ = 0;
+  bool personal_imported_ = false;
+  std::map<std::string, int> import_rep_;  // store name -> the repeat whose store is kept
   const bool custodian_, peer_;  // which sides to run
 };
 
@@ -1067,20 +1206,6 @@ std::string MachineDescription(const fs::path& scratch) {
                      std::thread::hardware_concurrency(), FirstLine("/proc/cpuinfo", "model name"),
                      std::strtoull(FirstLine("/proc/meminfo", "MemTotal").c_str(), nullptr, 10) / 1024, u.release,
                      ROCKSDB_MAJOR, ROCKSDB_MINOR, ROCKSDB_PATCH, scratch.parent_path().string());
-}
-
-double MeanRecordBytes(const Options& opt) {
-  EventFactory factory(opt.seed, opt.streams);
-  constexpr int kSample = 1'000;
-  size_t total = 0;
-  for (int i = 0; i < kSample; ++i) {
-    Event e = factory.Next();
-    e.position = Position(1'000'000 + i);
-    e.version = StreamVersion(i);
-    e.recorded_at = SystemClock().Now();
-    total += EncodeRecord(e).size();
-  }
-  return static_cast<double>(total) / kSample;
 }
 
 std::string Table(const std::vector<Row>& rows) {
@@ -1126,8 +1251,9 @@ int Main(int argc, char** argv) {
   std::string workloads = "all", dir, markdown, sides = "both";
   bool quick = false, keep = false;
   app.add_option("--workloads", workloads,
-                 "comma-separated: fdatasync, append_sync_single, append_sync_concurrent, import_batched, "
-                 "read_all, verify, read_stream, as_of (default all)");
+                 "comma-separated, from the list at the top of tools/bench.cc: fdatasync, append_sync_single, "
+                 "append_sync_concurrent[_personal], import_batched[_personal], read_all, verify, "
+                 "read_stream[_personal], audited_read, as_of, erase (default all)");
   app.add_option("--events", opt.events, "events per write workload (sync workloads stop earlier at --seconds)");
   app.add_option("--seconds", opt.seconds, "duration of each sync workload");
   app.add_option("--threads", opt.threads, "appender threads of append_sync_concurrent");
@@ -1166,7 +1292,9 @@ int Main(int argc, char** argv) {
   if (::mkdtemp(tmpl.data()) == nullptr) Die("cannot make a scratch directory in " + base.string());
   const fs::path scratch = tmpl;
 
-  const double record_bytes = MeanRecordBytes(opt);
+  const double record_bytes = bench::MeanRecordBytes(opt.seed, opt.streams, Mix::kInteractions);
+  const double sealed_bytes = bench::MeanRecordBytes(opt.seed, opt.streams, Mix::kPersonal);
+  const double personal_free_bytes = bench::MeanRecordBytes(opt.seed, opt.streams, Mix::kPersonalFree);
   fmt::print(stderr, "custodian-bench: scratch {}, {} events over {} streams, ~{:.0f}-byte records\n",
              scratch.string(), Grouped(opt.events), Grouped(opt.streams), record_bytes);
   const auto start = SteadyClock::now();
@@ -1180,11 +1308,12 @@ int Main(int argc, char** argv) {
   const std::string machine = MachineDescription(scratch);
   const std::string table = Table(rows);
   const std::string about = fmt::format(
-      "{} events for import/reads over {} `customer-<n>` streams; records of ~{:.0f} bytes; sync workloads run "
-      "{:g} s each; {} appender threads; batches of {}; {} stream reads; median of {} run(s) per side, alternating "
-      "which side goes first.",
-      Grouped(opt.events), Grouped(opt.streams), record_bytes, opt.seconds, opt.threads, opt.batch, opt.samples,
-      opt.repeats);
+      "{} events for import/reads over {} `customer-<n>` streams; records of ~{:.0f} bytes (the *_personal "
+      "workloads: ~{:.0f} with a third of the events sealing a personal part, ~{:.0f} without the parts); sync "
+      "workloads run {:g} s each; {} appender threads; batches of {}; {} stream reads; median of {} run(s) per side, "
+      "alternating which side goes first.",
+      Grouped(opt.events), Grouped(opt.streams), record_bytes, sealed_bytes, personal_free_bytes, opt.seconds,
+      opt.threads, opt.batch, opt.samples, opt.repeats);
   fmt::print("{}\n\n{}\n{}\nTotal {:.0f} s.\n", machine, about, table, total);
 
   if (!markdown.empty()) {
@@ -1194,8 +1323,9 @@ int Main(int argc, char** argv) {
         "events (EncodeRecord into `events` keyed by position, plus the stream-index key) with the same sync "
         "setting and the EventLog's RocksDB settings (storage/tuning.h), without validation, hashing, the Merkle "
         "tree or the `ids` family; for append_sync_concurrent it uses one writer thread doing group commit. "
-        "Ratios are custodian / peer "
-        "(read_stream: peer p99 / custodian p99). Total run time {:.0f} s.\n\n",
+        "The *_personal workloads' peer is the EventLog itself, on the same events without their personal parts "
+        "(personal-free). Ratios are custodian / peer "
+        "(read_stream, read_stream_personal: peer p99 / custodian p99). Total run time {:.0f} s.\n\n",
         date, command, machine, about, table, total);
     if (!out) Die("cannot write " + markdown);
   }
