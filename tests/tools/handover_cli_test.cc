@@ -202,9 +202,11 @@ TEST_CASE("a plan lists the people to call with name, role, phone, e-mail and th
                            "phone +49 40 5550 1234, e-mail p.hartmann@hartmann-logistik.de\n"
                            "              last conversation 2026-04-02 call (outbound) by staff-7: \"asked us to call "
                            "after 3pm, kids' school run\"\n"));
-  // A contact with nothing personal recorded is listed too.
-  CHECK_THAT(text.out, Catch::Contains("\n  call        con-2101 (no name recorded), procurement lead (key contact, "
-                                       "prefers email)\n              no conversation logged with them\n"));
+  // The sample's own person (docs/examples/sample-events.jsonl), sealed on import.
+  CHECK_THAT(text.out, Catch::Contains("\n  call        Jonas Albers, procurement lead (key contact, prefers email): "
+                                       "phone +49 421 555 0190, e-mail jonas.albers@nordwind-energie.example\n"
+                                       "              last conversation 2025-04-09 call (outbound) by staff-7: \"Jonas "
+                                       "is back from parental leave in May; prefers e-mail before 9am\"\n"));
 
   CliResult json = c.Cli({"handover", "plan", "--from", "7", "--to", "3", "--json"});
   REQUIRE(json.exit_code == 0);
