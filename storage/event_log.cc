@@ -10,6 +10,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <thread>
 #include <fstream>
 
 #include "core/canonical.h"
@@ -268,13 +269,28 @@ EventLog::~EventLog() {
   }
 }
 
+namespace {
+// How often a read-only log tries to catch up before it reports the failure.
+constexpr int kCatchUpAttempts = 5;
+}  // namespace
+
 Status EventLog::CatchUp() {
   if (!read_only()) return Status::Ok();
   std::lock_guard lk(catch_up_mu_);
-  CUSTODIAN_RETURN_IF_ERROR(FromRocks(db_->TryCatchUpWithPrimary(), "catch up with the writer"));
-  // The writer may have erased a subject whose key this process holds.
-  if (vault_) vault_->ForgetCachedKeys();
-  return LoadTail();
+  // A follower can meet the writer's files half-way through a change (a
+  // MANIFEST or write-ahead log being written or switched, under load): a
+  // failed catch-up is tried again a few times before it counts.
+  Status s;
+  for (int attempt = 0; attempt < kCatchUpAttempts; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(10 * attempt));
+    s = FromRocks(db_->TryCatchUpWithPrimary(), "catch up with the writer");
+    if (!s.ok()) continue;
+    // The writer may have erased a subject whose key this process holds.
+    if (vault_) vault_->ForgetCachedKeys();
+    s = LoadTail();
+    if (s.ok()) return s;
+  }
+  return s.WithContext(std::to_string(kCatchUpAttempts) + " attempts");
 }
 
 void EventLog::PublishEnd(uint64_t end) {

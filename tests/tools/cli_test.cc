@@ -465,13 +465,13 @@ TEST_CASE("a writer waiting for the store appends once the process holding it le
 TEST_CASE("tail follows appends made by another process", "[cli]") {
   Store store;
   // The tail runs in a child process while this process appends through the CLI.
-  const std::string out_path = store.tmp.Sub("tail.out");
+  const std::string out_path = store.tmp.Sub("tail.out"), err_path = store.tmp.Sub("tail.err");
   pid_t pid = ::fork();
   if (pid == 0) {
     int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(out, 1);
-    int devnull = ::open("/dev/null", O_WRONLY);
-    ::dup2(devnull, 2);
+    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(err, 2);
     ::execl(CUSTODIAN_CLI, CUSTODIAN_CLI, "--data", store.dir.c_str(), "tail", "--from", "0", "--count", "3",
             "--json", static_cast<char*>(nullptr));
     ::_exit(127);
@@ -481,6 +481,7 @@ TEST_CASE("tail follows appends made by another process", "[cli]") {
   int status = 0;
   ::waitpid(pid, &status, 0);
   REQUIRE(WIFEXITED(status));
+  INFO("tail's stderr: " << Slurp(err_path));
   CHECK(WEXITSTATUS(status) == 0);
   const std::string out = Slurp(out_path);
   REQUIRE(Lines(out) == 3);
