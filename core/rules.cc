@@ -324,8 +324,13 @@ Status CheckRules(const Event& e, RuleState& state) {
 
   // erased: nothing personal is recorded again about an erased subject.
   if (!e.personal_plain.empty() || !e.personal.empty()) {
-    Result<std::string> whose = PersonalSubject(e);
-    if (!whose.ok()) return whose.status();
+    // The subject as PersonalSubject gives it, from the data parsed above
+    // (the writer's events are sealed already and name it).
+    const std::string contact = Str(d, "contact_id");
+    const std::string subject_id = !e.personal.empty() ? e.personal.subject
+                                   : contact.empty()   ? e.stream
+                                                       : SubjectIdOf(e.stream, "contact-" + contact);
+    const std::string* whose = &subject_id;
     Result<std::optional<std::string>> erased = state.Get("erased/" + *whose);
     if (!erased.ok()) return erased.status();
     if (*erased) {

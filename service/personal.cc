@@ -601,6 +601,19 @@ Result<RestoreResult> RestoreStore(const std::string& from, const std::string& d
     return Status::Conflict(data_dir + " exists and is not empty; restore into a new directory (and move it in place "
                             "once it is checked)");
   }
+  // A backup directory is input like any other: only regular files and
+  // directories are restored (a symbolic link there could pull any file the
+  // user can read into the store).
+  for (auto it = fs::recursive_directory_iterator(store, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    const fs::file_status st = it->symlink_status(ec);
+    if (!ec && !fs::is_regular_file(st) && !fs::is_directory(st)) {
+      return Status::InvalidArgument(it->path().string() +
+                                     " is not a regular file or directory; a backup made by `custodian backup` holds "
+                                     "none, so nothing was restored");
+    }
+  }
+  if (ec) return Status::IoError("cannot read " + store.string() + ": " + ec.message());
   fs::create_directories(data_dir, ec);
   fs::copy(store, data_dir, fs::copy_options::recursive | fs::copy_options::overwrite_existing, ec);
   if (ec) return Status::IoError("cannot copy " + store.string() + " to " + data_dir + ": " + ec.message());

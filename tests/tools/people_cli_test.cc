@@ -846,6 +846,15 @@ TEST_CASE("backup refuses an existing directory, restore refuses a non-empty tar
   // Nobody was erased: she is found in the restored store.
   CliResult found = RunCli(p.tmp, fresh, {"--as", "staff-2", "--master-key", p.master_key, "find", "--name", "ana"});
   CHECK_THAT(found.out, Catch::Contains("Ana Lima"));
+
+  // A symbolic link planted in a backup would pull its target into the store: refused, nothing restored.
+  WriteFile(p.tmp.Sub("secret.txt"), "not the store's");
+  fs::create_symlink(p.tmp.Sub("secret.txt"), backup + "/store/planted");
+  const std::string linked = p.tmp.Sub("linked");
+  CliResult planted = RunCli(p.tmp, "", {"--master-key", p.master_key, "restore", "--from", backup, "--to", linked});
+  CHECK(planted.exit_code == 2);
+  CHECK_THAT(planted.err, Catch::Contains("planted is not a regular file or directory"));
+  CHECK_FALSE(fs::exists(linked));
 }
 
 // --- the master key ---
