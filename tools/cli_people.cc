@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <set>
 
 #include "core/json.h"
 #include "core/rules.h"
@@ -176,10 +177,19 @@ int RunHold(const Globals& g, const std::string& action, const std::string& subj
     subject = *s;
   }
   if (action == "list") {
+    // Holds name people and say why their data is kept: a read like any other.
+    Result<std::string> reader = Reader(g, "hold list");
+    if (!reader.ok()) return UsageError(reader.status());
     Result<std::unique_ptr<EventLog>> log = OpenForReading(g);
     if (!log.ok()) return Fail(log.status());
     Result<std::vector<Hold>> holds = ListHolds(**log, subject);
     if (!holds.ok()) return Fail(holds.status());
+    if (!holds->empty()) {
+      std::set<std::string> customers;
+      for (const Hold& h : *holds) customers.insert(h.subject.substr(0, h.subject.find('/')));
+      Access a{*reader, false, "legal_holds", {customers.begin(), customers.end()}, holds->size(), "", "cli"};
+      if (Status s = RecordAccess(g, **log, a); !s.ok()) return Fail(s);
+    }
     if (json) {
       fmt::print("{}\n", HoldsToJson(*holds));
       return kExitOk;

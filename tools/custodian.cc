@@ -423,7 +423,7 @@ int main(int argc, char** argv) {
   hold_remove->add_option("--id", hold_id, "The hold's id (hold list)")->required();
   hold_remove->add_option("--reason", erase_reason, "Why it ends");
   hold_remove->add_flag("--json", json, "Print as JSON");
-  auto* hold_list = hold->add_subcommand("list", "The holds in force");
+  auto* hold_list = hold->add_subcommand("list", "The holds in force (a recorded read: name yourself with --as)");
   hold_list->add_option("--subject", subject, "Only this subject's");
   hold_list->add_flag("--json", json, "Print as JSON");
 

@@ -341,7 +341,7 @@ TEST_CASE("The demo erases the people who asked, keeps the one under legal hold,
   CHECK(Str(summary, "erasure_refused").find("rule 'hold'") != std::string::npos);
   CHECK(Str(summary, "erasure_refused").find(hold) != std::string::npos);
 
-  CliResult holds = RunCli(tmp, data, {"hold", "list", "--json"});
+  CliResult holds = RunCli(tmp, data, {"--as", dpo, "hold", "list", "--json"});
   INFO(holds.err);
   REQUIRE(holds.exit_code == 0);
   const boost::json::value holds_doc = boost::json::parse(holds.out);

@@ -591,7 +591,8 @@ TEST_CASE("erase, hold add and export-subject refuse a subject the log does not 
 TEST_CASE("hold add, list and remove, with --json, and hold ids made from the time when --id is not given",
           "[cli][people]") {
   People p;
-  CHECK_THAT(p.Ok("", {"hold", "list"}).out, Catch::Contains("no legal hold in force"));
+  CHECK(p.As("", {"hold", "list"}).exit_code == 1);  // a read: who reads must be named
+  CHECK_THAT(p.Ok("staff-2", {"hold", "list"}).out, Catch::Contains("no legal hold in force"));
   json::object placed = Object(
       p.Ok("staff-1", {"hold", "add", "--subject", "customer-1/c-1", "--reason", "dispute", "--id", "hold-1", "--json"})
           .out);
@@ -617,7 +618,7 @@ TEST_CASE("hold add, list and remove, with --json, and hold ids made from the ti
     args.insert(args.begin(), {"hold", "list"});
     args.push_back("--json");
     std::map<std::string, std::pair<std::string, std::string>> out;  // id -> (subject, reason)
-    const json::object listed = Object(p.Ok("", args).out);
+    const json::object listed = Object(p.Ok("staff-2", args).out);
     for (const json::value& h : Arr(listed, "holds")) {
       const json::object& o = h.as_object();
       out[Str(o, "hold_id")] = {Str(o, "subject"), Str(o, "reason")};
@@ -631,8 +632,10 @@ TEST_CASE("hold add, list and remove, with --json, and hold ids made from the ti
   CHECK(list({"--subject", "customer-1/c-1"}).size() == 3);
   CHECK(list({"--subject", "customer-1/c-2"}).size() == 1);
   CHECK(list({"--subject", "customer-2/c-7"}).empty());
-  CliResult text = p.Ok("", {"hold", "list", "--subject", "customer-1/c-2"});
+  CliResult text = p.Ok("staff-2", {"hold", "list", "--subject", "customer-1/c-2"});
   CHECK_THAT(text.out, Catch::Contains("hold-9"));
+  // Each listing that showed holds is recorded as a read of their customers.
+  CHECK_THAT(p.Ok("", {"read", "access-staff-2", "--json"}).out, Catch::Contains(R"("view":"legal_holds")"));
   CHECK_THAT(text.out, Catch::Contains("tax audit"));
   CHECK_THAT(text.out, !Catch::Contains("hold-1"));
 
