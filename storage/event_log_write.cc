@@ -59,6 +59,7 @@ struct EventLog::RoundState {
     uint64_t position;
   };
   std::vector<Erasure> erasures;  // subject.erased accepted this round: keys to destroy once written
+  std::vector<std::string_view> blind;  // "b/" keys staged (in their ops): known written once the round is
 };
 
 Result<AppendResult> EventLog::Append(std::string stream, std::vector<Event> events, ExpectedVersion expected) {
@@ -360,6 +361,7 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops) {
         failed_.store(true);  // this round is written; the next ones are refused
       }
       ws.written_end = round.next_position;
+      if (vault_) vault_->IndexWritten(round.blind);
       if (!round.erasures.empty()) DestroyErasedKeys(round, erasures_of, outcomes);
     }
   }
@@ -731,7 +733,10 @@ Status EventLog::StageWrite(PendingWrite& op, RoundState& round, std::vector<App
       std::string& record = op.records[idx];
       SetRecordLogFields(&record, e.position, e.version, e.recorded_at);
       if (!op.blind.empty() && !op.blind[idx].empty() && !vault_->IsErased(e.personal.subject)) {
-        for (const std::string& key : op.blind[idx]) (void)round.batch.Put(keys_cf_, key, "");
+        for (const std::string& key : op.blind[idx]) {
+          (void)round.batch.Put(keys_cf_, key, "");
+          if (key.starts_with("b/")) round.blind.push_back(key);
+        }
       }
       if (e.type == "subject.erased") {
         Result<ErasureOf> what = ErasureIn(e);  // the rules read it already

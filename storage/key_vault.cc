@@ -44,6 +44,16 @@ std::string ErasedKey(std::string_view subject) { return "e/" + std::string(subj
 std::string BlindKey(std::string_view token, std::string_view subject) {
   return "b/" + std::string(token) + std::string(subject);
 }
+// The fingerprint of a blind-index entry (token, subject), for the set of
+// entries known written.
+uint64_t EntryFingerprint(std::string_view token, std::string_view subject) {
+  uint64_t head = 0;
+  std::memcpy(&head, token.data(), std::min(token.size(), sizeof head));
+  return head ^ (std::hash<std::string_view>{}(subject) * 0x9E3779B97F4A7C15ull);
+}
+constexpr size_t kMaxIndexedEntries = 1'000'000;
+constexpr size_t kBlindTokenBytes = 32;  // HMAC-SHA-256
+
 std::string ReverseKey(std::string_view subject, std::string_view token) {
   return "s/" + std::string(subject) + '\0' + std::string(token);
 }
@@ -314,9 +324,14 @@ Result<std::vector<std::string>> KeyVault::Seal(Event& e) {
   Result<PersonalSection> sealed = SealPersonal(e.id, *subject, key, *plain);
   if (!sealed.ok()) return sealed.status();
   std::vector<std::string> entries;
-  for (const std::string& token : BlindTokensOf(blind_key_, *plain)) {
-    entries.push_back(BlindKey(token, *subject));
-    entries.push_back(ReverseKey(*subject, token));
+  const std::vector<std::string> tokens = BlindTokensOf(blind_key_, *plain);
+  {
+    std::lock_guard lk(mu_);
+    for (const std::string& token : tokens) {
+      if (indexed_.contains(EntryFingerprint(token, *subject))) continue;
+      entries.push_back(BlindKey(token, *subject));
+      entries.push_back(ReverseKey(*subject, token));
+    }
   }
   e.personal = std::move(*sealed);
   e.personal_plain.clear();
@@ -389,6 +404,16 @@ Result<bool> KeyVault::HoldsKey(const std::string& subject) {
   return record->has_value();
 }
 
+void KeyVault::IndexWritten(const std::vector<std::string_view>& blind_keys) {
+  if (blind_keys.empty()) return;
+  std::lock_guard lk(mu_);
+  if (indexed_.size() + blind_keys.size() > kMaxIndexedEntries) indexed_.clear();
+  for (std::string_view key : blind_keys) {
+    if (key.size() < 2 + kBlindTokenBytes || !key.starts_with("b/")) continue;
+    indexed_.insert(EntryFingerprint(key.substr(2, kBlindTokenBytes), key.substr(2 + kBlindTokenBytes)));
+  }
+}
+
 void KeyVault::ForgetCachedKeys() {
   std::lock_guard lk(mu_);
   cache_.clear();
@@ -441,6 +466,7 @@ Status KeyVault::Erase(const std::string& subject, uint64_t position, const std:
   erased_.insert(subject);
   cache_.erase(subject);
   new_keys_.erase(subject);
+  indexed_.clear();  // its entries go; nothing may say they are written
   rocksdb::WriteBatch batch;
   (void)batch.Delete(keys_cf_, KeyRecordKey(subject));
   const std::string reverse = "s/" + subject + '\0';

@@ -58,7 +58,9 @@ class KeyVault {
   // Seals e.personal_plain into e.personal under the subject's key, made on
   // first use and written in the writer's round that holds the first event
   // sealed with it, or an earlier one (TakeNewKeys). Returns the keys-family
-  // keys of the subject's blind-index entries, to write with the event.
+  // keys of the subject's blind-index entries, to write with the event:
+  // only those this process has not seen written (IndexWritten), since a
+  // contact re-added with the same e-mail needs no second write of its entry.
   // Refused for a subject that was erased.
   Result<std::vector<std::string>> Seal(Event& e);
 
@@ -66,6 +68,10 @@ class KeyVault {
   // the writer calls it for each round it writes, so that a key is written
   // with (or before) the first event sealed with it.
   void TakeNewKeys(rocksdb::WriteBatch& batch);
+  // The writer wrote these "b/" keys (a round that returned from RocksDB):
+  // Seal leaves them out from now on. Forgotten at any erasure, and when
+  // the set grows past its bound, so at worst an entry is written twice.
+  void IndexWritten(const std::vector<std::string_view>& blind_keys);
 
   struct Opened {
     enum class State { kOpen, kErased };
@@ -139,6 +145,10 @@ class KeyVault {
   };
   std::unordered_map<std::string, NewKey> new_keys_;  // made, not yet in a written round (TakeNewKeys)
   std::unordered_set<std::string> erased_;              // every erased subject (loaded on open, then kept)
+  // Blind-index entries known written by this process, by fingerprint
+  // (IndexWritten). The token part is an HMAC under blind.key, so nobody
+  // who lacks that key can aim a fingerprint at another person's entry.
+  std::unordered_set<uint64_t> indexed_;
   struct Committed {
     uint64_t position;
     std::string reason;

@@ -216,5 +216,64 @@ TEST_CASE("a destroyed key put back is destroyed again even when the list of era
   CHECK(FilesHolding(c.dir, c.record) == 0);
 }
 
+// The writer leaves out blind-index entries it knows it wrote (a contact
+// re-added with the same e-mail). What it knows must be what it wrote: not
+// an append it refused, not another person's entry, not an erased one.
+TEST_CASE("the blind index leaves out only entries really written: not a refused append's, not another person's",
+          "[personal]") {
+  TempDir tmp;
+  const std::string dir = tmp.Sub("store");
+  EventLogOptions options;
+  options.create = CreateIfMissing::kYes;
+  options.rules = CheckRules;
+  options.master_key_file = tmp.Sub("keys/master.key");
+  const std::string ana = R"({"name":"Ana Lima","email":"ana@acme.example"})";
+  const auto added = [&](const char* contact) {
+    return Ev("customer-1", "contact.added", "staff-1", std::string(R"({"contact_id":")") + contact + "\"}", ana);
+  };
+  {
+    Result<std::unique_ptr<EventLog>> opened = EventLog::Open(dir, options);
+    REQUIRE(opened.ok());
+    EventLog& log = **opened;
+    REQUIRE(log.Append("staff-1", {Ev("staff-1", "staff.joined", "system:hr", R"({"role":"legal_counsel"})")},
+                       ExpectedVersion::Any())
+                .ok());
+    REQUIRE(log.Append("customer-1", {Ev("customer-1", "customer.registered", "staff-1", R"({"name":"Acme"})")},
+                       ExpectedVersion::Any())
+                .ok());
+    // Refused (the stream is at version 0, not 5): sealed, but not written.
+    REQUIRE_FALSE(log.Append("customer-1", {added("c-1")}, ExpectedVersion::Exactly(StreamVersion(5))).ok());
+    Result<std::vector<std::string>> found = log.FindSubjects(BlindKind::kEmail, "ana@acme.example");
+    REQUIRE(found.ok());
+    CHECK(found->empty());
+    // The same part accepted: found, though it was sealed before.
+    REQUIRE(log.Append("customer-1", {added("c-1")}, ExpectedVersion::Any()).ok());
+    REQUIRE(log.Append("customer-1", {added("c-1")}, ExpectedVersion::Any()).ok());  // re-added
+    // Another person with the same e-mail and name has entries of their own.
+    REQUIRE(log.Append("customer-1", {added("c-2")}, ExpectedVersion::Any()).ok());
+    found = log.FindSubjects(BlindKind::kEmail, "ana@acme.example");
+    REQUIRE(found.ok());
+    CHECK(*found == std::vector<std::string>{"customer-1/contact-c-1", "customer-1/contact-c-2"});
+    // The first erased; the second, re-added after, still found.
+    REQUIRE(log.Append("customer-1",
+                       {Ev("customer-1", "subject.erased", "staff-1", R"({"subject":"contact-c-1","details":"asked"})")},
+                       ExpectedVersion::Any())
+                .ok());
+    REQUIRE(log.Append("customer-1", {added("c-2")}, ExpectedVersion::Any()).ok());
+    found = log.FindSubjects(BlindKind::kName, "Lima");
+    REQUIRE(found.ok());
+    CHECK(*found == std::vector<std::string>{"customer-1/contact-c-2"});
+  }
+  // On disk: the entries of c-2 alone (its e-mail and the two words of its
+  // name), each once, with their reverse entries.
+  size_t blind = 0, reverse = 0;
+  for (const std::string& key : RawStore(dir).Keys(keys::kKeysFamily)) {
+    blind += key.starts_with("b/");
+    reverse += key.starts_with("s/customer-1/contact-c-2");
+  }
+  CHECK(blind == 3);
+  CHECK(reverse == 3);
+}
+
 }  // namespace
 }  // namespace custodian
