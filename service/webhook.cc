@@ -7,6 +7,8 @@
 // private CA or a test's self-signed certificate) and its name against the
 // URL's host, and sends the host as SNI. A user and password in the URL are
 // sent as HTTP Basic authentication. Messages name the URL redacted.
+#include "service/webhook.h"
+
 #include <openssl/ssl.h>
 
 #include <boost/asio/connect.hpp>
@@ -22,9 +24,8 @@
 
 #include "core/base64.h"
 #include "core/webhook_url.h"
-#include "tools/cli.h"
 
-namespace custodian::cli {
+namespace custodian {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -114,4 +115,4 @@ Status PostJson(const std::string& url_text, const std::string& body) {
   return Status::Ok();
 }
 
-}  // namespace custodian::cli
+}  // namespace custodian

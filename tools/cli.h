@@ -14,6 +14,7 @@
 #include "replay/alerts.h"
 #include "replay/projection.h"
 #include "replay/state_reader.h"
+#include "service/store.h"
 #include "storage/event_log.h"
 
 namespace custodian::cli {
@@ -25,26 +26,20 @@ enum ExitCode : int {
   kExitConflict = 3,
   kExitStorage = 4,
   kExitVerifyFailed = 5,  // verify / verify-bundle found a disagreement
+  kExitNotFound = 6,      // nothing by that name: no store, customer, staff member, subject, handover, ...
 };
 
-inline constexpr double kDefaultWaitSeconds = 10;
 inline constexpr double kMaxWaitSeconds = 24 * 3600;
 
-struct Globals {
-  std::string data_dir;
-  double checkpoint_every_seconds = 0;  // sign checkpoints while writing (0: only `checkpoint`)
+// The global options: the store (--data, --checkpoint-every, --wait,
+// --master-key or $CUSTODIAN_MASTER_KEY_FILE; service/store.h) and who reads.
+struct Globals : StoreOptions {
   std::string as;  // who reads (--as, $CUSTODIAN_AS): every read of customer data is recorded
-  // How long a command that writes waits for another process that holds the
-  // store read-write to let go (--wait; 0: fail at once).
-  double wait_seconds = kDefaultWaitSeconds;
-  // The master key file (--master-key, $CUSTODIAN_MASTER_KEY_FILE); empty:
-  // <data>.keys/master.key (MasterKeyFile).
-  std::string master_key;
+  // The caller the service records reads for: `as` on the command line.
+  Caller CallerAs(const std::string& reader) const { return Caller{reader, "cli", data_dir}; }
 };
 
-// Where the master key of the store is: --master-key, else <data>.keys/master.key.
-std::string MasterKeyFile(const Globals& g);
-
+// The one mapping from Status to exit codes (server/ has the one to HTTP).
 int ExitCodeFor(const Status& s);
 // Prints "custodian: <message>" to stderr and returns its exit code.
 int Fail(const Status& s);
@@ -52,23 +47,6 @@ int Fail(const Status& s);
 int UsageError(const Status& s);
 std::string Thousands(uint64_t n);
 
-// Whether a command signs a checkpoint itself.
-enum class Signs { kNo, kYes };
-// Whether a read-write open waits for another process that holds the store
-// read-write: commands that write do; those that can do with a read-only
-// store instead do not.
-enum class WaitForWriter { kYes, kNo };
-
-// Opens the store in g.data_dir. Read-write, while another process holds the
-// store it retries until that process lets go or g.wait_seconds have passed
-// (then Unavailable: "another process holds the store at D read-write;
-// waited 10 s ..."), and it first appends the reads spooled while another
-// process held the store; with Signs::kYes it refuses (SignCheckpoint's
-// reasons) before writing anything when the store cannot sign.
-Result<std::unique_ptr<EventLog>> OpenStore(const Globals& g, EventLogOptions::Mode mode,
-                                            CreateIfMissing create = CreateIfMissing::kNo,
-                                            const std::string& origin = "", Signs signs = Signs::kNo,
-                                            WaitForWriter wait = WaitForWriter::kYes);
 // The value of --wait: seconds from 0 to kMaxWaitSeconds; InvalidArgument
 // naming the option for anything else.
 Result<double> ParseWaitSeconds(std::string_view text);
@@ -79,10 +57,6 @@ Result<double> ParseWaitSeconds(std::string_view text);
 inline constexpr double kMinCheckpointEverySeconds = 0.001;
 inline constexpr double kMaxCheckpointEverySeconds = 366 * 24 * 3600;
 Result<double> ParseCheckpointEvery(std::string_view text, std::string_view source);
-// With g.checkpoint_every_seconds set, whether the store can sign
-// (EventLog::CheckSigningKey); Ok when there is no store yet (the command
-// that creates one makes its key).
-Status CheckCheckpointSigning(const Globals& g);
 
 // "7", "staff-7" or "STAFF-7" -> "staff-7"; "42", "customer-42" or
 // "Customer-42" -> "customer-42" (the category in any case, the id as given);
@@ -92,23 +66,16 @@ Result<std::string> CustomerStream(const std::string& id);
 // An RFC 3339 option's value; nothing when empty; the error names `option`.
 Result<std::optional<Timestamp>> OptionalTime(const std::string& text, const char* option);
 
-// Opens the store read-write, or read-only when another process holds it:
-// for commands that only read but record who read.
-Result<std::unique_ptr<EventLog>> OpenForReading(const Globals& g);
 
 // Who reads, as "staff-<id>", from --as or $CUSTODIAN_AS: InvalidArgument
 // naming `command` when nobody was named. Commands that show customer data
 // call it before anything else.
 Result<std::string> Reader(const Globals& g, std::string_view command);
-// Records a read of customer data before it is shown: appended and synced
-// when `log` is writable, else written to the spool (replay/access.h) for the
-// next writer to append. A command shows nothing when this fails.
-Status RecordAccess(const Globals& g, EventLog& log, const Access& a);
-
-// Whom `reader` serves (replay/alerts.h: ServiceScope), from `log`'s stored
-// alerts projection. Listings that span the company (silent, orphans,
-// alerts) show a reader without a company-wide role only what they serve.
-Result<ServiceScope> ReaderScope(const EventLog& log, const std::string& reader);
+// Records a read of customer data before it is shown (service/store.h:
+// RecordRead). A command shows nothing when this fails.
+inline Status RecordAccess(const Globals& g, EventLog& log, const Access& a) {
+  return RecordRead(log, g.CallerAs(a.staff), a);
+}
 // Under a listing cut to `scope` (text output only): how many `what` were
 // left out, and what the reader `sees`.
 void PrintScopeNote(const ServiceScope& scope, size_t left_out, std::string_view what, std::string_view sees);
@@ -134,8 +101,6 @@ Result<Event> OpenedForDisplay(const EventLog& log, const Event& e);
 bool Interrupted();
 void InstallSignalHandlers();
 
-// "<host>/custodian": a name for a new log until the company chooses one.
-std::string DefaultOrigin();
 
 // The event log (cli_log.cc).
 // Creates a store with `origin` (DefaultOrigin() when not given). On an
@@ -161,25 +126,7 @@ std::string OneLineText(std::string_view s, size_t max);
 std::string TerminalText(std::string_view s);
 
 // Customers and projections (cli_customer.cc).
-// Registers every projection the commands query (rebuild and catch-up use it).
-void AddProjections(ProjectionEngine& engine);
-// Opens the store read-write and brings the projections up to date; when
-// another process holds it (it runs the projections itself), opens it
-// read-only and sets *caught_up to false.
-Result<std::unique_ptr<EventLog>> OpenForQuery(const Globals& g, bool* caught_up);
 
-// The state to query: the stored projection, or a replay of the log as of
-// `as_of` (knowledge time) through the same fold; also when another process
-// holds the store and the stored state lags behind the log (cli_staff.cc).
-struct QueryState {
-  std::unique_ptr<EventLog> log;
-  bool caught_up = false;
-  std::optional<MemoryState> replayed;
-  StateReader Reader(std::string_view projection) const {
-    return replayed ? StateReader::Memory(*replayed) : StateReader::Stored(*log, projection);
-  }
-};
-Result<QueryState> OpenQueryState(const Globals& g, const Projection& projection, std::optional<Timestamp> as_of);
 int RunCustomerShow(const Globals& g, const std::string& id, const std::string& as_of,
                     const std::string& as_of_business, bool json);
 int RunCustomerTimeline(const Globals& g, const std::string& id, bool json);
@@ -241,15 +188,5 @@ int RunAccess(const Globals& g, const std::string& staff, const std::string& cus
               const std::string& to, bool json);
 int RunAlerts(const Globals& g, const std::string& staff, bool json);
 int RunAlertsConfig(const Globals& g, const std::vector<std::string>& settings, bool json);
-// Raises the alerts the alerts projection found (replay/alerts.h: RaiseAlerts)
-// and calls the configured webhook for each new one; warnings go to stderr.
-// Expects a writable log whose projections caught up.
-Result<std::vector<Event>> RaiseAndNotify(EventLog& log, bool quiet);
-// POSTs `body` (JSON) to an http:// or https:// URL (core/webhook_url.h);
-// Ok on a 2xx answer. https verifies the server's certificate against the
-// system's CA store, or only against the PEM file $CUSTODIAN_WEBHOOK_CA_FILE
-// names, and the URL's host; a user and password in the URL go as HTTP Basic
-// authentication. Errors name the URL with its credential redacted (webhook.cc).
-Status PostJson(const std::string& url, const std::string& body);
 
 }  // namespace custodian::cli

@@ -138,29 +138,6 @@ int RunAccess(const Globals& g, const std::string& staff_id, const std::string& 
   return AccessToCustomer(g, *reader, *customer, *t_from, *t_to, json);
 }
 
-Result<std::vector<Event>> RaiseAndNotify(EventLog& log, bool quiet) {
-  Result<std::vector<Event>> raised = RaiseAlerts(log);
-  if (!raised.ok() || raised->empty()) return raised;
-  Result<AlertConfig> config = CurrentAlertConfig(StateReader::Stored(log, kAlertsProjection));
-  if (!config.ok()) return config.status();
-  // The full URL, with its credential from the secrets file; messages name
-  // only the redacted one the log holds.
-  Result<std::string> url = WebhookUrlInForce(log.dir(), *config);
-  for (const Event& e : *raised) {
-    if (!quiet) {
-      Result<Alert> a = AlertFromEvent(e);
-      if (a.ok()) fmt::print(stderr, "custodian: ALERT {} ({}): {}\n", a->alert_id, a->severity, a->summary);
-    }
-    if (config->webhook.empty()) continue;
-    Status s = url.ok() ? PostJson(*url, EventToJson(e, JsonFields::kWithLogFields)) : url.status();
-    if (!s.ok()) {
-      fmt::print(stderr, "custodian: warning: the alert webhook {} was not reached for position {}: {}\n",
-                 config->webhook, e.position.value(), s.message());
-    }
-  }
-  return raised;
-}
-
 int RunAlerts(const Globals& g, const std::string& staff_id, bool json) {
   Result<std::string> reader = Reader(g, "alerts");
   if (!reader.ok()) return UsageError(reader.status());

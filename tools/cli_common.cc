@@ -26,22 +26,13 @@
 
 namespace custodian::cli {
 
-std::string DefaultOrigin() {
-  char host[256] = {0};
-  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == 0) return "custodian.local/log";
-  std::string name(host);
-  for (char& c : name) {
-    if (c <= ' ' || c == '+') c = '-';
-  }
-  return name + "/custodian";
-}
-
 int ExitCodeFor(const Status& s) {
   switch (s.code()) {
     case StatusCode::kOk: return kExitOk;
     case StatusCode::kInvalidArgument:
     case StatusCode::kRuleViolation: return kExitRejected;
     case StatusCode::kConflict: return kExitConflict;
+    case StatusCode::kNotFound: return kExitNotFound;
     default: return kExitStorage;
   }
 }
@@ -78,29 +69,6 @@ void InstallSignalHandlers() {
   std::signal(SIGTERM, OnSignal);
 }
 
-namespace {
-
-// Says once per process, on standard error, when other accounts can reach
-// the store. Only the directory is looked at for that: while it is
-// owner-only, nothing in it can be reached by another account, whatever its
-// own mode (`permissions` lists every path).
-void WarnIfLoose(const std::string& dir) {
-  static bool warned = false;
-  if (warned) return;
-  warned = true;
-  struct stat st;
-  if (::stat(dir.c_str(), &st) != 0 || (st.st_mode & 077) == 0) return;
-  Result<std::vector<LoosePath>> loose = FindLooseStorePaths(dir);
-  if (!loose.ok() || loose->empty()) return;
-  fmt::print(stderr,
-             "custodian: warning: other accounts on this machine can read this store: {} is mode {:04o}{}; run "
-             "`custodian --data {} permissions --fix` to make it owner-only\n",
-             loose->front().path, loose->front().mode,
-             loose->size() > 1 ? fmt::format(" (and {} more)", loose->size() - 1) : std::string(), dir);
-}
-
-}  // namespace
-
 Result<double> ParseCheckpointEvery(std::string_view text, std::string_view source) {
   double seconds = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
@@ -113,15 +81,6 @@ Result<double> ParseCheckpointEvery(std::string_view text, std::string_view sour
   return seconds;
 }
 
-Status CheckCheckpointSigning(const Globals& g) {
-  if (g.checkpoint_every_seconds <= 0) return Status::Ok();
-  std::error_code ec;
-  if (!std::filesystem::exists(std::filesystem::path(g.data_dir) / keys::kMarkerFile, ec)) return Status::Ok();
-  Status s = EventLog::CheckSigningKey(g.data_dir);
-  if (s.ok()) return s;
-  return Status::InvalidArgument("--checkpoint-every signs checkpoints, but " + s.message());
-}
-
 Result<double> ParseWaitSeconds(std::string_view text) {
   double seconds = -1;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
@@ -131,72 +90,6 @@ Result<double> ParseWaitSeconds(std::string_view text) {
                                                OneLineText(text, 40), kMaxWaitSeconds));
   }
   return seconds;
-}
-
-namespace {
-
-// EventLog::Open, retried while another process holds the store read-write,
-// until it lets go or `wait_seconds` have passed. The retries only look at
-// RocksDB's lock until it is free: a refused RocksDB open is not free (it
-// starts a new info log each time).
-Result<std::unique_ptr<EventLog>> OpenWaitingForWriter(const std::string& dir, const EventLogOptions& options,
-                                                       double wait_seconds) {
-  using Clock = std::chrono::steady_clock;
-  constexpr auto kPoll = std::chrono::milliseconds(100);
-  const auto deadline =
-      Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(wait_seconds));
-  while (true) {
-    const bool late = Clock::now() >= deadline;
-    if (late || !EventLog::HeldByAnotherProcess(dir)) {
-      Result<std::unique_ptr<EventLog>> log = EventLog::Open(dir, options);
-      if (log.ok() || log.status().code() != StatusCode::kUnavailable) return log;
-      if (late) break;
-    }
-    std::this_thread::sleep_for(std::min<Clock::duration>(kPoll, deadline - Clock::now()));
-  }
-  return Status::Unavailable(fmt::format(
-      "another process holds the store at {} read-write; waited {:g} s for it to finish (--wait SECONDS sets how "
-      "long, 0 not at all). Stop that process or try again later; read-only commands work meanwhile",
-      dir, wait_seconds));
-}
-
-}  // namespace
-
-std::string MasterKeyFile(const Globals& g) {
-  if (!g.master_key.empty()) return g.master_key;
-  std::string dir = g.data_dir;
-  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  return dir + ".keys/master.key";
-}
-
-Result<std::unique_ptr<EventLog>> OpenStore(const Globals& g, EventLogOptions::Mode mode, CreateIfMissing create,
-                                            const std::string& origin, Signs signs, WaitForWriter wait) {
-  EventLogOptions options;
-  options.mode = mode;
-  options.create = create;
-  if (!origin.empty()) options.origin = origin;
-  options.rules = CheckRules;  // the log's rules hold for every write made here
-  options.master_key_file = MasterKeyFile(g);
-  options.checkpoint_interval =
-      std::chrono::milliseconds(static_cast<int64_t>(g.checkpoint_every_seconds * 1000));
-  Result<std::unique_ptr<EventLog>> log =
-      mode == EventLogOptions::Mode::kReadWrite && wait == WaitForWriter::kYes
-          ? OpenWaitingForWriter(g.data_dir, options, g.wait_seconds)
-          : EventLog::Open(g.data_dir, options);
-  if (log.ok()) WarnIfLoose(g.data_dir);
-  if (!log.ok() || mode != EventLogOptions::Mode::kReadWrite) return log;
-  if (signs == Signs::kYes) CUSTODIAN_RETURN_IF_ERROR((*log)->CanSign());
-  // Reads recorded while another process held the store come in first.
-  Result<SpoolDrain> drained = DrainAccessSpool(**log, g.data_dir);
-  if (!drained.ok()) return drained.status();
-  for (const std::string& p : drained->problems) {
-    fmt::print(stderr, "custodian: warning: refused from the access spool: {}\n", p);
-  }
-  return log;
-}
-
-Result<ServiceScope> ReaderScope(const EventLog& log, const std::string& reader) {
-  return ServiceScope::Of(StateReader::Stored(log, kAlertsProjection), reader);
 }
 
 void PrintScopeNote(const ServiceScope& scope, size_t left_out, std::string_view what, std::string_view sees) {
@@ -352,27 +245,6 @@ Result<std::string> Reader(const Globals& g, std::string_view command) {
   Result<std::string> id = StaffId(g.as);
   if (!id.ok()) return id.status().WithContext("--as");
   return id;
-}
-
-Result<std::unique_ptr<EventLog>> OpenForReading(const Globals& g) {
-  Result<std::unique_ptr<EventLog>> log =
-      OpenStore(g, EventLogOptions::Mode::kReadWrite, CreateIfMissing::kNo, "", Signs::kNo, WaitForWriter::kNo);
-  if (log.ok() || log.status().code() != StatusCode::kUnavailable) return log;
-  return OpenStore(g, EventLogOptions::Mode::kReadOnly);
-}
-
-Status RecordAccess(const Globals& g, EventLog& log, const Access& a) {
-  Result<std::vector<Event>> events = AccessEvents(a, SystemClock().Now());
-  if (!events.ok()) return events.status();
-  if (log.read_only()) {
-    // The same rules the writer will apply when the spool is appended: a
-    // reader who has left sees nothing now rather than a refusal later.
-    CUSTODIAN_RETURN_IF_ERROR(log.CheckRules(*events));
-    return SpoolAccess(g.data_dir, *events);
-  }
-  std::vector<AppendRequest> request{AppendRequest{events->front().stream, ExpectedVersion::Any(), std::move(*events)}};
-  Result<std::vector<AppendResult>> r = log.AppendBatch(std::move(request));
-  return r.ok() ? Status::Ok() : r.status();
 }
 
 }  // namespace custodian::cli

@@ -153,32 +153,6 @@ std::string Describe(const Event& e) {
 
 }  // namespace
 
-void AddProjections(ProjectionEngine& engine) {
-  engine.Add(MakeCustomerProjection());
-  engine.Add(MakePortfolioProjection());
-  engine.Add(MakeAccountabilityProjection());
-  engine.Add(MakeSilentProjection());
-  engine.Add(MakeAccessProjection());
-  engine.Add(MakeAlertsProjection());
-}
-
-Result<std::unique_ptr<EventLog>> OpenForQuery(const Globals& g, bool* caught_up) {
-  Result<std::unique_ptr<EventLog>> log =
-      OpenStore(g, EventLogOptions::Mode::kReadWrite, CreateIfMissing::kNo, "", Signs::kNo, WaitForWriter::kNo);
-  *caught_up = false;
-  if (log.ok()) {
-    ProjectionEngine engine(**log);
-    AddProjections(engine);
-    CUSTODIAN_RETURN_IF_ERROR(engine.CatchUp());
-    *caught_up = true;
-    Result<std::vector<Event>> raised = RaiseAndNotify(**log, /*quiet=*/false);
-    if (!raised.ok()) return raised.status();
-    return log;
-  }
-  if (log.status().code() != StatusCode::kUnavailable) return log.status();
-  return OpenStore(g, EventLogOptions::Mode::kReadOnly);
-}
-
 int RunCustomerShow(const Globals& g, const std::string& id, const std::string& as_of,
                     const std::string& as_of_business, bool json) {
   Result<std::string> stream = CustomerStream(id);

@@ -196,7 +196,7 @@ int RunDemo(const Globals& g, const DemoOptions& o, bool json) {
     if (!s.ok()) return Fail(s.WithContext("the company is loaded, but building its projections failed"));
   }
   // What the exfiltration rules found becomes alert.raised events.
-  if (Result<std::vector<Event>> raised = RaiseAndNotify(**log, /*quiet=*/true); !raised.ok()) {
+  if (Result<std::vector<Event>> raised = RaiseAndNotify(**log, AlertWarnings::kQuiet); !raised.ok()) {
     return Fail(raised.status().WithContext("raising the alerts the rules found"));
   }
   Result<std::vector<Alert>> alerts = ListAlerts(**log);

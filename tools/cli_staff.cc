@@ -43,34 +43,6 @@ void NoteIfBehind(const EventLog& log, std::string_view projection, bool caught_
 
 }  // namespace
 
-Result<QueryState> OpenQueryState(const Globals& g, const Projection& projection, std::optional<Timestamp> as_of) {
-  QueryState q;
-  if (as_of) {
-    Result<std::unique_ptr<EventLog>> log = OpenForReading(g);
-    if (!log.ok()) return log.status();
-    q.log = std::move(*log);
-    Result<MemoryState> state = ReplayLogAsOf(*q.log, projection, *as_of);
-    if (!state.ok()) return state.status();
-    q.replayed = std::move(*state);
-    return q;
-  }
-  Result<std::unique_ptr<EventLog>> log = OpenForQuery(g, &q.caught_up);
-  if (!log.ok()) return log.status();
-  q.log = std::move(*log);
-  if (!q.caught_up) {
-    // Another process holds the store and the stored state may lag behind
-    // the log: fold the whole log in memory instead, with the same code.
-    Result<Position> folded = q.log->ProjectionCheckpoint(projection.name());
-    if (!folded.ok()) return folded.status();
-    if (folded->value() < q.log->end().value()) {
-      Result<MemoryState> state = ReplayLogAsOf(*q.log, projection, Timestamp(INT64_MAX));
-      if (!state.ok()) return state.status();
-      q.replayed = std::move(*state);
-    }
-  }
-  return q;
-}
-
 int RunStaffPortfolio(const Globals& g, const std::string& id, const std::string& as_of_text, bool json) {
   Result<std::string> staff = StaffId(id);
   if (!staff.ok()) return Fail(staff.status());

@@ -101,7 +101,7 @@ int main(int argc, char** argv) {
                  "record the read, as data.viewed / data.exported on access-<staff> (or $CUSTODIAN_AS)");
 
   bool json = false;
-  std::string origin = DefaultOrigin();  // init sees whether --origin was given
+  std::string origin = custodian::DefaultOrigin();  // init sees whether --origin was given
   auto* init = app.add_subcommand(
       "init", "Create an empty store in the --data directory, with its Ed25519 checkpoint key (log.key, readable only "
               "by its owner) and the public verifier key to give auditors (log.vkey)");

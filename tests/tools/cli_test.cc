@@ -142,10 +142,10 @@ TEST_CASE("bad input through the CLI gets its exit code and message and leaves t
   }
 }
 
-TEST_CASE("a command on a directory that is not a store fails with exit 4 and touches nothing", "[cli]") {
+TEST_CASE("a command on a directory that is not a store fails (6: no store there, 4: not a store) and touches nothing", "[cli]") {
   TempDir tmp;
   CliResult missing = RunCli(tmp, tmp.Sub("nowhere"), {"stats"});
-  CHECK(missing.exit_code == 4);
+  CHECK(missing.exit_code == 6);
   CHECK_THAT(missing.err, Catch::Contains("custodian init"));
 
   const std::string other = tmp.Sub("other");
