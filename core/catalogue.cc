@@ -578,6 +578,8 @@ bool StreamFits(StreamRule rule, std::string_view stream) {
       return stream.starts_with("access-") && IsPrefixedId(stream.substr(7), "staff-");
     case StreamRule::kAlerts:
       return stream == "alerts";
+    case StreamRule::kTokens:
+      return stream == "tokens";
     case StreamRule::kSystemOrCustomer:
       return stream == "system" || IsPrefixedId(stream, "customer-");
     case StreamRule::kSubject:
@@ -707,6 +709,8 @@ std::string_view StreamRuleText(StreamRule rule) {
       return "an access-<staff id> stream (such as access-staff-7)";
     case StreamRule::kAlerts:
       return "the alerts stream";
+    case StreamRule::kTokens:
+      return "the tokens stream";
     case StreamRule::kSystemOrCustomer:
       return "the system stream or a customer-<id> stream";
     case StreamRule::kSubject:

@@ -71,6 +71,7 @@ enum class StreamRule {
   kStaff,             // staff-<id>
   kAccess,            // access-<staff id>, e.g. access-staff-7
   kAlerts,            // alerts
+  kTokens,            // tokens
   kSystemOrCustomer,  // system, or customer-<id>
   kSubject,           // the subject's own stream (customer-<id> or staff-<id>; a contact's customer)
   kFixedEvent,        // the stream of the event it fixes: any customer-, staff- or access- stream, alerts or system

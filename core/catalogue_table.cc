@@ -305,6 +305,17 @@ std::vector<EventTypeSpec> BuildCatalogue() {
            {"team", FT::kString, kOpt, "Team."},
            {"manager", FT::kStaffId, kOpt, "Their manager."},
        }},
+      {"principal.registered",
+       1,
+       StreamRule::kStaff,
+       "Someone who reads or acts but sells nothing is registered: an auditor, a data-protection officer, outside "
+       "counsel, an integration. From now on they may act as staff do; customers are never assigned to them.",
+       {
+           {"kind", FT::kEnum, kReq, "What they are.",
+            {"auditor", "data_protection_officer", "outside_counsel", "integration", "other"}},
+           {"role", FT::kString, kReq, "Role, as for staff: e.g. auditor, data_protection_officer, admin."},
+           {"organization", FT::kString, kOpt, "Whom they work for, when not the company, e.g. an audit firm."},
+       }},
       {"staff.role_changed",
        1,
        StreamRule::kStaff,
@@ -431,6 +442,29 @@ std::vector<EventTypeSpec> BuildCatalogue() {
             "\"off\" for none."},
            {"webhook_fingerprint", FT::kString, kOpt,
             "With a redacted webhook: which secret URL it stands for (sha256: and 32 hex digits)."},
+       }},
+      // --- API tokens ---
+      {"token.created",
+       1,
+       StreamRule::kTokens,
+       "An HTTP API token is made for a role; only the hash of its secret is recorded.",
+       {
+           {"token_id", FT::kRecordId, kReq, "The token's id, the part of the token before its secret."},
+           {"role", FT::kEnum, kReq, "What it may do (docs/http-api.md, Roles).",
+            {"ingest", "rep", "manager", "auditor", "admin"}},
+           {"name", FT::kString, kReq, "What it is for, e.g. crm-integration."},
+           {"staff", FT::kStaffId, kOpt,
+            "Whose token: their reads are recorded on their access stream, and it stops working when they leave. "
+            "Required for every role but ingest."},
+           {"secret_hash", FT::kString, kReq, "sha256: and the 64 hex digits of SHA-256 of the token's secret."},
+       }},
+      {"token.revoked",
+       1,
+       StreamRule::kTokens,
+       "An HTTP API token stops working.",
+       {
+           {"token_id", FT::kRecordId, kReq, "The token."},
+           {"reason", FT::kText, kOpt, "Why."},
        }},
       // --- erasure and fixes ---
       {"subject.erased",

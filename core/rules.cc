@@ -179,7 +179,7 @@ Status CheckRules(const Event& e, RuleState& state) {
   // actor: a staff actor is employed. (Joining makes the staff member exist;
   // it is recorded by someone else, e.g. system:hr-sync.)
   if (e.actor.starts_with("staff-")) {
-    if (t == "staff.joined" && e.actor == subject) {
+    if ((t == "staff.joined" || t == "principal.registered") && e.actor == subject) {
       return Broken("actor", e, e.actor + " cannot record their own joining");
     }
     CUSTODIAN_RETURN_IF_ERROR(CheckEmployed("actor", e, state, e.actor, "actor"));
@@ -225,10 +225,21 @@ Status CheckRules(const Event& e, RuleState& state) {
   }
 
   // assignment: whoever work goes to is employed.
+  auto assignable = [&](const std::string& staff, const char* role) -> Status {
+    CUSTODIAN_RETURN_IF_ERROR(CheckEmployed("assignment", e, state, staff, role));
+    Result<std::optional<std::string>> principal = state.Get("principal/" + staff);
+    if (!principal.ok()) return principal.status();
+    if (*principal && !(*principal)->empty()) {
+      return Broken("assignment", e,
+                    std::string(role) + " " + staff + " is a registered " + **principal +
+                        " (principal.registered), not a member of the sales staff: customers and work are not "
+                        "assigned to them");
+    }
+    return Status::Ok();
+  };
   auto assigned = [&](std::string_view field, const char* role) -> Status {
     const std::string staff = Str(d, field);
-    if (staff.empty()) return Status::Ok();
-    return CheckEmployed("assignment", e, state, staff, role);
+    return staff.empty() ? Status::Ok() : assignable(staff, role);
   };
   if (t == "customer.owner_assigned") CUSTODIAN_RETURN_IF_ERROR(assigned("owner", "new owner"));
   if (t == "request.assigned") CUSTODIAN_RETURN_IF_ERROR(assigned("assignee", "assignee"));
@@ -241,7 +252,7 @@ Status CheckRules(const Event& e, RuleState& state) {
       for (const json::value& a : it->value().get_array()) {
         if (!a.is_object()) continue;
         const std::string to = Str(a.get_object(), "to");
-        if (!to.empty()) CUSTODIAN_RETURN_IF_ERROR(CheckEmployed("assignment", e, state, to, "successor"));
+        if (!to.empty()) CUSTODIAN_RETURN_IF_ERROR(assignable(to, "successor"));
       }
     }
   }
@@ -300,6 +311,65 @@ Status CheckRules(const Event& e, RuleState& state) {
       return Broken("privacy", e,
                     e.actor + " announced their departure on " + FormatRfc3339((*leaving)->at) + " (position " +
                         std::to_string((*leaving)->position) + ") and can no longer erase data or change holds");
+    }
+  }
+
+  // tokens: HTTP API tokens are made and revoked by a member of staff whose
+  // role is admin, never by a leaver; a token of any role but ingest names an
+  // employed member of staff (whose reads it makes, and who may not be
+  // someone leaving when it is made); a token id is used once; only a token
+  // in force is revoked. "token/<id>" keeps it: the server looks tokens up there.
+  if (t == "token.created" || t == "token.revoked") {
+    if (!e.actor.starts_with("staff-")) {
+      return Broken("tokens", e, "API tokens are made and revoked by a named member of staff whose role is admin, not by " +
+                                     e.actor);
+    }
+    Result<std::string> role = LoadRole(state, e.actor);
+    if (!role.ok()) return role.status();
+    if (*role != "admin") {
+      return Broken("tokens", e,
+                    e.actor + "'s role is " + (role->empty() ? std::string("not known to the log") : *role) +
+                        "; API tokens are made and revoked only by an admin");
+    }
+    Result<std::optional<Announcement>> leaving = LoadAnnouncement(state, e.actor);
+    if (!leaving.ok()) return leaving.status();
+    if (*leaving) {
+      return Broken("tokens", e, e.actor + " announced their departure on " + FormatRfc3339((*leaving)->at) +
+                                     " and can no longer make or revoke API tokens");
+    }
+    const std::string id = Str(d, "token_id");
+    const std::string key = "token/" + id;
+    Result<std::optional<std::string>> before = state.Get(key);
+    if (!before.ok()) return before.status();
+    if (t == "token.created") {
+      if (*before) return Broken("tokens", e, "token id " + id + " is taken; a new token has a new id");
+      const std::string token_role = Str(d, "role"), staff = Str(d, "staff"), hash = Str(d, "secret_hash");
+      if (staff.empty() && token_role != "ingest") {
+        return Broken("tokens", e, "a " + token_role + " token names the member of staff it acts for (data.staff)");
+      }
+      if (!staff.empty()) CUSTODIAN_RETURN_IF_ERROR(CheckEmployed("tokens", e, state, staff, "token holder"));
+      if (hash.size() != 71 || !hash.starts_with("sha256:") ||
+          hash.find_first_not_of("0123456789abcdef", 7) != std::string::npos) {
+        return Broken("tokens", e, "data.secret_hash is sha256: and 64 lower-case hex digits, never the secret itself");
+      }
+      state.Put(key, json::serialize(json::object{{"role", token_role},
+                                                  {"name", Str(d, "name")},
+                                                  {"staff", staff},
+                                                  {"secret_hash", hash},
+                                                  {"created_at", e.position.value()},
+                                                  {"created_by", e.actor}}));
+    } else {
+      if (!*before) return Broken("tokens", e, "there is no token " + id);
+      boost::system::error_code ec;
+      json::value v = json::parse(**before, ec);
+      if (ec || !v.is_object()) return Status::Corruption("the rules' record of token " + id + " does not parse");
+      json::object& o = v.as_object();
+      if (o.contains("revoked_at")) {
+        return Broken("tokens", e, "token " + id + " was revoked already (position " +
+                                       json::serialize(o.at("revoked_at")) + ")");
+      }
+      o["revoked_at"] = e.position.value();
+      state.Put(key, json::serialize(o));
     }
   }
 
@@ -376,13 +446,15 @@ Status CheckRules(const Event& e, RuleState& state) {
   if (erased_record) state.Put(std::move(erased_record->first), std::move(erased_record->second));
 
   // Staff lifecycle, on the staff member's own stream.
-  if (t == "staff.joined") {
+  if (t == "staff.joined" || t == "principal.registered") {
     Result<StaffRecord> r = LoadStaff(state, subject);
     if (!r.ok()) return r.status();
     if (r->joined && !r->left) return Broken("actor", e, subject + " has already joined and not left");
     state.Put("staff/" + subject, "joined " + std::to_string(e.position.value()));
     state.Put("role/" + subject, Str(d, "role"));
     state.Put("leaving/" + subject, "");  // rehired: no longer leaving
+    // A principal is no sales staff: rule 'assignment' gives them nothing.
+    state.Put("principal/" + subject, t == "principal.registered" ? Str(d, "kind") : std::string());
   } else if (t == "staff.role_changed") {
     CUSTODIAN_RETURN_IF_ERROR(CheckEmployed("actor", e, state, subject, "staff member"));
     if (std::string role = Str(d, "role"); !role.empty()) state.Put("role/" + subject, std::move(role));

@@ -9,7 +9,8 @@
 //   settings     alerts.configured is made by a member of staff whose role
 //                changes alert settings (core/roles.h) and who has not
 //                announced their departure
-//   assignment   nothing is assigned to someone who has left or never joined
+//   assignment   nothing is assigned to someone who has left or never joined,
+//                or to a registered principal
 //                (owners, request assignees, commitment and deal owners,
 //                handover successors)
 //   order        a request is answered, assigned, resolved or reopened only
@@ -27,6 +28,15 @@
 //                and no later event carries a personal part about them
 //   hold         no erasure of a subject while a legal hold is in force on it;
 //                a hold is placed once and released only while in force
+//   tokens       token.created and token.revoked are made by a member of
+//                staff whose role is admin and who has not announced their
+//                departure; a token of any role but ingest names an employed
+//                member of staff; an id is used once; only a token in force
+//                is revoked; only the secret's hash is ever written
+//
+// A registered principal (principal.registered: an auditor, a data-protection
+// officer, ...) acts as staff do under rules actor, reader and the roles' rules,
+// but rule assignment gives them nothing.
 //
 // The writer (storage/event_log_write.cc) calls CheckRules for each event in
 // log order with a RuleState that sees the state as of that event's position,

@@ -104,13 +104,13 @@ bool IsValidUtf8(std::string_view s) {
 Status ValidateStreamName(std::string_view stream) {
   auto bad = [&](const std::string& why) {
     return Field("stream", Quoted(stream) + " is not a stream name (" + why +
-                               "); expected <category>-<id> such as customer-42, or alerts or system");
+                               "); expected <category>-<id> such as customer-42, or alerts, system or tokens");
   };
   if (stream.empty()) return bad("it is empty");
   if (stream.size() > kMaxStreamBytes) {
     return bad(std::to_string(stream.size()) + " bytes, at most " + std::to_string(kMaxStreamBytes));
   }
-  if (stream == "alerts" || stream == "system") return Status::Ok();
+  if (stream == "alerts" || stream == "system" || stream == "tokens") return Status::Ok();
   size_t dash = stream.find('-');
   if (dash == std::string_view::npos) return bad("no '-' between category and id");
   if (!IsWord(stream.substr(0, dash))) {

@@ -258,7 +258,8 @@ class AlertsProjection final : public Projection {
 
   static Status OnStaff(Records& r, const Event& e) {
     const std::string& t = e.type;
-    if (t != "staff.joined" && t != "staff.role_changed" && t != "staff.departure_announced" && t != "staff.departed") {
+    if (t != "staff.joined" && t != "principal.registered" && t != "staff.role_changed" &&
+        t != "staff.departure_announced" && t != "staff.departed") {
       return Status::Ok();
     }
     Result<StaffRec*> s = r.Staff(e.stream);
@@ -277,7 +278,7 @@ class AlertsProjection final : public Projection {
     if (std::string role = Str(*d, "role"); !role.empty()) rec.role = std::move(role);
     if (std::string team = Str(*d, "team"); !team.empty()) rec.team = std::move(team);
     if (std::string manager = Str(*d, "manager"); !manager.empty()) rec.manager = std::move(manager);
-    if (t == "staff.joined") {
+    if (t == "staff.joined" || t == "principal.registered") {
       if (!rec.first_day) rec.first_day = DayOf(e.occurred_at);
       rec.departed.reset();
       rec.announced.reset();

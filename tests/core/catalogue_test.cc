@@ -121,6 +121,11 @@ TEST_CASE("The catalogue holds DESIGN.md's catalogue v1 and the types added sinc
                                         // Beyond DESIGN.md's list: legal holds are on the record.
                                         "subject.hold_placed",
                                         "subject.hold_released",
+                                        // Beyond DESIGN.md's list: readers who are not sales staff (issue 16).
+                                        "principal.registered",
+                                        // Beyond DESIGN.md's list: HTTP API tokens are on the record.
+                                        "token.created",
+                                        "token.revoked",
                                         "event.corrected",
                                         "event.retracted"};
   std::set<std::string> seen;

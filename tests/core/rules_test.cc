@@ -132,6 +132,95 @@ TEST_CASE("nothing is assigned to someone who left or never joined", "[rules]") 
   CHECK_THAT(successor.message(), Catch::Contains("successor staff-2"));
 }
 
+TEST_CASE("a registered principal acts and reads as staff do, but nothing is ever assigned to them", "[rules]") {
+  Log log;
+  Join(log, "staff-1");
+  const char* at = "2025-08-01T00:00:00Z";
+  // Before registration they cannot act.
+  CHECK(log.Append("customer-1", "note.added", "staff-900", at, R"({"text":"x"})").code() == StatusCode::kRuleViolation);
+  REQUIRE(log.Append("staff-900", "principal.registered", kHr, at,
+                     R"({"kind":"auditor","role":"auditor","organization":"Audit GmbH"})")
+              .ok());
+  CHECK(log.Append("customer-1", "note.added", "staff-900", at, R"({"text":"audit started"})").ok());
+  CHECK(log.Append("access-staff-900", "data.viewed", "staff-900", at,
+                   R"({"view":"customer_profile","customers":["customer-1"],"records":1,"interface":"api"})")
+            .ok());
+  // Registered twice is refused, as joining twice is.
+  CHECK_THAT(log.Append("staff-900", "principal.registered", kHr, at, R"({"kind":"auditor","role":"auditor"})").message(),
+             Catch::Contains("already joined"));
+  // Nothing is assigned to them, whatever the way.
+  for (const auto& [type, data] : std::vector<std::pair<std::string, std::string>>{
+           {"customer.owner_assigned", R"({"owner":"staff-900","reason":"initial"})"},
+           {"commitment.made", R"({"commitment_id":"c1","promise":"p","due_at":"2025-09-01T00:00:00Z","owner":"staff-900"})"},
+       }) {
+    INFO(type);
+    Status s = log.Append("customer-1", type, "staff-1", at, data);
+    CHECK(s.code() == StatusCode::kRuleViolation);
+    CHECK_THAT(s.message(), Catch::Contains("rule 'assignment'"));
+    CHECK_THAT(s.message(), Catch::Contains("staff-900 is a registered auditor"));
+  }
+  Status successor = log.Append("staff-1", "staff.departure_announced", kHr, at,
+                                R"({"effective_at":"2025-09-30T00:00:00Z","successor":"staff-900"})");
+  CHECK_THAT(successor.message(), Catch::Contains("registered auditor"));
+  // Removed as staff leave: they can no longer act.
+  Leave(log, "staff-900", "2025-08-02T00:00:00Z");
+  CHECK(log.Append("customer-1", "note.added", "staff-900", "2025-08-03T00:00:00Z", R"({"text":"x"})").code() ==
+        StatusCode::kRuleViolation);
+  // A member of staff who joins under an id a principal once had is staff.
+  Join(log, "staff-900", "2025-09-01T00:00:00Z");
+  CHECK(log.Append("customer-1", "customer.owner_assigned", "staff-1", "2025-09-02T00:00:00Z",
+                   R"({"owner":"staff-900","reason":"initial"})")
+            .ok());
+}
+
+TEST_CASE("API tokens are made and revoked only by an admin, name an employed holder, are made once and revoked once",
+          "[rules]") {
+  Log log;
+  const char* at = "2025-08-01T00:00:00Z";
+  REQUIRE(log.Append("staff-1", "staff.joined", kHr, at, R"({"role":"admin"})").ok());
+  Join(log, "staff-2");  // account_executive
+  Join(log, "staff-3");
+  Leave(log, "staff-3", "2025-07-31T00:00:00Z");
+  const std::string hash = "sha256:" + std::string(64, 'a');
+  const auto created = [&](const std::string& actor, const std::string& data) {
+    return log.Append("tokens", "token.created", actor, at, data);
+  };
+  const std::string rep = R"({"token_id":"tok-1","role":"rep","name":"n","staff":"staff-2","secret_hash":")" + hash + "\"}";
+  for (const auto& [actor, why] : std::vector<std::pair<std::string, std::string>>{
+           {"system:cli", "not by system:cli"}, {"staff-2", "staff-2's role is account_executive"}}) {
+    Status s = created(actor, rep);
+    CHECK(s.code() == StatusCode::kRuleViolation);
+    CHECK_THAT(s.message(), Catch::Contains("rule 'tokens'"));
+    CHECK_THAT(s.message(), Catch::Contains(why));
+  }
+  CHECK_THAT(created("staff-1", R"({"token_id":"tok-1","role":"rep","name":"n","secret_hash":")" + hash + "\"}").message(),
+             Catch::Contains("names the member of staff"));
+  CHECK_THAT(created("staff-1", R"({"token_id":"tok-1","role":"rep","name":"n","staff":"staff-3","secret_hash":")" + hash +
+                                    "\"}")
+                 .message(),
+             Catch::Contains("token holder staff-3 left"));
+  CHECK_THAT(created("staff-1", R"({"token_id":"tok-1","role":"rep","name":"n","staff":"staff-2","secret_hash":"s3cret"})")
+                 .message(),
+             Catch::Contains("never the secret itself"));
+  REQUIRE(created("staff-1", rep).ok());
+  CHECK_THAT(created("staff-1", rep).message(), Catch::Contains("token id tok-1 is taken"));
+  // An ingest token may name nobody.
+  CHECK(created("staff-1", R"({"token_id":"tok-2","role":"ingest","name":"crm","secret_hash":")" + hash + "\"}").ok());
+  // Revoked once, and only what exists.
+  CHECK_THAT(log.Append("tokens", "token.revoked", "staff-1", at, R"({"token_id":"tok-9"})").message(),
+             Catch::Contains("there is no token tok-9"));
+  CHECK(log.Append("tokens", "token.revoked", "staff-2", at, R"({"token_id":"tok-1"})").code() ==
+        StatusCode::kRuleViolation);
+  REQUIRE(log.Append("tokens", "token.revoked", "staff-1", at, R"({"token_id":"tok-1"})").ok());
+  CHECK_THAT(log.Append("tokens", "token.revoked", "staff-1", at, R"({"token_id":"tok-1"})").message(),
+             Catch::Contains("revoked already"));
+  Result<std::optional<std::string>> record = log.Get("token/tok-1");
+  REQUIRE(record.ok());
+  REQUIRE(*record);
+  CHECK_THAT(**record, Catch::Contains("\"revoked_at\""));
+  CHECK_THAT(**record, Catch::Contains(hash));
+}
+
 TEST_CASE("a request is answered only after it was opened, in the log and in business time", "[rules]") {
   Log log;
   Join(log, "staff-1");
