@@ -157,6 +157,14 @@ int RunBackup(const Globals& g, const std::string& to, bool json);
 int RunRestore(const Globals& g, const std::string& from, const std::string& to, bool json);
 int RunRotateMaster(const Globals& g, bool json);
 
+// HTTP API tokens and registered principals (cli_tokens.cc; service/tokens.h).
+int RunTokenCreate(const Globals& g, const std::string& role, const std::string& name, const std::string& staff,
+                   bool json);
+int RunTokenList(const Globals& g, bool json);
+int RunTokenRevoke(const Globals& g, const std::string& token_id, const std::string& reason, bool json);
+int RunPrincipalAdd(const Globals& g, const std::string& id, const std::string& kind, const std::string& role,
+                    const std::string& organization, const std::string& by, bool json);
+
 // A generated company loaded into an empty store (cli_demo.cc, tools/demo_data.h).
 struct DemoOptions {
   uint64_t seed = 1;

@@ -427,6 +427,40 @@ int main(int argc, char** argv) {
   hold_list->add_option("--subject", subject, "Only this subject's");
   hold_list->add_flag("--json", json, "Print as JSON");
 
+  std::string token_role, token_name, token_staff, token_id, token_reason;
+  auto* token = app.add_subcommand("token", "HTTP API tokens: each names a role and, but for ingest, the member of "
+                                            "staff or principal it acts for (docs/http-api.md)");
+  token->require_subcommand(1);
+  auto* token_create = token->add_subcommand(
+      "create", "Make a token and print it once (only its hash is kept); an admin makes it (--as)");
+  token_create->add_option("--role", token_role, "ingest, rep, manager, auditor or admin")->required();
+  token_create->add_option("--name", token_name, "What it is for, e.g. crm-integration")->required();
+  token_create->add_option("--staff", token_staff,
+                           "Whom it acts for (their reads are recorded; it stops when they leave); required but for "
+                           "ingest");
+  token_create->add_flag("--json", json, "Print as JSON (with the token)");
+  auto* token_list = token->add_subcommand("list", "Every token made, and whether it was revoked (never the secret)");
+  token_list->add_flag("--json", json, "Print as JSON Lines");
+  auto* token_revoke = token->add_subcommand("revoke", "Stop a token at once; an admin revokes it (--as)");
+  token_revoke->add_option("token_id", token_id, "The token's id (tok-...; token list)")->required();
+  token_revoke->add_option("--reason", token_reason, "Why");
+  token_revoke->add_flag("--json", json, "Print as JSON");
+
+  std::string principal_id, principal_kind, principal_role, principal_org, principal_by = "system:admin";
+  auto* principal = app.add_subcommand(
+      "principal", "Readers who are not sales staff: auditors, data-protection officers, outside counsel, integrations");
+  principal->require_subcommand(1);
+  auto* principal_add = principal->add_subcommand(
+      "add", "Register a principal (principal.registered): they act and read as staff do, and own nothing");
+  principal_add->add_option("--id", principal_id, "Their id in the staff id space, e.g. 900 or staff-900")->required();
+  principal_add->add_option("--kind", principal_kind,
+                            "auditor, data_protection_officer, outside_counsel, integration or other")
+      ->required();
+  principal_add->add_option("--role", principal_role, "Their role (default: the kind), e.g. auditor or admin");
+  principal_add->add_option("--organization", principal_org, "Whom they work for, when not the company");
+  principal_add->add_option("--by", principal_by, "Who registers them (default system:admin)");
+  principal_add->add_flag("--json", json, "Print as JSON");
+
   std::string backup_to, restore_from, restore_to;
   auto* backup = app.add_subcommand(
       "backup", "A consistent, verified copy of the store in a new directory (RocksDB checkpoint); the master key "
@@ -506,6 +540,12 @@ int main(int argc, char** argv) {
   if (hold_add->parsed()) return RunHold(g, "add", subject, hold_id, erase_reason, json);
   if (hold_remove->parsed()) return RunHold(g, "remove", subject, hold_id, erase_reason, json);
   if (hold_list->parsed()) return RunHold(g, "list", subject, hold_id, erase_reason, json);
+  if (token_create->parsed()) return RunTokenCreate(g, token_role, token_name, token_staff, json);
+  if (token_list->parsed()) return RunTokenList(g, json);
+  if (token_revoke->parsed()) return RunTokenRevoke(g, token_id, token_reason, json);
+  if (principal_add->parsed()) {
+    return RunPrincipalAdd(g, principal_id, principal_kind, principal_role, principal_org, principal_by, json);
+  }
   if (backup->parsed()) return RunBackup(g, backup_to, json);
   if (restore->parsed()) return RunRestore(g, restore_from, restore_to, json);
   if (rotate_master->parsed()) return RunRotateMaster(g, json);

@@ -1,0 +1,212 @@
+#include "service/tokens.h"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+
+#include "core/base64.h"
+#include "core/crypto.h"
+#include "core/sha256.h"
+#include "core/types.h"
+
+namespace custodian {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr size_t kSecretBytes = 32;
+
+std::string Str(const json::object& o, std::string_view k) {
+  auto it = o.find(k);
+  return it != o.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
+}
+
+std::string Base64Url(std::string_view bytes) {
+  std::string s = Base64Encode(bytes);
+  for (char& c : s) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  while (!s.empty() && s.back() == '=') s.pop_back();
+  return s;
+}
+
+std::string SecretHash(std::string_view secret) { return "sha256:" + HexOf(Sha256(secret)); }
+
+Result<TokenInfo> Parse(const std::string& id, const std::string& record) {
+  boost::system::error_code ec;
+  json::value v = json::parse(record, ec);
+  if (ec || !v.is_object()) return Status::Corruption("the rules' record of token " + id + " does not parse");
+  const json::object& o = v.get_object();
+  TokenInfo t;
+  t.token_id = id;
+  t.role = Str(o, "role");
+  t.name = Str(o, "name");
+  t.staff = Str(o, "staff");
+  t.created_by = Str(o, "created_by");
+  if (const json::value* p = o.if_contains("created_at"); p && p->is_number()) t.created_at = p->to_number<uint64_t>();
+  if (const json::value* p = o.if_contains("revoked_at"); p && p->is_number()) t.revoked_at = p->to_number<uint64_t>();
+  return t;
+}
+
+Result<std::optional<TokenInfo>> Find(const EventLog& log, const std::string& id) {
+  Result<std::vector<std::pair<std::string, std::string>>> records = log.RuleRecords("token/" + id);
+  if (!records.ok()) return records.status();
+  for (const auto& [rest, value] : *records) {
+    if (!rest.empty()) continue;  // "token/tok-10" when looking for tok-1
+    Result<TokenInfo> t = Parse(id, value);
+    if (!t.ok()) return t.status();
+    return std::optional<TokenInfo>(std::move(*t));
+  }
+  return std::optional<TokenInfo>();
+}
+
+json::object InfoObject(const TokenInfo& t) {
+  json::object o{{"token_id", t.token_id}, {"role", t.role},         {"name", t.name},
+                 {"staff", t.staff},       {"created_at", t.created_at}, {"created_by", t.created_by}};
+  o["revoked_at"] = t.revoked_at ? json::value(*t.revoked_at) : json::value(nullptr);
+  return o;
+}
+
+Status AppendOne(EventLog& log, Event e, uint64_t* position) {
+  e.id = EventId::FromSeed(e.stream + "\n" + e.type + "\n" + e.data + "\n" + std::to_string(e.occurred_at.value()));
+  std::string stream = e.stream;
+  Result<AppendResult> r = log.Append(stream, {std::move(e)}, ExpectedVersion::Any());
+  if (!r.ok()) return r.status();
+  *position = r->positions.front().value();
+  return Status::Ok();
+}
+
+}  // namespace
+
+bool IsTokenRole(std::string_view role) {
+  return std::find(std::begin(kTokenRoles), std::end(kTokenRoles), role) != std::end(kTokenRoles);
+}
+
+std::string TokenInfoToJson(const TokenInfo& t) { return json::serialize(InfoObject(t)); }
+
+std::string TokensToJson(const std::vector<TokenInfo>& tokens) {
+  json::array a;
+  for (const TokenInfo& t : tokens) a.push_back(InfoObject(t));
+  return json::serialize(json::object{{"tokens", std::move(a)}});
+}
+
+Result<NewToken> CreateToken(EventLog& log, const TokenRequest& request) {
+  if (!IsTokenRole(request.role)) {
+    return Status::InvalidArgument("--role: \"" + request.role.substr(0, 40) +
+                                   "\" is not a token role; one of ingest, rep, manager, auditor, admin");
+  }
+  if (request.name.empty()) return Status::InvalidArgument("--name: say what the token is for, e.g. crm-integration");
+  NewToken out;
+  out.info.token_id = "tok-" + HexOf(Sha256(crypto::RandomBytes(16))).substr(0, 16);
+  const std::string secret = Base64Url(crypto::RandomBytes(kSecretBytes));
+  out.token = out.info.token_id + "." + secret;
+  out.info.role = request.role;
+  out.info.name = request.name;
+  out.info.staff = request.staff;
+  out.info.created_by = request.actor;
+  json::object d{{"token_id", out.info.token_id}, {"role", request.role}, {"name", request.name}};
+  if (!request.staff.empty()) d["staff"] = request.staff;
+  d["secret_hash"] = SecretHash(secret);
+  Event e;
+  e.stream = "tokens";
+  e.type = "token.created";
+  e.actor = request.actor;
+  e.occurred_at = request.now;
+  e.source = "cli";
+  e.data = json::serialize(d);
+  CUSTODIAN_RETURN_IF_ERROR(AppendOne(log, std::move(e), &out.info.created_at));
+  return out;
+}
+
+std::string NewTokenToJson(const NewToken& t) {
+  json::object o = InfoObject(t.info);
+  o["token"] = t.token;
+  return json::serialize(o);
+}
+
+Result<std::vector<TokenInfo>> ListTokens(const EventLog& log) {
+  Result<std::vector<std::pair<std::string, std::string>>> records = log.RuleRecords("token/");
+  if (!records.ok()) return records.status();
+  std::vector<TokenInfo> out;
+  for (const auto& [id, value] : *records) {
+    Result<TokenInfo> t = Parse(id, value);
+    if (!t.ok()) return t.status();
+    out.push_back(std::move(*t));
+  }
+  std::sort(out.begin(), out.end(), [](const TokenInfo& a, const TokenInfo& b) { return a.created_at < b.created_at; });
+  return out;
+}
+
+Result<uint64_t> RevokeToken(EventLog& log, const std::string& token_id, const std::string& actor,
+                             const std::string& reason, Timestamp now) {
+  Result<std::optional<TokenInfo>> found = Find(log, token_id);
+  if (!found.ok()) return found.status();
+  if (!*found) return Status::NotFound("there is no token " + token_id + " (custodian token list shows them)");
+  json::object d{{"token_id", token_id}};
+  if (!reason.empty()) d["reason"] = reason;
+  Event e;
+  e.stream = "tokens";
+  e.type = "token.revoked";
+  e.actor = actor;
+  e.occurred_at = now;
+  e.source = "cli";
+  e.data = json::serialize(d);
+  uint64_t position = 0;
+  CUSTODIAN_RETURN_IF_ERROR(AppendOne(log, std::move(e), &position));
+  return position;
+}
+
+Result<TokenInfo> Authenticate(const EventLog& log, std::string_view token, std::string* why) {
+  const auto refuse = [&](std::string reason) -> Status {
+    if (why) *why = std::move(reason);
+    return Status::FailedPrecondition("invalid or revoked token");
+  };
+  const size_t dot = token.find('.');
+  if (dot == std::string_view::npos || dot != 20 || !token.starts_with("tok-") ||
+      token.find_first_not_of("0123456789abcdef", 4) != dot || token.size() - dot - 1 < 16 ||
+      token.size() > 200) {
+    return refuse("malformed token");
+  }
+  const std::string id(token.substr(0, dot));
+  Result<std::optional<TokenInfo>> found = Find(log, id);
+  if (!found.ok()) return found.status();
+  if (!*found) return refuse("no token " + id);
+  Result<std::vector<std::pair<std::string, std::string>>> record = log.RuleRecords("token/" + id);
+  if (!record.ok()) return record.status();
+  std::string stored_hash;
+  for (const auto& [rest, value] : *record) {
+    if (!rest.empty()) continue;
+    boost::system::error_code ec;
+    json::value v = json::parse(value, ec);
+    if (!ec && v.is_object()) stored_hash = Str(v.get_object(), "secret_hash");
+  }
+  if (!crypto::ConstantTimeEqual(SecretHash(token.substr(dot + 1)), stored_hash)) return refuse("wrong secret for " + id);
+  if ((*found)->revoked_at) return refuse(id + " was revoked at position " + std::to_string(*(*found)->revoked_at));
+  if (!(*found)->staff.empty()) {
+    Result<std::vector<std::pair<std::string, std::string>>> staff = log.RuleRecords("staff/" + (*found)->staff);
+    if (!staff.ok()) return staff.status();
+    bool employed = false;
+    for (const auto& [rest, value] : *staff) employed |= rest.empty() && value.starts_with("joined");
+    if (!employed) return refuse(id + "'s holder " + (*found)->staff + " has left");
+  }
+  return std::move(**found);
+}
+
+Result<uint64_t> RegisterPrincipal(EventLog& log, const PrincipalRequest& request) {
+  json::object d{{"kind", request.kind}, {"role", request.role}};
+  if (!request.organization.empty()) d["organization"] = request.organization;
+  Event e;
+  e.stream = request.id;
+  e.type = "principal.registered";
+  e.actor = request.actor;
+  e.occurred_at = request.now;
+  e.source = "cli";
+  e.data = json::serialize(d);
+  uint64_t position = 0;
+  CUSTODIAN_RETURN_IF_ERROR(AppendOne(log, std::move(e), &position));
+  return position;
+}
+
+}  // namespace custodian
