@@ -184,14 +184,15 @@ int RunSilent(const Globals& g, int days, const std::string& as_of, bool json);
 // people who have left still hold (cli_staff.cc).
 int RunDepartures(const Globals& g, bool all, bool json);
 int RunOrphans(const Globals& g, bool json);
-// Plans the handover of everything a leaver holds and records handover.planned (cli_handover.cc).
+// Plans the handover of everything a leaver holds and records handover.planned; carries it out; briefs the
+// successors (cli_handover.cc; service/handover.h). Execute records the moves under --as.
 int RunHandoverPlan(const Globals& g, const std::string& from, const std::string& to, const std::string& team,
                     bool json);
 int RunHandoverExecute(const Globals& g, const std::string& handover_id, bool json);
 int RunHandoverReport(const Globals& g, const std::string& handover_id, const std::string& format,
                       const std::string& for_staff, const std::string& out_path);
 
-// Access auditing and exfiltration alerts (cli_access.cc).
+// Access auditing and exfiltration alerts (cli_access.cc; service/access.h).
 int RunAccess(const Globals& g, const std::string& staff, const std::string& customer, const std::string& from,
               const std::string& to, bool json);
 int RunAlerts(const Globals& g, const std::string& staff, bool json);

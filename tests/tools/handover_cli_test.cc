@@ -83,7 +83,7 @@ TEST_CASE("a plan is refused for a successor who left, the leaver themselves, or
   CHECK_THAT(c.Cli({"handover", "plan", "--from", "7", "--to", "7"}).err,
              Catch::Contains("the successor cannot be the leaver"));
   CliResult nothing = c.Cli({"handover", "plan", "--from", "3", "--to", "7"});
-  CHECK(nothing.exit_code == 2);
+  CHECK(nothing.exit_code == 6);  // not found
   CHECK_THAT(nothing.err, Catch::Contains("staff-3 holds no customers and no open work"));
   CHECK(c.Cli({"handover", "plan", "--from", "7", "--to", "3", "--balance-team", "north"}).exit_code == 1);
   // Nothing was recorded by the refused plans.
@@ -127,6 +127,24 @@ TEST_CASE("executing a plan moves every customer, request and promise and leaves
   CHECK(c.Cli({"verify"}).exit_code == 0);
 }
 
+TEST_CASE("executing a plan needs --as, is recorded under that name, and without it moves nothing",
+          "[cli][handover]") {
+  SampleCompany c;
+  CliResult plan = c.Cli({"handover", "plan", "--from", "7", "--to", "3", "--json"});
+  REQUIRE(plan.exit_code == 0);
+  const std::string before = c.Cli({"read-all", "--json"}).out;
+  c.reader = "";
+  CliResult anonymous = c.Cli({"handover", "execute", PlanId(plan.out)});
+  CHECK(anonymous.exit_code == 1);
+  CHECK_THAT(anonymous.err, Catch::Contains("--as"));
+  CHECK(c.Cli({"read-all", "--json"}).out == before);
+  c.reader = "staff-3";
+  REQUIRE(c.Cli({"handover", "execute", PlanId(plan.out)}).exit_code == 0);
+  CliResult completed = c.Cli({"read", "system", "--backwards", "--limit", "1", "--json"});
+  CHECK_THAT(completed.out, Catch::Contains(R"("type":"handover.completed")"));
+  CHECK_THAT(completed.out, Catch::Contains(R"("actor":"staff-3")"));
+}
+
 TEST_CASE("a plan made stale by a later event is refused, says what changed, and moves nothing", "[cli][handover]") {
   SampleCompany c;
   CliResult plan = c.Cli({"handover", "plan", "--from", "7", "--to", "3", "--json"});
@@ -138,7 +156,9 @@ TEST_CASE("a plan made stale by a later event is refused, says what changed, and
   CHECK(run.exit_code == 3);
   CHECK_THAT(run.err, Catch::Contains("is stale: customer-1003 changed after it was planned (interaction.logged at position"));
   CHECK(WithoutAccess(c.Cli({"read-all", "--json"}).out) == before);
-  CHECK(c.Cli({"handover", "execute", "ho-00000000"}).exit_code == 2);
+  CliResult unknown = c.Cli({"handover", "execute", "ho-00000000"});
+  CHECK(unknown.exit_code == 6);
+  CHECK_THAT(unknown.err, Catch::Contains("no handover.planned with handover_id ho-00000000"));
 }
 
 TEST_CASE("executing towards a successor who has since left is refused by the rules", "[cli][handover]") {
@@ -184,8 +204,10 @@ TEST_CASE("the handover report briefs the successor customer by customer, in md,
   REQUIRE(json.exit_code == 0);
   CHECK(Count(json.out, "\n") == 2);
   CHECK_THAT(json.out, Catch::Contains(R"("customer":"customer-1003","successor":"staff-7")"));
-  CHECK(c.Cli({"handover", "report", "ho-1", "--for", "9"}).exit_code == 2);
-  CHECK(c.Cli({"handover", "report", "ho-404"}).exit_code == 2);
+  CliResult nobody = c.Cli({"handover", "report", "ho-1", "--for", "9"});
+  CHECK(nobody.exit_code == 6);
+  CHECK_THAT(nobody.err, Catch::Contains("handover ho-1 gives staff-9 nothing"));
+  CHECK(c.Cli({"handover", "report", "ho-404"}).exit_code == 6);
   CHECK(c.Cli({"handover", "report", "ho-1", "--format", "pdf"}).exit_code == 1);
 }
 
