@@ -175,13 +175,13 @@ struct DemoOptions {
 };
 int RunDemo(const Globals& g, const DemoOptions& options, bool json);
 
-// Staff portfolio, accountability and silent customers (cli_staff.cc).
+// Staff portfolio, accountability and silent customers (cli_staff.cc; service/staff.h).
 int RunStaffPortfolio(const Globals& g, const std::string& id, const std::string& as_of, bool json);
 int RunAccountability(const Globals& g, const std::string& staff, const std::string& team, const std::string& from,
                       const std::string& to, bool json);
 int RunSilent(const Globals& g, int days, const std::string& as_of, bool json);
 // Open departures and what is still left with each leaver; orphans: what
-// people who have left still hold (cli_staff.cc).
+// people who have left still hold (cli_staff.cc; service/staff.h).
 int RunDepartures(const Globals& g, bool all, bool json);
 int RunOrphans(const Globals& g, bool json);
 // Plans the handover of everything a leaver holds and records handover.planned; carries it out; briefs the

@@ -98,13 +98,14 @@ TEST_CASE("staff portfolio shows the handover in text and JSON Lines, and refuse
   CHECK(company.Cli({"staff", "portfolio", "2", "--json", "--as-of", later}).out == new_owner.out);
   // As of before anything was recorded, staff-2 is unknown.
   CliResult before = company.Cli({"staff", "portfolio", "2", "--as-of", "2020-01-01T00:00:00Z"});
-  CHECK(before.exit_code == 2);
-  CHECK(before.err.find("staff-2") != std::string::npos);
+  CHECK(before.exit_code == 6);
+  CHECK(before.err.find("staff-2 owns nothing and has no events recorded by 2020-01-01T00:00:00Z") !=
+        std::string::npos);
 
   CliResult bad = company.Cli({"staff", "portfolio", "seven!"});
   CHECK(bad.exit_code == 2);
   CHECK(bad.err.find("is not a staff id") != std::string::npos);
-  CHECK(company.Cli({"staff", "portfolio", "404"}).exit_code == 2);
+  CHECK(company.Cli({"staff", "portfolio", "404"}).exit_code == 6);
 }
 
 TEST_CASE("silent, accountability and rebuild work on the same store", "[cli][staff]") {

@@ -1,0 +1,260 @@
+#include "service/staff.h"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <utility>
+
+#include "core/time.h"
+
+namespace custodian {
+
+namespace json = boost::json;
+
+namespace {
+
+// How far the stored projection lags behind the log, when `q` was read from
+// a store another process folds. Not for a view as of a time: that replays
+// the log and never reads the stored state.
+Result<std::optional<ProjectionLag>> LagOf(const QueryState& q, std::string_view projection) {
+  if (q.caught_up) return std::optional<ProjectionLag>();
+  Result<Position> folded = q.log->ProjectionCheckpoint(projection);
+  if (!folded.ok()) return folded.status();
+  if (folded->value() >= q.log->end().value()) return std::optional<ProjectionLag>();
+  return std::optional<ProjectionLag>(ProjectionLag{std::string(projection), folded->value(), q.log->end().value()});
+}
+
+// Leaves out of `items` those whose customer the reader does not serve at
+// `now`, counting them in cut->left_out.
+template <typename T, typename CustomerOf>
+Status CutToScope(std::vector<T>& items, ScopeCut* cut, Timestamp now, CustomerOf customer_of) {
+  Status failed = Status::Ok();
+  std::erase_if(items, [&](const T& item) {
+    if (!failed.ok()) return false;
+    Result<bool> serves = cut->reader.Serves(customer_of(item), now);
+    if (!serves.ok()) {
+      failed = serves.status();
+      return false;
+    }
+    cut->left_out += *serves ? 0 : 1;
+    return !*serves;
+  });
+  return failed;
+}
+
+json::value TimeJson(const std::optional<Timestamp>& t) {
+  return t ? json::value(FormatRfc3339(*t)) : json::value(nullptr);
+}
+
+}  // namespace
+
+// --- portfolio ---
+
+size_t PortfolioView::owned() const {
+  return std::count_if(portfolio.customers.begin(), portfolio.customers.end(),
+                       [](const PortfolioEntry& e) { return e.owned; });
+}
+
+size_t PortfolioView::others() const { return portfolio.customers.size() - owned(); }
+
+Result<PortfolioView> StaffPortfolio(EventLog& log, const Caller& caller, const std::string& staff,
+                                     std::optional<Timestamp> as_of) {
+  Result<QueryState> q = QueryStateOf(log, *MakePortfolioProjection(), as_of);
+  if (!q.ok()) return q.status();
+  Result<Portfolio> p = ReadPortfolio(q->Reader(kPortfolioProjection), staff);
+  if (!p.ok()) {
+    if (p.status().code() != StatusCode::kNotFound) return p.status();
+    return Status::NotFound(staff + " owns nothing and has no events" +
+                            (as_of ? " recorded by " + FormatRfc3339(*as_of) : std::string()));
+  }
+  PortfolioView v{std::move(*p), as_of, std::nullopt};
+  if (!as_of) {
+    Result<std::optional<ProjectionLag>> lag = LagOf(*q, kPortfolioProjection);
+    if (!lag.ok()) return lag.status();
+    v.behind = std::move(*lag);
+  }
+  Access read{.view = as_of ? "portfolio_as_of" : "portfolio"};
+  for (const PortfolioEntry& e : v.portfolio.customers) read.customers.push_back(e.customer);
+  read.records = read.customers.size();
+  CUSTODIAN_RETURN_IF_ERROR(RecordRead(log, caller, std::move(read)));
+  return v;
+}
+
+std::string PortfolioViewToJson(const PortfolioView& v) {
+  std::string out;
+  for (const PortfolioEntry& e : v.portfolio.customers) out += PortfolioEntryToJson(v.portfolio.staff, e) + "\n";
+  return out;
+}
+
+// --- accountability ---
+
+Result<AccountabilityView> Accountability(EventLog& log, const Caller& caller, const AccountabilityFilter& filter,
+                                          Timestamp now) {
+  if (filter.from && filter.to && *filter.to <= *filter.from) {
+    return Status::InvalidArgument("the period ends at " + FormatRfc3339(*filter.to) + ", not after it starts at " +
+                                   FormatRfc3339(*filter.from));
+  }
+  Result<QueryState> q = QueryStateOf(log, *MakeAccountabilityProjection(), std::nullopt);
+  if (!q.ok()) return q.status();
+  Result<AccountabilityReport> r = BuildAccountabilityReport(q->Reader(kAccountabilityProjection), filter, now);
+  if (!r.ok()) return r.status();
+  Result<std::optional<ProjectionLag>> lag = LagOf(*q, kAccountabilityProjection);
+  if (!lag.ok()) return lag.status();
+  AccountabilityView v{filter, std::move(*r), !filter.staff.empty() || !filter.team.empty(), std::move(*lag)};
+  if (v.detail) {
+    Access read{.view = "accountability"};
+    for (const RequestAccount& a : v.report.requests) read.customers.push_back(a.customer);
+    for (const CommitmentAccount& c : v.report.commitments) read.customers.push_back(c.customer);
+    read.records = v.report.requests.size() + v.report.commitments.size();
+    CUSTODIAN_RETURN_IF_ERROR(RecordRead(log, caller, std::move(read)));
+  }
+  return v;
+}
+
+std::string AccountabilityViewToJson(const AccountabilityView& v) {
+  std::string out;
+  if (v.detail) {
+    for (const RequestAccount& a : v.report.requests) out += RequestAccountToJson(a) + "\n";
+    for (const CommitmentAccount& c : v.report.commitments) out += CommitmentAccountToJson(c) + "\n";
+  }
+  for (const AccountabilitySummary& s : v.report.by_staff) out += SummaryToJson("staff", s) + "\n";
+  for (const AccountabilitySummary& s : v.report.by_team) out += SummaryToJson("team", s) + "\n";
+  return out;
+}
+
+// --- silent customers ---
+
+Result<SilentView> SilentCustomers(EventLog& log, const Caller& caller, int days, std::optional<Timestamp> as_of,
+                                   Timestamp now) {
+  Result<QueryState> q = QueryStateOf(log, *MakeSilentProjection(), as_of);
+  if (!q.ok()) return q.status();
+  Result<SilentReport> r = FindSilentCustomers(q->Reader(kSilentProjection), days, as_of ? *as_of : now);
+  if (!r.ok()) return r.status();
+  Result<ServiceScope> scope = ReaderScope(log, caller.principal);
+  if (!scope.ok()) return scope.status();
+  SilentView v{std::move(*r), as_of, ScopeCut{std::move(*scope)}, std::nullopt};
+  CUSTODIAN_RETURN_IF_ERROR(
+      CutToScope(v.report.silent, &v.scope, now, [](const SilentCustomer& c) { return c.customer; }));
+  CUSTODIAN_RETURN_IF_ERROR(
+      CutToScope(v.report.wins, &v.scope, now, [](const UncontactedWin& w) { return w.customer; }));
+  if (!as_of) {
+    Result<std::optional<ProjectionLag>> lag = LagOf(*q, kSilentProjection);
+    if (!lag.ok()) return lag.status();
+    v.behind = std::move(*lag);
+  }
+  Access read{.view = "silent"};
+  for (const SilentCustomer& c : v.report.silent) read.customers.push_back(c.customer);
+  for (const UncontactedWin& w : v.report.wins) read.customers.push_back(w.customer);
+  read.records = v.report.silent.size() + v.report.wins.size();
+  CUSTODIAN_RETURN_IF_ERROR(RecordRead(log, caller, std::move(read)));
+  return v;
+}
+
+std::string SilentViewToJson(const SilentView& v) {
+  std::string out;
+  for (const SilentCustomer& s : v.report.silent) out += SilentCustomerToJson(s) + "\n";
+  for (const UncontactedWin& w : v.report.wins) out += UncontactedWinToJson(w) + "\n";
+  return out;
+}
+
+// --- departures ---
+
+std::string_view DepartureStateText(DepartureState state) {
+  switch (state) {
+    case DepartureState::kOpen: return "open: work still with the leaver";
+    case DepartureState::kNothingLeft: return "nothing left; not yet departed";
+    case DepartureState::kIncomplete: return "INCOMPLETE: left after departure";
+    case DepartureState::kComplete: return "complete";
+  }
+  return "unknown";
+}
+
+Result<DepartureList> Departures(EventLog& log, CompletedDepartures completed) {
+  Result<QueryState> q = QueryStateOf(log, *MakePortfolioProjection(), std::nullopt);
+  if (!q.ok()) return q.status();
+  const StateReader reader = q->Reader(kPortfolioProjection);
+  Result<std::vector<std::string>> staff = ListStaff(reader);
+  if (!staff.ok()) return staff.status();
+  DepartureList list{completed, {}};
+  for (const std::string& id : *staff) {
+    Result<Portfolio> p = ReadPortfolio(reader, id);
+    if (!p.ok()) return p.status();
+    if (!p->announced_at && !p->departed_at) continue;
+    Departure d{id, p->announced_at, p->effective_at, p->departed_at, p->successor};
+    for (const PortfolioEntry& e : p->customers) {
+      d.customers += e.owned ? 1 : 0;
+      d.requests += e.open_requests;
+      d.commitments += e.open_commitments;
+    }
+    // A departure is complete only when nothing is left with the leaver.
+    const bool nothing_left = d.customers == 0 && d.requests == 0 && d.commitments == 0;
+    d.state = nothing_left ? (d.departed_at ? DepartureState::kComplete : DepartureState::kNothingLeft)
+                           : (d.departed_at ? DepartureState::kIncomplete : DepartureState::kOpen);
+    if (d.complete() && completed == CompletedDepartures::kLeaveOut) continue;
+    list.departures.push_back(std::move(d));
+  }
+  return list;
+}
+
+std::string DepartureListToJson(const DepartureList& l) {
+  std::string out;
+  for (const Departure& d : l.departures) {
+    json::object o;
+    o["staff"] = d.staff;
+    o["announced_at"] = TimeJson(d.announced_at);
+    o["effective_at"] = TimeJson(d.effective_at);
+    o["departed_at"] = TimeJson(d.departed_at);
+    o["successor"] = d.successor.empty() ? json::value(nullptr) : json::value(d.successor);
+    o["customers"] = d.customers;
+    o["requests"] = d.requests;
+    o["commitments"] = d.commitments;
+    o["complete"] = d.complete();
+    out += json::serialize(o) + "\n";
+  }
+  return out;
+}
+
+// --- orphans ---
+
+Result<OrphanList> Orphans(EventLog& log, const Caller& caller, Timestamp now) {
+  Result<QueryState> q = QueryStateOf(log, *MakePortfolioProjection(), std::nullopt);
+  if (!q.ok()) return q.status();
+  const StateReader reader = q->Reader(kPortfolioProjection);
+  Result<std::vector<std::string>> staff = ListStaff(reader);
+  if (!staff.ok()) return staff.status();
+  Result<ServiceScope> scope = ReaderScope(log, caller.principal);
+  if (!scope.ok()) return scope.status();
+  OrphanList list{{}, ScopeCut{std::move(*scope)}};
+  for (const std::string& id : *staff) {
+    Result<Portfolio> p = ReadPortfolio(reader, id);
+    if (!p.ok()) return p.status();
+    if (!p->departed_at) continue;
+    for (PortfolioEntry& e : p->customers) {
+      if (!e.owned && e.open_requests == 0 && e.open_commitments == 0) continue;
+      list.orphans.push_back(Orphan{id, p->departed_at, std::move(e)});
+    }
+  }
+  CUSTODIAN_RETURN_IF_ERROR(
+      CutToScope(list.orphans, &list.scope, now, [](const Orphan& o) { return o.entry.customer; }));
+  Access read{.view = "orphans"};
+  for (const Orphan& o : list.orphans) read.customers.push_back(o.entry.customer);
+  read.records = read.customers.size();
+  CUSTODIAN_RETURN_IF_ERROR(RecordRead(log, caller, std::move(read)));
+  return list;
+}
+
+std::string OrphanListToJson(const OrphanList& l) {
+  std::string out;
+  for (const Orphan& o : l.orphans) {
+    json::object obj;
+    obj["customer"] = o.entry.customer;
+    obj["held_by"] = o.held_by;
+    obj["departed_at"] = TimeJson(o.departed_at);
+    obj["owned"] = o.entry.owned;
+    obj["requests"] = o.entry.open_requests;
+    obj["commitments"] = o.entry.open_commitments;
+    out += json::serialize(obj) + "\n";
+  }
+  return out;
+}
+
+}  // namespace custodian
