@@ -149,6 +149,7 @@ Result<AlertSettingsChanged> ChangeAlertSettings(EventLog& log, const Caller& ca
   // refused change leaves the secrets file as it was.
   CUSTODIAN_RETURN_IF_ERROR(log.CheckRules(std::span<const Event>(&e, 1)));
   if (!change.secret.url.empty()) {
+    auto folding = ProjectionLock();
     ProjectionEngine engine(log);  // the settings in force: their secret stays until the change is in
     engine.Add(MakeAlertsProjection());
     CUSTODIAN_RETURN_IF_ERROR(engine.CatchUp());

@@ -147,6 +147,7 @@ std::string LastConversation(const ContactView& v, size_t max_notes) {
 
 Result<PlannedHandover> RecordHandoverPlan(EventLog& log, const Caller& caller, const HandoverRequest& request) {
   // The projections up to date (alerts are left to the queries that raise them).
+  auto folding = ProjectionLock();
   ProjectionEngine engine(log);
   AddProjections(engine);
   CUSTODIAN_RETURN_IF_ERROR(engine.CatchUp());
@@ -217,6 +218,7 @@ std::string PlannedHandoverToJson(const PlannedHandover& p) {
 
 Result<HandoverExecution> CarryOutHandover(EventLog& log, const Caller& caller, const std::string& handover_id,
                                            Timestamp now) {
+  auto folding = ProjectionLock();
   ProjectionEngine engine(log);
   AddProjections(engine);
   return ExecuteHandover(

@@ -159,7 +159,13 @@ void AddProjections(ProjectionEngine& engine) {
   engine.Add(MakeAlertsProjection());
 }
 
+std::unique_lock<std::recursive_mutex> ProjectionLock() {
+  static std::recursive_mutex mu;
+  return std::unique_lock<std::recursive_mutex>(mu);
+}
+
 Status CatchUpProjections(EventLog& log) {
+  auto folding = ProjectionLock();
   ProjectionEngine engine(log);
   AddProjections(engine);
   CUSTODIAN_RETURN_IF_ERROR(engine.CatchUp());

@@ -12,6 +12,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -77,8 +78,13 @@ Status CheckCheckpointSigning(const StoreOptions& options);
 // Registers every projection the queries read (rebuild and catch-up use it).
 void AddProjections(ProjectionEngine& engine);
 // Brings every projection up to date and raises the alerts they found
-// (RaiseAndNotify). `log` must be writable.
+// (RaiseAndNotify). `log` must be writable. Holds ProjectionLock.
 Status CatchUpProjections(EventLog& log);
+// Whoever folds projections into the store holds this, so that two folds
+// (the server's background follower and an operation that catches up
+// itself) never write the same projection at once. Recursive: an operation
+// holding it may call CatchUpProjections.
+std::unique_lock<std::recursive_mutex> ProjectionLock();
 // Opens the store read-write and brings the projections up to date; when
 // another process holds it (it runs the projections itself), opens it
 // read-only and sets *caught_up to false.

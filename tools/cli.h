@@ -165,6 +165,15 @@ int RunTokenRevoke(const Globals& g, const std::string& token_id, const std::str
 int RunPrincipalAdd(const Globals& g, const std::string& id, const std::string& kind, const std::string& role,
                     const std::string& organization, const std::string& by, bool json);
 
+// The HTTP API in front of the store until SIGINT or SIGTERM (cli_serve.cc; server/).
+struct ServeOptions {
+  std::string listen = "127.0.0.1:8080";
+  int threads = 2;
+  std::string tls_cert, tls_key;
+  size_t body_limit = 8 * 1024 * 1024;
+};
+int RunServe(const Globals& g, const ServeOptions& options);
+
 // A generated company loaded into an empty store (cli_demo.cc, tools/demo_data.h).
 struct DemoOptions {
   uint64_t seed = 1;

@@ -461,6 +461,17 @@ int main(int argc, char** argv) {
   principal_add->add_option("--by", principal_by, "Who registers them (default system:admin)");
   principal_add->add_flag("--json", json, "Print as JSON");
 
+  ServeOptions serve_options;
+  auto* serve = app.add_subcommand(
+      "serve", "Serve the HTTP API (docs/http-api.md) in front of the store until Ctrl-C or SIGTERM, which finish the "
+               "requests in flight and close the store cleanly; tokens: custodian token create");
+  serve->add_option("--listen", serve_options.listen, "HOST:PORT to listen on (port 0: any free port)")
+      ->capture_default_str();
+  serve->add_option("--threads", serve_options.threads, "I/O threads")->capture_default_str();
+  serve->add_option("--tls-cert", serve_options.tls_cert, "PEM certificate chain: serve HTTPS (with --tls-key)");
+  serve->add_option("--tls-key", serve_options.tls_key, "PEM private key of --tls-cert");
+  serve->add_option("--body-limit", serve_options.body_limit, "Largest request body in bytes")->capture_default_str();
+
   std::string backup_to, restore_from, restore_to;
   auto* backup = app.add_subcommand(
       "backup", "A consistent, verified copy of the store in a new directory (RocksDB checkpoint); the master key "
@@ -540,6 +551,7 @@ int main(int argc, char** argv) {
   if (hold_add->parsed()) return RunHold(g, "add", subject, hold_id, erase_reason, json);
   if (hold_remove->parsed()) return RunHold(g, "remove", subject, hold_id, erase_reason, json);
   if (hold_list->parsed()) return RunHold(g, "list", subject, hold_id, erase_reason, json);
+  if (serve->parsed()) return RunServe(g, serve_options);
   if (token_create->parsed()) return RunTokenCreate(g, token_role, token_name, token_staff, json);
   if (token_list->parsed()) return RunTokenList(g, json);
   if (token_revoke->parsed()) return RunTokenRevoke(g, token_id, token_reason, json);

@@ -1,0 +1,74 @@
+// The HTTP API (docs/http-api.md): routes under /v1, bearer tokens and roles,
+// translated to service/ calls and back, nothing more (DESIGN.md,
+// Architecture). Api::Handle is a function from a request to a response,
+// with no socket: server/server.h does the I/O.
+//
+// Thread-safe: Handle is called from many threads at once; appends share the
+// log's group commit. The Api owns a follower thread that folds the
+// projections as the log grows, so queries read state that is at most a
+// moment behind; a request with ?min_position=P waits (up to 10 s) until the
+// projections have folded position P, so a client reads its own writes.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "core/status.h"
+#include "server/http.h"
+#include "service/store.h"
+#include "service/tokens.h"
+#include "server/metrics.h"
+#include "storage/event_log.h"
+
+namespace custodian {
+
+// The one mapping from Status to HTTP status codes.
+int HttpStatusFor(const Status& s);
+
+class Api {
+ public:
+  // `log` is open read-write and outlives the Api.
+  explicit Api(EventLog& log);
+  ~Api();  // stops the follower
+  Api(const Api&) = delete;
+  Api& operator=(const Api&) = delete;
+
+  http::Response Handle(const http::Request& request);
+
+  // Tells the follower the log grew (appends made elsewhere than Handle).
+  void Nudge();
+  // The position below which every event has been folded into the projections.
+  uint64_t folded() const { return folded_.load(); }
+  Metrics& metrics() { return metrics_; }
+  EventLog& log() { return log_; }
+
+  // What a route is given: the request, its parsed target, its path
+  // parameters, and who asks (the token, and the Caller reads are recorded for).
+  struct Call {
+    const http::Request& request;
+    const http::Target& target;
+    std::vector<std::string> params;
+    TokenInfo token;
+    Caller caller;
+  };
+  struct Route;
+
+ private:
+  void Follow();
+  bool WaitFolded(uint64_t position);
+
+  EventLog& log_;
+  Metrics metrics_;
+  std::atomic<uint64_t> folded_{0};
+  std::mutex follow_mu_;
+  std::condition_variable follow_cv_;
+  bool nudged_ = false, stopping_ = false;
+  std::string follow_error_;  // the follower's last failure, for /healthz
+  std::thread follower_;
+};
+
+}  // namespace custodian

@@ -1,0 +1,57 @@
+// custodian serve: the HTTP API (server/) in front of the store, until
+// SIGINT or SIGTERM; then a graceful stop and a clean close of the store.
+#include <pthread.h>
+#include <signal.h>
+
+#include <fmt/core.h>
+
+#include "server/api.h"
+#include "server/server.h"
+#include "tools/cli.h"
+
+namespace custodian::cli {
+
+int RunServe(const Globals& g, const ServeOptions& o) {
+  ServerOptions options;
+  options.listen = o.listen;
+  options.io_threads = o.threads;
+  options.tls_cert = o.tls_cert;
+  options.tls_key = o.tls_key;
+  options.body_limit = o.body_limit;
+  if (o.threads < 1 || o.threads > 256) {
+    return UsageError(Status::InvalidArgument("--threads: from 1 to 256, got " + std::to_string(o.threads)));
+  }
+  // SIGINT and SIGTERM are taken by this thread alone (sigwait below): every
+  // thread started from here on inherits the blocked mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadWrite);
+  if (!log.ok()) return Fail(log.status());
+  {
+    Api api(**log);
+    Result<std::unique_ptr<Server>> server = Server::Start(api, options);
+    if (!server.ok()) return server.status().code() == StatusCode::kInvalidArgument ? UsageError(server.status())
+                                                                                     : Fail(server.status());
+    const std::string host = options.listen.substr(0, options.listen.rfind(':'));
+    fmt::print("custodian: serving {} on {}://{}:{} (store {}, {} events); GET /healthz, the API under /v1 "
+               "(docs/http-api.md); stop with Ctrl-C\n",
+               g.data_dir, (*server)->tls() ? "https" : "http", host.empty() ? "0.0.0.0" : host, (*server)->port(),
+               g.data_dir, (*log)->end().value());
+    std::fflush(stdout);
+    int signal = 0;
+    sigwait(&stop_signals, &signal);
+    fmt::print(stderr, "custodian: {}: finishing the requests in flight, then closing the store\n",
+               signal == SIGINT ? "interrupted" : "terminated");
+    (*server)->Stop();
+  }
+  const uint64_t events = (*log)->end().value();
+  log->reset();  // the writer drains and the store closes cleanly
+  fmt::print(stderr, "custodian: stopped; the store at {} is closed ({} events)\n", g.data_dir, events);
+  return kExitOk;
+}
+
+}  // namespace custodian::cli
