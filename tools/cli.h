@@ -134,11 +134,12 @@ int RunCustomerCustody(const Globals& g, const std::string& id, const std::strin
                        bool json);
 int RunRebuild(const Globals& g, const std::string& name, bool json);
 
-// Tamper evidence (cli_evidence.cc).
+// Tamper evidence (cli_evidence.cc; service/evidence.h).
 int RunKeyShow(const Globals& g, bool json);
 int RunCheckpoint(const Globals& g, bool list, bool json);
-int RunProveInclusion(const Globals& g, uint64_t position, std::optional<uint64_t> size);
-int RunProveConsistency(const Globals& g, uint64_t from, std::optional<uint64_t> to);
+// A proof prints as JSON with or without `json` (the same document).
+int RunProveInclusion(const Globals& g, uint64_t position, std::optional<uint64_t> size, bool json);
+int RunProveConsistency(const Globals& g, uint64_t from, std::optional<uint64_t> to, bool json);
 int RunVerify(const Globals& g, const std::string& against, const std::string& key, bool json);
 int RunBundle(const Globals& g, const std::string& stream, const std::string& from, const std::string& to,
               const std::string& out, bool json);

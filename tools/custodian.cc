@@ -10,8 +10,8 @@
 //   custodian [--data DIR] permissions [--fix]
 //   custodian [--data DIR] key show
 //   custodian [--data DIR] checkpoint [--list]
-//   custodian [--data DIR] prove inclusion --position P [--size N]
-//   custodian [--data DIR] prove consistency --from M [--to N]
+//   custodian [--data DIR] prove inclusion --position P [--size N] [--json]
+//   custodian [--data DIR] prove consistency --from M [--to N] [--json]
 //   custodian [--data DIR] verify [--against CHECKPOINT_FILE [--key VKEY]]
 //   custodian [--data DIR] bundle --stream S [--from T] [--to T] --out FILE
 //   custodian verify-bundle FILE [--key VKEY]
@@ -196,10 +196,12 @@ int main(int argc, char** argv) {
   prove_inclusion->add_option("--position", position, "The event's position")->required()->check(kWholeNumber);
   prove_inclusion->add_option("--size", tree_size, "Against the tree of this many events (default: the whole log)")
       ->check(kWholeNumber);
+  prove_inclusion->add_flag("--json", json, "Print as JSON (the default: the proof is always JSON)");
   auto* prove_consistency =
       prove->add_subcommand("consistency", "Prove that the log of --from events is a prefix of the log of --to");
   prove_consistency->add_option("--from", from_size, "The older size")->required()->check(kWholeNumber);
   prove_consistency->add_option("--to", to_size, "The newer size (default: the whole log)")->check(kWholeNumber);
+  prove_consistency->add_flag("--json", json, "Print as JSON (the default: the proof is always JSON)");
 
   std::string against, key_text;
   auto* verify = app.add_subcommand(
@@ -525,8 +527,8 @@ int main(int argc, char** argv) {
   if (stats->parsed()) return RunStats(g, stream, json);
   if (key_show->parsed()) return RunKeyShow(g, json);
   if (checkpoint->parsed()) return RunCheckpoint(g, list, json);
-  if (prove_inclusion->parsed()) return RunProveInclusion(g, position, tree_size);
-  if (prove_consistency->parsed()) return RunProveConsistency(g, from_size, to_size);
+  if (prove_inclusion->parsed()) return RunProveInclusion(g, position, tree_size, json);
+  if (prove_consistency->parsed()) return RunProveConsistency(g, from_size, to_size, json);
   if (verify->parsed()) return RunVerify(g, against, key_text, json);
   if (bundle->parsed()) return RunBundle(g, bundle_stream, bundle_from, bundle_to, bundle_out, json);
   if (verify_bundle->parsed()) return RunVerifyBundle(bundle_file, key_text, json);

@@ -348,6 +348,22 @@ TEST_CASE("prove consistency prints a proof that verifies between the two roots"
   }
 }
 
+TEST_CASE("prove accepts --json and prints the same JSON document as without it", "[cli][evidence]") {
+  Store store;
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"prove", "inclusion", "--position", "5"},
+                                               {"prove", "consistency", "--from", "3", "--to", "8"}}) {
+    CliResult plain = store.Cli(args);
+    std::vector<std::string> with_json = args;
+    with_json.push_back("--json");
+    CliResult json = store.Cli(with_json);
+    INFO(plain.err << json.err);
+    REQUIRE(plain.exit_code == 0);
+    REQUIRE(json.exit_code == 0);
+    CHECK(json.out == plain.out);
+    CHECK(ParseObject(json.out).contains("proof"));
+  }
+}
+
 // --- verify ---
 
 TEST_CASE("verify exits 0 on an intact store and 5 naming the position once a record is changed in RocksDB",
@@ -791,7 +807,7 @@ TEST_CASE("bundle --from and --to keep only the events that occurred in the wind
   CHECK(Str(o, "to") == "2026-02-16T09:00:00Z");
 
   CliResult empty = store.Cli({"bundle", "--stream", "customer-42", "--from", "2026-03-01T00:00:00Z", "--out", file});
-  CHECK(empty.exit_code == 2);
+  CHECK(empty.exit_code == 6);
   CHECK(empty.err.find("no events in that time window") != std::string::npos);
 }
 
