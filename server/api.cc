@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <set>
@@ -12,6 +13,9 @@
 #include "core/validation.h"
 #include "replay/alerts.h"
 #include "service/access.h"
+#include "service/evidence.h"
+#include "service/handover.h"
+#include "service/personal.h"
 #include "service/staff.h"
 #include "service/store.h"
 #include "service/tokens.h"
@@ -452,6 +456,214 @@ Response TokensRoute(EventLog& log, Api::Call&) {
   return Json(200, TokensToJson(*tokens));
 }
 
+// --- All events, paged ---
+
+Response ReadAllRoute(EventLog& log, Api::Call& call) {
+  Result<uint64_t> from = NumberParam(call.target, "from", 0, UINT64_MAX - 1);
+  Result<uint64_t> limit = NumberParam(call.target, "limit", 100, kMaxPage);
+  if (!from.ok()) return Error(from.status());
+  if (!limit.ok()) return Error(limit.status());
+  Result<std::vector<Event>> events = log.ReadAll(Position(*from), *limit);
+  if (!events.ok()) return Error(events.status());
+  std::vector<std::string> customers;
+  for (const Event& e : *events) {
+    if (IsCustomerStream(e.stream) && std::find(customers.begin(), customers.end(), e.stream) == customers.end()) {
+      customers.push_back(e.stream);
+    }
+  }
+  if (!customers.empty()) {
+    Access a;
+    a.view = "all_events";
+    a.customers = customers;
+    a.records = events->size();
+    if (Status s = RecordRead(log, call.caller, a); !s.ok()) return Error(s);
+  }
+  json::array items;
+  for (const Event& e : *events) items.push_back(json::parse(EventToJson(e, JsonFields::kWithLogFields)));
+  json::object out{{"events", std::move(items)}};
+  if (events->size() == *limit) {
+    out["next"] = "/v1/streams/$all?from=" + std::to_string(events->back().position.value() + 1) +
+                  "&limit=" + std::to_string(*limit);
+  }
+  return Json(200, json::serialize(out));
+}
+
+// --- Tamper evidence ---
+
+Response KeyRoute(EventLog& log, Api::Call&) {
+  Result<PublishedKey> k = VerifierKey(log);
+  if (!k.ok()) return Error(k.status());
+  return Json(200, PublishedKeyToJson(*k));
+}
+
+Response CheckpointsRoute(EventLog& log, Api::Call&) {
+  Result<std::vector<std::string>> notes = ListCheckpoints(log);
+  if (!notes.ok()) return Error(notes.status());
+  return Ndjson(CheckpointsToJsonLines(*notes));
+}
+
+Response SignRoute(EventLog& log, Api::Call&) {
+  Result<SignedCheckpoint> c = SignCheckpoint(log);
+  if (!c.ok()) return Error(c.status());
+  return Json(201, SignedCheckpointToJson(*c));
+}
+
+Response InclusionRoute(EventLog& log, Api::Call& call) {
+  Result<uint64_t> position = NumberParam(call.target, "position", 0, UINT64_MAX - 1);
+  if (!position.ok()) return Error(position.status());
+  if (!call.target.Has("position")) return Error(400, "give the query parameter position");
+  std::optional<uint64_t> size;
+  if (call.target.Has("size")) {
+    Result<uint64_t> n = NumberParam(call.target, "size", 0, UINT64_MAX - 1);
+    if (!n.ok()) return Error(n.status());
+    size = *n;
+  }
+  Result<InclusionProof> p = ProveInclusion(log, *position, size);
+  if (!p.ok()) return Error(p.status());
+  return Json(200, InclusionProofToJson(*p));
+}
+
+Response ConsistencyRoute(EventLog& log, Api::Call& call) {
+  if (!call.target.Has("from")) return Error(400, "give the query parameter from (a tree size)");
+  Result<uint64_t> from = NumberParam(call.target, "from", 0, UINT64_MAX - 1);
+  if (!from.ok()) return Error(from.status());
+  std::optional<uint64_t> to;
+  if (call.target.Has("to")) {
+    Result<uint64_t> n = NumberParam(call.target, "to", 0, UINT64_MAX - 1);
+    if (!n.ok()) return Error(n.status());
+    to = *n;
+  }
+  Result<ConsistencyProof> p = ProveConsistency(log, *from, to);
+  if (!p.ok()) return Error(p.status());
+  return Json(200, ConsistencyProofToJson(*p));
+}
+
+Response VerifyRoute(EventLog& log, Api::Call&) {
+  VerifyResult v = VerifyStore(log, std::nullopt);
+  return Json(v.error.ok() ? 200 : HttpStatusFor(v.error), VerifyResultToJson(v));
+}
+
+Response BundleRoute(EventLog& log, Api::Call& call) {
+  const std::string& stream = call.params[0];
+  Result<std::optional<Timestamp>> from = TimeParam(call.target, "from");
+  Result<std::optional<Timestamp>> to = TimeParam(call.target, "to");
+  if (!from.ok()) return Error(from.status());
+  if (!to.ok()) return Error(to.status());
+  Result<EvidenceBundle> b = MakeBundle(log, call.caller, BundleRequest{stream, *from, *to});
+  if (!b.ok()) return Error(b.status());
+  Response r = Json(200, b->bundle.json);
+  r.headers.emplace_back("Content-Disposition", "attachment; filename=\"evidence-" + stream + ".json\"");
+  return r;
+}
+
+// --- Handover ---
+
+Result<json::object> BodyObject(const Request& request) {
+  if (request.body.empty()) return json::object();
+  boost::system::error_code ec;
+  json::value v = json::parse(request.body, ec);
+  if (ec) return Status::InvalidArgument("the body is not JSON: " + ec.message());
+  if (!v.is_object()) return Status::InvalidArgument("the body is not a JSON object");
+  return std::move(v.as_object());
+}
+
+std::string Field(const json::object& o, std::string_view k) {
+  auto it = o.find(k);
+  return it != o.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
+}
+
+Response HandoverPlanRoute(EventLog& log, Api::Call& call) {
+  Result<json::object> body = BodyObject(call.request);
+  if (!body.ok()) return Error(body.status());
+  HandoverRequest request{Field(*body, "from"), Field(*body, "to"), Field(*body, "team"), SystemClock().Now()};
+  if (request.from.empty()) return Error(400, "field 'from': the leaver's staff id is required");
+  if (request.to.empty() == request.balance_team.empty()) return Error(400, "give one of the fields 'to' or 'team'");
+  Result<PlannedHandover> p = RecordHandoverPlan(log, call.caller, request);
+  if (!p.ok()) return Error(p.status());
+  return Json(201, PlannedHandoverToJson(*p));
+}
+
+Response HandoverExecuteRoute(EventLog& log, Api::Call& call) {
+  Result<HandoverExecution> run = CarryOutHandover(log, call.caller, call.params[0], SystemClock().Now());
+  if (!run.ok()) return Error(run.status());
+  return Json(200, HandoverExecutionToJson(*run));
+}
+
+Response HandoverReportRoute(EventLog& log, Api::Call& call) {
+  HandoverReportRequest request;
+  request.handover_id = call.params[0];
+  request.successor = call.target.Query("for");
+  request.now = SystemClock().Now();
+  const std::string format = call.target.Query("format");
+  if (!format.empty() && format != "jsonl" && format != "md" && format != "html") {
+    return Error(400, "query parameter format: jsonl (default), md or html");
+  }
+  const BriefingFormat f = format == "md" ? BriefingFormat::kMarkdown
+                           : format == "html" ? BriefingFormat::kHtml
+                                              : BriefingFormat::kJsonLines;
+  if (!format.empty()) request.exported_as = f;
+  Result<HandoverReport> r = PrepareHandoverReport(log, call.caller, request);
+  if (!r.ok()) return Error(r.status());
+  return Json(200, HandoverReportDocument(*r, f),
+              f == BriefingFormat::kHtml       ? "text/html; charset=utf-8"
+              : f == BriefingFormat::kMarkdown ? "text/markdown; charset=utf-8"
+                                               : "application/x-ndjson");
+}
+
+// --- People: erasure and holds ---
+
+Response EraseRoute(EventLog& log, Api::Call& call) {
+  Result<json::object> body = BodyObject(call.request);
+  if (!body.ok()) return Error(body.status());
+  Result<SubjectRef> subject = ParseSubjectArg(Field(*body, "subject"));
+  if (!subject.ok()) return Error(subject.status().WithContext("field 'subject'"));
+  ErasureRequest request{*subject, call.token.staff, Field(*body, "reason_code"), Field(*body, "details"),
+                         Field(*body, "request_ref"), SystemClock().Now()};
+  if (request.details.empty()) return Error(400, "field 'details': say why the data is erased");
+  Result<ErasureResult> r = EraseSubject(log, request);
+  if (!r.ok()) return Error(r.status());
+  return Json(r->already ? 200 : 201, ErasureResultToJson(*r));
+}
+
+Response HoldsRoute(EventLog& log, Api::Call& call) {
+  std::optional<SubjectRef> subject;
+  if (const std::string text = call.target.Query("subject"); !text.empty()) {
+    Result<SubjectRef> s = ParseSubjectArg(text);
+    if (!s.ok()) return Error(s.status().WithContext("query parameter subject"));
+    subject = *s;
+  }
+  Result<std::vector<Hold>> holds = ListHolds(log, subject);
+  if (!holds.ok()) return Error(holds.status());
+  std::vector<std::string> customers;
+  for (const Hold& h : *holds) {
+    const std::string customer = h.subject.substr(0, h.subject.find('/'));
+    if (std::find(customers.begin(), customers.end(), customer) == customers.end()) customers.push_back(customer);
+  }
+  if (!customers.empty()) {
+    Access a;
+    a.view = "legal_holds";
+    a.customers = customers;
+    a.records = holds->size();
+    if (Status s = RecordRead(log, call.caller, a); !s.ok()) return Error(s);
+  }
+  return Json(200, HoldsToJson(*holds));
+}
+
+Response HoldRoute(EventLog& log, Api::Call& call, bool place) {
+  Result<json::object> body = BodyObject(call.request);
+  if (!body.ok()) return Error(body.status());
+  Result<SubjectRef> subject = ParseSubjectArg(Field(*body, "subject"));
+  if (!subject.ok()) return Error(subject.status().WithContext("field 'subject'"));
+  HoldRequest request{*subject, call.token.staff, Field(*body, "hold_id"), Field(*body, "reason"), SystemClock().Now()};
+  if (place && request.reason.empty()) return Error(400, "field 'reason': say why the data must be kept");
+  if (!place && request.hold_id.empty()) return Error(400, "field 'hold_id': which hold ends");
+  Result<std::pair<Hold, uint64_t>> r = place ? PlaceHold(log, request) : ReleaseHold(log, request);
+  if (!r.ok()) return Error(r.status());
+  return Json(place ? 201 : 200, json::serialize(json::object{{"subject", r->first.subject},
+                                                             {"hold_id", r->first.hold_id},
+                                                             {"position", r->second}}));
+}
+
 std::vector<Api::Route> Routes() {
   using R = Api::Route;
   std::vector<R> routes;
@@ -476,6 +688,8 @@ std::vector<Api::Route> Routes() {
   });
   add("POST", "/v1/streams/{stream}/events", {"ingest", "admin"}, false,
       [](Api& api, Api::Call& c) { return Append(api, api.log(), c); });
+  // Before {stream}: the first route that matches answers.
+  add("GET", "/v1/streams/$all", company, false, [](Api& api, Api::Call& c) { return ReadAllRoute(api.log(), c); });
   add("GET", "/v1/streams/{stream}", all_readers, false,
       [](Api& api, Api::Call& c) { return ReadStreamRoute(api.log(), c); });
   add("GET", "/v1/staff/{staff}/portfolio", all_readers, true,
@@ -487,6 +701,26 @@ std::vector<Api::Route> Routes() {
   add("GET", "/v1/alerts", all_readers, true, [](Api& api, Api::Call& c) { return AlertsRoute(api.log(), c); });
   add("GET", "/v1/access", company, true, [](Api& api, Api::Call& c) { return AccessRoute(api.log(), c); });
   add("GET", "/v1/tokens", {"admin"}, false, [](Api& api, Api::Call& c) { return TokensRoute(api.log(), c); });
+  const std::set<std::string> evidence = {"auditor", "admin"};
+  add("GET", "/v1/verifier-key", evidence, false, [](Api& api, Api::Call& c) { return KeyRoute(api.log(), c); });
+  add("GET", "/v1/checkpoints", evidence, false, [](Api& api, Api::Call& c) { return CheckpointsRoute(api.log(), c); });
+  add("POST", "/v1/checkpoints", {"admin"}, false, [](Api& api, Api::Call& c) { return SignRoute(api.log(), c); });
+  add("GET", "/v1/proofs/inclusion", evidence, false, [](Api& api, Api::Call& c) { return InclusionRoute(api.log(), c); });
+  add("GET", "/v1/proofs/consistency", evidence, false,
+      [](Api& api, Api::Call& c) { return ConsistencyRoute(api.log(), c); });
+  add("GET", "/v1/verify", evidence, false, [](Api& api, Api::Call& c) { return VerifyRoute(api.log(), c); });
+  add("GET", "/v1/bundles/{stream}", evidence, false, [](Api& api, Api::Call& c) { return BundleRoute(api.log(), c); });
+  add("POST", "/v1/handovers", {"manager", "admin"}, true,
+      [](Api& api, Api::Call& c) { return HandoverPlanRoute(api.log(), c); });
+  add("POST", "/v1/handovers/{id}/execute", {"manager", "admin"}, true,
+      [](Api& api, Api::Call& c) { return HandoverExecuteRoute(api.log(), c); });
+  add("GET", "/v1/handovers/{id}/report", all_readers, true,
+      [](Api& api, Api::Call& c) { return HandoverReportRoute(api.log(), c); });
+  add("POST", "/v1/erasures", {"admin"}, false, [](Api& api, Api::Call& c) { return EraseRoute(api.log(), c); });
+  add("GET", "/v1/holds", {"auditor", "admin"}, false, [](Api& api, Api::Call& c) { return HoldsRoute(api.log(), c); });
+  add("POST", "/v1/holds", {"admin"}, false, [](Api& api, Api::Call& c) { return HoldRoute(api.log(), c, true); });
+  add("POST", "/v1/holds/release", {"admin"}, false,
+      [](Api& api, Api::Call& c) { return HoldRoute(api.log(), c, false); });
   return routes;
 }
 
