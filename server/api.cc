@@ -138,6 +138,9 @@ Result<ExpectedVersion> ExpectedParam(const std::string& text) {
 
 bool IsCustomerStream(std::string_view stream) { return stream.starts_with("customer-"); }
 
+const std::set<std::string> kReaders = {"rep", "manager", "auditor", "admin"};
+const std::set<std::string> kCompanyReaders = {"auditor", "admin"};
+
 }  // namespace
 
 struct Api::Route {
@@ -234,6 +237,81 @@ bool Api::WaitFolded(uint64_t position) {
          !stopping_;
 }
 
+bool Api::IsSubscription(const Request& request) {
+  return request.method == "GET" && (request.target == "/v1/subscribe" || request.target.starts_with("/v1/subscribe?"));
+}
+
+std::variant<Api::Subscription, Response> Api::Subscribe(const Request& request) {
+  const auto started = std::chrono::steady_clock::now();
+  auto done = [&](Response r) {
+    metrics_.Request("/v1/subscribe", r.status,
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    return r;
+  };
+  Target target;
+  if (!http::ParseTarget(request.target, &target)) return done(Error(400, "the request target is not a valid path"));
+  const std::string auth = request.Header("Authorization");
+  if (!auth.starts_with("Bearer ")) return done(Error(401, "a valid bearer token is required (Authorization: Bearer <token>)"));
+  Result<TokenInfo> who = Authenticate(log_, std::string_view(auth).substr(7));
+  if (!who.ok()) return done(Error(401, "invalid or revoked token"));
+  Subscription s;
+  s.token = std::move(*who);
+  s.caller = Caller{s.token.staff, "api", log_.dir()};
+  s.stream = target.Query("stream");
+  if (s.stream.empty()) {
+    if (!kCompanyReaders.contains(s.token.role)) return done(Forbidden());
+  } else if (IsCustomerStream(s.stream)) {
+    Result<bool> may = MayReadCustomer(log_, s.token, s.stream);
+    if (!may.ok()) return done(Error(may.status()));
+    if (!*may) return done(Forbidden());
+  } else if (!kCompanyReaders.contains(s.token.role)) {
+    return done(Forbidden());
+  }
+  Result<uint64_t> from = NumberParam(target, "from", log_.end().value(), UINT64_MAX - 1);
+  if (!from.ok()) return done(Error(from.status()));
+  s.next = *from;
+  if (const std::string last = request.Header("Last-Event-ID"); !last.empty()) {
+    Target t;
+    t.query.emplace_back("Last-Event-ID", last);
+    Result<uint64_t> resumed = NumberParam(t, "Last-Event-ID", 0, UINT64_MAX - 1);
+    if (!resumed.ok()) return done(Error(resumed.status()));
+    s.next = *resumed + 1;
+  }
+  done(Response{});
+  return s;
+}
+
+Result<std::string> Api::Poll(Subscription& s, size_t max) {
+  if (s.next >= log_.end().value()) return std::string();
+  Result<std::vector<Event>> events = log_.ReadAll(Position(s.next), max);
+  if (!events.ok()) return events.status();
+  if (events->empty()) return std::string();
+  const uint64_t last = events->back().position.value();
+  std::vector<Event> sent;
+  std::vector<std::string> customers;
+  for (Event& e : *events) {
+    if (!s.stream.empty() && e.stream != s.stream) continue;
+    if (IsCustomerStream(e.stream) && std::find(customers.begin(), customers.end(), e.stream) == customers.end()) {
+      customers.push_back(e.stream);
+    }
+    sent.push_back(std::move(e));
+  }
+  if (!customers.empty()) {
+    Access a;
+    a.view = "subscription";
+    a.customers = customers;
+    a.records = sent.size();
+    CUSTODIAN_RETURN_IF_ERROR(RecordRead(log_, s.caller, a));
+  }
+  std::string frames;
+  for (const Event& e : sent) {
+    frames += "id: " + std::to_string(e.position.value()) + "\nevent: " + e.type +
+              "\ndata: " + EventToJson(e, JsonFields::kWithLogFields) + "\n\n";
+  }
+  s.next = last + 1;
+  return frames;
+}
+
 Response Api::Handle(const Request& request) {
   const auto started = std::chrono::steady_clock::now();
   static const std::vector<Route> routes = Routes();
@@ -287,8 +365,6 @@ Response Api::Handle(const Request& request) {
 
 namespace {
 
-const std::set<std::string> kReaders = {"rep", "manager", "auditor", "admin"};
-const std::set<std::string> kCompanyReaders = {"auditor", "admin"};
 
 Response Health(Api& api, EventLog& log) {
   return Json(200, json::serialize(json::object{{"status", "ok"}, {"events", log.end().value()}, {"folded", api.folded()}}));

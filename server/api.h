@@ -16,6 +16,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <variant>
 
 #include "core/status.h"
 #include "server/http.h"
@@ -56,6 +57,27 @@ class Api {
     Caller caller;
   };
   struct Route;
+
+  // --- Live subscriptions (GET /v1/subscribe, server-sent events) ---
+  //
+  // The session streams them; the Api decides who may and what comes next.
+  struct Subscription {
+    uint64_t next = 0;   // the next position to send
+    std::string stream;  // only this stream's events; empty: every stream the token may read
+    TokenInfo token;
+    Caller caller;
+  };
+  // Whether `request` is a subscription: GET /v1/subscribe.
+  static bool IsSubscription(const http::Request& request);
+  // The subscription the request asks for (?from=POSITION, &stream=S; a
+  // Last-Event-ID header resumes after that position), or the error response
+  // to send instead (401, 403, 400).
+  std::variant<Subscription, http::Response> Subscribe(const http::Request& request);
+  // The events from s.next on (at most `max`; none when the log has no more),
+  // as SSE frames ("id: <position>\nevent: <type>\ndata: <event JSON>\n\n"),
+  // each customer's read recorded for the token's staff member first; s.next
+  // moves past them. An error ends the subscription.
+  Result<std::string> Poll(Subscription& s, size_t max);
 
  private:
   void Follow();

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #include "server/api.h"
@@ -182,7 +183,8 @@ class ServerImpl final : public Server {
 template <class Stream>
 class Session final : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(ServerImpl& server, Stream stream) : server_(server), stream_(std::move(stream)) {}
+  Session(ServerImpl& server, Stream stream)
+      : server_(server), stream_(std::move(stream)), timer_(stream_.get_executor()) {}
   ~Session() override { server_.Ended(); }
 
   void Start() {
@@ -247,6 +249,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     request.target = std::string(req.target());
     for (const auto& field : req) request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     request.body = std::move(req.body());
+    if (Api::IsSubscription(request)) return Subscribe(std::move(request), req.version());
     const bool keep_alive = req.keep_alive();
     const unsigned version = req.version();
     busy_ = true;
@@ -264,6 +267,77 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       });
     });
   }
+
+  // --- Server-sent events (GET /v1/subscribe) ---
+  // The answer's header, then frames as the log grows, until the client
+  // goes, the server stops, or a read cannot be recorded. The body ends with
+  // the connection (no Content-Length), as HTTP/1.1 allows.
+  void Subscribe(http::Request request, unsigned version) {
+    busy_ = true;
+    asio::post(server_.workers(), [self = this->shared_from_this(), request = std::move(request), version] {
+      auto sub = self->server_.api().Subscribe(request);
+      asio::post(self->stream_.get_executor(), [self, sub = std::move(sub), version]() mutable {
+        if (auto* error = std::get_if<http::Response>(&sub)) {
+          auto res = std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(error->status),
+                                                                           version);
+          res->set(bhttp::field::content_type, error->content_type);
+          for (const auto& [k, v] : error->headers) res->set(k, v);
+          res->body() = std::move(error->body);
+          return self->Write(res, false);
+        }
+        self->subscription_.emplace(std::move(std::get<Api::Subscription>(sub)));
+        self->pending_ = std::make_shared<std::string>(
+            "HTTP/1.1 200 OK\r\nServer: custodian\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
+            "Connection: close\r\nX-Accel-Buffering: no\r\n\r\n: subscribed from position " +
+            std::to_string(self->subscription_->next) + "\n\n");
+        self->SendPending();
+      });
+    });
+  }
+
+  void SendPending() {
+    beast::get_lowest_layer(stream_).expires_after(server_.options().write_timeout);
+    asio::async_write(stream_, asio::buffer(*pending_),
+                      [self = this->shared_from_this(), keep = pending_](beast::error_code ec, size_t) {
+                        if (ec) return self->Close();
+                        self->NextFrames();
+                      });
+  }
+
+  void NextFrames() {
+    if (server_.stopping()) return Close();
+    asio::post(server_.workers(), [self = this->shared_from_this()] {
+      Result<std::string> frames = self->server_.api().Poll(*self->subscription_, 500);
+      asio::post(self->stream_.get_executor(), [self, frames = std::move(frames)]() mutable {
+        if (!frames.ok()) {
+          self->pending_ = std::make_shared<std::string>("event: error\ndata: " + frames.status().message() + "\n\n");
+          self->subscription_.reset();
+          asio::async_write(self->stream_, asio::buffer(*self->pending_),
+                            [self, keep = self->pending_](beast::error_code, size_t) { self->Close(); });
+          return;
+        }
+        if (!frames->empty()) {
+          self->idle_polls_ = 0;
+          self->pending_ = std::make_shared<std::string>(std::move(*frames));
+          return self->SendPending();
+        }
+        // Nothing new: look again shortly; a comment now and then keeps
+        // proxies from closing a quiet stream and finds a client that left.
+        if (++self->idle_polls_ % kPollsPerHeartbeat == 0) {
+          self->pending_ = std::make_shared<std::string>(": keep-alive\n\n");
+          return self->SendPending();
+        }
+        self->timer_.expires_after(kPollEvery);
+        self->timer_.async_wait([self](beast::error_code ec) {
+          if (ec) return self->Close();
+          self->NextFrames();
+        });
+      });
+    });
+  }
+
+  static constexpr auto kPollEvery = std::chrono::milliseconds(100);
+  static constexpr int kPollsPerHeartbeat = 150;  // 15 s
 
   void Write(const std::shared_ptr<bhttp::response<bhttp::string_body>>& res, bool keep_alive) {
     res->set(bhttp::field::server, "custodian");
@@ -289,6 +363,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  asio::steady_timer timer_;
+  std::optional<Api::Subscription> subscription_;
+  std::shared_ptr<std::string> pending_;  // the bytes being written to a subscriber
+  int idle_polls_ = 0;
   bool busy_ = false;  // a request is being handled or answered (the session's strand only)
 };
 

@@ -76,6 +76,42 @@ $bin verify-bundle /tmp/custodian-demo-forged.json --key "$vkey" || echo "exit c
 
 run build/tools/custodian-bench --quick
 
+# The HTTP API in front of the generated company. The demo registers an
+# administrator and an auditor (principal.registered) and makes tokens for
+# them, for the head of sales (manager) and for a CRM (ingest).
+step "the HTTP API: custodian serve in front of the company's store, with tokens"
+port=${CUSTODIAN_DEMO_PORT:-8080}
+api="http://127.0.0.1:$port"
+$bin --data "$company" principal add --id 990 --kind other --role admin >/dev/null
+$bin --data "$company" principal add --id 991 --kind auditor --organization "Nordpruef Audit" >/dev/null
+admin_token=$($bin --data "$company" --as staff-990 token create --role admin --name demo-admin --staff 990 2>/dev/null)
+auditor_token=$($bin --data "$company" --as staff-990 token create --role auditor --name year-end-audit --staff 991 2>/dev/null)
+manager_token=$($bin --data "$company" --as staff-990 token create --role manager --name head-of-sales --staff "$reader" 2>/dev/null)
+ingest_token=$($bin --data "$company" --as staff-990 token create --role ingest --name crm-sync 2>/dev/null)
+$bin --data "$company" token list
+$bin --data "$company" serve --listen "127.0.0.1:$port" &
+server_pid=$!
+trap 'kill -INT $server_pid 2>/dev/null; wait $server_pid 2>/dev/null' EXIT
+for _ in $(seq 1 100); do curl -sf "$api/healthz" >/dev/null && break; sleep 0.1; done
+call() { step "curl $*"; curl -s "$@"; echo; }
+call "$api/healthz"
+call -i "$api/v1/silent"                                  # no token: 401
+call -H "Authorization: Bearer $ingest_token" "$api/v1/silent"   # ingest may only append: 403
+call -H "Authorization: Bearer $manager_token" "$api/v1/staff/$reader/portfolio"
+step "a CRM appends a call through the API; the manager reads it back at once (min_position)"
+appended=$(curl -s -X POST -H "Authorization: Bearer $ingest_token" -H 'Content-Type: application/json' \
+  "$api/v1/streams/$handed_over/events" \
+  -d '{"id":"6a8f2d1c-3e4b-4c5d-9e6f-7a8b9c0d1e2f","stream":"'"$handed_over"'","type":"interaction.logged","actor":"'"$reader"'","occurred_at":"2026-11-30T10:00:00Z","source":"crm","data":{"channel":"call","direction":"outbound","summary":"checked in after the handover"}}')
+echo "$appended"
+position=$(echo "$appended" | grep -o '"positions":\[[0-9]*' | grep -o '[0-9]*$')
+call -H "Authorization: Bearer $manager_token" "$api/v1/streams/$handed_over?from=0&limit=2&min_position=$position"
+call -H "Authorization: Bearer $auditor_token" "$api/v1/proofs/inclusion?position=$position"
+call -H "Authorization: Bearer $auditor_token" "$api/v1/verifier-key"
+step "every read above was recorded for its reader: the auditor's and the manager's access streams"
+$bin --data "$company" read access-staff-991 --backwards --limit 1
+$bin --data "$company" read "access-$reader" --backwards --limit 1
+call -H "Authorization: Bearer $admin_token" "$api/metrics" | grep -E '^custodian_http_requests_total' | head -8
+
 cat <<MSG
 
 The generated company is in $company: try the tour printed above.
@@ -85,4 +121,17 @@ The small evidence store is in $CUSTODIAN_DATA. Try:
   $bin --data $CUSTODIAN_DATA tail        # then append from another terminal
   $bin --data $CUSTODIAN_DATA verify --json
   build/tools/custodian-bench             # the full benchmark (a few minutes)
+
+The HTTP API is serving the generated company at $api (docs/http-api.md) until Ctrl-C.
+Tokens (each shown once; only their hashes are kept):
+  admin      $admin_token
+  auditor    $auditor_token
+  manager    $manager_token   ($reader, the head of sales)
+  ingest     $ingest_token
+Try:
+  curl -s -H "Authorization: Bearer $manager_token" $api/v1/silent?days=60 | head -3
+  curl -s -H "Authorization: Bearer $auditor_token" $api/v1/verify
+  curl -s -H "Authorization: Bearer $auditor_token" $api/v1/bundles/$handed_over > bundle.json
+  curl -s -H "Authorization: Bearer $admin_token" $api/metrics | head
 MSG
+wait $server_pid

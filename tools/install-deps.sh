@@ -7,6 +7,7 @@ packages=(
   g++ cmake ninja-build pkg-config
   librocksdb-dev libboost1.81-dev libboost-json1.81-dev libcereal-dev
   catch2 libssl-dev libfmt-dev libcli11-dev libjemalloc-dev
+  curl ca-certificates  # the demo talks to `custodian serve` with curl
 )
 
 missing=()
