@@ -1,7 +1,6 @@
 #include "service/customer.h"
 
 #include <boost/json.hpp>
-
 #include <map>
 #include <utility>
 
@@ -25,17 +24,28 @@ json::object CustomerValue(const CustomerState& s) {
   json::object o;
   o["id"] = s.id;
   o["registered"] = s.registered;
-  for (auto [key, field] : {std::pair{"name", &s.name}, {"kind", &s.kind}, {"status", &s.status},
-                            {"segment", &s.segment}, {"industry", &s.industry}, {"country", &s.country},
-                            {"group", &s.group}, {"external_id", &s.external_id}, {"team", &s.team},
+  for (auto [key, field] : {std::pair{"name", &s.name},
+                            {"kind", &s.kind},
+                            {"status", &s.status},
+                            {"segment", &s.segment},
+                            {"industry", &s.industry},
+                            {"country", &s.country},
+                            {"group", &s.group},
+                            {"external_id", &s.external_id},
+                            {"team", &s.team},
                             {"owner", &s.owner}}) {
     o[key] = *field;
   }
   json::array custody;
   for (const auto& c : s.custody) {
-    custody.push_back(json::object{{"owner", c.owner}, {"previous_owner", c.previous_owner}, {"reason", c.reason},
-                                   {"handover_id", c.handover_id}, {"assigned_by", c.assigned_by},
-                                   {"from", TimeJson(c.from)}, {"to", TimeJson(c.to)}, {"position", c.position}});
+    custody.push_back(json::object{{"owner", c.owner},
+                                   {"previous_owner", c.previous_owner},
+                                   {"reason", c.reason},
+                                   {"handover_id", c.handover_id},
+                                   {"assigned_by", c.assigned_by},
+                                   {"from", TimeJson(c.from)},
+                                   {"to", TimeJson(c.to)},
+                                   {"position", c.position}});
   }
   o["custody"] = std::move(custody);
   // Contacts say where their personal data is, never what it says ("people" opens it).
@@ -46,8 +56,11 @@ json::object CustomerValue(const CustomerState& s) {
     json::value last = nullptr;
     if (c.last_conversation) {
       const CustomerState::Conversation& l = *c.last_conversation;
-      last = json::object{{"position", l.position}, {"at", TimeJson(l.at)}, {"channel", l.channel},
-                          {"direction", l.direction}, {"by", l.by}};
+      last = json::object{{"position", l.position},
+                          {"at", TimeJson(l.at)},
+                          {"channel", l.channel},
+                          {"direction", l.direction},
+                          {"by", l.by}};
     }
     contacts[id] = json::object{{"role", c.role},
                                 {"department", c.department},
@@ -87,7 +100,8 @@ json::object CustomerValue(const CustomerState& s) {
   json::object history;
   for (const auto& [id, h] : s.request_history) {
     json::array assignments;
-    for (const auto& a : h.assignments) assignments.push_back(json::object{{"staff", a.staff}, {"from", TimeJson(a.from)}});
+    for (const auto& a : h.assignments)
+      assignments.push_back(json::object{{"staff", a.staff}, {"from", TimeJson(a.from)}});
     history[id] = json::object{{"opened_at", TimeJson(h.opened_at)},
                                {"resolved_at", TimeJson(h.resolved_at)},
                                {"assignments", std::move(assignments)}};
@@ -95,8 +109,8 @@ json::object CustomerValue(const CustomerState& s) {
   o["request_history"] = std::move(history);
   json::object commitments;
   for (const auto& [id, c] : s.open_commitments) {
-    commitments[id] = json::object{{"promise", c.promise},       {"owner", c.owner},
-                                   {"request_id", c.request_id}, {"deal_id", c.deal_id},
+    commitments[id] = json::object{{"promise", c.promise},           {"owner", c.owner},
+                                   {"request_id", c.request_id},     {"deal_id", c.deal_id},
                                    {"made_at", TimeJson(c.made_at)}, {"due_at", TimeJson(c.due_at)}};
   }
   o["open_commitments"] = std::move(commitments);
@@ -199,15 +213,16 @@ std::string Describe(const Event& e) {
   if (t == "customer.registered") return "registered as " + s("name");
   if (t == "customer.updated") return "details updated: " + Shortened(e.data);
   if (t == "customer.owner_assigned") {
-    return "owner " + (s("previous_owner").empty() ? std::string() : s("previous_owner") + " -> ") + s("owner") +
-           " (" + s("reason") + (s("handover_id").empty() ? "" : ", handover " + s("handover_id")) + ")";
+    return "owner " + (s("previous_owner").empty() ? std::string() : s("previous_owner") + " -> ") + s("owner") + " (" +
+           s("reason") + (s("handover_id").empty() ? "" : ", handover " + s("handover_id")) + ")";
   }
   if (t == "customer.team_changed") return "team set to " + s("team");
   if (t == "interaction.logged") {
     return s("direction") + " " + s("channel") + (s("summary").empty() ? "" : ": " + s("summary"));
   }
   if (t == "note.added") return "note: " + s("text");
-  if (t == "deal.opened") return "deal " + s("deal_id") + " opened: " + s("title") + ", " + s("value") + " " + s("currency");
+  if (t == "deal.opened")
+    return "deal " + s("deal_id") + " opened: " + s("title") + ", " + s("value") + " " + s("currency");
   if (t == "deal.stage_changed") return "deal " + s("deal_id") + " moved to " + s("stage");
   if (t == "deal.won") return "deal " + s("deal_id") + " WON" + (s("value").empty() ? "" : ", " + s("value"));
   if (t == "deal.lost") return "deal " + s("deal_id") + " lost" + (s("reason").empty() ? "" : ": " + s("reason"));
@@ -291,8 +306,8 @@ std::string CustomerViewToJson(const CustomerView& v) {
 Result<CustomerTimelineResult> CustomerTimeline(EventLog& log, const Caller& caller, const std::string& customer) {
   Result<Replay> r = ReplayKnown(log, customer);
   if (!r.ok()) return r.status();
-  CUSTODIAN_RETURN_IF_ERROR(
-      RecordRead(log, caller, Access{caller.principal, false, "timeline", {customer}, r->events.size(), "", caller.interface}));
+  CUSTODIAN_RETURN_IF_ERROR(RecordRead(
+      log, caller, Access{caller.principal, false, "timeline", {customer}, r->events.size(), "", caller.interface}));
 
   CustomerTimelineResult t;
   t.customer = customer;
@@ -313,7 +328,8 @@ Result<CustomerTimelineResult> CustomerTimeline(EventLog& log, const Caller& cal
     if (auto it = fixes.find(e.id.ToString()); it != fixes.end()) entry.fixes = std::move(it->second);
     if (!e.personal.empty()) {
       if (personal.ok()) {
-        if (Status s = log.ShowPersonal(e); !s.ok()) return s.WithContext("event at position " + std::to_string(e.position.value()));
+        if (Status s = log.ShowPersonal(e); !s.ok())
+          return s.WithContext("event at position " + std::to_string(e.position.value()));
       } else if (t.personal_unavailable.empty()) {
         t.personal_unavailable = personal.message();
       }
@@ -344,8 +360,8 @@ Result<CustodyAnswer> CustomerCustody(EventLog& log, const Caller& caller, const
   Result<Replay> r = ReplayKnown(log, customer);
   if (!r.ok()) return r.status();
   const CustomerState& s = r->state;
-  CUSTODIAN_RETURN_IF_ERROR(
-      RecordRead(log, caller, Access{caller.principal, false, "custody", {customer}, s.custody.size(), "", caller.interface}));
+  CUSTODIAN_RETURN_IF_ERROR(RecordRead(
+      log, caller, Access{caller.principal, false, "custody", {customer}, s.custody.size(), "", caller.interface}));
   CustodyAnswer a;
   a.customer = s.id;
   a.query = query;
@@ -362,10 +378,11 @@ Result<CustodyAnswer> CustomerCustody(EventLog& log, const Caller& caller, const
 
 std::string CustodyAnswerToJson(const CustodyAnswer& a) {
   if (!a.query.request.empty()) {
-    return json::serialize(json::object{{"customer", a.customer},
-                                        {"request", a.query.request},
-                                        {"at", TimeJson(a.query.at)},
-                                        {"responsible", a.responsible ? json::value(*a.responsible) : json::value(nullptr)}});
+    return json::serialize(
+        json::object{{"customer", a.customer},
+                     {"request", a.query.request},
+                     {"at", TimeJson(a.query.at)},
+                     {"responsible", a.responsible ? json::value(*a.responsible) : json::value(nullptr)}});
   }
   if (a.query.at) {
     const auto& c = a.owner;

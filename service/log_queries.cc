@@ -1,8 +1,7 @@
 #include "service/log_queries.h"
 
-#include <boost/json.hpp>
-
 #include <algorithm>
+#include <boost/json.hpp>
 
 #include "core/json.h"
 #include "core/time.h"
@@ -37,7 +36,8 @@ Result<StreamEvents> ReadStreamEvents(EventLog& log, const Caller& caller, const
   StreamEvents r;
   r.stream = request.stream;
   r.events = std::move(*events);
-  const bool personal = std::any_of(r.events.begin(), r.events.end(), [](const Event& e) { return !e.personal.empty(); });
+  const bool personal =
+      std::any_of(r.events.begin(), r.events.end(), [](const Event& e) { return !e.personal.empty(); });
   if (!personal) return r;
   // Personal parts are opened for a named reader of a customer, and the read recorded first.
   if (caller.principal.empty() || !r.stream.starts_with("customer-")) {

@@ -1,8 +1,8 @@
 #include "service/projections.h"
 
-#include <boost/json.hpp>
 #include <fmt/core.h>
 
+#include <boost/json.hpp>
 #include <chrono>
 
 #include "replay/projection.h"
@@ -18,6 +18,8 @@ std::vector<std::string> ProjectionNames(EventLog& log) {
 }
 
 Result<RebuildResult> RebuildProjection(EventLog& log, std::string_view name, const ProgressFn& progress) {
+  // Nobody else folds into the store while the projection is dropped and built again.
+  auto folding = ProjectionLock();
   ProjectionEngine engine(log);
   AddProjections(engine);
   if (engine.Find(name) == nullptr) {
@@ -34,7 +36,8 @@ Result<RebuildResult> RebuildProjection(EventLog& log, std::string_view name, co
 }
 
 std::string RebuildResultToJson(const RebuildResult& r) {
-  std::string body = json::serialize(json::object{{"projection", r.projection}, {"events", r.events}, {"digest", r.digest}});
+  std::string body =
+      json::serialize(json::object{{"projection", r.projection}, {"events", r.events}, {"digest", r.digest}});
   // Seconds as a plain decimal to the millisecond ("0.012"): Boost.JSON
   // would write a double in exponent form ("1.2E-2").
   body.insert(body.size() - 1, fmt::format(",\"seconds\":{:.3f}", r.seconds));

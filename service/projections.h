@@ -23,8 +23,10 @@ struct RebuildResult {
   double seconds = 0;
 };
 // Rebuilds the projection `name` in `log` (writable), calling `progress`
-// (events done, of total) as it goes. InvalidArgument naming the
-// projections there are for an unknown name; nothing is dropped then.
+// (events done, of total) as it goes; holds ProjectionLock (service/store.h)
+// meanwhile, so a server's follower does not fold into it at the same time.
+// InvalidArgument naming the projections there are for an unknown name;
+// nothing is dropped then.
 Result<RebuildResult> RebuildProjection(EventLog& log, std::string_view name, const ProgressFn& progress = nullptr);
 // {"projection","events","digest","seconds"} (seconds to the millisecond).
 std::string RebuildResultToJson(const RebuildResult& r);

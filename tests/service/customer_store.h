@@ -4,10 +4,8 @@
 // Shared by the tests of service/customer.h and service/log_queries.h.
 #pragma once
 
-#include <catch2/catch.hpp>
-
 #include <boost/json.hpp>
-
+#include <catch2/catch.hpp>
 #include <memory>
 #include <string>
 #include <vector>

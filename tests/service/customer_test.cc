@@ -1,9 +1,7 @@
 #include "service/customer.h"
 
-#include <catch2/catch.hpp>
-
 #include <boost/json.hpp>
-
+#include <catch2/catch.hpp>
 #include <string>
 #include <vector>
 
@@ -74,8 +72,7 @@ TEST_CASE("customer show of an unknown customer is NotFound naming it and record
   CHECK(s.Reads("staff-7").empty());
 }
 
-TEST_CASE("customer show as of a business time folds what had happened and points out the late entries",
-          "[customer]") {
+TEST_CASE("customer show as of a business time folds what had happened and points out the late entries", "[customer]") {
   CustomerStore s;
   const AsOfTime at{s.DaysAgo(30), AsOf::kBusiness};
   Result<CustomerView> v = ShowCustomer(*s.log, s.As("staff-7"), "customer-42", at, s.now);
@@ -110,17 +107,20 @@ TEST_CASE("customer show as of a business time folds what had happened and point
 
 TEST_CASE("customer show as of a knowledge time leaves out what was recorded later", "[customer]") {
   CustomerStore s;
-  Result<CustomerView> then = ShowCustomer(*s.log, s.As("staff-7"), "customer-42", AsOfTime{s.DaysAgo(55), AsOf::kKnowledge}, s.now);
+  Result<CustomerView> then =
+      ShowCustomer(*s.log, s.As("staff-7"), "customer-42", AsOfTime{s.DaysAgo(55), AsOf::kKnowledge}, s.now);
   REQUIRE(then.ok());
   CHECK(then->state.owner == "staff-7");
   CHECK(then->state.orders == 0);
   CHECK(then->not_known_then.empty());
-  Result<CustomerView> later = ShowCustomer(*s.log, s.As("staff-7"), "customer-42", AsOfTime{s.DaysAgo(30), AsOf::kKnowledge}, s.now);
+  Result<CustomerView> later =
+      ShowCustomer(*s.log, s.As("staff-7"), "customer-42", AsOfTime{s.DaysAgo(30), AsOf::kKnowledge}, s.now);
   REQUIRE(later.ok());
   CHECK(later->state.owner == "staff-8");
   CHECK(later->state.orders == 0);  // it occurred by then but was recorded ten days later
   // Before anything was recorded: an empty picture, not an error.
-  Result<CustomerView> before = ShowCustomer(*s.log, s.As("staff-7"), "customer-42", AsOfTime{s.DaysAgo(95), AsOf::kKnowledge}, s.now);
+  Result<CustomerView> before =
+      ShowCustomer(*s.log, s.As("staff-7"), "customer-42", AsOfTime{s.DaysAgo(95), AsOf::kKnowledge}, s.now);
   REQUIRE(before.ok());
   CHECK(before->events_folded == 0);
   CHECK(Text(json::parse(CustomerViewToJson(*before)).as_object(), "by") == "knowledge");
@@ -133,8 +133,9 @@ TEST_CASE("a reader who has left is refused by every customer query and shown no
   Result<CustomerView> show = ShowCustomer(*s.log, s.As("staff-9"), "customer-42", std::nullopt, s.now);
   CHECK(show.status().code() == StatusCode::kRuleViolation);
   CHECK_THAT(show.status().message(), Catch::Contains("staff-9"));
-  CHECK(ShowCustomer(*s.log, s.As("staff-9"), "customer-42", AsOfTime{s.now, AsOf::kKnowledge}, s.now).status().code() ==
-        StatusCode::kRuleViolation);
+  CHECK(
+      ShowCustomer(*s.log, s.As("staff-9"), "customer-42", AsOfTime{s.now, AsOf::kKnowledge}, s.now).status().code() ==
+      StatusCode::kRuleViolation);
   CHECK(CustomerTimeline(*s.log, s.As("staff-9"), "customer-42").status().code() == StatusCode::kRuleViolation);
   CHECK(CustomerCustody(*s.log, s.As("staff-9"), "customer-42", {}).status().code() == StatusCode::kRuleViolation);
   CHECK(s.log->end().value() == end);

@@ -1,9 +1,7 @@
 #include "service/log_queries.h"
 
-#include <catch2/catch.hpp>
-
 #include <boost/json.hpp>
-
+#include <catch2/catch.hpp>
 #include <string>
 #include <vector>
 
@@ -72,8 +70,7 @@ TEST_CASE("reading backwards with a limit starts from the last event", "[log_que
   CHECK(ReadStreamEvents(*s.log, Caller{}, {"no such/stream"}).status().code() == StatusCode::kInvalidArgument);
 }
 
-TEST_CASE("the log is read in pages of at most kMaxLogPageEvents, each saying where the next starts",
-          "[log_queries]") {
+TEST_CASE("the log is read in pages of at most kMaxLogPageEvents, each saying where the next starts", "[log_queries]") {
   CustomerStore s;
   const uint64_t end = s.log->end().value();
   Result<LogPage> first = ReadLogPage(*s.log, 0, 3);

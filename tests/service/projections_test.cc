@@ -1,10 +1,8 @@
 #include "service/projections.h"
 
-#include <catch2/catch.hpp>
-
-#include <boost/json.hpp>
-
 #include <algorithm>
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
 #include <string>
 #include <vector>
 
@@ -21,7 +19,8 @@ TEST_CASE("rebuilding a projection twice gives the same digest, and the digest f
   const std::vector<std::string> names = ProjectionNames(*s.log);
   CHECK(std::find(names.begin(), names.end(), "customer") != names.end());
   std::vector<uint64_t> calls;
-  Result<RebuildResult> first = RebuildProjection(*s.log, "customer", [&](uint64_t done, uint64_t) { calls.push_back(done); });
+  Result<RebuildResult> first =
+      RebuildProjection(*s.log, "customer", [&](uint64_t done, uint64_t) { calls.push_back(done); });
   INFO(first.status().ToString());
   REQUIRE(first.ok());
   CHECK(first->projection == "customer");
