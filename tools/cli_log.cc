@@ -15,6 +15,7 @@
 #include "core/time.h"
 #include "core/validation.h"
 #include "service/import.h"
+#include "service/log_queries.h"
 #include "storage/permissions.h"
 #include "tools/cli.h"
 
@@ -168,33 +169,39 @@ int RunImport(const Globals& g, const std::string& file, bool skip_invalid, size
 // --- queries ---
 
 int RunRead(const Globals& g, const std::string& stream, uint64_t from, bool backwards, uint64_t limit, bool json) {
-  if (Status s = ValidateStreamName(stream); !s.ok()) return Fail(s);
+  // Personal parts are opened for a named reader, whose read is recorded.
+  Caller caller;
+  if (!g.as.empty()) {
+    Result<std::string> reader = Reader(g, "read");
+    if (!reader.ok()) return UsageError(reader.status());
+    caller = g.CallerAs(*reader);
+  }
   Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadOnly);
   if (!log.ok()) return Fail(log.status());
-  if (backwards && from == 0) from = UINT64_MAX;  // from the end
-  Result<std::vector<Event>> events = (*log)->ReadStream(
-      stream, StreamVersion(from), backwards ? Direction::kBackward : Direction::kForward, limit);
-  if (!events.ok()) return Fail(events.status());
-  if (events->empty()) {
+  const StreamReadRequest request{stream, from, backwards ? Direction::kBackward : Direction::kForward, limit};
+  Result<StreamEvents> r = ReadStreamEvents(**log, caller, request);
+  if (!r.ok()) return Fail(r.status());
+  if (r->events.empty()) {
     if (!json) fmt::print(stderr, "stream {} has no events{}\n", stream, from > 0 && !backwards ? " from there" : "");
     return kExitOk;
   }
-  // Personal parts are opened for a named reader, and the read recorded.
-  const bool open = !g.as.empty() && stream.starts_with("customer-") &&
-                    std::any_of(events->begin(), events->end(), [](const Event& e) { return !e.personal.empty(); });
-  if (open) {
-    Result<std::string> reader = Reader(g, "read");
-    if (!reader.ok()) return UsageError(reader.status());
-    if (Status recorded = RecordAccess(g, **log, Access{*reader, false, "event_log", {stream}, events->size(), "", "cli"});
-        !recorded.ok()) {
-      return Fail(recorded);
-    }
-  } else if (std::any_of(events->begin(), events->end(), [](const Event& e) { return !e.personal.empty(); })) {
+  if (r->left_sealed) {
     fmt::print(stderr, "custodian: personal parts are shown sealed; name yourself with --as STAFF to open them (the read "
                        "is recorded)\n");
   }
-  if (!json) PrintHeader();
-  for (const Event& e : *events) PrintEvent(e, json, open ? log->get() : nullptr);
+  if (!r->personal_unavailable.empty()) {
+    fmt::print(stderr, "custodian: personal fields are shown sealed, because {}; everything else is complete\n",
+               TerminalText(r->personal_unavailable));
+  }
+  for (const auto& [position, why] : r->unopened) {
+    fmt::print(stderr, "custodian: event {}: {}\n", position, TerminalText(why));
+  }
+  if (json) {
+    fmt::print("{}", StreamEventsToJson(*r));
+    return kExitOk;
+  }
+  PrintHeader();
+  for (const Event& e : r->events) PrintEvent(e, false);
   return kExitOk;
 }
 
@@ -202,12 +209,20 @@ int RunReadAll(const Globals& g, uint64_t from, uint64_t limit, bool json) {
   Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadOnly);
   if (!log.ok()) return Fail(log.status());
   if (!json) PrintHeader();
-  uint64_t printed = 0;
-  Status s = (*log)->ScanAll(Position(from), [&](const Event& e) {
-    PrintEvent(e, json);
-    return ++printed < limit;
-  });
-  if (!s.ok()) return Fail(s);
+  // Page by page, so that a large log is printed as it is read, never held whole.
+  std::optional<uint64_t> next = from;
+  uint64_t left = limit;
+  while (next && left > 0) {
+    Result<LogPage> page = ReadLogPage(**log, *next, left);
+    if (!page.ok()) return Fail(page.status());
+    if (json) {
+      fmt::print("{}", LogPageToJson(*page));
+    } else {
+      for (const Event& e : page->events) PrintEvent(e, false);
+    }
+    left -= page->events.size();
+    next = page->next;
+  }
   return kExitOk;
 }
 
@@ -241,23 +256,10 @@ int RunStats(const Globals& g, const std::string& stream, bool json) {
   Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadOnly);
   if (!log.ok()) return Fail(log.status());
   if (!stream.empty()) {
-    if (Status s = ValidateStreamName(stream); !s.ok()) return Fail(s);
-    Result<StreamInfo> info = (*log)->GetStreamInfo(stream);
-    if (!info.ok()) {
-      if (info.status().code() == StatusCode::kNotFound) {
-        fmt::print(stderr, "custodian: {}\n", info.status().message());
-        return kExitRejected;
-      }
-      return Fail(info.status());
-    }
+    Result<StreamInfo> info = DescribeStream(**log, stream);
+    if (!info.ok()) return Fail(info.status());
     if (json) {
-      fmt::print("{{\"stream\":{},\"events\":{},\"version\":{},\"first_position\":{},\"last_position\":{},"
-                 "\"first_recorded_at\":\"{}\",\"last_recorded_at\":\"{}\",\"first_occurred_at\":\"{}\","
-                 "\"last_occurred_at\":\"{}\"}}\n",
-                 JsonQuote(info->stream), info->event_count, info->last_version.value(),
-                 info->first_position.value(), info->last_position.value(), FormatRfc3339(info->first_recorded_at),
-                 FormatRfc3339(info->last_recorded_at), FormatRfc3339(info->first_occurred_at),
-                 FormatRfc3339(info->last_occurred_at));
+      fmt::print("{}\n", StreamInfoToJson(*info));
     } else {
       fmt::print("stream            {}\nevents            {}\ncurrent version   {}\npositions         {} .. {}\n"
                  "recorded          {} .. {}\noccurred          {} .. {}\n",
@@ -268,23 +270,18 @@ int RunStats(const Globals& g, const std::string& stream, bool json) {
     }
     return kExitOk;
   }
-  Result<LogStats> stats = (*log)->Stats();
+  Result<StoreStats> stats = DescribeStore(**log);
   if (!stats.ok()) return Fail(stats.status());
-  const bool any = stats->event_count > 0;
   if (json) {
-    fmt::print("{{\"store\":{},\"events\":{},\"streams\":{},\"first_recorded_at\":{},\"last_recorded_at\":{},"
-               "\"disk_bytes\":{}}}\n",
-               JsonQuote(g.data_dir), stats->event_count, stats->stream_count,
-               any ? "\"" + FormatRfc3339(stats->first_recorded_at) + "\"" : "null",
-               any ? "\"" + FormatRfc3339(stats->last_recorded_at) + "\"" : "null", stats->disk_bytes);
+    fmt::print("{}\n", StoreStatsToJson(*stats));
   } else {
-    fmt::print("store             {}\nevents            {}\nstreams           {}\n", g.data_dir,
-               Thousands(stats->event_count), Thousands(stats->stream_count));
-    if (any) {
-      fmt::print("recorded          {} .. {}\n", FormatRfc3339(stats->first_recorded_at),
-                 FormatRfc3339(stats->last_recorded_at));
+    const LogStats& s = stats->stats;
+    fmt::print("store             {}\nevents            {}\nstreams           {}\n", stats->store,
+               Thousands(s.event_count), Thousands(s.stream_count));
+    if (s.event_count > 0) {
+      fmt::print("recorded          {} .. {}\n", FormatRfc3339(s.first_recorded_at), FormatRfc3339(s.last_recorded_at));
     }
-    fmt::print("on disk           {:.1f} MiB\n", static_cast<double>(stats->disk_bytes) / (1 << 20));
+    fmt::print("on disk           {:.1f} MiB\n", static_cast<double>(s.disk_bytes) / (1 << 20));
   }
   return kExitOk;
 }

@@ -241,7 +241,7 @@ TEST_CASE("stats describes the store and one stream", "[cli]") {
   CliResult one = store.Cli({"stats", "--stream", "customer-7", "--json"});
   CHECK_THAT(one.out, Catch::Contains(R"("stream":"customer-7","events":1,"version":0,"first_position":1)"));
   CliResult none = store.Cli({"stats", "--stream", "customer-999"});
-  CHECK(none.exit_code == 2);
+  CHECK(none.exit_code == 6);
   CHECK_THAT(none.err, Catch::Contains("customer-999 has no events"));
 }
 

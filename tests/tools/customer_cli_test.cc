@@ -34,8 +34,15 @@ TEST_CASE("customer show gives the current owner, open work and orders of a samp
   CliResult human = c.Cli({"customer", "show", "customer-1001"});
   CHECK_THAT(human.out, Catch::Contains("owner staff-7 since 2026-03-02 (handover)"));
   CliResult none = c.Cli({"customer", "show", "424242"});
-  CHECK(none.exit_code == 2);
+  CHECK(none.exit_code == 6);
   CHECK_THAT(none.err, Catch::Contains("customer-424242 has no events"));
+  for (const char* query : {"timeline", "custody"}) {
+    INFO(query);
+    CliResult missing = c.Cli({"customer", query, "424242"});
+    CHECK(missing.exit_code == 6);
+    CHECK_THAT(missing.err, Catch::Contains("customer-424242 has no events"));
+    CHECK(missing.out.empty());
+  }
 }
 
 size_t Lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
@@ -136,6 +143,12 @@ TEST_CASE("custody lists the owners with reasons and answers who owned it and wh
   CliResult request = c.Cli({"customer", "custody", "1001", "--at", "2025-03-20T08:45:00Z", "--request",
                                   "req-9001", "--json"});
   CHECK_THAT(request.out, Catch::Contains(R"("responsible":"staff-12")"));
+  CliResult unknown = c.Cli({"customer", "custody", "1001", "--at", "2025-03-20T08:45:00Z", "--request", "req-404"});
+  CHECK(unknown.exit_code == 6);
+  CHECK_THAT(unknown.err, Catch::Contains("customer-1001 has no request req-404"));
+  CliResult untimed = c.Cli({"customer", "custody", "1001", "--request", "req-9001"});
+  CHECK(untimed.exit_code == 1);
+  CHECK_THAT(untimed.err, Catch::Contains("--request needs --at"));
 }
 
 TEST_CASE("the timeline shows a retraction next to the event it retracts", "[cli][customer]") {
