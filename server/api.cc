@@ -13,6 +13,7 @@
 #include "core/validation.h"
 #include "replay/alerts.h"
 #include "service/access.h"
+#include "service/customer.h"
 #include "service/evidence.h"
 #include "service/handover.h"
 #include "service/personal.h"
@@ -532,6 +533,71 @@ Response TokensRoute(EventLog& log, Api::Call&) {
   return Json(200, TokensToJson(*tokens));
 }
 
+// --- Customers ---
+
+// "customer-42" or "42" -> "customer-42".
+std::string CustomerOf(const std::string& id) { return id.starts_with("customer-") ? id : "customer-" + id; }
+
+// The customer a route names, when the token may read it; else the answer.
+std::variant<std::string, Response> ReadableCustomer(EventLog& log, Api::Call& call) {
+  const std::string customer = CustomerOf(call.params[0]);
+  Result<bool> may = MayReadCustomer(log, call.token, customer);
+  if (!may.ok()) return Error(may.status());
+  if (!*may) return Forbidden();
+  return customer;
+}
+
+Response CustomerRoute(EventLog& log, Api::Call& call) {
+  auto customer = ReadableCustomer(log, call);
+  if (auto* r = std::get_if<Response>(&customer)) return std::move(*r);
+  Result<std::optional<Timestamp>> knowledge = TimeParam(call.target, "as_of");
+  Result<std::optional<Timestamp>> business = TimeParam(call.target, "as_of_business");
+  if (!knowledge.ok()) return Error(knowledge.status());
+  if (!business.ok()) return Error(business.status());
+  if (*knowledge && *business) return Error(400, "give as_of or as_of_business, not both");
+  std::optional<AsOfTime> as_of;
+  if (*knowledge) as_of = AsOfTime{**knowledge, AsOf::kKnowledge};
+  if (*business) as_of = AsOfTime{**business, AsOf::kBusiness};
+  Result<CustomerView> v = ShowCustomer(log, call.caller, std::get<std::string>(customer), as_of, SystemClock().Now());
+  if (!v.ok()) return Error(v.status());
+  return Json(200, CustomerViewToJson(*v));
+}
+
+Response TimelineRoute(EventLog& log, Api::Call& call) {
+  auto customer = ReadableCustomer(log, call);
+  if (auto* r = std::get_if<Response>(&customer)) return std::move(*r);
+  Result<CustomerTimelineResult> t = CustomerTimeline(log, call.caller, std::get<std::string>(customer));
+  if (!t.ok()) return Error(t.status());
+  return Ndjson(CustomerTimelineToJson(*t));
+}
+
+Response CustodyRoute(EventLog& log, Api::Call& call) {
+  auto customer = ReadableCustomer(log, call);
+  if (auto* r = std::get_if<Response>(&customer)) return std::move(*r);
+  Result<std::optional<Timestamp>> at = TimeParam(call.target, "at");
+  if (!at.ok()) return Error(at.status());
+  Result<CustodyAnswer> a =
+      CustomerCustody(log, call.caller, std::get<std::string>(customer), CustodyQuery{*at, call.target.Query("request")});
+  if (!a.ok()) return Error(a.status());
+  return Ndjson(CustodyAnswerToJson(*a));
+}
+
+Response AccountabilityRoute(EventLog& log, Api::Call& call) {
+  AccountabilityFilter filter;
+  filter.staff = call.target.Query("staff");
+  filter.team = call.target.Query("team");
+  Result<std::optional<Timestamp>> from = TimeParam(call.target, "from");
+  Result<std::optional<Timestamp>> to = TimeParam(call.target, "to");
+  if (!from.ok()) return Error(from.status());
+  if (!to.ok()) return Error(to.status());
+  filter.from = *from;
+  filter.to = *to;
+  if (call.token.role == "rep" && filter.staff != call.token.staff) return Forbidden();
+  Result<AccountabilityView> v = Accountability(log, call.caller, filter, SystemClock().Now());
+  if (!v.ok()) return Error(v.status());
+  return Ndjson(AccountabilityViewToJson(*v));
+}
+
 // --- All events, paged ---
 
 Response ReadAllRoute(EventLog& log, Api::Call& call) {
@@ -768,6 +834,13 @@ std::vector<Api::Route> Routes() {
   add("GET", "/v1/streams/$all", company, false, [](Api& api, Api::Call& c) { return ReadAllRoute(api.log(), c); });
   add("GET", "/v1/streams/{stream}", all_readers, false,
       [](Api& api, Api::Call& c) { return ReadStreamRoute(api.log(), c); });
+  add("GET", "/v1/customers/{id}", all_readers, true, [](Api& api, Api::Call& c) { return CustomerRoute(api.log(), c); });
+  add("GET", "/v1/customers/{id}/timeline", all_readers, true,
+      [](Api& api, Api::Call& c) { return TimelineRoute(api.log(), c); });
+  add("GET", "/v1/customers/{id}/custody", all_readers, true,
+      [](Api& api, Api::Call& c) { return CustodyRoute(api.log(), c); });
+  add("GET", "/v1/accountability", all_readers, true,
+      [](Api& api, Api::Call& c) { return AccountabilityRoute(api.log(), c); });
   add("GET", "/v1/staff/{staff}/portfolio", all_readers, true,
       [](Api& api, Api::Call& c) { return Portfolio(api.log(), c); });
   add("GET", "/v1/silent", all_readers, true, [](Api& api, Api::Call& c) { return Silent(api.log(), c); });

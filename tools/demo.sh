@@ -97,7 +97,8 @@ call() { step "curl $*"; curl -s "$@"; echo; }
 call "$api/healthz"
 call -i "$api/v1/silent"                                  # no token: 401
 call -H "Authorization: Bearer $ingest_token" "$api/v1/silent"   # ingest may only append: 403
-call -H "Authorization: Bearer $manager_token" "$api/v1/staff/$reader/portfolio"
+call -H "Authorization: Bearer $manager_token" "$api/v1/customers/$handed_over"
+call -H "Authorization: Bearer $manager_token" "$api/v1/customers/$handed_over/custody"
 step "a CRM appends a call through the API; the manager reads it back at once (min_position)"
 appended=$(curl -s -X POST -H "Authorization: Bearer $ingest_token" -H 'Content-Type: application/json' \
   "$api/v1/streams/$handed_over/events" \
@@ -129,7 +130,9 @@ Tokens (each shown once; only their hashes are kept):
   manager    $manager_token   ($reader, the head of sales)
   ingest     $ingest_token
 Try:
-  curl -s -H "Authorization: Bearer $manager_token" $api/v1/silent?days=60 | head -3
+  curl -s -H "Authorization: Bearer $manager_token" $api/v1/customers/$handed_over
+  curl -s -H "Authorization: Bearer $manager_token" "$api/v1/silent?days=60" | head -3
+  curl -s -N -H "Authorization: Bearer $auditor_token" "$api/v1/subscribe?stream=$handed_over&from=0"   # live, Ctrl-C to leave
   curl -s -H "Authorization: Bearer $auditor_token" $api/v1/verify
   curl -s -H "Authorization: Bearer $auditor_token" $api/v1/bundles/$handed_over > bundle.json
   curl -s -H "Authorization: Bearer $admin_token" $api/metrics | head
