@@ -159,6 +159,17 @@ Result<std::vector<ContactView>> OpenContacts(const EventLog& log, const Custome
   return out;
 }
 
+void SealContacts(std::vector<ContactView>& people, std::string_view why) {
+  for (ContactView& c : people) {
+    for (OpenedPersonal* p : {&c.personal, &c.last_notes}) {
+      if (p->state == OpenedPersonal::State::kNone) continue;
+      *p = OpenedPersonal{};
+      p->state = OpenedPersonal::State::kUnavailable;
+      p->why = std::string(why);
+    }
+  }
+}
+
 std::string ContactViewToJson(const ContactView& v) { return json::serialize(ContactValue(v)); }
 
 std::string CustomerWithPeopleToJson(const CustomerState& state, const std::vector<ContactView>& people) {

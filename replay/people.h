@@ -80,6 +80,9 @@ Result<std::vector<ContactView>> OpenContacts(const EventLog& log, const Custome
 //  "key_contact":...,"personal":OpenedPersonalToJson,"last_conversation":
 //  {"position":P,"at":...,"channel":...,"direction":...,"by":...,"notes":...}|null}
 // where "notes" is the opened notes text, or {"erased":...}/{"unavailable":...}, or null.
+// Replaces every opened (or erased) personal part of `people` by an
+// unavailable one saying `why`: for a reader who may not see personal data.
+void SealContacts(std::vector<ContactView>& people, std::string_view why);
 std::string ContactViewToJson(const ContactView& v);
 
 // The customer (CustomerToJson) with "people": its contacts opened

@@ -257,7 +257,7 @@ std::variant<Api::Subscription, Response> Api::Subscribe(const Request& request)
   if (!who.ok()) return done(Error(401, "invalid or revoked token"));
   Subscription s;
   s.token = std::move(*who);
-  s.caller = Caller{s.token.staff, "api", log_.dir()};
+  s.caller = Caller{s.token.staff, "api", log_.dir(), PersonalData::kSealed};  // events as stored
   s.stream = target.Query("stream");
   if (s.stream.empty()) {
     if (!kCompanyReaders.contains(s.token.role)) return done(Forbidden());
@@ -342,7 +342,8 @@ Response Api::Handle(const Request& request) {
         }
         if (!route.roles.contains(who->role)) return Forbidden();
         call.token = std::move(*who);
-        call.caller = Caller{call.token.staff, "api", log_.dir()};
+        call.caller = Caller{call.token.staff, "api", log_.dir(),
+                             call.token.role == "auditor" ? PersonalData::kSealed : PersonalData::kOpen};
       }
       if (route.waits_for_position && target.Has("min_position")) {
         Result<uint64_t> p = NumberParam(target, "min_position", 0, UINT64_MAX - 1);

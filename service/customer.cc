@@ -278,10 +278,12 @@ Result<CustomerView> ShowCustomer(EventLog& log, const Caller& caller, const std
     v.at = now;
   }
   CUSTODIAN_RETURN_IF_ERROR(RecordRead(log, caller, std::move(read)));
-  // The read is recorded: the contacts' personal fields are opened for it.
+  // The read is recorded: the contacts' personal fields are opened for it
+  // (or, for a caller who may not see them, left sealed).
   Result<std::vector<ContactView>> people = OpenContacts(log, v.state);
   if (!people.ok()) return people.status();
   v.people = std::move(*people);
+  if (caller.personal == PersonalData::kSealed) SealContacts(v.people, kPersonalSealedForRole);
   return v;
 }
 
@@ -326,7 +328,7 @@ Result<CustomerTimelineResult> CustomerTimeline(EventLog& log, const Caller& cal
     entry.summary = Describe(e);
     entry.late = e.recorded_at.value() - e.occurred_at.value() > kLateAfterMicros;
     if (auto it = fixes.find(e.id.ToString()); it != fixes.end()) entry.fixes = std::move(it->second);
-    if (!e.personal.empty()) {
+    if (!e.personal.empty() && caller.personal == PersonalData::kOpen) {
       if (personal.ok()) {
         if (Status s = log.ShowPersonal(e); !s.ok())
           return s.WithContext("event at position " + std::to_string(e.position.value()));

@@ -342,13 +342,15 @@ Result<HandoverReport> PrepareHandoverReport(EventLog& log, const Caller& caller
 
   // The read is recorded: the people and the conversations' personal notes are opened for it.
   const Status personal = log.PersonalStatus();
+  const bool request_caller_sealed = caller.personal == PersonalData::kSealed;
   bool sealed = false;
   for (CustomerBriefing& b : report.customers) {
     Result<std::vector<ContactView>> people = OpenContacts(log, b.state);
     if (!people.ok()) return people.status().WithContext(b.customer);
     b.people = std::move(*people);
+    if (request_caller_sealed) SealContacts(b.people, kPersonalSealedForRole);
     for (Event& e : b.conversations) {
-      if (e.personal.empty()) continue;
+      if (e.personal.empty() || request_caller_sealed) continue;
       if (!personal.ok()) {
         sealed = true;
         continue;

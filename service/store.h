@@ -111,11 +111,17 @@ Result<QueryState> QueryStateOf(EventLog& log, const Projection& projection, std
 // Who asks. Every read of customer data an operation makes is recorded for
 // `principal` (an "access-" event: replay/access.h) before the data is
 // returned; a read that cannot be recorded returns nothing.
+// Whether an operation opens people's personal fields for the caller, or
+// shows them sealed: an HTTP auditor's token reads everything but names no one.
+enum class PersonalData { kOpen, kSealed };
 struct Caller {
   std::string principal;          // staff-<id>
   std::string interface = "cli";  // cli, api or web
   std::string data_dir;           // where a read-only log spools the reads it records
+  PersonalData personal = PersonalData::kOpen;
 };
+// The reason a sealed caller is given in place of personal fields.
+inline constexpr char kPersonalSealedForRole[] = "personal data is not opened for this role";
 // Records `a` for the caller (a.staff and a.interface are the caller's):
 // appended and synced when `log` is writable, else written to the spool for
 // the next writer to append, after the same rules the writer will apply.

@@ -141,6 +141,30 @@ TEST_CASE("a reader who has left is refused by every customer query and shown no
   CHECK(s.log->end().value() == end);
 }
 
+TEST_CASE("a caller who may not see personal data reads the customer and its timeline with every person sealed",
+          "[customer]") {
+  CustomerStore s;
+  REQUIRE(CatchUpProjections(*s.log).ok());
+  Caller auditor = s.As("staff-7");
+  auditor.personal = PersonalData::kSealed;
+  Result<CustomerView> v = ShowCustomer(*s.log, auditor, "customer-42", std::nullopt, s.now);
+  REQUIRE(v.ok());
+  REQUIRE(v->people.size() == 1);
+  CHECK(v->people[0].personal.state == OpenedPersonal::State::kUnavailable);
+  CHECK(v->people[0].personal.why == kPersonalSealedForRole);
+  const std::string body = CustomerViewToJson(*v);
+  CHECK(body.find("Ana Lima") == std::string::npos);
+  Result<CustomerTimelineResult> t = CustomerTimeline(*s.log, auditor, "customer-42");
+  REQUIRE(t.ok());
+  CHECK(CustomerTimelineToJson(*t).find("Ana Lima") == std::string::npos);
+  // The same reads opened for a caller who may.
+  Result<CustomerView> opened = ShowCustomer(*s.log, s.As("staff-7"), "customer-42", std::nullopt, s.now);
+  REQUIRE(opened.ok());
+  CHECK(CustomerViewToJson(*opened).find("Ana Lima") != std::string::npos);
+  // Both reads were recorded all the same.
+  CHECK(s.Reads("staff-7").size() == 3);
+}
+
 TEST_CASE("the timeline gives every event in words, opened, with a retraction beside the note it retracts",
           "[customer]") {
   CustomerStore s;
