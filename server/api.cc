@@ -12,6 +12,7 @@
 #include "core/time.h"
 #include "core/validation.h"
 #include "replay/alerts.h"
+#include "server/cloudevents.h"
 #include "service/access.h"
 #include "service/customer.h"
 #include "service/evidence.h"
@@ -76,6 +77,7 @@ std::string_view CodeWord(int status) {
     case 405: return "method_not_allowed";
     case 409: return "conflict";
     case 413: return "payload_too_large";
+    case 415: return "unsupported_media_type";
     case 422: return "rule_violation";
     case 503: return "unavailable";
     default: return status >= 500 ? "internal" : "error";
@@ -534,6 +536,51 @@ Response TokensRoute(EventLog& log, Api::Call&) {
   return Json(200, TokensToJson(*tokens));
 }
 
+// --- CloudEvents ---
+
+Response CloudEventsRoute(Api& api, EventLog& log, Api::Call& call) {
+  Result<DecodedCloudEvents> decoded = DecodeCloudEvents(call.request, SystemClock().Now());
+  if (!decoded.ok()) {
+    if (decoded.status().code() == StatusCode::kUnsupported) {
+      Response r = Error(415, decoded.status().message());
+      r.headers.emplace_back("Accept-Post", std::string(kAcceptedMediaTypes));
+      return r;
+    }
+    return Error(decoded.status());
+  }
+  for (size_t i = 0; i < decoded->events.size(); ++i) {
+    if (kNotIngested.contains(decoded->events[i].type)) {
+      return Error(403, "event " + std::to_string(i + 1) + ": " + decoded->events[i].type +
+                            " is not appended through the API; the operation that makes it does (docs/http-api.md)");
+    }
+  }
+  // One request per event, all in one batch: every stream's events are
+  // written together or not at all.
+  std::vector<AppendRequest> requests;
+  for (Event& e : decoded->events) {
+    std::string stream = e.stream;
+    requests.push_back(AppendRequest{std::move(stream), ExpectedVersion::Any(), {std::move(e)}});
+  }
+  json::array positions;
+  uint64_t written = 0;
+  if (!requests.empty()) {
+    Result<std::vector<AppendResult>> r = log.AppendBatch(std::move(requests));
+    if (!r.ok()) return Error(r.status());
+    std::vector<uint64_t> of_event;
+    for (const AppendResult& a : *r) {
+      written += a.written;
+      of_event.push_back(a.positions.front().value());
+    }
+    for (size_t index : decoded->event_of) positions.push_back(of_event[index]);
+    api.metrics().Appended(written, 1);
+    api.Nudge();
+  }
+  Response resp = Json(written > 0 ? 201 : 200,
+                       json::serialize(json::object{{"positions", std::move(positions)}, {"written", written}}));
+  resp.headers.emplace_back("Accept-Post", std::string(kAcceptedMediaTypes));
+  return resp;
+}
+
 // --- Customers ---
 
 // "customer-42" or "42" -> "customer-42".
@@ -829,6 +876,8 @@ std::vector<Api::Route> Routes() {
     }
     return Json(200, api.metrics().Render(gauges), "text/plain; version=0.0.4");
   });
+  add("POST", "/v1/cloudevents", {"ingest", "admin"}, false,
+      [](Api& api, Api::Call& c) { return CloudEventsRoute(api, api.log(), c); });
   add("POST", "/v1/streams/{stream}/events", {"ingest", "admin"}, false,
       [](Api& api, Api::Call& c) { return Append(api, api.log(), c); });
   // Before {stream}: the first route that matches answers.
