@@ -63,6 +63,28 @@
 //                           keys family) and call DestroySubjectKey; --repeats
 //                           subjects one after another, the median reported.
 //                           No peer.
+//   http_append             over loopback HTTP (tools/bench_http.h: the
+//                           server in this process, Api over an EventLog
+//                           opened with the log's rules; real TCP clients):
+//                           --threads (32) keep-alive clients, each POSTing
+//                           one generated event (its JSON) at a time to
+//                           /v1/streams/{stream}/events with an ingest token
+//                           and waiting for the 201, for --seconds; events/s,
+//                           p50 / p99 per request. Peer: the in-process
+//                           append_sync_concurrent (EventLog::Append from as
+//                           many threads, same events), run in this workload.
+//   http_append_batch       http_append with 100 events of one stream per
+//                           request (a JSON array); events/s and requests/s.
+//                           Peer: in-process Append of the same 100 events
+//                           from as many threads.
+//   http_read_customer      p50 / p99 of GET /v1/customers/{id} (until that
+//                           route exists: GET /v1/streams/{stream}?limit=100,
+//                           the row says which) from one client with an
+//                           auditor token, on the imported store (each read
+//                           recorded as the server records it: a synced
+//                           data.viewed). Peer: the same streams read
+//                           in-process (ReadStream of 100 events, not
+//                           recorded).
 //
 // Events (tools/bench_events.h) are ~485-byte records (a ~280-byte JSON
 // payload plus the envelope) with random UUID ids, spread over
@@ -125,6 +147,7 @@
 #include "storage/keys.h"
 #include "storage/tuning.h"
 #include "tools/bench_events.h"
+#include "tools/bench_http.h"
 
 namespace custodian {
 namespace {
@@ -163,7 +186,7 @@ const std::vector<std::string> kAllWorkloads = {
     "fdatasync",   "append_sync_single",   "append_sync_concurrent", "append_sync_concurrent_personal",
     "import_batched", "import_batched_personal", "read_all",          "verify",
     "read_stream", "read_stream_personal", "audited_read",           "as_of",
-    "erase"};
+    "erase",       "http_append",          "http_append_batch",      "http_read_customer"};
 constexpr double kAsOfP99Millis = 5;
 constexpr int kAsOfEvents = 1000;
 constexpr double kVerifyEventsPerSecond = 300'000;
@@ -173,6 +196,10 @@ constexpr size_t kAuditBatch = 256;
 // reads, against the same workload without personal parts.
 constexpr double kSealedVsPersonalFree = 0.85;
 constexpr double kOpenedReadSlowdown = 1.10;
+// The HTTP API (issue 16): appends over loopback against the same appends in-process.
+constexpr double kHttpVsInProcess = 0.8;
+constexpr size_t kHttpBatch = 100;
+constexpr size_t kHttpReadLimit = 100;
 
 [[noreturn]] void Die(const std::string& what) {
   fmt::print(stderr, "custodian-bench: {}\n", what);
@@ -540,6 +567,46 @@ Side RunConcurrent(const Options& opt, Mix mix, const std::function<void(const E
   return {true, rate, Rate(rate), LatencySummary(all), PeakRssBytes()};
 }
 
+// RunConcurrent with `per_call` events of one stream per call: the in-process
+// peer of http_append_batch. Its value is events/s; requests/s are shown too.
+Side RunConcurrentBatches(const Options& opt, size_t per_call,
+                          const std::function<void(std::string, std::vector<Event>)>& append) {
+  std::atomic<uint64_t> claimed{0}, calls{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::vector<double>> latencies(opt.threads);
+  std::vector<std::thread> threads;
+  ResetPeakRss();
+  const auto start = SteadyClock::now();
+  for (int t = 0; t < opt.threads; ++t) {
+    threads.emplace_back([&, t] {
+      EventFactory factory(opt.seed + 1 + t, opt.streams, Mix::kInteractions);
+      while (!stop.load(std::memory_order_relaxed) && claimed.fetch_add(per_call) < opt.events) {
+        std::vector<Event> events;
+        for (size_t i = 0; i < per_call; ++i) {
+          events.push_back(factory.Next());
+          events.back().stream = events.front().stream;  // as http_append_batch sends them
+        }
+        std::string stream = events.front().stream;
+        const auto t0 = SteadyClock::now();
+        append(std::move(stream), std::move(events));
+        latencies[t].push_back(SecondsSince(t0) * 1e3);
+        calls.fetch_add(1);
+      }
+    });
+  }
+  while (SecondsSince(start) < opt.seconds && claimed.load() < opt.events) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  stop.store(true);
+  for (auto& th : threads) th.join();
+  const double elapsed = SecondsSince(start);
+  std::vector<double> all;
+  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+  const double rate = static_cast<double>(calls.load() * per_call) / elapsed;
+  return {true, rate, fmt::format("{} ({} calls/s)", Rate(rate), Grouped(calls.load() / elapsed)),
+          LatencySummary(all) + " per call of " + std::to_string(per_call), PeakRssBytes()};
+}
+
 // Both imports are pipelined the same way: the calling thread makes the next
 // batch (events, and on the peer's side the encoded WriteBatch) while one
 // batch is being written, with at most kImportDepth batches in flight. The
@@ -848,6 +915,57 @@ class Bench {
       Progress("erase");
       rows.push_back(Erase());
     }
+    if (wants("http_append")) {
+      Progress("http_append");
+      Row row{"http_append"};
+      Measure(
+          &row, [&](int rep) { return HttpAppend("http-append", rep, 1); },
+          [&](int rep) { return ConcurrentCustodian("http-append-inprocess", rep, Mix::kInteractions); });
+      row.target = fmt::format(">= {:.1f}x in-process append_sync_concurrent (peer column)", kHttpVsInProcess);
+      if (custodian_ && peer_) row.met = YesNo(row.custodian.value >= kHttpVsInProcess * row.peer.value);
+      rows.push_back(row);
+    }
+    if (wants("http_append_batch")) {
+      Progress("http_append_batch");
+      Row row{"http_append_batch"};
+      Measure(
+          &row, [&](int rep) { return HttpAppend("http-append-batch", rep, kHttpBatch); },
+          [&](int rep) {
+            auto log = OpenLog(Fresh("http-append-batch-inprocess", rep), Sync::kYes);
+            return RunConcurrentBatches(opt_, kHttpBatch, [&](std::string stream, std::vector<Event> events) {
+              Check(log->Append(std::move(stream), std::move(events)).status(), "append");
+            });
+          });
+      row.target = fmt::format("context: {} events per request; peer: in-process Append of the same", kHttpBatch);
+      rows.push_back(row);
+    }
+    if (wants("http_read_customer")) {
+      EnsureImported();
+      EnsureCustodianImported();
+      Progress("http_read_customer");
+      Row row{"http_read_customer"};
+      Measure(
+          &row,
+          [&](int) {
+            std::unique_ptr<bench::HttpReader> reader = bench::HttpReader::Start(CustodianStore());
+            Side side = ReadStreams(opt_, [&](const std::string& stream) { return reader->Read(stream); });
+            side.detail += fmt::format("; {}; {}", reader->route(), reader->setup());
+            return side;
+          },
+          [&](int) {
+            auto log = OpenLog(CustodianStore(), Sync::kYes);
+            Side side = ReadStreams(opt_, [&](const std::string& stream) {
+              Result<std::vector<Event>> r = log->ReadStream(stream, StreamVersion(0), Direction::kForward, kHttpReadLimit);
+              Check(r.status(), "read stream " + stream);
+              return r->size();
+            });
+            side.detail += ", in-process ReadStream, not recorded";
+            return side;
+          },
+          Better::kLower);
+      row.target = "context: p99 over HTTP against the same reads in-process (peer column)";
+      rows.push_back(row);
+    }
     return rows;
   }
 
@@ -1034,6 +1152,28 @@ class Bench {
             PeakRssBytes()};
   }
 
+  // The HTTP side of http_append (per_request 1) and http_append_batch.
+  Side HttpAppend(const std::string& name, int rep, size_t per_request) {
+    bench::HttpAppendLoad load;
+    load.threads = opt_.threads;
+    load.seconds = opt_.seconds;
+    load.max_events = opt_.events;
+    load.events_per_request = per_request;
+    load.seed = opt_.seed;
+    load.streams = opt_.streams;
+    ResetPeakRss();
+    bench::HttpAppendRun run = bench::RunHttpAppend(Fresh(name, rep), load);
+    const double rate = static_cast<double>(run.events) / run.seconds;
+    const double requests = static_cast<double>(run.requests) / run.seconds;
+    std::string shown = Rate(rate);
+    if (per_request > 1) shown += fmt::format(" ({} requests/s)", Grouped(requests));
+    return {true, rate, shown,
+            fmt::format("{} per request; {} events in {} requests over {} connections; {}", LatencySummary(run.latencies_ms),
+                        Grouped(static_cast<double>(run.events)), Grouped(static_cast<double>(run.requests)),
+                        opt_.threads, run.setup),
+            PeakRssBytes()};
+  }
+
   static void Progress(const char* workload) { fmt::print(stderr, "custodian-bench: running {}\n", workload); }
 
   // Runs both sides opt_.repeats times, alternating which goes first so that
@@ -1167,6 +1307,14 @@ class Bench {
     imported_ = true;
   }
 
+  // http_read_customer reads the EventLog's imported store on both sides
+  // (with --sides peer, EnsureImported loads only the raw-RocksDB peer's).
+  void EnsureCustodianImported() {
+    if (custodian_) return;
+    if (import_rep_.contains("import-custodian")) return;
+    (void)ImportCustodian(opt_, ImportStore("import-custodian", 0), Sync::kNo);
+  }
+
   // The same for the personal-data workloads: import_batched_personal's stores.
   void EnsurePersonalImported() {
     if (personal_imported_) return;
@@ -1253,10 +1401,11 @@ int Main(int argc, char** argv) {
   app.add_option("--workloads", workloads,
                  "comma-separated, from the list at the top of tools/bench.cc: fdatasync, append_sync_single, "
                  "append_sync_concurrent[_personal], import_batched[_personal], read_all, verify, "
-                 "read_stream[_personal], audited_read, as_of, erase (default all)");
+                 "read_stream[_personal], audited_read, as_of, erase, http_append, http_append_batch, "
+                 "http_read_customer (default all)");
   app.add_option("--events", opt.events, "events per write workload (sync workloads stop earlier at --seconds)");
   app.add_option("--seconds", opt.seconds, "duration of each sync workload");
-  app.add_option("--threads", opt.threads, "appender threads of append_sync_concurrent");
+  app.add_option("--threads", opt.threads, "appender threads of append_sync_concurrent, HTTP clients of http_append*");
   app.add_option("--batch", opt.batch, "events per AppendBatch in import_batched");
   app.add_option("--samples", opt.samples, "streams read by read_stream");
   app.add_option("--repeats", opt.repeats, "runs of each side per workload; the median is reported");
@@ -1324,8 +1473,10 @@ int Main(int argc, char** argv) {
         "setting and the EventLog's RocksDB settings (storage/tuning.h), without validation, hashing, the Merkle "
         "tree or the `ids` family; for append_sync_concurrent it uses one writer thread doing group commit. "
         "The *_personal workloads' peer is the EventLog itself, on the same events without their personal parts "
-        "(personal-free). Ratios are custodian / peer "
-        "(read_stream, read_stream_personal: peer p99 / custodian p99). Total run time {:.0f} s.\n\n",
+        "(personal-free). The http_* workloads' custodian column is the server over loopback HTTP (in this process, "
+        "the log's rules on), their peer the same work in-process. Ratios are custodian / peer "
+        "(read_stream, read_stream_personal, http_read_customer: peer p99 / custodian p99). Total run time {:.0f} s."
+        "\n\n",
         date, command, machine, about, table, total);
     if (!out) Die("cannot write " + markdown);
   }

@@ -1,0 +1,325 @@
+#include "tools/bench_http.h"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <utility>
+
+#include "core/event.h"
+#include "core/json.h"
+#include "core/rules.h"
+#include "core/status.h"
+#include "core/time.h"
+#include "server/api.h"
+#include "server/server.h"
+#include "service/tokens.h"
+#include "storage/event_log.h"
+#include "tools/bench_events.h"
+
+namespace custodian::bench {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+using SteadyClock = std::chrono::steady_clock;
+
+// The generator's actors are staff-0 .. staff-199 (tools/bench_events.cc).
+constexpr int kGeneratedActors = 200;
+// Who makes the tokens (rule 'tokens': an admin) and who reads (an auditor
+// reads every customer). Numbers the generator never uses.
+constexpr char kAdmin[] = "staff-9000";
+constexpr char kAuditor[] = "staff-9001";
+constexpr auto kFoldTimeout = std::chrono::minutes(30);
+constexpr size_t kAnswerLimit = 64 << 20;
+
+[[noreturn]] void Die(const std::string& what) {
+  fmt::print(stderr, "custodian-bench: {}\n", what);
+  std::exit(1);
+}
+
+void Check(const Status& s, const std::string& context) {
+  if (!s.ok()) Die(context + ": " + s.ToString());
+}
+
+double SecondsSince(SteadyClock::time_point start) {
+  return std::chrono::duration<double>(SteadyClock::now() - start).count();
+}
+
+// The store as `custodian serve` opens it: read-write, synced, with the log's rules.
+std::unique_ptr<EventLog> OpenWithRules(const std::string& dir) {
+  EventLogOptions options;
+  options.create = CreateIfMissing::kYes;
+  options.sync = Sync::kYes;
+  options.rules = CheckRules;
+  Result<std::unique_ptr<EventLog>> log = EventLog::Open(dir, options);
+  Check(log.status(), "open the EventLog at " + dir + " with the log's rules");
+  return std::move(*log);
+}
+
+Event Joined(const std::string& staff, const std::string& role) {
+  Event e;
+  e.id = EventId::Random();
+  e.stream = staff;
+  e.type = "staff.joined";
+  e.actor = "system:hr-sync";
+  e.occurred_at = SystemClock().Now();
+  e.source = "bench";
+  e.data = fmt::format(R"({{"role":"{}"}})", role);
+  return e;
+}
+
+bool HasJoined(const EventLog& log, const std::string& staff) {
+  Result<std::vector<std::pair<std::string, std::string>>> records = log.RuleRecords("staff/" + staff);
+  Check(records.status(), "read the rule records of " + staff);
+  return std::any_of(records->begin(), records->end(), [](const auto& r) { return r.first.empty(); });
+}
+
+// Joins each (staff, role) that has not joined yet, in one batch.
+void Join(EventLog& log, const std::vector<std::pair<std::string, std::string>>& people) {
+  std::vector<AppendRequest> batch;
+  for (const auto& [staff, role] : people) {
+    if (!HasJoined(log, staff)) batch.push_back({staff, ExpectedVersion::Any(), {Joined(staff, role)}});
+  }
+  if (!batch.empty()) Check(log.AppendBatch(std::move(batch)).status(), "join the benchmark's staff");
+}
+
+std::string MakeToken(EventLog& log, const std::string& role, const std::string& staff) {
+  Result<NewToken> t = CreateToken(log, TokenRequest{role, "custodian-bench", staff, kAdmin, SystemClock().Now()});
+  Check(t.status(), "make a " + role + " token");
+  return t->token;
+}
+
+// The Api and the server over `log`, on 127.0.0.1 and a free port, once the
+// follower has folded everything the log holds (untimed).
+struct Served {
+  std::unique_ptr<Api> api;
+  std::unique_ptr<Server> server;
+  double fold_seconds = 0;
+
+  explicit Served(EventLog& log) : api(std::make_unique<Api>(log)) {
+    const auto start = SteadyClock::now();
+    const uint64_t end = log.end().value();
+    while (api->folded() < end) {
+      if (SteadyClock::now() - start > kFoldTimeout) Die("the Api's follower did not fold the store in 30 minutes");
+      api->Nudge();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    fold_seconds = SecondsSince(start);
+    ServerOptions options;  // as `custodian serve` by default: 2 I/O threads, 64 workers
+    options.listen = "127.0.0.1:0";
+    Result<std::unique_ptr<Server>> s = Server::Start(*api, options);
+    Check(s.status(), "start the server on 127.0.0.1");
+    server = std::move(*s);
+  }
+
+  ~Served() {
+    server->Stop();
+    server.reset();
+    api.reset();  // stops the follower
+  }
+};
+
+// A synchronous HTTP/1.1 client on one keep-alive connection.
+class Client {
+ public:
+  Client(uint16_t port, std::string token) : socket_(ioc_), token_("Bearer " + std::move(token)) {
+    socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    socket_.set_option(tcp::no_delay(true));
+  }
+
+  ~Client() {
+    beast::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+  }
+
+  // Sends one request and reads the whole answer; returns its status code.
+  // Throws boost::system::system_error when the connection fails.
+  int Send(bhttp::verb verb, const std::string& target, std::string body, std::string* answer) {
+    bhttp::request<bhttp::string_body> req{verb, target, 11};
+    req.set(bhttp::field::host, "127.0.0.1");
+    req.set(bhttp::field::authorization, token_);
+    if (!body.empty()) {
+      req.set(bhttp::field::content_type, "application/json");
+      req.body() = std::move(body);
+    }
+    req.keep_alive(true);
+    req.prepare_payload();
+    bhttp::write(socket_, req);
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.body_limit(kAnswerLimit);
+    bhttp::read(socket_, buffer_, parser);
+    bhttp::response<bhttp::string_body> res = parser.release();
+    if (!res.keep_alive()) Die(fmt::format("the server closed the connection after {} {}", res.result_int(), target));
+    *answer = std::move(res.body());
+    return res.result_int();
+  }
+
+ private:
+  asio::io_context ioc_;
+  tcp::socket socket_;
+  beast::flat_buffer buffer_;
+  std::string token_;
+};
+
+std::string Shorten(const std::string& s) { return s.size() > 300 ? s.substr(0, 300) + "..." : s; }
+
+// How many events an answer holds: every event of a stream read carries its
+// "position" (the log's fields). Counting is cheaper than parsing, so the
+// client's own work stays out of the latency.
+size_t CountEvents(const std::string& body) {
+  size_t n = 0;
+  for (size_t at = body.find("\"position\":"); at != std::string::npos; at = body.find("\"position\":", at + 1)) ++n;
+  return n;
+}
+
+class Reader final : public HttpReader {
+ public:
+  explicit Reader(const std::string& dir) : log_(OpenWithRules(dir)) {
+    const uint64_t before = log_->end().value();
+    Join(*log_, {{kAdmin, "admin"}, {kAuditor, "auditor"}});
+    const std::string token = MakeToken(*log_, "auditor", kAuditor);
+    served_.emplace(*log_);
+    client_.emplace(served_->server->port(), token);
+    // The customer route is being added (issue 16); use it when this
+    // build's Api has it, else the stream read the same customer's events.
+    std::string answer;
+    const int status = client_->Send(bhttp::verb::get, "/v1/customers/customer-0", "", &answer);
+    customers_route_ = !(status == 404 && answer.find("no such route") != std::string::npos);
+    setup_ = fmt::format("store of {} events; auditor token (staff joined with rules on), projections folded in {:.1f} s",
+                         before, served_->fold_seconds);
+  }
+
+  ~Reader() override {
+    client_.reset();
+    served_.reset();
+  }
+
+  size_t Read(const std::string& stream) override {
+    const std::string target =
+        customers_route_ ? "/v1/customers/" + stream : "/v1/streams/" + stream + "?limit=100";
+    std::string answer;
+    const int status = client_->Send(bhttp::verb::get, target, "", &answer);
+    if (status != 200) Die(fmt::format("GET {} answered {}: {}", target, status, Shorten(answer)));
+    return CountEvents(answer);
+  }
+
+  std::string route() const override {
+    return customers_route_ ? "GET /v1/customers/{id}"
+                            : "GET /v1/streams/{stream}?limit=100 (no /v1/customers/{id} route in this build)";
+  }
+
+  std::string setup() const override { return setup_; }
+
+ private:
+  std::unique_ptr<EventLog> log_;
+  std::optional<Served> served_;
+  std::optional<Client> client_;
+  bool customers_route_ = false;
+  std::string setup_;
+};
+
+}  // namespace
+
+HttpAppendRun RunHttpAppend(const std::string& dir, const HttpAppendLoad& load) {
+  std::unique_ptr<EventLog> log = OpenWithRules(dir);
+  std::vector<std::pair<std::string, std::string>> people = {{kAdmin, "admin"}};
+  for (int i = 0; i < kGeneratedActors; ++i) people.emplace_back("staff-" + std::to_string(i), "account_executive");
+  Join(*log, people);
+  const std::string token = MakeToken(*log, "ingest", "");
+  const uint64_t before = log->end().value();
+
+  HttpAppendRun run;
+  {
+    Served served(*log);
+    const uint16_t port = served.server->port();
+    const uint64_t budget = load.max_events == 0 ? UINT64_MAX : load.max_events;
+    const size_t per = std::max<size_t>(1, load.events_per_request);
+    std::atomic<uint64_t> claimed{0}, events{0}, requests{0};
+    std::atomic<bool> stop{false};
+    std::mutex error_mu;
+    std::string error;
+    std::vector<std::vector<double>> latencies(load.threads);
+    std::vector<std::thread> threads;
+    const auto start = SteadyClock::now();
+    for (int t = 0; t < load.threads; ++t) {
+      threads.emplace_back([&, t] {
+        auto fail = [&](std::string what) {
+          std::lock_guard lk(error_mu);
+          if (error.empty()) error = std::move(what);
+          stop.store(true);
+        };
+        try {
+          // The same events as append_sync_concurrent's thread t.
+          EventFactory factory(load.seed + 1 + t, load.streams, Mix::kInteractions);
+          Client client(port, token);
+          std::string answer;
+          while (!stop.load(std::memory_order_relaxed) && claimed.fetch_add(per) < budget) {
+            std::string stream, body;
+            if (per == 1) {
+              Event e = factory.Next();
+              stream = e.stream;
+              body = EventToJson(e, JsonFields::kProducer);
+            } else {
+              body = "[";
+              for (size_t i = 0; i < per; ++i) {
+                Event e = factory.Next();
+                if (i == 0) stream = e.stream;
+                e.stream = stream;  // one request appends to one stream
+                if (i > 0) body += ',';
+                body += EventToJson(e, JsonFields::kProducer);
+              }
+              body += ']';
+            }
+            const std::string target = "/v1/streams/" + stream + "/events";
+            const auto t0 = SteadyClock::now();
+            const int status = client.Send(bhttp::verb::post, target, std::move(body), &answer);
+            latencies[t].push_back(SecondsSince(t0) * 1e3);
+            if (status != 201) {
+              fail(fmt::format("POST {} answered {}: {}", target, status, Shorten(answer)));
+              return;
+            }
+            events.fetch_add(per);
+            requests.fetch_add(1);
+          }
+        } catch (const std::exception& e) {
+          fail(std::string("an HTTP client failed: ") + e.what());
+        }
+      });
+    }
+    while (SecondsSince(start) < load.seconds && claimed.load() < budget && !stop.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    stop.store(true);
+    for (auto& th : threads) th.join();
+    run.seconds = SecondsSince(start);
+    if (!error.empty()) Die(error);
+    run.events = events.load();
+    run.requests = requests.load();
+    for (auto& l : latencies) run.latencies_ms.insert(run.latencies_ms.end(), l.begin(), l.end());
+    run.setup = fmt::format("{} staff joined and an ingest token made first (rules on)", people.size());
+  }
+  // The follower may add events of its own (alert.raised); never fewer than answered.
+  const uint64_t written = log->end().value() - before;
+  if (written < run.events) {
+    Die(fmt::format("the clients had {} events answered 201 but the log grew by {}", run.events, written));
+  }
+  if (written > run.events) run.setup += fmt::format("; the server added {} events of its own", written - run.events);
+  return run;
+}
+
+std::unique_ptr<HttpReader> HttpReader::Start(const std::string& dir) { return std::make_unique<Reader>(dir); }
+
+}  // namespace custodian::bench
