@@ -49,6 +49,7 @@ namespace {
 
 constexpr auto kMaxWaitForPosition = std::chrono::seconds(10);
 constexpr auto kFollowEvery = std::chrono::milliseconds(200);
+constexpr auto kFoldAtMostEvery = std::chrono::milliseconds(50);
 constexpr uint64_t kMaxPage = 1000;
 
 // Types a client may not append through the API: each is made by the
@@ -205,11 +206,8 @@ Api::~Api() {
 }
 
 void Api::Nudge() {
-  {
-    std::lock_guard lk(follow_mu_);
-    nudged_ = true;
-  }
-  follow_cv_.notify_all();
+  std::lock_guard lk(follow_mu_);
+  nudged_ = true;  // folded at the next turn; a reader waiting for a position wakes the follower itself
 }
 
 void Api::Follow() {
@@ -228,13 +226,20 @@ void Api::Follow() {
       Warn("the projections could not follow the log: " + s.ToString());
     }
     follow_cv_.notify_all();
-    if (!nudged_ && !stopping_) follow_cv_.wait_for(lk, kFollowEvery);
+    // Folds come at most every kFoldAtMostEvery under appends (a fold per
+    // append would cost more than the appends), sooner when a reader waits
+    // for a position (urgent_), and every kFollowEvery when quiet.
+    follow_cv_.wait_for(lk, kFoldAtMostEvery, [&] { return stopping_ || urgent_; });
+    if (!nudged_ && !urgent_ && !stopping_) {
+      follow_cv_.wait_for(lk, kFollowEvery - kFoldAtMostEvery, [&] { return stopping_ || urgent_ || nudged_; });
+    }
+    urgent_ = false;
   }
 }
 
 bool Api::WaitFolded(uint64_t position) {
   std::unique_lock lk(follow_mu_);
-  nudged_ = true;
+  urgent_ = true;
   follow_cv_.notify_all();
   return follow_cv_.wait_for(lk, kMaxWaitForPosition, [&] { return folded_.load() > position || stopping_; }) &&
          !stopping_;

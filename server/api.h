@@ -88,7 +88,7 @@ class Api {
   std::atomic<uint64_t> folded_{0};
   std::mutex follow_mu_;
   std::condition_variable follow_cv_;
-  bool nudged_ = false, stopping_ = false;
+  bool nudged_ = false, urgent_ = false, stopping_ = false;
   std::string follow_error_;  // the follower's last failure, for /healthz
   std::thread follower_;
 };

@@ -50,16 +50,18 @@ Result<TokenInfo> Parse(const std::string& id, const std::string& record) {
   return t;
 }
 
-Result<std::optional<TokenInfo>> Find(const EventLog& log, const std::string& id) {
-  Result<std::vector<std::pair<std::string, std::string>>> records = log.RuleRecords("token/" + id);
-  if (!records.ok()) return records.status();
-  for (const auto& [rest, value] : *records) {
-    if (!rest.empty()) continue;  // "token/tok-10" when looking for tok-1
-    Result<TokenInfo> t = Parse(id, value);
-    if (!t.ok()) return t.status();
-    return std::optional<TokenInfo>(std::move(*t));
+Result<std::optional<TokenInfo>> Find(const EventLog& log, const std::string& id, std::string* hash = nullptr) {
+  Result<std::optional<std::string>> record = log.RuleRecord("token/" + id);
+  if (!record.ok()) return record.status();
+  if (!*record) return std::optional<TokenInfo>();
+  Result<TokenInfo> t = Parse(id, **record);
+  if (!t.ok()) return t.status();
+  if (hash) {
+    boost::system::error_code ec;
+    json::value v = json::parse(**record, ec);
+    if (!ec && v.is_object()) *hash = Str(v.get_object(), "secret_hash");
   }
-  return std::optional<TokenInfo>();
+  return std::optional<TokenInfo>(std::move(*t));
 }
 
 json::object InfoObject(const TokenInfo& t) {
@@ -170,26 +172,16 @@ Result<TokenInfo> Authenticate(const EventLog& log, std::string_view token, std:
     return refuse("malformed token");
   }
   const std::string id(token.substr(0, dot));
-  Result<std::optional<TokenInfo>> found = Find(log, id);
+  std::string stored_hash;
+  Result<std::optional<TokenInfo>> found = Find(log, id, &stored_hash);
   if (!found.ok()) return found.status();
   if (!*found) return refuse("no token " + id);
-  Result<std::vector<std::pair<std::string, std::string>>> record = log.RuleRecords("token/" + id);
-  if (!record.ok()) return record.status();
-  std::string stored_hash;
-  for (const auto& [rest, value] : *record) {
-    if (!rest.empty()) continue;
-    boost::system::error_code ec;
-    json::value v = json::parse(value, ec);
-    if (!ec && v.is_object()) stored_hash = Str(v.get_object(), "secret_hash");
-  }
   if (!crypto::ConstantTimeEqual(SecretHash(token.substr(dot + 1)), stored_hash)) return refuse("wrong secret for " + id);
   if ((*found)->revoked_at) return refuse(id + " was revoked at position " + std::to_string(*(*found)->revoked_at));
   if (!(*found)->staff.empty()) {
-    Result<std::vector<std::pair<std::string, std::string>>> staff = log.RuleRecords("staff/" + (*found)->staff);
+    Result<std::optional<std::string>> staff = log.RuleRecord("staff/" + (*found)->staff);
     if (!staff.ok()) return staff.status();
-    bool employed = false;
-    for (const auto& [rest, value] : *staff) employed |= rest.empty() && value.starts_with("joined");
-    if (!employed) return refuse(id + "'s holder " + (*found)->staff + " has left");
+    if (!*staff || !(*staff)->starts_with("joined")) return refuse(id + "'s holder " + (*found)->staff + " has left");
   }
   return std::move(**found);
 }

@@ -395,6 +395,8 @@ class EventLog {
   // The rule state records whose names start with `prefix` ("holds/",
   // "erased/"; core/rules.h), as committed: (name without the prefix, value).
   Result<std::vector<std::pair<std::string, std::string>>> RuleRecords(std::string_view prefix) const;
+  // One rule state record ("token/tok-1", "staff/staff-7"), as committed; nothing when absent.
+  Result<std::optional<std::string>> RuleRecord(std::string_view name) const;
 
   // --- Backup (storage/event_log_backup.cc) ---
   //

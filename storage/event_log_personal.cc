@@ -89,6 +89,14 @@ Result<std::vector<std::pair<std::string, std::string>>> EventLog::RuleRecords(s
   return out;
 }
 
+Result<std::optional<std::string>> EventLog::RuleRecord(std::string_view name) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_cf_, "rule/" + std::string(name), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  CUSTODIAN_RETURN_IF_ERROR(FromRocks(s, "read the rule state"));
+  return std::optional<std::string>(std::move(value));
+}
+
 Status EventLog::PersonalStatus() const { return vault_ ? Status::Ok() : vault_problem_; }
 
 Result<EventLog::PersonalView> EventLog::OpenPersonal(const Event& e) const {
