@@ -469,7 +469,7 @@ Response AccessRoute(EventLog& log, Api::Call& call) {
 Response TokensRoute(EventLog& log, Api::Call&) {
   Result<std::vector<TokenInfo>> tokens = ListTokens(log);
   if (!tokens.ok()) return Error(tokens.status());
-  return Json(200, TokensToJson(*tokens));
+  return Ndjson(TokensToJson(*tokens));
 }
 
 std::vector<Api::Route> Routes() {

@@ -299,6 +299,11 @@ TEST_CASE("each role may do only what it is for, and a 403 says nothing of wheth
   // Only an admin lists the tokens, and the list holds no secret.
   HttpReply tokens = s.Get("/v1/tokens", s.admin);
   REQUIRE(tokens.status == 200);
+  CHECK(tokens.Header("Content-Type") == "application/x-ndjson");
+  CHECK(Lines(tokens.body).size() == 7);
+  Result<std::vector<TokenInfo>> listed = ListTokens(*s.store.log);
+  REQUIRE(listed.ok());
+  CHECK(tokens.body == TokensToJson(*listed));  // the bytes of token list --json
   CHECK(tokens.body.find(s.rep21_id) != std::string::npos);
   CHECK(tokens.body.find(s.rep21.substr(s.rep21.find('.') + 1)) == std::string::npos);
 }
