@@ -85,9 +85,29 @@ std::string_view CodeWord(int status) {
   }
 }
 
+// `text` with each byte that does not belong to well-formed UTF-8 replaced
+// by U+FFFD: messages quote what the client sent (a path, a header, a cut
+// prefix), and the error body must stay valid JSON.
+std::string WellFormed(std::string_view text) {
+  if (IsValidUtf8(text)) return std::string(text);
+  std::string out;
+  for (size_t i = 0; i < text.size();) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    const size_t len = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+    if (i + len <= text.size() && IsValidUtf8(text.substr(i, len))) {
+      out.append(text.substr(i, len));
+      i += len;
+    } else {
+      out.append("\xEF\xBF\xBD");
+      ++i;
+    }
+  }
+  return out;
+}
+
 Response Error(int status, std::string_view message) {
   Response r = Json(status, json::serialize(json::object{
-                                {"error", json::object{{"status", status}, {"code", CodeWord(status)}, {"message", message}}}}));
+                                {"error", json::object{{"status", status}, {"code", CodeWord(status)}, {"message", WellFormed(message)}}}}));
   if (status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"custodian\"");
   if (status == 503) r.headers.emplace_back("Retry-After", "1");
   return r;
@@ -538,7 +558,7 @@ Response AccessRoute(EventLog& log, Api::Call& call) {
 Response TokensRoute(EventLog& log, Api::Call&) {
   Result<std::vector<TokenInfo>> tokens = ListTokens(log);
   if (!tokens.ok()) return Error(tokens.status());
-  return Json(200, TokensToJson(*tokens));
+  return Ndjson(TokensToJson(*tokens));
 }
 
 // --- CloudEvents ---
@@ -886,8 +906,8 @@ std::vector<Api::Route> Routes() {
   add("POST", "/v1/streams/{stream}/events", {"ingest", "admin"}, false,
       [](Api& api, Api::Call& c) { return Append(api, api.log(), c); });
   // Before {stream}: the first route that matches answers.
-  add("GET", "/v1/streams/$all", company, false, [](Api& api, Api::Call& c) { return ReadAllRoute(api.log(), c); });
-  add("GET", "/v1/streams/{stream}", all_readers, false,
+  add("GET", "/v1/streams/$all", company, true, [](Api& api, Api::Call& c) { return ReadAllRoute(api.log(), c); });
+  add("GET", "/v1/streams/{stream}", all_readers, true,
       [](Api& api, Api::Call& c) { return ReadStreamRoute(api.log(), c); });
   add("GET", "/v1/customers/{id}", all_readers, true, [](Api& api, Api::Call& c) { return CustomerRoute(api.log(), c); });
   add("GET", "/v1/customers/{id}/timeline", all_readers, true,

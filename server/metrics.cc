@@ -40,6 +40,9 @@ std::string Metrics::Render(const std::vector<std::pair<std::string, double>>& g
     out += fmt::format("custodian_http_request_seconds_sum{{route=\"{}\"}} {}\n", route, h.sum);
     out += fmt::format("custodian_http_request_seconds_count{{route=\"{}\"}} {}\n", route, h.count);
   }
+  out += "# HELP custodian_http_requests_in_flight Requests being handled now.\n";
+  out += "# TYPE custodian_http_requests_in_flight gauge\n";
+  out += fmt::format("custodian_http_requests_in_flight {}\n", in_flight_.load());
   out += "# HELP custodian_http_appended_events_total Events appended through the HTTP API.\n";
   out += "# TYPE custodian_http_appended_events_total counter\n";
   out += fmt::format("custodian_http_appended_events_total {}\n", appended_events_);

@@ -1,7 +1,9 @@
 // What /metrics serves (Prometheus text format 0.0.4): requests by route and
-// status, request latency by route, events appended over HTTP. Thread-safe.
+// status, request latency by route, requests in flight, events appended over
+// HTTP. Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -18,6 +20,9 @@ class Metrics {
   // itself, so no id or name reaches a metric.
   void Request(std::string_view route, int status, double seconds);
   void Appended(uint64_t events, uint64_t requests);
+  // A request was handed to the Api (+1) or answered by it (-1); the /metrics
+  // request that reads the gauge counts itself.
+  void InFlight(int delta) { in_flight_.fetch_add(delta); }
   // The text, with gauges the caller measured at the time of the scrape.
   std::string Render(const std::vector<std::pair<std::string, double>>& gauges) const;
 
@@ -32,6 +37,7 @@ class Metrics {
   std::map<std::pair<std::string, int>, uint64_t> requests_;
   std::map<std::string, Histogram> latency_;
   uint64_t appended_events_ = 0, append_requests_ = 0;
+  std::atomic<int64_t> in_flight_{0};
 };
 
 }  // namespace custodian

@@ -256,7 +256,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     // Handled on the workers: an append waits for its group commit there.
     asio::post(server_.workers(), [self = this->shared_from_this(), request = std::move(request), keep_alive,
                                    version]() mutable {
+      self->server_.api().metrics().InFlight(+1);
       http::Response response = self->server_.api().Handle(request);
+      self->server_.api().metrics().InFlight(-1);
       asio::post(self->stream_.get_executor(), [self, response = std::move(response), keep_alive, version]() mutable {
         auto res = std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(response.status),
                                                                          version);

@@ -89,9 +89,9 @@ bool IsTokenRole(std::string_view role) {
 std::string TokenInfoToJson(const TokenInfo& t) { return json::serialize(InfoObject(t)); }
 
 std::string TokensToJson(const std::vector<TokenInfo>& tokens) {
-  json::array a;
-  for (const TokenInfo& t : tokens) a.push_back(InfoObject(t));
-  return json::serialize(json::object{{"tokens", std::move(a)}});
+  std::string out;
+  for (const TokenInfo& t : tokens) out += TokenInfoToJson(t) + "\n";
+  return out;
 }
 
 Result<NewToken> CreateToken(EventLog& log, const TokenRequest& request) {

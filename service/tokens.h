@@ -29,6 +29,7 @@ struct TokenInfo {
   std::optional<uint64_t> revoked_at;  // position of token.revoked
 };
 std::string TokenInfoToJson(const TokenInfo& t);
+// JSON Lines: one TokenInfoToJson per line (`token list --json`, GET /v1/tokens).
 std::string TokensToJson(const std::vector<TokenInfo>& tokens);
 
 struct TokenRequest {

@@ -40,7 +40,7 @@ int RunTokenList(const Globals& g, bool json) {
   Result<std::vector<TokenInfo>> tokens = ListTokens(**log);
   if (!tokens.ok()) return Fail(tokens.status());
   if (json) {
-    for (const TokenInfo& t : *tokens) fmt::print("{}\n", TokenInfoToJson(t));
+    fmt::print("{}", TokensToJson(*tokens));
     return kExitOk;
   }
   if (tokens->empty()) {

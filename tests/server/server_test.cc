@@ -1,0 +1,820 @@
+// End-to-end tests of the HTTP server: the real server (Server::Start on a
+// free loopback port) in front of a real store holding the sample company,
+// spoken to by a real HTTP client over TCP (tests/server/http_client.h), and
+// by raw sockets for the traffic that is not HTTP.
+#include "server/server.h"
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <future>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "server/api.h"
+#include "service/store.h"
+#include "service/tokens.h"
+#include "tests/server/http_client.h"
+#include "tests/service/sample_store.h"
+#include "tests/test_util.h"
+
+namespace custodian {
+namespace {
+
+namespace json = boost::json;
+using testing::BodyOf;
+using testing::CanConnect;
+using testing::Fetch;
+using testing::HeaderList;
+using testing::HttpClient;
+using testing::HttpReply;
+using testing::RandomId;
+using testing::RawConnection;
+using testing::SampleStore;
+using testing::StatusOf;
+
+constexpr auto kPatience = std::chrono::seconds(10);
+
+// Server options for a test: quick timeouts, so a test that trips one does
+// not wait long.
+ServerOptions TestOptions() {
+  ServerOptions o;
+  o.listen = "127.0.0.1:0";
+  o.io_threads = 2;
+  o.workers = 8;
+  o.read_timeout = std::chrono::milliseconds(5'000);
+  o.write_timeout = std::chrono::milliseconds(5'000);
+  o.drain_timeout = std::chrono::milliseconds(5'000);
+  return o;
+}
+
+// The sample company (tests/service/sample_store.h) served over HTTP, with
+// staff-1 an admin, staff-20 a rep of team south who owns customer-2001,
+// staff-21 a rep who owns nothing, staff-900 a registered auditor, and one
+// token for each role.
+struct ServedStore {
+  SampleStore store;
+  std::string admin, ingest, rep7, rep20, rep21, manager3, auditor;
+  std::string rep21_id;
+  std::unique_ptr<Api> api;
+  std::unique_ptr<Server> server;
+
+  explicit ServedStore(ServerOptions options = TestOptions()) {
+    store.Add("staff-1", "staff.joined", "system:hr-sync", R"({"role":"admin"})");
+    store.Add("staff-20", "staff.joined", "system:hr-sync", R"({"role":"account_executive","team":"south"})");
+    store.Add("staff-21", "staff.joined", "system:hr-sync", R"({"role":"account_executive","team":"south"})");
+    store.Add("customer-2001", "customer.registered", "staff-20",
+              R"({"name":"Sud Bau GmbH","segment":"small-business","country":"AT"})");
+    store.Add("customer-2001", "customer.owner_assigned", "staff-20",
+              R"({"owner":"staff-20","previous_owner":null,"reason":"initial"})");
+    Result<uint64_t> p = RegisterPrincipal(
+        *store.log, PrincipalRequest{"staff-900", "auditor", "auditor", "Audit GmbH", "system:admin", store.now});
+    INFO(p.status().ToString());
+    REQUIRE(p.ok());
+    admin = Token("admin", "staff-1").token;
+    ingest = Token("ingest", "").token;
+    rep7 = Token("rep", "staff-7").token;
+    rep20 = Token("rep", "staff-20").token;
+    NewToken t21 = Token("rep", "staff-21");
+    rep21 = t21.token;
+    rep21_id = t21.info.token_id;
+    manager3 = Token("manager", "staff-3").token;
+    auditor = Token("auditor", "staff-900").token;
+    api = std::make_unique<Api>(*store.log);
+    Result<std::unique_ptr<Server>> s = Server::Start(*api, options);
+    INFO(s.status().ToString());
+    REQUIRE(s.ok());
+    server = std::move(*s);
+    // Queries see the fixture only once the follower has folded it.
+    WaitFolded(store.log->end().value());
+  }
+  ~ServedStore() {
+    if (server) server->Stop();
+    server.reset();
+    api.reset();
+  }
+
+  NewToken Token(const std::string& role, const std::string& staff) {
+    Result<NewToken> t = CreateToken(*store.log, TokenRequest{role, "test", staff, "staff-1", store.now});
+    INFO(t.status().ToString());
+    REQUIRE(t.ok());
+    return *t;
+  }
+
+  void WaitFolded(uint64_t end) const {
+    const auto deadline = std::chrono::steady_clock::now() + kPatience;
+    while (api->folded() < end && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    REQUIRE(api->folded() >= end);
+  }
+
+  uint16_t port() const { return server->port(); }
+  HttpReply Get(const std::string& target, const std::string& token = "") const {
+    return Fetch(port(), "GET", target, token);
+  }
+  HttpReply Post(const std::string& target, const std::string& token, std::string body,
+                 const HeaderList& headers = {}) const {
+    return Fetch(port(), "POST", target, token, std::move(body), headers);
+  }
+  // The server still answers, on a new connection.
+  bool Healthy() const { return Get("/healthz").status == 200; }
+  size_t StreamSize(const std::string& stream) const { return store.Stream(stream).size(); }
+};
+
+json::object Parse(const std::string& body) {
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  INFO(body);
+  REQUIRE_FALSE(ec);
+  REQUIRE(v.is_object());
+  return v.as_object();
+}
+
+// The error object of an error answer: {"error":{"status","code","message"}}.
+json::object ErrorOf(const HttpReply& r) {
+  INFO(r.body);
+  CHECK(r.Header("Content-Type") == "application/json");
+  json::object o = Parse(r.body);
+  REQUIRE(o.contains("error"));
+  json::object e = o.at("error").as_object();
+  CHECK(e.at("status").as_int64() == r.status);
+  return e;
+}
+std::string MessageOf(const HttpReply& r) { return std::string(ErrorOf(r).at("message").as_string()); }
+
+// The lines of a JSON Lines answer, each parsed.
+std::vector<json::object> Lines(const std::string& body) {
+  std::vector<json::object> out;
+  size_t start = 0;
+  while (start < body.size()) {
+    const size_t end = body.find('\n', start);
+    REQUIRE(end != std::string::npos);  // every line ends with a newline
+    out.push_back(Parse(body.substr(start, end - start)));
+    start = end + 1;
+  }
+  return out;
+}
+
+// An event as a producer sends it, occurring on 1 April 2026.
+std::string EventJson(const std::string& id, const std::string& stream, const std::string& type,
+                      const std::string& actor, const std::string& data) {
+  return R"({"id":")" + id + R"(","stream":")" + stream + R"(","type":")" + type + R"(","actor":")" + actor +
+         R"(","occurred_at":"2026-04-01T10:00:00Z","source":"crm","data":)" + data + "}";
+}
+std::string Interaction(const std::string& id, const std::string& stream = "customer-1002") {
+  return EventJson(id, stream, "interaction.logged", "staff-7",
+                   R"({"channel":"call","direction":"outbound","summary":"follow-up call"})");
+}
+std::string NewId() { return RandomId().ToString(); }
+// `event` with a byte sequence that is not UTF-8 in its summary.
+std::string NotUtf8(std::string event) { return event.replace(event.find("follow-up"), 1, "\xC3\x28"); }
+
+std::vector<uint64_t> Numbers(const json::value& array) {
+  std::vector<uint64_t> out;
+  for (const json::value& v : array.as_array()) out.push_back(v.to_number<uint64_t>());
+  return out;
+}
+
+bool StreamHasId(const ServedStore& s, const std::string& stream, const std::string& id) {
+  for (const Event& e : s.store.Stream(stream)) {
+    if (e.id.ToString() == id) return true;
+  }
+  return false;
+}
+
+// --- health, tokens, roles ---
+
+TEST_CASE("GET /healthz answers without a token and says how much of the log the projections have folded",
+          "[server]") {
+  ServedStore s;
+  HttpReply r = s.Get("/healthz");
+  INFO(r.error);
+  REQUIRE(r.status == 200);
+  json::object o = Parse(r.body);
+  CHECK(o.at("status") == "ok");
+  CHECK(o.at("events").to_number<uint64_t>() >= s.store.log->end().value() - 1);
+  CHECK(o.at("folded").to_number<uint64_t>() >= 1);
+  CHECK(r.Header("Cache-Control") == "no-store");
+  // Unknown paths and methods are told apart.
+  CHECK(s.Get("/v1/no-such-thing").status == 404);
+  CHECK(Fetch(s.port(), "DELETE", "/healthz").status == 405);
+}
+
+TEST_CASE("a request with no token, a bad one or a revoked one gets 401 and learns nothing of which tokens exist",
+          "[server][auth]") {
+  ServedStore s;
+  HttpReply none = s.Get("/v1/silent");
+  REQUIRE(none.status == 401);
+  CHECK(ErrorOf(none).at("code") == "unauthorized");
+  CHECK(none.Header("WWW-Authenticate").starts_with("Bearer"));
+  CHECK(Fetch(s.port(), "GET", "/v1/silent", "", "", {{"Authorization", "Basic c3RhZmYtNzpwdw=="}}).status == 401);
+
+  const std::string id = s.rep21_id;
+  std::string wrong_secret = s.rep21;
+  wrong_secret.back() = wrong_secret.back() == 'A' ? 'B' : 'A';
+  const std::vector<std::string> bad = {"not-a-token", "tok-0000000000000000.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                                        wrong_secret, id};
+  std::set<std::string> bodies;
+  for (const std::string& token : bad) {
+    INFO(token);
+    HttpReply r = s.Get("/v1/silent", token);
+    CHECK(r.status == 401);
+    CHECK(r.Header("WWW-Authenticate").starts_with("Bearer"));
+    bodies.insert(r.body);
+  }
+  // Revoked: the token worked a moment ago, and now answers as any unknown one.
+  REQUIRE(s.Get("/v1/silent", s.rep21).status == 200);
+  REQUIRE(RevokeToken(*s.store.log, id, "staff-1", "rotated", s.store.now).ok());
+  HttpReply revoked = s.Get("/v1/silent", s.rep21);
+  CHECK(revoked.status == 401);
+  bodies.insert(revoked.body);
+  CHECK(bodies.size() == 1);
+  CHECK(MessageOf(revoked) == "invalid or revoked token");
+}
+
+TEST_CASE("a token stops working at once when its staff member leaves", "[server][auth]") {
+  ServedStore s;
+  REQUIRE(s.Get("/v1/silent", s.rep21).status == 200);
+  HttpReply left = s.Post("/v1/streams/staff-21/events", s.admin,
+                          EventJson(NewId(), "staff-21", "staff.departed", "system:hr-sync", R"({"reason":"resignation"})"));
+  INFO(left.body);
+  REQUIRE(left.status == 201);
+  // No wait for the projections: the very next request is refused.
+  HttpReply after = s.Get("/v1/silent", s.rep21);
+  CHECK(after.status == 401);
+  CHECK(after.body == s.Get("/v1/silent", "tok-0000000000000000.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").body);
+  CHECK(s.Get("/v1/silent", s.rep20).status == 200);  // others carry on
+}
+
+TEST_CASE("each role may do only what it is for, and a 403 says nothing of whether the thing exists",
+          "[server][auth]") {
+  ServedStore s;
+  auto status = [&](const std::string& target, const std::string& token) {
+    HttpReply r = s.Get(target, token);
+    INFO(target << ": " << r.body << r.error);
+    if (r.status == 403) CHECK(ErrorOf(r).at("code") == "forbidden");
+    return r.status;
+  };
+  // ingest appends and reads nothing.
+  CHECK(status("/v1/streams/customer-1001", s.ingest) == 403);
+  CHECK(status("/v1/staff/staff-7/portfolio", s.ingest) == 403);
+  CHECK(status("/v1/silent", s.ingest) == 403);
+  CHECK(status("/metrics", s.ingest) == 403);
+  // A rep reads the customers they serve and their own portfolio, nothing else.
+  CHECK(status("/v1/streams/customer-1001", s.rep7) == 200);
+  CHECK(status("/v1/staff/staff-7/portfolio", s.rep7) == 200);
+  CHECK(status("/v1/streams/customer-2001", s.rep7) == 403);
+  CHECK(status("/v1/streams/customer-1001", s.rep20) == 403);
+  CHECK(status("/v1/staff/staff-7/portfolio", s.rep20) == 403);
+  CHECK(status("/v1/streams/staff-7", s.rep7) == 403);
+  CHECK(status("/v1/access?staff=staff-7", s.rep7) == 403);
+  CHECK(status("/v1/departures", s.rep7) == 403);
+  CHECK(status("/v1/tokens", s.rep7) == 403);
+  CHECK(status("/metrics", s.rep7) == 403);
+  // The same answer for a customer that exists and one that does not.
+  CHECK(s.Get("/v1/streams/customer-1001", s.rep20).body == s.Get("/v1/streams/customer-9999", s.rep20).body);
+  CHECK(s.Get("/v1/staff/staff-7/portfolio", s.rep20).body == s.Get("/v1/staff/staff-99/portfolio", s.rep20).body);
+  // A manager reads their team's portfolios, not another team's.
+  CHECK(status("/v1/staff/staff-7/portfolio", s.manager3) == 200);
+  CHECK(status("/v1/staff/staff-20/portfolio", s.manager3) == 403);
+  CHECK(status("/v1/departures", s.manager3) == 200);
+  // An auditor reads everything and writes nothing.
+  CHECK(status("/v1/streams/customer-2001", s.auditor) == 200);
+  CHECK(status("/v1/streams/staff-7", s.auditor) == 200);
+  CHECK(status("/v1/staff/staff-20/portfolio", s.auditor) == 200);
+  CHECK(status("/v1/access?customer=customer-1001", s.auditor) == 200);
+  CHECK(status("/metrics", s.auditor) == 200);
+  CHECK(status("/v1/tokens", s.auditor) == 403);
+  const size_t before = s.StreamSize("customer-1002");
+  HttpReply append = s.Post("/v1/streams/customer-1002/events", s.auditor, Interaction(NewId()));
+  CHECK(append.status == 403);
+  CHECK(s.Post("/v1/streams/customer-1002/events", s.rep7, Interaction(NewId())).status == 403);
+  CHECK(s.StreamSize("customer-1002") == before);
+  // Only an admin lists the tokens, and the list holds no secret.
+  HttpReply tokens = s.Get("/v1/tokens", s.admin);
+  REQUIRE(tokens.status == 200);
+  CHECK(tokens.Header("Content-Type") == "application/x-ndjson");
+  CHECK(Lines(tokens.body).size() == 7);
+  Result<std::vector<TokenInfo>> listed = ListTokens(*s.store.log);
+  REQUIRE(listed.ok());
+  CHECK(tokens.body == TokensToJson(*listed));  // the bytes of token list --json
+  CHECK(tokens.body.find(s.rep21_id) != std::string::npos);
+  CHECK(tokens.body.find(s.rep21.substr(s.rep21.find('.') + 1)) == std::string::npos);
+}
+
+// --- appends ---
+
+TEST_CASE("an appended event gets 201 with its position and a retry with the same id writes nothing and gets "
+          "the same position",
+          "[server][append]") {
+  ServedStore s;
+  const std::string id = NewId();
+  HttpReply first = s.Post("/v1/streams/customer-1002/events", s.ingest, Interaction(id));
+  INFO(first.body);
+  REQUIRE(first.status == 201);
+  json::object a = Parse(first.body);
+  CHECK(a.at("stream") == "customer-1002");
+  CHECK(a.at("written").to_number<uint64_t>() == 1);
+  const std::vector<uint64_t> positions = Numbers(a.at("positions"));
+  REQUIRE(positions.size() == 1);
+  std::vector<Event> stream = s.store.Stream("customer-1002");
+  CHECK(stream.back().id.ToString() == id);
+  CHECK(stream.back().position.value() == positions[0]);
+  CHECK(Numbers(a.at("versions")) == std::vector<uint64_t>{stream.back().version.value()});
+
+  HttpReply retry = s.Post("/v1/streams/customer-1002/events", s.ingest, Interaction(id));
+  INFO(retry.body);
+  CHECK(retry.status == 200);
+  json::object b = Parse(retry.body);
+  CHECK(b.at("written").to_number<uint64_t>() == 0);
+  CHECK(Numbers(b.at("positions")) == positions);
+  CHECK(s.StreamSize("customer-1002") == stream.size());
+  // The same id with other content is not the same event.
+  HttpReply other = s.Post("/v1/streams/customer-1002/events", s.ingest,
+                           EventJson(id, "customer-1002", "note.added", "staff-7", R"({"text":"something else"})"));
+  CHECK(other.status == 409);
+  CHECK(s.StreamSize("customer-1002") == stream.size());
+}
+
+TEST_CASE("an array of events is appended together with a position for each", "[server][append]") {
+  ServedStore s;
+  const std::vector<std::string> ids = {NewId(), NewId(), NewId()};
+  const size_t before = s.StreamSize("customer-1004");
+  HttpReply r = s.Post("/v1/streams/customer-1004/events", s.ingest,
+                       "[" + Interaction(ids[0], "customer-1004") + "," + Interaction(ids[1], "customer-1004") + "," +
+                           Interaction(ids[2], "customer-1004") + "]");
+  INFO(r.body);
+  REQUIRE(r.status == 201);
+  json::object o = Parse(r.body);
+  CHECK(o.at("written").to_number<uint64_t>() == 3);
+  const std::vector<uint64_t> positions = Numbers(o.at("positions"));
+  REQUIRE(positions.size() == 3);
+  CHECK(positions[1] == positions[0] + 1);
+  CHECK(positions[2] == positions[1] + 1);
+  std::vector<Event> stream = s.store.Stream("customer-1004");
+  REQUIRE(stream.size() == before + 3);
+  for (size_t i = 0; i < 3; ++i) {
+    CHECK(stream[before + i].id.ToString() == ids[i]);
+    CHECK(stream[before + i].position.value() == positions[i]);
+  }
+  // Retrying the whole array is idempotent too.
+  HttpReply again = s.Post("/v1/streams/customer-1004/events", s.ingest,
+                           "[" + Interaction(ids[0], "customer-1004") + "," + Interaction(ids[1], "customer-1004") +
+                               "," + Interaction(ids[2], "customer-1004") + "]");
+  CHECK(again.status == 200);
+  CHECK(Numbers(Parse(again.body).at("positions")) == positions);
+  CHECK(s.StreamSize("customer-1004") == before + 3);
+}
+
+TEST_CASE("Expected-Version is enforced and a conflict names the stream's current version", "[server][append]") {
+  ServedStore s;
+  const std::string stream = "customer-3001";
+  auto post = [&](const std::string& expected) {
+    HttpReply r = s.Post("/v1/streams/" + stream + "/events", s.ingest,
+                         EventJson(NewId(), stream, "customer.registered", "staff-7",
+                                   R"({"name":"Ost Handel AG","segment":"enterprise","country":"DE"})"),
+                         {{"Expected-Version", expected}});
+    INFO(r.body);
+    return r;
+  };
+  HttpReply created = post("no-stream");
+  REQUIRE(created.status == 201);
+  const uint64_t version = Numbers(Parse(created.body).at("versions")).at(0);
+
+  HttpReply exists = post("no-stream");
+  CHECK(exists.status == 409);
+  json::object e = ErrorOf(exists);
+  CHECK(e.at("code") == "conflict");
+  CHECK(e.at("current_version").to_number<uint64_t>() == version);
+
+  HttpReply stale = post(std::to_string(version + 5));
+  CHECK(stale.status == 409);
+  CHECK(ErrorOf(stale).at("current_version").to_number<uint64_t>() == version);
+
+  // On a stream that does not exist, the current version is null.
+  HttpReply none = s.Post("/v1/streams/customer-3002/events", s.ingest, Interaction(NewId(), "customer-3002"),
+                          {{"Expected-Version", "0"}});
+  CHECK(none.status == 409);
+  CHECK(ErrorOf(none).at("current_version").is_null());
+
+  CHECK(post("later").status == 400);
+  CHECK(s.StreamSize(stream) == 1);
+
+  // The right version goes through.
+  HttpReply next = s.Post("/v1/streams/" + stream + "/events", s.ingest, Interaction(NewId(), stream),
+                          {{"Expected-Version", std::to_string(version)}});
+  INFO(next.body);
+  CHECK(next.status == 201);
+  CHECK(s.StreamSize(stream) == 2);
+}
+
+TEST_CASE("a bad event is refused with the status that fits and nothing of its array is written",
+          "[server][append]") {
+  ServedStore s;
+  const std::string target = "/v1/streams/customer-1002/events";
+  const size_t before = s.StreamSize("customer-1002");
+  const std::string good_id = NewId();
+  const std::string good = Interaction(good_id);
+  struct Case {
+    std::string what, body;
+    int status;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {"not JSON", "{\"id\": ", 400, "not JSON"},
+      {"invalid UTF-8 in a string", NotUtf8(Interaction(NewId())), 400, "not JSON"},
+      {"an empty array", "[]", 400, "empty array"},
+      {"a field missing", R"({"stream":"customer-1002","type":"interaction.logged"})", 400, ""},
+      {"a request that was never opened",
+       EventJson(NewId(), "customer-1002", "request.assigned", "staff-3",
+                 R"({"request_id":"req-404","assignee":"staff-7"})"),
+       422, "rule 'reference'"},
+      {"a type only the server makes",
+       EventJson(NewId(), "customer-1002", "token.created", "staff-1", R"({"token_id":"tok-1"})"), 403,
+       "token.created"},
+      {"another stream than the URL's", Interaction(NewId(), "customer-1004"), 400, "customer-1004"},
+      {"one bad event after a good one", "[" + good + ",{\"id\":1}]", 400, "event #2"},
+      {"a rule violation after a good one",
+       "[" + good + "," +
+           EventJson(NewId(), "customer-1002", "request.assigned", "staff-3",
+                     R"({"request_id":"req-404","assignee":"staff-7"})") +
+           "]",
+       422, "rule 'reference'"},
+      {"a reserved type after a good one",
+       "[" + good + "," + EventJson(NewId(), "customer-1002", "data.viewed", "staff-7", R"({})") + "]", 403,
+       "data.viewed"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.what);
+    for (const std::string& token : {s.ingest, s.admin}) {
+      HttpReply r = s.Post(target, token, c.body);
+      INFO(r.body << r.error);
+      CHECK(r.status == c.status);
+      if (r.status >= 400) CHECK(MessageOf(r).find(c.says) != std::string::npos);
+    }
+  }
+  CHECK(s.StreamSize("customer-1002") == before);
+  CHECK_FALSE(StreamHasId(s, "customer-1002", good_id));
+  CHECK(s.Healthy());
+}
+
+// --- reads ---
+
+TEST_CASE("a read with min_position sees the write that returned that position", "[server][read]") {
+  ServedStore s;
+  HttpReply w = s.Post(
+      "/v1/streams/customer-1005/events", s.ingest,
+      "[" +
+          EventJson(NewId(), "customer-1005", "customer.registered", "staff-7",
+                    R"({"name":"Kessler Kuehltransporte GmbH","segment":"mid-market","country":"DE"})") +
+          "," +
+          EventJson(NewId(), "customer-1005", "customer.owner_assigned", "staff-3",
+                    R"({"owner":"staff-7","previous_owner":null,"reason":"initial"})") +
+          "]");
+  INFO(w.body);
+  REQUIRE(w.status == 201);
+  const uint64_t last = Numbers(Parse(w.body).at("positions")).back();
+  const std::string min = "?min_position=" + std::to_string(last);
+
+  // The rep may read the new customer at once: the permission is as of the write too.
+  HttpReply stream = s.Get("/v1/streams/customer-1005" + min, s.rep7);
+  INFO(stream.body);
+  REQUIRE(stream.status == 200);
+  CHECK(Parse(stream.body).at("events").as_array().size() == 2);
+
+  HttpReply portfolio = s.Get("/v1/staff/staff-7/portfolio" + min, s.rep7);
+  REQUIRE(portfolio.status == 200);
+  CHECK(portfolio.Header("Content-Type") == "application/x-ndjson");
+  bool seen = false;
+  for (const json::object& line : Lines(portfolio.body)) seen |= line.at("customer") == "customer-1005";
+  CHECK(seen);
+
+  // A position the log does not hold yet, and one that is not a number.
+  HttpReply ahead = s.Get("/v1/staff/staff-7/portfolio?min_position=" + std::to_string(last + 1000), s.rep7);
+  CHECK(ahead.status == 400);
+  CHECK(MessageOf(ahead).find("not in the log yet") != std::string::npos);
+  CHECK(s.Get("/v1/silent?min_position=-1", s.rep7).status == 400);
+}
+
+TEST_CASE("a stream is read in pages with a link to the next", "[server][read]") {
+  ServedStore s;
+  const size_t size = s.StreamSize("customer-1001");
+  REQUIRE(size > 3);
+  HttpReply page = s.Get("/v1/streams/customer-1001?limit=2", s.auditor);
+  REQUIRE(page.status == 200);
+  json::object o = Parse(page.body);
+  REQUIRE(o.at("events").as_array().size() == 2);
+  const std::string next(o.at("next").as_string());
+  CHECK(next.starts_with("/v1/streams/customer-1001?from="));
+  HttpReply rest = s.Get(next, s.auditor);
+  REQUIRE(rest.status == 200);
+  json::array events = Parse(rest.body).at("events").as_array();
+  REQUIRE_FALSE(events.empty());
+  CHECK(events[0].at("version").to_number<uint64_t>() ==
+        o.at("events").as_array()[1].at("version").to_number<uint64_t>() + 1);
+  CHECK(s.Get("/v1/streams/customer-1001?limit=100000", s.auditor).status == 400);
+}
+
+TEST_CASE("every read of customer data over HTTP is recorded as data.viewed for the token's staff member",
+          "[server][read]") {
+  ServedStore s;
+  struct Read {
+    std::string target, token, staff, view;
+  };
+  const std::vector<Read> reads = {
+      {"/v1/streams/customer-1001", s.rep7, "staff-7", "stream"},
+      {"/v1/staff/staff-7/portfolio", s.rep7, "staff-7", "portfolio"},
+      {"/v1/staff/staff-7/portfolio?as_of=" + FormatRfc3339(SystemClock().Now()), s.manager3, "staff-3",
+       "portfolio_as_of"},
+      {"/v1/silent", s.manager3, "staff-3", "silent"},
+      {"/v1/orphans", s.manager3, "staff-3", "orphans"},
+      {"/v1/alerts", s.manager3, "staff-3", "alerts"},
+      {"/v1/access?staff=staff-12", s.auditor, "staff-900", "access_log"},
+      {"/v1/access?customer=customer-1001", s.auditor, "staff-900", "access_log"},
+  };
+  for (const Read& read : reads) {
+    INFO(read.target);
+    const std::vector<Event> before = s.store.Stream("access-" + read.staff);
+    HttpReply r = s.Get(read.target, read.token);
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+    const std::vector<Event> after = s.store.Stream("access-" + read.staff);
+    REQUIRE(after.size() == before.size() + 1);
+    const Event& e = after.back();
+    CHECK(e.type == "data.viewed");
+    CHECK(e.actor == read.staff);
+    json::object d = Parse(e.data);
+    CHECK(d.at("view") == read.view.c_str());
+    CHECK(d.at("interface") == "api");
+  }
+  // A refused read records nothing.
+  const size_t refused_before = s.StreamSize("access-staff-20");
+  REQUIRE(s.Get("/v1/streams/customer-1001", s.rep20).status == 403);
+  CHECK(s.StreamSize("access-staff-20") == refused_before);
+}
+
+TEST_CASE("/metrics needs a token and counts requests by route pattern with no id in a label", "[server]") {
+  ServedStore s;
+  REQUIRE(s.Get("/metrics").status == 401);
+  for (int i = 0; i < 3; ++i) REQUIRE(s.Get("/v1/streams/customer-1001", s.rep7).status == 200);
+  REQUIRE(s.Get("/v1/staff/staff-7/portfolio", s.rep7).status == 200);
+  REQUIRE(s.Get("/v1/streams/customer-2001", s.rep7).status == 403);
+  REQUIRE(s.Get("/v1/customers/customer-1001/secret-plans", s.rep7).status == 404);
+  REQUIRE(s.Post("/v1/streams/customer-1002/events", s.ingest, Interaction(NewId())).status == 201);
+  HttpReply m = s.Get("/metrics", s.auditor);
+  INFO(m.body);
+  REQUIRE(m.status == 200);
+  CHECK(m.Header("Content-Type").starts_with("text/plain"));
+  CHECK(m.body.find("custodian_http_requests_total{route=\"/v1/streams/{stream}\",status=\"200\"} 3\n") !=
+        std::string::npos);
+  CHECK(m.body.find("custodian_http_requests_total{route=\"/v1/streams/{stream}\",status=\"403\"} 1\n") !=
+        std::string::npos);
+  CHECK(m.body.find("custodian_http_requests_total{route=\"/v1/staff/{staff}/portfolio\",status=\"200\"} 1\n") !=
+        std::string::npos);
+  CHECK(m.body.find("custodian_http_requests_total{route=\"/metrics\",status=\"401\"} 1\n") != std::string::npos);
+  CHECK(m.body.find("custodian_http_requests_total{route=\"unmatched\",status=\"404\"} 1\n") != std::string::npos);
+  CHECK(m.body.find("custodian_http_appended_events_total 1\n") != std::string::npos);
+  CHECK(m.body.find("custodian_http_requests_in_flight 1\n") != std::string::npos);  // this scrape
+  CHECK(m.body.find("custodian_log_events ") != std::string::npos);
+  for (const char* id : {"customer-", "staff-7", "secret-plans", "tok-"}) {
+    INFO(id);
+    CHECK(m.body.find(id) == std::string::npos);
+  }
+}
+
+// --- connections ---
+
+TEST_CASE("several requests share one keep-alive connection", "[server][connection]") {
+  ServedStore s;
+  HttpClient client(s.port());
+  REQUIRE(client.connected());
+  for (int i = 0; i < 5; ++i) {
+    HttpReply r = i % 2 == 0 ? client.Send("GET", "/healthz")
+                             : client.Send("POST", "/v1/streams/customer-1002/events", s.ingest, Interaction(NewId()));
+    INFO(i << ": " << r.error << r.body);
+    REQUIRE(r.status == (i % 2 == 0 ? 200 : 201));
+    CHECK(r.keep_alive);
+  }
+  // An error answered by the API keeps the connection too.
+  CHECK(client.Send("GET", "/v1/silent").status == 401);
+  CHECK(client.Send("GET", "/healthz").status == 200);
+  // The client may ask to close.
+  HttpReply last = client.Send("GET", "/healthz", "", "", {{"Connection", "close"}});
+  CHECK(last.status == 200);
+  CHECK_FALSE(last.keep_alive);
+  CHECK(client.ClosedByServer(std::chrono::seconds(5)));
+}
+
+TEST_CASE("a client that sends half a request and goes away writes nothing and the server carries on",
+          "[server][malformed]") {
+  ServedStore s;
+  const size_t before = s.StreamSize("customer-1002");
+  const std::string id = NewId();
+  const std::string body = Interaction(id);
+  {
+    RawConnection raw(s.port());
+    REQUIRE(raw.connected());
+    REQUIRE(raw.Send("POST /v1/streams/customer-1002/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + s.ingest +
+                     "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+                     "\r\n\r\n" + body.substr(0, body.size() / 2)));
+    raw.Close();
+  }
+  {
+    // Half of the headers, then gone.
+    RawConnection raw(s.port());
+    REQUIRE(raw.connected());
+    REQUIRE(raw.Send("GET /v1/silent HTTP/1.1\r\nHost: x\r\nAuthor"));
+    raw.Close();
+  }
+  CHECK(s.Healthy());
+  CHECK(s.StreamSize("customer-1002") == before);
+  CHECK_FALSE(StreamHasId(s, "customer-1002", id));
+}
+
+TEST_CASE("headers larger than the limit get 431 and the server carries on", "[server][malformed]") {
+  ServerOptions o = TestOptions();
+  o.header_limit = 4 * 1024;
+  ServedStore s(o);
+  RawConnection raw(s.port());
+  REQUIRE(raw.connected());
+  raw.Send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Filler: " + std::string(8 * 1024, 'a') + "\r\n\r\n");
+  bool closed = false;
+  const std::string answer = raw.ReadUntilClosed(std::chrono::seconds(5), &closed);
+  INFO(answer);
+  CHECK(StatusOf(answer) == 431);
+  CHECK(closed);
+  CHECK(Parse(BodyOf(answer)).at("error").at("code") == "headers_too_large");
+  CHECK(s.Healthy());
+}
+
+TEST_CASE("a body larger than the limit gets 413, writes nothing, and the server carries on", "[server][malformed]") {
+  ServerOptions o = TestOptions();
+  o.body_limit = 1024;
+  ServedStore s(o);
+  const size_t before = s.StreamSize("customer-1002");
+  SECTION("announced by Content-Length") {
+    RawConnection raw(s.port());
+    REQUIRE(raw.connected());
+    raw.Send("POST /v1/streams/customer-1002/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + s.ingest +
+             "\r\nContent-Type: application/json\r\nContent-Length: 4096\r\n\r\n");
+    bool closed = false;
+    const std::string answer = raw.ReadUntilClosed(std::chrono::seconds(5), &closed);
+    INFO(answer);
+    CHECK(StatusOf(answer) == 413);
+    CHECK(closed);
+    CHECK(Parse(BodyOf(answer)).at("error").at("code") == "payload_too_large");
+  }
+  SECTION("sent in chunks") {
+    RawConnection raw(s.port());
+    REQUIRE(raw.connected());
+    const std::string chunk(800, ' ');
+    raw.Send("POST /v1/streams/customer-1002/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + s.ingest +
+             "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n320\r\n" + chunk + "\r\n320\r\n" +
+             chunk + "\r\n0\r\n\r\n");
+    bool closed = false;
+    const std::string answer = raw.ReadUntilClosed(std::chrono::seconds(5), &closed);
+    INFO(answer);
+    CHECK(StatusOf(answer) == 413);
+  }
+  // Within the limit, the same route works.
+  CHECK(s.Post("/v1/streams/customer-1002/events", s.ingest, Interaction(NewId())).status == 201);
+  CHECK(s.StreamSize("customer-1002") == before + 1);
+  CHECK(s.Healthy());
+}
+
+TEST_CASE("bytes that are not HTTP get 400 with a JSON error body and the server carries on", "[server][malformed]") {
+  ServedStore s;
+  const std::vector<std::string> garbage = {
+      std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11) + "\r\n\r\n",  // a TLS hello on plain HTTP
+      "HELLO\r\n\r\n",
+      "GET /healthz HTTP/9.9\r\n\r\n",
+      "GET /healthz HTTP/1.1\r\nContent-Length: banana\r\n\r\n",
+      "GET /healthz HTTP/1.1\r\nBad Header Name: x\r\n\r\n",
+  };
+  for (const std::string& bytes : garbage) {
+    INFO(bytes);
+    RawConnection raw(s.port());
+    REQUIRE(raw.connected());
+    raw.Send(bytes);
+    bool closed = false;
+    const std::string answer = raw.ReadUntilClosed(std::chrono::seconds(5), &closed);
+    INFO(answer);
+    CHECK(StatusOf(answer) == 400);
+    CHECK(closed);
+    CHECK(Parse(BodyOf(answer)).at("error").at("code") == "bad_request");
+  }
+  // A well-formed request with a target that cannot be decoded is the API's 400.
+  HttpReply bad_target = s.Get("/v1/streams/customer-1001%2", s.auditor);
+  CHECK(bad_target.status == 400);
+  CHECK(ErrorOf(bad_target).at("code") == "bad_request");
+  // A stream name that is not UTF-8 gets an answer that is still JSON.
+  HttpReply not_utf8 = s.Post("/v1/streams/customer-%FF/events", s.ingest, Interaction(NewId()));
+  CHECK(not_utf8.status == 400);
+  CHECK(MessageOf(not_utf8).find("customer-\xEF\xBF\xBD") != std::string::npos);
+  HttpReply cut = s.Get("/v1/silent?days=%C3%A4%FF%C3", s.rep7);
+  CHECK(cut.status == 400);
+  CHECK(MessageOf(cut).find("\xC3\xA4\xEF\xBF\xBD\xEF\xBF\xBD") != std::string::npos);
+  CHECK(s.Healthy());
+}
+
+TEST_CASE("a client that sends nothing is disconnected after the read timeout", "[server][malformed]") {
+  ServerOptions o = TestOptions();
+  o.read_timeout = std::chrono::milliseconds(200);
+  ServedStore s(o);
+  RawConnection silent(s.port());
+  RawConnection slow(s.port());
+  REQUIRE(silent.connected());
+  REQUIRE(slow.connected());
+  REQUIRE(slow.Send("GET /healthz HTTP/1.1\r\nHo"));  // then nothing more
+  const auto started = std::chrono::steady_clock::now();
+  bool closed = false;
+  silent.ReadUntilClosed(std::chrono::seconds(5), &closed);
+  CHECK(closed);
+  slow.ReadUntilClosed(std::chrono::seconds(5), &closed);
+  CHECK(closed);
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(4));
+  CHECK(s.Healthy());
+}
+
+TEST_CASE("connections beyond the limit are closed at once and the next one is accepted when one ends",
+          "[server][connection]") {
+  ServerOptions o = TestOptions();
+  o.max_connections = 2;
+  ServedStore s(o);
+  auto first = std::make_unique<HttpClient>(s.port());
+  HttpClient second(s.port());
+  REQUIRE(first->Send("GET", "/healthz").status == 200);
+  REQUIRE(second.Send("GET", "/healthz").status == 200);
+  HttpClient third(s.port());
+  CHECK(third.Send("GET", "/healthz").status == 0);
+  first.reset();
+  // The server notices the first one went; then a new client gets in.
+  const auto deadline = std::chrono::steady_clock::now() + kPatience;
+  while (Fetch(s.port(), "GET", "/healthz").status != 200) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  CHECK(second.Send("GET", "/healthz").status == 200);
+}
+
+// --- stopping ---
+
+TEST_CASE("a graceful stop answers the request in flight, refuses new connections and closes the store cleanly",
+          "[server][stop]") {
+  ServedStore s;
+  HttpClient idle(s.port());
+  REQUIRE(idle.Send("GET", "/healthz").status == 200);
+
+  // Hold the projections back, so that a read asking for the next write
+  // waits in the server until they are let go.
+  std::optional<std::unique_lock<std::recursive_mutex>> folding(ProjectionLock());
+  HttpReply w = s.Post("/v1/streams/customer-1002/events", s.ingest, Interaction(NewId()));
+  REQUIRE(w.status == 201);
+  const uint64_t position = Numbers(Parse(w.body).at("positions")).at(0);
+  std::future<HttpReply> in_flight = std::async(std::launch::async, [&] {
+    return s.Get("/v1/staff/staff-7/portfolio?min_position=" + std::to_string(position), s.rep7);
+  });
+  // Wait until the server is handling it (this scrape is the other one in flight).
+  const auto deadline = std::chrono::steady_clock::now() + kPatience;
+  while (s.Get("/metrics", s.auditor).body.find("custodian_http_requests_in_flight 2\n") == std::string::npos) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+
+  std::thread stopper([&] { s.server->Stop(); });
+  // New connections are refused, and the idle one is closed.
+  while (CanConnect(s.port())) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  CHECK(idle.ClosedByServer(std::chrono::seconds(5)));
+  CHECK(in_flight.wait_for(std::chrono::milliseconds(0)) == std::future_status::timeout);
+
+  folding.reset();  // the follower folds; the waiting read is answered
+  HttpReply answered = in_flight.get();
+  INFO(answered.error << answered.body);
+  CHECK(answered.status == 200);
+  CHECK_FALSE(answered.keep_alive);
+  stopper.join();
+  s.server->Wait();
+  CHECK_FALSE(CanConnect(s.port()));
+
+  // The store closes cleanly and opens again with the write in it.
+  const std::string dir = s.store.options.data_dir;
+  s.server.reset();
+  s.api.reset();
+  s.store.log.reset();
+  Result<std::unique_ptr<EventLog>> reopened = OpenStore(s.store.options, EventLogOptions::Mode::kReadWrite);
+  INFO(reopened.status().ToString());
+  REQUIRE(reopened.ok());
+  CHECK((*reopened)->end().value() > position);
+}
+
+}  // namespace
+}  // namespace custodian
