@@ -3,6 +3,8 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <strings.h>
+
 #include <algorithm>
 #include <chrono>
 #include <functional>
@@ -162,6 +164,11 @@ Result<ExpectedVersion> ExpectedParam(const std::string& text) {
 
 bool IsCustomerStream(std::string_view stream) { return stream.starts_with("customer-"); }
 
+// "Bearer <token>", the scheme in any case (RFC 9110 11.1).
+bool IsBearer(std::string_view auth) {
+  return auth.size() > 7 && ::strncasecmp(auth.data(), "Bearer ", 7) == 0;
+}
+
 const std::set<std::string> kReaders = {"rep", "manager", "auditor", "admin"};
 const std::set<std::string> kCompanyReaders = {"auditor", "admin"};
 
@@ -279,7 +286,7 @@ std::variant<Api::Subscription, Response> Api::Subscribe(const Request& request)
   Target target;
   if (!http::ParseTarget(request.target, &target)) return done(Error(400, "the request target is not a valid path"));
   const std::string auth = request.Header("Authorization");
-  if (!auth.starts_with("Bearer ")) return done(Error(401, "a valid bearer token is required (Authorization: Bearer <token>)"));
+  if (!IsBearer(auth)) return done(Error(401, "a valid bearer token is required (Authorization: Bearer <token>)"));
   Result<TokenInfo> who = Authenticate(log_, std::string_view(auth).substr(7));
   if (!who.ok()) return done(Error(401, "invalid or revoked token"));
   Subscription s;
@@ -311,18 +318,34 @@ std::variant<Api::Subscription, Response> Api::Subscribe(const Request& request)
 
 Result<std::string> Api::Poll(Subscription& s, size_t max) {
   if (s.next >= log_.end().value()) return std::string();
-  Result<std::vector<Event>> events = log_.ReadAll(Position(s.next), max);
-  if (!events.ok()) return events.status();
-  if (events->empty()) return std::string();
-  const uint64_t last = events->back().position.value();
   std::vector<Event> sent;
+  if (s.stream.empty()) {
+    Result<std::vector<Event>> events = log_.ReadAll(Position(s.next), max);
+    if (!events.ok()) return events.status();
+    if (events->empty()) return std::string();
+    sent = std::move(*events);
+  } else {
+    // One stream: read it by version (a page of the whole log may hold none
+    // of its events), skipping what lies before `next`.
+    for (;;) {
+      Result<std::vector<Event>> events =
+          log_.ReadStream(s.stream, StreamVersion(s.next_version), Direction::kForward, max);
+      if (!events.ok()) return events.status();
+      if (events->empty()) return std::string();
+      s.next_version = events->back().version.value() + 1;
+      for (Event& e : *events) {
+        if (e.position.value() >= s.next) sent.push_back(std::move(e));
+      }
+      if (!sent.empty() || events->size() < max) break;
+    }
+    if (sent.empty()) return std::string();
+  }
+  const uint64_t last = sent.back().position.value();
   std::vector<std::string> customers;
-  for (Event& e : *events) {
-    if (!s.stream.empty() && e.stream != s.stream) continue;
+  for (const Event& e : sent) {
     if (IsCustomerStream(e.stream) && std::find(customers.begin(), customers.end(), e.stream) == customers.end()) {
       customers.push_back(e.stream);
     }
-    sent.push_back(std::move(e));
   }
   if (!customers.empty()) {
     Access a;
@@ -361,7 +384,7 @@ Response Api::Handle(const Request& request) {
       Call call{request, target, params, {}, {}};
       if (!route.roles.empty()) {
         const std::string auth = request.Header("Authorization");
-        if (!auth.starts_with("Bearer ")) return Error(401, "a valid bearer token is required (Authorization: Bearer <token>)");
+        if (!IsBearer(auth)) return Error(401, "a valid bearer token is required (Authorization: Bearer <token>)");
         Result<TokenInfo> who = Authenticate(log_, std::string_view(auth).substr(7));
         if (!who.ok()) {
           return who.status().code() == StatusCode::kFailedPrecondition ? Error(401, "invalid or revoked token")
@@ -396,7 +419,11 @@ namespace {
 
 
 Response Health(Api& api, EventLog& log) {
-  return Json(200, json::serialize(json::object{{"status", "ok"}, {"events", log.end().value()}, {"folded", api.folded()}}));
+  const std::string problem = api.follow_error();
+  json::object o{{"status", problem.empty() ? "ok" : "degraded"}, {"events", log.end().value()}, {"folded", api.folded()}};
+  // What failed, without the store's paths: a monitor needs to know it is failing.
+  if (!problem.empty()) o["problem"] = "the projections cannot follow the log; see the server's log";
+  return Json(problem.empty() ? 200 : 503, json::serialize(o));
 }
 
 Response Append(Api& api, EventLog& log, Api::Call& call) {

@@ -44,6 +44,11 @@ class Api {
   void Nudge();
   // The position below which every event has been folded into the projections.
   uint64_t folded() const { return folded_.load(); }
+  // The follower's last failure; empty while it folds (/healthz says degraded otherwise).
+  std::string follow_error() const {
+    std::lock_guard lk(follow_mu_);
+    return follow_error_;
+  }
   Metrics& metrics() { return metrics_; }
   EventLog& log() { return log_; }
 
@@ -64,6 +69,7 @@ class Api {
   struct Subscription {
     uint64_t next = 0;   // the next position to send
     std::string stream;  // only this stream's events; empty: every stream the token may read
+    uint64_t next_version = 0;  // with a stream: where its reads go on (found from `next` at the first poll)
     TokenInfo token;
     Caller caller;
   };
@@ -86,7 +92,7 @@ class Api {
   EventLog& log_;
   Metrics metrics_;
   std::atomic<uint64_t> folded_{0};
-  std::mutex follow_mu_;
+  mutable std::mutex follow_mu_;
   std::condition_variable follow_cv_;
   bool nudged_ = false, urgent_ = false, stopping_ = false;
   std::string follow_error_;  // the follower's last failure, for /healthz

@@ -817,4 +817,85 @@ TEST_CASE("a graceful stop answers the request in flight, refuses new connection
 }
 
 }  // namespace
+// The positions of the SSE frames in `text` ("id: <position>" lines), in order.
+std::vector<uint64_t> FrameIds(const std::string& text) {
+  std::vector<uint64_t> ids;
+  for (size_t at = text.find("\nid: "); at != std::string::npos; at = text.find("\nid: ", at + 1)) {
+    ids.push_back(std::stoull(text.substr(at + 5)));
+  }
+  return ids;
+}
+
+std::string SubscribeRequest(const std::string& target, const std::string& token, const std::string& extra = "") {
+  return "GET " + target + " HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer " + token + "\r\n" + extra + "\r\n";
+}
+
+TEST_CASE("a subscription sends a stream's events from a position, then new ones live, resumes after Last-Event-ID "
+          "with no gap or duplicate, records the reads, and ends with a graceful stop",
+          "[server][sse]") {
+  ServedStore s;
+  const std::vector<Event> before = s.store.Stream("customer-2001");
+  REQUIRE(before.size() == 2);
+  // (RawConnection's read ends the connection when its deadline passes:
+  // each connection is read once, after what it should see.)
+  RawConnection live(s.port());
+  REQUIRE(live.Send(SubscribeRequest("/v1/subscribe?stream=customer-2001&from=0", s.auditor)));
+  // Live: an append made after the subscription reaches the subscriber too.
+  HttpReply appended = s.Post("/v1/streams/customer-2001/events", s.admin,
+                              R"({"id":"7a1c2e3f-4b5d-4e6f-8a9b-0c1d2e3f4a5b","stream":"customer-2001",)"
+                              R"("type":"note.added","actor":"staff-20","occurred_at":"2026-02-01T10:00:00Z",)"
+                              R"("data":{"text":"live note"}})");
+  REQUIRE(appended.status == 201);
+  const uint64_t position = Parse(appended.body).at("positions").as_array().at(0).to_number<uint64_t>();
+  bool closed = false;
+  const std::string got = live.ReadUntilClosed(std::chrono::milliseconds(1000), &closed);
+  CHECK_FALSE(closed);
+  CHECK(StatusOf(got) == 200);
+  CHECK_THAT(got, Catch::Contains("Content-Type: text/event-stream"));
+  CHECK_THAT(got, Catch::Contains("event: customer.registered"));
+  CHECK_THAT(got, Catch::Contains("live note"));
+  const std::vector<uint64_t> ids = FrameIds(got);
+  INFO(got);
+  REQUIRE(ids.size() == 3);
+  CHECK(ids == std::vector<uint64_t>{before[0].position.value(), before[1].position.value(), position});
+
+  // Resumed after the second event: the third comes, once, and nothing before it.
+  RawConnection resumed(s.port());
+  REQUIRE(resumed.Send(SubscribeRequest("/v1/subscribe?stream=customer-2001&from=0", s.auditor,
+                                        "Last-Event-ID: " + std::to_string(ids[1]) + "\r\n")));
+  const std::string again = resumed.ReadUntilClosed(std::chrono::milliseconds(400), &closed);
+  CHECK(FrameIds(again) == std::vector<uint64_t>{position});
+
+  // Whoever may not read the customer (a rep of another team) gets no subscription to it.
+  RawConnection refused(s.port());
+  REQUIRE(refused.Send(SubscribeRequest("/v1/subscribe?stream=customer-2001", s.rep7)));
+  const std::string answer = refused.ReadUntilClosed(std::chrono::milliseconds(2000), &closed);
+  CHECK(StatusOf(answer) == 403);
+  CHECK(answer.find("live note") == std::string::npos);
+  RawConnection everything(s.port());
+  REQUIRE(everything.Send(SubscribeRequest("/v1/subscribe?from=0", s.rep20)));
+  CHECK(StatusOf(everything.ReadUntilClosed(std::chrono::milliseconds(2000), &closed)) == 403);
+
+  // Each batch sent was a recorded read of the customer, for the auditor.
+  size_t recorded = 0;
+  for (const Event& e : s.store.Stream("access-staff-900")) {
+    if (e.data.find("\"subscription\"") != std::string::npos && e.data.find("customer-2001") != std::string::npos) {
+      ++recorded;
+    }
+  }
+  CHECK(recorded >= 2);
+
+  // A graceful stop ends the stream.
+  RawConnection stopping(s.port());
+  REQUIRE(stopping.Send(SubscribeRequest("/v1/subscribe?stream=customer-2001", s.auditor)));
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    s.server->Stop();
+  });
+  const std::string last = stopping.ReadUntilClosed(std::chrono::milliseconds(5000), &closed);
+  stopper.join();
+  CHECK(StatusOf(last) == 200);
+  CHECK(closed);
+}
+
 }  // namespace custodian
