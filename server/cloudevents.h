@@ -1,5 +1,5 @@
 // CloudEvents 1.0 in, Custodian events out: the decoder behind
-// POST /v1/cloudevents (docs/cloudevents.md). Pure functions of the request
+// POST /v1/cloudevents (docs/http-api.md). Pure functions of the request
 // (and the time, for ValidateEvent): no I/O, no clock reads, no log.
 //
 // Two layers, so that each can be checked against its own specification:
