@@ -290,6 +290,7 @@ std::variant<Api::Subscription, Response> Api::Subscribe(const Request& request)
   Result<TokenInfo> who = Authenticate(log_, std::string_view(auth).substr(7));
   if (!who.ok()) return done(Error(401, "invalid or revoked token"));
   Subscription s;
+  s.bearer = auth.substr(7);
   s.token = std::move(*who);
   s.caller = Caller{s.token.staff, "api", log_.dir(), PersonalData::kSealed};  // events as stored
   s.stream = target.Query("stream");
@@ -318,6 +319,9 @@ std::variant<Api::Subscription, Response> Api::Subscribe(const Request& request)
 
 Result<std::string> Api::Poll(Subscription& s, size_t max) {
   if (s.next >= log_.end().value()) return std::string();
+  if (Result<TokenInfo> still = Authenticate(log_, s.bearer); !still.ok()) {
+    return Status::FailedPrecondition("invalid or revoked token");
+  }
   std::vector<Event> sent;
   if (s.stream.empty()) {
     Result<std::vector<Event>> events = log_.ReadAll(Position(s.next), max);
@@ -693,6 +697,19 @@ Response AccountabilityRoute(EventLog& log, Api::Call& call) {
   filter.from = *from;
   filter.to = *to;
   if (call.token.role == "rep" && filter.staff != call.token.staff) return Forbidden();
+  if (call.token.role == "manager" && (!filter.staff.empty() || !filter.team.empty())) {
+    // A manager asks about the staff they oversee, or their own team.
+    Result<ServiceScope> scope = ReaderScope(log, call.token.staff);
+    if (!scope.ok()) return Error(scope.status());
+    if (!scope->company_wide()) {
+      if (!filter.team.empty() && filter.team != scope->team()) return Forbidden();
+      if (!filter.staff.empty() && filter.staff != call.token.staff) {
+        Result<bool> oversees = scope->Oversees(filter.staff);
+        if (!oversees.ok()) return Error(oversees.status());
+        if (!*oversees) return Forbidden();
+      }
+    }
+  }
   Result<AccountabilityView> v = Accountability(log, call.caller, filter, SystemClock().Now());
   if (!v.ok()) return Error(v.status());
   return Ndjson(AccountabilityViewToJson(*v));
@@ -965,7 +982,7 @@ std::vector<Api::Route> Routes() {
       [](Api& api, Api::Call& c) { return HandoverPlanRoute(api.log(), c); });
   add("POST", "/v1/handovers/{id}/execute", {"manager", "admin"}, true,
       [](Api& api, Api::Call& c) { return HandoverExecuteRoute(api.log(), c); });
-  add("GET", "/v1/handovers/{id}/report", all_readers, true,
+  add("GET", "/v1/handovers/{id}/report", {"manager", "auditor", "admin"}, true,
       [](Api& api, Api::Call& c) { return HandoverReportRoute(api.log(), c); });
   add("POST", "/v1/erasures", {"admin"}, false, [](Api& api, Api::Call& c) { return EraseRoute(api.log(), c); });
   add("GET", "/v1/holds", {"auditor", "admin"}, false, [](Api& api, Api::Call& c) { return HoldsRoute(api.log(), c); });

@@ -72,6 +72,7 @@ class Api {
     uint64_t next_version = 0;  // with a stream: where its reads go on (found from `next` at the first poll)
     TokenInfo token;
     Caller caller;
+    std::string bearer;  // the token as presented: checked again before every batch (held in memory only)
   };
   // Whether `request` is a subscription: GET /v1/subscribe.
   static bool IsSubscription(const http::Request& request);
@@ -82,7 +83,8 @@ class Api {
   // The events from s.next on (at most `max`; none when the log has no more),
   // as SSE frames ("id: <position>\nevent: <type>\ndata: <event JSON>\n\n"),
   // each customer's read recorded for the token's staff member first; s.next
-  // moves past them. An error ends the subscription.
+  // moves past them. The token is checked again first: a subscription ends
+  // when its token is revoked or its holder leaves. An error ends the subscription.
   Result<std::string> Poll(Subscription& s, size_t max);
 
  private:

@@ -885,6 +885,22 @@ TEST_CASE("a subscription sends a stream's events from a position, then new ones
   }
   CHECK(recorded >= 2);
 
+  // A token revoked while it subscribes ends its subscription at the next batch.
+  NewToken brief = s.Token("auditor", "staff-900");
+  RawConnection revoked(s.port());
+  REQUIRE(revoked.Send(SubscribeRequest("/v1/subscribe?stream=customer-2001", brief.token)));
+  REQUIRE(RevokeToken(*s.store.log, brief.info.token_id, "staff-1", "audit over", s.store.now).ok());
+  REQUIRE(s.Post("/v1/streams/customer-2001/events", s.admin,
+                 R"({"id":"8b2d3f4a-5c6e-4f7a-9b8c-1d2e3f4a5b6c","stream":"customer-2001",)"
+                 R"("type":"note.added","actor":"staff-20","occurred_at":"2026-02-02T10:00:00Z",)"
+                 R"("data":{"text":"after revocation"}})")
+              .status == 201);
+  const std::string cut = revoked.ReadUntilClosed(std::chrono::milliseconds(3000), &closed);
+  CHECK(closed);
+  // (Ended by an error frame, or refused outright if the revocation came first.)
+  CHECK((cut.find("event: error") != std::string::npos || StatusOf(cut) == 401));
+  CHECK(cut.find("after revocation") == std::string::npos);
+
   // A graceful stop ends the stream.
   RawConnection stopping(s.port());
   REQUIRE(stopping.Send(SubscribeRequest("/v1/subscribe?stream=customer-2001", s.auditor)));
