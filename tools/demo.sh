@@ -107,7 +107,8 @@ echo "$appended"
 position=$(echo "$appended" | grep -o '"positions":\[[0-9]*' | grep -o '[0-9]*$')
 call -H "Authorization: Bearer $manager_token" "$api/v1/streams/$handed_over?from=0&limit=2&min_position=$position"
 call -H "Authorization: Bearer $auditor_token" "$api/v1/proofs/inclusion?position=$position"
-call -H "Authorization: Bearer $auditor_token" "$api/v1/verifier-key"
+step "the auditor reads the same customer: every person in it sealed (an auditor's role opens no personal data)"
+curl -s -H "Authorization: Bearer $auditor_token" "$api/v1/customers/$handed_over" | grep -o '"people":\[{[^]]*' | cut -c1-300; echo
 step "every read above was recorded for its reader: the auditor's and the manager's access streams"
 $bin --data "$company" read access-staff-991 --backwards --limit 1
 $bin --data "$company" read "access-$reader" --backwards --limit 1
