@@ -592,6 +592,39 @@ Response TokensRoute(EventLog& log, Api::Call&) {
   return Ndjson(TokensToJson(*tokens));
 }
 
+Result<json::object> BodyObject(const Request& request) {
+  if (request.body.empty()) return json::object();
+  boost::system::error_code ec;
+  json::value v = json::parse(request.body, ec);
+  if (ec) return Status::InvalidArgument("the body is not JSON: " + ec.message());
+  if (!v.is_object()) return Status::InvalidArgument("the body is not a JSON object");
+  return std::move(v.as_object());
+}
+
+std::string Field(const json::object& o, std::string_view k) {
+  auto it = o.find(k);
+  return it != o.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
+}
+
+Response CreateTokenRoute(EventLog& log, Api::Call& call) {
+  Result<json::object> body = BodyObject(call.request);
+  if (!body.ok()) return Error(body.status());
+  Result<NewToken> t = CreateToken(
+      log, TokenRequest{Field(*body, "role"), Field(*body, "name"), Field(*body, "staff"), call.token.staff,
+                        SystemClock().Now()});
+  if (!t.ok()) return Error(t.status());
+  return Json(201, NewTokenToJson(*t));
+}
+
+Response RevokeTokenRoute(EventLog& log, Api::Call& call) {
+  Result<json::object> body = BodyObject(call.request);
+  if (!body.ok()) return Error(body.status());
+  Result<uint64_t> position =
+      RevokeToken(log, call.params[0], call.token.staff, Field(*body, "reason"), SystemClock().Now());
+  if (!position.ok()) return Error(position.status());
+  return Json(200, json::serialize(json::object{{"token_id", call.params[0]}, {"revoked_at", *position}}));
+}
+
 // --- CloudEvents ---
 
 Response CloudEventsRoute(Api& api, EventLog& log, Api::Call& call) {
@@ -817,20 +850,6 @@ Response BundleRoute(EventLog& log, Api::Call& call) {
 
 // --- Handover ---
 
-Result<json::object> BodyObject(const Request& request) {
-  if (request.body.empty()) return json::object();
-  boost::system::error_code ec;
-  json::value v = json::parse(request.body, ec);
-  if (ec) return Status::InvalidArgument("the body is not JSON: " + ec.message());
-  if (!v.is_object()) return Status::InvalidArgument("the body is not a JSON object");
-  return std::move(v.as_object());
-}
-
-std::string Field(const json::object& o, std::string_view k) {
-  auto it = o.find(k);
-  return it != o.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
-}
-
 Response HandoverPlanRoute(EventLog& log, Api::Call& call) {
   Result<json::object> body = BodyObject(call.request);
   if (!body.ok()) return Error(body.status());
@@ -969,6 +988,9 @@ std::vector<Api::Route> Routes() {
   add("GET", "/v1/alerts", all_readers, true, [](Api& api, Api::Call& c) { return AlertsRoute(api.log(), c); });
   add("GET", "/v1/access", company, true, [](Api& api, Api::Call& c) { return AccessRoute(api.log(), c); });
   add("GET", "/v1/tokens", {"admin"}, false, [](Api& api, Api::Call& c) { return TokensRoute(api.log(), c); });
+  add("POST", "/v1/tokens", {"admin"}, false, [](Api& api, Api::Call& c) { return CreateTokenRoute(api.log(), c); });
+  add("POST", "/v1/tokens/{id}/revoke", {"admin"}, false,
+      [](Api& api, Api::Call& c) { return RevokeTokenRoute(api.log(), c); });
   const std::set<std::string> evidence = {"auditor", "admin"};
   add("GET", "/v1/verifier-key", evidence, false, [](Api& api, Api::Call& c) { return KeyRoute(api.log(), c); });
   add("GET", "/v1/checkpoints", evidence, false, [](Api& api, Api::Call& c) { return CheckpointsRoute(api.log(), c); });

@@ -914,4 +914,28 @@ TEST_CASE("a subscription sends a stream's events from a position, then new ones
   CHECK(closed);
 }
 
+TEST_CASE("an admin makes and revokes tokens over HTTP while the server holds the store, and a revoked one stops at "
+          "once",
+          "[server][tokens]") {
+  ServedStore s;
+  CHECK(s.Post("/v1/tokens", s.auditor, R"({"role":"rep","name":"x","staff":"staff-20"})").status == 403);
+  HttpReply made = s.Post("/v1/tokens", s.admin, R"({"role":"rep","name":"field laptop","staff":"staff-20"})");
+  INFO(made.body);
+  REQUIRE(made.status == 201);
+  const json::object t = Parse(made.body);
+  const std::string token(t.at("token").as_string());
+  const std::string id(t.at("token_id").as_string());
+  CHECK(s.Get("/v1/customers/customer-2001", token).status == 200);
+  // Only the hash is kept: the listing never shows the secret.
+  const std::string secret = token.substr(token.find('.') + 1);
+  CHECK(s.Get("/v1/tokens", s.admin).body.find(secret) == std::string::npos);
+  CHECK(s.Post("/v1/tokens", s.admin, R"({"role":"superuser","name":"x"})").status == 400);
+  CHECK(s.Post("/v1/tokens/" + id + "/revoke", s.rep20, R"({})").status == 403);
+  HttpReply revoked = s.Post("/v1/tokens/" + id + "/revoke", s.admin, R"({"reason":"laptop lost"})");
+  REQUIRE(revoked.status == 200);
+  CHECK(s.Get("/v1/customers/customer-2001", token).status == 401);
+  CHECK(s.Post("/v1/tokens/" + id + "/revoke", s.admin, R"({})").status == 422);
+  CHECK(s.Post("/v1/tokens/tok-ffffffffffffffff/revoke", s.admin, R"({})").status == 404);
+}
+
 }  // namespace custodian
