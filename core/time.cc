@@ -126,6 +126,13 @@ Result<Timestamp> ParseRfc3339(std::string_view text) {
 
   int64_t days = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
+  // The range holds in UTC too, so that FormatRfc3339 prints what this reads
+  // back: 0001-01-01T00:30:00+01:00 would be year 0000 in UTC.
+  static const int64_t kFirstSecond = DaysFromCivil(1, 1, 1) * 86400;
+  static const int64_t kEndSecond = DaysFromCivil(10000, 1, 1) * 86400;
+  if (seconds < kFirstSecond || seconds >= kEndSecond) {
+    return bad("in UTC it falls outside the years 0001-9999");
+  }
   return Timestamp(seconds * kMicrosPerSecond + micros);
 }
 

@@ -13,7 +13,9 @@ constexpr int64_t kMicrosPerSecond = 1'000'000;
 
 // Parses an RFC 3339 date-time: "2026-03-01T10:15:00Z",
 // "2026-03-01T10:15:00.25+02:00". Fractions finer than a microsecond are
-// truncated. Years 0001-9999. The error names the offending part.
+// truncated. Years 0001-9999, before and after the offset is applied (so
+// that FormatRfc3339 can print every time it accepts). The error names the
+// offending part.
 Result<Timestamp> ParseRfc3339(std::string_view text);
 
 // Prints UTC with a "Z": "2026-03-01T10:15:00Z", or with six fractional

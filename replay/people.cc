@@ -67,7 +67,9 @@ Result<OpenedPersonal> OpenPersonalAt(const EventLog& log, std::span<const uint6
         }
         for (const auto& [k, val] : v.get_object()) {
           if (!val.is_string()) continue;
-          auto it = std::find_if(out.fields.begin(), out.fields.end(), [&](const auto& f) { return f.first == k; });
+          // key = k: clang 14 cannot capture a structured binding (C++20, P1091).
+          auto it = std::find_if(out.fields.begin(), out.fields.end(),
+                                 [&key = k](const auto& f) { return f.first == key; });
           if (it != out.fields.end()) {
             it->second = std::string(val.get_string());
           } else {

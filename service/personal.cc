@@ -207,7 +207,9 @@ Result<Person> LookUpPerson(const EventLog& log, const SubjectRef& subject) {
         if (ec || !v.is_object()) break;
         for (const auto& [k, val] : v.as_object()) {
           if (!val.is_string()) continue;
-          auto it = std::find_if(p.fields.begin(), p.fields.end(), [&](const auto& f) { return f.first == k; });
+          // key = k: clang 14 cannot capture a structured binding (C++20, P1091).
+          auto it = std::find_if(p.fields.begin(), p.fields.end(),
+                                 [&key = k](const auto& f) { return f.first == key; });
           if (it != p.fields.end()) {
             it->second = std::string(val.get_string());
           } else {

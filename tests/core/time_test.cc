@@ -115,6 +115,21 @@ TEST_CASE("Each malformed RFC 3339 time is rejected with a message naming the pr
   }
 }
 
+TEST_CASE("A time whose offset takes it out of the years 0001-9999 in UTC is rejected", "[time]") {
+  // These parsed, then printed as 0000-12-31T23:30:00Z and
+  // 10000-01-01T00:30:00Z, which do not parse: an event with such a time
+  // broke the event JSON fuzz target's round trip
+  // (tests/fuzz/corpus/event_json/regression-year-*).
+  for (const char* text : {"0001-01-01T00:30:00+01:00", "9999-12-31T23:30:00-01:00"}) {
+    Result<Timestamp> t = ParseRfc3339(text);
+    INFO(text);
+    REQUIRE_FALSE(t.ok());
+    CHECK_THAT(t.status().message(), Catch::Contains("in UTC it falls outside the years 0001-9999"));
+  }
+  CHECK(ParseOk("0001-01-01T01:00:00+01:00") == -62135596800LL * kSec);
+  CHECK(ParseOk("9999-12-31T22:59:59.999999-01:00") == 253402300799LL * kSec + 999999);
+}
+
 TEST_CASE("Whole seconds print without a fraction and with a Z", "[time]") {
   CHECK(FormatRfc3339(Timestamp(0)) == "1970-01-01T00:00:00Z");
   CHECK(FormatRfc3339(Timestamp(k20260301T101500Z)) == "2026-03-01T10:15:00Z");
