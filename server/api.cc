@@ -62,6 +62,15 @@ const std::set<std::string, std::less<>> kNotIngested = {
     "alert.raised",        "alerts.configured",   "subject.erased", "subject.hold_placed",
     "subject.hold_released", "handover.planned", "handover.completed"};
 
+// Whether a client may append `e` through the API: not a type only its own
+// operation makes, and nothing on a stream the API's ingest must never
+// touch: an access-<staff> stream (an ingest token could otherwise correct or
+// retract anyone's recorded reads, claiming to be them), tokens or alerts.
+bool IngestedOverApi(const Event& e) {
+  return !kNotIngested.contains(e.type) && !e.stream.starts_with("access-") && e.stream != "tokens" &&
+         e.stream != "alerts";
+}
+
 Response Json(int status, std::string body, std::string content_type = "application/json") {
   Response r;
   r.status = status;
@@ -453,9 +462,9 @@ Response Append(Api& api, EventLog& log, Api::Call& call) {
     if (e->stream != stream) {
       return Error(400, where + ": field 'stream' is \"" + e->stream.substr(0, 80) + "\" but the URL names " + stream);
     }
-    if (kNotIngested.contains(e->type)) {
-      return Error(403, where + ": " + e->type + " is not appended through this route; the operation that makes it "
-                                                 "does (docs/http-api.md)");
+    if (!IngestedOverApi(*e)) {
+      return Error(403, where + ": " + e->type + " on " + e->stream.substr(0, 80) +
+                            " is not appended through the API; the operation that makes it does (docs/http-api.md)");
     }
     if (Status s = ValidateEvent(*e, now); !s.ok()) return Error(s.WithContext(where));
     events.push_back(std::move(*e));
@@ -638,7 +647,7 @@ Response CloudEventsRoute(Api& api, EventLog& log, Api::Call& call) {
     return Error(decoded.status());
   }
   for (size_t i = 0; i < decoded->events.size(); ++i) {
-    if (kNotIngested.contains(decoded->events[i].type)) {
+    if (!IngestedOverApi(decoded->events[i])) {
       return Error(403, "event " + std::to_string(i + 1) + ": " + decoded->events[i].type +
                             " is not appended through the API; the operation that makes it does (docs/http-api.md)");
     }

@@ -938,4 +938,32 @@ TEST_CASE("an admin makes and revokes tokens over HTTP while the server holds th
   CHECK(s.Post("/v1/tokens/tok-ffffffffffffffff/revoke", s.admin, R"({})").status == 404);
 }
 
+TEST_CASE("an ingest token cannot touch anyone's access records, the tokens or the alerts, even claiming to be them",
+          "[server]") {
+  ServedStore s;
+  const size_t before = s.StreamSize("access-staff-20"), alerts = s.StreamSize("alerts");
+  for (const std::string& stream : {std::string("access-staff-20"), std::string("alerts"), std::string("tokens")}) {
+    INFO(stream);
+    HttpReply r = s.Post("/v1/streams/" + stream + "/events", s.ingest,
+                         R"({"id":"9c3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f60","stream":")" + stream +
+                             R"(","type":"note.added","actor":"staff-20","occurred_at":"2026-02-01T10:00:00Z",)"
+                             R"("data":{"text":"x"}})");
+    CHECK(r.status == 403);
+  }
+  HttpReply ce = s.Post("/v1/cloudevents", s.ingest,
+                        R"({"specversion":"1.0","id":"r1","source":"/crm","type":"note.added",)"
+                        R"("subject":"access-staff-20","time":"2026-02-01T10:00:00Z","actor":"staff-20",)"
+                        R"("data":{"text":"x"}})",
+                        {{"Content-Type", "application/cloudevents+json"}});
+  CHECK((ce.status == 403 || ce.status == 400));
+  // A retraction of someone's read, the way to hide an export, is refused outright.
+  HttpReply retract = s.Post("/v1/streams/access-staff-20/events", s.ingest,
+                             R"({"id":"0d4f5a6b-7c8d-4e9f-8a1b-2c3d4e5f6a70","stream":"access-staff-20",)"
+                             R"("type":"event.retracted","actor":"staff-20","occurred_at":"2026-02-01T10:00:00Z",)"
+                             R"("data":{"event_id":"9c3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f60","reason":"x"}})");
+  CHECK(retract.status == 403);
+  CHECK(s.StreamSize("access-staff-20") == before);
+  CHECK(s.StreamSize("alerts") == alerts);
+}
+
 }  // namespace custodian
