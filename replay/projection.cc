@@ -71,41 +71,55 @@ std::vector<std::string> ProjectionEngine::Names() const {
   return names;
 }
 
-Status ProjectionEngine::CatchUpOne(const Projection& p, const ProgressFn& progress) {
+// Where a projection's fold starts: its checkpoint, or 0 once state in
+// another encoding is dropped (it is never folded on nor read).
+Result<uint64_t> ProjectionEngine::StartOf(const Projection& p) {
   Result<Position> checkpoint = log_.ProjectionCheckpoint(p.name());
   if (!checkpoint.ok()) return checkpoint.status();
   Result<uint32_t> version = log_.ProjectionStateVersion(p.name());
   if (!version.ok()) return version.status();
   if (checkpoint->value() > 0 && *version != p.state_version()) {
-    // State in another encoding is never folded on nor read: it is dropped
-    // and folded again from position 0, in this one.
     p.Forget();
     CUSTODIAN_RETURN_IF_ERROR(log_.ProjectionDrop(p.name()));
-    checkpoint = Position(0);
+    return uint64_t{0};
   }
+  return checkpoint->value();
+}
+
+// Folds `group` (projections whose checkpoints are all `from`) in one scan:
+// each event is read and decoded once for all of them, and every chunk is
+// applied to and committed for each projection in turn.
+Status ProjectionEngine::CatchUpGroup(const std::vector<const Projection*>& group, uint64_t from,
+                                      const ProgressFn& progress) {
   const uint64_t end = log_.end().value();
-  uint64_t next = checkpoint->value();
-  BufferedState state(log_, p.name());
+  uint64_t next = from;
+  std::vector<BufferedState> states;
+  states.reserve(group.size());
+  for (const Projection* p : group) states.emplace_back(log_, p->name());
   std::vector<Event> chunk;
   chunk.reserve(std::min<size_t>(chunk_events_, 65536));
   auto commit = [&]() -> Status {
-    Status applied = p.Apply(chunk, state);
-    if (!applied.ok()) {
-      p.Forget();
-      return applied.WithContext("projection " + std::string(p.name()));
-    }
     const uint64_t chunk_end = chunk.back().position.value() + 1;
+    for (size_t i = 0; i < group.size(); ++i) {
+      const Projection& p = *group[i];
+      Status applied = p.Apply(chunk, states[i]);
+      if (!applied.ok()) {
+        p.Forget();
+        return applied.WithContext("projection " + std::string(p.name()));
+      }
+      Status committed =
+          log_.ProjectionCommit(p.name(), states[i].TakeChanges(), Position(chunk_end), p.state_version());
+      if (!committed.ok()) {
+        p.Forget();  // its cache is ahead of the stored state
+        return committed;
+      }
+      {
+        std::lock_guard lk(mu_);
+        checkpoints_[std::string(p.name())] = chunk_end;
+      }
+    }
     chunk.clear();
-    Status committed = log_.ProjectionCommit(p.name(), state.TakeChanges(), Position(chunk_end), p.state_version());
-    if (!committed.ok()) {
-      p.Forget();  // its cache is ahead of the stored state
-      return committed;
-    }
     next = chunk_end;
-    {
-      std::lock_guard lk(mu_);
-      checkpoints_[std::string(p.name())] = next;
-    }
     folded_.notify_all();
     if (progress) progress(next, end);
     return Status::Ok();
@@ -124,12 +138,29 @@ Status ProjectionEngine::CatchUpOne(const Projection& p, const ProgressFn& progr
   CUSTODIAN_RETURN_IF_ERROR(scan_status);
   if (!chunk.empty()) CUSTODIAN_RETURN_IF_ERROR(commit());
   std::lock_guard lk(mu_);
-  checkpoints_[std::string(p.name())] = std::max<uint64_t>(next, checkpoints_[std::string(p.name())]);
+  for (const Projection* p : group) {
+    uint64_t& known = checkpoints_[std::string(p->name())];
+    known = std::max<uint64_t>(next, known);
+  }
   return Status::Ok();
 }
 
+Status ProjectionEngine::CatchUpOne(const Projection& p, const ProgressFn& progress) {
+  Result<uint64_t> from = StartOf(p);
+  if (!from.ok()) return from.status();
+  return CatchUpGroup({&p}, *from, progress);
+}
+
 Status ProjectionEngine::CatchUp(const ProgressFn& progress) {
-  for (const auto& p : projections_) CUSTODIAN_RETURN_IF_ERROR(CatchUpOne(*p, progress));
+  // Projections at the same checkpoint (all of them, but after a rebuild or
+  // a new projection) share one scan of the log.
+  std::map<uint64_t, std::vector<const Projection*>> groups;
+  for (const auto& p : projections_) {
+    Result<uint64_t> from = StartOf(*p);
+    if (!from.ok()) return from.status();
+    groups[*from].push_back(p.get());
+  }
+  for (const auto& [from, group] : groups) CUSTODIAN_RETURN_IF_ERROR(CatchUpGroup(group, from, progress));
   return Status::Ok();
 }
 

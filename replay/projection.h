@@ -87,8 +87,10 @@ class ProjectionEngine {
   std::vector<std::string> Names() const;
 
   // Folds every projection from its checkpoint to the log's end, committing
-  // every chunk. Calls `progress(done, total)` after each commit. A
-  // projection whose stored state is in another version of its encoding
+  // every chunk. Projections at the same checkpoint share one scan: each
+  // event is decoded once and each chunk applied to every one of them.
+  // Calls `progress(done, total)` after each chunk. A projection whose
+  // stored state is in another version of its encoding
   // (Projection::state_version) is rebuilt from position 0 first.
   Status CatchUp(const ProgressFn& progress = nullptr);
 
@@ -112,6 +114,8 @@ class ProjectionEngine {
 
  private:
   Status CatchUpOne(const Projection& p, const ProgressFn& progress);
+  Result<uint64_t> StartOf(const Projection& p);
+  Status CatchUpGroup(const std::vector<const Projection*>& group, uint64_t from, const ProgressFn& progress);
   Position MinCheckpoint() const;
 
   EventLog& log_;

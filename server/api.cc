@@ -188,15 +188,11 @@ struct Api::Route {
   std::string pattern;               // "/v1/customers/{id}": also the metric's label
   std::set<std::string> roles;       // empty: no token needed
   bool waits_for_position = false;   // honours ?min_position=
-  std::function<Response(Api&, Call&)> handle;
+  std::function<Reply(Api&, Call&)> handle;
+  std::vector<std::string> parts;    // the pattern's segments
 
-  bool Match(const std::string& m, const std::vector<std::string>& segments, std::vector<std::string>* params) const {
-    std::vector<std::string> parts;
-    for (size_t start = 1; start <= pattern.size();) {
-      const size_t end = std::min(pattern.find('/', start), pattern.size());
-      if (end > start) parts.push_back(pattern.substr(start, end - start));
-      start = end + 1;
-    }
+  // Whether the path matches (any method); its {parameters} go to `params`.
+  bool MatchPath(const std::vector<std::string>& segments, std::vector<std::string>* params) const {
     if (parts.size() != segments.size()) return false;
     params->clear();
     for (size_t i = 0; i < parts.size(); ++i) {
@@ -206,7 +202,7 @@ struct Api::Route {
         return false;
       }
     }
-    return method.empty() || method == m;
+    return true;
   }
 };
 
@@ -376,25 +372,22 @@ Result<std::string> Api::Poll(Subscription& s, size_t max) {
   return frames;
 }
 
-Response Api::Handle(const Request& request) {
-  const auto started = std::chrono::steady_clock::now();
+Api::Dispatched Api::Dispatch(const Request& request) {
+  Dispatched d{"unmatched", std::chrono::steady_clock::now(), Response{}};
   static const std::vector<Route> routes = Routes();
-  std::string label = "unmatched";
-  Response response = [&]() -> Response {
+  d.reply = [&]() -> Reply {
     Target target;
     if (!http::ParseTarget(request.target, &target)) {
       return Error(400, "the request target is not a valid path: a bad percent escape, or an encoded '/' or NUL");
     }
     bool path_known = false;
+    std::vector<std::string> params;
     for (const Route& route : routes) {
-      std::vector<std::string> params;
-      Route any_method = route;
-      any_method.method.clear();
-      if (!any_method.Match(request.method, target.segments, &params)) continue;
+      if (!route.MatchPath(target.segments, &params)) continue;
       path_known = true;
       if (route.method != request.method) continue;
-      label = route.pattern;
-      Call call{request, target, params, {}, {}};
+      d.label = route.pattern;
+      Call call{request, target, std::move(params), {}, {}};
       if (!route.roles.empty()) {
         const std::string auth = request.Header("Authorization");
         if (!IsBearer(auth)) return Error(401, "a valid bearer token is required (Authorization: Bearer <token>)");
@@ -422,10 +415,39 @@ Response Api::Handle(const Request& request) {
     return path_known ? Error(405, "method " + request.method.substr(0, 16) + " is not allowed here")
                       : Error(404, "no such route (see docs/http-api.md)");
   }();
+  return d;
+}
+
+Response Api::Finish(const std::string& label, std::chrono::steady_clock::time_point started, Response response) {
   response.headers.emplace_back("Cache-Control", "no-store");
   metrics_.Request(label, response.status,
                    std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   return response;
+}
+
+Response Api::Handle(const Request& request) {
+  Dispatched d = Dispatch(request);
+  if (auto* pending = std::get_if<PendingAppend>(&d.reply)) {
+    return Finish(d.label, d.started, pending->finish(log_.AppendBatch(std::move(pending->requests))));
+  }
+  return Finish(d.label, d.started, std::move(std::get<Response>(d.reply)));
+}
+
+void Api::HandleAsync(const Request& request, std::function<void(Response)> done) {
+  Dispatched d = Dispatch(request);
+  auto* pending = std::get_if<PendingAppend>(&d.reply);
+  if (pending == nullptr) return done(Finish(d.label, d.started, std::move(std::get<Response>(d.reply))));
+  log_.AppendBatchThen(std::move(pending->requests),
+                       [this, label = std::move(d.label), started = d.started, finish = std::move(pending->finish),
+                        done = std::move(done)](Result<std::vector<AppendResult>> r) mutable {
+                         done(Finish(label, started, finish(std::move(r))));
+                       });
+}
+
+bool Api::IsAppend(const Request& request) {
+  if (request.method != "POST") return false;
+  const std::string_view path = std::string_view(request.target).substr(0, request.target.find('?'));
+  return path == "/v1/cloudevents" || (path.starts_with("/v1/streams/") && path.ends_with("/events"));
 }
 
 namespace {
@@ -439,26 +461,35 @@ Response Health(Api& api, EventLog& log) {
   return Json(problem.empty() ? 200 : 503, json::serialize(o));
 }
 
-Response Append(Api& api, EventLog& log, Api::Call& call) {
+Api::Reply Append(Api& api, EventLog& log, Api::Call& call) {
   const std::string& stream = call.params[0];
   Result<ExpectedVersion> expected = ExpectedParam(call.request.Header("Expected-Version"));
   if (!expected.ok()) return Error(expected.status());
-  boost::system::error_code ec;
-  json::value body = json::parse(call.request.body, ec);
-  if (ec) return Error(400, "the body is not JSON: " + ec.message());
-  std::vector<std::string> texts;
-  if (body.is_array()) {
+  const std::string& text = call.request.body;
+  const size_t first = text.find_first_not_of(" \t\r\n");
+  std::vector<std::string> elements;  // an array's events, each as text
+  std::vector<std::string_view> texts;
+  if (first != std::string::npos && text[first] == '[') {
+    boost::system::error_code ec;
+    json::value body = json::parse(text, ec);
+    if (ec) return Error(400, "the body is not JSON: " + ec.message());
     if (body.get_array().empty()) return Error(400, "the body is an empty array: give one event or a non-empty array");
-    for (const json::value& v : body.get_array()) texts.push_back(json::serialize(v));
+    for (const json::value& v : body.get_array()) elements.push_back(json::serialize(v));
+    texts.assign(elements.begin(), elements.end());
   } else {
-    texts.push_back(json::serialize(body));
+    texts.push_back(text);  // one event: ParseEventJson reads the body itself (one parse, not two)
   }
   std::vector<Event> events;
   const Timestamp now = SystemClock().Now();
   for (size_t i = 0; i < texts.size(); ++i) {
     const std::string where = texts.size() > 1 ? "event #" + std::to_string(i + 1) : "the event";
     Result<Event> e = ParseEventJson(texts[i]);
-    if (!e.ok()) return Error(e.status().WithContext(where));
+    if (!e.ok()) {
+      if (e.status().message().starts_with("invalid JSON")) {
+        return Error(400, "the body is not JSON: " + e.status().message());
+      }
+      return Error(e.status().WithContext(where));
+    }
     if (e->stream != stream) {
       return Error(400, where + ": field 'stream' is \"" + e->stream.substr(0, 80) + "\" but the URL names " + stream);
     }
@@ -469,33 +500,36 @@ Response Append(Api& api, EventLog& log, Api::Call& call) {
     if (Status s = ValidateEvent(*e, now); !s.ok()) return Error(s.WithContext(where));
     events.push_back(std::move(*e));
   }
-  const size_t count = events.size();
-  Result<AppendResult> r = log.Append(stream, std::move(events), *expected);
-  if (!r.ok()) {
-    if (r.status().code() == StatusCode::kConflict) {
-      Result<std::vector<Event>> last = log.ReadStream(stream, StreamVersion(UINT64_MAX), Direction::kBackward, 1);
-      Response resp = Error(r.status());
-      if (last.ok()) {
-        json::value v = json::parse(resp.body);
-        v.as_object()["error"].as_object()["current_version"] =
-            last->empty() ? json::value(nullptr) : json::value(last->front().version.value());
-        resp.body = json::serialize(v) + "\n";
+  Api::PendingAppend pending;
+  pending.requests.push_back(AppendRequest{stream, *expected, std::move(events)});
+  pending.finish = [&api, &log, stream](Result<std::vector<AppendResult>> results) -> Response {
+    if (!results.ok()) {
+      if (results.status().code() == StatusCode::kConflict) {
+        Result<std::vector<Event>> last = log.ReadStream(stream, StreamVersion(UINT64_MAX), Direction::kBackward, 1);
+        Response resp = Error(results.status());
+        if (last.ok()) {
+          json::value v = json::parse(resp.body);
+          v.as_object()["error"].as_object()["current_version"] =
+              last->empty() ? json::value(nullptr) : json::value(last->front().version.value());
+          resp.body = json::serialize(v) + "\n";
+        }
+        return resp;
       }
-      return resp;
+      return Error(results.status());
     }
-    return Error(r.status());
-  }
-  api.metrics().Appended(r->written, 1);
-  api.Nudge();
-  json::array positions, versions;
-  for (const Position& p : r->positions) positions.push_back(p.value());
-  for (const StreamVersion& v : r->versions) versions.push_back(v.value());
-  (void)count;
-  return Json(r->written > 0 ? 201 : 200,
-              json::serialize(json::object{{"stream", stream},
-                                           {"positions", std::move(positions)},
-                                           {"versions", std::move(versions)},
-                                           {"written", r->written}}));
+    const AppendResult& r = results->front();
+    api.metrics().Appended(r.written, 1);
+    api.Nudge();
+    json::array positions, versions;
+    for (const Position& p : r.positions) positions.push_back(p.value());
+    for (const StreamVersion& v : r.versions) versions.push_back(v.value());
+    return Json(r.written > 0 ? 201 : 200,
+                json::serialize(json::object{{"stream", stream},
+                                             {"positions", std::move(positions)},
+                                             {"versions", std::move(versions)},
+                                             {"written", r.written}}));
+  };
+  return pending;
 }
 
 Response ReadStreamRoute(EventLog& log, Api::Call& call) {
@@ -636,7 +670,7 @@ Response RevokeTokenRoute(EventLog& log, Api::Call& call) {
 
 // --- CloudEvents ---
 
-Response CloudEventsRoute(Api& api, EventLog& log, Api::Call& call) {
+Api::Reply CloudEventsRoute(Api& api, Api::Call& call) {
   Result<DecodedCloudEvents> decoded = DecodeCloudEvents(call.request, SystemClock().Now());
   if (!decoded.ok()) {
     if (decoded.status().code() == StatusCode::kUnsupported) {
@@ -659,24 +693,30 @@ Response CloudEventsRoute(Api& api, EventLog& log, Api::Call& call) {
     std::string stream = e.stream;
     requests.push_back(AppendRequest{std::move(stream), ExpectedVersion::Any(), {std::move(e)}});
   }
-  json::array positions;
-  uint64_t written = 0;
-  if (!requests.empty()) {
-    Result<std::vector<AppendResult>> r = log.AppendBatch(std::move(requests));
+  auto answer = [](uint64_t written, json::array positions) {
+    Response resp = Json(written > 0 ? 201 : 200,
+                         json::serialize(json::object{{"positions", std::move(positions)}, {"written", written}}));
+    resp.headers.emplace_back("Accept-Post", std::string(kAcceptedMediaTypes));
+    return resp;
+  };
+  if (requests.empty()) return answer(0, {});
+  Api::PendingAppend pending;
+  pending.requests = std::move(requests);
+  pending.finish = [&api, event_of = std::move(decoded->event_of), answer](Result<std::vector<AppendResult>> r) {
     if (!r.ok()) return Error(r.status());
+    uint64_t written = 0;
     std::vector<uint64_t> of_event;
     for (const AppendResult& a : *r) {
       written += a.written;
       of_event.push_back(a.positions.front().value());
     }
-    for (size_t index : decoded->event_of) positions.push_back(of_event[index]);
+    json::array positions;
+    for (size_t index : event_of) positions.push_back(of_event[index]);
     api.metrics().Appended(written, 1);
     api.Nudge();
-  }
-  Response resp = Json(written > 0 ? 201 : 200,
-                       json::serialize(json::object{{"positions", std::move(positions)}, {"written", written}}));
-  resp.headers.emplace_back("Accept-Post", std::string(kAcceptedMediaTypes));
-  return resp;
+    return answer(written, std::move(positions));
+  };
+  return pending;
 }
 
 // --- Customers ---
@@ -955,8 +995,14 @@ std::vector<Api::Route> Routes() {
   using R = Api::Route;
   std::vector<R> routes;
   auto add = [&](std::string method, std::string pattern, std::set<std::string> roles, bool waits,
-                 std::function<Response(Api&, Api::Call&)> f) {
-    routes.push_back(R{std::move(method), std::move(pattern), std::move(roles), waits, std::move(f)});
+                 std::function<Api::Reply(Api&, Api::Call&)> f) {
+    std::vector<std::string> parts;
+    for (size_t start = 1; start <= pattern.size();) {
+      const size_t end = std::min(pattern.find('/', start), pattern.size());
+      if (end > start) parts.push_back(pattern.substr(start, end - start));
+      start = end + 1;
+    }
+    routes.push_back(R{std::move(method), std::move(pattern), std::move(roles), waits, std::move(f), std::move(parts)});
   };
   const std::set<std::string> none, all_readers = kReaders, company = kCompanyReaders;
   add("GET", "/healthz", none, false, [](Api& api, Api::Call&) { return Health(api, api.log()); });
@@ -974,7 +1020,7 @@ std::vector<Api::Route> Routes() {
     return Json(200, api.metrics().Render(gauges), "text/plain; version=0.0.4");
   });
   add("POST", "/v1/cloudevents", {"ingest", "admin"}, false,
-      [](Api& api, Api::Call& c) { return CloudEventsRoute(api, api.log(), c); });
+      [](Api& api, Api::Call& c) { return CloudEventsRoute(api, c); });
   add("POST", "/v1/streams/{stream}/events", {"ingest", "admin"}, false,
       [](Api& api, Api::Call& c) { return Append(api, api.log(), c); });
   // Before {stream}: the first route that matches answers.

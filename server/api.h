@@ -11,6 +11,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -39,6 +41,23 @@ class Api {
   Api& operator=(const Api&) = delete;
 
   http::Response Handle(const http::Request& request);
+
+  // As Handle, for a server whose threads must not wait for a group commit:
+  // an append is checked and queued on the calling thread and `done` gets
+  // the response once it is durable, on the log's thread; every other
+  // request is answered at once, on the calling thread.
+  void HandleAsync(const http::Request& request, std::function<void(http::Response)> done);
+  // Whether `request` is an append (POST /v1/streams/{s}/events or
+  // /v1/cloudevents): quick to handle on an I/O thread with HandleAsync.
+  static bool IsAppend(const http::Request& request);
+
+  // What an append route gives back once it has checked the request: the
+  // appends to queue, and what to answer with their outcome.
+  struct PendingAppend {
+    std::vector<AppendRequest> requests;
+    std::function<http::Response(Result<std::vector<AppendResult>>)> finish;
+  };
+  using Reply = std::variant<http::Response, PendingAppend>;
 
   // Tells the follower the log grew (appends made elsewhere than Handle).
   void Nudge();
@@ -88,6 +107,14 @@ class Api {
   Result<std::string> Poll(Subscription& s, size_t max);
 
  private:
+  struct Dispatched {
+    std::string label;  // the route's pattern, for the metrics
+    std::chrono::steady_clock::time_point started;
+    Reply reply;
+  };
+  Dispatched Dispatch(const http::Request& request);
+  http::Response Finish(const std::string& label, std::chrono::steady_clock::time_point started,
+                        http::Response response);
   void Follow();
   bool WaitFolded(uint64_t position);
 

@@ -29,6 +29,10 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
+// Appends with bodies up to this size are parsed and queued on the I/O
+// thread itself (a few microseconds); larger ones on the workers.
+constexpr size_t kAppendOnIoThreadAtMost = 64 * 1024;
+
 class ServerImpl;
 
 // What Stop needs of a session, whatever its stream.
@@ -253,21 +257,32 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     const bool keep_alive = req.keep_alive();
     const unsigned version = req.version();
     busy_ = true;
-    // Handled on the workers: an append waits for its group commit there.
-    asio::post(server_.workers(), [self = this->shared_from_this(), request = std::move(request), keep_alive,
-                                   version]() mutable {
-      self->server_.api().metrics().InFlight(+1);
-      http::Response response = self->server_.api().Handle(request);
+    server_.api().metrics().InFlight(+1);
+    auto respond = [self = this->shared_from_this(), keep_alive, version](http::Response response) {
       self->server_.api().metrics().InFlight(-1);
       asio::post(self->stream_.get_executor(), [self, response = std::move(response), keep_alive, version]() mutable {
-        auto res = std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(response.status),
-                                                                         version);
-        res->set(bhttp::field::content_type, response.content_type);
-        for (const auto& [k, v] : response.headers) res->set(k, v);
-        res->body() = std::move(response.body);
-        self->Write(res, keep_alive && !self->server_.stopping());
+        self->Respond(std::move(response), keep_alive, version);
       });
+    };
+    if (Api::IsAppend(request) && request.body.size() <= kAppendOnIoThreadAtMost) {
+      // Checked and queued here; answered from the log's thread once the
+      // group commit is durable: no thread waits for the fsync.
+      return server_.api().HandleAsync(request, std::move(respond));
+    }
+    // Everything else on the workers: a query may take a while, and a
+    // large batch's parsing should not hold up the other connections.
+    asio::post(server_.workers(), [self = this->shared_from_this(), request = std::move(request),
+                                   respond = std::move(respond)]() mutable {
+      self->server_.api().HandleAsync(request, std::move(respond));
     });
+  }
+
+  void Respond(http::Response response, bool keep_alive, unsigned version) {
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(response.status), version);
+    res->set(bhttp::field::content_type, response.content_type);
+    for (const auto& [k, v] : response.headers) res->set(k, v);
+    res->body() = std::move(response.body);
+    Write(res, keep_alive && !server_.stopping());
   }
 
   // --- Server-sent events (GET /v1/subscribe) ---

@@ -1,8 +1,10 @@
 // The HTTP/1.1 server in front of the Api (Boost.Asio and Beast; both stay in
 // server.cc). Sessions only do I/O: each reads a request under a header limit
-// and a body limit, with a read timeout, hands it to Api::Handle on a pool of
-// workers (appends block for their group commit there, not on the I/O
-// threads), and writes the answer with a write timeout. Keep-alive, and a
+// and a body limit, with a read timeout, hands it to the Api (HandleAsync):
+// an append of up to 64 KiB is checked and queued on the I/O thread and
+// answered when the log's group commit is durable, with no thread waiting
+// for it; every other request runs on a pool of workers. The answer is
+// written with a write timeout. Keep-alive, and a
 // limit on open connections. A request that cannot be parsed gets a 400 with
 // a JSON body and the connection is closed; the server stays up.
 //
@@ -26,7 +28,7 @@ class Api;
 struct ServerOptions {
   std::string listen = "127.0.0.1:8080";  // host:port; port 0 picks a free one
   int io_threads = 2;
-  int workers = 64;  // requests handled at once (appends waiting for their fsync share it)
+  int workers = 64;  // queries handled at once (and appends larger than 64 KiB)
   size_t header_limit = 16 * 1024;
   size_t body_limit = 8 * 1024 * 1024;
   size_t max_connections = 1024;

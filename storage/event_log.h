@@ -276,6 +276,15 @@ class EventLog {
   // while the log writes this one.
   std::future<Result<std::vector<AppendResult>>> AppendBatchAsync(std::vector<AppendRequest> requests);
 
+  // As AppendBatch, but returns at once and hands the outcome to `done`:
+  // at once on this thread when the appends are refused before they are
+  // queued, else later on the log's own thread once they are durable (or
+  // failed). `done` must be short and must not append and wait: it holds
+  // up the completion of other writes. For servers, whose threads must not
+  // wait for a group commit.
+  void AppendBatchThen(std::vector<AppendRequest> requests,
+                       std::function<void(Result<std::vector<AppendResult>>)> done);
+
   // Up to `limit` events of `stream`, starting at version `from` and going
   // forwards or backwards. Empty when the stream does not exist or `from` is
   // past its end.

@@ -42,12 +42,14 @@ struct EventLog::PendingWrite {
   // the same round: its fate is that round's.
   bool depends_on_round = false;
   // How the writer hands the outcome back: to a Submit waiting on the log's
-  // completion condition (`waiter`, guarded by done_mu_), else the promise.
+  // completion condition (`waiter`, guarded by done_mu_), to a callback
+  // (`then`, AppendBatchThen), else the promise.
   struct Waiter {
     std::optional<Result<std::vector<AppendResult>>> outcome;  // set when finished
     bool finished = false;
   };
   Waiter* waiter = nullptr;
+  std::function<void(Result<std::vector<AppendResult>>)> then;
   std::promise<Result<std::vector<AppendResult>>> done;
 };
 

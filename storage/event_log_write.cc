@@ -96,6 +96,15 @@ Result<std::vector<AppendResult>> EventLog::Submit(std::vector<AppendRequest> re
   return std::move(*waiter.outcome);
 }
 
+void EventLog::AppendBatchThen(std::vector<AppendRequest> requests,
+                               std::function<void(Result<std::vector<AppendResult>>)> done) {
+  auto op = std::make_unique<PendingWrite>();
+  op->then = done;
+  if (std::optional<Result<std::vector<AppendResult>>> now = Enqueue(std::move(requests), std::move(op))) {
+    done(std::move(*now));
+  }
+}
+
 std::future<Result<std::vector<AppendResult>>> EventLog::SubmitAsync(std::vector<AppendRequest> requests) {
   auto op = std::make_unique<PendingWrite>();
   auto future = op->done.get_future();
@@ -501,7 +510,12 @@ void EventLog::Complete(std::vector<std::unique_ptr<PendingWrite>>& ops,
   }
   if (waiters) done_cv_.notify_all();
   for (size_t i = 0; i < ops.size(); ++i) {
-    if (ops[i]->waiter == nullptr) ops[i]->done.set_value(std::move(outcomes[i]));
+    if (ops[i]->waiter != nullptr) continue;
+    if (ops[i]->then) {
+      ops[i]->then(std::move(outcomes[i]));
+    } else {
+      ops[i]->done.set_value(std::move(outcomes[i]));
+    }
   }
 }
 

@@ -6,6 +6,7 @@
 
 #include "core/time.h"
 #include "replay/customer.h"
+#include "replay/portfolio.h"
 #include "tests/test_util.h"
 
 namespace custodian {
@@ -92,6 +93,51 @@ TEST_CASE("a rebuilt projection is identical to the incrementally built one afte
     REQUIRE(engine.CatchUp().ok());
     CHECK(*engine.Digest(kCustomerProjection) != *rebuilt);
   }
+}
+
+TEST_CASE("projections at one checkpoint share one scan, and projections at different checkpoints each fold from "
+          "their own", "[replay]") {
+  constexpr size_t kChunk = 500;
+  TempDir tmp;
+  FixedClock clock(*ParseRfc3339("2026-01-01T00:00:00Z"));
+  std::mt19937_64 rng(7);
+  auto log = OpenLog(tmp.path(), &clock);
+  REQUIRE(log->AppendBatch(RandomBatch(rng, 2 * kChunk)).ok());
+  {
+    // Only the customer projection is folded: portfolio stays at 0.
+    ProjectionEngine engine(*log, kChunk);
+    engine.Add(MakeCustomerProjection());
+    REQUIRE(engine.CatchUp().ok());
+  }
+  REQUIRE(log->AppendBatch(RandomBatch(rng, kChunk + 10)).ok());
+  ProjectionEngine engine(*log, kChunk);
+  engine.Add(MakeCustomerProjection());
+  engine.Add(MakePortfolioProjection());
+  std::vector<uint64_t> reported;
+  REQUIRE(engine.CatchUp([&](uint64_t done, uint64_t) { reported.push_back(done); }).ok());
+  // Portfolio from 0 (chunks ending at 500, 1000, 1500, 1510), customer
+  // from 1000 (1500, 1510): two scans, each reporting its own chunks.
+  CHECK(reported == std::vector<uint64_t>{500, 1000, 1500, 1510, 1500, 1510});
+  for (const char* name : {kCustomerProjection, kPortfolioProjection}) {
+    INFO(name);
+    CHECK(log->ProjectionCheckpoint(name)->value() == log->end().value());
+  }
+  const std::string customer = *engine.Digest(kCustomerProjection), portfolio = *engine.Digest(kPortfolioProjection);
+
+  // Now both are at the end: more events are folded in one shared scan.
+  REQUIRE(log->AppendBatch(RandomBatch(rng, kChunk + 1)).ok());
+  reported.clear();
+  REQUIRE(engine.CatchUp([&](uint64_t done, uint64_t) { reported.push_back(done); }).ok());
+  CHECK(reported == std::vector<uint64_t>{2010, 2011});
+  const std::string customer_after = *engine.Digest(kCustomerProjection);
+  const std::string portfolio_after = *engine.Digest(kPortfolioProjection);
+  CHECK(customer_after != customer);
+  (void)portfolio;
+  // The same state as folding each from scratch alone.
+  REQUIRE(engine.Rebuild(kCustomerProjection).ok());
+  REQUIRE(engine.Rebuild(kPortfolioProjection).ok());
+  CHECK(*engine.Digest(kCustomerProjection) == customer_after);
+  CHECK(*engine.Digest(kPortfolioProjection) == portfolio_after);
 }
 
 TEST_CASE("a restart in the middle of projecting loses and doubles nothing", "[replay]") {

@@ -422,6 +422,50 @@ TEST_CASE_METHOD(HeldWriterLog,
 }
 
 TEST_CASE_METHOD(HeldWriterLog,
+                 "AppendBatchThen hands each write its own outcome once its group commit is durable, and a write "
+                 "refused before queueing at once on the caller's thread",
+                 "[event_log][append]") {
+  AppendOne(*log, "customer-1");  // version 0
+  auto blocker = hold.Start(*log);
+  struct Outcome {
+    std::promise<Result<std::vector<AppendResult>>> result;
+    std::promise<std::thread::id> thread;
+  };
+  auto then = [](Outcome& o) {
+    return [&o](Result<std::vector<AppendResult>> r) {
+      o.thread.set_value(std::this_thread::get_id());
+      o.result.set_value(std::move(r));
+    };
+  };
+  Outcome ok, stale, invalid;
+  log->AppendBatchThen({{"customer-1", ExpectedVersion::Exactly(StreamVersion(0)), {MakeEvent("customer-1")}}},
+                       then(ok));
+  log->AppendBatchThen({{"customer-1", ExpectedVersion::Exactly(StreamVersion(0)), {MakeEvent("customer-1")}}},
+                       then(stale));
+  // Not a valid stream name: refused before it is queued, so answered now.
+  log->AppendBatchThen({{"bad stream", ExpectedVersion::Any(), {MakeEvent("bad stream")}}}, then(invalid));
+  auto invalid_thread = invalid.thread.get_future();
+  REQUIRE(invalid_thread.wait_for(std::chrono::seconds(0)) == std::future_status::ready);
+  CHECK(invalid_thread.get() == std::this_thread::get_id());
+  CHECK(invalid.result.get_future().get().status().code() == StatusCode::kInvalidArgument);
+
+  // The held writer has completed nothing yet.
+  auto ok_result = ok.result.get_future();
+  CHECK(ok_result.wait_for(std::chrono::milliseconds(50)) == std::future_status::timeout);
+  hold.Release();
+  REQUIRE(blocker.get().ok());
+  Result<std::vector<AppendResult>> r = ok_result.get();
+  REQUIRE(r.ok());
+  CHECK(Values((*r)[0].versions) == std::vector<uint64_t>{1});
+  CHECK(ok.thread.get_future().get() != std::this_thread::get_id());
+  CHECK(stale.result.get_future().get().status().code() == StatusCode::kConflict);
+  // What the callback was told is what the log holds.
+  const std::vector<Event> stored = ReadWholeStream(*log, "customer-1");
+  REQUIRE(stored.size() == 2);
+  CHECK(stored[1].position == (*r)[0].positions[0]);
+}
+
+TEST_CASE_METHOD(HeldWriterLog,
                  "An id repeated by another write of the same group commit is the same event only with the same "
                  "content",
                  "[event_log][append]") {
