@@ -76,6 +76,13 @@ std::vector<std::string> ProjectionEngine::Names() const {
 Result<uint64_t> ProjectionEngine::StartOf(const Projection& p) {
   Result<Position> checkpoint = log_.ProjectionCheckpoint(p.name());
   if (!checkpoint.ok()) return checkpoint.status();
+  {
+    // Another engine folded (or rebuilt) it since this one did: what the
+    // projection cached describes a state that is no longer the stored one.
+    std::lock_guard lk(mu_);
+    auto known = checkpoints_.find(p.name());
+    if (known != checkpoints_.end() && known->second != checkpoint->value()) p.Forget();
+  }
   Result<uint32_t> version = log_.ProjectionStateVersion(p.name());
   if (!version.ok()) return version.status();
   if (checkpoint->value() > 0 && *version != p.state_version()) {

@@ -224,7 +224,8 @@ std::vector<Api::Route> Routes();
 
 }  // namespace
 
-Api::Api(EventLog& log) : log_(log) {
+Api::Api(EventLog& log) : log_(log), engine_(std::make_unique<ProjectionEngine>(log)) {
+  AddProjections(*engine_);
   follower_ = std::thread([this] { Follow(); });
 }
 
@@ -248,7 +249,7 @@ void Api::Follow() {
     nudged_ = false;
     lk.unlock();
     const uint64_t end = log_.end().value();
-    Status s = CatchUpProjections(log_);
+    Status s = CatchUpProjections(log_, *engine_);
     lk.lock();
     if (s.ok()) {
       follow_error_.clear();

@@ -15,6 +15,7 @@
 #include <functional>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -125,6 +126,7 @@ class Api {
   std::condition_variable follow_cv_;
   bool nudged_ = false, urgent_ = false, stopping_ = false;
   std::string follow_error_;  // the follower's last failure, for /healthz
+  std::unique_ptr<ProjectionEngine> engine_;  // the follower's: its projections' caches last between folds
   std::thread follower_;
 };
 

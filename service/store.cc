@@ -165,9 +165,13 @@ std::unique_lock<std::recursive_mutex> ProjectionLock() {
 }
 
 Status CatchUpProjections(EventLog& log) {
-  auto folding = ProjectionLock();
   ProjectionEngine engine(log);
   AddProjections(engine);
+  return CatchUpProjections(log, engine);
+}
+
+Status CatchUpProjections(EventLog& log, ProjectionEngine& engine) {
+  auto folding = ProjectionLock();
   CUSTODIAN_RETURN_IF_ERROR(engine.CatchUp());
   Result<std::vector<Event>> raised = RaiseAndNotify(log, AlertWarnings::kShow);
   return raised.ok() ? Status::Ok() : raised.status();

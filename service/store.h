@@ -80,6 +80,10 @@ void AddProjections(ProjectionEngine& engine);
 // Brings every projection up to date and raises the alerts they found
 // (RaiseAndNotify). `log` must be writable. Holds ProjectionLock.
 Status CatchUpProjections(EventLog& log);
+// The same with an engine the caller keeps (made with AddProjections), so
+// that its projections' caches last from one catch-up to the next: a
+// follower that folds every few milliseconds then reads little back.
+Status CatchUpProjections(EventLog& log, ProjectionEngine& engine);
 // Whoever folds projections into the store holds this, so that two folds
 // (the server's background follower and an operation that catches up
 // itself) never write the same projection at once. Recursive: an operation

@@ -112,6 +112,14 @@ rocksdb::ColumnFamilyOptions StoreFamilyOptions(std::string_view name, const std
   } else if (name == keys::kEventsFamily) {
     cf.compression = rocksdb::kNoCompression;
     cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<WholeFamilyPrefix>();
+  } else if (name == keys::kProjectionsFamily) {
+    // Projections look up a key per event or more (a customer's state, a
+    // rep's open requests), many of them absent (a new customer, a request
+    // with no answer yet): filters answer those, in the table files and in
+    // the memtable, without searching either.
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    cf.memtable_prefix_bloom_size_ratio = 0.02;
+    cf.memtable_whole_key_filtering = true;
   } else if (name == keys::kMerkleFamily) {
     cf.compression = rocksdb::kNoCompression;  // hashes do not compress
     cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<WholeFamilyPrefix>();

@@ -22,7 +22,7 @@ std::shared_ptr<rocksdb::Cache> NewStoreBlockCache();
 
 // Options of the column family `family` (keys::kEventsFamily, ...). Every
 // family keeps its index and filter blocks in `cache`; a name with no tuning
-// of its own (the default family, meta, projections) gets only that.
+// of its own (the default family, meta) gets only that.
 rocksdb::ColumnFamilyOptions StoreFamilyOptions(std::string_view family, const std::shared_ptr<rocksdb::Cache>& cache);
 
 }  // namespace custodian

@@ -140,6 +140,30 @@ TEST_CASE("projections at one checkpoint share one scan, and projections at diff
   CHECK(*engine.Digest(kPortfolioProjection) == portfolio_after);
 }
 
+TEST_CASE("an engine kept between catch-ups drops what its projections cached when another engine folded meanwhile",
+          "[replay]") {
+  TempDir tmp;
+  FixedClock clock(*ParseRfc3339("2026-01-01T00:00:00Z"));
+  std::mt19937_64 rng(11);
+  auto log = OpenLog(tmp.path(), &clock);
+  ProjectionEngine kept(*log);  // as the server's follower keeps one
+  kept.Add(MakeCustomerProjection());
+  REQUIRE(log->AppendBatch(RandomBatch(rng, 300)).ok());
+  REQUIRE(kept.CatchUp().ok());  // its projection now caches the 7 customers
+  REQUIRE(log->AppendBatch(RandomBatch(rng, 300)).ok());
+  {
+    ProjectionEngine other(*log);  // an operation that catches up itself
+    other.Add(MakeCustomerProjection());
+    REQUIRE(other.CatchUp().ok());
+  }
+  REQUIRE(log->AppendBatch(RandomBatch(rng, 300)).ok());
+  REQUIRE(kept.CatchUp().ok());
+  const std::string folded = *kept.Digest(kCustomerProjection);
+  REQUIRE(kept.Rebuild(kCustomerProjection).ok());
+  // Folding on from its stale cache would have lost the other engine's 300.
+  CHECK(*kept.Digest(kCustomerProjection) == folded);
+}
+
 TEST_CASE("a restart in the middle of projecting loses and doubles nothing", "[replay]") {
   constexpr size_t kChunk = 1000;
   TempDir tmp;
