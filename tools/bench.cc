@@ -1393,6 +1393,74 @@ std::vector<std::string> SplitWorkloads(const std::string& list) {
   return out;
 }
 
+// Current resident set size, in bytes (0 when unknown).
+uint64_t RssBytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.starts_with("VmRSS:")) return std::strtoull(line.c_str() + 6, nullptr, 10) * 1024;
+  }
+  return 0;
+}
+
+// --soak: http_append without an end for `seconds`, a line per tick. Any
+// answer but 201 ends the run with a message (RunHttpAppend dies on it).
+int Soak(const Options& opt, double seconds, double tick, const fs::path& scratch, const std::string& command,
+         const std::string& markdown) {
+  bench::HttpAppendLoad load;
+  load.threads = opt.threads;
+  load.seconds = seconds;
+  load.max_events = 0;
+  load.seed = opt.seed;
+  load.streams = opt.streams;
+  load.tick_seconds = tick;
+  std::string rows;
+  uint64_t last_requests = 0, first_rss = 0, max_rss = 0, last_rss = 0;
+  double last_seconds = 0;
+  fmt::print(stderr, "custodian-bench: soak of {:g} s, {} connections, a report every {:g} s\n", seconds, opt.threads,
+             tick);
+  load.on_tick = [&](double at, uint64_t requests, uint64_t log_end, std::vector<double>& latencies) {
+    const double rate = static_cast<double>(requests - last_requests) / (at - last_seconds);
+    const uint64_t rss = RssBytes();
+    if (first_rss == 0) first_rss = rss;
+    max_rss = std::max(max_rss, rss);
+    last_rss = rss;
+    std::error_code ec;
+    uint64_t disk = 0;
+    for (const auto& f : fs::recursive_directory_iterator(scratch, ec)) {
+      if (f.is_regular_file(ec)) disk += f.file_size(ec);
+    }
+    const std::string row = fmt::format("| {:.0f} | {} | {} | {} | {} MiB | {} MiB |", at, Rate(rate),
+                                        LatencySummary(latencies), Grouped(static_cast<double>(log_end)),
+                                        rss >> 20, disk >> 20);
+    fmt::print(stderr, "{}\n", row);
+    rows += row + "\n";
+    last_requests = requests;
+    last_seconds = at;
+  };
+  const auto start = SteadyClock::now();
+  bench::HttpAppendRun run = bench::RunHttpAppend((scratch / "soak").string(), load);
+  const double total = SecondsSince(start);
+  std::time_t now = std::time(nullptr);
+  char date[64];
+  std::strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&now));
+  const std::string report = fmt::format(
+      "### Soak of {}\n\nCommand: `{}`\n\nMachine: {}.\n\n{} requests in {:.0f} s ({}), every one answered 201 "
+      "(the run stops at the first other answer); {}. Resident memory of the whole process (server and clients): "
+      "{} MiB at the first report, {} MiB at the last, {} MiB at most.\n\n"
+      "| seconds | appends/s in the interval | latency in the interval | log end | RSS | store on disk |\n"
+      "| --- | --- | --- | --- | --- | --- |\n{}\n",
+      date, command, MachineDescription(scratch), Grouped(static_cast<double>(run.requests)), total,
+      Rate(static_cast<double>(run.requests) / total), run.setup, first_rss >> 20, last_rss >> 20, max_rss >> 20, rows);
+  fmt::print("{}", report);
+  if (!markdown.empty()) {
+    std::ofstream out(markdown, std::ios::app);
+    out << report;
+    if (!out) Die("cannot write " + markdown);
+  }
+  return 0;
+}
+
 int Main(int argc, char** argv) {
   CLI::App app{"custodian-bench: EventLog throughput and latency next to a raw-RocksDB peer"};
   Options opt;
@@ -1416,6 +1484,11 @@ int Main(int argc, char** argv) {
       ->check(CLI::IsMember({"both", "custodian", "peer"}));
   app.add_flag("--quick", quick, "a tiny run (a few hundred events) that finishes in seconds");
   app.add_flag("--keep", keep, "keep the scratch stores");
+  double soak = 0, tick = 60;
+  app.add_option("--soak", soak,
+                 "instead of the workloads: SECONDS of http_append at the group-commit limit (--threads connections, "
+                 "no event limit), reporting throughput, latency and resident memory every --tick seconds");
+  app.add_option("--tick", tick, "seconds between the soak's reports (default 60)");
   CLI11_PARSE(app, argc, argv);
 
   if (quick) {
@@ -1441,6 +1514,11 @@ int Main(int argc, char** argv) {
   if (::mkdtemp(tmpl.data()) == nullptr) Die("cannot make a scratch directory in " + base.string());
   const fs::path scratch = tmpl;
 
+  if (soak > 0) {
+    const int rc = Soak(opt, soak, tick, scratch, command, markdown);
+    if (!keep) fs::remove_all(scratch, ec);
+    return rc;
+  }
   const double record_bytes = bench::MeanRecordBytes(opt.seed, opt.streams, Mix::kInteractions);
   const double sealed_bytes = bench::MeanRecordBytes(opt.seed, opt.streams, Mix::kPersonal);
   const double personal_free_bytes = bench::MeanRecordBytes(opt.seed, opt.streams, Mix::kPersonalFree);

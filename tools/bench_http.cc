@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -247,67 +248,114 @@ HttpAppendRun RunHttpAppend(const std::string& dir, const HttpAppendLoad& load) 
     const uint16_t port = served.server->port();
     const uint64_t budget = load.max_events == 0 ? UINT64_MAX : load.max_events;
     const size_t per = std::max<size_t>(1, load.events_per_request);
-    std::atomic<uint64_t> claimed{0}, events{0}, requests{0};
-    std::atomic<bool> stop{false};
-    std::mutex error_mu;
+    // One client thread drives every connection, as wrk does: the load
+    // generator shares the 2 cores with the server, and 32 threads of
+    // blocking clients cost the server a context switch per request.
+    asio::io_context ioc;
+    uint64_t claimed = 0, events = 0, requests = 0;
+    bool stop = false;
     std::string error;
-    std::vector<std::vector<double>> latencies(load.threads);
-    std::vector<std::thread> threads;
-    const auto start = SteadyClock::now();
+    auto fail = [&](std::string what) {
+      if (error.empty()) error = std::move(what);
+      stop = true;
+    };
+    struct Connection {
+      Connection(asio::io_context& ioc, uint64_t seed, uint64_t streams)
+          : socket(ioc), factory(seed, streams, Mix::kInteractions) {}
+      tcp::socket socket;
+      beast::flat_buffer buffer;
+      EventFactory factory;  // the same events as append_sync_concurrent's thread t
+      bhttp::request<bhttp::string_body> request;
+      std::optional<bhttp::response_parser<bhttp::string_body>> parser;
+      SteadyClock::time_point sent;
+      std::vector<double> latencies;
+    };
+    std::vector<std::unique_ptr<Connection>> connections;
     for (int t = 0; t < load.threads; ++t) {
-      threads.emplace_back([&, t] {
-        auto fail = [&](std::string what) {
-          std::lock_guard lk(error_mu);
-          if (error.empty()) error = std::move(what);
-          stop.store(true);
-        };
-        try {
-          // The same events as append_sync_concurrent's thread t.
-          EventFactory factory(load.seed + 1 + t, load.streams, Mix::kInteractions);
-          Client client(port, token);
-          std::string answer;
-          while (!stop.load(std::memory_order_relaxed) && claimed.fetch_add(per) < budget) {
-            std::string stream, body;
-            if (per == 1) {
-              Event e = factory.Next();
-              stream = e.stream;
-              body = EventToJson(e, JsonFields::kProducer);
-            } else {
-              body = "[";
-              for (size_t i = 0; i < per; ++i) {
-                Event e = factory.Next();
-                if (i == 0) stream = e.stream;
-                e.stream = stream;  // one request appends to one stream
-                if (i > 0) body += ',';
-                body += EventToJson(e, JsonFields::kProducer);
-              }
-              body += ']';
-            }
-            const std::string target = "/v1/streams/" + stream + "/events";
-            const auto t0 = SteadyClock::now();
-            const int status = client.Send(bhttp::verb::post, target, std::move(body), &answer);
-            latencies[t].push_back(SecondsSince(t0) * 1e3);
-            if (status != 201) {
-              fail(fmt::format("POST {} answered {}: {}", target, status, Shorten(answer)));
-              return;
-            }
-            events.fetch_add(per);
-            requests.fetch_add(1);
-          }
-        } catch (const std::exception& e) {
-          fail(std::string("an HTTP client failed: ") + e.what());
+      auto c = std::make_unique<Connection>(ioc, load.seed + 1 + t, load.streams);
+      c->socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+      c->socket.set_option(tcp::no_delay(true));
+      connections.push_back(std::move(c));
+    }
+    std::function<void(Connection&)> next = [&](Connection& c) {
+      if (stop || claimed >= budget) return;
+      claimed += per;
+      std::string stream, body;
+      if (per == 1) {
+        Event e = c.factory.Next();
+        stream = e.stream;
+        body = EventToJson(e, JsonFields::kProducer);
+      } else {
+        body = "[";
+        for (size_t i = 0; i < per; ++i) {
+          Event e = c.factory.Next();
+          if (i == 0) stream = e.stream;
+          e.stream = stream;  // one request appends to one stream
+          if (i > 0) body += ',';
+          body += EventToJson(e, JsonFields::kProducer);
         }
+        body += ']';
+      }
+      c.request = bhttp::request<bhttp::string_body>{bhttp::verb::post, "/v1/streams/" + stream + "/events", 11};
+      c.request.set(bhttp::field::host, "127.0.0.1");
+      c.request.set(bhttp::field::authorization, "Bearer " + token);
+      c.request.set(bhttp::field::content_type, "application/json");
+      c.request.body() = std::move(body);
+      c.request.keep_alive(true);
+      c.request.prepare_payload();
+      c.sent = SteadyClock::now();
+      bhttp::async_write(c.socket, c.request, [&](beast::error_code ec, size_t) {
+        if (ec) return fail("an HTTP client could not send: " + ec.message());
+        c.parser.emplace();
+        c.parser->body_limit(kAnswerLimit);
+        bhttp::async_read(c.socket, c.buffer, *c.parser, [&](beast::error_code ec, size_t) {
+          if (ec) return fail("an HTTP client could not read the answer: " + ec.message());
+          c.latencies.push_back(SecondsSince(c.sent) * 1e3);
+          bhttp::response<bhttp::string_body> res = c.parser->release();
+          if (res.result_int() != 201) {
+            return fail(fmt::format("POST {} answered {}: {}", std::string(c.request.target()), res.result_int(),
+                                    Shorten(res.body())));
+          }
+          if (!res.keep_alive()) return fail("the server closed the connection after a 201");
+          events += per;
+          ++requests;
+          next(c);
+        });
       });
-    }
-    while (SecondsSince(start) < load.seconds && claimed.load() < budget && !stop.load()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    stop.store(true);
-    for (auto& th : threads) th.join();
+    };
+    const auto start = SteadyClock::now();
+    asio::steady_timer deadline(ioc, std::chrono::duration_cast<SteadyClock::duration>(
+                                         std::chrono::duration<double>(load.seconds)));
+    deadline.async_wait([&](beast::error_code) { stop = true; });
+    asio::steady_timer ticker(ioc);
+    std::function<void()> tick = [&] {
+      ticker.expires_after(std::chrono::duration_cast<SteadyClock::duration>(
+          std::chrono::duration<double>(load.tick_seconds)));
+      ticker.async_wait([&](beast::error_code ec) {
+        if (ec || stop) return;
+        std::vector<double> interval;
+        for (auto& c : connections) {
+          interval.insert(interval.end(), c->latencies.begin(), c->latencies.end());
+          c->latencies.clear();
+        }
+        load.on_tick(SecondsSince(start), requests, log->end().value(), interval);
+        tick();
+      });
+    };
+    if (load.on_tick && load.tick_seconds > 0) tick();
+    for (auto& c : connections) next(*c);
+    // Runs until the deadline (or the budget), then until every
+    // connection's last answer.
+    while (!stop && claimed < budget) ioc.run_one();
+    deadline.cancel();
+    ticker.cancel();
+    ioc.run();
+    std::vector<std::vector<double>> latencies;
+    for (auto& c : connections) latencies.push_back(std::move(c->latencies));
     run.seconds = SecondsSince(start);
     if (!error.empty()) Die(error);
-    run.events = events.load();
-    run.requests = requests.load();
+    run.events = events;
+    run.requests = requests;
     for (auto& l : latencies) run.latencies_ms.insert(run.latencies_ms.end(), l.begin(), l.end());
     run.setup = fmt::format("{} staff joined and an ingest token made first (rules on)", people.size());
   }

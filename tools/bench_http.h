@@ -1,8 +1,9 @@
 // custodian-bench's HTTP workloads (tools/bench.cc lists them): a Custodian
 // server in the benchmark's own process (server/api.h over an EventLog,
 // server/server.h on 127.0.0.1 and a free port) and real TCP clients over
-// loopback, each a small synchronous Boost.Beast client on one keep-alive
-// connection. Beast and Asio stay in bench_http.cc; bench.cc sees plain values.
+// loopback: the appending clients are keep-alive connections that one client
+// thread drives asynchronously (as wrk does), the reader a synchronous
+// Boost.Beast client. Beast and Asio stay in bench_http.cc; bench.cc sees plain values.
 //
 // The stores are opened with the log's rules (EventLogOptions::rules =
 // CheckRules, as the command line and `custodian serve` open them), so the
@@ -14,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,12 +24,19 @@ namespace custodian::bench {
 
 // What the appending clients do.
 struct HttpAppendLoad {
-  int threads = 32;                 // clients, each a thread with its own connection
+  int threads = 32;                 // clients: keep-alive connections, each one request at a time
   double seconds = 5;               // how long they append
   uint64_t max_events = 0;          // ... or until this many events are sent (0: no limit)
   size_t events_per_request = 1;    // 1: one event as a JSON object; more: an array of events of one stream
   uint64_t seed = 42;               // of the event generator (tools/bench_events.h), one factory per client
   uint64_t streams = 10'000;        // `customer-<n>` streams drawn from
+  // When set, called every `tick_seconds` while the clients run (on the
+  // client thread): seconds since the start, requests answered so far, the
+  // log's end, and the latencies (ms) of the requests answered since the
+  // last call, which are then dropped rather than kept to the end. For the
+  // soak (custodian-bench --soak).
+  double tick_seconds = 0;
+  std::function<void(double seconds, uint64_t requests, uint64_t log_end, std::vector<double>& latencies_ms)> on_tick;
 };
 
 // What they measured.
