@@ -15,6 +15,7 @@
 #include "core/money.h"
 #include "core/status.h"
 #include "replay/projection.h"
+#include "replay/state_reader.h"
 #include "storage/event_log.h"
 
 namespace custodian {
@@ -160,11 +161,7 @@ inline constexpr uint32_t kCustomerStateVersion = 2;
 // process that has not caught up) is FailedPrecondition, saying so.
 Result<CustomerState> LoadCustomer(const EventLog& log, const std::string& customer);
 
-// Replays a customer's stream through the same fold.
-enum class AsOf {
-  kKnowledge,  // what we knew at T: events recorded at or before T
-  kBusiness,   // what had happened by T: events that occurred at or before T
-};
+// Replays a customer's stream through the same fold (AsOf: replay/state_reader.h).
 struct Replay {
   CustomerState state;
   std::vector<Event> events;      // the events folded, in the order folded

@@ -132,12 +132,13 @@ Status ProjectionEngine::CatchUpGroup(const std::vector<const Projection*>& grou
     return Status::Ok();
   };
   Status scan_status = Status::Ok();
+  if (interrupted_.load()) return Status::Ok();
   Status s = log_.ScanAll(Position(next), [&](const Event& e) {
     if (e.position.value() >= end) return false;
     chunk.push_back(e);
     if (chunk.size() == chunk_events_) {
       scan_status = commit();
-      if (!scan_status.ok()) return false;
+      if (!scan_status.ok() || interrupted_.load()) return false;
     }
     return true;
   });
@@ -167,7 +168,10 @@ Status ProjectionEngine::CatchUp(const ProgressFn& progress) {
     if (!from.ok()) return from.status();
     groups[*from].push_back(p.get());
   }
-  for (const auto& [from, group] : groups) CUSTODIAN_RETURN_IF_ERROR(CatchUpGroup(group, from, progress));
+  for (const auto& [from, group] : groups) {
+    if (interrupted_.load()) break;
+    CUSTODIAN_RETURN_IF_ERROR(CatchUpGroup(group, from, progress));
+  }
   return Status::Ok();
 }
 

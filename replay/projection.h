@@ -101,6 +101,12 @@ class ProjectionEngine {
   void Start();
   void Stop();
 
+  // Makes a catch-up in progress (from any thread) return after the chunk it
+  // is folding is committed, and every later one return at once: what was
+  // committed stays, and the next engine goes on from there. For a server
+  // that must shut down while its follower works through a backlog.
+  void Interrupt() { interrupted_.store(true); }
+
   // Waits until every projection has folded every event before `position`
   // (read your own writes). DeadlineExceeded-like FailedPrecondition on timeout.
   Status WaitFor(Position position, std::chrono::milliseconds timeout);
@@ -127,6 +133,7 @@ class ProjectionEngine {
   std::unique_ptr<std::thread> thread_;
   std::unique_ptr<Subscription> waiter_;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> interrupted_{false};
 };
 
 }  // namespace custodian

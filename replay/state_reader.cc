@@ -1,5 +1,7 @@
 #include "replay/state_reader.h"
 
+#include "core/time.h"
+
 #include <vector>
 
 namespace custodian {
@@ -34,14 +36,20 @@ Status StateReader::Scan(std::string_view prefix, const Visit& visit) const {
   return Status::Ok();
 }
 
-Result<MemoryState> ReplayLogAsOf(const EventLog& log, const Projection& projection, Timestamp t) {
+Result<MemoryState> ReplayLog(const EventLog& log, const Projection& projection, const AsOfTime& as_of) {
   MemoryState state;
   std::vector<Event> chunk;
   chunk.reserve(ProjectionEngine::kChunkEvents);
   Status fold_status = Status::Ok();
   const uint64_t end = log.end().value();
+  const bool business = as_of.business();
   Status scan = log.ScanAll(Position(0), [&](const Event& e) {
-    if (e.position.value() >= end || e.recorded_at > t) return false;
+    if (e.position.value() >= end) return false;
+    if (business) {
+      if (e.occurred_at > as_of.at) return true;  // happened later: left out, the scan goes on
+    } else if (e.recorded_at > as_of.at) {
+      return false;  // recorded_at never decreases along the log
+    }
     chunk.push_back(e);
     if (chunk.size() == ProjectionEngine::kChunkEvents) {
       fold_status = projection.Apply(chunk, state);
@@ -54,6 +62,14 @@ Result<MemoryState> ReplayLogAsOf(const EventLog& log, const Projection& project
   CUSTODIAN_RETURN_IF_ERROR(fold_status);
   if (!chunk.empty()) CUSTODIAN_RETURN_IF_ERROR(projection.Apply(chunk, state));
   return state;
+}
+
+Result<MemoryState> ReplayLogAsOf(const EventLog& log, const Projection& projection, Timestamp t) {
+  return ReplayLog(log, projection, AsOfTime{t, AsOf::kKnowledge});
+}
+
+std::string AsOfText(const AsOfTime& as_of) {
+  return (as_of.business() ? "happened by " : "recorded by ") + FormatRfc3339(as_of.at);
 }
 
 }  // namespace custodian

@@ -42,6 +42,28 @@ class StateReader {
   const MemoryState* memory_ = nullptr;
 };
 
+// A time a view is asked about (rather than now), and which clock it is on:
+// a knowledge time, what the log had recorded by then, or a business time,
+// what had happened by then (occurred_at) as the log knows it now. Views
+// that measure against a time (silent days, overdue promises) measure
+// against `at`.
+enum class AsOf {
+  kKnowledge,  // what we knew at T: events recorded at or before T
+  kBusiness,   // what had happened by T: events that occurred at or before T
+};
+struct AsOfTime {
+  Timestamp at;
+  AsOf by = AsOf::kKnowledge;
+  bool business() const { return by == AsOf::kBusiness; }
+};
+// "recorded by 2026-03-01T00:00:00Z" or "happened by 2026-03-01T00:00:00Z".
+std::string AsOfText(const AsOfTime& as_of);
+
+// Folds the events the time selects (knowledge: recorded at or before `at`;
+// business: every event recorded so far that occurred at or before `at`, in
+// log order) through `projection` into a new MemoryState, as ReplayLogAsOf.
+Result<MemoryState> ReplayLog(const EventLog& log, const Projection& projection, const AsOfTime& as_of);
+
 // Folds every event recorded at or before `t` through `projection` into a new
 // MemoryState, in chunks of ProjectionEngine::kChunkEvents as the engine does.
 //

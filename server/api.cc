@@ -140,6 +140,19 @@ Result<std::optional<Timestamp>> TimeParam(const Target& t, const char* name) {
   return std::optional<Timestamp>(*ts);
 }
 
+// ?as_of=T (what was recorded by then) or ?as_of_business=T (what had
+// happened by then), at most one; none for now.
+Result<std::optional<AsOfTime>> AsOfParam(const Target& t) {
+  Result<std::optional<Timestamp>> knowledge = TimeParam(t, "as_of");
+  if (!knowledge.ok()) return knowledge.status();
+  Result<std::optional<Timestamp>> business = TimeParam(t, "as_of_business");
+  if (!business.ok()) return business.status();
+  if (*knowledge && *business) return Status::InvalidArgument("give as_of or as_of_business, not both");
+  if (*knowledge) return std::optional<AsOfTime>(AsOfTime{**knowledge, AsOf::kKnowledge});
+  if (*business) return std::optional<AsOfTime>(AsOfTime{**business, AsOf::kBusiness});
+  return std::optional<AsOfTime>();
+}
+
 Result<uint64_t> NumberParam(const Target& t, const char* name, uint64_t fallback, uint64_t max) {
   const std::string v = t.Query(name);
   if (v.empty()) return fallback;
@@ -234,6 +247,9 @@ Api::~Api() {
     std::lock_guard lk(follow_mu_);
     stopping_ = true;
   }
+  // A fold through a backlog (the follower falls behind under a sustained
+  // load at the group-commit limit) stops after its current chunk.
+  engine_->Interrupt();
   follow_cv_.notify_all();
   follower_.join();
 }
@@ -577,7 +593,7 @@ Response Portfolio(EventLog& log, Api::Call& call) {
     if (!oversees.ok()) return Error(oversees.status());
     if (!*oversees) return Forbidden();
   }
-  Result<std::optional<Timestamp>> as_of = TimeParam(call.target, "as_of");
+  Result<std::optional<AsOfTime>> as_of = AsOfParam(call.target);
   if (!as_of.ok()) return Error(as_of.status());
   Result<PortfolioView> v = StaffPortfolio(log, call.caller, staff, *as_of);
   if (!v.ok()) return Error(v.status());
@@ -587,7 +603,7 @@ Response Portfolio(EventLog& log, Api::Call& call) {
 Response Silent(EventLog& log, Api::Call& call) {
   Result<uint64_t> days = NumberParam(call.target, "days", 30, 3650);
   if (!days.ok()) return Error(days.status());
-  Result<std::optional<Timestamp>> as_of = TimeParam(call.target, "as_of");
+  Result<std::optional<AsOfTime>> as_of = AsOfParam(call.target);
   if (!as_of.ok()) return Error(as_of.status());
   Result<SilentView> v = SilentCustomers(log, call.caller, static_cast<int>(*days), *as_of, SystemClock().Now());
   if (!v.ok()) return Error(v.status());
@@ -595,14 +611,19 @@ Response Silent(EventLog& log, Api::Call& call) {
 }
 
 Response OrphansRoute(EventLog& log, Api::Call& call) {
-  Result<OrphanList> v = Orphans(log, call.caller, SystemClock().Now());
+  Result<std::optional<AsOfTime>> as_of = AsOfParam(call.target);
+  if (!as_of.ok()) return Error(as_of.status());
+  Result<OrphanList> v = Orphans(log, call.caller, SystemClock().Now(), *as_of);
   if (!v.ok()) return Error(v.status());
   return Ndjson(OrphanListToJson(*v));
 }
 
 Response DeparturesRoute(EventLog& log, Api::Call& call) {
   const bool all = call.target.Query("all") == "1" || call.target.Query("all") == "true";
-  Result<DepartureList> v = Departures(log, all ? CompletedDepartures::kInclude : CompletedDepartures::kLeaveOut);
+  Result<std::optional<AsOfTime>> as_of = AsOfParam(call.target);
+  if (!as_of.ok()) return Error(as_of.status());
+  Result<DepartureList> v =
+      Departures(log, all ? CompletedDepartures::kInclude : CompletedDepartures::kLeaveOut, *as_of);
   if (!v.ok()) return Error(v.status());
   return Ndjson(DepartureListToJson(*v));
 }
@@ -793,7 +814,9 @@ Response AccountabilityRoute(EventLog& log, Api::Call& call) {
       }
     }
   }
-  Result<AccountabilityView> v = Accountability(log, call.caller, filter, SystemClock().Now());
+  Result<std::optional<AsOfTime>> as_of = AsOfParam(call.target);
+  if (!as_of.ok()) return Error(as_of.status());
+  Result<AccountabilityView> v = Accountability(log, call.caller, filter, SystemClock().Now(), *as_of);
   if (!v.ok()) return Error(v.status());
   return Ndjson(AccountabilityViewToJson(*v));
 }

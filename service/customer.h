@@ -30,11 +30,8 @@ namespace custodian {
 
 // --- customer show ---
 
-// A time to reconstruct the customer at, and which clock it is on.
-struct AsOfTime {
-  Timestamp at;
-  AsOf by = AsOf::kKnowledge;  // kKnowledge: what was recorded by then; kBusiness: what had happened by then
-};
+// A time to reconstruct the customer at, and which clock it is on: AsOfTime
+// (replay/state_reader.h).
 
 // An event that an as-of view points out: recorded long after it occurred
 // (late), or occurred by the time but recorded after it (not known then).

@@ -41,6 +41,13 @@ Status CutToScope(std::vector<T>& items, ScopeCut* cut, Timestamp now, CustomerO
   return failed;
 }
 
+// The view a read is recorded under: "portfolio", "portfolio_as_of" (a
+// knowledge time), "portfolio_as_of_business".
+std::string ViewName(std::string_view view, const std::optional<AsOfTime>& as_of) {
+  if (!as_of) return std::string(view);
+  return std::string(view) + (as_of->business() ? "_as_of_business" : "_as_of");
+}
+
 json::value TimeJson(const std::optional<Timestamp>& t) {
   return t ? json::value(FormatRfc3339(*t)) : json::value(nullptr);
 }
@@ -57,14 +64,13 @@ size_t PortfolioView::owned() const {
 size_t PortfolioView::others() const { return portfolio.customers.size() - owned(); }
 
 Result<PortfolioView> StaffPortfolio(EventLog& log, const Caller& caller, const std::string& staff,
-                                     std::optional<Timestamp> as_of) {
+                                     const std::optional<AsOfTime>& as_of) {
   Result<QueryState> q = QueryStateOf(log, *MakePortfolioProjection(), as_of);
   if (!q.ok()) return q.status();
   Result<Portfolio> p = ReadPortfolio(q->Reader(kPortfolioProjection), staff);
   if (!p.ok()) {
     if (p.status().code() != StatusCode::kNotFound) return p.status();
-    return Status::NotFound(staff + " owns nothing and has no events" +
-                            (as_of ? " recorded by " + FormatRfc3339(*as_of) : std::string()));
+    return Status::NotFound(staff + " owns nothing and has no events" + (as_of ? " " + AsOfText(*as_of) : std::string()));
   }
   PortfolioView v{std::move(*p), as_of, std::nullopt};
   if (!as_of) {
@@ -72,7 +78,7 @@ Result<PortfolioView> StaffPortfolio(EventLog& log, const Caller& caller, const 
     if (!lag.ok()) return lag.status();
     v.behind = std::move(*lag);
   }
-  Access read{.view = as_of ? "portfolio_as_of" : "portfolio"};
+  Access read{.view = ViewName("portfolio", as_of)};
   for (const PortfolioEntry& e : v.portfolio.customers) read.customers.push_back(e.customer);
   read.records = read.customers.size();
   CUSTODIAN_RETURN_IF_ERROR(RecordRead(log, caller, std::move(read)));
@@ -88,20 +94,24 @@ std::string PortfolioViewToJson(const PortfolioView& v) {
 // --- accountability ---
 
 Result<AccountabilityView> Accountability(EventLog& log, const Caller& caller, const AccountabilityFilter& filter,
-                                          Timestamp now) {
+                                          Timestamp now, const std::optional<AsOfTime>& as_of) {
   if (filter.from && filter.to && *filter.to <= *filter.from) {
     return Status::InvalidArgument("the period ends at " + FormatRfc3339(*filter.to) + ", not after it starts at " +
                                    FormatRfc3339(*filter.from));
   }
-  Result<QueryState> q = QueryStateOf(log, *MakeAccountabilityProjection(), std::nullopt);
+  Result<QueryState> q = QueryStateOf(log, *MakeAccountabilityProjection(), as_of);
   if (!q.ok()) return q.status();
-  Result<AccountabilityReport> r = BuildAccountabilityReport(q->Reader(kAccountabilityProjection), filter, now);
+  Result<AccountabilityReport> r =
+      BuildAccountabilityReport(q->Reader(kAccountabilityProjection), filter, as_of ? as_of->at : now);
   if (!r.ok()) return r.status();
-  Result<std::optional<ProjectionLag>> lag = LagOf(*q, kAccountabilityProjection);
-  if (!lag.ok()) return lag.status();
-  AccountabilityView v{filter, std::move(*r), !filter.staff.empty() || !filter.team.empty(), std::move(*lag)};
+  AccountabilityView v{filter, std::move(*r), !filter.staff.empty() || !filter.team.empty(), std::nullopt, as_of};
+  if (!as_of) {
+    Result<std::optional<ProjectionLag>> lag = LagOf(*q, kAccountabilityProjection);
+    if (!lag.ok()) return lag.status();
+    v.behind = std::move(*lag);
+  }
   if (v.detail) {
-    Access read{.view = "accountability"};
+    Access read{.view = ViewName("accountability", as_of)};
     for (const RequestAccount& a : v.report.requests) read.customers.push_back(a.customer);
     for (const CommitmentAccount& c : v.report.commitments) read.customers.push_back(c.customer);
     read.records = v.report.requests.size() + v.report.commitments.size();
@@ -123,11 +133,11 @@ std::string AccountabilityViewToJson(const AccountabilityView& v) {
 
 // --- silent customers ---
 
-Result<SilentView> SilentCustomers(EventLog& log, const Caller& caller, int days, std::optional<Timestamp> as_of,
+Result<SilentView> SilentCustomers(EventLog& log, const Caller& caller, int days, const std::optional<AsOfTime>& as_of,
                                    Timestamp now) {
   Result<QueryState> q = QueryStateOf(log, *MakeSilentProjection(), as_of);
   if (!q.ok()) return q.status();
-  Result<SilentReport> r = FindSilentCustomers(q->Reader(kSilentProjection), days, as_of ? *as_of : now);
+  Result<SilentReport> r = FindSilentCustomers(q->Reader(kSilentProjection), days, as_of ? as_of->at : now);
   if (!r.ok()) return r.status();
   Result<ServiceScope> scope = ReaderScope(log, caller.principal);
   if (!scope.ok()) return scope.status();
@@ -141,7 +151,7 @@ Result<SilentView> SilentCustomers(EventLog& log, const Caller& caller, int days
     if (!lag.ok()) return lag.status();
     v.behind = std::move(*lag);
   }
-  Access read{.view = "silent"};
+  Access read{.view = ViewName("silent", as_of)};
   for (const SilentCustomer& c : v.report.silent) read.customers.push_back(c.customer);
   for (const UncontactedWin& w : v.report.wins) read.customers.push_back(w.customer);
   read.records = v.report.silent.size() + v.report.wins.size();
@@ -168,13 +178,13 @@ std::string_view DepartureStateText(DepartureState state) {
   return "unknown";
 }
 
-Result<DepartureList> Departures(EventLog& log, CompletedDepartures completed) {
-  Result<QueryState> q = QueryStateOf(log, *MakePortfolioProjection(), std::nullopt);
+Result<DepartureList> Departures(EventLog& log, CompletedDepartures completed, const std::optional<AsOfTime>& as_of) {
+  Result<QueryState> q = QueryStateOf(log, *MakePortfolioProjection(), as_of);
   if (!q.ok()) return q.status();
   const StateReader reader = q->Reader(kPortfolioProjection);
   Result<std::vector<std::string>> staff = ListStaff(reader);
   if (!staff.ok()) return staff.status();
-  DepartureList list{completed, {}};
+  DepartureList list{completed, {}, as_of};
   for (const std::string& id : *staff) {
     Result<Portfolio> p = ReadPortfolio(reader, id);
     if (!p.ok()) return p.status();
@@ -215,15 +225,15 @@ std::string DepartureListToJson(const DepartureList& l) {
 
 // --- orphans ---
 
-Result<OrphanList> Orphans(EventLog& log, const Caller& caller, Timestamp now) {
-  Result<QueryState> q = QueryStateOf(log, *MakePortfolioProjection(), std::nullopt);
+Result<OrphanList> Orphans(EventLog& log, const Caller& caller, Timestamp now, const std::optional<AsOfTime>& as_of) {
+  Result<QueryState> q = QueryStateOf(log, *MakePortfolioProjection(), as_of);
   if (!q.ok()) return q.status();
   const StateReader reader = q->Reader(kPortfolioProjection);
   Result<std::vector<std::string>> staff = ListStaff(reader);
   if (!staff.ok()) return staff.status();
   Result<ServiceScope> scope = ReaderScope(log, caller.principal);
   if (!scope.ok()) return scope.status();
-  OrphanList list{{}, ScopeCut{std::move(*scope)}};
+  OrphanList list{{}, ScopeCut{std::move(*scope)}, as_of};
   for (const std::string& id : *staff) {
     Result<Portfolio> p = ReadPortfolio(reader, id);
     if (!p.ok()) return p.status();
@@ -235,7 +245,7 @@ Result<OrphanList> Orphans(EventLog& log, const Caller& caller, Timestamp now) {
   }
   CUSTODIAN_RETURN_IF_ERROR(
       CutToScope(list.orphans, &list.scope, now, [](const Orphan& o) { return o.entry.customer; }));
-  Access read{.view = "orphans"};
+  Access read{.view = ViewName("orphans", as_of)};
   for (const Orphan& o : list.orphans) read.customers.push_back(o.entry.customer);
   read.records = read.customers.size();
   CUSTODIAN_RETURN_IF_ERROR(RecordRead(log, caller, std::move(read)));

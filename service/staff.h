@@ -65,17 +65,18 @@ struct ScopeCut {
 
 struct PortfolioView {
   Portfolio portfolio;             // replay/portfolio.h: owned customers first, then the others
-  std::optional<Timestamp> as_of;  // what was recorded by then; none: now
+  std::optional<AsOfTime> as_of;  // none: now
   std::optional<ProjectionLag> behind;
   size_t owned() const;   // customers they own
   size_t others() const;  // customers owned by others they hold open work on
 };
-// The portfolio of `staff` ("staff-7"), now or as of `as_of` (knowledge
-// time: a replay of what was recorded by then). NotFound, naming them (and
+// The portfolio of `staff` ("staff-7"), now or as of `as_of` (a replay of
+// what was recorded, or had happened, by then). NotFound, naming them (and
 // the time), when the state knows nothing of them. Records a read of every
-// customer listed (view "portfolio", or "portfolio_as_of").
+// customer listed (view "portfolio", "portfolio_as_of" or
+// "portfolio_as_of_business").
 Result<PortfolioView> StaffPortfolio(EventLog& log, const Caller& caller, const std::string& staff,
-                                     std::optional<Timestamp> as_of);
+                                     const std::optional<AsOfTime>& as_of);
 // One object per customer (replay/portfolio.h: PortfolioEntryToJson).
 std::string PortfolioViewToJson(const PortfolioView& v);
 
@@ -89,16 +90,19 @@ struct AccountabilityView {
   // summaries alone, which name no customer.
   bool detail = false;
   std::optional<ProjectionLag> behind;
+  std::optional<AsOfTime> as_of;  // none: now
 };
 // Who answered which request how fast and which promises were kept, in the
 // filter's period, with overdue judged against `now` (the command line: the
 // wall clock, so a quiet log does not hide what fell due since its last
 // event). InvalidArgument when the period ends at or before it starts.
-// With filter.staff or filter.team, records a read of the customers whose
-// requests and commitments are listed (view "accountability"); the
+// With `as_of`, a replay of what was recorded (or had happened) by then,
+// overdue judged against that time. With filter.staff or filter.team,
+// records a read of the customers whose requests and commitments are listed
+// (view "accountability", or with "_as_of" / "_as_of_business"); the
 // company-wide summaries name no customer and record nothing.
 Result<AccountabilityView> Accountability(EventLog& log, const Caller& caller, const AccountabilityFilter& filter,
-                                          Timestamp now);
+                                          Timestamp now, const std::optional<AsOfTime>& as_of = std::nullopt);
 // With detail, the requests and commitments (kind "request", "commitment"),
 // then the summaries (kind "staff", "team").
 std::string AccountabilityViewToJson(const AccountabilityView& v);
@@ -107,16 +111,17 @@ std::string AccountabilityViewToJson(const AccountabilityView& v);
 
 struct SilentView {
   SilentReport report;             // replay/silent.h; report.now: the time silence is measured to
-  std::optional<Timestamp> as_of;  // report.now is the --as-of time (what was recorded by then); none: the wall clock
+  std::optional<AsOfTime> as_of;  // report.now is its time; none: the wall clock
   ScopeCut scope;
   std::optional<ProjectionLag> behind;
 };
 // Owned customers with no logged contact for more than `days` days before
-// `as_of` (else before `now`), and wins with no contact in the `days` before
-// them (replay/silent.h), of the customers the caller serves at `now` (the
-// wall clock). InvalidArgument for days < 0. Records a read of the customers
-// listed (view "silent").
-Result<SilentView> SilentCustomers(EventLog& log, const Caller& caller, int days, std::optional<Timestamp> as_of,
+// `as_of` (a replay of what was recorded, or had happened, by then; else
+// before `now`), and wins with no contact in the `days` before them
+// (replay/silent.h), of the customers the caller serves at `now` (the wall
+// clock). InvalidArgument for days < 0. Records a read of the customers
+// listed (view "silent", or with "_as_of" / "_as_of_business").
+Result<SilentView> SilentCustomers(EventLog& log, const Caller& caller, int days, const std::optional<AsOfTime>& as_of,
                                    Timestamp now);
 // The silent customers (kind "silent"), then the wins (kind "uncontacted_win").
 std::string SilentViewToJson(const SilentView& v);
@@ -148,11 +153,14 @@ enum class CompletedDepartures { kLeaveOut, kInclude };
 struct DepartureList {
   CompletedDepartures completed = CompletedDepartures::kLeaveOut;  // as asked
   std::vector<Departure> departures;                               // by staff id
+  std::optional<AsOfTime> as_of;                                       // none: now
 };
 // Every member of staff whose departure was announced or who departed, with
-// what is still left with them. Names staff and counts, no customer: no read
-// is recorded, and no Caller is needed.
-Result<DepartureList> Departures(EventLog& log, CompletedDepartures completed);
+// what is still left with them (as of `as_of`: what was recorded, or had
+// happened, by then). Names staff and counts, no customer: no read is
+// recorded, and no Caller is needed.
+Result<DepartureList> Departures(EventLog& log, CompletedDepartures completed,
+                                 const std::optional<AsOfTime>& as_of = std::nullopt);
 // One object per departure: staff, announced_at, effective_at, departed_at,
 // successor, customers, requests, commitments, complete.
 std::string DepartureListToJson(const DepartureList& l);
@@ -169,10 +177,14 @@ struct Orphan {
 struct OrphanList {
   std::vector<Orphan> orphans;  // by leaver, then as in their portfolio
   ScopeCut scope;
+  std::optional<AsOfTime> as_of;  // none: now
 };
-// What people who have departed still hold, of the customers the caller
-// serves at `now`. Records a read of the customers listed (view "orphans").
-Result<OrphanList> Orphans(EventLog& log, const Caller& caller, Timestamp now);
+// What people who have departed still hold (as of `as_of`: who had
+// departed by then and what they still held then), of the customers the
+// caller serves at `now`. Records a read of the customers listed (view
+// "orphans", or with "_as_of" / "_as_of_business").
+Result<OrphanList> Orphans(EventLog& log, const Caller& caller, Timestamp now,
+                           const std::optional<AsOfTime>& as_of = std::nullopt);
 // One object per orphan: customer, held_by, departed_at, owned, requests, commitments.
 std::string OrphanListToJson(const OrphanList& l);
 

@@ -190,11 +190,11 @@ Result<std::unique_ptr<EventLog>> OpenForQuery(const StoreOptions& options, bool
   return OpenStore(options, EventLogOptions::Mode::kReadOnly);
 }
 
-Result<QueryState> QueryStateOf(EventLog& log, const Projection& projection, std::optional<Timestamp> as_of) {
+Result<QueryState> QueryStateOf(EventLog& log, const Projection& projection, const std::optional<AsOfTime>& as_of) {
   QueryState q;
   q.log = &log;
   if (as_of) {
-    Result<MemoryState> state = ReplayLogAsOf(log, projection, *as_of);
+    Result<MemoryState> state = ReplayLog(log, projection, *as_of);
     if (!state.ok()) return state.status();
     q.replayed = std::move(*state);
     return q;
@@ -211,17 +211,6 @@ Result<QueryState> QueryStateOf(EventLog& log, const Projection& projection, std
       q.replayed = std::move(*state);
     }
   }
-  return q;
-}
-
-Result<QueryState> OpenQueryState(const StoreOptions& options, const Projection& projection,
-                                  std::optional<Timestamp> as_of) {
-  bool caught_up = false;
-  Result<std::unique_ptr<EventLog>> log = as_of ? OpenForReading(options) : OpenForQuery(options, &caught_up);
-  if (!log.ok()) return log.status();
-  Result<QueryState> q = QueryStateOf(**log, projection, as_of);
-  if (!q.ok()) return q.status();
-  q->owned = std::move(*log);
   return q;
 }
 

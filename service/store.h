@@ -95,10 +95,9 @@ std::unique_lock<std::recursive_mutex> ProjectionLock();
 Result<std::unique_ptr<EventLog>> OpenForQuery(const StoreOptions& options, bool* caught_up);
 
 // The state to query: the stored projection, or a replay of the log as of
-// `as_of` (knowledge time) through the same fold; also when another process
-// holds the store and the stored state lags behind the log.
+// `as_of` (a knowledge or a business time) through the same fold; also when
+// another process holds the store and the stored state lags behind the log.
 struct QueryState {
-  std::unique_ptr<EventLog> owned;  // when OpenQueryState opened the store
   EventLog* log = nullptr;
   bool caught_up = false;
   std::optional<MemoryState> replayed;
@@ -106,11 +105,9 @@ struct QueryState {
     return replayed ? StateReader::Memory(*replayed) : StateReader::Stored(*log, projection);
   }
 };
-Result<QueryState> OpenQueryState(const StoreOptions& options, const Projection& projection,
-                                  std::optional<Timestamp> as_of);
-// The same over a store already open whose projections are up to date (the
-// server's): the stored state, or a replay as of `as_of`.
-Result<QueryState> QueryStateOf(EventLog& log, const Projection& projection, std::optional<Timestamp> as_of);
+// Over a store already open whose projections are up to date (or that
+// another process folds): the stored state, or a replay as of `as_of`.
+Result<QueryState> QueryStateOf(EventLog& log, const Projection& projection, const std::optional<AsOfTime>& as_of);
 
 // Who asks. Every read of customer data an operation makes is recorded for
 // `principal` (an "access-" event: replay/access.h) before the data is

@@ -1415,11 +1415,13 @@ int Soak(const Options& opt, double seconds, double tick, const fs::path& scratc
   load.streams = opt.streams;
   load.tick_seconds = tick;
   std::string rows;
-  uint64_t last_requests = 0, first_rss = 0, max_rss = 0, last_rss = 0;
+  uint64_t last_requests = 0, first_rss = 0, max_rss = 0, last_rss = 0, max_lag = 0;
   double last_seconds = 0;
   fmt::print(stderr, "custodian-bench: soak of {:g} s, {} connections, a report every {:g} s\n", seconds, opt.threads,
              tick);
-  load.on_tick = [&](double at, uint64_t requests, uint64_t log_end, std::vector<double>& latencies) {
+  load.on_tick = [&](const bench::HttpAppendLoad::Tick& t) {
+    const double at = t.seconds;
+    const uint64_t requests = t.requests;
     const double rate = static_cast<double>(requests - last_requests) / (at - last_seconds);
     const uint64_t rss = RssBytes();
     if (first_rss == 0) first_rss = rss;
@@ -1430,28 +1432,31 @@ int Soak(const Options& opt, double seconds, double tick, const fs::path& scratc
     for (const auto& f : fs::recursive_directory_iterator(scratch, ec)) {
       if (f.is_regular_file(ec)) disk += f.file_size(ec);
     }
-    const std::string row = fmt::format("| {:.0f} | {} | {} | {} | {} MiB | {} MiB |", at, Rate(rate),
-                                        LatencySummary(latencies), Grouped(static_cast<double>(log_end)),
-                                        rss >> 20, disk >> 20);
+    const uint64_t lag = t.log_end - std::min(t.log_end, t.folded);
+    max_lag = std::max(max_lag, lag);
+    const std::string row = fmt::format("| {:.0f} | {} | {} | {} | {} | {} MiB | {} MiB |", at, Rate(rate),
+                                        LatencySummary(t.latencies_ms), Grouped(static_cast<double>(t.log_end)),
+                                        Grouped(static_cast<double>(lag)), rss >> 20, disk >> 20);
     fmt::print(stderr, "{}\n", row);
     rows += row + "\n";
     last_requests = requests;
     last_seconds = at;
   };
-  const auto start = SteadyClock::now();
   bench::HttpAppendRun run = bench::RunHttpAppend((scratch / "soak").string(), load);
-  const double total = SecondsSince(start);
   std::time_t now = std::time(nullptr);
   char date[64];
   std::strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&now));
   const std::string report = fmt::format(
       "### Soak of {}\n\nCommand: `{}`\n\nMachine: {}.\n\n{} requests in {:.0f} s ({}), every one answered 201 "
       "(the run stops at the first other answer); {}. Resident memory of the whole process (server and clients): "
-      "{} MiB at the first report, {} MiB at the last, {} MiB at most.\n\n"
-      "| seconds | appends/s in the interval | latency in the interval | log end | RSS | store on disk |\n"
-      "| --- | --- | --- | --- | --- | --- |\n{}\n",
-      date, command, MachineDescription(scratch), Grouped(static_cast<double>(run.requests)), total,
-      Rate(static_cast<double>(run.requests) / total), run.setup, first_rss >> 20, last_rss >> 20, max_rss >> 20, rows);
+      "{} MiB at the first report, {} MiB at the last, {} MiB at most. The projections' lag behind the log: "
+      "{} events at most; the stop (the follower ends its fold after the chunk in hand) took {:.1f} s.\n\n"
+      "| seconds | appends/s in the interval | latency in the interval | log end | projection lag (events) | RSS | "
+      "store on disk |\n"
+      "| --- | --- | --- | --- | --- | --- | --- |\n{}\n",
+      date, command, MachineDescription(scratch), Grouped(static_cast<double>(run.requests)), run.seconds,
+      Rate(static_cast<double>(run.requests) / run.seconds), run.setup, first_rss >> 20, last_rss >> 20, max_rss >> 20,
+      Grouped(static_cast<double>(max_lag)), run.stop_seconds, rows);
   fmt::print("{}", report);
   if (!markdown.empty()) {
     std::ofstream out(markdown, std::ios::app);

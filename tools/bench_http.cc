@@ -243,6 +243,7 @@ HttpAppendRun RunHttpAppend(const std::string& dir, const HttpAppendLoad& load) 
   const uint64_t before = log->end().value();
 
   HttpAppendRun run;
+  SteadyClock::time_point stopping;
   {
     Served served(*log);
     const uint16_t port = served.server->port();
@@ -333,12 +334,12 @@ HttpAppendRun RunHttpAppend(const std::string& dir, const HttpAppendLoad& load) 
           std::chrono::duration<double>(load.tick_seconds)));
       ticker.async_wait([&](beast::error_code ec) {
         if (ec || stop) return;
-        std::vector<double> interval;
+        HttpAppendLoad::Tick t{SecondsSince(start), requests, log->end().value(), served.api->folded(), {}};
         for (auto& c : connections) {
-          interval.insert(interval.end(), c->latencies.begin(), c->latencies.end());
+          t.latencies_ms.insert(t.latencies_ms.end(), c->latencies.begin(), c->latencies.end());
           c->latencies.clear();
         }
-        load.on_tick(SecondsSince(start), requests, log->end().value(), interval);
+        load.on_tick(t);
         tick();
       });
     };
@@ -358,7 +359,9 @@ HttpAppendRun RunHttpAppend(const std::string& dir, const HttpAppendLoad& load) 
     run.requests = requests;
     for (auto& l : latencies) run.latencies_ms.insert(run.latencies_ms.end(), l.begin(), l.end());
     run.setup = fmt::format("{} staff joined and an ingest token made first (rules on)", people.size());
+    stopping = SteadyClock::now();
   }
+  run.stop_seconds = SecondsSince(stopping);
   // The follower may add events of its own (alert.raised); never fewer than answered.
   const uint64_t written = log->end().value() - before;
   if (written < run.events) {

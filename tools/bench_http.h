@@ -31,12 +31,16 @@ struct HttpAppendLoad {
   uint64_t seed = 42;               // of the event generator (tools/bench_events.h), one factory per client
   uint64_t streams = 10'000;        // `customer-<n>` streams drawn from
   // When set, called every `tick_seconds` while the clients run (on the
-  // client thread): seconds since the start, requests answered so far, the
-  // log's end, and the latencies (ms) of the requests answered since the
-  // last call, which are then dropped rather than kept to the end. For the
-  // soak (custodian-bench --soak).
+  // client thread) with a Tick. For the soak (custodian-bench --soak).
+  struct Tick {
+    double seconds = 0;      // since the start
+    uint64_t requests = 0;   // answered 201 so far
+    uint64_t log_end = 0;    // the log's end
+    uint64_t folded = 0;     // where the server's projections have folded to
+    std::vector<double> latencies_ms;  // of the requests answered since the last tick (then dropped, not kept)
+  };
   double tick_seconds = 0;
-  std::function<void(double seconds, uint64_t requests, uint64_t log_end, std::vector<double>& latencies_ms)> on_tick;
+  std::function<void(const Tick&)> on_tick;
 };
 
 // What they measured.
@@ -45,6 +49,7 @@ struct HttpAppendRun {
   double seconds = 0;                 // wall clock from the first request to the last answer
   std::vector<double> latencies_ms;   // one per request: write the request, read the whole answer
   std::string setup;                  // what was done before the clock started
+  double stop_seconds = 0;            // how long the server and its Api took to stop after the last answer
 };
 
 // http_append and http_append_batch: a new store at `dir` (with the log's

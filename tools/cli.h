@@ -65,6 +65,11 @@ Result<std::string> StaffId(const std::string& id);
 Result<std::string> CustomerStream(const std::string& id);
 // An RFC 3339 option's value; nothing when empty; the error names `option`.
 Result<std::optional<Timestamp>> OptionalTime(const std::string& text, const char* option);
+// The time a view is asked about, from --as-of and --as-of-business (at most
+// one of them); none when neither is given.
+Result<std::optional<AsOfTime>> AsOfOptions(const std::string& as_of, const std::string& as_of_business);
+// "as of T (--as-of: what was recorded by then)\n", or "" for now.
+std::string AsOfNote(const std::optional<AsOfTime>& as_of);
 
 
 // Who reads, as "staff-<id>", from --as or $CUSTODIAN_AS: InvalidArgument
@@ -186,14 +191,16 @@ struct DemoOptions {
 int RunDemo(const Globals& g, const DemoOptions& options, bool json);
 
 // Staff portfolio, accountability and silent customers (cli_staff.cc; service/staff.h).
-int RunStaffPortfolio(const Globals& g, const std::string& id, const std::string& as_of, bool json);
+// As of a time: --as-of / --as-of-business (AsOfOptions), empty for now.
+int RunStaffPortfolio(const Globals& g, const std::string& id, const std::string& as_of,
+                      const std::string& as_of_business, bool json);
 int RunAccountability(const Globals& g, const std::string& staff, const std::string& team, const std::string& from,
-                      const std::string& to, bool json);
-int RunSilent(const Globals& g, int days, const std::string& as_of, bool json);
+                      const std::string& to, const std::string& as_of, const std::string& as_of_business, bool json);
+int RunSilent(const Globals& g, int days, const std::string& as_of, const std::string& as_of_business, bool json);
 // Open departures and what is still left with each leaver; orphans: what
 // people who have left still hold (cli_staff.cc; service/staff.h).
-int RunDepartures(const Globals& g, bool all, bool json);
-int RunOrphans(const Globals& g, bool json);
+int RunDepartures(const Globals& g, bool all, const std::string& as_of, const std::string& as_of_business, bool json);
+int RunOrphans(const Globals& g, const std::string& as_of, const std::string& as_of_business, bool json);
 // Plans the handover of everything a leaver holds and records handover.planned; carries it out; briefs the
 // successors (cli_handover.cc; service/handover.h). Execute records the moves under --as.
 int RunHandoverPlan(const Globals& g, const std::string& from, const std::string& to, const std::string& team,

@@ -236,6 +236,26 @@ Result<std::optional<Timestamp>> OptionalTime(const std::string& text, const cha
   return std::optional<Timestamp>(*t);
 }
 
+Result<std::optional<AsOfTime>> AsOfOptions(const std::string& as_of, const std::string& as_of_business) {
+  if (!as_of.empty() && !as_of_business.empty()) {
+    return Status::InvalidArgument("give --as-of (what was recorded by then) or --as-of-business (what had happened "
+                                   "by then), not both");
+  }
+  const bool business = !as_of_business.empty();
+  Result<std::optional<Timestamp>> t =
+      OptionalTime(business ? as_of_business : as_of, business ? "--as-of-business" : "--as-of");
+  if (!t.ok()) return t.status();
+  if (!*t) return std::optional<AsOfTime>();
+  return std::optional<AsOfTime>(AsOfTime{**t, business ? AsOf::kBusiness : AsOf::kKnowledge});
+}
+
+std::string AsOfNote(const std::optional<AsOfTime>& as_of) {
+  if (!as_of) return "";
+  return fmt::format("as of {} ({})\n", FormatRfc3339(as_of->at),
+                     as_of->business() ? "--as-of-business: what had happened by then, as recorded now"
+                                       : "--as-of: what was recorded by then");
+}
+
 Result<std::string> Reader(const Globals& g, std::string_view command) {
   if (g.as.empty()) {
     return Status::InvalidArgument(std::string(command) +

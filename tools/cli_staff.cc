@@ -30,7 +30,7 @@ std::string Duration(std::optional<int64_t> micros) {
 
 // Opens the store for a view now (its projections brought up to date, unless
 // another process holds it) or as of a time (a replay of the log).
-Result<std::unique_ptr<EventLog>> OpenToView(const Globals& g, std::optional<Timestamp> as_of) {
+Result<std::unique_ptr<EventLog>> OpenToView(const Globals& g, const std::optional<AsOfTime>& as_of) {
   bool caught_up = false;
   return as_of ? OpenForReading(g) : OpenForQuery(g, &caught_up);
 }
@@ -45,13 +45,14 @@ void PrintLag(const std::optional<ProjectionLag>& behind) {
 
 }  // namespace
 
-int RunStaffPortfolio(const Globals& g, const std::string& id, const std::string& as_of_text, bool json) {
+int RunStaffPortfolio(const Globals& g, const std::string& id, const std::string& as_of_text,
+                      const std::string& as_of_business_text, bool json) {
   Result<std::string> staff = StaffId(id);
   if (!staff.ok()) return Fail(staff.status());
   Result<std::string> reader = Reader(g, "staff portfolio");
   if (!reader.ok()) return UsageError(reader.status());
-  Result<std::optional<Timestamp>> as_of = OptionalTime(as_of_text, "--as-of");
-  if (!as_of.ok()) return Fail(as_of.status());
+  Result<std::optional<AsOfTime>> as_of = AsOfOptions(as_of_text, as_of_business_text);
+  if (!as_of.ok()) return UsageError(as_of.status());
   Result<std::unique_ptr<EventLog>> log = OpenToView(g, *as_of);
   if (!log.ok()) return Fail(log.status());
   Result<PortfolioView> v = StaffPortfolio(**log, g.CallerAs(*reader), *staff, *as_of);
@@ -64,7 +65,7 @@ int RunStaffPortfolio(const Globals& g, const std::string& id, const std::string
   fmt::print("{}  {}{}{}{}\n", p.staff, p.role.empty() ? "(role unknown)" : p.role,
              p.team.empty() ? "" : ", team " + p.team, p.joined ? "" : "  (no staff.joined recorded)",
              p.departed_at ? "  DEPARTED " + Day(p.departed_at) : "");
-  if (v->as_of) fmt::print("as of {} (what was recorded by then)\n", FormatRfc3339(*v->as_of));
+  fmt::print("{}", AsOfNote(v->as_of));
   const size_t owned = v->owned(), others = v->others();
   fmt::print("owns {} customer{}; open work on {} customer{} owned by others\n", owned, owned == 1 ? "" : "s", others,
              others == 1 ? "" : "s");
@@ -93,7 +94,10 @@ int RunStaffPortfolio(const Globals& g, const std::string& id, const std::string
 }
 
 int RunAccountability(const Globals& g, const std::string& staff_id, const std::string& team,
-                      const std::string& from_text, const std::string& to_text, bool json) {
+                      const std::string& from_text, const std::string& to_text, const std::string& as_of_text,
+                      const std::string& as_of_business_text, bool json) {
+  Result<std::optional<AsOfTime>> as_of = AsOfOptions(as_of_text, as_of_business_text);
+  if (!as_of.ok()) return UsageError(as_of.status());
   AccountabilityFilter filter;
   if (!staff_id.empty()) {
     Result<std::string> staff = StaffId(staff_id);
@@ -114,11 +118,11 @@ int RunAccountability(const Globals& g, const std::string& staff_id, const std::
   const bool detail = !filter.staff.empty() || !filter.team.empty();
   Result<std::string> reader = detail ? Reader(g, "accountability --staff/--team") : Result<std::string>(std::string());
   if (!reader.ok()) return UsageError(reader.status());
-  Result<std::unique_ptr<EventLog>> log = OpenToView(g, std::nullopt);
+  Result<std::unique_ptr<EventLog>> log = OpenToView(g, *as_of);
   if (!log.ok()) return Fail(log.status());
-  // Overdue is judged against the wall clock: a quiet log must not hide what
-  // fell due since its last event.
-  Result<AccountabilityView> v = Accountability(**log, g.CallerAs(*reader), filter, SystemClock().Now());
+  // Overdue is judged against the wall clock (a quiet log must not hide what
+  // fell due since its last event), or against the --as-of time.
+  Result<AccountabilityView> v = Accountability(**log, g.CallerAs(*reader), filter, SystemClock().Now(), *as_of);
   if (!v.ok()) return Fail(v.status());
   if (json) {
     fmt::print("{}", AccountabilityViewToJson(*v));
@@ -129,9 +133,10 @@ int RunAccountability(const Globals& g, const std::string& staff_id, const std::
                                  ? "from " + (filter.from ? FormatRfc3339(*filter.from) : std::string("the start")) +
                                        " to " + (filter.to ? FormatRfc3339(*filter.to) : std::string("now"))
                                  : "all time";
-  fmt::print("Accountability{}{}: requests opened and commitments due {}; overdue as of {} (wall clock)\n",
+  fmt::print("Accountability{}{}: requests opened and commitments due {}; overdue as of {} ({})\n",
              filter.staff.empty() ? "" : " of " + filter.staff, filter.team.empty() ? "" : " in team " + filter.team,
-             period, Minute(r.now));
+             period, Minute(r.now), !v->as_of ? "wall clock" : v->as_of->business() ? "--as-of-business" : "--as-of");
+  fmt::print("{}", AsOfNote(v->as_of));
   auto table = [](const char* title, const std::vector<AccountabilitySummary>& rows) {
     if (rows.empty()) return;
     fmt::print("\n{:<16} {:>8} {:>8} {:>10} {:>8} {:>10} {:>11} {:>7} {:>12} {:>9} {:>9}\n", title, "REQUESTS",
@@ -170,11 +175,12 @@ int RunAccountability(const Globals& g, const std::string& staff_id, const std::
   return kExitOk;
 }
 
-int RunSilent(const Globals& g, int days, const std::string& as_of_text, bool json) {
+int RunSilent(const Globals& g, int days, const std::string& as_of_text, const std::string& as_of_business_text,
+              bool json) {
   Result<std::string> reader = Reader(g, "silent");
   if (!reader.ok()) return UsageError(reader.status());
-  Result<std::optional<Timestamp>> as_of = OptionalTime(as_of_text, "--as-of");
-  if (!as_of.ok()) return Fail(as_of.status());
+  Result<std::optional<AsOfTime>> as_of = AsOfOptions(as_of_text, as_of_business_text);
+  if (!as_of.ok()) return UsageError(as_of.status());
   Result<std::unique_ptr<EventLog>> log = OpenToView(g, *as_of);
   if (!log.ok()) return Fail(log.status());
   Result<SilentView> v = SilentCustomers(**log, g.CallerAs(*reader), days, *as_of, SystemClock().Now());
@@ -185,7 +191,9 @@ int RunSilent(const Globals& g, int days, const std::string& as_of_text, bool js
   }
   const SilentReport& r = v->report;
   fmt::print("Silent customers: owned, no logged contact for more than {} days before {} ({})\n", r.days, Minute(r.now),
-             v->as_of ? "--as-of, what was recorded by then" : "wall clock");
+             !v->as_of              ? "wall clock"
+             : v->as_of->business() ? "--as-of-business, what had happened by then"
+                                    : "--as-of, what was recorded by then");
   if (r.silent.empty()) {
     fmt::print("none\n");
   } else {
@@ -216,15 +224,20 @@ int RunSilent(const Globals& g, int days, const std::string& as_of_text, bool js
 
 // --- departures and orphans (issue: departure and handover) ---
 
-int RunDepartures(const Globals& g, bool all, bool json) {
-  Result<std::unique_ptr<EventLog>> log = OpenToView(g, std::nullopt);
+int RunDepartures(const Globals& g, bool all, const std::string& as_of_text, const std::string& as_of_business_text,
+                  bool json) {
+  Result<std::optional<AsOfTime>> as_of = AsOfOptions(as_of_text, as_of_business_text);
+  if (!as_of.ok()) return UsageError(as_of.status());
+  Result<std::unique_ptr<EventLog>> log = OpenToView(g, *as_of);
   if (!log.ok()) return Fail(log.status());
-  Result<DepartureList> l = Departures(**log, all ? CompletedDepartures::kInclude : CompletedDepartures::kLeaveOut);
+  Result<DepartureList> l =
+      Departures(**log, all ? CompletedDepartures::kInclude : CompletedDepartures::kLeaveOut, *as_of);
   if (!l.ok()) return Fail(l.status());
   if (json) {
     fmt::print("{}", DepartureListToJson(*l));
     return kExitOk;
   }
+  fmt::print("{}", AsOfNote(l->as_of));
   fmt::print("{:<12} {:<11} {:<11} {:<11} {:<10} {:>9} {:>8} {:>11}  {}\n", "STAFF", "ANNOUNCED", "EFFECTIVE",
              "DEPARTED", "SUCCESSOR", "CUSTOMERS", "REQUESTS", "COMMITMENTS", "STATUS");
   for (const Departure& d : l->departures) {
@@ -236,18 +249,20 @@ int RunDepartures(const Globals& g, bool all, bool json) {
   return kExitOk;
 }
 
-int RunOrphans(const Globals& g, bool json) {
+int RunOrphans(const Globals& g, const std::string& as_of_text, const std::string& as_of_business_text, bool json) {
   Result<std::string> who = Reader(g, "orphans");
   if (!who.ok()) return UsageError(who.status());
-  Result<std::unique_ptr<EventLog>> log = OpenToView(g, std::nullopt);
+  Result<std::optional<AsOfTime>> as_of = AsOfOptions(as_of_text, as_of_business_text);
+  if (!as_of.ok()) return UsageError(as_of.status());
+  Result<std::unique_ptr<EventLog>> log = OpenToView(g, *as_of);
   if (!log.ok()) return Fail(log.status());
-  Result<OrphanList> l = Orphans(**log, g.CallerAs(*who), SystemClock().Now());
+  Result<OrphanList> l = Orphans(**log, g.CallerAs(*who), SystemClock().Now(), *as_of);
   if (!l.ok()) return Fail(l.status());
   if (json) {
     fmt::print("{}", OrphanListToJson(*l));
     return kExitOk;
   }
-  fmt::print("Customers, requests and commitments still held by people who have left\n\n");
+  fmt::print("Customers, requests and commitments still held by people who have left\n{}\n", AsOfNote(l->as_of));
   fmt::print("{:<16} {:<28} {:<12} {:<11} {:>5} {:>8} {:>11}\n", "CUSTOMER", "NAME", "HELD BY", "LEFT ON", "OWNED",
              "REQUESTS", "COMMITMENTS");
   for (const Orphan& o : l->orphans) {

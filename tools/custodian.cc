@@ -18,12 +18,12 @@
 //   custodian [--data DIR] customer show ID [--as-of T | --as-of-business T]
 //   custodian [--data DIR] customer timeline ID
 //   custodian [--data DIR] customer custody ID [--at T [--request R]]
-//   custodian [--data DIR] staff portfolio ID [--as-of T]
-//   custodian [--data DIR] accountability [--staff ID | --team NAME] [--from T] [--to T]
-//   custodian [--data DIR] silent [--days N] [--as-of T]
+//   custodian [--data DIR] staff portfolio ID [--as-of T | --as-of-business T]
+//   custodian [--data DIR] accountability [--staff ID | --team NAME] [--from T] [--to T] [--as-of T | --as-of-business T]
+//   custodian [--data DIR] silent [--days N] [--as-of T | --as-of-business T]
 //   custodian [--data DIR] rebuild [NAME]
-//   custodian [--data DIR] departures [--all]
-//   custodian [--data DIR] orphans
+//   custodian [--data DIR] departures [--all] [--as-of T | --as-of-business T]
+//   custodian [--data DIR] orphans [--as-of T | --as-of-business T]
 //   custodian [--data DIR] handover plan --from STAFF (--to STAFF | --balance-team TEAM)
 //   custodian [--data DIR] handover execute HANDOVER_ID
 //   custodian [--data DIR] handover report HANDOVER_ID [--format md|html|json] [--for STAFF] [--out FILE]
@@ -257,16 +257,27 @@ int main(int argc, char** argv) {
   customer_custody->add_flag("--json", json, "Print as JSON");
 
   // --- across customers: staff portfolio, accountability, silent customers ---
-  std::string staff_id, portfolio_as_of;
+  std::string staff_id;
+  // --as-of / --as-of-business of the views across customers (one command runs).
+  std::string view_as_of, view_as_of_business;
+  auto add_as_of = [&](CLI::App* command) {
+    auto* knowledge = command->add_option(
+        "--as-of", view_as_of,
+        "As we knew it at this RFC 3339 time: replays what the log had recorded by then (reads the log from the "
+        "start, like a rebuild); silence and overdue are judged at that time");
+    command
+        ->add_option("--as-of-business", view_as_of_business,
+                     "As things stood at this RFC 3339 time by what we know now: replays every event that had "
+                     "occurred by then, including those recorded later")
+        ->excludes(knowledge);
+  };
   auto* staff = app.add_subcommand("staff", "Members of staff and what they hold");
   staff->require_subcommand(1);
   auto* staff_portfolio = staff->add_subcommand(
       "portfolio", "The customers a member of staff owns, with the open deals, requests and commitments they hold and "
                    "their last activity on each; also open work on customers others own");
   staff_portfolio->add_option("id", staff_id, "The member of staff: 7 or staff-7")->required();
-  staff_portfolio->add_option("--as-of", portfolio_as_of,
-                              "What we knew at this RFC 3339 time: replays the log recorded by then (reads the log "
-                              "from the start, like a rebuild)");
+  add_as_of(staff_portfolio);
   staff_portfolio->add_flag("--json", json, "One customer per line, as JSON");
 
   std::string acc_staff, acc_team, acc_from, acc_to;
@@ -278,16 +289,15 @@ int main(int argc, char** argv) {
   accountability->add_option("--team", acc_team, "Only this team")->excludes(acc_staff_opt);
   accountability->add_option("--from", acc_from, "Requests opened / commitments due at or after this RFC 3339 time");
   accountability->add_option("--to", acc_to, "Requests opened / commitments due before this RFC 3339 time");
+  add_as_of(accountability);
   accountability->add_flag("--json", json, "One JSON object per line, each with a \"kind\"");
 
   int silent_days = 60;
-  std::string silent_as_of;
   auto* silent = app.add_subcommand(
       "silent", "Owned customers with no logged contact for more than N days, and deals won or orders placed with no "
                 "logged contact in the N days before them");
   silent->add_option("--days", silent_days, "The window N, in days (default 60)")->check(kWholeNumber);
-  silent->add_option("--as-of", silent_as_of,
-                     "Judge at this RFC 3339 time with what was recorded by then (default: now, by the wall clock)");
+  add_as_of(silent);
   silent->add_flag("--json", json, "One JSON object per line, each with a \"kind\"");
 
   std::string projection;
@@ -313,9 +323,11 @@ int main(int argc, char** argv) {
       "departures", "Departures announced or made, and what is still left with each leaver: a departure is complete "
                     "only when nothing is");
   departures->add_flag("--all", all_departures, "Also list completed departures");
+  add_as_of(departures);
   departures->add_flag("--json", json, "One JSON object per leaver");
   auto* orphans = app.add_subcommand(
       "orphans", "Customers, open requests and open commitments still held by people who have left");
+  add_as_of(orphans);
   orphans->add_flag("--json", json, "One JSON object per customer");
 
   std::string handover_from, handover_to, handover_team;
@@ -535,12 +547,14 @@ int main(int argc, char** argv) {
   if (customer_show->parsed()) return RunCustomerShow(g, customer_id, as_of, as_of_business, json);
   if (customer_timeline->parsed()) return RunCustomerTimeline(g, customer_id, json);
   if (customer_custody->parsed()) return RunCustomerCustody(g, customer_id, at, request_id, json);
-  if (staff_portfolio->parsed()) return RunStaffPortfolio(g, staff_id, portfolio_as_of, json);
-  if (accountability->parsed()) return RunAccountability(g, acc_staff, acc_team, acc_from, acc_to, json);
-  if (silent->parsed()) return RunSilent(g, silent_days, silent_as_of, json);
+  if (staff_portfolio->parsed()) return RunStaffPortfolio(g, staff_id, view_as_of, view_as_of_business, json);
+  if (accountability->parsed()) {
+    return RunAccountability(g, acc_staff, acc_team, acc_from, acc_to, view_as_of, view_as_of_business, json);
+  }
+  if (silent->parsed()) return RunSilent(g, silent_days, view_as_of, view_as_of_business, json);
   if (rebuild->parsed()) return RunRebuild(g, projection, json);
-  if (departures->parsed()) return RunDepartures(g, all_departures, json);
-  if (orphans->parsed()) return RunOrphans(g, json);
+  if (departures->parsed()) return RunDepartures(g, all_departures, view_as_of, view_as_of_business, json);
+  if (orphans->parsed()) return RunOrphans(g, view_as_of, view_as_of_business, json);
   if (handover_plan->parsed()) return RunHandoverPlan(g, handover_from, handover_to, handover_team, json);
   if (handover_execute->parsed()) return RunHandoverExecute(g, handover_id, json);
   if (handover_report->parsed()) return RunHandoverReport(g, handover_id, report_format, report_for, report_out);

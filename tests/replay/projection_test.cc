@@ -164,6 +164,43 @@ TEST_CASE("an engine kept between catch-ups drops what its projections cached wh
   CHECK(*kept.Digest(kCustomerProjection) == folded);
 }
 
+TEST_CASE("an interrupted catch-up stops after the chunk in hand, keeps what it committed, and folds no more",
+          "[replay]") {
+  constexpr size_t kChunk = 100;
+  TempDir tmp;
+  FixedClock clock(*ParseRfc3339("2026-01-01T00:00:00Z"));
+  std::mt19937_64 rng(5);
+  auto log = OpenLog(tmp.path(), &clock);
+  REQUIRE(log->AppendBatch(RandomBatch(rng, 10 * kChunk)).ok());
+  ProjectionEngine engine(*log, kChunk);
+  engine.Add(MakeCustomerProjection());
+  engine.Add(MakePortfolioProjection());
+  std::vector<uint64_t> reported;
+  // Interrupted (as a server's shutdown does, from another thread) while the
+  // second chunk is folded.
+  REQUIRE(engine
+              .CatchUp([&](uint64_t done, uint64_t) {
+                reported.push_back(done);
+                if (done == 2 * kChunk) engine.Interrupt();
+              })
+              .ok());
+  CHECK(reported == std::vector<uint64_t>{100, 200});
+  for (const char* name : {kCustomerProjection, kPortfolioProjection}) {
+    INFO(name);
+    CHECK(log->ProjectionCheckpoint(name)->value() == 2 * kChunk);
+  }
+  REQUIRE(engine.CatchUp().ok());  // interrupted for good
+  CHECK(log->ProjectionCheckpoint(kCustomerProjection)->value() == 2 * kChunk);
+  // A new engine goes on from the checkpoint, to the same state as one fold.
+  ProjectionEngine next(*log, kChunk);
+  next.Add(MakeCustomerProjection());
+  REQUIRE(next.CatchUp().ok());
+  CHECK(log->ProjectionCheckpoint(kCustomerProjection)->value() == 10 * kChunk);
+  const std::string folded = *next.Digest(kCustomerProjection);
+  REQUIRE(next.Rebuild(kCustomerProjection).ok());
+  CHECK(*next.Digest(kCustomerProjection) == folded);
+}
+
 TEST_CASE("a restart in the middle of projecting loses and doubles nothing", "[replay]") {
   constexpr size_t kChunk = 1000;
   TempDir tmp;

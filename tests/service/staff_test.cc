@@ -24,6 +24,9 @@ Timestamp At(const char* rfc3339) {
   return *t;
 }
 
+std::optional<AsOfTime> Known(Timestamp t) { return AsOfTime{t, AsOf::kKnowledge}; }
+std::optional<AsOfTime> Happened(Timestamp t) { return AsOfTime{t, AsOf::kBusiness}; }
+
 // The sample company (docs/examples/sample-events.jsonl), opened as the
 // command line opens it, with its projections caught up. staff-12 left on
 // 2026-03-31 after a handover of their customers to staff-7, but request
@@ -146,16 +149,16 @@ TEST_CASE("a portfolio as of a time replays what was recorded by then and is not
   SampleStore s;
   const Timestamp later(SystemClock().Now().value() + int64_t{3600} * kMicrosPerSecond);
   Result<PortfolioView> now = StaffPortfolio(*s.log, s.As("staff-3"), "staff-7", std::nullopt);
-  Result<PortfolioView> replayed = StaffPortfolio(*s.log, s.As("staff-3"), "staff-7", later);
+  Result<PortfolioView> replayed = StaffPortfolio(*s.log, s.As("staff-3"), "staff-7", Known(later));
   REQUIRE(now.ok());
   REQUIRE(replayed.ok());
-  CHECK(replayed->as_of == later);
+  CHECK(replayed->as_of->at == later);
   CHECK(PortfolioViewToJson(*replayed) == PortfolioViewToJson(*now));
   CHECK(ReadOf(s.Reads("staff-3").back()).view == R"("portfolio_as_of")");
 
   // Everything was recorded today: in 2020 nobody was known, and nothing is read.
   const size_t reads = s.Reads("staff-3").size();
-  Result<PortfolioView> before = StaffPortfolio(*s.log, s.As("staff-3"), "staff-7", At("2020-01-01T00:00:00Z"));
+  Result<PortfolioView> before = StaffPortfolio(*s.log, s.As("staff-3"), "staff-7", Known(At("2020-01-01T00:00:00Z")));
   REQUIRE(!before.ok());
   CHECK(before.status().code() == StatusCode::kNotFound);
   CHECK(before.status().message() == "staff-7 owns nothing and has no events recorded by 2020-01-01T00:00:00Z");
@@ -185,7 +188,7 @@ TEST_CASE("a view of a store another process holds is replayed in full and says 
   CHECK(v->behind->folded == v->behind->events - 2);
   // As of a time the view is a replay anyway: no lag to tell.
   const Timestamp later(SystemClock().Now().value() + int64_t{3600} * kMicrosPerSecond);
-  Result<PortfolioView> as_of = StaffPortfolio(**reader, s.As("staff-3"), "staff-7", later);
+  Result<PortfolioView> as_of = StaffPortfolio(**reader, s.As("staff-3"), "staff-7", Known(later));
   INFO(as_of.status().ToString());
   REQUIRE(as_of.ok());
   CHECK(!as_of->behind);
@@ -298,10 +301,10 @@ TEST_CASE("silent customers as of a time measure silence to that time and refuse
           "[service][staff]") {
   SampleStore s;
   const Timestamp later(SystemClock().Now().value() + int64_t{3600} * kMicrosPerSecond);
-  Result<SilentView> v = SilentCustomers(*s.log, s.As("staff-3"), 60, later, s.now);
+  Result<SilentView> v = SilentCustomers(*s.log, s.As("staff-3"), 60, Known(later), s.now);
   INFO(v.status().ToString());
   REQUIRE(v.ok());
-  CHECK(v->as_of == later);
+  CHECK(v->as_of->at == later);
   CHECK(v->report.now == later);
   CHECK(!v->behind);
   Result<SilentView> negative = SilentCustomers(*s.log, s.As("staff-3"), -1, std::nullopt, s.now);
@@ -387,6 +390,97 @@ TEST_CASE("orphans are what leavers still hold, cut to what the reader serves, a
   CHECK(outsider->orphans.empty());
   CHECK(outsider->scope.left_out == 1);
   CHECK(OrphanListToJson(*outsider).empty());
+}
+
+// --- as of a time ---
+
+TEST_CASE("departures and orphans as of a business time before staff-12 left show them leaving, not gone",
+          "[service][staff]") {
+  SampleStore s;
+  // staff-12 announced on 2026-02-16 and departed on 2026-03-31.
+  Result<DepartureList> before = Departures(*s.log, CompletedDepartures::kInclude, Happened(At("2026-03-01T00:00:00Z")));
+  INFO(before.status().ToString());
+  REQUIRE(before.ok());
+  REQUIRE(before->departures.size() == 1);
+  CHECK(before->departures[0].staff == "staff-12");
+  CHECK(!before->departures[0].departed_at);
+  CHECK(before->departures[0].state == DepartureState::kOpen);
+  CHECK(before->as_of->business());
+  // Before the announcement, no departure at all.
+  Result<DepartureList> earlier =
+      Departures(*s.log, CompletedDepartures::kInclude, Happened(At("2026-02-01T00:00:00Z")));
+  REQUIRE(earlier.ok());
+  CHECK(earlier->departures.empty());
+  // And now, departed.
+  Result<DepartureList> now = Departures(*s.log, CompletedDepartures::kInclude);
+  REQUIRE(now.ok());
+  REQUIRE(now->departures.size() == 1);
+  CHECK(now->departures[0].departed_at == At("2026-03-31T00:00:00Z"));
+
+  // Nobody had left by 2026-03-01, so nothing was orphaned then; the read is
+  // recorded under the as-of view even when it lists nothing.
+  Result<OrphanList> orphans = Orphans(*s.log, s.As("staff-3"), s.now, Happened(At("2026-03-01T00:00:00Z")));
+  REQUIRE(orphans.ok());
+  CHECK(orphans->orphans.empty());
+  CHECK(ReadOf(s.Reads("staff-3").back()).view == R"("orphans_as_of_business")");
+  Result<OrphanList> after = Orphans(*s.log, s.As("staff-3"), s.now, Happened(At("2026-04-05T00:00:00Z")));
+  REQUIRE(after.ok());
+  REQUIRE(after->orphans.size() == 1);
+  CHECK(after->orphans[0].held_by == "staff-12");
+}
+
+TEST_CASE("accountability as of a time judges overdue at that time, by what had happened or was recorded by then",
+          "[service][staff]") {
+  SampleStore s;
+  AccountabilityFilter filter;
+  filter.staff = "staff-7";
+  // com-3002 fell due on 2025-07-01: pending as things stood on 2025-06-15.
+  Result<AccountabilityView> then = Accountability(*s.log, s.As("staff-3"), filter, s.now, Happened(At("2025-06-15T00:00:00Z")));
+  INFO(then.status().ToString());
+  REQUIRE(then.ok());
+  CHECK(then->report.now == At("2025-06-15T00:00:00Z"));
+  REQUIRE(then->report.by_staff.size() == 1);
+  CHECK(then->report.by_staff[0].overdue == 0);
+  CHECK(then->report.by_staff[0].pending == 1);
+  REQUIRE(then->report.requests.size() == 1);  // req-9003 was opened on 2025-07-15
+  CHECK(then->report.requests[0].request_id == "req-9002");
+  CHECK(ReadOf(s.Reads("staff-3").back()).view == R"("accountability_as_of_business")");
+
+  // Knowledge time: the sample was recorded when this test imported it, so
+  // as of an hour from now everything is known (and overdue at that time),
+  // and as of 2025 nothing was.
+  const Timestamp later(SystemClock().Now().value() + int64_t{3600} * kMicrosPerSecond);
+  Result<AccountabilityView> known = Accountability(*s.log, s.As("staff-3"), filter, s.now, Known(later));
+  REQUIRE(known.ok());
+  CHECK(known->report.now == later);
+  CHECK(known->report.requests.size() == 2);
+  CHECK(known->report.by_staff[0].overdue == 1);
+  CHECK(ReadOf(s.Reads("staff-3").back()).view == R"("accountability_as_of")");
+  Result<AccountabilityView> unknown =
+      Accountability(*s.log, s.As("staff-3"), filter, s.now, Known(At("2025-06-15T00:00:00Z")));
+  REQUIRE(unknown.ok());
+  CHECK(unknown->report.by_staff.empty());
+}
+
+TEST_CASE("a portfolio and silent customers as of a business time", "[service][staff]") {
+  SampleStore s;
+  // staff-12 held customers until their handover to staff-7 in March 2026.
+  Result<PortfolioView> before = StaffPortfolio(*s.log, s.As("staff-3"), "staff-12", Happened(At("2026-03-01T00:00:00Z")));
+  INFO(before.status().ToString());
+  REQUIRE(before.ok());
+  Result<PortfolioView> now = StaffPortfolio(*s.log, s.As("staff-3"), "staff-12", std::nullopt);
+  REQUIRE(now.ok());
+  CHECK(before->owned() > now->owned());
+  CHECK(ReadOf(s.Reads("staff-3").back()).view == R"("portfolio")");
+  // Silence is measured to the as-of time.
+  Result<SilentView> v = SilentCustomers(*s.log, s.As("staff-3"), 60, Happened(At("2026-03-01T00:00:00Z")), s.now);
+  REQUIRE(v.ok());
+  CHECK(v->report.now == At("2026-03-01T00:00:00Z"));
+  CHECK(ReadOf(s.Reads("staff-3").back()).view == R"("silent_as_of_business")");
+  // Before anything happened, nobody owned anything.
+  Result<PortfolioView> nothing = StaffPortfolio(*s.log, s.As("staff-3"), "staff-12", Happened(At("2020-01-01T00:00:00Z")));
+  CHECK(nothing.status().code() == StatusCode::kNotFound);
+  CHECK_THAT(nothing.status().message(), Catch::Contains("happened by 2020-01-01T00:00:00Z"));
 }
 
 TEST_CASE("a read that cannot be recorded returns no data", "[service][staff]") {
