@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include <algorithm>
+#include <optional>
 #include <chrono>
 #include <functional>
 #include <set>
@@ -233,11 +234,22 @@ Result<bool> MayReadCustomer(const EventLog& log, const TokenInfo& token, const 
 
 Response Forbidden() { return Error(403, "this token's role may not do that"); }
 
+// Appends wait while the projections are too far behind (ApiOptions).
+std::optional<Response> TooFarBehind(const Api& api) {
+  const uint64_t bound = api.options().max_projection_lag, lag = api.lag();
+  if (bound == 0 || lag <= bound) return std::nullopt;
+  Response r = Error(503, "the projections are " + std::to_string(lag) + " events behind the log (at most " +
+                              std::to_string(bound) + " are allowed before appends wait); retry shortly");
+  r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
 std::vector<Api::Route> Routes();
 
 }  // namespace
 
-Api::Api(EventLog& log) : log_(log), engine_(std::make_unique<ProjectionEngine>(log)) {
+Api::Api(EventLog& log, ApiOptions options)
+    : log_(log), options_(options), engine_(std::make_unique<ProjectionEngine>(log)) {
   AddProjections(*engine_);
   follower_ = std::thread([this] { Follow(); });
 }
@@ -479,6 +491,7 @@ Response Health(Api& api, EventLog& log) {
 }
 
 Api::Reply Append(Api& api, EventLog& log, Api::Call& call) {
+  if (std::optional<Response> wait = TooFarBehind(api)) return std::move(*wait);
   const std::string& stream = call.params[0];
   Result<ExpectedVersion> expected = ExpectedParam(call.request.Header("Expected-Version"));
   if (!expected.ok()) return Error(expected.status());
@@ -693,6 +706,7 @@ Response RevokeTokenRoute(EventLog& log, Api::Call& call) {
 // --- CloudEvents ---
 
 Api::Reply CloudEventsRoute(Api& api, Api::Call& call) {
+  if (std::optional<Response> wait = TooFarBehind(api)) return std::move(*wait);
   Result<DecodedCloudEvents> decoded = DecodeCloudEvents(call.request, SystemClock().Now());
   if (!decoded.ok()) {
     if (decoded.status().code() == StatusCode::kUnsupported) {

@@ -33,10 +33,18 @@ namespace custodian {
 // The one mapping from Status to HTTP status codes.
 int HttpStatusFor(const Status& s);
 
+struct ApiOptions {
+  // Appends are refused with 503 and Retry-After while the projections are
+  // more than this many events behind the log (0: no bound). Under a load at
+  // the group-commit limit the follower folds more slowly than appends come
+  // (docs/performance.md, "Soak"): this bounds how stale reads get.
+  uint64_t max_projection_lag = 1'000'000;
+};
+
 class Api {
  public:
   // `log` is open read-write and outlives the Api.
-  explicit Api(EventLog& log);
+  explicit Api(EventLog& log, ApiOptions options = {});
   ~Api();  // stops the follower
   Api(const Api&) = delete;
   Api& operator=(const Api&) = delete;
@@ -64,6 +72,12 @@ class Api {
   void Nudge();
   // The position below which every event has been folded into the projections.
   uint64_t folded() const { return folded_.load(); }
+  // How many events the projections are behind the log.
+  uint64_t lag() const {
+    const uint64_t end = log_.end().value(), folded = folded_.load();
+    return end > folded ? end - folded : 0;
+  }
+  const ApiOptions& options() const { return options_; }
   // The follower's last failure; empty while it folds (/healthz says degraded otherwise).
   std::string follow_error() const {
     std::lock_guard lk(follow_mu_);
@@ -120,6 +134,7 @@ class Api {
   bool WaitFolded(uint64_t position);
 
   EventLog& log_;
+  const ApiOptions options_;
   Metrics metrics_;
   std::atomic<uint64_t> folded_{0};
   mutable std::mutex follow_mu_;

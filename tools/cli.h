@@ -177,6 +177,7 @@ struct ServeOptions {
   int threads = 2;
   std::string tls_cert, tls_key;
   size_t body_limit = 8 * 1024 * 1024;
+  uint64_t max_lag = 1'000'000;  // ApiOptions::max_projection_lag
 };
 int RunServe(const Globals& g, const ServeOptions& options);
 

@@ -32,7 +32,7 @@ int RunServe(const Globals& g, const ServeOptions& o) {
   Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadWrite);
   if (!log.ok()) return Fail(log.status());
   {
-    Api api(**log);
+    Api api(**log, ApiOptions{o.max_lag});
     Result<std::unique_ptr<Server>> server = Server::Start(api, options);
     if (!server.ok()) return server.status().code() == StatusCode::kInvalidArgument ? UsageError(server.status())
                                                                                      : Fail(server.status());

@@ -485,6 +485,10 @@ int main(int argc, char** argv) {
   serve->add_option("--tls-cert", serve_options.tls_cert, "PEM certificate chain: serve HTTPS (with --tls-key)");
   serve->add_option("--tls-key", serve_options.tls_key, "PEM private key of --tls-cert");
   serve->add_option("--body-limit", serve_options.body_limit, "Largest request body in bytes")->capture_default_str();
+  serve->add_option("--max-lag", serve_options.max_lag,
+                    "Answer appends with 503 and Retry-After while the projections are more than this many events "
+                    "behind the log (0: no bound)")
+      ->capture_default_str();
 
   std::string backup_to, restore_from, restore_to;
   auto* backup = app.add_subcommand(

@@ -64,7 +64,7 @@ struct ServedStore {
   std::unique_ptr<Api> api;
   std::unique_ptr<Server> server;
 
-  explicit ServedStore(ServerOptions options = TestOptions()) {
+  explicit ServedStore(ServerOptions options = TestOptions(), ApiOptions api_options = {}) {
     store.Add("staff-1", "staff.joined", "system:hr-sync", R"({"role":"admin"})");
     store.Add("staff-20", "staff.joined", "system:hr-sync", R"({"role":"account_executive","team":"south"})");
     store.Add("staff-21", "staff.joined", "system:hr-sync", R"({"role":"account_executive","team":"south"})");
@@ -85,7 +85,7 @@ struct ServedStore {
     rep21_id = t21.info.token_id;
     manager3 = Token("manager", "staff-3").token;
     auditor = Token("auditor", "staff-900").token;
-    api = std::make_unique<Api>(*store.log);
+    api = std::make_unique<Api>(*store.log, api_options);
     Result<std::unique_ptr<Server>> s = Server::Start(*api, options);
     INFO(s.status().ToString());
     REQUIRE(s.ok());
@@ -340,6 +340,33 @@ TEST_CASE("an appended event gets 201 with its position and a retry with the sam
                            EventJson(id, "customer-1002", "note.added", "staff-7", R"({"text":"something else"})"));
   CHECK(other.status == 409);
   CHECK(s.StreamSize("customer-1002") == stream.size());
+}
+
+TEST_CASE("appends wait with 503 and Retry-After while the projections are too far behind, and nothing is written",
+          "[server][append]") {
+  ServedStore s(TestOptions(), ApiOptions{3});
+  // Hold the follower back, and let the log run 5 events ahead of it.
+  std::unique_lock<std::recursive_mutex> folding = ProjectionLock();
+  for (int i = 0; i < 5; ++i) {
+    s.store.Add("customer-1002", "note.added", "staff-7", R"({"text":"written behind the follower"})");
+  }
+  const size_t before = s.StreamSize("customer-1002");
+  HttpReply refused = s.Post("/v1/streams/customer-1002/events", s.ingest, Interaction(NewId()));
+  INFO(refused.body);
+  CHECK(refused.status == 503);
+  CHECK(refused.Header("Retry-After") == "1");
+  CHECK_THAT(refused.body, Catch::Contains("events behind the log"));
+  CHECK(s.Post("/v1/cloudevents", s.ingest, "{}", {{"Content-Type", "application/cloudevents+json"}}).status == 503);
+  CHECK(s.StreamSize("customer-1002") == before);
+  // Reads still answer, from the state folded so far.
+  CHECK(s.Get("/v1/customers/1002", s.rep7).status == 200);
+
+  folding.unlock();
+  s.WaitFolded(s.store.log->end().value());
+  HttpReply accepted = s.Post("/v1/streams/customer-1002/events", s.ingest, Interaction(NewId()));
+  INFO(accepted.body);
+  CHECK(accepted.status == 201);
+  CHECK(s.StreamSize("customer-1002") == before + 1);
 }
 
 TEST_CASE("an array of events is appended together with a position for each", "[server][append]") {
