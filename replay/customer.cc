@@ -557,11 +557,11 @@ Result<Replay> ReplayCustomer(const EventLog& log, const std::string& customer, 
     for (Event& e : *page) {
       const bool known = !t || e.recorded_at <= *t;
       const bool happened = !t || e.occurred_at <= *t;
-      if (as_of == AsOf::kKnowledge ? known : happened) {
-        r.events.push_back(std::move(e));
-      } else if (as_of == AsOf::kBusiness && happened && !known) {
-        r.not_yet_known.push_back(std::move(e));
-      }
+      if (as_of == AsOf::kKnowledge ? !known : !happened) continue;
+      // Business time folds what had happened by T, whenever it was
+      // recorded; what was recorded only after T is also noted as such.
+      if (as_of == AsOf::kBusiness && !known) r.not_yet_known.push_back(e);
+      r.events.push_back(std::move(e));
     }
     if (page->size() < 1024) break;
     from += page->size();

@@ -166,7 +166,7 @@ struct Replay {
   CustomerState state;
   std::vector<Event> events;      // the events folded, in the order folded
   std::vector<Event> late;        // of those, the ones recorded long after they occurred
-  std::vector<Event> not_yet_known;  // kBusiness only: occurred by T but recorded after T
+  std::vector<Event> not_yet_known;  // kBusiness only: of `events`, those recorded after T
 };
 Result<Replay> ReplayCustomer(const EventLog& log, const std::string& customer, std::optional<Timestamp> t,
                               AsOf as_of);
