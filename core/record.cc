@@ -165,6 +165,25 @@ void SetRecordLogFields(std::string* record, Position position, StreamVersion ve
   put(kPositionOffset + 16, static_cast<uint64_t>(recorded_at.value()));
 }
 
+bool PeekRecordStream(std::string_view record, Position* position, StreamVersion* version, std::string_view* stream) {
+  // flag, class version, position, version, recorded_at, id: 45 bytes; then the stream's u64 length.
+  constexpr size_t kStreamOffset = 45;
+  if (record.size() < kStreamOffset + 8 || record[0] != 1 || record.substr(1, 4) != std::string_view("\1\0\0\0", 4)) {
+    return false;
+  }
+  auto get = [&](size_t offset) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < 8; ++i) v |= uint64_t{static_cast<uint8_t>(record[offset + i])} << (8 * i);
+    return v;
+  };
+  const uint64_t length = get(kStreamOffset);
+  if (length > record.size() - kStreamOffset - 8) return false;
+  *position = Position(get(5));
+  *version = StreamVersion(get(13));
+  *stream = record.substr(kStreamOffset + 8, length);
+  return true;
+}
+
 Status DecodeRecord(std::string_view bytes, Event* out) {
   ViewBuf buf(bytes);
   std::istream is(&buf);

@@ -26,6 +26,11 @@ std::string EncodeRecord(const Event& e);
 // writer can encode a record before it knows them.
 void SetRecordLogFields(std::string* record, Position position, StreamVersion version, Timestamp recorded_at);
 
+// The position, stream version and stream name of a record, read from their
+// fixed places without decoding the rest (for scans that need only those).
+// False when the record is too short or not a version-1 record.
+bool PeekRecordStream(std::string_view record, Position* position, StreamVersion* version, std::string_view* stream);
+
 // Decodes any version up to kRecordVersion into *out. Corruption when the
 // bytes are truncated or malformed; Unsupported when written by a newer format.
 Status DecodeRecord(std::string_view bytes, Event* out);

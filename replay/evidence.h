@@ -25,8 +25,13 @@ struct Bundle {
 };
 
 // Builds the bundle against the newest stored checkpoint that covers the
-// stream's events; on a read-write log, signs a fresh one when none does.
-// NotFound when no event matches.
+// stream's events; on a read-write log, signs a fresh one when none does (or
+// when the newest has no stream map note). With the map note the bundle is
+// format 3 and proves completeness (core/bundle.h); a read-only log whose
+// newest checkpoint predates the map writes format 2 (inclusion only).
+// A stream with no events at all gives a proof of absence (no events, a map
+// proof that the stream is not in the map). NotFound when a time window
+// matches no event.
 Result<Bundle> BuildEvidenceBundle(EventLog& log, const BundleRequest& request);
 
 }  // namespace custodian

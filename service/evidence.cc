@@ -213,6 +213,7 @@ std::string VerifyResultToJson(const VerifyResult& v) {
       {"events", r.events},
       {"streams", r.streams},
       {"checkpoints_checked", r.checkpoints},
+      {"map_notes_checked", r.map_notes},
       {"size", r.read_all ? json::value(r.head.size) : json::value(nullptr)},
       {"root", r.read_all ? json::value(B64(r.head.root)) : json::value(nullptr)},
       {"problem", std::move(problem)},
@@ -299,6 +300,10 @@ std::string BundleVerdictToJson(const BundleVerdict& v) {
       {"verifier_key", v.verifier_key},
       {"key_from_bundle", v.key_from_bundle},
       {"unchecked", std::move(unchecked)},
+      {"complete", v.ok && v.complete},
+      {"stream_events", v.ok && v.complete ? json::value(v.stream_events) : json::value(nullptr)},
+      {"withheld", v.ok && v.complete ? json::value(v.withheld) : json::value(nullptr)},
+      {"completeness", v.ok ? json::value(v.completeness) : json::value(nullptr)},
       {"problem", v.ok ? json::value(nullptr) : json::value(v.problem)},
   });
 }

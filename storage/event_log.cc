@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <rocksdb/cache.h>
+#include <rocksdb/write_batch.h>
 
 #include <cstring>
 #include <filesystem>
@@ -547,15 +548,24 @@ Status EventLog::CanSign() const {
 
 Result<std::string> EventLog::SignCheckpoint() {
   CUSTODIAN_RETURN_IF_ERROR(CanSign());
+  std::lock_guard lk(sign_mu_);
   Result<TreeHead> head = Head();
   if (!head.ok()) return head.status();
   note::Checkpoint c{signer_->verifier().name(), head->size, head->root};
   Result<std::string> signed_note = signer_->Sign(note::CheckpointBody(c));
   if (!signed_note.ok()) return signed_note;
+  // The stream map at the same size, signed beside it: both land in one batch.
+  rocksdb::WriteBatch batch;
+  Result<Hash256> map_root = CatchUpStreamMap(head->size, batch);
+  if (!map_root.ok()) return map_root.status().WithContext("update the stream map");
+  Result<std::string> map_note =
+      signer_->Sign(streammap::MapNoteBody({signer_->verifier().name(), head->size, head->root, *map_root}));
+  if (!map_note.ok()) return map_note;
+  (void)batch.Put(meta_cf_, keys::CheckpointKey(head->size), *signed_note);
+  (void)batch.Put(meta_cf_, MapNoteKey(head->size), *map_note);
   rocksdb::WriteOptions wo;
   wo.sync = true;
-  CUSTODIAN_RETURN_IF_ERROR(
-      FromRocks(db_->Put(wo, meta_cf_, keys::CheckpointKey(head->size), *signed_note), "store a checkpoint"));
+  CUSTODIAN_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "store a checkpoint"));
   return signed_note;
 }
 

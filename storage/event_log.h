@@ -51,12 +51,14 @@
 #include "core/rules.h"
 #include "core/sha256.h"
 #include "core/status.h"
+#include "core/stream_map.h"
 #include "core/time.h"
 
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
 class Env;
+class WriteBatch;
 }  // namespace rocksdb
 
 namespace custodian {
@@ -155,6 +157,7 @@ struct VerifyReport {
   uint64_t events = 0;               // events checked (that agreed)
   uint64_t streams = 0;              // distinct streams of those events
   uint64_t checkpoints = 0;          // stored checkpoints checked
+  uint64_t map_notes = 0;            // stored stream map notes checked (rebuilt and compared)
   bool read_all = false;             // every event was read and hashed, so `head` is known
   TreeHead head;                     // the recomputed tree, once read_all
 };
@@ -434,6 +437,20 @@ class EventLog {
   // Every stored checkpoint note, by tree size, oldest first.
   Result<std::vector<std::string>> Checkpoints() const;
 
+  // --- The stream map (storage/event_log_map.cc, core/stream_map.h) ---
+  //
+  // Each checkpoint SignCheckpoint signs comes with a signed map note of the
+  // same size: the stream map's root bound to the log's size and root, so a
+  // bundle can prove it holds every event of its stream. Checkpoints signed
+  // before the map existed have none.
+  // The signed map note of the checkpoint of `size`; nothing when none.
+  Result<std::optional<std::string>> MapNote(uint64_t size) const;
+  // Every stored map note, by tree size, oldest first.
+  Result<std::vector<std::string>> MapNotes() const;
+  // The proof of `stream`'s summary (or absence) under the map note of `size`.
+  // NotFound when no map note of that size is stored.
+  Result<streammap::Proof> StreamMapProof(std::string_view stream, uint64_t size) const;
+
   // Recomputes every leaf from the stored records and checks them against
   // the stored tree, every stored checkpoint's root and signature, and the
   // streams and ids indexes against the events. Reads without filling the
@@ -509,6 +526,11 @@ class EventLog {
   Status ReadPositions(const std::vector<uint64_t>& positions, std::vector<Event>* out) const;
   void PublishEnd(uint64_t end);
   void MaybeSignCheckpoint();
+  // Brings the stream map from where it stands up to tree size `size`,
+  // staging the new nodes and summaries in `batch`; returns its root there.
+  // Called with sign_mu_ held.
+  Result<Hash256> CatchUpStreamMap(uint64_t size, rocksdb::WriteBatch& batch);
+  static std::string MapNoteKey(uint64_t size);
   Status LoadOrCreateKeys(bool creating);
   // Loads the key vault (options_.master_key_file), or notes in vault_problem_ why not;
   // re-applies the erasures listed beside the master key. Errors only for
@@ -538,6 +560,7 @@ class EventLog {
   size_t erasures_reapplied_ = 0;
   Status vault_problem_;  // why vault_ is null
   std::unique_ptr<note::SigningKey> signer_;
+  std::mutex sign_mu_;  // one SignCheckpoint at a time (the stream map moves with it)
   Status signer_problem_;  // why signer_ is null, in a read-write log
   std::unique_ptr<note::VerifierKey> verifier_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;

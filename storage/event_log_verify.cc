@@ -178,6 +178,51 @@ VerifyReport EventLog::Verify(const ProgressFn& progress) const {
     }
   }
 
+  // Stored map notes, by size: the stream map rebuilt from the events must
+  // give each one's root at its size (core/stream_map.h).
+  std::map<uint64_t, streammap::MapNote> map_notes;
+  {
+    Result<std::vector<std::string>> notes = MapNotes();
+    if (!notes.ok()) return stop(notes.status());
+    for (const std::string& text : *notes) {
+      if (verifier_ == nullptr) return fail("the store holds stream map notes but no verifier key to check them");
+      Result<std::string> body = verifier_->Open(text);
+      if (!body.ok()) return fail("a stored stream map note does not verify: " + body.status().message());
+      Result<streammap::MapNote> n = streammap::ParseMapNote(*body);
+      if (!n.ok()) return fail("a stored stream map note does not parse: " + n.status().message());
+      if (n->origin != verifier_->name()) {
+        return fail("the stored stream map note of size " + std::to_string(n->size) + " names origin " + n->origin +
+                    ", not " + verifier_->name());
+      }
+      map_notes[n->size] = *n;
+    }
+  }
+  std::unordered_map<std::string, streammap::Summary> summaries;
+  std::unordered_map<std::string, bool> map_dirty;  // streams changed since the map was last rebuilt
+  streammap::MemoryNodes map_nodes;
+  Hash256 map_root = streammap::kEmpty;
+  auto check_map_note = [&]() -> std::optional<std::string> {
+    auto n = map_notes.find(frontier.size());
+    if (n == map_notes.end()) return std::nullopt;
+    ++report.map_notes;
+    std::vector<streammap::Change> changes;
+    for (const auto& [stream, dirty] : map_dirty) changes.push_back({streammap::KeyOf(stream), summaries[stream]});
+    map_dirty.clear();
+    Result<Hash256> root = streammap::Update(map_nodes, map_root, std::move(changes));
+    if (!root.ok()) return "rebuilding the stream map: " + root.status().message();
+    map_root = *root;
+    if (n->second.log_root != frontier.Root()) {
+      return "the signed stream map note of size " + std::to_string(n->first) + " names log root " +
+             HexOf(n->second.log_root) + " but the events recompute to " + HexOf(frontier.Root());
+    }
+    if (n->second.map_root != map_root) {
+      return "the signed stream map note of size " + std::to_string(n->first) + " has map root " +
+             HexOf(n->second.map_root) + " but the events' streams recompute to " + HexOf(map_root) +
+             ": the signed map does not match the log, so its completeness proofs cannot be trusted";
+    }
+    return std::nullopt;
+  };
+
   // Every read below sees one state of the store: a read-write log may take
   // appends meanwhile (each one WriteBatch), and events, tree and indexes read
   // at different moments would disagree. The end is read first, so the
@@ -209,6 +254,7 @@ VerifyReport EventLog::Verify(const ProgressFn& progress) const {
     return std::nullopt;
   };
   if (auto problem = check_checkpoint()) return fail(*problem);
+  if (auto problem = check_map_note()) return fail(*problem);
 
   // Records are read in chunks; decoding and hashing, the bulk of the work,
   // run on two threads, and the checks then run in log order, so the first
@@ -285,7 +331,10 @@ VerifyReport EventLog::Verify(const ProgressFn& progress) const {
       });
       if (!unreadable.ok()) return stop(unreadable.WithContext("event at position " + std::to_string(position)));
       if (!mismatch.empty()) return fail(mismatch);
+      streammap::Add(summaries[e.stream], position, item.leaf);
+      map_dirty[e.stream] = true;
       if (auto cp = check_checkpoint()) return fail(*cp);
+      if (auto mn = check_map_note()) return fail(*mn);
       // The index entries this event implies: key and value, as stored.
       const std::string version_bytes = keys::EncodeU64(e.version.value());
       const std::string position_bytes = keys::EncodeU64(position);
@@ -313,6 +362,11 @@ VerifyReport EventLog::Verify(const ProgressFn& progress) const {
     return fail("the stored tree has a node (level " + std::to_string(extra->first) + ", index " +
                 std::to_string(extra->second) + ") beyond the log's " + std::to_string(position) +
                 " events: events were removed from the end (the log was rolled back)");
+  }
+  if (!map_notes.empty() && map_notes.rbegin()->first > position) {
+    return fail("a signed stream map note covers " + std::to_string(map_notes.rbegin()->first) +
+                " events but the log holds " + std::to_string(position) +
+                ": events were removed from the end (the log was rolled back)");
   }
   if (!checkpoints.empty() && checkpoints.rbegin()->first > position) {
     return fail("a signed checkpoint covers " + std::to_string(checkpoints.rbegin()->first) +

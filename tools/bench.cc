@@ -56,6 +56,13 @@
 //                           random business time (ReplayCustomer: read the
 //                           stream, fold the events up to T), in the imported
 //                           store; p50 / p99 latency over 500 replays. No peer.
+//   stream_map              in the imported store: the first SignCheckpoint,
+//                           which builds the stream map over every event
+//                           (stream_map_build: events/s, and import_batched
+//                           followed by it against import_batched alone),
+//                           then --samples completeness proofs of random
+//                           customer streams (stream_map_proof: p50 / p99,
+//                           StreamMapProof and RootFromProof). No peer.
 //   erase                   in import_batched_personal's store (--events),
 //                           the time to erase one subject with its physical
 //                           removal: append subject.erased (the log destroys
@@ -138,6 +145,7 @@
 #include "core/event.h"
 #include "core/personal.h"
 #include "core/record.h"
+#include "core/stream_map.h"
 #include "core/sha256.h"
 #include "core/status.h"
 #include "core/time.h"
@@ -186,8 +194,11 @@ const std::vector<std::string> kAllWorkloads = {
     "fdatasync",   "append_sync_single",   "append_sync_concurrent", "append_sync_concurrent_personal",
     "import_batched", "import_batched_personal", "read_all",          "verify",
     "read_stream", "read_stream_personal", "audited_read",           "as_of",
-    "erase",       "http_append",          "http_append_batch",      "http_read_customer"};
+    "stream_map",  "erase",       "http_append",          "http_append_batch",      "http_read_customer"};
 constexpr double kAsOfP99Millis = 5;
+// The stream map (issue 17): its cost to an import, and a proof's latency.
+constexpr double kImportWithMapVsWithout = 0.9;
+constexpr double kMapProofP99Millis = 10;
 constexpr int kAsOfEvents = 1000;
 constexpr double kVerifyEventsPerSecond = 300'000;
 constexpr double kAuditedVsUnaudited = 0.9;
@@ -798,6 +809,7 @@ class Bench {
           &row, [&](int rep) { return ImportCustodian(opt_, ImportStore("import-custodian", rep), Sync::kYes); },
           [&](int rep) { return ImportPeer(opt_, ImportStore("import-peer", rep), Sync::kYes); });
       imported_ = true;
+      import_rate_ = row.custodian.value;
       row.target = fmt::format(">= {:.1f}x peer", kImportVsPeer);
       if (custodian_ && peer_) row.met = YesNo(row.custodian.value >= kImportVsPeer * row.peer.value);
       rows.push_back(row);
@@ -909,6 +921,11 @@ class Bench {
       row.target = fmt::format("p99 < {:.0f} ms for {} events", kAsOfP99Millis, kAsOfEvents);
       row.met = YesNo(row.custodian.value < kAsOfP99Millis);
       rows.push_back(row);
+    }
+    if (wants("stream_map") && custodian_) {
+      EnsureImported();
+      Progress("stream_map");
+      StreamMap(&rows);
     }
     if (wants("erase") && custodian_) {
       EnsurePersonalImported();
@@ -1152,6 +1169,60 @@ class Bench {
             PeakRssBytes()};
   }
 
+  // The stream map (issue 17) in the imported store: the first SignCheckpoint
+  // builds it over every event (what a checkpoint signed after an import
+  // costs), then completeness proofs of random customer streams.
+  void StreamMap(std::vector<Row>* rows) {
+    auto log = OpenLog(CustodianStore(), Sync::kYes);
+    const uint64_t events = log->end().value();
+    Row build{"stream_map_build"};
+    {
+      const auto t0 = SteadyClock::now();
+      Check(log->SignCheckpoint().status(), "sign a checkpoint with its stream map");
+      const double seconds = SecondsSince(t0);
+      const double rate = static_cast<double>(events) / seconds;
+      build.custodian = {true, rate, Rate(rate),
+                         fmt::format("the map of {} events built by the first SignCheckpoint in {:.2f} s",
+                                     Grouped(events), seconds),
+                         PeakRssBytes()};
+      build.target = fmt::format("import_batched with the map >= {:.1f}x without", kImportWithMapVsWithout);
+      if (import_rate_ > 0) {
+        // The same import followed by that checkpoint, against the import alone.
+        const double with_map = static_cast<double>(events) / (static_cast<double>(events) / import_rate_ + seconds);
+        build.ratio = fmt::format("{:.2f}x", with_map / import_rate_);
+        build.met = YesNo(with_map >= kImportWithMapVsWithout * import_rate_);
+        build.custodian.detail += fmt::format("; import_batched {} then this: {}", Rate(import_rate_), Rate(with_map));
+      }
+    }
+    rows->push_back(build);
+
+    Row row{"stream_map_proof"};
+    std::mt19937_64 rng(opt_.seed);
+    std::vector<double> latencies;
+    uint64_t steps = 0;
+    for (size_t i = 0; i < opt_.samples + 100; ++i) {
+      const std::string stream = "customer-" + std::to_string(rng() % opt_.streams);
+      const auto t0 = SteadyClock::now();
+      Result<streammap::Proof> p = log->StreamMapProof(stream, events);
+      Check(p.status(), "prove " + stream);
+      Check(streammap::RootFromProof(stream, *p).status(), "check the proof of " + stream);
+      const double ms = SecondsSince(t0) * 1e3;
+      if (i < 100) continue;  // warm-up
+      latencies.push_back(ms);
+      steps += p->siblings.size();
+    }
+    std::sort(latencies.begin(), latencies.end());
+    const double p99 = Percentile(latencies, 0.99);
+    row.custodian = {true, p99, fmt::format("p50 {:.3f} ms, p99 {:.3f} ms", Percentile(latencies, 0.5), p99),
+                     fmt::format("{} completeness proofs (StreamMapProof, checked) in a {}-event store, {:.1f} "
+                                 "steps on average",
+                                 latencies.size(), Grouped(events), static_cast<double>(steps) / latencies.size()),
+                     PeakRssBytes()};
+    row.target = fmt::format("p99 < {:.0f} ms", kMapProofP99Millis);
+    row.met = YesNo(p99 < kMapProofP99Millis);
+    rows->push_back(row);
+  }
+
   // The HTTP side of http_append (per_request 1) and http_append_batch.
   Side HttpAppend(const std::string& name, int rep, size_t per_request) {
     bench::HttpAppendLoad load;
@@ -1328,6 +1399,7 @@ class Bench {
   Options opt_;
   fs::path scratch_;
   bool imported_ = false;
+  double import_rate_ = 0;  // import_batched's events/s in this run, when it ran
   bool personal_imported_ = false;
   std::map<std::string, int> import_rep_;  // store name -> the repeat whose store is kept
   const bool custodian_, peer_;  // which sides to run
@@ -1474,7 +1546,7 @@ int Main(int argc, char** argv) {
   app.add_option("--workloads", workloads,
                  "comma-separated, from the list at the top of tools/bench.cc: fdatasync, append_sync_single, "
                  "append_sync_concurrent[_personal], import_batched[_personal], read_all, verify, "
-                 "read_stream[_personal], audited_read, as_of, erase, http_append, http_append_batch, "
+                 "read_stream[_personal], audited_read, as_of, stream_map, erase, http_append, http_append_batch, "
                  "http_read_customer (default all)");
   app.add_option("--events", opt.events, "events per write workload (sync workloads stop earlier at --seconds)");
   app.add_option("--seconds", opt.seconds, "duration of each sync workload");

@@ -95,8 +95,8 @@ int PrintVerify(const VerifyResult& v, bool json) {
     fmt::print("{}\n", VerifyResultToJson(v));
   } else if (v.ok()) {
     fmt::print("verified {} events in {} streams ({:.1f}s): every leaf, every stored tree node, {} signed "
-               "checkpoints and both indexes agree\nroot at size {}: {}\n",
-               Thousands(r.events), Thousands(r.streams), v.seconds, r.checkpoints, r.head.size,
+               "checkpoints, {} signed stream maps and both indexes agree\nroot at size {}: {}\n",
+               Thousands(r.events), Thousands(r.streams), v.seconds, r.checkpoints, r.map_notes, r.head.size,
                Base64Encode(merkle::ToBytes(r.head.root)));
     if (!v.against.empty()) fmt::print("{}\n", v.against);
   } else if (!v.error.ok()) {
@@ -187,10 +187,16 @@ int RunVerifyBundle(const std::string& file, const std::string& key, bool json) 
   if (json) {
     fmt::print("{}\n", BundleVerdictToJson(*v));
   } else if (v->ok) {
-    fmt::print("bundle verified: {} events of {} (versions {} to {}, occurred {} to {}) are in the log signed at "
-               "size {} (root {}) by {}\n",
-               v->events, v->stream, v->first_version, v->last_version, v->from, v->to, v->tree_size, v->root_base64,
-               v->verifier_key);
+    if (v->events == 0) {
+      fmt::print("bundle verified: the log signed at size {} (root {}) by {} holds no events of {}\n", v->tree_size,
+                 v->root_base64, v->verifier_key, v->stream);
+    } else {
+      fmt::print("bundle verified: {} events of {} (versions {} to {}, occurred {} to {}) are in the log signed at "
+                 "size {} (root {}) by {}\n",
+                 v->events, v->stream, v->first_version, v->last_version, v->from, v->to, v->tree_size,
+                 v->root_base64, v->verifier_key);
+    }
+    fmt::print("{}{}\n", v->complete ? "" : "note: completeness ", v->completeness);
     if (!v->unchecked.empty()) {
       std::string fields = "[";
       for (size_t i = 0; i < v->unchecked.size(); ++i) fields += (i ? "," : "") + JsonQuote(v->unchecked[i]);

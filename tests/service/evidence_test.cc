@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -15,6 +16,7 @@
 #include "core/canonical.h"
 #include "core/merkle.h"
 #include "core/note.h"
+#include "core/bundle.h"
 #include "core/time.h"
 #include "service/store.h"
 #include "storage/event_log.h"
@@ -271,6 +273,7 @@ TEST_CASE("VerifyStore of an intact store reports what it checked, and its JSON 
   CHECK(o.at("events").to_number<uint64_t>() == 13);
   CHECK(o.at("streams").to_number<uint64_t>() == 3);
   CHECK(o.at("checkpoints_checked").to_number<uint64_t>() == 1);
+  CHECK(o.at("map_notes_checked").to_number<uint64_t>() == 1);
   CHECK(o.at("size").to_number<uint64_t>() == 13);
   CHECK(o.at("root").as_string() == B64(v.report.head.root));
   CHECK(o.at("problem").is_null());
@@ -447,6 +450,176 @@ TEST_CASE("MakeBundle returns nothing and records nothing when no event matches 
   CHECK(refused.status().code() == StatusCode::kRuleViolation);
   CHECK_THAT(refused.status().message(), Catch::Contains("staff-900"));
   CHECK(s.Stream("access-staff-900").empty());
+}
+
+// --- Completeness (the stream map, core/stream_map.h) ---
+
+std::string Rewrite(const std::string& text, const std::function<void(json::object&)>& edit) {
+  json::value v = json::parse(text);
+  edit(v.as_object());
+  return json::serialize(v);
+}
+
+BundleVerdict VerifyText(const Store& s, const std::string& text) {
+  return VerifyBundle(text, s.log->verifier()->ToString());
+}
+
+std::string Problem(const Store& s, const std::string& text) {
+  const BundleVerdict v = VerifyText(s, text);
+  INFO(v.completeness);
+  CHECK_FALSE(v.ok);
+  return v.problem;
+}
+
+TEST_CASE("A bundle proves it holds every event of its stream, and names an event dropped, added, moved or swapped",
+          "[service][evidence][stream_map]") {
+  Store s;
+  Result<EvidenceBundle> b = MakeBundle(*s.log, s.Reader(), BundleRequest{"customer-42", {}, {}});
+  REQUIRE(b.ok());
+  const std::string text = b->bundle.json;
+  CHECK(ParseObject(text).at("format").as_string() == "custodian-evidence/3");
+  CHECK_THAT(b->bundle.summary, Catch::Contains("shows that customer-42 has 6 events at that size, so none is left out"));
+  const BundleVerdict v = VerifyText(s, text);
+  INFO(v.problem);
+  REQUIRE(v.ok);
+  CHECK(v.complete);
+  CHECK(v.stream_events == 6);
+  CHECK(v.withheld == 0);
+  CHECK_THAT(v.completeness, Catch::StartsWith("complete: the signed stream map shows customer-42 has 6 events"));
+  const json::object vj = ParseObject(BundleVerdictToJson(v));
+  CHECK(vj.at("complete").as_bool());
+  CHECK(vj.at("stream_events").to_number<uint64_t>() == 6);
+  CHECK(vj.at("withheld").to_number<uint64_t>() == 0);
+
+  auto events = [](json::object& o) -> json::array& { return o.at("events").as_array(); };
+  // The newest event dropped (the awkward e-mail): only the map can tell.
+  CHECK_THAT(Problem(s, Rewrite(text, [&](json::object& o) { events(o).pop_back(); })),
+             Catch::Contains("incomplete: the signed stream map says customer-42 has 6 events") &&
+                 Catch::Contains("1 event(s) after version 4 are missing"));
+  // One from the middle, and the first.
+  CHECK_THAT(Problem(s, Rewrite(text, [&](json::object& o) { events(o).erase(events(o).begin() + 2); })),
+             Catch::Contains("events of the stream are missing from the bundle"));
+  CHECK_THAT(Problem(s, Rewrite(text, [&](json::object& o) { events(o).erase(events(o).begin()); })),
+             Catch::Contains("starts at version 1 but does not account for the stream's earlier events"));
+  // An event added: another stream's, or one repeated.
+  Result<EvidenceBundle> other = MakeBundle(*s.log, s.Reader(), BundleRequest{"customer-7", {}, {}});
+  REQUIRE(other.ok());
+  const json::value foreign = ParseObject(other->bundle.json).at("events").as_array().at(0);
+  CHECK_THAT(Problem(s, Rewrite(text, [&](json::object& o) { events(o).push_back(foreign); })),
+             Catch::Contains("belongs to customer-7, not customer-42"));
+  CHECK_THAT(Problem(s, Rewrite(text, [&](json::object& o) { events(o).push_back(events(o).back()); })),
+             Catch::Contains("is version 5 after version 5"));
+  // Two events swapped in order.
+  CHECK_THAT(Problem(s, Rewrite(text, [&](json::object& o) { std::swap(events(o)[1], events(o)[2]); })),
+             Catch::Contains("is version 2 after version 0"));
+  // An event's contents swapped for others.
+  CHECK_THAT(Problem(s, Rewrite(text,
+                                [&](json::object& o) {
+                                  events(o)[3].as_object()["event"].as_object()["data"].as_object()["summary"] =
+                                      "visit 99";
+                                })),
+             Catch::Contains("is not in the signed log as shown"));
+  // The last event dropped and the map's leaf edited to match: the proof no longer reaches the signed map root.
+  CHECK_THAT(Problem(s, Rewrite(text,
+                                [&](json::object& o) {
+                                  events(o).pop_back();
+                                  o["completeness"].as_object()["leaf"].as_object()["events"] = 5;
+                                })),
+             Catch::Contains("leads to root") && Catch::Contains("not the signed map root"));
+  // The map note of a later checkpoint.
+  s.Add(1);
+  REQUIRE(s.log->SignCheckpoint().ok());
+  Result<std::vector<std::string>> notes = s.log->MapNotes();
+  REQUIRE(notes.ok());
+  CHECK_THAT(Problem(s, Rewrite(text, [&](json::object& o) { o["completeness"].as_object()["map_note"] = notes->back(); })),
+             Catch::Contains("not the bundle's checkpoint"));
+}
+
+TEST_CASE("A bundle of a time window accounts for the stream's other events by their hashes",
+          "[service][evidence][stream_map]") {
+  Store s;
+  BundleRequest window{"customer-42", *ParseRfc3339("2026-02-12T00:00:00Z"), *ParseRfc3339("2026-02-16T23:00:00Z")};
+  Result<EvidenceBundle> b = MakeBundle(*s.log, s.Reader(), window);
+  REQUIRE(b.ok());
+  CHECK(b->bundle.events == 3);  // versions 1 to 3; 0, 4 and 5 fall outside
+  const BundleVerdict v = VerifyText(s, b->bundle.json);
+  INFO(v.problem);
+  REQUIRE(v.ok);
+  CHECK(v.complete);
+  CHECK(v.first_version == 1);
+  CHECK(v.stream_events == 6);
+  CHECK(v.withheld == 3);
+  CHECK_THAT(v.completeness, Catch::EndsWith("(3 by their hashes only)"));
+  CHECK_THAT(b->bundle.summary, Catch::Contains("(3 outside these versions are accounted for by their hashes only)"));
+
+  auto completeness = [](json::object& o) -> json::object& { return o.at("completeness").as_object(); };
+  const std::string text = b->bundle.json;
+  // A later event's hash left out, or changed, or the hash before the window changed.
+  CHECK_THAT(Problem(s, Rewrite(text, [&](json::object& o) { completeness(o)["later_leaf_hashes"].as_array().pop_back(); })),
+             Catch::Contains("incomplete"));
+  const std::string other_hash = B64(LeafHash(s.Stream("customer-7")[0]));
+  CHECK_THAT(Problem(s, Rewrite(text,
+                                [&](json::object& o) { completeness(o)["later_leaf_hashes"].as_array()[1] = other_hash; })),
+             Catch::Contains("do not hash to the stream's signed running hash"));
+  CHECK_THAT(Problem(s, Rewrite(text, [&](json::object& o) { completeness(o)["running_before_sha256"] = other_hash; })),
+             Catch::Contains("do not hash to the stream's signed running hash"));
+}
+
+TEST_CASE("A stream with no events gets a bundle that proves its absence", "[service][evidence][stream_map]") {
+  Store s;
+  Result<EvidenceBundle> b = MakeBundle(*s.log, s.Reader(), BundleRequest{"customer-999", {}, {}});
+  INFO(b.status().ToString());
+  REQUIRE(b.ok());
+  CHECK(b->bundle.events == 0);
+  CHECK_THAT(b->bundle.summary, Catch::StartsWith("Evidence that customer-999 has no events in the log"));
+  const BundleVerdict v = VerifyText(s, b->bundle.json);
+  INFO(v.problem);
+  REQUIRE(v.ok);
+  CHECK(v.complete);
+  CHECK(v.stream_events == 0);
+  CHECK_THAT(v.completeness, Catch::Contains("proves that customer-999 has no events"));
+  // The same proof does not deny a stream that has events.
+  const std::string denial = Rewrite(b->bundle.json, [](json::object& o) { o["stream"] = "customer-42"; });
+  CHECK_FALSE(VerifyText(s, denial).ok);
+  // Nor can a bundle of a stream with events be emptied into a proof of absence.
+  Result<EvidenceBundle> full = MakeBundle(*s.log, s.Reader(), BundleRequest{"customer-42", {}, {}});
+  REQUIRE(full.ok());
+  CHECK_THAT(Problem(s, Rewrite(full->bundle.json,
+                                [](json::object& o) {
+                                  o["events"].as_array().clear();
+                                  o["from"] = nullptr;
+                                  o["to"] = nullptr;
+                                })),
+             Catch::Contains("the bundle holds no events, but the signed stream map says customer-42 has 6 events"));
+}
+
+TEST_CASE("A format 2 bundle, made before the stream map, still verifies as inclusion only and says so",
+          "[service][evidence][stream_map]") {
+  Store s;
+  Result<EvidenceBundle> b = MakeBundle(*s.log, s.Reader(), BundleRequest{"customer-42", {}, {}});
+  REQUIRE(b.ok());
+  const std::string v2 = Rewrite(b->bundle.json, [](json::object& o) {
+    o.erase("completeness");
+    o["format"] = "custodian-evidence/2";
+    std::string summary(o.at("summary").as_string());
+    const size_t from = summary.find(" The stream map signed"), to = summary.find(" Check it offline");
+    REQUIRE(from != std::string::npos);
+    REQUIRE(to != std::string::npos);
+    summary.erase(from, to - from);
+    o["summary"] = summary;
+  });
+  const BundleVerdict v = VerifyText(s, v2);
+  INFO(v.problem);
+  REQUIRE(v.ok);
+  CHECK_FALSE(v.complete);
+  CHECK_THAT(v.completeness, Catch::StartsWith("not proven: a custodian-evidence/2 bundle proves that its events are "
+                                               "in the log"));
+  const json::object vj = ParseObject(BundleVerdictToJson(v));
+  CHECK_FALSE(vj.at("complete").as_bool());
+  CHECK(vj.at("stream_events").is_null());
+  // A format 3 bundle without its completeness part does not pass as one.
+  const std::string stripped = Rewrite(b->bundle.json, [](json::object& o) { o.erase("completeness"); });
+  CHECK_THAT(Problem(s, stripped), Catch::Contains("no \"completeness\" object"));
 }
 
 TEST_CASE("VerifyBundleFile of a file that cannot be read is InvalidArgument naming it", "[service][evidence]") {

@@ -104,6 +104,16 @@ struct TamperedStore {
     return std::move(*log);
   }
 
+  // The store's private checkpoint key (log.key), as someone holding it would use it.
+  std::optional<note::SigningKey> SigningKey() const {
+    std::ifstream in(dir + "/" + keys::kSignerKeyFile);
+    std::string line;
+    std::getline(in, line);
+    Result<note::SigningKey> key = note::SigningKey::Parse(line);
+    REQUIRE(key.ok());
+    return *key;
+  }
+
   VerifyReport Verify() const {
     std::unique_ptr<EventLog> log = OpenReadOnly();
     Result<VerifyReport> report = log->Verify();
@@ -313,7 +323,10 @@ TEST_CASE("A rollback that also deletes the stored checkpoints is caught only by
   {
     RawStore raw(store.dir);
     RollBack(raw, store.events, new_size);
-    for (uint64_t size : {kEarlyCheckpoint, kEvents}) raw.Delete(keys::kMetaFamily, keys::CheckpointKey(size));
+    for (uint64_t size : {kEarlyCheckpoint, kEvents}) {
+      raw.Delete(keys::kMetaFamily, keys::CheckpointKey(size));
+      raw.Delete(keys::kMetaFamily, "mapnote/" + keys::EncodeU64(size));  // and the stream map notes beside them
+    }
   }
   // The store alone now looks fine.
   VerifyReport report = store.Verify();
@@ -348,7 +361,10 @@ TEST_CASE("A log rolled back and grown past a kept checkpoint with other events 
   {
     RawStore raw(store.dir);
     RollBack(raw, store.events, 52);
-    for (uint64_t size : {kEarlyCheckpoint, kEvents}) raw.Delete(keys::kMetaFamily, keys::CheckpointKey(size));
+    for (uint64_t size : {kEarlyCheckpoint, kEvents}) {
+      raw.Delete(keys::kMetaFamily, keys::CheckpointKey(size));
+      raw.Delete(keys::kMetaFamily, "mapnote/" + keys::EncodeU64(size));  // and the stream map notes beside them
+    }
   }
   {
     std::unique_ptr<EventLog> log = OpenTestLog(store.dir, &store.clock);
@@ -501,11 +517,7 @@ TEST_CASE("Verify refuses a stored checkpoint whose text was edited after signin
 TEST_CASE("Verify refuses a validly signed checkpoint whose root the events do not give", "[tamper]") {
   TamperedStore store;
   // Someone holding the key signs a root for size 40 that is not the log's.
-  std::ifstream in(store.dir + "/" + keys::kSignerKeyFile);
-  std::string line;
-  std::getline(in, line);
-  Result<note::SigningKey> key = note::SigningKey::Parse(line);
-  REQUIRE(key.ok());
+  const std::optional<note::SigningKey> key = store.SigningKey();
   note::Checkpoint c{"custodian.local/log", kEarlyCheckpoint, LeafHash(store.events[0])};
   Result<std::string> signed_note = key->Sign(note::CheckpointBody(c));
   REQUIRE(signed_note.ok());
@@ -551,6 +563,109 @@ TEST_CASE("Verify on a log that is being appended to reports no tampering", "[ta
   REQUIRE(rounds > 0);
   INFO(problems.size() << " false alarms, the first: " << (problems.empty() ? "" : problems[0]));
   CHECK(problems.empty());
+}
+
+}  // namespace
+}  // namespace custodian
+
+// --- The stream map (core/stream_map.h) ---
+
+namespace custodian {
+namespace {
+
+TEST_CASE("Each signed checkpoint comes with a signed stream map note that Verify rebuilds and checks",
+          "[tamper][stream_map]") {
+  TamperedStore store;
+  std::unique_ptr<EventLog> log = store.OpenReadOnly();
+  Result<std::vector<std::string>> notes = log->MapNotes();
+  REQUIRE(notes.ok());
+  REQUIRE(notes->size() == 2);
+  VerifyReport report = store.Verify();
+  INFO(report.problem);
+  CHECK(report.ok);
+  CHECK(report.map_notes == 2);
+  // The proofs of the stream map at size 40 give each stream's count then.
+  for (uint64_t s = 0; s < kStreams; ++s) {
+    Result<streammap::Proof> p = log->StreamMapProof(StreamOf(s), kEarlyCheckpoint);
+    REQUIRE(p.ok());
+    CHECK(p->end == streammap::Proof::End::kStream);
+    CHECK(p->summary.count == kEarlyCheckpoint / kStreams);
+    CHECK(p->summary.last_position == kEarlyCheckpoint - kStreams + s);
+    streammap::Summary expected;
+    for (uint64_t i = s; i < kEarlyCheckpoint; i += kStreams) streammap::Add(expected, i, LeafHash(store.events[i]));
+    CHECK(p->summary == expected);
+    Result<std::string> body = log->verifier()->Open(*log->MapNote(kEarlyCheckpoint).value());
+    REQUIRE(body.ok());
+    Result<streammap::MapNote> n = streammap::ParseMapNote(*body);
+    REQUIRE(n.ok());
+    CHECK(*streammap::RootFromProof(StreamOf(s), *p) == n->map_root);
+  }
+  Result<streammap::Proof> absent = log->StreamMapProof("customer-99", kEvents);
+  REQUIRE(absent.ok());
+  CHECK(absent->end != streammap::Proof::End::kStream);
+  CHECK(log->StreamMapProof(StreamOf(0), 41).status().code() == StatusCode::kNotFound);
+}
+
+TEST_CASE("Verify refuses a validly signed stream map note over a map that leaves an event out", "[tamper][stream_map]") {
+  TamperedStore store;
+  const std::optional<note::SigningKey> key = store.SigningKey();
+  // The map of the first 40 events without the newest event of customer-3:
+  // what a log that hides an awkward event would sign.
+  std::map<std::string, streammap::Summary> summaries;
+  for (uint64_t i = 0; i < kEarlyCheckpoint; ++i) {
+    if (i == kEarlyCheckpoint - 1) continue;
+    streammap::Add(summaries[StreamOf(i)], i, LeafHash(store.events[i]));
+  }
+  streammap::MemoryNodes nodes;
+  std::vector<streammap::Change> changes;
+  for (const auto& [stream, s] : summaries) changes.push_back({streammap::KeyOf(stream), s});
+  Result<Hash256> lying_root = streammap::Update(nodes, streammap::kEmpty, changes);
+  REQUIRE(lying_root.ok());
+  const note::Checkpoint cp = OpenCheckpoint(key->verifier(), store.notes[0]);
+  Result<std::string> signed_note =
+      key->Sign(streammap::MapNoteBody({"custodian.local/log", kEarlyCheckpoint, cp.root, *lying_root}));
+  REQUIRE(signed_note.ok());
+  {
+    RawStore raw(store.dir);
+    raw.Put(keys::kMetaFamily, "mapnote/" + keys::EncodeU64(kEarlyCheckpoint), *signed_note);
+  }
+  VerifyReport report = store.Verify();
+  INFO(report.problem);
+  CHECK_FALSE(report.ok);
+  CHECK(Contains(report.problem, "signed stream map note of size 40 has map root " + HexOf(*lying_root)));
+}
+
+TEST_CASE("Streams written in one group commit are each in the stream map with their own counts",
+          "[tamper][stream_map]") {
+  TempDir tmp;
+  FixedClock clock(kTestNow);
+  std::unique_ptr<EventLog> log = OpenTestLog(tmp.Sub("store"), &clock);
+  std::vector<AppendRequest> batch;
+  for (int i = 0; i < 9; ++i) {
+    const std::string stream = "customer-" + std::to_string(i % 3);
+    batch.push_back({stream, ExpectedVersion::Any(), {MakeEvent(stream, "note.added", DataOf(i))}});
+  }
+  Result<std::vector<AppendResult>> r = log->AppendBatch(std::move(batch));
+  REQUIRE(r.ok());
+  REQUIRE(log->SignCheckpoint().ok());
+  for (int s = 0; s < 3; ++s) {
+    Result<streammap::Proof> p = log->StreamMapProof("customer-" + std::to_string(s), 9);
+    REQUIRE(p.ok());
+    CHECK(p->end == streammap::Proof::End::kStream);
+    CHECK(p->summary.count == 3);
+    CHECK(p->summary.last_position == static_cast<uint64_t>(6 + s));
+  }
+  // Signing again with nothing new gives the same map; a new event moves only its stream.
+  REQUIRE(log->SignCheckpoint().ok());
+  REQUIRE(log->Append("customer-1", {MakeEvent("customer-1", "note.added", DataOf(9))}).ok());
+  REQUIRE(log->SignCheckpoint().ok());
+  CHECK(log->StreamMapProof("customer-1", 10)->summary.count == 4);
+  CHECK(log->StreamMapProof("customer-0", 10)->summary == log->StreamMapProof("customer-0", 9)->summary);
+  Result<VerifyReport> report = log->Verify();
+  REQUIRE(report.ok());
+  INFO(report->problem);
+  CHECK(report->ok);
+  CHECK(report->map_notes == 2);
 }
 
 }  // namespace
