@@ -149,6 +149,7 @@ int RunVerify(const Globals& g, const std::string& against, const std::string& k
 int RunBundle(const Globals& g, const std::string& stream, const std::string& from, const std::string& to,
               const std::string& out, bool json);
 int RunVerifyBundle(const std::string& file, const std::string& key, bool json);
+int RunDispute(const Globals& g, const std::string& customer, const std::string& at, const std::string& out, bool json);
 
 // The people behind the customers (cli_people.cc; service/personal.h).
 int RunFind(const Globals& g, const std::string& email, const std::string& phone, const std::string& name, bool json);

@@ -12,6 +12,7 @@
 #include "core/base64.h"
 #include "core/json.h"
 #include "core/merkle.h"
+#include "service/dispute.h"
 #include "service/evidence.h"
 #include "tools/cli.h"
 
@@ -213,6 +214,34 @@ int RunVerifyBundle(const std::string& file, const std::string& key, bool json) 
     fmt::print(stderr, "BUNDLE VERIFICATION FAILED: {}\n", TerminalText(v->problem));
   }
   return v->ok ? kExitOk : kExitVerifyFailed;
+}
+
+int RunDispute(const Globals& g, const std::string& customer, const std::string& at, const std::string& out,
+               bool json) {
+  Result<std::string> stream = CustomerStream(customer);
+  if (!stream.ok()) return UsageError(stream.status());
+  Result<std::string> reader = Reader(g, "dispute");
+  if (!reader.ok()) return UsageError(reader.status());
+  Result<std::optional<Timestamp>> when = OptionalTime(at, "--at");
+  if (!when.ok()) return UsageError(when.status());
+  DisputeRequest request{*stream, **when, out};
+  if (request.out.empty()) request.out = "dispute-" + *stream + "-" + FormatRfc3339(**when).substr(0, 10);
+  Result<std::unique_ptr<EventLog>> log = OpenForReading(g);
+  if (!log.ok()) return Fail(log.status());
+  Result<DisputeResult> r = MakeDispute(**log, g.CallerAs(*reader), request, SystemClock().Now());
+  if (!r.ok()) {
+    const int code = Fail(r.status());
+    return r.status().code() == StatusCode::kCorruption ? kExitVerifyFailed : code;  // the bundle did not verify
+  }
+  if (json) {
+    fmt::print("{}\n", DisputeResultToJson(*r));
+    return kExitOk;
+  }
+  fmt::print("wrote {}/ for {} at {}:\n", r->dir, r->customer, FormatRfc3339(r->at));
+  for (const DisputeFile& f : r->files) fmt::print("  {:<27} {}\n", f.name, f.what);
+  fmt::print("evidence: {} events, signed at size {}; {}\n", r->events, r->tree_size, r->completeness);
+  fmt::print("check it offline: custodian verify-bundle {}/evidence.json --key '<the published key>'\n", r->dir);
+  return kExitOk;
 }
 
 }  // namespace custodian::cli

@@ -15,6 +15,7 @@
 //   custodian [--data DIR] verify [--against CHECKPOINT_FILE [--key VKEY]]
 //   custodian [--data DIR] bundle --stream S [--from T] [--to T] --out FILE
 //   custodian verify-bundle FILE [--key VKEY]
+//   custodian [--data DIR] dispute --customer ID --at T [--out DIR]
 //   custodian [--data DIR] customer show ID [--as-of T | --as-of-business T]
 //   custodian [--data DIR] customer timeline ID
 //   custodian [--data DIR] customer custody ID [--at T [--request R]]
@@ -230,6 +231,18 @@ int main(int argc, char** argv) {
   verify_bundle->add_option("--key", key_text,
                             "The verifier key to trust (text or file); without it, the key in the bundle is used");
   verify_bundle->add_flag("--json", json, "Print the verdict as JSON");
+
+  std::string dispute_customer, dispute_at, dispute_out;
+  auto* dispute = app.add_subcommand(
+      "dispute", "Make one folder about a customer at a time, for a dispute: the customer as known and as it had "
+                 "happened then, its timeline with corrections, its custody chain, who was responsible for each "
+                 "open request and promise, and the evidence bundle with its completeness proof; a README says how "
+                 "to verify it offline with only the published key");
+  dispute->add_option("--customer", dispute_customer, "The customer, e.g. customer-42 or 42")->required();
+  dispute->add_option("--at", dispute_at, "The time in dispute (RFC 3339, e.g. 2026-03-01T00:00:00Z)")->required();
+  dispute->add_option("--out", dispute_out,
+                      "The folder to make (must not exist, or be empty); default dispute-<customer>-<date of --at>");
+  dispute->add_flag("--json", json, "Print the result as JSON");
 
   // --- customers and projections ---
   std::string customer_id, as_of, as_of_business, at;
@@ -548,6 +561,7 @@ int main(int argc, char** argv) {
   if (verify->parsed()) return RunVerify(g, against, key_text, json);
   if (bundle->parsed()) return RunBundle(g, bundle_stream, bundle_from, bundle_to, bundle_out, json);
   if (verify_bundle->parsed()) return RunVerifyBundle(bundle_file, key_text, json);
+  if (dispute->parsed()) return RunDispute(g, dispute_customer, dispute_at, dispute_out, json);
   if (customer_show->parsed()) return RunCustomerShow(g, customer_id, as_of, as_of_business, json);
   if (customer_timeline->parsed()) return RunCustomerTimeline(g, customer_id, json);
   if (customer_custody->parsed()) return RunCustomerCustody(g, customer_id, at, request_id, json);

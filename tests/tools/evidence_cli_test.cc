@@ -815,3 +815,39 @@ TEST_CASE("bundle --from and --to keep only the events that occurred in the wind
 
 }  // namespace
 }  // namespace custodian
+
+namespace custodian {
+namespace {
+
+TEST_CASE("dispute writes one folder whose evidence verifies with only the published key, the store deleted",
+          "[cli][evidence][dispute]") {
+  Store store;
+  store.JoinReader();
+  const std::string vkey = store.VerifierKey();
+  const std::string out = store.tmp.Sub("case-118");
+  CliResult r = store.Cli({"dispute", "--customer", "42", "--at", "2026-02-15T00:00:00Z", "--out", out});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("wrote " + out + "/ for customer-42 at 2026-02-15T00:00:00Z") != std::string::npos);
+  CHECK(r.out.find("complete: the signed stream map shows customer-42 has 6 events") != std::string::npos);
+  for (const char* name : {"README.md", "customer-as-known.json", "customer-as-happened.json", "responsibilities.json",
+                           "timeline.txt", "timeline.jsonl", "custody.jsonl", "evidence.json", "verifier.vkey"}) {
+    INFO(name);
+    CHECK(std::filesystem::exists(std::filesystem::path(out) / name));
+  }
+  // A second one into the same folder is refused, and changes nothing there.
+  CliResult again = store.Cli({"dispute", "--customer", "customer-42", "--at", "2026-02-15T00:00:00Z", "--out", out});
+  CHECK(again.exit_code == 2);
+  CHECK(again.err.find("is not an empty folder") != std::string::npos);
+
+  std::filesystem::remove_all(store.dir);
+  CliResult check = RunCli(store.tmp, store.tmp.Sub("no-store-here"),
+                           {"verify-bundle", out + "/evidence.json", "--key", vkey, "--json"});
+  INFO(check.err);
+  CHECK(check.exit_code == 0);
+  CHECK(check.out.find("\"complete\":true") != std::string::npos);
+  CHECK(check.out.find("\"stream_events\":6") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace custodian
