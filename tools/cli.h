@@ -188,6 +188,7 @@ struct DemoOptions {
   int staff = 40;
   int customers = 5'000;
   int years = 3;
+  std::string until;   // the history's last day, YYYY-MM-DD; empty: yesterday (UTC)
   std::string origin;  // of a store it creates
 };
 int RunDemo(const Globals& g, const DemoOptions& options, bool json);

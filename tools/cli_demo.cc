@@ -116,6 +116,19 @@ int RunDemo(const Globals& g, const DemoOptions& o, bool json) {
   config.staff = o.staff;
   config.customers = o.customers;
   config.years = o.years;
+  // The history runs to the end of its last day: --until, else yesterday.
+  constexpr int64_t kDay = int64_t{86'400} * 1'000'000;
+  if (o.until.empty()) {
+    config.end = Timestamp(SystemClock().Now().value() / kDay * kDay);
+  } else {
+    Result<Timestamp> last = o.until.size() == 10 ? ParseRfc3339(o.until + "T00:00:00Z")
+                                                  : Result<Timestamp>(Status::InvalidArgument("not YYYY-MM-DD"));
+    if (!last.ok()) {
+      fmt::print(stderr, "custodian: --until {}: expected a day as YYYY-MM-DD, e.g. 2026-09-29\n", TerminalText(o.until));
+      return kExitUsage;
+    }
+    config.end = Timestamp(last->value() + kDay);
+  }
   if (Status s = demo::CheckDemoConfig(config); !s.ok()) {
     fmt::print(stderr, "custodian: {}\n", s.message());
     return kExitUsage;
@@ -253,7 +266,7 @@ int RunDemo(const Globals& g, const DemoOptions& o, bool json) {
              secs, rate);
   fmt::print("  projections built in {:.1f} s\n", fold_secs);
   fmt::print("  seed {}, {} to {}: {} staff joined, {} departed; {} customers registered, {} churned\n", config.seed,
-             Day(company.start()), Day(config.end), t.staff_joined, t.staff_departed, Thousands(t.customers_registered),
+             Day(company.start()), Day(Timestamp(config.end.value() - kDay)), t.staff_joined, t.staff_departed, Thousands(t.customers_registered),
              t.customers_churned);
   std::string who;
   for (const auto& [staff, n] : alerted) who += fmt::format("{}{} about {}", who.empty() ? "" : ", ", n, staff);

@@ -28,7 +28,7 @@
 //   custodian [--data DIR] handover plan --from STAFF (--to STAFF | --balance-team TEAM)
 //   custodian [--data DIR] handover execute HANDOVER_ID
 //   custodian [--data DIR] handover report HANDOVER_ID [--format md|html|json] [--for STAFF] [--out FILE]
-//   custodian [--data DIR] demo [--seed N] [--staff N] [--customers N] [--years N]
+//   custodian [--data DIR] demo [--seed N] [--staff N] [--customers N] [--years N] [--until DATE]
 //
 // Every query takes --json: listings print JSON Lines, single answers one
 // JSON document. Exit codes: 0 ok, 1 usage, 2 rejected input, 3 conflict,
@@ -327,7 +327,10 @@ int main(int argc, char** argv) {
       ->check(kWholeNumber);
   demo->add_option("--staff", demo_options.staff, "Staff at the start, in teams of about 8 (default 40)");
   demo->add_option("--customers", demo_options.customers, "Customers over the whole history (default 5000)");
-  demo->add_option("--years", demo_options.years, "Years of history, ending 2026-09-30 (default 3)");
+  demo->add_option("--years", demo_options.years, "Years of history, ending with --until (default 3)");
+  demo->add_option("--until", demo_options.until,
+                   "The history's last day, YYYY-MM-DD (default: yesterday, UTC, so that silent customers and overdue "
+                   "promises are current today). The same seed and --until give the same company");
   demo->add_option("--origin", origin, "The log's name on its checkpoints, when the store is created");
   demo->add_flag("--json", json, "Print the summary and the tour's picks as JSON");
 

@@ -25,8 +25,14 @@ run $bin --data "$company" read "$leaver" --backwards --limit 3
 run $bin --data "$company" read "${leaver#access-}"
 step "the exfiltration rules: the leaver's exports raised alerts, nobody else's did"
 $bin --data "$company" --as "$reader" alerts | tail -6
-run $bin --data "$company" --as "$reader" access --customer "$handed_over" --from 2026-08-01T00:00:00Z
+# The history ends yesterday, so "two months ago" is inside it.
+two_months_ago=$(date -u -d '60 days ago' +%Y-%m-%dT00:00:00Z)
+run $bin --data "$company" --as "$reader" access --customer "$handed_over" --from "$two_months_ago"
 run $bin --data "$company" verify
+step "a dispute: one folder about $handed_over as of $two_months_ago, checked offline with only the key"
+rm -rf "$PWD/custodian-demo-dispute"
+run $bin --data "$company" --as "$reader" dispute --customer "$handed_over" --at "$two_months_ago" --out "$PWD/custodian-demo-dispute"
+run $bin verify-bundle "$PWD/custodian-demo-dispute/evidence.json" --key "$($bin --data "$company" key show)"
 
 export CUSTODIAN_DATA="$PWD/custodian-demo-evidence"
 export CUSTODIAN_AS=staff-3  # who reads: the sample company's sales manager

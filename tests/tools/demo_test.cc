@@ -291,7 +291,7 @@ TEST_CASE("The exfiltration rules raise alerts about the demo's leaver and about
 TEST_CASE("custodian demo loads a small company that verifies, and refuses a store that holds events", "[demo]") {
   TempDir tmp;
   const std::string data = tmp.Sub("store");
-  CliResult r = RunCli(tmp, data, {"demo", "--staff", "8", "--customers", "50", "--years", "1", "--json"});
+  CliResult r = RunCli(tmp, data, {"demo", "--until", "2026-09-29", "--staff", "8", "--customers", "50", "--years", "1", "--json"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   const boost::json::object summary = boost::json::parse(r.out).as_object();
@@ -315,20 +315,55 @@ TEST_CASE("custodian demo loads a small company that verifies, and refuses a sto
     CHECK(std::string(staff) == Str(summary, "leaver"));  // no false alarms on anyone else
   }
 
-  CliResult again = RunCli(tmp, data, {"demo", "--staff", "8", "--customers", "50", "--years", "1"});
+  CliResult again = RunCli(tmp, data, {"demo", "--until", "2026-09-29", "--staff", "8", "--customers", "50", "--years", "1"});
   CHECK(again.exit_code == 1);
   CHECK(again.err.find("already holds") != std::string::npos);
 
-  CliResult bad = RunCli(tmp, tmp.Sub("other"), {"demo", "--staff", "2"});
+  CliResult bad = RunCli(tmp, tmp.Sub("other"), {"demo", "--until", "2026-09-29", "--staff", "2"});
   CHECK(bad.exit_code == 1);
   CHECK(bad.err.find("--staff") != std::string::npos);
+}
+
+TEST_CASE("custodian demo ends its history yesterday unless --until names the last day, and refuses a bad day",
+          "[demo]") {
+  TempDir tmp;
+  CliResult r = RunCli(tmp, tmp.Sub("today"), {"demo", "--staff", "8", "--customers", "20", "--years", "1", "--json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  constexpr int64_t kDay = int64_t{86'400} * 1'000'000;
+  const int64_t midnight = SystemClock().Now().value() / kDay * kDay;
+  const boost::json::object today = boost::json::parse(r.out).as_object();
+  // The history ends where today begins (UTC): its last day is yesterday. (A run across midnight is a day later.)
+  const int64_t to = ParseRfc3339(Str(today, "to"))->value();
+  CHECK((to == midnight || to == midnight - kDay));
+
+  CliResult until = RunCli(tmp, tmp.Sub("until"), {"demo", "--until", "2025-06-30", "--staff", "8", "--customers", "20",
+                                                   "--years", "1", "--json"});
+  INFO(until.err);
+  REQUIRE(until.exit_code == 0);
+  const boost::json::object o = boost::json::parse(until.out).as_object();
+  CHECK(Str(o, "to") == "2025-07-01T00:00:00Z");
+  CHECK(Str(o, "from") == "2024-07-01T00:00:00Z");
+  demo::DemoConfig config;
+  config.staff = 8;
+  config.customers = 20;
+  config.years = 1;
+  config.end = *ParseRfc3339("2025-07-01T00:00:00Z");
+  CHECK(o.at("events").to_number<uint64_t>() == Generate(config).size());
+
+  for (const char* bad : {"2025-13-01", "yesterday", "2025-06-30T00:00:00Z"}) {
+    CliResult refused = RunCli(tmp, tmp.Sub("bad"), {"demo", "--until", bad});
+    INFO(bad << ": " << refused.err);
+    CHECK(refused.exit_code == 1);
+    CHECK(refused.err.find("--until") != std::string::npos);
+  }
 }
 
 TEST_CASE("The demo erases the people who asked, keeps the one under legal hold, and its erasure of them is refused",
           "[demo][people]") {
   TempDir tmp;
   const std::string data = tmp.Sub("store");
-  CliResult r = RunCli(tmp, data, {"demo", "--staff", "8", "--customers", "80", "--years", "1", "--json"});
+  CliResult r = RunCli(tmp, data, {"demo", "--until", "2026-09-29", "--staff", "8", "--customers", "80", "--years", "1", "--json"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   const boost::json::object summary = boost::json::parse(r.out).as_object();
@@ -383,7 +418,7 @@ TEST_CASE("The demo erases the people who asked, keeps the one under legal hold,
 TEST_CASE("The demo's people appear by name in customer show and the handover report, the same in every load",
           "[demo][people]") {
   TempDir tmp;
-  const std::vector<std::string> load = {"demo", "--staff", "8", "--customers", "50", "--years", "1", "--json"};
+  const std::vector<std::string> load = {"demo", "--until", "2026-09-29", "--staff", "8", "--customers", "50", "--years", "1", "--json"};
   CliResult r = RunCli(tmp, tmp.Sub("store"), load);
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
@@ -466,7 +501,7 @@ TEST_CASE("Normal work raises no alert: after the tour's queries by each sales m
   TempDir tmp;
   const std::string data = tmp.Sub("store");
   // Two teams (16 staff), so that a manager's company-wide listings meet customers of the other team.
-  CliResult demo = RunCli(tmp, data, {"demo", "--staff", "16", "--customers", "300", "--years", "1", "--json"});
+  CliResult demo = RunCli(tmp, data, {"demo", "--until", "2026-09-29", "--staff", "16", "--customers", "300", "--years", "1", "--json"});
   INFO(demo.err);
   REQUIRE(demo.exit_code == 0);
   const boost::json::object summary = boost::json::parse(demo.out).as_object();
