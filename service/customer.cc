@@ -339,7 +339,38 @@ Result<CustomerTimelineResult> CustomerTimeline(EventLog& log, const Caller& cal
     entry.event = std::move(e);
     t.entries.push_back(std::move(entry));
   }
+  // Runs of late events recorded together: one backfill each, not late one by one.
+  for (size_t i = 0; i < t.entries.size();) {
+    size_t end = i;
+    const Timestamp first_recorded = t.entries[i].event.recorded_at;
+    while (end < t.entries.size() && t.entries[end].late &&
+           t.entries[end].event.recorded_at.value() - first_recorded.value() <= kBackfillWindowMicros &&
+           t.entries[end].event.recorded_at.value() >= first_recorded.value()) {
+      ++end;
+    }
+    if (end - i < kBackfillMinEvents) {
+      i = std::max(end, i + 1);
+      continue;
+    }
+    Backfill b{i, end - i, t.entries[i].event.occurred_at, t.entries[i].event.occurred_at, first_recorded,
+               first_recorded};
+    for (size_t j = i; j < end; ++j) {
+      const Event& e = t.entries[j].event;
+      b.occurred_from = std::min(b.occurred_from, e.occurred_at);
+      b.occurred_to = std::max(b.occurred_to, e.occurred_at);
+      b.recorded_to = std::max(b.recorded_to, e.recorded_at);
+      t.entries[j].late = false;
+    }
+    t.backfills.push_back(b);
+    i = end;
+  }
   return t;
+}
+
+std::string BackfillNote(const Backfill& b) {
+  return "-- loaded in one backfill at " + FormatRfc3339(b.recorded_from).substr(0, 16) + "Z: the next " +
+         std::to_string(b.count) + " events (occurred " + FormatRfc3339(b.occurred_from).substr(0, 10) + " to " +
+         FormatRfc3339(b.occurred_to).substr(0, 10) + ") were recorded then, not as they happened --";
 }
 
 std::string CustomerTimelineToJson(const CustomerTimelineResult& t) {

@@ -81,7 +81,7 @@ std::string CustomerViewToJson(const CustomerView& v);
 struct TimelineEntry {
   Event event;          // its personal part opened for the caller, unless personal data cannot be opened
   std::string summary;  // the event in words ("deal deal-5001 WON, 12000"), from its data; not made terminal-safe
-  bool late = false;    // recorded long after it occurred (kLateAfterMicros)
+  bool late = false;    // recorded long after it occurred (kLateAfterMicros), on its own: not in a backfill
   // The corrections and retractions that name this event (data.event_id), in log order.
   struct Fix {
     bool retracted = false;  // event.retracted, else event.corrected
@@ -91,9 +91,24 @@ struct TimelineEntry {
   };
   std::vector<Fix> fixes;
 };
+// A run of the stream's events loaded together long after they occurred (a
+// migration from another CRM): at least kBackfillMinEvents consecutive
+// events, each recorded more than kLateAfterMicros after it occurred, all
+// recorded within kBackfillWindowMicros of the first. The timeline says so
+// once, rather than marking each event late.
+struct Backfill {
+  size_t first = 0, count = 0;  // entries [first, first + count)
+  Timestamp occurred_from, occurred_to, recorded_from, recorded_to;
+};
+inline constexpr size_t kBackfillMinEvents = 3;
+inline constexpr int64_t kBackfillWindowMicros = int64_t{3600} * 1'000'000;
+// The line a timeline shows before a backfill's first event.
+std::string BackfillNote(const Backfill& b);
+
 struct CustomerTimelineResult {
   std::string customer;
   std::vector<TimelineEntry> entries;  // every event of the stream, in stream order
+  std::vector<Backfill> backfills;     // in order; their entries are not marked late
   // Why personal parts are shown sealed (no master key), when any event has
   // one and personal data cannot be opened; empty otherwise.
   std::string personal_unavailable;

@@ -59,7 +59,12 @@ json::object Responsibilities(const CustomerView& view, Timestamp at) {
 
 std::string TimelineText(const CustomerTimelineResult& t) {
   std::string out;
-  for (const TimelineEntry& entry : t.entries) {
+  size_t next_backfill = 0;
+  for (size_t i = 0; i < t.entries.size(); ++i) {
+    const TimelineEntry& entry = t.entries[i];
+    if (next_backfill < t.backfills.size() && t.backfills[next_backfill].first == i) {
+      out += BackfillNote(t.backfills[next_backfill++]) + "\n";
+    }
     const Event& e = entry.event;
     out += fmt::format("{}  position {:<6} {:<10} {:<24} {}{}\n", FormatRfc3339(e.occurred_at), e.position.value(),
                        e.actor, e.type, entry.summary,

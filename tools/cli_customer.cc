@@ -163,7 +163,12 @@ int RunCustomerTimeline(const Globals& g, const std::string& id, bool json) {
     fmt::print("{}", CustomerTimelineToJson(*t));
     return kExitOk;
   }
-  for (const TimelineEntry& entry : t->entries) {
+  size_t next_backfill = 0;
+  for (size_t i = 0; i < t->entries.size(); ++i) {
+    const TimelineEntry& entry = t->entries[i];
+    if (next_backfill < t->backfills.size() && t->backfills[next_backfill].first == i) {
+      fmt::print("{}\n", BackfillNote(t->backfills[next_backfill++]));
+    }
     const Event& e = entry.event;
     fmt::print("{}  {:<10} {:<24} {}{}\n", Minute(e.occurred_at), e.actor, e.type, TerminalText(entry.summary),
                entry.late ? "  [LATE: recorded " + Minute(e.recorded_at) + "]" : "");

@@ -214,6 +214,48 @@ TEST_CASE("the timeline gives every event in words, opened, with a retraction be
   CHECK(s.Reads("staff-7").size() == 1);
 }
 
+TEST_CASE("a run of events loaded together long after they occurred is one backfill, said once, not each late",
+          "[customer]") {
+  CustomerStore s;
+  // customer-43 migrated from an old CRM ten days ago: five events of half a year before, recorded together.
+  std::vector<Position> migrated;
+  migrated.push_back(s.Add("customer-43", "customer.registered", "staff-7", 200, R"({"name":"Beta SA"})", "", 10));
+  for (int day : {190, 180, 170, 160}) {
+    migrated.push_back(s.Add("customer-43", "note.added", "staff-7", day, R"({"text":"from the old CRM"})", "", 10));
+  }
+  // Then one event as it happened, and one entered late on its own.
+  s.Add("customer-43", "note.added", "staff-7", 5, R"({"text":"live"})");
+  const Position late = s.Add("customer-43", "note.added", "staff-7", 30, R"({"text":"forgot this one"})", "", 0);
+  s.clock.Set(s.now);
+  Result<CustomerTimelineResult> t = CustomerTimeline(*s.log, s.As("staff-7"), "customer-43");
+  REQUIRE(t.ok());
+  REQUIRE(t->entries.size() == 7);
+  REQUIRE(t->backfills.size() == 1);
+  const Backfill& b = t->backfills[0];
+  CHECK(b.first == 0);
+  CHECK(b.count == 5);
+  CHECK(b.occurred_from == s.DaysAgo(200));
+  CHECK(b.occurred_to == s.DaysAgo(160));
+  CHECK(b.recorded_from == s.DaysAgo(10));
+  for (size_t i = 0; i < 5; ++i) CHECK_FALSE(t->entries[i].late);
+  CHECK_FALSE(t->entries[5].late);
+  CHECK(t->entries[6].event.position == late);
+  CHECK(t->entries[6].late);  // alone, it stays a late entry
+  CHECK(BackfillNote(b) == "-- loaded in one backfill at " + FormatRfc3339(s.DaysAgo(10)).substr(0, 16) +
+                               "Z: the next 5 events (occurred " + FormatRfc3339(s.DaysAgo(200)).substr(0, 10) +
+                               " to " + FormatRfc3339(s.DaysAgo(160)).substr(0, 10) +
+                               ") were recorded then, not as they happened --");
+  // Two late events recorded together are too few to be a backfill: each stays late.
+  s.Add("customer-44", "customer.registered", "staff-7", 100, R"({"name":"Gamma"})", "", 1);
+  s.Add("customer-44", "note.added", "staff-7", 90, R"({"text":"x"})", "", 1);
+  s.clock.Set(s.now);
+  Result<CustomerTimelineResult> two = CustomerTimeline(*s.log, s.As("staff-7"), "customer-44");
+  REQUIRE(two.ok());
+  CHECK(two->backfills.empty());
+  CHECK(two->entries[0].late);
+  CHECK(two->entries[1].late);
+}
+
 TEST_CASE("without the master key the timeline shows personal parts sealed and says why", "[customer]") {
   CustomerStore s;
   s.Open(s.tmp.Sub("elsewhere/master.key"));

@@ -350,6 +350,13 @@ TEST_CASE("custodian demo ends its history yesterday unless --until names the la
   config.years = 1;
   config.end = *ParseRfc3339("2025-07-01T00:00:00Z");
   CHECK(o.at("events").to_number<uint64_t>() == Generate(config).size());
+  // Loaded today, the whole history is one backfill: the timeline says so once and marks no event late.
+  CliResult timeline = RunCli(tmp, tmp.Sub("until"), {"--as", Str(o, "reader"), "customer", "timeline", "customer-1001"});
+  INFO(timeline.err);
+  REQUIRE(timeline.exit_code == 0);
+  CHECK(timeline.out.starts_with("-- loaded in one backfill at "));
+  CHECK(timeline.out.find("loaded in one backfill", 10) == std::string::npos);
+  CHECK(timeline.out.find("[LATE") == std::string::npos);
 
   for (const char* bad : {"2025-13-01", "yesterday", "2025-06-30T00:00:00Z"}) {
     CliResult refused = RunCli(tmp, tmp.Sub("bad"), {"demo", "--until", bad});
