@@ -164,7 +164,30 @@ Status CreateRef(const Event& e, RuleState& state, std::string_view kind, std::s
 
 }  // namespace
 
+const char* UnfixableReason(std::string_view type) {
+  if (type == "subject.erased") return "the erasure destroyed the person's key, and nothing can bring the data back";
+  if (type == "subject.hold_placed") return "a legal hold ends only with subject.hold_released, which records who lifted it";
+  if (type == "subject.hold_released") return "a released hold is placed again with subject.hold_placed";
+  if (type == "event.corrected" || type == "event.retracted") {
+    return "fix the original event instead: correct it again, or retract it";
+  }
+  return nullptr;
+}
+
+namespace {
+Status CheckEvent(const Event& e, RuleState& state);
+}  // namespace
+
 Status CheckRules(const Event& e, RuleState& state) {
+  CUSTODIAN_RETURN_IF_ERROR(CheckEvent(e, state));
+  // Marked only once the event is accepted: a refused event changes nothing.
+  if (UnfixableReason(e.type) != nullptr) state.Put(std::string(kUnfixablePrefix) + e.id.ToString(), e.type);
+  return Status::Ok();
+}
+
+namespace {
+
+Status CheckEvent(const Event& e, RuleState& state) {
   // The writer thread runs this for every event: parse on the stack.
   internal::ArenaJsonParser parser;
   Result<json::value> parsed = parser.Parse(e.data, "field 'data': ");
@@ -175,6 +198,20 @@ Status CheckRules(const Event& e, RuleState& state) {
 
   // The staff member an event on their own staff stream is about.
   const std::string subject = e.stream.starts_with("staff-") ? e.stream : std::string();
+
+  // fix: some events' effect cannot be undone by a correction or retraction
+  // (docs/events.md, "Corrections and retractions"): they are marked when
+  // written, and a fix that names one is refused with the reason.
+  if (t == "event.corrected" || t == "event.retracted") {
+    const std::string target = Str(d, "event_id");
+    Result<std::optional<std::string>> marked = state.Get(std::string(kUnfixablePrefix) + target);
+    if (!marked.ok()) return marked.status();
+    if (*marked) {
+      return Broken("fix", e,
+                    "the event it names, " + target + ", is a " + **marked + ", which cannot be " +
+                        (t == "event.corrected" ? "corrected" : "retracted") + ": " + UnfixableReason(**marked));
+    }
+  }
 
   // actor: a staff actor is employed. (Joining makes the staff member exist;
   // it is recorded by someone else, e.g. system:hr-sync.)
@@ -501,5 +538,7 @@ Status CheckRules(const Event& e, RuleState& state) {
   }
   return Status::Ok();
 }
+
+}  // namespace
 
 }  // namespace custodian

@@ -18,6 +18,10 @@
 //                business time
 //   reference    deals, requests, commitments and corrected or retracted
 //                events that an event names exist
+//   fix          an erasure, a legal hold's placing or release, or a
+//                correction or retraction is never itself corrected or
+//                retracted (their effect cannot be undone that way); the
+//                message says what to do instead
 //   subject      a personal part that names no contact is about the customer
 //                itself, which must be a natural person (kind individual)
 //   privacy      subject.erased and legal holds are made by a member of staff
@@ -64,6 +68,12 @@ class RuleState {
   // Whether an event with this id is in the log (or earlier in the batch).
   virtual Result<bool> EventExists(const EventId& id) = 0;
 };
+
+// Events of these types cannot be corrected or retracted (rule `fix`): why
+// not, or nullptr for a type that can. Each such event is marked in the
+// rules' state under kUnfixablePrefix ‖ its id when written.
+const char* UnfixableReason(std::string_view type);
+inline constexpr char kUnfixablePrefix[] = "unfixable/";
 
 // Ok, or RuleViolation naming the rule, the event and the evidence, e.g.
 // "rule 'actor': staff-12 left on 2026-03-31T00:00:00Z (position 88) and can

@@ -28,8 +28,8 @@
 // (Excel's PERCENTILE.INC, NumPy's default): the median of 1, 2, 3 and 4 hours
 // is 2.5 hours and the 90th percentile of 1..10 hours is 9.1 hours.
 //
-// event.corrected and event.retracted are not applied yet (as in the customer
-// projection); follow-ups of a request or commitment the fold has not seen
+// event.corrected and event.retracted are not applied yet (the customer
+// projection applies them: replay/customer.h, FoldCustomer); follow-ups of a request or commitment the fold has not seen
 // opened are ignored.
 //
 // Stored state, keys under the projection "accountability":

@@ -207,6 +207,78 @@ Status ApplyToCustomer(CustomerState& s, const Event& e) {
   return Status::Ok();
 }
 
+namespace {
+
+bool IsFix(const Event& e) { return e.type == "event.corrected" || e.type == "event.retracted"; }
+
+// `data` (a JSON object's text) with the members of `corrected` (another
+// object's text) in place of its own, and any new ones after them; each
+// value's text copied as written.
+std::string MergeData(std::string_view data, std::string_view corrected) {
+  boost::system::error_code ec;
+  const json::value original = json::parse(data, ec);
+  const json::value fixes = ec ? json::value() : json::parse(corrected, ec);
+  if (ec || !original.is_object() || !fixes.is_object()) return std::string(data);
+  std::string out = "{";
+  auto member = [&](std::string_view key, std::string_view text) {
+    if (out.size() > 1) out += ',';
+    out += JsonQuote(key);
+    out += ':';
+    out += text;
+  };
+  for (const auto& [key, value] : original.get_object()) {
+    const std::optional<std::string_view> text =
+        fixes.get_object().contains(key) ? JsonMemberText(corrected, key) : JsonMemberText(data, key);
+    if (text) member(key, *text);
+  }
+  for (const auto& [key, value] : fixes.get_object()) {
+    if (original.get_object().contains(key)) continue;
+    if (std::optional<std::string_view> text = JsonMemberText(corrected, key)) member(key, *text);
+  }
+  return out + "}";
+}
+
+}  // namespace
+
+std::vector<Event> EffectiveEvents(std::span<const Event> events) {
+  std::unordered_map<std::string, bool> retracted;
+  std::unordered_map<std::string, std::vector<std::string>> corrections;  // by the fixed event's id, in order
+  for (const Event& e : events) {
+    if (!IsFix(e)) continue;
+    boost::system::error_code ec;
+    const json::value d = json::parse(e.data, ec);
+    if (ec || !d.is_object()) continue;
+    const std::string target = Str(d.get_object(), "event_id");
+    if (e.type == "event.retracted") {
+      retracted[target] = true;
+    } else if (std::optional<std::string_view> fields = JsonMemberText(e.data, "corrected")) {
+      corrections[target].emplace_back(*fields);
+    }
+  }
+  std::vector<Event> out;
+  out.reserve(events.size());
+  for (const Event& e : events) {
+    const std::string id = e.id.ToString();
+    if (retracted.count(id)) continue;
+    out.push_back(e);
+    if (auto it = corrections.find(id); it != corrections.end()) {
+      for (const std::string& fields : it->second) out.back().data = MergeData(out.back().data, fields);
+    }
+  }
+  return out;
+}
+
+Result<CustomerState> FoldCustomer(std::span<const Event> events) {
+  CustomerState s;
+  const bool fixed = std::any_of(events.begin(), events.end(), IsFix);
+  if (!fixed) {
+    for (const Event& e : events) CUSTODIAN_RETURN_IF_ERROR(ApplyToCustomer(s, e));
+    return s;
+  }
+  for (const Event& e : EffectiveEvents(events)) CUSTODIAN_RETURN_IF_ERROR(ApplyToCustomer(s, e));
+  return s;
+}
+
 std::optional<CustomerState::Custody> OwnerAt(const CustomerState& state, Timestamp t) {
   for (auto it = state.custody.rbegin(); it != state.custody.rend(); ++it) {
     if (it->from <= t) return *it;
@@ -482,6 +554,7 @@ namespace {
 
 class CustomerProjection final : public Projection {
  public:
+  explicit CustomerProjection(const EventLog& log) : log_(log) {}
   std::string_view name() const override { return kCustomerProjection; }
 
   Status Apply(std::span<const Event> events, StateView& state) const override {
@@ -506,7 +579,17 @@ class CustomerProjection final : public Projection {
         }
         it = cache_.emplace(std::string(customer), std::move(s)).first;
       }
-      for (const Event* e : list) CUSTODIAN_RETURN_IF_ERROR(ApplyToCustomer(it->second, *e));
+      for (const Event* e : list) {
+        if (!IsFix(*e)) {
+          CUSTODIAN_RETURN_IF_ERROR(ApplyToCustomer(it->second, *e));
+          continue;
+        }
+        // A fix: the customer folded again from its stream up to it.
+        Result<CustomerState> refolded = Refold(*e);
+        if (!refolded.ok()) return refolded.status().WithContext(std::string(customer) + " at position " +
+                                                                 std::to_string(e->position.value()));
+        it->second = std::move(*refolded);
+      }
       state.Put(std::string(customer), CustomerToJson(it->second));
     }
     return Status::Ok();
@@ -520,14 +603,32 @@ class CustomerProjection final : public Projection {
   uint32_t state_version() const override { return kCustomerStateVersion; }
 
  private:
+  // The customer of `fix`'s stream, folded from its first event through `fix`.
+  Result<CustomerState> Refold(const Event& fix) const {
+    std::vector<Event> events;
+    for (uint64_t from = 0;;) {
+      Result<std::vector<Event>> page = log_.ReadStream(fix.stream, StreamVersion(from), Direction::kForward, 1024);
+      if (!page.ok()) return page.status();
+      for (Event& e : *page) {
+        if (e.position.value() <= fix.position.value()) events.push_back(std::move(e));
+      }
+      if (page->size() < 1024 || events.empty() || events.back().position.value() >= fix.position.value()) break;
+      from += page->size();
+    }
+    return FoldCustomer(events);
+  }
+
   static constexpr size_t kMaxCached = 50'000;
+  const EventLog& log_;
   mutable std::mutex mu_;
   mutable std::unordered_map<std::string, CustomerState> cache_;
 };
 
 }  // namespace
 
-std::unique_ptr<Projection> MakeCustomerProjection() { return std::make_unique<CustomerProjection>(); }
+std::unique_ptr<Projection> MakeCustomerProjection(const EventLog& log) {
+  return std::make_unique<CustomerProjection>(log);
+}
 
 Result<CustomerState> LoadCustomer(const EventLog& log, const std::string& customer) {
   Result<std::optional<std::string>> stored = log.ProjectionGet(kCustomerProjection, customer);
@@ -571,15 +672,16 @@ Result<Replay> ReplayCustomer(const EventLog& log, const std::string& customer, 
     std::stable_sort(r.events.begin(), r.events.end(),
                      [](const Event& a, const Event& b) { return a.occurred_at < b.occurred_at; });
   }
-  // The same fold as the stored projection, on memory.
-  MemoryState memory;
-  CUSTODIAN_RETURN_IF_ERROR(MakeCustomerProjection()->Apply(r.events, memory));
-  if (auto stored = memory.Get(customer); stored.ok() && *stored) {
-    Result<CustomerState> s = CustomerFromJson(**stored);
+  // The same fold as the stored projection (FoldCustomer), read back through
+  // its encoding as the stored state is.
+  if (r.events.empty()) {
+    r.state.id = customer;
+  } else {
+    Result<CustomerState> folded = FoldCustomer(r.events);
+    if (!folded.ok()) return folded.status();
+    Result<CustomerState> s = CustomerFromJson(CustomerToJson(*folded));
     if (!s.ok()) return s.status();
     r.state = std::move(*s);
-  } else {
-    r.state.id = customer;
   }
   for (const Event& e : r.events) {
     if (e.recorded_at.value() - e.occurred_at.value() > kLateAfterMicros) r.late.push_back(e);

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -125,6 +126,19 @@ constexpr int64_t kLateAfterMicros = int64_t{7} * 24 * 3600 * 1'000'000;
 // types are counted and otherwise ignored.
 Status ApplyToCustomer(CustomerState& state, const Event& e);
 
+// Corrections and retractions (docs/events.md, "Corrections and
+// retractions"): the events of one customer's stream, in the order given, as
+// their fixes among them make them: an event named by an event.retracted is
+// left out; one named by event.corrected has the `corrected` fields in place
+// of its own (later corrections over earlier ones, the numbers' text kept).
+// The fixing events themselves stay, so they are counted.
+std::vector<Event> EffectiveEvents(std::span<const Event> events);
+// The customer of `events` (one stream's, in the order given) with every
+// fix among them applied: ApplyToCustomer over EffectiveEvents. The stored
+// projection and every replay fold through it, so the state after a fix is
+// the state the stream would have had if the fixed event had been right.
+Result<CustomerState> FoldCustomer(std::span<const Event> events);
+
 // The owner at business time `t` (from the custody chain), if any.
 std::optional<CustomerState::Custody> OwnerAt(const CustomerState& state, Timestamp t);
 
@@ -146,13 +160,16 @@ std::string CustomerToJson(const CustomerState& state);
 Result<CustomerState> CustomerFromJson(std::string_view json);
 
 // The stored projection "customer": key = customer id, value = CustomerToJson.
-std::unique_ptr<Projection> MakeCustomerProjection();
+// At an event.corrected or event.retracted it folds the customer again from
+// its stream in `log` up to that event (FoldCustomer).
+std::unique_ptr<Projection> MakeCustomerProjection(const EventLog& log);
 inline constexpr char kCustomerProjection[] = "customer";
 // Its state's encoding (Projection::state_version). 2: contacts keep the
 // positions of their personal parts and their last conversation; state of
 // version 1 lacks them (every contact would read as having no personal data),
-// so the engine rebuilds it.
-inline constexpr uint32_t kCustomerStateVersion = 2;
+// so the engine rebuilds it. 3: corrections and retractions take effect
+// (state of version 2 counts a retracted deal.won as won).
+inline constexpr uint32_t kCustomerStateVersion = 3;
 
 // Reads the stored state (NotFound when the customer has no events). Stored
 // state that does not decode is Corruption naming the customer, the

@@ -19,8 +19,8 @@
 //     open requests or commitments on: after a handover, work left with the
 //     previous owner shows up there instead of disappearing.
 //   - staff.* events give role, team and departure for the heading.
-//   - event.corrected and event.retracted are not applied yet (as in the
-//     customer projection).
+//   - event.corrected and event.retracted are not applied yet (the customer
+//     projection applies them: replay/customer.h, FoldCustomer).
 //
 // Stored state, keys under the projection "portfolio":
 //   c/<customer id>  the customer: owner, open deal, request and commitment

@@ -84,6 +84,7 @@ class ProjectionEngine {
 
   void Add(std::unique_ptr<Projection> projection);
   const Projection* Find(std::string_view name) const;
+  const EventLog& log() const { return log_; }
   std::vector<std::string> Names() const;
 
   // Folds every projection from its checkpoint to the log's end, committing

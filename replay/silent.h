@@ -12,8 +12,8 @@
 // Only contacts that occurred at or before now count, so a replay as of T
 // ignores nothing it knew but uses nothing that happened later.
 //
-// event.corrected and event.retracted are not applied yet (as in the customer
-// projection).
+// event.corrected and event.retracted are not applied yet (the customer
+// projection applies them: replay/customer.h, FoldCustomer).
 //
 // Stored state, keys under the projection "silent":
 //   c/<customer id>  owner and since when, name, first event time, the times of

@@ -151,7 +151,7 @@ Result<std::unique_ptr<EventLog>> OpenForReading(const StoreOptions& options) {
 }
 
 void AddProjections(ProjectionEngine& engine) {
-  engine.Add(MakeCustomerProjection());
+  engine.Add(MakeCustomerProjection(engine.log()));
   engine.Add(MakePortfolioProjection());
   engine.Add(MakeAccountabilityProjection());
   engine.Add(MakeSilentProjection());

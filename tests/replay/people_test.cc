@@ -51,8 +51,9 @@ struct PeopleFixture {
     REQUIRE(r.ok());
     log = std::move(*r);
     engine = std::make_unique<ProjectionEngine>(*log);
-    for (auto* make : {&MakeCustomerProjection, &MakePortfolioProjection, &MakeAccountabilityProjection,
-                       &MakeSilentProjection, &MakeAccessProjection, &MakeAlertsProjection}) {
+    engine->Add(MakeCustomerProjection(*log));
+    for (auto* make : {&MakePortfolioProjection, &MakeAccountabilityProjection, &MakeSilentProjection,
+                       &MakeAccessProjection, &MakeAlertsProjection}) {
       engine->Add(make());
     }
   }

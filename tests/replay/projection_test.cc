@@ -73,7 +73,7 @@ TEST_CASE("a rebuilt projection is identical to the incrementally built one afte
     FixedClock clock(*ParseRfc3339("2026-01-01T00:00:00Z"));
     auto log = OpenLog(tmp.path(), &clock);
     ProjectionEngine engine(*log, 97);  // many chunks: the cache carries state between them
-    engine.Add(MakeCustomerProjection());
+    engine.Add(MakeCustomerProjection(engine.log()));
     std::mt19937_64 rng(seed);
     for (int round = 0; round < 6; ++round) {
       Result<std::vector<AppendResult>> r = log->AppendBatch(RandomBatch(rng, 1 + static_cast<int>(rng() % 400)));
@@ -106,12 +106,12 @@ TEST_CASE("projections at one checkpoint share one scan, and projections at diff
   {
     // Only the customer projection is folded: portfolio stays at 0.
     ProjectionEngine engine(*log, kChunk);
-    engine.Add(MakeCustomerProjection());
+    engine.Add(MakeCustomerProjection(engine.log()));
     REQUIRE(engine.CatchUp().ok());
   }
   REQUIRE(log->AppendBatch(RandomBatch(rng, kChunk + 10)).ok());
   ProjectionEngine engine(*log, kChunk);
-  engine.Add(MakeCustomerProjection());
+  engine.Add(MakeCustomerProjection(engine.log()));
   engine.Add(MakePortfolioProjection());
   std::vector<uint64_t> reported;
   REQUIRE(engine.CatchUp([&](uint64_t done, uint64_t) { reported.push_back(done); }).ok());
@@ -147,13 +147,13 @@ TEST_CASE("an engine kept between catch-ups drops what its projections cached wh
   std::mt19937_64 rng(11);
   auto log = OpenLog(tmp.path(), &clock);
   ProjectionEngine kept(*log);  // as the server's follower keeps one
-  kept.Add(MakeCustomerProjection());
+  kept.Add(MakeCustomerProjection(kept.log()));
   REQUIRE(log->AppendBatch(RandomBatch(rng, 300)).ok());
   REQUIRE(kept.CatchUp().ok());  // its projection now caches the 7 customers
   REQUIRE(log->AppendBatch(RandomBatch(rng, 300)).ok());
   {
     ProjectionEngine other(*log);  // an operation that catches up itself
-    other.Add(MakeCustomerProjection());
+    other.Add(MakeCustomerProjection(other.log()));
     REQUIRE(other.CatchUp().ok());
   }
   REQUIRE(log->AppendBatch(RandomBatch(rng, 300)).ok());
@@ -173,7 +173,7 @@ TEST_CASE("an interrupted catch-up stops after the chunk in hand, keeps what it 
   auto log = OpenLog(tmp.path(), &clock);
   REQUIRE(log->AppendBatch(RandomBatch(rng, 10 * kChunk)).ok());
   ProjectionEngine engine(*log, kChunk);
-  engine.Add(MakeCustomerProjection());
+  engine.Add(MakeCustomerProjection(engine.log()));
   engine.Add(MakePortfolioProjection());
   std::vector<uint64_t> reported;
   // Interrupted (as a server's shutdown does, from another thread) while the
@@ -193,7 +193,7 @@ TEST_CASE("an interrupted catch-up stops after the chunk in hand, keeps what it 
   CHECK(log->ProjectionCheckpoint(kCustomerProjection)->value() == 2 * kChunk);
   // A new engine goes on from the checkpoint, to the same state as one fold.
   ProjectionEngine next(*log, kChunk);
-  next.Add(MakeCustomerProjection());
+  next.Add(MakeCustomerProjection(next.log()));
   REQUIRE(next.CatchUp().ok());
   CHECK(log->ProjectionCheckpoint(kCustomerProjection)->value() == 10 * kChunk);
   const std::string folded = *next.Digest(kCustomerProjection);
@@ -211,7 +211,7 @@ TEST_CASE("a restart in the middle of projecting loses and doubles nothing", "[r
     auto log = OpenLog(tmp.path(), &clock);
     REQUIRE(log->AppendBatch(RandomBatch(rng, 3 * kChunk + 100)).ok());
     ProjectionEngine engine(*log, kChunk);
-    engine.Add(MakeCustomerProjection());
+    engine.Add(MakeCustomerProjection(engine.log()));
     // Stop after the first committed chunk, as if the process died there.
     // (Progress is reported after each commit: throwing from it stops the
     // fold right after the first chunk was committed, the rest not.)
@@ -227,7 +227,7 @@ TEST_CASE("a restart in the middle of projecting loses and doubles nothing", "[r
   CHECK(checkpoint->value() == kChunk);
   REQUIRE(log->AppendBatch(RandomBatch(rng, 50)).ok());
   ProjectionEngine engine(*log, kChunk);
-  engine.Add(MakeCustomerProjection());
+  engine.Add(MakeCustomerProjection(engine.log()));
   REQUIRE(engine.CatchUp().ok());
   digest_after_restart = *engine.Digest(kCustomerProjection);
   REQUIRE(engine.Rebuild(kCustomerProjection).ok());
@@ -312,7 +312,7 @@ TEST_CASE("a reader can wait until the background engine has folded its own writ
   FixedClock clock(*ParseRfc3339("2026-01-01T00:00:00Z"));
   auto log = OpenLog(tmp.path(), &clock);
   ProjectionEngine engine(*log);
-  engine.Add(MakeCustomerProjection());
+  engine.Add(MakeCustomerProjection(engine.log()));
   engine.Start();
   std::mt19937_64 rng(7);
   for (int i = 0; i < 5; ++i) {

@@ -1,0 +1,169 @@
+// Corrections and retractions take effect (issue 17): in the stored customer
+// projection and in every replay, from the fix on; as of a knowledge time
+// before the fix the original stands.
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "replay/customer.h"
+#include "service/customer.h"
+#include "service/store.h"
+#include "tests/service/customer_store.h"
+
+namespace custodian {
+namespace {
+
+using testing::CustomerStore;
+
+std::string IdAt(const CustomerStore& s, Position p) {
+  Result<std::vector<Event>> e = s.log->ReadAll(p, 1);
+  REQUIRE(e.ok());
+  REQUIRE(e->size() == 1);
+  return e->front().id.ToString();
+}
+
+std::string Sum(const CustomerState& c, const std::string& currency) {
+  auto it = c.order_value.find(currency);
+  return it == c.order_value.end() ? "" : it->second.ToString();
+}
+
+// customer-42 of CustomerStore, then: deal d-1 opened (day -35) and won (day -30); req-1
+// answered by staff-8 (day -25); order o-2 (day -24). Then the fixes, each recorded when it
+// occurred: the win retracted (day -10), the answer retracted (day -9), order o-1's value
+// corrected (day -8), order o-2 retracted (day -7), the handover to staff-8 retracted (day -6).
+struct Corrected : CustomerStore {
+  Position won, answered, order2;
+  Corrected() {
+    REQUIRE(CatchUpProjections(*log).ok());  // the stored state holds the originals before the fixes come
+    Add("customer-42", "deal.opened", "staff-8", 35,
+        R"({"deal_id":"d-1","title":"Fleet","value":5000,"currency":"EUR","stage":"proposal"})");
+    won = Add("customer-42", "deal.won", "staff-8", 30, R"({"deal_id":"d-1"})");
+    answered = Add("customer-42", "request.responded", "staff-8", 25, R"({"request_id":"req-1","summary":"quoted"})");
+    order2 = Add("customer-42", "order.placed", "staff-8", 24, R"({"order_id":"o-2","value":99.90,"currency":"EUR"})");
+    clock.Set(now);
+    REQUIRE(CatchUpProjections(*log).ok());
+    Fix("event.retracted", won, 10, R"("reason":"the customer withdrew before signing")");
+    Fix("event.retracted", answered, 9, R"("reason":"the answer went to another customer")");
+    Fix("event.corrected", order, 8, R"("reason":"2% discount left out","corrected":{"value":1176.49})");
+    Fix("event.retracted", order2, 7, R"("reason":"entered twice")");
+    Fix("event.retracted", handover, 6, R"("reason":"the handover was called off")");
+    clock.Set(now);
+  }
+  void Fix(const std::string& type, Position target, int days_ago, const std::string& rest) {
+    Add("customer-42", type, "staff-7", days_ago, R"({"event_id":")" + IdAt(*this, target) + R"(",)" + rest + "}");
+  }
+  CustomerState AsKnown(int days_ago) {
+    Result<Replay> r = ReplayCustomer(*log, "customer-42", DaysAgo(days_ago), AsOf::kKnowledge);
+    REQUIRE(r.ok());
+    return r->state;
+  }
+};
+
+TEST_CASE("a retracted deal.won is not won as of any time after the retraction, and before it it is",
+          "[corrections]") {
+  Corrected s;
+  const CustomerState before = s.AsKnown(11), after = s.AsKnown(0);
+  CHECK(before.deals_won == 1);
+  CHECK(before.open_deals.count("d-1") == 0);
+  CHECK(after.deals_won == 0);
+  CHECK(after.open_deals.count("d-1") == 1);  // open again: only its win was withdrawn
+  CHECK(after.retractions == 5);  // with the fixture's retracted note
+  CHECK(after.corrections == 1);
+}
+
+TEST_CASE("a retracted request.responded leaves the request unanswered", "[corrections]") {
+  Corrected s;
+  const CustomerState before = s.AsKnown(10), after = s.AsKnown(0);
+  REQUIRE(before.open_requests.count("req-1") == 1);
+  CHECK(before.open_requests.at("req-1").first_response_at == s.DaysAgo(25));
+  REQUIRE(after.open_requests.count("req-1") == 1);
+  CHECK_FALSE(after.open_requests.at("req-1").first_response_at.has_value());
+}
+
+TEST_CASE("a corrected order.placed counts with its corrected value to the cent, and a retracted one not at all",
+          "[corrections]") {
+  Corrected s;
+  const CustomerState before = s.AsKnown(9), corrected = s.AsKnown(8), after = s.AsKnown(0);
+  CHECK(before.orders == 2);
+  CHECK(Sum(before, "EUR") == "1300.4");
+  CHECK(corrected.orders == 2);
+  CHECK(Sum(corrected, "EUR") == "1276.39");
+  CHECK(after.orders == 1);  // o-2 retracted
+  CHECK(Sum(after, "EUR") == "1176.49");
+}
+
+TEST_CASE("a retracted customer.owner_assigned changes the chain of custody", "[corrections]") {
+  Corrected s;
+  const CustomerState before = s.AsKnown(7), after = s.AsKnown(0);
+  CHECK(before.owner == "staff-8");
+  CHECK(before.custody.size() == 2);
+  CHECK(after.owner == "staff-7");
+  REQUIRE(after.custody.size() == 1);
+  CHECK(after.custody[0].owner == "staff-7");
+  CHECK_FALSE(after.custody[0].to.has_value());
+  CHECK(OwnerAt(after, s.DaysAgo(20))->owner == "staff-7");
+}
+
+TEST_CASE("the stored projection, folded before and after the fixes, agrees with the replay, and the timeline "
+          "keeps the originals beside their fixes",
+          "[corrections]") {
+  Corrected s;
+  REQUIRE(CatchUpProjections(*s.log).ok());
+  Result<CustomerState> stored = LoadCustomer(*s.log, "customer-42");
+  REQUIRE(stored.ok());
+  Result<Replay> replay = ReplayCustomer(*s.log, "customer-42", std::nullopt, AsOf::kKnowledge);
+  REQUIRE(replay.ok());
+  CHECK(CustomerToJson(*stored) == CustomerToJson(replay->state));
+  CHECK(stored->deals_won == 0);
+  CHECK(stored->owner == "staff-7");
+
+  Result<CustomerView> shown = ShowCustomer(*s.log, s.As("staff-7"), "customer-42", std::nullopt, s.now);
+  REQUIRE(shown.ok());
+  CHECK(shown->state.deals_won == 0);
+  Result<CustomerTimelineResult> t = CustomerTimeline(*s.log, s.As("staff-7"), "customer-42");
+  REQUIRE(t.ok());
+  size_t fixed = 0;
+  for (const TimelineEntry& entry : t->entries) {
+    if (entry.event.position == s.won || entry.event.position == s.order) {
+      ++fixed;
+      REQUIRE(entry.fixes.size() == 1);
+    }
+  }
+  CHECK(fixed == 2);  // both originals are still shown, each with its fix
+}
+
+TEST_CASE("an erasure, a legal hold or a fix is never itself corrected or retracted, and the refusal says why",
+          "[corrections]") {
+  CustomerStore s;
+  const std::string retraction = IdAt(s, s.retraction);
+  Event e;
+  e.id = testing::RandomId();
+  e.stream = "customer-42";
+  e.type = "event.retracted";
+  e.actor = "staff-7";
+  e.occurred_at = s.now;
+  e.data = R"({"event_id":")" + retraction + R"(","reason":"undo the undo"})";
+  Result<AppendResult> r = s.log->Append("customer-42", {e}, ExpectedVersion::Any());
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == StatusCode::kRuleViolation);
+  CHECK_THAT(r.status().message(), Catch::Contains("rule 'fix'") && Catch::Contains("is a event.retracted") &&
+                                       Catch::Contains("fix the original event instead"));
+  e.type = "event.corrected";
+  e.data = R"({"event_id":")" + retraction + R"(","reason":"x","corrected":{"reason":"y"}})";
+  r = s.log->Append("customer-42", {e}, ExpectedVersion::Any());
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.status().message(), Catch::Contains("cannot be corrected"));
+  // The unfixable types and why.
+  CHECK_THAT(UnfixableReason("subject.erased"), Catch::Contains("destroyed the person's key"));
+  CHECK_THAT(UnfixableReason("subject.hold_placed"), Catch::Contains("subject.hold_released"));
+  CHECK(UnfixableReason("deal.won") == nullptr);
+  // A fix of an ordinary event still goes in.
+  e.type = "event.retracted";
+  e.data = R"({"event_id":")" + IdAt(s, s.order) + R"(","reason":"entered twice"})";
+  CHECK(s.log->Append("customer-42", {e}, ExpectedVersion::Any()).ok());
+}
+
+}  // namespace
+}  // namespace custodian
