@@ -5,6 +5,7 @@
 #include <map>
 #include <tuple>
 
+#include "replay/customer.h"
 #include "replay/payload_fields.h"
 
 namespace json = boost::json;
@@ -216,7 +217,11 @@ Result<Record> Load(StateView& state, const std::string& key,
 
 class AccountabilityProjection final : public Projection {
  public:
+  explicit AccountabilityProjection(const EventLog* log) : log_(log) {}
   std::string_view name() const override { return kAccountabilityProjection; }
+  // 2: corrections and retractions take effect (state of version 1 counts
+  // fixed events as first recorded, so it is folded again).
+  uint32_t state_version() const override { return 2; }
 
   Status Apply(std::span<const Event> events, StateView& state) const override {
     // Group by stream, keeping each stream's order: each touched key is read
@@ -236,11 +241,23 @@ class AccountabilityProjection final : public Projection {
       }
       Result<CustomerRecord> c = Load<CustomerRecord>(state, key, DecodeCustomer);
       if (!c.ok()) return c.status();
-      for (const Event* e : list) CUSTODIAN_RETURN_IF_ERROR(ApplyToCustomer(*c, *e));
+      for (const Event* e : list) {
+        if (log_ == nullptr || !IsFix(*e)) {
+          CUSTODIAN_RETURN_IF_ERROR(ApplyToCustomer(*c, *e));
+          continue;
+        }
+        // A fix: the record folded again from the stream, as the fixes make it.
+        CUSTODIAN_RETURN_IF_ERROR(RefoldRecord(*log_, *e, *c, [](CustomerRecord& r, const Event& x) {
+          return ApplyToCustomer(r, x);
+        }));
+      }
       if (!c->owner.empty() || !c->requests.empty() || !c->commitments.empty()) state.Put(key, Encode(*c));
     }
     return Status::Ok();
   }
+
+ private:
+  const EventLog* log_;
 };
 
 bool InPeriod(const AccountabilityFilter& f, Timestamp t) { return (!f.from || t >= *f.from) && (!f.to || t < *f.to); }
@@ -288,7 +305,9 @@ json::value OrNull(const std::string& s) { return s.empty() ? json::value(nullpt
 
 }  // namespace
 
-std::unique_ptr<Projection> MakeAccountabilityProjection() { return std::make_unique<AccountabilityProjection>(); }
+std::unique_ptr<Projection> MakeAccountabilityProjection(const EventLog* log) {
+  return std::make_unique<AccountabilityProjection>(log);
+}
 
 std::optional<int64_t> RequestAccount::TimeToAssign() const {
   return assigned_at ? std::optional<int64_t>(assigned_at->value() - opened_at.value()) : std::nullopt;

@@ -28,8 +28,8 @@
 // (Excel's PERCENTILE.INC, NumPy's default): the median of 1, 2, 3 and 4 hours
 // is 2.5 hours and the 90th percentile of 1..10 hours is 9.1 hours.
 //
-// event.corrected and event.retracted are not applied yet (the customer
-// projection applies them: replay/customer.h, FoldCustomer); follow-ups of a request or commitment the fold has not seen
+// event.corrected and event.retracted: the customer's record is folded again
+// from its stream as the fixes make it; follow-ups of a request or commitment the fold has not seen
 // opened are ignored.
 //
 // Stored state, keys under the projection "accountability":
@@ -53,7 +53,9 @@
 namespace custodian {
 
 inline constexpr char kAccountabilityProjection[] = "accountability";
-std::unique_ptr<Projection> MakeAccountabilityProjection();
+// With `log`, a fix on a customer's stream folds its record again (as
+// MakePortfolioProjection does); without, fixes count as any other event.
+std::unique_ptr<Projection> MakeAccountabilityProjection(const EventLog* log = nullptr);
 
 struct RequestAccount {
   std::string customer, request_id;

@@ -207,9 +207,9 @@ Status ApplyToCustomer(CustomerState& s, const Event& e) {
   return Status::Ok();
 }
 
-namespace {
-
 bool IsFix(const Event& e) { return e.type == "event.corrected" || e.type == "event.retracted"; }
+
+namespace {
 
 // `data` (a JSON object's text) with the members of `corrected` (another
 // object's text) in place of its own, and any new ones after them; each
@@ -277,6 +277,31 @@ Result<CustomerState> FoldCustomer(std::span<const Event> events) {
   }
   for (const Event& e : EffectiveEvents(events)) CUSTODIAN_RETURN_IF_ERROR(ApplyToCustomer(s, e));
   return s;
+}
+
+namespace {
+
+// The events of `fix`'s stream from the first through `fix`, as stored.
+Result<std::vector<Event>> StreamThrough(const EventLog& log, const Event& fix) {
+  std::vector<Event> events;
+  for (uint64_t from = 0;;) {
+    Result<std::vector<Event>> page = log.ReadStream(fix.stream, StreamVersion(from), Direction::kForward, 1024);
+    if (!page.ok()) return page.status();
+    for (Event& e : *page) {
+      if (e.position.value() <= fix.position.value()) events.push_back(std::move(e));
+    }
+    if (page->size() < 1024 || events.empty() || events.back().position.value() >= fix.position.value()) break;
+    from += page->size();
+  }
+  return events;
+}
+
+}  // namespace
+
+Result<std::vector<Event>> EffectiveStreamThrough(const EventLog& log, const Event& fix) {
+  Result<std::vector<Event>> events = StreamThrough(log, fix);
+  if (!events.ok()) return events.status();
+  return EffectiveEvents(*events);
 }
 
 std::optional<CustomerState::Custody> OwnerAt(const CustomerState& state, Timestamp t) {
@@ -605,17 +630,9 @@ class CustomerProjection final : public Projection {
  private:
   // The customer of `fix`'s stream, folded from its first event through `fix`.
   Result<CustomerState> Refold(const Event& fix) const {
-    std::vector<Event> events;
-    for (uint64_t from = 0;;) {
-      Result<std::vector<Event>> page = log_.ReadStream(fix.stream, StreamVersion(from), Direction::kForward, 1024);
-      if (!page.ok()) return page.status();
-      for (Event& e : *page) {
-        if (e.position.value() <= fix.position.value()) events.push_back(std::move(e));
-      }
-      if (page->size() < 1024 || events.empty() || events.back().position.value() >= fix.position.value()) break;
-      from += page->size();
-    }
-    return FoldCustomer(events);
+    Result<std::vector<Event>> events = StreamThrough(log_, fix);
+    if (!events.ok()) return events.status();
+    return FoldCustomer(*events);
   }
 
   static constexpr size_t kMaxCached = 50'000;

@@ -138,6 +138,26 @@ std::vector<Event> EffectiveEvents(std::span<const Event> events);
 // projection and every replay fold through it, so the state after a fix is
 // the state the stream would have had if the fixed event had been right.
 Result<CustomerState> FoldCustomer(std::span<const Event> events);
+// Whether `e` is an event.corrected or event.retracted.
+bool IsFix(const Event& e);
+// The events of `fix`'s stream in `log` from the first through `fix`, as the
+// fixes among them make them (EffectiveEvents): what a projection folds again
+// from an empty record when it meets a fix.
+Result<std::vector<Event>> EffectiveStreamThrough(const EventLog& log, const Event& fix);
+// Sets `record` to an empty Record folded with `apply` over
+// EffectiveStreamThrough(log, fix): how a projection's per-customer record
+// takes a fix.
+template <typename Record, typename Apply>
+Status RefoldRecord(const EventLog& log, const Event& fix, Record& record, Apply apply) {
+  Result<std::vector<Event>> effective = EffectiveStreamThrough(log, fix);
+  if (!effective.ok()) return effective.status();
+  record = Record{};
+  for (const Event& e : *effective) {
+    Status s = apply(record, e);
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
 
 // The owner at business time `t` (from the custody chain), if any.
 std::optional<CustomerState::Custody> OwnerAt(const CustomerState& state, Timestamp t);

@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "replay/customer.h"
 #include "replay/payload_fields.h"
 
 namespace json = boost::json;
@@ -205,7 +206,11 @@ Status ApplyToStaff(StaffRecord& s, const Event& e) {
 
 class PortfolioProjection final : public Projection {
  public:
+  explicit PortfolioProjection(const EventLog* log) : log_(log) {}
   std::string_view name() const override { return kPortfolioProjection; }
+  // 2: corrections and retractions take effect (state of version 1 counts
+  // fixed events as first recorded, so it is folded again).
+  uint32_t state_version() const override { return 2; }
 
   Status Apply(std::span<const Event> events, StateView& state) const override {
     // Group by stream, keeping each stream's order: every touched key is read
@@ -246,7 +251,16 @@ class PortfolioProjection final : public Projection {
         c = std::move(*decoded);
       }
       const std::set<std::string> before = c.Holders();
-      for (const Event* e : list) CUSTODIAN_RETURN_IF_ERROR(ApplyToCustomer(c, *e));
+      for (const Event* e : list) {
+        if (log_ == nullptr || !IsFix(*e)) {
+          CUSTODIAN_RETURN_IF_ERROR(ApplyToCustomer(c, *e));
+          continue;
+        }
+        // A fix: the record folded again from the stream, as the fixes make it.
+        CUSTODIAN_RETURN_IF_ERROR(RefoldRecord(*log_, *e, c, [](CustomerRecord& r, const Event& x) {
+          return ApplyToCustomer(r, x);
+        }));
+      }
       const std::set<std::string> after = c.Holders();
       for (const std::string& id : before) {
         if (after.contains(id)) continue;
@@ -265,11 +279,16 @@ class PortfolioProjection final : public Projection {
     for (const auto& [id, s] : staff) state.Put(StaffKey(id), Encode(s));
     return Status::Ok();
   }
+
+ private:
+  const EventLog* log_;
 };
 
 }  // namespace
 
-std::unique_ptr<Projection> MakePortfolioProjection() { return std::make_unique<PortfolioProjection>(); }
+std::unique_ptr<Projection> MakePortfolioProjection(const EventLog* log) {
+  return std::make_unique<PortfolioProjection>(log);
+}
 
 Result<std::vector<std::string>> ListStaff(const StateReader& state) {
   std::vector<std::string> staff;

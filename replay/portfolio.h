@@ -19,8 +19,8 @@
 //     open requests or commitments on: after a handover, work left with the
 //     previous owner shows up there instead of disappearing.
 //   - staff.* events give role, team and departure for the heading.
-//   - event.corrected and event.retracted are not applied yet (the customer
-//     projection applies them: replay/customer.h, FoldCustomer).
+//   - event.corrected and event.retracted: the customer's record is folded
+//     again from its stream as the fixes make it (MakePortfolioProjection).
 //
 // Stored state, keys under the projection "portfolio":
 //   c/<customer id>  the customer: owner, open deal, request and commitment
@@ -45,7 +45,11 @@
 namespace custodian {
 
 inline constexpr char kPortfolioProjection[] = "portfolio";
-std::unique_ptr<Projection> MakePortfolioProjection();
+// With `log`, a correction or retraction on a customer's stream folds that
+// customer's record again from the stream as the fixes make it
+// (EffectiveStreamThrough); without one (tests of the fold alone) fixes are
+// counted as any other event.
+std::unique_ptr<Projection> MakePortfolioProjection(const EventLog* log = nullptr);
 
 struct PortfolioEntry {
   std::string customer;  // "customer-42"

@@ -4,6 +4,7 @@
 #include <map>
 #include <tuple>
 
+#include "replay/customer.h"
 #include "replay/payload_fields.h"
 
 namespace json = boost::json;
@@ -107,7 +108,11 @@ Status Apply(CustomerRecord& c, const Event& e) {
 
 class SilentProjection final : public Projection {
  public:
+  explicit SilentProjection(const EventLog* log) : log_(log) {}
   std::string_view name() const override { return kSilentProjection; }
+  // 2: corrections and retractions take effect (state of version 1 counts
+  // fixed events as first recorded, so it is folded again).
+  uint32_t state_version() const override { return 2; }
 
   Status Apply(std::span<const Event> events, StateView& state) const override {
     // Group by customer, keeping each customer's order: each touched key is
@@ -126,11 +131,23 @@ class SilentProjection final : public Projection {
         if (!decoded.ok()) return decoded.status();
         c = std::move(*decoded);
       }
-      for (const Event* e : list) CUSTODIAN_RETURN_IF_ERROR(custodian::Apply(c, *e));
+      for (const Event* e : list) {
+        if (log_ == nullptr || !IsFix(*e)) {
+          CUSTODIAN_RETURN_IF_ERROR(custodian::Apply(c, *e));
+          continue;
+        }
+        // A fix: the record folded again from the stream, as the fixes make it.
+        CUSTODIAN_RETURN_IF_ERROR(RefoldRecord(*log_, *e, c, [](CustomerRecord& r, const Event& x) {
+          return custodian::Apply(r, x);
+        }));
+      }
       state.Put(key, Encode(c));
     }
     return Status::Ok();
   }
+
+ private:
+  const EventLog* log_;
 };
 
 // The latest contact at or before `t`, if any.
@@ -144,7 +161,7 @@ json::value OrNull(const std::string& s) { return s.empty() ? json::value(nullpt
 
 }  // namespace
 
-std::unique_ptr<Projection> MakeSilentProjection() { return std::make_unique<SilentProjection>(); }
+std::unique_ptr<Projection> MakeSilentProjection(const EventLog* log) { return std::make_unique<SilentProjection>(log); }
 
 Result<SilentReport> FindSilentCustomers(const StateReader& state, int days, Timestamp now) {
   if (days < 0) return Status::InvalidArgument("the silence window must be 0 days or more, not " + std::to_string(days));

@@ -12,8 +12,8 @@
 // Only contacts that occurred at or before now count, so a replay as of T
 // ignores nothing it knew but uses nothing that happened later.
 //
-// event.corrected and event.retracted are not applied yet (the customer
-// projection applies them: replay/customer.h, FoldCustomer).
+// event.corrected and event.retracted: the customer's record is folded again
+// from its stream as the fixes make it (a retracted win is no win).
 //
 // Stored state, keys under the projection "silent":
 //   c/<customer id>  owner and since when, name, first event time, the times of
@@ -37,7 +37,9 @@
 namespace custodian {
 
 inline constexpr char kSilentProjection[] = "silent";
-std::unique_ptr<Projection> MakeSilentProjection();
+// With `log`, a fix on a customer's stream folds its record again (as
+// MakePortfolioProjection does); without, fixes count as any other event.
+std::unique_ptr<Projection> MakeSilentProjection(const EventLog* log = nullptr);
 
 inline constexpr int kDefaultSilentDays = 60;
 

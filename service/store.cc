@@ -152,9 +152,9 @@ Result<std::unique_ptr<EventLog>> OpenForReading(const StoreOptions& options) {
 
 void AddProjections(ProjectionEngine& engine) {
   engine.Add(MakeCustomerProjection(engine.log()));
-  engine.Add(MakePortfolioProjection());
-  engine.Add(MakeAccountabilityProjection());
-  engine.Add(MakeSilentProjection());
+  engine.Add(MakePortfolioProjection(&engine.log()));
+  engine.Add(MakeAccountabilityProjection(&engine.log()));
+  engine.Add(MakeSilentProjection(&engine.log()));
   engine.Add(MakeAccessProjection());
   engine.Add(MakeAlertsProjection());
 }

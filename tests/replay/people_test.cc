@@ -52,10 +52,11 @@ struct PeopleFixture {
     log = std::move(*r);
     engine = std::make_unique<ProjectionEngine>(*log);
     engine->Add(MakeCustomerProjection(*log));
-    for (auto* make : {&MakePortfolioProjection, &MakeAccountabilityProjection, &MakeSilentProjection,
-                       &MakeAccessProjection, &MakeAlertsProjection}) {
-      engine->Add(make());
-    }
+    engine->Add(MakePortfolioProjection(log.get()));
+    engine->Add(MakeAccountabilityProjection(log.get()));
+    engine->Add(MakeSilentProjection(log.get()));
+    engine->Add(MakeAccessProjection());
+    engine->Add(MakeAlertsProjection());
   }
   void Close() {
     engine.reset();

@@ -4,11 +4,13 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
 #include "replay/customer.h"
 #include "service/customer.h"
+#include "service/staff.h"
 #include "service/store.h"
 #include "tests/service/customer_store.h"
 
@@ -132,6 +134,37 @@ TEST_CASE("the stored projection, folded before and after the fixes, agrees with
     }
   }
   CHECK(fixed == 2);  // both originals are still shown, each with its fix
+}
+
+TEST_CASE("the portfolio and silent-customer views follow the fixes too, as of any time", "[corrections]") {
+  Corrected s;
+  REQUIRE(CatchUpProjections(*s.log).ok());
+  auto owns = [&](const std::string& staff, std::optional<AsOfTime> at) {
+    Result<PortfolioView> p = StaffPortfolio(*s.log, s.As("staff-7"), staff, at);
+    REQUIRE(p.ok());
+    for (const PortfolioEntry& e : p->portfolio.customers) {
+      if (e.customer == "customer-42") return e.owned;
+    }
+    return false;
+  };
+  // The handover to staff-8 was retracted on day -6: before, staff-8 owned it; now staff-7 does.
+  const AsOfTime before{s.DaysAgo(7), AsOf::kKnowledge};
+  CHECK(owns("staff-8", before));
+  CHECK_FALSE(owns("staff-7", before));
+  CHECK(owns("staff-7", std::nullopt));
+  CHECK_FALSE(owns("staff-8", std::nullopt));
+
+  // Wins without contact: the retracted win and the retracted order are gone; the corrected order stays.
+  auto wins = [&](std::optional<AsOfTime> at) {
+    Result<SilentView> v = SilentCustomers(*s.log, s.As("staff-7"), 60, at, s.now);
+    REQUIRE(v.ok());
+    std::vector<std::string> ids;
+    for (const UncontactedWin& w : v->report.wins) ids.push_back(w.id);
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  };
+  CHECK(wins(AsOfTime{s.DaysAgo(11), AsOf::kKnowledge}) == std::vector<std::string>{"d-1", "o-1", "o-2"});
+  CHECK(wins(std::nullopt) == std::vector<std::string>{"o-1"});
 }
 
 TEST_CASE("an erasure, a legal hold or a fix is never itself corrected or retracted, and the refusal says why",
