@@ -20,6 +20,7 @@
 #include "service/customer.h"
 #include "service/evidence.h"
 #include "service/handover.h"
+#include "service/log_queries.h"
 #include "service/personal.h"
 #include "service/staff.h"
 #include "service/store.h"
@@ -379,19 +380,7 @@ Result<std::string> Api::Poll(Subscription& s, size_t max) {
     if (sent.empty()) return std::string();
   }
   const uint64_t last = sent.back().position.value();
-  std::vector<std::string> customers;
-  for (const Event& e : sent) {
-    if (IsCustomerStream(e.stream) && std::find(customers.begin(), customers.end(), e.stream) == customers.end()) {
-      customers.push_back(e.stream);
-    }
-  }
-  if (!customers.empty()) {
-    Access a;
-    a.view = "subscription";
-    a.customers = customers;
-    a.records = sent.size();
-    CUSTODIAN_RETURN_IF_ERROR(RecordRead(log_, s.caller, a));
-  }
+  CUSTODIAN_RETURN_IF_ERROR(RecordLogRead(log_, s.caller, kViewLiveFeed, sent, Follow::kYes));
   std::string frames;
   for (const Event& e : sent) {
     frames += "id: " + std::to_string(e.position.value()) + "\nevent: " + e.type +
@@ -577,13 +566,7 @@ Response ReadStreamRoute(EventLog& log, Api::Call& call) {
   }
   Result<std::vector<Event>> events = log.ReadStream(stream, StreamVersion(*from), Direction::kForward, *limit);
   if (!events.ok()) return Error(events.status());
-  if (IsCustomerStream(stream) && !events->empty()) {
-    Access a;
-    a.view = "stream";
-    a.customers = {stream};
-    a.records = events->size();
-    if (Status s = RecordRead(log, call.caller, a); !s.ok()) return Error(s);
-  }
+  if (Status s = RecordLogRead(log, call.caller, "stream", *events); !s.ok()) return Error(s);
   json::array items;
   for (const Event& e : *events) items.push_back(json::parse(EventToJson(e, JsonFields::kWithLogFields)));
   json::object out{{"stream", stream}, {"events", std::move(items)}};
@@ -844,19 +827,7 @@ Response ReadAllRoute(EventLog& log, Api::Call& call) {
   if (!limit.ok()) return Error(limit.status());
   Result<std::vector<Event>> events = log.ReadAll(Position(*from), *limit);
   if (!events.ok()) return Error(events.status());
-  std::vector<std::string> customers;
-  for (const Event& e : *events) {
-    if (IsCustomerStream(e.stream) && std::find(customers.begin(), customers.end(), e.stream) == customers.end()) {
-      customers.push_back(e.stream);
-    }
-  }
-  if (!customers.empty()) {
-    Access a;
-    a.view = "all_events";
-    a.customers = customers;
-    a.records = events->size();
-    if (Status s = RecordRead(log, call.caller, a); !s.ok()) return Error(s);
-  }
+  if (Status s = RecordLogRead(log, call.caller, "all_events", *events); !s.ok()) return Error(s);
   json::array items;
   for (const Event& e : *events) items.push_back(json::parse(EventToJson(e, JsonFields::kWithLogFields)));
   json::object out{{"events", std::move(items)}};

@@ -7,6 +7,7 @@
 #include "core/time.h"
 #include "core/validation.h"
 #include "replay/access.h"
+#include "replay/payload_fields.h"
 
 namespace custodian {
 namespace json = boost::json;
@@ -22,7 +23,59 @@ std::string EventLines(const std::vector<Event>& events) {
   return lines;
 }
 
+constexpr std::string_view kCustomerPrefix = "customer-";
+constexpr std::string_view kAccessPrefix = "access-";
+
 }  // namespace
+
+// --- recording log-level reads ---
+
+bool IsRecordedStream(std::string_view stream) {
+  return stream.starts_with(kCustomerPrefix) || stream.starts_with(kAccessPrefix);
+}
+
+std::vector<std::string> CustomersShown(std::span<const Event> events, std::string_view reader, Follow follow) {
+  std::vector<std::string> customers;
+  for (const Event& e : events) {
+    if (e.stream.starts_with(kCustomerPrefix)) {
+      customers.push_back(e.stream);
+      continue;
+    }
+    if (!e.stream.starts_with(kAccessPrefix) || std::string_view(e.stream).substr(kAccessPrefix.size()) == reader) {
+      continue;
+    }
+    // A record of a read names the customers read; anything else on an
+    // access stream (a correction, a retraction) names none.
+    if (e.type != "data.viewed" && e.type != "data.exported") continue;
+    Result<json::object> d = payload::ParseData(e);
+    if (!d.ok()) continue;
+    if (follow == Follow::kYes && e.type == "data.viewed") {
+      const std::string view = payload::Str(*d, "view");
+      if (view == kViewLiveFeed || view == kViewLogTail) continue;
+    }
+    if (const json::value* v = d->if_contains("customers"); v != nullptr && v->is_array()) {
+      for (const json::value& c : v->get_array()) {
+        if (c.is_string()) customers.emplace_back(c.get_string());
+      }
+    }
+  }
+  std::sort(customers.begin(), customers.end());
+  customers.erase(std::unique(customers.begin(), customers.end()), customers.end());
+  return customers;
+}
+
+Status RecordLogRead(EventLog& log, const Caller& caller, std::string_view view, std::span<const Event> events,
+                     Follow follow) {
+  std::vector<std::string> customers = CustomersShown(events, caller.principal, follow);
+  if (customers.empty()) return Status::Ok();
+  if (caller.principal.empty()) {
+    return Status::InvalidArgument(
+        "these events show customer data, and every read of customer data is recorded: the reader must be named");
+  }
+  return RecordRead(log, caller,
+                    Access{caller.principal, false, std::string(view), std::move(customers), events.size(), "",
+                           caller.interface});
+}
 
 // --- read ---
 
@@ -33,19 +86,23 @@ Result<StreamEvents> ReadStreamEvents(EventLog& log, const Caller& caller, const
   Result<std::vector<Event>> events = log.ReadStream(request.stream, StreamVersion(from), request.direction,
                                                      static_cast<size_t>(std::min<uint64_t>(request.limit, SIZE_MAX)));
   if (!events.ok()) return events.status();
+  if (IsRecordedStream(request.stream) && caller.principal.empty()) {
+    return Status::InvalidArgument("reading " + request.stream +
+                                    " shows customer data, and every read of customer data is recorded: the reader "
+                                    "must be named");
+  }
   StreamEvents r;
   r.stream = request.stream;
   r.events = std::move(*events);
+  CUSTODIAN_RETURN_IF_ERROR(RecordLogRead(log, caller, "event_log", r.events));
   const bool personal =
       std::any_of(r.events.begin(), r.events.end(), [](const Event& e) { return !e.personal.empty(); });
   if (!personal) return r;
-  // Personal parts are opened for a named reader of a customer, and the read recorded first.
-  if (caller.principal.empty() || !r.stream.starts_with("customer-")) {
+  // Personal parts are opened for the reader of a customer, whose read is recorded.
+  if (!r.stream.starts_with(kCustomerPrefix)) {
     r.left_sealed = true;
     return r;
   }
-  CUSTODIAN_RETURN_IF_ERROR(RecordRead(
-      log, caller, Access{caller.principal, false, "event_log", {r.stream}, r.events.size(), "", caller.interface}));
   r.opened = true;
   if (Status s = log.PersonalStatus(); !s.ok()) {
     r.personal_unavailable = s.message();
@@ -69,7 +126,7 @@ std::string StreamEventsToJson(const StreamEvents& r) { return EventLines(r.even
 
 // --- read-all ---
 
-Result<LogPage> ReadLogPage(const EventLog& log, uint64_t from, uint64_t limit) {
+Result<LogPage> ReadLogPage(EventLog& log, const Caller& caller, uint64_t from, uint64_t limit) {
   const uint64_t size = std::min(limit, kMaxLogPageEvents);
   LogPage page;
   if (size == 0) return page;
@@ -80,6 +137,7 @@ Result<LogPage> ReadLogPage(const EventLog& log, uint64_t from, uint64_t limit) 
     const uint64_t next = page.events.back().position.value() + 1;
     if (next < log.end().value()) page.next = next;
   }
+  CUSTODIAN_RETURN_IF_ERROR(RecordLogRead(log, caller, "event_log", page.events));
   return page;
 }
 

@@ -6,10 +6,19 @@
 // Events are returned as the log holds them, personal parts sealed, except
 // by ReadStreamEvents for a named caller, which records the read first
 // (service/store.h: RecordRead) and opens the parts.
+//
+// Reading customer data at the log's level is recorded like every other
+// read: the events of a customer's stream, and the records on an access
+// stream (they name the customers their reader read), are read by a named
+// caller only, and the read is recorded before they are returned
+// (RecordLogRead). The stream map, alerts, staff and system streams are not
+// customer data.
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <span>
+#include <string_view>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,6 +29,35 @@
 #include "storage/event_log.h"
 
 namespace custodian {
+
+// --- recording log-level reads ---
+
+// Whether reading `stream` reads customer data: customer-<id> and access-<staff>.
+bool IsRecordedStream(std::string_view stream);
+
+// The views a follower records (the live feed's and `tail`'s).
+inline constexpr char kViewLiveFeed[] = "subscription";
+inline constexpr char kViewLogTail[] = "event_log_live";
+
+// Whether a read is a follow of the log (tail, the live feed). A follower
+// does not count, among what it read, another follower's records of its
+// reads: two followers would otherwise record each other's records forever.
+// Those records name what the other follower read, which the customers'
+// own streams hold.
+enum class Follow { kNo, kYes };
+
+// The customers whose data `events` show to `reader` (staff-<id>): the
+// customer of each event on a customer's stream, and the customers named by
+// each record on an access stream other than the reader's own. Sorted,
+// without repeats.
+std::vector<std::string> CustomersShown(std::span<const Event> events, std::string_view reader, Follow follow);
+
+// Records, for `caller`, the read of `events` as a `view` (data.viewed,
+// counting the events) when they show any customer's data; nothing
+// otherwise. InvalidArgument, recording nothing, when they do and the
+// caller names nobody.
+Status RecordLogRead(EventLog& log, const Caller& caller, std::string_view view, std::span<const Event> events,
+                     Follow follow = Follow::kNo);
 
 // --- read ---
 
@@ -47,11 +85,13 @@ struct StreamEvents {
   // (position, why).
   std::vector<std::pair<uint64_t, std::string>> unopened;
 };
-// The events of `request.stream`. When the caller names a principal, the
-// stream is a customer's and some events carry a personal part, the read is
-// recorded for the caller and then the parts are opened; a caller with an
-// empty principal gets them sealed and nothing is recorded. An empty stream
-// is an empty result. InvalidArgument for a name that is not a stream name.
+// The events of `request.stream`. The read of a customer's or an access
+// stream is recorded for the caller ("event_log", RecordLogRead) before
+// anything is returned, and personal parts of a customer's stream are then
+// opened; other streams' personal parts stay sealed. An empty stream is an
+// empty result. InvalidArgument for a name that is not a stream name;
+// InvalidArgument when the stream is a customer's or an access stream and
+// the caller names nobody.
 Result<StreamEvents> ReadStreamEvents(EventLog& log, const Caller& caller, const StreamReadRequest& request);
 // JSON Lines: each event (EventToJson with the log's fields) on a line ending in "\n".
 std::string StreamEventsToJson(const StreamEvents& r);
@@ -67,7 +107,10 @@ struct LogPage {
   std::optional<uint64_t> next;
 };
 // The events from position `from`, at most min(limit, kMaxLogPageEvents).
-Result<LogPage> ReadLogPage(const EventLog& log, uint64_t from, uint64_t limit);
+// The read is recorded for the caller ("event_log", RecordLogRead) when the
+// page shows customer data; InvalidArgument when it does and the caller
+// names nobody.
+Result<LogPage> ReadLogPage(EventLog& log, const Caller& caller, uint64_t from, uint64_t limit);
 // JSON Lines, as StreamEventsToJson.
 std::string LogPageToJson(const LogPage& page);
 

@@ -272,9 +272,10 @@ Status CheckWritable(const fs::path& dir) {
 
 Status NotWritable(const fs::path& dir, const std::string& why) {
   return Status::IoError("the store directory " + dir.string() + " is not writable (" + why +
-                         "), so commands that write cannot open it; commands that only read still work (read, "
-                         "read-all, tail, stats, verify, prove, key show, checkpoint --list). Make it writable "
-                         "(or run as its owner) to write, or to show customer data, whose every read is recorded");
+                         "), so commands that write cannot open it; commands that only read still work (stats, "
+                         "verify, prove, key show, checkpoint --list, and read of a stream that is not customer "
+                         "data). Make it writable (or run as its owner) to write, or to show customer data, whose "
+                         "every read is recorded");
 }
 
 Status ForgetCleanClose(const fs::path& dir) {

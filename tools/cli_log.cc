@@ -169,14 +169,18 @@ int RunImport(const Globals& g, const std::string& file, bool skip_invalid, size
 // --- queries ---
 
 int RunRead(const Globals& g, const std::string& stream, uint64_t from, bool backwards, uint64_t limit, bool json) {
-  // Personal parts are opened for a named reader, whose read is recorded.
+  // A customer's stream, or an access stream, is read by a named reader,
+  // whose read is recorded; personal parts are opened for them.
   Caller caller;
-  if (!g.as.empty()) {
-    Result<std::string> reader = Reader(g, "read");
+  if (!g.as.empty() || IsRecordedStream(stream)) {
+    Result<std::string> reader = Reader(g, "read " + stream);
     if (!reader.ok()) return UsageError(reader.status());
     caller = g.CallerAs(*reader);
   }
-  Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadOnly);
+  // Read-write when no other process holds the store, so that the read is
+  // appended; else read-only, the read spooled for the next writer.
+  Result<std::unique_ptr<EventLog>> log =
+      caller.principal.empty() ? OpenStore(g, EventLogOptions::Mode::kReadOnly) : OpenForReading(g);
   if (!log.ok()) return Fail(log.status());
   const StreamReadRequest request{stream, from, backwards ? Direction::kBackward : Direction::kForward, limit};
   Result<StreamEvents> r = ReadStreamEvents(**log, caller, request);
@@ -186,8 +190,7 @@ int RunRead(const Globals& g, const std::string& stream, uint64_t from, bool bac
     return kExitOk;
   }
   if (r->left_sealed) {
-    fmt::print(stderr, "custodian: personal parts are shown sealed; name yourself with --as STAFF to open them (the read "
-                       "is recorded)\n");
+    fmt::print(stderr, "custodian: personal parts are shown sealed: they are opened only on a customer's own stream\n");
   }
   if (!r->personal_unavailable.empty()) {
     fmt::print(stderr, "custodian: personal fields are shown sealed, because {}; everything else is complete\n",
@@ -206,14 +209,18 @@ int RunRead(const Globals& g, const std::string& stream, uint64_t from, bool bac
 }
 
 int RunReadAll(const Globals& g, uint64_t from, uint64_t limit, bool json) {
-  Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadOnly);
+  // The log holds customers' streams: its reader is named and each page's read recorded.
+  Result<std::string> reader = Reader(g, "read-all");
+  if (!reader.ok()) return UsageError(reader.status());
+  const Caller caller = g.CallerAs(*reader);
+  Result<std::unique_ptr<EventLog>> log = OpenForReading(g);
   if (!log.ok()) return Fail(log.status());
   if (!json) PrintHeader();
   // Page by page, so that a large log is printed as it is read, never held whole.
   std::optional<uint64_t> next = from;
   uint64_t left = limit;
   while (next && left > 0) {
-    Result<LogPage> page = ReadLogPage(**log, *next, left);
+    Result<LogPage> page = ReadLogPage(**log, caller, *next, left);
     if (!page.ok()) return Fail(page.status());
     if (json) {
       fmt::print("{}", LogPageToJson(*page));
@@ -230,6 +237,16 @@ int RunTail(const Globals& g, std::optional<uint64_t> from, const std::string& s
   if (!stream.empty()) {
     if (Status s = ValidateStreamName(stream); !s.ok()) return Fail(s);
   }
+  // Following the whole log, a customer's stream or an access stream shows
+  // customer data: its reader is named and each batch's read recorded before
+  // it is printed. Read-only, never holding the store from its writers: the
+  // reads are spooled for the writer to append.
+  Caller caller;
+  if (!g.as.empty() || stream.empty() || IsRecordedStream(stream)) {
+    Result<std::string> reader = Reader(g, stream.empty() ? std::string("tail") : "tail --stream " + stream);
+    if (!reader.ok()) return UsageError(reader.status());
+    caller = g.CallerAs(*reader);
+  }
   Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadOnly);
   if (!log.ok()) return Fail(log.status());
   InstallSignalHandlers();
@@ -245,6 +262,7 @@ int RunTail(const Globals& g, std::optional<uint64_t> from, const std::string& s
   while (!Interrupted() && printed < count) {
     Result<std::vector<Event>> events = sub->Next(std::chrono::milliseconds(250), count - printed);
     if (!events.ok()) return Fail(events.status());
+    if (Status s = RecordLogRead(**log, caller, kViewLogTail, *events, Follow::kYes); !s.ok()) return Fail(s);
     for (const Event& e : *events) PrintEvent(e, json);
     printed += events->size();
     std::fflush(stdout);

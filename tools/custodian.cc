@@ -150,7 +150,9 @@ int main(int argc, char** argv) {
   std::string stream;
   uint64_t from = 0, limit = UINT64_MAX;
   bool backwards = false;
-  auto* read = app.add_subcommand("read", "Print the events of one stream, in stream order");
+  auto* read = app.add_subcommand(
+      "read", "Print the events of one stream, in stream order (a customer's or an access stream: name yourself with "
+              "--as; the read is recorded)");
   read->add_option("stream", stream, "The stream, e.g. customer-42")->required();
   read->add_option("--from", from, "First version to print (default: the first, or the last with --backwards)")
       ->check(kWholeNumber);
@@ -158,7 +160,9 @@ int main(int argc, char** argv) {
   read->add_option("--limit", limit, "Print at most this many events")->check(kWholeNumber);
   read->add_flag("--json", json, "One JSON object per line");
 
-  auto* read_all = app.add_subcommand("read-all", "Print every event of the log, in log order");
+  auto* read_all = app.add_subcommand(
+      "read-all", "Print every event of the log, in log order (name yourself with --as: the read of customer data is "
+                  "recorded)");
   read_all->add_option("--from", from, "First position to print (default 0)")->check(kWholeNumber);
   read_all->add_option("--limit", limit, "Print at most this many events")->check(kWholeNumber);
   read_all->add_flag("--json", json, "One JSON object per line");
@@ -166,7 +170,9 @@ int main(int argc, char** argv) {
   std::optional<uint64_t> tail_from;
   uint64_t count = UINT64_MAX;
   auto* tail = app.add_subcommand(
-      "tail", "Follow the log live: print new events as they are appended (by any process), until Ctrl-C");
+      "tail", "Follow the log live: print new events as they are appended (by any process), until Ctrl-C (name "
+              "yourself with --as, unless --stream is neither a customer's nor an access stream: each batch's read "
+              "is recorded before it is printed)");
   tail->add_option("--from", tail_from, "Start at this position, catching up first (default: the current end)")
       ->check(kWholeNumber);
   tail->add_option("--stream", stream, "Only this stream");

@@ -116,17 +116,17 @@ call -H "Authorization: Bearer $auditor_token" "$api/v1/proofs/inclusion?positio
 step "the auditor reads the same customer: every person in it sealed (an auditor's role opens no personal data)"
 curl -s -H "Authorization: Bearer $auditor_token" "$api/v1/customers/$handed_over" | grep -o '"people":\[{[^]]*' | cut -c1-300; echo
 step "every read above was recorded for its reader: the auditor's and the manager's access streams"
-$bin --data "$company" read access-staff-991 --backwards --limit 1
-$bin --data "$company" read "access-$reader" --backwards --limit 1
+$bin --data "$company" --as "$reader" read access-staff-991 --backwards --limit 1
+$bin --data "$company" --as "$reader" read "access-$reader" --backwards --limit 1
 call -H "Authorization: Bearer $admin_token" "$api/metrics" | grep -E '^custodian_http_requests_total' | head -8
 
 cat <<MSG
 
 The generated company is in $company: try the tour printed above.
 The small evidence store is in $CUSTODIAN_DATA. Try:
-  $bin --data $CUSTODIAN_DATA read-all
+  $bin --data $CUSTODIAN_DATA --as staff-3 read-all      # the read is recorded for staff-3
   $bin --data $CUSTODIAN_DATA stats --stream customer-1002
-  $bin --data $CUSTODIAN_DATA tail        # then append from another terminal
+  $bin --data $CUSTODIAN_DATA --as staff-3 tail          # then append from another terminal
   $bin --data $CUSTODIAN_DATA verify --json
   build/tools/custodian-bench             # the full benchmark (a few minutes)
 

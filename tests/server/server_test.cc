@@ -564,6 +564,9 @@ TEST_CASE("every read of customer data over HTTP is recorded as data.viewed for 
       {"/v1/alerts", s.manager3, "staff-3", "alerts"},
       {"/v1/access?staff=staff-12", s.auditor, "staff-900", "access_log"},
       {"/v1/access?customer=customer-1001", s.auditor, "staff-900", "access_log"},
+      // staff-7's access stream names the customers staff-7 read: reading it is a read of them.
+      {"/v1/streams/access-staff-7", s.auditor, "staff-900", "stream"},
+      {"/v1/streams/$all?limit=1000", s.auditor, "staff-900", "all_events"},
   };
   for (const Read& read : reads) {
     INFO(read.target);
@@ -579,6 +582,9 @@ TEST_CASE("every read of customer data over HTTP is recorded as data.viewed for 
     json::object d = Parse(e.data);
     CHECK(d.at("view") == read.view.c_str());
     CHECK(d.at("interface") == "api");
+    if (read.view == "stream" || read.view == "all_events") {
+      CHECK(json::serialize(d.at("customers")).find("customer-1001") != std::string::npos);
+    }
   }
   // A refused read records nothing.
   const size_t refused_before = s.StreamSize("access-staff-20");

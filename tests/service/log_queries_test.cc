@@ -34,55 +34,99 @@ TEST_CASE("reading a customer's stream as a named reader records the read and op
   CHECK_THAT(lines, Catch::Contains("Ana Lima"));
 }
 
-TEST_CASE("reading without a named reader shows personal parts sealed and records nothing", "[log_queries]") {
+TEST_CASE("a customer's or an access stream is read by a named reader only, and other streams by anyone",
+          "[log_queries]") {
   CustomerStore s;
-  Result<StreamEvents> r = ReadStreamEvents(*s.log, Caller{}, {"customer-42"});
-  REQUIRE(r.ok());
-  CHECK(!r->opened);
-  CHECK(r->left_sealed);
-  CHECK(r->events[2].personal_plain.empty());
-  CHECK_THAT(StreamEventsToJson(*r), !Catch::Contains("Ana Lima"));
+  for (const char* stream : {"customer-42", "access-staff-7"}) {
+    Result<StreamEvents> r = ReadStreamEvents(*s.log, Caller{}, {stream});
+    INFO(stream);
+    CHECK(r.status().code() == StatusCode::kInvalidArgument);
+    CHECK_THAT(r.status().message(), Catch::Contains("every read of customer data is recorded"));
+  }
   CHECK(s.Reads("staff-7").empty());
-  // A stream without personal parts is read without a record either.
-  Result<StreamEvents> staff = ReadStreamEvents(*s.log, s.As("staff-7"), {"staff-9"});
+  // A stream that is not customer data is read without a record.
+  Result<StreamEvents> staff = ReadStreamEvents(*s.log, Caller{}, {"staff-9"});
   REQUIRE(staff.ok());
   CHECK(staff->events.size() == 2);
   CHECK(!staff->opened);
   CHECK(!staff->left_sealed);
+  Result<StreamEvents> named = ReadStreamEvents(*s.log, s.As("staff-7"), {"staff-9"});
+  REQUIRE(named.ok());
   CHECK(s.Reads("staff-7").empty());
 }
 
-TEST_CASE("reading backwards with a limit starts from the last event", "[log_queries]") {
+TEST_CASE("reading an access stream records a read of the customers its records name, but not of one's own",
+          "[log_queries]") {
   CustomerStore s;
-  Result<StreamEvents> r = ReadStreamEvents(*s.log, Caller{}, {"customer-42", 0, Direction::kBackward, 2});
-  REQUIRE(r.ok());
-  REQUIRE(r->events.size() == 2);
-  CHECK(r->events[0].position == s.order);
-  CHECK(r->events[1].position == s.handover);
-  Result<StreamEvents> from = ReadStreamEvents(*s.log, Caller{}, {"customer-42", 7, Direction::kForward, 10});
-  REQUIRE(from.ok());
-  REQUIRE(from->events.size() == 2);
-  CHECK(from->events[0].version.value() == 7);
-  Result<StreamEvents> none = ReadStreamEvents(*s.log, Caller{}, {"customer-999"});
-  REQUIRE(none.ok());
-  CHECK(none->events.empty());
-  CHECK(StreamEventsToJson(*none).empty());
-  CHECK(ReadStreamEvents(*s.log, Caller{}, {"no such/stream"}).status().code() == StatusCode::kInvalidArgument);
+  // staff-7 reads customer-42: one record on access-staff-7, naming it.
+  REQUIRE(ReadStreamEvents(*s.log, s.As("staff-7"), {"customer-42"}).ok());
+  REQUIRE(s.Reads("staff-7").size() == 1);
+  // staff-7 reading their own reads names nothing new: not recorded again.
+  Result<StreamEvents> own = ReadStreamEvents(*s.log, s.As("staff-7"), {"access-staff-7"});
+  REQUIRE(own.ok());
+  CHECK(own->events.size() == 1);
+  CHECK(s.Reads("staff-7").size() == 1);
+  // staff-8 reading them learns whom staff-7 read: recorded, naming customer-42.
+  Result<StreamEvents> other = ReadStreamEvents(*s.log, s.As("staff-8"), {"access-staff-7"});
+  REQUIRE(other.ok());
+  const std::vector<json::object> reads = s.Reads("staff-8");
+  REQUIRE(reads.size() == 1);
+  CHECK(Text(reads[0], "view") == "event_log");
+  CHECK(json::serialize(reads[0].at("customers")) == R"(["customer-42"])");
+  CHECK(reads[0].at("count").to_number<uint64_t>() == 1);
+}
+
+TEST_CASE("a follower does not count other followers' records of their reads, which would echo forever",
+          "[log_queries]") {
+  CustomerStore s;
+  // staff-7 follows the log and records what it saw; staff-8 follows too.
+  Result<std::vector<Event>> customer = s.log->ReadStream("customer-42", StreamVersion(0), Direction::kForward, 2);
+  REQUIRE(customer.ok());
+  REQUIRE(RecordLogRead(*s.log, s.As("staff-7"), kViewLogTail, *customer, Follow::kYes).ok());
+  REQUIRE(RecordRead(*s.log, s.As("staff-7"), Access{"staff-7", false, "customer_profile", {"customer-43"}, 1}).ok());
+  Result<std::vector<Event>> records = s.log->ReadStream("access-staff-7", StreamVersion(0), Direction::kForward, 10);
+  REQUIRE(records.ok());
+  REQUIRE(records->size() == 2);
+  // Following, staff-8 counts the profile read but not the tail's record.
+  CHECK(CustomersShown(*records, "staff-8", Follow::kYes) == std::vector<std::string>{"customer-43"});
+  // Reading once, it counts both.
+  CHECK(CustomersShown(*records, "staff-8", Follow::kNo) == std::vector<std::string>{"customer-42", "customer-43"});
+  // The customer's own events always count.
+  CHECK(CustomersShown(*customer, "staff-8", Follow::kYes) == std::vector<std::string>{"customer-42"});
+  // So two followers reach quiet: staff-8's record of staff-7's tail record names nothing.
+  const std::vector<Event> tail_record(records->begin(), records->begin() + 1);
+  REQUIRE(RecordLogRead(*s.log, s.As("staff-8"), kViewLogTail, tail_record, Follow::kYes).ok());
+  CHECK(s.Reads("staff-8").empty());
 }
 
 TEST_CASE("the log is read in pages of at most kMaxLogPageEvents, each saying where the next starts", "[log_queries]") {
   CustomerStore s;
   const uint64_t end = s.log->end().value();
-  Result<LogPage> first = ReadLogPage(*s.log, 0, 3);
+  const Caller reader = s.As("staff-8");
+  // The first page holds only staff events: nobody need be named, nothing is recorded.
+  Result<LogPage> first = ReadLogPage(*s.log, Caller{}, 0, 3);
   REQUIRE(first.ok());
+  CHECK(s.Reads("staff-8").empty());
   REQUIRE(first->events.size() == 3);
   CHECK(first->events[0].position.value() == 0);
   CHECK(first->next == 3);
-  Result<LogPage> rest = ReadLogPage(*s.log, 3, UINT64_MAX);
+  // A page with a customer's events is read by a named reader, and recorded.
+  Result<LogPage> unnamed = ReadLogPage(*s.log, Caller{}, 3, UINT64_MAX);
+  CHECK(unnamed.status().code() == StatusCode::kInvalidArgument);
+  Result<LogPage> rest = ReadLogPage(*s.log, reader, 3, UINT64_MAX);
   REQUIRE(rest.ok());
   CHECK(rest->events.size() == end - 3);
   CHECK(!rest->next);
-  Result<LogPage> exact = ReadLogPage(*s.log, end - 2, 2);
+  {
+    const std::vector<json::object> reads = s.Reads("staff-8");
+    REQUIRE(reads.size() == 1);
+    CHECK(Text(reads[0], "view") == "event_log");
+    CHECK(json::serialize(reads[0].at("customers")) == R"(["customer-42"])");
+    CHECK(reads[0].at("count").to_number<uint64_t>() == end - 3);
+  }
+  const uint64_t now_end = s.log->end().value();  // the record of that read is the last event
+  CHECK(now_end == end + 1);
+  Result<LogPage> exact = ReadLogPage(*s.log, reader, now_end - 2, 2);
   REQUIRE(exact.ok());
   CHECK(exact->events.size() == 2);
   CHECK(!exact->next);  // it ends at the log's end
@@ -93,7 +137,7 @@ TEST_CASE("the log is read in pages of at most kMaxLogPageEvents, each saying wh
   std::vector<Event> notes;
   for (uint64_t i = 0; i < kMaxLogPageEvents + 5; ++i) notes.push_back(testing::MakeEvent("customer-43"));
   REQUIRE(s.log->Append("customer-43", std::move(notes), ExpectedVersion::Any()).ok());
-  Result<LogPage> capped = ReadLogPage(*s.log, 0, UINT64_MAX);
+  Result<LogPage> capped = ReadLogPage(*s.log, reader, 0, UINT64_MAX);
   REQUIRE(capped.ok());
   CHECK(capped->events.size() == kMaxLogPageEvents);
   CHECK(capped->next == kMaxLogPageEvents);

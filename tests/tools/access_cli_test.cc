@@ -122,13 +122,10 @@ std::vector<std::string> SortedField(const std::vector<json::object>& lines, con
   return {s.begin(), s.end()};
 }
 
-// Every event of `stream`, as `custodian read STREAM --json` prints them.
-// `read` opens the store read-only: it does not append spooled reads.
+// Every event of `stream`, as `custodian read STREAM --json` prints them,
+// read from the store without recording a read or appending spooled ones.
 std::vector<json::object> ReadStream(SampleCompany& c, const std::string& stream) {
-  CliResult r = RunCli(c.tmp, c.dir, {"read", stream, "--json"});
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  return JsonLines(r.out);
+  return JsonLines(testing::StoreLines(c.dir, stream));
 }
 
 // staff-3's reads of customer data, through `custodian access --staff 3`
@@ -245,7 +242,7 @@ TEST_CASE("every command that shows customer data refuses without --as, shows no
           "[cli][access]") {
   SampleCompany c;
   c.reader = "";
-  const std::string before = RunCli(c.tmp, c.dir, {"read-all", "--json"}).out;
+  const std::string before = testing::StoreLines(c.dir);
   const std::string bundle_file = c.tmp.Sub("bundle.json"), report_file = c.tmp.Sub("report.md");
   const std::vector<std::vector<std::string>> commands = {
       {"customer", "show", "1001"},
@@ -264,6 +261,11 @@ TEST_CASE("every command that shows customer data refuses without --as, shows no
       {"access", "--staff", "7"},
       {"access", "--customer", "1001"},
       {"alerts"},
+      {"read", "customer-1001"},
+      {"read", "access-staff-7"},
+      {"read-all"},
+      {"tail", "--from", "0", "--count", "1"},
+      {"tail", "--stream", "customer-1001", "--from", "0", "--count", "1"},
   };
   for (const std::vector<std::string>& args : commands) {
     std::string joined;
@@ -278,7 +280,7 @@ TEST_CASE("every command that shows customer data refuses without --as, shows no
   CHECK(!fs::exists(bundle_file));
   CHECK(!fs::exists(report_file));
   CHECK(SpoolFiles(c.dir).empty());
-  CHECK(RunCli(c.tmp, c.dir, {"read-all", "--json"}).out == before);  // no read, no plan recorded
+  CHECK(testing::StoreLines(c.dir) == before);  // no read, no plan recorded
 }
 
 // --- 2. what each query records ---
@@ -1155,7 +1157,7 @@ TEST_CASE("an https webhook gets each alert over verified TLS, and its credentia
   posted = hook.Requests();
   REQUIRE(posted.size() == 2);
   CHECK(Str(Data(JsonObject(posted[1].body)), "rule") == "mass_export");
-  CliResult read = RunCli(c.tmp, c.dir, {"read-all", "--json"});
+  CliResult read = c.Cli({"read-all", "--json"});
   outputs += read.out + read.err;
   CHECK_THAT(read.out, Catch::Contains(redacted));
 

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "core/json.h"
+#include "storage/event_log.h"
 #include "tests/test_util.h"
 
 namespace custodian::testing {
@@ -74,6 +76,26 @@ inline CliResult RunCli(const TempDir& tmp, const std::string& data_dir, std::ve
   r.out = Slurp(out_path);
   r.err = Slurp(err_path);
   return r;
+}
+
+// The events of `stream` (of the whole log when empty), one JSON object a
+// line as `custodian read --json` prints them (personal parts sealed), read
+// straight from the store opened read-only: for tests that inspect what a
+// command wrote without reading through the command line, which records
+// reads of customer data and appends spooled ones.
+inline std::string StoreLines(const std::string& dir, const std::string& stream = "") {
+  EventLogOptions options;
+  options.mode = EventLogOptions::Mode::kReadOnly;
+  Result<std::unique_ptr<EventLog>> log = EventLog::Open(dir, options);
+  INFO(log.status().ToString());
+  REQUIRE(log.ok());
+  Result<std::vector<Event>> events = stream.empty() ? (*log)->ReadAll(Position(0), SIZE_MAX)
+                                                     : (*log)->ReadStream(stream, StreamVersion(0), Direction::kForward, SIZE_MAX);
+  INFO(events.status().ToString());
+  REQUIRE(events.ok());
+  std::string lines;
+  for (const Event& e : *events) lines += EventToJson(e, JsonFields::kWithLogFields) + "\n";
+  return lines;
 }
 
 // A store holding the sample company (docs/examples/sample-events.jsonl).

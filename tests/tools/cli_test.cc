@@ -52,10 +52,21 @@ struct Store {
   CliResult Cli(std::vector<std::string> args, const std::string& input = "") {
     return RunCli(tmp, dir, std::move(args), input);
   }
-  std::string Everything() {
-    CliResult r = Cli({"read-all", "--json"});
+  // What the store holds, read without recording a read.
+  std::string Everything() { return testing::StoreLines(dir); }
+  // Who reads customer data (read, read-all, tail record the read):
+  // staff-1 joins (the next position) and names itself with --as.
+  void JoinReader() {
+    const std::string joined =
+        R"({"id":"7f0c1a9e-2b8d-4c1e-9a57-3d2f6b1c0e99","stream":"staff-1","type":"staff.joined",)"
+        R"("actor":"system:hr-sync","occurred_at":"2026-01-01T09:00:00Z","data":{"role":"account_executive"}})";
+    CliResult r = Cli({"append", joined});
+    INFO(r.err);
     REQUIRE(r.exit_code == 0);
-    return r.out;
+  }
+  CliResult Read(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--as", "staff-1"});
+    return Cli(std::move(args));
   }
 };
 
@@ -67,7 +78,9 @@ TEST_CASE("append prints the position and version, and read shows the event", "[
   REQUIRE(r.exit_code == 0);
   CHECK(r.out == std::string(R"({"id":")") + kId2 + R"(","stream":"customer-42","position":1,"version":1,"written":true})" + "\n");
 
-  CliResult read = store.Cli({"read", "customer-42", "--json"});
+  store.JoinReader();
+  CliResult read = store.Read({"read", "customer-42", "--json"});
+  INFO(read.err);
   REQUIRE(read.exit_code == 0);
   REQUIRE(Lines(read.out) == 2);
   Result<Event> second = ParseEventJson(read.out.substr(read.out.find('\n') + 1));
@@ -219,16 +232,18 @@ TEST_CASE("read goes backwards with a limit and read-all starts from a position"
   Store store;
   REQUIRE(store.Cli({"append", EventJson(kId2)}).exit_code == 0);
   REQUIRE(store.Cli({"append", EventJson(kId3)}).exit_code == 0);
-  CliResult back = store.Cli({"read", "customer-42", "--backwards", "--limit", "2", "--json"});
+  store.JoinReader();  // position 3
+  CliResult back = store.Read({"read", "customer-42", "--backwards", "--limit", "2", "--json"});
   REQUIRE(Lines(back.out) == 2);
   CHECK(back.out.find(kId3) < back.out.find(kId2));
   CHECK(back.out.find(kId1) == std::string::npos);
 
-  CliResult from = store.Cli({"read-all", "--from", "2", "--json"});
-  REQUIRE(Lines(from.out) == 1);
+  CliResult from = store.Read({"read-all", "--from", "2", "--limit", "2", "--json"});
+  REQUIRE(Lines(from.out) == 2);
   CHECK_THAT(from.out, Catch::Contains(kId3));
+  CHECK_THAT(from.out, Catch::Contains("staff.joined"));
 
-  CliResult human = store.Cli({"read", "customer-42"});
+  CliResult human = store.Read({"read", "customer-42"});
   CHECK_THAT(human.out, Catch::Contains("POSITION"));
   CHECK_THAT(human.out, Catch::Contains("interaction.logged"));
 }
@@ -279,7 +294,7 @@ TEST_CASE("stats on a store whose table file was deleted says the store is damag
                                       " (events family) is missing"));
     CHECK_THAT(r.err, Catch::Contains("restore it from a backup"));
   }
-  CliResult read = store.Cli({"read-all"});
+  CliResult read = store.Read({"read-all"});
   CHECK(read.exit_code == 4);
   CHECK(read.out.empty());
   CliResult append = store.Cli({"append", EventJson(kId3)});  // RocksDB's own open finds it too
@@ -321,9 +336,9 @@ TEST_CASE("a store whose MANIFEST was deleted is named damaged, with the file an
   REQUIRE(manifest.starts_with("MANIFEST-"));
   REQUIRE(std::filesystem::remove(store.dir + "/" + manifest));
   for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"stats"}, {"read-all"}, {"append", EventJson(kId2)}, {"verify"}}) {
+       {std::vector<std::string>{"stats"}, {"--as", "staff-1", "read-all"}, {"append", EventJson(kId2)}, {"verify"}}) {
     CliResult r = store.Cli(args);
-    INFO(args.front());
+    INFO(args.back());
     CHECK(r.exit_code == 4);
     CHECK_THAT(r.err, Catch::Contains("the store at " + store.dir + " is damaged: its MANIFEST (" + manifest +
                                       ", the list of its table files that CURRENT names) is missing; restore it "
@@ -335,6 +350,7 @@ TEST_CASE("a store whose MANIFEST was deleted is named damaged, with the file an
 TEST_CASE("a store in a directory that is not writable refuses writers clearly and still serves reads",
           "[cli][damage]") {
   Store store;
+  store.JoinReader();
   const std::string before = store.Everything();
   // The command runs as an unprivileged user when this is root, for whom no mode makes a directory read-only.
   std::filesystem::permissions(store.tmp.path(), std::filesystem::perms::owner_all |
@@ -364,10 +380,17 @@ TEST_CASE("a store in a directory that is not writable refuses writers clearly a
   CliResult stats = as_reader({"stats", "--json"});
   INFO(stats.err);
   CHECK(stats.exit_code == 0);
-  CHECK_THAT(stats.out, Catch::Contains(R"("events":1,)"));
-  CliResult read = as_reader({"read-all", "--json"});
-  CHECK(read.exit_code == 0);
-  CHECK(read.out == before);
+  CHECK_THAT(stats.out, Catch::Contains(R"("events":2,)"));
+  // A stream that is not customer data is read; customer data is not shown,
+  // since its read cannot be recorded.
+  CliResult staff = as_reader({"read", "staff-1", "--json"});
+  INFO(staff.err);
+  CHECK(staff.exit_code == 0);
+  CHECK_THAT(staff.out, Catch::Contains("staff.joined"));
+  CliResult read = as_reader({"--as", "staff-1", "read-all", "--json"});
+  CHECK(read.exit_code == 4);
+  CHECK(read.out.empty());
+  CHECK_THAT(read.err, Catch::Contains("to show customer data, whose every read is recorded"));
   std::filesystem::permissions(store.dir, std::filesystem::perms::owner_write, std::filesystem::perm_options::add);
   CHECK(store.Everything() == before);
 }
@@ -417,7 +440,7 @@ TEST_CASE("negative counts, positions and days are usage errors that name the op
     CHECK_THAT(r.err, Catch::Contains(c.option + ": \"" + c.value + "\" is not a whole number of 0 or more"));
     CHECK(r.err.size() < 200);
   }
-  CHECK(store.Cli({"read-all", "--from", "0", "--limit", "0"}).exit_code == 0);
+  CHECK(store.Read({"read-all", "--from", "0", "--limit", "0"}).exit_code == 0);
 }
 
 // The store held read-write by this process, as a server would hold it.
@@ -462,8 +485,9 @@ TEST_CASE("a writer waiting for the store appends once the process holding it le
   CHECK(Lines(store.Everything()) == 2);
 }
 
-TEST_CASE("tail follows appends made by another process", "[cli]") {
+TEST_CASE("tail follows appends made by another process, and records each read before printing it", "[cli]") {
   Store store;
+  store.JoinReader();  // position 1
   // The tail runs in a child process while this process appends through the CLI.
   const std::string out_path = store.tmp.Sub("tail.out"), err_path = store.tmp.Sub("tail.err");
   pid_t pid = ::fork();
@@ -472,21 +496,37 @@ TEST_CASE("tail follows appends made by another process", "[cli]") {
     ::dup2(out, 1);
     int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(err, 2);
-    ::execl(CUSTODIAN_CLI, CUSTODIAN_CLI, "--data", store.dir.c_str(), "tail", "--from", "0", "--count", "3",
+    ::execl(CUSTODIAN_CLI, CUSTODIAN_CLI, "--data", store.dir.c_str(), "--as", "staff-1", "tail", "--from", "0",
             "--json", static_cast<char*>(nullptr));
     ::_exit(127);
   }
   REQUIRE(store.Cli({"append", EventJson(kId2)}).exit_code == 0);
   REQUIRE(store.Cli({"append", EventJson(kId3, "customer-7")}).exit_code == 0);
+  // Until the tail has printed the last append (or 20 s), then Ctrl-C.
+  for (int i = 0; i < 400 && Slurp(out_path).find(kId3) == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ::kill(pid, SIGINT);
   int status = 0;
   ::waitpid(pid, &status, 0);
   REQUIRE(WIFEXITED(status));
   INFO("tail's stderr: " << Slurp(err_path));
   CHECK(WEXITSTATUS(status) == 0);
   const std::string out = Slurp(out_path);
-  REQUIRE(Lines(out) == 3);
+  REQUIRE(out.find(kId1) != std::string::npos);
+  REQUIRE(out.find(kId3) != std::string::npos);
   CHECK(out.find(kId1) < out.find(kId2));
   CHECK(out.find(kId2) < out.find(kId3));
+  // The tail held the store read-only: its reads went to the spool, which
+  // the next writer appends; together they name both customers it showed.
+  REQUIRE(store.Cli({"append", EventJson(kId4)}).exit_code == 0);
+  const std::string reads = testing::StoreLines(store.dir, "access-staff-1");
+  CHECK(Lines(reads) >= 2);
+  CHECK_THAT(reads, Catch::Contains(R"("view":"event_log_live")"));
+  CHECK_THAT(reads, Catch::Contains(R"("customer-42")"));
+  CHECK_THAT(reads, Catch::Contains(R"("customer-7")"));
+  CHECK((!std::filesystem::exists(store.dir + "/access-spool") ||
+         std::filesystem::is_empty(store.dir + "/access-spool")));
 }
 
 TEST_CASE("a writing command given --checkpoint-every signs a checkpoint when it ends", "[cli]") {

@@ -102,7 +102,7 @@ TEST_CASE("executing a plan moves every customer, request and promise and leaves
   CliResult plan = c.Cli({"handover", "plan", "--from", "7", "--to", "3", "--json"});
   REQUIRE(plan.exit_code == 0);
   const std::string id = PlanId(plan.out);
-  const std::string events_before = WithoutAccess(c.Cli({"read-all", "--json"}).out);
+  const std::string events_before = WithoutAccess(testing::StoreLines(c.dir));
   CliResult run = c.Cli({"handover", "execute", id, "--json"});
   INFO(run.err);
   REQUIRE(run.exit_code == 0);
@@ -118,11 +118,11 @@ TEST_CASE("executing a plan moves every customer, request and promise and leaves
              Catch::Contains("was owned by staff-12"));
   CHECK_THAT(c.Cli({"staff", "portfolio", "7", "--json"}).out, !Catch::Contains(R"("owned":true)"));
   // Running it again changes nothing.
-  const std::string events_after = WithoutAccess(c.Cli({"read-all", "--json"}).out);
+  const std::string events_after = WithoutAccess(testing::StoreLines(c.dir));
   CliResult again = c.Cli({"handover", "execute", id});
   CHECK(again.exit_code == 0);
   CHECK_THAT(again.out, Catch::Contains("was already executed; nothing changed"));
-  CHECK(WithoutAccess(c.Cli({"read-all", "--json"}).out) == events_after);
+  CHECK(WithoutAccess(testing::StoreLines(c.dir)) == events_after);
   CHECK(events_after != events_before);
   CHECK(c.Cli({"verify"}).exit_code == 0);
 }
@@ -132,12 +132,12 @@ TEST_CASE("executing a plan needs --as, is recorded under that name, and without
   SampleCompany c;
   CliResult plan = c.Cli({"handover", "plan", "--from", "7", "--to", "3", "--json"});
   REQUIRE(plan.exit_code == 0);
-  const std::string before = c.Cli({"read-all", "--json"}).out;
+  const std::string before = testing::StoreLines(c.dir);
   c.reader = "";
   CliResult anonymous = c.Cli({"handover", "execute", PlanId(plan.out)});
   CHECK(anonymous.exit_code == 1);
   CHECK_THAT(anonymous.err, Catch::Contains("--as"));
-  CHECK(c.Cli({"read-all", "--json"}).out == before);
+  CHECK(testing::StoreLines(c.dir) == before);
   c.reader = "staff-3";
   REQUIRE(c.Cli({"handover", "execute", PlanId(plan.out)}).exit_code == 0);
   CliResult completed = c.Cli({"read", "system", "--backwards", "--limit", "1", "--json"});
@@ -151,11 +151,11 @@ TEST_CASE("a plan made stale by a later event is refused, says what changed, and
   REQUIRE(plan.exit_code == 0);
   REQUIRE(c.Cli({"append", R"({"id":"6a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c50","stream":"customer-1003","type":"interaction.logged","actor":"staff-7","occurred_at":"2026-04-03T08:00:00Z","data":{"channel":"call","direction":"inbound"}})"})
               .exit_code == 0);
-  const std::string before = WithoutAccess(c.Cli({"read-all", "--json"}).out);
+  const std::string before = WithoutAccess(testing::StoreLines(c.dir));
   CliResult run = c.Cli({"handover", "execute", PlanId(plan.out)});
   CHECK(run.exit_code == 3);
   CHECK_THAT(run.err, Catch::Contains("is stale: customer-1003 changed after it was planned (interaction.logged at position"));
-  CHECK(WithoutAccess(c.Cli({"read-all", "--json"}).out) == before);
+  CHECK(WithoutAccess(testing::StoreLines(c.dir)) == before);
   CliResult unknown = c.Cli({"handover", "execute", "ho-00000000"});
   CHECK(unknown.exit_code == 6);
   CHECK_THAT(unknown.err, Catch::Contains("no handover.planned with handover_id ho-00000000"));

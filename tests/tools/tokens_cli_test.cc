@@ -40,7 +40,7 @@ TEST_CASE("token create prints the token once, token list never shows a secret, 
   CHECK_THAT(made.err, Catch::Contains("shown this once"));
 
   for (const std::vector<std::string>& args : {std::vector<std::string>{"token", "list"}, {"token", "list", "--json"},
-                                               {"read-all", "--json"}}) {
+                                               {"--as", "staff-1", "read-all", "--json"}}) {
     CliResult r = RunCli(tmp, data, args);
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
