@@ -171,6 +171,12 @@ const char* UnfixableReason(std::string_view type) {
   if (type == "event.corrected" || type == "event.retracted") {
     return "fix the original event instead: correct it again, or retract it";
   }
+  if (type == "data.viewed" || type == "data.exported") {
+    return "a record of a read is the audit's evidence, and its reader could otherwise undo the reads the alerts "
+           "watch";
+  }
+  if (type == "alerts.configured") return "the settings change with a new alerts.configured, which records who changed them";
+  if (type == "alert.raised") return "an alert stands as raised: what answers it is recorded after it";
   return nullptr;
 }
 

@@ -12,6 +12,7 @@
 #include "core/sha256.h"
 #include "core/time.h"
 #include "replay/alert_state.h"
+#include "replay/customer.h"
 #include "replay/payload_fields.h"
 
 namespace json = boost::json;
@@ -172,15 +173,19 @@ std::string FormatNumber(double v) {
 
 class AlertsProjection final : public Projection {
  public:
+  explicit AlertsProjection(const EventLog* log) : log_(log) {}
   std::string_view name() const override { return kAlertsProjection; }
+  // 2: corrections and retractions of customer and staff events take effect
+  // (state of version 1 counts them as first recorded, so it is folded again).
+  uint32_t state_version() const override { return 2; }
 
   Status Apply(std::span<const Event> events, StateView& state) const override {
     Records r(state);
     for (const Event& e : events) {
       if (e.stream.starts_with("customer-")) {
-        CUSTODIAN_RETURN_IF_ERROR(OnCustomer(r, e));
+        CUSTODIAN_RETURN_IF_ERROR(log_ != nullptr && IsFix(e) ? RefoldCustomer(r, e) : OnCustomer(r, e));
       } else if (e.stream.starts_with("staff-")) {
-        CUSTODIAN_RETURN_IF_ERROR(OnStaff(r, e));
+        CUSTODIAN_RETURN_IF_ERROR(log_ != nullptr && IsFix(e) ? RefoldStaff(r, e) : OnStaff(r, e));
       } else if (e.stream.starts_with("access-")) {
         CUSTODIAN_RETURN_IF_ERROR(OnAccess(r, e));
       } else if (e.type == "alerts.configured") {
@@ -225,6 +230,35 @@ class AlertsProjection final : public Projection {
     stored["at"] = e.occurred_at.value();
     stored["data"] = std::move(data);
     return r.Found(id, json::serialize(stored));
+  }
+
+  // A fix on a customer's stream: its record folded again from the stream
+  // as the fixes make it (a retracted handover gives the customer back).
+  Status RefoldCustomer(Records& r, const Event& fix) const {
+    Result<std::vector<Event>> effective = EffectiveStreamThrough(*log_, fix);
+    if (!effective.ok()) return effective.status();
+    Result<CustomerRec*> c = r.Customer(fix.stream);
+    if (!c.ok()) return c.status();
+    **c = CustomerRec{};
+    for (const Event& e : *effective) CUSTODIAN_RETURN_IF_ERROR(OnCustomer(r, e));
+    return Status::Ok();
+  }
+
+  // A fix on a staff stream: who the person is (role, team, manager,
+  // announced, departed) folded again; their reads so far stay counted.
+  Status RefoldStaff(Records& r, const Event& fix) const {
+    Result<std::vector<Event>> effective = EffectiveStreamThrough(*log_, fix);
+    if (!effective.ok()) return effective.status();
+    Result<StaffRec*> s = r.Staff(fix.stream);
+    if (!s.ok()) return s.status();
+    StaffRec& rec = **s;
+    rec.role.clear();
+    rec.team.clear();
+    rec.manager.clear();
+    rec.announced.reset();
+    rec.departed.reset();
+    for (const Event& e : *effective) CUSTODIAN_RETURN_IF_ERROR(OnStaff(r, e));
+    return Status::Ok();
   }
 
   static Status OnCustomer(Records& r, const Event& e) {
@@ -420,11 +454,15 @@ class AlertsProjection final : public Projection {
     }
     return Status::Ok();
   }
+
+  const EventLog* log_;
 };
 
 }  // namespace
 
-std::unique_ptr<Projection> MakeAlertsProjection() { return std::make_unique<AlertsProjection>(); }
+std::unique_ptr<Projection> MakeAlertsProjection(const EventLog* log) {
+  return std::make_unique<AlertsProjection>(log);
+}
 
 Result<AlertConfig> CurrentAlertConfig(const StateReader& state) {
   Result<std::optional<std::string>> stored = state.Get("config");

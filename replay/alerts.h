@@ -67,7 +67,12 @@ inline constexpr int kBaselineDays = 30;
 inline constexpr int kServeDays = 90;
 
 inline constexpr char kAlertsProjection[] = "alerts";
-std::unique_ptr<Projection> MakeAlertsProjection();
+// With `log`, a correction or retraction of an event on a customer's or a
+// staff stream folds that stream's record again as the fixes make it
+// (replay/customer.h: RefoldRecord), so who serves a customer and who is
+// leaving follow fixes; records of reads and settings cannot be fixed (rule
+// `fix`). Without it, fixes are counted as events only.
+std::unique_ptr<Projection> MakeAlertsProjection(const EventLog* log = nullptr);
 
 struct Alert {
   std::string alert_id, rule, severity, staff, summary;

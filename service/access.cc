@@ -131,7 +131,7 @@ std::string AlertListingToJson(const AlertListing& l) {
 // --- The alert rules' settings ---
 
 Result<AlertConfig> AlertSettingsInForce(EventLog& log) {
-  Result<QueryState> q = QueryStateOf(log, *MakeAlertsProjection(), std::nullopt);
+  Result<QueryState> q = QueryStateOf(log, *MakeAlertsProjection(&log), std::nullopt);
   if (!q.ok()) return q.status();
   return CurrentAlertConfig(q->Reader(kAlertsProjection));
 }
@@ -151,7 +151,7 @@ Result<AlertSettingsChanged> ChangeAlertSettings(EventLog& log, const Caller& ca
   if (!change.secret.url.empty()) {
     auto folding = ProjectionLock();
     ProjectionEngine engine(log);  // the settings in force: their secret stays until the change is in
-    engine.Add(MakeAlertsProjection());
+    engine.Add(MakeAlertsProjection(&log));
     CUSTODIAN_RETURN_IF_ERROR(engine.CatchUp());
     Result<AlertConfig> in_force = CurrentAlertConfig(StateReader::Stored(log, kAlertsProjection));
     if (!in_force.ok()) return in_force.status();

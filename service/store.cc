@@ -156,7 +156,7 @@ void AddProjections(ProjectionEngine& engine) {
   engine.Add(MakeAccountabilityProjection(&engine.log()));
   engine.Add(MakeSilentProjection(&engine.log()));
   engine.Add(MakeAccessProjection());
-  engine.Add(MakeAlertsProjection());
+  engine.Add(MakeAlertsProjection(&engine.log()));
 }
 
 std::unique_lock<std::recursive_mutex> ProjectionLock() {

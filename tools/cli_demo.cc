@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <deque>
+#include <filesystem>
 #include <future>
 #include <map>
 
@@ -141,6 +142,20 @@ int RunDemo(const Globals& g, const DemoOptions& o, bool json) {
                "(nothing changed). Choose another --data directory, or remove this one.\n",
                g.data_dir, Thousands(held));
     return kExitUsage;
+  }
+  // The key directory outlives a removed store: the erasures it lists
+  // would refuse the demo's people as erased, half-way through the load.
+  {
+    const std::filesystem::path erased = std::filesystem::path(MasterKeyFile(g)).parent_path() / "erased.jsonl";
+    std::error_code ec;
+    if (std::filesystem::file_size(erased, ec) > 0 && !ec) {
+      fmt::print(stderr,
+                 "custodian: the key directory {} belongs to an earlier store: it lists erasures (erased.jsonl) "
+                 "that would refuse the demo's people as erased (nothing changed). Remove it with the store, or "
+                 "choose another --data directory.\n",
+                 TerminalText(erased.parent_path().string()));
+      return kExitUsage;
+    }
   }
   InstallSignalHandlers();
 

@@ -14,14 +14,14 @@ step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 run() { step "$*"; "$@"; }
 
 company="$PWD/custodian-demo"
-rm -rf "$company"
+rm -rf "$company" "$company.keys"
 step "$bin --data $company demo"
 $bin --data "$company" demo | tee /tmp/custodian-demo-tour.txt
 handed_over=$(grep -o 'customer custody customer-[0-9]*' /tmp/custodian-demo-tour.txt | head -1 | cut -d' ' -f3)
 leaver=$(grep -o 'read access-staff-[0-9]*' /tmp/custodian-demo-tour.txt | head -1 | cut -d' ' -f2)
 reader=$(grep -o -- '--as staff-[0-9]*' /tmp/custodian-demo-tour.txt | head -1 | cut -d' ' -f2)
 run $bin --data "$company" --as "$reader" customer custody "$handed_over"
-run $bin --data "$company" read "$leaver" --backwards --limit 3
+run $bin --data "$company" --as "$reader" read "$leaver" --backwards --limit 3
 run $bin --data "$company" read "${leaver#access-}"
 step "the exfiltration rules: the leaver's exports raised alerts, nobody else's did"
 $bin --data "$company" --as "$reader" alerts | tail -6
@@ -36,7 +36,7 @@ run $bin verify-bundle "$PWD/custodian-demo-dispute/evidence.json" --key "$($bin
 
 export CUSTODIAN_DATA="$PWD/custodian-demo-evidence"
 export CUSTODIAN_AS=staff-3  # who reads: the sample company's sales manager
-rm -rf "$CUSTODIAN_DATA"
+rm -rf "$CUSTODIAN_DATA" "$CUSTODIAN_DATA.keys"
 
 run $bin init --origin crm.example.com/audit
 run $bin import docs/examples/sample-events.jsonl

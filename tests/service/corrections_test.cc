@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "replay/alerts.h"
 #include "replay/customer.h"
 #include "service/customer.h"
 #include "service/staff.h"
@@ -196,6 +197,65 @@ TEST_CASE("an erasure, a legal hold or a fix is never itself corrected or retrac
   e.type = "event.retracted";
   e.data = R"({"event_id":")" + IdAt(s, s.order) + R"(","reason":"entered twice"})";
   CHECK(s.log->Append("customer-42", {e}, ExpectedVersion::Any()).ok());
+}
+
+}  // namespace
+}  // namespace custodian
+
+namespace custodian {
+namespace {
+
+TEST_CASE("a reader's record of a read is never corrected or retracted, not even by the reader", "[corrections]") {
+  CustomerStore s;
+  REQUIRE(RecordRead(*s.log, s.As("staff-7"), Access{"staff-7", false, "customer_profile", {"customer-42"}, 1}).ok());
+  Result<std::vector<Event>> reads = s.log->ReadStream("access-staff-7", StreamVersion(0), Direction::kForward, 1);
+  REQUIRE(reads.ok());
+  REQUIRE(reads->size() == 1);
+  Event e;
+  e.id = testing::RandomId();
+  e.stream = "access-staff-7";
+  e.type = "event.retracted";
+  e.actor = "staff-7";
+  e.occurred_at = s.now;
+  e.data = R"({"event_id":")" + reads->front().id.ToString() + R"(","reason":"I never read it"})";
+  Result<AppendResult> r = s.log->Append("access-staff-7", {e}, ExpectedVersion::Any());
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == StatusCode::kRuleViolation);
+  CHECK_THAT(r.status().message(), Catch::Contains("rule 'fix'") && Catch::Contains("is a data.viewed") &&
+                                       Catch::Contains("the audit's evidence"));
+  CHECK_THAT(UnfixableReason("data.exported"), Catch::Contains("the audit's evidence"));
+  CHECK_THAT(UnfixableReason("alerts.configured"), Catch::Contains("new alerts.configured"));
+}
+
+TEST_CASE("who serves a customer, for the alert rules, follows a retracted handover", "[corrections]") {
+  CustomerStore s;
+  // staff-10 of another team is handed customer-77 by staff-7: they serve it as its owner.
+  s.Add("staff-10", "staff.joined", "system:hr-sync", 99, R"({"role":"account_executive","team":"south"})");
+  s.Add("customer-77", "customer.registered", "staff-7", 50, R"({"name":"Beta SA"})");
+  s.Add("customer-77", "customer.owner_assigned", "staff-7", 50,
+        R"({"owner":"staff-7","previous_owner":null,"reason":"initial"})");
+  const Position handover = s.Add("customer-77", "customer.owner_assigned", "staff-7", 20,
+                                   R"({"owner":"staff-10","previous_owner":"staff-7","reason":"handover","handover_id":"ho-77"})");
+  REQUIRE(CatchUpProjections(*s.log).ok());
+  auto serves = [&] {
+    Result<ServiceScope> scope = ReaderScope(*s.log, "staff-10");
+    REQUIRE(scope.ok());
+    Result<bool> r = scope->Serves("customer-77", s.now);
+    REQUIRE(r.ok());
+    return *r;
+  };
+  CHECK(serves());
+  // The handover is called off: the customer is staff-7's again, and staff-10 serves it no more.
+  s.Add("customer-77", "event.retracted", "staff-7", 5,
+        R"({"event_id":")" + IdAt(s, handover) + R"(","reason":"the handover was called off"})");
+  REQUIRE(CatchUpProjections(*s.log).ok());
+  CHECK_FALSE(serves());
+  // staff-7, the owner again (and of the same team as before), serves it.
+  Result<ServiceScope> seven = ReaderScope(*s.log, "staff-7");
+  REQUIRE(seven.ok());
+  Result<bool> owner_serves = seven->Serves("customer-77", s.now);
+  REQUIRE(owner_serves.ok());
+  CHECK(*owner_serves);
 }
 
 }  // namespace

@@ -319,6 +319,18 @@ TEST_CASE("custodian demo loads a small company that verifies, and refuses a sto
   CHECK(again.exit_code == 1);
   CHECK(again.err.find("already holds") != std::string::npos);
 
+  // The store removed but not its key directory: the erasures listed there
+  // would refuse the demo's people half-way, so it refuses before loading.
+  std::filesystem::remove_all(data);
+  const std::string erased = data + ".keys/erased.jsonl";
+  if (!std::filesystem::exists(erased) || std::filesystem::file_size(erased) == 0) {
+    testing::WriteFile(erased, R"({"subject":"customer-1/contact-c-1","position":0,"reason":"asked"})" "\n");
+  }
+  CliResult stale = RunCli(tmp, data, {"demo", "--until", "2026-09-29", "--staff", "8", "--customers", "50", "--years", "1"});
+  CHECK(stale.exit_code == 1);
+  CHECK_THAT(stale.err, Catch::Contains("belongs to an earlier store"));
+  CHECK_THAT(stale.err, Catch::Contains(data + ".keys"));
+
   CliResult bad = RunCli(tmp, tmp.Sub("other"), {"demo", "--until", "2026-09-29", "--staff", "2"});
   CHECK(bad.exit_code == 1);
   CHECK(bad.err.find("--staff") != std::string::npos);
