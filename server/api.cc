@@ -3,11 +3,15 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <stdlib.h>
 #include <strings.h>
 
 #include <algorithm>
 #include <optional>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <functional>
 #include <set>
 
@@ -18,6 +22,7 @@
 #include "server/cloudevents.h"
 #include "service/access.h"
 #include "service/customer.h"
+#include "service/dispute.h"
 #include "service/evidence.h"
 #include "service/handover.h"
 #include "service/log_queries.h"
@@ -893,6 +898,41 @@ Response VerifyRoute(EventLog& log, Api::Call&) {
   return Json(v.error.ok() ? 200 : HttpStatusFor(v.error), VerifyResultToJson(v));
 }
 
+// The dispute folder (service/dispute.h) as one JSON answer: made in a
+// private temporary folder (0700), read back file by file, byte for byte,
+// and removed before the answer is sent.
+Response DisputeRoute(EventLog& log, Api::Call& call) {
+  auto customer = ReadableCustomer(log, call);
+  if (auto* r = std::get_if<Response>(&customer)) return std::move(*r);
+  Result<std::optional<Timestamp>> at = TimeParam(call.target, "at");
+  if (!at.ok()) return Error(at.status());
+  if (!*at) return Error(400, "query parameter at: the time of the dispute is required (RFC 3339, e.g. 2026-05-01T00:00:00Z)");
+  std::string dir = (std::filesystem::temp_directory_path() / "custodian-dispute-XXXXXX").string();
+  if (::mkdtemp(dir.data()) == nullptr) return Error(Status::IoError("cannot make a temporary folder for the dispute"));
+  struct Remove {
+    std::string dir;
+    ~Remove() {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  } remove{dir};
+  Result<DisputeResult> d =
+      MakeDispute(log, call.caller, DisputeRequest{std::get<std::string>(customer), **at, dir}, SystemClock().Now());
+  if (!d.ok()) return Error(d.status());
+  json::object out = json::parse(DisputeResultToJson(*d)).as_object();
+  out.erase("dir");
+  json::array files;
+  for (const DisputeFile& f : d->files) {
+    std::ifstream in(std::filesystem::path(dir) / f.name, std::ios::binary);
+    std::ostringstream content;
+    content << in.rdbuf();
+    if (!in.good() && !in.eof()) return Error(Status::IoError("cannot read back " + f.name + " of the dispute"));
+    files.push_back(json::object{{"name", f.name}, {"what", f.what}, {"bytes", f.bytes}, {"content", content.str()}});
+  }
+  out["files"] = std::move(files);
+  return Json(200, json::serialize(out));
+}
+
 Response BundleRoute(EventLog& log, Api::Call& call) {
   const std::string& stream = call.params[0];
   Result<std::optional<Timestamp>> from = TimeParam(call.target, "from");
@@ -1064,6 +1104,8 @@ std::vector<Api::Route> Routes() {
       [](Api& api, Api::Call& c) { return ConsistencyRoute(api.log(), c); });
   add("GET", "/v1/verify", evidence, false, [](Api& api, Api::Call& c) { return VerifyRoute(api.log(), c); });
   add("GET", "/v1/bundles/{stream}", evidence, false, [](Api& api, Api::Call& c) { return BundleRoute(api.log(), c); });
+  add("GET", "/v1/customers/{id}/dispute", evidence, true,
+      [](Api& api, Api::Call& c) { return DisputeRoute(api.log(), c); });
   add("POST", "/v1/handovers", {"manager", "admin"}, true,
       [](Api& api, Api::Call& c) { return HandoverPlanRoute(api.log(), c); });
   add("POST", "/v1/handovers/{id}/execute", {"manager", "admin"}, true,

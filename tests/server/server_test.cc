@@ -10,12 +10,14 @@
 #include <chrono>
 #include <filesystem>
 #include <future>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "core/bundle.h"
 #include "server/api.h"
 #include "service/store.h"
 #include "service/tokens.h"
@@ -590,6 +592,61 @@ TEST_CASE("every read of customer data over HTTP is recorded as data.viewed for 
   const size_t refused_before = s.StreamSize("access-staff-20");
   REQUIRE(s.Get("/v1/streams/customer-1001", s.rep20).status == 403);
   CHECK(s.StreamSize("access-staff-20") == refused_before);
+}
+
+TEST_CASE("GET /v1/customers/{id}/dispute answers the dispute folder file by file, and its evidence verifies with "
+          "the key alone",
+          "[server][dispute]") {
+  ServedStore s;
+  const std::string at = FormatRfc3339(s.store.now);
+  auto temporary = [] {
+    size_t n = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(std::filesystem::temp_directory_path())) {
+      n += entry.path().filename().string().starts_with("custodian-dispute-") ? 1 : 0;
+    }
+    return n;
+  };
+  const size_t before = temporary();
+  const size_t exports_before = s.StreamSize("access-staff-900");
+  HttpReply r = s.Get("/v1/customers/1001/dispute?at=" + at, s.auditor);
+  INFO(r.body.substr(0, 600));
+  REQUIRE(r.status == 200);
+  json::object o = Parse(r.body);
+  CHECK(o.at("customer") == "customer-1001");
+  CHECK(o.at("at") == at.c_str());
+  CHECK(o.at("complete") == true);
+  CHECK(!o.contains("dir"));
+  std::map<std::string, std::string> files;
+  for (const json::value& f : o.at("files").as_array()) {
+    const json::object& file = f.as_object();
+    const std::string content(file.at("content").as_string());
+    CHECK(file.at("bytes").to_number<uint64_t>() == content.size());
+    files[std::string(file.at("name").as_string())] = content;
+  }
+  for (const char* name : {"README.md", "customer-as-known.json", "customer-as-happened.json", "responsibilities.json",
+                           "timeline.txt", "timeline.jsonl", "custody.jsonl", "evidence.json", "verifier.vkey"}) {
+    INFO(name);
+    CHECK(files.count(name) == 1);
+  }
+  // The evidence, as answered, verifies with the published key alone and proves it is complete.
+  const std::string key(o.at("verifier_key").as_string());
+  BundleVerdict v = VerifyBundle(files["evidence.json"], key);
+  INFO(v.problem);
+  CHECK(v.ok);
+  CHECK(v.complete);
+  CHECK(files["verifier.vkey"] == key + "\n");
+  // The reads behind it are recorded for the auditor; the temporary folder is gone.
+  CHECK(s.StreamSize("access-staff-900") > exports_before);
+  CHECK(temporary() == before);
+
+  // The evidence roles only; a time is required; an unknown customer is not found.
+  CHECK(s.Get("/v1/customers/1001/dispute?at=" + at, s.rep7).status == 403);
+  CHECK(s.Get("/v1/customers/1001/dispute?at=" + at, s.manager3).status == 403);
+  HttpReply no_time = s.Get("/v1/customers/1001/dispute", s.auditor);
+  CHECK(no_time.status == 400);
+  CHECK_THAT(no_time.body, Catch::Contains("query parameter at"));
+  CHECK(s.Get("/v1/customers/9999/dispute?at=" + at, s.auditor).status == 404);
+  CHECK(temporary() == before);
 }
 
 TEST_CASE("/metrics needs a token and counts requests by route pattern with no id in a label", "[server]") {
