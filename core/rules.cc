@@ -541,6 +541,17 @@ Status CheckEvent(const Event& e, RuleState& state) {
     Result<bool> exists = state.EventExists(*target);
     if (!exists.ok()) return exists.status();
     if (!*exists) return Broken("reference", e, "the event it fixes, " + target->ToString() + ", is not in the log");
+    // fix: a fix goes on the stream of the event it fixes.
+    Result<std::optional<Event>> fixed = state.FindEvent(*target);
+    if (!fixed.ok()) return fixed.status();
+    if (*fixed) {
+      const Event& f = **fixed;
+      if (f.stream != e.stream) {
+        return Broken("fix", e,
+                      "the event it names, " + target->ToString() + ", is on " + f.stream + ", not " + e.stream +
+                          ": a fix is recorded on the stream of the event it fixes");
+      }
+    }
   }
   return Status::Ok();
 }

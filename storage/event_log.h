@@ -308,6 +308,9 @@ class EventLog {
   Result<bool> Contains(const EventId& id) const;
   // Where the event with this id is, if it is in the log.
   Result<std::optional<Position>> PositionOf(const EventId& id) const;
+  // The event with this id as stored (personal part sealed); nullopt when
+  // the log does not hold it.
+  Result<std::optional<Event>> FindCommitted(const EventId& id) const;
   // The same for many ids at once (one batched lookup), in the order given.
   Result<std::vector<std::optional<Position>>> PositionsOf(std::span<const EventId> ids) const;
 

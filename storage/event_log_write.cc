@@ -627,14 +627,19 @@ Status EventLog::StageWrite(PendingWrite& op, RoundState& round, std::vector<App
       if (mine_ids_.count(id) || round_.ids.count(id)) return true;
       return log_->Contains(id);
     }
-    void Staged(const EventId& id) { mine_ids_.insert(id); }
+    Result<std::optional<Event>> FindEvent(const EventId& id) override {
+      if (auto it = mine_ids_.find(id); it != mine_ids_.end()) return std::optional<Event>(*it->second);
+      if (round_.ids.count(id)) return std::optional<Event>();  // another write of this round: not readable yet
+      return log_->FindCommitted(id);
+    }
+    void Staged(const Event& e) { mine_ids_.emplace(e.id, &e); }
     const std::map<std::string, std::string>& changes() const { return mine_; }
 
    private:
     EventLog* log_;
     RoundState& round_;
     std::map<std::string, std::string> mine_;
-    std::unordered_set<EventId, EventIdHash> mine_ids_;
+    std::unordered_map<EventId, const Event*, EventIdHash> mine_ids_;  // this write's accepted events
   };
   RuleView rules(this, round);
 
@@ -727,7 +732,7 @@ Status EventLog::StageWrite(PendingWrite& op, RoundState& round, std::vector<App
       if (options_.rules) {
         // In log order, against the state as of this position.
         if (Status allowed = options_.rules(e, rules); !allowed.ok()) return rejected(allowed);
-        rules.Staged(e.id);
+        rules.Staged(e);
       }
       result.positions.push_back(e.position);
       result.versions.push_back(e.version);
@@ -787,6 +792,16 @@ Result<std::optional<Position>> EventLog::PositionOf(const EventId& id) const {
   return std::optional<Position>((*found)->position);
 }
 
+Result<std::optional<Event>> EventLog::FindCommitted(const EventId& id) const {
+  Result<std::optional<Position>> at = PositionOf(id);
+  if (!at.ok()) return at.status();
+  if (!*at) return std::optional<Event>();
+  Result<std::vector<Event>> read = ReadAll(**at, 1);
+  if (!read.ok()) return read.status();
+  if (read->empty()) return std::optional<Event>();  // indexed, not yet readable
+  return std::optional<Event>(std::move(read->front()));
+}
+
 Result<std::vector<std::optional<Position>>> EventLog::PositionsOf(std::span<const EventId> ids) const {
   std::vector<std::optional<IdIndex::Entry>> found;
   CUSTODIAN_RETURN_IF_ERROR(id_index_->Find(ids, &found));
@@ -824,6 +839,8 @@ class RuleDryRun::State final : public RuleState {
     if (checked_before_ ? checked_before_(id) : ids_.count(id) > 0) return true;
     return log_.Contains(id);
   }
+  // Events accepted earlier in the run are not kept: nullopt for them.
+  Result<std::optional<Event>> FindEvent(const EventId& id) override { return log_.FindCommitted(id); }
 
   Status Check(const Event& e) {
     if (!log_.options_.rules) return Status::Ok();

@@ -22,6 +22,10 @@ class Log final : public RuleState {
   }
   void Put(std::string key, std::string value) override { kv_[std::move(key)] = std::move(value); }
   Result<bool> EventExists(const EventId& id) override { return ids_.count(id.ToString()) > 0; }
+  Result<std::optional<Event>> FindEvent(const EventId& id) override {
+    auto it = events_.find(id.ToString());
+    return it == events_.end() ? std::optional<Event>() : std::optional<Event>(it->second);
+  }
 
   // Checks and, when accepted, "appends" the event.
   Status Append(const std::string& stream, const std::string& type, const std::string& actor, const char* occurred,
@@ -45,6 +49,7 @@ class Log final : public RuleState {
       return s;
     }
     ids_.insert(e.id.ToString());
+    events_.emplace(e.id.ToString(), e);
     if (id_out) *id_out = e.id;
     return s;
   }
@@ -52,6 +57,7 @@ class Log final : public RuleState {
  private:
   std::map<std::string, std::string> kv_;
   std::set<std::string> ids_;
+  std::map<std::string, Event> events_;
   uint64_t next_ = 0;
 };
 

@@ -193,8 +193,15 @@ TEST_CASE("an erasure, a legal hold or a fix is never itself corrected or retrac
   CHECK_THAT(UnfixableReason("subject.erased"), Catch::Contains("destroyed the person's key"));
   CHECK_THAT(UnfixableReason("subject.hold_placed"), Catch::Contains("subject.hold_released"));
   CHECK(UnfixableReason("deal.won") == nullptr);
-  // A fix of an ordinary event still goes in.
+  // A fix goes on the stream of the event it fixes: not on another customer's.
   e.type = "event.retracted";
+  e.stream = "customer-43";
+  e.data = R"({"event_id":")" + IdAt(s, s.order) + R"(","reason":"wrong stream"})";
+  r = s.log->Append("customer-43", {e}, ExpectedVersion::Any());
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.status().message(), Catch::Contains("rule 'fix'") && Catch::Contains("is on customer-42, not customer-43"));
+  e.stream = "customer-42";
+  // A fix of an ordinary event still goes in.
   e.data = R"({"event_id":")" + IdAt(s, s.order) + R"(","reason":"entered twice"})";
   CHECK(s.log->Append("customer-42", {e}, ExpectedVersion::Any()).ok());
 }
