@@ -27,6 +27,18 @@ std::string IdAt(const CustomerStore& s, Position p) {
   return e->front().id.ToString();
 }
 
+// An event.retracted by staff-7 on `stream`, now, naming `target` (data: event_id, then `rest`).
+Event Retraction(const CustomerStore& s, const std::string& stream, const std::string& target, const std::string& rest) {
+  Event e;
+  e.id = testing::RandomId();
+  e.stream = stream;
+  e.type = "event.retracted";
+  e.actor = "staff-7";
+  e.occurred_at = s.now;
+  e.data = R"({"event_id":")" + target + R"(",)" + rest + "}";
+  return e;
+}
+
 std::string Sum(const CustomerState& c, const std::string& currency) {
   auto it = c.order_value.find(currency);
   return it == c.order_value.end() ? "" : it->second.ToString();
@@ -172,13 +184,7 @@ TEST_CASE("an erasure, a legal hold or a fix is never itself corrected or retrac
           "[corrections]") {
   CustomerStore s;
   const std::string retraction = IdAt(s, s.retraction);
-  Event e;
-  e.id = testing::RandomId();
-  e.stream = "customer-42";
-  e.type = "event.retracted";
-  e.actor = "staff-7";
-  e.occurred_at = s.now;
-  e.data = R"({"event_id":")" + retraction + R"(","reason":"undo the undo"})";
+  Event e = Retraction(s, "customer-42", retraction, R"("reason":"undo the undo")");
   Result<AppendResult> r = s.log->Append("customer-42", {e}, ExpectedVersion::Any());
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == StatusCode::kRuleViolation);
@@ -218,13 +224,7 @@ TEST_CASE("a reader's record of a read is never corrected or retracted, not even
   Result<std::vector<Event>> reads = s.log->ReadStream("access-staff-7", StreamVersion(0), Direction::kForward, 1);
   REQUIRE(reads.ok());
   REQUIRE(reads->size() == 1);
-  Event e;
-  e.id = testing::RandomId();
-  e.stream = "access-staff-7";
-  e.type = "event.retracted";
-  e.actor = "staff-7";
-  e.occurred_at = s.now;
-  e.data = R"({"event_id":")" + reads->front().id.ToString() + R"(","reason":"I never read it"})";
+  Event e = Retraction(s, "access-staff-7", reads->front().id.ToString(), R"("reason":"I never read it")");
   Result<AppendResult> r = s.log->Append("access-staff-7", {e}, ExpectedVersion::Any());
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == StatusCode::kRuleViolation);
