@@ -163,7 +163,8 @@ Result<ErasureOf> ErasureIn(const Event& e) {
   return out;
 }
 
-Result<std::string> CheckPersonalPart(std::string_view type, std::string_view personal_json) {
+Result<std::string> CheckPersonalPart(std::string_view type, std::string_view personal_json,
+                                      std::vector<BlindValue>* found_by) {
   const std::vector<PersonalFieldSpec>& fields = PersonalFieldsOf(type);
   Result<std::string> compact = CompactJson(personal_json, "field 'personal': ");
   if (!compact.ok()) return compact.status();
@@ -178,20 +179,29 @@ Result<std::string> CheckPersonalPart(std::string_view type, std::string_view pe
   for (const PersonalFieldSpec& f : fields) names += (names.empty() ? "" : ", ") + std::string(f.name);
   for (const auto& member : parsed->get_object()) {
     const std::string_view key = member.key();
-    const std::string path = "field 'personal." + std::string(key.substr(0, 80)) + "'";
+    auto path = [&] { return "field 'personal." + std::string(key.substr(0, 80)) + "'"; };
     auto spec = std::find_if(fields.begin(), fields.end(), [&](const PersonalFieldSpec& f) { return f.name == key; });
     if (spec == fields.end()) {
-      return Status::InvalidArgument(path + ": is not a personal field of " + std::string(type) +
+      return Status::InvalidArgument(path() + ": is not a personal field of " + std::string(type) +
                                      (fields.empty() ? "; it carries no personal data" : "; the fields are " + names));
     }
     const json::value& v = member.value();
     if (!v.is_string() || v.get_string().empty() || v.get_string().size() > spec->max_bytes ||
         HasControl(v.get_string(), spec->multiline)) {
-      return Status::InvalidArgument(path + ": expected a string of 1-" + std::to_string(spec->max_bytes) +
+      return Status::InvalidArgument(path() + ": expected a string of 1-" + std::to_string(spec->max_bytes) +
                                      " bytes without control characters" +
                                      (spec->multiline ? " other than line breaks and tabs" : "") + "; got " +
                                      (v.is_string() ? std::to_string(v.get_string().size()) + " bytes"
                                                     : std::string(internal::KindName(v.kind()))));
+    }
+    if (found_by != nullptr) {
+      if (key == "email") {
+        found_by->push_back({BlindKind::kEmail, std::string(v.get_string())});
+      } else if (key == "phone" || key == "mobile") {
+        found_by->push_back({BlindKind::kPhone, std::string(v.get_string())});
+      } else if (key == "name") {
+        found_by->push_back({BlindKind::kName, std::string(v.get_string())});
+      }
     }
   }
   return compact;
@@ -302,26 +312,11 @@ std::string BlindToken(std::string_view blind_key, BlindKind kind, std::string_v
                                            std::string(term));
 }
 
-std::vector<std::string> BlindTokensOf(std::string_view blind_key, std::string_view plaintext) {
+std::vector<std::string> BlindTokensOf(std::string_view blind_key, const std::vector<BlindValue>& found_by) {
   std::vector<std::string> tokens;
-  boost::system::error_code ec;
-  json::value v = json::parse(plaintext, ec);
-  if (ec || !v.is_object()) return tokens;
-  for (const auto& member : v.get_object()) {
-    if (!member.value().is_string()) continue;
-    const std::string_view key = member.key();
-    BlindKind kind;
-    if (key == "email") {
-      kind = BlindKind::kEmail;
-    } else if (key == "phone" || key == "mobile") {
-      kind = BlindKind::kPhone;
-    } else if (key == "name") {
-      kind = BlindKind::kName;
-    } else {
-      continue;
-    }
-    for (const std::string& term : BlindTerms(kind, std::string_view(member.value().get_string()))) {
-      std::string token = BlindToken(blind_key, kind, term);
+  for (const BlindValue& v : found_by) {
+    for (const std::string& term : BlindTerms(v.kind, v.value)) {
+      std::string token = BlindToken(blind_key, v.kind, term);
       if (std::find(tokens.begin(), tokens.end(), token) == tokens.end()) tokens.push_back(std::move(token));
     }
   }

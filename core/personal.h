@@ -78,12 +78,22 @@ struct ErasureOf {
 };
 Result<ErasureOf> ErasureIn(const Event& e);
 
+enum class BlindKind { kEmail, kPhone, kName };
+// A value a person is found by (the blind index, below).
+struct BlindValue {
+  BlindKind kind;
+  std::string value;
+};
+
 // Checks a personal part before it is sealed: a JSON object whose every key is
 // a personal field of the type, with a non-empty string value within its
 // size and without control characters (line breaks and tabs in free text).
-// Returns its compact text. Messages name the field: "field 'personal.fax':
-// is not a personal field of contact.added; the fields are name, email, ...".
-Result<std::string> CheckPersonalPart(std::string_view type, std::string_view personal_json);
+// Returns its compact text, and when `found_by` is given, puts in it the
+// values of the part's email, phone, mobile and name fields (BlindTokensOf).
+// Messages name the field: "field 'personal.fax': is not a personal field
+// of contact.added; the fields are name, email, ...".
+Result<std::string> CheckPersonalPart(std::string_view type, std::string_view personal_json,
+                                      std::vector<BlindValue>* found_by = nullptr);
 
 // Seals `plaintext` (the compact JSON of the personal part) for event `id`
 // under `data_key` (kDataKeyBytes), as the subject `subject`.
@@ -103,8 +113,6 @@ std::string MasterKeyFingerprint(std::string_view master_key);
 
 // --- The blind index (finding people without a plaintext index) ---
 
-enum class BlindKind { kEmail, kPhone, kName };
-
 // The normalised forms a value is indexed under: an e-mail in lower case
 // without surrounding spaces; a phone's digits (and a leading +); a name's
 // words in lower case, each on its own (so any of them finds the person).
@@ -114,8 +122,8 @@ std::vector<std::string> BlindTerms(BlindKind kind, std::string_view value);
 // The index key of one term: HMAC-SHA-256(blind key, kind ‖ 0x00 ‖ term).
 std::string BlindToken(std::string_view blind_key, BlindKind kind, std::string_view term);
 
-// Every (kind, token) a personal part is indexed under: its email, phone,
-// mobile and name fields. `plaintext` is CheckPersonalPart's output.
-std::vector<std::string> BlindTokensOf(std::string_view blind_key, std::string_view plaintext);
+// Every token a personal part is indexed under, once each: the terms of
+// the values CheckPersonalPart found it by.
+std::vector<std::string> BlindTokensOf(std::string_view blind_key, const std::vector<BlindValue>& found_by);
 
 }  // namespace custodian

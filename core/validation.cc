@@ -163,7 +163,7 @@ Status ValidateActor(std::string_view actor) {
   return bad();
 }
 
-Status ValidateEvent(const Event& e, Timestamp now) {
+Status ValidateEvent(const Event& e, Timestamp now, PersonalCheck personal) {
   if (e.id.IsNil()) return Field("id", "is missing or the nil UUID; every event needs a UUID chosen by its producer");
   CUSTODIAN_RETURN_IF_ERROR(ValidateStreamName(e.stream));
   CUSTODIAN_RETURN_IF_ERROR(ValidateEventType(e.type));
@@ -184,7 +184,7 @@ Status ValidateEvent(const Event& e, Timestamp now) {
   if (!e.personal.empty()) {
     return Field("personal", "is sealed already; the log seals a personal part itself, from its plain JSON");
   }
-  if (!e.personal_plain.empty()) {
+  if (!e.personal_plain.empty() && personal == PersonalCheck::kHere) {
     CUSTODIAN_RETURN_IF_ERROR(CheckPersonalPart(e.type, e.personal_plain).status());
     CUSTODIAN_RETURN_IF_ERROR(PersonalSubject(e).status());
   }

@@ -17,11 +17,15 @@ namespace custodian {
 // "<category>-<id>" (or one of the single-word streams "alerts", "system");
 // type is "<noun>.<verb>"; schema >= 1; actor is "staff-<id>", "system" or
 // "system:<name>"; optional fields are short valid UTF-8; data is at most
-// kMaxDataBytes; occurred_at is at most 5 minutes after `now`; the personal
-// section is empty (sealing is not built yet); then the type, schema, stream
-// and data against the event catalogue (core/catalogue.h, ValidatePayload),
-// which parses data once.
-Status ValidateEvent(const Event& e, Timestamp now);
+// kMaxDataBytes; occurred_at is at most 5 minutes after `now`; the sealed
+// personal section is empty (the log seals); the plain personal part, if
+// any, is a valid one of the type with a subject (CheckPersonalPart,
+// PersonalSubject) unless `personal` leaves that to the sealer, which checks
+// it as it seals (KeyVault::Seal); then the type, schema, stream and data
+// against the event catalogue (core/catalogue.h, ValidatePayload), which
+// parses data once.
+enum class PersonalCheck { kHere, kBySealer };
+Status ValidateEvent(const Event& e, Timestamp now, PersonalCheck personal = PersonalCheck::kHere);
 
 Status ValidateStreamName(std::string_view stream);
 Status ValidateEventType(std::string_view type);

@@ -54,9 +54,6 @@ uint64_t EntryFingerprint(std::string_view token, std::string_view subject) {
 constexpr size_t kMaxIndexedEntries = 1'000'000;
 constexpr size_t kBlindTokenBytes = 32;  // HMAC-SHA-256
 
-std::string ReverseKey(std::string_view subject, std::string_view token) {
-  return "s/" + std::string(subject) + '\0' + std::string(token);
-}
 
 // A key file: a header line, then the key in base64. Refused when others can
 // read it, so a key never lies open by mistake.
@@ -303,7 +300,8 @@ Status KeyVault::WriteNewKeysLocked() {
 }
 
 Result<std::vector<std::string>> KeyVault::Seal(Event& e) {
-  Result<std::string> plain = CheckPersonalPart(e.type, e.personal_plain);
+  std::vector<BlindValue> found_by;
+  Result<std::string> plain = CheckPersonalPart(e.type, e.personal_plain, &found_by);
   if (!plain.ok()) return plain.status();
   Result<std::string> subject = PersonalSubject(e);
   if (!subject.ok()) return subject.status();
@@ -324,13 +322,12 @@ Result<std::vector<std::string>> KeyVault::Seal(Event& e) {
   Result<PersonalSection> sealed = SealPersonal(e.id, *subject, key, *plain);
   if (!sealed.ok()) return sealed.status();
   std::vector<std::string> entries;
-  const std::vector<std::string> tokens = BlindTokensOf(blind_key_, *plain);
+  const std::vector<std::string> tokens = BlindTokensOf(blind_key_, found_by);
   {
     std::lock_guard lk(mu_);
     for (const std::string& token : tokens) {
       if (indexed_.contains(EntryFingerprint(token, *subject))) continue;
       entries.push_back(BlindKey(token, *subject));
-      entries.push_back(ReverseKey(*subject, token));
     }
   }
   e.personal = std::move(*sealed);
@@ -469,11 +466,20 @@ Status KeyVault::Erase(const std::string& subject, uint64_t position, const std:
   indexed_.clear();  // its entries go; nothing may say they are written
   rocksdb::WriteBatch batch;
   (void)batch.Delete(keys_cf_, KeyRecordKey(subject));
-  const std::string reverse = "s/" + subject + '\0';
+  // Its blind-index entries: every "b/" token subject key that ends with
+  // exactly this subject. A scan of the whole index (erasures are rare, and
+  // Purge then compacts the family anyway) spares the writer a second,
+  // by-subject entry for each one. Stores written before 2026-12-05 also
+  // hold such entries, "s/" subject 00 token: deleted too.
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), keys_cf_));
-  for (it->Seek(reverse); it->Valid() && it->key().starts_with(reverse); it->Next()) {
-    const std::string_view token = it->key().ToStringView().substr(reverse.size());
-    (void)batch.Delete(keys_cf_, BlindKey(token, subject));
+  for (it->Seek("b/"); it->Valid() && it->key().starts_with("b/"); it->Next()) {
+    const std::string_view key = it->key().ToStringView();
+    if (key.size() == 2 + kBlindTokenBytes + subject.size() && key.ends_with(subject)) (void)batch.Delete(keys_cf_, key);
+  }
+  CUSTODIAN_RETURN_IF_ERROR(FromRocks(it->status(), "list the blind-index entries of " + subject));
+  const std::string legacy = "s/" + subject + '\0';
+  for (it->Seek(legacy); it->Valid() && it->key().starts_with(legacy); it->Next()) {
+    (void)batch.Delete(keys_cf_, BlindKey(it->key().ToStringView().substr(legacy.size()), subject));
     (void)batch.Delete(keys_cf_, it->key());
   }
   CUSTODIAN_RETURN_IF_ERROR(FromRocks(it->status(), "list the blind-index entries of " + subject));

@@ -21,13 +21,17 @@
 //   "e/" subject              an erased subject: {"position":P,"reason":"..."}
 //   "b/" token(32) subject    the blind index: the subject has a value whose
 //                             token is `token`
-//   "s/" subject 0x00 token   the same entry, for removal at erasure
+//   "s/" subject 0x00 token   written before 2026-12-05 only: the same entry,
+//                             by subject (erasure now scans "b/" instead)
 //
 // Thread-safe.
 #pragma once
 
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
+
+#include <boost/unordered/unordered_flat_map.hpp>
+#include <boost/unordered/unordered_flat_set.hpp>
 
 #include <functional>
 #include <memory>
@@ -139,7 +143,8 @@ class KeyVault {
   std::string blind_key_;
   std::mutex mu_;
   Status WriteNewKeysLocked();  // new_keys_ written on their own, synced (before a rotation)
-  std::unordered_map<std::string, std::string> cache_;  // subject -> data key
+  // Open addressing: a lookup per sealed event, of subjects in no order.
+  boost::unordered_flat_map<std::string, std::string> cache_;  // subject -> data key
   struct NewKey {
     std::string key, record;
   };
@@ -148,7 +153,7 @@ class KeyVault {
   // Blind-index entries known written by this process, by fingerprint
   // (IndexWritten). The token part is an HMAC under blind.key, so nobody
   // who lacks that key can aim a fingerprint at another person's entry.
-  std::unordered_set<uint64_t> indexed_;
+  boost::unordered_flat_set<uint64_t> indexed_;
   struct Committed {
     uint64_t position;
     std::string reason;

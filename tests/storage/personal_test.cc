@@ -717,6 +717,37 @@ TEST_CASE("The blind index finds a subject by normalised email, phone and name u
   after_erasure("after reopening");
 }
 
+TEST_CASE("An erasure deletes the subject's blind-index entries, and the by-subject copies older stores hold",
+          "[personal][erasure]") {
+  TwoPeople s;
+  using Kinds = std::vector<std::string>;
+  const std::string petra = kPetra.subject(), jonas = kJonas.subject();
+  std::map<std::string, std::string> keys_family = KeysFamily(s.dir);
+  // Written now: the key and one "b/" entry per token, nothing by subject.
+  Kinds kinds = EntriesNaming(keys_family, petra);
+  CHECK(std::count(kinds.begin(), kinds.end(), "b/") >= 4);  // e-mail, phone, two words of her name
+  CHECK(std::count(kinds.begin(), kinds.end(), "s/") == 0);
+  // A store written before 2026-12-05 also holds "s/" subject 00 token.
+  std::string legacy_token;
+  for (const auto& [key, value] : keys_family) {
+    if (key.starts_with("b/") && key.ends_with(petra)) legacy_token = key.substr(2, 32);
+  }
+  REQUIRE(legacy_token.size() == 32);
+  {
+    RawStore raw(s.dir);
+    raw.Put(keys::kKeysFamily, "s/" + petra + '\0' + legacy_token, "");
+  }
+  {
+    std::unique_ptr<EventLog> log = s.Open();
+    AppendOne(*log, ErasureOf(kPetra));
+  }
+  keys_family = KeysFamily(s.dir);
+  CHECK(EntriesNaming(keys_family, petra) == Kinds{"e/"});  // only the marker that says she was erased
+  kinds = EntriesNaming(keys_family, jonas);
+  CHECK(std::count(kinds.begin(), kinds.end(), "b/") >= 3);  // his are kept (including "hartmann", which both have)
+  CHECK(std::count(kinds.begin(), kinds.end(), "k/") == 1);
+}
+
 TEST_CASE("A read-only log that opened a subject's part shows it erased once it catches up with the erasure",
           "[personal][erasure]") {
   TwoPeople s;
