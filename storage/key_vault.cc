@@ -255,13 +255,18 @@ Result<std::string> KeyVault::DataKey(const std::string& subject, bool create) {
   Result<std::optional<std::string>> record = Get(KeyRecordKey(subject));
   if (!record.ok()) return record.status();
   if (!*record) {
-    Result<std::optional<std::string>> erased = Get(ErasedKey(subject));
-    if (!erased.ok()) return erased.status();
-    if (*erased) {
-      erased_.insert(subject);
-      return Status::NotFound("erased");
+    // Only the writing process creates keys, and it holds every erased
+    // marker of the store in erased_ (loaded on open, added to at each
+    // erasure; RocksDB lets no other process write): it needs no lookup.
+    if (!create) {
+      Result<std::optional<std::string>> erased = Get(ErasedKey(subject));
+      if (!erased.ok()) return erased.status();
+      if (*erased) {
+        erased_.insert(subject);
+        return Status::NotFound("erased");
+      }
+      return Status::NotFound("no key");
     }
-    if (!create) return Status::NotFound("no key");
     // A new subject: its key record goes in the batch of the writer's next
     // round (TakeNewKeys), which holds the first event sealed with it, or
     // an earlier one: an event is queued only after it is sealed, and a
