@@ -277,6 +277,30 @@ std::optional<std::string_view> JsonMemberText(std::string_view object, std::str
   return std::nullopt;
 }
 
+std::string MergeJsonMembers(std::string_view data, std::string_view corrected) {
+  boost::system::error_code ec;
+  const json::value original = json::parse(data, ec);
+  const json::value fixes = ec ? json::value() : json::parse(corrected, ec);
+  if (ec || !original.is_object() || !fixes.is_object()) return std::string(data);
+  std::string out = "{";
+  auto member = [&](std::string_view key, std::string_view text) {
+    if (out.size() > 1) out += ',';
+    out += JsonQuote(key);
+    out += ':';
+    out += text;
+  };
+  for (const auto& [key, value] : original.get_object()) {
+    const std::optional<std::string_view> text =
+        fixes.get_object().contains(key) ? JsonMemberText(corrected, key) : JsonMemberText(data, key);
+    if (text) member(key, *text);
+  }
+  for (const auto& [key, value] : fixes.get_object()) {
+    if (original.get_object().contains(key)) continue;
+    if (std::optional<std::string_view> text = JsonMemberText(corrected, key)) member(key, *text);
+  }
+  return out + "}";
+}
+
 std::vector<std::string_view> JsonArrayItems(std::string_view array) {
   std::vector<std::string_view> items;
   size_t i = 0;

@@ -53,6 +53,13 @@ Result<std::string> CompactJson(std::string_view text, std::string_view what = "
 // has no such member. For reading a number exactly as it was written.
 std::optional<std::string_view> JsonMemberText(std::string_view object, std::string_view key);
 
+// `data` (a JSON object's text) with the members of `corrected` (another
+// object's text) in place of its own, and any new ones after them; each
+// value's text copied as written, so numbers keep every digit as given
+// (event.corrected, docs/events.md). `data` unchanged when either is not
+// a JSON object.
+std::string MergeJsonMembers(std::string_view data, std::string_view corrected);
+
 // The texts of the elements of the JSON array `array`, which must be valid
 // JSON; empty when it is not an array.
 std::vector<std::string_view> JsonArrayItems(std::string_view array);

@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "core/catalogue.h"
+#include "core/json.h"
 #include "core/json_arena.h"
 #include "core/personal.h"
 #include "core/roles.h"
@@ -192,6 +194,37 @@ Status CheckRules(const Event& e, RuleState& state) {
 }
 
 namespace {
+
+// fix: what a correction names must make the fixed event one the log would
+// have taken. Every projection folds the fixed event with the corrected
+// fields in place (MergeJsonMembers, numbers as written), so a value of the
+// wrong kind, an unknown field or an amount with three decimals would
+// otherwise reach them unchecked. The ids that say which deal, request,
+// promise, contact or event the original is about are not corrected: that
+// would move its effect elsewhere, past the reference rules (and a contact's
+// sealed part would name another person); it is retracted and recorded again.
+Status CheckCorrection(const Event& e, const json::object& d, const Event& fixed) {
+  const json::value* corrected = d.if_contains("corrected");
+  if (corrected == nullptr || !corrected->is_object()) return Status::Ok();  // the catalogue refused it already
+  for (const auto& [key, value] : corrected->get_object()) {
+    if (key == "event_id" || key.ends_with("_id")) {
+      return Broken("fix", e,
+                    "field 'data.corrected." + std::string(key) + "': the correction would change which " +
+                        std::string(key.substr(0, key.size() - 3)) + " the " + fixed.type + " " +
+                        fixed.id.ToString() + " is about; retract it and record the right one instead");
+    }
+  }
+  const std::optional<std::string_view> fields = JsonMemberText(e.data, "corrected");
+  if (!fields) return Status::Ok();
+  const std::string merged = MergeJsonMembers(fixed.data, *fields);
+  if (Status s = ValidatePayload(fixed.type, fixed.schema, fixed.stream, merged); !s.ok()) {
+    return Broken("fix", e,
+                  "with the corrected fields, the " + fixed.type + " " + fixed.id.ToString() +
+                      " would not be one the log takes: " + s.message() +
+                      " (the fields are named as in the event it corrects)");
+  }
+  return Status::Ok();
+}
 
 Status CheckEvent(const Event& e, RuleState& state) {
   // The writer thread runs this for every event: parse on the stack.
@@ -551,6 +584,7 @@ Status CheckEvent(const Event& e, RuleState& state) {
                       "the event it names, " + target->ToString() + ", is on " + f.stream + ", not " + e.stream +
                           ": a fix is recorded on the stream of the event it fixes");
       }
+      if (t == "event.corrected") return CheckCorrection(e, d, f);
     }
   }
   return Status::Ok();

@@ -18,10 +18,14 @@
 //                business time
 //   reference    deals, requests, commitments and corrected or retracted
 //                events that an event names exist
-//   fix          an erasure, a legal hold's placing or release, or a
-//                correction or retraction is never itself corrected or
-//                retracted (their effect cannot be undone that way); the
-//                message says what to do instead
+//   fix          an erasure, a legal hold's placing or release, a record of
+//                a read, an alert's settings or raising, or a correction or
+//                retraction is never itself corrected or retracted (their
+//                effect cannot be undone that way; the message says what to
+//                do instead); a fix is on the stream of the event it fixes;
+//                a correction changes no id (fields ending in _id), and the
+//                fixed event with the corrected fields in place (numbers as
+//                written) must pass the catalogue
 //   subject      a personal part that names no contact is about the customer
 //                itself, which must be a natural person (kind individual)
 //   privacy      subject.erased and legal holds are made by a member of staff

@@ -209,37 +209,6 @@ Status ApplyToCustomer(CustomerState& s, const Event& e) {
 
 bool IsFix(const Event& e) { return e.type == "event.corrected" || e.type == "event.retracted"; }
 
-namespace {
-
-// `data` (a JSON object's text) with the members of `corrected` (another
-// object's text) in place of its own, and any new ones after them; each
-// value's text copied as written.
-std::string MergeData(std::string_view data, std::string_view corrected) {
-  boost::system::error_code ec;
-  const json::value original = json::parse(data, ec);
-  const json::value fixes = ec ? json::value() : json::parse(corrected, ec);
-  if (ec || !original.is_object() || !fixes.is_object()) return std::string(data);
-  std::string out = "{";
-  auto member = [&](std::string_view key, std::string_view text) {
-    if (out.size() > 1) out += ',';
-    out += JsonQuote(key);
-    out += ':';
-    out += text;
-  };
-  for (const auto& [key, value] : original.get_object()) {
-    const std::optional<std::string_view> text =
-        fixes.get_object().contains(key) ? JsonMemberText(corrected, key) : JsonMemberText(data, key);
-    if (text) member(key, *text);
-  }
-  for (const auto& [key, value] : fixes.get_object()) {
-    if (original.get_object().contains(key)) continue;
-    if (std::optional<std::string_view> text = JsonMemberText(corrected, key)) member(key, *text);
-  }
-  return out + "}";
-}
-
-}  // namespace
-
 std::vector<Event> EffectiveEvents(std::span<const Event> events) {
   std::unordered_map<std::string, bool> retracted;
   std::unordered_map<std::string, std::vector<std::string>> corrections;  // by the fixed event's id, in order
@@ -262,7 +231,7 @@ std::vector<Event> EffectiveEvents(std::span<const Event> events) {
     if (retracted.count(id)) continue;
     out.push_back(e);
     if (auto it = corrections.find(id); it != corrections.end()) {
-      for (const std::string& fields : it->second) out.back().data = MergeData(out.back().data, fields);
+      for (const std::string& fields : it->second) out.back().data = MergeJsonMembers(out.back().data, fields);
     }
   }
   return out;

@@ -265,5 +265,42 @@ TEST_CASE("who serves a customer, for the alert rules, follows a retracted hando
   CHECK(*owner_serves);
 }
 
+TEST_CASE("a correction is refused when the corrected event would not be one the log takes, naming the field",
+          "[corrections]") {
+  CustomerStore s;
+  const std::string order = IdAt(s, s.order);  // order.placed o-1: 1200.50 EUR
+  auto correct = [&](const std::string& corrected) {
+    Event e = Retraction(s, "customer-42", order, R"("reason":"typo","corrected":)" + corrected);
+    e.type = "event.corrected";
+    return s.log->Append("customer-42", {e}, ExpectedVersion::Any());
+  };
+  const uint64_t size = s.log->Head()->size;
+  struct Refused {
+    const char* corrected;
+    std::vector<const char*> says;
+  };
+  const std::vector<Refused> refused = {
+      {R"({"value":"a lot"})", {"order.placed", "field 'data.value'", "named as in the event it corrects"}},
+      {R"({"value":1.17649e3})", {"field 'data.value'", "plain decimal"}},  // as written, not as a double
+      {R"({"currency":"euro"})", {"field 'data.currency'"}},
+      {R"({"order_id":"o-9"})", {"field 'data.corrected.order_id'", "retract it and record the right one"}},
+  };
+  for (const Refused& r : refused) {
+    INFO(r.corrected);
+    Result<AppendResult> result = correct(r.corrected);
+    REQUIRE_FALSE(result.ok());
+    CHECK(result.status().code() == StatusCode::kRuleViolation);
+    CHECK_THAT(result.status().message(), Catch::Contains("rule 'fix'"));
+    for (const char* says : r.says) CHECK_THAT(result.status().message(), Catch::Contains(says));
+  }
+  CHECK(s.log->Head()->size == size);  // nothing went in
+  // Numbers are checked as written: two decimals are an amount.
+  REQUIRE(correct(R"({"value":1176.49,"currency":"EUR"})").ok());
+  REQUIRE(CatchUpProjections(*s.log).ok());
+  Result<Replay> now = ReplayCustomer(*s.log, "customer-42", s.now, AsOf::kKnowledge);
+  REQUIRE(now.ok());
+  CHECK(Sum(now->state, "EUR") == "1176.49");
+}
+
 }  // namespace
 }  // namespace custodian
