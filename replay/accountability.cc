@@ -217,7 +217,7 @@ Result<Record> Load(StateView& state, const std::string& key,
 
 class AccountabilityProjection final : public Projection {
  public:
-  explicit AccountabilityProjection(const EventLog* log) : log_(log) {}
+  AccountabilityProjection(const EventLog* log, std::optional<Timestamp> happened_by) : log_(log), happened_by_(happened_by) {}
   std::string_view name() const override { return kAccountabilityProjection; }
   // 2: corrections and retractions take effect (state of version 1 counts
   // fixed events as first recorded, so it is folded again).
@@ -249,7 +249,7 @@ class AccountabilityProjection final : public Projection {
         // A fix: the record folded again from the stream, as the fixes make it.
         CUSTODIAN_RETURN_IF_ERROR(RefoldRecord(*log_, *e, *c, [](CustomerRecord& r, const Event& x) {
           return ApplyToCustomer(r, x);
-        }));
+        }, happened_by_));
       }
       if (!c->owner.empty() || !c->requests.empty() || !c->commitments.empty()) state.Put(key, Encode(*c));
     }
@@ -258,6 +258,7 @@ class AccountabilityProjection final : public Projection {
 
  private:
   const EventLog* log_;
+  const std::optional<Timestamp> happened_by_;  // a view as of a business time: what it selects
 };
 
 bool InPeriod(const AccountabilityFilter& f, Timestamp t) { return (!f.from || t >= *f.from) && (!f.to || t < *f.to); }
@@ -305,8 +306,8 @@ json::value OrNull(const std::string& s) { return s.empty() ? json::value(nullpt
 
 }  // namespace
 
-std::unique_ptr<Projection> MakeAccountabilityProjection(const EventLog* log) {
-  return std::make_unique<AccountabilityProjection>(log);
+std::unique_ptr<Projection> MakeAccountabilityProjection(const EventLog* log, std::optional<Timestamp> happened_by) {
+  return std::make_unique<AccountabilityProjection>(log, happened_by);
 }
 
 std::optional<int64_t> RequestAccount::TimeToAssign() const {

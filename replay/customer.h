@@ -142,14 +142,18 @@ Result<CustomerState> FoldCustomer(std::span<const Event> events);
 bool IsFix(const Event& e);
 // The events of `fix`'s stream in `log` from the first through `fix`, as the
 // fixes among them make them (EffectiveEvents): what a projection folds again
-// from an empty record when it meets a fix.
-Result<std::vector<Event>> EffectiveStreamThrough(const EventLog& log, const Event& fix);
+// from an empty record when it meets a fix. With `happened_by` (a view as of
+// a business time), only the events that occurred by then, as that view
+// selects them.
+Result<std::vector<Event>> EffectiveStreamThrough(const EventLog& log, const Event& fix,
+                                                  std::optional<Timestamp> happened_by = std::nullopt);
 // Sets `record` to an empty Record folded with `apply` over
 // EffectiveStreamThrough(log, fix): how a projection's per-customer record
 // takes a fix.
 template <typename Record, typename Apply>
-Status RefoldRecord(const EventLog& log, const Event& fix, Record& record, Apply apply) {
-  Result<std::vector<Event>> effective = EffectiveStreamThrough(log, fix);
+Status RefoldRecord(const EventLog& log, const Event& fix, Record& record, Apply apply,
+                    std::optional<Timestamp> happened_by = std::nullopt) {
+  Result<std::vector<Event>> effective = EffectiveStreamThrough(log, fix, happened_by);
   if (!effective.ok()) return effective.status();
   record = Record{};
   for (const Event& e : *effective) {

@@ -206,7 +206,7 @@ Status ApplyToStaff(StaffRecord& s, const Event& e) {
 
 class PortfolioProjection final : public Projection {
  public:
-  explicit PortfolioProjection(const EventLog* log) : log_(log) {}
+  PortfolioProjection(const EventLog* log, std::optional<Timestamp> happened_by) : log_(log), happened_by_(happened_by) {}
   std::string_view name() const override { return kPortfolioProjection; }
   // 2: corrections and retractions take effect (state of version 1 counts
   // fixed events as first recorded, so it is folded again).
@@ -259,7 +259,7 @@ class PortfolioProjection final : public Projection {
         // A fix: the record folded again from the stream, as the fixes make it.
         CUSTODIAN_RETURN_IF_ERROR(RefoldRecord(*log_, *e, c, [](CustomerRecord& r, const Event& x) {
           return ApplyToCustomer(r, x);
-        }));
+        }, happened_by_));
       }
       const std::set<std::string> after = c.Holders();
       for (const std::string& id : before) {
@@ -282,12 +282,13 @@ class PortfolioProjection final : public Projection {
 
  private:
   const EventLog* log_;
+  const std::optional<Timestamp> happened_by_;  // a view as of a business time: what it selects
 };
 
 }  // namespace
 
-std::unique_ptr<Projection> MakePortfolioProjection(const EventLog* log) {
-  return std::make_unique<PortfolioProjection>(log);
+std::unique_ptr<Projection> MakePortfolioProjection(const EventLog* log, std::optional<Timestamp> happened_by) {
+  return std::make_unique<PortfolioProjection>(log, happened_by);
 }
 
 Result<std::vector<std::string>> ListStaff(const StateReader& state) {

@@ -49,7 +49,11 @@ inline constexpr char kPortfolioProjection[] = "portfolio";
 // customer's record again from the stream as the fixes make it
 // (EffectiveStreamThrough); without one (tests of the fold alone) fixes are
 // counted as any other event.
-std::unique_ptr<Projection> MakePortfolioProjection(const EventLog* log = nullptr);
+// With `happened_by`, the projection folds a view as of that business time
+// (ReplayLog): a fix folds the record again from the events that occurred by
+// then, not from every event recorded before the fix.
+std::unique_ptr<Projection> MakePortfolioProjection(const EventLog* log = nullptr,
+                                                std::optional<Timestamp> happened_by = std::nullopt);
 
 struct PortfolioEntry {
   std::string customer;  // "customer-42"

@@ -108,7 +108,7 @@ Status Apply(CustomerRecord& c, const Event& e) {
 
 class SilentProjection final : public Projection {
  public:
-  explicit SilentProjection(const EventLog* log) : log_(log) {}
+  SilentProjection(const EventLog* log, std::optional<Timestamp> happened_by) : log_(log), happened_by_(happened_by) {}
   std::string_view name() const override { return kSilentProjection; }
   // 2: corrections and retractions take effect (state of version 1 counts
   // fixed events as first recorded, so it is folded again).
@@ -139,7 +139,7 @@ class SilentProjection final : public Projection {
         // A fix: the record folded again from the stream, as the fixes make it.
         CUSTODIAN_RETURN_IF_ERROR(RefoldRecord(*log_, *e, c, [](CustomerRecord& r, const Event& x) {
           return custodian::Apply(r, x);
-        }));
+        }, happened_by_));
       }
       state.Put(key, Encode(c));
     }
@@ -148,6 +148,7 @@ class SilentProjection final : public Projection {
 
  private:
   const EventLog* log_;
+  const std::optional<Timestamp> happened_by_;  // a view as of a business time: what it selects
 };
 
 // The latest contact at or before `t`, if any.
@@ -161,7 +162,9 @@ json::value OrNull(const std::string& s) { return s.empty() ? json::value(nullpt
 
 }  // namespace
 
-std::unique_ptr<Projection> MakeSilentProjection(const EventLog* log) { return std::make_unique<SilentProjection>(log); }
+std::unique_ptr<Projection> MakeSilentProjection(const EventLog* log, std::optional<Timestamp> happened_by) {
+  return std::make_unique<SilentProjection>(log, happened_by);
+}
 
 Result<SilentReport> FindSilentCustomers(const StateReader& state, int days, Timestamp now) {
   if (days < 0) return Status::InvalidArgument("the silence window must be 0 days or more, not " + std::to_string(days));

@@ -39,7 +39,11 @@ namespace custodian {
 inline constexpr char kSilentProjection[] = "silent";
 // With `log`, a fix on a customer's stream folds its record again (as
 // MakePortfolioProjection does); without, fixes count as any other event.
-std::unique_ptr<Projection> MakeSilentProjection(const EventLog* log = nullptr);
+// With `happened_by`, the projection folds a view as of that business time
+// (ReplayLog): a fix folds the record again from the events that occurred by
+// then, not from every event recorded before the fix.
+std::unique_ptr<Projection> MakeSilentProjection(const EventLog* log = nullptr,
+                                                 std::optional<Timestamp> happened_by = std::nullopt);
 
 inline constexpr int kDefaultSilentDays = 60;
 

@@ -48,6 +48,11 @@ std::string ViewName(std::string_view view, const std::optional<AsOfTime>& as_of
   return std::string(view) + (as_of->business() ? "_as_of_business" : "_as_of");
 }
 
+// A view as of a business time folds fixes from what had happened by then.
+std::optional<Timestamp> HappenedBy(const std::optional<AsOfTime>& as_of) {
+  return as_of && as_of->business() ? std::optional<Timestamp>(as_of->at) : std::nullopt;
+}
+
 json::value TimeJson(const std::optional<Timestamp>& t) {
   return t ? json::value(FormatRfc3339(*t)) : json::value(nullptr);
 }
@@ -65,7 +70,7 @@ size_t PortfolioView::others() const { return portfolio.customers.size() - owned
 
 Result<PortfolioView> StaffPortfolio(EventLog& log, const Caller& caller, const std::string& staff,
                                      const std::optional<AsOfTime>& as_of) {
-  Result<QueryState> q = QueryStateOf(log, *MakePortfolioProjection(&log), as_of);
+  Result<QueryState> q = QueryStateOf(log, *MakePortfolioProjection(&log, HappenedBy(as_of)), as_of);
   if (!q.ok()) return q.status();
   Result<Portfolio> p = ReadPortfolio(q->Reader(kPortfolioProjection), staff);
   if (!p.ok()) {
@@ -99,7 +104,7 @@ Result<AccountabilityView> Accountability(EventLog& log, const Caller& caller, c
     return Status::InvalidArgument("the period ends at " + FormatRfc3339(*filter.to) + ", not after it starts at " +
                                    FormatRfc3339(*filter.from));
   }
-  Result<QueryState> q = QueryStateOf(log, *MakeAccountabilityProjection(&log), as_of);
+  Result<QueryState> q = QueryStateOf(log, *MakeAccountabilityProjection(&log, HappenedBy(as_of)), as_of);
   if (!q.ok()) return q.status();
   Result<AccountabilityReport> r =
       BuildAccountabilityReport(q->Reader(kAccountabilityProjection), filter, as_of ? as_of->at : now);
@@ -135,7 +140,7 @@ std::string AccountabilityViewToJson(const AccountabilityView& v) {
 
 Result<SilentView> SilentCustomers(EventLog& log, const Caller& caller, int days, const std::optional<AsOfTime>& as_of,
                                    Timestamp now) {
-  Result<QueryState> q = QueryStateOf(log, *MakeSilentProjection(&log), as_of);
+  Result<QueryState> q = QueryStateOf(log, *MakeSilentProjection(&log, HappenedBy(as_of)), as_of);
   if (!q.ok()) return q.status();
   Result<SilentReport> r = FindSilentCustomers(q->Reader(kSilentProjection), days, as_of ? as_of->at : now);
   if (!r.ok()) return r.status();
@@ -179,7 +184,7 @@ std::string_view DepartureStateText(DepartureState state) {
 }
 
 Result<DepartureList> Departures(EventLog& log, CompletedDepartures completed, const std::optional<AsOfTime>& as_of) {
-  Result<QueryState> q = QueryStateOf(log, *MakePortfolioProjection(&log), as_of);
+  Result<QueryState> q = QueryStateOf(log, *MakePortfolioProjection(&log, HappenedBy(as_of)), as_of);
   if (!q.ok()) return q.status();
   const StateReader reader = q->Reader(kPortfolioProjection);
   Result<std::vector<std::string>> staff = ListStaff(reader);
@@ -226,7 +231,7 @@ std::string DepartureListToJson(const DepartureList& l) {
 // --- orphans ---
 
 Result<OrphanList> Orphans(EventLog& log, const Caller& caller, Timestamp now, const std::optional<AsOfTime>& as_of) {
-  Result<QueryState> q = QueryStateOf(log, *MakePortfolioProjection(&log), as_of);
+  Result<QueryState> q = QueryStateOf(log, *MakePortfolioProjection(&log, HappenedBy(as_of)), as_of);
   if (!q.ok()) return q.status();
   const StateReader reader = q->Reader(kPortfolioProjection);
   Result<std::vector<std::string>> staff = ListStaff(reader);

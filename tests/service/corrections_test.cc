@@ -180,6 +180,31 @@ TEST_CASE("the portfolio and silent-customer views follow the fixes too, as of a
   CHECK(wins(std::nullopt) == std::vector<std::string>{"o-1"});
 }
 
+TEST_CASE("a view as of a business time folds a fix from what had happened by then, not from all recorded before it",
+          "[corrections]") {
+  CustomerStore s;  // customer-42 handed to staff-8 on day -40; order o-1 placed on day -45
+  s.Add("customer-42", "deal.opened", "staff-8", 32,
+        R"({"deal_id":"d-2","title":"Renewal","value":800,"currency":"EUR","stage":"proposal"})");
+  // A fix that happened on day -36 (the order was entered twice), recorded only now,
+  // after the deal: folding "the stream up to the fix" would take the deal in.
+  s.Add("customer-42", "event.retracted", "staff-7", 36,
+        R"({"event_id":")" + IdAt(s, s.order) + R"(","reason":"entered twice"})", "", /*recorded_days_ago=*/0);
+  s.clock.Set(s.now);
+  REQUIRE(CatchUpProjections(*s.log).ok());
+  auto open_deals = [&](std::optional<AsOfTime> at) -> uint64_t {
+    Result<PortfolioView> p = StaffPortfolio(*s.log, s.As("staff-7"), "staff-8", at);
+    REQUIRE(p.ok());
+    for (const PortfolioEntry& e : p->portfolio.customers) {
+      if (e.customer == "customer-42") return e.open_deals;
+    }
+    FAIL("customer-42 is not in staff-8's portfolio");
+    return 0;
+  };
+  CHECK(open_deals(std::nullopt) == 1);
+  CHECK(open_deals(AsOfTime{s.DaysAgo(30), AsOf::kBusiness}) == 1);
+  CHECK(open_deals(AsOfTime{s.DaysAgo(35), AsOf::kBusiness}) == 0);  // the deal was opened on day -32
+}
+
 TEST_CASE("an erasure, a legal hold or a fix is never itself corrected or retracted, and the refusal says why",
           "[corrections]") {
   CustomerStore s;
