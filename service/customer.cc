@@ -269,7 +269,7 @@ Result<CustomerView> ShowCustomer(EventLog& log, const Caller& caller, const std
     v.events_folded = r->events.size();
     for (const Event& e : r->late) v.late.push_back(Noted(e));
     for (const Event& e : r->not_yet_known) v.not_known_then.push_back(Noted(e));
-    read.view = "customer_as_of";
+    read.view = as_of->business() ? "customer_as_of_business" : "customer_as_of";
     read.records = v.events_folded;
   } else {
     Result<CustomerState> s = CurrentCustomer(log, customer);

@@ -64,7 +64,8 @@ struct CustomerView {
 // else by replaying the customer's stream through the same fold; or, with
 // `as_of`, replayed as of that time (an as-of view of a customer with no
 // events then is empty, not an error). Records the read ("customer_profile",
-// or "customer_as_of" counting the events folded), then opens the contacts.
+// or "customer_as_of" / "customer_as_of_business" counting the events
+// folded), then opens the contacts.
 // NotFound ("customer-42 has no events") for a customer the log does not know
 // (without `as_of`).
 Result<CustomerView> ShowCustomer(EventLog& log, const Caller& caller, const std::string& customer,

@@ -16,7 +16,7 @@
 //                              check with the key the company publishes)
 //
 // Every read is recorded for the caller as the operations it is made of
-// record them (customer_as_of twice, timeline, custody, the bundle's
+// record them (timeline, customer_as_of, customer_as_of_business, custody, the bundle's
 // export). The folder is owner-only (0700, files 0600): it holds the
 // contacts' personal data as the caller may see it.
 #pragma once

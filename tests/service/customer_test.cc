@@ -100,7 +100,7 @@ TEST_CASE("customer show as of a business time folds what had happened and point
 
   const std::vector<json::object> reads = s.Reads("staff-7");
   REQUIRE(reads.size() == 1);
-  CHECK(Text(reads[0], "view") == "customer_as_of");
+  CHECK(Text(reads[0], "view") == "customer_as_of_business");
   CHECK(reads[0].at("count").to_number<uint64_t>() == 9);
 }
 
@@ -117,6 +117,7 @@ TEST_CASE("customer show as of a knowledge time leaves out what was recorded lat
   REQUIRE(later.ok());
   CHECK(later->state.owner == "staff-8");
   CHECK(later->state.orders == 0);  // it occurred by then but was recorded ten days later
+  for (const json::object& read : s.Reads("staff-7")) CHECK(Text(read, "view") == "customer_as_of");
   // Before anything was recorded: an empty picture, not an error.
   Result<CustomerView> before =
       ShowCustomer(*s.log, s.As("staff-7"), "customer-42", AsOfTime{s.DaysAgo(95), AsOf::kKnowledge}, s.now);

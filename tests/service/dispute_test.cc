@@ -93,7 +93,7 @@ TEST_CASE("a dispute folder holds the customer at the time on both clocks, who w
   for (const json::object& read : s.Reads("staff-7")) {
     views.push_back(Text(read, "view").empty() ? Text(read, "format") : Text(read, "view"));
   }
-  CHECK(views == std::vector<std::string>{"timeline", "customer_as_of", "customer_as_of", "custody", "bundle"});
+  CHECK(views == std::vector<std::string>{"timeline", "customer_as_of", "customer_as_of_business", "custody", "bundle"});
 
   // The evidence verifies with only the verifier key, the store gone.
   const note::VerifierKey key = *s.log->verifier();
