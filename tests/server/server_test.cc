@@ -649,6 +649,31 @@ TEST_CASE("GET /v1/customers/{id}/dispute answers the dispute folder file by fil
   CHECK(temporary() == before);
 }
 
+TEST_CASE("an auditor's token reads customers and disputes with every person sealed; a rep's opens them",
+          "[server][dispute][personal]") {
+  ServedStore s;
+  s.store.Add("customer-1001", "contact.added", "staff-7", R"({"contact_id":"con-77","role":"buyer"})",
+              R"({"name":"Marta Quintela","email":"marta@quintela.example","phone":"+351 21 555 0177"})");
+  s.WaitFolded(s.store.log->end().value());
+  const std::string at = FormatRfc3339(SystemClock().Now());
+  const std::vector<std::string> plain = {"Marta Quintela", "marta@quintela.example", "555 0177"};
+  auto names_no_one = [&](const HttpReply& r) {
+    INFO(r.body.substr(0, 400));
+    REQUIRE(r.status == 200);
+    for (const std::string& p : plain) CHECK(r.body.find(p) == std::string::npos);
+  };
+  const HttpReply customer = s.Get("/v1/customers/1001", s.auditor);
+  names_no_one(customer);
+  CHECK_THAT(customer.body, Catch::Contains("personal data is not opened for this role"));
+  const HttpReply dispute = s.Get("/v1/customers/1001/dispute?at=" + at, s.auditor);
+  names_no_one(dispute);
+  CHECK_THAT(dispute.body, Catch::Contains("customer-1001/contact-con-77"));  // sealed for her
+  // The same customer for the rep who serves it: her name is there, so the checks above could fail.
+  const HttpReply rep = s.Get("/v1/customers/1001", s.rep7);
+  REQUIRE(rep.status == 200);
+  CHECK_THAT(rep.body, Catch::Contains("Marta Quintela"));
+}
+
 TEST_CASE("/metrics needs a token and counts requests by route pattern with no id in a label", "[server]") {
   ServedStore s;
   REQUIRE(s.Get("/metrics").status == 401);

@@ -108,6 +108,36 @@ TEST_CASE("a dispute folder holds the customer at the time on both clocks, who w
   CHECK(v->stream_events == 9);
 }
 
+TEST_CASE("an auditor's dispute folder keeps every person's fields sealed, and still verifies", "[dispute]") {
+  CustomerStore s;
+  s.Add("staff-5", "staff.joined", "system:hr-sync", 100, R"({"role":"auditor","team":"audit"})");
+  s.clock.Set(s.now);
+  const std::string dir = s.tmp.Sub("dispute");
+  Caller auditor = s.As("staff-5");
+  auditor.personal = PersonalData::kSealed;  // as the server's auditor tokens read (server/api.cc)
+  Result<DisputeResult> r = MakeDispute(*s.log, auditor, DisputeRequest{"customer-42", s.DaysAgo(30), dir}, s.now);
+  INFO(r.status().ToString());
+  REQUIRE(r.ok());
+  CHECK(r->complete);
+  // Ana Lima's name and e-mail are in no file; her part is shown sealed for her.
+  for (const DisputeFile& f : r->files) {
+    INFO(f.name);
+    const std::string text = Slurp(fs::path(dir) / f.name);
+    CHECK(text.find("Ana Lima") == std::string::npos);
+    CHECK(text.find("ana@example.com") == std::string::npos);
+  }
+  CHECK_THAT(Slurp(fs::path(dir) / "timeline.jsonl"), Catch::Contains("\"sealed_for\":\"customer-42/contact-c-1\""));
+  // The same folder for a rep opens them: the check above can see a name when there is one.
+  const std::string rep_dir = s.tmp.Sub("dispute-rep");
+  REQUIRE(MakeDispute(*s.log, s.As("staff-7"), DisputeRequest{"customer-42", s.DaysAgo(30), rep_dir}, s.now).ok());
+  CHECK_THAT(Slurp(fs::path(rep_dir) / "timeline.txt"), Catch::Contains("Ana Lima"));
+  // The auditor's evidence verifies with only the published key.
+  Result<BundleVerdict> v = VerifyBundleFile((fs::path(dir) / "evidence.json").string(), *s.log->verifier());
+  REQUIRE(v.ok());
+  CHECK(v->ok);
+  CHECK(v->complete);
+}
+
 TEST_CASE("a dispute is refused into a folder that holds something, and for a customer with no events", "[dispute]") {
   CustomerStore s;
   const std::string dir = s.tmp.Sub("busy");
