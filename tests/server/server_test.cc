@@ -649,7 +649,7 @@ TEST_CASE("GET /v1/customers/{id}/dispute answers the dispute folder file by fil
   CHECK(temporary() == before);
 }
 
-TEST_CASE("an auditor's token reads customers and disputes with every person sealed; a rep's opens them",
+TEST_CASE("an auditor's token reads customers and disputes with every person sealed, while a rep's opens them",
           "[server][dispute][personal]") {
   ServedStore s;
   s.store.Add("customer-1001", "contact.added", "staff-7", R"({"contact_id":"con-77","role":"buyer"})",
