@@ -71,10 +71,10 @@ class RuleState {
   virtual void Put(std::string key, std::string value) = 0;
   // Whether an event with this id is in the log (or earlier in the batch).
   virtual Result<bool> EventExists(const EventId& id) = 0;
-  // The event with this id, when it is in the log or earlier in the same
-  // write; nullopt when it is not, or cannot be read back yet (accepted in
-  // another write of the same group commit). Rule `fix` checks a fix
-  // against the event it names.
+  // The event with this id, when it is in the log, earlier in the same
+  // write, or accepted in an earlier write of the same group commit;
+  // nullopt when it is not. Rule `fix` checks a fix against the event it
+  // names.
   virtual Result<std::optional<Event>> FindEvent(const EventId& id) = 0;
 };
 

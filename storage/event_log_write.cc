@@ -51,6 +51,7 @@ struct EventLog::RoundState {
     Position position;
     StreamVersion version;
     std::string_view content;  // CanonicalContent, in its op (alive all round)
+    const Event* event;        // in its op too: what a later write's rules may look at
   };
   boost::unordered_flat_map<EventId, Written, EventIdHash> ids;
   std::unordered_map<std::string, std::string> rules;  // rule state written this round
@@ -638,7 +639,7 @@ Status EventLog::StageWrite(PendingWrite& op, RoundState& round, std::vector<App
     }
     Result<std::optional<Event>> FindEvent(const EventId& id) override {
       if (auto it = mine_ids_.find(id); it != mine_ids_.end()) return std::optional<Event>(*it->second);
-      if (round_.ids.count(id)) return std::optional<Event>();  // another write of this round: not readable yet
+      if (auto it = round_.ids.find(id); it != round_.ids.end()) return std::optional<Event>(*it->second.event);
       return log_->FindCommitted(id);
     }
     void Staged(const Event& e) { mine_ids_.emplace(e.id, &e); }
@@ -769,7 +770,7 @@ Status EventLog::StageWrite(PendingWrite& op, RoundState& round, std::vector<App
       }
       (void)round.batch.Put(events_cf_, keys::EventKey(e.position), record);
       (void)round.batch.Put(streams_cf_, keys::StreamKey(e.stream, e.version), keys::EncodeU64(e.position.value()));
-      round.ids[e.id] = {e.position, e.version, op.contents[idx]};
+      round.ids[e.id] = {e.position, e.version, op.contents[idx], &e};
       if (e.version.value() == 0) ++round.new_streams;
       round.frontier.Append(LeafHashOfContent(e.position, e.version, e.recorded_at, op.contents[idx]),
                             [&](uint8_t, uint64_t, const Hash256& h) {

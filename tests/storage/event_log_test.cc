@@ -496,6 +496,34 @@ TEST_CASE_METHOD(HeldWriterLog,
   CHECK(stored[0].data == x.data);
 }
 
+TEST_CASE("The rules find an event accepted in another write of the same group commit, as the writer staged it",
+          "[event_log][append][rules]") {
+  testing::TempDir tmp;
+  testing::FixedClock clock{kTestNow};
+  WriterHold hold;
+  const Event first = MakeEvent("customer-5");
+  std::promise<std::string> seen;  // what the rules found for `first`, asked from a later write
+  EventLogOptions options = hold.options();
+  options.rules = [held = hold.options().rules, &first, &seen](const Event& e, RuleState& state) -> Status {
+    CUSTODIAN_RETURN_IF_ERROR(held(e, state));
+    if (e.stream != "customer-6") return Status::Ok();
+    Result<std::optional<Event>> found = state.FindEvent(first.id);
+    if (!found.ok()) return found.status();
+    seen.set_value(*found ? (*found)->stream + " " + (*found)->data : "not found");
+    return Status::Ok();
+  };
+  std::unique_ptr<EventLog> log = OpenTestLog(tmp.path(), &clock, options);
+  auto blocker = hold.Start(*log);
+  // Queued while the writer is held: staged together in its next round, as two writes.
+  auto a = log->AppendBatchAsync({{"customer-5", ExpectedVersion::Any(), {first}}});
+  auto b = log->AppendBatchAsync({{"customer-6", ExpectedVersion::Any(), {MakeEvent("customer-6")}}});
+  hold.Release();
+  REQUIRE(blocker.get().ok());
+  REQUIRE(a.get().ok());
+  REQUIRE(b.get().ok());
+  CHECK(seen.get_future().get() == "customer-5 " + first.data);
+}
+
 // --- Idempotency ---
 
 TEST_CASE("Appending an event again with the same id and content returns its original position and writes nothing",
