@@ -195,6 +195,12 @@ Status CheckRules(const Event& e, RuleState& state) {
 
 namespace {
 
+Status CannotBeFixed(const Event& e, const std::string& target, const std::string& type) {
+  return Broken("fix", e,
+                "the event it names, " + target + ", is a " + type + ", which cannot be " +
+                    (e.type == "event.corrected" ? "corrected" : "retracted") + ": " + UnfixableReason(type));
+}
+
 // fix: what a correction names must make the fixed event one the log would
 // have taken. Every projection folds the fixed event with the corrected
 // fields in place (MergeJsonMembers, numbers as written), so a value of the
@@ -245,11 +251,7 @@ Status CheckEvent(const Event& e, RuleState& state) {
     const std::string target = Str(d, "event_id");
     Result<std::optional<std::string>> marked = state.Get(std::string(kUnfixablePrefix) + target);
     if (!marked.ok()) return marked.status();
-    if (*marked) {
-      return Broken("fix", e,
-                    "the event it names, " + target + ", is a " + **marked + ", which cannot be " +
-                        (t == "event.corrected" ? "corrected" : "retracted") + ": " + UnfixableReason(**marked));
-    }
+    if (*marked) return CannotBeFixed(e, target, **marked);
   }
 
   // actor: a staff actor is employed. (Joining makes the staff member exist;
@@ -584,6 +586,9 @@ Status CheckEvent(const Event& e, RuleState& state) {
                       "the event it names, " + target->ToString() + ", is on " + f.stream + ", not " + e.stream +
                           ": a fix is recorded on the stream of the event it fixes");
       }
+      // Events written before their type was marked unfixable (stores older
+      // than the mark) are refused by their type.
+      if (UnfixableReason(f.type) != nullptr) return CannotBeFixed(e, target->ToString(), f.type);
       if (t == "event.corrected") return CheckCorrection(e, d, f);
     }
   }
