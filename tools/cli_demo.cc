@@ -81,6 +81,9 @@ void PrintTour(const Globals& g, const demo::DemoTour& t, const PeopleTour& p) {
     line("customer show " + t.silent_customer, "silent: owned, but no contact logged for months");
   }
   if (!t.churned_customer.empty()) line("customer show " + t.churned_customer, "won, then lost (churned)");
+  if (!t.fixed_customer.empty()) {
+    line("customer timeline " + t.fixed_customer, "an order corrected or retracted later: the original beside its fix");
+  }
   line("read access-" + t.leaver + " --backwards --limit 5",
        fmt::format("the leaver: after announcing departure exported {} records (baseline {} per 30 days)",
                    Thousands(t.leaver_after_exported), Thousands(t.leaver_baseline_exported)));
@@ -267,14 +270,16 @@ int RunDemo(const Globals& g, const DemoOptions& o, bool json) {
         "\"leaver_baseline_exported_per_30_days\":{},\"leaver_exported_after_announcing\":{},"
         "\"handed_over_customer\":{},\"overdue_customer\":{},\"silent_customer\":{},\"churned_customer\":{},"
         "\"slow_responder\":{},\"quiet_logger\":{},\"reader\":{},\"alerts\":{},\"alerts_by_staff\":{},"
-        "\"dpo\":{},\"erased_subjects\":{},\"held_subject\":{},\"hold_id\":{},\"erasure_refused\":{}}}\n",
+        "\"dpo\":{},\"erased_subjects\":{},\"held_subject\":{},\"hold_id\":{},\"erasure_refused\":{},"
+        "\"orders_corrected\":{},\"orders_retracted\":{},\"fixed_customer\":{}}}\n",
         JsonQuote(g.data_dir), written, secs, rate, fold_secs, config.seed, config.staff, config.customers, config.years,
         FormatRfc3339(company.start()), FormatRfc3339(config.end), t.staff_joined, t.staff_departed,
         t.customers_churned, JsonQuote(t.leaver), JsonQuote(t.leaver_successor), JsonQuote(t.handover_id),
         t.leaver_baseline_exported, t.leaver_after_exported, JsonQuote(t.handed_over_customer),
         JsonQuote(t.overdue_customer), JsonQuote(t.silent_customer), JsonQuote(t.churned_customer),
         JsonQuote(t.slow_responder), JsonQuote(t.quiet_logger), JsonQuote(t.reader), alerts->size(), alerted_json,
-        JsonQuote(t.dpo), erased_json, JsonQuote(t.held_subject), JsonQuote(t.hold_id), JsonQuote(people.refused));
+        JsonQuote(t.dpo), erased_json, JsonQuote(t.held_subject), JsonQuote(t.hold_id), JsonQuote(people.refused),
+        t.orders_corrected, t.orders_retracted, JsonQuote(t.fixed_customer));
     return kExitOk;
   }
   fmt::print("loaded a demo company into {}: {} events in {:.1f} s ({:.0f} events/s)\n", g.data_dir, Thousands(written),
@@ -286,6 +291,8 @@ int RunDemo(const Globals& g, const DemoOptions& o, bool json) {
   std::string who;
   for (const auto& [staff, n] : alerted) who += fmt::format("{}{} about {}", who.empty() ? "" : ", ", n, staff);
   fmt::print("  exfiltration alerts raised: {}{}\n", alerts->size(), who.empty() ? "" : " (" + who + ")");
+  fmt::print("  orders fixed after they were recorded: {} corrected, {} retracted (each shown beside its fix)\n",
+             t.orders_corrected, t.orders_retracted);
   fmt::print("  people: every contact named, with e-mail and phone, sealed per person; {} erased at their request by {}\n",
              t.erased_subjects.size(), t.dpo);
   if (!people.refused.empty()) fmt::print("  an erasure refused: {}\n", people.refused);

@@ -46,6 +46,11 @@ constexpr double kRequestPerDay = 0.024;
 constexpr double kCommitmentPerDay = 0.012;
 constexpr double kDealPerDay = 0.005;
 constexpr double kOrderPerDay = 0.008;
+// Of the orders, the share fixed a few days later: corrected (a discount left
+// out) or retracted (entered twice), so the timeline shows each original
+// beside its fix and the views count the order as fixed (docs/events.md).
+constexpr double kOrderFixedShare = 0.02;
+constexpr double kOrderFixRetractShare = 0.4;
 constexpr double kContactPerDay = 0.002;
 constexpr double kChurnPerYear = 0.04;
 constexpr double kSilentShare = 0.03;
@@ -136,6 +141,7 @@ enum class TaskKind : uint8_t {
   kDealOpen, kDealStage, kOrder, kCommitmentMake, kCommitmentClose,
   kView, kExport,
   kErase, kHold,  // a person asks to be erased; a legal hold is placed (a = which of them)
+  kFix,           // an order corrected or retracted (a = which fix)
 };
 
 struct Task {
@@ -270,6 +276,9 @@ struct DemoCompany::Impl {
 
   DemoConfig config_;
   Random rng_;
+  // Draws of its own for the fixes of orders: they leave every other draw,
+  // and so the rest of the company, as it was.
+  Random fix_rng_;
   DemoPeople people_;  // names, e-mails, phones, remarks: their own randomness (tools/demo_people.h)
   int64_t start_, end_, now_ = 0;
   uint64_t seq_ = 0;
@@ -283,6 +292,13 @@ struct DemoCompany::Impl {
   std::vector<Request> requests_;
   std::vector<Deal> deals_;
   std::vector<Commitment> commitments_;
+  struct Fix {
+    int customer;
+    std::string target;  // the order.placed's id
+    bool retract;
+    int64_t cents;  // the corrected value
+  };
+  std::vector<Fix> fixes_;
   int teams_ = 1;
   int leaver_ = -1;
   int head_ = -1;  // the head of sales
@@ -293,7 +309,7 @@ struct DemoCompany::Impl {
 };
 
 DemoCompany::Impl::Impl(const DemoConfig& c)
-    : config_(c), rng_(c.seed), people_(c.seed), start_(c.end.value() - static_cast<int64_t>(c.years) * kDaysPerYear * kDay),
+    : config_(c), rng_(c.seed), fix_rng_(c.seed ^ 0x66697865732121ULL), people_(c.seed), start_(c.end.value() - static_cast<int64_t>(c.years) * kDaysPerYear * kDay),
       end_(c.end.value()) {
   start_ -= start_ % kDay;
   now_ = start_;
@@ -825,6 +841,7 @@ void DemoCompany::Impl::Run(const Task& t) {
       case TaskKind::kRequestReopen: return customers_[requests_[t.a].customer];
       case TaskKind::kDealStage: return customers_[deals_[t.a].customer];
       case TaskKind::kCommitmentClose: return customers_[commitments_[t.a].customer];
+      case TaskKind::kFix: return customers_[fixes_[t.a].customer];
       default: return customers_[t.a];
     }
   };
@@ -1002,15 +1019,39 @@ void DemoCompany::Impl::Run(const Task& t) {
       }
       return;
     }
-    case TaskKind::kOrder:
+    case TaskKind::kOrder: {
+      const int64_t value = 500 * (1 + static_cast<int64_t>(rng_.Below(60)));
       Emit(stream, "order.placed", owner,
            JsonObject()
                .Str("order_id", "ord-" + std::to_string(7000 + next_order_++))
-               .Num("value", 500 * (1 + static_cast<int64_t>(rng_.Below(60))))
+               .Num("value", value)
                .Str("currency", "EUR")
                .Done());
       cu.had_order = true;
+      if (fix_rng_.Chance(kOrderFixedShare)) {
+        fixes_.push_back(Fix{t.a, ready_.back().id.ToString(), fix_rng_.Chance(kOrderFixRetractShare), value * 98});
+        Schedule(now_ + fix_rng_.Between(1, 10) * kDay, TaskKind::kFix, static_cast<int>(fixes_.size() - 1));
+      }
       return;
+    }
+    case TaskKind::kFix: {
+      const Fix& f = fixes_[t.a];
+      if (f.retract) {
+        Emit(stream, "event.retracted", owner,
+             JsonObject().Str("event_id", f.target).Str("reason", "entered twice: by e-mail and through the CRM").Done());
+        ++tour_.orders_retracted;
+      } else {
+        Emit(stream, "event.corrected", owner,
+             JsonObject()
+                 .Str("event_id", f.target)
+                 .Str("reason", "the 2% early-payment discount was left out")
+                 .Raw("corrected", JsonObject().Raw("value", fmt::format("{}.{:02}", f.cents / 100, f.cents % 100)).Done())
+                 .Done());
+        ++tour_.orders_corrected;
+      }
+      if (tour_.fixed_customer.empty()) tour_.fixed_customer = stream;
+      return;
+    }
     case TaskKind::kCommitmentMake: {
       const int64_t due = now_ - now_ % kDay + rng_.Between(3, 30) * kDay + 17 * kHour;
       // Diligent staff keep most promises on time; others let them slip.

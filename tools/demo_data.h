@@ -60,6 +60,7 @@ struct DemoTour {
   std::string overdue_customer;       // has a commitment past due and still open
   std::string silent_customer;        // owned, no logged contact for months
   std::string churned_customer;       // was won, then lost
+  std::string fixed_customer;         // has an order corrected or retracted after it was recorded
   std::string slow_responder;         // staff with the slowest answers
   std::string quiet_logger;           // staff who log little of what they do
   std::string dpo;                       // the data protection officer: erasures and holds
@@ -71,6 +72,8 @@ struct DemoTour {
   int staff_departed = 0;
   int customers_registered = 0;
   int customers_churned = 0;
+  int orders_corrected = 0;
+  int orders_retracted = 0;
 };
 
 class DemoCompany {

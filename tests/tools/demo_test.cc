@@ -148,13 +148,29 @@ TEST_CASE("Every generated event passes ValidateEvent and the history obeys the 
   // kept and slipped commitments, won and lost deals, reads and exports.
   for (const char* t : {"staff.departure_announced", "staff.departed", "handover.planned", "handover.completed",
                         "request.responded", "request.resolved", "commitment.fulfilled", "deal.won", "deal.lost",
-                        "data.viewed", "data.exported", "customer.updated"}) {
+                        "data.viewed", "data.exported", "customer.updated", "event.corrected",
+                        "event.retracted"}) {
     INFO(t);
     CHECK(types[t] > 0);
   }
   CHECK(events.back().occurred_at < Small().end);
   CHECK(!tour.handed_over_customer.empty());
   CHECK(!tour.overdue_customer.empty());
+  // Orders fixed later: each fix names an order.placed on its own stream, and the tour counts them.
+  CHECK(tour.orders_corrected == types["event.corrected"]);
+  CHECK(tour.orders_retracted == types["event.retracted"]);
+  std::map<std::string, const Event*> by_id;
+  for (const Event& e : events) by_id[e.id.ToString()] = &e;
+  for (const Event& e : events) {
+    if (e.type != "event.corrected" && e.type != "event.retracted") continue;
+    const std::string target = Str(boost::json::parse(e.data).as_object(), "event_id");
+    INFO(e.data);
+    REQUIRE(by_id.count(target) == 1);
+    CHECK(by_id[target]->type == "order.placed");
+    CHECK(by_id[target]->stream == e.stream);
+    CHECK(by_id[target]->occurred_at < e.occurred_at);
+  }
+  REQUIRE(!tour.fixed_customer.empty());
 }
 
 // The personal part of an event as an object (empty when it has none).
