@@ -206,6 +206,28 @@ std::string Shortened(std::string_view data) {
   return std::string(data.substr(0, cut)) + "...";
 }
 
+// A correction or retraction in words: what it sets, and why ("value
+// 9800.00 (the discount was left out)"); a retraction's reason.
+std::string FixSummary(const Event& fix) {
+  const DataFields s(fix);
+  std::string set;
+  if (const std::optional<std::string_view> fields = JsonMemberText(fix.data, "corrected")) {
+    boost::system::error_code ec;
+    const json::value v = json::parse(*fields, ec);
+    if (!ec && v.is_object()) {
+      for (const auto& member : v.get_object()) {
+        const std::string value = member.value().is_string()
+                                      ? std::string(member.value().get_string())
+                                      : std::string(JsonMemberText(*fields, member.key()).value_or(""));
+        set += (set.empty() ? "" : ", ") + std::string(member.key()) + " " + value;
+      }
+    }
+  }
+  const std::string reason = s("reason");
+  if (set.empty()) return reason;
+  return reason.empty() ? set : set + " (" + reason + ")";
+}
+
 // One line, in words, for the timeline.
 std::string Describe(const Event& e) {
   const DataFields s(e);
@@ -242,6 +264,8 @@ std::string Describe(const Event& e) {
   if (t == "contact.added") return "contact " + s("contact_id") + " added (" + s("role") + ")";
   if (t == "contact.updated") return "contact " + s("contact_id") + " updated";
   if (t == "contact.removed") return "contact " + s("contact_id") + " removed";
+  if (t == "event.corrected") return "corrects " + s("event_id").substr(0, 8) + "...: " + FixSummary(e);
+  if (t == "event.retracted") return "retracts " + s("event_id").substr(0, 8) + "...: " + FixSummary(e);
   return Shortened(e.data);
 }
 
@@ -319,7 +343,7 @@ Result<CustomerTimelineResult> CustomerTimeline(EventLog& log, const Caller& cal
     const bool retracted = e.type == "event.retracted";
     if (!retracted && e.type != "event.corrected") continue;
     const std::string fixed = DataFields(e)("event_id");
-    if (!fixed.empty()) fixes[fixed].push_back({retracted, e.actor, e.position.value(), e.data});
+    if (!fixed.empty()) fixes[fixed].push_back({retracted, e.actor, e.position.value(), e.data, FixSummary(e)});
   }
   const Status personal = log.PersonalStatus();
   t.entries.reserve(r->events.size());

@@ -88,7 +88,8 @@ struct TimelineEntry {
     bool retracted = false;  // event.retracted, else event.corrected
     std::string actor;
     uint64_t position = 0;
-    std::string data;  // the fixing event's data, as recorded
+    std::string data;     // the fixing event's data, as recorded
+    std::string summary;  // in words: what it sets and why ("value 9800.00 (a discount left out)")
   };
   std::vector<Fix> fixes;
 };

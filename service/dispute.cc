@@ -72,7 +72,7 @@ std::string TimelineText(const CustomerTimelineResult& t) {
     if (!e.personal_plain.empty()) out += fmt::format("{:32}personal: {}\n", "", e.personal_plain);
     for (const TimelineEntry::Fix& f : entry.fixes) {
       out += fmt::format("{:32}^ {} by {} at position {}: {}\n", "", f.retracted ? "retracted" : "corrected", f.actor,
-                         f.position, f.data);
+                         f.position, f.summary);
     }
   }
   if (!t.personal_unavailable.empty()) {

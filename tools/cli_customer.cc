@@ -175,7 +175,7 @@ int RunCustomerTimeline(const Globals& g, const std::string& id, bool json) {
     if (!e.personal_plain.empty()) fmt::print("{:18}{:<36}personal: {}\n", "", "", TerminalText(e.personal_plain));
     for (const TimelineEntry::Fix& f : entry.fixes) {
       fmt::print("{:18}  ^ {} by {} at position {}: {}\n", "", f.retracted ? "retracted" : "corrected", f.actor,
-                 f.position, OneLineText(f.data, 80));
+                 f.position, TerminalText(f.summary));
     }
   }
   return kExitOk;

@@ -146,6 +146,13 @@ TEST_CASE("the stored projection, folded before and after the fixes, agrees with
     if (entry.event.position == s.won || entry.event.position == s.order) {
       ++fixed;
       REQUIRE(entry.fixes.size() == 1);
+      // In words: what the fix sets, numbers as written, and why.
+      CHECK(entry.fixes[0].summary == (entry.event.position == s.won
+                                           ? "the customer withdrew before signing"
+                                           : "value 1176.49 (2% discount left out)"));
+    }
+    if (entry.event.type == "event.corrected") {
+      CHECK_THAT(entry.summary, Catch::StartsWith("corrects ") && Catch::EndsWith(": value 1176.49 (2% discount left out)"));
     }
   }
   CHECK(fixed == 2);  // both originals are still shown, each with its fix
