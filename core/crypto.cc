@@ -6,6 +6,7 @@
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <memory>
 
@@ -149,6 +150,37 @@ std::string HmacSha256(std::string_view key, std::string_view message) {
       EVP_MAC_final(t.mac, reinterpret_cast<unsigned char*>(out.data()), &len, out.size()) != 1 || len != 32) {
     std::abort();  // only fails when OpenSSL itself is broken
   }
+  return out;
+}
+
+namespace {
+std::atomic<uint64_t> next_hmac_key_id{1};
+}  // namespace
+
+HmacSha256Key::HmacSha256Key(std::string key) : key_(std::move(key)), id_(next_hmac_key_id.fetch_add(1)) {}
+
+std::string HmacSha256Key::Mac(std::string_view message) const {
+  // One context per thread, keyed with the last HmacSha256Key it served:
+  // EVP_MAC_init with no key starts a message from that key's states.
+  struct Keyed {
+    uint64_t id = 0;
+    EVP_MAC_CTX* ctx = nullptr;
+    ~Keyed() { EVP_MAC_CTX_free(ctx); }
+  };
+  static thread_local Keyed keyed;
+  ThreadCrypto& t = Thread();
+  if (keyed.ctx == nullptr && t.mac_ready) keyed.ctx = EVP_MAC_CTX_dup(t.mac);  // HMAC with SHA-256 set
+  static constexpr unsigned char kNoKey = 0;
+  const bool rekey = keyed.id != id_;
+  const unsigned char* key = key_.empty() ? &kNoKey : Bytes(key_);
+  std::string out(32, '\0');
+  size_t len = 0;
+  if (keyed.ctx == nullptr || EVP_MAC_init(keyed.ctx, rekey ? key : nullptr, rekey ? key_.size() : 0, nullptr) != 1 ||
+      EVP_MAC_update(keyed.ctx, Bytes(message), message.size()) != 1 ||
+      EVP_MAC_final(keyed.ctx, reinterpret_cast<unsigned char*>(out.data()), &len, out.size()) != 1 || len != 32) {
+    std::abort();  // only fails when OpenSSL itself is broken
+  }
+  keyed.id = id_;
   return out;
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -32,6 +33,21 @@ Result<std::string> AesGcmOpen(std::string_view key, std::string_view iv, std::s
 
 // HMAC-SHA-256 of `message` under `key` (any length): 32 bytes.
 std::string HmacSha256(std::string_view key, std::string_view message);
+
+// HMAC-SHA-256 under one key for many messages (the blind index's key): the
+// key's inner and outer hash states are computed once per thread that uses
+// it, not once per message as HmacSha256 does. Thread-safe; the same bytes
+// as HmacSha256(key, message).
+class HmacSha256Key {
+ public:
+  explicit HmacSha256Key(std::string key);
+  std::string Mac(std::string_view message) const;
+  const std::string& key() const { return key_; }
+
+ private:
+  std::string key_;
+  uint64_t id_;  // tells this key's per-thread state from other keys'
+};
 
 // Whether `tag` is the HMAC-SHA-256 of `message` under `key`, or its first
 // tag.size() bytes (at least 16: a shorter tag is refused); constant time.

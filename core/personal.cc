@@ -307,12 +307,21 @@ std::vector<std::string> BlindTerms(BlindKind kind, std::string_view value) {
   return terms;
 }
 
+namespace {
+std::string BlindMessage(BlindKind kind, std::string_view term) {
+  return std::string(1, static_cast<char>('0' + static_cast<int>(kind))) + '\0' + std::string(term);
+}
+}  // namespace
+
 std::string BlindToken(std::string_view blind_key, BlindKind kind, std::string_view term) {
-  return crypto::HmacSha256(blind_key, std::string(1, static_cast<char>('0' + static_cast<int>(kind))) + '\0' +
-                                           std::string(term));
+  return crypto::HmacSha256(blind_key, BlindMessage(kind, term));
 }
 
-std::vector<std::string> BlindTokensOf(std::string_view blind_key, const std::vector<BlindValue>& found_by) {
+std::string BlindToken(const crypto::HmacSha256Key& blind_key, BlindKind kind, std::string_view term) {
+  return blind_key.Mac(BlindMessage(kind, term));
+}
+
+std::vector<std::string> BlindTokensOf(const crypto::HmacSha256Key& blind_key, const std::vector<BlindValue>& found_by) {
   std::vector<std::string> tokens;
   for (const BlindValue& v : found_by) {
     for (const std::string& term : BlindTerms(v.kind, v.value)) {

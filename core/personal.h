@@ -33,6 +33,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/crypto.h"
 #include "core/event.h"
 #include "core/status.h"
 
@@ -121,9 +122,10 @@ std::vector<std::string> BlindTerms(BlindKind kind, std::string_view value);
 
 // The index key of one term: HMAC-SHA-256(blind key, kind ‖ 0x00 ‖ term).
 std::string BlindToken(std::string_view blind_key, BlindKind kind, std::string_view term);
+std::string BlindToken(const crypto::HmacSha256Key& blind_key, BlindKind kind, std::string_view term);
 
 // Every token a personal part is indexed under, once each: the terms of
 // the values CheckPersonalPart found it by.
-std::vector<std::string> BlindTokensOf(std::string_view blind_key, const std::vector<BlindValue>& found_by);
+std::vector<std::string> BlindTokensOf(const crypto::HmacSha256Key& blind_key, const std::vector<BlindValue>& found_by);
 
 }  // namespace custodian

@@ -186,7 +186,7 @@ Result<std::unique_ptr<KeyVault>> KeyVault::Open(rocksdb::DB* db, rocksdb::Colum
   }
   Result<std::string> blind = ReadKeyFile(dir / kBlindFile);
   if (!blind.ok()) return blind.status();
-  vault->blind_key_ = std::move(*blind);
+  vault->blind_key_ = crypto::HmacSha256Key(std::move(*blind));
 
   if (in_force.empty()) {
     if (read_only) return vault;  // a store that never sealed anything

@@ -140,7 +140,7 @@ class KeyVault {
   const std::string master_file_;
   std::string key_dir_;
   std::vector<std::string> masters_;  // master keys loaded: the one in force first
-  std::string blind_key_;
+  crypto::HmacSha256Key blind_key_{""};  // blind.key, set on open
   std::mutex mu_;
   Status WriteNewKeysLocked();  // new_keys_ written on their own, synced (before a rotation)
   // Open addressing: a lookup per sealed event, of subjects in no order.

@@ -4,8 +4,11 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace custodian {
 namespace {
@@ -76,11 +79,33 @@ TEST_CASE("HMAC-SHA-256 gives every valid Wycheproof tag and refuses every inval
       INFO("tcId " << t.at("tcId").as_int64());
       CHECK(crypto::HmacSha256Verify(key, msg, tag) == valid);
       if (valid) CHECK(crypto::HmacSha256(key, msg).substr(0, tag_bytes) == tag);
+      if (valid) CHECK(crypto::HmacSha256Key(key).Mac(msg).substr(0, tag_bytes) == tag);
       ++checked;
     }
   }
   CHECK(checked == static_cast<size_t>(doc.at("numberOfTests").as_int64()));
   CHECK_FALSE(crypto::HmacSha256Verify("k", "m", crypto::HmacSha256("k", "m").substr(0, 15)));
+}
+
+TEST_CASE("A reused HMAC key gives HmacSha256's bytes, whichever keys a thread used before", "[crypto]") {
+  const crypto::HmacSha256Key a("blind key a"), b(std::string(70, 'k')), empty("");
+  std::vector<std::string> expected, messages = {"", "1\0anna", std::string(300, 'x')};
+  for (int round = 0; round < 3; ++round) {
+    for (const std::string& m : messages) {
+      CHECK(a.Mac(m) == crypto::HmacSha256(a.key(), m));
+      CHECK(a.Mac(m) == crypto::HmacSha256(a.key(), m));  // the same key twice in a row: its states reused
+      CHECK(b.Mac(m) == crypto::HmacSha256(b.key(), m));
+      CHECK(empty.Mac(m) == crypto::HmacSha256("", m));
+    }
+  }
+  std::string other_thread;
+  std::thread([&] { other_thread = a.Mac("from another thread"); }).join();
+  CHECK(other_thread == crypto::HmacSha256(a.key(), "from another thread"));
+  // A key made later at the same address is a new key, not the old one's states.
+  std::optional<crypto::HmacSha256Key> k(std::in_place, "first");
+  CHECK(k->Mac("m") == crypto::HmacSha256("first", "m"));
+  k.emplace("second");
+  CHECK(k->Mac("m") == crypto::HmacSha256("second", "m"));
 }
 
 TEST_CASE("AES-GCM refuses a changed key, IV, additional data or ciphertext byte", "[crypto]") {
