@@ -186,12 +186,7 @@ namespace {
 Status CheckEvent(const Event& e, RuleState& state);
 }  // namespace
 
-Status CheckRules(const Event& e, RuleState& state) {
-  CUSTODIAN_RETURN_IF_ERROR(CheckEvent(e, state));
-  // Marked only once the event is accepted: a refused event changes nothing.
-  if (UnfixableReason(e.type) != nullptr) state.Put(std::string(kUnfixablePrefix) + e.id.ToString(), e.type);
-  return Status::Ok();
-}
+Status CheckRules(const Event& e, RuleState& state) { return CheckEvent(e, state); }
 
 namespace {
 
@@ -243,16 +238,6 @@ Status CheckEvent(const Event& e, RuleState& state) {
 
   // The staff member an event on their own staff stream is about.
   const std::string subject = e.stream.starts_with("staff-") ? e.stream : std::string();
-
-  // fix: some events' effect cannot be undone by a correction or retraction
-  // (docs/events.md, "Corrections and retractions"): they are marked when
-  // written, and a fix that names one is refused with the reason.
-  if (t == "event.corrected" || t == "event.retracted") {
-    const std::string target = Str(d, "event_id");
-    Result<std::optional<std::string>> marked = state.Get(std::string(kUnfixablePrefix) + target);
-    if (!marked.ok()) return marked.status();
-    if (*marked) return CannotBeFixed(e, target, **marked);
-  }
 
   // actor: a staff actor is employed. (Joining makes the staff member exist;
   // it is recorded by someone else, e.g. system:hr-sync.)
@@ -586,8 +571,8 @@ Status CheckEvent(const Event& e, RuleState& state) {
                       "the event it names, " + target->ToString() + ", is on " + f.stream + ", not " + e.stream +
                           ": a fix is recorded on the stream of the event it fixes");
       }
-      // Events written before their type was marked unfixable (stores older
-      // than the mark) are refused by their type.
+      // fix: some events' effect cannot be undone by a correction or
+      // retraction (docs/events.md, "Corrections and retractions").
       if (UnfixableReason(f.type) != nullptr) return CannotBeFixed(e, target->ToString(), f.type);
       if (t == "event.corrected") return CheckCorrection(e, d, f);
     }

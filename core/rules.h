@@ -78,11 +78,10 @@ class RuleState {
   virtual Result<std::optional<Event>> FindEvent(const EventId& id) = 0;
 };
 
-// Events of these types cannot be corrected or retracted (rule `fix`): why
-// not, or nullptr for a type that can. Each such event is marked in the
-// rules' state under kUnfixablePrefix ‖ its id when written.
+// Events of these types cannot be corrected or retracted (rule `fix`, which
+// reads the fixed event: RuleState::FindEvent): why not, or nullptr for a
+// type that can.
 const char* UnfixableReason(std::string_view type);
-inline constexpr char kUnfixablePrefix[] = "unfixable/";
 
 // Ok, or RuleViolation naming the rule, the event and the evidence, e.g.
 // "rule 'actor': staff-12 left on 2026-03-31T00:00:00Z (position 88) and can

@@ -13,8 +13,6 @@
 #include "service/customer.h"
 #include "service/staff.h"
 #include "service/store.h"
-#include "storage/keys.h"
-#include "tests/raw_store.h"
 #include "tests/service/customer_store.h"
 
 namespace custodian {
@@ -266,27 +264,6 @@ TEST_CASE("a reader's record of a read is never corrected or retracted, not even
                                        Catch::Contains("the audit's evidence"));
   CHECK_THAT(UnfixableReason("data.exported"), Catch::Contains("the audit's evidence"));
   CHECK_THAT(UnfixableReason("alerts.configured"), Catch::Contains("new alerts.configured"));
-}
-
-TEST_CASE("a read recorded before reads were marked unfixable is refused a fix all the same, by its type",
-          "[corrections]") {
-  CustomerStore s;
-  REQUIRE(RecordRead(*s.log, s.As("staff-7"), Access{"staff-7", false, "customer_profile", {"customer-42"}, 1}).ok());
-  Result<std::vector<Event>> reads = s.log->ReadStream("access-staff-7", StreamVersion(0), Direction::kForward, 1);
-  REQUIRE(reads.ok());
-  REQUIRE(reads->size() == 1);
-  const std::string id = reads->front().id.ToString();
-  // As a store written before the marks holds it: no "unfixable/" mark for the read.
-  s.log.reset();
-  {
-    testing::RawStore raw(s.tmp.Sub("store"));
-    raw.Delete(keys::kMetaFamily, "rule/" + std::string(kUnfixablePrefix) + id);
-  }
-  s.Open(s.tmp.Sub("keys/master.key"));
-  Event e = Retraction(s, "access-staff-7", id, R"("reason":"I never read it")");
-  Result<AppendResult> r = s.log->Append("access-staff-7", {e}, ExpectedVersion::Any());
-  REQUIRE_FALSE(r.ok());
-  CHECK_THAT(r.status().message(), Catch::Contains("rule 'fix'") && Catch::Contains("is a data.viewed"));
 }
 
 TEST_CASE("who serves a customer, for the alert rules, follows a retracted handover", "[corrections]") {
