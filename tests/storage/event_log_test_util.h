@@ -69,19 +69,31 @@ inline std::vector<Event> ReadWholeStream(const EventLog& log, const std::string
 }
 
 // Relative path -> contents of every file under `dir` (directories as "<dir>").
+// An open store's background work (compaction, obsolete-file deletion) may
+// remove a file while the scan runs: a file that is gone by the time it is
+// read is left out, since it no longer holds anything.
 inline std::map<std::string, std::string> SnapshotDirectory(const std::string& dir) {
   namespace fs = std::filesystem;
   std::map<std::string, std::string> files;
-  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
-    const std::string rel = fs::relative(entry.path(), dir).string();
-    if (entry.is_directory()) {
+  std::error_code ec;
+  fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec);
+  REQUIRE(!ec);
+  for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    INFO("scanning " << dir << ": " << ec.message());
+    REQUIRE(!ec);
+    const fs::directory_entry& entry = *it;
+    const std::string rel = entry.path().lexically_relative(dir).string();
+    std::error_code type_ec;
+    if (entry.is_directory(type_ec)) {
       files[rel] = "<dir>";
-    } else {
-      std::ifstream in(entry.path(), std::ios::binary);
-      std::ostringstream contents;
-      contents << in.rdbuf();
-      files[rel] = contents.str();
+      continue;
     }
+    if (type_ec) continue;  // removed since it was listed
+    std::ifstream in(entry.path(), std::ios::binary);
+    if (!in) continue;  // removed since it was listed
+    std::ostringstream contents;
+    contents << in.rdbuf();
+    files[rel] = contents.str();
   }
   return files;
 }
