@@ -263,15 +263,15 @@ BundleVerdict VerifyBundle(std::string_view bundle, std::optional<std::string_vi
     if (!parsed.ok()) return fail(where + ": " + parsed.status().message());
     Event e = std::move(*parsed);
     const json::object& eo = ev->get_object();
-    const json::value* position = Field(eo, "position");
-    const json::value* version = Field(eo, "version");
-    if (position == nullptr || !position->is_number() || version == nullptr || !version->is_number()) {
-      return fail(where + " lacks its position or version");
+    const std::optional<uint64_t> position = CountField(eo, "position");
+    const std::optional<uint64_t> version = CountField(eo, "version");
+    if (!position || !version) {
+      return fail(where + " lacks its position or version (each a whole number from 0)");
     }
     Result<Timestamp> recorded = ParseRfc3339(StringField(eo, "recorded_at"));
     if (!recorded.ok()) return fail(where + ": recorded_at: " + recorded.status().message());
-    e.position = Position(position->to_number<uint64_t>());
-    e.version = StreamVersion(version->to_number<uint64_t>());
+    e.position = Position(*position);
+    e.version = StreamVersion(*version);
     e.recorded_at = *recorded;
     const std::string at = "event at position " + std::to_string(e.position.value()) + " (" + e.id.ToString() + ")";
 

@@ -622,6 +622,23 @@ TEST_CASE("A format 2 bundle, made before the stream map, still verifies as incl
   CHECK_THAT(Problem(s, stripped), Catch::Contains("no \"completeness\" object"));
 }
 
+TEST_CASE("A bundle whose event position or version is not a whole number is refused, naming the event",
+          "[service][evidence]") {
+  Store s;
+  Result<EvidenceBundle> b = MakeBundle(*s.log, s.Reader(), BundleRequest{"customer-42", {}, {}});
+  REQUIRE(b.ok());
+  // Each of these used to stop the verifier (an exception from Boost.JSON) instead of failing the bundle.
+  for (const json::value& bad : {json::value(-1), json::value(1.5), json::value(1e300), json::value("3")}) {
+    for (const char* field : {"position", "version"}) {
+      INFO(field << " = " << json::serialize(bad));
+      const std::string text = Rewrite(b->bundle.json, [&](json::object& o) {
+        o.at("events").as_array()[1].as_object().at("event").as_object()[field] = bad;
+      });
+      CHECK_THAT(Problem(s, text), Catch::Contains("event #2 lacks its position or version"));
+    }
+  }
+}
+
 TEST_CASE("VerifyBundleFile of a file that cannot be read is InvalidArgument naming it", "[service][evidence]") {
   TempDir tmp;
   Result<BundleVerdict> v = VerifyBundleFile(tmp.Sub("missing.json"), std::nullopt);
