@@ -403,6 +403,13 @@ Api::Dispatched Api::Dispatch(const Request& request) {
     if (!http::ParseTarget(request.target, &target)) {
       return Error(400, "the request target is not a valid path: a bad percent escape, or an encoded '/' or NUL");
     }
+    if (request.method == "GET" && !request.target.starts_with("/v1/")) {
+      const std::string_view path = std::string_view(request.target).substr(0, request.target.find('?'));
+      if (const Response* file = options_.web.Find(path)) {
+        d.label = "/ (web UI)";
+        return *file;
+      }
+    }
     bool path_known = false;
     std::vector<std::string> params;
     for (const Route& route : routes) {
@@ -1040,6 +1047,45 @@ Response HoldRoute(EventLog& log, Api::Call& call, bool place) {
                                                              {"position", r->second}}));
 }
 
+// GET /v1/me: who the token is; the UI shows it on every page.
+Response MeRoute(Api::Call& call) {
+  json::object me{{"token_id", call.token.token_id}, {"role", call.token.role}, {"name", call.token.name}};
+  me["staff"] = call.token.staff.empty() ? json::value(nullptr) : json::value(call.token.staff);
+  me["personal_data"] = call.caller.personal == PersonalData::kOpen ? "open" : "sealed";
+  return Json(200, json::serialize(me));
+}
+
+// GET /v1/people?email=|phone=|name=: the people the blind index finds, cut
+// for a rep or manager to the customers they serve; recorded as a read.
+Response PeopleRoute(EventLog& log, Api::Call& call) {
+  const std::string email = call.target.Query("email"), phone = call.target.Query("phone"),
+                    name = call.target.Query("name");
+  if ((!email.empty()) + (!phone.empty()) + (!name.empty()) != 1) {
+    return Error(400, "give one of the query parameters email, phone or name");
+  }
+  const BlindKind kind = !email.empty() ? BlindKind::kEmail : !phone.empty() ? BlindKind::kPhone : BlindKind::kName;
+  Result<FindResult> found = FindPeople(log, kind, !email.empty() ? email : !phone.empty() ? phone : name);
+  if (!found.ok()) return Error(found.status());
+  if (call.token.role == "rep" || call.token.role == "manager") {
+    Result<ServiceScope> scope = ReaderScope(log, call.token.staff);
+    if (!scope.ok()) return Error(scope.status());
+    const Timestamp now = SystemClock().Now();
+    std::vector<Person> served;
+    for (Person& p : found->people) {
+      Result<bool> serves = scope->Serves(p.customer, now);
+      if (!serves.ok()) return Error(serves.status());
+      if (*serves) served.push_back(std::move(p));
+    }
+    found->people = std::move(served);
+  }
+  if (!found->people.empty()) {
+    Status s = RecordRead(log, call.caller, Access{call.token.staff, false, "find", found->customers(),
+                                                   found->people.size(), "", "api"});
+    if (!s.ok()) return Error(s);
+  }
+  return Json(200, FindResultToJson(*found));
+}
+
 std::vector<Api::Route> Routes() {
   using R = Api::Route;
   std::vector<R> routes;
@@ -1085,6 +1131,10 @@ std::vector<Api::Route> Routes() {
       [](Api& api, Api::Call& c) { return AccountabilityRoute(api.log(), c); });
   add("GET", "/v1/staff/{staff}/portfolio", all_readers, true,
       [](Api& api, Api::Call& c) { return Portfolio(api.log(), c); });
+  add("GET", "/v1/me", {"ingest", "rep", "manager", "auditor", "admin"}, false,
+      [](Api&, Api::Call& c) { return MeRoute(c); });
+  add("GET", "/v1/people", {"rep", "manager", "admin"}, false,
+      [](Api& api, Api::Call& c) { return PeopleRoute(api.log(), c); });
   add("GET", "/v1/silent", all_readers, true, [](Api& api, Api::Call& c) { return Silent(api.log(), c); });
   add("GET", "/v1/orphans", all_readers, true, [](Api& api, Api::Call& c) { return OrphansRoute(api.log(), c); });
   add("GET", "/v1/departures", {"manager", "auditor", "admin"}, true,

@@ -26,6 +26,7 @@
 #include "service/store.h"
 #include "service/tokens.h"
 #include "server/metrics.h"
+#include "server/web_files.h"
 #include "storage/event_log.h"
 
 namespace custodian {
@@ -39,6 +40,8 @@ struct ApiOptions {
   // the group-commit limit the follower folds more slowly than appends come
   // (docs/performance.md, "Soak"): this bounds how stale reads get.
   uint64_t max_projection_lag = 1'000'000;
+  // The web UI's files, served at "/" (none: no UI, "/" is 404).
+  WebFiles web;
 };
 
 class Api {

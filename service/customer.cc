@@ -399,9 +399,30 @@ std::string BackfillNote(const Backfill& b) {
 
 std::string CustomerTimelineToJson(const CustomerTimelineResult& t) {
   std::string lines;
-  for (const TimelineEntry& entry : t.entries) {
-    lines += EventToJson(entry.event, JsonFields::kWithLogFields);
-    lines += '\n';
+  size_t next_backfill = 0;
+  for (size_t i = 0; i < t.entries.size(); ++i) {
+    const TimelineEntry& entry = t.entries[i];
+    // The event as stored, then what the timeline says of it, in words.
+    json::object about{{"summary", entry.summary}, {"late", entry.late}};
+    while (next_backfill < t.backfills.size() &&
+           t.backfills[next_backfill].first + t.backfills[next_backfill].count <= i) {
+      ++next_backfill;
+    }
+    if (next_backfill < t.backfills.size() && t.backfills[next_backfill].first == i) {
+      about["backfill"] = BackfillNote(t.backfills[next_backfill]);
+    }
+    json::array fixes;
+    for (const TimelineEntry::Fix& f : entry.fixes) {
+      fixes.push_back(json::object{{"kind", f.retracted ? "retracted" : "corrected"},
+                                   {"actor", f.actor},
+                                   {"position", f.position},
+                                   {"summary", f.summary}});
+    }
+    about["fixes"] = std::move(fixes);
+    std::string line = EventToJson(entry.event, JsonFields::kWithLogFields);
+    line.pop_back();  // the closing brace: "timeline" goes last
+    line += ",\"timeline\":" + json::serialize(about) + "}\n";
+    lines += line;
   }
   return lines;
 }

@@ -120,7 +120,10 @@ struct CustomerTimelineResult {
 // with no events; a personal part that does not open (altered, moved) is an
 // error naming the event.
 Result<CustomerTimelineResult> CustomerTimeline(EventLog& log, const Caller& caller, const std::string& customer);
-// JSON Lines: each event (EventToJson with the log's fields) on a line ending in "\n".
+// JSON Lines: each event (EventToJson with the log's fields) on a line ending
+// in "\n", with one member more, last: "timeline": {"summary", "late",
+// "backfill" (BackfillNote, on a backfill's first event), "fixes": [{"kind":
+// "corrected"|"retracted", "actor", "position", "summary"}]}.
 std::string CustomerTimelineToJson(const CustomerTimelineResult& t);
 
 // --- customer custody ---

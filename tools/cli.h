@@ -179,6 +179,7 @@ struct ServeOptions {
   std::string tls_cert, tls_key;
   size_t body_limit = 8 * 1024 * 1024;
   uint64_t max_lag = 1'000'000;  // ApiOptions::max_projection_lag
+  std::string web;               // the web UI's built files; empty: the build's own, when it was built
 };
 int RunServe(const Globals& g, const ServeOptions& options);
 

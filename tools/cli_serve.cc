@@ -5,6 +5,8 @@
 
 #include <fmt/core.h>
 
+#include <filesystem>
+
 #include "server/api.h"
 #include "server/server.h"
 #include "tools/cli.h"
@@ -29,18 +31,33 @@ int RunServe(const Globals& g, const ServeOptions& o) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  ApiOptions api_options{o.max_lag, {}};
+  // The UI: --web, else the build's own when it was built (tools/CMakeLists.txt).
+  std::string web_dir = o.web;
+#ifdef CUSTODIAN_BUILT_WEB_DIR
+  if (web_dir.empty() && std::filesystem::exists(std::filesystem::path(CUSTODIAN_BUILT_WEB_DIR) / "index.html")) {
+    web_dir = CUSTODIAN_BUILT_WEB_DIR;
+  }
+#endif
+  if (!web_dir.empty()) {
+    Result<WebFiles> web = WebFiles::Load(web_dir);
+    if (!web.ok()) return UsageError(web.status());
+    api_options.web = std::move(*web);
+  }
+
   Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadWrite);
   if (!log.ok()) return Fail(log.status());
   {
-    Api api(**log, ApiOptions{o.max_lag});
+    Api api(**log, std::move(api_options));
     Result<std::unique_ptr<Server>> server = Server::Start(api, options);
     if (!server.ok()) return server.status().code() == StatusCode::kInvalidArgument ? UsageError(server.status())
                                                                                      : Fail(server.status());
     const std::string host = options.listen.substr(0, options.listen.rfind(':'));
     fmt::print("custodian: serving {} on {}://{}:{} (store {}, {} events); GET /healthz, the API under /v1 "
-               "(docs/http-api.md); stop with Ctrl-C\n",
+               "(docs/http-api.md), {}; stop with Ctrl-C\n",
                g.data_dir, (*server)->tls() ? "https" : "http", host.empty() ? "0.0.0.0" : host, (*server)->port(),
-               g.data_dir, (*log)->end().value());
+               g.data_dir, (*log)->end().value(),
+               web_dir.empty() ? std::string("no web UI (not built: see web/README.md)") : "the web UI at / (" + web_dir + ")");
     std::fflush(stdout);
     int signal = 0;
     sigwait(&stop_signals, &signal);

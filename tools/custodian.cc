@@ -511,6 +511,9 @@ int main(int argc, char** argv) {
                     "Answer appends with 503 and Retry-After while the projections are more than this many events "
                     "behind the log (0: no bound)")
       ->capture_default_str();
+  serve->add_option("--web", serve_options.web,
+                    "The web UI's built files (web/, npm run build), served at / (default: the build's own, "
+                    "build/ui, when the UI was built)");
 
   std::string backup_to, restore_from, restore_to;
   auto* backup = app.add_subcommand(

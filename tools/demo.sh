@@ -131,6 +131,10 @@ The small evidence store is in $CUSTODIAN_DATA. Try:
   build/tools/custodian-bench             # the full benchmark (a few minutes)
 
 The HTTP API is serving the generated company at $api (docs/http-api.md) until Ctrl-C.
+
+The web UI: open $api/ in a browser and sign in with a token below (the manager's
+for the manager's home page; the auditor's for the audit page; web/README.md).
+
 Tokens (each shown once; only their hashes are kept):
   admin      $admin_token
   auditor    $auditor_token

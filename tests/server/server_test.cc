@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <map>
 #include <memory>
@@ -1079,6 +1080,148 @@ TEST_CASE("an ingest token cannot touch anyone's access records, the tokens or t
   CHECK(retract.status == 403);
   CHECK(s.StreamSize("access-staff-20") == before);
   CHECK(s.StreamSize("alerts") == alerts);
+}
+
+// --- what the web UI needs: who am I, finding people, its own files ---
+
+TEST_CASE("GET /v1/me says which token, role and member of staff the caller is, for every role", "[server][web]") {
+  ServedStore s;
+  struct Case {
+    std::string token, role, staff, personal;
+  };
+  for (const Case& c : {Case{s.admin, "admin", "staff-1", "open"}, Case{s.rep20, "rep", "staff-20", "open"},
+                        Case{s.manager3, "manager", "staff-3", "open"}, Case{s.auditor, "auditor", "staff-900", "sealed"}}) {
+    HttpReply r = s.Get("/v1/me", c.token);
+    INFO(c.role << ": " << r.body);
+    REQUIRE(r.status == 200);
+    json::object me = Parse(r.body);
+    CHECK(me.at("role").as_string() == c.role);
+    CHECK(me.at("staff").as_string() == c.staff);
+    CHECK(me.at("personal_data").as_string() == c.personal);
+    CHECK(me.at("token_id").as_string().starts_with("tok-"));
+    CHECK(r.body.find(c.token.substr(c.token.find('.') + 1)) == std::string::npos);  // never the secret
+  }
+  json::object ingest = Parse(s.Get("/v1/me", s.ingest).body);
+  CHECK(ingest.at("role").as_string() == "ingest");
+  CHECK(ingest.at("staff").is_null());
+  CHECK(s.Get("/v1/me").status == 401);
+  CHECK(s.Get("/v1/me", "tok-0000000000000000.nope").status == 401);
+}
+
+TEST_CASE("GET /v1/people finds people through the blind index, cut to the customers a rep serves, and records the read",
+          "[server][web][personal]") {
+  ServedStore s;
+  s.store.Add("customer-2001", "contact.added", "staff-20", R"({"contact_id":"con-88","role":"owner"})",
+              R"({"name":"Lena Sud","email":"lena@sudbau.example","phone":"+43 1 555 0188"})");
+  s.WaitFolded(s.store.log->end().value());
+  const size_t admin_reads = s.StreamSize("access-staff-1");
+
+  // An admin finds Jonas Albers (customer-1002, the sample company) by his e-mail in any case.
+  HttpReply r = s.Get("/v1/people?email=JONAS.ALBERS%40nordwind-energie.example", s.admin);
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  json::object found = Parse(r.body);
+  CHECK(found.at("by").as_string() == "email");
+  REQUIRE(found.at("people").as_array().size() == 1);
+  CHECK_THAT(r.body, Catch::Contains("customer-1002"));
+  CHECK_THAT(r.body, Catch::Contains("Jonas Albers"));
+  REQUIRE(s.StreamSize("access-staff-1") == admin_reads + 1);
+  const Event read = s.store.Stream("access-staff-1").back();
+  CHECK_THAT(read.data, Catch::Contains("\"view\":\"find\""));
+  CHECK_THAT(read.data, Catch::Contains("customer-1002"));
+
+  // staff-20 serves customer-2001 only: Lena by name, not Jonas.
+  HttpReply lena = s.Get("/v1/people?name=lena", s.rep20);
+  REQUIRE(lena.status == 200);
+  CHECK(Parse(lena.body).at("people").as_array().size() == 1);
+  const size_t rep_reads = s.StreamSize("access-staff-20");
+  HttpReply jonas = s.Get("/v1/people?email=jonas.albers%40nordwind-energie.example", s.rep20);
+  REQUIRE(jonas.status == 200);
+  CHECK(Parse(jonas.body).at("people").as_array().empty());
+  CHECK(jonas.body.find("customer-1002") == std::string::npos);
+  CHECK(s.StreamSize("access-staff-20") == rep_reads);  // nothing shown, nothing recorded
+
+  // An auditor's token opens no one, so it may not search people; an ingest token reads nothing.
+  CHECK(s.Get("/v1/people?name=lena", s.auditor).status == 403);
+  CHECK(s.Get("/v1/people?name=lena", s.ingest).status == 403);
+  // One of the three, exactly.
+  CHECK_THAT(MessageOf(s.Get("/v1/people", s.admin)), Catch::Contains("email, phone or name"));
+  CHECK(s.Get("/v1/people?email=a%40b.example&name=x", s.admin).status == 400);
+}
+
+namespace {
+
+void WriteText(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  REQUIRE(out.good());
+}
+
+// A folder of built UI files: index.html and app.js.
+std::string WebFolder(const testing::TempDir& tmp) {
+  const std::string dir = tmp.Sub("web");
+  std::filesystem::create_directories(dir);
+  WriteText(dir + "/index.html", R"(<!doctype html><title>Custodian</title><script src="/app.js"></script>)");
+  WriteText(dir + "/app.js", "console.log('custodian');");
+  return dir;
+}
+
+}  // namespace
+
+TEST_CASE("The web UI's files are served at / with a strict Content-Security-Policy, and nothing else of the disk is",
+          "[server][web]") {
+  testing::TempDir tmp;
+  Result<WebFiles> web = WebFiles::Load(WebFolder(tmp));
+  INFO(web.status().ToString());
+  REQUIRE(web.ok());
+  CHECK(web->size() == 2);
+  ServedStore s(TestOptions(), ApiOptions{1'000'000, std::move(*web)});
+  HttpReply index = s.Get("/");
+  REQUIRE(index.status == 200);
+  CHECK(index.Header("Content-Type") == "text/html; charset=utf-8");
+  CHECK_THAT(index.body, Catch::Contains("<title>Custodian</title>"));
+  const std::string csp = index.Header("Content-Security-Policy");
+  CHECK_THAT(csp, Catch::Contains("default-src 'none'"));
+  CHECK_THAT(csp, Catch::Contains("script-src 'self'"));
+  CHECK_THAT(csp, Catch::Contains("frame-ancestors 'none'"));
+  CHECK(csp.find("unsafe") == std::string::npos);
+  CHECK(index.Header("X-Content-Type-Options") == "nosniff");
+  CHECK(s.Get("/index.html").body == index.body);
+  CHECK(s.Get("/?anything=1").status == 200);
+  HttpReply app = s.Get("/app.js");
+  CHECK(app.status == 200);
+  CHECK(app.Header("Content-Type") == "text/javascript; charset=utf-8");
+  // Only the files loaded at start: no path reaches the disk.
+  std::filesystem::remove(tmp.Sub("web/app.js"));
+  CHECK(s.Get("/app.js").status == 200);
+  WriteText(tmp.Sub("web/later.js"), "x");
+  for (const char* target : {"/later.js", "/../web/index.html", "/%2e%2e/%2e%2e/etc/passwd", "/web/index.html",
+                             "/INDEX.HTML", "/app.js/"}) {
+    INFO(target);
+    CHECK(s.Get(target).status >= 400);
+  }
+  // The API is untouched: no token, no data.
+  CHECK(s.Get("/v1/silent").status == 401);
+  CHECK(s.Post("/", "", "x").status >= 400);
+}
+
+TEST_CASE("A web folder the UI was not built into is refused, saying what is wrong", "[server][web]") {
+  testing::TempDir tmp;
+  Result<WebFiles> missing = WebFiles::Load(tmp.Sub("nowhere"));
+  CHECK_THAT(missing.status().message(), Catch::Contains("no such directory"));
+  const std::string dir = WebFolder(tmp);
+  std::filesystem::remove(dir + "/index.html");
+  CHECK_THAT(WebFiles::Load(dir).status().message(), Catch::Contains("no index.html"));
+  WriteText(dir + "/index.html", "<!doctype html>");
+  WriteText(dir + "/master.key", "secret");
+  Result<WebFiles> key = WebFiles::Load(dir);
+  CHECK(key.status().code() == StatusCode::kInvalidArgument);
+  CHECK_THAT(key.status().message(), Catch::Contains("master.key is not a file type the UI is built into"));
+  std::filesystem::remove(dir + "/master.key");
+  CHECK(WebFiles::Load(dir).ok());
+  // Without a UI, / is simply not a route.
+  ServedStore s;
+  CHECK(s.Get("/").status == 404);
 }
 
 }  // namespace custodian

@@ -210,6 +210,37 @@ TEST_CASE("the timeline gives every event in words, opened, with a retraction be
   CHECK(Text(first, "type") == "customer.registered");
   CHECK(first.contains("position"));
   CHECK_THAT(lines, Catch::Contains("Ana Lima"));
+  // Each line ends with what the timeline says of the event: in words, late
+  // or not, and its fixes (the retraction beside the note).
+  bool saw_note = false, saw_order = false;
+  for (size_t start = 0; start < lines.size();) {
+    const size_t end = lines.find('\n', start);
+    const json::object line = json::parse(lines.substr(start, end - start)).as_object();
+    start = end + 1;
+    REQUIRE(line.contains("timeline"));
+    const json::object& about = line.at("timeline").as_object();
+    const uint64_t position = line.at("position").to_number<uint64_t>();
+    if (position == s.note.value()) {
+      saw_note = true;
+      CHECK(Text(about, "summary") == "note: wrong customer, sorry");
+      REQUIRE(about.at("fixes").as_array().size() == 1);
+      const json::object& fix = about.at("fixes").as_array()[0].as_object();
+      CHECK(Text(fix, "kind") == "retracted");
+      CHECK(Text(fix, "actor") == "staff-7");
+      CHECK(fix.at("position").to_number<uint64_t>() == s.retraction.value());
+      CHECK(Text(fix, "summary") == note->fixes[0].summary);
+    } else {
+      CHECK(about.at("fixes").as_array().empty());
+    }
+    if (position == s.order.value()) {
+      saw_order = true;
+      CHECK(about.at("late").as_bool());
+      CHECK(Text(about, "summary") == "order o-1: 1200.50 EUR");
+    }
+    CHECK_FALSE(about.contains("backfill"));
+  }
+  CHECK(saw_note);
+  CHECK(saw_order);
 
   CHECK(CustomerTimeline(*s.log, s.As("staff-7"), "customer-999").status().code() == StatusCode::kNotFound);
   CHECK(s.Reads("staff-7").size() == 1);
@@ -242,6 +273,20 @@ TEST_CASE("a run of events loaded together long after they occurred is one backf
   CHECK_FALSE(t->entries[5].late);
   CHECK(t->entries[6].event.position == late);
   CHECK(t->entries[6].late);  // alone, it stays a late entry
+  // In JSON the note stands on the backfill's first event only.
+  {
+    const std::string lines = CustomerTimelineToJson(*t);
+    std::vector<json::object> parsed;
+    for (size_t start = 0; start < lines.size();) {
+      const size_t end = lines.find('\n', start);
+      parsed.push_back(json::parse(lines.substr(start, end - start)).as_object());
+      start = end + 1;
+    }
+    REQUIRE(parsed.size() == 7);
+    CHECK(Text(parsed[0].at("timeline").as_object(), "backfill") == BackfillNote(b));
+    for (size_t i = 1; i < 7; ++i) CHECK_FALSE(parsed[i].at("timeline").as_object().contains("backfill"));
+    CHECK(parsed[6].at("timeline").as_object().at("late").as_bool());
+  }
   CHECK(BackfillNote(b) == "-- loaded in one backfill at " + FormatRfc3339(s.DaysAgo(10)).substr(0, 16) +
                                "Z: the next 5 events (occurred " + FormatRfc3339(s.DaysAgo(200)).substr(0, 10) +
                                " to " + FormatRfc3339(s.DaysAgo(160)).substr(0, 10) +

@@ -1,0 +1,175 @@
+// Home: what a manager looks at first. Each panel is one API listing; a rep
+// sees the same panels cut to the customers they serve (the server cuts them).
+import { Bars } from './chart.jsx';
+import { duration, When } from './format.jsx';
+import { CustomerLink, ListingSection, Loaded, Paged, PagedTable, Section, StaffLink, useApi } from './ui.jsx';
+
+function Departures() {
+  return (
+    <ListingSection title="Departures in progress" id="h-departures" path="/v1/departures" empty="Nobody is leaving."
+      label="departures" head={['Who', 'Leaves', 'Successor', 'Left with them', 'State']}
+      row={(d) => (
+        <tr key={d.staff}>
+          <td><StaffLink id={d.staff} /></td>
+          <td><When at={d.effective_at} date /></td>
+          <td><StaffLink id={d.successor} /></td>
+          <td>{d.customers} customers, {d.requests} requests, {d.commitments} promises</td>
+          <td>{d.complete ? <span class="ok">nothing left</span> : <span class="warn">open</span>}</td>
+        </tr>
+      )} />
+  );
+}
+
+function Silent() {
+  return (
+    <ListingSection title="Silent customers (no contact for 60 days)" id="h-silent" path="/v1/silent?days=60" per={10}
+      empty="Every customer was contacted in the last 60 days." label="silent customers"
+      head={['Customer', 'Owner', 'Last contact', 'Days']}
+      row={(s) => (
+        <tr key={s.customer}>
+          <td><CustomerLink id={s.customer} name={s.name} /></td>
+          <td><StaffLink id={s.owner} /></td>
+          <td><When at={s.last_contact_at} date /></td>
+          <td class="num">{s.days_silent}</td>
+        </tr>
+      )} />
+  );
+}
+
+export function AlertList({ rows, empty = 'No alerts.' }) {
+  return (
+    <Paged items={rows} per={8} empty={empty} label="alerts">
+      {(page) => (
+        <ul class="alerts">
+          {page.map((a) => (
+            <li key={a.alert_id} class={`alert ${a.severity}`}>
+              <div>
+                <span class="badge">{a.severity}</span> <strong>{a.rule.replaceAll('_', ' ')}</strong> ·{' '}
+                <StaffLink id={a.staff} /> · <When at={a.at} />
+              </div>
+              <p>{a.summary}</p>
+              <details>
+                <summary>Evidence ({a.evidence.length} event{a.evidence.length === 1 ? '' : 's'})</summary>
+                <p class="muted">
+                  Window <When at={a.window_from} /> to <When at={a.window_to} />: {a.count} against a limit of {a.threshold}.
+                </p>
+                <ul class="evidence">
+                  {a.evidence.map((id) => <li key={id}><code>{id}</code></li>)}
+                </ul>
+                {a.customers.length > 0 && (
+                  <p>Customers: {a.customers.map((c) => <CustomerLink key={c} id={c} />)}</p>
+                )}
+              </details>
+            </li>
+          ))}
+        </ul>
+      )}
+    </Paged>
+  );
+}
+
+function Alerts() {
+  const state = useApi('/v1/alerts');
+  return (
+    <Section title="Recent alerts" id="h-alerts">
+      <Loaded state={state}>{(rows) => <AlertList rows={[...rows].reverse()} />}</Loaded>
+    </Section>
+  );
+}
+
+function Responsiveness() {
+  const state = useApi('/v1/accountability');
+  return (
+    <Section title="Who answers slowly: first response, median and p90" id="h-speed">
+      <Loaded state={state}>
+        {(rows) => {
+          const staff = rows.filter((r) => r.kind === 'staff' && r.requests > 0);
+          staff.sort((a, b) => (b.median_first_response_seconds ?? 0) - (a.median_first_response_seconds ?? 0));
+          const top = staff.slice(0, 12);
+          const hours = (v) => (v === null || v === undefined ? null : Math.round((v / 3600) * 10) / 10);
+          return (
+            <>
+              <Bars
+                title="First response in hours (slowest first)"
+                labels={top.map((r) => r.staff.replace('staff-', '#'))}
+                yLabel="hours"
+                series={[
+                  { label: 'median', values: top.map((r) => hours(r.median_first_response_seconds)), color: '#3b6ea8' },
+                  { label: 'p90', values: top.map((r) => hours(r.p90_first_response_seconds)), color: '#d08a2c' },
+                ]}
+              />
+              <PagedTable items={staff} per={8} label="accountability"
+                head={['Who', 'Requests', 'Unanswered', 'Median', 'p90', 'Promises overdue']}
+                row={(r) => (
+                  <tr key={r.staff}>
+                    <td><StaffLink id={r.staff} /></td>
+                    <td class="num">{r.requests}</td>
+                    <td class="num">{r.unanswered}</td>
+                    <td class="num">{duration(r.median_first_response_seconds)}</td>
+                    <td class="num">{duration(r.p90_first_response_seconds)}</td>
+                    <td class="num">{r.overdue}</td>
+                  </tr>
+                )} />
+            </>
+          );
+        }}
+      </Loaded>
+    </Section>
+  );
+}
+
+function Orphans() {
+  return (
+    <ListingSection title="Left behind by people who left" id="h-orphans" path="/v1/orphans" per={8}
+      empty="Nothing is left with anyone who left." label="orphans" head={['Customer', 'Held by', 'Left', 'Requests', 'Promises']}
+      row={(o) => (
+        <tr key={`${o.customer}-${o.held_by}`}>
+          <td><CustomerLink id={o.customer} /></td>
+          <td><StaffLink id={o.held_by} /></td>
+          <td><When at={o.departed_at} date /></td>
+          <td class="num">{o.requests}</td>
+          <td class="num">{o.commitments}</td>
+        </tr>
+      )} />
+  );
+}
+
+function MyPortfolio({ me }) {
+  const state = useApi(`/v1/staff/${encodeURIComponent(me.staff)}/portfolio`);
+  return (
+    <Section title="My customers" id="h-mine">
+      <Loaded state={state}>{(rows) => <PortfolioTable rows={rows} />}</Loaded>
+    </Section>
+  );
+}
+
+export function PortfolioTable({ rows }) {
+  return (
+    <PagedTable items={rows} per={15} empty="No customers." label="portfolio"
+      head={['Customer', 'Owned', 'Open deals', 'Open requests', 'Open promises', 'Last activity']}
+      row={(p) => (
+        <tr key={p.customer}>
+          <td><CustomerLink id={p.customer} name={p.name} /></td>
+          <td>{p.owned ? 'owner' : `worked on (owner ${p.owner || 'nobody'})`}</td>
+          <td class="num">{p.open_deals}</td>
+          <td class="num">{p.open_requests}</td>
+          <td class="num">{p.open_commitments}</td>
+          <td><When at={p.last_activity_at} /></td>
+        </tr>
+      )} />
+  );
+}
+
+export function Home({ me }) {
+  const company = me.role !== 'rep';
+  return (
+    <div class="grid">
+      {me.role === 'rep' && <MyPortfolio me={me} />}
+      {company && <Departures />}
+      <Silent />
+      {company && <Responsiveness />}
+      <Alerts />
+      <Orphans />
+    </div>
+  );
+}
