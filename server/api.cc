@@ -618,6 +618,21 @@ Response Silent(EventLog& log, Api::Call& call) {
   return Ndjson(SilentViewToJson(*v));
 }
 
+// GET /v1/customers?q=WORDS: customers by id or name, of those the caller serves.
+Response CustomersRoute(EventLog& log, Api::Call& call) {
+  Result<CustomerSearch> found = FindCustomers(log, call.caller, call.target.Query("q"), SystemClock().Now());
+  if (!found.ok()) return Error(found.status());
+  return Json(200, CustomerSearchToJson(*found));
+}
+
+// GET /v1/pipeline?team=T: open deals by stage and value, of the customers
+// owned by the staff the caller oversees.
+Response PipelineRoute(EventLog& log, Api::Call& call) {
+  Result<PipelineView> v = Pipeline(log, call.caller, call.target.Query("team"), SystemClock().Now());
+  if (!v.ok()) return Error(v.status());
+  return Json(200, PipelineViewToJson(*v));
+}
+
 Response OrphansRoute(EventLog& log, Api::Call& call) {
   Result<std::optional<AsOfTime>> as_of = AsOfParam(call.target);
   if (!as_of.ok()) return Error(as_of.status());
@@ -1048,9 +1063,15 @@ Response HoldRoute(EventLog& log, Api::Call& call, bool place) {
 }
 
 // GET /v1/me: who the token is; the UI shows it on every page.
-Response MeRoute(Api::Call& call) {
+Response MeRoute(const EventLog& log, Api::Call& call) {
   json::object me{{"token_id", call.token.token_id}, {"role", call.token.role}, {"name", call.token.name}};
   me["staff"] = call.token.staff.empty() ? json::value(nullptr) : json::value(call.token.staff);
+  me["team"] = nullptr;
+  if (!call.token.staff.empty()) {
+    Result<ServiceScope> scope = ReaderScope(log, call.token.staff);
+    if (!scope.ok()) return Error(scope.status());
+    if (!scope->team().empty()) me["team"] = scope->team();
+  }
   me["personal_data"] = call.caller.personal == PersonalData::kOpen ? "open" : "sealed";
   return Json(200, json::serialize(me));
 }
@@ -1132,10 +1153,12 @@ std::vector<Api::Route> Routes() {
   add("GET", "/v1/staff/{staff}/portfolio", all_readers, true,
       [](Api& api, Api::Call& c) { return Portfolio(api.log(), c); });
   add("GET", "/v1/me", {"ingest", "rep", "manager", "auditor", "admin"}, false,
-      [](Api&, Api::Call& c) { return MeRoute(c); });
+      [](Api& api, Api::Call& c) { return MeRoute(api.log(), c); });
   add("GET", "/v1/people", {"rep", "manager", "admin"}, false,
       [](Api& api, Api::Call& c) { return PeopleRoute(api.log(), c); });
   add("GET", "/v1/silent", all_readers, true, [](Api& api, Api::Call& c) { return Silent(api.log(), c); });
+  add("GET", "/v1/customers", all_readers, true, [](Api& api, Api::Call& c) { return CustomersRoute(api.log(), c); });
+  add("GET", "/v1/pipeline", all_readers, true, [](Api& api, Api::Call& c) { return PipelineRoute(api.log(), c); });
   add("GET", "/v1/orphans", all_readers, true, [](Api& api, Api::Call& c) { return OrphansRoute(api.log(), c); });
   add("GET", "/v1/departures", {"manager", "auditor", "admin"}, true,
       [](Api& api, Api::Call& c) { return DeparturesRoute(api.log(), c); });

@@ -1,6 +1,7 @@
 #include "service/customer.h"
 
 #include <boost/json.hpp>
+#include <cctype>
 #include <map>
 #include <utility>
 
@@ -156,10 +157,10 @@ Result<Replay> ReplayKnown(const EventLog& log, const std::string& customer) {
   return r;
 }
 
-// The customer now: the stored projection when it has folded the whole log
-// (a writable log whose caller caught it up), else a replay of the stream
-// through the same fold. A read-only log may lag behind the writer, whose
-// stored state may even be in an encoding this build has not rebuilt yet.
+}  // namespace
+
+// A read-only log may lag behind the writer, whose stored state may even be
+// in an encoding this build has not rebuilt yet: so it is replayed.
 Result<CustomerState> CurrentCustomer(const EventLog& log, const std::string& customer) {
   if (!log.read_only()) {
     Result<Position> folded = log.ProjectionCheckpoint(kCustomerProjection);
@@ -174,6 +175,8 @@ Result<CustomerState> CurrentCustomer(const EventLog& log, const std::string& cu
   if (!r.ok()) return r.status();
   return std::move(r->state);
 }
+
+namespace {
 
 // Reads a field of an event's data as text: strings as they are, numbers as
 // written (an amount keeps its digits, not as Boost re-prints them).
@@ -325,6 +328,83 @@ std::string CustomerViewToJson(const CustomerView& v) {
   o["late_positions"] = Positions(v.late);
   o["not_known_then_positions"] = Positions(v.not_known_then);
   return json::serialize(o);
+}
+
+// --- finding customers ---
+
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// A string member of a stored customer, read without decoding the whole state.
+std::string StoredText(std::string_view stored, std::string_view key) {
+  std::optional<std::string_view> text = JsonMemberText(stored, key);
+  if (!text || text->size() < 2 || text->front() != '"') return std::string();
+  boost::system::error_code ec;
+  json::value v = json::parse(*text, ec);
+  return !ec && v.is_string() ? std::string(v.get_string()) : std::string();
+}
+
+}  // namespace
+
+Result<CustomerSearch> FindCustomers(EventLog& log, const Caller& caller, std::string_view query, Timestamp now,
+                                     size_t limit) {
+  std::vector<std::string> words;
+  for (size_t i = 0; i < query.size();) {
+    while (i < query.size() && std::isspace(static_cast<unsigned char>(query[i]))) ++i;
+    size_t j = i;
+    while (j < query.size() && !std::isspace(static_cast<unsigned char>(query[j]))) ++j;
+    if (j > i) words.push_back(Lower(query.substr(i, j - i)));
+    i = j;
+  }
+  if (words.empty()) return Status::InvalidArgument("say what to look for: a customer's id or a word of its name");
+  Result<ServiceScope> scope = ReaderScope(log, caller.principal);
+  if (!scope.ok()) return scope.status();
+  CustomerSearch found{std::string(query), {}, 0};
+  Status inner;
+  Status scanned = StateReader::Stored(log, kCustomerProjection).Scan("customer-", [&](std::string_view key,
+                                                                                        std::string_view stored) {
+    CustomerMatch m{std::string(key), StoredText(stored, "name"), StoredText(stored, "owner"),
+                    StoredText(stored, "team"), StoredText(stored, "status")};
+    const std::string haystack = Lower(m.id + " " + m.name);
+    for (const std::string& w : words) {
+      if (haystack.find(w) == std::string::npos) return true;
+    }
+    Result<bool> serves = scope->Serves(m.id, now);
+    if (!serves.ok()) {
+      inner = serves.status();
+      return false;
+    }
+    if (!*serves) return true;
+    if (found.customers.size() < limit) {
+      found.customers.push_back(std::move(m));
+    } else {
+      ++found.more;
+    }
+    return true;
+  });
+  CUSTODIAN_RETURN_IF_ERROR(scanned);
+  CUSTODIAN_RETURN_IF_ERROR(inner);
+  if (!found.customers.empty()) {
+    Access read{.view = "customer_search"};
+    for (const CustomerMatch& m : found.customers) read.customers.push_back(m.id);
+    read.records = read.customers.size();
+    CUSTODIAN_RETURN_IF_ERROR(RecordRead(log, caller, std::move(read)));
+  }
+  return found;
+}
+
+std::string CustomerSearchToJson(const CustomerSearch& s) {
+  json::array customers;
+  for (const CustomerMatch& m : s.customers) {
+    customers.push_back(json::object{{"id", m.id}, {"name", m.name}, {"owner", m.owner}, {"team", m.team},
+                                     {"status", m.status}});
+  }
+  return json::serialize(json::object{{"query", s.query}, {"customers", std::move(customers)}, {"more", s.more}});
 }
 
 // --- customer timeline ---

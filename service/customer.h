@@ -28,6 +28,12 @@
 
 namespace custodian {
 
+// The customer now: the stored projection when it has folded the whole log
+// (a writable log whose caller caught it up), else a replay of its stream
+// through the same fold. NotFound when it has no events. Records nothing:
+// the caller's operation records its read.
+Result<CustomerState> CurrentCustomer(const EventLog& log, const std::string& customer);
+
 // --- customer show ---
 
 // A time to reconstruct the customer at, and which clock it is on: AsOfTime
@@ -75,6 +81,29 @@ Result<CustomerView> ShowCustomer(EventLog& log, const Caller& caller, const std
 // {"as_of":T,"by":"knowledge"|"business","customer":{...},"events_folded":N,
 //  "late_positions":[...],"not_known_then_positions":[...]}.
 std::string CustomerViewToJson(const CustomerView& v);
+
+// --- finding customers ---
+
+struct CustomerMatch {
+  std::string id, name, owner, team, status;
+};
+struct CustomerSearch {
+  std::string query;
+  std::vector<CustomerMatch> customers;  // by id
+  size_t more = 0;                       // matches past the limit, not shown
+};
+// The customers whose id or registered name holds every word of `query`
+// (any case), of those the caller serves at `now` (replay/alerts.h:
+// ServiceScope; every customer for a company-wide role), from the stored
+// customer projection; at most `limit`. A person-customer's name is
+// personal and is not in the projection, so it is found by id only (people
+// are found through the blind index: service/personal.h, FindPeople).
+// InvalidArgument for a query with no word. Records a read of the
+// customers shown (view "customer_search").
+Result<CustomerSearch> FindCustomers(EventLog& log, const Caller& caller, std::string_view query, Timestamp now,
+                                     size_t limit = 50);
+// One object: {"query", "customers": [{"id", "name", "owner", "team", "status"}], "more"}.
+std::string CustomerSearchToJson(const CustomerSearch& s);
 
 // --- customer timeline ---
 

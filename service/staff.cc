@@ -2,9 +2,13 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cmath>
+#include <map>
+#include <tuple>
 #include <utility>
 
 #include "core/time.h"
+#include "service/customer.h"
 
 namespace custodian {
 
@@ -169,6 +173,83 @@ std::string SilentViewToJson(const SilentView& v) {
   for (const SilentCustomer& s : v.report.silent) out += SilentCustomerToJson(s) + "\n";
   for (const UncontactedWin& w : v.report.wins) out += UncontactedWinToJson(w) + "\n";
   return out;
+}
+
+// --- the pipeline ---
+
+Result<PipelineView> Pipeline(EventLog& log, const Caller& caller, const std::string& team, Timestamp now) {
+  Result<QueryState> q = QueryStateOf(log, *MakePortfolioProjection(&log), std::nullopt);
+  if (!q.ok()) return q.status();
+  const StateReader state = q->Reader(kPortfolioProjection);
+  Result<ServiceScope> scope = ReaderScope(log, caller.principal);
+  if (!scope.ok()) return scope.status();
+  Result<std::vector<std::string>> staff = ListStaff(state);
+  if (!staff.ok()) return staff.status();
+  PipelineView v{team, now, {}, {}, ScopeCut{std::move(*scope)}};
+  std::map<std::string, PipelineStage> stages;
+  std::map<std::string, double> probability_sums;
+  for (const std::string& member : *staff) {
+    Result<Portfolio> p = ReadPortfolio(state, member);
+    if (!p.ok()) return p.status();
+    if (!team.empty() && p->team != team) continue;
+    const bool has_deals = std::any_of(p->customers.begin(), p->customers.end(),
+                                       [](const PortfolioEntry& e) { return e.owned && e.open_deals > 0; });
+    if (!has_deals) continue;
+    Result<bool> oversees = v.scope.reader.Oversees(member);
+    if (!oversees.ok()) return oversees.status();
+    if (!*oversees) {
+      ++v.scope.left_out;
+      continue;
+    }
+    for (const PortfolioEntry& e : p->customers) {
+      if (!e.owned || e.open_deals == 0) continue;
+      Result<CustomerState> c = CurrentCustomer(log, e.customer);
+      if (!c.ok()) return c.status().WithContext(e.customer);
+      v.customers.push_back(e.customer);
+      for (const auto& [id, deal] : c->open_deals) {
+        PipelineStage& s = stages[deal.stage];
+        s.stage = deal.stage;
+        ++s.deals;
+        s.value[deal.currency].Add(deal.value);
+        if (deal.probability) {
+          ++s.with_probability;
+          probability_sums[deal.stage] += *deal.probability;
+        }
+      }
+    }
+  }
+  for (auto& [name, s] : stages) {
+    if (s.with_probability > 0) s.mean_probability = probability_sums[name] / static_cast<double>(s.with_probability);
+    v.stages.push_back(std::move(s));
+  }
+  std::sort(v.stages.begin(), v.stages.end(), [](const PipelineStage& a, const PipelineStage& b) {
+    return std::tie(a.mean_probability, a.stage) < std::tie(b.mean_probability, b.stage);
+  });
+  std::sort(v.customers.begin(), v.customers.end());
+  v.customers.erase(std::unique(v.customers.begin(), v.customers.end()), v.customers.end());
+  if (!v.customers.empty()) {
+    Access read{.view = "pipeline"};
+    read.customers = v.customers;
+    read.records = v.customers.size();
+    CUSTODIAN_RETURN_IF_ERROR(RecordRead(log, caller, std::move(read)));
+  }
+  return v;
+}
+
+std::string PipelineViewToJson(const PipelineView& v) {
+  json::array stages;
+  for (const PipelineStage& s : v.stages) {
+    json::object value;
+    for (const auto& [currency, sum] : s.value) value[currency] = sum.ToString(2);
+    stages.push_back(json::object{{"stage", s.stage},
+                                  {"deals", s.deals},
+                                  {"mean_probability", std::llround(s.mean_probability)},
+                                  {"value", std::move(value)}});
+  }
+  return json::serialize(json::object{{"team", v.team},
+                                      {"now", FormatRfc3339(v.now)},
+                                      {"customers", v.customers.size()},
+                                      {"stages", std::move(stages)}});
 }
 
 // --- departures ---

@@ -24,11 +24,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/money.h"
 #include "core/status.h"
 #include "core/types.h"
 #include "replay/accountability.h"
@@ -125,6 +127,32 @@ Result<SilentView> SilentCustomers(EventLog& log, const Caller& caller, int days
                                    Timestamp now);
 // The silent customers (kind "silent"), then the wins (kind "uncontacted_win").
 std::string SilentViewToJson(const SilentView& v);
+
+// --- The pipeline ---
+
+// The open deals of one stage, with their value by currency (exact).
+struct PipelineStage {
+  std::string stage;
+  uint64_t deals = 0;
+  double mean_probability = 0;               // of the deals that give one; 0 when none does
+  std::map<std::string, MoneySum> value;     // by currency
+  uint64_t with_probability = 0;             // how many deals gave a probability
+};
+struct PipelineView {
+  std::string team;                  // as asked; empty: every team
+  Timestamp now;
+  std::vector<PipelineStage> stages;  // by mean probability, then by name: the funnel's order
+  std::vector<std::string> customers;  // the customers whose deals are counted, by id
+  ScopeCut scope;                      // left_out: owners left out because the caller does not oversee them
+};
+// The open deals of the customers owned by the staff the caller oversees
+// (replay/alerts.h: ServiceScope::Oversees; every member of staff for a
+// company-wide role), of `team` when it is not empty, by stage. Records a
+// read of the customers counted (view "pipeline"); names no person.
+Result<PipelineView> Pipeline(EventLog& log, const Caller& caller, const std::string& team, Timestamp now);
+// One object: {"team", "now", "customers", "stages": [{"stage", "deals",
+// "mean_probability" (whole percent), "value": {"EUR": "84000.00"}}]}.
+std::string PipelineViewToJson(const PipelineView& v);
 
 // --- Departures ---
 

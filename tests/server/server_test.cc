@@ -1108,6 +1108,101 @@ TEST_CASE("GET /v1/me says which token, role and member of staff the caller is, 
   CHECK(s.Get("/v1/me", "tok-0000000000000000.nope").status == 401);
 }
 
+TEST_CASE("GET /v1/pipeline sums the open deals by stage, exactly, for the staff the caller oversees, and records the read",
+          "[server][web]") {
+  ServedStore s;
+  s.store.Add("customer-2001", "deal.opened", "staff-20",
+              R"({"deal_id":"deal-1","title":"Roof","value":84000,"currency":"EUR","stage":"qualification","probability":20})");
+  s.store.Add("customer-2001", "deal.opened", "staff-20",
+              R"({"deal_id":"deal-2","title":"Walls","value":1176.49,"currency":"EUR","stage":"qualification","probability":30})");
+  s.store.Add("customer-2001", "deal.opened", "staff-20",
+              R"({"deal_id":"deal-3","title":"Cellar","value":999.99,"currency":"CHF","stage":"proposal","probability":60})");
+  s.store.Add("customer-2001", "deal.opened", "staff-20",
+              R"({"deal_id":"deal-4","title":"Lost one","value":5,"currency":"EUR","stage":"proposal"})");
+  s.store.Add("customer-2001", "deal.lost", "staff-20", R"({"deal_id":"deal-4"})");
+  s.WaitFolded(s.store.log->end().value());
+
+  auto stages = [&](const std::string& token) {
+    HttpReply r = s.Get("/v1/pipeline", token);
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+    std::map<std::string, json::object> by_stage;
+    const json::object answer = Parse(r.body);
+    for (const json::value& st : answer.at("stages").as_array()) {
+      by_stage[std::string(st.at("stage").as_string())] = st.as_object();
+    }
+    return by_stage;
+  };
+  const size_t rep_reads = s.StreamSize("access-staff-20");
+  std::map<std::string, json::object> rep = stages(s.rep20);
+  REQUIRE(rep.count("qualification") == 1);
+  CHECK(rep["qualification"].at("deals").to_number<uint64_t>() == 2);
+  CHECK(rep["qualification"].at("value").at("EUR").as_string() == "85176.49");  // exact, not 85176.48999
+  CHECK(rep["qualification"].at("mean_probability").to_number<int64_t>() == 25);
+  REQUIRE(rep.count("proposal") == 1);
+  CHECK(rep["proposal"].at("deals").to_number<uint64_t>() == 1);  // the lost deal is not open
+  CHECK(rep["proposal"].at("value").at("CHF").as_string() == "999.99");
+  CHECK_FALSE(rep["proposal"].at("value").as_object().contains("EUR"));
+  // The funnel's order: the lower mean probability first.
+  CHECK(Parse(s.Get("/v1/pipeline", s.rep20).body).at("stages").as_array()[0].at("stage").as_string() ==
+        "qualification");
+  REQUIRE(s.StreamSize("access-staff-20") > rep_reads);
+  const Event read = s.store.Stream("access-staff-20").back();
+  CHECK_THAT(read.data, Catch::Contains("\"view\":\"pipeline\""));
+  CHECK_THAT(read.data, Catch::Contains("customer-2001"));
+
+  // staff-7 oversees only themselves: staff-20's deals are not theirs to see.
+  std::map<std::string, json::object> other = stages(s.rep7);
+  CHECK((other.count("qualification") == 0 ||
+         other["qualification"].at("value").at("EUR").as_string() != "85176.49"));
+  // An admin sees the company; ?team= keeps one team.
+  CHECK(stages(s.admin).count("proposal") == 1);
+  CHECK(stages(s.admin).at("proposal").at("value").at("CHF").as_string() == "999.99");
+  HttpReply south = s.Get("/v1/pipeline?team=south", s.admin);
+  CHECK(Parse(south.body).at("customers").to_number<uint64_t>() == 1);
+  CHECK(Parse(s.Get("/v1/pipeline?team=nowhere", s.admin).body).at("stages").as_array().empty());
+  CHECK(s.Get("/v1/pipeline", s.ingest).status == 403);
+  CHECK(s.Get("/v1/pipeline").status == 401);
+  // Who am I: a rep's team comes with it.
+  CHECK(Parse(s.Get("/v1/me", s.rep20).body).at("team").as_string() == "south");
+  CHECK(Parse(s.Get("/v1/me", s.ingest).body).at("team").is_null());
+}
+
+TEST_CASE("GET /v1/customers finds customers by any word of their id or name, of those the caller serves",
+          "[server][web]") {
+  ServedStore s;
+  auto ids = [&](const std::string& target, const std::string& token) {
+    HttpReply r = s.Get(target, token);
+    INFO(target << ": " << r.body);
+    REQUIRE(r.status == 200);
+    std::vector<std::string> out;
+    const json::object answer = Parse(r.body);
+    for (const json::value& c : answer.at("customers").as_array()) out.emplace_back(c.at("id").as_string());
+    return out;
+  };
+  using V = std::vector<std::string>;
+  CHECK(ids("/v1/customers?q=sud", s.admin) == V{"customer-2001"});
+  CHECK(ids("/v1/customers?q=BAU%20sud", s.admin) == V{"customer-2001"});  // every word, any order and case
+  CHECK(ids("/v1/customers?q=2001", s.admin) == V{"customer-2001"});
+  CHECK(ids("/v1/customers?q=sud%20nowhere", s.admin).empty());
+  HttpReply one = s.Get("/v1/customers?q=sud", s.admin);
+  const json::object first = Parse(one.body).at("customers").as_array()[0].as_object();
+  CHECK(first.at("name").as_string() == "Sud Bau GmbH");
+  CHECK(first.at("owner").as_string() == "staff-20");
+
+  // staff-20 serves it, staff-7 does not: for them it does not exist.
+  const size_t rep_reads = s.StreamSize("access-staff-20");
+  CHECK(ids("/v1/customers?q=sud", s.rep20) == V{"customer-2001"});
+  REQUIRE(s.StreamSize("access-staff-20") == rep_reads + 1);
+  CHECK_THAT(s.store.Stream("access-staff-20").back().data, Catch::Contains("\"view\":\"customer_search\""));
+  CHECK(ids("/v1/customers?q=sud", s.rep7).empty());
+  CHECK(ids("/v1/customers?q=customer", s.rep20) == V{"customer-2001"});
+
+  CHECK_THAT(MessageOf(s.Get("/v1/customers", s.admin)), Catch::Contains("a customer's id or a word of its name"));
+  CHECK(s.Get("/v1/customers?q=%20%20", s.admin).status == 400);
+  CHECK(s.Get("/v1/customers?q=sud", s.ingest).status == 403);
+}
+
 TEST_CASE("GET /v1/people finds people through the blind index, cut to the customers a rep serves, and records the read",
           "[server][web][personal]") {
   ServedStore s;

@@ -1,7 +1,9 @@
 // Home: what a manager looks at first. Each panel is one API listing; a rep
 // sees the same panels cut to the customers they serve (the server cuts them).
+import { useState } from 'preact/hooks';
 import { Bars } from './chart.jsx';
-import { duration, When } from './format.jsx';
+import { duration, money, When } from './format.jsx';
+import { AGE_BUCKETS, requestsByAge } from './stats.js';
 import { CustomerLink, ListingSection, Loaded, Paged, PagedTable, Section, StaffLink, useApi } from './ui.jsx';
 
 function Departures() {
@@ -160,16 +162,125 @@ export function PortfolioTable({ rows }) {
   );
 }
 
+// The open deals by stage (GET /v1/pipeline), in the funnel's order.
+function Pipeline({ team }) {
+  const state = useApi(`/v1/pipeline${team ? `?team=${encodeURIComponent(team)}` : ''}`);
+  return (
+    <Section title={`Pipeline by stage${team ? `: team ${team}` : ''}`} id="h-pipeline">
+      <Loaded state={state}>
+        {(p) => {
+          if (p.stages.length === 0) return <p class="muted">No open deals.</p>;
+          // Chart the currency with the most value; the table gives every currency.
+          const totals = new Map();
+          for (const st of p.stages) for (const [cur, v] of Object.entries(st.value)) totals.set(cur, (totals.get(cur) || 0) + Number(v));
+          const main = [...totals.entries()].sort((a, b) => b[1] - a[1])[0][0];
+          return (
+            <>
+              <Bars title={`Open deals by stage: value in thousands of ${main}, and how many`} labels={p.stages.map((st) => st.stage)}
+                yLabel={`k ${main}`}
+                series={[
+                  { label: `value (k ${main})`, values: p.stages.map((st) => Math.round(Number(st.value[main] || 0) / 100) / 10), color: '#3b6ea8' },
+                  { label: 'deals', values: p.stages.map((st) => st.deals), color: '#d08a2c' },
+                ]} />
+              <table data-pipeline>
+                <thead><tr><th>Stage</th><th>Deals</th><th>Value</th><th>Mean probability</th></tr></thead>
+                <tbody>
+                  {p.stages.map((st) => (
+                    <tr key={st.stage} data-stage={st.stage}>
+                      <td>{st.stage}</td>
+                      <td class="num">{st.deals}</td>
+                      <td class="num">{money(st.value)}</td>
+                      <td class="num">{st.mean_probability ? `${st.mean_probability}%` : '–'}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+              <p class="muted">{p.customers} customers with open deals.</p>
+            </>
+          );
+        }}
+      </Loaded>
+    </Section>
+  );
+}
+
+// The team's open requests by age, unanswered ones apart, and overdue
+// promises (GET /v1/accountability?team=).
+function Workload({ team }) {
+  const state = useApi(`/v1/accountability?team=${encodeURIComponent(team)}`);
+  return (
+    <Section title={`Open requests by age and overdue promises: team ${team}`} id="h-workload">
+      <Loaded state={state}>
+        {(rows) => {
+          const requests = rows.filter((r) => r.kind === 'request');
+          const ages = requestsByAge(requests, new Date());
+          const open = ages.reduce((n, b) => n + b.answered + b.unanswered, 0);
+          const unanswered = ages.reduce((n, b) => n + b.unanswered, 0);
+          const overdue = rows.filter((r) => r.kind === 'commitment' && r.outcome === 'overdue');
+          return (
+            <>
+              <p data-workload>
+                <strong>{open}</strong> open requests, <strong class={unanswered ? 'warn' : ''}>{unanswered}</strong> of them unanswered;{' '}
+                <strong class={overdue.length ? 'warn' : ''}>{overdue.length}</strong> promises overdue.
+              </p>
+              <Bars title="Open requests by how long they have been open" labels={AGE_BUCKETS.map((b) => b.label)} yLabel="requests"
+                series={[
+                  { label: 'answered, still open', values: ages.map((b) => b.answered), color: '#3b6ea8' },
+                  { label: 'unanswered', values: ages.map((b) => b.unanswered), color: '#b3261e' },
+                ]} />
+              <PagedTable items={overdue} per={8} empty="No promise is overdue." label="overdue promises"
+                head={['Customer', 'Owner', 'Due', 'Promise']}
+                row={(c) => (
+                  <tr key={`${c.customer}-${c.commitment_id}`}>
+                    <td><CustomerLink id={c.customer} /></td>
+                    <td><StaffLink id={c.owner} /></td>
+                    <td><When at={c.due_at} date /></td>
+                    <td><code>{c.commitment_id}</code></td>
+                  </tr>
+                )} />
+            </>
+          );
+        }}
+      </Loaded>
+    </Section>
+  );
+}
+
+// A company-wide reader picks a team (the teams the accountability summary names).
+function TeamPicker({ team, onChange }) {
+  const state = useApi('/v1/accountability');
+  const teams = (state.data || []).filter((r) => r.kind === 'team' && r.team).map((r) => r.team);
+  return (
+    <label class="toolbar">
+      Team{' '}
+      <select name="team" value={team} onChange={(e) => onChange(e.currentTarget.value)}>
+        <option value="">every team</option>
+        {teams.map((t) => <option key={t} value={t}>{t}</option>)}
+      </select>
+    </label>
+  );
+}
+
 export function Home({ me }) {
   const company = me.role !== 'rep';
+  // A manager sees their own team's; an auditor, an admin or a manager of no
+  // team (a head of sales) picks one.
+  const picks = company && !(me.role === 'manager' && me.team);
+  const [picked, setPicked] = useState('');
+  const team = picks ? picked : me.role === 'manager' ? me.team : '';
   return (
-    <div class="grid">
-      {me.role === 'rep' && <MyPortfolio me={me} />}
-      {company && <Departures />}
-      <Silent />
-      {company && <Responsiveness />}
-      <Alerts />
-      <Orphans />
-    </div>
+    <>
+      {picks && <TeamPicker team={picked} onChange={setPicked} />}
+      <div class="grid">
+        {me.role === 'rep' && <MyPortfolio me={me} />}
+        <Pipeline team={team} />
+        {company && team && <Workload key={team} team={team} />}
+        {company && <Departures />}
+        <Silent />
+        {company && <Responsiveness />}
+        <Alerts />
+        <Orphans />
+      </div>
+    </>
   );
 }

@@ -7,6 +7,7 @@ import { api, setToken, token } from './api.js';
 import { Customer } from './customer.jsx';
 import { Briefing, Handover } from './handover.jsx';
 import { Home } from './home.jsx';
+import { Access } from './access.jsx';
 import { Audit } from './audit.jsx';
 import { Search, SignIn, Staff } from './pages.jsx';
 import { Problem } from './ui.jsx';
@@ -33,9 +34,10 @@ function Page({ me, route }) {
   const [what, id] = route.parts;
   if (!what) return <Home me={me} />;
   if (what === 'customers' && id) return <Customer key={id} me={me} id={id} query={route.query} />;
-  if (what === 'staff' && id) return <Staff key={id} id={id} />;
+  if (what === 'staff' && id) return <Staff key={id} me={me} id={id} />;
   if (what === 'search') return <Search />;
   if (what === 'audit') return <Audit />;
+  if (what === 'access') return <Access query={route.query} />;
   if (what === 'handover') return <Handover me={me} query={route.query} />;
   if (what === 'briefing' && id) return <Briefing key={id} id={id} forStaff={route.query.get('for')} />;
   return <Problem error={{ status: 404, message: `no page ${location.hash}` }} />;
@@ -78,6 +80,7 @@ function App() {
           <a href="#/search">Search</a>
           {me.staff && me.role !== 'ingest' && <a href={`#/staff/${encodeURIComponent(me.staff)}`}>Me</a>}
           {me.role !== 'rep' && <a href="#/handover">Departures</a>}
+          {company && <a href="#/access">Access</a>}
           {company && <a href="#/audit">Audit</a>}
         </nav>
         <span class="who" data-role={me.role}>

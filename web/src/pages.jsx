@@ -1,9 +1,11 @@
 // Staff, search, audit and sign-in pages.
 import { useState } from 'preact/hooks';
 import { api, setToken } from './api.js';
+import { Bars } from './chart.jsx';
 import { duration } from './format.jsx';
+import { lastMonths, responseByMonth } from './stats.js';
 import { PortfolioTable } from './home.jsx';
-import { CustomerLink, Loaded, Paged, Problem, Section, useApi } from './ui.jsx';
+import { CustomerLink, Loaded, PagedTable, Problem, Section, StaffLink, useApi } from './ui.jsx';
 
 export function SignIn({ onSignedIn, reason }) {
   const [value, setValue] = useState('');
@@ -36,9 +38,42 @@ export function SignIn({ onSignedIn, reason }) {
   );
 }
 
-export function Staff({ id }) {
+// First response over the last 12 months: median and p90 by month of opening.
+export function ResponseOverTime({ rows, title }) {
+  const months = lastMonths(new Date(), 12);
+  const byMonth = responseByMonth(rows.filter((r) => r.kind === 'request'), months);
+  if (byMonth.every((m) => m.answered === 0)) return <p class="muted">No request answered in the last 12 months.</p>;
+  return (
+    <Bars title={title} labels={months.map((m) => m.slice(2))} yLabel="hours"
+      series={[
+        { label: 'median', values: byMonth.map((m) => m.median), color: '#3b6ea8' },
+        { label: 'p90', values: byMonth.map((m) => m.p90), color: '#d08a2c' },
+      ]} />
+  );
+}
+
+// The team most of a person's requests were opened in.
+function teamOf(rows) {
+  const counts = new Map();
+  for (const r of rows) if (r.kind === 'request' && r.team) counts.set(r.team, (counts.get(r.team) || 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] || '';
+}
+
+function TeamResponse({ team }) {
+  const state = useApi(`/v1/accountability?team=${encodeURIComponent(team)}`);
+  return (
+    <Section title={`Team ${team}: first response over time`} id="s-team">
+      <Loaded state={state}>
+        {(rows) => <ResponseOverTime rows={rows} title={`Team ${team}: first response by month opened (hours)`} />}
+      </Loaded>
+    </Section>
+  );
+}
+
+export function Staff({ me, id }) {
   const portfolio = useApi(`/v1/staff/${encodeURIComponent(id)}/portfolio`);
   const accountability = useApi(`/v1/accountability?staff=${encodeURIComponent(id)}`);
+  const team = accountability.data ? teamOf(accountability.data) : '';
   return (
     <div>
       <h1>{id}</h1>
@@ -49,15 +84,19 @@ export function Staff({ id }) {
               const r = rows.find((x) => x.kind === 'staff') || rows[0];
               if (!r) return <p class="muted">No requests or promises.</p>;
               return (
-                <dl class="profile">
-                  <div><dt>Requests</dt><dd>{r.requests} ({r.unanswered} unanswered)</dd></div>
-                  <div><dt>First response</dt><dd>median {duration(r.median_first_response_seconds)}, p90 {duration(r.p90_first_response_seconds)}</dd></div>
-                  <div><dt>Promises</dt><dd>{r.commitments}: {r.kept_on_time} kept on time, {r.kept_late} late, {r.overdue} overdue, {r.pending} pending</dd></div>
-                </dl>
+                <>
+                  <dl class="profile">
+                    <div><dt>Requests</dt><dd>{r.requests} ({r.unanswered} unanswered)</dd></div>
+                    <div><dt>First response</dt><dd>median {duration(r.median_first_response_seconds)}, p90 {duration(r.p90_first_response_seconds)}</dd></div>
+                    <div><dt>Promises</dt><dd>{r.commitments}: {r.kept_on_time} kept on time, {r.kept_late} late, {r.overdue} overdue, {r.pending} pending</dd></div>
+                  </dl>
+                  <ResponseOverTime rows={rows} title={`${id}: first response by month opened (hours)`} />
+                </>
               );
             }}
           </Loaded>
         </Section>
+        {team && me.role !== 'rep' && <TeamResponse team={team} />}
         <Section title="Portfolio" id="s-portfolio">
           <Loaded state={portfolio}>{(rows) => <PortfolioTable rows={rows} />}</Loaded>
         </Section>
@@ -66,8 +105,49 @@ export function Staff({ id }) {
   );
 }
 
+function personName(p) {
+  if (!p.personal) return '–';
+  if (p.personal.erased) return <span class="erased" data-state="erased">erased</span>;
+  if (p.personal.unavailable) return <span class="muted">{p.personal.unavailable}</span>;
+  return p.personal.name || '–';
+}
+
+function PeopleFound({ r }) {
+  return (
+    <PagedTable items={r.people} empty={`Nobody with that ${r.by}.`} label="people found"
+      head={['Customer', 'Contact', 'Role', 'Name', 'E-mail']}
+      row={(p) => (
+        <tr key={p.subject} data-subject={p.subject}>
+          <td><CustomerLink id={p.customer} /></td>
+          <td>{p.contact_id || 'the customer'}{p.removed ? ' (no longer a contact)' : ''}</td>
+          <td>{p.role || '–'}</td>
+          <td>{personName(p)}</td>
+          <td>{p.personal?.email || '–'}</td>
+        </tr>
+      )} />
+  );
+}
+
+function CustomersFound({ r }) {
+  return (
+    <>
+      <PagedTable items={r.customers} empty="No customer you serve matches." label="customers found"
+        head={['Customer', 'Owner', 'Team', 'Status']}
+        row={(c) => (
+          <tr key={c.id} data-customer={c.id}>
+            <td><CustomerLink id={c.id} name={c.name} /></td>
+            <td><StaffLink id={c.owner} /></td>
+            <td>{c.team || '–'}</td>
+            <td>{c.status}</td>
+          </tr>
+        )} />
+      {r.more > 0 && <p class="muted">{r.more} more match: say more of the name.</p>}
+    </>
+  );
+}
+
 export function Search() {
-  const [kind, setKind] = useState('email');
+  const [kind, setKind] = useState('customer');
   const [value, setValue] = useState('');
   const [path, setPath] = useState(null);
   const found = useApi(path);
@@ -75,50 +155,23 @@ export function Search() {
     e.preventDefault();
     const v = value.trim();
     if (!v) return;
-    if (kind === 'customer') {
-      location.hash = `#/customers/${encodeURIComponent(/^\d+$/.test(v) ? `customer-${v}` : v)}`;
-      return;
-    }
-    setPath(`/v1/people?${kind}=${encodeURIComponent(v)}`);
+    setPath(kind === 'customer' ? `/v1/customers?q=${encodeURIComponent(v)}` : `/v1/people?${kind}=${encodeURIComponent(v)}`);
   };
   return (
     <div>
       <h1>Search</h1>
       <form class="search" onSubmit={submit} role="search">
         <select name="kind" value={kind} onChange={(e) => setKind(e.currentTarget.value)} aria-label="search by">
+          <option value="customer">customer by name or id</option>
           <option value="email">person by e-mail</option>
           <option value="phone">person by phone</option>
           <option value="name">person by name</option>
-          <option value="customer">customer by id</option>
         </select>
         <input name="q" value={value} onInput={(e) => setValue(e.currentTarget.value)} aria-label="search for" required />
         <button type="submit">Find</button>
       </form>
       <p class="muted">People are found through the blind index: the store keeps no plaintext index of names, e-mails or phones.</p>
-      {path && (
-        <Loaded state={found}>
-          {(r) => (
-            <Paged items={r.people} empty={`Nobody with that ${r.by}.`} label="people found">
-              {(page) => (
-                <table>
-                  <thead><tr><th>Customer</th><th>Contact</th><th>Role</th><th>Name</th></tr></thead>
-                  <tbody>
-                    {page.map((p) => (
-                      <tr key={p.subject}>
-                        <td><CustomerLink id={p.customer} /></td>
-                        <td>{p.contact_id || 'the customer'}{p.removed ? ' (no longer a contact)' : ''}</td>
-                        <td>{p.role || '–'}</td>
-                        <td>{p.state === 'erased' ? <span class="erased">erased</span> : p.fields?.name || '–'}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              )}
-            </Paged>
-          )}
-        </Loaded>
-      )}
+      {path && <Loaded state={found}>{(r) => (r.people ? <PeopleFound r={r} /> : <CustomersFound r={r} />)}</Loaded>}
     </div>
   );
 }
-

@@ -5,19 +5,21 @@ import { api } from './api.js';
 // { data, error, loading } for GET `path` (null: nothing to load), reloaded
 // when `path` changes.
 export function useApi(path) {
-  const [state, setState] = useState({ data: null, error: null, loading: !!path });
+  const [state, setState] = useState({ path, data: null, error: null, loading: !!path });
   useEffect(() => {
     if (!path) return undefined;
     let live = true;
-    setState((s) => ({ ...s, loading: true, error: null }));
+    setState((s) => ({ ...s, path, loading: true, error: null }));
     api(path).then(
-      (data) => live && setState({ data, error: null, loading: false }),
-      (error) => live && setState({ data: null, error, loading: false }),
+      (data) => live && setState({ path, data, error: null, loading: false }),
+      (error) => live && setState({ path, data: null, error, loading: false }),
     );
     return () => {
       live = false;
     };
   }, [path]);
+  // Between a change of path and its answer, what was shown for the old path is not shown.
+  if (state.path !== path) return { path, data: null, error: null, loading: !!path };
   return state;
 }
 

@@ -148,8 +148,27 @@ test('search finds a person by e-mail through the blind index, and a rep only wi
   await page.getByLabel('search for').fill(person.personal.email.toUpperCase());
   await page.getByRole('button', { name: 'Find' }).click();
   await page.getByRole('link', { name: company.tour.handed_over_customer }).waitFor();
+  const row = page.locator(`tr[data-subject="${company.tour.handed_over_customer}/contact-${person.contact_id}"]`);
+  assert.match(await row.innerText(), new RegExp(person.personal.name));
   await shoot(page, 'search');
+
+  // A customer by words of its name, as registered.
+  const named = (await company.call('admin', '/v1/silent?days=60')).text.trim().split('\n').map((l) => JSON.parse(l))
+    .find((c) => c.name);
+  assert.ok(named, 'a silent customer that is a company with a name');
+  const words = named.name.split(' ').slice(0, 2).join(' ').toLowerCase();
+  await page.getByLabel('search by').selectOption('customer');
+  await page.getByLabel('search for').fill(words);
+  await page.getByRole('button', { name: 'Find' }).click();
+  await page.locator(`tr[data-customer="${named.customer}"]`).waitFor();
+  await shoot(page, 'search-customer');
+  assert.deepEqual(page.problems, []);
   await page.context().close();
+  // A rep finds only customers they serve: each one they find they may open.
+  const repFound = (await company.call('rep', `/v1/customers?q=${encodeURIComponent(words)}`)).body.customers;
+  const adminFound = (await company.call('admin', `/v1/customers?q=${encodeURIComponent(words)}`)).body.customers;
+  assert.ok(repFound.length < adminFound.length, `the rep finds fewer (${repFound.length} of ${adminFound.length})`);
+  for (const c of repFound) assert.equal((await company.call('rep', `/v1/customers/${c.id}`)).status, 200, c.id);
   const email = encodeURIComponent(person.personal.email);
   assert.equal((await company.call('rep', `/v1/people?email=${email}`)).body.people.length, 1);
   assert.equal((await company.call('auditor', `/v1/people?email=${email}`)).status, 403);

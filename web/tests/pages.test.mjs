@@ -1,0 +1,131 @@
+// Home's pipeline and workload, a person's first response over time, and
+// the access page (daily reads and exports against the person's own
+// baseline with the departure marked; who read a customer), in Chromium.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { shoot, signIn, startCompany } from './fixture.mjs';
+
+let company;
+before(async () => {
+  company = await startCompany();
+});
+after(async () => {
+  await company?.stop();
+});
+
+const lines = (text) => text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+
+test("a manager's home shows a team's pipeline by stage and value, and its open requests by age", async () => {
+  // The demo's reader heads sales and has no team of their own, so they pick one, as an admin does.
+  const me = (await company.call('manager', '/v1/me')).body;
+  const teams = lines((await company.call('manager', '/v1/accountability')).text).filter((r) => r.kind === 'team' && r.team);
+  const team = me.team || teams[0]?.team;
+  assert.ok(team, 'a team to look at');
+  const pipeline = (await company.call('manager', `/v1/pipeline?team=${team}`)).body;
+  assert.ok(pipeline.stages.length > 0, 'the team has open deals');
+  const account = lines((await company.call('manager', `/v1/accountability?team=${team}`)).text);
+  const open = account.filter((r) => r.kind === 'request' && !r.resolved_at);
+  const unanswered = open.filter((r) => r.unanswered).length;
+  const overdue = account.filter((r) => r.kind === 'commitment' && r.outcome === 'overdue').length;
+
+  for (const [width, height, label] of [[1280, 800, 'desktop'], [390, 844, 'phone']]) {
+    const page = await signIn(company, 'manager', { width, height });
+    if (!me.team) await page.locator('select[name="team"]').selectOption(team);
+    await page.getByRole('heading', { name: `Pipeline by stage: team ${team}` }).waitFor();
+    const table = page.locator('table[data-pipeline]');
+    await page.locator('#h-pipeline').locator('..').getByText(`${pipeline.customers} customers with open deals`).waitFor();
+    for (const st of pipeline.stages) {
+      const row = table.locator(`tr[data-stage="${st.stage}"]`);
+      assert.equal((await row.locator('td').nth(1).innerText()).trim(), String(st.deals), `deals at ${st.stage}`);
+    }
+    // The funnel's order, as the API gives it.
+    assert.deepEqual(await table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.stage)),
+      pipeline.stages.map((s) => s.stage));
+    const workload = page.locator('[data-workload]');
+    await workload.waitFor();
+    const text = await workload.innerText();
+    assert.match(text, new RegExp(`${open.length} open requests, ${unanswered} of them unanswered`));
+    assert.match(text, new RegExp(`${overdue} promises overdue`));
+    await page.getByRole('img', { name: 'Open requests by how long they have been open' }).locator('canvas').waitFor();
+    await page.locator('main').getByText('Loading…').first().waitFor({ state: 'detached' });
+    await shoot(page, `home-manager-pipeline-${label}`);
+    if (label === 'phone') {
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 1, `the page is ${overflow}px wider than a phone`);
+    }
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
+  }
+});
+
+test('an admin picks a team, and the pipeline follows', async () => {
+  const teams = lines((await company.call('admin', '/v1/accountability')).text).filter((r) => r.kind === 'team' && r.team);
+  assert.ok(teams.length > 1, 'the demo has several teams');
+  const team = teams[0].team;
+  const south = (await company.call('admin', `/v1/pipeline?team=${team}`)).body;
+  const all = (await company.call('admin', '/v1/pipeline')).body;
+  assert.ok(all.customers > south.customers, 'every team has more customers with deals than one');
+  const page = await signIn(company, 'admin');
+  await page.locator('table[data-pipeline]').waitFor();
+  assert.match(await page.locator('#h-pipeline').locator('..').innerText(), new RegExp(`${all.customers} customers with open deals`));
+  await page.locator('select[name="team"]').selectOption(team);
+  await page.getByRole('heading', { name: `Pipeline by stage: team ${team}` }).waitFor();
+  await page.locator('#h-pipeline').locator('..').getByText(`${south.customers} customers with open deals`).waitFor();
+  await page.getByRole('heading', { name: `Open requests by age and overdue promises: team ${team}` }).waitFor();
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+test("a person's page charts their first response, and their team's, by month", async () => {
+  const slow = company.tour.slow_responder;
+  const page = await signIn(company, 'manager');
+  await page.goto(`${company.url}/#/staff/${slow}`);
+  await page.getByRole('img', { name: `${slow}: first response by month opened (hours)` }).locator('canvas').waitFor();
+  await page.getByRole('img', { name: /^Team .*: first response by month opened/ }).locator('canvas').waitFor();
+  await page.locator('main').getByText('Loading…').first().waitFor({ state: 'detached' });
+  await shoot(page, 'staff-manager-desktop');
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+test("the access page shows the leaver's daily exports against their own baseline, the departure marked, and their alerts", async () => {
+  const leaver = company.tour.leaver;
+  const page = await signIn(company, 'auditor');
+  await page.getByRole('link', { name: 'Access' }).click();
+  await page.locator('input[name="staff"]').fill(leaver);
+  await page.getByRole('button', { name: 'Show their reads' }).click();
+  const daily = page.locator(`[data-daily="${leaver}"]`);
+  await daily.waitFor();
+  const text = await daily.innerText();
+  const exported = Number(text.match(/(\d+) records exported/)[1]);
+  assert.ok(exported >= company.tour.leaver_exported_after_announcing * 0.5,
+    `the leaver's exports show (${exported} of ${company.tour.leaver_exported_after_announcing} since announcing)`);
+  assert.match(text, /Departure announced/);
+  await page.getByRole('img', { name: `${leaver}: records exported per day, and their median over the 30 days before` }).locator('canvas').waitFor();
+  const alerts = page.locator('#x-alerts').locator('..').locator('li.alert');
+  await alerts.first().waitFor();
+  assert.equal(await alerts.count(), Math.min(8, company.tour.alerts_by_staff[leaver]));
+  await shoot(page, 'access-leaver');
+  // The access listing is itself a read, recorded for the auditor.
+  const own = lines((await company.call('admin', '/v1/access?staff=staff-991')).text);
+  assert.ok(own.some((e) => e.data.view === 'access_log'), 'the auditor\'s look at the access log is recorded');
+
+  // Who read a customer: the manager who opens it shows up.
+  const customer = company.tour.silent_customer;
+  const manager = await signIn(company, 'manager');
+  await manager.goto(`${company.url}/#/customers/${customer}`);
+  await manager.getByRole('heading', { name: 'Timeline' }).waitFor();
+  await manager.context().close();
+  // The access view is a projection: wait until it has folded the manager's read.
+  for (let i = 0; i < 50; ++i) {
+    const reads = lines((await company.call('admin', `/v1/access?customer=${customer}`)).text);
+    if (reads.some((r) => r.staff === company.tour.reader)) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await page.locator('input[name="customer"]').fill(customer);
+  await page.getByRole('button', { name: 'Who read it' }).click();
+  await page.locator(`#x-readers`).locator('..').locator(`tr[data-reader="${company.tour.reader}"]`).first().waitFor();
+  await shoot(page, 'access-who-read');
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
