@@ -129,3 +129,25 @@ test("the access page shows the leaver's daily exports against their own baselin
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
+
+test('every page fits a phone: no sideways scrolling, no console errors, a screenshot of each', async () => {
+  const pages = [
+    ['customer', 'manager', `#/customers/${company.tour.handed_over_customer}`, 'Timeline'],
+    ['staff', 'manager', `#/staff/${company.tour.slow_responder}`, 'Portfolio'],
+    ['search', 'admin', '#/search', 'Search'],
+    ['departures', 'manager', '#/handover', 'Plan a handover'],
+    ['access', 'auditor', `#/access?staff=${company.tour.leaver}&customer=${company.tour.handed_over_customer}`, `Who read ${company.tour.handed_over_customer}`],
+    ['audit', 'auditor', '#/audit', 'Check in this browser'],
+  ];
+  for (const [name, role, hash, heading] of pages) {
+    const page = await signIn(company, role, { width: 390, height: 844 });
+    await page.goto(`${company.url}/${hash}`);
+    await page.getByRole('heading', { name: heading }).first().waitFor();
+    await page.locator('main').getByText('Loading…').first().waitFor({ state: 'detached', timeout: 30000 });
+    await shoot(page, `${name}-${role}-phone`);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `${name} is ${overflow}px wider than a phone`);
+    assert.deepEqual(page.problems, [], `console errors on ${name}`);
+    await page.context().close();
+  }
+});
