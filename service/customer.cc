@@ -1,11 +1,11 @@
 #include "service/customer.h"
 
 #include <boost/json.hpp>
-#include <cctype>
 #include <map>
 #include <utility>
 
 #include "core/json.h"
+#include "core/personal.h"
 #include "core/time.h"
 
 namespace custodian {
@@ -334,12 +334,6 @@ std::string CustomerViewToJson(const CustomerView& v) {
 
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // A string member of a stored customer, read without decoding the whole state.
 std::string StoredText(std::string_view stored, std::string_view key) {
   std::optional<std::string_view> text = JsonMemberText(stored, key);
@@ -353,14 +347,13 @@ std::string StoredText(std::string_view stored, std::string_view key) {
 
 Result<CustomerSearch> FindCustomers(EventLog& log, const Caller& caller, std::string_view query, Timestamp now,
                                      size_t limit) {
-  std::vector<std::string> words;
-  for (size_t i = 0; i < query.size();) {
-    while (i < query.size() && std::isspace(static_cast<unsigned char>(query[i]))) ++i;
-    size_t j = i;
-    while (j < query.size() && !std::isspace(static_cast<unsigned char>(query[j]))) ++j;
-    if (j > i) words.push_back(Lower(query.substr(i, j - i)));
-    i = j;
-  }
+  // A name's words as the blind index reads them (core/personal.h: BlindTerms), in lower case.
+  const std::vector<std::string> words = BlindTerms(BlindKind::kName, query);
+  auto joined = [](std::string_view text) {
+    std::string out;
+    for (const std::string& w : BlindTerms(BlindKind::kName, text)) out += w + " ";
+    return out;
+  };
   if (words.empty()) return Status::InvalidArgument("say what to look for: a customer's id or a word of its name");
   Result<ServiceScope> scope = ReaderScope(log, caller.principal);
   if (!scope.ok()) return scope.status();
@@ -370,7 +363,7 @@ Result<CustomerSearch> FindCustomers(EventLog& log, const Caller& caller, std::s
                                                                                         std::string_view stored) {
     CustomerMatch m{std::string(key), StoredText(stored, "name"), StoredText(stored, "owner"),
                     StoredText(stored, "team"), StoredText(stored, "status")};
-    const std::string haystack = Lower(m.id + " " + m.name);
+    const std::string haystack = joined(m.id + " " + m.name);
     for (const std::string& w : words) {
       if (haystack.find(w) == std::string::npos) return true;
     }

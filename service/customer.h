@@ -93,7 +93,8 @@ struct CustomerSearch {
   size_t more = 0;                       // matches past the limit, not shown
 };
 // The customers whose id or registered name holds every word of `query`
-// (any case), of those the caller serves at `now` (replay/alerts.h:
+// (any case; words split as the blind index splits a name: core/personal.h,
+// BlindTerms), of those the caller serves at `now` (replay/alerts.h:
 // ServiceScope; every customer for a company-wide role), from the stored
 // customer projection; at most `limit`. A person-customer's name is
 // personal and is not in the projection, so it is found by id only (people
