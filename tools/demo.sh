@@ -120,6 +120,12 @@ $bin --data "$company" --as "$reader" read access-staff-991 --backwards --limit 
 $bin --data "$company" --as "$reader" read "access-$reader" --backwards --limit 1
 call -H "Authorization: Bearer $admin_token" "$api/metrics" | grep -E '^custodian_http_requests_total' | head -8
 
+# The web UI, walked in Debian's Chromium with the manager's and the
+# auditor's tokens: each page says what it shows and leaves a screenshot.
+step "the web UI: each page in Chromium, signed in as the manager and the auditor (screenshots in ./custodian-demo-ui)"
+node web/tour.mjs --url "$api" --out "$PWD/custodian-demo-ui" --manager "$manager_token" --auditor "$auditor_token" \
+  --customer "$handed_over" --leaver "${leaver#access-}"
+
 cat <<MSG
 
 The generated company is in $company: try the tour printed above.
@@ -148,4 +154,9 @@ Try:
   curl -s -H "Authorization: Bearer $auditor_token" $api/v1/bundles/$handed_over > bundle.json
   curl -s -H "Authorization: Bearer $admin_token" $api/metrics | head
 MSG
-wait $server_pid
+# Ctrl-C stops the server (it gets the signal too) and ends the demo cleanly.
+trap 'kill -INT $server_pid 2>/dev/null || true' INT
+wait $server_pid || true
+wait $server_pid 2>/dev/null || true
+trap - EXIT
+echo "The server stopped. The stores stay in $company and $CUSTODIAN_DATA."

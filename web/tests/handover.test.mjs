@@ -13,6 +13,8 @@ after(async () => {
   await company?.stop();
 });
 
+const fitsPhone = async (page) => (await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)) <= 1;
+
 test('a manager plans a handover, previews it with its risks, executes it after confirming, and opens the briefing', async () => {
   // The rep (who owns the handed-over customer) is leaving; their customers go to the demo's earlier successor.
   const leaver = company.rep;
@@ -32,6 +34,19 @@ test('a manager plans a handover, previews it with its risks, executes it after 
   await plan.waitFor();
   assert.match(await plan.innerText(), new RegExp(`${owned.length} customers of ${leaver}`));
   await shoot(page, 'handover-preview');
+  // The same preview on a phone: all of it there, nothing wider than the screen.
+  const phone = await signIn(company, 'manager', { width: 390, height: 844 });
+  await phone.goto(`${company.url}/#/handover`);
+  await phone.getByRole('heading', { name: 'Plan a handover' }).waitFor();
+  await phone.locator('input[name="from"]').fill(leaver);
+  await phone.locator('input[name="target"]').fill(successor);
+  await phone.getByRole('button', { name: 'Preview the plan' }).click();
+  await phone.locator('[data-plan]').waitFor();
+  assert.match(await phone.locator('[data-plan]').innerText(), new RegExp(`${owned.length} customers of ${leaver}`));
+  await shoot(phone, 'handover-preview-phone');
+  assert.ok(await fitsPhone(phone), 'the preview fits a phone');
+  assert.deepEqual(phone.problems, []);
+  await phone.context().close();
   // Previewing moved nothing.
   const still = (await company.call('admin', `/v1/customers/${owned[0].customer}`)).body;
   assert.equal(still.owner, leaver);
@@ -54,6 +69,16 @@ test('a manager plans a handover, previews it with its risks, executes it after 
   await page.emulateMedia({ media: 'print' });
   assert.equal(await page.locator('header.top').isVisible(), false, 'the briefing prints without the navigation');
   await shoot(page, 'handover-briefing-print');
+  // The briefing on the successor's phone.
+  const briefingUrl = page.url();
+  const phoneBrief = await signIn(company, 'manager', { width: 390, height: 844 });
+  await phoneBrief.goto(briefingUrl);
+  await phoneBrief.locator('section.brief').first().waitFor();
+  assert.equal(await phoneBrief.locator('section.brief').count(), owned.length);
+  await shoot(phoneBrief, 'handover-briefing-phone');
+  assert.ok(await fitsPhone(phoneBrief), 'the briefing fits a phone');
+  assert.deepEqual(phoneBrief.problems, []);
+  await phoneBrief.context().close();
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });

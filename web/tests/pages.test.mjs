@@ -151,3 +151,97 @@ test('every page fits a phone: no sideways scrolling, no console errors, a scree
     await page.context().close();
   }
 });
+
+// Everything a mouse can reach, a keyboard reaches: signing in by typing, the
+// skip link, and on every page each visible link, button, field and summary
+// gets the focus with Tab, in order, with a visible focus ring.
+test('every page is keyboard reachable: Tab reaches each control with a visible focus ring, and Enter works', async () => {
+  const context = await company.browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
+  await page.goto(company.url + '/');
+  // Sign in with the keyboard only.
+  await page.getByLabel('Token').waitFor();
+  let reached = false;
+  for (let i = 0; i < 10 && !reached; ++i) {
+    await page.keyboard.press('Tab');
+    reached = await page.evaluate(() => document.activeElement?.name === 'token');
+  }
+  assert.ok(reached, 'Tab reaches the token field');
+  await page.keyboard.type(company.tokens.manager);
+  await page.keyboard.press('Enter');
+  await page.locator('header.top .who').waitFor();
+
+  // The first Tab shows the skip link; Enter on it puts the focus on the page.
+  await page.locator('body').focus();
+  await page.evaluate(() => document.activeElement.blur());
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Skip to the page');
+  const box = await page.locator('a.skip').boundingBox();
+  assert.ok(box && box.x >= 0 && box.y >= 0, 'the focused skip link is on screen');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.activeElement?.id === 'main');
+
+  const pages = [
+    ['home', '#/', 'Pipeline by stage'],
+    ['customer', `#/customers/${company.tour.handed_over_customer}`, 'Timeline'],
+    ['staff', `#/staff/${company.tour.slow_responder}`, 'Portfolio'],
+    ['search', '#/search', 'Search'],
+    ['departures', '#/handover', 'Plan a handover'],
+  ];
+  for (const [name, hash, heading] of pages) {
+    // A fresh load (the tab keeps its token), so that Tab starts at the top.
+    await page.goto(`${company.url}/${hash}`);
+    await page.reload();
+    await page.getByRole('heading', { name: heading }).first().waitFor();
+    await page.locator('main').getByText('Loading…').first().waitFor({ state: 'detached', timeout: 30000 });
+    // Number every visible control, then Tab through the page and tick off
+    // each one the focus lands on.
+    const controls = await page.evaluate(() => {
+      const all = [...document.querySelectorAll('a[href], button, input, select, textarea, summary, [tabindex]')]
+        .filter((el) => el.tabIndex >= 0 && !el.disabled && el.checkVisibility() && el.getClientRects().length > 0);
+      all.forEach((el, i) => (el.dataset.kb = String(i)));
+      return all.map((el) => `${el.tagName.toLowerCase()} "${(el.textContent || el.name || el.getAttribute('aria-label') || '').trim().slice(0, 40)}"`);
+    });
+    assert.ok(controls.length > 5, `${name} has controls`);
+    await page.evaluate(() => document.activeElement?.blur());
+    const seen = new Set();
+    const unringed = [];
+    // Scrolling cards take a Tab stop of their own, so allow for more stops than controls.
+    for (let i = 0; i < 2 * controls.length + 20 && seen.size < controls.length; ++i) {
+      await page.keyboard.press('Tab');
+      const at = await page.evaluate(() => {
+        const el = document.activeElement;
+        if (!el || el === document.body) return null;
+        const s = getComputedStyle(el);
+        const ring = (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== 'none';
+        return { kb: el.dataset.kb, ring, style: `${s.outlineStyle} ${s.outlineWidth} ${s.boxShadow}` };
+      });
+      if (!at) continue;
+      if (at.kb !== undefined) {
+        seen.add(Number(at.kb));
+        if (!at.ring) unringed.push(`${controls[Number(at.kb)]} (outline: ${at.style})`);
+      }
+    }
+    const missed = controls.filter((_, i) => !seen.has(i));
+    assert.deepEqual(missed, [], `on ${name}, Tab never reaches these`);
+    assert.deepEqual(unringed, [], `on ${name}, these have no visible focus ring`);
+  }
+
+  // Enter does what a click does: a search typed and submitted from the keyboard.
+  await page.goto(`${company.url}/#/search`);
+  const customer = (await company.call('admin', `/v1/customers/${company.tour.handed_over_customer}`)).body;
+  const field = page.locator('input[name="q"]').first();
+  await field.focus();
+  await page.keyboard.type(customer.id);
+  await page.keyboard.press('Enter');
+  const found = page.locator(`tr[data-customer="${customer.id}"] a`).first();
+  await found.waitFor();
+  await found.focus();
+  await page.keyboard.press('Enter');
+  await page.waitForURL(new RegExp(`#/customers/${customer.id}`));
+  await page.getByRole('heading', { name: 'Timeline' }).waitFor();
+  assert.deepEqual(problems, []);
+  await context.close();
+});
