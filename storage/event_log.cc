@@ -210,6 +210,14 @@ Status EventLog::LoadTail() {
   } else if (!s.IsNotFound()) {
     return FromRocks(s, "read the stream count");
   }
+  std::string sequence;
+  s = db_->Get(rocksdb::ReadOptions(), meta_cf_, kMetaAppliedSequenceKey, &sequence);
+  if (s.ok()) {
+    (void)keys::DecodeU64(sequence, &writer_state_->applied_sequence);
+    applied_sequence_.store(writer_state_->applied_sequence, std::memory_order_release);
+  } else if (!s.IsNotFound()) {
+    return FromRocks(s, "read the applied sequence of the log of record");
+  }
   PublishEnd(end);
 
   // The ids of the events the ids family does not hold yet, from the events.

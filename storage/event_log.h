@@ -137,6 +137,13 @@ struct EventLogOptions {
   // refused whole (RuleViolation). Storage knows nothing of what they
   // mean; the command line and the server always set CheckRules. Null: none.
   std::function<Status(const Event&, RuleState&)> rules;
+
+  // Past one machine (cluster/, docs/scale-out.md): this store is one node's
+  // copy of a log of record kept elsewhere. Appends are refused
+  // (Unavailable) unless a replicator is set (SetReplicator: this node is
+  // the partition writer); the rounds of the log of record come in through
+  // ApplyRound.
+  bool replica = false;
 };
 
 // The Merkle tree over the first `size` events (DESIGN.md, Tamper evidence).
@@ -490,6 +497,31 @@ class EventLog {
   // Deletes the projection's state and checkpoint, for a rebuild.
   Status ProjectionDrop(std::string_view projection);
 
+  // --- Past one machine (cluster/; storage/replicated_round.h) ---
+  //
+  // Publishes one round (its encoding) to the log of record as the message
+  // after sequence `after`, and returns the sequence it got there, once the
+  // log of record has made it durable. An Unavailable error says the round
+  // is certainly not there: it is refused whole and nothing is written. Any
+  // other error says it may be: the log then stops accepting appends (as
+  // after a failed write) until it is reopened and has caught up.
+  using Replicator = std::function<Result<uint64_t>(std::string_view round, uint64_t after)>;
+  // Makes this replica the writer: each round is published through
+  // `publish`, from the writer thread, one at a time, before it is written
+  // here. Null: a follower again. Only for a replica log, and only once it
+  // has applied everything the log of record holds.
+  void SetReplicator(Replicator publish);
+  // Applies round `sequence` of the log of record (storage/replicated_round.h),
+  // running every check a local append gets from the same state, so that the
+  // round takes exactly the positions, versions and tree the writer gave it.
+  // A sequence applied before is Ok and changes nothing. Corruption when the
+  // bytes are not a round; FailedPrecondition, and the log stops, when the
+  // round does not come out as the writer said (this node and the log of
+  // record disagree: nothing more is applied until an operator looks).
+  Status ApplyRound(std::string_view round, uint64_t sequence);
+  // The log of record's sequence of the last round this store holds (0: none).
+  uint64_t applied_sequence() const { return applied_sequence_.load(std::memory_order_acquire); }
+
   const std::string& dir() const { return dir_; }
   bool read_only() const { return options_.mode == EventLogOptions::Mode::kReadOnly; }
 
@@ -516,7 +548,10 @@ class EventLog {
   void Complete(std::vector<std::unique_ptr<PendingWrite>>& ops, std::vector<Result<std::vector<AppendResult>>>& outcomes);
   Status LookUpIds(std::vector<std::unique_ptr<PendingWrite>>& ops);
   void WriterLoop();
-  void ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& round);
+  // `publish`: the writer's replicator for this round (null: none).
+  void ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& round, const Replicator* publish);
+  // The log stops accepting appends, for `why`.
+  void Stop(const std::string& why);
   // Hands a written round to the syncer, or completes it now without sync.
   void FinishRound(std::vector<std::unique_ptr<PendingWrite>>& ops,
                    std::vector<Result<std::vector<AppendResult>>>& outcomes, uint64_t end);
@@ -582,6 +617,10 @@ class EventLog {
   std::mutex done_mu_;
   std::condition_variable done_cv_;
   std::atomic<bool> failed_{false};  // a write failed: refuse appends until reopened
+  // Past one machine: the writer's publisher (guarded by queue_mu_), and the
+  // last sequence of the log of record written here.
+  std::shared_ptr<const Replicator> replicator_;
+  std::atomic<uint64_t> applied_sequence_{0};
   std::string failure_;              // why, guarded by queue_mu_
 
   // Rounds the writer has written but not synced (Sync::kYes), oldest first.

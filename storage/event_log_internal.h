@@ -51,7 +51,23 @@ struct EventLog::PendingWrite {
   Waiter* waiter = nullptr;
   std::function<void(Result<std::vector<AppendResult>>)> then;
   std::promise<Result<std::vector<AppendResult>>> done;
+
+  // A round of the log of record (EventLog::ApplyRound): its writes are
+  // queued together, the first carrying the round's facts, and make one
+  // round of their own with the writer's recorded_at and positions.
+  struct Pinned {
+    uint64_t sequence = 0;
+    uint64_t first_position = 0;
+    uint64_t end_position = 0;
+    Timestamp recorded_at;
+    Hash256 root{};
+    size_t writes = 0;  // how many ops of the queue, this one first, are the round
+  };
+  std::shared_ptr<const Pinned> pinned;  // on the round's first op only
 };
+
+// The meta key of the last sequence of the log of record written here.
+inline constexpr char kMetaAppliedSequenceKey[] = "cluster/sequence";
 
 // Hashes std::string and std::string_view alike, so that maps keyed by
 // std::string are searched with a view and nothing is copied.
@@ -84,6 +100,7 @@ struct EventLog::WriterState {
   MerkleFrontier frontier;  // the tree over every committed event
   // Rule state read or written so far (nullopt: known to be absent).
   std::unordered_map<std::string, std::optional<std::string>> rule_cache;
+  uint64_t applied_sequence = 0;  // of the log of record (replica logs)
   std::chrono::steady_clock::time_point last_checkpoint_time;
   uint64_t last_checkpoint_size = 0;
 };

@@ -108,6 +108,12 @@ Result<EventLog::PersonalView> EventLog::OpenPersonal(const Event& e) const {
     return view;
   }
   Result<KeyVault::Opened> opened = vault_->Open(e);
+  if (!opened.ok() && opened.status().code() == StatusCode::kNotFound && options_.replica) {
+    // Data keys stay on the node that sealed with them (docs/scale-out.md).
+    view.state = PersonalView::State::kUnavailable;
+    view.why = "this node holds no key for " + e.personal.subject + " (data keys are not replicated between nodes)";
+    return view;
+  }
   if (!opened.ok()) return opened.status();
   if (opened->state == KeyVault::Opened::State::kErased) {
     view.state = PersonalView::State::kErased;

@@ -19,6 +19,7 @@
 #include "storage/id_index.h"
 #include "storage/key_vault.h"
 #include "storage/keys.h"
+#include "storage/replicated_round.h"
 
 namespace custodian {
 
@@ -130,6 +131,13 @@ std::optional<Result<std::vector<AppendResult>>> EventLog::Enqueue(std::vector<A
     return ready(Status::FailedPrecondition("the log stopped accepting appends after a failed write (" + failure_ +
                                             "); reopen the store"));
   }
+  if (options_.replica) {
+    std::lock_guard lk(queue_mu_);
+    if (!replicator_) {
+      return ready(Status::Unavailable(
+          "this node is a follower of the log of record (docs/scale-out.md); append on the partition writer"));
+    }
+  }
   const Timestamp now = clock_->Now();
   size_t count = 0;
   for (const AppendRequest& r : requests) count += r.events.size();
@@ -205,6 +213,7 @@ std::optional<Result<std::vector<AppendResult>>> EventLog::Enqueue(std::vector<A
 
 void EventLog::WriterLoop() {
   std::vector<std::unique_ptr<PendingWrite>> round;
+  std::shared_ptr<const Replicator> publish;
   const bool periodic = options_.checkpoint_interval.count() > 0 && signer_ != nullptr;
   writer_state_->last_checkpoint_time = std::chrono::steady_clock::now();
   while (true) {
@@ -230,18 +239,24 @@ void EventLog::WriterLoop() {
         continue;
       }
       // Take as much as one round may carry, and always at least one write.
+      // A round of the log of record (ApplyRound) is a round of its own.
       size_t bytes = 0, events = 0, n = 0;
-      while (n < queue_.size() &&
-             (n == 0 || (bytes + queue_[n]->bytes <= options_.max_batch_bytes &&
-                         events + queue_[n]->events <= options_.max_batch_events))) {
-        bytes += queue_[n]->bytes;
-        events += queue_[n]->events;
-        ++n;
+      if (queue_.front()->pinned) {
+        n = queue_.front()->pinned->writes;
+      } else {
+        while (n < queue_.size() && !queue_[n]->pinned &&
+               (n == 0 || (bytes + queue_[n]->bytes <= options_.max_batch_bytes &&
+                           events + queue_[n]->events <= options_.max_batch_events))) {
+          bytes += queue_[n]->bytes;
+          events += queue_[n]->events;
+          ++n;
+        }
       }
       round.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.begin() + n));
       queue_.erase(queue_.begin(), queue_.begin() + n);
+      publish = round.front()->pinned ? nullptr : replicator_;
     }
-    ProcessRound(round);
+    ProcessRound(round, publish.get());
     round.clear();
     if (periodic) MaybeSignCheckpoint();
   }
@@ -260,8 +275,42 @@ void EventLog::MaybeSignCheckpoint() {
   if (signed_note.ok()) ws.last_checkpoint_size = end().value();
 }
 
-void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops) {
+void EventLog::Stop(const std::string& why) {
+  {
+    std::lock_guard lk(queue_mu_);
+    failure_ = why;
+  }
+  failed_.store(true);
+}
+
+void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops, const Replicator* publish) {
   WriterState& ws = *writer_state_;
+  const PendingWrite::Pinned* pinned = ops.front()->pinned.get();
+  auto failure_copy = [&] {
+    std::lock_guard lk(queue_mu_);
+    return failure_;
+  };
+  auto refuse_all = [&](const Status& why) {
+    std::vector<Result<std::vector<AppendResult>>> refused(ops.size(), why);
+    Complete(ops, refused);
+  };
+  if (pinned && pinned->sequence <= ws.applied_sequence) {  // applied before: nothing to do
+    std::vector<Result<std::vector<AppendResult>>> done(ops.size(), std::vector<AppendResult>());
+    Complete(ops, done);
+    return;
+  }
+  if (pinned && !failed_.load() &&
+      (pinned->sequence != ws.applied_sequence + 1 || pinned->first_position != ws.written_end)) {
+    Stop("round " + std::to_string(pinned->sequence) + " of the log of record starts at position " +
+         std::to_string(pinned->first_position) + " after sequence " + std::to_string(pinned->sequence - 1) +
+         ", but this store holds sequence " + std::to_string(ws.applied_sequence) + " and ends at position " +
+         std::to_string(ws.written_end));
+  }
+  if (!pinned && options_.replica && publish == nullptr && !failed_.load()) {
+    refuse_all(Status::Unavailable(
+        "this node is a follower of the log of record (docs/scale-out.md); append on the partition writer"));
+    return;
+  }
   if (failed_.load()) {
     std::string why;
     {
@@ -288,7 +337,13 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops) {
   round.merkle_hashes.reserve(2 * events * sizeof(Hash256));
   round.next_position = ws.written_end;
   const uint64_t round_start = round.next_position;
-  round.recorded_at = std::max(clock_->Now(), ws.last_recorded_at);  // never decreasing
+  round.recorded_at = pinned ? pinned->recorded_at : std::max(clock_->Now(), ws.last_recorded_at);  // never decreasing
+  if (pinned && round.recorded_at < ws.last_recorded_at) {
+    Stop("round " + std::to_string(pinned->sequence) + " of the log of record was recorded at " +
+         FormatRfc3339(round.recorded_at) + ", before this store's last event (" + FormatRfc3339(ws.last_recorded_at) + ")");
+    refuse_all(Status::FailedPrecondition(failure_copy()));
+    return;
+  }
   round.frontier = ws.frontier;
   if (Status s = LookUpIds(ops); !s.ok()) {
     std::vector<Result<std::vector<AppendResult>>> failed(ops.size(), s);
@@ -316,7 +371,62 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops) {
     }
   }
 
+  // A round of the log of record must come out here exactly as the writer
+  // wrote it: every write accepted, the same positions.
+  if (pinned) {
+    std::string problem;
+    for (size_t i = 0; i < outcomes.size() && problem.empty(); ++i) {
+      if (!outcomes[i].ok()) problem = "its write " + std::to_string(i + 1) + " is refused here: " + outcomes[i].status().message();
+    }
+    if (problem.empty() && (round_start != pinned->first_position || round.next_position != pinned->end_position)) {
+      problem = "it takes positions " + std::to_string(round_start) + ".." + std::to_string(round.next_position) +
+                " here but " + std::to_string(pinned->first_position) + ".." + std::to_string(pinned->end_position) +
+                " on the writer";
+    }
+    if (problem.empty() && round.frontier.Root() != pinned->root) {
+      problem = "the tree of " + std::to_string(round.next_position) + " events has root " + HexOf(round.frontier.Root()) +
+                " here but " + HexOf(pinned->root) + " on the writer";
+    }
+    if (!problem.empty()) {
+      Stop("round " + std::to_string(pinned->sequence) + " of the log of record does not apply to this store: " + problem);
+      refuse_all(Status::FailedPrecondition(failure_copy()));
+      return;
+    }
+  }
+  // The writer publishes the round to the log of record before writing it
+  // here: the log of record's acknowledgement is the durability point.
+  uint64_t sequence = pinned ? pinned->sequence : 0;
+  if (publish != nullptr && round.batch.Count() > 0) {
+    uint32_t writes = 0;
+    std::string body;
+    for (size_t i = 0; i < ops.size(); ++i) {
+      if (!wrote[i] || !outcomes[i].ok()) continue;
+      EncodeRoundWrite(ops[i]->requests, ops[i]->records, &body);
+      ++writes;
+    }
+    std::string message =
+        EncodeRoundHeader(round_start, round.next_position, round.recorded_at, round.frontier.Root(), writes);
+    message += body;
+    Result<uint64_t> published = (*publish)(message, ws.applied_sequence);
+    if (!published.ok()) {
+      const bool maybe = published.status().code() != StatusCode::kUnavailable;
+      if (maybe) {
+        Stop("the log of record may or may not hold positions " + std::to_string(round_start) + ".." +
+             std::to_string(round.next_position - 1) + " (" + published.status().message() + ")");
+      }
+      for (size_t i = 0; i < ops.size(); ++i) {
+        if (!wrote[i] || !outcomes[i].ok()) continue;
+        outcomes[i] = maybe ? Status::IoError(failure_copy() + "; the log refuses appends until it is reopened")
+                            : published.status().WithContext("the log of record did not take the write");
+      }
+      FinishRound(ops, outcomes, ws.written_end);
+      return;
+    }
+    sequence = *published;
+  }
+
   if (round.batch.Count() > 0) {
+    if (sequence > 0) (void)round.batch.Put(meta_cf_, kMetaAppliedSequenceKey, keys::EncodeU64(sequence));
     if (round.next_position > round_start) {
       // The tree grows in the same batch as the events: one segment per
       // round (docs/event-format.md, "merkle").
@@ -380,8 +490,12 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops) {
         failed_.store(true);  // this round is written; the next ones are refused
       }
       ws.written_end = round.next_position;
+      if (sequence > 0) {
+        ws.applied_sequence = sequence;
+        applied_sequence_.store(sequence, std::memory_order_release);
+      }
       if (vault_) vault_->IndexWritten(round.blind);
-      if (!round.erasures.empty()) DestroyErasedKeys(round, erasures_of, outcomes);
+      if (!round.erasures.empty() && vault_) DestroyErasedKeys(round, erasures_of, outcomes);
     }
   }
   FinishRound(ops, outcomes, ws.written_end);
@@ -878,6 +992,86 @@ Status EventLog::CheckRules(std::span<const Event> events) const {
   RuleDryRun run(*this, nullptr);
   for (const Event& e : events) CUSTODIAN_RETURN_IF_ERROR(run.Check(e));
   return Status::Ok();
+}
+
+
+void EventLog::SetReplicator(Replicator publish) {
+  std::lock_guard lk(queue_mu_);
+  replicator_ = publish ? std::make_shared<const Replicator>(std::move(publish)) : nullptr;
+}
+
+Status EventLog::ApplyRound(std::string_view bytes, uint64_t sequence) {
+  if (!options_.replica || read_only()) {
+    return Status::FailedPrecondition("rounds of a log of record apply only to a replica store open read-write");
+  }
+  if (sequence <= applied_sequence()) return Status::Ok();
+  Result<ReplicatedRound> round = DecodeRound(bytes);
+  if (!round.ok()) return round.status().WithContext("sequence " + std::to_string(sequence) + " of the log of record");
+  auto pinned = std::make_shared<PendingWrite::Pinned>();
+  pinned->sequence = sequence;
+  pinned->first_position = round->first_position;
+  pinned->end_position = round->end_position;
+  pinned->recorded_at = round->recorded_at;
+  pinned->root = round->root;
+  pinned->writes = round->writes.size();
+  if (round->writes.empty()) return Status::Corruption("sequence " + std::to_string(sequence) + " is an empty round");
+
+  // Each write as the writer queued it, checked as a caller's would be
+  // (every node is a witness), except that its personal parts come sealed.
+  struct Shared {
+    std::mutex mu;
+    size_t left;
+    Status first_error;
+    std::promise<Status> all;
+  };
+  auto shared = std::make_shared<Shared>();
+  shared->left = round->writes.size();
+  std::vector<std::unique_ptr<PendingWrite>> ops;
+  ops.reserve(round->writes.size());
+  size_t index = 0;
+  for (std::vector<AppendRequest>& requests : round->writes) {
+    auto op = std::make_unique<PendingWrite>();
+    size_t count = 0;
+    for (const AppendRequest& r : requests) count += r.events.size();
+    op->contents.reserve(count);
+    op->records.reserve(count);
+    for (AppendRequest& r : requests) {
+      CUSTODIAN_RETURN_IF_ERROR(ValidateStreamName(r.stream).WithContext("sequence " + std::to_string(sequence)));
+      for (Event& e : r.events) {
+        ++index;
+        auto where = [&] {
+          return "sequence " + std::to_string(sequence) + " of the log of record, event #" + std::to_string(index) +
+                 " (" + e.id.ToString() + ")";
+        };
+        if (e.stream != r.stream) return Status::Corruption(where() + " names stream " + e.stream + ", not " + r.stream);
+        PersonalSection sealed = std::move(e.personal);
+        e.personal = PersonalSection();
+        Status valid = ValidateEvent(e, round->recorded_at, PersonalCheck::kBySealer);
+        e.personal = std::move(sealed);
+        if (!valid.ok()) return valid.WithContext(where());
+        op->contents.push_back(CanonicalContent(e));
+        op->records.push_back(EncodeRecord(e));
+        op->bytes += e.data.size() + e.stream.size() + e.type.size() + e.actor.size() + 96;
+      }
+    }
+    op->events = count;
+    op->requests = std::move(requests);
+    op->then = [shared](Result<std::vector<AppendResult>> r) {
+      std::lock_guard lk(shared->mu);
+      if (!r.ok() && shared->first_error.ok()) shared->first_error = r.status();
+      if (--shared->left == 0) shared->all.set_value(shared->first_error);
+    };
+    ops.push_back(std::move(op));
+  }
+  ops.front()->pinned = std::move(pinned);
+  std::future<Status> done = shared->all.get_future();
+  {
+    std::lock_guard lk(queue_mu_);
+    if (stopping_) return Status::FailedPrecondition("the log is closing");
+    for (auto& op : ops) queue_.push_back(std::move(op));
+  }
+  queue_cv_.notify_one();
+  return done.get();
 }
 
 }  // namespace custodian

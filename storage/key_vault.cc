@@ -381,8 +381,9 @@ Result<KeyVault::Opened> KeyVault::Open(const Event& e) {
           if (auto* r = v.as_object().if_contains("reason"); r && r->is_string()) erased.erased_reason = r->as_string();
         }
       } else if (marker.ok()) {
-        return Status::Corruption("event " + e.id.ToString() + " is sealed for " + subject +
-                                  ", whose key the store does not hold and who was never erased");
+        // NotFound, not Corruption: a node of a cluster holds only the keys it sealed with.
+        return Status::NotFound("event " + e.id.ToString() + " is sealed for " + subject +
+                                ", whose key the store does not hold and who was never erased");
       }
       return erased;
     }

@@ -25,6 +25,11 @@ int RunServe(const Globals& g, const ServeOptions& o) {
   }
   // SIGINT and SIGTERM are taken by this thread alone (sigwait below): every
   // thread started from here on inherits the blocked mask.
+  // A shell starts a background job with SIGINT ignored, and an ignored
+  // signal never reaches sigwait: take both back first, so that Ctrl-C
+  // stops a server that a script started with `&`.
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);

@@ -97,7 +97,7 @@ ingest_token=$($bin --data "$company" --as staff-990 token create --role ingest 
 $bin --data "$company" token list
 $bin --data "$company" serve --listen "127.0.0.1:$port" &
 server_pid=$!
-trap 'kill -INT $server_pid 2>/dev/null; wait $server_pid 2>/dev/null' EXIT
+trap 'kill -TERM $server_pid 2>/dev/null; wait $server_pid 2>/dev/null' EXIT
 for _ in $(seq 1 100); do curl -sf "$api/healthz" >/dev/null && break; sleep 0.1; done
 call() { step "curl $*"; curl -s "$@"; echo; }
 call "$api/healthz"
@@ -155,7 +155,7 @@ Try:
   curl -s -H "Authorization: Bearer $admin_token" $api/metrics | head
 MSG
 # Ctrl-C stops the server (it gets the signal too) and ends the demo cleanly.
-trap 'kill -INT $server_pid 2>/dev/null || true' INT
+trap 'kill -TERM $server_pid 2>/dev/null || true' INT TERM
 wait $server_pid || true
 wait $server_pid 2>/dev/null || true
 trap - EXIT

@@ -1,0 +1,266 @@
+// One node's store as a copy of a log of record (EventLogOptions::replica,
+// storage/replicated_round.h): the writer publishes each round before writing
+// it, a follower applies the rounds and computes the same tree; a follower
+// refuses a round that does not come out as the writer said. The log of
+// record here is a vector of published rounds (the cluster tests run the
+// real one, NATS JetStream, in tests/cluster/); the faults are injected
+// through the replicator.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "core/record.h"
+#include "core/rules.h"
+#include "core/time.h"
+#include "storage/event_log.h"
+#include "storage/replicated_round.h"
+#include "tests/test_util.h"
+
+namespace custodian {
+namespace {
+
+using testing::FixedClock;
+using testing::RandomId;
+using testing::TempDir;
+
+Event Ev(const std::string& stream, const std::string& type, const std::string& actor, const std::string& data,
+         const std::string& personal = "") {
+  Event e;
+  e.id = RandomId();
+  e.stream = stream;
+  e.type = type;
+  e.actor = actor;
+  e.occurred_at = *ParseRfc3339("2026-01-10T00:00:00Z");
+  e.data = data;
+  e.personal_plain = personal;
+  return e;
+}
+
+// The published rounds, in sequence order (sequence = index + 1).
+struct Published {
+  std::mutex mu;
+  std::vector<std::string> rounds;
+  EventLog::Replicator Replicator() {
+    return [this](std::string_view round, uint64_t after) -> Result<uint64_t> {
+      std::lock_guard lk(mu);
+      if (after != rounds.size()) {
+        return Status::Unavailable("expected last sequence " + std::to_string(after) + ", the log holds " +
+                                   std::to_string(rounds.size()));
+      }
+      rounds.emplace_back(round);
+      return rounds.size();
+    };
+  }
+};
+
+struct Node {
+  TempDir tmp;
+  FixedClock clock{*ParseRfc3339("2026-02-01T00:00:00Z")};
+  std::unique_ptr<EventLog> log;
+  Node() { Open(); }
+  void Open() {
+    log.reset();
+    EventLogOptions options;
+    options.create = CreateIfMissing::kYes;
+    options.clock = &clock;
+    options.rules = CheckRules;
+    options.replica = true;
+    options.master_key_file = tmp.Sub("keys/master.key");
+    Result<std::unique_ptr<EventLog>> r = EventLog::Open(tmp.Sub("store"), options);
+    INFO(r.status().ToString());
+    REQUIRE(r.ok());
+    log = std::move(*r);
+  }
+};
+
+void ApplyAll(Node& node, const std::vector<std::string>& rounds) {
+  for (size_t i = 0; i < rounds.size(); ++i) {
+    Status s = node.log->ApplyRound(rounds[i], i + 1);
+    INFO("sequence " << i + 1 << ": " << s.ToString());
+    REQUIRE(s.ok());
+  }
+}
+
+void Seed(EventLog& log) {
+  REQUIRE(log.Append("staff-1", {Ev("staff-1", "staff.joined", "system:hr", R"({"role":"account_executive"})")}).ok());
+  REQUIRE(log.Append("staff-2", {Ev("staff-2", "staff.joined", "system:hr", R"({"role":"account_executive"})")}).ok());
+}
+
+TEST_CASE("a follower applying the writer's rounds holds the same log, tree and rule state", "[replica]") {
+  Published published;
+  Node writer, follower;
+  writer.log->SetReplicator(published.Replicator());
+  Seed(*writer.log);
+  // Concurrent appenders, so that rounds carry several writes; some with
+  // personal parts (sealed by the writer), some retried, some refused.
+  std::vector<std::thread> threads;
+  std::atomic<int> refused{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) {
+        const std::string customer = "customer-" + std::to_string(t * 100 + i);
+        Event reg = Ev(customer, "customer.registered", "staff-1", R"({"name":"Acme )" + std::to_string(i) + "\"}");
+        Event contact = Ev(customer, "contact.added", "staff-2", R"({"contact_id":"c-1"})",
+                           R"({"name":"Ana Lima","email":"ana)" + std::to_string(i) + R"(@acme.example"})");
+        Result<AppendResult> r = writer.log->Append(customer, {reg, contact}, ExpectedVersion::NoStream());
+        REQUIRE(r.ok());
+        // The same write again: idempotent, nothing new.
+        REQUIRE(writer.log->Append(customer, {reg, contact}, ExpectedVersion::NoStream()).ok());
+        // An actor who never joined: refused by the rules, on the writer only.
+        if (!writer.log->Append(customer, {Ev(customer, "note.added", "staff-9", R"({"text":"x"})")}).ok()) ++refused;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(refused == 100);
+  REQUIRE(writer.log->end().value() == 2 + 200);
+  CHECK(writer.log->applied_sequence() == published.rounds.size());
+  CHECK(published.rounds.size() < 2 + 100);  // group commit: fewer rounds than writes
+
+  ApplyAll(follower, published.rounds);
+  CHECK(follower.log->end() == writer.log->end());
+  CHECK(follower.log->applied_sequence() == writer.log->applied_sequence());
+  Result<TreeHead> a = writer.log->Head(), b = follower.log->Head();
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CHECK(a->root == b->root);
+  CHECK(a->size == b->size);
+  // The same records, byte for byte, and the same stream versions.
+  Result<std::vector<Event>> wa = writer.log->ReadAll(Position(0), 1000), fa = follower.log->ReadAll(Position(0), 1000);
+  REQUIRE(wa.ok());
+  REQUIRE(fa.ok());
+  REQUIRE(wa->size() == fa->size());
+  for (size_t i = 0; i < wa->size(); ++i) {
+    CHECK((*wa)[i].id == (*fa)[i].id);
+    CHECK((*wa)[i].version == (*fa)[i].version);
+    CHECK((*wa)[i].recorded_at == (*fa)[i].recorded_at);
+    CHECK((*wa)[i].personal == (*fa)[i].personal);
+  }
+  VerifyReport report = follower.log->Verify();
+  INFO(report.problem);
+  CHECK(report.ok);
+  // The rule state came along: staff-9 is still unknown on the follower, and
+  // a personal part the follower holds no key for says so instead of failing.
+  Result<std::optional<std::string>> staff = follower.log->RuleRecord("staff/staff-1");
+  REQUIRE(staff.ok());
+  CHECK(staff->has_value());
+  const Event& contact = (*fa)[3];
+  REQUIRE(!contact.personal.empty());
+  Result<EventLog::PersonalView> view = follower.log->OpenPersonal(contact);
+  REQUIRE(view.ok());
+  CHECK(view->state == EventLog::PersonalView::State::kUnavailable);
+  CHECK_THAT(view->why, Catch::Contains("holds no key"));
+  Result<EventLog::PersonalView> on_writer = writer.log->OpenPersonal((*wa)[3]);
+  REQUIRE(on_writer.ok());
+  CHECK(on_writer->state == EventLog::PersonalView::State::kOpen);
+
+  // Applying a round again changes nothing; the sequence survives a reopen.
+  const auto end = follower.log->end();
+  REQUIRE(follower.log->ApplyRound(published.rounds.front(), 1).ok());
+  CHECK(follower.log->end() == end);
+  follower.Open();
+  CHECK(follower.log->applied_sequence() == published.rounds.size());
+  CHECK(follower.log->end() == end);
+}
+
+TEST_CASE("a follower refuses appends; a writer whose log of record refuses writes nothing", "[replica]") {
+  Node node;
+  Result<AppendResult> r = node.log->Append("staff-1", {Ev("staff-1", "staff.joined", "system:hr", R"({"role":"x"})")});
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == StatusCode::kUnavailable);
+  CHECK_THAT(r.status().message(), Catch::Contains("follower"));
+  CHECK(node.log->end().value() == 0);
+
+  // Certainly not published (another writer got there first): refused, nothing written, the log goes on.
+  bool refuse = true;
+  Published published;
+  auto inner = published.Replicator();
+  node.log->SetReplicator([&](std::string_view round, uint64_t after) -> Result<uint64_t> {
+    if (refuse) return Status::Unavailable("wrong last sequence");
+    return inner(round, after);
+  });
+  r = node.log->Append("staff-1", {Ev("staff-1", "staff.joined", "system:hr", R"({"role":"account_executive"})")});
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == StatusCode::kUnavailable);
+  CHECK(node.log->end().value() == 0);
+  refuse = false;
+  REQUIRE(node.log->Append("staff-1", {Ev("staff-1", "staff.joined", "system:hr", R"({"role":"account_executive"})")})
+              .ok());
+  CHECK(node.log->end().value() == 1);
+  CHECK(node.log->applied_sequence() == 1);
+
+  // Maybe published (a timeout): the log stops, as after a failed write.
+  node.log->SetReplicator([](std::string_view, uint64_t) -> Result<uint64_t> {
+    return Status::IoError("no acknowledgement within 5 s");
+  });
+  r = node.log->Append("staff-2", {Ev("staff-2", "staff.joined", "system:hr", R"({"role":"account_executive"})")});
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == StatusCode::kIoError);
+  node.log->SetReplicator(published.Replicator());
+  r = node.log->Append("staff-3", {Ev("staff-3", "staff.joined", "system:hr", R"({"role":"account_executive"})")});
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.status().message(), Catch::Contains("may or may not hold"));
+  CHECK(node.log->end().value() == 1);
+}
+
+TEST_CASE("a follower refuses a round that does not apply as the writer said, and stops", "[replica]") {
+  Published published;
+  Node writer;
+  writer.log->SetReplicator(published.Replicator());
+  Seed(*writer.log);
+  REQUIRE(writer.log->Append("customer-1", {Ev("customer-1", "customer.registered", "staff-1", R"({"name":"A"})")}).ok());
+  REQUIRE(published.rounds.size() == 3);
+
+  SECTION("a gap: round 2 before round 1") {
+    Node follower;
+    Status s = follower.log->ApplyRound(published.rounds[1], 2);
+    REQUIRE_FALSE(s.ok());
+    CHECK_THAT(s.message(), Catch::Contains("this store holds sequence 0"));
+    // Stopped: not even the right round applies now.
+    CHECK_FALSE(follower.log->ApplyRound(published.rounds[0], 1).ok());
+    CHECK(follower.log->end().value() == 0);
+  }
+  SECTION("an altered event: the tree does not come out as the writer's") {
+    Node follower;
+    ApplyAll(follower, {published.rounds[0], published.rounds[1]});
+    std::string forged = published.rounds[2];
+    const size_t at = forged.find("\"A\"");
+    REQUIRE(at != std::string::npos);
+    forged[at + 1] = 'B';
+    Status s = follower.log->ApplyRound(forged, 3);
+    REQUIRE_FALSE(s.ok());
+    CHECK_THAT(s.message(), Catch::Contains("on the writer"));
+    CHECK(follower.log->end().value() == 2);
+  }
+  SECTION("a round the rules refuse here (the follower is a witness, not a copier)") {
+    Node follower;
+    // A round by someone who never joined, at the right place.
+    Event e = Ev("customer-1", "note.added", "staff-9", R"({"text":"x"})");
+    e.position = Position(0);
+    e.recorded_at = *ParseRfc3339("2026-02-01T00:00:00Z");
+    std::vector<AppendRequest> requests{{"customer-1", ExpectedVersion::Any(), {e}}};
+    std::string round = EncodeRoundHeader(0, 1, e.recorded_at, Hash256{}, 1);
+    EncodeRoundWrite(requests, {EncodeRecord(e)}, &round);
+    Status s = follower.log->ApplyRound(round, 1);
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.code() == StatusCode::kFailedPrecondition);
+    CHECK_THAT(s.message(), Catch::Contains("refused here"));
+    CHECK_THAT(s.message(), Catch::Contains("staff-9"));
+    CHECK(follower.log->end().value() == 0);
+  }
+  SECTION("bytes that are not a round") {
+    Node follower;
+    Status s = follower.log->ApplyRound("not a round at all", 1);
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.code() == StatusCode::kCorruption);
+    Result<ReplicatedRound> cut = DecodeRound(std::string_view(published.rounds[0]).substr(0, 40));
+    CHECK_FALSE(cut.ok());
+    // A clean refusal before the writer thread: the follower goes on.
+    REQUIRE(follower.log->ApplyRound(published.rounds[0], 1).ok());
+  }
+}
+
+}  // namespace
+}  // namespace custodian
