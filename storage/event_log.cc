@@ -310,6 +310,11 @@ void EventLog::PublishEnd(uint64_t end) {
   end_cv_.notify_all();
 }
 
+bool EventLog::AwaitPosition(uint64_t position, std::chrono::milliseconds timeout) {
+  std::unique_lock lk(end_mu_);
+  return end_cv_.wait_for(lk, timeout, [&] { return end_.load() > position; });
+}
+
 void EventLog::WaitForEnd(uint64_t past, std::chrono::milliseconds timeout, const std::atomic<bool>& cancelled) {
   std::unique_lock lk(end_mu_);
   end_cv_.wait_for(lk, timeout, [&] { return end_.load() > past || cancelled.load(); });

@@ -519,6 +519,14 @@ class EventLog {
   // round does not come out as the writer said (this node and the log of
   // record disagree: nothing more is applied until an operator looks).
   Status ApplyRound(std::string_view round, uint64_t sequence);
+  // A follower hands appends to the writer through `forward` (in the
+  // caller's thread), which returns once the writer has them; Null: a
+  // follower refuses appends (Unavailable).
+  using Forwarder = std::function<Result<std::vector<AppendResult>>(std::vector<AppendRequest>& requests)>;
+  void SetForwarder(Forwarder forward);
+  // Waits until the log holds position `position` (end() > position) or
+  // `timeout` passes; whether it does.
+  bool AwaitPosition(uint64_t position, std::chrono::milliseconds timeout);
   // The log of record's sequence of the last round this store holds (0: none).
   uint64_t applied_sequence() const { return applied_sequence_.load(std::memory_order_acquire); }
 
@@ -620,6 +628,7 @@ class EventLog {
   // Past one machine: the writer's publisher (guarded by queue_mu_), and the
   // last sequence of the log of record written here.
   std::shared_ptr<const Replicator> replicator_;
+  std::shared_ptr<const Forwarder> forwarder_;
   std::atomic<uint64_t> applied_sequence_{0};
   std::string failure_;              // why, guarded by queue_mu_
 

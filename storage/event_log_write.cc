@@ -132,11 +132,17 @@ std::optional<Result<std::vector<AppendResult>>> EventLog::Enqueue(std::vector<A
                                             "); reopen the store"));
   }
   if (options_.replica) {
-    std::lock_guard lk(queue_mu_);
-    if (!replicator_) {
-      return ready(Status::Unavailable(
-          "this node is a follower of the log of record (docs/scale-out.md); append on the partition writer"));
+    std::shared_ptr<const Forwarder> forward;
+    {
+      std::lock_guard lk(queue_mu_);
+      if (!replicator_) forward = forwarder_;
+      if (!replicator_ && !forward) {
+        return ready(Status::Unavailable(
+            "this node is a follower of the log of record (docs/scale-out.md) and reaches no writer; append on the "
+            "partition writer"));
+      }
     }
+    if (forward) return ready((*forward)(requests));  // the writer checks, seals and writes them
   }
   const Timestamp now = clock_->Now();
   size_t count = 0;
@@ -994,6 +1000,11 @@ Status EventLog::CheckRules(std::span<const Event> events) const {
   return Status::Ok();
 }
 
+
+void EventLog::SetForwarder(Forwarder forward) {
+  std::lock_guard lk(queue_mu_);
+  forwarder_ = forward ? std::make_shared<const Forwarder>(std::move(forward)) : nullptr;
+}
 
 void EventLog::SetReplicator(Replicator publish) {
   std::lock_guard lk(queue_mu_);

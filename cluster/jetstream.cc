@@ -1,0 +1,325 @@
+#include "cluster/jetstream.h"
+
+#include <nats/nats.h>
+
+#include <algorithm>
+#include <thread>
+
+namespace custodian::cluster {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string Text(natsStatus s, jsErrCode jerr = static_cast<jsErrCode>(0)) {
+  std::string out = natsStatus_GetText(s);
+  if (const char* last = nats_GetLastError(nullptr); last != nullptr && *last != '\0') {
+    out += std::string(": ") + last;
+  }
+  if (jerr != 0) out += " (JetStream error " + std::to_string(static_cast<int>(jerr)) + ")";
+  return out;
+}
+
+// While a cluster forms or elects a leader: worth trying again.
+bool Transient(natsStatus s, jsErrCode jerr) {
+  return s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS || s == NATS_CONNECTION_DISCONNECTED ||
+         s == NATS_NOT_YET_CONNECTED || (s == NATS_ERR && (jerr == JSClusterNotAvailErr || jerr == JSClusterNoPeersErr));
+}
+
+}  // namespace
+
+struct JetStream::Handles {
+  natsOptions* opts = nullptr;
+  natsConnection* nc = nullptr;
+  jsCtx* js = nullptr;
+  natsSubscription* appends = nullptr;  // the writer's, for forwarded appends
+  ~Handles() {
+    if (appends) {
+      natsSubscription_Unsubscribe(appends);
+      natsSubscription_Destroy(appends);
+    }
+    if (js) jsCtx_Destroy(js);
+    if (nc) {
+      natsConnection_Close(nc);
+      natsConnection_Destroy(nc);
+    }
+    if (opts) natsOptions_Destroy(opts);
+  }
+};
+
+struct Follow::Sub {
+  natsSubscription* sub = nullptr;
+  ~Sub() {
+    if (sub) {
+      natsSubscription_Unsubscribe(sub);
+      natsSubscription_Destroy(sub);
+    }
+  }
+};
+
+JetStream::JetStream(JetStreamOptions options)
+    : options_(std::move(options)), subject_(options_.stream + ".rounds"), h_(std::make_unique<Handles>()) {}
+JetStream::~JetStream() = default;
+
+Result<std::unique_ptr<JetStream>> JetStream::Connect(const JetStreamOptions& options) {
+  if (options.servers.empty()) return Status::InvalidArgument("no NATS server given (--cluster nats://HOST:PORT,...)");
+  if (options.replicas < 1 || options.replicas > 5) {
+    return Status::InvalidArgument("replicas: from 1 to 5, got " + std::to_string(options.replicas));
+  }
+  std::unique_ptr<JetStream> j(new JetStream(options));
+  Handles& h = *j->h_;
+  std::vector<const char*> servers;
+  for (const std::string& s : options.servers) servers.push_back(s.c_str());
+  natsStatus s = natsOptions_Create(&h.opts);
+  if (s == NATS_OK) s = natsOptions_SetServers(h.opts, servers.data(), static_cast<int>(servers.size()));
+  if (s == NATS_OK) s = natsOptions_SetName(h.opts, options.name.c_str());
+  if (s == NATS_OK) s = natsOptions_SetMaxReconnect(h.opts, -1);  // a node rides out a server's restart
+  if (s == NATS_OK) s = natsOptions_SetReconnectWait(h.opts, 250);
+  if (s == NATS_OK) s = natsOptions_SetTimeout(h.opts, 2000);
+  if (s != NATS_OK) return Status::InvalidArgument("NATS options: " + Text(s));
+
+  const auto deadline = Clock::now() + options.connect_timeout;
+  while (true) {
+    s = natsConnection_Connect(&h.nc, h.opts);
+    if (s == NATS_OK) break;
+    if (Clock::now() > deadline) {
+      return Status::Unavailable("no NATS server of " + std::to_string(servers.size()) + " (" + options.servers.front() +
+                                 ", ...) answered within " + std::to_string(options.connect_timeout.count() / 1000) +
+                                 " s: " + Text(s));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  jo.Wait = 2000;
+  s = natsConnection_JetStream(&h.js, h.nc, &jo);
+  if (s != NATS_OK) return Status::Unavailable("JetStream: " + Text(s));
+
+  // The stream as the log of record needs it.
+  const char* subjects[] = {j->subject_.c_str()};
+  jsStreamConfig cfg;
+  jsStreamConfig_Init(&cfg);
+  cfg.Name = options.stream.c_str();
+  cfg.Subjects = subjects;
+  cfg.SubjectsLen = 1;
+  cfg.Storage = js_FileStorage;
+  cfg.Replicas = options.replicas;
+  cfg.DenyDelete = true;
+  cfg.DenyPurge = true;
+  cfg.MaxAge = 0;
+  cfg.Duplicates = 120LL * 1000 * 1000 * 1000;  // two minutes: enough for a writer's retries
+  while (true) {
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    jsStreamInfo* si = nullptr;
+    s = js_AddStream(&si, h.js, &cfg, nullptr, &jerr);
+    if (si) jsStreamInfo_Destroy(si);
+    if (s == NATS_OK) break;
+    if (s == NATS_ERR && jerr == JSStreamNameExistErr) {
+      // There with other settings: fine when the ones that matter agree.
+      jsStreamInfo* info = nullptr;
+      s = js_GetStreamInfo(&info, h.js, options.stream.c_str(), nullptr, &jerr);
+      if (s == NATS_OK) {
+        const jsStreamConfig& c = *info->Config;
+        std::string differs;
+        if (c.Replicas != options.replicas) differs += " replicas " + std::to_string(c.Replicas) + ";";
+        if (!c.DenyDelete) differs += " deletes allowed;";
+        if (!c.DenyPurge) differs += " purges allowed;";
+        if (c.MaxAge != 0 || c.MaxMsgs > 0 || c.MaxBytes > 0) differs += " a size or age limit;";
+        if (c.Storage != js_FileStorage) differs += " memory storage;";
+        jsStreamInfo_Destroy(info);
+        if (!differs.empty()) {
+          return Status::Unsupported("the NATS stream " + options.stream + " exists with settings a log of record "
+                                     "must not have:" + differs + " see docs/scale-out.md");
+        }
+        break;
+      }
+    }
+    if (!Transient(s, jerr) || Clock::now() > deadline) {
+      return Status::Unavailable("cannot create the NATS stream " + options.stream + " (R" +
+                                 std::to_string(options.replicas) + "): " + Text(s, jerr));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return j;
+}
+
+namespace {
+void OnAppend(natsConnection* nc, natsSubscription*, natsMsg* msg, void* closure) {
+  auto* handle = static_cast<JetStream::AppendHandler*>(closure);
+  std::string request(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg)));
+  const char* reply_to = natsMsg_GetReply(msg);
+  std::string reply_subject = reply_to ? reply_to : "";
+  natsMsg_Destroy(msg);
+  if (reply_subject.empty()) return;  // nobody waits for an answer
+  (*handle)(std::move(request), [nc, reply_subject](std::string reply) {
+    (void)natsConnection_Publish(nc, reply_subject.c_str(), reply.data(), static_cast<int>(reply.size()));
+  });
+}
+}  // namespace
+
+Status JetStream::ServeAppends(AppendHandler handle) {
+  if (h_->appends) return Status::FailedPrecondition("already serving appends");
+  append_handler_ = std::move(handle);
+  const std::string subject = options_.stream + ".append";
+  natsStatus s = natsConnection_Subscribe(&h_->appends, h_->nc, subject.c_str(), OnAppend, &append_handler_);
+  if (s != NATS_OK) {
+    h_->appends = nullptr;
+    return Status::Unavailable("cannot serve appends on " + subject + ": " + Text(s));
+  }
+  (void)natsSubscription_SetPendingLimits(h_->appends, 1 << 20, 1 << 30);
+  return Status::Ok();
+}
+
+Result<std::string> JetStream::RequestAppend(std::string_view request, std::chrono::milliseconds timeout) {
+  const std::string subject = options_.stream + ".append";
+  natsMsg* reply = nullptr;
+  // Sent again while nobody answers (a server restarting, the writer
+  // reconnecting): the writer recognises a repeated append by its event ids.
+  const auto deadline = Clock::now() + timeout;
+  natsStatus s;
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    s = natsConnection_Request(&reply, h_->nc, subject.c_str(), request.data(), static_cast<int>(request.size()),
+                               std::max<int64_t>(left, 100));
+    if (s == NATS_OK || Clock::now() > deadline ||
+        (s != NATS_NO_RESPONDERS && s != NATS_TIMEOUT && s != NATS_CONNECTION_DISCONNECTED)) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (s != NATS_OK) {
+    return Status::Unavailable(s == NATS_NO_RESPONDERS ? "no partition writer is running (docs/scale-out.md)"
+                                                       : "the partition writer did not answer: " + Text(s));
+  }
+  std::string out(natsMsg_GetData(reply), static_cast<size_t>(natsMsg_GetDataLength(reply)));
+  natsMsg_Destroy(reply);
+  return out;
+}
+
+int64_t JetStream::max_payload() const { return natsConnection_GetMaxPayload(h_->nc); }
+
+Result<uint64_t> JetStream::LastSequence() {
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  jsStreamInfo* si = nullptr;
+  natsStatus s = js_GetStreamInfo(&si, h_->js, options_.stream.c_str(), nullptr, &jerr);
+  if (s != NATS_OK) return Status::Unavailable("stream info of " + options_.stream + ": " + Text(s, jerr));
+  const uint64_t last = si->State.LastSeq;
+  jsStreamInfo_Destroy(si);
+  return last;
+}
+
+Result<std::string> JetStream::Leader() {
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  jsStreamInfo* si = nullptr;
+  natsStatus s = js_GetStreamInfo(&si, h_->js, options_.stream.c_str(), nullptr, &jerr);
+  if (s != NATS_OK) return Status::Unavailable("stream info of " + options_.stream + ": " + Text(s, jerr));
+  std::string leader = si->Cluster && si->Cluster->Leader ? si->Cluster->Leader : "";
+  jsStreamInfo_Destroy(si);
+  return leader;
+}
+
+Result<uint64_t> JetStream::Publish(std::string_view data, uint64_t after, const std::string& id) {
+  const auto deadline = Clock::now() + options_.publish_timeout;
+  const std::string expected = std::to_string(after);
+  bool maybe_sent = false;  // an attempt got no answer: the stream may hold it
+  std::string last_problem;
+  while (true) {
+    natsMsg* m = nullptr;
+    natsStatus s = natsMsg_Create(&m, subject_.c_str(), nullptr, data.data(), static_cast<int>(data.size()));
+    // Set by hand: the library leaves out an expected sequence of 0 (an empty stream).
+    if (s == NATS_OK) s = natsMsgHeader_Set(m, "Nats-Expected-Last-Sequence", expected.c_str());
+    if (s == NATS_OK) s = natsMsgHeader_Set(m, "Nats-Msg-Id", id.c_str());
+    if (s != NATS_OK) {
+      if (m) natsMsg_Destroy(m);
+      return Status::Unavailable("cannot build the NATS message: " + Text(s));
+    }
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.MaxWait = 2000;
+    jsPubAck* ack = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    s = js_PublishMsg(&ack, h_->js, m, &po, &jerr);
+    natsMsg_Destroy(m);
+    if (s == NATS_OK) {
+      const uint64_t seq = ack->Sequence;
+      jsPubAck_Destroy(ack);
+      return seq;
+    }
+    if (s == NATS_ERR && jerr == JSStreamWrongLastSequenceErr) {
+      // Someone's message is at after+1. Ours, from an attempt that got no
+      // answer (past the duplicate window), or another writer's?
+      natsMsg* there = nullptr;
+      jsErrCode gerr = static_cast<jsErrCode>(0);
+      natsStatus g = js_GetMsg(&there, h_->js, options_.stream.c_str(), after + 1, nullptr, &gerr);
+      if (g == NATS_OK) {
+        const char* their_id = nullptr;
+        const bool ours = natsMsgHeader_Get(there, "Nats-Msg-Id", &their_id) == NATS_OK && their_id != nullptr &&
+                          id == their_id;
+        const std::string theirs = their_id ? their_id : "none";
+        natsMsg_Destroy(there);
+        if (ours) return after + 1;
+        return Status::Unavailable("sequence " + std::to_string(after + 1) + " of the stream " + options_.stream +
+                                   " holds another round (id " + theirs +
+                                   "): another writer published it; this node must catch up first");
+      }
+      last_problem = "wrong last sequence, and the message after it cannot be read: " + Text(g, gerr);
+    } else if (s == NATS_MAX_PAYLOAD || (s == NATS_ERR && !Transient(s, jerr))) {
+      return Status::Unavailable("the stream " + options_.stream + " refused the round (" +
+                                 std::to_string(data.size()) + " bytes): " + Text(s, jerr));
+    } else {
+      if (s != NATS_NO_RESPONDERS) maybe_sent = true;  // no responder: it reached no server
+      last_problem = Text(s, jerr);
+    }
+    if (Clock::now() > deadline) {
+      const std::string why = "no acknowledgement from the stream " + options_.stream + " within " +
+                              std::to_string(options_.publish_timeout.count()) + " ms (" + last_problem + ")";
+      if (maybe_sent) return Status::IoError(why);
+      return Status::Unavailable(why);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+Result<std::unique_ptr<Follow>> JetStream::FollowFrom(uint64_t from) {
+  if (from < 1) return Status::InvalidArgument("stream sequences start at 1");
+  jsSubOptions so;
+  jsSubOptions_Init(&so);
+  so.Stream = options_.stream.c_str();
+  so.Ordered = true;
+  so.Config.DeliverPolicy = js_DeliverByStartSequence;
+  so.Config.OptStartSeq = from;
+  auto sub = std::make_unique<Follow::Sub>();
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  natsStatus s = js_SubscribeSync(&sub->sub, h_->js, subject_.c_str(), nullptr, &so, &jerr);
+  if (s != NATS_OK) {
+    sub->sub = nullptr;
+    return Status::Unavailable("cannot follow the stream " + options_.stream + " from " + std::to_string(from) + ": " +
+                               Text(s, jerr));
+  }
+  // Rounds are up to a few MiB: let many wait rather than drop any.
+  (void)natsSubscription_SetPendingLimits(sub->sub, 1 << 20, 1 << 30);
+  return std::unique_ptr<Follow>(new Follow(std::move(sub)));
+}
+
+Follow::Follow(std::unique_ptr<Sub> sub) : sub_(std::move(sub)) {}
+Follow::~Follow() = default;
+
+Result<std::optional<StreamMessage>> Follow::Next(std::chrono::milliseconds timeout) {
+  natsMsg* m = nullptr;
+  natsStatus s = natsSubscription_NextMsg(&m, sub_->sub, timeout.count());
+  if (s == NATS_TIMEOUT) return std::optional<StreamMessage>();
+  if (s != NATS_OK) return Status::Unavailable("following the stream: " + Text(s));
+  jsMsgMetaData* md = nullptr;
+  s = natsMsg_GetMetaData(&md, m);
+  if (s != NATS_OK) {
+    natsMsg_Destroy(m);
+    return Status::Corruption("a stream message without its metadata: " + Text(s));
+  }
+  StreamMessage out;
+  out.sequence = md->Sequence.Stream;
+  out.data.assign(natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m)));
+  jsMsgMetaData_Destroy(md);
+  natsMsg_Destroy(m);
+  return std::optional<StreamMessage>(std::move(out));
+}
+
+}  // namespace custodian::cluster

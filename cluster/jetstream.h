@@ -1,0 +1,104 @@
+// The log of record past one machine: one NATS JetStream stream (Debian's
+// nats-server and libnats; docs/scale-out.md). Each message is one round of
+// the partition writer (storage/replicated_round.h); its stream sequence is
+// the round's sequence. nats.c stays in jetstream.cc.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace custodian::cluster {
+
+struct JetStreamOptions {
+  std::vector<std::string> servers;   // nats://127.0.0.1:4222, ...
+  std::string stream = "CUSTODIAN";   // the stream's name; its subject is "<stream>.rounds"
+  int replicas = 3;                   // R3: a round is acknowledged once two of three servers hold it
+  std::string name = "custodian";     // this connection's name, as the servers show it
+  // How long one publish may take, retries included, before its outcome is
+  // called unknown; and how long the first connection may take.
+  std::chrono::milliseconds publish_timeout{15000};
+  std::chrono::milliseconds connect_timeout{30000};
+};
+
+// A message of the stream: its sequence and bytes.
+struct StreamMessage {
+  uint64_t sequence = 0;
+  std::string data;
+};
+
+class Follow;
+
+class JetStream {
+ public:
+  // Connects (retrying until connect_timeout while the servers come up) and
+  // makes sure the stream exists as Custodian needs it: file storage,
+  // `replicas` copies, no deletes, no purges, no age or size limit. A stream
+  // of that name with other settings is Unsupported (its settings named).
+  static Result<std::unique_ptr<JetStream>> Connect(const JetStreamOptions& options);
+  ~JetStream();
+  JetStream(const JetStream&) = delete;
+  JetStream& operator=(const JetStream&) = delete;
+
+  // Publishes `data` as the message after sequence `after` (header
+  // Nats-Expected-Last-Sequence) with id `id` (Nats-Msg-Id), retrying the
+  // same message while no server answers; returns its sequence once the
+  // stream's quorum holds it. A retry of a message already stored returns
+  // the original sequence. Unavailable when the stream certainly does not
+  // hold it (another message took sequence after+1: another writer, or too
+  // big); IoError when it may (no answer within publish_timeout).
+  Result<uint64_t> Publish(std::string_view data, uint64_t after, const std::string& id);
+
+  // The stream's last sequence (0 when empty).
+  Result<uint64_t> LastSequence();
+  // The name of the NATS server that leads the stream now (empty without a cluster).
+  Result<std::string> Leader();
+
+  // Reads the stream in order from sequence `from` (>= 1) on, following new
+  // messages as they come (an ordered consumer).
+  Result<std::unique_ptr<Follow>> FollowFrom(uint64_t from);
+
+  // The writer answers appends that followers forward (cluster/forward.h)
+  // on "<stream>.append": `handle(request, reply)` runs on a NATS thread and
+  // must not block; `reply(bytes)` may be called later, from any thread.
+  using AppendHandler = std::function<void(std::string request, std::function<void(std::string)> reply)>;
+  Status ServeAppends(AppendHandler handle);
+  // A follower's forwarded append: the writer's reply. Unavailable when no
+  // writer answers within `timeout`.
+  Result<std::string> RequestAppend(std::string_view request, std::chrono::milliseconds timeout);
+
+  // The largest message the servers take, in bytes.
+  int64_t max_payload() const;
+  const JetStreamOptions& options() const { return options_; }
+
+  struct Handles;
+
+ private:
+  explicit JetStream(JetStreamOptions options);
+  JetStreamOptions options_;
+  std::string subject_;
+  std::unique_ptr<Handles> h_;
+  AppendHandler append_handler_;
+};
+
+class Follow {
+ public:
+  ~Follow();
+  // The next message, waiting up to `timeout`; nullopt when none came.
+  Result<std::optional<StreamMessage>> Next(std::chrono::milliseconds timeout);
+
+ private:
+  friend class JetStream;
+  struct Sub;
+  explicit Follow(std::unique_ptr<Sub> sub);
+  std::unique_ptr<Sub> sub_;
+};
+
+}  // namespace custodian::cluster

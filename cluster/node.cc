@@ -1,0 +1,128 @@
+#include "cluster/node.h"
+
+#include "cluster/forward.h"
+#include "core/sha256.h"
+
+namespace custodian::cluster {
+
+Node::Node(EventLog& log, JetStream& js, const NodeOptions& options) : log_(log), js_(js), options_(options) {}
+
+Result<std::unique_ptr<Node>> Node::Start(EventLog& log, JetStream& js, const NodeOptions& options) {
+  if (log.read_only()) return Status::FailedPrecondition("a cluster node needs its store open read-write");
+  std::unique_ptr<Node> node(new Node(log, js, options));
+  node->follower_ = std::thread([n = node.get()] { n->FollowLoop(); });
+  if (!options.writer) {
+    log.SetForwarder([n = node.get()](std::vector<AppendRequest>& requests) { return n->Forward(requests); });
+    return node;
+  }
+  // The writer: everything the stream holds first, then its own rounds.
+  Result<uint64_t> last = js.LastSequence();
+  if (!last.ok()) return last.status();
+  if (!node->AwaitSequence(*last, options.catch_up_timeout)) {
+    Status why = node->problem();
+    return why.ok() ? Status::Unavailable("the writer did not catch up with the stream's " + std::to_string(*last) +
+                                          " rounds within " + std::to_string(options.catch_up_timeout.count() / 1000) +
+                                          " s (it holds " + std::to_string(log.applied_sequence()) + ")")
+                    : why;
+  }
+  log.SetReplicator([&js](std::string_view round, uint64_t after) -> Result<uint64_t> {
+    // The same round always gets the same id, so a retry is recognised.
+    const std::string id = "r" + std::to_string(after + 1) + "-" + HexOf(Sha256(round)).substr(0, 32);
+    return js.Publish(round, after, id);
+  });
+  // Appends the followers forward: checked, sealed and written like our own;
+  // answered from the log's thread once durable, without blocking NATS.
+  CUSTODIAN_RETURN_IF_ERROR(js.ServeAppends([&log](std::string request, std::function<void(std::string)> reply) {
+    Result<std::vector<AppendRequest>> requests = DecodeForward(request);
+    if (!requests.ok()) {
+      reply(EncodeForwardReply(requests.status()));
+      return;
+    }
+    log.AppendBatchThen(std::move(*requests), [reply = std::move(reply)](Result<std::vector<AppendResult>> r) {
+      reply(EncodeForwardReply(r));
+    });
+  }));
+  return node;
+}
+
+Node::~Node() {
+  log_.SetReplicator(nullptr);
+  log_.SetForwarder(nullptr);
+  stopping_ = true;
+  if (follower_.joinable()) follower_.join();
+}
+
+Status Node::problem() const {
+  std::lock_guard lk(mu_);
+  return problem_;
+}
+
+bool Node::AwaitSequence(uint64_t sequence, std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (log_.applied_sequence() < sequence) {
+    if (std::chrono::steady_clock::now() > deadline || !problem().ok()) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+// Applies the stream's rounds in order, for as long as the node runs. The
+// writer's own rounds come back here too and are skipped (applied already).
+void Node::FollowLoop() {
+  std::unique_ptr<Follow> follow;
+  while (!stopping_) {
+    if (!follow) {
+      Result<std::unique_ptr<Follow>> f = js_.FollowFrom(log_.applied_sequence() + 1);
+      if (!f.ok()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        continue;
+      }
+      follow = std::move(*f);
+    }
+    Result<std::optional<StreamMessage>> m = follow->Next(std::chrono::milliseconds(200));
+    if (!m.ok()) {
+      follow.reset();  // followed again from what the store holds
+      continue;
+    }
+    if (!m->has_value()) continue;
+    const StreamMessage& msg = **m;
+    if (msg.sequence <= log_.applied_sequence()) continue;
+    if (msg.sequence != log_.applied_sequence() + 1) {
+      follow.reset();  // a gap: follow again from the next one the store needs
+      continue;
+    }
+    Status s = log_.ApplyRound(msg.data, msg.sequence);
+    if (!s.ok()) {
+      std::lock_guard lk(mu_);
+      problem_ = s.WithContext("following the log of record stopped");
+      return;
+    }
+  }
+}
+
+Result<std::vector<AppendResult>> Node::Forward(std::vector<AppendRequest>& requests) {
+  Result<std::string> reply = js_.RequestAppend(EncodeForward(requests), options_.forward_timeout);
+  if (!reply.ok()) {
+    return reply.status().WithContext(
+        "forwarding the append to the partition writer (it may have been written: send it again with the same event "
+        "ids, which the log recognises)");
+  }
+  Result<std::vector<AppendResult>> r = DecodeForwardReply(*reply);
+  if (!r.ok()) return r;
+  // Read-your-writes on this node: answer once this store holds them.
+  uint64_t last = 0;
+  bool any = false;
+  for (const AppendResult& a : *r) {
+    for (Position p : a.positions) {
+      last = std::max(last, p.value());
+      any = true;
+    }
+  }
+  if (any && !log_.AwaitPosition(last, options_.forward_timeout)) {
+    return Status::Unavailable("the writer wrote the append (up to position " + std::to_string(last) +
+                               ") but this node has not applied it yet; read it with min_position");
+  }
+  return r;
+}
+
+}  // namespace custodian::cluster

@@ -1,0 +1,62 @@
+// One Custodian node of a cluster (docs/scale-out.md): its own store, a
+// replica of the log of record on NATS JetStream. Every node follows the
+// stream and applies each round into its store (storage/replicated_round.h),
+// so every node serves reads and computes the same tree. The partition
+// writer also checks and publishes the appends: its own callers' and those
+// the followers forward to it (cluster/forward.h).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "cluster/jetstream.h"
+#include "core/status.h"
+#include "storage/event_log.h"
+
+namespace custodian::cluster {
+
+struct NodeOptions {
+  bool writer = false;  // this node is the partition writer
+  // How long a follower waits for the writer's answer to a forwarded append,
+  // and then for its own store to hold it.
+  std::chrono::milliseconds forward_timeout{20000};
+  // How long the writer waits to catch up with the stream before it writes.
+  std::chrono::milliseconds catch_up_timeout{600000};
+};
+
+class Node {
+ public:
+  // `log` must be a replica store (EventLogOptions::replica) open read-write;
+  // both must outlive the node. Starts following the stream from the
+  // sequence after the last one the store holds. The writer first catches
+  // up with everything the stream holds, then publishes.
+  static Result<std::unique_ptr<Node>> Start(EventLog& log, JetStream& js, const NodeOptions& options);
+  // Stops following and writing; the store stays open.
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  bool writer() const { return options_.writer; }
+  // Why following the stream stopped; Ok while it runs.
+  Status problem() const;
+  // Waits until the store holds sequence `sequence` of the stream.
+  bool AwaitSequence(uint64_t sequence, std::chrono::milliseconds timeout) const;
+
+ private:
+  Node(EventLog& log, JetStream& js, const NodeOptions& options);
+  void FollowLoop();
+  Result<std::vector<AppendResult>> Forward(std::vector<AppendRequest>& requests);
+
+  EventLog& log_;
+  JetStream& js_;
+  const NodeOptions options_;
+  std::atomic<bool> stopping_{false};
+  mutable std::mutex mu_;
+  Status problem_;
+  std::thread follower_;
+};
+
+}  // namespace custodian::cluster

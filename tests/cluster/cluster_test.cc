@@ -1,0 +1,249 @@
+// Custodian nodes over a real three-server NATS JetStream cluster
+// (tests/cluster/nats_cluster.h): every node applies the writer's rounds and
+// holds the same log, tree and projections; followers forward appends; a node
+// added later replays the stream; the stream's leader killed with -9 does not
+// stop the appends, and the restarted server catches up.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <thread>
+
+#include "cluster/jetstream.h"
+#include "cluster/node.h"
+#include "core/rules.h"
+#include "core/time.h"
+#include "service/store.h"
+#include "storage/event_log.h"
+#include "tests/cluster/nats_cluster.h"
+#include "tests/test_util.h"
+
+namespace custodian {
+namespace {
+
+using cluster::JetStream;
+using cluster::JetStreamOptions;
+using cluster::Node;
+using cluster::NodeOptions;
+using testing::NatsCluster;
+using testing::RandomId;
+using testing::TempDir;
+
+Event Ev(const std::string& stream, const std::string& type, const std::string& actor, const std::string& data,
+         const std::string& personal = "") {
+  Event e;
+  e.id = RandomId();
+  e.stream = stream;
+  e.type = type;
+  e.actor = actor;
+  e.occurred_at = *ParseRfc3339("2026-01-10T00:00:00Z");
+  e.data = data;
+  e.personal_plain = personal;
+  return e;
+}
+
+// One Custodian node: its store, its connection, its place in the cluster.
+struct TestNode {
+  TempDir tmp;
+  std::unique_ptr<EventLog> log;
+  std::unique_ptr<JetStream> js;
+  std::unique_ptr<Node> node;
+
+  TestNode(const NatsCluster& nats, bool writer, const std::string& name,
+           std::chrono::milliseconds forward_timeout = std::chrono::milliseconds(30000)) {
+    EventLogOptions options;
+    options.create = CreateIfMissing::kYes;
+    options.rules = CheckRules;
+    options.replica = true;
+    options.master_key_file = tmp.Sub("keys/master.key");
+    options.max_batch_bytes = 1 << 20;
+    Result<std::unique_ptr<EventLog>> l = EventLog::Open(tmp.Sub("store"), options);
+    INFO(l.status().ToString());
+    REQUIRE(l.ok());
+    log = std::move(*l);
+    JetStreamOptions jo;
+    jo.servers = nats.urls();
+    jo.name = name;
+    jo.publish_timeout = std::chrono::milliseconds(30000);
+    Result<std::unique_ptr<JetStream>> j = JetStream::Connect(jo);
+    INFO(j.status().ToString());
+    REQUIRE(j.ok());
+    js = std::move(*j);
+    NodeOptions no;
+    no.writer = writer;
+    no.forward_timeout = forward_timeout;
+    Result<std::unique_ptr<Node>> n = Node::Start(*log, *js, no);
+    INFO(n.status().ToString());
+    REQUIRE(n.ok());
+    node = std::move(*n);
+  }
+  ~TestNode() {
+    node.reset();
+    js.reset();
+    log.reset();
+  }
+};
+
+// Appends `count` customers with a contact each (a personal part) through `log`.
+void AddCustomers(EventLog& log, const std::string& prefix, int count, std::atomic<int>* failures) {
+  for (int i = 0; i < count; ++i) {
+    const std::string customer = "customer-" + prefix + std::to_string(i);
+    Result<AppendResult> r =
+        log.Append(customer,
+                   {Ev(customer, "customer.registered", "staff-1", R"({"name":"Acme )" + std::to_string(i) + "\"}"),
+                    Ev(customer, "contact.added", "staff-1", R"({"contact_id":"c-1"})",
+                       R"({"name":"Ana Lima","email":"ana@acme.example"})")},
+                   ExpectedVersion::NoStream());
+    if (!r.ok()) {
+      UNSCOPED_INFO(customer << ": " << r.status().ToString());
+      ++*failures;
+    }
+  }
+}
+
+void ExpectSameLog(EventLog& a, EventLog& b) {
+  CHECK(a.end() == b.end());
+  CHECK(a.applied_sequence() == b.applied_sequence());
+  Result<TreeHead> ha = a.Head(), hb = b.Head();
+  REQUIRE(ha.ok());
+  REQUIRE(hb.ok());
+  CHECK(ha->size == hb->size);
+  CHECK(HexOf(ha->root) == HexOf(hb->root));
+  VerifyReport report = b.Verify();
+  INFO(report.problem);
+  CHECK(report.ok);
+}
+
+// Every projection's state, key by key.
+std::vector<std::pair<std::string, std::string>> ProjectionState(EventLog& log) {
+  REQUIRE(CatchUpProjections(log).ok());
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const char* name : {"customer", "portfolio", "accountability", "silent", "access", "alerts"}) {
+    REQUIRE(log.ProjectionScan(name, "", [&](std::string_view k, std::string_view v) {
+                  out.emplace_back(std::string(name) + "/" + std::string(k), std::string(v));
+                  return true;
+                }).ok());
+  }
+  return out;
+}
+
+TEST_CASE("three nodes over a three-server JetStream cluster hold the same log, tree and projections",
+          "[cluster]") {
+  NatsCluster nats;
+  TestNode writer(nats, true, "node-1");
+  TestNode follower(nats, false, "node-2");
+  REQUIRE(writer.log->Append("staff-1", {Ev("staff-1", "staff.joined", "system:hr", R"({"role":"account_executive"})")})
+              .ok());
+
+  // Appends on the writer and, forwarded, on the follower, at the same time.
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    EventLog* via = t < 4 ? writer.log.get() : follower.log.get();
+    threads.emplace_back([&, via, t] { AddCustomers(*via, "t" + std::to_string(t) + "-", 40, &failures); });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(failures == 0);
+  REQUIRE(writer.log->end().value() == 1 + 6 * 40 * 2);
+
+  // A forwarded append is in the follower's own store when it returns
+  // (read-your-writes), and a refusal comes back with the writer's reason.
+  Result<AppendResult> mine =
+      follower.log->Append("customer-x", {Ev("customer-x", "customer.registered", "staff-1", R"({"name":"X"})")});
+  REQUIRE(mine.ok());
+  CHECK(follower.log->end().value() > mine->positions.front().value());
+  Result<AppendResult> refused =
+      follower.log->Append("customer-y", {Ev("customer-y", "note.added", "staff-9", R"({"text":"who?"})")});
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().code() == StatusCode::kRuleViolation);
+  CHECK_THAT(refused.status().message(), Catch::Contains("staff-9"));
+
+  // A third node, started now, replays the stream from its start.
+  TestNode late(nats, false, "node-3");
+  Result<uint64_t> last = writer.js->LastSequence();
+  REQUIRE(last.ok());
+  CHECK(*last == writer.log->applied_sequence());
+  REQUIRE(follower.node->AwaitSequence(*last, std::chrono::seconds(60)));
+  REQUIRE(late.node->AwaitSequence(*last, std::chrono::seconds(60)));
+  ExpectSameLog(*writer.log, *follower.log);
+  ExpectSameLog(*writer.log, *late.log);
+  // Personal parts were sealed once, by the writer: the stream and the
+  // followers hold the same sealed bytes (the followers hold no key).
+  Result<std::vector<Event>> on_writer = writer.log->ReadStream("customer-t0-0", StreamVersion(1), Direction::kForward, 1);
+  Result<std::vector<Event>> on_late = late.log->ReadStream("customer-t0-0", StreamVersion(1), Direction::kForward, 1);
+  REQUIRE(on_writer.ok());
+  REQUIRE(on_late.ok());
+  REQUIRE(on_late->size() == 1);
+  CHECK(on_writer->front().personal == on_late->front().personal);
+  Result<std::string> opened = writer.log->PersonalJson(on_writer->front());
+  REQUIRE(opened.ok());
+  CHECK_THAT(*opened, Catch::Contains("Ana Lima"));
+  Result<std::string> sealed = late.log->PersonalJson(on_late->front());
+  REQUIRE(sealed.ok());
+  CHECK_THAT(*sealed, Catch::Contains("holds no key"));
+
+  // The projections, folded on each node from its own store, agree.
+  const auto state = ProjectionState(*writer.log);
+  CHECK(state.size() > 200);
+  CHECK(ProjectionState(*follower.log) == state);
+  CHECK(ProjectionState(*late.log) == state);
+  CHECK(writer.node->problem().ok());
+  CHECK(follower.node->problem().ok());
+}
+
+TEST_CASE("the stream's leader killed with -9: appends go on, and the restarted server catches up", "[cluster]") {
+  NatsCluster nats;
+  TestNode writer(nats, true, "node-1");
+  TestNode follower(nats, false, "node-2");
+  REQUIRE(writer.log->Append("staff-1", {Ev("staff-1", "staff.joined", "system:hr", R"({"role":"account_executive"})")})
+              .ok());
+  std::atomic<int> failures{0};
+  AddCustomers(*writer.log, "a-", 20, &failures);
+  REQUIRE(failures == 0);
+
+  Result<std::string> leader = writer.js->Leader();
+  REQUIRE(leader.ok());
+  const int killed = nats.IndexOf(*leader);
+  REQUIRE(killed >= 0);
+  // Appending while the leader dies: every acknowledged append must land.
+  std::thread appender([&] { AddCustomers(*writer.log, "b-", 40, &failures); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  nats.Kill(killed, SIGKILL);
+  appender.join();
+  CHECK(failures == 0);
+  AddCustomers(*follower.log, "c-", 10, &failures);  // forwarded, after the election
+  CHECK(failures == 0);
+  const uint64_t expected = 1 + (20 + 40 + 10) * 2;
+  CHECK(writer.log->end().value() == expected);
+
+  nats.Start(killed);
+  Result<uint64_t> last = writer.js->LastSequence();
+  REQUIRE(last.ok());
+  CHECK(*last == writer.log->applied_sequence());
+  long long on_restarted = -1;
+  for (int i = 0; i < 300 && on_restarted != static_cast<long long>(*last); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    on_restarted = nats.LastSeqOn(killed, "CUSTODIAN");
+  }
+  CHECK(on_restarted == static_cast<long long>(*last));
+  REQUIRE(follower.node->AwaitSequence(*last, std::chrono::seconds(60)));
+  ExpectSameLog(*writer.log, *follower.log);
+  // Every event once, positions dense.
+  Result<std::vector<Event>> all = follower.log->ReadAll(Position(0), 100000);
+  REQUIRE(all.ok());
+  REQUIRE(all->size() == expected);
+  for (size_t i = 0; i < all->size(); ++i) CHECK((*all)[i].position.value() == i);
+}
+
+TEST_CASE("a follower with no writer refuses appends with a clear reason, and writes nothing", "[cluster]") {
+  NatsCluster nats;
+  TestNode follower(nats, false, "node-2", std::chrono::milliseconds(2000));
+  Result<AppendResult> r =
+      follower.log->Append("staff-1", {Ev("staff-1", "staff.joined", "system:hr", R"({"role":"account_executive"})")});
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == StatusCode::kUnavailable);
+  CHECK_THAT(r.status().message(), Catch::Contains("no partition writer"));
+  CHECK(follower.log->end().value() == 0);
+}
+
+}  // namespace
+}  // namespace custodian

@@ -1,0 +1,161 @@
+// A real three-server NATS JetStream cluster on loopback for the cluster
+// tests: Debian's nats-server, each server in its own directory with its own
+// ports, started, killed (-9) and restarted by the test. Without nats-server
+// the test says so and exits with kSkipped, which ctest reports as skipped.
+#pragma once
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/test_util.h"
+
+namespace custodian::testing {
+
+inline constexpr int kSkipped = 77;  // SKIP_RETURN_CODE in tests/CMakeLists.txt
+inline constexpr char kNatsServer[] = "/usr/sbin/nats-server";
+
+inline void SkipWithoutNats() {
+  if (!std::filesystem::exists(kNatsServer)) {
+    std::fprintf(stderr, "SKIPPED: %s is not installed (apt-get install nats-server; tools/install-deps.sh does)\n",
+                 kNatsServer);
+    std::exit(kSkipped);
+  }
+}
+
+// A loopback port nobody listens on right now.
+inline int FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  socklen_t len = sizeof a;
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+  const int port = ntohs(a.sin_port);
+  ::close(fd);
+  return port;
+}
+
+// GET http://127.0.0.1:port/path, the body; empty when nothing answers.
+inline std::string HttpGet(int port, const std::string& path) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  std::string out;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+    const std::string req = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    if (::write(fd, req.data(), req.size()) == static_cast<ssize_t>(req.size())) {
+      char buf[65536];
+      ssize_t n;
+      while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+    }
+  }
+  ::close(fd);
+  const size_t body = out.find("\r\n\r\n");
+  return body == std::string::npos ? std::string() : out.substr(body + 4);
+}
+
+class NatsCluster {
+ public:
+  explicit NatsCluster(int size = 3) : servers_(size) {
+    SkipWithoutNats();
+    for (int i = 0; i < size; ++i) {
+      servers_[i].name = "n" + std::to_string(i + 1);
+      servers_[i].client = FreePort();
+      servers_[i].route = FreePort();
+      servers_[i].http = FreePort();
+    }
+    for (int i = 0; i < size; ++i) Start(i);
+  }
+  ~NatsCluster() {
+    for (int i = 0; i < static_cast<int>(servers_.size()); ++i) Kill(i, SIGTERM);
+  }
+
+  std::vector<std::string> urls() const {
+    std::vector<std::string> u;
+    for (const Server& s : servers_) u.push_back("nats://127.0.0.1:" + std::to_string(s.client));
+    return u;
+  }
+  int size() const { return static_cast<int>(servers_.size()); }
+  int IndexOf(const std::string& name) const {
+    for (int i = 0; i < size(); ++i) {
+      if (servers_[i].name == name) return i;
+    }
+    return -1;
+  }
+  int http_port(int i) const { return servers_[i].http; }
+
+  void Start(int i) {
+    Server& s = servers_[i];
+    const std::string dir = tmp_.Sub(s.name);
+    std::filesystem::create_directories(dir);
+    std::string routes;
+    for (const Server& o : servers_) routes += "    nats-route://127.0.0.1:" + std::to_string(o.route) + "\n";
+    const std::string conf = dir + "/nats.conf";
+    std::ofstream(conf) << "server_name: " << s.name << "\n"
+                        << "listen: 127.0.0.1:" << s.client << "\n"
+                        << "http: 127.0.0.1:" << s.http << "\n"
+                        << "max_payload: 8MB\n"
+                        << "jetstream { store_dir: \"" << dir << "/js\" }\n"
+                        << "cluster {\n  name: custodian-test\n  listen: 127.0.0.1:" << s.route << "\n  routes: [\n"
+                        << routes << "  ]\n}\n";
+    const std::string log = dir + "/nats.log";
+    s.pid = ::fork();
+    if (s.pid == 0) {
+      FILE* f = std::freopen(log.c_str(), "a", stderr);
+      (void)f;
+      ::dup2(2, 1);
+      ::execl(kNatsServer, kNatsServer, "-c", conf.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    REQUIRE(s.pid > 0);
+  }
+  void Kill(int i, int sig) {
+    Server& s = servers_[i];
+    if (s.pid <= 0) return;
+    ::kill(s.pid, sig);
+    int status = 0;
+    ::waitpid(s.pid, &status, 0);
+    s.pid = 0;
+  }
+
+  // The last sequence this server's own copy of `stream` holds (monitoring
+  // endpoint /jsz); -1 when it does not answer or holds no copy.
+  long long LastSeqOn(int i, const std::string& stream) const {
+    const std::string body = HttpGet(servers_[i].http, "/jsz?streams=true");
+    const size_t at = body.find("\"name\": \"" + stream + "\"");
+    if (at == std::string::npos) return -1;
+    const size_t last = body.find("\"last_seq\":", at);
+    if (last == std::string::npos) return -1;
+    return std::atoll(body.c_str() + last + 11);
+  }
+
+ private:
+  struct Server {
+    std::string name;
+    int client = 0, route = 0, http = 0;
+    pid_t pid = 0;
+  };
+  TempDir tmp_;
+  std::vector<Server> servers_;
+};
+
+}  // namespace custodian::testing
