@@ -10,6 +10,30 @@ Node::Node(EventLog& log, JetStream& js, const NodeOptions& options) : log_(log)
 Result<std::unique_ptr<Node>> Node::Start(EventLog& log, JetStream& js, const NodeOptions& options) {
   if (log.read_only()) return Status::FailedPrecondition("a cluster node needs its store open read-write");
   std::unique_ptr<Node> node(new Node(log, js, options));
+  auto publish = [&js](std::string_view round, uint64_t after) -> Result<uint64_t> {
+    // The same round always gets the same id, so a retry is recognised.
+    const std::string id = "r" + std::to_string(after + 1) + "-" + HexOf(Sha256(round)).substr(0, 32);
+    return js.Publish(round, after, id);
+  };
+  if (options.writer && log.applied_sequence() == 0 && log.end().value() > 0) {
+    // A store that was one machine's, and an empty stream: the store's
+    // events become the stream's first rounds (its own tree unchanged).
+    Result<uint64_t> last = js.LastSequence();
+    if (!last.ok()) return last.status();
+    if (*last != 0) {
+      return Status::FailedPrecondition(
+          "the store at " + log.dir() + " holds " + std::to_string(log.end().value()) +
+          " events of its own and the stream already holds " + std::to_string(*last) +
+          " rounds: a store joins a cluster empty, or as the first writer of an empty stream (docs/scale-out.md)");
+    }
+    uint64_t sequence = 0;
+    CUSTODIAN_RETURN_IF_ERROR(log.ExportRounds(options.seed_round_bytes, [&](std::string_view round, uint64_t after) {
+      Result<uint64_t> got = publish(round, after);
+      if (got.ok()) sequence = *got;
+      return got;
+    }));
+    CUSTODIAN_RETURN_IF_ERROR(log.MarkApplied(sequence));
+  }
   node->follower_ = std::thread([n = node.get()] { n->FollowLoop(); });
   if (!options.writer) {
     log.SetForwarder([n = node.get()](std::vector<AppendRequest>& requests) { return n->Forward(requests); });
@@ -25,11 +49,7 @@ Result<std::unique_ptr<Node>> Node::Start(EventLog& log, JetStream& js, const No
                                           " s (it holds " + std::to_string(log.applied_sequence()) + ")")
                     : why;
   }
-  log.SetReplicator([&js](std::string_view round, uint64_t after) -> Result<uint64_t> {
-    // The same round always gets the same id, so a retry is recognised.
-    const std::string id = "r" + std::to_string(after + 1) + "-" + HexOf(Sha256(round)).substr(0, 32);
-    return js.Publish(round, after, id);
-  });
+  log.SetReplicator(publish);
   // Appends the followers forward: checked, sealed and written like our own;
   // answered from the log's thread once durable, without blocking NATS.
   CUSTODIAN_RETURN_IF_ERROR(js.ServeAppends([&log](std::string request, std::function<void(std::string)> reply) {

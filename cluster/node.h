@@ -25,6 +25,8 @@ struct NodeOptions {
   std::chrono::milliseconds forward_timeout{20000};
   // How long the writer waits to catch up with the stream before it writes.
   std::chrono::milliseconds catch_up_timeout{600000};
+  // A store that was one machine's seeds an empty stream in rounds of at most this many bytes.
+  size_t seed_round_bytes = 512 << 10;
 };
 
 class Node {

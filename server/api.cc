@@ -434,7 +434,8 @@ Api::Dispatched Api::Dispatch(const Request& request) {
       if (route.waits_for_position && target.Has("min_position")) {
         Result<uint64_t> p = NumberParam(target, "min_position", 0, UINT64_MAX - 1);
         if (!p.ok()) return Error(p.status());
-        if (*p >= log_.end().value()) {
+        // A node of a cluster may be a little behind the writer: it waits.
+        if (*p >= log_.end().value() && !(log_.replica() && log_.AwaitPosition(*p, std::chrono::seconds(10)))) {
           return Error(400, "min_position " + std::to_string(*p) + " is not in the log yet (it holds " +
                                 std::to_string(log_.end().value()) + " events)");
         }

@@ -130,12 +130,17 @@ Result<std::unique_ptr<EventLog>> OpenStore(const StoreOptions& o, EventLogOptio
   options.rules = CheckRules;  // the log's rules hold for every write made here
   options.master_key_file = MasterKeyFile(o);
   options.checkpoint_interval = std::chrono::milliseconds(static_cast<int64_t>(o.checkpoint_every_seconds * 1000));
+  options.replica = o.replica;
+  if (o.max_batch_bytes > 0) options.max_batch_bytes = o.max_batch_bytes;
   Result<std::unique_ptr<EventLog>> log = mode == EventLogOptions::Mode::kReadWrite && wait == WaitForWriter::kYes
                                               ? OpenWaitingForWriter(o.data_dir, options, o.wait_seconds)
                                               : EventLog::Open(o.data_dir, options);
   if (log.ok()) WarnIfLoose(o.data_dir);
   if (!log.ok() || mode != EventLogOptions::Mode::kReadWrite) return log;
   if (signs == Signs::kYes) CUSTODIAN_RETURN_IF_ERROR((*log)->CanSign());
+  // A replica appends nothing until it is the writer or reaches one: its
+  // spool waits for a node that is not in a cluster.
+  if (o.replica) return log;
   // Reads recorded while another process held the store come in first.
   Result<SpoolDrain> drained = DrainAccessSpool(**log, o.data_dir);
   if (!drained.ok()) return drained.status();

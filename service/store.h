@@ -39,6 +39,11 @@ struct StoreOptions {
   double wait_seconds = kDefaultWaitSeconds;
   // The master key file; empty: <data>.keys/master.key (MasterKeyFile).
   std::string master_key;
+  // Past one machine: the store is a node's replica of the log of record
+  // (EventLogOptions::replica), and a round carries at most this many bytes
+  // (0: the log's default).
+  bool replica = false;
+  size_t max_batch_bytes = 0;
 };
 
 // Where the master key of the store is: options.master_key, else <data>.keys/master.key.

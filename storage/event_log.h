@@ -527,11 +527,22 @@ class EventLog {
   // Waits until the log holds position `position` (end() > position) or
   // `timeout` passes; whether it does.
   bool AwaitPosition(uint64_t position, std::chrono::milliseconds timeout);
+  // A store that was one machine's becomes the first node of a cluster: its
+  // events, in order, as rounds (storage/replicated_round.h) of at most
+  // `max_bytes` (one event more when a single one is bigger), each event
+  // keeping its recorded_at. `publish(round, after)` returns the sequence
+  // the round got; MarkApplied(last sequence) then ties the store to the
+  // stream. Only for a replica store that holds no sequence yet.
+  Status ExportRounds(size_t max_bytes, const Replicator& publish) const;
+  // Records that the store holds the log of record up to `sequence`
+  // (after ExportRounds). FailedPrecondition when it already holds one.
+  Status MarkApplied(uint64_t sequence);
   // The log of record's sequence of the last round this store holds (0: none).
   uint64_t applied_sequence() const { return applied_sequence_.load(std::memory_order_acquire); }
 
   const std::string& dir() const { return dir_; }
   bool read_only() const { return options_.mode == EventLogOptions::Mode::kReadOnly; }
+  bool replica() const { return options_.replica; }
 
  private:
   struct PendingWrite;

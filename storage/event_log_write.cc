@@ -131,6 +131,11 @@ std::optional<Result<std::vector<AppendResult>>> EventLog::Enqueue(std::vector<A
     return ready(Status::FailedPrecondition("the log stopped accepting appends after a failed write (" + failure_ +
                                             "); reopen the store"));
   }
+  if (!options_.replica && applied_sequence() > 0) {
+    return ready(Status::FailedPrecondition(
+        "the store at " + dir_ + " is a node of a cluster (it holds sequence " + std::to_string(applied_sequence()) +
+        " of the log of record): an append here would fork it; append through the cluster (docs/scale-out.md)"));
+  }
   if (options_.replica) {
     std::shared_ptr<const Forwarder> forward;
     {
@@ -1000,6 +1005,67 @@ Status EventLog::CheckRules(std::span<const Event> events) const {
   return Status::Ok();
 }
 
+
+Status EventLog::ExportRounds(size_t max_bytes, const Replicator& publish) const {
+  if (!options_.replica || applied_sequence() != 0) {
+    return Status::FailedPrecondition("only a replica store that holds no sequence of a log of record exports rounds");
+  }
+  std::vector<AppendRequest> requests;
+  std::vector<std::string> records;
+  uint64_t first = 0, next = 0, sequence = 0;
+  size_t bytes = 0;
+  Timestamp at;
+  Status failed;
+  auto flush = [&]() -> Status {
+    if (records.empty()) return Status::Ok();
+    Result<Hash256> root = RootAt(next);
+    if (!root.ok()) return root.status();
+    std::string round = EncodeRoundHeader(first, next, at, *root, 1);
+    EncodeRoundWrite(requests, records, &round);
+    Result<uint64_t> got = publish(round, sequence);
+    if (!got.ok()) return got.status().WithContext("positions " + std::to_string(first) + ".." + std::to_string(next - 1));
+    sequence = *got;
+    requests.clear();
+    records.clear();
+    bytes = 0;
+    first = next;
+    return Status::Ok();
+  };
+  Status scanned = ScanAll(Position(0), [&](const Event& e) {
+    std::string record = EncodeRecord(e);
+    if (!records.empty() && (e.recorded_at != at || bytes + record.size() > max_bytes)) {
+      failed = flush();
+      if (!failed.ok()) return false;
+    }
+    if (records.empty()) at = e.recorded_at;
+    if (requests.empty() || requests.back().stream != e.stream) {
+      requests.push_back({e.stream, ExpectedVersion::Any(), {}});
+    }
+    requests.back().events.push_back(e);
+    bytes += record.size();
+    records.push_back(std::move(record));
+    next = e.position.value() + 1;
+    return true;
+  });
+  CUSTODIAN_RETURN_IF_ERROR(scanned);
+  CUSTODIAN_RETURN_IF_ERROR(failed);
+  return flush();
+}
+
+Status EventLog::MarkApplied(uint64_t sequence) {
+  std::lock_guard lk(queue_mu_);  // the writer is idle: a replica with no replicator takes no appends
+  if (writer_state_->applied_sequence != 0) {
+    return Status::FailedPrecondition("the store already holds sequence " +
+                                      std::to_string(writer_state_->applied_sequence) + " of the log of record");
+  }
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  CUSTODIAN_RETURN_IF_ERROR(
+      FromRocks(db_->Put(sync, meta_cf_, kMetaAppliedSequenceKey, keys::EncodeU64(sequence)), "record the sequence"));
+  writer_state_->applied_sequence = sequence;
+  applied_sequence_.store(sequence, std::memory_order_release);
+  return Status::Ok();
+}
 
 void EventLog::SetForwarder(Forwarder forward) {
   std::lock_guard lk(queue_mu_);

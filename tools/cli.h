@@ -180,6 +180,11 @@ struct ServeOptions {
   size_t body_limit = 8 * 1024 * 1024;
   uint64_t max_lag = 1'000'000;  // ApiOptions::max_projection_lag
   std::string web;               // the web UI's built files; empty: the build's own, when it was built
+  // Past one machine (docs/scale-out.md): the NATS servers, empty for one machine.
+  std::string cluster;
+  bool partition_writer = false;
+  std::string cluster_stream = "CUSTODIAN";
+  int replicas = 3;
 };
 int RunServe(const Globals& g, const ServeOptions& options);
 

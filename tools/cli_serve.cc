@@ -5,8 +5,11 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <filesystem>
 
+#include "cluster/jetstream.h"
+#include "cluster/node.h"
 #include "server/api.h"
 #include "server/server.h"
 #include "tools/cli.h"
@@ -50,8 +53,48 @@ int RunServe(const Globals& g, const ServeOptions& o) {
     api_options.web = std::move(*web);
   }
 
-  Result<std::unique_ptr<EventLog>> log = OpenStore(g, EventLogOptions::Mode::kReadWrite);
+  // Past one machine: the store follows the log of record on NATS JetStream.
+  std::unique_ptr<cluster::JetStream> js;
+  StoreOptions store = g;
+  CreateIfMissing create = CreateIfMissing::kNo;
+  if (!o.cluster.empty()) {
+    cluster::JetStreamOptions jo;
+    for (size_t at = 0; at <= o.cluster.size();) {
+      const size_t comma = std::min(o.cluster.find(',', at), o.cluster.size());
+      if (comma > at) jo.servers.push_back(o.cluster.substr(at, comma - at));
+      at = comma + 1;
+    }
+    jo.stream = o.cluster_stream;
+    jo.replicas = o.replicas;
+    jo.name = "custodian " + g.data_dir;
+    Result<std::unique_ptr<cluster::JetStream>> connected = cluster::JetStream::Connect(jo);
+    if (!connected.ok()) {
+      return connected.status().code() == StatusCode::kInvalidArgument ? UsageError(connected.status())
+                                                                        : Fail(connected.status());
+    }
+    js = std::move(*connected);
+    store.replica = true;
+    // A round is one message: at most half what the servers take.
+    store.max_batch_bytes = static_cast<size_t>(std::clamp<int64_t>(js->max_payload() / 2, 64 << 10, 4 << 20));
+    create = CreateIfMissing::kYes;  // a new node starts empty and replays the stream
+  } else if (o.partition_writer) {
+    return UsageError(Status::InvalidArgument("--partition-writer needs --cluster"));
+  }
+
+  Result<std::unique_ptr<EventLog>> log = OpenStore(store, EventLogOptions::Mode::kReadWrite, create);
   if (!log.ok()) return Fail(log.status());
+  std::unique_ptr<cluster::Node> node;
+  if (js) {
+    cluster::NodeOptions no;
+    no.writer = o.partition_writer;
+    fmt::print("custodian: joining the cluster: stream {} on {} NATS servers; this store holds sequence {}{}\n",
+               o.cluster_stream, js->options().servers.size(), (*log)->applied_sequence(),
+               o.partition_writer ? ", catching up before writing" : "");
+    std::fflush(stdout);
+    Result<std::unique_ptr<cluster::Node>> started = cluster::Node::Start(**log, *js, no);
+    if (!started.ok()) return Fail(started.status());
+    node = std::move(*started);
+  }
   {
     Api api(**log, std::move(api_options));
     Result<std::unique_ptr<Server>> server = Server::Start(api, options);
@@ -63,6 +106,11 @@ int RunServe(const Globals& g, const ServeOptions& o) {
                g.data_dir, (*server)->tls() ? "https" : "http", host.empty() ? "0.0.0.0" : host, (*server)->port(),
                g.data_dir, (*log)->end().value(),
                web_dir.empty() ? std::string("no web UI (not built: see web/README.md)") : "the web UI at / (" + web_dir + ")");
+    if (node) {
+      fmt::print("custodian: {} of the cluster (stream {}), at sequence {}\n",
+                 node->writer() ? "the partition writer" : "a follower (appends go to the partition writer)",
+                 o.cluster_stream, (*log)->applied_sequence());
+    }
     std::fflush(stdout);
     int signal = 0;
     sigwait(&stop_signals, &signal);
@@ -70,6 +118,8 @@ int RunServe(const Globals& g, const ServeOptions& o) {
                signal == SIGINT ? "interrupted" : "terminated");
     (*server)->Stop();
   }
+  node.reset();  // stops following and writing
+  js.reset();
   const uint64_t events = (*log)->end().value();
   log->reset();  // the writer drains and the store closes cleanly
   fmt::print(stderr, "custodian: stopped; the store at {} is closed ({} events)\n", g.data_dir, events);

@@ -514,6 +514,18 @@ int main(int argc, char** argv) {
   serve->add_option("--web", serve_options.web,
                     "The web UI's built files (web/, npm run build), served at / (default: the build's own, "
                     "build/ui, when the UI was built)");
+  serve->add_option("--cluster", serve_options.cluster,
+                    "Run as one node of a cluster (docs/scale-out.md): nats://HOST:PORT,... of the NATS servers whose "
+                    "JetStream stream is the log of record. The store (created when missing) follows that stream; "
+                    "appends go to the partition writer");
+  serve->add_flag("--partition-writer", serve_options.partition_writer,
+                  "With --cluster: this node checks and publishes the appends (one writer per cluster)");
+  serve->add_option("--cluster-stream", serve_options.cluster_stream, "With --cluster: the JetStream stream's name")
+      ->capture_default_str();
+  serve->add_option("--replicas", serve_options.replicas,
+                    "With --cluster: copies of the stream the NATS servers keep (3: a round is acknowledged once two "
+                    "hold it)")
+      ->capture_default_str();
 
   std::string backup_to, restore_from, restore_to;
   auto* backup = app.add_subcommand(

@@ -234,6 +234,63 @@ TEST_CASE("the stream's leader killed with -9: appends go on, and the restarted 
   for (size_t i = 0; i < all->size(); ++i) CHECK((*all)[i].position.value() == i);
 }
 
+TEST_CASE("a store that was one machine's seeds an empty stream, and a new node replays it to the same root",
+          "[cluster]") {
+  NatsCluster nats;
+  TempDir first;
+  // One machine's store, with appends over several rounds (several recorded_at).
+  {
+    EventLogOptions options;
+    options.create = CreateIfMissing::kYes;
+    options.rules = CheckRules;
+    options.master_key_file = first.Sub("keys/master.key");
+    Result<std::unique_ptr<EventLog>> alone = EventLog::Open(first.Sub("store"), options);
+    REQUIRE(alone.ok());
+    REQUIRE((*alone)->Append("staff-1", {Ev("staff-1", "staff.joined", "system:hr", R"({"role":"account_executive"})")})
+                .ok());
+    std::atomic<int> failures{0};
+    AddCustomers(**alone, "s-", 30, &failures);
+    REQUIRE(failures == 0);
+  }
+  // The same store, now the writer of a new cluster.
+  EventLogOptions options;
+  options.rules = CheckRules;
+  options.replica = true;
+  options.master_key_file = first.Sub("keys/master.key");
+  Result<std::unique_ptr<EventLog>> log = EventLog::Open(first.Sub("store"), options);
+  REQUIRE(log.ok());
+  const Result<TreeHead> before = (*log)->Head();
+  REQUIRE(before.ok());
+  JetStreamOptions jo;
+  jo.servers = nats.urls();
+  Result<std::unique_ptr<JetStream>> js = JetStream::Connect(jo);
+  REQUIRE(js.ok());
+  NodeOptions no;
+  no.writer = true;
+  no.seed_round_bytes = 2048;  // several rounds even for a small store
+  Result<std::unique_ptr<Node>> writer = Node::Start(**log, **js, no);
+  INFO(writer.status().ToString());
+  REQUIRE(writer.ok());
+  CHECK((*log)->applied_sequence() > 1);
+  Result<TreeHead> after = (*log)->Head();
+  REQUIRE(after.ok());
+  CHECK(HexOf(after->root) == HexOf(before->root));  // the store itself is unchanged
+
+  TestNode follower(nats, false, "node-2");
+  REQUIRE(follower.node->AwaitSequence((*log)->applied_sequence(), std::chrono::seconds(60)));
+  ExpectSameLog(**log, *follower.log);
+  // And the cluster goes on from there, through either node.
+  std::atomic<int> failures{0};
+  AddCustomers(*follower.log, "n-", 5, &failures);
+  AddCustomers(**log, "m-", 5, &failures);
+  CHECK(failures == 0);
+  REQUIRE(follower.node->AwaitSequence((*log)->applied_sequence(), std::chrono::seconds(60)));
+  ExpectSameLog(**log, *follower.log);
+  writer->reset();
+  js->reset();
+  log->reset();
+}
+
 TEST_CASE("a follower with no writer refuses appends with a clear reason, and writes nothing", "[cluster]") {
   NatsCluster nats;
   TestNode follower(nats, false, "node-2", std::chrono::milliseconds(2000));

@@ -156,6 +156,23 @@ TEST_CASE("a follower applying the writer's rounds holds the same log, tree and 
   REQUIRE(on_writer.ok());
   CHECK(on_writer->state == EventLog::PersonalView::State::kOpen);
 
+  // Opened as a store of its own (not a replica), it refuses appends that would fork it.
+  {
+    follower.log.reset();
+    EventLogOptions plain;
+    plain.clock = &follower.clock;
+    plain.rules = CheckRules;
+    plain.master_key_file = follower.tmp.Sub("keys/master.key");
+    Result<std::unique_ptr<EventLog>> alone = EventLog::Open(follower.tmp.Sub("store"), plain);
+    REQUIRE(alone.ok());
+    Result<AppendResult> fork =
+        (*alone)->Append("staff-7", {Ev("staff-7", "staff.joined", "system:hr", R"({"role":"account_executive"})")});
+    REQUIRE_FALSE(fork.ok());
+    CHECK(fork.status().code() == StatusCode::kFailedPrecondition);
+    CHECK_THAT(fork.status().message(), Catch::Contains("would fork it"));
+    alone->reset();
+    follower.Open();
+  }
   // Applying a round again changes nothing; the sequence survives a reopen.
   const auto end = follower.log->end();
   REQUIRE(follower.log->ApplyRound(published.rounds.front(), 1).ok());
