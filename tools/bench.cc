@@ -92,6 +92,20 @@
 //                           data.viewed). Peer: the same streams read
 //                           in-process (ReadStream of 100 events, not
 //                           recorded).
+//   cluster_append          append_sync_concurrent through a cluster
+//                           (docs/scale-out.md) on the NATS servers of --nats
+//                           (tools/nats-local.sh starts three on loopback): a
+//                           writer node and a follower node in this process,
+//                           each with its own store, a fresh R3 stream per
+//                           run; --threads appenders on the writer, each
+//                           append acknowledged once the stream's quorum
+//                           holds it and the writer's store has it. Also the
+//                           follower's lag: how long after the writer holds
+//                           an event the follower holds it (p50 / p99 of a
+//                           probe every 5 ms). Peer: append_sync_concurrent
+//                           on one node (no cluster), same events.
+//   cluster_import          import_batched through the cluster's writer. Peer:
+//                           import_batched on one node.
 //
 // Events (tools/bench_events.h) are ~485-byte records (a ~280-byte JSON
 // payload plus the envelope) with random UUID ids, spread over
@@ -142,6 +156,8 @@
 
 #include <fmt/core.h>
 
+#include "cluster/jetstream.h"
+#include "cluster/node.h"
 #include "core/event.h"
 #include "core/personal.h"
 #include "core/record.h"
@@ -194,7 +210,8 @@ const std::vector<std::string> kAllWorkloads = {
     "fdatasync",   "append_sync_single",   "append_sync_concurrent", "append_sync_concurrent_personal",
     "import_batched", "import_batched_personal", "read_all",          "verify",
     "read_stream", "read_stream_personal", "audited_read",           "as_of",
-    "stream_map",  "erase",       "http_append",          "http_append_batch",      "http_read_customer"};
+    "stream_map",  "erase",       "http_append",          "http_append_batch",      "http_read_customer",
+    "cluster_append", "cluster_import"};
 constexpr double kAsOfP99Millis = 5;
 // The stream map (issue 17): its cost to an import, and a proof's latency.
 constexpr double kImportWithMapVsWithout = 0.9;
@@ -459,6 +476,7 @@ struct Options {
   int repeats = kDefaultRepeats;
   uint64_t seed = 42;
   uint64_t streams = kMaxStreams;
+  std::string nats;  // the NATS servers of the cluster_* workloads (tools/nats-local.sh)
 };
 
 // Whether a store is opened with a master key, so that personal parts are
@@ -624,8 +642,15 @@ Side RunConcurrentBatches(const Options& opt, size_t per_call,
 // time is wall-clock from the first event made to the last batch on disk.
 constexpr size_t kImportDepth = 2;
 
+Side ImportInto(EventLog* log, const Options& opt, Mix mix);
+
 Side ImportCustodian(const Options& opt, const fs::path& dir, Sync sync, Mix mix = Mix::kInteractions) {
   auto log = OpenLog(dir, sync, KeyFor(mix));
+  return ImportInto(log.get(), opt, mix);
+}
+
+// AppendBatchAsync of opt.batch events at a time, a few batches in flight.
+Side ImportInto(EventLog* log, const Options& opt, Mix mix) {
   EventFactory factory(opt.seed, opt.streams, mix);
   ResetPeakRss();
   uint64_t done = 0, next_progress = opt.events / 10;
@@ -657,6 +682,85 @@ Side ImportCustodian(const Options& opt, const fs::path& dir, Sync sync, Mix mix
   const double rate = done / busy;
   return {true, rate, Rate(rate), fmt::format("{} events in {:.2f} s", Grouped(done), busy), PeakRssBytes()};
 }
+
+// --- The cluster workloads (docs/scale-out.md) ---
+
+// One node of a cluster in this process: its store, its connection, its role.
+struct ClusterNodeRun {
+  std::unique_ptr<cluster::JetStream> js;
+  std::unique_ptr<EventLog> log;
+  std::unique_ptr<cluster::Node> node;
+  ~ClusterNodeRun() {
+    node.reset();
+    log.reset();
+    js.reset();
+  }
+};
+
+std::unique_ptr<ClusterNodeRun> StartClusterNode(const Options& opt, const std::string& stream, const fs::path& dir,
+                                                 bool writer) {
+  auto n = std::make_unique<ClusterNodeRun>();
+  cluster::JetStreamOptions jo;
+  for (size_t at = 0; at <= opt.nats.size();) {
+    const size_t comma = std::min(opt.nats.find(',', at), opt.nats.size());
+    if (comma > at) jo.servers.push_back(opt.nats.substr(at, comma - at));
+    at = comma + 1;
+  }
+  jo.stream = stream;
+  jo.name = "custodian-bench " + dir.filename().string();
+  Result<std::unique_ptr<cluster::JetStream>> js = cluster::JetStream::Connect(jo);
+  Check(js.status(), "connect to the NATS servers " + opt.nats);
+  n->js = std::move(*js);
+  EventLogOptions options;
+  options.create = CreateIfMissing::kYes;
+  options.replica = true;
+  options.max_batch_bytes = static_cast<size_t>(std::clamp<int64_t>(n->js->max_payload() / 2, 64 << 10, 4 << 20));
+  Result<std::unique_ptr<EventLog>> log = EventLog::Open(dir.string(), options);
+  Check(log.status(), "open the node's store at " + dir.string());
+  n->log = std::move(*log);
+  cluster::NodeOptions no;
+  no.writer = writer;
+  Result<std::unique_ptr<cluster::Node>> node = cluster::Node::Start(*n->log, *n->js, no);
+  Check(node.status(), "start the node");
+  n->node = std::move(*node);
+  return n;
+}
+
+// A stream of its own for each run, so that every run starts empty.
+std::string ClusterStreamName(const std::string& workload, int rep) {
+  return fmt::format("BENCH_{}_{}_{}_{}", workload, rep, ::getpid(), std::time(nullptr));
+}
+
+// How far behind the writer a follower is: every 5 ms, the time from a look
+// at the writer's end until the follower holds it.
+class LagProbe {
+ public:
+  LagProbe(EventLog& writer, EventLog& follower)
+      : thread_([this, &writer, &follower] {
+          while (!stop_.load()) {
+            const uint64_t end = writer.end().value();
+            const auto t0 = SteadyClock::now();
+            if (end > 0 && !follower.AwaitPosition(end - 1, std::chrono::seconds(30))) ++timeouts_;
+            if (end > 0) lags_.push_back(SecondsSince(t0) * 1e3);
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+          }
+        }) {}
+  ~LagProbe() { Stop(); }
+  std::string Stop() {
+    if (thread_.joinable()) {
+      stop_.store(true);
+      thread_.join();
+    }
+    return fmt::format("follower lag {} over {} probes{}", LatencySummary(lags_), lags_.size(),
+                       timeouts_ > 0 ? fmt::format(" ({} over 30 s)", timeouts_) : "");
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::vector<double> lags_;
+  int timeouts_ = 0;
+  std::thread thread_;
+};
 
 Side ImportPeer(const Options& opt, const fs::path& dir, Sync sync) {
   PeerStore peer(dir);
@@ -954,6 +1058,27 @@ class Bench {
             });
           });
       row.target = fmt::format("context: {} events per request; peer: in-process Append of the same", kHttpBatch);
+      rows.push_back(row);
+    }
+    for (const char* w : {"cluster_append", "cluster_import"}) {
+      if (!wants(w)) continue;
+      Progress(w);
+      Row row{w};
+      const bool append = std::string_view(w) == "cluster_append";
+      if (opt_.nats.empty()) {
+        row.target = "needs --nats (tools/nats-local.sh start DIR prints it)";
+        row.met = "not run";
+        rows.push_back(row);
+        continue;
+      }
+      Measure(
+          &row, [&](int rep) { return append ? ClusterAppend(rep) : ClusterImport(rep); },
+          [&](int rep) {
+            return append ? ConcurrentCustodian("cluster-append-one-node", rep, Mix::kInteractions)
+                          : ImportCustodian(opt_, Fresh("cluster-import-one-node", rep), Sync::kYes);
+          });
+      row.target = append ? "context: durable appends through an R3 cluster; peer: one node"
+                          : "context: import through an R3 cluster; peer: one node";
       rows.push_back(row);
     }
     if (wants("http_read_customer")) {
@@ -1320,6 +1445,35 @@ class Bench {
   fs::path PersonalStore() const { return Imported("import-personal"); }
   fs::path PersonalFreeStore() const { return Imported("import-personal-free"); }
 
+  // cluster_append: appends on the writer node of a fresh stream, a follower
+  // node applying them (its lag probed).
+  Side ClusterAppend(int rep) {
+    const std::string stream = ClusterStreamName("append", rep);
+    auto writer = StartClusterNode(opt_, stream, Fresh("cluster-append-writer", rep), true);
+    auto follower = StartClusterNode(opt_, stream, Fresh("cluster-append-follower", rep), false);
+    LagProbe probe(*writer->log, *follower->log);
+    Side s = RunConcurrent(opt_, Mix::kInteractions, [&](const Event& e) {
+      Check(writer->log->Append(e.stream, {e}).status(), "append through the cluster");
+    });
+    s.detail += "; " + probe.Stop();
+    return s;
+  }
+
+  // cluster_import: import_batched through the writer; then how long the
+  // follower took to hold it all.
+  Side ClusterImport(int rep) {
+    const std::string stream = ClusterStreamName("import", rep);
+    auto writer = StartClusterNode(opt_, stream, Fresh("cluster-import-writer", rep), true);
+    auto follower = StartClusterNode(opt_, stream, Fresh("cluster-import-follower", rep), false);
+    Side s = ImportInto(writer->log.get(), opt_, Mix::kInteractions);
+    const auto t0 = SteadyClock::now();
+    const uint64_t end = writer->log->end().value();
+    const bool caught_up = follower->log->AwaitPosition(end - 1, std::chrono::minutes(10));
+    s.detail += caught_up ? fmt::format("; the follower held it all {:.2f} s after the writer", SecondsSince(t0))
+                          : "; the follower did not catch up within 10 minutes";
+    return s;
+  }
+
   // The EventLog's side of append_sync_concurrent: one event per Append from
   // each thread, into a fresh store.
   Side ConcurrentCustodian(const std::string& name, int rep, Mix mix) {
@@ -1556,6 +1710,9 @@ int Main(int argc, char** argv) {
   app.add_option("--repeats", opt.repeats, "runs of each side per workload; the median is reported");
   app.add_option("--seed", opt.seed, "seed of the event generator");
   app.add_option("--dir", dir, "scratch directory (a fresh subdirectory is made in it and removed after)");
+  app.add_option("--nats", opt.nats,
+                 "NATS servers (nats://HOST:PORT,...) for cluster_append and cluster_import; tools/nats-local.sh "
+                 "starts three on loopback");
   app.add_option("--markdown", markdown, "append the results as a markdown section to this file");
   app.add_option("--sides", sides, "both (default), custodian or peer: run one side only, e.g. to profile it")
       ->check(CLI::IsMember({"both", "custodian", "peer"}));
