@@ -101,12 +101,13 @@ $bin --data "$company" token list
 # empty node replays it and serves the same log.
 step "past one machine: a copy of the company's store becomes the writer of a three-server NATS JetStream cluster; a new node replays it"
 cluster_dir="$PWD/custodian-demo-cluster"
-bash tools/nats-local.sh stop "$cluster_dir" 2>/dev/null || true
+bash tools/nats-local.sh stop "$cluster_dir/nats" 2>/dev/null || true
 rm -rf "$cluster_dir"
 mkdir -p "$cluster_dir"
 servers=$(bash tools/nats-local.sh start "$cluster_dir/nats" 14322)
 echo "NATS servers: $servers"
-$bin --data "$company" backup --to "$cluster_dir/node-1" > /dev/null
+$bin --data "$company" backup --to "$cluster_dir/backup" > /dev/null  # the copy is backup/store
+mv "$cluster_dir/backup/store" "$cluster_dir/node-1"
 node() {  # node NAME PORT [--partition-writer]: one node in the background
   $bin --data "$cluster_dir/$1" --master-key "$company.keys/master.key" serve --listen "127.0.0.1:$2" \
     --cluster "$servers" "${@:3}" > "$cluster_dir/$1.out" 2>&1 &
@@ -114,19 +115,24 @@ node() {  # node NAME PORT [--partition-writer]: one node in the background
 started=$(date +%s)
 node node-1 18381 --partition-writer
 writer_pid=$!
-for _ in $(seq 1 600); do grep -q "of the cluster" "$cluster_dir/node-1.out" 2>/dev/null && break; sleep 0.2; done
+for _ in $(seq 1 600); do
+  grep -q "of the cluster" "$cluster_dir/node-1.out" 2>/dev/null && break
+  kill -0 "$writer_pid" 2>/dev/null || break  # it stopped: its output says why
+  sleep 0.2
+done
 cat "$cluster_dir/node-1.out"
 echo "(the writer seeded the stream with the store's $(grep -o '[0-9]* events' "$cluster_dir/node-1.out" | head -1) in $(( $(date +%s) - started )) s)"
 started=$(date +%s)
 node node-2 18382
 follower_pid=$!
 for _ in $(seq 1 600); do
+  kill -0 "$follower_pid" 2>/dev/null || break
   [ "$(curl -s http://127.0.0.1:18382/healthz | grep -o '"events":[0-9]*')" = "$(curl -s http://127.0.0.1:18381/healthz | grep -o '"events":[0-9]*')" ] && break
   sleep 0.5
 done
 cat "$cluster_dir/node-2.out"
 echo "(the new node replayed the stream in $(( $(date +%s) - started )) s)"
-step "the same log on both nodes: verify on each (an auditor's token works on every node; its reads are recorded through the writer)"
+step "the same log on both nodes: verify on each (the auditor's token works on every node: tokens are in the log)"
 for p in 18381 18382; do
   curl -s -H "Authorization: Bearer $auditor_token" "http://127.0.0.1:$p/v1/verify" | grep -o '"ok":[a-z]*,"events":[0-9]*\|"root":"[^"]*"' | tr '\n' ' '
   echo "  (node on port $p)"
