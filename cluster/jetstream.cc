@@ -158,7 +158,7 @@ void OnAppend(natsConnection* nc, natsSubscription*, natsMsg* msg, void* closure
 
 Status JetStream::ServeAppends(AppendHandler handle) {
   if (h_->appends) return Status::FailedPrecondition("already serving appends");
-  append_handler_ = std::move(handle);
+  append_handler_ = std::move(handle);  // not while subscribed: NATS threads read it
   const std::string subject = options_.stream + ".append";
   natsStatus s = natsConnection_Subscribe(&h_->appends, h_->nc, subject.c_str(), OnAppend, &append_handler_);
   if (s != NATS_OK) {
@@ -167,6 +167,13 @@ Status JetStream::ServeAppends(AppendHandler handle) {
   }
   (void)natsSubscription_SetPendingLimits(h_->appends, 1 << 20, 1 << 30);
   return Status::Ok();
+}
+
+void JetStream::StopServingAppends() {
+  if (!h_->appends) return;
+  natsSubscription_Unsubscribe(h_->appends);
+  natsSubscription_Destroy(h_->appends);
+  h_->appends = nullptr;
 }
 
 Result<std::string> JetStream::RequestAppend(std::string_view request, std::chrono::milliseconds timeout) {

@@ -70,6 +70,8 @@ class JetStream {
   // must not block; `reply(bytes)` may be called later, from any thread.
   using AppendHandler = std::function<void(std::string request, std::function<void(std::string)> reply)>;
   Status ServeAppends(AppendHandler handle);
+  // Stops answering them (the node is no longer the writer).
+  void StopServingAppends();
   // A follower's forwarded append: the writer's reply. Unavailable when no
   // writer answers within `timeout`.
   Result<std::string> RequestAppend(std::string_view request, std::chrono::milliseconds timeout);

@@ -7,17 +7,26 @@ namespace custodian::cluster {
 
 Node::Node(EventLog& log, JetStream& js, const NodeOptions& options) : log_(log), js_(js), options_(options) {}
 
+namespace {
+// The same round always gets the same id, so a retry is recognised.
+Result<uint64_t> PublishRound(JetStream& js, std::string_view round, uint64_t after) {
+  const std::string id = "r" + std::to_string(after + 1) + "-" + HexOf(Sha256(round)).substr(0, 32);
+  return js.Publish(round, after, id);
+}
+}  // namespace
+
 Result<std::unique_ptr<Node>> Node::Start(EventLog& log, JetStream& js, const NodeOptions& options) {
   if (log.read_only()) return Status::FailedPrecondition("a cluster node needs its store open read-write");
   std::unique_ptr<Node> node(new Node(log, js, options));
-  auto publish = [&js](std::string_view round, uint64_t after) -> Result<uint64_t> {
-    // The same round always gets the same id, so a retry is recognised.
-    const std::string id = "r" + std::to_string(after + 1) + "-" + HexOf(Sha256(round)).substr(0, 32);
-    return js.Publish(round, after, id);
-  };
+  std::unique_ptr<WriterLease> lease;
   if (options.writer && log.applied_sequence() == 0 && log.end().value() > 0) {
     // A store that was one machine's, and an empty stream: the store's
     // events become the stream's first rounds (its own tree unchanged).
+    if (options.lease) {
+      Result<std::unique_ptr<WriterLease>> held = WriterLease::Acquire(*options.lease, options.catch_up_timeout);
+      if (!held.ok()) return held.status();
+      lease = std::move(*held);
+    }
     Result<uint64_t> last = js.LastSequence();
     if (!last.ok()) return last.status();
     if (*last != 0) {
@@ -27,32 +36,49 @@ Result<std::unique_ptr<Node>> Node::Start(EventLog& log, JetStream& js, const No
           " rounds: a store joins a cluster empty, or as the first writer of an empty stream (docs/scale-out.md)");
     }
     uint64_t sequence = 0;
-    CUSTODIAN_RETURN_IF_ERROR(log.ExportRounds(options.seed_round_bytes, [&](std::string_view round, uint64_t after) {
-      Result<uint64_t> got = publish(round, after);
+    CUSTODIAN_RETURN_IF_ERROR(log.ExportRounds(options.seed_round_bytes, [&](std::string_view round,
+                                                                              uint64_t after) -> Result<uint64_t> {
+      if (lease) CUSTODIAN_RETURN_IF_ERROR(lease->Check());
+      Result<uint64_t> got = PublishRound(js, round, after);
       if (got.ok()) sequence = *got;
       return got;
     }));
     CUSTODIAN_RETURN_IF_ERROR(log.MarkApplied(sequence));
   }
   node->follower_ = std::thread([n = node.get()] { n->FollowLoop(); });
-  if (!options.writer) {
-    log.SetForwarder([n = node.get()](std::vector<AppendRequest>& requests) { return n->Forward(requests); });
+  // Until it writes (and whenever it stops), a node hands appends to the writer.
+  log.SetForwarder([n = node.get()](std::vector<AppendRequest>& requests) { return n->Forward(requests); });
+  if (!options.writer) return node;
+  if (!options.lease) {
+    CUSTODIAN_RETURN_IF_ERROR(node->BeginWriting(nullptr));
     return node;
   }
-  // The writer: everything the stream holds first, then its own rounds.
-  Result<uint64_t> last = js.LastSequence();
+  node->lease_ = std::move(lease);  // held already when it seeded the stream
+  node->campaign_ = std::thread([n = node.get()] { n->Campaign(); });
+  return node;
+}
+
+Status Node::BeginWriting(WriterLease* lease) {
+  // Everything the stream holds first, then its own rounds.
+  Result<uint64_t> last = js_.LastSequence();
   if (!last.ok()) return last.status();
-  if (!node->AwaitSequence(*last, options.catch_up_timeout)) {
-    Status why = node->problem();
+  if (!AwaitSequence(*last, options_.catch_up_timeout)) {
+    Status why = problem();
     return why.ok() ? Status::Unavailable("the writer did not catch up with the stream's " + std::to_string(*last) +
-                                          " rounds within " + std::to_string(options.catch_up_timeout.count() / 1000) +
-                                          " s (it holds " + std::to_string(log.applied_sequence()) + ")")
+                                          " rounds within " + std::to_string(options_.catch_up_timeout.count() / 1000) +
+                                          " s (it holds " + std::to_string(log_.applied_sequence()) + ")")
                     : why;
   }
-  log.SetReplicator(publish);
+  JetStream& js = js_;
+  log_.SetReplicator([&js, lease](std::string_view round, uint64_t after) -> Result<uint64_t> {
+    // Never publish past the lease's deadline: another node may write then.
+    if (lease) CUSTODIAN_RETURN_IF_ERROR(lease->Check());
+    return PublishRound(js, round, after);
+  });
   // Appends the followers forward: checked, sealed and written like our own;
   // answered from the log's thread once durable, without blocking NATS.
-  CUSTODIAN_RETURN_IF_ERROR(js.ServeAppends([&log](std::string request, std::function<void(std::string)> reply) {
+  EventLog& log = log_;
+  Status serving = js_.ServeAppends([&log](std::string request, std::function<void(std::string)> reply) {
     Result<std::vector<AppendRequest>> requests = DecodeForward(request);
     if (!requests.ok()) {
       reply(EncodeForwardReply(requests.status()));
@@ -61,15 +87,59 @@ Result<std::unique_ptr<Node>> Node::Start(EventLog& log, JetStream& js, const No
     log.AppendBatchThen(std::move(*requests), [reply = std::move(reply)](Result<std::vector<AppendResult>> r) {
       reply(EncodeForwardReply(r));
     });
-  }));
-  return node;
+  });
+  if (!serving.ok()) {
+    log_.SetReplicator(nullptr);
+    return serving;
+  }
+  epoch_ = lease ? lease->epoch() : 0;
+  writing_ = true;
+  return Status::Ok();
+}
+
+void Node::EndWriting() {
+  writing_ = false;
+  epoch_ = 0;
+  log_.SetReplicator(nullptr);  // appends are forwarded again
+  js_.StopServingAppends();
+}
+
+// A candidate: holds the lease, writes while it does, and campaigns again
+// once it has lost it.
+void Node::Campaign() {
+  while (!stopping_) {
+    if (!lease_) {
+      Result<std::unique_ptr<WriterLease>> held =
+          WriterLease::Acquire(*options_.lease, std::chrono::seconds(2), &stopping_);
+      if (!held.ok()) continue;
+      lease_ = std::move(*held);
+    }
+    if (Status s = BeginWriting(lease_.get()); !s.ok()) {
+      lease_.reset();  // give it up: another node may do better
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      continue;
+    }
+    while (!stopping_ && lease_->Check().ok()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EndWriting();
+    lease_.reset();
+  }
+}
+
+void Node::StopKeepingLeaseAlive() {
+  // The campaign thread owns lease_; only the keepalive flag is touched here.
+  for (int i = 0; i < 100 && !lease_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (WriterLease* l = lease_.get()) l->StopKeepingAlive();
 }
 
 Node::~Node() {
+  stopping_ = true;
+  if (campaign_.joinable()) campaign_.join();
+  if (writing_) EndWriting();
   log_.SetReplicator(nullptr);
   log_.SetForwarder(nullptr);
-  stopping_ = true;
+  js_.StopServingAppends();
   if (follower_.joinable()) follower_.join();
+  lease_.reset();
 }
 
 Status Node::problem() const {
@@ -106,6 +176,11 @@ void Node::FollowLoop() {
     }
     if (!m->has_value()) continue;
     const StreamMessage& msg = **m;
+    // On the writer, its own rounds may arrive before its store has synced
+    // them: give it a moment before calling it a gap.
+    for (int i = 0; i < 100 && msg.sequence > log_.applied_sequence() + 1; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     if (msg.sequence <= log_.applied_sequence()) continue;
     if (msg.sequence != log_.applied_sequence() + 1) {
       follow.reset();  // a gap: follow again from the next one the store needs

@@ -10,16 +10,21 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "cluster/jetstream.h"
+#include "cluster/lease.h"
 #include "core/status.h"
 #include "storage/event_log.h"
 
 namespace custodian::cluster {
 
 struct NodeOptions {
-  bool writer = false;  // this node is the partition writer
+  // This node is the partition writer; with a lease, it is a candidate and
+  // writes only while it holds the lease (docs/scale-out.md).
+  bool writer = false;
+  std::optional<LeaseOptions> lease;
   // How long a follower waits for the writer's answer to a forwarded append,
   // and then for its own store to hold it.
   std::chrono::milliseconds forward_timeout{20000};
@@ -41,7 +46,13 @@ class Node {
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
-  bool writer() const { return options_.writer; }
+  // Whether this node writes now (a candidate: while it holds the lease).
+  bool writer() const { return writing_.load(); }
+  // The fencing epoch this node writes under (0 while it does not).
+  uint64_t epoch() const { return epoch_.load(); }
+  // Fault injection for tests: the writer stops extending its lease, as a
+  // process that is paused would.
+  void StopKeepingLeaseAlive();
   // Why following the stream stopped; Ok while it runs.
   Status problem() const;
   // Waits until the store holds sequence `sequence` of the stream.
@@ -50,12 +61,20 @@ class Node {
  private:
   Node(EventLog& log, JetStream& js, const NodeOptions& options);
   void FollowLoop();
+  void Campaign();
+  // Starts writing (after catching up with the stream); `lease` may be null.
+  Status BeginWriting(WriterLease* lease);
+  void EndWriting();
   Result<std::vector<AppendResult>> Forward(std::vector<AppendRequest>& requests);
 
   EventLog& log_;
   JetStream& js_;
   const NodeOptions options_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> writing_{false};
+  std::atomic<uint64_t> epoch_{0};
+  std::unique_ptr<WriterLease> lease_;  // the campaign's, while it holds one
+  std::thread campaign_;
   mutable std::mutex mu_;
   Status problem_;
   std::thread follower_;

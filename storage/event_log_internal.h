@@ -87,6 +87,7 @@ struct EventLog::WrittenRound {
   std::vector<std::unique_ptr<PendingWrite>> ops;
   std::vector<Result<std::vector<AppendResult>>> outcomes;
   uint64_t end = 0;
+  uint64_t sequence = 0;  // of the log of record, readable with the end (replica logs)
 };
 
 struct EventLog::WriterState {

@@ -501,10 +501,7 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops, con
         failed_.store(true);  // this round is written; the next ones are refused
       }
       ws.written_end = round.next_position;
-      if (sequence > 0) {
-        ws.applied_sequence = sequence;
-        applied_sequence_.store(sequence, std::memory_order_release);
-      }
+      if (sequence > 0) ws.applied_sequence = sequence;  // readers see it with the end, once synced
       if (vault_) vault_->IndexWritten(round.blind);
       if (!round.erasures.empty() && vault_) DestroyErasedKeys(round, erasures_of, outcomes);
     }
@@ -544,8 +541,10 @@ void EventLog::DestroyErasedKeys(const RoundState& round, const std::vector<size
 
 void EventLog::FinishRound(std::vector<std::unique_ptr<PendingWrite>>& ops,
                            std::vector<Result<std::vector<AppendResult>>>& outcomes, uint64_t end) {
+  const uint64_t sequence = writer_state_->applied_sequence;
   if (!syncer_) {  // Sync::kNo
     if (end > end_.load(std::memory_order_relaxed)) PublishEnd(end);
+    if (sequence > applied_sequence_.load()) applied_sequence_.store(sequence, std::memory_order_release);
     Complete(ops, outcomes);
     return;
   }
@@ -560,7 +559,7 @@ void EventLog::FinishRound(std::vector<std::unique_ptr<PendingWrite>>& ops,
   std::vector<WrittenRound> mine;
   {
     std::lock_guard lk(sync_mu_);
-    unsynced_.push_back(WrittenRound{std::move(ops), std::move(outcomes), end});
+    unsynced_.push_back(WrittenRound{std::move(ops), std::move(outcomes), end, sequence});
     if (!queued && !syncing_) {
       syncing_ = true;
       mine.swap(unsynced_);
@@ -606,6 +605,8 @@ void EventLog::SyncRounds(std::vector<WrittenRound>& rounds) {
     if (Status s = FromRocks(db_->SyncWAL(), "sync the write-ahead log"); s.ok()) {
       synced_end_ = end;
       PublishEnd(end);
+      const uint64_t sequence = rounds.back().sequence;
+      if (sequence > applied_sequence_.load()) applied_sequence_.store(sequence, std::memory_order_release);
     } else {
       sync_failure_ = "the fsync of positions " + std::to_string(synced_end_) + ".." + std::to_string(end - 1) +
                       " failed: " + s.message();

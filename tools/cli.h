@@ -183,6 +183,7 @@ struct ServeOptions {
   // Past one machine (docs/scale-out.md): the NATS servers, empty for one machine.
   std::string cluster;
   bool partition_writer = false;
+  std::string lease;  // etcd's client URL for the writer's lease; empty: a fixed writer
   std::string cluster_stream = "CUSTODIAN";
   int replicas = 3;
 };

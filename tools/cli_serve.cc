@@ -77,8 +77,8 @@ int RunServe(const Globals& g, const ServeOptions& o) {
     // A round is one message: at most half what the servers take.
     store.max_batch_bytes = static_cast<size_t>(std::clamp<int64_t>(js->max_payload() / 2, 64 << 10, 4 << 20));
     create = CreateIfMissing::kYes;  // a new node starts empty and replays the stream
-  } else if (o.partition_writer) {
-    return UsageError(Status::InvalidArgument("--partition-writer needs --cluster"));
+  } else if (o.partition_writer || !o.lease.empty()) {
+    return UsageError(Status::InvalidArgument("--partition-writer and --lease need --cluster"));
   }
 
   Result<std::unique_ptr<EventLog>> log = OpenStore(store, EventLogOptions::Mode::kReadWrite, create);
@@ -87,6 +87,13 @@ int RunServe(const Globals& g, const ServeOptions& o) {
   if (js) {
     cluster::NodeOptions no;
     no.writer = o.partition_writer;
+    if (!o.lease.empty()) {
+      cluster::LeaseOptions lo;
+      lo.endpoint = o.lease;
+      lo.key = "/custodian/" + o.cluster_stream + "/writer";
+      lo.holder = g.data_dir;
+      no.lease = lo;
+    }
     fmt::print("custodian: joining the cluster: stream {} on {} NATS servers; this store holds sequence {}{}\n",
                o.cluster_stream, js->options().servers.size(), (*log)->applied_sequence(),
                o.partition_writer ? ", catching up before writing" : "");
@@ -108,7 +115,10 @@ int RunServe(const Globals& g, const ServeOptions& o) {
                web_dir.empty() ? std::string("no web UI (not built: see web/README.md)") : "the web UI at / (" + web_dir + ")");
     if (node) {
       fmt::print("custodian: {} of the cluster (stream {}), at sequence {}\n",
-                 node->writer() ? "the partition writer" : "a follower (appends go to the partition writer)",
+                 !o.lease.empty() && o.partition_writer
+                     ? "a candidate writer (it writes while it holds the lease at " + o.lease + ")"
+                     : node->writer() ? std::string("the partition writer")
+                                      : std::string("a follower (appends go to the partition writer)"),
                  o.cluster_stream, (*log)->applied_sequence());
     }
     std::fflush(stdout);

@@ -519,7 +519,11 @@ int main(int argc, char** argv) {
                     "JetStream stream is the log of record. The store (created when missing) follows that stream; "
                     "appends go to the partition writer");
   serve->add_flag("--partition-writer", serve_options.partition_writer,
-                  "With --cluster: this node checks and publishes the appends (one writer per cluster)");
+                  "With --cluster: this node checks and publishes the appends (one writer per cluster; with --lease, "
+                  "a candidate that writes while it holds the lease)");
+  serve->add_option("--lease", serve_options.lease,
+                    "With --cluster: etcd's client URL (http://HOST:PORT) holding the writer's lease, so that the "
+                    "writer's role moves to another --partition-writer node when the writer dies or pauses");
   serve->add_option("--cluster-stream", serve_options.cluster_stream, "With --cluster: the JetStream stream's name")
       ->capture_default_str();
   serve->add_option("--replicas", serve_options.replicas,

@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   g++ cmake ninja-build pkg-config
-  libnats-dev nats-server  # the cluster: NATS JetStream as the log of record (docs/scale-out.md)
+  libnats-dev nats-server etcd-server  # the cluster: NATS JetStream as the log of record, etcd for the writer lease (docs/scale-out.md)
   librocksdb-dev libboost1.81-dev libboost-json1.81-dev libcereal-dev
   catch2 libssl-dev libfmt-dev libcli11-dev libjemalloc-dev
   curl ca-certificates  # the demo talks to `custodian serve` with curl

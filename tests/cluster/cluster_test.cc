@@ -6,9 +6,11 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <optional>
 #include <thread>
 
 #include "cluster/jetstream.h"
+#include "cluster/lease.h"
 #include "cluster/node.h"
 #include "core/rules.h"
 #include "core/time.h"
@@ -49,7 +51,8 @@ struct TestNode {
   std::unique_ptr<Node> node;
 
   TestNode(const NatsCluster& nats, bool writer, const std::string& name,
-           std::chrono::milliseconds forward_timeout = std::chrono::milliseconds(30000)) {
+           std::chrono::milliseconds forward_timeout = std::chrono::milliseconds(30000),
+           std::optional<cluster::LeaseOptions> lease = std::nullopt) {
     EventLogOptions options;
     options.create = CreateIfMissing::kYes;
     options.rules = CheckRules;
@@ -71,6 +74,7 @@ struct TestNode {
     NodeOptions no;
     no.writer = writer;
     no.forward_timeout = forward_timeout;
+    no.lease = lease;
     Result<std::unique_ptr<Node>> n = Node::Start(*log, *js, no);
     INFO(n.status().ToString());
     REQUIRE(n.ok());
@@ -289,6 +293,111 @@ TEST_CASE("a store that was one machine's seeds an empty stream, and a new node 
   writer->reset();
   js->reset();
   log->reset();
+}
+
+TEST_CASE("the writer lease: one holder at a time, a lapsed holder may no longer write, the next epoch is larger",
+          "[cluster][lease]") {
+  testing::Etcd etcd;
+  cluster::LeaseOptions lo;
+  lo.endpoint = etcd.endpoint();
+  lo.key = "/custodian/test/writer";
+  lo.ttl = std::chrono::seconds(2);
+  lo.holder = "node-a";
+  auto a = cluster::WriterLease::Acquire(lo, std::chrono::seconds(20));
+  INFO(a.status().ToString());
+  REQUIRE(a.ok());
+  CHECK((*a)->Check().ok());
+  lo.holder = "node-b";
+  auto b = cluster::WriterLease::Acquire(lo, std::chrono::milliseconds(3000));
+  REQUIRE_FALSE(b.ok());
+  CHECK_THAT(b.status().message(), Catch::Contains("another node holds"));
+  CHECK((*a)->Check().ok());  // kept alive meanwhile, past its TTL
+  // A paused holder: it stops extending the lease; it may no longer write
+  // before etcd lets the key go, and the next holder's epoch is larger.
+  (*a)->StopKeepingAlive();
+  const auto paused = std::chrono::steady_clock::now();
+  while ((*a)->Check().ok()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK_THAT((*a)->Check().message(), Catch::Contains("lost the writer lease"));
+  b = cluster::WriterLease::Acquire(lo, std::chrono::seconds(20));
+  REQUIRE(b.ok());
+  CHECK(std::chrono::steady_clock::now() - paused >= std::chrono::seconds(1));
+  CHECK((*b)->epoch() > (*a)->epoch());
+  CHECK_FALSE((*a)->Check().ok());
+}
+
+TEST_CASE("two candidate writers: the lease holder writes; when it lapses a new term begins, and the log never forks",
+          "[cluster][lease]") {
+  NatsCluster nats;
+  testing::Etcd etcd;
+  cluster::LeaseOptions lo;
+  lo.endpoint = etcd.endpoint();
+  lo.key = "/custodian/CUSTODIAN/writer";
+  lo.ttl = std::chrono::seconds(2);
+  lo.holder = "node-a";
+  TestNode a(nats, true, "node-a", std::chrono::milliseconds(30000), lo);
+  lo.holder = "node-b";
+  TestNode b(nats, true, "node-b", std::chrono::milliseconds(30000), lo);
+  auto one_writes = [&] { return a.node->writer() != b.node->writer(); };
+  for (int i = 0; i < 200 && !one_writes(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  REQUIRE(one_writes());
+  TestNode& first = a.node->writer() ? a : b;
+  TestNode& second = a.node->writer() ? b : a;
+  const uint64_t first_epoch = first.node->epoch();
+  CHECK(first_epoch > 0);
+
+  std::atomic<int> failures{0};
+  REQUIRE(second.log->Append("staff-1", {Ev("staff-1", "staff.joined", "system:hr", R"({"role":"account_executive"})")})
+              .ok());  // forwarded to the holder
+  AddCustomers(*first.log, "a-", 10, &failures);
+  AddCustomers(*second.log, "b-", 10, &failures);
+  REQUIRE(failures == 0);
+
+  // The holder pauses (stops extending its lease) while both keep appending:
+  // appends may be refused while the role moves, never written twice or lost.
+  first.node->StopKeepingLeaseAlive();
+  std::atomic<int> refused{0}, written{0};
+  auto keep_appending = [&](EventLog& log, const std::string& prefix) {
+    for (int i = 0; i < 60; ++i) {
+      const std::string customer = "customer-" + prefix + std::to_string(i);
+      Result<AppendResult> r = log.Append(
+          customer, {Ev(customer, "customer.registered", "staff-1", R"({"name":"C"})")}, ExpectedVersion::NoStream());
+      if (r.ok()) {
+        ++written;
+      } else {
+        ++refused;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  };
+  std::thread t1([&] { keep_appending(*first.log, "c-"); });
+  std::thread t2([&] { keep_appending(*second.log, "d-"); });
+  t1.join();
+  t2.join();
+  // A new term began (the paused one, resumed, may win it again: both campaign).
+  auto new_term = [&] {
+    TestNode& w = a.node->writer() ? a : b;
+    return a.node->writer() != b.node->writer() && w.node->epoch() > first_epoch;
+  };
+  for (int i = 0; i < 200 && !new_term(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(new_term());
+  CHECK(written > 60);
+  // Appends through both land, whoever writes.
+  failures = 0;
+  AddCustomers(*second.log, "f-", 5, &failures);
+  AddCustomers(*first.log, "e-", 5, &failures);
+  CHECK(failures == 0);
+
+  Result<uint64_t> last = second.js->LastSequence();
+  REQUIRE(last.ok());
+  CHECK(*last == std::max(first.log->applied_sequence(), second.log->applied_sequence()));
+  REQUIRE(first.node->AwaitSequence(*last, std::chrono::seconds(60)));
+  REQUIRE(second.node->AwaitSequence(*last, std::chrono::seconds(60)));
+  ExpectSameLog(*second.log, *first.log);
+  CHECK(first.node->problem().ok());
+  // Every acknowledged append once: 1 + 2*20 + written + 2*2*5 events, dense.
+  const uint64_t expected = 1 + 2 * 20 + static_cast<uint64_t>(written.load()) + 2 * 2 * 5;
+  CHECK(second.log->end().value() == expected);
+  UNSCOPED_INFO("refused while the role moved: " << refused.load());
 }
 
 TEST_CASE("a follower with no writer refuses appends with a clear reason, and writes nothing", "[cluster]") {

@@ -158,4 +158,45 @@ class NatsCluster {
   std::vector<Server> servers_;
 };
 
+// One etcd server on loopback (Debian's etcd-server), for the writer's lease.
+class Etcd {
+ public:
+  static constexpr char kBinary[] = "/usr/bin/etcd";
+  Etcd() {
+    if (!std::filesystem::exists(kBinary)) {
+      std::fprintf(stderr, "SKIPPED: %s is not installed (apt-get install etcd-server; tools/install-deps.sh does)\n",
+                   kBinary);
+      std::exit(kSkipped);
+    }
+    client_ = FreePort();
+    const int peer = FreePort();
+    const std::string c = "http://127.0.0.1:" + std::to_string(client_), p = "http://127.0.0.1:" + std::to_string(peer);
+    const std::string data = tmp_.Sub("etcd"), log = tmp_.Sub("etcd.log");
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      FILE* f = std::freopen(log.c_str(), "a", stderr);
+      (void)f;
+      ::dup2(2, 1);
+      ::execl(kBinary, kBinary, "--name", "e1", "--data-dir", data.c_str(), "--listen-client-urls", c.c_str(),
+              "--advertise-client-urls", c.c_str(), "--listen-peer-urls", p.c_str(), "--initial-advertise-peer-urls",
+              p.c_str(), "--initial-cluster", ("e1=" + p).c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    for (int i = 0; i < 100 && HttpGet(client_, "/health").find("true") == std::string::npos; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  ~Etcd() {
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+  }
+  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(client_); }
+
+ private:
+  TempDir tmp_;
+  int client_ = 0;
+  pid_t pid_ = 0;
+};
+
 }  // namespace custodian::testing

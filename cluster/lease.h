@@ -1,0 +1,65 @@
+// The partition writer's lease (docs/scale-out.md): one key in etcd (Debian's
+// etcd-server, through its JSON gateway), created only while absent, tied to
+// a lease that the holder keeps alive. The key's create_revision is the
+// fencing epoch: it grows with every new holder. Debian's nats-server 2.9.10
+// does not serialize expected-sequence checks of concurrent publishes
+// (nats-server#4320), so two writers must never publish at the same time:
+// the holder publishes only before its lease's deadline, counted from when
+// it last asked etcd to extend it, which is never later than when etcd lets
+// another node take the key. Boost.Beast stays in lease.cc.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "core/status.h"
+
+namespace custodian::cluster {
+
+struct LeaseOptions {
+  std::string endpoint = "http://127.0.0.1:2379";  // etcd's client URL (http only)
+  std::string key = "/custodian/CUSTODIAN/writer";
+  std::string holder;                              // who holds it, as etcd shows it
+  std::chrono::seconds ttl{6};                     // etcd's minimum is 2
+};
+
+class WriterLease {
+ public:
+  // Waits until this node holds the key (or `timeout` passes: Unavailable),
+  // then keeps the lease alive from a thread of its own.
+  static Result<std::unique_ptr<WriterLease>> Acquire(const LeaseOptions& options, std::chrono::milliseconds timeout,
+                                                      const std::atomic<bool>* cancelled = nullptr);
+  // Gives the key up (revokes the lease) when still held.
+  ~WriterLease();
+  WriterLease(const WriterLease&) = delete;
+  WriterLease& operator=(const WriterLease&) = delete;
+
+  // The fencing epoch: the key's create_revision in etcd.
+  uint64_t epoch() const { return epoch_; }
+  // Ok while the lease's deadline has not passed (with a margin for the
+  // publish about to start); else why this node may no longer write.
+  Status Check() const;
+  // Fault injection for tests: stop extending the lease (as a paused process).
+  void StopKeepingAlive();
+
+ private:
+  WriterLease(LeaseOptions options, int64_t id, uint64_t epoch);
+  void KeepAlive();
+
+  const LeaseOptions options_;
+  const int64_t id_;
+  const uint64_t epoch_;
+  std::atomic<int64_t> deadline_ms_;  // steady clock, ms: publish only before this
+  std::atomic<bool> lost_{false};
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> paused_{false};
+  std::mutex mu_;
+  std::thread keeper_;
+};
+
+}  // namespace custodian::cluster
