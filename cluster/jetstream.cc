@@ -249,6 +249,12 @@ Result<uint64_t> JetStream::Publish(std::string_view data, uint64_t after, const
     if (s == NATS_OK) {
       const uint64_t seq = ack->Sequence;
       jsPubAck_Destroy(ack);
+      // Two publishes that expected the same sequence can both be taken on
+      // nats-server 2.9.10 (nats-server#4320): ours landed behind another.
+      if (seq != after + 1) {
+        return Status::IoError("the stream " + options_.stream + " put the round at sequence " + std::to_string(seq) +
+                               ", not " + std::to_string(after + 1) + ": another writer published meanwhile");
+      }
       return seq;
     }
     if (s == NATS_ERR && jerr == JSStreamWrongLastSequenceErr) {

@@ -70,11 +70,13 @@ Status Node::BeginWriting(WriterLease* lease) {
                     : why;
   }
   JetStream& js = js_;
-  log_.SetReplicator([&js, lease](std::string_view round, uint64_t after) -> Result<uint64_t> {
-    // Never publish past the lease's deadline: another node may write then.
-    if (lease) CUSTODIAN_RETURN_IF_ERROR(lease->Check());
-    return PublishRound(js, round, after);
-  });
+  log_.SetReplicator(
+      [&js, lease](std::string_view round, uint64_t after) -> Result<uint64_t> {
+        // Never publish past the lease's deadline: another node may write then.
+        if (lease) CUSTODIAN_RETURN_IF_ERROR(lease->Check());
+        return PublishRound(js, round, after);
+      },
+      lease ? lease->epoch() : 0);
   // Appends the followers forward: checked, sealed and written like our own;
   // answered from the log's thread once durable, without blocking NATS.
   EventLog& log = log_;

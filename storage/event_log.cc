@@ -210,6 +210,13 @@ Status EventLog::LoadTail() {
   } else if (!s.IsNotFound()) {
     return FromRocks(s, "read the stream count");
   }
+  std::string epoch;
+  s = db_->Get(rocksdb::ReadOptions(), meta_cf_, kMetaEpochKey, &epoch);
+  if (s.ok()) {
+    (void)keys::DecodeU64(epoch, &writer_state_->epoch);
+  } else if (!s.IsNotFound()) {
+    return FromRocks(s, "read the writer epoch of the log of record");
+  }
   std::string sequence;
   s = db_->Get(rocksdb::ReadOptions(), meta_cf_, kMetaAppliedSequenceKey, &sequence);
   if (s.ok()) {

@@ -508,9 +508,11 @@ class EventLog {
   using Replicator = std::function<Result<uint64_t>(std::string_view round, uint64_t after)>;
   // Makes this replica the writer: each round is published through
   // `publish`, from the writer thread, one at a time, before it is written
-  // here. Null: a follower again. Only for a replica log, and only once it
-  // has applied everything the log of record holds.
-  void SetReplicator(Replicator publish);
+  // here, marked with the writer's fencing `epoch` (cluster/lease.h; 0
+  // without a lease). Null: a follower again. Only for a replica log, and
+  // only once it has applied everything the log of record holds. A writer
+  // whose epoch is older than one the store has applied publishes nothing.
+  void SetReplicator(Replicator publish, uint64_t epoch = 0);
   // Applies round `sequence` of the log of record (storage/replicated_round.h),
   // running every check a local append gets from the same state, so that the
   // round takes exactly the positions, versions and tree the writer gave it.
@@ -568,7 +570,7 @@ class EventLog {
   Status LookUpIds(std::vector<std::unique_ptr<PendingWrite>>& ops);
   void WriterLoop();
   // `publish`: the writer's replicator for this round (null: none).
-  void ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& round, const Replicator* publish);
+  void ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& round, const Replicator* publish, uint64_t epoch);
   // The log stops accepting appends, for `why`.
   void Stop(const std::string& why);
   // Hands a written round to the syncer, or completes it now without sync.
@@ -639,6 +641,7 @@ class EventLog {
   // Past one machine: the writer's publisher (guarded by queue_mu_), and the
   // last sequence of the log of record written here.
   std::shared_ptr<const Replicator> replicator_;
+  uint64_t replicator_epoch_ = 0;
   std::shared_ptr<const Forwarder> forwarder_;
   std::atomic<uint64_t> applied_sequence_{0};
   std::string failure_;              // why, guarded by queue_mu_

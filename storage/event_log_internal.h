@@ -56,6 +56,7 @@ struct EventLog::PendingWrite {
   // queued together, the first carrying the round's facts, and make one
   // round of their own with the writer's recorded_at and positions.
   struct Pinned {
+    uint64_t epoch = 0;
     uint64_t sequence = 0;
     uint64_t first_position = 0;
     uint64_t end_position = 0;
@@ -68,6 +69,8 @@ struct EventLog::PendingWrite {
 
 // The meta key of the last sequence of the log of record written here.
 inline constexpr char kMetaAppliedSequenceKey[] = "cluster/sequence";
+// ... and of the newest writer's epoch seen in it.
+inline constexpr char kMetaEpochKey[] = "cluster/epoch";
 
 // Hashes std::string and std::string_view alike, so that maps keyed by
 // std::string are searched with a view and nothing is copied.
@@ -102,6 +105,7 @@ struct EventLog::WriterState {
   // Rule state read or written so far (nullopt: known to be absent).
   std::unordered_map<std::string, std::optional<std::string>> rule_cache;
   uint64_t applied_sequence = 0;  // of the log of record (replica logs)
+  uint64_t epoch = 0;             // the newest writer's epoch in it
   std::chrono::steady_clock::time_point last_checkpoint_time;
   uint64_t last_checkpoint_size = 0;
 };

@@ -225,6 +225,7 @@ std::optional<Result<std::vector<AppendResult>>> EventLog::Enqueue(std::vector<A
 void EventLog::WriterLoop() {
   std::vector<std::unique_ptr<PendingWrite>> round;
   std::shared_ptr<const Replicator> publish;
+  uint64_t epoch = 0;
   const bool periodic = options_.checkpoint_interval.count() > 0 && signer_ != nullptr;
   writer_state_->last_checkpoint_time = std::chrono::steady_clock::now();
   while (true) {
@@ -266,8 +267,9 @@ void EventLog::WriterLoop() {
       round.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.begin() + n));
       queue_.erase(queue_.begin(), queue_.begin() + n);
       publish = round.front()->pinned ? nullptr : replicator_;
+      epoch = replicator_epoch_;
     }
-    ProcessRound(round, publish.get());
+    ProcessRound(round, publish.get(), epoch);
     round.clear();
     if (periodic) MaybeSignCheckpoint();
   }
@@ -294,7 +296,8 @@ void EventLog::Stop(const std::string& why) {
   failed_.store(true);
 }
 
-void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops, const Replicator* publish) {
+void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops, const Replicator* publish,
+                            uint64_t epoch) {
   WriterState& ws = *writer_state_;
   const PendingWrite::Pinned* pinned = ops.front()->pinned.get();
   auto failure_copy = [&] {
@@ -310,12 +313,33 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops, con
     Complete(ops, done);
     return;
   }
+  if (pinned && !failed_.load() && pinned->epoch < ws.epoch && pinned->sequence == ws.applied_sequence + 1) {
+    // A round of an older writer's term than one already applied (it
+    // published after it lost its lease): void on every node alike. Only
+    // its sequence is recorded.
+    rocksdb::WriteBatch batch;
+    (void)batch.Put(meta_cf_, kMetaAppliedSequenceKey, keys::EncodeU64(pinned->sequence));
+    if (Status s = FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "record a void round"); !s.ok()) {
+      Stop(s.message());
+      refuse_all(s);
+      return;
+    }
+    ws.applied_sequence = pinned->sequence;
+    std::vector<Result<std::vector<AppendResult>>> done(ops.size(), std::vector<AppendResult>());
+    FinishRound(ops, done, ws.written_end);
+    return;
+  }
   if (pinned && !failed_.load() &&
       (pinned->sequence != ws.applied_sequence + 1 || pinned->first_position != ws.written_end)) {
     Stop("round " + std::to_string(pinned->sequence) + " of the log of record starts at position " +
          std::to_string(pinned->first_position) + " after sequence " + std::to_string(pinned->sequence - 1) +
          ", but this store holds sequence " + std::to_string(ws.applied_sequence) + " and ends at position " +
          std::to_string(ws.written_end));
+  }
+  if (!pinned && publish != nullptr && epoch < ws.epoch && !failed_.load()) {
+    refuse_all(Status::Unavailable("this node's writer epoch " + std::to_string(epoch) + " is older than epoch " +
+                                   std::to_string(ws.epoch) + ", which the log of record holds: another node writes"));
+    return;
   }
   if (!pinned && options_.replica && publish == nullptr && !failed_.load()) {
     refuse_all(Status::Unavailable(
@@ -416,7 +440,7 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops, con
       ++writes;
     }
     std::string message =
-        EncodeRoundHeader(round_start, round.next_position, round.recorded_at, round.frontier.Root(), writes);
+        EncodeRoundHeader(epoch, round_start, round.next_position, round.recorded_at, round.frontier.Root(), writes);
     message += body;
     Result<uint64_t> published = (*publish)(message, ws.applied_sequence);
     if (!published.ok()) {
@@ -436,8 +460,10 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops, con
     sequence = *published;
   }
 
+  const uint64_t round_epoch = pinned ? pinned->epoch : epoch;
   if (round.batch.Count() > 0) {
     if (sequence > 0) (void)round.batch.Put(meta_cf_, kMetaAppliedSequenceKey, keys::EncodeU64(sequence));
+    if (sequence > 0 && round_epoch > ws.epoch) (void)round.batch.Put(meta_cf_, kMetaEpochKey, keys::EncodeU64(round_epoch));
     if (round.next_position > round_start) {
       // The tree grows in the same batch as the events: one segment per
       // round (docs/event-format.md, "merkle").
@@ -502,6 +528,7 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops, con
       }
       ws.written_end = round.next_position;
       if (sequence > 0) ws.applied_sequence = sequence;  // readers see it with the end, once synced
+      if (sequence > 0) ws.epoch = std::max(ws.epoch, round_epoch);
       if (vault_) vault_->IndexWritten(round.blind);
       if (!round.erasures.empty() && vault_) DestroyErasedKeys(round, erasures_of, outcomes);
     }
@@ -605,8 +632,6 @@ void EventLog::SyncRounds(std::vector<WrittenRound>& rounds) {
     if (Status s = FromRocks(db_->SyncWAL(), "sync the write-ahead log"); s.ok()) {
       synced_end_ = end;
       PublishEnd(end);
-      const uint64_t sequence = rounds.back().sequence;
-      if (sequence > applied_sequence_.load()) applied_sequence_.store(sequence, std::memory_order_release);
     } else {
       sync_failure_ = "the fsync of positions " + std::to_string(synced_end_) + ".." + std::to_string(end - 1) +
                       " failed: " + s.message();
@@ -616,6 +641,11 @@ void EventLog::SyncRounds(std::vector<WrittenRound>& rounds) {
       }
       failed_.store(true);
     }
+  }
+  // The sequence of the log of record goes with the end (a void round moves
+  // the sequence alone).
+  if (sync_failure_.empty() && rounds.back().sequence > applied_sequence_.load()) {
+    applied_sequence_.store(rounds.back().sequence, std::memory_order_release);
   }
   for (WrittenRound& r : rounds) {
     // Every position a round's outcomes name is below its end.
@@ -1021,7 +1051,7 @@ Status EventLog::ExportRounds(size_t max_bytes, const Replicator& publish) const
     if (records.empty()) return Status::Ok();
     Result<Hash256> root = RootAt(next);
     if (!root.ok()) return root.status();
-    std::string round = EncodeRoundHeader(first, next, at, *root, 1);
+    std::string round = EncodeRoundHeader(0, first, next, at, *root, 1);
     EncodeRoundWrite(requests, records, &round);
     Result<uint64_t> got = publish(round, sequence);
     if (!got.ok()) return got.status().WithContext("positions " + std::to_string(first) + ".." + std::to_string(next - 1));
@@ -1073,9 +1103,10 @@ void EventLog::SetForwarder(Forwarder forward) {
   forwarder_ = forward ? std::make_shared<const Forwarder>(std::move(forward)) : nullptr;
 }
 
-void EventLog::SetReplicator(Replicator publish) {
+void EventLog::SetReplicator(Replicator publish, uint64_t epoch) {
   std::lock_guard lk(queue_mu_);
   replicator_ = publish ? std::make_shared<const Replicator>(std::move(publish)) : nullptr;
+  replicator_epoch_ = epoch;
 }
 
 Status EventLog::ApplyRound(std::string_view bytes, uint64_t sequence) {
@@ -1087,6 +1118,7 @@ Status EventLog::ApplyRound(std::string_view bytes, uint64_t sequence) {
   if (!round.ok()) return round.status().WithContext("sequence " + std::to_string(sequence) + " of the log of record");
   auto pinned = std::make_shared<PendingWrite::Pinned>();
   pinned->sequence = sequence;
+  pinned->epoch = round->epoch;
   pinned->first_position = round->first_position;
   pinned->end_position = round->end_position;
   pinned->recorded_at = round->recorded_at;

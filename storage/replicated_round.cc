@@ -61,10 +61,11 @@ class Reader {
 
 }  // namespace
 
-std::string EncodeRoundHeader(uint64_t first_position, uint64_t end_position, Timestamp recorded_at,
+std::string EncodeRoundHeader(uint64_t epoch, uint64_t first_position, uint64_t end_position, Timestamp recorded_at,
                               const Hash256& root, uint32_t writes) {
   std::string out(kMagic, sizeof(kMagic));
   Put<uint32_t>(&out, kVersion);
+  Put<uint64_t>(&out, epoch);
   Put<uint64_t>(&out, first_position);
   Put<uint64_t>(&out, end_position);
   Put<int64_t>(&out, recorded_at.value());
@@ -105,7 +106,7 @@ Result<ReplicatedRound> DecodeRound(std::string_view bytes) {
   ReplicatedRound round;
   int64_t recorded = 0;
   std::string_view root;
-  if (!r.Get(&round.first_position) || !r.Get(&round.end_position) || !r.Get(&recorded) ||
+  if (!r.Get(&round.epoch) || !r.Get(&round.first_position) || !r.Get(&round.end_position) || !r.Get(&recorded) ||
       !r.Fixed(round.root.size(), &root) || !r.Get(&writes)) {
     return bad(r, "truncated header");
   }

@@ -10,6 +10,7 @@
 //
 // Format (all integers little-endian):
 //   "CRND" u32 version=1
+//   u64 epoch (the writer's fencing epoch; 0 without a lease)
 //   u64 first_position  u64 end_position  i64 recorded_at (µs)
 //   32 bytes: the Merkle root over the log's first end_position events
 //   u32 writes
@@ -32,6 +33,7 @@ namespace custodian {
 struct AppendRequest;
 
 struct ReplicatedRound {
+  uint64_t epoch = 0;           // the writer's term (cluster/lease.h); a round of an older term than one applied is void
   uint64_t first_position = 0;  // the log's end before the round
   uint64_t end_position = 0;    // ... and after it
   Timestamp recorded_at;
@@ -45,7 +47,7 @@ struct ReplicatedRound {
 void EncodeRoundWrite(const std::vector<AppendRequest>& requests, const std::vector<std::string>& records,
                       std::string* out);
 // The round's header, for `writes` writes; the writes follow it.
-std::string EncodeRoundHeader(uint64_t first_position, uint64_t end_position, Timestamp recorded_at,
+std::string EncodeRoundHeader(uint64_t epoch, uint64_t first_position, uint64_t end_position, Timestamp recorded_at,
                               const Hash256& root, uint32_t writes);
 
 // Corruption, naming where, when the bytes are not a round.

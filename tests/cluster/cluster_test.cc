@@ -325,7 +325,7 @@ TEST_CASE("the writer lease: one holder at a time, a lapsed holder may no longer
   CHECK_FALSE((*a)->Check().ok());
 }
 
-TEST_CASE("two candidate writers: the lease holder writes; when it lapses a new term begins, and the log never forks",
+TEST_CASE("two candidate writers: the lease holder writes, and when it lapses a new term begins and the log never forks",
           "[cluster][lease]") {
   NatsCluster nats;
   testing::Etcd etcd;

@@ -182,7 +182,7 @@ TEST_CASE("a follower applying the writer's rounds holds the same log, tree and 
   CHECK(follower.log->end() == end);
 }
 
-TEST_CASE("a follower refuses appends; a writer whose log of record refuses writes nothing", "[replica]") {
+TEST_CASE("a follower refuses appends, and a writer whose log of record refuses writes nothing", "[replica]") {
   Node node;
   Result<AppendResult> r = node.log->Append("staff-1", {Ev("staff-1", "staff.joined", "system:hr", R"({"role":"x"})")});
   REQUIRE_FALSE(r.ok());
@@ -258,7 +258,7 @@ TEST_CASE("a follower refuses a round that does not apply as the writer said, an
     e.position = Position(0);
     e.recorded_at = *ParseRfc3339("2026-02-01T00:00:00Z");
     std::vector<AppendRequest> requests{{"customer-1", ExpectedVersion::Any(), {e}}};
-    std::string round = EncodeRoundHeader(0, 1, e.recorded_at, Hash256{}, 1);
+    std::string round = EncodeRoundHeader(0, 0, 1, e.recorded_at, Hash256{}, 1);
     EncodeRoundWrite(requests, {EncodeRecord(e)}, &round);
     Status s = follower.log->ApplyRound(round, 1);
     REQUIRE_FALSE(s.ok());
@@ -277,6 +277,50 @@ TEST_CASE("a follower refuses a round that does not apply as the writer said, an
     // A clean refusal before the writer thread: the follower goes on.
     REQUIRE(follower.log->ApplyRound(published.rounds[0], 1).ok());
   }
+}
+
+TEST_CASE("a round of an older writer's epoch is void on every node, and a writer of an older epoch publishes nothing",
+          "[replica]") {
+  Published published;
+  Node first;  // the writer of epoch 2, then (paused, resumed) thinking it still is
+  first.log->SetReplicator(published.Replicator(), 2);
+  Seed(*first.log);
+  Node newer;  // the writer of epoch 3, after catching up
+  ApplyAll(newer, published.rounds);
+  newer.log->SetReplicator(published.Replicator(), 3);
+  REQUIRE(newer.log->Append("customer-1", {Ev("customer-1", "customer.registered", "staff-1", R"({"name":"A"})")}).ok());
+  // The stale writer's round lands in the log of record behind it (as two
+  // racing publishes can on nats-server 2.9.10): here, by hand.
+  Node stale_source;
+  ApplyAll(stale_source, {published.rounds[0], published.rounds[1]});
+  Published stale;
+  stale.rounds = {published.rounds[0], published.rounds[1]};
+  stale_source.log->SetReplicator(stale.Replicator(), 2);
+  REQUIRE(stale_source.log->Append("customer-2", {Ev("customer-2", "customer.registered", "staff-1", R"({"name":"B"})")})
+              .ok());
+  published.rounds.push_back(stale.rounds.back());  // sequence 4: epoch 2, after epoch 3's sequence 3
+
+  // Every follower applies sequence 4 as void: the same log everywhere.
+  Node follower;
+  ApplyAll(follower, published.rounds);
+  CHECK(follower.log->end().value() == 3);
+  CHECK(follower.log->applied_sequence() == 4);
+  Result<std::vector<Event>> none = follower.log->ReadStream("customer-2", StreamVersion(0), Direction::kForward, 10);
+  REQUIRE(none.ok());
+  CHECK(none->empty());
+  REQUIRE(newer.log->ApplyRound(published.rounds[3], 4).ok());
+  CHECK(newer.log->end().value() == 3);
+  Result<TreeHead> a = follower.log->Head(), b = newer.log->Head();
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CHECK(a->root == b->root);
+  // A writer whose epoch is older than one its store holds publishes nothing.
+  const size_t before = published.rounds.size();
+  follower.log->SetReplicator(published.Replicator(), 2);
+  Result<AppendResult> r = follower.log->Append("customer-3", {Ev("customer-3", "customer.registered", "staff-1", R"({"name":"C"})")});
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.status().message(), Catch::Contains("older than epoch 3"));
+  CHECK(published.rounds.size() == before);
 }
 
 }  // namespace
