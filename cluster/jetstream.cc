@@ -185,8 +185,11 @@ Result<std::string> JetStream::RequestAppend(std::string_view request, std::chro
   natsStatus s;
   while (true) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    // Each try waits at most 5 s: a writer that died with the request never
+    // answers it, and a retry reaches the next writer (the events' ids make
+    // a repeated append harmless).
     s = natsConnection_Request(&reply, h_->nc, subject.c_str(), request.data(), static_cast<int>(request.size()),
-                               std::max<int64_t>(left, 100));
+                               std::clamp<int64_t>(left, 100, 5000));
     if (s == NATS_OK || Clock::now() > deadline ||
         (s != NATS_NO_RESPONDERS && s != NATS_TIMEOUT && s != NATS_CONNECTION_DISCONNECTED)) {
       break;

@@ -118,6 +118,7 @@ class NatsCluster {
                         << "cluster {\n  name: custodian-test\n  listen: 127.0.0.1:" << s.route << "\n  routes: [\n"
                         << routes << "  ]\n}\n";
     const std::string log = dir + "/nats.log";
+    std::fflush(nullptr);  // nothing buffered here is written twice by the child
     s.pid = ::fork();
     if (s.pid == 0) {
       FILE* f = std::freopen(log.c_str(), "a", stderr);
@@ -172,6 +173,7 @@ class Etcd {
     const int peer = FreePort();
     const std::string c = "http://127.0.0.1:" + std::to_string(client_), p = "http://127.0.0.1:" + std::to_string(peer);
     const std::string data = tmp_.Sub("etcd"), log = tmp_.Sub("etcd.log");
+    std::fflush(nullptr);
     pid_ = ::fork();
     if (pid_ == 0) {
       FILE* f = std::freopen(log.c_str(), "a", stderr);

@@ -1,0 +1,200 @@
+// Whole `custodian serve --cluster` processes: two candidate writers with a
+// lease in a real etcd, over a real three-server NATS cluster; the writer
+// process is killed with -9 in the middle of a load of appends (forwarded by
+// a node in this process), the other takes over, and every acknowledged
+// append is in the log exactly once, on every node, with the same root.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "cluster/jetstream.h"
+#include "cluster/node.h"
+#include "core/rules.h"
+#include "core/time.h"
+#include "storage/event_log.h"
+#include "tests/cluster/nats_cluster.h"
+#include "tests/test_util.h"
+
+namespace custodian {
+namespace {
+
+using testing::NatsCluster;
+using testing::RandomId;
+using testing::TempDir;
+
+const std::string kCli = std::string(CUSTODIAN_BIN_DIR) + "/custodian";
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// One `custodian serve` node in a process of its own.
+struct ServeProcess {
+  std::string dir, out;
+  pid_t pid = 0;
+  ServeProcess(const TempDir& tmp, const std::string& name, const NatsCluster& nats, const std::string& etcd)
+      : dir(tmp.Sub(name)), out(tmp.Sub(name + ".out")) {
+    std::string servers;
+    for (const std::string& u : nats.urls()) servers += (servers.empty() ? "" : ",") + u;
+    std::fflush(nullptr);
+    pid = ::fork();
+    if (pid == 0) {
+      FILE* f = std::freopen(out.c_str(), "w", stdout);
+      (void)f;
+      ::dup2(1, 2);
+      ::execl(kCli.c_str(), kCli.c_str(), "--data", dir.c_str(), "serve", "--listen", "127.0.0.1:0", "--cluster",
+              servers.c_str(), "--partition-writer", "--lease", etcd.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    REQUIRE(pid > 0);
+    for (int i = 0; i < 300 && Slurp(out).find("of the cluster") == std::string::npos; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    INFO(Slurp(out));
+    REQUIRE(Slurp(out).find("of the cluster") != std::string::npos);
+  }
+  void Kill(int sig) {
+    if (pid <= 0) return;
+    ::kill(pid, sig);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    pid = 0;
+  }
+  ~ServeProcess() { Kill(SIGTERM); }
+};
+
+Event Registered(const std::string& customer) {
+  Event e;
+  e.id = RandomId();
+  e.stream = customer;
+  e.type = "customer.registered";
+  e.actor = "staff-1";
+  e.occurred_at = *ParseRfc3339("2026-01-10T00:00:00Z");
+  e.data = R"({"name":"Acme"})";
+  return e;
+}
+
+TEST_CASE("the writer process killed with -9 mid-load: the other candidate takes over, every acknowledged append once",
+          "[cluster][process]") {
+  NatsCluster nats;
+  testing::Etcd etcd;
+  TempDir tmp;
+  ServeProcess a(tmp, "node-a", nats, etcd.endpoint());
+  ServeProcess b(tmp, "node-b", nats, etcd.endpoint());
+
+  // This process is a follower node: its appends go to whichever process writes.
+  EventLogOptions options;
+  options.create = CreateIfMissing::kYes;
+  options.rules = CheckRules;
+  options.replica = true;
+  Result<std::unique_ptr<EventLog>> log = EventLog::Open(tmp.Sub("here"), options);
+  REQUIRE(log.ok());
+  cluster::JetStreamOptions jo;
+  jo.servers = nats.urls();
+  Result<std::unique_ptr<cluster::JetStream>> js = cluster::JetStream::Connect(jo);
+  REQUIRE(js.ok());
+  cluster::NodeOptions no;
+  no.forward_timeout = std::chrono::seconds(60);
+  Result<std::unique_ptr<cluster::Node>> here = cluster::Node::Start(**log, **js, no);
+  REQUIRE(here.ok());
+  Event joined;
+  joined.id = RandomId();
+  joined.stream = "staff-1";
+  joined.type = "staff.joined";
+  joined.actor = "system:hr";
+  joined.occurred_at = *ParseRfc3339("2026-01-10T00:00:00Z");
+  joined.data = R"({"role":"account_executive"})";
+  Result<AppendResult> first = (*log)->Append("staff-1", {joined});
+  INFO(first.status().ToString());
+  REQUIRE(first.ok());
+
+  // Who writes: the lease's key in etcd names the holder's store.
+  std::mutex mu;
+  std::vector<EventId> acknowledged;
+  std::atomic<int> refused{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&, t] {
+      for (int i = 0; !stop.load(); ++i) {
+        const std::string customer = "customer-" + std::to_string(t) + "-" + std::to_string(i);
+        Event e = Registered(customer);
+        Result<AppendResult> r = (*log)->Append(customer, {e}, ExpectedVersion::NoStream());
+        if (r.ok()) {
+          std::lock_guard lk(mu);
+          acknowledged.push_back(e.id);
+        } else {
+          ++refused;
+        }
+      }
+    });
+  }
+  auto acked = [&] {
+    std::lock_guard lk(mu);
+    return acknowledged.size();
+  };
+  auto wait_for_more = [&](size_t than) {
+    for (int i = 0; i < 600 && acked() < than + 20; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return acked() >= than + 20;
+  };
+  REQUIRE(wait_for_more(0));
+  // Both candidates die with -9, one after the other, while the clients
+  // append: whichever writes dies at some point. The first death of a writer
+  // hands the role to the other (after the lease's 6 s); a new, empty node
+  // takes it after the second.
+  const size_t before_kill = acked();
+  a.Kill(SIGKILL);
+  INFO("node-b: " << Slurp(b.out));
+  CHECK(wait_for_more(before_kill));
+  const size_t before_second = acked();
+  b.Kill(SIGKILL);
+  ServeProcess c(tmp, "node-c", nats, etcd.endpoint());
+  CHECK(wait_for_more(before_second));
+  stop = true;
+  for (auto& th : clients) th.join();
+
+  Result<uint64_t> last = (*js)->LastSequence();
+  REQUIRE(last.ok());
+  REQUIRE((*here)->AwaitSequence(*last, std::chrono::seconds(60)));
+  // Every acknowledged append exactly once, positions dense.
+  Result<std::vector<Event>> all = (*log)->ReadAll(Position(0), 10'000'000);
+  REQUIRE(all.ok());
+  std::set<EventId> ids;
+  for (size_t i = 0; i < all->size(); ++i) {
+    CHECK((*all)[i].position.value() == i);
+    CHECK(ids.insert((*all)[i].id).second);
+  }
+  for (const EventId& id : acknowledged) CHECK(ids.count(id) == 1);
+  UNSCOPED_INFO("acknowledged " << acknowledged.size() << ", refused " << refused.load() << ", in the log "
+                                << all->size());
+  VerifyReport report = (*log)->Verify();
+  INFO(report.problem);
+  CHECK(report.ok);
+
+  // The new node holds the same log.
+  c.Kill(SIGTERM);
+  here->reset();
+  EventLogOptions plain;
+  plain.replica = true;
+  Result<std::unique_ptr<EventLog>> theirs = EventLog::Open(c.dir, plain);
+  REQUIRE(theirs.ok());
+  Result<TreeHead> h1 = (*log)->Head(), h2 = (*theirs)->Head();
+  REQUIRE(h1.ok());
+  REQUIRE(h2.ok());
+  CHECK(h2->size == h1->size);
+  CHECK(HexOf(h2->root) == HexOf(h1->root));
+}
+
+}  // namespace
+}  // namespace custodian
