@@ -13,6 +13,7 @@ namespace custodian::note {
 namespace {
 
 constexpr unsigned char kAlgEd25519 = 0x01;
+constexpr unsigned char kAlgCosignatureV1 = 0x04;
 constexpr char kSignaturePrefix[] = "\xE2\x80\x94 ";  // em dash and a space
 
 struct PkeyFree {
@@ -83,6 +84,25 @@ bool Ed25519Verify(std::string_view public_key, std::string_view message, std::s
   if (!pkey || !ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) != 1) return false;
   return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
                           reinterpret_cast<const unsigned char*>(message.data()), message.size()) == 1;
+}
+
+namespace {
+uint32_t KeyIdFor(std::string_view name, unsigned char alg, std::string_view public_key) {
+  std::string buf(name);
+  buf.push_back('\n');
+  buf.push_back(static_cast<char>(alg));
+  buf.append(public_key);
+  Hash256 h = Sha256(buf);
+  return ReadU32(reinterpret_cast<const char*>(h.data()));
+}
+
+std::string CosignedMessage(std::string_view body, uint64_t timestamp) {
+  return "cosignature/v1\ntime " + std::to_string(timestamp) + "\n" + std::string(body);
+}
+}  // namespace
+
+uint32_t CosignerKeyId(std::string_view name, std::string_view public_key) {
+  return KeyIdFor(name, kAlgCosignatureV1, public_key);
 }
 
 uint32_t KeyId(std::string_view name, std::string_view public_key) {
@@ -229,6 +249,58 @@ Result<std::string> SigningKey::Sign(std::string_view text) const {
   out += kSignaturePrefix;
   out += verifier_.name_ + " " + Base64Encode(raw) + "\n";
   return out;
+}
+
+Result<std::string> SigningKey::Cosign(std::string_view name, std::string_view body, uint64_t timestamp) const {
+  CUSTODIAN_RETURN_IF_ERROR(CheckName(name));
+  if (name == verifier_.name_) return Status::InvalidArgument("a cosigner's name must differ from the log key's");
+  if (timestamp > static_cast<uint64_t>(INT64_MAX)) return Status::InvalidArgument("a cosignature's time is at most 2^63-1");
+  CUSTODIAN_RETURN_IF_ERROR(ParseCheckpoint(body).status());
+  const std::string message = CosignedMessage(body, timestamp);
+  PkeyPtr pkey(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr,
+                                            reinterpret_cast<const unsigned char*>(seed_.data()), 32));
+  CtxPtr ctx(EVP_MD_CTX_new());
+  unsigned char sig[64];
+  size_t len = sizeof sig;
+  if (!pkey || !ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) != 1 ||
+      EVP_DigestSign(ctx.get(), sig, &len, reinterpret_cast<const unsigned char*>(message.data()), message.size()) != 1) {
+    return Status::IoError("OpenSSL failed to sign");
+  }
+  std::string raw;
+  const uint32_t id = CosignerKeyId(name, verifier_.public_key_);
+  for (int shift = 24; shift >= 0; shift -= 8) raw.push_back(static_cast<char>(id >> shift));
+  for (int shift = 56; shift >= 0; shift -= 8) raw.push_back(static_cast<char>(timestamp >> shift));
+  raw.append(reinterpret_cast<char*>(sig), len);
+  return std::string(kSignaturePrefix) + std::string(name) + " " + Base64Encode(raw) + "\n";
+}
+
+Result<std::string> NoteText(std::string_view signed_note) {
+  const size_t split = signed_note.rfind("\n\n");
+  if (split == std::string_view::npos) return Status::InvalidArgument("the note has no blank line before its signatures");
+  return std::string(signed_note.substr(0, split + 1));
+}
+
+Result<uint64_t> VerifyCosignature(std::string_view name, std::string_view public_key, std::string_view signed_note) {
+  Result<std::string> text = NoteText(signed_note);
+  if (!text.ok()) return text.status();
+  const uint32_t id = CosignerKeyId(name, public_key);
+  std::string_view sigs = signed_note.substr(text->size() + 1);
+  for (std::string_view line : Split(sigs, '\n')) {
+    if (!line.starts_with(kSignaturePrefix)) continue;
+    line.remove_prefix(sizeof(kSignaturePrefix) - 1);
+    const size_t space = line.find(' ');
+    if (space == std::string_view::npos || line.substr(0, space) != name) continue;
+    Result<std::string> raw = Base64Decode(line.substr(space + 1));
+    if (!raw.ok() || raw->size() != 4 + 8 + 64 || ReadU32(raw->data()) != id) continue;
+    uint64_t timestamp = 0;
+    for (int i = 0; i < 8; ++i) timestamp = timestamp << 8 | static_cast<unsigned char>((*raw)[4 + i]);
+    if (!Ed25519Verify(public_key, CosignedMessage(*text, timestamp), std::string_view(*raw).substr(12))) {
+      return Status::InvalidArgument("the cosignature by " + std::string(name) +
+                                     " does not match the checkpoint: it was altered or cosigned by another key");
+    }
+    return timestamp;
+  }
+  return Status::NotFound("the checkpoint has no cosignature by " + std::string(name) + "+" + HexId(id));
 }
 
 std::string CheckpointBody(const Checkpoint& c) {

@@ -9,6 +9,10 @@
 //   signer    = PRIVATE+KEY+<name>+<key id>+<base64(0x01 ‖ 32-byte seed)>
 //   tlog-checkpoint: https://c2sp.org/tlog-checkpoint
 //     <origin>\n<tree size>\n<base64 root hash>\n
+//   tlog-cosignature (cosignature/v1, Ed25519): https://c2sp.org/tlog-cosignature
+//     — <cosigner name> <base64(key id ‖ u64 BE timestamp ‖ signature)>
+//     key id  = first 4 bytes of SHA-256(name ‖ 0x0A ‖ 0x04 ‖ public key)
+//     signed  = "cosignature/v1\ntime <timestamp>\n" ‖ checkpoint body
 //
 // Ed25519 is deterministic: the same key and text give the same signature,
 // which tests/core/note_test.cc checks against the Go reference's vectors.
@@ -25,6 +29,8 @@
 namespace custodian::note {
 
 uint32_t KeyId(std::string_view name, std::string_view public_key);
+// The key id of a cosigner's signature lines (algorithm byte 0x04).
+uint32_t CosignerKeyId(std::string_view name, std::string_view public_key);
 
 inline constexpr size_t kEd25519PublicKeyBytes = 32;
 inline constexpr size_t kEd25519SignatureBytes = 64;
@@ -71,6 +77,12 @@ class SigningKey {
 
   // `text` + "\n" + "— <name> <signature>\n". `text` must end in a newline.
   Result<std::string> Sign(std::string_view text) const;
+  // This key's cosignature of the checkpoint `body` at `timestamp` (POSIX
+  // seconds), as one signature line "— <name> <...>\n" to add to the
+  // checkpoint's note (C2SP tlog-cosignature, cosignature/v1).
+  // `name` is the cosigner's (never the log's own key name, whose lines
+  // VerifierKey::Open reads as the log's signatures).
+  Result<std::string> Cosign(std::string_view name, std::string_view body, uint64_t timestamp) const;
 
  private:
   std::string seed_;  // 32 bytes
@@ -88,5 +100,13 @@ std::string CheckpointBody(const Checkpoint& c);
 // Parses the first three lines of a checkpoint body; extension lines after
 // them are allowed and ignored.
 Result<Checkpoint> ParseCheckpoint(std::string_view body);
+
+// The checkpoint body of a signed note: its text, before the blank line.
+Result<std::string> NoteText(std::string_view signed_note);
+
+// The timestamp of the valid cosignature by (`name`, `public_key`) among the
+// signature lines of `signed_note` (a checkpoint note); NotFound when it has
+// none, InvalidArgument when its line is there but does not verify.
+Result<uint64_t> VerifyCosignature(std::string_view name, std::string_view public_key, std::string_view signed_note);
 
 }  // namespace custodian::note

@@ -886,6 +886,12 @@ Response SignRoute(EventLog& log, Api::Call&) {
   return Json(201, SignedCheckpointToJson(*c));
 }
 
+Response CosignRoute(EventLog& log, Api::Call& call) {
+  Result<Cosignature> c = CosignCheckpoint(log, call.request.body);
+  if (!c.ok()) return Error(c.status());
+  return Json(200, CosignatureToJson(*c));
+}
+
 Response InclusionRoute(EventLog& log, Api::Call& call) {
   Result<uint64_t> position = NumberParam(call.target, "position", 0, UINT64_MAX - 1);
   if (!position.ok()) return Error(position.status());
@@ -1173,6 +1179,9 @@ std::vector<Api::Route> Routes() {
   add("GET", "/v1/verifier-key", evidence, false, [](Api& api, Api::Call& c) { return KeyRoute(api.log(), c); });
   add("GET", "/v1/checkpoints", evidence, false, [](Api& api, Api::Call& c) { return CheckpointsRoute(api.log(), c); });
   add("POST", "/v1/checkpoints", {"admin"}, false, [](Api& api, Api::Call& c) { return SignRoute(api.log(), c); });
+  // A witness: this node cosigns a checkpoint of the log that its own tree holds (docs/scale-out.md).
+  add("POST", "/v1/checkpoints/cosign", evidence, false,
+      [](Api& api, Api::Call& c) { return CosignRoute(api.log(), c); });
   add("GET", "/v1/proofs/inclusion", evidence, false, [](Api& api, Api::Call& c) { return InclusionRoute(api.log(), c); });
   add("GET", "/v1/proofs/consistency", evidence, false,
       [](Api& api, Api::Call& c) { return ConsistencyRoute(api.log(), c); });

@@ -68,6 +68,66 @@ std::string SignedCheckpointToJson(const SignedCheckpoint& c) {
       json::object{{"origin", c.origin}, {"size", c.size}, {"root", B64(c.root)}, {"checkpoint", c.note}});
 }
 
+Result<Cosignature> CosignCheckpoint(EventLog& log, std::string_view signed_checkpoint) {
+  Result<std::string> line = log.Cosign(signed_checkpoint, SystemClock().Now());
+  if (!line.ok()) return line.status();
+  Result<std::string> key = log.CosignerKey();
+  if (!key.ok()) return key.status();
+  Result<note::Checkpoint> c = note::ParseCheckpoint(*note::NoteText(signed_checkpoint));
+  if (!c.ok()) return c.status();
+  std::string note(signed_checkpoint);
+  if (!note.ends_with("\n")) note += "\n";
+  note += *line;
+  return Cosignature{std::move(*key), c->size, std::move(*line), std::move(note)};
+}
+
+std::string CosignatureToJson(const Cosignature& c) {
+  return json::serialize(
+      json::object{{"cosigner", c.cosigner}, {"size", c.size}, {"cosignature", c.line}, {"checkpoint", c.note}});
+}
+
+Result<CosignatureCheck> CheckCosignatures(std::string_view signed_checkpoint, const std::vector<std::string>& witnesses,
+                                           size_t require) {
+  CosignatureCheck out;
+  out.required = require;
+  Result<std::string> text = note::NoteText(signed_checkpoint);
+  if (!text.ok()) return text.status();
+  CUSTODIAN_RETURN_IF_ERROR(note::ParseCheckpoint(*text).status());
+  for (const std::string& w : witnesses) {
+    // "<name>+<hex id>+<base64(0x04 ‖ key)>"
+    const size_t a = w.find('+'), b = a == std::string::npos ? a : w.find('+', a + 1);
+    if (b == std::string::npos) return Status::InvalidArgument("witness key \"" + w.substr(0, 60) + "\" is not <name>+<key id>+<key>");
+    Result<std::string> raw = Base64Decode(std::string_view(w).substr(b + 1));
+    if (!raw.ok() || raw->size() != 33 || (*raw)[0] != '\x04') {
+      return Status::InvalidArgument("witness key " + w.substr(0, a) + " is not a cosignature/v1 Ed25519 key (0x04 and 32 bytes)");
+    }
+    CosignatureCheck::Witness r;
+    r.name = w.substr(0, a);
+    Result<uint64_t> t = note::VerifyCosignature(r.name, raw->substr(1), signed_checkpoint);
+    if (t.ok()) {
+      r.cosigned = true;
+      r.timestamp = *t;
+      ++out.cosigned;
+    } else {
+      r.problem = t.status().message();
+    }
+    out.witnesses.push_back(std::move(r));
+  }
+  out.ok = out.cosigned >= require;
+  return out;
+}
+
+std::string CosignatureCheckToJson(const CosignatureCheck& c) {
+  json::array ws;
+  for (const auto& w : c.witnesses) {
+    json::object o{{"name", w.name}, {"cosigned", w.cosigned}};
+    if (w.cosigned) o["time"] = w.timestamp;
+    if (!w.problem.empty()) o["problem"] = w.problem;
+    ws.push_back(std::move(o));
+  }
+  return json::serialize(json::object{{"ok", c.ok}, {"cosigned", c.cosigned}, {"required", c.required}, {"witnesses", std::move(ws)}});
+}
+
 Result<std::vector<std::string>> ListCheckpoints(const EventLog& log) { return log.Checkpoints(); }
 
 std::string CheckpointsToJsonLines(const std::vector<std::string>& notes) {

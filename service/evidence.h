@@ -54,6 +54,35 @@ Result<SignedCheckpoint> SignCheckpoint(EventLog& log);
 // {"origin", "size", "root": base64, "checkpoint": the note}
 std::string SignedCheckpointToJson(const SignedCheckpoint& c);
 
+// A witness's cosignature (docs/scale-out.md): this node's line for the
+// checkpoint note it was given, and the note with the line added.
+struct Cosignature {
+  std::string cosigner;  // "<name>+<key id>+<base64(0x04 ‖ key)>"
+  uint64_t size = 0;
+  std::string line;      // "— <name> <...>\n"
+  std::string note;      // the checkpoint note with the line appended
+};
+// EventLog::Cosign, for the given note, at the system's time.
+Result<Cosignature> CosignCheckpoint(EventLog& log, std::string_view signed_checkpoint);
+std::string CosignatureToJson(const Cosignature& c);
+
+// Which of `witnesses` ("<name>+<key id>+<base64(0x04 ‖ key)>") cosigned the
+// checkpoint note, with when; `require` of them must have.
+struct CosignatureCheck {
+  struct Witness {
+    std::string name;
+    bool cosigned = false;
+    uint64_t timestamp = 0;
+    std::string problem;  // why not, when not
+  };
+  std::vector<Witness> witnesses;
+  size_t cosigned = 0, required = 0;
+  bool ok = false;
+};
+Result<CosignatureCheck> CheckCosignatures(std::string_view signed_checkpoint, const std::vector<std::string>& witnesses,
+                                           size_t require);
+std::string CosignatureCheckToJson(const CosignatureCheck& c);
+
 // Every stored checkpoint note, by tree size, oldest first.
 Result<std::vector<std::string>> ListCheckpoints(const EventLog& log);
 // JSON Lines: {"checkpoint": note} for each, one a line, each line ending

@@ -9,11 +9,13 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/write_batch.h>
 
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <thread>
 #include <fstream>
 
+#include "core/base64.h"
 #include "core/canonical.h"
 #include "core/record.h"
 #include "storage/event_log_internal.h"
@@ -587,6 +589,68 @@ Result<std::string> EventLog::SignCheckpoint() {
   wo.sync = true;
   CUSTODIAN_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "store a checkpoint"));
   return signed_note;
+}
+
+namespace {
+constexpr char kMetaWitnessLastKey[] = "witness/last";  // size (8 BE) ‖ root (32)
+}  // namespace
+
+Result<std::string> EventLog::CosignerKey() const {
+  CUSTODIAN_RETURN_IF_ERROR(CanSign());
+  const std::string name = signer_->verifier().name() + "/witness";
+  const std::string& key = signer_->verifier().public_key();
+  char id[9];
+  std::snprintf(id, sizeof id, "%08x", note::CosignerKeyId(name, key));
+  return name + "+" + id + "+" + Base64Encode(std::string(1, '\x04') + key);
+}
+
+Result<std::string> EventLog::Cosign(std::string_view signed_checkpoint, Timestamp now) {
+  CUSTODIAN_RETURN_IF_ERROR(CanSign());
+  Result<std::string> body = note::NoteText(signed_checkpoint);
+  if (!body.ok()) return body.status();
+  Result<note::Checkpoint> c = note::ParseCheckpoint(*body);
+  if (!c.ok()) return c.status();
+  std::lock_guard lk(sign_mu_);
+  if (c->size > end().value()) {
+    return Status::Unavailable("this node holds " + std::to_string(end().value()) + " events, the checkpoint " +
+                               std::to_string(c->size) + ": ask again once it has caught up");
+  }
+  if (c->size == 0) return Status::InvalidArgument("a checkpoint of an empty log proves nothing to cosign");
+  Result<Hash256> mine = RootAt(c->size);
+  if (!mine.ok()) return mine.status();
+  if (*mine != c->root) {
+    return Status::FailedPrecondition("this node's tree of " + std::to_string(c->size) + " events has root " +
+                                      HexOf(*mine) + "; the checkpoint says " + HexOf(c->root) +
+                                      ": it is not of this log, or the log forked");
+  }
+  std::string last;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_cf_, kMetaWitnessLastKey, &last);
+  if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "read the last cosigned checkpoint");
+  if (s.ok() && last.size() == 8 + 32) {
+    uint64_t last_size = 0;
+    (void)keys::DecodeU64(last.substr(0, 8), &last_size);
+    Hash256 last_root;
+    std::memcpy(last_root.data(), last.data() + 8, 32);
+    if (c->size < last_size) {
+      return Status::FailedPrecondition("this node cosigned a checkpoint of " + std::to_string(last_size) +
+                                        " events already; it cosigns none smaller");
+    }
+    Result<Hash256> then = RootAt(last_size);
+    if (!then.ok()) return then.status();
+    if (*then != last_root) {
+      return Status::Corruption("this node's tree of " + std::to_string(last_size) + " events no longer has the root " +
+                                HexOf(last_root) + " it cosigned: its store was altered");
+    }
+  }
+  const std::string name = signer_->verifier().name() + "/witness";
+  Result<std::string> line = signer_->Cosign(name, *body, static_cast<uint64_t>(now.value() / kMicrosPerSecond));
+  if (!line.ok()) return line;
+  std::string record = keys::EncodeU64(c->size);
+  record.append(reinterpret_cast<const char*>(c->root.data()), c->root.size());
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  CUSTODIAN_RETURN_IF_ERROR(FromRocks(db_->Put(wo, meta_cf_, kMetaWitnessLastKey, record), "record the cosigned checkpoint"));
+  return line;
 }
 
 Result<std::vector<std::string>> EventLog::Checkpoints() const {

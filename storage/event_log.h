@@ -447,6 +447,20 @@ class EventLog {
   // Every stored checkpoint note, by tree size, oldest first.
   Result<std::vector<std::string>> Checkpoints() const;
 
+  // --- A witness (docs/scale-out.md; C2SP tlog-cosignature) ---
+  //
+  // This store cosigns a checkpoint (a signed note of any origin: the
+  // cluster's writer signs its own) when its own tree at that size has the
+  // checkpoint's root, and still has the root of the last checkpoint it
+  // cosigned, which must not be larger: the log only grew. Returns the
+  // cosignature line, by the cosigner name "<the store's key name>/witness"
+  // with the store's checkpoint key, at `now`. Unavailable when the store
+  // does not hold that size yet; FailedPrecondition, naming both roots, when
+  // the checkpoint is not of this log or older than the last one cosigned.
+  Result<std::string> Cosign(std::string_view signed_checkpoint, Timestamp now);
+  // This store's cosigner: its name and public key, "<name>+<key id>+<base64(0x04 ‖ key)>".
+  Result<std::string> CosignerKey() const;
+
   // --- The stream map (storage/event_log_map.cc, core/stream_map.h) ---
   //
   // Each checkpoint SignCheckpoint signs comes with a signed map note of the

@@ -149,6 +149,8 @@ int RunVerify(const Globals& g, const std::string& against, const std::string& k
 int RunBundle(const Globals& g, const std::string& stream, const std::string& from, const std::string& to,
               const std::string& out, bool json);
 int RunVerifyBundle(const std::string& file, const std::string& key, bool json);
+// Which witnesses cosigned a checkpoint note (docs/scale-out.md); exit 5 when fewer than `require`.
+int RunVerifyCosignatures(const std::string& file, const std::vector<std::string>& witnesses, size_t require, bool json);
 int RunDispute(const Globals& g, const std::string& customer, const std::string& at, const std::string& out, bool json);
 
 // The people behind the customers (cli_people.cc; service/personal.h).

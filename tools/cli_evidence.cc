@@ -176,6 +176,28 @@ int RunBundle(const Globals& g, const std::string& stream, const std::string& fr
   return kExitOk;
 }
 
+int RunVerifyCosignatures(const std::string& file, const std::vector<std::string>& witnesses, size_t require, bool json) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return Fail(Status::NotFound("cannot read " + file));
+  const std::string note((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Result<CosignatureCheck> c = CheckCosignatures(note, witnesses, require);
+  if (!c.ok()) return UsageError(c.status().WithContext(file));
+  if (json) {
+    fmt::print("{}\n", CosignatureCheckToJson(*c));
+  } else {
+    for (const auto& w : c->witnesses) {
+      if (w.cosigned) {
+        fmt::print("cosigned by {} at {}\n", w.name, FormatRfc3339(Timestamp(static_cast<int64_t>(w.timestamp) * kMicrosPerSecond)));
+      } else {
+        fmt::print("not cosigned by {}: {}\n", w.name, w.problem);
+      }
+    }
+    fmt::print("{}: {} of the {} witnesses cosigned, {} required\n", c->ok ? "ok" : "NOT ENOUGH COSIGNATURES",
+               c->cosigned, c->witnesses.size(), c->required);
+  }
+  return c->ok ? kExitOk : kExitVerifyFailed;
+}
+
 int RunVerifyBundle(const std::string& file, const std::string& key, bool json) {
   std::optional<note::VerifierKey> vkey;
   if (!key.empty()) {

@@ -238,6 +238,21 @@ int main(int argc, char** argv) {
                             "The verifier key to trust (text or file); without it, the key in the bundle is used");
   verify_bundle->add_flag("--json", json, "Print the verdict as JSON");
 
+  std::string cosigned_file;
+  std::vector<std::string> witnesses;
+  size_t require_cosignatures = 1;
+  auto* verify_cosigned = app.add_subcommand(
+      "verify-cosignatures",
+      "Check, offline, which witnesses (nodes of a cluster: POST /v1/checkpoints/cosign) cosigned a checkpoint note "
+      "(C2SP tlog-cosignature); exit 5 when fewer than --require did");
+  verify_cosigned->add_option("file", cosigned_file, "The checkpoint note with its cosignature lines")->required();
+  verify_cosigned->add_option("--witness", witnesses,
+                              "A witness's key, <name>+<key id>+<base64 key> (each node's \"cosigner\"); repeat it")
+      ->required();
+  verify_cosigned->add_option("--require", require_cosignatures, "How many of them must have cosigned")
+      ->capture_default_str();
+  verify_cosigned->add_flag("--json", json, "Print the verdict as JSON");
+
   std::string dispute_customer, dispute_at, dispute_out;
   auto* dispute = app.add_subcommand(
       "dispute", "Make one folder about a customer at a time, for a dispute: the customer as known and as it had "
@@ -589,6 +604,7 @@ int main(int argc, char** argv) {
   if (verify->parsed()) return RunVerify(g, against, key_text, json);
   if (bundle->parsed()) return RunBundle(g, bundle_stream, bundle_from, bundle_to, bundle_out, json);
   if (verify_bundle->parsed()) return RunVerifyBundle(bundle_file, key_text, json);
+  if (verify_cosigned->parsed()) return RunVerifyCosignatures(cosigned_file, witnesses, require_cosignatures, json);
   if (dispute->parsed()) return RunDispute(g, dispute_customer, dispute_at, dispute_out, json);
   if (customer_show->parsed()) return RunCustomerShow(g, customer_id, as_of, as_of_business, json);
   if (customer_timeline->parsed()) return RunCustomerTimeline(g, customer_id, json);

@@ -14,6 +14,7 @@
 #include "cluster/node.h"
 #include "core/rules.h"
 #include "core/time.h"
+#include "service/evidence.h"
 #include "service/store.h"
 #include "storage/event_log.h"
 #include "tests/cluster/nats_cluster.h"
@@ -184,6 +185,47 @@ TEST_CASE("three nodes over a three-server JetStream cluster hold the same log, 
   Result<std::string> sealed = late.log->PersonalJson(on_late->front());
   REQUIRE(sealed.ok());
   CHECK_THAT(*sealed, Catch::Contains("holds no key"));
+
+  // Every node is a witness: each cosigns the writer's checkpoint after
+  // checking it against its own tree, and an auditor requires both.
+  Result<std::string> checkpoint = writer.log->SignCheckpoint();
+  INFO(checkpoint.status().ToString());
+  REQUIRE(checkpoint.ok());
+  std::string cosigned = *checkpoint;
+  std::vector<std::string> witnesses;
+  for (TestNode* n : {&follower, &late}) {
+    Result<Cosignature> c = CosignCheckpoint(*n->log, cosigned);
+    INFO(c.status().ToString());
+    REQUIRE(c.ok());
+    cosigned = c->note;
+    witnesses.push_back(c->cosigner);
+  }
+  CHECK(witnesses[0] != witnesses[1]);
+  Result<CosignatureCheck> check = CheckCosignatures(cosigned, witnesses, 2);
+  REQUIRE(check.ok());
+  CHECK(check->ok);
+  CHECK(check->cosigned == 2);
+  CHECK(writer.log->verifier()->Open(cosigned).ok());  // the writer's signature still opens
+  // A checkpoint of another tree (a forked log) is refused, naming both roots.
+  std::string forked = *checkpoint;
+  const size_t root_at = forked.find('\n', forked.find('\n') + 1) + 1;
+  forked.replace(root_at, 44, std::string(43, 'A') + "=");
+  Result<Cosignature> refused_fork = CosignCheckpoint(*follower.log, forked);
+  REQUIRE_FALSE(refused_fork.ok());
+  CHECK_THAT(refused_fork.status().message(), Catch::Contains("not of this log"));
+  // It never cosigns a smaller checkpoint than one it cosigned.
+  AddCustomers(*writer.log, "w-", 2, &failures);
+  Result<std::string> newer = writer.log->SignCheckpoint();
+  REQUIRE(newer.ok());
+  REQUIRE(late.node->AwaitSequence(writer.log->applied_sequence(), std::chrono::seconds(60)));
+  REQUIRE(CosignCheckpoint(*late.log, *newer).ok());
+  Result<Cosignature> older = CosignCheckpoint(*late.log, *checkpoint);
+  REQUIRE_FALSE(older.ok());
+  CHECK_THAT(older.status().message(), Catch::Contains("none smaller"));
+  Result<CosignatureCheck> one_short = CheckCosignatures(*newer, witnesses, 2);
+  REQUIRE(one_short.ok());
+  CHECK_FALSE(one_short->ok);
+  REQUIRE(follower.node->AwaitSequence(writer.log->applied_sequence(), std::chrono::seconds(60)));
 
   // The projections, folded on each node from its own store, agree.
   const auto state = ProjectionState(*writer.log);

@@ -171,5 +171,55 @@ TEST_CASE("malformed keys, notes and checkpoints are refused with a reason", "[n
   CHECK_FALSE(ParseCheckpoint("origin\n8\n").ok());
 }
 
+// C2SP tlog-cosignature, cosignature/v1: the key id, the signed message and the
+// line's layout are checked here from the specification, not from our own code.
+TEST_CASE("a cosignature line follows C2SP tlog-cosignature v1 and verifies; altered, foreign and missing ones do not",
+          "[note][cosignature]") {
+  Result<SigningKey> log_key = SigningKey::Generate("example.com/log");
+  Result<SigningKey> witness = SigningKey::Generate("example.com/log");  // another key
+  REQUIRE(log_key.ok());
+  REQUIRE(witness.ok());
+  const std::string body = CheckpointBody({"example.com/log", 8, Sha256("root")});
+  Result<std::string> signed_note = log_key->Sign(body);
+  REQUIRE(signed_note.ok());
+  const std::string name = "example.com/witness-1";
+  const uint64_t t = 1679315147;
+  Result<std::string> line = witness->Cosign(name, body, t);
+  REQUIRE(line.ok());
+  const std::string pub = witness->verifier().public_key();
+
+  // "— <name> base64(key id ‖ u64 BE time ‖ Ed25519 signature)\n"
+  REQUIRE(line->starts_with("\xE2\x80\x94 " + name + " "));
+  Result<std::string> raw = Base64Decode(std::string_view(*line).substr(std::string("\xE2\x80\x94 ").size() + name.size() + 1,
+                                                                        line->size() - name.size() - 6));
+  REQUIRE(raw.ok());
+  REQUIRE(raw->size() == 4 + 8 + 64);
+  // key id = SHA-256(name ‖ "\n" ‖ 0x04 ‖ public key)[:4]
+  Hash256 h = Sha256(name + "\n" + std::string(1, '\x04') + pub);
+  CHECK(raw->substr(0, 4) == std::string(reinterpret_cast<const char*>(h.data()), 4));
+  uint64_t when = 0;
+  for (int i = 0; i < 8; ++i) when = when << 8 | static_cast<unsigned char>((*raw)[4 + i]);
+  CHECK(when == t);
+  // signed message = "cosignature/v1\ntime <t>\n" ‖ body
+  CHECK(Ed25519Verify(pub, "cosignature/v1\ntime 1679315147\n" + body, raw->substr(12)));
+
+  const std::string cosigned = *signed_note + *line;
+  Result<uint64_t> v = VerifyCosignature(name, pub, cosigned);
+  REQUIRE(v.ok());
+  CHECK(*v == t);
+  // The log's own signature still opens with the cosignature beside it.
+  CHECK(log_key->verifier().Open(cosigned).ok());
+  // Another witness's key, or a name it does not sign with: none found.
+  CHECK(VerifyCosignature(name, log_key->verifier().public_key(), cosigned).status().code() == StatusCode::kNotFound);
+  CHECK(VerifyCosignature("example.com/witness-2", pub, cosigned).status().code() == StatusCode::kNotFound);
+  // An altered checkpoint: the cosignature no longer verifies.
+  std::string altered = cosigned;
+  altered.replace(altered.find("\n8\n"), 3, "\n9\n");
+  CHECK(VerifyCosignature(name, pub, altered).status().code() == StatusCode::kInvalidArgument);
+  // A cosigner never takes the log key's own name.
+  CHECK_FALSE(witness->Cosign("example.com/log", body, t).ok());
+  CHECK_FALSE(witness->Cosign(name, "not a checkpoint\n", t).ok());
+}
+
 }  // namespace
 }  // namespace custodian::note
