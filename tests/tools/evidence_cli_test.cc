@@ -857,5 +857,51 @@ TEST_CASE("dispute writes one folder whose evidence verifies with only the publi
   CHECK(check.out.find("\"stream_events\":6") != std::string::npos);
 }
 
+// An auditor's offline check of witnesses' cosignatures (docs/scale-out.md).
+TEST_CASE("verify-cosignatures says which witnesses cosigned a checkpoint and exits 5 when fewer than required",
+          "[cli][cosignature]") {
+  testing::TempDir tmp;
+  Result<note::SigningKey> log_key = note::SigningKey::Generate("example.com/log");
+  Result<note::SigningKey> w1 = note::SigningKey::Generate("node-1");
+  Result<note::SigningKey> w2 = note::SigningKey::Generate("node-2");
+  REQUIRE(log_key.ok());
+  REQUIRE(w1.ok());
+  REQUIRE(w2.ok());
+  const std::string body = note::CheckpointBody({"example.com/log", 12, Sha256("twelve")});
+  Result<std::string> signed_note = log_key->Sign(body);
+  Result<std::string> line = w1->Cosign("node-1/witness", body, 1765000000);
+  REQUIRE(signed_note.ok());
+  REQUIRE(line.ok());
+  const std::string file = tmp.Sub("checkpoint.note");
+  testing::WriteFile(file, *signed_note + *line);
+  auto key_of = [](const note::SigningKey& k, const std::string& name) {
+    char id[9];
+    std::snprintf(id, sizeof id, "%08x", note::CosignerKeyId(name, k.verifier().public_key()));
+    return name + "+" + id + "+" + Base64Encode(std::string(1, '\x04') + k.verifier().public_key());
+  };
+  const std::string k1 = key_of(*w1, "node-1/witness"), k2 = key_of(*w2, "node-2/witness");
+
+  testing::CliResult one = testing::RunCli(tmp, "", {"verify-cosignatures", file, "--witness", k1, "--witness", k2});
+  INFO(one.out << one.err);
+  CHECK(one.exit_code == 0);
+  CHECK(one.out.find("cosigned by node-1/witness at 2025-12-06T05:46:40Z") != std::string::npos);
+  CHECK(one.out.find("not cosigned by node-2/witness") != std::string::npos);
+  testing::CliResult two =
+      testing::RunCli(tmp, "", {"verify-cosignatures", file, "--witness", k1, "--witness", k2, "--require", "2", "--json"});
+  CHECK(two.exit_code == 5);
+  CHECK(two.out.find("\"ok\":false,\"cosigned\":1,\"required\":2") != std::string::npos);
+  // An altered checkpoint: its cosignature no longer counts.
+  std::string altered = *signed_note + *line;
+  altered.replace(altered.find("\n12\n"), 4, "\n13\n");
+  testing::WriteFile(tmp.Sub("altered.note"), altered);
+  testing::CliResult bad = testing::RunCli(tmp, "", {"verify-cosignatures", tmp.Sub("altered.note"), "--witness", k1});
+  CHECK(bad.exit_code == 5);
+  CHECK(bad.out.find("does not match the checkpoint") != std::string::npos);
+  // A witness key that is not one: a usage error naming it.
+  testing::CliResult usage = testing::RunCli(tmp, "", {"verify-cosignatures", file, "--witness", "node-1"});
+  CHECK(usage.exit_code == 1);
+  CHECK(usage.err.find("node-1") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace custodian
