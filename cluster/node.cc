@@ -1,6 +1,7 @@
 #include "cluster/node.h"
 
 #include "cluster/forward.h"
+#include "core/json.h"
 #include "core/sha256.h"
 
 namespace custodian::cluster {
@@ -142,6 +143,14 @@ Node::~Node() {
   js_.StopServingAppends();
   if (follower_.joinable()) follower_.join();
   lease_.reset();
+}
+
+std::string Node::StatusJson() const {
+  const char* role = writer() ? "writer" : options_.writer ? "candidate" : "follower";
+  std::string out = std::string("{\"role\":\"") + role + "\",\"epoch\":" + std::to_string(epoch()) +
+                    ",\"sequence\":" + std::to_string(log_.applied_sequence());
+  if (Status p = problem(); !p.ok()) out += ",\"problem\":" + JsonQuote(p.message());
+  return out + "}";
 }
 
 Status Node::problem() const {

@@ -55,6 +55,9 @@ class Node {
   void StopKeepingLeaseAlive();
   // Why following the stream stopped; Ok while it runs.
   Status problem() const;
+  // Where this node stands: {"role":"writer"|"candidate"|"follower","epoch":E,
+  // "sequence":S} (and "problem" once following stopped), as JSON.
+  std::string StatusJson() const;
   // Waits until the store holds sequence `sequence` of the stream.
   bool AwaitSequence(uint64_t sequence, std::chrono::milliseconds timeout) const;
 

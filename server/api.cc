@@ -489,7 +489,16 @@ Response Health(Api& api, EventLog& log) {
   json::object o{{"status", problem.empty() ? "ok" : "degraded"}, {"events", log.end().value()}, {"folded", api.folded()}};
   // What failed, without the store's paths: a monitor needs to know it is failing.
   if (!problem.empty()) o["problem"] = "the projections cannot follow the log; see the server's log";
-  return Json(problem.empty() ? 200 : 503, json::serialize(o));
+  bool node_ok = true;
+  if (api.options().cluster_status) {
+    json::value cluster = json::parse(api.options().cluster_status());
+    if (cluster.is_object() && cluster.as_object().contains("problem")) {
+      node_ok = false;
+      o["status"] = "degraded";
+    }
+    o["cluster"] = std::move(cluster);
+  }
+  return Json(problem.empty() && node_ok ? 200 : 503, json::serialize(o));
 }
 
 Api::Reply Append(Api& api, EventLog& log, Api::Call& call) {

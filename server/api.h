@@ -42,6 +42,9 @@ struct ApiOptions {
   uint64_t max_projection_lag = 1'000'000;
   // The web UI's files, served at "/" (none: no UI, "/" is 404).
   WebFiles web;
+  // A node of a cluster (docs/scale-out.md): its place, as a JSON object for
+  // /healthz ({"role":"writer","epoch":7,"sequence":1234,...}); null: one machine.
+  std::function<std::string()> cluster_status;
 };
 
 class Api {

@@ -102,6 +102,10 @@ int RunServe(const Globals& g, const ServeOptions& o) {
     if (!started.ok()) return Fail(started.status());
     node = std::move(*started);
   }
+  if (node) {
+    cluster::Node* n = node.get();
+    api_options.cluster_status = [n] { return n->StatusJson(); };
+  }
   {
     Api api(**log, std::move(api_options));
     Result<std::unique_ptr<Server>> server = Server::Start(api, options);

@@ -43,6 +43,7 @@ std::string Slurp(const std::string& path) {
 struct ServeProcess {
   std::string dir, out;
   pid_t pid = 0;
+  int port = 0;
   ServeProcess(const TempDir& tmp, const std::string& name, const NatsCluster& nats, const std::string& etcd)
       : dir(tmp.Sub(name)), out(tmp.Sub(name + ".out")) {
     std::string servers;
@@ -63,6 +64,16 @@ struct ServeProcess {
     }
     INFO(Slurp(out));
     REQUIRE(Slurp(out).find("of the cluster") != std::string::npos);
+    const std::string text = Slurp(out);
+    const size_t at = text.find("on http://127.0.0.1:");
+    REQUIRE(at != std::string::npos);
+    port = std::atoi(text.c_str() + at + std::string("on http://127.0.0.1:").size());
+  }
+  // Its place in the cluster, as /healthz says it.
+  std::string Role() const {
+    const std::string h = testing::HttpGet(port, "/healthz");
+    const size_t at = h.find("\"role\":\"");
+    return at == std::string::npos ? h : h.substr(at + 8, h.find('"', at + 8) - at - 8);
   }
   void Kill(int sig) {
     if (pid <= 0) return;
@@ -149,6 +160,15 @@ TEST_CASE("the writer process killed with -9 mid-load: the other candidate takes
     return acked() >= than + 20;
   };
   REQUIRE(wait_for_more(0));
+  // One of the two candidates writes, and /healthz says which.
+  std::string ra, rb;
+  for (int i = 0; i < 100; ++i) {
+    ra = a.Role();
+    rb = b.Role();
+    if ((ra == "writer") != (rb == "writer")) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(((ra == "writer" && rb == "candidate") || (ra == "candidate" && rb == "writer")));
   // Both candidates die with -9, one after the other, while the clients
   // append: whichever writes dies at some point. The first death of a writer
   // hands the role to the other (after the lease's 6 s); a new, empty node
@@ -161,6 +181,7 @@ TEST_CASE("the writer process killed with -9 mid-load: the other candidate takes
   b.Kill(SIGKILL);
   ServeProcess c(tmp, "node-c", nats, etcd.endpoint());
   CHECK(wait_for_more(before_second));
+  CHECK(c.Role() == "writer");  // the only one left
   stop = true;
   for (auto& th : clients) th.join();
 
