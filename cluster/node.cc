@@ -171,6 +171,7 @@ bool Node::AwaitSequence(uint64_t sequence, std::chrono::milliseconds timeout) c
 // writer's own rounds come back here too and are skipped (applied already).
 void Node::FollowLoop() {
   std::unique_ptr<Follow> follow;
+  int quiet = 0;  // Next()s in a row that brought nothing
   while (!stopping_) {
     if (!follow) {
       Result<std::unique_ptr<Follow>> f = js_.FollowFrom(log_.applied_sequence() + 1);
@@ -185,7 +186,18 @@ void Node::FollowLoop() {
       follow.reset();  // followed again from what the store holds
       continue;
     }
-    if (!m->has_value()) continue;
+    if (!m->has_value()) {
+      // Quiet for a while: is the stream ahead of us? A consumer that lived
+      // on a server that died delivers nothing until the library notices;
+      // following again from what the store holds is quicker.
+      if (++quiet >= 10) {
+        quiet = 0;
+        Result<uint64_t> last = js_.LastSequence();
+        if (last.ok() && *last > log_.applied_sequence()) follow.reset();
+      }
+      continue;
+    }
+    quiet = 0;
     const StreamMessage& msg = **m;
     // On the writer, its own rounds may arrive before its store has synced
     // them: give it a moment before calling it a gap.

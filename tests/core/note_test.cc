@@ -173,7 +173,7 @@ TEST_CASE("malformed keys, notes and checkpoints are refused with a reason", "[n
 
 // C2SP tlog-cosignature, cosignature/v1: the key id, the signed message and the
 // line's layout are checked here from the specification, not from our own code.
-TEST_CASE("a cosignature line follows C2SP tlog-cosignature v1 and verifies; altered, foreign and missing ones do not",
+TEST_CASE("a cosignature line follows C2SP tlog-cosignature v1 and verifies, and altered, foreign and missing ones do not",
           "[note][cosignature]") {
   Result<SigningKey> log_key = SigningKey::Generate("example.com/log");
   Result<SigningKey> witness = SigningKey::Generate("example.com/log");  // another key
