@@ -16,6 +16,7 @@
 #include <set>
 
 #include "core/json.h"
+#include "core/roles.h"
 #include "core/time.h"
 #include "core/validation.h"
 #include "replay/alerts.h"
@@ -76,6 +77,31 @@ const std::set<std::string, std::less<>> kNotIngested = {
 bool IngestedOverApi(const Event& e) {
   return !kNotIngested.contains(e.type) && !e.stream.starts_with("access-") && e.stream != "tokens" &&
          e.stream != "alerts";
+}
+
+// Why a token of `role` may not append `e` (nothing: it may). A CRM's ingest
+// token feeds customer work and ordinary staff: giving or changing a role,
+// registering a principal, or making anyone a member of staff whose role
+// carries a duty (the company-wide, settings and privacy roles, core/roles.h)
+// takes an admin token.
+std::optional<std::string> RefusedForRole(const Event& e, std::string_view role) {
+  if (!IngestedOverApi(e)) {
+    return e.type + " on " + e.stream.substr(0, 80) +
+           " is not appended through the API; the operation that makes it does (docs/http-api.md)";
+  }
+  if (role != "ingest") return std::nullopt;
+  if (e.type == "staff.role_changed" || e.type == "principal.registered") {
+    return e.type + " gives a role: an ingest token may not; an admin token may";
+  }
+  if (e.type == "staff.joined") {
+    std::string given(JsonMemberText(e.data, "role").value_or(""));
+    if (given.size() >= 2 && given.front() == '"') given = given.substr(1, given.size() - 2);
+    if (ServesEveryCustomer(given) || ChangesAlertSettings(given) || HandlesPersonalData(given)) {
+      return "staff.joined as " + given.substr(0, 40) +
+             ", a role that carries a duty: an ingest token may not make anyone that; an admin token may";
+    }
+  }
+  return std::nullopt;
 }
 
 Response Json(int status, std::string body, std::string content_type = "application/json") {
@@ -534,10 +560,7 @@ Api::Reply Append(Api& api, EventLog& log, Api::Call& call) {
     if (e->stream != stream) {
       return Error(400, where + ": field 'stream' is \"" + e->stream.substr(0, 80) + "\" but the URL names " + stream);
     }
-    if (!IngestedOverApi(*e)) {
-      return Error(403, where + ": " + e->type + " on " + e->stream.substr(0, 80) +
-                            " is not appended through the API; the operation that makes it does (docs/http-api.md)");
-    }
+    if (std::optional<std::string> why = RefusedForRole(*e, call.token.role)) return Error(403, where + ": " + *why);
     if (Status s = ValidateEvent(*e, now); !s.ok()) return Error(s.WithContext(where));
     events.push_back(std::move(*e));
   }
@@ -737,9 +760,8 @@ Api::Reply CloudEventsRoute(Api& api, Api::Call& call) {
     return Error(decoded.status());
   }
   for (size_t i = 0; i < decoded->events.size(); ++i) {
-    if (!IngestedOverApi(decoded->events[i])) {
-      return Error(403, "event " + std::to_string(i + 1) + ": " + decoded->events[i].type +
-                            " is not appended through the API; the operation that makes it does (docs/http-api.md)");
+    if (std::optional<std::string> why = RefusedForRole(decoded->events[i], call.token.role)) {
+      return Error(403, "event " + std::to_string(i + 1) + ": " + *why);
     }
   }
   // One request per event, all in one batch: every stream's events are

@@ -1082,6 +1082,44 @@ TEST_CASE("an ingest token cannot touch anyone's access records, the tokens or t
   CHECK(s.StreamSize("alerts") == alerts);
 }
 
+TEST_CASE("an ingest token may not give roles: role changes, principals and privileged staff need an admin token",
+          "[server]") {
+  ServedStore s;
+  auto event = [](const std::string& id, const std::string& stream, const std::string& type, const std::string& data) {
+    return R"({"id":")" + id + R"(","stream":")" + stream + R"(","type":")" + type +
+           R"(","actor":"system:hr-sync","occurred_at":"2026-02-01T10:00:00Z","data":)" + data + "}";
+  };
+  const size_t staff77 = s.StreamSize("staff-77");
+  // Making someone admin, or a data protection officer, by the CRM's token: refused, nothing written.
+  HttpReply admin = s.Post("/v1/streams/staff-77/events", s.ingest,
+                           event("1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c01", "staff-77", "staff.joined", R"({"role":"admin"})"));
+  CHECK(admin.status == 403);
+  CHECK(admin.body.find("carries a duty") != std::string::npos);
+  HttpReply dpo = s.Post("/v1/streams/staff-20/events", s.ingest,
+                         event("1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c02", "staff-20", "staff.role_changed",
+                               R"({"role":"data_protection_officer"})"));
+  CHECK(dpo.status == 403);
+  CHECK(dpo.body.find("gives a role") != std::string::npos);
+  HttpReply ce = s.Post("/v1/cloudevents", s.ingest,
+                        R"({"specversion":"1.0","id":"r9","source":"/hr","type":"staff.role_changed",)"
+                        R"("subject":"staff-20","time":"2026-02-01T10:00:00Z","actor":"system:hr-sync",)"
+                        R"("data":{"role":"admin"}})",
+                        {{"Content-Type", "application/cloudevents+json"}});
+  CHECK((ce.status == 403 || ce.status == 400));
+  CHECK(s.StreamSize("staff-77") == staff77);
+  // An ordinary member of staff joins through the CRM's token; an admin token may give any role.
+  HttpReply rep = s.Post("/v1/streams/staff-77/events", s.ingest,
+                         event("1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c03", "staff-77", "staff.joined",
+                               R"({"role":"account_executive","team":"north"})"));
+  INFO(rep.body);
+  CHECK(rep.status == 201);
+  HttpReply promoted = s.Post("/v1/streams/staff-77/events", s.admin,
+                              event("1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c04", "staff-77", "staff.role_changed",
+                                    R"({"role":"head_of_sales"})"));
+  INFO(promoted.body);
+  CHECK(promoted.status == 201);
+}
+
 // --- what the web UI needs: who am I, finding people, its own files ---
 
 TEST_CASE("GET /v1/me says which token, role and member of staff the caller is, for every role", "[server][web]") {
