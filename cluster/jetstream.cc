@@ -19,6 +19,14 @@ std::string Text(natsStatus s, jsErrCode jerr = static_cast<jsErrCode>(0)) {
   return out;
 }
 
+// A server's URL for a message: any user and password in it replaced.
+std::string Redacted(const std::string& url) {
+  const size_t scheme = url.find("://");
+  const size_t at = url.find('@');
+  if (scheme == std::string::npos || at == std::string::npos || at < scheme) return url;
+  return url.substr(0, scheme + 3) + "***@" + url.substr(at + 1);
+}
+
 // While a cluster forms or elects a leader: worth trying again.
 bool Transient(natsStatus s, jsErrCode jerr) {
   return s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS || s == NATS_CONNECTION_DISCONNECTED ||
@@ -82,7 +90,7 @@ Result<std::unique_ptr<JetStream>> JetStream::Connect(const JetStreamOptions& op
     s = natsConnection_Connect(&h.nc, h.opts);
     if (s == NATS_OK) break;
     if (Clock::now() > deadline) {
-      return Status::Unavailable("no NATS server of " + std::to_string(servers.size()) + " (" + options.servers.front() +
+      return Status::Unavailable("no NATS server of " + std::to_string(servers.size()) + " (" + Redacted(options.servers.front()) +
                                  ", ...) answered within " + std::to_string(options.connect_timeout.count() / 1000) +
                                  " s: " + Text(s));
     }

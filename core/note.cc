@@ -96,6 +96,20 @@ uint32_t KeyIdFor(std::string_view name, unsigned char alg, std::string_view pub
   return ReadU32(reinterpret_cast<const char*>(h.data()));
 }
 
+// The 64-byte Ed25519 signature of `message` by the key of `seed`.
+Result<std::string> Ed25519Sign(const std::string& seed, std::string_view message) {
+  PkeyPtr pkey(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr,
+                                            reinterpret_cast<const unsigned char*>(seed.data()), seed.size()));
+  CtxPtr ctx(EVP_MD_CTX_new());
+  unsigned char sig[64];
+  size_t len = sizeof sig;
+  if (!pkey || !ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) != 1 ||
+      EVP_DigestSign(ctx.get(), sig, &len, reinterpret_cast<const unsigned char*>(message.data()), message.size()) != 1) {
+    return Status::IoError("OpenSSL failed to sign");
+  }
+  return std::string(reinterpret_cast<char*>(sig), len);
+}
+
 std::string CosignedMessage(std::string_view body, uint64_t timestamp) {
   return "cosignature/v1\ntime " + std::to_string(timestamp) + "\n" + std::string(body);
 }
@@ -231,19 +245,12 @@ std::string SigningKey::ToString() const {
 
 Result<std::string> SigningKey::Sign(std::string_view text) const {
   if (text.empty() || text.back() != '\n') return Status::InvalidArgument("a note's text must end in a newline");
-  PkeyPtr pkey(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr,
-                                            reinterpret_cast<const unsigned char*>(seed_.data()), 32));
-  CtxPtr ctx(EVP_MD_CTX_new());
-  unsigned char sig[64];
-  size_t len = sizeof sig;
-  if (!pkey || !ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) != 1 ||
-      EVP_DigestSign(ctx.get(), sig, &len, reinterpret_cast<const unsigned char*>(text.data()), text.size()) != 1) {
-    return Status::IoError("OpenSSL failed to sign");
-  }
+  Result<std::string> sig = Ed25519Sign(seed_, text);
+  if (!sig.ok()) return sig.status();
   std::string raw;
   const uint32_t id = verifier_.key_id_;
   for (int shift = 24; shift >= 0; shift -= 8) raw.push_back(static_cast<char>(id >> shift));
-  raw.append(reinterpret_cast<char*>(sig), len);
+  raw += *sig;
   std::string out(text);
   out += "\n";
   out += kSignaturePrefix;
@@ -257,20 +264,13 @@ Result<std::string> SigningKey::Cosign(std::string_view name, std::string_view b
   if (timestamp > static_cast<uint64_t>(INT64_MAX)) return Status::InvalidArgument("a cosignature's time is at most 2^63-1");
   CUSTODIAN_RETURN_IF_ERROR(ParseCheckpoint(body).status());
   const std::string message = CosignedMessage(body, timestamp);
-  PkeyPtr pkey(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr,
-                                            reinterpret_cast<const unsigned char*>(seed_.data()), 32));
-  CtxPtr ctx(EVP_MD_CTX_new());
-  unsigned char sig[64];
-  size_t len = sizeof sig;
-  if (!pkey || !ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) != 1 ||
-      EVP_DigestSign(ctx.get(), sig, &len, reinterpret_cast<const unsigned char*>(message.data()), message.size()) != 1) {
-    return Status::IoError("OpenSSL failed to sign");
-  }
+  Result<std::string> sig = Ed25519Sign(seed_, message);
+  if (!sig.ok()) return sig.status();
   std::string raw;
   const uint32_t id = CosignerKeyId(name, verifier_.public_key_);
   for (int shift = 24; shift >= 0; shift -= 8) raw.push_back(static_cast<char>(id >> shift));
   for (int shift = 56; shift >= 0; shift -= 8) raw.push_back(static_cast<char>(timestamp >> shift));
-  raw.append(reinterpret_cast<char*>(sig), len);
+  raw += *sig;
   return std::string(kSignaturePrefix) + std::string(name) + " " + Base64Encode(raw) + "\n";
 }
 

@@ -610,6 +610,10 @@ Result<std::string> EventLog::Cosign(std::string_view signed_checkpoint, Timesta
   if (!body.ok()) return body.status();
   Result<note::Checkpoint> c = note::ParseCheckpoint(*body);
   if (!c.ok()) return c.status();
+  // Only what the witness checked is signed: no extension lines it cannot vouch for.
+  if (*body != note::CheckpointBody(*c)) {
+    return Status::InvalidArgument("the checkpoint has lines after its root; a witness cosigns only origin, size and root");
+  }
   std::lock_guard lk(sign_mu_);
   if (c->size > end().value()) {
     return Status::Unavailable("this node holds " + std::to_string(end().value()) + " events, the checkpoint " +

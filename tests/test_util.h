@@ -78,6 +78,22 @@ inline Event MakeEvent(const std::string& stream, const std::string& type, const
   return e;
 }
 
+// An event of `type` by `actor` for `stream`, occurring at
+// 2026-01-10T00:00:00Z, with a plain personal part when one is given (the
+// log seals it).
+inline Event EventBy(const std::string& stream, const std::string& type, const std::string& actor,
+                     const std::string& data, const std::string& personal = "") {
+  Event e;
+  e.id = RandomId();
+  e.stream = stream;
+  e.type = type;
+  e.actor = actor;
+  e.occurred_at = Timestamp(1768003200LL * 1'000'000);
+  e.data = data;
+  e.personal_plain = personal;
+  return e;
+}
+
 // A valid event for `stream`, occurring at 2026-03-01T10:15:00Z: a note on a
 // customer stream, otherwise a catalogue type that belongs on that kind of
 // stream (docs/events.md). On a stream of no catalogue category it is a note,

@@ -27,22 +27,10 @@ using cluster::JetStream;
 using cluster::JetStreamOptions;
 using cluster::Node;
 using cluster::NodeOptions;
+using testing::EventBy;
 using testing::NatsCluster;
-using testing::RandomId;
 using testing::TempDir;
 
-Event Ev(const std::string& stream, const std::string& type, const std::string& actor, const std::string& data,
-         const std::string& personal = "") {
-  Event e;
-  e.id = RandomId();
-  e.stream = stream;
-  e.type = type;
-  e.actor = actor;
-  e.occurred_at = *ParseRfc3339("2026-01-10T00:00:00Z");
-  e.data = data;
-  e.personal_plain = personal;
-  return e;
-}
 
 // One Custodian node: its store, its connection, its place in the cluster.
 struct TestNode {
@@ -94,8 +82,8 @@ void AddCustomers(EventLog& log, const std::string& prefix, int count, std::atom
     const std::string customer = "customer-" + prefix + std::to_string(i);
     Result<AppendResult> r =
         log.Append(customer,
-                   {Ev(customer, "customer.registered", "staff-1", R"({"name":"Acme )" + std::to_string(i) + "\"}"),
-                    Ev(customer, "contact.added", "staff-1", R"({"contact_id":"c-1"})",
+                   {EventBy(customer, "customer.registered", "staff-1", R"({"name":"Acme )" + std::to_string(i) + "\"}"),
+                    EventBy(customer, "contact.added", "staff-1", R"({"contact_id":"c-1"})",
                        R"({"name":"Ana Lima","email":"ana@acme.example"})")},
                    ExpectedVersion::NoStream());
     if (!r.ok()) {
@@ -136,7 +124,7 @@ TEST_CASE("three nodes over a three-server JetStream cluster hold the same log, 
   NatsCluster nats;
   TestNode writer(nats, true, "node-1");
   TestNode follower(nats, false, "node-2");
-  REQUIRE(writer.log->Append("staff-1", {Ev("staff-1", "staff.joined", "system:hr", R"({"role":"account_executive"})")})
+  REQUIRE(writer.log->Append("staff-1", {EventBy("staff-1", "staff.joined", "system:hr", R"({"role":"account_executive"})")})
               .ok());
 
   // Appends on the writer and, forwarded, on the follower, at the same time.
@@ -153,11 +141,11 @@ TEST_CASE("three nodes over a three-server JetStream cluster hold the same log, 
   // A forwarded append is in the follower's own store when it returns
   // (read-your-writes), and a refusal comes back with the writer's reason.
   Result<AppendResult> mine =
-      follower.log->Append("customer-x", {Ev("customer-x", "customer.registered", "staff-1", R"({"name":"X"})")});
+      follower.log->Append("customer-x", {EventBy("customer-x", "customer.registered", "staff-1", R"({"name":"X"})")});
   REQUIRE(mine.ok());
   CHECK(follower.log->end().value() > mine->positions.front().value());
   Result<AppendResult> refused =
-      follower.log->Append("customer-y", {Ev("customer-y", "note.added", "staff-9", R"({"text":"who?"})")});
+      follower.log->Append("customer-y", {EventBy("customer-y", "note.added", "staff-9", R"({"text":"who?"})")});
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.status().code() == StatusCode::kRuleViolation);
   CHECK_THAT(refused.status().message(), Catch::Contains("staff-9"));
@@ -213,6 +201,12 @@ TEST_CASE("three nodes over a three-server JetStream cluster hold the same log, 
   Result<Cosignature> refused_fork = CosignCheckpoint(*follower.log, forked);
   REQUIRE_FALSE(refused_fork.ok());
   CHECK_THAT(refused_fork.status().message(), Catch::Contains("not of this log"));
+  // Nor lines after the root, which it could not vouch for.
+  std::string extended = *checkpoint;
+  extended.insert(root_at + 45, "anything the caller likes\n");
+  Result<Cosignature> refused_extension = CosignCheckpoint(*follower.log, extended);
+  REQUIRE_FALSE(refused_extension.ok());
+  CHECK_THAT(refused_extension.status().message(), Catch::Contains("lines after its root"));
   // It never cosigns a smaller checkpoint than one it cosigned.
   AddCustomers(*writer.log, "w-", 2, &failures);
   Result<std::string> newer = writer.log->SignCheckpoint();
@@ -240,7 +234,7 @@ TEST_CASE("the stream's leader killed with -9: appends go on, and the restarted 
   NatsCluster nats;
   TestNode writer(nats, true, "node-1");
   TestNode follower(nats, false, "node-2");
-  REQUIRE(writer.log->Append("staff-1", {Ev("staff-1", "staff.joined", "system:hr", R"({"role":"account_executive"})")})
+  REQUIRE(writer.log->Append("staff-1", {EventBy("staff-1", "staff.joined", "system:hr", R"({"role":"account_executive"})")})
               .ok());
   std::atomic<int> failures{0};
   AddCustomers(*writer.log, "a-", 20, &failures);
@@ -292,7 +286,7 @@ TEST_CASE("a store that was one machine's seeds an empty stream, and a new node 
     options.master_key_file = first.Sub("keys/master.key");
     Result<std::unique_ptr<EventLog>> alone = EventLog::Open(first.Sub("store"), options);
     REQUIRE(alone.ok());
-    REQUIRE((*alone)->Append("staff-1", {Ev("staff-1", "staff.joined", "system:hr", R"({"role":"account_executive"})")})
+    REQUIRE((*alone)->Append("staff-1", {EventBy("staff-1", "staff.joined", "system:hr", R"({"role":"account_executive"})")})
                 .ok());
     std::atomic<int> failures{0};
     AddCustomers(**alone, "s-", 30, &failures);
@@ -388,7 +382,7 @@ TEST_CASE("two candidate writers: the lease holder writes, and when it lapses a 
   CHECK(first_epoch > 0);
 
   std::atomic<int> failures{0};
-  REQUIRE(second.log->Append("staff-1", {Ev("staff-1", "staff.joined", "system:hr", R"({"role":"account_executive"})")})
+  REQUIRE(second.log->Append("staff-1", {EventBy("staff-1", "staff.joined", "system:hr", R"({"role":"account_executive"})")})
               .ok());  // forwarded to the holder
   AddCustomers(*first.log, "a-", 10, &failures);
   AddCustomers(*second.log, "b-", 10, &failures);
@@ -402,7 +396,7 @@ TEST_CASE("two candidate writers: the lease holder writes, and when it lapses a 
     for (int i = 0; i < 60; ++i) {
       const std::string customer = "customer-" + prefix + std::to_string(i);
       Result<AppendResult> r = log.Append(
-          customer, {Ev(customer, "customer.registered", "staff-1", R"({"name":"C"})")}, ExpectedVersion::NoStream());
+          customer, {EventBy(customer, "customer.registered", "staff-1", R"({"name":"C"})")}, ExpectedVersion::NoStream());
       if (r.ok()) {
         ++written;
       } else {
@@ -442,11 +436,21 @@ TEST_CASE("two candidate writers: the lease holder writes, and when it lapses a 
   UNSCOPED_INFO("refused while the role moved: " << refused.load());
 }
 
+TEST_CASE("a password in a NATS server's URL never reaches an error message", "[cluster]") {
+  JetStreamOptions jo;
+  jo.servers = {"nats://custodian:s3cret-pass@127.0.0.1:1"};
+  jo.connect_timeout = std::chrono::milliseconds(300);
+  Result<std::unique_ptr<JetStream>> js = JetStream::Connect(jo);
+  REQUIRE_FALSE(js.ok());
+  CHECK(js.status().message().find("s3cret-pass") == std::string::npos);
+  CHECK_THAT(js.status().message(), Catch::Contains("nats://***@127.0.0.1:1"));
+}
+
 TEST_CASE("a follower with no writer refuses appends with a clear reason, and writes nothing", "[cluster]") {
   NatsCluster nats;
   TestNode follower(nats, false, "node-2", std::chrono::milliseconds(2000));
   Result<AppendResult> r =
-      follower.log->Append("staff-1", {Ev("staff-1", "staff.joined", "system:hr", R"({"role":"account_executive"})")});
+      follower.log->Append("staff-1", {EventBy("staff-1", "staff.joined", "system:hr", R"({"role":"account_executive"})")});
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == StatusCode::kUnavailable);
   CHECK_THAT(r.status().message(), Catch::Contains("no partition writer"));

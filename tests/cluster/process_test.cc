@@ -27,7 +27,6 @@ namespace custodian {
 namespace {
 
 using testing::NatsCluster;
-using testing::RandomId;
 using testing::TempDir;
 
 const std::string kCli = std::string(CUSTODIAN_BIN_DIR) + "/custodian";
@@ -86,14 +85,7 @@ struct ServeProcess {
 };
 
 Event Registered(const std::string& customer) {
-  Event e;
-  e.id = RandomId();
-  e.stream = customer;
-  e.type = "customer.registered";
-  e.actor = "staff-1";
-  e.occurred_at = *ParseRfc3339("2026-01-10T00:00:00Z");
-  e.data = R"({"name":"Acme"})";
-  return e;
+  return testing::EventBy(customer, "customer.registered", "staff-1", R"({"name":"Acme"})");
 }
 
 TEST_CASE("the writer process killed with -9 mid-load: the other candidate takes over, every acknowledged append once",
@@ -119,13 +111,7 @@ TEST_CASE("the writer process killed with -9 mid-load: the other candidate takes
   no.forward_timeout = std::chrono::seconds(60);
   Result<std::unique_ptr<cluster::Node>> here = cluster::Node::Start(**log, **js, no);
   REQUIRE(here.ok());
-  Event joined;
-  joined.id = RandomId();
-  joined.stream = "staff-1";
-  joined.type = "staff.joined";
-  joined.actor = "system:hr";
-  joined.occurred_at = *ParseRfc3339("2026-01-10T00:00:00Z");
-  joined.data = R"({"role":"account_executive"})";
+  Event joined = testing::EventBy("staff-1", "staff.joined", "system:hr", R"({"role":"account_executive"})");
   Result<AppendResult> first = (*log)->Append("staff-1", {joined});
   INFO(first.status().ToString());
   REQUIRE(first.ok());

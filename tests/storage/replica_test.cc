@@ -21,22 +21,10 @@
 namespace custodian {
 namespace {
 
+using testing::EventBy;
 using testing::FixedClock;
-using testing::RandomId;
 using testing::TempDir;
 
-Event Ev(const std::string& stream, const std::string& type, const std::string& actor, const std::string& data,
-         const std::string& personal = "") {
-  Event e;
-  e.id = RandomId();
-  e.stream = stream;
-  e.type = type;
-  e.actor = actor;
-  e.occurred_at = *ParseRfc3339("2026-01-10T00:00:00Z");
-  e.data = data;
-  e.personal_plain = personal;
-  return e;
-}
 
 // The published rounds, in sequence order (sequence = index + 1).
 struct Published {
@@ -84,8 +72,8 @@ void ApplyAll(Node& node, const std::vector<std::string>& rounds) {
 }
 
 void Seed(EventLog& log) {
-  REQUIRE(log.Append("staff-1", {Ev("staff-1", "staff.joined", "system:hr", R"({"role":"account_executive"})")}).ok());
-  REQUIRE(log.Append("staff-2", {Ev("staff-2", "staff.joined", "system:hr", R"({"role":"account_executive"})")}).ok());
+  REQUIRE(log.Append("staff-1", {EventBy("staff-1", "staff.joined", "system:hr", R"({"role":"account_executive"})")}).ok());
+  REQUIRE(log.Append("staff-2", {EventBy("staff-2", "staff.joined", "system:hr", R"({"role":"account_executive"})")}).ok());
 }
 
 TEST_CASE("a follower applying the writer's rounds holds the same log, tree and rule state", "[replica]") {
@@ -101,15 +89,15 @@ TEST_CASE("a follower applying the writer's rounds holds the same log, tree and 
     threads.emplace_back([&, t] {
       for (int i = 0; i < 25; ++i) {
         const std::string customer = "customer-" + std::to_string(t * 100 + i);
-        Event reg = Ev(customer, "customer.registered", "staff-1", R"({"name":"Acme )" + std::to_string(i) + "\"}");
-        Event contact = Ev(customer, "contact.added", "staff-2", R"({"contact_id":"c-1"})",
+        Event reg = EventBy(customer, "customer.registered", "staff-1", R"({"name":"Acme )" + std::to_string(i) + "\"}");
+        Event contact = EventBy(customer, "contact.added", "staff-2", R"({"contact_id":"c-1"})",
                            R"({"name":"Ana Lima","email":"ana)" + std::to_string(i) + R"(@acme.example"})");
         Result<AppendResult> r = writer.log->Append(customer, {reg, contact}, ExpectedVersion::NoStream());
         REQUIRE(r.ok());
         // The same write again: idempotent, nothing new.
         REQUIRE(writer.log->Append(customer, {reg, contact}, ExpectedVersion::NoStream()).ok());
         // An actor who never joined: refused by the rules, on the writer only.
-        if (!writer.log->Append(customer, {Ev(customer, "note.added", "staff-9", R"({"text":"x"})")}).ok()) ++refused;
+        if (!writer.log->Append(customer, {EventBy(customer, "note.added", "staff-9", R"({"text":"x"})")}).ok()) ++refused;
       }
     });
   }
@@ -166,7 +154,7 @@ TEST_CASE("a follower applying the writer's rounds holds the same log, tree and 
     Result<std::unique_ptr<EventLog>> alone = EventLog::Open(follower.tmp.Sub("store"), plain);
     REQUIRE(alone.ok());
     Result<AppendResult> fork =
-        (*alone)->Append("staff-7", {Ev("staff-7", "staff.joined", "system:hr", R"({"role":"account_executive"})")});
+        (*alone)->Append("staff-7", {EventBy("staff-7", "staff.joined", "system:hr", R"({"role":"account_executive"})")});
     REQUIRE_FALSE(fork.ok());
     CHECK(fork.status().code() == StatusCode::kFailedPrecondition);
     CHECK_THAT(fork.status().message(), Catch::Contains("would fork it"));
@@ -184,7 +172,7 @@ TEST_CASE("a follower applying the writer's rounds holds the same log, tree and 
 
 TEST_CASE("a follower refuses appends, and a writer whose log of record refuses writes nothing", "[replica]") {
   Node node;
-  Result<AppendResult> r = node.log->Append("staff-1", {Ev("staff-1", "staff.joined", "system:hr", R"({"role":"x"})")});
+  Result<AppendResult> r = node.log->Append("staff-1", {EventBy("staff-1", "staff.joined", "system:hr", R"({"role":"x"})")});
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == StatusCode::kUnavailable);
   CHECK_THAT(r.status().message(), Catch::Contains("follower"));
@@ -198,12 +186,12 @@ TEST_CASE("a follower refuses appends, and a writer whose log of record refuses 
     if (refuse) return Status::Unavailable("wrong last sequence");
     return inner(round, after);
   });
-  r = node.log->Append("staff-1", {Ev("staff-1", "staff.joined", "system:hr", R"({"role":"account_executive"})")});
+  r = node.log->Append("staff-1", {EventBy("staff-1", "staff.joined", "system:hr", R"({"role":"account_executive"})")});
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == StatusCode::kUnavailable);
   CHECK(node.log->end().value() == 0);
   refuse = false;
-  REQUIRE(node.log->Append("staff-1", {Ev("staff-1", "staff.joined", "system:hr", R"({"role":"account_executive"})")})
+  REQUIRE(node.log->Append("staff-1", {EventBy("staff-1", "staff.joined", "system:hr", R"({"role":"account_executive"})")})
               .ok());
   CHECK(node.log->end().value() == 1);
   CHECK(node.log->applied_sequence() == 1);
@@ -212,11 +200,11 @@ TEST_CASE("a follower refuses appends, and a writer whose log of record refuses 
   node.log->SetReplicator([](std::string_view, uint64_t) -> Result<uint64_t> {
     return Status::IoError("no acknowledgement within 5 s");
   });
-  r = node.log->Append("staff-2", {Ev("staff-2", "staff.joined", "system:hr", R"({"role":"account_executive"})")});
+  r = node.log->Append("staff-2", {EventBy("staff-2", "staff.joined", "system:hr", R"({"role":"account_executive"})")});
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == StatusCode::kIoError);
   node.log->SetReplicator(published.Replicator());
-  r = node.log->Append("staff-3", {Ev("staff-3", "staff.joined", "system:hr", R"({"role":"account_executive"})")});
+  r = node.log->Append("staff-3", {EventBy("staff-3", "staff.joined", "system:hr", R"({"role":"account_executive"})")});
   REQUIRE_FALSE(r.ok());
   CHECK_THAT(r.status().message(), Catch::Contains("may or may not hold"));
   CHECK(node.log->end().value() == 1);
@@ -227,7 +215,7 @@ TEST_CASE("a follower refuses a round that does not apply as the writer said, an
   Node writer;
   writer.log->SetReplicator(published.Replicator());
   Seed(*writer.log);
-  REQUIRE(writer.log->Append("customer-1", {Ev("customer-1", "customer.registered", "staff-1", R"({"name":"A"})")}).ok());
+  REQUIRE(writer.log->Append("customer-1", {EventBy("customer-1", "customer.registered", "staff-1", R"({"name":"A"})")}).ok());
   REQUIRE(published.rounds.size() == 3);
 
   SECTION("a gap: round 2 before round 1") {
@@ -254,7 +242,7 @@ TEST_CASE("a follower refuses a round that does not apply as the writer said, an
   SECTION("a round the rules refuse here (the follower is a witness, not a copier)") {
     Node follower;
     // A round by someone who never joined, at the right place.
-    Event e = Ev("customer-1", "note.added", "staff-9", R"({"text":"x"})");
+    Event e = EventBy("customer-1", "note.added", "staff-9", R"({"text":"x"})");
     e.position = Position(0);
     e.recorded_at = *ParseRfc3339("2026-02-01T00:00:00Z");
     std::vector<AppendRequest> requests{{"customer-1", ExpectedVersion::Any(), {e}}};
@@ -288,7 +276,7 @@ TEST_CASE("a round of an older writer's epoch is void on every node, and a write
   Node newer;  // the writer of epoch 3, after catching up
   ApplyAll(newer, published.rounds);
   newer.log->SetReplicator(published.Replicator(), 3);
-  REQUIRE(newer.log->Append("customer-1", {Ev("customer-1", "customer.registered", "staff-1", R"({"name":"A"})")}).ok());
+  REQUIRE(newer.log->Append("customer-1", {EventBy("customer-1", "customer.registered", "staff-1", R"({"name":"A"})")}).ok());
   // The stale writer's round lands in the log of record behind it (as two
   // racing publishes can on nats-server 2.9.10): here, by hand.
   Node stale_source;
@@ -296,7 +284,7 @@ TEST_CASE("a round of an older writer's epoch is void on every node, and a write
   Published stale;
   stale.rounds = {published.rounds[0], published.rounds[1]};
   stale_source.log->SetReplicator(stale.Replicator(), 2);
-  REQUIRE(stale_source.log->Append("customer-2", {Ev("customer-2", "customer.registered", "staff-1", R"({"name":"B"})")})
+  REQUIRE(stale_source.log->Append("customer-2", {EventBy("customer-2", "customer.registered", "staff-1", R"({"name":"B"})")})
               .ok());
   published.rounds.push_back(stale.rounds.back());  // sequence 4: epoch 2, after epoch 3's sequence 3
 
@@ -317,7 +305,7 @@ TEST_CASE("a round of an older writer's epoch is void on every node, and a write
   // A writer whose epoch is older than one its store holds publishes nothing.
   const size_t before = published.rounds.size();
   follower.log->SetReplicator(published.Replicator(), 2);
-  Result<AppendResult> r = follower.log->Append("customer-3", {Ev("customer-3", "customer.registered", "staff-1", R"({"name":"C"})")});
+  Result<AppendResult> r = follower.log->Append("customer-3", {EventBy("customer-3", "customer.registered", "staff-1", R"({"name":"C"})")});
   REQUIRE_FALSE(r.ok());
   CHECK_THAT(r.status().message(), Catch::Contains("older than epoch 3"));
   CHECK(published.rounds.size() == before);
