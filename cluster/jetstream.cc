@@ -3,7 +3,10 @@
 #include <nats/nats.h>
 
 #include <algorithm>
+#include <functional>
 #include <thread>
+
+#include "core/sha256.h"
 
 namespace custodian::cluster {
 namespace {
@@ -31,6 +34,74 @@ std::string Redacted(const std::string& url) {
 bool Transient(natsStatus s, jsErrCode jerr) {
   return s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS || s == NATS_CONNECTION_DISCONNECTED ||
          s == NATS_NOT_YET_CONNECTED || (s == NATS_ERR && (jerr == JSClusterNotAvailErr || jerr == JSClusterNoPeersErr));
+}
+
+// One publish of `data` on `subject` with `headers`, waiting up to 2 s for
+// the stream's acknowledgement.
+struct Attempt {
+  natsStatus status = NATS_OK;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  uint64_t sequence = 0;     // where the stream put it
+  std::string build_error;  // set when the message could not even be built
+};
+Attempt PublishOnce(jsCtx* js, const std::string& subject, std::string_view data,
+                    std::initializer_list<std::pair<const char*, const char*>> headers) {
+  Attempt a;
+  natsMsg* m = nullptr;
+  a.status = natsMsg_Create(&m, subject.c_str(), nullptr, data.data(), static_cast<int>(data.size()));
+  for (const auto& [name, value] : headers) {
+    if (a.status == NATS_OK) a.status = natsMsgHeader_Set(m, name, value);
+  }
+  if (a.status != NATS_OK) {
+    if (m) natsMsg_Destroy(m);
+    a.build_error = "cannot build the NATS message: " + Text(a.status);
+    return a;
+  }
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  po.MaxWait = 2000;
+  jsPubAck* ack = nullptr;
+  a.status = js_PublishMsg(&ack, js, m, &po, &a.jerr);
+  natsMsg_Destroy(m);
+  if (ack) {
+    a.sequence = ack->Sequence;
+    jsPubAck_Destroy(ack);
+  }
+  return a;
+}
+
+// Creates the stream `cfg` describes, or accepts it as it is when a stream of
+// that name exists and `differs(existing)` finds nothing wrong with it;
+// retries while the cluster forms, until `deadline`. `what` names the
+// stream's use in the error.
+Status EnsureStream(jsCtx* js, jsStreamConfig& cfg, Clock::time_point deadline, const std::string& what,
+                    const std::function<std::string(const jsStreamConfig&)>& differs) {
+  while (true) {
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    jsStreamInfo* si = nullptr;
+    natsStatus s = js_AddStream(&si, js, &cfg, nullptr, &jerr);
+    if (si) jsStreamInfo_Destroy(si);
+    if (s == NATS_OK) return Status::Ok();
+    if (s == NATS_ERR && jerr == JSStreamNameExistErr) {
+      // There with other settings: fine when the ones that matter agree.
+      jsStreamInfo* info = nullptr;
+      s = js_GetStreamInfo(&info, js, cfg.Name, nullptr, &jerr);
+      if (s == NATS_OK) {
+        const std::string wrong = differs(*info->Config);
+        jsStreamInfo_Destroy(info);
+        if (!wrong.empty()) {
+          return Status::Unsupported("the NATS stream " + std::string(cfg.Name) + " exists with settings " + what +
+                                     " must not have:" + wrong + " see docs/scale-out.md");
+        }
+        return Status::Ok();
+      }
+    }
+    if (!Transient(s, jerr) || Clock::now() > deadline) {
+      return Status::Unavailable("cannot create the NATS stream " + std::string(cfg.Name) + " (R" +
+                                 std::to_string(cfg.Replicas) + "): " + Text(s, jerr));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
 }
 
 }  // namespace
@@ -65,7 +136,110 @@ struct Follow::Sub {
 };
 
 JetStream::JetStream(JetStreamOptions options)
-    : options_(std::move(options)), subject_(options_.stream + ".rounds"), h_(std::make_unique<Handles>()) {}
+    : options_(std::move(options)),
+      subject_(options_.stream + ".rounds"),
+      key_stream_(options_.stream + "_KEYS"),
+      h_(std::make_unique<Handles>()) {}
+
+// The data keys' share: one subject per data key, deletes allowed (an
+// erasure erases its message), no limits.
+Status JetStream::EnsureKeyStream(std::chrono::steady_clock::time_point deadline) {
+  const std::string subject = options_.stream + ".keys.*";
+  const char* subjects[] = {subject.c_str()};
+  jsStreamConfig cfg;
+  jsStreamConfig_Init(&cfg);
+  cfg.Name = key_stream_.c_str();
+  cfg.Subjects = subjects;
+  cfg.SubjectsLen = 1;
+  cfg.Storage = js_FileStorage;
+  cfg.Replicas = options_.replicas;
+  cfg.DenyDelete = false;
+  cfg.DenyPurge = true;
+  cfg.Duplicates = 120LL * 1000 * 1000 * 1000;
+  return EnsureStream(h_->js, cfg, deadline, "the key share", [&](const jsStreamConfig& c) {
+    std::string differs;
+    if (c.Replicas != options_.replicas) differs += " replicas " + std::to_string(c.Replicas) + ";";
+    if (c.DenyDelete) differs += " deletes denied (an erasure could not remove a key);";
+    if (c.MaxAge != 0 || c.MaxMsgs > 0 || c.MaxBytes > 0 || c.MaxMsgsPerSubject > 0) differs += " a limit;";
+    return differs;
+  });
+}
+
+std::string JetStream::KeySubject(const std::string& subject) const {
+  return options_.stream + ".keys." + HexOf(Sha256(subject));
+}
+
+Status JetStream::PutKeys(const std::vector<std::pair<std::string, std::string>>& subject_records) {
+  for (const auto& [subject, record] : subject_records) {
+    const std::string to = KeySubject(subject);
+    const std::string id = "k" + HexOf(Sha256(subject + '\0' + record)).substr(0, 32);
+    const auto deadline = Clock::now() + options_.publish_timeout;
+    while (true) {
+      const Attempt a = PublishOnce(h_->js, to, record, {{"Nats-Msg-Id", id.c_str()}});
+      if (!a.build_error.empty()) return Status::Unavailable(a.build_error);
+      if (a.status == NATS_OK) break;
+      const natsStatus s = a.status;
+      const jsErrCode jerr = a.jerr;
+      if ((s == NATS_ERR && !Transient(s, jerr)) || Clock::now() > deadline) {
+        return Status::Unavailable("the stream " + key_stream_ + " did not take a data key: " + Text(s, jerr));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  return Status::Ok();
+}
+
+namespace {
+// The last message on `subject` of `stream` (nullptr: none), retrying while the cluster answers nothing.
+Result<natsMsg*> LastOn(jsCtx* js, const std::string& stream, const std::string& subject,
+                        std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (true) {
+    natsMsg* m = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    natsStatus s = js_GetLastMsg(&m, js, stream.c_str(), subject.c_str(), nullptr, &jerr);
+    if (s == NATS_OK) return m;
+    if (s == NATS_NOT_FOUND || (s == NATS_ERR && jerr == JSNoMessageFoundErr)) return static_cast<natsMsg*>(nullptr);
+    if ((s == NATS_ERR && !Transient(s, jerr)) || Clock::now() > deadline) {
+      return Status::Unavailable("cannot read the stream " + stream + ": " + Text(s, jerr));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+}  // namespace
+
+Result<std::optional<std::string>> JetStream::GetKey(const std::string& subject) {
+  Result<natsMsg*> m = LastOn(h_->js, key_stream_, KeySubject(subject), options_.publish_timeout);
+  if (!m.ok()) return m.status();
+  if (*m == nullptr) return std::optional<std::string>();
+  std::string record(natsMsg_GetData(*m), static_cast<size_t>(natsMsg_GetDataLength(*m)));
+  natsMsg_Destroy(*m);
+  return std::optional<std::string>(std::move(record));
+}
+
+Status JetStream::EraseKey(const std::string& subject) {
+  // Every message on the key's subject (a key shared twice has two),
+  // overwritten by the servers, not only marked deleted.
+  const std::string on = KeySubject(subject);
+  const auto deadline = Clock::now() + options_.publish_timeout;
+  while (true) {
+    Result<natsMsg*> m = LastOn(h_->js, key_stream_, on, options_.publish_timeout);
+    if (!m.ok()) return m.status();
+    if (*m == nullptr) return Status::Ok();
+    const uint64_t seq = natsMsg_GetSequence(*m);
+    natsMsg_Destroy(*m);
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    natsStatus s = js_EraseMsg(h_->js, key_stream_.c_str(), seq, nullptr, &jerr);
+    if (s == NATS_OK) continue;
+    // Another node applying the same erasure may have erased it first
+    // ("no message found", 10057): the next look says.
+    const bool raced = s == NATS_ERR && (jerr == JSNoMessageFoundErr || jerr == JSStreamMsgDeleteFailed);
+    if ((!raced && !Transient(s, jerr)) || Clock::now() > deadline) {
+      return Status::Unavailable("cannot erase a data key from the stream " + key_stream_ + ": " + Text(s, jerr));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(raced ? 5 : 100));
+  }
+}
 JetStream::~JetStream() = default;
 
 Result<std::unique_ptr<JetStream>> JetStream::Connect(const JetStreamOptions& options) {
@@ -115,38 +289,16 @@ Result<std::unique_ptr<JetStream>> JetStream::Connect(const JetStreamOptions& op
   cfg.DenyPurge = true;
   cfg.MaxAge = 0;
   cfg.Duplicates = 120LL * 1000 * 1000 * 1000;  // two minutes: enough for a writer's retries
-  while (true) {
-    jsErrCode jerr = static_cast<jsErrCode>(0);
-    jsStreamInfo* si = nullptr;
-    s = js_AddStream(&si, h.js, &cfg, nullptr, &jerr);
-    if (si) jsStreamInfo_Destroy(si);
-    if (s == NATS_OK) break;
-    if (s == NATS_ERR && jerr == JSStreamNameExistErr) {
-      // There with other settings: fine when the ones that matter agree.
-      jsStreamInfo* info = nullptr;
-      s = js_GetStreamInfo(&info, h.js, options.stream.c_str(), nullptr, &jerr);
-      if (s == NATS_OK) {
-        const jsStreamConfig& c = *info->Config;
-        std::string differs;
-        if (c.Replicas != options.replicas) differs += " replicas " + std::to_string(c.Replicas) + ";";
-        if (!c.DenyDelete) differs += " deletes allowed;";
-        if (!c.DenyPurge) differs += " purges allowed;";
-        if (c.MaxAge != 0 || c.MaxMsgs > 0 || c.MaxBytes > 0) differs += " a size or age limit;";
-        if (c.Storage != js_FileStorage) differs += " memory storage;";
-        jsStreamInfo_Destroy(info);
-        if (!differs.empty()) {
-          return Status::Unsupported("the NATS stream " + options.stream + " exists with settings a log of record "
-                                     "must not have:" + differs + " see docs/scale-out.md");
-        }
-        break;
-      }
-    }
-    if (!Transient(s, jerr) || Clock::now() > deadline) {
-      return Status::Unavailable("cannot create the NATS stream " + options.stream + " (R" +
-                                 std::to_string(options.replicas) + "): " + Text(s, jerr));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
+  CUSTODIAN_RETURN_IF_ERROR(EnsureStream(h.js, cfg, deadline, "a log of record", [&](const jsStreamConfig& c) {
+    std::string differs;
+    if (c.Replicas != options.replicas) differs += " replicas " + std::to_string(c.Replicas) + ";";
+    if (!c.DenyDelete) differs += " deletes allowed;";
+    if (!c.DenyPurge) differs += " purges allowed;";
+    if (c.MaxAge != 0 || c.MaxMsgs > 0 || c.MaxBytes > 0) differs += " a size or age limit;";
+    if (c.Storage != js_FileStorage) differs += " memory storage;";
+    return differs;
+  }));
+  CUSTODIAN_RETURN_IF_ERROR(j->EnsureKeyStream(deadline));
   return j;
 }
 
@@ -241,25 +393,14 @@ Result<uint64_t> JetStream::Publish(std::string_view data, uint64_t after, const
   bool maybe_sent = false;  // an attempt got no answer: the stream may hold it
   std::string last_problem;
   while (true) {
-    natsMsg* m = nullptr;
-    natsStatus s = natsMsg_Create(&m, subject_.c_str(), nullptr, data.data(), static_cast<int>(data.size()));
-    // Set by hand: the library leaves out an expected sequence of 0 (an empty stream).
-    if (s == NATS_OK) s = natsMsgHeader_Set(m, "Nats-Expected-Last-Sequence", expected.c_str());
-    if (s == NATS_OK) s = natsMsgHeader_Set(m, "Nats-Msg-Id", id.c_str());
-    if (s != NATS_OK) {
-      if (m) natsMsg_Destroy(m);
-      return Status::Unavailable("cannot build the NATS message: " + Text(s));
-    }
-    jsPubOptions po;
-    jsPubOptions_Init(&po);
-    po.MaxWait = 2000;
-    jsPubAck* ack = nullptr;
-    jsErrCode jerr = static_cast<jsErrCode>(0);
-    s = js_PublishMsg(&ack, h_->js, m, &po, &jerr);
-    natsMsg_Destroy(m);
+    // The expected sequence set by hand: the library leaves out 0 (an empty stream).
+    const Attempt a = PublishOnce(h_->js, subject_, data,
+                                  {{"Nats-Expected-Last-Sequence", expected.c_str()}, {"Nats-Msg-Id", id.c_str()}});
+    if (!a.build_error.empty()) return Status::Unavailable(a.build_error);
+    const natsStatus s = a.status;
+    const jsErrCode jerr = a.jerr;
     if (s == NATS_OK) {
-      const uint64_t seq = ack->Sequence;
-      jsPubAck_Destroy(ack);
+      const uint64_t seq = a.sequence;
       // Two publishes that expected the same sequence can both be taken on
       // nats-server 2.9.10 (nats-server#4320): ours landed behind another.
       if (seq != after + 1) {

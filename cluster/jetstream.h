@@ -76,6 +76,17 @@ class JetStream {
   // writer answers within `timeout`.
   Result<std::string> RequestAppend(std::string_view request, std::chrono::milliseconds timeout);
 
+  // The data keys' share (EventLog::KeyShare), the stream "<stream>_KEYS":
+  // one subject per data key, "<stream>.keys.<SHA-256 of the subject>"
+  // (the servers see no subject), each message the key's record wrapped
+  // under the master key. Deletes are allowed there, unlike the log of
+  // record, so that an erasure erases the key (docs/scale-out.md).
+  Status PutKeys(const std::vector<std::pair<std::string, std::string>>& subject_records);
+  // The subject's key record; nullopt when the share holds none.
+  Result<std::optional<std::string>> GetKey(const std::string& subject);
+  // Erases every message of the subject's key (the servers overwrite it).
+  Status EraseKey(const std::string& subject);
+
   // The largest message the servers take, in bytes.
   int64_t max_payload() const;
   const JetStreamOptions& options() const { return options_; }
@@ -84,8 +95,11 @@ class JetStream {
 
  private:
   explicit JetStream(JetStreamOptions options);
+  Status EnsureKeyStream(std::chrono::steady_clock::time_point deadline);
+  std::string KeySubject(const std::string& subject) const;
   JetStreamOptions options_;
   std::string subject_;
+  std::string key_stream_;
   std::unique_ptr<Handles> h_;
   AppendHandler append_handler_;
 };

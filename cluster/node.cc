@@ -19,6 +19,12 @@ Result<uint64_t> PublishRound(JetStream& js, std::string_view round, uint64_t af
 Result<std::unique_ptr<Node>> Node::Start(EventLog& log, JetStream& js, const NodeOptions& options) {
   if (log.read_only()) return Status::FailedPrecondition("a cluster node needs its store open read-write");
   std::unique_ptr<Node> node(new Node(log, js, options));
+  // Every node shares the data keys through the stream's key share.
+  auto share = std::make_shared<EventLog::KeyShare>();
+  share->put = [&js](const std::vector<std::pair<std::string, std::string>>& records) { return js.PutKeys(records); };
+  share->get = [&js](const std::string& subject) { return js.GetKey(subject); };
+  share->erase = [&js](const std::string& subject) { return js.EraseKey(subject); };
+  log.SetKeyShare(share);
   std::unique_ptr<WriterLease> lease;
   if (options.writer && log.applied_sequence() == 0 && log.end().value() > 0) {
     // A store that was one machine's, and an empty stream: the store's
@@ -36,6 +42,16 @@ Result<std::unique_ptr<Node>> Node::Start(EventLog& log, JetStream& js, const No
           " events of its own and the stream already holds " + std::to_string(*last) +
           " rounds: a store joins a cluster empty, or as the first writer of an empty stream (docs/scale-out.md)");
     }
+    // Its data keys first, so that every round's keys are shared before it.
+    std::vector<std::pair<std::string, std::string>> keys;
+    CUSTODIAN_RETURN_IF_ERROR(log.ExportKeyRecords([&](const std::string& subject, const std::string& record) {
+      keys.emplace_back(subject, record);
+      if (keys.size() < 256) return Status::Ok();
+      Status put = js.PutKeys(keys);
+      keys.clear();
+      return put;
+    }));
+    CUSTODIAN_RETURN_IF_ERROR(js.PutKeys(keys));
     uint64_t sequence = 0;
     CUSTODIAN_RETURN_IF_ERROR(log.ExportRounds(options.seed_round_bytes, [&](std::string_view round,
                                                                               uint64_t after) -> Result<uint64_t> {
@@ -140,6 +156,7 @@ Node::~Node() {
   if (writing_) EndWriting();
   log_.SetReplicator(nullptr);
   log_.SetForwarder(nullptr);
+  log_.SetKeyShare(nullptr);
   js_.StopServingAppends();
   if (follower_.joinable()) follower_.join();
   lease_.reset();
@@ -150,6 +167,7 @@ std::string Node::StatusJson() const {
   std::string out = std::string("{\"role\":\"") + role + "\",\"epoch\":" + std::to_string(epoch()) +
                     ",\"sequence\":" + std::to_string(log_.applied_sequence());
   if (Status p = problem(); !p.ok()) out += ",\"problem\":" + JsonQuote(p.message());
+  if (std::string k = log_.key_share_problem(); !k.empty()) out += ",\"personal_data\":" + JsonQuote(k);
   return out + "}";
 }
 

@@ -540,6 +540,30 @@ class EventLog {
   // follower refuses appends (Unavailable).
   using Forwarder = std::function<Result<std::vector<AppendResult>>(std::vector<AppendRequest>& requests)>;
   void SetForwarder(Forwarder forward);
+  // The data keys, shared by the nodes of a cluster (docs/scale-out.md,
+  // "Personal data on every node"). Records are wrapped under the master
+  // key, which every node holds (the same key directory); the log of record
+  // never holds a key, since it can never forget one.
+  struct KeyShare {
+    // The writer shares the keys made since its last round before it
+    // publishes the round sealed with them: a round never reaches the log
+    // of record before its keys are durable in the share. An error refuses
+    // the round (Unavailable).
+    std::function<Status(const std::vector<std::pair<std::string, std::string>>& subject_records)> put;
+    // A node that applies an event sealed with a key it lacks fetches the
+    // key's record (nullopt: none, e.g. the subject was erased since).
+    std::function<Result<std::optional<std::string>>(const std::string& subject)> get;
+    // Each node that applies a subject's erasure removes its key from the
+    // share (the writer first; the others again, harmlessly).
+    std::function<Status(const std::string& subject)> erase;
+  };
+  void SetKeyShare(std::shared_ptr<const KeyShare> share);
+  // Each data key record the store holds, by subject: a store that seeds a
+  // cluster shares them (KeyShare::put).
+  Status ExportKeyRecords(const std::function<Status(const std::string& subject, const std::string& record)>& fn) const;
+  // Why the last key fetched from the share could not be used here (empty
+  // when none failed): typically another master key than the writer's.
+  std::string key_share_problem() const;
   // Waits until the log holds position `position` (end() > position) or
   // `timeout` passes; whether it does.
   bool AwaitPosition(uint64_t position, std::chrono::milliseconds timeout);
@@ -657,6 +681,9 @@ class EventLog {
   std::shared_ptr<const Replicator> replicator_;
   uint64_t replicator_epoch_ = 0;
   std::shared_ptr<const Forwarder> forwarder_;
+  mutable std::mutex key_share_mu_;
+  std::shared_ptr<const KeyShare> key_share_;  // guarded by key_share_mu_
+  std::string key_share_problem_;             // guarded by key_share_mu_
   std::atomic<uint64_t> applied_sequence_{0};
   std::string failure_;              // why, guarded by queue_mu_
 

@@ -431,6 +431,32 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops, con
   // The writer publishes the round to the log of record before writing it
   // here: the log of record's acknowledgement is the durability point.
   uint64_t sequence = pinned ? pinned->sequence : 0;
+  // The writer of a cluster shares the round's new data keys before the
+  // round reaches the log of record (KeyShare), then writes them with it.
+  std::optional<std::vector<KeyVault::NewKey>> shared_keys;
+  if (publish != nullptr && round.batch.Count() > 0 && vault_) {
+    shared_keys = vault_->TakeNewKeyRecords();
+    std::shared_ptr<const KeyShare> share;
+    {
+      std::lock_guard lk(key_share_mu_);
+      share = key_share_;
+    }
+    if (share && !shared_keys->empty()) {
+      std::vector<std::pair<std::string, std::string>> records;
+      records.reserve(shared_keys->size());
+      for (const KeyVault::NewKey& k : *shared_keys) records.emplace_back(k.subject, k.record);
+      if (Status put = share->put(records); !put.ok()) {
+        vault_->ReturnNewKeys(std::move(*shared_keys));
+        for (size_t i = 0; i < ops.size(); ++i) {
+          if (!wrote[i] || !outcomes[i].ok()) continue;
+          outcomes[i] = Status::Unavailable("the cluster's key share did not take the round's new data keys (" +
+                                            put.message() + "); nothing was written");
+        }
+        FinishRound(ops, outcomes, ws.written_end);
+        return;
+      }
+    }
+  }
   if (publish != nullptr && round.batch.Count() > 0) {
     uint32_t writes = 0;
     std::string body;
@@ -445,6 +471,7 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops, con
     Result<uint64_t> published = (*publish)(message, ws.applied_sequence);
     if (!published.ok()) {
       const bool maybe = published.status().code() != StatusCode::kUnavailable;
+      if (shared_keys) vault_->ReturnNewKeys(std::move(*shared_keys));
       if (maybe) {
         Stop("the log of record may or may not hold positions " + std::to_string(round_start) + ".." +
              std::to_string(round.next_position - 1) + " (" + published.status().message() + ")");
@@ -482,7 +509,11 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops, con
       for (std::string_view key : round.blind) (void)round.batch.Put(keys_cf_, key, "");
     }
     // The data keys sealed with since the last round, with the events.
-    if (vault_) vault_->TakeNewKeys(round.batch);
+    if (shared_keys) {
+      vault_->PutKeys(*shared_keys, round.batch);
+    } else if (vault_) {
+      vault_->TakeNewKeys(round.batch);
+    }
     // Not synced here: FinishRound has the write-ahead log synced for this
     // round and any written meanwhile, by the syncer thread (or by this one
     // when nothing else is queued).
@@ -543,6 +574,11 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops, con
 void EventLog::DestroyErasedKeys(const RoundState& round, const std::vector<size_t>& erasures_of,
                                  std::vector<Result<std::vector<AppendResult>>>& outcomes) {
   const auto& erasures = round.erasures;
+  std::shared_ptr<const KeyShare> share;
+  {
+    std::lock_guard lk(key_share_mu_);
+    share = key_share_;
+  }
   size_t k = 0;
   for (size_t i = 0; i < outcomes.size(); ++i) {
     Status failed;
@@ -550,6 +586,12 @@ void EventLog::DestroyErasedKeys(const RoundState& round, const std::vector<size
       const RoundState::Erasure& r = erasures[k];
       vault_->NoteErased(r.what.subject_id, r.position, r.what.reason);  // erased for readers, come what may
       if (Status s = vault_->Erase(r.what.subject_id, r.position, r.what.reason); !s.ok() && failed.ok()) failed = s;
+      if (share) {
+        if (Status s = share->erase(r.what.subject_id); !s.ok() && failed.ok()) {
+          failed = s.WithContext("the key is destroyed here, but the cluster's key share still holds it (every node "
+                                 "removes it again as it applies the erasure)");
+        }
+      }
     }
     if (!failed.ok() && outcomes[i].ok()) {
       outcomes[i] = failed.WithContext("the erasure is recorded but the key is not yet destroyed; reopening the store "
@@ -1103,6 +1145,22 @@ void EventLog::SetForwarder(Forwarder forward) {
   forwarder_ = forward ? std::make_shared<const Forwarder>(std::move(forward)) : nullptr;
 }
 
+void EventLog::SetKeyShare(std::shared_ptr<const KeyShare> share) {
+  std::lock_guard lk(key_share_mu_);
+  key_share_ = std::move(share);
+}
+
+std::string EventLog::key_share_problem() const {
+  std::lock_guard lk(key_share_mu_);
+  return key_share_problem_;
+}
+
+Status EventLog::ExportKeyRecords(
+    const std::function<Status(const std::string& subject, const std::string& record)>& fn) const {
+  if (!vault_) return Status::Ok();
+  return vault_->ForEachKeyRecord(fn);
+}
+
 void EventLog::SetReplicator(Replicator publish, uint64_t epoch) {
   std::lock_guard lk(queue_mu_);
   replicator_ = publish ? std::make_shared<const Replicator>(std::move(publish)) : nullptr;
@@ -1139,6 +1197,41 @@ Status EventLog::ApplyRound(std::string_view bytes, uint64_t sequence) {
   std::vector<std::unique_ptr<PendingWrite>> ops;
   ops.reserve(round->writes.size());
   size_t index = 0;
+  // Personal parts: the keys this node lacks come from the cluster's key
+  // share, and the blind index is made here from the opened parts (the
+  // writer's entries are not in the round: they are personal).
+  std::shared_ptr<const KeyShare> share;
+  {
+    std::lock_guard lk(key_share_mu_);
+    share = key_share_;
+  }
+  std::unordered_set<std::string> asked;  // subjects looked up during this round
+  auto index_sealed = [&](const Event& e) -> Result<std::vector<std::string>> {
+    if (!vault_ || e.personal.empty()) return std::vector<std::string>();
+    if (share && asked.insert(e.personal.subject).second) {
+      Result<bool> known = vault_->Knows(e.personal.subject);
+      if (!known.ok()) return known.status();
+      if (!*known) {
+        Result<std::optional<std::string>> record = share->get(e.personal.subject);
+        Status adopted = record.ok() ? (*record ? vault_->Adopt(e.personal.subject, **record) : Status::Ok())
+                                     : record.status();
+        if (!adopted.ok()) {
+          // Said without the subject: /healthz shows it to anyone.
+          std::lock_guard lk(key_share_mu_);
+          key_share_problem_ =
+              !record.ok() ? "the cluster's key share cannot be read (" + record.status().message() + ")"
+                           : "data keys from the cluster's key share do not open with this node's master key (it is "
+                             "not the writer's): give every node the same key directory (docs/scale-out.md)";
+        }
+      }
+    }
+    // A part that does not open here stays sealed here; the round still applies.
+    Result<std::vector<std::string>> entries = vault_->IndexSealed(e);
+    if (entries.ok()) return entries;
+    std::lock_guard lk(key_share_mu_);
+    key_share_problem_ = "a sealed part does not open on this node (" + std::string(StatusCodeName(entries.status().code())) + ")";
+    return std::vector<std::string>();
+  };
   for (std::vector<AppendRequest>& requests : round->writes) {
     auto op = std::make_unique<PendingWrite>();
     size_t count = 0;
@@ -1159,6 +1252,12 @@ Status EventLog::ApplyRound(std::string_view bytes, uint64_t sequence) {
         Status valid = ValidateEvent(e, round->recorded_at, PersonalCheck::kBySealer);
         e.personal = std::move(sealed);
         if (!valid.ok()) return valid.WithContext(where());
+        Result<std::vector<std::string>> blind = index_sealed(e);
+        if (!blind.ok()) return blind.status().WithContext(where());
+        if (!blind->empty()) {
+          op->blind.resize(count);
+          op->blind[op->records.size()] = std::move(*blind);
+        }
         op->contents.push_back(CanonicalContent(e));
         op->records.push_back(EncodeRecord(e));
         op->bytes += e.data.size() + e.stream.size() + e.type.size() + e.actor.size() + 96;

@@ -279,7 +279,7 @@ Result<std::string> KeyVault::DataKey(const std::string& subject, bool create) {
     std::string key = crypto::RandomBytes(kDataKeyBytes);
     Result<std::string> wrapped = WrapKey(masters_.front(), subject, key);
     if (!wrapped.ok()) return wrapped.status();
-    new_keys_[subject] = NewKey{key, EncodeRecord({{MasterKeyFingerprint(masters_.front()), *wrapped}})};
+    new_keys_[subject] = NewKey{subject, key, EncodeRecord({{MasterKeyFingerprint(masters_.front()), *wrapped}})};
     if (cache_.size() >= kMaxCachedKeys) cache_.clear();
     return cache_.emplace(subject, std::move(key)).first->second;
   }
@@ -293,6 +293,79 @@ void KeyVault::TakeNewKeys(rocksdb::WriteBatch& batch) {
   std::lock_guard lk(mu_);
   for (const auto& [subject, k] : new_keys_) (void)batch.Put(keys_cf_, KeyRecordKey(subject), k.record);
   new_keys_.clear();
+}
+
+std::vector<KeyVault::NewKey> KeyVault::TakeNewKeyRecords() {
+  std::lock_guard lk(mu_);
+  std::vector<NewKey> out;
+  out.reserve(new_keys_.size());
+  for (auto& [subject, k] : new_keys_) out.push_back(std::move(k));
+  new_keys_.clear();
+  return out;
+}
+
+void KeyVault::PutKeys(const std::vector<NewKey>& keys, rocksdb::WriteBatch& batch) const {
+  for (const NewKey& k : keys) (void)batch.Put(keys_cf_, KeyRecordKey(k.subject), k.record);
+}
+
+void KeyVault::ReturnNewKeys(std::vector<NewKey> keys) {
+  std::lock_guard lk(mu_);
+  for (NewKey& k : keys) {
+    if (erased_.count(k.subject)) continue;
+    std::string subject = k.subject;
+    new_keys_.try_emplace(std::move(subject), std::move(k));
+  }
+}
+
+Result<bool> KeyVault::Knows(const std::string& subject) {
+  std::lock_guard lk(mu_);
+  if (erased_.count(subject) || committed_.count(subject) || cache_.contains(subject) || new_keys_.count(subject)) {
+    return true;
+  }
+  Result<std::optional<std::string>> record = Get(KeyRecordKey(subject));
+  if (!record.ok()) return record.status();
+  if (*record) return true;
+  Result<std::optional<std::string>> erased = Get(ErasedKey(subject));
+  if (!erased.ok()) return erased.status();
+  return erased->has_value();
+}
+
+Status KeyVault::Adopt(const std::string& subject, std::string_view record) {
+  std::lock_guard lk(mu_);
+  if (erased_.count(subject) || cache_.contains(subject) || new_keys_.count(subject)) return Status::Ok();
+  Result<std::string> key = Unwrap(subject, record);
+  if (!key.ok()) return key.status().WithContext("the cluster's key of " + subject);
+  new_keys_[subject] = NewKey{subject, *key, std::string(record)};
+  if (cache_.size() >= kMaxCachedKeys) cache_.clear();
+  cache_.emplace(subject, std::move(*key));
+  return Status::Ok();
+}
+
+Result<std::vector<std::string>> KeyVault::IndexSealed(const Event& e) {
+  if (e.personal.empty()) return std::vector<std::string>();
+  Result<Opened> opened = Open(e);
+  if (!opened.ok()) {
+    if (opened.status().code() == StatusCode::kNotFound) return std::vector<std::string>();  // no key here
+    return opened.status();
+  }
+  if (opened->state != Opened::State::kOpen) return std::vector<std::string>();
+  std::vector<BlindValue> found_by;
+  Result<std::string> plain = CheckPersonalPart(e.type, opened->json, &found_by);
+  if (!plain.ok()) return plain.status();
+  std::vector<std::string> entries;
+  for (const std::string& token : BlindTokensOf(blind_key_, found_by)) {
+    entries.push_back(BlindKey(token, e.personal.subject));
+  }
+  return entries;
+}
+
+Status KeyVault::ForEachKeyRecord(
+    const std::function<Status(const std::string& subject, const std::string& record)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), keys_cf_));
+  for (it->Seek("k/"); it->Valid() && it->key().starts_with("k/"); it->Next()) {
+    CUSTODIAN_RETURN_IF_ERROR(fn(std::string(it->key().ToStringView().substr(2)), it->value().ToString()));
+  }
+  return FromRocks(it->status(), "list the data keys");
 }
 
 Status KeyVault::WriteNewKeysLocked() {

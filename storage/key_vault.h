@@ -72,6 +72,33 @@ class KeyVault {
   // the writer calls it for each round it writes, so that a key is written
   // with (or before) the first event sealed with it.
   void TakeNewKeys(rocksdb::WriteBatch& batch);
+  // A data key made (or adopted) and not yet written: its subject, the key
+  // and its record (wrapped under the master key).
+  struct NewKey {
+    std::string subject, key, record;
+  };
+  // The same keys, taken out for a cluster's writer, which shares them
+  // (EventLog::KeyShare) before it publishes the round and then writes them
+  // with it (PutKeys). Given back (ReturnNewKeys) when the round is not
+  // published.
+  std::vector<NewKey> TakeNewKeyRecords();
+  void PutKeys(const std::vector<NewKey>& keys, rocksdb::WriteBatch& batch) const;
+  void ReturnNewKeys(std::vector<NewKey> keys);
+  // Whether this vault can open the subject's parts, or knows it erased.
+  // When not, a cluster node fetches the key's record (Adopt).
+  Result<bool> Knows(const std::string& subject);
+  // A data key's record from the cluster's key bucket: kept, and written
+  // with the writer's next round, once it opens with a master key loaded
+  // here (the subject is bound into the wrapping, so a record of another
+  // subject does not open). Nothing for an erased subject.
+  Status Adopt(const std::string& subject, std::string_view record);
+  // The keys-family keys of a sealed event's blind-index entries (a round
+  // applied on a cluster node, whose events come sealed): none when the
+  // subject's key is not here or the subject was erased.
+  Result<std::vector<std::string>> IndexSealed(const Event& e);
+  // Each data key record of the store, by subject (a cluster's key bucket is
+  // seeded with them).
+  Status ForEachKeyRecord(const std::function<Status(const std::string& subject, const std::string& record)>& fn) const;
   // The writer wrote these "b/" keys (a round that returned from RocksDB):
   // Seal leaves them out from now on. Forgotten at any erasure, and when
   // the set grows past its bound, so at worst an entry is written twice.
@@ -145,9 +172,6 @@ class KeyVault {
   Status WriteNewKeysLocked();  // new_keys_ written on their own, synced (before a rotation)
   // Open addressing: a lookup per sealed event, of subjects in no order.
   boost::unordered_flat_map<std::string, std::string> cache_;  // subject -> data key
-  struct NewKey {
-    std::string key, record;
-  };
   std::unordered_map<std::string, NewKey> new_keys_;  // made, not yet in a written round (TakeNewKeys)
   std::unordered_set<std::string> erased_;              // every erased subject (loaded on open, then kept)
   // Blind-index entries known written by this process, by fingerprint

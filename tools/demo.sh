@@ -137,6 +137,11 @@ for p in 18381 18382; do
   curl -s -H "Authorization: Bearer $auditor_token" "http://127.0.0.1:$p/v1/verify" | grep -o '"ok":[a-z]*,"events":[0-9]*\|"root":"[^"]*"' | tr '\n' ' '
   echo "  (node on port $p)"
 done
+step "personal data on both nodes: the new node fetched the data keys from the cluster's key share (same key directory), so it opens the contacts the writer sealed"
+for p in 18381 18382; do
+  curl -s -H "Authorization: Bearer $auditor_token" "http://127.0.0.1:$p/v1/customers/customer-1001" | grep -o '"email":"[^"]*"' | head -2 | tr '\n' ' '
+  echo "  (node on port $p; $(curl -s "http://127.0.0.1:$p/healthz" | grep -o '"personal_data":"[^"]*"' || echo 'every key opens'))"
+done
 kill -TERM "$writer_pid" "$follower_pid" 2>/dev/null || true
 wait "$writer_pid" "$follower_pid" 2>/dev/null || true
 bash tools/nats-local.sh stop "$cluster_dir/nats"

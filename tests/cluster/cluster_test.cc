@@ -18,6 +18,7 @@
 #include "service/store.h"
 #include "storage/event_log.h"
 #include "tests/cluster/nats_cluster.h"
+#include "tests/storage/event_log_test_util.h"
 #include "tests/test_util.h"
 
 namespace custodian {
@@ -28,6 +29,7 @@ using cluster::JetStreamOptions;
 using cluster::Node;
 using cluster::NodeOptions;
 using testing::EventBy;
+using testing::FilesHolding;
 using testing::NatsCluster;
 using testing::TempDir;
 
@@ -41,12 +43,12 @@ struct TestNode {
 
   TestNode(const NatsCluster& nats, bool writer, const std::string& name,
            std::chrono::milliseconds forward_timeout = std::chrono::milliseconds(30000),
-           std::optional<cluster::LeaseOptions> lease = std::nullopt) {
+           std::optional<cluster::LeaseOptions> lease = std::nullopt, const std::string& master_key_file = "") {
     EventLogOptions options;
     options.create = CreateIfMissing::kYes;
     options.rules = CheckRules;
     options.replica = true;
-    options.master_key_file = tmp.Sub("keys/master.key");
+    options.master_key_file = master_key_file.empty() ? tmp.Sub("keys/master.key") : master_key_file;
     options.max_batch_bytes = 1 << 20;
     Result<std::unique_ptr<EventLog>> l = EventLog::Open(tmp.Sub("store"), options);
     INFO(l.status().ToString());
@@ -91,6 +93,16 @@ void AddCustomers(EventLog& log, const std::string& prefix, int count, std::atom
       ++*failures;
     }
   }
+}
+
+std::string OpenedOn(EventLog& log, const std::string& stream) {
+  Result<std::vector<Event>> events = log.ReadStream(stream, StreamVersion(1), Direction::kForward, 1);
+  REQUIRE(events.ok());
+  REQUIRE(events->size() == 1);
+  Result<std::string> opened = log.PersonalJson(events->front());
+  INFO(opened.status().ToString());
+  REQUIRE(opened.ok());
+  return *opened;
 }
 
 void ExpectSameLog(EventLog& a, EventLog& b) {
@@ -173,6 +185,9 @@ TEST_CASE("three nodes over a three-server JetStream cluster hold the same log, 
   Result<std::string> sealed = late.log->PersonalJson(on_late->front());
   REQUIRE(sealed.ok());
   CHECK_THAT(*sealed, Catch::Contains("holds no key"));
+  // It has another master key than the writer's: the shared keys do not
+  // open there, and the node says so.
+  CHECK_THAT(late.node->StatusJson(), Catch::Contains("\"personal_data\"") && Catch::Contains("master key"));
 
   // Every node is a witness: each cosigns the writer's checkpoint after
   // checking it against its own tree, and an auditor requires both.
@@ -316,9 +331,12 @@ TEST_CASE("a store that was one machine's seeds an empty stream, and a new node 
   REQUIRE(after.ok());
   CHECK(HexOf(after->root) == HexOf(before->root));  // the store itself is unchanged
 
-  TestNode follower(nats, false, "node-2");
+  // With the same key directory: the store's keys were shared as it seeded.
+  TestNode follower(nats, false, "node-2", std::chrono::milliseconds(30000), std::nullopt,
+                    first.Sub("keys/master.key"));
   REQUIRE(follower.node->AwaitSequence((*log)->applied_sequence(), std::chrono::seconds(60)));
   ExpectSameLog(**log, *follower.log);
+  CHECK_THAT(OpenedOn(*follower.log, "customer-s-29"), Catch::Contains("Ana Lima"));
   // And the cluster goes on from there, through either node.
   std::atomic<int> failures{0};
   AddCustomers(*follower.log, "n-", 5, &failures);
@@ -455,6 +473,84 @@ TEST_CASE("a follower with no writer refuses appends with a clear reason, and wr
   CHECK(r.status().code() == StatusCode::kUnavailable);
   CHECK_THAT(r.status().message(), Catch::Contains("no partition writer"));
   CHECK(follower.log->end().value() == 0);
+}
+
+
+TEST_CASE("personal data on every node: keys shared beside the stream, people found on any node, an erasure "
+          "removes the key from every node and from the share",
+          "[cluster]") {
+  NatsCluster nats;
+  TempDir keys;  // one key directory for every node (docs/scale-out.md)
+  const std::string master = keys.Sub("keys/master.key");
+  const auto timeout = std::chrono::milliseconds(30000);
+  TestNode writer(nats, true, "node-1", timeout, std::nullopt, master);
+  TestNode follower(nats, false, "node-2", timeout, std::nullopt, master);
+  REQUIRE(writer.log->Append("staff-1", {EventBy("staff-1", "staff.joined", "system:hr", R"({"role":"account_executive"})")})
+              .ok());
+  REQUIRE(writer.log->Append("staff-dpo", {EventBy("staff-dpo", "staff.joined", "system:hr",
+                                                    R"({"role":"data_protection_officer"})")})
+              .ok());
+  std::atomic<int> failures{0};
+  AddCustomers(*follower.log, "f-", 3, &failures);  // forwarded: sealed on the writer
+  AddCustomers(*writer.log, "w-", 3, &failures);
+  REQUIRE(failures == 0);
+  REQUIRE(follower.node->AwaitSequence(writer.log->applied_sequence(), std::chrono::seconds(60)));
+
+  // The follower opens what the writer sealed, and finds the person.
+  const std::string subject = "customer-f-0/contact-c-1";
+  CHECK_THAT(OpenedOn(*follower.log, "customer-f-0"), Catch::Contains("Ana Lima"));
+  CHECK_THAT(OpenedOn(*follower.log, "customer-w-2"), Catch::Contains("ana@acme.example"));
+  Result<std::vector<std::string>> found = follower.log->FindSubjects(BlindKind::kEmail, "ANA@acme.example");
+  REQUIRE(found.ok());
+  CHECK(found->size() == 6);
+  CHECK(std::find(found->begin(), found->end(), subject) != found->end());
+  // The share holds the key wrapped, never in the clear.
+  Result<std::optional<std::string>> shared = writer.js->GetKey(subject);
+  REQUIRE(shared.ok());
+  REQUIRE(shared->has_value());
+  const std::string wrapped = **shared;
+  CHECK(!FilesHolding(follower.tmp.Sub("store"), wrapped).empty());  // the follower keeps its own copy
+
+  // A node started later fetches the keys as it replays the stream.
+  TestNode late(nats, false, "node-3", timeout, std::nullopt, master);
+  REQUIRE(late.node->AwaitSequence(writer.log->applied_sequence(), std::chrono::seconds(60)));
+  CHECK_THAT(OpenedOn(*late.log, "customer-f-0"), Catch::Contains("Ana Lima"));
+  CHECK(late.node->StatusJson().find("personal_data") == std::string::npos);
+
+  // The person asks to be erased, through the follower.
+  Result<AppendResult> erased = follower.log->Append(
+      "customer-f-0", {EventBy("customer-f-0", "subject.erased", "staff-dpo",
+                               R"({"subject":"contact-c-1","reason":"data_subject_request"})")});
+  INFO(erased.status().ToString());
+  REQUIRE(erased.ok());
+  REQUIRE(late.node->AwaitSequence(writer.log->applied_sequence(), std::chrono::seconds(60)));
+  REQUIRE(follower.node->AwaitSequence(writer.log->applied_sequence(), std::chrono::seconds(60)));
+  for (TestNode* n : {&writer, &follower, &late}) {
+    INFO(n->tmp.path());
+    CHECK_THAT(OpenedOn(*n->log, "customer-f-0"), Catch::Contains("\"erased\""));
+    CHECK_THAT(OpenedOn(*n->log, "customer-f-1"), Catch::Contains("Ana Lima"));  // the others are untouched
+    Result<std::vector<std::string>> after = n->log->FindSubjects(BlindKind::kEmail, "ana@acme.example");
+    REQUIRE(after.ok());
+    CHECK(after->size() == 5);
+    CHECK(std::find(after->begin(), after->end(), subject) == after->end());
+    CHECK(FilesHolding(n->tmp.Sub("store"), wrapped).empty());
+  }
+  Result<std::optional<std::string>> gone = writer.js->GetKey(subject);
+  REQUIRE(gone.ok());
+  CHECK_FALSE(gone->has_value());
+  Result<std::optional<std::string>> kept = writer.js->GetKey("customer-f-1/contact-c-1");
+  REQUIRE(kept.ok());
+  CHECK(kept->has_value());
+
+  // A node that joins after the erasure never gets the key.
+  TestNode last(nats, false, "node-4", timeout, std::nullopt, master);
+  REQUIRE(last.node->AwaitSequence(writer.log->applied_sequence(), std::chrono::seconds(60)));
+  CHECK_THAT(OpenedOn(*last.log, "customer-f-0"), Catch::Contains("\"erased\""));
+  CHECK_THAT(OpenedOn(*last.log, "customer-w-0"), Catch::Contains("Ana Lima"));
+  CHECK(FilesHolding(last.tmp.Sub("store"), wrapped).empty());
+  ExpectSameLog(*writer.log, *last.log);
+  CHECK(writer.node->problem().ok());
+  CHECK(follower.node->problem().ok());
 }
 
 }  // namespace

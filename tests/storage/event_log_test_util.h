@@ -98,6 +98,16 @@ inline std::map<std::string, std::string> SnapshotDirectory(const std::string& d
   return files;
 }
 
+// The files under `dir`, recursively, whose bytes hold `needle`.
+inline std::vector<std::string> FilesHolding(const std::string& dir, const std::string& needle) {
+  REQUIRE(!needle.empty());
+  std::vector<std::string> found;
+  for (const auto& [name, bytes] : SnapshotDirectory(dir)) {
+    if (bytes.find(needle) != std::string::npos) found.push_back(name);
+  }
+  return found;
+}
+
 inline void WriteFile(const std::string& path, const std::string& contents) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << contents;

@@ -40,6 +40,7 @@ namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
+using testing::FilesHolding;
 using testing::FixedClock;
 using testing::kTestNow;
 using testing::MakeEvent;
@@ -214,16 +215,6 @@ std::string KeyDirWithOnly(const TempDir& tmp, const std::string& name, const fs
   WriteOwnerOnly(dir / "master.key", ReadBytes(key_file));
   WriteOwnerOnly(dir / "blind.key", ReadBytes(blind_file));
   return (dir / "master.key").string();
-}
-
-// The files under `dir`, recursively, whose bytes hold `needle`.
-std::vector<std::string> FilesHolding(const std::string& dir, const std::string& needle) {
-  REQUIRE(!needle.empty());
-  std::vector<std::string> found;
-  for (const auto& [name, bytes] : testing::SnapshotDirectory(dir)) {
-    if (bytes.find(needle) != std::string::npos) found.push_back(name);
-  }
-  return found;
 }
 
 // The keys family of the (closed) store in `dir`, key -> value, read by a
