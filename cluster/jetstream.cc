@@ -1,8 +1,13 @@
 #include "cluster/jetstream.h"
 
 #include <nats/nats.h>
+#include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <functional>
 #include <thread>
 
@@ -34,6 +39,46 @@ std::string Redacted(const std::string& url) {
 bool Transient(natsStatus s, jsErrCode jerr) {
   return s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS || s == NATS_CONNECTION_DISCONNECTED ||
          s == NATS_NOT_YET_CONNECTED || (s == NATS_ERR && (jerr == JSClusterNotAvailErr || jerr == JSClusterNoPeersErr));
+}
+
+// The node's credentials (JetStreamOptions::credentials_file) set on `opts`.
+Status SignIn(natsOptions* opts, const std::string& file) {
+  struct stat st;
+  if (::stat(file.c_str(), &st) != 0) {
+    return Status::InvalidArgument("no NATS credentials file at " + file + ": " + std::strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode)) return Status::InvalidArgument("the NATS credentials " + file + " is not a file");
+  if ((st.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return Status::FailedPrecondition("the NATS credentials file " + file + " can be read by other accounts (mode " +
+                                      mode + "); make it owner-only with chmod 600 " + file);
+  }
+  std::ifstream in(file);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) return Status::IoError("cannot read " + file);
+  natsStatus s = NATS_OK;
+  if (text.find("-----BEGIN NATS USER JWT-----") != std::string::npos) {
+    s = natsOptions_SetUserCredentialsFromFiles(opts, file.c_str(), nullptr);
+  } else {
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
+    if (text.empty() || text.find('\n') != std::string::npos) {
+      return Status::InvalidArgument("the NATS credentials file " + file +
+                                     " holds neither a NATS credentials file (JWT and seed) nor one line, "
+                                     "USER:PASSWORD or a token");
+    }
+    const size_t colon = text.find(':');
+    if (colon == std::string::npos) {
+      s = natsOptions_SetToken(opts, text.c_str());
+    } else {
+      s = natsOptions_SetUserInfo(opts, text.substr(0, colon).c_str(), text.substr(colon + 1).c_str());
+    }
+  }
+  // The status only, never the text: it could echo the secret.
+  if (s != NATS_OK) {
+    return Status::InvalidArgument("the NATS credentials in " + file + " cannot be used (" + natsStatus_GetText(s) + ")");
+  }
+  return Status::Ok();
 }
 
 // One publish of `data` on `subject` with `headers`, waiting up to 2 s for
@@ -111,7 +156,12 @@ struct JetStream::Handles {
   natsConnection* nc = nullptr;
   jsCtx* js = nullptr;
   natsSubscription* appends = nullptr;  // the writer's, for forwarded appends
+  natsSubscription* cosign = nullptr;   // every node's, for witnesses' requests
   ~Handles() {
+    if (cosign) {
+      natsSubscription_Unsubscribe(cosign);
+      natsSubscription_Destroy(cosign);
+    }
     if (appends) {
       natsSubscription_Unsubscribe(appends);
       natsSubscription_Destroy(appends);
@@ -258,11 +308,18 @@ Result<std::unique_ptr<JetStream>> JetStream::Connect(const JetStreamOptions& op
   if (s == NATS_OK) s = natsOptions_SetReconnectWait(h.opts, 250);
   if (s == NATS_OK) s = natsOptions_SetTimeout(h.opts, 2000);
   if (s != NATS_OK) return Status::InvalidArgument("NATS options: " + Text(s));
+  if (!options.credentials_file.empty()) CUSTODIAN_RETURN_IF_ERROR(SignIn(h.opts, options.credentials_file));
 
   const auto deadline = Clock::now() + options.connect_timeout;
   while (true) {
     s = natsConnection_Connect(&h.nc, h.opts);
     if (s == NATS_OK) break;
+    if (s == NATS_CONNECTION_AUTH_FAILED) {  // no use trying again
+      return Status::FailedPrecondition(
+          "the NATS servers (" + Redacted(options.servers.front()) + ", ...) refused this node: " + Text(s) +
+          (options.credentials_file.empty() ? "; give the node's credentials with --cluster-credentials FILE"
+                                            : "; check the credentials in " + options.credentials_file));
+    }
     if (Clock::now() > deadline) {
       return Status::Unavailable("no NATS server of " + std::to_string(servers.size()) + " (" + Redacted(options.servers.front()) +
                                  ", ...) answered within " + std::to_string(options.connect_timeout.count() / 1000) +
@@ -327,6 +384,72 @@ Status JetStream::ServeAppends(AppendHandler handle) {
   }
   (void)natsSubscription_SetPendingLimits(h_->appends, 1 << 20, 1 << 30);
   return Status::Ok();
+}
+
+namespace {
+void OnCosign(natsConnection* nc, natsSubscription*, natsMsg* msg, void* closure) {
+  auto* handle = static_cast<JetStream::CosignHandler*>(closure);
+  std::string note(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg)));
+  const char* reply_to = natsMsg_GetReply(msg);
+  std::string reply_subject = reply_to ? reply_to : "";
+  natsMsg_Destroy(msg);
+  if (reply_subject.empty()) return;
+  std::optional<std::string> reply = (*handle)(std::move(note));
+  if (reply) {
+    (void)natsConnection_Publish(nc, reply_subject.c_str(), reply->data(), static_cast<int>(reply->size()));
+  }
+}
+}  // namespace
+
+Status JetStream::ServeCosign(CosignHandler handle) {
+  if (h_->cosign) return Status::FailedPrecondition("already serving cosignatures");
+  cosign_handler_ = std::move(handle);
+  const std::string subject = options_.stream + ".cosign";
+  natsStatus s = natsConnection_Subscribe(&h_->cosign, h_->nc, subject.c_str(), OnCosign, &cosign_handler_);
+  if (s != NATS_OK) {
+    h_->cosign = nullptr;
+    return Status::Unavailable("cannot answer witnesses' requests on " + subject + ": " + Text(s));
+  }
+  return Status::Ok();
+}
+
+void JetStream::StopServingCosign() {
+  if (!h_->cosign) return;
+  // Drained: no answer is in progress once it returns, so the handler's
+  // captures may go.
+  if (natsSubscription_Drain(h_->cosign) == NATS_OK) (void)natsSubscription_WaitForDrainCompletion(h_->cosign, 5000);
+  natsSubscription_Destroy(h_->cosign);
+  h_->cosign = nullptr;
+}
+
+Result<std::vector<std::string>> JetStream::GatherCosignatures(std::string_view note, std::chrono::milliseconds window) {
+  const std::string subject = options_.stream + ".cosign";
+  natsInbox* inbox = nullptr;
+  natsStatus s = natsInbox_Create(&inbox);
+  if (s != NATS_OK) return Status::Unavailable("NATS inbox: " + Text(s));
+  natsSubscription* sub = nullptr;
+  s = natsConnection_SubscribeSync(&sub, h_->nc, inbox);
+  if (s == NATS_OK) {
+    s = natsConnection_PublishRequest(h_->nc, subject.c_str(), inbox, note.data(), static_cast<int>(note.size()));
+  }
+  std::vector<std::string> replies;
+  const auto deadline = Clock::now() + window;
+  while (s == NATS_OK) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) break;
+    natsMsg* m = nullptr;
+    natsStatus n = natsSubscription_NextMsg(&m, sub, left);
+    if (n != NATS_OK) break;  // the window closed
+    replies.emplace_back(natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m)));
+    natsMsg_Destroy(m);
+  }
+  if (sub) {
+    natsSubscription_Unsubscribe(sub);
+    natsSubscription_Destroy(sub);
+  }
+  natsInbox_Destroy(inbox);
+  if (s != NATS_OK) return Status::Unavailable("cannot ask the witnesses on " + subject + ": " + Text(s));
+  return replies;
 }
 
 void JetStream::StopServingAppends() {

@@ -22,6 +22,12 @@ struct JetStreamOptions {
   std::string stream = "CUSTODIAN";   // the stream's name; its subject is "<stream>.rounds"
   int replicas = 3;                   // R3: a round is acknowledged once two of three servers hold it
   std::string name = "custodian";     // this connection's name, as the servers show it
+  // How this node signs in to servers that admit only the nodes (docs/scale-out.md,
+  // "Who may write"): a file, owner-only, holding either a NATS user
+  // credentials file (a JWT and its NKey seed, as `nsc` writes them), or one
+  // line, USER:PASSWORD, or a bare token. Kept out of the URLs, which the
+  // process list shows. Empty: none (or what the URLs carry).
+  std::string credentials_file;
   // How long one publish may take, retries included, before its outcome is
   // called unknown; and how long the first connection may take.
   std::chrono::milliseconds publish_timeout{15000};
@@ -76,6 +82,17 @@ class JetStream {
   // writer answers within `timeout`.
   Result<std::string> RequestAppend(std::string_view request, std::chrono::milliseconds timeout);
 
+  // Witnesses (cluster/node.h): every node answers "<stream>.cosign"
+  // requests, a checkpoint note each, with `handle(note)`'s reply (nothing
+  // when it returns nullopt). It runs on a NATS thread.
+  using CosignHandler = std::function<std::optional<std::string>(std::string note)>;
+  Status ServeCosign(CosignHandler handle);
+  // Stops answering them, waiting for an answer in progress.
+  void StopServingCosign();
+  // Asks every node to cosign `note` and returns the replies that came
+  // within `window` (its own included).
+  Result<std::vector<std::string>> GatherCosignatures(std::string_view note, std::chrono::milliseconds window);
+
   // The data keys' share (EventLog::KeyShare), the stream "<stream>_KEYS":
   // one subject per data key, "<stream>.keys.<SHA-256 of the subject>"
   // (the servers see no subject), each message the key's record wrapped
@@ -102,6 +119,7 @@ class JetStream {
   std::string key_stream_;
   std::unique_ptr<Handles> h_;
   AppendHandler append_handler_;
+  CosignHandler cosign_handler_;
 };
 
 class Follow {

@@ -2,6 +2,8 @@
 
 #include "cluster/forward.h"
 #include "core/json.h"
+#include "core/note.h"
+#include "core/time.h"
 #include "core/sha256.h"
 
 namespace custodian::cluster {
@@ -25,6 +27,15 @@ Result<std::unique_ptr<Node>> Node::Start(EventLog& log, JetStream& js, const No
   share->get = [&js](const std::string& subject) { return js.GetKey(subject); };
   share->erase = [&js](const std::string& subject) { return js.EraseKey(subject); };
   log.SetKeyShare(share);
+  // Every node is a witness of the others' checkpoints: it cosigns one its
+  // own tree holds (EventLog::Cosign) and answers with its key and line.
+  CUSTODIAN_RETURN_IF_ERROR(js.ServeCosign([&log](std::string note) -> std::optional<std::string> {
+    Result<std::string> line = log.Cosign(note, SystemClock().Now());
+    if (!line.ok()) return std::nullopt;  // behind, another tree, or smaller than one it cosigned
+    Result<std::string> key = log.CosignerKey();
+    if (!key.ok()) return std::nullopt;
+    return *key + "\n" + *line;
+  }));
   std::unique_ptr<WriterLease> lease;
   if (options.writer && log.applied_sequence() == 0 && log.end().value() > 0) {
     // A store that was one machine's, and an empty stream: the store's
@@ -63,8 +74,11 @@ Result<std::unique_ptr<Node>> Node::Start(EventLog& log, JetStream& js, const No
     CUSTODIAN_RETURN_IF_ERROR(log.MarkApplied(sequence));
   }
   node->follower_ = std::thread([n = node.get()] { n->FollowLoop(); });
+  node->witness_ = std::thread([n = node.get()] { n->WitnessLoop(); });
   // Until it writes (and whenever it stops), a node hands appends to the writer.
-  log.SetForwarder([n = node.get()](std::vector<AppendRequest>& requests) { return n->Forward(requests); });
+  log.SetForwarder([n = node.get()](std::vector<AppendRequest>& requests, EventLog::ForwardWait wait) {
+    return n->Forward(requests, wait);
+  });
   if (!options.writer) return node;
   if (!options.lease) {
     CUSTODIAN_RETURN_IF_ERROR(node->BeginWriting(nullptr));
@@ -158,7 +172,9 @@ Node::~Node() {
   log_.SetForwarder(nullptr);
   log_.SetKeyShare(nullptr);
   js_.StopServingAppends();
+  js_.StopServingCosign();
   if (follower_.joinable()) follower_.join();
+  if (witness_.joinable()) witness_.join();
   lease_.reset();
 }
 
@@ -236,8 +252,55 @@ void Node::FollowLoop() {
   }
 }
 
-Result<std::vector<AppendResult>> Node::Forward(std::vector<AppendRequest>& requests) {
-  Result<std::string> reply = js_.RequestAppend(EncodeForward(requests), options_.forward_timeout);
+void Node::WitnessLoop() {
+  uint64_t size_seen = 0;
+  int attempts = 0;  // gatherings for the checkpoint of size_seen
+  const Result<std::string> own = log_.CosignerKey();
+  while (!stopping_) {
+    const auto next = std::chrono::steady_clock::now() + options_.cosign_every;
+    while (!stopping_ && std::chrono::steady_clock::now() < next) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (stopping_) return;
+    Result<std::optional<std::string>> latest = log_.LatestCheckpoint();
+    if (!latest.ok() || !latest->has_value()) continue;
+    const std::string& checkpoint = **latest;
+    Result<std::string> body = note::NoteText(checkpoint);
+    if (!body.ok()) continue;
+    Result<note::Checkpoint> c = note::ParseCheckpoint(*body);
+    if (!c.ok()) continue;
+    if (c->size != size_seen) {
+      size_seen = c->size;
+      attempts = 0;
+    }
+    // A few tries per checkpoint: a witness that was behind answers the next time.
+    if (attempts >= 3) continue;
+    ++attempts;
+    Result<std::vector<std::string>> replies = js_.GatherCosignatures(checkpoint, options_.cosign_window);
+    if (!replies.ok()) continue;
+    std::vector<std::string> lines;
+    for (const std::string& reply : *replies) {
+      // "<witness key>\n<cosignature line>", each line checked before it is kept.
+      const size_t nl = reply.find('\n');
+      if (nl == std::string::npos) continue;
+      const std::string key_text = reply.substr(0, nl), line = reply.substr(nl + 1);
+      if (own.ok() && key_text == *own) continue;  // its own answer
+      Result<note::WitnessKey> key = note::ParseWitnessKey(key_text);
+      if (!key.ok()) continue;
+      std::string with = checkpoint;
+      if (!with.ends_with('\n')) with += '\n';
+      if (!note::VerifyCosignature(key->name, key->public_key, with + line).ok()) continue;
+      lines.push_back(line);
+    }
+    Result<size_t> added = log_.AddCosignatures(size_seen, lines);
+    if (added.ok() && *added == 0 && !lines.empty()) attempts = 3;  // everyone who answers has cosigned
+  }
+}
+
+Result<std::vector<AppendResult>> Node::Forward(std::vector<AppendRequest>& requests, EventLog::ForwardWait wait) {
+  const std::chrono::milliseconds timeout =
+      wait == EventLog::ForwardWait::kBrief ? options_.brief_forward_timeout : options_.forward_timeout;
+  Result<std::string> reply = js_.RequestAppend(EncodeForward(requests), timeout);
   if (!reply.ok()) {
     return reply.status().WithContext(
         "forwarding the append to the partition writer (it may have been written: send it again with the same event "
@@ -254,7 +317,7 @@ Result<std::vector<AppendResult>> Node::Forward(std::vector<AppendRequest>& requ
       any = true;
     }
   }
-  if (any && !log_.AwaitPosition(last, options_.forward_timeout)) {
+  if (any && !log_.AwaitPosition(last, timeout)) {
     return Status::Unavailable("the writer wrote the append (up to position " + std::to_string(last) +
                                ") but this node has not applied it yet; read it with min_position");
   }

@@ -26,12 +26,18 @@ struct NodeOptions {
   bool writer = false;
   std::optional<LeaseOptions> lease;
   // How long a follower waits for the writer's answer to a forwarded append,
-  // and then for its own store to hold it.
+  // and then for its own store to hold it; and the same for a record of a
+  // read (EventLog::ForwardWait::kBrief), which is spooled when it times out.
   std::chrono::milliseconds forward_timeout{20000};
+  std::chrono::milliseconds brief_forward_timeout{1500};
   // How long the writer waits to catch up with the stream before it writes.
   std::chrono::milliseconds catch_up_timeout{600000};
   // A store that was one machine's seeds an empty stream in rounds of at most this many bytes.
   size_t seed_round_bytes = 512 << 10;
+  // Witnesses: how often the node looks for a new checkpoint of its own to
+  // have cosigned by the others, and how long it waits for their answers.
+  std::chrono::milliseconds cosign_every{5000};
+  std::chrono::milliseconds cosign_window{2000};
 };
 
 class Node {
@@ -64,11 +70,14 @@ class Node {
  private:
   Node(EventLog& log, JetStream& js, const NodeOptions& options);
   void FollowLoop();
+  // Gathers the other nodes' cosignatures of this node's newest checkpoint
+  // and keeps them with it (EventLog::AddCosignatures).
+  void WitnessLoop();
   void Campaign();
   // Starts writing (after catching up with the stream); `lease` may be null.
   Status BeginWriting(WriterLease* lease);
   void EndWriting();
-  Result<std::vector<AppendResult>> Forward(std::vector<AppendRequest>& requests);
+  Result<std::vector<AppendResult>> Forward(std::vector<AppendRequest>& requests, EventLog::ForwardWait wait);
 
   EventLog& log_;
   JetStream& js_;
@@ -78,6 +87,7 @@ class Node {
   std::atomic<uint64_t> epoch_{0};
   std::unique_ptr<WriterLease> lease_;  // the campaign's, while it holds one
   std::thread campaign_;
+  std::thread witness_;
   mutable std::mutex mu_;
   Status problem_;
   std::thread follower_;

@@ -280,6 +280,19 @@ Result<std::string> NoteText(std::string_view signed_note) {
   return std::string(signed_note.substr(0, split + 1));
 }
 
+Result<WitnessKey> ParseWitnessKey(std::string_view w) {
+  const size_t a = w.find('+'), b = a == std::string_view::npos ? a : w.find('+', a + 1);
+  if (b == std::string_view::npos) {
+    return Status::InvalidArgument("witness key \"" + std::string(w.substr(0, 60)) + "\" is not <name>+<key id>+<key>");
+  }
+  Result<std::string> raw = Base64Decode(w.substr(b + 1));
+  if (!raw.ok() || raw->size() != 33 || (*raw)[0] != '\x04') {
+    return Status::InvalidArgument("witness key " + std::string(w.substr(0, a)) +
+                                   " is not a cosignature/v1 Ed25519 key (0x04 and 32 bytes)");
+  }
+  return WitnessKey{std::string(w.substr(0, a)), raw->substr(1)};
+}
+
 Result<uint64_t> VerifyCosignature(std::string_view name, std::string_view public_key, std::string_view signed_note) {
   Result<std::string> text = NoteText(signed_note);
   if (!text.ok()) return text.status();

@@ -104,6 +104,15 @@ Result<Checkpoint> ParseCheckpoint(std::string_view body);
 // The checkpoint body of a signed note: its text, before the blank line.
 Result<std::string> NoteText(std::string_view signed_note);
 
+// A witness's key as nodes publish it (EventLog::CosignerKey):
+// "<name>+<hex key id>+<base64(0x04 ‖ Ed25519 public key)>".
+struct WitnessKey {
+  std::string name;
+  std::string public_key;  // 32 bytes
+};
+// InvalidArgument, saying what is wrong, when `text` is not one.
+Result<WitnessKey> ParseWitnessKey(std::string_view text);
+
 // The timestamp of the valid cosignature by (`name`, `public_key`) among the
 // signature lines of `signed_note` (a checkpoint note); NotFound when it has
 // none, InvalidArgument when its line is there but does not verify.

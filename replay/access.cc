@@ -279,7 +279,7 @@ SpooledFile ReadSpooledFile(int dir_fd, const std::string& name) {
 
 }  // namespace
 
-Result<SpoolDrain> DrainAccessSpool(EventLog& log, const std::string& data_dir) {
+Result<SpoolDrain> DrainAccessSpool(EventLog& log, const std::string& data_dir, EventLog::ForwardWait wait) {
   SpoolDrain drain;
   const std::string dir = data_dir + "/" + kSpoolDir;
   struct stat st;
@@ -319,10 +319,11 @@ Result<SpoolDrain> DrainAccessSpool(EventLog& log, const std::string& data_dir) 
   for (const std::string& name : names) {
     SpooledFile f = ReadSpooledFile(dir_fd.get(), name);
     if (f.problem.empty()) {
-      Result<std::vector<AppendResult>> r = log.AppendBatch(std::move(f.requests));
+      Result<std::vector<AppendResult>> r = log.AppendBatch(std::move(f.requests), wait);
       if (!r.ok()) {
-        if (r.status().code() == StatusCode::kIoError || r.status().code() == StatusCode::kFailedPrecondition) {
-          return r.status();  // the log cannot write: keep the file for the next time
+        const StatusCode code = r.status().code();
+        if (code == StatusCode::kIoError || code == StatusCode::kFailedPrecondition || code == StatusCode::kUnavailable) {
+          return r.status();  // the log cannot write now (or reaches no writer): keep the file for the next time
         }
         f.problem = r.status().message();
       }

@@ -111,8 +111,11 @@ struct SpoolDrain {
 // stream's reader, or the log refuses it (e.g. its reader has left). A spool
 // that is not an owner-only directory is not read at all: it is renamed
 // access-spool.rejected-<micros> and named in `problems`. Errors only when the
-// log or the disk cannot write (the file stays for the next time).
-Result<SpoolDrain> DrainAccessSpool(EventLog& log, const std::string& data_dir);
+// log or the disk cannot write, or (a node of a cluster) no writer answers:
+// the file stays for the next time. `wait`: how long a follower waits for
+// the writer (EventLog::ForwardWait).
+Result<SpoolDrain> DrainAccessSpool(EventLog& log, const std::string& data_dir,
+                                    EventLog::ForwardWait wait = EventLog::ForwardWait::kWait);
 
 // --- The access projection ---
 //

@@ -19,6 +19,7 @@
 #include "core/roles.h"
 #include "core/time.h"
 #include "core/validation.h"
+#include "replay/access.h"
 #include "replay/alerts.h"
 #include "server/cloudevents.h"
 #include "service/access.h"
@@ -60,6 +61,7 @@ namespace {
 constexpr auto kMaxWaitForPosition = std::chrono::seconds(10);
 constexpr auto kFollowEvery = std::chrono::milliseconds(200);
 constexpr auto kFoldAtMostEvery = std::chrono::milliseconds(50);
+constexpr auto kDrainSpoolEvery = std::chrono::seconds(2);
 constexpr uint64_t kMaxPage = 1000;
 
 // Types a client may not append through the API: each is made by the
@@ -309,6 +311,7 @@ void Api::Follow() {
     nudged_ = false;
     lk.unlock();
     const uint64_t end = log_.end().value();
+    if (log_.replica()) DrainSpool();
     Status s = CatchUpProjections(log_, *engine_);
     lk.lock();
     if (s.ok()) {
@@ -328,6 +331,19 @@ void Api::Follow() {
     }
     urgent_ = false;
   }
+}
+
+void Api::DrainSpool() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_drain_) return;
+  next_drain_ = now + kDrainSpoolEvery;
+  Result<SpoolDrain> drained = DrainAccessSpool(log_, log_.dir(), EventLog::ForwardWait::kBrief);
+  if (!drained.ok()) {
+    // No writer yet: the files stay for the next turn.
+    if (drained.status().code() != StatusCode::kUnavailable) Warn("the access spool: " + drained.status().ToString());
+    return;
+  }
+  for (const std::string& p : drained->problems) Warn("refused from the access spool: " + p);
 }
 
 bool Api::WaitFolded(uint64_t position) {

@@ -137,6 +137,9 @@ class Api {
   http::Response Finish(const std::string& label, std::chrono::steady_clock::time_point started,
                         http::Response response);
   void Follow();
+  // A node of a cluster: appends the reads it spooled while no writer
+  // answered (service/store.h, RecordRead), every few seconds.
+  void DrainSpool();
   bool WaitFolded(uint64_t position);
 
   EventLog& log_;
@@ -149,6 +152,7 @@ class Api {
   std::string follow_error_;  // the follower's last failure, for /healthz
   std::unique_ptr<ProjectionEngine> engine_;  // the follower's: its projections' caches last between folds
   std::thread follower_;
+  std::chrono::steady_clock::time_point next_drain_{};  // the follower's
 };
 
 }  // namespace custodian

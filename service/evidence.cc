@@ -94,16 +94,11 @@ Result<CosignatureCheck> CheckCosignatures(std::string_view signed_checkpoint, c
   if (!text.ok()) return text.status();
   CUSTODIAN_RETURN_IF_ERROR(note::ParseCheckpoint(*text).status());
   for (const std::string& w : witnesses) {
-    // "<name>+<hex id>+<base64(0x04 ‖ key)>"
-    const size_t a = w.find('+'), b = a == std::string::npos ? a : w.find('+', a + 1);
-    if (b == std::string::npos) return Status::InvalidArgument("witness key \"" + w.substr(0, 60) + "\" is not <name>+<key id>+<key>");
-    Result<std::string> raw = Base64Decode(std::string_view(w).substr(b + 1));
-    if (!raw.ok() || raw->size() != 33 || (*raw)[0] != '\x04') {
-      return Status::InvalidArgument("witness key " + w.substr(0, a) + " is not a cosignature/v1 Ed25519 key (0x04 and 32 bytes)");
-    }
+    Result<note::WitnessKey> key = note::ParseWitnessKey(w);
+    if (!key.ok()) return key.status();
     CosignatureCheck::Witness r;
-    r.name = w.substr(0, a);
-    Result<uint64_t> t = note::VerifyCosignature(r.name, raw->substr(1), signed_checkpoint);
+    r.name = key->name;
+    Result<uint64_t> t = note::VerifyCosignature(key->name, key->public_key, signed_checkpoint);
     if (t.ok()) {
       r.cosigned = true;
       r.timestamp = *t;

@@ -138,8 +138,8 @@ Result<std::unique_ptr<EventLog>> OpenStore(const StoreOptions& o, EventLogOptio
   if (log.ok()) WarnIfLoose(o.data_dir);
   if (!log.ok() || mode != EventLogOptions::Mode::kReadWrite) return log;
   if (signs == Signs::kYes) CUSTODIAN_RETURN_IF_ERROR((*log)->CanSign());
-  // A replica appends nothing until it is the writer or reaches one: its
-  // spool waits for a node that is not in a cluster.
+  // A replica appends nothing until it is the writer or reaches one: the
+  // server drains its spool once a writer answers (server/api.cc).
   if (o.replica) return log;
   // Reads recorded while another process held the store come in first.
   Result<SpoolDrain> drained = DrainAccessSpool(**log, o.data_dir);
@@ -224,11 +224,23 @@ Status RecordRead(EventLog& log, const Caller& caller, Access a) {
   a.interface = caller.interface;
   Result<std::vector<Event>> events = AccessEvents(a, SystemClock().Now());
   if (!events.ok()) return events.status();
+  const std::string spool = caller.data_dir.empty() ? log.dir() : caller.data_dir;
   if (log.read_only()) {
     // The same rules the writer will apply when the spool is appended: a
     // reader who has left sees nothing now rather than a refusal later.
     CUSTODIAN_RETURN_IF_ERROR(log.CheckRules(*events));
-    return SpoolAccess(caller.data_dir.empty() ? log.dir() : caller.data_dir, *events);
+    return SpoolAccess(spool, *events);
+  }
+  if (log.replica()) {
+    // A node of a cluster: the record goes to the writer. While none answers
+    // (between writers' terms), it is spooled here and appended once one
+    // does (the server drains the spool): the reader is not kept waiting,
+    // and no read goes unrecorded.
+    std::vector<AppendRequest> request{AppendRequest{events->front().stream, ExpectedVersion::Any(), *events}};
+    Result<std::vector<AppendResult>> r = log.AppendBatch(std::move(request), EventLog::ForwardWait::kBrief);
+    if (r.ok() || r.status().code() != StatusCode::kUnavailable) return r.ok() ? Status::Ok() : r.status();
+    CUSTODIAN_RETURN_IF_ERROR(log.CheckRules(*events));
+    return SpoolAccess(spool, *events);
   }
   std::vector<AppendRequest> request{AppendRequest{events->front().stream, ExpectedVersion::Any(), std::move(*events)}};
   Result<std::vector<AppendResult>> r = log.AppendBatch(std::move(request));

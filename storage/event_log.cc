@@ -592,7 +592,8 @@ Result<std::string> EventLog::SignCheckpoint() {
 }
 
 namespace {
-constexpr char kMetaWitnessLastKey[] = "witness/last";  // size (8 BE) ‖ root (32)
+// Per origin (each node of a cluster signs its own checkpoints): size (8 BE) ‖ root (32).
+constexpr char kMetaWitnessLastPrefix[] = "witness/last/";
 }  // namespace
 
 Result<std::string> EventLog::CosignerKey() const {
@@ -627,8 +628,9 @@ Result<std::string> EventLog::Cosign(std::string_view signed_checkpoint, Timesta
                                       HexOf(*mine) + "; the checkpoint says " + HexOf(c->root) +
                                       ": it is not of this log, or the log forked");
   }
+  const std::string last_key = kMetaWitnessLastPrefix + c->origin;
   std::string last;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_cf_, kMetaWitnessLastKey, &last);
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_cf_, last_key, &last);
   if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "read the last cosigned checkpoint");
   if (s.ok() && last.size() == 8 + 32) {
     uint64_t last_size = 0;
@@ -653,8 +655,42 @@ Result<std::string> EventLog::Cosign(std::string_view signed_checkpoint, Timesta
   record.append(reinterpret_cast<const char*>(c->root.data()), c->root.size());
   rocksdb::WriteOptions wo;
   wo.sync = true;
-  CUSTODIAN_RETURN_IF_ERROR(FromRocks(db_->Put(wo, meta_cf_, kMetaWitnessLastKey, record), "record the cosigned checkpoint"));
+  CUSTODIAN_RETURN_IF_ERROR(FromRocks(db_->Put(wo, meta_cf_, last_key, record), "record the cosigned checkpoint"));
   return line;
+}
+
+Result<std::optional<std::string>> EventLog::LatestCheckpoint() const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_cf_));
+  it->SeekForPrev(std::string(keys::kMetaCheckpointPrefix) + std::string(8, '\xff'));
+  if (it->Valid() && it->key().starts_with(keys::kMetaCheckpointPrefix)) {
+    return std::optional<std::string>(it->value().ToString());
+  }
+  CUSTODIAN_RETURN_IF_ERROR(FromRocks(it->status(), "find the newest checkpoint"));
+  return std::optional<std::string>();
+}
+
+Result<size_t> EventLog::AddCosignatures(uint64_t size, const std::vector<std::string>& lines) {
+  if (read_only()) return Status::FailedPrecondition("the store is open read-only");
+  std::lock_guard lk(sign_mu_);
+  std::string stored;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_cf_, keys::CheckpointKey(size), &stored);
+  if (s.IsNotFound()) return Status::NotFound("no checkpoint of " + std::to_string(size) + " events is stored");
+  CUSTODIAN_RETURN_IF_ERROR(FromRocks(s, "read the checkpoint of " + std::to_string(size) + " events"));
+  size_t added = 0;
+  for (const std::string& line : lines) {
+    if (line.empty() || !line.ends_with('\n') || line.find('\n') != line.size() - 1) {
+      return Status::InvalidArgument("a cosignature is one line ending in a newline");
+    }
+    if (stored.find(line) != std::string::npos) continue;
+    stored += line;
+    ++added;
+  }
+  if (added == 0) return added;
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  CUSTODIAN_RETURN_IF_ERROR(FromRocks(db_->Put(wo, meta_cf_, keys::CheckpointKey(size), stored),
+                                      "keep the cosignatures of the checkpoint of " + std::to_string(size) + " events"));
+  return added;
 }
 
 Result<std::vector<std::string>> EventLog::Checkpoints() const {

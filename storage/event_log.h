@@ -279,6 +279,12 @@ class EventLog {
   // Appends several requests, possibly to different streams, as one atomic
   // batch: all succeed or none is written. Results are in request order.
   Result<std::vector<AppendResult>> AppendBatch(std::vector<AppendRequest> requests);
+  // On a follower of a cluster, how long an append forwarded to the writer
+  // waits for one: kWait (forward_timeout: a writer may be taking over) or
+  // kBrief (about a second: a record of a read, which the caller spools
+  // when no writer answers, rather than keep the reader waiting).
+  enum class ForwardWait { kWait, kBrief };
+  Result<std::vector<AppendResult>> AppendBatch(std::vector<AppendRequest> requests, ForwardWait wait);
 
   // As AppendBatch, but returns at once: the future holds the result once
   // the batch is on disk (or refused). Batches one thread submits are
@@ -446,13 +452,21 @@ class EventLog {
   static Status CheckSigningKey(const std::string& dir);
   // Every stored checkpoint note, by tree size, oldest first.
   Result<std::vector<std::string>> Checkpoints() const;
+  // The newest stored checkpoint note; nullopt when none.
+  Result<std::optional<std::string>> LatestCheckpoint() const;
+  // Keeps witnesses' cosignature lines ("— <name> <base64>\n", checked by
+  // the caller) with the stored checkpoint of `size`, after its own
+  // signature and any lines kept before; a line it holds already is not
+  // added twice. Returns how many were added. NotFound when no checkpoint of
+  // that size is stored.
+  Result<size_t> AddCosignatures(uint64_t size, const std::vector<std::string>& lines);
 
   // --- A witness (docs/scale-out.md; C2SP tlog-cosignature) ---
   //
   // This store cosigns a checkpoint (a signed note of any origin: the
   // cluster's writer signs its own) when its own tree at that size has the
-  // checkpoint's root, and still has the root of the last checkpoint it
-  // cosigned, which must not be larger: the log only grew. Returns the
+  // checkpoint's root, and still has the root of the last checkpoint of the
+  // same origin it cosigned, which must not be larger: the log only grew. Returns the
   // cosignature line, by the cosigner name "<the store's key name>/witness"
   // with the store's checkpoint key, at `now`. Unavailable when the store
   // does not hold that size yet; FailedPrecondition, naming both roots, when
@@ -538,7 +552,8 @@ class EventLog {
   // A follower hands appends to the writer through `forward` (in the
   // caller's thread), which returns once the writer has them; Null: a
   // follower refuses appends (Unavailable).
-  using Forwarder = std::function<Result<std::vector<AppendResult>>(std::vector<AppendRequest>& requests)>;
+  using Forwarder =
+      std::function<Result<std::vector<AppendResult>>(std::vector<AppendRequest>& requests, ForwardWait wait)>;
   void SetForwarder(Forwarder forward);
   // The data keys, shared by the nodes of a cluster (docs/scale-out.md,
   // "Personal data on every node"). Records are wrapped under the master
@@ -596,7 +611,7 @@ class EventLog {
   EventLog(std::string dir, const EventLogOptions& options);
   Status OpenDb();
   Status LoadTail();
-  Result<std::vector<AppendResult>> Submit(std::vector<AppendRequest> requests);
+  Result<std::vector<AppendResult>> Submit(std::vector<AppendRequest> requests, ForwardWait wait = ForwardWait::kWait);
   std::future<Result<std::vector<AppendResult>>> SubmitAsync(std::vector<AppendRequest> requests);
   // Validates and queues `op` for the writer; returns the outcome instead
   // when nothing was queued (bad input, a closed or failed log, no events).

@@ -41,6 +41,8 @@ struct EventLog::PendingWrite {
   // Set by the writer when an event of this write repeats one staged earlier in
   // the same round: its fate is that round's.
   bool depends_on_round = false;
+  // On a follower: how long a forward waits for a writer (EventLog::ForwardWait).
+  EventLog::ForwardWait forward_wait = EventLog::ForwardWait::kWait;
   // How the writer hands the outcome back: to a Submit waiting on the log's
   // completion condition (`waiter`, guarded by done_mu_), to a callback
   // (`then`, AppendBatchThen), else the promise.

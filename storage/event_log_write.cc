@@ -78,6 +78,10 @@ Result<std::vector<AppendResult>> EventLog::AppendBatch(std::vector<AppendReques
   return Submit(std::move(requests));
 }
 
+Result<std::vector<AppendResult>> EventLog::AppendBatch(std::vector<AppendRequest> requests, ForwardWait wait) {
+  return Submit(std::move(requests), wait);
+}
+
 std::future<Result<std::vector<AppendResult>>> EventLog::AppendBatchAsync(std::vector<AppendRequest> requests) {
   return SubmitAsync(std::move(requests));
 }
@@ -86,10 +90,11 @@ std::future<Result<std::vector<AppendResult>>> EventLog::AppendBatchAsync(std::v
 // than a future of its own: the writer then wakes a whole round's callers with
 // one notify_all instead of one promise each (with 32 appenders, a futex
 // wake per caller took a fifth of the writer's time).
-Result<std::vector<AppendResult>> EventLog::Submit(std::vector<AppendRequest> requests) {
+Result<std::vector<AppendResult>> EventLog::Submit(std::vector<AppendRequest> requests, ForwardWait wait) {
   PendingWrite::Waiter waiter;
   auto op = std::make_unique<PendingWrite>();
   op->waiter = &waiter;
+  op->forward_wait = wait;
   if (std::optional<Result<std::vector<AppendResult>>> now = Enqueue(std::move(requests), std::move(op))) {
     return std::move(*now);
   }
@@ -147,7 +152,7 @@ std::optional<Result<std::vector<AppendResult>>> EventLog::Enqueue(std::vector<A
             "partition writer"));
       }
     }
-    if (forward) return ready((*forward)(requests));  // the writer checks, seals and writes them
+    if (forward) return ready((*forward)(requests, op->forward_wait));  // the writer checks, seals and writes them
   }
   const Timestamp now = clock_->Now();
   size_t count = 0;

@@ -184,6 +184,7 @@ struct ServeOptions {
   std::string web;               // the web UI's built files; empty: the build's own, when it was built
   // Past one machine (docs/scale-out.md): the NATS servers, empty for one machine.
   std::string cluster;
+  std::string cluster_credentials;  // owner-only file: NATS .creds, USER:PASSWORD or a token
   bool partition_writer = false;
   std::string lease;  // etcd's client URL for the writer's lease; empty: a fixed writer
   std::string cluster_stream = "CUSTODIAN";

@@ -66,6 +66,16 @@ int RunServe(const Globals& g, const ServeOptions& o) {
     }
     jo.stream = o.cluster_stream;
     jo.replicas = o.replicas;
+    jo.credentials_file = o.cluster_credentials;
+    for (const std::string& url : jo.servers) {
+      const size_t scheme = url.find("://"), at = url.find('@');
+      if (scheme != std::string::npos && at != std::string::npos && at > scheme) {
+        fmt::print(stderr,
+                   "custodian: warning: a NATS URL of --cluster carries credentials, which any account on this "
+                   "machine can read in the process list; give them with --cluster-credentials FILE\n");
+        break;
+      }
+    }
     jo.name = "custodian " + g.data_dir;
     Result<std::unique_ptr<cluster::JetStream>> connected = cluster::JetStream::Connect(jo);
     if (!connected.ok()) {
@@ -77,8 +87,8 @@ int RunServe(const Globals& g, const ServeOptions& o) {
     // A round is one message: at most half what the servers take.
     store.max_batch_bytes = static_cast<size_t>(std::clamp<int64_t>(js->max_payload() / 2, 64 << 10, 4 << 20));
     create = CreateIfMissing::kYes;  // a new node starts empty and replays the stream
-  } else if (o.partition_writer || !o.lease.empty()) {
-    return UsageError(Status::InvalidArgument("--partition-writer and --lease need --cluster"));
+  } else if (o.partition_writer || !o.lease.empty() || !o.cluster_credentials.empty()) {
+    return UsageError(Status::InvalidArgument("--partition-writer, --lease and --cluster-credentials need --cluster"));
   }
 
   Result<std::unique_ptr<EventLog>> log = OpenStore(store, EventLogOptions::Mode::kReadWrite, create);

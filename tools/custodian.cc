@@ -533,6 +533,11 @@ int main(int argc, char** argv) {
                     "Run as one node of a cluster (docs/scale-out.md): nats://HOST:PORT,... of the NATS servers whose "
                     "JetStream stream is the log of record. The store (created when missing) follows that stream; "
                     "appends go to the partition writer");
+  serve->add_option("--cluster-credentials", serve_options.cluster_credentials,
+                    "With --cluster: how this node signs in to NATS servers that admit only the nodes: an owner-only "
+                    "file holding a NATS credentials file (JWT and seed), or one line USER:PASSWORD, or a token. "
+                    "Better than a password in the URLs, which the process list shows")
+      ->envname("CUSTODIAN_CLUSTER_CREDENTIALS");
   serve->add_flag("--partition-writer", serve_options.partition_writer,
                   "With --cluster: this node checks and publishes the appends (one writer per cluster; with --lease, "
                   "a candidate that writes while it holds the lease)");

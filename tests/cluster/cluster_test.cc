@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <optional>
 #include <thread>
 
@@ -14,6 +16,8 @@
 #include "cluster/node.h"
 #include "core/rules.h"
 #include "core/time.h"
+#include "replay/access.h"
+#include "server/api.h"
 #include "service/evidence.h"
 #include "service/store.h"
 #include "storage/event_log.h"
@@ -93,6 +97,14 @@ void AddCustomers(EventLog& log, const std::string& prefix, int count, std::atom
       ++*failures;
     }
   }
+}
+
+// staff-1 joins, then `count` customers with a contact each, through `log`.
+void JoinAndAddCustomers(EventLog& log, const std::string& prefix, int count) {
+  REQUIRE(log.Append("staff-1", {EventBy("staff-1", "staff.joined", "system:hr", R"({"role":"account_executive"})")}).ok());
+  std::atomic<int> failures{0};
+  AddCustomers(log, prefix, count, &failures);
+  REQUIRE(failures == 0);
 }
 
 std::string OpenedOn(EventLog& log, const std::string& stream) {
@@ -249,17 +261,14 @@ TEST_CASE("the stream's leader killed with -9: appends go on, and the restarted 
   NatsCluster nats;
   TestNode writer(nats, true, "node-1");
   TestNode follower(nats, false, "node-2");
-  REQUIRE(writer.log->Append("staff-1", {EventBy("staff-1", "staff.joined", "system:hr", R"({"role":"account_executive"})")})
-              .ok());
-  std::atomic<int> failures{0};
-  AddCustomers(*writer.log, "a-", 20, &failures);
-  REQUIRE(failures == 0);
+  JoinAndAddCustomers(*writer.log, "a-", 20);
 
   Result<std::string> leader = writer.js->Leader();
   REQUIRE(leader.ok());
   const int killed = nats.IndexOf(*leader);
   REQUIRE(killed >= 0);
   // Appending while the leader dies: every acknowledged append must land.
+  std::atomic<int> failures{0};
   std::thread appender([&] { AddCustomers(*writer.log, "b-", 40, &failures); });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   nats.Kill(killed, SIGKILL);
@@ -475,6 +484,157 @@ TEST_CASE("a follower with no writer refuses appends with a clear reason, and wr
   CHECK(follower.log->end().value() == 0);
 }
 
+
+TEST_CASE("NATS servers that admit only the nodes: a node without credentials is refused and told how, its "
+          "credentials come from an owner-only file and never reach a message",
+          "[cluster]") {
+  const std::string password = "pw-7f3a-not-for-logs";
+  NatsCluster nats(3, "authorization { user: node, password: \"" + password + "\" }");
+  TempDir tmp;
+  JetStreamOptions jo;
+  jo.servers = nats.urls();
+  jo.connect_timeout = std::chrono::milliseconds(10000);
+  auto write_file = [&](const std::string& name, const std::string& text, std::filesystem::perms mode) {
+    const std::string path = tmp.Sub(name);
+    std::ofstream(path) << text;
+    std::filesystem::permissions(path, mode, std::filesystem::perm_options::replace);
+    return path;
+  };
+  const auto owner_only = std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;
+
+  Result<std::unique_ptr<JetStream>> none = JetStream::Connect(jo);
+  REQUIRE_FALSE(none.ok());
+  CHECK_THAT(none.status().message(), Catch::Contains("refused this node") && Catch::Contains("--cluster-credentials"));
+
+  jo.credentials_file = write_file("readable", "node:" + password + "\n", owner_only | std::filesystem::perms::others_read);
+  Result<std::unique_ptr<JetStream>> readable = JetStream::Connect(jo);
+  REQUIRE_FALSE(readable.ok());
+  CHECK_THAT(readable.status().message(), Catch::Contains("chmod 600"));
+
+  jo.credentials_file = write_file("wrong", "node:not-" + password + "\n", owner_only);
+  Result<std::unique_ptr<JetStream>> wrong = JetStream::Connect(jo);
+  REQUIRE_FALSE(wrong.ok());
+  CHECK_THAT(wrong.status().message(), Catch::Contains("refused this node") && Catch::Contains(jo.credentials_file));
+  CHECK(wrong.status().message().find(password) == std::string::npos);
+
+  jo.credentials_file = write_file("two-lines", "node\n" + password + "\n", owner_only);
+  Result<std::unique_ptr<JetStream>> garbled = JetStream::Connect(jo);
+  REQUIRE_FALSE(garbled.ok());
+  CHECK_THAT(garbled.status().message(), Catch::Contains("USER:PASSWORD"));
+  CHECK(garbled.status().message().find(password) == std::string::npos);
+
+  jo.credentials_file = write_file("node.creds", "node:" + password + "\n", owner_only);
+  Result<std::unique_ptr<JetStream>> in = JetStream::Connect(jo);
+  INFO(in.status().ToString());
+  REQUIRE(in.ok());
+  Result<uint64_t> published = (*in)->Publish("not a round, only a test of the connection", 0, "t1");
+  INFO(published.status().ToString());
+  REQUIRE(published.ok());
+  CHECK(*published == 1);
+}
+
+TEST_CASE("a follower that reaches no writer spools the records of reads at once, and its server appends them once "
+          "a writer runs",
+          "[cluster]") {
+  NatsCluster nats;
+  std::optional<TestNode> writer;
+  writer.emplace(nats, true, "node-1");
+  // A forward that waited for a writer would hang this test (ten minutes).
+  TestNode follower(nats, false, "node-2", std::chrono::minutes(10));
+  JoinAndAddCustomers(*writer->log, "r-", 2);
+  REQUIRE(follower.node->AwaitSequence(writer->log->applied_sequence(), std::chrono::seconds(60)));
+  writer.reset();  // no partition writer runs now
+
+  // Reads are recorded all the same: in the follower's spool, not refused,
+  // and without waiting for a writer.
+  Caller caller{"staff-1", "api", "", PersonalData::kOpen};
+  for (int i = 0; i < 2; ++i) {
+    Status s = RecordRead(*follower.log, caller,
+                          Access{"staff-1", false, "customer_profile", {"customer-r-" + std::to_string(i)}, 1});
+    INFO(s.ToString());
+    REQUIRE(s.ok());
+  }
+  const std::string spool = follower.log->dir() + "/access-spool";
+  auto spooled = [&] {
+    size_t n = 0;
+    for (const auto& f : std::filesystem::directory_iterator(spool)) n += f.path().extension() == ".jsonl";
+    return n;
+  };
+  CHECK(spooled() == 2);
+  // A reader who never joined is refused, not spooled.
+  CHECK_FALSE(RecordRead(*follower.log, Caller{"staff-8", "api", "", PersonalData::kOpen},
+                         Access{"staff-8", false, "customer_profile", {"customer-r-0"}, 1})
+                  .ok());
+  CHECK(spooled() == 2);
+
+  // The follower's server drains its spool every few seconds; while no
+  // writer answers, the files stay.
+  Api api(*follower.log, ApiOptions{});
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  CHECK(spooled() == 2);
+  // A writer again (a new node that replays the stream and takes the role).
+  TestNode next(nats, true, "node-3");
+  for (int i = 0; i < 200 && spooled() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(spooled() == 0);
+  REQUIRE(follower.node->AwaitSequence(next.log->applied_sequence(), std::chrono::seconds(60)));
+  for (EventLog* log : {next.log.get(), follower.log.get()}) {
+    Result<std::vector<Event>> reads = log->ReadStream("access-staff-1", StreamVersion(0), Direction::kForward, 10);
+    REQUIRE(reads.ok());
+    REQUIRE(reads->size() == 2);
+    CHECK(reads->front().type == "data.viewed");
+    CHECK_THAT(reads->front().data, Catch::Contains("customer-r-0"));
+  }
+}
+
+TEST_CASE("every node is a witness on its own: a node's stored checkpoint gathers the other nodes' cosignatures, "
+          "which an auditor checks k of n",
+          "[cluster]") {
+  NatsCluster nats;
+  TestNode writer(nats, true, "node-1");
+  TestNode second(nats, false, "node-2");
+  TestNode third(nats, false, "node-3");
+  JoinAndAddCustomers(*writer.log, "c-", 3);
+  Result<std::string> signed_note = writer.log->SignCheckpoint();
+  REQUIRE(signed_note.ok());
+  std::vector<std::string> witnesses;
+  for (TestNode* n : {&second, &third}) {
+    Result<std::string> key = n->log->CosignerKey();
+    REQUIRE(key.ok());
+    witnesses.push_back(*key);
+  }
+  // Nobody asks: the writer's node gathers them (every few seconds).
+  std::string latest;
+  Result<CosignatureCheck> check = Status::NotFound("not yet");
+  for (int i = 0; i < 300; ++i) {
+    Result<std::optional<std::string>> l = writer.log->LatestCheckpoint();
+    REQUIRE(l.ok());
+    REQUIRE(l->has_value());
+    latest = **l;
+    check = CheckCosignatures(latest, witnesses, 2);
+    REQUIRE(check.ok());
+    if (check->ok) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  INFO(latest);
+  CHECK(check->ok);
+  CHECK(check->cosigned == 2);
+  CHECK(latest.starts_with(*signed_note));  // the same note, with lines added after its own signature
+  CHECK(writer.log->verifier()->Open(latest).ok());
+  // It is what the log serves (GET /v1/checkpoints), and the store still verifies.
+  Result<std::vector<std::string>> listed = ListCheckpoints(*writer.log);
+  REQUIRE(listed.ok());
+  REQUIRE(!listed->empty());
+  CHECK(listed->back() == latest);
+  VerifyReport report = writer.log->Verify();
+  INFO(report.problem);
+  CHECK(report.ok);
+  // A node does not witness its own log.
+  Result<std::string> own = writer.log->CosignerKey();
+  REQUIRE(own.ok());
+  Result<CosignatureCheck> self = CheckCosignatures(latest, {*own}, 1);
+  REQUIRE(self.ok());
+  CHECK(self->cosigned == 0);
+}
 
 TEST_CASE("personal data on every node: keys shared beside the stream, people found on any node, an erasure "
           "removes the key from every node and from the share",

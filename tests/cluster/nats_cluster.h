@@ -75,7 +75,10 @@ inline std::string HttpGet(int port, const std::string& path) {
 
 class NatsCluster {
  public:
-  explicit NatsCluster(int size = 3) : servers_(size) {
+  // `authorization`: a nats-server authorization block for clients (e.g.
+  // `authorization { user: node, password: "..." }`), empty: none.
+  explicit NatsCluster(int size = 3, std::string authorization = "")
+      : servers_(size), authorization_(std::move(authorization)) {
     SkipWithoutNats();
     for (int i = 0; i < size; ++i) {
       servers_[i].name = "n" + std::to_string(i + 1);
@@ -114,6 +117,7 @@ class NatsCluster {
                         << "listen: 127.0.0.1:" << s.client << "\n"
                         << "http: 127.0.0.1:" << s.http << "\n"
                         << "max_payload: 8MB\n"
+                        << authorization_ << "\n"
                         << "jetstream { store_dir: \"" << dir << "/js\" }\n"
                         << "cluster {\n  name: custodian-test\n  listen: 127.0.0.1:" << s.route << "\n  routes: [\n"
                         << routes << "  ]\n}\n";
@@ -157,6 +161,7 @@ class NatsCluster {
   };
   TempDir tmp_;
   std::vector<Server> servers_;
+  std::string authorization_;
 };
 
 // One etcd server on loopback (Debian's etcd-server), for the writer's lease.
