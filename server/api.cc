@@ -452,12 +452,16 @@ Api::Dispatched Api::Dispatch(const Request& request) {
         return *file;
       }
     }
-    bool path_known = false;
+    // The methods the path takes, for a 405's Allow header. The live feed is
+    // served by the session, not by a route here (IsSubscription).
+    std::string allowed = target.segments == std::vector<std::string>{"v1", "subscribe"} ? "GET" : "";
     std::vector<std::string> params;
     for (const Route& route : routes) {
       if (!route.MatchPath(target.segments, &params)) continue;
-      path_known = true;
-      if (route.method != request.method) continue;
+      if (route.method != request.method) {
+        if (allowed.find(route.method) == std::string::npos) allowed += (allowed.empty() ? "" : ", ") + route.method;
+        continue;
+      }
       d.label = route.pattern;
       Call call{request, target, std::move(params), {}, {}};
       if (!route.roles.empty()) {
@@ -485,8 +489,10 @@ Api::Dispatched Api::Dispatch(const Request& request) {
       }
       return route.handle(*this, call);
     }
-    return path_known ? Error(405, "method " + request.method.substr(0, 16) + " is not allowed here")
-                      : Error(404, "no such route (see docs/http-api.md)");
+    if (allowed.empty()) return Error(404, "no such route (see docs/http-api.md)");
+    Response r = Error(405, "method " + request.method.substr(0, 16) + " is not allowed here (allowed: " + allowed + ")");
+    r.headers.emplace_back("Allow", allowed);
+    return r;
   }();
   return d;
 }

@@ -206,7 +206,13 @@ TEST_CASE("GET /healthz answers without a token and says how much of the log the
   CHECK(r.Header("Cache-Control") == "no-store");
   // Unknown paths and methods are told apart.
   CHECK(s.Get("/v1/no-such-thing").status == 404);
-  CHECK(Fetch(s.port(), "DELETE", "/healthz").status == 405);
+  HttpReply wrong_method = Fetch(s.port(), "DELETE", "/healthz");
+  CHECK(wrong_method.status == 405);
+  CHECK(wrong_method.Header("Allow") == "GET");
+  // The live feed is not a route of the table, yet it is a known path.
+  HttpReply post_subscribe = Fetch(s.port(), "POST", "/v1/subscribe");
+  CHECK(post_subscribe.status == 405);
+  CHECK(post_subscribe.Header("Allow") == "GET");
 }
 
 TEST_CASE("a request with no token, a bad one or a revoked one gets 401 and learns nothing of which tokens exist",
