@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/event.h"
 #include "core/status.h"
@@ -135,6 +136,9 @@ std::string TerminalText(std::string_view s);
 int RunCustomerShow(const Globals& g, const std::string& id, const std::string& as_of,
                     const std::string& as_of_business, bool json);
 int RunCustomerTimeline(const Globals& g, const std::string& id, bool json);
+// The customers the reader serves whose id or name holds every word
+// (cli_customer.cc; service/customer.h, FindCustomers).
+int RunCustomerFind(const Globals& g, const std::vector<std::string>& words, size_t limit, bool json);
 int RunCustomerCustody(const Globals& g, const std::string& id, const std::string& at, const std::string& request,
                        bool json);
 int RunRebuild(const Globals& g, const std::string& name, bool json);
@@ -210,6 +214,9 @@ int RunStaffPortfolio(const Globals& g, const std::string& id, const std::string
 int RunAccountability(const Globals& g, const std::string& staff, const std::string& team, const std::string& from,
                       const std::string& to, const std::string& as_of, const std::string& as_of_business, bool json);
 int RunSilent(const Globals& g, int days, const std::string& as_of, const std::string& as_of_business, bool json);
+// The open deals of the customers the reader's overseen staff own, of one
+// team or all, by stage (cli_staff.cc; service/staff.h, Pipeline).
+int RunPipeline(const Globals& g, const std::string& team, bool json);
 // Open departures and what is still left with each leaver; orphans: what
 // people who have left still hold (cli_staff.cc; service/staff.h).
 int RunDepartures(const Globals& g, bool all, const std::string& as_of, const std::string& as_of_business, bool json);

@@ -2,6 +2,10 @@
 // its flags, calls service/customer.h or service/projections.h, and prints.
 #include <unistd.h>
 
+#include <memory>
+#include <string>
+#include <vector>
+
 #include <fmt/core.h>
 
 #include "core/time.h"
@@ -178,6 +182,33 @@ int RunCustomerTimeline(const Globals& g, const std::string& id, bool json) {
                  f.position, TerminalText(f.summary));
     }
   }
+  return kExitOk;
+}
+
+int RunCustomerFind(const Globals& g, const std::vector<std::string>& words, size_t limit, bool json) {
+  Result<std::string> reader = Reader(g, "customer find");
+  if (!reader.ok()) return UsageError(reader.status());
+  std::string query;
+  for (const std::string& w : words) query += (query.empty() ? "" : " ") + w;
+  bool caught_up = false;
+  Result<std::unique_ptr<EventLog>> log = OpenForQuery(g, &caught_up);
+  if (!log.ok()) return Fail(log.status());
+  Result<CustomerSearch> found = FindCustomers(**log, g.CallerAs(*reader), query, SystemClock().Now(), limit);
+  if (!found.ok()) return Fail(found.status());
+  if (json) {
+    fmt::print("{}\n", CustomerSearchToJson(*found));
+    return kExitOk;
+  }
+  if (found->customers.empty()) {
+    fmt::print("no customer you serve matches \"{}\"\n", OneLineText(found->query, 60));
+    return kExitOk;
+  }
+  fmt::print("{:<16} {:<32} {:<12} {:<12} {}\n", "CUSTOMER", "NAME", "OWNER", "TEAM", "STATUS");
+  for (const CustomerMatch& c : found->customers) {
+    fmt::print("{:<16} {:<32} {:<12} {:<12} {}\n", c.id, OneLineText(c.name.empty() ? "-" : c.name, 32),
+               c.owner.empty() ? "-" : c.owner, c.team.empty() ? "-" : c.team, c.status.empty() ? "-" : c.status);
+  }
+  if (found->more > 0) fmt::print("\n({} more; narrow the words or raise --limit)\n", Thousands(found->more));
   return kExitOk;
 }
 

@@ -3,6 +3,7 @@
 // store, calls the service (service/staff.h) and prints its result.
 #include <fmt/core.h>
 
+#include <cmath>
 #include <memory>
 #include <optional>
 #include <string>
@@ -219,6 +220,41 @@ int RunSilent(const Globals& g, int days, const std::string& as_of_text, const s
   }
   PrintScopeNote(v->scope.reader, v->scope.left_out, "silent customers and wins", kSeesServed);
   PrintLag(v->behind);
+  return kExitOk;
+}
+
+int RunPipeline(const Globals& g, const std::string& team, bool json) {
+  Result<std::string> reader = Reader(g, "pipeline");
+  if (!reader.ok()) return UsageError(reader.status());
+  bool caught_up = false;
+  Result<std::unique_ptr<EventLog>> log = OpenForQuery(g, &caught_up);
+  if (!log.ok()) return Fail(log.status());
+  Result<PipelineView> v = Pipeline(**log, g.CallerAs(*reader), team, SystemClock().Now());
+  if (!v.ok()) return Fail(v.status());
+  if (json) {
+    fmt::print("{}\n", PipelineViewToJson(*v));
+    return kExitOk;
+  }
+  const std::string whose = !team.empty()                      ? "team " + team
+                            : v->scope.reader.company_wide() ? std::string("every team")
+                                                             : "the staff " + v->scope.reader.staff() + " oversees";
+  fmt::print("Open deals of {}, by stage, at {}: {} customers\n", whose, Minute(v->now),
+             Thousands(v->customers.size()));
+  if (v->stages.empty()) {
+    fmt::print("none\n");
+  } else {
+    fmt::print("\n{:<20} {:>7} {:>12} {}\n", "STAGE", "DEALS", "MEAN PROB.", "VALUE");
+    for (const PipelineStage& st : v->stages) {
+      std::string value;
+      for (const auto& [currency, sum] : st.value) {
+        value += (value.empty() ? "" : ", ") + sum.ToString(2) + " " + currency;
+      }
+      fmt::print("{:<20} {:>7} {:>12} {}\n", OneLineText(st.stage, 20), Thousands(st.deals),
+                 st.with_probability == 0 ? std::string("-") : fmt::format("{}%", std::llround(st.mean_probability)),
+                 value.empty() ? "-" : value);
+    }
+  }
+  PrintScopeNote(v->scope.reader, v->scope.left_out, "owners", "the staff they oversee: themselves, their team and those they manage");
   return kExitOk;
 }
 

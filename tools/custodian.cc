@@ -19,9 +19,11 @@
 //   custodian [--data DIR] customer show ID [--as-of T | --as-of-business T]
 //   custodian [--data DIR] customer timeline ID
 //   custodian [--data DIR] customer custody ID [--at T [--request R]]
+//   custodian [--data DIR] customer find WORD... [--limit N]
 //   custodian [--data DIR] staff portfolio ID [--as-of T | --as-of-business T]
 //   custodian [--data DIR] accountability [--staff ID | --team NAME] [--from T] [--to T] [--as-of T | --as-of-business T]
 //   custodian [--data DIR] silent [--days N] [--as-of T | --as-of-business T]
+//   custodian [--data DIR] pipeline [--team NAME]
 //   custodian [--data DIR] rebuild [NAME]
 //   custodian [--data DIR] departures [--all] [--as-of T | --as-of-business T]
 //   custodian [--data DIR] orphans [--as-of T | --as-of-business T]
@@ -289,6 +291,15 @@ int main(int argc, char** argv) {
   customer_custody->add_option("--request", request_id,
                                "With --at: who was responsible for this request (e.g. req-9001) at that time");
   customer_custody->add_flag("--json", json, "Print as JSON");
+  std::vector<std::string> find_words;
+  size_t find_limit = 50;
+  auto* customer_find = customer->add_subcommand(
+      "find", "The customers you serve whose id or registered name holds every word given (any case); a person who "
+              "is a customer is found by id, people at customers with `custodian find`. The read is recorded, so name "
+              "yourself with --as");
+  customer_find->add_option("words", find_words, "Words of the name or id, e.g. acme or customer-42")->required();
+  customer_find->add_option("--limit", find_limit, "Show at most this many (default 50)")->check(CLI::Range(1, 10000));
+  customer_find->add_flag("--json", json, "One JSON object: query, customers, and how many more matched");
 
   // --- across customers: staff portfolio, accountability, silent customers ---
   std::string staff_id;
@@ -333,6 +344,14 @@ int main(int argc, char** argv) {
   silent->add_option("--days", silent_days, "The window N, in days (default 60)")->check(kWholeNumber);
   add_as_of(silent);
   silent->add_flag("--json", json, "One JSON object per line, each with a \"kind\"");
+
+  std::string pipeline_team;
+  auto* pipeline = app.add_subcommand(
+      "pipeline", "The open deals of the customers owned by the staff you oversee (yourself, your team and those "
+                  "you manage; everyone for a company-wide role), by stage: how many, the mean probability, the value by currency. The "
+                  "read is recorded, so name yourself with --as");
+  pipeline->add_option("--team", pipeline_team, "Only the customers owned by this team's members");
+  pipeline->add_flag("--json", json, "One JSON object: team, now, customers counted, stages");
 
   std::string projection;
   auto* rebuild = app.add_subcommand("rebuild", "Fold a projection (or all) again from the first event, with progress");
@@ -618,6 +637,8 @@ int main(int argc, char** argv) {
   if (accountability->parsed()) {
     return RunAccountability(g, acc_staff, acc_team, acc_from, acc_to, view_as_of, view_as_of_business, json);
   }
+  if (customer_find->parsed()) return RunCustomerFind(g, find_words, find_limit, json);
+  if (pipeline->parsed()) return RunPipeline(g, pipeline_team, json);
   if (silent->parsed()) return RunSilent(g, silent_days, view_as_of, view_as_of_business, json);
   if (rebuild->parsed()) return RunRebuild(g, projection, json);
   if (departures->parsed()) return RunDepartures(g, all_departures, view_as_of, view_as_of_business, json);

@@ -1,5 +1,5 @@
-// End-to-end tests of `custodian staff portfolio`, `accountability` and
-// `silent`: the real binary on a real store filled by `import`.
+// End-to-end tests of `custodian staff portfolio`, `accountability`,
+// `silent`, `pipeline` and `customer find`: the real binary on a real store filled by `import`.
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -140,6 +140,70 @@ TEST_CASE("silent, accountability and rebuild work on the same store", "[cli][st
   for (const char* name : {"customer", "portfolio", "accountability", "silent"}) {
     CHECK(rebuild.out.find(std::string(R"("projection":")") + name + "\"") != std::string::npos);
   }
+}
+
+TEST_CASE("pipeline sums open deals by stage and customer find matches every word, for the reader's scope, recorded",
+          "[cli][staff]") {
+  Company company;
+  std::string lines;
+  lines += Line("staff-5", "staff.joined", "system:hr-sync", DaysAgo(400), R"({"role":"account_executive","team":"south"})");
+  lines += Line("customer-2", "deal.opened", "staff-1", DaysAgo(5),
+                R"({"deal_id":"deal-1","title":"Roof","value":1000.5,"currency":"EUR","stage":"qualification","probability":20})");
+  lines += Line("customer-2", "deal.opened", "staff-1", DaysAgo(5),
+                R"({"deal_id":"deal-2","title":"Walls","value":2000,"currency":"EUR","stage":"proposal","probability":60})");
+  lines += Line("customer-2", "deal.opened", "staff-1", DaysAgo(5),
+                R"({"deal_id":"deal-3","title":"Lost","value":5,"currency":"EUR","stage":"proposal"})");
+  lines += Line("customer-2", "deal.lost", "staff-1", DaysAgo(4), R"({"deal_id":"deal-3"})");
+  std::ofstream(company.tmp.Sub("deals.jsonl")) << lines;
+  REQUIRE(company.Cli({"import", company.tmp.Sub("deals.jsonl")}).exit_code == 0);
+
+  // staff-9 is in staff-1's team: customer-2's open deals are counted.
+  CliResult json = company.Cli({"pipeline", "--json"});
+  INFO(json.err);
+  REQUIRE(json.exit_code == 0);
+  CHECK(json.out.find(R"("customers":1)") != std::string::npos);
+  CHECK(json.out.find(R"({"stage":"qualification","deals":1,"mean_probability":20,"value":{"EUR":"1000.50"}})") !=
+        std::string::npos);
+  CHECK(json.out.find(R"({"stage":"proposal","deals":1,"mean_probability":60,"value":{"EUR":"2000.00"}})") !=
+        std::string::npos);  // the lost deal is not open
+  CliResult text = company.Cli({"pipeline", "--team", "north"});
+  REQUIRE(text.exit_code == 0);
+  CHECK(text.out.find("team north") != std::string::npos);
+  CHECK(text.out.find("1000.50 EUR") != std::string::npos);
+  CHECK(text.out.find("60%") != std::string::npos);
+  CHECK(company.Cli({"pipeline", "--team", "south", "--json"}).out.find(R"("stages":[])") != std::string::npos);
+
+  // staff-5, in another team, oversees none of it, and is told so.
+  CliResult other = RunCli(company.tmp, company.dir, {"--as", "staff-5", "pipeline"});
+  INFO(other.err);
+  REQUIRE(other.exit_code == 0);
+  CHECK(other.out.find("none") != std::string::npos);
+  CHECK(other.out.find("1000.50") == std::string::npos);
+  CHECK(other.out.find("left out") != std::string::npos);
+
+  CliResult acme = company.Cli({"customer", "find", "ACME", "--json"});
+  INFO(acme.err);
+  REQUIRE(acme.exit_code == 0);
+  CHECK(acme.out == R"({"query":"ACME","customers":[{"id":"customer-1","name":"Acme GmbH","owner":"staff-2","team":"","status":"active"}],"more":0})"
+                    "\n");
+  CliResult every_word = company.Cli({"customer", "find", "gmbh", "bolt"});  // no name holds both
+  REQUIRE(every_word.exit_code == 0);
+  CHECK(every_word.out.find("no customer you serve matches") != std::string::npos);
+  CliResult limited = company.Cli({"customer", "find", "customer", "--limit", "1"});
+  REQUIRE(limited.exit_code == 0);
+  CHECK(limited.out.find("customer-1 ") != std::string::npos);
+  CHECK(limited.out.find("customer-2") == std::string::npos);
+  CHECK(limited.out.find("(1 more") != std::string::npos);
+  CHECK(RunCli(company.tmp, company.dir, {"--as", "staff-5", "customer", "find", "acme", "--json"}).out.find(
+            R"("customers":[])") != std::string::npos);
+  CHECK(RunCli(company.tmp, company.dir, {"customer", "find", "acme"}).exit_code == 1);  // who reads?
+  CHECK(company.Cli({"customer", "find", "acme", "--limit", "0"}).exit_code == 1);
+
+  // Both reads are recorded on the reader's access stream.
+  CliResult reads = company.Cli({"access", "--staff", "9", "--json"});
+  REQUIRE(reads.exit_code == 0);
+  CHECK(reads.out.find(R"("view":"pipeline")") != std::string::npos);
+  CHECK(reads.out.find(R"("view":"customer_search")") != std::string::npos);
 }
 
 }  // namespace
