@@ -783,7 +783,8 @@ Api::Reply CloudEventsRoute(Api& api, Api::Call& call) {
   }
   for (size_t i = 0; i < decoded->events.size(); ++i) {
     if (std::optional<std::string> why = RefusedForRole(decoded->events[i], call.token.role)) {
-      return Error(403, "event " + std::to_string(i + 1) + ": " + *why);
+      // A batch names the event; a single event needs no number.
+      return Error(403, decoded->events.size() == 1 ? *why : "event " + std::to_string(i + 1) + ": " + *why);
     }
   }
   // One request per event, all in one batch: every stream's events are

@@ -1111,7 +1111,21 @@ TEST_CASE("an ingest token may not give roles: role changes, principals and priv
                         R"("subject":"staff-20","time":"2026-02-01T10:00:00Z","actor":"system:hr-sync",)"
                         R"("data":{"role":"admin"}})",
                         {{"Content-Type", "application/cloudevents+json"}});
-  CHECK((ce.status == 403 || ce.status == 400));
+  CHECK(ce.status == 403);
+  CHECK(ce.body.find("staff.role_changed gives a role") != std::string::npos);
+  CHECK(ce.body.find("event 1") == std::string::npos);  // one event needs no number
+  // In a batch, the event at fault is named by its place, and nothing of the batch is written.
+  HttpReply batch = s.Post("/v1/cloudevents", s.ingest,
+                           R"([{"specversion":"1.0","id":"r10","source":"/hr","type":"staff.joined",)"
+                           R"("subject":"staff-78","time":"2026-02-01T10:00:00Z","actor":"system:hr-sync",)"
+                           R"("data":{"role":"account_executive","team":"north"}},)"
+                           R"({"specversion":"1.0","id":"r11","source":"/hr","type":"staff.role_changed",)"
+                           R"("subject":"staff-20","time":"2026-02-01T10:00:00Z","actor":"system:hr-sync",)"
+                           R"("data":{"role":"admin"}}])",
+                           {{"Content-Type", "application/cloudevents-batch+json"}});
+  CHECK(batch.status == 403);
+  CHECK(batch.body.find("event 2: staff.role_changed gives a role") != std::string::npos);
+  CHECK(s.StreamSize("staff-78") == 0);
   CHECK(s.StreamSize("staff-77") == staff77);
   // An ordinary member of staff joins through the CRM's token; an admin token may give any role.
   HttpReply rep = s.Post("/v1/streams/staff-77/events", s.ingest,
