@@ -1213,6 +1213,15 @@ TEST_CASE("GET /v1/pipeline sums the open deals by stage, exactly, for the staff
   std::map<std::string, json::object> other = stages(s.rep7);
   CHECK((other.count("qualification") == 0 ||
          other["qualification"].at("value").at("EUR").as_string() != "85176.49"));
+  CHECK_FALSE((other.count("proposal") == 1 && other["proposal"].at("value").as_object().contains("CHF")));
+  // Nor is customer-2001 among the customers recorded as read for them.
+  bool recorded = false;
+  for (const Event& e : s.store.Stream("access-staff-7")) {
+    if (e.data.find("\"view\":\"pipeline\"") == std::string::npos) continue;
+    recorded = true;
+    CHECK(e.data.find("customer-2001") == std::string::npos);
+  }
+  CHECK(recorded);
   // An admin sees the company; ?team= keeps one team.
   CHECK(stages(s.admin).count("proposal") == 1);
   CHECK(stages(s.admin).at("proposal").at("value").at("CHF").as_string() == "999.99");
