@@ -454,7 +454,10 @@ Api::Dispatched Api::Dispatch(const Request& request) {
     }
     // The methods the path takes, for a 405's Allow header. The live feed is
     // served by the session, not by a route here (IsSubscription).
-    std::string allowed = target.segments == std::vector<std::string>{"v1", "subscribe"} ? "GET" : "";
+    // (A GET that reaches here with that path was not a subscription's
+    // exact target, e.g. "/v1/subscribe/": 404 as before.)
+    std::string allowed =
+        request.method != "GET" && target.segments == std::vector<std::string>{"v1", "subscribe"} ? "GET" : "";
     std::vector<std::string> params;
     for (const Route& route : routes) {
       if (!route.MatchPath(target.segments, &params)) continue;
@@ -784,7 +787,8 @@ Api::Reply CloudEventsRoute(Api& api, Api::Call& call) {
   for (size_t i = 0; i < decoded->events.size(); ++i) {
     if (std::optional<std::string> why = RefusedForRole(decoded->events[i], call.token.role)) {
       // A batch names the event; a single event needs no number.
-      return Error(403, decoded->events.size() == 1 ? *why : "event " + std::to_string(i + 1) + ": " + *why);
+      return Error(403, decoded->mode != CloudEventsMode::kBatched ? *why
+                                                                   : "event " + std::to_string(i + 1) + ": " + *why);
     }
   }
   // One request per event, all in one batch: every stream's events are

@@ -213,6 +213,7 @@ TEST_CASE("GET /healthz answers without a token and says how much of the log the
   HttpReply post_subscribe = Fetch(s.port(), "POST", "/v1/subscribe");
   CHECK(post_subscribe.status == 405);
   CHECK(post_subscribe.Header("Allow") == "GET");
+  CHECK(s.Get("/v1/subscribe/").status == 404);  // not the feed's target: not "GET is not allowed"
 }
 
 TEST_CASE("a request with no token, a bad one or a revoked one gets 401 and learns nothing of which tokens exist",
@@ -1125,6 +1126,13 @@ TEST_CASE("an ingest token may not give roles: role changes, principals and priv
                            {{"Content-Type", "application/cloudevents-batch+json"}});
   CHECK(batch.status == 403);
   CHECK(batch.body.find("event 2: staff.role_changed gives a role") != std::string::npos);
+  HttpReply batch_of_one = s.Post("/v1/cloudevents", s.ingest,
+                                  R"([{"specversion":"1.0","id":"r12","source":"/hr","type":"staff.role_changed",)"
+                                  R"("subject":"staff-20","time":"2026-02-01T10:00:00Z","actor":"system:hr-sync",)"
+                                  R"("data":{"role":"admin"}}])",
+                                  {{"Content-Type", "application/cloudevents-batch+json"}});
+  CHECK(batch_of_one.status == 403);
+  CHECK(batch_of_one.body.find("event 1: staff.role_changed gives a role") != std::string::npos);
   CHECK(s.StreamSize("staff-78") == 0);
   CHECK(s.StreamSize("staff-77") == staff77);
   // An ordinary member of staff joins through the CRM's token; an admin token may give any role.
