@@ -19,6 +19,7 @@
 #include "core/canonical.h"
 #include "core/record.h"
 #include "storage/event_log_internal.h"
+#include "storage/forward_pool.h"
 #include "storage/key_vault.h"
 #include "storage/id_index.h"
 #include "storage/keys.h"
@@ -66,6 +67,7 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir, const E
   }
   CUSTODIAN_RETURN_IF_ERROR(log->LoadTail());
   if (!log->read_only()) {
+    if (options.replica) log->forward_pool_ = std::make_unique<ForwardPool>(kForwardThreads);
     log->writer_ = std::make_unique<std::thread>([l = log.get()] { l->WriterLoop(); });
     if (options.sync == Sync::kYes) log->syncer_ = std::make_unique<std::thread>([l = log.get()] { l->SyncerLoop(); });
   }
@@ -248,6 +250,7 @@ Status EventLog::LoadTail() {
 }
 
 EventLog::~EventLog() {
+  forward_pool_.reset();  // the forwards still queued run first (Node::~Node has drained them)
   {
     std::lock_guard lk(queue_mu_);
     stopping_ = true;

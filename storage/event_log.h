@@ -189,6 +189,7 @@ struct LogStats {
 };
 
 class EventLog;
+class ForwardPool;
 class IdIndex;
 class KeyVault;
 
@@ -297,7 +298,8 @@ class EventLog {
   // queued, else later on the log's own thread once they are durable (or
   // failed). `done` must be short and must not append and wait: it holds
   // up the completion of other writes. For servers, whose threads must not
-  // wait for a group commit.
+  // wait for a group commit. On a follower of a cluster, `done` is called
+  // on a forwarding thread once the writer answered (SetForwarder).
   void AppendBatchThen(std::vector<AppendRequest> requests,
                        std::function<void(Result<std::vector<AppendResult>>)> done);
 
@@ -549,12 +551,16 @@ class EventLog {
   // round does not come out as the writer said (this node and the log of
   // record disagree: nothing more is applied until an operator looks).
   Status ApplyRound(std::string_view round, uint64_t sequence);
-  // A follower hands appends to the writer through `forward` (in the
-  // caller's thread), which returns once the writer has them; Null: a
-  // follower refuses appends (Unavailable).
+  // A follower hands appends to the writer through `forward`, which returns
+  // once the writer has them: in the caller's thread for AppendBatch, on a
+  // pool of up to kForwardThreads threads for AppendBatchThen (a server's
+  // I/O thread does not wait for the writer). Null: a follower refuses
+  // appends (Unavailable). Returns once the forwards handed the previous
+  // forwarder have finished.
   using Forwarder =
       std::function<Result<std::vector<AppendResult>>(std::vector<AppendRequest>& requests, ForwardWait wait)>;
   void SetForwarder(Forwarder forward);
+  static constexpr size_t kForwardThreads = 16;
   // The data keys, shared by the nodes of a cluster (docs/scale-out.md,
   // "Personal data on every node"). Records are wrapped under the master
   // key, which every node holds (the same key directory); the log of record
@@ -720,6 +726,9 @@ class EventLog {
   struct WriterState;
   std::unique_ptr<WriterState> writer_state_;
   std::unique_ptr<std::thread> writer_;
+  // A follower's forwarded appends (AppendBatchThen), off the caller's
+  // thread; made when the store is a replica (storage/forward_pool.h).
+  std::unique_ptr<ForwardPool> forward_pool_;
 };
 
 }  // namespace custodian

@@ -16,6 +16,7 @@
 #include "core/validation.h"
 #include "storage/event_log.h"
 #include "storage/event_log_internal.h"
+#include "storage/forward_pool.h"
 #include "storage/id_index.h"
 #include "storage/key_vault.h"
 #include "storage/keys.h"
@@ -105,6 +106,19 @@ Result<std::vector<AppendResult>> EventLog::Submit(std::vector<AppendRequest> re
 
 void EventLog::AppendBatchThen(std::vector<AppendRequest> requests,
                                std::function<void(Result<std::vector<AppendResult>>)> done) {
+  if (forward_pool_ && !failed_.load()) {
+    // A follower: the writer checks, seals and writes them, and answers after
+    // a round trip at best, so they wait on the pool's threads, not on the
+    // caller's. Queued under queue_mu_, so that SetForwarder's drain sees
+    // every forward handed the old forwarder.
+    std::lock_guard lk(queue_mu_);
+    if (!replicator_ && forwarder_) {
+      forward_pool_->Post([forward = forwarder_, requests = std::move(requests), done = std::move(done)]() mutable {
+        done((*forward)(requests, ForwardWait::kWait));
+      });
+      return;
+    }
+  }
   auto op = std::make_unique<PendingWrite>();
   op->then = done;
   if (std::optional<Result<std::vector<AppendResult>>> now = Enqueue(std::move(requests), std::move(op))) {
@@ -1146,8 +1160,13 @@ Status EventLog::MarkApplied(uint64_t sequence) {
 }
 
 void EventLog::SetForwarder(Forwarder forward) {
-  std::lock_guard lk(queue_mu_);
-  forwarder_ = forward ? std::make_shared<const Forwarder>(std::move(forward)) : nullptr;
+  {
+    std::lock_guard lk(queue_mu_);
+    forwarder_ = forward ? std::make_shared<const Forwarder>(std::move(forward)) : nullptr;
+  }
+  // What the old forwarder uses (its node) may go once this returns: the
+  // forwards handed it finish first.
+  if (forward_pool_) forward_pool_->Drain();
 }
 
 void EventLog::SetKeyShare(std::shared_ptr<const KeyShare> share) {

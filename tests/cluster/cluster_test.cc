@@ -8,6 +8,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <optional>
 #include <thread>
 
@@ -484,6 +485,45 @@ TEST_CASE("a follower with no writer refuses appends with a clear reason, and wr
   CHECK(follower.log->end().value() == 0);
 }
 
+
+TEST_CASE("a follower forwards a server's appends off the caller's thread: AppendBatchThen returns before the writer "
+          "answers, and the answer comes once the follower holds the write",
+          "[cluster]") {
+  NatsCluster nats;
+  std::optional<TestNode> writer;
+  writer.emplace(nats, true, "node-1");
+  TestNode follower(nats, false, "node-2", std::chrono::milliseconds(3000));
+  auto then = [](std::promise<Result<std::vector<AppendResult>>>& p, std::atomic<bool>* answered = nullptr) {
+    return [&p, answered](Result<std::vector<AppendResult>> r) {
+      if (answered != nullptr) *answered = true;
+      p.set_value(std::move(r));
+    };
+  };
+  std::promise<Result<std::vector<AppendResult>>> through_writer;
+  follower.log->AppendBatchThen(
+      {{"staff-1", ExpectedVersion::NoStream(),
+        {EventBy("staff-1", "staff.joined", "system:hr", R"({"role":"account_executive"})")}}},
+      then(through_writer));
+  Result<std::vector<AppendResult>> written = through_writer.get_future().get();
+  INFO(written.status().ToString());
+  REQUIRE(written.ok());
+  REQUIRE(written->size() == 1);
+  CHECK(follower.log->end().value() > written->front().positions.back().value());  // read-your-writes here
+
+  // With no writer, the forward waits for one (3 s here), and the caller does not.
+  writer.reset();
+  std::atomic<bool> answered{false};
+  std::promise<Result<std::vector<AppendResult>>> no_writer;
+  follower.log->AppendBatchThen(
+      {{"staff-2", ExpectedVersion::NoStream(),
+        {EventBy("staff-2", "staff.joined", "system:hr", R"({"role":"account_executive"})")}}},
+      then(no_writer, &answered));
+  CHECK_FALSE(answered.load());
+  Result<std::vector<AppendResult>> refused = no_writer.get_future().get();
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().code() == StatusCode::kUnavailable);
+  CHECK_THAT(refused.status().message(), Catch::Contains("no partition writer"));
+}
 
 TEST_CASE("NATS servers that admit only the nodes: a node without credentials is refused and told how, its "
           "credentials come from an owner-only file and never reach a message",
