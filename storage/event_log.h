@@ -555,8 +555,9 @@ class EventLog {
   // once the writer has them: in the caller's thread for AppendBatch, on a
   // pool of up to kForwardThreads threads for AppendBatchThen (a server's
   // I/O thread does not wait for the writer). Null: a follower refuses
-  // appends (Unavailable). Returns once the forwards handed the previous
-  // forwarder have finished.
+  // appends (Unavailable). Returns once the forwards running with the
+  // previous forwarder have finished; a queued forward takes the forwarder
+  // of when it starts (none: refused at once; a writer now: written here).
   using Forwarder =
       std::function<Result<std::vector<AppendResult>>(std::vector<AppendRequest>& requests, ForwardWait wait)>;
   void SetForwarder(Forwarder forward);

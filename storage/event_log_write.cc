@@ -109,12 +109,24 @@ void EventLog::AppendBatchThen(std::vector<AppendRequest> requests,
   if (forward_pool_ && !failed_.load()) {
     // A follower: the writer checks, seals and writes them, and answers after
     // a round trip at best, so they wait on the pool's threads, not on the
-    // caller's. Queued under queue_mu_, so that SetForwarder's drain sees
-    // every forward handed the old forwarder.
+    // caller's.
     std::lock_guard lk(queue_mu_);
     if (!replicator_ && forwarder_) {
-      forward_pool_->Post([forward = forwarder_, requests = std::move(requests), done = std::move(done)]() mutable {
-        done((*forward)(requests, ForwardWait::kWait));
+      forward_pool_->Post([this, requests = std::move(requests), done = std::move(done)]() mutable {
+        // The forwarder as it is now, not as it was when queued: a node that
+        // stopped (SetForwarder(nullptr)) refuses at once instead of
+        // reaching for the writer, and one that became the writer writes.
+        std::shared_ptr<const Forwarder> forward;
+        {
+          std::lock_guard lk(queue_mu_);
+          if (!replicator_) forward = forwarder_;
+        }
+        if (forward) return done((*forward)(requests, ForwardWait::kWait));
+        auto op = std::make_unique<PendingWrite>();
+        op->then = done;
+        if (std::optional<Result<std::vector<AppendResult>>> now = Enqueue(std::move(requests), std::move(op))) {
+          done(std::move(*now));
+        }
       });
       return;
     }

@@ -141,8 +141,11 @@ int RunServe(const Globals& g, const ServeOptions& o) {
     fmt::print(stderr, "custodian: {}: finishing the requests in flight, then closing the store\n",
                signal == SIGINT ? "interrupted" : "terminated");
     (*server)->Stop();
+    // Before the server and the API go: an append a follower forwards is
+    // answered through both, and stopping the node lets the forwards still
+    // running finish and refuses those still queued.
+    node.reset();  // stops following and writing
   }
-  node.reset();  // stops following and writing
   js.reset();
   const uint64_t events = (*log)->end().value();
   log->reset();  // the writer drains and the store closes cleanly

@@ -525,6 +525,34 @@ TEST_CASE("a follower forwards a server's appends off the caller's thread: Appen
   CHECK_THAT(refused.status().message(), Catch::Contains("no partition writer"));
 }
 
+TEST_CASE("a forward still queued when its node stops forwarding is refused at once, not sent to the cluster",
+          "[cluster]") {
+  NatsCluster nats;
+  TestNode follower(nats, false, "node-2", std::chrono::milliseconds(3000));  // and no writer anywhere
+  // More appends than forwarding threads: the last wait in the queue.
+  const size_t n = EventLog::kForwardThreads + 2;
+  std::vector<std::promise<Result<std::vector<AppendResult>>>> answers(n);
+  for (size_t i = 0; i < n; ++i) {
+    const std::string staff = "staff-" + std::to_string(i + 1);
+    follower.log->AppendBatchThen(
+        {{staff, ExpectedVersion::NoStream(),
+          {EventBy(staff, "staff.joined", "system:hr", R"({"role":"account_executive"})")}}},
+        [&p = answers[i]](Result<std::vector<AppendResult>> r) { p.set_value(std::move(r)); });
+  }
+  follower.log->SetForwarder(nullptr);  // as a stopping node does: returns once the running ones finished
+  size_t sent = 0, refused_here = 0;
+  for (auto& answer : answers) {
+    Result<std::vector<AppendResult>> r = answer.get_future().get();
+    REQUIRE_FALSE(r.ok());
+    if (r.status().message().find("no partition writer is running") != std::string::npos) ++sent;
+    if (r.status().message().find("reaches no writer") != std::string::npos) ++refused_here;
+  }
+  CHECK(sent <= EventLog::kForwardThreads);
+  CHECK(refused_here >= 2);
+  CHECK(sent + refused_here == n);
+  CHECK(follower.log->end().value() == 0);
+}
+
 TEST_CASE("NATS servers that admit only the nodes: a node without credentials is refused and told how, its "
           "credentials come from an owner-only file and never reach a message",
           "[cluster]") {
