@@ -18,6 +18,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -37,19 +40,34 @@ inline void SkipWithoutNats() {
   }
 }
 
-// A loopback port nobody listens on right now.
+// A loopback port nobody listens on right now, for a server the test starts
+// (and may restart on it). Drawn at random below Linux's ephemeral range
+// (32768-60999): a port the kernel hands out for "any port" goes to the next
+// asker too, another cluster test running at the same time or an outgoing
+// connection taking it before a killed server is restarted on it.
 inline int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  socklen_t len = sizeof a;
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-  const int port = ntohs(a.sin_port);
-  ::close(fd);
-  return port;
+  static std::mutex mu;
+  static std::set<int> given;  // never twice in one process
+  static std::mt19937 pick(std::random_device{}());
+  std::lock_guard lk(mu);
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    const int port = std::uniform_int_distribution<int>(20000, 32000)(pick);
+    if (given.contains(port)) continue;
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(fd);
+    if (free) {
+      given.insert(port);
+      return port;
+    }
+  }
+  FAIL("no free loopback port between 20000 and 32000 after 1000 tries");
+  return 0;
 }
 
 // GET http://127.0.0.1:port/path, the body; empty when nothing answers.
