@@ -493,7 +493,8 @@ Api::Dispatched Api::Dispatch(const Request& request) {
       return route.handle(*this, call);
     }
     if (allowed.empty()) return Error(404, "no such route (see docs/http-api.md)");
-    Response r = Error(405, "method " + request.method.substr(0, 16) + " is not allowed here (allowed: " + allowed + ")");
+    Response r =
+        Error(405, "method " + request.method.substr(0, 16) + " is not allowed here (allowed: " + allowed + ")");
     r.headers.emplace_back("Allow", allowed);
     return r;
   }();

@@ -614,6 +614,10 @@ class EventLog {
   friend class RuleDryRun;
   // The committed rule state of `key` (nullopt: absent).
   Result<std::optional<std::string>> CommittedRule(std::string_view key) const;
+  // For the writer's rules: the event with this id as written to RocksDB,
+  // including a round whose sync has not finished (not readable yet, but
+  // staged before this round, which fails with it). nullopt: not written.
+  Result<std::optional<Event>> FindWritten(const EventId& id) const;
 
   EventLog(std::string dir, const EventLogOptions& options);
   Status OpenDb();

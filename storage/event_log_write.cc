@@ -122,11 +122,7 @@ void EventLog::AppendBatchThen(std::vector<AppendRequest> requests,
           if (!replicator_) forward = forwarder_;
         }
         if (forward) return done((*forward)(requests, ForwardWait::kWait));
-        auto op = std::make_unique<PendingWrite>();
-        op->then = done;
-        if (std::optional<Result<std::vector<AppendResult>>> now = Enqueue(std::move(requests), std::move(op))) {
-          done(std::move(*now));
-        }
+        AppendBatchThen(std::move(requests), std::move(done));  // now written here, or refused
       });
       return;
     }
@@ -869,7 +865,7 @@ Status EventLog::StageWrite(PendingWrite& op, RoundState& round, std::vector<App
     Result<std::optional<Event>> FindEvent(const EventId& id) override {
       if (auto it = mine_ids_.find(id); it != mine_ids_.end()) return std::optional<Event>(*it->second);
       if (auto it = round_.ids.find(id); it != round_.ids.end()) return std::optional<Event>(*it->second.event);
-      return log_->FindCommitted(id);
+      return log_->FindWritten(id);
     }
     void Staged(const Event& e) { mine_ids_.emplace(e.id, &e); }
     const std::map<std::string, std::string>& changes() const { return mine_; }
@@ -1036,6 +1032,22 @@ Result<std::optional<Event>> EventLog::FindCommitted(const EventId& id) const {
   if (!read.ok()) return read.status();
   if (read->empty()) return std::optional<Event>();  // indexed, not yet readable
   return std::optional<Event>(std::move(read->front()));
+}
+
+Result<std::optional<Event>> EventLog::FindWritten(const EventId& id) const {
+  Result<std::optional<Position>> at = PositionOf(id);
+  if (!at.ok()) return at.status();
+  if (!*at) return std::optional<Event>();
+  // A point read, not ReadAll: that stops at end(), which a round reaches
+  // only once synced, while the writer may stage the next one meanwhile.
+  std::string record;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), events_cf_, keys::EventKey(**at), &record);
+  if (s.IsNotFound()) return std::optional<Event>();
+  CUSTODIAN_RETURN_IF_ERROR(FromRocks(s, "read the event at position " + std::to_string((*at)->value())));
+  Event e;
+  CUSTODIAN_RETURN_IF_ERROR(
+      DecodeRecord(record, &e).WithContext("event at position " + std::to_string((*at)->value())));
+  return std::optional<Event>(std::move(e));
 }
 
 Result<std::vector<std::optional<Position>>> EventLog::PositionsOf(std::span<const EventId> ids) const {

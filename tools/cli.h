@@ -87,6 +87,9 @@ inline Status RecordAccess(const Globals& g, EventLog& log, const Access& a) {
 void PrintScopeNote(const ServiceScope& scope, size_t left_out, std::string_view what, std::string_view sees);
 inline constexpr std::string_view kSeesServed = "the customers they serve: their own, their team's, and those they work on";
 
+// An aligned listing's cell: "-" for an empty value.
+inline std::string OrDash(const std::string& s) { return s.empty() ? "-" : s; }
+
 // Times for aligned listings, in UTC: "2026-03-01" and "2026-03-01 10:15";
 // "-" when absent.
 std::string Day(std::optional<Timestamp> t);

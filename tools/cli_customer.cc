@@ -205,8 +205,8 @@ int RunCustomerFind(const Globals& g, const std::vector<std::string>& words, siz
   }
   fmt::print("{:<16} {:<32} {:<12} {:<12} {}\n", "CUSTOMER", "NAME", "OWNER", "TEAM", "STATUS");
   for (const CustomerMatch& c : found->customers) {
-    fmt::print("{:<16} {:<32} {:<12} {:<12} {}\n", c.id, OneLineText(c.name.empty() ? "-" : c.name, 32),
-               c.owner.empty() ? "-" : c.owner, c.team.empty() ? "-" : c.team, c.status.empty() ? "-" : c.status);
+    fmt::print("{:<16} {:<32} {:<12} {:<12} {}\n", c.id, OneLineText(OrDash(c.name), 32), OrDash(c.owner),
+               OrDash(c.team), OrDash(c.status));
   }
   if (found->more > 0) fmt::print("\n({} more; narrow the words or raise --limit)\n", Thousands(found->more));
   return kExitOk;

@@ -16,7 +16,6 @@
 namespace custodian::cli {
 namespace {
 
-std::string OrDash(const std::string& s) { return s.empty() ? "-" : s; }
 
 // A duration for people: "45s", "12m", "3h05m", "2d04h".
 std::string Duration(std::optional<int64_t> micros) {
@@ -226,8 +225,7 @@ int RunSilent(const Globals& g, int days, const std::string& as_of_text, const s
 int RunPipeline(const Globals& g, const std::string& team, bool json) {
   Result<std::string> reader = Reader(g, "pipeline");
   if (!reader.ok()) return UsageError(reader.status());
-  bool caught_up = false;
-  Result<std::unique_ptr<EventLog>> log = OpenForQuery(g, &caught_up);
+  Result<std::unique_ptr<EventLog>> log = OpenToView(g, std::nullopt);
   if (!log.ok()) return Fail(log.status());
   Result<PipelineView> v = Pipeline(**log, g.CallerAs(*reader), team, SystemClock().Now());
   if (!v.ok()) return Fail(v.status());
@@ -251,10 +249,11 @@ int RunPipeline(const Globals& g, const std::string& team, bool json) {
       }
       fmt::print("{:<20} {:>7} {:>12} {}\n", OneLineText(st.stage, 20), Thousands(st.deals),
                  st.with_probability == 0 ? std::string("-") : fmt::format("{}%", std::llround(st.mean_probability)),
-                 value.empty() ? "-" : value);
+                 OrDash(value));
     }
   }
-  PrintScopeNote(v->scope.reader, v->scope.left_out, "owners", "the staff they oversee: themselves, their team and those they manage");
+  PrintScopeNote(v->scope.reader, v->scope.left_out, "owners",
+                 "the staff they oversee: themselves, their team and those they manage");
   return kExitOk;
 }
 

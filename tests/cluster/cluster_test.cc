@@ -485,6 +485,11 @@ TEST_CASE("a follower with no writer refuses appends with a clear reason, and wr
   CHECK(follower.log->end().value() == 0);
 }
 
+// One request: `staff` joins, a new stream.
+std::vector<AppendRequest> StaffJoins(const std::string& staff) {
+  return {{staff, ExpectedVersion::NoStream(),
+           {EventBy(staff, "staff.joined", "system:hr", R"({"role":"account_executive"})")}}};
+}
 
 TEST_CASE("a follower forwards a server's appends off the caller's thread: AppendBatchThen returns before the writer "
           "answers, and the answer comes once the follower holds the write",
@@ -500,10 +505,7 @@ TEST_CASE("a follower forwards a server's appends off the caller's thread: Appen
     };
   };
   std::promise<Result<std::vector<AppendResult>>> through_writer;
-  follower.log->AppendBatchThen(
-      {{"staff-1", ExpectedVersion::NoStream(),
-        {EventBy("staff-1", "staff.joined", "system:hr", R"({"role":"account_executive"})")}}},
-      then(through_writer));
+  follower.log->AppendBatchThen(StaffJoins("staff-1"), then(through_writer));
   Result<std::vector<AppendResult>> written = through_writer.get_future().get();
   INFO(written.status().ToString());
   REQUIRE(written.ok());
@@ -514,10 +516,7 @@ TEST_CASE("a follower forwards a server's appends off the caller's thread: Appen
   writer.reset();
   std::atomic<bool> answered{false};
   std::promise<Result<std::vector<AppendResult>>> no_writer;
-  follower.log->AppendBatchThen(
-      {{"staff-2", ExpectedVersion::NoStream(),
-        {EventBy("staff-2", "staff.joined", "system:hr", R"({"role":"account_executive"})")}}},
-      then(no_writer, &answered));
+  follower.log->AppendBatchThen(StaffJoins("staff-2"), then(no_writer, &answered));
   CHECK_FALSE(answered.load());
   Result<std::vector<AppendResult>> refused = no_writer.get_future().get();
   REQUIRE_FALSE(refused.ok());
@@ -535,8 +534,7 @@ TEST_CASE("a forward still queued when its node stops forwarding is refused at o
   for (size_t i = 0; i < n; ++i) {
     const std::string staff = "staff-" + std::to_string(i + 1);
     follower.log->AppendBatchThen(
-        {{staff, ExpectedVersion::NoStream(),
-          {EventBy(staff, "staff.joined", "system:hr", R"({"role":"account_executive"})")}}},
+        StaffJoins(staff),
         [&p = answers[i]](Result<std::vector<AppendResult>> r) { p.set_value(std::move(r)); });
   }
   follower.log->SetForwarder(nullptr);  // as a stopping node does: returns once the running ones finished
