@@ -587,7 +587,10 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops, con
       ws.written_end = round.next_position;
       if (sequence > 0) ws.applied_sequence = sequence;  // readers see it with the end, once synced
       if (sequence > 0) ws.epoch = std::max(ws.epoch, round_epoch);
-      if (vault_) vault_->IndexWritten(round.blind);
+      if (vault_) {
+        vault_->IndexWritten(round.blind);
+        vault_->NewKeysWritten();
+      }
       if (!round.erasures.empty() && vault_) DestroyErasedKeys(round, erasures_of, outcomes);
     }
   }

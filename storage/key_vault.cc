@@ -252,6 +252,11 @@ Result<std::string> KeyVault::DataKey(const std::string& subject, bool create) {
   if (erased_.count(subject)) return Status::NotFound("erased");
   if (auto it = cache_.find(subject); it != cache_.end()) return it->second;
   if (auto it = new_keys_.find(subject); it != new_keys_.end()) return it->second.key;  // not yet written
+  // Taken into a round that is being written: not in the store yet, and
+  // perhaps no longer in the cache (cleared at its bound), so without this a
+  // second key would be made for the subject, its record would replace the
+  // first's, and every part sealed under the first would never open again.
+  if (auto it = writing_.find(subject); it != writing_.end()) return it->second;
   Result<std::optional<std::string>> record = Get(KeyRecordKey(subject));
   if (!record.ok()) return record.status();
   if (!*record) {
@@ -291,7 +296,10 @@ Result<std::string> KeyVault::DataKey(const std::string& subject, bool create) {
 
 void KeyVault::TakeNewKeys(rocksdb::WriteBatch& batch) {
   std::lock_guard lk(mu_);
-  for (const auto& [subject, k] : new_keys_) (void)batch.Put(keys_cf_, KeyRecordKey(subject), k.record);
+  for (auto& [subject, k] : new_keys_) {
+    (void)batch.Put(keys_cf_, KeyRecordKey(subject), k.record);
+    writing_.insert_or_assign(subject, std::move(k.key));
+  }
   new_keys_.clear();
 }
 
@@ -299,9 +307,17 @@ std::vector<KeyVault::NewKey> KeyVault::TakeNewKeyRecords() {
   std::lock_guard lk(mu_);
   std::vector<NewKey> out;
   out.reserve(new_keys_.size());
-  for (auto& [subject, k] : new_keys_) out.push_back(std::move(k));
+  for (auto& [subject, k] : new_keys_) {
+    writing_.insert_or_assign(subject, k.key);
+    out.push_back(std::move(k));
+  }
   new_keys_.clear();
   return out;
+}
+
+void KeyVault::NewKeysWritten() {
+  std::lock_guard lk(mu_);
+  writing_.clear();
 }
 
 void KeyVault::PutKeys(const std::vector<NewKey>& keys, rocksdb::WriteBatch& batch) const {
@@ -311,6 +327,7 @@ void KeyVault::PutKeys(const std::vector<NewKey>& keys, rocksdb::WriteBatch& bat
 void KeyVault::ReturnNewKeys(std::vector<NewKey> keys) {
   std::lock_guard lk(mu_);
   for (NewKey& k : keys) {
+    writing_.erase(k.subject);
     if (erased_.count(k.subject)) continue;
     std::string subject = k.subject;
     new_keys_.try_emplace(std::move(subject), std::move(k));
@@ -319,7 +336,8 @@ void KeyVault::ReturnNewKeys(std::vector<NewKey> keys) {
 
 Result<bool> KeyVault::Knows(const std::string& subject) {
   std::lock_guard lk(mu_);
-  if (erased_.count(subject) || committed_.count(subject) || cache_.contains(subject) || new_keys_.count(subject)) {
+  if (erased_.count(subject) || committed_.count(subject) || cache_.contains(subject) || new_keys_.count(subject) ||
+      writing_.count(subject)) {
     return true;
   }
   Result<std::optional<std::string>> record = Get(KeyRecordKey(subject));
@@ -332,7 +350,9 @@ Result<bool> KeyVault::Knows(const std::string& subject) {
 
 Status KeyVault::Adopt(const std::string& subject, std::string_view record) {
   std::lock_guard lk(mu_);
-  if (erased_.count(subject) || cache_.contains(subject) || new_keys_.count(subject)) return Status::Ok();
+  if (erased_.count(subject) || cache_.contains(subject) || new_keys_.count(subject) || writing_.count(subject)) {
+    return Status::Ok();
+  }
   Result<std::string> key = Unwrap(subject, record);
   if (!key.ok()) return key.status().WithContext("the cluster's key of " + subject);
   new_keys_[subject] = NewKey{subject, *key, std::string(record)};
@@ -542,6 +562,7 @@ Status KeyVault::Erase(const std::string& subject, uint64_t position, const std:
   erased_.insert(subject);
   cache_.erase(subject);
   new_keys_.erase(subject);
+  writing_.erase(subject);
   indexed_.clear();  // its entries go; nothing may say they are written
   rocksdb::WriteBatch batch;
   (void)batch.Delete(keys_cf_, KeyRecordKey(subject));

@@ -84,6 +84,11 @@ class KeyVault {
   std::vector<NewKey> TakeNewKeyRecords();
   void PutKeys(const std::vector<NewKey>& keys, rocksdb::WriteBatch& batch) const;
   void ReturnNewKeys(std::vector<NewKey> keys);
+  // The round that holds the keys taken (TakeNewKeys, TakeNewKeyRecords) was
+  // written: the store has them. Until then a key taken is still found here
+  // (a round being written is not yet in the store, and the cache may have
+  // dropped it), so no second key is ever made for its subject.
+  void NewKeysWritten();
   // Whether this vault can open the subject's parts, or knows it erased.
   // When not, a cluster node fetches the key's record (Adopt).
   Result<bool> Knows(const std::string& subject);
@@ -173,6 +178,7 @@ class KeyVault {
   // Open addressing: a lookup per sealed event, of subjects in no order.
   boost::unordered_flat_map<std::string, std::string> cache_;  // subject -> data key
   std::unordered_map<std::string, NewKey> new_keys_;  // made, not yet in a written round (TakeNewKeys)
+  std::unordered_map<std::string, std::string> writing_;  // taken into the round being written (NewKeysWritten)
   std::unordered_set<std::string> erased_;              // every erased subject (loaded on open, then kept)
   // Blind-index entries known written by this process, by fingerprint
   // (IndexWritten). The token part is an HMAC under blind.key, so nobody

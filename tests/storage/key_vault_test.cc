@@ -1,0 +1,130 @@
+// The key vault on its own (storage/key_vault.h), over a real RocksDB with a
+// keys family and a real master key: what the writer's rounds rely on when
+// they take the new data keys (TakeNewKeys) and write them with the events.
+#include "storage/key_vault.h"
+// The header under test comes first, to prove it is self-contained.
+
+#include <rocksdb/db.h>
+
+#include <catch2/catch.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/event.h"
+#include "storage/keys.h"
+#include "tests/test_util.h"
+
+namespace custodian {
+namespace {
+
+using testing::RandomId;
+using testing::TempDir;
+
+// A store of two families, default and keys, as the log has (among others).
+struct VaultStore {
+  explicit VaultStore(const TempDir& dir) {
+    rocksdb::DBOptions options;
+    options.create_if_missing = true;
+    options.create_missing_column_families = true;
+    std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+        {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+        {keys::kKeysFamily, rocksdb::ColumnFamilyOptions()}};
+    rocksdb::DB* raw = nullptr;
+    REQUIRE(rocksdb::DB::Open(options, dir.Sub("store"), families, &handles, &raw).ok());
+    db.reset(raw);
+    Result<std::unique_ptr<KeyVault>> opened =
+        KeyVault::Open(db.get(), handles[1], dir.Sub("keys/master.key"), /*create=*/true, /*read_only=*/false);
+    REQUIRE(opened.ok());
+    vault = std::move(*opened);
+  }
+  ~VaultStore() {
+    vault.reset();
+    for (rocksdb::ColumnFamilyHandle* h : handles) (void)db->DestroyColumnFamilyHandle(h);
+  }
+  // Writes a round's batch as the writer does, and tells the vault.
+  void Write(rocksdb::WriteBatch& batch) {
+    REQUIRE(db->Write(rocksdb::WriteOptions(), &batch).ok());
+    vault->NewKeysWritten();
+  }
+
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  std::unique_ptr<rocksdb::DB> db;
+  std::unique_ptr<KeyVault> vault;
+};
+
+// A contact.added about contact `contact` of customer-1, with a name.
+Event Contact(const std::string& contact, const std::string& name) {
+  Event e;
+  e.id = RandomId();
+  e.stream = "customer-1";
+  e.type = "contact.added";
+  e.actor = "staff-1";
+  e.data = R"({"contact_id":")" + contact + "\"}";
+  e.personal_plain = R"({"name":")" + name + "\"}";
+  return e;
+}
+
+std::string Opened(KeyVault& vault, const Event& e) {
+  Result<KeyVault::Opened> opened = vault.Open(e);
+  REQUIRE(opened.ok());
+  REQUIRE(opened->state == KeyVault::Opened::State::kOpen);
+  return opened->json;
+}
+
+TEST_CASE("A subject's key taken into a round being written is the key its next part is sealed with, "
+          "even once the cache has dropped it") {
+  TempDir dir;
+  VaultStore store(dir);
+  KeyVault& vault = *store.vault;
+
+  Event first = Contact("c-1", "Ada Lovelace");
+  REQUIRE(vault.Seal(first).ok());
+  // The writer takes the new key into its round; the round is not written yet.
+  rocksdb::WriteBatch round;
+  vault.TakeNewKeys(round);
+  REQUIRE(round.Count() == 1);
+
+  // Meanwhile enough other subjects are sealed for that the cache of data keys
+  // reaches its bound (100,000) and is cleared.
+  for (int i = 0; i < 100'000; ++i) {
+    Event other = Contact("o-" + std::to_string(i), "Other Person");
+    REQUIRE(vault.Seal(other).ok());
+  }
+  // A second part about the first subject, sealed while its key is neither
+  // cached nor in the store.
+  Event second = Contact("c-1", "Ada King");
+  REQUIRE(vault.Seal(second).ok());
+
+  store.Write(round);
+  rocksdb::WriteBatch next;
+  vault.TakeNewKeys(next);
+  store.Write(next);
+
+  // Both parts open with the key the store holds (read again, not cached).
+  vault.ForgetCachedKeys();
+  CHECK(Opened(vault, first).find("Ada Lovelace") != std::string::npos);
+  CHECK(Opened(vault, second).find("Ada King") != std::string::npos);
+}
+
+TEST_CASE("A round whose keys were taken and not published gives them back, and they are written with a later one") {
+  TempDir dir;
+  VaultStore store(dir);
+  KeyVault& vault = *store.vault;
+
+  Event e = Contact("c-1", "Ada Lovelace");
+  REQUIRE(vault.Seal(e).ok());
+  std::vector<KeyVault::NewKey> taken = vault.TakeNewKeyRecords();
+  REQUIRE(taken.size() == 1);
+  vault.ReturnNewKeys(std::move(taken));  // the cluster did not take the round
+
+  rocksdb::WriteBatch round;
+  vault.TakeNewKeys(round);
+  CHECK(round.Count() == 1);
+  store.Write(round);
+  vault.ForgetCachedKeys();
+  CHECK(Opened(vault, e).find("Ada Lovelace") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace custodian
