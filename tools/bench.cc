@@ -80,6 +80,13 @@
 //                           p50 / p99 per request. Peer: the in-process
 //                           append_sync_concurrent (EventLog::Append from as
 //                           many threads, same events), run in this workload.
+//   http_transport          http_append's ceiling on this machine: the same
+//                           clients send the same requests (bodies, headers,
+//                           token) to POST /healthz, which the server reads
+//                           whole, routes and answers 405: loopback TCP,
+//                           HTTP and the client, without authentication,
+//                           event parsing, the log or the projections.
+//                           requests/s. Peer: as http_append's.
 //   http_append_batch       http_append with 100 events of one stream per
 //                           request (a JSON array); events/s and requests/s.
 //                           Peer: in-process Append of the same 100 events
@@ -210,7 +217,8 @@ const std::vector<std::string> kAllWorkloads = {
     "fdatasync",   "append_sync_single",   "append_sync_concurrent", "append_sync_concurrent_personal",
     "import_batched", "import_batched_personal", "read_all",          "verify",
     "read_stream", "read_stream_personal", "audited_read",           "as_of",
-    "stream_map",  "erase",       "http_append",          "http_append_batch",      "http_read_customer",
+    "stream_map",  "erase",       "http_append",          "http_transport",         "http_append_batch",
+    "http_read_customer",
     "cluster_append", "cluster_import"};
 constexpr double kAsOfP99Millis = 5;
 // The stream map (issue 17): its cost to an import, and a proof's latency.
@@ -564,6 +572,12 @@ Side SinglePeer(const Options& opt, const fs::path& dir) {
   return {true, rate, Rate(rate), LatencySummary(latencies), PeakRssBytes()};
 }
 
+// The process's CPU (every thread, user + system) per event, in microseconds.
+std::string CpuPerEvent(double cpu_seconds, uint64_t events) {
+  if (events == 0) return "no events";
+  return fmt::format("{:.1f} us of CPU per event", cpu_seconds * 1e6 / static_cast<double>(events));
+}
+
 // Runs `append(event)` from opt.threads threads, each with its own factory
 // of `mix`, until the time or event budget is spent.
 Side RunConcurrent(const Options& opt, Mix mix, const std::function<void(const Event&)>& append) {
@@ -573,6 +587,7 @@ Side RunConcurrent(const Options& opt, Mix mix, const std::function<void(const E
   std::vector<std::thread> threads;
   ResetPeakRss();
   const auto start = SteadyClock::now();
+  const double cpu_start = bench::ProcessCpuSeconds();
   for (int t = 0; t < opt.threads; ++t) {
     threads.emplace_back([&, t] {
       EventFactory factory(opt.seed + 1 + t, opt.streams, mix);
@@ -590,10 +605,11 @@ Side RunConcurrent(const Options& opt, Mix mix, const std::function<void(const E
   stop.store(true);
   for (auto& th : threads) th.join();
   const double elapsed = SecondsSince(start);
+  const double cpu = bench::ProcessCpuSeconds() - cpu_start;
   std::vector<double> all;
   for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
   const double rate = all.size() / elapsed;
-  return {true, rate, Rate(rate), LatencySummary(all), PeakRssBytes()};
+  return {true, rate, Rate(rate), LatencySummary(all) + "; " + CpuPerEvent(cpu, all.size()), PeakRssBytes()};
 }
 
 // RunConcurrent with `per_call` events of one stream per call: the in-process
@@ -656,6 +672,7 @@ Side ImportInto(EventLog* log, const Options& opt, Mix mix) {
   uint64_t done = 0, next_progress = opt.events / 10;
   std::deque<std::future<Result<std::vector<AppendResult>>>> in_flight;
   const auto start = SteadyClock::now();
+  const double cpu_start = bench::ProcessCpuSeconds();
   while (done < opt.events) {
     const size_t n = std::min<uint64_t>(opt.batch, opt.events - done);
     std::vector<AppendRequest> requests;
@@ -679,8 +696,10 @@ Side ImportInto(EventLog* log, const Options& opt, Mix mix) {
   }
   for (auto& f : in_flight) Check(f.get().status(), "append batch");
   const double busy = SecondsSince(start);
+  const double cpu = bench::ProcessCpuSeconds() - cpu_start;
   const double rate = done / busy;
-  return {true, rate, Rate(rate), fmt::format("{} events in {:.2f} s", Grouped(done), busy), PeakRssBytes()};
+  return {true, rate, Rate(rate), fmt::format("{} events in {:.2f} s; {}", Grouped(done), busy, CpuPerEvent(cpu, done)),
+          PeakRssBytes()};
 }
 
 // --- The cluster workloads (docs/scale-out.md) ---
@@ -1046,6 +1065,18 @@ class Bench {
       if (custodian_ && peer_) row.met = YesNo(row.custodian.value >= kHttpVsInProcess * row.peer.value);
       rows.push_back(row);
     }
+    if (wants("http_transport")) {
+      Progress("http_transport");
+      Row row{"http_transport"};
+      Measure(
+          &row, [&](int rep) { return HttpAppend("http-transport", rep, 1, /*transport_only=*/true); },
+          [&](int rep) { return ConcurrentCustodian("http-transport-inprocess", rep, Mix::kInteractions); });
+      row.target = fmt::format(
+          "context: http_append's ceiling on this machine (its requests answered without the API's work); "
+          "http_append's target is {:.1f}x the peer",
+          kHttpVsInProcess);
+      rows.push_back(row);
+    }
     if (wants("http_append_batch")) {
       Progress("http_append_batch");
       Row row{"http_append_batch"};
@@ -1349,8 +1380,9 @@ class Bench {
   }
 
   // The HTTP side of http_append (per_request 1) and http_append_batch.
-  Side HttpAppend(const std::string& name, int rep, size_t per_request) {
+  Side HttpAppend(const std::string& name, int rep, size_t per_request, bool transport_only = false) {
     bench::HttpAppendLoad load;
+    load.transport_only = transport_only;
     load.threads = opt_.threads;
     load.seconds = opt_.seconds;
     load.max_events = opt_.events;
@@ -1364,9 +1396,10 @@ class Bench {
     std::string shown = Rate(rate);
     if (per_request > 1) shown += fmt::format(" ({} requests/s)", Grouped(requests));
     return {true, rate, shown,
-            fmt::format("{} per request; {} events in {} requests over {} connections; {}", LatencySummary(run.latencies_ms),
-                        Grouped(static_cast<double>(run.events)), Grouped(static_cast<double>(run.requests)),
-                        opt_.threads, run.setup),
+            fmt::format("{} per request; {} events in {} requests over {} connections; {}; {}",
+                        LatencySummary(run.latencies_ms), Grouped(static_cast<double>(run.events)),
+                        Grouped(static_cast<double>(run.requests)), opt_.threads,
+                        CpuPerEvent(run.cpu_seconds, run.events), run.setup),
             PeakRssBytes()};
   }
 
@@ -1700,7 +1733,7 @@ int Main(int argc, char** argv) {
   app.add_option("--workloads", workloads,
                  "comma-separated, from the list at the top of tools/bench.cc: fdatasync, append_sync_single, "
                  "append_sync_concurrent[_personal], import_batched[_personal], read_all, verify, "
-                 "read_stream[_personal], audited_read, as_of, stream_map, erase, http_append, http_append_batch, "
+                 "read_stream[_personal], audited_read, as_of, stream_map, erase, http_append, http_transport, http_append_batch, "
                  "http_read_customer (default all)");
   app.add_option("--events", opt.events, "events per write workload (sync workloads stop earlier at --seconds)");
   app.add_option("--seconds", opt.seconds, "duration of each sync workload");

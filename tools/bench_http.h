@@ -30,6 +30,12 @@ struct HttpAppendLoad {
   size_t events_per_request = 1;    // 1: one event as a JSON object; more: an array of events of one stream
   uint64_t seed = 42;               // of the event generator (tools/bench_events.h), one factory per client
   uint64_t streams = 10'000;        // `customer-<n>` streams drawn from
+  // The transport's ceiling (http_transport): the same requests, bodies and
+  // headers sent to POST /healthz, which the server reads whole, routes and
+  // answers 405 without authenticating, parsing the events or appending.
+  // What is left is the loopback TCP, HTTP parsing and the client itself:
+  // no appending workload over this transport can be faster.
+  bool transport_only = false;
   // When set, called every `tick_seconds` while the clients run (on the
   // client thread) with a Tick. For the soak (custodian-bench --soak).
   struct Tick {
@@ -43,10 +49,14 @@ struct HttpAppendLoad {
   std::function<void(const Tick&)> on_tick;
 };
 
+// CPU time the whole process has used (user + system, every thread), in seconds.
+double ProcessCpuSeconds();
+
 // What they measured.
 struct HttpAppendRun {
   uint64_t requests = 0, events = 0;  // answered 201
   double seconds = 0;                 // wall clock from the first request to the last answer
+  double cpu_seconds = 0;             // ProcessCpuSeconds over the same time: clients, server and log
   std::vector<double> latencies_ms;   // one per request: write the request, read the whole answer
   std::string setup;                  // what was done before the clock started
   double stop_seconds = 0;            // how long the server and its Api took to stop after the last answer
