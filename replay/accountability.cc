@@ -299,8 +299,12 @@ std::vector<AccountabilitySummary> Finish(std::map<std::string, AccountabilitySu
   return v;
 }
 
+// Whole seconds, rounded: a response time is read in hours and days, and a
+// JSON double would be written as, say, 8.64E3 (Boost.JSON's form).
 json::value Seconds(const std::optional<int64_t>& micros) {
-  return micros ? json::value(static_cast<double>(*micros) / 1e6) : json::value(nullptr);
+  if (!micros) return nullptr;
+  const int64_t half = *micros >= 0 ? 500'000 : -500'000;
+  return json::value((*micros + half) / 1'000'000);
 }
 json::value OrNull(const std::string& s) { return s.empty() ? json::value(nullptr) : json::value(s); }
 

@@ -137,6 +137,24 @@ TEST_CASE("each request says when it was opened, assigned, answered and resolved
   CHECK(r3.responded_by == "staff-1");
   CHECK_FALSE(r.requests[3].resolved_at.has_value());
   CHECK(RequestAccountToJson(r3).find(R"("responsible":"staff-1")") != std::string::npos);
+  // Durations are whole seconds, not doubles (which Boost.JSON writes as 6E2).
+  const std::string json = RequestAccountToJson(r3);
+  CHECK(json.find(R"("seconds_to_assign":600,)") != std::string::npos);
+  CHECK(json.find(R"("seconds_to_first_response":10800,)") != std::string::npos);
+  CHECK(json.find(R"("seconds_to_resolve":86400,)") != std::string::npos);
+}
+
+TEST_CASE("a summary's response times are whole seconds, rounded", "[replay][accountability]") {
+  CrmFixture f;
+  AddHistory(f);
+  AccountabilityReport r = Report(f.ReplayAll(*MakeAccountabilityProjection()));
+  // 5.5 hours and 9.1 hours (the test above).
+  const std::string json = SummaryToJson("staff", Of(r.by_staff, "staff-1"));
+  CHECK(json.find(R"("median_first_response_seconds":19800,)") != std::string::npos);
+  CHECK(json.find(R"("p90_first_response_seconds":32760,)") != std::string::npos);
+  // Unanswered: no time at all.
+  CHECK(SummaryToJson("staff", Of(r.by_staff, "staff-2")).find(R"("median_first_response_seconds":null)") !=
+        std::string::npos);
 }
 
 TEST_CASE("a commitment kept exactly at its due time is on time, one second later is late, overdue starts after now",
