@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "core/json.h"
+#include "core/text.h"
 #include "core/time.h"
 #include "replay/access.h"
 #include "replay/portfolio.h"
@@ -29,54 +30,6 @@ json::array Strings(const std::vector<std::string>& items) {
   return a;
 }
 
-// At most `max` bytes of `s` on one line, cut at a character boundary, with
-// what a terminal or a Markdown renderer would act on shown instead: line
-// breaks and tabs as \n \r \t, other control characters (C0, DEL, C1) and the
-// Unicode bidirectional overrides as \xNN or \uNNNN. The same as the
-// command line's OneLineText (tools/cli.h), which the briefing's documents
-// need here.
-std::string OneLine(std::string_view s, size_t max) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    const bool continuation = (c & 0xC0) == 0x80;
-    if (out.size() >= max && !continuation) {
-      out += "...";
-      break;
-    }
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c < 0x20 || c == 0x7f) {
-      out += "\\x";
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xf]);
-    } else if (c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
-               static_cast<unsigned char>(s[i + 1]) <= 0x9f) {
-      out += "\\u00";
-      out.push_back(kHex[static_cast<unsigned char>(s[i + 1]) >> 4]);
-      out.push_back(kHex[static_cast<unsigned char>(s[i + 1]) & 0xf]);
-      ++i;
-    } else if (c == 0xe2 && i + 2 < s.size() &&
-               ((s[i + 1] == '\x80' && static_cast<unsigned char>(s[i + 2]) >= 0xaa &&
-                 static_cast<unsigned char>(s[i + 2]) <= 0xae) ||
-                (s[i + 1] == '\x81' && static_cast<unsigned char>(s[i + 2]) >= 0xa6 &&
-                 static_cast<unsigned char>(s[i + 2]) <= 0xa9))) {
-      const unsigned cp = 0x2000 + (((static_cast<unsigned char>(s[i + 1]) & 0x3f) << 6) |
-                                    (static_cast<unsigned char>(s[i + 2]) & 0x3f));
-      out += fmt::format("\\u{:04x}", cp);
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
-
 // "2026-03-01", or "-".
 std::string Day(std::optional<Timestamp> t) { return t ? FormatRfc3339(*t).substr(0, 10) : "-"; }
 
@@ -90,7 +43,7 @@ std::string PersonToCall(const ContactView& v) {
   std::string who;
   switch (p.state) {
     case OpenedPersonal::State::kOpen:
-      who = p.Field("name").empty() ? v.contact_id : OneLine(p.Field("name"), 80);
+      who = p.Field("name").empty() ? v.contact_id : OneLineText(p.Field("name"), 80);
       break;
     case OpenedPersonal::State::kNone:
       who = v.contact_id + " (no name recorded)";
@@ -98,23 +51,23 @@ std::string PersonToCall(const ContactView& v) {
     case OpenedPersonal::State::kErased:
       who = v.contact_id + " (erased at position " +
             (p.erased_position ? std::to_string(*p.erased_position) : std::string("?")) + ": " +
-            OneLine(p.erased_reason, 120) + ")";
+            OneLineText(p.erased_reason, 120) + ")";
       break;
     case OpenedPersonal::State::kUnavailable:
-      who = v.contact_id + " (sealed: " + OneLine(p.why, 160) + ")";
+      who = v.contact_id + " (sealed: " + OneLineText(p.why, 160) + ")";
       break;
   }
-  std::string line = who + ", " + (c.role.empty() ? "role unknown" : OneLine(c.role, 80)) +
-                     (c.department.empty() ? "" : " in " + OneLine(c.department, 80));
+  std::string line = who + ", " + (c.role.empty() ? "role unknown" : OneLineText(c.role, 80)) +
+                     (c.department.empty() ? "" : " in " + OneLineText(c.department, 80));
   std::string about = c.key_contact ? "key contact" : "";
   if (!c.preferred_channel.empty()) about += (about.empty() ? "" : ", ") + ("prefers " + c.preferred_channel);
   if (!about.empty()) line += " (" + about + ")";
   if (p.state == OpenedPersonal::State::kOpen) {
     std::string reach;
     const std::string phone = p.Field("phone").empty() ? p.Field("mobile") : p.Field("phone");
-    if (!phone.empty()) reach += "phone " + OneLine(phone, 40);
-    if (!p.Field("mobile").empty() && !p.Field("phone").empty()) reach += ", mobile " + OneLine(p.Field("mobile"), 40);
-    if (!p.Field("email").empty()) reach += (reach.empty() ? "" : ", ") + ("e-mail " + OneLine(p.Field("email"), 80));
+    if (!phone.empty()) reach += "phone " + OneLineText(phone, 40);
+    if (!p.Field("mobile").empty() && !p.Field("phone").empty()) reach += ", mobile " + OneLineText(p.Field("mobile"), 40);
+    if (!p.Field("email").empty()) reach += (reach.empty() ? "" : ", ") + ("e-mail " + OneLineText(p.Field("email"), 80));
     line += ": " + (reach.empty() ? std::string("no phone or e-mail recorded") : reach);
   }
   return line;
@@ -128,7 +81,7 @@ std::string LastConversation(const ContactView& v, size_t max_notes) {
   const OpenedPersonal& n = v.last_notes;
   switch (n.state) {
     case OpenedPersonal::State::kOpen:
-      if (!n.Field("notes").empty()) line += ": \"" + OneLine(n.Field("notes"), max_notes) + "\"";
+      if (!n.Field("notes").empty()) line += ": \"" + OneLineText(n.Field("notes"), max_notes) + "\"";
       break;
     case OpenedPersonal::State::kNone:
       break;
@@ -137,7 +90,7 @@ std::string LastConversation(const ContactView& v, size_t max_notes) {
               (n.erased_position ? std::to_string(*n.erased_position) : std::string("?")) + ")";
       break;
     case OpenedPersonal::State::kUnavailable:
-      line += " (its notes are sealed: " + OneLine(n.why, 160) + ")";
+      line += " (its notes are sealed: " + OneLineText(n.why, 160) + ")";
       break;
   }
   return line;
@@ -419,7 +372,7 @@ std::string Html(std::string_view s) {
 // characters are shown as OneLine shows them, so no line can start a
 // heading or a list of its own.
 std::string MarkdownText(std::string_view s) {
-  const std::string line = OneLine(s, SIZE_MAX);
+  const std::string line = OneLineText(s, SIZE_MAX);
   std::string out;
   out.reserve(line.size() + 16);
   for (char c : line) {

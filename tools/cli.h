@@ -11,6 +11,7 @@
 
 #include "core/event.h"
 #include "core/status.h"
+#include "core/text.h"
 #include "replay/access.h"
 #include "replay/alerts.h"
 #include "replay/projection.h"
@@ -125,14 +126,7 @@ int RunStats(const Globals& g, const std::string& stream, bool json);
 // Lists what in the store other accounts can read; --fix makes it owner-only.
 int RunPermissions(const Globals& g, bool fix, bool json);
 
-// At most `max` bytes of `s` on one line, cut at a character boundary, with
-// everything a terminal would act on shown instead: line breaks and tabs as
-// \n \r \t, other control characters (C0, DEL, C1) and the Unicode
-// bidirectional overrides as \xNN or \uNNNN, so event data can never forge
-// a line of output or rewrite what is on the screen.
-std::string OneLineText(std::string_view s, size_t max);
-// OneLineText without a length limit.
-std::string TerminalText(std::string_view s);
+// OneLineText and TerminalText, for every event value printed: core/text.h.
 
 // Customers and projections (cli_customer.cc).
 

@@ -101,54 +101,6 @@ void PrintScopeNote(const ServiceScope& scope, size_t left_out, std::string_view
 
 // --- printing events ---
 
-std::string OneLineText(std::string_view s, size_t max) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    const bool continuation = (c & 0xC0) == 0x80;
-    if (out.size() >= max && !continuation) {
-      out += "...";
-      break;
-    }
-    // What a terminal would act on is shown, not obeyed: C0 controls and
-    // DEL, C1 controls (U+0080..U+009F, e.g. CSI) and the bidirectional
-    // overrides and isolates (U+202A..U+202E, U+2066..U+2069).
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c < 0x20 || c == 0x7f) {
-      out += "\\x";
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xf]);
-    } else if (c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
-               static_cast<unsigned char>(s[i + 1]) <= 0x9f) {
-      out += "\\u00";
-      out.push_back(kHex[static_cast<unsigned char>(s[i + 1]) >> 4]);
-      out.push_back(kHex[static_cast<unsigned char>(s[i + 1]) & 0xf]);
-      ++i;
-    } else if (c == 0xe2 && i + 2 < s.size() &&
-               ((s[i + 1] == '\x80' && static_cast<unsigned char>(s[i + 2]) >= 0xaa &&
-                 static_cast<unsigned char>(s[i + 2]) <= 0xae) ||
-                (s[i + 1] == '\x81' && static_cast<unsigned char>(s[i + 2]) >= 0xa6 &&
-                 static_cast<unsigned char>(s[i + 2]) <= 0xa9))) {
-      // U+2000 + ((byte1 & 0x3f) << 6 | (byte2 & 0x3f))
-      const unsigned cp = 0x2000 + (((static_cast<unsigned char>(s[i + 1]) & 0x3f) << 6) |
-                                    (static_cast<unsigned char>(s[i + 2]) & 0x3f));
-      out += fmt::format("\\u{:04x}", cp);
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
-
-std::string TerminalText(std::string_view s) { return OneLineText(s, SIZE_MAX); }
-
 std::string Day(std::optional<Timestamp> t) { return t ? FormatRfc3339(*t).substr(0, 10) : "-"; }
 
 std::string Minute(std::optional<Timestamp> t) {

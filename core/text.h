@@ -1,0 +1,20 @@
+// Text shown to people: event data on a terminal, in a Markdown briefing.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace custodian {
+
+// At most `max` bytes of `s` on one line, cut at a character boundary (then
+// "..." follows), with everything a terminal or a Markdown renderer would act
+// on shown instead: line breaks and tabs as \n \r \t, other control characters
+// (C0, DEL, C1) and the Unicode bidirectional overrides and isolates
+// (U+202A..U+202E, U+2066..U+2069) as \xNN or \uNNNN, so event data can never
+// forge a line of output or rewrite what is on the screen.
+std::string OneLineText(std::string_view s, size_t max);
+// OneLineText without a length limit.
+std::string TerminalText(std::string_view s);
+
+}  // namespace custodian

@@ -1,0 +1,45 @@
+// Text shown to people (core/text.h): event data can never forge a line of
+// output or rewrite what is on a terminal.
+#include "core/text.h"
+// The header under test comes first, to prove it is self-contained.
+
+#include <catch2/catch.hpp>
+#include <string>
+
+namespace custodian {
+namespace {
+
+TEST_CASE("line breaks, tabs, C0 controls and DEL are shown, not obeyed") {
+  CHECK(TerminalText("a\nb\rc\td") == "a\\nb\\rc\\td");
+  CHECK(TerminalText(std::string("x\0y", 3)) == "x\\x00y");
+  CHECK(TerminalText("\x1b[31mred") == "\\x1b[31mred");  // an ANSI colour
+  CHECK(TerminalText("del\x7f") == "del\\x7f");
+}
+
+TEST_CASE("C1 controls and the bidirectional overrides and isolates are shown as code points") {
+  CHECK(TerminalText("\xc2\x9b" "2J") == "\\u009b2J");  // CSI, U+009B
+  CHECK(TerminalText("\xc2\x85") == "\\u0085");          // NEL
+  CHECK(TerminalText("abc\xe2\x80\xae" "fed") == "abc\\u202efed");  // RIGHT-TO-LEFT OVERRIDE
+  CHECK(TerminalText("\xe2\x80\xaa") == "\\u202a");
+  CHECK(TerminalText("\xe2\x81\xa6" "x\xe2\x81\xa9") == "\\u2066x\\u2069");  // isolates
+}
+
+TEST_CASE("ordinary text, other letters and other punctuation stay as they are") {
+  CHECK(TerminalText("Jürgen Ødegård, 東京, \"quoted\" \\ back") == "Jürgen Ødegård, 東京, \"quoted\" \\ back");
+  CHECK(TerminalText("\xc2\xa0") == "\xc2\xa0");              // NO-BREAK SPACE is not a control
+  CHECK(TerminalText("\xe2\x80\x94") == "\xe2\x80\x94");      // EM DASH, next to the overrides
+  CHECK(TerminalText("\xe2\x80\xaf") == "\xe2\x80\xaf");      // U+202F, just past them
+  CHECK(TerminalText("") == "");
+}
+
+TEST_CASE("a long text is cut at a character boundary, and says so") {
+  CHECK(OneLineText("abcdef", 3) == "abc...");
+  CHECK(OneLineText("abc", 3) == "abc");
+  // "ü" is two bytes: the cut never splits it.
+  CHECK(OneLineText("aü b", 2) == "aü...");
+  // An escape counts with its shown length.
+  CHECK(OneLineText("\n\n\n", 4) == "\\n\\n...");
+}
+
+}  // namespace
+}  // namespace custodian
