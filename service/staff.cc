@@ -7,6 +7,7 @@
 #include <tuple>
 #include <utility>
 
+#include "core/json.h"
 #include "core/time.h"
 #include "service/customer.h"
 
@@ -185,9 +186,21 @@ Result<PipelineView> Pipeline(EventLog& log, const Caller& caller, const std::st
   if (!scope.ok()) return scope.status();
   Result<std::vector<std::string>> staff = ListStaff(state);
   if (!staff.ok()) return staff.status();
-  PipelineView v{team, now, {}, {}, ScopeCut{std::move(*scope)}};
+  PipelineView v{team, now, {}, {}, 0, ScopeCut{std::move(*scope)}};
   std::map<std::string, PipelineStage> stages;
   std::map<std::string, double> probability_sums;
+  auto add_deals = [&](const CustomerState& c) {
+    for (const auto& [id, deal] : c.open_deals) {
+      PipelineStage& s = stages[deal.stage];
+      s.stage = deal.stage;
+      ++s.deals;
+      s.value[deal.currency].Add(deal.value);
+      if (deal.probability) {
+        ++s.with_probability;
+        probability_sums[deal.stage] += *deal.probability;
+      }
+    }
+  };
   for (const std::string& member : *staff) {
     Result<Portfolio> p = ReadPortfolio(state, member);
     if (!p.ok()) return p.status();
@@ -206,16 +219,31 @@ Result<PipelineView> Pipeline(EventLog& log, const Caller& caller, const std::st
       Result<CustomerState> c = CurrentCustomer(log, e.customer);
       if (!c.ok()) return c.status().WithContext(e.customer);
       v.customers.push_back(e.customer);
-      for (const auto& [id, deal] : c->open_deals) {
-        PipelineStage& s = stages[deal.stage];
-        s.stage = deal.stage;
-        ++s.deals;
-        s.value[deal.currency].Add(deal.value);
-        if (deal.probability) {
-          ++s.with_probability;
-          probability_sums[deal.stage] += *deal.probability;
-        }
-      }
+      add_deals(*c);
+    }
+  }
+  // Customers nobody owns (registered without an owner, never assigned one):
+  // their deals are the company's too, and nobody answers for them. Counted
+  // in the pipeline of every team, for a reader who serves them (a
+  // company-wide role), and said apart.
+  if (team.empty()) {
+    std::vector<std::string> unowned;
+    CUSTODIAN_RETURN_IF_ERROR(StateReader::Stored(log, kCustomerProjection)
+                                  .Scan("customer-", [&](std::string_view key, std::string_view stored) {
+                                    const std::optional<std::string_view> owner = JsonMemberText(stored, "owner");
+                                    if (!owner || *owner == "\"\"" || *owner == "null") unowned.emplace_back(key);
+                                    return true;
+                                  }));
+    for (const std::string& customer : unowned) {
+      Result<bool> serves = v.scope.reader.Serves(customer, now);
+      if (!serves.ok()) return serves.status();
+      if (!*serves) continue;
+      Result<CustomerState> c = CurrentCustomer(log, customer);
+      if (!c.ok()) return c.status().WithContext(customer);
+      if (c->open_deals.empty() || !c->owner.empty()) continue;
+      v.customers.push_back(customer);
+      ++v.unowned;
+      add_deals(*c);
     }
   }
   for (auto& [name, s] : stages) {
@@ -249,6 +277,7 @@ std::string PipelineViewToJson(const PipelineView& v) {
   return json::serialize(json::object{{"team", v.team},
                                       {"now", FormatRfc3339(v.now)},
                                       {"customers", v.customers.size()},
+                                      {"unowned_customers", v.unowned},
                                       {"stages", std::move(stages)}});
 }
 

@@ -143,15 +143,17 @@ struct PipelineView {
   Timestamp now;
   std::vector<PipelineStage> stages;  // by mean probability, then by name: the funnel's order
   std::vector<std::string> customers;  // the customers whose deals are counted, by id
+  uint64_t unowned = 0;                // how many of them nobody owns (counted in every team's pipeline only)
   ScopeCut scope;                      // left_out: owners left out because the caller does not oversee them
 };
 // The open deals of the customers owned by the staff the caller oversees
 // (replay/alerts.h: ServiceScope::Oversees; every member of staff for a
-// company-wide role), of `team` when it is not empty, by stage. Records a
-// read of the customers counted (view "pipeline"); names no person.
+// company-wide role), of `team` when it is not empty, by stage; with no
+// team, also those of customers nobody owns that the caller serves. Records
+// a read of the customers counted (view "pipeline"); names no person.
 Result<PipelineView> Pipeline(EventLog& log, const Caller& caller, const std::string& team, Timestamp now);
-// One object: {"team", "now", "customers", "stages": [{"stage", "deals",
-// "mean_probability" (whole percent), "value": {"EUR": "84000.00"}}]}.
+// One object: {"team", "now", "customers", "unowned_customers", "stages":
+// [{"stage", "deals", "mean_probability" (whole percent), "value": {"EUR": "84000.00"}}]}.
 std::string PipelineViewToJson(const PipelineView& v);
 
 // --- Departures ---

@@ -236,8 +236,10 @@ int RunPipeline(const Globals& g, const std::string& team, bool json) {
   const std::string whose = !team.empty()                      ? "team " + team
                             : v->scope.reader.company_wide() ? std::string("every team")
                                                              : "the staff " + v->scope.reader.staff() + " oversees";
-  fmt::print("Open deals of {}, by stage, at {}: {} customers\n", whose, Minute(v->now),
-             Thousands(v->customers.size()));
+  fmt::print("Open deals of {}, by stage, at {}: {} customers{}\n", whose, Minute(v->now),
+             Thousands(v->customers.size()),
+             v->unowned == 0 ? std::string()
+                             : fmt::format(", {} of them owned by nobody", Thousands(v->unowned)));
   if (v->stages.empty()) {
     fmt::print("none\n");
   } else {

@@ -199,6 +199,35 @@ TEST_CASE("pipeline sums open deals by stage and customer find matches every wor
   CHECK(RunCli(company.tmp, company.dir, {"customer", "find", "acme"}).exit_code == 1);  // who reads?
   CHECK(company.Cli({"customer", "find", "acme", "--limit", "0"}).exit_code == 1);
 
+  // A customer nobody owns, with an open deal: in the pipeline of every team
+  // for a company-wide reader, said apart; not in a team's, nor for a rep
+  // who does not serve it.
+  std::string unowned;
+  unowned += Line("staff-7", "staff.joined", "system:hr-sync", DaysAgo(400), R"({"role":"head_of_sales"})");
+  unowned += Line("customer-3", "customer.registered", "staff-9", DaysAgo(20), R"({"name":"Cobalt SE"})");
+  unowned += Line("customer-3", "deal.opened", "staff-9", DaysAgo(5),
+                  R"({"deal_id":"deal-9","title":"Fleet","value":700,"currency":"EUR","stage":"negotiation","probability":80})");
+  std::ofstream(company.tmp.Sub("unowned.jsonl")) << unowned;
+  REQUIRE(company.Cli({"import", company.tmp.Sub("unowned.jsonl")}).exit_code == 0);
+  CliResult head = RunCli(company.tmp, company.dir, {"--as", "staff-7", "pipeline", "--json"});
+  INFO(head.err);
+  REQUIRE(head.exit_code == 0);
+  CHECK(head.out.find(R"("customers":2,"unowned_customers":1)") != std::string::npos);
+  CHECK(head.out.find(R"({"stage":"negotiation","deals":1,"mean_probability":80,"value":{"EUR":"700.00"}})") !=
+        std::string::npos);
+  CliResult head_text = RunCli(company.tmp, company.dir, {"--as", "staff-7", "pipeline"});
+  REQUIRE(head_text.exit_code == 0);
+  CHECK(head_text.out.find("2 customers, 1 of them owned by nobody") != std::string::npos);
+  CHECK(RunCli(company.tmp, company.dir, {"--as", "staff-7", "pipeline", "--team", "north", "--json"})
+            .out.find("negotiation") == std::string::npos);
+  // staff-1 never worked on customer-3: not theirs to see.
+  CliResult rep = RunCli(company.tmp, company.dir, {"--as", "staff-1", "pipeline", "--json"});
+  REQUIRE(rep.exit_code == 0);
+  CHECK(rep.out.find(R"("unowned_customers":0)") != std::string::npos);
+  CHECK(rep.out.find("negotiation") == std::string::npos);
+  // staff-9 registered it and opened the deal, so serves it (replay/alerts.h: ServiceScope::Serves).
+  CHECK(company.Cli({"pipeline", "--json"}).out.find(R"("unowned_customers":1)") != std::string::npos);
+
   // Both reads are recorded on the reader's access stream.
   CliResult reads = company.Cli({"access", "--staff", "9", "--json"});
   REQUIRE(reads.exit_code == 0);

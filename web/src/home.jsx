@@ -195,7 +195,9 @@ function Pipeline({ team }) {
                   ))}
                 </tbody>
               </table>
-              <p class="muted">{p.customers} customers with open deals.</p>
+              <p class="muted">
+                {p.customers} customers with open deals{p.unowned_customers ? `, ${p.unowned_customers} of them owned by nobody` : ''}.
+              </p>
             </>
           );
         }}
