@@ -182,7 +182,7 @@ Result<std::unique_ptr<KeyVault>> KeyVault::Open(rocksdb::DB* db, rocksdb::Colum
     if (!fs::exists(path, ec)) continue;
     Result<std::string> key = ReadKeyFile(path);
     if (!key.ok()) return key.status();
-    vault->masters_.push_back(std::move(*key));
+    vault->masters_.push_back(Master{*key, MasterKeyFingerprint(*key)});
   }
   Result<std::string> blind = ReadKeyFile(dir / kBlindFile);
   if (!blind.ok()) return blind.status();
@@ -190,19 +190,19 @@ Result<std::unique_ptr<KeyVault>> KeyVault::Open(rocksdb::DB* db, rocksdb::Colum
 
   if (in_force.empty()) {
     if (read_only) return vault;  // a store that never sealed anything
-    Status put = FromRocks(db->Put(Synced(), keys_cf, kMastersKey, MasterKeyFingerprint(vault->masters_.front())),
+    Status put = FromRocks(db->Put(Synced(), keys_cf, kMastersKey, vault->masters_.front().fingerprint),
                            "record the master key's fingerprint");
     if (!put.ok()) return put;
     return vault;
   }
   // One of the keys loaded must be one the store's keys are wrapped with.
   bool known = false;
-  for (const std::string& m : vault->masters_) {
-    known = known || in_force.find(MasterKeyFingerprint(m)) != std::string::npos;
+  for (const Master& m : vault->masters_) {
+    known = known || in_force.find(m.fingerprint) != std::string::npos;
   }
   if (!known) {
     return Status::FailedPrecondition("the master key at " + master.string() + " (fingerprint " +
-                               MasterKeyFingerprint(vault->masters_.front()) +
+                               vault->masters_.front().fingerprint +
                                ") is not this store's (its keys are wrapped with " +
                                in_force.substr(0, kFingerprintChars) + ")");
   }
@@ -225,7 +225,7 @@ Result<std::unique_ptr<KeyVault>> KeyVault::Open(rocksdb::DB* db, rocksdb::Colum
   return vault;
 }
 
-std::string KeyVault::fingerprint() const { return masters_.empty() ? "" : MasterKeyFingerprint(masters_.front()); }
+std::string KeyVault::fingerprint() const { return masters_.empty() ? "" : masters_.front().fingerprint; }
 
 Result<std::optional<std::string>> KeyVault::Get(const std::string& key) {
   std::string value;
@@ -238,10 +238,9 @@ Result<std::optional<std::string>> KeyVault::Get(const std::string& key) {
 Result<std::string> KeyVault::Unwrap(const std::string& subject, std::string_view record) {
   Result<std::vector<std::pair<std::string, std::string>>> wraps = DecodeRecord(subject, record);
   if (!wraps.ok()) return wraps.status();
-  for (const std::string& master : masters_) {
-    const std::string fp = MasterKeyFingerprint(master);
+  for (const Master& master : masters_) {
     for (const auto& [fingerprint, wrapped] : *wraps) {
-      if (fingerprint == fp) return UnwrapKey(master, subject, wrapped);
+      if (fingerprint == master.fingerprint) return UnwrapKey(master.key, subject, wrapped);
     }
   }
   return Status::FailedPrecondition("the key of " + subject + " is wrapped with a master key that is not loaded");
@@ -282,9 +281,9 @@ Result<std::string> KeyVault::DataKey(const std::string& subject, bool create) {
     // thread with mu_ held: an import of new contacts ran at a quarter of
     // its speed.)
     std::string key = crypto::RandomBytes(kDataKeyBytes);
-    Result<std::string> wrapped = WrapKey(masters_.front(), subject, key);
+    Result<std::string> wrapped = WrapKey(masters_.front().key, subject, key);
     if (!wrapped.ok()) return wrapped.status();
-    new_keys_[subject] = NewKey{subject, key, EncodeRecord({{MasterKeyFingerprint(masters_.front()), *wrapped}})};
+    new_keys_[subject] = NewKey{subject, key, EncodeRecord({{masters_.front().fingerprint, *wrapped}})};
     if (cache_.size() >= kMaxCachedKeys) cache_.clear();
     return cache_.emplace(subject, std::move(key)).first->second;
   }
@@ -643,10 +642,10 @@ Result<size_t> KeyVault::RotateMaster(const std::function<void(std::string_view)
       new_key = crypto::RandomBytes(kMasterKeyBytes);
       CUSTODIAN_RETURN_IF_ERROR(WriteKeyFile(fresh, new_key));
       CUSTODIAN_RETURN_IF_ERROR(SyncDir(dir));
-      masters_.push_back(new_key);
+      masters_.push_back(Master{new_key, MasterKeyFingerprint(new_key)});
     }
     if (pause) pause("new key written");
-    const std::string old_fp = MasterKeyFingerprint(masters_.front());
+    const std::string old_fp = masters_.front().fingerprint;
     const std::string new_fp = MasterKeyFingerprint(new_key);
     if (old_fp == new_fp) return Status::FailedPrecondition("the new master key is the one in force");
 
@@ -709,7 +708,7 @@ Result<size_t> KeyVault::RotateMaster(const std::function<void(std::string_view)
   CUSTODIAN_RETURN_IF_ERROR(FromRocks(db_->Write(Synced(), &only_new), "drop the old wrappings"));
   fs::remove(old, ec);
   CUSTODIAN_RETURN_IF_ERROR(SyncDir(dir));
-  masters_ = {new_key};
+  masters_ = {Master{new_key, new_fp}};
   cache_.clear();
   return count;
 }

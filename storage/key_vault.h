@@ -171,7 +171,11 @@ class KeyVault {
   rocksdb::ColumnFamilyHandle* keys_cf_;
   const std::string master_file_;
   std::string key_dir_;
-  std::vector<std::string> masters_;  // master keys loaded: the one in force first
+  struct Master {
+    std::string key;          // 32 bytes
+    std::string fingerprint;  // MasterKeyFingerprint(key), computed once (an HMAC)
+  };
+  std::vector<Master> masters_;  // master keys loaded: the one in force first
   crypto::HmacSha256Key blind_key_{""};  // blind.key, set on open
   std::mutex mu_;
   Status WriteNewKeysLocked();  // new_keys_ written on their own, synced (before a rotation)
