@@ -7,8 +7,8 @@
 
 namespace custodian {
 
-// At most `max` bytes of `s` on one line, cut at a character boundary (then
-// "..." follows), with everything a terminal or a Markdown renderer would act
+// `s` on one line, cut at a character boundary once `max` bytes are shown
+// (then "..." follows; the last escape may take it a few bytes past), with everything a terminal or a Markdown renderer would act
 // on shown instead: line breaks and tabs as \n \r \t, other control characters
 // (C0, DEL, C1) and the Unicode bidirectional overrides and isolates
 // (U+202A..U+202E, U+2066..U+2069) as \xNN or \uNNNN, so event data can never

@@ -300,6 +300,22 @@ Result<std::vector<std::string>> ListStaff(const StateReader& state) {
   return staff;
 }
 
+Result<std::vector<std::string>> UnownedCustomersWithDeals(const StateReader& state) {
+  std::vector<std::string> found;
+  Status inner;
+  CUSTODIAN_RETURN_IF_ERROR(state.Scan("c/", [&](std::string_view key, std::string_view text) {
+    Result<CustomerRecord> c = DecodeCustomer(text, key);
+    if (!c.ok()) {
+      inner = c.status();
+      return false;
+    }
+    if (c->owner.empty() && !c->deals.empty()) found.emplace_back(key.substr(2));
+    return true;
+  }));
+  CUSTODIAN_RETURN_IF_ERROR(inner);
+  return found;
+}
+
 Result<Portfolio> ReadPortfolio(const StateReader& state, const std::string& staff) {
   Result<std::optional<std::string>> stored = state.Get(StaffKey(staff));
   if (!stored.ok()) return stored.status();

@@ -86,6 +86,9 @@ Result<Portfolio> ReadPortfolio(const StateReader& state, const std::string& sta
 // Every member of staff the projection knows, by id.
 Result<std::vector<std::string>> ListStaff(const StateReader& state);
 
+// The customers nobody owns that have open deals, by id.
+Result<std::vector<std::string>> UnownedCustomersWithDeals(const StateReader& state);
+
 // One JSON object per entry (the CLI's JSON Lines), times in RFC 3339.
 std::string PortfolioEntryToJson(const std::string& staff, const PortfolioEntry& entry);
 

@@ -369,7 +369,7 @@ std::string Html(std::string_view s) {
 // emphasis, code, links, images, raw HTML or entities are escaped, so event
 // data shows as text and can never become a link or markup (`<script>` and
 // `[x](javascript:...)` print as written); line breaks and control
-// characters are shown as OneLine shows them, so no line can start a
+// characters are shown as OneLineText shows them, so no line can start a
 // heading or a list of its own.
 std::string MarkdownText(std::string_view s) {
   const std::string line = OneLineText(s, SIZE_MAX);

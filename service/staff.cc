@@ -4,10 +4,10 @@
 #include <boost/json.hpp>
 #include <cmath>
 #include <map>
+#include <set>
 #include <tuple>
 #include <utility>
 
-#include "core/json.h"
 #include "core/time.h"
 #include "service/customer.h"
 
@@ -189,6 +189,7 @@ Result<PipelineView> Pipeline(EventLog& log, const Caller& caller, const std::st
   PipelineView v{team, now, {}, {}, 0, ScopeCut{std::move(*scope)}};
   std::map<std::string, PipelineStage> stages;
   std::map<std::string, double> probability_sums;
+  std::set<std::string> counted;  // each customer's deals once, whoever's portfolio names it
   auto add_deals = [&](const CustomerState& c) {
     for (const auto& [id, deal] : c.open_deals) {
       PipelineStage& s = stages[deal.stage];
@@ -215,9 +216,10 @@ Result<PipelineView> Pipeline(EventLog& log, const Caller& caller, const std::st
       continue;
     }
     for (const PortfolioEntry& e : p->customers) {
-      if (!e.owned || e.open_deals == 0) continue;
+      if (!e.owned || e.open_deals == 0 || counted.contains(e.customer)) continue;
       Result<CustomerState> c = CurrentCustomer(log, e.customer);
       if (!c.ok()) return c.status().WithContext(e.customer);
+      counted.insert(e.customer);
       v.customers.push_back(e.customer);
       add_deals(*c);
     }
@@ -227,20 +229,16 @@ Result<PipelineView> Pipeline(EventLog& log, const Caller& caller, const std::st
   // in the pipeline of every team, for a reader who serves them (a
   // company-wide role), and said apart.
   if (team.empty()) {
-    std::vector<std::string> unowned;
-    CUSTODIAN_RETURN_IF_ERROR(StateReader::Stored(log, kCustomerProjection)
-                                  .Scan("customer-", [&](std::string_view key, std::string_view stored) {
-                                    const std::optional<std::string_view> owner = JsonMemberText(stored, "owner");
-                                    if (!owner || *owner == "\"\"" || *owner == "null") unowned.emplace_back(key);
-                                    return true;
-                                  }));
-    for (const std::string& customer : unowned) {
+    Result<std::vector<std::string>> unowned = UnownedCustomersWithDeals(state);  // the same state as the owners'
+    if (!unowned.ok()) return unowned.status();
+    for (const std::string& customer : *unowned) {
+      if (counted.contains(customer)) continue;
       Result<bool> serves = v.scope.reader.Serves(customer, now);
       if (!serves.ok()) return serves.status();
       if (!*serves) continue;
       Result<CustomerState> c = CurrentCustomer(log, customer);
       if (!c.ok()) return c.status().WithContext(customer);
-      if (c->open_deals.empty() || !c->owner.empty()) continue;
+      counted.insert(customer);
       v.customers.push_back(customer);
       ++v.unowned;
       add_deals(*c);

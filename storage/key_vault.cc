@@ -619,6 +619,12 @@ Result<size_t> KeyVault::ReapplyErasures() {
 
 Result<size_t> KeyVault::RotateMaster(const std::function<void(std::string_view)>& pause) {
   std::lock_guard lk(mu_);
+  // A key taken into a round not yet written is in no store scan below: it
+  // would stay wrapped under the old master key only, and be lost with it.
+  // (mu_ held, no round takes keys until the rotation is done.)
+  if (!writing_.empty()) {
+    return Status::Unavailable("a round of appends is being written with new data keys; retry the rotation");
+  }
   CUSTODIAN_RETURN_IF_ERROR(WriteNewKeysLocked());  // every key is re-wrapped, the newest too
   const fs::path dir(key_dir_);
   const fs::path master(master_file_), fresh = Sibling(master, ".new"), old = Sibling(master, ".old");

@@ -1393,6 +1393,15 @@ class Bench {
     bench::HttpAppendRun run = bench::RunHttpAppend(Fresh(name, rep), load);
     const double rate = static_cast<double>(run.events) / run.seconds;
     const double requests = static_cast<double>(run.requests) / run.seconds;
+    if (transport_only) {
+      // Nothing was appended: requests, and the CPU of each.
+      return {true, requests, fmt::format("{} requests/s", Grouped(requests)),
+              fmt::format("{} per request; {} requests over {} connections, each answered 405; {:.1f} us of CPU per "
+                          "request (the process during the run); {}",
+                          LatencySummary(run.latencies_ms), Grouped(static_cast<double>(run.requests)), opt_.threads,
+                          run.cpu_seconds * 1e6 / static_cast<double>(std::max<uint64_t>(1, run.requests)), run.setup),
+              PeakRssBytes()};
+    }
     std::string shown = Rate(rate);
     if (per_request > 1) shown += fmt::format(" ({} requests/s)", Grouped(requests));
     return {true, rate, shown,

@@ -57,6 +57,7 @@ struct HttpAppendRun {
   uint64_t requests = 0, events = 0;  // answered 201
   double seconds = 0;                 // wall clock from the first request to the last answer
   double cpu_seconds = 0;             // ProcessCpuSeconds over the same time: clients, server and log
+                                      // (a fold of the projections still behind at the end is not in it)
   std::vector<double> latencies_ms;   // one per request: write the request, read the whole answer
   std::string setup;                  // what was done before the clock started
   double stop_seconds = 0;            // how long the server and its Api took to stop after the last answer

@@ -126,5 +126,26 @@ TEST_CASE("A round whose keys were taken and not published gives them back, and 
   CHECK(Opened(vault, e).find("Ada Lovelace") != std::string::npos);
 }
 
+TEST_CASE("A master key rotation waits for the round that holds new data keys, and then re-wraps them too") {
+  TempDir dir;
+  VaultStore store(dir);
+  KeyVault& vault = *store.vault;
+
+  Event e = Contact("c-1", "Ada Lovelace");
+  REQUIRE(vault.Seal(e).ok());
+  rocksdb::WriteBatch round;
+  vault.TakeNewKeys(round);
+  Result<size_t> early = vault.RotateMaster(nullptr);
+  REQUIRE_FALSE(early.ok());
+  CHECK(early.status().code() == StatusCode::kUnavailable);
+
+  store.Write(round);
+  Result<size_t> rotated = vault.RotateMaster(nullptr);
+  REQUIRE(rotated.ok());
+  CHECK(*rotated == 1);
+  vault.ForgetCachedKeys();
+  CHECK(Opened(vault, e).find("Ada Lovelace") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace custodian
