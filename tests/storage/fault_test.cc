@@ -391,5 +391,56 @@ TEST_CASE_METHOD(SlowSyncs,
   for (size_t i = 0; i < all.size(); ++i) CHECK(all[i].position == Position(i));
 }
 
+// The round after a written one is staged while that round's fsync still
+// runs on the syncer, so the log's end is not past the first event yet: the
+// rules must still find it (EventLog::FindWritten; reading up to the end
+// said "not found", and a correction of an event appended a moment earlier
+// could be refused).
+TEST_CASE("The rules find an event of the round whose fsync is still running", "[fault][rules]") {
+  testing::TempDir tmp;
+  testing::FixedClock clock{kTestNow};
+  FaultyDisk disk;
+  const Event first = MakeEvent("customer-5");
+  std::promise<void> staging;        // the writer is staging `first`'s round
+  std::promise<void> second_queued;  // the next write is queued behind it
+  std::shared_future<void> go = second_queued.get_future().share();
+  std::promise<std::string> seen;  // what the rules found for `first`, from the next round
+  std::once_flag staged_once, seen_once;
+  std::unique_ptr<EventLog> log;
+  std::atomic<uint64_t> end_when_asked{UINT64_MAX};
+  EventLogOptions options;
+  options.rules = [&](const Event& e, RuleState& state) -> Status {
+    if (e.id == first.id) {
+      std::call_once(staged_once, [&] { staging.set_value(); });
+      go.wait();
+    } else if (e.stream == "customer-6") {
+      Result<std::optional<Event>> found = state.FindEvent(first.id);
+      if (!found.ok()) return found.status();
+      const std::string what = *found ? (*found)->stream : "not found";
+      std::call_once(seen_once, [&] {
+        end_when_asked.store(log->end().value());
+        seen.set_value(what);
+      });
+    }
+    return Status::Ok();
+  };
+  log = OpenOnDisk(tmp.path(), disk, &clock, options);
+  disk.faults.sync_delay_ms.store(500);
+  auto a = log->AppendBatchAsync({RequestOf(first)});
+  staging.get_future().wait();
+  // Queued while `first`'s round is staged: that round then hands its fsync
+  // to the syncer (something is waiting), and the writer stages this one.
+  auto b = log->AppendBatchAsync({RequestOf(MakeEvent("customer-6"))});
+  second_queued.set_value();
+  std::future<std::string> found = seen.get_future();
+  REQUIRE(found.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+  CHECK(end_when_asked.load() == 0);  // the first round was written, its sync had not returned
+  CHECK(found.get() == "customer-5");
+  disk.faults.sync_delay_ms.store(0);
+  REQUIRE(a.get().ok());
+  REQUIRE(b.get().ok());
+  CHECK(log->end() == Position(2));
+}
+
 }  // namespace
 }  // namespace custodian
