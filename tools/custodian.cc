@@ -348,10 +348,12 @@ int main(int argc, char** argv) {
   std::string pipeline_team;
   auto* pipeline = app.add_subcommand(
       "pipeline", "The open deals of the customers owned by the staff you oversee (yourself, your team and those "
-                  "you manage; everyone for a company-wide role), by stage: how many, the mean probability, the value "
-                  "by currency. The read is recorded, so name yourself with --as");
+                  "you manage; everyone for a company-wide role), and without --team those of customers nobody owns "
+                  "that you serve, by stage: how many, the mean probability, the value by currency. The read is "
+                  "recorded, so name yourself with --as");
   pipeline->add_option("--team", pipeline_team, "Only the customers owned by this team's members");
-  pipeline->add_flag("--json", json, "One JSON object: team, now, customers counted, stages");
+  pipeline->add_flag("--json", json,
+                     "One JSON object: team, now, customers counted, how many of them nobody owns, stages");
 
   std::string projection;
   auto* rebuild = app.add_subcommand("rebuild", "Fold a projection (or all) again from the first event, with progress");
