@@ -62,12 +62,30 @@ test('an admin picks a team, and the pipeline follows', async () => {
   const teams = lines((await company.call('admin', '/v1/accountability')).text).filter((r) => r.kind === 'team' && r.team);
   assert.ok(teams.length > 1, 'the demo has several teams');
   const team = teams[0].team;
-  const south = (await company.call('admin', `/v1/pipeline?team=${team}`)).body;
-  const all = (await company.call('admin', '/v1/pipeline')).body;
+  // A customer nobody owns, with an open deal: in every team's pipeline, said apart.
+  const stream = `customer-${90000 + Math.floor(Math.random() * 9000)}`;
+  const at = new Date().toISOString();
+  const posted = await company.call('ingest', `/v1/streams/${stream}/events`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify([
+      { id: crypto.randomUUID(), stream, type: 'customer.registered', actor: company.rep, occurred_at: at, source: 'crm',
+        data: { name: 'Nobody Owns Me GmbH' } },
+      { id: crypto.randomUUID(), stream, type: 'deal.opened', actor: company.rep, occurred_at: at, source: 'crm',
+        data: { deal_id: 'deal-unowned-1', title: 'Fleet', value: 1234, currency: 'EUR', stage: 'qualification', probability: 10 } },
+    ]),
+  });
+  assert.equal(posted.status, 201, posted.text);
+  const last = posted.body.positions[posted.body.positions.length - 1];
+  const south = (await company.call('admin', `/v1/pipeline?team=${team}&min_position=${last}`)).body;
+  const all = (await company.call('admin', `/v1/pipeline?min_position=${last}`)).body;
   assert.ok(all.customers > south.customers, 'every team has more customers with deals than one');
+  assert.ok(all.unowned_customers >= 1, 'the customer nobody owns is counted');
+  assert.equal(south.unowned_customers, 0, "a team's pipeline counts no customer nobody owns");
   const page = await signIn(company, 'admin');
   await page.locator('table[data-pipeline]').waitFor();
-  assert.match(await page.locator('#h-pipeline').locator('..').innerText(), new RegExp(`${all.customers} customers with open deals`));
+  assert.match(await page.locator('#h-pipeline').locator('..').innerText(),
+    new RegExp(`${all.customers} customers with open deals, ${all.unowned_customers} of them owned by nobody`));
   await page.locator('select[name="team"]').selectOption(team);
   await page.getByRole('heading', { name: `Pipeline by stage: team ${team}` }).waitFor();
   await page.locator('#h-pipeline').locator('..').getByText(`${south.customers} customers with open deals`).waitFor();
