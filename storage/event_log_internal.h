@@ -31,6 +31,9 @@ struct EventLog::PendingWrite {
   // Per event, the keys-family keys of its blind-index entries (events with a
   // personal part; empty when none has one).
   std::vector<std::vector<std::string>> blind;
+  // The tags of the data keys its personal parts were sealed with (KeyVault::Seal):
+  // a write sealed with a key the vault has since dropped is refused.
+  std::vector<uint64_t> key_tags;
   // What the log held for each event's id: looked up by the caller, brought
   // up to date by the writer (IdIndex::Refresh).
   std::vector<std::optional<IdIndex::Entry>> stored;

@@ -213,12 +213,14 @@ std::optional<Result<std::vector<AppendResult>>> EventLog::Enqueue(std::vector<A
           return ready(vault_problem_.WithContext("event #" + std::to_string(index) + " (" + e.id.ToString() +
                                                   ") has a personal part, which cannot be sealed"));
         }
-        Result<std::vector<std::string>> entries = vault_->Seal(e);
+        uint64_t key_tag = 0;
+        Result<std::vector<std::string>> entries = vault_->Seal(e, &key_tag);
         if (!entries.ok()) {
           return ready(entries.status().WithContext("event #" + std::to_string(index) + " (" + e.id.ToString() + ")"));
         }
         op->blind.resize(count);
         op->blind[index - 1] = std::move(*entries);
+        op->key_tags.push_back(key_tag);
       }
       op->contents.push_back(CanonicalContent(e));
       op->records.push_back(EncodeRecord(e));
@@ -363,16 +365,22 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops, con
          ", but this store holds sequence " + std::to_string(ws.applied_sequence) + " and ends at position " +
          std::to_string(ws.written_end));
   }
+  // Not the writer (any more): the data keys made here and never shared may
+  // not be the subjects' keys in the cluster (another writer may have made
+  // theirs meanwhile), so they go, and writes sealed with them are refused.
   if (!pinned && publish != nullptr && epoch < ws.epoch && !failed_.load()) {
     refuse_all(Status::Unavailable("this node's writer epoch " + std::to_string(epoch) + " is older than epoch " +
                                    std::to_string(ws.epoch) + ", which the log of record holds: another node writes"));
+    if (vault_) vault_->DropUnsharedNewKeys();
     return;
   }
   if (!pinned && options_.replica && publish == nullptr && !failed_.load()) {
     refuse_all(Status::Unavailable(
         "this node is a follower of the log of record (docs/scale-out.md); append on the partition writer"));
+    if (vault_) vault_->DropUnsharedNewKeys();
     return;
   }
+  if (pinned && vault_) vault_->DropUnsharedNewKeys();  // another writer's round: the cluster's keys hold
   if (failed_.load()) {
     std::string why;
     {
@@ -418,6 +426,12 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops, con
   outcomes.reserve(ops.size());
   std::vector<size_t> erasures_of(ops.size(), 0);  // how many of round.erasures each op staged
   for (size_t i = 0; i < ops.size(); ++i) {
+    if (!pinned && vault_ && !ops[i]->key_tags.empty() && vault_->SealedWithDropped(ops[i]->key_tags)) {
+      outcomes.emplace_back(Status::Unavailable(
+          "a personal part of this write was sealed with a data key this node dropped when it stopped writing (the "
+          "cluster may hold another key for that person); nothing was written: send it again"));
+      continue;
+    }
     const uint32_t before = round.batch.Count();
     const size_t erasures_before = round.erasures.size();
     std::vector<AppendResult> results;

@@ -249,6 +249,10 @@ Result<std::string> KeyVault::Unwrap(const std::string& subject, std::string_vie
 Result<std::string> KeyVault::DataKey(const std::string& subject, bool create) {
   // Under mu_.
   if (erased_.count(subject)) return Status::NotFound("erased");
+  // Opening a part the cluster sealed: the cluster's key, not one made here.
+  if (!create) {
+    if (auto it = adopted_pending_.find(subject); it != adopted_pending_.end()) return it->second.key;
+  }
   if (auto it = cache_.find(subject); it != cache_.end()) return it->second;
   if (auto it = new_keys_.find(subject); it != new_keys_.end()) return it->second.key;  // not yet written
   // Taken into a round that is being written: not in the store yet, and
@@ -283,7 +287,7 @@ Result<std::string> KeyVault::DataKey(const std::string& subject, bool create) {
     std::string key = crypto::RandomBytes(kDataKeyBytes);
     Result<std::string> wrapped = WrapKey(masters_.front().key, subject, key);
     if (!wrapped.ok()) return wrapped.status();
-    new_keys_[subject] = NewKey{subject, key, EncodeRecord({{masters_.front().fingerprint, *wrapped}})};
+    new_keys_[subject] = NewKey{subject, key, EncodeRecord({{masters_.front().fingerprint, *wrapped}}), true};
     if (cache_.size() >= kMaxCachedKeys) cache_.clear();
     return cache_.emplace(subject, std::move(key)).first->second;
   }
@@ -335,6 +339,10 @@ void KeyVault::ReturnNewKeys(std::vector<NewKey> keys) {
 
 Result<bool> KeyVault::Knows(const std::string& subject) {
   std::lock_guard lk(mu_);
+  if (auto it = new_keys_.find(subject); it != new_keys_.end() && it->second.made_here && !erased_.count(subject)) {
+    return false;  // made here, never shared: ask the cluster
+  }
+  if (adopted_pending_.count(subject)) return true;
   if (erased_.count(subject) || committed_.count(subject) || cache_.contains(subject) || new_keys_.count(subject) ||
       writing_.count(subject)) {
     return true;
@@ -349,11 +357,20 @@ Result<bool> KeyVault::Knows(const std::string& subject) {
 
 Status KeyVault::Adopt(const std::string& subject, std::string_view record) {
   std::lock_guard lk(mu_);
-  if (erased_.count(subject) || cache_.contains(subject) || new_keys_.count(subject) || writing_.count(subject)) {
+  auto mine = new_keys_.find(subject);
+  const bool over_made_here = mine != new_keys_.end() && mine->second.made_here;
+  if (erased_.count(subject) || writing_.count(subject) || adopted_pending_.count(subject) ||
+      (!over_made_here && (cache_.contains(subject) || mine != new_keys_.end()))) {
     return Status::Ok();
   }
   Result<std::string> key = Unwrap(subject, record);
   if (!key.ok()) return key.status().WithContext("the cluster's key of " + subject);
+  if (over_made_here) {
+    // Put in force by the writer's thread (DropUnsharedNewKeys), which alone
+    // may drop the key made here; Open uses this one meanwhile.
+    adopted_pending_[subject] = NewKey{subject, *key, std::string(record), false};
+    return Status::Ok();
+  }
   new_keys_[subject] = NewKey{subject, *key, std::string(record)};
   if (cache_.size() >= kMaxCachedKeys) cache_.clear();
   cache_.emplace(subject, std::move(*key));
@@ -396,7 +413,43 @@ Status KeyVault::WriteNewKeysLocked() {
   return Status::Ok();
 }
 
-Result<std::vector<std::string>> KeyVault::Seal(Event& e) {
+namespace {
+// The first 8 bytes of a (random) data key: enough to tell keys apart.
+uint64_t KeyTag(std::string_view key) {
+  uint64_t tag = 0;
+  std::memcpy(&tag, key.data(), std::min(key.size(), sizeof tag));
+  return tag;
+}
+}  // namespace
+
+void KeyVault::DropUnsharedNewKeys() {
+  std::lock_guard lk(mu_);
+  for (auto it = new_keys_.begin(); it != new_keys_.end();) {
+    if (!it->second.made_here) {
+      ++it;
+      continue;
+    }
+    dropped_.insert(KeyTag(it->second.key));
+    any_dropped_.store(true);
+    if (auto c = cache_.find(it->first); c != cache_.end() && c->second == it->second.key) cache_.erase(c);
+    it = new_keys_.erase(it);
+  }
+  for (auto& [subject, k] : adopted_pending_) {
+    if (erased_.count(subject)) continue;
+    if (cache_.size() >= kMaxCachedKeys) cache_.clear();
+    cache_.insert_or_assign(subject, k.key);
+    new_keys_.insert_or_assign(subject, std::move(k));
+  }
+  adopted_pending_.clear();
+}
+
+bool KeyVault::SealedWithDropped(const std::vector<uint64_t>& key_tags) {
+  if (!any_dropped_.load()) return false;
+  std::lock_guard lk(mu_);
+  return std::any_of(key_tags.begin(), key_tags.end(), [&](uint64_t t) { return dropped_.contains(t); });
+}
+
+Result<std::vector<std::string>> KeyVault::Seal(Event& e, uint64_t* key_tag) {
   std::vector<BlindValue> found_by;
   Result<std::string> plain = CheckPersonalPart(e.type, e.personal_plain, &found_by);
   if (!plain.ok()) return plain.status();
@@ -416,6 +469,7 @@ Result<std::vector<std::string>> KeyVault::Seal(Event& e) {
     }
     key = *k;
   }
+  if (key_tag != nullptr) *key_tag = KeyTag(key);
   Result<PersonalSection> sealed = SealPersonal(e.id, *subject, key, *plain);
   if (!sealed.ok()) return sealed.status();
   std::vector<std::string> entries;
@@ -562,6 +616,7 @@ Status KeyVault::Erase(const std::string& subject, uint64_t position, const std:
   cache_.erase(subject);
   new_keys_.erase(subject);
   writing_.erase(subject);
+  adopted_pending_.erase(subject);
   indexed_.clear();  // its entries go; nothing may say they are written
   rocksdb::WriteBatch batch;
   (void)batch.Delete(keys_cf_, KeyRecordKey(subject));

@@ -33,6 +33,7 @@
 #include <boost/unordered/unordered_flat_map.hpp>
 #include <boost/unordered/unordered_flat_set.hpp>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -66,7 +67,8 @@ class KeyVault {
   // only those this process has not seen written (IndexWritten), since a
   // contact re-added with the same e-mail needs no second write of its entry.
   // Refused for a subject that was erased.
-  Result<std::vector<std::string>> Seal(Event& e);
+  // `key_tag` (when given): a tag of the data key used (SealedWithDropped).
+  Result<std::vector<std::string>> Seal(Event& e, uint64_t* key_tag = nullptr);
 
   // Puts the records of the data keys made since the last call in `batch`:
   // the writer calls it for each round it writes, so that a key is written
@@ -76,6 +78,7 @@ class KeyVault {
   // and its record (wrapped under the master key).
   struct NewKey {
     std::string subject, key, record;
+    bool made_here = false;  // by this node's Seal (else adopted from the cluster's key share)
   };
   // The same keys, taken out for a cluster's writer, which shares them
   // (EventLog::KeyShare) before it publishes the round and then writes them
@@ -90,13 +93,26 @@ class KeyVault {
   // dropped it), so no second key is ever made for its subject.
   void NewKeysWritten();
   // Whether this vault can open the subject's parts, or knows it erased.
-  // When not, a cluster node fetches the key's record (Adopt).
+  // When not, a cluster node fetches the key's record (Adopt). A key made
+  // here and never shared or written does not count: the cluster's key wins
+  // over it (DropUnsharedNewKeys).
   Result<bool> Knows(const std::string& subject);
   // A data key's record from the cluster's key bucket: kept, and written
   // with the writer's next round, once it opens with a master key loaded
   // here (the subject is bound into the wrapping, so a record of another
   // subject does not open). Nothing for an erased subject.
+  // A key made here and not yet shared for the subject is replaced, at the
+  // writer's next DropUnsharedNewKeys (until then Open uses the adopted one).
   Status Adopt(const std::string& subject, std::string_view record);
+  // This node is not the writer (its round was refused as a follower's, or
+  // it applies a round of the log of record): the keys it made and never
+  // shared are dropped (their subjects may have other keys in the cluster
+  // by now), and the keys adopted in their place are put in force. Called
+  // by the writer's thread only, between rounds.
+  void DropUnsharedNewKeys();
+  // Whether any of these key tags (Seal) is of a dropped key: a write sealed
+  // with one is refused (sent again, it is sealed with the key in force).
+  bool SealedWithDropped(const std::vector<uint64_t>& key_tags);
   // The keys-family keys of a sealed event's blind-index entries (a round
   // applied on a cluster node, whose events come sealed): none when the
   // subject's key is not here or the subject was erased.
@@ -183,6 +199,9 @@ class KeyVault {
   boost::unordered_flat_map<std::string, std::string> cache_;  // subject -> data key
   std::unordered_map<std::string, NewKey> new_keys_;  // made, not yet in a written round (TakeNewKeys)
   std::unordered_map<std::string, std::string> writing_;  // taken into the round being written (NewKeysWritten)
+  std::unordered_map<std::string, NewKey> adopted_pending_;  // Adopt over a key made here, until DropUnsharedNewKeys
+  boost::unordered_flat_set<uint64_t> dropped_;           // tags of the keys DropUnsharedNewKeys dropped
+  std::atomic<bool> any_dropped_{false};
   std::unordered_set<std::string> erased_;              // every erased subject (loaded on open, then kept)
   // Blind-index entries known written by this process, by fingerprint
   // (IndexWritten). The token part is an HMAC under blind.key, so nobody

@@ -23,7 +23,9 @@ using testing::TempDir;
 
 // A store of two families, default and keys, as the log has (among others).
 struct VaultStore {
-  explicit VaultStore(const TempDir& dir) {
+  // `name`: the store's directory under `dir`; every store of `dir` has the
+  // same master key (dir/keys), as a cluster's nodes do.
+  explicit VaultStore(const TempDir& dir, const std::string& name = "store") {
     rocksdb::DBOptions options;
     options.create_if_missing = true;
     options.create_missing_column_families = true;
@@ -31,7 +33,7 @@ struct VaultStore {
         {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
         {keys::kKeysFamily, rocksdb::ColumnFamilyOptions()}};
     rocksdb::DB* raw = nullptr;
-    REQUIRE(rocksdb::DB::Open(options, dir.Sub("store"), families, &handles, &raw).ok());
+    REQUIRE(rocksdb::DB::Open(options, dir.Sub(name), families, &handles, &raw).ok());
     db.reset(raw);
     Result<std::unique_ptr<KeyVault>> opened =
         KeyVault::Open(db.get(), handles[1], dir.Sub("keys/master.key"), /*create=*/true, /*read_only=*/false);
@@ -145,6 +147,55 @@ TEST_CASE("A master key rotation waits for the round that holds new data keys, a
   CHECK(*rotated == 1);
   vault.ForgetCachedKeys();
   CHECK(Opened(vault, e).find("Ada Lovelace") != std::string::npos);
+}
+
+TEST_CASE("A key made here and never shared gives way to the cluster's key for the subject, and writes sealed "
+          "with it are refused") {
+  TempDir dir;
+  VaultStore here(dir, "node-a"), writer(dir, "node-b");  // two nodes, one key directory
+  KeyVault& a = *here.vault;
+
+  // Node A, writing, sealed a part for the subject; its round never reached
+  // the cluster (it lost its term), so the key K2 is in no share.
+  Event lost = Contact("c-1", "Ada Lovelace");
+  uint64_t lost_tag = 0;
+  REQUIRE(a.Seal(lost, &lost_tag).ok());
+  Result<bool> knows = a.Knows(Contact("c-1", "x").stream + "/contact-c-1");
+  REQUIRE(knows.ok());
+  CHECK_FALSE(*knows);  // made here, never shared: the cluster is asked
+
+  // Node B, the writer now, made K1 for the same subject and shared it.
+  Event kept = Contact("c-1", "Ada King");
+  uint64_t kept_tag = 0;
+  REQUIRE(writer.vault->Seal(kept, &kept_tag).ok());
+  std::vector<KeyVault::NewKey> shared = writer.vault->TakeNewKeyRecords();
+  REQUIRE(shared.size() == 1);
+  CHECK(kept_tag != lost_tag);
+
+  // A applies B's round: it adopts K1, which opens B's part at once.
+  REQUIRE(a.Adopt(shared[0].subject, shared[0].record).ok());
+  CHECK(Opened(a, kept).find("Ada King") != std::string::npos);
+  CHECK_FALSE(a.SealedWithDropped({lost_tag}));
+
+  // The writer's thread drops K2 and puts K1 in force.
+  a.DropUnsharedNewKeys();
+  CHECK(a.SealedWithDropped({lost_tag}));
+  CHECK_FALSE(a.SealedWithDropped({kept_tag}));
+  knows = a.Knows(shared[0].subject);
+  REQUIRE(knows.ok());
+  CHECK(*knows);
+  rocksdb::WriteBatch round;
+  a.TakeNewKeys(round);
+  CHECK(round.Count() == 1);  // K1's record, which B shared
+  here.Write(round);
+  a.ForgetCachedKeys();
+  CHECK(Opened(a, kept).find("Ada King") != std::string::npos);
+
+  // Sealed again on A, the subject's part uses K1.
+  Event again = Contact("c-1", "Ada K.");
+  uint64_t again_tag = 0;
+  REQUIRE(a.Seal(again, &again_tag).ok());
+  CHECK(again_tag == kept_tag);
 }
 
 }  // namespace

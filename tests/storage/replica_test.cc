@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -47,7 +48,9 @@ struct Node {
   TempDir tmp;
   FixedClock clock{*ParseRfc3339("2026-02-01T00:00:00Z")};
   std::unique_ptr<EventLog> log;
+  std::string master_key_file;  // empty: a key directory of its own
   Node() { Open(); }
+  explicit Node(std::string master) : master_key_file(std::move(master)) { Open(); }
   void Open() {
     log.reset();
     EventLogOptions options;
@@ -55,7 +58,7 @@ struct Node {
     options.clock = &clock;
     options.rules = CheckRules;
     options.replica = true;
-    options.master_key_file = tmp.Sub("keys/master.key");
+    options.master_key_file = master_key_file.empty() ? tmp.Sub("keys/master.key") : master_key_file;
     Result<std::unique_ptr<EventLog>> r = EventLog::Open(tmp.Sub("store"), options);
     INFO(r.status().ToString());
     REQUIRE(r.ok());
@@ -168,6 +171,91 @@ TEST_CASE("a follower applying the writer's rounds holds the same log, tree and 
   follower.Open();
   CHECK(follower.log->applied_sequence() == published.rounds.size());
   CHECK(follower.log->end() == end);
+}
+
+// The cluster's key share (cluster/jetstream.cc keeps it in a stream; here a
+// map whose get returns the last record put, as that stream's does).
+struct SharedKeys {
+  std::mutex mu;
+  std::map<std::string, std::string> last;
+  std::shared_ptr<const EventLog::KeyShare> Share() {
+    auto share = std::make_shared<EventLog::KeyShare>();
+    share->put = [this](const std::vector<std::pair<std::string, std::string>>& records) {
+      std::lock_guard lk(mu);
+      for (const auto& [subject, record] : records) last[subject] = record;
+      return Status::Ok();
+    };
+    share->get = [this](const std::string& subject) -> Result<std::optional<std::string>> {
+      std::lock_guard lk(mu);
+      auto it = last.find(subject);
+      return it == last.end() ? std::optional<std::string>() : std::optional<std::string>(it->second);
+    };
+    share->erase = [this](const std::string& subject) {
+      std::lock_guard lk(mu);
+      last.erase(subject);
+      return Status::Ok();
+    };
+    return share;
+  }
+};
+
+TEST_CASE("a writer that lost its term keeps no data key it made: the next writer's key is the one in force on it",
+          "[replica]") {
+  TempDir keys;  // one key directory, as every node of a cluster has
+  const std::string master = keys.Sub("master.key");
+  Published published;
+  SharedKeys shared;
+  Node a(master);
+  a.log->SetKeyShare(shared.Share());
+  a.log->SetReplicator(published.Replicator());
+  Seed(*a.log);
+  REQUIRE(a.log->Append("customer-1", {EventBy("customer-1", "customer.registered", "staff-1", R"({"name":"Acme"})")})
+              .ok());
+  Node b(master);
+  b.log->SetKeyShare(shared.Share());
+  ApplyAll(b, published.rounds);
+
+  // A seals a contact's part with a key of its own, but its round is not
+  // published (its term is over); the key stays unshared.
+  const std::string contact = R"({"contact_id":"c-1"})";
+  bool refuse = true;
+  auto inner = published.Replicator();
+  a.log->SetReplicator([&](std::string_view round, uint64_t after) -> Result<uint64_t> {
+    if (refuse) return Status::Unavailable("the lease is another node's");
+    return inner(round, after);
+  });
+  shared.last.clear();  // so that the share holds only what B shares below
+  Result<AppendResult> lost =
+      a.log->Append("customer-1", {EventBy("customer-1", "contact.added", "staff-2", contact, R"({"name":"Ana Lima"})")});
+  REQUIRE_FALSE(lost.ok());
+  CHECK(lost.status().code() == StatusCode::kUnavailable);
+  a.log->SetReplicator(nullptr);  // A follows now
+
+  // B writes: it makes the contact's key, shares it and publishes the round.
+  b.log->SetReplicator(published.Replicator());
+  Event added = EventBy("customer-1", "contact.added", "staff-2", contact, R"({"name":"Ana Lima","phone":"+49 30 1"})");
+  REQUIRE(b.log->Append("customer-1", {added}).ok());
+  REQUIRE(shared.last.size() == 1);
+
+  // A applies B's round and opens B's part with B's key.
+  Status applied = a.log->ApplyRound(published.rounds.back(), published.rounds.size());
+  INFO(applied.ToString());
+  REQUIRE(applied.ok());
+  CHECK(a.log->key_share_problem().empty());
+  Result<std::vector<Event>> on_a = a.log->ReadStream("customer-1", StreamVersion(0), Direction::kForward, 10);
+  REQUIRE(on_a.ok());
+  REQUIRE(on_a->size() == 2);
+  Result<EventLog::PersonalView> view = a.log->OpenPersonal(on_a->back());
+  REQUIRE(view.ok());
+  INFO(view->why);
+  CHECK(view->state == EventLog::PersonalView::State::kOpen);
+  // ... also from its own store, once its memory is gone.
+  a.Open();
+  on_a = a.log->ReadStream("customer-1", StreamVersion(0), Direction::kForward, 10);
+  REQUIRE(on_a.ok());
+  view = a.log->OpenPersonal(on_a->back());
+  REQUIRE(view.ok());
+  CHECK(view->state == EventLog::PersonalView::State::kOpen);
 }
 
 TEST_CASE("a follower refuses appends, and a writer whose log of record refuses writes nothing", "[replica]") {
