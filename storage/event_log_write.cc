@@ -369,15 +369,15 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops, con
   // not be the subjects' keys in the cluster (another writer may have made
   // theirs meanwhile), so they go, and writes sealed with them are refused.
   if (!pinned && publish != nullptr && epoch < ws.epoch && !failed_.load()) {
+    if (vault_) vault_->DropUnsharedNewKeys();  // first: a write sent again is sealed afresh
     refuse_all(Status::Unavailable("this node's writer epoch " + std::to_string(epoch) + " is older than epoch " +
                                    std::to_string(ws.epoch) + ", which the log of record holds: another node writes"));
-    if (vault_) vault_->DropUnsharedNewKeys();
     return;
   }
   if (!pinned && options_.replica && publish == nullptr && !failed_.load()) {
+    if (vault_) vault_->DropUnsharedNewKeys();
     refuse_all(Status::Unavailable(
         "this node is a follower of the log of record (docs/scale-out.md); append on the partition writer"));
-    if (vault_) vault_->DropUnsharedNewKeys();
     return;
   }
   if (pinned && vault_) vault_->DropUnsharedNewKeys();  // another writer's round: the cluster's keys hold
@@ -553,7 +553,7 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops, con
     if (shared_keys) {
       vault_->PutKeys(*shared_keys, round.batch);
     } else if (vault_) {
-      vault_->TakeNewKeys(round.batch);
+      vault_->TakeNewKeys(round.batch, /*adopted_only=*/pinned != nullptr);
     }
     // Not synced here: FinishRound has the write-ahead log synced for this
     // round and any written meanwhile, by the syncer thread (or by this one

@@ -259,7 +259,7 @@ Result<std::string> KeyVault::DataKey(const std::string& subject, bool create) {
   // perhaps no longer in the cache (cleared at its bound), so without this a
   // second key would be made for the subject, its record would replace the
   // first's, and every part sealed under the first would never open again.
-  if (auto it = writing_.find(subject); it != writing_.end()) return it->second;
+  if (auto it = writing_.find(subject); it != writing_.end()) return it->second.key;
   Result<std::optional<std::string>> record = Get(KeyRecordKey(subject));
   if (!record.ok()) return record.status();
   if (!*record) {
@@ -297,13 +297,17 @@ Result<std::string> KeyVault::DataKey(const std::string& subject, bool create) {
   return cache_.emplace(subject, std::move(*key)).first->second;
 }
 
-void KeyVault::TakeNewKeys(rocksdb::WriteBatch& batch) {
+void KeyVault::TakeNewKeys(rocksdb::WriteBatch& batch, bool adopted_only) {
   std::lock_guard lk(mu_);
-  for (auto& [subject, k] : new_keys_) {
-    (void)batch.Put(keys_cf_, KeyRecordKey(subject), k.record);
-    writing_.insert_or_assign(subject, std::move(k.key));
+  for (auto it = new_keys_.begin(); it != new_keys_.end();) {
+    if (adopted_only && it->second.made_here) {
+      ++it;
+      continue;
+    }
+    (void)batch.Put(keys_cf_, KeyRecordKey(it->first), it->second.record);
+    writing_.insert_or_assign(it->first, std::move(it->second));
+    it = new_keys_.erase(it);
   }
-  new_keys_.clear();
 }
 
 std::vector<KeyVault::NewKey> KeyVault::TakeNewKeyRecords() {
@@ -311,7 +315,10 @@ std::vector<KeyVault::NewKey> KeyVault::TakeNewKeyRecords() {
   std::vector<NewKey> out;
   out.reserve(new_keys_.size());
   for (auto& [subject, k] : new_keys_) {
-    writing_.insert_or_assign(subject, k.key);
+    // Shared by this node, the writer, before its round: the subject's key
+    // in the cluster from now on, whatever was adopted over it meanwhile.
+    if (k.made_here) adopted_pending_.erase(subject);
+    writing_.insert_or_assign(subject, k);
     out.push_back(std::move(k));
   }
   new_keys_.clear();
@@ -320,7 +327,16 @@ std::vector<KeyVault::NewKey> KeyVault::TakeNewKeyRecords() {
 
 void KeyVault::NewKeysWritten() {
   std::lock_guard lk(mu_);
+  for (const auto& [subject, k] : writing_) {
+    if (k.made_here) adopted_pending_.erase(subject);  // written (and shared) by this node
+  }
   writing_.clear();
+}
+
+bool KeyVault::MadeHereLocked(const std::string& subject) const {
+  if (auto it = new_keys_.find(subject); it != new_keys_.end() && it->second.made_here) return true;
+  if (auto it = writing_.find(subject); it != writing_.end() && it->second.made_here) return true;
+  return false;
 }
 
 void KeyVault::PutKeys(const std::vector<NewKey>& keys, rocksdb::WriteBatch& batch) const {
@@ -339,10 +355,8 @@ void KeyVault::ReturnNewKeys(std::vector<NewKey> keys) {
 
 Result<bool> KeyVault::Knows(const std::string& subject) {
   std::lock_guard lk(mu_);
-  if (auto it = new_keys_.find(subject); it != new_keys_.end() && it->second.made_here && !erased_.count(subject)) {
-    return false;  // made here, never shared: ask the cluster
-  }
   if (adopted_pending_.count(subject)) return true;
+  if (!erased_.count(subject) && MadeHereLocked(subject)) return false;  // made here, perhaps never shared: ask
   if (erased_.count(subject) || committed_.count(subject) || cache_.contains(subject) || new_keys_.count(subject) ||
       writing_.count(subject)) {
     return true;
@@ -357,10 +371,9 @@ Result<bool> KeyVault::Knows(const std::string& subject) {
 
 Status KeyVault::Adopt(const std::string& subject, std::string_view record) {
   std::lock_guard lk(mu_);
-  auto mine = new_keys_.find(subject);
-  const bool over_made_here = mine != new_keys_.end() && mine->second.made_here;
-  if (erased_.count(subject) || writing_.count(subject) || adopted_pending_.count(subject) ||
-      (!over_made_here && (cache_.contains(subject) || mine != new_keys_.end()))) {
+  const bool over_made_here = MadeHereLocked(subject);
+  if (erased_.count(subject) || adopted_pending_.count(subject) ||
+      (!over_made_here && (cache_.contains(subject) || new_keys_.count(subject) || writing_.count(subject)))) {
     return Status::Ok();
   }
   Result<std::string> key = Unwrap(subject, record);
@@ -424,22 +437,35 @@ uint64_t KeyTag(std::string_view key) {
 
 void KeyVault::DropUnsharedNewKeys() {
   std::lock_guard lk(mu_);
+  // Between rounds (the writer's thread): nothing is in writing_, so every
+  // key made here and not yet written is in new_keys_.
   for (auto it = new_keys_.begin(); it != new_keys_.end();) {
     if (!it->second.made_here) {
+      ++it;
+      continue;
+    }
+    auto adopted = adopted_pending_.find(it->first);
+    if (adopted != adopted_pending_.end() && adopted->second.key == it->second.key) {
+      it->second.made_here = false;  // the cluster holds this very key (this node shared it): kept
+      adopted_pending_.erase(adopted);
       ++it;
       continue;
     }
     dropped_.insert(KeyTag(it->second.key));
     any_dropped_.store(true);
     if (auto c = cache_.find(it->first); c != cache_.end() && c->second == it->second.key) cache_.erase(c);
-    it = new_keys_.erase(it);
-  }
-  for (auto& [subject, k] : adopted_pending_) {
-    if (erased_.count(subject)) continue;
+    if (adopted == adopted_pending_.end()) {
+      it = new_keys_.erase(it);
+      continue;
+    }
+    // The cluster's key in its place: written with the next round.
     if (cache_.size() >= kMaxCachedKeys) cache_.clear();
-    cache_.insert_or_assign(subject, k.key);
-    new_keys_.insert_or_assign(subject, std::move(k));
+    cache_.insert_or_assign(it->first, adopted->second.key);
+    it->second = std::move(adopted->second);
+    adopted_pending_.erase(adopted);
+    ++it;
   }
+  // Any other adoption was over a key this node has written since: its own holds.
   adopted_pending_.clear();
 }
 

@@ -73,7 +73,9 @@ class KeyVault {
   // Puts the records of the data keys made since the last call in `batch`:
   // the writer calls it for each round it writes, so that a key is written
   // with (or before) the first event sealed with it.
-  void TakeNewKeys(rocksdb::WriteBatch& batch);
+  // `adopted_only`: only the keys adopted from the cluster (a round of the
+  // log of record applied here writes no key this node made).
+  void TakeNewKeys(rocksdb::WriteBatch& batch, bool adopted_only = false);
   // A data key made (or adopted) and not yet written: its subject, the key
   // and its record (wrapped under the master key).
   struct NewKey {
@@ -194,11 +196,14 @@ class KeyVault {
   std::vector<Master> masters_;  // master keys loaded: the one in force first
   crypto::HmacSha256Key blind_key_{""};  // blind.key, set on open
   std::mutex mu_;
-  Status WriteNewKeysLocked();  // new_keys_ written on their own, synced (before a rotation)
+  Status WriteNewKeysLocked();
+  // Whether the subject's key was made here and is not yet written: in
+  // new_keys_ or in the round being published (writing_).
+  bool MadeHereLocked(const std::string& subject) const;  // new_keys_ written on their own, synced (before a rotation)
   // Open addressing: a lookup per sealed event, of subjects in no order.
   boost::unordered_flat_map<std::string, std::string> cache_;  // subject -> data key
   std::unordered_map<std::string, NewKey> new_keys_;  // made, not yet in a written round (TakeNewKeys)
-  std::unordered_map<std::string, std::string> writing_;  // taken into the round being written (NewKeysWritten)
+  std::unordered_map<std::string, NewKey> writing_;  // taken into the round being written (NewKeysWritten)
   std::unordered_map<std::string, NewKey> adopted_pending_;  // Adopt over a key made here, until DropUnsharedNewKeys
   boost::unordered_flat_set<uint64_t> dropped_;           // tags of the keys DropUnsharedNewKeys dropped
   std::atomic<bool> any_dropped_{false};

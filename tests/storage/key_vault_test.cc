@@ -198,5 +198,62 @@ TEST_CASE("A key made here and never shared gives way to the cluster's key for t
   CHECK(again_tag == kept_tag);
 }
 
+TEST_CASE("A key made here that the cluster holds already (this node shared it) is kept, not dropped") {
+  TempDir dir;
+  VaultStore store(dir);
+  KeyVault& vault = *store.vault;
+  Event e = Contact("c-1", "Ada Lovelace");
+  uint64_t tag = 0;
+  REQUIRE(vault.Seal(e, &tag).ok());
+  // Shared with a round whose publish then failed: given back, still made here.
+  std::vector<KeyVault::NewKey> shared = vault.TakeNewKeyRecords();
+  REQUIRE(shared.size() == 1);
+  const KeyVault::NewKey mine = shared[0];
+  vault.ReturnNewKeys(std::move(shared));
+  Result<bool> knows = vault.Knows(mine.subject);
+  REQUIRE(knows.ok());
+  CHECK_FALSE(*knows);
+  // The share's last record for the subject is this node's own.
+  REQUIRE(vault.Adopt(mine.subject, mine.record).ok());
+  vault.DropUnsharedNewKeys();
+  CHECK_FALSE(vault.SealedWithDropped({tag}));
+  knows = vault.Knows(mine.subject);
+  REQUIRE(knows.ok());
+  CHECK(*knows);
+  rocksdb::WriteBatch round;
+  vault.TakeNewKeys(round);
+  CHECK(round.Count() == 1);
+  store.Write(round);
+  vault.ForgetCachedKeys();
+  CHECK(Opened(vault, e).find("Ada Lovelace") != std::string::npos);
+}
+
+TEST_CASE("A round of the log of record applied here writes the keys adopted from the cluster, not those made here") {
+  TempDir dir;
+  VaultStore here(dir, "node-a"), writer(dir, "node-b");
+  KeyVault& a = *here.vault;
+  Event made = Contact("c-1", "Ada Lovelace");  // sealed on A, whose round never went out
+  REQUIRE(a.Seal(made).ok());
+  Event theirs = Contact("c-2", "Grace Hopper");  // another subject, sealed and shared by B
+  REQUIRE(writer.vault->Seal(theirs).ok());
+  std::vector<KeyVault::NewKey> shared = writer.vault->TakeNewKeyRecords();
+  REQUIRE(shared.size() == 1);
+  REQUIRE(a.Adopt(shared[0].subject, shared[0].record).ok());
+
+  rocksdb::WriteBatch pinned;
+  a.TakeNewKeys(pinned, /*adopted_only=*/true);
+  CHECK(pinned.Count() == 1);  // B's key only
+  here.Write(pinned);
+  a.ForgetCachedKeys();
+  CHECK(Opened(a, theirs).find("Grace Hopper") != std::string::npos);
+  Result<bool> knows = a.Knows(shared[0].subject);
+  REQUIRE(knows.ok());
+  CHECK(*knows);
+  // A's own key is still waiting, not in the store: the cluster is asked for that subject.
+  knows = a.Knows("customer-1/contact-c-1");
+  REQUIRE(knows.ok());
+  CHECK_FALSE(*knows);
+}
+
 }  // namespace
 }  // namespace custodian
