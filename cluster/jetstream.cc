@@ -225,11 +225,22 @@ Status JetStream::PutKeys(const std::vector<std::pair<std::string, std::string>>
     const std::string id = "k" + HexOf(Sha256(subject + '\0' + record)).substr(0, 32);
     const auto deadline = Clock::now() + options_.publish_timeout;
     while (true) {
-      const Attempt a = PublishOnce(h_->js, to, record, {{"Nats-Msg-Id", id.c_str()}});
+      // First key wins: a subject's message is taken only when the subject has
+      // none. A writer whose term has just ended cannot put its key over the
+      // one the next writer shared and sealed with.
+      const Attempt a =
+          PublishOnce(h_->js, to, record, {{"Nats-Msg-Id", id.c_str()}, {"Nats-Expected-Last-Subject-Sequence", "0"}});
       if (!a.build_error.empty()) return Status::Unavailable(a.build_error);
       if (a.status == NATS_OK) break;
       const natsStatus s = a.status;
       const jsErrCode jerr = a.jerr;
+      if (s == NATS_ERR && jerr == JSStreamWrongLastSequenceErr) {
+        Result<std::optional<std::string>> there = GetKey(subject);
+        if (!there.ok()) return there.status();
+        if (*there && **there == record) break;  // this very key, shared before
+        // Said without the subject: the answer reaches the appending client.
+        return Status::Conflict("the cluster's key share holds another data key for a person of this round");
+      }
       if ((s == NATS_ERR && !Transient(s, jerr)) || Clock::now() > deadline) {
         return Status::Unavailable("the stream " + key_stream_ + " did not take a data key: " + Text(s, jerr));
       }

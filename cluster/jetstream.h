@@ -97,7 +97,9 @@ class JetStream {
   // one subject per data key, "<stream>.keys.<SHA-256 of the subject>"
   // (the servers see no subject), each message the key's record wrapped
   // under the master key. Deletes are allowed there, unlike the log of
-  // record, so that an erasure erases the key (docs/scale-out.md).
+  // record, so that an erasure erases the key (docs/scale-out.md). First
+  // key wins: Conflict when a subject holds another record already (the
+  // same record again is taken as shared).
   Status PutKeys(const std::vector<std::pair<std::string, std::string>>& subject_records);
   // The subject's key record; nullopt when the share holds none.
   Result<std::optional<std::string>> GetKey(const std::string& subject);

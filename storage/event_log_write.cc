@@ -488,6 +488,17 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops, con
       for (const KeyVault::NewKey& k : *shared_keys) records.emplace_back(k.subject, k.record);
       if (Status put = share->put(records); !put.ok()) {
         vault_->ReturnNewKeys(std::move(*shared_keys));
+        if (put.code() == StatusCode::kConflict) {
+          // Another writer's key for someone of this round is the cluster's
+          // (shared first): adopted in place of ours, which go; the writes
+          // sealed with them are refused, and sealed with the cluster's when
+          // sent again.
+          for (const auto& [subject, record] : records) {
+            Result<std::optional<std::string>> theirs = share->get(subject);
+            if (theirs.ok() && *theirs && **theirs != record) (void)vault_->Adopt(subject, **theirs);
+          }
+          vault_->DropUnsharedNewKeys();
+        }
         for (size_t i = 0; i < ops.size(); ++i) {
           if (!wrote[i] || !outcomes[i].ok()) continue;
           outcomes[i] = Status::Unavailable("the cluster's key share did not take the round's new data keys (" +

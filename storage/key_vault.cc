@@ -458,7 +458,9 @@ void KeyVault::DropUnsharedNewKeys() {
       it = new_keys_.erase(it);
       continue;
     }
-    // The cluster's key in its place: written with the next round.
+    // The cluster's key in its place: written with the next round. (A key
+    // this node dropped before may come back so: it is in force again.)
+    dropped_.erase(KeyTag(adopted->second.key));
     if (cache_.size() >= kMaxCachedKeys) cache_.clear();
     cache_.insert_or_assign(it->first, adopted->second.key);
     it->second = std::move(adopted->second);

@@ -474,6 +474,36 @@ TEST_CASE("a password in a NATS server's URL never reaches an error message", "[
   CHECK_THAT(js.status().message(), Catch::Contains("nats://***@127.0.0.1:1"));
 }
 
+TEST_CASE("the key share keeps the first key of a subject: the same record again is taken, another is a Conflict",
+          "[cluster]") {
+  NatsCluster nats;
+  auto connect = [&](const std::string& name) {
+    JetStreamOptions jo;
+    jo.servers = nats.urls();
+    jo.name = name;
+    jo.publish_timeout = std::chrono::milliseconds(30000);
+    Result<std::unique_ptr<JetStream>> js = JetStream::Connect(jo);
+    INFO(js.status().ToString());
+    REQUIRE(js.ok());
+    return std::move(*js);
+  };
+  std::unique_ptr<JetStream> old_writer = connect("node-a"), new_writer = connect("node-b");
+  const std::string subject = "customer-1/contact-c-1";
+  REQUIRE(new_writer->PutKeys({{subject, "record of the next writer"}}).ok());
+  REQUIRE(new_writer->PutKeys({{subject, "record of the next writer"}}).ok());  // a retry
+  // The writer whose term ended puts its own key late: refused, the first stays.
+  Status late = old_writer->PutKeys({{subject, "record of the old writer"}});
+  REQUIRE_FALSE(late.ok());
+  CHECK(late.code() == StatusCode::kConflict);
+  CHECK(late.message().find(subject) == std::string::npos);
+  Result<std::optional<std::string>> kept = old_writer->GetKey(subject);
+  REQUIRE(kept.ok());
+  REQUIRE(kept->has_value());
+  CHECK(**kept == "record of the next writer");
+  // Another subject is its own.
+  CHECK(old_writer->PutKeys({{"customer-1/contact-c-2", "record of the old writer"}}).ok());
+}
+
 TEST_CASE("a follower with no writer refuses appends with a clear reason, and writes nothing", "[cluster]") {
   NatsCluster nats;
   TestNode follower(nats, false, "node-2", std::chrono::milliseconds(2000));

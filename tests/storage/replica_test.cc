@@ -174,15 +174,21 @@ TEST_CASE("a follower applying the writer's rounds holds the same log, tree and 
 }
 
 // The cluster's key share (cluster/jetstream.cc keeps it in a stream; here a
-// map whose get returns the last record put, as that stream's does).
+// map that keeps each subject's first record, as that stream does, and that
+// can be unreachable).
 struct SharedKeys {
   std::mutex mu;
   std::map<std::string, std::string> last;
+  bool down = false;
   std::shared_ptr<const EventLog::KeyShare> Share() {
     auto share = std::make_shared<EventLog::KeyShare>();
     share->put = [this](const std::vector<std::pair<std::string, std::string>>& records) {
       std::lock_guard lk(mu);
-      for (const auto& [subject, record] : records) last[subject] = record;
+      if (down) return Status::Unavailable("the key share answers nothing");
+      for (const auto& [subject, record] : records) {
+        auto [it, first] = last.try_emplace(subject, record);
+        if (!first && it->second != record) return Status::Conflict("another data key for a person of this round");
+      }
       return Status::Ok();
     };
     share->get = [this](const std::string& subject) -> Result<std::optional<std::string>> {
@@ -215,21 +221,17 @@ TEST_CASE("a writer that lost its term keeps no data key it made: the next write
   b.log->SetKeyShare(shared.Share());
   ApplyAll(b, published.rounds);
 
-  // A seals a contact's part with a key of its own, but its round is not
-  // published (its term is over); the key stays unshared.
+  // A seals a contact's part with a key of its own, but its round goes
+  // nowhere (the key share does not answer, its term is over); the key
+  // stays unshared.
   const std::string contact = R"({"contact_id":"c-1"})";
-  bool refuse = true;
-  auto inner = published.Replicator();
-  a.log->SetReplicator([&](std::string_view round, uint64_t after) -> Result<uint64_t> {
-    if (refuse) return Status::Unavailable("the lease is another node's");
-    return inner(round, after);
-  });
-  shared.last.clear();  // so that the share holds only what B shares below
+  shared.down = true;
   Result<AppendResult> lost =
       a.log->Append("customer-1", {EventBy("customer-1", "contact.added", "staff-2", contact, R"({"name":"Ana Lima"})")});
   REQUIRE_FALSE(lost.ok());
   CHECK(lost.status().code() == StatusCode::kUnavailable);
   a.log->SetReplicator(nullptr);  // A follows now
+  shared.down = false;
 
   // B writes: it makes the contact's key, shares it and publishes the round.
   b.log->SetReplicator(published.Replicator());
@@ -255,6 +257,68 @@ TEST_CASE("a writer that lost its term keeps no data key it made: the next write
   REQUIRE(on_a.ok());
   view = a.log->OpenPersonal(on_a->back());
   REQUIRE(view.ok());
+  CHECK(view->state == EventLog::PersonalView::State::kOpen);
+}
+
+TEST_CASE("a writer behind the cluster that seals with a key of its own is refused by the key share, then seals "
+          "with the cluster's key",
+          "[replica]") {
+  TempDir keys;
+  const std::string master = keys.Sub("master.key");
+  Published published;
+  SharedKeys shared;
+  Node a(master), b(master);
+  a.log->SetKeyShare(shared.Share());
+  b.log->SetKeyShare(shared.Share());
+  a.log->SetReplicator(published.Replicator());
+  Seed(*a.log);
+  REQUIRE(a.log->Append("customer-1", {EventBy("customer-1", "customer.registered", "staff-1", R"({"name":"Acme"})")})
+              .ok());
+  ApplyAll(b, published.rounds);
+
+  // B takes over and writes the contact, sealed with its key K1; A has not
+  // applied that round and still thinks it writes.
+  const std::string contact = R"({"contact_id":"c-1"})";
+  b.log->SetReplicator(published.Replicator());
+  REQUIRE(b.log->Append("customer-1", {EventBy("customer-1", "contact.added", "staff-2", contact,
+                                                R"({"name":"Ana Lima"})")})
+              .ok());
+  const std::map<std::string, std::string> before = shared.last;
+  REQUIRE(before.size() == 1);
+
+  // A seals the same person's part with its own key K2: the key share keeps
+  // K1, so the round is refused, and A takes K1 in K2's place.
+  Event late = EventBy("customer-1", "note.added", "staff-2", R"({"text":"call back","contact_id":"c-1"})",
+                       R"({"notes":"Ana asked to be called on Monday"})");
+  Result<AppendResult> refused = a.log->Append("customer-1", {late});
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().code() == StatusCode::kUnavailable);
+  CHECK_THAT(refused.status().message(), Catch::Contains("another data key"));
+  CHECK(shared.last == before);
+  // Sent again at once: sealed with K1 now, which the key share takes; the
+  // round is refused only because A is behind the log of record.
+  refused = a.log->Append("customer-1", {late});
+  REQUIRE_FALSE(refused.ok());
+  CHECK_THAT(refused.status().message(), !Catch::Contains("another data key"));
+  CHECK_THAT(refused.status().message(), Catch::Contains("expected last sequence"));
+
+  // Caught up, A writes the part again: sealed with K1 now, and B opens it.
+  Status caught_up = a.log->ApplyRound(published.rounds.back(), published.rounds.size());
+  INFO(caught_up.ToString());
+  REQUIRE(caught_up.ok());
+  b.log->SetReplicator(nullptr);
+  REQUIRE(a.log->Append("customer-1", {late}).ok());
+  CHECK(shared.last == before);
+  Status applied = b.log->ApplyRound(published.rounds.back(), published.rounds.size());
+  INFO(applied.ToString());
+  REQUIRE(applied.ok());
+  CHECK(b.log->key_share_problem().empty());
+  Result<std::vector<Event>> on_b = b.log->ReadStream("customer-1", StreamVersion(0), Direction::kForward, 10);
+  REQUIRE(on_b.ok());
+  REQUIRE(on_b->size() == 3);
+  Result<EventLog::PersonalView> view = b.log->OpenPersonal(on_b->back());
+  REQUIRE(view.ok());
+  INFO(view->why);
   CHECK(view->state == EventLog::PersonalView::State::kOpen);
 }
 
