@@ -16,6 +16,18 @@ Result<uint64_t> PublishRound(JetStream& js, std::string_view round, uint64_t af
   const std::string id = "r" + std::to_string(after + 1) + "-" + HexOf(Sha256(round)).substr(0, 32);
   return js.Publish(round, after, id);
 }
+// A seeding store's keys into the key share. The share keeps a person's
+// first key: another record there already means a key share left over from
+// an earlier cluster (or a store whose master key was rotated since).
+Status SeedKeys(JetStream& js, const std::vector<std::pair<std::string, std::string>>& keys) {
+  Status put = js.PutKeys(keys);
+  if (put.code() != StatusCode::kConflict) return put;
+  return Status::FailedPrecondition(
+      "the cluster's key share already holds other data keys for people of this store: it is left over from "
+      "another cluster, or this store's master key was rotated since it was shared; seed an empty stream and key "
+      "share (docs/scale-out.md)");
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Node>> Node::Start(EventLog& log, JetStream& js, const NodeOptions& options) {
@@ -58,11 +70,11 @@ Result<std::unique_ptr<Node>> Node::Start(EventLog& log, JetStream& js, const No
     CUSTODIAN_RETURN_IF_ERROR(log.ExportKeyRecords([&](const std::string& subject, const std::string& record) {
       keys.emplace_back(subject, record);
       if (keys.size() < 256) return Status::Ok();
-      Status put = js.PutKeys(keys);
+      Status put = SeedKeys(js, keys);
       keys.clear();
       return put;
     }));
-    CUSTODIAN_RETURN_IF_ERROR(js.PutKeys(keys));
+    CUSTODIAN_RETURN_IF_ERROR(SeedKeys(js, keys));
     uint64_t sequence = 0;
     CUSTODIAN_RETURN_IF_ERROR(log.ExportRounds(options.seed_round_bytes, [&](std::string_view round,
                                                                               uint64_t after) -> Result<uint64_t> {

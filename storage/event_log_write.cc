@@ -492,10 +492,17 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops, con
           // Another writer's key for someone of this round is the cluster's
           // (shared first): adopted in place of ours, which go; the writes
           // sealed with them are refused, and sealed with the cluster's when
-          // sent again.
+          // sent again. A key of ours the share took before the conflict is
+          // the cluster's too: adopted as it is, so kept.
           for (const auto& [subject, record] : records) {
             Result<std::optional<std::string>> theirs = share->get(subject);
-            if (theirs.ok() && *theirs && **theirs != record) (void)vault_->Adopt(subject, **theirs);
+            if (!theirs.ok() || !*theirs) continue;
+            if (Status adopted = vault_->Adopt(subject, **theirs); !adopted.ok()) {
+              put = adopted;  // e.g. wrapped under a master key not loaded here: said as it is
+              std::lock_guard lk(key_share_mu_);
+              key_share_problem_ = "a data key in the cluster's key share does not open with this node's master key "
+                                   "(give every node the same key directory, docs/scale-out.md)";
+            }
           }
           vault_->DropUnsharedNewKeys();
         }

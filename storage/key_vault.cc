@@ -38,6 +38,12 @@ constexpr uint8_t kRecordVersion = 1;
 constexpr size_t kFingerprintChars = 16;
 constexpr size_t kWrappedBytes = kSealNonceBytes + kDataKeyBytes + crypto::kGcmTagBytes;
 constexpr size_t kMaxCachedKeys = 100'000;
+// The first 8 bytes of a (random) data key: enough to tell keys apart.
+uint64_t KeyTag(std::string_view key) {
+  uint64_t tag = 0;
+  std::memcpy(&tag, key.data(), std::min(key.size(), sizeof tag));
+  return tag;
+}
 
 std::string KeyRecordKey(std::string_view subject) { return "k/" + std::string(subject); }
 std::string ErasedKey(std::string_view subject) { return "e/" + std::string(subject); }
@@ -384,6 +390,7 @@ Status KeyVault::Adopt(const std::string& subject, std::string_view record) {
     adopted_pending_[subject] = NewKey{subject, *key, std::string(record), false};
     return Status::Ok();
   }
+  dropped_.erase(KeyTag(*key));  // a key this node dropped may be the cluster's after all: in force again
   new_keys_[subject] = NewKey{subject, *key, std::string(record)};
   if (cache_.size() >= kMaxCachedKeys) cache_.clear();
   cache_.emplace(subject, std::move(*key));
@@ -425,15 +432,6 @@ Status KeyVault::WriteNewKeysLocked() {
   new_keys_.clear();
   return Status::Ok();
 }
-
-namespace {
-// The first 8 bytes of a (random) data key: enough to tell keys apart.
-uint64_t KeyTag(std::string_view key) {
-  uint64_t tag = 0;
-  std::memcpy(&tag, key.data(), std::min(key.size(), sizeof tag));
-  return tag;
-}
-}  // namespace
 
 void KeyVault::DropUnsharedNewKeys() {
   std::lock_guard lk(mu_);

@@ -196,10 +196,10 @@ class KeyVault {
   std::vector<Master> masters_;  // master keys loaded: the one in force first
   crypto::HmacSha256Key blind_key_{""};  // blind.key, set on open
   std::mutex mu_;
-  Status WriteNewKeysLocked();
+  Status WriteNewKeysLocked();  // new_keys_ written on their own, synced (before a rotation)
   // Whether the subject's key was made here and is not yet written: in
   // new_keys_ or in the round being published (writing_).
-  bool MadeHereLocked(const std::string& subject) const;  // new_keys_ written on their own, synced (before a rotation)
+  bool MadeHereLocked(const std::string& subject) const;
   // Open addressing: a lookup per sealed event, of subjects in no order.
   boost::unordered_flat_map<std::string, std::string> cache_;  // subject -> data key
   std::unordered_map<std::string, NewKey> new_keys_;  // made, not yet in a written round (TakeNewKeys)

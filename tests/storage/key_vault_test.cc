@@ -255,5 +255,28 @@ TEST_CASE("A round of the log of record applied here writes the keys adopted fro
   CHECK_FALSE(*knows);
 }
 
+TEST_CASE("A key this node dropped that turns out to be the cluster's is in force again when adopted") {
+  TempDir dir;
+  VaultStore store(dir);
+  KeyVault& vault = *store.vault;
+  Event e = Contact("c-1", "Ada Lovelace");
+  uint64_t tag = 0;
+  REQUIRE(vault.Seal(e, &tag).ok());
+  // Shared (the share took it first), then the round was fenced: given back, and dropped.
+  std::vector<KeyVault::NewKey> shared = vault.TakeNewKeyRecords();
+  REQUIRE(shared.size() == 1);
+  const KeyVault::NewKey mine = shared[0];
+  vault.ReturnNewKeys(std::move(shared));
+  vault.DropUnsharedNewKeys();
+  CHECK(vault.SealedWithDropped({tag}));
+  // The next writer found it in the share and sealed with it; this node adopts it.
+  REQUIRE(vault.Adopt(mine.subject, mine.record).ok());
+  CHECK_FALSE(vault.SealedWithDropped({tag}));
+  Event again = Contact("c-1", "Ada K.");
+  uint64_t again_tag = 0;
+  REQUIRE(vault.Seal(again, &again_tag).ok());
+  CHECK(again_tag == tag);
+}
+
 }  // namespace
 }  // namespace custodian

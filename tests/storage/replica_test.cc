@@ -185,11 +185,13 @@ struct SharedKeys {
     share->put = [this](const std::vector<std::pair<std::string, std::string>>& records) {
       std::lock_guard lk(mu);
       if (down) return Status::Unavailable("the key share answers nothing");
+      // Every record it can take (a share may also stop at the first conflict).
+      bool conflict = false;
       for (const auto& [subject, record] : records) {
         auto [it, first] = last.try_emplace(subject, record);
-        if (!first && it->second != record) return Status::Conflict("another data key for a person of this round");
+        conflict = conflict || (!first && it->second != record);
       }
-      return Status::Ok();
+      return conflict ? Status::Conflict("another data key for a person of this round") : Status::Ok();
     };
     share->get = [this](const std::string& subject) -> Result<std::optional<std::string>> {
       std::lock_guard lk(mu);
@@ -286,18 +288,22 @@ TEST_CASE("a writer behind the cluster that seals with a key of its own is refus
   const std::map<std::string, std::string> before = shared.last;
   REQUIRE(before.size() == 1);
 
-  // A seals the same person's part with its own key K2: the key share keeps
-  // K1, so the round is refused, and A takes K1 in K2's place.
+  // A seals the same person's part with its own key K2, and another
+  // person's with a key K3 nobody has: the key share keeps K1 (and takes
+  // K3), so the round is refused, and A takes K1 in K2's place and keeps K3.
   Event late = EventBy("customer-1", "note.added", "staff-2", R"({"text":"call back","contact_id":"c-1"})",
                        R"({"notes":"Ana asked to be called on Monday"})");
-  Result<AppendResult> refused = a.log->Append("customer-1", {late});
+  Event other = EventBy("customer-1", "contact.added", "staff-2", R"({"contact_id":"c-2"})", R"({"name":"Ben Ode"})");
+  Result<AppendResult> refused = a.log->Append("customer-1", {late, other});
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.status().code() == StatusCode::kUnavailable);
   CHECK_THAT(refused.status().message(), Catch::Contains("another data key"));
-  CHECK(shared.last == before);
-  // Sent again at once: sealed with K1 now, which the key share takes; the
-  // round is refused only because A is behind the log of record.
-  refused = a.log->Append("customer-1", {late});
+  REQUIRE(shared.last.size() == 2);
+  CHECK(shared.last.begin()->second == before.begin()->second);
+  const std::map<std::string, std::string> after = shared.last;
+  // Sent again at once: sealed with K1 and K3 now, which the key share
+  // holds; the round is refused only because A is behind the log of record.
+  refused = a.log->Append("customer-1", {late, other});
   REQUIRE_FALSE(refused.ok());
   CHECK_THAT(refused.status().message(), !Catch::Contains("another data key"));
   CHECK_THAT(refused.status().message(), Catch::Contains("expected last sequence"));
@@ -307,19 +313,21 @@ TEST_CASE("a writer behind the cluster that seals with a key of its own is refus
   INFO(caught_up.ToString());
   REQUIRE(caught_up.ok());
   b.log->SetReplicator(nullptr);
-  REQUIRE(a.log->Append("customer-1", {late}).ok());
-  CHECK(shared.last == before);
+  REQUIRE(a.log->Append("customer-1", {late, other}).ok());
+  CHECK(shared.last == after);
   Status applied = b.log->ApplyRound(published.rounds.back(), published.rounds.size());
   INFO(applied.ToString());
   REQUIRE(applied.ok());
   CHECK(b.log->key_share_problem().empty());
   Result<std::vector<Event>> on_b = b.log->ReadStream("customer-1", StreamVersion(0), Direction::kForward, 10);
   REQUIRE(on_b.ok());
-  REQUIRE(on_b->size() == 3);
-  Result<EventLog::PersonalView> view = b.log->OpenPersonal(on_b->back());
-  REQUIRE(view.ok());
-  INFO(view->why);
-  CHECK(view->state == EventLog::PersonalView::State::kOpen);
+  REQUIRE(on_b->size() == 4);
+  for (size_t i = 2; i < 4; ++i) {
+    Result<EventLog::PersonalView> view = b.log->OpenPersonal((*on_b)[i]);
+    REQUIRE(view.ok());
+    INFO(view->why);
+    CHECK(view->state == EventLog::PersonalView::State::kOpen);
+  }
 }
 
 TEST_CASE("a follower refuses appends, and a writer whose log of record refuses writes nothing", "[replica]") {
