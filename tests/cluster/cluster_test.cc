@@ -39,6 +39,18 @@ using testing::NatsCluster;
 using testing::TempDir;
 
 
+// A connection to the test cluster's NATS servers, as a node makes it.
+std::unique_ptr<JetStream> ConnectTo(const NatsCluster& nats, const std::string& name) {
+  JetStreamOptions jo;
+  jo.servers = nats.urls();
+  jo.name = name;
+  jo.publish_timeout = std::chrono::milliseconds(30000);
+  Result<std::unique_ptr<JetStream>> j = JetStream::Connect(jo);
+  INFO(j.status().ToString());
+  REQUIRE(j.ok());
+  return std::move(*j);
+}
+
 // One Custodian node: its store, its connection, its place in the cluster.
 struct TestNode {
   TempDir tmp;
@@ -59,14 +71,7 @@ struct TestNode {
     INFO(l.status().ToString());
     REQUIRE(l.ok());
     log = std::move(*l);
-    JetStreamOptions jo;
-    jo.servers = nats.urls();
-    jo.name = name;
-    jo.publish_timeout = std::chrono::milliseconds(30000);
-    Result<std::unique_ptr<JetStream>> j = JetStream::Connect(jo);
-    INFO(j.status().ToString());
-    REQUIRE(j.ok());
-    js = std::move(*j);
+    js = ConnectTo(nats, name);
     NodeOptions no;
     no.writer = writer;
     no.forward_timeout = forward_timeout;
@@ -477,17 +482,7 @@ TEST_CASE("a password in a NATS server's URL never reaches an error message", "[
 TEST_CASE("the key share keeps the first key of a subject: the same record again is taken, another is a Conflict",
           "[cluster]") {
   NatsCluster nats;
-  auto connect = [&](const std::string& name) {
-    JetStreamOptions jo;
-    jo.servers = nats.urls();
-    jo.name = name;
-    jo.publish_timeout = std::chrono::milliseconds(30000);
-    Result<std::unique_ptr<JetStream>> js = JetStream::Connect(jo);
-    INFO(js.status().ToString());
-    REQUIRE(js.ok());
-    return std::move(*js);
-  };
-  std::unique_ptr<JetStream> old_writer = connect("node-a"), new_writer = connect("node-b");
+  std::unique_ptr<JetStream> old_writer = ConnectTo(nats, "node-a"), new_writer = ConnectTo(nats, "node-b");
   const std::string subject = "customer-1/contact-c-1";
   REQUIRE(new_writer->PutKeys({{subject, "record of the next writer"}}).ok());
   REQUIRE(new_writer->PutKeys({{subject, "record of the next writer"}}).ok());  // a retry

@@ -198,18 +198,25 @@ TEST_CASE("A key made here and never shared gives way to the cluster's key for t
   CHECK(again_tag == kept_tag);
 }
 
+// Seals `e` on `vault` with a new key, which a round takes and shares and
+// then gives back (its publish failed): returns the key's record, as shared.
+KeyVault::NewKey SealSharedAndGivenBack(KeyVault& vault, Event& e, uint64_t* tag) {
+  REQUIRE(vault.Seal(e, tag).ok());
+  std::vector<KeyVault::NewKey> shared = vault.TakeNewKeyRecords();
+  REQUIRE(shared.size() == 1);
+  KeyVault::NewKey mine = shared[0];
+  vault.ReturnNewKeys(std::move(shared));
+  return mine;
+}
+
 TEST_CASE("A key made here that the cluster holds already (this node shared it) is kept, not dropped") {
   TempDir dir;
   VaultStore store(dir);
   KeyVault& vault = *store.vault;
   Event e = Contact("c-1", "Ada Lovelace");
   uint64_t tag = 0;
-  REQUIRE(vault.Seal(e, &tag).ok());
   // Shared with a round whose publish then failed: given back, still made here.
-  std::vector<KeyVault::NewKey> shared = vault.TakeNewKeyRecords();
-  REQUIRE(shared.size() == 1);
-  const KeyVault::NewKey mine = shared[0];
-  vault.ReturnNewKeys(std::move(shared));
+  const KeyVault::NewKey mine = SealSharedAndGivenBack(vault, e, &tag);
   Result<bool> knows = vault.Knows(mine.subject);
   REQUIRE(knows.ok());
   CHECK_FALSE(*knows);
@@ -261,12 +268,8 @@ TEST_CASE("A key this node dropped that turns out to be the cluster's is in forc
   KeyVault& vault = *store.vault;
   Event e = Contact("c-1", "Ada Lovelace");
   uint64_t tag = 0;
-  REQUIRE(vault.Seal(e, &tag).ok());
   // Shared (the share took it first), then the round was fenced: given back, and dropped.
-  std::vector<KeyVault::NewKey> shared = vault.TakeNewKeyRecords();
-  REQUIRE(shared.size() == 1);
-  const KeyVault::NewKey mine = shared[0];
-  vault.ReturnNewKeys(std::move(shared));
+  const KeyVault::NewKey mine = SealSharedAndGivenBack(vault, e, &tag);
   vault.DropUnsharedNewKeys();
   CHECK(vault.SealedWithDropped({tag}));
   // The next writer found it in the share and sealed with it; this node adopts it.

@@ -207,6 +207,26 @@ struct SharedKeys {
   }
 };
 
+// Applies the newest published round on `node`, which must take it.
+void ApplyNewest(Node& node, const Published& published) {
+  Status applied = node.log->ApplyRound(published.rounds.back(), published.rounds.size());
+  INFO(applied.ToString());
+  REQUIRE(applied.ok());
+}
+
+// The personal parts of `stream`'s events from version `from` on open on `node`.
+void ExpectPartsOpen(Node& node, const std::string& stream, uint64_t from, size_t events) {
+  Result<std::vector<Event>> read = node.log->ReadStream(stream, StreamVersion(0), Direction::kForward, 100);
+  REQUIRE(read.ok());
+  REQUIRE(read->size() == events);
+  for (size_t i = from; i < events; ++i) {
+    Result<EventLog::PersonalView> view = node.log->OpenPersonal((*read)[i]);
+    REQUIRE(view.ok());
+    INFO(view->why);
+    CHECK(view->state == EventLog::PersonalView::State::kOpen);
+  }
+}
+
 TEST_CASE("a writer that lost its term keeps no data key it made: the next writer's key is the one in force on it",
           "[replica]") {
   TempDir keys;  // one key directory, as every node of a cluster has
@@ -242,24 +262,12 @@ TEST_CASE("a writer that lost its term keeps no data key it made: the next write
   REQUIRE(shared.last.size() == 1);
 
   // A applies B's round and opens B's part with B's key.
-  Status applied = a.log->ApplyRound(published.rounds.back(), published.rounds.size());
-  INFO(applied.ToString());
-  REQUIRE(applied.ok());
+  ApplyNewest(a, published);
   CHECK(a.log->key_share_problem().empty());
-  Result<std::vector<Event>> on_a = a.log->ReadStream("customer-1", StreamVersion(0), Direction::kForward, 10);
-  REQUIRE(on_a.ok());
-  REQUIRE(on_a->size() == 2);
-  Result<EventLog::PersonalView> view = a.log->OpenPersonal(on_a->back());
-  REQUIRE(view.ok());
-  INFO(view->why);
-  CHECK(view->state == EventLog::PersonalView::State::kOpen);
+  ExpectPartsOpen(a, "customer-1", 1, 2);
   // ... also from its own store, once its memory is gone.
   a.Open();
-  on_a = a.log->ReadStream("customer-1", StreamVersion(0), Direction::kForward, 10);
-  REQUIRE(on_a.ok());
-  view = a.log->OpenPersonal(on_a->back());
-  REQUIRE(view.ok());
-  CHECK(view->state == EventLog::PersonalView::State::kOpen);
+  ExpectPartsOpen(a, "customer-1", 1, 2);
 }
 
 TEST_CASE("a writer behind the cluster that seals with a key of its own is refused by the key share, then seals "
@@ -308,26 +316,14 @@ TEST_CASE("a writer behind the cluster that seals with a key of its own is refus
   CHECK_THAT(refused.status().message(), !Catch::Contains("another data key"));
   CHECK_THAT(refused.status().message(), Catch::Contains("expected last sequence"));
 
-  // Caught up, A writes the part again: sealed with K1 now, and B opens it.
-  Status caught_up = a.log->ApplyRound(published.rounds.back(), published.rounds.size());
-  INFO(caught_up.ToString());
-  REQUIRE(caught_up.ok());
+  // Caught up, A writes the parts again: sealed with K1 and K3, and B opens them.
+  ApplyNewest(a, published);
   b.log->SetReplicator(nullptr);
   REQUIRE(a.log->Append("customer-1", {late, other}).ok());
   CHECK(shared.last == after);
-  Status applied = b.log->ApplyRound(published.rounds.back(), published.rounds.size());
-  INFO(applied.ToString());
-  REQUIRE(applied.ok());
+  ApplyNewest(b, published);
   CHECK(b.log->key_share_problem().empty());
-  Result<std::vector<Event>> on_b = b.log->ReadStream("customer-1", StreamVersion(0), Direction::kForward, 10);
-  REQUIRE(on_b.ok());
-  REQUIRE(on_b->size() == 4);
-  for (size_t i = 2; i < 4; ++i) {
-    Result<EventLog::PersonalView> view = b.log->OpenPersonal((*on_b)[i]);
-    REQUIRE(view.ok());
-    INFO(view->why);
-    CHECK(view->state == EventLog::PersonalView::State::kOpen);
-  }
+  ExpectPartsOpen(b, "customer-1", 2, 4);
 }
 
 TEST_CASE("a follower refuses appends, and a writer whose log of record refuses writes nothing", "[replica]") {
