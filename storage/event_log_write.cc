@@ -497,11 +497,13 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops, con
           for (const auto& [subject, record] : records) {
             Result<std::optional<std::string>> theirs = share->get(subject);
             if (!theirs.ok() || !*theirs) continue;
-            if (Status adopted = vault_->Adopt(subject, **theirs); !adopted.ok()) {
-              put = adopted;  // e.g. wrapped under a master key not loaded here: said as it is
+            if (!vault_->Adopt(subject, **theirs).ok()) {
+              // Said without the subject, as every key-share problem (/healthz shows it).
+              const std::string why = "a data key in the cluster's key share does not open with this node's master "
+                                      "key (give every node the same key directory, docs/scale-out.md)";
+              put = Status::FailedPrecondition(why);
               std::lock_guard lk(key_share_mu_);
-              key_share_problem_ = "a data key in the cluster's key share does not open with this node's master key "
-                                   "(give every node the same key directory, docs/scale-out.md)";
+              key_share_problem_ = why;
             }
           }
           vault_->DropUnsharedNewKeys();
