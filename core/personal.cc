@@ -175,15 +175,18 @@ Result<std::string> CheckPersonalPart(std::string_view type, std::string_view pe
     return Status::InvalidArgument(std::string("field 'personal': expected a JSON object, got ") +
                                    internal::KindName(parsed->kind()));
   }
-  std::string names;
-  for (const PersonalFieldSpec& f : fields) names += (names.empty() ? "" : ", ") + std::string(f.name);
+  auto names = [&] {
+    std::string out;
+    for (const PersonalFieldSpec& f : fields) out += (out.empty() ? "" : ", ") + std::string(f.name);
+    return out;
+  };
   for (const auto& member : parsed->get_object()) {
     const std::string_view key = member.key();
     auto path = [&] { return "field 'personal." + std::string(key.substr(0, 80)) + "'"; };
     auto spec = std::find_if(fields.begin(), fields.end(), [&](const PersonalFieldSpec& f) { return f.name == key; });
     if (spec == fields.end()) {
       return Status::InvalidArgument(path() + ": is not a personal field of " + std::string(type) +
-                                     (fields.empty() ? "; it carries no personal data" : "; the fields are " + names));
+                                     (fields.empty() ? "; it carries no personal data" : "; the fields are " + names()));
     }
     const json::value& v = member.value();
     if (!v.is_string() || v.get_string().empty() || v.get_string().size() > spec->max_bytes ||

@@ -1,5 +1,7 @@
 #include "core/crypto.h"
 
+#include <openssl/evp.h>
+
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
@@ -123,6 +125,58 @@ TEST_CASE("AES-GCM refuses a changed key, IV, additional data or ciphertext byte
   }
   CHECK(crypto::AesGcmSeal(std::string(31, 'k'), iv, "", "x").status().code() == StatusCode::kInvalidArgument);
   CHECK(crypto::AesGcmSeal(key, "", "", "x").status().code() == StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("AES-GCM gives the same bytes whatever the thread's context did before", "[crypto]") {
+  // The thread's cipher context keeps its cipher and IV length between
+  // calls: what each call gives must not depend on the calls before it.
+  struct Case {
+    std::string key, iv;
+  };
+  const std::vector<Case> cases = {{crypto::RandomBytes(32), crypto::RandomBytes(12)},
+                                   {crypto::RandomBytes(16), crypto::RandomBytes(12)},
+                                   {crypto::RandomBytes(32), crypto::RandomBytes(8)},
+                                   {crypto::RandomBytes(24), crypto::RandomBytes(60)},
+                                   {crypto::RandomBytes(32), crypto::RandomBytes(12)}};
+  // The reference: each case sealed by OpenSSL in a context of its own.
+  auto reference = [](const Case& c) {
+    EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+    const EVP_CIPHER* cipher = c.key.size() == 16   ? EVP_aes_128_gcm()
+                               : c.key.size() == 24 ? EVP_aes_192_gcm()
+                                                    : EVP_aes_256_gcm();
+    auto bytes = [](const std::string& s) { return reinterpret_cast<const unsigned char*>(s.data()); };
+    const std::string aad = "aad", text = "Anna Berg";
+    std::string out(text.size() + crypto::kGcmTagBytes, '\0');
+    auto* o = reinterpret_cast<unsigned char*>(out.data());
+    int len = 0;
+    REQUIRE(EVP_EncryptInit_ex(ctx, cipher, nullptr, nullptr, nullptr) == 1);
+    REQUIRE(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(c.iv.size()), nullptr) == 1);
+    REQUIRE(EVP_EncryptInit_ex(ctx, nullptr, nullptr, bytes(c.key), bytes(c.iv)) == 1);
+    REQUIRE(EVP_EncryptUpdate(ctx, nullptr, &len, bytes(aad), static_cast<int>(aad.size())) == 1);
+    REQUIRE(EVP_EncryptUpdate(ctx, o, &len, bytes(text), static_cast<int>(text.size())) == 1);
+    REQUIRE(EVP_EncryptFinal_ex(ctx, o + len, &len) == 1);
+    REQUIRE(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, static_cast<int>(crypto::kGcmTagBytes),
+                                o + text.size()) == 1);
+    EVP_CIPHER_CTX_free(ctx);
+    return out;
+  };
+  std::vector<std::string> fresh;
+  for (const Case& c : cases) fresh.push_back(reference(c));
+  for (int pass = 0; pass < 2; ++pass) {
+    for (size_t i = 0; i < cases.size(); ++i) {
+      const Case& c = cases[i];
+      Result<std::string> sealed = crypto::AesGcmSeal(c.key, c.iv, "aad", "Anna Berg");
+      REQUIRE(sealed.ok());
+      CHECK(*sealed == fresh[i]);
+      // A refused open (wrong additional data), then a good one.
+      CHECK_FALSE(crypto::AesGcmOpen(c.key, c.iv, "other", *sealed).ok());
+      Result<std::string> opened = crypto::AesGcmOpen(c.key, c.iv, "aad", *sealed);
+      REQUIRE(opened.ok());
+      CHECK(*opened == "Anna Berg");
+      // A refused call (a key of a size AES has not) between two others.
+      CHECK_FALSE(crypto::AesGcmSeal(std::string(20, 'k'), c.iv, "", "x").ok());
+    }
+  }
 }
 
 }  // namespace
