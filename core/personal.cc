@@ -163,47 +163,94 @@ Result<ErasureOf> ErasureIn(const Event& e) {
   return out;
 }
 
+namespace {
+
+// A member of a personal part: its key and, when it is a string, its text.
+struct PersonalMember {
+  std::string_view key;
+  std::string_view text;
+  const json::value* value = nullptr;  // parsed: the value, which may not be a string
+};
+
+// The members of `compact` (CompactJson's output) when it is an object
+// whose keys and values are all strings without escapes, as nearly every
+// personal part is ({"name":"Anna Berg","email":...}): each string's text is
+// then its value, read in place. False for anything else, which is parsed.
+bool PlainStringMembers(std::string_view compact, std::vector<PersonalMember>& out) {
+  if (compact.size() < 2 || compact.front() != '{' || compact.back() != '}') return false;
+  // A quoted string without escapes at `i`: its text, and `i` past it.
+  auto plain_string = [&](size_t& i, std::string_view& text) {
+    if (i >= compact.size() || compact[i] != '"') return false;
+    const size_t end = compact.find('"', i + 1);
+    if (end == std::string_view::npos) return false;
+    text = compact.substr(i + 1, end - i - 1);
+    i = end + 1;
+    return text.find('\\') == std::string_view::npos;
+  };
+  size_t i = 1;
+  if (compact.size() == 2) return true;
+  while (true) {
+    PersonalMember m;
+    if (!plain_string(i, m.key) || i >= compact.size() || compact[i++] != ':' || !plain_string(i, m.text)) return false;
+    out.push_back(m);
+    if (i == compact.size() - 1) return true;  // at the closing brace
+    if (compact[i++] != ',') return false;
+  }
+}
+
+}  // namespace
+
 Result<std::string> CheckPersonalPart(std::string_view type, std::string_view personal_json,
                                       std::vector<BlindValue>* found_by) {
   const std::vector<PersonalFieldSpec>& fields = PersonalFieldsOf(type);
   Result<std::string> compact = CompactJson(personal_json, "field 'personal': ");
   if (!compact.ok()) return compact.status();
+  std::vector<PersonalMember> members;
+  members.reserve(fields.size());
   internal::ArenaJsonParser parser;
-  Result<json::value> parsed = parser.Parse(*compact);
-  if (!parsed.ok()) return parsed.status();
-  if (!parsed->is_object()) {
-    return Status::InvalidArgument(std::string("field 'personal': expected a JSON object, got ") +
-                                   internal::KindName(parsed->kind()));
+  Result<json::value> parsed = json::value();  // what the members point into, when parsed
+  if (!PlainStringMembers(*compact, members)) {
+    members.clear();
+    parsed = parser.Parse(*compact);
+    if (!parsed.ok()) return parsed.status();
+    if (!parsed->is_object()) {
+      return Status::InvalidArgument(std::string("field 'personal': expected a JSON object, got ") +
+                                     internal::KindName(parsed->kind()));
+    }
+    for (const auto& member : parsed->get_object()) {
+      const json::value& v = member.value();
+      members.push_back({member.key(), v.is_string() ? std::string_view(v.get_string()) : std::string_view(), &v});
+    }
   }
   auto names = [&] {
     std::string out;
     for (const PersonalFieldSpec& f : fields) out += (out.empty() ? "" : ", ") + std::string(f.name);
     return out;
   };
-  for (const auto& member : parsed->get_object()) {
-    const std::string_view key = member.key();
+  for (const PersonalMember& member : members) {
+    const std::string_view key = member.key;
     auto path = [&] { return "field 'personal." + std::string(key.substr(0, 80)) + "'"; };
     auto spec = std::find_if(fields.begin(), fields.end(), [&](const PersonalFieldSpec& f) { return f.name == key; });
     if (spec == fields.end()) {
       return Status::InvalidArgument(path() + ": is not a personal field of " + std::string(type) +
                                      (fields.empty() ? "; it carries no personal data" : "; the fields are " + names()));
     }
-    const json::value& v = member.value();
-    if (!v.is_string() || v.get_string().empty() || v.get_string().size() > spec->max_bytes ||
-        HasControl(v.get_string(), spec->multiline)) {
+    const bool is_string = member.value == nullptr || member.value->is_string();
+    const std::string_view text = member.text;
+    if (!is_string || text.empty() || text.size() > spec->max_bytes || HasControl(text, spec->multiline)) {
       return Status::InvalidArgument(path() + ": expected a string of 1-" + std::to_string(spec->max_bytes) +
                                      " bytes without control characters" +
                                      (spec->multiline ? " other than line breaks and tabs" : "") + "; got " +
-                                     (v.is_string() ? std::to_string(v.get_string().size()) + " bytes"
-                                                    : std::string(internal::KindName(v.kind()))));
+                                     (is_string ? std::to_string(text.size()) + " bytes"
+                                                : std::string(internal::KindName(member.value->kind()))));
     }
     if (found_by != nullptr) {
       if (key == "email") {
-        found_by->push_back({BlindKind::kEmail, std::string(v.get_string())});
+        found_by->push_back({BlindKind::kEmail, std::string(text)});
       } else if (key == "phone" || key == "mobile") {
-        found_by->push_back({BlindKind::kPhone, std::string(v.get_string())});
+        found_by->push_back({BlindKind::kPhone, std::string(text)});
       } else if (key == "name") {
-        found_by->push_back({BlindKind::kName, std::string(v.get_string())});
+        found_by->push_back({BlindKind::kName, std::string(text)});
       }
     }
   }

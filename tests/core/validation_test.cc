@@ -3,7 +3,9 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <vector>
 
+#include "core/personal.h"
 #include "core/time.h"
 #include "tests/test_util.h"
 
@@ -274,6 +276,52 @@ TEST_CASE("A plain personal part is checked field by field, and its subject must
   Event deal = MakeEvent("customer-1", "deal.opened", R"({"deal_id":"d-1","title":"fleet"})");
   deal.personal_plain = R"({"notes":"x"})";
   CheckFieldError(ValidateEvent(deal, kNow), "personal.notes", "deal.opened; it carries no personal data");
+}
+
+TEST_CASE("A personal part of plain strings and the same part written with escapes are checked alike",
+          "[validation][personal]") {
+  // Plain strings are read in place; anything with an escape, a number or
+  // a nested value goes through the JSON parser. Both must agree.
+  struct Case {
+    const char* plain;
+    const char* escaped;  // the same values, written with escapes
+  };
+  const Case same[] = {
+      {R"({"name":"Ada Lovelace","email":"ada@example.org"})", R"({"name":"Ada\u0020Lovelace","email":"ada@example.org"})"},
+      {R"( { "name" : "Ada" , "phone" : "+44 1" } )", R"({"name":"\u0041da","phone":"+44 1"})"},
+      {R"({"notes":"Prefers calls after four"})", R"({"notes":"Prefers calls after fou\u0072"})"},
+  };
+  for (const Case& c : same) {
+    std::vector<BlindValue> plain_found, escaped_found;
+    Result<std::string> plain = CheckPersonalPart("contact.added", c.plain, &plain_found);
+    Result<std::string> escaped = CheckPersonalPart("contact.added", c.escaped, &escaped_found);
+    INFO(c.plain);
+    REQUIRE(plain.ok());
+    REQUIRE(escaped.ok());
+    CHECK(*plain == *escaped);  // the compact form, as sealed
+    REQUIRE(plain_found.size() == escaped_found.size());
+    for (size_t i = 0; i < plain_found.size(); ++i) {
+      CHECK(plain_found[i].kind == escaped_found[i].kind);
+      CHECK(plain_found[i].value == escaped_found[i].value);
+    }
+  }
+  CHECK(CheckPersonalPart("contact.added", R"({"name":"Ada"})", nullptr).ok());
+  CHECK(CheckPersonalPart("contact.added", "{}", nullptr).ok());
+  // Refused on either path: a control character (C0 by escape, C1 and DEL
+  // as they are), an empty value, a value not a string, an unknown field.
+  for (const char* bad : {R"({"name":"Ada\u0007"})", "{\"name\":\"Ada\xc2\x85\"}", "{\"name\":\"Ada\x7f\"}",
+                          R"({"name":""})", R"({"name":"\u0041da","email":""})", R"({"name":["Ada"]})",
+                          R"({"name":{"first":"Ada"}})", R"({"name":null})", R"({"nick":"Ada"})",
+                          R"({"nick":"\u0041da"})", R"({"name":"Ada","name":"Bea"})", R"(["Ada"])", R"("Ada")"}) {
+    INFO(bad);
+    Result<std::string> checked = CheckPersonalPart("contact.added", bad, nullptr);
+    CHECK(checked.status().code() == StatusCode::kInvalidArgument);
+    CHECK(checked.status().message().find("field 'personal") != std::string::npos);
+  }
+  CHECK(CheckPersonalPart("contact.added", R"({"name":5})", nullptr).status().message().find("got a number") !=
+        std::string::npos);
+  CHECK(CheckPersonalPart("contact.added", R"({"nick":"x","name":5})", nullptr).status().message().find(
+            "is not a personal field") != std::string::npos);
 }
 
 TEST_CASE("Validation reports the first bad field in envelope order", "[validation]") {
