@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "core/fd.h"
 #include "core/json.h"
 #include "core/validation.h"
 #include "replay/payload_fields.h"
@@ -27,21 +28,6 @@ constexpr mode_t kSpoolDirMode = 0700;
 constexpr mode_t kSpoolFileMode = 0600;
 
 Status Errno(const std::string& what) { return Status::IoError(what + ": " + std::strerror(errno)); }
-
-// Closes a file descriptor when it goes out of scope.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 std::string Mode(mode_t mode) { return fmt::format("{:04o}", mode & 07777); }
 

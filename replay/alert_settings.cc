@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "core/fd.h"
 #include "core/sha256.h"
 #include "core/webhook_url.h"
 #include "replay/payload_fields.h"
@@ -122,20 +123,6 @@ std::string Fingerprint(std::string_view key_hex, std::string_view url) {
 }
 
 Status Errno(const std::string& what) { return Status::IoError(what + ": " + std::strerror(errno)); }
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // The entries of the secrets file, or nothing when there is none.
 Result<std::vector<WebhookSecret>> ReadSecrets(const std::string& path) {

@@ -17,6 +17,7 @@
 #include <memory>
 
 #include "core/canonical.h"
+#include "core/fd.h"
 #include "core/personal.h"
 #include "core/json.h"
 #include "core/sha256.h"
@@ -25,24 +26,6 @@
 
 namespace custodian {
 namespace {
-
-// A file descriptor, closed when it goes.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  Fd& operator=(Fd&& o) noexcept {
-    std::swap(fd_, o.fd_);
-    return *this;
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 std::string Errno(int err) { return std::strerror(err); }
 
