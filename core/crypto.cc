@@ -21,9 +21,9 @@ namespace {
 // blind-index tokens from 4.5 to 1.2 us (docs/performance.md, "Personal
 // data"). The cipher context also keeps its cipher and IV length from one
 // call to the next, so a call only sets the key and IV (SealPersonal
-// 1.4 -> ~1.0 us); like the HMAC context, it holds the thread's last key
-// until its next call, as the key vault's cache holds the keys themselves.
-// A call that fails resets it.
+// 1.4 -> 1.2 us); like the HMAC context, it holds the thread's last key
+// (in memory, never in a file) until its next call, as the key vault's
+// cache holds the keys themselves. A call that fails resets it.
 struct ThreadCrypto {
   EVP_CIPHER* gcm[3] = {EVP_CIPHER_fetch(nullptr, "AES-128-GCM", nullptr),
                         EVP_CIPHER_fetch(nullptr, "AES-192-GCM", nullptr),
