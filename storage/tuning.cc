@@ -161,6 +161,12 @@ rocksdb::ColumnFamilyOptions StoreFamilyOptions(std::string_view name, const std
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     cf.memtable_prefix_bloom_size_ratio = 0.02;
     cf.memtable_whole_key_filtering = true;
+  } else if (name == keys::kMetaFamily) {
+    // The log's rules look up state that is mostly absent (a new customer's
+    // deal, a subject never erased): filters answer those without a search.
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    cf.memtable_prefix_bloom_size_ratio = 0.02;
+    cf.memtable_whole_key_filtering = true;
   } else if (name == keys::kMerkleFamily) {
     cf.compression = rocksdb::kNoCompression;  // hashes do not compress
     cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<WholeFamilyPrefix>();
