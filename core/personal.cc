@@ -95,13 +95,39 @@ const std::vector<PersonalFieldSpec>& PersonalFieldsOf(std::string_view type) {
   return it == Table().end() ? kNone : it->second;
 }
 
-Result<std::string> PersonalSubject(const Event& e) {
+namespace {
+Status CheckSubjectPlace(const Event& e) {
   if (PersonalFieldsOf(e.type).empty()) {
     return Status::InvalidArgument("field 'personal': " + e.type + " carries no personal data");
   }
   if (!e.stream.starts_with("customer-")) {
     return Status::InvalidArgument("field 'personal': personal data goes on a customer-<id> stream, not " + e.stream);
   }
+  return Status::Ok();
+}
+}  // namespace
+
+Result<std::string> PersonalSubjectOfChecked(const Event& e) {
+  // Read in place when the text leaves no doubt: without a backslash no key
+  // or value is escaped, and with "contact_id" written at most once no key
+  // is given twice. Anything else is parsed, as PersonalSubject does.
+  constexpr std::string_view kKey = "\"contact_id\"";
+  const size_t first = e.data.find(kKey);
+  if (e.data.find('\\') != std::string::npos ||
+      (first != std::string::npos && e.data.find(kKey, first + 1) != std::string::npos)) {
+    return PersonalSubject(e);
+  }
+  CUSTODIAN_RETURN_IF_ERROR(CheckSubjectPlace(e));
+  if (first == std::string::npos) return e.stream;
+  const std::optional<std::string_view> value = JsonMemberText(e.data, "contact_id");
+  if (value && value->size() >= 2 && value->front() == '"') {
+    return e.stream + "/contact-" + std::string(value->substr(1, value->size() - 2));
+  }
+  return e.stream;  // only nested, or not a string
+}
+
+Result<std::string> PersonalSubject(const Event& e) {
+  CUSTODIAN_RETURN_IF_ERROR(CheckSubjectPlace(e));
   internal::ArenaJsonParser parser;
   Result<json::value> data = parser.Parse(e.data, "field 'data': ");
   if (!data.ok()) return data.status();

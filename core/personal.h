@@ -58,6 +58,9 @@ const std::vector<PersonalFieldSpec>& PersonalFieldsOf(std::string_view type);
 // or the customer stream itself. InvalidArgument when the type takes no
 // personal data or the stream is not a customer's.
 Result<std::string> PersonalSubject(const Event& e);
+// The same for an event whose data ValidateEvent accepted (valid JSON): the
+// sealer's, which reads contact_id in place when the text allows no doubt.
+Result<std::string> PersonalSubjectOfChecked(const Event& e);
 
 // The stream and the data.subject of subject.erased for a subject id:
 // "customer-1/contact-c-1" -> ("customer-1", "contact-c-1");

@@ -479,7 +479,7 @@ Result<std::vector<std::string>> KeyVault::Seal(Event& e, uint64_t* key_tag) {
   std::vector<BlindValue> found_by;
   Result<std::string> plain = CheckPersonalPart(e.type, e.personal_plain, &found_by);
   if (!plain.ok()) return plain.status();
-  Result<std::string> subject = PersonalSubject(e);
+  Result<std::string> subject = PersonalSubjectOfChecked(e);
   if (!subject.ok()) return subject.status();
   std::string key;
   {

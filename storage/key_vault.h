@@ -66,7 +66,7 @@ class KeyVault {
   // keys of the subject's blind-index entries, to write with the event:
   // only those this process has not seen written (IndexWritten), since a
   // contact re-added with the same e-mail needs no second write of its entry.
-  // Refused for a subject that was erased.
+  // Refused for a subject that was erased. `e` passed ValidateEvent.
   // `key_tag` (when given): a tag of the data key used (SealedWithDropped).
   Result<std::vector<std::string>> Seal(Event& e, uint64_t* key_tag = nullptr);
 

@@ -324,6 +324,50 @@ TEST_CASE("A personal part of plain strings and the same part written with escap
             "is not a personal field") != std::string::npos);
 }
 
+TEST_CASE("The sealer's subject read in place is the parser's subject for every shape of data",
+          "[validation][personal]") {
+  // PersonalSubjectOfChecked reads contact_id without a parse when the text
+  // leaves no doubt; whatever the data, it must name the same person as
+  // PersonalSubject (a part sealed for another subject would not be erased
+  // with its person).
+  const char* datas[] = {
+      R"({"contact_id":"c-1","role":"buyer"})",
+      R"({ "role" : "buyer" , "contact_id" : "c-1" })",
+      R"({"role":"buyer"})",
+      R"({"role":"buyer","about":{"contact_id":"c-9"}})",             // nested only
+      R"({"role":"buyer","tags":[{"contact_id":"c-9"}]})",            // in an array only
+      R"({"role":"contact_id"})",                                     // the name as a value
+      R"({"role":"contact_id","contact_id":"c-1"})",                  // as a value and as the key
+      R"({"contact_id":"c-1","contact_id":"c-2"})",                   // twice
+      R"({"about":{"contact_id":"c-9"},"contact_id":"c-1"})",         // nested and top level
+      R"({"contact\u005fid":"c-1"})",                                 // an escaped key
+      R"({"contact_id":"c\u002d1"})",                                 // an escaped value
+      R"({"contact_id":"c-1","summary":"said \"hello\""})",           // an escape elsewhere
+      R"({"contact_id":7})",                                          // not a string
+      R"({"contact_id":null})",
+      R"({"contact_id":{"id":"c-1"}})",
+      R"({"contact_id":""})",
+  };
+  for (const char* data : datas) {
+    INFO(data);
+    Event e = MakeEvent("customer-1", "interaction.logged", data);
+    Result<std::string> parsed = PersonalSubject(e);
+    Result<std::string> in_place = PersonalSubjectOfChecked(e);
+    REQUIRE(parsed.ok());
+    REQUIRE(in_place.ok());
+    CHECK(*in_place == *parsed);
+  }
+  Event e = MakeEvent("customer-1", "interaction.logged", R"({"contact_id":"c-1"})");
+  CHECK(*PersonalSubjectOfChecked(e) == "customer-1/contact-c-1");
+  e.data = R"({"about":{"contact_id":"c-9"}})";
+  CHECK(*PersonalSubjectOfChecked(e) == "customer-1");
+  // The same refusals: a type without personal data, a stream not a customer's.
+  Event deal = MakeEvent("customer-1", "deal.opened", R"({"deal_id":"d-1"})");
+  CHECK(PersonalSubjectOfChecked(deal).status().code() == StatusCode::kInvalidArgument);
+  Event staff = MakeEvent("staff-1", "interaction.logged", R"({"contact_id":"c-1"})");
+  CHECK(PersonalSubjectOfChecked(staff).status().code() == StatusCode::kInvalidArgument);
+}
+
 TEST_CASE("Validation reports the first bad field in envelope order", "[validation]") {
   Event e = MakeEvent("Bad Stream");
   e.type = "BadType";
