@@ -20,9 +20,12 @@ test('a manager plans a handover, previews it with its risks, executes it after 
   const leaver = company.rep;
   const successor = company.tour.leaver_successor;
   assert.notEqual(leaver, successor);
-  const owned = (await company.call('admin', `/v1/staff/${leaver}/portfolio`)).text.trim().split('\n')
-    .map((l) => JSON.parse(l)).filter((p) => p.owned);
+  const portfolio = (await company.call('admin', `/v1/staff/${leaver}/portfolio`)).text.trim().split('\n')
+    .map((l) => JSON.parse(l));
+  const owned = portfolio.filter((p) => p.owned);
   assert.ok(owned.length > 0, 'the leaver owns customers');
+  // The plan covers every customer the leaver owns or holds open work on: their portfolio's rows.
+  const held = portfolio.length;
 
   const page = await signIn(company, 'manager');
   await page.getByRole('link', { name: 'Departures' }).click();
@@ -32,7 +35,7 @@ test('a manager plans a handover, previews it with its risks, executes it after 
   await page.getByRole('button', { name: 'Preview the plan' }).click();
   const plan = page.locator('[data-plan]');
   await plan.waitFor();
-  assert.match(await plan.innerText(), new RegExp(`${owned.length} customers of ${leaver}`));
+  assert.match(await plan.innerText(), new RegExp(`${held} customers of ${leaver}`));
   await shoot(page, 'handover-preview');
   // The same preview on a phone: all of it there, nothing wider than the screen.
   const phone = await signIn(company, 'manager', { width: 390, height: 844 });
@@ -42,7 +45,7 @@ test('a manager plans a handover, previews it with its risks, executes it after 
   await phone.locator('input[name="target"]').fill(successor);
   await phone.getByRole('button', { name: 'Preview the plan' }).click();
   await phone.locator('[data-plan]').waitFor();
-  assert.match(await phone.locator('[data-plan]').innerText(), new RegExp(`${owned.length} customers of ${leaver}`));
+  assert.match(await phone.locator('[data-plan]').innerText(), new RegExp(`${held} customers of ${leaver}`));
   await shoot(phone, 'handover-preview-phone');
   assert.ok(await fitsPhone(phone), 'the preview fits a phone');
   assert.deepEqual(phone.problems, []);
@@ -53,7 +56,7 @@ test('a manager plans a handover, previews it with its risks, executes it after 
 
   await page.getByRole('button', { name: 'Execute this handover…' }).click();
   await page.getByRole('alertdialog').waitFor();
-  await page.getByRole('button', { name: `Yes, hand over ${owned.length} customers` }).click();
+  await page.getByRole('button', { name: `Yes, hand over ${held} customers` }).click();
   const done = page.locator('[data-done]');
   await done.waitFor();
   assert.match(await done.innerText(), /nothing left behind/);
@@ -63,7 +66,7 @@ test('a manager plans a handover, previews it with its risks, executes it after 
 
   await page.getByRole('link', { name: "Open the successor's briefing" }).click();
   await page.locator('section.brief').first().waitFor();
-  assert.equal(await page.locator('section.brief').count(), owned.length);
+  assert.equal(await page.locator('section.brief').count(), held);
   assert.match(await page.locator('section.brief').first().innerText(), new RegExp(successor));
   await shoot(page, 'handover-briefing');
   await page.emulateMedia({ media: 'print' });
@@ -74,7 +77,7 @@ test('a manager plans a handover, previews it with its risks, executes it after 
   const phoneBrief = await signIn(company, 'manager', { width: 390, height: 844 });
   await phoneBrief.goto(briefingUrl);
   await phoneBrief.locator('section.brief').first().waitFor();
-  assert.equal(await phoneBrief.locator('section.brief').count(), owned.length);
+  assert.equal(await phoneBrief.locator('section.brief').count(), held);
   await shoot(phoneBrief, 'handover-briefing-phone');
   assert.ok(await fitsPhone(phoneBrief), 'the briefing fits a phone');
   assert.deepEqual(phoneBrief.problems, []);
