@@ -74,6 +74,18 @@ std::string Opened(KeyVault& vault, const Event& e) {
   return opened->json;
 }
 
+// The vault's one new key goes into a round that is written; then, with the
+// cache cleared, `e` opens from the store and shows `name`.
+void ExpectNewKeyWrittenAndOpens(VaultStore& store, const Event& e, const std::string& name) {
+  KeyVault& vault = *store.vault;
+  rocksdb::WriteBatch round;
+  vault.TakeNewKeys(round);
+  CHECK(round.Count() == 1);
+  store.Write(round);
+  vault.ForgetCachedKeys();
+  CHECK(Opened(vault, e).find(name) != std::string::npos);
+}
+
 TEST_CASE("A subject's key taken into a round being written is the key its next part is sealed with, "
           "even once the cache has dropped it") {
   TempDir dir;
@@ -120,12 +132,7 @@ TEST_CASE("A round whose keys were taken and not published gives them back, and 
   REQUIRE(taken.size() == 1);
   vault.ReturnNewKeys(std::move(taken));  // the cluster did not take the round
 
-  rocksdb::WriteBatch round;
-  vault.TakeNewKeys(round);
-  CHECK(round.Count() == 1);
-  store.Write(round);
-  vault.ForgetCachedKeys();
-  CHECK(Opened(vault, e).find("Ada Lovelace") != std::string::npos);
+  ExpectNewKeyWrittenAndOpens(store, e, "Ada Lovelace");
 }
 
 TEST_CASE("A master key rotation waits for the round that holds new data keys, and then re-wraps them too") {
@@ -227,12 +234,7 @@ TEST_CASE("A key made here that the cluster holds already (this node shared it) 
   knows = vault.Knows(mine.subject);
   REQUIRE(knows.ok());
   CHECK(*knows);
-  rocksdb::WriteBatch round;
-  vault.TakeNewKeys(round);
-  CHECK(round.Count() == 1);
-  store.Write(round);
-  vault.ForgetCachedKeys();
-  CHECK(Opened(vault, e).find("Ada Lovelace") != std::string::npos);
+  ExpectNewKeyWrittenAndOpens(store, e, "Ada Lovelace");
 }
 
 TEST_CASE("A round of the log of record applied here writes the keys adopted from the cluster, not those made here") {
