@@ -244,9 +244,11 @@ Status EventLog::LoadTail() {
   }
   if (read_only()) {
     id_index_->Invalidate();  // loaded again on the next lookup
+    if (vault_) vault_->ForgetBlindTail();  // likewise, at the next search
     return Status::Ok();
   }
-  return id_index_->Load();
+  CUSTODIAN_RETURN_IF_ERROR(id_index_->Load());
+  return LoadBlindTail();
 }
 
 EventLog::~EventLog() {
@@ -275,6 +277,8 @@ EventLog::~EventLog() {
   // a failed write the memory may hold ids of events that are not on disk.
   if (id_index_ && !failed_.load()) (void)id_index_->Close();
   id_index_.reset();
+  // Likewise the blind index's tail (rebuilt from the sealed events otherwise).
+  if (vault_ && !read_only() && !failed_.load()) (void)vault_->WriteBlindTail();
   // Nothing is written after this: what the next open must find. Without the
   // record (a failure here, or a crash) the next open checks less, no more.
   if (db_ && writer_ && !failed_.load()) (void)store_files::RecordCleanClose(db_.get(), dir_);

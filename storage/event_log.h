@@ -115,6 +115,10 @@ struct EventLogOptions {
   // The ids of this many events are held in memory before they are written
   // to the ids family as one table file (storage/id_index.h).
   size_t id_spill_at = 1 << 18;
+  // The blind index's entries (people found by e-mail, phone, name) held in
+  // memory before they are written to the keys family as one table file
+  // (storage/key_vault.h, IndexWritten).
+  size_t blind_spill_at = 1 << 15;
 
   // When a new store is created: the origin line of its checkpoints and the
   // name of its Ed25519 checkpoint key, e.g. "crm.example.com/audit".
@@ -622,6 +626,9 @@ class EventLog {
   EventLog(std::string dir, const EventLogOptions& options);
   Status OpenDb();
   Status LoadTail();
+  // The blind index's entries that are not in the keys family yet, rebuilt
+  // from the sealed events after its watermark (KeyVault::SetBlindTail).
+  Status LoadBlindTail() const;
   Result<std::vector<AppendResult>> Submit(std::vector<AppendRequest> requests, ForwardWait wait = ForwardWait::kWait);
   std::future<Result<std::vector<AppendResult>>> SubmitAsync(std::vector<AppendRequest> requests);
   // Validates and queues `op` for the writer; returns the outcome instead

@@ -2,6 +2,7 @@
 // behind the log, opening sealed parts, finding people, erasure, rotation.
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <tuple>
 
@@ -32,6 +33,7 @@ Status EventLog::OpenVault() {
     return Status::Ok();
   }
   vault_ = std::move(*vault);
+  vault_->SetBlindSpillAt(options_.blind_spill_at);
   // Erasures the log committed (the rules keep every one under
   // "erased/<subject id>", core/rules.h, rule 'erased'): whatever the keys
   // family still says, their parts open as erased and nobody finds them, in
@@ -153,7 +155,39 @@ Status EventLog::ShowPersonal(Event& e) const {
 
 Result<std::vector<std::string>> EventLog::FindSubjects(BlindKind kind, std::string_view value) const {
   if (!vault_) return vault_problem_;
+  if (!vault_->BlindTailLoaded()) CUSTODIAN_RETURN_IF_ERROR(LoadBlindTail());  // a read-only log, lazily
   return vault_->Subjects(kind, value);
+}
+
+Status EventLog::LoadBlindTail() const {
+  if (!vault_) return Status::Ok();
+  if (!read_only()) {
+    // A table file a crash left before RocksDB took it in: rebuilt below.
+    std::error_code ec;
+    for (const auto& f : std::filesystem::directory_iterator(dir_, ec)) {
+      const std::string name = f.path().filename().string();
+      if (name.starts_with("blind-") && name.ends_with(".sst")) std::filesystem::remove(f.path(), ec);
+    }
+  }
+  Result<uint64_t> from = vault_->BlindIndexedTo();
+  if (!from.ok()) return from.status();
+  const uint64_t end = end_.load(std::memory_order_acquire);
+  std::vector<std::string> entries;
+  size_t unopened = 0;
+  CUSTODIAN_RETURN_IF_ERROR(ScanAll(Position(std::min(*from, end)), [&](const Event& e) {
+    if (e.personal.empty()) return true;
+    // A part that does not open here (its key is on another node) has no
+    // entries here, as when the round was applied.
+    Result<std::vector<std::string>> of = vault_->IndexSealed(e);
+    if (!of.ok()) {
+      ++unopened;
+      return true;
+    }
+    for (std::string& key : *of) entries.push_back(std::move(key));
+    return true;
+  }).WithContext("rebuild the blind index from the sealed events"));
+  vault_->SetBlindTail(std::move(entries), std::min(*from, end), end);
+  return Status::Ok();
 }
 
 Status EventLog::DestroySubjectKey(const std::string& subject, uint64_t position, const std::string& reason) {

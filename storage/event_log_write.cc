@@ -62,7 +62,9 @@ struct EventLog::RoundState {
     uint64_t position;
   };
   std::vector<Erasure> erasures;  // subject.erased accepted this round: keys to destroy once written
-  std::vector<std::string_view> blind;  // "b/" keys of the round (in their ops): known written once the round is
+  // "b/" keys of the round (in their ops): not in its batch; the blind
+  // index's tail takes them once the round is written (KeyVault::IndexWritten).
+  std::vector<std::string_view> blind;
 };
 
 Result<AppendResult> EventLog::Append(std::string stream, std::vector<Event> events, ExpectedVersion expected) {
@@ -561,14 +563,6 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops, con
     if (round.new_streams > 0) {
       (void)round.batch.Put(meta_cf_, keys::kMetaStreamCountKey, keys::EncodeU64(ws.stream_count + round.new_streams));
     }
-    // The blind-index entries in key order: their keys are random, and a
-    // memtable insert near the previous one skips most of the skiplist's
-    // search (docs/performance.md).
-    if (!round.blind.empty()) {
-      std::sort(round.blind.begin(), round.blind.end());
-      round.blind.erase(std::unique(round.blind.begin(), round.blind.end()), round.blind.end());
-      for (std::string_view key : round.blind) (void)round.batch.Put(keys_cf_, key, "");
-    }
     // The data keys sealed with since the last round, with the events.
     if (shared_keys) {
       vault_->PutKeys(*shared_keys, round.batch);
@@ -622,7 +616,11 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops, con
       if (sequence > 0) ws.applied_sequence = sequence;  // readers see it with the end, once synced
       if (sequence > 0) ws.epoch = std::max(ws.epoch, round_epoch);
       if (vault_) {
-        vault_->IndexWritten(round.blind);
+        if (Status indexed = vault_->IndexWritten(round.blind, round.next_position); !indexed.ok()) {
+          std::lock_guard lk(queue_mu_);
+          failure_ = indexed.message();
+          failed_.store(true);  // this round is written; the next ones are refused
+        }
         vault_->NewKeysWritten();
       }
       if (!round.erasures.empty() && vault_) DestroyErasedKeys(round, erasures_of, outcomes);

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <rocksdb/sst_file_writer.h>
 #include <rocksdb/write_batch.h>
 
 #include <boost/json.hpp>
@@ -22,6 +23,7 @@
 #include "core/crypto.h"
 #include "core/time.h"
 #include "storage/event_log_internal.h"
+#include "storage/keys.h"
 #include "storage/store_files.h"
 
 namespace custodian {
@@ -59,6 +61,12 @@ uint64_t EntryFingerprint(std::string_view token, std::string_view subject) {
 }
 constexpr size_t kMaxIndexedEntries = 1'000'000;
 constexpr size_t kBlindTokenBytes = 32;  // HMAC-SHA-256
+constexpr char kBlindIndexedToKey[] = "a/blind-indexed-to";
+// The tail is written at least every this many events, even with few
+// entries: a crash then costs a rebuild of at most this many events.
+constexpr uint64_t kBlindSpillEvents = uint64_t{1} << 20;
+// Below this many entries, a spill is one synced WriteBatch, not a table file.
+constexpr size_t kBlindIngestAtLeast = 1024;
 
 
 // A key file: a header line, then the key in base64. Refused when others can
@@ -579,14 +587,99 @@ Result<bool> KeyVault::HoldsKey(const std::string& subject) {
   return record->has_value();
 }
 
-void KeyVault::IndexWritten(const std::vector<std::string_view>& blind_keys) {
-  if (blind_keys.empty()) return;
+Status KeyVault::IndexWritten(const std::vector<std::string_view>& blind_keys, uint64_t end) {
   std::lock_guard lk(mu_);
   if (indexed_.size() + blind_keys.size() > kMaxIndexedEntries) indexed_.clear();
   for (std::string_view key : blind_keys) {
     if (key.size() < 2 + kBlindTokenBytes || !key.starts_with("b/")) continue;
     indexed_.insert(EntryFingerprint(key.substr(2, kBlindTokenBytes), key.substr(2 + kBlindTokenBytes)));
+    tail_.emplace_back(key);
   }
+  tail_to_ = std::max(tail_to_, end);
+  if (tail_.size() < spill_at_ && tail_to_ - tail_from_ < kBlindSpillEvents) return Status::Ok();
+  return WriteBlindTailLocked();
+}
+
+Result<uint64_t> KeyVault::BlindIndexedTo() {
+  Result<std::optional<std::string>> value = Get(kBlindIndexedToKey);
+  if (!value.ok()) return value.status();
+  if (!*value) return uint64_t{0};  // nothing written yet (or a store from before 2026-12-07)
+  uint64_t to = 0;
+  if (!keys::DecodeU64(**value, &to)) {
+    return Status::Corruption("keys[" + std::string(kBlindIndexedToKey) + "] is " + std::to_string((*value)->size()) +
+                              " bytes, expected 8");
+  }
+  return to;
+}
+
+void KeyVault::SetBlindTail(std::vector<std::string> entries, uint64_t from, uint64_t end) {
+  std::lock_guard lk(mu_);
+  tail_ = std::move(entries);
+  tail_from_ = from;
+  tail_to_ = std::max(from, end);
+  tail_loaded_ = true;
+}
+
+bool KeyVault::BlindTailLoaded() {
+  std::lock_guard lk(mu_);
+  return tail_loaded_;
+}
+
+void KeyVault::ForgetBlindTail() {
+  std::lock_guard lk(mu_);
+  tail_.clear();
+  tail_loaded_ = false;
+}
+
+void KeyVault::SetBlindSpillAt(size_t entries) {
+  std::lock_guard lk(mu_);
+  spill_at_ = std::max<size_t>(entries, 1);
+}
+
+Status KeyVault::WriteBlindTail() {
+  std::lock_guard lk(mu_);
+  if (!tail_loaded_ || tail_to_ == tail_from_) return Status::Ok();
+  return WriteBlindTailLocked();
+}
+
+Status KeyVault::WriteBlindTailLocked() {
+  std::sort(tail_.begin(), tail_.end());
+  tail_.erase(std::unique(tail_.begin(), tail_.end()), tail_.end());
+  const std::string watermark = keys::EncodeU64(tail_to_);
+  if (tail_.size() < kBlindIngestAtLeast) {
+    // Synced, so the events the entries name are durable too (the write-ahead
+    // log is one file, synced up to here).
+    rocksdb::WriteBatch batch;
+    (void)batch.Put(keys_cf_, kBlindIndexedToKey, watermark);
+    for (const std::string& key : tail_) (void)batch.Put(keys_cf_, key, "");
+    CUSTODIAN_RETURN_IF_ERROR(FromRocks(db_->Write(Synced(), &batch), "write the blind index"));
+  } else {
+    // The events these entries come from may not be synced yet (the log's
+    // syncer runs behind its writer).
+    CUSTODIAN_RETURN_IF_ERROR(FromRocks(db_->SyncWAL(), "sync the write-ahead log before writing the blind index"));
+    // One table file, the watermark first ("a/" sorts before "b/"), then the
+    // entries in order: RocksDB takes it in whole, so the watermark never
+    // passes an entry the family lacks.
+    const std::string path = db_->GetName() + "/blind-" + std::to_string(tail_to_) + ".sst";
+    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), db_->GetOptions(keys_cf_), keys_cf_);
+    CUSTODIAN_RETURN_IF_ERROR(FromRocks(writer.Open(path), "create " + path));
+    rocksdb::Status put = writer.Put(kBlindIndexedToKey, watermark);
+    for (size_t i = 0; put.ok() && i < tail_.size(); ++i) put = writer.Put(tail_[i], "");
+    if (put.ok()) put = writer.Finish();
+    rocksdb::Status s = put;
+    if (s.ok()) {
+      rocksdb::IngestExternalFileOptions ingest;
+      ingest.move_files = true;
+      ingest.write_global_seqno = false;
+      s = db_->IngestExternalFile(keys_cf_, {path}, ingest);
+    }
+    std::error_code ec;
+    fs::remove(path, ec);  // RocksDB linked it into the store, or failed
+    CUSTODIAN_RETURN_IF_ERROR(FromRocks(s, "write the blind index to " + path));
+  }
+  tail_.clear();
+  tail_from_ = tail_to_;
+  return Status::Ok();
 }
 
 void KeyVault::ForgetCachedKeys() {
@@ -607,6 +700,14 @@ Result<std::vector<std::string>> KeyVault::Subjects(BlindKind kind, std::string_
       these.emplace_back(it->key().ToStringView().substr(prefix.size()));
     }
     CUSTODIAN_RETURN_IF_ERROR(FromRocks(it->status(), "search the blind index"));
+    {
+      std::lock_guard lk(mu_);  // and its tail, in memory
+      for (const std::string& key : tail_) {
+        if (!key.starts_with(prefix)) continue;
+        std::string subject = key.substr(prefix.size());
+        if (std::find(these.begin(), these.end(), subject) == these.end()) these.push_back(std::move(subject));
+      }
+    }
     if (i == 0) {
       found = std::move(these);
     } else {
@@ -644,6 +745,9 @@ Status KeyVault::Erase(const std::string& subject, uint64_t position, const std:
   writing_.erase(subject);
   adopted_pending_.erase(subject);
   indexed_.clear();  // its entries go; nothing may say they are written
+  std::erase_if(tail_, [&](const std::string& key) {
+    return key.size() == 2 + kBlindTokenBytes + subject.size() && key.ends_with(subject);
+  });
   rocksdb::WriteBatch batch;
   (void)batch.Delete(keys_cf_, KeyRecordKey(subject));
   // Its blind-index entries: every "b/" token subject key that ends with

@@ -19,6 +19,10 @@
 //   "k/" subject              1 (version), then per wrapping: the master key's
 //                             fingerprint (16 hex) and the wrapped key (60 bytes)
 //   "e/" subject              an erased subject: {"position":P,"reason":"..."}
+//   "a/blind-indexed-to"      the blind index's watermark (8 bytes, big-endian):
+//                             the entries of every sealed event below it are in
+//                             the family (it sorts before "b/", so a spill's
+//                             table file spans the index only)
 //   "b/" token(32) subject    the blind index: the subject has a value whose
 //                             token is `token`
 //   "s/" subject 0x00 token   written before 2026-12-05 only: the same entry,
@@ -122,10 +126,36 @@ class KeyVault {
   // Each data key record of the store, by subject (a cluster's key bucket is
   // seeded with them).
   Status ForEachKeyRecord(const std::function<Status(const std::string& subject, const std::string& record)>& fn) const;
-  // The writer wrote these "b/" keys (a round that returned from RocksDB):
-  // Seal leaves them out from now on. Forgotten at any erasure, and when
-  // the set grows past its bound, so at worst an entry is written twice.
-  void IndexWritten(const std::vector<std::string_view>& blind_keys);
+  // The blind index is written behind the log (docs/design-notes.md, "The
+  // blind index behind the log"), not in the writer's rounds: random keys
+  // in every round cost a memtable insert each, a flush that sorts them and
+  // compactions. The entries of the events from BlindIndexedTo() on are held
+  // here, in memory (the tail); every `spill_at` entries, or every
+  // kBlindSpillEvents events, they are written sorted, as one table file
+  // that RocksDB ingests together with the watermark that moves past them;
+  // and so when the log closes. A crash loses nothing: the events hold the
+  // sealed parts, and the log rebuilds the tail from them (SetBlindTail).
+  //
+  // The writer wrote a round that ends the log at `end` (it returned from
+  // RocksDB), whose new entries are `blind_keys`: they join the tail, and
+  // Seal leaves them out from now on (forgotten at any erasure, and when the
+  // set grows past its bound, so at worst an entry is held twice). Spills
+  // when due; an error means the spill failed (the tail is kept; the log
+  // must stop).
+  Status IndexWritten(const std::vector<std::string_view>& blind_keys, uint64_t end);
+  // The watermark: the family holds the entries of every event below it.
+  Result<uint64_t> BlindIndexedTo();
+  // The tail, rebuilt by the log from the sealed events `from`..`end`
+  // (IndexSealed of each): it replaces what was held. A read-write log does
+  // it when it opens; a read-only one before its first search, and again
+  // after it caught up with the writer (ForgetBlindTail).
+  void SetBlindTail(std::vector<std::string> entries, uint64_t from, uint64_t end);
+  bool BlindTailLoaded();
+  void ForgetBlindTail();
+  // Writes the tail to the family (a read-write log closing).
+  Status WriteBlindTail();
+  // Entries held before a spill (tests make it small); at least 1.
+  void SetBlindSpillAt(size_t entries);
 
   struct Opened {
     enum class State { kOpen, kErased };
@@ -212,6 +242,14 @@ class KeyVault {
   // (IndexWritten). The token part is an HMAC under blind.key, so nobody
   // who lacks that key can aim a fingerprint at another person's entry.
   boost::unordered_flat_set<uint64_t> indexed_;
+  // The blind index's tail: "b/" keys of the events tail_from_..tail_to_
+  // (perhaps some twice), not yet in the family. Spilled under mu_, so an
+  // erasure never meets a spill half-way (its entries would come back).
+  std::vector<std::string> tail_;
+  uint64_t tail_from_ = 0, tail_to_ = 0;
+  bool tail_loaded_ = false;
+  size_t spill_at_ = size_t{1} << 15;
+  Status WriteBlindTailLocked();
   struct Committed {
     uint64_t position;
     std::string reason;

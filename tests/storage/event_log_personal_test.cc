@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -216,6 +217,15 @@ TEST_CASE("a destroyed key put back is destroyed again even when the list of era
   CHECK(FilesHolding(c.dir, c.record) == 0);
 }
 
+// A new store's options: the log's rules, and a master key under `tmp`.
+EventLogOptions WithRulesAndKey(TempDir& tmp) {
+  EventLogOptions options;
+  options.create = CreateIfMissing::kYes;
+  options.rules = CheckRules;
+  options.master_key_file = tmp.Sub("keys/master.key");
+  return options;
+}
+
 // The writer leaves out blind-index entries it knows it wrote (a contact
 // re-added with the same e-mail). What it knows must be what it wrote: not
 // an append it refused, not another person's entry, not an erased one.
@@ -223,10 +233,7 @@ TEST_CASE("the blind index leaves out only entries really written: not a refused
           "[personal]") {
   TempDir tmp;
   const std::string dir = tmp.Sub("store");
-  EventLogOptions options;
-  options.create = CreateIfMissing::kYes;
-  options.rules = CheckRules;
-  options.master_key_file = tmp.Sub("keys/master.key");
+  EventLogOptions options = WithRulesAndKey(tmp);
   const std::string ana = R"({"name":"Ana Lima","email":"ana@acme.example"})";
   const auto added = [&](const char* contact) {
     return Ev("customer-1", "contact.added", "staff-1", std::string(R"({"contact_id":")") + contact + "\"}", ana);
@@ -275,6 +282,112 @@ TEST_CASE("the blind index leaves out only entries really written: not a refused
   CHECK(blind == 3);
   CHECK(of_c2 == 3);
   CHECK(reverse == 0);
+}
+
+
+// The blind index behind the log (KeyVault::IndexWritten): the entries wait
+// in memory and reach the keys family in spills, with the watermark.
+TEST_CASE("the blind index is written behind the log: found before and after a spill, rebuilt after a crash, and an "
+          "erasure removes entries from memory and from the family",
+          "[personal]") {
+  TempDir tmp;
+  const std::string dir = tmp.Sub("store");
+  EventLogOptions options = WithRulesAndKey(tmp);
+  options.blind_spill_at = 1500;  // a spill of >= 1024 entries is a table file RocksDB ingests
+  const auto open = [&](EventLogOptions::Mode mode = EventLogOptions::Mode::kReadWrite) {
+    EventLogOptions o = options;
+    o.mode = mode;
+    Result<std::unique_ptr<EventLog>> log = EventLog::Open(dir, o);
+    INFO(log.status().ToString());
+    REQUIRE(log.ok());
+    return std::move(*log);
+  };
+  // Contact n: e-mail "person-n@acme.example" and name "Given<n> Family<n>",
+  // three entries.
+  const auto contact = [](int n) {
+    return Ev("customer-1", "contact.added", "staff-1", R"({"contact_id":"c-)" + std::to_string(n) + R"("})",
+              R"({"name":"Given)" + std::to_string(n) + " Family" + std::to_string(n) + R"(","email":"person-)" +
+                  std::to_string(n) + R"(@acme.example"})");
+  };
+  const auto subject = [](int n) { return "customer-1/contact-c-" + std::to_string(n); };
+  const auto find = [](EventLog& log, int n) {
+    Result<std::vector<std::string>> found =
+        log.FindSubjects(BlindKind::kEmail, "person-" + std::to_string(n) + "@acme.example");
+    INFO(found.status().ToString());
+    REQUIRE(found.ok());
+    return *found;
+  };
+  constexpr int kContacts = 700;  // 2,100 entries: one spill at 1,500, the rest held until closing
+  uint64_t end = 0;
+  {
+    std::unique_ptr<EventLog> log = open();
+    REQUIRE(log->Append("staff-1", {Ev("staff-1", "staff.joined", "system:hr", R"({"role":"legal_counsel"})")},
+                        ExpectedVersion::Any())
+                .ok());
+    REQUIRE(log->Append("customer-1", {Ev("customer-1", "customer.registered", "staff-1", R"({"name":"Acme"})")},
+                        ExpectedVersion::Any())
+                .ok());
+    for (int n = 0; n < kContacts; n += 100) {
+      std::vector<Event> batch;
+      for (int i = n; i < n + 100; ++i) batch.push_back(contact(i));
+      REQUIRE(log->Append("customer-1", std::move(batch), ExpectedVersion::Any()).ok());
+    }
+    // Found from the family (the first contacts, spilled) and from memory (the last).
+    CHECK(find(*log, 0) == std::vector<std::string>{subject(0)});
+    CHECK(find(*log, kContacts - 1) == std::vector<std::string>{subject(kContacts - 1)});
+    // Erased: one whose entries were spilled, one whose entries are in memory.
+    for (int n : {1, kContacts - 2}) {
+      REQUIRE(log->Append("customer-1",
+                          {Ev("customer-1", "subject.erased", "staff-1",
+                              R"({"subject":"contact-c-)" + std::to_string(n) + R"(","details":"asked"})")},
+                          ExpectedVersion::Any())
+                  .ok());
+      CHECK(find(*log, n).empty());
+    }
+    end = log->end().value();
+  }
+  // Closed: every entry is in the family but the erased ones', and the
+  // watermark is the log's end.
+  {
+    RawStore raw(dir);
+    size_t blind = 0, erased = 0;
+    for (const std::string& key : raw.Keys(keys::kKeysFamily)) {
+      blind += key.starts_with("b/");
+      erased += key.starts_with("b/") && (key.ends_with(subject(1)) || key.ends_with(subject(kContacts - 2)));
+    }
+    CHECK(blind == 3 * (kContacts - 2));
+    CHECK(erased == 0);
+    CHECK(raw.Get(keys::kKeysFamily, "a/blind-indexed-to") == keys::EncodeU64(end));
+    // A crash before any spill leaves the family without the entries and the
+    // watermark where it was: as here.
+    for (const std::string& key : raw.Keys(keys::kKeysFamily)) {
+      if (key.starts_with("b/") || key.starts_with("a/")) raw.Delete(keys::kKeysFamily, key);
+    }
+  }
+  // Read-only: rebuilt in memory from the sealed events for the search, nothing written.
+  {
+    std::unique_ptr<EventLog> log = open(EventLogOptions::Mode::kReadOnly);
+    CHECK(find(*log, 0) == std::vector<std::string>{subject(0)});
+    CHECK(find(*log, kContacts - 1) == std::vector<std::string>{subject(kContacts - 1)});
+    CHECK(find(*log, 1).empty());
+    CHECK(find(*log, kContacts - 2).empty());
+  }
+  {
+    const std::vector<std::string> held = RawStore(dir).Keys(keys::kKeysFamily);
+    CHECK(std::none_of(held.begin(), held.end(), [](const std::string& k) { return k.starts_with("b/"); }));
+  }
+  // Read-write: rebuilt when it opens, and written when it closes.
+  {
+    std::unique_ptr<EventLog> log = open();
+    CHECK(find(*log, 0) == std::vector<std::string>{subject(0)});
+    CHECK(find(*log, 1).empty());
+    CHECK(find(*log, 350) == std::vector<std::string>{subject(350)});
+  }
+  RawStore raw(dir);
+  size_t blind = 0;
+  for (const std::string& key : raw.Keys(keys::kKeysFamily)) blind += key.starts_with("b/");
+  CHECK(blind == 3 * (kContacts - 2));
+  CHECK(raw.Get(keys::kKeysFamily, "a/blind-indexed-to") == keys::EncodeU64(end));
 }
 
 }  // namespace
