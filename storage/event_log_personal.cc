@@ -173,17 +173,14 @@ Status EventLog::LoadBlindTail() const {
   if (!from.ok()) return from.status();
   const uint64_t end = end_.load(std::memory_order_acquire);
   std::vector<std::string> entries;
-  size_t unopened = 0;
   CUSTODIAN_RETURN_IF_ERROR(ScanAll(Position(std::min(*from, end)), [&](const Event& e) {
     if (e.personal.empty()) return true;
     // A part that does not open here (its key is on another node) has no
     // entries here, as when the round was applied.
     Result<std::vector<std::string>> of = vault_->IndexSealed(e);
-    if (!of.ok()) {
-      ++unopened;
-      return true;
+    if (of.ok()) {
+      for (std::string& key : *of) entries.push_back(std::move(key));
     }
-    for (std::string& key : *of) entries.push_back(std::move(key));
     return true;
   }).WithContext("rebuild the blind index from the sealed events"));
   vault_->SetBlindTail(std::move(entries), std::min(*from, end), end);

@@ -695,19 +695,21 @@ Result<std::vector<std::string>> KeyVault::Subjects(BlindKind kind, std::string_
   for (size_t i = 0; i < terms.size(); ++i) {
     const std::string prefix = "b/" + BlindToken(blind_key_, kind, terms[i]);
     std::vector<std::string> these;
+    {
+      // The tail in memory first, then the family: an entry a spill moves
+      // in between is then seen twice, never missed.
+      std::lock_guard lk(mu_);
+      for (const std::string& key : tail_) {
+        if (key.starts_with(prefix)) these.push_back(key.substr(prefix.size()));
+      }
+    }
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), keys_cf_));
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
       these.emplace_back(it->key().ToStringView().substr(prefix.size()));
     }
     CUSTODIAN_RETURN_IF_ERROR(FromRocks(it->status(), "search the blind index"));
-    {
-      std::lock_guard lk(mu_);  // and its tail, in memory
-      for (const std::string& key : tail_) {
-        if (!key.starts_with(prefix)) continue;
-        std::string subject = key.substr(prefix.size());
-        if (std::find(these.begin(), these.end(), subject) == these.end()) these.push_back(std::move(subject));
-      }
-    }
+    std::sort(these.begin(), these.end());
+    these.erase(std::unique(these.begin(), these.end()), these.end());
     if (i == 0) {
       found = std::move(these);
     } else {
