@@ -2,6 +2,7 @@
 // results to text.
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "core/time.h"
@@ -88,7 +89,10 @@ int RunHandoverPlan(const Globals& g, const std::string& from, const std::string
   const HandoverPlan& plan = planned->plan;
   fmt::print("Handover {}: {}'s customers and open work, {} (recorded at position {})\n", plan.id, plan.from, plan.mode,
              planned->position);
-  fmt::print("{} customers, {} open deals, {} open requests and {} open commitments to hand over\n", plan.items.size(),
+  const size_t owned = std::count_if(plan.items.begin(), plan.items.end(), [](const HandoverItem& i) { return i.owned; });
+  fmt::print("{} {} ({} owned, {} where only open work is held), {} open deals, {} open requests and {} open "
+             "commitments to hand over\n",
+             plan.items.size(), plan.items.size() == 1 ? "customer" : "customers", owned, plan.items.size() - owned,
              plan.open_deals, plan.open_requests, plan.open_commitments);
   std::string split;
   for (const auto& [staff, n] : plan.customers_per_successor) {

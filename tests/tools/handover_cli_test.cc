@@ -38,6 +38,16 @@ TEST_CASE("a plan lists what the leaver still holds and records handover.planned
   CHECK_THAT(system.out, Catch::Contains(R"("stream_versions":{"customer-1001":)"));
   // Planning moved nothing.
   CHECK_THAT(c.Cli({"orphans", "--json"}).out, Catch::Contains(R"("held_by":"staff-12")"));
+  // In words: the customer is not staff-12's, only the request is.
+  CliResult text = c.Cli({"handover", "plan", "--from", "12", "--to", "staff-3"});
+  INFO(text.err);
+  REQUIRE(text.exit_code == 0);
+  CHECK_THAT(text.out, Catch::Contains("1 customer (0 owned, 1 where only open work is held), 0 open deals, 1 open "
+                                       "requests"));
+  CliResult owner = c.Cli({"handover", "plan", "--from", "7", "--to", "staff-3"});
+  INFO(owner.err);
+  REQUIRE(owner.exit_code == 0);
+  CHECK_THAT(owner.out, Catch::Contains("4 customers (4 owned, 0 where only open work is held)"));
 }
 
 // The successor the plan gives `customer`.

@@ -63,10 +63,13 @@ function PlanPreview({ plan, onExecuted }) {
       setConfirming(false);
     }
   };
+  const owned = plan.customers.filter((c) => c.owned).length;
   return (
     <div data-plan={plan.handover_id}>
       <p>
-        Plan <strong>{plan.handover_id}</strong>: {plan.customers.length} customers of <StaffLink id={plan.from} /> {plan.mode}; {plan.open_deals} open deals,{' '}
+        Plan <strong>{plan.handover_id}</strong>: {plan.customers.length} customers of <StaffLink id={plan.from} /> {plan.mode}{' '}
+        ({owned} owned{plan.customers.length > owned ? `, ${plan.customers.length - owned} where only open work is held` : ''});{' '}
+        {plan.open_deals} open deals,{' '}
         {plan.open_requests} open requests, {plan.open_commitments} open promises. Nothing has moved yet.
       </p>
       <Paged items={plan.customers} per={10} label="planned customers">

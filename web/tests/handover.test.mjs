@@ -36,6 +36,10 @@ test('a manager plans a handover, previews it with its risks, executes it after 
   const plan = page.locator('[data-plan]');
   await plan.waitFor();
   assert.match(await plan.innerText(), new RegExp(`${held} customers of ${leaver}`));
+  // Owned ones apart from those where the leaver only holds open work.
+  const others = held - owned.length;
+  assert.match(await plan.innerText(),
+    new RegExp(`\\(${owned.length} owned${others > 0 ? `, ${others} where only open work is held` : ''}\\)`));
   await shoot(page, 'handover-preview');
   // The same preview on a phone: all of it there, nothing wider than the screen.
   const phone = await signIn(company, 'manager', { width: 390, height: 844 });
