@@ -588,16 +588,44 @@ Result<bool> KeyVault::HoldsKey(const std::string& subject) {
 }
 
 Status KeyVault::IndexWritten(const std::vector<std::string_view>& blind_keys, uint64_t end) {
-  std::lock_guard lk(mu_);
-  if (indexed_.size() + blind_keys.size() > kMaxIndexedEntries) indexed_.clear();
-  for (std::string_view key : blind_keys) {
-    if (key.size() < 2 + kBlindTokenBytes || !key.starts_with("b/")) continue;
-    indexed_.insert(EntryFingerprint(key.substr(2, kBlindTokenBytes), key.substr(2 + kBlindTokenBytes)));
-    tail_.emplace_back(key);
+  {
+    std::lock_guard lk(mu_);
+    if (indexed_.size() + blind_keys.size() > kMaxIndexedEntries) indexed_.clear();
+    for (std::string_view key : blind_keys) {
+      if (key.size() < 2 + kBlindTokenBytes || !key.starts_with("b/")) continue;
+      indexed_.insert(EntryFingerprint(key.substr(2, kBlindTokenBytes), key.substr(2 + kBlindTokenBytes)));
+      tail_.emplace_back(key);
+    }
+    tail_to_ = std::max(tail_to_, end);
+    if (tail_.size() < spill_at_ && tail_to_ - tail_from_ < kBlindSpillEvents) return Status::Ok();
   }
-  tail_to_ = std::max(tail_to_, end);
-  if (tail_.size() < spill_at_ && tail_to_ - tail_from_ < kBlindSpillEvents) return Status::Ok();
-  return WriteBlindTailLocked();
+  std::lock_guard spill(spill_mu_);
+  return SpillBlindTail();
+}
+
+Status KeyVault::SpillBlindTail() {
+  uint64_t to = 0;
+  {
+    std::lock_guard lk(mu_);
+    if (!tail_loaded_ || tail_to_ == tail_from_) return Status::Ok();
+    spilling_ = std::move(tail_);
+    tail_.clear();
+    to = tail_to_;
+    // In order, and each once (a table file needs it), here: searches read
+    // spilling_ while it is written.
+    std::sort(spilling_.begin(), spilling_.end());
+    spilling_.erase(std::unique(spilling_.begin(), spilling_.end()), spilling_.end());
+  }
+  Status s = WriteBlindEntries(spilling_, to);
+  std::lock_guard lk(mu_);
+  if (!s.ok()) {
+    // Kept for searches, and for the next spill (the log stops writing).
+    tail_.insert(tail_.end(), std::make_move_iterator(spilling_.begin()), std::make_move_iterator(spilling_.end()));
+  } else {
+    tail_from_ = std::max(tail_from_, to);
+  }
+  spilling_.clear();
+  return s;
 }
 
 Result<uint64_t> KeyVault::BlindIndexedTo() {
@@ -613,6 +641,7 @@ Result<uint64_t> KeyVault::BlindIndexedTo() {
 }
 
 void KeyVault::SetBlindTail(std::vector<std::string> entries, uint64_t from, uint64_t end) {
+  std::lock_guard spill(spill_mu_);
   std::lock_guard lk(mu_);
   tail_ = std::move(entries);
   tail_from_ = from;
@@ -626,6 +655,7 @@ bool KeyVault::BlindTailLoaded() {
 }
 
 void KeyVault::ForgetBlindTail() {
+  std::lock_guard spill(spill_mu_);
   std::lock_guard lk(mu_);
   tail_.clear();
   tail_loaded_ = false;
@@ -637,49 +667,41 @@ void KeyVault::SetBlindSpillAt(size_t entries) {
 }
 
 Status KeyVault::WriteBlindTail() {
-  std::lock_guard lk(mu_);
-  if (!tail_loaded_ || tail_to_ == tail_from_) return Status::Ok();
-  return WriteBlindTailLocked();
+  std::lock_guard spill(spill_mu_);
+  return SpillBlindTail();
 }
 
-Status KeyVault::WriteBlindTailLocked() {
-  std::sort(tail_.begin(), tail_.end());
-  tail_.erase(std::unique(tail_.begin(), tail_.end()), tail_.end());
-  const std::string watermark = keys::EncodeU64(tail_to_);
-  if (tail_.size() < kBlindIngestAtLeast) {
+Status KeyVault::WriteBlindEntries(const std::vector<std::string>& entries, uint64_t to) {
+  const std::string watermark = keys::EncodeU64(to);
+  if (entries.size() < kBlindIngestAtLeast) {
     // Synced, so the events the entries name are durable too (the write-ahead
     // log is one file, synced up to here).
     rocksdb::WriteBatch batch;
     (void)batch.Put(keys_cf_, kBlindIndexedToKey, watermark);
-    for (const std::string& key : tail_) (void)batch.Put(keys_cf_, key, "");
-    CUSTODIAN_RETURN_IF_ERROR(FromRocks(db_->Write(Synced(), &batch), "write the blind index"));
-  } else {
-    // The events these entries come from may not be synced yet (the log's
-    // syncer runs behind its writer).
-    CUSTODIAN_RETURN_IF_ERROR(FromRocks(db_->SyncWAL(), "sync the write-ahead log before writing the blind index"));
-    // One table file, the watermark first ("a/" sorts before "b/"), then the
-    // entries in order: RocksDB takes it in whole, so the watermark never
-    // passes an entry the family lacks.
-    const std::string path = db_->GetName() + "/blind-" + std::to_string(tail_to_) + ".sst";
-    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), db_->GetOptions(keys_cf_), keys_cf_);
-    CUSTODIAN_RETURN_IF_ERROR(FromRocks(writer.Open(path), "create " + path));
-    rocksdb::Status put = writer.Put(kBlindIndexedToKey, watermark);
-    for (size_t i = 0; put.ok() && i < tail_.size(); ++i) put = writer.Put(tail_[i], "");
-    if (put.ok()) put = writer.Finish();
-    rocksdb::Status s = put;
-    if (s.ok()) {
-      rocksdb::IngestExternalFileOptions ingest;
-      ingest.move_files = true;
-      ingest.write_global_seqno = false;
-      s = db_->IngestExternalFile(keys_cf_, {path}, ingest);
-    }
-    std::error_code ec;
-    fs::remove(path, ec);  // RocksDB linked it into the store, or failed
-    CUSTODIAN_RETURN_IF_ERROR(FromRocks(s, "write the blind index to " + path));
+    for (const std::string& key : entries) (void)batch.Put(keys_cf_, key, "");
+    return FromRocks(db_->Write(Synced(), &batch), "write the blind index");
   }
-  tail_.clear();
-  tail_from_ = tail_to_;
-  return Status::Ok();
+  // The events these entries come from may not be synced yet (the log's
+  // syncer runs behind its writer).
+  CUSTODIAN_RETURN_IF_ERROR(FromRocks(db_->SyncWAL(), "sync the write-ahead log before writing the blind index"));
+  // One table file, the watermark first ("a/" sorts before "b/"), then the
+  // entries in order: RocksDB takes it in whole, so the watermark never
+  // passes an entry the family lacks.
+  const std::string path = db_->GetName() + "/blind-" + std::to_string(to) + ".sst";
+  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), db_->GetOptions(keys_cf_), keys_cf_);
+  CUSTODIAN_RETURN_IF_ERROR(FromRocks(writer.Open(path), "create " + path));
+  rocksdb::Status s = writer.Put(kBlindIndexedToKey, watermark);
+  for (size_t i = 0; s.ok() && i < entries.size(); ++i) s = writer.Put(entries[i], "");
+  if (s.ok()) s = writer.Finish();
+  if (s.ok()) {
+    rocksdb::IngestExternalFileOptions ingest;
+    ingest.move_files = true;
+    ingest.write_global_seqno = false;
+    s = db_->IngestExternalFile(keys_cf_, {path}, ingest);
+  }
+  std::error_code ec;
+  fs::remove(path, ec);  // RocksDB linked it into the store, or failed
+  return FromRocks(s, "write the blind index to " + path);
 }
 
 void KeyVault::ForgetCachedKeys() {
@@ -699,8 +721,10 @@ Result<std::vector<std::string>> KeyVault::Subjects(BlindKind kind, std::string_
       // The tail in memory first, then the family: an entry a spill moves
       // in between is then seen twice, never missed.
       std::lock_guard lk(mu_);
-      for (const std::string& key : tail_) {
-        if (key.starts_with(prefix)) these.push_back(key.substr(prefix.size()));
+      for (const std::vector<std::string>* held : {&tail_, &spilling_}) {
+        for (const std::string& key : *held) {
+          if (key.starts_with(prefix)) these.push_back(key.substr(prefix.size()));
+        }
       }
     }
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), keys_cf_));
@@ -739,7 +763,9 @@ Status KeyVault::Erase(const std::string& subject, uint64_t position, const std:
     ::close(fd);
     if (!ok) return Status::IoError("cannot write " + path);
   }
-  // 2. The key, its blind-index entries, and the marker that says why.
+  // 2. The key, its blind-index entries, and the marker that says why. No
+  // spill is under way meanwhile (spill_mu_): one would put entries back.
+  std::lock_guard spill(spill_mu_);
   std::lock_guard lk(mu_);
   erased_.insert(subject);
   cache_.erase(subject);

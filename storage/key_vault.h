@@ -243,13 +243,21 @@ class KeyVault {
   // who lacks that key can aim a fingerprint at another person's entry.
   boost::unordered_flat_set<uint64_t> indexed_;
   // The blind index's tail: "b/" keys of the events tail_from_..tail_to_
-  // (perhaps some twice), not yet in the family. Spilled under mu_, so an
-  // erasure never meets a spill half-way (its entries would come back).
-  std::vector<std::string> tail_;
+  // (perhaps some twice), not yet in the family; and those of a spill being
+  // written (spilling_), which searches read too. A spill writes with
+  // spill_mu_ held and mu_ not (seals and reads go on meanwhile); an erasure
+  // takes spill_mu_ first, so it never meets a spill half-way (the erased
+  // subject's entries would come back with it). Order: spill_mu_, then mu_.
+  std::mutex spill_mu_;
+  std::vector<std::string> tail_, spilling_;
   uint64_t tail_from_ = 0, tail_to_ = 0;
   bool tail_loaded_ = false;
   size_t spill_at_ = size_t{1} << 15;
-  Status WriteBlindTailLocked();
+  // Writes `entries` (sorted, each once) and the watermark `to` to the
+  // family; spill_mu_ held.
+  Status WriteBlindEntries(const std::vector<std::string>& entries, uint64_t to);
+  // Moves the tail to spilling_ and writes it (spill_mu_ held, mu_ not).
+  Status SpillBlindTail();
   struct Committed {
     uint64_t position;
     std::string reason;

@@ -8,9 +8,11 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/rules.h"
@@ -388,6 +390,58 @@ TEST_CASE("the blind index is written behind the log: found before and after a s
   for (const std::string& key : raw.Keys(keys::kKeysFamily)) blind += key.starts_with("b/");
   CHECK(blind == 3 * (kContacts - 2));
   CHECK(raw.Get(keys::kKeysFamily, "a/blind-indexed-to") == keys::EncodeU64(end));
+}
+
+
+// Searches while spills move entries from memory to the family: whatever
+// was written before a search began is found by it.
+TEST_CASE("the blind index finds every person written before the search, while spills move the entries",
+          "[personal]") {
+  TempDir tmp;
+  EventLogOptions options = WithRulesAndKey(tmp);
+  options.blind_spill_at = 1100;  // a table file every ~370 contacts
+  Result<std::unique_ptr<EventLog>> opened = EventLog::Open(tmp.Sub("store"), options);
+  REQUIRE(opened.ok());
+  EventLog& log = **opened;
+  REQUIRE(log.Append("staff-1", {Ev("staff-1", "staff.joined", "system:hr", R"({"role":"legal_counsel"})")},
+                     ExpectedVersion::Any())
+              .ok());
+  REQUIRE(log.Append("customer-1", {Ev("customer-1", "customer.registered", "staff-1", R"({"name":"Acme"})")},
+                     ExpectedVersion::Any())
+              .ok());
+  constexpr int kContacts = 4000, kPerAppend = 50;
+  std::atomic<int> written{0};
+  std::atomic<bool> done{false};
+  std::atomic<int> searches{0}, missed{0};
+  std::thread reader([&] {
+    uint64_t n = 0;
+    while (!done.load()) {
+      const int upto = written.load();
+      if (upto == 0) continue;
+      // The newest contact (its entries in memory, or being spilled) and an older one.
+      for (int k : {upto - 1, static_cast<int>(n++ % upto)}) {
+        Result<std::vector<std::string>> found =
+            log.FindSubjects(BlindKind::kEmail, "person-" + std::to_string(k) + "@acme.example");
+        ++searches;
+        if (!found.ok() || *found != std::vector<std::string>{"customer-1/contact-c-" + std::to_string(k)}) ++missed;
+      }
+    }
+  });
+  for (int n = 0; n < kContacts; n += kPerAppend) {
+    std::vector<Event> batch;
+    for (int i = n; i < n + kPerAppend; ++i) {
+      batch.push_back(Ev("customer-1", "contact.added", "staff-1", R"({"contact_id":"c-)" + std::to_string(i) + R"("})",
+                         R"({"name":"Given)" + std::to_string(i) + R"(","email":"person-)" + std::to_string(i) +
+                             R"(@acme.example"})"));
+    }
+    REQUIRE(log.Append("customer-1", std::move(batch), ExpectedVersion::Any()).ok());
+    written.store(n + kPerAppend);
+  }
+  done.store(true);
+  reader.join();
+  INFO(searches.load() << " searches");
+  CHECK(searches.load() > 0);
+  CHECK(missed.load() == 0);
 }
 
 }  // namespace
