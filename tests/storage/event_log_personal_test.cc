@@ -219,6 +219,16 @@ TEST_CASE("a destroyed key put back is destroyed again even when the list of era
   CHECK(FilesHolding(c.dir, c.record) == 0);
 }
 
+// A member of legal staff (who may erase) and the customer the tests' contacts belong to.
+void AddStaffAndCustomer(EventLog& log) {
+  REQUIRE(log.Append("staff-1", {Ev("staff-1", "staff.joined", "system:hr", R"({"role":"legal_counsel"})")},
+                     ExpectedVersion::Any())
+              .ok());
+  REQUIRE(log.Append("customer-1", {Ev("customer-1", "customer.registered", "staff-1", R"({"name":"Acme"})")},
+                     ExpectedVersion::Any())
+              .ok());
+}
+
 // A new store's options: the log's rules, and a master key under `tmp`.
 EventLogOptions WithRulesAndKey(TempDir& tmp) {
   EventLogOptions options;
@@ -244,12 +254,7 @@ TEST_CASE("the blind index leaves out only entries really written: not a refused
     Result<std::unique_ptr<EventLog>> opened = EventLog::Open(dir, options);
     REQUIRE(opened.ok());
     EventLog& log = **opened;
-    REQUIRE(log.Append("staff-1", {Ev("staff-1", "staff.joined", "system:hr", R"({"role":"legal_counsel"})")},
-                       ExpectedVersion::Any())
-                .ok());
-    REQUIRE(log.Append("customer-1", {Ev("customer-1", "customer.registered", "staff-1", R"({"name":"Acme"})")},
-                       ExpectedVersion::Any())
-                .ok());
+    AddStaffAndCustomer(log);
     // Refused (the stream is at version 0, not 5): sealed, but not written.
     REQUIRE_FALSE(log.Append("customer-1", {added("c-1")}, ExpectedVersion::Exactly(StreamVersion(5))).ok());
     Result<std::vector<std::string>> found = log.FindSubjects(BlindKind::kEmail, "ana@acme.example");
@@ -323,12 +328,7 @@ TEST_CASE("the blind index is written behind the log: found before and after a s
   uint64_t end = 0;
   {
     std::unique_ptr<EventLog> log = open();
-    REQUIRE(log->Append("staff-1", {Ev("staff-1", "staff.joined", "system:hr", R"({"role":"legal_counsel"})")},
-                        ExpectedVersion::Any())
-                .ok());
-    REQUIRE(log->Append("customer-1", {Ev("customer-1", "customer.registered", "staff-1", R"({"name":"Acme"})")},
-                        ExpectedVersion::Any())
-                .ok());
+    AddStaffAndCustomer(*log);
     for (int n = 0; n < kContacts; n += 100) {
       std::vector<Event> batch;
       for (int i = n; i < n + 100; ++i) batch.push_back(contact(i));
@@ -403,12 +403,7 @@ TEST_CASE("the blind index finds every person written before the search, while s
   Result<std::unique_ptr<EventLog>> opened = EventLog::Open(tmp.Sub("store"), options);
   REQUIRE(opened.ok());
   EventLog& log = **opened;
-  REQUIRE(log.Append("staff-1", {Ev("staff-1", "staff.joined", "system:hr", R"({"role":"legal_counsel"})")},
-                     ExpectedVersion::Any())
-              .ok());
-  REQUIRE(log.Append("customer-1", {Ev("customer-1", "customer.registered", "staff-1", R"({"name":"Acme"})")},
-                     ExpectedVersion::Any())
-              .ok());
+  AddStaffAndCustomer(log);
   constexpr int kContacts = 4000, kPerAppend = 50;
   std::atomic<int> written{0};
   std::atomic<bool> done{false};
