@@ -126,8 +126,8 @@ class KeyVault {
   // Each data key record of the store, by subject (a cluster's key bucket is
   // seeded with them).
   Status ForEachKeyRecord(const std::function<Status(const std::string& subject, const std::string& record)>& fn) const;
-  // The blind index is written behind the log (docs/design-notes.md, "The
-  // blind index behind the log"), not in the writer's rounds: random keys
+  // The blind index is written behind the log (docs/design-notes.md, "the
+  // blind index written with each event"), not in the writer's rounds: random keys
   // in every round cost a memtable insert each, a flush that sorts them and
   // compactions. The entries of the events from BlindIndexedTo() on are held
   // here, in memory (the tail); every `spill_at` entries, or every
