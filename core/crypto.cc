@@ -6,9 +6,12 @@
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
+#include <pthread.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
 
 namespace custodian::crypto {
 namespace {
@@ -228,6 +231,44 @@ bool HmacSha256Verify(std::string_view key, std::string_view message, std::strin
 std::string RandomBytes(size_t n) {
   std::string out(n, '\0');
   if (n > 0 && RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) std::abort();
+  return out;
+}
+
+namespace {
+// Each RAND_bytes call costs, whatever its size, OpenSSL 3.0's fork check
+// (a getpid() system call) and its DRBG's locking: a new data key and its
+// wrapping's nonce took two calls, ~2.5% of the CPU of appends that make
+// many keys (docs/performance.md, "Twentieth session"). So each thread draws
+// kPoolBytes at once and hands each byte out once, wiping it as it goes.
+// A forked child forgets its copy of the forking thread's pool (the only
+// one it has), so a parent and its child never hand out the same bytes.
+constexpr size_t kPoolBytes = 1024;
+struct RandomPool {
+  unsigned char bytes[kPoolBytes];
+  size_t left = 0;  // the last `left` bytes are unused
+  ~RandomPool() { OPENSSL_cleanse(bytes, sizeof bytes); }
+};
+thread_local RandomPool pool;
+void ForgetPoolInChild() {
+  OPENSSL_cleanse(pool.bytes, sizeof pool.bytes);
+  pool.left = 0;
+}
+std::once_flag fork_handler;
+}  // namespace
+
+std::string PooledRandomBytes(size_t n) {
+  if (n > kPoolBytes / 16) return RandomBytes(n);
+  std::call_once(fork_handler, [] {
+    if (::pthread_atfork(nullptr, nullptr, ForgetPoolInChild) != 0) std::abort();
+  });
+  if (pool.left < n) {
+    if (RAND_bytes(pool.bytes, static_cast<int>(kPoolBytes)) != 1) std::abort();  // no entropy: nothing safe to do
+    pool.left = kPoolBytes;
+  }
+  unsigned char* at = pool.bytes + (kPoolBytes - pool.left);
+  std::string out(reinterpret_cast<const char*>(at), n);
+  OPENSSL_cleanse(at, n);
+  pool.left -= n;
   return out;
 }
 

@@ -56,6 +56,12 @@ bool HmacSha256Verify(std::string_view key, std::string_view message, std::strin
 // `n` bytes from OpenSSL's CSPRNG; aborts when it has no entropy (nothing
 // safe can be done without).
 std::string RandomBytes(size_t n);
+// The same, for short values drawn often (data keys, nonces: at most 64
+// bytes; longer ones come from RandomBytes): taken from a per-thread pool of
+// the CSPRNG's output that is refilled 1 KiB at a time, each byte handed
+// out once (fork-safe). What is drawn rarely (master keys, token secrets)
+// uses RandomBytes.
+std::string PooledRandomBytes(size_t n);
 
 // Compares without leaking where two equal-length strings differ.
 bool ConstantTimeEqual(std::string_view a, std::string_view b);

@@ -313,7 +313,7 @@ Result<std::string> OpenPersonal(const EventId& id, const PersonalSection& seale
 
 Result<std::string> WrapKey(std::string_view master_key, std::string_view subject, std::string_view data_key) {
   if (master_key.size() != kMasterKeyBytes) return Status::InvalidArgument("a master key has 32 bytes");
-  const std::string nonce = crypto::RandomBytes(kSealNonceBytes);
+  const std::string nonce = crypto::PooledRandomBytes(kSealNonceBytes);
   Result<std::string> sealed = crypto::AesGcmSeal(master_key, nonce, KeyAad(subject), data_key);
   if (!sealed.ok()) return sealed.status();
   return nonce + *sealed;

@@ -298,7 +298,7 @@ Result<std::string> KeyVault::DataKey(const std::string& subject, bool create) {
     // new subject cost a write of its own, or a fsync, in the caller's
     // thread with mu_ held: an import of new contacts ran at a quarter of
     // its speed.)
-    std::string key = crypto::RandomBytes(kDataKeyBytes);
+    std::string key = crypto::PooledRandomBytes(kDataKeyBytes);
     Result<std::string> wrapped = WrapKey(masters_.front().key, subject, key);
     if (!wrapped.ok()) return wrapped.status();
     new_keys_[subject] = NewKey{subject, key, EncodeRecord({{masters_.front().fingerprint, *wrapped}}), true};

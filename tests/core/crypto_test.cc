@@ -1,12 +1,15 @@
 #include "core/crypto.h"
 
 #include <openssl/evp.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
 #include <fstream>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -177,6 +180,48 @@ TEST_CASE("AES-GCM gives the same bytes whatever the thread's context did before
       CHECK_FALSE(crypto::AesGcmSeal(std::string(20, 'k'), c.iv, "", "x").ok());
     }
   }
+}
+
+
+TEST_CASE("Pooled random bytes are new at every call, in every thread, and a forked child never repeats its parent's",
+          "[crypto]") {
+  std::set<std::string> seen;
+  for (int i = 0; i < 200; ++i) {  // more than a pool's worth
+    const std::string r = crypto::PooledRandomBytes(i % 2 ? 32 : 12);
+    CHECK(r.size() == (i % 2 ? 32u : 12u));
+    CHECK(seen.insert(r).second);
+  }
+  CHECK(crypto::PooledRandomBytes(200).size() == 200);  // longer than the pool hands out: drawn directly
+  std::string other;
+  std::thread([&] { other = crypto::PooledRandomBytes(32); }).join();
+  CHECK(seen.insert(other).second);
+  // The parent's pool is part-used when it forks; the child must not hand out what the parent will.
+  (void)crypto::PooledRandomBytes(12);
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    const std::string mine = crypto::PooledRandomBytes(32);
+    const bool ok = ::write(fds[1], mine.data(), mine.size()) == static_cast<ssize_t>(mine.size());
+    ::_exit(ok ? 0 : 1);
+  }
+  ::close(fds[1]);
+  const std::string parent = crypto::PooledRandomBytes(32);
+  std::string child(32, '\0');
+  size_t got = 0;
+  while (got < child.size()) {
+    const ssize_t n = ::read(fds[0], child.data() + got, child.size() - got);
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  ::close(fds[0]);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  REQUIRE(got == child.size());
+  CHECK(child != parent);
 }
 
 }  // namespace
