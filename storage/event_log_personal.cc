@@ -169,22 +169,29 @@ Status EventLog::LoadBlindTail() const {
       if (name.starts_with("blind-") && name.ends_with(".sst")) std::filesystem::remove(f.path(), ec);
     }
   }
-  Result<uint64_t> from = vault_->BlindIndexedTo();
-  if (!from.ok()) return from.status();
-  const uint64_t end = end_.load(std::memory_order_acquire);
-  std::vector<std::string> entries;
-  CUSTODIAN_RETURN_IF_ERROR(ScanAll(Position(std::min(*from, end)), [&](const Event& e) {
-    if (e.personal.empty()) return true;
-    // A part that does not open here (its key is on another node) has no
-    // entries here, as when the round was applied.
-    Result<std::vector<std::string>> of = vault_->IndexSealed(e);
-    if (of.ok()) {
-      for (std::string& key : *of) entries.push_back(std::move(key));
-    }
-    return true;
-  }).WithContext("rebuild the blind index from the sealed events"));
-  vault_->SetBlindTail(std::move(entries), std::min(*from, end), end);
-  return Status::Ok();
+  // A read-only log that catches up with the writer meanwhile forgets the
+  // tail: one rebuilt from before is not kept, and is rebuilt again.
+  constexpr int kAttempts = 3;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    const uint64_t generation = vault_->BlindTailGeneration();  // before the watermark and the end are read
+    Result<uint64_t> from = vault_->BlindIndexedTo();
+    if (!from.ok()) return from.status();
+    const uint64_t end = end_.load(std::memory_order_acquire);
+    std::vector<std::string> entries;
+    CUSTODIAN_RETURN_IF_ERROR(ScanAll(Position(std::min(*from, end)), [&](const Event& e) {
+      if (e.personal.empty()) return true;
+      // A part that does not open here (its key is on another node) has no
+      // entries here, as when the round was applied.
+      Result<std::vector<std::string>> of = vault_->IndexSealed(e);
+      if (of.ok()) {
+        for (std::string& key : *of) entries.push_back(std::move(key));
+      }
+      return true;
+    }).WithContext("rebuild the blind index from the sealed events"));
+    if (vault_->SetBlindTail(std::move(entries), std::min(*from, end), end, generation)) return Status::Ok();
+  }
+  return Status::Unavailable("the log moved on " + std::to_string(kAttempts) +
+                             " times while the people index was rebuilt from it; try again");
 }
 
 Status EventLog::DestroySubjectKey(const std::string& subject, uint64_t position, const std::string& reason) {

@@ -640,13 +640,20 @@ Result<uint64_t> KeyVault::BlindIndexedTo() {
   return to;
 }
 
-void KeyVault::SetBlindTail(std::vector<std::string> entries, uint64_t from, uint64_t end) {
+uint64_t KeyVault::BlindTailGeneration() {
+  std::lock_guard lk(mu_);
+  return tail_generation_;
+}
+
+bool KeyVault::SetBlindTail(std::vector<std::string> entries, uint64_t from, uint64_t end, uint64_t generation) {
   std::lock_guard spill(spill_mu_);
   std::lock_guard lk(mu_);
+  if (generation != tail_generation_) return false;  // forgotten meanwhile
   tail_ = std::move(entries);
   tail_from_ = from;
   tail_to_ = std::max(from, end);
   tail_loaded_ = true;
+  return true;
 }
 
 bool KeyVault::BlindTailLoaded() {
@@ -659,6 +666,7 @@ void KeyVault::ForgetBlindTail() {
   std::lock_guard lk(mu_);
   tail_.clear();
   tail_loaded_ = false;
+  ++tail_generation_;
 }
 
 void KeyVault::SetBlindSpillAt(size_t entries) {

@@ -148,8 +148,13 @@ class KeyVault {
   // The tail, rebuilt by the log from the sealed events `from`..`end`
   // (IndexSealed of each): it replaces what was held. A read-write log does
   // it when it opens; a read-only one before its first search, and again
-  // after it caught up with the writer (ForgetBlindTail).
-  void SetBlindTail(std::vector<std::string> entries, uint64_t from, uint64_t end);
+  // after it caught up with the writer (ForgetBlindTail). `generation` is
+  // BlindTailGeneration() from before the events were read: a tail rebuilt
+  // while a catch-up forgot the one held is not kept (it may lack events the
+  // catch-up brought), and the next search rebuilds it again.
+  uint64_t BlindTailGeneration();
+  // Whether it was kept.
+  bool SetBlindTail(std::vector<std::string> entries, uint64_t from, uint64_t end, uint64_t generation);
   bool BlindTailLoaded();
   void ForgetBlindTail();
   // Writes the tail to the family (a read-write log closing).
@@ -252,6 +257,7 @@ class KeyVault {
   std::vector<std::string> tail_, spilling_;
   uint64_t tail_from_ = 0, tail_to_ = 0;
   bool tail_loaded_ = false;
+  uint64_t tail_generation_ = 0;  // ForgetBlindTail calls
   size_t spill_at_ = size_t{1} << 15;
   // Writes `entries` (sorted, each once) and the watermark `to` to the
   // family; spill_mu_ held.

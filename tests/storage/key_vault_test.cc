@@ -283,5 +283,30 @@ TEST_CASE("A key this node dropped that turns out to be the cluster's is in forc
   CHECK(again_tag == tag);
 }
 
+
+TEST_CASE("A blind-index tail rebuilt while a catch-up forgot the one held is not kept, and searches do not use it") {
+  TempDir dir;
+  VaultStore store(dir);
+  KeyVault& vault = *store.vault;
+  Event e = Contact("c-1", "Ada Lovelace");
+  Result<std::vector<std::string>> entries = vault.Seal(e);
+  REQUIRE(entries.ok());
+  REQUIRE_FALSE(entries->empty());
+  // A rebuild that reads the events, then a catch-up forgets the tail, then the rebuild ends: refused.
+  const uint64_t before = vault.BlindTailGeneration();
+  vault.ForgetBlindTail();
+  CHECK_FALSE(vault.SetBlindTail(*entries, 0, 5, before));
+  CHECK_FALSE(vault.BlindTailLoaded());
+  Result<std::vector<std::string>> found = vault.Subjects(BlindKind::kName, "Lovelace");
+  REQUIRE(found.ok());
+  CHECK(found->empty());
+  // Rebuilt again after the catch-up: kept, and found.
+  CHECK(vault.SetBlindTail(*entries, 0, 5, vault.BlindTailGeneration()));
+  CHECK(vault.BlindTailLoaded());
+  found = vault.Subjects(BlindKind::kName, "Lovelace");
+  REQUIRE(found.ok());
+  CHECK(*found == std::vector<std::string>{"customer-1/contact-c-1"});
+}
+
 }  // namespace
 }  // namespace custodian
