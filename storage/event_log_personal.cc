@@ -2,7 +2,6 @@
 // behind the log, opening sealed parts, finding people, erasure, rotation.
 #include <algorithm>
 #include <cstdlib>
-#include <filesystem>
 #include <memory>
 #include <tuple>
 
@@ -11,6 +10,7 @@
 #include "storage/event_log_internal.h"
 #include "storage/key_vault.h"
 #include "storage/keys.h"
+#include "storage/table_file.h"
 
 namespace custodian {
 
@@ -161,14 +161,7 @@ Result<std::vector<std::string>> EventLog::FindSubjects(BlindKind kind, std::str
 
 Status EventLog::LoadBlindTail() const {
   if (!vault_) return Status::Ok();
-  if (!read_only()) {
-    // A table file a crash left before RocksDB took it in: rebuilt below.
-    std::error_code ec;
-    for (const auto& f : std::filesystem::directory_iterator(dir_, ec)) {
-      const std::string name = f.path().filename().string();
-      if (name.starts_with("blind-") && name.ends_with(".sst")) std::filesystem::remove(f.path(), ec);
-    }
-  }
+  if (!read_only()) RemoveStrayTableFiles(dir_, "blind-");  // their entries are rebuilt below
   // A read-only log that catches up with the writer meanwhile forgets the
   // tail: one rebuilt from before is not kept, and is rebuilt again.
   constexpr int kAttempts = 3;

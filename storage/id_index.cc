@@ -7,11 +7,11 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
-#include <filesystem>
 #include <mutex>
 
 #include "storage/event_log_internal.h"
 #include "storage/keys.h"
+#include "storage/table_file.h"
 
 namespace custodian {
 
@@ -77,12 +77,7 @@ Status IdIndex::Load() {
   std::unique_lock lk(mu_);
   CUSTODIAN_RETURN_IF_ERROR(LoadLocked());
   if (read_only_) return Status::Ok();
-  // A table file a crash left before RocksDB took it in: its ids are rebuilt.
-  std::error_code ec;
-  for (const auto& f : std::filesystem::directory_iterator(dir_, ec)) {
-    const std::string name = f.path().filename().string();
-    if (name.starts_with("ids-") && name.ends_with(".sst")) std::filesystem::remove(f.path(), ec);
-  }
+  RemoveStrayTableFiles(dir_, "ids-");  // its ids are rebuilt
   if (!spiller_.joinable()) spiller_ = std::thread([this] { SpillLoop(); });
   return Status::Ok();
 }
@@ -261,10 +256,6 @@ Status IdIndex::Write(const Map& entries, uint64_t to, bool ingest) {
     (void)batch.Put(meta_, keys::kMetaIdsIndexedToKey, watermark);
     return FromRocks(db_->Write(synced, &batch), "write the id index");
   }
-  // The events these ids name may not be synced yet (the log's syncer runs
-  // behind its writer); a table file of ids whose events a power loss then
-  // took would name positions that later events reuse.
-  CUSTODIAN_RETURN_IF_ERROR(FromRocks(db_->SyncWAL(), "sync the write-ahead log before writing the id index"));
   // A table file needs its keys in order: sorting a vector is far cheaper
   // than the skiplist a memtable flush would build.
   std::vector<const std::pair<const EventId, Entry>*> slots;
@@ -276,23 +267,15 @@ Status IdIndex::Write(const Map& entries, uint64_t to, bool ingest) {
     slots.push_back(&slot);
   }
   std::sort(sorted.begin(), sorted.end());
-  const std::string path = dir_ + "/ids-" + std::to_string(to) + ".sst";
-  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), db_->GetOptions(ids_), ids_);
-  CUSTODIAN_RETURN_IF_ERROR(FromRocks(writer.Open(path), "create " + path));
-  for (const IdOrder& o : sorted) {
-    const auto& [id, e] = *slots[o.index];
-    if (rocksdb::Status put = writer.Put(id.AsBytes(), keys::IdValue(e.position)); !put.ok()) {
-      return FromRocks(put, "write " + path);
-    }
-  }
-  CUSTODIAN_RETURN_IF_ERROR(FromRocks(writer.Finish(), "finish " + path));
-  rocksdb::IngestExternalFileOptions ingest_options;
-  ingest_options.move_files = true;
-  ingest_options.write_global_seqno = false;
-  rocksdb::Status s = db_->IngestExternalFile(ids_, {path}, ingest_options);
-  std::error_code ec;
-  std::filesystem::remove(path, ec);  // RocksDB linked it into the database, or failed
-  CUSTODIAN_RETURN_IF_ERROR(FromRocks(s, "ingest " + path));
+  CUSTODIAN_RETURN_IF_ERROR(IngestTableFile(
+      db_, ids_, dir_ + "/ids-" + std::to_string(to) + ".sst", [&](rocksdb::SstFileWriter& writer) {
+        rocksdb::Status put;
+        for (size_t i = 0; put.ok() && i < sorted.size(); ++i) {
+          const auto& [id, e] = *slots[sorted[i].index];
+          put = writer.Put(id.AsBytes(), keys::IdValue(e.position));
+        }
+        return put;
+      }));
   // Only now, with the entries durable, may the watermark pass them. A crash
   // in between only means the next open indexes them again.
   rocksdb::WriteBatch batch;

@@ -25,6 +25,7 @@
 #include "storage/event_log_internal.h"
 #include "storage/keys.h"
 #include "storage/store_files.h"
+#include "storage/table_file.h"
 
 namespace custodian {
 namespace fs = std::filesystem;
@@ -689,27 +690,15 @@ Status KeyVault::WriteBlindEntries(const std::vector<std::string>& entries, uint
     for (const std::string& key : entries) (void)batch.Put(keys_cf_, key, "");
     return FromRocks(db_->Write(Synced(), &batch), "write the blind index");
   }
-  // The events these entries come from may not be synced yet (the log's
-  // syncer runs behind its writer).
-  CUSTODIAN_RETURN_IF_ERROR(FromRocks(db_->SyncWAL(), "sync the write-ahead log before writing the blind index"));
   // One table file, the watermark first ("a/" sorts before "b/"), then the
   // entries in order: RocksDB takes it in whole, so the watermark never
   // passes an entry the family lacks.
-  const std::string path = db_->GetName() + "/blind-" + std::to_string(to) + ".sst";
-  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), db_->GetOptions(keys_cf_), keys_cf_);
-  CUSTODIAN_RETURN_IF_ERROR(FromRocks(writer.Open(path), "create " + path));
-  rocksdb::Status s = writer.Put(kBlindIndexedToKey, watermark);
-  for (size_t i = 0; s.ok() && i < entries.size(); ++i) s = writer.Put(entries[i], "");
-  if (s.ok()) s = writer.Finish();
-  if (s.ok()) {
-    rocksdb::IngestExternalFileOptions ingest;
-    ingest.move_files = true;
-    ingest.write_global_seqno = false;
-    s = db_->IngestExternalFile(keys_cf_, {path}, ingest);
-  }
-  std::error_code ec;
-  fs::remove(path, ec);  // RocksDB linked it into the store, or failed
-  return FromRocks(s, "write the blind index to " + path);
+  return IngestTableFile(db_, keys_cf_, db_->GetName() + "/blind-" + std::to_string(to) + ".sst",
+                         [&](rocksdb::SstFileWriter& writer) {
+                           rocksdb::Status put = writer.Put(kBlindIndexedToKey, watermark);
+                           for (size_t i = 0; put.ok() && i < entries.size(); ++i) put = writer.Put(entries[i], "");
+                           return put;
+                         });
 }
 
 void KeyVault::ForgetCachedKeys() {
