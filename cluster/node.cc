@@ -157,23 +157,36 @@ void Node::Campaign() {
       Result<std::unique_ptr<WriterLease>> held =
           WriterLease::Acquire(*options_.lease, std::chrono::seconds(2), &stopping_);
       if (!held.ok()) continue;
+      std::lock_guard lk(lease_mu_);
       lease_ = std::move(*held);
     }
     if (Status s = BeginWriting(lease_.get()); !s.ok()) {
+      std::unique_lock lk(lease_mu_);
       lease_.reset();  // give it up: another node may do better
+      lk.unlock();
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
       continue;
     }
     while (!stopping_ && lease_->Check().ok()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     EndWriting();
+    std::lock_guard lk(lease_mu_);
     lease_.reset();
   }
 }
 
 void Node::StopKeepingLeaseAlive() {
-  // The campaign thread owns lease_; only the keepalive flag is touched here.
-  for (int i = 0; i < 100 && !lease_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  if (WriterLease* l = lease_.get()) l->StopKeepingAlive();
+  // The campaign thread owns lease_; only the keepalive flag is touched here,
+  // under lease_mu_, so that the lease is not released meanwhile.
+  for (int i = 0; i < 100; ++i) {
+    {
+      std::lock_guard lk(lease_mu_);
+      if (lease_) {
+        lease_->StopKeepingAlive();
+        return;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 Node::~Node() {

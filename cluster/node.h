@@ -85,7 +85,10 @@ class Node {
   std::atomic<bool> stopping_{false};
   std::atomic<bool> writing_{false};
   std::atomic<uint64_t> epoch_{0};
-  std::unique_ptr<WriterLease> lease_;  // the campaign's, while it holds one
+  // The campaign's, while it holds one. Only the campaign thread sets or
+  // resets it, under lease_mu_, which other threads hold to look at it.
+  std::unique_ptr<WriterLease> lease_;
+  std::mutex lease_mu_;
   std::thread campaign_;
   std::thread witness_;
   mutable std::mutex mu_;

@@ -68,8 +68,10 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir, const E
   CUSTODIAN_RETURN_IF_ERROR(log->LoadTail());
   if (!log->read_only()) {
     if (options.replica) log->forward_pool_ = std::make_unique<ForwardPool>(kForwardThreads);
-    log->writer_ = std::make_unique<std::thread>([l = log.get()] { l->WriterLoop(); });
+    // The syncer first: the writer reads syncer_ from its first moment, and
+    // starting a thread orders what was written before it.
     if (options.sync == Sync::kYes) log->syncer_ = std::make_unique<std::thread>([l = log.get()] { l->SyncerLoop(); });
+    log->writer_ = std::make_unique<std::thread>([l = log.get()] { l->WriterLoop(); });
   }
   return log;
 }
