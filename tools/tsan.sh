@@ -21,7 +21,10 @@ build=${BUILD_TSAN:-build-tsan}
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCUSTODIAN_TSAN=ON > /dev/null
 failed=0
 for p in "${programs[@]}"; do
-  cmake --build "$build" -j2 --target "$p"
+  targets=("$p")
+  # These start the command line as processes of their own.
+  [[ $p == cluster_tests || $p == tools_tests ]] && targets+=(custodian)
+  cmake --build "$build" -j2 --target "${targets[@]}"
   log=$build/$p.tsan.log
   echo "tsan.sh: running $p (log: $log)"
   if ! TSAN_OPTIONS="halt_on_error=0 exitcode=66 suppressions=$PWD/tests/tsan.supp" \
