@@ -1,6 +1,8 @@
 #include "service/customer.h"
 
 #include <boost/json.hpp>
+
+#include <algorithm>
 #include <map>
 #include <utility>
 
@@ -354,10 +356,25 @@ Result<CustomerSearch> FindCustomers(EventLog& log, const Caller& caller, std::s
     for (const std::string& w : BlindTerms(BlindKind::kName, text)) out += w + " ";
     return out;
   };
-  if (words.empty()) return Status::InvalidArgument("say what to look for: a customer's id or a word of its name");
+  // The query's words, split at spaces, that give no word to search for.
+  std::vector<std::string> not_searched;
+  for (size_t at = 0; at < query.size();) {
+    const size_t end = std::min(query.find(' ', at), query.size());
+    const std::string_view word = query.substr(at, end - at);
+    if (!word.empty() && BlindTerms(BlindKind::kName, word).empty()) not_searched.emplace_back(word);
+    at = end + 1;
+  }
+  if (words.empty()) {
+    if (!not_searched.empty()) {
+      return Status::InvalidArgument("\"" + std::string(query.substr(0, 80)) +
+                                     "\" has no word of two letters or more to look for; one-letter words match too "
+                                     "much to be searched");
+    }
+    return Status::InvalidArgument("say what to look for: a customer's id or a word of its name");
+  }
   Result<ServiceScope> scope = ReaderScope(log, caller.principal);
   if (!scope.ok()) return scope.status();
-  CustomerSearch found{std::string(query), {}, 0};
+  CustomerSearch found{std::string(query), {}, 0, std::move(not_searched)};
   Status inner;
   Status scanned = StateReader::Stored(log, kCustomerProjection).Scan("customer-", [&](std::string_view key,
                                                                                         std::string_view stored) {
@@ -397,7 +414,12 @@ std::string CustomerSearchToJson(const CustomerSearch& s) {
     customers.push_back(json::object{{"id", m.id}, {"name", m.name}, {"owner", m.owner}, {"team", m.team},
                                      {"status", m.status}});
   }
-  return json::serialize(json::object{{"query", s.query}, {"customers", std::move(customers)}, {"more", s.more}});
+  json::array not_searched;
+  for (const std::string& w : s.not_searched) not_searched.emplace_back(w);
+  return json::serialize(json::object{{"query", s.query},
+                                      {"customers", std::move(customers)},
+                                      {"more", s.more},
+                                      {"not_searched", std::move(not_searched)}});
 }
 
 // --- customer timeline ---

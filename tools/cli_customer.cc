@@ -199,8 +199,15 @@ int RunCustomerFind(const Globals& g, const std::vector<std::string>& words, siz
     fmt::print("{}\n", CustomerSearchToJson(*found));
     return kExitOk;
   }
+  auto not_searched = [&] {
+    if (found->not_searched.empty()) return;
+    std::string words;
+    for (const std::string& w : found->not_searched) words += (words.empty() ? "" : " ") + w;
+    fmt::print("(not searched, one letter matches too much: {})\n", OneLineText(words, 60));
+  };
   if (found->customers.empty()) {
     fmt::print("no customer you serve matches \"{}\"\n", OneLineText(found->query, 60));
+    not_searched();
     return kExitOk;
   }
   fmt::print("{:<16} {:<32} {:<12} {:<12} {}\n", "CUSTOMER", "NAME", "OWNER", "TEAM", "STATUS");
@@ -209,6 +216,7 @@ int RunCustomerFind(const Globals& g, const std::vector<std::string>& words, siz
                OrDash(c.team), OrDash(c.status));
   }
   if (found->more > 0) fmt::print("\n({} more; narrow the words or raise --limit)\n", Thousands(found->more));
+  not_searched();
   return kExitOk;
 }
 

@@ -294,12 +294,12 @@ int main(int argc, char** argv) {
   std::vector<std::string> find_words;
   size_t find_limit = 50;
   auto* customer_find = customer->add_subcommand(
-      "find", "The customers you serve whose id or registered name holds every word given (any case); a person who "
-              "is a customer is found by id, people at customers with `custodian find`. The read is recorded, so name "
+      "find", "The customers you serve whose id or registered name holds every word given (any case; one-letter words are not searched); a "
+              "person who is a customer is found by id, people at customers with `custodian find`. The read is recorded, so name "
               "yourself with --as");
   customer_find->add_option("words", find_words, "Words of the name or id, e.g. acme or customer-42")->required();
   customer_find->add_option("--limit", find_limit, "Show at most this many (default 50)")->check(CLI::Range(1, 10000));
-  customer_find->add_flag("--json", json, "One JSON object: query, customers, and how many more matched");
+  customer_find->add_flag("--json", json, "One JSON object: query, customers, how many more matched, and the words not searched");
 
   // --- across customers: staff portfolio, accountability, silent customers ---
   std::string staff_id;

@@ -184,8 +184,19 @@ TEST_CASE("pipeline sums open deals by stage and customer find matches every wor
   CliResult acme = company.Cli({"customer", "find", "ACME", "--json"});
   INFO(acme.err);
   REQUIRE(acme.exit_code == 0);
-  CHECK(acme.out == R"({"query":"ACME","customers":[{"id":"customer-1","name":"Acme GmbH","owner":"staff-2","team":"","status":"active"}],"more":0})"
+  CHECK(acme.out == R"({"query":"ACME","customers":[{"id":"customer-1","name":"Acme GmbH","owner":"staff-2","team":"","status":"active"}],"more":0,"not_searched":[]})"
                     "\n");
+  // One-letter words are not searched, and the reader is told which.
+  CliResult short_word = company.Cli({"customer", "find", "a", "acme", "J."});
+  INFO(short_word.err);
+  REQUIRE(short_word.exit_code == 0);
+  CHECK(short_word.out.find("customer-1 ") != std::string::npos);
+  CHECK(short_word.out.find("(not searched, one letter matches too much: a J.)") != std::string::npos);
+  CHECK(company.Cli({"customer", "find", "a", "acme", "--json"}).out.find(R"("not_searched":["a"])") !=
+        std::string::npos);
+  CliResult only_short = company.Cli({"customer", "find", "a"});
+  CHECK(only_short.exit_code == 2);
+  CHECK(only_short.err.find("no word of two letters or more") != std::string::npos);
   CliResult every_word = company.Cli({"customer", "find", "gmbh", "bolt"});  // no name holds both
   REQUIRE(every_word.exit_code == 0);
   CHECK(every_word.out.find("no customer you serve matches") != std::string::npos);

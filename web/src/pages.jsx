@@ -142,6 +142,9 @@ function CustomersFound({ r }) {
           </tr>
         )} />
       {r.more > 0 && <p class="muted">{r.more} more match: say more of the name.</p>}
+      {r.not_searched?.length > 0 && (
+        <p class="muted">Not searched, as one letter matches too much: {r.not_searched.join(' ')}</p>
+      )}
     </>
   );
 }
