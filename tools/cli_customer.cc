@@ -201,9 +201,9 @@ int RunCustomerFind(const Globals& g, const std::vector<std::string>& words, siz
   }
   auto not_searched = [&] {
     if (found->not_searched.empty()) return;
-    std::string words;
-    for (const std::string& w : found->not_searched) words += (words.empty() ? "" : " ") + w;
-    fmt::print("(not searched, one letter matches too much: {})\n", OneLineText(words, 60));
+    std::string left_out;
+    for (const std::string& w : found->not_searched) left_out += (left_out.empty() ? "" : " ") + w;
+    fmt::print("(not searched, one letter matches too much: {})\n", OneLineText(left_out, 60));
   };
   if (found->customers.empty()) {
     fmt::print("no customer you serve matches \"{}\"\n", OneLineText(found->query, 60));
