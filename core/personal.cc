@@ -345,7 +345,7 @@ std::string MasterKeyFingerprint(std::string_view master_key) {
   return out;
 }
 
-std::vector<std::string> BlindTerms(BlindKind kind, std::string_view value) {
+std::vector<std::string> BlindTerms(BlindKind kind, std::string_view value, std::vector<std::string>* too_short) {
   std::vector<std::string> terms;
   switch (kind) {
     case BlindKind::kEmail: {
@@ -365,7 +365,10 @@ std::vector<std::string> BlindTerms(BlindKind kind, std::string_view value) {
     case BlindKind::kName: {
       std::string word;
       auto flush = [&] {
-        if (word.size() >= 2 && std::find(terms.begin(), terms.end(), word) == terms.end()) terms.push_back(word);
+        std::vector<std::string>* into = word.size() >= 2 ? &terms : too_short;
+        if (!word.empty() && into != nullptr && std::find(into->begin(), into->end(), word) == into->end()) {
+          into->push_back(word);
+        }
         word.clear();
       };
       for (char c : Lower(value)) {

@@ -119,9 +119,12 @@ std::string MasterKeyFingerprint(std::string_view master_key);
 
 // The normalised forms a value is indexed under: an e-mail in lower case
 // without surrounding spaces; a phone's digits (and a leading +); a name's
-// words in lower case, each on its own (so any of them finds the person).
-// Empty when nothing is left to index.
-std::vector<std::string> BlindTerms(BlindKind kind, std::string_view value);
+// words in lower case, each on its own (so any of them finds the person),
+// of two letters or more. Empty when nothing is left to index. `too_short`,
+// if given, receives a name's one-letter words, which are left out (one
+// letter would match nearly everyone).
+std::vector<std::string> BlindTerms(BlindKind kind, std::string_view value,
+                                    std::vector<std::string>* too_short = nullptr);
 
 // The index key of one term: HMAC-SHA-256(blind key, kind ‖ 0x00 ‖ term).
 std::string BlindToken(std::string_view blind_key, BlindKind kind, std::string_view term);

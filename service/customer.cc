@@ -2,7 +2,6 @@
 
 #include <boost/json.hpp>
 
-#include <algorithm>
 #include <map>
 #include <utility>
 
@@ -350,20 +349,13 @@ std::string StoredText(std::string_view stored, std::string_view key) {
 Result<CustomerSearch> FindCustomers(EventLog& log, const Caller& caller, std::string_view query, Timestamp now,
                                      size_t limit) {
   // A name's words as the blind index reads them (core/personal.h: BlindTerms), in lower case.
-  const std::vector<std::string> words = BlindTerms(BlindKind::kName, query);
+  std::vector<std::string> not_searched;
+  const std::vector<std::string> words = BlindTerms(BlindKind::kName, query, &not_searched);
   auto joined = [](std::string_view text) {
     std::string out;
     for (const std::string& w : BlindTerms(BlindKind::kName, text)) out += w + " ";
     return out;
   };
-  // The query's words, split at spaces, that give no word to search for.
-  std::vector<std::string> not_searched;
-  for (size_t at = 0; at < query.size();) {
-    const size_t end = std::min(query.find(' ', at), query.size());
-    const std::string_view word = query.substr(at, end - at);
-    if (!word.empty() && BlindTerms(BlindKind::kName, word).empty()) not_searched.emplace_back(word);
-    at = end + 1;
-  }
   if (words.empty()) {
     if (!not_searched.empty()) {
       return Status::InvalidArgument("\"" + std::string(query.substr(0, 80)) +

@@ -91,8 +91,9 @@ struct CustomerSearch {
   std::string query;
   std::vector<CustomerMatch> customers;  // by id
   size_t more = 0;                       // matches past the limit, not shown
-  // Words of the query too short to search for (one letter: "a", "J."), left
-  // out of the match, so that the caller can say so.
+  // Words of the query too short to search for (one letter, in lower case:
+  // "a", and "j" of "J."; BlindTerms), left out of the match, so that the
+  // caller can say so.
   std::vector<std::string> not_searched;
 };
 // The customers whose id or registered name holds every word of `query`
