@@ -2,6 +2,8 @@
 
 #include <openssl/evp.h>
 
+#include "core/text.h"
+
 namespace custodian {
 
 std::string Base64Encode(std::string_view bytes) {
@@ -14,7 +16,7 @@ std::string Base64Encode(std::string_view bytes) {
 
 Result<std::string> Base64Decode(std::string_view text) {
   auto bad = [&](const std::string& why) {
-    return Status::InvalidArgument("\"" + std::string(text.substr(0, 60)) + "\" is not base64 (" + why + ")");
+    return Status::InvalidArgument(QuotedText(text, 60) + " is not base64 (" + why + ")");
   };
   if (text.size() % 4 != 0) return bad("its length is not a multiple of 4");
   std::string out(text.size() / 4 * 3, '\0');

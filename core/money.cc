@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/text.h"
+
 namespace custodian {
 namespace {
 
@@ -23,9 +25,7 @@ std::string Format(UInt128 units, int min_fraction) {
   return fraction.empty() ? whole : whole + "." + fraction;
 }
 
-std::string Shown(std::string_view text) {
-  return text.size() <= 40 ? std::string(text) : std::string(text.substr(0, 40)) + "...";
-}
+std::string Shown(std::string_view text) { return OneLineText(text, 40); }
 
 }  // namespace
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/base64.h"
+#include "core/text.h"
 
 namespace custodian::note {
 namespace {
@@ -131,8 +132,7 @@ uint32_t KeyId(std::string_view name, std::string_view public_key) {
 Result<VerifierKey> VerifierKey::Parse(std::string_view vkey) {
   auto parts = Split(vkey, '+', 3);
   if (parts.size() != 3) {
-    return Status::InvalidArgument("\"" + std::string(vkey.substr(0, 80)) +
-                                   "\" is not a verifier key; expected <name>+<key id>+<base64 key>");
+    return Status::InvalidArgument(QuotedText(vkey) + " is not a verifier key; expected <name>+<key id>+<base64 key>");
   }
   CUSTODIAN_RETURN_IF_ERROR(CheckName(parts[0]));
   Result<uint32_t> id = ParseHexId(parts[1]);
@@ -171,8 +171,7 @@ Result<std::string> VerifierKey::Open(std::string_view signed_note) const {
   bool found = false;
   for (std::string_view line : Split(sigs, '\n')) {
     if (!line.starts_with(kSignaturePrefix)) {
-      return Status::InvalidArgument("signature line \"" + std::string(line.substr(0, 60)) +
-                                     "\" does not start with an em dash");
+      return Status::InvalidArgument("signature line " + QuotedText(line, 60) + " does not start with an em dash");
     }
     line.remove_prefix(sizeof(kSignaturePrefix) - 1);
     size_t space = line.find(' ');
@@ -283,7 +282,7 @@ Result<std::string> NoteText(std::string_view signed_note) {
 Result<WitnessKey> ParseWitnessKey(std::string_view w) {
   const size_t a = w.find('+'), b = a == std::string_view::npos ? a : w.find('+', a + 1);
   if (b == std::string_view::npos) {
-    return Status::InvalidArgument("witness key \"" + std::string(w.substr(0, 60)) + "\" is not <name>+<key id>+<key>");
+    return Status::InvalidArgument("witness key " + QuotedText(w, 60) + " is not <name>+<key id>+<key>");
   }
   Result<std::string> raw = Base64Decode(w.substr(b + 1));
   if (!raw.ok() || raw->size() != 33 || (*raw)[0] != '\x04') {

@@ -9,6 +9,7 @@
 #include "core/crypto.h"
 #include "core/json.h"
 #include "core/json_arena.h"
+#include "core/text.h"
 
 namespace json = boost::json;
 
@@ -141,8 +142,7 @@ Result<std::string> PersonalSubject(const Event& e) {
 
 Result<SubjectRef> ParseSubjectId(std::string_view id) {
   auto bad = [&] {
-    return Status::InvalidArgument("\"" + std::string(id.substr(0, 120)) +
-                                   "\" is not a subject; expected a contact as customer-<id>/contact-<contact id> "
+    return Status::InvalidArgument(QuotedText(id, 120) + " is not a subject; expected a contact as customer-<id>/contact-<contact id> "
                                    "(e.g. customer-1001/contact-con-2001) or a customer who is a person, customer-<id>");
   };
   auto valid_part = [](std::string_view s) {
@@ -255,7 +255,7 @@ Result<std::string> CheckPersonalPart(std::string_view type, std::string_view pe
   };
   for (const PersonalMember& member : members) {
     const std::string_view key = member.key;
-    auto path = [&] { return "field 'personal." + std::string(key.substr(0, 80)) + "'"; };
+    auto path = [&] { return "field 'personal." + OneLineText(key, 80) + "'"; };
     auto spec = std::find_if(fields.begin(), fields.end(), [&](const PersonalFieldSpec& f) { return f.name == key; });
     if (spec == fields.end()) {
       return Status::InvalidArgument(path() + ": is not a personal field of " + std::string(type) +

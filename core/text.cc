@@ -49,4 +49,6 @@ std::string OneLineText(std::string_view s, size_t max) {
 
 std::string TerminalText(std::string_view s) { return OneLineText(s, SIZE_MAX); }
 
+std::string QuotedText(std::string_view s, size_t max) { return "\"" + OneLineText(s, max) + "\""; }
+
 }  // namespace custodian

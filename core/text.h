@@ -16,5 +16,10 @@ namespace custodian {
 std::string OneLineText(std::string_view s, size_t max);
 // OneLineText without a length limit.
 std::string TerminalText(std::string_view s);
+// `s` in double quotes, as an error message quotes what it was given (a
+// hostile file's value, a request's parameter): OneLineText(s, max), so a
+// quote never cuts a character in two nor carries a control character to a
+// terminal or a log.
+std::string QuotedText(std::string_view s, size_t max = 80);
 
 }  // namespace custodian

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cstdio>
 
+#include "core/text.h"
+
 namespace custodian {
 namespace {
 
@@ -72,8 +74,7 @@ class Cursor {
 
 Result<Timestamp> ParseRfc3339(std::string_view text) {
   auto bad = [&](const std::string& why) {
-    return Status::InvalidArgument("\"" + std::string(text.substr(0, 64)) +
-                                   "\" is not an RFC 3339 time (" + why +
+    return Status::InvalidArgument(QuotedText(text, 64) + " is not an RFC 3339 time (" + why +
                                    "); expected e.g. 2026-03-01T10:15:00Z");
   };
   Cursor c(text);

@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include "core/sha256.h"
+#include "core/text.h"
 
 #include <algorithm>
 #include <stdexcept>
@@ -43,8 +44,7 @@ EventId EventId::FromSeed(std::string_view seed) {
 Result<EventId> EventId::Parse(std::string_view text) {
   static constexpr size_t kDashes[] = {8, 13, 18, 23};
   auto bad = [&](const std::string& why) {
-    return Status::InvalidArgument("\"" + std::string(text.substr(0, 64)) +
-                                   "\" is not a UUID (" + why +
+    return Status::InvalidArgument(QuotedText(text, 64) + " is not a UUID (" + why +
                                    "); expected 8-4-4-4-12 hex digits such as "
                                    "7f0c1a9e-2b8d-4c1e-9a57-3d2f6b1c0e44");
   };

@@ -4,6 +4,7 @@
 
 #include "core/catalogue.h"
 #include "core/personal.h"
+#include "core/text.h"
 #include "core/time.h"
 
 namespace custodian {
@@ -29,14 +30,6 @@ bool IsIdPart(std::string_view s) {
     if (!IsAlnum(c) && c != '.' && c != '_' && c != '-') return false;
   }
   return true;
-}
-
-std::string Quoted(std::string_view s) {
-  std::string shown(s.substr(0, 80));
-  for (char& c : shown) {
-    if (static_cast<unsigned char>(c) < 0x20) c = '?';
-  }
-  return "\"" + shown + (s.size() > 80 ? "...\"" : "\"");
 }
 
 Status Field(std::string_view name, const std::string& message) {
@@ -103,7 +96,7 @@ bool IsValidUtf8(std::string_view s) {
 
 Status ValidateStreamName(std::string_view stream) {
   auto bad = [&](const std::string& why) {
-    return Field("stream", Quoted(stream) + " is not a stream name (" + why +
+    return Field("stream", QuotedText(stream) + " is not a stream name (" + why +
                                "); expected <category>-<id> such as customer-42, or alerts, system or tokens");
   };
   if (stream.empty()) return bad("it is empty");
@@ -124,7 +117,7 @@ Status ValidateStreamName(std::string_view stream) {
 
 Status ValidateEventType(std::string_view type) {
   auto bad = [&](const std::string& why) {
-    return Field("type", Quoted(type) + " is not an event type (" + why +
+    return Field("type", QuotedText(type) + " is not an event type (" + why +
                              "); expected <noun>.<verb> in lower case, such as interaction.logged");
   };
   if (type.empty()) return bad("it is empty");
@@ -151,7 +144,7 @@ Status ValidateActor(std::string_view actor) {
         "field 'actor' is missing; every event names who caused it: staff-<id>, system or system:<name>");
   }
   auto bad = [&] {
-    return Field("actor", Quoted(actor) +
+    return Field("actor", QuotedText(actor) +
                               " is not an actor; expected staff-<id> (such as staff-7), system or system:<name>");
   };
   if (actor.size() > kMaxActorBytes) return bad();

@@ -17,6 +17,7 @@
 
 #include "core/json.h"
 #include "core/roles.h"
+#include "core/text.h"
 #include "core/time.h"
 #include "core/validation.h"
 #include "replay/access.h"
@@ -88,7 +89,7 @@ bool IngestedOverApi(const Event& e) {
 // takes an admin token.
 std::optional<std::string> RefusedForRole(const Event& e, std::string_view role) {
   if (!IngestedOverApi(e)) {
-    return e.type + " on " + e.stream.substr(0, 80) +
+    return e.type + " on " + OneLineText(e.stream, 80) +
            " is not appended through the API; the operation that makes it does (docs/http-api.md)";
   }
   if (role != "ingest") return std::nullopt;
@@ -99,7 +100,7 @@ std::optional<std::string> RefusedForRole(const Event& e, std::string_view role)
     std::string given(JsonMemberText(e.data, "role").value_or(""));
     if (given.size() >= 2 && given.front() == '"') given = given.substr(1, given.size() - 2);
     if (ServesEveryCustomer(given) || ChangesAlertSettings(given) || HandlesPersonalData(given)) {
-      return "staff.joined as " + given.substr(0, 40) +
+      return "staff.joined as " + OneLineText(given, 40) +
              ", a role that carries a duty: an ingest token may not make anyone that; an admin token may";
     }
   }
@@ -194,8 +195,8 @@ Result<uint64_t> NumberParam(const Target& t, const char* name, uint64_t fallbac
   uint64_t n = 0;
   for (char c : v) {
     if (c < '0' || c > '9' || n > (UINT64_MAX - 9) / 10) {
-      return Status::InvalidArgument(std::string("query parameter ") + name + ": \"" + v.substr(0, 40) +
-                                     "\" is not a whole number");
+      return Status::InvalidArgument(std::string("query parameter ") + name + ": " + QuotedText(v, 40) +
+                                     " is not a whole number");
     }
     n = n * 10 + static_cast<uint64_t>(c - '0');
   }
@@ -211,8 +212,8 @@ Result<ExpectedVersion> ExpectedParam(const std::string& text) {
   uint64_t v = 0;
   for (char c : text) {
     if (c < '0' || c > '9' || v > (UINT64_MAX - 9) / 10) {
-      return Status::InvalidArgument("header Expected-Version: \"" + text.substr(0, 40) +
-                                     "\" is not any, no-stream or a version number");
+      return Status::InvalidArgument("header Expected-Version: " + QuotedText(text, 40) +
+                                     " is not any, no-stream or a version number");
     }
     v = v * 10 + static_cast<uint64_t>(c - '0');
   }
@@ -584,7 +585,7 @@ Api::Reply Append(Api& api, EventLog& log, Api::Call& call) {
       return Error(e.status().WithContext(where));
     }
     if (e->stream != stream) {
-      return Error(400, where + ": field 'stream' is \"" + e->stream.substr(0, 80) + "\" but the URL names " + stream);
+      return Error(400, where + ": field 'stream' is " + QuotedText(e->stream) + " but the URL names " + stream);
     }
     if (std::optional<std::string> why = RefusedForRole(*e, call.token.role)) return Error(403, where + ": " + *why);
     if (Status s = ValidateEvent(*e, now); !s.ok()) return Error(s.WithContext(where));

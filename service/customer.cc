@@ -7,6 +7,7 @@
 
 #include "core/json.h"
 #include "core/personal.h"
+#include "core/text.h"
 #include "core/time.h"
 
 namespace custodian {
@@ -358,8 +359,7 @@ Result<CustomerSearch> FindCustomers(EventLog& log, const Caller& caller, std::s
   };
   if (words.empty()) {
     if (!not_searched.empty()) {
-      return Status::InvalidArgument("\"" + std::string(query.substr(0, 80)) +
-                                     "\" has no word of two letters or more to look for; one-letter words match too "
+      return Status::InvalidArgument(QuotedText(query) + " has no word of two letters or more to look for; one-letter words match too "
                                      "much to be searched");
     }
     return Status::InvalidArgument("say what to look for: a customer's id or a word of its name");

@@ -7,6 +7,7 @@
 #include "core/base64.h"
 #include "core/crypto.h"
 #include "core/sha256.h"
+#include "core/text.h"
 #include "core/types.h"
 
 namespace custodian {
@@ -96,8 +97,7 @@ std::string TokensToJson(const std::vector<TokenInfo>& tokens) {
 
 Result<NewToken> CreateToken(EventLog& log, const TokenRequest& request) {
   if (!IsTokenRole(request.role)) {
-    return Status::InvalidArgument("--role: \"" + request.role.substr(0, 40) +
-                                   "\" is not a token role; one of ingest, rep, manager, auditor, admin");
+    return Status::InvalidArgument("--role: " + QuotedText(request.role, 40) + " is not a token role; one of ingest, rep, manager, auditor, admin");
   }
   if (request.name.empty()) return Status::InvalidArgument("--name: say what the token is for, e.g. crm-integration");
   NewToken out;

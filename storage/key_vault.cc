@@ -21,6 +21,7 @@
 
 #include "core/base64.h"
 #include "core/crypto.h"
+#include "core/text.h"
 #include "core/time.h"
 #include "storage/event_log_internal.h"
 #include "storage/keys.h"
@@ -708,7 +709,7 @@ void KeyVault::ForgetCachedKeys() {
 
 Result<std::vector<std::string>> KeyVault::Subjects(BlindKind kind, std::string_view value) {
   std::vector<std::string> terms = BlindTerms(kind, value);
-  if (terms.empty()) return Status::InvalidArgument("\"" + std::string(value.substr(0, 80)) + "\" gives nothing to search for");
+  if (terms.empty()) return Status::InvalidArgument(QuotedText(value) + " gives nothing to search for");
   // Every term must match (a name of two words finds who has both).
   std::vector<std::string> found;
   for (size_t i = 0; i < terms.size(); ++i) {

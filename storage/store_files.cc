@@ -11,6 +11,7 @@
 #include <sstream>
 #include <vector>
 
+#include "core/text.h"
 #include "storage/keys.h"
 
 namespace fs = std::filesystem;
@@ -112,8 +113,8 @@ Status CheckStoreDirectory(const fs::path& dir, CreateIfMissing create_if_missin
   std::string line;
   std::getline(in, line);
   if (!line.starts_with(kMarkerPrefix)) {
-    return Status::Unsupported(marker.string() + " does not describe a Custodian store (first line \"" +
-                               line.substr(0, 60) + "\"); refusing to touch it");
+    return Status::Unsupported(marker.string() + " does not describe a Custodian store (first line " +
+                               QuotedText(line, 60) + "); refusing to touch it");
   }
   uint64_t format = std::strtoull(line.c_str() + sizeof(kMarkerPrefix) - 1, nullptr, 10);
   if (format == 0) return Status::Unsupported(marker.string() + " names no format version");

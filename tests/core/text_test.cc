@@ -5,6 +5,12 @@
 
 #include <catch2/catch.hpp>
 #include <string>
+#include <vector>
+
+#include "core/money.h"
+#include "core/time.h"
+#include "core/types.h"
+#include "core/validation.h"
 
 namespace custodian {
 namespace {
@@ -39,6 +45,32 @@ TEST_CASE("a long text is cut at a character boundary, and says so") {
   CHECK(OneLineText("aü b", 2) == "aü...");
   // An escape counts with its shown length.
   CHECK(OneLineText("\n\n\n", 4) == "\\n\\n...");
+}
+
+TEST_CASE("an error message quotes what it was given on one line, never cutting a character") {
+  CHECK(QuotedText("abc") == "\"abc\"");
+  CHECK(QuotedText(std::string(79, 'x') + "üz") == "\"" + std::string(79, 'x') + "ü...\"");
+  CHECK(QuotedText("a\x1b[2Jb\nc", 80) == "\"a\\x1b[2Jb\\nc\"");
+}
+
+// Values a hostile file or request gives, refused by the parsers that read
+// them: the refusal quotes them without the terminal escape, and a long one
+// is cut after whole characters, so the message is valid UTF-8.
+TEST_CASE("refusals of hostile values carry no control character and no half character") {
+  const std::string hostile = "\x1b]0;owned\x07" + std::string(55, 'a') + "ü" + std::string(100, 'b');
+  std::vector<std::string> messages = {
+      ParseRfc3339(hostile).status().message(),
+      EventId::Parse(hostile).status().message(),
+      Amount::Parse(hostile).status().message(),
+      ValidateStreamName(hostile).message(),
+  };
+  for (const std::string& m : messages) {
+    INFO(m);
+    CHECK(m.find('\x1b') == std::string::npos);
+    CHECK(m.find('\x07') == std::string::npos);
+    CHECK(m.find("\\x1b]0;owned") != std::string::npos);
+    CHECK(IsValidUtf8(m));
+  }
 }
 
 }  // namespace
