@@ -1,17 +1,13 @@
 #include "cluster/jetstream.h"
 
 #include <nats/nats.h>
-#include <sys/stat.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <fstream>
 #include <functional>
 #include <thread>
 
 #include "core/sha256.h"
+#include "storage/permissions.h"
 
 namespace custodian::cluster {
 namespace {
@@ -43,20 +39,9 @@ bool Transient(natsStatus s, jsErrCode jerr) {
 
 // The node's credentials (JetStreamOptions::credentials_file) set on `opts`.
 Status SignIn(natsOptions* opts, const std::string& file) {
-  struct stat st;
-  if (::stat(file.c_str(), &st) != 0) {
-    return Status::InvalidArgument("no NATS credentials file at " + file + ": " + std::strerror(errno));
-  }
-  if (!S_ISREG(st.st_mode)) return Status::InvalidArgument("the NATS credentials " + file + " is not a file");
-  if ((st.st_mode & 077) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return Status::FailedPrecondition("the NATS credentials file " + file + " can be read by other accounts (mode " +
-                                      mode + "); make it owner-only with chmod 600 " + file);
-  }
-  std::ifstream in(file);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!in.good() && !in.eof()) return Status::IoError("cannot read " + file);
+  Result<std::string> read = ReadOwnerOnlyFile(file, "NATS credentials file");
+  if (!read.ok()) return read.status();
+  std::string text = std::move(*read);
   natsStatus s = NATS_OK;
   if (text.find("-----BEGIN NATS USER JWT-----") != std::string::npos) {
     s = natsOptions_SetUserCredentialsFromFiles(opts, file.c_str(), nullptr);

@@ -7,6 +7,8 @@
 #include <boost/json.hpp>
 
 #include "core/base64.h"
+#include "core/text.h"
+#include "storage/permissions.h"
 
 namespace custodian::cluster {
 namespace {
@@ -21,9 +23,16 @@ int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count();
 }
 
-// POST `body` to etcd's JSON gateway at `path`; the answer's JSON. etcd
-// wraps streamed answers (keepalive) in {"result": ...}: unwrapped here.
-Result<json::object> Post(const std::string& endpoint, const std::string& path, const json::object& body) {
+// etcd's answer to one call: its HTTP status and body.
+struct Answer {
+  unsigned status = 0;
+  std::string body;
+};
+
+// POST `body` to etcd's JSON gateway at `path`, with `token` (a sign-in's)
+// when there is one.
+Result<Answer> Send(const std::string& endpoint, const std::string& path, const json::object& body,
+                    const std::string& token) {
   std::string_view rest = endpoint;
   if (!rest.starts_with("http://")) {
     return Status::InvalidArgument("the etcd endpoint must be http://HOST:PORT, got " + endpoint);
@@ -42,6 +51,7 @@ Result<json::object> Post(const std::string& endpoint, const std::string& path, 
     http::request<http::string_body> req{http::verb::post, path, 11};
     req.set(http::field::host, host);
     req.set(http::field::content_type, "application/json");
+    if (!token.empty()) req.set(http::field::authorization, token);
     req.body() = json::serialize(body);
     req.prepare_payload();
     http::write(stream, req);
@@ -50,20 +60,129 @@ Result<json::object> Post(const std::string& endpoint, const std::string& path, 
     http::read(stream, buffer, res);
     beast::error_code ec;
     stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-    if (res.result() != http::status::ok) {
-      return Status::Unavailable("etcd " + path + ": HTTP " + std::to_string(res.result_int()) + " " +
-                                 res.body().substr(0, 200));
-    }
-    boost::system::error_code jec;
-    json::value v = json::parse(res.body(), jec);
-    if (jec || !v.is_object()) return Status::Unavailable("etcd " + path + ": not JSON: " + res.body().substr(0, 200));
-    json::object o = std::move(v.as_object());
-    if (auto* r = o.if_contains("result"); r && r->is_object()) return json::object(r->as_object());
-    return o;
+    return Answer{res.result_int(), std::move(res.body())};
   } catch (const std::exception& e) {
     return Status::Unavailable("etcd at " + endpoint + ": " + e.what());
   }
 }
+
+// The JSON object of a 200 answer. etcd wraps streamed answers (keepalive)
+// in {"result": ...}: unwrapped here.
+Result<json::object> Parsed(const std::string& path, const Answer& a) {
+  boost::system::error_code jec;
+  json::value v = json::parse(a.body, jec);
+  if (jec || !v.is_object()) return Status::Unavailable("etcd " + path + ": not JSON: " + OneLineText(a.body, 200));
+  json::object o = std::move(v.as_object());
+  if (auto* r = o.if_contains("result"); r && r->is_object()) return json::object(r->as_object());
+  return o;
+}
+
+// What etcd said when it refused a call: its gRPC error's text.
+std::string ErrorText(const Answer& a) {
+  boost::system::error_code jec;
+  json::value v = json::parse(a.body, jec);
+  if (!jec && v.is_object()) {
+    if (const json::value* e = v.as_object().if_contains("error"); e && e->is_string()) return std::string(e->as_string());
+  }
+  return OneLineText(a.body, 200);
+}
+
+}  // namespace
+
+// etcd's JSON gateway for one lease, signed in as the credentials' user
+// when there are any: the token of a sign-in goes with every call, and a
+// call refused because its token expired (etcd's simple tokens last 5
+// minutes unless used) signs in again once. Shared by the lease's threads.
+class WriterLease::Etcd {
+ public:
+  // Reads the credentials file, if any; InvalidArgument or
+  // FailedPrecondition for a bad one, without its contents.
+  static Result<std::shared_ptr<Etcd>> Make(const LeaseOptions& options) {
+    auto etcd = std::shared_ptr<Etcd>(new Etcd(options.endpoint, options.credentials_file));
+    if (options.credentials_file.empty()) return etcd;
+    Result<std::string> text = ReadOwnerOnlyFile(options.credentials_file, "etcd credentials file");
+    if (!text.ok()) return text.status();
+    while (!text->empty() && (text->back() == '\n' || text->back() == '\r' || text->back() == ' ')) text->pop_back();
+    const size_t colon = text->find(':');
+    if (colon == 0 || colon == std::string::npos || text->find('\n') != std::string::npos) {
+      return Status::InvalidArgument("the etcd credentials file " + options.credentials_file +
+                                     " does not hold one line, USER:PASSWORD");
+    }
+    etcd->user_ = text->substr(0, colon);
+    etcd->password_ = text->substr(colon + 1);
+    return etcd;
+  }
+
+  // POST `body` to `path`: the answer's JSON; Unavailable when etcd cannot
+  // be reached, FailedPrecondition when it refuses, saying why and what to do.
+  Result<json::object> Call(const std::string& path, const json::object& body) {
+    Result<std::string> token = Token(/*fresh=*/false);
+    if (!token.ok()) return token.status();
+    Result<Answer> a = Send(endpoint_, path, body, *token);
+    if (!a.ok()) return a.status();
+    if (a->status == 401 && !user_.empty()) {  // the token expired: sign in again, once
+      token = Token(/*fresh=*/true);
+      if (!token.ok()) return token.status();
+      a = Send(endpoint_, path, body, *token);
+      if (!a.ok()) return a.status();
+    }
+    if (a->status == 200) return Parsed(path, *a);
+    return Refused(path, *a);
+  }
+
+ private:
+  Etcd(std::string endpoint, std::string file) : endpoint_(std::move(endpoint)), file_(std::move(file)) {}
+
+  // The token to send: none without credentials; else the last sign-in's,
+  // or a new one.
+  Result<std::string> Token(bool fresh) {
+    if (user_.empty()) return std::string();
+    std::lock_guard lk(mu_);
+    if (!fresh && !token_.empty()) return token_;
+    Result<Answer> a = Send(endpoint_, "/v3/auth/authenticate", {{"name", user_}, {"password", password_}}, "");
+    if (!a.ok()) return a.status();
+    if (a->status != 200) {
+      const std::string why = ErrorText(*a);
+      if (why.find("not enabled") != std::string::npos) {
+        return Status::FailedPrecondition("etcd at " + endpoint_ + " has authentication off, so the sign-in in " +
+                                          file_ + " protects nothing; turn it on (etcdctl auth enable) or leave "
+                                          "out the credentials");
+      }
+      return Status::FailedPrecondition("etcd at " + endpoint_ + " refused the user and password in " + file_ +
+                                        " (" + why + ")");
+    }
+    Result<json::object> o = Parsed("/v3/auth/authenticate", *a);
+    if (!o.ok()) return o.status();
+    const json::value* t = o->if_contains("token");
+    if (t == nullptr || !t->is_string() || t->as_string().empty()) {
+      return Status::Unavailable("etcd at " + endpoint_ + " signed the node in but gave no token");
+    }
+    token_ = std::string(t->as_string());
+    return token_;
+  }
+
+  Status Refused(const std::string& path, const Answer& a) const {
+    const std::string why = ErrorText(a);
+    std::string hint;
+    if (why.find("user name is empty") != std::string::npos) {
+      hint = "; etcd has authentication on: give the node a user that may write the lease's key with "
+             "--lease-credentials FILE (one line, USER:PASSWORD)";
+    } else if (why.find("permission denied") != std::string::npos) {
+      hint = "; the user in " + file_ + " may not write the lease's key: grant its role readwrite on it";
+    }
+    if (a.status >= 500) return Status::Unavailable("etcd " + path + ": HTTP " + std::to_string(a.status) + " " + why);
+    return Status::FailedPrecondition("etcd " + path + " refused (HTTP " + std::to_string(a.status) + ": " + why +
+                                      ")" + hint);
+  }
+
+  const std::string endpoint_;
+  const std::string file_;
+  std::string user_, password_;
+  std::mutex mu_;
+  std::string token_;  // the last sign-in's
+};
+
+namespace {
 
 // etcd's gateway prints 64-bit numbers as strings.
 int64_t Int(const json::object& o, std::string_view key) {
@@ -77,19 +196,21 @@ int64_t Int(const json::object& o, std::string_view key) {
 
 }  // namespace
 
-WriterLease::WriterLease(LeaseOptions options, int64_t id, uint64_t epoch)
-    : options_(std::move(options)), id_(id), epoch_(epoch), deadline_ms_(0) {}
+WriterLease::WriterLease(LeaseOptions options, std::shared_ptr<Etcd> etcd, int64_t id, uint64_t epoch)
+    : options_(std::move(options)), etcd_(std::move(etcd)), id_(id), epoch_(epoch), deadline_ms_(0) {}
 
 Result<std::unique_ptr<WriterLease>> WriterLease::Acquire(const LeaseOptions& options, std::chrono::milliseconds timeout,
                                                           const std::atomic<bool>* cancelled) {
-  if (options.ttl.count() < 2) return Status::InvalidArgument("the writer lease's TTL is at least 2 s");
+  CUSTODIAN_RETURN_IF_ERROR(CheckOptions(options));
   const auto give_up = Clock::now() + timeout;
+  Result<std::shared_ptr<Etcd>> etcd = Etcd::Make(options);
+  if (!etcd.ok()) return etcd.status();
   const std::string key = Base64Encode(options.key);
   Status last = Status::Unavailable("not tried");
   while (Clock::now() < give_up && !(cancelled && cancelled->load())) {
     // The deadline counts from before the grant was asked for.
     const int64_t asked = NowMs();
-    Result<json::object> grant = Post(options.endpoint, "/v3/lease/grant", {{"TTL", options.ttl.count()}});
+    Result<json::object> grant = (*etcd)->Call("/v3/lease/grant", {{"TTL", options.ttl.count()}});
     if (!grant.ok()) {
       last = grant.status();
       std::this_thread::sleep_for(std::chrono::milliseconds(250));
@@ -104,27 +225,35 @@ Result<std::unique_ptr<WriterLease>> WriterLease::Acquire(const LeaseOptions& op
                                                                           {"lease", std::to_string(id)}}}},
                                 json::object{{"request_range", json::object{{"key", key}}}}}},
         {"failure", json::array{json::object{{"request_range", json::object{{"key", key}}}}}}};
-    Result<json::object> r = Post(options.endpoint, "/v3/kv/txn", txn);
+    Result<json::object> r = (*etcd)->Call("/v3/kv/txn", txn);
     if (r.ok() && r->if_contains("succeeded") && r->at("succeeded").is_bool() && r->at("succeeded").as_bool()) {
       const json::object& range = r->at("responses").as_array().at(1).as_object().at("response_range").as_object();
       const uint64_t epoch = static_cast<uint64_t>(Int(range.at("kvs").as_array().at(0).as_object(), "create_revision"));
-      std::unique_ptr<WriterLease> lease(new WriterLease(options, id, epoch));
+      std::unique_ptr<WriterLease> lease(new WriterLease(options, *etcd, id, epoch));
       lease->deadline_ms_ = asked + options.ttl.count() * 1000;
       lease->keeper_ = std::thread([l = lease.get()] { l->KeepAlive(); });
       return lease;
     }
     // Someone holds it: give our grant back, wait a little, try again.
-    (void)Post(options.endpoint, "/v3/lease/revoke", {{"ID", std::to_string(id)}});
+    (void)(*etcd)->Call("/v3/lease/revoke", {{"ID", std::to_string(id)}});
     last = r.ok() ? Status::Unavailable("another node holds the writer lease") : r.status();
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
   return last.WithContext("the writer lease " + options.key);
 }
 
+Status WriterLease::CheckOptions(const LeaseOptions& options) {
+  if (options.ttl.count() < 2) return Status::InvalidArgument("the writer lease's TTL is at least 2 s");
+  if (!options.endpoint.starts_with("http://") || options.endpoint.find(':', 7) == std::string::npos) {
+    return Status::InvalidArgument("the etcd endpoint must be http://HOST:PORT, got " + options.endpoint);
+  }
+  return Etcd::Make(options).status();
+}
+
 WriterLease::~WriterLease() {
   stopping_ = true;
   if (keeper_.joinable()) keeper_.join();
-  if (!lost_) (void)Post(options_.endpoint, "/v3/lease/revoke", {{"ID", std::to_string(id_)}});
+  if (!lost_) (void)etcd_->Call("/v3/lease/revoke", {{"ID", std::to_string(id_)}});
 }
 
 Status WriterLease::Check() const {
@@ -149,7 +278,7 @@ void WriterLease::KeepAlive() {
     }
     if (stopping_ || paused_ || lost_) continue;
     const int64_t asked = NowMs();
-    Result<json::object> r = Post(options_.endpoint, "/v3/lease/keepalive", {{"ID", std::to_string(id_)}});
+    Result<json::object> r = etcd_->Call("/v3/lease/keepalive", {{"ID", std::to_string(id_)}});
     if (!r.ok()) continue;  // etcd unreachable: the deadline runs out by itself
     if (Int(*r, "TTL") <= 0) {
       lost_ = true;  // expired: etcd let the key go

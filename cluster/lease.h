@@ -7,6 +7,10 @@
 // the holder publishes only before its lease's deadline, counted from when
 // it last asked etcd to extend it, which is never later than when etcd lets
 // another node take the key. Boost.Beast stays in lease.cc.
+//
+// Whoever can write the key decides who writes: an etcd whose clients are
+// not all nodes should have authentication on, and the nodes sign in
+// (LeaseOptions::credentials_file).
 #pragma once
 
 #include <atomic>
@@ -26,14 +30,25 @@ struct LeaseOptions {
   std::string key = "/custodian/CUSTODIAN/writer";
   std::string holder;                              // who holds it, as etcd shows it
   std::chrono::seconds ttl{6};                     // etcd's minimum is 2
+  // An etcd with authentication on: an owner-only file of one line,
+  // USER:PASSWORD, of a user that may write `key`. The node signs in with it
+  // (/v3/auth/authenticate) and sends the token with every call, signing in
+  // again when etcd says the token expired. Empty: no sign-in.
+  std::string credentials_file;
 };
 
 class WriterLease {
  public:
   // Waits until this node holds the key (or `timeout` passes: Unavailable),
-  // then keeps the lease alive from a thread of its own.
+  // then keeps the lease alive from a thread of its own. When etcd refuses
+  // the node (no sign-in where one is needed, a wrong password, no right to
+  // the key), the last refusal is returned as FailedPrecondition, saying
+  // what to do, never the password; a bad credentials file, at once.
   static Result<std::unique_ptr<WriterLease>> Acquire(const LeaseOptions& options, std::chrono::milliseconds timeout,
                                                       const std::atomic<bool>* cancelled = nullptr);
+  // Whether `options` can be used (TTL, endpoint, the credentials file),
+  // without asking etcd: what Acquire would refuse at once.
+  static Status CheckOptions(const LeaseOptions& options);
   // Gives the key up (revokes the lease) when still held.
   ~WriterLease();
   WriterLease(const WriterLease&) = delete;
@@ -48,10 +63,12 @@ class WriterLease {
   void StopKeepingAlive();
 
  private:
-  WriterLease(LeaseOptions options, int64_t id, uint64_t epoch);
+  class Etcd;
+  WriterLease(LeaseOptions options, std::shared_ptr<Etcd> etcd, int64_t id, uint64_t epoch);
   void KeepAlive();
 
   const LeaseOptions options_;
+  const std::shared_ptr<Etcd> etcd_;
   const int64_t id_;
   const uint64_t epoch_;
   std::atomic<int64_t> deadline_ms_;  // steady clock, ms: publish only before this

@@ -32,6 +32,7 @@ Status SeedKeys(JetStream& js, const std::vector<std::pair<std::string, std::str
 
 Result<std::unique_ptr<Node>> Node::Start(EventLog& log, JetStream& js, const NodeOptions& options) {
   if (log.read_only()) return Status::FailedPrecondition("a cluster node needs its store open read-write");
+  if (options.lease) CUSTODIAN_RETURN_IF_ERROR(WriterLease::CheckOptions(*options.lease));
   std::unique_ptr<Node> node(new Node(log, js, options));
   // Every node shares the data keys through the stream's key share.
   auto share = std::make_shared<EventLog::KeyShare>();
@@ -156,6 +157,10 @@ void Node::Campaign() {
     if (!lease_) {
       Result<std::unique_ptr<WriterLease>> held =
           WriterLease::Acquire(*options_.lease, std::chrono::seconds(2), &stopping_);
+      // Another holder or an unreachable etcd is the campaign's normal
+      // course; a refusal is a fault to fix, said once.
+      const bool refused = !held.ok() && held.status().code() != StatusCode::kUnavailable;
+      NoteLeaseRefused(refused ? held.status().message() : "");
       if (!held.ok()) continue;
       std::lock_guard lk(lease_mu_);
       lease_ = std::move(*held);
@@ -172,6 +177,15 @@ void Node::Campaign() {
     std::lock_guard lk(lease_mu_);
     lease_.reset();
   }
+}
+
+void Node::NoteLeaseRefused(const std::string& why) {
+  {
+    std::lock_guard lk(mu_);
+    if (why == lease_refused_) return;
+    lease_refused_ = why;
+  }
+  if (options_.lease_refused) options_.lease_refused(why);
 }
 
 void Node::StopKeepingLeaseAlive() {
@@ -208,6 +222,10 @@ std::string Node::StatusJson() const {
   std::string out = std::string("{\"role\":\"") + role + "\",\"epoch\":" + std::to_string(epoch()) +
                     ",\"sequence\":" + std::to_string(log_.applied_sequence());
   if (Status p = problem(); !p.ok()) out += ",\"problem\":" + JsonQuote(p.message());
+  {
+    std::lock_guard lk(mu_);
+    if (!lease_refused_.empty()) out += ",\"lease_problem\":\"etcd refuses this node the writer's lease; see its log\"";
+  }
   if (std::string k = log_.key_share_problem(); !k.empty()) out += ",\"personal_data\":" + JsonQuote(k);
   return out + "}";
 }

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -38,6 +39,10 @@ struct NodeOptions {
   // have cosigned by the others, and how long it waits for their answers.
   std::chrono::milliseconds cosign_every{5000};
   std::chrono::milliseconds cosign_window{2000};
+  // Told each new reason why etcd refuses this candidate the lease (no or
+  // wrong sign-in, no right to the key; not "another node holds it" nor
+  // "etcd is unreachable"), and "" once it is granted again. May be empty.
+  std::function<void(const std::string&)> lease_refused;
 };
 
 class Node {
@@ -62,7 +67,9 @@ class Node {
   // Why following the stream stopped; Ok while it runs.
   Status problem() const;
   // Where this node stands: {"role":"writer"|"candidate"|"follower","epoch":E,
-  // "sequence":S} (and "problem" once following stopped), as JSON.
+  // "sequence":S} (and "problem" once following stopped; "lease_problem"
+  // while etcd refuses this candidate the lease, without the reason, which
+  // NodeOptions::lease_refused is told), as JSON.
   std::string StatusJson() const;
   // Waits until the store holds sequence `sequence` of the stream.
   bool AwaitSequence(uint64_t sequence, std::chrono::milliseconds timeout) const;
@@ -74,6 +81,8 @@ class Node {
   // and keeps them with it (EventLog::AddCosignatures).
   void WitnessLoop();
   void Campaign();
+  // Keeps `why` ("" once granted) and tells NodeOptions::lease_refused when it changed.
+  void NoteLeaseRefused(const std::string& why);
   // Starts writing (after catching up with the stream); `lease` may be null.
   Status BeginWriting(WriterLease* lease);
   void EndWriting();
@@ -93,6 +102,7 @@ class Node {
   std::thread witness_;
   mutable std::mutex mu_;
   Status problem_;
+  std::string lease_refused_;  // why etcd refuses this candidate the lease; "" while it does not
   std::thread follower_;
 };
 

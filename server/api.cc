@@ -545,7 +545,7 @@ Response Health(Api& api, EventLog& log) {
   bool node_ok = true;
   if (api.options().cluster_status) {
     json::value cluster = json::parse(api.options().cluster_status());
-    if (cluster.is_object() && cluster.as_object().contains("problem")) {
+    if (cluster.is_object() && (cluster.as_object().contains("problem") || cluster.as_object().contains("lease_problem"))) {
       node_ok = false;
       o["status"] = "degraded";
     }

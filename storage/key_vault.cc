@@ -25,6 +25,7 @@
 #include "core/time.h"
 #include "storage/event_log_internal.h"
 #include "storage/keys.h"
+#include "storage/permissions.h"
 #include "storage/store_files.h"
 #include "storage/table_file.h"
 
@@ -74,14 +75,9 @@ constexpr size_t kBlindIngestAtLeast = 1024;
 // A key file: a header line, then the key in base64. Refused when others can
 // read it, so a key never lies open by mistake.
 Result<std::string> ReadKeyFile(const fs::path& path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return Status::NotFound("no key file at " + path.string());
-  if ((st.st_mode & 077) != 0) {
-    return Status::FailedPrecondition("the key file " + path.string() + " can be read by other accounts (mode " +
-                                      fmt::format("{:04o}", st.st_mode & 07777) + "); make it owner-only with chmod 600 " +
-                                      path.string());
-  }
-  std::ifstream in(path);
+  Result<std::string> text = ReadOwnerOnlyFile(path.string(), "key file");
+  if (!text.ok()) return text.status();
+  std::istringstream in(*text);
   std::string header, body;
   std::getline(in, header);
   std::getline(in, body);

@@ -5,7 +5,9 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <iterator>
 
 namespace custodian {
 namespace fs = std::filesystem;
@@ -58,6 +60,25 @@ Result<std::vector<LoosePath>> TightenStorePermissions(const std::string& dir) {
   });
   if (!s.ok()) return s;
   return changed;
+}
+
+Result<std::string> ReadOwnerOnlyFile(const std::string& path, const std::string& what) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return Status::NotFound("no " + what + " at " + path);
+    return Status::IoError("cannot look at the " + what + " " + path + ": " + std::strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode)) return Status::InvalidArgument("the " + what + " " + path + " is not a file");
+  if ((st.st_mode & kGroupAndOthers) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return Status::FailedPrecondition("the " + what + " " + path + " can be read by other accounts (mode " + mode +
+                                      "); make it owner-only with chmod 600 " + path);
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) return Status::IoError("cannot read the " + what + " " + path);
+  return text;
 }
 
 }  // namespace custodian

@@ -30,4 +30,12 @@ Result<std::vector<LoosePath>> FindLooseStorePaths(const std::string& dir);
 // changed.
 Result<std::vector<LoosePath>> TightenStorePermissions(const std::string& dir);
 
+// The whole of a file that holds a secret (a key file, a node's credentials),
+// refused unless it is a regular file that only its owner may read or write,
+// so that a secret never lies open by mistake. `what` names it in messages
+// ("NATS credentials file"): NotFound "no <what> at <path>";
+// FailedPrecondition, saying to chmod 600, when its group or others have any
+// permission. A message never holds the file's contents.
+Result<std::string> ReadOwnerOnlyFile(const std::string& path, const std::string& what);
+
 }  // namespace custodian

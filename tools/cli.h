@@ -188,6 +188,7 @@ struct ServeOptions {
   std::string cluster_credentials;  // owner-only file: NATS .creds, USER:PASSWORD or a token
   bool partition_writer = false;
   std::string lease;  // etcd's client URL for the writer's lease; empty: a fixed writer
+  std::string lease_credentials;  // owner-only file: USER:PASSWORD of an etcd with authentication on
   std::string cluster_stream = "CUSTODIAN";
   int replicas = 3;
 };

@@ -90,6 +90,9 @@ int RunServe(const Globals& g, const ServeOptions& o) {
   } else if (o.partition_writer || !o.lease.empty() || !o.cluster_credentials.empty()) {
     return UsageError(Status::InvalidArgument("--partition-writer, --lease and --cluster-credentials need --cluster"));
   }
+  if (!o.lease_credentials.empty() && o.lease.empty()) {
+    return UsageError(Status::InvalidArgument("--lease-credentials needs --lease"));
+  }
 
   Result<std::unique_ptr<EventLog>> log = OpenStore(store, EventLogOptions::Mode::kReadWrite, create);
   if (!log.ok()) return Fail(log.status());
@@ -102,14 +105,26 @@ int RunServe(const Globals& g, const ServeOptions& o) {
       lo.endpoint = o.lease;
       lo.key = "/custodian/" + o.cluster_stream + "/writer";
       lo.holder = g.data_dir;
+      lo.credentials_file = o.lease_credentials;
       no.lease = lo;
+      no.lease_refused = [](const std::string& why) {
+        if (why.empty()) {
+          fmt::print(stderr, "custodian: etcd grants this node the writer's lease again\n");
+        } else {
+          fmt::print(stderr, "custodian: etcd refuses this node the writer's lease, so it cannot take over writing: {}\n",
+                     why);
+        }
+      };
     }
     fmt::print("custodian: joining the cluster: stream {} on {} NATS servers; this store holds sequence {}{}\n",
                o.cluster_stream, js->options().servers.size(), (*log)->applied_sequence(),
                o.partition_writer ? ", catching up before writing" : "");
     std::fflush(stdout);
     Result<std::unique_ptr<cluster::Node>> started = cluster::Node::Start(**log, *js, no);
-    if (!started.ok()) return Fail(started.status());
+    if (!started.ok()) {
+      return started.status().code() == StatusCode::kInvalidArgument ? UsageError(started.status())
+                                                                      : Fail(started.status());
+    }
     node = std::move(*started);
   }
   if (node) {

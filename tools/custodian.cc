@@ -565,6 +565,11 @@ int main(int argc, char** argv) {
   serve->add_option("--lease", serve_options.lease,
                     "With --cluster: etcd's client URL (http://HOST:PORT) holding the writer's lease, so that the "
                     "writer's role moves to another --partition-writer node when the writer dies or pauses");
+  serve->add_option("--lease-credentials", serve_options.lease_credentials,
+                    "With --lease, for an etcd with authentication on (which it should have unless only the nodes "
+                    "reach it: whoever may write the lease's key decides who writes): an owner-only file of one "
+                    "line, USER:PASSWORD, of a user whose role may write /custodian/<stream>/writer")
+      ->envname("CUSTODIAN_LEASE_CREDENTIALS");
   serve->add_option("--cluster-stream", serve_options.cluster_stream, "With --cluster: the JetStream stream's name")
       ->capture_default_str();
   serve->add_option("--replicas", serve_options.replicas,

@@ -394,6 +394,74 @@ TEST_CASE("the writer lease: one holder at a time, a lapsed holder may no longer
   CHECK_FALSE((*a)->Check().ok());
 }
 
+TEST_CASE("an etcd with authentication on: a node without a sign-in, with a wrong password or without the right is "
+          "refused and told why, never with the password, and the right user holds the lease and signs in again once its "
+          "token expired",
+          "[cluster][lease]") {
+  const std::string root_password = "root-pw-0c4e", password = "node-pw-9b1d-not-for-logs";
+  testing::Etcd etcd(/*auth_token_ttl=*/1);
+  etcd.EnableAuth(root_password, "node", password, "/custodian/");
+  TempDir tmp;
+  const auto owner_only = std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;
+  auto write_file = [&](const std::string& name, const std::string& text, std::filesystem::perms mode) {
+    const std::string path = tmp.Sub(name);
+    std::ofstream(path) << text;
+    std::filesystem::permissions(path, mode, std::filesystem::perm_options::replace);
+    return path;
+  };
+  cluster::LeaseOptions lo;
+  lo.endpoint = etcd.endpoint();
+  lo.key = "/custodian/test/writer";
+  lo.holder = "node-a";
+  lo.ttl = std::chrono::seconds(6);
+
+  Result<std::unique_ptr<cluster::WriterLease>> none = cluster::WriterLease::Acquire(lo, std::chrono::seconds(2));
+  REQUIRE_FALSE(none.ok());
+  CHECK(none.status().code() == StatusCode::kFailedPrecondition);
+  CHECK_THAT(none.status().message(), Catch::Contains("authentication on") && Catch::Contains("--lease-credentials"));
+
+  lo.credentials_file = write_file("readable", "node:" + password + "\n", owner_only | std::filesystem::perms::group_read);
+  CHECK_THAT(cluster::WriterLease::CheckOptions(lo).message(), Catch::Contains("chmod 600"));
+  lo.credentials_file = write_file("no-colon", password + "\n", owner_only);
+  Status garbled = cluster::WriterLease::CheckOptions(lo);
+  CHECK_THAT(garbled.message(), Catch::Contains("USER:PASSWORD"));
+  CHECK(garbled.message().find(password) == std::string::npos);
+
+  lo.credentials_file = write_file("wrong", "node:not-" + password + "\n", owner_only);
+  REQUIRE(cluster::WriterLease::CheckOptions(lo).ok());  // well formed: only etcd can tell it is wrong
+  Result<std::unique_ptr<cluster::WriterLease>> wrong = cluster::WriterLease::Acquire(lo, std::chrono::seconds(2));
+  REQUIRE_FALSE(wrong.ok());
+  CHECK_THAT(wrong.status().message(), Catch::Contains("refused the user and password in " + lo.credentials_file));
+  CHECK(wrong.status().message().find(password) == std::string::npos);
+
+  lo.credentials_file = write_file("intruder", "intruder:intruder-pw\n", owner_only);
+  Result<std::unique_ptr<cluster::WriterLease>> intruder = cluster::WriterLease::Acquire(lo, std::chrono::seconds(2));
+  REQUIRE_FALSE(intruder.ok());
+  CHECK_THAT(intruder.status().message(), Catch::Contains("may not write the lease's key"));
+  CHECK(etcd.Get(lo.key, root_password).empty());
+
+  lo.credentials_file = write_file("node.creds", "node:" + password + "\n", owner_only);
+  Result<std::unique_ptr<cluster::WriterLease>> held = cluster::WriterLease::Acquire(lo, std::chrono::seconds(10));
+  INFO(held.status().ToString());
+  REQUIRE(held.ok());
+  CHECK((*held)->epoch() > 0);
+  CHECK(etcd.Get(lo.key, root_password) == "node-a");
+  // The sign-in's token lasts 1 s unused: the lease's key is given up
+  // (revoked) with a token signed in again, at once, not when its 6 s run out.
+  (*held)->StopKeepingAlive();
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  held->reset();
+  CHECK(etcd.Get(lo.key, root_password).empty());
+
+  // Credentials for an etcd with authentication off would protect nothing:
+  // refused, not ignored.
+  testing::Etcd open;
+  lo.endpoint = open.endpoint();
+  Result<std::unique_ptr<cluster::WriterLease>> pointless = cluster::WriterLease::Acquire(lo, std::chrono::seconds(2));
+  REQUIRE_FALSE(pointless.ok());
+  CHECK_THAT(pointless.status().message(), Catch::Contains("has authentication off"));
+}
+
 TEST_CASE("two candidate writers: the lease holder writes, and when it lapses a new term begins and the log never forks",
           "[cluster][lease]") {
   NatsCluster nats;

@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/base64.h"
 #include "tests/test_util.h"
 
 namespace custodian::testing {
@@ -70,8 +71,10 @@ inline int FreePort() {
   return 0;
 }
 
-// GET http://127.0.0.1:port/path, the body; empty when nothing answers.
-inline std::string HttpGet(int port, const std::string& path) {
+// One HTTP/1.0 request to http://127.0.0.1:port/path, the answer's body;
+// empty when nothing answers. `headers`: more header lines, each ending in \r\n.
+inline std::string HttpRequest(int port, const std::string& method, const std::string& path,
+                               const std::string& body = "", const std::string& headers = "") {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -79,7 +82,10 @@ inline std::string HttpGet(int port, const std::string& path) {
   a.sin_port = htons(static_cast<uint16_t>(port));
   std::string out;
   if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
-    const std::string req = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    const std::string req = method + " " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n" + headers +
+                            (body.empty() ? "" : "Content-Type: application/json\r\nContent-Length: " +
+                                                     std::to_string(body.size()) + "\r\n") +
+                            "\r\n" + body;
     if (::write(fd, req.data(), req.size()) == static_cast<ssize_t>(req.size())) {
       char buf[65536];
       ssize_t n;
@@ -87,9 +93,12 @@ inline std::string HttpGet(int port, const std::string& path) {
     }
   }
   ::close(fd);
-  const size_t body = out.find("\r\n\r\n");
-  return body == std::string::npos ? std::string() : out.substr(body + 4);
+  const size_t at = out.find("\r\n\r\n");
+  return at == std::string::npos ? std::string() : out.substr(at + 4);
 }
+
+// GET http://127.0.0.1:port/path, the body; empty when nothing answers.
+inline std::string HttpGet(int port, const std::string& path) { return HttpRequest(port, "GET", path); }
 
 class NatsCluster {
  public:
@@ -183,10 +192,11 @@ class NatsCluster {
 };
 
 // One etcd server on loopback (Debian's etcd-server), for the writer's lease.
+// `auth_token_ttl`: seconds an unused sign-in token lasts (etcd's default: 300).
 class Etcd {
  public:
   static constexpr char kBinary[] = "/usr/bin/etcd";
-  Etcd() {
+  explicit Etcd(int auth_token_ttl = 300) {
     if (!std::filesystem::exists(kBinary)) {
       std::fprintf(stderr, "SKIPPED: %s is not installed (apt-get install etcd-server; tools/install-deps.sh does)\n",
                    kBinary);
@@ -204,7 +214,8 @@ class Etcd {
       ::dup2(2, 1);
       ::execl(kBinary, kBinary, "--name", "e1", "--data-dir", data.c_str(), "--listen-client-urls", c.c_str(),
               "--advertise-client-urls", c.c_str(), "--listen-peer-urls", p.c_str(), "--initial-advertise-peer-urls",
-              p.c_str(), "--initial-cluster", ("e1=" + p).c_str(), static_cast<char*>(nullptr));
+              p.c_str(), "--initial-cluster", ("e1=" + p).c_str(), "--auth-token-ttl",
+              std::to_string(auth_token_ttl).c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
     for (int i = 0; i < 100 && HttpGet(client_, "/health").find("true") == std::string::npos; ++i) {
@@ -217,6 +228,49 @@ class Etcd {
     ::waitpid(pid_, &status, 0);
   }
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(client_); }
+
+  // Turns authentication on, as an operator would (etcdctl user add, role
+  // grant-permission, auth enable): `user` (password `password`) may read and
+  // write every key under `prefix`; "intruder" (password "intruder-pw") may
+  // sign in but write nothing; "root" (password `root_password`) is etcd's
+  // administrator.
+  void EnableAuth(const std::string& root_password, const std::string& user, const std::string& password,
+                  const std::string& prefix) {
+    std::string end = prefix;
+    end.back() = static_cast<char>(end.back() + 1);
+    const std::vector<std::pair<std::string, std::string>> calls = {
+        {"/v3/auth/role/add", R"({"name":"root"})"},
+        {"/v3/auth/user/add", R"({"name":"root","password":")" + root_password + "\"}"},
+        {"/v3/auth/user/grant", R"({"user":"root","role":"root"})"},
+        {"/v3/auth/role/add", R"({"name":"custodian"})"},
+        {"/v3/auth/role/grant", R"({"name":"custodian","perm":{"permType":"READWRITE","key":")" +
+                                    Base64Encode(prefix) + R"(","range_end":")" + Base64Encode(end) + "\"}}"},
+        {"/v3/auth/user/add", R"({"name":")" + user + R"(","password":")" + password + "\"}"},
+        {"/v3/auth/user/grant", R"({"user":")" + user + R"(","role":"custodian"})"},
+        {"/v3/auth/user/add", R"({"name":"intruder","password":"intruder-pw"})"},
+        {"/v3/auth/enable", "{}"},
+    };
+    for (const auto& [path, body] : calls) {
+      const std::string answer = HttpRequest(client_, "POST", path, body);
+      INFO(path << " " << body << " -> " << answer);
+      REQUIRE(answer.find("\"header\"") != std::string::npos);  // etcd's answers carry a header; errors do not
+    }
+  }
+  // The value of `key` as `root` (password `root_password`) reads it; "" when absent.
+  std::string Get(const std::string& key, const std::string& root_password) const {
+    const std::string signin =
+        HttpRequest(client_, "POST", "/v3/auth/authenticate", R"({"name":"root","password":")" + root_password + "\"}");
+    const size_t at = signin.find("\"token\":\"");
+    REQUIRE(at != std::string::npos);
+    const std::string token = signin.substr(at + 9, signin.find('"', at + 9) - at - 9);
+    const std::string range = HttpRequest(client_, "POST", "/v3/kv/range", R"({"key":")" + Base64Encode(key) + "\"}",
+                                          "Authorization: " + token + "\r\n");
+    const size_t v = range.find("\"value\":\"");
+    if (v == std::string::npos) return "";
+    Result<std::string> value = Base64Decode(range.substr(v + 9, range.find('"', v + 9) - v - 9));
+    REQUIRE(value.ok());
+    return *value;
+  }
 
  private:
   TempDir tmp_;

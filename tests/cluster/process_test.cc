@@ -10,10 +10,12 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "cluster/jetstream.h"
 #include "cluster/node.h"
@@ -43,18 +45,25 @@ struct ServeProcess {
   std::string dir, out;
   pid_t pid = 0;
   int port = 0;
-  ServeProcess(const TempDir& tmp, const std::string& name, const NatsCluster& nats, const std::string& etcd)
+  // `more`: further arguments of serve.
+  ServeProcess(const TempDir& tmp, const std::string& name, const NatsCluster& nats, const std::string& etcd,
+               const std::vector<std::string>& more = {})
       : dir(tmp.Sub(name)), out(tmp.Sub(name + ".out")) {
     std::string servers;
     for (const std::string& u : nats.urls()) servers += (servers.empty() ? "" : ",") + u;
+    std::vector<std::string> args = {kCli,      "--data",  dir,     "serve", "--listen", "127.0.0.1:0", "--cluster",
+                                     servers,   "--partition-writer", "--lease", etcd};
+    args.insert(args.end(), more.begin(), more.end());
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
     std::fflush(nullptr);
     pid = ::fork();
     if (pid == 0) {
       FILE* f = std::freopen(out.c_str(), "w", stdout);
       (void)f;
       ::dup2(1, 2);
-      ::execl(kCli.c_str(), kCli.c_str(), "--data", dir.c_str(), "serve", "--listen", "127.0.0.1:0", "--cluster",
-              servers.c_str(), "--partition-writer", "--lease", etcd.c_str(), static_cast<char*>(nullptr));
+      ::execv(kCli.c_str(), argv.data());
       ::_exit(127);
     }
     REQUIRE(pid > 0);
@@ -201,6 +210,40 @@ TEST_CASE("the writer process killed with -9 mid-load: the other candidate takes
   REQUIRE(h2.ok());
   CHECK(h2->size == h1->size);
   CHECK(HexOf(h2->root) == HexOf(h1->root));
+}
+
+TEST_CASE("serve against an etcd with authentication on: without --lease-credentials the candidate says why and its "
+          "health is degraded, with them it writes, and the password is in no output",
+          "[cluster][process]") {
+  const std::string root_password = "root-pw-51aa", password = "node-pw-77e0-not-for-logs";
+  NatsCluster nats;
+  testing::Etcd etcd;
+  etcd.EnableAuth(root_password, "node", password, "/custodian/");
+  TempDir tmp;
+  const std::string creds = tmp.Sub("lease.creds");
+  std::ofstream(creds) << "node:" << password << "\n";
+  std::filesystem::permissions(creds, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                               std::filesystem::perm_options::replace);
+
+  {
+    ServeProcess refused(tmp, "node-a", nats, etcd.endpoint());
+    for (int i = 0; i < 200 && Slurp(refused.out).find("etcd refuses this node") == std::string::npos; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    INFO(Slurp(refused.out));
+    CHECK_THAT(Slurp(refused.out), Catch::Contains("etcd refuses this node the writer's lease") &&
+                                       Catch::Contains("--lease-credentials"));
+    const std::string health = testing::HttpGet(refused.port, "/healthz");
+    CHECK_THAT(health, Catch::Contains("\"lease_problem\"") && Catch::Contains("degraded"));
+    CHECK(refused.Role() == "candidate");
+  }
+  ServeProcess signed_in(tmp, "node-b", nats, etcd.endpoint(), {"--lease-credentials", creds});
+  for (int i = 0; i < 300 && signed_in.Role() != "writer"; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  INFO(Slurp(signed_in.out));
+  CHECK(signed_in.Role() == "writer");
+  CHECK(etcd.Get("/custodian/CUSTODIAN/writer", root_password) == signed_in.dir);
+  CHECK(Slurp(signed_in.out).find("etcd refuses") == std::string::npos);
+  CHECK(Slurp(signed_in.out).find(password) == std::string::npos);
 }
 
 }  // namespace
