@@ -3,6 +3,7 @@
 #include <nats/nats.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <functional>
 #include <thread>
 
@@ -305,11 +306,43 @@ Result<std::unique_ptr<JetStream>> JetStream::Connect(const JetStreamOptions& op
   if (s == NATS_OK) s = natsOptions_SetTimeout(h.opts, 2000);
   if (s != NATS_OK) return Status::InvalidArgument("NATS options: " + Text(s));
   if (!options.credentials_file.empty()) CUSTODIAN_RETURN_IF_ERROR(SignIn(h.opts, options.credentials_file));
+  if (!options.ca_file.empty()) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(options.ca_file, ec)) {
+      return Status::InvalidArgument("no CA file at " + options.ca_file + " (--cluster-ca: the PEM certificates of "
+                                     "the CA that signed the NATS servers' certificates)");
+    }
+    s = natsOptions_SetSecure(h.opts, true);
+    if (s == NATS_OK) s = natsOptions_LoadCATrustedCertificates(h.opts, options.ca_file.c_str());
+    if (s != NATS_OK) {
+      return Status::InvalidArgument("the CA file " + options.ca_file + " cannot be used: " + Text(s));
+    }
+  }
 
   const auto deadline = Clock::now() + options.connect_timeout;
   while (true) {
     s = natsConnection_Connect(&h.nc, h.opts);
     if (s == NATS_OK) break;
+    // A server that asks for TLS when the node has no CA, or that does not
+    // speak it when the node asks, or whose certificate no CA of the node's
+    // signed: no use trying again.
+    if (s == NATS_SECURE_CONNECTION_WANTED) {
+      return Status::FailedPrecondition("the NATS servers (" + Redacted(options.servers.front()) +
+                                        ", ...) do not speak TLS, which --cluster-ca " + options.ca_file +
+                                        " asks for");
+    }
+    if (s == NATS_SSL_ERROR) {
+      const std::string text = Text(s);
+      if (options.ca_file.empty()) {
+        return Status::FailedPrecondition("the NATS servers (" + Redacted(options.servers.front()) +
+                                          ", ...) speak TLS: give the CA that signed their certificates with "
+                                          "--cluster-ca FILE (" + text + ")");
+      }
+      if (text.find("certificate") != std::string::npos) {
+        return Status::FailedPrecondition("the NATS servers' certificates (" + Redacted(options.servers.front()) +
+                                          ", ...) are not signed by a CA in " + options.ca_file + " (" + text + ")");
+      }
+    }
     if (s == NATS_CONNECTION_AUTH_FAILED) {  // no use trying again
       return Status::FailedPrecondition(
           "the NATS servers (" + Redacted(options.servers.front()) + ", ...) refused this node: " + Text(s) +

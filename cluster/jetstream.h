@@ -28,6 +28,14 @@ struct JetStreamOptions {
   // line, USER:PASSWORD, or a bare token. Kept out of the URLs, which the
   // process list shows. Empty: none (or what the URLs carry).
   std::string credentials_file;
+  // Servers that speak TLS: a PEM file of the CA certificates that signed
+  // theirs. The node then speaks only TLS, and refuses a server that does
+  // not, or whose certificate no CA of the file signed. nats.c checks the
+  // certificate's chain, not the name in it (it could check one name for
+  // every server): use a CA that signs the cluster's servers only. Empty:
+  // plain TCP, and a server that asks for TLS is refused, saying to give
+  // the CA.
+  std::string ca_file;
   // How long one publish may take, retries included, before its outcome is
   // called unknown; and how long the first connection may take.
   std::chrono::milliseconds publish_timeout{15000};

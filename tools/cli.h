@@ -186,6 +186,7 @@ struct ServeOptions {
   // Past one machine (docs/scale-out.md): the NATS servers, empty for one machine.
   std::string cluster;
   std::string cluster_credentials;  // owner-only file: NATS .creds, USER:PASSWORD or a token
+  std::string cluster_ca;           // PEM: the CA that signed the NATS servers' certificates (TLS)
   bool partition_writer = false;
   std::string lease;  // etcd's client URL for the writer's lease; empty: a fixed writer
   std::string lease_credentials;  // owner-only file: USER:PASSWORD of an etcd with authentication on

@@ -67,6 +67,7 @@ int RunServe(const Globals& g, const ServeOptions& o) {
     jo.stream = o.cluster_stream;
     jo.replicas = o.replicas;
     jo.credentials_file = o.cluster_credentials;
+    jo.ca_file = o.cluster_ca;
     for (const std::string& url : jo.servers) {
       const size_t scheme = url.find("://"), at = url.find('@');
       if (scheme != std::string::npos && at != std::string::npos && at > scheme) {
@@ -87,8 +88,9 @@ int RunServe(const Globals& g, const ServeOptions& o) {
     // A round is one message: at most half what the servers take.
     store.max_batch_bytes = static_cast<size_t>(std::clamp<int64_t>(js->max_payload() / 2, 64 << 10, 4 << 20));
     create = CreateIfMissing::kYes;  // a new node starts empty and replays the stream
-  } else if (o.partition_writer || !o.lease.empty() || !o.cluster_credentials.empty()) {
-    return UsageError(Status::InvalidArgument("--partition-writer, --lease and --cluster-credentials need --cluster"));
+  } else if (o.partition_writer || !o.lease.empty() || !o.cluster_credentials.empty() || !o.cluster_ca.empty()) {
+    return UsageError(
+        Status::InvalidArgument("--partition-writer, --lease, --cluster-credentials and --cluster-ca need --cluster"));
   }
   if (!o.lease_credentials.empty() && o.lease.empty()) {
     return UsageError(Status::InvalidArgument("--lease-credentials needs --lease"));

@@ -559,6 +559,12 @@ int main(int argc, char** argv) {
                     "file holding a NATS credentials file (JWT and seed), or one line USER:PASSWORD, or a token. "
                     "Better than a password in the URLs, which the process list shows")
       ->envname("CUSTODIAN_CLUSTER_CREDENTIALS");
+  serve->add_option("--cluster-ca", serve_options.cluster_ca,
+                    "With --cluster, for NATS servers that speak TLS (they should: followers forward appends, "
+                    "personal parts included, to the writer through them): the PEM file of the CA that signed their "
+                    "certificates. The node then speaks only TLS and refuses a server whose certificate that CA did "
+                    "not sign")
+      ->envname("CUSTODIAN_CLUSTER_CA");
   serve->add_flag("--partition-writer", serve_options.partition_writer,
                   "With --cluster: this node checks and publishes the appends (one writer per cluster; with --lease, "
                   "a candidate that writes while it holds the lease)");

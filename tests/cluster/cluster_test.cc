@@ -25,6 +25,7 @@
 #include "tests/cluster/nats_cluster.h"
 #include "tests/storage/event_log_test_util.h"
 #include "tests/test_util.h"
+#include "tests/tls_certificate.h"
 
 namespace custodian {
 namespace {
@@ -644,6 +645,57 @@ TEST_CASE("a forward still queued when its node stops forwarding is refused at o
   CHECK(follower.log->end().value() == 0);
 }
 
+// A node with `jo` connects to a new stream and publishes its first message.
+void ExpectConnectsAndPublishes(const JetStreamOptions& jo) {
+  Result<std::unique_ptr<JetStream>> in = JetStream::Connect(jo);
+  INFO(in.status().ToString());
+  REQUIRE(in.ok());
+  Result<uint64_t> published = (*in)->Publish("not a round, only a test of the connection", 0, "t1");
+  INFO(published.status().ToString());
+  REQUIRE(published.ok());
+  CHECK(*published == 1);
+}
+
+TEST_CASE("NATS servers that speak TLS: a node without their CA, or with another CA, is refused and told why, "
+          "a node that asks for TLS of servers without it is refused, and with the CA it publishes",
+          "[cluster]") {
+  TempDir tmp;
+  testing::TestCertificate servers_cert("IP:127.0.0.1,DNS:localhost"), other_ca("IP:127.0.0.1,DNS:localhost");
+  const std::string cert = tmp.Sub("server.pem"), key = tmp.Sub("server.key"), ca = tmp.Sub("ca.pem"),
+                    wrong_ca = tmp.Sub("other-ca.pem");
+  servers_cert.WritePem(cert);
+  servers_cert.WriteKeyPem(key);
+  servers_cert.WritePem(ca);  // self-signed: its own CA
+  other_ca.WritePem(wrong_ca);
+  NatsCluster nats(3, "tls { cert_file: \"" + cert + "\", key_file: \"" + key + "\" }");
+  JetStreamOptions jo;
+  jo.servers = nats.urls();
+  jo.connect_timeout = std::chrono::milliseconds(10000);
+
+  Result<std::unique_ptr<JetStream>> none = JetStream::Connect(jo);
+  REQUIRE_FALSE(none.ok());
+  CHECK_THAT(none.status().message(), Catch::Contains("speak TLS") && Catch::Contains("--cluster-ca"));
+
+  jo.ca_file = wrong_ca;
+  Result<std::unique_ptr<JetStream>> wrong = JetStream::Connect(jo);
+  REQUIRE_FALSE(wrong.ok());
+  CHECK_THAT(wrong.status().message(), Catch::Contains("not signed by a CA in " + wrong_ca));
+
+  jo.ca_file = tmp.Sub("absent.pem");
+  Result<std::unique_ptr<JetStream>> absent = JetStream::Connect(jo);
+  REQUIRE_FALSE(absent.ok());
+  CHECK_THAT(absent.status().message(), Catch::Contains("no CA file at"));
+
+  jo.ca_file = ca;
+  ExpectConnectsAndPublishes(jo);
+
+  NatsCluster plain;
+  jo.servers = plain.urls();
+  Result<std::unique_ptr<JetStream>> downgraded = JetStream::Connect(jo);
+  REQUIRE_FALSE(downgraded.ok());
+  CHECK_THAT(downgraded.status().message(), Catch::Contains("do not speak TLS"));
+}
+
 TEST_CASE("NATS servers that admit only the nodes: a node without credentials is refused and told how, its "
           "credentials come from an owner-only file and never reach a message",
           "[cluster]") {
@@ -683,13 +735,7 @@ TEST_CASE("NATS servers that admit only the nodes: a node without credentials is
   CHECK(garbled.status().message().find(password) == std::string::npos);
 
   jo.credentials_file = write_file("node.creds", "node:" + password + "\n", owner_only);
-  Result<std::unique_ptr<JetStream>> in = JetStream::Connect(jo);
-  INFO(in.status().ToString());
-  REQUIRE(in.ok());
-  Result<uint64_t> published = (*in)->Publish("not a round, only a test of the connection", 0, "t1");
-  INFO(published.status().ToString());
-  REQUIRE(published.ok());
-  CHECK(*published == 1);
+  ExpectConnectsAndPublishes(jo);
 }
 
 TEST_CASE("a follower that reaches no writer spools the records of reads at once, and its server appends them once "

@@ -24,6 +24,7 @@
 #include "storage/event_log.h"
 #include "tests/cluster/nats_cluster.h"
 #include "tests/test_util.h"
+#include "tests/tls_certificate.h"
 
 namespace custodian {
 namespace {
@@ -244,6 +245,41 @@ TEST_CASE("serve against an etcd with authentication on: without --lease-credent
   CHECK(etcd.Get("/custodian/CUSTODIAN/writer", root_password) == signed_in.dir);
   CHECK(Slurp(signed_in.out).find("etcd refuses") == std::string::npos);
   CHECK(Slurp(signed_in.out).find(password) == std::string::npos);
+}
+
+TEST_CASE("serve over NATS servers that speak TLS: refused without --cluster-ca, saying so, and a node with it writes",
+          "[cluster][process]") {
+  TempDir tmp;
+  testing::TestCertificate cert("IP:127.0.0.1,DNS:localhost");
+  const std::string pem = tmp.Sub("server.pem"), key = tmp.Sub("server.key");
+  cert.WritePem(pem);
+  cert.WriteKeyPem(key);
+  NatsCluster nats(3, "tls { cert_file: \"" + pem + "\", key_file: \"" + key + "\" }");
+  testing::Etcd etcd;
+
+  // Without the CA: serve stops at once, saying what to give.
+  const std::string refused_out = tmp.Sub("refused.out");
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    FILE* f = std::freopen(refused_out.c_str(), "w", stdout);
+    (void)f;
+    ::dup2(1, 2);
+    ::execl(kCli.c_str(), kCli.c_str(), "--data", tmp.Sub("refused").c_str(), "serve", "--listen", "127.0.0.1:0",
+            "--cluster", nats.urls().front().c_str(), "--partition-writer", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  REQUIRE(pid > 0);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) != 0);
+  CHECK_THAT(Slurp(refused_out), Catch::Contains("speak TLS") && Catch::Contains("--cluster-ca"));
+
+  ServeProcess node(tmp, "node", nats, etcd.endpoint(), {"--cluster-ca", pem});
+  for (int i = 0; i < 300 && node.Role() != "writer"; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  INFO(Slurp(node.out));
+  CHECK(node.Role() == "writer");
 }
 
 }  // namespace

@@ -33,6 +33,7 @@
 #include "core/time.h"
 #include "storage/event_log.h"
 #include "tests/test_util.h"
+#include "tests/tls_certificate.h"
 #include "tests/tools/cli_runner.h"
 
 namespace custodian {
@@ -45,6 +46,7 @@ using testing::CliResult;
 using testing::RunCli;
 using testing::SampleCompany;
 using testing::Slurp;
+using testing::TestCertificate;
 
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return std::tolower(ch); });
@@ -835,69 +837,6 @@ class HookServer {
   std::thread thread_;
   std::mutex mu_;
   std::vector<HookRequest> requests_;
-};
-
-// A self-signed certificate and its key, made with the OpenSSL API for the
-// names in `san` (e.g. "IP:127.0.0.1,DNS:localhost"), and a server context
-// that presents them.
-class TestCertificate {
- public:
-  explicit TestCertificate(const std::string& san) {
-    key_ = EVP_EC_gen("P-256");
-    REQUIRE(key_ != nullptr);
-    cert_ = X509_new();
-    REQUIRE(cert_ != nullptr);
-    X509_set_version(cert_, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(cert_), 1);
-    X509_gmtime_adj(X509_getm_notBefore(cert_), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(cert_), 86400);
-    REQUIRE(X509_set_pubkey(cert_, key_) == 1);
-    X509_NAME* name = X509_get_subject_name(cert_);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("custodian test hook"),
-                               -1, -1, 0);
-    X509_set_issuer_name(cert_, name);
-    X509V3_CTX ctx;
-    X509V3_set_ctx_nodb(&ctx);
-    X509V3_set_ctx(&ctx, cert_, cert_, nullptr, nullptr, 0);
-    for (const auto& [nid, value] : {std::pair{NID_subject_alt_name, san}, std::pair{NID_basic_constraints,
-                                                                                     std::string("critical,CA:TRUE")},
-                                     std::pair{NID_key_usage, std::string("critical,digitalSignature,keyCertSign")},
-                                     std::pair{NID_ext_key_usage, std::string("serverAuth")}}) {
-      X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str());
-      REQUIRE(ext != nullptr);
-      X509_add_ext(cert_, ext, -1);
-      X509_EXTENSION_free(ext);
-    }
-    REQUIRE(X509_sign(cert_, key_, EVP_sha256()) > 0);
-    server_ = SSL_CTX_new(TLS_server_method());
-    REQUIRE(server_ != nullptr);
-    REQUIRE(SSL_CTX_use_certificate(server_, cert_) == 1);
-    REQUIRE(SSL_CTX_use_PrivateKey(server_, key_) == 1);
-  }
-  ~TestCertificate() {
-    SSL_CTX_free(server_);
-    X509_free(cert_);
-    EVP_PKEY_free(key_);
-  }
-  TestCertificate(const TestCertificate&) = delete;
-  TestCertificate& operator=(const TestCertificate&) = delete;
-
-  SSL_CTX* server() const { return server_; }
-
-  // Writes the certificate as PEM to `path`, for CUSTODIAN_WEBHOOK_CA_FILE.
-  void WritePem(const std::string& path) const {
-    BIO* bio = BIO_new(BIO_s_mem());
-    REQUIRE(PEM_write_bio_X509(bio, cert_) == 1);
-    char* data = nullptr;
-    const long n = BIO_get_mem_data(bio, &data);
-    testing::WriteFile(path, std::string(data, static_cast<size_t>(n)));
-    BIO_free(bio);
-  }
-
- private:
-  EVP_PKEY* key_ = nullptr;
-  X509* cert_ = nullptr;
-  SSL_CTX* server_ = nullptr;
 };
 
 // Appends an HR event about `staff` (staff.joined, staff.departure_announced, ...) through the CLI.
