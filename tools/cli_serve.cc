@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 
 #include "cluster/jetstream.h"
 #include "cluster/node.h"
@@ -57,6 +58,26 @@ int RunServe(const Globals& g, const ServeOptions& o) {
   std::unique_ptr<cluster::JetStream> js;
   StoreOptions store = g;
   CreateIfMissing create = CreateIfMissing::kNo;
+  if (o.cluster.empty() &&
+      (o.partition_writer || !o.lease.empty() || !o.cluster_credentials.empty() || !o.cluster_ca.empty())) {
+    return UsageError(
+        Status::InvalidArgument("--partition-writer, --lease, --cluster-credentials and --cluster-ca need --cluster"));
+  }
+  if (!o.lease_credentials.empty() && o.lease.empty()) {
+    return UsageError(Status::InvalidArgument("--lease-credentials needs --lease"));
+  }
+  // The writer's lease, checked before anything is connected or created.
+  std::optional<cluster::LeaseOptions> lease;
+  if (!o.lease.empty()) {
+    lease.emplace();
+    lease->endpoint = o.lease;
+    lease->key = "/custodian/" + o.cluster_stream + "/writer";
+    lease->holder = g.data_dir;
+    lease->credentials_file = o.lease_credentials;
+    if (Status s = cluster::WriterLease::CheckOptions(*lease); !s.ok()) {
+      return s.code() == StatusCode::kInvalidArgument ? UsageError(s) : Fail(s);
+    }
+  }
   if (!o.cluster.empty()) {
     cluster::JetStreamOptions jo;
     for (size_t at = 0; at <= o.cluster.size();) {
@@ -88,12 +109,6 @@ int RunServe(const Globals& g, const ServeOptions& o) {
     // A round is one message: at most half what the servers take.
     store.max_batch_bytes = static_cast<size_t>(std::clamp<int64_t>(js->max_payload() / 2, 64 << 10, 4 << 20));
     create = CreateIfMissing::kYes;  // a new node starts empty and replays the stream
-  } else if (o.partition_writer || !o.lease.empty() || !o.cluster_credentials.empty() || !o.cluster_ca.empty()) {
-    return UsageError(
-        Status::InvalidArgument("--partition-writer, --lease, --cluster-credentials and --cluster-ca need --cluster"));
-  }
-  if (!o.lease_credentials.empty() && o.lease.empty()) {
-    return UsageError(Status::InvalidArgument("--lease-credentials needs --lease"));
   }
 
   Result<std::unique_ptr<EventLog>> log = OpenStore(store, EventLogOptions::Mode::kReadWrite, create);
@@ -102,13 +117,8 @@ int RunServe(const Globals& g, const ServeOptions& o) {
   if (js) {
     cluster::NodeOptions no;
     no.writer = o.partition_writer;
-    if (!o.lease.empty()) {
-      cluster::LeaseOptions lo;
-      lo.endpoint = o.lease;
-      lo.key = "/custodian/" + o.cluster_stream + "/writer";
-      lo.holder = g.data_dir;
-      lo.credentials_file = o.lease_credentials;
-      no.lease = lo;
+    if (lease) {
+      no.lease = lease;
       no.lease_refused = [](const std::string& why) {
         if (why.empty()) {
           fmt::print(stderr, "custodian: etcd grants this node the writer's lease again\n");

@@ -171,6 +171,29 @@ TEST_CASE("a command on a directory that is not a store fails (6: no store there
   CHECK(Slurp(other + "/notes.txt") == "not a store");
 }
 
+TEST_CASE("serve refuses cluster settings without the setting they belong to (a usage error), before it opens anything",
+          "[cli]") {
+  TempDir tmp;
+  const std::string dir = tmp.Sub("store");
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"serve", "--cluster-ca", tmp.Sub("ca.pem")},
+        std::vector<std::string>{"serve", "--lease", "http://127.0.0.1:2379"},
+        std::vector<std::string>{"serve", "--cluster", "nats://127.0.0.1:1", "--lease-credentials", tmp.Sub("c")}}) {
+    CliResult r = RunCli(tmp, dir, args);
+    INFO(r.err);
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("--cluster-ca need --cluster") || Catch::Contains("--lease-credentials needs --lease"));
+    CHECK_FALSE(std::filesystem::exists(dir));
+  }
+  // A lease's credentials file that cannot be used stops serve before it
+  // connects to NATS (nothing answers at port 1) or creates the store.
+  CliResult absent = RunCli(tmp, dir, {"serve", "--cluster", "nats://127.0.0.1:1", "--partition-writer", "--lease",
+                                       "http://127.0.0.1:2379", "--lease-credentials", tmp.Sub("absent.creds")});
+  CHECK(absent.exit_code != 0);
+  CHECK_THAT(absent.err, Catch::Contains("no etcd credentials file at " + tmp.Sub("absent.creds")));
+  CHECK_FALSE(std::filesystem::exists(dir));
+}
+
 TEST_CASE("a bad line refuses the whole import with its line number, and nothing of the file is written", "[cli]") {
   Store store;
   const std::string before = store.Everything();
