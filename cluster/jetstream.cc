@@ -38,6 +38,19 @@ bool Transient(natsStatus s, jsErrCode jerr) {
          s == NATS_NOT_YET_CONNECTED || (s == NATS_ERR && (jerr == JSClusterNotAvailErr || jerr == JSClusterNoPeersErr));
 }
 
+// Whether nats.c's text of a failed TLS handshake says the server's
+// certificate did not verify ("SSL handshake error: 20:unable to get local
+// issuer certificate:...", "...: 62:hostname mismatch:...").
+bool CertificateRefused(const std::string& text) {
+  static constexpr std::string_view kMark = "handshake error: ";
+  const size_t at = text.find(kMark);
+  if (at == std::string::npos) return false;
+  size_t i = at + kMark.size();
+  const size_t digits = i;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+  return i > digits && i < text.size() && text[i] == ':';
+}
+
 // The node's credentials (JetStreamOptions::credentials_file) set on `opts`.
 Status SignIn(natsOptions* opts, const std::string& file) {
   Result<std::string> read = ReadOwnerOnlyFile(file, "NATS credentials file");
@@ -331,17 +344,19 @@ Result<std::unique_ptr<JetStream>> JetStream::Connect(const JetStreamOptions& op
                                         ", ...) do not speak TLS, which --cluster-ca " + options.ca_file +
                                         " asks for");
     }
-    if (s == NATS_SSL_ERROR) {
-      const std::string text = Text(s);
+    // A certificate that does not verify: nats.c then says "SSL handshake
+    // error: <OpenSSL's verify code>:<reason>..." (other TLS failures, such as
+    // a server restarting mid-handshake, are tried again).
+    if (const std::string text = Text(s); s == NATS_SSL_ERROR && CertificateRefused(text)) {
       if (options.ca_file.empty()) {
         return Status::FailedPrecondition("the NATS servers (" + Redacted(options.servers.front()) +
-                                          ", ...) speak TLS: give the CA that signed their certificates with "
-                                          "--cluster-ca FILE (" + text + ")");
+                                          ", ...) speak TLS with a certificate this machine's CAs do not verify: "
+                                          "give the CA that signed their certificates with --cluster-ca FILE (" +
+                                          text + ")");
       }
-      if (text.find("certificate") != std::string::npos) {
-        return Status::FailedPrecondition("the NATS servers' certificates (" + Redacted(options.servers.front()) +
-                                          ", ...) are not signed by a CA in " + options.ca_file + " (" + text + ")");
-      }
+      return Status::FailedPrecondition("the NATS servers' certificates (" + Redacted(options.servers.front()) +
+                                        ", ...) do not verify: not signed by a CA in " + options.ca_file +
+                                        " or this machine's, or not for the host the URL names (" + text + ")");
     }
     if (s == NATS_CONNECTION_AUTH_FAILED) {  // no use trying again
       return Status::FailedPrecondition(

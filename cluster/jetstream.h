@@ -30,10 +30,10 @@ struct JetStreamOptions {
   std::string credentials_file;
   // Servers that speak TLS: a PEM file of the CA certificates that signed
   // theirs. The node then speaks only TLS, and refuses a server that does
-  // not, or whose certificate no CA of the file signed. nats.c checks the
-  // certificate's chain, not the name in it (it could check one name for
-  // every server): use a CA that signs the cluster's servers only. Empty:
-  // plain TCP, and a server that asks for TLS is refused, saying to give
+  // not, or whose certificate does not verify: signed by neither a CA of
+  // the file nor one of the system's (nats.c adds the file to them), or not
+  // for the host of its URL. Empty: TLS only with a server that asks for
+  // it, against the system's CAs; when that fails, the node says to give
   // the CA.
   std::string ca_file;
   // How long one publish may take, retries included, before its outcome is

@@ -29,8 +29,18 @@ struct Answer {
   std::string body;
 };
 
+// Runs `ioc` until the operation it holds completes; an operation of a
+// beast::tcp_stream ends with error::timeout when the stream's expiry
+// passes. (A blocking call ignores the expiry: a half-open etcd would hang
+// the keep-alive, then the node's stop.)
+void Await(boost::asio::io_context& ioc, const beast::error_code& ec, const char* what) {
+  ioc.restart();
+  ioc.run();
+  if (ec) throw beast::system_error(ec, what);
+}
+
 // POST `body` to etcd's JSON gateway at `path`, with `token` (a sign-in's)
-// when there is one.
+// when there is one; each step within 3 s.
 Result<Answer> Send(const std::string& endpoint, const std::string& path, const json::object& body,
                     const std::string& token) {
   std::string_view rest = endpoint;
@@ -42,23 +52,29 @@ Result<Answer> Send(const std::string& endpoint, const std::string& path, const 
   const size_t colon = rest.rfind(':');
   if (colon == std::string_view::npos) return Status::InvalidArgument("the etcd endpoint has no port: " + endpoint);
   const std::string host(rest.substr(0, colon)), port(rest.substr(colon + 1));
+  constexpr auto kStep = std::chrono::seconds(3);
   try {
     boost::asio::io_context ioc;
     tcp::resolver resolver(ioc);
     beast::tcp_stream stream(ioc);
-    stream.expires_after(std::chrono::seconds(3));
-    stream.connect(resolver.resolve(host, port));
+    beast::error_code ec;
+    stream.expires_after(kStep);
+    stream.async_connect(resolver.resolve(host, port), [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
+    Await(ioc, ec, "connect");
     http::request<http::string_body> req{http::verb::post, path, 11};
     req.set(http::field::host, host);
     req.set(http::field::content_type, "application/json");
     if (!token.empty()) req.set(http::field::authorization, token);
     req.body() = json::serialize(body);
     req.prepare_payload();
-    http::write(stream, req);
+    stream.expires_after(kStep);
+    http::async_write(stream, req, [&](beast::error_code e, size_t) { ec = e; });
+    Await(ioc, ec, "write");
     beast::flat_buffer buffer;
     http::response<http::string_body> res;
-    http::read(stream, buffer, res);
-    beast::error_code ec;
+    stream.expires_after(kStep);
+    http::async_read(stream, buffer, res, [&](beast::error_code e, size_t) { ec = e; });
+    Await(ioc, ec, "read");
     stream.socket().shutdown(tcp::socket::shutdown_both, ec);
     return Answer{res.result_int(), std::move(res.body())};
   } catch (const std::exception& e) {
@@ -77,22 +93,29 @@ Result<json::object> Parsed(const std::string& path, const Answer& a) {
   return o;
 }
 
-// What etcd said when it refused a call: its gRPC error's text.
-std::string ErrorText(const Answer& a) {
+// What etcd said when it refused a call: its gRPC error's text, on one line
+// (the answer came over plain HTTP: it could carry terminal escapes). Else
+// the body, unless `echo_body` is false (the answer to a sign-in, which a
+// wrong endpoint might have built from the request, password included).
+std::string ErrorText(const Answer& a, bool echo_body = true) {
   boost::system::error_code jec;
   json::value v = json::parse(a.body, jec);
   if (!jec && v.is_object()) {
-    if (const json::value* e = v.as_object().if_contains("error"); e && e->is_string()) return std::string(e->as_string());
+    if (const json::value* e = v.as_object().if_contains("error"); e && e->is_string()) {
+      return OneLineText(std::string_view(e->as_string()), 200);
+    }
   }
-  return OneLineText(a.body, 200);
+  return echo_body ? OneLineText(a.body, 200) : "an answer that is not etcd's";
 }
 
 }  // namespace
 
-// etcd's JSON gateway for one lease, signed in as the credentials' user
-// when there are any: the token of a sign-in goes with every call, and a
-// call refused because its token expired (etcd's simple tokens last 5
-// minutes unless used) signs in again once. Shared by the lease's threads.
+// etcd's JSON gateway, signed in as the credentials' user when there are
+// any: the token of a sign-in goes with every call, and a call refused
+// because its token expired (etcd's simple tokens last 5 minutes unless
+// used) or predates a change of etcd's users and roles signs in again once.
+// Shared by a lease's threads, which never call at the same time; mu_ keeps
+// the token consistent all the same.
 class WriterLease::Etcd {
  public:
   // Reads the credentials file, if any; InvalidArgument or
@@ -120,7 +143,9 @@ class WriterLease::Etcd {
     if (!token.ok()) return token.status();
     Result<Answer> a = Send(endpoint_, path, body, *token);
     if (!a.ok()) return a.status();
-    if (a->status == 401 && !user_.empty()) {  // the token expired: sign in again, once
+    // The token expired, or was signed before a change of etcd's users or
+    // roles ("revision of auth store is old"): sign in again, once.
+    if (!user_.empty() && (a->status == 401 || ErrorText(*a).find("auth store is old") != std::string::npos)) {
       token = Token(/*fresh=*/true);
       if (!token.ok()) return token.status();
       a = Send(endpoint_, path, body, *token);
@@ -139,40 +164,52 @@ class WriterLease::Etcd {
     if (user_.empty()) return std::string();
     std::lock_guard lk(mu_);
     if (!fresh && !token_.empty()) return token_;
+    // Nothing of the answer is quoted unless it is etcd's own error text: a
+    // wrong endpoint might answer with the request, password included.
     Result<Answer> a = Send(endpoint_, "/v3/auth/authenticate", {{"name", user_}, {"password", password_}}, "");
     if (!a.ok()) return a.status();
     if (a->status != 200) {
-      const std::string why = ErrorText(*a);
+      const std::string why = ErrorText(*a, /*echo_body=*/false);
       if (why.find("not enabled") != std::string::npos) {
         return Status::FailedPrecondition("etcd at " + endpoint_ + " has authentication off, so the sign-in in " +
                                           file_ + " protects nothing; turn it on (etcdctl auth enable) or leave "
                                           "out the credentials");
       }
-      return Status::FailedPrecondition("etcd at " + endpoint_ + " refused the user and password in " + file_ +
-                                        " (" + why + ")");
+      if (why.find("authentication failed") != std::string::npos) {
+        return Status::FailedPrecondition("etcd at " + endpoint_ + " refused the user and password in " + file_ +
+                                          " (" + why + ")");
+      }
+      return Status::Unavailable("etcd at " + endpoint_ + " could not sign this node in: HTTP " +
+                                 std::to_string(a->status) + " (" + why + ")");
     }
-    Result<json::object> o = Parsed("/v3/auth/authenticate", *a);
-    if (!o.ok()) return o.status();
-    const json::value* t = o->if_contains("token");
+    boost::system::error_code jec;
+    json::value v = json::parse(a->body, jec);
+    const json::value* t = !jec && v.is_object() ? v.as_object().if_contains("token") : nullptr;
     if (t == nullptr || !t->is_string() || t->as_string().empty()) {
-      return Status::Unavailable("etcd at " + endpoint_ + " signed the node in but gave no token");
+      return Status::Unavailable("etcd at " + endpoint_ + " answered the sign-in without a token (is " + endpoint_ +
+                                 " etcd?)");
     }
     token_ = std::string(t->as_string());
     return token_;
   }
 
+  // A call's answer other than 200: FailedPrecondition when etcd refuses
+  // this node (no sign-in where one is needed, no right to the key, a sign-in
+  // it no longer takes), saying what to do; else Unavailable (a lease that
+  // expired meanwhile, a busy or failing server: the campaign tries again).
   Status Refused(const std::string& path, const Answer& a) const {
     const std::string why = ErrorText(a);
-    std::string hint;
+    const std::string said = "etcd " + path + " refused (HTTP " + std::to_string(a.status) + ": " + why + ")";
     if (why.find("user name is empty") != std::string::npos) {
-      hint = "; etcd has authentication on: give the node a user that may write the lease's key with "
-             "--lease-credentials FILE (one line, USER:PASSWORD)";
-    } else if (why.find("permission denied") != std::string::npos) {
-      hint = "; the user in " + file_ + " may not write the lease's key: grant its role readwrite on it";
+      return Status::FailedPrecondition(said + "; etcd has authentication on: give the node a user that may write "
+                                               "the lease's key with --lease-credentials FILE (one line, USER:PASSWORD)");
     }
-    if (a.status >= 500) return Status::Unavailable("etcd " + path + ": HTTP " + std::to_string(a.status) + " " + why);
-    return Status::FailedPrecondition("etcd " + path + " refused (HTTP " + std::to_string(a.status) + ": " + why +
-                                      ")" + hint);
+    if (why.find("permission denied") != std::string::npos || a.status == 403) {
+      return Status::FailedPrecondition(said + "; the user in " + file_ +
+                                        " may not write the lease's key: grant its role readwrite on it");
+    }
+    if (a.status == 401) return Status::FailedPrecondition(said);
+    return Status::Unavailable(said);
   }
 
   const std::string endpoint_;
@@ -199,18 +236,31 @@ int64_t Int(const json::object& o, std::string_view key) {
 WriterLease::WriterLease(LeaseOptions options, std::shared_ptr<Etcd> etcd, int64_t id, uint64_t epoch)
     : options_(std::move(options)), etcd_(std::move(etcd)), id_(id), epoch_(epoch), deadline_ms_(0) {}
 
+Result<std::shared_ptr<WriterLease::Etcd>> WriterLease::Connect(const LeaseOptions& options) {
+  if (options.ttl.count() < 2) return Status::InvalidArgument("the writer lease's TTL is at least 2 s");
+  if (!options.endpoint.starts_with("http://") || options.endpoint.find(':', 7) == std::string::npos) {
+    return Status::InvalidArgument("the etcd endpoint must be http://HOST:PORT, got " + options.endpoint);
+  }
+  return Etcd::Make(options);
+}
+
 Result<std::unique_ptr<WriterLease>> WriterLease::Acquire(const LeaseOptions& options, std::chrono::milliseconds timeout,
                                                           const std::atomic<bool>* cancelled) {
-  CUSTODIAN_RETURN_IF_ERROR(CheckOptions(options));
-  const auto give_up = Clock::now() + timeout;
-  Result<std::shared_ptr<Etcd>> etcd = Etcd::Make(options);
+  Result<std::shared_ptr<Etcd>> etcd = Connect(options);
   if (!etcd.ok()) return etcd.status();
+  return Acquire(options, *etcd, timeout, cancelled);
+}
+
+Result<std::unique_ptr<WriterLease>> WriterLease::Acquire(const LeaseOptions& options, std::shared_ptr<Etcd> etcd,
+                                                          std::chrono::milliseconds timeout,
+                                                          const std::atomic<bool>* cancelled) {
+  const auto give_up = Clock::now() + timeout;
   const std::string key = Base64Encode(options.key);
   Status last = Status::Unavailable("not tried");
   while (Clock::now() < give_up && !(cancelled && cancelled->load())) {
     // The deadline counts from before the grant was asked for.
     const int64_t asked = NowMs();
-    Result<json::object> grant = (*etcd)->Call("/v3/lease/grant", {{"TTL", options.ttl.count()}});
+    Result<json::object> grant = etcd->Call("/v3/lease/grant", {{"TTL", options.ttl.count()}});
     if (!grant.ok()) {
       last = grant.status();
       std::this_thread::sleep_for(std::chrono::milliseconds(250));
@@ -225,29 +275,21 @@ Result<std::unique_ptr<WriterLease>> WriterLease::Acquire(const LeaseOptions& op
                                                                           {"lease", std::to_string(id)}}}},
                                 json::object{{"request_range", json::object{{"key", key}}}}}},
         {"failure", json::array{json::object{{"request_range", json::object{{"key", key}}}}}}};
-    Result<json::object> r = (*etcd)->Call("/v3/kv/txn", txn);
+    Result<json::object> r = etcd->Call("/v3/kv/txn", txn);
     if (r.ok() && r->if_contains("succeeded") && r->at("succeeded").is_bool() && r->at("succeeded").as_bool()) {
       const json::object& range = r->at("responses").as_array().at(1).as_object().at("response_range").as_object();
       const uint64_t epoch = static_cast<uint64_t>(Int(range.at("kvs").as_array().at(0).as_object(), "create_revision"));
-      std::unique_ptr<WriterLease> lease(new WriterLease(options, *etcd, id, epoch));
+      std::unique_ptr<WriterLease> lease(new WriterLease(options, etcd, id, epoch));
       lease->deadline_ms_ = asked + options.ttl.count() * 1000;
       lease->keeper_ = std::thread([l = lease.get()] { l->KeepAlive(); });
       return lease;
     }
     // Someone holds it: give our grant back, wait a little, try again.
-    (void)(*etcd)->Call("/v3/lease/revoke", {{"ID", std::to_string(id)}});
-    last = r.ok() ? Status::Unavailable("another node holds the writer lease") : r.status();
+    (void)etcd->Call("/v3/lease/revoke", {{"ID", std::to_string(id)}});
+    last = r.ok() ? Status::Conflict("another node holds the writer lease") : r.status();
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
   return last.WithContext("the writer lease " + options.key);
-}
-
-Status WriterLease::CheckOptions(const LeaseOptions& options) {
-  if (options.ttl.count() < 2) return Status::InvalidArgument("the writer lease's TTL is at least 2 s");
-  if (!options.endpoint.starts_with("http://") || options.endpoint.find(':', 7) == std::string::npos) {
-    return Status::InvalidArgument("the etcd endpoint must be http://HOST:PORT, got " + options.endpoint);
-  }
-  return Etcd::Make(options).status();
 }
 
 WriterLease::~WriterLease() {

@@ -39,16 +39,29 @@ struct LeaseOptions {
 
 class WriterLease {
  public:
-  // Waits until this node holds the key (or `timeout` passes: Unavailable),
-  // then keeps the lease alive from a thread of its own. When etcd refuses
-  // the node (no sign-in where one is needed, a wrong password, no right to
-  // the key), the last refusal is returned as FailedPrecondition, saying
-  // what to do, never the password; a bad credentials file, at once.
+  // etcd's JSON gateway as this node signs in to it: the credentials file is
+  // read once, and a sign-in's token serves every call until etcd says it
+  // expired. A candidate keeps one for all its tries (etcd checks a
+  // password slowly, on purpose).
+  class Etcd;
+  // Whether `options` can be used (TTL, endpoint, the credentials file),
+  // without asking etcd: what Acquire would refuse at once. A message never
+  // holds the password.
+  static Result<std::shared_ptr<Etcd>> Connect(const LeaseOptions& options);
+  static Status CheckOptions(const LeaseOptions& options) { return Connect(options).status(); }
+
+  // Waits until this node holds the key (or `timeout` passes), then keeps
+  // the lease alive from a thread of its own. When it gives up: Conflict
+  // while another node holds the key; FailedPrecondition when etcd refuses
+  // this node (no sign-in where one is needed, a wrong password, no right
+  // to the key), saying what to do; Unavailable when etcd cannot be
+  // reached or fails.
+  static Result<std::unique_ptr<WriterLease>> Acquire(const LeaseOptions& options, std::shared_ptr<Etcd> etcd,
+                                                      std::chrono::milliseconds timeout,
+                                                      const std::atomic<bool>* cancelled = nullptr);
+  // The same with an Etcd of its own.
   static Result<std::unique_ptr<WriterLease>> Acquire(const LeaseOptions& options, std::chrono::milliseconds timeout,
                                                       const std::atomic<bool>* cancelled = nullptr);
-  // Whether `options` can be used (TTL, endpoint, the credentials file),
-  // without asking etcd: what Acquire would refuse at once.
-  static Status CheckOptions(const LeaseOptions& options);
   // Gives the key up (revokes the lease) when still held.
   ~WriterLease();
   WriterLease(const WriterLease&) = delete;
@@ -63,7 +76,6 @@ class WriterLease {
   void StopKeepingAlive();
 
  private:
-  class Etcd;
   WriterLease(LeaseOptions options, std::shared_ptr<Etcd> etcd, int64_t id, uint64_t epoch);
   void KeepAlive();
 
@@ -75,7 +87,6 @@ class WriterLease {
   std::atomic<bool> lost_{false};
   std::atomic<bool> stopping_{false};
   std::atomic<bool> paused_{false};
-  std::mutex mu_;
   std::thread keeper_;
 };
 

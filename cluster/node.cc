@@ -32,8 +32,14 @@ Status SeedKeys(JetStream& js, const std::vector<std::pair<std::string, std::str
 
 Result<std::unique_ptr<Node>> Node::Start(EventLog& log, JetStream& js, const NodeOptions& options) {
   if (log.read_only()) return Status::FailedPrecondition("a cluster node needs its store open read-write");
-  if (options.lease) CUSTODIAN_RETURN_IF_ERROR(WriterLease::CheckOptions(*options.lease));
+  std::shared_ptr<WriterLease::Etcd> etcd;
+  if (options.lease) {
+    Result<std::shared_ptr<WriterLease::Etcd>> connected = WriterLease::Connect(*options.lease);
+    if (!connected.ok()) return connected.status();
+    etcd = std::move(*connected);
+  }
   std::unique_ptr<Node> node(new Node(log, js, options));
+  node->etcd_ = std::move(etcd);
   // Every node shares the data keys through the stream's key share.
   auto share = std::make_shared<EventLog::KeyShare>();
   share->put = [&js](const std::vector<std::pair<std::string, std::string>>& records) { return js.PutKeys(records); };
@@ -156,11 +162,16 @@ void Node::Campaign() {
   while (!stopping_) {
     if (!lease_) {
       Result<std::unique_ptr<WriterLease>> held =
-          WriterLease::Acquire(*options_.lease, std::chrono::seconds(2), &stopping_);
-      // Another holder or an unreachable etcd is the campaign's normal
-      // course; a refusal is a fault to fix, said once.
-      const bool refused = !held.ok() && held.status().code() != StatusCode::kUnavailable;
-      NoteLeaseRefused(refused ? held.status().message() : "");
+          WriterLease::Acquire(*options_.lease, etcd_, std::chrono::seconds(2), &stopping_);
+      // Another holder is the campaign's normal course, and says etcd admits
+      // this node (it checks the rights of the whole transaction); a refusal
+      // is a fault to fix, said once; an unreachable etcd says neither.
+      const StatusCode code = held.ok() ? StatusCode::kOk : held.status().code();
+      if (code == StatusCode::kOk || code == StatusCode::kConflict) {
+        NoteLeaseRefused("");
+      } else if (code != StatusCode::kUnavailable) {
+        NoteLeaseRefused(held.status().message());
+      }
       if (!held.ok()) continue;
       std::lock_guard lk(lease_mu_);
       lease_ = std::move(*held);

@@ -41,7 +41,8 @@ struct NodeOptions {
   std::chrono::milliseconds cosign_window{2000};
   // Told each new reason why etcd refuses this candidate the lease (no or
   // wrong sign-in, no right to the key; not "another node holds it" nor
-  // "etcd is unreachable"), and "" once it is granted again. May be empty.
+  // "etcd is unreachable"), and "" once etcd answers it as a node it admits
+  // (the lease granted, or held by another). May be empty.
   std::function<void(const std::string&)> lease_refused;
 };
 
@@ -98,6 +99,7 @@ class Node {
   // resets it, under lease_mu_, which other threads hold to look at it.
   std::unique_ptr<WriterLease> lease_;
   std::mutex lease_mu_;
+  std::shared_ptr<WriterLease::Etcd> etcd_;  // with a lease: etcd as this node signs in to it
   std::thread campaign_;
   std::thread witness_;
   mutable std::mutex mu_;

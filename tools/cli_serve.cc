@@ -11,6 +11,7 @@
 
 #include "cluster/jetstream.h"
 #include "cluster/node.h"
+#include "core/text.h"
 #include "server/api.h"
 #include "server/server.h"
 #include "tools/cli.h"
@@ -121,10 +122,10 @@ int RunServe(const Globals& g, const ServeOptions& o) {
       no.lease = lease;
       no.lease_refused = [](const std::string& why) {
         if (why.empty()) {
-          fmt::print(stderr, "custodian: etcd grants this node the writer's lease again\n");
+          fmt::print(stderr, "custodian: etcd no longer refuses this node the writer's lease\n");
         } else {
           fmt::print(stderr, "custodian: etcd refuses this node the writer's lease, so it cannot take over writing: {}\n",
-                     why);
+                     TerminalText(why));
         }
       };
     }

@@ -562,8 +562,9 @@ int main(int argc, char** argv) {
   serve->add_option("--cluster-ca", serve_options.cluster_ca,
                     "With --cluster, for NATS servers that speak TLS (they should: followers forward appends, "
                     "personal parts included, to the writer through them): the PEM file of the CA that signed their "
-                    "certificates. The node then speaks only TLS and refuses a server whose certificate that CA did "
-                    "not sign")
+                    "certificates. The node then speaks only TLS and refuses a server whose certificate does not "
+                    "verify (signed by neither that CA nor one this machine trusts, or not for the host its URL "
+                    "names)")
       ->envname("CUSTODIAN_CLUSTER_CA");
   serve->add_flag("--partition-writer", serve_options.partition_writer,
                   "With --cluster: this node checks and publishes the appends (one writer per cluster; with --lease, "

@@ -381,6 +381,7 @@ TEST_CASE("the writer lease: one holder at a time, a lapsed holder may no longer
   auto b = cluster::WriterLease::Acquire(lo, std::chrono::milliseconds(3000));
   REQUIRE_FALSE(b.ok());
   CHECK_THAT(b.status().message(), Catch::Contains("another node holds"));
+  CHECK(b.status().code() == StatusCode::kConflict);
   CHECK((*a)->Check().ok());  // kept alive meanwhile, past its TTL
   // A paused holder: it stops extending the lease; it may no longer write
   // before etcd lets the key go, and the next holder's epoch is larger.
@@ -689,8 +690,21 @@ TEST_CASE("NATS servers that speak TLS: a node without their CA, or with another
   jo.ca_file = ca;
   ExpectConnectsAndPublishes(jo);
 
+  // A certificate the CA signed, but for another host than the URL's.
+  testing::TestCertificate elsewhere("DNS:elsewhere.example");
+  const std::string elsewhere_pem = tmp.Sub("elsewhere.pem"), elsewhere_key = tmp.Sub("elsewhere.key");
+  elsewhere.WritePem(elsewhere_pem);
+  elsewhere.WriteKeyPem(elsewhere_key);
+  NatsCluster misnamed(3, "tls { cert_file: \"" + elsewhere_pem + "\", key_file: \"" + elsewhere_key + "\" }");
+  jo.servers = misnamed.urls();
+  jo.ca_file = elsewhere_pem;
+  Result<std::unique_ptr<JetStream>> other_host = JetStream::Connect(jo);
+  REQUIRE_FALSE(other_host.ok());
+  CHECK_THAT(other_host.status().message(), Catch::Contains("do not verify") && Catch::Contains("mismatch"));
+
   NatsCluster plain;
   jo.servers = plain.urls();
+  jo.ca_file = ca;
   Result<std::unique_ptr<JetStream>> downgraded = JetStream::Connect(jo);
   REQUIRE_FALSE(downgraded.ok());
   CHECK_THAT(downgraded.status().message(), Catch::Contains("do not speak TLS"));

@@ -213,8 +213,8 @@ TEST_CASE("the writer process killed with -9 mid-load: the other candidate takes
   CHECK(HexOf(h2->root) == HexOf(h1->root));
 }
 
-TEST_CASE("serve against an etcd with authentication on: without --lease-credentials the candidate says why and its "
-          "health is degraded, with them it writes, and the password is in no output",
+TEST_CASE("serve against an etcd with authentication on: without --lease-credentials, or with a wrong password, the "
+          "candidate says why and its health is degraded, with them it writes, and the password is in no output",
           "[cluster][process]") {
   const std::string root_password = "root-pw-51aa", password = "node-pw-77e0-not-for-logs";
   NatsCluster nats;
@@ -237,6 +237,19 @@ TEST_CASE("serve against an etcd with authentication on: without --lease-credent
     const std::string health = testing::HttpGet(refused.port, "/healthz");
     CHECK_THAT(health, Catch::Contains("\"lease_problem\"") && Catch::Contains("degraded"));
     CHECK(refused.Role() == "candidate");
+  }
+  {
+    const std::string wrong = tmp.Sub("wrong.creds");
+    std::ofstream(wrong) << "node:not-" << password << "\n";
+    std::filesystem::permissions(wrong, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                                 std::filesystem::perm_options::replace);
+    ServeProcess refused(tmp, "node-w", nats, etcd.endpoint(), {"--lease-credentials", wrong});
+    for (int i = 0; i < 200 && Slurp(refused.out).find("etcd refuses this node") == std::string::npos; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    INFO(Slurp(refused.out));
+    CHECK_THAT(Slurp(refused.out), Catch::Contains("refused the user and password in " + wrong));
+    CHECK(Slurp(refused.out).find(password) == std::string::npos);
   }
   ServeProcess signed_in(tmp, "node-b", nats, etcd.endpoint(), {"--lease-credentials", creds});
   for (int i = 0; i < 300 && signed_in.Role() != "writer"; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));

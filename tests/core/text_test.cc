@@ -4,6 +4,7 @@
 // The header under test comes first, to prove it is self-contained.
 
 #include <catch2/catch.hpp>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -55,21 +56,32 @@ TEST_CASE("an error message quotes what it was given on one line, never cutting 
 
 // Values a hostile file or request gives, refused by the parsers that read
 // them: the refusal quotes them without the terminal escape, and a long one
-// is cut after whole characters, so the message is valid UTF-8.
+// is cut after whole characters (cut by bytes, as before, the quote of a
+// two-byte letter across the limit ended in half of it).
 TEST_CASE("refusals of hostile values carry no control character and no half character") {
-  const std::string hostile = "\x1b]0;owned\x07" + std::string(55, 'a') + "ü" + std::string(100, 'b');
-  std::vector<std::string> messages = {
-      ParseRfc3339(hostile).status().message(),
-      EventId::Parse(hostile).status().message(),
-      Amount::Parse(hostile).status().message(),
-      ValidateStreamName(hostile).message(),
+  struct Parser {
+    const char* what;
+    size_t limit;  // how much of the value its message quotes
+    std::function<std::string(const std::string&)> refusal;
   };
-  for (const std::string& m : messages) {
-    INFO(m);
-    CHECK(m.find('\x1b') == std::string::npos);
-    CHECK(m.find('\x07') == std::string::npos);
-    CHECK(m.find("\\x1b]0;owned") != std::string::npos);
-    CHECK(IsValidUtf8(m));
+  const std::vector<Parser> parsers = {
+      {"a time", 64, [](const std::string& v) { return ParseRfc3339(v).status().message(); }},
+      {"an event id", 64, [](const std::string& v) { return EventId::Parse(v).status().message(); }},
+      {"a sum of money", 40, [](const std::string& v) { return Amount::Parse(v).status().message(); }},
+      {"a stream name", 80, [](const std::string& v) { return ValidateStreamName(v).message(); }},
+  };
+  for (const Parser& p : parsers) {
+    INFO(p.what);
+    const std::string escaped = p.refusal("\x1b]0;owned\x07 and more");
+    INFO(escaped);
+    CHECK(escaped.find('\x1b') == std::string::npos);
+    CHECK(escaped.find('\x07') == std::string::npos);
+    CHECK(escaped.find("\\x1b]0;owned\\x07") != std::string::npos);
+
+    const std::string across = p.refusal(std::string(p.limit - 1, 'a') + "ü" + std::string(50, 'b'));
+    INFO(across);
+    CHECK(IsValidUtf8(across));
+    CHECK(across.find(std::string(p.limit - 1, 'a') + "ü...") != std::string::npos);
   }
 }
 

@@ -108,10 +108,29 @@ function equalBytes(a, b) {
   return true;
 }
 
-// The first `n` bytes of a string's UTF-8, as text (the C++ cuts messages by bytes).
-function cut(s, n) {
-  const b = utf8(s);
-  return b.length <= n ? s : new TextDecoder().decode(b.subarray(0, n));
+// `s` as the C++ quotes what it was given (core/text.cc, OneLineText): on
+// one line, controls (C0, DEL, C1) and the bidirectional overrides and
+// isolates shown as escapes, cut after whole characters once `max` bytes of
+// UTF-8 are shown, then "...".
+function oneLine(s, max) {
+  let out = '';
+  let bytes = 0;
+  for (const ch of String(s)) {
+    if (bytes >= max) return `${out}...`;
+    const cp = ch.codePointAt(0);
+    const hex = (width) => cp.toString(16).padStart(width, '0');
+    let shown = ch;
+    if (cp === 0x0a) shown = '\\n';
+    else if (cp === 0x0d) shown = '\\r';
+    else if (cp === 0x09) shown = '\\t';
+    else if (cp < 0x20 || cp === 0x7f) shown = `\\x${hex(2)}`;
+    else if ((cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069)) {
+      shown = `\\u${hex(4)}`;
+    }
+    out += shown;
+    bytes += utf8(shown).length;
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------
@@ -141,7 +160,7 @@ export function base64Encode(bytes) {
 
 // Base64Decode: throws a Problem naming the text.
 export function base64Decode(text) {
-  const bad = (why) => new Problem(`"${cut(String(text), 60)}" is not base64 (${why})`);
+  const bad = (why) => new Problem(`"${oneLine(text, 60)}" is not base64 (${why})`);
   if (typeof text !== 'string') throw bad('not a string');
   if (text.length % 4 !== 0) throw bad('its length is not a multiple of 4');
   const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
@@ -495,7 +514,7 @@ const daysInMonth = (y, m) => (m === 2 && isLeap(y) ? 29 : [31, 28, 31, 30, 31, 
 // ParseRfc3339: throws a Problem naming the offending part.
 export function parseRfc3339(text) {
   const bad = (why) =>
-    new Problem(`"${cut(text, 64)}" is not an RFC 3339 time (${why}); expected e.g. 2026-03-01T10:15:00Z`);
+    new Problem(`"${oneLine(text, 64)}" is not an RFC 3339 time (${why}); expected e.g. 2026-03-01T10:15:00Z`);
   let i = 0;
   const digits = (k) => {
     let v = 0;
@@ -782,7 +801,7 @@ export async function parseVerifierKey(vkey) {
   const first = vkey.indexOf('+');
   const second = first < 0 ? -1 : vkey.indexOf('+', first + 1);
   if (second < 0) {
-    throw new Problem(`"${cut(vkey, 80)}" is not a verifier key; expected <name>+<key id>+<base64 key>`);
+    throw new Problem(`"${oneLine(vkey, 80)}" is not a verifier key; expected <name>+<key id>+<base64 key>`);
   }
   const name = vkey.slice(0, first);
   const idText = vkey.slice(first + 1, second);
@@ -819,7 +838,7 @@ export async function openNote(key, signedNote) {
   let found = false;
   for (let line of sigs.split('\n')) {
     if (!line.startsWith(SIGNATURE_PREFIX)) {
-      throw new Problem(`signature line "${cut(line, 60)}" does not start with an em dash`);
+      throw new Problem(`signature line "${oneLine(line, 60)}" does not start with an em dash`);
     }
     line = line.slice(SIGNATURE_PREFIX.length);
     const space = line.indexOf(' ');
@@ -970,7 +989,7 @@ export function parseMapNote(body) {
 function parseEventId(text) {
   const bad = (why) =>
     new Problem(
-      `"${cut(text, 64)}" is not a UUID (${why}); expected 8-4-4-4-12 hex digits such as 7f0c1a9e-2b8d-4c1e-9a57-3d2f6b1c0e44`,
+      `"${oneLine(text, 64)}" is not a UUID (${why}); expected 8-4-4-4-12 hex digits such as 7f0c1a9e-2b8d-4c1e-9a57-3d2f6b1c0e44`,
     );
   const length = utf8(text).length;
   if (length !== 36 || text.length !== 36) throw bad(`length ${length}, not 36`);

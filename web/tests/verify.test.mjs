@@ -567,6 +567,19 @@ describe('canonical bytes, JSON and times', () => {
     }
   });
 
+  test('a refusal quotes the value as core/text.cc does: escapes shown, cut after whole characters', () => {
+    // 12 bytes of escapes and 51 letters: the "ü" starts before the 64-byte limit, so it is shown whole.
+    const hostile = `\x1b]0;x\x07${'a'.repeat(51)}üb\u202e`;
+    assert.throws(() => parseRfc3339(hostile), (e) => {
+      assert.ok(e.message.startsWith(`"\\x1b]0;x\\x07${'a'.repeat(51)}ü..." is not an RFC 3339 time`), e.message);
+      return true;
+    });
+    assert.throws(() => base64Decode('A\tB\u0085\u2066C'), (e) => {
+      assert.ok(e.message.startsWith('"A\\tB\\u0085\\u2066C" is not base64'), e.message);
+      return true;
+    });
+  });
+
   test('base64 is strict: padded and canonical only', () => {
     assert.deepEqual([...base64Decode('AAE=')], [0, 1]);
     for (const bad of ['AAE', 'AAF=', 'AA==AA==', 'AA\nE', '====', 'A===']) {
