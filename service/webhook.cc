@@ -47,23 +47,47 @@ http::request<http::string_body> MakeRequest(const WebhookUrl& url, const std::s
   return req;
 }
 
-// Sends `req` on a connected stream and reads the answer's status code.
+// Runs `io` until the operation it holds completes, and throws its error.
+// Every step is asynchronous: a beast::tcp_stream's expiry (kTimeout) ends an
+// asynchronous operation with error::timeout, but a blocking call ignores
+// it, and a receiver that accepts and never answers would hang the caller.
+void Await(asio::io_context& io, const beast::error_code& ec, const char* what) {
+  io.restart();
+  io.run();
+  if (ec) throw beast::system_error(ec, what);
+}
+
+// Connects the stream's TCP layer to the URL's host, within kTimeout.
 template <typename Stream>
-unsigned Exchange(Stream& stream, http::request<http::string_body>& req) {
+void Connect(asio::io_context& io, Stream& stream, const WebhookUrl& url) {
+  asio::ip::tcp::resolver resolver(io);
+  beast::error_code ec;
   beast::get_lowest_layer(stream).expires_after(kTimeout);
-  http::write(stream, req);
+  beast::get_lowest_layer(stream).async_connect(resolver.resolve(url.host, std::to_string(url.port)),
+                                                [&](beast::error_code e, const asio::ip::tcp::endpoint&) { ec = e; });
+  Await(io, ec, "connect");
+}
+
+// Sends `req` on a connected stream and reads the answer's status code, each
+// within kTimeout.
+template <typename Stream>
+unsigned Exchange(asio::io_context& io, Stream& stream, http::request<http::string_body>& req) {
+  beast::error_code ec;
+  beast::get_lowest_layer(stream).expires_after(kTimeout);
+  http::async_write(stream, req, [&](beast::error_code e, size_t) { ec = e; });
+  Await(io, ec, "send");
   beast::flat_buffer buffer;
   http::response<http::string_body> res;
-  http::read(stream, buffer, res);
+  beast::get_lowest_layer(stream).expires_after(kTimeout);
+  http::async_read(stream, buffer, res, [&](beast::error_code e, size_t) { ec = e; });
+  Await(io, ec, "read the answer");
   return res.result_int();
 }
 
 unsigned PostHttp(asio::io_context& io, const WebhookUrl& url, http::request<http::string_body>& req) {
-  asio::ip::tcp::resolver resolver(io);
   beast::tcp_stream stream(io);
-  stream.expires_after(kTimeout);
-  stream.connect(resolver.resolve(url.host, std::to_string(url.port)));
-  const unsigned code = Exchange(stream, req);
+  Connect(io, stream, url);
+  const unsigned code = Exchange(io, stream, req);
   beast::error_code ec;
   stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   return code;
@@ -79,7 +103,6 @@ unsigned PostHttps(asio::io_context& io, const WebhookUrl& url, http::request<ht
     ctx.set_default_verify_paths();
   }
   ctx.set_verify_mode(ssl::verify_peer);
-  asio::ip::tcp::resolver resolver(io);
   beast::ssl_stream<beast::tcp_stream> stream(io, ctx);
   stream.set_verify_callback(ssl::host_name_verification(url.host));
   // SNI names a host, never an address (RFC 6066).
@@ -89,12 +112,18 @@ unsigned PostHttps(asio::io_context& io, const WebhookUrl& url, http::request<ht
     throw beast::system_error(beast::error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category()),
                               "setting SNI");
   }
-  beast::get_lowest_layer(stream).expires_after(kTimeout);
-  beast::get_lowest_layer(stream).connect(resolver.resolve(url.host, std::to_string(url.port)));
-  stream.handshake(ssl::stream_base::client);
-  const unsigned code = Exchange(stream, req);
+  Connect(io, stream, url);
   beast::error_code ec;
-  stream.shutdown(ec);  // servers often close without a TLS close_notify: not an error here
+  beast::get_lowest_layer(stream).expires_after(kTimeout);
+  stream.async_handshake(ssl::stream_base::client, [&](beast::error_code e) { ec = e; });
+  Await(io, ec, "TLS handshake");
+  const unsigned code = Exchange(io, stream, req);
+  // Servers often close without a TLS close_notify: not an error here, and
+  // not waited for beyond kTimeout.
+  beast::get_lowest_layer(stream).expires_after(kTimeout);
+  stream.async_shutdown([&](beast::error_code) {});
+  io.restart();
+  io.run();
   return code;
 }
 

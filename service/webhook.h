@@ -11,7 +11,9 @@ namespace custodian {
 // Ok on a 2xx answer. https verifies the server's certificate against the
 // system's CA store, or only against the PEM file $CUSTODIAN_WEBHOOK_CA_FILE
 // names, and the URL's host; a user and password in the URL go as HTTP Basic
-// authentication. Errors name the URL with its credential redacted.
+// authentication. Each step (connecting, the TLS handshake, sending, the
+// answer) gives up after 5 s, so a receiver that never answers holds the
+// caller no longer. Errors name the URL with its credential redacted.
 Status PostJson(const std::string& url, const std::string& body);
 
 }  // namespace custodian

@@ -1141,6 +1141,30 @@ TEST_CASE("an https webhook whose certificate does not verify gets nothing, and 
   }
 }
 
+TEST_CASE("a webhook that takes the connection and never answers holds the command no longer than its timeout",
+          "[cli][access][webhook]") {
+  SampleCompany c;
+  JoinComplianceOfficer(c);
+  c.reader = "staff-20";
+  // Listening, never accepting: the kernel completes the connection and
+  // takes the request, and no answer ever comes.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  REQUIRE(::listen(fd, 16) == 0);
+  socklen_t len = sizeof(addr);
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  const std::string url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/hook";
+  CliResult config = c.Cli({"alerts", "config", "--set", "webhook=" + url});  // before: never returned
+  ::close(fd);
+  INFO(config.err);
+  CHECK(config.exit_code == 0);
+  CHECK_THAT(config.err, Catch::Contains("warning: the alert webhook " + url) && Catch::Contains("read the answer"));
+}
+
 TEST_CASE("alerts config refuses a bad webhook URL, saying what is wrong, and records nothing",
           "[cli][access][webhook]") {
   SampleCompany c;
