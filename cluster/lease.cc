@@ -277,8 +277,18 @@ Result<std::unique_ptr<WriterLease>> WriterLease::Acquire(const LeaseOptions& op
         {"failure", json::array{json::object{{"request_range", json::object{{"key", key}}}}}}};
     Result<json::object> r = etcd->Call("/v3/kv/txn", txn);
     if (r.ok() && r->if_contains("succeeded") && r->at("succeeded").is_bool() && r->at("succeeded").as_bool()) {
-      const json::object& range = r->at("responses").as_array().at(1).as_object().at("response_range").as_object();
-      const uint64_t epoch = static_cast<uint64_t>(Int(range.at("kvs").as_array().at(0).as_object(), "create_revision"));
+      uint64_t epoch = 0;
+      try {
+        const json::object& range = r->at("responses").as_array().at(1).as_object().at("response_range").as_object();
+        epoch = static_cast<uint64_t>(Int(range.at("kvs").as_array().at(0).as_object(), "create_revision"));
+      } catch (const std::exception&) {  // boost::json's at(): not the answer etcd gives
+      }
+      if (epoch == 0) {
+        // Held, but with no epoch to fence with: given back, and not written under.
+        (void)etcd->Call("/v3/lease/revoke", {{"ID", std::to_string(id)}});
+        return Status::Unavailable("etcd's answer to the writer lease's transaction has no create_revision for " +
+                                   options.key);
+      }
       std::unique_ptr<WriterLease> lease(new WriterLease(options, etcd, id, epoch));
       lease->deadline_ms_ = asked + options.ttl.count() * 1000;
       lease->keeper_ = std::thread([l = lease.get()] { l->KeepAlive(); });
