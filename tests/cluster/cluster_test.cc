@@ -39,6 +39,28 @@ using testing::FilesHolding;
 using testing::NatsCluster;
 using testing::TempDir;
 
+constexpr auto kOwnerOnly = std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;
+
+// A file of `tmp` holding `text`, with permissions `mode` (a node's
+// credentials file: owner-only, or not, to see it refused).
+std::string WriteFile(const TempDir& tmp, const std::string& name, const std::string& text,
+                      std::filesystem::perms mode = kOwnerOnly) {
+  const std::string path = tmp.Sub(name);
+  std::ofstream(path) << text;
+  std::filesystem::permissions(path, mode, std::filesystem::perm_options::replace);
+  return path;
+}
+
+// A node with `jo` connects to a new stream and publishes its first message.
+void ExpectConnectsAndPublishes(const JetStreamOptions& jo) {
+  Result<std::unique_ptr<JetStream>> in = JetStream::Connect(jo);
+  INFO(in.status().ToString());
+  REQUIRE(in.ok());
+  Result<uint64_t> published = (*in)->Publish("not a round, only a test of the connection", 0, "t1");
+  INFO(published.status().ToString());
+  REQUIRE(published.ok());
+  CHECK(*published == 1);
+}
 
 // A connection to the test cluster's NATS servers, as a node makes it.
 std::unique_ptr<JetStream> ConnectTo(const NatsCluster& nats, const std::string& name) {
@@ -404,13 +426,6 @@ TEST_CASE("an etcd with authentication on: a node without a sign-in, with a wron
   testing::Etcd etcd(/*auth_token_ttl=*/1);
   etcd.EnableAuth(root_password, "node", password, "/custodian/");
   TempDir tmp;
-  const auto owner_only = std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;
-  auto write_file = [&](const std::string& name, const std::string& text, std::filesystem::perms mode) {
-    const std::string path = tmp.Sub(name);
-    std::ofstream(path) << text;
-    std::filesystem::permissions(path, mode, std::filesystem::perm_options::replace);
-    return path;
-  };
   cluster::LeaseOptions lo;
   lo.endpoint = etcd.endpoint();
   lo.key = "/custodian/test/writer";
@@ -422,27 +437,28 @@ TEST_CASE("an etcd with authentication on: a node without a sign-in, with a wron
   CHECK(none.status().code() == StatusCode::kFailedPrecondition);
   CHECK_THAT(none.status().message(), Catch::Contains("authentication on") && Catch::Contains("--lease-credentials"));
 
-  lo.credentials_file = write_file("readable", "node:" + password + "\n", owner_only | std::filesystem::perms::group_read);
+  lo.credentials_file =
+      WriteFile(tmp, "readable", "node:" + password + "\n", kOwnerOnly | std::filesystem::perms::group_read);
   CHECK_THAT(cluster::WriterLease::CheckOptions(lo).message(), Catch::Contains("chmod 600"));
-  lo.credentials_file = write_file("no-colon", password + "\n", owner_only);
+  lo.credentials_file = WriteFile(tmp, "no-colon", password + "\n");
   Status garbled = cluster::WriterLease::CheckOptions(lo);
   CHECK_THAT(garbled.message(), Catch::Contains("USER:PASSWORD"));
   CHECK(garbled.message().find(password) == std::string::npos);
 
-  lo.credentials_file = write_file("wrong", "node:not-" + password + "\n", owner_only);
+  lo.credentials_file = WriteFile(tmp, "wrong", "node:not-" + password + "\n");
   REQUIRE(cluster::WriterLease::CheckOptions(lo).ok());  // well formed: only etcd can tell it is wrong
   Result<std::unique_ptr<cluster::WriterLease>> wrong = cluster::WriterLease::Acquire(lo, std::chrono::seconds(2));
   REQUIRE_FALSE(wrong.ok());
   CHECK_THAT(wrong.status().message(), Catch::Contains("refused the user and password in " + lo.credentials_file));
   CHECK(wrong.status().message().find(password) == std::string::npos);
 
-  lo.credentials_file = write_file("intruder", "intruder:intruder-pw\n", owner_only);
+  lo.credentials_file = WriteFile(tmp, "intruder", "intruder:intruder-pw\n");
   Result<std::unique_ptr<cluster::WriterLease>> intruder = cluster::WriterLease::Acquire(lo, std::chrono::seconds(2));
   REQUIRE_FALSE(intruder.ok());
   CHECK_THAT(intruder.status().message(), Catch::Contains("may not write the lease's key"));
   CHECK(etcd.Get(lo.key, root_password).empty());
 
-  lo.credentials_file = write_file("node.creds", "node:" + password + "\n", owner_only);
+  lo.credentials_file = WriteFile(tmp, "node.creds", "node:" + password + "\n");
   Result<std::unique_ptr<cluster::WriterLease>> held = cluster::WriterLease::Acquire(lo, std::chrono::seconds(10));
   INFO(held.status().ToString());
   REQUIRE(held.ok());
@@ -646,17 +662,6 @@ TEST_CASE("a forward still queued when its node stops forwarding is refused at o
   CHECK(follower.log->end().value() == 0);
 }
 
-// A node with `jo` connects to a new stream and publishes its first message.
-void ExpectConnectsAndPublishes(const JetStreamOptions& jo) {
-  Result<std::unique_ptr<JetStream>> in = JetStream::Connect(jo);
-  INFO(in.status().ToString());
-  REQUIRE(in.ok());
-  Result<uint64_t> published = (*in)->Publish("not a round, only a test of the connection", 0, "t1");
-  INFO(published.status().ToString());
-  REQUIRE(published.ok());
-  CHECK(*published == 1);
-}
-
 TEST_CASE("NATS servers that speak TLS: a node without their CA, or with another CA, is refused and told why, "
           "a node that asks for TLS of servers without it is refused, and with the CA it publishes",
           "[cluster]") {
@@ -711,7 +716,7 @@ TEST_CASE("NATS servers that speak TLS: a node without their CA, or with another
 }
 
 TEST_CASE("NATS servers that admit only the nodes: a node without credentials is refused and told how, its "
-          "credentials come from an owner-only file and never reach a message",
+          "credentials (USER:PASSWORD or a token) come from an owner-only file and never reach a message",
           "[cluster]") {
   const std::string password = "pw-7f3a-not-for-logs";
   NatsCluster nats(3, "authorization { user: node, password: \"" + password + "\" }");
@@ -719,36 +724,42 @@ TEST_CASE("NATS servers that admit only the nodes: a node without credentials is
   JetStreamOptions jo;
   jo.servers = nats.urls();
   jo.connect_timeout = std::chrono::milliseconds(10000);
-  auto write_file = [&](const std::string& name, const std::string& text, std::filesystem::perms mode) {
-    const std::string path = tmp.Sub(name);
-    std::ofstream(path) << text;
-    std::filesystem::permissions(path, mode, std::filesystem::perm_options::replace);
-    return path;
-  };
-  const auto owner_only = std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;
 
   Result<std::unique_ptr<JetStream>> none = JetStream::Connect(jo);
   REQUIRE_FALSE(none.ok());
   CHECK_THAT(none.status().message(), Catch::Contains("refused this node") && Catch::Contains("--cluster-credentials"));
 
-  jo.credentials_file = write_file("readable", "node:" + password + "\n", owner_only | std::filesystem::perms::others_read);
+  jo.credentials_file =
+      WriteFile(tmp, "readable", "node:" + password + "\n", kOwnerOnly | std::filesystem::perms::others_read);
   Result<std::unique_ptr<JetStream>> readable = JetStream::Connect(jo);
   REQUIRE_FALSE(readable.ok());
   CHECK_THAT(readable.status().message(), Catch::Contains("chmod 600"));
 
-  jo.credentials_file = write_file("wrong", "node:not-" + password + "\n", owner_only);
+  jo.credentials_file = WriteFile(tmp, "wrong", "node:not-" + password + "\n");
   Result<std::unique_ptr<JetStream>> wrong = JetStream::Connect(jo);
   REQUIRE_FALSE(wrong.ok());
   CHECK_THAT(wrong.status().message(), Catch::Contains("refused this node") && Catch::Contains(jo.credentials_file));
   CHECK(wrong.status().message().find(password) == std::string::npos);
 
-  jo.credentials_file = write_file("two-lines", "node\n" + password + "\n", owner_only);
+  jo.credentials_file = WriteFile(tmp, "two-lines", "node\n" + password + "\n");
   Result<std::unique_ptr<JetStream>> garbled = JetStream::Connect(jo);
   REQUIRE_FALSE(garbled.ok());
   CHECK_THAT(garbled.status().message(), Catch::Contains("USER:PASSWORD"));
   CHECK(garbled.status().message().find(password) == std::string::npos);
 
-  jo.credentials_file = write_file("node.creds", "node:" + password + "\n", owner_only);
+  jo.credentials_file = WriteFile(tmp, "node.creds", "node:" + password + "\n");
+  ExpectConnectsAndPublishes(jo);
+
+  // Servers that admit a token: the file holds the token alone.
+  const std::string token = "tok-5d1e-not-for-logs";
+  NatsCluster by_token(3, "authorization { token: \"" + token + "\" }");
+  jo.servers = by_token.urls();
+  jo.credentials_file = WriteFile(tmp, "wrong.token", "not-" + token + "\n");
+  Result<std::unique_ptr<JetStream>> wrong_token = JetStream::Connect(jo);
+  REQUIRE_FALSE(wrong_token.ok());
+  CHECK_THAT(wrong_token.status().message(), Catch::Contains("refused this node"));
+  CHECK(wrong_token.status().message().find(token) == std::string::npos);
+  jo.credentials_file = WriteFile(tmp, "node.token", token + "\n");
   ExpectConnectsAndPublishes(jo);
 }
 
