@@ -1,10 +1,17 @@
 #include "cluster/lease.h"
 
+#include <openssl/ssl.h>
+
 #include <boost/asio/connect.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/json.hpp>
+
+#include <filesystem>
 
 #include "core/base64.h"
 #include "core/text.h"
@@ -16,6 +23,7 @@ namespace {
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace json = boost::json;
+namespace ssl = boost::asio::ssl;
 using tcp = boost::asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
@@ -39,46 +47,111 @@ void Await(boost::asio::io_context& ioc, const beast::error_code& ec, const char
   if (ec) throw beast::system_error(ec, what);
 }
 
-// POST `body` to etcd's JSON gateway at `path`, with `token` (a sign-in's)
-// when there is one; each step within 3 s.
-Result<Answer> Send(const std::string& endpoint, const std::string& path, const json::object& body,
-                    const std::string& token) {
+constexpr auto kStep = std::chrono::seconds(3);
+
+// Sends `req` on a connected stream and reads the answer, each within kStep.
+template <typename Stream>
+Answer Exchange(boost::asio::io_context& ioc, Stream& stream, http::request<http::string_body>& req) {
+  beast::error_code ec;
+  beast::get_lowest_layer(stream).expires_after(kStep);
+  http::async_write(stream, req, [&](beast::error_code e, size_t) { ec = e; });
+  Await(ioc, ec, "write");
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  beast::get_lowest_layer(stream).expires_after(kStep);
+  http::async_read(stream, buffer, res, [&](beast::error_code e, size_t) { ec = e; });
+  Await(ioc, ec, "read");
+  return Answer{res.result_int(), std::move(res.body())};
+}
+
+// etcd's client URL in parts: http:// or https://, a host and a port.
+struct Endpoint {
+  bool tls = false;
+  std::string host, port;
+};
+
+Result<Endpoint> ParseEndpoint(const std::string& endpoint) {
+  Endpoint e;
   std::string_view rest = endpoint;
-  if (!rest.starts_with("http://")) {
-    return Status::InvalidArgument("the etcd endpoint must be http://HOST:PORT, got " + endpoint);
+  if (rest.starts_with("https://")) {
+    e.tls = true;
+    rest.remove_prefix(8);
+  } else if (rest.starts_with("http://")) {
+    rest.remove_prefix(7);
+  } else {
+    return Status::InvalidArgument("the etcd endpoint must be http://HOST:PORT or https://HOST:PORT, got " + endpoint);
   }
-  rest.remove_prefix(7);
   if (const size_t slash = rest.find('/'); slash != std::string_view::npos) rest = rest.substr(0, slash);
   const size_t colon = rest.rfind(':');
-  if (colon == std::string_view::npos) return Status::InvalidArgument("the etcd endpoint has no port: " + endpoint);
-  const std::string host(rest.substr(0, colon)), port(rest.substr(colon + 1));
-  constexpr auto kStep = std::chrono::seconds(3);
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == rest.size()) {
+    return Status::InvalidArgument("the etcd endpoint has no host or port: " + endpoint);
+  }
+  e.host = std::string(rest.substr(0, colon));
+  e.port = std::string(rest.substr(colon + 1));
+  return e;
+}
+
+// POST `body` to etcd's JSON gateway at `path`, with `token` (a sign-in's)
+// when there is one; each step within kStep. Over https, etcd's certificate
+// must verify against `ca_file` (or the system's CAs) and name the host.
+Result<Answer> Send(const std::string& endpoint, const std::string& ca_file, const std::string& path,
+                    const json::object& body, const std::string& token) {
+  Result<Endpoint> at = ParseEndpoint(endpoint);
+  if (!at.ok()) return at.status();
+  http::request<http::string_body> req{http::verb::post, path, 11};
+  req.set(http::field::host, at->host);
+  req.set(http::field::content_type, "application/json");
+  if (!token.empty()) req.set(http::field::authorization, token);
+  req.body() = json::serialize(body);
+  req.prepare_payload();
   try {
     boost::asio::io_context ioc;
     tcp::resolver resolver(ioc);
-    beast::tcp_stream stream(ioc);
     beast::error_code ec;
-    stream.expires_after(kStep);
-    stream.async_connect(resolver.resolve(host, port), [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
-    Await(ioc, ec, "connect");
-    http::request<http::string_body> req{http::verb::post, path, 11};
-    req.set(http::field::host, host);
-    req.set(http::field::content_type, "application/json");
-    if (!token.empty()) req.set(http::field::authorization, token);
-    req.body() = json::serialize(body);
-    req.prepare_payload();
-    stream.expires_after(kStep);
-    http::async_write(stream, req, [&](beast::error_code e, size_t) { ec = e; });
-    Await(ioc, ec, "write");
-    beast::flat_buffer buffer;
-    http::response<http::string_body> res;
-    stream.expires_after(kStep);
-    http::async_read(stream, buffer, res, [&](beast::error_code e, size_t) { ec = e; });
-    Await(ioc, ec, "read");
-    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-    return Answer{res.result_int(), std::move(res.body())};
+    auto connect = [&](beast::tcp_stream& tcp) {
+      tcp.expires_after(kStep);
+      tcp.async_connect(resolver.resolve(at->host, at->port), [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
+      Await(ioc, ec, "connect");
+    };
+    if (!at->tls) {
+      beast::tcp_stream stream(ioc);
+      connect(stream);
+      Answer a = Exchange(ioc, stream, req);
+      stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+      return a;
+    }
+    ssl::context ctx(ssl::context::tls_client);
+    ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                    ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    if (ca_file.empty()) {
+      ctx.set_default_verify_paths();
+    } else {
+      ctx.load_verify_file(ca_file);
+    }
+    ctx.set_verify_mode(ssl::verify_peer);
+    beast::ssl_stream<beast::tcp_stream> stream(ioc, ctx);
+    stream.set_verify_callback(ssl::host_name_verification(at->host));
+    boost::system::error_code not_an_address;  // SNI names a host, never an address (RFC 6066)
+    (void)boost::asio::ip::make_address(at->host, not_an_address);
+    if (not_an_address) (void)SSL_set_tlsext_host_name(stream.native_handle(), at->host.c_str());
+    connect(beast::get_lowest_layer(stream));
+    beast::get_lowest_layer(stream).expires_after(kStep);
+    stream.async_handshake(ssl::stream_base::client, [&](beast::error_code e) { ec = e; });
+    Await(ioc, ec, "TLS handshake");
+    Answer a = Exchange(ioc, stream, req);
+    beast::get_lowest_layer(stream).expires_after(kStep);
+    stream.async_shutdown([](beast::error_code) {});  // etcd may close without a close_notify
+    ioc.restart();
+    ioc.run();
+    return a;
   } catch (const std::exception& e) {
-    return Status::Unavailable("etcd at " + endpoint + ": " + e.what());
+    const std::string what = e.what();
+    if (what.find("certificate verify failed") != std::string::npos) {
+      return Status::FailedPrecondition("etcd at " + endpoint + " shows a certificate that does not verify (" + what +
+                                        "): give the CA that signed it with --lease-ca FILE, and use the host name "
+                                        "or address the certificate names");
+    }
+    return Status::Unavailable("etcd at " + endpoint + ": " + what);
   }
 }
 
@@ -121,7 +194,7 @@ class WriterLease::Etcd {
   // Reads the credentials file, if any; InvalidArgument or
   // FailedPrecondition for a bad one, without its contents.
   static Result<std::shared_ptr<Etcd>> Make(const LeaseOptions& options) {
-    auto etcd = std::shared_ptr<Etcd>(new Etcd(options.endpoint, options.credentials_file));
+    auto etcd = std::shared_ptr<Etcd>(new Etcd(options.endpoint, options.ca_file, options.credentials_file));
     if (options.credentials_file.empty()) return etcd;
     Result<std::string> text = ReadOwnerOnlyFile(options.credentials_file, "etcd credentials file");
     if (!text.ok()) return text.status();
@@ -141,14 +214,14 @@ class WriterLease::Etcd {
   Result<json::object> Call(const std::string& path, const json::object& body) {
     Result<std::string> token = Token(/*fresh=*/false);
     if (!token.ok()) return token.status();
-    Result<Answer> a = Send(endpoint_, path, body, *token);
+    Result<Answer> a = Send(endpoint_, ca_file_, path, body, *token);
     if (!a.ok()) return a.status();
     // The token expired, or was signed before a change of etcd's users or
     // roles ("revision of auth store is old"): sign in again, once.
     if (!user_.empty() && (a->status == 401 || ErrorText(*a).find("auth store is old") != std::string::npos)) {
       token = Token(/*fresh=*/true);
       if (!token.ok()) return token.status();
-      a = Send(endpoint_, path, body, *token);
+      a = Send(endpoint_, ca_file_, path, body, *token);
       if (!a.ok()) return a.status();
     }
     if (a->status == 200) return Parsed(path, *a);
@@ -156,7 +229,8 @@ class WriterLease::Etcd {
   }
 
  private:
-  Etcd(std::string endpoint, std::string file) : endpoint_(std::move(endpoint)), file_(std::move(file)) {}
+  Etcd(std::string endpoint, std::string ca_file, std::string file)
+      : endpoint_(std::move(endpoint)), ca_file_(std::move(ca_file)), file_(std::move(file)) {}
 
   // The token to send: none without credentials; else the last sign-in's,
   // or a new one.
@@ -166,7 +240,8 @@ class WriterLease::Etcd {
     if (!fresh && !token_.empty()) return token_;
     // Nothing of the answer is quoted unless it is etcd's own error text: a
     // wrong endpoint might answer with the request, password included.
-    Result<Answer> a = Send(endpoint_, "/v3/auth/authenticate", {{"name", user_}, {"password", password_}}, "");
+    Result<Answer> a =
+        Send(endpoint_, ca_file_, "/v3/auth/authenticate", {{"name", user_}, {"password", password_}}, "");
     if (!a.ok()) return a.status();
     if (a->status != 200) {
       const std::string why = ErrorText(*a, /*echo_body=*/false);
@@ -213,6 +288,7 @@ class WriterLease::Etcd {
   }
 
   const std::string endpoint_;
+  const std::string ca_file_;  // https: the CA that signed etcd's certificate; empty: the system's
   const std::string file_;
   std::string user_, password_;
   std::mutex mu_;
@@ -238,8 +314,17 @@ WriterLease::WriterLease(LeaseOptions options, std::shared_ptr<Etcd> etcd, int64
 
 Result<std::shared_ptr<WriterLease::Etcd>> WriterLease::Connect(const LeaseOptions& options) {
   if (options.ttl.count() < 2) return Status::InvalidArgument("the writer lease's TTL is at least 2 s");
-  if (!options.endpoint.starts_with("http://") || options.endpoint.find(':', 7) == std::string::npos) {
-    return Status::InvalidArgument("the etcd endpoint must be http://HOST:PORT, got " + options.endpoint);
+  Result<Endpoint> at = ParseEndpoint(options.endpoint);
+  if (!at.ok()) return at.status();
+  if (!options.ca_file.empty()) {
+    if (!at->tls) {
+      return Status::InvalidArgument("a CA for etcd (--lease-ca) needs an https:// endpoint, not " + options.endpoint);
+    }
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(options.ca_file, ec)) {
+      return Status::InvalidArgument("no CA file at " + options.ca_file +
+                                     " (--lease-ca: the PEM certificate of the CA that signed etcd's)");
+    }
   }
   return Etcd::Make(options);
 }

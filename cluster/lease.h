@@ -6,11 +6,11 @@
 // (nats-server#4320), so two writers must never publish at the same time:
 // the holder publishes only before its lease's deadline, counted from when
 // it last asked etcd to extend it, which is never later than when etcd lets
-// another node take the key. Boost.Beast stays in lease.cc.
+// another node take the key. Boost.Beast (and its TLS) stays in lease.cc.
 //
 // Whoever can write the key decides who writes: an etcd whose clients are
 // not all nodes should have authentication on, and the nodes sign in
-// (LeaseOptions::credentials_file).
+// (LeaseOptions::credentials_file), over https (LeaseOptions::ca_file).
 #pragma once
 
 #include <atomic>
@@ -26,7 +26,7 @@
 namespace custodian::cluster {
 
 struct LeaseOptions {
-  std::string endpoint = "http://127.0.0.1:2379";  // etcd's client URL (http only)
+  std::string endpoint = "http://127.0.0.1:2379";  // etcd's client URL, http:// or https://
   std::string key = "/custodian/CUSTODIAN/writer";
   std::string holder;                              // who holds it, as etcd shows it
   std::chrono::seconds ttl{6};                     // etcd's minimum is 2
@@ -35,6 +35,10 @@ struct LeaseOptions {
   // (/v3/auth/authenticate) and sends the token with every call, signing in
   // again when etcd says the token expired. Empty: no sign-in.
   std::string credentials_file;
+  // For an https:// endpoint: the PEM of the CA that signed etcd's
+  // certificate, which must also name the endpoint's host. Empty: the
+  // system's CAs.
+  std::string ca_file;
 };
 
 class WriterLease {

@@ -190,6 +190,7 @@ struct ServeOptions {
   bool partition_writer = false;
   std::string lease;  // etcd's client URL for the writer's lease; empty: a fixed writer
   std::string lease_credentials;  // owner-only file: USER:PASSWORD of an etcd with authentication on
+  std::string lease_ca;           // PEM: the CA that signed an https etcd's certificate
   std::string cluster_stream = "CUSTODIAN";
   int replicas = 3;
 };

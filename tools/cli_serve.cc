@@ -64,8 +64,8 @@ int RunServe(const Globals& g, const ServeOptions& o) {
     return UsageError(
         Status::InvalidArgument("--partition-writer, --lease, --cluster-credentials and --cluster-ca need --cluster"));
   }
-  if (!o.lease_credentials.empty() && o.lease.empty()) {
-    return UsageError(Status::InvalidArgument("--lease-credentials needs --lease"));
+  if ((!o.lease_credentials.empty() || !o.lease_ca.empty()) && o.lease.empty()) {
+    return UsageError(Status::InvalidArgument("--lease-credentials and --lease-ca need --lease"));
   }
   // The writer's lease, checked before anything is connected or created.
   std::optional<cluster::LeaseOptions> lease;
@@ -75,6 +75,7 @@ int RunServe(const Globals& g, const ServeOptions& o) {
     lease->key = "/custodian/" + o.cluster_stream + "/writer";
     lease->holder = g.data_dir;
     lease->credentials_file = o.lease_credentials;
+    lease->ca_file = o.lease_ca;
     if (Status s = cluster::WriterLease::CheckOptions(*lease); !s.ok()) {
       return s.code() == StatusCode::kInvalidArgument ? UsageError(s) : Fail(s);
     }

@@ -570,13 +570,19 @@ int main(int argc, char** argv) {
                   "With --cluster: this node checks and publishes the appends (one writer per cluster; with --lease, "
                   "a candidate that writes while it holds the lease)");
   serve->add_option("--lease", serve_options.lease,
-                    "With --cluster: etcd's client URL (http://HOST:PORT) holding the writer's lease, so that the "
-                    "writer's role moves to another --partition-writer node when the writer dies or pauses");
+                    "With --cluster: etcd's client URL (http://HOST:PORT or https://HOST:PORT) holding the writer's "
+                    "lease, so that the writer's role moves to another --partition-writer node when the writer dies "
+                    "or pauses");
   serve->add_option("--lease-credentials", serve_options.lease_credentials,
                     "With --lease, for an etcd with authentication on (which it should have unless only the nodes "
                     "reach it: whoever may write the lease's key decides who writes): an owner-only file of one "
                     "line, USER:PASSWORD, of a user whose role may write /custodian/<stream>/writer")
       ->envname("CUSTODIAN_LEASE_CREDENTIALS");
+  serve->add_option("--lease-ca", serve_options.lease_ca,
+                    "With an https:// --lease (so that the sign-in does not cross the network readable): the PEM file "
+                    "of the CA that signed etcd's certificate, which must also name the URL's host (default: this "
+                    "machine's CAs)")
+      ->envname("CUSTODIAN_LEASE_CA");
   serve->add_option("--cluster-stream", serve_options.cluster_stream, "With --cluster: the JetStream stream's name")
       ->capture_default_str();
   serve->add_option("--replicas", serve_options.replicas,

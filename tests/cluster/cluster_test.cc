@@ -480,6 +480,65 @@ TEST_CASE("an etcd with authentication on: a node without a sign-in, with a wron
   CHECK_THAT(pointless.status().message(), Catch::Contains("has authentication off"));
 }
 
+TEST_CASE("an etcd that speaks https: the lease is held with the CA that signed its certificate, and refused, saying "
+          "why, with another CA, a certificate for another host or plain http",
+          "[cluster][lease]") {
+  TempDir tmp;
+  testing::TestCertificate cert("IP:127.0.0.1,DNS:localhost"), other_ca("IP:127.0.0.1,DNS:localhost");
+  const std::string pem = tmp.Sub("etcd.pem"), key = tmp.Sub("etcd.key"), other_pem = tmp.Sub("other.pem");
+  cert.WritePem(pem);
+  cert.WriteKeyPem(key);
+  other_ca.WritePem(other_pem);
+  testing::Etcd etcd(300, pem, key);
+  REQUIRE(etcd.endpoint().starts_with("https://"));
+  cluster::LeaseOptions lo;
+  lo.endpoint = etcd.endpoint();
+  lo.key = "/custodian/test/writer";
+  lo.holder = "node-a";
+
+  // The system's CAs did not sign it; nor did another CA.
+  for (const std::string& ca : {std::string(), other_pem}) {
+    lo.ca_file = ca;
+    Result<std::unique_ptr<cluster::WriterLease>> refused = cluster::WriterLease::Acquire(lo, std::chrono::seconds(2));
+    INFO(ca);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.status().code() == StatusCode::kFailedPrecondition);
+    CHECK_THAT(refused.status().message(), Catch::Contains("does not verify") && Catch::Contains("--lease-ca"));
+  }
+  // A CA for plain http, or a CA file that is not there: refused before any call.
+  lo.ca_file = pem;
+  lo.endpoint = "http://127.0.0.1:2379";
+  CHECK_THAT(cluster::WriterLease::CheckOptions(lo).message(), Catch::Contains("needs an https:// endpoint"));
+  lo.endpoint = etcd.endpoint();
+  lo.ca_file = tmp.Sub("absent.pem");
+  CHECK_THAT(cluster::WriterLease::CheckOptions(lo).message(), Catch::Contains("no CA file at"));
+  // Plain http to the https port gets no lease.
+  lo.ca_file.clear();
+  lo.endpoint = "http" + etcd.endpoint().substr(5);
+  CHECK_FALSE(cluster::WriterLease::Acquire(lo, std::chrono::seconds(2)).ok());
+
+  lo.endpoint = etcd.endpoint();
+  lo.ca_file = pem;
+  Result<std::unique_ptr<cluster::WriterLease>> held = cluster::WriterLease::Acquire(lo, std::chrono::seconds(10));
+  INFO(held.status().ToString());
+  REQUIRE(held.ok());
+  CHECK((*held)->Check().ok());
+  CHECK((*held)->epoch() > 0);
+  held->reset();
+
+  // A certificate that its CA signed, but for another host.
+  testing::TestCertificate elsewhere("DNS:elsewhere.example");
+  const std::string e_pem = tmp.Sub("elsewhere.pem"), e_key = tmp.Sub("elsewhere.key");
+  elsewhere.WritePem(e_pem);
+  elsewhere.WriteKeyPem(e_key);
+  testing::Etcd misnamed(300, e_pem, e_key);
+  lo.endpoint = misnamed.endpoint();
+  lo.ca_file = e_pem;
+  Result<std::unique_ptr<cluster::WriterLease>> wrong_host = cluster::WriterLease::Acquire(lo, std::chrono::seconds(2));
+  REQUIRE_FALSE(wrong_host.ok());
+  CHECK_THAT(wrong_host.status().message(), Catch::Contains("does not verify"));
+}
+
 TEST_CASE("two candidate writers: the lease holder writes, and when it lapses a new term begins and the log never forks",
           "[cluster][lease]") {
   NatsCluster nats;

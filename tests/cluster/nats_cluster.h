@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <mutex>
 #include <random>
 #include <set>
@@ -193,10 +194,12 @@ class NatsCluster {
 
 // One etcd server on loopback (Debian's etcd-server), for the writer's lease.
 // `auth_token_ttl`: seconds an unused sign-in token lasts (etcd's default: 300).
+// With `cert_file` and `key_file` (PEM), it serves clients over https only.
 class Etcd {
  public:
   static constexpr char kBinary[] = "/usr/bin/etcd";
-  explicit Etcd(int auth_token_ttl = 300) {
+  explicit Etcd(int auth_token_ttl = 300, const std::string& cert_file = "", const std::string& key_file = "")
+      : scheme_(cert_file.empty() ? "http" : "https") {
     if (!std::filesystem::exists(kBinary)) {
       std::fprintf(stderr, "SKIPPED: %s is not installed (apt-get install etcd-server; tools/install-deps.sh does)\n",
                    kBinary);
@@ -204,38 +207,50 @@ class Etcd {
     }
     client_ = FreePort();
     const int peer = FreePort();
-    const std::string c = "http://127.0.0.1:" + std::to_string(client_), p = "http://127.0.0.1:" + std::to_string(peer);
+    const std::string c = endpoint(), p = "http://127.0.0.1:" + std::to_string(peer);
     const std::string data = tmp_.Sub("etcd"), log = tmp_.Sub("etcd.log");
+    std::vector<std::string> args = {kBinary, "--name", "e1", "--data-dir", data, "--listen-client-urls", c,
+                                     "--advertise-client-urls", c, "--listen-peer-urls", p,
+                                     "--initial-advertise-peer-urls", p, "--initial-cluster", "e1=" + p,
+                                     "--auth-token-ttl", std::to_string(auth_token_ttl)};
+    if (!cert_file.empty()) args.insert(args.end(), {"--cert-file", cert_file, "--key-file", key_file});
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
     std::fflush(nullptr);
     pid_ = ::fork();
     if (pid_ == 0) {
       FILE* f = std::freopen(log.c_str(), "a", stderr);
       (void)f;
       ::dup2(2, 1);
-      ::execl(kBinary, kBinary, "--name", "e1", "--data-dir", data.c_str(), "--listen-client-urls", c.c_str(),
-              "--advertise-client-urls", c.c_str(), "--listen-peer-urls", p.c_str(), "--initial-advertise-peer-urls",
-              p.c_str(), "--initial-cluster", ("e1=" + p).c_str(), "--auth-token-ttl",
-              std::to_string(auth_token_ttl).c_str(), static_cast<char*>(nullptr));
+      ::execv(kBinary, argv.data());
       ::_exit(127);
     }
-    for (int i = 0; i < 100 && HttpGet(client_, "/health").find("true") == std::string::npos; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+    // Ready when it serves clients: over http, its /health says so; over
+    // https (which this file's client does not speak), its log does.
+    auto ready = [&] {
+      if (cert_file.empty()) return HttpGet(client_, "/health").find("true") != std::string::npos;
+      std::ifstream in(log);
+      const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      return text.find("ready to serve client requests") != std::string::npos;
+    };
+    for (int i = 0; i < 100 && !ready(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   ~Etcd() {
     ::kill(pid_, SIGTERM);
     int status = 0;
     ::waitpid(pid_, &status, 0);
   }
-  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(client_); }
+  std::string endpoint() const { return scheme_ + "://127.0.0.1:" + std::to_string(client_); }
 
   // Turns authentication on, as an operator would (etcdctl user add, role
   // grant-permission, auth enable): `user` (password `password`) may read and
   // write every key under `prefix`; "intruder" (password "intruder-pw") may
   // sign in but write nothing; "root" (password `root_password`) is etcd's
-  // administrator.
+  // administrator. Over http only.
   void EnableAuth(const std::string& root_password, const std::string& user, const std::string& password,
                   const std::string& prefix) {
+    REQUIRE(scheme_ == "http");
     std::string end = prefix;
     end.back() = static_cast<char>(end.back() + 1);
     const std::vector<std::pair<std::string, std::string>> calls = {
@@ -258,6 +273,7 @@ class Etcd {
   }
   // The value of `key` as `root` (password `root_password`) reads it; "" when absent.
   std::string Get(const std::string& key, const std::string& root_password) const {
+    REQUIRE(scheme_ == "http");
     const std::string signin =
         HttpRequest(client_, "POST", "/v3/auth/authenticate", R"({"name":"root","password":")" + root_password + "\"}");
     const size_t at = signin.find("\"token\":\"");
@@ -274,6 +290,7 @@ class Etcd {
 
  private:
   TempDir tmp_;
+  std::string scheme_;
   int client_ = 0;
   pid_t pid_ = 0;
 };

@@ -260,7 +260,8 @@ TEST_CASE("serve against an etcd with authentication on: without --lease-credent
   CHECK(Slurp(signed_in.out).find(password) == std::string::npos);
 }
 
-TEST_CASE("serve over NATS servers that speak TLS: refused without --cluster-ca, saying so, and a node with it writes",
+TEST_CASE("serve over NATS servers and an etcd that speak TLS: refused without --cluster-ca, saying so, and a node "
+          "with --cluster-ca and --lease-ca writes",
           "[cluster][process]") {
   TempDir tmp;
   testing::TestCertificate cert("IP:127.0.0.1,DNS:localhost");
@@ -268,7 +269,7 @@ TEST_CASE("serve over NATS servers that speak TLS: refused without --cluster-ca,
   cert.WritePem(pem);
   cert.WriteKeyPem(key);
   NatsCluster nats(3, "tls { cert_file: \"" + pem + "\", key_file: \"" + key + "\" }");
-  testing::Etcd etcd;
+  testing::Etcd etcd(300, pem, key);
 
   // Without the CA: serve stops at once, saying what to give.
   const std::string refused_out = tmp.Sub("refused.out");
@@ -289,7 +290,7 @@ TEST_CASE("serve over NATS servers that speak TLS: refused without --cluster-ca,
   CHECK(WEXITSTATUS(status) != 0);
   CHECK_THAT(Slurp(refused_out), Catch::Contains("speak TLS") && Catch::Contains("--cluster-ca"));
 
-  ServeProcess node(tmp, "node", nats, etcd.endpoint(), {"--cluster-ca", pem});
+  ServeProcess node(tmp, "node", nats, etcd.endpoint(), {"--cluster-ca", pem, "--lease-ca", pem});
   for (int i = 0; i < 300 && node.Role() != "writer"; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   INFO(Slurp(node.out));
   CHECK(node.Role() == "writer");

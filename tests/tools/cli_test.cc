@@ -182,7 +182,7 @@ TEST_CASE("serve refuses cluster settings without the setting they belong to (a 
     CliResult r = RunCli(tmp, dir, args);
     INFO(r.err);
     CHECK(r.exit_code == 1);
-    CHECK_THAT(r.err, Catch::Contains("--cluster-ca need --cluster") || Catch::Contains("--lease-credentials needs --lease"));
+    CHECK_THAT(r.err, Catch::Contains("--cluster-ca need --cluster") || Catch::Contains("--lease-credentials and --lease-ca need --lease"));
     CHECK_FALSE(std::filesystem::exists(dir));
   }
   // A lease's credentials file that cannot be used stops serve before it
