@@ -11,6 +11,7 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "core/base64.h"
@@ -70,24 +71,36 @@ struct Endpoint {
   std::string host, port;
 };
 
+// Refuses a user or password in the URL (they go in --lease-credentials, and
+// the URL is shown in messages) without showing it.
 Result<Endpoint> ParseEndpoint(const std::string& endpoint) {
   Endpoint e;
   std::string_view rest = endpoint;
+  const Status bad = Status::InvalidArgument("the etcd endpoint must be http://HOST:PORT or https://HOST:PORT, got " +
+                                             QuotedText(endpoint, 200));
   if (rest.starts_with("https://")) {
     e.tls = true;
     rest.remove_prefix(8);
   } else if (rest.starts_with("http://")) {
     rest.remove_prefix(7);
   } else {
-    return Status::InvalidArgument("the etcd endpoint must be http://HOST:PORT or https://HOST:PORT, got " + endpoint);
+    return bad;
   }
   if (const size_t slash = rest.find('/'); slash != std::string_view::npos) rest = rest.substr(0, slash);
-  const size_t colon = rest.rfind(':');
-  if (colon == std::string_view::npos || colon == 0 || colon + 1 == rest.size()) {
-    return Status::InvalidArgument("the etcd endpoint has no host or port: " + endpoint);
+  if (rest.find('@') != std::string_view::npos) {
+    return Status::InvalidArgument(
+        "the etcd endpoint holds a user or password (not shown): give them in a file with --lease-credentials");
   }
-  e.host = std::string(rest.substr(0, colon));
-  e.port = std::string(rest.substr(colon + 1));
+  const size_t colon = rest.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return bad;
+  std::string_view host = rest.substr(0, colon), port = rest.substr(colon + 1);
+  if (host.starts_with('[') && host.ends_with(']')) host = host.substr(1, host.size() - 2);  // [IPv6]
+  if (host.empty() || port.empty() || port.size() > 5 ||
+      !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return bad;
+  }
+  e.host = std::string(host);
+  e.port = std::string(port);
   return e;
 }
 

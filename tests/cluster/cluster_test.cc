@@ -512,6 +512,19 @@ TEST_CASE("an etcd that speaks https: the lease is held with the CA that signed 
   lo.endpoint = etcd.endpoint();
   lo.ca_file = tmp.Sub("absent.pem");
   CHECK_THAT(cluster::WriterLease::CheckOptions(lo).message(), Catch::Contains("no CA file at"));
+  // A password in the URL is refused without being shown; an IPv6 address
+  // in brackets is a host; a port must be a number.
+  lo.ca_file.clear();
+  lo.endpoint = "https://node:secret-pw-31@127.0.0.1:2379";
+  Status in_url = cluster::WriterLease::CheckOptions(lo);
+  CHECK_THAT(in_url.message(), Catch::Contains("--lease-credentials"));
+  CHECK(in_url.message().find("secret-pw-31") == std::string::npos);
+  lo.endpoint = "https://[::1]:2379";
+  CHECK(cluster::WriterLease::CheckOptions(lo).ok());
+  for (const char* bad : {"https://127.0.0.1:etcd", "https://:2379", "https://127.0.0.1:", "etcd:2379"}) {
+    lo.endpoint = bad;
+    CHECK_THAT(cluster::WriterLease::CheckOptions(lo).message(), Catch::Contains("must be http://HOST:PORT"));
+  }
   // Plain http to the https port gets no lease.
   lo.ca_file.clear();
   lo.endpoint = "http" + etcd.endpoint().substr(5);
