@@ -12,7 +12,6 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
-#include <filesystem>
 
 #include "core/base64.h"
 #include "core/text.h"
@@ -68,16 +67,24 @@ Answer Exchange(boost::asio::io_context& ioc, Stream& stream, http::request<http
 // etcd's client URL in parts: http:// or https://, a host and a port.
 struct Endpoint {
   bool tls = false;
-  std::string host, port;
+  std::string host, port;  // an IPv6 address without its brackets
+  std::string HostHeader() const {
+    return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + port;
+  }
 };
 
-// Refuses a user or password in the URL (they go in --lease-credentials, and
-// the URL is shown in messages) without showing it.
+// SCHEME://HOST:PORT, optionally with a trailing "/". A user or password in
+// the URL is refused without showing it (they go in --lease-credentials, and
+// the URL appears in messages).
 Result<Endpoint> ParseEndpoint(const std::string& endpoint) {
-  Endpoint e;
-  std::string_view rest = endpoint;
+  if (endpoint.find('@') != std::string::npos) {
+    return Status::InvalidArgument(
+        "the etcd endpoint holds a user or password (not shown): give them in a file with --lease-credentials");
+  }
   const Status bad = Status::InvalidArgument("the etcd endpoint must be http://HOST:PORT or https://HOST:PORT, got " +
                                              QuotedText(endpoint, 200));
+  Endpoint e;
+  std::string_view rest = endpoint;
   if (rest.starts_with("https://")) {
     e.tls = true;
     rest.remove_prefix(8);
@@ -86,33 +93,57 @@ Result<Endpoint> ParseEndpoint(const std::string& endpoint) {
   } else {
     return bad;
   }
-  if (const size_t slash = rest.find('/'); slash != std::string_view::npos) rest = rest.substr(0, slash);
-  if (rest.find('@') != std::string_view::npos) {
-    return Status::InvalidArgument(
-        "the etcd endpoint holds a user or password (not shown): give them in a file with --lease-credentials");
-  }
+  if (rest.ends_with('/')) rest.remove_suffix(1);
   const size_t colon = rest.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) return bad;
+  if (colon == std::string_view::npos) return bad;
   std::string_view host = rest.substr(0, colon), port = rest.substr(colon + 1);
-  if (host.starts_with('[') && host.ends_with(']')) host = host.substr(1, host.size() - 2);  // [IPv6]
-  if (host.empty() || port.empty() || port.size() > 5 ||
-      !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return bad;
+  if (host.starts_with('[') && host.ends_with(']')) {
+    host = host.substr(1, host.size() - 2);
+    boost::system::error_code ec;
+    (void)boost::asio::ip::make_address_v6(host, ec);
+    if (ec) return bad;
+  } else if (host.find_first_of(":[]") != std::string_view::npos) {
+    return bad;  // an IPv6 address goes in brackets
   }
+  const bool digits = !port.empty() && port.size() <= 5 &&
+                      std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (host.empty() || host.find_first_of("/?# ") != std::string_view::npos || !digits) return bad;
+  if (const int n = std::stoi(std::string(port)); n < 1 || n > 65535) return bad;
   e.host = std::string(host);
   e.port = std::string(port);
   return e;
 }
 
+// The TLS settings of calls to an https etcd: TLS 1.2 or later, etcd's
+// certificate verified against `ca_file` (empty: the system's CAs). Made
+// once, so that a CA file that cannot be used stops the node at start.
+Result<std::shared_ptr<ssl::context>> ClientTls(const std::string& ca_file) {
+  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                   ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  boost::system::error_code ec;
+  if (ca_file.empty()) {
+    ctx->set_default_verify_paths(ec);
+  } else {
+    ctx->load_verify_file(ca_file, ec);
+  }
+  if (ec) {
+    return Status::InvalidArgument("--lease-ca " + QuotedText(ca_file, 200) +
+                                   ": no PEM certificate OpenSSL can read (" + ec.message() + ")");
+  }
+  ctx->set_verify_mode(ssl::verify_peer);
+  return ctx;
+}
+
 // POST `body` to etcd's JSON gateway at `path`, with `token` (a sign-in's)
-// when there is one; each step within kStep. Over https, etcd's certificate
-// must verify against `ca_file` (or the system's CAs) and name the host.
-Result<Answer> Send(const std::string& endpoint, const std::string& ca_file, const std::string& path,
+// when there is one; each step within kStep (the name's look-up is the
+// system resolver's, which the step does not bound). Over https (`tls` not
+// null), etcd's certificate must verify and name the host. `shown`: the
+// endpoint as messages name it.
+Result<Answer> Send(const std::string& shown, const Endpoint& at, ssl::context* tls, const std::string& path,
                     const json::object& body, const std::string& token) {
-  Result<Endpoint> at = ParseEndpoint(endpoint);
-  if (!at.ok()) return at.status();
   http::request<http::string_body> req{http::verb::post, path, 11};
-  req.set(http::field::host, at->host);
+  req.set(http::field::host, at.HostHeader());
   req.set(http::field::content_type, "application/json");
   if (!token.empty()) req.set(http::field::authorization, token);
   req.body() = json::serialize(body);
@@ -123,48 +154,39 @@ Result<Answer> Send(const std::string& endpoint, const std::string& ca_file, con
     beast::error_code ec;
     auto connect = [&](beast::tcp_stream& tcp) {
       tcp.expires_after(kStep);
-      tcp.async_connect(resolver.resolve(at->host, at->port), [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
+      tcp.async_connect(resolver.resolve(at.host, at.port), [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
       Await(ioc, ec, "connect");
     };
-    if (!at->tls) {
+    // The answer is read whole (its length is given), so the connection is
+    // closed without waiting for anything more: no TLS close_notify, which a
+    // peer that never answers it could hold for another step.
+    if (tls == nullptr) {
       beast::tcp_stream stream(ioc);
       connect(stream);
       Answer a = Exchange(ioc, stream, req);
       stream.socket().shutdown(tcp::socket::shutdown_both, ec);
       return a;
     }
-    ssl::context ctx(ssl::context::tls_client);
-    ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                    ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-    if (ca_file.empty()) {
-      ctx.set_default_verify_paths();
-    } else {
-      ctx.load_verify_file(ca_file);
-    }
-    ctx.set_verify_mode(ssl::verify_peer);
-    beast::ssl_stream<beast::tcp_stream> stream(ioc, ctx);
-    stream.set_verify_callback(ssl::host_name_verification(at->host));
+    beast::ssl_stream<beast::tcp_stream> stream(ioc, *tls);
+    stream.set_verify_callback(ssl::host_name_verification(at.host));
     boost::system::error_code not_an_address;  // SNI names a host, never an address (RFC 6066)
-    (void)boost::asio::ip::make_address(at->host, not_an_address);
-    if (not_an_address) (void)SSL_set_tlsext_host_name(stream.native_handle(), at->host.c_str());
+    (void)boost::asio::ip::make_address(at.host, not_an_address);
+    if (not_an_address) (void)SSL_set_tlsext_host_name(stream.native_handle(), at.host.c_str());
     connect(beast::get_lowest_layer(stream));
     beast::get_lowest_layer(stream).expires_after(kStep);
     stream.async_handshake(ssl::stream_base::client, [&](beast::error_code e) { ec = e; });
     Await(ioc, ec, "TLS handshake");
     Answer a = Exchange(ioc, stream, req);
-    beast::get_lowest_layer(stream).expires_after(kStep);
-    stream.async_shutdown([](beast::error_code) {});  // etcd may close without a close_notify
-    ioc.restart();
-    ioc.run();
+    beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ec);
     return a;
   } catch (const std::exception& e) {
     const std::string what = e.what();
     if (what.find("certificate verify failed") != std::string::npos) {
-      return Status::FailedPrecondition("etcd at " + endpoint + " shows a certificate that does not verify (" + what +
+      return Status::FailedPrecondition("etcd at " + shown + " shows a certificate that does not verify (" + what +
                                         "): give the CA that signed it with --lease-ca FILE, and use the host name "
                                         "or address the certificate names");
     }
-    return Status::Unavailable("etcd at " + endpoint + ": " + what);
+    return Status::Unavailable("etcd at " + shown + ": " + what);
   }
 }
 
@@ -204,10 +226,22 @@ std::string ErrorText(const Answer& a, bool echo_body = true) {
 // the token consistent all the same.
 class WriterLease::Etcd {
  public:
-  // Reads the credentials file, if any; InvalidArgument or
-  // FailedPrecondition for a bad one, without its contents.
+  // Checks the endpoint and makes the TLS settings; reads the credentials
+  // file, if any. InvalidArgument or FailedPrecondition for a bad one,
+  // without its contents.
   static Result<std::shared_ptr<Etcd>> Make(const LeaseOptions& options) {
-    auto etcd = std::shared_ptr<Etcd>(new Etcd(options.endpoint, options.ca_file, options.credentials_file));
+    Result<Endpoint> at = ParseEndpoint(options.endpoint);
+    if (!at.ok()) return at.status();
+    if (!options.ca_file.empty() && !at->tls) {
+      return Status::InvalidArgument("a CA for etcd (--lease-ca) needs an https:// endpoint, not " + options.endpoint);
+    }
+    std::shared_ptr<ssl::context> tls;
+    if (at->tls) {
+      Result<std::shared_ptr<ssl::context>> made = ClientTls(options.ca_file);
+      if (!made.ok()) return made.status();
+      tls = std::move(*made);
+    }
+    auto etcd = std::shared_ptr<Etcd>(new Etcd(options.endpoint, std::move(*at), std::move(tls), options.credentials_file));
     if (options.credentials_file.empty()) return etcd;
     Result<std::string> text = ReadOwnerOnlyFile(options.credentials_file, "etcd credentials file");
     if (!text.ok()) return text.status();
@@ -227,23 +261,23 @@ class WriterLease::Etcd {
   Result<json::object> Call(const std::string& path, const json::object& body) {
     Result<std::string> token = Token(/*fresh=*/false);
     if (!token.ok()) return token.status();
-    Result<Answer> a = Send(endpoint_, ca_file_, path, body, *token);
+    Result<Answer> a = Send(endpoint_, at_, tls_.get(), path, body, *token);
     if (!a.ok()) return a.status();
     // The token expired, or was signed before a change of etcd's users or
     // roles ("revision of auth store is old"): sign in again, once.
     if (!user_.empty() && (a->status == 401 || ErrorText(*a).find("auth store is old") != std::string::npos)) {
       token = Token(/*fresh=*/true);
       if (!token.ok()) return token.status();
-      a = Send(endpoint_, ca_file_, path, body, *token);
+      a = Send(endpoint_, at_, tls_.get(), path, body, *token);
       if (!a.ok()) return a.status();
     }
     if (a->status == 200) return Parsed(path, *a);
-    return Refused(path, *a);
+    return Refused(path, *a, /*echo_body=*/token->empty());
   }
 
  private:
-  Etcd(std::string endpoint, std::string ca_file, std::string file)
-      : endpoint_(std::move(endpoint)), ca_file_(std::move(ca_file)), file_(std::move(file)) {}
+  Etcd(std::string endpoint, Endpoint at, std::shared_ptr<ssl::context> tls, std::string file)
+      : endpoint_(std::move(endpoint)), at_(std::move(at)), tls_(std::move(tls)), file_(std::move(file)) {}
 
   // The token to send: none without credentials; else the last sign-in's,
   // or a new one.
@@ -254,7 +288,7 @@ class WriterLease::Etcd {
     // Nothing of the answer is quoted unless it is etcd's own error text: a
     // wrong endpoint might answer with the request, password included.
     Result<Answer> a =
-        Send(endpoint_, ca_file_, "/v3/auth/authenticate", {{"name", user_}, {"password", password_}}, "");
+        Send(endpoint_, at_, tls_.get(), "/v3/auth/authenticate", {{"name", user_}, {"password", password_}}, "");
     if (!a.ok()) return a.status();
     if (a->status != 200) {
       const std::string why = ErrorText(*a, /*echo_body=*/false);
@@ -285,8 +319,10 @@ class WriterLease::Etcd {
   // this node (no sign-in where one is needed, no right to the key, a sign-in
   // it no longer takes), saying what to do; else Unavailable (a lease that
   // expired meanwhile, a busy or failing server: the campaign tries again).
-  Status Refused(const std::string& path, const Answer& a) const {
-    const std::string why = ErrorText(a);
+  // `echo_body`: false when the call carried a token, which a wrong endpoint
+  // might have put in its answer.
+  Status Refused(const std::string& path, const Answer& a, bool echo_body) const {
+    const std::string why = ErrorText(a, echo_body);
     const std::string said = "etcd " + path + " refused (HTTP " + std::to_string(a.status) + ": " + why + ")";
     if (why.find("user name is empty") != std::string::npos) {
       return Status::FailedPrecondition(said + "; etcd has authentication on: give the node a user that may write "
@@ -300,8 +336,9 @@ class WriterLease::Etcd {
     return Status::Unavailable(said);
   }
 
-  const std::string endpoint_;
-  const std::string ca_file_;  // https: the CA that signed etcd's certificate; empty: the system's
+  const std::string endpoint_;               // as given, for messages
+  const Endpoint at_;
+  const std::shared_ptr<ssl::context> tls_;  // https: TLS settings; null: plain http
   const std::string file_;
   std::string user_, password_;
   std::mutex mu_;
@@ -327,18 +364,6 @@ WriterLease::WriterLease(LeaseOptions options, std::shared_ptr<Etcd> etcd, int64
 
 Result<std::shared_ptr<WriterLease::Etcd>> WriterLease::Connect(const LeaseOptions& options) {
   if (options.ttl.count() < 2) return Status::InvalidArgument("the writer lease's TTL is at least 2 s");
-  Result<Endpoint> at = ParseEndpoint(options.endpoint);
-  if (!at.ok()) return at.status();
-  if (!options.ca_file.empty()) {
-    if (!at->tls) {
-      return Status::InvalidArgument("a CA for etcd (--lease-ca) needs an https:// endpoint, not " + options.endpoint);
-    }
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(options.ca_file, ec)) {
-      return Status::InvalidArgument("no CA file at " + options.ca_file +
-                                     " (--lease-ca: the PEM certificate of the CA that signed etcd's)");
-    }
-  }
   return Etcd::Make(options);
 }
 

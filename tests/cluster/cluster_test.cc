@@ -510,8 +510,12 @@ TEST_CASE("an etcd that speaks https: the lease is held with the CA that signed 
   lo.endpoint = "http://127.0.0.1:2379";
   CHECK_THAT(cluster::WriterLease::CheckOptions(lo).message(), Catch::Contains("needs an https:// endpoint"));
   lo.endpoint = etcd.endpoint();
+  // A CA file that is not there, or holds no certificate: refused at once,
+  // not tried again and again.
   lo.ca_file = tmp.Sub("absent.pem");
-  CHECK_THAT(cluster::WriterLease::CheckOptions(lo).message(), Catch::Contains("no CA file at"));
+  CHECK_THAT(cluster::WriterLease::CheckOptions(lo).message(), Catch::Contains("no PEM certificate"));
+  lo.ca_file = key;  // a key, not a certificate
+  CHECK_THAT(cluster::WriterLease::CheckOptions(lo).message(), Catch::Contains("no PEM certificate"));
   // A password in the URL is refused without being shown; an IPv6 address
   // in brackets is a host; a port must be a number.
   lo.ca_file.clear();
@@ -521,7 +525,11 @@ TEST_CASE("an etcd that speaks https: the lease is held with the CA that signed 
   CHECK(in_url.message().find("secret-pw-31") == std::string::npos);
   lo.endpoint = "https://[::1]:2379";
   CHECK(cluster::WriterLease::CheckOptions(lo).ok());
-  for (const char* bad : {"https://127.0.0.1:etcd", "https://:2379", "https://127.0.0.1:", "etcd:2379"}) {
+  lo.endpoint = "https://a:b/c@127.0.0.1:2379";  // the password "b/c" is not shown either
+  CHECK(cluster::WriterLease::CheckOptions(lo).message().find("b/c") == std::string::npos);
+  for (const char* bad : {"https://127.0.0.1:etcd", "https://:2379", "https://127.0.0.1:", "etcd:2379",
+                          "https://127.0.0.1:0", "https://127.0.0.1:65536", "https://::1:2379", "https://[etcd]:2379",
+                          "https://127.0.0.1:2379/v3", "https://127.0.0.1:2379?x"}) {
     lo.endpoint = bad;
     CHECK_THAT(cluster::WriterLease::CheckOptions(lo).message(), Catch::Contains("must be http://HOST:PORT"));
   }
