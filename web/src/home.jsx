@@ -22,19 +22,51 @@ function Departures() {
   );
 }
 
+// GET /v1/silent holds two lists: customers nobody has contacted for 60
+// days, and deals won or orders placed with no contact in the 60 days
+// before them. One read (it is recorded), two panels.
+const WHAT = { 'order.placed': 'order', 'deal.won': 'deal won' };
+
 function Silent() {
+  const state = useApi('/v1/silent?days=60');
   return (
-    <ListingSection title="Silent customers (no contact for 60 days)" id="h-silent" path="/v1/silent?days=60" per={10}
-      empty="Every customer was contacted in the last 60 days." label="silent customers"
-      head={['Customer', 'Owner', 'Last contact', 'Days']}
-      row={(s) => (
-        <tr key={s.customer}>
-          <td><CustomerLink id={s.customer} name={s.name} /></td>
-          <td><StaffLink id={s.owner} /></td>
-          <td><When at={s.last_contact_at} date /></td>
-          <td class="num">{s.days_silent}</td>
-        </tr>
-      )} />
+    <>
+      <Section title="Silent customers (no contact for 60 days)" id="h-silent">
+        <Loaded state={state}>
+          {(rows) => (
+            <PagedTable items={rows.filter((r) => r.kind === 'silent')} per={10} label="silent customers"
+              empty="Every customer was contacted in the last 60 days."
+              head={['Customer', 'Owner', 'Last contact', 'Days']}
+              row={(s) => (
+                <tr key={s.customer}>
+                  <td><CustomerLink id={s.customer} name={s.name} /></td>
+                  <td><StaffLink id={s.owner} /></td>
+                  <td><When at={s.last_contact_at} date /></td>
+                  <td class="num">{s.days_silent}</td>
+                </tr>
+              )} />
+          )}
+        </Loaded>
+      </Section>
+      <Section title="Won or ordered with no contact in the 60 days before" id="h-uncontacted">
+        <Loaded state={state}>
+          {(rows) => (
+            <PagedTable items={rows.filter((r) => r.kind === 'uncontacted_win')} per={10} label="sales without contact"
+              empty="Every deal won and order placed followed a contact in the 60 days before."
+              head={['Customer', 'What', 'When', 'By', 'Contact before']}
+              row={(w) => (
+                <tr key={`${w.customer} ${w.id}`}>
+                  <td><CustomerLink id={w.customer} name={w.name} /></td>
+                  <td>{WHAT[w.type] || w.type} {w.id}</td>
+                  <td><When at={w.at} date /></td>
+                  <td><StaffLink id={w.by} /></td>
+                  <td><When at={w.last_contact_before} date /></td>
+                </tr>
+              )} />
+          )}
+        </Loaded>
+      </Section>
+    </>
   );
 }
 

@@ -58,6 +58,28 @@ test("a manager's home shows a team's pipeline by stage and value, and its open 
   }
 });
 
+test('home lists silent customers and sales made without contact apart, each with its own count', async () => {
+  const rows = lines((await company.call('admin', '/v1/silent?days=60')).text);
+  const silent = rows.filter((r) => r.kind === 'silent');
+  const wins = rows.filter((r) => r.kind === 'uncontacted_win');
+  assert.ok(silent.length > 0 && wins.length > 0, 'the demo company has both');
+  const page = await signIn(company, 'admin');
+  const shown = async (id, items, first) => {
+    const section = page.locator(`#${id}`).locator('..');
+    await section.locator('tbody tr').first().waitFor();
+    if (items.length > 10) {
+      assert.match(await section.locator('.pager span').innerText(), new RegExp(`^1–10 of ${items.length}$`));
+    } else {
+      assert.equal(await section.locator('tbody tr').count(), items.length);
+    }
+    assert.match(await section.locator('tbody tr').first().innerText(), new RegExp(first));
+  };
+  await shown('h-silent', silent, `${silent[0].customer}[\\s\\S]*${silent[0].days_silent}`);
+  await shown('h-uncontacted', wins, `${wins[0].customer}[\\s\\S]*${wins[0].id}`);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
 test('an admin picks a team, and the pipeline follows', async () => {
   const teams = lines((await company.call('admin', '/v1/accountability')).text).filter((r) => r.kind === 'team' && r.team);
   assert.ok(teams.length > 1, 'the demo has several teams');
