@@ -264,6 +264,8 @@ struct DemoCompany::Impl {
   std::string ActorFor(int s) const { return Active(s) ? StaffId(staff_[s]) : "system:crm-sync"; }
   void SetOwner(int c, int s, std::string_view reason, const std::string& handover_id, const std::string& actor);
   void ReassignRequests(int from, std::string_view reason, double keep_share, const std::string& actor);
+  void ReassignCommitments(int from, std::string_view reason, bool keep_some, const std::string& handover_id,
+                           const std::string& actor);
 
   void PlanDay(int64_t day);
   void Register(int c);
@@ -556,6 +558,28 @@ void DemoCompany::Impl::ReassignRequests(int from, std::string_view reason, doub
   }
 }
 
+// Moves the open commitments `from` answers for to their customer's owner
+// (commitment.reassigned). With `keep_some`, about four in ten stay behind
+// (orphans), chosen by the commitment's number so that no draw changes.
+void DemoCompany::Impl::ReassignCommitments(int from, std::string_view reason, bool keep_some,
+                                            const std::string& handover_id, const std::string& actor) {
+  for (Commitment& cm : commitments_) {
+    if (!cm.open || cm.owner != from) continue;
+    if (keep_some && cm.number % 5 < 2) continue;
+    int to = customers_[cm.customer].owner;
+    if (to == from || !Active(to)) to = PickOwner(staff_[from].team, from);
+    if (to < 0) continue;
+    JsonObject d;
+    d.Str("commitment_id", "com-" + std::to_string(cm.number))
+        .Str("owner", StaffId(staff_[to]))
+        .Str("previous_owner", StaffId(staff_[from]))
+        .Str("reason", reason);
+    if (!handover_id.empty()) d.Str("handover_id", handover_id);
+    Emit(CustomerId(customers_[cm.customer]), "commitment.reassigned", actor, d.Done());
+    cm.owner = to;
+  }
+}
+
 void DemoCompany::Impl::Register(int c) {
   Customer& cu = customers_[c];
   const int owner = PickOwner(static_cast<int>(rng_.Below(teams_)));
@@ -677,6 +701,7 @@ void DemoCompany::Impl::Handover(int s) {
            .Done());
   for (const auto& [c, to] : plan) SetOwner(c, to, "handover", id, actor);
   ReassignRequests(s, "handover " + id, 0, actor);
+  ReassignCommitments(s, "handover", /*keep_some=*/false, id, actor);
   Emit("system", "handover.completed", actor,
        JsonObject().Str("handover_id", id).Num("transferred", static_cast<int64_t>(plan.size())).Raw("orphans", "[]").Done());
   if (s == leaver_) {
@@ -703,6 +728,7 @@ void DemoCompany::Impl::Depart(int s) {
     SetOwner(c, to, "departure", "", actor);
   }
   ReassignRequests(s, "owner left", st.direct_departure ? 0.4 : 0, actor);
+  ReassignCommitments(s, "owner left", st.direct_departure, "", actor);
   Emit(StaffId(st), "staff.departed", "system:hr-sync", JsonObject().Str("reason", "resignation").Done());
   st.departed = true;
   ++tour_.staff_departed;
