@@ -585,7 +585,7 @@ std::string BackupResultToJson(const BackupResult& r) {
 }
 
 Result<RestoreResult> RestoreStore(const std::string& from, const std::string& data_dir,
-                                   const EventLogOptions& options) {
+                                   const EventLogOptions& options, bool without_master_key) {
   RestoreResult r;
   r.data_dir = data_dir;
   std::error_code ec;
@@ -631,7 +631,19 @@ Result<RestoreResult> RestoreStore(const std::string& from, const std::string& d
   Result<std::unique_ptr<EventLog>> log = EventLog::Open(data_dir, open);
   if (!log.ok()) return log.status().WithContext("the restored store in " + data_dir + " does not open");
   r.erasures_reapplied = (*log)->erasures_reapplied();
-  if (Status p = (*log)->PersonalStatus(); !p.ok()) r.personal = p.message();
+  r.keys_rewrapped = (*log)->keys_rewrapped();
+  if (Status p = (*log)->PersonalStatus(); !p.ok() && (*log)->holds_personal_data()) {
+    if (!without_master_key) {
+      log->reset();
+      for (const fs::directory_entry& entry : fs::directory_iterator(data_dir, ec)) fs::remove_all(entry.path(), ec);
+      return Status::FailedPrecondition(
+          "the backup holds people sealed under a master key that this restore cannot use (" + p.message() +
+          "), so the erasures made since the backup could not be made again; nothing was restored. Give the key "
+          "with --master-key FILE (a key retired by `keys rotate-master` is found in its directory's retired/), or, "
+          "if it is lost, restore with --without-master-key: their people then stay sealed");
+    }
+    r.personal = p.message();
+  }
   Result<Verified> v = VerifyStore(**log);
   if (!v.ok()) return v.status();
   r.events = v->events;
@@ -643,7 +655,8 @@ std::string RestoreResultToJson(const RestoreResult& r) {
   json::object o{{"data", r.data_dir},
                  {"events", r.events},
                  {"root", r.root},
-                 {"erasures_reapplied", r.erasures_reapplied}};
+                 {"erasures_reapplied", r.erasures_reapplied},
+                 {"keys_rewrapped", r.keys_rewrapped}};
   o["personal_data"] = r.personal.empty() ? json::value("available") : json::value(r.personal);
   return json::serialize(o);
 }

@@ -157,14 +157,20 @@ struct RestoreResult {
   uint64_t events = 0;
   std::string root;
   size_t erasures_reapplied = 0;  // erased after the backup, erased again
+  size_t keys_rewrapped = 0;      // wrapped with a master key retired since the backup, now with the one in force
   std::string personal;           // empty when personal data opens; else why not (no master key)
 };
 // Copies the backup in `from` to `data_dir` (which must not exist, or be
-// empty), opens it read-write with `master_key_file` (so that every erasure
-// listed beside the master key since the backup is made again and purged)
-// and verifies it. Refuses a directory that is not a backup.
+// empty), opens it read-write with `options.master_key_file` (so that every
+// erasure listed beside the master key since the backup is made again and
+// purged, and keys wrapped with a master key retired since are re-wrapped)
+// and verifies it. Refuses a directory that is not a backup; and a backup
+// that holds people when the master key does not open them (those erased
+// since could not be erased again), leaving `data_dir` as it was, unless
+// `without_master_key`: then they stay sealed until the store is opened
+// with the key, which makes those erasures then.
 Result<RestoreResult> RestoreStore(const std::string& from, const std::string& data_dir,
-                                   const EventLogOptions& options);
+                                   const EventLogOptions& options, bool without_master_key = false);
 std::string RestoreResultToJson(const RestoreResult& r);
 
 }  // namespace custodian

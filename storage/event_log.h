@@ -425,6 +425,12 @@ class EventLog {
   // key (a backup taken before them was restored) or committed by the log
   // but not finished (a crash between the event and the key's destruction).
   size_t erasures_reapplied() const { return erasures_reapplied_; }
+  // Data keys this open found wrapped with a master key a rotation retired
+  // (a backup made before it) and re-wrapped under the one in force.
+  size_t keys_rewrapped() const;
+  // Whether the store holds personal data (a keys family), whether or not
+  // its master key was given.
+  bool holds_personal_data() const { return keys_cf_ != nullptr; }
 
   // The rule state records whose names start with `prefix` ("holds/",
   // "erased/"; core/rules.h), as committed: (name without the prefix, value).

@@ -101,6 +101,8 @@ Result<std::optional<std::string>> EventLog::RuleRecord(std::string_view name) c
 
 Status EventLog::PersonalStatus() const { return vault_ ? Status::Ok() : vault_problem_; }
 
+size_t EventLog::keys_rewrapped() const { return vault_ ? vault_->rewrapped_from_retired() : 0; }
+
 Result<EventLog::PersonalView> EventLog::OpenPersonal(const Event& e) const {
   PersonalView view;
   if (e.personal.empty()) return view;

@@ -37,6 +37,7 @@ namespace {
 
 constexpr char kBlindFile[] = "blind.key";
 constexpr char kErasedFile[] = "erased.jsonl";
+constexpr char kRetiredDir[] = "retired";  // master keys a rotation retired: <fingerprint>.key
 constexpr char kKeyHeader[] = "CUSTODIAN KEY v1";
 constexpr char kMastersKey[] = "m";
 constexpr uint8_t kRecordVersion = 1;
@@ -207,16 +208,36 @@ Result<std::unique_ptr<KeyVault>> KeyVault::Open(rocksdb::DB* db, rocksdb::Colum
     if (!put.ok()) return put;
     return vault;
   }
-  // One of the keys loaded must be one the store's keys are wrapped with.
-  bool known = false;
-  for (const Master& m : vault->masters_) {
-    known = known || in_force.find(m.fingerprint) != std::string::npos;
+  // One of the keys loaded must be one the store's keys are wrapped with;
+  // else, for a store restored from a backup made before a rotation, a key
+  // that rotation retired.
+  auto known = [&] {
+    return std::any_of(vault->masters_.begin(), vault->masters_.end(),
+                       [&](const Master& m) { return in_force.find(m.fingerprint) != std::string::npos; });
+  };
+  bool retired = false;
+  if (!known()) {
+    for (const fs::directory_entry& entry : fs::directory_iterator(dir / kRetiredDir, ec)) {
+      if (entry.path().extension() != ".key") continue;
+      Result<std::string> key = ReadKeyFile(entry.path());
+      if (!key.ok()) return key.status();
+      if (std::string fp = MasterKeyFingerprint(*key); in_force.find(fp) != std::string::npos) {
+        vault->masters_.push_back(Master{*key, std::move(fp)});
+        retired = true;
+      }
+    }
   }
-  if (!known) {
+  if (!known()) {
     return Status::FailedPrecondition("the master key at " + master.string() + " (fingerprint " +
                                vault->masters_.front().fingerprint +
                                ") is not this store's (its keys are wrapped with " +
-                               in_force.substr(0, kFingerprintChars) + ")");
+                               in_force.substr(0, kFingerprintChars) + ", which is not in " +
+                               (dir / kRetiredDir).string() + " either)");
+  }
+  if (retired && !read_only) {
+    Result<size_t> n = vault->RewrapUnderCurrent();
+    if (!n.ok()) return n.status();
+    vault->rewrapped_ = *n;
   }
   // The erased subjects, so that the writer asks memory, not the disk, for
   // each event it indexes (erasures are few; this process makes the rest).
@@ -824,6 +845,42 @@ Result<size_t> KeyVault::ReapplyErasures() {
   return done;
 }
 
+Status KeyVault::Retire(const std::string& old) {
+  std::error_code ec;
+  if (!fs::exists(old, ec)) return Status::Ok();
+  Result<std::string> key = ReadKeyFile(old);
+  if (!key.ok()) return key.status();
+  const fs::path dir = fs::path(key_dir_), retired = dir / kRetiredDir;
+  fs::create_directories(retired, ec);
+  if (ec) return Status::IoError("cannot create " + retired.string() + ": " + ec.message());
+  fs::permissions(retired, fs::perms::owner_all, fs::perm_options::replace, ec);
+  fs::rename(old, retired / (MasterKeyFingerprint(*key) + ".key"), ec);
+  if (ec) return Status::IoError("cannot retire the old master key to " + retired.string() + ": " + ec.message());
+  CUSTODIAN_RETURN_IF_ERROR(SyncDir(retired));
+  return SyncDir(dir);
+}
+
+Result<size_t> KeyVault::RewrapUnderCurrent() {
+  const Master& target = masters_.front();
+  rocksdb::WriteBatch batch;
+  size_t count = 0;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), keys_cf_));
+  for (it->Seek("k/"); it->Valid() && it->key().starts_with("k/"); it->Next()) {
+    const std::string subject(it->key().ToStringView().substr(2));
+    Result<std::string> data_key = Unwrap(subject, it->value().ToStringView());
+    if (!data_key.ok()) return data_key.status();
+    Result<std::string> wrapped = WrapKey(target.key, subject, *data_key);
+    if (!wrapped.ok()) return wrapped.status();
+    (void)batch.Put(keys_cf_, it->key(), EncodeRecord({{target.fingerprint, *wrapped}}));
+    ++count;
+  }
+  CUSTODIAN_RETURN_IF_ERROR(FromRocks(it->status(), "read the keys family"));
+  (void)batch.Put(keys_cf_, kMastersKey, target.fingerprint);
+  CUSTODIAN_RETURN_IF_ERROR(FromRocks(db_->Write(Synced(), &batch), "re-wrap the keys under the master key in force"));
+  masters_.resize(1);
+  return count;
+}
+
 Result<size_t> KeyVault::RotateMaster(const std::function<void(std::string_view)>& pause) {
   std::lock_guard lk(mu_);
   // A key taken into a round not yet written is in no store scan below: it
@@ -919,8 +976,10 @@ Result<size_t> KeyVault::RotateMaster(const std::function<void(std::string_view)
   CUSTODIAN_RETURN_IF_ERROR(FromRocks(it->status(), "read the keys family"));
   (void)only_new.Put(keys_cf_, kMastersKey, new_fp);
   CUSTODIAN_RETURN_IF_ERROR(FromRocks(db_->Write(Synced(), &only_new), "drop the old wrappings"));
-  fs::remove(old, ec);
-  CUSTODIAN_RETURN_IF_ERROR(SyncDir(dir));
+  // The old key is kept in retired/, owner-only, for the backups made
+  // before: a store restored from one is re-wrapped under the key in force
+  // when it is opened (Open). Deleting it there makes their people unreadable.
+  CUSTODIAN_RETURN_IF_ERROR(Retire(old.string()));
   masters_ = {Master{new_key, new_fp}};
   cache_.clear();
   return count;

@@ -9,6 +9,9 @@
 //   master.key     the master key, 32 bytes in base64 (mode 0600; any name)
 //   master.key.new during a rotation: the key being rotated to
 //   master.key.old during a rotation: the key being rotated from
+//   retired/<fingerprint>.key  keys that rotations retired, kept for the
+//                  backups made before them: a store restored from one is
+//                  re-wrapped under master.key at its first read-write open
 //   blind.key      the blind index's HMAC key (mode 0600)
 //   erased.jsonl   every erasure, one JSON object per line, so that restoring a
 //                  backup taken before an erasure re-applies it (at the next
@@ -212,6 +215,9 @@ class KeyVault {
 
   const std::string& key_dir() const { return key_dir_; }
   std::string fingerprint() const;
+  // Data keys that Open found wrapped with a retired master key (a backup
+  // made before a rotation) and re-wrapped under the one in force.
+  size_t rewrapped_from_retired() const { return rewrapped_; }
 
  private:
   KeyVault(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* keys_cf, std::string master_file)
@@ -219,11 +225,16 @@ class KeyVault {
   Result<std::string> DataKey(const std::string& subject, bool create);
   Result<std::optional<std::string>> Get(const std::string& key);
   Result<std::string> Unwrap(const std::string& subject, std::string_view record);
+  // Moves a rotation's old master key file to retired/, owner-only.
+  Status Retire(const std::string& old);
+  // One synced batch: every data key wrapped under masters_.front() only.
+  Result<size_t> RewrapUnderCurrent();
 
   rocksdb::DB* db_;
   rocksdb::ColumnFamilyHandle* keys_cf_;
   const std::string master_file_;
   std::string key_dir_;
+  size_t rewrapped_ = 0;
   struct Master {
     std::string key;          // 32 bytes
     std::string fingerprint;  // MasterKeyFingerprint(key), computed once (an HMAC)

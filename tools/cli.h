@@ -164,7 +164,8 @@ int RunErase(const Globals& g, const std::string& subject, const std::string& re
 int RunHold(const Globals& g, const std::string& action, const std::string& subject, const std::string& hold_id,
             const std::string& reason, bool json);
 int RunBackup(const Globals& g, const std::string& to, bool json);
-int RunRestore(const Globals& g, const std::string& from, const std::string& to, bool json);
+int RunRestore(const Globals& g, const std::string& from, const std::string& to, bool without_master_key,
+               bool json);
 int RunRotateMaster(const Globals& g, bool json);
 
 // HTTP API tokens and registered principals (cli_tokens.cc; service/tokens.h).

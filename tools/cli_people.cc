@@ -234,7 +234,8 @@ int RunBackup(const Globals& g, const std::string& to, bool json) {
   return kExitOk;
 }
 
-int RunRestore(const Globals& global, const std::string& from, const std::string& to, bool json) {
+int RunRestore(const Globals& global, const std::string& from, const std::string& to, bool without_master_key,
+               bool json) {
   if (from.empty()) return UsageError(Status::InvalidArgument("--from: the backup's directory"));
   if (to.empty()) return UsageError(Status::InvalidArgument("--to: the new store's directory"));
   Globals g = global;
@@ -242,18 +243,23 @@ int RunRestore(const Globals& global, const std::string& from, const std::string
   EventLogOptions options;
   options.rules = CheckRules;
   options.master_key_file = MasterKeyFile(g);
-  Result<RestoreResult> r = RestoreStore(from, g.data_dir, options);
+  Result<RestoreResult> r = RestoreStore(from, g.data_dir, options, without_master_key);
   if (!r.ok()) return Fail(r.status());
   if (json) {
     fmt::print("{}\n", RestoreResultToJson(*r));
     return kExitOk;
   }
   fmt::print("restored {} events to {}, verified: root {}\n", Thousands(r->events), r->data_dir, r->root);
-  fmt::print("erasures made after the backup, made again: {}\n", r->erasures_reapplied);
   if (!r->personal.empty()) {
-    fmt::print("personal data is sealed: {}; open the store with --master-key to re-apply erasures made since the "
-               "backup\n",
+    fmt::print("personal data stays sealed: {}; opened with its master key, the store makes again the erasures made "
+               "since the backup\n",
                r->personal);
+    return kExitOk;
+  }
+  fmt::print("erasures made after the backup, made again: {}\n", r->erasures_reapplied);
+  if (r->keys_rewrapped > 0) {
+    fmt::print("data keys wrapped with a master key retired since the backup, re-wrapped under the one in force: {}\n",
+               r->keys_rewrapped);
   }
   return kExitOk;
 }
@@ -266,7 +272,9 @@ int RunRotateMaster(const Globals& g, bool json) {
   if (json) {
     fmt::print("{{\"rewrapped\":{},\"master_key\":{}}}\n", *n, JsonQuote(MasterKeyFile(g)));
   } else {
-    fmt::print("re-wrapped {} data keys under a new master key in {}; the old one is deleted\n", *n, MasterKeyFile(g));
+    fmt::print("re-wrapped {} data keys under a new master key in {}; the old one is kept in {} for the "
+               "backups made before (delete it there once none is needed: their people then stay sealed)\n",
+               *n, MasterKeyFile(g), (std::filesystem::path(MasterKeyFile(g)).parent_path() / "retired").string());
   }
   return kExitOk;
 }

@@ -601,6 +601,11 @@ int main(int argc, char** argv) {
                  "backup (the list is kept beside the master key; give it with --master-key)");
   restore->add_option("--from", restore_from, "The backup's directory")->required();
   restore->add_option("--to", restore_to, "The new store directory (absent or empty)")->required();
+  bool without_master_key = false;
+  restore->add_flag("--without-master-key", without_master_key,
+                    "Restore a backup that holds people although their master key is lost (else refused: the "
+                    "erasures made since the backup could not be made again); they stay sealed, and opened with the "
+                    "key one day, the store makes those erasures then");
   restore->add_flag("--json", json, "Print as JSON");
 
   auto* keys = app.add_subcommand("keys", "The master key that wraps every person's data key");
@@ -683,7 +688,7 @@ int main(int argc, char** argv) {
     return RunPrincipalAdd(g, principal_id, principal_kind, principal_role, principal_org, principal_by, json);
   }
   if (backup->parsed()) return RunBackup(g, backup_to, json);
-  if (restore->parsed()) return RunRestore(g, restore_from, restore_to, json);
+  if (restore->parsed()) return RunRestore(g, restore_from, restore_to, without_master_key, json);
   if (rotate_master->parsed()) return RunRotateMaster(g, json);
   if (demo->parsed()) {
     demo_options.origin = origin;

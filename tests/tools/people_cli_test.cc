@@ -802,6 +802,66 @@ TEST_CASE("a backup made before an erasure restores with the person still erased
   CHECK(FilesHolding(restored, ana_wrapped).empty());
 }
 
+TEST_CASE("a backup made before a rotation of the master key and an erasure restores with the key in force: its keys "
+          "re-wrapped, the person still erased, the others readable. Without a key that opens it, restore refuses",
+          "[cli][people]") {
+  People p;
+  const std::string backup = p.tmp.Sub("backup");
+  p.Ok("", {"backup", "--to", backup});
+  const uint64_t at = p.EraseAna("she asked on 3 March");
+  CliResult rotated = p.Ok("", {"keys", "rotate-master"});
+  const fs::path retired = fs::path(p.master_key).parent_path() / "retired";
+  CHECK_THAT(rotated.out, Catch::Contains("kept in " + retired.string()));
+  REQUIRE(fs::is_directory(retired));
+  CHECK((fs::status(retired).permissions() & (fs::perms::group_all | fs::perms::others_all)) == fs::perms::none);
+  REQUIRE(std::distance(fs::directory_iterator(retired), fs::directory_iterator()) == 1);
+  const fs::path old_key = fs::directory_iterator(retired)->path();
+  CHECK((fs::status(old_key).permissions() & (fs::perms::group_all | fs::perms::others_all)) == fs::perms::none);
+
+  // Without a master key, or with one that does not open the backup: refused, nothing left in the target.
+  const std::string refused = p.tmp.Sub("refused");
+  CliResult no_key = RunCli(p.tmp, "", {"restore", "--from", backup, "--to", refused});
+  CHECK(no_key.exit_code == 4);  // as every failure of the master key
+  CHECK_THAT(no_key.err, Catch::Contains("erasures made since the backup could not be made again") &&
+                             Catch::Contains("--master-key") && Catch::Contains("--without-master-key"));
+  CHECK((!fs::exists(refused) || fs::is_empty(refused)));
+
+  const std::string restored = p.tmp.Sub("restored");
+  CliResult r = RunCli(p.tmp, "", {"--master-key", p.master_key, "restore", "--from", backup, "--to", restored, "--json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const json::object result = Object(r.out);
+  CHECK(Num(result, "erasures_reapplied") == 1);
+  CHECK(Num(result, "keys_rewrapped") >= 2);  // Ana's and Bo's at least
+  CHECK(Str(result, "personal_data") == "available");
+  CliResult timeline = RunCli(p.tmp, restored, {"--as", "staff-2", "--master-key", p.master_key, "customer", "timeline", "1"});
+  INFO(timeline.err);
+  CHECK_THAT(timeline.out, Catch::Contains(R"(personal: {"erased":{"position":)" + std::to_string(at)));
+  CHECK_THAT(timeline.out, Catch::Contains("<b>Bo</b> O'Neil"));  // opened with the key in force
+  for (const std::string& s : kAnaPlaintext) CHECK_THAT(timeline.out, !Catch::Contains(s));
+  // The restored store's keys are wrapped under the key in force alone: the retired key no longer opens it.
+  const std::string only_old = p.tmp.Sub("only-old");
+  fs::create_directories(only_old);
+  fs::permissions(only_old, fs::perms::owner_all, fs::perm_options::replace);
+  fs::copy_file(old_key, only_old + "/master.key");
+  fs::copy_file(fs::path(p.master_key).parent_path() / "blind.key", only_old + "/blind.key");
+  CliResult with_old = RunCli(p.tmp, restored, {"--as", "staff-2", "--master-key", only_old + "/master.key", "customer",
+                                                "timeline", "1"});
+  CHECK_THAT(with_old.out, !Catch::Contains("<b>Bo</b> O'Neil"));
+
+  // Once the retired key is deleted, the backup's people are sealed for good: restore refuses, or, asked to, restores
+  // the rest.
+  fs::remove(old_key);
+  CliResult gone = RunCli(p.tmp, "", {"--master-key", p.master_key, "restore", "--from", backup, "--to", refused});
+  CHECK(gone.exit_code == 4);
+  CHECK_THAT(gone.err, Catch::Contains("not this store's"));
+  CliResult anyway = RunCli(p.tmp, "", {"--master-key", p.master_key, "restore", "--from", backup, "--to", refused,
+                                        "--without-master-key"});
+  INFO(anyway.err);
+  CHECK(anyway.exit_code == 0);
+  CHECK_THAT(anyway.out, Catch::Contains("personal data stays sealed"));
+}
+
 TEST_CASE("backup refuses an existing directory, restore refuses a non-empty target and a directory that is not a "
           "backup, and a backup and a restored store are owner-only",
           "[cli][people]") {
