@@ -44,11 +44,14 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "core/text.h"
 #include "tools/cli.h"
 
 namespace {
@@ -61,6 +64,87 @@ const CLI::Validator kWholeNumber(
       return "\"" + text + "\" is not a whole number of 0 or more";
     },
     "N", "whole number");
+
+// Levenshtein distance, for suggesting a command.
+size_t Distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// The nearest of `names` to `word` (within two edits, or one it begins),
+// "" when none is near.
+std::string Nearest(std::string_view word, const std::vector<std::string>& names) {
+  std::string nearest;
+  size_t best = 3;
+  for (const std::string& n : names) {
+    const size_t d = n.starts_with(word) ? 1 : Distance(word, n);
+    if (d < best) best = d, nearest = n;
+  }
+  return nearest;
+}
+
+// When CLI11 refuses a command line: a word where a command was expected
+// and none is named so ("custodian stat"), or an option no command along the
+// way has ("--limt"), said plainly with the nearest name; empty when the
+// trouble is elsewhere.
+std::string MistypedCommand(CLI::App& app, int argc, char** argv) {
+  CLI::App* at = &app;
+  std::string path = "custodian";
+  auto has_no = [&] { return at == &app ? std::string("custodian: no") : "custodian: `" + path + "` has no"; };
+  for (int i = 1; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word == "--") return "";
+    if (word.starts_with("-")) {
+      const std::string name = word.substr(0, word.find('='));
+      const CLI::Option* found = nullptr;
+      for (CLI::App* in = at; in != nullptr && found == nullptr; in = in->get_parent()) {
+        found = in->get_option_no_throw(name);
+      }
+      if (found == nullptr) {
+        if (!name.starts_with("--")) return "";
+        std::vector<std::string> names;
+        for (CLI::App* in = at; in != nullptr; in = in->get_parent()) {
+          for (const CLI::Option* o : in->get_options()) {
+            for (const std::string& l : o->get_lnames()) names.push_back("--" + l);
+          }
+        }
+        const std::string nearest = Nearest(name, names);
+        return has_no() + " option " + custodian::OneLineText(name, 40) +
+               (nearest.empty() ? "" : "; did you mean " + nearest + "?") + " (`" + path + " --help` lists them)";
+      }
+      if (word.find('=') == std::string::npos && found->get_items_expected_min() > 0) ++i;
+      continue;
+    }
+    const std::vector<CLI::App*> commands = at->get_subcommands([](CLI::App*) { return true; });
+    if (commands.empty()) continue;  // an argument of a command
+    CLI::App* next = nullptr;
+    std::vector<std::string> names;
+    for (CLI::App* c : commands) {
+      if (c->get_name() == word) next = c;
+      names.push_back(c->get_name());
+    }
+    if (next == nullptr) {
+      const std::string nearest = Nearest(word, names);
+      return has_no() + " command \"" +
+             custodian::OneLineText(word, 40) + "\"" +
+             (nearest.empty() ? "" : "; did you mean `" + path + " " + nearest + "`?") + " (`" + path +
+             " --help` lists them)";
+    }
+    at = next;
+    path += " " + word;
+  }
+  return "";
+}
 
 }  // namespace
 
@@ -618,6 +702,10 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (const std::string mistyped = MistypedCommand(app, argc, argv); !mistyped.empty()) {
+      std::fprintf(stderr, "%s\n", mistyped.c_str());
+      return kExitUsage;
+    }
     int code = app.exit(e);
     return code == 0 ? kExitOk : kExitUsage;
   }

@@ -72,6 +72,30 @@ struct Store {
 
 size_t Lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
 
+TEST_CASE("a mistyped command or option is named, with the nearest one, as a usage error that touches nothing",
+          "[cli]") {
+  TempDir tmp;
+  const std::string dir = tmp.Sub("store");
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"stat"}, "custodian: no command \"stat\"; did you mean `custodian stats`?"},
+      {{"--as", "staff-1", "custmer", "show", "1"}, "did you mean `custodian customer`?"},
+      {{"customer", "shw", "1"}, "`custodian customer` has no command \"shw\"; did you mean `custodian customer show`?"},
+      {{"keys", "rotate"}, "did you mean `custodian keys rotate-master`?"},
+      {{"read", "customer-1", "--limt", "5"}, "`custodian read` has no option --limt; did you mean --limit?"},
+      {{"--dta", "x", "stats"}, "custodian: no option --dta; did you mean --data?"},
+      {{"xyzzy"}, "custodian: no command \"xyzzy\" (`custodian --help` lists them)"},
+  };
+  for (const auto& [args, said] : cases) {
+    CliResult r = RunCli(tmp, dir, args);
+    INFO(args.front() << ": " << r.err);
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains(said));
+  }
+  // What is not a mistyped name keeps CLI11's own message.
+  CHECK_THAT(RunCli(tmp, dir, {"customer", "show"}).err, Catch::Contains("id is required"));
+  CHECK_FALSE(std::filesystem::exists(dir));
+}
+
 TEST_CASE("append prints the position and version, and read shows the event", "[cli]") {
   Store store;
   CliResult r = store.Cli({"append", "--json", EventJson(kId2)});
