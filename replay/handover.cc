@@ -53,7 +53,7 @@ Result<HandoverPlan> PlanHandover(const EventLog& log, const StateReader& portfo
   Result<Portfolio> leaver = ReadPortfolio(portfolio, request.from);
   if (!leaver.ok()) {
     if (leaver.status().code() == StatusCode::kNotFound) {
-      return Status::InvalidArgument(request.from + " is not a member of staff the log knows");
+      return Status::NotFound(request.from + " is not a member of staff the log knows");
     }
     return leaver.status();
   }

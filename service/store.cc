@@ -219,7 +219,20 @@ Result<QueryState> QueryStateOf(EventLog& log, const Projection& projection, con
   return q;
 }
 
-Status RecordRead(EventLog& log, const Caller& caller, Access a) {
+namespace {
+
+// A reader the log does not know: their read cannot be recorded, so nothing
+// is shown; said as a reader not found, not as the rule's refusal of the record.
+Status ExplainReader(const Caller& caller, Status s) {
+  if (s.code() == StatusCode::kRuleViolation &&
+      s.message().find("actor " + caller.principal + " has never joined") != std::string::npos) {
+    return Status::NotFound(caller.principal + " is not a member of staff the log knows (no staff.joined on " +
+                            caller.principal + "), so their read cannot be recorded and nothing is shown");
+  }
+  return s;
+}
+
+Status RecordReadOf(EventLog& log, const Caller& caller, Access a) {
   a.staff = caller.principal;
   a.interface = caller.interface;
   Result<std::vector<Event>> events = AccessEvents(a, SystemClock().Now());
@@ -245,6 +258,13 @@ Status RecordRead(EventLog& log, const Caller& caller, Access a) {
   std::vector<AppendRequest> request{AppendRequest{events->front().stream, ExpectedVersion::Any(), std::move(*events)}};
   Result<std::vector<AppendResult>> r = log.AppendBatch(std::move(request));
   return r.ok() ? Status::Ok() : r.status();
+}
+
+}  // namespace
+
+Status RecordRead(EventLog& log, const Caller& caller, Access a) {
+  Status s = RecordReadOf(log, caller, std::move(a));
+  return s.ok() ? s : ExplainReader(caller, std::move(s));
 }
 
 Result<ServiceScope> ReaderScope(const EventLog& log, const std::string& reader) {

@@ -45,12 +45,6 @@ std::string PersonLine(const Person& p) {
 
 // A subject the log does not know is refused input (exit 2), as an unknown
 // customer is by customer show.
-int FailSubject(const Status& s) {
-  if (s.code() != StatusCode::kNotFound) return Fail(s);
-  fmt::print(stderr, "custodian: {}\n", TerminalText(s.message()));
-  return kExitRejected;
-}
-
 Result<SubjectRef> Subject(const std::string& text) {
   Result<SubjectRef> s = ParseSubjectArg(text);
   if (!s.ok()) return s.status().WithContext("--subject");
@@ -107,7 +101,7 @@ int RunExportSubject(const Globals& g, const std::string& subject_text, const st
   if (!log.ok()) return Fail(log.status());
   Result<SubjectExport> x =
       ExportSubject(**log, StateReader::Stored(**log, kAccessProjection), *subject, *reader, SystemClock().Now());
-  if (!x.ok()) return FailSubject(x.status());
+  if (!x.ok()) return Fail(x.status());
   // The export is itself an export of the customer's data: recorded before
   // the file exists.
   if (Status s = RecordAccess(g, **log, Access{*reader, true, "subject_access", {subject->stream}, x->events.size(), format, "cli"});
@@ -154,7 +148,7 @@ int RunErase(const Globals& g, const std::string& subject_text, const std::strin
   if (!log.ok()) return Fail(log.status());
   ErasureRequest request{*subject, *actor, code, reason, request_ref, SystemClock().Now()};
   Result<ErasureResult> r = EraseSubject(**log, request);
-  if (!r.ok()) return FailSubject(r.status());
+  if (!r.ok()) return Fail(r.status());
   if (json) {
     fmt::print("{}\n", ErasureResultToJson(*r));
   } else if (r->already) {
@@ -207,7 +201,7 @@ int RunHold(const Globals& g, const std::string& action, const std::string& subj
   if (!log.ok()) return Fail(log.status());
   HoldRequest request{*subject, *actor, hold_id, reason, SystemClock().Now()};
   Result<std::pair<Hold, uint64_t>> r = action == "add" ? PlaceHold(**log, request) : ReleaseHold(**log, request);
-  if (!r.ok()) return FailSubject(r.status());
+  if (!r.ok()) return Fail(r.status());
   if (json) {
     fmt::print("{{\"hold_id\":{},\"subject\":{},\"in_force\":{},\"position\":{}}}\n", JsonQuote(r->first.hold_id),
                JsonQuote(r->first.subject), action == "add" ? "true" : "false", r->second);

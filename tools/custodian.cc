@@ -34,10 +34,10 @@
 //
 // Every query takes --json: listings print JSON Lines, single answers one
 // JSON document. Exit codes: 0 ok, 1 usage, 2 rejected input, 3 conflict,
-// 4 storage error, 5 verification failed. Commands that only read open the
-// store read-only, so they work while another process writes to it; commands
-// that write wait up to --wait SECONDS (default 10) for such a process to
-// finish (cli_common.cc, OpenStore).
+// 4 storage error, 5 verification failed, 6 not found. Commands that only
+// read open the store read-only, so they work while another process writes
+// to it; commands that write wait up to --wait SECONDS (default 10) for such
+// a process to finish (cli_common.cc, OpenStore).
 // The commands themselves are in cli_log.cc, cli_evidence.cc, cli_customer.cc and cli_staff.cc.
 #include <sys/stat.h>
 #include <unistd.h>
@@ -158,7 +158,8 @@ int main(int argc, char** argv) {
       "ownership change and read of customer data is an event in an append-only, durable log."};
   app.require_subcommand(1);
   app.footer(
-      "Exit codes: 0 ok, 1 usage, 2 rejected input, 3 conflict, 4 storage error, 5 verification failed.\n"
+      "Exit codes: 0 ok, 1 usage, 2 rejected input, 3 conflict, 4 storage error, 5 verification failed, 6 not found\n"
+      "(no store there, or no customer, member of staff, person or handover by that name).\n"
       "Run `custodian COMMAND --help` for the options of each command.");
 
   Globals g;

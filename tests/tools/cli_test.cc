@@ -72,6 +72,23 @@ struct Store {
 
 size_t Lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
 
+TEST_CASE("a reader or leaver the log does not know is not found (6), said plainly, and nothing is shown or written",
+          "[cli]") {
+  testing::SampleCompany c;
+  const std::string before = RunCli(c.tmp, c.dir, {"stats"}).out;
+  c.reader = "staff-77";
+  CliResult show = c.Cli({"customer", "show", "1001"});
+  CHECK(show.exit_code == 6);
+  CHECK_THAT(show.err, Catch::Contains("staff-77 is not a member of staff the log knows"));
+  CHECK_THAT(show.err, !Catch::Contains("rule 'actor'"));
+  CHECK(show.out.empty());
+  c.reader = "staff-3";
+  CliResult plan = c.Cli({"handover", "plan", "--from", "99", "--to", "7"});
+  CHECK(plan.exit_code == 6);
+  CHECK_THAT(plan.err, Catch::Contains("staff-99 is not a member of staff the log knows"));
+  CHECK(RunCli(c.tmp, c.dir, {"stats"}).out == before);
+}
+
 TEST_CASE("a mistyped command or option is named, with the nearest one, as a usage error that touches nothing",
           "[cli]") {
   TempDir tmp;

@@ -560,21 +560,21 @@ TEST_CASE("after erasure no file of the store holds the person's wrapped key, an
   CheckErased(PersonalAt(p.ReadOpened("customer-1"), kAnaAdded), at, "she asked on 3 March");
 }
 
-TEST_CASE("erase, hold add and export-subject refuse a subject the log does not know, and append nothing",
+TEST_CASE("erase, hold add and export-subject refuse a subject the log does not know (6: not found), and append nothing",
           "[cli][people]") {
   People p;
   const uint64_t events = p.Events();
   CliResult typo = p.As("staff-1", {"erase", "--subject", "customer-1/c-11", "--reason", "asked"});
-  CHECK(typo.exit_code == 2);
+  CHECK(typo.exit_code == 6);
   CHECK_THAT(typo.err, Catch::Contains("customer-1 has no contact c-11"));
   CliResult company = p.As("staff-1", {"erase", "--subject", "customer-1", "--reason", "asked"});
-  CHECK(company.exit_code == 2);
+  CHECK(company.exit_code == 6);
   CHECK_THAT(company.err, Catch::Contains("customer-1 is an organization, not a person"));
   CliResult unknown = p.As("staff-1", {"hold", "add", "--subject", "customer-77/c-1", "--reason", "dispute"});
-  CHECK(unknown.exit_code == 2);
+  CHECK(unknown.exit_code == 6);
   CHECK_THAT(unknown.err, Catch::Contains("customer-77 has no contact c-1"));
   CliResult exported = p.As("staff-1", {"export-subject", "customer-1/c-11", "--out", p.tmp.Sub("x.json")});
-  CHECK(exported.exit_code == 2);
+  CHECK(exported.exit_code == 6);
   CHECK_THAT(exported.err, Catch::Contains("customer-1 has no contact c-11"));
   CHECK_FALSE(fs::exists(p.tmp.Sub("x.json")));
   CHECK(p.Events() == events);
