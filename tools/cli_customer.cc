@@ -2,7 +2,9 @@
 // its flags, calls service/customer.h or service/projections.h, and prints.
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,39 @@
 
 namespace custodian::cli {
 namespace {
+
+// The events an as-of view points out, one line each, but a run of at least
+// kBackfillMinEvents recorded within kBackfillWindowMicros of its first (a
+// load from another CRM) on one line, under `many`. `recorded`: "was
+// recorded" or "was only recorded".
+void PrintNoted(std::string_view label, std::string_view many, std::string_view recorded,
+                const std::vector<NotedEvent>& events) {
+  for (size_t i = 0; i < events.size();) {
+    size_t j = i + 1;
+    while (j < events.size() && events[j].recorded_at.value() >= events[i].recorded_at.value() &&
+           events[j].recorded_at.value() - events[i].recorded_at.value() <= kBackfillWindowMicros) {
+      ++j;
+    }
+    if (j - i < kBackfillMinEvents) j = i + 1;
+    if (j == i + 1) {
+      const NotedEvent& e = events[i];
+      fmt::print("  {}: position {} ({}) occurred {} but {} {}\n", label, e.position, e.type, Minute(e.occurred_at),
+                 recorded, Minute(e.recorded_at));
+    } else {
+      Timestamp from = events[i].occurred_at, to = events[i].occurred_at;
+      for (size_t k = i; k < j; ++k) {
+        from = std::min(from, events[k].occurred_at);
+        to = std::max(to, events[k].occurred_at);
+      }
+      const std::string when = Minute(events[i].recorded_at) == Minute(events[j - 1].recorded_at)
+                                   ? Minute(events[i].recorded_at)
+                                   : Minute(events[i].recorded_at) + " to " + Minute(events[j - 1].recorded_at);
+      fmt::print("  {}: {} events (positions {} to {}) that occurred {} to {}, all recorded {} (loaded together)\n",
+                 many, j - i, events[i].position, events[j - 1].position, Minute(from), Minute(to), when);
+    }
+    i = j;
+  }
+}
 
 // What a contact's personal fields say in a listing: the value of `field`
 // (or of `fallback` when it is absent), at most `max` bytes on one line.
@@ -136,14 +171,15 @@ int RunCustomerShow(const Globals& g, const std::string& id, const std::string& 
     fmt::print("{} as of {} ({}): {} events folded\n", *stream, FormatRfc3339(v->as_of->at),
                v->as_of->by == AsOf::kKnowledge ? "what was recorded by then" : "what had happened by then",
                v->events_folded);
+    // An event not known then is said once, as that, even when it was late too.
+    std::set<uint64_t> not_known;
+    for (const NotedEvent& e : v->not_known_then) not_known.insert(e.position);
+    std::vector<NotedEvent> late;
     for (const NotedEvent& e : v->late) {
-      fmt::print("  LATE ENTRY: position {} ({}) occurred {} but was recorded {}\n", e.position, e.type,
-                 Minute(e.occurred_at), Minute(e.recorded_at));
+      if (!not_known.contains(e.position)) late.push_back(e);
     }
-    for (const NotedEvent& e : v->not_known_then) {
-      fmt::print("  NOT KNOWN THEN: position {} ({}) occurred {} but was only recorded {}\n", e.position, e.type,
-                 Minute(e.occurred_at), Minute(e.recorded_at));
-    }
+    PrintNoted("LATE ENTRY", "LATE ENTRIES", "was recorded", late);
+    PrintNoted("NOT KNOWN THEN", "NOT KNOWN THEN", "was only recorded", v->not_known_then);
     fmt::print("\n");
   }
   PrintCustomer(*v);

@@ -131,6 +131,34 @@ TEST_CASE("as of a date before the handover, the customer was still the leaver's
   CHECK_THAT(known.out, Catch::Contains(R"("events_folded":0)"));
 }
 
+TEST_CASE("as of a date, a load of events from another CRM is said on one line, and fewer events one line each, "
+          "never twice",
+          "[cli][customer]") {
+  SampleCompany c;  // imported today: every event of 2025 was recorded long after it occurred
+  auto head = [&](const std::vector<std::string>& as_of) {
+    std::vector<std::string> args = {"customer", "show", "1001"};
+    args.insert(args.end(), as_of.begin(), as_of.end());
+    CliResult r = c.Cli(args);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    return r.out.substr(0, r.out.find("\n\n"));
+  };
+  const std::string load = head({"--as-of-business", "2025-06-01T00:00:00Z"});
+  CHECK_THAT(load, Catch::Contains("\n  NOT KNOWN THEN: 13 events (positions 3 to 15) that occurred 2025-03-10 09:12 to "
+                                   "2025-04-22 09:30, all recorded "));
+  CHECK_THAT(load, !Catch::Contains("LATE ENTR"));  // late as well, but said once
+  CHECK(std::count(load.begin(), load.end(), '\n') == 1);
+  const std::string two = head({"--as-of-business", "2025-03-10T09:16:00Z"});
+  CHECK_THAT(two, Catch::Contains("\n  NOT KNOWN THEN: position 3 (customer.registered) occurred 2025-03-10 09:12 but "
+                                  "was only recorded "));
+  CHECK_THAT(two, Catch::Contains("\n  NOT KNOWN THEN: position 4 (customer.owner_assigned) occurred 2025-03-10 09:15"));
+  CHECK(std::count(two.begin(), two.end(), '\n') == 2);
+  // By knowledge time, the load is late, and said once too.
+  const std::string known = head({"--as-of", "2099-01-01T00:00:00Z"});
+  CHECK_THAT(known, Catch::Contains("\n  LATE ENTRIES: "));
+  CHECK(std::count(known.begin(), known.end(), '\n') == 1);
+}
+
 TEST_CASE("custody lists the owners with reasons and answers who owned it and who had a request at T",
           "[cli][customer]") {
   SampleCompany c;
