@@ -48,6 +48,8 @@ int Fail(const Status& s);
 // Prints it the same way and returns kExitUsage.
 int UsageError(const Status& s);
 std::string Thousands(uint64_t n);
+// "1 read", "1,204 reads": `n` with thousands separators and the noun that fits it.
+std::string Counted(uint64_t n, std::string_view one, std::string_view many);
 
 // The value of --wait: seconds from 0 to kMaxWaitSeconds; InvalidArgument
 // naming the option for anything else.

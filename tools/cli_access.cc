@@ -31,8 +31,9 @@ int AccessByStaff(const Globals& g, const std::string& reader, const std::string
     fmt::print("{}", StaffAccessLogToJson(*l));
     return kExitOk;
   }
-  fmt::print("{}: {} reads and {} exports ({} records) of {} customers{}{}\n", staff, Thousands(l->views),
-             Thousands(l->exports), Thousands(l->exported_records), Thousands(l->customers.size()),
+  fmt::print("{}: {} and {} ({} exported) of {}{}{}\n", staff, Counted(l->views, "read", "reads"),
+             Counted(l->exports, "export", "exports"), Counted(l->exported_records, "record", "records"),
+             Counted(l->customers.size(), "customer", "customers"),
              from ? ", from " + FormatRfc3339(*from) : "", to ? ", before " + FormatRfc3339(*to) : "");
   if (l->rows.empty()) return kExitOk;
   fmt::print("\n{:<16}  {:<9} {:<18} {:>8}  {:<6} {}\n", "WHEN (UTC)", "WHAT", "VIEW / SCOPE", "RECORDS", "FORMAT",
@@ -124,8 +125,8 @@ int RunAlerts(const Globals& g, const std::string& staff_id, bool json) {
     for (const Alert& a : alerts) {
       fmt::print("{:<16}  {:<8} {:<16} {:<10} {}\n", Minute(a.at), a.severity, a.rule, a.staff, a.summary);
     }
-    fmt::print("\n{} alerts; each is an alert.raised event in the alerts stream (custodian read alerts --json)\n",
-               alerts.size());
+    fmt::print("\n{}; each is an alert.raised event in the alerts stream (custodian read alerts --json)\n",
+               Counted(alerts.size(), "alert", "alerts"));
   }
   PrintScopeNote(listing->scope, listing->left_out, "alerts",
                  "the alerts about themselves, their team and the staff they manage");

@@ -57,6 +57,10 @@ std::string Thousands(uint64_t n) {
   return out;
 }
 
+std::string Counted(uint64_t n, std::string_view one, std::string_view many) {
+  return Thousands(n) + " " + std::string(n == 1 ? one : many);
+}
+
 namespace {
 std::atomic<bool> g_interrupted{false};
 void OnSignal(int) { g_interrupted.store(true); }

@@ -89,7 +89,14 @@ int RunAppend(const Globals& g, const std::string& json_arg, const std::string& 
     fmt::print(stderr, "custodian: {}\n", expected.status().message());
     return kExitUsage;
   }
-  std::string text = json_arg.empty() || json_arg == "-" ? ReadAllInput(std::cin) : json_arg;
+  const bool from_input = json_arg.empty() || json_arg == "-";
+  std::string text = from_input ? ReadAllInput(std::cin) : json_arg;
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return UsageError(Status::InvalidArgument(std::string("no event given") +
+                                              (from_input ? " (standard input was empty)" : "") +
+                                              ": append takes one event in its JSON form, as an argument or on "
+                                              "standard input (custodian append --help shows one)"));
+  }
   Result<Event> event = ParseEventJson(text);
   if (!event.ok()) return Fail(event.status());
   if (Status s = ValidateEvent(*event, SystemClock().Now()); !s.ok()) return Fail(s);

@@ -575,7 +575,7 @@ TEST_CASE("access --customer lists who read a customer, access --staff lists wha
   CHECK(Str(reads_7[0], "actor") == "staff-7");
   CHECK(Str(Data(reads_7[0]), "view") == "customer_profile");
   CHECK_THAT(c.Cli({"access", "--staff", "12"}).out,
-             Catch::Contains("staff-12: 1 reads and 1 exports (412 records) of 2 customers"));
+             Catch::Contains("staff-12: 1 read and 1 export (412 records exported) of 2 customers"));
 
   for (const char* flag : {"--staff", "--customer"}) {
     INFO(flag);

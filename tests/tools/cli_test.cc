@@ -135,6 +135,13 @@ TEST_CASE("append reads the event from standard input with - or no argument", "[
   CHECK(store.Cli({"append", "-"}, EventJson(kId2)).exit_code == 0);
   CHECK(store.Cli({"append"}, EventJson(kId3)).exit_code == 0);
   CHECK(Lines(store.Everything()) == 3);
+  // Nothing on standard input (a pipe that gave nothing): said as such, a usage error.
+  for (const std::string& nothing : {std::string(), std::string(" \n")}) {
+    CliResult empty = store.Cli({"append"}, nothing);
+    CHECK(empty.exit_code == 1);
+    CHECK_THAT(empty.err, Catch::Contains("no event given (standard input was empty)"));
+  }
+  CHECK(Lines(store.Everything()) == 3);
 }
 
 TEST_CASE("appending the same event twice writes it once and reports the original position", "[cli]") {

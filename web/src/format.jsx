@@ -14,6 +14,11 @@ export function When({ at, date = false }) {
   );
 }
 
+// "1 request", "3 requests".
+export function count(n, one, many = `${one}s`) {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 export function duration(seconds) {
   if (seconds === null || seconds === undefined) return '–';
   const s = Number(seconds);

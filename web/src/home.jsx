@@ -2,7 +2,7 @@
 // sees the same panels cut to the customers they serve (the server cuts them).
 import { useState } from 'preact/hooks';
 import { Bars } from './chart.jsx';
-import { duration, money, When } from './format.jsx';
+import { count, duration, money, When } from './format.jsx';
 import { AGE_BUCKETS, requestsByAge } from './stats.js';
 import { CustomerLink, ListingSection, Loaded, Paged, PagedTable, Section, StaffLink, useApi } from './ui.jsx';
 
@@ -15,7 +15,7 @@ function Departures() {
           <td><StaffLink id={d.staff} /></td>
           <td><When at={d.effective_at} date /></td>
           <td><StaffLink id={d.successor} /></td>
-          <td>{d.customers} customers, {d.requests} requests, {d.commitments} promises</td>
+          <td>{count(d.customers, 'customer')}, {count(d.requests, 'request')}, {count(d.commitments, 'promise')}</td>
           <td>{d.complete ? <span class="ok">nothing left</span> : <span class="warn">open</span>}</td>
         </tr>
       )} />
@@ -83,7 +83,7 @@ export function AlertList({ rows, empty = 'No alerts.' }) {
               </div>
               <p>{a.summary}</p>
               <details>
-                <summary>Evidence ({a.evidence.length} event{a.evidence.length === 1 ? '' : 's'})</summary>
+                <summary>Evidence ({count(a.evidence.length, 'event')})</summary>
                 <p class="muted">
                   Window <When at={a.window_from} /> to <When at={a.window_to} />: {a.count} against a limit of {a.threshold}.
                 </p>
