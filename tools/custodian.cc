@@ -610,9 +610,13 @@ int main(int argc, char** argv) {
   auto* principal_add = principal->add_subcommand(
       "add", "Register a principal (principal.registered): they act and read as staff do, and own nothing");
   principal_add->add_option("--id", principal_id, "Their id in the staff id space, e.g. 900 or staff-900")->required();
+  // principal.registered's data.kind (docs/events.md); checked here so that a typo names --kind.
+  const std::vector<std::string> kinds = {"auditor", "data_protection_officer", "outside_counsel", "integration",
+                                          "other"};
   principal_add->add_option("--kind", principal_kind,
                             "auditor, data_protection_officer, outside_counsel, integration or other")
-      ->required();
+      ->required()
+      ->check(CLI::IsMember(kinds));
   principal_add->add_option("--role", principal_role, "Their role (default: the kind), e.g. auditor or admin");
   principal_add->add_option("--organization", principal_org, "Whom they work for, when not the company");
   principal_add->add_option("--by", principal_by, "Who registers them (default system:admin)");

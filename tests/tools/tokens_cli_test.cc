@@ -23,6 +23,10 @@ TEST_CASE("token create prints the token once, token list never shows a secret, 
                                        "--staff", "900"});
   CHECK(early.exit_code == 2);
   CHECK_THAT(early.err, Catch::Contains("token holder staff-900 has never joined"));
+  // A kind the catalogue does not have: a usage error naming --kind and the kinds, nothing written.
+  CliResult typo = RunCli(tmp, data, {"principal", "add", "--id", "900", "--kind", "auditr"});
+  CHECK(typo.exit_code == 1);
+  CHECK_THAT(typo.err, Catch::Contains("--kind: auditr not in {auditor,data_protection_officer,outside_counsel,"));
   CliResult added = RunCli(tmp, data, {"principal", "add", "--id", "900", "--kind", "auditor", "--organization", "Audit GmbH"});
   INFO(added.err);
   REQUIRE(added.exit_code == 0);
