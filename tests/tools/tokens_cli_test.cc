@@ -18,6 +18,10 @@ TEST_CASE("token create prints the token once, token list never shows a secret, 
                  {"append", R"({"id":"0d7f5f0e-7c38-5a43-9a77-6c2b8e0e3f11","stream":"staff-1","type":"staff.joined",)"
                             R"("actor":"system:hr","occurred_at":"2026-11-02T09:00:00Z","data":{"role":"admin"}})"})
               .exit_code == 0);
+  // A token for nobody, but an ingest token: a usage error naming --staff, nothing written.
+  CliResult nobody = RunCli(tmp, data, {"--as", "staff-1", "token", "create", "--role", "admin", "--name", "ops"});
+  CHECK(nobody.exit_code == 1);
+  CHECK_THAT(nobody.err, Catch::Contains("--staff: an admin token acts for a member of staff or principal"));
   // Nobody is staff-900 yet: a token for them is refused, naming the rule.
   CliResult early = RunCli(tmp, data, {"--as", "staff-1", "token", "create", "--role", "auditor", "--name", "audit",
                                        "--staff", "900"});
