@@ -36,11 +36,13 @@ int AccessByStaff(const Globals& g, const std::string& reader, const std::string
              Counted(l->customers.size(), "customer", "customers"),
              from ? ", from " + FormatRfc3339(*from) : "", to ? ", before " + FormatRfc3339(*to) : "");
   if (l->rows.empty()) return kExitOk;
-  fmt::print("\n{:<16}  {:<9} {:<18} {:>8}  {:<6} {}\n", "WHEN (UTC)", "WHAT", "VIEW / SCOPE", "RECORDS", "FORMAT",
+  fmt::print("\n{:<16}  {:<9} {:<24} {:>8}  {:<6} {}\n", "WHEN (UTC)", "WHAT", "VIEW / SCOPE", "RECORDS", "FORMAT",
              "CUSTOMERS");
   for (const StaffAccessRow& r : l->rows) {
-    fmt::print("{:<16}  {:<9} {:<18} {:>8}  {:<6} {}\n", Minute(r.event.occurred_at),
-               r.exported ? "exported" : "viewed", r.view, Thousands(r.records), r.format, Some(r.customers));
+    // The view and format are as recorded: shown on one line, never obeyed.
+    fmt::print("{:<16}  {:<9} {:<24} {:>8}  {:<6} {}\n", Minute(r.event.occurred_at),
+               r.exported ? "exported" : "viewed", OneLineText(r.view, 40), Thousands(r.records),
+               OneLineText(r.format, 12), Some(r.customers));
   }
   return kExitOk;
 }
@@ -59,11 +61,11 @@ int AccessToCustomer(const Globals& g, const std::string& reader, const std::str
   fmt::print("{}: read {} times by {} people{}{}\n", customer, Thousands(l->entries.size()), l->readers,
              from ? ", from " + FormatRfc3339(*from) : "", to ? ", before " + FormatRfc3339(*to) : "");
   if (l->entries.empty()) return kExitOk;
-  fmt::print("\n{:<16}  {:<10} {:<9} {:<18} {:>8}  {}\n", "WHEN (UTC)", "WHO", "WHAT", "VIEW / SCOPE", "RECORDS",
+  fmt::print("\n{:<16}  {:<10} {:<9} {:<24} {:>8}  {}\n", "WHEN (UTC)", "WHO", "WHAT", "VIEW / SCOPE", "RECORDS",
              "IN THE SAME READ");
   for (const AccessEntry& e : l->entries) {
-    fmt::print("{:<16}  {:<10} {:<9} {:<18} {:>8}  {}\n", Minute(e.at), e.staff, e.exported ? "exported" : "viewed",
-               e.view, Thousands(e.records),
+    fmt::print("{:<16}  {:<10} {:<9} {:<24} {:>8}  {}\n", Minute(e.at), e.staff, e.exported ? "exported" : "viewed",
+               OneLineText(e.view, 40), Thousands(e.records),
                e.customers > 1 ? fmt::format("{} customers", Thousands(e.customers)) : std::string("this one"));
   }
   return kExitOk;
