@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -584,10 +585,74 @@ std::string BackupResultToJson(const BackupResult& r) {
       json::object{{"backup", r.dir}, {"events", r.events}, {"root", r.root}, {"files", r.files}, {"bytes", r.bytes}});
 }
 
+namespace {
+
+// fsyncs one file or directory.
+Status SyncPath(const fs::path& p) {
+  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  const bool ok = fd >= 0 && ::fsync(fd) == 0;
+  const int error = errno;
+  if (fd >= 0) ::close(fd);
+  return ok ? Status::Ok() : Status::IoError("cannot sync " + p.string() + ": " + std::strerror(error));
+}
+
+// fsyncs every file and directory under `dir`, and `dir` itself.
+Status SyncTree(const fs::path& dir) {
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    CUSTODIAN_RETURN_IF_ERROR(SyncPath(it->path()));
+  }
+  if (ec) return Status::IoError("cannot read " + dir.string() + ": " + ec.message());
+  return SyncPath(dir);
+}
+
+// Restores into `work` (a new directory); RestoreStore moves it in place.
+Result<RestoreResult> RestoreInto(const fs::path& store, const std::string& work, const EventLogOptions& options,
+                                  bool without_master_key) {
+  RestoreResult r;
+  std::error_code ec;
+  fs::create_directories(work, ec);
+  if (!ec) fs::copy(store, work, fs::copy_options::recursive, ec);
+  if (ec) return Status::IoError("cannot copy " + store.string() + " to " + work + ": " + ec.message());
+  fs::permissions(work, fs::perms::owner_all, fs::perm_options::replace, ec);
+  for (auto it = fs::recursive_directory_iterator(work, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    fs::permissions(it->path(), it->is_directory() ? fs::perms::owner_all : fs::perms::owner_read | fs::perms::owner_write,
+                    fs::perm_options::replace, ec);
+  }
+  if (ec) return Status::IoError("cannot make the copy in " + work + " owner-only: " + ec.message());
+  CUSTODIAN_RETURN_IF_ERROR(SyncTree(work));
+  EventLogOptions open = options;
+  open.mode = EventLogOptions::Mode::kReadWrite;
+  open.create = CreateIfMissing::kNo;
+  Result<std::unique_ptr<EventLog>> log = EventLog::Open(work, open);
+  if (!log.ok()) return log.status().WithContext("the restored store does not open");
+  r.erasures_reapplied = (*log)->erasures_reapplied();
+  r.keys_rewrapped = (*log)->keys_rewrapped();
+  if (Status p = (*log)->PersonalStatus(); !p.ok()) {
+    Result<bool> people = (*log)->HoldsPersonalData();
+    if (!people.ok()) return people.status();
+    if (*people && !without_master_key) {
+      return Status::FailedPrecondition(
+          "the backup holds people sealed under a master key that this restore cannot use (" + p.message() +
+          "), so the erasures made since the backup could not be made again; nothing was restored. Give the key "
+          "with --master-key FILE (a key retired by `keys rotate-master` is found in its directory's retired/), or, "
+          "if it is lost, restore with --without-master-key: their people then stay sealed");
+    }
+    if (*people) r.personal = p.message();
+  }
+  Result<Verified> v = VerifyStore(**log);
+  if (!v.ok()) return v.status();
+  r.events = v->events;
+  r.root = v->root;
+  return r;
+}
+
+}  // namespace
+
 Result<RestoreResult> RestoreStore(const std::string& from, const std::string& data_dir,
                                    const EventLogOptions& options, bool without_master_key) {
-  RestoreResult r;
-  r.data_dir = data_dir;
   std::error_code ec;
   const fs::path manifest = fs::path(from) / kBackupManifest, store = fs::path(from) / "store";
   std::ifstream in(manifest);
@@ -616,38 +681,24 @@ Result<RestoreResult> RestoreStore(const std::string& from, const std::string& d
     }
   }
   if (ec) return Status::IoError("cannot read " + store.string() + ": " + ec.message());
-  fs::create_directories(data_dir, ec);
-  fs::copy(store, data_dir, fs::copy_options::recursive | fs::copy_options::overwrite_existing, ec);
-  if (ec) return Status::IoError("cannot copy " + store.string() + " to " + data_dir + ": " + ec.message());
-  fs::permissions(data_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
-  for (auto it = fs::recursive_directory_iterator(data_dir, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
-    fs::permissions(it->path(), it->is_directory() ? fs::perms::owner_all : fs::perms::owner_read | fs::perms::owner_write,
-                    fs::perm_options::replace, ec);
+  // Restored beside the target and moved in place only once it opened,
+  // made the erasures again and verified, and is on disk: a failure or a
+  // crash leaves the target as it was (and at worst the work directory).
+  const fs::path target = fs::absolute(data_dir, ec);
+  const std::string work = target.string() + ".restoring-" + std::to_string(::getpid());
+  fs::remove_all(work, ec);
+  Result<RestoreResult> r = RestoreInto(store, work, options, without_master_key);
+  if (r.ok()) {
+    if (fs::exists(fs::symlink_status(target, ec))) fs::remove(target, ec);  // empty, checked above
+    fs::rename(work, target, ec);
+    if (ec) r = Status::IoError("cannot move the restored store from " + work + " to " + data_dir + ": " + ec.message());
   }
-  EventLogOptions open = options;
-  open.mode = EventLogOptions::Mode::kReadWrite;
-  open.create = CreateIfMissing::kNo;
-  Result<std::unique_ptr<EventLog>> log = EventLog::Open(data_dir, open);
-  if (!log.ok()) return log.status().WithContext("the restored store in " + data_dir + " does not open");
-  r.erasures_reapplied = (*log)->erasures_reapplied();
-  r.keys_rewrapped = (*log)->keys_rewrapped();
-  if (Status p = (*log)->PersonalStatus(); !p.ok() && (*log)->holds_personal_data()) {
-    if (!without_master_key) {
-      log->reset();
-      for (const fs::directory_entry& entry : fs::directory_iterator(data_dir, ec)) fs::remove_all(entry.path(), ec);
-      return Status::FailedPrecondition(
-          "the backup holds people sealed under a master key that this restore cannot use (" + p.message() +
-          "), so the erasures made since the backup could not be made again; nothing was restored. Give the key "
-          "with --master-key FILE (a key retired by `keys rotate-master` is found in its directory's retired/), or, "
-          "if it is lost, restore with --without-master-key: their people then stay sealed");
-    }
-    r.personal = p.message();
+  if (!r.ok()) {
+    fs::remove_all(work, ec);
+    return r.status();
   }
-  Result<Verified> v = VerifyStore(**log);
-  if (!v.ok()) return v.status();
-  r.events = v->events;
-  r.root = v->root;
+  CUSTODIAN_RETURN_IF_ERROR(SyncPath(target.parent_path()));  // the rename, on disk
+  r->data_dir = data_dir;
   return r;
 }
 

@@ -428,9 +428,10 @@ class EventLog {
   // Data keys this open found wrapped with a master key a rotation retired
   // (a backup made before it) and re-wrapped under the one in force.
   size_t keys_rewrapped() const;
-  // Whether the store holds personal data (a keys family), whether or not
-  // its master key was given.
-  bool holds_personal_data() const { return keys_cf_ != nullptr; }
+  // Whether the store holds anyone's sealed data or erasure (a data key or
+  // an erased marker in the keys family), whether or not its master key was
+  // given. IoError when the family cannot be read.
+  Result<bool> HoldsPersonalData() const;
 
   // The rule state records whose names start with `prefix` ("holds/",
   // "erased/"; core/rules.h), as committed: (name without the prefix, value).

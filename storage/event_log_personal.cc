@@ -103,6 +103,17 @@ Status EventLog::PersonalStatus() const { return vault_ ? Status::Ok() : vault_p
 
 size_t EventLog::keys_rewrapped() const { return vault_ ? vault_->rewrapped_from_retired() : 0; }
 
+Result<bool> EventLog::HoldsPersonalData() const {
+  if (keys_cf_ == nullptr) return false;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), keys_cf_));
+  for (const char* prefix : {"e/", "k/"}) {  // "keys" in storage/key_vault.h
+    it->Seek(prefix);
+    if (it->Valid() && it->key().starts_with(prefix)) return true;
+  }
+  CUSTODIAN_RETURN_IF_ERROR(FromRocks(it->status(), "read the keys family"));
+  return false;
+}
+
 Result<EventLog::PersonalView> EventLog::OpenPersonal(const Event& e) const {
   PersonalView view;
   if (e.personal.empty()) return view;

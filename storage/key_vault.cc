@@ -17,6 +17,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "core/base64.h"
@@ -216,11 +217,15 @@ Result<std::unique_ptr<KeyVault>> KeyVault::Open(rocksdb::DB* db, rocksdb::Colum
                        [&](const Master& m) { return in_force.find(m.fingerprint) != std::string::npos; });
   };
   bool retired = false;
+  std::string skipped;  // retired keys that could not be read, said if none fits
   if (!known()) {
     for (const fs::directory_entry& entry : fs::directory_iterator(dir / kRetiredDir, ec)) {
       if (entry.path().extension() != ".key") continue;
       Result<std::string> key = ReadKeyFile(entry.path());
-      if (!key.ok()) return key.status();
+      if (!key.ok()) {
+        skipped += "; skipped: " + key.status().message();
+        continue;
+      }
       if (std::string fp = MasterKeyFingerprint(*key); in_force.find(fp) != std::string::npos) {
         vault->masters_.push_back(Master{*key, std::move(fp)});
         retired = true;
@@ -232,7 +237,7 @@ Result<std::unique_ptr<KeyVault>> KeyVault::Open(rocksdb::DB* db, rocksdb::Colum
                                vault->masters_.front().fingerprint +
                                ") is not this store's (its keys are wrapped with " +
                                in_force.substr(0, kFingerprintChars) + ", which is not in " +
-                               (dir / kRetiredDir).string() + " either)");
+                               (dir / kRetiredDir).string() + " either" + skipped + ")");
   }
   if (retired && !read_only) {
     Result<size_t> n = vault->RewrapUnderCurrent();
@@ -854,6 +859,7 @@ Status KeyVault::Retire(const std::string& old) {
   fs::create_directories(retired, ec);
   if (ec) return Status::IoError("cannot create " + retired.string() + ": " + ec.message());
   fs::permissions(retired, fs::perms::owner_all, fs::perm_options::replace, ec);
+  if (ec) return Status::IoError("cannot make " + retired.string() + " owner-only: " + ec.message());
   fs::rename(old, retired / (MasterKeyFingerprint(*key) + ".key"), ec);
   if (ec) return Status::IoError("cannot retire the old master key to " + retired.string() + ": " + ec.message());
   CUSTODIAN_RETURN_IF_ERROR(SyncDir(retired));
@@ -862,11 +868,16 @@ Status KeyVault::Retire(const std::string& old) {
 
 Result<size_t> KeyVault::RewrapUnderCurrent() {
   const Master& target = masters_.front();
+  // The keys of people erased since (listed beside the master key) are not
+  // wrapped again: the erasures made again at this open destroy them.
+  std::set<std::string> erased;
+  for (ListedErasure& listed : ReadErasureList(fs::path(key_dir_) / kErasedFile)) erased.insert(std::move(listed.subject));
   rocksdb::WriteBatch batch;
   size_t count = 0;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), keys_cf_));
   for (it->Seek("k/"); it->Valid() && it->key().starts_with("k/"); it->Next()) {
     const std::string subject(it->key().ToStringView().substr(2));
+    if (erased.contains(subject)) continue;
     Result<std::string> data_key = Unwrap(subject, it->value().ToStringView());
     if (!data_key.ok()) return data_key.status();
     Result<std::string> wrapped = WrapKey(target.key, subject, *data_key);

@@ -43,8 +43,7 @@ std::string PersonLine(const Person& p) {
   return out;
 }
 
-// A subject the log does not know is refused input (exit 2), as an unknown
-// customer is by customer show.
+// --subject, parsed; a subject the log does not know is then not found (6).
 Result<SubjectRef> Subject(const std::string& text) {
   Result<SubjectRef> s = ParseSubjectArg(text);
   if (!s.ok()) return s.status().WithContext("--subject");
@@ -243,7 +242,7 @@ int RunRestore(const Globals& global, const std::string& from, const std::string
     fmt::print("{}\n", RestoreResultToJson(*r));
     return kExitOk;
   }
-  fmt::print("restored {} events to {}, verified: root {}\n", Thousands(r->events), r->data_dir, r->root);
+  fmt::print("restored {} to {}, verified: root {}\n", Counted(r->events, "event", "events"), r->data_dir, r->root);
   if (!r->personal.empty()) {
     fmt::print("personal data stays sealed: {}; opened with its master key, the store makes again the erasures made "
                "since the backup\n",
