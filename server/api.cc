@@ -206,6 +206,15 @@ Result<uint64_t> NumberParam(const Target& t, const char* name, uint64_t fallbac
   return n;
 }
 
+// A page's size: 1 to kMaxPage, 100 when not given.
+Result<uint64_t> PageLimit(const Target& t) {
+  Result<uint64_t> limit = NumberParam(t, "limit", 100, kMaxPage);
+  if (limit.ok() && *limit == 0) {
+    return Status::InvalidArgument("query parameter limit: 1 to " + std::to_string(kMaxPage));
+  }
+  return limit;
+}
+
 Result<ExpectedVersion> ExpectedParam(const std::string& text) {
   if (text.empty() || text == "any") return ExpectedVersion::Any();
   if (text == "no-stream") return ExpectedVersion::NoStream();
@@ -626,7 +635,7 @@ Api::Reply Append(Api& api, EventLog& log, Api::Call& call) {
 Response ReadStreamRoute(EventLog& log, Api::Call& call) {
   const std::string& stream = call.params[0];
   Result<uint64_t> from = NumberParam(call.target, "from", 0, UINT64_MAX - 1);
-  Result<uint64_t> limit = NumberParam(call.target, "limit", 100, kMaxPage);
+  Result<uint64_t> limit = PageLimit(call.target);
   if (!from.ok()) return Error(from.status());
   if (!limit.ok()) return Error(limit.status());
   if (IsCustomerStream(stream)) {
@@ -642,7 +651,7 @@ Response ReadStreamRoute(EventLog& log, Api::Call& call) {
   json::array items;
   for (const Event& e : *events) items.push_back(json::parse(EventToJson(e, JsonFields::kWithLogFields)));
   json::object out{{"stream", stream}, {"events", std::move(items)}};
-  if (events->size() == *limit) {
+  if (!events->empty() && events->size() == *limit) {
     out["next"] = "/v1/streams/" + stream + "?from=" + std::to_string(events->back().version.value() + 1) +
                   "&limit=" + std::to_string(*limit);
   }
@@ -910,7 +919,7 @@ Response AccountabilityRoute(EventLog& log, Api::Call& call) {
 
 Response ReadAllRoute(EventLog& log, Api::Call& call) {
   Result<uint64_t> from = NumberParam(call.target, "from", 0, UINT64_MAX - 1);
-  Result<uint64_t> limit = NumberParam(call.target, "limit", 100, kMaxPage);
+  Result<uint64_t> limit = PageLimit(call.target);
   if (!from.ok()) return Error(from.status());
   if (!limit.ok()) return Error(limit.status());
   Result<std::vector<Event>> events = log.ReadAll(Position(*from), *limit);
@@ -919,7 +928,7 @@ Response ReadAllRoute(EventLog& log, Api::Call& call) {
   json::array items;
   for (const Event& e : *events) items.push_back(json::parse(EventToJson(e, JsonFields::kWithLogFields)));
   json::object out{{"events", std::move(items)}};
-  if (events->size() == *limit) {
+  if (!events->empty() && events->size() == *limit) {
     out["next"] = "/v1/streams/$all?from=" + std::to_string(events->back().position.value() + 1) +
                   "&limit=" + std::to_string(*limit);
   }

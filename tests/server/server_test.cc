@@ -556,6 +556,20 @@ TEST_CASE("a stream is read in pages with a link to the next", "[server][read]")
   CHECK(events[0].at("version").to_number<uint64_t>() ==
         o.at("events").as_array()[1].at("version").to_number<uint64_t>() + 1);
   CHECK(s.Get("/v1/streams/customer-1001?limit=100000", s.auditor).status == 400);
+  // A page of nothing is refused, on a stream and on the whole log, and the server stays up
+  // (it crashed: a full page of zero events named its last event).
+  for (const char* path : {"/v1/streams/customer-1001?limit=0", "/v1/streams/$all?limit=0"}) {
+    HttpReply zero = s.Get(path, s.auditor);
+    INFO(path << " " << zero.body);
+    CHECK(zero.status == 400);
+    CHECK_THAT(zero.body, Catch::Contains("limit: 1 to 1000"));
+  }
+  // Past the end: an empty page without a next link.
+  HttpReply past = s.Get("/v1/streams/customer-1001?from=100000&limit=5", s.auditor);
+  REQUIRE(past.status == 200);
+  CHECK(Parse(past.body).at("events").as_array().empty());
+  CHECK_FALSE(Parse(past.body).contains("next"));
+  CHECK(s.Get("/healthz", "").status == 200);
 }
 
 TEST_CASE("every read of customer data over HTTP is recorded as data.viewed for the token's staff member",
