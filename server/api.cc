@@ -84,9 +84,9 @@ bool IngestedOverApi(const Event& e) {
 
 // Why a token of `role` may not append `e` (nothing: it may). A CRM's ingest
 // token feeds customer work and ordinary staff: giving or changing a role,
-// registering a principal, or making anyone a member of staff whose role
+// registering a principal, making anyone a member of staff whose role
 // carries a duty (the company-wide, settings and privacy roles, core/roles.h)
-// takes an admin token.
+// or fixing anything but a customer's record takes an admin token.
 std::optional<std::string> RefusedForRole(const Event& e, std::string_view role) {
   if (!IngestedOverApi(e)) {
     return e.type + " on " + OneLineText(e.stream, 80) +
@@ -95,6 +95,13 @@ std::optional<std::string> RefusedForRole(const Event& e, std::string_view role)
   if (role != "ingest") return std::nullopt;
   if (e.type == "staff.role_changed" || e.type == "principal.registered") {
     return e.type + " gives a role: an ingest token may not; an admin token may";
+  }
+  // A fix of a staff record could give a role too (a staff.joined corrected
+  // to head_of_sales): an ingest token fixes customers' records only.
+  if ((e.type == "event.corrected" || e.type == "event.retracted") && !e.stream.starts_with("customer-")) {
+    return e.type + " on " + OneLineText(e.stream, 80) +
+           ": an ingest token fixes customers' records only; a fix of anything else (a member of staff's role, "
+           "team or departure) takes an admin token";
   }
   if (e.type == "staff.joined") {
     std::string given(JsonMemberText(e.data, "role").value_or(""));

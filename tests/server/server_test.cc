@@ -1160,6 +1160,28 @@ TEST_CASE("an ingest token may not give roles: role changes, principals and priv
                                     R"({"role":"head_of_sales"})"));
   INFO(promoted.body);
   CHECK(promoted.status == 201);
+
+  // Nor by fixing a staff record: staff-77's staff.joined corrected to a duty role, or its role change
+  // retracted, by the CRM's token, over either route. Refused, nothing written; an admin token may.
+  const std::string joined = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c03";  // its staff.joined above
+  const size_t before = s.StreamSize("staff-77");
+  HttpReply corrected = s.Post("/v1/streams/staff-77/events", s.ingest,
+                               event("1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c05", "staff-77", "event.corrected",
+                                     R"({"event_id":")" + joined + R"(","reason":"x","corrected":{"role":"head_of_sales"}})"));
+  CHECK(corrected.status == 403);
+  CHECK_THAT(corrected.body, Catch::Contains("an ingest token fixes customers' records only"));
+  HttpReply ce_fix = s.Post("/v1/cloudevents", s.ingest,
+                            R"({"specversion":"1.0","id":"r13","source":"/hr","type":"event.retracted",)"
+                            R"("subject":"staff-77","time":"2026-02-01T10:00:00Z","actor":"system:hr-sync",)"
+                            R"("data":{"event_id":")" + joined + R"(","reason":"x"}})",
+                            {{"Content-Type", "application/cloudevents+json"}});
+  CHECK(ce_fix.status == 403);
+  CHECK(s.StreamSize("staff-77") == before);
+  HttpReply by_admin = s.Post("/v1/streams/staff-77/events", s.admin,
+                              event("1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c06", "staff-77", "event.corrected",
+                                    R"({"event_id":")" + joined + R"(","reason":"the team was wrong","corrected":{"team":"south"}})"));
+  INFO(by_admin.body);
+  CHECK(by_admin.status == 201);
 }
 
 // --- what the web UI needs: who am I, finding people, its own files ---
