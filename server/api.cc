@@ -667,16 +667,23 @@ Response ReadStreamRoute(EventLog& log, Api::Call& call) {
 
 Response Ndjson(std::string body) { return Json(200, std::move(body), "application/x-ndjson"); }
 
+// For a manager's token: Forbidden unless they oversee `staff` (themselves,
+// their team, those they manage, or everyone for a company-wide role);
+// nothing for other roles, whose routes admit them or not.
+std::optional<Response> UnlessManagerOversees(EventLog& log, const Api::Call& call, const std::string& staff) {
+  if (call.token.role != "manager" || staff == call.token.staff) return std::nullopt;
+  Result<ServiceScope> scope = ReaderScope(log, call.token.staff);
+  if (!scope.ok()) return Error(scope.status());
+  Result<bool> oversees = scope->Oversees(staff);
+  if (!oversees.ok()) return Error(oversees.status());
+  if (!*oversees) return Forbidden();
+  return std::nullopt;
+}
+
 Response Portfolio(EventLog& log, Api::Call& call) {
   const std::string staff = call.params[0];
   if (call.token.role == "rep" && staff != call.token.staff) return Forbidden();
-  if (call.token.role == "manager" && staff != call.token.staff) {
-    Result<ServiceScope> scope = ReaderScope(log, call.token.staff);
-    if (!scope.ok()) return Error(scope.status());
-    Result<bool> oversees = scope->Oversees(staff);
-    if (!oversees.ok()) return Error(oversees.status());
-    if (!*oversees) return Forbidden();
-  }
+  if (std::optional<Response> no = UnlessManagerOversees(log, call, staff)) return *no;
   Result<std::optional<AsOfTime>> as_of = AsOfParam(call.target);
   if (!as_of.ok()) return Error(as_of.status());
   Result<PortfolioView> v = StaffPortfolio(log, call.caller, staff, *as_of);
@@ -1059,21 +1066,38 @@ Response HandoverPlanRoute(EventLog& log, Api::Call& call) {
   HandoverRequest request{Field(*body, "from"), Field(*body, "to"), Field(*body, "team"), SystemClock().Now()};
   if (request.from.empty()) return Error(400, "field 'from': the leaver's staff id is required");
   if (request.to.empty() == request.balance_team.empty()) return Error(400, "give one of the fields 'to' or 'team'");
+  // A manager hands over the work of those they oversee, not anyone's.
+  if (std::optional<Response> no = UnlessManagerOversees(log, call, request.from)) return *no;
   Result<PlannedHandover> p = RecordHandoverPlan(log, call.caller, request);
   if (!p.ok()) return Error(p.status());
   return Json(201, PlannedHandoverToJson(*p));
 }
 
+// A manager carries out or reads the handovers of those they oversee.
+std::optional<Response> UnlessManagerOverseesLeaver(EventLog& log, const Api::Call& call, const std::string& id) {
+  if (call.token.role != "manager") return std::nullopt;
+  Result<std::string> leaver = HandoverLeaver(log, id);
+  if (!leaver.ok()) return Error(leaver.status());
+  return UnlessManagerOversees(log, call, *leaver);
+}
+
 Response HandoverExecuteRoute(EventLog& log, Api::Call& call) {
+  if (std::optional<Response> no = UnlessManagerOverseesLeaver(log, call, call.params[0])) return *no;
   Result<HandoverExecution> run = CarryOutHandover(log, call.caller, call.params[0], SystemClock().Now());
   if (!run.ok()) return Error(run.status());
   return Json(200, HandoverExecutionToJson(*run));
 }
 
 Response HandoverReportRoute(EventLog& log, Api::Call& call) {
+  if (std::optional<Response> no = UnlessManagerOverseesLeaver(log, call, call.params[0])) return *no;
   HandoverReportRequest request;
   request.handover_id = call.params[0];
   request.successor = call.target.Query("for");
+  // A rep reads their own briefing: the customers that come to them.
+  if (call.token.role == "rep") {
+    if (!request.successor.empty() && request.successor != call.token.staff) return Forbidden();
+    request.successor = call.token.staff;
+  }
   request.now = SystemClock().Now();
   const std::string format = call.target.Query("format");
   if (!format.empty() && format != "jsonl" && format != "md" && format != "html") {
@@ -1269,7 +1293,7 @@ std::vector<Api::Route> Routes() {
       [](Api& api, Api::Call& c) { return HandoverPlanRoute(api.log(), c); });
   add("POST", "/v1/handovers/{id}/execute", {"manager", "admin"}, true,
       [](Api& api, Api::Call& c) { return HandoverExecuteRoute(api.log(), c); });
-  add("GET", "/v1/handovers/{id}/report", {"manager", "auditor", "admin"}, true,
+  add("GET", "/v1/handovers/{id}/report", {"rep", "manager", "auditor", "admin"}, true,
       [](Api& api, Api::Call& c) { return HandoverReportRoute(api.log(), c); });
   add("POST", "/v1/erasures", {"admin"}, false, [](Api& api, Api::Call& c) { return EraseRoute(api.log(), c); });
   add("GET", "/v1/holds", {"auditor", "admin"}, false, [](Api& api, Api::Call& c) { return HoldsRoute(api.log(), c); });

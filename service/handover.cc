@@ -257,6 +257,12 @@ const char* AccessFormat(BriefingFormat f) {
 
 }  // namespace
 
+Result<std::string> HandoverLeaver(const EventLog& log, const std::string& handover_id) {
+  Result<RecordedPlan> plan = FindPlan(log, handover_id);
+  if (!plan.ok()) return plan.status();
+  return plan->from;
+}
+
 Result<HandoverReport> PrepareHandoverReport(EventLog& log, const Caller& caller,
                                              const HandoverReportRequest& request) {
   Result<RecordedPlan> plan = FindPlan(log, request.handover_id);

@@ -73,6 +73,10 @@ Result<HandoverExecution> CarryOutHandover(EventLog& log, const Caller& caller, 
 //  "requests_moved","commitments_moved","orphans":[customer, ...]}
 std::string HandoverExecutionToJson(const HandoverExecution& run);
 
+// The leaver of the recorded plan `handover_id` (whose work it moves), so
+// that a caller can be checked against them; NotFound when no plan has it.
+Result<std::string> HandoverLeaver(const EventLog& log, const std::string& handover_id);
+
 // --- Report: the successor's briefing ---
 
 // The formats a briefing is written in.

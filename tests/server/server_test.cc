@@ -1184,6 +1184,41 @@ TEST_CASE("an ingest token may not give roles: role changes, principals and priv
   CHECK(by_admin.status == 201);
 }
 
+TEST_CASE("a manager plans, carries out and reads the handovers of the staff they oversee, and nobody else's",
+          "[server][handover]") {
+  ServedStore s;
+  // staff-20 is in team south, which staff-3 (north's manager) does not oversee.
+  const size_t system = s.StreamSize("system");
+  HttpReply theirs = s.Post("/v1/handovers", s.manager3, R"({"from":"staff-20","to":"staff-21"})");
+  INFO(theirs.body);
+  CHECK(theirs.status == 403);
+  CHECK(s.StreamSize("system") == system);  // no plan recorded
+  // An admin plans it; the manager may neither carry it out nor read its report.
+  HttpReply planned = s.Post("/v1/handovers", s.admin, R"({"from":"staff-20","to":"staff-21"})");
+  INFO(planned.body);
+  REQUIRE(planned.status == 201);
+  const std::string id(Parse(planned.body).at("handover_id").as_string());
+  CHECK(s.Post("/v1/handovers/" + id + "/execute", s.manager3, "").status == 403);
+  CHECK(s.Get("/v1/handovers/" + id + "/report", s.manager3).status == 403);
+  CHECK(s.Get("/v1/customers/customer-2001", s.manager3).status == 403);  // still not theirs
+  // The successor, a rep, reads their own briefing, and no one else's part of it.
+  HttpReply briefing = s.Get("/v1/handovers/" + id + "/report", s.rep21);
+  INFO(briefing.body);
+  CHECK(briefing.status == 200);
+  CHECK_THAT(briefing.body, Catch::Contains("customer-2001"));
+  CHECK(s.Get("/v1/handovers/" + id + "/report?for=staff-20", s.rep21).status == 403);
+  CHECK(s.Get("/v1/handovers/" + id + "/report", s.rep7).status == 404);  // gives staff-7 nothing
+  HttpReply done = s.Post("/v1/handovers/" + id + "/execute", s.admin, "");
+  INFO(done.body);
+  CHECK(done.status == 200);
+  // staff-7 is in north: the manager's own.
+  HttpReply own = s.Post("/v1/handovers", s.manager3, R"({"from":"staff-7","to":"staff-3"})");
+  INFO(own.body);
+  CHECK(own.status == 201);
+  const std::string own_id(Parse(own.body).at("handover_id").as_string());
+  CHECK(s.Get("/v1/handovers/" + own_id + "/report", s.manager3).status == 200);
+}
+
 // --- what the web UI needs: who am I, finding people, its own files ---
 
 TEST_CASE("GET /v1/me says which token, role and member of staff the caller is, for every role", "[server][web]") {
