@@ -33,6 +33,20 @@ namespace {
 // thread itself (a few microseconds); larger ones on the workers.
 constexpr size_t kAppendOnIoThreadAtMost = 64 * 1024;
 
+// What RFC 9112 says a server must refuse (400, then close) in a request's
+// headers, which Beast reads without complaint: a Transfer-Encoding whose
+// last coding is not chunked (its body has no length: read as empty, the
+// rest of it would be taken for the next request), an HTTP/1.1 request
+// without exactly one Host; and, for the API, more than one Authorization.
+std::optional<std::string> HeaderProblem(const bhttp::request<bhttp::string_body>& req, bool chunked) {
+  if (req.count(bhttp::field::transfer_encoding) > 0 && !chunked) {
+    return "a Transfer-Encoding whose last coding is not chunked is not accepted (RFC 9112, 6.3)";
+  }
+  if (req.version() >= 11 && req.count(bhttp::field::host) != 1) return "an HTTP/1.1 request has one Host header";
+  if (req.count(bhttp::field::authorization) > 1) return "more than one Authorization header";
+  return std::nullopt;
+}
+
 class ServerImpl;
 
 // What Stop needs of a session, whatever its stream.
@@ -246,6 +260,12 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       res->body() = ErrorBody(status, status == 413 ? "payload_too_large" : status == 431 ? "headers_too_large" : "bad_request",
                               message);
       return Write(res, /*keep_alive=*/false);
+    }
+    if (std::optional<std::string> why = HeaderProblem(parser_->get(), parser_->chunked())) {
+      auto res = std::make_shared<bhttp::response<bhttp::string_body>>(bhttp::status::bad_request, 11);
+      res->set(bhttp::field::content_type, "application/json");
+      res->body() = ErrorBody(400, "bad_request", *why);
+      return Write(res, /*keep_alive=*/false);  // the bytes after it cannot be trusted to frame a request
     }
     bhttp::request<bhttp::string_body> req = parser_->release();
     http::Request request;

@@ -774,6 +774,49 @@ TEST_CASE("a client that sends half a request and goes away writes nothing and t
   CHECK_FALSE(StreamHasId(s, "customer-1002", id));
 }
 
+TEST_CASE("a request whose framing RFC 9112 refuses gets 400 and the connection closes, so what follows it is never "
+          "taken for a request",
+          "[server][malformed]") {
+  ServedStore s;
+  const std::string smuggled = "GET /v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + s.admin + "\r\n\r\n";
+  const size_t events = s.store.log->end().value();
+  struct Case {
+    std::string request, why;
+  };
+  for (const Case& c : {
+           Case{"POST /v1/cloudevents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + s.ingest +
+                    "\r\nContent-Type: application/cloudevents+json\r\nTransfer-Encoding: gzip\r\n\r\n" + smuggled,
+                "Transfer-Encoding whose last coding is not chunked"},
+           Case{"POST /v1/cloudevents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + s.ingest +
+                    "\r\nTransfer-Encoding: chunked, gzip\r\n\r\n" + smuggled,
+                "Transfer-Encoding whose last coding is not chunked"},
+           Case{"GET /v1/me HTTP/1.1\r\nAuthorization: Bearer " + s.admin + "\r\n\r\n" + smuggled, "one Host header"},
+           Case{"GET /v1/me HTTP/1.1\r\nHost: x\r\nHost: y\r\nAuthorization: Bearer " + s.admin + "\r\n\r\n",
+                "one Host header"},
+           Case{"GET /v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + s.rep7 + "\r\nAuthorization: Bearer " +
+                    s.admin + "\r\n\r\n",
+                "more than one Authorization header"},
+       }) {
+    RawConnection raw(s.port());
+    REQUIRE(raw.connected());
+    REQUIRE(raw.Send(c.request));
+    bool closed = false;
+    const std::string answer = raw.ReadUntilClosed(std::chrono::seconds(5), &closed);
+    INFO(c.request << "\n->\n" << answer);
+    CHECK(StatusOf(answer) == 400);
+    CHECK_THAT(answer, Catch::Contains(c.why));
+    CHECK(closed);
+    CHECK(answer.find("HTTP/1.1 200") == std::string::npos);  // the smuggled request got no answer
+  }
+  CHECK(s.store.log->end().value() == events);
+  // HTTP/1.0 needs no Host.
+  RawConnection old(s.port());
+  REQUIRE(old.Send("GET /healthz HTTP/1.0\r\n\r\n"));
+  bool closed = false;
+  CHECK_THAT(old.ReadUntilClosed(std::chrono::seconds(5), &closed), Catch::StartsWith("HTTP/1.0 200"));
+  CHECK(s.Healthy());
+}
+
 TEST_CASE("headers larger than the limit get 431 and the server carries on", "[server][malformed]") {
   ServerOptions o = TestOptions();
   o.header_limit = 4 * 1024;
