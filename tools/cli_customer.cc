@@ -19,14 +19,16 @@ namespace custodian::cli {
 namespace {
 
 // The events an as-of view points out, one line each, but a run of at least
-// kBackfillMinEvents recorded within kBackfillWindowMicros of its first (a
-// load from another CRM) on one line, under `many`. `recorded`: "was
+// kBackfillMinEvents, each recorded long after it occurred and all within
+// kBackfillWindowMicros of the first (a load from another CRM, as the
+// timeline's backfill), on one line, under `many`. `recorded`: "was
 // recorded" or "was only recorded".
 void PrintNoted(std::string_view label, std::string_view many, std::string_view recorded,
                 const std::vector<NotedEvent>& events) {
   for (size_t i = 0; i < events.size();) {
     size_t j = i + 1;
-    while (j < events.size() && events[j].recorded_at.value() >= events[i].recorded_at.value() &&
+    auto late = [&](size_t k) { return events[k].recorded_at.value() - events[k].occurred_at.value() > kLateAfterMicros; };
+    while (j < events.size() && late(i) && late(j) && events[j].recorded_at.value() >= events[i].recorded_at.value() &&
            events[j].recorded_at.value() - events[i].recorded_at.value() <= kBackfillWindowMicros) {
       ++j;
     }

@@ -157,6 +157,23 @@ TEST_CASE("as of a date, a load of events from another CRM is said on one line, 
   const std::string known = head({"--as-of", "2099-01-01T00:00:00Z"});
   CHECK_THAT(known, Catch::Contains("\n  LATE ENTRIES: "));
   CHECK(std::count(known.begin(), known.end(), '\n') == 1);
+  // Three notes logged promptly, an hour ago: not known half an hour ago, but not late and not a
+  // load: one line each.
+  const int64_t now = SystemClock().Now().value(), hour = int64_t{3600} * 1'000'000;
+  for (int i = 0; i < 3; ++i) {
+    const std::string id = "5b0c7d2e-8f1a-4b3c-9d4e-6f7a8b9c0d1" + std::to_string(i);
+    CliResult note = RunCli(c.tmp, c.dir, {"append", R"({"id":")" + id + R"(","stream":"customer-1001","type":"note.added",)"
+                                                     R"("actor":"staff-7","occurred_at":")" +
+                                                         FormatRfc3339(Timestamp(now - hour + i)) +
+                                                         R"(","data":{"text":"prompt"}})"});
+    INFO(note.err);
+    REQUIRE(note.exit_code == 0);
+  }
+  const std::string recent = head({"--as-of-business", FormatRfc3339(Timestamp(now - hour / 2))});
+  size_t prompt = 0;
+  for (size_t at = recent.find("(note.added)"); at != std::string::npos; at = recent.find("(note.added)", at + 1)) ++prompt;
+  CHECK(prompt == 3);
+  CHECK_THAT(recent, Catch::Contains("all recorded"));  // the sample's load, still one line
 }
 
 TEST_CASE("custody lists the owners with reasons and answers who owned it and who had a request at T",
