@@ -221,15 +221,15 @@ Result<QueryState> QueryStateOf(EventLog& log, const Projection& projection, con
 
 namespace {
 
-// A reader the log does not know: their read cannot be recorded, so nothing
-// is shown; said as a reader not found, not as the rule's refusal of the record.
-Status ExplainReader(const Caller& caller, Status s) {
-  if (s.code() == StatusCode::kRuleViolation &&
-      s.message().find("actor " + caller.principal + " has never joined") != std::string::npos) {
-    return Status::NotFound(caller.principal + " is not a member of staff the log knows (no staff.joined on " +
-                            caller.principal + "), so their read cannot be recorded and nothing is shown");
-  }
-  return s;
+// A reader the log does not know (the rules hold no staff record of them):
+// their read cannot be recorded, so nothing is shown; said as a reader not
+// found, not as the rule's refusal of the record.
+Status ExplainReader(const EventLog& log, const Caller& caller, Status s) {
+  if (s.code() != StatusCode::kRuleViolation) return s;
+  Result<std::optional<std::string>> known = log.RuleRecord("staff/" + caller.principal);
+  if (!known.ok() || known->has_value()) return s;
+  return Status::NotFound(caller.principal + " is not a member of staff the log knows (no staff.joined on " +
+                          caller.principal + "), so their read cannot be recorded and nothing is shown");
 }
 
 Status RecordReadOf(EventLog& log, const Caller& caller, Access a) {
@@ -264,7 +264,7 @@ Status RecordReadOf(EventLog& log, const Caller& caller, Access a) {
 
 Status RecordRead(EventLog& log, const Caller& caller, Access a) {
   Status s = RecordReadOf(log, caller, std::move(a));
-  return s.ok() ? s : ExplainReader(caller, std::move(s));
+  return s.ok() ? s : ExplainReader(log, caller, std::move(s));
 }
 
 Result<ServiceScope> ReaderScope(const EventLog& log, const std::string& reader) {
