@@ -102,8 +102,10 @@ Result<Endpoint> ParseEndpoint(const std::string& endpoint) {
     boost::system::error_code ec;
     (void)boost::asio::ip::make_address_v6(host, ec);
     if (ec) return bad;
-  } else if (host.find_first_of(":[]") != std::string_view::npos) {
-    return bad;  // an IPv6 address goes in brackets
+  } else if (host.empty() || !std::all_of(host.begin(), host.end(), [](char c) {
+               return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
+             })) {
+    return bad;  // a name or IPv4 address; an IPv6 address goes in brackets
   }
   const bool digits = !port.empty() && port.size() <= 5 &&
                       std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -135,6 +137,18 @@ Result<std::shared_ptr<ssl::context>> ClientTls(const std::string& ca_file) {
   return ctx;
 }
 
+// A call that failed: FailedPrecondition for a certificate that does not
+// verify (a fault to fix, not to retry), else Unavailable (the campaign
+// tries again).
+Status CallFailed(const std::string& shown, const std::string& what) {
+  if (what.find("certificate verify failed") != std::string::npos) {
+    return Status::FailedPrecondition("etcd at " + shown + " shows a certificate that does not verify (" + what +
+                                      "): give the CA that signed it with --lease-ca FILE, and use the host name "
+                                      "or address the certificate names");
+  }
+  return Status::Unavailable("etcd at " + shown + ": " + what);
+}
+
 // POST `body` to etcd's JSON gateway at `path`, with `token` (a sign-in's)
 // when there is one; each step within kStep (the name's look-up is the
 // system resolver's, which the step does not bound). Over https (`tls` not
@@ -148,6 +162,7 @@ Result<Answer> Send(const std::string& shown, const Endpoint& at, ssl::context* 
   if (!token.empty()) req.set(http::field::authorization, token);
   req.body() = json::serialize(body);
   req.prepare_payload();
+  bool handshaking = false;
   try {
     boost::asio::io_context ioc;
     tcp::resolver resolver(ioc);
@@ -174,19 +189,27 @@ Result<Answer> Send(const std::string& shown, const Endpoint& at, ssl::context* 
     if (not_an_address) (void)SSL_set_tlsext_host_name(stream.native_handle(), at.host.c_str());
     connect(beast::get_lowest_layer(stream));
     beast::get_lowest_layer(stream).expires_after(kStep);
+    handshaking = true;
     stream.async_handshake(ssl::stream_base::client, [&](beast::error_code e) { ec = e; });
     Await(ioc, ec, "TLS handshake");
+    handshaking = false;
     Answer a = Exchange(ioc, stream, req);
     beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ec);
     return a;
-  } catch (const std::exception& e) {
-    const std::string what = e.what();
-    if (what.find("certificate verify failed") != std::string::npos) {
-      return Status::FailedPrecondition("etcd at " + shown + " shows a certificate that does not verify (" + what +
-                                        "): give the CA that signed it with --lease-ca FILE, and use the host name "
-                                        "or address the certificate names");
+  } catch (const beast::system_error& e) {
+    // The handshake refused by TLS itself, or cut short by a peer that took
+    // the connection (a plain-http etcd closes on a ClientHello): the other
+    // end does not speak TLS, or not this TLS; trying again would not help.
+    const bool tls_error = e.code().category() == boost::asio::error::get_ssl_category() ||
+                           e.code() == ssl::error::stream_truncated;
+    if (handshaking && tls_error &&
+        std::string_view(e.what()).find("certificate verify failed") == std::string_view::npos) {
+      return Status::FailedPrecondition("etcd at " + shown + " did not complete a TLS handshake (" + e.what() +
+                                        "): does it serve https on that port (etcd --cert-file, https client URLs)?");
     }
-    return Status::Unavailable("etcd at " + shown + ": " + what);
+    return CallFailed(shown, e.what());
+  } catch (const std::exception& e) {
+    return CallFailed(shown, e.what());
   }
 }
 

@@ -528,6 +528,7 @@ TEST_CASE("an etcd that speaks https: the lease is held with the CA that signed 
   lo.endpoint = "https://a:b/c@127.0.0.1:2379";  // the password "b/c" is not shown either
   CHECK(cluster::WriterLease::CheckOptions(lo).message().find("b/c") == std::string::npos);
   for (const char* bad : {"https://127.0.0.1:etcd", "https://:2379", "https://127.0.0.1:", "etcd:2379",
+                          "https://etcd\x1b[31m:2379", "https://et cd:2379",
                           "https://127.0.0.1:0", "https://127.0.0.1:65536", "https://::1:2379", "https://[etcd]:2379",
                           "https://127.0.0.1:2379/v3", "https://127.0.0.1:2379?x"}) {
     lo.endpoint = bad;
@@ -546,6 +547,15 @@ TEST_CASE("an etcd that speaks https: the lease is held with the CA that signed 
   CHECK((*held)->Check().ok());
   CHECK((*held)->epoch() > 0);
   held->reset();
+
+  // https to an etcd that speaks plain http: a fault to fix, said as such, not retried in silence.
+  testing::Etcd plain;
+  lo.endpoint = "https" + plain.endpoint().substr(4);
+  lo.ca_file = pem;
+  Result<std::unique_ptr<cluster::WriterLease>> no_tls = cluster::WriterLease::Acquire(lo, std::chrono::seconds(2));
+  REQUIRE_FALSE(no_tls.ok());
+  CHECK(no_tls.status().code() == StatusCode::kFailedPrecondition);
+  CHECK_THAT(no_tls.status().message(), Catch::Contains("did not complete a TLS handshake"));
 
   // A certificate that its CA signed, but for another host.
   testing::TestCertificate elsewhere("DNS:elsewhere.example");
