@@ -97,9 +97,10 @@ std::string TokensToJson(const std::vector<TokenInfo>& tokens) {
 
 Result<NewToken> CreateToken(EventLog& log, const TokenRequest& request) {
   if (!IsTokenRole(request.role)) {
-    return Status::InvalidArgument("--role: " + QuotedText(request.role, 40) + " is not a token role; one of ingest, rep, manager, auditor, admin");
+    return Status::InvalidArgument("role " + QuotedText(request.role, 40) +
+                                   " is not a token role; one of ingest, rep, manager, auditor, admin");
   }
-  if (request.name.empty()) return Status::InvalidArgument("--name: say what the token is for, e.g. crm-integration");
+  if (request.name.empty()) return Status::InvalidArgument("a token needs a name that says what it is for, e.g. crm-integration");
   NewToken out;
   out.info.token_id = "tok-" + HexOf(Sha256(crypto::RandomBytes(16))).substr(0, 16);
   const std::string secret = Base64Url(crypto::RandomBytes(kSecretBytes));

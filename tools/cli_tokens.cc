@@ -17,7 +17,7 @@ int RunTokenCreate(const Globals& g, const std::string& role, const std::string&
     Result<std::string> s = StaffId(staff_text);
     if (!s.ok()) return UsageError(s.status().WithContext("--staff"));
     staff = *s;
-  } else if (role != "ingest") {
+  } else if (IsTokenRole(role) && role != "ingest") {  // an unknown role is refused by CreateToken
     // The log's rule 'tokens' refuses it too; said here in the command's terms.
     const std::string article = !role.empty() && std::string_view("aeiou").find(role[0]) != std::string_view::npos
                                     ? "an "
