@@ -51,6 +51,7 @@
 #include <string>
 #include <vector>
 
+#include "core/catalogue.h"
 #include "core/text.h"
 #include "tools/cli.h"
 
@@ -610,11 +611,14 @@ int main(int argc, char** argv) {
   auto* principal_add = principal->add_subcommand(
       "add", "Register a principal (principal.registered): they act and read as staff do, and own nothing");
   principal_add->add_option("--id", principal_id, "Their id in the staff id space, e.g. 900 or staff-900")->required();
-  // principal.registered's data.kind (docs/events.md); checked here so that a typo names --kind.
-  const std::vector<std::string> kinds = {"auditor", "data_protection_officer", "outside_counsel", "integration",
-                                          "other"};
-  principal_add->add_option("--kind", principal_kind,
-                            "auditor, data_protection_officer, outside_counsel, integration or other")
+  // principal.registered's data.kind, from the catalogue; checked here so that a typo names --kind.
+  std::vector<std::string> kinds;
+  if (const custodian::EventTypeSpec* spec = custodian::FindEventType("principal.registered", 1)) {
+    for (const custodian::FieldSpec& f : spec->fields) {
+      if (f.name == "kind") kinds.assign(f.values.begin(), f.values.end());
+    }
+  }
+  principal_add->add_option("--kind", principal_kind, "What they are (principal.registered's kind)")
       ->required()
       ->check(CLI::IsMember(kinds));
   principal_add->add_option("--role", principal_role, "Their role (default: the kind), e.g. auditor or admin");
