@@ -4,7 +4,7 @@
 //
 //   node web/tour.mjs --url http://127.0.0.1:8080 --out DIR \
 //     --manager TOKEN --auditor TOKEN --customer customer-1028 --leaver staff-4
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
@@ -88,6 +88,7 @@ try {
     await page.locator('main').getByText('Loading…').first().waitFor({ state: 'detached', timeout: 30000 });
     const file = join(o.out, `${stop.name}.png`);
     await page.screenshot({ path: file, fullPage: true });
+    chmodSync(file, 0o600);  // it shows people's names: owner-only, as the store's files
     console.log(`  ${o.url}/${stop.hash}\n    screenshot ${file}`);
     for (const sel of stop.say) {
       const g = await gist(page, sel);

@@ -8,7 +8,7 @@
 //   SCREENSHOTS     where screenshots go (build/web-screenshots)
 //   CHROMIUM        the browser (default /usr/bin/chromium)
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -17,7 +17,8 @@ const bin = process.env.CUSTODIAN_BIN;
 const web = process.env.CUSTODIAN_WEB;
 if (!bin || !web) throw new Error('set CUSTODIAN_BIN and CUSTODIAN_WEB (ctest does)');
 export const screenshots = process.env.SCREENSHOTS || join(tmpdir(), 'custodian-web-screenshots');
-mkdirSync(screenshots, { recursive: true });
+mkdirSync(screenshots, { recursive: true, mode: 0o700 });
+chmodSync(screenshots, 0o700);  // also when an earlier run made it
 
 export function cli(dir, args, opts = {}) {
   return execFileSync(bin, ['--data', dir, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts });
@@ -113,4 +114,5 @@ export async function signIn(company, role, { width = 1280, height = 800 } = {})
 
 export async function shoot(page, name) {
   await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
+  chmodSync(join(screenshots, `${name}.png`), 0o600);  // pages show people's names
 }

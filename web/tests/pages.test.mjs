@@ -2,8 +2,10 @@
 // the access page (daily reads and exports against the person's own
 // baseline with the departure marked; who read a customer), in Chromium.
 import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { shoot, signIn, startCompany } from './fixture.mjs';
+import { screenshots, shoot, signIn, startCompany } from './fixture.mjs';
 
 let company;
 before(async () => {
@@ -76,6 +78,10 @@ test('home lists silent customers and sales made without contact apart, each wit
   };
   await shown('h-silent', silent, `${silent[0].customer}[\\s\\S]*${silent[0].days_silent}`);
   await shown('h-uncontacted', wins, `${wins[0].customer}[\\s\\S]*${wins[0].id}`);
+  // Its screenshot shows people's names: owner-only.
+  await shoot(page, 'home-silent-admin');
+  assert.equal(statSync(join(screenshots, 'home-silent-admin.png')).mode & 0o077, 0);
+  assert.equal(statSync(screenshots).mode & 0o077, 0);
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
