@@ -22,6 +22,7 @@ for (const k of ['url', 'out', 'manager', 'auditor', 'customer', 'leaver']) {
   }
 }
 mkdirSync(o.out, { recursive: true, mode: 0o700 });
+chmodSync(o.out, 0o700);  // also when an earlier run made it
 
 const stops = [
   { name: 'home', role: 'manager', hash: '#/', heading: 'Pipeline by stage',
