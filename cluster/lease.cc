@@ -103,7 +103,8 @@ Result<Endpoint> ParseEndpoint(const std::string& endpoint) {
     (void)boost::asio::ip::make_address_v6(host, ec);
     if (ec) return bad;
   } else if (host.empty() || !std::all_of(host.begin(), host.end(), [](char c) {
-               return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
+               return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+                      c == '_';  // container names (etcd_1) resolve too
              })) {
     return bad;  // a name or IPv4 address; an IPv6 address goes in brackets
   }

@@ -1089,14 +1089,25 @@ Response HandoverExecuteRoute(EventLog& log, Api::Call& call) {
 }
 
 Response HandoverReportRoute(EventLog& log, Api::Call& call) {
-  if (std::optional<Response> no = UnlessManagerOverseesLeaver(log, call, call.params[0])) return *no;
   HandoverReportRequest request;
   request.handover_id = call.params[0];
   request.successor = call.target.Query("for");
-  // A rep reads their own briefing: the customers that come to them.
   if (call.token.role == "rep") {
     if (!request.successor.empty() && request.successor != call.token.staff) return Forbidden();
     request.successor = call.token.staff;
+  }
+  if ((call.token.role == "rep" || call.token.role == "manager") && request.successor == call.token.staff) {
+    // Their own briefing: the customers that come to them, once they serve
+    // them (the handover carried out), and not after they no longer do.
+    Result<std::vector<std::string>> mine = HandoverCustomersFor(log, request.handover_id, call.token.staff);
+    if (!mine.ok()) return Error(mine.status());
+    for (const std::string& customer : *mine) {
+      Result<bool> may = MayReadCustomer(log, call.token, customer);
+      if (!may.ok()) return Error(may.status());
+      if (!*may) return Forbidden();
+    }
+  } else if (std::optional<Response> no = UnlessManagerOverseesLeaver(log, call, request.handover_id)) {
+    return *no;
   }
   request.now = SystemClock().Now();
   const std::string format = call.target.Query("format");

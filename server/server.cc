@@ -39,8 +39,9 @@ constexpr size_t kAppendOnIoThreadAtMost = 64 * 1024;
 // rest of it would be taken for the next request), an HTTP/1.1 request
 // without exactly one Host; and, for the API, more than one Authorization.
 std::optional<std::string> HeaderProblem(const bhttp::request<bhttp::string_body>& req, bool chunked) {
-  if (req.count(bhttp::field::transfer_encoding) > 0 && !chunked) {
-    return "a Transfer-Encoding whose last coding is not chunked is not accepted (RFC 9112, 6.3)";
+  if (req.count(bhttp::field::transfer_encoding) > 0 && (!chunked || req.version() < 11)) {
+    return "a Transfer-Encoding whose last coding is not chunked, or in HTTP/1.0, is not accepted (RFC 9112, 6.1 "
+           "and 6.3)";
   }
   if (req.version() >= 11 && req.count(bhttp::field::host) != 1) return "an HTTP/1.1 request has one Host header";
   if (req.count(bhttp::field::authorization) > 1) return "more than one Authorization header";

@@ -263,6 +263,17 @@ Result<std::string> HandoverLeaver(const EventLog& log, const std::string& hando
   return plan->from;
 }
 
+Result<std::vector<std::string>> HandoverCustomersFor(const EventLog& log, const std::string& handover_id,
+                                                      const std::string& successor) {
+  Result<RecordedPlan> plan = FindPlan(log, handover_id);
+  if (!plan.ok()) return plan.status();
+  std::vector<std::string> customers;
+  for (const auto& [customer, to] : plan->assignments) {
+    if (to == successor) customers.push_back(customer);
+  }
+  return customers;
+}
+
 Result<HandoverReport> PrepareHandoverReport(EventLog& log, const Caller& caller,
                                              const HandoverReportRequest& request) {
   Result<RecordedPlan> plan = FindPlan(log, request.handover_id);

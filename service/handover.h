@@ -76,6 +76,10 @@ std::string HandoverExecutionToJson(const HandoverExecution& run);
 // The leaver of the recorded plan `handover_id` (whose work it moves), so
 // that a caller can be checked against them; NotFound when no plan has it.
 Result<std::string> HandoverLeaver(const EventLog& log, const std::string& handover_id);
+// The customers the recorded plan `handover_id` gives `successor`; NotFound
+// when no plan has that id.
+Result<std::vector<std::string>> HandoverCustomersFor(const EventLog& log, const std::string& handover_id,
+                                                      const std::string& successor);
 
 // --- Report: the successor's briefing ---
 

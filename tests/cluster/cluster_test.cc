@@ -525,6 +525,8 @@ TEST_CASE("an etcd that speaks https: the lease is held with the CA that signed 
   CHECK(in_url.message().find("secret-pw-31") == std::string::npos);
   lo.endpoint = "https://[::1]:2379";
   CHECK(cluster::WriterLease::CheckOptions(lo).ok());
+  lo.endpoint = "https://etcd_1:2379";  // a container's name
+  CHECK(cluster::WriterLease::CheckOptions(lo).ok());
   lo.endpoint = "https://a:b/c@127.0.0.1:2379";  // the password "b/c" is not shown either
   CHECK(cluster::WriterLease::CheckOptions(lo).message().find("b/c") == std::string::npos);
   for (const char* bad : {"https://127.0.0.1:etcd", "https://:2379", "https://127.0.0.1:", "etcd:2379",

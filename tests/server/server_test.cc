@@ -790,6 +790,9 @@ TEST_CASE("a request whose framing RFC 9112 refuses gets 400 and the connection 
            Case{"POST /v1/cloudevents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + s.ingest +
                     "\r\nTransfer-Encoding: chunked, gzip\r\n\r\n" + smuggled,
                 "Transfer-Encoding whose last coding is not chunked"},
+           Case{"POST /v1/cloudevents HTTP/1.0\r\nConnection: keep-alive\r\nAuthorization: Bearer " + s.ingest +
+                    "\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + smuggled,
+                "or in HTTP/1.0"},
            Case{"GET /v1/me HTTP/1.1\r\nAuthorization: Bearer " + s.admin + "\r\n\r\n" + smuggled, "one Host header"},
            Case{"GET /v1/me HTTP/1.1\r\nHost: x\r\nHost: y\r\nAuthorization: Bearer " + s.admin + "\r\n\r\n",
                 "one Host header"},
@@ -1244,16 +1247,25 @@ TEST_CASE("a manager plans, carries out and reads the handovers of the staff the
   CHECK(s.Post("/v1/handovers/" + id + "/execute", s.manager3, "").status == 403);
   CHECK(s.Get("/v1/handovers/" + id + "/report", s.manager3).status == 403);
   CHECK(s.Get("/v1/customers/customer-2001", s.manager3).status == 403);  // still not theirs
-  // The successor, a rep, reads their own briefing, and no one else's part of it.
+  // The successor, a rep, reads their own briefing of customers they serve (staff-21 is of
+  // staff-20's team), and no one else's part of it.
+  HttpReply done = s.Post("/v1/handovers/" + id + "/execute", s.admin, "");
+  INFO(done.body);
+  CHECK(done.status == 200);
   HttpReply briefing = s.Get("/v1/handovers/" + id + "/report", s.rep21);
   INFO(briefing.body);
   CHECK(briefing.status == 200);
   CHECK_THAT(briefing.body, Catch::Contains("customer-2001"));
   CHECK(s.Get("/v1/handovers/" + id + "/report?for=staff-20", s.rep21).status == 403);
   CHECK(s.Get("/v1/handovers/" + id + "/report", s.rep7).status == 404);  // gives staff-7 nothing
-  HttpReply done = s.Post("/v1/handovers/" + id + "/execute", s.admin, "");
-  INFO(done.body);
-  CHECK(done.status == 200);
+  // A successor of another team does not read customers they do not serve yet (the plan not
+  // carried out).
+  HttpReply onward = s.Post("/v1/handovers", s.admin, R"({"from":"staff-21","to":"staff-7"})");
+  INFO(onward.body);
+  REQUIRE(onward.status == 201);
+  const std::string onward_id(Parse(onward.body).at("handover_id").as_string());
+  CHECK(s.Get("/v1/handovers/" + onward_id + "/report", s.rep7).status == 403);
+  CHECK(s.Get("/v1/handovers/" + onward_id + "/report", s.admin).status == 200);
   // staff-7 is in north: the manager's own.
   HttpReply own = s.Post("/v1/handovers", s.manager3, R"({"from":"staff-7","to":"staff-3"})");
   INFO(own.body);
