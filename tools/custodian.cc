@@ -66,6 +66,13 @@ const CLI::Validator kWholeNumber(
     },
     "N", "whole number");
 
+// For a page's size: 0 would read nothing and say the stream is empty.
+const CLI::Validator kAtLeastOne(
+    [](std::string& text) -> std::string {
+      return text.find_first_not_of('0') == std::string::npos ? "0 reads nothing: give 1 or more" : "";
+    },
+    "", "at least one");
+
 // Levenshtein distance, for suggesting a command.
 size_t Distance(std::string_view a, std::string_view b) {
   std::vector<size_t> row(b.size() + 1);
@@ -245,14 +252,14 @@ int main(int argc, char** argv) {
   read->add_option("--from", from, "First version to print (default: the first, or the last with --backwards)")
       ->check(kWholeNumber);
   read->add_flag("--backwards", backwards, "Newest first");
-  read->add_option("--limit", limit, "Print at most this many events")->check(kWholeNumber);
+  read->add_option("--limit", limit, "Print at most this many events (1 or more)")->check(kWholeNumber & kAtLeastOne);
   read->add_flag("--json", json, "One JSON object per line");
 
   auto* read_all = app.add_subcommand(
       "read-all", "Print every event of the log, in log order (name yourself with --as: the read of customer data is "
                   "recorded)");
   read_all->add_option("--from", from, "First position to print (default 0)")->check(kWholeNumber);
-  read_all->add_option("--limit", limit, "Print at most this many events")->check(kWholeNumber);
+  read_all->add_option("--limit", limit, "Print at most this many events (1 or more)")->check(kWholeNumber & kAtLeastOne);
   read_all->add_flag("--json", json, "One JSON object per line");
 
   std::optional<uint64_t> tail_from;

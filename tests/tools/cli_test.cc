@@ -89,7 +89,7 @@ TEST_CASE("a reader or leaver the log does not know is not found (6), said plain
   CHECK(RunCli(c.tmp, c.dir, {"stats"}).out == before);
 }
 
-TEST_CASE("a mistyped command or option is named, with the nearest one, as a usage error that touches nothing",
+TEST_CASE("a mistyped command or option, or a page of nothing, is a usage error that says so and touches nothing",
           "[cli]") {
   TempDir tmp;
   const std::string dir = tmp.Sub("store");
@@ -101,6 +101,8 @@ TEST_CASE("a mistyped command or option is named, with the nearest one, as a usa
       {{"read", "customer-1", "--limt", "5"}, "`custodian read` has no option --limt; did you mean --limit?"},
       {{"--dta", "x", "stats"}, "custodian: no option --dta; did you mean --data?"},
       {{"xyzzy"}, "custodian: no command \"xyzzy\" (`custodian --help` lists them)"},
+      {{"read", "customer-1", "--limit", "0"}, "--limit: 0 reads nothing: give 1 or more"},
+      {{"read-all", "--limit", "00"}, "--limit: 0 reads nothing"},
   };
   for (const auto& [args, said] : cases) {
     CliResult r = RunCli(tmp, dir, args);
