@@ -201,8 +201,10 @@ Result<Answer> Send(const std::string& shown, const Endpoint& at, ssl::context* 
     // The handshake refused by TLS itself, or cut short by a peer that took
     // the connection (a plain-http etcd closes on a ClientHello): the other
     // end does not speak TLS, or not this TLS; trying again would not help.
+    // (It closes or resets: which one varies from run to run.)
     const bool tls_error = e.code().category() == boost::asio::error::get_ssl_category() ||
-                           e.code() == ssl::error::stream_truncated;
+                           e.code() == ssl::error::stream_truncated || e.code() == boost::asio::error::connection_reset ||
+                           e.code() == boost::asio::error::eof;
     if (handshaking && tls_error &&
         std::string_view(e.what()).find("certificate verify failed") == std::string_view::npos) {
       return Status::FailedPrecondition("etcd at " + shown + " did not complete a TLS handshake (" + e.what() +
