@@ -1097,8 +1097,9 @@ Response HandoverReportRoute(EventLog& log, Api::Call& call) {
     request.successor = call.token.staff;
   }
   if ((call.token.role == "rep" || call.token.role == "manager") && request.successor == call.token.staff) {
-    // Their own briefing: the customers that come to them, once they serve
-    // them (the handover carried out), and not after they no longer do.
+    // Their own briefing: the customers that come to them, while they serve
+    // them (their team's, or theirs once the handover is carried out), and
+    // not after they no longer do.
     Result<std::vector<std::string>> mine = HandoverCustomersFor(log, request.handover_id, call.token.staff);
     if (!mine.ok()) return Error(mine.status());
     for (const std::string& customer : *mine) {
