@@ -168,11 +168,12 @@ Response Error(int status, std::string_view message) {
 }
 
 Response Error(const Status& s) {
-  // Storage failures say what failed without the store's paths.
+  // Storage failures say what failed without the store's paths to the client,
+  // and all of it to the server's log, which the answer points to.
   const int status = HttpStatusFor(s);
-  return Error(status, status >= 500 ? std::string(StatusCodeName(s.code())) + ": the store could not answer; see the "
-                                                                                 "server's log"
-                                     : s.message());
+  if (status < 500) return Error(status, s.message());
+  Warn(fmt::format("answered {}: {}", status, s.ToString()));
+  return Error(status, std::string(StatusCodeName(s.code())) + ": the store could not answer; see the server's log");
 }
 
 Result<std::optional<Timestamp>> TimeParam(const Target& t, const char* name) {

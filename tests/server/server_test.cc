@@ -7,12 +7,14 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <future>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -24,6 +26,7 @@
 #include "service/tokens.h"
 #include "tests/server/http_client.h"
 #include "tests/service/sample_store.h"
+#include "tests/raw_store.h"
 #include "tests/test_util.h"
 
 namespace custodian {
@@ -997,6 +1000,56 @@ TEST_CASE("a graceful stop answers the request in flight, refuses new connection
   INFO(reopened.status().ToString());
   REQUIRE(reopened.ok());
   CHECK((*reopened)->end().value() > position);
+}
+
+TEST_CASE("a store that cannot answer gets 500 without its details, which go to the server's log, and the server "
+          "carries on",
+          "[server][malformed]") {
+  ServedStore s;
+  const Event registered = s.store.Stream("customer-2001").front();
+  // Someone with the files spoils one record behind the server's back.
+  s.server->Stop();
+  s.server.reset();
+  s.api.reset();
+  s.store.log.reset();
+  {
+    testing::RawStore raw(s.store.options.data_dir);
+    const std::string record = raw.Get(keys::kEventsFamily, keys::EventKey(registered.position));
+    raw.Put(keys::kEventsFamily, keys::EventKey(registered.position), record.substr(0, record.size() / 2));
+  }
+  Result<std::unique_ptr<EventLog>> reopened = OpenStore(s.store.options, EventLogOptions::Mode::kReadWrite);
+  INFO(reopened.status().ToString());
+  REQUIRE(reopened.ok());
+  s.store.log = std::move(*reopened);
+  std::mutex warnings_mu;
+  std::vector<std::string> warnings;
+  SetWarningSink([&](std::string_view w) {
+    std::lock_guard lk(warnings_mu);
+    warnings.emplace_back(w);
+  });
+  s.api = std::make_unique<Api>(*s.store.log);
+  Result<std::unique_ptr<Server>> started = Server::Start(*s.api, TestOptions());
+  INFO(started.status().ToString());
+  REQUIRE(started.ok());
+  s.server = std::move(*started);
+
+  HttpReply r = s.Get("/v1/streams/customer-2001", s.admin);
+  SetWarningSink(nullptr);
+  INFO(r.body);
+  CHECK(r.status == 500);
+  const json::object error = Parse(r.body).at("error").as_object();
+  const std::string message(error.at("message").as_string());
+  CHECK(message == "corruption: the store could not answer; see the server's log");
+  CHECK(message.find(s.store.options.data_dir) == std::string::npos);
+  // The log says what the answer did not: which record failed and how.
+  std::lock_guard lk(warnings_mu);
+  const std::string position = std::to_string(registered.position.value());
+  const auto said = std::find_if(warnings.begin(), warnings.end(), [&](const std::string& w) {
+    return w.starts_with("answered 500: corruption: event at position " + position);
+  });
+  INFO(Catch::Detail::stringify(warnings));
+  CHECK(said != warnings.end());
+  CHECK(s.Healthy());
 }
 
 }  // namespace
