@@ -380,7 +380,8 @@ Status CheckEvent(const Event& e, RuleState& state) {
   // tokens: HTTP API tokens are made and revoked by a member of staff whose
   // role is admin, never by a leaver; a token of any role but ingest names an
   // employed member of staff (whose reads it makes, and who may not be
-  // someone leaving when it is made); a token id is used once; only a token
+  // someone leaving when it is made) whose own role bounds it (an admin
+  // token needs role admin, an auditor token a company-wide role); a token id is used once; only a token
   // in force is revoked. "token/<id>" keeps it: the server looks tokens up there.
   if (t == "token.created" || t == "token.revoked") {
     if (!e.actor.starts_with("staff-")) {
@@ -410,7 +411,13 @@ Status CheckEvent(const Event& e, RuleState& state) {
       if (staff.empty() && token_role != "ingest") {
         return Broken("tokens", e, "a " + token_role + " token names the member of staff it acts for (data.staff)");
       }
-      if (!staff.empty()) CUSTODIAN_RETURN_IF_ERROR(CheckEmployed("tokens", e, state, staff, "token holder"));
+      if (!staff.empty()) {
+        CUSTODIAN_RETURN_IF_ERROR(CheckEmployed("tokens", e, state, staff, "token holder"));
+        Result<std::string> holder_role = LoadRole(state, staff);
+        if (!holder_role.ok()) return holder_role.status();
+        const std::string refused = TokenRoleRefusal(token_role, *holder_role);
+        if (!refused.empty()) return Broken("tokens", e, refused + " (" + staff + ")");
+      }
       if (hash.size() != 71 || !hash.starts_with("sha256:") ||
           hash.find_first_not_of("0123456789abcdef", 7) != std::string::npos) {
         return Broken("tokens", e, "data.secret_hash is sha256: and 64 lower-case hex digits, never the secret itself");

@@ -6,6 +6,7 @@
 
 #include "core/base64.h"
 #include "core/crypto.h"
+#include "core/roles.h"
 #include "core/sha256.h"
 #include "core/text.h"
 #include "core/types.h"
@@ -183,6 +184,11 @@ Result<TokenInfo> Authenticate(const EventLog& log, std::string_view token, std:
     Result<std::optional<std::string>> staff = log.RuleRecord("staff/" + (*found)->staff);
     if (!staff.ok()) return staff.status();
     if (!*staff || !(*staff)->starts_with("joined")) return refuse(id + "'s holder " + (*found)->staff + " has left");
+    // A holder whose role changed since keeps only what the new role carries.
+    Result<std::optional<std::string>> role = log.RuleRecord("role/" + (*found)->staff);
+    if (!role.ok()) return role.status();
+    const std::string refused = TokenRoleRefusal((*found)->role, role->value_or(""));
+    if (!refused.empty()) return refuse(id + ": " + refused);
   }
   return std::move(**found);
 }

@@ -125,5 +125,44 @@ TEST_CASE("only an admin makes tokens, for a known role", "[tokens]") {
   CHECK(listed->empty());
 }
 
+TEST_CASE("a token that reads every customer is bounded by its holder's own role, at creation and at every use",
+          "[tokens]") {
+  Store s;
+  // An account executive may hold a rep or manager token, not an admin or auditor one.
+  for (const char* role : {"admin", "auditor"}) {
+    INFO(role);
+    Result<NewToken> t = CreateToken(*s.log, TokenRequest{role, "x", "staff-2", "staff-1", s.now});
+    CHECK(t.status().code() == StatusCode::kRuleViolation);
+    CHECK(t.status().message().find("its holder's role is account_executive") != std::string::npos);
+    CHECK(t.status().message().find("(staff-2)") != std::string::npos);
+  }
+  CHECK(CreateToken(*s.log, TokenRequest{"manager", "x", "staff-2", "staff-1", s.now}).ok());
+  // A registered auditor holds an auditor token, not an admin one.
+  CHECK(CreateToken(*s.log, TokenRequest{"admin", "x", "staff-900", "staff-1", s.now}).status().code() ==
+        StatusCode::kRuleViolation);
+  NewToken audit = s.Make("auditor", "staff-900");
+  // A company-wide role holds an auditor token; an admin holds both.
+  s.Add("staff-3", "staff.joined", R"({"role":"head_of_sales"})");
+  NewToken head = s.Make("auditor", "staff-3");
+  s.Add("staff-4", "staff.joined", R"({"role":"admin"})");
+  NewToken admin = s.Make("admin", "staff-4");
+  REQUIRE(Authenticate(*s.log, admin.token).ok());
+  REQUIRE(Authenticate(*s.log, head.token).ok());
+  // Demoted: their tokens stop at the next request, with the reason kept for the server.
+  s.Add("staff-4", "staff.role_changed", R"({"role":"account_executive"})");
+  s.Add("staff-3", "staff.role_changed", R"({"role":"sales_manager"})");
+  for (const NewToken* t : {&admin, &head}) {
+    std::string why;
+    Result<TokenInfo> r = Authenticate(*s.log, t->token, &why);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().message() == "invalid or revoked token");
+    CHECK(why.find("its holder's role is") != std::string::npos);
+  }
+  CHECK(Authenticate(*s.log, audit.token).ok());
+  // Given the role back, the same token works again.
+  s.Add("staff-4", "staff.role_changed", R"({"role":"admin"})");
+  CHECK(Authenticate(*s.log, admin.token).ok());
+}
+
 }  // namespace
 }  // namespace custodian
