@@ -521,6 +521,16 @@ Api::Dispatched Api::Dispatch(const Request& request) {
 
 Response Api::Finish(const std::string& label, std::chrono::steady_clock::time_point started, Response response) {
   response.headers.emplace_back("Cache-Control", "no-store");
+  // An answer of the API is data, never a page that runs or frames anything,
+  // even the handover briefing's HTML: a slip in its escaping could not run a
+  // script. The web UI's files carry their own policy (web_files.cc).
+  const bool has_policy = std::any_of(response.headers.begin(), response.headers.end(),
+                                      [](const auto& h) { return h.first == "Content-Security-Policy"; });
+  if (!has_policy) {
+    response.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    response.headers.emplace_back("Content-Security-Policy",
+                                  "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; sandbox");
+  }
   metrics_.Request(label, response.status,
                    std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   return response;
@@ -1052,6 +1062,7 @@ Response BundleRoute(EventLog& log, Api::Call& call) {
   Result<std::optional<Timestamp>> to = TimeParam(call.target, "to");
   if (!from.ok()) return Error(from.status());
   if (!to.ok()) return Error(to.status());
+  if (Status valid = ValidateStreamName(stream); !valid.ok()) return Error(valid);
   Result<EvidenceBundle> b = MakeBundle(log, call.caller, BundleRequest{stream, *from, *to});
   if (!b.ok()) return Error(b.status());
   Response r = Json(200, b->bundle.json);

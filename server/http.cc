@@ -2,6 +2,8 @@
 
 #include <strings.h>
 
+#include <algorithm>
+
 namespace custodian::http {
 
 std::string Request::Header(std::string_view name) const {
@@ -49,7 +51,10 @@ bool ParseTarget(std::string_view target, Target* out) {
     const size_t end = std::min(path.find('/', start), path.size());
     std::string segment;
     if (!PercentDecode(path.substr(start, end - start), &segment, false)) return false;
-    if (segment.find('\0') != std::string::npos || segment.find('/') != std::string::npos) return false;
+    // No id has a control byte, and one decoded from %0D%0A must never reach a header.
+    if (std::any_of(segment.begin(), segment.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f || c == '/'; })) {
+      return false;
+    }
     if (!segment.empty()) out->segments.push_back(std::move(segment));
     start = end + 1;
   }

@@ -28,7 +28,7 @@ struct Response {
 
 // "/v1/a%20b?x=1&y=%2F" -> path "/v1/a b" segments, query pairs, percent-decoded.
 // False when the target is malformed (bad percent escape, not starting with '/',
-// a decoded NUL or '/' inside a segment).
+// a decoded control byte or '/' inside a segment).
 struct Target {
   std::vector<std::string> segments;                         // "/v1/streams/x/events" -> v1, streams, x, events
   std::vector<std::pair<std::string, std::string>> query;    // in order

@@ -479,7 +479,8 @@ std::string HandoverReportToMarkdown(const HandoverReport& r) {
 std::string HandoverReportToHtml(const HandoverReport& r) {
   const std::string title = r.Title();
   std::string doc =
-      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + Html(title) +
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\"><title>" + Html(title) +
       "</title>\n<style>body{font:11pt/1.45 system-ui,sans-serif;max-width:46em;margin:2em auto;color:#222}"
       "h1{font-size:1.5em}h2{font-size:1.2em;border-bottom:1px solid #999;margin-top:2em}"
       "h3{font-size:1em;margin:1em 0 .3em}ul{margin:0;padding-left:1.2em}"

@@ -909,6 +909,37 @@ TEST_CASE("bytes that are not HTTP get 400 with a JSON error body and the server
   CHECK(s.Healthy());
 }
 
+TEST_CASE("a stream name decoded into a line break or a quote never reaches a header: the evidence bundle's file name "
+          "is the stream's, which must be valid",
+          "[server][malformed]") {
+  ServedStore s;
+  for (const std::string& target : {std::string("/v1/bundles/x%0d%0aSet-Cookie:%20pwn=1"),
+                                    std::string("/v1/bundles/x%0aContent-Length:%200%0a%0aHELLO"),
+                                    std::string("/v1/customers/customer-2001%0d%0a")}) {
+    INFO(target);
+    HttpReply r = s.Get(target, s.admin);
+    CHECK(r.status == 400);
+    CHECK(r.Header("Set-Cookie").empty());
+    CHECK(r.Header("Content-Disposition").empty());
+  }
+  HttpReply quoted = s.Get("/v1/bundles/x%22.html", s.admin);
+  CHECK(quoted.status == 400);
+  CHECK(quoted.Header("Content-Disposition").empty());
+  // A real stream's bundle is named after it, and like every answer of the
+  // API it may not be sniffed, framed or run as a page.
+  REQUIRE(s.Post("/v1/checkpoints", s.admin, "").status == 201);
+  HttpReply bundle = s.Get("/v1/bundles/customer-2001", s.auditor);
+  INFO(bundle.body);
+  REQUIRE(bundle.status == 200);
+  CHECK(bundle.Header("Content-Disposition") == "attachment; filename=\"evidence-customer-2001.json\"");
+  for (const HttpReply* r : {&bundle, &quoted}) {
+    CHECK(r->Header("X-Content-Type-Options") == "nosniff");
+    CHECK(r->Header("Content-Security-Policy").find("default-src 'none'") != std::string::npos);
+    CHECK(r->Header("Content-Security-Policy").find("sandbox") != std::string::npos);
+  }
+  CHECK(s.Healthy());
+}
+
 TEST_CASE("a client that sends nothing is disconnected after the read timeout", "[server][malformed]") {
   ServerOptions o = TestOptions();
   o.read_timeout = std::chrono::milliseconds(200);
@@ -1534,6 +1565,10 @@ TEST_CASE("The web UI's files are served at / with a strict Content-Security-Pol
   CHECK_THAT(csp, Catch::Contains("script-src 'self'"));
   CHECK_THAT(csp, Catch::Contains("frame-ancestors 'none'"));
   CHECK(csp.find("unsafe") == std::string::npos);
+  // One policy only: the API's (a sandbox, no scripts) would stop the UI.
+  CHECK(std::count_if(index.headers.begin(), index.headers.end(), [](const auto& h) {
+          return ::strcasecmp(h.first.c_str(), "Content-Security-Policy") == 0;
+        }) == 1);
   CHECK(index.Header("X-Content-Type-Options") == "nosniff");
   CHECK(s.Get("/index.html").body == index.body);
   CHECK(s.Get("/?anything=1").status == 200);
