@@ -119,7 +119,10 @@ std::string Readme(const DisputeResult& r, const Caller& caller, Timestamp now, 
 Result<DisputeResult> MakeDispute(EventLog& log, const Caller& caller, const DisputeRequest& request, Timestamp now) {
   std::error_code ec;
   const fs::path dir(request.out);
-  if (fs::exists(dir, ec) && !(fs::is_directory(dir, ec) && fs::is_empty(dir, ec))) {
+  // A folder of our own: an empty one, never one reached through a link.
+  const fs::file_status st = fs::symlink_status(dir, ec);
+  if (fs::is_symlink(st)) return Status::InvalidArgument(request.out + " is a symbolic link; choose another --out");
+  if (fs::exists(st) && !(fs::is_directory(st) && fs::is_empty(dir, ec))) {
     return Status::InvalidArgument(request.out + " exists and is not an empty folder; choose another --out");
   }
   if (log.verifier() == nullptr) {

@@ -13,6 +13,7 @@
 #include "core/base64.h"
 #include "core/canonical.h"
 #include "core/merkle.h"
+#include "service/store.h"
 
 namespace custodian {
 namespace json = boost::json;
@@ -29,10 +30,14 @@ json::array B64List(const std::vector<Hash256>& hashes) {
 
 json::value StringOrNull(const std::string& s) { return s.empty() ? json::value(nullptr) : json::value(s); }
 
+// Far past any customer's bundle (a few KiB an event), short of what parsing
+// it would ask of the machine.
+constexpr size_t kMaxBundleBytes = size_t{256} << 20;
+
 Result<std::string> ReadWholeFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::InvalidArgument("cannot read " + path + ": " + std::strerror(errno));
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return ReadAtMost(in, kMaxBundleBytes, path);
 }
 
 }  // namespace
@@ -298,17 +303,10 @@ Result<EvidenceBundle> MakeBundle(EventLog& log, const Caller& caller, const Bun
 
 Result<WrittenBundle> WriteBundleFile(const EvidenceBundle& b, const std::string& file) {
   WrittenBundle w{file, b.bundle.events, b.bundle.summary};
-  const std::string written = file + ".tmp";
-  {
-    std::ofstream out(written, std::ios::binary | std::ios::trunc);
-    out << b.bundle.json;
-    out.close();
-    if (!out) {
-      const std::string why = std::strerror(errno);
-      std::remove(written.c_str());
-      return Status::IoError("cannot write " + written + ": " + why);
-    }
-  }
+  // Written aside (owner-only, never through a link), checked as written,
+  // and only then put in place.
+  const std::string written = file + ".unverified";
+  CUSTODIAN_RETURN_IF_ERROR(WriteOwnerOnlyFile(written, b.bundle.json));
   Result<std::string> reread = ReadWholeFile(written);
   const BundleVerdict check =
       !reread.ok() ? BundleVerdict{false, reread.status().message()}

@@ -553,20 +553,32 @@ Result<BackupResult> BackupStore(EventLog& log, const std::string& dir) {
   if (fs::exists(fs::symlink_status(dir, ec))) {
     return Status::Conflict(dir + " exists; a backup goes to a new directory");
   }
+  // A backup inside the store would copy itself into itself without end.
+  const fs::path target = fs::weakly_canonical(fs::absolute(dir, ec), ec);
+  const fs::path from = fs::weakly_canonical(fs::absolute(log.dir(), ec), ec);
+  if (std::mismatch(from.begin(), from.end(), target.begin(), target.end()).first == from.end()) {
+    return Status::InvalidArgument(dir + " is inside the store " + log.dir() + "; a backup goes outside it");
+  }
   if (!fs::create_directories(dir, ec) || ec) {
     return Status::IoError("cannot create " + dir + (ec ? ": " + ec.message() : std::string()));
   }
+  // What a failed backup made goes with it: the next one starts clean.
+  const auto fail = [&](Status s) {
+    std::error_code ignored;
+    fs::remove_all(dir, ignored);
+    return s;
+  };
   fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
   const std::string store = (fs::path(dir) / "store").string();
   Result<uint64_t> copied = log.CopyTo(store);
-  if (!copied.ok()) return copied.status();
+  if (!copied.ok()) return fail(copied.status());
   {
     EventLogOptions options;
     options.mode = EventLogOptions::Mode::kReadOnly;
     Result<std::unique_ptr<EventLog>> copy = EventLog::Open(store, options);
-    if (!copy.ok()) return copy.status().WithContext("the copy in " + store + " does not open");
+    if (!copy.ok()) return fail(copy.status().WithContext("the copy in " + store + " does not open"));
     Result<Verified> v = VerifyStore(**copy);
-    if (!v.ok()) return v.status();
+    if (!v.ok()) return fail(v.status());
     r.events = v->events;
     r.root = v->root;
   }
@@ -575,7 +587,9 @@ Result<BackupResult> BackupStore(EventLog& log, const std::string& dir) {
                         {"events", r.events},
                         {"root", r.root},
                         {"from", log.dir()}};
-  CUSTODIAN_RETURN_IF_ERROR(Write((fs::path(dir) / kBackupManifest).string(), json::serialize(manifest) + "\n"));
+  if (Status s = Write((fs::path(dir) / kBackupManifest).string(), json::serialize(manifest) + "\n"); !s.ok()) {
+    return fail(s);
+  }
   CountFiles(dir, &r.files, &r.bytes);
   return r;
 }
@@ -688,6 +702,17 @@ Result<RestoreResult> RestoreStore(const std::string& from, const std::string& d
   const std::string work = target.string() + ".restoring-" + std::to_string(::getpid());
   fs::remove_all(work, ec);
   Result<RestoreResult> r = RestoreInto(store, work, options, without_master_key);
+  // The store verified; it must also be the one the backup recorded.
+  const json::object& recorded = m.as_object();
+  if (r.ok() && (!recorded.contains("events") || recorded.at("events") != json::value(r->events) ||
+                 !recorded.contains("root") || recorded.at("root") != json::value(r->root))) {
+    r = Status::Corruption(
+        "the backup's store holds " + std::to_string(r->events) + " events with root " + r->root + ", but " +
+        manifest.string() + " records " +
+        (recorded.contains("events") ? json::serialize(recorded.at("events")) : std::string("no count")) +
+        " events with root " + (recorded.contains("root") ? json::serialize(recorded.at("root")) : std::string("none")) +
+        ": the backup was altered or damaged; nothing was restored");
+  }
   if (r.ok()) {
     if (fs::exists(fs::symlink_status(target, ec))) fs::remove(target, ec);  // empty, checked above
     fs::rename(work, target, ec);

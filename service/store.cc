@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <istream>
 #include <mutex>
 #include <thread>
 
@@ -24,6 +25,7 @@
 #include "service/webhook.h"
 #include "storage/keys.h"
 #include "storage/permissions.h"
+#include "storage/store_files.h"
 
 namespace custodian {
 
@@ -46,6 +48,26 @@ void Warn(std::string_view message) {
   } else {
     fmt::print(stderr, "custodian: warning: {}\n", message);
   }
+}
+
+Status WriteOwnerOnlyFile(const std::string& path, const std::string& contents) {
+  return store_files::WriteFileDurably(path, contents, 0600);
+}
+
+Result<std::string> ReadAtMost(std::istream& in, size_t max_bytes, const std::string& what) {
+  std::string out;
+  char buffer[64 * 1024];
+  while (in) {
+    in.read(buffer, sizeof buffer);
+    out.append(buffer, static_cast<size_t>(in.gcount()));
+    if (out.size() > max_bytes) {
+      return Status::InvalidArgument(fmt::format("{} holds more than {}, more than any it could be", what,
+                                                 max_bytes >= (1 << 20) ? fmt::format("{} MiB", max_bytes >> 20)
+                                                                        : fmt::format("{} KiB", max_bytes >> 10)));
+    }
+  }
+  if (in.bad()) return Status::IoError("cannot read " + what);
+  return out;
 }
 
 std::string DefaultOrigin() {

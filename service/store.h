@@ -11,6 +11,7 @@
 #pragma once
 
 #include <functional>
+#include <iosfwd>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -48,6 +49,16 @@ struct StoreOptions {
 
 // Where the master key of the store is: options.master_key, else <data>.keys/master.key.
 std::string MasterKeyFile(const StoreOptions& options);
+
+// Writes a file a command makes for its user (an export, a briefing): owner-
+// only, through a new temporary file (never through a link), synced, then
+// renamed over `path`.
+Status WriteOwnerOnlyFile(const std::string& path, const std::string& contents);
+
+// All of `in` (a file given by its user, standard input) when it holds at
+// most `max_bytes`; InvalidArgument naming `what` when it holds more (a
+// device such as /dev/zero never ends), IoError when it cannot be read.
+Result<std::string> ReadAtMost(std::istream& in, size_t max_bytes, const std::string& what);
 
 // "<host>/custodian": a name for a new log until the company chooses one.
 std::string DefaultOrigin();

@@ -99,6 +99,12 @@ struct AppendResult {
   size_t written = 0;  // events newly written; the rest were already present
 };
 
+// Whether `path` (absolute, with no links) names one of the files the key
+// directory of `master_key_file` holds (the master key and its rotation's
+// siblings, the blind index's key, the erasure list, the retired keys), which
+// no command may write over.
+bool IsKeyDirectoryFile(const std::string& master_key_file, const std::string& path);
+
 enum class Sync { kYes, kNo };
 enum class CreateIfMissing { kYes, kNo };
 enum class Direction { kForward, kBackward };

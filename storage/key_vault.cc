@@ -127,6 +127,21 @@ Result<std::vector<std::pair<std::string, std::string>>> DecodeRecord(std::strin
 // "<file>.new" beside "<file>".
 fs::path Sibling(const fs::path& file, const char* suffix) { return fs::path(file.string() + suffix); }
 
+// The key directory may not be written by other accounts (a sticky shared
+// directory such as /tmp neither: anyone may put a file there first).
+Status CheckKeyDirectory(const fs::path& dir) {
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0) return Status::IoError("cannot look at " + dir.string() + ": " + std::strerror(errno));
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return Status::FailedPrecondition("other accounts may write in " + dir.string() + " (mode " + mode +
+                                      "), so they could replace the master key; keep it in a directory only you "
+                                      "can write (--master-key FILE)");
+  }
+  return Status::Ok();
+}
+
 // One line of erased.jsonl.
 struct ListedErasure {
   std::string subject;
@@ -134,9 +149,18 @@ struct ListedErasure {
   std::string reason;
 };
 // Every erasure listed in erased.jsonl, in order (none when it is absent).
-std::vector<ListedErasure> ReadErasureList(const fs::path& file) {
+// Each line destroys a person's key at the next read-write open, so the list
+// is trusted only as the key files are: a file other accounts cannot reach.
+Result<std::vector<ListedErasure>> ReadErasureList(const fs::path& file) {
   std::vector<ListedErasure> out;
-  std::ifstream in(file);
+  Result<std::string> text = ReadOwnerOnlyFile(file.string(), "erasure list");
+  if (text.status().code() == StatusCode::kNotFound) return out;
+  if (!text.ok()) {
+    return Status(text.status().code(), text.status().message() +
+                                            "; then check that each of its lines is an erasure you made, as every "
+                                            "line erases a person at the next open");
+  }
+  std::istringstream in(*text);
   std::string line;
   while (std::getline(in, line)) {
     boost::system::error_code ec;
@@ -162,6 +186,19 @@ rocksdb::WriteOptions Synced() {
 
 }  // namespace
 
+bool IsKeyDirectoryFile(const std::string& master_key_file, const std::string& path) {
+  std::error_code ec;
+  const fs::path master = fs::weakly_canonical(fs::absolute(master_key_file, ec), ec);
+  const fs::path p(path), dir = master.parent_path();
+  if (p == master || p == Sibling(master, ".new") || p == Sibling(master, ".old") || p == dir / kBlindFile ||
+      p == dir / kErasedFile) {
+    return true;
+  }
+  const fs::path retired = dir / kRetiredDir;
+  const auto [end, _] = std::mismatch(retired.begin(), retired.end(), p.begin(), p.end());
+  return end == retired.end();
+}
+
 Result<std::unique_ptr<KeyVault>> KeyVault::Open(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* keys_cf,
                                                  const std::string& master_key_file, bool create, bool read_only) {
   std::unique_ptr<KeyVault> vault(new KeyVault(db, keys_cf, master_key_file));
@@ -182,15 +219,25 @@ Result<std::unique_ptr<KeyVault>> KeyVault::Open(rocksdb::DB* db, rocksdb::Colum
                                  ") is not at " + master.string() +
                                  "; give it with --master-key FILE or $CUSTODIAN_MASTER_KEY_FILE");
     }
-    fs::create_directories(dir, ec);
+    // A directory made for the keys is the owner's alone; one that exists is
+    // left as it is (it may be the caller's working directory), but a key is
+    // never put where other accounts may write: they could replace it.
+    const bool made = fs::create_directories(dir, ec);
     if (ec) return Status::IoError("cannot create the key directory " + dir.string() + ": " + ec.message());
-    fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+    if (made) {
+      fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+      if (ec) return Status::IoError("cannot make the key directory " + dir.string() + " owner-only: " + ec.message());
+    }
+    CUSTODIAN_RETURN_IF_ERROR(CheckKeyDirectory(dir));  // before a key is put there
     CUSTODIAN_RETURN_IF_ERROR(WriteKeyFile(master, crypto::RandomBytes(kMasterKeyBytes)));
     if (!fs::exists(dir / kBlindFile, ec)) {
       CUSTODIAN_RETURN_IF_ERROR(WriteKeyFile(dir / kBlindFile, crypto::RandomBytes(kMasterKeyBytes)));
     }
     CUSTODIAN_RETURN_IF_ERROR(SyncDir(dir));
   }
+  // At every open: the keys, and the erasure list each open obeys, are
+  // only as safe as the directory that holds them.
+  CUSTODIAN_RETURN_IF_ERROR(CheckKeyDirectory(dir));
   // The key in force first; during a rotation the other one too.
   for (const fs::path& path : {master, Sibling(master, ".new"), Sibling(master, ".old")}) {
     if (!fs::exists(path, ec)) continue;
@@ -255,7 +302,9 @@ Result<std::unique_ptr<KeyVault>> KeyVault::Open(rocksdb::DB* db, rocksdb::Colum
     // A read-write open makes the erasures listed beside the master key that
     // the store has not made (ReapplyErasures); a read-only one cannot, so it
     // shows those subjects as erased all the same.
-    for (ListedErasure& listed : ReadErasureList(dir / kErasedFile)) {
+    Result<std::vector<ListedErasure>> list = ReadErasureList(dir / kErasedFile);
+    if (!list.ok()) return list.status();
+    for (ListedErasure& listed : *list) {
       if (vault->erased_.count(listed.subject)) continue;  // made in this store: its marker says where and why
       vault->committed_[listed.subject] = Committed{listed.position, std::move(listed.reason)};
     }
@@ -776,7 +825,7 @@ Status KeyVault::Erase(const std::string& subject, uint64_t position, const std:
                     {"erased_at", FormatRfc3339(SystemClock().Now())}};
   {
     const std::string path = (fs::path(key_dir_) / kErasedFile).string();
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) return Status::IoError("cannot open " + path + ": " + std::strerror(errno));
     const std::string text = json::serialize(line) + "\n";
     const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
@@ -838,7 +887,9 @@ Status KeyVault::Purge(const std::vector<rocksdb::ColumnFamilyHandle*>& families
 
 Result<size_t> KeyVault::ReapplyErasures() {
   size_t done = 0;
-  for (const ListedErasure& listed : ReadErasureList(fs::path(key_dir_) / kErasedFile)) {
+  Result<std::vector<ListedErasure>> list = ReadErasureList(fs::path(key_dir_) / kErasedFile);
+  if (!list.ok()) return list.status();
+  for (const ListedErasure& listed : *list) {
     Result<std::optional<std::string>> record = Get(KeyRecordKey(listed.subject));
     if (!record.ok()) return record.status();
     Result<std::optional<std::string>> marker = Get(ErasedKey(listed.subject));
@@ -871,7 +922,9 @@ Result<size_t> KeyVault::RewrapUnderCurrent() {
   // The keys of people erased since (listed beside the master key) are not
   // wrapped again: the erasures made again at this open destroy them.
   std::set<std::string> erased;
-  for (ListedErasure& listed : ReadErasureList(fs::path(key_dir_) / kErasedFile)) erased.insert(std::move(listed.subject));
+  Result<std::vector<ListedErasure>> list = ReadErasureList(fs::path(key_dir_) / kErasedFile);
+  if (!list.ok()) return list.status();
+  for (ListedErasure& listed : *list) erased.insert(std::move(listed.subject));
   rocksdb::WriteBatch batch;
   size_t count = 0;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), keys_cf_));

@@ -51,9 +51,16 @@ std::string MarkerContents() {
 Status WriteFileDurably(const fs::path& path, const std::string& contents, mode_t mode) {
   fs::path tmp = path;
   tmp += ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, mode);
+  // A new file of our own: whatever was left at the temporary name (a file
+  // of another mode, a link planted to send the contents elsewhere) goes
+  // first, and the file is made, never opened through a link.
+  if (::unlink(tmp.c_str()) != 0 && errno != ENOENT) {
+    return Status::IoError("cannot replace " + tmp.string() + ": " + std::strerror(errno));
+  }
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
   if (fd < 0) return Status::IoError("cannot create " + tmp.string() + ": " + std::strerror(errno));
-  bool ok = ::write(fd, contents.data(), contents.size()) == static_cast<ssize_t>(contents.size()) &&
+  bool ok = ::fchmod(fd, mode) == 0 &&
+            ::write(fd, contents.data(), contents.size()) == static_cast<ssize_t>(contents.size()) &&
             ::fsync(fd) == 0;
   ::close(fd);
   if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {

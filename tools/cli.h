@@ -51,6 +51,12 @@ std::string Thousands(uint64_t n);
 // "1 read", "1,204 reads": `n` with thousands separators and the noun that fits it.
 std::string Counted(uint64_t n, std::string_view one, std::string_view many);
 
+// Where a command may write what --out names (`folder`: a folder it makes,
+// else a file it writes or replaces): never through a symbolic link, over a
+// device, a pipe or (for a file) a folder, nor inside the store or over the
+// key directory's files. InvalidArgument, naming the option, otherwise.
+Status CheckOutPath(const Globals& g, const std::string& out, bool folder = false);
+
 // The value of --wait: seconds from 0 to kMaxWaitSeconds; InvalidArgument
 // naming the option for anything else.
 Result<double> ParseWaitSeconds(std::string_view text);

@@ -85,6 +85,29 @@ Result<double> ParseCheckpointEvery(std::string_view text, std::string_view sour
   return seconds;
 }
 
+Status CheckOutPath(const Globals& g, const std::string& out, bool folder) {
+  namespace fs = std::filesystem;
+  const auto refuse = [&](const std::string& why) { return Status::InvalidArgument("--out " + out + ": " + why); };
+  std::error_code ec;
+  const fs::file_status st = fs::symlink_status(out, ec);
+  if (fs::is_symlink(st)) return refuse("is a symbolic link; give the path itself, not a link to it");
+  if (fs::exists(st)) {
+    if (fs::is_directory(st) && !folder) return refuse("is a folder; give the name of a file to write");
+    if (!fs::is_directory(st) && !fs::is_regular_file(st)) {
+      return refuse("is not a regular file (a device, a pipe or a socket); give the name of a file to write");
+    }
+  }
+  const fs::path where = fs::weakly_canonical(fs::absolute(out, ec), ec);
+  const fs::path store = fs::weakly_canonical(fs::absolute(g.data_dir, ec), ec);
+  if (std::mismatch(store.begin(), store.end(), where.begin(), where.end()).first == store.end()) {
+    return refuse("is inside the store " + g.data_dir + "; write it elsewhere");
+  }
+  if (IsKeyDirectoryFile(MasterKeyFile(g), where.string())) {
+    return refuse("is one of the store's key files; write it elsewhere");
+  }
+  return Status::Ok();
+}
+
 Result<double> ParseWaitSeconds(std::string_view text) {
   double seconds = -1;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);

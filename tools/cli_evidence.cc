@@ -125,7 +125,9 @@ int RunVerify(const Globals& g, const std::string& against, const std::string& k
                                                                       std::strerror(errno))),
                          json);
     }
-    kept->note.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    Result<std::string> note = ReadAtMost(in, 64 << 10, against);  // a signed note is a few hundred bytes
+    if (!note.ok()) return PrintVerify(VerifyResult::NotRun(note.status().WithContext("--against")), json);
+    kept->note = std::move(*note);
     if (!key.empty()) {
       Result<note::VerifierKey> vkey = KeyArg(key);
       if (!vkey.ok()) return PrintVerify(VerifyResult::NotRun(vkey.status().WithContext("--key")), json);
@@ -144,6 +146,7 @@ int RunVerify(const Globals& g, const std::string& against, const std::string& k
 
 int RunBundle(const Globals& g, const std::string& stream, const std::string& from, const std::string& to,
               const std::string& out, bool json) {
+  if (Status where = CheckOutPath(g, out); !where.ok()) return UsageError(where);
   Result<std::string> reader = Reader(g, "bundle");
   if (!reader.ok()) return UsageError(reader.status());
   BundleRequest request;
@@ -248,6 +251,7 @@ int RunDispute(const Globals& g, const std::string& customer, const std::string&
   if (!when.ok()) return UsageError(when.status());
   DisputeRequest request{*stream, **when, out};
   if (request.out.empty()) request.out = "dispute-" + *stream + "-" + FormatRfc3339(**when).substr(0, 10);
+  if (Status where = CheckOutPath(g, request.out, /*folder=*/true); !where.ok()) return UsageError(where);
   Result<std::unique_ptr<EventLog>> log = OpenForReading(g);
   if (!log.ok()) return Fail(log.status());
   Result<DisputeResult> r = MakeDispute(**log, g.CallerAs(*reader), request, SystemClock().Now());

@@ -142,6 +142,9 @@ int RunHandoverReport(const Globals& g, const std::string& handover_id, const st
   } else {
     return UsageError(Status::InvalidArgument("--format must be md, html or json"));
   }
+  if (!out_path.empty()) {
+    if (Status where = CheckOutPath(g, out_path); !where.ok()) return UsageError(where);
+  }
   Result<std::string> reader = Reader(g, "handover report");
   if (!reader.ok()) return UsageError(reader.status());
   Result<std::string> successor = OptionalStaffId(for_staff);
@@ -158,10 +161,8 @@ int RunHandoverReport(const Globals& g, const std::string& handover_id, const st
     std::fwrite(doc.data(), 1, doc.size(), stdout);
     return kExitOk;
   }
-  std::FILE* f = std::fopen(out_path.c_str(), "wb");
-  const bool written = f != nullptr && std::fwrite(doc.data(), 1, doc.size(), f) == doc.size();
-  const bool closed = f != nullptr && std::fclose(f) == 0;
-  if (!written || !closed) return Fail(Status::IoError("cannot write " + out_path));
+  // Owner-only: it names the people to call, with their phones and e-mails.
+  if (Status s = WriteOwnerOnlyFile(out_path, doc); !s.ok()) return Fail(s);
   fmt::print("wrote {} ({} customers)\n", out_path, report->customers.size());
   return kExitOk;
 }

@@ -77,10 +77,6 @@ Result<ExpectedVersion> ParseExpected(const std::string& text) {
   return ExpectedVersion::Exactly(StreamVersion(v));
 }
 
-std::string ReadAllInput(std::istream& in) {
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 }  // namespace
 
 int RunAppend(const Globals& g, const std::string& json_arg, const std::string& expected_text, bool json) {
@@ -90,7 +86,10 @@ int RunAppend(const Globals& g, const std::string& json_arg, const std::string& 
     return kExitUsage;
   }
   const bool from_input = json_arg.empty() || json_arg == "-";
-  std::string text = from_input ? ReadAllInput(std::cin) : json_arg;
+  // One event: its data is at most 1 MiB, its personal part less.
+  Result<std::string> input = from_input ? ReadAtMost(std::cin, 16 << 20, "standard input") : Result<std::string>(json_arg);
+  if (!input.ok()) return Fail(input.status());
+  const std::string& text = *input;
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
     return UsageError(Status::InvalidArgument(std::string("no event given") +
                                               (from_input ? " (standard input was empty)" : "") +

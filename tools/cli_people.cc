@@ -93,6 +93,7 @@ int RunExportSubject(const Globals& g, const std::string& subject_text, const st
     return UsageError(Status::InvalidArgument("--format: json or html, not " + format));
   }
   if (out.empty()) return UsageError(Status::InvalidArgument("--out: the file to write"));
+  if (Status where = CheckOutPath(g, out); !where.ok()) return UsageError(where);
   Result<std::string> reader = Reader(g, "export-subject");
   if (!reader.ok()) return UsageError(reader.status());
   bool caught_up = false;
@@ -108,20 +109,8 @@ int RunExportSubject(const Globals& g, const std::string& subject_text, const st
     return Fail(s);
   }
   const std::string text = format == "json" ? SubjectExportToJson(*x) : SubjectExportToHtml(*x);
-  {
-    // Owner-only: it is one person's whole file.
-    std::error_code ec;
-    fs::remove(out, ec);
-    FILE* f = nullptr;
-    const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd >= 0) f = ::fdopen(fd, "w");
-    if (f == nullptr || std::fwrite(text.data(), 1, text.size(), f) != text.size() || std::fflush(f) != 0 ||
-        ::fsync(::fileno(f)) != 0) {
-      if (f) std::fclose(f);
-      return Fail(Status::IoError("cannot write " + out + ": " + std::strerror(errno)));
-    }
-    std::fclose(f);
-  }
+  // Owner-only: it is one person's whole file.
+  if (Status s = WriteOwnerOnlyFile(out, text); !s.ok()) return Fail(s);
   if (!caught_up) {
     fmt::print(stderr, "custodian: another process holds the store; the reads it recorded in the last moments may be "
                        "missing from the export\n");

@@ -238,6 +238,91 @@ EventLogOptions WithRulesAndKey(TempDir& tmp) {
   return options;
 }
 
+TEST_CASE("an erasure list or a key directory other accounts could write is refused before any line of it erases "
+          "anyone",
+          "[personal]") {
+  TempDir tmp;
+  const std::string dir = tmp.Sub("store");
+  EventLogOptions options = WithRulesAndKey(tmp);
+  Event contact = Ev("customer-1", "contact.added", "staff-1", R"({"contact_id":"c-1"})",
+                     R"({"name":"Ana Lima","email":"ana@acme.example"})");
+  {
+    Result<std::unique_ptr<EventLog>> log = EventLog::Open(dir, options);
+    REQUIRE(log.ok());
+    AddStaffAndCustomer(**log);
+    REQUIRE((*log)->Append("customer-1", {contact}, ExpectedVersion::Any()).ok());
+  }
+  // Someone else plants a line that would erase Ana at the next open.
+  const std::string list = tmp.Sub("keys/erased.jsonl");
+  {
+    std::ofstream out(list, std::ios::app);
+    out << R"({"subject":"customer-1/contact-c-1","position":1,"reason":"planted"})" << "\n";
+  }
+  fs::permissions(list, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_write | fs::perms::others_write |
+                            fs::perms::group_read | fs::perms::others_read);
+  for (const auto mode : {EventLogOptions::Mode::kReadWrite, EventLogOptions::Mode::kReadOnly}) {
+    options.mode = mode;
+    INFO(static_cast<int>(mode));
+    // Refused, or (read-only) open with every person unavailable, saying why.
+    Result<std::unique_ptr<EventLog>> opened = EventLog::Open(dir, options);
+    const Status refused = opened.ok() ? (*opened)->PersonalStatus() : opened.status();
+    CHECK(refused.code() == StatusCode::kFailedPrecondition);
+    CHECK_THAT(refused.message(), Catch::Contains("erasure list " + list) &&
+                                               Catch::Contains("chmod 600") && Catch::Contains("an erasure you made"));
+  }
+  const std::vector<std::string> kept = RawStore(dir).Keys(keys::kKeysFamily);
+  CHECK(std::find(kept.begin(), kept.end(), kKeyRecord) != kept.end());
+  fs::remove(list);
+  // A key directory others may write in is refused too: they could replace the key.
+  fs::permissions(tmp.Sub("keys"), fs::perms::all);
+  options.mode = EventLogOptions::Mode::kReadWrite;
+  Result<std::unique_ptr<EventLog>> opened = EventLog::Open(dir, options);
+  const Status loose = opened.ok() ? (*opened)->PersonalStatus() : opened.status();
+  if (opened.ok()) opened->reset();  // closed before the next open
+  CHECK_THAT(loose.message(), Catch::Contains("other accounts may write in " + tmp.Sub("keys")) &&
+                                           Catch::Contains("(mode 0777)"));
+  fs::permissions(tmp.Sub("keys"), fs::perms::owner_all);
+  Result<std::unique_ptr<EventLog>> reopened = EventLog::Open(dir, options);
+  INFO(reopened.status().ToString());
+  REQUIRE(reopened.ok());
+  CHECK((*reopened)->PersonalStatus().ok());
+  CHECK((*reopened)->erasures_reapplied() == 0);
+}
+
+TEST_CASE("a master key made in a directory that exists leaves the directory's mode alone, and is never written "
+          "through a link planted at its temporary name",
+          "[personal]") {
+  TempDir tmp;
+  const fs::path keys = tmp.Sub("shared");
+  fs::create_directories(keys);
+  fs::permissions(keys, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                            fs::perms::others_read | fs::perms::others_exec, fs::perm_options::replace);
+  const fs::path victim = tmp.Sub("victim.txt");
+  { std::ofstream(victim) << "untouched"; }
+  fs::permissions(victim, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                              fs::perms::others_read, fs::perm_options::replace);
+  fs::create_symlink(victim, keys / "master.key.tmp");
+  EventLogOptions options;
+  options.create = CreateIfMissing::kYes;
+  options.master_key_file = (keys / "master.key").string();
+  {
+    Result<std::unique_ptr<EventLog>> log = EventLog::Open(tmp.Sub("store"), options);
+    INFO(log.status().ToString());
+    REQUIRE(log.ok());
+  }
+  CHECK((fs::status(keys).permissions() & fs::perms::all) ==
+        (fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
+         fs::perms::others_exec));
+  std::ifstream in(victim);
+  std::string text;
+  std::getline(in, text);
+  CHECK(text == "untouched");
+  CHECK(fs::is_regular_file(fs::symlink_status(keys / "master.key")));
+  CHECK((fs::status(keys / "master.key").permissions() & fs::perms::all) ==
+        (fs::perms::owner_read | fs::perms::owner_write));
+  CHECK_FALSE(fs::exists(fs::symlink_status(keys / "master.key.tmp")));
+}
+
 // The writer leaves out blind-index entries it knows it wrote (a contact
 // re-added with the same e-mail). What it knows must be what it wrote: not
 // an append it refused, not another person's entry, not an erased one.

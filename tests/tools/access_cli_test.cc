@@ -390,13 +390,24 @@ TEST_CASE("bundle and handover report --out record data.exported, a report on sc
   size_t customer_events = 0;
   for (const std::string& customer : staff_7_customers) customer_events += ReadStream(c, customer).size();
 
+  // It names people to call: the file is owner-only even where one of
+  // another mode was, and a link is refused before anything is read.
   const std::string report_file = c.tmp.Sub("report.md");
+  testing::WriteFile(report_file, "old");
+  fs::permissions(report_file, fs::perms::owner_read | fs::perms::owner_write | fs::perms::others_read,
+                  fs::perm_options::replace);
+  fs::create_symlink(report_file, c.tmp.Sub("linked.md"));
+  CliResult linked = c.Cli({"handover", "report", id, "--out", c.tmp.Sub("linked.md")});
+  CHECK(linked.exit_code == 1);
+  CHECK_THAT(linked.err, Catch::Contains("is a symbolic link"));
+  CHECK(Slurp(report_file) == "old");
   json::object exported = OneNewRead(c, [&] {
     CliResult r = c.Cli({"handover", "report", id, "--out", report_file});
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
   });
   CHECK_THAT(Slurp(report_file), Catch::StartsWith("# Handover " + id + ": customers of staff-7"));
+  CHECK((fs::status(report_file).permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
   CHECK(Str(exported, "type") == "data.exported");
   CHECK(Str(Data(exported), "format") == "md");
   CHECK(Str(Data(exported), "scope") == "handover_report");

@@ -938,6 +938,108 @@ TEST_CASE("backup refuses an existing directory, restore refuses a non-empty tar
   CHECK_FALSE(fs::exists(linked));
 }
 
+// --- where commands write ---
+
+TEST_CASE("an --out file refuses a link, a device, a folder, the store and its key files, recording nothing, and writes an "
+          "owner-only file never through a link planted at its temporary name",
+          "[cli][people]") {
+  People p;
+  const std::string victim = p.tmp.Sub("victim.txt");
+  WriteFile(victim, "untouched");
+  fs::permissions(victim, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read,
+                  fs::perm_options::replace);
+  const std::string link = p.tmp.Sub("link.json");
+  fs::create_symlink(victim, link);
+  const std::string folder = p.tmp.Sub("folder");
+  fs::create_directory(folder);
+  const std::string master = Slurp(p.master_key);
+  const uint64_t events = p.Events();
+  const struct Case {
+    std::string out, says;
+  } cases[] = {{link, "is a symbolic link"},
+               {"/dev/null", "is not a regular file"},
+               {folder, "is a folder"},
+               {p.dir + "/CURRENT", "is inside the store"},
+               {p.dir + "/new.json", "is inside the store"},
+               {p.master_key, "is one of the store's key files"},
+               {p.tmp.Sub("store.keys/erased.jsonl"), "is one of the store's key files"}};
+  for (const Case& c : cases) {
+    INFO(c.out);
+    CliResult r = p.As("staff-1", {"export-subject", "customer-1/c-1", "--out", c.out});
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("--out " + c.out + ": " + c.says));
+    CliResult report = p.As("staff-1", {"bundle", "--stream", "customer-1", "--out", c.out});
+    CHECK(report.exit_code == 1);
+    CHECK_THAT(report.err, Catch::Contains(c.says));
+  }
+  CHECK(p.Events() == events);  // nothing was read, so nothing recorded
+  CHECK(Slurp(victim) == "untouched");
+  CHECK(Slurp(p.master_key) == master);
+  CHECK(fs::is_character_file("/dev/null"));
+  CHECK(fs::is_empty(folder));
+
+  // An existing file of another mode is replaced by an owner-only one, and
+  // a link planted where the file is first written leads nowhere.
+  const std::string out = p.tmp.Sub("ana.json");
+  WriteFile(out, "old");
+  fs::permissions(out, fs::perms::owner_read | fs::perms::owner_write | fs::perms::others_read, fs::perm_options::replace);
+  fs::create_symlink(victim, out + ".tmp");
+  p.Ok("staff-1", {"export-subject", "customer-1/c-1", "--out", out});
+  CHECK_THAT(Slurp(out), Catch::Contains("Ana Lima"));
+  CHECK((fs::status(out).permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
+  const std::string bundle = p.tmp.Sub("evidence.json");
+  fs::create_symlink(victim, bundle + ".unverified.tmp");
+  p.Ok("staff-1", {"bundle", "--stream", "customer-1", "--out", bundle});
+  CHECK((fs::status(bundle).permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
+  CHECK(Slurp(victim) == "untouched");
+
+  // A dispute folder reached through a link is refused too.
+  const std::string folder_link = p.tmp.Sub("folder-link");
+  fs::create_symlink(folder, folder_link);
+  CliResult dispute = p.As("staff-1", {"dispute", "--customer", "customer-1", "--at", "2026-03-01T00:00:00Z", "--out", folder_link});
+  CHECK(dispute.exit_code == 1);
+  CHECK_THAT(dispute.err, Catch::Contains("is a symbolic link"));
+  CHECK(fs::is_empty(folder));
+}
+
+TEST_CASE("a backup inside its own store is refused before anything is copied, and a restore refuses a backup whose "
+          "store is not the one its backup.json records",
+          "[cli][people]") {
+  People p;
+  CliResult inside = p.As("", {"backup", "--to", p.dir + "/backup"});
+  CHECK(inside.exit_code == 2);
+  CHECK_THAT(inside.err, Catch::Contains("is inside the store"));
+  CHECK_FALSE(fs::exists(p.dir + "/backup"));
+  CHECK(p.As("", {"verify"}).exit_code == 0);
+
+  const std::string backup = p.tmp.Sub("backup");
+  p.Ok("", {"backup", "--to", backup});
+  std::string manifest = Slurp(backup + "/backup.json");
+  const json::object recorded = Object(manifest);
+  const std::string events = std::to_string(Num(recorded, "events"));
+  manifest.replace(manifest.find("\"events\":" + events), 9 + events.size(), "\"events\":1");
+  WriteFile(backup + "/backup.json", manifest);
+  const std::string restored = p.tmp.Sub("restored");
+  CliResult r = RunCli(p.tmp, "", {"--master-key", p.master_key, "restore", "--from", backup, "--to", restored});
+  CHECK(r.exit_code == 4);
+  CHECK_THAT(r.err, Catch::Contains("holds " + events + " events") && Catch::Contains("records 1 events") &&
+                        Catch::Contains("altered or damaged; nothing was restored"));
+  CHECK_FALSE(fs::exists(restored));
+}
+
+TEST_CASE("input that never ends is refused with its limit, not read until memory runs out", "[cli][people]") {
+  People p;
+  CliResult append = RunCli(p.tmp, p.dir, {"append"}, std::string((16 << 20) + 1, ' '));
+  CHECK(append.exit_code == 2);
+  CHECK_THAT(append.err, Catch::Contains("standard input holds more than 16 MiB"));
+  CliResult against = p.As("", {"verify", "--against", "/dev/zero"});
+  CHECK(against.exit_code != 0);
+  CHECK_THAT(against.err + against.out, Catch::Contains("/dev/zero holds more than 64 KiB"));
+  CliResult bundle = p.As("", {"verify-bundle", "/dev/zero"});
+  CHECK(bundle.exit_code != 0);
+  CHECK_THAT(bundle.err + bundle.out, Catch::Contains("/dev/zero holds more than 256 MiB"));
+}
+
 // --- the master key ---
 
 TEST_CASE("keys rotate-master changes the master key file, every personal part still opens and the old key no "
