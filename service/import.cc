@@ -112,8 +112,11 @@ Result<Fd> AnonymousFile() {
 }
 
 // The input, readable twice: a regular file as it is, anything else first
-// copied (line by line, with the limit) to an anonymous file.
-Result<Fd> OpenInput(const std::string& path, std::string* name) {
+// copied (line by line, with the limit) to an anonymous file. Unless invalid
+// lines are to be skipped, the copy stops at the first line that is not UTF-8
+// text, which no event can be: a stream of noise (a device, a wrong pipe) is
+// refused at once rather than copied whole to the temporary directory.
+Result<Fd> OpenInput(const std::string& path, std::string* name, bool stop_at_noise) {
   *name = path == "-" ? "standard input" : path;
   Fd in(path == "-" ? ::dup(STDIN_FILENO) : ::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (in.get() < 0) return Status::InvalidArgument("cannot open " + *name + ": " + Errno(errno));
@@ -139,6 +142,10 @@ Result<Fd> OpenInput(const std::string& path, std::string* name) {
       out.clear();
     }
     if (!*more) break;
+    if (stop_at_noise && !IsValidUtf8(line)) {
+      return Status::InvalidArgument("invalid JSON: the text is not valid UTF-8")
+          .WithContext("line " + std::to_string(number));
+    }
     out += line;
     out.push_back('\n');
   }
@@ -224,7 +231,7 @@ Result<ImportReport> ImportJsonLines(EventLog& log, const std::string& path, con
   }
   if (log.read_only()) return Status::FailedPrecondition("an import needs the store open read-write");
   std::string name;
-  Result<Fd> input = OpenInput(path, &name);
+  Result<Fd> input = OpenInput(path, &name, !options.skip_invalid);
   if (!input.ok()) return input.status();
   ImportReport report;
   auto progress = [&](std::string_view phase, uint64_t lines) {

@@ -116,6 +116,15 @@ TEST_CASE("Unbounded or unreadable input is refused at once: a directory, an end
   CliResult piped = company.Cli({"import", "-"}, std::string(5 << 20, '{'));
   CHECK(piped.exit_code == 2);
   CHECK_THAT(piped.err, Catch::Contains("line 1 of standard input is longer than"));
+  // Noise (/dev/urandom) is refused at its first line that is not text, not
+  // copied whole to the temporary directory first.
+  CliResult noise = company.Cli({"import", "/dev/urandom"});
+  CHECK(noise.exit_code == 2);
+  CHECK_THAT(noise.err, Catch::Contains(": invalid JSON: the text is not valid UTF-8"));
+  // From a pipe, too (bash's process substitution is one).
+  CliResult later = company.Cli({"import", "/dev/stdin"}, "\n\xff\xfe{}\n" + std::string(1000, '\n'));
+  CHECK(later.exit_code == 2);
+  CHECK_THAT(later.err, Catch::Contains("line 2: invalid JSON") && Catch::Contains("not valid UTF-8"));
 }
 
 TEST_CASE("Event data cannot forge a line of terminal output or markup in a report", "[cli][input]") {
