@@ -30,15 +30,16 @@ std::string CompanyWideRolesText() { return Text(kCompanyWideRoles); }
 bool HandlesPersonalData(std::string_view role) { return Listed(kPrivacyRoles, role); }
 std::string PrivacyRolesText() { return Text(kPrivacyRoles); }
 
-std::string TokenRoleRefusal(std::string_view token_role, std::string_view holder_role) {
-  const std::string holds = holder_role.empty() ? std::string("has no role the log knows")
+std::string TokenRoleRefusal(std::string_view token_role, std::string_view holder_role, bool principal) {
+  const std::string holds = holder_role.empty() ? std::string(" has no role the log knows")
                                                 : "'s role is " + std::string(holder_role);
   if (token_role == "admin" && holder_role != "admin") {
     return "an admin token carries an admin's rights, and its holder" + holds + ", not admin";
   }
-  if (token_role == "auditor" && !ServesEveryCustomer(holder_role)) {
-    return "an auditor token reads every customer, and its holder" + holds + ", not one with a company-wide duty (" +
-           CompanyWideRolesText() + ")";
+  if (token_role == "auditor" && !principal && !ServesEveryCustomer(holder_role) && !HandlesPersonalData(holder_role)) {
+    return "an auditor token reads every customer, and its holder" + holds +
+           ", a member of sales staff without a company-wide duty (" + CompanyWideRolesText() + ") or a duty for " +
+           "personal data (" + PrivacyRolesText() + ")";
   }
   return "";
 }

@@ -40,13 +40,15 @@ inline constexpr std::array<std::string_view, 4> kPrivacyRoles = {"admin", "comp
 bool HandlesPersonalData(std::string_view role);
 std::string PrivacyRolesText();
 
-// Whether a member of staff whose staff role is `holder_role` may hold an API
-// token of `token_role`: the two token roles that read every customer are
-// bounded by the holder's own duty (an admin token by role admin, an auditor
-// token by a company-wide role); rep and manager tokens reach only what the
+// Whether a holder whose role is `holder_role` (`principal`: registered by
+// principal.registered, not sales staff) may hold an API token of
+// `token_role`: the two token roles that read every customer are bounded by
+// the holder's own duty (an admin token by role admin; an auditor token by a
+// company-wide or privacy duty, or by being a registered principal, such as
+// an auditor or outside counsel); rep and manager tokens reach only what the
 // holder serves or oversees, and ingest names nobody. Empty when they may,
 // else why not (rule 'tokens' at creation; the server at every request, so a
 // holder whose role changed loses what it no longer carries).
-std::string TokenRoleRefusal(std::string_view token_role, std::string_view holder_role);
+std::string TokenRoleRefusal(std::string_view token_role, std::string_view holder_role, bool principal);
 
 }  // namespace custodian

@@ -381,7 +381,8 @@ Status CheckEvent(const Event& e, RuleState& state) {
   // role is admin, never by a leaver; a token of any role but ingest names an
   // employed member of staff (whose reads it makes, and who may not be
   // someone leaving when it is made) whose own role bounds it (an admin
-  // token needs role admin, an auditor token a company-wide role); a token id is used once; only a token
+  // token needs role admin, an auditor token a company-wide or privacy duty
+  // or a registered principal: TokenRoleRefusal); a token id is used once; only a token
   // in force is revoked. "token/<id>" keeps it: the server looks tokens up there.
   if (t == "token.created" || t == "token.revoked") {
     if (!e.actor.starts_with("staff-")) {
@@ -415,7 +416,9 @@ Status CheckEvent(const Event& e, RuleState& state) {
         CUSTODIAN_RETURN_IF_ERROR(CheckEmployed("tokens", e, state, staff, "token holder"));
         Result<std::string> holder_role = LoadRole(state, staff);
         if (!holder_role.ok()) return holder_role.status();
-        const std::string refused = TokenRoleRefusal(token_role, *holder_role);
+        Result<std::optional<std::string>> principal = state.Get("principal/" + staff);
+        if (!principal.ok()) return principal.status();
+        const std::string refused = TokenRoleRefusal(token_role, *holder_role, *principal && !(*principal)->empty());
         if (!refused.empty()) return Broken("tokens", e, refused + " (" + staff + ")");
       }
       if (hash.size() != 71 || !hash.starts_with("sha256:") ||

@@ -2,8 +2,12 @@
 
 #include <boost/json.hpp>
 #include <fmt/core.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <tuple>
@@ -148,9 +152,17 @@ Result<DisputeResult> MakeDispute(EventLog& log, const Caller& caller, const Dis
   Result<EvidenceBundle> bundle = MakeBundle(log, caller, BundleRequest{request.customer, {}, {}});
   if (!bundle.ok()) return bundle.status();
 
-  fs::create_directories(dir, ec);
-  if (ec) return Status::IoError("cannot make " + request.out + ": " + ec.message());
-  if (::chmod(dir.c_str(), 0700) != 0) return Status::IoError("cannot make " + request.out + " owner-only");
+  // Made now, by this process (mkdir fails on anything put there since the
+  // check, a link included), or the empty folder checked above, opened
+  // without following a link and made owner-only through that handle.
+  if (dir.has_parent_path()) fs::create_directories(dir.parent_path(), ec);
+  if (::mkdir(dir.c_str(), 0700) != 0) {
+    if (errno != EEXIST) return Status::IoError("cannot make " + request.out + ": " + std::strerror(errno));
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    const bool owned = fd >= 0 && ::fchmod(fd, 0700) == 0 && fs::is_empty(dir, ec);
+    if (fd >= 0) ::close(fd);
+    if (!owned) return Status::InvalidArgument(request.out + " changed while the folder was made; choose another --out");
+  }
   auto fail = [&](Status s) {
     fs::remove_all(dir, ec);
     return s;

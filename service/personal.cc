@@ -13,6 +13,7 @@
 #include "core/json.h"
 #include "core/sha256.h"
 #include "core/time.h"
+#include "service/store.h"
 
 namespace custodian {
 namespace json = boost::json;
@@ -555,7 +556,9 @@ Result<BackupResult> BackupStore(EventLog& log, const std::string& dir) {
   }
   // A backup inside the store would copy itself into itself without end.
   const fs::path target = fs::weakly_canonical(fs::absolute(dir, ec), ec);
+  if (ec) return Status::InvalidArgument("cannot resolve " + dir + ": " + ec.message());
   const fs::path from = fs::weakly_canonical(fs::absolute(log.dir(), ec), ec);
+  if (ec) return Status::IoError("cannot resolve the store's path " + log.dir() + ": " + ec.message());
   if (std::mismatch(from.begin(), from.end(), target.begin(), target.end()).first == from.end()) {
     return Status::InvalidArgument(dir + " is inside the store " + log.dir() + "; a backup goes outside it");
   }
@@ -623,7 +626,7 @@ Status SyncTree(const fs::path& dir) {
 
 // Restores into `work` (a new directory); RestoreStore moves it in place.
 Result<RestoreResult> RestoreInto(const fs::path& store, const std::string& work, const EventLogOptions& options,
-                                  bool without_master_key) {
+                                  bool without_master_key, const json::object& recorded, const std::string& manifest) {
   RestoreResult r;
   std::error_code ec;
   fs::create_directories(work, ec);
@@ -637,6 +640,26 @@ Result<RestoreResult> RestoreInto(const fs::path& store, const std::string& work
   }
   if (ec) return Status::IoError("cannot make the copy in " + work + " owner-only: " + ec.message());
   CUSTODIAN_RETURN_IF_ERROR(SyncTree(work));
+  // Verified, and the store the backup recorded, before anything of it is
+  // acted on: a read-write open makes erasures (beside the master key too).
+  {
+    EventLogOptions check;
+    check.mode = EventLogOptions::Mode::kReadOnly;
+    Result<std::unique_ptr<EventLog>> copy = EventLog::Open(work, check);
+    if (!copy.ok()) return copy.status().WithContext("the restored store does not open");
+    Result<Verified> v = VerifyStore(**copy);
+    if (!v.ok()) return v.status();
+    r.events = v->events;
+    r.root = v->root;
+  }
+  if (!recorded.contains("events") || recorded.at("events") != json::value(r.events) || !recorded.contains("root") ||
+      recorded.at("root") != json::value(r.root)) {
+    return Status::Corruption(
+        "the backup's store holds " + std::to_string(r.events) + " events with root " + r.root + ", but " + manifest +
+        " records " + (recorded.contains("events") ? json::serialize(recorded.at("events")) : std::string("no count")) +
+        " events with root " + (recorded.contains("root") ? json::serialize(recorded.at("root")) : std::string("none")) +
+        ": the backup was altered or damaged; nothing was restored");
+  }
   EventLogOptions open = options;
   open.mode = EventLogOptions::Mode::kReadWrite;
   open.create = CreateIfMissing::kNo;
@@ -656,10 +679,8 @@ Result<RestoreResult> RestoreInto(const fs::path& store, const std::string& work
     }
     if (*people) r.personal = p.message();
   }
-  Result<Verified> v = VerifyStore(**log);
-  if (!v.ok()) return v.status();
-  r.events = v->events;
-  r.root = v->root;
+  // The open changed keys only: the events verified above are the ones restored.
+  if ((*log)->end().value() != r.events) return Status::Corruption("the restored store changed while it was opened");
   return r;
 }
 
@@ -670,10 +691,11 @@ Result<RestoreResult> RestoreStore(const std::string& from, const std::string& d
   std::error_code ec;
   const fs::path manifest = fs::path(from) / kBackupManifest, store = fs::path(from) / "store";
   std::ifstream in(manifest);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Result<std::string> read = ReadAtMost(in, 64 << 10, manifest.string());  // a few hundred bytes
+  const std::string text = read.ok() ? *read : std::string();
   boost::system::error_code jec;
   json::value m = json::parse(text, jec);
-  if (!in || jec || !m.is_object() || !m.as_object().contains("format") ||
+  if (!read.ok() || read->empty() || jec || !m.is_object() || !m.as_object().contains("format") ||
       m.as_object().at("format") != json::value(kBackupFormat) || !fs::is_directory(store, ec)) {
     return Status::InvalidArgument(from + " is not a backup made by `custodian backup` (no " + manifest.string() +
                                    " of format " + kBackupFormat + " beside a store/ directory)");
@@ -701,18 +723,7 @@ Result<RestoreResult> RestoreStore(const std::string& from, const std::string& d
   const fs::path target = fs::absolute(data_dir, ec);
   const std::string work = target.string() + ".restoring-" + std::to_string(::getpid());
   fs::remove_all(work, ec);
-  Result<RestoreResult> r = RestoreInto(store, work, options, without_master_key);
-  // The store verified; it must also be the one the backup recorded.
-  const json::object& recorded = m.as_object();
-  if (r.ok() && (!recorded.contains("events") || recorded.at("events") != json::value(r->events) ||
-                 !recorded.contains("root") || recorded.at("root") != json::value(r->root))) {
-    r = Status::Corruption(
-        "the backup's store holds " + std::to_string(r->events) + " events with root " + r->root + ", but " +
-        manifest.string() + " records " +
-        (recorded.contains("events") ? json::serialize(recorded.at("events")) : std::string("no count")) +
-        " events with root " + (recorded.contains("root") ? json::serialize(recorded.at("root")) : std::string("none")) +
-        ": the backup was altered or damaged; nothing was restored");
-  }
+  Result<RestoreResult> r = RestoreInto(store, work, options, without_master_key, m.as_object(), manifest.string());
   if (r.ok()) {
     if (fs::exists(fs::symlink_status(target, ec))) fs::remove(target, ec);  // empty, checked above
     fs::rename(work, target, ec);

@@ -187,7 +187,10 @@ Result<TokenInfo> Authenticate(const EventLog& log, std::string_view token, std:
     // A holder whose role changed since keeps only what the new role carries.
     Result<std::optional<std::string>> role = log.RuleRecord("role/" + (*found)->staff);
     if (!role.ok()) return role.status();
-    const std::string refused = TokenRoleRefusal((*found)->role, role->value_or(""));
+    Result<std::optional<std::string>> principal = log.RuleRecord("principal/" + (*found)->staff);
+    if (!principal.ok()) return principal.status();
+    const std::string refused =
+        TokenRoleRefusal((*found)->role, role->value_or(""), *principal && !(*principal)->empty());
     if (!refused.empty()) return refuse(id + ": " + refused);
   }
   return std::move(**found);

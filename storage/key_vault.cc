@@ -135,9 +135,9 @@ Status CheckKeyDirectory(const fs::path& dir) {
   if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return Status::FailedPrecondition("other accounts may write in " + dir.string() + " (mode " + mode +
-                                      "), so they could replace the master key; keep it in a directory only you "
-                                      "can write (--master-key FILE)");
+    return Status::FailedPrecondition("other accounts may write in the key directory " + dir.string() + " (mode " +
+                                      mode + "), so they could replace the master key or the erasure list; make it "
+                                      "writable by you alone (chmod go-w " + dir.string() + ")");
   }
   return Status::Ok();
 }
@@ -153,13 +153,23 @@ struct ListedErasure {
 // is trusted only as the key files are: a file other accounts cannot reach.
 Result<std::vector<ListedErasure>> ReadErasureList(const fs::path& file) {
   std::vector<ListedErasure> out;
+  struct stat st;
+  if (::lstat(file.c_str(), &st) != 0) {
+    if (errno == ENOENT) return out;
+    return Status::IoError("cannot look at the erasure list " + file.string() + ": " + std::strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return Status::FailedPrecondition("the erasure list " + file.string() +
+                                      " is not a regular file (a link, a pipe, ...); it must be the file custodian "
+                                      "writes, as each of its lines erases a person at the next open");
+  }
   Result<std::string> text = ReadOwnerOnlyFile(file.string(), "erasure list");
-  if (text.status().code() == StatusCode::kNotFound) return out;
-  if (!text.ok()) {
+  if (text.status().code() == StatusCode::kFailedPrecondition) {
     return Status(text.status().code(), text.status().message() +
                                             "; then check that each of its lines is an erasure you made, as every "
                                             "line erases a person at the next open");
   }
+  if (!text.ok()) return text.status();
   std::istringstream in(*text);
   std::string line;
   while (std::getline(in, line)) {
@@ -187,11 +197,14 @@ rocksdb::WriteOptions Synced() {
 }  // namespace
 
 bool IsKeyDirectoryFile(const std::string& master_key_file, const std::string& path) {
+  // The directory the vault uses is the one the key file's name is in, even
+  // when the key file itself is a link elsewhere (whose target is kept too).
   std::error_code ec;
-  const fs::path master = fs::weakly_canonical(fs::absolute(master_key_file, ec), ec);
-  const fs::path p(path), dir = master.parent_path();
-  if (p == master || p == Sibling(master, ".new") || p == Sibling(master, ".old") || p == dir / kBlindFile ||
-      p == dir / kErasedFile) {
+  const fs::path given = fs::absolute(master_key_file, ec);
+  const fs::path dir = fs::weakly_canonical(given.parent_path(), ec), master = dir / given.filename();
+  const fs::path p(path);
+  if (p == master || p == fs::weakly_canonical(master, ec) || p == Sibling(master, ".new") ||
+      p == Sibling(master, ".old") || p == dir / kBlindFile || p == dir / kErasedFile) {
     return true;
   }
   const fs::path retired = dir / kRetiredDir;
@@ -238,6 +251,10 @@ Result<std::unique_ptr<KeyVault>> KeyVault::Open(rocksdb::DB* db, rocksdb::Colum
   // At every open: the keys, and the erasure list each open obeys, are
   // only as safe as the directory that holds them.
   CUSTODIAN_RETURN_IF_ERROR(CheckKeyDirectory(dir));
+  // A list that may not be trusted leaves the vault closed (the store then
+  // serves what is not personal, saying why), never a half-open store.
+  Result<std::vector<ListedErasure>> list = ReadErasureList(dir / kErasedFile);
+  if (!list.ok()) return list.status();
   // The key in force first; during a rotation the other one too.
   for (const fs::path& path : {master, Sibling(master, ".new"), Sibling(master, ".old")}) {
     if (!fs::exists(path, ec)) continue;
@@ -302,8 +319,6 @@ Result<std::unique_ptr<KeyVault>> KeyVault::Open(rocksdb::DB* db, rocksdb::Colum
     // A read-write open makes the erasures listed beside the master key that
     // the store has not made (ReapplyErasures); a read-only one cannot, so it
     // shows those subjects as erased all the same.
-    Result<std::vector<ListedErasure>> list = ReadErasureList(dir / kErasedFile);
-    if (!list.ok()) return list.status();
     for (ListedErasure& listed : *list) {
       if (vault->erased_.count(listed.subject)) continue;  // made in this store: its marker says where and why
       vault->committed_[listed.subject] = Committed{listed.position, std::move(listed.reason)};

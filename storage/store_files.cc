@@ -49,24 +49,23 @@ std::string MarkerContents() {
 }
 
 Status WriteFileDurably(const fs::path& path, const std::string& contents, mode_t mode) {
-  fs::path tmp = path;
-  tmp += ".tmp";
-  // A new file of our own: whatever was left at the temporary name (a file
-  // of another mode, a link planted to send the contents elsewhere) goes
-  // first, and the file is made, never opened through a link.
-  if (::unlink(tmp.c_str()) != 0 && errno != ENOENT) {
-    return Status::IoError("cannot replace " + tmp.string() + ": " + std::strerror(errno));
-  }
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-  if (fd < 0) return Status::IoError("cannot create " + tmp.string() + ": " + std::strerror(errno));
+  // A new file of our own at a fresh name beside `path` (mkstemp: made, never
+  // opened through a link, never another's file), then renamed over it.
+  std::string tmp = path.string() + ".tmp-XXXXXX";
+  const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
+  if (fd < 0) return Status::IoError("cannot create a file beside " + path.string() + ": " + std::strerror(errno));
   bool ok = ::fchmod(fd, mode) == 0 &&
             ::write(fd, contents.data(), contents.size()) == static_cast<ssize_t>(contents.size()) &&
             ::fsync(fd) == 0;
+  const int error = errno;
   ::close(fd);
   if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    return Status::IoError("cannot write " + path.string() + ": " + std::strerror(errno));
+    const std::string why = std::strerror(ok ? errno : error);
+    ::unlink(tmp.c_str());  // what it held goes with the failure
+    return Status::IoError("cannot write " + path.string() + ": " + why);
   }
-  int dfd = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY);
+  const fs::path parent = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+  int dfd = ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
     ::fsync(dfd);
     ::close(dfd);

@@ -98,8 +98,9 @@ Status CheckOutPath(const Globals& g, const std::string& out, bool folder) {
     }
   }
   const fs::path where = fs::weakly_canonical(fs::absolute(out, ec), ec);
+  if (ec) return refuse("cannot be resolved: " + ec.message());
   const fs::path store = fs::weakly_canonical(fs::absolute(g.data_dir, ec), ec);
-  if (std::mismatch(store.begin(), store.end(), where.begin(), where.end()).first == store.end()) {
+  if (!ec && std::mismatch(store.begin(), store.end(), where.begin(), where.end()).first == store.end()) {
     return refuse("is inside the store " + g.data_dir + "; write it elsewhere");
   }
   if (IsKeyDirectoryFile(MasterKeyFile(g), where.string())) {

@@ -182,8 +182,9 @@ int RunBundle(const Globals& g, const std::string& stream, const std::string& fr
 int RunVerifyCosignatures(const std::string& file, const std::vector<std::string>& witnesses, size_t require, bool json) {
   std::ifstream in(file, std::ios::binary);
   if (!in) return Fail(Status::NotFound("cannot read " + file));
-  const std::string note((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  Result<CosignatureCheck> c = CheckCosignatures(note, witnesses, require);
+  Result<std::string> note = ReadAtMost(in, 64 << 10, file);  // a note with its cosignatures: a few KiB
+  if (!note.ok()) return Fail(note.status());
+  Result<CosignatureCheck> c = CheckCosignatures(*note, witnesses, require);
   if (!c.ok()) return UsageError(c.status().WithContext(file));
   if (json) {
     fmt::print("{}\n", CosignatureCheckToJson(*c));

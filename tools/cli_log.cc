@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <unordered_map>
@@ -315,6 +316,17 @@ int RunStats(const Globals& g, const std::string& stream, bool json) {
 int RunPermissions(const Globals& g, bool fix, bool json) {
   Result<std::vector<LoosePath>> loose = fix ? TightenStorePermissions(g.data_dir) : FindLooseStorePaths(g.data_dir);
   if (!loose.ok()) return Fail(loose.status());
+  // The default key directory beside the store is the store's own too (one
+  // given with --master-key may be any directory, and is left alone).
+  if (g.master_key.empty()) {
+    const std::string keys = std::filesystem::path(MasterKeyFile(g)).parent_path().string();
+    std::error_code ec;
+    if (std::filesystem::is_directory(keys, ec)) {
+      Result<std::vector<LoosePath>> more = fix ? TightenStorePermissions(keys) : FindLooseStorePaths(keys);
+      if (!more.ok()) return Fail(more.status());
+      loose->insert(loose->end(), more->begin(), more->end());
+    }
+  }
   if (json) {
     std::string paths = "[";
     for (size_t i = 0; i < loose->size(); ++i) {

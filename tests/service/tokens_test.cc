@@ -141,6 +141,16 @@ TEST_CASE("a token that reads every customer is bounded by its holder's own role
   CHECK(CreateToken(*s.log, TokenRequest{"admin", "x", "staff-900", "staff-1", s.now}).status().code() ==
         StatusCode::kRuleViolation);
   NewToken audit = s.Make("auditor", "staff-900");
+  // So may a principal registered for another duty (outside counsel) and a
+  // member of staff whose duty is personal data.
+  REQUIRE(RegisterPrincipal(*s.log, PrincipalRequest{"staff-901", "outside_counsel", "outside_counsel", "Kanzlei",
+                                                     "system:admin", s.now})
+              .ok());
+  CHECK(CreateToken(*s.log, TokenRequest{"auditor", "x", "staff-901", "staff-1", s.now}).ok());
+  s.Add("staff-5", "staff.joined", R"({"role":"data_protection_officer"})");
+  CHECK(CreateToken(*s.log, TokenRequest{"auditor", "x", "staff-5", "staff-1", s.now}).ok());
+  CHECK(CreateToken(*s.log, TokenRequest{"admin", "x", "staff-5", "staff-1", s.now}).status().code() ==
+        StatusCode::kRuleViolation);
   // A company-wide role holds an auditor token; an admin holds both.
   s.Add("staff-3", "staff.joined", R"({"role":"head_of_sales"})");
   NewToken head = s.Make("auditor", "staff-3");

@@ -5,6 +5,8 @@
 // between the commit and the key's destruction would leave it.
 #include "storage/event_log.h"
 
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -260,28 +262,40 @@ TEST_CASE("an erasure list or a key directory other accounts could write is refu
   }
   fs::permissions(list, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_write | fs::perms::others_write |
                             fs::perms::group_read | fs::perms::others_read);
-  for (const auto mode : {EventLogOptions::Mode::kReadWrite, EventLogOptions::Mode::kReadOnly}) {
-    options.mode = mode;
-    INFO(static_cast<int>(mode));
-    // Refused, or (read-only) open with every person unavailable, saying why.
-    Result<std::unique_ptr<EventLog>> opened = EventLog::Open(dir, options);
-    const Status refused = opened.ok() ? (*opened)->PersonalStatus() : opened.status();
-    CHECK(refused.code() == StatusCode::kFailedPrecondition);
-    CHECK_THAT(refused.message(), Catch::Contains("erasure list " + list) &&
-                                               Catch::Contains("chmod 600") && Catch::Contains("an erasure you made"));
-  }
-  const std::vector<std::string> kept = RawStore(dir).Keys(keys::kKeysFamily);
-  CHECK(std::find(kept.begin(), kept.end(), kKeyRecord) != kept.end());
+  // The store opens, both ways, serving what is not personal and saying why
+  // the people are sealed; the list erases nobody.
+  const auto sealed_because = [&](const std::string& why) {
+    for (const auto mode : {EventLogOptions::Mode::kReadWrite, EventLogOptions::Mode::kReadOnly}) {
+      options.mode = mode;
+      INFO(static_cast<int>(mode));
+      Result<std::unique_ptr<EventLog>> opened = EventLog::Open(dir, options);
+      INFO(opened.status().ToString());
+      REQUIRE(opened.ok());
+      const Status problem = (*opened)->PersonalStatus();
+      CHECK(problem.code() == StatusCode::kFailedPrecondition);
+      CHECK_THAT(problem.message(), Catch::Contains(why));
+    }
+    const std::vector<std::string> kept = RawStore(dir).Keys(keys::kKeysFamily);
+    CHECK(std::find(kept.begin(), kept.end(), kKeyRecord) != kept.end());
+  };
+  sealed_because("the erasure list " + list + " can be read by other accounts (mode 0666); make it owner-only with "
+                 "chmod 600 " + list + "; then check that each of its lines is an erasure you made");
+  // A link, even to an owner-only file, or a pipe, is not the list custodian writes.
+  fs::rename(list, tmp.Sub("elsewhere.jsonl"));
+  fs::permissions(tmp.Sub("elsewhere.jsonl"), fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
+  fs::create_symlink(tmp.Sub("elsewhere.jsonl"), list);
+  sealed_because("the erasure list " + list + " is not a regular file");
   fs::remove(list);
-  // A key directory others may write in is refused too: they could replace the key.
-  fs::permissions(tmp.Sub("keys"), fs::perms::all);
-  options.mode = EventLogOptions::Mode::kReadWrite;
-  Result<std::unique_ptr<EventLog>> opened = EventLog::Open(dir, options);
-  const Status loose = opened.ok() ? (*opened)->PersonalStatus() : opened.status();
-  if (opened.ok()) opened->reset();  // closed before the next open
-  CHECK_THAT(loose.message(), Catch::Contains("other accounts may write in " + tmp.Sub("keys")) &&
-                                           Catch::Contains("(mode 0777)"));
+  REQUIRE(::mkfifo(list.c_str(), 0600) == 0);
+  sealed_because("the erasure list " + list + " is not a regular file");
+  fs::remove(list);
+  // A key directory others may write in (group or all): they could replace the key.
+  for (const fs::perms loose : {fs::perms::all, fs::perms::owner_all | fs::perms::group_all}) {
+    fs::permissions(tmp.Sub("keys"), loose, fs::perm_options::replace);
+    sealed_because("other accounts may write in the key directory " + tmp.Sub("keys"));
+  }
   fs::permissions(tmp.Sub("keys"), fs::perms::owner_all);
+  options.mode = EventLogOptions::Mode::kReadWrite;
   Result<std::unique_ptr<EventLog>> reopened = EventLog::Open(dir, options);
   INFO(reopened.status().ToString());
   REQUIRE(reopened.ok());
@@ -290,7 +304,7 @@ TEST_CASE("an erasure list or a key directory other accounts could write is refu
 }
 
 TEST_CASE("a master key made in a directory that exists leaves the directory's mode alone, and is never written "
-          "through a link planted at its temporary name",
+          "through a link planted where a temporary file could be",
           "[personal]") {
   TempDir tmp;
   const fs::path keys = tmp.Sub("shared");
@@ -320,7 +334,11 @@ TEST_CASE("a master key made in a directory that exists leaves the directory's m
   CHECK(fs::is_regular_file(fs::symlink_status(keys / "master.key")));
   CHECK((fs::status(keys / "master.key").permissions() & fs::perms::all) ==
         (fs::perms::owner_read | fs::perms::owner_write));
-  CHECK_FALSE(fs::exists(fs::symlink_status(keys / "master.key.tmp")));
+  CHECK(fs::read_symlink(keys / "master.key.tmp") == victim);  // a name it never used
+  for (const fs::directory_entry& e : fs::directory_iterator(keys)) {
+    INFO(e.path());
+    CHECK((e.path().filename().string().find(".tmp-") == std::string::npos));  // nothing left behind
+  }
 }
 
 // The writer leaves out blind-index entries it knows it wrote (a contact

@@ -59,5 +59,26 @@ TEST_CASE("A store others can read is named on every use, and permissions --fix 
   CHECK(company.Cli({"permissions"}).exit_code == 0);
 }
 
+TEST_CASE("permissions looks at the store's key directory too: others who may write there could replace the master "
+          "key, and the store seals its people until --fix",
+          "[cli][permissions]") {
+  SampleCompany company;
+  const std::string keys = company.dir + ".keys";
+  REQUIRE(std::filesystem::is_directory(keys));
+  ::chmod(keys.c_str(), 0775);
+  CliResult loose = company.Cli({"permissions"});
+  CHECK(loose.exit_code == 5);
+  CHECK_THAT(loose.out, Catch::Contains("0775  " + keys));
+  CliResult find = company.Cli({"find", "--name", "anyone"});
+  CHECK(find.exit_code != 0);
+  CHECK_THAT(find.err, Catch::Contains("other accounts may write in the key directory " + keys));
+  CHECK(company.Cli({"permissions", "--fix"}).exit_code == 0);
+  struct stat st;
+  REQUIRE(::stat(keys.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
+  CHECK(company.Cli({"permissions"}).exit_code == 0);
+  CHECK(company.Cli({"find", "--name", "anyone"}).exit_code == 0);
+}
+
 }  // namespace
 }  // namespace custodian
