@@ -63,9 +63,12 @@ Result<std::vector<AppendRequest>> DecodeForward(std::string_view bytes) {
   if (!NextLine(bytes, &at, &line) || !line.starts_with("CFWD1 ") || !ParseU64(line.substr(6), &n) || n > kMaxCount) {
     return bad("not a forwarded append");
   }
-  std::vector<AppendRequest> requests(n);
+  // A count alone allocates nothing: requests and events are kept as their
+  // lines decode (a few bytes may claim 2^24 of each).
+  std::vector<AppendRequest> requests;
   std::vector<std::string_view> w;
-  for (AppendRequest& r : requests) {
+  for (uint64_t q = 0; q < n; ++q) {
+    AppendRequest& r = requests.emplace_back();
     ++line_no;
     std::string_view stream;
     uint64_t kind = 0, version = 0, events = 0;
@@ -80,7 +83,6 @@ Result<std::vector<AppendRequest>> DecodeForward(std::string_view bytes) {
       case ExpectedVersion::Kind::kExactly: r.expected = ExpectedVersion::Exactly(StreamVersion(version)); break;
       default: return bad("unknown expected-version kind " + std::to_string(kind));
     }
-    r.events.reserve(events);
     for (uint64_t i = 0; i < events; ++i) {
       ++line_no;
       if (!NextLine(bytes, &at, &line)) return bad("missing event");
@@ -114,7 +116,10 @@ Result<std::vector<AppendResult>> DecodeForwardReply(std::string_view bytes) {
     std::string_view rest = bytes.substr(4);
     const size_t sp = rest.find(' ');
     uint64_t code = 0;
-    if (sp == std::string_view::npos || !ParseU64(rest.substr(0, sp), &code)) return bad();
+    if (sp == std::string_view::npos || !ParseU64(rest.substr(0, sp), &code) || code == 0 ||
+        code > static_cast<uint64_t>(StatusCode::kUnavailable)) {
+      return bad();  // an error that is no error (0) would read as a success with nothing in it
+    }
     return Status(static_cast<StatusCode>(code), std::string(rest.substr(sp + 1)));
   }
   size_t at = 0;
@@ -123,8 +128,9 @@ Result<std::vector<AppendResult>> DecodeForwardReply(std::string_view bytes) {
   if (!NextLine(bytes, &at, &line) || !line.starts_with("OK ") || !ParseU64(line.substr(3), &n) || n > kMaxCount) {
     return bad();
   }
-  std::vector<AppendResult> out(n);
-  for (AppendResult& r : out) {
+  std::vector<AppendResult> out;
+  for (uint64_t i = 0; i < n; ++i) {
+    AppendResult& r = out.emplace_back();
     if (!NextLine(bytes, &at, &line)) return bad();
     size_t sp = line.find(' ');
     uint64_t written = 0;

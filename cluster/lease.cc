@@ -481,11 +481,28 @@ void WriterLease::KeepAlive() {
     const int64_t asked = NowMs();
     Result<json::object> r = etcd_->Call("/v3/lease/keepalive", {{"ID", std::to_string(id_)}});
     if (!r.ok()) continue;  // etcd unreachable: the deadline runs out by itself
-    if (Int(*r, "TTL") <= 0) {
+    const int64_t ttl = Int(*r, "TTL");
+    if (ttl <= 0) {
       lost_ = true;  // expired: etcd let the key go
       continue;
     }
-    deadline_ms_ = asked + Int(*r, "TTL") * 1000;
+    // Renewing the grant keeps nothing if the key is no longer ours (deleted
+    // by hand, then taken by another node): two writers at once. Ours is the
+    // key this grant holds at the revision that made it.
+    Result<json::object> held = etcd_->Call("/v3/kv/range", {{"key", Base64Encode(options_.key)}});
+    if (!held.ok()) continue;  // unknown: the deadline runs out by itself
+    bool ours = false;
+    if (const json::value* kvs = held->if_contains("kvs"); kvs && kvs->is_array() && !kvs->as_array().empty() &&
+                                                           kvs->as_array().front().is_object()) {
+      const json::object& kv = kvs->as_array().front().as_object();
+      ours = static_cast<uint64_t>(Int(kv, "create_revision")) == epoch_ && Int(kv, "lease") == id_;
+    }
+    if (!ours) {
+      lost_ = true;
+      continue;
+    }
+    // Never longer than asked for, whatever the answer says.
+    deadline_ms_ = asked + std::min<int64_t>(ttl, options_.ttl.count()) * 1000;
   }
 }
 

@@ -113,12 +113,14 @@ Result<ReplicatedRound> DecodeRound(std::string_view bytes) {
   if (writes > kMaxCount || round.end_position < round.first_position) return bad(r, "impossible header");
   round.recorded_at = Timestamp(recorded);
   std::memcpy(round.root.data(), root.data(), round.root.size());
-  round.writes.resize(writes);
-  for (auto& write : round.writes) {
+  // Counts come from the message: what is kept grows with what really
+  // decodes, never with a count alone (a few bytes claiming 2^24 of each).
+  for (uint32_t w = 0; w < writes; ++w) {
+    auto& write = round.writes.emplace_back();
     uint32_t requests = 0;
     if (!r.Get(&requests) || requests > kMaxCount) return bad(r, "bad request count");
-    write.resize(requests);
-    for (AppendRequest& req : write) {
+    for (uint32_t q = 0; q < requests; ++q) {
+      AppendRequest& req = write.emplace_back();
       std::string_view stream;
       uint8_t kind = 0;
       uint64_t expected = 0;
@@ -133,12 +135,12 @@ Result<ReplicatedRound> DecodeRound(std::string_view bytes) {
         case ExpectedVersion::Kind::kExactly: req.expected = ExpectedVersion::Exactly(StreamVersion(expected)); break;
         default: return bad(r, "unknown expected-version kind " + std::to_string(kind));
       }
-      req.events.resize(events);
-      for (Event& e : req.events) {
+      for (uint32_t i = 0; i < events; ++i) {
         std::string_view record;
         if (!r.Bytes(&record)) return bad(r, "truncated record");
-        CUSTODIAN_RETURN_IF_ERROR(DecodeRecord(record, &e).WithContext("replicated round, record at byte " +
-                                                                       std::to_string(r.at() - record.size())));
+        CUSTODIAN_RETURN_IF_ERROR(DecodeRecord(record, &req.events.emplace_back())
+                                      .WithContext("replicated round, record at byte " +
+                                                   std::to_string(r.at() - record.size())));
       }
     }
   }

@@ -12,6 +12,7 @@
 #include <optional>
 #include <thread>
 
+#include "cluster/forward.h"
 #include "cluster/jetstream.h"
 #include "cluster/lease.h"
 #include "cluster/node.h"
@@ -418,6 +419,33 @@ TEST_CASE("the writer lease: one holder at a time, a lapsed holder may no longer
   CHECK_FALSE((*a)->Check().ok());
 }
 
+TEST_CASE("a holder whose key was deleted by hand knows it has lost the lease at its next renewal, before another "
+          "node takes it, so there are never two writers",
+          "[cluster][lease]") {
+  testing::Etcd etcd;
+  cluster::LeaseOptions lo;
+  lo.endpoint = etcd.endpoint();
+  lo.key = "/custodian/test/writer";
+  lo.ttl = std::chrono::seconds(3);
+  lo.holder = "node-a";
+  auto a = cluster::WriterLease::Acquire(lo, std::chrono::seconds(20));
+  REQUIRE(a.ok());
+  etcd.Delete(lo.key);
+  // Renewed every second: the next renewal sees the key is not its own.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while ((*a)->Check().ok()) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  lo.holder = "node-b";
+  auto b = cluster::WriterLease::Acquire(lo, std::chrono::seconds(20));
+  REQUIRE(b.ok());
+  CHECK((*b)->epoch() > (*a)->epoch());
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // a's renewals go on: it stays lost
+  CHECK_FALSE((*a)->Check().ok());
+  CHECK((*b)->Check().ok());
+}
+
 TEST_CASE("an etcd with authentication on: a node without a sign-in, with a wrong password or without the right is "
           "refused and told why, never with the password, and the right user holds the lease and signs in again once its "
           "token expired",
@@ -692,6 +720,29 @@ TEST_CASE("a follower with no writer refuses appends with a clear reason, and wr
 std::vector<AppendRequest> StaffJoins(const std::string& staff) {
   return {{staff, ExpectedVersion::NoStream(),
            {EventBy(staff, "staff.joined", "system:hr", R"({"role":"account_executive"})")}}};
+}
+
+TEST_CASE("a forwarded append or reply that claims more than its bytes hold, or an error that is no error, is refused "
+          "without allocating for the claim",
+          "[cluster][forward]") {
+  Result<std::vector<AppendRequest>> greedy = cluster::DecodeForward("CFWD1 16777216\n0 0 16777216 customer-1\n");
+  REQUIRE_FALSE(greedy.ok());
+  CHECK_THAT(greedy.status().message(), Catch::Contains("missing event"));
+  Result<std::vector<AppendRequest>> short_of_requests = cluster::DecodeForward("CFWD1 16777216\n");
+  CHECK_FALSE(short_of_requests.ok());
+  Result<std::vector<AppendResult>> replies = cluster::DecodeForwardReply("OK 16777216\n1 1:1\n");
+  CHECK(replies.status().code() == StatusCode::kCorruption);
+  for (const char* reply : {"ERR 0 fine", "ERR 99 what", "ERR 4"}) {
+    INFO(reply);
+    Result<std::vector<AppendResult>> r = cluster::DecodeForwardReply(reply);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == StatusCode::kCorruption);
+  }
+  // What the writer really sends still decodes.
+  Result<std::vector<AppendResult>> refused = cluster::DecodeForwardReply(
+      cluster::EncodeForwardReply(Status::Conflict("stream customer-1 is at version 3")));
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().code() == StatusCode::kConflict);
 }
 
 TEST_CASE("a follower forwards a server's appends off the caller's thread: AppendBatchThen returns before the writer "

@@ -272,6 +272,15 @@ class Etcd {
     }
   }
   // The value of `key` as `root` (password `root_password`) reads it; "" when absent.
+  // Deletes `key` by hand, as anyone with the right to write it could (an
+  // etcd without authentication).
+  void Delete(const std::string& key) const {
+    const std::string answer =
+        HttpRequest(client_, "POST", "/v3/kv/deleterange", R"({"key":")" + Base64Encode(key) + "\"}");
+    INFO(answer);
+    REQUIRE(answer.find("\"deleted\":\"1\"") != std::string::npos);
+  }
+
   std::string Get(const std::string& key, const std::string& root_password) const {
     REQUIRE(scheme_ == "http");
     const std::string signin =

@@ -419,6 +419,16 @@ TEST_CASE("a follower refuses a round that does not apply as the writer said, an
     CHECK(s.code() == StatusCode::kCorruption);
     Result<ReplicatedRound> cut = DecodeRound(std::string_view(published.rounds[0]).substr(0, 40));
     CHECK_FALSE(cut.ok());
+    // A header that claims 2^24 writes, each of 2^24 requests, in a few
+    // bytes: refused where the bytes end, having allocated nothing for them
+    // (sizing by the counts took gigabytes and aborted the node).
+    Hash256 root{};
+    std::string claims = EncodeRoundHeader(1, 0, 1, Timestamp(0), root, 1u << 24);
+    claims.append("\x00\x00\x00\x01", 4);
+    for (int i = 0; i < 4; ++i) claims.append("\x00\x00\x00\x01", 4);
+    Result<ReplicatedRound> greedy = DecodeRound(claims);
+    REQUIRE_FALSE(greedy.ok());
+    CHECK(greedy.status().code() == StatusCode::kCorruption);
     // A clean refusal before the writer thread: the follower goes on.
     REQUIRE(follower.log->ApplyRound(published.rounds[0], 1).ok());
   }
