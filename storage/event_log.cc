@@ -691,6 +691,17 @@ Result<size_t> EventLog::AddCosignatures(uint64_t size, const std::vector<std::s
       return Status::InvalidArgument("a cosignature is one line ending in a newline");
     }
     if (stored.find(line) != std::string::npos) continue;
+    // Witnesses vouch for their own keys: what an auditor trusts is decided
+    // when checking (verify-cosignatures --witness). Kept lines are bounded,
+    // so that anyone answering cosign requests cannot grow a note without end.
+    if (stored.size() + line.size() > kMaxCosignedNoteBytes) {
+      if (added == 0) {
+        return Status::FailedPrecondition("the checkpoint of " + std::to_string(size) +
+                                          " events holds as many cosignatures as a note may (" +
+                                          std::to_string(kMaxCosignedNoteBytes / 1024) + " KiB)");
+      }
+      break;
+    }
     stored += line;
     ++added;
   }

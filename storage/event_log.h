@@ -477,7 +477,9 @@ class EventLog {
   // the caller) with the stored checkpoint of `size`, after its own
   // signature and any lines kept before; a line it holds already is not
   // added twice. Returns how many were added. NotFound when no checkpoint of
-  // that size is stored.
+  // that size is stored; FailedPrecondition when the note already holds
+  // kMaxCosignedNoteBytes (lines past that are not kept).
+  static constexpr size_t kMaxCosignedNoteBytes = 16 << 10;
   Result<size_t> AddCosignatures(uint64_t size, const std::vector<std::string>& lines);
 
   // --- A witness (docs/scale-out.md; C2SP tlog-cosignature) ---

@@ -537,6 +537,32 @@ TEST_CASE("Verify refuses a validly signed checkpoint whose root the events do n
 namespace custodian {
 namespace {
 
+TEST_CASE("cosignature lines kept with a checkpoint are bounded: anyone answering cosign requests cannot grow a note "
+          "without end",
+          "[tamper]") {
+  TempDir tmp;
+  FixedClock clock(kTestNow);
+  std::unique_ptr<EventLog> log = OpenTestLog(tmp.Sub("store"), &clock);
+  REQUIRE(log->Append("customer-1", {MakeEvent("customer-1")}).ok());
+  REQUIRE(log->SignCheckpoint().ok());
+  std::vector<std::string> lines;
+  for (int i = 0; i < 400; ++i) lines.push_back("\u2014 witness-" + std::to_string(i) + " " + std::string(80, 'A') + "\n");
+  Result<size_t> added = log->AddCosignatures(1, lines);
+  REQUIRE(added.ok());
+  CHECK(*added > 0);
+  CHECK(*added < lines.size());
+  Result<std::optional<std::string>> note = log->LatestCheckpoint();
+  REQUIRE(note.ok());
+  REQUIRE(note->has_value());
+  CHECK((*note)->size() <= EventLog::kMaxCosignedNoteBytes);
+  Result<size_t> more = log->AddCosignatures(1, {"\u2014 one-more " + std::string(80, 'B') + "\n"});
+  CHECK(more.status().code() == StatusCode::kFailedPrecondition);
+  // A line kept already is no news, however full the note.
+  Result<size_t> again = log->AddCosignatures(1, {lines.front()});
+  REQUIRE(again.ok());
+  CHECK(*again == 0);
+}
+
 TEST_CASE("Verify on a log that is being appended to reports no tampering", "[tamper]") {
   TempDir tmp;
   FixedClock clock(kTestNow);
