@@ -207,12 +207,29 @@ Status CannotBeFixed(const Event& e, const std::string& target, const std::strin
 Status CheckCorrection(const Event& e, const json::object& d, const Event& fixed) {
   const json::value* corrected = d.if_contains("corrected");
   if (corrected == nullptr || !corrected->is_object()) return Status::Ok();  // the catalogue refused it already
+  const EventTypeSpec* spec = FindEventType(fixed.type, fixed.schema);
   for (const auto& [key, value] : corrected->get_object()) {
     if (key == "event_id" || key.ends_with("_id")) {
       return Broken("fix", e,
                     "field 'data.corrected." + std::string(key) + "': the correction would change which " +
                         std::string(key.substr(0, key.size() - 3)) + " the " + fixed.type + " " +
                         fixed.id.ToString() + " is about; retract it and record the right one instead");
+    }
+    // Nor who it names (an owner, an assignee, a manager): the rules check
+    // a person when they are first named (joined, not left), which a
+    // correction would pass by.
+    const FieldSpec* field = nullptr;
+    if (spec) {
+      for (const FieldSpec& f : spec->fields) {
+        if (f.name == key) field = &f;
+      }
+    }
+    if (field && (field->type == FieldType::kStaffId || field->type == FieldType::kStaffIdArray ||
+                  field->type == FieldType::kAssignments)) {
+      return Broken("fix", e,
+                    "field 'data.corrected." + std::string(key) + "': the correction would change who the " +
+                        fixed.type + " " + fixed.id.ToString() +
+                        " names; retract it and record the right one instead, which the log checks");
     }
   }
   const std::optional<std::string_view> fields = JsonMemberText(e.data, "corrected");
@@ -414,6 +431,12 @@ Status CheckEvent(const Event& e, RuleState& state) {
       }
       if (!staff.empty()) {
         CUSTODIAN_RETURN_IF_ERROR(CheckEmployed("tokens", e, state, staff, "token holder"));
+        Result<std::optional<Announcement>> holder_leaving = LoadAnnouncement(state, staff);
+        if (!holder_leaving.ok()) return holder_leaving.status();
+        if (*holder_leaving) {
+          return Broken("tokens", e, "token holder " + staff + " announced their departure on " +
+                                         FormatRfc3339((*holder_leaving)->at) + "; no new token is made for them");
+        }
         Result<std::string> holder_role = LoadRole(state, staff);
         if (!holder_role.ok()) return holder_role.status();
         Result<std::optional<std::string>> principal = state.Get("principal/" + staff);

@@ -87,12 +87,28 @@ bool IngestedOverApi(const Event& e) {
 // registering a principal, making anyone a member of staff whose role
 // carries a duty (the company-wide, settings and privacy roles, core/roles.h)
 // or fixing anything but a customer's record takes an admin token.
-std::optional<std::string> RefusedForRole(const Event& e, std::string_view role) {
+std::optional<std::string> RefusedForRole(const EventLog& log, const Event& e, std::string_view role) {
   if (!IngestedOverApi(e)) {
     return e.type + " on " + OneLineText(e.stream, 80) +
            " is not appended through the API; the operation that makes it does (docs/http-api.md)";
   }
   if (role != "ingest") return std::nullopt;
+  // Nor may it end, announce or restart the employment of someone whose
+  // role carries a duty, or of a registered principal: a CRM could lock the
+  // admins out (a departed admin's token stops) or demote them by a re-hire.
+  if (e.stream.starts_with("staff-") && e.type.starts_with("staff.")) {
+    Result<std::optional<std::string>> held = log.RuleRecord("role/" + e.stream);
+    Result<std::optional<std::string>> principal = log.RuleRecord("principal/" + e.stream);
+    const std::string current = held.ok() && *held ? **held : std::string();
+    const bool is_principal = principal.ok() && *principal && !(*principal)->empty();
+    if (!held.ok() || !principal.ok() || is_principal || ServesEveryCustomer(current) ||
+        ChangesAlertSettings(current) || HandlesPersonalData(current)) {
+      return e.type + " on " + OneLineText(e.stream, 80) + ", " +
+             (is_principal ? std::string("a registered principal")
+                           : "whose role " + OneLineText(current, 40) + " carries a duty") +
+             ": an ingest token may not change their employment; an admin token may";
+    }
+  }
   if (e.type == "staff.role_changed" || e.type == "principal.registered") {
     return e.type + " gives a role: an ingest token may not; an admin token may";
   }
@@ -614,7 +630,9 @@ Api::Reply Append(Api& api, EventLog& log, Api::Call& call) {
     if (e->stream != stream) {
       return Error(400, where + ": field 'stream' is " + QuotedText(e->stream) + " but the URL names " + stream);
     }
-    if (std::optional<std::string> why = RefusedForRole(*e, call.token.role)) return Error(403, where + ": " + *why);
+    if (std::optional<std::string> why = RefusedForRole(log, *e, call.token.role)) {
+      return Error(403, where + ": " + *why);
+    }
     if (Status s = ValidateEvent(*e, now); !s.ok()) return Error(s.WithContext(where));
     events.push_back(std::move(*e));
   }
@@ -821,7 +839,7 @@ Api::Reply CloudEventsRoute(Api& api, Api::Call& call) {
     return Error(decoded.status());
   }
   for (size_t i = 0; i < decoded->events.size(); ++i) {
-    if (std::optional<std::string> why = RefusedForRole(decoded->events[i], call.token.role)) {
+    if (std::optional<std::string> why = RefusedForRole(api.log(), decoded->events[i], call.token.role)) {
       // A batch names the event; a single event needs no number.
       return Error(403, decoded->mode != CloudEventsMode::kBatched ? *why
                                                                    : "event " + std::to_string(i + 1) + ": " + *why);

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "core/base64.h"
 #include "core/crypto.h"
@@ -184,6 +185,11 @@ Result<TokenInfo> Authenticate(const EventLog& log, std::string_view token, std:
     Result<std::optional<std::string>> staff = log.RuleRecord("staff/" + (*found)->staff);
     if (!staff.ok()) return staff.status();
     if (!*staff || !(*staff)->starts_with("joined")) return refuse(id + "'s holder " + (*found)->staff + " has left");
+    // Joined again after leaving: a token of the earlier employment stays
+    // dead (its holder's access then was ended on purpose).
+    if (std::strtoull((*staff)->c_str() + 6, nullptr, 10) > (*found)->created_at) {
+      return refuse(id + "'s holder " + (*found)->staff + " left and joined again after it was made");
+    }
     // A holder whose role changed since keeps only what the new role carries.
     Result<std::optional<std::string>> role = log.RuleRecord("role/" + (*found)->staff);
     if (!role.ok()) return role.status();

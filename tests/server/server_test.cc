@@ -1312,6 +1312,37 @@ TEST_CASE("an ingest token may not give roles: role changes, principals and priv
                                     R"({"event_id":")" + joined + R"(","reason":"the team was wrong","corrected":{"team":"south"}})"));
   INFO(by_admin.body);
   CHECK(by_admin.status == 201);
+
+  // Nor may it end, announce or restart the employment of someone whose role carries a duty, or of a
+  // registered principal: a CRM could lock every admin out (a departed admin's token stops working).
+  const struct {
+    const char* stream;
+    const char* type;
+    const char* data;
+    const char* says;
+  } lifecycle[] = {
+      {"staff-1", "staff.departed", "{}", "whose role admin carries a duty"},
+      {"staff-1", "staff.departure_announced", R"({"effective_at":"2026-03-01T00:00:00Z"})", "carries a duty"},
+      {"staff-77", "staff.departed", "{}", "whose role head_of_sales carries a duty"},
+      {"staff-900", "staff.departed", "{}", "a registered principal"},
+  };
+  int n = 10;
+  for (const auto& c : lifecycle) {
+    INFO(c.stream << " " << c.type);
+    const size_t size = s.StreamSize(c.stream);
+    HttpReply r = s.Post(std::string("/v1/streams/") + c.stream + "/events", s.ingest,
+                         event("1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c" + std::to_string(n++), c.stream, c.type, c.data));
+    CHECK(r.status == 403);
+    CHECK_THAT(r.body, Catch::Contains(c.says) && Catch::Contains("an admin token may"));
+    CHECK(s.StreamSize(c.stream) == size);
+  }
+  CHECK(s.Get("/v1/me", s.admin).status == 200);
+  // An ordinary member of staff's departure still comes from the CRM's token.
+  HttpReply rep_leaves = s.Post("/v1/streams/staff-21/events", s.ingest,
+                                event("1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c20", "staff-21", "staff.departure_announced",
+                                      R"({"effective_at":"2026-03-01T00:00:00Z"})"));
+  INFO(rep_leaves.body);
+  CHECK(rep_leaves.status == 201);
 }
 
 TEST_CASE("a manager plans, carries out and reads the handovers of the staff they oversee, and nobody else's",

@@ -174,5 +174,23 @@ TEST_CASE("a token that reads every customer is bounded by its holder's own role
   CHECK(Authenticate(*s.log, admin.token).ok());
 }
 
+TEST_CASE("a token of an earlier employment stays dead when its holder joins again, and nobody leaving gets a new one",
+          "[tokens]") {
+  Store s;
+  NewToken rep = s.Make("rep", "staff-2");
+  REQUIRE(Authenticate(*s.log, rep.token).ok());
+  s.Add("staff-2", "staff.departed", R"({})");
+  s.Add("staff-2", "staff.joined", R"({"role":"account_executive"})");
+  std::string why;
+  CHECK_FALSE(Authenticate(*s.log, rep.token, &why).ok());
+  CHECK_THAT(why, Catch::Contains("left and joined again after it was made"));
+  NewToken again = s.Make("rep", "staff-2");  // a new token for the new employment works
+  CHECK(Authenticate(*s.log, again.token).ok());
+  s.Add("staff-2", "staff.departure_announced", R"({"effective_at":"2026-04-01T00:00:00Z"})");
+  Result<NewToken> leaving = CreateToken(*s.log, TokenRequest{"rep", "x", "staff-2", "staff-1", s.now});
+  CHECK(leaving.status().code() == StatusCode::kRuleViolation);
+  CHECK_THAT(leaving.status().message(), Catch::Contains("token holder staff-2 announced their departure"));
+}
+
 }  // namespace
 }  // namespace custodian
