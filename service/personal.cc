@@ -674,8 +674,9 @@ Result<RestoreResult> RestoreInto(const fs::path& store, const std::string& work
       return Status::FailedPrecondition(
           "the backup holds people sealed under a master key that this restore cannot use (" + p.message() +
           "), so the erasures made since the backup could not be made again; nothing was restored. Give the key "
-          "with --master-key FILE (a key retired by `keys rotate-master` is found in its directory's retired/), or, "
-          "if it is lost, restore with --without-master-key: their people then stay sealed");
+          "directory's current key with --master-key DIR/master.key (never a key in its retired/: those are found "
+          "there by themselves, with the blind.key beside master.key), or, if it is lost, restore with "
+          "--without-master-key: their people then stay sealed");
     }
     if (*people) r.personal = p.message();
   }
@@ -697,8 +698,13 @@ Result<RestoreResult> RestoreStore(const std::string& from, const std::string& d
   json::value m = json::parse(text, jec);
   if (!read.ok() || read->empty() || jec || !m.is_object() || !m.as_object().contains("format") ||
       m.as_object().at("format") != json::value(kBackupFormat) || !fs::is_directory(store, ec)) {
-    return Status::InvalidArgument(from + " is not a backup made by `custodian backup` (no " + manifest.string() +
-                                   " of format " + kBackupFormat + " beside a store/ directory)");
+    const bool there = fs::exists(manifest, ec);
+    return Status::InvalidArgument(
+        from + " is not a backup made by `custodian backup` (" +
+        (there && fs::is_directory(store, ec) ? manifest.string() + " is not a manifest of format " + kBackupFormat
+                                                    : "no " + manifest.string() + " of format " + kBackupFormat +
+                                                          " beside a store/ directory") +
+        ")");
   }
   if (fs::exists(fs::symlink_status(data_dir, ec)) && !fs::is_empty(data_dir, ec)) {
     return Status::Conflict(data_dir + " exists and is not empty; restore into a new directory (and move it in place "

@@ -104,6 +104,9 @@ struct AppendResult {
 // siblings, the blind index's key, the erasure list, the retired keys), which
 // no command may write over.
 bool IsKeyDirectoryFile(const std::string& master_key_file, const std::string& path);
+// Whether `path` is a Custodian key file (any store's master or blind-index
+// key, current or retired): its first line is the key files' header.
+bool IsCustodianKeyFile(const std::string& path);
 
 enum class Sync { kYes, kNo };
 enum class CreateIfMissing { kYes, kNo };

@@ -212,6 +212,12 @@ bool IsKeyDirectoryFile(const std::string& master_key_file, const std::string& p
   return end == retired.end();
 }
 
+bool IsCustodianKeyFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string header(sizeof kKeyHeader - 1, '\0');
+  return in.read(header.data(), static_cast<std::streamsize>(header.size())) && header == kKeyHeader;
+}
+
 Result<std::unique_ptr<KeyVault>> KeyVault::Open(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* keys_cf,
                                                  const std::string& master_key_file, bool create, bool read_only) {
   std::unique_ptr<KeyVault> vault(new KeyVault(db, keys_cf, master_key_file));

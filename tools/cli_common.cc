@@ -106,6 +106,14 @@ Status CheckOutPath(const Globals& g, const std::string& out, bool folder) {
   if (IsKeyDirectoryFile(MasterKeyFile(g), where.string())) {
     return refuse("is one of the store's key files; write it elsewhere");
   }
+  // Nor any other store's: a key file, or a path inside a store's directory.
+  if (fs::is_regular_file(st) && IsCustodianKeyFile(out)) {
+    return refuse("is a Custodian key file; writing over it would lose a store's people for good");
+  }
+  for (fs::path dir = where.parent_path(); !dir.empty(); dir = dir.parent_path()) {
+    if (fs::exists(dir / keys::kMarkerFile, ec)) return refuse("is inside the Custodian store " + dir.string());
+    if (dir == dir.root_path()) break;
+  }
   return Status::Ok();
 }
 

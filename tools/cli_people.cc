@@ -226,7 +226,10 @@ int RunRestore(const Globals& global, const std::string& from, const std::string
   options.rules = CheckRules;
   options.master_key_file = MasterKeyFile(g);
   Result<RestoreResult> r = RestoreStore(from, g.data_dir, options, without_master_key);
-  if (!r.ok()) return Fail(r.status());
+  if (!r.ok()) {
+    const int code = Fail(r.status());
+    return r.status().code() == StatusCode::kCorruption ? kExitVerifyFailed : code;  // the backup does not verify
+  }
   if (json) {
     fmt::print("{}\n", RestoreResultToJson(*r));
     return kExitOk;
@@ -242,6 +245,15 @@ int RunRestore(const Globals& global, const std::string& from, const std::string
   if (r->keys_rewrapped > 0) {
     fmt::print("data keys wrapped with a master key retired since the backup, re-wrapped under the one in force: {}\n",
                r->keys_rewrapped);
+  }
+  // A store finds its master key at <store>.keys/master.key unless told.
+  Globals restored = global;
+  restored.data_dir = r->data_dir;
+  restored.master_key.clear();
+  if (MasterKeyFile(restored) != MasterKeyFile(g)) {
+    fmt::print("its master key is {}: give --master-key {} with --data {} (or move that key directory to {})\n",
+               MasterKeyFile(g), MasterKeyFile(g), r->data_dir,
+               std::filesystem::path(MasterKeyFile(restored)).parent_path().string());
   }
   return kExitOk;
 }

@@ -781,6 +781,9 @@ TEST_CASE("a backup made before an erasure restores with the person still erased
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::Contains("restored 8 events"));
   CHECK_THAT(r.out, Catch::Contains("erasures made after the backup, made again: 1"));
+  // Its key is not where a store looks by default: said, with what to give.
+  CHECK_THAT(r.out, Catch::Contains("its master key is " + p.master_key + ": give --master-key " + p.master_key +
+                                    " with --data " + restored));
 
   auto in_restored = [&](const std::string& who, std::vector<std::string> args) {
     args.insert(args.begin(), {"--master-key", p.master_key});
@@ -972,6 +975,20 @@ TEST_CASE("an --out file refuses a link, a device, a folder, the store and its k
     CHECK(report.exit_code == 1);
     CHECK_THAT(report.err, Catch::Contains(c.says));
   }
+  // Nor another store's files: its key (the demo's, a colleague's) or anything inside it.
+  const std::string other = p.tmp.Sub("other");
+  REQUIRE(RunCli(p.tmp, other, {"init"}).exit_code == 0);
+  const std::string other_key = Slurp(other + ".keys/master.key");
+  for (const auto& [out, says] : {std::pair<std::string, std::string>{other + ".keys/master.key", "is a Custodian key file"},
+                                  {other + ".keys/blind.key", "is a Custodian key file"},
+                                  {other + "/x.json", "is inside the Custodian store " + other}}) {
+    INFO(out);
+    CliResult r = p.As("staff-1", {"export-subject", "customer-1/c-1", "--out", out});
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains(says));
+  }
+  CHECK(Slurp(other + ".keys/master.key") == other_key);
+  CHECK_FALSE(fs::exists(other + "/x.json"));
   CHECK(p.Events() == events);  // nothing was read, so nothing recorded
   CHECK(Slurp(victim) == "untouched");
   CHECK(Slurp(p.master_key) == master);
@@ -1021,9 +1038,15 @@ TEST_CASE("a backup inside its own store is refused before anything is copied, a
   WriteFile(backup + "/backup.json", manifest);
   const std::string restored = p.tmp.Sub("restored");
   CliResult r = RunCli(p.tmp, "", {"--master-key", p.master_key, "restore", "--from", backup, "--to", restored});
-  CHECK(r.exit_code == 4);
+  CHECK(r.exit_code == 5);  // verification failed
   CHECK_THAT(r.err, Catch::Contains("holds " + events + " events") && Catch::Contains("records 1 events") &&
                         Catch::Contains("altered or damaged; nothing was restored"));
+  CHECK_FALSE(fs::exists(restored));
+  // A manifest that is not one says so (it is there, just not a manifest).
+  WriteFile(backup + "/backup.json", "not json");
+  CliResult garbled = RunCli(p.tmp, "", {"--master-key", p.master_key, "restore", "--from", backup, "--to", restored});
+  CHECK(garbled.exit_code == 2);
+  CHECK_THAT(garbled.err, Catch::Contains(backup + "/backup.json is not a manifest of format"));
   CHECK_FALSE(fs::exists(restored));
 }
 
