@@ -565,9 +565,21 @@ Status CheckEvent(const Event& e, RuleState& state) {
   }
 
   // order and reference: follow-ups name something created earlier.
+  // A follow-up cannot have happened before what it follows: a promise kept
+  // before it was made would count as kept on time.
+  const auto not_before = [&](const char* kind, const std::string& id, const char* created,
+                              const std::optional<Timestamp>& at) -> Status {
+    if (at && e.occurred_at < *at) {
+      return Broken("order", e, std::string(kind) + " " + id + " was " + created + " at " + FormatRfc3339(*at) +
+                                    ", after this event's " + FormatRfc3339(e.occurred_at));
+    }
+    return Status::Ok();
+  };
   if (t == "deal.opened") return CreateRef(e, state, "deal", Str(d, "deal_id"));
   if (t == "deal.stage_changed" || t == "deal.won" || t == "deal.lost") {
-    return RequireRef(e, state, "deal", Str(d, "deal_id"), "deal.opened");
+    std::optional<Timestamp> opened_at;
+    CUSTODIAN_RETURN_IF_ERROR(RequireRef(e, state, "deal", Str(d, "deal_id"), "deal.opened", &opened_at));
+    return not_before("deal", Str(d, "deal_id"), "opened", opened_at);
   }
   if (t == "request.opened") return CreateRef(e, state, "request", Str(d, "request_id"));
   if (t == "request.assigned" || t == "request.responded" || t == "request.resolved" || t == "request.reopened") {
@@ -586,7 +598,9 @@ Status CheckEvent(const Event& e, RuleState& state) {
   }
   if (t == "commitment.made") return CreateRef(e, state, "commitment", Str(d, "commitment_id"));
   if (t == "commitment.fulfilled" || t == "commitment.cancelled" || t == "commitment.reassigned") {
-    return RequireRef(e, state, "commitment", Str(d, "commitment_id"), "commitment.made");
+    std::optional<Timestamp> made_at;
+    CUSTODIAN_RETURN_IF_ERROR(RequireRef(e, state, "commitment", Str(d, "commitment_id"), "commitment.made", &made_at));
+    return not_before("commitment", Str(d, "commitment_id"), "made", made_at);
   }
   if (t == "event.corrected" || t == "event.retracted") {
     Result<EventId> target = EventId::Parse(Str(d, "event_id"));
