@@ -13,10 +13,9 @@
 //                or to a registered principal
 //                (owners, request assignees, commitment and deal owners,
 //                handover successors)
-//   order        a request is answered, assigned, resolved or reopened, a
-//                deal moved, won or lost, and a commitment fulfilled,
-//                cancelled or reassigned only after it was opened or made,
-//                and not before that in business time
+//   order        a request is answered, assigned, resolved or reopened only
+//                after it was opened, and not before it was opened in
+//                business time
 //   reference    deals, requests, commitments and corrected or retracted
 //                events that an event names exist
 //   fix          an erasure, a legal hold's placing or release, a record of
@@ -24,8 +23,8 @@
 //                retraction is never itself corrected or retracted (their
 //                effect cannot be undone that way; the message says what to
 //                do instead); a fix is on the stream of the event it fixes;
-//                a correction changes no id (fields ending in _id) nor
-//                whom the event names (its staff id fields), and the
+//                a correction changes no id (fields ending in _id), a person
+//                it names as owner or assignee passes rule 'assignment', and the
 //                fixed event with the corrected fields in place (numbers as
 //                written) must pass the catalogue
 //   subject      a personal part that names no contact is about the customer

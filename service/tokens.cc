@@ -103,6 +103,30 @@ Result<NewToken> CreateToken(EventLog& log, const TokenRequest& request) {
                                    " is not a token role; one of ingest, rep, manager, auditor, admin");
   }
   if (request.name.empty()) return Status::InvalidArgument("a token needs a name that says what it is for, e.g. crm-integration");
+  // The holder's own role bounds the token's, and nobody leaving gets one.
+  // Checked here, where every token is made, and again at every use
+  // (Authenticate); not in rule 'tokens', which a node replaying tokens made
+  // before these checks would then stop at.
+  Result<std::optional<std::string>> employed =
+      request.staff.empty() ? Result<std::optional<std::string>>(std::optional<std::string>())
+                            : log.RuleRecord("staff/" + request.staff);
+  if (!employed.ok()) return employed.status();
+  // Someone who never joined or has left is the rule's to refuse, saying so.
+  if (*employed && (*employed)->starts_with("joined")) {
+    Result<std::optional<std::string>> role = log.RuleRecord("role/" + request.staff);
+    if (!role.ok()) return role.status();
+    Result<std::optional<std::string>> principal = log.RuleRecord("principal/" + request.staff);
+    if (!principal.ok()) return principal.status();
+    const std::string refused =
+        TokenRoleRefusal(request.role, role->value_or(""), *principal && !(*principal)->empty());
+    if (!refused.empty()) return Status::RuleViolation("rule 'tokens': " + refused + " (" + request.staff + ")");
+    Result<std::optional<std::string>> leaving = log.RuleRecord("leaving/" + request.staff);
+    if (!leaving.ok()) return leaving.status();
+    if (*leaving && !(*leaving)->empty()) {
+      return Status::RuleViolation("rule 'tokens': token holder " + request.staff +
+                                   " announced their departure; no new token is made for them");
+    }
+  }
   NewToken out;
   out.info.token_id = "tok-" + HexOf(Sha256(crypto::RandomBytes(16))).substr(0, 16);
   const std::string secret = Base64Url(crypto::RandomBytes(kSecretBytes));

@@ -695,17 +695,21 @@ Result<size_t> EventLog::AddCosignatures(uint64_t size, const std::vector<std::s
     // when checking (verify-cosignatures --witness). Kept lines are bounded,
     // so that anyone answering cosign requests cannot grow a note without end.
     if (stored.size() + line.size() > kMaxCosignedNoteBytes) {
-      if (added == 0) {
-        return Status::FailedPrecondition("the checkpoint of " + std::to_string(size) +
-                                          " events holds as many cosignatures as a note may (" +
-                                          std::to_string(kMaxCosignedNoteBytes / 1024) + " KiB)");
-      }
-      break;
+      continue;  // a shorter line after it may still fit
     }
     stored += line;
     ++added;
   }
-  if (added == 0) return added;
+  if (added == 0) {
+    for (const std::string& line : lines) {
+      if (stored.find(line) == std::string::npos) {
+        return Status::FailedPrecondition("the checkpoint of " + std::to_string(size) +
+                                          " events holds as many cosignatures as a note may (" +
+                                          std::to_string(kMaxCosignedNoteBytes / 1024) + " KiB)");
+      }
+    }
+    return added;
+  }
   rocksdb::WriteOptions wo;
   wo.sync = true;
   CUSTODIAN_RETURN_IF_ERROR(FromRocks(db_->Put(wo, meta_cf_, keys::CheckpointKey(size), stored),

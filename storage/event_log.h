@@ -107,6 +107,8 @@ bool IsKeyDirectoryFile(const std::string& master_key_file, const std::string& p
 // Whether `path` is a Custodian key file (any store's master or blind-index
 // key, current or retired): its first line is the key files' header.
 bool IsCustodianKeyFile(const std::string& path);
+// Whether `dir` holds a Custodian store (its marker file, as the store wrote it).
+bool IsCustodianStore(const std::string& dir);
 
 enum class Sync { kYes, kNo };
 enum class CreateIfMissing { kYes, kNo };

@@ -48,6 +48,20 @@ std::string MarkerContents() {
   return std::string(kMarkerPrefix) + std::to_string(keys::kStoreFormat) + "\nDo not edit or delete this file.\n";
 }
 
+}  // namespace custodian::store_files
+
+namespace custodian {
+
+bool IsCustodianStore(const std::string& dir) {
+  std::error_code ec;
+  const fs::path marker = fs::path(dir) / keys::kMarkerFile;
+  return fs::is_regular_file(marker, ec) && store_files::ReadFirstLine(marker).starts_with(store_files::kMarkerPrefix);
+}
+
+}  // namespace custodian
+
+namespace custodian::store_files {
+
 Status WriteFileDurably(const fs::path& path, const std::string& contents, mode_t mode) {
   // A new file of our own at a fresh name beside `path` (mkstemp: made, never
   // opened through a link, never another's file), then renamed over it.

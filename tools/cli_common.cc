@@ -111,7 +111,7 @@ Status CheckOutPath(const Globals& g, const std::string& out, bool folder) {
     return refuse("is a Custodian key file; writing over it would lose a store's people for good");
   }
   for (fs::path dir = where.parent_path(); !dir.empty(); dir = dir.parent_path()) {
-    if (fs::exists(dir / keys::kMarkerFile, ec)) return refuse("is inside the Custodian store " + dir.string());
+    if (IsCustodianStore(dir.string())) return refuse("is inside the Custodian store " + dir.string());
     if (dir == dir.root_path()) break;
   }
   return Status::Ok();

@@ -250,7 +250,10 @@ int RunRestore(const Globals& global, const std::string& from, const std::string
   Globals restored = global;
   restored.data_dir = r->data_dir;
   restored.master_key.clear();
-  if (MasterKeyFile(restored) != MasterKeyFile(g)) {
+  std::error_code ec;
+  if (std::filesystem::exists(MasterKeyFile(g), ec) &&
+      std::filesystem::weakly_canonical(MasterKeyFile(restored), ec) !=
+          std::filesystem::weakly_canonical(MasterKeyFile(g), ec)) {
     fmt::print("its master key is {}: give --master-key {} with --data {} (or move that key directory to {})\n",
                MasterKeyFile(g), MasterKeyFile(g), r->data_dir,
                std::filesystem::path(MasterKeyFile(restored)).parent_path().string());

@@ -239,15 +239,25 @@ TEST_CASE("an erasure, a legal hold or a fix is never itself corrected or retrac
   REQUIRE_FALSE(r.ok());
   CHECK_THAT(r.status().message(), Catch::Contains("rule 'fix'") && Catch::Contains("is on customer-42, not customer-43"));
   e.stream = "customer-42";
-  // Nor does a correction change who an event names: the handover's new owner corrected to someone who never
-  // joined would pass the assignment rule by. It is retracted and recorded again, which the rules check.
+  // A person a correction names is checked as if recorded so: the handover's new owner corrected to someone
+  // who never joined would otherwise pass the assignment rule by.
   e.type = "event.corrected";
   e.data = R"({"event_id":")" + IdAt(s, s.handover) + R"(","reason":"typo","corrected":{"owner":"staff-99"}})";
   r = s.log->Append("customer-42", {e}, ExpectedVersion::Any());
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == StatusCode::kRuleViolation);
-  CHECK_THAT(r.status().message(), Catch::Contains("field 'data.corrected.owner'") &&
-                                       Catch::Contains("would change who the customer.owner_assigned"));
+  CHECK_THAT(r.status().message(), Catch::Contains("rule 'assignment'") &&
+                                       Catch::Contains("owner staff-99 has never joined"));
+  // To someone who left, neither; to someone who may have it, the correction goes in.
+  e.data = R"({"event_id":")" + IdAt(s, s.handover) + R"(","reason":"typo","corrected":{"owner":"staff-9"}})";
+  CHECK_THAT(s.log->Append("customer-42", {e}, ExpectedVersion::Any()).status().message(),
+             Catch::Contains("owner staff-9 left on"));
+  s.Add("staff-10", "staff.joined", "system:hr-sync", 0, R"({"role":"account_executive","team":"north"})");
+  e.data = R"({"event_id":")" + IdAt(s, s.handover) + R"(","reason":"typo","corrected":{"owner":"staff-10"}})";
+  Result<AppendResult> fixed = s.log->Append("customer-42", {e}, ExpectedVersion::Any());
+  INFO(fixed.status().ToString());
+  CHECK(fixed.ok());
+  e.id = testing::RandomId();
   // A fix of an ordinary event still goes in.
   e.type = "event.retracted";
   e.data = R"({"event_id":")" + IdAt(s, s.order) + R"(","reason":"entered twice"})";

@@ -1009,6 +1009,9 @@ TEST_CASE("an --out file refuses a link, a device, a folder, the store and its k
   p.Ok("staff-1", {"bundle", "--stream", "customer-1", "--out", bundle});
   CHECK((fs::status(bundle).permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
   CHECK(Slurp(victim) == "untouched");
+  // What only looks like a store (a folder named as the marker file) is no store.
+  fs::create_directories(p.tmp.Sub("lookalike/CUSTODIAN"));
+  p.Ok("staff-1", {"export-subject", "customer-1/c-1", "--out", p.tmp.Sub("lookalike/ana.json")});
 
   // A dispute folder reached through a link is refused too.
   const std::string folder_link = p.tmp.Sub("folder-link");
