@@ -47,7 +47,7 @@ std::string PrivacyRolesText();
 // company-wide or privacy duty, or by being a registered principal, such as
 // an auditor or outside counsel); rep and manager tokens reach only what the
 // holder serves or oversees, and ingest names nobody. Empty when they may,
-// else why not (rule 'tokens' at creation; the server at every request, so a
+// else why not (CreateToken at creation; the server at every request, so a
 // holder whose role changed loses what it no longer carries).
 std::string TokenRoleRefusal(std::string_view token_role, std::string_view holder_role, bool principal);
 
