@@ -839,12 +839,12 @@ Result<std::vector<std::string>> KeyVault::Subjects(BlindKind kind, std::string_
   return found;
 }
 
-Status KeyVault::Erase(const std::string& subject, uint64_t position, const std::string& reason) {
+Status KeyVault::Erase(const std::string& subject, uint64_t position, const std::string& reason, bool listed) {
   // 1. Listed beside the master key first, so a restore of an older backup,
   // or an open after a crash in the middle, erases it again.
   json::object line{{"subject", subject}, {"position", position}, {"reason", reason},
                     {"erased_at", FormatRfc3339(SystemClock().Now())}};
-  {
+  if (!listed) {
     const std::string path = (fs::path(key_dir_) / kErasedFile).string();
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) return Status::IoError("cannot open " + path + ": " + std::strerror(errno));
@@ -916,7 +916,16 @@ Result<size_t> KeyVault::ReapplyErasures() {
     Result<std::optional<std::string>> marker = Get(ErasedKey(listed.subject));
     if (!marker.ok()) return marker.status();
     if (!*record && *marker) continue;  // erased in this store already
-    CUSTODIAN_RETURN_IF_ERROR(Erase(listed.subject, listed.position, listed.reason));
+    bool committed_here = false;
+    {
+      std::lock_guard lk(mu_);
+      committed_here = committed_.count(listed.subject) > 0;
+    }
+    const std::string reason =
+        committed_here ? listed.reason
+                       : listed.reason + " (erased after the backup this store was restored from; the position is "
+                                         "in the store it was erased in)";
+    CUSTODIAN_RETURN_IF_ERROR(Erase(listed.subject, listed.position, reason, /*listed=*/true));
     ++done;
   }
   return done;

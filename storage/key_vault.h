@@ -199,13 +199,17 @@ class KeyVault {
   // Erasure: records it in erased.jsonl (synced), then deletes the subject's
   // key and blind-index entries and writes its erased marker. The bytes are
   // gone from the files only after Purge.
-  Status Erase(const std::string& subject, uint64_t position, const std::string& reason);
+  // `listed`: already in erased.jsonl (an erasure made again), not added twice.
+  Status Erase(const std::string& subject, uint64_t position, const std::string& reason, bool listed = false);
   // Flushes every family (so no write-ahead log holds a deleted key), compacts
   // the keys family to its last level (tombstones and what they hide dropped)
   // and lets RocksDB delete the obsolete files.
   Status Purge(const std::vector<rocksdb::ColumnFamilyHandle*>& families);
   // Erasures listed in erased.jsonl whose keys the store still holds (a
-  // backup restored, a crash mid-erasure): erased again. Returns how many.
+  // backup restored, a crash mid-erasure): erased again. One this log never
+  // committed (made after the backup it was restored from) keeps its reason
+  // with a word that its position is in the store it was erased in, which this
+  // one does not hold. Returns how many.
   Result<size_t> ReapplyErasures();
 
   // Re-wraps every data key under a new master key (see RotateMaster in
