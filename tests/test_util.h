@@ -1,9 +1,12 @@
 // Helpers shared by the tests: temporary directories, fixed clocks, events.
 #pragma once
 
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <random>
@@ -51,6 +54,29 @@ class FixedClock final : public Clock {
 };
 
 // A random version-4 UUID.
+// Runs `work` in a child process that may map at most `headroom` bytes more
+// than this process has mapped now; true when the child returned true. An
+// allocation past the headroom ends the child (std::bad_alloc, then abort),
+// so a test can tell work that allocates by a claim from work that does not.
+template <typename Work>
+bool WithinMemory(size_t headroom, Work work) {
+  long pages = 0;
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld", &pages) != 1) pages = 0;
+    std::fclose(f);
+  }
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const rlim_t limit = static_cast<rlim_t>(pages) * static_cast<rlim_t>(::sysconf(_SC_PAGESIZE)) + headroom;
+    const struct rlimit l{limit, limit};
+    ::setrlimit(RLIMIT_AS, &l);
+    ::_exit(work() ? 0 : 1);
+  }
+  int status = 0;
+  if (pid < 0 || ::waitpid(pid, &status, 0) != pid) return false;
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 inline EventId RandomId() {
   static thread_local std::mt19937_64 rng(std::random_device{}());
   std::array<uint8_t, 16> b;

@@ -730,6 +730,11 @@ TEST_CASE("a forwarded append or reply that claims more than its bytes hold, or 
   CHECK_THAT(greedy.status().message(), Catch::Contains("missing event"));
   Result<std::vector<AppendRequest>> short_of_requests = cluster::DecodeForward("CFWD1 16777216\n");
   CHECK_FALSE(short_of_requests.ok());
+  // Refused having allocated next to nothing for the claims.
+  CHECK(testing::WithinMemory(size_t{64} << 20, [] {
+    return !cluster::DecodeForward("CFWD1 16777216\n0 0 16777216 customer-1\n").ok() &&
+           !cluster::DecodeForwardReply("OK 16777216\n1 1:1\n").ok();
+  }));
   Result<std::vector<AppendResult>> replies = cluster::DecodeForwardReply("OK 16777216\n1 1:1\n");
   CHECK(replies.status().code() == StatusCode::kCorruption);
   for (const char* reply : {"ERR 0 fine", "ERR 99 what", "ERR 4"}) {

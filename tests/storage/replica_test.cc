@@ -429,6 +429,7 @@ TEST_CASE("a follower refuses a round that does not apply as the writer said, an
     Result<ReplicatedRound> greedy = DecodeRound(claims);
     REQUIRE_FALSE(greedy.ok());
     CHECK(greedy.status().code() == StatusCode::kCorruption);
+    CHECK(testing::WithinMemory(size_t{64} << 20, [&] { return !DecodeRound(claims).ok(); }));
     // A clean refusal before the writer thread: the follower goes on.
     REQUIRE(follower.log->ApplyRound(published.rounds[0], 1).ok());
   }
