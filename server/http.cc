@@ -41,6 +41,13 @@ bool PercentDecode(std::string_view in, std::string* out, bool plus_is_space) {
   return true;
 }
 
+std::string UnsafeHeader(const Response& response) {
+  for (const auto& [k, v] : response.headers) {
+    if (v.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) return k;
+  }
+  return std::string();
+}
+
 bool ParseTarget(std::string_view target, Target* out) {
   *out = Target{};
   if (target.empty() || target.front() != '/') return false;

@@ -29,6 +29,11 @@ struct Response {
 // "/v1/a%20b?x=1&y=%2F" -> path "/v1/a b" segments, query pairs, percent-decoded.
 // False when the target is malformed (bad percent escape, not starting with '/',
 // a decoded control byte or '/' inside a segment).
+// Beast writes header values as given: one holding a line break would end
+// the header early and smuggle what follows as the client's answer. The name
+// of the first header whose value holds CR, LF or NUL; empty when none does.
+std::string UnsafeHeader(const Response& response);
+
 struct Target {
   std::vector<std::string> segments;                         // "/v1/streams/x/events" -> v1, streams, x, events
   std::vector<std::pair<std::string, std::string>> query;    // in order

@@ -300,15 +300,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
 
   void Respond(http::Response response, bool keep_alive, unsigned version) {
-    // Beast writes header values as given: one holding a line break would
-    // end the header early and smuggle what follows as the client's answer.
-    for (const auto& [k, v] : response.headers) {
-      if (v.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
-        Warn("an answer's header " + k + " held a line break or NUL; answered 500 instead");
-        response = http::Response{500, "application/json",
-                                  R"({"error":{"status":500,"code":"internal","message":"the answer could not be sent"}})", {}};
-        break;
-      }
+    if (const std::string unsafe = http::UnsafeHeader(response); !unsafe.empty()) {
+      Warn("an answer's header " + unsafe + " held a line break or NUL; answered 500 instead");
+      response = http::Response{500, "application/json",
+                                R"({"error":{"status":500,"code":"internal","message":"the answer could not be sent"}})", {}};
     }
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(response.status), version);
     res->set(bhttp::field::content_type, response.content_type);

@@ -22,6 +22,7 @@
 
 #include "core/bundle.h"
 #include "server/api.h"
+#include "server/http.h"
 #include "service/store.h"
 #include "service/tokens.h"
 #include "tests/server/http_client.h"
@@ -938,6 +939,16 @@ TEST_CASE("a stream name decoded into a line break or a quote never reaches a he
     CHECK(r->Header("Content-Security-Policy").find("sandbox") != std::string::npos);
   }
   CHECK(s.Healthy());
+}
+
+TEST_CASE("an answer whose header value holds a line break or NUL is never sent as it is", "[server][malformed]") {
+  http::Response r;
+  r.headers = {{"Cache-Control", "no-store"}, {"Content-Disposition", "attachment; filename=\"a.json\""}};
+  CHECK(http::UnsafeHeader(r).empty());
+  for (const std::string& bad : {std::string("x\r\nSet-Cookie: a=1"), std::string("x\ny"), std::string("x\0y", 3)}) {
+    r.headers.back().second = bad;
+    CHECK(http::UnsafeHeader(r) == "Content-Disposition");
+  }
 }
 
 TEST_CASE("a client that sends nothing is disconnected after the read timeout", "[server][malformed]") {
