@@ -18,11 +18,13 @@ using payload::Str;
 
 struct RequestRecord {
   Timestamp opened_at;
+  Timestamp opened_recorded_at;  // when the log recorded request.opened
   std::string opened_by;
   std::optional<Timestamp> assigned_at;
   std::string assignee;
   std::optional<Timestamp> first_response_at;
   std::string responded_by, responsible;
+  int64_t response_entered_late = 0;  // EnteredLate of the first response
   std::optional<Timestamp> resolved_at;
   uint32_t reopened = 0;
 };
@@ -32,9 +34,20 @@ enum class CommitmentState : int { kOpen = 0, kFulfilled = 1, kCancelled = 2 };
 struct CommitmentRecord {
   std::string owner;
   Timestamp made_at, due_at;
+  Timestamp made_recorded_at;  // when the log recorded commitment.made
   CommitmentState state = CommitmentState::kOpen;
   std::optional<Timestamp> closed_at;
+  int64_t closed_entered_late = 0;  // EnteredLate of the fulfilment or cancellation
 };
+
+// How much later than it claims a step was entered, in microseconds: the time
+// between the records of the opening event and of the step, less the time
+// between them the producer claims (occurred_at). Zero or less when the step
+// was entered as promptly as the opening (a bulk import of old history enters
+// both at once: its steps come out early, not late).
+int64_t EnteredLate(Timestamp opened_at, Timestamp opened_recorded_at, const Event& step) {
+  return (step.recorded_at.value() - opened_recorded_at.value()) - (step.occurred_at.value() - opened_at.value());
+}
 
 struct CustomerRecord {
   std::string owner;
@@ -47,8 +60,10 @@ using TeamIntervals = std::vector<std::pair<Timestamp, std::string>>;
 
 // Stored as arrays to stay small:
 //   request    [opened_at, opened_by, assigned_at|null, assignee, first_response_at|null,
-//               responded_by, responsible, resolved_at|null, reopened]
-//   commitment [owner, made_at, due_at, state (0 open, 1 fulfilled, 2 cancelled), closed_at|null]
+//               responded_by, responsible, resolved_at|null, reopened, opened_recorded_at,
+//               response_entered_late]
+//   commitment [owner, made_at, due_at, state (0 open, 1 fulfilled, 2 cancelled), closed_at|null,
+//               made_recorded_at, closed_entered_late]
 json::value OptMicros(const std::optional<Timestamp>& t) { return payload::MicrosJson(t); }
 std::optional<Timestamp> OptMicros(const json::value& v) {
   return v.is_null() ? std::nullopt : std::optional<Timestamp>(Timestamp(v.to_number<int64_t>()));
@@ -61,13 +76,15 @@ std::string Encode(const CustomerRecord& c) {
   for (const auto& [id, r] : c.requests) {
     requests[id] = json::array{r.opened_at.value(), json::value(r.opened_by), OptMicros(r.assigned_at),
                                json::value(r.assignee), OptMicros(r.first_response_at), json::value(r.responded_by),
-                               json::value(r.responsible), OptMicros(r.resolved_at), r.reopened};
+                               json::value(r.responsible), OptMicros(r.resolved_at), r.reopened,
+                               r.opened_recorded_at.value(), r.response_entered_late};
   }
   o["r"] = std::move(requests);
   json::object commitments;
   for (const auto& [id, m] : c.commitments) {
     commitments[id] = json::array{json::value(m.owner), m.made_at.value(), m.due_at.value(),
-                                  static_cast<int>(m.state), OptMicros(m.closed_at)};
+                                  static_cast<int>(m.state), OptMicros(m.closed_at), m.made_recorded_at.value(),
+                                  m.closed_entered_late};
   }
   o["m"] = std::move(commitments);
   return json::serialize(o);
@@ -92,6 +109,8 @@ Result<CustomerRecord> DecodeCustomer(std::string_view text, std::string_view ke
       r.responsible = a.at(6).as_string();
       r.resolved_at = OptMicros(a.at(7));
       r.reopened = a.at(8).to_number<uint32_t>();
+      r.opened_recorded_at = Timestamp(a.at(9).to_number<int64_t>());
+      r.response_entered_late = a.at(10).to_number<int64_t>();
     }
     for (const auto& [id, v] : o.at("m").as_object()) {
       const json::array& a = v.as_array();
@@ -101,6 +120,8 @@ Result<CustomerRecord> DecodeCustomer(std::string_view text, std::string_view ke
       m.due_at = Timestamp(a.at(2).to_number<int64_t>());
       m.state = static_cast<CommitmentState>(a.at(3).to_number<int>());
       m.closed_at = OptMicros(a.at(4));
+      m.made_recorded_at = Timestamp(a.at(5).to_number<int64_t>());
+      m.closed_entered_late = a.at(6).to_number<int64_t>();
     }
   } catch (const std::exception& e) {
     return payload::StateMalformed(key, kAccountabilityProjection, e.what());
@@ -151,6 +172,7 @@ Status ApplyToCustomer(CustomerRecord& c, const Event& e) {
     RequestRecord& r = c.requests[Str(d, "request_id")];
     r = RequestRecord{};
     r.opened_at = e.occurred_at;
+    r.opened_recorded_at = e.recorded_at;
     r.opened_by = e.actor;
   } else if (t.starts_with("request.")) {
     auto it = c.requests.find(Str(d, "request_id"));
@@ -162,6 +184,7 @@ Status ApplyToCustomer(CustomerRecord& c, const Event& e) {
     } else if (t == "request.responded") {
       if (!r.first_response_at) {
         r.first_response_at = e.occurred_at;
+        r.response_entered_late = EnteredLate(r.opened_at, r.opened_recorded_at, e);
         r.responded_by = e.actor;
         r.responsible = IsStaff(r.assignee) ? r.assignee : IsStaff(c.owner) ? c.owner
                                                         : IsStaff(r.opened_by) ? r.opened_by
@@ -179,6 +202,7 @@ Status ApplyToCustomer(CustomerRecord& c, const Event& e) {
     const std::string owner = Str(d, "owner");
     m.owner = owner.empty() ? e.actor : owner;
     m.made_at = e.occurred_at;
+    m.made_recorded_at = e.recorded_at;
     m.due_at = payload::Time(d, "due_at").value_or(e.occurred_at);
   } else if (t == "commitment.reassigned") {
     // Whoever holds it answers for keeping it.
@@ -189,6 +213,7 @@ Status ApplyToCustomer(CustomerRecord& c, const Event& e) {
     if (it == c.commitments.end() || it->second.state != CommitmentState::kOpen) return Status::Ok();
     it->second.state = t == "commitment.fulfilled" ? CommitmentState::kFulfilled : CommitmentState::kCancelled;
     it->second.closed_at = e.occurred_at;
+    it->second.closed_entered_late = EnteredLate(it->second.made_at, it->second.made_recorded_at, e);
   }
   return Status::Ok();
 }
@@ -220,8 +245,9 @@ class AccountabilityProjection final : public Projection {
   AccountabilityProjection(const EventLog* log, std::optional<Timestamp> happened_by) : log_(log), happened_by_(happened_by) {}
   std::string_view name() const override { return kAccountabilityProjection; }
   // 2: corrections and retractions take effect (state of version 1 counts
-  // fixed events as first recorded, so it is folded again).
-  uint32_t state_version() const override { return 2; }
+  // fixed events as first recorded, so it is folded again). 3: steps entered
+  // late are measured (recorded times kept).
+  uint32_t state_version() const override { return 3; }
 
   Status Apply(std::span<const Event> events, StateView& state) const override {
     // Group by stream, keeping each stream's order: each touched key is read
@@ -273,6 +299,7 @@ void Summarize(std::map<std::string, AccountabilitySummary>& out, std::map<std::
     times[who].push_back(*d);
   }
   if (r.Unanswered()) ++s.unanswered;
+  if (r.response_entered_late) ++s.entered_late;
 }
 
 void Summarize(std::map<std::string, AccountabilitySummary>& out, const std::string& who, const CommitmentAccount& c) {
@@ -286,6 +313,7 @@ void Summarize(std::map<std::string, AccountabilitySummary>& out, const std::str
     case CommitmentOutcome::kKeptLate: ++s.kept_late; break;
     case CommitmentOutcome::kCancelled: ++s.cancelled; break;
   }
+  if (c.closed_entered_late) ++s.entered_late;
 }
 
 std::vector<AccountabilitySummary> Finish(std::map<std::string, AccountabilitySummary>& out,
@@ -392,6 +420,7 @@ Result<AccountabilityReport> BuildAccountabilityReport(const StateReader& state,
       a.reopened = r.reopened;
       if (r.first_response_at) {
         a.responsible = r.responsible;
+        if (r.response_entered_late > kEnteredLateMicros) a.response_entered_late = r.response_entered_late;
       } else {
         a.responsible = IsStaff(r.assignee) ? r.assignee : IsStaff(c->owner) ? c->owner
                                                          : IsStaff(r.opened_by) ? r.opened_by
@@ -410,6 +439,7 @@ Result<AccountabilityReport> BuildAccountabilityReport(const StateReader& state,
       a.made_at = m.made_at;
       a.due_at = m.due_at;
       a.closed_at = m.closed_at;
+      if (m.closed_at && m.closed_entered_late > kEnteredLateMicros) a.closed_entered_late = m.closed_entered_late;
       switch (m.state) {
         case CommitmentState::kOpen:
           a.outcome = m.due_at < now ? CommitmentOutcome::kOverdue : CommitmentOutcome::kPending;
@@ -468,6 +498,7 @@ std::string RequestAccountToJson(const RequestAccount& r) {
   o["seconds_to_first_response"] = Seconds(r.TimeToFirstResponse());
   o["seconds_to_resolve"] = Seconds(r.TimeToResolve());
   o["unanswered"] = r.Unanswered();
+  o["response_entered_late_seconds"] = Seconds(r.response_entered_late);
   return json::serialize(o);
 }
 
@@ -482,6 +513,7 @@ std::string CommitmentAccountToJson(const CommitmentAccount& c) {
   o["due_at"] = FormatRfc3339(c.due_at);
   o["closed_at"] = payload::TimeJson(c.closed_at);
   o["outcome"] = CommitmentOutcomeName(c.outcome);
+  o["closed_entered_late_seconds"] = Seconds(c.closed_entered_late);
   return json::serialize(o);
 }
 
@@ -500,6 +532,7 @@ std::string SummaryToJson(std::string_view kind, const AccountabilitySummary& s)
   o["kept_late"] = s.kept_late;
   o["cancelled"] = s.cancelled;
   o["pending"] = s.pending;
+  o["entered_late"] = s.entered_late;
   return json::serialize(o);
 }
 

@@ -24,6 +24,18 @@
 // "now" is chosen by the caller; the CLI uses the wall clock, not the latest
 // event's time, so a quiet log does not hide what fell overdue since.
 //
+// Entered late: the figures use business time (occurred_at), which the
+// producer gives, so a response logged days later but dated an hour after the
+// request would show a fast answer, and a fulfilment dated before its due date
+// a promise kept. The log's own times cannot be moved: a first response, or a
+// commitment's fulfilment or cancellation, is marked entered late when the
+// time between the records of the opening event and of the step exceeds the
+// time the producer claims between them by more than kEnteredLateMicros.
+// The claimed figures stay (a call logged the next morning is no lie); the
+// report shows by how much each was entered late and counts them per member
+// of staff and team. A bulk load of old history records the opening and the
+// step together, so its steps are not marked.
+//
 // Percentiles of first-response times interpolate linearly between ranks
 // (Excel's PERCENTILE.INC, NumPy's default): the median of 1, 2, 3 and 4 hours
 // is 2.5 hours and the 90th percentile of 1..10 hours is 9.1 hours.
@@ -61,6 +73,9 @@ inline constexpr char kAccountabilityProjection[] = "accountability";
 std::unique_ptr<Projection> MakeAccountabilityProjection(const EventLog* log = nullptr,
                                                 std::optional<Timestamp> happened_by = std::nullopt);
 
+// See "Entered late" above: a day, so a CRM that syncs nightly is not marked.
+inline constexpr int64_t kEnteredLateMicros = int64_t{24} * 3600 * 1'000'000;
+
 struct RequestAccount {
   std::string customer, request_id;
   Timestamp opened_at;
@@ -73,6 +88,9 @@ struct RequestAccount {
   uint32_t reopened = 0;
   std::string responsible;  // see the header comment; empty when nobody
   std::string team;         // the responsible's team when the request was opened
+  // How much later than claimed the first response was entered, in
+  // microseconds, when more than kEnteredLateMicros; else empty.
+  std::optional<int64_t> response_entered_late;
 
   // How long each step took from opened_at, in microseconds.
   std::optional<int64_t> TimeToAssign() const;
@@ -90,6 +108,9 @@ struct CommitmentAccount {
   Timestamp made_at, due_at;
   std::optional<Timestamp> closed_at;  // fulfilled or cancelled at
   CommitmentOutcome outcome = CommitmentOutcome::kPending;
+  // How much later than claimed the fulfilment or cancellation was entered,
+  // in microseconds, when more than kEnteredLateMicros; else empty.
+  std::optional<int64_t> closed_entered_late;
 };
 
 // Figures for one member of staff or one team.
@@ -98,6 +119,8 @@ struct AccountabilitySummary {
   uint64_t requests = 0, answered = 0, unanswered = 0;
   std::optional<int64_t> median_first_response, p90_first_response;  // microseconds
   uint64_t commitments = 0, overdue = 0, kept_on_time = 0, kept_late = 0, cancelled = 0, pending = 0;
+  // First responses and commitments' ends entered late (see the header comment).
+  uint64_t entered_late = 0;
 };
 
 struct AccountabilityFilter {

@@ -3,6 +3,7 @@
 // store, calls the service (service/staff.h) and prints its result.
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <optional>
@@ -26,6 +27,11 @@ std::string Duration(std::optional<int64_t> micros) {
   if (s < 3600) return fmt::format("{}m", s / 60);
   if (s < 86400) return fmt::format("{}h{:02}m", s / 3600, s % 3600 / 60);
   return fmt::format("{}d{:02}h", s / 86400, s % 86400 / 3600);
+}
+
+// "3d04h late" for a step entered late (replay/accountability.h), "-" otherwise.
+std::string EnteredLate(const std::optional<int64_t>& micros) {
+  return micros ? Duration(micros) + " late" : std::string("-");
 }
 
 // Opens the store for a view now (its projections brought up to date, unless
@@ -139,36 +145,43 @@ int RunAccountability(const Globals& g, const std::string& staff_id, const std::
   fmt::print("{}", AsOfNote(v->as_of));
   auto table = [](const char* title, const std::vector<AccountabilitySummary>& rows) {
     if (rows.empty()) return;
-    fmt::print("\n{:<16} {:>8} {:>8} {:>10} {:>8} {:>10} {:>11} {:>7} {:>12} {:>9} {:>9}\n", title, "REQUESTS",
-               "ANSWERED", "MEDIAN 1ST", "P90 1ST", "UNANSWERED", "COMMITMENTS", "OVERDUE", "KEPT ON TIME", "KEPT LATE",
-               "CANCELLED");
+    fmt::print("\n{:<16} {:>8} {:>8} {:>10} {:>8} {:>10} {:>11} {:>7} {:>12} {:>9} {:>9} {:>12}\n", title,
+               "REQUESTS", "ANSWERED", "MEDIAN 1ST", "P90 1ST", "UNANSWERED", "COMMITMENTS", "OVERDUE", "KEPT ON TIME",
+               "KEPT LATE", "CANCELLED", "ENTERED LATE");
     for (const AccountabilitySummary& s : rows) {
-      fmt::print("{:<16} {:>8} {:>8} {:>10} {:>8} {:>10} {:>11} {:>7} {:>12} {:>9} {:>9}\n",
+      fmt::print("{:<16} {:>8} {:>8} {:>10} {:>8} {:>10} {:>11} {:>7} {:>12} {:>9} {:>9} {:>12}\n",
                  s.who.empty() ? "(nobody)" : s.who, s.requests, s.answered, Duration(s.median_first_response),
                  Duration(s.p90_first_response), s.unanswered, s.commitments, s.overdue, s.kept_on_time, s.kept_late,
-                 s.cancelled);
+                 s.cancelled, s.entered_late);
     }
   };
   table("STAFF", r.by_staff);
   table("TEAM", r.by_team);
   if (r.by_staff.empty()) fmt::print("\nno requests or commitments in this period\n");
+  if (std::any_of(r.by_staff.begin(), r.by_staff.end(), [](const AccountabilitySummary& s) { return s.entered_late; })) {
+    fmt::print("\nENTERED LATE: first responses and ends of commitments entered more than a day later than they claim\n"
+               "(the log's own times); the figures above use the times claimed.{}\n",
+               v->detail ? "" : " --staff or --team lists them.");
+  }
   if (v->detail && !r.requests.empty()) {
-    fmt::print("\nREQUESTS\n{:<16} {:<14} {:<16} {:<12} {:<12} {:>7} {:<16} {:>7} {:<16} {:>7}\n", "CUSTOMER",
+    fmt::print("\nREQUESTS\n{:<16} {:<14} {:<16} {:<12} {:<12} {:>7} {:<16} {:>7} {:<16} {:>7}  {}\n", "CUSTOMER",
                "REQUEST", "OPENED", "RESPONSIBLE", "ASSIGNED TO", "AFTER", "FIRST RESPONSE", "AFTER", "RESOLVED",
-               "AFTER");
+               "AFTER", "RESPONSE ENTERED");
     for (const RequestAccount& a : r.requests) {
-      fmt::print("{:<16} {:<14} {:<16} {:<12} {:<12} {:>7} {:<16} {:>7} {:<16} {:>7}\n", a.customer, a.request_id,
+      fmt::print("{:<16} {:<14} {:<16} {:<12} {:<12} {:>7} {:<16} {:>7} {:<16} {:>7}  {}\n", a.customer, a.request_id,
                  Minute(a.opened_at), OrDash(a.responsible), OrDash(a.assignee), Duration(a.TimeToAssign()),
                  a.first_response_at ? Minute(a.first_response_at) : std::string("UNANSWERED"),
-                 Duration(a.TimeToFirstResponse()), Minute(a.resolved_at), Duration(a.TimeToResolve()));
+                 Duration(a.TimeToFirstResponse()), Minute(a.resolved_at), Duration(a.TimeToResolve()),
+                 EnteredLate(a.response_entered_late));
     }
   }
   if (v->detail && !r.commitments.empty()) {
-    fmt::print("\nCOMMITMENTS\n{:<16} {:<14} {:<12} {:<16} {:<13} {}\n", "CUSTOMER", "COMMITMENT", "OWNER", "DUE",
-               "OUTCOME", "CLOSED");
+    fmt::print("\nCOMMITMENTS\n{:<16} {:<14} {:<12} {:<16} {:<13} {:<16}  {}\n", "CUSTOMER", "COMMITMENT", "OWNER",
+               "DUE", "OUTCOME", "CLOSED", "CLOSE ENTERED");
     for (const CommitmentAccount& c : r.commitments) {
-      fmt::print("{:<16} {:<14} {:<12} {:<16} {:<13} {}\n", c.customer, c.commitment_id, c.owner, Minute(c.due_at),
-                 CommitmentOutcomeName(c.outcome), Minute(c.closed_at));
+      fmt::print("{:<16} {:<14} {:<12} {:<16} {:<13} {:<16}  {}\n", c.customer, c.commitment_id, c.owner,
+                 Minute(c.due_at), CommitmentOutcomeName(c.outcome), Minute(c.closed_at),
+                 EnteredLate(c.closed_entered_late));
     }
   }
   PrintLag(v->behind);

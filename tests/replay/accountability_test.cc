@@ -213,6 +213,84 @@ TEST_CASE("the period keeps requests opened and commitments due from --from up t
   CHECK(Of(r.by_staff, "staff-1").median_first_response == 6 * kHour);
 }
 
+// customer-4 (owner staff-4), each item opened or made live (recorded when it
+// occurred):
+//   q1 answered "an hour later" but entered three days later: entered late;
+//   q2 answered an hour later, entered twelve hours later (a nightly sync): not;
+//   q3 opened and answered in 2024 but both loaded together in 2025: not;
+//   p1 due 1 March, its fulfilment dated 28 February but entered 10 March:
+//      kept on time as claimed, entered late;
+//   p2 fulfilled dated years before it was made (2020), entered at once: late;
+//   p3 cancelled on time, entered on time: not.
+void AddLateEntries(CrmFixture& f) {
+  f.Join("staff-4", "west", "2024-12-01T08:00:00Z");
+  f.Add("customer-4", "customer.registered", "staff-4", "2024-12-02T09:00:00Z", R"({"name":"Org"})");
+  f.Add("customer-4", "customer.owner_assigned", "staff-4", "2024-12-02T10:00:00Z",
+        R"({"owner":"staff-4","reason":"initial"})");
+  f.Add("customer-4", "request.opened", "staff-4", "2025-01-10T08:00:00Z", R"({"request_id":"q1","title":"Q"})");
+  f.Add("customer-4", "request.responded", "staff-4", "2025-01-10T09:00:00Z", R"({"request_id":"q1"})",
+        "2025-01-13T08:00:00Z");
+  f.Add("customer-4", "request.opened", "staff-4", "2025-01-20T08:00:00Z", R"({"request_id":"q2","title":"Q"})");
+  f.Add("customer-4", "request.responded", "staff-4", "2025-01-20T09:00:00Z", R"({"request_id":"q2"})",
+        "2025-01-20T20:00:00Z");
+  f.Add("customer-4", "request.opened", "staff-4", "2024-12-20T08:00:00Z", R"({"request_id":"q3","title":"Q"})",
+        "2025-01-25T08:00:00Z");
+  f.Add("customer-4", "request.responded", "staff-4", "2024-12-20T09:00:00Z", R"({"request_id":"q3"})",
+        "2025-01-25T08:00:01Z");
+  auto promise = [&](const char* id, const char* made, const char* due) {
+    f.Add("customer-4", "commitment.made", "staff-4", made,
+          std::string(R"({"commitment_id":")") + id + R"(","promise":"P","due_at":")" + due + R"("})");
+  };
+  promise("p1", "2025-02-01T00:00:00Z", "2025-03-01T00:00:00Z");
+  f.Add("customer-4", "commitment.fulfilled", "staff-4", "2025-02-28T00:00:00Z", R"({"commitment_id":"p1"})",
+        "2025-03-10T00:00:00Z");
+  promise("p2", "2025-02-02T00:00:00Z", "2025-03-02T00:00:00Z");
+  f.Add("customer-4", "commitment.fulfilled", "staff-4", "2020-01-01T00:00:00Z", R"({"commitment_id":"p2"})",
+        "2025-02-02T00:00:01Z");
+  promise("p3", "2025-02-03T00:00:00Z", "2025-03-03T00:00:00Z");
+  f.Add("customer-4", "commitment.cancelled", "staff-4", "2025-02-04T00:00:00Z",
+        R"({"commitment_id":"p3","reason":"customer postponed"})");
+}
+
+TEST_CASE("a first response or a promise's end entered more than a day later than it claims is marked entered late",
+          "[replay][accountability]") {
+  CrmFixture f;
+  f.FoldEachAppend(MakeAccountabilityProjection());
+  AddLateEntries(f);
+  f.CheckRebuildEqualsIncremental(*MakeAccountabilityProjection());
+  AccountabilityReport r = Report(f.ReplayAll(*MakeAccountabilityProjection()));
+  std::map<std::string, RequestAccount> requests;
+  for (const auto& a : r.requests) requests[a.request_id] = a;
+  std::map<std::string, CommitmentAccount> commitments;
+  for (const auto& c : r.commitments) commitments[c.commitment_id] = c;
+
+  // The claimed times stay; how late each was entered is shown beside them.
+  CHECK(requests.at("q1").TimeToFirstResponse() == kHour);
+  CHECK(requests.at("q1").response_entered_late == 71 * kHour);  // 72 hours recorded, 1 claimed
+  CHECK_FALSE(requests.at("q2").response_entered_late.has_value());
+  CHECK_FALSE(requests.at("q3").response_entered_late.has_value());
+  CHECK(commitments.at("p1").outcome == CommitmentOutcome::kKeptOnTime);
+  CHECK(commitments.at("p1").closed_entered_late == 10 * 24 * kHour);  // 37 days recorded, 27 claimed
+  CHECK(commitments.at("p2").closed_entered_late.has_value());
+  CHECK_FALSE(commitments.at("p3").closed_entered_late.has_value());
+
+  const AccountabilitySummary& s4 = Of(r.by_staff, "staff-4");
+  CHECK(s4.entered_late == 3);
+  CHECK(Of(r.by_team, "west").entered_late == 3);
+  CHECK(SummaryToJson("staff", s4).find(R"("entered_late":3)") != std::string::npos);
+  CHECK(RequestAccountToJson(requests.at("q1")).find(R"("response_entered_late_seconds":255600)") !=
+        std::string::npos);
+  CHECK(RequestAccountToJson(requests.at("q2")).find(R"("response_entered_late_seconds":null)") != std::string::npos);
+  CHECK(CommitmentAccountToJson(commitments.at("p1")).find(R"("closed_entered_late_seconds":864000)") !=
+        std::string::npos);
+
+  // The known set, all entered as it occurred, has none.
+  CrmFixture g;
+  AddHistory(g);
+  AccountabilityReport known = Report(g.ReplayAll(*MakeAccountabilityProjection()));
+  for (const auto& s : known.by_staff) CHECK(s.entered_late == 0);
+}
+
 TEST_CASE("a rebuild of the accountability projection equals the incremental build", "[replay][accountability]") {
   CrmFixture f;
   f.FoldEachAppend(MakeAccountabilityProjection());

@@ -142,6 +142,32 @@ TEST_CASE("silent, accountability and rebuild work on the same store", "[cli][st
   }
 }
 
+TEST_CASE("accountability marks a promise's end entered days later than it claims, in text and JSON", "[cli][staff]") {
+  Company company;
+  // Made now, and said to be fulfilled three days ago: a record entered at
+  // once that claims a time three days before the promise's own record.
+  std::string lines = Line("customer-2", "commitment.made", "staff-1", DaysAgo(0),
+                           R"({"commitment_id":"m1","promise":"Offer","due_at":")" + DaysAgo(-7) + R"("})");
+  lines += Line("customer-2", "commitment.fulfilled", "staff-1", DaysAgo(3), R"({"commitment_id":"m1"})");
+  testing::WriteFile(company.tmp.Sub("late.jsonl"), lines);
+  CliResult imported = company.Cli({"import", company.tmp.Sub("late.jsonl")});
+  INFO(imported.err);
+  REQUIRE(imported.exit_code == 0);
+
+  CliResult text = company.Cli({"accountability"});
+  INFO(text.out);
+  REQUIRE(text.exit_code == 0);
+  CHECK(text.out.find("ENTERED LATE") != std::string::npos);
+  CliResult detail = company.Cli({"accountability", "--staff", "1"});
+  INFO(detail.out);
+  CHECK(detail.out.find("3d00h late") != std::string::npos);
+  CliResult json = company.Cli({"accountability", "--staff", "1", "--json"});
+  CHECK(json.out.find(R"("outcome":"kept_on_time","closed_entered_late_seconds":2592)") != std::string::npos);
+  CHECK(json.out.find(R"("entered_late":1)") != std::string::npos);
+  // The request answered two hours after it opened, both loaded together, is not marked.
+  CHECK(json.out.find(R"("response_entered_late_seconds":null)") != std::string::npos);
+}
+
 TEST_CASE("pipeline sums open deals by stage and customer find matches every word, for the reader's scope, recorded",
           "[cli][staff]") {
   Company company;

@@ -89,6 +89,11 @@ export function Staff({ me, id }) {
                     <div><dt>Requests</dt><dd>{r.requests} ({r.unanswered} unanswered)</dd></div>
                     <div><dt>First response</dt><dd>median {duration(r.median_first_response_seconds)}, p90 {duration(r.p90_first_response_seconds)}</dd></div>
                     <div><dt>Promises</dt><dd>{r.commitments}: {r.kept_on_time} kept on time, {r.kept_late} late, {r.overdue} overdue, {r.pending} pending</dd></div>
+                    {r.entered_late > 0 && (
+                      <div data-field="entered-late"><dt>Entered late</dt>
+                        <dd class="warn">{r.entered_late} first responses or promises' ends entered more than a day
+                          later than they claim (the figures use the times claimed)</dd></div>
+                    )}
                   </dl>
                   <ResponseOverTime rows={rows} title={`${id}: first response by month opened (hours)`} />
                 </>
