@@ -1,5 +1,7 @@
 #include "cluster/node.h"
 
+#include <utility>
+
 #include "cluster/forward.h"
 #include "core/json.h"
 #include "core/note.h"
@@ -11,10 +13,25 @@ namespace custodian::cluster {
 Node::Node(EventLog& log, JetStream& js, const NodeOptions& options) : log_(log), js_(js), options_(options) {}
 
 namespace {
+// What each tagged message is for (ClusterKey::Seal's purpose).
+constexpr char kRoundPurpose[] = "custodian round";
+constexpr char kAppendPurpose[] = "custodian forwarded append";
+constexpr char kAppendReplyPurpose[] = "custodian forwarded append reply";
+constexpr char kCosignPurpose[] = "custodian cosign request";
+constexpr char kCosignReplyPurpose[] = "custodian cosign reply";
+
+// A round belongs at one sequence of one stream: moved elsewhere, or
+// published again later, its tag no longer verifies.
+std::string RoundContext(const JetStream& js, uint64_t sequence) {
+  return js.options().stream + "\n" + std::to_string(sequence);
+}
+// A reply answers one request.
+std::string ReplyContext(std::string_view request) { return HexOf(Sha256(request)); }
+
 // The same round always gets the same id, so a retry is recognised.
-Result<uint64_t> PublishRound(JetStream& js, std::string_view round, uint64_t after) {
+Result<uint64_t> PublishRound(JetStream& js, const ClusterKey& key, std::string_view round, uint64_t after) {
   const std::string id = "r" + std::to_string(after + 1) + "-" + HexOf(Sha256(round)).substr(0, 32);
-  return js.Publish(round, after, id);
+  return js.Publish(key.Seal(kRoundPurpose, RoundContext(js, after + 1), round), after, id);
 }
 // A seeding store's keys into the key share. The share keeps a person's
 // first key: another record there already means a key share left over from
@@ -32,6 +49,11 @@ Status SeedKeys(JetStream& js, const std::vector<std::pair<std::string, std::str
 
 Result<std::unique_ptr<Node>> Node::Start(EventLog& log, JetStream& js, const NodeOptions& options) {
   if (log.read_only()) return Status::FailedPrecondition("a cluster node needs its store open read-write");
+  if (!options.key) {
+    return Status::InvalidArgument("a cluster node needs the cluster's key (custodian keys new-cluster --out FILE, "
+                                   "the same file on every node)");
+  }
+  const ClusterKey& cluster_key = *options.key;
   std::shared_ptr<WriterLease::Etcd> etcd;
   if (options.lease) {
     Result<std::shared_ptr<WriterLease::Etcd>> connected = WriterLease::Connect(*options.lease);
@@ -48,12 +70,18 @@ Result<std::unique_ptr<Node>> Node::Start(EventLog& log, JetStream& js, const No
   log.SetKeyShare(share);
   // Every node is a witness of the others' checkpoints: it cosigns one its
   // own tree holds (EventLog::Cosign) and answers with its key and line.
-  CUSTODIAN_RETURN_IF_ERROR(js.ServeCosign([&log](std::string note) -> std::optional<std::string> {
-    Result<std::string> line = log.Cosign(note, SystemClock().Now());
+  // Only the nodes ask, and only their answers count (ClusterKey).
+  CUSTODIAN_RETURN_IF_ERROR(js.ServeCosign([&log, n = node.get()](std::string request) -> std::optional<std::string> {
+    Result<std::string_view> note = n->options_.key->Open(kCosignPurpose, "", request);
+    if (!note.ok()) {
+      n->Refused("a cosignature request: " + note.status().message());
+      return std::nullopt;
+    }
+    Result<std::string> line = log.Cosign(*note, SystemClock().Now());
     if (!line.ok()) return std::nullopt;  // behind, another tree, or smaller than one it cosigned
     Result<std::string> key = log.CosignerKey();
     if (!key.ok()) return std::nullopt;
-    return *key + "\n" + *line;
+    return n->options_.key->Seal(kCosignReplyPurpose, ReplyContext(request), *key + "\n" + *line);
   }));
   std::unique_ptr<WriterLease> lease;
   if (options.writer && log.applied_sequence() == 0 && log.end().value() > 0) {
@@ -86,7 +114,7 @@ Result<std::unique_ptr<Node>> Node::Start(EventLog& log, JetStream& js, const No
     CUSTODIAN_RETURN_IF_ERROR(log.ExportRounds(options.seed_round_bytes, [&](std::string_view round,
                                                                               uint64_t after) -> Result<uint64_t> {
       if (lease) CUSTODIAN_RETURN_IF_ERROR(lease->Check());
-      Result<uint64_t> got = PublishRound(js, round, after);
+      Result<uint64_t> got = PublishRound(js, cluster_key, round, after);
       if (got.ok()) sequence = *got;
       return got;
     }));
@@ -120,25 +148,36 @@ Status Node::BeginWriting(WriterLease* lease) {
                     : why;
   }
   JetStream& js = js_;
+  const ClusterKey& key = *options_.key;
   log_.SetReplicator(
-      [&js, lease](std::string_view round, uint64_t after) -> Result<uint64_t> {
+      [&js, &key, lease](std::string_view round, uint64_t after) -> Result<uint64_t> {
         // Never publish past the lease's deadline: another node may write then.
         if (lease) CUSTODIAN_RETURN_IF_ERROR(lease->Check());
-        return PublishRound(js, round, after);
+        return PublishRound(js, key, round, after);
       },
       lease ? lease->epoch() : 0);
   // Appends the followers forward: checked, sealed and written like our own;
   // answered from the log's thread once durable, without blocking NATS.
+  // Only the nodes' requests are taken (ClusterKey), and each answer is
+  // tagged for the request it answers.
   EventLog& log = log_;
-  Status serving = js_.ServeAppends([&log](std::string request, std::function<void(std::string)> reply) {
-    Result<std::vector<AppendRequest>> requests = DecodeForward(request);
+  Status serving = js_.ServeAppends([this, &log, &key](std::string request, std::function<void(std::string)> reply) {
+    Result<std::string_view> body = key.Open(kAppendPurpose, "", request);
+    if (!body.ok()) {
+      Refused("a forwarded append: " + body.status().message());
+      return;  // no answer: the sender is no node
+    }
+    auto answer = [&key, context = ReplyContext(request), reply = std::move(reply)](
+                      const Result<std::vector<AppendResult>>& r) {
+      reply(key.Seal(kAppendReplyPurpose, context, EncodeForwardReply(r)));
+    };
+    Result<std::vector<AppendRequest>> requests = DecodeForward(*body);
     if (!requests.ok()) {
-      reply(EncodeForwardReply(requests.status()));
+      answer(requests.status());
       return;
     }
-    log.AppendBatchThen(std::move(*requests), [reply = std::move(reply)](Result<std::vector<AppendResult>> r) {
-      reply(EncodeForwardReply(r));
-    });
+    log.AppendBatchThen(std::move(*requests),
+                        [answer = std::move(answer)](Result<std::vector<AppendResult>> r) { answer(r); });
   });
   if (!serving.ok()) {
     log_.SetReplicator(nullptr);
@@ -232,6 +271,7 @@ std::string Node::StatusJson() const {
   const char* role = writer() ? "writer" : options_.writer ? "candidate" : "follower";
   std::string out = std::string("{\"role\":\"") + role + "\",\"epoch\":" + std::to_string(epoch()) +
                     ",\"sequence\":" + std::to_string(log_.applied_sequence());
+  if (const uint64_t n = passed_over_.load(); n > 0) out += ",\"passed_over\":" + std::to_string(n);
   if (Status p = problem(); !p.ok()) out += ",\"problem\":" + JsonQuote(p.message());
   {
     std::lock_guard lk(mu_);
@@ -297,13 +337,40 @@ void Node::FollowLoop() {
       follow.reset();  // a gap: follow again from the next one the store needs
       continue;
     }
-    Status s = log_.ApplyRound(msg.data, msg.sequence);
+    // A message that is not the writer's (its tag does not verify) is passed
+    // over on every node alike: whoever may publish on the subject without
+    // the key cannot stop the nodes, nor write.
+    Result<std::string_view> round = options_.key->Open(kRoundPurpose, RoundContext(js_, msg.sequence), msg.data);
+    if (!round.ok()) {
+      ++passed_over_;
+      Refused("message " + std::to_string(msg.sequence) + " of the log of record, passed over: " +
+              round.status().message());
+    }
+    Status s = round.ok() ? log_.ApplyRound(*round, msg.sequence) : log_.PassOverMessage(msg.sequence);
     if (!s.ok()) {
       std::lock_guard lk(mu_);
       problem_ = s.WithContext("following the log of record stopped");
       return;
     }
   }
+}
+
+void Node::Refused(const std::string& why) {
+  if (!options_.refused) return;
+  // At most one report every 10 s, saying how many were not told: whoever
+  // floods the subjects does not flood the node's log.
+  const auto now = std::chrono::steady_clock::now();
+  uint64_t untold = 0;
+  {
+    std::lock_guard lk(mu_);
+    if (refused_told_ != std::chrono::steady_clock::time_point() && now - refused_told_ < std::chrono::seconds(10)) {
+      ++refused_untold_;
+      return;
+    }
+    refused_told_ = now;
+    untold = std::exchange(refused_untold_, 0);
+  }
+  options_.refused(untold == 0 ? why : why + " (and " + std::to_string(untold) + " more since the last report)");
 }
 
 void Node::WitnessLoop() {
@@ -330,14 +397,22 @@ void Node::WitnessLoop() {
     // A few tries per checkpoint: a witness that was behind answers the next time.
     if (attempts >= 3) continue;
     ++attempts;
-    Result<std::vector<std::string>> replies = js_.GatherCosignatures(checkpoint, options_.cosign_window);
+    const std::string request = options_.key->Seal(kCosignPurpose, "", checkpoint);
+    Result<std::vector<std::string>> replies = js_.GatherCosignatures(request, options_.cosign_window);
     if (!replies.ok()) continue;
     std::vector<std::string> lines;
-    for (const std::string& reply : *replies) {
-      // "<witness key>\n<cosignature line>", each line checked before it is kept.
+    for (const std::string& tagged : *replies) {
+      // "<witness key>\n<cosignature line>" from a node of the cluster, each
+      // line checked before it is kept.
+      Result<std::string_view> opened = options_.key->Open(kCosignReplyPurpose, ReplyContext(request), tagged);
+      if (!opened.ok()) {
+        Refused("a cosignature: " + opened.status().message());
+        continue;
+      }
+      const std::string_view reply = *opened;
       const size_t nl = reply.find('\n');
       if (nl == std::string::npos) continue;
-      const std::string key_text = reply.substr(0, nl), line = reply.substr(nl + 1);
+      const std::string key_text(reply.substr(0, nl)), line(reply.substr(nl + 1));
       if (own.ok() && key_text == *own) continue;  // its own answer
       Result<note::WitnessKey> key = note::ParseWitnessKey(key_text);
       if (!key.ok()) continue;
@@ -354,13 +429,20 @@ void Node::WitnessLoop() {
 Result<std::vector<AppendResult>> Node::Forward(std::vector<AppendRequest>& requests, EventLog::ForwardWait wait) {
   const std::chrono::milliseconds timeout =
       wait == EventLog::ForwardWait::kBrief ? options_.brief_forward_timeout : options_.forward_timeout;
-  Result<std::string> reply = js_.RequestAppend(EncodeForward(requests), timeout);
-  if (!reply.ok()) {
-    return reply.status().WithContext(
+  const std::string request = options_.key->Seal(kAppendPurpose, "", EncodeForward(requests));
+  Result<std::string> reply = js_.RequestAppend(request, timeout);
+  Result<std::string_view> body =
+      reply.ok() ? options_.key->Open(kAppendReplyPurpose, ReplyContext(request), *reply) : reply.status();
+  if (reply.ok() && !body.ok()) {
+    Refused("an answer to a forwarded append: " + body.status().message());
+    body = Status::Unavailable("the answer did not come from the cluster's writer");
+  }
+  if (!body.ok()) {
+    return body.status().WithContext(
         "forwarding the append to the partition writer (it may have been written: send it again with the same event "
         "ids, which the log recognises)");
   }
-  Result<std::vector<AppendResult>> r = DecodeForwardReply(*reply);
+  Result<std::vector<AppendResult>> r = DecodeForwardReply(*body);
   if (!r.ok()) return r;
   // Read-your-writes on this node: answer once this store holds them.
   uint64_t last = 0;

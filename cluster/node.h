@@ -14,6 +14,7 @@
 #include <optional>
 #include <thread>
 
+#include "cluster/cluster_key.h"
 #include "cluster/jetstream.h"
 #include "cluster/lease.h"
 #include "core/status.h"
@@ -22,6 +23,15 @@
 namespace custodian::cluster {
 
 struct NodeOptions {
+  // The key every node of the cluster holds (cluster/cluster_key.h): rounds,
+  // forwarded appends and their replies, and cosignature requests and
+  // answers are tagged with it and believed only when the tag verifies.
+  // Required.
+  std::optional<ClusterKey> key;
+  // Told why a message on the cluster's subjects was passed over (its tag
+  // did not verify); at most once every 10 s, with how many were not told.
+  // May be empty.
+  std::function<void(const std::string&)> refused;
   // This node is the partition writer; with a lease, it is a candidate and
   // writes only while it holds the lease (docs/scale-out.md).
   bool writer = false;
@@ -70,7 +80,8 @@ class Node {
   // Where this node stands: {"role":"writer"|"candidate"|"follower","epoch":E,
   // "sequence":S} (and "problem" once following stopped; "lease_problem"
   // while etcd refuses this candidate the lease, without the reason, which
-  // NodeOptions::lease_refused is told), as JSON.
+  // NodeOptions::lease_refused is told; "passed_over": how many messages of
+  // the stream were no rounds of this cluster, when any), as JSON.
   std::string StatusJson() const;
   // Waits until the store holds sequence `sequence` of the stream.
   bool AwaitSequence(uint64_t sequence, std::chrono::milliseconds timeout) const;
@@ -88,6 +99,9 @@ class Node {
   Status BeginWriting(WriterLease* lease);
   void EndWriting();
   Result<std::vector<AppendResult>> Forward(std::vector<AppendRequest>& requests, EventLog::ForwardWait wait);
+  // A message on the cluster's subjects that is not the nodes': counted for
+  // StatusJson and told to NodeOptions::refused.
+  void Refused(const std::string& why);
 
   EventLog& log_;
   JetStream& js_;
@@ -95,6 +109,7 @@ class Node {
   std::atomic<bool> stopping_{false};
   std::atomic<bool> writing_{false};
   std::atomic<uint64_t> epoch_{0};
+  std::atomic<uint64_t> passed_over_{0};  // messages of the stream that were no rounds of this cluster
   // The campaign's, while it holds one. Only the campaign thread sets or
   // resets it, under lease_mu_, which other threads hold to look at it.
   std::unique_ptr<WriterLease> lease_;
@@ -105,6 +120,8 @@ class Node {
   mutable std::mutex mu_;
   Status problem_;
   std::string lease_refused_;  // why etcd refuses this candidate the lease; "" while it does not
+  std::chrono::steady_clock::time_point refused_told_;  // when NodeOptions::refused was last told
+  uint64_t refused_untold_ = 0;                          // refusals since, not told
   std::thread follower_;
 };
 

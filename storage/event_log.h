@@ -575,6 +575,12 @@ class EventLog {
   // round does not come out as the writer said (this node and the log of
   // record disagree: nothing more is applied until an operator looks).
   Status ApplyRound(std::string_view round, uint64_t sequence);
+  // Message `sequence` of the log of record is no round of this cluster (its
+  // tag does not verify under the cluster key: cluster/cluster_key.h): only
+  // its sequence is recorded, as for a round of an older epoch, so every node
+  // passes over it alike. It must be the next sequence (FailedPrecondition
+  // otherwise); one applied before is Ok and changes nothing.
+  Status PassOverMessage(uint64_t sequence);
   // A follower hands appends to the writer through `forward`, which returns
   // once the writer has them: in the caller's thread for AppendBatch, on a
   // pool of up to kForwardThreads threads for AppendBatchThen (a server's

@@ -68,6 +68,7 @@ struct EventLog::PendingWrite {
     Timestamp recorded_at;
     Hash256 root{};
     size_t writes = 0;  // how many ops of the queue, this one first, are the round
+    bool passed_over = false;  // no round of this cluster (PassOverMessage): void
   };
   std::shared_ptr<const Pinned> pinned;  // on the round's first op only
 };

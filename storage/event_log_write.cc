@@ -344,10 +344,11 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops, con
     Complete(ops, done);
     return;
   }
-  if (pinned && !failed_.load() && pinned->epoch < ws.epoch && pinned->sequence == ws.applied_sequence + 1) {
+  if (pinned && !failed_.load() && (pinned->passed_over || pinned->epoch < ws.epoch) &&
+      pinned->sequence == ws.applied_sequence + 1) {
     // A round of an older writer's term than one already applied (it
-    // published after it lost its lease): void on every node alike. Only
-    // its sequence is recorded.
+    // published after it lost its lease), or a message that is no round of
+    // this cluster: void on every node alike. Only its sequence is recorded.
     rocksdb::WriteBatch batch;
     (void)batch.Put(meta_cf_, kMetaAppliedSequenceKey, keys::EncodeU64(pinned->sequence));
     if (Status s = FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "record a void round"); !s.ok()) {
@@ -1248,6 +1249,38 @@ void EventLog::SetReplicator(Replicator publish, uint64_t epoch) {
   std::lock_guard lk(queue_mu_);
   replicator_ = publish ? std::make_shared<const Replicator>(std::move(publish)) : nullptr;
   replicator_epoch_ = epoch;
+}
+
+Status EventLog::PassOverMessage(uint64_t sequence) {
+  if (!options_.replica || read_only()) {
+    return Status::FailedPrecondition("the log of record's messages apply only to a replica store open read-write");
+  }
+  if (sequence <= applied_sequence()) return Status::Ok();
+  if (sequence != applied_sequence() + 1) {
+    return Status::FailedPrecondition("message " + std::to_string(sequence) + " of the log of record is not the next (" +
+                                      std::to_string(applied_sequence() + 1) + ")");
+  }
+  auto pinned = std::make_shared<PendingWrite::Pinned>();
+  pinned->sequence = sequence;
+  pinned->writes = 1;
+  pinned->passed_over = true;
+  std::promise<Status> done;
+  std::future<Status> outcome = done.get_future();
+  auto op = std::make_unique<PendingWrite>();
+  op->then = [&done](Result<std::vector<AppendResult>> r) { done.set_value(r.status()); };
+  op->pinned = std::move(pinned);
+  {
+    std::lock_guard lk(queue_mu_);
+    if (stopping_) return Status::FailedPrecondition("the log is closing");
+    queue_.push_back(std::move(op));
+  }
+  queue_cv_.notify_one();
+  Status s = outcome.get();
+  if (s.ok() && applied_sequence() < sequence) {
+    return Status::FailedPrecondition("message " + std::to_string(sequence) + " of the log of record was not passed over" +
+                                      (failed_.load() ? " (the log has stopped)" : ""));
+  }
+  return s;
 }
 
 Status EventLog::ApplyRound(std::string_view bytes, uint64_t sequence) {

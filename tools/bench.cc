@@ -165,6 +165,7 @@
 
 #include "cluster/jetstream.h"
 #include "cluster/node.h"
+#include "core/crypto.h"
 #include "core/event.h"
 #include "core/personal.h"
 #include "core/record.h"
@@ -738,6 +739,8 @@ std::unique_ptr<ClusterNodeRun> StartClusterNode(const Options& opt, const std::
   Check(log.status(), "open the node's store at " + dir.string());
   n->log = std::move(*log);
   cluster::NodeOptions no;
+  static const cluster::ClusterKey key(crypto::RandomBytes(cluster::kClusterKeyBytes));  // this run's nodes share it
+  no.key = key;
   no.writer = writer;
   Result<std::unique_ptr<cluster::Node>> node = cluster::Node::Start(*n->log, *n->js, no);
   Check(node.status(), "start the node");

@@ -196,6 +196,7 @@ struct ServeOptions {
   std::string cluster;
   std::string cluster_credentials;  // owner-only file: NATS .creds, USER:PASSWORD or a token
   std::string cluster_ca;           // PEM: the CA that signed the NATS servers' certificates (TLS)
+  std::string cluster_key;          // the key file every node holds (cluster/cluster_key.h); required with cluster
   bool partition_writer = false;
   std::string lease;  // etcd's client URL for the writer's lease; empty: a fixed writer
   std::string lease_credentials;  // owner-only file: USER:PASSWORD of an etcd with authentication on
@@ -204,6 +205,8 @@ struct ServeOptions {
   int replicas = 3;
 };
 int RunServe(const Globals& g, const ServeOptions& options);
+// `keys new-cluster --out FILE`: a new cluster key (cluster/cluster_key.h).
+int RunNewClusterKey(const Globals& g, const std::string& out, bool json);
 
 // A generated company loaded into an empty store (cli_demo.cc, tools/demo_data.h).
 struct DemoOptions {

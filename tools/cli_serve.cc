@@ -11,6 +11,7 @@
 
 #include "cluster/jetstream.h"
 #include "cluster/node.h"
+#include "core/json.h"
 #include "core/text.h"
 #include "server/api.h"
 #include "server/server.h"
@@ -59,10 +60,10 @@ int RunServe(const Globals& g, const ServeOptions& o) {
   std::unique_ptr<cluster::JetStream> js;
   StoreOptions store = g;
   CreateIfMissing create = CreateIfMissing::kNo;
-  if (o.cluster.empty() &&
-      (o.partition_writer || !o.lease.empty() || !o.cluster_credentials.empty() || !o.cluster_ca.empty())) {
-    return UsageError(
-        Status::InvalidArgument("--partition-writer, --lease, --cluster-credentials and --cluster-ca need --cluster"));
+  if (o.cluster.empty() && (o.partition_writer || !o.lease.empty() || !o.cluster_credentials.empty() ||
+                            !o.cluster_ca.empty() || !o.cluster_key.empty())) {
+    return UsageError(Status::InvalidArgument(
+        "--partition-writer, --lease, --cluster-credentials, --cluster-ca and --cluster-key need --cluster"));
   }
   if ((!o.lease_credentials.empty() || !o.lease_ca.empty()) && o.lease.empty()) {
     return UsageError(Status::InvalidArgument("--lease-credentials and --lease-ca need --lease"));
@@ -79,6 +80,20 @@ int RunServe(const Globals& g, const ServeOptions& o) {
     if (Status s = cluster::WriterLease::CheckOptions(*lease); !s.ok()) {
       return s.code() == StatusCode::kInvalidArgument ? UsageError(s) : Fail(s);
     }
+  }
+  // The cluster's key, before anything is connected or created.
+  std::optional<cluster::ClusterKey> cluster_key;
+  if (!o.cluster.empty()) {
+    if (o.cluster_key.empty()) {
+      return UsageError(Status::InvalidArgument(
+          "--cluster needs --cluster-key FILE, the key every node holds (make one with custodian keys new-cluster "
+          "--out FILE and copy it to every node)"));
+    }
+    Result<cluster::ClusterKey> key = cluster::ClusterKey::Load(o.cluster_key);
+    if (!key.ok()) {
+      return key.status().code() == StatusCode::kInvalidArgument ? UsageError(key.status()) : Fail(key.status());
+    }
+    cluster_key.emplace(std::move(*key));
   }
   if (!o.cluster.empty()) {
     cluster::JetStreamOptions jo;
@@ -119,6 +134,11 @@ int RunServe(const Globals& g, const ServeOptions& o) {
   if (js) {
     cluster::NodeOptions no;
     no.writer = o.partition_writer;
+    no.key = cluster_key;
+    no.refused = [](const std::string& why) {
+      fmt::print(stderr, "custodian: a message on the cluster's NATS subjects without the cluster key's tag: {}\n",
+                 TerminalText(why));
+    };
     if (lease) {
       no.lease = lease;
       no.lease_refused = [](const std::string& why) {
@@ -179,6 +199,19 @@ int RunServe(const Globals& g, const ServeOptions& o) {
   const uint64_t events = (*log)->end().value();
   log->reset();  // the writer drains and the store closes cleanly
   fmt::print(stderr, "custodian: stopped; the store at {} is closed ({} events)\n", g.data_dir, events);
+  return kExitOk;
+}
+
+int RunNewClusterKey(const Globals& g, const std::string& out, bool json) {
+  if (Status s = CheckOutPath(g, out); !s.ok()) return UsageError(s);
+  if (Status s = cluster::ClusterKey::Create(out); !s.ok()) return Fail(s);
+  if (json) {
+    fmt::print("{{\"cluster_key\":{}}}\n", JsonQuote(out));
+  } else {
+    fmt::print("made a cluster key in {} (owner-only): copy it to every node of the cluster and give it to "
+               "custodian serve --cluster-key\n",
+               out);
+  }
   return kExitOk;
 }
 

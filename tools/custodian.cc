@@ -666,6 +666,12 @@ int main(int argc, char** argv) {
                     "verify (signed by neither that CA nor one this machine trusts, or not for the host its URL "
                     "names)")
       ->envname("CUSTODIAN_CLUSTER_CA");
+  serve->add_option("--cluster-key", serve_options.cluster_key,
+                    "With --cluster (required): the cluster's key file, the same on every node (custodian keys "
+                    "new-cluster --out FILE makes one; owner-only). The nodes believe only the rounds, forwarded "
+                    "appends, answers and cosignatures tagged with it, so whoever may publish to the NATS servers "
+                    "without it cannot write or stop the nodes")
+      ->envname("CUSTODIAN_CLUSTER_KEY");
   serve->add_flag("--partition-writer", serve_options.partition_writer,
                   "With --cluster: this node checks and publishes the appends (one writer per cluster; with --lease, "
                   "a candidate that writes while it holds the lease)");
@@ -708,12 +714,18 @@ int main(int argc, char** argv) {
                     "key one day, the store makes those erasures then");
   restore->add_flag("--json", json, "Print as JSON");
 
-  auto* keys = app.add_subcommand("keys", "The master key that wraps every person's data key");
+  auto* keys = app.add_subcommand("keys", "The master key that wraps every person's data key, and a cluster's key");
   keys->require_subcommand(1);
   auto* rotate_master = keys->add_subcommand(
       "rotate-master", "Re-wrap every data key under a new master key; cut short anywhere, every key still opens with "
                        "the old key or the new one, and running it again finishes it");
   rotate_master->add_flag("--json", json, "Print as JSON");
+  std::string cluster_key_out;
+  auto* new_cluster = keys->add_subcommand(
+      "new-cluster", "Make a cluster's key (docs/scale-out.md): copy the file to every node and give it to serve "
+                     "--cluster-key; the nodes believe only messages tagged with it");
+  new_cluster->add_option("--out", cluster_key_out, "The new key file (owner-only; never written over)")->required();
+  new_cluster->add_flag("--json", json, "Print as JSON");
 
   try {
     app.parse(argc, argv);
@@ -794,6 +806,7 @@ int main(int argc, char** argv) {
   if (backup->parsed()) return RunBackup(g, backup_to, json);
   if (restore->parsed()) return RunRestore(g, restore_from, restore_to, without_master_key, json);
   if (rotate_master->parsed()) return RunRotateMaster(g, json);
+  if (new_cluster->parsed()) return RunNewClusterKey(g, cluster_key_out, json);
   if (demo->parsed()) {
     demo_options.origin = origin;
     return RunDemo(g, demo_options, json);

@@ -111,9 +111,11 @@ writer_pid="" follower_pid=""
 trap 'kill -TERM $writer_pid $follower_pid 2>/dev/null; bash tools/nats-local.sh stop "$cluster_dir/nats" 2>/dev/null' EXIT
 $bin --data "$company" backup --to "$cluster_dir/backup" > /dev/null  # the copy is backup/store
 mv "$cluster_dir/backup/store" "$cluster_dir/node-1"
+# The key the nodes tag their rounds and requests with: the same file on every node.
+$bin keys new-cluster --out "$cluster_dir/cluster.key"
 cluster_node() {  # cluster_node NAME PORT [--partition-writer]: one node in the background
   $bin --data "$cluster_dir/$1" --master-key "$company.keys/master.key" serve --listen "127.0.0.1:$2" \
-    --cluster "$servers" "${@:3}" > "$cluster_dir/$1.out" 2>&1 &
+    --cluster "$servers" --cluster-key "$cluster_dir/cluster.key" "${@:3}" > "$cluster_dir/$1.out" 2>&1 &
 }
 started=$(date +%s)
 cluster_node node-1 18381 --partition-writer

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <iterator>
 #include <optional>
 #include <thread>
 
@@ -16,6 +17,7 @@
 #include "cluster/jetstream.h"
 #include "cluster/lease.h"
 #include "cluster/node.h"
+#include "core/crypto.h"
 #include "core/rules.h"
 #include "core/time.h"
 #include "replay/access.h"
@@ -97,6 +99,7 @@ struct TestNode {
     log = std::move(*l);
     js = ConnectTo(nats, name);
     NodeOptions no;
+    no.key = nats.cluster_key();
     no.writer = writer;
     no.forward_timeout = forward_timeout;
     no.lease = lease;
@@ -360,6 +363,7 @@ TEST_CASE("a store that was one machine's seeds an empty stream, and a new node 
   Result<std::unique_ptr<JetStream>> js = JetStream::Connect(jo);
   REQUIRE(js.ok());
   NodeOptions no;
+  no.key = nats.cluster_key();
   no.writer = true;
   no.seed_round_bytes = 2048;  // several rounds even for a small store
   Result<std::unique_ptr<Node>> writer = Node::Start(**log, **js, no);
@@ -722,6 +726,145 @@ TEST_CASE("a follower with no writer refuses appends with a clear reason, and wr
 std::vector<AppendRequest> StaffJoins(const std::string& staff) {
   return {{staff, ExpectedVersion::NoStream(),
            {EventBy(staff, "staff.joined", "system:hr", R"({"role":"account_executive"})")}}};
+}
+
+// Appends staff.joined for `staff` through `log`, again while the log of
+// record refuses it because a message it passes over took the sequence.
+void JoinRetrying(EventLog& log, const std::string& staff) {
+  Result<AppendResult> r = Status::Unavailable("not tried");
+  for (int i = 0; i < 100; ++i) {
+    r = log.Append(staff, {EventBy(staff, "staff.joined", "system:hr", R"({"role":"account_executive"})")});
+    if (r.ok() || r.status().code() != StatusCode::kUnavailable) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  INFO(r.status().ToString());
+  REQUIRE(r.ok());
+}
+
+TEST_CASE("a client of the NATS servers without the cluster key cannot stop the nodes, write, or have a node cosign: "
+          "junk and a genuine round published again are passed over on every node",
+          "[cluster][cluster-key]") {
+  NatsCluster nats;
+  TestNode writer(nats, true, "node-1");
+  TestNode follower(nats, false, "node-2");
+  JoinRetrying(*writer.log, "staff-1");
+  const auto timeout = std::chrono::milliseconds(30000);
+  REQUIRE(follower.node->AwaitSequence(writer.log->applied_sequence(), timeout));
+  std::unique_ptr<JetStream> outsider = ConnectTo(nats, "outsider");
+
+  // Junk, and the writer's first round published again at the next sequence:
+  // before, either stopped every node for good.
+  Result<std::unique_ptr<cluster::Follow>> from_first = outsider->FollowFrom(1);
+  REQUIRE(from_first.ok());
+  Result<std::optional<cluster::StreamMessage>> first = (*from_first)->Next(timeout);
+  REQUIRE(first.ok());
+  REQUIRE(first->has_value());
+  Result<uint64_t> last = outsider->LastSequence();
+  REQUIRE(last.ok());
+  Result<uint64_t> junk = outsider->Publish("CRND1 not a round", *last, "junk-1");
+  REQUIRE(junk.ok());
+  Result<uint64_t> replayed = outsider->Publish((*first)->data, *junk, "replayed-1");
+  REQUIRE(replayed.ok());
+
+  JoinRetrying(*writer.log, "staff-2");  // the writer writes on, after them
+  JoinRetrying(*follower.log, "staff-3");  // and a follower's forward still goes through
+  REQUIRE(follower.node->AwaitSequence(writer.log->applied_sequence(), timeout));
+  CHECK(writer.node->problem().ok());
+  CHECK(follower.node->problem().ok());
+  ExpectSameLog(*writer.log, *follower.log);
+  CHECK(writer.log->end().value() == 3);
+  for (TestNode* n : {&writer, &follower}) {
+    INFO(n->node->StatusJson());
+    CHECK_THAT(n->node->StatusJson(), Catch::Contains(R"("passed_over":2)"));
+  }
+
+  // Its own forwarded append: no node answers, nothing is written.
+  Result<std::string> answer = outsider->RequestAppend(cluster::EncodeForward(StaffJoins("staff-66")),
+                                                       std::chrono::milliseconds(1500));
+  CHECK_FALSE(answer.ok());
+  Result<std::vector<Event>> none = writer.log->ReadStream("staff-66", StreamVersion(1), Direction::kForward, 1);
+  REQUIRE(none.ok());
+  CHECK(none->empty());
+
+  // Asked to cosign the writer's checkpoint, which the follower's tree holds: no node answers it.
+  Result<std::string> note = writer.log->SignCheckpoint();
+  REQUIRE(note.ok());
+  Result<std::vector<std::string>> cosigned = outsider->GatherCosignatures(*note, std::chrono::milliseconds(1500));
+  REQUIRE(cosigned.ok());
+  CHECK(cosigned->empty());
+}
+
+TEST_CASE("a client of the NATS servers without the cluster key cannot answer a forwarded append for the writer",
+          "[cluster][cluster-key]") {
+  NatsCluster nats;
+  std::unique_ptr<JetStream> outsider = ConnectTo(nats, "outsider");
+  // It answers every forward: "written at position 1".
+  AppendResult written;
+  written.positions.push_back(Position(1));
+  written.versions.push_back(StreamVersion(1));
+  written.written = 1;
+  REQUIRE(outsider
+              ->ServeAppends([&written](std::string, std::function<void(std::string)> reply) {
+                reply(cluster::EncodeForwardReply(std::vector<AppendResult>{written}));
+              })
+              .ok());
+  TestNode follower(nats, false, "node-2", std::chrono::milliseconds(3000));
+  Result<AppendResult> r =
+      follower.log->Append("staff-1", {EventBy("staff-1", "staff.joined", "system:hr", R"({"role":"account_executive"})")});
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == StatusCode::kUnavailable);
+  CHECK_THAT(r.status().message(), Catch::Contains("did not come from the cluster's writer"));
+  CHECK(follower.log->end().value() == 0);
+}
+
+TEST_CASE("the cluster key: a tag verifies only under the same key, purpose and context, and the key file is "
+          "owner-only and never written over",
+          "[cluster][cluster-key]") {
+  TempDir tmp;
+  const std::string file = tmp.Sub("cluster.key");
+  REQUIRE(cluster::ClusterKey::Create(file).ok());
+  CHECK((std::filesystem::status(file).permissions() & std::filesystem::perms::all) ==
+        (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+  auto slurp = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string before = slurp(file);
+  Status again = cluster::ClusterKey::Create(file);
+  CHECK(again.code() == StatusCode::kConflict);
+  CHECK(slurp(file) == before);
+  Result<cluster::ClusterKey> key = cluster::ClusterKey::Load(file);
+  REQUIRE(key.ok());
+  Result<cluster::ClusterKey> same = cluster::ClusterKey::Load(file);
+  REQUIRE(same.ok());
+
+  const std::string sealed = key->Seal("round", "CUSTODIAN\n7", "bytes of a round");
+  Result<std::string_view> opened = same->Open("round", "CUSTODIAN\n7", sealed);
+  REQUIRE(opened.ok());
+  CHECK(*opened == "bytes of a round");
+  CHECK_FALSE(key->Open("round", "CUSTODIAN\n8", sealed).ok());     // another sequence
+  CHECK_FALSE(key->Open("append", "CUSTODIAN\n7", sealed).ok());    // another purpose
+  CHECK_FALSE(key->Open("roundC", "USTODIAN\n7", sealed).ok());     // the boundary moved
+  CHECK_FALSE(key->Open("round", "CUSTODIAN\n7", "short").ok());
+  std::string changed = sealed;
+  changed[0] ^= 1;
+  CHECK_FALSE(key->Open("round", "CUSTODIAN\n7", changed).ok());
+  const cluster::ClusterKey other(crypto::RandomBytes(cluster::kClusterKeyBytes));
+  CHECK_FALSE(other.Open("round", "CUSTODIAN\n7", sealed).ok());
+
+  // A key file others may read, or that is no cluster key, is refused naming it; its contents never shown.
+  std::filesystem::permissions(file, std::filesystem::perms::group_read, std::filesystem::perm_options::add);
+  Result<cluster::ClusterKey> loose = cluster::ClusterKey::Load(file);
+  REQUIRE_FALSE(loose.ok());
+  CHECK_THAT(loose.status().message(), Catch::Contains(file) && Catch::Contains("chmod"));
+  const std::string garbled = tmp.Sub("garbled.key");
+  testing::WriteFile(garbled, "CUSTODIAN KEY v1 cluster\nc2hvcnQ=\n");
+  std::filesystem::permissions(garbled, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  Result<cluster::ClusterKey> bad = cluster::ClusterKey::Load(garbled);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().code() == StatusCode::kInvalidArgument);
+  CHECK_THAT(bad.status().message(), Catch::Contains("holds no cluster key") && !Catch::Contains("c2hvcnQ"));
+  CHECK(cluster::ClusterKey::Load(tmp.Sub("absent.key")).status().code() == StatusCode::kNotFound);
 }
 
 TEST_CASE("a forwarded append or reply that claims more than its bytes hold, or an error that is no error, is refused "

@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "cluster/cluster_key.h"
 #include "core/base64.h"
 #include "tests/test_util.h"
 
@@ -108,6 +109,7 @@ class NatsCluster {
   explicit NatsCluster(int size = 3, std::string authorization = "")
       : servers_(size), authorization_(std::move(authorization)) {
     SkipWithoutNats();
+    REQUIRE(cluster::ClusterKey::Create(cluster_key_file()).ok());
     for (int i = 0; i < size; ++i) {
       servers_[i].name = "n" + std::to_string(i + 1);
       servers_[i].client = FreePort();
@@ -118,6 +120,14 @@ class NatsCluster {
   }
   ~NatsCluster() {
     for (int i = 0; i < static_cast<int>(servers_.size()); ++i) Kill(i, SIGTERM);
+  }
+
+  // The key this cluster's nodes share (cluster/cluster_key.h): its file, and the key.
+  std::string cluster_key_file() const { return tmp_.Sub("cluster.key"); }
+  cluster::ClusterKey cluster_key() const {
+    Result<cluster::ClusterKey> key = cluster::ClusterKey::Load(cluster_key_file());
+    REQUIRE(key.ok());
+    return *key;
   }
 
   std::vector<std::string> urls() const {

@@ -53,7 +53,8 @@ struct ServeProcess {
     std::string servers;
     for (const std::string& u : nats.urls()) servers += (servers.empty() ? "" : ",") + u;
     std::vector<std::string> args = {kCli,      "--data",  dir,     "serve", "--listen", "127.0.0.1:0", "--cluster",
-                                     servers,   "--partition-writer", "--lease", etcd};
+                                     servers,   "--partition-writer", "--lease", etcd, "--cluster-key",
+                                     nats.cluster_key_file()};
     args.insert(args.end(), more.begin(), more.end());
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
@@ -118,6 +119,7 @@ TEST_CASE("the writer process killed with -9 mid-load: the other candidate takes
   Result<std::unique_ptr<cluster::JetStream>> js = cluster::JetStream::Connect(jo);
   REQUIRE(js.ok());
   cluster::NodeOptions no;
+  no.key = nats.cluster_key();
   no.forward_timeout = std::chrono::seconds(60);
   Result<std::unique_ptr<cluster::Node>> here = cluster::Node::Start(**log, **js, no);
   REQUIRE(here.ok());
@@ -280,7 +282,8 @@ TEST_CASE("serve over NATS servers and an etcd that speak TLS: refused without -
     (void)f;
     ::dup2(1, 2);
     ::execl(kCli.c_str(), kCli.c_str(), "--data", tmp.Sub("refused").c_str(), "serve", "--listen", "127.0.0.1:0",
-            "--cluster", nats.urls().front().c_str(), "--partition-writer", static_cast<char*>(nullptr));
+            "--cluster", nats.urls().front().c_str(), "--partition-writer", "--cluster-key",
+            nats.cluster_key_file().c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
   REQUIRE(pid > 0);

@@ -232,7 +232,7 @@ TEST_CASE("serve refuses cluster settings without the setting they belong to (a 
     CliResult r = RunCli(tmp, dir, args);
     INFO(r.err);
     CHECK(r.exit_code == 1);
-    CHECK_THAT(r.err, Catch::Contains("--cluster-ca need --cluster") || Catch::Contains("--lease-credentials and --lease-ca need --lease"));
+    CHECK_THAT(r.err, Catch::Contains("--cluster-key need --cluster") || Catch::Contains("--lease-credentials and --lease-ca need --lease"));
     CHECK_FALSE(std::filesystem::exists(dir));
   }
   // A lease's credentials file that cannot be used stops serve before it
@@ -242,6 +242,50 @@ TEST_CASE("serve refuses cluster settings without the setting they belong to (a 
   CHECK(absent.exit_code != 0);
   CHECK_THAT(absent.err, Catch::Contains("no etcd credentials file at " + tmp.Sub("absent.creds")));
   CHECK_FALSE(std::filesystem::exists(dir));
+}
+
+TEST_CASE("keys new-cluster makes an owner-only cluster key once, and serve --cluster needs one it can use, before it "
+          "opens anything",
+          "[cli]") {
+  TempDir tmp;
+  const std::string dir = tmp.Sub("store");
+  const std::string key = tmp.Sub("cluster.key");
+  CliResult made = RunCli(tmp, dir, {"keys", "new-cluster", "--out", key});
+  INFO(made.err);
+  REQUIRE(made.exit_code == 0);
+  CHECK_THAT(made.out, Catch::Contains(key) && Catch::Contains("--cluster-key"));
+  CHECK((std::filesystem::status(key).permissions() & std::filesystem::perms::all) ==
+        (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+  const std::string first = Slurp(key);
+  CliResult again = RunCli(tmp, dir, {"keys", "new-cluster", "--out", key});
+  CHECK(again.exit_code == 1);
+  CHECK_THAT(again.err, Catch::Contains("is a Custodian key file"));
+  CHECK(Slurp(key) == first);
+  // Nor over any other file.
+  WriteFile(tmp.Sub("notes.txt"), "mine");
+  CliResult over = RunCli(tmp, dir, {"keys", "new-cluster", "--out", tmp.Sub("notes.txt")});
+  CHECK(over.exit_code == 3);  // a conflict
+  CHECK_THAT(over.err, Catch::Contains("never written over"));
+  CHECK(Slurp(tmp.Sub("notes.txt")) == "mine");
+  CHECK_FALSE(std::filesystem::exists(dir));
+
+  // Without the key, with none at the path, or with one others may read: refused before NATS
+  // is reached (nothing answers at port 1) or the store is created.
+  CliResult without = RunCli(tmp, dir, {"serve", "--cluster", "nats://127.0.0.1:1"});
+  CHECK(without.exit_code == 1);
+  CHECK_THAT(without.err, Catch::Contains("--cluster needs --cluster-key") && Catch::Contains("keys new-cluster"));
+  CliResult missing = RunCli(tmp, dir, {"serve", "--cluster", "nats://127.0.0.1:1", "--cluster-key", tmp.Sub("none")});
+  CHECK(missing.exit_code != 0);
+  CHECK_THAT(missing.err, Catch::Contains("no cluster key file at " + tmp.Sub("none")));
+  std::filesystem::permissions(key, std::filesystem::perms::others_read, std::filesystem::perm_options::add);
+  CliResult loose = RunCli(tmp, dir, {"serve", "--cluster", "nats://127.0.0.1:1", "--cluster-key", key});
+  CHECK(loose.exit_code != 0);
+  CHECK_THAT(loose.err, Catch::Contains("chmod"));
+  CHECK_FALSE(std::filesystem::exists(dir));
+  // --cluster-key belongs to --cluster.
+  CliResult alone = RunCli(tmp, dir, {"serve", "--cluster-key", key});
+  CHECK(alone.exit_code == 1);
+  CHECK_THAT(alone.err, Catch::Contains("and --cluster-key need --cluster"));
 }
 
 TEST_CASE("a bad line refuses the whole import with its line number, and nothing of the file is written", "[cli]") {
