@@ -578,6 +578,14 @@ Status CheckEvent(const Event& e, RuleState& state) {
       // fix: some events' effect cannot be undone by a correction or
       // retraction (docs/events.md, "Corrections and retractions").
       if (UnfixableReason(f.type) != nullptr) return CannotBeFixed(e, target->ToString(), f.type);
+      if (t == "event.retracted" && f.type == "staff.departure_announced") {
+        // A departure announced by mistake and withdrawn: no longer leaving
+        // (a token, the alert settings, an erasure are theirs again), when
+        // it is the announcement in force.
+        Result<std::optional<Announcement>> leaving = LoadAnnouncement(state, f.stream);
+        if (!leaving.ok()) return leaving.status();
+        if (*leaving && (*leaving)->position == f.position.value()) state.Put("leaving/" + f.stream, "");
+      }
       if (t == "event.corrected") {
         // assignment: a person a correction names is checked as if recorded
         // so (an owner corrected to someone who never joined is refused).

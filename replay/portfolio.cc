@@ -209,8 +209,9 @@ class PortfolioProjection final : public Projection {
   PortfolioProjection(const EventLog* log, std::optional<Timestamp> happened_by) : log_(log), happened_by_(happened_by) {}
   std::string_view name() const override { return kPortfolioProjection; }
   // 2: corrections and retractions take effect (state of version 1 counts
-  // fixed events as first recorded, so it is folded again).
-  uint32_t state_version() const override { return 2; }
+  // fixed events as first recorded, so it is folded again). 3: also on a
+  // member of staff's record (a retracted departure announcement).
+  uint32_t state_version() const override { return 3; }
 
   Status Apply(std::span<const Event> events, StateView& state) const override {
     // Group by stream, keeping each stream's order: every touched key is read
@@ -238,7 +239,21 @@ class PortfolioProjection final : public Projection {
       if (stream.starts_with("staff-")) {
         Result<StaffRecord*> s = staff_record(stream);
         if (!s.ok()) return s.status();
-        for (const Event* e : list) CUSTODIAN_RETURN_IF_ERROR(ApplyToStaff(**s, *e));
+        for (const Event* e : list) {
+          if (log_ == nullptr || !IsFix(*e)) {
+            CUSTODIAN_RETURN_IF_ERROR(ApplyToStaff(**s, *e));
+            continue;
+          }
+          // A fix (a departure announced by mistake, retracted): the
+          // employment folded again from the stream as the fixes make it;
+          // the customers come from the customers' streams and stay.
+          Result<std::vector<Event>> effective = EffectiveStreamThrough(*log_, *e, happened_by_);
+          if (!effective.ok()) return effective.status();
+          StaffRecord fresh;
+          fresh.customers = std::move((*s)->customers);
+          for (const Event& x : *effective) CUSTODIAN_RETURN_IF_ERROR(ApplyToStaff(fresh, x));
+          **s = std::move(fresh);
+        }
         continue;
       }
       const std::string key = CustomerKey(stream);

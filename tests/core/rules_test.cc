@@ -322,6 +322,37 @@ TEST_CASE("only the reader records on their own access stream: reads, exports an
              Catch::Contains("rule 'actor'"));
 }
 
+TEST_CASE("a departure announcement withdrawn (retracted) gives back what announcing took, unless another is in force",
+          "[rules]") {
+  Log log;
+  REQUIRE(log.Append("staff-21", "staff.joined", kHr, "2025-01-01T00:00:00Z", R"({"role":"head_of_sales"})").ok());
+  auto configure = [&](const char* when) {
+    return log.Append("alerts", "alerts.configured", "staff-21", when, R"({"mass_export_customers":5000})");
+  };
+  auto retract = [&](const EventId& id, const char* when) {
+    return log.Append("staff-21", "event.retracted", kHr, when,
+                      R"({"event_id":")" + id.ToString() + R"(","reason":"announced by mistake"})");
+  };
+  EventId mistaken;
+  REQUIRE(log.Append("staff-21", "staff.departure_announced", kHr, "2025-04-01T09:00:00Z",
+                     R"({"effective_at":"2025-04-30T00:00:00Z"})", &mistaken)
+              .ok());
+  CHECK_THAT(configure("2025-04-02T00:00:00Z").message(), Catch::Contains("announced their departure"));
+  REQUIRE(retract(mistaken, "2025-04-03T00:00:00Z").ok());
+  CHECK(configure("2025-04-04T00:00:00Z").ok());
+
+  // Two announcements, the earlier withdrawn: the later one still holds.
+  EventId first;
+  REQUIRE(log.Append("staff-21", "staff.departure_announced", kHr, "2025-05-01T09:00:00Z",
+                     R"({"effective_at":"2025-06-30T00:00:00Z"})", &first)
+              .ok());
+  REQUIRE(log.Append("staff-21", "staff.departure_announced", kHr, "2025-05-02T09:00:00Z",
+                     R"({"effective_at":"2025-05-31T00:00:00Z"})")
+              .ok());
+  REQUIRE(retract(first, "2025-05-03T00:00:00Z").ok());
+  CHECK_THAT(configure("2025-05-04T00:00:00Z").message(), Catch::Contains("announced their departure on 2025-05-02"));
+}
+
 TEST_CASE("only a role with that duty changes the alert settings, and never someone who announced their departure",
           "[rules]") {
   Log log;

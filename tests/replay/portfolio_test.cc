@@ -150,5 +150,31 @@ TEST_CASE("a departure shows in the portfolio heading", "[replay][portfolio]") {
   CHECK(p.departed_at == T("2025-07-01T00:00:00Z"));
 }
 
+TEST_CASE("a departure announcement withdrawn (retracted) leaves the portfolio heading, the customers stay",
+          "[replay][portfolio]") {
+  CrmFixture f;
+  f.FoldEachAppend(MakePortfolioProjection(f.log.get()));
+  AddHistory(f);
+  const Position announced = f.Add("staff-1", "staff.departure_announced", "system:hr-sync", "2025-06-01T00:00:00Z",
+                                   R"({"effective_at":"2025-06-30T00:00:00Z"})");
+  Result<std::vector<Event>> read = f.log->ReadStream("staff-1", StreamVersion(UINT64_MAX), Direction::kBackward, 1);
+  REQUIRE(read.ok());
+  REQUIRE(read->size() == 1);
+  REQUIRE(read->front().position == announced);
+  const size_t held = Read(f.ReplayAll(*MakePortfolioProjection(f.log.get())), "staff-1").customers.size();
+  CHECK(Read(f.ReplayAll(*MakePortfolioProjection(f.log.get())), "staff-1").announced_at == T("2025-06-01T00:00:00Z"));
+  f.Add("staff-1", "event.retracted", "system:hr-sync", "2025-06-02T00:00:00Z",
+        R"({"event_id":")" + read->front().id.ToString() + R"(","reason":"announced by mistake"})");
+  Portfolio p = Read(f.ReplayAll(*MakePortfolioProjection(f.log.get())), "staff-1");
+  CHECK_FALSE(p.announced_at.has_value());
+  CHECK_FALSE(p.effective_at.has_value());
+  CHECK(p.customers.size() == held);
+  CHECK(held > 0);
+  f.CheckRebuildEqualsIncremental(*MakePortfolioProjection(f.log.get()));
+  Result<Portfolio> stored = ReadPortfolio(StateReader::Stored(*f.log, kPortfolioProjection), "staff-1");
+  REQUIRE(stored.ok());
+  CHECK_FALSE(stored->announced_at.has_value());
+}
+
 }  // namespace
 }  // namespace custodian

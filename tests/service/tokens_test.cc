@@ -36,7 +36,7 @@ struct Store {
     INFO(p.status().ToString());
     REQUIRE(p.ok());
   }
-  void Add(const std::string& stream, const std::string& type, const std::string& data) {
+  EventId Add(const std::string& stream, const std::string& type, const std::string& data) {
     Event e;
     e.id = RandomId();
     e.stream = stream;
@@ -45,6 +45,7 @@ struct Store {
     e.occurred_at = now;
     e.data = data;
     REQUIRE(log->Append(stream, {e}, ExpectedVersion::Any()).ok());
+    return e.id;
   }
   NewToken Make(const std::string& role, const std::string& staff) {
     Result<NewToken> t = CreateToken(*log, TokenRequest{role, "test", staff, "staff-1", now});
@@ -186,10 +187,13 @@ TEST_CASE("a token of an earlier employment stays dead when its holder joins aga
   CHECK_THAT(why, Catch::Contains("left and joined again after it was made"));
   NewToken again = s.Make("rep", "staff-2");  // a new token for the new employment works
   CHECK(Authenticate(*s.log, again.token).ok());
-  s.Add("staff-2", "staff.departure_announced", R"({"effective_at":"2026-04-01T00:00:00Z"})");
+  const EventId announced = s.Add("staff-2", "staff.departure_announced", R"({"effective_at":"2026-04-01T00:00:00Z"})");
   Result<NewToken> leaving = CreateToken(*s.log, TokenRequest{"rep", "x", "staff-2", "staff-1", s.now});
   CHECK(leaving.status().code() == StatusCode::kRuleViolation);
   CHECK_THAT(leaving.status().message(), Catch::Contains("token holder staff-2 announced their departure"));
+  // The announcement withdrawn: a token again.
+  s.Add("staff-2", "event.retracted", R"({"event_id":")" + announced.ToString() + R"(","reason":"by mistake"})");
+  CHECK(CreateToken(*s.log, TokenRequest{"rep", "x", "staff-2", "staff-1", s.now}).ok());
 }
 
 }  // namespace
