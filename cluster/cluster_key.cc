@@ -1,14 +1,16 @@
 #include "cluster/cluster_key.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <sstream>
 
 #include "core/base64.h"
 #include "storage/permissions.h"
-#include "storage/store_files.h"
 
 namespace custodian::cluster {
 namespace {
@@ -42,13 +44,33 @@ Result<ClusterKey> ClusterKey::Load(const std::string& path) {
 }
 
 Status ClusterKey::Create(const std::string& path) {
-  struct stat st;
-  if (::lstat(path.c_str(), &st) == 0) {
-    return Status::Conflict(path + " exists: a cluster key is never written over (every node holds a copy)");
+  // O_EXCL: never over an existing file, nor through a link, even when two
+  // runs race.
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) {
+      return Status::Conflict(path + " exists: a cluster key is never written over (every node holds a copy)");
+    }
+    return Status::IoError("cannot create " + path + ": " + std::strerror(errno));
   }
-  if (errno != ENOENT) return Status::IoError("cannot look at " + path + ": " + std::strerror(errno));
-  return store_files::WriteFileDurably(
-      path, std::string(kHeader) + "\n" + Base64Encode(crypto::RandomBytes(kClusterKeyBytes)) + "\n", 0600);
+  const std::string text = std::string(kHeader) + "\n" + Base64Encode(crypto::RandomBytes(kClusterKeyBytes)) + "\n";
+  bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  const int error = errno;
+  written = ::close(fd) == 0 && written;
+  if (!written) {
+    ::unlink(path.c_str());
+    return Status::IoError("cannot write " + path + ": " + std::strerror(error));
+  }
+  // The name durable too.
+  const std::string dir = std::filesystem::path(path).parent_path().empty()
+                              ? std::string(".")
+                              : std::filesystem::path(path).parent_path().string();
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    (void)::fsync(dfd);
+    ::close(dfd);
+  }
+  return Status::Ok();
 }
 
 std::string ClusterKey::Tag(std::string_view purpose, std::string_view context, std::string_view bytes) const {

@@ -86,6 +86,7 @@ struct Attempt {
   natsStatus status = NATS_OK;
   jsErrCode jerr = static_cast<jsErrCode>(0);
   uint64_t sequence = 0;     // where the stream put it
+  bool duplicate = false;    // the stream held a message with this id already (at `sequence`)
   std::string build_error;  // set when the message could not even be built
 };
 Attempt PublishOnce(jsCtx* js, const std::string& subject, std::string_view data,
@@ -109,9 +110,22 @@ Attempt PublishOnce(jsCtx* js, const std::string& subject, std::string_view data
   natsMsg_Destroy(m);
   if (ack) {
     a.sequence = ack->Sequence;
+    a.duplicate = ack->Duplicate;
     jsPubAck_Destroy(ack);
   }
   return a;
+}
+
+// Whether message `seq` of `stream` holds exactly `data`; an error when it
+// cannot be read.
+Result<bool> StoredIs(jsCtx* js, const std::string& stream, uint64_t seq, std::string_view data) {
+  natsMsg* there = nullptr;
+  jsErrCode gerr = static_cast<jsErrCode>(0);
+  natsStatus g = js_GetMsg(&there, js, stream.c_str(), seq, nullptr, &gerr);
+  if (g != NATS_OK) return Status::Unavailable("cannot read message " + std::to_string(seq) + ": " + Text(g, gerr));
+  const bool same = std::string_view(natsMsg_GetData(there), static_cast<size_t>(natsMsg_GetDataLength(there))) == data;
+  natsMsg_Destroy(there);
+  return same;
 }
 
 // Creates the stream `cfg` describes, or accepts it as it is when a stream of
@@ -293,7 +307,8 @@ Status JetStream::EraseKey(const std::string& subject) {
     if (s == NATS_OK) continue;
     // Another node applying the same erasure may have erased it first
     // ("no message found", 10057): the next look says.
-    const bool raced = s == NATS_ERR && (jerr == JSNoMessageFoundErr || jerr == JSStreamMsgDeleteFailed);
+    const bool raced = s == NATS_ERR && (jerr == JSNoMessageFoundErr || jerr == JSStreamMsgDeleteFailed ||
+                                          jerr == JSSequenceNotFoundErr);
     if ((!raced && !Transient(s, jerr)) || Clock::now() > deadline) {
       return Status::Unavailable("cannot erase a data key from the stream " + key_stream_ + ": " + Text(s, jerr));
     }
@@ -498,23 +513,36 @@ Result<std::vector<std::string>> JetStream::GatherCosignatures(std::string_view 
 
 void JetStream::StopServingAppends() {
   if (!h_->appends) return;
-  natsSubscription_Unsubscribe(h_->appends);
+  // Drained, as the cosignatures: no handler runs once it returns, so what
+  // the handler captured (the node) may go.
+  if (natsSubscription_Drain(h_->appends) == NATS_OK) (void)natsSubscription_WaitForDrainCompletion(h_->appends, 5000);
   natsSubscription_Destroy(h_->appends);
   h_->appends = nullptr;
 }
 
 Result<std::string> JetStream::RequestAppend(std::string_view request, std::chrono::milliseconds timeout) {
+  Result<std::pair<std::string, std::string>> r =
+      RequestAppend([&request] { return std::string(request); }, timeout);
+  if (!r.ok()) return r.status();
+  return std::move(r->second);
+}
+
+Result<std::pair<std::string, std::string>> JetStream::RequestAppend(const std::function<std::string()>& make,
+                                                                     std::chrono::milliseconds timeout) {
   const std::string subject = options_.stream + ".append";
   natsMsg* reply = nullptr;
   // Sent again while nobody answers (a server restarting, the writer
   // reconnecting): the writer recognises a repeated append by its event ids.
   const auto deadline = Clock::now() + timeout;
   natsStatus s;
+  std::string request;
   while (true) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     // Each try waits at most 5 s: a writer that died with the request never
     // answers it, and a retry reaches the next writer (the events' ids make
-    // a repeated append harmless).
+    // a repeated append harmless). Each try is a request of its own (a
+    // fresh nonce: cluster/node.cc).
+    request = make();
     s = natsConnection_Request(&reply, h_->nc, subject.c_str(), request.data(), static_cast<int>(request.size()),
                                std::clamp<int64_t>(left, 100, 5000));
     if (s == NATS_OK || Clock::now() > deadline ||
@@ -529,7 +557,7 @@ Result<std::string> JetStream::RequestAppend(std::string_view request, std::chro
   }
   std::string out(natsMsg_GetData(reply), static_cast<size_t>(natsMsg_GetDataLength(reply)));
   natsMsg_Destroy(reply);
-  return out;
+  return std::make_pair(std::move(request), std::move(out));
 }
 
 int64_t JetStream::max_payload() const { return natsConnection_GetMaxPayload(h_->nc); }
@@ -574,6 +602,17 @@ Result<uint64_t> JetStream::Publish(std::string_view data, uint64_t after, const
         return Status::IoError("the stream " + options_.stream + " put the round at sequence " + std::to_string(seq) +
                                ", not " + std::to_string(after + 1) + ": another writer published meanwhile");
       }
+      // A duplicate: the stream holds a message with this id. Ours, from an
+      // attempt that got no answer, only when it holds these very bytes:
+      // anyone who saw the id may have published something else under it.
+      if (a.duplicate) {
+        Result<bool> same = StoredIs(h_->js, options_.stream, seq, data);
+        if (!same.ok()) return Status::IoError(same.status().message());
+        if (!*same) {
+          return Status::Unavailable("sequence " + std::to_string(seq) + " of the stream " + options_.stream +
+                                     " holds another message under this round's id; this node must catch up first");
+        }
+      }
       return seq;
     }
     if (s == NATS_ERR && jerr == JSStreamWrongLastSequenceErr) {
@@ -583,9 +622,12 @@ Result<uint64_t> JetStream::Publish(std::string_view data, uint64_t after, const
       jsErrCode gerr = static_cast<jsErrCode>(0);
       natsStatus g = js_GetMsg(&there, h_->js, options_.stream.c_str(), after + 1, nullptr, &gerr);
       if (g == NATS_OK) {
+        // Ours: our id and our very bytes (an id alone anyone who saw it may reuse).
         const char* their_id = nullptr;
         const bool ours = natsMsgHeader_Get(there, "Nats-Msg-Id", &their_id) == NATS_OK && their_id != nullptr &&
-                          id == their_id;
+                          id == their_id &&
+                          std::string_view(natsMsg_GetData(there), static_cast<size_t>(natsMsg_GetDataLength(there))) ==
+                              data;
         const std::string theirs = their_id ? their_id : "none";
         natsMsg_Destroy(there);
         if (ours) return after + 1;

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -89,6 +90,10 @@ class JetStream {
   // A follower's forwarded append: the writer's reply. Unavailable when no
   // writer answers within `timeout`.
   Result<std::string> RequestAppend(std::string_view request, std::chrono::milliseconds timeout);
+  // The same, with each try's request made by `make` (a fresh one each time);
+  // the request the reply answers, and the reply.
+  Result<std::pair<std::string, std::string>> RequestAppend(const std::function<std::string()>& make,
+                                                            std::chrono::milliseconds timeout);
 
   // Witnesses (cluster/node.h): every node answers "<stream>.cosign"
   // requests, a checkpoint note each, with `handle(note)`'s reply (nothing

@@ -1,8 +1,10 @@
 #include "cluster/node.h"
 
+#include <charconv>
 #include <utility>
 
 #include "cluster/forward.h"
+#include "core/crypto.h"
 #include "core/json.h"
 #include "core/note.h"
 #include "core/time.h"
@@ -19,6 +21,9 @@ constexpr char kAppendPurpose[] = "custodian forwarded append";
 constexpr char kAppendReplyPurpose[] = "custodian forwarded append reply";
 constexpr char kCosignPurpose[] = "custodian cosign request";
 constexpr char kCosignReplyPurpose[] = "custodian cosign reply";
+constexpr char kKeyCheckPurpose[] = "custodian cluster key check";
+// Where the key check lies in the key share (no person's subject looks so).
+constexpr char kKeyCheckSubject[] = "cluster key check";
 
 // A round belongs at one sequence of one stream: moved elsewhere, or
 // published again later, its tag no longer verifies.
@@ -27,6 +32,30 @@ std::string RoundContext(const JetStream& js, uint64_t sequence) {
 }
 // A reply answers one request.
 std::string ReplyContext(std::string_view request) { return HexOf(Sha256(request)); }
+
+// A forwarded append is fresh: "<nonce> <sent at, microseconds>\n" before
+// it, so a genuine one captured (refused then, or never answered) cannot be
+// sent again later and be written. The writer takes each nonce once, within
+// kForwardFreshMicros of its time (clocks of the nodes within a minute).
+constexpr int64_t kForwardFreshMicros = int64_t{120} * 1'000'000;
+std::string FreshForward(std::string_view body) {
+  return HexOf(Sha256(crypto::PooledRandomBytes(16))).substr(0, 32) + " " +
+         std::to_string(SystemClock().Now().value()) + "\n" + std::string(body);
+}
+
+// Every node holds the same cluster key: the first node puts a check of its
+// key in the key share (first wins), every later node compares. A node with
+// another key would pass over every round and might even write rounds the
+// others pass over.
+Status CheckClusterKey(JetStream& js, const ClusterKey& key) {
+  Status put = js.PutKeys({{kKeyCheckSubject, key.Seal(kKeyCheckPurpose, js.options().stream, "")}});
+  if (put.code() != StatusCode::kConflict) return put;
+  return Status::FailedPrecondition(
+      "this node's cluster key (--cluster-key) is not the cluster's: the key share of the stream " +
+      js.options().stream +
+      " holds the check of another key (give every node the same key file; if every node has it, something else "
+      "wrote that check first: docs/scale-out.md)");
+}
 
 // The same round always gets the same id, so a retry is recognised.
 Result<uint64_t> PublishRound(JetStream& js, const ClusterKey& key, std::string_view round, uint64_t after) {
@@ -54,6 +83,7 @@ Result<std::unique_ptr<Node>> Node::Start(EventLog& log, JetStream& js, const No
                                    "the same file on every node)");
   }
   const ClusterKey& cluster_key = *options.key;
+  CUSTODIAN_RETURN_IF_ERROR(CheckClusterKey(js, cluster_key));
   std::shared_ptr<WriterLease::Etcd> etcd;
   if (options.lease) {
     Result<std::shared_ptr<WriterLease::Etcd>> connected = WriterLease::Connect(*options.lease);
@@ -148,9 +178,9 @@ Status Node::BeginWriting(WriterLease* lease) {
                     : why;
   }
   JetStream& js = js_;
-  const ClusterKey& key = *options_.key;
+  const ClusterKey key = *options_.key;  // a handle: copies outlive the node (the log's thread may still call them)
   log_.SetReplicator(
-      [&js, &key, lease](std::string_view round, uint64_t after) -> Result<uint64_t> {
+      [&js, key, lease](std::string_view round, uint64_t after) -> Result<uint64_t> {
         // Never publish past the lease's deadline: another node may write then.
         if (lease) CUSTODIAN_RETURN_IF_ERROR(lease->Check());
         return PublishRound(js, key, round, after);
@@ -161,13 +191,14 @@ Status Node::BeginWriting(WriterLease* lease) {
   // Only the nodes' requests are taken (ClusterKey), and each answer is
   // tagged for the request it answers.
   EventLog& log = log_;
-  Status serving = js_.ServeAppends([this, &log, &key](std::string request, std::function<void(std::string)> reply) {
+  Status serving = js_.ServeAppends([this, &log, key](std::string request, std::function<void(std::string)> reply) {
     Result<std::string_view> body = key.Open(kAppendPurpose, "", request);
+    if (body.ok()) body = TakeFresh(*body);
     if (!body.ok()) {
       Refused("a forwarded append: " + body.status().message());
-      return;  // no answer: the sender is no node
+      return;  // no answer: the sender is no node, or it was sent before
     }
-    auto answer = [&key, context = ReplyContext(request), reply = std::move(reply)](
+    auto answer = [key, context = ReplyContext(request), reply = std::move(reply)](
                       const Result<std::vector<AppendResult>>& r) {
       reply(key.Seal(kAppendReplyPurpose, context, EncodeForwardReply(r)));
     };
@@ -355,6 +386,31 @@ void Node::FollowLoop() {
   }
 }
 
+Result<std::string_view> Node::TakeFresh(std::string_view forward) {
+  const size_t space = forward.find(' '), nl = forward.find('\n');
+  if (space != 32 || nl == std::string_view::npos || nl <= space + 1) {
+    return Status::Corruption("a forwarded append without its nonce and time");
+  }
+  const std::string nonce(forward.substr(0, space));
+  int64_t sent = 0;
+  const std::string_view when = forward.substr(space + 1, nl - space - 1);
+  const auto [end, ec] = std::from_chars(when.data(), when.data() + when.size(), sent);
+  const int64_t now = SystemClock().Now().value();
+  if (ec != std::errc() || end != when.data() + when.size() || sent < now - kForwardFreshMicros ||
+      sent > now + kForwardFreshMicros) {
+    return Status::Corruption("a forwarded append sent at " + std::string(when) +
+                              " us, more than 2 minutes from now: sent before, or the nodes' clocks differ");
+  }
+  std::lock_guard lk(fresh_mu_);
+  while (!fresh_order_.empty() && fresh_order_.front().first < now - kForwardFreshMicros) {
+    fresh_seen_.erase(fresh_order_.front().second);
+    fresh_order_.pop_front();
+  }
+  if (!fresh_seen_.insert(nonce).second) return Status::Corruption("a forwarded append sent before (its nonce again)");
+  fresh_order_.emplace_back(sent, nonce);
+  return forward.substr(nl + 1);
+}
+
 void Node::Refused(const std::string& why) {
   if (!options_.refused) return;
   // At most one report every 10 s, saying how many were not told: whoever
@@ -429,10 +485,11 @@ void Node::WitnessLoop() {
 Result<std::vector<AppendResult>> Node::Forward(std::vector<AppendRequest>& requests, EventLog::ForwardWait wait) {
   const std::chrono::milliseconds timeout =
       wait == EventLog::ForwardWait::kBrief ? options_.brief_forward_timeout : options_.forward_timeout;
-  const std::string request = options_.key->Seal(kAppendPurpose, "", EncodeForward(requests));
-  Result<std::string> reply = js_.RequestAppend(request, timeout);
+  const std::string encoded = EncodeForward(requests);
+  Result<std::pair<std::string, std::string>> reply = js_.RequestAppend(
+      [&] { return options_.key->Seal(kAppendPurpose, "", FreshForward(encoded)); }, timeout);
   Result<std::string_view> body =
-      reply.ok() ? options_.key->Open(kAppendReplyPurpose, ReplyContext(request), *reply) : reply.status();
+      reply.ok() ? options_.key->Open(kAppendReplyPurpose, ReplyContext(reply->first), reply->second) : reply.status();
   if (reply.ok() && !body.ok()) {
     Refused("an answer to a forwarded append: " + body.status().message());
     body = Status::Unavailable("the answer did not come from the cluster's writer");

@@ -8,11 +8,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_set>
 
 #include "cluster/cluster_key.h"
 #include "cluster/jetstream.h"
@@ -102,6 +104,9 @@ class Node {
   // A message on the cluster's subjects that is not the nodes': counted for
   // StatusJson and told to NodeOptions::refused.
   void Refused(const std::string& why);
+  // The forwarded append after its nonce and time (FreshForward in node.cc),
+  // when it is fresh and its nonce not seen before; Corruption otherwise.
+  Result<std::string_view> TakeFresh(std::string_view forward);
 
   EventLog& log_;
   JetStream& js_;
@@ -122,6 +127,9 @@ class Node {
   std::string lease_refused_;  // why etcd refuses this candidate the lease; "" while it does not
   std::chrono::steady_clock::time_point refused_told_;  // when NodeOptions::refused was last told
   uint64_t refused_untold_ = 0;                          // refusals since, not told
+  std::mutex fresh_mu_;
+  std::deque<std::pair<int64_t, std::string>> fresh_order_;  // nonces of forwards taken, by time sent
+  std::unordered_set<std::string> fresh_seen_;
   std::thread follower_;
 };
 

@@ -33,8 +33,11 @@
 // time the producer claims between them by more than kEnteredLateMicros.
 // The claimed figures stay (a call logged the next morning is no lie); the
 // report shows by how much each was entered late and counts them per member
-// of staff and team. A bulk load of old history records the opening and the
-// step together, so its steps are not marked.
+// of staff and team. A load of old history that records the opening and the
+// step together does not mark the step, unless it is dated more than a day before the
+// opening (a promise kept before it was made is marked however it came).
+// Not caught: an opening entered as late as its step (both logged on Friday,
+// dated Monday), and a change of a promise's due date by a correction.
 //
 // Percentiles of first-response times interpolate linearly between ranks
 // (Excel's PERCENTILE.INC, NumPy's default): the median of 1, 2, 3 and 4 hours

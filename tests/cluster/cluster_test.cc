@@ -742,7 +742,8 @@ void JoinRetrying(EventLog& log, const std::string& staff) {
 }
 
 TEST_CASE("a client of the NATS servers without the cluster key cannot stop the nodes, write, or have a node cosign: "
-          "junk and a genuine round published again are passed over on every node",
+          "junk and a genuine round published again are passed over on every node, a genuine forward sent again is "
+          "not answered, and a node with another key is refused",
           "[cluster][cluster-key]") {
   NatsCluster nats;
   TestNode writer(nats, true, "node-1");
@@ -785,6 +786,47 @@ TEST_CASE("a client of the NATS servers without the cluster key cannot stop the 
   Result<std::vector<Event>> none = writer.log->ReadStream("staff-66", StreamVersion(1), Direction::kForward, 1);
   REQUIRE(none.ok());
   CHECK(none->empty());
+
+  // A genuine forward it saw, sent again: no node answers it (before, the
+  // writer took it again, so one refused then was written once it would be
+  // taken).
+  std::mutex seen_mu;
+  std::vector<std::string> seen;
+  REQUIRE(outsider
+              ->ServeAppends([&](std::string request, std::function<void(std::string)>) {
+                std::lock_guard lk(seen_mu);
+                seen.push_back(std::move(request));
+              })
+              .ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the subscription reaches the servers
+  JoinRetrying(*follower.log, "staff-5");
+  outsider->StopServingAppends();
+  std::string captured;
+  {
+    std::lock_guard lk(seen_mu);
+    REQUIRE(seen.size() == 1);
+    captured = seen.front();
+  }
+  Result<std::string> again = outsider->RequestAppend(captured, std::chrono::milliseconds(1500));
+  CHECK_FALSE(again.ok());
+
+  // A node with another cluster key is refused at its start: it would pass
+  // over every round, and could write rounds the others pass over.
+  TempDir other_dir;
+  EventLogOptions other_options;
+  other_options.create = CreateIfMissing::kYes;
+  other_options.rules = CheckRules;
+  other_options.replica = true;
+  Result<std::unique_ptr<EventLog>> other_log = EventLog::Open(other_dir.Sub("store"), other_options);
+  REQUIRE(other_log.ok());
+  std::unique_ptr<JetStream> other_js = ConnectTo(nats, "node-other");
+  NodeOptions other_node;
+  other_node.key = cluster::ClusterKey(crypto::RandomBytes(cluster::kClusterKeyBytes));
+  other_node.writer = true;
+  Result<std::unique_ptr<Node>> refused = Node::Start(**other_log, *other_js, other_node);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().code() == StatusCode::kFailedPrecondition);
+  CHECK_THAT(refused.status().message(), Catch::Contains("not the cluster's"));
 
   // Asked to cosign the writer's checkpoint, which the follower's tree holds: no node answers it.
   Result<std::string> note = writer.log->SignCheckpoint();
