@@ -74,14 +74,6 @@ bool HasControl(std::string_view s, bool multiline) {
   return false;
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -349,7 +341,7 @@ std::vector<std::string> BlindTerms(BlindKind kind, std::string_view value, std:
   std::vector<std::string> terms;
   switch (kind) {
     case BlindKind::kEmail: {
-      const std::string v = Lower(Trim(value));
+      const std::string v = FoldCase(Trim(value));
       if (v.find('@') != std::string::npos) terms.push_back(v);
       break;
     }
@@ -371,7 +363,7 @@ std::vector<std::string> BlindTerms(BlindKind kind, std::string_view value, std:
         }
         word.clear();
       };
-      for (char c : Lower(value)) {
+      for (char c : FoldCase(value)) {
         if (c == ' ' || c == '\t' || c == '\n' || c == ',' || c == '.' || c == '-' || c == '\'' || c == '(' ||
             c == ')') {
           flush();

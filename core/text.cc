@@ -2,7 +2,12 @@
 
 #include <fmt/core.h>
 
+#include <locale.h>
+#include <wctype.h>
+
 #include <cstdint>
+#include <optional>
+#include <utility>
 
 namespace custodian {
 
@@ -50,5 +55,74 @@ std::string OneLineText(std::string_view s, size_t max) {
 std::string TerminalText(std::string_view s) { return OneLineText(s, SIZE_MAX); }
 
 std::string QuotedText(std::string_view s, size_t max) { return "\"" + OneLineText(s, max) + "\""; }
+
+namespace {
+
+// The UTF-8 sequence at s[i] as a code point and its length; nullopt when
+// it is not one (a stray byte, a sequence cut short or too long).
+std::optional<std::pair<char32_t, size_t>> DecodeAt(std::string_view s, size_t i) {
+  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = b(i);
+  const size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+  if (n == 0 || i + n > s.size()) return std::nullopt;
+  char32_t cp = c & (n == 2 ? 0x1f : n == 3 ? 0x0f : 0x07);
+  for (size_t k = 1; k < n; ++k) {
+    if ((b(i + k) & 0xc0) != 0x80) return std::nullopt;
+    cp = (cp << 6) | (b(i + k) & 0x3f);
+  }
+  const bool overlong = (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000);
+  if (overlong || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return std::nullopt;
+  return std::make_pair(cp, n);
+}
+
+void Encode(char32_t cp, std::string& out) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xc0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xe0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+  } else {
+    out.push_back(static_cast<char>(0xf0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+  }
+}
+
+locale_t Utf8Locale() {
+  static const locale_t locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(nullptr));
+  return locale;
+}
+
+}  // namespace
+
+std::string FoldCase(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  const locale_t locale = Utf8Locale();
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : static_cast<char>(c));
+      ++i;
+      continue;
+    }
+    const auto decoded = DecodeAt(s, i);
+    if (!decoded || locale == static_cast<locale_t>(nullptr)) {
+      out.push_back(static_cast<char>(c));
+      ++i;
+      continue;
+    }
+    const auto [cp, n] = *decoded;
+    const wint_t lower = towlower_l(static_cast<wint_t>(cp), locale);
+    Encode(static_cast<char32_t>(lower), out);
+    i += n;
+  }
+  return out;
+}
 
 }  // namespace custodian

@@ -22,4 +22,11 @@ std::string TerminalText(std::string_view s);
 // terminal or a log.
 std::string QuotedText(std::string_view s, size_t max = 80);
 
+// `s` with every letter in lower case, in every script ("ÉTIENNE Öztürk" ->
+// "étienne öztürk"): Unicode's simple case mapping as glibc's C.UTF-8 locale
+// has it. How names and e-mail addresses are compared when people and
+// customers are searched. Bytes that are not UTF-8 are kept as they are;
+// without that locale (it is built into glibc from 2.35), A-Z only.
+std::string FoldCase(std::string_view s);
+
 }  // namespace custodian

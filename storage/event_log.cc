@@ -250,6 +250,7 @@ Status EventLog::LoadTail() {
     return Status::Ok();
   }
   CUSTODIAN_RETURN_IF_ERROR(id_index_->Load());
+  if (vault_) CUSTODIAN_RETURN_IF_ERROR(vault_->UpgradeBlindIndex());
   return LoadBlindTail();
 }
 

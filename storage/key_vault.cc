@@ -67,6 +67,11 @@ uint64_t EntryFingerprint(std::string_view token, std::string_view subject) {
 constexpr size_t kMaxIndexedEntries = 1'000'000;
 constexpr size_t kBlindTokenBytes = 32;  // HMAC-SHA-256
 constexpr char kBlindIndexedToKey[] = "a/blind-indexed-to";
+// How the blind index's values are normalised (core/personal.h, BlindTerms):
+// "2" since every letter's case is folded (core/text.h, FoldCase); absent
+// before, when A-Z only were.
+constexpr char kBlindVersionKey[] = "a/blind-version";
+constexpr char kBlindVersion[] = "2";
 // The tail is written at least every this many events, even with few
 // entries: a crash then costs a rebuild of at most this many events.
 constexpr uint64_t kBlindSpillEvents = uint64_t{1} << 20;
@@ -720,6 +725,20 @@ Status KeyVault::SpillBlindTail() {
   }
   spilling_.clear();
   return s;
+}
+
+Status KeyVault::UpgradeBlindIndex() {
+  Result<std::optional<std::string>> version = Get(kBlindVersionKey);
+  if (!version.ok()) return version.status();
+  if (*version && **version == kBlindVersion) return Status::Ok();
+  // Entries of another normalisation would not be found by a search, so
+  // they go, with the watermark: the index is built again from the sealed
+  // events (LoadBlindTail), as after a crash before any spill. One batch.
+  rocksdb::WriteBatch batch;
+  (void)batch.DeleteRange(keys_cf_, "b/", "b0");  // '0' follows '/'
+  (void)batch.Delete(keys_cf_, kBlindIndexedToKey);
+  (void)batch.Put(keys_cf_, kBlindVersionKey, kBlindVersion);
+  return FromRocks(db_->Write(Synced(), &batch), "start the blind index again under its normalisation");
 }
 
 Result<uint64_t> KeyVault::BlindIndexedTo() {

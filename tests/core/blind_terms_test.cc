@@ -29,5 +29,12 @@ TEST_CASE("a name is found by each word of two letters or more, and the one-lett
   CHECK(BlindTerms(BlindKind::kName, "J.").empty());  // without the list, simply left out
 }
 
+TEST_CASE("a name or an e-mail is found whatever the case of its letters, in every script") {
+  CHECK(BlindTerms(BlindKind::kName, "ÉTIENNE Öztürk") == V{"étienne", "öztürk"});
+  CHECK(BlindTerms(BlindKind::kName, "étienne ÖZTÜRK") == BlindTerms(BlindKind::kName, "Étienne Öztürk"));
+  CHECK(BlindTerms(BlindKind::kName, "ŁUKASZ ŠIMEK Ἀθηνᾶ ЖУКОВ") == V{"łukasz", "šimek", "ἀθηνᾶ", "жуков"});
+  CHECK(BlindTerms(BlindKind::kEmail, "ÉLISE@Société.Example") == V{"élise@société.example"});
+}
+
 }  // namespace
 }  // namespace custodian

@@ -85,5 +85,15 @@ TEST_CASE("refusals of hostile values carry no control character and no half cha
   }
 }
 
+TEST_CASE("FoldCase lowers every script's letters and keeps what is not UTF-8", "[text]") {
+  CHECK(FoldCase("Hartmann GmbH") == "hartmann gmbh");
+  CHECK(FoldCase("ÀÉÎÕÜ ÇØÅ ẞ İ") == "àéîõü çøå ß i");
+  CHECK(FoldCase("ΣΟΦΊΑ Москва") == "σοφία москва");
+  CHECK(FoldCase("ß ç 東京 😀") == "ß ç 東京 😀");  // nothing to fold
+  const std::string stray = std::string("A\xff\xc3") + "B";     // a stray byte, a sequence cut short
+  CHECK(FoldCase(stray) == std::string("a\xff\xc3") + "b");
+  CHECK(FoldCase("\xc0\x80") == "\xc0\x80");                 // an overlong NUL is no letter
+}
+
 }  // namespace
 }  // namespace custodian

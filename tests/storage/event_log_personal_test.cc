@@ -395,6 +395,58 @@ TEST_CASE("the blind index leaves out only entries really written: not a refused
 }
 
 
+TEST_CASE("a blind index written under the older normalisation (A-Z only) is written again at a read-write open, "
+          "so a name is found in any case",
+          "[personal]") {
+  TempDir tmp;
+  const std::string dir = tmp.Sub("store");
+  const EventLogOptions options = WithRulesAndKey(tmp);
+  const auto open = [&](EventLogOptions::Mode mode) {
+    EventLogOptions o = options;
+    o.mode = mode;
+    Result<std::unique_ptr<EventLog>> log = EventLog::Open(dir, o);
+    INFO(log.status().ToString());
+    REQUIRE(log.ok());
+    return std::move(*log);
+  };
+  const auto find = [](EventLog& log, const char* name) {
+    Result<std::vector<std::string>> found = log.FindSubjects(BlindKind::kName, name);
+    INFO(found.status().ToString());
+    REQUIRE(found.ok());
+    return *found;
+  };
+  const std::vector<std::string> etienne{"customer-1/contact-c-1"};
+  {
+    std::unique_ptr<EventLog> log = open(EventLogOptions::Mode::kReadWrite);
+    AddStaffAndCustomer(*log);
+    REQUIRE(log->Append("customer-1",
+                        {Ev("customer-1", "contact.added", "staff-1", R"({"contact_id":"c-1"})",
+                            R"({"name":"Étienne Öztürk"})")},
+                        ExpectedVersion::Any())
+                .ok());
+    CHECK(find(*log, "étienne") == etienne);
+    CHECK(find(*log, "ÖZTÜRK") == etienne);
+  }
+  // As a store written before: no version, and an entry of the old form
+  // (which the search no longer asks for) where the index was.
+  const std::string old_entry = "b/" + std::string(32, 'x') + "customer-1/contact-c-9";
+  {
+    RawStore raw(dir);
+    REQUIRE(raw.Get(keys::kKeysFamily, "a/blind-version") == "2");
+    raw.Delete(keys::kKeysFamily, "a/blind-version");
+    raw.Put(keys::kKeysFamily, old_entry, "");
+  }
+  {
+    std::unique_ptr<EventLog> log = open(EventLogOptions::Mode::kReadWrite);
+    CHECK(find(*log, "étienne") == etienne);
+  }
+  RawStore raw(dir);
+  CHECK(raw.Get(keys::kKeysFamily, "a/blind-version") == "2");
+  const std::vector<std::string> held = raw.Keys(keys::kKeysFamily);
+  CHECK(std::find(held.begin(), held.end(), old_entry) == held.end());
+  CHECK(std::count_if(held.begin(), held.end(), [](const std::string& k) { return k.starts_with("b/"); }) == 2);
+}
+
 // The blind index behind the log (KeyVault::IndexWritten): the entries wait
 // in memory and reach the keys family in spills, with the watermark.
 TEST_CASE("the blind index is written behind the log: found before and after a spill, rebuilt after a crash, and an "
