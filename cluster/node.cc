@@ -35,9 +35,12 @@ std::string ReplyContext(std::string_view request) { return HexOf(Sha256(request
 
 // A forwarded append is fresh: "<nonce> <sent at, microseconds>\n" before
 // it, so a genuine one captured (refused then, or never answered) cannot be
-// sent again later and be written. The writer takes each nonce once, within
-// kForwardFreshMicros of its time (clocks of the nodes within a minute).
-constexpr int64_t kForwardFreshMicros = int64_t{120} * 1'000'000;
+// sent again later and be written. The writer takes one sent within
+// kForwardFreshMicros of its own clock (the nodes' clocks must agree that
+// well), and each nonce once: it remembers them twice that long by its
+// steady clock, at most kForwardNoncesKept of them.
+constexpr int64_t kForwardFreshMicros = int64_t{60} * 1'000'000;
+constexpr size_t kForwardNoncesKept = size_t{1} << 20;
 std::string FreshForward(std::string_view body) {
   return HexOf(Sha256(crypto::PooledRandomBytes(16))).substr(0, 32) + " " +
          std::to_string(SystemClock().Now().value()) + "\n" + std::string(body);
@@ -193,15 +196,20 @@ Status Node::BeginWriting(WriterLease* lease) {
   EventLog& log = log_;
   Status serving = js_.ServeAppends([this, &log, key](std::string request, std::function<void(std::string)> reply) {
     Result<std::string_view> body = key.Open(kAppendPurpose, "", request);
-    if (body.ok()) body = TakeFresh(*body);
-    if (!body.ok()) {
-      Refused("a forwarded append: " + body.status().message());
-      return;  // no answer: the sender is no node, or it was sent before
-    }
     auto answer = [key, context = ReplyContext(request), reply = std::move(reply)](
                       const Result<std::vector<AppendResult>>& r) {
       reply(key.Seal(kAppendReplyPurpose, context, EncodeForwardReply(r)));
     };
+    bool stale = false;
+    if (body.ok()) body = TakeFresh(*body, &stale);
+    if (!body.ok()) {
+      Refused("a forwarded append: " + body.status().message());
+      // A node's, with a time too far from the writer's: it is told why (the
+      // answer is bound to the request). Else no answer: the sender is no
+      // node, or it was sent before.
+      if (stale) answer(body.status());
+      return;
+    }
     Result<std::vector<AppendRequest>> requests = DecodeForward(*body);
     if (!requests.ok()) {
       answer(requests.status());
@@ -386,7 +394,8 @@ void Node::FollowLoop() {
   }
 }
 
-Result<std::string_view> Node::TakeFresh(std::string_view forward) {
+Result<std::string_view> Node::TakeFresh(std::string_view forward, bool* stale) {
+  *stale = false;
   const size_t space = forward.find(' '), nl = forward.find('\n');
   if (space != 32 || nl == std::string_view::npos || nl <= space + 1) {
     return Status::Corruption("a forwarded append without its nonce and time");
@@ -396,18 +405,30 @@ Result<std::string_view> Node::TakeFresh(std::string_view forward) {
   const std::string_view when = forward.substr(space + 1, nl - space - 1);
   const auto [end, ec] = std::from_chars(when.data(), when.data() + when.size(), sent);
   const int64_t now = SystemClock().Now().value();
-  if (ec != std::errc() || end != when.data() + when.size() || sent < now - kForwardFreshMicros ||
-      sent > now + kForwardFreshMicros) {
-    return Status::Corruption("a forwarded append sent at " + std::string(when) +
-                              " us, more than 2 minutes from now: sent before, or the nodes' clocks differ");
+  if (ec != std::errc() || end != when.data() + when.size()) {
+    return Status::Corruption("a forwarded append whose time is not a number");
   }
+  if (sent < now - kForwardFreshMicros || sent > now + kForwardFreshMicros) {
+    *stale = true;
+    return Status::FailedPrecondition(
+        "the forwarded append was sent at " + FormatRfc3339(Timestamp(sent)) + " by its node's clock, and it is " +
+        FormatRfc3339(Timestamp(now)) + " by the writer's: sent a minute or more ago, or the nodes' clocks differ "
+        "by that much (they must agree within a minute)");
+  }
+  const auto arrived = std::chrono::steady_clock::now();
   std::lock_guard lk(fresh_mu_);
-  while (!fresh_order_.empty() && fresh_order_.front().first < now - kForwardFreshMicros) {
+  while (!fresh_order_.empty() &&
+         arrived - fresh_order_.front().first > 2 * std::chrono::microseconds(kForwardFreshMicros)) {
     fresh_seen_.erase(fresh_order_.front().second);
     fresh_order_.pop_front();
   }
-  if (!fresh_seen_.insert(nonce).second) return Status::Corruption("a forwarded append sent before (its nonce again)");
-  fresh_order_.emplace_back(sent, nonce);
+  if (fresh_seen_.contains(nonce)) return Status::Corruption("a forwarded append sent before (its nonce again)");
+  if (fresh_seen_.size() >= kForwardNoncesKept) {
+    return Status::Unavailable("more forwarded appends in two minutes than the writer remembers (" +
+                               std::to_string(kForwardNoncesKept) + ")");
+  }
+  fresh_seen_.insert(nonce);
+  fresh_order_.emplace_back(arrived, nonce);
   return forward.substr(nl + 1);
 }
 

@@ -105,8 +105,9 @@ class Node {
   // StatusJson and told to NodeOptions::refused.
   void Refused(const std::string& why);
   // The forwarded append after its nonce and time (FreshForward in node.cc),
-  // when it is fresh and its nonce not seen before; Corruption otherwise.
-  Result<std::string_view> TakeFresh(std::string_view forward);
+  // when it is fresh and its nonce not seen before; an error otherwise,
+  // with `stale` set when its time is too far from this node's clock.
+  Result<std::string_view> TakeFresh(std::string_view forward, bool* stale);
 
   EventLog& log_;
   JetStream& js_;
@@ -128,7 +129,7 @@ class Node {
   std::chrono::steady_clock::time_point refused_told_;  // when NodeOptions::refused was last told
   uint64_t refused_untold_ = 0;                          // refusals since, not told
   std::mutex fresh_mu_;
-  std::deque<std::pair<int64_t, std::string>> fresh_order_;  // nonces of forwards taken, by time sent
+  std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> fresh_order_;  // nonces taken, by arrival
   std::unordered_set<std::string> fresh_seen_;
   std::thread follower_;
 };

@@ -357,7 +357,10 @@ std::vector<std::string> BlindTerms(BlindKind kind, std::string_view value, std:
     case BlindKind::kName: {
       std::string word;
       auto flush = [&] {
-        std::vector<std::string>* into = word.size() >= 2 ? &terms : too_short;
+        // Two letters or more: UTF-8 continuation bytes are no letters.
+        const auto letters = std::count_if(word.begin(), word.end(),
+                                           [](char c) { return (static_cast<unsigned char>(c) & 0xc0) != 0x80; });
+        std::vector<std::string>* into = letters >= 2 ? &terms : too_short;
         if (!word.empty() && into != nullptr && std::find(into->begin(), into->end(), word) == into->end()) {
           into->push_back(word);
         }

@@ -53,20 +53,41 @@ Result<std::string> LoadRole(RuleState& state, std::string_view staff) {
   return *v ? **v : std::string();
 }
 
-// leaving/<id> -> "<position> <occurred_at micros>" of their departure's
-// announcement, or "" (or absent) when none is in force.
+// leaving/<id> -> "<position> <occurred_at micros>" of each departure
+// announcement since they last joined and not retracted, ';' between, the
+// latest last (the one in force); "" (or absent) when none is.
 struct Announcement {
   uint64_t position = 0;
   Timestamp at;
 };
+std::vector<Announcement> ParseAnnouncements(std::string_view v) {
+  std::vector<Announcement> out;
+  while (!v.empty()) {
+    const size_t semi = std::min(v.find(';'), v.size());
+    unsigned long long position = 0;
+    long long at = 0;
+    if (std::sscanf(std::string(v.substr(0, semi)).c_str(), "%llu %lld", &position, &at) == 2) {
+      out.push_back(Announcement{position, Timestamp(at)});
+    }
+    v.remove_prefix(std::min(semi + 1, v.size()));
+  }
+  return out;
+}
+std::string FormatAnnouncements(const std::vector<Announcement>& list) {
+  std::string out;
+  for (const Announcement& a : list) {
+    if (!out.empty()) out += ';';
+    out += std::to_string(a.position) + " " + std::to_string(a.at.value());
+  }
+  return out;
+}
 Result<std::optional<Announcement>> LoadAnnouncement(RuleState& state, std::string_view staff) {
   Result<std::optional<std::string>> v = state.Get("leaving/" + std::string(staff));
   if (!v.ok()) return v.status();
-  if (!*v || (*v)->empty()) return std::optional<Announcement>();
-  unsigned long long position = 0;
-  long long at = 0;
-  std::sscanf((*v)->c_str(), "%llu %lld", &position, &at);
-  return std::optional<Announcement>(Announcement{position, Timestamp(at)});
+  if (!*v) return std::optional<Announcement>();
+  const std::vector<Announcement> list = ParseAnnouncements(**v);
+  if (list.empty()) return std::optional<Announcement>();
+  return std::optional<Announcement>(list.back());
 }
 
 Status Broken(const char* rule, const Event& e, const std::string& why) {
@@ -527,8 +548,11 @@ Status CheckEvent(const Event& e, RuleState& state) {
     if (std::string role = Str(d, "role"); !role.empty()) state.Put("role/" + subject, std::move(role));
   } else if (t == "staff.departure_announced") {
     CUSTODIAN_RETURN_IF_ERROR(CheckEmployed("actor", e, state, subject, "staff member"));
-    state.Put("leaving/" + subject,
-              std::to_string(e.position.value()) + " " + std::to_string(e.occurred_at.value()));
+    Result<std::optional<std::string>> before = state.Get("leaving/" + subject);
+    if (!before.ok()) return before.status();
+    std::vector<Announcement> list = ParseAnnouncements(before->value_or(""));
+    list.push_back(Announcement{e.position.value(), e.occurred_at});
+    state.Put("leaving/" + subject, FormatAnnouncements(list));
   } else if (t == "staff.departed") {
     CUSTODIAN_RETURN_IF_ERROR(CheckEmployed("actor", e, state, subject, "staff member"));
     state.Put("staff/" + subject,
@@ -578,13 +602,31 @@ Status CheckEvent(const Event& e, RuleState& state) {
       // fix: some events' effect cannot be undone by a correction or
       // retraction (docs/events.md, "Corrections and retractions").
       if (UnfixableReason(f.type) != nullptr) return CannotBeFixed(e, target->ToString(), f.type);
+      if (f.type == "staff.departure_announced") {
+        // fix: a departure's announcement is fixed by someone else than the
+        // leaver, and by nobody who is leaving: else a leaver would withdraw
+        // it and have back what it took (the alert settings, tokens, erasure).
+        Result<std::optional<Announcement>> actor_leaving = LoadAnnouncement(state, e.actor);
+        if (!actor_leaving.ok()) return actor_leaving.status();
+        if (e.actor == f.stream || *actor_leaving) {
+          return Broken("fix", e,
+                        "the event it names, " + target->ToString() + ", announces the departure of " + f.stream +
+                            ": " +
+                            (e.actor == f.stream
+                                 ? std::string("the leaver may not fix it; someone else does")
+                                 : e.actor + " announced their departure on " + FormatRfc3339((*actor_leaving)->at) +
+                                       " and may not fix it"));
+        }
+      }
       if (t == "event.retracted" && f.type == "staff.departure_announced") {
         // A departure announced by mistake and withdrawn: no longer leaving
-        // (a token, the alert settings, an erasure are theirs again), when
-        // it is the announcement in force.
-        Result<std::optional<Announcement>> leaving = LoadAnnouncement(state, f.stream);
-        if (!leaving.ok()) return leaving.status();
-        if (*leaving && (*leaving)->position == f.position.value()) state.Put("leaving/" + f.stream, "");
+        // by it (a token, the alert settings, an erasure are theirs again,
+        // unless an earlier announcement still stands).
+        Result<std::optional<std::string>> before = state.Get("leaving/" + f.stream);
+        if (!before.ok()) return before.status();
+        std::vector<Announcement> list = ParseAnnouncements(before->value_or(""));
+        std::erase_if(list, [&](const Announcement& a) { return a.position == f.position.value(); });
+        state.Put("leaving/" + f.stream, FormatAnnouncements(list));
       }
       if (t == "event.corrected") {
         // assignment: a person a correction names is checked as if recorded

@@ -100,6 +100,8 @@ locale_t Utf8Locale() {
 
 }  // namespace
 
+bool FoldsEveryScript() { return Utf8Locale() != static_cast<locale_t>(nullptr); }
+
 std::string FoldCase(std::string_view s) {
   std::string out;
   out.reserve(s.size());

@@ -26,7 +26,9 @@ std::string QuotedText(std::string_view s, size_t max = 80);
 // "étienne öztürk"): Unicode's simple case mapping as glibc's C.UTF-8 locale
 // has it. How names and e-mail addresses are compared when people and
 // customers are searched. Bytes that are not UTF-8 are kept as they are;
-// without that locale (it is built into glibc from 2.35), A-Z only.
+// without that locale (Debian's libc-bin, which every system has, holds it),
+// A-Z only: FoldsEveryScript() says which.
 std::string FoldCase(std::string_view s);
+bool FoldsEveryScript();
 
 }  // namespace custodian

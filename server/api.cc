@@ -86,11 +86,27 @@ bool IngestedOverApi(const Event& e) {
 // token feeds customer work and ordinary staff: giving or changing a role,
 // registering a principal, making anyone a member of staff whose role
 // carries a duty (the company-wide, settings and privacy roles, core/roles.h)
-// or fixing anything but a customer's record takes an admin token.
-std::optional<std::string> RefusedForRole(const EventLog& log, const Event& e, std::string_view role) {
+// or fixing anything but a customer's record takes an admin token. No token
+// fixes its own holder's staff record, nor does the token of a holder who
+// announced their departure fix any (the event's actor is the client's word,
+// so rule 'fix' alone could not tell: a leaver would withdraw the announcement
+// and have back what it took).
+std::optional<std::string> RefusedForRole(const EventLog& log, const Event& e, std::string_view role,
+                                          std::string_view holder) {
   if (!IngestedOverApi(e)) {
     return e.type + " on " + OneLineText(e.stream, 80) +
            " is not appended through the API; the operation that makes it does (docs/http-api.md)";
+  }
+  if ((e.type == "event.corrected" || e.type == "event.retracted") && e.stream.starts_with("staff-")) {
+    if (e.stream == holder) {
+      return e.type + " on " + OneLineText(e.stream, 80) +
+             ": this token's holder may not fix their own staff record; someone else's token does";
+    }
+    Result<std::optional<std::string>> leaving = log.RuleRecord("leaving/" + std::string(holder));
+    if (!leaving.ok() || (*leaving && !(*leaving)->empty())) {
+      return e.type + " on " + OneLineText(e.stream, 80) +
+             ": this token's holder announced their departure and may not fix staff records";
+    }
   }
   if (role != "ingest") return std::nullopt;
   // Nor may it end, announce or restart the employment of someone whose
@@ -630,7 +646,7 @@ Api::Reply Append(Api& api, EventLog& log, Api::Call& call) {
     if (e->stream != stream) {
       return Error(400, where + ": field 'stream' is " + QuotedText(e->stream) + " but the URL names " + stream);
     }
-    if (std::optional<std::string> why = RefusedForRole(log, *e, call.token.role)) {
+    if (std::optional<std::string> why = RefusedForRole(log, *e, call.token.role, call.token.staff)) {
       return Error(403, where + ": " + *why);
     }
     if (Status s = ValidateEvent(*e, now); !s.ok()) return Error(s.WithContext(where));
@@ -839,7 +855,8 @@ Api::Reply CloudEventsRoute(Api& api, Api::Call& call) {
     return Error(decoded.status());
   }
   for (size_t i = 0; i < decoded->events.size(); ++i) {
-    if (std::optional<std::string> why = RefusedForRole(api.log(), decoded->events[i], call.token.role)) {
+    if (std::optional<std::string> why =
+            RefusedForRole(api.log(), decoded->events[i], call.token.role, call.token.staff)) {
       // A batch names the event; a single event needs no number.
       return Error(403, decoded->mode != CloudEventsMode::kBatched ? *why
                                                                    : "event " + std::to_string(i + 1) + ": " + *why);

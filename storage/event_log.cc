@@ -250,8 +250,12 @@ Status EventLog::LoadTail() {
     return Status::Ok();
   }
   CUSTODIAN_RETURN_IF_ERROR(id_index_->Load());
-  if (vault_) CUSTODIAN_RETURN_IF_ERROR(vault_->UpgradeBlindIndex());
-  return LoadBlindTail();
+  Result<bool> rebuilt = vault_ ? vault_->UpgradeBlindIndex() : Result<bool>(false);
+  if (!rebuilt.ok()) return rebuilt.status();
+  CUSTODIAN_RETURN_IF_ERROR(LoadBlindTail());
+  // A whole index built again is written at once, not held in memory until
+  // the next write (and built again after a crash).
+  return *rebuilt ? vault_->WriteBlindTail() : Status::Ok();
 }
 
 EventLog::~EventLog() {

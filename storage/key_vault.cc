@@ -68,10 +68,10 @@ constexpr size_t kMaxIndexedEntries = 1'000'000;
 constexpr size_t kBlindTokenBytes = 32;  // HMAC-SHA-256
 constexpr char kBlindIndexedToKey[] = "a/blind-indexed-to";
 // How the blind index's values are normalised (core/personal.h, BlindTerms):
-// "2" since every letter's case is folded (core/text.h, FoldCase); absent
-// before, when A-Z only were.
+// "2" when every letter's case is folded (core/text.h, FoldCase), "1" when
+// A-Z only are (this host lacks the C.UTF-8 locale); absent: written before
+// the version was kept, A-Z only.
 constexpr char kBlindVersionKey[] = "a/blind-version";
-constexpr char kBlindVersion[] = "2";
 // The tail is written at least every this many events, even with few
 // entries: a crash then costs a rebuild of at most this many events.
 constexpr uint64_t kBlindSpillEvents = uint64_t{1} << 20;
@@ -727,18 +727,21 @@ Status KeyVault::SpillBlindTail() {
   return s;
 }
 
-Status KeyVault::UpgradeBlindIndex() {
+Result<bool> KeyVault::UpgradeBlindIndex() {
+  const char* const wanted = FoldsEveryScript() ? "2" : "1";
   Result<std::optional<std::string>> version = Get(kBlindVersionKey);
   if (!version.ok()) return version.status();
-  if (*version && **version == kBlindVersion) return Status::Ok();
+  if (*version && **version == wanted) return false;
   // Entries of another normalisation would not be found by a search, so
   // they go, with the watermark: the index is built again from the sealed
   // events (LoadBlindTail), as after a crash before any spill. One batch.
   rocksdb::WriteBatch batch;
   (void)batch.DeleteRange(keys_cf_, "b/", "b0");  // '0' follows '/'
   (void)batch.Delete(keys_cf_, kBlindIndexedToKey);
-  (void)batch.Put(keys_cf_, kBlindVersionKey, kBlindVersion);
-  return FromRocks(db_->Write(Synced(), &batch), "start the blind index again under its normalisation");
+  (void)batch.Put(keys_cf_, kBlindVersionKey, wanted);
+  CUSTODIAN_RETURN_IF_ERROR(
+      FromRocks(db_->Write(Synced(), &batch), "start the blind index again under its normalisation"));
+  return true;
 }
 
 Result<uint64_t> KeyVault::BlindIndexedTo() {

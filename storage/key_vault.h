@@ -27,8 +27,9 @@
 //                             the family (it sorts before "b/", so a spill's
 //                             table file spans the index only)
 //   "a/blind-version"         how the index's values are normalised: "2" (case
-//                             folded in every script); absent, A-Z only (the
-//                             entries are then written again: UpgradeBlindIndex)
+//                             folded in every script), "1" or absent (A-Z only);
+//                             another than this host's: written again
+//                             (UpgradeBlindIndex)
 //   "b/" token(32) subject    the blind index: the subject has a value whose
 //                             token is `token`
 //   "s/" subject 0x00 token   written before 2026-12-05 only: the same entry,
@@ -196,11 +197,12 @@ class KeyVault {
   // keys family again: a read-only log calls it when it catches up with the
   // writer, which may have erased a subject whose key this process holds.
   void ForgetCachedKeys();
-  // A store whose blind index was written under an older normalisation of
-  // its values (core/personal.h, BlindTerms): its entries and watermark go,
-  // in one synced batch, so that the index is built again from the sealed
-  // events. Read-write opens only, before the index's tail is loaded.
-  Status UpgradeBlindIndex();
+  // A store whose blind index was written under another normalisation of
+  // its values than this host's (core/personal.h, BlindTerms): its entries
+  // and watermark go, in one synced batch, so that the index is built again
+  // from the sealed events; whether they went. Read-write opens only, before
+  // the index's tail is loaded.
+  Result<bool> UpgradeBlindIndex();
   // The subjects with a value that normalises as `value` does (find).
   Result<std::vector<std::string>> Subjects(BlindKind kind, std::string_view value);
 

@@ -34,6 +34,10 @@ TEST_CASE("a name or an e-mail is found whatever the case of its letters, in eve
   CHECK(BlindTerms(BlindKind::kName, "étienne ÖZTÜRK") == BlindTerms(BlindKind::kName, "Étienne Öztürk"));
   CHECK(BlindTerms(BlindKind::kName, "ŁUKASZ ŠIMEK Ἀθηνᾶ ЖУКОВ") == V{"łukasz", "šimek", "ἀθηνᾶ", "жуков"});
   CHECK(BlindTerms(BlindKind::kEmail, "ÉLISE@Société.Example") == V{"élise@société.example"});
+  // A word is two letters or more, not two bytes: "É" and "東" are one.
+  V too_short;
+  CHECK(BlindTerms(BlindKind::kName, "É. Dupont 東 京都", &too_short) == V{"dupont", "京都"});
+  CHECK(too_short == V{"é", "東"});
 }
 
 }  // namespace

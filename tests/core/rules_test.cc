@@ -353,6 +353,51 @@ TEST_CASE("a departure announcement withdrawn (retracted) gives back what announ
   CHECK_THAT(configure("2025-05-04T00:00:00Z").message(), Catch::Contains("announced their departure on 2025-05-02"));
 }
 
+TEST_CASE("the later of two departure announcements withdrawn: the earlier one holds again", "[rules]") {
+  Log log;
+  REQUIRE(log.Append("staff-21", "staff.joined", kHr, "2025-01-01T00:00:00Z", R"({"role":"head_of_sales"})").ok());
+  REQUIRE(log.Append("staff-21", "staff.departure_announced", kHr, "2025-02-01T09:00:00Z",
+                     R"({"effective_at":"2025-06-30T00:00:00Z"})")
+              .ok());
+  EventId later;
+  REQUIRE(log.Append("staff-21", "staff.departure_announced", kHr, "2025-02-10T09:00:00Z",
+                     R"({"effective_at":"2025-05-31T00:00:00Z"})", &later)
+              .ok());
+  REQUIRE(log.Append("staff-21", "event.retracted", kHr, "2025-02-11T00:00:00Z",
+                     R"({"event_id":")" + later.ToString() + R"(","reason":"entered twice"})")
+              .ok());
+  Status s = log.Append("alerts", "alerts.configured", "staff-21", "2025-02-12T00:00:00Z",
+                        R"({"mass_export_customers":5000})");
+  CHECK(s.code() == StatusCode::kRuleViolation);
+  CHECK_THAT(s.message(), Catch::Contains("announced their departure on 2025-02-01"));
+}
+
+TEST_CASE("a departure announcement is not fixed by the leaver, nor by anyone leaving", "[rules]") {
+  Log log;
+  REQUIRE(log.Append("staff-21", "staff.joined", kHr, "2025-01-01T00:00:00Z", R"({"role":"admin"})").ok());
+  REQUIRE(log.Append("staff-22", "staff.joined", kHr, "2025-01-01T00:00:00Z", R"({"role":"admin"})").ok());
+  EventId announced, other;
+  REQUIRE(log.Append("staff-21", "staff.departure_announced", kHr, "2025-02-01T09:00:00Z",
+                     R"({"effective_at":"2025-06-30T00:00:00Z"})", &announced)
+              .ok());
+  const std::string retraction = R"({"event_id":")" + announced.ToString() + R"(","reason":"changed my mind"})";
+  Status self = log.Append("staff-21", "event.retracted", "staff-21", "2025-02-02T00:00:00Z", retraction);
+  CHECK(self.code() == StatusCode::kRuleViolation);
+  CHECK_THAT(self.message(), Catch::Contains("rule 'fix'") && Catch::Contains("the leaver may not fix it"));
+  Status corrected = log.Append("staff-21", "event.corrected", "staff-21", "2025-02-02T00:00:00Z",
+                                R"({"event_id":")" + announced.ToString() +
+                                    R"(","corrected":{"effective_at":"2030-01-01T00:00:00Z"},"reason":"later"})");
+  CHECK_THAT(corrected.message(), Catch::Contains("the leaver may not fix it"));
+  // Another admin who is leaving too may not either.
+  REQUIRE(log.Append("staff-22", "staff.departure_announced", kHr, "2025-02-01T10:00:00Z",
+                     R"({"effective_at":"2025-06-30T00:00:00Z"})", &other)
+              .ok());
+  Status leaving = log.Append("staff-21", "event.retracted", "staff-22", "2025-02-02T00:00:00Z", retraction);
+  CHECK_THAT(leaving.message(), Catch::Contains("staff-22 announced their departure on 2025-02-01T10:00:00Z"));
+  // HR may.
+  CHECK(log.Append("staff-21", "event.retracted", kHr, "2025-02-02T00:00:00Z", retraction).ok());
+}
+
 TEST_CASE("only a role with that duty changes the alert settings, and never someone who announced their departure",
           "[rules]") {
   Log log;

@@ -93,6 +93,13 @@ TEST_CASE("FoldCase lowers every script's letters and keeps what is not UTF-8", 
   const std::string stray = std::string("A\xff\xc3") + "B";     // a stray byte, a sequence cut short
   CHECK(FoldCase(stray) == std::string("a\xff\xc3") + "b");
   CHECK(FoldCase("\xc0\x80") == "\xc0\x80");                 // an overlong NUL is no letter
+  // Not UTF-8, each kept byte for byte: a surrogate, overlong 3- and 4-byte
+  // forms, past U+10FFFF; a 4-byte letter is folded (U+10400 -> U+10428).
+  for (const char* kept : {"\xed\xa0\x80", "\xe0\x80\x80", "\xf0\x80\x80\x80", "\xf4\x90\x80\x80"}) {
+    CHECK(FoldCase(kept) == kept);
+  }
+  CHECK(FoldCase("\xf0\x90\x90\x80") == "\xf0\x90\x90\xa8");
+  CHECK(FoldsEveryScript());
 }
 
 }  // namespace

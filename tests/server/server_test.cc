@@ -1354,6 +1354,29 @@ TEST_CASE("an ingest token may not give roles: role changes, principals and priv
                                       R"({"effective_at":"2026-03-01T00:00:00Z"})"));
   INFO(rep_leaves.body);
   CHECK(rep_leaves.status == 201);
+
+  // No token fixes its own holder's staff record (the actor is the client's
+  // word), and a leaving holder's token fixes none: a leaver would withdraw
+  // the announcement and have back what it took.
+  HttpReply announced = s.Post("/v1/streams/staff-1/events", s.admin,
+                               event("1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c30", "staff-1", "staff.departure_announced",
+                                     R"({"effective_at":"2026-06-01T00:00:00Z"})"));
+  INFO(announced.body);
+  REQUIRE(announced.status == 201);
+  const size_t staff1 = s.StreamSize("staff-1");
+  HttpReply own = s.Post("/v1/streams/staff-1/events", s.admin,
+                         event("1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c31", "staff-1", "event.retracted",
+                               R"({"event_id":"1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c30","reason":"changed my mind"})"));
+  CHECK(own.status == 403);
+  CHECK_THAT(own.body, Catch::Contains("may not fix their own staff record"));
+  CHECK(s.StreamSize("staff-1") == staff1);
+  const size_t staff21 = s.StreamSize("staff-21");
+  HttpReply others = s.Post("/v1/streams/staff-21/events", s.admin,
+                            event("1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c32", "staff-21", "event.retracted",
+                                  R"({"event_id":"1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c20","reason":"x"})"));
+  CHECK(others.status == 403);
+  CHECK_THAT(others.body, Catch::Contains("announced their departure and may not fix staff records"));
+  CHECK(s.StreamSize("staff-21") == staff21);
 }
 
 TEST_CASE("a manager plans, carries out and reads the handovers of the staff they oversee, and nobody else's",
