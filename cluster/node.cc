@@ -195,6 +195,13 @@ Status Node::BeginWriting(WriterLease* lease) {
   // tagged for the request it answers.
   EventLog& log = log_;
   Status serving = js_.ServeAppends([this, &log, key](std::string request, std::function<void(std::string)> reply) {
+    // Counted, so that the node is not destroyed under a handler still
+    // running (AwaitAppendHandlers).
+    ++append_handlers_;
+    struct Leave {
+      std::atomic<int>& n;
+      ~Leave() { --n; }
+    } leave{append_handlers_};
     Result<std::string_view> body = key.Open(kAppendPurpose, "", request);
     auto answer = [key, context = ReplyContext(request), reply = std::move(reply)](
                       const Result<std::vector<AppendResult>>& r) {
@@ -232,6 +239,7 @@ void Node::EndWriting() {
   epoch_ = 0;
   log_.SetReplicator(nullptr);  // appends are forwarded again
   js_.StopServingAppends();
+  AwaitAppendHandlers();
 }
 
 // A candidate: holds the lease, writes while it does, and campaigns again
@@ -300,6 +308,7 @@ Node::~Node() {
   log_.SetForwarder(nullptr);
   log_.SetKeyShare(nullptr);
   js_.StopServingAppends();
+  AwaitAppendHandlers();
   js_.StopServingCosign();
   if (follower_.joinable()) follower_.join();
   if (witness_.joinable()) witness_.join();
@@ -430,6 +439,13 @@ Result<std::string_view> Node::TakeFresh(std::string_view forward, bool* stale) 
   fresh_seen_.insert(nonce);
   fresh_order_.emplace_back(arrived, nonce);
   return forward.substr(nl + 1);
+}
+
+void Node::AwaitAppendHandlers() {
+  // The subscription is gone (drained, or destroyed when the drain did not
+  // finish): no handler starts any more; one already running ends soon (it
+  // only queues the append).
+  while (append_handlers_.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
 void Node::Refused(const std::string& why) {

@@ -104,6 +104,8 @@ class Node {
   // A message on the cluster's subjects that is not the nodes': counted for
   // StatusJson and told to NodeOptions::refused.
   void Refused(const std::string& why);
+  // Waits until no handler of forwarded appends runs (after StopServingAppends).
+  void AwaitAppendHandlers();
   // The forwarded append after its nonce and time (FreshForward in node.cc),
   // when it is fresh and its nonce not seen before; an error otherwise,
   // with `stale` set when its time is too far from this node's clock.
@@ -115,7 +117,8 @@ class Node {
   std::atomic<bool> stopping_{false};
   std::atomic<bool> writing_{false};
   std::atomic<uint64_t> epoch_{0};
-  std::atomic<uint64_t> passed_over_{0};  // messages of the stream that were no rounds of this cluster
+  std::atomic<uint64_t> passed_over_{0};
+  std::atomic<int> append_handlers_{0};  // handlers of forwarded appends running now  // messages of the stream that were no rounds of this cluster
   // The campaign's, while it holds one. Only the campaign thread sets or
   // resets it, under lease_mu_, which other threads hold to look at it.
   std::unique_ptr<WriterLease> lease_;
