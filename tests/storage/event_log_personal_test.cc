@@ -240,6 +240,16 @@ EventLogOptions WithRulesAndKey(TempDir& tmp) {
   return options;
 }
 
+// The store at `dir` opened with `options` in `mode`, which must succeed.
+std::unique_ptr<EventLog> OpenIn(const std::string& dir, EventLogOptions options,
+                                 EventLogOptions::Mode mode = EventLogOptions::Mode::kReadWrite) {
+  options.mode = mode;
+  Result<std::unique_ptr<EventLog>> log = EventLog::Open(dir, options);
+  INFO(log.status().ToString());
+  REQUIRE(log.ok());
+  return std::move(*log);
+}
+
 TEST_CASE("an erasure list or a key directory other accounts could write is refused before any line of it erases "
           "anyone",
           "[personal]") {
@@ -401,14 +411,7 @@ TEST_CASE("a blind index written under the older normalisation (A-Z only) is wri
   TempDir tmp;
   const std::string dir = tmp.Sub("store");
   const EventLogOptions options = WithRulesAndKey(tmp);
-  const auto open = [&](EventLogOptions::Mode mode) {
-    EventLogOptions o = options;
-    o.mode = mode;
-    Result<std::unique_ptr<EventLog>> log = EventLog::Open(dir, o);
-    INFO(log.status().ToString());
-    REQUIRE(log.ok());
-    return std::move(*log);
-  };
+  const auto open = [&](EventLogOptions::Mode mode) { return OpenIn(dir, options, mode); };
   const auto find = [](EventLog& log, const char* name) {
     Result<std::vector<std::string>> found = log.FindSubjects(BlindKind::kName, name);
     INFO(found.status().ToString());
@@ -457,12 +460,7 @@ TEST_CASE("the blind index is written behind the log: found before and after a s
   EventLogOptions options = WithRulesAndKey(tmp);
   options.blind_spill_at = 1500;  // a spill of >= 1024 entries is a table file RocksDB ingests
   const auto open = [&](EventLogOptions::Mode mode = EventLogOptions::Mode::kReadWrite) {
-    EventLogOptions o = options;
-    o.mode = mode;
-    Result<std::unique_ptr<EventLog>> log = EventLog::Open(dir, o);
-    INFO(log.status().ToString());
-    REQUIRE(log.ok());
-    return std::move(*log);
+    return OpenIn(dir, options, mode);
   };
   // Contact n: e-mail "person-n@acme.example" and name "Given<n> Family<n>",
   // three entries.
