@@ -45,7 +45,7 @@ std::string EncodeForward(const std::vector<AppendRequest>& requests) {
     out += std::to_string(static_cast<int>(r.expected.kind())) + " " + std::to_string(r.expected.version().value()) +
            " " + std::to_string(r.events.size()) + " " + r.stream + "\n";
     for (const Event& e : r.events) {
-      out += EventToJson(e, JsonFields::kProducer);
+      out += EventToJson(e, JsonFields::kForwarded);  // the token that appended it too
       out += '\n';
     }
   }
@@ -86,7 +86,7 @@ Result<std::vector<AppendRequest>> DecodeForward(std::string_view bytes) {
     for (uint64_t i = 0; i < events; ++i) {
       ++line_no;
       if (!NextLine(bytes, &at, &line)) return bad("missing event");
-      Result<Event> e = ParseEventJson(line);
+      Result<Event> e = ParseEventJson(line, RecordedBy::kKeep);
       if (!e.ok()) return bad(e.status().message());
       r.events.push_back(std::move(*e));
     }

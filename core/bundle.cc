@@ -259,7 +259,7 @@ BundleVerdict VerifyBundle(std::string_view bundle, std::optional<std::string_vi
     const json::object& entry = item.get_object();
     const json::value* ev = Field(entry, "event");
     if (ev == nullptr || !ev->is_object()) return fail(where + " has no \"event\" object");
-    Result<Event> parsed = ParseEventJson(JsonMemberText(event_texts[n - 1], "event").value_or(""));
+    Result<Event> parsed = ParseEventJson(JsonMemberText(event_texts[n - 1], "event").value_or(""), RecordedBy::kKeep);
     if (!parsed.ok()) return fail(where + ": " + parsed.status().message());
     Event e = std::move(*parsed);
     const json::object& eo = ev->get_object();
@@ -304,7 +304,7 @@ BundleVerdict VerifyBundle(std::string_view bundle, std::optional<std::string_vi
       proof.push_back(*bytes);
     }
     const Hash256 leaf =
-        LeafHashOfContent(e.position, e.version, e.recorded_at, CanonicalContent(e, personal_hash));
+        LeafHashOfContent(e.position, e.version, e.recorded_at, e.recorded_by, CanonicalContent(e, personal_hash));
     Status s = merkle::VerifyInclusion(e.position.value(), checkpoint->size, merkle::ToBytes(leaf), proof,
                                        merkle::ToBytes(checkpoint->root));
     if (!s.ok()) {

@@ -68,10 +68,11 @@ std::string CanonicalContent(const Event& e, const Hash256& personal_hash) {
 std::string CanonicalBytes(const Event& e) {
   std::string out;
   out.reserve(192 + e.stream.size() + e.type.size() + e.actor.size());
-  PutU8(&out, kCanonicalFormat);
+  PutU8(&out, e.recorded_by.empty() ? kCanonicalFormat : kCanonicalFormatRecordedBy);
   PutU64(&out, e.position.value());
   PutU64(&out, e.version.value());
   PutU64(&out, static_cast<uint64_t>(e.recorded_at.value()));
+  if (!e.recorded_by.empty()) PutString(&out, e.recorded_by);
   AppendContent(&out, e, nullptr);
   return out;
 }
@@ -94,19 +95,26 @@ Hash256 PersonalHash(const PersonalSection& p) {
 }
 
 Hash256 LeafHash(const Event& e) {
-  return LeafHashOfContent(e.position, e.version, e.recorded_at, CanonicalContent(e));
+  return LeafHashOfContent(e.position, e.version, e.recorded_at, e.recorded_by, CanonicalContent(e));
 }
 
-Hash256 LeafHashOfContent(Position position, StreamVersion version, Timestamp recorded_at,
+Hash256 LeafHashOfContent(Position position, StreamVersion version, Timestamp recorded_at, std::string_view recorded_by,
                           std::string_view content) {
   char prefix[26];  // on the stack: the writer hashes a leaf per event
   prefix[0] = 0x00;   // RFC 6962 leaf prefix
-  prefix[1] = static_cast<char>(kCanonicalFormat);
+  prefix[1] = static_cast<char>(recorded_by.empty() ? kCanonicalFormat : kCanonicalFormatRecordedBy);
   StoreU64(prefix + 2, position.value());
   StoreU64(prefix + 10, version.value());
   StoreU64(prefix + 18, static_cast<uint64_t>(recorded_at.value()));
   Sha256Hasher h;
   h.Update(std::string_view(prefix, sizeof prefix));
+  if (!recorded_by.empty()) {
+    const uint32_t n = static_cast<uint32_t>(recorded_by.size());
+    const char length[4] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8),
+                            static_cast<char>(n)};
+    h.Update(std::string_view(length, 4));
+    h.Update(recorded_by);
+  }
   h.Update(content);
   return h.Finish();
 }

@@ -50,6 +50,12 @@ struct Event {
   Position position;
   StreamVersion version;
   Timestamp recorded_at;
+  // Who handed the event to the log, when the producer's `actor` is only
+  // their word: the id of the API token that appended it ("tok-9f2c..."),
+  // set by the server, never taken from the event's JSON. Empty for what the
+  // log's own operations and the command line write. Record version 2 and
+  // canonical format 2 carry it (docs/event-format.md), so it is in the leaf.
+  std::string recorded_by;
 
   bool operator==(const Event&) const = default;
 };

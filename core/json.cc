@@ -317,7 +317,7 @@ std::vector<std::string_view> JsonArrayItems(std::string_view array) {
   return items;
 }
 
-Result<Event> ParseEventJson(std::string_view text) {
+Result<Event> ParseEventJson(std::string_view text, RecordedBy recorded_by) {
   // Numbers and keys exactly as given: the compact text keeps every digit
   // and refuses a key given twice; `data` is cut from it, not re-serialized.
   Result<std::string> compact = CompactJson(text);
@@ -385,6 +385,10 @@ Result<Event> ParseEventJson(std::string_view text) {
         continue;
       }
       e.personal_plain = std::string(JsonMemberText(*compact, "personal").value_or("{}"));
+    } else if (k == "recorded_by") {
+      if (recorded_by == RecordedBy::kIgnore) continue;  // assigned by the log
+      if (!v.is_string() || v.get_string().empty()) return FieldError(k, "expected a token id");
+      e.recorded_by = std::string(v.get_string());
     } else if (k == "position" || k == "version" || k == "recorded_at") {
       continue;  // assigned by the log
     } else {
@@ -454,6 +458,7 @@ std::string EventToJson(const Event& e, JsonFields fields) {
     out += ",\"version\":" + std::to_string(e.version.value());
     out += ",\"recorded_at\":\"" + FormatRfc3339(e.recorded_at) + "\"";
   }
+  if (fields != JsonFields::kProducer && !e.recorded_by.empty()) out += ",\"recorded_by\":" + JsonQuote(e.recorded_by);
   out.push_back('}');
   return out;
 }

@@ -25,15 +25,19 @@ namespace custodian {
 // given twice anywhere in the event is refused with its path named.
 // Required: id, stream, type, actor, occurred_at. Optional:
 // schema (default 1), source, correlation_id, causation_id, data (default {}),
-// personal (must be empty for now). "position", "version" and "recorded_at"
-// are assigned by the log and ignored on input, so a read's output can be
-// imported again. Unknown fields are refused. Errors name the field; a syntax
-// error names its byte offset. Does not apply ValidateEvent's grammar rules.
-Result<Event> ParseEventJson(std::string_view text);
+// personal. "position", "version", "recorded_at" and "recorded_by" are
+// assigned by the log and ignored on input, so a read's output can be
+// imported again; with RecordedBy::kKeep (a cluster's forwarded append, an
+// evidence bundle) "recorded_by" is read into the event. Unknown fields are
+// refused. Errors name the field; a syntax error names its byte offset. Does
+// not apply ValidateEvent's grammar rules.
+enum class RecordedBy { kIgnore, kKeep };
+Result<Event> ParseEventJson(std::string_view text, RecordedBy recorded_by = RecordedBy::kIgnore);
 
 enum class JsonFields {
-  kProducer,     // only what a producer sends
-  kWithLogFields,  // plus position, version and recorded_at
+  kProducer,       // only what a producer sends
+  kForwarded,      // plus recorded_by, when there is one
+  kWithLogFields,  // plus position, version, recorded_at and recorded_by (when there is one)
 };
 
 // One line of compact JSON, with no trailing newline.

@@ -26,10 +26,12 @@ void LoadString(Archive& ar, size_t max_bytes, std::string* s) {
 }
 
 // The persisted form. Field order is the format: never reorder, only append
-// fields under a new version (docs/event-format.md).
-struct RecordV {
-  Event* e;
-  size_t max_string_bytes = 0;  // for load: the size of the whole record
+// fields under a new version (docs/event-format.md). Version 2 appends
+// recorded_by; a record without one is still written as version 1, byte for
+// byte as before.
+template <uint32_t kVersion>
+struct RecordOut {
+  const Event* e;
 
   template <class Archive>
   void save(Archive& ar, const uint32_t /*version*/) const {
@@ -39,7 +41,14 @@ struct RecordV {
     ar(position, version, recorded, e->id.bytes(), e->stream, e->type, e->schema, e->actor, occurred,
        e->source, e->correlation_id, e->causation_id, e->data, scheme, e->personal.subject,
        e->personal.nonce, e->personal.ciphertext);
+    if constexpr (kVersion >= 2) ar(e->recorded_by);
   }
+};
+
+// What DecodeRecord reads: any version up to kRecordVersion.
+struct RecordV {
+  Event* e;
+  size_t max_string_bytes = 0;  // for load: the size of the whole record
 
   template <class Archive>
   void load(Archive& ar, const uint32_t version) {
@@ -63,6 +72,12 @@ struct RecordV {
     str(&e->personal.subject);
     str(&e->personal.nonce);
     str(&e->personal.ciphertext);
+    if (version >= 2) {
+      str(&e->recorded_by);
+      if (e->recorded_by.empty()) throw std::runtime_error("a version-2 record with an empty recorded_by");
+    } else {
+      e->recorded_by.clear();
+    }
     e->id = EventId(id);
     e->position = Position(position);
     e->version = StreamVersion(stream_version);
@@ -136,21 +151,27 @@ void CEREAL_SAVE_FUNCTION_NAME(StringOutputArchive& ar, const cereal::SizeTag<T>
 }  // namespace
 }  // namespace custodian
 
-CEREAL_CLASS_VERSION(custodian::RecordV, 1);
+CEREAL_CLASS_VERSION(custodian::RecordV, 2);
+CEREAL_CLASS_VERSION(custodian::RecordOut<1>, 1);
+CEREAL_CLASS_VERSION(custodian::RecordOut<2>, 2);
 
 namespace custodian {
 
-static_assert(kRecordVersion == 1, "update CEREAL_CLASS_VERSION with kRecordVersion");
+static_assert(kRecordVersion == 2, "update CEREAL_CLASS_VERSION with kRecordVersion");
 
 std::string EncodeRecord(const Event& e) {
   std::string out;
   out.reserve(e.data.size() + e.stream.size() + e.type.size() + e.actor.size() + e.source.size() +
-              e.correlation_id.size() + e.causation_id.size() + e.personal.subject.size() +
-              e.personal.nonce.size() + e.personal.ciphertext.size() + 160);
+              e.correlation_id.size() + e.causation_id.size() + e.personal.subject.size() + e.personal.nonce.size() +
+              e.personal.ciphertext.size() + e.recorded_by.size() + 168);
   // Little-endian on every host, as docs/event-format.md defines the record
   // (cereal's default is the host's order).
   StringOutputArchive ar(&out);
-  ar(RecordV{const_cast<Event*>(&e)});
+  if (e.recorded_by.empty()) {
+    ar(RecordOut<1>{&e});
+  } else {
+    ar(RecordOut<2>{&e});
+  }
   return out;
 }
 
@@ -168,7 +189,8 @@ void SetRecordLogFields(std::string* record, Position position, StreamVersion ve
 bool PeekRecordStream(std::string_view record, Position* position, StreamVersion* version, std::string_view* stream) {
   // flag, class version, position, version, recorded_at, id: 45 bytes; then the stream's u64 length.
   constexpr size_t kStreamOffset = 45;
-  if (record.size() < kStreamOffset + 8 || record[0] != 1 || record.substr(1, 4) != std::string_view("\1\0\0\0", 4)) {
+  if (record.size() < kStreamOffset + 8 || record[0] != 1 || record[1] < 1 || record[1] > 2 ||
+      record.substr(2, 3) != std::string_view("\0\0\0", 3)) {
     return false;
   }
   auto get = [&](size_t offset) {

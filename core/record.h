@@ -15,8 +15,9 @@
 
 namespace custodian {
 
-// The version new records are written with.
-constexpr uint32_t kRecordVersion = 1;
+// The newest version: new records with a recorded_by are written with it;
+// those without one keep version 1's bytes.
+constexpr uint32_t kRecordVersion = 2;
 
 // Every field of the event, including position, version and recorded_at.
 std::string EncodeRecord(const Event& e);
@@ -28,7 +29,7 @@ void SetRecordLogFields(std::string* record, Position position, StreamVersion ve
 
 // The position, stream version and stream name of a record, read from their
 // fixed places without decoding the rest (for scans that need only those).
-// False when the record is too short or not a version-1 record.
+// False when the record is too short or not of version 1 or 2.
 bool PeekRecordStream(std::string_view record, Position* position, StreamVersion* version, std::string_view* stream);
 
 // Decodes any version up to kRecordVersion into *out. Corruption when the

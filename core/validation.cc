@@ -1,5 +1,6 @@
 #include "core/validation.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/catalogue.h"
@@ -162,6 +163,11 @@ Status ValidateEvent(const Event& e, Timestamp now, PersonalCheck personal) {
   CUSTODIAN_RETURN_IF_ERROR(ValidateEventType(e.type));
   if (e.schema < 1) return Field("schema", "must be 1 or more, got " + std::to_string(e.schema));
   CUSTODIAN_RETURN_IF_ERROR(ValidateActor(e.actor));
+  // Set by the server (a token id), or by a forwarded append a node checked.
+  if (e.recorded_by.size() > kMaxActorBytes ||
+      std::any_of(e.recorded_by.begin(), e.recorded_by.end(), [](char c) { return c <= ' ' || c > '~'; })) {
+    return Field("recorded_by", QuotedText(e.recorded_by) + " is not a token id");
+  }
   if (e.occurred_at.value() > now.value() + kMaxFutureSkewMicros) {
     return Field("occurred_at", FormatRfc3339(e.occurred_at) + " is more than 5 minutes after now (" +
                                     FormatRfc3339(now) + ")");

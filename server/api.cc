@@ -649,6 +649,7 @@ Api::Reply Append(Api& api, EventLog& log, Api::Call& call) {
     if (std::optional<std::string> why = RefusedForRole(log, *e, call.token.role, call.token.staff)) {
       return Error(403, where + ": " + *why);
     }
+    e->recorded_by = call.token.token_id;  // the actor is the client's word; this is the log's
     if (Status s = ValidateEvent(*e, now); !s.ok()) return Error(s.WithContext(where));
     events.push_back(std::move(*e));
   }
@@ -866,6 +867,7 @@ Api::Reply CloudEventsRoute(Api& api, Api::Call& call) {
   // written together or not at all.
   std::vector<AppendRequest> requests;
   for (Event& e : decoded->events) {
+    e.recorded_by = call.token.token_id;  // the actor is the client's word; this is the log's
     std::string stream = e.stream;
     requests.push_back(AppendRequest{std::move(stream), ExpectedVersion::Any(), {std::move(e)}});
   }

@@ -70,9 +70,10 @@ std::string TimelineText(const CustomerTimelineResult& t) {
       out += BackfillNote(t.backfills[next_backfill++]) + "\n";
     }
     const Event& e = entry.event;
-    out += fmt::format("{}  position {:<6} {:<10} {:<24} {}{}\n", FormatRfc3339(e.occurred_at), e.position.value(),
+    out += fmt::format("{}  position {:<6} {:<10} {:<24} {}{}{}\n", FormatRfc3339(e.occurred_at), e.position.value(),
                        e.actor, e.type, entry.summary,
-                       entry.late ? "  [LATE: recorded " + FormatRfc3339(e.recorded_at) + "]" : "");
+                       entry.late ? "  [LATE: recorded " + FormatRfc3339(e.recorded_at) + "]" : "",
+                       e.recorded_by.empty() ? "" : "  [through token " + e.recorded_by + "]");
     if (!e.personal_plain.empty()) out += fmt::format("{:32}personal: {}\n", "", e.personal_plain);
     for (const TimelineEntry::Fix& f : entry.fixes) {
       out += fmt::format("{:32}^ {} by {} at position {}: {}\n", "", f.retracted ? "retracted" : "corrected", f.actor,
@@ -110,7 +111,10 @@ std::string Readme(const DisputeResult& r, const Caller& caller, Timestamp now, 
       "## What it does not prove\n\n"
       "- What was never recorded: a call nobody logged is not here. The log proves what was recorded, when, and "
       "that it was not changed afterwards.\n"
-      "- Events recorded after the checkpoint of size {size}.\n\n"
+      "- Events recorded after the checkpoint of size {size}.\n"
+      "- Who did what, beyond what the producer said: an event's `actor` is its producer's word (a CRM's feed "
+      "writes for whoever did the work). An event appended over the HTTP API names the token that handed it in "
+      "(`recorded_by`, shown in the timeline as \"through token\"), and that is in its leaf hash.\n\n"
       "This folder holds personal data of the customer's contacts as {by} was allowed to see it; the reads that "
       "made it are recorded in the log.\n",
       fmt::arg("customer", r.customer), fmt::arg("at", FormatRfc3339(r.at)), fmt::arg("now", FormatRfc3339(now)),

@@ -39,6 +39,7 @@ class LineReader {
   // The next line in *line (its number in *number); false at the end.
   Result<bool> Next(std::string* line, uint64_t* number) {
     line->clear();
+    bool started = false;
     for (;;) {
       if (pos_ == len_) {
         if (eof_) {
@@ -56,6 +57,7 @@ class LineReader {
           eof_ = true;
           continue;
         }
+        base_ += len_;
         pos_ = 0;
         len_ = static_cast<size_t>(n);
       }
@@ -66,6 +68,10 @@ class LineReader {
         return Status::InvalidArgument("line " + std::to_string(line_ + 1) + " of " + name_ + " is longer than " +
                                        std::to_string(kMaxLineBytes) +
                                        " bytes, the most an event's JSON may take; nothing was written");
+      }
+      if (!started) {
+        offset_ = base_ + pos_;
+        started = true;
       }
       line->append(begin, take);
       partial_ = true;
@@ -79,6 +85,8 @@ class LineReader {
   }
 
   uint64_t lines() const { return line_; }
+  // Where the line Next gave last starts in the file (ReadLineAt reads it again).
+  uint64_t offset() const { return offset_; }
 
  private:
   Result<bool> Finish(std::string* line, uint64_t* number) {
@@ -92,9 +100,36 @@ class LineReader {
   std::string name_;
   std::vector<char> buffer_;
   size_t pos_ = 0, len_ = 0;
+  uint64_t base_ = 0;    // the file offset of buffer_[0]
+  uint64_t offset_ = 0;  // of the last line's first byte
   bool eof_ = false, partial_ = false;
   uint64_t line_ = 0;
 };
+
+// The line that starts at `offset` of `fd`, as LineReader gave it (without
+// the byte-order mark of the first line and a carriage return at its end),
+// read without moving the file's offset.
+Result<std::string> ReadLineAt(int fd, uint64_t offset, const std::string& name) {
+  std::string line;
+  std::vector<char> buffer(size_t{64} << 10);
+  for (uint64_t at = offset;;) {
+    const ssize_t n = ::pread(fd, buffer.data(), buffer.size(), static_cast<off_t>(at));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::IoError("reading " + name + " again failed: " + Errno(errno));
+    }
+    const void* nl = std::memchr(buffer.data(), '\n', static_cast<size_t>(n));
+    const size_t take =
+        nl ? static_cast<size_t>(static_cast<const char*>(nl) - buffer.data()) : static_cast<size_t>(n);
+    if (line.size() + take > kMaxLineBytes) return Status::IoError(name + " changed while it was checked");
+    line.append(buffer.data(), take);
+    if (nl || n == 0) break;
+    at += static_cast<uint64_t>(n);
+  }
+  if (offset == 0 && line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
 
 bool IsBlank(std::string_view line) { return line.find_first_not_of(" \t") == std::string_view::npos; }
 
@@ -180,6 +215,11 @@ class ChunkHasher {
 struct Seen {
   uint64_t content;  // the first 8 bytes of its ContentHash
   uint64_t line;
+  // Of an event accepted to be written (not one already in the log): where
+  // its line starts and the position it was checked at, for rule 'fix' when
+  // a later line fixes it (RuleDryRun::FindChecked).
+  uint64_t offset = UINT64_MAX;
+  uint64_t position = 0;
 };
 
 uint64_t ContentKey(const Event& e) {
@@ -218,6 +258,7 @@ bool Skippable(const Status& s) {
 // One line read and parsed in the first pass, waiting for its id lookup.
 struct Pending {
   uint64_t line;
+  uint64_t offset;  // where the line starts in the file
   Event event;
 };
 
@@ -242,7 +283,22 @@ Result<ImportReport> ImportJsonLines(EventLog& log, const std::string& path, con
   boost::unordered_flat_map<EventId, Seen, EventIdHash> seen;  // accepted or already in the log
   std::vector<uint64_t> leave_out;  // lines not to write: repeats, events already in the log, skipped
   std::vector<Hash256> chunk_hashes;
-  RuleDryRun rules(log, [&](const EventId& id) { return seen.contains(id); });
+  // A fix of an event earlier in the file is checked against that event,
+  // read again from the file: no event is kept in memory for it.
+  auto find_checked = [&](const EventId& id) -> Result<std::optional<Event>> {
+    auto it = seen.find(id);
+    if (it == seen.end() || it->second.offset == UINT64_MAX) return std::optional<Event>();
+    Result<std::string> text = ReadLineAt(input->get(), it->second.offset, name);
+    if (!text.ok()) return text.status();
+    Result<Event> e = ParseEventJson(*text);
+    if (!e.ok() || e->id != id) {
+      return Status::FailedPrecondition(name + " changed while it was checked: line " +
+                                        std::to_string(it->second.line) + " is not the event it held");
+    }
+    e->position = Position(it->second.position);
+    return std::optional<Event>(std::move(*e));
+  };
+  RuleDryRun rules(log, [&](const EventId& id) { return seen.contains(id); }, find_checked);
   uint64_t next_position = log.end().value();
   const Timestamp now = SystemClock().Now();  // later than now in pass 2: what is not in the future stays so
 
@@ -301,8 +357,8 @@ Result<ImportReport> ImportJsonLines(EventLog& log, const std::string& path, con
         CUSTODIAN_RETURN_IF_ERROR(refuse(line, s));
         continue;
       }
+      seen.emplace(e.id, Seen{content, line, pending[i].offset, next_position});
       ++next_position;
-      seen.emplace(e.id, Seen{content, line});
     }
     pending.clear();
     return Status::Ok();
@@ -333,7 +389,7 @@ Result<ImportReport> ImportJsonLines(EventLog& log, const std::string& path, con
         CUSTODIAN_RETURN_IF_ERROR(refuse(number, s));
         continue;
       }
-      pending.push_back({number, std::move(*e)});
+      pending.push_back({number, reader.offset(), std::move(*e)});
       if (pending.size() >= 1024) CUSTODIAN_RETURN_IF_ERROR(check_pending());
     }
     CUSTODIAN_RETURN_IF_ERROR(check_pending());

@@ -221,7 +221,14 @@ class RuleDryRun {
   // `checked_before(id)`: whether an event with this id was accepted earlier
   // in this run (for the rules that ask whether a corrected event exists);
   // the caller usually knows already. Null: the dry run keeps the ids itself.
-  RuleDryRun(const EventLog& log, std::function<bool(const EventId&)> checked_before);
+  // `find_checked(id)`: that event, with the position it was checked at (for
+  // rule 'fix', which reads the event a fix names), or nullopt when it was
+  // not accepted in this run; the run keeps no events itself, so without it
+  // a fix of an event accepted earlier in the run is checked only at the
+  // write.
+  using FindChecked = std::function<Result<std::optional<Event>>(const EventId&)>;
+  RuleDryRun(const EventLog& log, std::function<bool(const EventId&)> checked_before,
+             FindChecked find_checked = nullptr);
   ~RuleDryRun();
   RuleDryRun(const RuleDryRun&) = delete;
   RuleDryRun& operator=(const RuleDryRun&) = delete;

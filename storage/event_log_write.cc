@@ -1033,10 +1033,10 @@ Status EventLog::StageWrite(PendingWrite& op, RoundState& round, std::vector<App
       (void)round.batch.Put(streams_cf_, keys::StreamKey(e.stream, e.version), keys::EncodeU64(e.position.value()));
       round.ids[e.id] = {e.position, e.version, op.contents[idx], &e};
       if (e.version.value() == 0) ++round.new_streams;
-      round.frontier.Append(LeafHashOfContent(e.position, e.version, e.recorded_at, op.contents[idx]),
-                            [&](uint8_t, uint64_t, const Hash256& h) {
-                              round.merkle_hashes.append(reinterpret_cast<const char*>(h.data()), h.size());
-                            });
+      const Hash256 leaf = LeafHashOfContent(e.position, e.version, e.recorded_at, e.recorded_by, op.contents[idx]);
+      round.frontier.Append(leaf, [&](uint8_t, uint64_t, const Hash256& h) {
+        round.merkle_hashes.append(reinterpret_cast<const char*>(h.data()), h.size());
+      });
     }
   }
   for (const auto& [key, value] : rules.changes()) {
@@ -1107,8 +1107,8 @@ Result<std::optional<std::string>> EventLog::CommittedRule(std::string_view key)
 // an event's own changes are kept apart until it is accepted.
 class RuleDryRun::State final : public RuleState {
  public:
-  State(const EventLog& log, std::function<bool(const EventId&)> checked_before)
-      : log_(log), checked_before_(std::move(checked_before)) {}
+  State(const EventLog& log, std::function<bool(const EventId&)> checked_before, FindChecked find_checked)
+      : log_(log), checked_before_(std::move(checked_before)), find_checked_(std::move(find_checked)) {}
 
   Result<std::optional<std::string>> Get(std::string_view key) override {
     const std::string k(key);
@@ -1123,8 +1123,15 @@ class RuleDryRun::State final : public RuleState {
     if (checked_before_ ? checked_before_(id) : ids_.count(id) > 0) return true;
     return log_.Contains(id);
   }
-  // Events accepted earlier in the run are not kept: nullopt for them.
-  Result<std::optional<Event>> FindEvent(const EventId& id) override { return log_.FindCommitted(id); }
+  // Events accepted earlier in the run come from the caller (the run keeps
+  // none): nullopt for them without find_checked.
+  Result<std::optional<Event>> FindEvent(const EventId& id) override {
+    if (find_checked_) {
+      Result<std::optional<Event>> checked = find_checked_(id);
+      if (!checked.ok() || *checked) return checked;
+    }
+    return log_.FindCommitted(id);
+  }
 
   Status Check(const Event& e) {
     if (!log_.options_.rules) return Status::Ok();
@@ -1141,13 +1148,15 @@ class RuleDryRun::State final : public RuleState {
  private:
   const EventLog& log_;
   std::function<bool(const EventId&)> checked_before_;
+  FindChecked find_checked_;
   std::vector<std::pair<std::string, std::string>> pending_;  // the event being checked
   std::unordered_map<std::string, std::string> accepted_;
   std::unordered_set<EventId, EventIdHash> ids_;  // when the caller keeps none
 };
 
-RuleDryRun::RuleDryRun(const EventLog& log, std::function<bool(const EventId&)> checked_before)
-    : state_(std::make_unique<State>(log, std::move(checked_before))) {}
+RuleDryRun::RuleDryRun(const EventLog& log, std::function<bool(const EventId&)> checked_before,
+                       FindChecked find_checked)
+    : state_(std::make_unique<State>(log, std::move(checked_before), std::move(find_checked))) {}
 RuleDryRun::~RuleDryRun() = default;
 Status RuleDryRun::Check(const Event& e) { return state_->Check(e); }
 

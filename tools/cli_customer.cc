@@ -212,8 +212,9 @@ int RunCustomerTimeline(const Globals& g, const std::string& id, bool json) {
       fmt::print("{}\n", BackfillNote(t->backfills[next_backfill++]));
     }
     const Event& e = entry.event;
-    fmt::print("{}  {:<10} {:<24} {}{}\n", Minute(e.occurred_at), e.actor, e.type, TerminalText(entry.summary),
-               entry.late ? "  [LATE: recorded " + Minute(e.recorded_at) + "]" : "");
+    fmt::print("{}  {:<10} {:<24} {}{}{}\n", Minute(e.occurred_at), e.actor, e.type, TerminalText(entry.summary),
+               entry.late ? "  [LATE: recorded " + Minute(e.recorded_at) + "]" : "",
+               e.recorded_by.empty() ? "" : "  [through token " + TerminalText(e.recorded_by) + "]");
     if (!e.personal_plain.empty()) fmt::print("{:18}{:<36}personal: {}\n", "", "", TerminalText(e.personal_plain));
     for (const TimelineEntry::Fix& f : entry.fixes) {
       fmt::print("{:18}  ^ {} by {} at position {}: {}\n", "", f.retracted ? "retracted" : "corrected", f.actor,

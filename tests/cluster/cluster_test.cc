@@ -930,6 +930,14 @@ TEST_CASE("a forwarded append or reply that claims more than its bytes hold, or 
     REQUIRE_FALSE(r.ok());
     CHECK(r.status().code() == StatusCode::kCorruption);
   }
+  // A forward keeps the token that appended each event (the writer writes it into the leaf).
+  std::vector<AppendRequest> joins = StaffJoins("staff-1");
+  joins[0].events[0].recorded_by = "tok-0123456789abcdef";
+  Result<std::vector<AppendRequest>> back = cluster::DecodeForward(cluster::EncodeForward(joins));
+  REQUIRE(back.ok());
+  REQUIRE(back->size() == 1);
+  CHECK(back->front().events.at(0).recorded_by == "tok-0123456789abcdef");
+  CHECK(back->front().events.at(0) == joins[0].events[0]);
   // What the writer really sends still decodes.
   Result<std::vector<AppendResult>> refused = cluster::DecodeForwardReply(
       cluster::EncodeForwardReply(Status::Conflict("stream customer-1 is at version 3")));
@@ -951,12 +959,22 @@ TEST_CASE("a follower forwards a server's appends off the caller's thread: Appen
     };
   };
   std::promise<Result<std::vector<AppendResult>>> through_writer;
-  follower.log->AppendBatchThen(StaffJoins("staff-1"), then(through_writer));
+  std::vector<AppendRequest> joins = StaffJoins("staff-1");
+  joins[0].events[0].recorded_by = "tok-0123456789abcdef";  // as the follower's server sets it
+  follower.log->AppendBatchThen(std::move(joins), then(through_writer));
   Result<std::vector<AppendResult>> written = through_writer.get_future().get();
   INFO(written.status().ToString());
   REQUIRE(written.ok());
   REQUIRE(written->size() == 1);
   CHECK(follower.log->end().value() > written->front().positions.back().value());  // read-your-writes here
+  // The writer wrote who appended it, and both stores verify with it in the leaf.
+  for (EventLog* log : {follower.log.get(), writer->log.get()}) {
+    Result<std::vector<Event>> staff = log->ReadStream("staff-1", StreamVersion(0), Direction::kForward, 10);
+    REQUIRE(staff.ok());
+    REQUIRE(staff->size() == 1);
+    CHECK(staff->front().recorded_by == "tok-0123456789abcdef");
+  }
+  CHECK(follower.log->Verify().ok);
 
   // With no writer, the forward waits for one (3 s here), and the caller does not.
   writer.reset();

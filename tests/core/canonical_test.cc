@@ -117,16 +117,37 @@ TEST_CASE("Log-assigned fields change the leaf hash but not the content hash", "
   const Event e = ExampleEvent();
   const Hash256 content = ContentHash(e);
   const Hash256 leaf = LeafHash(e);
-  for (const std::function<void(Event&)>& change :
-       std::vector<std::function<void(Event&)>>{[](Event& x) { x.position = Position(42); },
-                                                [](Event& x) { x.version = StreamVersion(3); },
-                                                [](Event& x) { x.recorded_at = Timestamp(x.recorded_at.value() + 1); }}) {
+  for (const std::function<void(Event&)>& change : std::vector<std::function<void(Event&)>>{
+           [](Event& x) { x.position = Position(42); }, [](Event& x) { x.version = StreamVersion(3); },
+           [](Event& x) { x.recorded_at = Timestamp(x.recorded_at.value() + 1); },
+           [](Event& x) { x.recorded_by = "tok-0123456789abcdef"; }}) {
     Event changed = e;
     change(changed);
     CHECK(ContentHash(changed) == content);
     CHECK(CanonicalContent(changed) == CanonicalContent(e));
     CHECK(LeafHash(changed) != leaf);
   }
+}
+
+// docs/event-format.md, "Canonical bytes": an event the API appended carries
+// the token's id in canonical format 2, between recorded_at and the content.
+// The leaf hash was computed apart from this code (Python's hashlib, from the
+// documented grammar), and web/tests/verify.test.mjs checks the same value.
+TEST_CASE("An event with a recorded_by has canonical format 2 and its documented leaf hash", "[canonical]") {
+  Event e = ExampleEvent();
+  e.recorded_by = "tok-0123456789abcdef";
+  const std::string bytes = CanonicalBytes(e);
+  const std::string v1 = ExampleHex();
+  CHECK(Hex(bytes) == "02" + v1.substr(2, kLogFieldsHexChars - 2) + "00000014" + Hex("tok-0123456789abcdef") +
+                          v1.substr(kLogFieldsHexChars));
+  CHECK(HexOf(LeafHash(e)) == "349e7998a0e60d4c0878a5a02e0ce50bb3c82fe8e5476a84e8c7dbdb968ca0f3");
+  CHECK(LeafHash(e) == Sha256(std::string(1, '\0') + bytes));
+  CHECK(LeafHashOfContent(e.position, e.version, e.recorded_at, e.recorded_by, CanonicalContent(e)) == LeafHash(e));
+  // Who handed it in is not what it is: the same event from another token is a retry.
+  CHECK(HexOf(ContentHash(e)) == kExampleContentHash);
+  Event other = e;
+  other.recorded_by = "tok-fedcba9876543210";
+  CHECK(LeafHash(other) != LeafHash(e));
 }
 
 TEST_CASE("Every producer field changes the content hash", "[canonical]") {

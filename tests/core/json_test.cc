@@ -200,6 +200,24 @@ TEST_CASE("position, version and recorded_at are ignored on input", "[json]") {
   CHECK(r->stream == "customer-42");
 }
 
+// recorded_by is the log's (the token that appended the event): a producer
+// cannot set it; a forwarded append and a bundle, which a node wrote, keep it.
+TEST_CASE("recorded_by is ignored on input unless kept, and must then be a non-empty string", "[json]") {
+  const std::string text = Minimal(R"(,"recorded_by":"tok-0123456789abcdef")");
+  Result<Event> ignored = ParseEventJson(text);
+  REQUIRE(ignored.ok());
+  CHECK(ignored->recorded_by.empty());
+  Result<Event> kept = ParseEventJson(text, RecordedBy::kKeep);
+  REQUIRE(kept.ok());
+  CHECK(kept->recorded_by == "tok-0123456789abcdef");
+  for (const char* bad : {R"(,"recorded_by":"")", R"(,"recorded_by":7)", R"(,"recorded_by":null)"}) {
+    Result<Event> r = ParseEventJson(Minimal(bad), RecordedBy::kKeep);
+    INFO(bad);
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.status().message(), Catch::Contains("recorded_by"));
+  }
+}
+
 TEST_CASE("Null optional fields and an empty personal object are accepted as absent", "[json]") {
   Result<Event> r =
       ParseEventJson(Minimal(R"(,"source":null,"correlation_id":null,"causation_id":null,"personal":null)"));
@@ -329,6 +347,21 @@ TEST_CASE("EventToJson with log fields adds position, version and recorded_at", 
         R"({"id":"7f0c1a9e-2b8d-4c1e-9a57-3d2f6b1c0e44","stream":"customer-42","type":"interaction.logged",)"
         R"("schema":2,"actor":"staff-7","occurred_at":"2026-03-01T10:15:00.250000Z","data":{},)"
         R"("position":1041,"version":17,"recorded_at":"2026-03-01T10:15:03Z"})");
+}
+
+TEST_CASE("EventToJson gives recorded_by with the log fields and in a forward, not in producer form", "[json]") {
+  Event e = FullEvent();
+  e.recorded_by = "tok-0123456789abcdef";
+  CHECK(EventToJson(e, JsonFields::kProducer).find("recorded_by") == std::string::npos);
+  const std::string forwarded = EventToJson(e, JsonFields::kForwarded);
+  CHECK(forwarded.find("position") == std::string::npos);
+  Result<Event> back = ParseEventJson(forwarded, RecordedBy::kKeep);
+  REQUIRE(back.ok());
+  CHECK(back->recorded_by == e.recorded_by);
+  const std::string logged = EventToJson(e, JsonFields::kWithLogFields);
+  CHECK(logged.ends_with(R"("recorded_at":"2026-03-01T10:15:03Z","recorded_by":"tok-0123456789abcdef"})"));
+  e.recorded_by.clear();
+  CHECK(EventToJson(e, JsonFields::kWithLogFields).find("recorded_by") == std::string::npos);
 }
 
 TEST_CASE("Empty optional fields are left out of the JSON", "[json]") {

@@ -11,7 +11,8 @@
 
 // Golden records (tests/golden/README.md): version-1 records written by
 // EncodeRecord and never edited. Each must keep decoding to the values below,
-// and while kRecordVersion == 1, EncodeRecord must reproduce them byte for byte.
+// and EncodeRecord must reproduce them byte for byte: an event without a
+// recorded_by is still written as version 1.
 //
 // To regenerate them (only ever into a new directory, to compare):
 //   CUSTODIAN_GOLDEN_OUT=/tmp/golden ./build/tests/core_tests "[generate-golden]"
@@ -147,7 +148,7 @@ TEST_CASE("The full golden version-1 record decodes to its values", "[record][go
 }
 
 TEST_CASE("EncodeRecord reproduces the golden version-1 records byte for byte", "[record][golden]") {
-  STATIC_REQUIRE(kRecordVersion == 1);
+  STATIC_REQUIRE(kRecordVersion == 2);  // version 2 only for an event with a recorded_by
   CHECK(EncodeRecord(MinimalGoldenEvent()) == Golden(kMinimalFile));
   CHECK(EncodeRecord(FullGoldenEvent()) == Golden(kFullFile));
 }
@@ -177,6 +178,43 @@ TEST_CASE("Encoding then decoding gives back the same event", "[record]") {
   CHECK(back == e);
 }
 
+// docs/event-format.md, "Record version 2": version 1's fields, then
+// recorded_by, the token that appended the event over the API.
+TEST_CASE("An event with a recorded_by is written as version 2 and reads back", "[record]") {
+  Event e = FullGoldenEvent();
+  e.recorded_by = "tok-0123456789abcdef";
+  const std::string bytes = EncodeRecord(e);
+  CHECK(bytes.substr(1, 4) == std::string("\x02\x00\x00\x00", 4));
+  // The same bytes as version 1 after the class version, then the string.
+  const std::string v1 = Golden(kFullFile);
+  CHECK(bytes.substr(5, v1.size() - 5) == v1.substr(5));
+  CHECK(bytes.substr(v1.size()) == std::string("\x14\0\0\0\0\0\0\0", 8) + "tok-0123456789abcdef");
+  Event back;
+  REQUIRE(DecodeRecord(bytes, &back).ok());
+  CHECK(back == e);
+  Position p;
+  StreamVersion v;
+  std::string_view stream;
+  REQUIRE(PeekRecordStream(bytes, &p, &v, &stream));
+  CHECK(stream == e.stream);
+  CHECK(p == e.position);
+  // Decoding into an event that held one clears it for a version-1 record.
+  REQUIRE(DecodeRecord(v1, &back).ok());
+  CHECK(back.recorded_by.empty());
+  CHECK(back == FullGoldenEvent());
+}
+
+TEST_CASE("A version-2 record without its recorded_by, or with an empty one, is corruption", "[record][corruption]") {
+  std::string bytes = Golden(kFullFile);
+  bytes[1] = 2;  // a version-1 body labelled version 2: recorded_by is missing
+  Event e;
+  CHECK(DecodeRecord(bytes, &e).code() == StatusCode::kCorruption);
+  bytes += std::string(8, '\0');  // present, but empty: never written
+  Status s = DecodeRecord(bytes, &e);
+  CHECK(s.code() == StatusCode::kCorruption);
+  CHECK_THAT(s.message(), Catch::Contains("empty recorded_by"));
+}
+
 TEST_CASE("Every truncation of a record is reported as corruption", "[record][corruption]") {
   const std::string full = Golden(kFullFile);
   for (size_t n = 0; n < full.size(); ++n) {
@@ -204,7 +242,7 @@ TEST_CASE("A record written with a newer class version is reported as unsupporte
   // Byte 0 is cereal's endianness flag; bytes 1-4 the class version, little-endian.
   std::string bytes = Golden(kFullFile);
   REQUIRE(bytes.substr(1, 4) == std::string("\x01\x00\x00\x00", 4));
-  for (uint32_t version : {2u, 3u, 256u, UINT32_MAX}) {
+  for (uint32_t version : {3u, 256u, UINT32_MAX}) {
     INFO(version);
     for (int i = 0; i < 4; ++i) bytes[1 + i] = static_cast<char>(version >> (8 * i));
     Event e;

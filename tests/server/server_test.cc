@@ -67,7 +67,7 @@ ServerOptions TestOptions() {
 struct ServedStore {
   SampleStore store;
   std::string admin, ingest, rep7, rep20, rep21, manager3, auditor;
-  std::string rep21_id;
+  std::string rep21_id, admin_id, ingest_id;
   std::unique_ptr<Api> api;
   std::unique_ptr<Server> server;
 
@@ -83,8 +83,12 @@ struct ServedStore {
         *store.log, PrincipalRequest{"staff-900", "auditor", "auditor", "Audit GmbH", "system:admin", store.now});
     INFO(p.status().ToString());
     REQUIRE(p.ok());
-    admin = Token("admin", "staff-1").token;
-    ingest = Token("ingest", "").token;
+    NewToken admin_token = Token("admin", "staff-1");
+    admin = admin_token.token;
+    admin_id = admin_token.info.token_id;
+    NewToken ingest_token = Token("ingest", "");
+    ingest = ingest_token.token;
+    ingest_id = ingest_token.info.token_id;
     rep7 = Token("rep", "staff-7").token;
     rep20 = Token("rep", "staff-20").token;
     NewToken t21 = Token("rep", "staff-21");
@@ -354,6 +358,49 @@ TEST_CASE("an appended event gets 201 with its position and a retry with the sam
                            EventJson(id, "customer-1002", "note.added", "staff-7", R"({"text":"something else"})"));
   CHECK(other.status == 409);
   CHECK(s.StreamSize("customer-1002") == stream.size());
+}
+
+// The actor is the client's word; recorded_by is the log's: the token that
+// appended the event, in its leaf hash (canonical format 2).
+TEST_CASE("an appended event records the token that appended it, whatever the event claims, and still verifies",
+          "[server][append]") {
+  ServedStore s;
+  std::string claimed = Interaction(NewId(), "customer-2001");
+  claimed.insert(claimed.size() - 1, R"(,"recorded_by":"tok-someone-else")");
+  HttpReply by_ingest = s.Post("/v1/streams/customer-2001/events", s.ingest, claimed);
+  INFO(by_ingest.body);
+  REQUIRE(by_ingest.status == 201);
+  const std::string cloud = R"({"specversion":"1.0","id":")" + NewId() +
+                            R"(","source":"crm","type":"interaction.logged","subject":"customer-2001",)"
+                            R"("time":"2026-04-01T10:00:00Z","actor":"staff-20",)"
+                            R"("data":{"channel":"call","direction":"inbound","summary":"asked for a quote"}})";
+  HttpReply by_cloud = s.Post("/v1/cloudevents", s.admin, cloud, {{"Content-Type", "application/cloudevents+json"}});
+  INFO(by_cloud.body);
+  REQUIRE(by_cloud.status == 201);
+  std::vector<Event> stream = s.store.Stream("customer-2001");
+  REQUIRE(stream.size() == 4);
+  CHECK(stream[0].recorded_by.empty());  // written by the fixture in-process, not over the API
+  CHECK(stream[2].recorded_by == s.ingest_id);
+  CHECK(stream[3].recorded_by == s.admin_id);
+  HttpReply read = s.Get("/v1/streams/customer-2001", s.auditor);
+  REQUIRE(read.status == 200);
+  CHECK(read.body.find(R"("recorded_by":")" + s.ingest_id + R"(")") != std::string::npos);
+  CHECK(read.body.find("tok-someone-else") == std::string::npos);
+  // The log verifies, and the stream's bundle verifies offline, but not with
+  // recorded_by changed: it is in the leaf.
+  CHECK(s.store.log->Verify().ok);
+  REQUIRE(s.Post("/v1/checkpoints", s.admin, "").status == 201);
+  HttpReply bundle = s.Get("/v1/bundles/customer-2001", s.auditor);
+  REQUIRE(bundle.status == 200);
+  const std::string key(Parse(s.Get("/v1/verifier-key", s.auditor).body).at("verifier_key").as_string());
+  BundleVerdict v = VerifyBundle(bundle.body, key);
+  INFO(v.problem);
+  CHECK(v.ok);
+  std::string forged = bundle.body;
+  forged.replace(forged.find(s.ingest_id), s.ingest_id.size(), s.admin_id);
+  BundleVerdict f = VerifyBundle(forged, key);
+  CHECK_FALSE(f.ok);
+  CHECK_THAT(f.problem, Catch::Contains("is not in the signed log"));
 }
 
 TEST_CASE("appends wait with 503 and Retry-After while the projections are too far behind, and nothing is written",

@@ -90,6 +90,62 @@ TEST_CASE("The log's rules are checked as the file would apply them, earlier lin
   CHECK(s.log->end().value() == 2);
 }
 
+std::string Line(uint64_t n, const std::string& stream, const std::string& type, const std::string& actor,
+                 const std::string& data) {
+  return R"({"id":")" + Id(n) + R"(","stream":")" + stream + R"(","type":")" + type + R"(","actor":")" + actor +
+         R"(","occurred_at":"2025-03-01T00:00:00Z","data":)" + data + "}";
+}
+
+// Rule 'fix' reads the event a fix names. One earlier in the same file is
+// not in the log yet: the check reads it again from the file, so a bad fix
+// refuses the file before anything is written (before, it passed the check
+// and the file was written up to the batch that held it).
+TEST_CASE("A fix of an event earlier in the file is checked against that event, and a bad one writes nothing",
+          "[import]") {
+  Store s;
+  ImportOptions one_at_a_time;
+  one_at_a_time.batch_events = 1;  // each line its own write: a check missed would leave lines 1-2 written
+  const std::string joined = Joined(0, "staff-9");
+  const std::string announced = Line(1, "staff-9", "staff.departure_announced", "system:hr",
+                                     R"({"effective_at":"2025-04-30T00:00:00Z"})");
+  const std::string withdrawn_by_leaver = Line(2, "staff-9", "event.retracted", "staff-9",
+                                               R"({"event_id":")" + Id(1) + R"(","reason":"changed my mind"})");
+  Result<ImportReport> leaver = s.Import(std::string("\xEF\xBB\xBF") + joined + "\r\n" + announced + "\n" +
+                                             withdrawn_by_leaver + "\n",
+                                         one_at_a_time);
+  REQUIRE_FALSE(leaver.ok());
+  CHECK(leaver.status().code() == StatusCode::kRuleViolation);
+  CHECK_THAT(leaver.status().message(), Catch::StartsWith("line 3: rule 'fix'") &&
+                                            Catch::Contains("the leaver may not fix it"));
+  CHECK(s.log->end().value() == 0);
+
+  // A fix on another stream than its event's, and a correction that changes
+  // what the event is about, are refused the same way.
+  const std::string note = Note(3);  // on customer-3
+  const std::string elsewhere = Line(4, "customer-4", "event.retracted", "system:crm",
+                                     R"({"event_id":")" + Id(3) + R"(","reason":"wrong customer"})");
+  Result<ImportReport> moved = s.Import(note + "\n" + elsewhere + "\n", one_at_a_time);
+  REQUIRE_FALSE(moved.ok());
+  CHECK_THAT(moved.status().message(), Catch::StartsWith("line 2: rule 'fix'") && Catch::Contains("not customer-4"));
+  const std::string deal = Line(5, "customer-3", "deal.opened", "system:crm",
+                                R"({"deal_id":"d-1","title":"pumps","value":100.00,"currency":"EUR","stage":"qualification"})");
+  const std::string rekeyed = Line(6, "customer-3", "event.corrected", "system:crm",
+                                   R"({"event_id":")" + Id(5) + R"(","reason":"typo","corrected":{"deal_id":"d-2"}})");
+  Result<ImportReport> about_else = s.Import(deal + "\n" + rekeyed + "\n", one_at_a_time);
+  REQUIRE_FALSE(about_else.ok());
+  CHECK_THAT(about_else.status().message(),
+             Catch::StartsWith("line 2: rule 'fix'") && Catch::Contains("field 'data.corrected.deal_id'"));
+  CHECK(s.log->end().value() == 0);
+
+  // A good fix of an earlier line goes through, written with it.
+  const std::string fixed = Line(7, "customer-3", "event.retracted", "system:crm",
+                                 R"({"event_id":")" + Id(3) + R"(","reason":"logged twice"})");
+  Result<ImportReport> ok = s.Import(note + "\n" + fixed + "\n", one_at_a_time);
+  INFO(ok.status().ToString());
+  REQUIRE(ok.ok());
+  CHECK(ok->written == 2);
+}
+
 TEST_CASE("The same event twice in a file is written once, and one id for two events is a conflict naming both lines",
           "[import]") {
   Store s;

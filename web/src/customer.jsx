@@ -232,6 +232,11 @@ function Timeline({ id, asOf, mode, live }) {
                     <div>
                       <code>{e.type}</code> by <StaffLink id={e.actor} />{' '}
                       {e.timeline?.late && <span class="badge late" title={`recorded ${e.recorded_at}`}>late entry</span>}
+                      {e.recorded_by && (
+                        <span class="muted via" title="the API token that appended this event (the actor is its producer's word)">
+                          {' '}via {e.recorded_by}
+                        </span>
+                      )}
                       <div>{e.timeline?.summary || JSON.stringify(e.data)}</div>
                       {e.timeline?.backfill && <div class="muted">{e.timeline.backfill}</div>}
                       {(e.timeline?.fixes || []).map((f) => (

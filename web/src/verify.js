@@ -1021,7 +1021,7 @@ function expectString(name, v) {
 // recorded_at are skipped (the bundle verifier reads them itself). Checks
 // in the order the members are written, with the C++'s messages.
 function parseEvent(obj) {
-  const e = { schema: 1, source: '', correlationId: '', causationId: '', data: '{}' };
+  const e = { schema: 1, source: '', correlationId: '', causationId: '', data: '{}', recordedBy: '' };
   const seen = new Set();
   obj.keys.forEach((k, j) => {
     const v = obj.vals[j];
@@ -1083,6 +1083,13 @@ function parseEvent(obj) {
           throw fieldError('personal.sealed_for', 'expected a subject id');
         }
         break;
+      case 'recorded_by': {
+        // Assigned by the log (the token that appended the event), and in its leaf.
+        const s = expectString(k, v);
+        if (s === '') throw fieldError(k, 'expected a token id');
+        e.recordedBy = s;
+        break;
+      }
       case 'position':
       case 'version':
       case 'recorded_at':
@@ -1131,9 +1138,13 @@ export async function canonicalContent(e, personalHash) {
 }
 
 // LeafHashOfContent: SHA-256(0x00 ‖ kCanonicalFormat 0x01 ‖ position ‖
-// version ‖ recorded_at ‖ content), the RFC 6962 leaf of the event.
-export function leafHashOfContent(position, version, recordedAt, content) {
-  return sha256(new Uint8Array([0x00, 0x01]), u64(position), u64(version), u64(recordedAt), content);
+// version ‖ recorded_at ‖ content), the RFC 6962 leaf of the event; for an
+// event with a recorded_by, SHA-256(0x00 ‖ 0x02 ‖ position ‖ version ‖
+// recorded_at ‖ recorded_by ‖ content) (canonical format 2).
+export function leafHashOfContent(position, version, recordedAt, recordedBy, content) {
+  const logFields = [u64(position), u64(version), u64(recordedAt)];
+  if (recordedBy === '') return sha256(new Uint8Array([0x00, 0x01]), ...logFields, content);
+  return sha256(new Uint8Array([0x00, 0x02]), ...logFields, ...putString(recordedBy), content);
 }
 
 // The leaf hash of one event in its JSON form with position, version and
@@ -1149,7 +1160,7 @@ export async function leafHashOfEventJson(text, personalHash = undefined) {
   if (position === null || version === null) throw new Error('the event lacks its position or version');
   const recordedAt = parseRfc3339(stringField(root, 'recorded_at'));
   const personal = personalHash ?? (await sha256(new Uint8Array(13)));
-  return leafHashOfContent(position, version, recordedAt, await canonicalContent(e, personal));
+  return leafHashOfContent(position, version, recordedAt, e.recordedBy, await canonicalContent(e, personal));
 }
 
 // ---------------------------------------------------------------------------
@@ -1400,7 +1411,8 @@ function readEvent(item, n, stream, state) {
 // The leaf hash of a read event, and the problem with its inclusion proof (or null).
 async function hashEvent(job, checkpoint) {
   const { e, position, version, recordedAt, personalHash, proof } = job;
-  const leaf = await leafHashOfContent(position, version, recordedAt, await canonicalContent(e, personalHash));
+  const content = await canonicalContent(e, personalHash);
+  const leaf = await leafHashOfContent(position, version, recordedAt, e.recordedBy, content);
   try {
     await checkInclusion(position, checkpoint.size, leaf, proof, checkpoint.root);
     return { leaf, problem: null };

@@ -120,7 +120,12 @@ test('a new event appears on the open customer page without a reload', async () 
     }),
   });
   assert.equal(r.status, 201, r.text);
-  await page.locator('ol.timeline li').first().getByText(summary).waitFor({ timeout: 15000 });
+  const item = page.locator('ol.timeline li').first();
+  await item.getByText(summary).waitFor({ timeout: 15000 });
+  // The log names the token that appended it: the actor is only the CRM's word.
+  const tokenId = company.tokens.ingest.split('.')[0];
+  assert.match(tokenId, /^tok-/);
+  await item.locator('.via').getByText(`via ${tokenId}`).waitFor();
   await page.context().close();
 });
 

@@ -548,6 +548,21 @@ describe('canonical bytes, JSON and times', () => {
     assert.notEqual(toHex(await leafHashOfEventJson(event.replace('"schema": 1', '"schema": 2'))), 'c146be23025fabf78245037ad806a345a3ab39632275cd4bd7d698a540cd4f09');
   });
 
+  test('an event the API appended (recorded_by) hashes in canonical format 2, as the C++ does', async () => {
+    // The same value as tests/core/canonical_test.cc, computed apart from both.
+    const event =
+      '{"id": "7f0c1a9e-2b8d-4c1e-9a57-3d2f6b1c0e44", "stream": "customer-42",\n' +
+      ' "type": "interaction.logged", "schema": 1, "actor": "staff-7",\n' +
+      ' "occurred_at": "2026-03-01T10:15:00Z", "source": "crm",\n' +
+      ' "data": {"channel":"call","direction":"outbound"},\n' +
+      ' "position": 41, "version": 2, "recorded_at": "2026-03-01T10:15:02.500000Z", "recorded_by": "tok-0123456789abcdef"}';
+    assert.equal(toHex(await leafHashOfEventJson(event)), '349e7998a0e60d4c0878a5a02e0ce50bb3c82fe8e5476a84e8c7dbdb968ca0f3');
+    const other = event.replace('tok-0123456789abcdef', 'tok-fedcba9876543210');
+    assert.notEqual(toHex(await leafHashOfEventJson(other)), '349e7998a0e60d4c0878a5a02e0ce50bb3c82fe8e5476a84e8c7dbdb968ca0f3');
+    await assert.rejects(leafHashOfEventJson(event.replace('"tok-0123456789abcdef"', '""')), /recorded_by/);
+    await assert.rejects(leafHashOfEventJson(event.replace('"tok-0123456789abcdef"', '7')), /recorded_by/);
+  });
+
   test('data is compacted as CompactJson does: numbers as written, Boost-style escapes', () => {
     const { root, duplicate } = parseJson('{"n" : 1.10, "big": 12345678901234567890123, "tiny": 1e-400, "s": "caf\\u00e9 \\/ \\u0001\\t\\u007f", "a": [ 1 , {"b": null} ] }');
     assert.equal(duplicate, null);
