@@ -512,7 +512,11 @@ Api::Dispatched Api::Dispatch(const Request& request) {
     for (const Route& route : routes) {
       if (!route.MatchPath(target.segments, &params)) continue;
       if (route.method != request.method) {
-        if (allowed.find(route.method) == std::string::npos) allowed += (allowed.empty() ? "" : ", ") + route.method;
+        // A GET route answers HEAD too (the server sends its header alone).
+        for (const std::string& m : route.method == "GET" ? std::vector<std::string>{"GET", "HEAD"}
+                                                          : std::vector<std::string>{route.method}) {
+          if (allowed.find(m) == std::string::npos) allowed += (allowed.empty() ? "" : ", ") + m;
+        }
         continue;
       }
       d.label = route.pattern;

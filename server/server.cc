@@ -275,16 +275,26 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     request.target = std::string(req.target());
     for (const auto& field : req) request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     request.body = std::move(req.body());
+    // HEAD is GET without the body (RFC 9110, 9.3.2): answered by the same
+    // route, reads recorded as such, with the GET's headers and length. The
+    // live feed has no end to measure: HEAD of it is not allowed.
+    bool head = false;
+    if (request.method == "HEAD") {
+      request.method = "GET";
+      head = !Api::IsSubscription(request);
+      if (!head) request.method = "HEAD";
+    }
     if (Api::IsSubscription(request)) return Subscribe(std::move(request), req.version());
     const bool keep_alive = req.keep_alive();
     const unsigned version = req.version();
     busy_ = true;
     server_.api().metrics().InFlight(+1);
-    auto respond = [self = this->shared_from_this(), keep_alive, version](http::Response response) {
+    auto respond = [self = this->shared_from_this(), keep_alive, version, head](http::Response response) {
       self->server_.api().metrics().InFlight(-1);
-      asio::post(self->stream_.get_executor(), [self, response = std::move(response), keep_alive, version]() mutable {
-        self->Respond(std::move(response), keep_alive, version);
-      });
+      asio::post(self->stream_.get_executor(),
+                 [self, response = std::move(response), keep_alive, version, head]() mutable {
+                   self->Respond(std::move(response), keep_alive, version, head);
+                 });
     };
     if (Api::IsAppend(request) && request.body.size() <= kAppendOnIoThreadAtMost) {
       // Checked and queued here; answered from the log's thread once the
@@ -299,7 +309,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     });
   }
 
-  void Respond(http::Response response, bool keep_alive, unsigned version) {
+  void Respond(http::Response response, bool keep_alive, unsigned version, bool head) {
     if (const std::string unsafe = http::UnsafeHeader(response); !unsafe.empty()) {
       Warn("an answer's header " + unsafe + " held a line break or NUL; answered 500 instead");
       response = http::Response{500, "application/json",
@@ -309,7 +319,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     res->set(bhttp::field::content_type, response.content_type);
     for (const auto& [k, v] : response.headers) res->set(k, v);
     res->body() = std::move(response.body);
-    Write(res, keep_alive && !server_.stopping());
+    Write(res, keep_alive && !server_.stopping(), head);
   }
 
   // --- Server-sent events (GET /v1/subscribe) ---
@@ -383,11 +393,22 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   static constexpr auto kPollEvery = std::chrono::milliseconds(100);
   static constexpr int kPollsPerHeartbeat = 150;  // 15 s
 
-  void Write(const std::shared_ptr<bhttp::response<bhttp::string_body>>& res, bool keep_alive) {
+  void Write(const std::shared_ptr<bhttp::response<bhttp::string_body>>& res, bool keep_alive, bool head = false) {
     res->set(bhttp::field::server, "custodian");
     res->keep_alive(keep_alive);
     res->prepare_payload();
     beast::get_lowest_layer(stream_).expires_after(server_.options().write_timeout);
+    if (head) {
+      // The header as the GET's, Content-Length included; no body.
+      auto header = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::response_header<>(res->base()));
+      bhttp::async_write(stream_, *header, [self = this->shared_from_this(), header, keep_alive](beast::error_code ec,
+                                                                                                 size_t) {
+        self->busy_ = false;
+        if (ec || !keep_alive) return self->Close();
+        self->Read();
+      });
+      return;
+    }
     bhttp::async_write(stream_, *res, [self = this->shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
       self->busy_ = false;
       if (ec || !keep_alive) return self->Close();

@@ -111,6 +111,7 @@ class HttpClient {
     }
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(64 * 1024 * 1024);
+    parser.skip(method == "HEAD");  // an answer to HEAD has no body, whatever its Content-Length says
     stream_.expires_after(kClientDeadline);
     bhttp::async_read(stream_, buffer_, parser, [&](boost::system::error_code ec, size_t) { result = ec; });
     client_detail::RunToCompletion(ioc_);

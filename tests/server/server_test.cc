@@ -216,12 +216,49 @@ TEST_CASE("GET /healthz answers without a token and says how much of the log the
   CHECK(s.Get("/v1/no-such-thing").status == 404);
   HttpReply wrong_method = Fetch(s.port(), "DELETE", "/healthz");
   CHECK(wrong_method.status == 405);
-  CHECK(wrong_method.Header("Allow") == "GET");
+  CHECK(wrong_method.Header("Allow") == "GET, HEAD");
   // The live feed is not a route of the table, yet it is a known path.
   HttpReply post_subscribe = Fetch(s.port(), "POST", "/v1/subscribe");
   CHECK(post_subscribe.status == 405);
   CHECK(post_subscribe.Header("Allow") == "GET");
   CHECK(s.Get("/v1/subscribe/").status == 404);  // not the feed's target: not "GET is not allowed"
+}
+
+// RFC 9110, 9.3.2: HEAD is GET without the body, so a monitor or `curl -I`
+// gets the GET's status and headers, and a read is a read.
+TEST_CASE("HEAD answers as GET with the same headers and length and no body, and a HEAD of customer data is recorded",
+          "[server]") {
+  ServedStore s;
+  HttpReply get = s.Get("/v1/verifier-key", s.auditor);
+  REQUIRE(get.status == 200);
+  HttpReply head = Fetch(s.port(), "HEAD", "/v1/verifier-key", s.auditor);
+  INFO(head.error);
+  CHECK(head.status == 200);
+  CHECK(head.body.empty());
+  CHECK(head.Header("Content-Length") == std::to_string(get.body.size()));
+  CHECK(head.Header("Content-Type") == get.Header("Content-Type"));
+  CHECK(head.Header("Cache-Control") == "no-store");
+  CHECK(head.keep_alive);
+  // The connection stays usable after it: the next answer is framed right.
+  HttpClient one(s.port());
+  CHECK(one.Send("HEAD", "/v1/verifier-key", s.auditor).status == 200);
+  HttpReply after = one.Send("GET", "/v1/verifier-key", s.auditor);
+  CHECK(after.status == 200);
+  CHECK(after.body == get.body);
+  // Without a token, or on a route that takes no GET, as GET would be answered.
+  CHECK(Fetch(s.port(), "HEAD", "/v1/verifier-key").status == 401);
+  HttpReply post_only = Fetch(s.port(), "HEAD", "/v1/erasures", s.admin);
+  CHECK(post_only.status == 405);
+  CHECK(post_only.Header("Allow") == "POST");
+  HttpReply feed = Fetch(s.port(), "HEAD", "/v1/subscribe", s.auditor);
+  CHECK(feed.status == 405);
+  CHECK(feed.Header("Allow") == "GET");
+  // A HEAD of a customer reads it: recorded like the GET.
+  const size_t reads_before = s.StreamSize("access-staff-900");
+  HttpReply customer = Fetch(s.port(), "HEAD", "/v1/customers/customer-2001", s.auditor);
+  CHECK(customer.status == 200);
+  CHECK(customer.body.empty());
+  CHECK(s.StreamSize("access-staff-900") == reads_before + 1);
 }
 
 TEST_CASE("a request with no token, a bad one or a revoked one gets 401 and learns nothing of which tokens exist",
