@@ -513,8 +513,8 @@ Api::Dispatched Api::Dispatch(const Request& request) {
       if (!route.MatchPath(target.segments, &params)) continue;
       if (route.method != request.method) {
         // A GET route answers HEAD too (the server sends its header alone).
-        for (const std::string& m : route.method == "GET" ? std::vector<std::string>{"GET", "HEAD"}
-                                                          : std::vector<std::string>{route.method}) {
+        for (const std::string& m :
+             route.method == "GET" ? std::vector<std::string>{"GET", "HEAD"} : std::vector<std::string>{route.method}) {
           if (allowed.find(m) == std::string::npos) allowed += (allowed.empty() ? "" : ", ") + m;
         }
         continue;

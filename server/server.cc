@@ -398,22 +398,19 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     res->keep_alive(keep_alive);
     res->prepare_payload();
     beast::get_lowest_layer(stream_).expires_after(server_.options().write_timeout);
-    if (head) {
-      // The header as the GET's, Content-Length included; no body.
-      auto header = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::response_header<>(res->base()));
-      bhttp::async_write(stream_, *header, [self = this->shared_from_this(), header, keep_alive](beast::error_code ec,
-                                                                                                 size_t) {
-        self->busy_ = false;
-        if (ec || !keep_alive) return self->Close();
-        self->Read();
-      });
-      return;
-    }
-    bhttp::async_write(stream_, *res, [self = this->shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
-      self->busy_ = false;
-      if (ec || !keep_alive) return self->Close();
-      self->Read();
-    });
+    if (!head) return Send(res, keep_alive);
+    // The header as the GET's, Content-Length included; no body.
+    Send(std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::response_header<>(res->base())), keep_alive);
+  }
+
+  template <class Message>
+  void Send(std::shared_ptr<Message> message, bool keep_alive) {
+    bhttp::async_write(stream_, *message,
+                       [self = this->shared_from_this(), message, keep_alive](beast::error_code ec, size_t) {
+                         self->busy_ = false;
+                         if (ec || !keep_alive) return self->Close();
+                         self->Read();
+                       });
   }
 
   void Close() {
