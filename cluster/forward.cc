@@ -39,13 +39,14 @@ constexpr uint64_t kMaxCount = 1u << 24;
 
 }  // namespace
 
-std::string EncodeForward(const std::vector<AppendRequest>& requests) {
-  std::string out = "CFWD1 " + std::to_string(requests.size()) + "\n";
+std::string EncodeForward(const std::vector<AppendRequest>& requests, ForwardFraming framing) {
+  const bool current = framing == ForwardFraming::kCurrent;
+  std::string out = (current ? "CFWD2 " : "CFWD1 ") + std::to_string(requests.size()) + "\n";
   for (const AppendRequest& r : requests) {
     out += std::to_string(static_cast<int>(r.expected.kind())) + " " + std::to_string(r.expected.version().value()) +
            " " + std::to_string(r.events.size()) + " " + r.stream + "\n";
     for (const Event& e : r.events) {
-      out += EventToJson(e, JsonFields::kForwarded);  // the token that appended it too
+      out += EventToJson(e, current ? JsonFields::kForwarded : JsonFields::kProducer);  // + who appended it
       out += '\n';
     }
   }
@@ -60,9 +61,11 @@ Result<std::vector<AppendRequest>> DecodeForward(std::string_view bytes) {
   };
   ++line_no;
   uint64_t n = 0;
-  if (!NextLine(bytes, &at, &line) || !line.starts_with("CFWD1 ") || !ParseU64(line.substr(6), &n) || n > kMaxCount) {
+  const bool current = NextLine(bytes, &at, &line) && line.starts_with("CFWD2 ");
+  if ((!current && !line.starts_with("CFWD1 ")) || !ParseU64(line.substr(6), &n) || n > kMaxCount) {
     return bad("not a forwarded append");
   }
+  const RecordedBy recorded_by = current ? RecordedBy::kKeep : RecordedBy::kIgnore;
   // A count alone allocates nothing: requests and events are kept as their
   // lines decode (a few bytes may claim 2^24 of each).
   std::vector<AppendRequest> requests;
@@ -86,13 +89,19 @@ Result<std::vector<AppendRequest>> DecodeForward(std::string_view bytes) {
     for (uint64_t i = 0; i < events; ++i) {
       ++line_no;
       if (!NextLine(bytes, &at, &line)) return bad("missing event");
-      Result<Event> e = ParseEventJson(line, RecordedBy::kKeep);
+      Result<Event> e = ParseEventJson(line, recorded_by);
       if (!e.ok()) return bad(e.status().message());
       r.events.push_back(std::move(*e));
     }
   }
   if (at < bytes.size()) return bad("trailing bytes");
   return requests;
+}
+
+bool RefusedForItsFraming(const Status& writer_said) {
+  // The words every build's DecodeForward gives for a first line it does not know.
+  return writer_said.code() == StatusCode::kInvalidArgument &&
+         writer_said.message() == "forwarded append, line 1: not a forwarded append";
 }
 
 std::string EncodeForwardReply(const Result<std::vector<AppendResult>>& outcome) {

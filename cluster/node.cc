@@ -522,21 +522,29 @@ void Node::WitnessLoop() {
 Result<std::vector<AppendResult>> Node::Forward(std::vector<AppendRequest>& requests, EventLog::ForwardWait wait) {
   const std::chrono::milliseconds timeout =
       wait == EventLog::ForwardWait::kBrief ? options_.brief_forward_timeout : options_.forward_timeout;
-  const std::string encoded = EncodeForward(requests);
-  Result<std::pair<std::string, std::string>> reply = js_.RequestAppend(
-      [&] { return options_.key->Seal(kAppendPurpose, "", FreshForward(encoded)); }, timeout);
-  Result<std::string_view> body =
-      reply.ok() ? options_.key->Open(kAppendReplyPurpose, ReplyContext(reply->first), reply->second) : reply.status();
-  if (reply.ok() && !body.ok()) {
-    Refused("an answer to a forwarded append: " + body.status().message());
-    body = Status::Unavailable("the answer did not come from the cluster's writer");
-  }
-  if (!body.ok()) {
-    return body.status().WithContext(
-        "forwarding the append to the partition writer (it may have been written: send it again with the same event "
-        "ids, which the log recognises)");
-  }
-  Result<std::vector<AppendResult>> r = DecodeForwardReply(*body);
+  auto forward = [&](ForwardFraming framing) -> Result<std::vector<AppendResult>> {
+    const std::string encoded = EncodeForward(requests, framing);
+    Result<std::pair<std::string, std::string>> reply =
+        js_.RequestAppend([&] { return options_.key->Seal(kAppendPurpose, "", FreshForward(encoded)); }, timeout);
+    Result<std::string_view> body =
+        reply.ok() ? options_.key->Open(kAppendReplyPurpose, ReplyContext(reply->first), reply->second)
+                   : reply.status();
+    if (reply.ok() && !body.ok()) {
+      Refused("an answer to a forwarded append: " + body.status().message());
+      body = Status::Unavailable("the answer did not come from the cluster's writer");
+    }
+    if (!body.ok()) {
+      return body.status().WithContext(
+          "forwarding the append to the partition writer (it may have been written: send it again with the same "
+          "event ids, which the log recognises)");
+    }
+    return DecodeForwardReply(*body);
+  };
+  Result<std::vector<AppendResult>> r = forward(ForwardFraming::kCurrent);
+  // A writer of an earlier build (a rolling upgrade, followers first) knows
+  // no recorded_by: it takes the events without it, and writes nothing it
+  // refused for the framing.
+  if (!r.ok() && RefusedForItsFraming(r.status())) r = forward(ForwardFraming::kBefore2);
   if (!r.ok()) return r;
   // Read-your-writes on this node: answer once this store holds them.
   uint64_t last = 0;

@@ -180,6 +180,12 @@ Status EventLog::OpenDb() {
     return Status::Unsupported("the store at " + dir_ + " was written by a newer Custodian (format " +
                                std::to_string(stored_format) + ")");
   }
+  if (stored_format < keys::kStoreFormat && !read_only) {
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    return FromRocks(db_->Put(wo, meta_cf_, keys::kMetaFormatKey, keys::EncodeU64(keys::kStoreFormat)),
+                     "raise the format version");
+  }
   return Status::Ok();
 }
 

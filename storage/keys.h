@@ -21,7 +21,11 @@ inline constexpr char kProjectionsFamily[] = "projections";
 inline constexpr char kKeysFamily[] = "keys";
 
 // The store's format, in meta["format"] and in the CUSTODIAN marker file.
-inline constexpr uint32_t kStoreFormat = 1;
+// Format 2: events may be stored as record version 2 (with recorded_by). A
+// read-write open raises meta["format"] of an older store to this, so that
+// an older build refuses the store at open instead of stopping at the first
+// record it cannot read.
+inline constexpr uint32_t kStoreFormat = 2;
 inline constexpr char kMarkerFile[] = "CUSTODIAN";
 inline constexpr char kMetaFormatKey[] = "format";
 inline constexpr char kMetaStreamCountKey[] = "stream_count";

@@ -938,6 +938,26 @@ TEST_CASE("a forwarded append or reply that claims more than its bytes hold, or 
   REQUIRE(back->size() == 1);
   CHECK(back->front().events.at(0).recorded_by == "tok-0123456789abcdef");
   CHECK(back->front().events.at(0) == joins[0].events[0]);
+  // For a writer of a build before record version 2 (a rolling upgrade), the
+  // older framing, without recorded_by; such a writer refuses the newer one
+  // with the words every build gives for a framing it does not know.
+  const std::string before2 = cluster::EncodeForward(joins, cluster::ForwardFraming::kBefore2);
+  CHECK(before2.starts_with("CFWD1 1\n"));
+  CHECK(before2.find("recorded_by") == std::string::npos);
+  Result<std::vector<AppendRequest>> old = cluster::DecodeForward(before2);
+  REQUIRE(old.ok());
+  CHECK(old->front().events.at(0).recorded_by.empty());
+  std::string smuggled = cluster::EncodeForward(joins);  // recorded_by under the older framing: not taken
+  smuggled.replace(0, 5, "CFWD1");
+  Result<std::vector<AppendRequest>> ignored = cluster::DecodeForward(smuggled);
+  REQUIRE(ignored.ok());
+  CHECK(ignored->front().events.at(0).recorded_by.empty());
+  std::string unknown = cluster::EncodeForward(joins);
+  unknown.replace(0, 5, "CFWD9");
+  Result<std::vector<AppendRequest>> refused_framing = cluster::DecodeForward(unknown);
+  REQUIRE_FALSE(refused_framing.ok());
+  CHECK(cluster::RefusedForItsFraming(refused_framing.status()));
+  CHECK_FALSE(cluster::RefusedForItsFraming(cluster::DecodeForward("CFWD2 1\n0 0 1 customer-1\n{}\n").status()));
   // What the writer really sends still decodes.
   Result<std::vector<AppendResult>> refused = cluster::DecodeForwardReply(
       cluster::EncodeForwardReply(Status::Conflict("stream customer-1 is at version 3")));

@@ -137,6 +137,26 @@ TEST_CASE("A fix of an event earlier in the file is checked against that event, 
              Catch::StartsWith("line 2: rule 'fix'") && Catch::Contains("field 'data.corrected.deal_id'"));
   CHECK(s.log->end().value() == 0);
 
+  // The line a fix names is read again where it starts: on line 1 behind a
+  // byte-order mark, and past the first 1 MiB the reader takes at a time.
+  std::string big = "\xEF\xBB\xBF" + Note(1000) + "\n";  // customer-0
+  for (uint64_t n = 1001; n <= 7000; ++n) big += Note(n, "system:crm", std::string(100, 'x')) + "\n";
+  REQUIRE(big.size() > (size_t{1} << 20) + 200);
+  auto wrong_stream = [&](uint64_t n, uint64_t fixed) {
+    return Line(n, "customer-7", "event.retracted", "system:crm",
+                R"({"event_id":")" + Id(fixed) + R"(","reason":"wrong customer"})") +
+           "\n";
+  };
+  Result<ImportReport> first = s.Import(big + wrong_stream(9001, 1000));
+  REQUIRE_FALSE(first.ok());
+  CHECK_THAT(first.status().message(),
+             Catch::StartsWith("line 6002: rule 'fix'") && Catch::Contains("is on customer-0, not customer-7"));
+  Result<ImportReport> past = s.Import(big + wrong_stream(9002, 6999));
+  REQUIRE_FALSE(past.ok());
+  CHECK_THAT(past.status().message(),
+             Catch::StartsWith("line 6002: rule 'fix'") && Catch::Contains("is on customer-49, not customer-7"));
+  CHECK(s.log->end().value() == 0);
+
   // A good fix of an earlier line goes through, written with it.
   const std::string fixed = Line(7, "customer-3", "event.retracted", "system:crm",
                                  R"({"event_id":")" + Id(3) + R"(","reason":"logged twice"})");

@@ -130,7 +130,7 @@ TEST_CASE("Open refuses a store whose marker names a newer format and leaves it 
     auto log = OpenTestLog(dir, &clock);
     AppendOne(*log, "customer-1");
   }
-  testing::WriteFile(dir + "/CUSTODIAN", "Custodian store, format 2\nDo not edit or delete this file.\n");
+  testing::WriteFile(dir + "/CUSTODIAN", "Custodian store, format 3\nDo not edit or delete this file.\n");
   const auto before = testing::SnapshotDirectory(dir);
 
   EventLogOptions options;
@@ -138,7 +138,7 @@ TEST_CASE("Open refuses a store whose marker names a newer format and leaves it 
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.status().code() == StatusCode::kUnsupported);
   CHECK(Contains(refused.status().message(), "newer"));
-  CHECK(Contains(refused.status().message(), "format 2"));
+  CHECK(Contains(refused.status().message(), "format 3"));
 
   options.mode = EventLogOptions::Mode::kReadOnly;
   refused = EventLog::Open(dir, options);
@@ -146,6 +146,39 @@ TEST_CASE("Open refuses a store whose marker names a newer format and leaves it 
   CHECK(refused.status().code() == StatusCode::kUnsupported);
 
   CHECK(testing::SnapshotDirectory(dir) == before);
+}
+
+// Store format 2 may hold record version 2, which a build before it cannot
+// read: a read-write open raises a format-1 store's meta["format"], so such
+// a build refuses the store at open (its check) rather than at some record.
+TEST_CASE("A read-write open raises a format-1 store to format 2, a read-only open leaves it", "[event_log][open]") {
+  testing::TempDir tmp;
+  const std::string dir = tmp.Sub("store");
+  testing::FixedClock clock(kTestNow);
+  {
+    auto log = OpenTestLog(dir, &clock);
+    AppendOne(*log, "customer-1");
+  }
+  const std::string format1("\0\0\0\0\0\0\0\1", 8), format2("\0\0\0\0\0\0\0\2", 8);
+  {
+    testing::RawStore raw(dir);
+    CHECK(raw.Get("meta", "format") == format2);  // a new store is format 2
+    raw.Put("meta", "format", format1);           // as a build before it wrote it
+  }
+  EventLogOptions read_only;
+  read_only.mode = EventLogOptions::Mode::kReadOnly;
+  {
+    Result<std::unique_ptr<EventLog>> reader = EventLog::Open(dir, read_only);
+    REQUIRE(reader.ok());
+    CHECK((*reader)->end() == Position(1));
+  }
+  {
+    testing::RawStore raw(dir);
+    CHECK(raw.Get("meta", "format") == format1);
+  }
+  { auto log = OpenTestLog(dir, &clock); }
+  testing::RawStore raw(dir);
+  CHECK(raw.Get("meta", "format") == format2);
 }
 
 TEST_CASE("A store whose creation stopped right after its marker was written is created by the next creating open",

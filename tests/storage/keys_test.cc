@@ -27,7 +27,7 @@ TEST_CASE("The column families, marker file and meta keys have their documented 
   CHECK(std::string(keys::kMarkerFile) == "CUSTODIAN");
   CHECK(std::string(keys::kMetaFormatKey) == "format");
   CHECK(std::string(keys::kMetaStreamCountKey) == "stream_count");
-  CHECK(keys::kStoreFormat == 1);
+  CHECK(keys::kStoreFormat == 2);
 }
 
 TEST_CASE("An unsigned integer is written as 8 bytes, most significant first", "[keys]") {

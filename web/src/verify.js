@@ -1017,8 +1017,10 @@ function expectString(name, v) {
   return v.v;
 }
 
-// ParseEventJson: the producer's fields of one event; position, version and
-// recorded_at are skipped (the bundle verifier reads them itself). Checks
+// ParseEventJson (RecordedBy::kKeep): the producer's fields of one event and
+// recorded_by, the token that appended it (in its leaf: canonical format 2);
+// position, version and recorded_at are skipped (the bundle verifier reads
+// them itself). Checks
 // in the order the members are written, with the C++'s messages.
 function parseEvent(obj) {
   const e = { schema: 1, source: '', correlationId: '', causationId: '', data: '{}', recordedBy: '' };

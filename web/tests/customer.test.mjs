@@ -2,6 +2,7 @@
 // live feed, alerts with their evidence, search and audit, in Debian's Chromium.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { verifyBundle } from '../src/verify.js';
 import { shoot, signIn, startCompany } from './fixture.mjs';
 
 let company;
@@ -127,6 +128,17 @@ test('a new event appears on the open customer page without a reload', async () 
   assert.match(tokenId, /^tok-/);
   await item.locator('.via').getByText(`via ${tokenId}`).waitFor();
   await page.context().close();
+  // The token is in the event's leaf (canonical format 2): the customer's
+  // bundle verifies in the browser's verifier, and not with it changed.
+  assert.equal((await company.call('admin', '/v1/checkpoints', { method: 'POST' })).status, 201);
+  const bundle = await company.call('auditor', `/v1/bundles/${id}`);
+  assert.equal(bundle.status, 200, bundle.text);
+  assert.ok(bundle.text.includes(`"recorded_by":"${tokenId}"`));
+  const key = (await company.call('auditor', '/v1/verifier-key')).body.verifier_key;
+  const verdict = await verifyBundle(bundle.text, key);
+  assert.ok(verdict.ok, verdict.problems.join('; '));
+  const forged = await verifyBundle(bundle.text.replace(`"recorded_by":"${tokenId}"`, '"recorded_by":"tok-0000000000000000"'), key);
+  assert.equal(forged.ok, false);
 });
 
 test('an alert shows its evidence', async () => {
