@@ -260,6 +260,29 @@ Status CheckEvent(const Event& e, RuleState& state) {
   // The staff member an event on their own staff stream is about.
   const std::string subject = e.stream.starts_with("staff-") ? e.stream : std::string();
 
+  // tokens: an event appended over the API names the token it came through
+  // (recorded_by, set by the server). The token is one the log made and, as
+  // of this position, has not revoked: a revocation recorded a moment
+  // earlier is never raced past, whatever the node that took the request had
+  // seen. Its holder is checked below (rule 'fix').
+  std::string token_holder;
+  if (!e.recorded_by.empty()) {
+    Result<std::optional<std::string>> token = state.Get("token/" + e.recorded_by);
+    if (!token.ok()) return token.status();
+    if (!*token) return Broken("tokens", e, "it came through token " + e.recorded_by + ", which the log never made");
+    boost::system::error_code ec;
+    const json::value v = json::parse(**token, ec);
+    if (ec || !v.is_object()) {
+      return Status::Corruption("the rules' record of token " + e.recorded_by + " does not parse");
+    }
+    if (const json::value* revoked = v.get_object().if_contains("revoked_at")) {
+      return Broken("tokens", e,
+                    "it came through token " + e.recorded_by + ", revoked at position " + json::serialize(*revoked) +
+                        ": a revoked token appends nothing");
+    }
+    token_holder = Str(v.get_object(), "staff");
+  }
+
   // actor: a staff actor is employed. (Joining makes the staff member exist;
   // it is recorded by someone else, e.g. system:hr-sync.)
   if (e.actor.starts_with("staff-")) {
@@ -586,6 +609,25 @@ Status CheckEvent(const Event& e, RuleState& state) {
   if (t == "event.corrected" || t == "event.retracted") {
     Result<EventId> target = EventId::Parse(Str(d, "event_id"));
     if (!target.ok()) return target.status().WithContext("field 'data.event_id'");
+    // fix: no token fixes its own holder's staff record, nor does the token
+    // of a holder who announced their departure fix any (the actor is the
+    // client's word: a leaver would withdraw the announcement and have back
+    // what it took, the alert settings, tokens, an erasure).
+    if (!token_holder.empty() && subject.starts_with("staff-")) {
+      if (token_holder == subject) {
+        return Broken("fix", e,
+                      "it came through token " + e.recorded_by + " of " + token_holder +
+                          ", whose own staff record it fixes; someone else's token does");
+      }
+      Result<std::optional<Announcement>> holder_leaving = LoadAnnouncement(state, token_holder);
+      if (!holder_leaving.ok()) return holder_leaving.status();
+      if (*holder_leaving) {
+        return Broken("fix", e,
+                      "it came through token " + e.recorded_by + " of " + token_holder +
+                          ", who announced their departure on " + FormatRfc3339((*holder_leaving)->at) +
+                          " and may not fix staff records");
+      }
+    }
     Result<bool> exists = state.EventExists(*target);
     if (!exists.ok()) return exists.status();
     if (!*exists) return Broken("reference", e, "the event it fixes, " + target->ToString() + ", is not in the log");

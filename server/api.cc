@@ -88,9 +88,11 @@ bool IngestedOverApi(const Event& e) {
 // carries a duty (the company-wide, settings and privacy roles, core/roles.h)
 // or fixing anything but a customer's record takes an admin token. No token
 // fixes its own holder's staff record, nor does the token of a holder who
-// announced their departure fix any (the event's actor is the client's word,
-// so rule 'fix' alone could not tell: a leaver would withdraw the announcement
-// and have back what it took).
+// announced their departure fix any (the event's actor is the client's word:
+// a leaver would withdraw the announcement and have back what it took). The
+// log's rule 'fix' holds the same at the writer, in log order, from the token
+// the event came through (recorded_by); this answers early, and also for a
+// writer of an earlier build.
 std::optional<std::string> RefusedForRole(const EventLog& log, const Event& e, std::string_view role,
                                           std::string_view holder) {
   if (!IngestedOverApi(e)) {

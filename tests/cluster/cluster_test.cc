@@ -978,6 +978,18 @@ TEST_CASE("a follower forwards a server's appends off the caller's thread: Appen
       p.set_value(std::move(r));
     };
   };
+  // An ingest token the log made (rule 'tokens' wants one), then an append through it.
+  Result<std::vector<AppendResult>> token = writer->log->AppendBatch(
+      {{"staff-90",
+        ExpectedVersion::NoStream(),
+        {EventBy("staff-90", "staff.joined", "system:hr", R"({"role":"admin"})")}},
+       {"tokens",
+        ExpectedVersion::Any(),
+        {EventBy("tokens", "token.created", "staff-90",
+                 R"({"token_id":"tok-0123456789abcdef","role":"ingest","name":"crm","secret_hash":"sha256:)" +
+                     std::string(64, 'a') + R"("})")}}});
+  INFO(token.status().ToString());
+  REQUIRE(token.ok());
   std::promise<Result<std::vector<AppendResult>>> through_writer;
   std::vector<AppendRequest> joins = StaffJoins("staff-1");
   joins[0].events[0].recorded_by = "tok-0123456789abcdef";  // as the follower's server sets it

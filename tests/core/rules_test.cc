@@ -38,6 +38,7 @@ class Log final : public RuleState {
     e.occurred_at = *ParseRfc3339(occurred);
     e.data = data;
     e.personal_plain = personal;
+    e.recorded_by = through;
     e.position = Position(next_++);
     Status valid = ValidateEvent(e, *ParseRfc3339("2027-01-01T00:00:00Z"));
     REQUIRE(valid.ok());  // the rules see only valid events
@@ -53,6 +54,8 @@ class Log final : public RuleState {
     if (id_out) *id_out = e.id;
     return s;
   }
+
+  std::string through;  // the API token the events come through (recorded_by); empty: the command line
 
  private:
   std::map<std::string, std::string> kv_;
@@ -225,6 +228,70 @@ TEST_CASE("API tokens are made and revoked only by an admin, name an employed ho
   REQUIRE(*record);
   CHECK_THAT(**record, Catch::Contains("\"revoked_at\""));
   CHECK_THAT(**record, Catch::Contains(hash));
+}
+
+// The token an event came through (recorded_by) is the log's, unlike its
+// actor: rule 'tokens' wants one made and not revoked as of the event, and
+// rule 'fix' keeps a token off its holder's own staff record, and off every
+// staff record while its holder is leaving.
+TEST_CASE(
+    "an event appended through a token: the token is in force at its position, and fixes no staff record of its "
+    "holder, nor any while its holder is leaving",
+    "[rules]") {
+  Log log;
+  const char* at = "2025-08-01T00:00:00Z";
+  REQUIRE(log.Append("staff-1", "staff.joined", kHr, at, R"({"role":"admin"})").ok());
+  REQUIRE(log.Append("staff-2", "staff.joined", kHr, at, R"({"role":"admin"})").ok());
+  Join(log, "staff-21");
+  const std::string hash = "sha256:" + std::string(64, 'a');
+  for (const auto& [id, staff] : {std::pair{"tok-a", "staff-1"}, std::pair{"tok-b", "staff-2"}}) {
+    REQUIRE(log.Append("tokens", "token.created", "staff-1", at,
+                       std::string(R"({"token_id":")") + id + R"(","role":"admin","name":"n","staff":")" + staff +
+                           R"(","secret_hash":")" + hash + "\"}")
+                .ok());
+  }
+  log.through = "tok-zzz";
+  Status unknown = log.Append("staff-30", "staff.joined", kHr, at, R"({"role":"account_executive"})");
+  CHECK(unknown.code() == StatusCode::kRuleViolation);
+  CHECK_THAT(unknown.message(),
+             Catch::Contains("rule 'tokens'") && Catch::Contains("tok-zzz, which the log never made"));
+
+  // staff-1's own announcement, through staff-1's token: not withdrawn by it,
+  // whoever the event claims did it.
+  log.through = "tok-a";
+  EventId own, theirs;
+  REQUIRE(
+      log.Append("staff-1", "staff.departure_announced", kHr, at, R"({"effective_at":"2025-12-31T00:00:00Z"})", &own)
+          .ok());
+  const auto retract = [&](const std::string& stream, const EventId& id) {
+    return log.Append(stream, "event.retracted", kHr, at,
+                      R"({"event_id":")" + id.ToString() + R"(","reason":"by mistake"})");
+  };
+  Status self = retract("staff-1", own);
+  CHECK_THAT(self.message(),
+             Catch::Contains("rule 'fix'") && Catch::Contains("tok-a of staff-1, whose own staff record"));
+  // Nor, while staff-1 is leaving, anyone's.
+  REQUIRE(log.Append("staff-21", "staff.departure_announced", kHr, at, R"({"effective_at":"2025-12-31T00:00:00Z"})",
+                     &theirs)
+              .ok());
+  Status leaving = retract("staff-21", theirs);
+  CHECK_THAT(leaving.message(),
+             Catch::Contains("rule 'fix'") && Catch::Contains("staff-1, who announced their departure"));
+  // Another admin's token may; then staff-1's token may fix others' again.
+  log.through = "tok-b";
+  REQUIRE(retract("staff-1", own).ok());
+  log.through = "tok-a";
+  CHECK(retract("staff-21", theirs).ok());
+
+  // A revoked token appends nothing after its revocation (in log order).
+  log.through.clear();
+  REQUIRE(log.Append("tokens", "token.revoked", "staff-1", at, R"({"token_id":"tok-b"})").ok());
+  log.through = "tok-b";
+  Status revoked = log.Append("staff-31", "staff.joined", kHr, at, R"({"role":"account_executive"})");
+  CHECK_THAT(revoked.message(), Catch::Contains("rule 'tokens'") && Catch::Contains("tok-b, revoked at position"));
+  // The command line (no token) is not bound by these.
+  log.through.clear();
+  CHECK(log.Append("staff-31", "staff.joined", kHr, at, R"({"role":"account_executive"})").ok());
 }
 
 TEST_CASE("a request is answered only after it was opened, in the log and in business time", "[rules]") {

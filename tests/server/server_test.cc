@@ -1441,7 +1441,8 @@ TEST_CASE("an ingest token may not give roles: role changes, principals and priv
 
   // No token fixes its own holder's staff record (the actor is the client's
   // word), and a leaving holder's token fixes none: a leaver would withdraw
-  // the announcement and have back what it took.
+  // the announcement and have back what it took. (The log's rule 'fix' holds
+  // the same at the writer from recorded_by: tests/core/rules_test.cc.)
   HttpReply announced = s.Post("/v1/streams/staff-1/events", s.admin,
                                event("1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c30", "staff-1", "staff.departure_announced",
                                      R"({"effective_at":"2026-06-01T00:00:00Z"})"));
