@@ -522,10 +522,14 @@ void Node::WitnessLoop() {
 Result<std::vector<AppendResult>> Node::Forward(std::vector<AppendRequest>& requests, EventLog::ForwardWait wait) {
   const std::chrono::milliseconds timeout =
       wait == EventLog::ForwardWait::kBrief ? options_.brief_forward_timeout : options_.forward_timeout;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;  // for both framings, if it takes both
   auto forward = [&](ForwardFraming framing) -> Result<std::vector<AppendResult>> {
     const std::string encoded = EncodeForward(requests, framing);
+    const auto left =
+        std::max(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()),
+                 std::chrono::milliseconds(100));
     Result<std::pair<std::string, std::string>> reply =
-        js_.RequestAppend([&] { return options_.key->Seal(kAppendPurpose, "", FreshForward(encoded)); }, timeout);
+        js_.RequestAppend([&] { return options_.key->Seal(kAppendPurpose, "", FreshForward(encoded)); }, left);
     Result<std::string_view> body =
         reply.ok() ? options_.key->Open(kAppendReplyPurpose, ReplyContext(reply->first), reply->second)
                    : reply.status();
@@ -544,7 +548,12 @@ Result<std::vector<AppendResult>> Node::Forward(std::vector<AppendRequest>& requ
   // A writer of an earlier build (a rolling upgrade, followers first) knows
   // no recorded_by: it takes the events without it, and writes nothing it
   // refused for the framing.
-  if (!r.ok() && RefusedForItsFraming(r.status())) r = forward(ForwardFraming::kBefore2);
+  if (!r.ok() && RefusedForItsFraming(r.status())) {
+    Refused(
+        "the writer runs an earlier build (it refused a forward for its framing): appends go to it without "
+        "recorded_by, the token that appended them, until it is upgraded");
+    r = forward(ForwardFraming::kBefore2);
+  }
   if (!r.ok()) return r;
   // Read-your-writes on this node: answer once this store holds them.
   uint64_t last = 0;

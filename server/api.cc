@@ -489,6 +489,14 @@ Result<std::string> Api::Poll(Subscription& s, size_t max) {
   return frames;
 }
 
+namespace {
+// The GET routes whose answer is recorded as an export (data.exported): they
+// take no HEAD.
+const std::set<std::string, std::less<>> kExportingRoutes = {"/v1/bundles/{stream}", "/v1/customers/{id}/dispute",
+                                                             "/v1/handovers/{id}/report"};
+const std::string kGet = "GET";
+}  // namespace
+
 Api::Dispatched Api::Dispatch(const Request& request) {
   Dispatched d{"unmatched", std::chrono::steady_clock::now(), Response{}};
   static const std::vector<Route> routes = Routes();
@@ -497,7 +505,11 @@ Api::Dispatched Api::Dispatch(const Request& request) {
     if (!http::ParseTarget(request.target, &target)) {
       return Error(400, "the request target is not a valid path: a bad percent escape, or an encoded '/' or NUL");
     }
-    if (request.method == "GET" && !request.target.starts_with("/v1/")) {
+    // HEAD is answered as GET (the server sends the header alone), but not
+    // where a GET exports: a HEAD would record an export that sent nothing.
+    const bool head = request.method == "HEAD";
+    const std::string& method = head ? kGet : request.method;
+    if (method == "GET" && !request.target.starts_with("/v1/")) {
       const std::string_view path = std::string_view(request.target).substr(0, request.target.find('?'));
       if (const Response* file = options_.web.Find(path)) {
         d.label = "/ (web UI)";
@@ -513,10 +525,11 @@ Api::Dispatched Api::Dispatch(const Request& request) {
     std::vector<std::string> params;
     for (const Route& route : routes) {
       if (!route.MatchPath(target.segments, &params)) continue;
-      if (route.method != request.method) {
-        // A GET route answers HEAD too (the server sends its header alone).
-        for (const std::string& m :
-             route.method == "GET" ? std::vector<std::string>{"GET", "HEAD"} : std::vector<std::string>{route.method}) {
+      const bool exports = kExportingRoutes.contains(route.pattern);
+      if (route.method != method || (head && exports)) {
+        // A GET route answers HEAD too, unless it exports.
+        for (const std::string& m : route.method == "GET" && !exports ? std::vector<std::string>{"GET", "HEAD"}
+                                                                      : std::vector<std::string>{route.method}) {
           if (allowed.find(m) == std::string::npos) allowed += (allowed.empty() ? "" : ", ") + m;
         }
         continue;

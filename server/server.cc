@@ -275,15 +275,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     request.target = std::string(req.target());
     for (const auto& field : req) request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     request.body = std::move(req.body());
-    // HEAD is GET without the body (RFC 9110, 9.3.2): answered by the same
-    // route, reads recorded as such, with the GET's headers and length. The
-    // live feed has no end to measure: HEAD of it is not allowed.
-    bool head = false;
-    if (request.method == "HEAD") {
-      request.method = "GET";
-      head = !Api::IsSubscription(request);
-      if (!head) request.method = "HEAD";
-    }
+    // HEAD is GET without the body (RFC 9110, 9.3.2): the API answers it as
+    // GET (Api::Dispatch), and every answer to it, an error's too, goes
+    // without its body, so a keep-alive connection stays framed.
+    const bool head = request.method == "HEAD";
     if (Api::IsSubscription(request)) return Subscribe(std::move(request), req.version());
     const bool keep_alive = req.keep_alive();
     const unsigned version = req.version();

@@ -181,10 +181,13 @@ Status EventLog::OpenDb() {
                                std::to_string(stored_format) + ")");
   }
   if (stored_format < keys::kStoreFormat && !read_only) {
+    // The marker too: an older build reads it first and then leaves the
+    // store untouched (it would check meta["format"] only after opening it).
     rocksdb::WriteOptions wo;
     wo.sync = true;
-    return FromRocks(db_->Put(wo, meta_cf_, keys::kMetaFormatKey, keys::EncodeU64(keys::kStoreFormat)),
-                     "raise the format version");
+    CUSTODIAN_RETURN_IF_ERROR(FromRocks(
+        db_->Put(wo, meta_cf_, keys::kMetaFormatKey, keys::EncodeU64(keys::kStoreFormat)), "raise the format version"));
+    return store_files::WriteFileDurably(fs::path(dir_) / keys::kMarkerFile, store_files::MarkerContents());
   }
   return Status::Ok();
 }

@@ -139,6 +139,7 @@ test('a new event appears on the open customer page without a reload', async () 
   assert.ok(verdict.ok, verdict.problems.join('; '));
   const forged = await verifyBundle(bundle.text.replace(`"recorded_by":"${tokenId}"`, '"recorded_by":"tok-0000000000000000"'), key);
   assert.equal(forged.ok, false);
+  assert.match(forged.problems.join('; '), /not in the signed log/);
 });
 
 test('an alert shows its evidence', async () => {
