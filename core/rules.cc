@@ -1,6 +1,7 @@
 #include "core/rules.h"
 
 #include <boost/json.hpp>
+#include <charconv>
 
 #include "core/catalogue.h"
 #include "core/json.h"
@@ -266,7 +267,7 @@ Status CheckEvent(const Event& e, RuleState& state) {
   // earlier is never raced past, whatever the node that took the request had
   // seen. Its holder is checked below (rule 'fix').
   std::string token_holder;
-  if (!e.recorded_by.empty()) {
+  if (!e.recorded_by.empty() && !state.Applying()) {
     Result<std::optional<std::string>> token = state.Get("token/" + e.recorded_by);
     if (!token.ok()) return token.status();
     if (!*token) return Broken("tokens", e, "it came through token " + e.recorded_by + ", which the log never made");
@@ -282,6 +283,23 @@ Status CheckEvent(const Event& e, RuleState& state) {
       return Status::Corruption("the rules' record of token " + e.recorded_by + " does not parse");
     }
     token_holder = std::string(staff.substr(1, staff.size() - 2));  // a staff id: nothing escaped
+    // A token stops when its holder leaves, and is not given back by a
+    // re-hire (service/tokens.cc, Authenticate): nor does it append.
+    if (!token_holder.empty()) {
+      Result<StaffRecord> holder = LoadStaff(state, token_holder);
+      if (!holder.ok()) return holder.status();
+      uint64_t created_at = 0;
+      const std::string_view created = JsonMemberText(**token, "created_at").value_or("");
+      (void)std::from_chars(created.data(), created.data() + created.size(), created_at);
+      if (holder->left || !holder->joined || holder->position > created_at) {
+        return Broken("tokens", e,
+                      "it came through token " + e.recorded_by + " of " + token_holder + ", who " +
+                          (holder->left     ? "left"
+                           : holder->joined ? "joined again since it was made"
+                                            : "never joined") +
+                          ": their token appends nothing");
+      }
+    }
   }
 
   // actor: a staff actor is employed. (Joining makes the staff member exist;

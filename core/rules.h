@@ -77,6 +77,14 @@ class RuleState {
   // nullopt when it is not. Rule `fix` checks a fix against the event it
   // names.
   virtual Result<std::optional<Event>> FindEvent(const EventId& id) = 0;
+  // Whether the event is in a round of the log of record that another
+  // node's writer checked and wrote (a cluster's follower, a node replaying
+  // the stream). The checks of the API token an event came through (rule
+  // 'tokens', the token's part of rule 'fix') read what the writer's build
+  // may not have checked, and only refuse (they write no state): they are
+  // not made again there, so history an earlier writer took never stops a
+  // node, and the state stays the same everywhere.
+  virtual bool Applying() const { return false; }
 };
 
 // Events of these types cannot be corrected or retracted (rule `fix`, which

@@ -43,6 +43,7 @@ constexpr size_t kBatchBytesPerEvent = 160;
 struct EventLog::RoundState {
   explicit RoundState(size_t reserved_bytes) : batch(reserved_bytes) {}
   rocksdb::WriteBatch batch;
+  bool applying = false;  // a round of the log of record another node's writer checked (RuleState::Applying)
   uint64_t next_position = 0;
   Timestamp recorded_at;
   uint64_t new_streams = 0;
@@ -405,6 +406,7 @@ void EventLog::ProcessRound(std::vector<std::unique_ptr<PendingWrite>>& ops, con
     for (const std::string& record : op->records) record_bytes += record.size();
   }
   RoundState round(record_bytes + events * kBatchBytesPerEvent);
+  round.applying = pinned != nullptr;
   round.ids.reserve(events);
   round.stream_next.reserve(requests);
   round.merkle_hashes.reserve(2 * events * sizeof(Hash256));
@@ -903,6 +905,7 @@ Status EventLog::StageWrite(PendingWrite& op, RoundState& round, std::vector<App
       if (auto it = round_.ids.find(id); it != round_.ids.end()) return std::optional<Event>(*it->second.event);
       return log_->FindWritten(id);
     }
+    bool Applying() const override { return round_.applying; }
     void Staged(const Event& e) { mine_ids_.emplace(e.id, &e); }
     const std::map<std::string, std::string>& changes() const { return mine_; }
 

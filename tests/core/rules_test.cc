@@ -56,6 +56,8 @@ class Log final : public RuleState {
   }
 
   std::string through;  // the API token the events come through (recorded_by); empty: the command line
+  bool applying = false;  // as a node applying another writer's round
+  bool Applying() const override { return applying; }
 
  private:
   std::map<std::string, std::string> kv_;
@@ -292,6 +294,47 @@ TEST_CASE(
   // The command line (no token) is not bound by these.
   log.through.clear();
   CHECK(log.Append("staff-31", "staff.joined", kHr, at, R"({"role":"account_executive"})").ok());
+  // Nor is a node applying a round another writer checked (whose build may
+  // not have had these rules): the same history never stops a node.
+  log.through = "tok-b";
+  log.applying = true;
+  CHECK(log.Append("staff-32", "staff.joined", kHr, at, R"({"role":"account_executive"})").ok());
+  log.applying = false;
+
+  // A token stops with its holder's employment, and a re-hire does not give it back.
+  log.through.clear();
+  REQUIRE(
+      log.Append("tokens", "token.created", "staff-1", at,
+                 R"({"token_id":"tok-c","role":"admin","name":"n","staff":"staff-2","secret_hash":")" + hash + "\"}")
+          .ok());
+  REQUIRE(log.Append("staff-2", "staff.departed", kHr, at, R"({})").ok());
+  log.through = "tok-c";
+  CHECK_THAT(log.Append("staff-33", "staff.joined", kHr, at, R"({"role":"account_executive"})").message(),
+             Catch::Contains("tok-c of staff-2, who left"));
+  log.through.clear();
+  REQUIRE(log.Append("staff-2", "staff.joined", kHr, at, R"({"role":"admin"})").ok());
+  log.through = "tok-c";
+  CHECK_THAT(log.Append("staff-33", "staff.joined", kHr, at, R"({"role":"account_executive"})").message(),
+             Catch::Contains("who joined again since it was made"));
+
+  // A token's name is the admin's free text: it cannot pass for the record's
+  // own members (the record is read in place, member by member).
+  log.through.clear();
+  REQUIRE(
+      log.Append(
+             "tokens", "token.created", "staff-1", at,
+             R"({"token_id":"tok-d","role":"admin","name":"x\",\"staff\":\"staff-9\",\"revoked_at\":1,\"y\":\"\\","staff":"staff-1","secret_hash":")" +
+                 hash + "\"}")
+          .ok());
+  log.through = "tok-d";
+  CHECK(log.Append("staff-34", "staff.joined", kHr, at, R"({"role":"account_executive"})").ok());
+  EventId mistaken;
+  log.through.clear();
+  REQUIRE(log.Append("staff-1", "staff.departure_announced", kHr, at, R"({"effective_at":"2025-12-31T00:00:00Z"})",
+                     &mistaken)
+              .ok());
+  log.through = "tok-d";
+  CHECK_THAT(retract("staff-1", mistaken).message(), Catch::Contains("tok-d of staff-1, whose own staff record"));
 }
 
 TEST_CASE("a request is answered only after it was opened, in the log and in business time", "[rules]") {

@@ -49,6 +49,7 @@ struct Node {
   FixedClock clock{*ParseRfc3339("2026-02-01T00:00:00Z")};
   std::unique_ptr<EventLog> log;
   std::string master_key_file;  // empty: a key directory of its own
+  std::function<Status(const Event&, RuleState&)> rules = CheckRules;
   Node() { Open(); }
   explicit Node(std::string master) : master_key_file(std::move(master)) { Open(); }
   void Open() {
@@ -56,7 +57,7 @@ struct Node {
     EventLogOptions options;
     options.create = CreateIfMissing::kYes;
     options.clock = &clock;
-    options.rules = CheckRules;
+    options.rules = rules;
     options.replica = true;
     options.master_key_file = master_key_file.empty() ? tmp.Sub("keys/master.key") : master_key_file;
     Result<std::unique_ptr<EventLog>> r = EventLog::Open(tmp.Sub("store"), options);
@@ -226,6 +227,47 @@ void ExpectPartsOpen(Node& node, const std::string& stream, uint64_t from, size_
     INFO(view->why);
     CHECK(view->state == EventLog::PersonalView::State::kOpen);
   }
+}
+
+// A writer of a build before the token rules (or one whose view raced a
+// revocation) wrote an event through a token revoked before it. A follower
+// of this build does not check the token again (RuleState::Applying): the
+// history the writer took never stops a node.
+TEST_CASE("a follower applies a round with an event through a token revoked before it, as an earlier writer wrote it",
+          "[replica]") {
+  Published published;
+  Node writer, follower;
+  writer.rules = [](const Event& e, RuleState& state) {  // no token checks, as before recorded_by had rules
+    Event without = e;
+    without.recorded_by.clear();
+    return CheckRules(without, state);
+  };
+  writer.Open();
+  writer.log->SetReplicator(published.Replicator());
+  const std::string hash = "sha256:" + std::string(64, 'a');
+  REQUIRE(writer.log->Append("staff-1", {EventBy("staff-1", "staff.joined", "system:hr", R"({"role":"admin"})")}).ok());
+  REQUIRE(writer.log
+              ->Append("tokens",
+                       {EventBy("tokens", "token.created", "staff-1",
+                                R"({"token_id":"tok-1","role":"admin","name":"n","staff":"staff-1","secret_hash":")" +
+                                    hash + R"("})"),
+                        EventBy("tokens", "token.revoked", "staff-1", R"({"token_id":"tok-1"})")})
+              .ok());
+  Event late = EventBy("customer-1", "customer.registered", "staff-1", R"({"name":"Acme"})");
+  late.recorded_by = "tok-1";
+  REQUIRE(writer.log->Append("customer-1", {late}).ok());
+  ApplyAll(follower, published.rounds);
+  CHECK(follower.log->end() == writer.log->end());
+  // This build's rules would refuse it from a client: the follower applied what it would not take.
+  Event again = late;
+  again.id = testing::RandomId();
+  Status own = follower.log->CheckRules(std::span<const Event>(&again, 1));
+  CHECK(own.code() == StatusCode::kRuleViolation);
+  CHECK_THAT(own.message(), Catch::Contains("tok-1, revoked at position"));
+  Result<TreeHead> a = writer.log->Head(), b = follower.log->Head();
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CHECK(a->root == b->root);
 }
 
 TEST_CASE("a writer that lost its term keeps no data key it made: the next writer's key is the one in force on it",
