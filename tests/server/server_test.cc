@@ -225,8 +225,6 @@ TEST_CASE("GET /healthz answers without a token and says how much of the log the
 }
 
 // RFC 9110, 9.3.2: HEAD is GET without the body, so a monitor or `curl -I`
-// gets the GET's status and headers, and a read is a read.
-// RFC 9110, 9.3.2: HEAD is GET without the body, so a monitor or `curl -I`
 // gets the GET's status and headers, and a read is a read. Every answer to a
 // HEAD, an error's too, comes without a body, or a keep-alive connection
 // would read it as the start of the next answer: each HEAD below is followed
