@@ -87,10 +87,7 @@ struct TestNode {
   TestNode(const NatsCluster& nats, bool writer, const std::string& name,
            std::chrono::milliseconds forward_timeout = std::chrono::milliseconds(30000),
            std::optional<cluster::LeaseOptions> lease = std::nullopt, const std::string& master_key_file = "") {
-    EventLogOptions options;
-    options.create = CreateIfMissing::kYes;
-    options.rules = CheckRules;
-    options.replica = true;
+    EventLogOptions options = testing::NodeStoreOptions();
     options.master_key_file = master_key_file.empty() ? tmp.Sub("keys/master.key") : master_key_file;
     options.max_batch_bytes = 1 << 20;
     Result<std::unique_ptr<EventLog>> l = EventLog::Open(tmp.Sub("store"), options);
@@ -350,9 +347,8 @@ TEST_CASE("a store that was one machine's seeds an empty stream, and a new node 
     REQUIRE(failures == 0);
   }
   // The same store, now the writer of a new cluster.
-  EventLogOptions options;
-  options.rules = CheckRules;
-  options.replica = true;
+  EventLogOptions options = testing::NodeStoreOptions();
+  options.create = CreateIfMissing::kNo;
   options.master_key_file = first.Sub("keys/master.key");
   Result<std::unique_ptr<EventLog>> log = EventLog::Open(first.Sub("store"), options);
   REQUIRE(log.ok());
@@ -813,11 +809,7 @@ TEST_CASE("a client of the NATS servers without the cluster key cannot stop the 
   // A node with another cluster key is refused at its start: it would pass
   // over every round, and could write rounds the others pass over.
   TempDir other_dir;
-  EventLogOptions other_options;
-  other_options.create = CreateIfMissing::kYes;
-  other_options.rules = CheckRules;
-  other_options.replica = true;
-  Result<std::unique_ptr<EventLog>> other_log = EventLog::Open(other_dir.Sub("store"), other_options);
+  Result<std::unique_ptr<EventLog>> other_log = EventLog::Open(other_dir.Sub("store"), testing::NodeStoreOptions());
   REQUIRE(other_log.ok());
   std::unique_ptr<JetStream> other_js = ConnectTo(nats, "node-other");
   NodeOptions other_node;

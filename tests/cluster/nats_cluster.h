@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -28,9 +27,21 @@
 
 #include "cluster/cluster_key.h"
 #include "core/base64.h"
+#include "core/rules.h"
+#include "storage/event_log.h"
 #include "tests/test_util.h"
 
 namespace custodian::testing {
+
+// A node's store as `custodian serve --cluster` opens one: the log's rules
+// on, a replica of the log of record, created when missing.
+inline EventLogOptions NodeStoreOptions() {
+  EventLogOptions options;
+  options.create = CreateIfMissing::kYes;
+  options.rules = CheckRules;
+  options.replica = true;
+  return options;
+}
 
 inline constexpr int kSkipped = 77;  // SKIP_RETURN_CODE in tests/CMakeLists.txt
 inline constexpr char kNatsServer[] = "/usr/sbin/nats-server";

@@ -108,11 +108,7 @@ TEST_CASE("the writer process killed with -9 mid-load: the other candidate takes
   ServeProcess b(tmp, "node-b", nats, etcd.endpoint());
 
   // This process is a follower node: its appends go to whichever process writes.
-  EventLogOptions options;
-  options.create = CreateIfMissing::kYes;
-  options.rules = CheckRules;
-  options.replica = true;
-  Result<std::unique_ptr<EventLog>> log = EventLog::Open(tmp.Sub("here"), options);
+  Result<std::unique_ptr<EventLog>> log = EventLog::Open(tmp.Sub("here"), testing::NodeStoreOptions());
   REQUIRE(log.ok());
   cluster::JetStreamOptions jo;
   jo.servers = nats.urls();

@@ -122,14 +122,17 @@ TEST_CASE("Open refuses a directory of other files and leaves it byte-for-byte u
   CHECK(testing::SnapshotDirectory(dir) == before);
 }
 
+// A closed store at `dir` holding one event.
+void WriteStoreOfOneEvent(const std::string& dir, testing::FixedClock& clock) {
+  auto log = OpenTestLog(dir, &clock);
+  AppendOne(*log, "customer-1");
+}
+
 TEST_CASE("Open refuses a store whose marker names a newer format and leaves it untouched", "[event_log][open]") {
   testing::TempDir tmp;
   const std::string dir = tmp.Sub("store");
   testing::FixedClock clock(kTestNow);
-  {
-    auto log = OpenTestLog(dir, &clock);
-    AppendOne(*log, "customer-1");
-  }
+  WriteStoreOfOneEvent(dir, clock);
   testing::WriteFile(dir + "/CUSTODIAN", "Custodian store, format 3\nDo not edit or delete this file.\n");
   const auto before = testing::SnapshotDirectory(dir);
 
@@ -155,10 +158,7 @@ TEST_CASE("A read-write open raises a format-1 store to format 2, a read-only op
   testing::TempDir tmp;
   const std::string dir = tmp.Sub("store");
   testing::FixedClock clock(kTestNow);
-  {
-    auto log = OpenTestLog(dir, &clock);
-    AppendOne(*log, "customer-1");
-  }
+  WriteStoreOfOneEvent(dir, clock);
   const std::string format1("\0\0\0\0\0\0\0\1", 8), format2("\0\0\0\0\0\0\0\2", 8);
   {
     testing::RawStore raw(dir);
