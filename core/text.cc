@@ -56,11 +56,7 @@ std::string TerminalText(std::string_view s) { return OneLineText(s, SIZE_MAX); 
 
 std::string QuotedText(std::string_view s, size_t max) { return "\"" + OneLineText(s, max) + "\""; }
 
-namespace {
-
-// The UTF-8 sequence at s[i] as a code point and its length; nullopt when
-// it is not one (a stray byte, a sequence cut short or too long).
-std::optional<std::pair<char32_t, size_t>> DecodeAt(std::string_view s, size_t i) {
+std::optional<std::pair<char32_t, size_t>> DecodeUtf8At(std::string_view s, size_t i) {
   const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
   const unsigned char c = b(i);
   const size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
@@ -74,6 +70,8 @@ std::optional<std::pair<char32_t, size_t>> DecodeAt(std::string_view s, size_t i
   if (overlong || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return std::nullopt;
   return std::make_pair(cp, n);
 }
+
+namespace {
 
 void Encode(char32_t cp, std::string& out) {
   if (cp < 0x80) {
@@ -113,7 +111,7 @@ std::string FoldCase(std::string_view s) {
       ++i;
       continue;
     }
-    const auto decoded = DecodeAt(s, i);
+    const auto decoded = DecodeUtf8At(s, i);
     if (!decoded || locale == static_cast<locale_t>(nullptr)) {
       out.push_back(static_cast<char>(c));
       ++i;

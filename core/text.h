@@ -2,8 +2,10 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace custodian {
 
@@ -21,6 +23,11 @@ std::string TerminalText(std::string_view s);
 // quote never cuts a character in two nor carries a control character to a
 // terminal or a log.
 std::string QuotedText(std::string_view s, size_t max = 80);
+
+// The UTF-8 sequence at s[i] (i < s.size()) as a code point and its length
+// in bytes; nullopt when it is not one (a stray byte, a sequence cut short,
+// overlong or too long, a surrogate, past U+10FFFF).
+std::optional<std::pair<char32_t, size_t>> DecodeUtf8At(std::string_view s, size_t i);
 
 // `s` with every letter in lower case, in every script ("ÉTIENNE Öztürk" ->
 // "étienne öztürk"): Unicode's simple case mapping as glibc's C.UTF-8 locale
