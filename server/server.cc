@@ -245,6 +245,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
         ec == asio::error::connection_reset || ec == asio::error::eof || ec == ssl::error::stream_truncated) {
       return Close();
     }
+    // A HEAD's answer goes without its body, this layer's errors' too (once
+    // its request line was read: bytes that are not HTTP are answered in full).
+    const bool head = parser_->get().method() == bhttp::verb::head;
     if (ec) {
       // Malformed or too large: answered, then the connection closes (its
       // bytes cannot be trusted to frame another request).
@@ -261,13 +264,13 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       res->set(bhttp::field::content_type, "application/json");
       res->body() = ErrorBody(status, status == 413 ? "payload_too_large" : status == 431 ? "headers_too_large" : "bad_request",
                               message);
-      return Write(res, /*keep_alive=*/false);
+      return Write(res, /*keep_alive=*/false, head);
     }
     if (std::optional<std::string> why = HeaderProblem(parser_->get(), parser_->chunked())) {
       auto res = std::make_shared<bhttp::response<bhttp::string_body>>(bhttp::status::bad_request, 11);
       res->set(bhttp::field::content_type, "application/json");
       res->body() = ErrorBody(400, "bad_request", *why);
-      return Write(res, /*keep_alive=*/false);  // the bytes after it cannot be trusted to frame a request
+      return Write(res, /*keep_alive=*/false, head);  // the bytes after it cannot be trusted to frame a request
     }
     bhttp::request<bhttp::string_body> req = parser_->release();
     http::Request request;
@@ -278,7 +281,6 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     // HEAD is GET without the body (RFC 9110, 9.3.2): the API answers it as
     // GET (Api::Dispatch), and every answer to it, an error's too, goes
     // without its body, so a keep-alive connection stays framed.
-    const bool head = request.method == "HEAD";
     if (Api::IsSubscription(request)) return Subscribe(std::move(request), req.version());
     const bool keep_alive = req.keep_alive();
     const unsigned version = req.version();
