@@ -232,35 +232,32 @@ std::string JetStream::KeySubject(const std::string& subject) const {
   return options_.stream + ".keys." + HexOf(Sha256(subject));
 }
 
-Status JetStream::PutKeys(const std::vector<std::pair<std::string, std::string>>& subject_records) {
-  for (const auto& [subject, record] : subject_records) {
-    const std::string to = KeySubject(subject);
-    const std::string id = "k" + HexOf(Sha256(subject + '\0' + record)).substr(0, 32);
-    const auto deadline = Clock::now() + options_.publish_timeout;
-    while (true) {
-      // First key wins: a subject's message is taken only when the subject has
-      // none. A writer whose term has just ended cannot put its key over the
-      // one the next writer shared and sealed with.
-      const Attempt a =
-          PublishOnce(h_->js, to, record, {{"Nats-Msg-Id", id.c_str()}, {"Nats-Expected-Last-Subject-Sequence", "0"}});
-      if (!a.build_error.empty()) return Status::Unavailable(a.build_error);
-      if (a.status == NATS_OK) break;
-      const natsStatus s = a.status;
-      const jsErrCode jerr = a.jerr;
-      if (s == NATS_ERR && jerr == JSStreamWrongLastSequenceErr) {
-        Result<std::optional<std::string>> there = GetKey(subject);
-        if (!there.ok()) return there.status();
-        if (*there && **there == record) break;  // this very key, shared before
-        // Said without the subject: the answer reaches the appending client.
-        return Status::Conflict("the cluster's key share holds another data key for a person of this round");
-      }
-      if ((s == NATS_ERR && !Transient(s, jerr)) || Clock::now() > deadline) {
-        return Status::Unavailable("the stream " + key_stream_ + " did not take a data key: " + Text(s, jerr));
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+Status JetStream::PublishKey(const std::string& subject, std::string_view bytes, uint64_t after) {
+  const std::string to = KeySubject(subject);
+  const std::string expected = std::to_string(after);
+  const std::string id = "k" + HexOf(Sha256(subject + '\0' + std::string(bytes) + '\0' + expected)).substr(0, 32);
+  const auto deadline = Clock::now() + options_.publish_timeout;
+  while (true) {
+    const Attempt a = PublishOnce(
+        h_->js, to, bytes, {{"Nats-Msg-Id", id.c_str()}, {"Nats-Expected-Last-Subject-Sequence", expected.c_str()}});
+    if (!a.build_error.empty()) return Status::Unavailable(a.build_error);
+    // Said without the subject: the answer may reach the appending client.
+    const Status another = Status::Conflict("the cluster's key share holds another message for a person of this round");
+    if (a.status == NATS_OK) {
+      if (!a.duplicate) return Status::Ok();
+      // Taken as a retry of a message with this id: ours only when it holds
+      // these very bytes (an id can be guessed; someone may have used it first).
+      Result<bool> same = StoredIs(h_->js, key_stream_, a.sequence, bytes);
+      return same.ok() && *same ? Status::Ok() : another;
     }
+    const natsStatus s = a.status;
+    const jsErrCode jerr = a.jerr;
+    if (s == NATS_ERR && jerr == JSStreamWrongLastSequenceErr) return another;
+    if ((s == NATS_ERR && !Transient(s, jerr)) || Clock::now() > deadline) {
+      return Status::Unavailable("the stream " + key_stream_ + " did not take a data key: " + Text(s, jerr));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  return Status::Ok();
 }
 
 namespace {
@@ -282,13 +279,60 @@ Result<natsMsg*> LastOn(jsCtx* js, const std::string& stream, const std::string&
 }
 }  // namespace
 
-Result<std::optional<std::string>> JetStream::GetKey(const std::string& subject) {
+Result<uint64_t> JetStream::KeyMessageCount(const std::string& subject) {
+  const std::string on = KeySubject(subject);
+  jsOptions o;
+  jsOptions_Init(&o);
+  o.Stream.Info.SubjectsFilter = on.c_str();
+  const auto deadline = Clock::now() + options_.publish_timeout;
+  while (true) {
+    jsStreamInfo* si = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    natsStatus s = js_GetStreamInfo(&si, h_->js, key_stream_.c_str(), &o, &jerr);
+    if (s == NATS_OK) {
+      uint64_t count = 0;
+      if (si->State.Subjects != nullptr) {
+        for (int i = 0; i < si->State.Subjects->Count; ++i) {
+          if (on == si->State.Subjects->List[i].Subject) count += si->State.Subjects->List[i].Msgs;
+        }
+      }
+      jsStreamInfo_Destroy(si);
+      return count;
+    }
+    if ((s == NATS_ERR && !Transient(s, jerr)) || Clock::now() > deadline) {
+      return Status::Unavailable("cannot read the stream " + key_stream_ + ": " + Text(s, jerr));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+Result<std::optional<StreamMessage>> JetStream::LastKeyMessage(const std::string& subject) {
   Result<natsMsg*> m = LastOn(h_->js, key_stream_, KeySubject(subject), options_.publish_timeout);
   if (!m.ok()) return m.status();
-  if (*m == nullptr) return std::optional<std::string>();
-  std::string record(natsMsg_GetData(*m), static_cast<size_t>(natsMsg_GetDataLength(*m)));
+  if (*m == nullptr) return std::optional<StreamMessage>();
+  StreamMessage last{natsMsg_GetSequence(*m),
+                     std::string(natsMsg_GetData(*m), static_cast<size_t>(natsMsg_GetDataLength(*m)))};
   natsMsg_Destroy(*m);
-  return std::optional<std::string>(std::move(record));
+  return std::optional<StreamMessage>(std::move(last));
+}
+
+Status JetStream::VisitKeyMessages(const std::string& subject, const std::function<bool(const StreamMessage&)>& visit) {
+  // An ordered consumer of that subject alone, from its first message to the
+  // last one there when it started (each message says how many follow it).
+  const std::string on = KeySubject(subject);
+  Result<std::optional<StreamMessage>> last = LastKeyMessage(subject);
+  if (!last.ok()) return last.status();
+  if (!*last) return Status::Ok();
+  Result<std::unique_ptr<Follow>> follow = OrderedConsumer(key_stream_, on, 1);
+  if (!follow.ok()) return follow.status();
+  while (true) {
+    uint64_t pending = 0;
+    Result<std::optional<StreamMessage>> next = (*follow)->Next(options_.publish_timeout, &pending);
+    if (!next.ok()) return next.status();
+    // Nothing came: the subject's messages were erased meanwhile, or the servers do not answer.
+    if (!*next) return Status::Unavailable("cannot read the stream " + key_stream_ + ": no answer");
+    if (!visit(**next) || pending == 0 || (*next)->sequence >= (*last)->sequence) return Status::Ok();
+  }
 }
 
 Status JetStream::EraseKey(const std::string& subject) {
@@ -653,31 +697,38 @@ Result<uint64_t> JetStream::Publish(std::string_view data, uint64_t after, const
   }
 }
 
-Result<std::unique_ptr<Follow>> JetStream::FollowFrom(uint64_t from) {
-  if (from < 1) return Status::InvalidArgument("stream sequences start at 1");
+Result<std::unique_ptr<Follow>> JetStream::OrderedConsumer(const std::string& stream, const std::string& subject,
+                                                           uint64_t from) {
   jsSubOptions so;
   jsSubOptions_Init(&so);
-  so.Stream = options_.stream.c_str();
+  so.Stream = stream.c_str();
   so.Ordered = true;
   so.Config.DeliverPolicy = js_DeliverByStartSequence;
   so.Config.OptStartSeq = from;
   auto sub = std::make_unique<Follow::Sub>();
   jsErrCode jerr = static_cast<jsErrCode>(0);
-  natsStatus s = js_SubscribeSync(&sub->sub, h_->js, subject_.c_str(), nullptr, &so, &jerr);
+  natsStatus s = js_SubscribeSync(&sub->sub, h_->js, subject.c_str(), nullptr, &so, &jerr);
   if (s != NATS_OK) {
     sub->sub = nullptr;
-    return Status::Unavailable("cannot follow the stream " + options_.stream + " from " + std::to_string(from) + ": " +
+    return Status::Unavailable("cannot read the stream " + stream + " from " + std::to_string(from) + ": " +
                                Text(s, jerr));
   }
-  // Rounds are up to a few MiB: let many wait rather than drop any.
-  (void)natsSubscription_SetPendingLimits(sub->sub, 1 << 20, 1 << 30);
   return std::unique_ptr<Follow>(new Follow(std::move(sub)));
+}
+
+Result<std::unique_ptr<Follow>> JetStream::FollowFrom(uint64_t from) {
+  if (from < 1) return Status::InvalidArgument("stream sequences start at 1");
+  Result<std::unique_ptr<Follow>> follow = OrderedConsumer(options_.stream, subject_, from);
+  if (!follow.ok()) return follow.status();
+  // Rounds are up to a few MiB: let many wait rather than drop any.
+  (void)natsSubscription_SetPendingLimits((*follow)->sub_->sub, 1 << 20, 1 << 30);
+  return follow;
 }
 
 Follow::Follow(std::unique_ptr<Sub> sub) : sub_(std::move(sub)) {}
 Follow::~Follow() = default;
 
-Result<std::optional<StreamMessage>> Follow::Next(std::chrono::milliseconds timeout) {
+Result<std::optional<StreamMessage>> Follow::Next(std::chrono::milliseconds timeout, uint64_t* pending) {
   natsMsg* m = nullptr;
   natsStatus s = natsSubscription_NextMsg(&m, sub_->sub, timeout.count());
   if (s == NATS_TIMEOUT) return std::optional<StreamMessage>();
@@ -690,6 +741,7 @@ Result<std::optional<StreamMessage>> Follow::Next(std::chrono::milliseconds time
   }
   StreamMessage out;
   out.sequence = md->Sequence.Stream;
+  if (pending != nullptr) *pending = md->NumPending;
   out.data.assign(natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m)));
   jsMsgMetaData_Destroy(md);
   natsMsg_Destroy(m);

@@ -106,16 +106,22 @@ class JetStream {
   // within `window` (its own included).
   Result<std::vector<std::string>> GatherCosignatures(std::string_view note, std::chrono::milliseconds window);
 
-  // The data keys' share (EventLog::KeyShare), the stream "<stream>_KEYS":
-  // one subject per data key, "<stream>.keys.<SHA-256 of the subject>"
-  // (the servers see no subject), each message the key's record wrapped
-  // under the master key. Deletes are allowed there, unlike the log of
-  // record, so that an erasure erases the key (docs/scale-out.md). First
-  // key wins: Conflict when a subject holds another record already (the
-  // same record again is taken as shared).
-  Status PutKeys(const std::vector<std::pair<std::string, std::string>>& subject_records);
-  // The subject's key record; nullopt when the share holds none.
-  Result<std::optional<std::string>> GetKey(const std::string& subject);
+  // The data keys' share (cluster/key_share.h gives its messages meaning),
+  // the stream "<stream>_KEYS": one subject per data key,
+  // "<stream>.keys.<SHA-256 of the subject>" (the servers see no subject).
+  // Deletes are allowed there, unlike the log of record, so that an erasure
+  // erases the key (docs/scale-out.md).
+  //
+  // Publishes `bytes` on the subject's key subject if its last message is
+  // sequence `after` (0: it has none): Conflict when another is last by then.
+  Status PublishKey(const std::string& subject, std::string_view bytes, uint64_t after);
+  // How many messages the subject's key subject holds.
+  Result<uint64_t> KeyMessageCount(const std::string& subject);
+  // The last of them (nullopt: none).
+  Result<std::optional<StreamMessage>> LastKeyMessage(const std::string& subject);
+  // Visits them in order until `visit` returns false or the last one is
+  // visited (Unavailable when they stop coming, e.g. erased meanwhile).
+  Status VisitKeyMessages(const std::string& subject, const std::function<bool(const StreamMessage&)>& visit);
   // Erases every message of the subject's key (the servers overwrite it).
   Status EraseKey(const std::string& subject);
 
@@ -128,6 +134,8 @@ class JetStream {
  private:
   explicit JetStream(JetStreamOptions options);
   Status EnsureKeyStream(std::chrono::steady_clock::time_point deadline);
+  // An ordered consumer of `subject` on `stream`, from sequence `from` (>= 1).
+  Result<std::unique_ptr<Follow>> OrderedConsumer(const std::string& stream, const std::string& subject, uint64_t from);
   std::string KeySubject(const std::string& subject) const;
   JetStreamOptions options_;
   std::string subject_;
@@ -141,7 +149,8 @@ class Follow {
  public:
   ~Follow();
   // The next message, waiting up to `timeout`; nullopt when none came.
-  Result<std::optional<StreamMessage>> Next(std::chrono::milliseconds timeout);
+  // With `pending`, how many messages the stream holds after it for this consumer.
+  Result<std::optional<StreamMessage>> Next(std::chrono::milliseconds timeout, uint64_t* pending = nullptr);
 
  private:
   friend class JetStream;

@@ -4,11 +4,12 @@
 #include <utility>
 
 #include "cluster/forward.h"
+#include "cluster/key_share.h"
 #include "core/crypto.h"
 #include "core/json.h"
 #include "core/note.h"
-#include "core/time.h"
 #include "core/sha256.h"
+#include "core/time.h"
 
 namespace custodian::cluster {
 
@@ -51,8 +52,17 @@ std::string FreshForward(std::string_view body) {
 // another key would pass over every round and might even write rounds the
 // others pass over.
 Status CheckClusterKey(JetStream& js, const ClusterKey& key) {
-  Status put = js.PutKeys({{kKeyCheckSubject, key.Seal(kKeyCheckPurpose, js.options().stream, "")}});
+  const std::string check = key.Seal(kKeyCheckPurpose, js.options().stream, "");
+  Status put = js.PublishKey(kKeyCheckSubject, check, 0);
   if (put.code() != StatusCode::kConflict) return put;
+  // A check there already: this key's when a node started before (perhaps
+  // with junk put beside it).
+  bool found = false;
+  CUSTODIAN_RETURN_IF_ERROR(js.VisitKeyMessages(kKeyCheckSubject, [&](const StreamMessage& m) {
+    found = m.data == check;
+    return !found;
+  }));
+  if (found) return Status::Ok();
   return Status::FailedPrecondition(
       "this node's cluster key (--cluster-key) is not the cluster's: the key share of the stream " +
       js.options().stream +
@@ -68,8 +78,8 @@ Result<uint64_t> PublishRound(JetStream& js, const ClusterKey& key, std::string_
 // A seeding store's keys into the key share. The share keeps a person's
 // first key: another record there already means a key share left over from
 // an earlier cluster (or a store whose master key was rotated since).
-Status SeedKeys(JetStream& js, const std::vector<std::pair<std::string, std::string>>& keys) {
-  Status put = js.PutKeys(keys);
+Status SeedKeys(SharedKeys& share, const std::vector<std::pair<std::string, std::string>>& keys) {
+  Status put = share.Put(keys);
   if (put.code() != StatusCode::kConflict) return put;
   return Status::FailedPrecondition(
       "the cluster's key share already holds other data keys for people of this store: it is left over from "
@@ -96,10 +106,15 @@ Result<std::unique_ptr<Node>> Node::Start(EventLog& log, JetStream& js, const No
   std::unique_ptr<Node> node(new Node(log, js, options));
   node->etcd_ = std::move(etcd);
   // Every node shares the data keys through the stream's key share.
+  auto shared_keys = std::make_shared<SharedKeys>(
+      js, cluster_key,
+      [&log](const std::string& subject, std::string_view record) { return log.OpensKeyRecord(subject, record); });
   auto share = std::make_shared<EventLog::KeyShare>();
-  share->put = [&js](const std::vector<std::pair<std::string, std::string>>& records) { return js.PutKeys(records); };
-  share->get = [&js](const std::string& subject) { return js.GetKey(subject); };
-  share->erase = [&js](const std::string& subject) { return js.EraseKey(subject); };
+  share->put = [keys = shared_keys](const std::vector<std::pair<std::string, std::string>>& records) {
+    return keys->Put(records);
+  };
+  share->get = [keys = shared_keys](const std::string& subject) { return keys->Get(subject); };
+  share->erase = [keys = shared_keys](const std::string& subject) { return keys->Erase(subject); };
   log.SetKeyShare(share);
   // Every node is a witness of the others' checkpoints: it cosigns one its
   // own tree holds (EventLog::Cosign) and answers with its key and line.
@@ -138,11 +153,11 @@ Result<std::unique_ptr<Node>> Node::Start(EventLog& log, JetStream& js, const No
     CUSTODIAN_RETURN_IF_ERROR(log.ExportKeyRecords([&](const std::string& subject, const std::string& record) {
       keys.emplace_back(subject, record);
       if (keys.size() < 256) return Status::Ok();
-      Status put = SeedKeys(js, keys);
+      Status put = SeedKeys(*shared_keys, keys);
       keys.clear();
       return put;
     }));
-    CUSTODIAN_RETURN_IF_ERROR(SeedKeys(js, keys));
+    CUSTODIAN_RETURN_IF_ERROR(SeedKeys(*shared_keys, keys));
     uint64_t sequence = 0;
     CUSTODIAN_RETURN_IF_ERROR(log.ExportRounds(options.seed_round_bytes, [&](std::string_view round,
                                                                               uint64_t after) -> Result<uint64_t> {

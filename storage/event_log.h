@@ -620,6 +620,9 @@ class EventLog {
   // Each data key record the store holds, by subject: a store that seeds a
   // cluster shares them (KeyShare::put).
   Status ExportKeyRecords(const std::function<Status(const std::string& subject, const std::string& record)>& fn) const;
+  // Whether `record` is a data key record of `subject` that this store's
+  // master key opens (the key share passes over anything else).
+  bool OpensKeyRecord(const std::string& subject, std::string_view record) const;
   // Why the last key fetched from the share could not be used here (empty
   // when none failed): typically another master key than the writer's.
   std::string key_share_problem() const;

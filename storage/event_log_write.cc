@@ -1246,6 +1246,10 @@ void EventLog::SetKeyShare(std::shared_ptr<const KeyShare> share) {
   key_share_ = std::move(share);
 }
 
+bool EventLog::OpensKeyRecord(const std::string& subject, std::string_view record) const {
+  return vault_ && vault_->Opens(subject, record);
+}
+
 std::string EventLog::key_share_problem() const {
   std::lock_guard lk(key_share_mu_);
   return key_share_problem_;

@@ -348,7 +348,9 @@ Result<std::optional<std::string>> KeyVault::Get(const std::string& key) {
   return std::optional<std::string>(std::move(value));
 }
 
-Result<std::string> KeyVault::Unwrap(const std::string& subject, std::string_view record) {
+bool KeyVault::Opens(const std::string& subject, std::string_view record) const { return Unwrap(subject, record).ok(); }
+
+Result<std::string> KeyVault::Unwrap(const std::string& subject, std::string_view record) const {
   Result<std::vector<std::pair<std::string, std::string>>> wraps = DecodeRecord(subject, record);
   if (!wraps.ok()) return wraps.status();
   for (const Master& master : masters_) {

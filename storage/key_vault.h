@@ -117,6 +117,9 @@ class KeyVault {
   // A key made here and not yet shared for the subject is replaced, at the
   // writer's next DropUnsharedNewKeys (until then Open uses the adopted one).
   Status Adopt(const std::string& subject, std::string_view record);
+  // Whether `record` is a key record of `subject` that a loaded master key
+  // opens (nothing is kept).
+  bool Opens(const std::string& subject, std::string_view record) const;
   // This node is not the writer (its round was refused as a follower's, or
   // it applies a round of the log of record): the keys it made and never
   // shared are dropped (their subjects may have other keys in the cluster
@@ -238,7 +241,7 @@ class KeyVault {
       : db_(db), keys_cf_(keys_cf), master_file_(std::move(master_file)) {}
   Result<std::string> DataKey(const std::string& subject, bool create);
   Result<std::optional<std::string>> Get(const std::string& key);
-  Result<std::string> Unwrap(const std::string& subject, std::string_view record);
+  Result<std::string> Unwrap(const std::string& subject, std::string_view record) const;
   // Moves a rotation's old master key file to retired/, owner-only.
   Status Retire(const std::string& old);
   // One synced batch: every data key wrapped under masters_.front() only.

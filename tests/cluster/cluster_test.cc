@@ -3,9 +3,8 @@
 // holds the same log, tree and projections; followers forward appends; a node
 // added later replays the stream; the stream's leader killed with -9 does not
 // stop the appends, and the restarted server catches up.
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -15,6 +14,7 @@
 
 #include "cluster/forward.h"
 #include "cluster/jetstream.h"
+#include "cluster/key_share.h"
 #include "cluster/lease.h"
 #include "cluster/node.h"
 #include "core/crypto.h"
@@ -687,24 +687,129 @@ TEST_CASE("a password in a NATS server's URL never reaches an error message", "[
   CHECK_THAT(js.status().message(), Catch::Contains("nats://***@127.0.0.1:1"));
 }
 
+// The key share as a node reads it (cluster/key_share.h); `legacy` is the one
+// untagged record taken as opening with the master key.
+cluster::SharedKeys ShareOf(JetStream& js, const NatsCluster& nats, std::string legacy = "") {
+  return cluster::SharedKeys(js, nats.cluster_key(), [legacy](const std::string&, std::string_view record) {
+    return !legacy.empty() && record == legacy;
+  });
+}
+
+// The messages on a person's subject of the key share, in order.
+std::vector<cluster::StreamMessage> KeyMessages(JetStream& js, const std::string& subject) {
+  std::vector<cluster::StreamMessage> out;
+  Status read = js.VisitKeyMessages(subject, [&](const cluster::StreamMessage& m) {
+    out.push_back(m);
+    return true;
+  });
+  INFO(read.ToString());
+  REQUIRE(read.ok());
+  return out;
+}
+
+// The last message's sequence there (0: none).
+uint64_t LastKeySequence(JetStream& js, const std::string& subject) {
+  std::vector<cluster::StreamMessage> all = KeyMessages(js, subject);
+  return all.empty() ? 0 : all.back().sequence;
+}
+
 TEST_CASE("the key share keeps the first key of a subject: the same record again is taken, another is a Conflict",
           "[cluster]") {
   NatsCluster nats;
-  std::unique_ptr<JetStream> old_writer = ConnectTo(nats, "node-a"), new_writer = ConnectTo(nats, "node-b");
+  std::unique_ptr<JetStream> old_js = ConnectTo(nats, "node-a"), new_js = ConnectTo(nats, "node-b");
+  cluster::SharedKeys old_writer = ShareOf(*old_js, nats), new_writer = ShareOf(*new_js, nats);
   const std::string subject = "customer-1/contact-c-1";
-  REQUIRE(new_writer->PutKeys({{subject, "record of the next writer"}}).ok());
-  REQUIRE(new_writer->PutKeys({{subject, "record of the next writer"}}).ok());  // a retry
+  REQUIRE(new_writer.Put({{subject, "record of the next writer"}}).ok());
+  REQUIRE(new_writer.Put({{subject, "record of the next writer"}}).ok());  // a retry
   // The writer whose term ended puts its own key late: refused, the first stays.
-  Status late = old_writer->PutKeys({{subject, "record of the old writer"}});
+  Status late = old_writer.Put({{subject, "record of the old writer"}});
   REQUIRE_FALSE(late.ok());
   CHECK(late.code() == StatusCode::kConflict);
   CHECK(late.message().find(subject) == std::string::npos);
-  Result<std::optional<std::string>> kept = old_writer->GetKey(subject);
+  Result<std::optional<std::string>> kept = old_writer.Get(subject);
   REQUIRE(kept.ok());
   REQUIRE(kept->has_value());
   CHECK(**kept == "record of the next writer");
+  // The share holds it tagged under the cluster key, not as it is.
+  std::vector<cluster::StreamMessage> raw = KeyMessages(*old_js, subject);
+  REQUIRE(raw.size() == 1);
+  CHECK(raw.front().data == new_writer.Tagged(subject, "record of the next writer"));
+  CHECK(raw.front().data != "record of the next writer");
   // Another subject is its own.
-  CHECK(old_writer->PutKeys({{"customer-1/contact-c-2", "record of the old writer"}}).ok());
+  CHECK(old_writer.Put({{"customer-1/contact-c-2", "record of the old writer"}}).ok());
+}
+
+TEST_CASE(
+    "junk on the key share neither keeps a person's key from being shared nor hides it, a key moved to "
+    "another person or tagged under another cluster key is junk, and an earlier build's untagged key is taken",
+    "[cluster]") {
+  NatsCluster nats;
+  std::unique_ptr<JetStream> outsider = ConnectTo(nats, "outsider"), a_js = ConnectTo(nats, "node-a"),
+                             b_js = ConnectTo(nats, "node-b");
+  cluster::SharedKeys a = ShareOf(*a_js, nats), b = ShareOf(*b_js, nats);
+
+  // Junk put first, where a person's key would go: the writer shares it after the junk.
+  const std::string subject = "customer-1/contact-c-1";
+  REQUIRE(outsider->PublishKey(subject, "junk put first", 0).ok());
+  Status put = a.Put({{subject, "record A"}});
+  INFO(put.ToString());
+  REQUIRE(put.ok());
+  Result<std::optional<std::string>> got = b.Get(subject);
+  REQUIRE(got.ok());
+  REQUIRE(got->has_value());
+  CHECK(**got == "record A");
+  // It is still the first key: another is a Conflict.
+  CHECK(b.Put({{subject, "record B"}}).code() == StatusCode::kConflict);
+  // Junk put after the key: the nodes still find the key, behind it.
+  REQUIRE(outsider->PublishKey(subject, "junk put after", LastKeySequence(*outsider, subject)).ok());
+  Result<std::optional<cluster::StreamMessage>> last = outsider->LastKeyMessage(subject);
+  REQUIRE(last.ok());
+  REQUIRE(last->has_value());
+  CHECK((*last)->data == "junk put after");
+  CHECK(KeyMessages(*outsider, subject).size() == 3);
+  got = b.Get(subject);
+  REQUIRE(got.ok());
+  REQUIRE(got->has_value());
+  CHECK(**got == "record A");
+  CHECK(b.Put({{subject, "record B"}}).code() == StatusCode::kConflict);
+  CHECK(b.Put({{subject, "record A"}}).ok());
+  // An erasure removes every message there, junk included.
+  REQUIRE(a.Erase(subject).ok());
+  got = b.Get(subject);
+  REQUIRE(got.ok());
+  CHECK_FALSE(got->has_value());
+  CHECK(LastKeySequence(*outsider, subject) == 0);
+
+  // A genuine key moved to another person's subject does not verify there.
+  const std::string other = "customer-1/contact-c-2";
+  REQUIRE(outsider->PublishKey(other, a.Tagged("customer-1/contact-c-3", "record C"), 0).ok());
+  got = b.Get(other);
+  REQUIRE(got.ok());
+  CHECK_FALSE(got->has_value());
+  // Nor does one tagged under another cluster key.
+  const std::string third = "customer-1/contact-c-4";
+  const cluster::ClusterKey stranger(crypto::RandomBytes(cluster::kClusterKeyBytes));
+  cluster::SharedKeys foreign(*outsider, stranger, [](const std::string&, std::string_view) { return false; });
+  REQUIRE(outsider->PublishKey(third, foreign.Tagged(third, "record D"), 0).ok());
+  got = b.Get(third);
+  REQUIRE(got.ok());
+  CHECK_FALSE(got->has_value());
+  REQUIRE(b.Put({{third, "record E"}}).ok());
+  got = a.Get(third);
+  REQUIRE(got.ok());
+  REQUIRE(got->has_value());
+  CHECK(**got == "record E");
+
+  // A key an earlier build shared, untagged, that the master key opens: taken, and first.
+  const std::string old = "customer-2/contact-c-1";
+  REQUIRE(outsider->PublishKey(old, "record of an earlier build", 0).ok());
+  cluster::SharedKeys upgraded = ShareOf(*b_js, nats, "record of an earlier build");
+  got = upgraded.Get(old);
+  REQUIRE(got.ok());
+  REQUIRE(got->has_value());
+  CHECK(**got == "record of an earlier build");
+  CHECK(upgraded.Put({{old, "record F"}}).code() == StatusCode::kConflict);
+  CHECK(upgraded.Put({{old, "record of an earlier build"}}).ok());
 }
 
 TEST_CASE("a follower with no writer refuses appends with a clear reason, and writes nothing", "[cluster]") {
@@ -1252,6 +1357,12 @@ TEST_CASE("personal data on every node: keys shared beside the stream, people fo
   const auto timeout = std::chrono::milliseconds(30000);
   TestNode writer(nats, true, "node-1", timeout, std::nullopt, master);
   TestNode follower(nats, false, "node-2", timeout, std::nullopt, master);
+  // Junk on the key share, as anyone who may publish there could put it:
+  // first where a person's key goes, and after the nodes' key check.
+  const std::string subject = "customer-f-0/contact-c-1";
+  std::unique_ptr<JetStream> outsider = ConnectTo(nats, "outsider");
+  REQUIRE(outsider->PublishKey(subject, "junk put first", 0).ok());
+  REQUIRE(outsider->PublishKey("cluster key check", "junk", LastKeySequence(*outsider, "cluster key check")).ok());
   REQUIRE(writer.log->Append("staff-1", {EventBy("staff-1", "staff.joined", "system:hr", R"({"role":"account_executive"})")})
               .ok());
   REQUIRE(writer.log->Append("staff-dpo", {EventBy("staff-dpo", "staff.joined", "system:hr",
@@ -1264,7 +1375,6 @@ TEST_CASE("personal data on every node: keys shared beside the stream, people fo
   REQUIRE(follower.node->AwaitSequence(writer.log->applied_sequence(), std::chrono::seconds(60)));
 
   // The follower opens what the writer sealed, and finds the person.
-  const std::string subject = "customer-f-0/contact-c-1";
   CHECK_THAT(OpenedOn(*follower.log, "customer-f-0"), Catch::Contains("Ana Lima"));
   CHECK_THAT(OpenedOn(*follower.log, "customer-w-2"), Catch::Contains("ana@acme.example"));
   Result<std::vector<std::string>> found = follower.log->FindSubjects(BlindKind::kEmail, "ANA@acme.example");
@@ -1272,13 +1382,23 @@ TEST_CASE("personal data on every node: keys shared beside the stream, people fo
   CHECK(found->size() == 6);
   CHECK(std::find(found->begin(), found->end(), subject) != found->end());
   // The share holds the key wrapped, never in the clear.
-  Result<std::optional<std::string>> shared = writer.js->GetKey(subject);
+  cluster::SharedKeys share(*writer.js, nats.cluster_key(), [&](const std::string& s, std::string_view record) {
+    return writer.log->OpensKeyRecord(s, record);
+  });
+  Result<std::optional<std::string>> shared = share.Get(subject);
   REQUIRE(shared.ok());
   REQUIRE(shared->has_value());
   const std::string wrapped = **shared;
+  // An untagged record is taken only when this master key opens it for its subject (a share of an earlier build).
+  CHECK(follower.log->OpensKeyRecord(subject, wrapped));
+  CHECK_FALSE(follower.log->OpensKeyRecord("customer-f-1/contact-c-1", wrapped));
+  CHECK_FALSE(follower.log->OpensKeyRecord(subject, "junk put first"));
   CHECK(!FilesHolding(follower.tmp.Sub("store"), wrapped).empty());  // the follower keeps its own copy
 
-  // A node started later fetches the keys as it replays the stream.
+  // A node started later fetches the keys as it replays the stream, the
+  // person's from behind junk put after it (and starts past the junk after
+  // the key check).
+  REQUIRE(outsider->PublishKey(subject, "junk put after", LastKeySequence(*outsider, subject)).ok());
   TestNode late(nats, false, "node-3", timeout, std::nullopt, master);
   REQUIRE(late.node->AwaitSequence(writer.log->applied_sequence(), std::chrono::seconds(60)));
   CHECK_THAT(OpenedOn(*late.log, "customer-f-0"), Catch::Contains("Ana Lima"));
@@ -1302,10 +1422,10 @@ TEST_CASE("personal data on every node: keys shared beside the stream, people fo
     CHECK(std::find(after->begin(), after->end(), subject) == after->end());
     CHECK(FilesHolding(n->tmp.Sub("store"), wrapped).empty());
   }
-  Result<std::optional<std::string>> gone = writer.js->GetKey(subject);
+  Result<std::optional<std::string>> gone = share.Get(subject);
   REQUIRE(gone.ok());
   CHECK_FALSE(gone->has_value());
-  Result<std::optional<std::string>> kept = writer.js->GetKey("customer-f-1/contact-c-1");
+  Result<std::optional<std::string>> kept = share.Get("customer-f-1/contact-c-1");
   REQUIRE(kept.ok());
   CHECK(kept->has_value());
 
