@@ -38,6 +38,9 @@ struct CommitmentRecord {
   CommitmentState state = CommitmentState::kOpen;
   std::optional<Timestamp> closed_at;
   int64_t closed_entered_late = 0;  // EnteredLate of the fulfilment or cancellation
+  // A due date that passed and that a correction then moved later
+  // (NoteDueMoves): the first such, and when the log recorded the move.
+  std::optional<Timestamp> due_moved_from, due_moved_at;
 };
 
 // How much later than it claims a step was entered, in microseconds: the time
@@ -45,8 +48,24 @@ struct CommitmentRecord {
 // between them the producer claims (occurred_at). Zero or less when the step
 // was entered as promptly as the opening (a bulk import of old history enters
 // both at once: its steps come out early, not late).
+int64_t LaterThanClaimed(Timestamp opened_at, Timestamp opened_recorded_at, Timestamp claimed, Timestamp recorded) {
+  return (recorded.value() - opened_recorded_at.value()) - (claimed.value() - opened_at.value());
+}
 int64_t EnteredLate(Timestamp opened_at, Timestamp opened_recorded_at, const Event& step) {
-  return (step.recorded_at.value() - opened_recorded_at.value()) - (step.occurred_at.value() - opened_at.value());
+  return LaterThanClaimed(opened_at, opened_recorded_at, step.occurred_at, step.recorded_at);
+}
+
+// Whether a change recorded at `recorded` that moves a promise's due date
+// from `due` to `to` moves it later after `due` had passed (more than
+// kEnteredLateMicros), measured as EnteredLate measures, against the log's
+// record of the commitment.made that set `due` (see the header).
+bool MovedAfterItPassed(Timestamp made_at, Timestamp made_recorded_at, Timestamp due, Timestamp to,
+                        Timestamp recorded) {
+  return to > due && LaterThanClaimed(made_at, made_recorded_at, due, recorded) > kEnteredLateMicros;
+}
+
+Timestamp DueAt(const json::object& d, const Event& made) {
+  return payload::Time(d, "due_at").value_or(made.occurred_at);
 }
 
 struct CustomerRecord {
@@ -63,7 +82,7 @@ using TeamIntervals = std::vector<std::pair<Timestamp, std::string>>;
 //               responded_by, responsible, resolved_at|null, reopened, opened_recorded_at,
 //               response_entered_late]
 //   commitment [owner, made_at, due_at, state (0 open, 1 fulfilled, 2 cancelled), closed_at|null,
-//               made_recorded_at, closed_entered_late]
+//               made_recorded_at, closed_entered_late, due_moved_from|null, due_moved_at|null]
 json::value OptMicros(const std::optional<Timestamp>& t) { return payload::MicrosJson(t); }
 std::optional<Timestamp> OptMicros(const json::value& v) {
   return v.is_null() ? std::nullopt : std::optional<Timestamp>(Timestamp(v.to_number<int64_t>()));
@@ -82,9 +101,9 @@ std::string Encode(const CustomerRecord& c) {
   o["r"] = std::move(requests);
   json::object commitments;
   for (const auto& [id, m] : c.commitments) {
-    commitments[id] = json::array{json::value(m.owner), m.made_at.value(), m.due_at.value(),
-                                  static_cast<int>(m.state), OptMicros(m.closed_at), m.made_recorded_at.value(),
-                                  m.closed_entered_late};
+    commitments[id] = json::array{json::value(m.owner),      m.made_at.value(),           m.due_at.value(),
+                                  static_cast<int>(m.state), OptMicros(m.closed_at),      m.made_recorded_at.value(),
+                                  m.closed_entered_late,     OptMicros(m.due_moved_from), OptMicros(m.due_moved_at)};
   }
   o["m"] = std::move(commitments);
   return json::serialize(o);
@@ -122,6 +141,8 @@ Result<CustomerRecord> DecodeCustomer(std::string_view text, std::string_view ke
       m.closed_at = OptMicros(a.at(4));
       m.made_recorded_at = Timestamp(a.at(5).to_number<int64_t>());
       m.closed_entered_late = a.at(6).to_number<int64_t>();
+      m.due_moved_from = OptMicros(a.at(7));
+      m.due_moved_at = OptMicros(a.at(8));
     }
   } catch (const std::exception& e) {
     return payload::StateMalformed(key, kAccountabilityProjection, e.what());
@@ -197,13 +218,25 @@ Status ApplyToCustomer(CustomerRecord& c, const Event& e) {
       ++r.reopened;
     }
   } else if (t == "commitment.made") {
-    CommitmentRecord& m = c.commitments[Str(d, "commitment_id")];
+    auto [it, made_first] = c.commitments.try_emplace(Str(d, "commitment_id"));
+    CommitmentRecord& m = it->second;
+    const CommitmentRecord before = std::move(m);
     m = CommitmentRecord{};
     const std::string owner = Str(d, "owner");
     m.owner = owner.empty() ? e.actor : owner;
     m.made_at = e.occurred_at;
     m.made_recorded_at = e.recorded_at;
-    m.due_at = payload::Time(d, "due_at").value_or(e.occurred_at);
+    m.due_at = DueAt(d, e);
+    // Made again while open: the same promise, its due date moved by this.
+    if (!made_first && before.state == CommitmentState::kOpen) {
+      if (before.due_moved_from) {
+        m.due_moved_from = before.due_moved_from;
+        m.due_moved_at = before.due_moved_at;
+      } else if (MovedAfterItPassed(before.made_at, before.made_recorded_at, before.due_at, m.due_at, e.recorded_at)) {
+        m.due_moved_from = before.due_at;
+        m.due_moved_at = e.recorded_at;
+      }
+    }
   } else if (t == "commitment.reassigned") {
     // Whoever holds it answers for keeping it.
     auto it = c.commitments.find(Str(d, "commitment_id"));
@@ -216,6 +249,84 @@ Status ApplyToCustomer(CustomerRecord& c, const Event& e) {
     it->second.closed_entered_late = EnteredLate(it->second.made_at, it->second.made_recorded_at, e);
   }
   return Status::Ok();
+}
+
+// The due dates that a correction of commitment.made moved later after they
+// had passed (MovedAfterItPassed), and those a making again of the promise
+// while it was open moved so (as ApplyToCustomer marks them). A retracted
+// making is as if never made, as the fold takes it. `events`: the customer's
+// stream as stored, through the fix being folded; `c` folded from them as the
+// fixes make them. A commitment keeps the first such date.
+void NoteDueMoves(CustomerRecord& c, std::span<const Event> events) {
+  struct Promise {
+    std::string made_event;  // the commitment.made in force
+    Timestamp made_at, made_recorded_at, due_at;
+    bool open = true;
+  };
+  std::map<std::string, Promise> promises;                       // by commitment id
+  std::map<std::string, std::string> made_of, closed_by;         // event id -> commitment id
+  std::map<std::string, std::pair<Timestamp, Timestamp>> moved;  // commitment id -> (due date that passed, moved at)
+  for (const Event& e : events) {
+    const bool made = e.type == "commitment.made";
+    const bool closed = e.type == "commitment.fulfilled" || e.type == "commitment.cancelled";
+    if (!made && !closed && !IsFix(e)) continue;
+    Result<json::object> parsed = payload::ParseData(e);
+    if (!parsed.ok()) continue;
+    const json::object& d = *parsed;
+    const std::string id = e.id.ToString();
+    if (made || closed) {
+      const std::string commitment = Str(d, "commitment_id");
+      auto it = promises.find(commitment);
+      if (closed) {
+        if (it != promises.end()) it->second.open = false;
+        closed_by[id] = commitment;
+        continue;
+      }
+      const Timestamp due = DueAt(d, e);
+      if (it != promises.end() && it->second.open) {
+        const Promise& p = it->second;
+        if (MovedAfterItPassed(p.made_at, p.made_recorded_at, p.due_at, due, e.recorded_at)) {
+          moved.try_emplace(commitment, p.due_at, e.recorded_at);
+        }
+      } else {
+        moved.erase(commitment);  // a new promise under an id whose last one was kept or cancelled
+      }
+      promises[commitment] = Promise{id, e.occurred_at, e.recorded_at, due};
+      made_of[id] = commitment;
+      continue;
+    }
+    const std::string target = Str(d, "event_id");
+    if (e.type == "event.retracted") {
+      if (auto c_it = closed_by.find(target); c_it != closed_by.end()) {
+        // A keeping or cancellation undone: the promise is open again.
+        if (auto it = promises.find(c_it->second); it != promises.end()) it->second.open = true;
+      } else if (auto m_it = made_of.find(target); m_it != made_of.end()) {
+        auto it = promises.find(m_it->second);
+        if (it != promises.end() && it->second.made_event == target) {
+          promises.erase(it);
+          moved.erase(m_it->second);
+        }
+      }
+      continue;
+    }
+    auto m_it = made_of.find(target);
+    const json::value* corrected = d.if_contains("corrected");
+    if (m_it == made_of.end() || corrected == nullptr || !corrected->is_object()) continue;
+    Promise& p = promises[m_it->second];
+    if (p.made_event != target) continue;  // a making since superseded
+    const std::optional<Timestamp> due = payload::Time(corrected->get_object(), "due_at");
+    if (!due) continue;
+    if (MovedAfterItPassed(p.made_at, p.made_recorded_at, p.due_at, *due, e.recorded_at)) {
+      moved.try_emplace(m_it->second, p.due_at, e.recorded_at);
+    }
+    p.due_at = *due;
+  }
+  for (const auto& [commitment, move] : moved) {
+    auto it = c.commitments.find(commitment);
+    if (it == c.commitments.end() || it->second.due_moved_from) continue;  // retracted, or marked already
+    it->second.due_moved_from = move.first;
+    it->second.due_moved_at = move.second;
+  }
 }
 
 Status ApplyToStaff(TeamIntervals& teams, const Event& e) {
@@ -246,8 +357,9 @@ class AccountabilityProjection final : public Projection {
   std::string_view name() const override { return kAccountabilityProjection; }
   // 2: corrections and retractions take effect (state of version 1 counts
   // fixed events as first recorded, so it is folded again). 3: steps entered
-  // late are measured (recorded times kept).
-  uint32_t state_version() const override { return 3; }
+  // late are measured (recorded times kept). 4: due dates moved after they
+  // passed are kept (NoteDueMoves).
+  uint32_t state_version() const override { return 4; }
 
   Status Apply(std::span<const Event> events, StateView& state) const override {
     // Group by stream, keeping each stream's order: each touched key is read
@@ -272,10 +384,13 @@ class AccountabilityProjection final : public Projection {
           CUSTODIAN_RETURN_IF_ERROR(ApplyToCustomer(*c, *e));
           continue;
         }
-        // A fix: the record folded again from the stream, as the fixes make it.
-        CUSTODIAN_RETURN_IF_ERROR(RefoldRecord(*log_, *e, *c, [](CustomerRecord& r, const Event& x) {
-          return ApplyToCustomer(r, x);
-        }, happened_by_));
+        // A fix: the record folded again from the stream, as the fixes make
+        // it; then the due dates the corrections moved after they passed.
+        Result<std::vector<Event>> stored = StreamThroughFix(*log_, *e, happened_by_);
+        if (!stored.ok()) return stored.status();
+        *c = CustomerRecord{};
+        for (const Event& x : EffectiveEvents(*stored)) CUSTODIAN_RETURN_IF_ERROR(ApplyToCustomer(*c, x));
+        NoteDueMoves(*c, *stored);
       }
       if (!c->owner.empty() || !c->requests.empty() || !c->commitments.empty()) state.Put(key, Encode(*c));
     }
@@ -314,6 +429,7 @@ void Summarize(std::map<std::string, AccountabilitySummary>& out, const std::str
     case CommitmentOutcome::kCancelled: ++s.cancelled; break;
   }
   if (c.closed_entered_late) ++s.entered_late;
+  if (c.due_moved_from) ++s.due_moved;
 }
 
 std::vector<AccountabilitySummary> Finish(std::map<std::string, AccountabilitySummary>& out,
@@ -430,22 +546,26 @@ Result<AccountabilityReport> BuildAccountabilityReport(const StateReader& state,
       if (wanted(a.responsible, a.team)) report.requests.push_back(std::move(a));
     }
     for (const auto& [id, m] : c->commitments) {
-      if (!InPeriod(filter, m.due_at)) continue;
+      // Judged against the due date that passed, when a correction moved it after.
+      const Timestamp due = m.due_moved_from.value_or(m.due_at);
+      if (!InPeriod(filter, due)) continue;
       CommitmentAccount a;
       a.customer = customer;
       a.commitment_id = id;
       a.owner = m.owner;
-      a.team = team_of(m.owner, m.due_at);
+      a.team = team_of(m.owner, due);
       a.made_at = m.made_at;
       a.due_at = m.due_at;
+      a.due_moved_from = m.due_moved_from;
+      a.due_moved_at = m.due_moved_at;
       a.closed_at = m.closed_at;
       if (m.closed_at && m.closed_entered_late > kEnteredLateMicros) a.closed_entered_late = m.closed_entered_late;
       switch (m.state) {
         case CommitmentState::kOpen:
-          a.outcome = m.due_at < now ? CommitmentOutcome::kOverdue : CommitmentOutcome::kPending;
+          a.outcome = due < now ? CommitmentOutcome::kOverdue : CommitmentOutcome::kPending;
           break;
         case CommitmentState::kFulfilled:
-          a.outcome = *m.closed_at <= m.due_at ? CommitmentOutcome::kKeptOnTime : CommitmentOutcome::kKeptLate;
+          a.outcome = *m.closed_at <= due ? CommitmentOutcome::kKeptOnTime : CommitmentOutcome::kKeptLate;
           break;
         case CommitmentState::kCancelled:
           a.outcome = CommitmentOutcome::kCancelled;
@@ -462,7 +582,8 @@ Result<AccountabilityReport> BuildAccountabilityReport(const StateReader& state,
   });
   std::sort(report.commitments.begin(), report.commitments.end(),
             [](const CommitmentAccount& a, const CommitmentAccount& b) {
-              return std::tie(a.due_at, a.customer, a.commitment_id) < std::tie(b.due_at, b.customer, b.commitment_id);
+              return std::tuple(a.JudgedDue(), a.customer, a.commitment_id) <
+                     std::tuple(b.JudgedDue(), b.customer, b.commitment_id);
             });
   std::map<std::string, AccountabilitySummary> staff, team;
   std::map<std::string, std::vector<int64_t>> staff_times, team_times;
@@ -514,6 +635,8 @@ std::string CommitmentAccountToJson(const CommitmentAccount& c) {
   o["closed_at"] = payload::TimeJson(c.closed_at);
   o["outcome"] = CommitmentOutcomeName(c.outcome);
   o["closed_entered_late_seconds"] = Seconds(c.closed_entered_late);
+  o["due_moved_from"] = payload::TimeJson(c.due_moved_from);
+  o["due_moved_at"] = payload::TimeJson(c.due_moved_at);
   return json::serialize(o);
 }
 
@@ -533,6 +656,7 @@ std::string SummaryToJson(std::string_view kind, const AccountabilitySummary& s)
   o["cancelled"] = s.cancelled;
   o["pending"] = s.pending;
   o["entered_late"] = s.entered_late;
+  o["due_moved"] = s.due_moved;
   return json::serialize(o);
 }
 

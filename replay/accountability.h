@@ -15,11 +15,12 @@
 //     the opener (empty when none of them is a member of staff).
 // A commitment's owner is data.owner, else the actor that made it.
 //
-// Outcomes of a commitment, against `now`:
-//   kept on time  fulfilled at or before due_at (exactly at due_at is on time)
-//   kept late     fulfilled after due_at
+// Outcomes of a commitment, against `now` and the due date it is judged
+// against (its due_at, unless it was moved after it passed: see below):
+//   kept on time  fulfilled at or before the due date (exactly at it is on time)
+//   kept late     fulfilled after the due date
 //   cancelled     commitment.cancelled
-//   overdue       still open and due_at < now (due exactly now is not yet overdue)
+//   overdue       still open and due before now (due exactly now is not yet overdue)
 //   pending       still open and not yet due
 // "now" is chosen by the caller; the CLI uses the wall clock, not the latest
 // event's time, so a quiet log does not hide what fell overdue since.
@@ -37,7 +38,24 @@
 // step together does not mark the step, unless it is dated more than a day before the
 // opening (a promise kept before it was made is marked however it came).
 // Not caught: an opening entered as late as its step (both logged on Friday,
-// dated Monday), and a change of a promise's due date by a correction.
+// dated Monday).
+//
+// Due dates moved after they passed: a correction (event.corrected) of
+// commitment.made, or the promise made again (the same commitment_id, while
+// open), that moves its due
+// date later, recorded more than kEnteredLateMicros after that date had
+// passed (measured as above, against the log's record of the commitment.made
+// that set it), keeps the date that passed: the promise is judged against it
+// (outcome, period, team, order), and the report shows both dates and when
+// the move was recorded. A due date moved before it passed (a new date agreed
+// in time) is the promise's due date. A promise recorded with a due date
+// before the time it claims to be made counts as passed at once (as a promise
+// kept before it was made is marked entered late). Not caught: a move within
+// the day's grace, a promise entered as late as the move (both recorded
+// together after the date), and a promise retracted and made again with a
+// later date (the retraction, with its reason, stays in the customer's
+// history). The customer view (replay/customer.h) counts
+// kept and late promises against the due date as corrected.
 //
 // Percentiles of first-response times interpolate linearly between ranks
 // (Excel's PERCENTILE.INC, NumPy's default): the median of 1, 2, 3 and 4 hours
@@ -107,13 +125,18 @@ std::string_view CommitmentOutcomeName(CommitmentOutcome outcome);  // "overdue"
 
 struct CommitmentAccount {
   std::string customer, commitment_id, owner;
-  std::string team;  // the owner's team at due_at
+  std::string team;  // the owner's team at the due date it is judged against
   Timestamp made_at, due_at;
   std::optional<Timestamp> closed_at;  // fulfilled or cancelled at
   CommitmentOutcome outcome = CommitmentOutcome::kPending;
   // How much later than claimed the fulfilment or cancellation was entered,
   // in microseconds, when more than kEnteredLateMicros; else empty.
   std::optional<int64_t> closed_entered_late;
+  // The due date that had passed when a correction moved it later (the
+  // promise is judged against it), and when the log recorded the move.
+  std::optional<Timestamp> due_moved_from, due_moved_at;
+  // The due date the promise is judged against.
+  Timestamp JudgedDue() const { return due_moved_from.value_or(due_at); }
 };
 
 // Figures for one member of staff or one team.
@@ -124,6 +147,8 @@ struct AccountabilitySummary {
   uint64_t commitments = 0, overdue = 0, kept_on_time = 0, kept_late = 0, cancelled = 0, pending = 0;
   // First responses and commitments' ends entered late (see the header comment).
   uint64_t entered_late = 0;
+  // Commitments whose due date a correction moved after it passed.
+  uint64_t due_moved = 0;
 };
 
 struct AccountabilityFilter {
@@ -136,7 +161,7 @@ struct AccountabilityFilter {
 struct AccountabilityReport {
   Timestamp now;
   std::vector<RequestAccount> requests;        // by opened_at, then customer and id
-  std::vector<CommitmentAccount> commitments;  // by due_at, then customer and id
+  std::vector<CommitmentAccount> commitments;  // by JudgedDue, then customer and id
   std::vector<AccountabilitySummary> by_staff;  // by staff id
   std::vector<AccountabilitySummary> by_team;   // by team; items with no team are left out
 };

@@ -267,11 +267,18 @@ Result<std::vector<Event>> StreamThrough(const EventLog& log, const Event& fix) 
 
 }  // namespace
 
-Result<std::vector<Event>> EffectiveStreamThrough(const EventLog& log, const Event& fix,
-                                                  std::optional<Timestamp> happened_by) {
+Result<std::vector<Event>> StreamThroughFix(const EventLog& log, const Event& fix,
+                                            std::optional<Timestamp> happened_by) {
   Result<std::vector<Event>> events = StreamThrough(log, fix);
   if (!events.ok()) return events.status();
   if (happened_by) std::erase_if(*events, [&](const Event& e) { return e.occurred_at > *happened_by; });
+  return events;
+}
+
+Result<std::vector<Event>> EffectiveStreamThrough(const EventLog& log, const Event& fix,
+                                                  std::optional<Timestamp> happened_by) {
+  Result<std::vector<Event>> events = StreamThroughFix(log, fix, happened_by);
+  if (!events.ok()) return events.status();
   return EffectiveEvents(*events);
 }
 

@@ -140,11 +140,13 @@ std::vector<Event> EffectiveEvents(std::span<const Event> events);
 Result<CustomerState> FoldCustomer(std::span<const Event> events);
 // Whether `e` is an event.corrected or event.retracted.
 bool IsFix(const Event& e);
-// The events of `fix`'s stream in `log` from the first through `fix`, as the
-// fixes among them make them (EffectiveEvents): what a projection folds again
-// from an empty record when it meets a fix. With `happened_by` (a view as of
-// a business time), only the events that occurred by then, as that view
-// selects them.
+// The events of `fix`'s stream in `log` from the first through `fix`, as
+// stored. With `happened_by` (a view as of a business time), only the events
+// that occurred by then, as that view selects them.
+Result<std::vector<Event>> StreamThroughFix(const EventLog& log, const Event& fix,
+                                            std::optional<Timestamp> happened_by = std::nullopt);
+// The same, as the fixes among them make them (EffectiveEvents): what a
+// projection folds again from an empty record when it meets a fix.
 Result<std::vector<Event>> EffectiveStreamThrough(const EventLog& log, const Event& fix,
                                                   std::optional<Timestamp> happened_by = std::nullopt);
 // Sets `record` to an empty Record folded with `apply` over

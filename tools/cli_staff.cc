@@ -163,6 +163,14 @@ int RunAccountability(const Globals& g, const std::string& staff_id, const std::
                "(the log's own times); the figures above use the times claimed.{}\n",
                v->detail ? "" : " --staff or --team lists them.");
   }
+  uint64_t moved = 0;
+  for (const AccountabilitySummary& s : r.by_staff) moved += s.due_moved;
+  if (moved > 0) {
+    fmt::print(
+        "\nDUE MOVED: {} commitment{} whose due date a correction, or a making again, moved later more than\n"
+        "a day after it had passed; each is judged against the date that passed.{}\n",
+        moved, moved == 1 ? "" : "s", v->detail ? "" : " --staff or --team lists them.");
+  }
   if (v->detail && !r.requests.empty()) {
     fmt::print("\nREQUESTS\n{:<16} {:<14} {:<16} {:<12} {:<12} {:>7} {:<16} {:>7} {:<16} {:>7}  {}\n", "CUSTOMER",
                "REQUEST", "OPENED", "RESPONSIBLE", "ASSIGNED TO", "AFTER", "FIRST RESPONSE", "AFTER", "RESOLVED",
@@ -176,12 +184,14 @@ int RunAccountability(const Globals& g, const std::string& staff_id, const std::
     }
   }
   if (v->detail && !r.commitments.empty()) {
-    fmt::print("\nCOMMITMENTS\n{:<16} {:<14} {:<12} {:<16} {:<13} {:<16}  {}\n", "CUSTOMER", "COMMITMENT", "OWNER",
-               "DUE", "OUTCOME", "CLOSED", "CLOSE ENTERED");
+    fmt::print("\nCOMMITMENTS\n{:<16} {:<14} {:<12} {:<16} {:<13} {:<16}  {:<13}  {}\n", "CUSTOMER", "COMMITMENT",
+               "OWNER", "DUE", "OUTCOME", "CLOSED", "CLOSE ENTERED", "DUE MOVED AFTER IT PASSED");
     for (const CommitmentAccount& c : r.commitments) {
-      fmt::print("{:<16} {:<14} {:<12} {:<16} {:<13} {:<16}  {}\n", c.customer, c.commitment_id, c.owner,
+      const std::string moved =
+          c.due_moved_from ? "from " + Minute(c.due_moved_from) + ", on " + Minute(c.due_moved_at) : std::string("-");
+      fmt::print("{:<16} {:<14} {:<12} {:<16} {:<13} {:<16}  {:<13}  {}\n", c.customer, c.commitment_id, c.owner,
                  Minute(c.due_at), CommitmentOutcomeName(c.outcome), Minute(c.closed_at),
-                 EnteredLate(c.closed_entered_late));
+                 EnteredLate(c.closed_entered_late), moved);
     }
   }
   PrintLag(v->behind);

@@ -168,6 +168,38 @@ TEST_CASE("accountability marks a promise's end entered days later than it claim
   CHECK(json.out.find(R"("response_entered_late_seconds":null)") != std::string::npos);
 }
 
+TEST_CASE(
+    "accountability judges a promise whose due date a correction moved after it had passed against the date "
+    "that passed, in text and JSON",
+    "[cli][staff]") {
+  Company company;
+  // Made now, already due three days ago (a promise recorded as due before it
+  // was made counts as passed at once); then its due date moved a month on.
+  std::string made = Line("customer-2", "commitment.made", "staff-1", DaysAgo(0),
+                          R"({"commitment_id":"m9","promise":"Offer","due_at":")" + DaysAgo(3) + R"("})");
+  const std::string id = made.substr(7, 36);
+  std::string lines = made + Line("customer-2", "event.corrected", "staff-1", DaysAgo(0),
+                                  R"({"event_id":")" + id + R"(","reason":"new date","corrected":{"due_at":")" +
+                                      DaysAgo(-30) + R"("}})");
+  testing::WriteFile(company.tmp.Sub("moved.jsonl"), lines);
+  CliResult imported = company.Cli({"import", company.tmp.Sub("moved.jsonl")});
+  INFO(imported.err);
+  REQUIRE(imported.exit_code == 0);
+
+  CliResult text = company.Cli({"accountability"});
+  INFO(text.out);
+  REQUIRE(text.exit_code == 0);
+  CHECK(text.out.find("DUE MOVED: 1 commitment whose due date") != std::string::npos);
+  CliResult detail = company.Cli({"accountability", "--staff", "1"});
+  INFO(detail.out);
+  CHECK(detail.out.find("from " + DaysAgo(3).substr(0, 10)) != std::string::npos);
+  CliResult json = company.Cli({"accountability", "--staff", "1", "--json"});
+  INFO(json.out);
+  CHECK(json.out.find(R"("outcome":"overdue")") != std::string::npos);  // open, and judged against 3 days ago
+  CHECK(json.out.find(R"("due_moved_from":")" + DaysAgo(3).substr(0, 10)) != std::string::npos);
+  CHECK(json.out.find(R"("due_moved":1)") != std::string::npos);
+}
+
 TEST_CASE("pipeline sums open deals by stage and customer find matches every word, for the reader's scope, recorded",
           "[cli][staff]") {
   Company company;

@@ -94,6 +94,11 @@ export function Staff({ me, id }) {
                         <dd class="warn">{r.entered_late} first responses or promises' ends entered more than a day
                           later than they claim (the figures use the times claimed)</dd></div>
                     )}
+                    {r.due_moved > 0 && (
+                      <div data-field="due-moved"><dt>Due dates moved</dt>
+                        <dd class="warn">{r.due_moved} promises whose due date a correction, or a making again, moved later
+                          more than a day after it had passed (each is judged against the date that passed)</dd></div>
+                    )}
                   </dl>
                   <ResponseOverTime rows={rows} title={`${id}: first response by month opened (hours)`} />
                 </>
