@@ -288,6 +288,10 @@ struct Api::Route {
   std::string pattern;               // "/v1/customers/{id}": also the metric's label
   std::set<std::string> roles;       // empty: no token needed
   bool waits_for_position = false;   // honours ?min_position=
+  // A GET whose answer is recorded as an export (data.exported): it takes no
+  // HEAD (405), which would record an export of nothing; were one left
+  // unmarked, its HEAD would be refused all the same (Caller::may_export).
+  bool exports = false;
   std::function<Reply(Api&, Call&)> handle;
   std::vector<std::string> parts;    // the pattern's segments
 
@@ -490,10 +494,6 @@ Result<std::string> Api::Poll(Subscription& s, size_t max) {
 }
 
 namespace {
-// The GET routes whose answer is recorded as an export (data.exported): they
-// take no HEAD.
-const std::set<std::string, std::less<>> kExportingRoutes = {"/v1/bundles/{stream}", "/v1/customers/{id}/dispute",
-                                                             "/v1/handovers/{id}/report"};
 const std::string kGet = "GET";
 }  // namespace
 
@@ -525,11 +525,10 @@ Api::Dispatched Api::Dispatch(const Request& request) {
     std::vector<std::string> params;
     for (const Route& route : routes) {
       if (!route.MatchPath(target.segments, &params)) continue;
-      const bool exports = kExportingRoutes.contains(route.pattern);
-      if (route.method != method || (head && exports)) {
+      if (route.method != method || (head && route.exports)) {
         // A GET route answers HEAD too, unless it exports.
-        for (const std::string& m : route.method == "GET" && !exports ? std::vector<std::string>{"GET", "HEAD"}
-                                                                      : std::vector<std::string>{route.method}) {
+        for (const std::string& m : route.method == "GET" && !route.exports ? std::vector<std::string>{"GET", "HEAD"}
+                                                                            : std::vector<std::string>{route.method}) {
           if (allowed.find(m) == std::string::npos) allowed += (allowed.empty() ? "" : ", ") + m;
         }
         continue;
@@ -547,7 +546,7 @@ Api::Dispatched Api::Dispatch(const Request& request) {
         if (!route.roles.contains(who->role)) return Forbidden();
         call.token = std::move(*who);
         call.caller = Caller{call.token.staff, "api", log_.dir(),
-                             call.token.role == "auditor" ? PersonalData::kSealed : PersonalData::kOpen};
+                             call.token.role == "auditor" ? PersonalData::kSealed : PersonalData::kOpen, !head};
       }
       if (route.waits_for_position && target.Has("min_position")) {
         Result<uint64_t> p = NumberParam(target, "min_position", 0, UINT64_MAX - 1);
@@ -1305,7 +1304,14 @@ std::vector<Api::Route> Routes() {
       if (end > start) parts.push_back(pattern.substr(start, end - start));
       start = end + 1;
     }
-    routes.push_back(R{std::move(method), std::move(pattern), std::move(roles), waits, std::move(f), std::move(parts)});
+    routes.push_back(
+        R{std::move(method), std::move(pattern), std::move(roles), waits, false, std::move(f), std::move(parts)});
+  };
+  // A GET whose answer is recorded as an export (Route::exports).
+  auto add_export = [&](std::string pattern, std::set<std::string> roles, bool waits,
+                        std::function<Api::Reply(Api&, Api::Call&)> f) {
+    add("GET", std::move(pattern), std::move(roles), waits, std::move(f));
+    routes.back().exports = true;
   };
   const std::set<std::string> none, all_readers = kReaders, company = kCompanyReaders;
   add("GET", "/healthz", none, false, [](Api& api, Api::Call&) { return Health(api, api.log()); });
@@ -1366,15 +1372,15 @@ std::vector<Api::Route> Routes() {
   add("GET", "/v1/proofs/consistency", evidence, false,
       [](Api& api, Api::Call& c) { return ConsistencyRoute(api.log(), c); });
   add("GET", "/v1/verify", evidence, false, [](Api& api, Api::Call& c) { return VerifyRoute(api.log(), c); });
-  add("GET", "/v1/bundles/{stream}", evidence, false, [](Api& api, Api::Call& c) { return BundleRoute(api.log(), c); });
-  add("GET", "/v1/customers/{id}/dispute", evidence, true,
-      [](Api& api, Api::Call& c) { return DisputeRoute(api.log(), c); });
+  add_export("/v1/bundles/{stream}", evidence, false, [](Api& api, Api::Call& c) { return BundleRoute(api.log(), c); });
+  add_export("/v1/customers/{id}/dispute", evidence, true,
+             [](Api& api, Api::Call& c) { return DisputeRoute(api.log(), c); });
   add("POST", "/v1/handovers", {"manager", "admin"}, true,
       [](Api& api, Api::Call& c) { return HandoverPlanRoute(api.log(), c); });
   add("POST", "/v1/handovers/{id}/execute", {"manager", "admin"}, true,
       [](Api& api, Api::Call& c) { return HandoverExecuteRoute(api.log(), c); });
-  add("GET", "/v1/handovers/{id}/report", {"rep", "manager", "auditor", "admin"}, true,
-      [](Api& api, Api::Call& c) { return HandoverReportRoute(api.log(), c); });
+  add_export("/v1/handovers/{id}/report", {"rep", "manager", "auditor", "admin"}, true,
+             [](Api& api, Api::Call& c) { return HandoverReportRoute(api.log(), c); });
   add("POST", "/v1/erasures", {"admin"}, false, [](Api& api, Api::Call& c) { return EraseRoute(api.log(), c); });
   add("GET", "/v1/holds", {"auditor", "admin"}, false, [](Api& api, Api::Call& c) { return HoldsRoute(api.log(), c); });
   add("POST", "/v1/holds", {"admin"}, false, [](Api& api, Api::Call& c) { return HoldRoute(api.log(), c, true); });

@@ -255,6 +255,9 @@ Status ExplainReader(const EventLog& log, const Caller& caller, Status s) {
 }
 
 Status RecordReadOf(EventLog& log, const Caller& caller, Access a) {
+  if (a.exported && !caller.may_export) {
+    return Status::FailedPrecondition("an export is not answered to a HEAD, which sends nothing (use GET)");
+  }
   a.staff = caller.principal;
   a.interface = caller.interface;
   Result<std::vector<Event>> events = AccessEvents(a, SystemClock().Now());

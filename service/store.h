@@ -136,6 +136,9 @@ struct Caller {
   std::string interface = "cli";  // cli, api or web
   std::string data_dir;           // where a read-only log spools the reads it records
   PersonalData personal = PersonalData::kOpen;
+  // False for an HTTP HEAD, which sends nothing: RecordRead then refuses to
+  // record an export (FailedPrecondition), so no route can record one for a HEAD.
+  bool may_export = true;
 };
 // The reason a sealed caller is given in place of personal fields.
 inline constexpr char kPersonalSealedForRole[] = "personal data is not opened for this role";

@@ -76,6 +76,20 @@ TEST_CASE("reading an access stream records a read of the customers its records 
   CHECK(reads[0].at("count").to_number<uint64_t>() == 1);
 }
 
+TEST_CASE("a caller who may not export (an HTTP HEAD) records no export, and is told why, and still records views",
+          "[log_queries]") {
+  CustomerStore s;
+  Caller head = s.As("staff-7");
+  head.may_export = false;
+  const uint64_t before = s.log->end().value();
+  Status refused = RecordRead(*s.log, head, Access{"staff-7", true, "customer", {"customer-42"}, 1, "bundle"});
+  CHECK(refused.code() == StatusCode::kFailedPrecondition);
+  CHECK_THAT(refused.message(), Catch::Contains("HEAD"));
+  CHECK(s.log->end().value() == before);
+  CHECK(RecordRead(*s.log, head, Access{"staff-7", false, "customer_profile", {"customer-42"}, 1}).ok());
+  CHECK(s.log->end().value() == before + 1);
+}
+
 TEST_CASE("a follower does not count other followers' records of their reads, which would echo forever",
           "[log_queries]") {
   CustomerStore s;
