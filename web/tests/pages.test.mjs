@@ -134,6 +134,46 @@ test("a person's page charts their first response, and their team's, by month", 
   await page.context().close();
 });
 
+test("a person's page says how many steps were entered late and how many due dates were moved after they passed", async () => {
+  const who = company.tour.slow_responder;
+  const earlier = lines((await company.call("admin", `/v1/accountability?staff=${who}`)).text).find((r) => r.kind === "staff");
+  assert.equal(earlier.entered_late, 0, "the demo is loaded as it happened");
+  assert.equal(earlier.due_moved, 0);
+  // A customer of theirs: a promise kept, it says, three days before it was
+  // made (entered late), and a promise made already three days overdue whose
+  // due date is then moved a month on (moved after it passed).
+  const stream = `customer-${80000 + Math.floor(Math.random() * 9000)}`;
+  const now = Date.now();
+  const at = (days) => new Date(now + days * 86400000).toISOString();
+  const ev = (type, occurred, data) => ({ id: crypto.randomUUID(), stream, type, actor: who, occurred_at: occurred, source: 'crm', data });
+  const made = ev('commitment.made', at(0), { commitment_id: 'com-late-1', promise: 'Offer', due_at: at(-3), owner: who });
+  const post = async (events) => {
+    const r = await company.call('ingest', `/v1/streams/${stream}/events`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(events),
+    });
+    assert.equal(r.status, 201, r.text);
+    return r.body.positions[r.body.positions.length - 1];
+  };
+  await post([
+    ev('customer.registered', at(0), { name: 'Late Entries GmbH' }),
+    ev('customer.owner_assigned', at(0), { owner: who, reason: 'initial' }),
+    ev('commitment.made', at(0), { commitment_id: 'com-late-2', promise: 'Call back', due_at: at(10), owner: who }),
+    ev('commitment.fulfilled', at(-3), { commitment_id: 'com-late-2' }),
+    made,
+  ]);
+  const last = await post([ev('event.corrected', at(0), { event_id: made.id, reason: 'new date', corrected: { due_at: at(30) } })]);
+  const later = lines((await company.call("admin", `/v1/accountability?staff=${who}&min_position=${last}`)).text)
+    .find((r) => r.kind === 'staff');
+  assert.equal(later.entered_late, 1);
+  assert.equal(later.due_moved, 1);
+  const page = await signIn(company, 'manager');
+  await page.goto(`${company.url}/#/staff/${who}`);
+  await page.locator('[data-field="entered-late"]').getByText('1 first responses or promises\' ends entered more than a day').waitFor();
+  await page.locator('[data-field="due-moved"]').getByText('1 promises whose due date a correction, or a making again, moved later').waitFor();
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
 test("the access page shows the leaver's daily exports against their own baseline, the departure marked, and their alerts", async () => {
   const leaver = company.tour.leaver;
   const page = await signIn(company, 'auditor');
