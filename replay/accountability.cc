@@ -218,25 +218,13 @@ Status ApplyToCustomer(CustomerRecord& c, const Event& e) {
       ++r.reopened;
     }
   } else if (t == "commitment.made") {
-    auto [it, made_first] = c.commitments.try_emplace(Str(d, "commitment_id"));
-    CommitmentRecord& m = it->second;
-    const CommitmentRecord before = std::move(m);
+    CommitmentRecord& m = c.commitments[Str(d, "commitment_id")];
     m = CommitmentRecord{};
     const std::string owner = Str(d, "owner");
     m.owner = owner.empty() ? e.actor : owner;
     m.made_at = e.occurred_at;
     m.made_recorded_at = e.recorded_at;
     m.due_at = DueAt(d, e);
-    // Made again while open: the same promise, its due date moved by this.
-    if (!made_first && before.state == CommitmentState::kOpen) {
-      if (before.due_moved_from) {
-        m.due_moved_from = before.due_moved_from;
-        m.due_moved_at = before.due_moved_at;
-      } else if (MovedAfterItPassed(before.made_at, before.made_recorded_at, before.due_at, m.due_at, e.recorded_at)) {
-        m.due_moved_from = before.due_at;
-        m.due_moved_at = e.recorded_at;
-      }
-    }
   } else if (t == "commitment.reassigned") {
     // Whoever holds it answers for keeping it.
     auto it = c.commitments.find(Str(d, "commitment_id"));
@@ -252,80 +240,48 @@ Status ApplyToCustomer(CustomerRecord& c, const Event& e) {
 }
 
 // The due dates that a correction of commitment.made moved later after they
-// had passed (MovedAfterItPassed), and those a making again of the promise
-// while it was open moved so (as ApplyToCustomer marks them). A retracted
-// making is as if never made, as the fold takes it. `events`: the customer's
-// stream as stored, through the fix being folded; `c` folded from them as the
-// fixes make them. A commitment keeps the first such date.
+// had passed (MovedAfterItPassed). `events`: the customer's stream as stored,
+// through the fix being folded; `c` folded from them as the fixes make them
+// (a retracted commitment.made is not in it). A commitment keeps the first
+// such date. (Rule `reference` refuses a commitment_id made twice; in a log
+// from before it, the last making is the promise, as the fold takes it.)
 void NoteDueMoves(CustomerRecord& c, std::span<const Event> events) {
   struct Promise {
-    std::string made_event;  // the commitment.made in force
-    Timestamp made_at, made_recorded_at, due_at;
-    bool open = true;
+    std::string commitment_id;
+    Timestamp made_at, made_recorded_at, due_at;  // due_at: as corrected so far
   };
-  std::map<std::string, Promise> promises;                       // by commitment id
-  std::map<std::string, std::string> made_of, closed_by;         // event id -> commitment id
-  std::map<std::string, std::pair<Timestamp, Timestamp>> moved;  // commitment id -> (due date that passed, moved at)
+  std::map<std::string, Promise> made;                           // by commitment.made's event id
+  std::map<std::string, std::string> latest;                     // commitment id -> its last making's event id
+  std::map<std::string, std::pair<Timestamp, Timestamp>> moved;  // making's event id -> (date that passed, moved at)
   for (const Event& e : events) {
-    const bool made = e.type == "commitment.made";
-    const bool closed = e.type == "commitment.fulfilled" || e.type == "commitment.cancelled";
-    if (!made && !closed && !IsFix(e)) continue;
+    if (e.type != "commitment.made" && e.type != "event.corrected") continue;
     Result<json::object> parsed = payload::ParseData(e);
     if (!parsed.ok()) continue;
     const json::object& d = *parsed;
-    const std::string id = e.id.ToString();
-    if (made || closed) {
+    if (e.type == "commitment.made") {
       const std::string commitment = Str(d, "commitment_id");
-      auto it = promises.find(commitment);
-      if (closed) {
-        if (it != promises.end()) it->second.open = false;
-        closed_by[id] = commitment;
-        continue;
-      }
-      const Timestamp due = DueAt(d, e);
-      if (it != promises.end() && it->second.open) {
-        const Promise& p = it->second;
-        if (MovedAfterItPassed(p.made_at, p.made_recorded_at, p.due_at, due, e.recorded_at)) {
-          moved.try_emplace(commitment, p.due_at, e.recorded_at);
-        }
-      } else {
-        moved.erase(commitment);  // a new promise under an id whose last one was kept or cancelled
-      }
-      promises[commitment] = Promise{id, e.occurred_at, e.recorded_at, due};
-      made_of[id] = commitment;
+      made[e.id.ToString()] = Promise{commitment, e.occurred_at, e.recorded_at, DueAt(d, e)};
+      latest[commitment] = e.id.ToString();
       continue;
     }
     const std::string target = Str(d, "event_id");
-    if (e.type == "event.retracted") {
-      if (auto c_it = closed_by.find(target); c_it != closed_by.end()) {
-        // A keeping or cancellation undone: the promise is open again.
-        if (auto it = promises.find(c_it->second); it != promises.end()) it->second.open = true;
-      } else if (auto m_it = made_of.find(target); m_it != made_of.end()) {
-        auto it = promises.find(m_it->second);
-        if (it != promises.end() && it->second.made_event == target) {
-          promises.erase(it);
-          moved.erase(m_it->second);
-        }
-      }
-      continue;
-    }
-    auto m_it = made_of.find(target);
+    auto it = made.find(target);
     const json::value* corrected = d.if_contains("corrected");
-    if (m_it == made_of.end() || corrected == nullptr || !corrected->is_object()) continue;
-    Promise& p = promises[m_it->second];
-    if (p.made_event != target) continue;  // a making since superseded
+    if (it == made.end() || corrected == nullptr || !corrected->is_object()) continue;
     const std::optional<Timestamp> due = payload::Time(corrected->get_object(), "due_at");
     if (!due) continue;
+    Promise& p = it->second;
     if (MovedAfterItPassed(p.made_at, p.made_recorded_at, p.due_at, *due, e.recorded_at)) {
-      moved.try_emplace(m_it->second, p.due_at, e.recorded_at);
+      moved.try_emplace(target, p.due_at, e.recorded_at);
     }
     p.due_at = *due;
   }
-  for (const auto& [commitment, move] : moved) {
+  for (const auto& [commitment, making] : latest) {
+    auto m = moved.find(making);
     auto it = c.commitments.find(commitment);
-    if (it == c.commitments.end() || it->second.due_moved_from) continue;  // retracted, or marked already
-    it->second.due_moved_from = move.first;
-    it->second.due_moved_at = move.second;
+    if (m == moved.end() || it == c.commitments.end()) continue;  // not moved so, or retracted
+    it->second.due_moved_from = m->second.first;
+    it->second.due_moved_at = m->second.second;
   }
 }
 
@@ -546,18 +502,18 @@ Result<AccountabilityReport> BuildAccountabilityReport(const StateReader& state,
       if (wanted(a.responsible, a.team)) report.requests.push_back(std::move(a));
     }
     for (const auto& [id, m] : c->commitments) {
-      // Judged against the due date that passed, when a correction moved it after.
-      const Timestamp due = m.due_moved_from.value_or(m.due_at);
-      if (!InPeriod(filter, due)) continue;
       CommitmentAccount a;
+      a.due_at = m.due_at;
+      a.due_moved_from = m.due_moved_from;
+      a.due_moved_at = m.due_moved_at;
+      // Judged against the due date that passed, when a correction moved it after.
+      const Timestamp due = a.JudgedDue();
+      if (!InPeriod(filter, due)) continue;
       a.customer = customer;
       a.commitment_id = id;
       a.owner = m.owner;
       a.team = team_of(m.owner, due);
       a.made_at = m.made_at;
-      a.due_at = m.due_at;
-      a.due_moved_from = m.due_moved_from;
-      a.due_moved_at = m.due_moved_at;
       a.closed_at = m.closed_at;
       if (m.closed_at && m.closed_entered_late > kEnteredLateMicros) a.closed_entered_late = m.closed_entered_late;
       switch (m.state) {

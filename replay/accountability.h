@@ -41,21 +41,20 @@
 // dated Monday).
 //
 // Due dates moved after they passed: a correction (event.corrected) of
-// commitment.made, or the promise made again (the same commitment_id, while
-// open), that moves its due
-// date later, recorded more than kEnteredLateMicros after that date had
-// passed (measured as above, against the log's record of the commitment.made
-// that set it), keeps the date that passed: the promise is judged against it
-// (outcome, period, team, order), and the report shows both dates and when
-// the move was recorded. A due date moved before it passed (a new date agreed
-// in time) is the promise's due date. A promise recorded with a due date
-// before the time it claims to be made counts as passed at once (as a promise
-// kept before it was made is marked entered late). Not caught: a move within
-// the day's grace, a promise entered as late as the move (both recorded
-// together after the date), and a promise retracted and made again with a
-// later date (the retraction, with its reason, stays in the customer's
-// history). The customer view (replay/customer.h) counts
-// kept and late promises against the due date as corrected.
+// commitment.made that moves its due date later, recorded more than
+// kEnteredLateMicros after that date had passed (measured as above, against
+// the log's record of commitment.made), keeps the date that passed: the
+// promise is judged against it (outcome, period, team, order), and the report
+// shows both dates and when the move was recorded. A due date moved before it
+// passed (a new date agreed in time) is the promise's due date. A promise
+// recorded with a due date before the time it claims to be made counts as
+// passed at once (as a promise kept before it was made is marked entered
+// late). Not caught: a move within the day's grace, a promise entered as late
+// as the move (both recorded together after the date), and a promise
+// retracted and another made in its place with a later date (the retraction,
+// with its reason, stays in the customer's history). The customer view
+// (replay/customer.h) counts kept and late promises against the due date as
+// corrected.
 //
 // Percentiles of first-response times interpolate linearly between ranks
 // (Excel's PERCENTILE.INC, NumPy's default): the median of 1, 2, 3 and 4 hours

@@ -167,8 +167,8 @@ int RunAccountability(const Globals& g, const std::string& staff_id, const std::
   for (const AccountabilitySummary& s : r.by_staff) moved += s.due_moved;
   if (moved > 0) {
     fmt::print(
-        "\nDUE MOVED: {} commitment{} whose due date a correction, or a making again, moved later more than\n"
-        "a day after it had passed; each is judged against the date that passed.{}\n",
+        "\nDUE MOVED: {} commitment{} whose due date a correction moved later more than a day after it had\n"
+        "passed; each is judged against the date that passed.{}\n",
         moved, moved == 1 ? "" : "s", v->detail ? "" : " --staff or --team lists them.");
   }
   if (v->detail && !r.requests.empty()) {

@@ -96,8 +96,8 @@ export function Staff({ me, id }) {
                     )}
                     {r.due_moved > 0 && (
                       <div data-field="due-moved"><dt>Due dates moved</dt>
-                        <dd class="warn">{r.due_moved} promises whose due date a correction, or a making again, moved later
-                          more than a day after it had passed (each is judged against the date that passed)</dd></div>
+                        <dd class="warn">{r.due_moved} {r.due_moved === 1 ? 'promise' : 'promises'} whose due date a correction moved later more
+                          than a day after it had passed (each is judged against the date that passed)</dd></div>
                     )}
                   </dl>
                   <ResponseOverTime rows={rows} title={`${id}: first response by month opened (hours)`} />
