@@ -29,8 +29,10 @@ Result<SharedKeys::Found> SharedKeys::Find(const std::string& subject) {
   if (*count == 1) {  // the usual case: the key alone
     Result<std::optional<StreamMessage>> last = js_.LastKeyMessage(subject);
     if (!last.ok()) return last.status();
-    if (*last) found = Found{RecordOf(subject, (*last)->data), (*last)->sequence};
-    return found;
+    if (!*last) return found;  // erased meanwhile
+    found = Found{RecordOf(subject, (*last)->data), (*last)->sequence};
+    if (found.record) return found;
+    // Junk: alone, or put after the key since the count (then the key is first).
   }
   // Junk beside it: the first key there, in order.
   Status read = js_.VisitKeyMessages(subject, [&](const StreamMessage& m) {

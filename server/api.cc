@@ -545,8 +545,11 @@ Api::Dispatched Api::Dispatch(const Request& request) {
         }
         if (!route.roles.contains(who->role)) return Forbidden();
         call.token = std::move(*who);
-        call.caller = Caller{call.token.staff, "api", log_.dir(),
-                             call.token.role == "auditor" ? PersonalData::kSealed : PersonalData::kOpen, !head};
+        call.caller = Caller{.principal = call.token.staff,
+                             .interface = "api",
+                             .data_dir = log_.dir(),
+                             .personal = call.token.role == "auditor" ? PersonalData::kSealed : PersonalData::kOpen,
+                             .may_export = !head};
       }
       if (route.waits_for_position && target.Has("min_position")) {
         Result<uint64_t> p = NumberParam(target, "min_position", 0, UINT64_MAX - 1);

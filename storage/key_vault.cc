@@ -348,6 +348,8 @@ Result<std::optional<std::string>> KeyVault::Get(const std::string& key) {
   return std::optional<std::string>(std::move(value));
 }
 
+// masters_ changes only in RotateMaster, which the command line runs with
+// the store's lock held: never while a node asks this.
 bool KeyVault::Opens(const std::string& subject, std::string_view record) const { return Unwrap(subject, record).ok(); }
 
 Result<std::string> KeyVault::Unwrap(const std::string& subject, std::string_view record) const {
