@@ -279,33 +279,6 @@ Result<natsMsg*> LastOn(jsCtx* js, const std::string& stream, const std::string&
 }
 }  // namespace
 
-Result<uint64_t> JetStream::KeyMessageCount(const std::string& subject) {
-  const std::string on = KeySubject(subject);
-  jsOptions o;
-  jsOptions_Init(&o);
-  o.Stream.Info.SubjectsFilter = on.c_str();
-  const auto deadline = Clock::now() + options_.publish_timeout;
-  while (true) {
-    jsStreamInfo* si = nullptr;
-    jsErrCode jerr = static_cast<jsErrCode>(0);
-    natsStatus s = js_GetStreamInfo(&si, h_->js, key_stream_.c_str(), &o, &jerr);
-    if (s == NATS_OK) {
-      uint64_t count = 0;
-      if (si->State.Subjects != nullptr) {
-        for (int i = 0; i < si->State.Subjects->Count; ++i) {
-          if (on == si->State.Subjects->List[i].Subject) count += si->State.Subjects->List[i].Msgs;
-        }
-      }
-      jsStreamInfo_Destroy(si);
-      return count;
-    }
-    if ((s == NATS_ERR && !Transient(s, jerr)) || Clock::now() > deadline) {
-      return Status::Unavailable("cannot read the stream " + key_stream_ + ": " + Text(s, jerr));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-}
-
 Result<std::optional<StreamMessage>> JetStream::LastKeyMessage(const std::string& subject) {
   Result<natsMsg*> m = LastOn(h_->js, key_stream_, KeySubject(subject), options_.publish_timeout);
   if (!m.ok()) return m.status();

@@ -115,9 +115,7 @@ class JetStream {
   // Publishes `bytes` on the subject's key subject if its last message is
   // sequence `after` (0: it has none): Conflict when another is last by then.
   Status PublishKey(const std::string& subject, std::string_view bytes, uint64_t after);
-  // How many messages the subject's key subject holds.
-  Result<uint64_t> KeyMessageCount(const std::string& subject);
-  // The last of them (nullopt: none).
+  // The last message on the subject's key subject (nullopt: none).
   Result<std::optional<StreamMessage>> LastKeyMessage(const std::string& subject);
   // Visits them in order until `visit` returns false or the last one is
   // visited (Unavailable when they stop coming, e.g. erased meanwhile).

@@ -22,19 +22,17 @@ std::optional<std::string> SharedKeys::RecordOf(const std::string& subject, std:
 }
 
 Result<SharedKeys::Found> SharedKeys::Find(const std::string& subject) {
-  Result<uint64_t> count = js_.KeyMessageCount(subject);
-  if (!count.ok()) return count.status();
+  // The usual case: the last message is the key (one request). When it is
+  // junk, the first key there, in order (junk put after the key, or alone).
+  // Two keys on one subject arise only from two writers' puts at the same
+  // instant (docs/scale-out.md: the servers' expected-sequence check); the
+  // last is then taken while nothing follows it.
+  Result<std::optional<StreamMessage>> last = js_.LastKeyMessage(subject);
+  if (!last.ok()) return last.status();
   Found found;
-  if (*count == 0) return found;
-  if (*count == 1) {  // the usual case: the key alone
-    Result<std::optional<StreamMessage>> last = js_.LastKeyMessage(subject);
-    if (!last.ok()) return last.status();
-    if (!*last) return found;  // erased meanwhile
-    found = Found{RecordOf(subject, (*last)->data), (*last)->sequence};
-    if (found.record) return found;
-    // Junk: alone, or put after the key since the count (then the key is first).
-  }
-  // Junk beside it: the first key there, in order.
+  if (!*last) return found;
+  found = Found{RecordOf(subject, (*last)->data), (*last)->sequence};
+  if (found.record) return found;
   Status read = js_.VisitKeyMessages(subject, [&](const StreamMessage& m) {
     found.last = m.sequence;
     found.record = RecordOf(subject, m.data);

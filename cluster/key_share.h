@@ -1,6 +1,6 @@
 // The data keys' share of a cluster (EventLog::KeyShare; docs/scale-out.md,
 // "Personal data on every node"): what the messages of the key share
-// (JetStream::PublishKey, KeyMessageCount, LastKeyMessage, VisitKeyMessages) mean.
+// (JetStream::PublishKey, LastKeyMessage, VisitKeyMessages) mean.
 //
 // Whoever may publish on the cluster's subjects could put anything there.
 // A node therefore believes only a key record tagged under the cluster key
