@@ -342,11 +342,9 @@ class AccountabilityProjection final : public Projection {
         }
         // A fix: the record folded again from the stream, as the fixes make
         // it; then the due dates the corrections moved after they passed.
-        Result<std::vector<Event>> stored = StreamThroughFix(*log_, *e, happened_by_);
-        if (!stored.ok()) return stored.status();
-        *c = CustomerRecord{};
-        for (const Event& x : EffectiveEvents(*stored)) CUSTODIAN_RETURN_IF_ERROR(ApplyToCustomer(*c, x));
-        NoteDueMoves(*c, *stored);
+        CUSTODIAN_RETURN_IF_ERROR(RefoldRecord<CustomerRecord>(
+            *log_, *e, *c, [](CustomerRecord& r, const Event& x) { return ApplyToCustomer(r, x); }, happened_by_,
+            NoteDueMoves));
       }
       if (!c->owner.empty() || !c->requests.empty() || !c->commitments.empty()) state.Put(key, Encode(*c));
     }

@@ -5,6 +5,7 @@
 // the same fold, ApplyToCustomer.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -151,17 +152,20 @@ Result<std::vector<Event>> EffectiveStreamThrough(const EventLog& log, const Eve
                                                   std::optional<Timestamp> happened_by = std::nullopt);
 // Sets `record` to an empty Record folded with `apply` over
 // EffectiveStreamThrough(log, fix): how a projection's per-customer record
-// takes a fix.
+// takes a fix. Then `then`, when given, sees the record and the events as
+// stored (what the fixes changed, e.g. a due date moved).
 template <typename Record, typename Apply>
 Status RefoldRecord(const EventLog& log, const Event& fix, Record& record, Apply apply,
-                    std::optional<Timestamp> happened_by = std::nullopt) {
-  Result<std::vector<Event>> effective = EffectiveStreamThrough(log, fix, happened_by);
-  if (!effective.ok()) return effective.status();
+                    std::optional<Timestamp> happened_by = std::nullopt,
+                    const std::function<void(Record&, std::span<const Event>)>& then = {}) {
+  Result<std::vector<Event>> stored = StreamThroughFix(log, fix, happened_by);
+  if (!stored.ok()) return stored.status();
   record = Record{};
-  for (const Event& e : *effective) {
+  for (const Event& e : EffectiveEvents(*stored)) {
     Status s = apply(record, e);
     if (!s.ok()) return s;
   }
+  if (then) then(record, *stored);
   return Status::Ok();
 }
 

@@ -707,6 +707,14 @@ std::vector<cluster::StreamMessage> KeyMessages(JetStream& js, const std::string
   return out;
 }
 
+// The key a node reads for `subject` (nullopt: none).
+std::optional<std::string> KeyOf(cluster::SharedKeys& share, const std::string& subject) {
+  Result<std::optional<std::string>> got = share.Get(subject);
+  INFO(got.status().ToString());
+  REQUIRE(got.ok());
+  return *got;
+}
+
 // The last message's sequence there (0: none).
 uint64_t LastKeySequence(JetStream& js, const std::string& subject) {
   std::vector<cluster::StreamMessage> all = KeyMessages(js, subject);
@@ -754,10 +762,7 @@ TEST_CASE(
   Status put = a.Put({{subject, "record A"}});
   INFO(put.ToString());
   REQUIRE(put.ok());
-  Result<std::optional<std::string>> got = b.Get(subject);
-  REQUIRE(got.ok());
-  REQUIRE(got->has_value());
-  CHECK(**got == "record A");
+  CHECK(KeyOf(b, subject) == "record A");
   // It is still the first key: another is a Conflict.
   CHECK(b.Put({{subject, "record B"}}).code() == StatusCode::kConflict);
   // Junk put after the key: the nodes still find the key, behind it.
@@ -767,47 +772,32 @@ TEST_CASE(
   REQUIRE(last->has_value());
   CHECK((*last)->data == "junk put after");
   CHECK(KeyMessages(*outsider, subject).size() == 3);
-  got = b.Get(subject);
-  REQUIRE(got.ok());
-  REQUIRE(got->has_value());
-  CHECK(**got == "record A");
+  CHECK(KeyOf(b, subject) == "record A");
   CHECK(b.Put({{subject, "record B"}}).code() == StatusCode::kConflict);
   CHECK(b.Put({{subject, "record A"}}).ok());
   // An erasure removes every message there, junk included.
   REQUIRE(a.Erase(subject).ok());
-  got = b.Get(subject);
-  REQUIRE(got.ok());
-  CHECK_FALSE(got->has_value());
+  CHECK_FALSE(KeyOf(b, subject).has_value());
   CHECK(LastKeySequence(*outsider, subject) == 0);
 
   // A genuine key moved to another person's subject does not verify there.
   const std::string other = "customer-1/contact-c-2";
   REQUIRE(outsider->PublishKey(other, a.Tagged("customer-1/contact-c-3", "record C"), 0).ok());
-  got = b.Get(other);
-  REQUIRE(got.ok());
-  CHECK_FALSE(got->has_value());
+  CHECK_FALSE(KeyOf(b, other).has_value());
   // Nor does one tagged under another cluster key.
   const std::string third = "customer-1/contact-c-4";
   const cluster::ClusterKey stranger(crypto::RandomBytes(cluster::kClusterKeyBytes));
   cluster::SharedKeys foreign(*outsider, stranger, [](const std::string&, std::string_view) { return false; });
   REQUIRE(outsider->PublishKey(third, foreign.Tagged(third, "record D"), 0).ok());
-  got = b.Get(third);
-  REQUIRE(got.ok());
-  CHECK_FALSE(got->has_value());
+  CHECK_FALSE(KeyOf(b, third).has_value());
   REQUIRE(b.Put({{third, "record E"}}).ok());
-  got = a.Get(third);
-  REQUIRE(got.ok());
-  REQUIRE(got->has_value());
-  CHECK(**got == "record E");
+  CHECK(KeyOf(a, third) == "record E");
 
   // A key an earlier build shared, untagged, that the master key opens: taken, and first.
   const std::string old = "customer-2/contact-c-1";
   REQUIRE(outsider->PublishKey(old, "record of an earlier build", 0).ok());
   cluster::SharedKeys upgraded = ShareOf(*b_js, nats, "record of an earlier build");
-  got = upgraded.Get(old);
-  REQUIRE(got.ok());
-  REQUIRE(got->has_value());
-  CHECK(**got == "record of an earlier build");
+  CHECK(KeyOf(upgraded, old) == "record of an earlier build");
   CHECK(upgraded.Put({{old, "record F"}}).code() == StatusCode::kConflict);
   CHECK(upgraded.Put({{old, "record of an earlier build"}}).ok());
 }

@@ -877,6 +877,22 @@ TEST_CASE("a client that sends half a request and goes away writes nothing and t
   CHECK_FALSE(StreamHasId(s, "customer-1002", id));
 }
 
+// Sends `request`, a HEAD the HTTP layer itself refuses: its answer is
+// `status` with the header alone, Content-Length included (RFC 9110, 9.3.2),
+// and the connection closes.
+void CheckRefusedHeadHasHeaderAlone(uint16_t port, const std::string& request, int status) {
+  RawConnection raw(port);
+  REQUIRE(raw.connected());
+  REQUIRE(raw.Send(request));
+  bool closed = false;
+  const std::string answer = raw.ReadUntilClosed(std::chrono::seconds(5), &closed);
+  INFO(request.substr(0, 200) << "\n->\n" << answer);
+  CHECK(StatusOf(answer) == status);
+  CHECK(closed);
+  CHECK_THAT(answer, Catch::Contains("Content-Length: "));
+  CHECK(answer.ends_with("\r\n\r\n"));  // no body
+}
+
 TEST_CASE("a request whose framing RFC 9112 refuses gets 400 and the connection closes, so what follows it is never "
           "taken for a request",
           "[server][malformed]") {
@@ -916,18 +932,9 @@ TEST_CASE("a request whose framing RFC 9112 refuses gets 400 and the connection 
   }
   CHECK(s.store.log->end().value() == events);
   // A HEAD refused here gets the header alone, as every HEAD (RFC 9110, 9.3.2).
-  for (const std::string& head : {"HEAD /v1/me HTTP/1.1\r\nAuthorization: Bearer " + s.admin + "\r\n\r\n",
-                                  std::string("HEAD /v1/me HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n")}) {
-    RawConnection raw(s.port());
-    REQUIRE(raw.Send(head));
-    bool closed = false;
-    const std::string answer = raw.ReadUntilClosed(std::chrono::seconds(5), &closed);
-    INFO(head << "\n->\n" << answer);
-    CHECK(StatusOf(answer) == 400);
-    CHECK(closed);
-    CHECK_THAT(answer, Catch::Contains("Content-Length: "));
-    CHECK(answer.ends_with("\r\n\r\n"));  // no body
-  }
+  CheckRefusedHeadHasHeaderAlone(s.port(), "HEAD /v1/me HTTP/1.1\r\nAuthorization: Bearer " + s.admin + "\r\n\r\n",
+                                 400);
+  CheckRefusedHeadHasHeaderAlone(s.port(), "HEAD /v1/me HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 400);
   // HTTP/1.0 needs no Host.
   RawConnection old(s.port());
   REQUIRE(old.Send("GET /healthz HTTP/1.0\r\n\r\n"));
@@ -949,16 +956,9 @@ TEST_CASE("headers larger than the limit get 431 and the server carries on", "[s
   CHECK(StatusOf(answer) == 431);
   CHECK(closed);
   CHECK(Parse(BodyOf(answer)).at("error").at("code") == "headers_too_large");
-  // A HEAD's gets the header alone (RFC 9110, 9.3.2).
-  RawConnection head(s.port());
-  REQUIRE(head.connected());
-  head.Send("HEAD /healthz HTTP/1.1\r\nHost: x\r\nX-Filler: " + std::string(8 * 1024, 'a') + "\r\n\r\n");
-  const std::string headers = head.ReadUntilClosed(std::chrono::seconds(5), &closed);
-  INFO(headers);
-  CHECK(StatusOf(headers) == 431);
-  CHECK(closed);
-  CHECK_THAT(headers, Catch::Contains("Content-Length: "));
-  CHECK(headers.ends_with("\r\n\r\n"));  // no body
+  // A HEAD's gets the header alone.
+  CheckRefusedHeadHasHeaderAlone(
+      s.port(), "HEAD /healthz HTTP/1.1\r\nHost: x\r\nX-Filler: " + std::string(8 * 1024, 'a') + "\r\n\r\n", 431);
   CHECK(s.Healthy());
 }
 
@@ -980,16 +980,7 @@ TEST_CASE("a body larger than the limit gets 413, writes nothing, and the server
     CHECK(Parse(BodyOf(answer)).at("error").at("code") == "payload_too_large");
   }
   SECTION("a HEAD's, answered with the header alone") {
-    RawConnection raw(s.port());
-    REQUIRE(raw.connected());
-    raw.Send("HEAD /v1/me HTTP/1.1\r\nHost: x\r\nContent-Length: 4096\r\n\r\n");
-    bool closed = false;
-    const std::string answer = raw.ReadUntilClosed(std::chrono::seconds(5), &closed);
-    INFO(answer);
-    CHECK(StatusOf(answer) == 413);
-    CHECK(closed);
-    CHECK_THAT(answer, Catch::Contains("Content-Length: "));
-    CHECK(answer.ends_with("\r\n\r\n"));  // no body
+    CheckRefusedHeadHasHeaderAlone(s.port(), "HEAD /v1/me HTTP/1.1\r\nHost: x\r\nContent-Length: 4096\r\n\r\n", 413);
   }
   SECTION("sent in chunks") {
     RawConnection raw(s.port());
