@@ -43,25 +43,9 @@ struct CommitmentRecord {
   std::optional<Timestamp> due_moved_from, due_moved_at;
 };
 
-// How much later than it claims a step was entered, in microseconds: the time
-// between the records of the opening event and of the step, less the time
-// between them the producer claims (occurred_at). Zero or less when the step
-// was entered as promptly as the opening (a bulk import of old history enters
-// both at once: its steps come out early, not late).
-int64_t LaterThanClaimed(Timestamp opened_at, Timestamp opened_recorded_at, Timestamp claimed, Timestamp recorded) {
-  return (recorded.value() - opened_recorded_at.value()) - (claimed.value() - opened_at.value());
-}
+// How much later than it claims a step was entered (LaterThanClaimed).
 int64_t EnteredLate(Timestamp opened_at, Timestamp opened_recorded_at, const Event& step) {
   return LaterThanClaimed(opened_at, opened_recorded_at, step.occurred_at, step.recorded_at);
-}
-
-// Whether a change recorded at `recorded` that moves a promise's due date
-// from `due` to `to` moves it later after `due` had passed (more than
-// kEnteredLateMicros), measured as EnteredLate measures, against the log's
-// record of the commitment.made that set `due` (see the header).
-bool MovedAfterItPassed(Timestamp made_at, Timestamp made_recorded_at, Timestamp due, Timestamp to,
-                        Timestamp recorded) {
-  return to > due && LaterThanClaimed(made_at, made_recorded_at, due, recorded) > kEnteredLateMicros;
 }
 
 Timestamp DueAt(const json::object& d, const Event& made) {
@@ -240,48 +224,15 @@ Status ApplyToCustomer(CustomerRecord& c, const Event& e) {
 }
 
 // The due dates that a correction of commitment.made moved later after they
-// had passed (MovedAfterItPassed). `events`: the customer's stream as stored,
-// through the fix being folded; `c` folded from them as the fixes make them
-// (a retracted commitment.made is not in it). A commitment keeps the first
-// such date. (Rule `reference` refuses a commitment_id made twice; in a log
-// from before it, the last making is the promise, as the fold takes it.)
+// had passed (DueMoves). `events`: the customer's stream as stored, through
+// the fix being folded; `c` folded from them as the fixes make them (a
+// retracted commitment.made is not in it).
 void NoteDueMoves(CustomerRecord& c, std::span<const Event> events) {
-  struct Promise {
-    std::string commitment_id;
-    Timestamp made_at, made_recorded_at, due_at;  // due_at: as corrected so far
-  };
-  std::map<std::string, Promise> made;                           // by commitment.made's event id
-  std::map<std::string, std::string> latest;                     // commitment id -> its last making's event id
-  std::map<std::string, std::pair<Timestamp, Timestamp>> moved;  // making's event id -> (date that passed, moved at)
-  for (const Event& e : events) {
-    if (e.type != "commitment.made" && e.type != "event.corrected") continue;
-    Result<json::object> parsed = payload::ParseData(e);
-    if (!parsed.ok()) continue;
-    const json::object& d = *parsed;
-    if (e.type == "commitment.made") {
-      const std::string commitment = Str(d, "commitment_id");
-      made[e.id.ToString()] = Promise{commitment, e.occurred_at, e.recorded_at, DueAt(d, e)};
-      latest[commitment] = e.id.ToString();
-      continue;
+  for (const auto& [commitment, move] : DueMoves(events)) {
+    if (auto it = c.commitments.find(commitment); it != c.commitments.end()) {
+      it->second.due_moved_from = move.from;
+      it->second.due_moved_at = move.at;
     }
-    const std::string target = Str(d, "event_id");
-    auto it = made.find(target);
-    const json::value* corrected = d.if_contains("corrected");
-    if (it == made.end() || corrected == nullptr || !corrected->is_object()) continue;
-    const std::optional<Timestamp> due = payload::Time(corrected->get_object(), "due_at");
-    if (!due) continue;
-    Promise& p = it->second;
-    if (MovedAfterItPassed(p.made_at, p.made_recorded_at, p.due_at, *due, e.recorded_at)) {
-      moved.try_emplace(target, p.due_at, e.recorded_at);
-    }
-    p.due_at = *due;
-  }
-  for (const auto& [commitment, making] : latest) {
-    auto m = moved.find(making);
-    auto it = c.commitments.find(commitment);
-    if (m == moved.end() || it == c.commitments.end()) continue;  // not moved so, or retracted
-    it->second.due_moved_from = m->second.first;
-    it->second.due_moved_at = m->second.second;
   }
 }
 

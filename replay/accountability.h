@@ -40,10 +40,10 @@
 // Not caught: an opening entered as late as its step (both logged on Friday,
 // dated Monday).
 //
-// Due dates moved after they passed: a correction (event.corrected) of
-// commitment.made that moves its due date later, recorded more than
-// kEnteredLateMicros after that date had passed (measured as above, against
-// the log's record of commitment.made), keeps the date that passed: the
+// Due dates moved after they passed (DueMoves): a correction
+// (event.corrected) of commitment.made that moves its due date later,
+// recorded more than kEnteredLateMicros after that date had passed (measured
+// as above, against the log's record of commitment.made), keeps the date that passed: the
 // promise is judged against it (outcome, period, team, order), and the report
 // shows both dates and when the move was recorded. A due date moved before it
 // passed (a new date agreed in time) is the promise's due date. A promise
@@ -53,8 +53,7 @@
 // as the move (both recorded together after the date), and a promise
 // retracted and another made in its place with a later date (the retraction,
 // with its reason, stays in the customer's history). The customer view
-// (replay/customer.h) counts kept and late promises against the due date as
-// corrected.
+// judges by the same rule (replay/customer.h, DueMoves).
 //
 // Percentiles of first-response times interpolate linearly between ranks
 // (Excel's PERCENTILE.INC, NumPy's default): the median of 1, 2, 3 and 4 hours
@@ -79,6 +78,7 @@
 
 #include "core/status.h"
 #include "core/types.h"
+#include "replay/customer.h"  // kEnteredLateMicros, DueMoves
 #include "replay/projection.h"
 #include "replay/state_reader.h"
 
@@ -92,9 +92,6 @@ inline constexpr char kAccountabilityProjection[] = "accountability";
 // then, not from every event recorded before the fix.
 std::unique_ptr<Projection> MakeAccountabilityProjection(const EventLog* log = nullptr,
                                                 std::optional<Timestamp> happened_by = std::nullopt);
-
-// See "Entered late" above: a day, so a CRM that syncs nightly is not marked.
-inline constexpr int64_t kEnteredLateMicros = int64_t{24} * 3600 * 1'000'000;
 
 struct RequestAccount {
   std::string customer, request_id;

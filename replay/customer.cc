@@ -185,13 +185,15 @@ Status ApplyToCustomer(CustomerState& s, const Event& e) {
     c.deal_id = Str(d, "deal_id");
     c.made_at = e.occurred_at;
     c.due_at = Time(d, "due_at").value_or(e.occurred_at);
+    c.due_moved_from.reset();  // a making again (a log from before rule `reference`): FoldCustomer marks it
+    c.due_moved_at.reset();
   } else if (t == "commitment.fulfilled" || t == "commitment.cancelled") {
     auto it = s.open_commitments.find(Str(d, "commitment_id"));
     if (it != s.open_commitments.end()) {
       if (t == "commitment.cancelled") {
         ++s.commitments_cancelled;
       } else {
-        ++(e.occurred_at <= it->second.due_at ? s.commitments_kept : s.commitments_late);
+        ++(e.occurred_at <= it->second.JudgedDue() ? s.commitments_kept : s.commitments_late);
       }
       s.open_commitments.erase(it);
     }
@@ -237,6 +239,46 @@ std::vector<Event> EffectiveEvents(std::span<const Event> events) {
   return out;
 }
 
+std::map<std::string, DueMove> DueMoves(std::span<const Event> events) {
+  struct Promise {
+    std::string commitment_id;
+    Timestamp made_at, made_recorded_at, due_at;  // due_at: as corrected so far
+  };
+  std::unordered_map<std::string, Promise> made;   // by commitment.made's event id
+  std::map<std::string, std::string> latest;       // commitment id -> its last making's event id
+  std::unordered_map<std::string, DueMove> moved;  // by making's event id: its first move
+  for (const Event& e : events) {
+    if (e.type != "commitment.made" && e.type != "event.corrected") continue;
+    boost::system::error_code ec;
+    json::value parsed = json::parse(e.data, ec);
+    if (ec || !parsed.is_object()) continue;
+    const json::object& d = parsed.get_object();
+    if (e.type == "commitment.made") {
+      const std::string commitment = Str(d, "commitment_id");
+      made[e.id.ToString()] =
+          Promise{commitment, e.occurred_at, e.recorded_at, Time(d, "due_at").value_or(e.occurred_at)};
+      latest[commitment] = e.id.ToString();
+      continue;
+    }
+    auto it = made.find(Str(d, "event_id"));
+    const json::value* corrected = d.if_contains("corrected");
+    if (it == made.end() || corrected == nullptr || !corrected->is_object()) continue;
+    const std::optional<Timestamp> due = Time(corrected->get_object(), "due_at");
+    if (!due) continue;
+    Promise& p = it->second;
+    if (*due > p.due_at &&
+        LaterThanClaimed(p.made_at, p.made_recorded_at, p.due_at, e.recorded_at) > kEnteredLateMicros) {
+      moved.try_emplace(it->first, DueMove{it->first, p.due_at, e.recorded_at});
+    }
+    p.due_at = *due;
+  }
+  std::map<std::string, DueMove> moves;
+  for (const auto& [commitment, making] : latest) {
+    if (auto m = moved.find(making); m != moved.end()) moves.emplace(commitment, m->second);
+  }
+  return moves;
+}
+
 Result<CustomerState> FoldCustomer(std::span<const Event> events) {
   CustomerState s;
   const bool fixed = std::any_of(events.begin(), events.end(), IsFix);
@@ -244,7 +286,21 @@ Result<CustomerState> FoldCustomer(std::span<const Event> events) {
     for (const Event& e : events) CUSTODIAN_RETURN_IF_ERROR(ApplyToCustomer(s, e));
     return s;
   }
-  for (const Event& e : EffectiveEvents(events)) CUSTODIAN_RETURN_IF_ERROR(ApplyToCustomer(s, e));
+  // Only a fix moves a due date, so only a fixed stream has moves to mark:
+  // each on its promise as its making is folded (a retracted making is not).
+  const std::map<std::string, DueMove> moves = DueMoves(events);
+  std::unordered_map<std::string, const std::pair<const std::string, DueMove>*> by_making;
+  for (const auto& entry : moves) by_making.emplace(entry.second.making, &entry);
+  for (const Event& e : EffectiveEvents(events)) {
+    CUSTODIAN_RETURN_IF_ERROR(ApplyToCustomer(s, e));
+    if (by_making.empty() || e.type != "commitment.made") continue;
+    auto m = by_making.find(e.id.ToString());
+    if (m == by_making.end()) continue;
+    if (auto c = s.open_commitments.find(m->second->first); c != s.open_commitments.end()) {
+      c->second.due_moved_from = m->second->second.from;
+      c->second.due_moved_at = m->second->second.at;
+    }
+  }
   return s;
 }
 
@@ -381,9 +437,14 @@ std::string CustomerToJson(const CustomerState& s) {
   o["request_history"] = std::move(history);
   json::object commitments;
   for (const auto& [id, c] : s.open_commitments) {
-    commitments[id] = json::object{{"promise", c.promise}, {"owner", c.owner}, {"request_id", c.request_id},
-                                   {"deal_id", c.deal_id}, {"made_at", TimeJson(c.made_at)},
-                                   {"due_at", TimeJson(c.due_at)}};
+    json::object& x = commitments[id].emplace_object();
+    x = json::object{{"promise", c.promise},           {"owner", c.owner},
+                     {"request_id", c.request_id},     {"deal_id", c.deal_id},
+                     {"made_at", TimeJson(c.made_at)}, {"due_at", TimeJson(c.due_at)}};
+    if (c.due_moved_from) {
+      x["due_moved_from"] = TimeJson(c.due_moved_from);
+      x["due_moved_at"] = TimeJson(c.due_moved_at);
+    }
   }
   o["open_commitments"] = std::move(commitments);
   o["commitments_kept"] = s.commitments_kept;
@@ -520,6 +581,8 @@ CustomerState DecodeCustomer(const json::object& o) {
     x.deal_id = Str(c, "deal_id");
     x.made_at = TimeFrom(c, "made_at").value_or(Timestamp(0));
     x.due_at = TimeFrom(c, "due_at").value_or(Timestamp(0));
+    x.due_moved_from = TimeFrom(c, "due_moved_from");
+    x.due_moved_at = TimeFrom(c, "due_moved_at");
   });
   s.deals_won = u64("deals_won");
   s.deals_lost = u64("deals_lost");

@@ -97,6 +97,12 @@ struct CustomerState {
   struct Commitment {
     std::string promise, owner, request_id, deal_id;
     Timestamp made_at, due_at;
+    // A due date that a correction moved later after it had passed
+    // (DueMoves): the date that passed, and when the log recorded the move.
+    std::optional<Timestamp> due_moved_from, due_moved_at;
+    // The date the promise is judged against (kept or late, overdue): the
+    // one that passed when it was moved so, else its due date.
+    Timestamp JudgedDue() const { return due_moved_from.value_or(due_at); }
   };
   std::map<std::string, Commitment> open_commitments;
   uint64_t commitments_kept = 0, commitments_late = 0, commitments_cancelled = 0;
@@ -122,6 +128,37 @@ struct CustomerState {
 
 // An event is "late" when it was recorded this long after it occurred.
 constexpr int64_t kLateAfterMicros = int64_t{7} * 24 * 3600 * 1'000'000;
+
+// A step "entered late" (replay/accountability.h): more than this later than
+// it claims. A day, so a CRM that syncs nightly is not marked.
+inline constexpr int64_t kEnteredLateMicros = int64_t{24} * 3600 * 1'000'000;
+// How much later than it claims something was entered, in microseconds: the
+// time between the log's records of an opening event (`opened_at` claimed,
+// `opened_recorded_at` recorded) and of a later step, less the time between
+// them the producer claims. Zero or less when the step was entered as promptly
+// as the opening (a bulk import of old history enters both at once).
+inline int64_t LaterThanClaimed(Timestamp opened_at, Timestamp opened_recorded_at, Timestamp claimed,
+                                Timestamp recorded) {
+  return (recorded.value() - opened_recorded_at.value()) - (claimed.value() - opened_at.value());
+}
+
+// A promise's due date moved later after it had passed: by a correction
+// (event.corrected) of commitment.made that moves `due_at` later, recorded
+// more than kEnteredLateMicros after that date had passed, measured with
+// LaterThanClaimed against the log's record of commitment.made (so a load of
+// old history moves nothing). The promise is judged against the date that
+// passed, here and in accountability; a date moved before it passed is a new
+// date agreed in time.
+struct DueMove {
+  std::string making;  // the id of the commitment.made whose date moved
+  Timestamp from;      // the date that passed
+  Timestamp at;        // when the log recorded the move
+};
+// The due dates moved so in `events` (one customer's stream as stored, in the
+// order given), by commitment id: the first move of each promise's last
+// commitment.made (rule `reference` refuses a commitment_id made twice; in a
+// log from before it, the fold takes the last making as the promise).
+std::map<std::string, DueMove> DueMoves(std::span<const Event> events);
 
 // The fold: applies one event of the customer's stream. Events of other
 // types are counted and otherwise ignored.
@@ -198,8 +235,10 @@ inline constexpr char kCustomerProjection[] = "customer";
 // positions of their personal parts and their last conversation; state of
 // version 1 lacks them (every contact would read as having no personal data),
 // so the engine rebuilds it. 3: corrections and retractions take effect
-// (state of version 2 counts a retracted deal.won as won).
-inline constexpr uint32_t kCustomerStateVersion = 3;
+// (state of version 2 counts a retracted deal.won as won). 4: a promise's
+// due date moved after it passed is judged against the date that passed
+// (DueMoves; state of version 3 counts such a promise kept).
+inline constexpr uint32_t kCustomerStateVersion = 4;
 
 // Reads the stored state (NotFound when the customer has no events). Stored
 // state that does not decode is Corruption naming the customer, the

@@ -35,8 +35,9 @@ std::vector<std::string> Risks(const CustomerState& s, const std::string& custom
     if (r.category == "complaint") risks.push_back("open complaint " + id + ": " + r.title.substr(0, 120));
   }
   for (const auto& [id, c] : s.open_commitments) {
-    if (c.due_at < now) {
-      risks.push_back("commitment " + id + " overdue since " + FormatRfc3339(c.due_at).substr(0, 10));
+    if (c.JudgedDue() < now) {
+      risks.push_back("commitment " + id + " overdue since " + FormatRfc3339(c.JudgedDue()).substr(0, 10) +
+                      (c.due_moved_from ? " (its due date was moved later after it passed)" : ""));
     } else if (c.due_at.value() - now.value() <= kRiskDueWithinDays * kDayMicros) {
       risks.push_back("commitment " + id + " due " + FormatRfc3339(c.due_at).substr(0, 10));
     }

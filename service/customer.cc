@@ -112,9 +112,14 @@ json::object CustomerValue(const CustomerState& s) {
   o["request_history"] = std::move(history);
   json::object commitments;
   for (const auto& [id, c] : s.open_commitments) {
-    commitments[id] = json::object{{"promise", c.promise},           {"owner", c.owner},
-                                   {"request_id", c.request_id},     {"deal_id", c.deal_id},
-                                   {"made_at", TimeJson(c.made_at)}, {"due_at", TimeJson(c.due_at)}};
+    commitments[id] = json::object{{"promise", c.promise},
+                                   {"owner", c.owner},
+                                   {"request_id", c.request_id},
+                                   {"deal_id", c.deal_id},
+                                   {"made_at", TimeJson(c.made_at)},
+                                   {"due_at", TimeJson(c.due_at)},
+                                   {"due_moved_from", TimeJson(c.due_moved_from)},
+                                   {"due_moved_at", TimeJson(c.due_moved_at)}};
   }
   o["open_commitments"] = std::move(commitments);
   o["commitments_kept"] = s.commitments_kept;
@@ -283,7 +288,11 @@ std::optional<int64_t> CustomerView::DaysSinceLastContact() const {
   return (at.value() - state.last_contact->at.value()) / kMicrosPerDay;
 }
 
-bool CustomerView::Overdue(const CustomerState::Commitment& c) const { return c.due_at < at; }
+std::string DueMovedNote(const CustomerState::Commitment& c) {
+  return c.due_moved_from ? " (moved from " + FormatRfc3339(*c.due_moved_from).substr(0, 10) + " after it passed)" : "";
+}
+
+bool CustomerView::Overdue(const CustomerState::Commitment& c) const { return c.JudgedDue() < at; }
 
 Result<CustomerView> ShowCustomer(EventLog& log, const Caller& caller, const std::string& customer,
                                   std::optional<AsOfTime> as_of, Timestamp now) {

@@ -60,9 +60,15 @@ struct CustomerView {
 
   // Whole days from the last contact to `at`; nothing when none was logged.
   std::optional<int64_t> DaysSinceLastContact() const;
-  // Whether an open commitment was due before `at`.
+  // Whether an open commitment was due before `at` (by its judged due date,
+  // the one that passed when a correction moved it later afterwards).
   bool Overdue(const CustomerState::Commitment& c) const;
 };
+
+// " (moved from 2026-03-01 after it passed)" for a promise whose due date a
+// correction moved later after it had passed (it is judged against the date
+// that passed: overdue since then), else "".
+std::string DueMovedNote(const CustomerState::Commitment& c);
 
 // The customer `customer` ("customer-42"): now, from the stored projection
 // when `log` is writable and the projection has folded the whole log (the

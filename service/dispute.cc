@@ -55,6 +55,7 @@ json::object Responsibilities(const CustomerView& view, Timestamp at) {
                                        {"owner", c.owner},
                                        {"made_at", FormatRfc3339(c.made_at)},
                                        {"due_at", FormatRfc3339(c.due_at)},
+                                       {"due_moved_from", TimeOrNull(c.due_moved_from)},
                                        {"overdue", view.Overdue(c)}});
   }
   o["open_commitments"] = std::move(commitments);

@@ -11,6 +11,7 @@
 #include "replay/access.h"
 #include "replay/portfolio.h"
 #include "replay/projection.h"
+#include "service/customer.h"
 
 namespace custodian {
 namespace json = boost::json;
@@ -443,8 +444,8 @@ Sections SectionsOf(const CustomerBriefing& b, Timestamp now) {
   out.push_back({"Open work", work});
   std::vector<std::string> promises;
   for (const auto& [id, c] : s.open_commitments) {
-    promises.push_back(id + ": " + c.promise + ", due " + Day(c.due_at) + (c.due_at < now ? " (OVERDUE)" : "") +
-                       ", promised " + Day(c.made_at));
+    promises.push_back(id + ": " + c.promise + ", due " + Day(c.due_at) + DueMovedNote(c) +
+                       (c.JudgedDue() < now ? " (OVERDUE)" : "") + ", promised " + Day(c.made_at));
   }
   if (promises.empty()) promises.push_back("none open");
   out.push_back({"Promises made on the company's behalf", promises});

@@ -132,7 +132,7 @@ void PrintCustomer(const CustomerView& v) {
   if (!s.open_commitments.empty()) {
     fmt::print("\n  OPEN COMMITMENTS\n");
     for (const auto& [id, c] : s.open_commitments) {
-      fmt::print("  {:<12} {:<44} due {}{}  by {}\n", id, OneLineText(c.promise, 44), Day(c.due_at),
+      fmt::print("  {:<12} {:<44} due {}{}{}  by {}\n", id, OneLineText(c.promise, 44), Day(c.due_at), DueMovedNote(c),
                  v.Overdue(c) ? " OVERDUE" : "", c.owner);
     }
   }

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "core/time.h"
+#include "service/customer.h"
 #include "service/handover.h"
 #include "tools/cli.h"
 
@@ -52,8 +53,8 @@ void PrintItem(const HandoverItem& item, const std::string& leaver, Timestamp no
   }
   for (const auto& [id, c] : s.open_commitments) {
     if (c.owner != leaver && !item.owned) continue;
-    fmt::print("  promise     {} {} due {}{}\n", id, OneLineText(c.promise, 40), Day(c.due_at),
-               c.due_at < now ? " OVERDUE" : "");
+    fmt::print("  promise     {} {} due {}{}{}\n", id, OneLineText(c.promise, 40), Day(c.due_at), DueMovedNote(c),
+               c.JudgedDue() < now ? " OVERDUE" : "");
   }
   for (const ContactView& v : item.people) {
     fmt::print("  call        {}\n", TerminalText(PersonToCall(v)));

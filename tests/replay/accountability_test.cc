@@ -411,6 +411,49 @@ TEST_CASE(
   CHECK(ids == std::set<std::string>{"m1", "m3"});
 }
 
+TEST_CASE(
+    "the customer view judges a promise whose due date was moved after it passed against the date that passed, as "
+    "accountability does",
+    "[replay][accountability]") {
+  CrmFixture f;
+  f.FoldEachAppend(MakeCustomerProjection(*f.log));
+  AddDueMoves(f);
+  // m9, still open: due 10 May, moved on 20 May to 1 September.
+  const Position m9 = f.Add("customer-5", "commitment.made", "staff-5", "2025-05-02T00:00:00Z",
+                            R"({"commitment_id":"m9","promise":"P","due_at":"2025-05-10T00:00:00Z"})");
+  f.Add("customer-5", "event.corrected", "staff-5", "2025-05-20T00:00:00Z",
+        R"({"event_id":")" + Id(f, m9) + R"(","reason":"new date","corrected":{"due_at":"2025-09-01T00:00:00Z"}})");
+  f.CheckRebuildEqualsIncremental(*MakeCustomerProjection(*f.log));
+
+  Result<CustomerState> stored = LoadCustomer(*f.log, "customer-5");
+  REQUIRE(stored.ok());
+  Result<Replay> replayed = ReplayCustomer(*f.log, "customer-5", std::nullopt, AsOf::kKnowledge);
+  REQUIRE(replayed.ok());
+  for (const CustomerState* s : {&*stored, &replayed->state}) {
+    // m1 and m2 were kept after the dates that passed; m3 before; as corrected, all three were on time.
+    CHECK(s->commitments_kept == 1);
+    CHECK(s->commitments_late == 2);
+    REQUIRE(s->open_commitments.contains("m9"));
+    const CustomerState::Commitment& m = s->open_commitments.at("m9");
+    CHECK(m.due_at == T("2025-09-01T00:00:00Z"));
+    CHECK(m.due_moved_from == T("2025-05-10T00:00:00Z"));
+    CHECK(m.due_moved_at == T("2025-05-20T00:00:00Z"));
+    CHECK(m.JudgedDue() == T("2025-05-10T00:00:00Z"));
+    for (const char* unmarked : {"m4", "m5", "m6"}) {
+      INFO(unmarked);
+      REQUIRE(s->open_commitments.contains(unmarked));
+      CHECK_FALSE(s->open_commitments.at(unmarked).due_moved_from.has_value());
+    }
+  }
+  // As of 15 March (business time): m1's move had happened, its fulfilment not.
+  Result<Replay> march = ReplayCustomer(*f.log, "customer-5", T("2025-03-15T00:00:00Z"), AsOf::kBusiness);
+  REQUIRE(march.ok());
+  REQUIRE(march->state.open_commitments.contains("m1"));
+  CHECK(march->state.open_commitments.at("m1").due_moved_from == T("2025-03-01T00:00:00Z"));
+  CHECK(march->state.commitments_kept == 1);  // m3
+  CHECK(march->state.commitments_late == 0);
+}
+
 TEST_CASE("a rebuild of the accountability projection equals the incremental build", "[replay][accountability]") {
   CrmFixture f;
   f.FoldEachAppend(MakeAccountabilityProjection());

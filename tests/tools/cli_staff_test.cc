@@ -199,6 +199,15 @@ TEST_CASE(
   CHECK(json.out.find(R"("outcome":"overdue")") != std::string::npos);  // open, and judged against 3 days ago
   CHECK(json.out.find(R"("due_moved_from":")" + due + "\"") != std::string::npos);
   CHECK(json.out.find(R"("due_moved":1)") != std::string::npos);
+
+  // The customer view judges it the same way: overdue, with the date that passed.
+  CliResult shown = company.Cli({"customer", "show", "2"});
+  INFO(shown.out);
+  REQUIRE(shown.exit_code == 0);
+  CHECK(shown.out.find("(moved from " + due.substr(0, 10) + " after it passed) OVERDUE") != std::string::npos);
+  CliResult shown_json = company.Cli({"customer", "show", "2", "--json"});
+  INFO(shown_json.out);
+  CHECK(shown_json.out.find(R"("due_moved_from":")" + due + "\"") != std::string::npos);
 }
 
 TEST_CASE("pipeline sums open deals by stage and customer find matches every word, for the reader's scope, recorded",

@@ -140,7 +140,16 @@ function OpenItems({ c }) {
                   <strong>{p.promise}</strong> <span class="muted">{id}</span>
                   <br />
                   <StaffLink id={p.owner} /> · due <When at={p.due_at} date />
-                  {p.due_at && Date.parse(p.due_at) < now && <span class="warn"> · overdue</span>}
+                  {p.due_moved_from && (
+                    <span class="warn">
+                      {' '}
+                      · moved from <When at={p.due_moved_from} date /> after it passed
+                    </span>
+                  )}
+                  {/* judged against the date that passed when it was moved afterwards */}
+                  {(p.due_moved_from || p.due_at) && Date.parse(p.due_moved_from || p.due_at) < now && (
+                    <span class="warn"> · overdue</span>
+                  )}
                 </li>
               ))}
             </ul>

@@ -138,7 +138,7 @@ export function Briefing({ id, forStaff }) {
                 <h3>Open requests and promises</h3>
                 <ul>
                   {Object.entries(r.state.open_requests || {}).map(([rid, q]) => <li key={rid}>{q.title} ({rid}, opened <When at={q.opened_at} date />)</li>)}
-                  {Object.entries(r.state.open_commitments || {}).map(([cid, c]) => <li key={cid}>{c.promise} ({cid}, due <When at={c.due_at} date />)</li>)}
+                  {Object.entries(r.state.open_commitments || {}).map(([cid, c]) => <li key={cid}>{c.promise} ({cid}, due <When at={c.due_at} date />{c.due_moved_from && <>, moved from <When at={c.due_moved_from} date /> after it passed</>})</li>)}
                   {!Object.keys(r.state.open_requests || {}).length && !Object.keys(r.state.open_commitments || {}).length && <li class="muted">nothing open</li>}
                 </ul>
                 <h3>Last conversations</h3>

@@ -170,6 +170,12 @@ test("a person's page says how many steps were entered late and how many due dat
   await page.goto(`${company.url}/#/staff/${who}`);
   await page.locator('[data-field="entered-late"]').getByText('1 first responses or promises\' ends entered more than a day').waitFor();
   await page.locator('[data-field="due-moved"]').getByText(/^1 promise whose due date a correction moved later/).waitFor();
+  // The customer's page judges the promise the same way: due a month on, but
+  // moved after it passed, so overdue since then.
+  await page.goto(`${company.url}/#/customers/${stream}`);
+  const offer = page.locator('li').filter({ hasText: 'Offer' });
+  await offer.getByText(/moved from .* after it passed/).waitFor();
+  await offer.getByText('· overdue').waitFor();
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
