@@ -224,15 +224,17 @@ Status ApplyToCustomer(CustomerRecord& c, const Event& e) {
 }
 
 // The due dates that a correction of commitment.made moved later after they
-// had passed (DueMoves). `events`: the customer's stream as stored, through
+// had passed (FindDueMoves), on each promise's making. `events`: the customer's stream as stored, through
 // the fix being folded; `c` folded from them as the fixes make them (a
 // retracted commitment.made is not in it).
 void NoteDueMoves(CustomerRecord& c, std::span<const Event> events) {
-  for (const auto& [commitment, move] : DueMoves(events)) {
-    if (auto it = c.commitments.find(commitment); it != c.commitments.end()) {
-      it->second.due_moved_from = move.from;
-      it->second.due_moved_at = move.at;
-    }
+  const DueMoves moves = FindDueMoves(events);
+  for (const auto& [commitment, making] : moves.promise) {
+    auto m = moves.by_making.find(making);
+    auto it = c.commitments.find(commitment);
+    if (m == moves.by_making.end() || it == c.commitments.end()) continue;
+    it->second.due_moved_from = m->second.from;
+    it->second.due_moved_at = m->second.at;
   }
 }
 
@@ -247,15 +249,6 @@ Status ApplyToStaff(TeamIntervals& teams, const Event& e) {
                              [](Timestamp x, const std::pair<Timestamp, std::string>& i) { return x < i.first; });
   teams.insert(it, {e.occurred_at, team});
   return Status::Ok();
-}
-
-template <typename Record>
-Result<Record> Load(StateView& state, const std::string& key,
-                    Result<Record> (*decode)(std::string_view, std::string_view)) {
-  Result<std::optional<std::string>> stored = state.Get(key);
-  if (!stored.ok()) return stored.status();
-  if (!*stored) return Record{};
-  return decode(**stored, key);
 }
 
 class AccountabilityProjection final : public Projection {
@@ -278,25 +271,18 @@ class AccountabilityProjection final : public Projection {
     for (const auto& [stream, list] : by_stream) {
       const std::string key = (stream.starts_with("staff-") ? "s/" : "c/") + std::string(stream);
       if (stream.starts_with("staff-")) {
-        Result<TeamIntervals> teams = Load<TeamIntervals>(state, key, DecodeTeams);
+        Result<TeamIntervals> teams = LoadRecord<TeamIntervals>(state, key, DecodeTeams);
         if (!teams.ok()) return teams.status();
         for (const Event* e : list) CUSTODIAN_RETURN_IF_ERROR(ApplyToStaff(*teams, *e));
         if (!teams->empty()) state.Put(key, Encode(*teams));
         continue;
       }
-      Result<CustomerRecord> c = Load<CustomerRecord>(state, key, DecodeCustomer);
+      Result<CustomerRecord> c = LoadRecord<CustomerRecord>(state, key, DecodeCustomer);
       if (!c.ok()) return c.status();
-      for (const Event* e : list) {
-        if (log_ == nullptr || !IsFix(*e)) {
-          CUSTODIAN_RETURN_IF_ERROR(ApplyToCustomer(*c, *e));
-          continue;
-        }
-        // A fix: the record folded again from the stream, as the fixes make
-        // it; then the due dates the corrections moved after they passed.
-        CUSTODIAN_RETURN_IF_ERROR(RefoldRecord<CustomerRecord>(
-            *log_, *e, *c, [](CustomerRecord& r, const Event& x) { return ApplyToCustomer(r, x); }, happened_by_,
-            NoteDueMoves));
-      }
+      // At a fix, after the fold again: the due dates the corrections moved after they passed.
+      CUSTODIAN_RETURN_IF_ERROR(FoldStream<CustomerRecord>(
+          log_, list, *c, [](CustomerRecord& r, const Event& x) { return ApplyToCustomer(r, x); }, happened_by_,
+          NoteDueMoves));
       if (!c->owner.empty() || !c->requests.empty() || !c->commitments.empty()) state.Put(key, Encode(*c));
     }
     return Status::Ok();

@@ -40,7 +40,7 @@
 // Not caught: an opening entered as late as its step (both logged on Friday,
 // dated Monday).
 //
-// Due dates moved after they passed (DueMoves): a correction
+// Due dates moved after they passed (FindDueMoves): a correction
 // (event.corrected) of commitment.made that moves its due date later,
 // recorded more than kEnteredLateMicros after that date had passed (measured
 // as above, against the log's record of commitment.made), keeps the date that passed: the
@@ -53,7 +53,7 @@
 // as the move (both recorded together after the date), and a promise
 // retracted and another made in its place with a later date (the retraction,
 // with its reason, stays in the customer's history). The customer view
-// judges by the same rule (replay/customer.h, DueMoves).
+// judges by the same rule (replay/customer.h, FindDueMoves).
 //
 // Percentiles of first-response times interpolate linearly between ranks
 // (Excel's PERCENTILE.INC, NumPy's default): the median of 1, 2, 3 and 4 hours
@@ -78,7 +78,7 @@
 
 #include "core/status.h"
 #include "core/types.h"
-#include "replay/customer.h"  // kEnteredLateMicros, DueMoves
+#include "replay/customer.h"  // kEnteredLateMicros, FindDueMoves
 #include "replay/projection.h"
 #include "replay/state_reader.h"
 

@@ -472,19 +472,6 @@ Result<AlertConfig> CurrentAlertConfig(const StateReader& state) {
 
 // --- ServiceScope ---
 
-namespace {
-
-// The stored record of `key` ("s/<staff>", "c/<customer>"), empty when none.
-template <typename Rec, typename DecodeFn>
-Result<Rec> LoadRecord(const StateReader& state, const std::string& key, DecodeFn decode) {
-  Result<std::optional<std::string>> stored = state.Get(key);
-  if (!stored.ok()) return stored.status();
-  if (!*stored) return Rec{};
-  return decode(**stored, key);
-}
-
-}  // namespace
-
 Result<ServiceScope> ServiceScope::Of(const StateReader& alerts, std::string_view staff) {
   ServiceScope scope(alerts, std::string(staff));
   Result<StaffRec> s = LoadRecord<StaffRec>(alerts, "s/" + scope.staff_, DecodeStaff);

@@ -1,11 +1,11 @@
 #include "replay/customer.h"
 
-#include <boost/json.hpp>
-
 #include <algorithm>
+#include <boost/json.hpp>
 #include <mutex>
 #include <stdexcept>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "core/json.h"
 #include "core/time.h"
@@ -239,44 +239,64 @@ std::vector<Event> EffectiveEvents(std::span<const Event> events) {
   return out;
 }
 
-std::map<std::string, DueMove> DueMoves(std::span<const Event> events) {
+DueMoves FindDueMoves(std::span<const Event> events) {
   struct Promise {
     std::string commitment_id;
     Timestamp made_at, made_recorded_at, due_at;  // due_at: as corrected so far
   };
-  std::unordered_map<std::string, Promise> made;   // by commitment.made's event id
-  std::map<std::string, std::string> latest;       // commitment id -> its last making's event id
-  std::unordered_map<std::string, DueMove> moved;  // by making's event id: its first move
+  struct Fix {
+    const Event* event;
+    json::object data;
+  };
+  // The retracted events first: a retracted making is no promise, and a
+  // retracted correction moved nothing.
+  std::vector<Fix> fixes;
+  std::unordered_set<std::string> retracted;
+  std::unordered_map<std::string, Promise> made;  // by commitment.made's event id
+  DueMoves out;
   for (const Event& e : events) {
-    if (e.type != "commitment.made" && e.type != "event.corrected") continue;
+    if (e.type != "commitment.made" && !IsFix(e)) continue;
     boost::system::error_code ec;
     json::value parsed = json::parse(e.data, ec);
     if (ec || !parsed.is_object()) continue;
-    const json::object& d = parsed.get_object();
-    if (e.type == "commitment.made") {
-      const std::string commitment = Str(d, "commitment_id");
+    json::object& d = parsed.get_object();
+    if (e.type == "event.retracted") {
+      retracted.insert(Str(d, "event_id"));
+    } else if (e.type == "event.corrected") {
+      fixes.push_back(Fix{&e, std::move(d)});
+    } else {
       made[e.id.ToString()] =
-          Promise{commitment, e.occurred_at, e.recorded_at, Time(d, "due_at").value_or(e.occurred_at)};
-      latest[commitment] = e.id.ToString();
-      continue;
+          Promise{Str(d, "commitment_id"), e.occurred_at, e.recorded_at, Time(d, "due_at").value_or(e.occurred_at)};
     }
-    auto it = made.find(Str(d, "event_id"));
-    const json::value* corrected = d.if_contains("corrected");
-    if (it == made.end() || corrected == nullptr || !corrected->is_object()) continue;
+  }
+  // The promise of each commitment id: its last making not retracted, in the
+  // order given, as the fold takes it.
+  for (const Event& e : events) {
+    if (e.type != "commitment.made") continue;
+    const std::string id = e.id.ToString();
+    if (auto it = made.find(id); it != made.end() && !retracted.contains(id))
+      out.promise[it->second.commitment_id] = id;
+  }
+  // The corrections in the log's order, whatever order a view gives them in
+  // (business time sorts by the time the producer claims).
+  std::stable_sort(fixes.begin(), fixes.end(),
+                   [](const Fix& a, const Fix& b) { return a.event->position < b.event->position; });
+  for (const Fix& f : fixes) {
+    if (retracted.contains(f.event->id.ToString())) continue;
+    const std::string target = Str(f.data, "event_id");
+    auto it = made.find(target);
+    const json::value* corrected = f.data.if_contains("corrected");
+    if (it == made.end() || retracted.contains(target) || corrected == nullptr || !corrected->is_object()) continue;
     const std::optional<Timestamp> due = Time(corrected->get_object(), "due_at");
     if (!due) continue;
     Promise& p = it->second;
     if (*due > p.due_at &&
-        LaterThanClaimed(p.made_at, p.made_recorded_at, p.due_at, e.recorded_at) > kEnteredLateMicros) {
-      moved.try_emplace(it->first, DueMove{it->first, p.due_at, e.recorded_at});
+        LaterThanClaimed(p.made_at, p.made_recorded_at, p.due_at, f.event->recorded_at) > kEnteredLateMicros) {
+      out.by_making.try_emplace(target, DueMove{p.commitment_id, p.due_at, f.event->recorded_at});
     }
     p.due_at = *due;
   }
-  std::map<std::string, DueMove> moves;
-  for (const auto& [commitment, making] : latest) {
-    if (auto m = moved.find(making); m != moved.end()) moves.emplace(commitment, m->second);
-  }
-  return moves;
+  return out;
 }
 
 Result<CustomerState> FoldCustomer(std::span<const Event> events) {
@@ -288,17 +308,15 @@ Result<CustomerState> FoldCustomer(std::span<const Event> events) {
   }
   // Only a fix moves a due date, so only a fixed stream has moves to mark:
   // each on its promise as its making is folded (a retracted making is not).
-  const std::map<std::string, DueMove> moves = DueMoves(events);
-  std::unordered_map<std::string, const std::pair<const std::string, DueMove>*> by_making;
-  for (const auto& entry : moves) by_making.emplace(entry.second.making, &entry);
+  const DueMoves moves = FindDueMoves(events);
   for (const Event& e : EffectiveEvents(events)) {
     CUSTODIAN_RETURN_IF_ERROR(ApplyToCustomer(s, e));
-    if (by_making.empty() || e.type != "commitment.made") continue;
-    auto m = by_making.find(e.id.ToString());
-    if (m == by_making.end()) continue;
-    if (auto c = s.open_commitments.find(m->second->first); c != s.open_commitments.end()) {
-      c->second.due_moved_from = m->second->second.from;
-      c->second.due_moved_at = m->second->second.at;
+    if (moves.by_making.empty() || e.type != "commitment.made") continue;
+    auto m = moves.by_making.find(e.id.ToString());
+    if (m == moves.by_making.end()) continue;
+    if (auto c = s.open_commitments.find(m->second.commitment); c != s.open_commitments.end()) {
+      c->second.due_moved_from = m->second.from;
+      c->second.due_moved_at = m->second.at;
     }
   }
   return s;

@@ -2,7 +2,7 @@
 // contacts, owner and custody chain, team, open deals, requests and
 // commitments, last contact and lifetime orders, folded from the events of
 // its customer-<id> stream. The stored projection and the as-of replays use
-// the same fold, ApplyToCustomer.
+// the same fold, FoldCustomer (ApplyToCustomer per event).
 #pragma once
 
 #include <functional>
@@ -11,6 +11,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/event.h"
@@ -98,7 +99,7 @@ struct CustomerState {
     std::string promise, owner, request_id, deal_id;
     Timestamp made_at, due_at;
     // A due date that a correction moved later after it had passed
-    // (DueMoves): the date that passed, and when the log recorded the move.
+    // (FindDueMoves): the date that passed, and when the log recorded the move.
     std::optional<Timestamp> due_moved_from, due_moved_at;
     // The date the promise is judged against (kept or late, overdue): the
     // one that passed when it was moved so, else its due date.
@@ -143,22 +144,29 @@ inline int64_t LaterThanClaimed(Timestamp opened_at, Timestamp opened_recorded_a
 }
 
 // A promise's due date moved later after it had passed: by a correction
-// (event.corrected) of commitment.made that moves `due_at` later, recorded
-// more than kEnteredLateMicros after that date had passed, measured with
-// LaterThanClaimed against the log's record of commitment.made (so a load of
-// old history moves nothing). The promise is judged against the date that
-// passed, here and in accountability; a date moved before it passed is a new
-// date agreed in time.
+// (event.corrected, not itself retracted) of commitment.made that moves
+// `due_at` later, recorded more than kEnteredLateMicros after that date had
+// passed, measured with LaterThanClaimed against the log's record of
+// commitment.made (so a load of old history moves nothing). The promise is
+// judged against the date that passed, here and in accountability; a date
+// moved before it passed is a new date agreed in time.
 struct DueMove {
-  std::string making;  // the id of the commitment.made whose date moved
-  Timestamp from;      // the date that passed
-  Timestamp at;        // when the log recorded the move
+  std::string commitment;  // its commitment_id
+  Timestamp from;          // the date that passed
+  Timestamp at;            // when the log recorded the move
 };
-// The due dates moved so in `events` (one customer's stream as stored, in the
-// order given), by commitment id: the first move of each promise's last
-// commitment.made (rule `reference` refuses a commitment_id made twice; in a
-// log from before it, the fold takes the last making as the promise).
-std::map<std::string, DueMove> DueMoves(std::span<const Event> events);
+struct DueMoves {
+  // By the commitment.made's event id (not retracted): its first such move.
+  std::unordered_map<std::string, DueMove> by_making;
+  // By commitment id: the making that is the promise, the last one not
+  // retracted in the order given, as the fold takes it (rule `reference`
+  // refuses a commitment_id made twice; a log from before it may hold more).
+  std::map<std::string, std::string> promise;
+};
+// The moves in `events` (one customer's stream, in the order a view folds
+// it). Corrections are taken in the log's order (by position), whatever
+// order the view gives them in.
+DueMoves FindDueMoves(std::span<const Event> events);
 
 // The fold: applies one event of the customer's stream. Events of other
 // types are counted and otherwise ignored.
@@ -172,9 +180,12 @@ Status ApplyToCustomer(CustomerState& state, const Event& e);
 // The fixing events themselves stay, so they are counted.
 std::vector<Event> EffectiveEvents(std::span<const Event> events);
 // The customer of `events` (one stream's, in the order given) with every
-// fix among them applied: ApplyToCustomer over EffectiveEvents. The stored
-// projection and every replay fold through it, so the state after a fix is
-// the state the stream would have had if the fixed event had been right.
+// fix among them applied: ApplyToCustomer over EffectiveEvents, each
+// promise marked with its due date moved after it passed (FindDueMoves,
+// which needs the events as given, not as fixed). The stored projection and
+// every replay fold through it, so the state after a fix is the state the
+// stream would have had if the fixed event had been right, and a promise is
+// judged against the date that passed.
 Result<CustomerState> FoldCustomer(std::span<const Event> events);
 // Whether `e` is an event.corrected or event.retracted.
 bool IsFix(const Event& e);
@@ -203,6 +214,22 @@ Status RefoldRecord(const EventLog& log, const Event& fix, Record& record, Apply
     if (!s.ok()) return s;
   }
   if (then) then(record, *stored);
+  return Status::Ok();
+}
+
+// Folds `events` (one stream's, in order) into `record` with `apply`; at a
+// fix, when there is a `log`, the record is folded again from the stream
+// instead (RefoldRecord, with `happened_by` and `then`). Without a log (a
+// projection replayed apart from its store), a fix is applied as any event.
+template <typename Record, typename Apply>
+Status FoldStream(const EventLog* log, std::span<const Event* const> events, Record& record, Apply apply,
+                  std::optional<Timestamp> happened_by = std::nullopt,
+                  const std::function<void(Record&, std::span<const Event>)>& then = {}) {
+  for (const Event* e : events) {
+    Status s = log == nullptr || !IsFix(*e) ? apply(record, *e)
+                                            : RefoldRecord<Record>(*log, *e, record, apply, happened_by, then);
+    if (!s.ok()) return s;
+  }
   return Status::Ok();
 }
 
@@ -237,7 +264,7 @@ inline constexpr char kCustomerProjection[] = "customer";
 // so the engine rebuilds it. 3: corrections and retractions take effect
 // (state of version 2 counts a retracted deal.won as won). 4: a promise's
 // due date moved after it passed is judged against the date that passed
-// (DueMoves; state of version 3 counts such a promise kept).
+// (FindDueMoves; state of version 3 counts such a promise kept).
 inline constexpr uint32_t kCustomerStateVersion = 4;
 
 // Reads the stored state (NotFound when the customer has no events). Stored

@@ -38,8 +38,8 @@ std::vector<std::string> Risks(const CustomerState& s, const std::string& custom
     if (c.JudgedDue() < now) {
       risks.push_back("commitment " + id + " overdue since " + FormatRfc3339(c.JudgedDue()).substr(0, 10) +
                       (c.due_moved_from ? " (its due date was moved later after it passed)" : ""));
-    } else if (c.due_at.value() - now.value() <= kRiskDueWithinDays * kDayMicros) {
-      risks.push_back("commitment " + id + " due " + FormatRfc3339(c.due_at).substr(0, 10));
+    } else if (c.JudgedDue().value() - now.value() <= kRiskDueWithinDays * kDayMicros) {
+      risks.push_back("commitment " + id + " due " + FormatRfc3339(c.JudgedDue()).substr(0, 10));
     }
   }
   return risks;

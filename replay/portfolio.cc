@@ -223,16 +223,9 @@ class PortfolioProjection final : public Projection {
     std::map<std::string, StaffRecord, std::less<>> staff;  // loaded on first use, all written back
     auto staff_record = [&](std::string_view id) -> Result<StaffRecord*> {
       if (auto it = staff.find(id); it != staff.end()) return &it->second;
-      const std::string key = StaffKey(id);
-      Result<std::optional<std::string>> stored = state.Get(key);
-      if (!stored.ok()) return stored.status();
-      StaffRecord s;
-      if (*stored) {
-        Result<StaffRecord> decoded = DecodeStaff(**stored, key);
-        if (!decoded.ok()) return decoded.status();
-        s = std::move(*decoded);
-      }
-      return &staff.emplace(std::string(id), std::move(s)).first->second;
+      Result<StaffRecord> s = LoadRecord<StaffRecord>(state, StaffKey(id), DecodeStaff);
+      if (!s.ok()) return s.status();
+      return &staff.emplace(std::string(id), std::move(*s)).first->second;
     };
 
     for (const auto& [stream, list] : by_stream) {
@@ -257,25 +250,12 @@ class PortfolioProjection final : public Projection {
         continue;
       }
       const std::string key = CustomerKey(stream);
-      Result<std::optional<std::string>> stored = state.Get(key);
-      if (!stored.ok()) return stored.status();
-      CustomerRecord c;
-      if (*stored) {
-        Result<CustomerRecord> decoded = DecodeCustomer(**stored, key);
-        if (!decoded.ok()) return decoded.status();
-        c = std::move(*decoded);
-      }
+      Result<CustomerRecord> loaded = LoadRecord<CustomerRecord>(state, key, DecodeCustomer);
+      if (!loaded.ok()) return loaded.status();
+      CustomerRecord& c = *loaded;
       const std::set<std::string> before = c.Holders();
-      for (const Event* e : list) {
-        if (log_ == nullptr || !IsFix(*e)) {
-          CUSTODIAN_RETURN_IF_ERROR(ApplyToCustomer(c, *e));
-          continue;
-        }
-        // A fix: the record folded again from the stream, as the fixes make it.
-        CUSTODIAN_RETURN_IF_ERROR(RefoldRecord(*log_, *e, c, [](CustomerRecord& r, const Event& x) {
-          return ApplyToCustomer(r, x);
-        }, happened_by_));
-      }
+      CUSTODIAN_RETURN_IF_ERROR(FoldStream<CustomerRecord>(
+          log_, list, c, [](CustomerRecord& r, const Event& x) { return ApplyToCustomer(r, x); }, happened_by_));
       const std::set<std::string> after = c.Holders();
       for (const std::string& id : before) {
         if (after.contains(id)) continue;

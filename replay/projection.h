@@ -37,6 +37,17 @@ class StateView {
   virtual void Delete(std::string key) = 0;
 };
 
+// The record a projection stores at `key` in `state` (a StateView, or a
+// StateReader), decoded with `decode(text, key)`; a default Record when the
+// key holds none.
+template <typename Record, typename State, typename Decode>
+Result<Record> LoadRecord(State& state, const std::string& key, Decode decode) {
+  Result<std::optional<std::string>> stored = state.Get(key);
+  if (!stored.ok()) return stored.status();
+  if (!*stored) return Record{};
+  return decode(**stored, key);
+}
+
 // State held in memory: for replays and tests.
 class MemoryState final : public StateView {
  public:

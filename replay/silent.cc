@@ -123,25 +123,11 @@ class SilentProjection final : public Projection {
     }
     for (const auto& [customer, list] : by_customer) {
       const std::string key = "c/" + std::string(customer);
-      Result<std::optional<std::string>> stored = state.Get(key);
-      if (!stored.ok()) return stored.status();
-      CustomerRecord c;
-      if (*stored) {
-        Result<CustomerRecord> decoded = Decode(**stored, key);
-        if (!decoded.ok()) return decoded.status();
-        c = std::move(*decoded);
-      }
-      for (const Event* e : list) {
-        if (log_ == nullptr || !IsFix(*e)) {
-          CUSTODIAN_RETURN_IF_ERROR(custodian::Apply(c, *e));
-          continue;
-        }
-        // A fix: the record folded again from the stream, as the fixes make it.
-        CUSTODIAN_RETURN_IF_ERROR(RefoldRecord(*log_, *e, c, [](CustomerRecord& r, const Event& x) {
-          return custodian::Apply(r, x);
-        }, happened_by_));
-      }
-      state.Put(key, Encode(c));
+      Result<CustomerRecord> c = LoadRecord<CustomerRecord>(state, key, Decode);
+      if (!c.ok()) return c.status();
+      CUSTODIAN_RETURN_IF_ERROR(FoldStream<CustomerRecord>(
+          log_, list, *c, [](CustomerRecord& r, const Event& x) { return custodian::Apply(r, x); }, happened_by_));
+      state.Put(key, Encode(*c));
     }
     return Status::Ok();
   }

@@ -423,6 +423,19 @@ TEST_CASE(
                             R"({"commitment_id":"m9","promise":"P","due_at":"2025-05-10T00:00:00Z"})");
   f.Add("customer-5", "event.corrected", "staff-5", "2025-05-20T00:00:00Z",
         R"({"event_id":")" + Id(f, m9) + R"(","reason":"new date","corrected":{"due_at":"2025-09-01T00:00:00Z"}})");
+  // m10, due 25 May, moved on 5 June, then fulfilled before the new date: folded after the fix, one event
+  // at a time.
+  const Position m10 = f.Add("customer-5", "commitment.made", "staff-5", "2025-05-21T00:00:00Z",
+                             R"({"commitment_id":"m10","promise":"P","due_at":"2025-05-25T00:00:00Z"})");
+  f.Add("customer-5", "event.corrected", "staff-5", "2025-06-05T00:00:00Z",
+        R"({"event_id":")" + Id(f, m10) + R"(","reason":"new date","corrected":{"due_at":"2025-09-01T00:00:00Z"}})");
+  f.Add("customer-5", "commitment.fulfilled", "staff-5", "2025-06-10T00:00:00Z", R"({"commitment_id":"m10"})");
+  // m11, due 15 June, moved on 25 June by a correction that claims to have occurred before the promise was made.
+  const Position m11 = f.Add("customer-5", "commitment.made", "staff-5", "2025-06-12T00:00:00Z",
+                             R"({"commitment_id":"m11","promise":"P","due_at":"2025-06-15T00:00:00Z"})");
+  f.Add("customer-5", "event.corrected", "staff-5", "2025-06-11T00:00:00Z",
+        R"({"event_id":")" + Id(f, m11) + R"(","reason":"new date","corrected":{"due_at":"2025-09-01T00:00:00Z"}})",
+        "2025-06-25T00:00:00Z");
   f.CheckRebuildEqualsIncremental(*MakeCustomerProjection(*f.log));
 
   Result<CustomerState> stored = LoadCustomer(*f.log, "customer-5");
@@ -430,9 +443,9 @@ TEST_CASE(
   Result<Replay> replayed = ReplayCustomer(*f.log, "customer-5", std::nullopt, AsOf::kKnowledge);
   REQUIRE(replayed.ok());
   for (const CustomerState* s : {&*stored, &replayed->state}) {
-    // m1 and m2 were kept after the dates that passed; m3 before; as corrected, all three were on time.
+    // m1, m2 and m10 were kept after the dates that passed; m3 before; as corrected, all four were on time.
     CHECK(s->commitments_kept == 1);
-    CHECK(s->commitments_late == 2);
+    CHECK(s->commitments_late == 3);
     REQUIRE(s->open_commitments.contains("m9"));
     const CustomerState::Commitment& m = s->open_commitments.at("m9");
     CHECK(m.due_at == T("2025-09-01T00:00:00Z"));
@@ -445,6 +458,13 @@ TEST_CASE(
       CHECK_FALSE(s->open_commitments.at(unmarked).due_moved_from.has_value());
     }
   }
+  // In business time the correction of m11 comes before its making; it is still its move.
+  Result<Replay> business = ReplayCustomer(*f.log, "customer-5", T("2025-12-31T00:00:00Z"), AsOf::kBusiness);
+  REQUIRE(business.ok());
+  for (const CustomerState* s : {&*stored, &business->state}) {
+    REQUIRE(s->open_commitments.contains("m11"));
+    CHECK(s->open_commitments.at("m11").due_moved_from == T("2025-06-15T00:00:00Z"));
+  }
   // As of 15 March (business time): m1's move had happened, its fulfilment not.
   Result<Replay> march = ReplayCustomer(*f.log, "customer-5", T("2025-03-15T00:00:00Z"), AsOf::kBusiness);
   REQUIRE(march.ok());
@@ -452,6 +472,32 @@ TEST_CASE(
   CHECK(march->state.open_commitments.at("m1").due_moved_from == T("2025-03-01T00:00:00Z"));
   CHECK(march->state.commitments_kept == 1);  // m3
   CHECK(march->state.commitments_late == 0);
+}
+
+TEST_CASE(
+    "in a log from before commitment ids were unique, a promise made again and retracted leaves the first making's "
+    "moved due date to judge it by, in both views",
+    "[replay][accountability]") {
+  CrmFixture f;
+  f.FoldEachAppend(MakeCustomerProjection(*f.log));
+  f.Join("staff-5", "east", "2024-12-01T08:00:00Z");
+  f.Add("customer-5", "customer.registered", "staff-5", "2024-12-02T09:00:00Z", R"({"name":"Org"})");
+  const std::string made = R"({"commitment_id":"m1","promise":"P","due_at":"2025-03-01T00:00:00Z"})";
+  const Position first = f.Add("customer-5", "commitment.made", "staff-5", "2025-02-01T00:00:00Z", made);
+  f.Add("customer-5", "event.corrected", "staff-5", "2025-03-10T00:00:00Z",
+        R"({"event_id":")" + Id(f, first) + R"(","reason":"new date","corrected":{"due_at":"2025-04-01T00:00:00Z"}})");
+  const Position again = f.Add("customer-5", "commitment.made", "staff-5", "2025-03-11T00:00:00Z", made);
+  f.Add("customer-5", "event.retracted", "staff-5", "2025-03-12T00:00:00Z",
+        R"({"event_id":")" + Id(f, again) + R"(","reason":"entered twice"})");
+  f.Add("customer-5", "commitment.fulfilled", "staff-5", "2025-03-20T00:00:00Z", R"({"commitment_id":"m1"})");
+  Result<CustomerState> s = LoadCustomer(*f.log, "customer-5");
+  REQUIRE(s.ok());
+  CHECK(s->commitments_late == 1);
+  CHECK(s->commitments_kept == 0);
+  AccountabilityReport r = Report(f.ReplayAll(*MakeAccountabilityProjection(f.log.get())));
+  REQUIRE(r.commitments.size() == 1);
+  CHECK(r.commitments[0].due_moved_from == T("2025-03-01T00:00:00Z"));
+  CHECK(r.commitments[0].outcome == CommitmentOutcome::kKeptLate);
 }
 
 TEST_CASE("a rebuild of the accountability projection equals the incremental build", "[replay][accountability]") {

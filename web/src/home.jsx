@@ -268,7 +268,7 @@ function Workload({ team }) {
                   <tr key={`${c.customer}-${c.commitment_id}`}>
                     <td><CustomerLink id={c.customer} /></td>
                     <td><StaffLink id={c.owner} /></td>
-                    <td><When at={c.due_at} date /></td>
+                    <td><When at={c.due_moved_from || c.due_at} date /></td>
                     <td><code>{c.commitment_id}</code></td>
                   </tr>
                 )} />

@@ -173,7 +173,7 @@ test("a person's page says how many steps were entered late and how many due dat
   // The customer's page judges the promise the same way: due a month on, but
   // moved after it passed, so overdue since then.
   await page.goto(`${company.url}/#/customers/${stream}`);
-  const offer = page.locator('li').filter({ hasText: 'Offer' });
+  const offer = page.getByRole('region', { name: 'What is open' }).locator('li').filter({ hasText: 'Offer' });
   await offer.getByText(/moved from .* after it passed/).waitFor();
   await offer.getByText('· overdue').waitFor();
   assert.deepEqual(page.problems, []);
