@@ -213,6 +213,7 @@ bool IsFix(const Event& e) { return e.type == "event.corrected" || e.type == "ev
 
 std::vector<Event> EffectiveEvents(std::span<const Event> events) {
   std::unordered_map<std::string, bool> retracted;
+  std::vector<std::pair<std::string, const Event*>> fixes;                // (target, correction), in order
   std::unordered_map<std::string, std::vector<std::string>> corrections;  // by the fixed event's id, in order
   for (const Event& e : events) {
     if (!IsFix(e)) continue;
@@ -222,7 +223,15 @@ std::vector<Event> EffectiveEvents(std::span<const Event> events) {
     const std::string target = Str(d.get_object(), "event_id");
     if (e.type == "event.retracted") {
       retracted[target] = true;
-    } else if (std::optional<std::string_view> fields = JsonMemberText(e.data, "corrected")) {
+    } else {
+      fixes.emplace_back(target, &e);
+    }
+  }
+  // A retracted correction corrects nothing (rule `fix` refuses to fix a
+  // fix; a log from before it may hold one).
+  for (const auto& [target, e] : fixes) {
+    if (retracted.contains(e->id.ToString())) continue;
+    if (std::optional<std::string_view> fields = JsonMemberText(e->data, "corrected")) {
       corrections[target].emplace_back(*fields);
     }
   }

@@ -176,8 +176,9 @@ Status ApplyToCustomer(CustomerState& state, const Event& e);
 // retractions"): the events of one customer's stream, in the order given, as
 // their fixes among them make them: an event named by an event.retracted is
 // left out; one named by event.corrected has the `corrected` fields in place
-// of its own (later corrections over earlier ones, the numbers' text kept).
-// The fixing events themselves stay, so they are counted.
+// of its own (later corrections over earlier ones, the numbers' text kept),
+// unless that correction was retracted (only a log from before rule `fix`
+// holds one). The fixing events themselves stay, so they are counted.
 std::vector<Event> EffectiveEvents(std::span<const Event> events);
 // The customer of `events` (one stream's, in the order given) with every
 // fix among them applied: ApplyToCustomer over EffectiveEvents, each

@@ -475,8 +475,8 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "in a log from before commitment ids were unique, a promise made again and retracted leaves the first making's "
-    "moved due date to judge it by, in both views",
+    "in a log from before fixes were checked, a promise made again and retracted leaves the first making's moved "
+    "due date to judge it by, and a retracted correction moves nothing, in both views",
     "[replay][accountability]") {
   CrmFixture f;
   f.FoldEachAppend(MakeCustomerProjection(*f.log));
@@ -490,14 +490,26 @@ TEST_CASE(
   f.Add("customer-5", "event.retracted", "staff-5", "2025-03-12T00:00:00Z",
         R"({"event_id":")" + Id(f, again) + R"(","reason":"entered twice"})");
   f.Add("customer-5", "commitment.fulfilled", "staff-5", "2025-03-20T00:00:00Z", R"({"commitment_id":"m1"})");
+  // m2, due 1 April, moved on 10 April by a correction retracted the next day: due 1 April, unmarked.
+  const Position m2 = f.Add("customer-5", "commitment.made", "staff-5", "2025-03-21T00:00:00Z",
+                            R"({"commitment_id":"m2","promise":"P","due_at":"2025-04-01T00:00:00Z"})");
+  const Position moved =
+      f.Add("customer-5", "event.corrected", "staff-5", "2025-04-10T00:00:00Z",
+            R"({"event_id":")" + Id(f, m2) + R"(","reason":"new date","corrected":{"due_at":"2025-05-01T00:00:00Z"}})");
+  f.Add("customer-5", "event.retracted", "staff-5", "2025-04-11T00:00:00Z",
+        R"({"event_id":")" + Id(f, moved) + R"(","reason":"not agreed"})");
+  f.Add("customer-5", "commitment.fulfilled", "staff-5", "2025-04-20T00:00:00Z", R"({"commitment_id":"m2"})");
   Result<CustomerState> s = LoadCustomer(*f.log, "customer-5");
   REQUIRE(s.ok());
-  CHECK(s->commitments_late == 1);
+  CHECK(s->commitments_late == 2);
   CHECK(s->commitments_kept == 0);
   AccountabilityReport r = Report(f.ReplayAll(*MakeAccountabilityProjection(f.log.get())));
-  REQUIRE(r.commitments.size() == 1);
+  REQUIRE(r.commitments.size() == 2);
   CHECK(r.commitments[0].due_moved_from == T("2025-03-01T00:00:00Z"));
   CHECK(r.commitments[0].outcome == CommitmentOutcome::kKeptLate);
+  CHECK(r.commitments[1].due_at == T("2025-04-01T00:00:00Z"));
+  CHECK_FALSE(r.commitments[1].due_moved_from.has_value());
+  CHECK(r.commitments[1].outcome == CommitmentOutcome::kKeptLate);
 }
 
 TEST_CASE("a rebuild of the accountability projection equals the incremental build", "[replay][accountability]") {
