@@ -13,6 +13,7 @@
 #include "core/json.h"
 #include "core/sha256.h"
 #include "core/time.h"
+#include "replay/customer.h"
 #include "service/store.h"
 
 namespace custodian {
@@ -172,8 +173,15 @@ Result<Person> LookUpPerson(const EventLog& log, const SubjectRef& subject) {
   if (contact) p.contact_id = subject.subject.substr(8);
   bool known = false;
   std::string kind;  // of a customer registered as a person
-  Status s = ForEachInStream(log, subject.stream, [&](Event& e) -> Status {
-    if (!Describes(e.type) && e.type != "contact.removed") return Status::Ok();
+  // The events that describe people, and the fixes: each as its fixes make
+  // it (a corrected role, a retracted contact.added).
+  std::vector<Event> about;
+  CUSTODIAN_RETURN_IF_ERROR(ForEachInStream(log, subject.stream, [&](Event& e) -> Status {
+    if (Describes(e.type) || e.type == "contact.removed" || IsFix(e)) about.push_back(std::move(e));
+    return Status::Ok();
+  }));
+  auto visit = [&](const Event& e) -> Status {
+    if (IsFix(e)) return Status::Ok();
     const json::object d = DataOf(e);
     if (contact != (d.if_contains("contact_id") != nullptr)) return Status::Ok();
     if (contact && Str(d, "contact_id") != p.contact_id) return Status::Ok();
@@ -222,8 +230,8 @@ Result<Person> LookUpPerson(const EventLog& log, const SubjectRef& subject) {
       }
     }
     return Status::Ok();
-  });
-  if (!s.ok()) return s;
+  };
+  for (const Event& e : EffectiveEvents(about)) CUSTODIAN_RETURN_IF_ERROR(visit(e));
   if (!known) {
     return Status::NotFound(contact ? subject.stream + " has no contact " + p.contact_id
                                     : subject.stream + " is not registered");
@@ -273,9 +281,29 @@ Result<SubjectExport> ExportSubject(const EventLog& log, const StateReader& acce
   x.person = std::move(*person);
   x.generated_at = now;
   x.generated_by = reader;
+  const std::string id = SubjectIdOf(subject.stream, subject.subject);
+  auto cannot_open = [&](const std::string& why) {
+    return Status::FailedPrecondition("the personal data of " + id + " cannot be opened here (" + why +
+                                      "): an export would hold none of it; run it where the master key is");
+  };
+  if (x.person.state == Person::State::kUnavailable) return cannot_open(x.person.why);
+  std::set<std::string> named;  // the ids of the events that name them, for the fixes that follow
   Status s = ForEachInStream(log, subject.stream, [&](Event& e) -> Status {
-    if (!Names(subject, e, DataOf(e))) return Status::Ok();
-    CUSTODIAN_RETURN_IF_ERROR(log.ShowPersonal(e));
+    const json::object d = DataOf(e);
+    const bool fixes_one = IsFix(e) && named.contains(Str(d, "event_id"));
+    if (!fixes_one && !Names(subject, e, d)) return Status::Ok();
+    named.insert(e.id.ToString());
+    if (!e.personal.empty() && e.personal.subject != id) {
+      // Another person's part on a person-customer's stream (a contact of
+      // theirs): the event is about the customer, the part is not theirs.
+      e.personal_plain = json::serialize(json::object{{"sealed_for", e.personal.subject},
+                                                      {"unavailable", "another person's data, not in this export"}});
+    } else if (!e.personal.empty()) {
+      Result<EventLog::PersonalView> view = log.OpenPersonal(e);
+      if (!view.ok()) return view.status();
+      if (view->state == EventLog::PersonalView::State::kUnavailable) return cannot_open(view->why);
+      CUSTODIAN_RETURN_IF_ERROR(log.ShowPersonal(e));
+    }
     x.events.push_back({std::move(e)});
     return Status::Ok();
   });

@@ -50,6 +50,8 @@ struct Person {
   std::string why;                                           // kUnavailable
   std::string Field(std::string_view name) const;
 };
+// The person as the events that describe them make them, each as its fixes
+// make it (a corrected role, a retracted contact.added: EffectiveEvents).
 // NotFound when the customer has no such contact (or, for a person, is not
 // registered, or is an organization). Reads the customer's stream.
 Result<Person> LookUpPerson(const EventLog& log, const SubjectRef& subject);
@@ -84,9 +86,13 @@ struct SubjectExport {
 };
 // Everything held about the subject: the events of its customer's stream
 // that name them (data.contact_id, data.subject, or a personal part of
-// theirs; every event for a customer who is a person), opened; and the
+// theirs; every event for a customer who is a person), and the corrections
+// and retractions of those, with their personal parts opened (a part of
+// another person, a contact of a person-customer, stays sealed); and the
 // reads and exports of the customer's data (the access projection, caught
-// up by the caller).
+// up by the caller). FailedPrecondition, before anything is recorded, when
+// a part of theirs cannot be opened here (no master key, or a node without
+// their key): an export without their data would look complete.
 Result<SubjectExport> ExportSubject(const EventLog& log, const StateReader& access, const SubjectRef& subject,
                                     const std::string& reader, Timestamp now);
 std::string SubjectExportToJson(const SubjectExport& x);

@@ -718,6 +718,57 @@ TEST_CASE("export-subject json lists the person's fields, every event naming the
   CHECK(Num(Obj(last, "data"), "records") == 3);
 }
 
+TEST_CASE(
+    "export-subject opens only the person's own parts, takes the fixes of what names them, and refuses, recording "
+    "nothing, where their data cannot be opened",
+    "[cli][people]") {
+  People p;
+  // customer-3 is a person, Eva, with a contact of hers, Tomas; Ana's role is
+  // corrected and her call retracted.
+  WriteFile(
+      p.tmp.Sub("more.jsonl"),
+      R"({"id":"5e0c0000-0000-4000-8000-000000000011","stream":"customer-3","type":"customer.registered","actor":"staff-2","occurred_at":"2026-01-13T09:00:00Z","data":{"kind":"individual","country":"PT"},"personal":{"name":"Eva Sousa","email":"eva@sousa.example"}}
+{"id":"5e0c0000-0000-4000-8000-000000000012","stream":"customer-3","type":"contact.added","actor":"staff-2","occurred_at":"2026-01-13T09:05:00Z","data":{"contact_id":"c-9","role":"spouse"},"personal":{"name":"Tomas Sousa","email":"tomas@sousa.example"}}
+{"id":"5e0c0000-0000-4000-8000-000000000013","stream":"customer-1","type":"event.corrected","actor":"staff-2","occurred_at":"2026-01-14T09:00:00Z","data":{"event_id":"5e0c0000-0000-4000-8000-000000000004","reason":"promoted","corrected":{"role":"head of procurement"}}}
+{"id":"5e0c0000-0000-4000-8000-000000000014","stream":"customer-1","type":"event.retracted","actor":"staff-2","occurred_at":"2026-01-14T09:01:00Z","data":{"event_id":"5e0c0000-0000-4000-8000-000000000005","reason":"logged on the wrong customer"}}
+)");
+  p.Ok("", {"import", p.tmp.Sub("more.jsonl")});
+
+  const std::string eva = p.tmp.Sub("eva.json");
+  p.Ok("staff-1", {"export-subject", "customer-3", "--out", eva});
+  json::object x = Object(Slurp(eva));
+  CHECK(Str(Obj(Obj(x, "person"), "personal"), "name") == "Eva Sousa");
+  const json::array& events = Arr(x, "events");
+  REQUIRE(events.size() == 2);
+  const json::object& tomas = events[1].as_object();
+  CHECK(Str(tomas, "type") == "contact.added");
+  CHECK(Str(Obj(tomas, "personal"), "sealed_for") == "customer-3/contact-c-9");
+  for (const char* his : {"Tomas Sousa", "tomas@sousa.example"}) {
+    INFO(his);
+    CHECK(Slurp(eva).find(his) == std::string::npos);
+  }
+
+  const std::string ana = p.tmp.Sub("ana.json");
+  p.Ok("staff-1", {"export-subject", "customer-1/c-1", "--out", ana});
+  json::object a = Object(Slurp(ana));
+  CHECK(Str(Obj(a, "person"), "role") == "head of procurement");
+  std::vector<std::string> types;
+  for (const json::value& e : Arr(a, "events")) types.emplace_back(Str(e.as_object(), "type"));
+  CHECK(types == std::vector<std::string>{"contact.added", "interaction.logged", "event.corrected", "event.retracted"});
+
+  // Without the master key (its directory moved away), nothing of hers opens.
+  const size_t exports = p.ReadSealed("access-staff-1").size();
+  fs::rename(p.tmp.Sub("store.keys"), p.tmp.Sub("keys.away"));
+  const std::string sealed = p.tmp.Sub("sealed.json");
+  CliResult refused = p.As("staff-1", {"export-subject", "customer-1/c-1", "--out", sealed});
+  INFO(refused.err);
+  CHECK(refused.exit_code == 4);
+  CHECK_THAT(refused.err, Catch::Contains("cannot be opened here") && Catch::Contains("an export would hold none"));
+  CHECK_FALSE(fs::exists(sealed));
+  fs::rename(p.tmp.Sub("keys.away"), p.tmp.Sub("store.keys"));
+  CHECK(p.ReadSealed("access-staff-1").size() == exports);
+}
+
 TEST_CASE("export-subject html is one page with the name, markup in values escaped and no script", "[cli][people]") {
   People p;
   const std::string ana = p.tmp.Sub("ana.html"), bo = p.tmp.Sub("bo.html");
