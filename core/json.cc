@@ -1,10 +1,10 @@
 #include "core/json.h"
 
-#include <boost/json.hpp>
-#include <boost/json/basic_parser_impl.hpp>
-
 #include <algorithm>
 #include <array>
+#include <boost/json.hpp>
+#include <boost/json/basic_parser_impl.hpp>
+#include <unordered_set>
 #include <vector>
 
 #include "core/json_arena.h"
@@ -109,7 +109,10 @@ class CompactWriter {
   bool on_key(json::string_view part, std::size_t, boost::system::error_code& ec) {
     text_.append(part.data(), part.size());
     Frame& f = frames_.back();
-    if (std::find(f.keys.begin(), f.keys.end(), text_) != f.keys.end()) {
+    if (f.keys.size() == kScanKeys) f.index.insert(f.keys.begin(), f.keys.end());
+    const bool seen = f.keys.size() < kScanKeys ? std::find(f.keys.begin(), f.keys.end(), text_) != f.keys.end()
+                                                : !f.index.insert(text_).second;
+    if (seen) {
       duplicate_ = Path(text_);
       ec = json::error::extra_data;  // any error: it stops the parser
       return false;
@@ -162,10 +165,15 @@ class CompactWriter {
   bool on_comment(json::string_view, boost::system::error_code&) { return true; }
 
  private:
+  // Up to this many keys an object's are scanned (payloads are small: a
+  // scan is cheapest); beyond, looked up, so that a hostile object of a
+  // million keys costs a million lookups, not half a trillion comparisons.
+  static constexpr size_t kScanKeys = 32;
   struct Frame {
     bool object;
-    size_t count = 0;               // members or elements so far
-    std::vector<std::string> keys;  // objects: the keys so far (payloads are small; a scan is cheapest)
+    size_t count = 0;                       // members or elements so far
+    std::vector<std::string> keys;          // objects: the keys so far
+    std::unordered_set<std::string> index;  // objects of kScanKeys keys or more: the keys too
   };
 
   // Inside an array a value after the first needs a comma; inside an object

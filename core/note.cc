@@ -3,8 +3,10 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <charconv>
 #include <cstring>
 #include <memory>
+#include <system_error>
 #include <vector>
 
 #include "core/base64.h"
@@ -333,7 +335,10 @@ Result<Checkpoint> ParseCheckpoint(std::string_view body) {
       size.find_first_not_of("0123456789") != std::string_view::npos) {
     return Status::InvalidArgument("the checkpoint's size \"" + std::string(size) + "\" is not a decimal number");
   }
-  c.size = std::stoull(std::string(size));
+  // 20 digits can exceed 2^64 - 1: from_chars says so (std::stoull would throw).
+  if (std::from_chars(size.data(), size.data() + size.size(), c.size).ec != std::errc()) {
+    return Status::InvalidArgument("the checkpoint's size " + std::string(size) + " is more than 2^64 - 1");
+  }
   Result<std::string> root = Base64Decode(lines[2]);
   if (!root.ok()) return root.status().WithContext("checkpoint root");
   if (root->size() != 32) return Status::InvalidArgument("the checkpoint's root is not 32 bytes");

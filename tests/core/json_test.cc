@@ -300,6 +300,25 @@ TEST_CASE("A key given twice anywhere in an event is refused and the message nam
   CheckInvalid(ParseEventJson(Minimal(R"(,"data":{"text":"a","t\u0065xt":"b"})")), "key 'data.text' is given twice");
 }
 
+TEST_CASE("In an object of many keys (looked up, not scanned), a key given twice is still found, at every place",
+          "[json]") {
+  // Keys k0..k199; then one of them again, early, at the boundary, or late.
+  std::string many = "{";
+  for (int i = 0; i < 200; ++i) many += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":" + std::to_string(i);
+  for (const int again : {0, 3, 31, 32, 33, 199}) {
+    INFO(again);
+    const std::string text = many + ",\"k" + std::to_string(again) + "\":0}";
+    Result<std::string> r = CompactJson(text);
+    CHECK_THAT(r.status().message(), Catch::Contains("key 'k" + std::to_string(again) + "' is given twice"));
+  }
+  // A repeat among the first keys, then many more: found where it stands.
+  Result<std::string> early = CompactJson(R"({"a":1,"b":2,"a":3,"c":4})");
+  CHECK_THAT(early.status().message(), Catch::Contains("key 'a' is given twice"));
+  Result<std::string> fine = CompactJson(many + "}");
+  REQUIRE(fine.ok());
+  CHECK(*fine == many + "}");
+}
+
 TEST_CASE("JsonMemberText finds a member's text as written, at the top level only", "[json]") {
   const std::string text = R"( { "a" : {"value": 1}, "s":"x\"}value", "value" : 1250.50 , "z":[1,{"value":2}]} )";
   CHECK(JsonMemberText(text, "value") == std::optional<std::string_view>("1250.50"));

@@ -169,6 +169,14 @@ TEST_CASE("malformed keys, notes and checkpoints are refused with a reason", "[n
   CHECK_FALSE(ParseCheckpoint("origin\n08\nXcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=\n").ok());
   CHECK_FALSE(ParseCheckpoint("origin\n8\nnot-base64\n").ok());
   CHECK_FALSE(ParseCheckpoint("origin\n8\n").ok());
+  // Twenty digits may not fit 64 bits: refused with a reason, never thrown.
+  Result<Checkpoint> huge =
+      ParseCheckpoint("origin\n99999999999999999999\nXcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=\n");
+  CHECK_THAT(huge.status().message(), Catch::Contains("more than 2^64 - 1"));
+  Result<Checkpoint> largest =
+      ParseCheckpoint("origin\n18446744073709551615\nXcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=\n");
+  REQUIRE(largest.ok());
+  CHECK(largest->size == UINT64_MAX);
 }
 
 // C2SP tlog-cosignature, cosignature/v1: the key id, the signed message and the
