@@ -1,9 +1,9 @@
 #include "core/bundle.h"
 
-#include <boost/json.hpp>
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <cstring>
 
 #include "core/base64.h"
@@ -11,8 +11,11 @@
 #include "core/json.h"
 #include "core/merkle.h"
 #include "core/note.h"
+#include "core/personal.h"
 #include "core/stream_map.h"
+#include "core/text.h"
 #include "core/time.h"
+#include "core/validation.h"
 
 namespace json = boost::json;
 
@@ -222,6 +225,9 @@ BundleVerdict VerifyBundle(std::string_view bundle, std::optional<std::string_vi
                 kBundleFormat + ")");
   }
   verdict.stream = StringField(b, "stream");
+  // A name no log takes could only pass as another's: "customer-42" and an
+  // invisible character, in a proof that the stream has no events.
+  if (Status s = ValidateStreamName(verdict.stream); !s.ok()) return fail("the bundle's " + s.message());
 
   // The key, and the checkpoint it signed.
   verdict.key_from_bundle = !verifier_key.has_value();
@@ -294,6 +300,28 @@ BundleVerdict VerifyBundle(std::string_view bundle, std::optional<std::string_vi
     if (!personal.ok() || personal->size() != 32) return fail(at + ": personal_sha256 is not a base64 SHA-256");
     Hash256 personal_hash;
     std::memcpy(personal_hash.data(), personal->data(), 32);
+    // The sealed bytes are not in the bundle, only their hash: what it shows
+    // of the part is checked as far as that allows. A part is shown exactly
+    // when the log holds one, and one shown as sealed names the person the
+    // event's data makes it about.
+    static const Hash256 kNoPersonal = PersonalHash(PersonalSection{});
+    const json::value* shown = Field(eo, "personal");
+    const bool shows = shown != nullptr && shown->is_object() && !shown->get_object().empty();
+    if (shows != (personal_hash != kNoPersonal)) {
+      return fail(at + (shows ? " shows a personal part, but the log holds none for it"
+                              : " has a sealed personal part in the log that the bundle does not show"));
+    }
+    if (shows) {
+      Result<std::string> subject = PersonalSubject(e);
+      if (!subject.ok()) return fail(at + ": " + subject.status().message());
+      const json::value* sealed_for = shown->get_object().if_contains("sealed_for");
+      if (sealed_for == nullptr) {
+        ++verdict.personal_shown;
+      } else if (!sealed_for->is_string() || sealed_for->get_string() != *subject) {
+        return fail(at + ": its personal part is shown as sealed for " + QuotedText(json::serialize(*sealed_for)) +
+                    ", but the event's data makes it " + *subject + "'s");
+      }
+    }
     merkle::Proof proof;
     const json::value* proof_json = Field(entry, "inclusion_proof");
     if (proof_json == nullptr || !proof_json->is_array()) return fail(at + " has no inclusion proof");

@@ -17,7 +17,11 @@
 // Verification needs no store: it recomputes each event's leaf hash from its
 // fields (core/canonical.h), checks its inclusion proof against the signed
 // checkpoint's root, the checkpoint's signature against the verifier key, and
-// that the events are consecutive versions of the one stream. Then every
+// that the events are consecutive versions of the one stream (a name the log
+// takes). The personal part is hashed from personal_sha256: a part is shown
+// exactly when that is not the hash of no part, one shown sealed must name
+// the person the event's data names, and one shown opened is counted
+// (BundleVerdict::personal_shown): its text is the maker's word. Then every
 // other statement the file makes is derived again from what was verified:
 // "from" and "to" from the events' times, "summary" with BundleSummary; a
 // stated value that differs fails verification, naming the field.
@@ -112,6 +116,10 @@ struct BundleVerdict {
   uint64_t stream_events = 0;  // when complete: the stream's events at tree_size
   uint64_t withheld = 0;       // when complete: of those, accounted for by hash only
   std::string completeness;    // one sentence: what is proven, or why completeness is not
+  // Events whose personal part the bundle shows opened (or as erased): the
+  // proof covers the sealed bytes (personal_sha256), not the text shown.
+  // Whether a part is there at all, and whose it says it is, are checked.
+  uint64_t personal_shown = 0;
 };
 
 // Checks `bundle`. With `verifier_key` the checkpoint must be signed by that

@@ -357,6 +357,7 @@ std::string BundleVerdictToJson(const BundleVerdict& v) {
       {"stream_events", v.ok && v.complete ? json::value(v.stream_events) : json::value(nullptr)},
       {"withheld", v.ok && v.complete ? json::value(v.withheld) : json::value(nullptr)},
       {"completeness", v.ok ? json::value(v.completeness) : json::value(nullptr)},
+      {"personal_shown", v.personal_shown},
       {"problem", v.ok ? json::value(nullptr) : json::value(v.problem)},
   });
 }

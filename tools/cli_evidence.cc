@@ -232,6 +232,12 @@ int RunVerifyBundle(const std::string& file, const std::string& key, bool json) 
                  "proofs and checkpoint are\n",
                  v->format, fields);
     }
+    if (v->personal_shown > 0) {
+      fmt::print(
+          "note: {} events show personal data opened (or as erased) by whoever made the bundle; the proof "
+          "covers their sealed form, not the text shown\n",
+          v->personal_shown);
+    }
     if (v->key_from_bundle) {
       fmt::print("note: checked with the key inside the bundle; pass --key with the company's published key to "
                  "rule out a forged bundle\n");

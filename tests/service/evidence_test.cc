@@ -593,6 +593,72 @@ TEST_CASE("A stream with no events gets a bundle that proves its absence", "[ser
              Catch::Contains("the bundle holds no events, but the signed stream map says customer-42 has 6 events"));
 }
 
+TEST_CASE("A bundle's stream must be a name the log takes: a look-alike cannot pass for a stream with events",
+          "[service][evidence][stream_map]") {
+  Store s;
+  Result<EvidenceBundle> b = MakeBundle(*s.log, s.Reader(), BundleRequest{"customer-999", {}, {}});
+  REQUIRE(b.ok());
+  for (const char* lookalike : {"customer-42\u200b", "customer-42\x1b[K", "Customer-42", ""}) {
+    INFO(lookalike);
+    CHECK_THAT(Problem(s, Rewrite(b->bundle.json, [&](json::object& o) { o["stream"] = lookalike; })),
+               Catch::Contains("is not a stream name"));
+  }
+}
+
+TEST_CASE("A bundle shows a personal part exactly where the log holds one, sealed for the person its data names",
+          "[service][evidence]") {
+  Store s;
+  Event e;
+  e.id = RandomId();
+  e.stream = "customer-42";
+  e.type = "contact.added";
+  e.actor = "system:crm-sync";
+  e.occurred_at = *ParseRfc3339("2026-02-01T09:00:00Z");
+  e.data = R"({"contact_id":"c-1","role":"buyer"})";
+  e.personal_plain = R"({"name":"Ana Lima"})";
+  Result<AppendResult> appended = s.log->Append("customer-42", {e}, ExpectedVersion::Any());
+  INFO(appended.status().ToString());
+  REQUIRE(appended.ok());
+  Result<EvidenceBundle> b = MakeBundle(*s.log, s.Reader(), BundleRequest{"customer-42", {}, {}});
+  REQUIRE(b.ok());
+  auto personal_of = [](json::object& o, size_t i) -> json::value& {
+    return o["events"].as_array()[i].as_object()["event"].as_object()["personal"];
+  };
+  // The contact is the stream's last event (version 6); the visits before it have no personal part.
+  const size_t last = 6;
+  const std::string sealed = Rewrite(b->bundle.json, [&](json::object& o) {
+    personal_of(o, last) = json::object{{"sealed_for", "customer-42/contact-c-1"}};
+  });
+  const BundleVerdict v = VerifyText(s, sealed);
+  INFO(v.problem);
+  REQUIRE(v.ok);
+  CHECK(v.personal_shown == 0);
+  const BundleVerdict opened = VerifyText(s, Rewrite(b->bundle.json, [&](json::object& o) {
+                                            personal_of(o, last) = json::object{{"name", "X"}};
+                                          }));
+  REQUIRE(opened.ok);
+  CHECK(opened.personal_shown == 1);  // the text shown is the maker's word: said, not proven
+
+  CHECK_THAT(Problem(s, Rewrite(b->bundle.json,
+                                [&](json::object& o) {
+                                  o["events"].as_array()[last].as_object()["event"].as_object().erase("personal");
+                                })),
+             Catch::Contains("has a sealed personal part in the log that the bundle does not show"));
+  CHECK_THAT(Problem(s, Rewrite(b->bundle.json, [&](json::object& o) { personal_of(o, last) = nullptr; })),
+             Catch::Contains("has a sealed personal part in the log that the bundle does not show"));
+  CHECK_THAT(Problem(s, Rewrite(b->bundle.json,
+                                [&](json::object& o) {
+                                  personal_of(o, 0) = json::object{{"notes", "invented"}};
+                                })),
+             Catch::Contains("shows a personal part, but the log holds none for it"));
+  CHECK_THAT(Problem(s, Rewrite(b->bundle.json,
+                                [&](json::object& o) {
+                                  personal_of(o, last) = json::object{{"sealed_for", "customer-42/contact-c-2"}};
+                                })),
+             Catch::Contains("its personal part is shown as sealed for") &&
+                 Catch::Contains("but the event's data makes it customer-42/contact-c-1's"));
+}
+
 TEST_CASE("A format 2 bundle, made before the stream map, still verifies as inclusion only and says so",
           "[service][evidence][stream_map]") {
   Store s;

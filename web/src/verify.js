@@ -22,7 +22,9 @@
 //     version follows the one before; its leaf hash, recomputed from its
 //     fields (canonical bytes, with SHA-256 of its data as written and the
 //     bundle's personal_sha256 for its sealed personal part), is proven by
-//     its inclusion proof against the checkpoint's root;
+//     its inclusion proof against the checkpoint's root; a personal part is
+//     shown exactly when personal_sha256 is not that of no part, and one
+//     shown sealed names the person the event's data names;
 //  5. format 3: the stream map note is signed by the same key for the same
 //     log, size and root; the map proof leads from the stream's leaf (or an
 //     empty subtree / another stream's leaf: proof of absence) to the signed
@@ -1168,6 +1170,15 @@ export async function leafHashOfEventJson(text, personalHash = undefined) {
 // ---------------------------------------------------------------------------
 // The bundle (core/bundle.cc).
 
+// The hash of no personal part (core/canonical.cc, PersonalHash of an empty
+// section: scheme 0 and three empty strings, 13 zero bytes).
+const NO_PERSONAL_HEX = 'dd46c3eebb1884ff3b5258c0a2fc9398e560a29e0780d4b53869b6254aa46a96';
+// A stream name the log takes (core/validation.cc, ValidateStreamName).
+function validStreamName(s) {
+  if (s.length === 0 || utf8(s).length > 200) return false;
+  return s === 'alerts' || s === 'system' || s === 'tokens' || /^[a-z][a-z0-9_]*-[A-Za-z0-9][A-Za-z0-9._-]*$/.test(s);
+}
+
 const FORMAT_V3 = 'custodian-evidence/3';
 const FORMAT_V2 = 'custodian-evidence/2';
 const FORMAT_V1 = 'custodian-evidence/1';
@@ -1397,6 +1408,33 @@ function readEvent(item, n, stream, state) {
     personalHash = null;
   }
   if (!personalHash || personalHash.length !== 32) throw new Problem(`${at}: personal_sha256 is not a base64 SHA-256`);
+  // The sealed bytes are not in the bundle, only their hash: what it shows of
+  // the part is checked as far as that allows (VerifyBundle). A part is shown
+  // exactly when the log holds one, and one shown as sealed names the person
+  // the event's data makes it about.
+  const shownNode = field(ev, 'personal');
+  const shows = !!shownNode && shownNode.t === 'o' && shownNode.keys.length > 0;
+  if (shows !== (toHex(personalHash) !== NO_PERSONAL_HEX)) {
+    throw new Problem(
+      shows
+        ? `${at} shows a personal part, but the log holds none for it`
+        : `${at} has a sealed personal part in the log that the bundle does not show`,
+    );
+  }
+  let personalShown = false;
+  if (shows) {
+    const dataNode = field(ev, 'data');
+    const contact = dataNode && dataNode.t === 'o' ? field(dataNode, 'contact_id') : null;
+    const subject = contact && contact.t === 's' ? `${e.stream}/contact-${contact.v}` : e.stream;
+    const sealedFor = field(shownNode, 'sealed_for');
+    if (!sealedFor) {
+      personalShown = true;
+    } else if (sealedFor.t !== 's' || sealedFor.v !== subject) {
+      throw new Problem(
+        `${at}: its personal part is shown as sealed for ${sealedFor.t === 's' ? JSON.stringify(sealedFor.v) : 'something else'}, but the event's data makes it ${subject}'s`,
+      );
+    }
+  }
   const proofNode = field(item, 'inclusion_proof');
   if (!proofNode || proofNode.t !== 'a') throw new Problem(`${at} has no inclusion proof`);
   const proof = proofNode.items.map((h) => {
@@ -1407,7 +1445,7 @@ function readEvent(item, n, stream, state) {
       throw new Problem(`${at}: a proof hash is not base64`);
     }
   });
-  return { at, e, position, version, recordedAt, personalHash, proof };
+  return { at, e, position, version, recordedAt, personalHash, proof, personalShown };
 }
 
 // The leaf hash of a read event, and the problem with its inclusion proof (or null).
@@ -1473,6 +1511,7 @@ export async function verifyBundle(bundleText, key) {
     streamEvents: 0,
     withheld: 0,
     unchecked: [],
+    personalShown: 0,
     statement: '',
   };
   try {
@@ -1502,6 +1541,11 @@ function describe(v) {
       `note: a ${v.format} bundle: its ${JSON.stringify(v.unchecked)} are not checked (written by an older Custodian); only its events, proofs and checkpoint are`,
     );
   }
+  if (v.personalShown > 0) {
+    lines.push(
+      `note: ${v.personalShown} events show personal data opened (or as erased) by whoever made the bundle; the proof covers their sealed form, not the text shown`,
+    );
+  }
   return lines.join('\n');
 }
 
@@ -1528,6 +1572,11 @@ async function check(bundleText, keyText, verdict) {
     );
   }
   verdict.stream = stringField(b, 'stream');
+  // A name no log takes could only pass as another's: "customer-42" and an
+  // invisible character, in a proof that the stream has no events.
+  if (!validStreamName(verdict.stream)) {
+    throw new Problem(`the bundle's stream ${JSON.stringify(verdict.stream)} is not a stream name`);
+  }
 
   // The key, and the checkpoint it signed. Only the pasted key is trusted:
   // without one there is nothing to check the bundle against.
@@ -1615,6 +1664,7 @@ async function check(bundleText, keyText, verdict) {
     facts.lastPosition = job.position;
     if (job.e.occurredAt < facts.from) facts.from = job.e.occurredAt;
     if (job.e.occurredAt > facts.to) facts.to = job.e.occurredAt;
+    if (job.personalShown) verdict.personalShown += 1;
     leaves.push(hashed[j].leaf);
   });
   verdict.events = leaves.length;

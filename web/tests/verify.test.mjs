@@ -225,6 +225,56 @@ describe('evidence bundles', () => {
     assert.match(v.summary, /^BUNDLE VERIFICATION FAILED: /);
   });
 
+  test("a personal part is shown exactly where the log holds one, sealed for the person the event's data names", async (t) => {
+    if (needBundle(t)) return;
+    const b = JSON.parse(fixture.text);
+    const shown = (p) => p && typeof p === 'object' && Object.keys(p).length > 0;
+    const k = b.events.findIndex((x) => shown(x.event.personal));
+    const bare = b.events.findIndex((x) => !shown(x.event.personal));
+    if (k < 0 || bare < 0) return t.skip('the bundle needs events with and without a personal part');
+    // The verdict counts the parts shown opened: the proof covers only their sealed form.
+    const opened = b.events.filter((x) => shown(x.event.personal) && !('sealed_for' in x.event.personal)).length;
+    const fine = await verifyBundle(fixture.text, fixture.key);
+    assert.equal(fine.personalShown, opened);
+    // The personal member of event `i`'s "event" object replaced by `value` (inserted when it has none).
+    const withPersonal = (i, value) => {
+      const [s, e] = eventSpans(fixture.text)[i];
+      const item = fixture.text.slice(s, e);
+      const [es] = memberSpan(item, 'event');
+      const ev = item.slice(es, skipValue(item, es));
+      const at = ev.indexOf('"personal":');
+      const edited = at < 0
+        ? `{"personal":${value},${ev.slice(1)}`
+        : ev.slice(0, at) + `"personal":${value}` + ev.slice(skipValue(ev, at + '"personal":'.length));
+      return fixture.text.slice(0, s + es) + edited + fixture.text.slice(s + es + ev.length);
+    };
+    const { id, position, stream, data } = b.events[k].event;
+    const at = `event at position ${position} (${id})`;
+    const hidden = await verifyBundle(withPersonal(k, 'null'), fixture.key);
+    assert.deepEqual(hidden.problems, [`${at} has a sealed personal part in the log that the bundle does not show`]);
+    const made = await verifyBundle(withPersonal(bare, '{"notes":"invented"}'), fixture.key);
+    assert.equal(made.ok, false);
+    assert.match(made.problems[0], /shows a personal part, but the log holds none for it$/);
+    const subject = data.contact_id ? `${stream}/contact-${data.contact_id}` : stream;
+    const moved = await verifyBundle(withPersonal(k, '{"sealed_for":"customer-1/contact-someone-else"}'), fixture.key);
+    assert.deepEqual(moved.problems, [
+      `${at}: its personal part is shown as sealed for "customer-1/contact-someone-else", but the event's data makes it ${subject}'s`,
+    ]);
+    const sealed = await verifyBundle(withPersonal(k, JSON.stringify({ sealed_for: subject })), fixture.key);
+    assert.equal(sealed.ok, true, sealed.problems.join('; '));
+  });
+
+  test("a bundle's stream must be a name the log takes: a look-alike cannot pass for a stream with events", async (t) => {
+    if (needBundle(t) || !fixture.absent) return;
+    const [s, e] = memberSpan(fixture.absent, 'stream');
+    const stream = JSON.parse(fixture.absent.slice(s, e));
+    for (const lookalike of [`${stream}\u200b`, `${stream}\u001b[K`, stream.toUpperCase()]) {
+      const v = await verifyBundle(fixture.absent.slice(0, s) + JSON.stringify(lookalike) + fixture.absent.slice(e), fixture.key);
+      assert.equal(v.ok, false);
+      assert.match(v.problems[0], /^the bundle's stream ".*" is not a stream name$/);
+    }
+  });
+
   test('several altered events are all named', async (t) => {
     if (needBundle(t)) return;
     const b = JSON.parse(fixture.text);
