@@ -54,6 +54,34 @@ std::string OneLineText(std::string_view s, size_t max) {
 
 std::string TerminalText(std::string_view s) { return OneLineText(s, SIZE_MAX); }
 
+std::string HtmlText(std::string_view s) {
+  const std::string line = TerminalText(s);
+  std::string out;
+  out.reserve(line.size() + 16);
+  for (char c : line) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
 std::string QuotedText(std::string_view s, size_t max) { return "\"" + OneLineText(s, max) + "\""; }
 
 std::optional<std::pair<char32_t, size_t>> DecodeUtf8At(std::string_view s, size_t i) {

@@ -18,6 +18,10 @@ namespace custodian {
 std::string OneLineText(std::string_view s, size_t max);
 // OneLineText without a length limit.
 std::string TerminalText(std::string_view s);
+// TerminalText for HTML text and attribute values: & < > " ' escaped too, so
+// event data shows as text in a page (a briefing, a subject-access export)
+// and a bidirectional override cannot turn the rest of a line around.
+std::string HtmlText(std::string_view s);
 // `s` in double quotes, as an error message quotes what it was given (a
 // hostile file's value, a request's parameter): OneLineText(s, max), so a
 // quote never cuts a character in two nor carries a control character to a

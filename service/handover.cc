@@ -360,29 +360,6 @@ std::string HandoverReportToJson(const HandoverReport& r) {
 
 namespace {
 
-std::string Html(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
-
 // For Markdown, inside a list item or heading: the characters that start
 // emphasis, code, links, images, raw HTML or entities are escaped, so event
 // data shows as text and can never become a link or markup (`<script>` and
@@ -396,6 +373,16 @@ std::string MarkdownText(std::string_view s) {
   for (char c : line) {
     if (std::string_view("\\`*_[]<>&~").find(c) != std::string_view::npos) out.push_back('\\');
     out.push_back(c);
+  }
+  // What starts a block where the text starts a list item or a line: a
+  // heading (#), a list (- + or 1. 1)), a table row (|), a setext underline
+  // (=) or a thematic break: its first character, or the dot or parenthesis
+  // after leading digits, escaped (any ASCII punctuation may be).
+  const size_t digits = out.find_first_not_of("0123456789");
+  if (digits != std::string::npos && digits > 0 && (out[digits] == '.' || out[digits] == ')')) {
+    out.insert(digits, "\\");
+  } else if (!out.empty() && std::string_view("#-+=|!").find(out.front()) != std::string_view::npos) {
+    out.insert(0, "\\");
   }
   return out;
 }
@@ -481,19 +468,21 @@ std::string HandoverReportToHtml(const HandoverReport& r) {
   const std::string title = r.Title();
   std::string doc =
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\"><title>" + Html(title) +
+      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\"><title>" +
+      HtmlText(title) +
       "</title>\n<style>body{font:11pt/1.45 system-ui,sans-serif;max-width:46em;margin:2em auto;color:#222}"
       "h1{font-size:1.5em}h2{font-size:1.2em;border-bottom:1px solid #999;margin-top:2em}"
       "h3{font-size:1em;margin:1em 0 .3em}ul{margin:0;padding-left:1.2em}"
       "@media print{body{margin:0}h2{break-before:page}h2:first-of-type{break-before:auto}}</style>"
       "</head>\n<body>\n<h1>" +
-      Html(title) + "</h1>\n<p>Prepared " + Html(FormatRfc3339(r.prepared_at)) + " from the Custodian log. " +
+      HtmlText(title) + "</h1>\n<p>Prepared " + HtmlText(FormatRfc3339(r.prepared_at)) + " from the Custodian log. " +
       std::to_string(r.customers.size()) + " customers.</p>\n";
   for (const CustomerBriefing& b : r.customers) {
-    doc += "<section>\n<h2>" + Html(NameOf(b)) + " (" + Html(b.customer) + ") &rarr; " + Html(b.successor) + "</h2>\n";
+    doc += "<section>\n<h2>" + HtmlText(NameOf(b)) + " (" + HtmlText(b.customer) + ") &rarr; " + HtmlText(b.successor) +
+           "</h2>\n";
     for (const auto& [heading, lines] : SectionsOf(b, r.prepared_at)) {
-      doc += "<h3>" + Html(heading) + "</h3>\n<ul>\n";
-      for (const std::string& l : lines) doc += "<li>" + Html(l) + "</li>\n";
+      doc += "<h3>" + HtmlText(heading) + "</h3>\n<ul>\n";
+      for (const std::string& l : lines) doc += "<li>" + HtmlText(l) + "</li>\n";
       doc += "</ul>\n";
     }
     doc += "</section>\n";

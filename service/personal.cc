@@ -12,6 +12,7 @@
 
 #include "core/json.h"
 #include "core/sha256.h"
+#include "core/text.h"
 #include "core/time.h"
 #include "replay/customer.h"
 #include "service/store.h"
@@ -103,22 +104,6 @@ Status Write(const std::string& path, const std::string& text) {
   ::close(fd);
   if (!ok) return Status::IoError("cannot write " + path + ": " + std::strerror(errno));
   return Status::Ok();
-}
-
-std::string Html(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
 }
 
 json::value PersonValue(const Person& p) {
@@ -346,14 +331,15 @@ std::string SubjectExportToHtml(const SubjectExport& x) {
   std::string h;
   h += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n";
   h += "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n";
-  h += "<title>Subject access: " + Html(title) + "</title>\n<style>\n"
+  h += "<title>Subject access: " + HtmlText(title) +
+       "</title>\n<style>\n"
        "body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#222}h1{font-size:1.5em}"
        "table{border-collapse:collapse;width:100%;margin:.5em 0 1.5em}th,td{border:1px solid #ccc;padding:4px 6px;"
        "text-align:left;vertical-align:top}th{background:#f3f3f3}.muted{color:#666}code{font-size:12px}"
        "@media print{body{margin:0}a{color:inherit}}\n</style></head><body>\n";
-  h += "<h1>Everything held about " + Html(title) + "</h1>\n";
-  h += "<p class=\"muted\">Subject " + Html(p.subject) + " of " + Html(p.customer) + ". Generated " +
-       Html(FormatRfc3339(x.generated_at)) + " for " + Html(x.generated_by) + ".</p>\n";
+  h += "<h1>Everything held about " + HtmlText(title) + "</h1>\n";
+  h += "<p class=\"muted\">Subject " + HtmlText(p.subject) + " of " + HtmlText(p.customer) + ". Generated " +
+       HtmlText(FormatRfc3339(x.generated_at)) + " for " + HtmlText(x.generated_by) + ".</p>\n";
   h += "<h2>Personal data</h2>\n";
   switch (p.state) {
     case Person::State::kNone:
@@ -361,38 +347,38 @@ std::string SubjectExportToHtml(const SubjectExport& x) {
       break;
     case Person::State::kErased:
       h += "<p>Erased at position " + (p.erased_position ? std::to_string(*p.erased_position) : std::string("?")) +
-           ": " + Html(p.erased_reason) + ".</p>\n";
+           ": " + HtmlText(p.erased_reason) + ".</p>\n";
       break;
     case Person::State::kUnavailable:
-      h += "<p>Sealed and not available here: " + Html(p.why) + ".</p>\n";
+      h += "<p>Sealed and not available here: " + HtmlText(p.why) + ".</p>\n";
       break;
     case Person::State::kOpen:
       h += "<table><tr><th>field</th><th>value</th></tr>\n";
-      for (const auto& [k, v] : p.fields) h += "<tr><td>" + Html(k) + "</td><td>" + Html(v) + "</td></tr>\n";
+      for (const auto& [k, v] : p.fields) h += "<tr><td>" + HtmlText(k) + "</td><td>" + HtmlText(v) + "</td></tr>\n";
       h += "</table>\n";
       break;
   }
-  if (!p.role.empty()) h += "<p>Role: " + Html(p.role) + (p.removed ? " (no longer a contact)" : "") + "</p>\n";
+  if (!p.role.empty()) h += "<p>Role: " + HtmlText(p.role) + (p.removed ? " (no longer a contact)" : "") + "</p>\n";
   if (!x.holds.empty()) {
     h += "<h2>Legal holds in force</h2>\n<ul>\n";
-    for (const auto& [id, reason] : x.holds) h += "<li>" + Html(id) + ": " + Html(reason) + "</li>\n";
+    for (const auto& [id, reason] : x.holds) h += "<li>" + HtmlText(id) + ": " + HtmlText(reason) + "</li>\n";
     h += "</ul>\n";
   }
   h += "<h2>Events that name them (" + std::to_string(x.events.size()) + ")</h2>\n";
   h += "<table><tr><th>position</th><th>occurred</th><th>type</th><th>by</th><th>data</th><th>personal</th></tr>\n";
   for (const auto& item : x.events) {
     const Event& e = item.event;
-    h += "<tr><td>" + std::to_string(e.position.value()) + "</td><td>" + Html(FormatRfc3339(e.occurred_at)) +
-         "</td><td>" + Html(e.type) + "</td><td>" + Html(e.actor) + "</td><td><code>" + Html(e.data) +
-         "</code></td><td><code>" + Html(e.personal_plain) + "</code></td></tr>\n";
+    h += "<tr><td>" + std::to_string(e.position.value()) + "</td><td>" + HtmlText(FormatRfc3339(e.occurred_at)) +
+         "</td><td>" + HtmlText(e.type) + "</td><td>" + HtmlText(e.actor) + "</td><td><code>" + HtmlText(e.data) +
+         "</code></td><td><code>" + HtmlText(e.personal_plain) + "</code></td></tr>\n";
   }
   h += "</table>\n";
   h += "<h2>Who read or exported their customer's data (" + std::to_string(x.accesses.size()) + ")</h2>\n";
   h += "<table><tr><th>when</th><th>who</th><th>what</th><th>view or scope</th><th>records</th></tr>\n";
   for (const AccessEntry& a : x.accesses) {
-    h += "<tr><td>" + Html(FormatRfc3339(a.at)) + "</td><td>" + Html(a.staff) + "</td><td>" +
-         (a.exported ? "exported" : "viewed") + "</td><td>" + Html(a.view) + "</td><td>" + std::to_string(a.records) +
-         "</td></tr>\n";
+    h += "<tr><td>" + HtmlText(FormatRfc3339(a.at)) + "</td><td>" + HtmlText(a.staff) + "</td><td>" +
+         (a.exported ? "exported" : "viewed") + "</td><td>" + HtmlText(a.view) + "</td><td>" +
+         std::to_string(a.records) + "</td></tr>\n";
   }
   h += "</table>\n</body></html>\n";
   return h;

@@ -48,6 +48,13 @@ TEST_CASE("a long text is cut at a character boundary, and says so") {
   CHECK(OneLineText("\n\n\n", 4) == "\\n\\n...");
 }
 
+TEST_CASE("text for a page has its markup escaped and its controls and bidirectional overrides shown") {
+  CHECK(HtmlText(R"x(<img src=x onerror="a('b')"> & co)x") ==
+        "&lt;img src=x onerror=&quot;a(&#39;b&#39;)&quot;&gt; &amp; co");
+  CHECK(HtmlText("call back\u202e now\nsecond line") == "call back\\u202e now\\nsecond line");
+  CHECK(HtmlText("Straße 5, São Paulo") == "Straße 5, São Paulo");
+}
+
 TEST_CASE("an error message quotes what it was given on one line, never cutting a character") {
   CHECK(QuotedText("abc") == "\"abc\"");
   CHECK(QuotedText(std::string(79, 'x') + "üz") == "\"" + std::string(79, 'x') + "ü...\"");
