@@ -157,7 +157,7 @@ int RunProveConsistency(const Globals& g, uint64_t from, std::optional<uint64_t>
 int RunVerify(const Globals& g, const std::string& against, const std::string& key, bool json);
 int RunBundle(const Globals& g, const std::string& stream, const std::string& from, const std::string& to,
               const std::string& out, bool json);
-int RunVerifyBundle(const std::string& file, const std::string& key, bool json);
+int RunVerifyBundle(const std::string& file, const std::string& key, bool json, bool inclusion_only);
 // Which witnesses cosigned a checkpoint note (docs/scale-out.md); exit 5 when fewer than `require`.
 int RunVerifyCosignatures(const std::string& file, const std::vector<std::string>& witnesses, size_t require, bool json);
 int RunDispute(const Globals& g, const std::string& customer, const std::string& at, const std::string& out, bool json);

@@ -202,7 +202,7 @@ int RunVerifyCosignatures(const std::string& file, const std::vector<std::string
   return c->ok ? kExitOk : kExitVerifyFailed;
 }
 
-int RunVerifyBundle(const std::string& file, const std::string& key, bool json) {
+int RunVerifyBundle(const std::string& file, const std::string& key, bool json, bool inclusion_only) {
   std::optional<note::VerifierKey> vkey;
   if (!key.empty()) {
     Result<note::VerifierKey> parsed = KeyArg(key);
@@ -244,6 +244,16 @@ int RunVerifyBundle(const std::string& file, const std::string& key, bool json) 
     }
   } else {
     fmt::print(stderr, "BUNDLE VERIFICATION FAILED: {}\n", TerminalText(v->problem));
+  }
+  // A bundle of an older format proves no completeness: one with its
+  // completeness part removed (an event dropped from its end) reads the same.
+  // Accepted as inclusion only when asked for.
+  if (v->ok && !v->complete && !inclusion_only) {
+    fmt::print(stderr,
+               "NOT PROVEN COMPLETE: a {} bundle proves that its events are in the log, not that {} has no others; "
+               "pass --inclusion-only to accept it as that (bundles made since 2026-12-05 prove completeness)\n",
+               v->format, v->stream);
+    return kExitVerifyFailed;
   }
   return v->ok ? kExitOk : kExitVerifyFailed;
 }

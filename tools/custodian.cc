@@ -332,6 +332,10 @@ int main(int argc, char** argv) {
   verify_bundle->add_option("--key", key_text,
                             "The verifier key to trust (text or file); without it, the key in the bundle is used");
   verify_bundle->add_flag("--json", json, "Print the verdict as JSON");
+  bool inclusion_only = false;
+  verify_bundle->add_flag("--inclusion-only", inclusion_only,
+                          "Accept a bundle that proves only that its events are in the log, not that its stream has "
+                          "no others (format 1 or 2, made before 2026-12-05); without it such a bundle exits 5");
 
   std::string cosigned_file;
   std::vector<std::string> witnesses;
@@ -768,7 +772,7 @@ int main(int argc, char** argv) {
   if (prove_consistency->parsed()) return RunProveConsistency(g, from_size, to_size, json);
   if (verify->parsed()) return RunVerify(g, against, key_text, json);
   if (bundle->parsed()) return RunBundle(g, bundle_stream, bundle_from, bundle_to, bundle_out, json);
-  if (verify_bundle->parsed()) return RunVerifyBundle(bundle_file, key_text, json);
+  if (verify_bundle->parsed()) return RunVerifyBundle(bundle_file, key_text, json, inclusion_only);
   if (verify_cosigned->parsed()) return RunVerifyCosignatures(cosigned_file, witnesses, require_cosignatures, json);
   if (dispute->parsed()) return RunDispute(g, dispute_customer, dispute_at, dispute_out, json);
   if (customer_show->parsed()) return RunCustomerShow(g, customer_id, as_of, as_of_business, json);

@@ -628,6 +628,35 @@ TEST_CASE("A bundle of a stream verifies offline with the published key", "[cli]
   CHECK_FALSE(o.at("key_from_bundle").as_bool());
 }
 
+TEST_CASE("verify-bundle exits 5 for a bundle that proves no completeness unless --inclusion-only accepts it",
+          "[cli][evidence]") {
+  BundleFixture f;
+  // An insider's downgrade (or a bundle made before 2026-12-05): format 2, no completeness part.
+  json::value b = json::parse(Slurp(f.file));
+  json::object& o = b.as_object();
+  o.erase("completeness");
+  o["format"] = "custodian-evidence/2";
+  std::string summary(o.at("summary").as_string());
+  const size_t from = summary.find(" The stream map signed"), to = summary.find(" Check it offline");
+  REQUIRE(from != std::string::npos);
+  REQUIRE(to != std::string::npos);
+  summary.erase(from, to - from);
+  o["summary"] = summary;
+  const std::string v2 = f.store.tmp.Sub("v2.json");
+  WriteFile(v2, json::serialize(b));
+  CliResult refused = f.Check(v2, {"--key", f.vkey});
+  INFO(refused.out << refused.err);
+  CHECK(refused.exit_code == 5);
+  CHECK(refused.err.find("NOT PROVEN COMPLETE: a custodian-evidence/2 bundle proves that its events are in the log, "
+                         "not that customer-42 has no others; pass --inclusion-only") != std::string::npos);
+  CliResult accepted = f.Check(v2, {"--key", f.vkey, "--inclusion-only"});
+  CHECK(accepted.exit_code == 0);
+  CHECK(accepted.out.find("note: completeness not proven") != std::string::npos);
+  CHECK(f.Check(v2, {"--key", f.vkey, "--json"}).exit_code == 5);
+  // A complete bundle needs no flag.
+  CHECK(f.Check(f.file, {"--key", f.vkey}).exit_code == 0);
+}
+
 TEST_CASE("verify-bundle needs no store: it works after the store is deleted", "[cli][evidence]") {
   BundleFixture f;
   std::filesystem::remove_all(f.store.dir);
@@ -728,16 +757,19 @@ TEST_CASE("verify-bundle refuses a bundle whose summary, from or to was edited a
             .exit_code == 0);
 }
 
-TEST_CASE("verify-bundle still verifies a format 1 bundle and says its summary, from and to were not checked",
-          "[cli][evidence]") {
+TEST_CASE(
+    "verify-bundle still verifies a format 1 bundle, as inclusion only, and says its summary, from and to were not "
+    "checked",
+    "[cli][evidence]") {
   BundleFixture f;
   const std::string v1 =
       f.Edited(std::string("\"format\":\"") + kBundleFormat, std::string("\"format\":\"") + kBundleFormatV1);
-  CliResult r = f.Check(v1, {"--key", f.vkey});
+  CliResult r = f.Check(v1, {"--key", f.vkey, "--inclusion-only"});
   INFO(r.err);
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::Contains("its [\"summary\",\"from\",\"to\"] are not checked"));
-  json::object o = ParseObject(f.Check(v1, {"--key", f.vkey, "--json"}).out);
+  CHECK(f.Check(v1, {"--key", f.vkey}).exit_code == 5);  // it proves no completeness
+  json::object o = ParseObject(f.Check(v1, {"--key", f.vkey, "--json", "--inclusion-only"}).out);
   CHECK(json::serialize(o.at("unchecked")) == R"(["summary","from","to"])");
 }
 

@@ -125,7 +125,12 @@ function BundleCheck({ trusted }) {
   const [file, setFile] = useState(null);
   const { busy, result, run, clear } = useCheck(async () => {
     const v = await verifyBundle(await file.arrayBuffer(), trusted);
-    return v.ok ? { ok: true, text: v.summary } : { ok: false, problem: v.summary, more: v.problems.slice(1) };
+    if (!v.ok) return { ok: false, problem: v.summary, more: v.problems.slice(1) };
+    // An older format proves no completeness: one with its completeness part
+    // removed (an event dropped from its end) reads the same (verify-bundle
+    // exits 5 for it unless --inclusion-only).
+    if (!v.complete) return { ok: false, problem: `NOT PROVEN COMPLETE: ${v.summary}`, more: [] };
+    return { ok: true, text: v.summary };
   });
   const submit = (e) => {
     e.preventDefault();

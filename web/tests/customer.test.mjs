@@ -258,6 +258,16 @@ test('an auditor checks a kept checkpoint and an evidence bundle in the browser,
   assert.match(refused.text, /BUNDLE VERIFICATION FAILED/);
   assert.match(refused.text, /not in the signed log/);
   await shoot(page, 'audit-bundle-altered');
+  // Its completeness part removed and its format set back to 2 (its summary as
+  // a format 2 bundle's): every event still verifies, but that proves nothing
+  // about events left out.
+  const v2 = JSON.parse(bundle.text);
+  delete v2.completeness;
+  v2.format = 'custodian-evidence/2';
+  v2.summary = v2.summary.slice(0, v2.summary.indexOf(' The stream map signed')) + v2.summary.slice(v2.summary.indexOf(' Check it offline'));
+  const downgraded = await verify(file(`${id}-v2.json`, JSON.stringify(v2)));
+  assert.equal(downgraded.ok, 'false', downgraded.text);
+  assert.match(downgraded.text, /^✘ NOT PROVEN COMPLETE: bundle verified: /);
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
