@@ -11,7 +11,6 @@
 #include "core/json.h"
 #include "core/merkle.h"
 #include "core/note.h"
-#include "core/personal.h"
 #include "core/stream_map.h"
 #include "core/text.h"
 #include "core/time.h"
@@ -312,15 +311,25 @@ BundleVerdict VerifyBundle(std::string_view bundle, std::optional<std::string_vi
                               : " has a sealed personal part in the log that the bundle does not show"));
     }
     if (shows) {
-      Result<std::string> subject = PersonalSubject(e);
-      if (!subject.ok()) return fail(at + ": " + subject.status().message());
-      const json::value* sealed_for = shown->get_object().if_contains("sealed_for");
-      if (sealed_for == nullptr) {
-        ++verdict.personal_shown;
-      } else if (!sealed_for->is_string() || sealed_for->get_string() != *subject) {
+      // Whose it is follows from the data as the log derives it (core/personal.h):
+      // data.contact_id names a contact of the stream's customer, else the customer.
+      const json::value* contact = Field(eo, "data") && Field(eo, "data")->is_object()
+                                       ? Field(Field(eo, "data")->get_object(), "contact_id")
+                                       : nullptr;
+      const std::string subject =
+          contact && contact->is_string() ? e.stream + "/contact-" + std::string(contact->get_string()) : e.stream;
+      // Sealed: "sealed_for" and at most an "unavailable" reason, nothing
+      // else; any other member is text shown opened, the maker's word.
+      const json::object& p = shown->get_object();
+      const json::value* sealed_for = p.if_contains("sealed_for");
+      const json::value* unavailable = p.if_contains("unavailable");
+      const bool sealed = sealed_for != nullptr && p.size() == (unavailable ? 2u : 1u) &&
+                          (unavailable == nullptr || unavailable->is_string());
+      if (sealed_for != nullptr && (!sealed_for->is_string() || sealed_for->get_string() != subject)) {
         return fail(at + ": its personal part is shown as sealed for " + QuotedText(json::serialize(*sealed_for)) +
-                    ", but the event's data makes it " + *subject + "'s");
+                    ", but the event's data makes it " + subject + "'s");
       }
+      if (!sealed) ++verdict.personal_shown;
     }
     merkle::Proof proof;
     const json::value* proof_json = Field(entry, "inclusion_proof");

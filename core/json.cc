@@ -4,7 +4,7 @@
 #include <array>
 #include <boost/json.hpp>
 #include <boost/json/basic_parser_impl.hpp>
-#include <unordered_set>
+#include <set>
 #include <vector>
 
 #include "core/json_arena.h"
@@ -166,14 +166,16 @@ class CompactWriter {
 
  private:
   // Up to this many keys an object's are scanned (payloads are small: a
-  // scan is cheapest); beyond, looked up, so that a hostile object of a
-  // million keys costs a million lookups, not half a trillion comparisons.
+  // scan is cheapest); beyond, looked up in an ordered set, so that a hostile
+  // object of a million keys costs a million lookups, not half a trillion
+  // comparisons (an ordered set: a hash's buckets can be flooded by keys
+  // chosen for its fixed seed).
   static constexpr size_t kScanKeys = 32;
   struct Frame {
     bool object;
     size_t count = 0;                       // members or elements so far
     std::vector<std::string> keys;          // objects: the keys so far
-    std::unordered_set<std::string> index;  // objects of kScanKeys keys or more: the keys too
+    std::set<std::string, std::less<>> index;  // objects of kScanKeys keys or more: the keys too
   };
 
   // Inside an array a value after the first needs a comma; inside an object

@@ -258,8 +258,10 @@ class AccountabilityProjection final : public Projection {
   // 2: corrections and retractions take effect (state of version 1 counts
   // fixed events as first recorded, so it is folded again). 3: steps entered
   // late are measured (recorded times kept). 4: due dates moved after they
-  // passed are kept (NoteDueMoves).
-  uint32_t state_version() const override { return 4; }
+  // passed are kept (NoteDueMoves). 5: a retracted correction corrects
+  // nothing, and a retracted making is no promise (logs from before rules
+  // `fix` and `reference`).
+  uint32_t state_version() const override { return 5; }
 
   Status Apply(std::span<const Event> events, StateView& state) const override {
     // Group by stream, keeping each stream's order: each touched key is read

@@ -210,8 +210,9 @@ class PortfolioProjection final : public Projection {
   std::string_view name() const override { return kPortfolioProjection; }
   // 2: corrections and retractions take effect (state of version 1 counts
   // fixed events as first recorded, so it is folded again). 3: also on a
-  // member of staff's record (a retracted departure announcement).
-  uint32_t state_version() const override { return 3; }
+  // member of staff's record (a retracted departure announcement). 4: a
+  // retracted correction corrects nothing (logs from before rule `fix`).
+  uint32_t state_version() const override { return 4; }
 
   Status Apply(std::span<const Event> events, StateView& state) const override {
     // Group by stream, keeping each stream's order: every touched key is read

@@ -111,8 +111,9 @@ class SilentProjection final : public Projection {
   SilentProjection(const EventLog* log, std::optional<Timestamp> happened_by) : log_(log), happened_by_(happened_by) {}
   std::string_view name() const override { return kSilentProjection; }
   // 2: corrections and retractions take effect (state of version 1 counts
-  // fixed events as first recorded, so it is folded again).
-  uint32_t state_version() const override { return 2; }
+  // fixed events as first recorded, so it is folded again). 3: a retracted
+  // correction corrects nothing (logs from before rule `fix`).
+  uint32_t state_version() const override { return 3; }
 
   Status Apply(std::span<const Event> events, StateView& state) const override {
     // Group by customer, keeping each customer's order: each touched key is

@@ -378,6 +378,9 @@ std::string MarkdownText(std::string_view s) {
   // heading (#), a list (- + or 1. 1)), a table row (|), a setext underline
   // (=) or a thematic break: its first character, or the dot or parenthesis
   // after leading digits, escaped (any ASCII punctuation may be).
+  // Spaces before it would still count (and four make a code block): they
+  // are left out.
+  out.erase(0, out.find_first_not_of(' '));
   const size_t digits = out.find_first_not_of("0123456789");
   if (digits != std::string::npos && digits > 0 && (out[digits] == '.' || out[digits] == ')')) {
     out.insert(digits, "\\");

@@ -160,8 +160,20 @@ Result<Person> LookUpPerson(const EventLog& log, const SubjectRef& subject) {
   std::string kind;  // of a customer registered as a person
   // The events that describe people, and the fixes: each as its fixes make
   // it (a corrected role, a retracted contact.added).
+  // Whether the log knows them at all is read from the events as stored
+  // (as SubjectKnown reads it): a retracted contact.added still holds their
+  // sealed part, which an export must show and an erasure must reach.
   std::vector<Event> about;
+  bool recorded = false;
+  std::string recorded_kind;
   CUSTODIAN_RETURN_IF_ERROR(ForEachInStream(log, subject.stream, [&](Event& e) -> Status {
+    if (Describes(e.type)) {
+      const json::object d = DataOf(e);
+      if (contact ? Str(d, "contact_id") == p.contact_id : d.if_contains("contact_id") == nullptr) {
+        recorded = true;
+        if (e.type == "customer.registered") recorded_kind = Str(d, "kind");
+      }
+    }
     if (Describes(e.type) || e.type == "contact.removed" || IsFix(e)) about.push_back(std::move(e));
     return Status::Ok();
   }));
@@ -217,6 +229,10 @@ Result<Person> LookUpPerson(const EventLog& log, const SubjectRef& subject) {
     return Status::Ok();
   };
   for (const Event& e : EffectiveEvents(about)) CUSTODIAN_RETURN_IF_ERROR(visit(e));
+  if (!known && recorded) {
+    known = true;  // only retracted events describe them: the person as first recorded, with no role
+    kind = recorded_kind;
+  }
   if (!known) {
     return Status::NotFound(contact ? subject.stream + " has no contact " + p.contact_id
                                     : subject.stream + " is not registered");

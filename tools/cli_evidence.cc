@@ -211,6 +211,22 @@ int RunVerifyBundle(const std::string& file, const std::string& key, bool json, 
   }
   Result<BundleVerdict> v = VerifyBundleFile(file, vkey);
   if (!v.ok()) return Fail(v.status());
+  // A bundle of an older format proves no completeness: one with its
+  // completeness part removed (an event dropped from its end) reads the same.
+  // Accepted as inclusion only when asked for; otherwise it fails, in text
+  // and JSON alike.
+  if (v->ok && !v->complete && !inclusion_only) {
+    v->ok = false;
+    v->problem = "NOT PROVEN COMPLETE: a " + v->format + " bundle proves that its events are in the log, not that " +
+                 v->stream + " has no others; pass --inclusion-only to accept it as that (bundles made since " +
+                 "2026-12-05 prove completeness)";
+    if (json) {
+      fmt::print("{}\n", BundleVerdictToJson(*v));
+    } else {
+      fmt::print(stderr, "{}\n", TerminalText(v->problem));
+    }
+    return kExitVerifyFailed;
+  }
   if (json) {
     fmt::print("{}\n", BundleVerdictToJson(*v));
   } else if (v->ok) {
@@ -244,16 +260,6 @@ int RunVerifyBundle(const std::string& file, const std::string& key, bool json, 
     }
   } else {
     fmt::print(stderr, "BUNDLE VERIFICATION FAILED: {}\n", TerminalText(v->problem));
-  }
-  // A bundle of an older format proves no completeness: one with its
-  // completeness part removed (an event dropped from its end) reads the same.
-  // Accepted as inclusion only when asked for.
-  if (v->ok && !v->complete && !inclusion_only) {
-    fmt::print(stderr,
-               "NOT PROVEN COMPLETE: a {} bundle proves that its events are in the log, not that {} has no others; "
-               "pass --inclusion-only to accept it as that (bundles made since 2026-12-05 prove completeness)\n",
-               v->format, v->stream);
-    return kExitVerifyFailed;
   }
   return v->ok ? kExitOk : kExitVerifyFailed;
 }

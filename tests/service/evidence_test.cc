@@ -638,6 +638,19 @@ TEST_CASE("A bundle shows a personal part exactly where the log holds one, seale
                                           }));
   REQUIRE(opened.ok);
   CHECK(opened.personal_shown == 1);  // the text shown is the maker's word: said, not proven
+  // Text beside a right "sealed_for" is text shown opened too; a reason why it is not opened is not.
+  const BundleVerdict beside = VerifyText(
+      s, Rewrite(b->bundle.json, [&](json::object& o) {
+        personal_of(o, last) = json::object{{"sealed_for", "customer-42/contact-c-1"}, {"name", "Forged Name"}};
+      }));
+  REQUIRE(beside.ok);
+  CHECK(beside.personal_shown == 1);
+  const BundleVerdict unavailable = VerifyText(
+      s, Rewrite(b->bundle.json, [&](json::object& o) {
+        personal_of(o, last) = json::object{{"sealed_for", "customer-42/contact-c-1"}, {"unavailable", "no key here"}};
+      }));
+  REQUIRE(unavailable.ok);
+  CHECK(unavailable.personal_shown == 0);
 
   CHECK_THAT(Problem(s, Rewrite(b->bundle.json,
                                 [&](json::object& o) {

@@ -197,7 +197,7 @@ TEST_CASE("a report of an unknown handover, or for a successor it gives nothing,
 TEST_CASE("the briefing's documents show event data as text, never as markup", "[handover]") {
   SampleStore s;
   s.Add("customer-1001", "customer.updated", "staff-7",
-        R"json({"name":"# <b>Hartmann</b> [x](javascript:alert(1))"})json");
+        R"json({"name":"  # <b>Hartmann</b> [x](javascript:alert(1))"})json");
   s.Add("customer-1001", "interaction.logged", "staff-7",
         R"({"channel":"call","direction":"inbound","summary":"first\n# not a heading <script>"})");
   // A right-to-left override in a promise would turn the rest of its line around.
@@ -208,13 +208,13 @@ TEST_CASE("the briefing's documents show event data as text, never as markup", "
   REQUIRE(r.ok());
   const std::string md = HandoverReportToMarkdown(*r);
   CHECK_THAT(md, Catch::Contains("## \\# \\<b\\>Hartmann\\</b\\> \\[x\\](javascript:alert(1)) (customer-1001)"));
-  // The name starts the "Who they are" item: a '#' there would make a heading of it.
+  // The name starts the "Who they are" item: a '#' there, after spaces or not, would make a heading of it.
   CHECK_THAT(md, Catch::Contains("\n- \\# \\<b\\>Hartmann"));
   CHECK_THAT(md, Catch::Contains(": inbound call: first\\\\n# not a heading \\<script\\>\n"));
   CHECK_THAT(md, !Catch::Contains("<b>"));
   CHECK_THAT(md, !Catch::Contains("\n# not a heading"));
   const std::string html = HandoverReportToHtml(*r);
-  CHECK_THAT(html, Catch::Contains("<h2># &lt;b&gt;Hartmann&lt;/b&gt; [x](javascript:alert(1))"));
+  CHECK_THAT(html, Catch::Contains("<h2>  # &lt;b&gt;Hartmann&lt;/b&gt; [x](javascript:alert(1))"));
   CHECK_THAT(html, Catch::Contains("first\\n# not a heading &lt;script&gt;</li>"));
   CHECK_THAT(html, Catch::Contains("c-9: call back\\u202e now, due 2030-01-01"));
   CHECK_THAT(md, Catch::Contains("c-9: call back\\\\u202e now, due 2030-01-01"));  // its backslash escaped

@@ -652,7 +652,12 @@ TEST_CASE("verify-bundle exits 5 for a bundle that proves no completeness unless
   CliResult accepted = f.Check(v2, {"--key", f.vkey, "--inclusion-only"});
   CHECK(accepted.exit_code == 0);
   CHECK(accepted.out.find("note: completeness not proven") != std::string::npos);
-  CHECK(f.Check(v2, {"--key", f.vkey, "--json"}).exit_code == 5);
+  CHECK(refused.out.find("bundle verified") == std::string::npos);
+  CliResult refused_json = f.Check(v2, {"--key", f.vkey, "--json"});
+  CHECK(refused_json.exit_code == 5);
+  json::object rj = ParseObject(refused_json.out);
+  CHECK_FALSE(rj.at("ok").as_bool());
+  CHECK(Str(rj, "problem").find("NOT PROVEN COMPLETE") == 0);
   // A complete bundle needs no flag.
   CHECK(f.Check(f.file, {"--key", f.vkey}).exit_code == 0);
 }

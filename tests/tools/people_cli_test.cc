@@ -731,6 +731,8 @@ TEST_CASE(
 {"id":"5e0c0000-0000-4000-8000-000000000012","stream":"customer-3","type":"contact.added","actor":"staff-2","occurred_at":"2026-01-13T09:05:00Z","data":{"contact_id":"c-9","role":"spouse"},"personal":{"name":"Tomas Sousa","email":"tomas@sousa.example"}}
 {"id":"5e0c0000-0000-4000-8000-000000000013","stream":"customer-1","type":"event.corrected","actor":"staff-2","occurred_at":"2026-01-14T09:00:00Z","data":{"event_id":"5e0c0000-0000-4000-8000-000000000004","reason":"promoted","corrected":{"role":"head of procurement"}}}
 {"id":"5e0c0000-0000-4000-8000-000000000014","stream":"customer-1","type":"event.retracted","actor":"staff-2","occurred_at":"2026-01-14T09:01:00Z","data":{"event_id":"5e0c0000-0000-4000-8000-000000000005","reason":"logged on the wrong customer"}}
+{"id":"5e0c0000-0000-4000-8000-000000000015","stream":"customer-1","type":"contact.added","actor":"staff-2","occurred_at":"2026-01-14T10:00:00Z","data":{"contact_id":"c-5","role":"intern"},"personal":{"name":"Caio Reis"}}
+{"id":"5e0c0000-0000-4000-8000-000000000016","stream":"customer-1","type":"event.retracted","actor":"staff-2","occurred_at":"2026-01-14T10:01:00Z","data":{"event_id":"5e0c0000-0000-4000-8000-000000000015","reason":"added to the wrong customer"}}
 )");
   p.Ok("", {"import", p.tmp.Sub("more.jsonl")});
 
@@ -755,6 +757,15 @@ TEST_CASE(
   std::vector<std::string> types;
   for (const json::value& e : Arr(a, "events")) types.emplace_back(Str(e.as_object(), "type"));
   CHECK(types == std::vector<std::string>{"contact.added", "interaction.logged", "event.corrected", "event.retracted"});
+
+  // A contact whose only contact.added was retracted is still held: their export has it, opened, and the retraction.
+  const std::string caio = p.tmp.Sub("caio.json");
+  p.Ok("staff-1", {"export-subject", "customer-1/c-5", "--out", caio});
+  json::object c = Object(Slurp(caio));
+  std::vector<std::string> his;
+  for (const json::value& e : Arr(c, "events")) his.emplace_back(Str(e.as_object(), "type"));
+  CHECK(his == std::vector<std::string>{"contact.added", "event.retracted"});
+  CHECK(Str(Obj(Arr(c, "events")[0].as_object(), "personal"), "name") == "Caio Reis");
 
   // Without the master key (its directory moved away), nothing of hers opens.
   const size_t exports = p.ReadSealed("access-staff-1").size();

@@ -1426,14 +1426,17 @@ function readEvent(item, n, stream, state) {
     const dataNode = field(ev, 'data');
     const contact = dataNode && dataNode.t === 'o' ? field(dataNode, 'contact_id') : null;
     const subject = contact && contact.t === 's' ? `${e.stream}/contact-${contact.v}` : e.stream;
+    // Sealed: "sealed_for" and at most an "unavailable" reason, nothing else;
+    // any other member is text shown opened, the maker's word.
     const sealedFor = field(shownNode, 'sealed_for');
-    if (!sealedFor) {
-      personalShown = true;
-    } else if (sealedFor.t !== 's' || sealedFor.v !== subject) {
+    const unavailable = field(shownNode, 'unavailable');
+    const sealed = !!sealedFor && shownNode.keys.length === (unavailable ? 2 : 1) && (!unavailable || unavailable.t === 's');
+    if (sealedFor && (sealedFor.t !== 's' || sealedFor.v !== subject)) {
       throw new Problem(
         `${at}: its personal part is shown as sealed for ${sealedFor.t === 's' ? JSON.stringify(sealedFor.v) : 'something else'}, but the event's data makes it ${subject}'s`,
       );
     }
+    personalShown = !sealed;
   }
   const proofNode = field(item, 'inclusion_proof');
   if (!proofNode || proofNode.t !== 'a') throw new Problem(`${at} has no inclusion proof`);

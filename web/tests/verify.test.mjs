@@ -262,6 +262,14 @@ describe('evidence bundles', () => {
     ]);
     const sealed = await verifyBundle(withPersonal(k, JSON.stringify({ sealed_for: subject })), fixture.key);
     assert.equal(sealed.ok, true, sealed.problems.join('; '));
+    // Text beside a right sealed_for is text shown opened; a reason it is not opened is not.
+    const wasOpened = !('sealed_for' in b.events[k].event.personal) ? 1 : 0;
+    assert.equal(sealed.personalShown, opened - wasOpened);
+    const beside = await verifyBundle(withPersonal(k, JSON.stringify({ sealed_for: subject, name: 'Forged Name' })), fixture.key);
+    assert.equal(beside.ok, true, beside.problems.join('; '));
+    assert.equal(beside.personalShown, opened - wasOpened + 1);
+    const reason = await verifyBundle(withPersonal(k, JSON.stringify({ sealed_for: subject, unavailable: 'no key here' })), fixture.key);
+    assert.equal(reason.personalShown, opened - wasOpened);
   });
 
   test("a bundle's stream must be a name the log takes: a look-alike cannot pass for a stream with events", async (t) => {
