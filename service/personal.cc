@@ -158,11 +158,11 @@ Result<Person> LookUpPerson(const EventLog& log, const SubjectRef& subject) {
   if (contact) p.contact_id = subject.subject.substr(8);
   bool known = false;
   std::string kind;  // of a customer registered as a person
-  // The events that describe people, and the fixes: each as its fixes make
-  // it (a corrected role, a retracted contact.added).
-  // Whether the log knows them at all is read from the events as stored
-  // (as SubjectKnown reads it): a retracted contact.added still holds their
-  // sealed part, which an export must show and an erasure must reach.
+  // The events that describe people, and the fixes, folded as the fixes make
+  // them (a corrected role, a retracted contact.added). Whether the log knows
+  // the person at all is read from the events as stored (as SubjectKnown
+  // reads it): a retracted contact.added still holds their sealed part, which
+  // an export must show and an erasure must reach.
   std::vector<Event> about;
   bool recorded = false;
   std::string recorded_kind;
