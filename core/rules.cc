@@ -8,6 +8,7 @@
 #include "core/json_arena.h"
 #include "core/personal.h"
 #include "core/roles.h"
+#include "core/text.h"
 #include "core/time.h"
 #include "core/webhook_url.h"
 
@@ -159,7 +160,10 @@ Result<std::optional<Timestamp>> LoadRef(RuleState& state, const Event& e, std::
   Result<std::optional<std::string>> v = state.Get(RefKey(e, kind, id));
   if (!v.ok()) return v.status();
   if (!*v) return std::optional<Timestamp>();
-  return std::optional<Timestamp>(Timestamp(std::stoll(**v)));
+  const std::optional<int64_t> at = ParseInt64(**v);
+  if (!at)
+    return Status::Corruption("the rules' state " + RefKey(e, kind, id) + " holds " + QuotedText(**v) + ", not a time");
+  return std::optional<Timestamp>(Timestamp(*at));
 }
 
 Status RequireRef(const Event& e, RuleState& state, std::string_view kind, std::string_view id,

@@ -1,10 +1,10 @@
 #include "core/text.h"
 
 #include <fmt/core.h>
-
 #include <locale.h>
 #include <wctype.h>
 
+#include <charconv>
 #include <cstdint>
 #include <optional>
 #include <utility>
@@ -53,6 +53,20 @@ std::string OneLineText(std::string_view s, size_t max) {
 }
 
 std::string TerminalText(std::string_view s) { return OneLineText(s, SIZE_MAX); }
+
+std::optional<int64_t> ParseInt64(std::string_view s) {
+  int64_t v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || s.empty()) return std::nullopt;
+  return v;
+}
+
+std::optional<uint64_t> ParseUint64(std::string_view s) {
+  uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || s.empty()) return std::nullopt;
+  return v;
+}
 
 std::string HtmlText(std::string_view s) {
   const std::string line = TerminalText(s);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +28,10 @@ std::string HtmlText(std::string_view s);
 // quote never cuts a character in two nor carries a control character to a
 // terminal or a log.
 std::string QuotedText(std::string_view s, size_t max = 80);
+// The whole of `s` as a decimal integer ("-12", "42"); nullopt when it is
+// not one or does not fit (never throws, unlike std::stoll).
+std::optional<int64_t> ParseInt64(std::string_view s);
+std::optional<uint64_t> ParseUint64(std::string_view s);
 
 // The UTF-8 sequence at s[i] (i < s.size()) as a code point and its length
 // in bytes; nullopt when it is not one (a stray byte, a sequence cut short,

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,10 +11,9 @@
 #include <cstring>
 #include <map>
 
-#include <fmt/format.h>
-
 #include "core/fd.h"
 #include "core/json.h"
+#include "core/text.h"
 #include "core/validation.h"
 #include "replay/payload_fields.h"
 
@@ -383,7 +383,12 @@ Result<std::vector<AccessEntry>> AccessesToCustomer(const StateReader& state, st
       return false;
     }
     AccessEntry a;
-    a.position = Position(std::stoull(std::string(key.substr(prefix.size()))));
+    const std::optional<uint64_t> position = ParseUint64(key.substr(prefix.size()));
+    if (!position) {
+      inner = Status::Corruption("the access projection's key " + QuotedText(key) + " does not end in a position");
+      return false;
+    }
+    a.position = Position(*position);
     a.at = Timestamp(payload::Int(*o, "a").value_or(0));
     if ((from && a.at < *from) || (to && !(a.at < *to))) return true;
     a.staff = payload::Str(*o, "s");

@@ -1,15 +1,16 @@
 #include "replay/alerts.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
 
-#include <fmt/format.h>
-
 #include "core/json.h"
 #include "core/roles.h"
 #include "core/sha256.h"
+#include "core/text.h"
 #include "core/time.h"
 #include "replay/alert_state.h"
 #include "replay/customer.h"
@@ -75,7 +76,9 @@ class Records {
     if (!found_) {
       Result<std::optional<std::string>> n = state_.Get("n");
       if (!n.ok()) return n.status();
-      found_ = *n ? std::stoull(**n) : 0;
+      found_ = *n ? ParseUint64(**n) : std::optional<uint64_t>(0);
+      if (!found_)
+        return Status::Corruption("the alerts projection's count holds " + QuotedText(**n) + ", not a number");
     }
     found_ids_.insert(alert_id);
     alerts_.emplace_back(AlertKey((*found_)++), std::move(value));
@@ -510,7 +513,10 @@ Result<bool> ServiceScope::Oversees(std::string_view other) const {
 Result<std::vector<Event>> RaiseAlerts(EventLog& log) {
   Result<std::optional<std::string>> count = log.ProjectionGet(kAlertsProjection, "n");
   if (!count.ok()) return count.status();
-  const uint64_t found = *count ? std::stoull(**count) : 0;
+  const std::optional<uint64_t> counted = *count ? ParseUint64(**count) : std::optional<uint64_t>(0);
+  if (!counted)
+    return Status::Corruption("the alerts projection's count holds " + QuotedText(**count) + ", not a number");
+  const uint64_t found = *counted;
   // Raising appends every alert not yet raised, in the order found, in one
   // atomic batch: when alert k is in the log, so is every alert before it.
   // So walk back from the newest only until one is there (usually at once).

@@ -48,6 +48,17 @@ TEST_CASE("a long text is cut at a character boundary, and says so") {
   CHECK(OneLineText("\n\n\n", 4) == "\\n\\n...");
 }
 
+TEST_CASE("a stored number is read whole and never throws") {
+  CHECK(ParseInt64("-12") == std::optional<int64_t>(-12));
+  CHECK(ParseUint64("00000000000000000042") == std::optional<uint64_t>(42));
+  CHECK(ParseUint64("18446744073709551615") == std::optional<uint64_t>(UINT64_MAX));
+  for (const char* bad : {"", "18446744073709551616", "12x", " 1", "-1", "1e3"}) {
+    INFO(bad);
+    CHECK_FALSE(ParseUint64(bad).has_value());
+  }
+  CHECK_FALSE(ParseInt64("9223372036854775808").has_value());
+}
+
 TEST_CASE("text for a page has its markup escaped and its controls and bidirectional overrides shown") {
   CHECK(HtmlText(R"x(<img src=x onerror="a('b')"> & co)x") ==
         "&lt;img src=x onerror=&quot;a(&#39;b&#39;)&quot;&gt; &amp; co");

@@ -1468,10 +1468,21 @@ async function hashEvent(job, checkpoint) {
   }
 }
 
+// As verify-bundle (service/evidence.cc, kMaxBundleBytes): far past any
+// customer's bundle, short of what parsing it would ask of the browser.
+const MAX_BUNDLE_BYTES = 256 * 1024 * 1024;
+const tooLarge = () =>
+  new Problem('the file holds more than 256 MiB, more than any evidence bundle could be');
+
 function textOf(input) {
-  if (typeof input === 'string') return input;
+  if (typeof input === 'string') {
+    // A string's UTF-8 takes at least one byte a code unit.
+    if (input.length > MAX_BUNDLE_BYTES) throw tooLarge();
+    return input;
+  }
   if (input instanceof ArrayBuffer || ArrayBuffer.isView(input)) {
     const bytes = input instanceof ArrayBuffer ? new Uint8Array(input) : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+    if (bytes.length > MAX_BUNDLE_BYTES) throw tooLarge();
     try {
       return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
     } catch {

@@ -272,6 +272,12 @@ describe('evidence bundles', () => {
     assert.equal(reason.personalShown, opened - wasOpened);
   });
 
+  test('a file larger than any bundle could be is refused before it is read, as verify-bundle refuses it', async () => {
+    const v = await verifyBundle(new Uint8Array(256 * 1024 * 1024 + 1), 'any');
+    assert.equal(v.ok, false);
+    assert.deepEqual(v.problems, ['the file holds more than 256 MiB, more than any evidence bundle could be']);
+  });
+
   test("a bundle's stream must be a name the log takes: a look-alike cannot pass for a stream with events", async (t) => {
     if (needBundle(t) || !fixture.absent) return;
     const [s, e] = memberSpan(fixture.absent, 'stream');
